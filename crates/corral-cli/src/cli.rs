@@ -1,0 +1,183 @@
+//! The argument definitions of `corral`. Every flag has its doc comment; the
+//! environment variable beside a flag is read only when the flag is absent.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+/// Run AI-agent jobs in locked-down Docker containers.
+#[derive(Debug, Parser)]
+#[command(name = "corral", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Data directory (database, API token, job sockets) [default: $XDG_DATA_HOME/corral]
+    #[arg(long, global = true, env = "CORRAL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// URL of the corral server [default: from the data directory, else http://127.0.0.1:7316]
+    #[arg(long, global = true, env = "CORRAL_URL")]
+    pub server: Option<String>,
+    /// User API token [default: read from <data-dir>/api-token]; prefer the environment to the flag
+    #[arg(long, global = true, env = "CORRAL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Log line format on stderr
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the orchestrator: user API, job manager, Docker runtime
+    Serve(ServeArgs),
+    /// Run a job and stream its events; exits with the job's exit code
+    Run(RunArgs),
+    /// List jobs, newest first
+    Jobs(JobsArgs),
+    /// Show one job
+    Show(ShowArgs),
+    /// Print a job's events
+    Logs(LogsArgs),
+    /// Cancel a queued or running job
+    Cancel(CancelArgs),
+    /// Build images offline
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Check that Docker, the image, the worker, the data directory and the server are ready
+    Doctor(DoctorArgs),
+}
+
+impl Command {
+    /// Whether this is the long-running server.
+    pub fn is_serve(&self) -> bool {
+        matches!(self, Self::Serve(_))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address of the user API (keep it on loopback unless you know why not)
+    #[arg(long, env = "CORRAL_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Config file [default: <data-dir>/corral.toml]
+    #[arg(long, env = "CORRAL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The static corral-worker binary [default: beside this executable]
+    #[arg(long, env = "CORRAL_WORKER_BIN")]
+    pub worker_bin: Option<PathBuf>,
+    /// Image for jobs that name none [default: corral/default:latest]
+    #[arg(long, env = "CORRAL_IMAGE")]
+    pub image: Option<String>,
+    /// Jobs that run at once; the rest wait in a queue [default: 4]
+    #[arg(long, env = "CORRAL_MAX_CONCURRENT_JOBS")]
+    pub max_concurrent_jobs: Option<usize>,
+    /// OCI runtime for job containers: runc, crun, runsc… [default: Docker's]
+    #[arg(long, env = "CORRAL_OCI_RUNTIME")]
+    pub oci_runtime: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Job mode (only exec runs today)
+    #[arg(long, default_value = "exec")]
+    pub mode: String,
+    /// Image to run in [default: the server's]
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Host directory bound read-write at /workspace
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    /// Memory limit, e.g. 256m or 1g
+    #[arg(long)]
+    pub memory: Option<String>,
+    /// Relative CPU weight (2..=262144)
+    #[arg(long)]
+    pub cpu_shares: Option<i64>,
+    /// Most processes at once
+    #[arg(long)]
+    pub pids: Option<i64>,
+    /// Wall-clock limit, e.g. 30s or 10m
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Size of /tmp and $HOME, e.g. 64m
+    #[arg(long)]
+    pub tmpfs: Option<String>,
+    /// Print the job id and return at once
+    #[arg(long, short)]
+    pub detach: bool,
+    /// The command and its arguments (after --)
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Only jobs in this state
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Most jobs to list
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The job id
+    pub id: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The job id
+    pub id: String,
+    /// Keep following until the job ends
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Print events as JSON lines
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The job id
+    pub id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build the default image (FROM scratch + static busybox), skipped when current
+    Build(ImageBuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImageBuildArgs {
+    /// The static busybox binary to put in the image
+    #[arg(long, default_value = "/bin/busybox")]
+    pub busybox: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The static corral-worker binary to check [default: as `serve` finds it]
+    #[arg(long, env = "CORRAL_WORKER_BIN")]
+    pub worker_bin: Option<PathBuf>,
+    /// The image to look for
+    #[arg(long, env = "CORRAL_IMAGE", default_value = "corral/default:latest")]
+    pub image: String,
+}

@@ -1,0 +1,83 @@
+//! `corral doctor`: is everything a job needs in place?
+
+use std::process::ExitCode;
+
+use corral_orchestrator::runtime::{DockerRuntime, Runtime};
+use corral_orchestrator::worker_binary;
+
+use crate::cli::{DoctorArgs, GlobalArgs};
+use crate::client::{ApiClient, data_dir};
+use crate::output;
+
+pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let mut healthy = true;
+    let mut report = |ok: bool, what: &str, detail: String| {
+        healthy &= ok;
+        output::line(&format!(
+            "{} {what}: {detail}",
+            if ok { "ok  " } else { "FAIL" }
+        ));
+    };
+    match DockerRuntime::connect().await {
+        Ok(runtime) => {
+            let version = runtime
+                .client()
+                .version()
+                .await
+                .ok()
+                .and_then(|v| v.version)
+                .unwrap_or_default();
+            report(true, "docker", format!("reachable (engine {version})"));
+            match runtime.image_exists(&args.image).await {
+                Ok(true) => report(true, "image", args.image.clone()),
+                Ok(false) => report(
+                    false,
+                    "image",
+                    format!("{} missing: run `corral image build`", args.image),
+                ),
+                Err(error) => report(false, "image", error.to_string()),
+            }
+        }
+        Err(error) => report(
+            false,
+            "docker",
+            format!("{error} (run scripts/ensure-docker.sh)"),
+        ),
+    }
+    let worker = args
+        .worker_bin
+        .unwrap_or_else(worker_binary::default_location);
+    match worker_binary::verify(&worker) {
+        Ok(()) => report(true, "worker", format!("{} (static)", worker.display())),
+        Err(error) => report(false, "worker", error.to_string()),
+    }
+    match data_dir(global) {
+        Some(dir) => {
+            let probe = dir.join(".doctor-probe");
+            let writable = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&probe, b""))
+                .is_ok();
+            let _ = std::fs::remove_file(&probe);
+            report(
+                writable,
+                "data dir",
+                format!(
+                    "{}{}",
+                    dir.display(),
+                    if writable { "" } else { " is not writable" }
+                ),
+            );
+        }
+        None => report(false, "data dir", "none: set --data-dir".into()),
+    }
+    let client = ApiClient::from_args(global)?;
+    match client.health().await {
+        Ok(_) => report(true, "server", format!("up at {}", client.base())),
+        Err(error) => report(false, "server", error.to_string()),
+    }
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,49 @@
+//! `corral jobs`: a table of jobs, or JSON.
+
+use std::process::ExitCode;
+
+use crate::cli::{GlobalArgs, JobsArgs};
+use crate::client::ApiClient;
+use crate::commands::describe_command;
+use crate::output;
+
+/// Widest command shown in the table.
+const COMMAND_WIDTH: usize = 40;
+
+pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCode> {
+    let client = ApiClient::from_args(global)?;
+    let jobs = client.jobs(args.state.as_deref(), args.limit).await?;
+    if args.json {
+        output::json(&jobs);
+        return Ok(ExitCode::SUCCESS);
+    }
+    output::line(&format!(
+        "{:<18} {:<10} {:<5} {:<20} COMMAND",
+        "ID", "STATE", "EXIT", "CREATED"
+    ));
+    for job in &jobs {
+        let command = job
+            .command
+            .as_ref()
+            .map(describe_command)
+            .unwrap_or_default();
+        let command: String = command.chars().take(COMMAND_WIDTH).collect();
+        let created = job
+            .created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let created: String = created.chars().take(19).collect();
+        let exit = job
+            .exit_code
+            .map(|code| code.to_string())
+            .unwrap_or_else(|| "-".into());
+        output::line(&format!(
+            "{:<18} {:<10} {:<5} {:<20} {command}",
+            job.id,
+            job.state.as_str(),
+            exit,
+            created
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}

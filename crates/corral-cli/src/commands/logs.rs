@@ -1,0 +1,24 @@
+//! `corral logs ID [--follow] [--json]`.
+
+use std::process::ExitCode;
+
+use crate::cli::{GlobalArgs, LogsArgs};
+use crate::client::ApiClient;
+use crate::output;
+
+pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
+    let client = ApiClient::from_args(global)?;
+    let print = |event: &corral_proto::Event| {
+        if args.json {
+            output::json(event);
+        } else {
+            output::event(event);
+        }
+    };
+    if args.follow {
+        client.follow(&args.id, 0, print).await?;
+    } else {
+        client.events(&args.id, print).await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

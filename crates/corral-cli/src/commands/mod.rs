@@ -1,0 +1,53 @@
+//! One file per subcommand; this one only dispatches.
+
+mod cancel;
+mod doctor;
+mod image;
+mod jobs;
+mod logs;
+mod run;
+mod serve;
+mod show;
+
+use std::process::ExitCode;
+
+use corral_proto::CommandSpec;
+
+use crate::cli::{Cli, Command, ImageCommand};
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Serve(args) => serve::run(global, args).await,
+        Command::Run(args) => run::run(global, args).await,
+        Command::Jobs(args) => jobs::run(global, &args).await,
+        Command::Show(args) => show::run(global, &args).await,
+        Command::Logs(args) => logs::run(global, &args).await,
+        Command::Cancel(args) => cancel::run(global, &args).await,
+        Command::Image(ImageCommand::Build(args)) => image::build(&args).await,
+        Command::Doctor(args) => doctor::run(global, args).await,
+    }
+}
+
+/// A command as one line for people.
+pub fn describe_command(command: &CommandSpec) -> String {
+    match command {
+        CommandSpec::Shell(line) => line.clone(),
+        CommandSpec::Argv(argv) => argv
+            .iter()
+            .map(|arg| {
+                if arg.is_empty()
+                    || arg
+                        .chars()
+                        .any(|c| c.is_whitespace() || "'\"\\$`".contains(c))
+                {
+                    format!("'{}'", arg.replace('\'', r"'\''"))
+                } else {
+                    arg.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}

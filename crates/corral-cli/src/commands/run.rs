@@ -1,0 +1,71 @@
+//! `corral run`: create a job, stream its events live, exit with its code.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use corral_proto::{ByteSize, CommandSpec, DurationSpec, JobMode, JobSpec, LimitsSpec};
+
+use crate::cli::{GlobalArgs, RunArgs};
+use crate::client::{ApiClient, exit_code_of};
+use crate::output;
+
+pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let spec = spec_from(&args)?;
+    let client = ApiClient::from_args(global)?;
+    let job = client.create_job(&spec).await?;
+    if args.detach {
+        output::line(&job.id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    client.follow(&job.id, 0, output::event).await?;
+    let job = client.job(&job.id).await?;
+    Ok(ExitCode::from(exit_code_of(&job)))
+}
+
+/// Builds the job spec, naming the flag at fault when one is wrong. A
+/// relative `--project` is made absolute against the current directory.
+fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
+    let mode = match fields.mode.as_str() {
+        "exec" => JobMode::Exec,
+        "worker" => JobMode::Worker,
+        "claude" => JobMode::Claude,
+        other => anyhow::bail!("--mode: unknown mode `{other}` (use exec, worker or claude)"),
+    };
+    let size = |flag: &str, value: Option<&String>| -> anyhow::Result<Option<ByteSize>> {
+        value
+            .map(|text| {
+                text.parse()
+                    .map_err(|error| anyhow::anyhow!("{flag}: {error}"))
+            })
+            .transpose()
+    };
+    let project = match fields.project.clone() {
+        Some(path) if path.is_relative() => Some(
+            std::env::current_dir()
+                .context("--project: cannot read the current directory")?
+                .join(path),
+        ),
+        other => other,
+    };
+    Ok(JobSpec {
+        mode: Some(mode),
+        command: Some(CommandSpec::Argv(fields.command.clone())),
+        prompt: None,
+        image: fields.image.clone(),
+        project: project.map(|path| path.to_string_lossy().into_owned()),
+        limits: LimitsSpec {
+            memory: size("--memory", fields.memory.as_ref())?,
+            cpu_shares: fields.cpu_shares,
+            pids: fields.pids,
+            timeout: fields
+                .timeout
+                .as_ref()
+                .map(|text| {
+                    text.parse::<DurationSpec>()
+                        .map_err(|error| anyhow::anyhow!("--timeout: {error}"))
+                })
+                .transpose()?,
+            tmpfs: size("--tmpfs", fields.tmpfs.as_ref())?,
+        },
+    })
+}

@@ -1,0 +1,26 @@
+//! `corral serve`: flags and environment become a `Config`, then the
+//! orchestrator runs until SIGINT/SIGTERM.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use corral_orchestrator::{Config, ConfigOverrides};
+
+use crate::cli::{GlobalArgs, ServeArgs};
+
+pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(ConfigOverrides {
+        data_dir: global.data_dir.clone(),
+        config_file: args.config,
+        listen: args.listen,
+        worker_bin: args.worker_bin,
+        image: args.image,
+        max_concurrent_jobs: args.max_concurrent_jobs,
+        oci_runtime: args.oci_runtime,
+    })
+    .context("invalid configuration")?;
+    corral_orchestrator::serve(config)
+        .await
+        .context("the server stopped")?;
+    Ok(ExitCode::SUCCESS)
+}

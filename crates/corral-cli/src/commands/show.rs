@@ -1,0 +1,18 @@
+//! `corral show ID`.
+
+use std::process::ExitCode;
+
+use crate::cli::{GlobalArgs, ShowArgs};
+use crate::client::ApiClient;
+use crate::output;
+
+pub async fn run(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Result<ExitCode> {
+    let client = ApiClient::from_args(global)?;
+    let job = client.job(&args.id).await?;
+    if args.json {
+        output::json(&job);
+    } else {
+        output::job_details(&job);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,113 @@
+//! Everything `corral` writes to the terminal goes through here.
+
+use std::io::Write;
+
+use corral_proto::{Event, EventKind, Job};
+
+/// Writes a line to stdout.
+pub fn line(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+}
+
+/// Writes text to stdout as is, flushed (a job's own output).
+pub fn raw_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Writes text to stderr as is, flushed (a job's own error output).
+pub fn raw_stderr(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
+}
+
+/// A note from corral itself, on stderr.
+pub fn note(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "corral: {text}");
+}
+
+/// An error, on stderr.
+pub fn error(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "corral: error: {text}");
+}
+
+/// A JSON value on one line of stdout.
+pub fn json(value: &impl serde::Serialize) {
+    match serde_json::to_string(value) {
+        Ok(text) => line(&text),
+        Err(error) => self::error(&format!("cannot encode JSON: {error}")),
+    }
+}
+
+/// Renders one event for people: a job's output as it was written, the rest
+/// as notes on stderr.
+pub fn event(event: &Event) {
+    let text = |key: &str| {
+        event
+            .data
+            .get(key)
+            .and_then(|value| value.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match event.kind {
+        EventKind::Output if text("stream") == "stderr" => raw_stderr(&text("text")),
+        EventKind::Output => raw_stdout(&text("text")),
+        EventKind::Status => {
+            let reason = text("reason");
+            let suffix = if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({reason})")
+            };
+            note(&format!("{} {}{suffix}", event.job_id, text("state")));
+        }
+        EventKind::Warning => note(&format!("warning: {}", text("message"))),
+        EventKind::Error => note(&format!("error: {}", text("message"))),
+        EventKind::Result => {}
+        _ => note(&format!("{}: {}", event.kind.as_str(), event.data)),
+    }
+}
+
+/// A job as `key: value` lines.
+pub fn job_details(job: &Job) {
+    let or_dash = |value: Option<String>| value.unwrap_or_else(|| "-".into());
+    let fields = [
+        ("id", job.id.clone()),
+        ("state", job.state.as_str().to_owned()),
+        ("mode", job.mode.as_str().to_owned()),
+        ("image", job.image.clone()),
+        (
+            "command",
+            or_dash(job.command.as_ref().map(crate::commands::describe_command)),
+        ),
+        ("project", or_dash(job.project.clone())),
+        (
+            "exit code",
+            or_dash(job.exit_code.map(|code| code.to_string())),
+        ),
+        ("reason", or_dash(job.reason.clone())),
+        ("container", or_dash(job.container_id.clone())),
+        (
+            "memory",
+            corral_proto::ByteSize(job.limits.memory_bytes).to_string(),
+        ),
+        ("cpu shares", job.limits.cpu_shares.to_string()),
+        ("pids", job.limits.pids.to_string()),
+        ("timeout", format!("{}s", job.limits.timeout_secs)),
+        ("created", job.created_at.to_string()),
+        ("started", or_dash(job.started_at.map(|at| at.to_string()))),
+        (
+            "finished",
+            or_dash(job.finished_at.map(|at| at.to_string())),
+        ),
+    ];
+    for (key, value) in fields {
+        line(&format!("{key:>10}  {value}"));
+    }
+}

@@ -1,0 +1,120 @@
+//! The one error type of corral's HTTP APIs.
+//!
+//! 4xx answers say what was wrong and are not logged. A 5xx answer reveals
+//! nothing: the error rides in the response's extensions and the logging
+//! middleware writes it to the log.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use corral_proto::ErrorBody;
+
+use crate::jobs::JobError;
+use crate::store::StoreError;
+
+/// An API error, mapped to a status by [`ApiError::status`].
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Bad input; `field` names the culprit when there is one.
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong.
+        message: String,
+        /// The field at fault.
+        field: Option<String>,
+    },
+    /// Missing or wrong bearer token.
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    /// No such thing.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
+    /// The request conflicts with the current state.
+    #[error("{message}")]
+    Conflict {
+        /// What conflicts.
+        message: String,
+    },
+    /// Something failed inside; details go to the log only.
+    #[error("internal error")]
+    Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
+}
+
+/// A 5xx's cause, left in the response extensions for the logging middleware.
+#[derive(Debug, Clone)]
+pub struct InternalErrorCause(pub Arc<dyn std::error::Error + Send + Sync>);
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A bad request naming `field`.
+    pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// Wraps an internal failure.
+    pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Arc::new(error))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let field = match &self {
+            Self::BadRequest { field, .. } => field.clone(),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: self.to_string(),
+            field,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Self::Internal(cause) = self {
+            response.extensions_mut().insert(InternalErrorCause(cause));
+        }
+        response
+    }
+}
+
+impl From<JobError> for ApiError {
+    fn from(error: JobError) -> Self {
+        match error {
+            JobError::Invalid { field, message } => Self::BadRequest {
+                message: format!("{field}: {message}"),
+                field: Some(field),
+            },
+            JobError::NotFound { job_id } => Self::NotFound {
+                what: format!("job {job_id}"),
+            },
+            error @ JobError::AlreadyEnded { .. } => Self::Conflict {
+                message: error.to_string(),
+            },
+            JobError::Store(error) => Self::internal(error),
+            JobError::Random(error) => Self::internal(error),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::internal(error)
+    }
+}

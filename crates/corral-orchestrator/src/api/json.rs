@@ -1,0 +1,96 @@
+//! corral's own JSON extractor: a rejection is an [`ApiError`] naming the
+//! field at fault (`limits.memory`), not axum's plain-text default.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// A JSON body, deserialized with the path of any failing field.
+#[derive(Debug, Clone)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        if let Some(content_type) = content_type
+            && !content_type.starts_with("application/json")
+        {
+            return Err(ApiError::BadRequest {
+                message: format!("expected application/json, got {content_type}"),
+                field: None,
+            });
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::BadRequest {
+                message: rejection.body_text(),
+                field: None,
+            })?;
+        parse(&bytes).map(ApiJson)
+    }
+}
+
+/// Deserializes `bytes`, naming the failing field in the error.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::BadRequest {
+                message: format!("malformed JSON: {inner}"),
+                field: None,
+            };
+        }
+        let field = (path != ".").then_some(path);
+        ApiError::BadRequest {
+            message: match &field {
+                Some(field) => format!("{field}: {inner}"),
+                None => inner.to_string(),
+            },
+            field,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use corral_proto::JobSpec;
+
+    use super::*;
+
+    fn field_of(body: &str) -> Option<String> {
+        match parse::<JobSpec>(body.as_bytes()) {
+            Err(ApiError::BadRequest { field, .. }) => field,
+            other => panic!("expected a bad request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_field() {
+        assert_eq!(
+            field_of(r#"{"limits": {"memory": -5}}"#).as_deref(),
+            Some("limits.memory")
+        );
+        assert_eq!(field_of(r#"{"mode": "teleport"}"#).as_deref(), Some("mode"));
+        assert_eq!(field_of(r#"{"command": 7}"#).as_deref(), Some("command"));
+    }
+
+    #[test]
+    fn malformed_json_has_no_field() {
+        assert_eq!(field_of("{\"command\": "), None);
+    }
+}

@@ -1,0 +1,46 @@
+//! The user API: JSON over HTTP on the listen address, bearer token required.
+//!
+//! This file is the route table and nothing else; handlers live beside it.
+
+mod auth;
+mod error;
+mod events;
+mod jobs;
+mod json;
+mod state;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+
+pub use error::{ApiError, InternalErrorCause};
+pub use json::ApiJson;
+pub use state::AppState;
+
+/// Largest request body on the user API.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The user API's routes; everything but `/v1/health` needs the token.
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .route("/v1/jobs", post(jobs::create).get(jobs::list))
+        .route("/v1/jobs/{id}", get(jobs::show))
+        .route("/v1/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/v1/jobs/{id}/events", get(events::list))
+        .route("/v1/jobs/{id}/events/stream", get(events::stream))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .route("/v1/health", get(jobs::health))
+        .merge(protected)
+        .fallback(|| async {
+            ApiError::NotFound {
+                what: "route".into(),
+            }
+        })
+        .layer(middleware::from_fn(auth::log_server_errors))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,327 @@
+//! The orchestrator's one `Config`, built once at startup.
+//!
+//! Precedence: defaults < `corral.toml` < `CORRAL_*` environment < flags. The
+//! CLI merges environment and flags (clap) into [`ConfigOverrides`]; this
+//! module reads the file, fills in defaults and validates, so the rest of the
+//! server sees typed values with no `Option` for what is always set.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use corral_proto::{ByteSize, DurationSpec, Limits};
+use serde::Deserialize;
+
+/// Names of the environment variables corral reads, in one place.
+pub mod env_vars {
+    /// The data directory (`--data-dir`).
+    pub const CORRAL_DATA_DIR: &str = "CORRAL_DATA_DIR";
+    /// The user API's listen address (`--listen`).
+    pub const CORRAL_LISTEN: &str = "CORRAL_LISTEN";
+    /// A config file other than `<data-dir>/corral.toml` (`--config`).
+    pub const CORRAL_CONFIG: &str = "CORRAL_CONFIG";
+    /// The static worker binary (`--worker-bin`).
+    pub const CORRAL_WORKER_BIN: &str = "CORRAL_WORKER_BIN";
+    /// The default image for jobs that name none (`--image`).
+    pub const CORRAL_IMAGE: &str = "CORRAL_IMAGE";
+    /// How many jobs run at once (`--max-concurrent-jobs`).
+    pub const CORRAL_MAX_CONCURRENT_JOBS: &str = "CORRAL_MAX_CONCURRENT_JOBS";
+    /// The OCI runtime Docker uses for job containers (`--oci-runtime`).
+    pub const CORRAL_OCI_RUNTIME: &str = "CORRAL_OCI_RUNTIME";
+    /// The user API's URL, for CLI commands other than `serve`.
+    pub const CORRAL_URL: &str = "CORRAL_URL";
+    /// The user API token, for CLI commands other than `serve`.
+    pub const CORRAL_TOKEN: &str = "CORRAL_TOKEN";
+    /// Base of the default data directory.
+    pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
+    /// Fallback base of the default data directory.
+    pub const HOME: &str = "HOME";
+}
+
+/// Loopback only: the user API is not meant to face a network by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7316";
+/// Enough to keep two cores busy without thrashing a laptop.
+pub const DEFAULT_MAX_CONCURRENT_JOBS: usize = 4;
+/// The image `corral image build` makes, always tagged `latest` as well.
+pub const DEFAULT_IMAGE: &str = "corral/default:latest";
+/// Room for a build tool, small enough that a runaway job cannot starve the host.
+pub const DEFAULT_MEMORY: u64 = 512 << 20;
+/// Docker's own default weight.
+pub const DEFAULT_CPU_SHARES: i64 = 1024;
+/// Plenty for compilers, stops a fork bomb.
+pub const DEFAULT_PIDS: i64 = 256;
+/// Ten minutes: long enough for a test suite, short enough to notice a hang.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 600;
+/// Each of `/tmp` and `$HOME`.
+pub const DEFAULT_TMPFS: u64 = 256 << 20;
+/// Output a single job may store before the rest is dropped with a warning.
+pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 64 << 20;
+
+/// Bounds past which a limit is a typo rather than a wish.
+pub mod bounds {
+    /// Docker refuses less than 6 MiB; below 16 MiB nothing useful starts.
+    pub const MEMORY: (u64, u64) = (16 << 20, 1 << 40);
+    /// Docker's own range for `CpuShares`.
+    pub const CPU_SHARES: (i64, i64) = (2, 262_144);
+    /// The worker and a shell need a few; more than this is a fork bomb.
+    pub const PIDS: (i64, i64) = (8, 65_536);
+    /// One second to one week.
+    pub const TIMEOUT_SECS: (u64, u64) = (1, 7 * 86_400);
+    /// One MiB to 64 GiB per tmpfs.
+    pub const TMPFS: (u64, u64) = (1 << 20, 64 << 30);
+}
+
+/// `corral.toml` as written: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    worker_bin: Option<PathBuf>,
+    image: Option<String>,
+    max_concurrent_jobs: Option<usize>,
+    oci_runtime: Option<String>,
+    max_output_bytes: Option<ByteSize>,
+    limits: FileLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileLimits {
+    memory: Option<ByteSize>,
+    cpu_shares: Option<i64>,
+    pids: Option<i64>,
+    timeout: Option<DurationSpec>,
+    tmpfs: Option<ByteSize>,
+}
+
+/// Values from the environment and flags; each set one beats the file.
+#[derive(Debug, Default, Clone)]
+pub struct ConfigOverrides {
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--config`.
+    pub config_file: Option<PathBuf>,
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--worker-bin`.
+    pub worker_bin: Option<PathBuf>,
+    /// `--image`.
+    pub image: Option<String>,
+    /// `--max-concurrent-jobs`.
+    pub max_concurrent_jobs: Option<usize>,
+    /// `--oci-runtime`.
+    pub oci_runtime: Option<String>,
+}
+
+/// The server's settings, complete and checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Holds the database, the API token, the instance id and job sockets.
+    pub data_dir: PathBuf,
+    /// The user API's address.
+    pub listen: SocketAddr,
+    /// The static worker binary mounted into every container.
+    pub worker_bin: PathBuf,
+    /// The image for jobs that name none.
+    pub default_image: String,
+    /// Jobs that run at once; the rest wait in a FIFO queue.
+    pub max_concurrent_jobs: usize,
+    /// The OCI runtime for job containers (`runc`, `crun`, `runsc`), or Docker's default.
+    pub oci_runtime: Option<String>,
+    /// Limits for jobs that set none.
+    pub default_limits: Limits,
+    /// Output bytes one job may store.
+    pub max_output_bytes: u64,
+}
+
+/// Why the configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file exists but could not be read.
+    #[error("cannot read config file {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for corral.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A value is out of its range.
+    #[error("invalid setting `{key}`: {message}")]
+    Invalid {
+        /// The setting.
+        key: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// No data directory was given and none can be derived.
+    #[error("no data directory: set --data-dir, CORRAL_DATA_DIR, XDG_DATA_HOME or HOME")]
+    NoDataDir,
+}
+
+impl Config {
+    /// Builds the configuration from overrides, the config file and defaults.
+    pub fn load(overrides: ConfigOverrides) -> Result<Self, ConfigError> {
+        let data_dir = match overrides.data_dir {
+            Some(dir) => dir,
+            None => default_data_dir().ok_or(ConfigError::NoDataDir)?,
+        };
+        let file_path = overrides
+            .config_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join("corral.toml"));
+        let file = read_file_config(&file_path, overrides.config_file.is_some())?;
+        let default_limits = Limits {
+            memory_bytes: file.limits.memory.map_or(DEFAULT_MEMORY, |size| size.0),
+            cpu_shares: file.limits.cpu_shares.unwrap_or(DEFAULT_CPU_SHARES),
+            pids: file.limits.pids.unwrap_or(DEFAULT_PIDS),
+            timeout_secs: file.limits.timeout.map_or(DEFAULT_TIMEOUT_SECS, |d| d.0),
+            tmpfs_bytes: file.limits.tmpfs.map_or(DEFAULT_TMPFS, |size| size.0),
+        };
+        check_limits(&default_limits)
+            .map_err(|(key, message)| ConfigError::Invalid { key, message })?;
+        let max_concurrent_jobs = overrides
+            .max_concurrent_jobs
+            .or(file.max_concurrent_jobs)
+            .unwrap_or(DEFAULT_MAX_CONCURRENT_JOBS);
+        if max_concurrent_jobs == 0 {
+            return Err(ConfigError::Invalid {
+                key: "max_concurrent_jobs",
+                message: "must be at least 1".into(),
+            });
+        }
+        let listen = match overrides.listen.or(file.listen) {
+            Some(listen) => listen,
+            None => DEFAULT_LISTEN.parse().map_err(|_| ConfigError::Invalid {
+                key: "listen",
+                message: "bad built-in default".into(),
+            })?,
+        };
+        Ok(Self {
+            worker_bin: overrides
+                .worker_bin
+                .or(file.worker_bin)
+                .unwrap_or_else(crate::worker_binary::default_location),
+            data_dir,
+            listen,
+            default_image: overrides
+                .image
+                .or(file.image)
+                .unwrap_or_else(|| DEFAULT_IMAGE.to_owned()),
+            max_concurrent_jobs,
+            oci_runtime: overrides.oci_runtime.or(file.oci_runtime),
+            default_limits,
+            max_output_bytes: file
+                .max_output_bytes
+                .map_or(DEFAULT_MAX_OUTPUT_BYTES, |size| size.0),
+        })
+    }
+}
+
+/// Checks every limit against [`bounds`]; the error names the limit.
+pub fn check_limits(limits: &Limits) -> Result<(), (&'static str, String)> {
+    fn within<T: PartialOrd + std::fmt::Display>(
+        key: &'static str,
+        value: T,
+        (low, high): (T, T),
+    ) -> Result<(), (&'static str, String)> {
+        if value < low || value > high {
+            return Err((key, format!("{value} is outside {low}..={high}")));
+        }
+        Ok(())
+    }
+    within("memory", limits.memory_bytes, bounds::MEMORY)?;
+    within("cpu_shares", limits.cpu_shares, bounds::CPU_SHARES)?;
+    within("pids", limits.pids, bounds::PIDS)?;
+    within("timeout", limits.timeout_secs, bounds::TIMEOUT_SECS)?;
+    within("tmpfs", limits.tmpfs_bytes, bounds::TMPFS)
+}
+
+fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok(FileConfig::default());
+        }
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    toml::from_str(&text).map_err(|error| ConfigError::Parse {
+        path: path.to_owned(),
+        message: error.message().to_owned(),
+    })
+}
+
+/// `$XDG_DATA_HOME/corral`, else `$HOME/.local/share/corral`.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the config module is where the environment is read"
+)]
+pub fn default_data_dir() -> Option<PathBuf> {
+    if let Ok(base) = std::env::var(env_vars::XDG_DATA_HOME)
+        && !base.is_empty()
+    {
+        return Some(PathBuf::from(base).join("corral"));
+    }
+    let home = std::env::var(env_vars::HOME)
+        .ok()
+        .filter(|home| !home.is_empty())?;
+    Some(PathBuf::from(home).join(".local/share/corral"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("corral.toml"),
+            "max_concurrent_jobs = 2\nimage = \"from-file\"\n[limits]\nmemory = \"128m\"\n",
+        )
+        .expect("write config");
+        let config = Config::load(ConfigOverrides {
+            data_dir: Some(dir.path().to_owned()),
+            image: Some("from-flag".into()),
+            ..ConfigOverrides::default()
+        })
+        .expect("config loads");
+        assert_eq!(config.default_image, "from-flag");
+        assert_eq!(config.max_concurrent_jobs, 2);
+        assert_eq!(config.default_limits.memory_bytes, 128 << 20);
+        assert_eq!(config.default_limits.pids, DEFAULT_PIDS);
+    }
+
+    #[test]
+    fn unknown_keys_and_absurd_limits_are_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("corral.toml");
+        std::fs::write(&path, "max_concurent_jobs = 2\n").expect("write config");
+        let error = Config::load(ConfigOverrides {
+            data_dir: Some(dir.path().to_owned()),
+            ..ConfigOverrides::default()
+        })
+        .expect_err("typo is refused");
+        assert!(error.to_string().contains("max_concurent_jobs"), "{error}");
+
+        std::fs::write(&path, "[limits]\npids = 1\n").expect("write config");
+        let error = Config::load(ConfigOverrides {
+            data_dir: Some(dir.path().to_owned()),
+            ..ConfigOverrides::default()
+        })
+        .expect_err("one pid is refused");
+        assert!(error.to_string().contains("pids"), "{error}");
+    }
+}

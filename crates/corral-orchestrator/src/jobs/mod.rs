@@ -1,0 +1,178 @@
+//! The job manager: queue, start, watch, end and clean up every job.
+//!
+//! It owns each job's life from `queued` to a terminal state. The state is
+//! decided here from what the runtime reports (exit code, OOM flag, timeout,
+//! cancellation), never from what the worker claims.
+//!
+//! # Layout
+//! - `validate`: a [`JobSpec`](corral_proto::JobSpec) becomes a checked job or a 400 naming the field
+//! - `create`, `cancel`: the user-facing operations
+//! - `scheduler`: the FIFO queue under `max_concurrent_jobs`
+//! - `run`: one job's container, from create to removal
+//! - `outcome`: how a container's exit becomes a terminal state
+//! - `recover`: what a restart finds left over
+
+mod cancel;
+mod create;
+mod outcome;
+mod recover;
+mod run;
+mod scheduler;
+mod validate;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::events::EventLog;
+use crate::runtime::Runtime;
+use crate::store::{Store, StoreError};
+use crate::token::RandomError;
+
+pub use validate::validate_project;
+
+/// Why a job operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The job spec is invalid; `field` names the culprit.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// Dotted path of the field at fault.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// No such job.
+    #[error("job {job_id} not found")]
+    NotFound {
+        /// The id asked for.
+        job_id: String,
+    },
+    /// The job is already over.
+    #[error("job {job_id} already ended ({state})")]
+    AlreadyEnded {
+        /// The job.
+        job_id: String,
+        /// Its terminal state.
+        state: &'static str,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No randomness for an id.
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+impl JobError {
+    fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Handle to the job manager; cheap to clone.
+#[derive(Clone)]
+pub struct JobManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    runtime: Arc<dyn Runtime>,
+    events: EventLog,
+    config: Arc<Config>,
+    instance_id: String,
+    /// Canonical data directory, kept out of project bindings.
+    data_dir: PathBuf,
+    /// Jobs holding a slot, with the token that cancels each. A std mutex:
+    /// never held across an `.await`.
+    active: Mutex<HashMap<String, CancellationToken>>,
+    /// Held while a queued job is claimed and registered in `active`, so a
+    /// cancel never sees a job that is neither queued nor active.
+    claim_lock: tokio::sync::Mutex<()>,
+    /// Wakes the scheduler: a job was queued or a slot freed.
+    wake: Notify,
+    /// Cancelled when the server shuts down.
+    shutdown: CancellationToken,
+    /// Owns the scheduler and every job task.
+    tasks: TaskTracker,
+}
+
+impl JobManager {
+    /// A manager over `store` and `runtime`; call [`JobManager::start`] to run jobs.
+    pub fn new(
+        store: Arc<dyn Store>,
+        runtime: Arc<dyn Runtime>,
+        events: EventLog,
+        config: Arc<Config>,
+        instance_id: String,
+    ) -> Self {
+        let data_dir = config
+            .data_dir
+            .canonicalize()
+            .unwrap_or_else(|_| config.data_dir.clone());
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                runtime,
+                events,
+                config,
+                instance_id,
+                data_dir,
+                active: Mutex::default(),
+                claim_lock: tokio::sync::Mutex::new(()),
+                wake: Notify::new(),
+                shutdown: CancellationToken::new(),
+                tasks: TaskTracker::new(),
+            }),
+        }
+    }
+
+    /// Ends what a previous run left behind, then starts the scheduler.
+    pub async fn start(&self) -> Result<(), JobError> {
+        self.recover().await?;
+        self.inner.tasks.spawn(self.clone().schedule());
+        Ok(())
+    }
+
+    /// Stops scheduling, ends running jobs (their containers removed) and
+    /// waits up to `grace` for every task.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        self.inner.shutdown.cancel();
+        self.inner.tasks.close();
+        tokio::time::timeout(grace, self.inner.tasks.wait())
+            .await
+            .is_ok()
+    }
+
+    /// The store jobs live in.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The event log.
+    pub fn events(&self) -> &EventLog {
+        &self.inner.events
+    }
+
+    /// Jobs currently holding a slot.
+    pub fn active_count(&self) -> usize {
+        self.lock_active().len()
+    }
+
+    fn lock_active(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+        self.inner
+            .active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,197 @@
+//! One job's life on the runtime: open its socket, create and start its
+//! container, wait for exit, timeout, cancel or shutdown, then remove the
+//! container and close the socket whatever happened, and record the end.
+
+use std::time::Duration;
+
+use corral_proto::{EventKind, Job, JobState, NewEvent};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use super::JobManager;
+use super::cancel::CANCELLED_REASON;
+use super::outcome::{Outcome, decide};
+use crate::runtime::{RuntimeError, SandboxRequest};
+use crate::store::Finish;
+use crate::worker_api::WorkerEndpoint;
+
+/// How long a killed container gets to report its exit before removal.
+const KILL_WAIT: Duration = Duration::from_secs(10);
+
+fn failure(reason: String) -> Outcome {
+    Outcome {
+        finish: Finish {
+            state: JobState::Failed,
+            exit_code: None,
+            reason: Some(reason),
+        },
+        warning: None,
+    }
+}
+
+impl JobManager {
+    /// Runs a claimed job to its end and frees its slot.
+    pub(super) async fn run(self, job: Job, cancel: CancellationToken) {
+        let job_id = job.id.clone();
+        if let Err(error) = self
+            .inner
+            .events
+            .status(&job_id, JobState::Starting, None)
+            .await
+        {
+            error!(job_id = %job_id, error = %error, "cannot store status event");
+        }
+        let outcome = self.drive(&job, &cancel).await;
+        if let Some(warning) = &outcome.warning {
+            let event = NewEvent::new(EventKind::Warning, json!({ "message": warning }));
+            if let Err(error) = self.inner.events.append(&job_id, vec![event]).await {
+                error!(job_id = %job_id, error = %error, "cannot store warning event");
+            }
+        }
+        match self
+            .inner
+            .store
+            .finish(&job_id, &outcome.finish, None)
+            .await
+        {
+            Ok(true) => {
+                info!(job_id = %job_id, state = outcome.finish.state.as_str(), "job ended");
+                self.record_end(&job_id, &outcome.finish).await;
+            }
+            Ok(false) => warn!(job_id = %job_id, "job had already ended"),
+            Err(error) => error!(job_id = %job_id, error = %error, "cannot record job end"),
+        }
+        self.lock_active().remove(&job_id);
+        self.inner.wake.notify_one();
+    }
+
+    /// Stores the terminal status event and releases the job's followers.
+    pub(super) async fn record_end(&self, job_id: &str, finish: &Finish) {
+        if let Err(error) = self
+            .inner
+            .events
+            .status(job_id, finish.state, finish.reason.as_deref())
+            .await
+        {
+            error!(job_id, error = %error, "cannot store final status event");
+        }
+        self.inner.events.close(job_id);
+    }
+
+    async fn drive(&self, job: &Job, cancel: &CancellationToken) -> Outcome {
+        let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
+        let endpoint = match WorkerEndpoint::open(
+            &socket_dir,
+            job,
+            self.inner.events.clone(),
+            self.inner.config.max_output_bytes,
+            &self.inner.tasks,
+        )
+        .await
+        {
+            Ok(endpoint) => endpoint,
+            Err(error) => return failure(format!("cannot open the job socket: {error}")),
+        };
+        let mut container_id = None;
+        let outcome = self
+            .drive_container(job, &endpoint, cancel, &mut container_id)
+            .await;
+        if let Some(container_id) = &container_id
+            && let Err(error) = self.inner.runtime.remove(container_id).await
+        {
+            error!(job_id = %job.id, container_id, error = %error, "cannot remove container");
+        }
+        endpoint.close().await;
+        if let Err(error) = tokio::fs::remove_dir_all(&socket_dir).await {
+            warn!(job_id = %job.id, error = %error, "cannot remove job socket directory");
+        }
+        outcome
+    }
+
+    async fn drive_container(
+        &self,
+        job: &Job,
+        endpoint: &WorkerEndpoint,
+        cancel: &CancellationToken,
+        container_id: &mut Option<String>,
+    ) -> Outcome {
+        let runtime = &self.inner.runtime;
+        let request = SandboxRequest {
+            job: job.clone(),
+            socket_dir: endpoint.socket_dir().to_owned(),
+            worker_bin: self.inner.config.worker_bin.clone(),
+            instance_id: self.inner.instance_id.clone(),
+            oci_runtime: self.inner.config.oci_runtime.clone(),
+        };
+        let id = match runtime.create(&request).await {
+            Ok(id) => id,
+            Err(RuntimeError::NotFound { .. }) => {
+                return failure(format!(
+                    "image {} not found (build it with `corral image build`, or load it)",
+                    job.image
+                ));
+            }
+            Err(error) => return failure(format!("cannot create the container: {error}")),
+        };
+        *container_id = Some(id.clone());
+        if let Err(error) = self.inner.store.set_container(&job.id, &id).await {
+            error!(job_id = %job.id, error = %error, "cannot record container id");
+        }
+        if cancel.is_cancelled() {
+            return self.stop(&id, JobState::Cancelled, CANCELLED_REASON).await;
+        }
+        if let Err(error) = runtime.start(&id).await {
+            return failure(format!("cannot start the container: {error}"));
+        }
+        match self.inner.store.mark_running(&job.id).await {
+            Ok(true) => {
+                info!(job_id = %job.id, container_id = %id, "container started");
+                if let Err(error) = self
+                    .inner
+                    .events
+                    .status(&job.id, JobState::Running, None)
+                    .await
+                {
+                    error!(job_id = %job.id, error = %error, "cannot store status event");
+                }
+            }
+            Ok(false) => warn!(job_id = %job.id, "job was no longer starting"),
+            Err(error) => error!(job_id = %job.id, error = %error, "cannot mark job running"),
+        }
+        let timeout = Duration::from_secs(job.limits.timeout_secs);
+        tokio::select! {
+            exit = runtime.wait(&id) => match exit {
+                Ok(exit) => decide(exit, endpoint.completion().as_ref()),
+                Err(error) => failure(format!("lost track of the container: {error}")),
+            },
+            () = tokio::time::sleep(timeout) => {
+                let reason = format!("timed out after {}s", job.limits.timeout_secs);
+                self.stop(&id, JobState::TimedOut, &reason).await
+            }
+            () = cancel.cancelled() => self.stop(&id, JobState::Cancelled, CANCELLED_REASON).await,
+            () = self.inner.shutdown.cancelled() => {
+                self.stop(&id, JobState::Failed, "orchestrator shut down").await
+            }
+        }
+    }
+
+    async fn stop(&self, container_id: &str, state: JobState, reason: &str) -> Outcome {
+        if let Err(error) = self.inner.runtime.kill(container_id).await {
+            error!(container_id, error = %error, "cannot kill container");
+        }
+        let exit_code = tokio::time::timeout(KILL_WAIT, self.inner.runtime.wait(container_id))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|exit| exit.exit_code);
+        Outcome {
+            finish: Finish {
+                state,
+                exit_code,
+                reason: Some(reason.to_owned()),
+            },
+            warning: None,
+        }
+    }
+}

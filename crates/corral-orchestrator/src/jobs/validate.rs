@@ -1,0 +1,185 @@
+//! A [`JobSpec`] as sent becomes a job that can run, or a [`JobError::Invalid`]
+//! naming the field. Nothing is stored before this passes.
+
+use std::path::{Path, PathBuf};
+
+use corral_proto::{CommandSpec, JobMode, JobSpec, Limits};
+
+use super::JobError;
+use crate::config::check_limits;
+
+/// Host paths a job may never bind, nor anything that contains them or lies
+/// under them.
+const PROTECTED: &[&str] = &[
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var/run",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+];
+/// The Docker socket: binding a directory that holds it is binding the host.
+const DOCKER_SOCKET: &str = "/var/run/docker.sock";
+/// Longest image reference Docker accepts, give or take.
+const MAX_IMAGE_LEN: usize = 255;
+
+/// What a valid spec resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ValidJob {
+    pub mode: JobMode,
+    pub command: Option<CommandSpec>,
+    pub prompt: Option<String>,
+    pub image: String,
+    pub project: Option<String>,
+    pub limits: Limits,
+}
+
+/// Checks `spec` against the server's defaults.
+pub(super) fn validate(
+    spec: JobSpec,
+    defaults: &Limits,
+    default_image: &str,
+    data_dir: &Path,
+) -> Result<ValidJob, JobError> {
+    let mode = spec.mode.unwrap_or(JobMode::Exec);
+    if mode != JobMode::Exec {
+        return Err(JobError::invalid(
+            "mode",
+            format!("mode `{}` is not available yet; use `exec`", mode.as_str()),
+        ));
+    }
+    let command = Some(validate_command(spec.command)?);
+    let image = spec.image.unwrap_or_else(|| default_image.to_owned());
+    if image.is_empty() || image.len() > MAX_IMAGE_LEN || image.chars().any(char::is_whitespace) {
+        return Err(JobError::invalid(
+            "image",
+            "must be an image reference without spaces",
+        ));
+    }
+    let project = spec
+        .project
+        .map(|path| validate_project(Path::new(&path), data_dir))
+        .transpose()?
+        .map(|path| path.to_string_lossy().into_owned());
+    let limits = Limits {
+        memory_bytes: spec
+            .limits
+            .memory
+            .map_or(defaults.memory_bytes, |size| size.0),
+        cpu_shares: spec.limits.cpu_shares.unwrap_or(defaults.cpu_shares),
+        pids: spec.limits.pids.unwrap_or(defaults.pids),
+        timeout_secs: spec.limits.timeout.map_or(defaults.timeout_secs, |d| d.0),
+        tmpfs_bytes: spec
+            .limits
+            .tmpfs
+            .map_or(defaults.tmpfs_bytes, |size| size.0),
+    };
+    check_limits(&limits)
+        .map_err(|(key, message)| JobError::invalid(format!("limits.{key}"), message))?;
+    Ok(ValidJob {
+        mode,
+        command,
+        prompt: spec.prompt,
+        image,
+        project,
+        limits,
+    })
+}
+
+fn validate_command(command: Option<CommandSpec>) -> Result<CommandSpec, JobError> {
+    let command =
+        command.ok_or_else(|| JobError::invalid("command", "is required in exec mode"))?;
+    let has_nul = |text: &str| text.contains('\0');
+    match &command {
+        CommandSpec::Argv(argv) if argv.is_empty() || argv[0].is_empty() => {
+            Err(JobError::invalid("command", "must name a program"))
+        }
+        CommandSpec::Argv(argv) if argv.iter().any(|arg| has_nul(arg)) => {
+            Err(JobError::invalid("command", "must not contain NUL bytes"))
+        }
+        CommandSpec::Shell(line) if line.trim().is_empty() => {
+            Err(JobError::invalid("command", "must not be empty"))
+        }
+        CommandSpec::Shell(line) if has_nul(line) => {
+            Err(JobError::invalid("command", "must not contain NUL bytes"))
+        }
+        _ => Ok(command),
+    }
+}
+
+/// Resolves a project directory and refuses anything that would expose the
+/// host: relative, missing, not a directory, `/`, a system directory (or one
+/// holding or inside one), the data directory, or a directory holding the
+/// Docker socket. Symlinks are resolved first, so a link to `/etc` is `/etc`.
+pub fn validate_project(path: &Path, data_dir: &Path) -> Result<PathBuf, JobError> {
+    let field = "project";
+    if !path.is_absolute() {
+        return Err(JobError::invalid(
+            field,
+            format!("{} is not an absolute path", path.display()),
+        ));
+    }
+    let resolved = path
+        .canonicalize()
+        .map_err(|_| JobError::invalid(field, format!("{} does not exist", path.display())))?;
+    if !resolved.is_dir() {
+        return Err(JobError::invalid(
+            field,
+            format!("{} is not a directory", path.display()),
+        ));
+    }
+    let overlaps = |other: &Path| resolved.starts_with(other) || other.starts_with(&resolved);
+    if resolved == Path::new("/") {
+        return Err(JobError::invalid(
+            field,
+            "the root directory cannot be bound",
+        ));
+    }
+    for protected in PROTECTED {
+        let protected = Path::new(protected);
+        let real = protected
+            .canonicalize()
+            .unwrap_or_else(|_| protected.to_owned());
+        if overlaps(protected) || overlaps(&real) {
+            return Err(JobError::invalid(
+                field,
+                format!(
+                    "{} is or overlaps the system directory {}",
+                    resolved.display(),
+                    protected.display()
+                ),
+            ));
+        }
+    }
+    let data_dir = data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| data_dir.to_owned());
+    if overlaps(&data_dir) {
+        return Err(JobError::invalid(
+            field,
+            "the corral data directory cannot be bound",
+        ));
+    }
+    let socket = Path::new(DOCKER_SOCKET);
+    let socket = socket.canonicalize().unwrap_or_else(|_| socket.to_owned());
+    if socket.starts_with(&resolved) {
+        return Err(JobError::invalid(
+            field,
+            "a directory holding the Docker socket cannot be bound",
+        ));
+    }
+    Ok(resolved)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,35 @@
+//! corral's orchestrator: the long-lived server that gives every job its own
+//! locked-down container, serves the job's worker API on a per-job Unix
+//! socket, stores and streams events, and decides how each job ended.
+//!
+//! It must never hand a container anything beyond its own socket directory,
+//! the worker binary and its project directory, never log or store a token,
+//! and never leave a container behind.
+//!
+//! # Layout
+//! - [`config`]: the one `Config`, its defaults and bounds
+//! - [`server`]: `serve` and `start`, data directory, shutdown
+//! - [`api`]: the user API (route table, handlers, errors)
+//! - [`worker_api`]: the per-job worker API on the job's socket
+//! - [`jobs`]: the job manager: validate, queue, run, cancel, recover
+//! - [`events`]: store-then-wake event log
+//! - [`store`]: the `Store` trait and its SQLite implementation
+//! - [`runtime`]: the `Runtime` trait, the Docker runtime and the container profile
+//! - [`image`]: offline image builds from in-memory tar contexts
+//! - [`token`]: bearer tokens and random ids
+//! - [`worker_binary`]: finding and checking the static worker
+
+pub mod api;
+pub mod config;
+pub mod events;
+pub mod image;
+pub mod jobs;
+pub mod runtime;
+pub mod server;
+pub mod store;
+pub mod token;
+pub mod worker_api;
+pub mod worker_binary;
+
+pub use config::{Config, ConfigOverrides};
+pub use server::{RunningServer, ServeError, serve, start};

@@ -1,0 +1,195 @@
+//! [`Runtime`] on a Docker engine, through bollard.
+//!
+//! The API version is negotiated at connect time: Debian's engine speaks 1.41
+//! while bollard defaults to a newer one.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use bollard::Docker;
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::{
+    CreateContainerOptions, KillContainerOptions, ListContainersOptions, RemoveContainerOptions,
+    StartContainerOptions, WaitContainerOptions,
+};
+use futures_util::StreamExt;
+use tracing::instrument;
+
+use super::spec::container_spec;
+use super::{ContainerExit, Runtime, RuntimeError, SandboxRequest, SandboxSummary};
+
+/// Docker through its HTTP API.
+#[derive(Debug, Clone)]
+pub struct DockerRuntime {
+    docker: Docker,
+}
+
+impl DockerRuntime {
+    /// Connects to `DOCKER_HOST` or the local socket and negotiates the API version.
+    pub async fn connect() -> Result<Self, RuntimeError> {
+        let docker = Docker::connect_with_defaults()
+            .map_err(classify)?
+            .negotiate_version()
+            .await
+            .map_err(classify)?;
+        Ok(Self { docker })
+    }
+
+    /// The negotiated client, for image builds and diagnostics.
+    pub fn client(&self) -> &Docker {
+        &self.docker
+    }
+}
+
+/// Classifies a bollard error by meaning (status code), never by its text.
+pub fn classify(error: BollardError) -> RuntimeError {
+    match error {
+        BollardError::DockerResponseServerError {
+            status_code: 404,
+            message,
+        } => RuntimeError::NotFound { what: message },
+        BollardError::DockerResponseServerError {
+            status_code: 409 | 304,
+            message,
+        } => RuntimeError::Conflict { message },
+        BollardError::DockerResponseServerError { message, .. } => RuntimeError::Engine { message },
+        BollardError::IOError { .. }
+        | BollardError::HyperResponseError { .. }
+        | BollardError::RequestTimeoutError
+        | BollardError::SocketNotFoundError(_) => RuntimeError::Unavailable {
+            message: error.to_string(),
+        },
+        other => RuntimeError::Engine {
+            message: other.to_string(),
+        },
+    }
+}
+
+#[async_trait]
+impl Runtime for DockerRuntime {
+    #[instrument(name = "runtime.create", skip_all, fields(job_id = %request.job.id))]
+    async fn create(&self, request: &SandboxRequest) -> Result<String, RuntimeError> {
+        let options = CreateContainerOptions {
+            name: Some(format!("corral-{}", request.job.id)),
+            ..CreateContainerOptions::default()
+        };
+        let created = self
+            .docker
+            .create_container(Some(options), container_spec(request))
+            .await
+            .map_err(classify)?;
+        Ok(created.id)
+    }
+
+    #[instrument(name = "runtime.start", skip(self))]
+    async fn start(&self, container_id: &str) -> Result<(), RuntimeError> {
+        self.docker
+            .start_container(container_id, None::<StartContainerOptions>)
+            .await
+            .map_err(classify)
+    }
+
+    #[instrument(name = "runtime.wait", skip(self))]
+    async fn wait(&self, container_id: &str) -> Result<ContainerExit, RuntimeError> {
+        let options = WaitContainerOptions {
+            condition: "not-running".to_owned(),
+        };
+        let mut waiting = self.docker.wait_container(container_id, Some(options));
+        while let Some(answer) = waiting.next().await {
+            match answer {
+                // bollard reports a non-zero exit as an error; it is an exit all the same.
+                Ok(_) | Err(BollardError::DockerContainerWaitError { .. }) => break,
+                Err(error) => return Err(classify(error)),
+            }
+        }
+        let inspected = self
+            .docker
+            .inspect_container(
+                container_id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .map_err(classify)?;
+        let state = inspected.state.unwrap_or_default();
+        Ok(ContainerExit {
+            exit_code: state.exit_code.unwrap_or(-1),
+            oom_killed: state.oom_killed.unwrap_or(false),
+        })
+    }
+
+    #[instrument(name = "runtime.kill", skip(self))]
+    async fn kill(&self, container_id: &str) -> Result<(), RuntimeError> {
+        match self
+            .docker
+            .kill_container(
+                container_id,
+                Some(KillContainerOptions {
+                    signal: "KILL".to_owned(),
+                }),
+            )
+            .await
+            .map_err(classify)
+        {
+            Ok(()) | Err(RuntimeError::Conflict { .. } | RuntimeError::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    #[instrument(name = "runtime.remove", skip(self))]
+    async fn remove(&self, container_id: &str) -> Result<(), RuntimeError> {
+        let options = RemoveContainerOptions {
+            force: true,
+            v: true,
+            ..RemoveContainerOptions::default()
+        };
+        match self
+            .docker
+            .remove_container(container_id, Some(options))
+            .await
+            .map_err(classify)
+        {
+            Ok(()) | Err(RuntimeError::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn list_by_label(
+        &self,
+        label: &str,
+        value: &str,
+    ) -> Result<Vec<SandboxSummary>, RuntimeError> {
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![format!("{label}={value}")],
+            )])),
+            ..ListContainersOptions::default()
+        };
+        let containers = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(classify)?;
+        Ok(containers
+            .into_iter()
+            .filter_map(|container| {
+                Some(SandboxSummary {
+                    job_id: container
+                        .labels
+                        .as_ref()
+                        .and_then(|labels| labels.get(super::LABEL_JOB).cloned()),
+                    container_id: container.id?,
+                })
+            })
+            .collect())
+    }
+
+    async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {
+        match self.docker.inspect_image(image).await.map_err(classify) {
+            Ok(_) => Ok(true),
+            Err(RuntimeError::NotFound { .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+}

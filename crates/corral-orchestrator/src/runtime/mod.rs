@@ -1,0 +1,102 @@
+//! Where containers come from. The job manager talks to [`Runtime`], never to
+//! Docker directly, so Podman or Kubernetes can stand in later.
+
+pub mod docker;
+pub mod spec;
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use corral_proto::Job;
+
+pub use docker::DockerRuntime;
+
+/// Label carrying the job id on every container corral creates.
+pub const LABEL_JOB: &str = "corral.job";
+/// Label carrying the orchestrator instance that owns the container.
+pub const LABEL_INSTANCE: &str = "corral.instance";
+
+/// Everything a runtime needs to build a job's sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxRequest {
+    /// The job, limits resolved.
+    pub job: Job,
+    /// Host directory mounted at `/run/corral` (socket and token).
+    pub socket_dir: PathBuf,
+    /// The static worker binary on the host.
+    pub worker_bin: PathBuf,
+    /// This orchestrator's instance id, for the `corral.instance` label.
+    pub instance_id: String,
+    /// The OCI runtime to ask for, if not the engine's default.
+    pub oci_runtime: Option<String>,
+}
+
+/// How a container ended, read from the runtime rather than from the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContainerExit {
+    /// The entrypoint's exit code (128 + signal when killed).
+    pub exit_code: i64,
+    /// The kernel's OOM killer killed a process in the container.
+    pub oom_killed: bool,
+}
+
+/// A container the runtime knows about, found by label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxSummary {
+    /// The container id.
+    pub container_id: String,
+    /// Its `corral.job` label.
+    pub job_id: Option<String>,
+}
+
+/// Why a runtime operation failed, classified by meaning.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// No such container or image.
+    #[error("not found: {what}")]
+    NotFound {
+        /// What was missing.
+        what: String,
+    },
+    /// The engine refused because of the object's state.
+    #[error("conflict: {message}")]
+    Conflict {
+        /// The engine's account.
+        message: String,
+    },
+    /// The engine could not be reached.
+    #[error("container engine unreachable: {message}")]
+    Unavailable {
+        /// The cause.
+        message: String,
+    },
+    /// Anything else the engine reported.
+    #[error("container engine error: {message}")]
+    Engine {
+        /// The engine's account.
+        message: String,
+    },
+}
+
+/// A container engine.
+#[async_trait]
+pub trait Runtime: Send + Sync {
+    /// Creates (does not start) the job's container; returns its id.
+    async fn create(&self, request: &SandboxRequest) -> Result<String, RuntimeError>;
+    /// Starts a created container.
+    async fn start(&self, container_id: &str) -> Result<(), RuntimeError>;
+    /// Waits until the container stops, then reports how it ended.
+    async fn wait(&self, container_id: &str) -> Result<ContainerExit, RuntimeError>;
+    /// Kills a running container (SIGKILL). Not running is not an error.
+    async fn kill(&self, container_id: &str) -> Result<(), RuntimeError>;
+    /// Removes a container, running or not. Already gone is not an error.
+    async fn remove(&self, container_id: &str) -> Result<(), RuntimeError>;
+    /// Containers carrying `label=value`, running or not.
+    async fn list_by_label(
+        &self,
+        label: &str,
+        value: &str,
+    ) -> Result<Vec<SandboxSummary>, RuntimeError>;
+    /// Whether an image is present locally.
+    async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;
+}

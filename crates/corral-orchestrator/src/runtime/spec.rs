@@ -1,0 +1,91 @@
+//! The container profile of DESIGN.md as one pure function of the job.
+//!
+//! Every security setting a job container gets is decided here and nowhere
+//! else, so it can be read in one place and tested without Docker.
+
+use std::collections::HashMap;
+
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
+use corral_proto::worker::{JOB_GID, JOB_HOME, JOB_UID, SOCKET_DIR, WORKER_PATH};
+
+use super::{LABEL_INSTANCE, LABEL_JOB, SandboxRequest};
+
+/// Where the project directory appears inside the container.
+pub const WORKSPACE: &str = "/workspace";
+
+/// The Docker create body for a job's container.
+pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
+    let job = &request.job;
+    let limits = &job.limits;
+    let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
+    let tmpfs_size = limits.tmpfs_bytes;
+    let mut mounts = vec![
+        bind(&request.socket_dir.to_string_lossy(), SOCKET_DIR, true),
+        bind(&request.worker_bin.to_string_lossy(), WORKER_PATH, true),
+    ];
+    if let Some(project) = &job.project {
+        mounts.push(bind(project, WORKSPACE, false));
+    }
+    let tmpfs = HashMap::from([
+        (
+            "/tmp".to_owned(),
+            format!("rw,nosuid,nodev,size={tmpfs_size},mode=1777"),
+        ),
+        (
+            JOB_HOME.to_owned(),
+            format!("rw,nosuid,nodev,size={tmpfs_size},uid={JOB_UID},gid={JOB_GID},mode=0700"),
+        ),
+    ]);
+    let labels = HashMap::from([
+        (LABEL_JOB.to_owned(), job.id.clone()),
+        (LABEL_INSTANCE.to_owned(), request.instance_id.clone()),
+    ]);
+    ContainerCreateBody {
+        image: Some(job.image.clone()),
+        entrypoint: Some(vec![WORKER_PATH.to_owned()]),
+        cmd: Some(Vec::new()),
+        user: Some(format!("{JOB_UID}:{JOB_GID}")),
+        env: Some(vec![
+            format!("HOME={JOB_HOME}"),
+            format!("CORRAL_JOB_ID={}", job.id),
+        ]),
+        working_dir: job.project.as_ref().map(|_| WORKSPACE.to_owned()),
+        labels: Some(labels),
+        network_disabled: Some(true),
+        attach_stdin: Some(false),
+        open_stdin: Some(false),
+        tty: Some(false),
+        host_config: Some(HostConfig {
+            network_mode: Some("none".to_owned()),
+            readonly_rootfs: Some(true),
+            tmpfs: Some(tmpfs),
+            cap_drop: Some(vec!["ALL".to_owned()]),
+            security_opt: Some(vec!["no-new-privileges".to_owned()]),
+            privileged: Some(false),
+            pids_limit: Some(limits.pids),
+            memory: Some(memory),
+            memory_swap: Some(memory),
+            cpu_shares: Some(limits.cpu_shares),
+            init: Some(true),
+            ipc_mode: Some("private".to_owned()),
+            mounts: Some(mounts),
+            runtime: request.oci_runtime.clone(),
+            auto_remove: Some(false),
+            ..HostConfig::default()
+        }),
+        ..ContainerCreateBody::default()
+    }
+}
+
+fn bind(source: &str, target: &str, read_only: bool) -> Mount {
+    Mount {
+        source: Some(source.to_owned()),
+        target: Some(target.to_owned()),
+        typ: Some(MountTypeEnum::BIND),
+        read_only: Some(read_only),
+        ..Mount::default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

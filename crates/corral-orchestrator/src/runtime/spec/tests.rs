@@ -1,0 +1,114 @@
+use std::path::PathBuf;
+
+use bollard::models::MountTypeEnum;
+use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
+use time::OffsetDateTime;
+
+use super::container_spec;
+use crate::runtime::SandboxRequest;
+
+fn request(project: Option<&str>) -> SandboxRequest {
+    SandboxRequest {
+        job: Job {
+            id: "j-0123456789abcdef".into(),
+            mode: JobMode::Exec,
+            state: JobState::Starting,
+            image: "busybox-like".into(),
+            command: Some(CommandSpec::Shell("true".into())),
+            prompt: None,
+            project: project.map(str::to_owned),
+            limits: Limits {
+                memory_bytes: 256 << 20,
+                cpu_shares: 512,
+                pids: 128,
+                timeout_secs: 30,
+                tmpfs_bytes: 64 << 20,
+            },
+            container_id: None,
+            exit_code: None,
+            reason: None,
+            created_at: OffsetDateTime::now_utc(),
+            started_at: None,
+            finished_at: None,
+        },
+        socket_dir: PathBuf::from("/data/run/j-0123456789abcdef"),
+        worker_bin: PathBuf::from("/opt/corral-worker"),
+        instance_id: "inst-1".into(),
+        oci_runtime: None,
+    }
+}
+
+#[test]
+fn the_profile_locks_the_container_down() {
+    let body = container_spec(&request(None));
+    let host = body.host_config.expect("host config");
+    assert_eq!(host.network_mode.as_deref(), Some("none"));
+    assert_eq!(host.readonly_rootfs, Some(true));
+    assert_eq!(host.cap_drop, Some(vec!["ALL".to_owned()]));
+    assert_eq!(
+        host.security_opt,
+        Some(vec!["no-new-privileges".to_owned()])
+    );
+    assert_eq!(host.privileged, Some(false));
+    assert_eq!(host.init, Some(true));
+    assert_eq!(host.memory, Some(256 << 20));
+    assert_eq!(host.memory_swap, host.memory);
+    assert_eq!(host.pids_limit, Some(128));
+    assert_eq!(host.cpu_shares, Some(512));
+    let tmpfs = host.tmpfs.expect("tmpfs");
+    assert!(tmpfs["/tmp"].contains(&format!("size={}", 64 << 20)));
+    assert!(tmpfs["/home/corral"].contains("uid=10001"));
+    assert_eq!(body.user.as_deref(), Some("10001:10001"));
+    let labels = body.labels.expect("labels");
+    assert_eq!(labels["corral.job"], "j-0123456789abcdef");
+    assert_eq!(labels["corral.instance"], "inst-1");
+}
+
+#[test]
+fn only_the_socket_the_worker_and_the_project_are_mounted() {
+    let body = container_spec(&request(Some("/home/me/project")));
+    let mounts = body
+        .host_config
+        .and_then(|host| host.mounts)
+        .expect("mounts");
+    let summary: Vec<(String, String, bool)> = mounts
+        .iter()
+        .map(|mount| {
+            assert_eq!(mount.typ, Some(MountTypeEnum::BIND));
+            (
+                mount.source.clone().expect("source"),
+                mount.target.clone().expect("target"),
+                mount.read_only.expect("read_only set"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "/data/run/j-0123456789abcdef".into(),
+                "/run/corral".into(),
+                true
+            ),
+            (
+                "/opt/corral-worker".into(),
+                "/run/corral-worker".into(),
+                true
+            ),
+            ("/home/me/project".into(), "/workspace".into(), false),
+        ]
+    );
+    assert_eq!(body.working_dir.as_deref(), Some("/workspace"));
+    assert_eq!(body.entrypoint, Some(vec!["/run/corral-worker".to_owned()]));
+}
+
+#[test]
+fn no_secret_or_token_is_put_in_the_environment() {
+    let body = container_spec(&request(None));
+    let env = body.env.expect("env");
+    assert!(
+        env.iter()
+            .all(|entry| !entry.contains("TOKEN") && !entry.contains("KEY")),
+        "{env:?}"
+    );
+}

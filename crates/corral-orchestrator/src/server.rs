@@ -1,0 +1,245 @@
+//! `corral serve`: prepare the data directory, open the store, connect the
+//! runtime, start the job manager and the user API, and shut all of it down
+//! in order on SIGINT/SIGTERM.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::api::{AppState, router};
+use crate::config::Config;
+use crate::events::EventLog;
+use crate::jobs::{JobError, JobManager};
+use crate::runtime::{DockerRuntime, Runtime, RuntimeError};
+use crate::store::{SqliteStore, Store, StoreError};
+use crate::token::{RandomError, Token, random_hex};
+use crate::worker_binary::{self, WorkerBinaryError};
+
+/// File in the data directory holding the user API token (mode 0600).
+pub const API_TOKEN_FILE: &str = "api-token";
+/// File in the data directory naming this orchestrator instance.
+pub const INSTANCE_FILE: &str = "instance-id";
+/// File in the data directory telling clients where the API listens.
+pub const SERVER_FILE: &str = "server.json";
+/// How long running jobs get to end on shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory or a file in it is unusable.
+    #[error("data directory {path}: {message}")]
+    DataDir {
+        /// The path at fault.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The worker binary is unusable.
+    #[error(transparent)]
+    WorkerBinary(#[from] WorkerBinaryError),
+    /// The store failed to open.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The container engine is unreachable.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The listen address is taken or not allowed.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// Recovering old jobs failed.
+    #[error(transparent)]
+    Jobs(#[from] JobError),
+    /// No randomness for a token.
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+/// A started server; stop it with [`RunningServer::stop`].
+pub struct RunningServer {
+    /// Where the user API listens.
+    pub addr: SocketAddr,
+    /// The user API token.
+    pub api_token: Token,
+    /// This instance's id (the `corral.instance` label).
+    pub instance_id: String,
+    /// The job manager, for in-process callers.
+    pub jobs: JobManager,
+    data_dir: PathBuf,
+    http_shutdown: CancellationToken,
+    http: JoinHandle<io::Result<()>>,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let runtime = DockerRuntime::connect().await?;
+    let server = start(config, Arc::new(runtime)).await?;
+    info!(addr = %server.addr, "corral is serving");
+    shutdown_signal().await;
+    info!("shutting down");
+    server.stop(SHUTDOWN_GRACE).await;
+    Ok(())
+}
+
+/// Starts the job manager and the user API on `runtime`.
+pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningServer, ServeError> {
+    let data_dir = config.data_dir.clone();
+    prepare_data_dir(&data_dir)?;
+    worker_binary::verify(&config.worker_bin)?;
+    let api_token = Token::from_secret(read_or_create(&data_dir.join(API_TOKEN_FILE), || {
+        Token::generate().map(|token| token.expose().to_owned())
+    })?);
+    let instance_id = read_or_create(&data_dir.join(INSTANCE_FILE), || random_hex(8))?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data_dir.join("corral.db"))?);
+    match runtime.image_exists(&config.default_image).await {
+        Ok(true) => {}
+        Ok(false) => {
+            warn!(image = %config.default_image, "default image missing: run `corral image build`")
+        }
+        Err(error) => warn!(error = %error, "cannot check the default image"),
+    }
+    let events = EventLog::new(Arc::clone(&store));
+    let listen = config.listen;
+    let jobs = JobManager::new(
+        store,
+        runtime,
+        events,
+        Arc::new(config),
+        instance_id.clone(),
+    );
+    jobs.start().await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: listen,
+        source,
+    })?;
+    let server_file = data_dir.join(SERVER_FILE);
+    let server_info = json!({ "url": format!("http://{addr}"), "pid": std::process::id() });
+    std::fs::write(&server_file, server_info.to_string())
+        .map_err(|error| data_error(&server_file, &error))?;
+    let http_shutdown = CancellationToken::new();
+    let app = router(AppState::new(jobs.clone(), api_token.clone()));
+    let stop = http_shutdown.clone();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "owned by RunningServer, awaited in stop()"
+    )]
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        api_token,
+        instance_id,
+        jobs,
+        data_dir,
+        http_shutdown,
+        http,
+    })
+}
+
+impl RunningServer {
+    /// The user API's base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Ends running jobs (removing their containers), then stops the API.
+    pub async fn stop(self, grace: Duration) {
+        if !self.jobs.shutdown(grace).await {
+            warn!("some jobs did not end within the shutdown grace period");
+        }
+        self.http_shutdown.cancel();
+        // Open SSE streams end when their jobs do; do not wait forever for idle clients.
+        if tokio::time::timeout(grace, self.http).await.is_err() {
+            warn!("user API connections still open at shutdown");
+        }
+        let _ = std::fs::remove_file(self.data_dir.join(SERVER_FILE));
+    }
+}
+
+fn data_error(path: &Path, error: &dyn std::fmt::Display) -> ServeError {
+    ServeError::DataDir {
+        path: path.to_owned(),
+        message: error.to_string(),
+    }
+}
+
+fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
+    std::fs::create_dir_all(dir).map_err(|error| data_error(dir, &error))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|error| data_error(dir, &error))
+}
+
+/// Reads a one-line secret file, or creates it with mode 0600. A file that
+/// others can read is refused: its secret may already be known.
+fn read_or_create<E: std::fmt::Display>(
+    path: &Path,
+    make: impl FnOnce() -> Result<String, E>,
+) -> Result<String, ServeError> {
+    match std::fs::metadata(path) {
+        Ok(metadata) => {
+            if metadata.permissions().mode() & 0o077 != 0 {
+                return Err(data_error(
+                    path,
+                    &"readable by others; chmod 600 it or delete it",
+                ));
+            }
+            let value = std::fs::read_to_string(path).map_err(|error| data_error(path, &error))?;
+            Ok(value.trim().to_owned())
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            let value = make().map_err(|error| data_error(path, &error))?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|error| data_error(path, &error))?;
+            io::Write::write_all(&mut file, value.as_bytes())
+                .map_err(|error| data_error(path, &error))?;
+            Ok(value)
+        }
+        Err(error) => Err(data_error(path, &error)),
+    }
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                warn!(error = %error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

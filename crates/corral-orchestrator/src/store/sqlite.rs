@@ -1,0 +1,392 @@
+//! The embedded store: SQLite in WAL mode, migrated with `user_version`.
+//!
+//! rusqlite is synchronous, so each call runs on the blocking pool holding
+//! a `std::sync::Mutex` over one connection: no `.await` happens while the
+//! lock is held, and SQLite serialises writers anyway.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use corral_proto::{CommandSpec, Event, EventKind, Job, JobMode, JobState, Limits, NewEvent};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use time::OffsetDateTime;
+
+use super::{Finish, Store, StoreError};
+
+/// Each entry moves the schema one version up; never edit a released one.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE jobs (
+    id           TEXT PRIMARY KEY,
+    mode         TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    image        TEXT NOT NULL,
+    command      TEXT,
+    prompt       TEXT,
+    project      TEXT,
+    limits       TEXT NOT NULL,
+    container_id TEXT,
+    exit_code    INTEGER,
+    reason       TEXT,
+    created_at   INTEGER NOT NULL,
+    started_at   INTEGER,
+    finished_at  INTEGER,
+    queue_order  INTEGER NOT NULL
+);
+CREATE INDEX jobs_by_state ON jobs (state, queue_order);
+CREATE INDEX jobs_by_created ON jobs (created_at);
+CREATE TABLE events (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    seq    INTEGER NOT NULL,
+    ts     INTEGER NOT NULL,
+    kind   TEXT NOT NULL,
+    data   TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+"];
+
+const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, limits, \
+     container_id, exit_code, reason, created_at, started_at, finished_at";
+
+/// SQLite-backed [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        }
+        let mut connection = Connection::open(path)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut connection)?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            // A poisoned lock only means another call panicked mid-way; the
+            // connection itself is still consistent (SQLite rolled back).
+            let mut guard = connection
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&mut guard)
+        })
+        .await?
+    }
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.pragma_update(None, "user_version", index + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}
+
+fn millis(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_millis(column: &'static str, value: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000_000).map_err(|error| {
+        StoreError::Corrupt {
+            column,
+            message: error.to_string(),
+        }
+    })
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
+        column,
+        message: error.to_string(),
+    })
+}
+
+fn to_json<T: serde::Serialize>(column: &'static str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt {
+        column,
+        message: error.to_string(),
+    })
+}
+
+fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
+    let mode: String = row.get("mode")?;
+    let state: String = row.get("state")?;
+    let command: Option<String> = row.get("command")?;
+    let limits: String = row.get("limits")?;
+    let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
+        row.get::<_, Option<i64>>(column)?
+            .map(|value| from_millis(column, value))
+            .transpose()
+    };
+    Ok(Job {
+        id: row.get("id")?,
+        mode: from_json::<JobMode>("mode", &format!("\"{mode}\""))?,
+        state: JobState::parse(&state).ok_or_else(|| StoreError::Corrupt {
+            column: "state",
+            message: state.clone(),
+        })?,
+        image: row.get("image")?,
+        command: command
+            .map(|text| from_json::<CommandSpec>("command", &text))
+            .transpose()?,
+        prompt: row.get("prompt")?,
+        project: row.get("project")?,
+        limits: from_json::<Limits>("limits", &limits)?,
+        container_id: row.get("container_id")?,
+        exit_code: row.get("exit_code")?,
+        reason: row.get("reason")?,
+        created_at: from_millis("created_at", row.get("created_at")?)?,
+        started_at: optional_time("started_at")?,
+        finished_at: optional_time("finished_at")?,
+    })
+}
+
+fn query_jobs(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Job>, StoreError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    let mut jobs = Vec::new();
+    while let Some(row) = rows.next()? {
+        jobs.push(job_from_row(row)?);
+    }
+    Ok(jobs)
+}
+
+const TERMINAL: &str = "('succeeded', 'failed', 'cancelled', 'timed_out')";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert_job(&self, job: &Job) -> Result<(), StoreError> {
+        let job = job.clone();
+        self.call(move |connection| {
+            let command = job
+                .command
+                .as_ref()
+                .map(|c| to_json("command", c))
+                .transpose()?;
+            connection.execute(
+                "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
+                 created_at, queue_order) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+                 (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
+                params![
+                    job.id,
+                    job.mode.as_str(),
+                    job.state.as_str(),
+                    job.image,
+                    command,
+                    job.prompt,
+                    job.project,
+                    to_json("limits", &job.limits)?,
+                    millis(job.created_at),
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_job(&self, job_id: &str) -> Result<Option<Job>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
+            Ok(query_jobs(connection, &sql, [job_id])?.into_iter().next())
+        })
+        .await
+    }
+
+    async fn list_jobs(&self, state: Option<JobState>, limit: u32) -> Result<Vec<Job>, StoreError> {
+        self.call(move |connection| match state {
+            Some(state) => query_jobs(
+                connection,
+                &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = ?1 ORDER BY queue_order DESC LIMIT ?2"),
+                params![state.as_str(), limit],
+            ),
+            None => query_jobs(
+                connection,
+                &format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY queue_order DESC LIMIT ?1"),
+                [limit],
+            ),
+        })
+        .await
+    }
+
+    async fn unfinished_jobs(&self) -> Result<Vec<Job>, StoreError> {
+        self.call(|connection| {
+            query_jobs(
+                connection,
+                &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('starting', 'running')"),
+                [],
+            )
+        })
+        .await
+    }
+
+    async fn claim_next_queued(&self) -> Result<Option<Job>, StoreError> {
+        self.call(|connection| {
+            let transaction = connection.transaction()?;
+            let id: Option<String> = transaction
+                .query_row(
+                    "SELECT id FROM jobs WHERE state = 'queued' ORDER BY queue_order LIMIT 1",
+                    [],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            transaction.execute("UPDATE jobs SET state = 'starting' WHERE id = ?1", [&id])?;
+            let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
+            let job = query_jobs(&transaction, &sql, [&id])?.into_iter().next();
+            transaction.commit()?;
+            Ok(job)
+        })
+        .await
+    }
+
+    async fn set_container(&self, job_id: &str, container_id: &str) -> Result<(), StoreError> {
+        let (job_id, container_id) = (job_id.to_owned(), container_id.to_owned());
+        self.call(move |connection| {
+            connection.execute(
+                "UPDATE jobs SET container_id = ?2 WHERE id = ?1",
+                [job_id, container_id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mark_running(&self, job_id: &str) -> Result<bool, StoreError> {
+        let job_id = job_id.to_owned();
+        let now = millis(OffsetDateTime::now_utc());
+        self.call(move |connection| {
+            let changed = connection.execute(
+                "UPDATE jobs SET state = 'running', started_at = ?2 WHERE id = ?1 AND state = 'starting'",
+                params![job_id, now],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn finish(
+        &self,
+        job_id: &str,
+        finish: &Finish,
+        only_from: Option<JobState>,
+    ) -> Result<bool, StoreError> {
+        let (job_id, finish) = (job_id.to_owned(), finish.clone());
+        let now = millis(OffsetDateTime::now_utc());
+        self.call(move |connection| {
+            let changed = connection.execute(
+                &format!(
+                    "UPDATE jobs SET state = ?2, exit_code = ?3, reason = ?4, finished_at = ?5 \
+                     WHERE id = ?1 AND state NOT IN {TERMINAL} AND (?6 IS NULL OR state = ?6)"
+                ),
+                params![
+                    job_id,
+                    finish.state.as_str(),
+                    finish.exit_code,
+                    finish.reason,
+                    now,
+                    only_from.map(JobState::as_str),
+                ],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn append_events(&self, job_id: &str, events: Vec<NewEvent>) -> Result<u64, StoreError> {
+        let job_id = job_id.to_owned();
+        let now = millis(OffsetDateTime::now_utc());
+        self.call(move |connection| {
+            let transaction = connection.transaction()?;
+            let mut seq: u64 = transaction.query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1",
+                [&job_id],
+                |row| row.get(0),
+            )?;
+            {
+                let mut insert = transaction.prepare_cached(
+                    "INSERT INTO events (job_id, seq, ts, kind, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for event in events {
+                    seq += 1;
+                    insert.execute(params![
+                        job_id,
+                        seq,
+                        now,
+                        event.kind.as_str(),
+                        to_json("data", &event.data)?
+                    ])?;
+                }
+            }
+            transaction.commit()?;
+            Ok(seq)
+        })
+        .await
+    }
+
+    async fn events_after(
+        &self,
+        job_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT seq, ts, kind, data FROM events WHERE job_id = ?1 AND seq > ?2 \
+                 ORDER BY seq LIMIT ?3",
+            )?;
+            let mut rows = statement.query(params![job_id, after, limit])?;
+            let mut events = Vec::new();
+            while let Some(row) = rows.next()? {
+                let kind: String = row.get(2)?;
+                let data: String = row.get(3)?;
+                events.push(Event {
+                    job_id: job_id.clone(),
+                    seq: row.get(0)?,
+                    ts: from_millis("ts", row.get(1)?)?,
+                    kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
+                        column: "kind",
+                        message: kind.clone(),
+                    })?,
+                    data: from_json("data", &data)?,
+                });
+            }
+            Ok(events)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests;

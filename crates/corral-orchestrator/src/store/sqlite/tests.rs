@@ -1,0 +1,135 @@
+use corral_proto::{CommandSpec, EventKind, Job, JobMode, JobState, Limits, NewEvent};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::SqliteStore;
+use crate::store::{Finish, Store};
+
+fn job(id: &str) -> Job {
+    Job {
+        id: id.to_owned(),
+        mode: JobMode::Exec,
+        state: JobState::Queued,
+        image: "img".into(),
+        command: Some(CommandSpec::Argv(vec!["echo".into(), "hi".into()])),
+        prompt: None,
+        project: None,
+        limits: Limits {
+            memory_bytes: 1 << 28,
+            cpu_shares: 512,
+            pids: 64,
+            timeout_secs: 30,
+            tmpfs_bytes: 1 << 26,
+        },
+        container_id: None,
+        exit_code: None,
+        reason: None,
+        created_at: OffsetDateTime::now_utc(),
+        started_at: None,
+        finished_at: None,
+    }
+}
+
+fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("corral.db")).expect("store opens");
+    (dir, store)
+}
+
+#[tokio::test]
+async fn a_job_round_trips_and_survives_reopening() {
+    let (dir, store) = open();
+    let original = job("j-1");
+    store.insert_job(&original).await.expect("insert");
+    drop(store);
+    let store = SqliteStore::open(&dir.path().join("corral.db")).expect("reopen");
+    let loaded = store
+        .get_job("j-1")
+        .await
+        .expect("get")
+        .expect("job exists");
+    assert_eq!(loaded.command, original.command);
+    assert_eq!(loaded.limits, original.limits);
+    assert_eq!(loaded.state, JobState::Queued);
+    assert!(store.get_job("j-2").await.expect("get").is_none());
+}
+
+#[tokio::test]
+async fn the_queue_is_first_in_first_out() {
+    let (_dir, store) = open();
+    for id in ["j-a", "j-b", "j-c"] {
+        store.insert_job(&job(id)).await.expect("insert");
+    }
+    let first = store
+        .claim_next_queued()
+        .await
+        .expect("claim")
+        .expect("a job");
+    let second = store
+        .claim_next_queued()
+        .await
+        .expect("claim")
+        .expect("a job");
+    assert_eq!((first.id.as_str(), second.id.as_str()), ("j-a", "j-b"));
+    assert_eq!(first.state, JobState::Starting);
+}
+
+#[tokio::test]
+async fn a_finished_job_cannot_be_finished_again() {
+    let (_dir, store) = open();
+    store.insert_job(&job("j-1")).await.expect("insert");
+    let cancelled = Finish {
+        state: JobState::Cancelled,
+        exit_code: None,
+        reason: Some("cancelled by user".into()),
+    };
+    assert!(
+        store
+            .finish("j-1", &cancelled, Some(JobState::Queued))
+            .await
+            .expect("finish")
+    );
+    let succeeded = Finish {
+        state: JobState::Succeeded,
+        exit_code: Some(0),
+        reason: None,
+    };
+    assert!(!store.finish("j-1", &succeeded, None).await.expect("finish"));
+    let loaded = store.get_job("j-1").await.expect("get").expect("job");
+    assert_eq!(loaded.state, JobState::Cancelled);
+    assert!(loaded.finished_at.is_some());
+}
+
+#[tokio::test]
+async fn events_are_numbered_densely_per_job() {
+    let (_dir, store) = open();
+    store.insert_job(&job("j-1")).await.expect("insert");
+    store.insert_job(&job("j-2")).await.expect("insert");
+    let output =
+        |text: &str| NewEvent::new(EventKind::Output, json!({"stream": "stdout", "text": text}));
+    assert_eq!(
+        store
+            .append_events("j-1", vec![output("a"), output("b")])
+            .await
+            .expect("append"),
+        2
+    );
+    assert_eq!(
+        store
+            .append_events("j-2", vec![output("x")])
+            .await
+            .expect("append"),
+        1
+    );
+    assert_eq!(
+        store
+            .append_events("j-1", vec![output("c")])
+            .await
+            .expect("append"),
+        3
+    );
+    let events = store.events_after("j-1", 1, 10).await.expect("read");
+    let seqs: Vec<u64> = events.iter().map(|event| event.seq).collect();
+    assert_eq!(seqs, [2, 3]);
+    assert_eq!(events[1].data["text"], "c");
+}

@@ -1,0 +1,82 @@
+//! Bearer tokens (the user API's and each job's) and random ids.
+//!
+//! A [`Token`] never prints its value: `Debug` and `Display` show
+//! `[REDACTED]`, and comparison takes the same time whatever the input.
+
+use std::fmt;
+
+use subtle::ConstantTimeEq;
+
+/// Bytes of entropy in a token: 256 bits.
+const TOKEN_BYTES: usize = 32;
+
+/// The system's random source failed.
+#[derive(Debug, thiserror::Error)]
+#[error("no randomness available: {0}")]
+pub struct RandomError(String);
+
+/// `bytes` random bytes, hex-encoded.
+pub fn random_hex(bytes: usize) -> Result<String, RandomError> {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).map_err(|error| RandomError(error.to_string()))?;
+    Ok(hex::encode(buffer))
+}
+
+/// A secret bearer token.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    /// A fresh 256-bit token.
+    pub fn generate() -> Result<Self, RandomError> {
+        random_hex(TOKEN_BYTES).map(Self)
+    }
+
+    /// Wraps a token read from a file or the environment.
+    pub fn from_secret(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The value, for the one place that must write or send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Constant-time comparison with what a client presented.
+    pub fn matches(&self, presented: &str) -> bool {
+        bool::from(self.0.as_bytes().ct_eq(presented.as_bytes()))
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token([REDACTED])")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+/// The token in an `Authorization: Bearer …` header value, if any.
+pub fn bearer(header: Option<&axum::http::HeaderValue>) -> Option<&str> {
+    header?.to_str().ok()?.strip_prefix("Bearer ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_match_only_themselves_and_never_print() {
+        let token = Token::generate().expect("random");
+        assert_eq!(token.expose().len(), 64);
+        assert!(token.matches(token.expose()));
+        assert!(!token.matches(""));
+        assert!(!token.matches(&token.expose()[..63]));
+        assert_ne!(Token::generate().expect("random").expose(), token.expose());
+        assert!(!format!("{token:?} {token}").contains(token.expose()));
+    }
+}

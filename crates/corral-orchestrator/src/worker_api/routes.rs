@@ -1,0 +1,162 @@
+//! Handlers of the worker API. The token check wraps every route.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use corral_proto::worker::{Completion, Credential, EventBatch, EventsAck, WorkerJob};
+use corral_proto::{EventKind, NewEvent};
+use serde_json::json;
+use tracing::{info, warn};
+
+use super::WorkerSession;
+use crate::api::{ApiError, ApiJson};
+use crate::runtime::spec::WORKSPACE;
+use crate::token::bearer;
+
+/// Largest request body: a generous batch of output.
+const MAX_BODY_BYTES: usize = 8 << 20;
+/// Most events in one batch.
+const MAX_BATCH_EVENTS: usize = 4096;
+
+type Session = State<Arc<WorkerSession>>;
+
+pub(super) fn router(session: Arc<WorkerSession>) -> Router {
+    Router::new()
+        .route("/v1/job", get(job))
+        .route("/v1/credentials", get(credentials))
+        .route("/v1/events", post(events))
+        .route("/v1/complete", post(complete))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&session),
+            authenticate,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(session)
+}
+
+async fn authenticate(
+    State(session): Session,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let presented = bearer(request.headers().get(AUTHORIZATION));
+    let valid = presented.is_some_and(|token| session.token.matches(token));
+    if !valid || session.revoked.load(Ordering::SeqCst) {
+        return Err(ApiError::Unauthorized);
+    }
+    if !session.token_consumed.swap(true, Ordering::SeqCst) {
+        match tokio::fs::remove_file(&session.token_file).await {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                warn!(job_id = %session.job.id, error = %error, "cannot delete token file")
+            }
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+async fn job(State(session): Session) -> Json<WorkerJob> {
+    let job = &session.job;
+    Json(WorkerJob {
+        id: job.id.clone(),
+        mode: job.mode,
+        command: job.command.clone(),
+        prompt: job.prompt.clone(),
+        workdir: job.project.as_ref().map(|_| WORKSPACE.to_owned()),
+        limits: job.limits,
+    })
+}
+
+/// Grants arrive with the secrets store; until then a job has none.
+async fn credentials(State(_session): Session) -> Json<Vec<Credential>> {
+    Json(Vec::new())
+}
+
+async fn events(
+    State(session): Session,
+    ApiJson(batch): ApiJson<EventBatch>,
+) -> Result<Json<EventsAck>, ApiError> {
+    if batch.events.len() > MAX_BATCH_EVENTS {
+        return Err(ApiError::bad_field(
+            "events",
+            format!("at most {MAX_BATCH_EVENTS} events a batch"),
+        ));
+    }
+    if let Some(index) = batch
+        .events
+        .iter()
+        .position(|event| event.kind == EventKind::Status)
+    {
+        return Err(ApiError::bad_field(
+            format!("events[{index}].kind"),
+            "status events come from the orchestrator only",
+        ));
+    }
+    let events = cap_output(&session, batch.events);
+    let last_seq = session.events.append(&session.job.id, events).await?;
+    Ok(Json(EventsAck { last_seq }))
+}
+
+/// Drops output past the job's budget, replacing it with one warning.
+fn cap_output(session: &WorkerSession, events: Vec<NewEvent>) -> Vec<NewEvent> {
+    let mut kept = Vec::with_capacity(events.len());
+    for event in events {
+        if event.kind == EventKind::Output {
+            let size = event
+                .data
+                .get("text")
+                .and_then(|text| text.as_str())
+                .map_or(0, str::len) as u64;
+            let before = session.output_bytes.fetch_add(size, Ordering::SeqCst);
+            if before + size > session.max_output_bytes {
+                if !session.output_capped.swap(true, Ordering::SeqCst) {
+                    kept.push(NewEvent::new(
+                        EventKind::Warning,
+                        json!({ "message": format!(
+                            "output past {} bytes was dropped", session.max_output_bytes
+                        ) }),
+                    ));
+                }
+                continue;
+            }
+        }
+        kept.push(event);
+    }
+    kept
+}
+
+async fn complete(
+    State(session): Session,
+    ApiJson(completion): ApiJson<Completion>,
+) -> Result<Json<EventsAck>, ApiError> {
+    let first = {
+        let mut slot = session
+            .completion
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let first = slot.is_none();
+        if first {
+            *slot = Some(completion.clone());
+        }
+        first
+    };
+    if !first {
+        return Err(ApiError::Conflict {
+            message: "the job already reported its completion".into(),
+        });
+    }
+    info!(job_id = %session.job.id, exit_code = ?completion.exit_code, "worker completed");
+    let event = NewEvent::new(
+        EventKind::Result,
+        serde_json::to_value(&completion).unwrap_or_default(),
+    );
+    let last_seq = session.events.append(&session.job.id, vec![event]).await?;
+    Ok(Json(EventsAck { last_seq }))
+}

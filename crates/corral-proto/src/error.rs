@@ -1,0 +1,14 @@
+//! The JSON body every corral API error carries.
+
+use serde::{Deserialize, Serialize};
+
+/// Body of a 4xx/5xx answer: a message for people and, for bad input, the
+/// dotted path of the field at fault (`limits.memory`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong, lowercase, no trailing period.
+    pub error: String,
+    /// The request field that caused the error, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}

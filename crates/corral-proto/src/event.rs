@@ -1,0 +1,85 @@
+//! A job's event stream: everything a job says, in order, numbered densely.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// What an event is about. Unknown kinds are refused at the boundary so the
+/// stream stays something clients can render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The job changed state: `{"state": "...", "reason": "..."}`.
+    Status,
+    /// Assistant text.
+    Message,
+    /// A tool the agent called.
+    ToolCall,
+    /// What that tool returned.
+    ToolResult,
+    /// A chunk of a process's output: `{"stream": "stdout"|"stderr", "text": "..."}`.
+    Output,
+    /// One model call's usage and cost.
+    LlmUsage,
+    /// The worker's own account of how the job ended.
+    Result,
+    /// Something failed.
+    Error,
+    /// Something worth knowing that did not end the job (a child killed by OOM).
+    Warning,
+}
+
+impl EventKind {
+    /// The name used on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Message => "message",
+            Self::ToolCall => "tool_call",
+            Self::ToolResult => "tool_result",
+            Self::Output => "output",
+            Self::LlmUsage => "llm_usage",
+            Self::Result => "result",
+            Self::Error => "error",
+            Self::Warning => "warning",
+        }
+    }
+
+    /// Parses a stored kind name.
+    pub fn parse(name: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(name.to_owned())).ok()
+    }
+}
+
+/// An event not yet stored: the store gives it its job, number and time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewEvent {
+    /// What the event is about.
+    pub kind: EventKind,
+    /// Kind-specific payload.
+    #[serde(default)]
+    pub data: Value,
+}
+
+impl NewEvent {
+    /// An event of `kind` carrying `data`.
+    pub fn new(kind: EventKind, data: Value) -> Self {
+        Self { kind, data }
+    }
+}
+
+/// A stored event, as every reader sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The job it belongs to.
+    pub job_id: String,
+    /// Dense, increasing per job, starting at 1.
+    pub seq: u64,
+    /// When the orchestrator stored it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub ts: OffsetDateTime,
+    /// What it is about.
+    pub kind: EventKind,
+    /// Kind-specific payload.
+    pub data: Value,
+}

@@ -1,0 +1,198 @@
+//! Jobs: what users ask for ([`JobSpec`]) and what the API reports ([`Job`]).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::size::{ByteSize, DurationSpec};
+
+/// How a job runs inside its container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobMode {
+    /// A plain command in the sandbox.
+    Exec,
+    /// corral's own agent loop, model calls proxied by the orchestrator.
+    Worker,
+    /// The `claude` CLI, headless.
+    Claude,
+}
+
+impl JobMode {
+    /// The name used on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exec => "exec",
+            Self::Worker => "worker",
+            Self::Claude => "claude",
+        }
+    }
+}
+
+/// Where a job is in its life. Terminal states never change again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for a free slot.
+    Queued,
+    /// Its container is being created.
+    Starting,
+    /// Its container runs.
+    Running,
+    /// It ended with exit code 0.
+    Succeeded,
+    /// It ended otherwise; `reason` says why.
+    Failed,
+    /// A user cancelled it.
+    Cancelled,
+    /// It ran past its timeout and was killed.
+    TimedOut,
+}
+
+impl JobState {
+    /// Every state, in life order.
+    pub const ALL: [Self; 7] = [
+        Self::Queued,
+        Self::Starting,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Cancelled,
+        Self::TimedOut,
+    ];
+
+    /// The name used on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Starting => "starting",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::TimedOut => "timed_out",
+        }
+    }
+
+    /// Parses a stored state name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == name)
+    }
+
+    /// Whether the job is over.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::Failed | Self::Cancelled | Self::TimedOut
+        )
+    }
+}
+
+/// A command: an argv list run as is, or a string run with `sh -c`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CommandSpec {
+    /// `["cargo", "test"]`: no shell involved.
+    Argv(Vec<String>),
+    /// `"make && ./run"`: run by `sh -c`.
+    Shell(String),
+}
+
+/// Limits as a user writes them; each one left out takes the server default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Memory (and memory+swap): `256m`, or bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<ByteSize>,
+    /// Relative CPU weight (Docker `CpuShares`, 2..=262144).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_shares: Option<i64>,
+    /// Most processes and threads the job may have at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pids: Option<i64>,
+    /// Wall-clock limit from container start: `30s`, `10m`, or seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationSpec>,
+    /// Size cap of each tmpfs (`/tmp`, `$HOME`): `64m`, or bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<ByteSize>,
+}
+
+/// `POST /v1/jobs`: a new job.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSpec {
+    /// How to run it; `exec` when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<JobMode>,
+    /// The command, for `exec` mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandSpec>,
+    /// The prompt, for agent modes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// Any image; the server's default image when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// An absolute host directory bound read-write at `/workspace`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Resource limits.
+    #[serde(skip_serializing_if = "is_default")]
+    pub limits: LimitsSpec,
+}
+
+fn is_default(limits: &LimitsSpec) -> bool {
+    *limits == LimitsSpec::default()
+}
+
+/// Limits a job actually runs with, defaults filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Memory and memory+swap, in bytes.
+    pub memory_bytes: u64,
+    /// Docker `CpuShares`.
+    pub cpu_shares: i64,
+    /// Docker `PidsLimit`.
+    pub pids: i64,
+    /// Seconds from container start until the job is killed.
+    pub timeout_secs: u64,
+    /// Size cap of each tmpfs, in bytes.
+    pub tmpfs_bytes: u64,
+}
+
+/// A job as the API reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// `j-` followed by 16 hex digits.
+    pub id: String,
+    /// How it runs.
+    pub mode: JobMode,
+    /// Where it is in its life.
+    pub state: JobState,
+    /// The image its container runs.
+    pub image: String,
+    /// The command, in exec mode.
+    pub command: Option<CommandSpec>,
+    /// The prompt, in agent modes.
+    pub prompt: Option<String>,
+    /// The host directory bound at `/workspace`, resolved.
+    pub project: Option<String>,
+    /// The limits it runs with.
+    pub limits: Limits,
+    /// Its container, once created.
+    pub container_id: Option<String>,
+    /// The container's exit code, once it ended.
+    pub exit_code: Option<i64>,
+    /// Why it ended the way it did, for anything but plain success.
+    pub reason: Option<String>,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When its container started.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    /// When it reached a terminal state.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+}

@@ -1,0 +1,25 @@
+//! Wire types shared by every corral process: the user API, the per-job
+//! worker API and the CLI all speak these, so each type is declared once.
+//!
+//! This crate must never do I/O or depend on another corral crate: it is the
+//! contract, and both sides of the container boundary compile it.
+//!
+//! # Layout
+//! - [`job`]: job specs as users send them, jobs as the API returns them
+//! - [`event`]: the event stream of a job
+//! - [`worker`]: what the worker and the orchestrator say over the job socket
+//! - [`size`]: byte sizes and durations written the way people write them
+//! - [`error`]: the JSON body of every API error
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod event;
+pub mod job;
+pub mod size;
+pub mod worker;
+
+pub use error::ErrorBody;
+pub use event::{Event, EventKind, NewEvent};
+pub use job::{CommandSpec, Job, JobMode, JobSpec, JobState, Limits, LimitsSpec};
+pub use size::{ByteSize, DurationSpec};

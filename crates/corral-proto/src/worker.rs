@@ -1,0 +1,98 @@
+//! What the worker inside a container and the orchestrator say to each other
+//! over the job's Unix socket. See DESIGN.md, "Worker API".
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::NewEvent;
+use crate::job::{CommandSpec, JobMode, Limits};
+
+/// Where the job's socket directory is mounted inside every container.
+pub const SOCKET_DIR: &str = "/run/corral";
+/// The job's worker API socket, inside the container.
+pub const SOCKET_PATH: &str = "/run/corral/worker.sock";
+/// The file holding the job's bearer token until the worker's first call.
+pub const TOKEN_PATH: &str = "/run/corral/token";
+/// Where the static worker binary is bind-mounted, read-only.
+pub const WORKER_PATH: &str = "/run/corral-worker";
+/// The non-root user every job runs as (numeric, so any image works).
+pub const JOB_UID: u32 = 10001;
+/// The job user's group.
+pub const JOB_GID: u32 = 10001;
+/// `$HOME` inside a job: a size-capped tmpfs owned by the job user.
+pub const JOB_HOME: &str = "/home/corral";
+
+/// `GET /v1/job`: what the worker needs to run its job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkerJob {
+    /// The job's id.
+    pub id: String,
+    /// How to run it.
+    pub mode: JobMode,
+    /// The command, in exec mode.
+    #[serde(default)]
+    pub command: Option<CommandSpec>,
+    /// The prompt, in agent modes.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// The working directory for the job's processes; the image's own when unset.
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// The limits the orchestrator enforces (for the worker's information).
+    pub limits: Limits,
+}
+
+/// `POST /v1/events`: a batch of events from the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventBatch {
+    /// The events, in order.
+    pub events: Vec<NewEvent>,
+}
+
+/// The answer to an event batch: every event up to `last_seq` is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsAck {
+    /// The sequence number of the last stored event of the job.
+    pub last_seq: u64,
+}
+
+/// How the worker says its job went. The orchestrator records it, but
+/// decides the job's state from the container's own exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompletionStatus {
+    /// The work finished as asked.
+    Succeeded,
+    /// It did not.
+    Failed,
+}
+
+/// `POST /v1/complete`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    /// The worker's view of the outcome.
+    pub status: CompletionStatus,
+    /// A line for people.
+    #[serde(default)]
+    pub summary: String,
+    /// The command's exit code, in exec mode.
+    #[serde(default)]
+    pub exit_code: Option<i64>,
+}
+
+/// One granted credential, from `GET /v1/credentials`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    /// The environment variable the child process receives it in.
+    pub env_var: String,
+    /// The secret value.
+    pub value: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("env_var", &self.env_var)
+            .field("value", &"[REDACTED]")
+            .finish()
+    }
+}

@@ -1,0 +1,148 @@
+//! A small HTTP/1.1 client over the job's Unix socket, bearer token on
+//! every request. One connection per request: on a local socket that costs
+//! microseconds and leaves no state to go stale.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use corral_proto::NewEvent;
+use corral_proto::worker::{Completion, EventBatch, EventsAck};
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::net::UnixStream;
+
+/// Attempts for a request that fails to reach the orchestrator.
+const ATTEMPTS: u32 = 5;
+/// First pause between attempts; doubles each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Why a call to the orchestrator failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The socket could not be reached.
+    #[error("cannot connect to {path}: {source}")]
+    Connect {
+        /// The socket.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The HTTP exchange failed.
+    #[error("HTTP error: {0}")]
+    Http(#[from] hyper::Error),
+    /// The request could not be built.
+    #[error("bad request: {0}")]
+    Request(#[from] hyper::http::Error),
+    /// The orchestrator answered with an error status.
+    #[error("orchestrator answered {status}: {body}")]
+    Status {
+        /// The status.
+        status: StatusCode,
+        /// Its body (an error message, never a secret).
+        body: String,
+    },
+    /// A body could not be encoded or decoded.
+    #[error("bad JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The worker's handle on its job's socket.
+pub struct Client {
+    socket: PathBuf,
+    token: String,
+}
+
+impl Client {
+    /// A client for `socket`, presenting `token`.
+    pub fn new(socket: PathBuf, token: String) -> Self {
+        Self { socket, token }
+    }
+
+    /// `GET path`, decoded.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let body = self.call(Method::GET, path, Bytes::new()).await?;
+        Ok(serde_json::from_slice(&body)?)
+    }
+
+    /// `POST path` with a JSON body, decoded.
+    pub async fn post_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let body = Bytes::from(serde_json::to_vec(body)?);
+        let answer = self.call(Method::POST, path, body).await?;
+        Ok(serde_json::from_slice(&answer)?)
+    }
+
+    /// Sends a batch of events; returns the last stored sequence number.
+    pub async fn send_events(&self, events: Vec<NewEvent>) -> Result<u64, ClientError> {
+        let ack: EventsAck = self.post_json("/v1/events", &EventBatch { events }).await?;
+        Ok(ack.last_seq)
+    }
+
+    /// Reports how the job ended.
+    pub async fn complete(&self, completion: &Completion) -> Result<(), ClientError> {
+        let _: EventsAck = self.post_json("/v1/complete", completion).await?;
+        Ok(())
+    }
+
+    /// One request, retried with backoff when the socket cannot be reached.
+    async fn call(&self, method: Method, path: &str, body: Bytes) -> Result<Bytes, ClientError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match self.call_once(method.clone(), path, body.clone()).await {
+                Err(ClientError::Connect { .. }) if attempt < ATTEMPTS => {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn call_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<Bytes, ClientError> {
+        let stream =
+            UnixStream::connect(&self.socket)
+                .await
+                .map_err(|source| ClientError::Connect {
+                    path: self.socket.display().to_string(),
+                    source,
+                })?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "corral")
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(Full::new(body))?;
+        let exchange = async move {
+            let response = sender.send_request(request).await?;
+            let status = response.status();
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, ClientError>((status, body))
+        };
+        let (answer, _) = tokio::join!(exchange, connection);
+        let (status, body) = answer?;
+        if !status.is_success() {
+            return Err(ClientError::Status {
+                status,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+        }
+        Ok(body)
+    }
+}

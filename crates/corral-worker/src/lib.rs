@@ -1,0 +1,100 @@
+//! The worker inside a job's container. It finds the job's socket at
+//! `/run/corral`, reads its bearer token from the file there (which the
+//! orchestrator deletes after the first call), fetches its job, runs it, and
+//! streams what happens back as events.
+//!
+//! It must never be trusted: the job's code can replace it. It therefore
+//! guards nothing for the host; it only keeps the job's own processes from
+//! impersonating it, by making itself non-dumpable before reading the token
+//! (so `/proc/<pid>/mem` and `/proc/<pid>/environ` are closed to processes of
+//! the same uid) and by never putting the token in an environment.
+//!
+//! # Layout
+//! - `client`: HTTP/1.1 over the job's Unix socket
+//! - `exec`: exec mode, a command with its output streamed
+//! - `output`: pipe bytes to UTF-8 text, batched into `output` events
+
+mod client;
+mod exec;
+mod output;
+
+use std::io::Write;
+
+use corral_proto::worker::{Completion, CompletionStatus, SOCKET_PATH, TOKEN_PATH, WorkerJob};
+use corral_proto::{EventKind, JobMode, NewEvent};
+use serde_json::json;
+
+pub use client::{Client, ClientError};
+
+/// Exit code when the worker itself cannot run (as `docker run` uses 125).
+pub const EXIT_WORKER_FAILED: u8 = 125;
+
+/// Runs the worker; returns the process exit code.
+pub fn main() -> u8 {
+    if let Err(error) =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        complain(&format!("cannot make the worker non-dumpable: {error}"));
+        return EXIT_WORKER_FAILED;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            complain(&format!("cannot start the async runtime: {error}"));
+            return EXIT_WORKER_FAILED;
+        }
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> u8 {
+    let token = match std::fs::read_to_string(TOKEN_PATH) {
+        Ok(token) => token.trim().to_owned(),
+        Err(error) => {
+            complain(&format!(
+                "cannot read the job token at {TOKEN_PATH}: {error}"
+            ));
+            return EXIT_WORKER_FAILED;
+        }
+    };
+    let client = Client::new(SOCKET_PATH.into(), token);
+    let job: WorkerJob = match client.get_json("/v1/job").await {
+        Ok(job) => job,
+        Err(error) => {
+            complain(&format!("cannot fetch the job: {error}"));
+            return EXIT_WORKER_FAILED;
+        }
+    };
+    match job.mode {
+        JobMode::Exec => exec::run(&client, &job).await,
+        other => {
+            let message = format!("this worker cannot run `{}` jobs yet", other.as_str());
+            report_failure(&client, &message).await;
+            EXIT_WORKER_FAILED
+        }
+    }
+}
+
+/// Reports a failure as an `error` event and a failed completion.
+async fn report_failure(client: &Client, message: &str) {
+    let event = NewEvent::new(EventKind::Error, json!({ "message": message }));
+    if let Err(error) = client.send_events(vec![event]).await {
+        complain(&format!("cannot send error event: {error}"));
+    }
+    let completion = Completion {
+        status: CompletionStatus::Failed,
+        summary: message.to_owned(),
+        exit_code: None,
+    };
+    if let Err(error) = client.complete(&completion).await {
+        complain(&format!("cannot report completion: {error}"));
+    }
+}
+
+/// Writes a diagnostic to the container's stderr (Docker's log).
+fn complain(message: &str) {
+    let _ = writeln!(std::io::stderr(), "corral-worker: {message}");
+}

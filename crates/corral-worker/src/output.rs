@@ -1,0 +1,167 @@
+//! Process output to `output` events: bytes read from a pipe become UTF-8
+//! text without splitting a character across events, and the shipper sends
+//! whatever has piled up while the previous batch was in flight, so a quiet
+//! process costs one event per write and a noisy one is batched for free.
+
+use corral_proto::{EventKind, NewEvent};
+use serde_json::json;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::mpsc;
+
+use crate::client::{Client, ClientError};
+
+/// Bytes read from a pipe at a time.
+const READ_CHUNK: usize = 16 << 10;
+/// Most text one event carries.
+const MAX_EVENT_TEXT: usize = 64 << 10;
+/// Most text one batch carries.
+const MAX_BATCH_TEXT: usize = 1 << 20;
+
+/// Which pipe a chunk came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl Stream {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Stdout => "stdout",
+            Self::Stderr => "stderr",
+        }
+    }
+}
+
+/// A piece of text from one pipe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// Where it came from.
+    pub stream: Stream,
+    /// What was written.
+    pub text: String,
+}
+
+/// Reads `pipe` to its end, sending text chunks to `sink`.
+pub async fn pump(mut pipe: impl AsyncRead + Unpin, stream: Stream, sink: mpsc::Sender<Chunk>) {
+    let mut pending = Vec::with_capacity(READ_CHUNK);
+    let mut buffer = vec![0u8; READ_CHUNK];
+    loop {
+        let read = match pipe.read(&mut buffer).await {
+            Ok(0) | Err(_) => 0,
+            Ok(read) => read,
+        };
+        pending.extend_from_slice(&buffer[..read]);
+        let text = take_text(&mut pending, read == 0);
+        if !text.is_empty() && sink.send(Chunk { stream, text }).await.is_err() {
+            return;
+        }
+        if read == 0 {
+            return;
+        }
+    }
+}
+
+/// Takes the complete UTF-8 text at the front of `pending`, leaving an
+/// incomplete trailing character for the next read; at `end` takes all.
+/// Invalid bytes become U+FFFD.
+pub fn take_text(pending: &mut Vec<u8>, end: bool) -> String {
+    let keep = if end { 0 } else { incomplete_tail(pending) };
+    let cut = pending.len() - keep;
+    let text = String::from_utf8_lossy(&pending[..cut]).into_owned();
+    pending.drain(..cut);
+    text
+}
+
+/// Length of a UTF-8 sequence cut short at the end of `bytes` (0 to 3).
+fn incomplete_tail(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let byte = bytes[bytes.len() - back];
+        if byte & 0b1100_0000 == 0b1000_0000 {
+            continue; // continuation byte: look further back for the lead
+        }
+        let needed = match byte {
+            0b1100_0000..=0b1101_1111 => 2,
+            0b1110_0000..=0b1110_1111 => 3,
+            0b1111_0000..=0b1111_0111 => 4,
+            _ => return 0,
+        };
+        return if needed > back { back } else { 0 };
+    }
+    0
+}
+
+/// Sends chunks as `output` events until every sender is gone. Adjacent
+/// chunks of one stream are merged, up to [`MAX_EVENT_TEXT`].
+pub async fn ship(client: &Client, mut chunks: mpsc::Receiver<Chunk>) -> Result<(), ClientError> {
+    while let Some(first) = chunks.recv().await {
+        let mut batch = vec![first];
+        let mut size: usize = batch[0].text.len();
+        while size < MAX_BATCH_TEXT {
+            let Ok(next) = chunks.try_recv() else { break };
+            size += next.text.len();
+            match batch.last_mut() {
+                Some(last)
+                    if last.stream == next.stream
+                        && last.text.len() + next.text.len() <= MAX_EVENT_TEXT =>
+                {
+                    last.text.push_str(&next.text);
+                }
+                _ => batch.push(next),
+            }
+        }
+        let events = batch
+            .into_iter()
+            .map(|chunk| {
+                NewEvent::new(
+                    EventKind::Output,
+                    json!({ "stream": chunk.stream.name(), "text": chunk.text }),
+                )
+            })
+            .collect();
+        client.send_events(events).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_character_split_across_reads_is_kept_whole() {
+        let euro = "€".as_bytes(); // three bytes
+        let mut pending = b"price: ".to_vec();
+        pending.extend_from_slice(&euro[..2]);
+        assert_eq!(take_text(&mut pending, false), "price: ");
+        assert_eq!(pending, &euro[..2]);
+        pending.extend_from_slice(&euro[2..]);
+        assert_eq!(take_text(&mut pending, false), "€");
+        assert!(pending.is_empty());
+    }
+
+    #[test]
+    fn invalid_bytes_become_replacement_characters() {
+        let mut pending = vec![b'a', 0xff, b'b'];
+        assert_eq!(take_text(&mut pending, false), "a\u{fffd}b");
+        let mut cut = vec![b'x', 0xe2, 0x82];
+        assert_eq!(take_text(&mut cut, true), "x\u{fffd}");
+    }
+
+    #[tokio::test]
+    async fn a_pipe_is_read_to_its_end() {
+        let (sender, mut receiver) = mpsc::channel(8);
+        pump(&b"hello\nworld\n"[..], Stream::Stderr, sender).await;
+        let chunk = receiver.recv().await.expect("a chunk");
+        assert_eq!(
+            chunk,
+            Chunk {
+                stream: Stream::Stderr,
+                text: "hello\nworld\n".into()
+            }
+        );
+        assert!(receiver.recv().await.is_none());
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers on this machine, starting one if needed.
+#
+# Idempotent: when `docker info` already works it does nothing. Otherwise it
+# installs docker.io from apt when dockerd is missing, clears a stale pid file
+# and socket left by a killed daemon, starts `dockerd --bridge=none
+# --iptables=false` detached (log in $CORRAL_DOCKERD_LOG), and waits up to
+# 60 s for the socket to answer. Exits 1 with a clear message when it cannot.
+set -euo pipefail
+
+log_file="${CORRAL_DOCKERD_LOG:-/var/log/corral-dockerd.log}"
+socket="/var/run/docker.sock"
+pid_file="/var/run/docker.pid"
+wait_seconds=60
+
+say() { printf 'ensure-docker: %s\n' "$*" >&2; }
+fail() { say "$*"; exit 1; }
+
+engine_answers() {
+    # Ask the daemon directly over the socket: the docker client on PATH may
+    # be newer than the engine, and `docker info` can be missing entirely.
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsS --max-time 3 --unix-socket "$socket" http://localhost/_ping >/dev/null 2>&1
+    else
+        docker info >/dev/null 2>&1
+    fi
+}
+
+if engine_answers; then
+    exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || fail "no Docker engine answers and starting one needs root (run as root, or start dockerd yourself)"
+
+if ! command -v dockerd >/dev/null 2>&1; then
+    say "dockerd not found: installing docker.io with apt"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { apt-get update -qq && apt-get install -y -qq docker.io >/dev/null; }; then
+        fail "installing docker.io with apt failed"
+    fi
+    command -v dockerd >/dev/null 2>&1 || fail "docker.io installed but dockerd is still not on PATH"
+fi
+
+# A daemon killed without cleanup leaves its pid file and socket behind; a
+# live dockerd with that pid would have answered above, so both are stale.
+if [ -f "$pid_file" ]; then
+    old_pid="$(cat "$pid_file" 2>/dev/null || true)"
+    if [ -n "$old_pid" ] && kill -0 "$old_pid" 2>/dev/null && grep -q dockerd "/proc/$old_pid/cmdline" 2>/dev/null; then
+        say "dockerd (pid $old_pid) runs but does not answer: waiting for it"
+    else
+        rm -f "$pid_file"
+    fi
+fi
+if [ -S "$socket" ] && ! pgrep -x dockerd >/dev/null 2>&1; then
+    rm -f "$socket"
+fi
+# containerd keeps its own pid and socket; dockerd restarts it when needed.
+rm -f /var/run/docker/containerd/containerd.pid 2>/dev/null || true
+
+if ! pgrep -x dockerd >/dev/null 2>&1; then
+    mkdir -p "$(dirname "$log_file")"
+    say "starting dockerd (log: $log_file)"
+    nohup setsid dockerd --bridge=none --iptables=false >>"$log_file" 2>&1 </dev/null &
+fi
+
+for _ in $(seq 1 $((wait_seconds * 4))); do
+    if [ -S "$socket" ] && engine_answers; then
+        say "Docker engine is up"
+        exit 0
+    fi
+    sleep 0.25
+done
+tail -n 20 "$log_file" >&2 2>/dev/null || true
+fail "dockerd did not answer on $socket within ${wait_seconds}s (see $log_file)"
