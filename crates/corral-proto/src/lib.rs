@@ -9,6 +9,7 @@
 //! - [`event`]: the event stream of a job
 //! - [`worker`]: what the worker and the orchestrator say over the job socket
 //! - [`size`]: byte sizes and durations written the way people write them
+//! - [`sse`]: a parser of server-sent events, for clients of the event stream
 //! - [`error`]: the JSON body of every API error
 
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@ pub mod error;
 pub mod event;
 pub mod job;
 pub mod size;
+pub mod sse;
 pub mod worker;
 
 pub use error::ErrorBody;

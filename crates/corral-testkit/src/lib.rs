@@ -1,1 +1,35 @@
-//! Test support for corral (dev-only).
+//! Test support for corral, used only as a dev-dependency: a real server
+//! in-process on `127.0.0.1:0` with its own data directory, the static
+//! worker, offline test images, and guards that remove every container a
+//! test created even when the test fails.
+//!
+//! It must never talk to anything but loopback and the local Docker socket.
+//!
+//! # Layout
+//! - `docker`: make sure an engine runs, build the test images
+//! - `worker`: build or find the static worker
+//! - `server`: [`TestServer`], a running orchestrator and a client for it
+
+#![expect(
+    clippy::missing_panics_doc,
+    reason = "test support panics with a message on purpose"
+)]
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test support fails loudly"
+)]
+
+mod docker;
+mod server;
+mod worker;
+
+pub use docker::{default_image, docker, ensure_docker, plain_image, remove_labelled};
+pub use reqwest;
+pub use server::{Followed, TestServer, unix_request};
+pub use worker::worker_bin;
+
+/// The repository root, for scripts.
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

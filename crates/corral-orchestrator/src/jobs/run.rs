@@ -12,7 +12,7 @@ use tracing::{error, info, warn};
 use super::JobManager;
 use super::cancel::CANCELLED_REASON;
 use super::outcome::{Outcome, decide};
-use crate::runtime::{RuntimeError, SandboxRequest};
+use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
 use crate::store::Finish;
 use crate::worker_api::WorkerEndpoint;
 
@@ -81,9 +81,11 @@ impl JobManager {
 
     async fn drive(&self, job: &Job, cancel: &CancellationToken) -> Outcome {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
+        let user = JobUser::for_project(job.project.as_deref().map(std::path::Path::new));
         let endpoint = match WorkerEndpoint::open(
             &socket_dir,
             job,
+            user,
             self.inner.events.clone(),
             self.inner.config.max_output_bytes,
             &self.inner.tasks,
@@ -95,7 +97,7 @@ impl JobManager {
         };
         let mut container_id = None;
         let outcome = self
-            .drive_container(job, &endpoint, cancel, &mut container_id)
+            .drive_container(job, user, &endpoint, cancel, &mut container_id)
             .await;
         if let Some(container_id) = &container_id
             && let Err(error) = self.inner.runtime.remove(container_id).await
@@ -112,6 +114,7 @@ impl JobManager {
     async fn drive_container(
         &self,
         job: &Job,
+        user: JobUser,
         endpoint: &WorkerEndpoint,
         cancel: &CancellationToken,
         container_id: &mut Option<String>,
@@ -123,6 +126,7 @@ impl JobManager {
             worker_bin: self.inner.config.worker_bin.clone(),
             instance_id: self.inner.instance_id.clone(),
             oci_runtime: self.inner.config.oci_runtime.clone(),
+            user,
         };
         let id = match runtime.create(&request).await {
             Ok(id) => id,

@@ -29,6 +29,37 @@ pub struct SandboxRequest {
     pub instance_id: String,
     /// The OCI runtime to ask for, if not the engine's default.
     pub oci_runtime: Option<String>,
+    /// The uid and gid the job runs as; never 0.
+    pub user: JobUser,
+}
+
+/// The non-root identity a job's processes run as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobUser {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+impl JobUser {
+    /// The user a job runs as: the owner of its project directory, so files
+    /// it writes there belong to the project's owner; corral's own job user
+    /// (10001) when there is no project or root owns it.
+    pub fn for_project(project: Option<&std::path::Path>) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        let default = Self {
+            uid: corral_proto::worker::JOB_UID,
+            gid: corral_proto::worker::JOB_GID,
+        };
+        project
+            .and_then(|path| std::fs::metadata(path).ok())
+            .filter(|metadata| metadata.uid() != 0 && metadata.gid() != 0)
+            .map_or(default, |metadata| Self {
+                uid: metadata.uid(),
+                gid: metadata.gid(),
+            })
+    }
 }
 
 /// How a container ended, read from the runtime rather than from the worker.

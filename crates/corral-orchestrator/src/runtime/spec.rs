@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
-use corral_proto::worker::{JOB_GID, JOB_HOME, JOB_UID, SOCKET_DIR, WORKER_PATH};
+use corral_proto::worker::{JOB_HOME, SOCKET_DIR, WORKER_PATH};
 
 use super::{LABEL_INSTANCE, LABEL_JOB, SandboxRequest};
 
@@ -19,6 +19,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
     let limits = &job.limits;
     let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
     let tmpfs_size = limits.tmpfs_bytes;
+    let (uid, gid) = (request.user.uid, request.user.gid);
     let mut mounts = vec![
         bind(&request.socket_dir.to_string_lossy(), SOCKET_DIR, true),
         bind(&request.worker_bin.to_string_lossy(), WORKER_PATH, true),
@@ -33,7 +34,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         ),
         (
             JOB_HOME.to_owned(),
-            format!("rw,nosuid,nodev,size={tmpfs_size},uid={JOB_UID},gid={JOB_GID},mode=0700"),
+            format!("rw,nosuid,nodev,size={tmpfs_size},uid={uid},gid={gid},mode=0700"),
         ),
     ]);
     let labels = HashMap::from([
@@ -44,7 +45,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         image: Some(job.image.clone()),
         entrypoint: Some(vec![WORKER_PATH.to_owned()]),
         cmd: Some(Vec::new()),
-        user: Some(format!("{JOB_UID}:{JOB_GID}")),
+        user: Some(format!("{uid}:{gid}")),
         env: Some(vec![
             format!("HOME={JOB_HOME}"),
             format!("CORRAL_JOB_ID={}", job.id),

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 use corral_proto::Job;
-use corral_proto::worker::{Completion, JOB_GID, JOB_UID};
+use corral_proto::worker::Completion;
 use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +24,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
 use crate::events::EventLog;
+use crate::runtime::JobUser;
 use crate::token::Token;
 
 /// The socket's file name inside the job directory.
@@ -64,6 +65,7 @@ impl WorkerEndpoint {
     pub async fn open(
         socket_dir: &Path,
         job: &Job,
+        user: JobUser,
         events: EventLog,
         max_output_bytes: u64,
         tasks: &TaskTracker,
@@ -82,9 +84,9 @@ impl WorkerEndpoint {
         tokio::fs::set_permissions(socket_dir, std::fs::Permissions::from_mode(0o755)).await?;
         let token = Token::generate().map_err(io::Error::other)?;
         let token_file = socket_dir.join(TOKEN_NAME);
-        write_token(&token_file, &token).await?;
+        write_token(&token_file, &token, user).await?;
         let listener = UnixListener::bind(&socket_path)?;
-        hand_to_job_user(&socket_path, 0o600, 0o666)?;
+        hand_to_job_user(&socket_path, user, 0o600, 0o666)?;
         let session = Arc::new(WorkerSession {
             job: job.clone(),
             token,
@@ -143,19 +145,24 @@ impl WorkerEndpoint {
     }
 }
 
-async fn write_token(path: &Path, token: &Token) -> io::Result<()> {
+async fn write_token(path: &Path, token: &Token, user: JobUser) -> io::Result<()> {
     let mut options = tokio::fs::OpenOptions::new();
     options.write(true).create_new(true).mode(0o400);
     let mut file = options.open(path).await?;
     tokio::io::AsyncWriteExt::write_all(&mut file, token.expose().as_bytes()).await?;
-    hand_to_job_user(path, 0o400, 0o444)
+    hand_to_job_user(path, user, 0o400, 0o444)
 }
 
 /// Gives `path` to the job's uid with `owned_mode`. When this process may
 /// not chown (not root), falls back to `shared_mode` so the job can still
 /// reach it; the token check still guards the socket.
-fn hand_to_job_user(path: &Path, owned_mode: u32, shared_mode: u32) -> io::Result<()> {
-    match std::os::unix::fs::chown(path, Some(JOB_UID), Some(JOB_GID)) {
+fn hand_to_job_user(
+    path: &Path,
+    user: JobUser,
+    owned_mode: u32,
+    shared_mode: u32,
+) -> io::Result<()> {
+    match std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid)) {
         Ok(()) => std::fs::set_permissions(path, std::fs::Permissions::from_mode(owned_mode)),
         Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
             warn!(path = %path.display(), "cannot chown to the job user; widening permissions");

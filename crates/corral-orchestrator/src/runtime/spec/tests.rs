@@ -5,7 +5,7 @@ use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
 use time::OffsetDateTime;
 
 use super::container_spec;
-use crate::runtime::SandboxRequest;
+use crate::runtime::{JobUser, SandboxRequest};
 
 fn request(project: Option<&str>) -> SandboxRequest {
     SandboxRequest {
@@ -35,6 +35,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
         worker_bin: PathBuf::from("/opt/corral-worker"),
         instance_id: "inst-1".into(),
         oci_runtime: None,
+        user: JobUser::for_project(None),
     }
 }
 
@@ -100,6 +101,19 @@ fn only_the_socket_the_worker_and_the_project_are_mounted() {
     );
     assert_eq!(body.working_dir.as_deref(), Some("/workspace"));
     assert_eq!(body.entrypoint, Some(vec!["/run/corral-worker".to_owned()]));
+}
+
+#[test]
+fn a_job_runs_as_the_owner_of_its_project() {
+    let mut request = request(Some("/home/me/project"));
+    request.user = JobUser {
+        uid: 1000,
+        gid: 1001,
+    };
+    let body = container_spec(&request);
+    assert_eq!(body.user.as_deref(), Some("1000:1001"));
+    let tmpfs = body.host_config.and_then(|host| host.tmpfs).expect("tmpfs");
+    assert!(tmpfs["/home/corral"].contains("uid=1000,gid=1001"));
 }
 
 #[test]

@@ -1,0 +1,90 @@
+//! Docker for tests: start the engine when none answers, build the images
+//! (skipped when their content hash tag exists), remove containers by label.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use bollard::Docker;
+use bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
+use corral_orchestrator::image::{DEFAULT_BUSYBOX, ImageRecipe, busybox_root, default_recipe};
+use corral_orchestrator::runtime::DockerRuntime;
+
+/// Runs `scripts/ensure-docker.sh` once per test process.
+pub fn ensure_docker() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let status = std::process::Command::new("bash")
+            .arg(crate::repo_root().join("scripts/ensure-docker.sh"))
+            .status()
+            .expect("run scripts/ensure-docker.sh");
+        assert!(
+            status.success(),
+            "no Docker engine: scripts/ensure-docker.sh failed"
+        );
+    });
+}
+
+/// A negotiated Docker client.
+pub async fn docker() -> Docker {
+    ensure_docker();
+    DockerRuntime::connect()
+        .await
+        .expect("connect to Docker")
+        .client()
+        .clone()
+}
+
+async fn build(recipe: ImageRecipe) -> String {
+    let docker = docker().await;
+    let mut quiet = |_: &str| {};
+    recipe
+        .build(&docker, &mut quiet)
+        .await
+        .expect("build image")
+        .tag
+}
+
+/// The default image (`corral image build`'s), by its content tag.
+pub async fn default_image() -> String {
+    build(default_recipe(Path::new(DEFAULT_BUSYBOX)).expect("busybox-static is installed")).await
+}
+
+/// A second image with nothing of corral's: busybox alone, no users, no
+/// home, no `/workspace`, no `/tmp`.
+pub async fn plain_image() -> String {
+    let root = busybox_root(Path::new(DEFAULT_BUSYBOX)).expect("busybox-static is installed");
+    build(ImageRecipe {
+        repository: "corral-test/plain".into(),
+        root,
+        dockerfile_tail: vec!["LABEL purpose=corral-test-plain".into()],
+    })
+    .await
+}
+
+/// Removes every container carrying `label=value`; returns how many there were.
+pub async fn remove_labelled(label: &str, value: &str) -> usize {
+    let docker = docker().await;
+    let options = ListContainersOptions {
+        all: true,
+        filters: Some(HashMap::from([(
+            "label".to_owned(),
+            vec![format!("{label}={value}")],
+        )])),
+        ..ListContainersOptions::default()
+    };
+    let containers = docker
+        .list_containers(Some(options))
+        .await
+        .expect("list containers");
+    for container in &containers {
+        if let Some(id) = &container.id {
+            let options = RemoveContainerOptions {
+                force: true,
+                ..RemoveContainerOptions::default()
+            };
+            let _ = docker.remove_container(id, Some(options)).await;
+        }
+    }
+    containers.len()
+}

@@ -1,0 +1,297 @@
+//! [`TestServer`]: a real orchestrator in-process on `127.0.0.1:0`, its own
+//! data directory and instance id, and a JSON client for its user API. On
+//! drop it removes every container of its instance, so a failing test
+//! leaves nothing behind.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use corral_orchestrator::runtime::{DockerRuntime, LABEL_INSTANCE};
+use corral_orchestrator::{Config, ConfigOverrides, RunningServer};
+use corral_proto::sse::SseParser;
+use corral_proto::{Event, EventKind, Job, JobState};
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// Longest a test waits for a job.
+const JOB_DEADLINE: Duration = Duration::from_secs(120);
+
+/// A running orchestrator for one test.
+pub struct TestServer {
+    /// The user API's base URL.
+    pub url: String,
+    /// The user API token.
+    pub token: String,
+    /// The instance id on its containers' `corral.instance` label.
+    pub instance_id: String,
+    /// Its data directory.
+    pub data_dir: tempfile::TempDir,
+    server: Option<RunningServer>,
+    http: reqwest::Client,
+}
+
+/// Everything a job said, and how it ended.
+#[derive(Debug)]
+pub struct Followed {
+    /// Its events, in stream order.
+    pub events: Vec<Event>,
+    /// The job once it ended.
+    pub job: Job,
+}
+
+impl Followed {
+    /// The job's stdout, concatenated.
+    pub fn stdout(&self) -> String {
+        self.output("stdout")
+    }
+
+    /// The job's stderr, concatenated.
+    pub fn stderr(&self) -> String {
+        self.output("stderr")
+    }
+
+    fn output(&self, stream: &str) -> String {
+        self.events
+            .iter()
+            .filter(|event| event.kind == EventKind::Output && event.data["stream"] == stream)
+            .filter_map(|event| event.data["text"].as_str())
+            .collect()
+    }
+}
+
+impl TestServer {
+    /// A server with the default settings, the default image and the static worker.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose config `adjust` may change first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        crate::ensure_docker();
+        let image = crate::default_image().await;
+        let data_dir = tempfile::Builder::new()
+            .prefix("corral-")
+            .tempdir()
+            .expect("temp data dir");
+        let mut config = Config::load(ConfigOverrides {
+            data_dir: Some(data_dir.path().to_owned()),
+            listen: Some("127.0.0.1:0".parse().expect("loopback address")),
+            worker_bin: Some(crate::worker_bin()),
+            image: Some(image),
+            ..ConfigOverrides::default()
+        })
+        .expect("test config");
+        adjust(&mut config);
+        let runtime = DockerRuntime::connect().await.expect("connect to Docker");
+        let server = corral_orchestrator::start(config, Arc::new(runtime))
+            .await
+            .expect("server starts");
+        Self {
+            url: server.url(),
+            token: server.api_token.expose().to_owned(),
+            instance_id: server.instance_id.clone(),
+            data_dir,
+            server: Some(server),
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("HTTP client"),
+        }
+    }
+
+    /// Sends a request with the token; returns the status and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&str>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.expect("request reaches the server");
+        let status = response.status();
+        let text = response.text().await.expect("response body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// `GET path` with the right token.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, None, Some(&self.token))
+            .await
+    }
+
+    /// `POST path` with the right token and a raw body.
+    pub async fn post(&self, path: &str, body: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, Some(body), Some(&self.token))
+            .await
+    }
+
+    /// Creates a job from `spec`, asserting it was accepted; returns its id.
+    pub async fn create(&self, spec: &Value) -> String {
+        let (status, body) = self.post("/v1/jobs", &spec.to_string()).await;
+        assert_eq!(status, StatusCode::CREATED, "job refused: {body}");
+        body["id"].as_str().expect("job id").to_owned()
+    }
+
+    /// One job.
+    pub async fn job(&self, job_id: &str) -> Job {
+        let (status, body) = self.get(&format!("/v1/jobs/{job_id}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).expect("job JSON")
+    }
+
+    /// Follows the job's SSE stream until `stop` accepts an event or the job
+    /// ends; returns the events seen.
+    pub async fn follow_until(
+        &self,
+        job_id: &str,
+        mut stop: impl FnMut(&Event) -> bool,
+    ) -> Vec<Event> {
+        let follow = async {
+            let response = self
+                .http
+                .get(format!("{}/v1/jobs/{job_id}/events/stream", self.url))
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .expect("stream opens");
+            assert_eq!(response.status(), StatusCode::OK);
+            let mut body = response.bytes_stream();
+            let mut parser = SseParser::default();
+            let mut events = Vec::new();
+            while let Some(chunk) = body.next().await {
+                for message in parser.feed(&chunk.expect("stream chunk")) {
+                    if message.event == "end" {
+                        return events;
+                    }
+                    let event: Event = serde_json::from_str(&message.data).expect("event JSON");
+                    let done = stop(&event);
+                    events.push(event);
+                    if done {
+                        return events;
+                    }
+                }
+            }
+            panic!("the event stream of {job_id} closed without an end event");
+        };
+        tokio::time::timeout(JOB_DEADLINE, follow)
+            .await
+            .unwrap_or_else(|_| panic!("job {job_id} did not get there within {JOB_DEADLINE:?}"))
+    }
+
+    /// Follows the job to its end.
+    pub async fn follow(&self, job_id: &str) -> Followed {
+        let events = self.follow_until(job_id, |_| false).await;
+        Followed {
+            events,
+            job: self.job(job_id).await,
+        }
+    }
+
+    /// Waits until the job reports `state`.
+    pub async fn wait_for_state(&self, job_id: &str, state: JobState) {
+        let events = self
+            .follow_until(job_id, |event| {
+                event.kind == EventKind::Status && event.data["state"] == state.as_str()
+            })
+            .await;
+        let reached = events
+            .last()
+            .is_some_and(|event| event.data["state"] == state.as_str());
+        assert!(
+            reached,
+            "job {job_id} ended before reaching {state:?}: {events:?}"
+        );
+    }
+
+    /// Stops the server; returns how many of its containers were still there.
+    pub async fn stop(mut self) -> usize {
+        if let Some(server) = self.server.take() {
+            server.stop(Duration::from_secs(30)).await;
+        }
+        crate::remove_labelled(LABEL_INSTANCE, &self.instance_id).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if self.server.is_none() {
+            return;
+        }
+        let instance_id = self.instance_id.clone();
+        // Drop cannot await; a thread with its own runtime does the removal.
+        let cleanup = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(crate::remove_labelled(LABEL_INSTANCE, &instance_id));
+            }
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// One HTTP/1.1 request over a Unix socket (`Connection: close`); returns
+/// the status code and body. Runs on the blocking pool, so an in-process
+/// server on the test's own runtime can answer.
+pub async fn unix_request(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let (socket, method, path) = (socket.to_owned(), method.to_owned(), path.to_owned());
+    let (token, body) = (token.map(str::to_owned), body.to_owned());
+    tokio::task::spawn_blocking(move || {
+        blocking_unix_request(&socket, &method, &path, token.as_deref(), &body)
+    })
+    .await
+    .expect("request task")
+}
+
+fn blocking_unix_request(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let mut stream =
+        std::os::unix::net::UnixStream::connect(socket).expect("connect to the job socket");
+    let auth = token
+        .map(|token| format!("Authorization: Bearer {token}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: corral\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read answer");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("status line");
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
