@@ -1,0 +1,133 @@
+//! A `corral serve` child process on `127.0.0.1:0` with its own data
+//! directory, and a way to run CLI commands against it. Dropping it stops
+//! the server with SIGTERM (so it removes its own containers) and then
+//! removes anything of its instance that is still there.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+use corral_orchestrator::runtime::LABEL_INSTANCE;
+
+pub const CORRAL: &str = env!("CARGO_BIN_EXE_corral");
+
+pub struct ServeProcess {
+    pub data_dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl ServeProcess {
+    pub async fn start() -> Self {
+        corral_testkit::ensure_docker();
+        let image = corral_testkit::default_image().await;
+        let data_dir = tempfile::Builder::new()
+            .prefix("corral-cli-")
+            .tempdir()
+            .expect("data dir");
+        let mut child = Command::new(CORRAL)
+            .args([
+                "--data-dir",
+                &data_dir.path().to_string_lossy(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(["--image", &image])
+            .arg("--worker-bin")
+            .arg(corral_testkit::worker_bin())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start corral serve");
+        // The server logs "corral is serving" once it listens; read until then.
+        let stderr = child.stderr.take().expect("stderr piped");
+        let ready = tokio::task::spawn_blocking(move || {
+            let mut lines = BufReader::new(stderr).lines();
+            let mut seen = Vec::new();
+            for line in lines.by_ref() {
+                let line = line.unwrap_or_default();
+                if line.contains("corral is serving") {
+                    // Keep draining so the server never blocks on a full pipe.
+                    std::thread::spawn(move || lines.for_each(drop));
+                    return Ok(());
+                }
+                seen.push(line);
+            }
+            Err(seen.join("\n"))
+        })
+        .await
+        .expect("reader task");
+        if let Err(log) = ready {
+            panic!("corral serve did not start:\n{log}");
+        }
+        Self {
+            data_dir,
+            child: Some(child),
+        }
+    }
+
+    /// Runs `corral ARGS…` against this server (found through the data directory).
+    pub async fn corral(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(CORRAL);
+        command
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .args(args);
+        tokio::task::spawn_blocking(move || command.output().expect("run corral"))
+            .await
+            .expect("command task")
+    }
+
+    pub fn instance_id(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("instance-id"))
+            .expect("instance id")
+            .trim()
+            .to_owned()
+    }
+
+    /// Stops the server with SIGTERM; returns how many of its containers remained.
+    pub async fn stop(mut self) -> usize {
+        self.terminate();
+        corral_testkit::remove_labelled(LABEL_INSTANCE, &self.instance_id()).await
+    }
+
+    fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        if self.child.is_none() {
+            return;
+        }
+        self.terminate();
+        let instance_id = self.instance_id();
+        let cleanup = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(corral_testkit::remove_labelled(
+                    LABEL_INSTANCE,
+                    &instance_id,
+                ));
+            }
+        });
+        let _ = cleanup.join();
+    }
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

@@ -1,0 +1,127 @@
+use serde_json::Value;
+
+use crate::harness::{ServeProcess, stderr, stdout};
+
+#[tokio::test]
+async fn run_streams_output_in_order_and_exits_with_the_jobs_code() {
+    let server = ServeProcess::start().await;
+    let output = server
+        .corral(&[
+            "run",
+            "--memory",
+            "128m",
+            "--timeout",
+            "1m",
+            "--",
+            "sh",
+            "-c",
+            "for i in 1 2 3 4 5; do echo out-$i; done; echo oops >&2; exit 5",
+        ])
+        .await;
+    assert_eq!(stdout(&output), "out-1\nout-2\nout-3\nout-4\nout-5\n");
+    assert!(stderr(&output).contains("oops"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("failed (exit code 5)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(output.status.code(), Some(5));
+
+    let listed = server.corral(&["jobs", "--json"]).await;
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let jobs: Value = serde_json::from_str(&stdout(&listed)).expect("jobs JSON");
+    let job = &jobs[0];
+    for key in ["id", "state", "exit_code", "reason", "container_id"] {
+        assert!(job.get(key).is_some(), "`{key}` in {job}");
+    }
+    assert_eq!(job["state"], "failed");
+    assert_eq!(job["exit_code"], 5);
+    let id = job["id"].as_str().expect("id");
+
+    let shown = server.corral(&["show", id, "--json"]).await;
+    let shown: Value = serde_json::from_str(&stdout(&shown)).expect("show JSON");
+    assert_eq!(shown["id"], id);
+    assert_eq!(shown["reason"], "exit code 5");
+
+    let logs = server.corral(&["logs", id, "--json"]).await;
+    let events: Vec<Value> = stdout(&logs)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("event JSON"))
+        .collect();
+    let texts: String = events
+        .iter()
+        .filter(|event| event["kind"] == "output" && event["data"]["stream"] == "stdout")
+        .filter_map(|event| event["data"]["text"].as_str())
+        .collect();
+    assert_eq!(texts, "out-1\nout-2\nout-3\nout-4\nout-5\n");
+    assert_eq!(events.last().expect("events")["data"]["state"], "failed");
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn a_detached_job_can_be_followed_and_cancelled() {
+    let server = ServeProcess::start().await;
+    let detached = server
+        .corral(&[
+            "run",
+            "--detach",
+            "--",
+            "sh",
+            "-c",
+            "echo started; sleep 300",
+        ])
+        .await;
+    assert!(detached.status.success(), "{}", stderr(&detached));
+    let id = stdout(&detached).trim().to_owned();
+    assert!(id.starts_with("j-"), "{id}");
+    let cancelled = server.corral(&["cancel", &id]).await;
+    assert!(cancelled.status.success(), "{}", stderr(&cancelled));
+    let followed = server.corral(&["logs", "--follow", &id]).await;
+    assert!(
+        stderr(&followed).contains("cancelled"),
+        "{}",
+        stderr(&followed)
+    );
+    let shown = server.corral(&["show", &id]).await;
+    assert!(stdout(&shown).contains("cancelled"), "{}", stdout(&shown));
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn bad_flags_and_bad_specs_are_named() {
+    let server = ServeProcess::start().await;
+    let output = server
+        .corral(&["run", "--memory", "lots", "--", "true"])
+        .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--memory"), "{}", stderr(&output));
+    let output = server
+        .corral(&["run", "--project", "/etc", "--", "true"])
+        .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("project"), "{}", stderr(&output));
+    let output = server
+        .corral(&["run", "--mode", "teleport", "--", "true"])
+        .await;
+    assert!(stderr(&output).contains("--mode"), "{}", stderr(&output));
+    let jobs = server.corral(&["jobs", "--json"]).await;
+    assert_eq!(stdout(&jobs).trim(), "[]", "nothing was stored");
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn a_missing_server_gets_a_clear_message() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let output = std::process::Command::new(crate::harness::CORRAL)
+        .arg("--data-dir")
+        .arg(data_dir.path())
+        .args(["--server", "http://127.0.0.1:9", "jobs"])
+        .output()
+        .expect("run corral");
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("cannot reach the corral server") && message.contains("corral serve"),
+        "{message}"
+    );
+}
