@@ -21,10 +21,10 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Data directory (database, API token, job sockets) [default: $XDG_DATA_HOME/corral]
+    /// Data directory (database, API token, job sockets) [default: $`XDG_DATA_HOME/corral`]
     #[arg(long, global = true, env = "CORRAL_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// URL of the corral server [default: from the data directory, else http://127.0.0.1:7316]
+    /// URL of the corral server [default: from the data directory, else <http://127.0.0.1:7316>]
     #[arg(long, global = true, env = "CORRAL_URL")]
     pub server: Option<String>,
     /// User API token [default: read from <data-dir>/api-token]; prefer the environment to the flag

@@ -227,7 +227,7 @@ impl Config {
 
 /// Checks every limit against [`bounds`]; the error names the limit.
 pub fn check_limits(limits: &Limits) -> Result<(), (&'static str, String)> {
-    fn within<T: PartialOrd + std::fmt::Display>(
+    fn within<T: PartialOrd + std::fmt::Display + Copy>(
         key: &'static str,
         value: T,
         (low, high): (T, T),

@@ -13,7 +13,7 @@
 //! - [`worker_api`]: the per-job worker API on the job's socket
 //! - [`jobs`]: the job manager: validate, queue, run, cancel, recover
 //! - [`events`]: store-then-wake event log
-//! - [`store`]: the `Store` trait and its SQLite implementation
+//! - [`store`]: the `Store` trait and its `SQLite` implementation
 //! - [`runtime`]: the `Runtime` trait, the Docker runtime and the container profile
 //! - [`image`]: offline image builds from in-memory tar contexts
 //! - [`token`]: bearer tokens and random ids

@@ -109,7 +109,7 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
     match runtime.image_exists(&config.default_image).await {
         Ok(true) => {}
         Ok(false) => {
-            warn!(image = %config.default_image, "default image missing: run `corral image build`")
+            warn!(image = %config.default_image, "default image missing: run `corral image build`");
         }
         Err(error) => warn!(error = %error, "cannot check the default image"),
     }

@@ -96,7 +96,7 @@ impl fmt::Display for ByteSize {
         const UNITS: [(u32, &str); 4] = [(40, "t"), (30, "g"), (20, "m"), (10, "k")];
         for (shift, unit) in UNITS {
             let scale = 1u64 << shift;
-            if self.0 >= scale && self.0 % scale == 0 {
+            if self.0 >= scale && self.0.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", self.0 / scale);
             }
         }

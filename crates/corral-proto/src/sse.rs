@@ -30,7 +30,7 @@ impl SseParser {
                 let (field, value) = line.split_once(':').unwrap_or((line, ""));
                 let value = value.strip_prefix(' ').unwrap_or(value);
                 match field {
-                    "event" => message.event = value.to_owned(),
+                    "event" => value.clone_into(&mut message.event),
                     "data" => data.push(value.to_owned()),
                     _ => {}
                 }

@@ -17,7 +17,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 /// Longest a test waits for a job.
-const JOB_DEADLINE: Duration = Duration::from_secs(120);
+const JOB_DEADLINE: Duration = Duration::from_mins(2);
 
 /// A running orchestrator for one test.
 pub struct TestServer {

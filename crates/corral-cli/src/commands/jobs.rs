@@ -35,8 +35,7 @@ pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCod
         let created: String = created.chars().take(19).collect();
         let exit = job
             .exit_code
-            .map(|code| code.to_string())
-            .unwrap_or_else(|| "-".into());
+            .map_or_else(|| "-".into(), |code| code.to_string());
         output::line(&format!(
             "{:<18} {:<10} {:<5} {:<20} {command}",
             job.id,

@@ -3,6 +3,12 @@
 //! the server with SIGTERM (so it removes its own containers) and then
 //! removes anything of its instance that is still there.
 
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "the test harness fails loudly"
+)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 

@@ -117,7 +117,7 @@ impl Follow {
             let store = self.jobs.store();
             let page = match store.events_after(&self.job_id, self.after, MAX_PAGE).await {
                 Ok(page) => page,
-                Err(error) => return self.fail(&error),
+                Err(error) => return Some(self.fail(&error)),
             };
             if !page.is_empty() {
                 self.pending.extend(page);
@@ -126,7 +126,7 @@ impl Follow {
             let job = match store.get_job(&self.job_id).await {
                 Ok(Some(job)) => job,
                 Ok(None) => return None,
-                Err(error) => return self.fail(&error),
+                Err(error) => return Some(self.fail(&error)),
             };
             if job.state.is_terminal() {
                 self.done = true;
@@ -144,16 +144,13 @@ impl Follow {
         }
     }
 
-    fn fail(
-        mut self,
-        error: &dyn std::error::Error,
-    ) -> Option<(Result<SseEvent, Infallible>, Self)> {
+    fn fail(mut self, error: &dyn std::error::Error) -> (Result<SseEvent, Infallible>, Self) {
         error!(job_id = %self.job_id, error = %error, "event stream failed");
         self.done = true;
         let event = SseEvent::default()
             .event("error")
             .data(json!({ "error": "internal error" }).to_string());
-        Some((Ok(event), self))
+        (Ok(event), self)
     }
 }
 

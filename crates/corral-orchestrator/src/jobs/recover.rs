@@ -35,10 +35,10 @@ impl JobManager {
                 for container in containers {
                     match self.inner.runtime.remove(&container.container_id).await {
                         Ok(()) => {
-                            info!(container_id = %container.container_id, "removed leftover container")
+                            info!(container_id = %container.container_id, "removed leftover container");
                         }
                         Err(error) => {
-                            warn!(container_id = %container.container_id, error = %error, "cannot remove leftover container")
+                            warn!(container_id = %container.container_id, error = %error, "cannot remove leftover container");
                         }
                     }
                 }

@@ -95,12 +95,11 @@ impl Runtime for DockerRuntime {
             condition: "not-running".to_owned(),
         };
         let mut waiting = self.docker.wait_container(container_id, Some(options));
-        while let Some(answer) = waiting.next().await {
-            match answer {
-                // bollard reports a non-zero exit as an error; it is an exit all the same.
-                Ok(_) | Err(BollardError::DockerContainerWaitError { .. }) => break,
-                Err(error) => return Err(classify(error)),
-            }
+        // The stream yields once, when the container stops. bollard reports a
+        // non-zero exit as an error; it is an exit all the same.
+        match waiting.next().await {
+            Some(Ok(_) | Err(BollardError::DockerContainerWaitError { .. })) | None => {}
+            Some(Err(error)) => return Err(classify(error)),
         }
         let inspected = self
             .docker

@@ -1,5 +1,5 @@
 //! Durable state: jobs and their events, behind the [`Store`] trait so the
-//! SQLite store can give way to PostgreSQL when several orchestrators share
+//! `SQLite` store can give way to `PostgreSQL` when several orchestrators share
 //! one database.
 //!
 //! Conditional updates (`finish` only from a live state, `claim_next_queued`)

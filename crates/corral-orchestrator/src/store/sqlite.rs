@@ -1,8 +1,8 @@
-//! The embedded store: SQLite in WAL mode, migrated with `user_version`.
+//! The embedded store: `SQLite` in WAL mode, migrated with `user_version`.
 //!
 //! rusqlite is synchronous, so each call runs on the blocking pool holding
 //! a `std::sync::Mutex` over one connection: no `.await` happens while the
-//! lock is held, and SQLite serialises writers anyway.
+//! lock is held, and `SQLite` serialises writers anyway.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

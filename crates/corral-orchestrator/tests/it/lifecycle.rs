@@ -18,7 +18,8 @@ async fn output_arrives_in_order_and_the_exit_code_is_the_commands() {
     let script = "i=1; while [ $i -le 300 ]; do echo line-$i; [ $((i % 50)) -eq 0 ] && echo marker-$i >&2; i=$((i+1)); done; exit 7";
     let id = server.create(&json!({"command": script})).await;
     let followed = server.follow(&id).await;
-    let expected: String = (1..=300).map(|i| format!("line-{i}\n")).collect();
+    let expected: Vec<String> = (1..=300).map(|i| format!("line-{i}")).collect();
+    let expected = expected.join("\n") + "\n";
     assert_eq!(followed.stdout(), expected);
     assert_eq!(
         followed.stderr(),

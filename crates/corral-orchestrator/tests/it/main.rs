@@ -1,4 +1,4 @@
-//! Integration tests of the orchestrator against real Docker, real SQLite
+//! Integration tests of the orchestrator against real Docker, real `SQLite`
 //! and real HTTP on loopback. Each test runs its own server and removes its
 //! containers even when it fails.
 
