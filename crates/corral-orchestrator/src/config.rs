@@ -308,13 +308,13 @@ mod tests {
     fn unknown_keys_and_absurd_limits_are_refused() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("corral.toml");
-        std::fs::write(&path, "max_concurent_jobs = 2\n").expect("write config");
+        std::fs::write(&path, "max_parallel_jobs = 2\n").expect("write config");
         let error = Config::load(ConfigOverrides {
             data_dir: Some(dir.path().to_owned()),
             ..ConfigOverrides::default()
         })
         .expect_err("typo is refused");
-        assert!(error.to_string().contains("max_concurent_jobs"), "{error}");
+        assert!(error.to_string().contains("max_parallel_jobs"), "{error}");
 
         std::fs::write(&path, "[limits]\npids = 1\n").expect("write config");
         let error = Config::load(ConfigOverrides {

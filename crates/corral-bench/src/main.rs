@@ -1,0 +1,51 @@
+//! `corral-bench`: prints corral's figures beside bare Docker's, measured in
+//! the same run on the same machine, and rewrites `BENCHMARKS.md`.
+//!
+//! Figures are ratios and differences, never absolute goals checked by a
+//! test: on a shared two-core machine only same-run comparisons mean much.
+//!
+//! # Layout
+//! - `start`: cold job start vs a bare create+start+wait of the same image
+//! - `report`: percentiles, the table, `BENCHMARKS.md`
+
+mod report;
+mod start;
+
+use std::process::ExitCode;
+
+/// Cold starts measured on each side.
+const DEFAULT_RUNS: usize = 20;
+
+fn main() -> ExitCode {
+    let runs = std::env::args()
+        .nth(1)
+        .and_then(|arg| arg.parse().ok())
+        .unwrap_or(DEFAULT_RUNS);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            report::say(&format!("cannot start the async runtime: {error}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(runs)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report::say(&format!("benchmark failed: {error:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(runs: usize) -> anyhow::Result<()> {
+    let figures = start::measure(runs).await?;
+    let machine = report::Machine::read().await;
+    let table = report::table(&figures, runs);
+    report::say(&table);
+    report::write_benchmarks(&machine, &table)?;
+    report::say("wrote BENCHMARKS.md");
+    Ok(())
+}

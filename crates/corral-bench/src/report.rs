@@ -1,0 +1,124 @@
+//! Percentiles, the printed table, and `BENCHMARKS.md`.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::Duration;
+
+use crate::start::StartFigures;
+
+/// The machine the figures were taken on.
+pub struct Machine {
+    cores: usize,
+    memory: String,
+    docker: String,
+}
+
+impl Machine {
+    pub async fn read() -> Self {
+        let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+        let memory = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|text| {
+                let line = text
+                    .lines()
+                    .find(|line| line.starts_with("MemTotal:"))?
+                    .to_owned();
+                let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+                Some(format!("{} GiB", kib / (1 << 20)))
+            })
+            .unwrap_or_else(|| "unknown".into());
+        let docker = corral_testkit::docker()
+            .await
+            .version()
+            .await
+            .ok()
+            .map_or_else(
+                || "unknown".into(),
+                |version| {
+                    format!(
+                        "{} (API {})",
+                        version.version.unwrap_or_default(),
+                        version.api_version.unwrap_or_default()
+                    )
+                },
+            );
+        Self {
+            cores,
+            memory,
+            docker,
+        }
+    }
+}
+
+/// The `p`th percentile (nearest rank) of `samples`, in milliseconds.
+pub fn percentile(samples: &[Duration], p: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+/// The figures as a Markdown table.
+pub fn table(figures: &StartFigures, runs: usize) -> String {
+    let mut out = format!("Cold start of `echo hello`, {runs} runs each, interleaved:\n\n");
+    out.push_str("| path | p50 ms | p95 ms | p50 ratio | p95 ratio |\n|---|---:|---:|---:|---:|\n");
+    let rows = [
+        (
+            "bare Docker: create, attach, start → first output",
+            &figures.bare_first_output,
+            &figures.bare_first_output,
+        ),
+        (
+            "corral: job created → first `output` event",
+            &figures.corral_first_output,
+            &figures.bare_first_output,
+        ),
+        (
+            "bare Docker: … → exited and removed",
+            &figures.bare_ended,
+            &figures.bare_ended,
+        ),
+        (
+            "corral: job created → ended, container removed",
+            &figures.corral_ended,
+            &figures.bare_ended,
+        ),
+    ];
+    for (name, samples, baseline) in rows {
+        let (p50, p95) = (percentile(samples, 50.0), percentile(samples, 95.0));
+        let (base50, base95) = (percentile(baseline, 50.0), percentile(baseline, 95.0));
+        let _ = writeln!(
+            out,
+            "| {name} | {p50:.1} | {p95:.1} | {:.2}× | {:.2}× |",
+            p50 / base50,
+            p95 / base95
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nRatios are to the bare row just above. Goal for the first-output p50 ratio: ≤ 1.15×."
+    );
+    out
+}
+
+/// Rewrites `BENCHMARKS.md` at the repository root.
+pub fn write_benchmarks(machine: &Machine, table: &str) -> anyhow::Result<()> {
+    let date = time::OffsetDateTime::now_utc().date();
+    let text = format!(
+        "# Benchmarks\n\nWritten by `cargo run -p corral-bench --release` on {date}.\n\n\
+         Machine: {} cores, {} memory, Docker engine {}.\n\n{table}\n\
+         Each figure is measured in the same run as its bare-Docker baseline; read the ratios,\n\
+         not the absolute times, on a shared machine.\n",
+        machine.cores, machine.memory, machine.docker
+    );
+    std::fs::write(corral_testkit::repo_root().join("BENCHMARKS.md"), text)?;
+    Ok(())
+}
+
+/// A line on stdout.
+pub fn say(text: &str) {
+    let _ = writeln!(std::io::stdout(), "{text}");
+}

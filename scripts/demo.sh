@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs a real sample job end to end on a fresh machine: starts Docker,
+# builds corral and its static worker, builds the default image offline,
+# starts `corral serve` on a temporary data directory (SQLite, defaults),
+# runs a job in a locked-down container, and shows its events.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-docker.sh
+bash scripts/ensure-busybox.sh
+
+echo "==> building corral and the static worker" >&2
+cargo build --quiet -p corral-cli
+worker="$(bash scripts/build-worker.sh)"
+corral="$PWD/target/debug/corral"
+
+echo "==> building the default image (skipped when current)" >&2
+"$corral" image build
+
+data_dir="$(mktemp -d /tmp/corral-demo.XXXXXX)"
+log="$data_dir/serve.log"
+cleanup() {
+    if [ -n "${server_pid:-}" ]; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$data_dir"
+}
+trap cleanup EXIT
+
+echo "==> starting corral serve (data dir $data_dir)" >&2
+"$corral" --data-dir "$data_dir" serve --listen 127.0.0.1:0 --worker-bin "$worker" >"$log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 200); do
+    grep -q "corral is serving" "$log" 2>/dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; echo "corral serve exited" >&2; exit 1; }
+    sleep 0.05
+done
+grep -q "corral is serving" "$log" || { cat "$log" >&2; echo "corral serve did not start" >&2; exit 1; }
+
+echo "==> corral run: a sample job in a locked-down container" >&2
+"$corral" --data-dir "$data_dir" run --memory 128m --timeout 1m -- sh -c '
+    echo "hello from job $CORRAL_JOB_ID, running as uid $(id -u)"
+    echo "network interfaces: $(ls /sys/class/net | tr "\n" " ")"
+    if touch /etc/corral-probe 2>/dev/null; then echo "root filesystem is WRITABLE"; else echo "root filesystem is read-only"; fi
+    echo scratch > /tmp/scratch && echo "/tmp is writable (tmpfs)"
+    echo "this line goes to stderr" >&2
+'
+
+job_id="$("$corral" --data-dir "$data_dir" jobs --json | sed -n 's/.*"id":"\([^"]*\)".*/\1/p' | head -n 1)"
+echo "==> corral logs $job_id --json (the stored events)" >&2
+"$corral" --data-dir "$data_dir" logs "$job_id" --json
+echo "==> corral show $job_id" >&2
+"$corral" --data-dir "$data_dir" show "$job_id"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs corral's whole test suite against real Docker: unit tests, the
+# orchestrator's integration tests and the CLI's end-to-end tests.
+#
+# It starts Docker when none answers, installs busybox-static when missing,
+# builds the static worker once, runs the tests with bounded parallelism,
+# and fails if any container carrying a corral label is left afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-docker.sh
+bash scripts/ensure-busybox.sh
+
+CORRAL_WORKER_BIN="$(bash scripts/build-worker.sh)"
+export CORRAL_WORKER_BIN
+
+# Docker tests mostly wait on containers; four at once keeps two cores busy
+# without starving the engine.
+threads="${CORRAL_TEST_THREADS:-4}"
+status=0
+cargo test --workspace --all-targets -- --test-threads="$threads" || status=$?
+
+leftover="$(docker ps -aq --filter label=corral.job 2>/dev/null || true)"
+if [ -n "$leftover" ]; then
+    echo "test.sh: containers with a corral.job label were left behind:" >&2
+    docker ps -a --filter label=corral.job >&2
+    docker rm -f $leftover >/dev/null 2>&1 || true
+    status=1
+fi
+exit "$status"
