@@ -50,6 +50,10 @@ impl Machine {
     }
 }
 
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "sample counts are far below 2^52"
+)]
 /// The `p`th percentile (nearest rank) of `samples`, in milliseconds.
 pub fn percentile(samples: &[Duration], p: f64) -> f64 {
     let mut sorted = samples.to_vec();

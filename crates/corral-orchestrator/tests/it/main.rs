@@ -7,4 +7,5 @@ mod bad_specs;
 mod lifecycle;
 mod queue;
 mod sandbox;
+mod worker_endpoint;
 mod worker_socket;
