@@ -41,32 +41,42 @@ if ! command -v dockerd >/dev/null 2>&1; then
     command -v dockerd >/dev/null 2>&1 || fail "docker.io installed but dockerd is still not on PATH"
 fi
 
-# A daemon killed without cleanup leaves its pid file and socket behind; a
-# live dockerd with that pid would have answered above, so both are stale.
-if [ -f "$pid_file" ]; then
-    old_pid="$(cat "$pid_file" 2>/dev/null || true)"
-    if [ -n "$old_pid" ] && kill -0 "$old_pid" 2>/dev/null && grep -q dockerd "/proc/$old_pid/cmdline" 2>/dev/null; then
-        say "dockerd (pid $old_pid) runs but does not answer: waiting for it"
-    else
-        rm -f "$pid_file"
-    fi
-fi
-if [ -S "$socket" ] && ! pgrep -x dockerd >/dev/null 2>&1; then
-    rm -f "$socket"
-fi
-# containerd keeps its own pid and socket; dockerd restarts it when needed.
-rm -f /var/run/docker/containerd/containerd.pid 2>/dev/null || true
+live_dockerd() {
+    local pid
+    for pid in $(pgrep -x dockerd 2>/dev/null); do
+        # A zombie or a daemon still dying from a kill does not count.
+        case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
+            Z*|"") ;;
+            *) return 0 ;;
+        esac
+    done
+    return 1
+}
 
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+start_dockerd() {
+    # A daemon killed without cleanup leaves its pid file and socket behind;
+    # no live dockerd holds them now, so both are stale.
+    rm -f "$pid_file"
+    [ -S "$socket" ] && rm -f "$socket"
+    # containerd keeps its own pid file; dockerd restarts containerd itself.
+    rm -f /var/run/docker/containerd/containerd.pid 2>/dev/null || true
     mkdir -p "$(dirname "$log_file")"
     say "starting dockerd (log: $log_file)"
     nohup setsid dockerd --bridge=none --iptables=false >>"$log_file" 2>&1 </dev/null &
-fi
+}
 
+# Wait for an engine; start one whenever none is alive (a daemon that is
+# still shutting down after a kill is waited out, then replaced).
+started=0
 for _ in $(seq 1 $((wait_seconds * 4))); do
     if [ -S "$socket" ] && engine_answers; then
-        say "Docker engine is up"
+        [ "$started" -eq 0 ] || say "Docker engine is up"
         exit 0
+    fi
+    if ! live_dockerd; then
+        [ "$started" -lt 3 ] || break
+        start_dockerd
+        started=$((started + 1))
     fi
     sleep 0.25
 done
