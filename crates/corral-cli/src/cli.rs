@@ -52,6 +52,9 @@ pub enum Command {
     /// Build images offline
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Store, list and remove secrets (values are write-only)
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Check that Docker, the image, the worker, the data directory and the server are ready
     Doctor(DoctorArgs),
 }
@@ -111,6 +114,9 @@ pub struct RunArgs {
     /// Size of /tmp and $HOME, e.g. 64m
     #[arg(long)]
     pub tmpfs: Option<String>,
+    /// Grant a stored secret to the job's processes as NAME, or as ENV with NAME=ENV (repeatable)
+    #[arg(long = "grant", value_name = "NAME[=ENV]")]
+    pub grants: Vec<String>,
     /// Print the job id and return at once
     #[arg(long, short)]
     pub detach: bool,
@@ -157,6 +163,26 @@ pub struct LogsArgs {
 pub struct CancelArgs {
     /// The job id
     pub id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store or replace a secret; the value is read from stdin, or a hidden prompt on a terminal
+    Set {
+        /// The secret's name
+        name: String,
+    },
+    /// List secrets: names, created, last used (never values)
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a secret
+    Rm {
+        /// The secret's name
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

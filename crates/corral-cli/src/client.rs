@@ -161,6 +161,35 @@ impl ApiClient {
             .await
     }
 
+    /// `PUT /v1/secrets/{name}`.
+    pub async fn put_secret(&self, name: &str, value: &str) -> anyhow::Result<serde_json::Value> {
+        let body = serde_json::json!({ "value": value });
+        self.json(
+            self.request(reqwest::Method::PUT, &format!("/v1/secrets/{name}"))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `GET /v1/secrets`.
+    pub async fn secrets(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        #[derive(Deserialize)]
+        struct SecretList {
+            secrets: Vec<serde_json::Value>,
+        }
+        let list: SecretList = self
+            .json(self.request(reqwest::Method::GET, "/v1/secrets"))
+            .await?;
+        Ok(list.secrets)
+    }
+
+    /// `DELETE /v1/secrets/{name}`.
+    pub async fn delete_secret(&self, name: &str) -> anyhow::Result<()> {
+        self.send(self.request(reqwest::Method::DELETE, &format!("/v1/secrets/{name}")))
+            .await?;
+        Ok(())
+    }
+
     /// Every stored event of a job, page by page.
     pub async fn events(&self, id: &str, mut on_event: impl FnMut(&Event)) -> anyhow::Result<()> {
         let mut after = 0;

@@ -29,6 +29,8 @@ pub mod env_vars {
     pub const CORRAL_OCI_RUNTIME: &str = "CORRAL_OCI_RUNTIME";
     /// The user API's URL, for CLI commands other than `serve`.
     pub const CORRAL_URL: &str = "CORRAL_URL";
+    /// The key sealing stored secrets: 64 hex digits (else `<data-dir>/master.key`).
+    pub const CORRAL_MASTER_KEY: &str = "CORRAL_MASTER_KEY";
     /// The user API token, for CLI commands other than `serve`.
     pub const CORRAL_TOKEN: &str = "CORRAL_TOKEN";
     /// Base of the default data directory.
@@ -131,6 +133,8 @@ pub struct Config {
     pub default_limits: Limits,
     /// Output bytes one job may store.
     pub max_output_bytes: u64,
+    /// `CORRAL_MASTER_KEY` (64 hex digits), else the key file in the data directory is used.
+    pub master_key: Option<crate::secrets::SecretValue>,
 }
 
 /// Why the configuration could not be built.
@@ -221,6 +225,7 @@ impl Config {
             max_output_bytes: file
                 .max_output_bytes
                 .map_or(DEFAULT_MAX_OUTPUT_BYTES, |size| size.0),
+            master_key: master_key_from_env(),
         })
     }
 }
@@ -261,6 +266,18 @@ fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigErr
         path: path.to_owned(),
         message: error.message().to_owned(),
     })
+}
+
+/// The master key from the environment, never from a flag (argv is public).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the config module is where the environment is read"
+)]
+fn master_key_from_env() -> Option<crate::secrets::SecretValue> {
+    std::env::var(env_vars::CORRAL_MASTER_KEY)
+        .ok()
+        .filter(|value| !value.is_empty())
+        .map(crate::secrets::SecretValue::new)
 }
 
 /// `$XDG_DATA_HOME/corral`, else `$HOME/.local/share/corral`.

@@ -16,6 +16,8 @@
 //! - [`store`]: the `Store` trait and its `SQLite` implementation
 //! - [`runtime`]: the `Runtime` trait, the Docker runtime and the container profile
 //! - [`image`]: offline image builds from in-memory tar contexts
+//! - [`secrets`]: the sealed secrets store and job grants
+//! - [`redact`]: the leak detector every job event passes through
 //! - [`token`]: bearer tokens and random ids
 //! - [`worker_binary`]: finding and checking the static worker
 
@@ -24,7 +26,9 @@ pub mod config;
 pub mod events;
 pub mod image;
 pub mod jobs;
+pub mod redact;
 pub mod runtime;
+pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod token;

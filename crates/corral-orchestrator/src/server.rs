@@ -20,12 +20,16 @@ use crate::config::Config;
 use crate::events::EventLog;
 use crate::jobs::{JobError, JobManager};
 use crate::runtime::{DockerRuntime, Runtime, RuntimeError};
+use crate::secrets::{MasterKey, SecretError, Secrets};
 use crate::store::{SqliteStore, Store, StoreError};
 use crate::token::{RandomError, Token, random_hex};
 use crate::worker_binary::{self, WorkerBinaryError};
 
 /// File in the data directory holding the user API token (mode 0600).
 pub const API_TOKEN_FILE: &str = "api-token";
+/// File in the data directory holding the master key (mode 0600), unless
+/// `CORRAL_MASTER_KEY` is set.
+pub const MASTER_KEY_FILE: &str = "master.key";
 /// File in the data directory naming this orchestrator instance.
 pub const INSTANCE_FILE: &str = "instance-id";
 /// File in the data directory telling clients where the API listens.
@@ -65,6 +69,9 @@ pub enum ServeError {
     /// Recovering old jobs failed.
     #[error(transparent)]
     Jobs(#[from] JobError),
+    /// The secrets store cannot be opened (wrong or unreadable master key).
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
     /// No randomness for a token.
     #[error(transparent)]
     Random(#[from] RandomError),
@@ -101,11 +108,15 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
     let data_dir = config.data_dir.clone();
     prepare_data_dir(&data_dir)?;
     worker_binary::verify(&config.worker_bin)?;
-    let api_token = Token::from_secret(read_or_create(&data_dir.join(API_TOKEN_FILE), || {
-        Token::generate().map(|token| token.expose().to_owned())
-    })?);
-    let instance_id = read_or_create(&data_dir.join(INSTANCE_FILE), || random_hex(8))?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data_dir.join("corral.db"))?);
+    let api_token = Token::from_secret(read_or_create_private(
+        &data_dir.join(API_TOKEN_FILE),
+        || Token::generate().map(|token| token.expose().to_owned()),
+    )?);
+    let instance_id = read_or_create_private(&data_dir.join(INSTANCE_FILE), || random_hex(8))?;
+    let sqlite = Arc::new(SqliteStore::open(&data_dir.join("corral.db"))?);
+    let key = MasterKey::load(config.master_key.as_ref(), &data_dir.join(MASTER_KEY_FILE))?;
+    let secrets = Secrets::open(sqlite.clone(), key).await?;
+    let store: Arc<dyn Store> = sqlite;
     match runtime.image_exists(&config.default_image).await {
         Ok(true) => {}
         Ok(false) => {
@@ -119,6 +130,7 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         store,
         runtime,
         events,
+        secrets,
         Arc::new(config),
         instance_id.clone(),
     );
@@ -195,7 +207,7 @@ fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
 
 /// Reads a one-line secret file, or creates it with mode 0600. A file that
 /// others can read is refused: its secret may already be known.
-fn read_or_create<E: std::fmt::Display>(
+pub(crate) fn read_or_create_private<E: std::fmt::Display>(
     path: &Path,
     make: impl FnOnce() -> Result<String, E>,
 ) -> Result<String, ServeError> {

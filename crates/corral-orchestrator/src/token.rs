@@ -15,11 +15,16 @@ const TOKEN_BYTES: usize = 32;
 #[error("no randomness available: {0}")]
 pub struct RandomError(String);
 
+/// `count` random bytes.
+pub fn random_bytes(count: usize) -> Result<Vec<u8>, RandomError> {
+    let mut buffer = vec![0u8; count];
+    getrandom::fill(&mut buffer).map_err(|error| RandomError(error.to_string()))?;
+    Ok(buffer)
+}
+
 /// `bytes` random bytes, hex-encoded.
 pub fn random_hex(bytes: usize) -> Result<String, RandomError> {
-    let mut buffer = vec![0u8; bytes];
-    getrandom::fill(&mut buffer).map_err(|error| RandomError(error.to_string()))?;
-    Ok(hex::encode(buffer))
+    random_bytes(bytes).map(hex::encode)
 }
 
 /// A secret bearer token.

@@ -59,13 +59,28 @@ pub struct NewEvent {
     /// Kind-specific payload.
     #[serde(default)]
     pub data: Value,
+    /// Set by the orchestrator's leak detector; whatever a sender says is ignored.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub redacted: bool,
 }
 
 impl NewEvent {
     /// An event of `kind` carrying `data`.
     pub fn new(kind: EventKind, data: Value) -> Self {
-        Self { kind, data }
+        Self {
+            kind,
+            data,
+            redacted: false,
+        }
     }
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// A stored event, as every reader sees it.
@@ -82,4 +97,7 @@ pub struct Event {
     pub kind: EventKind,
     /// Kind-specific payload.
     pub data: Value,
+    /// Something in it was replaced by `[REDACTED:…]`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub redacted: bool,
 }

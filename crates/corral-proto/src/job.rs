@@ -140,6 +140,30 @@ pub struct JobSpec {
     /// Resource limits.
     #[serde(skip_serializing_if = "is_default")]
     pub limits: LimitsSpec,
+    /// Stored secrets the job's processes receive in their environment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<GrantSpec>,
+}
+
+/// A grant as a user writes it: a stored secret and, optionally, the
+/// environment variable it appears in (the secret's name by default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantSpec {
+    /// The stored secret's name.
+    pub secret: String,
+    /// The environment variable; the secret's name when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+}
+
+/// A checked grant: names only, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The stored secret's name.
+    pub secret: String,
+    /// The environment variable the job's processes receive it in.
+    pub env: String,
 }
 
 fn is_default(limits: &LimitsSpec) -> bool {
@@ -180,6 +204,9 @@ pub struct Job {
     pub project: Option<String>,
     /// The limits it runs with.
     pub limits: Limits,
+    /// Secrets granted to it (names only).
+    #[serde(default)]
+    pub grants: Vec<Grant>,
     /// Its container, once created.
     pub container_id: Option<String>,
     /// The container's exit code, once it ended.

@@ -23,5 +23,5 @@ pub mod worker;
 
 pub use error::ErrorBody;
 pub use event::{Event, EventKind, NewEvent};
-pub use job::{CommandSpec, Job, JobMode, JobSpec, JobState, Limits, LimitsSpec};
+pub use job::{CommandSpec, Grant, GrantSpec, Job, JobMode, JobSpec, JobState, Limits, LimitsSpec};
 pub use size::{ByteSize, DurationSpec};

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use corral_proto::CommandSpec;
-use corral_proto::worker::{Completion, CompletionStatus, WorkerJob};
+use corral_proto::worker::{Completion, CompletionStatus, Credential, WorkerJob};
 use tokio::process::Command;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -24,7 +24,7 @@ const PIPE_GRACE: Duration = Duration::from_secs(2);
 const EXIT_NOT_STARTED: u8 = 127;
 
 /// Runs the job's command; returns the worker's exit code (the command's).
-pub async fn run(client: &Client, job: &WorkerJob) -> u8 {
+pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -> u8 {
     let Some(spec) = &job.command else {
         report_failure(client, "exec job has no command").await;
         return EXIT_WORKER_FAILED;
@@ -45,6 +45,11 @@ pub async fn run(client: &Client, job: &WorkerJob) -> u8 {
         command.current_dir(workdir);
     }
     command
+        .envs(
+            credentials
+                .iter()
+                .map(|credential| (&credential.env_var, &credential.value)),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -20,7 +20,9 @@ mod output;
 
 use std::io::Write;
 
-use corral_proto::worker::{Completion, CompletionStatus, SOCKET_PATH, TOKEN_PATH, WorkerJob};
+use corral_proto::worker::{
+    Completion, CompletionStatus, Credential, SOCKET_PATH, TOKEN_PATH, WorkerJob,
+};
 use corral_proto::{EventKind, JobMode, NewEvent};
 use serde_json::json;
 
@@ -68,8 +70,21 @@ async fn run() -> u8 {
             return EXIT_WORKER_FAILED;
         }
     };
+    // Fetched once; they go to the job's child processes only, never into
+    // this process's own environment.
+    let credentials: Vec<Credential> = match client.get_json("/v1/credentials").await {
+        Ok(credentials) => credentials,
+        Err(error) => {
+            report_failure(
+                &client,
+                &format!("cannot fetch the job's credentials: {error}"),
+            )
+            .await;
+            return EXIT_WORKER_FAILED;
+        }
+    };
     match job.mode {
-        JobMode::Exec => exec::run(&client, &job).await,
+        JobMode::Exec => exec::run(&client, &job, &credentials).await,
         other => {
             let message = format!("this worker cannot run `{}` jobs yet", other.as_str());
             report_failure(&client, &message).await;

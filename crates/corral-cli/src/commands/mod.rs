@@ -6,6 +6,7 @@ mod image;
 mod jobs;
 mod logs;
 mod run;
+mod secret;
 mod serve;
 mod show;
 
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Logs(args) => logs::run(global, &args).await,
         Command::Cancel(args) => cancel::run(global, &args).await,
         Command::Image(ImageCommand::Build(args)) => image::build(&args).await,
+        Command::Secret(command) => secret::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,
     }
 }

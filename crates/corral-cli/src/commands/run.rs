@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use corral_proto::{ByteSize, CommandSpec, DurationSpec, JobMode, JobSpec, LimitsSpec};
+use corral_proto::{ByteSize, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec};
 
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::client::{ApiClient, exit_code_of};
@@ -53,6 +53,11 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
         prompt: None,
         image: fields.image.clone(),
         project: project.map(|path| path.to_string_lossy().into_owned()),
+        grants: fields
+            .grants
+            .iter()
+            .map(|grant| parse_grant(grant))
+            .collect::<anyhow::Result<_>>()?,
         limits: LimitsSpec {
             memory: size("--memory", fields.memory.as_ref())?,
             cpu_shares: fields.cpu_shares,
@@ -67,5 +72,20 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
                 .transpose()?,
             tmpfs: size("--tmpfs", fields.tmpfs.as_ref())?,
         },
+    })
+}
+
+/// `NAME` or `NAME=ENV`.
+fn parse_grant(text: &str) -> anyhow::Result<GrantSpec> {
+    let (secret, env) = match text.split_once('=') {
+        Some((secret, env)) => (secret, Some(env.to_owned())),
+        None => (text, None),
+    };
+    if secret.is_empty() || env.as_deref() == Some("") {
+        anyhow::bail!("--grant: `{text}` is not NAME or NAME=ENV");
+    }
+    Ok(GrantSpec {
+        secret: secret.to_owned(),
+        env,
     })
 }

@@ -7,11 +7,12 @@ mod error;
 mod events;
 mod jobs;
 mod json;
+mod secrets;
 mod state;
 
 use axum::Router;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 pub use error::{ApiError, InternalErrorCause};
 pub use json::ApiJson;
@@ -28,6 +29,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/cancel", post(jobs::cancel))
         .route("/v1/jobs/{id}/events", get(events::list))
         .route("/v1/jobs/{id}/events/stream", get(events::stream))
+        .route("/v1/secrets", get(secrets::list))
+        .route(
+            "/v1/secrets/{name}",
+            put(secrets::set).delete(secrets::remove),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

@@ -22,6 +22,25 @@ impl JobManager {
             &config.default_image,
             &self.inner.data_dir,
         )?;
+        for (index, grant) in valid.grants.iter().enumerate() {
+            let exists =
+                self.inner
+                    .secrets
+                    .exists(&grant.secret)
+                    .await
+                    .map_err(|error| match error {
+                        crate::secrets::SecretError::Store(error) => JobError::Store(error),
+                        other => {
+                            JobError::invalid(format!("grants[{index}].secret"), other.to_string())
+                        }
+                    })?;
+            if !exists {
+                return Err(JobError::invalid(
+                    format!("grants[{index}].secret"),
+                    format!("secret `{}` not found", grant.secret),
+                ));
+            }
+        }
         let job = Job {
             id: format!("j-{}", random_hex(JOB_ID_BYTES)?),
             mode: valid.mode,
@@ -31,6 +50,7 @@ impl JobManager {
             prompt: valid.prompt,
             project: valid.project,
             limits: valid.limits,
+            grants: valid.grants,
             container_id: None,
             exit_code: None,
             reason: None,

@@ -32,6 +32,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::events::EventLog;
 use crate::runtime::Runtime;
+use crate::secrets::Secrets;
 use crate::store::{Store, StoreError};
 use crate::token::RandomError;
 
@@ -89,6 +90,7 @@ struct Inner {
     store: Arc<dyn Store>,
     runtime: Arc<dyn Runtime>,
     events: EventLog,
+    secrets: Secrets,
     config: Arc<Config>,
     instance_id: String,
     /// Canonical data directory, kept out of project bindings.
@@ -113,6 +115,7 @@ impl JobManager {
         store: Arc<dyn Store>,
         runtime: Arc<dyn Runtime>,
         events: EventLog,
+        secrets: Secrets,
         config: Arc<Config>,
         instance_id: String,
     ) -> Self {
@@ -125,6 +128,7 @@ impl JobManager {
                 store,
                 runtime,
                 events,
+                secrets,
                 config,
                 instance_id,
                 data_dir,
@@ -162,6 +166,11 @@ impl JobManager {
     /// The event log.
     pub fn events(&self) -> &EventLog {
         &self.inner.events
+    }
+
+    /// The secrets store.
+    pub fn secrets(&self) -> &Secrets {
+        &self.inner.secrets
     }
 
     /// Jobs currently holding a slot.

@@ -2,8 +2,10 @@
 //! container, wait for exit, timeout, cancel or shutdown, then remove the
 //! container and close the socket whatever happened, and record the end.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use corral_proto::worker::Credential;
 use corral_proto::{EventKind, Job, JobState, NewEvent};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -12,9 +14,11 @@ use tracing::{error, info, warn};
 use super::JobManager;
 use super::cancel::CANCELLED_REASON;
 use super::outcome::{Outcome, decide};
+use crate::redact::Redactor;
 use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
+use crate::secrets::SecretError;
 use crate::store::Finish;
-use crate::worker_api::WorkerEndpoint;
+use crate::worker_api::{SessionSetup, WorkerEndpoint};
 
 /// How long a killed container gets to report its exit before removal.
 const KILL_WAIT: Duration = Duration::from_secs(10);
@@ -82,16 +86,11 @@ impl JobManager {
     async fn drive(&self, job: &Job, cancel: &CancellationToken) -> Outcome {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
         let user = JobUser::for_project(job.project.as_deref().map(std::path::Path::new));
-        let endpoint = match WorkerEndpoint::open(
-            &socket_dir,
-            job,
-            user,
-            self.inner.events.clone(),
-            self.inner.config.max_output_bytes,
-            &self.inner.tasks,
-        )
-        .await
-        {
+        let setup = match self.session_setup(job, user).await {
+            Ok(setup) => setup,
+            Err(error) => return failure(error.to_string()),
+        };
+        let endpoint = match WorkerEndpoint::open(&socket_dir, setup, &self.inner.tasks).await {
             Ok(endpoint) => endpoint,
             Err(error) => return failure(format!("cannot open the job socket: {error}")),
         };
@@ -109,6 +108,35 @@ impl JobManager {
             warn!(job_id = %job.id, error = %error, "cannot remove job socket directory");
         }
         outcome
+    }
+
+    /// Opens the job's grants and builds its leak detector from every
+    /// stored secret.
+    async fn session_setup(&self, job: &Job, user: JobUser) -> Result<SessionSetup, SecretError> {
+        let secrets = &self.inner.secrets;
+        let mut credentials = Vec::with_capacity(job.grants.len());
+        for grant in &job.grants {
+            let value = secrets.reveal(&grant.secret).await?;
+            credentials.push(Credential {
+                env_var: grant.env.clone(),
+                value: value.expose().to_owned(),
+            });
+        }
+        let known = secrets.reveal_all().await?;
+        let redactor = Redactor::new(
+            known
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.expose())),
+        );
+        Ok(SessionSetup {
+            job: job.clone(),
+            user,
+            credentials,
+            redactor: Arc::new(redactor),
+            events: self.inner.events.clone(),
+            audit: Arc::clone(secrets.records()),
+            max_output_bytes: self.inner.config.max_output_bytes,
+        })
     }
 
     async fn drive_container(
@@ -166,7 +194,10 @@ impl JobManager {
         let timeout = Duration::from_secs(job.limits.timeout_secs);
         tokio::select! {
             exit = runtime.wait(&id) => match exit {
-                Ok(exit) => decide(exit, endpoint.completion().as_ref()),
+                Ok(exit) => {
+                    endpoint.revoke();
+                    decide(exit, endpoint.completion().as_ref())
+                }
                 Err(error) => failure(format!("lost track of the container: {error}")),
             },
             () = tokio::time::sleep(timeout) => {

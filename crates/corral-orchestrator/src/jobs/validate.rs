@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use corral_proto::{CommandSpec, JobMode, JobSpec, Limits};
+use corral_proto::{CommandSpec, Grant, JobMode, JobSpec, Limits};
 
 use super::JobError;
 use crate::config::check_limits;
@@ -42,6 +42,7 @@ pub(super) struct ValidJob {
     pub image: String,
     pub project: Option<String>,
     pub limits: Limits,
+    pub grants: Vec<Grant>,
 }
 
 /// Checks `spec` against the server's defaults.
@@ -86,6 +87,8 @@ pub(super) fn validate(
     };
     check_limits(&limits)
         .map_err(|(key, message)| JobError::invalid(format!("limits.{key}"), message))?;
+    let grants = crate::secrets::grants::check(&spec.grants)
+        .map_err(|(field, message)| JobError::invalid(field, message))?;
     Ok(ValidJob {
         mode,
         command,
@@ -93,6 +96,7 @@ pub(super) fn validate(
         image,
         project,
         limits,
+        grants,
     })
 }
 

@@ -13,6 +13,60 @@ use corral_proto::{Event, Job, JobState, NewEvent};
 
 pub use sqlite::SqliteStore;
 
+/// A stored secret: its name, its sealed value and its history. The
+/// plaintext never reaches the store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretRecord {
+    /// The secret's name.
+    pub name: String,
+    /// The AEAD nonce of this write.
+    pub nonce: Vec<u8>,
+    /// The sealed value.
+    pub ciphertext: Vec<u8>,
+    /// When it was first stored.
+    pub created_at: time::OffsetDateTime,
+    /// When its value was last written.
+    pub updated_at: time::OffsetDateTime,
+    /// When a job last received it.
+    pub last_used_at: Option<time::OffsetDateTime>,
+}
+
+impl std::fmt::Debug for SecretRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretRecord")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where sealed secrets, server metadata and the redaction audit live.
+#[async_trait]
+pub trait SecretRecords: Send + Sync {
+    /// Stores (or replaces) a sealed value; returns the record.
+    async fn put_secret(
+        &self,
+        name: &str,
+        nonce: Vec<u8>,
+        ciphertext: Vec<u8>,
+    ) -> Result<SecretRecord, StoreError>;
+    /// One secret.
+    async fn secret(&self, name: &str) -> Result<Option<SecretRecord>, StoreError>;
+    /// Every secret, by name.
+    async fn secrets(&self) -> Result<Vec<SecretRecord>, StoreError>;
+    /// Removes a secret; false when there was none.
+    async fn delete_secret(&self, name: &str) -> Result<bool, StoreError>;
+    /// Stamps `last_used_at`.
+    async fn touch_secret(&self, name: &str) -> Result<(), StoreError>;
+    /// A server metadata value.
+    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a server metadata value.
+    async fn put_meta(&self, key: &str, value: Vec<u8>) -> Result<(), StoreError>;
+    /// Audits redactions: which secret or pattern, in which job, when (never the value).
+    async fn record_redactions(&self, job_id: &str, names: Vec<String>) -> Result<(), StoreError>;
+    /// The redaction audit of one job.
+    async fn redactions(&self, job_id: &str) -> Result<Vec<String>, StoreError>;
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -8,23 +8,27 @@
 //! every request is checked against the token in constant time.
 
 mod routes;
+mod session;
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use corral_proto::Job;
-use corral_proto::worker::Completion;
+use corral_proto::worker::{Completion, Credential};
 use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
+use session::WorkerSession;
+
 use crate::events::EventLog;
+use crate::redact::Redactor;
 use crate::runtime::JobUser;
+use crate::store::SecretRecords;
 use crate::token::Token;
 
 /// The socket's file name inside the job directory.
@@ -34,22 +38,22 @@ pub const TOKEN_NAME: &str = "token";
 /// `sun_path` holds 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH: usize = 107;
 
-/// What the worker API knows about its one job.
-pub(crate) struct WorkerSession {
-    job: Job,
-    token: Token,
-    token_file: PathBuf,
-    /// Set once the token file is gone, so it is deleted exactly once.
-    token_consumed: AtomicBool,
-    /// Set when the job ends: every later call is a 401.
-    revoked: AtomicBool,
-    /// The worker's completion report, first one wins. A std mutex: never
-    /// held across an `.await`.
-    completion: Mutex<Option<Completion>>,
-    events: EventLog,
-    output_bytes: AtomicU64,
-    max_output_bytes: u64,
-    output_capped: AtomicBool,
+/// Everything a job's worker API needs besides its directory.
+pub struct SessionSetup {
+    /// The job.
+    pub job: Job,
+    /// Who owns the socket and token file.
+    pub user: JobUser,
+    /// The job's granted credentials, opened.
+    pub credentials: Vec<Credential>,
+    /// The job's leak detector.
+    pub redactor: Arc<Redactor>,
+    /// Where the job's events go.
+    pub events: EventLog,
+    /// Where redactions are audited.
+    pub audit: Arc<dyn SecretRecords>,
+    /// Output bytes the job may store.
+    pub max_output_bytes: u64,
 }
 
 /// A job's listening socket; close it when the job ends.
@@ -64,12 +68,10 @@ impl WorkerEndpoint {
     /// Creates the job directory, token file and socket, and starts serving.
     pub async fn open(
         socket_dir: &Path,
-        job: &Job,
-        user: JobUser,
-        events: EventLog,
-        max_output_bytes: u64,
+        setup: SessionSetup,
         tasks: &TaskTracker,
     ) -> io::Result<Self> {
+        let user = setup.user;
         let socket_path = socket_dir.join(SOCKET_NAME);
         if socket_path.as_os_str().len() > MAX_SOCKET_PATH {
             return Err(io::Error::new(
@@ -87,22 +89,11 @@ impl WorkerEndpoint {
         write_token(&token_file, &token, user).await?;
         let listener = UnixListener::bind(&socket_path)?;
         hand_to_job_user(&socket_path, user, 0o600, 0o666)?;
-        let session = Arc::new(WorkerSession {
-            job: job.clone(),
-            token,
-            token_file,
-            token_consumed: AtomicBool::new(false),
-            revoked: AtomicBool::new(false),
-            completion: Mutex::new(None),
-            events,
-            output_bytes: AtomicU64::new(0),
-            max_output_bytes,
-            output_capped: AtomicBool::new(false),
-        });
+        let job_id = setup.job.id.clone();
+        let session = Arc::new(WorkerSession::new(setup, token, token_file));
         let shutdown = CancellationToken::new();
         let app = routes::router(Arc::clone(&session));
         let stop = shutdown.clone();
-        let job_id = job.id.clone();
         let server = tasks.spawn(async move {
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
@@ -126,18 +117,21 @@ impl WorkerEndpoint {
 
     /// What the worker reported at `/v1/complete`, if it did.
     pub fn completion(&self) -> Option<Completion> {
-        self.session
-            .completion
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.session.completion()
     }
 
-    /// Revokes the token and stops serving.
+    /// Revokes the token: from now on every call is a 401. Called as soon
+    /// as the job's container has stopped.
+    pub fn revoke(&self) {
+        self.session.revoke();
+    }
+
+    /// Revokes the token, releases held-back output and stops serving.
     pub async fn close(self) {
-        self.session
-            .revoked
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.session.revoke();
+        if let Err(error) = self.session.flush_streams().await {
+            error!(error = %error, "cannot store the last output");
+        }
         self.shutdown.cancel();
         if let Err(error) = self.server.await {
             error!(error = %error, "worker API task failed");

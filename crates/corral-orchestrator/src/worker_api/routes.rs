@@ -1,4 +1,5 @@
-//! Handlers of the worker API. The token check wraps every route.
+//! Handlers of the worker API. The token check wraps every route; every
+//! event goes through the session's leak detector before it is stored.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,7 +12,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use corral_proto::worker::{Completion, Credential, EventBatch, EventsAck, WorkerJob};
 use corral_proto::{EventKind, NewEvent};
-use serde_json::json;
 use tracing::{info, warn};
 
 use super::WorkerSession;
@@ -47,7 +47,7 @@ async fn authenticate(
 ) -> Result<Response, ApiError> {
     let presented = bearer(request.headers().get(AUTHORIZATION));
     let valid = presented.is_some_and(|token| session.token.matches(token));
-    if !valid || session.revoked.load(Ordering::SeqCst) {
+    if !valid || session.is_revoked() {
         return Err(ApiError::Unauthorized);
     }
     if !session.token_consumed.swap(true, Ordering::SeqCst) {
@@ -55,7 +55,7 @@ async fn authenticate(
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => {
-                warn!(job_id = %session.job.id, error = %error, "cannot delete token file");
+                warn!(job_id = %session.job.id, error = %error, "cannot delete token file")
             }
         }
     }
@@ -74,9 +74,9 @@ async fn job(State(session): Session) -> Json<WorkerJob> {
     })
 }
 
-/// Grants arrive with the secrets store; until then a job has none.
-async fn credentials(State(_session): Session) -> Json<Vec<Credential>> {
-    Json(Vec::new())
+/// This job's grants, and only this job's: the session holds nothing else.
+async fn credentials(State(session): Session) -> Json<Vec<Credential>> {
+    Json(session.credentials.clone())
 }
 
 async fn events(
@@ -99,64 +99,25 @@ async fn events(
             "status events come from the orchestrator only",
         ));
     }
-    let events = cap_output(&session, batch.events);
-    let last_seq = session.events.append(&session.job.id, events).await?;
+    let last_seq = session.accept(batch.events).await?;
     Ok(Json(EventsAck { last_seq }))
-}
-
-/// Drops output past the job's budget, replacing it with one warning.
-fn cap_output(session: &WorkerSession, events: Vec<NewEvent>) -> Vec<NewEvent> {
-    let mut kept = Vec::with_capacity(events.len());
-    for event in events {
-        if event.kind == EventKind::Output {
-            let size = event
-                .data
-                .get("text")
-                .and_then(|text| text.as_str())
-                .map_or(0, str::len) as u64;
-            let before = session.output_bytes.fetch_add(size, Ordering::SeqCst);
-            if before + size > session.max_output_bytes {
-                if !session.output_capped.swap(true, Ordering::SeqCst) {
-                    kept.push(NewEvent::new(
-                        EventKind::Warning,
-                        json!({ "message": format!(
-                            "output past {} bytes was dropped", session.max_output_bytes
-                        ) }),
-                    ));
-                }
-                continue;
-            }
-        }
-        kept.push(event);
-    }
-    kept
 }
 
 async fn complete(
     State(session): Session,
     ApiJson(completion): ApiJson<Completion>,
 ) -> Result<Json<EventsAck>, ApiError> {
-    let first = {
-        let mut slot = session
-            .completion
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let first = slot.is_none();
-        if first {
-            *slot = Some(completion.clone());
-        }
-        first
-    };
-    if !first {
+    if !session.set_completion(completion.clone()) {
         return Err(ApiError::Conflict {
             message: "the job already reported its completion".into(),
         });
     }
     info!(job_id = %session.job.id, exit_code = ?completion.exit_code, "worker completed");
+    session.flush_streams().await?;
     let event = NewEvent::new(
         EventKind::Result,
         serde_json::to_value(&completion).unwrap_or_default(),
     );
-    let last_seq = session.events.append(&session.job.id, vec![event]).await?;
+    let last_seq = session.accept(vec![event]).await?;
     Ok(Json(EventsAck { last_seq }))
 }

@@ -1,15 +1,20 @@
-//! The per-job worker API without a container: the token file, revocation,
-//! and that no token reaches the database.
+//! The per-job worker API without a container: the token file, grants,
+//! revocation, the leak detector in front of the store, and that neither a
+//! token nor a secret reaches the database.
 
 use std::sync::Arc;
 
 use corral_orchestrator::events::EventLog;
+use corral_orchestrator::redact::Redactor;
 use corral_orchestrator::runtime::JobUser;
-use corral_orchestrator::store::{SqliteStore, Store};
-use corral_orchestrator::worker_api::WorkerEndpoint;
+use corral_orchestrator::store::{SecretRecords, SqliteStore, Store};
+use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
+use corral_proto::worker::Credential;
 use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
 use corral_testkit::unix_request;
 use tokio_util::task::TaskTracker;
+
+const SECRET: &str = "deploy-key-7f3a9c1e55";
 
 fn job() -> Job {
     Job {
@@ -20,6 +25,7 @@ fn job() -> Job {
         command: Some(CommandSpec::Shell("true".into())),
         prompt: None,
         project: None,
+        grants: Vec::new(),
         limits: Limits {
             memory_bytes: 64 << 20,
             cpu_shares: 512,
@@ -45,16 +51,21 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
     store.insert_job(&job).await.expect("insert job");
     let socket_dir = dir.path().join("run").join(&job.id);
     let tasks = TaskTracker::new();
-    let endpoint = WorkerEndpoint::open(
-        &socket_dir,
-        &job,
-        JobUser::for_project(None),
-        EventLog::new(store.clone()),
-        1 << 20,
-        &tasks,
-    )
-    .await
-    .expect("endpoint opens");
+    let setup = SessionSetup {
+        job: job.clone(),
+        user: JobUser::for_project(None),
+        credentials: vec![Credential {
+            env_var: "DEPLOY_KEY".into(),
+            value: SECRET.into(),
+        }],
+        redactor: Arc::new(Redactor::new([("DEPLOY_KEY", SECRET)])),
+        events: EventLog::new(store.clone()),
+        audit: store.clone(),
+        max_output_bytes: 1 << 20,
+    };
+    let endpoint = WorkerEndpoint::open(&socket_dir, setup, &tasks)
+        .await
+        .expect("endpoint opens");
     let token_file = socket_dir.join("token");
     let token = std::fs::read_to_string(&token_file).expect("token file");
     assert_eq!(token.len(), 64, "256 bits, hex");
@@ -83,8 +94,41 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
         unix_request(&socket, "POST", "/v1/events", Some(&token), status_event).await;
     assert_eq!(status, 400, "a worker cannot forge state changes: {body}");
     let (status, body) = unix_request(&socket, "GET", "/v1/credentials", Some(&token), "").await;
-    assert_eq!((status, body.as_str()), (200, "[]"));
+    assert_eq!(status, 200, "{body}");
+    let credentials: Vec<Credential> = serde_json::from_str(&body).expect("credentials JSON");
+    assert_eq!(
+        (
+            credentials[0].env_var.as_str(),
+            credentials[0].value.as_str()
+        ),
+        ("DEPLOY_KEY", SECRET)
+    );
 
+    // A hostile worker posts the secret in every kind of event it may send.
+    let forged = format!(
+        r#"{{"events": [{{"kind": "message", "data": {{"text": "key={SECRET}"}}}},
+                       {{"kind": "output", "data": {{"stream": "stdout", "text": "{SECRET}\n"}}}},
+                       {{"kind": "error", "data": {{"message": "failed with {SECRET}"}}}}]}}"#
+    );
+    let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), &forged).await;
+    assert_eq!(status, 200, "{body}");
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let texts: Vec<String> = stored.iter().map(|event| event.data.to_string()).collect();
+    assert!(texts.iter().all(|text| !text.contains(SECRET)), "{texts:?}");
+    let redacted: Vec<bool> = stored.iter().map(|event| event.redacted).collect();
+    assert_eq!(redacted, [false, true, true, true], "{texts:?}");
+    assert!(texts[1].contains("[REDACTED:DEPLOY_KEY]"));
+    assert_eq!(
+        store.redactions(&job.id).await.expect("audit"),
+        ["DEPLOY_KEY"; 3]
+    );
+
+    endpoint.revoke();
+    let (status, _) = unix_request(&socket, "GET", "/v1/credentials", Some(&token), "").await;
+    assert_eq!(
+        status, 401,
+        "credentials are refused once the job has ended"
+    );
     endpoint.close().await;
     let refused = std::os::unix::net::UnixStream::connect(&socket).is_err();
     assert!(refused, "nothing answers on a closed job socket");

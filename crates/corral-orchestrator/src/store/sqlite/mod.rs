@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 use super::{Finish, Store, StoreError};
 
 /// Each entry moves the schema one version up; never edit a released one.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE jobs (
     id           TEXT PRIMARY KEY,
     mode         TEXT NOT NULL,
@@ -43,9 +44,32 @@ CREATE TABLE events (
     data   TEXT NOT NULL,
     PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
-"];
+",
+    r"
+ALTER TABLE jobs ADD COLUMN grants TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE events ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE secrets (
+    name         TEXT PRIMARY KEY,
+    nonce        BLOB NOT NULL,
+    ciphertext   BLOB NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE redactions (
+    job_id TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    ts     INTEGER NOT NULL
+);
+CREATE INDEX redactions_by_job ON redactions (job_id);
+",
+];
 
-const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, limits, \
+const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, limits, grants, \
      container_id, exit_code, reason, created_at, started_at, finished_at";
 
 /// SQLite-backed [`Store`].
@@ -74,7 +98,7 @@ impl SqliteStore {
         })
     }
 
-    async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
+    pub(super) async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -103,11 +127,11 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn millis(at: OffsetDateTime) -> i64 {
+pub(super) fn millis(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-fn from_millis(column: &'static str, value: i64) -> Result<OffsetDateTime, StoreError> {
+pub(super) fn from_millis(column: &'static str, value: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000_000).map_err(|error| {
         StoreError::Corrupt {
             column,
@@ -138,6 +162,7 @@ fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
     let state: String = row.get("state")?;
     let command: Option<String> = row.get("command")?;
     let limits: String = row.get("limits")?;
+    let grants: String = row.get("grants")?;
     let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
         row.get::<_, Option<i64>>(column)?
             .map(|value| from_millis(column, value))
@@ -157,6 +182,7 @@ fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
         prompt: row.get("prompt")?,
         project: row.get("project")?,
         limits: from_json::<Limits>("limits", &limits)?,
+        grants: from_json("grants", &grants)?,
         container_id: row.get("container_id")?,
         exit_code: row.get("exit_code")?,
         reason: row.get("reason")?,
@@ -194,8 +220,8 @@ impl Store for SqliteStore {
                 .transpose()?;
             connection.execute(
                 "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
-                 created_at, queue_order) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+                 created_at, grants, queue_order) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
                  (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
                 params![
                     job.id,
@@ -207,6 +233,7 @@ impl Store for SqliteStore {
                     job.project,
                     to_json("limits", &job.limits)?,
                     millis(job.created_at),
+                    to_json("grants", &job.grants)?,
                 ],
             )?;
             Ok(())
@@ -335,7 +362,8 @@ impl Store for SqliteStore {
             )?;
             {
                 let mut insert = transaction.prepare_cached(
-                    "INSERT INTO events (job_id, seq, ts, kind, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO events (job_id, seq, ts, kind, data, redacted) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?;
                 for event in events {
                     seq += 1;
@@ -344,7 +372,8 @@ impl Store for SqliteStore {
                         seq,
                         now,
                         event.kind.as_str(),
-                        to_json("data", &event.data)?
+                        to_json("data", &event.data)?,
+                        event.redacted,
                     ])?;
                 }
             }
@@ -363,7 +392,7 @@ impl Store for SqliteStore {
         let job_id = job_id.to_owned();
         self.call(move |connection| {
             let mut statement = connection.prepare_cached(
-                "SELECT seq, ts, kind, data FROM events WHERE job_id = ?1 AND seq > ?2 \
+                "SELECT seq, ts, kind, data, redacted FROM events WHERE job_id = ?1 AND seq > ?2 \
                  ORDER BY seq LIMIT ?3",
             )?;
             let mut rows = statement.query(params![job_id, after, limit])?;
@@ -380,6 +409,7 @@ impl Store for SqliteStore {
                         message: kind.clone(),
                     })?,
                     data: from_json("data", &data)?,
+                    redacted: row.get(4)?,
                 });
             }
             Ok(events)
@@ -388,5 +418,6 @@ impl Store for SqliteStore {
     }
 }
 
+mod secrets;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,66 @@
+//! Well-known token shapes, redacted whether or not corral stores them.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::Findings;
+
+/// (name, pattern) of each shape.
+const SHAPES: &[(&str, &str)] = &[
+    ("aws-access-key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    ("github-token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),
+    ("github-token", r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
+    ("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
+    (
+        "openai-key",
+        r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}",
+    ),
+    ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    (
+        "private-key",
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----",
+    ),
+    (
+        "jwt",
+        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    ),
+];
+
+static COMPILED: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    SHAPES
+        .iter()
+        .filter_map(|(name, pattern)| Regex::new(pattern).ok().map(|regex| (*name, regex)))
+        .collect()
+});
+
+/// Replaces every token shape in `text`; `None` when there was none.
+pub fn redact(text: &str, findings: &mut Findings) -> Option<String> {
+    let mut current: Option<String> = None;
+    for (name, regex) in COMPILED.iter() {
+        let source = current.as_deref().unwrap_or(text);
+        if !regex.is_match(source) {
+            continue;
+        }
+        let count = regex.find_iter(source).count();
+        findings
+            .names
+            .extend(std::iter::repeat_n((*name).to_owned(), count));
+        current = Some(
+            regex
+                .replace_all(source, format!("[REDACTED:{name}]").as_str())
+                .into_owned(),
+        );
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shape_compiles() {
+        assert_eq!(COMPILED.len(), SHAPES.len());
+    }
+}

@@ -1,0 +1,95 @@
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+
+use super::{Findings, Redactor, StreamRedactor};
+
+const SECRET: &str = "hunter2-but/longer+42";
+
+fn redactor() -> Redactor {
+    Redactor::new([("DB_PASSWORD", SECRET)])
+}
+
+fn clean(text: &str) -> (String, Vec<String>) {
+    let mut findings = Findings::default();
+    let out = redactor()
+        .redact_text(text, &mut findings)
+        .unwrap_or_else(|| text.to_owned());
+    (out, findings.names)
+}
+
+#[test]
+fn plain_and_encoded_values_are_replaced_by_name() {
+    let encoded = [
+        SECRET.to_owned(),
+        STANDARD.encode(SECRET),
+        STANDARD.encode(format!("x{SECRET}")),
+        STANDARD.encode(format!("xy{SECRET}")),
+        "hunter2-but%2Flonger%2B42".to_owned(),
+        hex::encode(SECRET),
+    ];
+    for form in encoded {
+        let (out, names) = clean(&format!("before {form} after"));
+        assert!(!out.contains(&form), "{out}");
+        assert!(out.contains("[REDACTED:DB_PASSWORD]"), "{out}");
+        assert_eq!(names, ["DB_PASSWORD"]);
+    }
+    assert_eq!(clean("nothing here").1, Vec::<String>::new());
+}
+
+#[test]
+fn token_shapes_are_replaced_by_pattern() {
+    let github = format!("ghp_{}", "a1B2".repeat(9));
+    let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----";
+    let (out, names) = clean(&format!("token {github}\n{pem}\nAKIAABCDEFGHIJKLMNOP"));
+    assert!(
+        !out.contains(&github) && !out.contains("MIIEow") && !out.contains("AKIAABCD"),
+        "{out}"
+    );
+    assert_eq!(names, ["aws-access-key", "github-token", "private-key"]);
+}
+
+#[test]
+fn a_value_split_across_chunks_is_still_caught() {
+    let redactor = redactor();
+    let mut stream = StreamRedactor::default();
+    let mut findings = Findings::default();
+    let (first, second) = SECRET.split_at(9);
+    let mut out = stream.push(
+        &redactor,
+        "stdout",
+        &format!("the password is {first}"),
+        &mut findings,
+    );
+    assert!(
+        !out.contains(first),
+        "the possible start is held back: {out}"
+    );
+    out.push_str(&stream.push(
+        &redactor,
+        "stdout",
+        &format!("{second} ok\n"),
+        &mut findings,
+    ));
+    assert_eq!(out, "the password is [REDACTED:DB_PASSWORD] ok\n");
+    let mut tail = stream.push(&redactor, "stdout", "ends with hun", &mut findings);
+    for (_, rest) in stream.flush(&redactor, &mut findings) {
+        tail.push_str(&rest);
+    }
+    assert_eq!(
+        tail, "ends with hun",
+        "a held tail that never completes is released"
+    );
+}
+
+#[test]
+fn json_strings_are_redacted_in_place() {
+    let mut value = json!({"text": format!("x {SECRET}"), "nested": [SECRET, 4]});
+    let mut findings = Findings::default();
+    redactor().redact_json(&mut value, &mut findings);
+    assert_eq!(
+        value,
+        json!({"text": "x [REDACTED:DB_PASSWORD]", "nested": ["[REDACTED:DB_PASSWORD]", 4]})
+    );
+    assert_eq!(findings.names.len(), 2);
+}

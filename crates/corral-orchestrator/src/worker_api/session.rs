@@ -1,0 +1,181 @@
+//! One job's worker session: its token, its completion, and the intake of
+//! its events, where every event passes the leak detector before it is
+//! stored.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use corral_proto::worker::{Completion, Credential};
+use corral_proto::{EventKind, Job, NewEvent};
+use serde_json::json;
+use tracing::{error, warn};
+
+use super::SessionSetup;
+use crate::events::EventLog;
+use crate::redact::{Findings, Redactor, StreamRedactor};
+use crate::store::{SecretRecords, StoreError};
+use crate::token::Token;
+
+/// What the worker API knows about its one job.
+pub(crate) struct WorkerSession {
+    pub(super) job: Job,
+    pub(super) token: Token,
+    pub(super) token_file: PathBuf,
+    /// Set once the token file is gone, so it is deleted exactly once.
+    pub(super) token_consumed: AtomicBool,
+    /// Set when the job ends: every later call is a 401.
+    revoked: AtomicBool,
+    /// The worker's completion report, first one wins. Std mutexes here are
+    /// never held across an `.await`.
+    completion: Mutex<Option<Completion>>,
+    pub(super) credentials: Vec<Credential>,
+    events: EventLog,
+    audit: Arc<dyn SecretRecords>,
+    redactor: Arc<Redactor>,
+    streams: Mutex<StreamRedactor>,
+    output_bytes: AtomicU64,
+    max_output_bytes: u64,
+    output_capped: AtomicBool,
+}
+
+impl WorkerSession {
+    pub(super) fn new(setup: SessionSetup, token: Token, token_file: PathBuf) -> Self {
+        Self {
+            job: setup.job,
+            token,
+            token_file,
+            token_consumed: AtomicBool::new(false),
+            revoked: AtomicBool::new(false),
+            completion: Mutex::new(None),
+            credentials: setup.credentials,
+            events: setup.events,
+            audit: setup.audit,
+            redactor: setup.redactor,
+            streams: Mutex::new(StreamRedactor::default()),
+            output_bytes: AtomicU64::new(0),
+            max_output_bytes: setup.max_output_bytes,
+            output_capped: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn revoke(&self) {
+        self.revoked.store(true, Ordering::SeqCst);
+    }
+
+    pub(super) fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn completion(&self) -> Option<Completion> {
+        self.completion
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Records the first completion; false when one was already recorded.
+    pub(super) fn set_completion(&self, completion: Completion) -> bool {
+        let mut slot = self
+            .completion
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.is_some() {
+            return false;
+        }
+        *slot = Some(completion);
+        true
+    }
+
+    /// Caps, redacts, audits and stores a batch from the worker.
+    pub(super) async fn accept(&self, events: Vec<NewEvent>) -> Result<u64, StoreError> {
+        let mut accepted = Vec::with_capacity(events.len());
+        let mut findings = Findings::default();
+        for mut event in self.cap_output(events) {
+            let mut found = Findings::default();
+            if event.kind == EventKind::Output {
+                let stream = event.data["stream"].as_str().unwrap_or("stdout").to_owned();
+                let text = event.data["text"].as_str().unwrap_or_default().to_owned();
+                let clean = self
+                    .streams
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(&self.redactor, &stream, &text, &mut found);
+                if clean.is_empty() {
+                    continue;
+                }
+                event.data["text"] = json!(clean);
+            } else {
+                self.redactor.redact_json(&mut event.data, &mut found);
+            }
+            event.redacted = found.any();
+            findings.names.extend(found.names);
+            accepted.push(event);
+        }
+        self.store(accepted, findings).await
+    }
+
+    /// Stores what the stream redactor still holds back, as output events.
+    pub(super) async fn flush_streams(&self) -> Result<u64, StoreError> {
+        let mut findings = Findings::default();
+        let tails = self
+            .streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .flush(&self.redactor, &mut findings);
+        let redacted = findings.any();
+        let events = tails
+            .into_iter()
+            .map(|(stream, text)| NewEvent {
+                redacted,
+                ..NewEvent::new(EventKind::Output, json!({ "stream": stream, "text": text }))
+            })
+            .collect();
+        self.store(events, findings).await
+    }
+
+    async fn store(&self, events: Vec<NewEvent>, findings: Findings) -> Result<u64, StoreError> {
+        if findings.any() {
+            warn!(job_id = %self.job.id, count = findings.names.len(), "redacted secrets from job events");
+            if let Err(error) = self
+                .audit
+                .record_redactions(&self.job.id, findings.names)
+                .await
+            {
+                error!(job_id = %self.job.id, error = %error, "cannot audit redactions");
+            }
+        }
+        if events.is_empty() {
+            return Ok(0);
+        }
+        self.events.append(&self.job.id, events).await
+    }
+
+    /// Drops output past the job's budget, replacing it with one warning.
+    fn cap_output(&self, events: Vec<NewEvent>) -> Vec<NewEvent> {
+        let mut kept = Vec::with_capacity(events.len());
+        for event in events {
+            if event.kind == EventKind::Output {
+                let size = event
+                    .data
+                    .get("text")
+                    .and_then(|text| text.as_str())
+                    .map_or(0, str::len) as u64;
+                let before = self.output_bytes.fetch_add(size, Ordering::SeqCst);
+                if before + size > self.max_output_bytes {
+                    if !self.output_capped.swap(true, Ordering::SeqCst) {
+                        let message =
+                            format!("output past {} bytes was dropped", self.max_output_bytes);
+                        kept.push(NewEvent::new(
+                            EventKind::Warning,
+                            json!({ "message": message }),
+                        ));
+                    }
+                    continue;
+                }
+            }
+            kept.push(event);
+        }
+        kept
+    }
+}
