@@ -6,8 +6,10 @@
 //!
 //! # Layout
 //! - `start`: cold job start vs a bare create+start+wait of the same image
+//! - `redact`: leak detector throughput with 100 secrets
 //! - `report`: percentiles, the table, `BENCHMARKS.md`
 
+mod redact;
 mod report;
 mod start;
 
@@ -42,8 +44,10 @@ fn main() -> ExitCode {
 
 async fn run(runs: usize) -> anyhow::Result<()> {
     let figures = start::measure(runs).await?;
+    let redaction = tokio::task::spawn_blocking(redact::measure).await?;
     let machine = report::Machine::read().await;
-    let table = report::table(&figures, runs);
+    let mut table = report::table(&figures, runs);
+    table.push_str(&report::redact_table(&redaction));
     report::say(&table);
     report::write_benchmarks(&machine, &table)?;
     report::say("wrote BENCHMARKS.md");

@@ -9,7 +9,7 @@
     reason = "the test harness fails loudly"
 )]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 
 use corral_orchestrator::runtime::LABEL_INSTANCE;
@@ -40,7 +40,7 @@ impl ServeProcess {
             .args(["--image", &image])
             .arg("--worker-bin")
             .arg(corral_testkit::worker_bin())
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -48,14 +48,25 @@ impl ServeProcess {
             .expect("start corral serve");
         // The server logs "corral is serving" once it listens; read until then.
         let stderr = child.stderr.take().expect("stderr piped");
+        let log_path = data_dir.path().join("serve.log");
         let ready = tokio::task::spawn_blocking(move || {
             let mut lines = BufReader::new(stderr).lines();
             let mut seen = Vec::new();
             for line in lines.by_ref() {
                 let line = line.unwrap_or_default();
                 if line.contains("corral is serving") {
-                    // Keep draining so the server never blocks on a full pipe.
-                    std::thread::spawn(move || lines.for_each(drop));
+                    // Keep draining into the log file so the server never
+                    // blocks on a full pipe and tests can search its log.
+                    let mut log = std::fs::File::create(&log_path).expect("log file");
+                    for earlier in &seen {
+                        let _ = writeln!(log, "{earlier}");
+                    }
+                    let _ = writeln!(log, "{line}");
+                    std::thread::spawn(move || {
+                        for line in lines.map_while(Result::ok) {
+                            let _ = writeln!(log, "{line}");
+                        }
+                    });
                     return Ok(());
                 }
                 seen.push(line);
@@ -83,6 +94,36 @@ impl ServeProcess {
         tokio::task::spawn_blocking(move || command.output().expect("run corral"))
             .await
             .expect("command task")
+    }
+
+    /// Runs `corral ARGS…` with `input` on stdin.
+    pub async fn corral_with_input(&self, args: &[&str], input: &str) -> Output {
+        let mut command = Command::new(CORRAL);
+        command
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let input = input.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut child = command.spawn().expect("run corral");
+            child
+                .stdin
+                .take()
+                .expect("stdin piped")
+                .write_all(input.as_bytes())
+                .expect("write stdin");
+            child.wait_with_output().expect("corral output")
+        })
+        .await
+        .expect("command task")
+    }
+
+    /// Everything the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("serve.log")).unwrap_or_default()
     }
 
     pub fn instance_id(&self) -> String {

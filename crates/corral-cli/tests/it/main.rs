@@ -1,5 +1,12 @@
 //! End-to-end tests of the `corral` binary: a real `corral serve` process,
 //! real jobs in Docker, the CLI as users type it.
 
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] fns fail loudly"
+)]
+
 mod harness;
 mod run;
+mod secrets;

@@ -2,6 +2,8 @@
 //! URL-safe, each of the three alignments it can have inside longer
 //! encoded data), URL-encoded, and hex in both cases.
 
+use std::fmt::Write as _;
+
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
@@ -46,7 +48,7 @@ fn url_encode(value: &str) -> String {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     out

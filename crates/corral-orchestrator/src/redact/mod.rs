@@ -18,6 +18,7 @@ mod shapes;
 mod stream;
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::Value;
@@ -92,7 +93,7 @@ impl Redactor {
             for found in exact.find_iter(text) {
                 let name = &self.needle_names[found.pattern().as_usize()];
                 out.push_str(&text[last..found.start()]);
-                out.push_str(&format!("[REDACTED:{name}]"));
+                let _ = write!(out, "[REDACTED:{name}]");
                 findings.names.push(name.clone());
                 last = found.end();
             }

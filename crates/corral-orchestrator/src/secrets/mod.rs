@@ -116,25 +116,21 @@ impl Secrets {
         records: Arc<dyn SecretRecords>,
         key: MasterKey,
     ) -> Result<Self, SecretError> {
-        match records.meta(KEY_CHECK).await? {
-            Some(sealed) => {
-                let (nonce, ciphertext) = sealed.split_at(sealed.len().min(24));
-                let check =
-                    key.open(KEY_CHECK, nonce, ciphertext)
-                        .map_err(|_| SecretError::WrongKey {
-                            name: "(key check)".into(),
-                        })?;
-                if check.expose() != KEY_CHECK_PLAINTEXT {
-                    return Err(SecretError::WrongKey {
-                        name: "(key check)".into(),
-                    });
-                }
+        if let Some(sealed) = records.meta(KEY_CHECK).await? {
+            let wrong_key = || SecretError::WrongKey {
+                name: "(key check)".into(),
+            };
+            let (nonce, ciphertext) = sealed.split_at(sealed.len().min(24));
+            let check = key
+                .open(KEY_CHECK, nonce, ciphertext)
+                .map_err(|_| wrong_key())?;
+            if check.expose() != KEY_CHECK_PLAINTEXT {
+                return Err(wrong_key());
             }
-            None => {
-                let (mut nonce, ciphertext) = key.seal(KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
-                nonce.extend(ciphertext);
-                records.put_meta(KEY_CHECK, nonce).await?;
-            }
+        } else {
+            let (mut nonce, ciphertext) = key.seal(KEY_CHECK, KEY_CHECK_PLAINTEXT)?;
+            nonce.extend(ciphertext);
+            records.put_meta(KEY_CHECK, nonce).await?;
         }
         Ok(Self {
             records,

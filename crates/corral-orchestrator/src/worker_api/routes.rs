@@ -55,7 +55,7 @@ async fn authenticate(
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => {
-                warn!(job_id = %session.job.id, error = %error, "cannot delete token file")
+                warn!(job_id = %session.job.id, error = %error, "cannot delete token file");
             }
         }
     }

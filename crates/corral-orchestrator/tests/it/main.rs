@@ -2,9 +2,15 @@
 //! and real HTTP on loopback. Each test runs its own server and removes its
 //! containers even when it fails.
 
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers outside #[test] fns fail loudly"
+)]
+
 mod api_auth;
 mod bad_specs;
 mod lifecycle;
+mod master_key;
 mod queue;
 mod sandbox;
 mod worker_endpoint;

@@ -1,4 +1,4 @@
-//! [`SecretRecords`] on SQLite: sealed values only, plus server metadata and
+//! [`SecretRecords`] on `SQLite`: sealed values only, plus server metadata and
 //! the redaction audit.
 
 use async_trait::async_trait;
