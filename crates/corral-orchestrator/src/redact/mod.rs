@@ -85,12 +85,14 @@ impl Redactor {
     /// Replaces every secret and token shape in `text`.
     pub fn redact_text(&self, text: &str, findings: &mut Findings) -> Option<String> {
         let mut current: Option<String> = None;
-        if let Some(exact) = &self.exact
-            && exact.is_match(text)
-        {
+        if let Some(exact) = &self.exact {
+            let mut matches = exact.find_iter(text).peekable();
+            if matches.peek().is_none() {
+                return shapes::redact(text, findings);
+            }
             let mut out = String::with_capacity(text.len());
             let mut last = 0;
-            for found in exact.find_iter(text) {
+            for found in matches {
                 let name = &self.needle_names[found.pattern().as_usize()];
                 out.push_str(&text[last..found.start()]);
                 let _ = write!(out, "[REDACTED:{name}]");
