@@ -88,34 +88,7 @@ async fn a_granted_secret_reaches_the_command_and_no_sink() {
     assert!(detached.status.success(), "{}", stderr(&detached));
     let id = stdout(&detached).trim().to_owned();
 
-    // While it runs: the worker's own environment and the container's
-    // configuration hold no secret.
-    let container_id = wait_for_container(&server, &id).await;
-    let docker = corral_testkit::docker().await;
-    let inspected = docker
-        .inspect_container(&container_id, None::<InspectContainerOptions>)
-        .await
-        .expect("inspect");
-    let config = serde_json::to_string(&inspected).expect("inspect JSON");
-    assert_eq!(
-        contains_any(config.as_bytes(), &forms()),
-        None,
-        "docker inspect"
-    );
-    let init_pid = inspected
-        .state
-        .and_then(|state| state.pid)
-        .expect("init pid");
-    let children = std::fs::read_to_string(format!("/proc/{init_pid}/task/{init_pid}/children"))
-        .expect("children");
-    let worker_pid = children.split_whitespace().next().expect("the worker");
-    let environ = std::fs::read(format!("/proc/{worker_pid}/environ")).expect("worker environ");
-    assert!(!environ.is_empty());
-    assert_eq!(
-        contains_any(&environ, &forms()),
-        None,
-        "the worker's environment"
-    );
+    assert_no_secret_in_container(&server, &id).await;
 
     let followed = server.corral(&["logs", "--follow", "--json", &id]).await;
     let run_output = format!("{}{}", stdout(&followed), stderr(&followed));
@@ -179,6 +152,37 @@ async fn a_granted_secret_reaches_the_command_and_no_sink() {
         "the redaction is logged, without the value"
     );
     assert_eq!(server.stop().await, 0);
+}
+
+/// While the job runs: the worker's own environment and the container's
+/// configuration hold no form of the secret.
+async fn assert_no_secret_in_container(server: &ServeProcess, id: &str) {
+    let container_id = wait_for_container(server, id).await;
+    let docker = corral_testkit::docker().await;
+    let inspected = docker
+        .inspect_container(&container_id, None::<InspectContainerOptions>)
+        .await
+        .expect("inspect");
+    let config = serde_json::to_string(&inspected).expect("inspect JSON");
+    assert_eq!(
+        contains_any(config.as_bytes(), &forms()),
+        None,
+        "docker inspect"
+    );
+    let init_pid = inspected
+        .state
+        .and_then(|state| state.pid)
+        .expect("init pid");
+    let children = std::fs::read_to_string(format!("/proc/{init_pid}/task/{init_pid}/children"))
+        .expect("children");
+    let worker_pid = children.split_whitespace().next().expect("the worker");
+    let environ = std::fs::read(format!("/proc/{worker_pid}/environ")).expect("worker environ");
+    assert!(!environ.is_empty());
+    assert_eq!(
+        contains_any(&environ, &forms()),
+        None,
+        "the worker's environment"
+    );
 }
 
 async fn wait_for_container(server: &ServeProcess, id: &str) -> String {
