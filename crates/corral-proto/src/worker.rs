@@ -44,6 +44,10 @@ pub struct WorkerJob {
 /// `POST /v1/events`: a batch of events from the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventBatch {
+    /// The worker's number for this batch, increasing from 1. A batch sent
+    /// again after a lost answer carries the same number and is stored once.
+    #[serde(default)]
+    pub batch: Option<u64>,
     /// The events, in order.
     pub events: Vec<NewEvent>,
 }

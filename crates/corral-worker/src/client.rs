@@ -3,6 +3,7 @@
 //! microseconds and leaves no state to go stale.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -54,12 +55,18 @@ pub enum ClientError {
 pub struct Client {
     socket: PathBuf,
     token: String,
+    /// The number of the last event batch sent.
+    batches: AtomicU64,
 }
 
 impl Client {
     /// A client for `socket`, presenting `token`.
     pub fn new(socket: PathBuf, token: String) -> Self {
-        Self { socket, token }
+        Self {
+            socket,
+            token,
+            batches: AtomicU64::new(0),
+        }
     }
 
     /// `GET path`, decoded.
@@ -80,8 +87,12 @@ impl Client {
     }
 
     /// Sends a batch of events; returns the last stored sequence number.
+    /// The batch is numbered, so resending it after a lost answer stores it once.
     pub async fn send_events(&self, events: Vec<NewEvent>) -> Result<u64, ClientError> {
-        let ack: EventsAck = self.post_json("/v1/events", &EventBatch { events }).await?;
+        let batch = Some(self.batches.fetch_add(1, Ordering::SeqCst) + 1);
+        let ack: EventsAck = self
+            .post_json("/v1/events", &EventBatch { batch, events })
+            .await?;
         Ok(ack.last_seq)
     }
 
@@ -91,13 +102,15 @@ impl Client {
         Ok(())
     }
 
-    /// One request, retried with backoff when the socket cannot be reached.
+    /// One request, retried with backoff when the socket cannot be reached
+    /// or the exchange breaks; every call is safe to repeat (event batches
+    /// are numbered, a second completion is refused).
     async fn call(&self, method: Method, path: &str, body: Bytes) -> Result<Bytes, ClientError> {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
             match self.call_once(method.clone(), path, body.clone()).await {
-                Err(ClientError::Connect { .. }) if attempt < ATTEMPTS => {
+                Err(ClientError::Connect { .. } | ClientError::Http(_)) if attempt < ATTEMPTS => {
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
                     attempt += 1;

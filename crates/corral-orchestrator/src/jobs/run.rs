@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use corral_proto::worker::Credential;
 use corral_proto::{EventKind, Job, JobState, NewEvent};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -116,11 +115,7 @@ impl JobManager {
         let secrets = &self.inner.secrets;
         let mut credentials = Vec::with_capacity(job.grants.len());
         for grant in &job.grants {
-            let value = secrets.reveal(&grant.secret).await?;
-            credentials.push(Credential {
-                env_var: grant.env.clone(),
-                value: value.expose().to_owned(),
-            });
+            credentials.push((grant.env.clone(), secrets.reveal(&grant.secret).await?));
         }
         let known = secrets.reveal_all().await?;
         let redactor = Redactor::new(

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use corral_proto::Job;
-use corral_proto::worker::{Completion, Credential};
+use corral_proto::worker::Completion;
 use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +28,7 @@ use session::WorkerSession;
 use crate::events::EventLog;
 use crate::redact::Redactor;
 use crate::runtime::JobUser;
+use crate::secrets::SecretValue;
 use crate::store::SecretRecords;
 use crate::token::Token;
 
@@ -44,8 +45,8 @@ pub struct SessionSetup {
     pub job: Job,
     /// Who owns the socket and token file.
     pub user: JobUser,
-    /// The job's granted credentials, opened.
-    pub credentials: Vec<Credential>,
+    /// The job's granted credentials, opened: (environment variable, value).
+    pub credentials: Vec<(String, SecretValue)>,
     /// The job's leak detector.
     pub redactor: Arc<Redactor>,
     /// Where the job's events go.

@@ -76,7 +76,16 @@ async fn job(State(session): Session) -> Json<WorkerJob> {
 
 /// This job's grants, and only this job's: the session holds nothing else.
 async fn credentials(State(session): Session) -> Json<Vec<Credential>> {
-    Json(session.credentials.clone())
+    Json(
+        session
+            .credentials
+            .iter()
+            .map(|(env_var, value)| Credential {
+                env_var: env_var.clone(),
+                value: value.expose().to_owned(),
+            })
+            .collect(),
+    )
 }
 
 async fn events(
@@ -99,8 +108,7 @@ async fn events(
             "status events come from the orchestrator only",
         ));
     }
-    let last_seq = session.accept(batch.events).await?;
-    Ok(Json(EventsAck { last_seq }))
+    Ok(Json(session.accept_batch(batch.batch, batch.events).await?))
 }
 
 async fn complete(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use corral_proto::worker::{Completion, Credential};
+use corral_proto::worker::{Completion, EventsAck};
 use corral_proto::{EventKind, Job, NewEvent};
 use serde_json::json;
 use tracing::{error, warn};
@@ -14,6 +14,7 @@ use tracing::{error, warn};
 use super::SessionSetup;
 use crate::events::EventLog;
 use crate::redact::{Findings, Redactor, StreamRedactor};
+use crate::secrets::SecretValue;
 use crate::store::{SecretRecords, StoreError};
 use crate::token::Token;
 
@@ -29,7 +30,8 @@ pub(crate) struct WorkerSession {
     /// The worker's completion report, first one wins. Std mutexes here are
     /// never held across an `.await`.
     completion: Mutex<Option<Completion>>,
-    pub(super) credentials: Vec<Credential>,
+    /// Zeroized when the session ends.
+    pub(super) credentials: Vec<(String, SecretValue)>,
     events: EventLog,
     audit: Arc<dyn SecretRecords>,
     redactor: Arc<Redactor>,
@@ -37,6 +39,9 @@ pub(crate) struct WorkerSession {
     output_bytes: AtomicU64,
     max_output_bytes: u64,
     output_capped: AtomicBool,
+    /// The last numbered batch stored and its answer. A tokio mutex: held
+    /// across the store, so a retried batch waits for its first copy.
+    last_batch: tokio::sync::Mutex<Option<(u64, EventsAck)>>,
 }
 
 impl WorkerSession {
@@ -56,6 +61,7 @@ impl WorkerSession {
             output_bytes: AtomicU64::new(0),
             max_output_bytes: setup.max_output_bytes,
             output_capped: AtomicBool::new(false),
+            last_batch: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -85,6 +91,31 @@ impl WorkerSession {
         }
         *slot = Some(completion);
         true
+    }
+
+    /// Stores a batch once: a batch numbered at or below the last stored one
+    /// is a retry, answered with the answer the first copy got.
+    pub(super) async fn accept_batch(
+        &self,
+        number: Option<u64>,
+        events: Vec<NewEvent>,
+    ) -> Result<EventsAck, StoreError> {
+        let Some(number) = number else {
+            return Ok(EventsAck {
+                last_seq: self.accept(events).await?,
+            });
+        };
+        let mut last = self.last_batch.lock().await;
+        if let Some((stored, ack)) = *last
+            && number <= stored
+        {
+            return Ok(ack);
+        }
+        let ack = EventsAck {
+            last_seq: self.accept(events).await?,
+        };
+        *last = Some((number, ack));
+        Ok(ack)
     }
 
     /// Caps, redacts, audits and stores a batch from the worker.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use corral_orchestrator::events::EventLog;
 use corral_orchestrator::redact::Redactor;
 use corral_orchestrator::runtime::JobUser;
+use corral_orchestrator::secrets::SecretValue;
 use corral_orchestrator::store::{SecretRecords, SqliteStore, Store};
 use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
 use corral_proto::worker::Credential;
@@ -54,10 +55,7 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
     let setup = SessionSetup {
         job: job.clone(),
         user: JobUser::for_project(None),
-        credentials: vec![Credential {
-            env_var: "DEPLOY_KEY".into(),
-            value: SECRET.into(),
-        }],
+        credentials: vec![("DEPLOY_KEY".into(), SecretValue::new(SECRET.into()))],
         redactor: Arc::new(Redactor::new([("DEPLOY_KEY", SECRET)])),
         events: EventLog::new(store.clone()),
         audit: store.clone(),
@@ -122,6 +120,19 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
         store.redactions(&job.id).await.expect("audit"),
         ["DEPLOY_KEY"; 3]
     );
+
+    // A batch resent after a lost answer is stored once and answered alike.
+    let numbered = r#"{"batch": 7, "events": [{"kind": "output", "data": {"stream": "stdout", "text": "once\n"}}]}"#;
+    let first = unix_request(&socket, "POST", "/v1/events", Some(&token), numbered).await;
+    let again = unix_request(&socket, "POST", "/v1/events", Some(&token), numbered).await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    assert_eq!(first, again);
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let copies = stored
+        .iter()
+        .filter(|event| event.data["text"] == "once\n")
+        .count();
+    assert_eq!(copies, 1, "stored once");
 
     endpoint.revoke();
     let (status, _) = unix_request(&socket, "GET", "/v1/credentials", Some(&token), "").await;
