@@ -43,15 +43,23 @@ fn job() -> Job {
     }
 }
 
-#[tokio::test]
-async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
+/// A job's endpoint over a fresh store, its token read from the file.
+struct Opened {
+    dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    job: Job,
+    endpoint: WorkerEndpoint,
+    token_file: std::path::PathBuf,
+    token: String,
+    socket: std::path::PathBuf,
+}
+
+async fn open() -> Opened {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database = dir.path().join("corral.db");
-    let store = Arc::new(SqliteStore::open(&database).expect("store"));
+    let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
     let job = job();
     store.insert_job(&job).await.expect("insert job");
     let socket_dir = dir.path().join("run").join(&job.id);
-    let tasks = TaskTracker::new();
     let setup = SessionSetup {
         job: job.clone(),
         user: JobUser::for_project(None),
@@ -61,13 +69,35 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
         audit: store.clone(),
         max_output_bytes: 1 << 20,
     };
-    let endpoint = WorkerEndpoint::open(&socket_dir, setup, &tasks)
+    let endpoint = WorkerEndpoint::open(&socket_dir, setup, &TaskTracker::new())
         .await
         .expect("endpoint opens");
     let token_file = socket_dir.join("token");
     let token = std::fs::read_to_string(&token_file).expect("token file");
+    Opened {
+        socket: socket_dir.join("worker.sock"),
+        dir,
+        store,
+        job,
+        endpoint,
+        token_file,
+        token,
+    }
+}
+
+#[tokio::test]
+async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
+    let Opened {
+        dir,
+        store,
+        job,
+        endpoint,
+        token_file,
+        token,
+        socket,
+    } = open().await;
+    let database = dir.path().join("corral.db");
     assert_eq!(token.len(), 64, "256 bits, hex");
-    let socket = socket_dir.join("worker.sock");
 
     let (status, body) = unix_request(&socket, "GET", "/v1/job", Some("nope"), "").await;
     assert_eq!(status, 401, "{body}");
@@ -102,38 +132,6 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
         ("DEPLOY_KEY", SECRET)
     );
 
-    // A hostile worker posts the secret in every kind of event it may send.
-    let forged = format!(
-        r#"{{"events": [{{"kind": "message", "data": {{"text": "key={SECRET}"}}}},
-                       {{"kind": "output", "data": {{"stream": "stdout", "text": "{SECRET}\n"}}}},
-                       {{"kind": "error", "data": {{"message": "failed with {SECRET}"}}}}]}}"#
-    );
-    let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), &forged).await;
-    assert_eq!(status, 200, "{body}");
-    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
-    let texts: Vec<String> = stored.iter().map(|event| event.data.to_string()).collect();
-    assert!(texts.iter().all(|text| !text.contains(SECRET)), "{texts:?}");
-    let redacted: Vec<bool> = stored.iter().map(|event| event.redacted).collect();
-    assert_eq!(redacted, [false, true, true, true], "{texts:?}");
-    assert!(texts[1].contains("[REDACTED:DEPLOY_KEY]"));
-    assert_eq!(
-        store.redactions(&job.id).await.expect("audit"),
-        ["DEPLOY_KEY"; 3]
-    );
-
-    // A batch resent after a lost answer is stored once and answered alike.
-    let numbered = r#"{"batch": 7, "events": [{"kind": "output", "data": {"stream": "stdout", "text": "once\n"}}]}"#;
-    let first = unix_request(&socket, "POST", "/v1/events", Some(&token), numbered).await;
-    let again = unix_request(&socket, "POST", "/v1/events", Some(&token), numbered).await;
-    assert_eq!(first.0, 200, "{}", first.1);
-    assert_eq!(first, again);
-    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
-    let copies = stored
-        .iter()
-        .filter(|event| event.data["text"] == "once\n")
-        .count();
-    assert_eq!(copies, 1, "stored once");
-
     endpoint.revoke();
     let (status, _) = unix_request(&socket, "GET", "/v1/credentials", Some(&token), "").await;
     assert_eq!(
@@ -155,4 +153,50 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
             "the token is not in the database"
         );
     }
+}
+
+#[tokio::test]
+async fn a_hostile_workers_events_are_redacted_and_retries_stored_once() {
+    let Opened {
+        dir: _dir,
+        store,
+        job,
+        endpoint,
+        token,
+        socket,
+        ..
+    } = open().await;
+    // A hostile worker posts the secret in every kind of event it may send.
+    let forged = format!(
+        r#"{{"events": [{{"kind": "message", "data": {{"text": "key={SECRET}"}}}},
+                       {{"kind": "output", "data": {{"stream": "stdout", "text": "{SECRET}\n"}}}},
+                       {{"kind": "error", "data": {{"message": "failed with {SECRET}"}}}}]}}"#
+    );
+    let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), &forged).await;
+    assert_eq!(status, 200, "{body}");
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let texts: Vec<String> = stored.iter().map(|event| event.data.to_string()).collect();
+    assert!(texts.iter().all(|text| !text.contains(SECRET)), "{texts:?}");
+    let redacted: Vec<bool> = stored.iter().map(|event| event.redacted).collect();
+    assert_eq!(redacted, [true, true, true], "{texts:?}");
+    assert!(texts[1].contains("[REDACTED:DEPLOY_KEY]"));
+    assert_eq!(
+        store.redactions(&job.id).await.expect("audit"),
+        ["DEPLOY_KEY"; 3]
+    );
+
+    // A batch resent after a lost answer is stored once and answered alike.
+    let numbered = r#"{"batch": 7, "events": [{"kind": "output", "data": {"stream": "stdout", "text": "once\n"}}]}"#;
+    let first = unix_request(&socket, "POST", "/v1/events", Some(&token), numbered).await;
+    let again = unix_request(&socket, "POST", "/v1/events", Some(&token), numbered).await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    assert_eq!(first, again);
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let copies = stored
+        .iter()
+        .filter(|event| event.data["text"] == "once\n")
+        .count();
+    assert_eq!(copies, 1, "stored once");
+
+    endpoint.close().await;
 }
