@@ -55,6 +55,9 @@ pub const DEFAULT_PIDS: i64 = 256;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 600;
 /// Each of `/tmp` and `$HOME`.
 pub const DEFAULT_TMPFS: u64 = 256 << 20;
+/// How often leftover containers are looked for: often enough that a stray
+/// container does not linger, rarely enough to cost nothing.
+pub const DEFAULT_REAP_INTERVAL_SECS: u64 = 60;
 /// Output a single job may store before the rest is dropped with a warning.
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 64 << 20;
 
@@ -82,6 +85,7 @@ struct FileConfig {
     max_concurrent_jobs: Option<usize>,
     oci_runtime: Option<String>,
     max_output_bytes: Option<ByteSize>,
+    reap_interval: Option<DurationSpec>,
     limits: FileLimits,
 }
 
@@ -133,6 +137,8 @@ pub struct Config {
     pub default_limits: Limits,
     /// Output bytes one job may store.
     pub max_output_bytes: u64,
+    /// Seconds between sweeps for containers no live job owns.
+    pub reap_interval_secs: u64,
     /// `CORRAL_MASTER_KEY` (64 hex digits), else the key file in the data directory is used.
     pub master_key: Option<crate::secrets::SecretValue>,
 }
@@ -226,6 +232,9 @@ impl Config {
                 .max_output_bytes
                 .map_or(DEFAULT_MAX_OUTPUT_BYTES, |size| size.0),
             master_key: master_key_from_env(),
+            reap_interval_secs: file
+                .reap_interval
+                .map_or(DEFAULT_REAP_INTERVAL_SECS, |interval| interval.0.max(1)),
         })
     }
 }

@@ -15,6 +15,7 @@
 mod cancel;
 mod create;
 mod outcome;
+mod reap;
 mod recover;
 mod run;
 mod scheduler;
@@ -107,6 +108,8 @@ struct Inner {
     shutdown: CancellationToken,
     /// Owns the scheduler and every job task.
     tasks: TaskTracker,
+    /// Containers the reaper removed.
+    reaped: std::sync::atomic::AtomicU64,
 }
 
 impl JobManager {
@@ -137,6 +140,7 @@ impl JobManager {
                 wake: Notify::new(),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
+                reaped: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -145,6 +149,7 @@ impl JobManager {
     pub async fn start(&self) -> Result<(), JobError> {
         self.recover().await?;
         self.inner.tasks.spawn(self.clone().schedule());
+        self.inner.tasks.spawn(self.clone().reap_periodically());
         Ok(())
     }
 
@@ -171,6 +176,11 @@ impl JobManager {
     /// The secrets store.
     pub fn secrets(&self) -> &Secrets {
         &self.inner.secrets
+    }
+
+    /// Containers removed because no live job owned them, since start.
+    pub fn reaped_count(&self) -> u64 {
+        self.inner.reaped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Jobs currently holding a slot.

@@ -19,6 +19,8 @@ use crate::secrets::SecretError;
 use crate::store::Finish;
 use crate::worker_api::{SessionSetup, WorkerEndpoint};
 
+/// The reason recorded when a job's container vanished under it.
+pub const CONTAINER_LOST: &str = "container lost";
 /// How long a killed container gets to report its exit before removal.
 const KILL_WAIT: Duration = Duration::from_secs(10);
 
@@ -193,6 +195,7 @@ impl JobManager {
                     endpoint.revoke();
                     decide(exit, endpoint.completion().as_ref())
                 }
+                Err(RuntimeError::NotFound { .. }) => failure(CONTAINER_LOST.to_owned()),
                 Err(error) => failure(format!("lost track of the container: {error}")),
             },
             () = tokio::time::sleep(timeout) => {

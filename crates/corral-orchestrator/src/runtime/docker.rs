@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
+use bollard::models::ContainerStateStatusEnum;
 use bollard::query_parameters::{
     CreateContainerOptions, KillContainerOptions, ListContainersOptions, RemoveContainerOptions,
     StartContainerOptions, WaitContainerOptions,
@@ -110,6 +111,15 @@ impl Runtime for DockerRuntime {
             .await
             .map_err(classify)?;
         let state = inspected.state.unwrap_or_default();
+        // Removed by someone else while it ran: the exit says nothing about the job.
+        if matches!(
+            state.status,
+            Some(ContainerStateStatusEnum::REMOVING | ContainerStateStatusEnum::DEAD)
+        ) {
+            return Err(RuntimeError::NotFound {
+                what: format!("container {container_id} (removed while running)"),
+            });
+        }
         Ok(ContainerExit {
             exit_code: state.exit_code.unwrap_or(-1),
             oom_killed: state.oom_killed.unwrap_or(false),

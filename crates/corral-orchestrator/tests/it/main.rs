@@ -12,6 +12,7 @@ mod bad_specs;
 mod lifecycle;
 mod master_key;
 mod queue;
+mod reaper;
 mod sandbox;
 mod worker_endpoint;
 mod worker_socket;

@@ -1,0 +1,67 @@
+//! The reaper: every `reap_interval`, containers carrying this instance's
+//! label that no live job owns are removed. A job whose container vanished
+//! is ended by its own task (`container lost`); this catches the rest: a
+//! container left by a crash between create and record, or made by hand
+//! with corral's labels.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tracing::{info, warn};
+
+use super::JobManager;
+use crate::runtime::LABEL_INSTANCE;
+
+impl JobManager {
+    pub(super) async fn reap_periodically(self) {
+        let period = Duration::from_secs(self.inner.config.reap_interval_secs);
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await; // the first tick is immediate; recover() just swept
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {
+                    self.reap().await;
+                }
+                () = self.inner.shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// Removes every container of this instance that no live job owns.
+    pub async fn reap(&self) -> usize {
+        let containers = match self
+            .inner
+            .runtime
+            .list_by_label(LABEL_INSTANCE, &self.inner.instance_id)
+            .await
+        {
+            Ok(containers) => containers,
+            Err(error) => {
+                warn!(error = %error, "reaper cannot list containers");
+                return 0;
+            }
+        };
+        let mut removed = 0;
+        for container in containers {
+            let owned = container
+                .job_id
+                .as_ref()
+                .is_some_and(|job_id| self.lock_active().contains_key(job_id));
+            if owned {
+                continue;
+            }
+            match self.inner.runtime.remove(&container.container_id).await {
+                Ok(()) => {
+                    removed += 1;
+                    self.inner.reaped.fetch_add(1, Ordering::Relaxed);
+                    info!(container_id = %container.container_id, job_id = ?container.job_id, "reaper removed a container no live job owns");
+                }
+                Err(error) => {
+                    warn!(container_id = %container.container_id, error = %error, "reaper cannot remove container")
+                }
+            }
+        }
+        removed
+    }
+}
