@@ -58,7 +58,7 @@ impl JobManager {
                     info!(container_id = %container.container_id, job_id = ?container.job_id, "reaper removed a container no live job owns");
                 }
                 Err(error) => {
-                    warn!(container_id = %container.container_id, error = %error, "reaper cannot remove container")
+                    warn!(container_id = %container.container_id, error = %error, "reaper cannot remove container");
                 }
             }
         }
