@@ -38,12 +38,16 @@ for _ in $(seq 1 200); do
 done
 grep -q "corral is serving" "$log" || { cat "$log" >&2; echo "corral serve did not start" >&2; exit 1; }
 
+echo "==> corral secret set DEMO_TOKEN (sealed at rest, read from stdin)" >&2
+printf 'demo-token-%s' "$(date +%s)" | "$corral" --data-dir "$data_dir" secret set DEMO_TOKEN
+
 echo "==> corral run: a sample job in a locked-down container" >&2
-"$corral" --data-dir "$data_dir" run --memory 128m --timeout 1m -- sh -c '
+"$corral" --data-dir "$data_dir" run --memory 128m --timeout 1m --grant DEMO_TOKEN -- sh -c '
     echo "hello from job $CORRAL_JOB_ID, running as uid $(id -u)"
     echo "network interfaces: $(ls /sys/class/net | tr "\n" " ")"
     if touch /etc/corral-probe 2>/dev/null; then echo "root filesystem is WRITABLE"; else echo "root filesystem is read-only"; fi
     echo scratch > /tmp/scratch && echo "/tmp is writable (tmpfs)"
+    echo "the granted token is ${#DEMO_TOKEN} bytes long; printed, it reads: $DEMO_TOKEN"
     echo "this line goes to stderr" >&2
 '
 
