@@ -49,6 +49,12 @@ pub enum Command {
     Logs(LogsArgs),
     /// Cancel a queued or running job
     Cancel(CancelArgs),
+    /// Show what an --isolate job changed
+    Diff(DiffArgs),
+    /// Apply an --isolate job's change onto your current branch (all or nothing)
+    Apply(CancelArgs),
+    /// Drop an --isolate job's branch or patch
+    Discard(CancelArgs),
     /// Build images offline
     #[command(subcommand)]
     Image(ImageCommand),
@@ -99,6 +105,9 @@ pub struct RunArgs {
     /// Host directory bound read-write at /workspace
     #[arg(long)]
     pub project: Option<PathBuf>,
+    /// Give the job its own copy of --project (a git branch corral/<job-id>, or a plain copy) to review with diff/apply/discard
+    #[arg(long, requires = "project")]
+    pub isolate: bool,
     /// Memory limit, e.g. 256m or 1g
     #[arg(long)]
     pub memory: Option<String>,
@@ -155,6 +164,18 @@ pub struct LogsArgs {
     #[arg(long, short)]
     pub follow: bool,
     /// Print events as JSON lines
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The job id
+    pub id: String,
+    /// Only the changed files with their line counts
+    #[arg(long)]
+    pub stat: bool,
+    /// Print JSON
     #[arg(long)]
     pub json: bool,
 }

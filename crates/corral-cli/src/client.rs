@@ -161,6 +161,19 @@ impl ApiClient {
             .await
     }
 
+    /// `GET /v1/jobs/{id}/diff`.
+    pub async fn diff(&self, id: &str) -> anyhow::Result<corral_proto::JobDiff> {
+        self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}/diff")))
+            .await
+    }
+
+    /// `POST /v1/jobs/{id}/apply` or `/discard`.
+    pub async fn review(&self, id: &str, action: &str) -> anyhow::Result<()> {
+        self.send(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/{action}")))
+            .await?;
+        Ok(())
+    }
+
     /// `PUT /v1/secrets/{name}`.
     pub async fn put_secret(&self, name: &str, value: &str) -> anyhow::Result<serde_json::Value> {
         let body = serde_json::json!({ "value": value });

@@ -1,5 +1,6 @@
 //! Everything `corral` writes to the terminal goes through here.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use corral_proto::{Event, EventKind, Job};
@@ -110,4 +111,34 @@ pub fn job_details(job: &Job) {
     for (key, value) in fields {
         line(&format!("{key:>10}  {value}"));
     }
+}
+
+/// A unified diff; coloured (added green, removed red, hunks cyan) when
+/// `colour` is set.
+pub fn diff(patch: &str, colour: bool) {
+    if !colour {
+        raw_stdout(patch);
+        return;
+    }
+    let mut out = String::with_capacity(patch.len() + patch.len() / 8);
+    for line in patch.split_inclusive('\n') {
+        let code =
+            if line.starts_with("+++") || line.starts_with("---") || line.starts_with("diff ") {
+                "1"
+            } else if line.starts_with('+') {
+                "32"
+            } else if line.starts_with('-') {
+                "31"
+            } else if line.starts_with("@@") {
+                "36"
+            } else {
+                ""
+            };
+        if code.is_empty() {
+            out.push_str(line);
+        } else {
+            let _ = writeln!(out, "\x1b[{code}m{}\x1b[0m", line.trim_end_matches('\n'));
+        }
+    }
+    raw_stdout(&out);
 }

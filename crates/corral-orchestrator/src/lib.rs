@@ -19,6 +19,7 @@
 //! - [`secrets`]: the sealed secrets store and job grants
 //! - [`redact`]: the leak detector every job event passes through
 //! - [`token`]: bearer tokens and random ids
+//! - [`workspace`]: job-owned copies of a project for review (branch mode)
 //! - [`worker_binary`]: finding and checking the static worker
 
 pub mod api;
@@ -34,6 +35,7 @@ pub mod store;
 pub mod token;
 pub mod worker_api;
 pub mod worker_binary;
+pub mod workspace;
 
 pub use config::{Config, ConfigOverrides};
 pub use server::{RunningServer, ServeError, serve, start};

@@ -23,5 +23,8 @@ pub mod worker;
 
 pub use error::ErrorBody;
 pub use event::{Event, EventKind, NewEvent};
-pub use job::{CommandSpec, Grant, GrantSpec, Job, JobMode, JobSpec, JobState, Limits, LimitsSpec};
+pub use job::{
+    CommandSpec, FileChange, Grant, GrantSpec, Isolation, IsolationKind, Job, JobDiff, JobMode,
+    JobSpec, JobState, Limits, LimitsSpec, ProjectMode, ProjectSpec,
+};
 pub use size::{ByteSize, DurationSpec};

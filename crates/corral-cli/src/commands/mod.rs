@@ -1,6 +1,7 @@
 //! One file per subcommand; this one only dispatches.
 
 mod cancel;
+mod diff;
 mod doctor;
 mod image;
 mod jobs;
@@ -26,6 +27,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => show::run(global, &args).await,
         Command::Logs(args) => logs::run(global, &args).await,
         Command::Cancel(args) => cancel::run(global, &args).await,
+        Command::Diff(args) => diff::run(global, &args).await,
+        Command::Apply(args) => diff::apply(global, &args).await,
+        Command::Discard(args) => diff::discard(global, &args).await,
         Command::Image(ImageCommand::Build(args)) => image::build(&args).await,
         Command::Secret(command) => secret::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,

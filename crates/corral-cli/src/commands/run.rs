@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use corral_proto::{ByteSize, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec};
+use corral_proto::{
+    ByteSize, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec, ProjectMode,
+    ProjectSpec,
+};
 
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::client::{ApiClient, exit_code_of};
@@ -52,7 +55,17 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
         command: Some(CommandSpec::Argv(fields.command.clone())),
         prompt: None,
         image: fields.image.clone(),
-        project: project.map(|path| path.to_string_lossy().into_owned()),
+        project: project.map(|path| {
+            let path = path.to_string_lossy().into_owned();
+            if fields.isolate {
+                ProjectSpec::Options {
+                    path,
+                    mode: ProjectMode::Branch,
+                }
+            } else {
+                ProjectSpec::Path(path)
+            }
+        }),
         grants: fields
             .grants
             .iter()

@@ -104,7 +104,7 @@ impl From<JobError> for ApiError {
             JobError::NotFound { job_id } => Self::NotFound {
                 what: format!("job {job_id}"),
             },
-            error @ JobError::AlreadyEnded { .. } => Self::Conflict {
+            error @ (JobError::AlreadyEnded { .. } | JobError::Review { .. }) => Self::Conflict {
                 message: error.to_string(),
             },
             JobError::Store(error) => Self::internal(error),

@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod jobs;
 mod json;
+mod review;
 mod secrets;
 mod state;
 
@@ -29,6 +30,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/cancel", post(jobs::cancel))
         .route("/v1/jobs/{id}/events", get(events::list))
         .route("/v1/jobs/{id}/events/stream", get(events::stream))
+        .route("/v1/jobs/{id}/diff", get(review::diff))
+        .route("/v1/jobs/{id}/apply", post(review::apply))
+        .route("/v1/jobs/{id}/discard", post(review::discard))
         .route("/v1/secrets", get(secrets::list))
         .route(
             "/v1/secrets/{name}",

@@ -28,7 +28,9 @@ impl JobManager {
         {
             info!(job_id, "queued job cancelled");
             self.record_end(job_id, &finish).await;
-            return self.get(job_id).await;
+            let job = self.get(job_id).await?;
+            self.drop_copy(&job).await;
+            return Ok(job);
         }
         let token = self.lock_active().get(job_id).cloned();
         if let Some(token) = token {

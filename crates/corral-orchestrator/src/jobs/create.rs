@@ -1,12 +1,16 @@
 //! Creating a job: validate, store as `queued`, wake the scheduler.
 
-use corral_proto::{Job, JobSpec, JobState};
+use std::path::Path;
+
+use corral_proto::{Isolation, Job, JobSpec, JobState, ProjectMode};
 use time::OffsetDateTime;
 use tracing::{info, instrument};
 
 use super::validate::validate;
 use super::{JobError, JobManager};
+use crate::runtime::JobUser;
 use crate::token::random_hex;
+use crate::workspace;
 
 /// Random bytes in a job id: 64 bits, `j-` + 16 hex digits.
 const JOB_ID_BYTES: usize = 8;
@@ -41,14 +45,22 @@ impl JobManager {
                 ));
             }
         }
+        let id = format!("j-{}", random_hex(JOB_ID_BYTES)?);
+        let isolation = match (&valid.project, valid.project_mode) {
+            (Some(project), ProjectMode::Branch) => {
+                Some(self.isolate(&id, Path::new(project)).await?)
+            }
+            _ => None,
+        };
         let job = Job {
-            id: format!("j-{}", random_hex(JOB_ID_BYTES)?),
+            id,
             mode: valid.mode,
             state: JobState::Queued,
             image: valid.image,
             command: valid.command,
             prompt: valid.prompt,
             project: valid.project,
+            isolation,
             limits: valid.limits,
             grants: valid.grants,
             container_id: None,
@@ -66,6 +78,17 @@ impl JobManager {
         info!(job_id = %job.id, image = %job.image, "job queued");
         self.inner.wake.notify_one();
         Ok(job)
+    }
+
+    /// Makes the job's own copy of `project` (branch mode).
+    async fn isolate(&self, job_id: &str, project: &Path) -> Result<Isolation, JobError> {
+        let data_dir = self.inner.config.data_dir.clone();
+        let (job_id, project) = (job_id.to_owned(), project.to_owned());
+        let user = JobUser::for_project(Some(&project));
+        tokio::task::spawn_blocking(move || workspace::prepare(&data_dir, &job_id, &project, user))
+            .await
+            .map_err(|error| JobError::invalid("project", error.to_string()))?
+            .map_err(|error| JobError::invalid("project", error.to_string()))
     }
 
     /// One job.

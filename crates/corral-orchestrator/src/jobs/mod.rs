@@ -17,6 +17,7 @@ mod create;
 mod outcome;
 mod reap;
 mod recover;
+mod review;
 mod run;
 mod scheduler;
 mod validate;
@@ -63,6 +64,16 @@ pub enum JobError {
         job_id: String,
         /// Its terminal state.
         state: &'static str,
+    },
+    /// A review operation (diff, apply, discard) cannot be done.
+    #[error("job {job_id}: {message}")]
+    Review {
+        /// The job.
+        job_id: String,
+        /// Why.
+        message: String,
+        /// Files that conflict, when applying conflicts.
+        conflicts: Vec<String>,
     },
     /// The store failed.
     #[error(transparent)]

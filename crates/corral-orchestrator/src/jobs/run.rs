@@ -108,6 +108,11 @@ impl JobManager {
         if let Err(error) = tokio::fs::remove_dir_all(&socket_dir).await {
             warn!(job_id = %job.id, error = %error, "cannot remove job socket directory");
         }
+        let mut outcome = outcome;
+        if let Err(error) = self.harvest(job).await {
+            warn!(job_id = %job.id, error = %error, "cannot bring the job's work back");
+            outcome.warning = Some(format!("cannot bring the job's work back: {error}"));
+        }
         outcome
     }
 

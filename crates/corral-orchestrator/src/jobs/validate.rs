@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use corral_proto::{CommandSpec, Grant, JobMode, JobSpec, Limits};
+use corral_proto::{CommandSpec, Grant, JobMode, JobSpec, Limits, ProjectMode, ProjectSpec};
 
 use super::JobError;
 use crate::config::check_limits;
@@ -41,6 +41,7 @@ pub(super) struct ValidJob {
     pub prompt: Option<String>,
     pub image: String,
     pub project: Option<String>,
+    pub project_mode: ProjectMode,
     pub limits: Limits,
     pub grants: Vec<Grant>,
 }
@@ -67,9 +68,13 @@ pub(super) fn validate(
             "must be an image reference without spaces",
         ));
     }
+    let project_mode = spec
+        .project
+        .as_ref()
+        .map_or(ProjectMode::Bind, ProjectSpec::mode);
     let project = spec
         .project
-        .map(|path| validate_project(Path::new(&path), data_dir))
+        .map(|project| validate_project(Path::new(project.path()), data_dir))
         .transpose()?
         .map(|path| path.to_string_lossy().into_owned());
     let limits = Limits {
@@ -95,6 +100,7 @@ pub(super) fn validate(
         prompt: spec.prompt,
         image,
         project,
+        project_mode,
         limits,
         grants,
     })

@@ -25,7 +25,12 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         bind(&request.worker_bin.to_string_lossy(), WORKER_PATH, true),
     ];
     if let Some(project) = &job.project {
-        mounts.push(bind(project, WORKSPACE, false));
+        // In branch mode the job gets its own copy, never the user's tree.
+        let source = job
+            .isolation
+            .as_ref()
+            .map_or(project, |isolation| &isolation.workspace);
+        mounts.push(bind(source, WORKSPACE, false));
     }
     let tmpfs = HashMap::from([
         (

@@ -13,6 +13,7 @@ mod lifecycle;
 mod master_key;
 mod queue;
 mod reaper;
+mod review;
 mod sandbox;
 mod worker_endpoint;
 mod worker_socket;

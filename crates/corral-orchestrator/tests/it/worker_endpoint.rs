@@ -26,6 +26,7 @@ fn job() -> Job {
         command: Some(CommandSpec::Shell("true".into())),
         prompt: None,
         project: None,
+        isolation: None,
         grants: Vec::new(),
         limits: Limits {
             memory_bytes: 64 << 20,

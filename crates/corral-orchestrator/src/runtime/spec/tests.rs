@@ -17,6 +17,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
             command: Some(CommandSpec::Shell("true".into())),
             prompt: None,
             project: project.map(str::to_owned),
+            isolation: None,
             grants: Vec::new(),
             limits: Limits {
                 memory_bytes: 256 << 20,

@@ -67,9 +67,12 @@ CREATE TABLE redactions (
 );
 CREATE INDEX redactions_by_job ON redactions (job_id);
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN isolation TEXT;
+",
 ];
 
-const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, limits, grants, \
+const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, isolation, limits, grants, \
      container_id, exit_code, reason, created_at, started_at, finished_at";
 
 /// SQLite-backed [`Store`].
@@ -163,6 +166,7 @@ fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
     let command: Option<String> = row.get("command")?;
     let limits: String = row.get("limits")?;
     let grants: String = row.get("grants")?;
+    let isolation: Option<String> = row.get("isolation")?;
     let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
         row.get::<_, Option<i64>>(column)?
             .map(|value| from_millis(column, value))
@@ -181,6 +185,9 @@ fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
             .transpose()?,
         prompt: row.get("prompt")?,
         project: row.get("project")?,
+        isolation: isolation
+            .map(|text| from_json("isolation", &text))
+            .transpose()?,
         limits: from_json::<Limits>("limits", &limits)?,
         grants: from_json("grants", &grants)?,
         container_id: row.get("container_id")?,
@@ -220,8 +227,8 @@ impl Store for SqliteStore {
                 .transpose()?;
             connection.execute(
                 "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
-                 created_at, grants, queue_order) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+                 created_at, grants, isolation, queue_order) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
                  (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
                 params![
                     job.id,
@@ -234,6 +241,10 @@ impl Store for SqliteStore {
                     to_json("limits", &job.limits)?,
                     millis(job.created_at),
                     to_json("grants", &job.grants)?,
+                    job.isolation
+                        .as_ref()
+                        .map(|isolation| to_json("isolation", isolation))
+                        .transpose()?,
                 ],
             )?;
             Ok(())

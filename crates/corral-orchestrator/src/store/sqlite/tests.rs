@@ -14,6 +14,7 @@ fn job(id: &str) -> Job {
         command: Some(CommandSpec::Argv(vec!["echo".into(), "hi".into()])),
         prompt: None,
         project: None,
+        isolation: None,
         grants: Vec::new(),
         limits: Limits {
             memory_bytes: 1 << 28,

@@ -1,0 +1,46 @@
+//! `corral diff|apply|discard ID`: review an --isolate job's change.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use crate::cli::{CancelArgs, DiffArgs, GlobalArgs};
+use crate::client::ApiClient;
+use crate::output;
+
+pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let client = ApiClient::from_args(global)?;
+    let diff = client.diff(&args.id).await?;
+    if args.json {
+        output::json(&diff);
+    } else if args.stat {
+        for file in &diff.files {
+            let count = |value: Option<u64>| {
+                value.map_or_else(|| "-".to_owned(), |value| value.to_string())
+            };
+            output::line(&format!(
+                "{:>6} {:>6}  {}",
+                format!("+{}", count(file.added)),
+                format!("-{}", count(file.removed)),
+                file.path
+            ));
+        }
+        output::line(&format!("{} file(s) changed", diff.files.len()));
+    } else {
+        output::diff(&diff.patch, std::io::stdout().is_terminal());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn apply(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
+    let client = ApiClient::from_args(global)?;
+    client.review(&args.id, "apply").await?;
+    output::note(&format!("applied the changes of {}", args.id));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn discard(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
+    let client = ApiClient::from_args(global)?;
+    client.review(&args.id, "discard").await?;
+    output::note(&format!("discarded the changes of {}", args.id));
+    Ok(ExitCode::SUCCESS)
+}

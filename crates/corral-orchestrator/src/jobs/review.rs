@@ -1,0 +1,105 @@
+//! Branch mode from the job manager's side: bringing a job's work back when
+//! it ends, and the user's diff, apply and discard.
+
+use std::path::{Path, PathBuf};
+
+use corral_proto::{Isolation, Job, JobDiff};
+
+use super::{JobError, JobManager};
+use crate::workspace::{self, WorkspaceError};
+
+impl JobManager {
+    /// Brings an ended job's work into the user's repository (or a patch).
+    pub(super) async fn harvest(&self, job: &Job) -> Result<(), WorkspaceError> {
+        let Some((project, isolation)) = isolated(job) else {
+            return Ok(());
+        };
+        let data_dir = self.inner.config.data_dir.clone();
+        let job_id = job.id.clone();
+        blocking(move || workspace::harvest(&data_dir, &job_id, &project, &isolation)).await
+    }
+
+    /// What the job changed.
+    pub async fn diff(&self, job_id: &str) -> Result<JobDiff, JobError> {
+        let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        let data_dir = self.inner.config.data_dir.clone();
+        blocking(move || workspace::diff(&data_dir, &job.id, &project, &isolation))
+            .await
+            .map_err(|error| review_error(job_id, error))
+    }
+
+    /// Applies the job's change onto the user's current branch, all or nothing.
+    pub async fn apply(&self, job_id: &str) -> Result<(), JobError> {
+        let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        let data_dir = self.inner.config.data_dir.clone();
+        blocking(move || workspace::apply(&data_dir, &job.id, &project, &isolation))
+            .await
+            .map_err(|error| review_error(job_id, error))
+    }
+
+    /// Removes the job's branch (or patch).
+    pub async fn discard(&self, job_id: &str) -> Result<(), JobError> {
+        let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        let data_dir = self.inner.config.data_dir.clone();
+        blocking(move || workspace::discard(&data_dir, &job.id, &project, &isolation))
+            .await
+            .map_err(|error| review_error(job_id, error))
+    }
+
+    /// Removes the copy of a job that never ran (cancelled while queued).
+    pub(super) async fn drop_copy(&self, job: &Job) {
+        if let Some((project, isolation)) = isolated(job) {
+            let data_dir = self.inner.config.data_dir.clone();
+            let job_id = job.id.clone();
+            let _ = blocking(move || workspace::discard(&data_dir, &job_id, &project, &isolation))
+                .await;
+        }
+    }
+
+    async fn ended_isolated(&self, job_id: &str) -> Result<(Job, PathBuf, Isolation), JobError> {
+        let job = self.get(job_id).await?;
+        let Some((project, isolation)) = isolated(&job) else {
+            return Err(JobError::Review {
+                job_id: job_id.to_owned(),
+                message: "the job did not run in branch mode (--isolate)".into(),
+                conflicts: Vec::new(),
+            });
+        };
+        if !job.state.is_terminal() {
+            return Err(JobError::Review {
+                job_id: job_id.to_owned(),
+                message: "the job has not ended yet".into(),
+                conflicts: Vec::new(),
+            });
+        }
+        Ok((job, project, isolation))
+    }
+}
+
+fn isolated(job: &Job) -> Option<(PathBuf, Isolation)> {
+    Some((
+        Path::new(job.project.as_ref()?).to_owned(),
+        job.isolation.clone()?,
+    ))
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, WorkspaceError> + Send + 'static,
+) -> Result<T, WorkspaceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| WorkspaceError::Io(std::io::Error::other(error.to_string())))?
+}
+
+fn review_error(job_id: &str, error: WorkspaceError) -> JobError {
+    let message = error.to_string();
+    let conflicts = match error {
+        WorkspaceError::Conflict { files } => files,
+        _ => Vec::new(),
+    };
+    JobError::Review {
+        job_id: job_id.to_owned(),
+        message,
+        conflicts,
+    }
+}

@@ -1,0 +1,65 @@
+//! Review before it lands: a job in `branch` mode works on its own copy of
+//! the project, never on the user's tree.
+//!
+//! For a git repository the copy is a full clone (objects copied, not
+//! hard-linked: the job must not reach the user's object files) on branch
+//! `corral/<job-id>`, started from `HEAD` plus the user's uncommitted
+//! changes as a first commit. For any other directory it is a plain copy
+//! beside a pristine base. When the job ends, its work is read back without
+//! trusting the copy (see `git`): the branch is fetched into the user's
+//! repository, or a patch is written; then the copies are deleted. The user
+//! diffs, applies or discards.
+//!
+//! # Layout
+//! - `git`: hardened host-side git
+//! - `prepare`: making the job's copy
+//! - `harvest`: reading the job's work back when it ends
+//! - `review`: diff, apply, discard
+
+mod git;
+mod harvest;
+mod prepare;
+mod review;
+
+pub use harvest::harvest;
+pub use prepare::prepare;
+pub use review::{apply, diff, discard};
+
+/// Why a workspace operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// The project cannot be isolated (bare, unborn `HEAD`, not the top level).
+    #[error("{message}")]
+    Unsuitable {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A git command failed.
+    #[error("git {what} failed: {message}")]
+    Git {
+        /// What corral was doing.
+        what: String,
+        /// git's account.
+        message: String,
+    },
+    /// Applying would conflict; nothing was changed.
+    #[error("applying the job's changes conflicts in: {}", files.join(", "))]
+    Conflict {
+        /// The conflicting files.
+        files: Vec<String>,
+    },
+    /// The job was not run in `branch` mode, or its result is gone.
+    #[error("{message}")]
+    NoResult {
+        /// Why.
+        message: String,
+    },
+    /// Copying files failed.
+    #[error("cannot copy the project: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where a job's copies live under the data directory.
+pub fn workspaces_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("workspaces")
+}

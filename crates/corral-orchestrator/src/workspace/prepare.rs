@@ -1,0 +1,183 @@
+//! Making a job's own copy of its project, before the job is stored.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use corral_proto::{Isolation, IsolationKind};
+
+use super::git::Git;
+use super::{WorkspaceError, workspaces_dir};
+use crate::runtime::JobUser;
+
+/// The message of the snapshot commit holding the user's uncommitted changes.
+const SNAPSHOT_MESSAGE: &str = "corral: uncommitted changes at job start";
+
+/// Copies `project` for job `job_id`, owned by `user`. A git repository
+/// becomes a clone on `corral/<job-id>`; anything else a plain copy.
+pub fn prepare(
+    data_dir: &Path,
+    job_id: &str,
+    project: &Path,
+    user: JobUser,
+) -> Result<Isolation, WorkspaceError> {
+    let root = workspaces_dir(data_dir).join(job_id);
+    std::fs::create_dir_all(&root)?;
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
+    let work = root.join("work");
+    let result = if is_repository(project) {
+        clone(project, &work, job_id)
+    } else {
+        copy_tree(project, &root.join("base"))?;
+        copy_tree(project, &work)?;
+        Ok(Isolation {
+            kind: IsolationKind::Copy,
+            workspace: work.to_string_lossy().into_owned(),
+            base: None,
+            branch: None,
+        })
+    };
+    match result {
+        Ok(isolation) => {
+            chown_tree(&work, user)?;
+            Ok(isolation)
+        }
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&root);
+            Err(error)
+        }
+    }
+}
+
+fn is_repository(project: &Path) -> bool {
+    Git::new("inspect", project)
+        .dir(project)
+        .succeeds(&["rev-parse", "--git-dir"])
+}
+
+fn clone(project: &Path, work: &Path, job_id: &str) -> Result<Isolation, WorkspaceError> {
+    let unsuitable = |message: String| WorkspaceError::Unsuitable { message };
+    let inspect = || Git::new("inspect", project).dir(project);
+    if inspect()
+        .run(&["rev-parse", "--is-bare-repository"])?
+        .trim()
+        == "true"
+    {
+        return Err(unsuitable(format!(
+            "{} is a bare repository: give a working tree",
+            project.display()
+        )));
+    }
+    let top = inspect().run(&["rev-parse", "--show-toplevel"])?;
+    if Path::new(top.trim()) != project {
+        return Err(unsuitable(format!(
+            "{} is inside the repository {}: give its top-level directory",
+            project.display(),
+            top.trim()
+        )));
+    }
+    if !inspect().succeeds(&["rev-parse", "--verify", "-q", "HEAD^{commit}"]) {
+        return Err(unsuitable(format!(
+            "{} has no commits yet (unborn HEAD)",
+            project.display()
+        )));
+    }
+    let head = inspect().run(&["rev-parse", "HEAD"])?.trim().to_owned();
+    Git::new("clone", project).run(&[
+        "clone".as_ref(),
+        "--quiet".as_ref(),
+        "--no-hardlinks".as_ref(),
+        "--no-checkout".as_ref(),
+        project.as_os_str(),
+        work.as_os_str(),
+    ])?;
+    let branch = format!("corral/{job_id}");
+    let in_copy = || Git::new("snapshot", work).dir(work);
+    in_copy().run(&["checkout", "--quiet", "-b", &branch, &head])?;
+    copy_uncommitted(project, work)?;
+    in_copy().run(&["add", "--all"])?;
+    if !in_copy().succeeds(&["diff", "--cached", "--quiet"]) {
+        in_copy().run(&["commit", "--quiet", "--no-verify", "-m", SNAPSHOT_MESSAGE])?;
+    }
+    let base = in_copy().run(&["rev-parse", "HEAD"])?.trim().to_owned();
+    Ok(Isolation {
+        kind: IsolationKind::Git,
+        workspace: work.to_string_lossy().into_owned(),
+        base: Some(base),
+        branch: Some(branch),
+    })
+}
+
+/// Brings the user's modified, untracked (not ignored) and deleted files
+/// into the clone, so the job sees what the user sees.
+fn copy_uncommitted(project: &Path, work: &Path) -> Result<(), WorkspaceError> {
+    let list = |flags: &[&str]| -> Result<Vec<String>, WorkspaceError> {
+        let mut args = vec!["ls-files", "-z", "--exclude-standard"];
+        args.extend_from_slice(flags);
+        let out = Git::new("status", project).dir(project).run(&args)?;
+        Ok(out
+            .split('\0')
+            .filter(|path| !path.is_empty())
+            .map(str::to_owned)
+            .collect())
+    };
+    for path in list(&["--deleted"])? {
+        let _ = std::fs::remove_file(work.join(&path));
+    }
+    for path in list(&["--modified", "--others"])? {
+        let source = project.join(&path);
+        let target = work.join(&path);
+        let Ok(metadata) = std::fs::symlink_metadata(&source) else {
+            continue; // listed as modified because it was deleted
+        };
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let _ = std::fs::remove_file(&target);
+        copy_entry(&source, &target, &metadata)?;
+    }
+    Ok(())
+}
+
+/// Copies a directory tree: files with their modes, symlinks as symlinks
+/// (never followed), nothing else.
+pub(super) fn copy_tree(source: &Path, target: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(target)?;
+    for entry in std::fs::read_dir(source)? {
+        let entry = entry?;
+        let metadata = std::fs::symlink_metadata(entry.path())?;
+        let destination = target.join(entry.file_name());
+        if metadata.is_dir() {
+            copy_tree(&entry.path(), &destination)?;
+        } else {
+            copy_entry(&entry.path(), &destination, &metadata)?;
+        }
+    }
+    Ok(())
+}
+
+fn copy_entry(source: &Path, target: &Path, metadata: &std::fs::Metadata) -> std::io::Result<()> {
+    if metadata.file_type().is_symlink() {
+        std::os::unix::fs::symlink(std::fs::read_link(source)?, target)
+    } else if metadata.is_file() {
+        std::fs::copy(source, target).map(|_| ())
+    } else {
+        Ok(()) // sockets, FIFOs, devices: nothing a job needs
+    }
+}
+
+/// Hands the copy to the job's user.
+fn chown_tree(path: &Path, user: JobUser) -> std::io::Result<()> {
+    let metadata = std::fs::symlink_metadata(path)?;
+    if metadata.uid() != user.uid || metadata.gid() != user.gid {
+        match std::os::unix::fs::lchown(path, Some(user.uid), Some(user.gid)) {
+            Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => return Ok(()),
+            other => other?,
+        }
+    }
+    if metadata.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            chown_tree(&entry?.path(), user)?;
+        }
+    }
+    Ok(())
+}
