@@ -58,6 +58,8 @@ pub const DEFAULT_TMPFS: u64 = 256 << 20;
 /// How often leftover containers are looked for: often enough that a stray
 /// container does not linger, rarely enough to cost nothing.
 pub const DEFAULT_REAP_INTERVAL_SECS: u64 = 60;
+/// How long an ended job's patch and review files are kept: a week to review.
+pub const DEFAULT_WORKSPACE_RETENTION_SECS: u64 = 7 * 86_400;
 /// Output a single job may store before the rest is dropped with a warning.
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 64 << 20;
 
@@ -86,6 +88,7 @@ struct FileConfig {
     oci_runtime: Option<String>,
     max_output_bytes: Option<ByteSize>,
     reap_interval: Option<DurationSpec>,
+    workspace_retention: Option<DurationSpec>,
     limits: FileLimits,
 }
 
@@ -139,6 +142,8 @@ pub struct Config {
     pub max_output_bytes: u64,
     /// Seconds between sweeps for containers no live job owns.
     pub reap_interval_secs: u64,
+    /// Seconds an ended job's review files (patch, workspace) are kept.
+    pub workspace_retention_secs: u64,
     /// `CORRAL_MASTER_KEY` (64 hex digits), else the key file in the data directory is used.
     pub master_key: Option<crate::secrets::SecretValue>,
 }
@@ -232,6 +237,9 @@ impl Config {
                 .max_output_bytes
                 .map_or(DEFAULT_MAX_OUTPUT_BYTES, |size| size.0),
             master_key: master_key_from_env(),
+            workspace_retention_secs: file
+                .workspace_retention
+                .map_or(DEFAULT_WORKSPACE_RETENTION_SECS, |retention| retention.0),
             reap_interval_secs: file
                 .reap_interval
                 .map_or(DEFAULT_REAP_INTERVAL_SECS, |interval| interval.0.max(1)),

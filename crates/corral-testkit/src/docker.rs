@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 
 use bollard::Docker;
 use bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
-use corral_orchestrator::image::{DEFAULT_BUSYBOX, ImageRecipe, busybox_root, default_recipe};
+use corral_orchestrator::image::{
+    self, DEFAULT_BUSYBOX, ImageRecipe, busybox_root, default_recipe,
+};
 use corral_orchestrator::runtime::DockerRuntime;
 
 /// Runs `scripts/ensure-docker.sh` once per test process.
@@ -58,6 +60,42 @@ pub async fn plain_image() -> String {
         repository: "corral-test/plain".into(),
         root,
         dockerfile_tail: vec!["LABEL purpose=corral-test-plain".into()],
+    })
+    .await
+}
+
+/// busybox plus the host's `/usr/bin/git` and the shared libraries `ldd`
+/// names: an image where `git status`, `diff` and `commit` work.
+pub async fn git_image() -> String {
+    let mut root = busybox_root(Path::new(DEFAULT_BUSYBOX)).expect("busybox-static is installed");
+    let git = Path::new("/usr/bin/git");
+    let ldd = std::process::Command::new("ldd")
+        .arg(git)
+        .output()
+        .expect("ldd /usr/bin/git");
+    let libraries: Vec<String> = String::from_utf8_lossy(&ldd.stdout)
+        .lines()
+        .filter_map(|line| {
+            line.split_whitespace()
+                .find(|word| word.starts_with('/'))
+                .map(str::to_owned)
+        })
+        .collect();
+    for path in std::iter::once(git.to_string_lossy().into_owned()).chain(libraries) {
+        let relative = path.trim_start_matches('/').to_owned();
+        let mut parent = Path::new(&relative).parent();
+        while let Some(dir) = parent.filter(|dir| !dir.as_os_str().is_empty()) {
+            root.entry(dir.to_string_lossy().into_owned())
+                .or_insert_with(|| image::dir(0o755, 0));
+            parent = dir.parent();
+        }
+        let bytes = std::fs::read(&path).expect("read a git file");
+        root.insert(relative, image::file(0o755, 0, bytes));
+    }
+    build(ImageRecipe {
+        repository: "corral-test/git".into(),
+        root,
+        dockerfile_tail: vec!["LABEL purpose=corral-test-git".into()],
     })
     .await
 }

@@ -125,3 +125,67 @@ async fn a_missing_server_gets_a_clear_message() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn an_isolated_job_is_reviewed_with_diff_and_applied() {
+    let server = ServeProcess::start().await;
+    let repo = tempfile::tempdir().expect("repo");
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=u", "-c", "user.email=u@example.com"])
+            .arg("-C")
+            .arg(repo.path())
+            .args(args)
+            .status()
+            .expect("git");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.path().join("readme.md"), "hello\n").expect("write");
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "init"]);
+    let project = repo.path().to_string_lossy().into_owned();
+    let ran = server
+        .corral(&[
+            "run",
+            "--project",
+            &project,
+            "--isolate",
+            "--",
+            "sh",
+            "-c",
+            "echo world >> /workspace/readme.md",
+        ])
+        .await;
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    let jobs: Value =
+        serde_json::from_str(&stdout(&server.corral(&["jobs", "--json"]).await)).expect("jobs");
+    let id = jobs[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("readme.md")).expect("read"),
+        "hello\n",
+        "untouched until apply"
+    );
+    let stat = server.corral(&["diff", &id, "--stat"]).await;
+    assert!(
+        stdout(&stat).contains("+1") && stdout(&stat).contains("readme.md"),
+        "{}",
+        stdout(&stat)
+    );
+    let patch = server.corral(&["diff", &id]).await;
+    assert!(stdout(&patch).contains("+world"), "{}", stdout(&patch));
+    let json: Value = serde_json::from_str(&stdout(&server.corral(&["diff", &id, "--json"]).await))
+        .expect("diff JSON");
+    assert_eq!(json["files"][0]["path"], "readme.md");
+    let applied = server.corral(&["apply", &id]).await;
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("readme.md")).expect("read"),
+        "hello\nworld\n"
+    );
+    let discarded = server.corral(&["discard", &id]).await;
+    assert!(discarded.status.success(), "{}", stderr(&discarded));
+    let again = server.corral(&["diff", &id]).await;
+    assert_eq!(again.status.code(), Some(1), "nothing left to diff");
+    assert_eq!(server.stop().await, 0);
+}

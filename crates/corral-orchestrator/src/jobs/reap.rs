@@ -22,6 +22,7 @@ impl JobManager {
             tokio::select! {
                 _ = ticks.tick() => {
                     self.reap().await;
+                    self.prune_workspaces().await;
                 }
                 () = self.inner.shutdown.cancelled() => return,
             }
@@ -63,5 +64,39 @@ impl JobManager {
             }
         }
         removed
+    }
+
+    /// Removes the review files of jobs that ended longer ago than the
+    /// retention period (and of jobs the store does not know).
+    pub async fn prune_workspaces(&self) -> usize {
+        let root = crate::workspace::workspaces_dir(&self.inner.config.data_dir);
+        let retention = Duration::from_secs(self.inner.config.workspace_retention_secs);
+        let Ok(mut entries) = tokio::fs::read_dir(&root).await else {
+            return 0;
+        };
+        let mut pruned = 0;
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let job_id = entry.file_name().to_string_lossy().into_owned();
+            let old_enough = entry
+                .metadata()
+                .await
+                .ok()
+                .and_then(|metadata| metadata.modified().ok())
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age >= retention);
+            if !old_enough {
+                continue;
+            }
+            let ended = match self.inner.store.get_job(&job_id).await {
+                Ok(Some(job)) => job.state.is_terminal(),
+                Ok(None) => true,
+                Err(_) => false,
+            };
+            if ended && tokio::fs::remove_dir_all(entry.path()).await.is_ok() {
+                pruned += 1;
+                info!(job_id = %job_id, "pruned an ended job's review files");
+            }
+        }
+        pruned
     }
 }

@@ -272,3 +272,71 @@ async fn unsuitable_projects_get_a_clear_error() {
     assert_eq!(list["jobs"].as_array().map(Vec::len), Some(0));
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn git_works_inside_a_job_and_its_commits_come_back() {
+    let server = TestServer::start().await;
+    let repo = repository();
+    let image = corral_testkit::git_image().await;
+    let script = "cd /workspace && git status --short && echo c > c.txt && git add c.txt \
+        && git -c user.name=job -c user.email=job@example.com commit -q -m 'job commit' \
+        && git log --format=%s | head -n 1";
+    let mut spec = isolated(repo.path(), script);
+    spec["image"] = json!(image);
+    let id = server.create(&spec).await;
+    let followed = server.follow(&id).await;
+    assert_eq!(
+        followed.job.state,
+        JobState::Succeeded,
+        "{:?} {}",
+        followed.job.reason,
+        followed.stderr()
+    );
+    assert_eq!(
+        followed.stdout(),
+        "job commit\n",
+        "a clean tree (the user's draft is the first commit), then the job's commit"
+    );
+    let log = git(
+        repo.path(),
+        &["log", "--format=%s", &format!("corral/{id}")],
+    );
+    assert!(log.starts_with("job commit\n"), "{log}");
+    assert_eq!(paths(&diff(&server, &id).await), ["c.txt"]);
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn review_files_of_ended_jobs_are_pruned_after_the_retention_period() {
+    let server = TestServer::start_with(|config| {
+        config.reap_interval_secs = 1;
+        config.workspace_retention_secs = 1;
+    })
+    .await;
+    let project = tempfile::tempdir().expect("project");
+    std::fs::write(project.path().join("notes.txt"), "one\n").expect("write");
+    let id = server
+        .create(&isolated(
+            project.path(),
+            "echo two >> /workspace/notes.txt",
+        ))
+        .await;
+    assert_eq!(server.follow(&id).await.job.state, JobState::Succeeded);
+    let kept = server.data_dir.path().join("workspaces").join(&id);
+    let mut pruned = false;
+    for _ in 0..100 {
+        if !kept.exists() {
+            pruned = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        pruned,
+        "{} was kept past the retention period",
+        kept.display()
+    );
+    let (status, _) = server.get(&format!("/v1/jobs/{id}/diff")).await;
+    assert_eq!(status, 409, "nothing left to review");
+    assert_eq!(server.stop().await, 0);
+}
