@@ -1,16 +1,14 @@
 //! Docker for tests: start the engine when none answers, build the images
 //! (skipped when their content hash tag exists), remove containers by label.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use bollard::Docker;
-use bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
 use corral_orchestrator::image::{
     self, DEFAULT_BUSYBOX, ImageRecipe, busybox_root, default_recipe,
 };
-use corral_orchestrator::runtime::DockerRuntime;
+use corral_orchestrator::runtime::{DockerRuntime, Runtime};
 
 /// Runs `scripts/ensure-docker.sh` once per test process.
 pub fn ensure_docker() {
@@ -102,27 +100,27 @@ pub async fn git_image() -> String {
 
 /// Removes every container carrying `label=value`; returns how many there were.
 pub async fn remove_labelled(label: &str, value: &str) -> usize {
-    let docker = docker().await;
-    let options = ListContainersOptions {
-        all: true,
-        filters: Some(HashMap::from([(
-            "label".to_owned(),
-            vec![format!("{label}={value}")],
-        )])),
-        ..ListContainersOptions::default()
-    };
-    let containers = docker
-        .list_containers(Some(options))
+    ensure_docker();
+    let runtime = DockerRuntime::connect().await.expect("connect to Docker");
+    let containers = runtime
+        .list_by_label(label, value)
         .await
         .expect("list containers");
     for container in &containers {
-        if let Some(id) = &container.id {
-            let options = RemoveContainerOptions {
-                force: true,
-                ..RemoveContainerOptions::default()
-            };
-            let _ = docker.remove_container(id, Some(options)).await;
-        }
+        let _ = runtime.remove(&container.container_id).await;
     }
     containers.len()
+}
+
+/// Waits (checking every 100 ms, 10 s at most) for `condition`; true once it holds.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    mut condition: impl FnMut() -> F,
+) -> bool {
+    for _ in 0..100 {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
 }

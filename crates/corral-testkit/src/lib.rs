@@ -24,7 +24,9 @@ mod docker;
 mod server;
 mod worker;
 
-pub use docker::{default_image, docker, ensure_docker, git_image, plain_image, remove_labelled};
+pub use docker::{
+    default_image, docker, ensure_docker, eventually, git_image, plain_image, remove_labelled,
+};
 pub use reqwest;
 pub use server::{Followed, TestServer, unix_request};
 pub use worker::worker_bin;

@@ -144,7 +144,10 @@ async fn write_token(path: &Path, token: &Token, user: JobUser) -> io::Result<()
     let mut options = tokio::fs::OpenOptions::new();
     options.write(true).create_new(true).mode(0o400);
     let mut file = options.open(path).await?;
+    // tokio writes in the background: flush and sync before anyone reads it.
     tokio::io::AsyncWriteExt::write_all(&mut file, token.expose().as_bytes()).await?;
+    tokio::io::AsyncWriteExt::flush(&mut file).await?;
+    file.sync_all().await?;
     hand_to_job_user(path, user, 0o400, 0o444)
 }
 

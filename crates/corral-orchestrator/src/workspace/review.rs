@@ -20,17 +20,14 @@ pub fn diff(
     let (patch, numstat) = match isolation.kind {
         IsolationKind::Git => {
             let range = branch_range(project, isolation)?;
-            let git = || Git::new("diff", project).dir(project);
             (
-                git().run(&[
+                branch_patch(project, &range)?,
+                Git::new("diff", project).dir(project).run(&[
                     "diff",
-                    "--binary",
-                    "--no-color",
+                    "--numstat",
                     "--no-ext-diff",
-                    "--no-textconv",
                     &range,
                 ])?,
-                git().run(&["diff", "--numstat", "--no-ext-diff", &range])?,
             )
         }
         IsolationKind::Copy => {
@@ -65,15 +62,7 @@ pub fn apply(
 ) -> Result<(), WorkspaceError> {
     let patch_file = match isolation.kind {
         IsolationKind::Git => {
-            let range = branch_range(project, isolation)?;
-            let patch = Git::new("apply", project).dir(project).run(&[
-                "diff",
-                "--binary",
-                "--no-color",
-                "--no-ext-diff",
-                "--no-textconv",
-                &range,
-            ])?;
+            let patch = branch_patch(project, &branch_range(project, isolation)?)?;
             let written = workspaces_dir(data_dir).join(job_id).join("apply.patch");
             if let Some(parent) = written.parent() {
                 std::fs::create_dir_all(parent)?;
@@ -133,6 +122,19 @@ pub fn discard(
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error.into()),
         _ => Ok(()),
     }
+}
+
+/// The job's commits as a binary-safe patch, with no external diff or
+/// text conversion the repository might configure.
+fn branch_patch(project: &Path, range: &str) -> Result<String, WorkspaceError> {
+    Git::new("diff", project).dir(project).run(&[
+        "diff",
+        "--binary",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        range,
+    ])
 }
 
 /// `base..branch`, once the branch is in the user's repository.

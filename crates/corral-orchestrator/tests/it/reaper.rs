@@ -28,20 +28,16 @@ async fn a_container_no_live_job_owns_is_reaped() {
     // A live job's container must survive the same sweeps.
     let live = server.create(&json!({"command": ["sleep", "300"]})).await;
     server.wait_for_state(&live, JobState::Running).await;
-    let mut gone = false;
-    for _ in 0..100 {
-        let left = docker
+    let gone = corral_testkit::eventually(|| async {
+        docker
             .inspect_container(
                 &created.id,
                 None::<bollard::query_parameters::InspectContainerOptions>,
             )
-            .await;
-        if left.is_err() {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+            .await
+            .is_err()
+    })
+    .await;
     let _ = docker
         .remove_container(
             &created.id,

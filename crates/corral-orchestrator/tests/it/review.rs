@@ -323,14 +323,7 @@ async fn review_files_of_ended_jobs_are_pruned_after_the_retention_period() {
         .await;
     assert_eq!(server.follow(&id).await.job.state, JobState::Succeeded);
     let kept = server.data_dir.path().join("workspaces").join(&id);
-    let mut pruned = false;
-    for _ in 0..100 {
-        if !kept.exists() {
-            pruned = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let pruned = corral_testkit::eventually(|| async { !kept.exists() }).await;
     assert!(
         pruned,
         "{} was kept past the retention period",
