@@ -8,69 +8,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use corral_proto::{CommandSpec, Event, EventKind, Job, JobMode, JobState, Limits, NewEvent};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use corral_proto::{Event, EventKind, Job, JobState, NewEvent};
+use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::{Finish, Store, StoreError};
+use rows::{from_json, from_millis, millis, query_jobs, to_json};
 
-/// Each entry moves the schema one version up; never edit a released one.
-const MIGRATIONS: &[&str] = &[
-    r"
-CREATE TABLE jobs (
-    id           TEXT PRIMARY KEY,
-    mode         TEXT NOT NULL,
-    state        TEXT NOT NULL,
-    image        TEXT NOT NULL,
-    command      TEXT,
-    prompt       TEXT,
-    project      TEXT,
-    limits       TEXT NOT NULL,
-    container_id TEXT,
-    exit_code    INTEGER,
-    reason       TEXT,
-    created_at   INTEGER NOT NULL,
-    started_at   INTEGER,
-    finished_at  INTEGER,
-    queue_order  INTEGER NOT NULL
-);
-CREATE INDEX jobs_by_state ON jobs (state, queue_order);
-CREATE INDEX jobs_by_created ON jobs (created_at);
-CREATE TABLE events (
-    job_id TEXT NOT NULL REFERENCES jobs (id),
-    seq    INTEGER NOT NULL,
-    ts     INTEGER NOT NULL,
-    kind   TEXT NOT NULL,
-    data   TEXT NOT NULL,
-    PRIMARY KEY (job_id, seq)
-) WITHOUT ROWID;
-",
-    r"
-ALTER TABLE jobs ADD COLUMN grants TEXT NOT NULL DEFAULT '[]';
-ALTER TABLE events ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
-CREATE TABLE secrets (
-    name         TEXT PRIMARY KEY,
-    nonce        BLOB NOT NULL,
-    ciphertext   BLOB NOT NULL,
-    created_at   INTEGER NOT NULL,
-    updated_at   INTEGER NOT NULL,
-    last_used_at INTEGER
-);
-CREATE TABLE meta (
-    key   TEXT PRIMARY KEY,
-    value BLOB NOT NULL
-);
-CREATE TABLE redactions (
-    job_id TEXT NOT NULL,
-    name   TEXT NOT NULL,
-    ts     INTEGER NOT NULL
-);
-CREATE INDEX redactions_by_job ON redactions (job_id);
-",
-    r"
-ALTER TABLE jobs ADD COLUMN isolation TEXT;
-",
-];
+use super::{Finish, Store, StoreError};
 
 const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, isolation, limits, grants, \
      container_id, exit_code, reason, created_at, started_at, finished_at";
@@ -120,6 +64,7 @@ impl SqliteStore {
 }
 
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    use schema::MIGRATIONS;
     let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let transaction = connection.transaction()?;
@@ -128,89 +73,6 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         transaction.commit()?;
     }
     Ok(())
-}
-
-pub(super) fn millis(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-pub(super) fn from_millis(column: &'static str, value: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000_000).map_err(|error| {
-        StoreError::Corrupt {
-            column,
-            message: error.to_string(),
-        }
-    })
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(
-    column: &'static str,
-    text: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
-        column,
-        message: error.to_string(),
-    })
-}
-
-fn to_json<T: serde::Serialize>(column: &'static str, value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|error| StoreError::Corrupt {
-        column,
-        message: error.to_string(),
-    })
-}
-
-fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
-    let mode: String = row.get("mode")?;
-    let state: String = row.get("state")?;
-    let command: Option<String> = row.get("command")?;
-    let limits: String = row.get("limits")?;
-    let grants: String = row.get("grants")?;
-    let isolation: Option<String> = row.get("isolation")?;
-    let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
-        row.get::<_, Option<i64>>(column)?
-            .map(|value| from_millis(column, value))
-            .transpose()
-    };
-    Ok(Job {
-        id: row.get("id")?,
-        mode: from_json::<JobMode>("mode", &format!("\"{mode}\""))?,
-        state: JobState::parse(&state).ok_or_else(|| StoreError::Corrupt {
-            column: "state",
-            message: state.clone(),
-        })?,
-        image: row.get("image")?,
-        command: command
-            .map(|text| from_json::<CommandSpec>("command", &text))
-            .transpose()?,
-        prompt: row.get("prompt")?,
-        project: row.get("project")?,
-        isolation: isolation
-            .map(|text| from_json("isolation", &text))
-            .transpose()?,
-        limits: from_json::<Limits>("limits", &limits)?,
-        grants: from_json("grants", &grants)?,
-        container_id: row.get("container_id")?,
-        exit_code: row.get("exit_code")?,
-        reason: row.get("reason")?,
-        created_at: from_millis("created_at", row.get("created_at")?)?,
-        started_at: optional_time("started_at")?,
-        finished_at: optional_time("finished_at")?,
-    })
-}
-
-fn query_jobs(
-    connection: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Result<Vec<Job>, StoreError> {
-    let mut statement = connection.prepare_cached(sql)?;
-    let mut rows = statement.query(params)?;
-    let mut jobs = Vec::new();
-    while let Some(row) = rows.next()? {
-        jobs.push(job_from_row(row)?);
-    }
-    Ok(jobs)
 }
 
 const TERMINAL: &str = "('succeeded', 'failed', 'cancelled', 'timed_out')";
@@ -429,6 +291,8 @@ impl Store for SqliteStore {
     }
 }
 
+mod rows;
+mod schema;
 mod secrets;
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 use time::OffsetDateTime;
 
-use super::{SqliteStore, from_millis, millis};
+use super::SqliteStore;
+use super::rows::{from_millis, millis};
 use crate::store::{SecretRecord, SecretRecords, StoreError};
 
 fn record_from_row(row: &Row<'_>) -> Result<SecretRecord, StoreError> {

@@ -1,0 +1,96 @@
+//! Between rows and wire types: times as Unix milliseconds, structured
+//! columns as JSON, a job row as a [`Job`].
+
+use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
+use rusqlite::{Connection, Row};
+use time::OffsetDateTime;
+
+use crate::store::StoreError;
+
+/// Unix milliseconds, as stored.
+pub(crate) fn millis(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A stored time; `column` names it in errors.
+pub(crate) fn from_millis(column: &'static str, value: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000_000).map_err(|error| {
+        StoreError::Corrupt {
+            column,
+            message: error.to_string(),
+        }
+    })
+}
+
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
+        column,
+        message: error.to_string(),
+    })
+}
+
+pub(super) fn to_json<T: serde::Serialize>(
+    column: &'static str,
+    value: &T,
+) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt {
+        column,
+        message: error.to_string(),
+    })
+}
+
+pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
+    let mode: String = row.get("mode")?;
+    let state: String = row.get("state")?;
+    let command: Option<String> = row.get("command")?;
+    let limits: String = row.get("limits")?;
+    let grants: String = row.get("grants")?;
+    let isolation: Option<String> = row.get("isolation")?;
+    let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
+        row.get::<_, Option<i64>>(column)?
+            .map(|value| from_millis(column, value))
+            .transpose()
+    };
+    Ok(Job {
+        id: row.get("id")?,
+        mode: from_json::<JobMode>("mode", &format!("\"{mode}\""))?,
+        state: JobState::parse(&state).ok_or_else(|| StoreError::Corrupt {
+            column: "state",
+            message: state.clone(),
+        })?,
+        image: row.get("image")?,
+        command: command
+            .map(|text| from_json::<CommandSpec>("command", &text))
+            .transpose()?,
+        prompt: row.get("prompt")?,
+        project: row.get("project")?,
+        isolation: isolation
+            .map(|text| from_json("isolation", &text))
+            .transpose()?,
+        limits: from_json::<Limits>("limits", &limits)?,
+        grants: from_json("grants", &grants)?,
+        container_id: row.get("container_id")?,
+        exit_code: row.get("exit_code")?,
+        reason: row.get("reason")?,
+        created_at: from_millis("created_at", row.get("created_at")?)?,
+        started_at: optional_time("started_at")?,
+        finished_at: optional_time("finished_at")?,
+    })
+}
+
+pub(super) fn query_jobs(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Job>, StoreError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    let mut jobs = Vec::new();
+    while let Some(row) = rows.next()? {
+        jobs.push(job_from_row(row)?);
+    }
+    Ok(jobs)
+}

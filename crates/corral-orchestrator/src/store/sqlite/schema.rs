@@ -1,0 +1,59 @@
+//! The `SQLite` schema, as a list of migrations applied in order.
+
+/// Each entry moves the schema one version up; never edit a released one.
+pub(super) const MIGRATIONS: &[&str] = &[
+    r"
+CREATE TABLE jobs (
+    id           TEXT PRIMARY KEY,
+    mode         TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    image        TEXT NOT NULL,
+    command      TEXT,
+    prompt       TEXT,
+    project      TEXT,
+    limits       TEXT NOT NULL,
+    container_id TEXT,
+    exit_code    INTEGER,
+    reason       TEXT,
+    created_at   INTEGER NOT NULL,
+    started_at   INTEGER,
+    finished_at  INTEGER,
+    queue_order  INTEGER NOT NULL
+);
+CREATE INDEX jobs_by_state ON jobs (state, queue_order);
+CREATE INDEX jobs_by_created ON jobs (created_at);
+CREATE TABLE events (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    seq    INTEGER NOT NULL,
+    ts     INTEGER NOT NULL,
+    kind   TEXT NOT NULL,
+    data   TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+",
+    r"
+ALTER TABLE jobs ADD COLUMN grants TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE events ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE secrets (
+    name         TEXT PRIMARY KEY,
+    nonce        BLOB NOT NULL,
+    ciphertext   BLOB NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE redactions (
+    job_id TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    ts     INTEGER NOT NULL
+);
+CREATE INDEX redactions_by_job ON redactions (job_id);
+",
+    r"
+ALTER TABLE jobs ADD COLUMN isolation TEXT;
+",
+];
