@@ -124,7 +124,7 @@ pub fn redact_table(figures: &crate::redact::RedactFigures) -> String {
 pub fn write_benchmarks(machine: &Machine, table: &str) -> anyhow::Result<()> {
     let date = time::OffsetDateTime::now_utc().date();
     let text = format!(
-        "# Benchmarks\n\nWritten by `cargo run -p corral-bench --release` on {date}.\n\n\
+        "# Benchmarks\n\nWritten on {date} by\n`CORRAL_WORKER_BIN=$(scripts/build-worker.sh --release) cargo run -p corral-bench --release`\n(the release worker; without the variable the debug worker is used).\n\n\
          Machine: {} cores, {} memory, Docker engine {}.\n\n{table}\n\
          Each figure is measured in the same run as its bare-Docker baseline; read the ratios,\n\
          not the absolute times, on a shared machine.\n",
