@@ -19,6 +19,16 @@ pub struct Outcome {
     pub warning: Option<String>,
 }
 
+impl Outcome {
+    /// Adds a warning, keeping any earlier one.
+    pub fn add_warning(&mut self, warning: String) {
+        self.warning = Some(match self.warning.take() {
+            Some(earlier) => format!("{earlier}; {warning}"),
+            None => warning,
+        });
+    }
+}
+
 /// Decides the state from the container's own exit status. The worker's
 /// `completion` only tells whether it finished its protocol: a worker that
 /// died before completing fails the job whatever its exit code.

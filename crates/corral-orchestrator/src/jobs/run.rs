@@ -84,7 +84,18 @@ impl JobManager {
         self.inner.events.close(job_id);
     }
 
+    /// Runs the job's sandbox, then brings a branch-mode job's work back
+    /// whatever happened to the sandbox.
     async fn drive(&self, job: &Job, cancel: &CancellationToken) -> Outcome {
+        let mut outcome = self.run_sandbox(job, cancel).await;
+        if let Err(error) = self.harvest(job).await {
+            warn!(job_id = %job.id, error = %error, "cannot bring the job's work back");
+            outcome.add_warning(format!("cannot bring the job's work back: {error}"));
+        }
+        outcome
+    }
+
+    async fn run_sandbox(&self, job: &Job, cancel: &CancellationToken) -> Outcome {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
         let user = JobUser::for_project(job.project.as_deref().map(std::path::Path::new));
         let setup = match self.session_setup(job, user).await {
@@ -107,11 +118,6 @@ impl JobManager {
         endpoint.close().await;
         if let Err(error) = tokio::fs::remove_dir_all(&socket_dir).await {
             warn!(job_id = %job.id, error = %error, "cannot remove job socket directory");
-        }
-        let mut outcome = outcome;
-        if let Err(error) = self.harvest(job).await {
-            warn!(job_id = %job.id, error = %error, "cannot bring the job's work back");
-            outcome.warning = Some(format!("cannot bring the job's work back: {error}"));
         }
         outcome
     }
