@@ -9,6 +9,7 @@
 
 mod api_auth;
 mod bad_specs;
+mod hostile;
 mod lifecycle;
 mod master_key;
 mod queue;

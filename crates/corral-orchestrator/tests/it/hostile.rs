@@ -1,0 +1,152 @@
+//! Attempts from inside a job to get out or to get at what is not its own.
+//! Each attempt is a row (attempt, expected, observed) printed as a table;
+//! none may succeed.
+
+use corral_proto::JobState;
+use corral_testkit::TestServer;
+use serde_json::json;
+
+/// Each line: `probe NAME EXPECTED COMMAND`. `blocked` means the command must
+/// fail; anything else is compared with what the command prints.
+const PROBES: &str = r#"
+probe() { name=$1; expected=$2; shift 2
+  if [ "$expected" = blocked ]; then
+    if out=$(sh -c "$*" 2>&1); then observed="SUCCEEDED: $(echo "$out" | head -c 80)"; else observed=blocked; fi
+  else
+    observed=$(sh -c "$*" 2>/dev/null | head -c 80)
+  fi
+  printf 'ROW|%s|%s|%s\n' "$name" "$expected" "$observed"
+}
+# The worker itself, not docker-init (whose command line names it too).
+worker=$(for p in /proc/[0-9]*; do [ "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" = "/run/corral-worker " ] && echo "${p#/proc/}" && break; done)
+probe "find the worker" found "[ -n \"$worker\" ] && [ \"$worker\" != 1 ] && echo found"
+probe "write /" blocked "touch /probe"
+probe "write /etc" blocked "touch /etc/probe"
+probe "write /usr" blocked "touch /usr/probe"
+probe "write /bin" blocked "touch /bin/probe"
+probe "write /run/corral" blocked "touch /run/corral/probe"
+probe "replace the worker" blocked "cp /bin/busybox /run/corral-worker"
+probe "read the token file" blocked "cat /run/corral/token"
+probe "read the worker's environment" blocked "cat /proc/$worker/environ"
+probe "read the worker's memory" blocked "dd if=/proc/$worker/mem bs=1 count=1 skip=4194304"
+probe "read the worker's fds" blocked "ls /proc/$worker/fd"
+probe "only this job's socket is mounted" worker.sock "ls /run/corral"
+probe "no Docker socket" blocked "ls /var/run/docker.sock || ls /run/docker.sock"
+probe "reach the orchestrator on 127.0.0.1" blocked "wget -q -T 2 -O - http://127.0.0.1:$API_PORT/v1/health"
+probe "network interfaces" lo "ls /sys/class/net | tr -d '\n'"
+probe "raw sockets (ping)" blocked "ping -c 1 -W 1 127.0.0.1"
+probe "run as root" 10001 "id -u"
+probe "effective capabilities" 0000000000000000 "grep CapEff /proc/self/status | cut -f2"
+probe "bounding capabilities" 0000000000000000 "grep CapBnd /proc/self/status | cut -f2"
+probe "no new privileges" 1 "grep NoNewPrivs /proc/self/status | cut -f2"
+probe "mount a filesystem" blocked "mkdir -p /tmp/m && mount -t tmpfs none /tmp/m"
+probe "remount / read-write" blocked "mount -o remount,rw /"
+probe "chroot" blocked "chroot / true"
+probe "chown to root" blocked "touch /tmp/f && chown 0:0 /tmp/f"
+probe "mknod a device" blocked "mknod /tmp/mem c 1 1"
+probe "new user namespace" blocked "unshare -U -r true"
+probe "enter the host namespaces" blocked "nsenter -t 1 -m -u -n -p true"
+probe "change the hostname" blocked "hostname evil"
+probe "write /proc/sys" blocked "echo 1 > /proc/sys/kernel/sysrq"
+probe "sysrq trigger" blocked "echo h > /proc/sysrq-trigger"
+probe "write /sys" blocked "echo x > /sys/kernel/uevent_helper"
+probe "read /proc/kcore" blocked "head -c 1 /proc/kcore"
+probe "read kernel memory /dev/mem" blocked "head -c 1 /dev/mem"
+probe "load a kernel module" blocked "insmod /tmp/none.ko"
+probe "kill the init process" alive "kill -9 1; sleep 0.2; kill -0 1 && echo alive"
+probe "set the clock" unchanged "date -s 2000-01-01 >/dev/null 2>&1; [ \$(date +%Y) != 2000 ] && echo unchanged"
+probe "fill /tmp past its cap" blocked "dd if=/dev/zero of=/tmp/fill bs=1M count=64"
+probe "tmpfs cap holds" 16 "du -m /tmp/fill | cut -f1"
+probe "fill \$HOME past its cap" blocked "dd if=/dev/zero of=$HOME/fill bs=1M count=64"
+probe "write /workspace without a project" blocked "touch /workspace/probe"
+probe "trace the worker" blocked "cat /proc/$worker/stack"
+probe "setuid binaries" none "find / -xdev -perm -4000 2>/dev/null | head -1 | grep . || echo none"
+"#;
+
+#[tokio::test]
+async fn no_attempt_from_inside_a_job_succeeds() {
+    let server = TestServer::start().await;
+    let port = server.url.rsplit(':').next().expect("port").to_owned();
+    let script = format!("API_PORT={port}\n{PROBES}");
+    let id = server
+        .create(
+            &json!({"command": script, "limits": {"tmpfs": "16m", "pids": 64, "memory": "64m"}}),
+        )
+        .await;
+    let followed = server.follow(&id).await;
+    assert_eq!(
+        followed.job.state,
+        JobState::Succeeded,
+        "{:?} {}",
+        followed.job.reason,
+        followed.stderr()
+    );
+    let rows: Vec<(String, String, String)> = followed
+        .stdout()
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.strip_prefix("ROW|")?.splitn(3, '|');
+            Some((
+                parts.next()?.to_owned(),
+                parts.next()?.to_owned(),
+                parts.next()?.trim().to_owned(),
+            ))
+        })
+        .collect();
+    println!("{:<40} {:<18} OBSERVED", "ATTEMPT", "EXPECTED");
+    for (attempt, expected, observed) in &rows {
+        println!("{attempt:<40} {expected:<18} {observed}");
+    }
+    assert_eq!(
+        rows.len(),
+        PROBES.matches("\nprobe ").count(),
+        "every attempt reported"
+    );
+    let escaped: Vec<&(String, String, String)> = rows
+        .iter()
+        .filter(|(_, expected, observed)| expected != observed)
+        .collect();
+    assert!(
+        escaped.is_empty(),
+        "attempts that were not stopped: {escaped:#?}"
+    );
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn a_fork_bomb_hits_the_pids_limit_and_the_job_still_ends() {
+    let server = TestServer::start().await;
+    let bomb = "bomb() { bomb | bomb & }; bomb; sleep 2; echo survived";
+    let id = server
+        .create(&json!({"command": bomb, "limits": {"pids": 32, "timeout": "20s"}}))
+        .await;
+    let followed = server.follow(&id).await;
+    assert!(followed.job.state.is_terminal());
+    let (status, _) = server.get("/v1/health").await;
+    assert_eq!(status, 200, "the orchestrator is fine");
+    assert_eq!(server.stop().await, 0, "no container left behind");
+}
+
+#[tokio::test]
+async fn hostile_output_is_stored_safely() {
+    let server = TestServer::start().await;
+    // Invalid UTF-8, a 4 MB line without a newline, then a normal line.
+    let script =
+        "printf 'bad \\377\\376 bytes\\n'; head -c 4194304 /dev/zero | tr '\\0' x; echo; echo end";
+    let id = server.create(&json!({"command": script})).await;
+    let followed = server.follow(&id).await;
+    assert_eq!(followed.job.state, JobState::Succeeded);
+    let stdout = followed.stdout();
+    assert!(
+        stdout.starts_with("bad \u{fffd}\u{fffd} bytes\n"),
+        "{}",
+        &stdout[..40.min(stdout.len())]
+    );
+    assert_eq!(
+        stdout.matches('x').count(),
+        4_194_304,
+        "the long line arrived whole"
+    );
+    assert!(stdout.ends_with("\nend\n"));
+    assert_eq!(server.stop().await, 0);
+}
