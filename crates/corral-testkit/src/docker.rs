@@ -112,6 +112,24 @@ pub async fn remove_labelled(label: &str, value: &str) -> usize {
     containers.len()
 }
 
+/// Removes every container of orchestrator instance `instance_id` from
+/// synchronous code (a `Drop`), on a thread with its own runtime.
+pub fn remove_instance_now(instance_id: &str) {
+    let instance_id = instance_id.to_owned();
+    let cleanup = std::thread::spawn(move || {
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            runtime.block_on(remove_labelled(
+                corral_orchestrator::runtime::LABEL_INSTANCE,
+                &instance_id,
+            ));
+        }
+    });
+    let _ = cleanup.join();
+}
+
 /// Waits (checking every 100 ms, 10 s at most) for `condition`; true once it holds.
 pub async fn eventually<F: std::future::Future<Output = bool>>(
     mut condition: impl FnMut() -> F,

@@ -25,7 +25,8 @@ mod server;
 mod worker;
 
 pub use docker::{
-    default_image, docker, ensure_docker, eventually, git_image, plain_image, remove_labelled,
+    default_image, docker, ensure_docker, eventually, git_image, plain_image, remove_instance_now,
+    remove_labelled,
 };
 pub use reqwest;
 pub use server::{Followed, TestServer, unix_request};

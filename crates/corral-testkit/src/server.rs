@@ -43,6 +43,19 @@ pub struct Followed {
 }
 
 impl Followed {
+    /// Asserts the job succeeded, showing its reason and stderr otherwise.
+    pub fn assert_succeeded(&self) {
+        assert_eq!(
+            self.job.state,
+            corral_proto::JobState::Succeeded,
+            "job {} ended {:?}: {:?}\n{}",
+            self.job.id,
+            self.job.state,
+            self.job.reason,
+            self.stderr()
+        );
+    }
+
     /// The job's stdout, concatenated.
     pub fn stdout(&self) -> String {
         self.output("stdout")
@@ -232,17 +245,7 @@ impl Drop for TestServer {
         if self.server.is_none() {
             return;
         }
-        let instance_id = self.instance_id.clone();
-        // Drop cannot await; a thread with its own runtime does the removal.
-        let cleanup = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                runtime.block_on(crate::remove_labelled(LABEL_INSTANCE, &instance_id));
-            }
-        });
-        let _ = cleanup.join();
+        crate::remove_instance_now(&self.instance_id);
     }
 }
 

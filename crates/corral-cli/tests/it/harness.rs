@@ -155,19 +155,7 @@ impl Drop for ServeProcess {
             return;
         }
         self.terminate();
-        let instance_id = self.instance_id();
-        let cleanup = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                runtime.block_on(corral_testkit::remove_labelled(
-                    LABEL_INSTANCE,
-                    &instance_id,
-                ));
-            }
-        });
-        let _ = cleanup.join();
+        corral_testkit::remove_instance_now(&self.instance_id());
     }
 }
 

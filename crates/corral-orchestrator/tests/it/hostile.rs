@@ -74,13 +74,7 @@ async fn no_attempt_from_inside_a_job_succeeds() {
         )
         .await;
     let followed = server.follow(&id).await;
-    assert_eq!(
-        followed.job.state,
-        JobState::Succeeded,
-        "{:?} {}",
-        followed.job.reason,
-        followed.stderr()
-    );
+    followed.assert_succeeded();
     let rows: Vec<(String, String, String)> = followed
         .stdout()
         .lines()

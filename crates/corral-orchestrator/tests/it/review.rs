@@ -187,13 +187,7 @@ async fn hooks_and_settings_a_job_plants_never_run_on_the_host() {
     );
     let id = server.create(&isolated(repo.path(), &plant)).await;
     let followed = server.follow(&id).await;
-    assert_eq!(
-        followed.job.state,
-        JobState::Succeeded,
-        "{:?} {}",
-        followed.job.reason,
-        followed.stderr()
-    );
+    followed.assert_succeeded();
     let changed = diff(&server, &id).await;
     assert!(
         paths(&changed).contains(&"uncommitted.txt"),
@@ -285,13 +279,7 @@ async fn git_works_inside_a_job_and_its_commits_come_back() {
     spec["image"] = json!(image);
     let id = server.create(&spec).await;
     let followed = server.follow(&id).await;
-    assert_eq!(
-        followed.job.state,
-        JobState::Succeeded,
-        "{:?} {}",
-        followed.job.reason,
-        followed.stderr()
-    );
+    followed.assert_succeeded();
     assert_eq!(
         followed.stdout(),
         "job commit\n",

@@ -126,13 +126,7 @@ async fn a_job_runs_in_an_image_with_nothing_of_corral() {
         .create(&json!({"command": "id -u; ls /etc 2>&1 | head -1; echo ok", "image": image}))
         .await;
     let followed = server.follow(&id).await;
-    assert_eq!(
-        followed.job.state,
-        JobState::Succeeded,
-        "{:?} {}",
-        followed.job.reason,
-        followed.stderr()
-    );
+    followed.assert_succeeded();
     assert!(
         followed.stdout().starts_with("10001\n"),
         "{}",
