@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use corral_proto::Event;
@@ -21,7 +21,7 @@ use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::error;
 
-use super::{ApiError, AppState};
+use super::{ApiError, ApiQuery, AppState};
 use crate::jobs::JobManager;
 
 /// Most events one page holds.
@@ -44,7 +44,7 @@ pub struct EventPage {
 pub async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<EventsQuery>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventPage>, ApiError> {
     state.jobs.get(&id).await?;
     let limit = query.limit.unwrap_or(MAX_PAGE);
@@ -68,7 +68,7 @@ pub async fn list(
 pub async fn stream(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<EventsQuery>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     state.jobs.get(&id).await?;

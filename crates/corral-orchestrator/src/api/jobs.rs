@@ -1,13 +1,13 @@
 //! Job handlers: create, list, show, cancel.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use corral_proto::{Job, JobSpec, JobState};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, AppState};
+use super::{ApiError, ApiJson, ApiQuery, AppState};
 
 /// Most jobs one list call returns.
 const MAX_LIST: u32 = 1000;
@@ -44,7 +44,7 @@ pub struct JobList {
 /// `GET /v1/jobs?state=running&limit=50`.
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<JobList>, ApiError> {
     let filter = query
         .state

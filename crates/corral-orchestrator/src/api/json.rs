@@ -35,11 +35,42 @@ where
         }
         let bytes = Bytes::from_request(request, state)
             .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest {
+                        message: rejection.body_text(),
+                        field: None,
+                    }
+                }
+            })?;
+        parse(&bytes).map(ApiJson)
+    }
+}
+
+/// A query string; a rejection is an [`ApiError`] (JSON), not plain text.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
             .map_err(|rejection| ApiError::BadRequest {
                 message: rejection.body_text(),
                 field: None,
-            })?;
-        parse(&bytes).map(ApiJson)
+            })
     }
 }
 

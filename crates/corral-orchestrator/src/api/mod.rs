@@ -16,7 +16,7 @@ use axum::middleware;
 use axum::routing::{get, post, put};
 
 pub use error::{ApiError, InternalErrorCause};
-pub use json::ApiJson;
+pub use json::{ApiJson, ApiQuery};
 pub use state::AppState;
 
 /// Largest request body on the user API.

@@ -8,6 +8,7 @@
 )]
 
 mod api_auth;
+mod bad_input;
 mod bad_specs;
 mod hostile;
 mod lifecycle;
