@@ -23,8 +23,38 @@ async fn every_route_answers_bad_input_with_a_json_4xx_and_changes_nothing() {
     let (_, secrets_before) = server.get("/v1/secrets").await;
     let (_, events_before) = server.get(&format!("/v1/jobs/{id}/events")).await;
 
+    for (method, path, body, expected) in cases(&id) {
+        let (status, answer) = server
+            .call(method.clone(), &path, body.as_deref(), Some(&server.token))
+            .await;
+        assert_eq!(status.as_u16(), expected, "{method} {path}: {answer}");
+        assert!(
+            answer["error"].is_string(),
+            "{method} {path}: a JSON error, got {answer}"
+        );
+    }
+    assert_eq!(
+        server.get("/v1/jobs").await.1,
+        jobs_before,
+        "no job changed"
+    );
+    assert_eq!(
+        server.get("/v1/secrets").await.1,
+        secrets_before,
+        "no secret changed"
+    );
+    assert_eq!(
+        server.get(&format!("/v1/jobs/{id}/events")).await.1,
+        events_before,
+        "no event added"
+    );
+    assert_eq!(server.stop().await, 0);
+}
+
+/// (method, path, body, expected status) of every bad request tried.
+fn cases(id: &str) -> Vec<(Method, String, Option<String>, u16)> {
     let huge = format!(r#"{{"command": ["{}"]}}"#, "x".repeat(2 << 20));
-    let cases: Vec<(Method, String, Option<String>, u16)> = vec![
+    vec![
         (Method::POST, "/v1/jobs".into(), Some("{".into()), 400),
         (Method::POST, "/v1/jobs".into(), Some("[]".into()), 400),
         (
@@ -109,31 +139,5 @@ async fn every_route_answers_bad_input_with_a_json_4xx_and_changes_nothing() {
         ),
         (Method::DELETE, "/v1/secrets/MISSING".into(), None, 404),
         (Method::GET, "/v1/no/such/route".into(), None, 404),
-    ];
-    for (method, path, body, expected) in cases {
-        let (status, answer) = server
-            .call(method.clone(), &path, body.as_deref(), Some(&server.token))
-            .await;
-        assert_eq!(status.as_u16(), expected, "{method} {path}: {answer}");
-        assert!(
-            answer["error"].is_string(),
-            "{method} {path}: a JSON error, got {answer}"
-        );
-    }
-    assert_eq!(
-        server.get("/v1/jobs").await.1,
-        jobs_before,
-        "no job changed"
-    );
-    assert_eq!(
-        server.get("/v1/secrets").await.1,
-        secrets_before,
-        "no secret changed"
-    );
-    assert_eq!(
-        server.get(&format!("/v1/jobs/{id}/events")).await.1,
-        events_before,
-        "no event added"
-    );
-    assert_eq!(server.stop().await, 0);
+    ]
 }
