@@ -10,6 +10,7 @@
 mod api_auth;
 mod bad_input;
 mod bad_specs;
+mod faults;
 mod hostile;
 mod lifecycle;
 mod master_key;
