@@ -23,12 +23,28 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     pub async fn start() -> Self {
-        corral_testkit::ensure_docker();
-        let image = corral_testkit::default_image().await;
         let data_dir = tempfile::Builder::new()
             .prefix("corral-cli-")
             .tempdir()
             .expect("data dir");
+        Self::start_in(data_dir).await
+    }
+
+    /// Kills the server with SIGKILL (no cleanup at all), then starts a new
+    /// one on the same data directory.
+    pub async fn crash_and_restart(mut self) -> Self {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let data_dir = tempfile::TempDir::new()
+            .map(|placeholder| std::mem::replace(&mut self.data_dir, placeholder));
+        Self::start_in(data_dir.expect("swap data dir")).await
+    }
+
+    async fn start_in(data_dir: tempfile::TempDir) -> Self {
+        corral_testkit::ensure_docker();
+        let image = corral_testkit::default_image().await;
         let mut child = Command::new(CORRAL)
             .args([
                 "--data-dir",

@@ -189,3 +189,64 @@ async fn an_isolated_job_is_reviewed_with_diff_and_applied() {
     assert_eq!(again.status.code(), Some(1), "nothing left to diff");
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn a_crashed_server_ends_its_live_jobs_with_a_reason_and_leaves_no_container() {
+    let server = ServeProcess::start().await;
+    let detached = server
+        .corral(&[
+            "run",
+            "--detach",
+            "--",
+            "sh",
+            "-c",
+            "echo started; sleep 300",
+        ])
+        .await;
+    let id = stdout(&detached).trim().to_owned();
+    let instance = server.instance_id();
+    let mut running = false;
+    for _ in 0..100 {
+        let shown: Value =
+            serde_json::from_str(&stdout(&server.corral(&["show", "--json", &id]).await))
+                .expect("job");
+        if shown["state"] == "running" {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(running, "the job started");
+    let server = server.crash_and_restart().await;
+    assert_eq!(
+        server.instance_id(),
+        instance,
+        "the same instance after a restart"
+    );
+    let shown: Value =
+        serde_json::from_str(&stdout(&server.corral(&["show", "--json", &id]).await)).expect("job");
+    assert_eq!(shown["state"], "failed");
+    assert_eq!(
+        shown["reason"],
+        "orchestrator restarted while the job was live"
+    );
+    let logs = server.corral(&["logs", "--json", &id]).await;
+    let seqs: Vec<u64> = stdout(&logs)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).expect("event")["seq"]
+                .as_u64()
+                .expect("seq")
+        })
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "every event once, in order"
+    );
+    assert_eq!(
+        server.stop().await,
+        0,
+        "the restart removed the crashed run's container"
+    );
+}
