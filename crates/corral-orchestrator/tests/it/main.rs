@@ -13,6 +13,7 @@ mod bad_specs;
 mod faults;
 mod hostile;
 mod lifecycle;
+mod load;
 mod master_key;
 mod queue;
 mod reaper;
