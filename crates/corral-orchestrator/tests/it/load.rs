@@ -41,7 +41,11 @@ async fn fifty_jobs_with_ten_subscribers_each_lose_nothing() {
             async move { (id.clone(), server.follow_until(id, |_| false).await) }
         });
     let followed = join_all(followers).await;
-    let expected: String = (1..=LINES).map(|line| format!("{line}\n")).collect();
+    let expected = (1..=LINES)
+        .map(|line| line.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
     for (id, events) in &followed {
         let seqs: Vec<u64> = events.iter().map(|event| event.seq).collect();
         assert_eq!(
