@@ -23,6 +23,8 @@ pub struct EventLog {
     store: Arc<dyn Store>,
     /// Per-job wake-up channels. A std mutex: held only to look up a sender.
     channels: Arc<Mutex<HashMap<String, broadcast::Sender<()>>>>,
+    /// Events stored since start.
+    stored: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl EventLog {
@@ -31,12 +33,16 @@ impl EventLog {
         Self {
             store,
             channels: Arc::default(),
+            stored: Arc::default(),
         }
     }
 
     /// Stores `events` for `job_id`, then wakes its followers; returns the last seq.
     pub async fn append(&self, job_id: &str, events: Vec<NewEvent>) -> Result<u64, StoreError> {
+        let count = events.len() as u64;
         let last_seq = self.store.append_events(job_id, events).await?;
+        self.stored
+            .fetch_add(count, std::sync::atomic::Ordering::Relaxed);
         self.wake(job_id);
         Ok(last_seq)
     }
@@ -76,6 +82,11 @@ impl EventLog {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         channels.remove(job_id);
+    }
+
+    /// Events stored since start.
+    pub fn stored_count(&self) -> u64 {
+        self.stored.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Current number of followers across all jobs.

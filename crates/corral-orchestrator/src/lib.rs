@@ -12,6 +12,7 @@
 //! - [`api`]: the user API (route table, handlers, errors)
 //! - [`worker_api`]: the per-job worker API on the job's socket
 //! - [`jobs`]: the job manager: validate, queue, run, cancel, recover
+//! - [`metrics`]: Prometheus metrics
 //! - [`events`]: store-then-wake event log
 //! - [`store`]: the `Store` trait and its `SQLite` implementation
 //! - [`runtime`]: the `Runtime` trait, the Docker runtime and the container profile
@@ -27,6 +28,7 @@ pub mod config;
 pub mod events;
 pub mod image;
 pub mod jobs;
+pub mod metrics;
 pub mod redact;
 pub mod runtime;
 pub mod secrets;

@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod jobs;
 mod json;
+mod metrics;
 mod review;
 mod secrets;
 mod state;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/diff", get(review::diff))
         .route("/v1/jobs/{id}/apply", post(review::apply))
         .route("/v1/jobs/{id}/discard", post(review::discard))
+        .route("/metrics", get(metrics::metrics))
         .route("/v1/secrets", get(secrets::list))
         .route(
             "/v1/secrets/{name}",

@@ -121,6 +121,8 @@ struct Inner {
     tasks: TaskTracker,
     /// Containers the reaper removed.
     reaped: std::sync::atomic::AtomicU64,
+    /// From claim to running, per job.
+    start_latency: crate::metrics::Histogram,
 }
 
 impl JobManager {
@@ -152,6 +154,7 @@ impl JobManager {
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
                 reaped: std::sync::atomic::AtomicU64::new(0),
+                start_latency: crate::metrics::Histogram::default(),
             }),
         }
     }
@@ -192,6 +195,11 @@ impl JobManager {
     /// Containers removed because no live job owned them, since start.
     pub fn reaped_count(&self) -> u64 {
         self.inner.reaped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The job start latency histogram.
+    pub fn start_latency(&self) -> &crate::metrics::Histogram {
+        &self.inner.start_latency
     }
 
     /// Jobs currently holding a slot.

@@ -39,6 +39,7 @@ impl JobManager {
     /// Runs a claimed job to its end and frees its slot.
     pub(super) async fn run(self, job: Job, cancel: CancellationToken) {
         let job_id = job.id.clone();
+        let claimed = std::time::Instant::now();
         if let Err(error) = self
             .inner
             .events
@@ -47,7 +48,7 @@ impl JobManager {
         {
             error!(job_id = %job_id, error = %error, "cannot store status event");
         }
-        let outcome = self.drive(&job, &cancel).await;
+        let outcome = self.drive(&job, &cancel, claimed).await;
         if let Some(warning) = &outcome.warning {
             let event = NewEvent::new(EventKind::Warning, json!({ "message": warning }));
             if let Err(error) = self.inner.events.append(&job_id, vec![event]).await {
@@ -86,8 +87,13 @@ impl JobManager {
 
     /// Runs the job's sandbox, then brings a branch-mode job's work back
     /// whatever happened to the sandbox.
-    async fn drive(&self, job: &Job, cancel: &CancellationToken) -> Outcome {
-        let mut outcome = self.run_sandbox(job, cancel).await;
+    async fn drive(
+        &self,
+        job: &Job,
+        cancel: &CancellationToken,
+        claimed: std::time::Instant,
+    ) -> Outcome {
+        let mut outcome = self.run_sandbox(job, cancel, claimed).await;
         if let Err(error) = self.harvest(job).await {
             warn!(job_id = %job.id, error = %error, "cannot bring the job's work back");
             outcome.add_warning(format!("cannot bring the job's work back: {error}"));
@@ -95,7 +101,12 @@ impl JobManager {
         outcome
     }
 
-    async fn run_sandbox(&self, job: &Job, cancel: &CancellationToken) -> Outcome {
+    async fn run_sandbox(
+        &self,
+        job: &Job,
+        cancel: &CancellationToken,
+        claimed: std::time::Instant,
+    ) -> Outcome {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
         let user = JobUser::for_project(job.project.as_deref().map(std::path::Path::new));
         let setup = match self.session_setup(job, user).await {
@@ -108,7 +119,7 @@ impl JobManager {
         };
         let mut container_id = None;
         let outcome = self
-            .drive_container(job, user, &endpoint, cancel, &mut container_id)
+            .drive_container(job, user, &endpoint, cancel, &mut container_id, claimed)
             .await;
         if let Some(container_id) = &container_id
             && let Err(error) = self.inner.runtime.remove(container_id).await
@@ -154,6 +165,7 @@ impl JobManager {
         endpoint: &WorkerEndpoint,
         cancel: &CancellationToken,
         container_id: &mut Option<String>,
+        claimed: std::time::Instant,
     ) -> Outcome {
         let runtime = &self.inner.runtime;
         let request = SandboxRequest {
@@ -186,6 +198,7 @@ impl JobManager {
         }
         match self.inner.store.mark_running(&job.id).await {
             Ok(true) => {
+                self.inner.start_latency.observe(claimed.elapsed());
                 info!(job_id = %job.id, container_id = %id, "container started");
                 if let Err(error) = self
                     .inner

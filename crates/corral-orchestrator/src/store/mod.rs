@@ -65,6 +65,8 @@ pub trait SecretRecords: Send + Sync {
     async fn record_redactions(&self, job_id: &str, names: Vec<String>) -> Result<(), StoreError>;
     /// The redaction audit of one job.
     async fn redactions(&self, job_id: &str) -> Result<Vec<String>, StoreError>;
+    /// Redactions ever recorded.
+    async fn redaction_count(&self) -> Result<u64, StoreError>;
 }
 
 /// Why a store operation failed.
@@ -115,6 +117,8 @@ pub trait Store: Send + Sync {
     async fn get_job(&self, job_id: &str) -> Result<Option<Job>, StoreError>;
     /// The newest jobs first, optionally only those in `state`.
     async fn list_jobs(&self, state: Option<JobState>, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// How many jobs are in each state that has any.
+    async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError>;
     /// Jobs in `starting` or `running`: after a restart these have no owner.
     async fn unfinished_jobs(&self) -> Result<Vec<Job>, StoreError>;
     /// Moves the oldest `queued` job to `starting` and returns it.

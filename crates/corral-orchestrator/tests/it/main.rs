@@ -15,6 +15,7 @@ mod hostile;
 mod lifecycle;
 mod load;
 mod master_key;
+mod metrics;
 mod queue;
 mod reaper;
 mod review;

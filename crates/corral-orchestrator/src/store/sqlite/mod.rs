@@ -139,6 +139,23 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError> {
+        self.call(|connection| {
+            let mut statement =
+                connection.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+            let mut rows = statement.query([])?;
+            let mut counts = Vec::new();
+            while let Some(row) = rows.next()? {
+                let state: String = row.get(0)?;
+                if let Some(state) = JobState::parse(&state) {
+                    counts.push((state, row.get(1)?));
+                }
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
     async fn unfinished_jobs(&self) -> Result<Vec<Job>, StoreError> {
         self.call(|connection| {
             query_jobs(

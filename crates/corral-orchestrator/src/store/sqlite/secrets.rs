@@ -143,6 +143,13 @@ impl SecretRecords for SqliteStore {
         .await
     }
 
+    async fn redaction_count(&self) -> Result<u64, StoreError> {
+        self.call(|connection| {
+            Ok(connection.query_row("SELECT COUNT(*) FROM redactions", [], |row| row.get(0))?)
+        })
+        .await
+    }
+
     async fn redactions(&self, job_id: &str) -> Result<Vec<String>, StoreError> {
         let job_id = job_id.to_owned();
         self.call(move |connection| {

@@ -1,0 +1,14 @@
+//! `GET /metrics`: Prometheus text format (bearer token required, as for
+//! every route but health; Prometheus sends it with `authorization`).
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+
+use super::{ApiError, AppState};
+
+/// The metrics page.
+pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let page = crate::metrics::render(&state.jobs).await?;
+    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], page))
+}
