@@ -47,6 +47,12 @@ impl Token {
         &self.0
     }
 
+    /// The SHA-256 of the token, hex: what may be persisted so a restarted
+    /// orchestrator can still check the token without ever storing it.
+    pub fn hash_hex(&self) -> String {
+        hash_hex(self.0.as_bytes())
+    }
+
     /// Constant-time comparison with what a client presented.
     pub fn matches(&self, presented: &str) -> bool {
         bool::from(self.0.as_bytes().ct_eq(presented.as_bytes()))
@@ -62,6 +68,38 @@ impl fmt::Debug for Token {
 impl fmt::Display for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[REDACTED]")
+    }
+}
+
+/// SHA-256 of `bytes`, hex.
+pub fn hash_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// A token known only by its hash: checks what a client presents in
+/// constant time, and cannot reveal the token.
+#[derive(Debug, Clone)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    /// Wraps a stored `hash_hex`.
+    pub fn from_hex(hash: String) -> Self {
+        Self(hash)
+    }
+
+    /// The hash, hex, for the store.
+    pub fn as_hex(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `presented` hashes to this.
+    pub fn matches(&self, presented: &str) -> bool {
+        bool::from(
+            hash_hex(presented.as_bytes())
+                .as_bytes()
+                .ct_eq(self.0.as_bytes()),
+        )
     }
 }
 

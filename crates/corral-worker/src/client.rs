@@ -16,10 +16,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
 
-/// Attempts for a request that fails to reach the orchestrator.
-const ATTEMPTS: u32 = 5;
-/// First pause between attempts; doubles each time.
+/// Attempts for a request that fails to reach the orchestrator: about a
+/// minute in all, long enough to ride out an orchestrator restart.
+const ATTEMPTS: u32 = 36;
+/// First pause between attempts; doubles each time, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest pause between attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// Why a call to the orchestrator failed.
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +115,7 @@ impl Client {
             match self.call_once(method.clone(), path, body.clone()).await {
                 Err(ClientError::Connect { .. } | ClientError::Http(_)) if attempt < ATTEMPTS => {
                     tokio::time::sleep(backoff).await;
-                    backoff *= 2;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                     attempt += 1;
                 }
                 other => return other,

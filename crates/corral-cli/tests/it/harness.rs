@@ -30,13 +30,18 @@ impl ServeProcess {
         Self::start_in(data_dir).await
     }
 
-    /// Kills the server with SIGKILL (no cleanup at all), then starts a new
-    /// one on the same data directory.
-    pub async fn crash_and_restart(mut self) -> Self {
+    /// Kills the server with SIGKILL: no cleanup at all.
+    pub fn kill_hard(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Kills the server (if it still runs) and starts a new one on the same
+    /// data directory.
+    pub async fn restart(mut self) -> Self {
+        self.kill_hard();
         let data_dir = tempfile::TempDir::new()
             .map(|placeholder| std::mem::replace(&mut self.data_dir, placeholder));
         Self::start_in(data_dir.expect("swap data dir")).await

@@ -191,8 +191,8 @@ async fn an_isolated_job_is_reviewed_with_diff_and_applied() {
 }
 
 #[tokio::test]
-async fn a_crashed_server_ends_its_live_jobs_with_a_reason_and_leaves_no_container() {
-    let server = ServeProcess::start().await;
+async fn a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason() {
+    let mut server = ServeProcess::start().await;
     let detached = server
         .corral(&[
             "run",
@@ -217,7 +217,10 @@ async fn a_crashed_server_ends_its_live_jobs_with_a_reason_and_leaves_no_contain
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(running, "the job started");
-    let server = server.crash_and_restart().await;
+    server.kill_hard();
+    // The container is lost while the server is down: nothing to re-adopt.
+    assert_eq!(corral_testkit::remove_labelled("corral.job", &id).await, 1);
+    let server = server.restart().await;
     assert_eq!(
         server.instance_id(),
         instance,
@@ -226,10 +229,7 @@ async fn a_crashed_server_ends_its_live_jobs_with_a_reason_and_leaves_no_contain
     let shown: Value =
         serde_json::from_str(&stdout(&server.corral(&["show", "--json", &id]).await)).expect("job");
     assert_eq!(shown["state"], "failed");
-    assert_eq!(
-        shown["reason"],
-        "orchestrator restarted while the job was live"
-    );
+    assert_eq!(shown["reason"], "container lost");
     let logs = server.corral(&["logs", "--json", &id]).await;
     let seqs: Vec<u64> = stdout(&logs)
         .lines()
@@ -249,4 +249,50 @@ async fn a_crashed_server_ends_its_live_jobs_with_a_reason_and_leaves_no_contain
         0,
         "the restart removed the crashed run's container"
     );
+}
+
+#[tokio::test]
+async fn a_running_job_is_re_adopted_after_the_server_is_killed() {
+    let server = ServeProcess::start().await;
+    let script = "i=1; while [ $i -le 30 ]; do echo tick-$i; i=$((i+1)); sleep 0.1; done";
+    let detached = server
+        .corral(&["run", "--detach", "--", "sh", "-c", script])
+        .await;
+    let id = stdout(&detached).trim().to_owned();
+    let mut ticking = false;
+    for _ in 0..100 {
+        let logs = server.corral(&["logs", "--json", &id]).await;
+        if stdout(&logs).contains("tick-") {
+            ticking = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ticking, "the job started printing");
+    let server = server.restart().await;
+    let followed = server.corral(&["logs", "--follow", "--json", &id]).await;
+    let events: Vec<Value> = stdout(&followed)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("event"))
+        .collect();
+    let printed: String = events
+        .iter()
+        .filter(|event| event["kind"] == "output")
+        .filter_map(|event| event["data"]["text"].as_str())
+        .collect();
+    let expected: Vec<String> = (1..=30).map(|i| format!("tick-{i}")).collect();
+    assert_eq!(
+        printed,
+        expected.join("\n") + "\n",
+        "every line once, in order"
+    );
+    let seqs: Vec<u64> = events
+        .iter()
+        .filter_map(|event| event["seq"].as_u64())
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    let shown: Value =
+        serde_json::from_str(&stdout(&server.corral(&["show", "--json", &id]).await)).expect("job");
+    assert_eq!(shown["state"], "succeeded", "{shown}");
+    assert_eq!(server.stop().await, 0);
 }

@@ -1,56 +1,133 @@
 //! What a (re)start finds: jobs that were live under a previous process and
-//! containers that process left. Nothing re-adopts them yet, so each job
-//! ends with a reason and each container is removed.
+//! containers that process left. A job whose container still runs, and whose
+//! token hash was stored, is re-adopted: its socket is served again at the
+//! same path and its worker (which retries while the orchestrator is away)
+//! carries on. Every other live job ends with a reason, and every container
+//! of this instance that no adopted job owns is removed.
 
-use corral_proto::JobState;
+use std::collections::HashSet;
+
+use corral_proto::{Job, JobState};
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::run::Start;
 use super::{JobError, JobManager};
 use crate::runtime::LABEL_INSTANCE;
 use crate::store::Finish;
+use crate::token::TokenHash;
 
-/// The reason recorded on jobs a restart found live.
+/// The reason recorded on jobs a restart found live and could not re-adopt.
 pub const RESTARTED_REASON: &str = "orchestrator restarted while the job was live";
 
 impl JobManager {
     pub(super) async fn recover(&self) -> Result<(), JobError> {
+        let mut adopted = HashSet::new();
         for job in self.inner.store.unfinished_jobs().await? {
+            if let Some(start) = self.adoption(&job).await {
+                let cancel = CancellationToken::new();
+                self.lock_active().insert(job.id.clone(), cancel.clone());
+                adopted.insert(job.id.clone());
+                self.inner.tasks.spawn(self.clone().run(job, cancel, start));
+                continue;
+            }
+            let reason = if self.container_gone(&job).await {
+                super::run::CONTAINER_LOST
+            } else {
+                RESTARTED_REASON
+            };
             let finish = Finish {
                 state: JobState::Failed,
                 exit_code: None,
-                reason: Some(RESTARTED_REASON.to_owned()),
+                reason: Some(reason.to_owned()),
             };
             if self.inner.store.finish(&job.id, &finish, None).await? {
                 info!(job_id = %job.id, "ended job left live by a previous run");
                 self.record_end(&job.id, &finish).await;
             }
         }
+        self.remove_unowned_containers(&adopted).await;
+        self.remove_stale_sockets(&adopted).await;
+        Ok(())
+    }
+
+    /// How to re-adopt `job`, when its container still runs and its token
+    /// hash was stored.
+    async fn adoption(&self, job: &Job) -> Option<Start> {
+        if job.state != JobState::Running {
+            return None;
+        }
+        let container_id = job.container_id.clone()?;
+        let token = self.inner.store.token_hash(&job.id).await.ok()??;
+        let running = self.inner.runtime.is_running(&container_id).await.ok()?;
+        running.then(|| Start::Adopt {
+            container_id,
+            token: TokenHash::from_hex(token),
+        })
+    }
+
+    /// Whether `job` had a container that no longer exists.
+    async fn container_gone(&self, job: &Job) -> bool {
+        let Some(container_id) = &job.container_id else {
+            return false;
+        };
         match self
+            .inner
+            .runtime
+            .list_by_label(crate::runtime::LABEL_JOB, &job.id)
+            .await
+        {
+            Ok(containers) => !containers
+                .iter()
+                .any(|container| &container.container_id == container_id),
+            Err(_) => false,
+        }
+    }
+
+    async fn remove_unowned_containers(&self, adopted: &HashSet<String>) {
+        let containers = match self
             .inner
             .runtime
             .list_by_label(LABEL_INSTANCE, &self.inner.instance_id)
             .await
         {
-            Ok(containers) => {
-                for container in containers {
-                    match self.inner.runtime.remove(&container.container_id).await {
-                        Ok(()) => {
-                            info!(container_id = %container.container_id, "removed leftover container");
-                        }
-                        Err(error) => {
-                            warn!(container_id = %container.container_id, error = %error, "cannot remove leftover container");
-                        }
-                    }
+            Ok(containers) => containers,
+            Err(error) => {
+                warn!(error = %error, "cannot list leftover containers");
+                return;
+            }
+        };
+        for container in containers {
+            if container
+                .job_id
+                .as_ref()
+                .is_some_and(|job_id| adopted.contains(job_id))
+            {
+                continue;
+            }
+            match self.inner.runtime.remove(&container.container_id).await {
+                Ok(()) => {
+                    info!(container_id = %container.container_id, "removed leftover container");
+                }
+                Err(error) => {
+                    warn!(container_id = %container.container_id, error = %error, "cannot remove leftover container");
                 }
             }
-            Err(error) => warn!(error = %error, "cannot list leftover containers"),
         }
+    }
+
+    async fn remove_stale_sockets(&self, adopted: &HashSet<String>) {
         let run_dir = self.inner.config.data_dir.join("run");
-        match tokio::fs::remove_dir_all(&run_dir).await {
-            Ok(()) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => warn!(error = %error, "cannot clear old job sockets"),
+        let Ok(mut entries) = tokio::fs::read_dir(&run_dir).await else {
+            return;
+        };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            if adopted.contains(entry.file_name().to_string_lossy().as_ref()) {
+                continue;
+            }
+            if let Err(error) = tokio::fs::remove_dir_all(entry.path()).await {
+                warn!(error = %error, "cannot clear an old job socket");
+            }
         }
-        Ok(())
     }
 }

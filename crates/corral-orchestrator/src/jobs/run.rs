@@ -17,12 +17,27 @@ use crate::redact::Redactor;
 use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
 use crate::secrets::SecretError;
 use crate::store::Finish;
+use crate::token::TokenHash;
 use crate::worker_api::{SessionSetup, WorkerEndpoint};
 
 /// The reason recorded when a job's container vanished under it.
 pub const CONTAINER_LOST: &str = "container lost";
 /// How long a killed container gets to report its exit before removal.
 const KILL_WAIT: Duration = Duration::from_secs(10);
+
+/// How a job task begins.
+pub(super) enum Start {
+    /// A claimed job: create and start its container.
+    Fresh,
+    /// A job whose container survived an orchestrator restart: serve its
+    /// socket again and watch the container it already has.
+    Adopt {
+        /// The running container.
+        container_id: String,
+        /// The stored hash of the worker's token.
+        token: TokenHash,
+    },
+}
 
 fn failure(reason: String) -> Outcome {
     Outcome {
@@ -37,18 +52,19 @@ fn failure(reason: String) -> Outcome {
 
 impl JobManager {
     /// Runs a claimed job to its end and frees its slot.
-    pub(super) async fn run(self, job: Job, cancel: CancellationToken) {
+    pub(super) async fn run(self, job: Job, cancel: CancellationToken, start: Start) {
         let job_id = job.id.clone();
         let claimed = std::time::Instant::now();
-        if let Err(error) = self
-            .inner
-            .events
-            .status(&job_id, JobState::Starting, None)
-            .await
+        if matches!(start, Start::Fresh)
+            && let Err(error) = self
+                .inner
+                .events
+                .status(&job_id, JobState::Starting, None)
+                .await
         {
             error!(job_id = %job_id, error = %error, "cannot store status event");
         }
-        let outcome = self.drive(&job, &cancel, claimed).await;
+        let outcome = self.drive(&job, &cancel, claimed, start).await;
         if let Some(warning) = &outcome.warning {
             let event = NewEvent::new(EventKind::Warning, json!({ "message": warning }));
             if let Err(error) = self.inner.events.append(&job_id, vec![event]).await {
@@ -92,8 +108,9 @@ impl JobManager {
         job: &Job,
         cancel: &CancellationToken,
         claimed: std::time::Instant,
+        start: Start,
     ) -> Outcome {
-        let mut outcome = self.run_sandbox(job, cancel, claimed).await;
+        let mut outcome = self.run_sandbox(job, cancel, claimed, start).await;
         if let Err(error) = self.harvest(job).await {
             warn!(job_id = %job.id, error = %error, "cannot bring the job's work back");
             outcome.add_warning(format!("cannot bring the job's work back: {error}"));
@@ -106,6 +123,7 @@ impl JobManager {
         job: &Job,
         cancel: &CancellationToken,
         claimed: std::time::Instant,
+        start: Start,
     ) -> Outcome {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
         let user = JobUser::for_project(job.project.as_deref().map(std::path::Path::new));
@@ -113,14 +131,44 @@ impl JobManager {
             Ok(setup) => setup,
             Err(error) => return failure(error.to_string()),
         };
-        let endpoint = match WorkerEndpoint::open(&socket_dir, setup, &self.inner.tasks).await {
+        let tasks = &self.inner.tasks;
+        let opened = match &start {
+            Start::Fresh => WorkerEndpoint::open(&socket_dir, setup, tasks).await,
+            Start::Adopt { token, .. } => {
+                WorkerEndpoint::reopen(&socket_dir, setup, token.clone(), tasks).await
+            }
+        };
+        let endpoint = match opened {
             Ok(endpoint) => endpoint,
             Err(error) => return failure(format!("cannot open the job socket: {error}")),
         };
+        if let Err(error) = self
+            .inner
+            .store
+            .set_token_hash(&job.id, endpoint.token_hash())
+            .await
+        {
+            error!(job_id = %job.id, error = %error, "cannot record the token hash; the job cannot be re-adopted");
+        }
         let mut container_id = None;
-        let outcome = self
-            .drive_container(job, user, &endpoint, cancel, &mut container_id, claimed)
-            .await;
+        let outcome = match start {
+            Start::Fresh => {
+                self.drive_container(job, user, &endpoint, cancel, &mut container_id, claimed)
+                    .await
+            }
+            Start::Adopt {
+                container_id: id, ..
+            } => {
+                info!(job_id = %job.id, container_id = %id, "re-adopted a running job");
+                container_id = Some(id.clone());
+                let elapsed = job.started_at.map_or(Duration::ZERO, |at| {
+                    (time::OffsetDateTime::now_utc() - at).unsigned_abs()
+                });
+                let limit = Duration::from_secs(job.limits.timeout_secs);
+                self.watch(job, &id, &endpoint, cancel, limit.saturating_sub(elapsed))
+                    .await
+            }
+        };
         if let Some(container_id) = &container_id
             && let Err(error) = self.inner.runtime.remove(container_id).await
         {
@@ -212,9 +260,29 @@ impl JobManager {
             Ok(false) => warn!(job_id = %job.id, "job was no longer starting"),
             Err(error) => error!(job_id = %job.id, error = %error, "cannot mark job running"),
         }
-        let timeout = Duration::from_secs(job.limits.timeout_secs);
+        self.watch(
+            job,
+            &id,
+            endpoint,
+            cancel,
+            Duration::from_secs(job.limits.timeout_secs),
+        )
+        .await
+    }
+
+    /// Waits for whichever comes first: the container's exit, the timeout,
+    /// a cancel, or server shutdown.
+    async fn watch(
+        &self,
+        job: &Job,
+        id: &str,
+        endpoint: &WorkerEndpoint,
+        cancel: &CancellationToken,
+        timeout: Duration,
+    ) -> Outcome {
+        let runtime = &self.inner.runtime;
         tokio::select! {
-            exit = runtime.wait(&id) => match exit {
+            exit = runtime.wait(id) => match exit {
                 Ok(exit) => {
                     endpoint.revoke();
                     decide(exit, endpoint.completion().as_ref())
@@ -224,11 +292,11 @@ impl JobManager {
             },
             () = tokio::time::sleep(timeout) => {
                 let reason = format!("timed out after {}s", job.limits.timeout_secs);
-                self.stop(&id, JobState::TimedOut, &reason).await
+                self.stop(id, JobState::TimedOut, &reason).await
             }
-            () = cancel.cancelled() => self.stop(&id, JobState::Cancelled, CANCELLED_REASON).await,
+            () = cancel.cancelled() => self.stop(id, JobState::Cancelled, CANCELLED_REASON).await,
             () = self.inner.shutdown.cancelled() => {
-                self.stop(&id, JobState::Failed, "orchestrator shut down").await
+                self.stop(id, JobState::Failed, "orchestrator shut down").await
             }
         }
     }

@@ -33,7 +33,9 @@ impl JobManager {
             };
             let cancel = CancellationToken::new();
             self.lock_active().insert(job.id.clone(), cancel.clone());
-            self.inner.tasks.spawn(self.clone().run(job, cancel));
+            self.inner
+                .tasks
+                .spawn(self.clone().run(job, cancel, super::run::Start::Fresh));
         }
     }
 }

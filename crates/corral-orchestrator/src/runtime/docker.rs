@@ -126,6 +126,25 @@ impl Runtime for DockerRuntime {
         })
     }
 
+    async fn is_running(&self, container_id: &str) -> Result<bool, RuntimeError> {
+        match self
+            .docker
+            .inspect_container(
+                container_id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .map_err(classify)
+        {
+            Ok(inspected) => Ok(inspected
+                .state
+                .and_then(|state| state.running)
+                .unwrap_or(false)),
+            Err(RuntimeError::NotFound { .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     #[instrument(name = "runtime.kill", skip(self))]
     async fn kill(&self, container_id: &str) -> Result<(), RuntimeError> {
         match self

@@ -118,6 +118,8 @@ pub trait Runtime: Send + Sync {
     async fn start(&self, container_id: &str) -> Result<(), RuntimeError>;
     /// Waits until the container stops, then reports how it ended.
     async fn wait(&self, container_id: &str) -> Result<ContainerExit, RuntimeError>;
+    /// Whether the container exists and runs.
+    async fn is_running(&self, container_id: &str) -> Result<bool, RuntimeError>;
     /// Kills a running container (SIGKILL). Not running is not an error.
     async fn kill(&self, container_id: &str) -> Result<(), RuntimeError>;
     /// Removes a container, running or not. Already gone is not an error.

@@ -123,6 +123,11 @@ pub trait Store: Send + Sync {
     async fn unfinished_jobs(&self) -> Result<Vec<Job>, StoreError>;
     /// Moves the oldest `queued` job to `starting` and returns it.
     async fn claim_next_queued(&self) -> Result<Option<Job>, StoreError>;
+    /// Records the hash of a job's worker token (never the token), so a
+    /// restarted orchestrator can re-adopt the job.
+    async fn set_token_hash(&self, job_id: &str, hash: &str) -> Result<(), StoreError>;
+    /// The stored hash of a job's worker token.
+    async fn token_hash(&self, job_id: &str) -> Result<Option<String>, StoreError>;
     /// Records the container a job runs in.
     async fn set_container(&self, job_id: &str, container_id: &str) -> Result<(), StoreError>;
     /// `starting` → `running`, stamping `started_at`; false when the job was no longer starting.

@@ -30,7 +30,7 @@ use crate::redact::Redactor;
 use crate::runtime::JobUser;
 use crate::secrets::SecretValue;
 use crate::store::SecretRecords;
-use crate::token::Token;
+use crate::token::{Token, TokenHash};
 
 /// The socket's file name inside the job directory.
 pub const SOCKET_NAME: &str = "worker.sock";
@@ -72,26 +72,48 @@ impl WorkerEndpoint {
         setup: SessionSetup,
         tasks: &TaskTracker,
     ) -> io::Result<Self> {
-        let user = setup.user;
-        let socket_path = socket_dir.join(SOCKET_NAME);
-        if socket_path.as_os_str().len() > MAX_SOCKET_PATH {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "socket path {} is too long; use a shorter --data-dir",
-                    socket_path.display()
-                ),
-            ));
-        }
-        tokio::fs::create_dir_all(socket_dir).await?;
-        tokio::fs::set_permissions(socket_dir, std::fs::Permissions::from_mode(0o755)).await?;
+        prepare_socket_dir(socket_dir).await?;
         let token = Token::generate().map_err(io::Error::other)?;
         let token_file = socket_dir.join(TOKEN_NAME);
-        write_token(&token_file, &token, user).await?;
-        let listener = UnixListener::bind(&socket_path)?;
-        hand_to_job_user(&socket_path, user, 0o600, 0o666)?;
+        write_token(&token_file, &token, setup.user).await?;
+        let hash = TokenHash::from_hex(token.hash_hex());
+        Self::serve(socket_dir, setup, hash, false, tasks)
+    }
+
+    /// Serves a job again after an orchestrator restart: the same socket
+    /// path, the token checked against its stored hash, no token file.
+    pub async fn reopen(
+        socket_dir: &Path,
+        setup: SessionSetup,
+        token: TokenHash,
+        tasks: &TaskTracker,
+    ) -> io::Result<Self> {
+        prepare_socket_dir(socket_dir).await?;
+        match tokio::fs::remove_file(socket_dir.join(SOCKET_NAME)).await {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+        Self::serve(socket_dir, setup, token, true, tasks)
+    }
+
+    /// The hash of the job's token, for the store.
+    pub fn token_hash(&self) -> &str {
+        self.session.token.as_hex()
+    }
+
+    fn serve(
+        socket_dir: &Path,
+        setup: SessionSetup,
+        token: TokenHash,
+        token_consumed: bool,
+        tasks: &TaskTracker,
+    ) -> io::Result<Self> {
+        let socket_path = socket_dir.join(SOCKET_NAME);
+        let listener = bind_unix(&socket_path)?;
+        hand_to_job_user(&socket_path, setup.user, 0o600, 0o666)?;
         let job_id = setup.job.id.clone();
-        let session = Arc::new(WorkerSession::new(setup, token, token_file));
+        let token_file = socket_dir.join(TOKEN_NAME);
+        let session = Arc::new(WorkerSession::new(setup, token, token_file, token_consumed));
         let shutdown = CancellationToken::new();
         let app = routes::router(Arc::clone(&session));
         let stop = shutdown.clone();
@@ -138,6 +160,30 @@ impl WorkerEndpoint {
             error!(error = %error, "worker API task failed");
         }
     }
+}
+
+/// Creates the job directory (0755: the job user traverses it) after
+/// checking the socket path fits in `sun_path`.
+async fn prepare_socket_dir(socket_dir: &Path) -> io::Result<()> {
+    let socket_path = socket_dir.join(SOCKET_NAME);
+    if socket_path.as_os_str().len() > MAX_SOCKET_PATH {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "socket path {} is too long; use a shorter --data-dir",
+                socket_path.display()
+            ),
+        ));
+    }
+    tokio::fs::create_dir_all(socket_dir).await?;
+    tokio::fs::set_permissions(socket_dir, std::fs::Permissions::from_mode(0o755)).await
+}
+
+/// Binds the socket from a std listener (no runtime needed to create it).
+fn bind_unix(path: &Path) -> io::Result<UnixListener> {
+    let listener = std::os::unix::net::UnixListener::bind(path)?;
+    listener.set_nonblocking(true)?;
+    UnixListener::from_std(listener)
 }
 
 async fn write_token(path: &Path, token: &Token, user: JobUser) -> io::Result<()> {

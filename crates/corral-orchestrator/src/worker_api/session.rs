@@ -16,12 +16,14 @@ use crate::events::EventLog;
 use crate::redact::{Findings, Redactor, StreamRedactor};
 use crate::secrets::SecretValue;
 use crate::store::{SecretRecords, StoreError};
-use crate::token::Token;
+use crate::token::TokenHash;
 
 /// What the worker API knows about its one job.
 pub(crate) struct WorkerSession {
     pub(super) job: Job,
-    pub(super) token: Token,
+    /// Only the token's hash is kept: the token itself is in the file until
+    /// the worker's first call, and in the worker's memory.
+    pub(super) token: TokenHash,
     pub(super) token_file: PathBuf,
     /// Set once the token file is gone, so it is deleted exactly once.
     pub(super) token_consumed: AtomicBool,
@@ -45,12 +47,17 @@ pub(crate) struct WorkerSession {
 }
 
 impl WorkerSession {
-    pub(super) fn new(setup: SessionSetup, token: Token, token_file: PathBuf) -> Self {
+    pub(super) fn new(
+        setup: SessionSetup,
+        token: TokenHash,
+        token_file: PathBuf,
+        token_consumed: bool,
+    ) -> Self {
         Self {
             job: setup.job,
             token,
             token_file,
-            token_consumed: AtomicBool::new(false),
+            token_consumed: AtomicBool::new(token_consumed),
             revoked: AtomicBool::new(false),
             completion: Mutex::new(None),
             credentials: setup.credentials,

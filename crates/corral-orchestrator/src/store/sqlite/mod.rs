@@ -187,6 +187,33 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn set_token_hash(&self, job_id: &str, hash: &str) -> Result<(), StoreError> {
+        let (job_id, hash) = (job_id.to_owned(), hash.to_owned());
+        self.call(move |connection| {
+            connection.execute(
+                "UPDATE jobs SET token_hash = ?2 WHERE id = ?1",
+                [job_id, hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn token_hash(&self, job_id: &str) -> Result<Option<String>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            Ok(connection
+                .query_row(
+                    "SELECT token_hash FROM jobs WHERE id = ?1",
+                    [job_id],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .flatten())
+        })
+        .await
+    }
+
     async fn set_container(&self, job_id: &str, container_id: &str) -> Result<(), StoreError> {
         let (job_id, container_id) = (job_id.to_owned(), container_id.to_owned());
         self.call(move |connection| {

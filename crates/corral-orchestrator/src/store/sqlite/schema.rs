@@ -56,4 +56,7 @@ CREATE INDEX redactions_by_job ON redactions (job_id);
     r"
 ALTER TABLE jobs ADD COLUMN isolation TEXT;
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN token_hash TEXT;
+",
 ];
