@@ -142,6 +142,24 @@ impl ServeProcess {
         .expect("command task")
     }
 
+    /// Shows a job as JSON (`corral show --json`).
+    pub async fn show(&self, id: &str) -> serde_json::Value {
+        serde_json::from_str(&stdout(&self.corral(&["show", "--json", id]).await))
+            .expect("job JSON")
+    }
+
+    /// Waits (10 s at most) until the job is running; returns it as JSON.
+    pub async fn wait_until_running(&self, id: &str) -> serde_json::Value {
+        for _ in 0..200 {
+            let job = self.show(id).await;
+            if job["state"] == "running" && job["container_id"].is_string() {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("job {id} never ran");
+    }
+
     /// Everything the server logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.data_dir.path().join("serve.log")).unwrap_or_default()

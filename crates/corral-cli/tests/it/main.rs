@@ -3,7 +3,6 @@
 
 #![expect(
     clippy::expect_used,
-    clippy::panic,
     reason = "test helpers outside #[test] fns fail loudly"
 )]
 

@@ -205,18 +205,7 @@ async fn a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason() {
         .await;
     let id = stdout(&detached).trim().to_owned();
     let instance = server.instance_id();
-    let mut running = false;
-    for _ in 0..100 {
-        let shown: Value =
-            serde_json::from_str(&stdout(&server.corral(&["show", "--json", &id]).await))
-                .expect("job");
-        if shown["state"] == "running" {
-            running = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(running, "the job started");
+    server.wait_until_running(&id).await;
     server.kill_hard();
     // The container is lost while the server is down: nothing to re-adopt.
     assert_eq!(corral_testkit::remove_labelled("corral.job", &id).await, 1);
@@ -226,8 +215,7 @@ async fn a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason() {
         instance,
         "the same instance after a restart"
     );
-    let shown: Value =
-        serde_json::from_str(&stdout(&server.corral(&["show", "--json", &id]).await)).expect("job");
+    let shown = server.show(&id).await;
     assert_eq!(shown["state"], "failed");
     assert_eq!(shown["reason"], "container lost");
     let logs = server.corral(&["logs", "--json", &id]).await;
@@ -291,8 +279,7 @@ async fn a_running_job_is_re_adopted_after_the_server_is_killed() {
         .filter_map(|event| event["seq"].as_u64())
         .collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
-    let shown: Value =
-        serde_json::from_str(&stdout(&server.corral(&["show", "--json", &id]).await)).expect("job");
+    let shown = server.show(&id).await;
     assert_eq!(shown["state"], "succeeded", "{shown}");
     assert_eq!(server.stop().await, 0);
 }

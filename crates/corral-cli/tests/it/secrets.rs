@@ -157,7 +157,11 @@ async fn a_granted_secret_reaches_the_command_and_no_sink() {
 /// While the job runs: the worker's own environment and the container's
 /// configuration hold no form of the secret.
 async fn assert_no_secret_in_container(server: &ServeProcess, id: &str) {
-    let container_id = wait_for_container(server, id).await;
+    let job = server.wait_until_running(id).await;
+    let container_id = job["container_id"]
+        .as_str()
+        .expect("container id")
+        .to_owned();
     let docker = corral_testkit::docker().await;
     let inspected = docker
         .inspect_container(&container_id, None::<InspectContainerOptions>)
@@ -183,20 +187,6 @@ async fn assert_no_secret_in_container(server: &ServeProcess, id: &str) {
         None,
         "the worker's environment"
     );
-}
-
-async fn wait_for_container(server: &ServeProcess, id: &str) -> String {
-    for _ in 0..200 {
-        let shown = server.corral(&["show", "--json", id]).await;
-        let job: Value = serde_json::from_str(&stdout(&shown)).expect("job JSON");
-        if job["state"] == "running"
-            && let Some(container_id) = job["container_id"].as_str()
-        {
-            return container_id.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("job {id} never ran");
 }
 
 #[tokio::test]

@@ -13,7 +13,6 @@ use tracing::{info, warn};
 
 use super::run::Start;
 use super::{JobError, JobManager};
-use crate::runtime::LABEL_INSTANCE;
 use crate::store::Finish;
 use crate::token::TokenHash;
 
@@ -46,7 +45,9 @@ impl JobManager {
                 self.record_end(&job.id, &finish).await;
             }
         }
-        self.remove_unowned_containers(&adopted).await;
+        // Adopted jobs are registered as active, so the reaper spares exactly
+        // their containers.
+        self.reap().await;
         self.remove_stale_sockets(&adopted).await;
         Ok(())
     }
@@ -81,38 +82,6 @@ impl JobManager {
                 .iter()
                 .any(|container| &container.container_id == container_id),
             Err(_) => false,
-        }
-    }
-
-    async fn remove_unowned_containers(&self, adopted: &HashSet<String>) {
-        let containers = match self
-            .inner
-            .runtime
-            .list_by_label(LABEL_INSTANCE, &self.inner.instance_id)
-            .await
-        {
-            Ok(containers) => containers,
-            Err(error) => {
-                warn!(error = %error, "cannot list leftover containers");
-                return;
-            }
-        };
-        for container in containers {
-            if container
-                .job_id
-                .as_ref()
-                .is_some_and(|job_id| adopted.contains(job_id))
-            {
-                continue;
-            }
-            match self.inner.runtime.remove(&container.container_id).await {
-                Ok(()) => {
-                    info!(container_id = %container.container_id, "removed leftover container");
-                }
-                Err(error) => {
-                    warn!(container_id = %container.container_id, error = %error, "cannot remove leftover container");
-                }
-            }
         }
     }
 
