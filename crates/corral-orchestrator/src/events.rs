@@ -39,12 +39,27 @@ impl EventLog {
 
     /// Stores `events` for `job_id`, then wakes its followers; returns the last seq.
     pub async fn append(&self, job_id: &str, events: Vec<NewEvent>) -> Result<u64, StoreError> {
+        self.append_batch(job_id, events, None).await
+    }
+
+    /// Like [`EventLog::append`], recording the worker's batch number with the events.
+    pub async fn append_batch(
+        &self,
+        job_id: &str,
+        events: Vec<NewEvent>,
+        batch: Option<u64>,
+    ) -> Result<u64, StoreError> {
         let count = events.len() as u64;
-        let last_seq = self.store.append_events(job_id, events).await?;
+        let last_seq = self.store.append_events(job_id, events, batch).await?;
         self.stored
             .fetch_add(count, std::sync::atomic::Ordering::Relaxed);
         self.wake(job_id);
         Ok(last_seq)
+    }
+
+    /// The store behind the log.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
     }
 
     /// Stores a `status` event for a state change.

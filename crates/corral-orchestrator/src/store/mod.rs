@@ -141,7 +141,17 @@ pub trait Store: Send + Sync {
         only_from: Option<JobState>,
     ) -> Result<bool, StoreError>;
     /// Appends events with the next sequence numbers; returns the last one.
-    async fn append_events(&self, job_id: &str, events: Vec<NewEvent>) -> Result<u64, StoreError>;
+    /// With a worker batch number, records it in the same transaction, so a
+    /// batch resent after a lost answer (even across a restart) is seen by
+    /// [`Store::last_batch`].
+    async fn append_events(
+        &self,
+        job_id: &str,
+        events: Vec<NewEvent>,
+        batch: Option<u64>,
+    ) -> Result<u64, StoreError>;
+    /// The last worker batch stored for a job, and the sequence number it ended at.
+    async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
     /// Up to `limit` events with `seq > after`, in order.
     async fn events_after(
         &self,

@@ -126,6 +126,6 @@ async fn complete(
         EventKind::Result,
         serde_json::to_value(&completion).unwrap_or_default(),
     );
-    let last_seq = session.accept(vec![event]).await?;
+    let last_seq = session.accept(vec![event], None).await?;
     Ok(Json(EventsAck { last_seq }))
 }

@@ -41,9 +41,9 @@ pub(crate) struct WorkerSession {
     output_bytes: AtomicU64,
     max_output_bytes: u64,
     output_capped: AtomicBool,
-    /// The last numbered batch stored and its answer. A tokio mutex: held
-    /// across the store, so a retried batch waits for its first copy.
-    last_batch: tokio::sync::Mutex<Option<(u64, EventsAck)>>,
+    /// Held while a numbered batch is checked and stored, so a retried
+    /// batch waits for its first copy. A tokio mutex: held across the store.
+    batch_lock: tokio::sync::Mutex<()>,
 }
 
 impl WorkerSession {
@@ -68,7 +68,7 @@ impl WorkerSession {
             output_bytes: AtomicU64::new(0),
             max_output_bytes: setup.max_output_bytes,
             output_capped: AtomicBool::new(false),
-            last_batch: tokio::sync::Mutex::new(None),
+            batch_lock: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -100,8 +100,9 @@ impl WorkerSession {
         true
     }
 
-    /// Stores a batch once: a batch numbered at or below the last stored one
-    /// is a retry, answered with the answer the first copy got.
+    /// Stores a batch once: a batch numbered at or below the last one the
+    /// store recorded for this job (before a restart too) is a retry,
+    /// answered with the answer the first copy got.
     pub(super) async fn accept_batch(
         &self,
         number: Option<u64>,
@@ -109,24 +110,26 @@ impl WorkerSession {
     ) -> Result<EventsAck, StoreError> {
         let Some(number) = number else {
             return Ok(EventsAck {
-                last_seq: self.accept(events).await?,
+                last_seq: self.accept(events, None).await?,
             });
         };
-        let mut last = self.last_batch.lock().await;
-        if let Some((stored, ack)) = *last
+        let _one_batch_at_a_time = self.batch_lock.lock().await;
+        if let Some((stored, last_seq)) = self.events.store().last_batch(&self.job.id).await?
             && number <= stored
         {
-            return Ok(ack);
+            return Ok(EventsAck { last_seq });
         }
-        let ack = EventsAck {
-            last_seq: self.accept(events).await?,
-        };
-        *last = Some((number, ack));
-        Ok(ack)
+        Ok(EventsAck {
+            last_seq: self.accept(events, Some(number)).await?,
+        })
     }
 
     /// Caps, redacts, audits and stores a batch from the worker.
-    pub(super) async fn accept(&self, events: Vec<NewEvent>) -> Result<u64, StoreError> {
+    pub(super) async fn accept(
+        &self,
+        events: Vec<NewEvent>,
+        batch: Option<u64>,
+    ) -> Result<u64, StoreError> {
         let mut accepted = Vec::with_capacity(events.len());
         let mut findings = Findings::default();
         for mut event in self.cap_output(events) {
@@ -150,7 +153,7 @@ impl WorkerSession {
             findings.names.extend(found.names);
             accepted.push(event);
         }
-        self.store(accepted, findings).await
+        self.store(accepted, findings, batch).await
     }
 
     /// Stores what the stream redactor still holds back, as output events.
@@ -169,10 +172,15 @@ impl WorkerSession {
                 ..NewEvent::new(EventKind::Output, json!({ "stream": stream, "text": text }))
             })
             .collect();
-        self.store(events, findings).await
+        self.store(events, findings, None).await
     }
 
-    async fn store(&self, events: Vec<NewEvent>, findings: Findings) -> Result<u64, StoreError> {
+    async fn store(
+        &self,
+        events: Vec<NewEvent>,
+        findings: Findings,
+        batch: Option<u64>,
+    ) -> Result<u64, StoreError> {
         if findings.any() {
             warn!(job_id = %self.job.id, count = findings.names.len(), "redacted secrets from job events");
             if let Err(error) = self
@@ -183,10 +191,10 @@ impl WorkerSession {
                 error!(job_id = %self.job.id, error = %error, "cannot audit redactions");
             }
         }
-        if events.is_empty() {
+        if events.is_empty() && batch.is_none() {
             return Ok(0);
         }
-        self.events.append(&self.job.id, events).await
+        self.events.append_batch(&self.job.id, events, batch).await
     }
 
     /// Drops output past the job's budget, replacing it with one warning.

@@ -9,6 +9,7 @@ use corral_orchestrator::redact::Redactor;
 use corral_orchestrator::runtime::JobUser;
 use corral_orchestrator::secrets::SecretValue;
 use corral_orchestrator::store::{SecretRecords, SqliteStore, Store};
+use corral_orchestrator::token::TokenHash;
 use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
 use corral_proto::worker::Credential;
 use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
@@ -55,13 +56,8 @@ struct Opened {
     socket: std::path::PathBuf,
 }
 
-async fn open() -> Opened {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
-    let job = job();
-    store.insert_job(&job).await.expect("insert job");
-    let socket_dir = dir.path().join("run").join(&job.id);
-    let setup = SessionSetup {
+fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
+    SessionSetup {
         job: job.clone(),
         user: JobUser::for_project(None),
         credentials: vec![("DEPLOY_KEY".into(), SecretValue::new(SECRET.into()))],
@@ -69,8 +65,16 @@ async fn open() -> Opened {
         events: EventLog::new(store.clone()),
         audit: store.clone(),
         max_output_bytes: 1 << 20,
-    };
-    let endpoint = WorkerEndpoint::open(&socket_dir, setup, &TaskTracker::new())
+    }
+}
+
+async fn open() -> Opened {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
+    let job = job();
+    store.insert_job(&job).await.expect("insert job");
+    let socket_dir = dir.path().join("run").join(&job.id);
+    let endpoint = WorkerEndpoint::open(&socket_dir, setup(&store, &job), &TaskTracker::new())
         .await
         .expect("endpoint opens");
     let token_file = socket_dir.join("token");
@@ -199,5 +203,27 @@ async fn a_hostile_workers_events_are_redacted_and_retries_stored_once() {
         .count();
     assert_eq!(copies, 1, "stored once");
 
+    // The orchestrator restarts: a new session on the same socket, the token
+    // checked against its hash; the worker resends the same batch.
+    let socket_dir = socket.parent().expect("socket dir").to_owned();
+    let hash = TokenHash::from_hex(endpoint.token_hash().to_owned());
+    endpoint.close().await;
+    let endpoint =
+        WorkerEndpoint::reopen(&socket_dir, setup(&store, &job), hash, &TaskTracker::new())
+            .await
+            .expect("endpoint reopens");
+    let after_restart = unix_request(&socket, "POST", "/v1/events", Some(&token), numbered).await;
+    assert_eq!(after_restart, first, "answered as the first copy was");
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|event| event.data["text"] == "once\n")
+            .count(),
+        1,
+        "still once"
+    );
+    let (status, _) = unix_request(&socket, "GET", "/v1/job", Some("wrong"), "").await;
+    assert_eq!(status, 401, "the reopened socket still checks the token");
     endpoint.close().await;
 }

@@ -267,7 +267,27 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn append_events(&self, job_id: &str, events: Vec<NewEvent>) -> Result<u64, StoreError> {
+    async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let row: Option<(Option<u64>, Option<u64>)> = connection
+                .query_row(
+                    "SELECT last_batch, last_batch_seq FROM jobs WHERE id = ?1",
+                    [job_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            Ok(row.and_then(|(batch, seq)| Some((batch?, seq?))))
+        })
+        .await
+    }
+
+    async fn append_events(
+        &self,
+        job_id: &str,
+        events: Vec<NewEvent>,
+        batch: Option<u64>,
+    ) -> Result<u64, StoreError> {
         let job_id = job_id.to_owned();
         let now = millis(OffsetDateTime::now_utc());
         self.call(move |connection| {
@@ -293,6 +313,12 @@ impl Store for SqliteStore {
                         event.redacted,
                     ])?;
                 }
+            }
+            if let Some(batch) = batch {
+                transaction.execute(
+                    "UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3 WHERE id = ?1",
+                    params![job_id, batch, seq],
+                )?;
             }
             transaction.commit()?;
             Ok(seq)

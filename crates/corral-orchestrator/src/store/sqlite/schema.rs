@@ -59,4 +59,8 @@ ALTER TABLE jobs ADD COLUMN isolation TEXT;
     r"
 ALTER TABLE jobs ADD COLUMN token_hash TEXT;
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN last_batch INTEGER;
+ALTER TABLE jobs ADD COLUMN last_batch_seq INTEGER;
+",
 ];

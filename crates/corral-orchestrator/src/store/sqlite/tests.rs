@@ -111,25 +111,31 @@ async fn events_are_numbered_densely_per_job() {
         |text: &str| NewEvent::new(EventKind::Output, json!({"stream": "stdout", "text": text}));
     assert_eq!(
         store
-            .append_events("j-1", vec![output("a"), output("b")])
+            .append_events("j-1", vec![output("a"), output("b")], None)
             .await
             .expect("append"),
         2
     );
     assert_eq!(
         store
-            .append_events("j-2", vec![output("x")])
+            .append_events("j-2", vec![output("x")], Some(1))
             .await
             .expect("append"),
         1
     );
     assert_eq!(
         store
-            .append_events("j-1", vec![output("c")])
+            .append_events("j-1", vec![output("c")], Some(4))
             .await
             .expect("append"),
         3
     );
+    assert_eq!(
+        store.last_batch("j-1").await.expect("batch"),
+        Some((4, 3)),
+        "batch 4 ended at seq 3"
+    );
+    assert_eq!(store.last_batch("j-2").await.expect("batch"), Some((1, 1)));
     let events = store.events_after("j-1", 1, 10).await.expect("read");
     let seqs: Vec<u64> = events.iter().map(|event| event.seq).collect();
     assert_eq!(seqs, [2, 3]);
