@@ -205,3 +205,21 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The events a `--json` logs command printed, one JSON object a line.
+pub fn events(output: &Output) -> Vec<serde_json::Value> {
+    stdout(output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("event JSON"))
+        .collect()
+}
+
+/// The text of the `output` events, of `stream` only when given.
+pub fn printed(events: &[serde_json::Value], stream: Option<&str>) -> String {
+    events
+        .iter()
+        .filter(|event| event["kind"] == "output")
+        .filter(|event| stream.is_none_or(|stream| event["data"]["stream"] == stream))
+        .filter_map(|event| event["data"]["text"].as_str())
+        .collect()
+}

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::harness::{ServeProcess, stderr, stdout};
+use crate::harness::{ServeProcess, events, printed, stderr, stdout};
 
 #[tokio::test]
 async fn run_streams_output_in_order_and_exits_with_the_jobs_code() {
@@ -44,15 +44,8 @@ async fn run_streams_output_in_order_and_exits_with_the_jobs_code() {
     assert_eq!(shown["reason"], "exit code 5");
 
     let logs = server.corral(&["logs", id, "--json"]).await;
-    let events: Vec<Value> = stdout(&logs)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("event JSON"))
-        .collect();
-    let texts: String = events
-        .iter()
-        .filter(|event| event["kind"] == "output" && event["data"]["stream"] == "stdout")
-        .filter_map(|event| event["data"]["text"].as_str())
-        .collect();
+    let events = events(&logs);
+    let texts = printed(&events, Some("stdout"));
     assert_eq!(texts, "out-1\nout-2\nout-3\nout-4\nout-5\n");
     assert_eq!(events.last().expect("events")["data"]["state"], "failed");
     assert_eq!(server.stop().await, 0);
@@ -219,13 +212,9 @@ async fn a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason() {
     assert_eq!(shown["state"], "failed");
     assert_eq!(shown["reason"], "container lost");
     let logs = server.corral(&["logs", "--json", &id]).await;
-    let seqs: Vec<u64> = stdout(&logs)
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<Value>(line).expect("event")["seq"]
-                .as_u64()
-                .expect("seq")
-        })
+    let seqs: Vec<u64> = events(&logs)
+        .iter()
+        .map(|event| event["seq"].as_u64().expect("seq"))
         .collect();
     assert_eq!(
         seqs,
@@ -259,15 +248,8 @@ async fn a_running_job_is_re_adopted_after_the_server_is_killed() {
     assert!(ticking, "the job started printing");
     let server = server.restart().await;
     let followed = server.corral(&["logs", "--follow", "--json", &id]).await;
-    let events: Vec<Value> = stdout(&followed)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("event"))
-        .collect();
-    let printed: String = events
-        .iter()
-        .filter(|event| event["kind"] == "output")
-        .filter_map(|event| event["data"]["text"].as_str())
-        .collect();
+    let events = events(&followed);
+    let printed = printed(&events, None);
     let expected: Vec<String> = (1..=30).map(|i| format!("tick-{i}")).collect();
     assert_eq!(
         printed,

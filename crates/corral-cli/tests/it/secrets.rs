@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use bollard::query_parameters::InspectContainerOptions;
 use serde_json::Value;
 
-use crate::harness::{ServeProcess, stderr, stdout};
+use crate::harness::{ServeProcess, events, printed, stderr, stdout};
 
 /// Characters that change under URL-encoding, so each form differs.
 const SECRET: &str = "Sup3r/S3cret+Value=42@corral";
@@ -92,15 +92,8 @@ async fn a_granted_secret_reaches_the_command_and_no_sink() {
 
     let followed = server.corral(&["logs", "--follow", "--json", &id]).await;
     let run_output = format!("{}{}", stdout(&followed), stderr(&followed));
-    let events: Vec<Value> = stdout(&followed)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("event"))
-        .collect();
-    let printed: String = events
-        .iter()
-        .filter(|event| event["kind"] == "output")
-        .filter_map(|event| event["data"]["text"].as_str())
-        .collect();
+    let events = events(&followed);
+    let printed = printed(&events, None);
     assert!(
         printed.starts_with(&sha256_hex(SECRET)),
         "the command saw the secret:\n{printed}"
