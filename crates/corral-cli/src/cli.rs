@@ -49,6 +49,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Cancel a queued or running job
     Cancel(CancelArgs),
+    /// Send a follow-up prompt to an --interactive job
+    Prompt(PromptArgs),
     /// Show what an --isolate job changed
     Diff(DiffArgs),
     /// Apply an --isolate job's change onto your current branch (all or nothing)
@@ -92,13 +94,18 @@ pub struct ServeArgs {
     /// OCI runtime for job containers: runc, crun, runsc… [default: Docker's]
     #[arg(long, env = "CORRAL_OCI_RUNTIME")]
     pub oci_runtime: Option<String>,
+    /// Default model provider for agent jobs: openai, anthropic, a provider from corral.toml, or scripted:FILE (a scripted model served on loopback)
+    #[arg(long, env = "CORRAL_LLM", value_name = "PROVIDER")]
+    pub llm: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Job mode (only exec runs today)
+    /// Job mode: exec (a command) or worker (corral's agent, given a prompt)
     #[arg(long, default_value = "exec")]
     pub mode: String,
+    #[command(flatten)]
+    pub agent: AgentArgs,
     /// Image to run in [default: the server's]
     #[arg(long)]
     pub image: Option<String>,
@@ -129,9 +136,51 @@ pub struct RunArgs {
     /// Print the job id and return at once
     #[arg(long, short)]
     pub detach: bool,
-    /// The command and its arguments (after --)
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// exec: the command and its arguments (after --); worker: the prompt
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD|PROMPT"
+    )]
     pub command: Vec<String>,
+}
+
+/// Flags of agent modes.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Model provider, in agent modes [default: the server's]
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Model, in agent modes [default: the provider's]
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Ask the model for whole answers instead of streamed ones
+    #[arg(long)]
+    pub no_stream: bool,
+    /// After its answer, wait for follow-up prompts (`corral prompt ID TEXT`)
+    #[arg(long)]
+    pub interactive: bool,
+    /// Most model calls the job may make
+    #[arg(long)]
+    pub max_llm_calls: Option<u64>,
+    /// Most model tokens (read and written) the job may use
+    #[arg(long)]
+    pub max_tokens: Option<u64>,
+    /// Most model turns per prompt
+    #[arg(long)]
+    pub max_iterations: Option<u32>,
+    /// How long an --interactive job waits for a prompt, e.g. 10m
+    #[arg(long)]
+    pub idle_timeout: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    /// The job id (an --interactive job)
+    pub id: String,
+    /// The follow-up prompt
+    #[arg(required = true, trailing_var_arg = true, value_name = "TEXT")]
+    pub text: Vec<String>,
 }
 
 #[derive(Debug, Args)]

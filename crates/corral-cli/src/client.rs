@@ -112,7 +112,7 @@ impl ApiClient {
         }
         let body = response.text().await.unwrap_or_default();
         match serde_json::from_str::<ErrorBody>(&body) {
-            Ok(ErrorBody { error, field: _ }) => bail!("{error}"),
+            Ok(ErrorBody { error, .. }) => bail!("{error}"),
             Err(_) => bail!("server answered {status}: {body}"),
         }
     }
@@ -159,6 +159,18 @@ impl ApiClient {
     pub async fn cancel(&self, id: &str) -> anyhow::Result<Job> {
         self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/cancel")))
             .await
+    }
+
+    /// `POST /v1/jobs/{id}/prompts`.
+    pub async fn prompt(&self, id: &str, text: &str) -> anyhow::Result<corral_proto::Prompt> {
+        let body = corral_proto::PromptSpec {
+            prompt: text.to_owned(),
+        };
+        self.json(
+            self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/prompts"))
+                .json(&body),
+        )
+        .await
     }
 
     /// `GET /v1/jobs/{id}/diff`.

@@ -70,8 +70,35 @@ pub fn event(event: &Event) {
         }
         EventKind::Warning => note(&format!("warning: {}", text("message"))),
         EventKind::Error => note(&format!("error: {}", text("message"))),
+        EventKind::Message if text("role") == "user" => note(&format!("prompt: {}", text("text"))),
+        EventKind::Message => line(&text("text")),
+        EventKind::ToolCall => note(&format!(
+            "tool {} {}",
+            text("name"),
+            event
+                .data
+                .get("arguments")
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        )),
+        EventKind::ToolResult => {
+            let output = text("output");
+            let first = output.lines().next().unwrap_or_default();
+            let status = if event.data["ok"] == true {
+                "ok"
+            } else {
+                "failed"
+            };
+            note(&format!("tool {} {status}: {first}", text("name")));
+        }
+        EventKind::LlmUsage => note(&format!(
+            "model {}: {} tokens in, {} out, {} ms",
+            text("model"),
+            event.data["input_tokens"],
+            event.data["output_tokens"],
+            event.data["latency_ms"]
+        )),
         EventKind::Result => {}
-        _ => note(&format!("{}: {}", event.kind.as_str(), event.data)),
     }
 }
 
@@ -88,6 +115,36 @@ pub fn job_details(job: &Job) {
             or_dash(job.command.as_ref().map(crate::commands::describe_command)),
         ),
         ("project", or_dash(job.project.clone())),
+        (
+            "prompt",
+            or_dash(
+                job.prompt
+                    .as_ref()
+                    .map(|prompt| prompt.lines().next().unwrap_or_default().to_owned()),
+            ),
+        ),
+        (
+            "model",
+            or_dash(
+                job.llm
+                    .as_ref()
+                    .map(|llm| format!("{}/{}", llm.provider, llm.model)),
+            ),
+        ),
+        (
+            "usage",
+            if job.usage.llm_calls == 0 {
+                "-".to_owned()
+            } else {
+                format!(
+                    "{} calls, {} tokens in, {} out, ${:.4}",
+                    job.usage.llm_calls,
+                    job.usage.input_tokens,
+                    job.usage.output_tokens,
+                    job.usage.cost_usd
+                )
+            },
+        ),
         (
             "exit code",
             or_dash(job.exit_code.map(|code| code.to_string())),

@@ -12,6 +12,7 @@
 //! - [`api`]: the user API (route table, handlers, errors)
 //! - [`worker_api`]: the per-job worker API on the job's socket
 //! - [`jobs`]: the job manager: validate, queue, run, cancel, recover
+//! - [`llm`]: the LLM proxy (providers, Anthropic translation, budgets) and the scripted model
 //! - [`metrics`]: Prometheus metrics
 //! - [`events`]: store-then-wake event log
 //! - [`store`]: the `Store` trait and its `SQLite` implementation
@@ -28,6 +29,7 @@ pub mod config;
 pub mod events;
 pub mod image;
 pub mod jobs;
+pub mod llm;
 pub mod metrics;
 pub mod redact;
 pub mod runtime;

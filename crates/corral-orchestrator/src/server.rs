@@ -19,6 +19,11 @@ use crate::api::{AppState, router};
 use crate::config::Config;
 use crate::events::EventLog;
 use crate::jobs::{JobError, JobManager};
+use crate::llm::scripted::{SCRIPTED_MODEL, Script, ScriptedServer};
+use crate::llm::{
+    DEFAULT_ANTHROPIC_MAX_TOKENS, LlmSettings, Provider, ProviderKey, ProviderKind,
+    SCRIPTED_PROVIDER, Upstream,
+};
 use crate::runtime::{DockerRuntime, Runtime, RuntimeError};
 use crate::secrets::{MasterKey, SecretError, Secrets};
 use crate::store::{SqliteStore, Store, StoreError};
@@ -75,6 +80,9 @@ pub enum ServeError {
     /// No randomness for a token.
     #[error(transparent)]
     Random(#[from] RandomError),
+    /// The model providers cannot be set up.
+    #[error("model providers: {0}")]
+    Llm(String),
 }
 
 /// A started server; stop it with [`RunningServer::stop`].
@@ -90,6 +98,8 @@ pub struct RunningServer {
     data_dir: PathBuf,
     http_shutdown: CancellationToken,
     http: JoinHandle<io::Result<()>>,
+    /// The scripted model, when `--llm scripted:FILE` asked for one.
+    scripted: Option<ScriptedServer>,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -126,6 +136,10 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
     }
     let events = EventLog::new(Arc::clone(&store));
     let listen = config.listen;
+    let mut config = config;
+    let scripted = start_scripted(&mut config.llm).await?;
+    let upstream =
+        Upstream::new(config.llm.timeout_secs, config.llm.max_retries).map_err(ServeError::Llm)?;
     let jobs = JobManager::new(
         store,
         runtime,
@@ -133,6 +147,7 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         secrets,
         Arc::new(config),
         instance_id.clone(),
+        upstream,
     );
     jobs.start().await?;
     let listener = TcpListener::bind(listen)
@@ -169,7 +184,39 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         data_dir,
         http_shutdown,
         http,
+        scripted,
     })
+}
+
+/// Serves `--llm scripted:FILE` on loopback and registers it as the
+/// `scripted` provider, an OpenAI-compatible upstream like any other.
+async fn start_scripted(llm: &mut LlmSettings) -> Result<Option<ScriptedServer>, ServeError> {
+    let Some(path) = &llm.scripted else {
+        return Ok(None);
+    };
+    let script = Script::load(path).map_err(|error| ServeError::Llm(error.to_string()))?;
+    let model = script
+        .model
+        .clone()
+        .unwrap_or_else(|| SCRIPTED_MODEL.to_owned());
+    let server = ScriptedServer::start(script)
+        .await
+        .map_err(|error| ServeError::Llm(format!("cannot serve the scripted model: {error}")))?;
+    info!(url = %server.openai_base_url(), script = %path.display(), "serving the scripted model");
+    llm.providers.insert(
+        SCRIPTED_PROVIDER.to_owned(),
+        Provider {
+            name: SCRIPTED_PROVIDER.to_owned(),
+            kind: ProviderKind::Openai,
+            base_url: server.openai_base_url(),
+            key: ProviderKey::None,
+            model: Some(model),
+            input_price: None,
+            output_price: None,
+            max_tokens: DEFAULT_ANTHROPIC_MAX_TOKENS,
+        },
+    );
+    Ok(Some(server))
 }
 
 impl RunningServer {
@@ -189,6 +236,7 @@ impl RunningServer {
             warn!("user API connections still open at shutdown");
         }
         let _ = std::fs::remove_file(self.data_dir.join(SERVER_FILE));
+        drop(self.scripted);
     }
 }
 

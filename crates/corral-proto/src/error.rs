@@ -11,4 +11,7 @@ pub struct ErrorBody {
     /// The request field that caused the error, when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// A stable code for programs, where one applies (`budget_exceeded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }

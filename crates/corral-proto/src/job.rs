@@ -116,6 +116,18 @@ pub struct LimitsSpec {
     /// Size cap of each tmpfs (`/tmp`, `$HOME`): `64m`, or bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tmpfs: Option<ByteSize>,
+    /// Most model calls the job may make (agent modes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_llm_calls: Option<u64>,
+    /// Most model tokens, read and written, the job may use (agent modes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    /// Most model turns for one prompt before the job fails (worker mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_iterations: Option<u32>,
+    /// How long an interactive job waits for a follow-up prompt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<DurationSpec>,
 }
 
 /// `POST /v1/jobs`: a new job.
@@ -144,6 +156,77 @@ pub struct JobSpec {
     /// Stored secrets the job's processes receive in their environment.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<GrantSpec>,
+    /// The model provider and model, for agent modes; the server's default when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmSpec>,
+    /// After its answer the job waits for follow-up prompts (agent modes).
+    #[serde(skip_serializing_if = "is_false")]
+    pub interactive: bool,
+}
+
+/// Which model an agent job talks to, as a user writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSpec {
+    /// A provider the server knows (`openai`, `anthropic`, `scripted`, or a
+    /// name from `corral.toml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The provider's model name; the provider's default when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Whether the agent streams answers (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+}
+
+/// The model an agent job talks to, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobLlm {
+    /// The provider's name on this server.
+    pub provider: String,
+    /// The model.
+    pub model: String,
+    /// Whether the agent streams answers.
+    pub stream: bool,
+}
+
+/// What a job's model calls cost so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobUsage {
+    /// Model calls made.
+    pub llm_calls: u64,
+    /// Tokens read.
+    pub input_tokens: u64,
+    /// Tokens written.
+    pub output_tokens: u64,
+    /// US dollars, where the provider has a price.
+    pub cost_usd: f64,
+}
+
+/// `POST /v1/jobs/{id}/prompts`: a follow-up prompt for an interactive job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptSpec {
+    /// The text.
+    pub prompt: String,
+}
+
+/// A queued follow-up prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// Numbered from 1 per job.
+    pub seq: u64,
+    /// The text.
+    pub text: String,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// A project as a user writes it.
@@ -263,6 +346,15 @@ fn is_default(limits: &LimitsSpec) -> bool {
     *limits == LimitsSpec::default()
 }
 
+/// Model calls a job may make unless it says otherwise.
+pub const DEFAULT_MAX_LLM_CALLS: u64 = 500;
+/// Model tokens a job may use unless it says otherwise.
+pub const DEFAULT_MAX_TOKENS: u64 = 5_000_000;
+/// Model turns per prompt unless the job says otherwise.
+pub const DEFAULT_MAX_ITERATIONS: u32 = 50;
+/// Seconds an interactive job waits for a follow-up prompt.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 600;
+
 /// Limits a job actually runs with, defaults filled in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
@@ -276,6 +368,34 @@ pub struct Limits {
     pub timeout_secs: u64,
     /// Size cap of each tmpfs, in bytes.
     pub tmpfs_bytes: u64,
+    /// Most model calls.
+    #[serde(default = "default_max_llm_calls")]
+    pub max_llm_calls: u64,
+    /// Most model tokens, read and written.
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: u64,
+    /// Most model turns per prompt.
+    #[serde(default = "default_max_iterations")]
+    pub max_iterations: u32,
+    /// Seconds an interactive job waits for a follow-up prompt.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_secs: u64,
+}
+
+fn default_max_llm_calls() -> u64 {
+    DEFAULT_MAX_LLM_CALLS
+}
+
+fn default_max_tokens() -> u64 {
+    DEFAULT_MAX_TOKENS
+}
+
+fn default_max_iterations() -> u32 {
+    DEFAULT_MAX_ITERATIONS
+}
+
+fn default_idle_timeout() -> u64 {
+    DEFAULT_IDLE_TIMEOUT_SECS
 }
 
 /// A job as the API reports it.
@@ -303,6 +423,15 @@ pub struct Job {
     /// Secrets granted to it (names only).
     #[serde(default)]
     pub grants: Vec<Grant>,
+    /// Its model, in agent modes.
+    #[serde(default)]
+    pub llm: Option<JobLlm>,
+    /// Whether it waits for follow-up prompts.
+    #[serde(default)]
+    pub interactive: bool,
+    /// What its model calls used.
+    #[serde(default)]
+    pub usage: JobUsage,
     /// Its container, once created.
     pub container_id: Option<String>,
     /// The container's exit code, once it ended.

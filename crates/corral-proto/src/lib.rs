@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`job`]: job specs as users send them, jobs as the API returns them
 //! - [`event`]: the event stream of a job
+//! - [`llm`]: the model-call format on the job socket (OpenAI chat subset)
 //! - [`worker`]: what the worker and the orchestrator say over the job socket
 //! - [`size`]: byte sizes and durations written the way people write them
 //! - [`sse`]: a parser of server-sent events, for clients of the event stream
@@ -17,6 +18,7 @@
 pub mod error;
 pub mod event;
 pub mod job;
+pub mod llm;
 pub mod size;
 pub mod sse;
 pub mod worker;
@@ -24,7 +26,8 @@ pub mod worker;
 pub use error::ErrorBody;
 pub use event::{Event, EventKind, NewEvent};
 pub use job::{
-    CommandSpec, FileChange, Grant, GrantSpec, Isolation, IsolationKind, Job, JobDiff, JobMode,
-    JobSpec, JobState, Limits, LimitsSpec, ProjectMode, ProjectSpec,
+    CommandSpec, FileChange, Grant, GrantSpec, Isolation, IsolationKind, Job, JobDiff, JobLlm,
+    JobMode, JobSpec, JobState, JobUsage, Limits, LimitsSpec, LlmSpec, ProjectMode, ProjectSpec,
+    Prompt, PromptSpec,
 };
 pub use size::{ByteSize, DurationSpec};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::NewEvent;
-use crate::job::{CommandSpec, JobMode, Limits};
+use crate::job::{CommandSpec, JobLlm, JobMode, Limits};
 
 /// Where the job's socket directory is mounted inside every container.
 pub const SOCKET_DIR: &str = "/run/corral";
@@ -39,6 +39,13 @@ pub struct WorkerJob {
     pub workdir: Option<String>,
     /// The limits the orchestrator enforces (for the worker's information).
     pub limits: Limits,
+    /// The model, in agent modes (for the worker's information: the
+    /// orchestrator picks it whatever the worker asks for).
+    #[serde(default)]
+    pub llm: Option<JobLlm>,
+    /// After its answer, wait for follow-up prompts.
+    #[serde(default)]
+    pub interactive: bool,
 }
 
 /// `POST /v1/events`: a batch of events from the worker.
@@ -81,7 +88,13 @@ pub struct Completion {
     /// The command's exit code, in exec mode.
     #[serde(default)]
     pub exit_code: Option<i64>,
+    /// Why it failed, in a few words (`iteration limit`), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
+
+/// `GET /v1/prompts?after=N`: waits up to this many seconds for a prompt.
+pub const PROMPT_POLL_SECS: u64 = 25;
 
 /// One granted credential, from `GET /v1/credentials`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,8 @@ use bytes::Bytes;
 use corral_proto::NewEvent;
 use corral_proto::worker::{Completion, EventBatch, EventsAck};
 use http_body_util::{BodyExt, Full};
-use hyper::{Method, Request, StatusCode};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -129,30 +130,9 @@ impl Client {
         path: &str,
         body: Bytes,
     ) -> Result<Bytes, ClientError> {
-        let stream =
-            UnixStream::connect(&self.socket)
-                .await
-                .map_err(|source| ClientError::Connect {
-                    path: self.socket.display().to_string(),
-                    source,
-                })?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "corral")
-            .header("authorization", format!("Bearer {}", self.token))
-            .header("content-type", "application/json")
-            .body(Full::new(body))?;
-        let exchange = async move {
-            let response = sender.send_request(request).await?;
-            let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
-            Ok::<_, ClientError>((status, body))
-        };
-        let (answer, _) = tokio::join!(exchange, connection);
-        let (status, body) = answer?;
+        let response = self.open(method, path, body).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
         if !status.is_success() {
             return Err(ClientError::Status {
                 status,
@@ -160,5 +140,50 @@ impl Client {
             });
         }
         Ok(body)
+    }
+
+    /// Sends one request and returns the answer's head, its body still to
+    /// read (a streamed model answer is read as it arrives). Retried only
+    /// while the socket cannot be reached: nothing was sent yet.
+    pub async fn open(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, ClientError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        let stream = loop {
+            match UnixStream::connect(&self.socket).await {
+                Ok(stream) => break stream,
+                Err(_) if attempt < ATTEMPTS => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    attempt += 1;
+                }
+                Err(source) => {
+                    return Err(ClientError::Connect {
+                        path: self.socket.display().to_string(),
+                        source,
+                    });
+                }
+            }
+        };
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        // The connection ends with its one response (read or dropped).
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the connection task lives exactly as long as its response"
+        )]
+        tokio::spawn(connection);
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "corral")
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(Full::new(body))?;
+        Ok(sender.send_request(request).await?)
     }
 }

@@ -102,6 +102,7 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
         },
         summary: format!("exit code {exit_code}"),
         exit_code: Some(i64::from(exit_code)),
+        reason: None,
     };
     if let Err(error) = client.complete(&completion).await {
         complain(&format!("cannot report completion: {error}"));

@@ -12,11 +12,17 @@
 //! # Layout
 //! - `client`: HTTP/1.1 over the job's Unix socket
 //! - `exec`: exec mode, a command with its output streamed
+//! - `agent`: worker mode, the agent loop
+//! - `model`: model calls through the orchestrator's proxy
+//! - `tools`: the agent's tools, confined to `/workspace` and `/tmp`
 //! - `output`: pipe bytes to UTF-8 text, batched into `output` events
 
+mod agent;
 mod client;
 mod exec;
+mod model;
 mod output;
+mod tools;
 
 use std::io::Write;
 
@@ -85,7 +91,8 @@ async fn run() -> u8 {
     };
     match job.mode {
         JobMode::Exec => exec::run(&client, &job, &credentials).await,
-        other => {
+        JobMode::Worker => agent::run(&client, &job, &credentials).await,
+        other @ JobMode::Claude => {
             let message = format!("this worker cannot run `{}` jobs yet", other.as_str());
             report_failure(&client, &message).await;
             EXIT_WORKER_FAILED
@@ -103,6 +110,7 @@ async fn report_failure(client: &Client, message: &str) {
         status: CompletionStatus::Failed,
         summary: message.to_owned(),
         exit_code: None,
+        reason: Some(message.to_owned()),
     };
     if let Err(error) = client.complete(&completion).await {
         complain(&format!("cannot report completion: {error}"));

@@ -1,8 +1,8 @@
-//! `corral cancel ID`.
+//! `corral cancel ID` and `corral prompt ID TEXT`: acting on a live job.
 
 use std::process::ExitCode;
 
-use crate::cli::{CancelArgs, GlobalArgs};
+use crate::cli::{CancelArgs, GlobalArgs, PromptArgs};
 use crate::client::ApiClient;
 use crate::output;
 
@@ -18,5 +18,13 @@ pub async fn run(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitC
             "cancelling"
         }
     ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Queues a follow-up prompt for an interactive job.
+pub async fn prompt(global: &GlobalArgs, args: &PromptArgs) -> anyhow::Result<ExitCode> {
+    let client = ApiClient::from_args(global)?;
+    let prompt = client.prompt(&args.id, &args.text.join(" ")).await?;
+    output::line(&format!("{} prompt {} queued", args.id, prompt.seq));
     Ok(ExitCode::SUCCESS)
 }

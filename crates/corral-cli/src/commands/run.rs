@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use corral_proto::{
-    ByteSize, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec, ProjectMode,
-    ProjectSpec,
+    ByteSize, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec, LlmSpec,
+    ProjectMode, ProjectSpec,
 };
 
 use crate::cli::{GlobalArgs, RunArgs};
@@ -50,10 +50,41 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
         ),
         other => other,
     };
+    let (command, prompt) = match mode {
+        JobMode::Exec => {
+            if fields.command.is_empty() {
+                anyhow::bail!("give the command to run after `--`: corral run -- CMD [ARGS...]");
+            }
+            (Some(CommandSpec::Argv(fields.command.clone())), None)
+        }
+        JobMode::Worker | JobMode::Claude => {
+            let prompt = fields.command.join(" ");
+            if prompt.trim().is_empty() {
+                anyhow::bail!(
+                    "give the prompt: corral run --mode {} \"what to do\"",
+                    mode.as_str()
+                );
+            }
+            (None, Some(prompt))
+        }
+    };
+    let agent = mode != JobMode::Exec;
+    let llm =
+        (fields.agent.provider.is_some() || fields.agent.model.is_some() || fields.agent.no_stream)
+            .then(|| LlmSpec {
+                provider: fields.agent.provider.clone(),
+                model: fields.agent.model.clone(),
+                stream: fields.agent.no_stream.then_some(false),
+            });
+    if !agent && (llm.is_some() || fields.agent.interactive) {
+        anyhow::bail!("--provider, --model, --no-stream and --interactive need --mode worker");
+    }
     Ok(JobSpec {
         mode: Some(mode),
-        command: Some(CommandSpec::Argv(fields.command.clone())),
-        prompt: None,
+        command,
+        prompt,
+        llm,
+        interactive: fields.agent.interactive,
         image: fields.image.clone(),
         project: project.map(|path| {
             let path = path.to_string_lossy().into_owned();
@@ -75,17 +106,23 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
             memory: size("--memory", fields.memory.as_ref())?,
             cpu_shares: fields.cpu_shares,
             pids: fields.pids,
-            timeout: fields
-                .timeout
-                .as_ref()
-                .map(|text| {
-                    text.parse::<DurationSpec>()
-                        .map_err(|error| anyhow::anyhow!("--timeout: {error}"))
-                })
-                .transpose()?,
+            timeout: duration("--timeout", fields.timeout.as_ref())?,
             tmpfs: size("--tmpfs", fields.tmpfs.as_ref())?,
+            max_llm_calls: fields.agent.max_llm_calls,
+            max_tokens: fields.agent.max_tokens,
+            max_iterations: fields.agent.max_iterations,
+            idle_timeout: duration("--idle-timeout", fields.agent.idle_timeout.as_ref())?,
         },
     })
+}
+
+fn duration(flag: &str, value: Option<&String>) -> anyhow::Result<Option<DurationSpec>> {
+    value
+        .map(|text| {
+            text.parse::<DurationSpec>()
+                .map_err(|error| anyhow::anyhow!("{flag}: {error}"))
+        })
+        .transpose()
 }
 
 /// `NAME` or `NAME=ENV`.

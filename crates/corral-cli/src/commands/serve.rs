@@ -17,6 +17,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         image: args.image,
         max_concurrent_jobs: args.max_concurrent_jobs,
         oci_runtime: args.oci_runtime,
+        llm: args.llm,
     })
     .context("invalid configuration")?;
     corral_orchestrator::serve(config)

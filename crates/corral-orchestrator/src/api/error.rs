@@ -89,6 +89,7 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: self.to_string(),
             field,
+            code: None,
         };
         let mut response = (status, Json(body)).into_response();
         if let Self::Internal(cause) = self {
@@ -108,7 +109,9 @@ impl From<JobError> for ApiError {
             JobError::NotFound { job_id } => Self::NotFound {
                 what: format!("job {job_id}"),
             },
-            error @ (JobError::AlreadyEnded { .. } | JobError::Review { .. }) => Self::Conflict {
+            error @ (JobError::AlreadyEnded { .. }
+            | JobError::Review { .. }
+            | JobError::NotInteractive { .. }) => Self::Conflict {
                 message: error.to_string(),
             },
             JobError::Store(error) => Self::internal(error),

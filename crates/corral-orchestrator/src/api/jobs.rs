@@ -1,9 +1,9 @@
-//! Job handlers: create, list, show, cancel.
+//! Job handlers: create, list, show, cancel, prompt.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use corral_proto::{Job, JobSpec, JobState};
+use corral_proto::{Job, JobSpec, JobState, Prompt, PromptSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -78,4 +78,14 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Json<Job>, ApiError> {
     Ok(Json(state.jobs.cancel(&id).await?))
+}
+
+/// `POST /v1/jobs/{id}/prompts`: a follow-up prompt for an interactive job.
+pub async fn prompt(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(spec): ApiJson<PromptSpec>,
+) -> Result<(StatusCode, Json<Prompt>), ApiError> {
+    let prompt = state.jobs.prompt(&id, &spec.prompt).await?;
+    Ok((StatusCode::ACCEPTED, Json(prompt)))
 }

@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use corral_proto::{Isolation, Job, JobSpec, JobState, ProjectMode};
+use corral_proto::{Isolation, Job, JobSpec, JobState, JobUsage, ProjectMode};
 use time::OffsetDateTime;
 use tracing::{info, instrument};
 
-use super::validate::validate;
+use super::validate::{Defaults, validate};
 use super::{JobError, JobManager};
 use crate::runtime::JobUser;
 use crate::token::random_hex;
@@ -22,9 +22,12 @@ impl JobManager {
         let config = &self.inner.config;
         let valid = validate(
             spec,
-            &config.default_limits,
-            &config.default_image,
-            &self.inner.data_dir,
+            &Defaults {
+                limits: &config.default_limits,
+                image: &config.default_image,
+                data_dir: &self.inner.data_dir,
+                llm: &config.llm,
+            },
         )?;
         for (index, grant) in valid.grants.iter().enumerate() {
             let exists =
@@ -69,6 +72,9 @@ impl JobManager {
             created_at: OffsetDateTime::now_utc(),
             started_at: None,
             finished_at: None,
+            llm: valid.llm,
+            interactive: valid.interactive,
+            usage: JobUsage::default(),
         };
         self.inner.store.insert_job(&job).await?;
         self.inner

@@ -33,6 +33,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::events::EventLog;
+use crate::llm::Upstream;
 use crate::runtime::Runtime;
 use crate::secrets::Secrets;
 use crate::store::{Store, StoreError};
@@ -64,6 +65,12 @@ pub enum JobError {
         job_id: String,
         /// Its terminal state.
         state: &'static str,
+    },
+    /// A follow-up prompt went to a job that does not take them.
+    #[error("job {job_id} is not interactive: start it with --interactive to send prompts")]
+    NotInteractive {
+        /// The job.
+        job_id: String,
     },
     /// A review operation (diff, apply, discard) cannot be done.
     #[error("job {job_id}: {message}")]
@@ -123,6 +130,8 @@ struct Inner {
     reaped: std::sync::atomic::AtomicU64,
     /// From claim to running, per job.
     start_latency: crate::metrics::Histogram,
+    /// The HTTP client of every job's model proxy.
+    upstream: Upstream,
 }
 
 impl JobManager {
@@ -134,6 +143,7 @@ impl JobManager {
         secrets: Secrets,
         config: Arc<Config>,
         instance_id: String,
+        upstream: Upstream,
     ) -> Self {
         let data_dir = config
             .data_dir
@@ -155,6 +165,7 @@ impl JobManager {
                 tasks: TaskTracker::new(),
                 reaped: std::sync::atomic::AtomicU64::new(0),
                 start_latency: crate::metrics::Histogram::default(),
+                upstream,
             }),
         }
     }

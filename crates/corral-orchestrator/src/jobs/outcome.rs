@@ -2,7 +2,7 @@
 //! case is tested without Docker.
 
 use corral_proto::JobState;
-use corral_proto::worker::Completion;
+use corral_proto::worker::{Completion, CompletionStatus};
 
 use crate::runtime::ContainerExit;
 use crate::store::Finish;
@@ -48,27 +48,50 @@ pub fn decide(exit: ContainerExit, completion: Option<&Completion>) -> Outcome {
     let warning = exit.oom_killed.then(|| {
         "a process in the job was killed for exceeding the memory limit; the job went on".to_owned()
     });
-    let finish = if completion.is_none() {
-        failed(format!(
+    let finish = match completion {
+        None => failed(format!(
             "worker exited without completing (exit code {})",
             exit.exit_code
-        ))
-    } else if exit.exit_code == 0 {
-        Finish {
-            state: JobState::Succeeded,
-            exit_code,
-            reason: None,
-        }
-    } else {
-        failed(format!("exit code {}", exit.exit_code))
+        )),
+        // A worker may only make its own job look worse: a failure it
+        // reports stands even when the container exits 0.
+        Some(Completion {
+            status: CompletionStatus::Failed,
+            reason: Some(reason),
+            ..
+        }) => failed(reason.clone()),
+        Some(_) => by_exit_code(exit.exit_code),
     };
     Outcome { finish, warning }
 }
 
+fn by_exit_code(exit_code: i64) -> Finish {
+    if exit_code == 0 {
+        Finish {
+            state: JobState::Succeeded,
+            exit_code: Some(exit_code),
+            reason: None,
+        }
+    } else {
+        Finish {
+            state: JobState::Failed,
+            exit_code: Some(exit_code),
+            reason: Some(format!("exit code {exit_code}")),
+        }
+    }
+}
+
+/// Overrides a job's end with a failure the orchestrator itself saw (its
+/// model budget ran out, its provider failed), whatever the worker said.
+pub fn overrule(outcome: &mut Outcome, failure: Option<String>) {
+    if let Some(reason) = failure {
+        outcome.finish.state = JobState::Failed;
+        outcome.finish.reason = Some(reason);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use corral_proto::worker::CompletionStatus;
-
     use super::*;
 
     fn done(exit_code: i64) -> Completion {
@@ -80,6 +103,7 @@ mod tests {
             },
             summary: String::new(),
             exit_code: Some(exit_code),
+            reason: None,
         }
     }
 
@@ -117,6 +141,31 @@ mod tests {
         let outcome = decide(exit(0, true), Some(&done(0)));
         assert_eq!(outcome.finish.state, JobState::Succeeded);
         assert!(outcome.warning.is_some());
+    }
+
+    #[test]
+    fn a_reported_failure_stands_and_the_orchestrator_overrules_a_success() {
+        let reported = Completion {
+            reason: Some("iteration limit".into()),
+            ..done(1)
+        };
+        let outcome = decide(exit(0, false), Some(&reported));
+        assert_eq!(outcome.finish.state, JobState::Failed);
+        assert_eq!(outcome.finish.reason.as_deref(), Some("iteration limit"));
+
+        let mut outcome = decide(exit(0, false), Some(&done(0)));
+        overrule(
+            &mut outcome,
+            Some("budget exceeded: all 2 model calls used".into()),
+        );
+        assert_eq!(outcome.finish.state, JobState::Failed);
+        assert!(
+            outcome
+                .finish
+                .reason
+                .expect("reason")
+                .starts_with("budget exceeded")
+        );
     }
 
     #[test]

@@ -5,14 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use corral_proto::{EventKind, Job, JobState, NewEvent};
+use corral_proto::{EventKind, Job, JobLlm, JobState, NewEvent};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::JobManager;
 use super::cancel::CANCELLED_REASON;
-use super::outcome::{Outcome, decide};
+use super::outcome::{Outcome, decide, overrule};
+use crate::llm::{LlmSession, ProviderKey, ProxyContext};
 use crate::redact::Redactor;
 use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
 use crate::secrets::SecretError;
@@ -37,6 +38,15 @@ pub(super) enum Start {
         /// The stored hash of the worker's token.
         token: TokenHash,
     },
+}
+
+/// Why a job's session could not be set up.
+#[derive(Debug, thiserror::Error)]
+enum SetupError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{0}")]
+    Provider(String),
 }
 
 fn failure(reason: String) -> Outcome {
@@ -181,15 +191,22 @@ impl JobManager {
         outcome
     }
 
-    /// Opens the job's grants and builds its leak detector from every
-    /// stored secret.
-    async fn session_setup(&self, job: &Job, user: JobUser) -> Result<SessionSetup, SecretError> {
+    /// Opens the job's grants, sets up its model proxy and builds its leak
+    /// detector from every stored secret and the provider's key.
+    async fn session_setup(&self, job: &Job, user: JobUser) -> Result<SessionSetup, SetupError> {
         let secrets = &self.inner.secrets;
         let mut credentials = Vec::with_capacity(job.grants.len());
         for grant in &job.grants {
             credentials.push((grant.env.clone(), secrets.reveal(&grant.secret).await?));
         }
-        let known = secrets.reveal_all().await?;
+        let llm = match &job.llm {
+            Some(llm) => Some(Arc::new(self.llm_session(job, llm).await?)),
+            None => None,
+        };
+        let mut known = secrets.reveal_all().await?;
+        if let Some(key) = llm.as_ref().and_then(|llm| llm.key()) {
+            known.push(("model provider key".to_owned(), key.clone()));
+        }
         let redactor = Redactor::new(
             known
                 .iter()
@@ -203,7 +220,43 @@ impl JobManager {
             events: self.inner.events.clone(),
             audit: Arc::clone(secrets.records()),
             max_output_bytes: self.inner.config.max_output_bytes,
+            llm,
         })
+    }
+
+    /// The job's model proxy: its provider as configured now, its key
+    /// opened from wherever the provider keeps it.
+    async fn llm_session(&self, job: &Job, llm: &JobLlm) -> Result<LlmSession, SetupError> {
+        let provider = self
+            .inner
+            .config
+            .llm
+            .providers
+            .get(&llm.provider)
+            .cloned()
+            .ok_or_else(|| {
+                SetupError::Provider(format!(
+                    "model provider `{}` is not configured on this server",
+                    llm.provider
+                ))
+            })?;
+        let key = match &provider.key {
+            ProviderKey::None => None,
+            ProviderKey::Value(value) => Some(value.clone()),
+            ProviderKey::Secret(name) => Some(self.inner.secrets.reveal(name).await?),
+        };
+        Ok(LlmSession::new(
+            job.id.clone(),
+            provider,
+            key,
+            llm.model.clone(),
+            ProxyContext {
+                upstream: self.inner.upstream.clone(),
+                events: self.inner.events.clone(),
+                tasks: self.inner.tasks.clone(),
+            },
+            &job.limits,
+        ))
     }
 
     async fn drive_container(
@@ -285,7 +338,9 @@ impl JobManager {
             exit = runtime.wait(id) => match exit {
                 Ok(exit) => {
                     endpoint.revoke();
-                    decide(exit, endpoint.completion().as_ref())
+                    let mut outcome = decide(exit, endpoint.completion().as_ref());
+                    overrule(&mut outcome, endpoint.failure());
+                    outcome
                 }
                 Err(RuntimeError::NotFound { .. }) => failure(CONTAINER_LOST.to_owned()),
                 Err(error) => failure(format!("lost track of the container: {error}")),

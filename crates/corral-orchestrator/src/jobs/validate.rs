@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use corral_proto::{CommandSpec, Grant, JobMode, JobSpec, Limits, ProjectMode, ProjectSpec};
+use corral_proto::{
+    CommandSpec, Grant, JobLlm, JobMode, JobSpec, Limits, LlmSpec, ProjectMode, ProjectSpec,
+};
 
 use super::JobError;
 use crate::config::check_limits;
+use crate::llm::LlmSettings;
 
 /// Host paths a job may never bind, nor anything that contains them or lies
 /// under them.
@@ -32,6 +35,18 @@ const PROTECTED: &[&str] = &[
 const DOCKER_SOCKET: &str = "/var/run/docker.sock";
 /// Longest image reference Docker accepts, give or take.
 const MAX_IMAGE_LEN: usize = 255;
+/// Longest prompt: a long brief, not a data dump (use the project for that).
+pub(super) const MAX_PROMPT_BYTES: usize = 256 << 10;
+/// Longest model name.
+const MAX_MODEL_LEN: usize = 200;
+
+/// What a job that leaves something out gets.
+pub(super) struct Defaults<'a> {
+    pub limits: &'a Limits,
+    pub image: &'a str,
+    pub data_dir: &'a Path,
+    pub llm: &'a LlmSettings,
+}
 
 /// What a valid spec resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,23 +59,49 @@ pub(super) struct ValidJob {
     pub project_mode: ProjectMode,
     pub limits: Limits,
     pub grants: Vec<Grant>,
+    pub llm: Option<JobLlm>,
+    pub interactive: bool,
 }
 
 /// Checks `spec` against the server's defaults.
-pub(super) fn validate(
-    spec: JobSpec,
-    defaults: &Limits,
-    default_image: &str,
-    data_dir: &Path,
-) -> Result<ValidJob, JobError> {
+pub(super) fn validate(spec: JobSpec, defaults: &Defaults<'_>) -> Result<ValidJob, JobError> {
     let mode = spec.mode.unwrap_or(JobMode::Exec);
-    if mode != JobMode::Exec {
-        return Err(JobError::invalid(
-            "mode",
-            format!("mode `{}` is not available yet; use `exec`", mode.as_str()),
-        ));
-    }
-    let command = Some(validate_command(spec.command)?);
+    let (command, prompt, llm) = match mode {
+        JobMode::Exec => {
+            if spec.llm.is_some() {
+                return Err(JobError::invalid(
+                    "llm",
+                    "only agent modes (worker, claude) talk to a model",
+                ));
+            }
+            if spec.interactive {
+                return Err(JobError::invalid(
+                    "interactive",
+                    "only agent modes (worker, claude) take follow-up prompts",
+                ));
+            }
+            (Some(validate_command(spec.command)?), None, None)
+        }
+        JobMode::Worker => {
+            if spec.command.is_some() {
+                return Err(JobError::invalid(
+                    "command",
+                    "worker mode takes a prompt, not a command",
+                ));
+            }
+            let prompt = validate_prompt(spec.prompt)?;
+            let llm = validate_llm(spec.llm.unwrap_or_default(), defaults.llm)?;
+            (None, Some(prompt), Some(llm))
+        }
+        JobMode::Claude => {
+            return Err(JobError::invalid(
+                "mode",
+                "mode `claude` is not available yet; use `exec` or `worker`",
+            ));
+        }
+    };
+    let (default_image, data_dir, defaults_limits) =
+        (defaults.image, defaults.data_dir, defaults.limits);
     let image = spec.image.unwrap_or_else(|| default_image.to_owned());
     if image.is_empty() || image.len() > MAX_IMAGE_LEN || image.chars().any(char::is_whitespace) {
         return Err(JobError::invalid(
@@ -77,19 +118,7 @@ pub(super) fn validate(
         .map(|project| validate_project(Path::new(project.path()), data_dir))
         .transpose()?
         .map(|path| path.to_string_lossy().into_owned());
-    let limits = Limits {
-        memory_bytes: spec
-            .limits
-            .memory
-            .map_or(defaults.memory_bytes, |size| size.0),
-        cpu_shares: spec.limits.cpu_shares.unwrap_or(defaults.cpu_shares),
-        pids: spec.limits.pids.unwrap_or(defaults.pids),
-        timeout_secs: spec.limits.timeout.map_or(defaults.timeout_secs, |d| d.0),
-        tmpfs_bytes: spec
-            .limits
-            .tmpfs
-            .map_or(defaults.tmpfs_bytes, |size| size.0),
-    };
+    let limits = resolve_limits(&spec.limits, defaults_limits);
     check_limits(&limits)
         .map_err(|(key, message)| JobError::invalid(format!("limits.{key}"), message))?;
     let grants = crate::secrets::grants::check(&spec.grants)
@@ -97,12 +126,78 @@ pub(super) fn validate(
     Ok(ValidJob {
         mode,
         command,
-        prompt: spec.prompt,
+        prompt,
         image,
         project,
         project_mode,
         limits,
         grants,
+        llm,
+        interactive: spec.interactive,
+    })
+}
+
+/// Each limit the spec sets, else the server's.
+fn resolve_limits(spec: &corral_proto::LimitsSpec, defaults: &Limits) -> Limits {
+    Limits {
+        memory_bytes: spec.memory.map_or(defaults.memory_bytes, |size| size.0),
+        cpu_shares: spec.cpu_shares.unwrap_or(defaults.cpu_shares),
+        pids: spec.pids.unwrap_or(defaults.pids),
+        timeout_secs: spec.timeout.map_or(defaults.timeout_secs, |d| d.0),
+        tmpfs_bytes: spec.tmpfs.map_or(defaults.tmpfs_bytes, |size| size.0),
+        max_llm_calls: spec.max_llm_calls.unwrap_or(defaults.max_llm_calls),
+        max_tokens: spec.max_tokens.unwrap_or(defaults.max_tokens),
+        max_iterations: spec.max_iterations.unwrap_or(defaults.max_iterations),
+        idle_timeout_secs: spec
+            .idle_timeout
+            .map_or(defaults.idle_timeout_secs, |d| d.0),
+    }
+}
+
+fn validate_prompt(prompt: Option<String>) -> Result<String, JobError> {
+    let prompt = prompt.ok_or_else(|| JobError::invalid("prompt", "is required in agent modes"))?;
+    if prompt.trim().is_empty() {
+        return Err(JobError::invalid("prompt", "must not be empty"));
+    }
+    if prompt.len() > MAX_PROMPT_BYTES {
+        return Err(JobError::invalid(
+            "prompt",
+            format!("must be at most {MAX_PROMPT_BYTES} bytes"),
+        ));
+    }
+    if prompt.contains('\0') {
+        return Err(JobError::invalid("prompt", "must not contain NUL bytes"));
+    }
+    Ok(prompt)
+}
+
+/// Resolves the provider and model against what this server has.
+fn validate_llm(spec: LlmSpec, settings: &LlmSettings) -> Result<JobLlm, JobError> {
+    let provider = settings
+        .provider(spec.provider.as_deref())
+        .map_err(|message| JobError::invalid("llm.provider", message))?;
+    let Some(model) = spec.model.or_else(|| provider.model.clone()) else {
+        return Err(JobError::invalid(
+            "llm.model",
+            format!(
+                "provider `{}` has no default model; name one",
+                provider.name
+            ),
+        ));
+    };
+    if model.is_empty()
+        || model.len() > MAX_MODEL_LEN
+        || model.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(JobError::invalid(
+            "llm.model",
+            "must be a model name without spaces",
+        ));
+    }
+    Ok(JobLlm {
+        provider: provider.name.clone(),
+        model,
+        stream: spec.stream.unwrap_or(true),
     })
 }
 

@@ -9,7 +9,7 @@
 mod sqlite;
 
 use async_trait::async_trait;
-use corral_proto::{Event, Job, JobState, NewEvent};
+use corral_proto::{Event, Job, JobState, NewEvent, Prompt};
 
 pub use sqlite::SqliteStore;
 
@@ -152,6 +152,18 @@ pub trait Store: Send + Sync {
     ) -> Result<u64, StoreError>;
     /// The last worker batch stored for a job, and the sequence number it ended at.
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
+    /// Adds one model call's tokens and cost to a job's totals.
+    async fn add_llm_usage(
+        &self,
+        job_id: &str,
+        input_tokens: u64,
+        output_tokens: u64,
+        cost_usd: f64,
+    ) -> Result<(), StoreError>;
+    /// Queues a follow-up prompt; returns its number.
+    async fn add_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError>;
+    /// A job's prompts numbered above `after`, in order.
+    async fn prompts_after(&self, job_id: &str, after: u64) -> Result<Vec<Prompt>, StoreError>;
     /// Up to `limit` events with `seq > after`, in order.
     async fn events_after(
         &self,

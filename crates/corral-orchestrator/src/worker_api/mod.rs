@@ -26,6 +26,7 @@ use tracing::{error, warn};
 use session::WorkerSession;
 
 use crate::events::EventLog;
+use crate::llm::LlmSession;
 use crate::redact::Redactor;
 use crate::runtime::JobUser;
 use crate::secrets::SecretValue;
@@ -55,6 +56,8 @@ pub struct SessionSetup {
     pub audit: Arc<dyn SecretRecords>,
     /// Output bytes the job may store.
     pub max_output_bytes: u64,
+    /// The job's model proxy, in agent modes.
+    pub llm: Option<Arc<LlmSession>>,
 }
 
 /// A job's listening socket; close it when the job ends.
@@ -136,6 +139,12 @@ impl WorkerEndpoint {
     /// The host directory to mount at `/run/corral`.
     pub fn socket_dir(&self) -> &Path {
         &self.socket_dir
+    }
+
+    /// Why the job must fail whatever its worker says (its model budget ran
+    /// out, its provider failed), if it must.
+    pub fn failure(&self) -> Option<String> {
+        self.session.llm.as_ref().and_then(|llm| llm.failure())
     }
 
     /// What the worker reported at `/v1/complete`, if it did.

@@ -7,15 +7,23 @@ use std::sync::atomic::Ordering;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use corral_proto::worker::{Completion, Credential, EventBatch, EventsAck, WorkerJob};
-use corral_proto::{EventKind, NewEvent};
+use std::time::Duration;
+
+use corral_proto::llm::ChatRequest;
+use corral_proto::worker::{
+    Completion, Credential, EventBatch, EventsAck, PROMPT_POLL_SECS, WorkerJob,
+};
+use corral_proto::{EventKind, NewEvent, Prompt};
+use serde::Deserialize;
+use tokio::sync::broadcast;
 use tracing::{info, warn};
 
 use super::WorkerSession;
-use crate::api::{ApiError, ApiJson};
+use crate::api::{ApiError, ApiJson, ApiQuery};
+use crate::llm::ProxyError;
 use crate::runtime::spec::WORKSPACE;
 use crate::token::bearer;
 
@@ -23,6 +31,8 @@ use crate::token::bearer;
 const MAX_BODY_BYTES: usize = 8 << 20;
 /// Most events in one batch.
 const MAX_BATCH_EVENTS: usize = 4096;
+/// Largest model call: a long conversation with its tool results.
+const MAX_CHAT_BYTES: usize = 32 << 20;
 
 type Session = State<Arc<WorkerSession>>;
 
@@ -32,6 +42,11 @@ pub(super) fn router(session: Arc<WorkerSession>) -> Router {
         .route("/v1/credentials", get(credentials))
         .route("/v1/events", post(events))
         .route("/v1/complete", post(complete))
+        .route(
+            "/v1/llm/chat/completions",
+            post(chat).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
+        )
+        .route("/v1/prompts", get(prompts))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&session),
             authenticate,
@@ -71,6 +86,8 @@ async fn job(State(session): Session) -> Json<WorkerJob> {
         prompt: job.prompt.clone(),
         workdir: job.project.as_ref().map(|_| WORKSPACE.to_owned()),
         limits: job.limits,
+        llm: job.llm.clone(),
+        interactive: job.interactive,
     })
 }
 
@@ -128,4 +145,56 @@ async fn complete(
     );
     let last_seq = session.accept(vec![event], None).await?;
     Ok(Json(EventsAck { last_seq }))
+}
+
+/// A model call, through the job's proxy. Jobs without a model (exec mode)
+/// get a 403: the orchestrator's keys are for agent jobs only.
+async fn chat(State(session): Session, ApiJson(request): ApiJson<ChatRequest>) -> Response {
+    let Some(llm) = &session.llm else {
+        return ProxyError::NoModel.into_response();
+    };
+    match llm.chat(request).await {
+        Ok(answer) => answer,
+        Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromptQuery {
+    #[serde(default)]
+    after: u64,
+    /// Seconds to wait for a prompt; at most [`PROMPT_POLL_SECS`].
+    #[serde(default)]
+    wait: Option<u64>,
+}
+
+/// Follow-up prompts numbered above `after`, waiting for one when there is none.
+async fn prompts(
+    State(session): Session,
+    ApiQuery(query): ApiQuery<PromptQuery>,
+) -> Result<Json<Vec<Prompt>>, ApiError> {
+    let wait = query.wait.unwrap_or(PROMPT_POLL_SECS).min(PROMPT_POLL_SECS);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    let job_id = &session.job.id;
+    // Subscribed before reading, so no prompt slips between the two.
+    let mut wake = session.events.subscribe(job_id);
+    loop {
+        let prompts = session
+            .events
+            .store()
+            .prompts_after(job_id, query.after)
+            .await?;
+        if !prompts.is_empty() || session.is_revoked() {
+            return Ok(Json(prompts));
+        }
+        tokio::select! {
+            woken = wake.recv() => {
+                if matches!(woken, Err(broadcast::error::RecvError::Closed)) {
+                    return Ok(Json(prompts));
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => return Ok(Json(prompts)),
+        }
+    }
 }

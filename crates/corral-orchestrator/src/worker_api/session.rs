@@ -13,6 +13,7 @@ use tracing::{error, warn};
 
 use super::SessionSetup;
 use crate::events::EventLog;
+use crate::llm::LlmSession;
 use crate::redact::{Findings, Redactor, StreamRedactor};
 use crate::secrets::SecretValue;
 use crate::store::{SecretRecords, StoreError};
@@ -34,7 +35,9 @@ pub(crate) struct WorkerSession {
     completion: Mutex<Option<Completion>>,
     /// Zeroized when the session ends.
     pub(super) credentials: Vec<(String, SecretValue)>,
-    events: EventLog,
+    /// The job's model proxy, in agent modes.
+    pub(super) llm: Option<Arc<LlmSession>>,
+    pub(super) events: EventLog,
     audit: Arc<dyn SecretRecords>,
     redactor: Arc<Redactor>,
     streams: Mutex<StreamRedactor>,
@@ -61,6 +64,7 @@ impl WorkerSession {
             revoked: AtomicBool::new(false),
             completion: Mutex::new(None),
             credentials: setup.credentials,
+            llm: setup.llm,
             events: setup.events,
             audit: setup.audit,
             redactor: setup.redactor,

@@ -35,6 +35,10 @@ fn job() -> Job {
             pids: 32,
             timeout_secs: 30,
             tmpfs_bytes: 16 << 20,
+            max_llm_calls: 10,
+            max_tokens: 1000,
+            max_iterations: 5,
+            idle_timeout_secs: 60,
         },
         container_id: None,
         exit_code: None,
@@ -42,6 +46,9 @@ fn job() -> Job {
         created_at: time::OffsetDateTime::now_utc(),
         started_at: None,
         finished_at: None,
+        llm: None,
+        interactive: false,
+        usage: corral_proto::JobUsage::default(),
     }
 }
 
@@ -65,6 +72,7 @@ fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
         events: EventLog::new(store.clone()),
         audit: store.clone(),
         max_output_bytes: 1 << 20,
+        llm: None,
     }
 }
 

@@ -2,8 +2,9 @@ use std::path::Path;
 
 use corral_proto::{ByteSize, CommandSpec, JobMode, JobSpec, Limits, LimitsSpec};
 
-use super::{validate, validate_project};
+use super::{Defaults, ValidJob, validate, validate_project};
 use crate::jobs::JobError;
+use crate::llm::{LlmSettings, Provider, ProviderKey, ProviderKind};
 
 const DEFAULTS: Limits = Limits {
     memory_bytes: 512 << 20,
@@ -11,7 +12,42 @@ const DEFAULTS: Limits = Limits {
     pids: 256,
     timeout_secs: 600,
     tmpfs_bytes: 256 << 20,
+    max_llm_calls: 10,
+    max_tokens: 1000,
+    max_iterations: 5,
+    idle_timeout_secs: 60,
 };
+
+/// Validates against [`DEFAULTS`], image `i`, and `llm` as the providers.
+fn check(spec: JobSpec, llm: &LlmSettings) -> Result<ValidJob, JobError> {
+    validate(
+        spec,
+        &Defaults {
+            limits: &DEFAULTS,
+            image: "i",
+            data_dir: Path::new("/nonexistent-data"),
+            llm,
+        },
+    )
+}
+
+fn one_provider(model: Option<&str>) -> LlmSettings {
+    let mut settings = LlmSettings::default();
+    settings.providers.insert(
+        "up".into(),
+        Provider {
+            name: "up".into(),
+            kind: ProviderKind::Openai,
+            base_url: "http://127.0.0.1:9/v1".into(),
+            key: ProviderKey::None,
+            model: model.map(str::to_owned),
+            input_price: None,
+            output_price: None,
+            max_tokens: 1024,
+        },
+    );
+    settings
+}
 
 fn field_of(result: Result<impl std::fmt::Debug, JobError>) -> String {
     match result {
@@ -31,45 +67,71 @@ fn spec(command: &str) -> JobSpec {
 fn defaults_fill_what_the_spec_leaves_out() {
     let mut job = spec("echo hi");
     job.limits.memory = Some(ByteSize(64 << 20));
-    let valid = validate(job, &DEFAULTS, "img:1", Path::new("/nonexistent-data")).expect("valid");
+    let valid = check(job, &LlmSettings::default()).expect("valid");
     assert_eq!(valid.limits.memory_bytes, 64 << 20);
     assert_eq!(valid.limits.pids, 256);
-    assert_eq!(valid.image, "img:1");
+    assert_eq!(valid.image, "i");
     assert_eq!(valid.mode, JobMode::Exec);
 }
 
 #[test]
 fn each_bad_field_is_named() {
-    let data = Path::new("/nonexistent-data");
-    assert_eq!(
-        field_of(validate(JobSpec::default(), &DEFAULTS, "i", data)),
-        "command"
-    );
-    assert_eq!(
-        field_of(validate(spec("  "), &DEFAULTS, "i", data)),
-        "command"
-    );
+    let none = LlmSettings::default();
+    assert_eq!(field_of(check(JobSpec::default(), &none)), "command");
+    assert_eq!(field_of(check(spec("  "), &none)), "command");
     let mut agent = spec("x");
     agent.mode = Some(JobMode::Claude);
-    assert_eq!(field_of(validate(agent, &DEFAULTS, "i", data)), "mode");
+    assert_eq!(field_of(check(agent, &none)), "mode");
     let mut huge = spec("x");
     huge.limits = LimitsSpec {
         memory: Some(ByteSize(1 << 50)),
         ..LimitsSpec::default()
     };
-    assert_eq!(
-        field_of(validate(huge, &DEFAULTS, "i", data)),
-        "limits.memory"
-    );
+    assert_eq!(field_of(check(huge, &none)), "limits.memory");
     let mut fork_bomb = spec("x");
     fork_bomb.limits.pids = Some(-1);
-    assert_eq!(
-        field_of(validate(fork_bomb, &DEFAULTS, "i", data)),
-        "limits.pids"
-    );
+    assert_eq!(field_of(check(fork_bomb, &none)), "limits.pids");
     let mut spaced = spec("x");
     spaced.image = Some("two words".into());
-    assert_eq!(field_of(validate(spaced, &DEFAULTS, "i", data)), "image");
+    assert_eq!(field_of(check(spaced, &none)), "image");
+}
+
+#[test]
+fn a_worker_job_needs_a_prompt_a_provider_and_a_model() {
+    let worker = |prompt: Option<&str>| JobSpec {
+        mode: Some(JobMode::Worker),
+        prompt: prompt.map(str::to_owned),
+        ..JobSpec::default()
+    };
+    let with_model = one_provider(Some("m1"));
+    assert_eq!(field_of(check(worker(None), &with_model)), "prompt");
+    assert_eq!(field_of(check(worker(Some(" ")), &with_model)), "prompt");
+    assert_eq!(
+        field_of(check(worker(Some("go")), &LlmSettings::default())),
+        "llm.provider"
+    );
+    assert_eq!(
+        field_of(check(worker(Some("go")), &one_provider(None))),
+        "llm.model"
+    );
+    let mut commanded = worker(Some("go"));
+    commanded.command = Some(CommandSpec::Shell("ls".into()));
+    assert_eq!(field_of(check(commanded, &with_model)), "command");
+    let mut over = worker(Some("go"));
+    over.limits.max_iterations = Some(0);
+    assert_eq!(field_of(check(over, &with_model)), "limits.max_iterations");
+
+    let valid = check(worker(Some("go")), &with_model).expect("valid");
+    let llm = valid.llm.expect("resolved model");
+    assert_eq!(
+        (llm.provider.as_str(), llm.model.as_str(), llm.stream),
+        ("up", "m1", true)
+    );
+    assert_eq!(valid.limits.max_llm_calls, 10);
+
+    let mut exec_with_model = spec("ls");
+    exec_with_model.llm = Some(corral_proto::LlmSpec::default());
+    assert_eq!(field_of(check(exec_with_model, &with_model)), "llm");
 }
 
 #[test]

@@ -17,7 +17,8 @@ use rows::{from_json, from_millis, millis, query_jobs, to_json};
 use super::{Finish, Store, StoreError};
 
 const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, isolation, limits, grants, \
-     container_id, exit_code, reason, created_at, started_at, finished_at";
+     container_id, exit_code, reason, created_at, started_at, finished_at, llm, interactive, \
+     llm_calls, input_tokens, output_tokens, cost_usd";
 
 /// SQLite-backed [`Store`].
 #[derive(Clone)]
@@ -89,8 +90,8 @@ impl Store for SqliteStore {
                 .transpose()?;
             connection.execute(
                 "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
-                 created_at, grants, isolation, queue_order) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+                 created_at, grants, isolation, llm, interactive, queue_order) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
                  (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
                 params![
                     job.id,
@@ -107,6 +108,11 @@ impl Store for SqliteStore {
                         .as_ref()
                         .map(|isolation| to_json("isolation", isolation))
                         .transpose()?,
+                    job.llm
+                        .as_ref()
+                        .map(|llm| to_json("llm", llm))
+                        .transpose()?,
+                    job.interactive,
                 ],
             )?;
             Ok(())
@@ -326,6 +332,29 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn add_llm_usage(
+        &self,
+        job_id: &str,
+        input_tokens: u64,
+        output_tokens: u64,
+        cost_usd: f64,
+    ) -> Result<(), StoreError> {
+        self.add_usage(job_id, input_tokens, output_tokens, cost_usd)
+            .await
+    }
+
+    async fn add_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError> {
+        self.insert_prompt(job_id, text).await
+    }
+
+    async fn prompts_after(
+        &self,
+        job_id: &str,
+        after: u64,
+    ) -> Result<Vec<corral_proto::Prompt>, StoreError> {
+        self.select_prompts(job_id, after).await
+    }
+
     async fn events_after(
         &self,
         job_id: &str,
@@ -361,6 +390,7 @@ impl Store for SqliteStore {
     }
 }
 
+mod prompts;
 mod rows;
 mod schema;
 mod secrets;

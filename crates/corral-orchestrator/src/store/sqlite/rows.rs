@@ -1,7 +1,7 @@
 //! Between rows and wire types: times as Unix milliseconds, structured
 //! columns as JSON, a job row as a [`Job`].
 
-use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
+use corral_proto::{CommandSpec, Job, JobMode, JobState, JobUsage, Limits};
 use rusqlite::{Connection, Row};
 use time::OffsetDateTime;
 
@@ -49,6 +49,7 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
     let limits: String = row.get("limits")?;
     let grants: String = row.get("grants")?;
     let isolation: Option<String> = row.get("isolation")?;
+    let llm: Option<String> = row.get("llm")?;
     let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
         row.get::<_, Option<i64>>(column)?
             .map(|value| from_millis(column, value))
@@ -78,6 +79,14 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
         created_at: from_millis("created_at", row.get("created_at")?)?,
         started_at: optional_time("started_at")?,
         finished_at: optional_time("finished_at")?,
+        llm: llm.map(|text| from_json("llm", &text)).transpose()?,
+        interactive: row.get("interactive")?,
+        usage: JobUsage {
+            llm_calls: row.get("llm_calls")?,
+            input_tokens: row.get("input_tokens")?,
+            output_tokens: row.get("output_tokens")?,
+            cost_usd: row.get("cost_usd")?,
+        },
     })
 }
 

@@ -22,6 +22,10 @@ fn job(id: &str) -> Job {
             pids: 64,
             timeout_secs: 30,
             tmpfs_bytes: 1 << 26,
+            max_llm_calls: 10,
+            max_tokens: 1000,
+            max_iterations: 5,
+            idle_timeout_secs: 60,
         },
         container_id: None,
         exit_code: None,
@@ -29,6 +33,9 @@ fn job(id: &str) -> Job {
         created_at: OffsetDateTime::now_utc(),
         started_at: None,
         finished_at: None,
+        llm: None,
+        interactive: false,
+        usage: corral_proto::JobUsage::default(),
     }
 }
 

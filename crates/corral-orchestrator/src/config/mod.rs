@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use corral_proto::{ByteSize, DurationSpec, Limits};
 use serde::Deserialize;
 
+mod llm;
+
 /// Names of the environment variables corral reads, in one place.
 pub mod env_vars {
     /// The data directory (`--data-dir`).
@@ -37,6 +39,20 @@ pub mod env_vars {
     pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
     /// Fallback base of the default data directory.
     pub const HOME: &str = "HOME";
+    /// The default model provider (`--llm`).
+    pub const CORRAL_LLM: &str = "CORRAL_LLM";
+    /// An OpenAI-compatible upstream's base URL (`https://api.openai.com/v1`).
+    pub const CORRAL_OPENAI_BASE_URL: &str = "CORRAL_OPENAI_BASE_URL";
+    /// Its key.
+    pub const CORRAL_OPENAI_API_KEY: &str = "CORRAL_OPENAI_API_KEY";
+    /// Its default model.
+    pub const CORRAL_OPENAI_MODEL: &str = "CORRAL_OPENAI_MODEL";
+    /// Anthropic's base URL (`https://api.anthropic.com`).
+    pub const CORRAL_ANTHROPIC_BASE_URL: &str = "CORRAL_ANTHROPIC_BASE_URL";
+    /// Its key.
+    pub const CORRAL_ANTHROPIC_API_KEY: &str = "CORRAL_ANTHROPIC_API_KEY";
+    /// Its default model.
+    pub const CORRAL_ANTHROPIC_MODEL: &str = "CORRAL_ANTHROPIC_MODEL";
 }
 
 /// Loopback only: the user API is not meant to face a network by default.
@@ -75,6 +91,14 @@ pub mod bounds {
     pub const TIMEOUT_SECS: (u64, u64) = (1, 7 * 86_400);
     /// One MiB to 64 GiB per tmpfs.
     pub const TMPFS: (u64, u64) = (1 << 20, 64 << 30);
+    /// At least one model call; more than this is a runaway.
+    pub const MAX_LLM_CALLS: (u64, u64) = (1, 100_000);
+    /// Up to ten billion tokens.
+    pub const MAX_TOKENS: (u64, u64) = (1, 10_000_000_000);
+    /// Model turns per prompt.
+    pub const MAX_ITERATIONS: (u32, u32) = (1, 10_000);
+    /// One second to one week.
+    pub const IDLE_TIMEOUT_SECS: (u64, u64) = (1, 7 * 86_400);
 }
 
 /// `corral.toml` as written: every key optional, unknown keys refused.
@@ -90,6 +114,7 @@ struct FileConfig {
     reap_interval: Option<DurationSpec>,
     workspace_retention: Option<DurationSpec>,
     limits: FileLimits,
+    llm: llm::FileLlm,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +125,10 @@ struct FileLimits {
     pids: Option<i64>,
     timeout: Option<DurationSpec>,
     tmpfs: Option<ByteSize>,
+    max_llm_calls: Option<u64>,
+    max_tokens: Option<u64>,
+    max_iterations: Option<u32>,
+    idle_timeout: Option<DurationSpec>,
 }
 
 /// Values from the environment and flags; each set one beats the file.
@@ -119,6 +148,8 @@ pub struct ConfigOverrides {
     pub max_concurrent_jobs: Option<usize>,
     /// `--oci-runtime`.
     pub oci_runtime: Option<String>,
+    /// `--llm`: `openai`, `anthropic`, `scripted:FILE` or a provider name.
+    pub llm: Option<String>,
 }
 
 /// The server's settings, complete and checked.
@@ -146,6 +177,8 @@ pub struct Config {
     pub workspace_retention_secs: u64,
     /// `CORRAL_MASTER_KEY` (64 hex digits), else the key file in the data directory is used.
     pub master_key: Option<crate::secrets::SecretValue>,
+    /// Model providers, for agent jobs.
+    pub llm: crate::llm::LlmSettings,
 }
 
 /// Why the configuration could not be built.
@@ -199,6 +232,22 @@ impl Config {
             pids: file.limits.pids.unwrap_or(DEFAULT_PIDS),
             timeout_secs: file.limits.timeout.map_or(DEFAULT_TIMEOUT_SECS, |d| d.0),
             tmpfs_bytes: file.limits.tmpfs.map_or(DEFAULT_TMPFS, |size| size.0),
+            max_llm_calls: file
+                .limits
+                .max_llm_calls
+                .unwrap_or(corral_proto::job::DEFAULT_MAX_LLM_CALLS),
+            max_tokens: file
+                .limits
+                .max_tokens
+                .unwrap_or(corral_proto::job::DEFAULT_MAX_TOKENS),
+            max_iterations: file
+                .limits
+                .max_iterations
+                .unwrap_or(corral_proto::job::DEFAULT_MAX_ITERATIONS),
+            idle_timeout_secs: file
+                .limits
+                .idle_timeout
+                .map_or(corral_proto::job::DEFAULT_IDLE_TIMEOUT_SECS, |d| d.0),
         };
         check_limits(&default_limits)
             .map_err(|(key, message)| ConfigError::Invalid { key, message })?;
@@ -219,7 +268,10 @@ impl Config {
                 message: "bad built-in default".into(),
             })?,
         };
+        let llm_env = llm::LlmEnv::read(&file.llm);
+        let llm = llm::settings(file.llm, overrides.llm.as_deref(), &llm_env)?;
         Ok(Self {
+            llm,
             worker_bin: overrides
                 .worker_bin
                 .or(file.worker_bin)
@@ -263,7 +315,19 @@ pub fn check_limits(limits: &Limits) -> Result<(), (&'static str, String)> {
     within("cpu_shares", limits.cpu_shares, bounds::CPU_SHARES)?;
     within("pids", limits.pids, bounds::PIDS)?;
     within("timeout", limits.timeout_secs, bounds::TIMEOUT_SECS)?;
-    within("tmpfs", limits.tmpfs_bytes, bounds::TMPFS)
+    within("tmpfs", limits.tmpfs_bytes, bounds::TMPFS)?;
+    within("max_llm_calls", limits.max_llm_calls, bounds::MAX_LLM_CALLS)?;
+    within("max_tokens", limits.max_tokens, bounds::MAX_TOKENS)?;
+    within(
+        "max_iterations",
+        limits.max_iterations,
+        bounds::MAX_ITERATIONS,
+    )?;
+    within(
+        "idle_timeout",
+        limits.idle_timeout_secs,
+        bounds::IDLE_TIMEOUT_SECS,
+    )
 }
 
 fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {

@@ -1,0 +1,160 @@
+use corral_proto::llm::{ChatChunk, ChunkAssembler};
+use corral_proto::sse::SseParser;
+
+use super::*;
+
+fn request(body: Value) -> ChatRequest {
+    serde_json::from_value(body).expect("request parses")
+}
+
+#[test]
+fn a_conversation_with_tools_becomes_alternating_blocks() {
+    let body = to_messages_request(
+        &request(json!({
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "list files"},
+                {"role": "assistant", "content": "sure", "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "shell", "arguments": "{\"command\":\"ls\"}"}},
+                    {"id": "c2", "type": "function", "function": {"name": "grep", "arguments": "{oops"}}
+                ]},
+                {"role": "tool", "tool_call_id": "c1", "content": "a.txt"},
+                {"role": "tool", "tool_call_id": "c2", "content": "error: bad arguments"},
+                {"role": "user", "content": "thanks"}
+            ],
+            "tools": [{"type": "function", "function": {"name": "shell", "description": "run", "parameters": {"type": "object"}}}],
+            "tool_choice": "required",
+            "stop": "END",
+            "stream": true
+        })),
+        "claude-x",
+        1024,
+    );
+    assert_eq!(body["model"], "claude-x");
+    assert_eq!(body["max_tokens"], 1024);
+    assert_eq!(body["system"], "be brief");
+    assert_eq!(body["tool_choice"], json!({"type": "any"}));
+    assert_eq!(body["stop_sequences"], json!(["END"]));
+    assert_eq!(body["tools"][0]["input_schema"], json!({"type": "object"}));
+    let messages = body["messages"].as_array().expect("messages");
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().expect("role"))
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "user"]);
+    assert_eq!(messages[1]["content"][1]["input"], json!({"command": "ls"}));
+    assert_eq!(
+        messages[1]["content"][2]["input"],
+        json!({"_unparsed_arguments": "{oops"})
+    );
+    let results = messages[2]["content"].as_array().expect("blocks");
+    assert_eq!(results[0]["type"], "tool_result");
+    assert_eq!(results[0]["tool_use_id"], "c1");
+    assert_eq!(results[1]["tool_use_id"], "c2");
+    assert_eq!(results[2], json!({"type": "text", "text": "thanks"}));
+}
+
+#[test]
+fn a_whole_answer_maps_back_with_usage_and_stop_reason() {
+    let answer = from_messages_response(&json!({
+        "id": "msg_1", "model": "claude-x", "stop_reason": "tool_use",
+        "content": [
+            {"type": "text", "text": "running"},
+            {"type": "tool_use", "id": "t1", "name": "shell", "input": {"command": "ls"}}
+        ],
+        "usage": {"input_tokens": 10, "cache_read_input_tokens": 5, "output_tokens": 7}
+    }));
+    let choice = &answer.choices[0];
+    assert_eq!(choice.finish_reason.as_deref(), Some("tool_calls"));
+    assert_eq!(choice.message.text_content(), "running");
+    assert_eq!(choice.message.tool_calls[0].id, "t1");
+    let arguments: Value =
+        serde_json::from_str(&choice.message.tool_calls[0].function.arguments).expect("json");
+    assert_eq!(arguments, json!({"command": "ls"}));
+    assert_eq!(answer.usage, Some(Usage::new(15, 7)));
+}
+
+#[test]
+fn a_stream_translates_to_chunks_that_reassemble_to_the_answer() {
+    let events = [
+        (
+            "message_start",
+            json!({"type": "message_start", "message": {"id": "msg_2", "model": "claude-x", "usage": {"input_tokens": 12, "output_tokens": 1}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi "}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "there"}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "t9", "name": "read_file", "input": {}}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"path\":"}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "\"a.txt\"}"}}),
+        ),
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 9}}),
+        ),
+        ("message_stop", json!({"type": "message_stop"})),
+    ];
+    let mut translator = StreamTranslator::new(true);
+    let mut frames = String::new();
+    for (name, data) in events {
+        for frame in translator.push(&SseMessage {
+            event: name.into(),
+            data: data.to_string(),
+        }) {
+            frames.push_str(&frame);
+        }
+    }
+    assert!(
+        translator.finish().is_empty(),
+        "message_stop already closed the stream"
+    );
+    assert!(frames.ends_with("data: [DONE]\n\n"), "{frames}");
+    let mut assembler = ChunkAssembler::default();
+    for message in SseParser::default().feed(frames.as_bytes()) {
+        if message.data == "[DONE]" {
+            continue;
+        }
+        let chunk: ChatChunk = serde_json::from_str(&message.data).expect("chunk parses");
+        assembler.push(chunk);
+    }
+    let answer = assembler.finish();
+    let choice = &answer.choices[0];
+    assert_eq!(choice.message.text_content(), "Hi there");
+    assert_eq!(choice.message.tool_calls[0].id, "t9");
+    assert_eq!(choice.message.tool_calls[0].function.name, "read_file");
+    assert_eq!(
+        choice.message.tool_calls[0].function.arguments,
+        "{\"path\":\"a.txt\"}"
+    );
+    assert_eq!(choice.finish_reason.as_deref(), Some("tool_calls"));
+    assert_eq!(answer.usage, Some(Usage::new(12, 9)));
+    assert_eq!(translator.usage(), Usage::new(12, 9));
+}
+
+#[test]
+fn an_error_message_is_found_in_either_provider_shape() {
+    assert_eq!(
+        error_message(
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+        ),
+        "Overloaded"
+    );
+    assert_eq!(error_message(b"plain text"), "plain text");
+}

@@ -1,0 +1,566 @@
+//! A scripted model: OpenAI- and Anthropic-compatible servers over real HTTP
+//! on loopback, answering from a script of turns and recording every
+//! request. `corral serve --llm scripted:FILE` runs one as the default
+//! provider (the demo needs no key and no network); the tests use the same
+//! server to script a model and to check what reached the upstream.
+//!
+//! Which turn answers a request depends only on the request: the number of
+//! assistant messages in its conversation. So a job's k-th model call gets
+//! turn k, whatever other jobs do, and a follow-up prompt continues the
+//! script. Past the last turn, the last one repeats.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use corral_proto::llm::Usage;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// The model name answers carry unless the script names one.
+pub const SCRIPTED_MODEL: &str = "corral-scripted";
+/// Text is streamed in pieces of this many characters.
+const PIECE_CHARS: usize = 24;
+
+/// A script: the turns a model plays, and failures to answer with first.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// The model name answers carry.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The turns, in conversation order.
+    pub turns: Vec<Turn>,
+    /// Answered, in order, to the first requests the server gets.
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+    /// A pause between streamed pieces, in milliseconds.
+    #[serde(default)]
+    pub piece_delay_ms: u64,
+}
+
+/// One assistant turn: text, tool calls, or both.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Turn {
+    /// What the assistant says.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The tools it calls.
+    #[serde(default)]
+    pub tool_calls: Vec<ScriptedCall>,
+}
+
+/// A scripted tool call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedCall {
+    /// The tool.
+    pub name: String,
+    /// Its arguments: a JSON value, or a string sent as is (which may be
+    /// malformed JSON on purpose).
+    #[serde(default)]
+    pub arguments: Value,
+}
+
+impl ScriptedCall {
+    fn arguments_text(&self) -> String {
+        match &self.arguments {
+            Value::String(raw) => raw.clone(),
+            Value::Null => "{}".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// An error answer the server gives before it plays the script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Failure {
+    /// The HTTP status.
+    pub status: u16,
+    /// The error message.
+    #[serde(default = "default_failure_message")]
+    pub message: String,
+    /// How many requests get it; every request when left out.
+    #[serde(default)]
+    pub times: Option<u64>,
+    /// A `retry-after` header, in seconds.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+}
+
+fn default_failure_message() -> String {
+    "scripted failure".to_owned()
+}
+
+/// Why a script could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    /// The file could not be read.
+    #[error("cannot read script {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not a valid script.
+    #[error("invalid script {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Script {
+    /// Reads a JSON script.
+    pub fn load(path: &Path) -> Result<Self, ScriptError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ScriptError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses a JSON script; the error says where it is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let script: Self = serde_json::from_str(text).map_err(|error| error.to_string())?;
+        if script.turns.is_empty() {
+            return Err("a script needs at least one turn".into());
+        }
+        Ok(script)
+    }
+
+    fn turn(&self, assistant_turns: usize) -> &Turn {
+        let last = self.turns.len() - 1;
+        &self.turns[assistant_turns.min(last)]
+    }
+}
+
+/// A request the scripted server received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRequest {
+    /// The path, with its query.
+    pub path: String,
+    /// Headers, names lowercase; repeated ones joined with `, `.
+    pub headers: BTreeMap<String, String>,
+    /// The body as JSON (`null` when it was not JSON).
+    pub body: Value,
+}
+
+struct ServerState {
+    script: Script,
+    served: AtomicU64,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+/// A running scripted model on `127.0.0.1`.
+pub struct ScriptedServer {
+    addr: SocketAddr,
+    state: Arc<ServerState>,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ScriptedServer {
+    /// Serves `script` on an ephemeral loopback port until dropped.
+    pub async fn start(script: Script) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(ServerState {
+            script,
+            served: AtomicU64::new(0),
+            requests: Mutex::new(Vec::new()),
+        });
+        let app = Router::new()
+            .route("/", get(alive).head(alive))
+            .route("/v1/chat/completions", post(openai))
+            .route("/v1/messages", post(anthropic))
+            .with_state(Arc::clone(&state));
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "owned by the ScriptedServer, aborted when it is dropped"
+        )]
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped.cancelled_owned())
+                .await;
+        });
+        Ok(Self {
+            addr,
+            state,
+            stop,
+            task,
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL for an `openai` provider (`http://127.0.0.1:PORT/v1`).
+    pub fn openai_base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// The base URL for an `anthropic` provider (`http://127.0.0.1:PORT`).
+    pub fn anthropic_base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        self.task.abort();
+    }
+}
+
+async fn alive() -> StatusCode {
+    StatusCode::OK
+}
+
+/// What to answer: a failure, or the turn for this conversation.
+enum Play<'a> {
+    Fail(&'a Failure),
+    Turn(&'a Turn),
+}
+
+impl ServerState {
+    fn record(&self, path: &str, headers: &HeaderMap, body: &Bytes) -> Value {
+        let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        for (name, value) in headers {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            names
+                .entry(name.as_str().to_owned())
+                .and_modify(|joined| {
+                    joined.push_str(", ");
+                    joined.push_str(&value);
+                })
+                .or_insert(value);
+        }
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(RecordedRequest {
+                path: path.to_owned(),
+                headers: names,
+                body: body.clone(),
+            });
+        body
+    }
+
+    fn play(&self, body: &Value) -> Play<'_> {
+        let number = self.served.fetch_add(1, Ordering::SeqCst);
+        let mut before = 0;
+        for failure in &self.script.failures {
+            match failure.times {
+                None => return Play::Fail(failure),
+                Some(times) if number < before + times => return Play::Fail(failure),
+                Some(times) => before += times,
+            }
+        }
+        let assistant_turns = body["messages"].as_array().map_or(0, |messages| {
+            messages
+                .iter()
+                .filter(|message| message["role"] == "assistant")
+                .count()
+        });
+        Play::Turn(self.script.turn(assistant_turns))
+    }
+
+    fn model(&self) -> String {
+        self.script
+            .model
+            .clone()
+            .unwrap_or_else(|| SCRIPTED_MODEL.to_owned())
+    }
+
+    fn delay(&self) -> Duration {
+        Duration::from_millis(self.script.piece_delay_ms)
+    }
+}
+
+/// A rough token count: four bytes a token, as tokenizers average on English.
+fn tokens(text: &str) -> u64 {
+    text.len().div_ceil(4) as u64
+}
+
+fn usage(request: &Value, turn: &Turn) -> Usage {
+    let written: usize = turn.text.as_deref().map_or(0, str::len)
+        + turn
+            .tool_calls
+            .iter()
+            .map(|call| call.name.len() + call.arguments_text().len())
+            .sum::<usize>();
+    Usage::new(
+        tokens(&request["messages"].to_string()).max(1),
+        (written as u64).div_ceil(4).max(1),
+    )
+}
+
+fn failure_response(failure: &Failure, anthropic: bool) -> Response {
+    let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = if anthropic {
+        json!({"type": "error", "error": {"type": "api_error", "message": failure.message}})
+    } else {
+        json!({"error": {"type": "server_error", "message": failure.message}})
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(seconds) = failure.retry_after
+        && let Ok(value) = seconds.to_string().parse()
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// Splits text into streamable pieces on character boundaries.
+fn pieces(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(PIECE_CHARS)
+        .map(|piece| piece.iter().collect())
+        .collect()
+}
+
+/// A `text/event-stream` body from frames, paused between frames.
+fn event_stream(frames: Vec<String>, delay: Duration) -> Response {
+    let stream = futures_util::stream::iter(frames).then(move |frame| async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        Ok::<_, Infallible>(Bytes::from(frame))
+    });
+    (
+        [(header::CONTENT_TYPE, "text/event-stream")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+async fn openai(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = state.record("/v1/chat/completions", &headers, &body);
+    let turn = match state.play(&request) {
+        Play::Fail(failure) => return failure_response(failure, false),
+        Play::Turn(turn) => turn,
+    };
+    let usage = usage(&request, turn);
+    let model = state.model();
+    let id = format!("chatcmpl-scripted-{}", state.served.load(Ordering::SeqCst));
+    let finish = if turn.tool_calls.is_empty() {
+        "stop"
+    } else {
+        "tool_calls"
+    };
+    let calls: Vec<Value> = turn
+        .tool_calls
+        .iter()
+        .enumerate()
+        .map(|(index, call)| {
+            json!({
+                "id": format!("call_{index}"),
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments_text()},
+            })
+        })
+        .collect();
+    if request["stream"] != json!(true) {
+        let mut message = json!({"role": "assistant", "content": turn.text});
+        if !calls.is_empty() {
+            message["tool_calls"] = json!(calls);
+        }
+        return axum::Json(json!({
+            "id": id,
+            "object": "chat.completion",
+            "created": 0,
+            "model": model,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": usage,
+        }))
+        .into_response();
+    }
+    let chunk = |delta: Value, finish: Option<&str>| {
+        let chunk = json!({
+            "id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        });
+        format!("data: {chunk}\n\n")
+    };
+    let mut frames = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
+    for piece in pieces(turn.text.as_deref().unwrap_or_default()) {
+        frames.push(chunk(json!({ "content": piece }), None));
+    }
+    for (index, call) in turn.tool_calls.iter().enumerate() {
+        let arguments = call.arguments_text();
+        let middle = arguments.len() / 2;
+        let middle = (middle..=arguments.len())
+            .find(|at| arguments.is_char_boundary(*at))
+            .unwrap_or(arguments.len());
+        let (first, rest) = arguments.split_at(middle);
+        frames.push(chunk(
+            json!({"tool_calls": [{"index": index, "id": format!("call_{index}"), "type": "function",
+                   "function": {"name": call.name, "arguments": first}}]}),
+            None,
+        ));
+        frames.push(chunk(
+            json!({"tool_calls": [{"index": index, "function": {"arguments": rest}}]}),
+            None,
+        ));
+    }
+    frames.push(chunk(json!({}), Some(finish)));
+    if request["stream_options"]["include_usage"] == json!(true) {
+        let last = json!({
+            "id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+            "choices": [], "usage": usage,
+        });
+        frames.push(format!("data: {last}\n\n"));
+    }
+    frames.push("data: [DONE]\n\n".to_owned());
+    event_stream(frames, state.delay())
+}
+
+async fn anthropic(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = state.record("/v1/messages", &headers, &body);
+    let turn = match state.play(&request) {
+        Play::Fail(failure) => return failure_response(failure, true),
+        Play::Turn(turn) => turn,
+    };
+    let usage = usage(&request, turn);
+    let model = state.model();
+    let id = format!("msg_scripted_{}", state.served.load(Ordering::SeqCst));
+    let stop_reason = if turn.tool_calls.is_empty() {
+        "end_turn"
+    } else {
+        "tool_use"
+    };
+    let mut blocks = Vec::new();
+    if let Some(text) = &turn.text {
+        blocks.push(json!({"type": "text", "text": text}));
+    }
+    for (index, call) in turn.tool_calls.iter().enumerate() {
+        // Malformed arguments cannot be a JSON `input`; they become a string.
+        let input = serde_json::from_str::<Value>(&call.arguments_text())
+            .unwrap_or_else(|_| Value::String(call.arguments_text()));
+        blocks.push(json!({"type": "tool_use", "id": format!("toolu_{index}"), "name": call.name, "input": input}));
+    }
+    if request["stream"] != json!(true) {
+        return axum::Json(json!({
+            "id": id, "type": "message", "role": "assistant", "model": model,
+            "content": blocks, "stop_reason": stop_reason, "stop_sequence": null,
+            "usage": {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens},
+        }))
+        .into_response();
+    }
+    let event = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
+    let mut frames = vec![event(
+        "message_start",
+        json!({"type": "message_start", "message": {
+            "id": id, "type": "message", "role": "assistant", "model": model, "content": [],
+            "stop_reason": null, "usage": {"input_tokens": usage.prompt_tokens, "output_tokens": 1}}}),
+    )];
+    frames.push(event("ping", json!({"type": "ping"})));
+    for (index, block) in blocks.iter().enumerate() {
+        if block["type"] == "text" {
+            frames.push(event("content_block_start", json!({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})));
+            for piece in pieces(block["text"].as_str().unwrap_or_default()) {
+                frames.push(event("content_block_delta", json!({"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}})));
+            }
+        } else {
+            frames.push(event("content_block_start", json!({"type": "content_block_start", "index": index, "content_block": {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}})));
+            let input = block["input"].to_string();
+            for piece in pieces(&input) {
+                frames.push(event("content_block_delta", json!({"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": piece}})));
+            }
+        }
+        frames.push(event(
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": index}),
+        ));
+    }
+    frames.push(event(
+        "message_delta",
+        json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null},
+               "usage": {"output_tokens": usage.completion_tokens}}),
+    ));
+    frames.push(event("message_stop", json!({"type": "message_stop"})));
+    event_stream(frames, state.delay())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_turn_follows_the_conversation_and_the_last_one_repeats() {
+        let script =
+            Script::parse(r#"{"turns": [{"text": "one"}, {"text": "two"}]}"#).expect("parses");
+        assert_eq!(script.turn(0).text.as_deref(), Some("one"));
+        assert_eq!(script.turn(1).text.as_deref(), Some("two"));
+        assert_eq!(script.turn(7).text.as_deref(), Some("two"));
+    }
+
+    #[test]
+    fn failures_come_first_then_the_script() {
+        let script = Script::parse(
+            r#"{"turns": [{"text": "ok"}], "failures": [{"status": 500, "times": 2}]}"#,
+        )
+        .expect("parses");
+        let state = ServerState {
+            script,
+            served: AtomicU64::new(0),
+            requests: Mutex::new(Vec::new()),
+        };
+        let body = json!({"messages": []});
+        assert!(matches!(state.play(&body), Play::Fail(_)));
+        assert!(matches!(state.play(&body), Play::Fail(_)));
+        assert!(matches!(state.play(&body), Play::Turn(_)));
+    }
+
+    #[test]
+    fn a_script_without_turns_or_with_unknown_keys_is_refused() {
+        assert!(Script::parse(r#"{"turns": []}"#).is_err());
+        let error = Script::parse(r#"{"turns": [{"txt": "typo"}]}"#).expect_err("refused");
+        assert!(error.contains("txt"), "{error}");
+    }
+}

@@ -1,0 +1,181 @@
+//! One model call to an upstream, retried with backoff on 429, 5xx and
+//! connection errors (honouring `retry-after`), up to a bound. Only the
+//! wait for an answer's head is retried: once a body streams, it is the
+//! answer.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Response, StatusCode};
+
+use super::anthropic::error_message;
+
+/// First pause between attempts; doubles each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// Longest pause between attempts when the upstream names none.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// Longest `retry-after` honoured; past it the call fails instead.
+const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
+/// Most of an error body kept in the message.
+const MAX_ERROR_CHARS: usize = 500;
+/// How long to wait for a connection to the upstream.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a call failed after its retries.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UpstreamError {
+    /// The upstream answered with an error status.
+    #[error("upstream answered {status}: {message}")]
+    Status {
+        /// The status.
+        status: StatusCode,
+        /// The upstream's error message, shortened.
+        message: String,
+    },
+    /// The upstream could not be reached or did not answer in time.
+    #[error("cannot reach the upstream: {0}")]
+    Unreachable(String),
+}
+
+/// The HTTP client every job's proxy shares (one connection pool).
+#[derive(Clone)]
+pub struct Upstream {
+    client: reqwest::Client,
+    max_retries: u32,
+}
+
+impl Upstream {
+    /// A client failing a call after `timeout_secs` without a byte.
+    pub fn new(timeout_secs: u64, max_retries: u32) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(Duration::from_secs(timeout_secs))
+            .user_agent(concat!("corral/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        Ok(Self {
+            client,
+            max_retries,
+        })
+    }
+
+    /// POSTs `body` to `url`; returns a successful answer's head (its body
+    /// still to read) and the attempts it took.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<(Response, u32), UpstreamError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            let sent = self
+                .client
+                .post(url)
+                .headers(headers.clone())
+                .body(body.clone())
+                .send()
+                .await;
+            let retries_left = attempt <= self.max_retries;
+            let wait = match sent {
+                Ok(response) if response.status().is_success() => return Ok((response, attempt)),
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = retry_after(response.headers());
+                    let retryable =
+                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    if !retryable || !retries_left || retry_after > Some(MAX_RETRY_AFTER) {
+                        let body = response.bytes().await.unwrap_or_default();
+                        return Err(UpstreamError::Status {
+                            status,
+                            message: shorten(&error_message(&body)),
+                        });
+                    }
+                    retry_after.unwrap_or(backoff)
+                }
+                Err(error) if retries_left && (error.is_connect() || error.is_timeout()) => backoff,
+                Err(error) => {
+                    return Err(UpstreamError::Unreachable(shorten(&without_url(&error))));
+                }
+            };
+            tokio::time::sleep(wait).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            attempt += 1;
+        }
+    }
+}
+
+/// A header holding a key: marked sensitive so no debug output shows it.
+pub fn sensitive_header(
+    headers: &mut HeaderMap,
+    name: HeaderName,
+    value: &str,
+) -> Result<(), String> {
+    let mut value = HeaderValue::from_str(value)
+        .map_err(|_| format!("the provider key for `{name}` is not a valid header value"))?;
+    value.set_sensitive(true);
+    headers.insert(name, value);
+    Ok(())
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: f64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+fn shorten(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(MAX_ERROR_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+/// A transport error in words, with its causes but without the URL.
+fn without_url(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    }
+    .to_owned();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_nonsense_is_ignored() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn long_error_bodies_are_shortened_on_a_character_boundary() {
+        let long = "é".repeat(MAX_ERROR_CHARS + 10);
+        let short = shorten(&long);
+        assert_eq!(short.chars().count(), MAX_ERROR_CHARS + 1);
+        assert!(short.ends_with('…'));
+    }
+}

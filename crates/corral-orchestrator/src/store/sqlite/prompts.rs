@@ -1,0 +1,73 @@
+//! Model usage totals and follow-up prompts of a job.
+
+use corral_proto::Prompt;
+use rusqlite::params;
+use time::OffsetDateTime;
+
+use super::SqliteStore;
+use super::rows::millis;
+use crate::store::StoreError;
+
+impl SqliteStore {
+    pub(super) async fn add_usage(
+        &self,
+        job_id: &str,
+        input_tokens: u64,
+        output_tokens: u64,
+        cost_usd: f64,
+    ) -> Result<(), StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            connection.execute(
+                "UPDATE jobs SET llm_calls = llm_calls + 1, input_tokens = input_tokens + ?2, \
+                 output_tokens = output_tokens + ?3, cost_usd = cost_usd + ?4 WHERE id = ?1",
+                params![job_id, input_tokens, output_tokens, cost_usd],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn insert_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError> {
+        let (job_id, text) = (job_id.to_owned(), text.to_owned());
+        let now = millis(OffsetDateTime::now_utc());
+        self.call(move |connection| {
+            let transaction = connection.transaction()?;
+            let seq: u64 = transaction.query_row(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM prompts WHERE job_id = ?1",
+                [&job_id],
+                |row| row.get(0),
+            )?;
+            transaction.execute(
+                "INSERT INTO prompts (job_id, seq, ts, text) VALUES (?1, ?2, ?3, ?4)",
+                params![job_id, seq, now, text],
+            )?;
+            transaction.commit()?;
+            Ok(seq)
+        })
+        .await
+    }
+
+    pub(super) async fn select_prompts(
+        &self,
+        job_id: &str,
+        after: u64,
+    ) -> Result<Vec<Prompt>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT seq, text FROM prompts WHERE job_id = ?1 AND seq > ?2 ORDER BY seq",
+            )?;
+            let prompts = statement
+                .query_map(params![job_id, after], |row| {
+                    Ok(Prompt {
+                        seq: row.get(0)?,
+                        text: row.get(1)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(prompts)
+        })
+        .await
+    }
+}
