@@ -9,6 +9,7 @@
 //! - `docker`: make sure an engine runs, build the test images
 //! - `worker`: build or find the static worker
 //! - `server`: [`TestServer`], a running orchestrator and a client for it
+//! - `model`: scripted model upstreams registered as a provider
 
 #![expect(
     clippy::missing_panics_doc,
@@ -21,6 +22,7 @@
 )]
 
 mod docker;
+mod model;
 mod server;
 mod worker;
 
@@ -28,6 +30,7 @@ pub use docker::{
     default_image, docker, ensure_docker, eventually, git_image, plain_image, remove_instance_now,
     remove_labelled,
 };
+pub use model::{TEST_MODEL, TEST_PROVIDER, Upstream};
 pub use reqwest;
 pub use server::{Followed, TestServer, unix_request};
 pub use worker::worker_bin;

@@ -21,4 +21,5 @@ mod reaper;
 mod review;
 mod sandbox;
 mod worker_endpoint;
+mod worker_mode;
 mod worker_socket;
