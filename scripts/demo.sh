@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs a real sample job end to end on a fresh machine: starts Docker,
+# Runs real sample jobs end to end on a fresh machine: starts Docker,
 # builds corral and its static worker, builds the default image offline,
-# starts `corral serve` on a temporary data directory (SQLite, defaults),
-# runs a job in a locked-down container, and shows its events.
+# starts `corral serve` on a temporary data directory (SQLite, defaults, the
+# scripted model from examples/demo-model.json as the model provider), runs
+# a worker-mode agent job that uses tools in a locked-down container, then
+# an exec job, and shows their events.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,12 +26,13 @@ cleanup() {
         kill -TERM "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
-    rm -rf "$data_dir"
+    rm -rf "$data_dir" "${project:-}"
 }
 trap cleanup EXIT
 
 echo "==> starting corral serve (data dir $data_dir)" >&2
-"$corral" --data-dir "$data_dir" serve --listen 127.0.0.1:0 --worker-bin "$worker" >"$log" 2>&1 &
+"$corral" --data-dir "$data_dir" serve --listen 127.0.0.1:0 --worker-bin "$worker" \
+    --llm "scripted:$PWD/examples/demo-model.json" >"$log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 200); do
     grep -q "corral is serving" "$log" 2>/dev/null && break
@@ -37,6 +40,15 @@ for _ in $(seq 1 200); do
     sleep 0.05
 done
 grep -q "corral is serving" "$log" || { cat "$log" >&2; echo "corral serve did not start" >&2; exit 1; }
+
+project="$(mktemp -d /tmp/corral-demo-project.XXXXXX)"
+chown 10001:10001 "$project" 2>/dev/null || chmod 0777 "$project"
+echo "==> corral run --mode worker: an agent job; its model is the scripted one, every call proxied" >&2
+"$corral" --data-dir "$data_dir" run --mode worker --project "$project" --timeout 2m \
+    "Look at the project and leave a greeting note in it."
+echo "==> the agent's note, on the host: $project/GREETING.md" >&2
+cat "$project/GREETING.md"
+worker_job="$("$corral" --data-dir "$data_dir" jobs --json | grep -o '"id":"j-[0-9a-f]*"' | head -n 1 | cut -d'"' -f4)"
 
 echo "==> corral secret set DEMO_TOKEN (sealed at rest, read from stdin)" >&2
 printf 'demo-token-%s' "$(date +%s)" | "$corral" --data-dir "$data_dir" secret set DEMO_TOKEN
@@ -51,8 +63,7 @@ echo "==> corral run: a sample job in a locked-down container" >&2
     echo "this line goes to stderr" >&2
 '
 
-job_id="$("$corral" --data-dir "$data_dir" jobs --json | sed -n 's/.*"id":"\([^"]*\)".*/\1/p' | head -n 1)"
-echo "==> corral logs $job_id --json (the stored events)" >&2
-"$corral" --data-dir "$data_dir" logs "$job_id" --json
-echo "==> corral show $job_id" >&2
-"$corral" --data-dir "$data_dir" show "$job_id"
+echo "==> corral logs $worker_job --json (the agent job's stored events)" >&2
+"$corral" --data-dir "$data_dir" logs "$worker_job" --json
+echo "==> corral show $worker_job" >&2
+"$corral" --data-dir "$data_dir" show "$worker_job"

@@ -27,7 +27,16 @@ impl ServeProcess {
             .prefix("corral-cli-")
             .tempdir()
             .expect("data dir");
-        Self::start_in(data_dir).await
+        Self::start_in(data_dir, &[], &[]).await
+    }
+
+    /// A server with extra `serve` flags and environment variables.
+    pub async fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::Builder::new()
+            .prefix("corral-cli-")
+            .tempdir()
+            .expect("data dir");
+        Self::start_in(data_dir, args, env).await
     }
 
     /// Kills the server with SIGKILL: no cleanup at all.
@@ -44,10 +53,10 @@ impl ServeProcess {
         self.kill_hard();
         let data_dir = tempfile::TempDir::new()
             .map(|placeholder| std::mem::replace(&mut self.data_dir, placeholder));
-        Self::start_in(data_dir.expect("swap data dir")).await
+        Self::start_in(data_dir.expect("swap data dir"), &[], &[]).await
     }
 
-    async fn start_in(data_dir: tempfile::TempDir) -> Self {
+    async fn start_in(data_dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Self {
         corral_testkit::ensure_docker();
         let image = corral_testkit::default_image().await;
         let mut child = Command::new(CORRAL)
@@ -61,6 +70,8 @@ impl ServeProcess {
             .args(["--image", &image])
             .arg("--worker-bin")
             .arg(corral_testkit::worker_bin())
+            .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

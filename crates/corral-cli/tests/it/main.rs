@@ -9,3 +9,4 @@
 mod harness;
 mod run;
 mod secrets;
+mod worker;

@@ -66,14 +66,14 @@ impl JobManager {
             ));
         }
         let job = self.get(job_id).await?;
+        if !job.interactive {
+            return Err(JobError::NotInteractive { job_id: job.id });
+        }
         if job.state.is_terminal() {
             return Err(JobError::AlreadyEnded {
                 job_id: job.id,
                 state: job.state.as_str(),
             });
-        }
-        if !job.interactive {
-            return Err(JobError::NotInteractive { job_id: job.id });
         }
         let seq = self.inner.store.add_prompt(job_id, text).await?;
         let event = NewEvent::new(

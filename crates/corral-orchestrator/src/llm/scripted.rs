@@ -383,7 +383,8 @@ async fn openai(
     };
     let usage = usage(&request, turn);
     let model = state.model();
-    let id = format!("chatcmpl-scripted-{}", state.served.load(Ordering::SeqCst));
+    let served = state.served.load(Ordering::SeqCst);
+    let id = format!("chatcmpl-scripted-{served}");
     let finish = if turn.tool_calls.is_empty() {
         "stop"
     } else {
@@ -395,7 +396,7 @@ async fn openai(
         .enumerate()
         .map(|(index, call)| {
             json!({
-                "id": format!("call_{index}"),
+                "id": format!("call_{served}_{index}"),
                 "type": "function",
                 "function": {"name": call.name, "arguments": call.arguments_text()},
             })
@@ -435,7 +436,7 @@ async fn openai(
             .unwrap_or(arguments.len());
         let (first, rest) = arguments.split_at(middle);
         frames.push(chunk(
-            json!({"tool_calls": [{"index": index, "id": format!("call_{index}"), "type": "function",
+            json!({"tool_calls": [{"index": index, "id": format!("call_{served}_{index}"), "type": "function",
                    "function": {"name": call.name, "arguments": first}}]}),
             None,
         ));
@@ -468,7 +469,8 @@ async fn anthropic(
     };
     let usage = usage(&request, turn);
     let model = state.model();
-    let id = format!("msg_scripted_{}", state.served.load(Ordering::SeqCst));
+    let served = state.served.load(Ordering::SeqCst);
+    let id = format!("msg_scripted_{served}");
     let stop_reason = if turn.tool_calls.is_empty() {
         "end_turn"
     } else {
@@ -482,7 +484,7 @@ async fn anthropic(
         // Malformed arguments cannot be a JSON `input`; they become a string.
         let input = serde_json::from_str::<Value>(&call.arguments_text())
             .unwrap_or_else(|_| Value::String(call.arguments_text()));
-        blocks.push(json!({"type": "tool_use", "id": format!("toolu_{index}"), "name": call.name, "input": input}));
+        blocks.push(json!({"type": "tool_use", "id": format!("toolu_{served}_{index}"), "name": call.name, "input": input}));
     }
     if request["stream"] != json!(true) {
         return axum::Json(json!({

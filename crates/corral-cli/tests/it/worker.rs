@@ -1,0 +1,157 @@
+//! `corral run --mode worker` against a real `corral serve` whose provider
+//! comes from the environment, and `--llm scripted:FILE` with the sample
+//! script the demo uses.
+
+use corral_orchestrator::llm::ProviderKind;
+use corral_testkit::Upstream;
+use serde_json::json;
+
+use crate::harness::{ServeProcess, events, stderr, stdout};
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("project dir");
+    std::os::unix::fs::chown(dir.path(), Some(10001), Some(10001)).expect("chown project");
+    dir
+}
+
+/// Every file under `root`, for hunting a value.
+fn files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_owned()];
+    while let Some(path) = pending.pop() {
+        match std::fs::read_dir(&path) {
+            Ok(entries) => pending.extend(entries.flatten().map(|entry| entry.path())),
+            Err(_) => found.push(path),
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs_its_key() {
+    let upstream = Upstream::start(
+        ProviderKind::Openai,
+        &json!({"turns": [
+            {"tool_calls": [{"name": "write_file", "arguments": {"path": "a.txt", "content": "from the cli\n"}}]},
+            {"text": "All done."}
+        ]}),
+    )
+    .await;
+    let base_url = upstream.server.openai_base_url();
+    let server = ServeProcess::start_with(
+        &["--llm", "openai"],
+        &[
+            ("CORRAL_OPENAI_BASE_URL", base_url.as_str()),
+            ("CORRAL_OPENAI_API_KEY", upstream.key.as_str()),
+            ("CORRAL_OPENAI_MODEL", "cli-model"),
+        ],
+    )
+    .await;
+    let project = project();
+    let project_arg = project.path().to_string_lossy().into_owned();
+    let output = server
+        .corral(&[
+            "run",
+            "--mode",
+            "worker",
+            "--project",
+            &project_arg,
+            "write",
+            "a",
+            "file",
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "All done.\n", "the answer on stdout");
+    assert!(
+        stderr(&output).contains("tool write_file"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("a.txt")).expect("file"),
+        "from the cli\n"
+    );
+    let request = &upstream.server.requests()[0];
+    assert_eq!(request.body["model"], "cli-model");
+    assert_eq!(request.body["messages"][1]["content"], "write a file");
+
+    let refused = server
+        .corral(&["run", "--mode", "worker", "--provider", "nope", "hi"])
+        .await;
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(
+        stderr(&refused).contains("llm.provider"),
+        "{}",
+        stderr(&refused)
+    );
+    let listed = server.corral(&["jobs", "--json"]).await;
+    let id = serde_json::from_str::<serde_json::Value>(&stdout(&listed)).expect("jobs")[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let not_interactive = server.corral(&["prompt", &id, "more"]).await;
+    assert!(
+        stderr(&not_interactive).contains("--interactive"),
+        "{}",
+        stderr(&not_interactive)
+    );
+
+    let key = upstream.key.as_bytes();
+    assert!(
+        server.log().contains("job ended"),
+        "the server logged: {}",
+        server.log()
+    );
+    for file in files(server.data_dir.path()) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !bytes.windows(key.len()).any(|window| window == key),
+            "the provider key is in {}",
+            file.display()
+        );
+    }
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn the_sample_script_drives_a_worker_job_on_the_embedded_scripted_model() {
+    let script = corral_testkit::repo_root().join("examples/demo-model.json");
+    let script_arg = format!("scripted:{}", script.display());
+    let server = ServeProcess::start_with(&["--llm", &script_arg], &[]).await;
+    let project = project();
+    let project_arg = project.path().to_string_lossy().into_owned();
+    let output = server
+        .corral(&[
+            "run",
+            "--mode",
+            "worker",
+            "--project",
+            &project_arg,
+            "leave",
+            "a",
+            "note",
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let note = std::fs::read_to_string(project.path().join("GREETING.md")).expect("the note");
+    assert!(note.starts_with("# Hello from corral"), "{note}");
+    assert!(
+        stdout(&output).contains("working as uid 10001 in /workspace"),
+        "{}",
+        stdout(&output)
+    );
+    let listed = server.corral(&["jobs", "--json"]).await;
+    let id = serde_json::from_str::<serde_json::Value>(&stdout(&listed)).expect("jobs")[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let logged = events(&server.corral(&["logs", &id, "--json"]).await);
+    let tools: Vec<&str> = logged
+        .iter()
+        .filter(|event| event["kind"] == "tool_call")
+        .filter_map(|event| event["data"]["name"].as_str())
+        .collect();
+    assert_eq!(tools, ["shell", "write_file", "shell"]);
+    assert_eq!(server.stop().await, 0);
+}
