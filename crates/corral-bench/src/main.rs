@@ -7,8 +7,10 @@
 //! # Layout
 //! - `start`: cold job start vs a bare create+start+wait of the same image
 //! - `redact`: leak detector throughput with 100 secrets
+//! - `proxy`: LLM proxy overhead, direct vs through a job's socket
 //! - `report`: percentiles, the table, `BENCHMARKS.md`
 
+mod proxy;
 mod redact;
 mod report;
 mod start;
@@ -17,6 +19,8 @@ use std::process::ExitCode;
 
 /// Cold starts measured on each side.
 const DEFAULT_RUNS: usize = 20;
+/// Model calls measured on each side.
+const PROXY_CALLS: usize = 1000;
 
 fn main() -> ExitCode {
     let runs = std::env::args()
@@ -45,9 +49,11 @@ fn main() -> ExitCode {
 async fn run(runs: usize) -> anyhow::Result<()> {
     let figures = start::measure(runs).await?;
     let redaction = tokio::task::spawn_blocking(redact::measure).await?;
+    let proxy = proxy::measure(PROXY_CALLS).await?;
     let machine = report::Machine::read().await;
     let mut table = report::table(&figures, runs);
     table.push_str(&report::redact_table(&redaction));
+    table.push_str(&report::proxy_table(&proxy));
     report::say(&table);
     report::write_benchmarks(&machine, &table)?;
     report::say("wrote BENCHMARKS.md");

@@ -120,6 +120,36 @@ pub fn redact_table(figures: &crate::redact::RedactFigures) -> String {
     )
 }
 
+/// The proxy figures as a Markdown table.
+pub fn proxy_table(figures: &crate::proxy::ProxyFigures) -> String {
+    let mut out = format!(
+        "\nLLM proxy, a scripted OpenAI-compatible upstream on loopback: {} whole answers and {} streamed \
+         ones each way, interleaved, a fresh connection a call (as the worker does):\n\n",
+        figures.calls,
+        figures.direct_first_byte.len()
+    );
+    out.push_str("| call | direct p50 ms | proxied p50 ms | p50 overhead ms | direct p99 ms | proxied p99 ms | p99 overhead ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for (name, direct, proxied) in [
+        ("whole answer", &figures.direct, &figures.proxied),
+        (
+            "streamed, to the first byte",
+            &figures.direct_first_byte,
+            &figures.proxied_first_byte,
+        ),
+    ] {
+        let (d50, p50) = (percentile(direct, 50.0), percentile(proxied, 50.0));
+        let (d99, p99) = (percentile(direct, 99.0), percentile(proxied, 99.0));
+        let _ = writeln!(
+            out,
+            "| {name} | {d50:.2} | {p50:.2} | {:.2} | {d99:.2} | {p99:.2} | {:.2} |",
+            p50 - d50,
+            p99 - d99
+        );
+    }
+    out.push_str("\nGoal for the p50 overhead: < 1 ms.\n");
+    out
+}
+
 /// Rewrites `BENCHMARKS.md` at the repository root.
 pub fn write_benchmarks(machine: &Machine, table: &str) -> anyhow::Result<()> {
     let date = time::OffsetDateTime::now_utc().date();

@@ -81,6 +81,8 @@ pub struct LlmSession {
     upstream: Upstream,
     events: EventLog,
     tasks: TaskTracker,
+    /// This job's relays and usage records still running.
+    pending: TaskTracker,
     max_calls: u64,
     max_tokens: u64,
     calls: AtomicU64,
@@ -116,6 +118,7 @@ impl LlmSession {
             upstream: context.upstream,
             events: context.events,
             tasks: context.tasks,
+            pending: TaskTracker::new(),
             max_calls: limits.max_llm_calls,
             max_tokens: limits.max_tokens,
             calls: AtomicU64::new(0),
@@ -135,6 +138,23 @@ impl LlmSession {
     /// The key's value, for the job's leak detector.
     pub fn key(&self) -> Option<&SecretValue> {
         self.key.as_ref()
+    }
+
+    /// Waits (up to `limit`) for this job's relays and usage records, so
+    /// its `llm_usage` events are stored before its final status.
+    pub async fn settle(&self, limit: Duration) {
+        self.pending.close();
+        if tokio::time::timeout(limit, self.pending.wait())
+            .await
+            .is_err()
+        {
+            warn!(job_id = %self.job_id, "a model call was still streaming when the job ended");
+        }
+    }
+
+    /// Runs `work` on the server's tracker, counted as this job's.
+    fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(self.pending.track_future(work));
     }
 
     fn fail(&self, reason: &str) {
@@ -248,7 +268,7 @@ impl LlmSession {
     }
 
     async fn relay_whole(
-        &self,
+        self: &Arc<Self>,
         answer: reqwest::Response,
         mut timing: Timing,
     ) -> Result<Response, ProxyError> {
@@ -278,7 +298,11 @@ impl LlmSession {
                 (translated.usage.unwrap_or_default(), Bytes::from(body))
             }
         };
-        self.record(usage, &timing).await;
+        // Counted now (the next call is checked against it), stored after
+        // the answer is on its way: the store is not in the call's path.
+        self.count(usage);
+        let session = Arc::clone(self);
+        self.spawn(async move { session.record(usage, &timing).await });
         Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
     }
 
@@ -287,7 +311,7 @@ impl LlmSession {
     fn relay_stream(self: &Arc<Self>, answer: reqwest::Response, mut timing: Timing) -> Response {
         let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(STREAM_BUFFER);
         let session = Arc::clone(self);
-        self.tasks.spawn(async move {
+        self.spawn(async move {
             let mut parser = SseParser::default();
             let mut translator = (session.provider.kind == ProviderKind::Anthropic)
                 .then(|| StreamTranslator::new(true));
@@ -342,6 +366,7 @@ impl LlmSession {
                 }
             }
             drop(sender);
+            session.count(usage);
             session.record(usage, &timing).await;
         });
         let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
@@ -357,11 +382,17 @@ impl LlmSession {
             .into_response()
     }
 
-    /// Adds a call's tokens to the budget and stores its `llm_usage` event
-    /// and the job's totals.
+    /// Adds a call's tokens to the budget.
+    fn count(&self, usage: Usage) {
+        self.tokens.fetch_add(
+            usage.prompt_tokens + usage.completion_tokens,
+            Ordering::SeqCst,
+        );
+    }
+
+    /// Stores a call's `llm_usage` event and adds it to the job's totals.
     async fn record(&self, usage: Usage, timing: &Timing) {
         let (input, output) = (usage.prompt_tokens, usage.completion_tokens);
-        self.tokens.fetch_add(input + output, Ordering::SeqCst);
         let cost = self.provider.cost(input, output);
         let mut data = json!({
             "provider": self.provider.name,

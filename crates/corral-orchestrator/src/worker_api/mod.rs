@@ -37,6 +37,8 @@ use crate::token::{Token, TokenHash};
 pub const SOCKET_NAME: &str = "worker.sock";
 /// The token file's name inside the job directory.
 pub const TOKEN_NAME: &str = "token";
+/// How long a closing job waits for its model calls to be recorded.
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// `sun_path` holds 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH: usize = 107;
 
@@ -158,9 +160,13 @@ impl WorkerEndpoint {
         self.session.revoke();
     }
 
-    /// Revokes the token, releases held-back output and stops serving.
+    /// Revokes the token, waits for model calls still being recorded,
+    /// releases held-back output and stops serving.
     pub async fn close(self) {
         self.session.revoke();
+        if let Some(llm) = &self.session.llm {
+            llm.settle(SETTLE_LIMIT).await;
+        }
         if let Err(error) = self.session.flush_streams().await {
             error!(error = %error, "cannot store the last output");
         }
