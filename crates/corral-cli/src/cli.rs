@@ -257,12 +257,15 @@ pub enum SecretCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
-    /// Build the default image (FROM scratch + static busybox), skipped when current
+    /// Build an image offline (default: FROM scratch + static busybox), skipped when current
     Build(ImageBuildArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ImageBuildArgs {
+    /// Which image: default (busybox, tiny), debian (bash, git, ripgrep…) or claude (debian + Claude Code)
+    #[arg(long, default_value = "default", value_parser = ["default", "debian", "claude"])]
+    pub mode: String,
     /// The static busybox binary to put in the image
     #[arg(long, default_value = "/bin/busybox")]
     pub busybox: PathBuf,

@@ -45,6 +45,24 @@ async fn build(recipe: ImageRecipe) -> String {
         .tag
 }
 
+/// The Claude Code image (`corral image build --mode claude`), built once
+/// per test process when its tag is missing (about a minute and a half:
+/// debootstrap, npm, two Docker builds); tests running at once wait for it.
+pub async fn claude_image() -> String {
+    static BUILT: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    BUILT
+        .get_or_init(|| async {
+            let docker = docker().await;
+            let mut quiet = |_: &str| {};
+            image::build_claude(&docker, &mut quiet)
+                .await
+                .expect("build the claude image (needs debootstrap and npm)")
+                .tag
+        })
+        .await
+        .clone()
+}
+
 /// The default image (`corral image build`'s), by its content tag.
 pub async fn default_image() -> String {
     build(default_recipe(Path::new(DEFAULT_BUSYBOX)).expect("busybox-static is installed")).await

@@ -1,21 +1,26 @@
-//! `corral image build`: the default image, built through the Docker API.
+//! `corral image build [--mode default|debian|claude]`: images built offline
+//! through the Docker API.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
-use corral_orchestrator::image::default_recipe;
+use corral_orchestrator::image::{build_claude, build_debian, default_recipe};
 use corral_orchestrator::runtime::DockerRuntime;
 
 use crate::cli::ImageBuildArgs;
 use crate::output;
 
 pub async fn build(args: &ImageBuildArgs) -> anyhow::Result<ExitCode> {
-    let recipe = default_recipe(&args.busybox)?;
     let runtime = DockerRuntime::connect()
         .await
         .context("cannot reach Docker")?;
+    let docker = runtime.client();
     let mut progress = |line: &str| output::note(line);
-    let build = recipe.build(runtime.client(), &mut progress).await?;
+    let build = match args.mode.as_str() {
+        "debian" => build_debian(docker, &mut progress).await?,
+        "claude" => build_claude(docker, &mut progress).await?,
+        _ => default_recipe(&args.busybox)?.build(docker, &mut progress).await?,
+    };
     if build.built {
         output::note(&format!("built {}", build.tag));
     } else {

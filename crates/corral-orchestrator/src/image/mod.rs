@@ -25,6 +25,13 @@ pub const DEFAULT_BUSYBOX: &str = "/bin/busybox";
 /// Hex digits of the content hash used as the tag.
 const TAG_HEX: usize = 16;
 
+mod debian;
+
+pub use debian::{
+    CLAUDE_CODE_VERSION, CLAUDE_PATH, CLAUDE_REPOSITORY, DEBIAN_REPOSITORY, build_claude,
+    build_debian, host_mirror,
+};
+
 /// Why an image could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
@@ -122,46 +129,93 @@ impl ImageRecipe {
         progress: &mut (dyn FnMut(&str) + Send),
     ) -> Result<ImageBuild, ImageError> {
         let (context, tag) = self.context()?;
-        let exists = match docker.inspect_image(&tag).await.map_err(classify) {
-            Ok(_) => true,
-            Err(RuntimeError::NotFound { .. }) => false,
-            Err(error) => return Err(error.into()),
-        };
+        let exists = image_exists(docker, &tag).await?;
         if !exists {
-            let options = BuildImageOptions {
-                dockerfile: "Dockerfile".to_owned(),
-                t: Some(tag.clone()),
-                rm: true,
-                forcerm: true,
-                networkmode: Some("none".to_owned()),
-                ..BuildImageOptions::default()
-            };
-            let mut stream = docker.build_image(options, None, Some(body_full(context.into())));
-            while let Some(step) = stream.next().await {
-                let step = step.map_err(|error| ImageError::Build(error.to_string()))?;
-                if let Some(line) = step
-                    .stream
-                    .as_deref()
-                    .map(str::trim_end)
-                    .filter(|line| !line.is_empty())
-                {
-                    progress(line);
-                }
-            }
+            build_bytes(docker, &tag, context, progress).await?;
         }
-        let options = TagImageOptions {
-            repo: Some(self.repository.clone()),
-            tag: Some("latest".to_owned()),
-        };
-        docker
-            .tag_image(&tag, Some(options))
-            .await
-            .map_err(classify)?;
+        tag_latest(docker, &tag, &self.repository).await?;
         Ok(ImageBuild {
             tag,
             built: !exists,
         })
     }
+}
+
+/// Whether `tag` is present.
+async fn image_exists(docker: &Docker, tag: &str) -> Result<bool, ImageError> {
+    match docker.inspect_image(tag).await.map_err(classify) {
+        Ok(_) => Ok(true),
+        Err(RuntimeError::NotFound { .. }) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Tags `tag` as `repository:latest` too.
+async fn tag_latest(docker: &Docker, tag: &str, repository: &str) -> Result<(), ImageError> {
+    let options = TagImageOptions {
+        repo: Some(repository.to_owned()),
+        tag: Some("latest".to_owned()),
+    };
+    docker.tag_image(tag, Some(options)).await.map_err(classify)?;
+    Ok(())
+}
+
+/// Builds `tag` from a Dockerfile and files read from disk (`name`, path, mode).
+async fn build_context(
+    docker: &Docker,
+    tag: &str,
+    dockerfile: &str,
+    files: &[(&str, &Path, u32)],
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<(), ImageError> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_mode(0o644);
+    header.set_size(dockerfile.len() as u64);
+    header.set_mtime(0);
+    builder.append_data(&mut header, "Dockerfile", dockerfile.as_bytes())?;
+    for (name, path, mode) in files {
+        let mut file = std::fs::File::open(path)?;
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(*mode);
+        header.set_size(file.metadata()?.len());
+        header.set_mtime(0);
+        builder.append_data(&mut header, name, &mut file)?;
+    }
+    build_bytes(docker, tag, builder.into_inner()?, progress).await
+}
+
+/// Runs a build of `context` (a tar with a `Dockerfile`), with no network.
+async fn build_bytes(
+    docker: &Docker,
+    tag: &str,
+    context: Vec<u8>,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<(), ImageError> {
+    let options = BuildImageOptions {
+        dockerfile: "Dockerfile".to_owned(),
+        t: Some(tag.to_owned()),
+        rm: true,
+        forcerm: true,
+        networkmode: Some("none".to_owned()),
+        ..BuildImageOptions::default()
+    };
+    let mut stream = docker.build_image(options, None, Some(body_full(context.into())));
+    while let Some(step) = stream.next().await {
+        let step = step.map_err(|error| ImageError::Build(error.to_string()))?;
+        if let Some(error) = step.error {
+            return Err(ImageError::Build(error));
+        }
+        if let Some(line) = step
+            .stream
+            .as_deref()
+            .map(str::trim_end)
+            .filter(|line| !line.is_empty())
+        {
+            progress(line);
+        }
+    }
+    Ok(())
 }
 
 /// A regular file entry.
