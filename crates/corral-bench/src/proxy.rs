@@ -73,6 +73,7 @@ fn job(id: &str) -> Job {
         }),
         interactive: false,
         usage: JobUsage::default(),
+        claude: None,
     }
 }
 
@@ -137,6 +138,7 @@ pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
         input_price: None,
         output_price: None,
         max_tokens: 1024,
+        oauth: false,
     };
     let session = LlmSession::new(
         job.id.clone(),

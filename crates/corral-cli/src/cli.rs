@@ -101,7 +101,7 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Job mode: exec (a command) or worker (corral's agent, given a prompt)
+    /// Job mode: exec (a command), worker (corral's agent) or claude (Claude Code), the last two given a prompt
     #[arg(long, default_value = "exec")]
     pub mode: String,
     #[command(flatten)]
@@ -172,6 +172,15 @@ pub struct AgentArgs {
     /// How long an --interactive job waits for a prompt, e.g. 10m
     #[arg(long)]
     pub idle_timeout: Option<String>,
+    /// claude mode: the only built-in tools Claude may use, e.g. Read,Edit,Bash
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_tools: Option<Vec<String>>,
+    /// claude mode: tools or rules Claude may not use, e.g. "Bash(rm:*)" [default: WebFetch,WebSearch]
+    #[arg(long, value_delimiter = ',')]
+    pub disallowed_tools: Option<Vec<String>>,
+    /// claude mode: most agentic turns per prompt
+    #[arg(long)]
+    pub max_turns: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -214,6 +214,7 @@ async fn start_scripted(llm: &mut LlmSettings) -> Result<Option<ScriptedServer>,
             input_price: None,
             output_price: None,
             max_tokens: DEFAULT_ANTHROPIC_MAX_TOKENS,
+            oauth: false,
         },
     );
     Ok(Some(server))

@@ -162,6 +162,36 @@ pub struct JobSpec {
     /// After its answer the job waits for follow-up prompts (agent modes).
     #[serde(skip_serializing_if = "is_false")]
     pub interactive: bool,
+    /// Claude Code's tools and turns (claude mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claude: Option<ClaudeSpec>,
+}
+
+/// Claude Code settings as a user writes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClaudeSpec {
+    /// The only built-in tools Claude may use (`Read`, `Edit`, `Bash`…); its
+    /// default set when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_tools: Option<Vec<String>>,
+    /// Tools it may not use, also as rules (`Bash(rm:*)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disallowed_tools: Option<Vec<String>>,
+    /// Most agentic turns for one prompt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_turns: Option<u32>,
+}
+
+/// Claude Code settings a job runs with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaudeSettings {
+    /// The built-in tools it may use; empty for Claude's default set.
+    pub allowed_tools: Vec<String>,
+    /// Tools and rules it may not use.
+    pub disallowed_tools: Vec<String>,
+    /// Most agentic turns for one prompt.
+    pub max_turns: u32,
 }
 
 /// Which model an agent job talks to, as a user writes it.
@@ -432,6 +462,9 @@ pub struct Job {
     /// What its model calls used.
     #[serde(default)]
     pub usage: JobUsage,
+    /// Claude Code's settings, in claude mode.
+    #[serde(default)]
+    pub claude: Option<ClaudeSettings>,
     /// Its container, once created.
     pub container_id: Option<String>,
     /// The container's exit code, once it ended.

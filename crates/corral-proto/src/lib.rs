@@ -26,7 +26,7 @@ pub mod worker;
 pub use error::ErrorBody;
 pub use event::{Event, EventKind, NewEvent};
 pub use job::{
-    CommandSpec, FileChange, Grant, GrantSpec, Isolation, IsolationKind, Job, JobDiff, JobLlm,
+    ClaudeSettings, ClaudeSpec, CommandSpec, FileChange, Grant, GrantSpec, Isolation, IsolationKind, Job, JobDiff, JobLlm,
     JobMode, JobSpec, JobState, JobUsage, Limits, LimitsSpec, LlmSpec, ProjectMode, ProjectSpec,
     Prompt, PromptSpec,
 };

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::NewEvent;
-use crate::job::{CommandSpec, JobLlm, JobMode, Limits};
+use crate::job::{ClaudeSettings, CommandSpec, JobLlm, JobMode, Limits};
 
 /// Where the job's socket directory is mounted inside every container.
 pub const SOCKET_DIR: &str = "/run/corral";
@@ -46,7 +46,17 @@ pub struct WorkerJob {
     /// After its answer, wait for follow-up prompts.
     #[serde(default)]
     pub interactive: bool,
+    /// Claude Code's settings, in claude mode.
+    #[serde(default)]
+    pub claude: Option<ClaudeSettings>,
+    /// The stand-in API key the `claude` CLI is given (claude mode): the
+    /// orchestrator swaps it for the real credential on the way out.
+    #[serde(default)]
+    pub placeholder_key: Option<String>,
 }
+
+/// Where the Anthropic passthrough is on the job socket (claude mode).
+pub const ANTHROPIC_PREFIX: &str = "/v1/llm/anthropic";
 
 /// `POST /v1/events`: a batch of events from the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -54,6 +54,7 @@ impl Upstream {
                 input_price: Some(3.0),
                 output_price: Some(15.0),
                 max_tokens: 1024,
+                oauth: false,
             },
         );
         config.llm.default_provider = Some(TEST_PROVIDER.to_owned());

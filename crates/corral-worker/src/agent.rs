@@ -161,7 +161,7 @@ async fn answer_prompt(
 }
 
 /// Waits for follow-up prompts; `None` once the job has been idle for `idle`.
-async fn next_prompts(client: &Client, seen: &mut u64, idle: Duration) -> Option<Vec<Prompt>> {
+pub(crate) async fn next_prompts(client: &Client, seen: &mut u64, idle: Duration) -> Option<Vec<Prompt>> {
     let deadline = Instant::now() + idle;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -184,7 +184,7 @@ async fn next_prompts(client: &Client, seen: &mut u64, idle: Duration) -> Option
     }
 }
 
-async fn send(client: &Client, events: Vec<NewEvent>) {
+pub(crate) async fn send(client: &Client, events: Vec<NewEvent>) {
     if events.is_empty() {
         return;
     }
@@ -193,7 +193,7 @@ async fn send(client: &Client, events: Vec<NewEvent>) {
     }
 }
 
-async fn finish(client: &Client, status: CompletionStatus, text: &str) {
+pub(crate) async fn finish(client: &Client, status: CompletionStatus, text: &str) {
     let failed = status == CompletionStatus::Failed;
     if failed {
         send(

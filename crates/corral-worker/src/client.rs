@@ -142,6 +142,12 @@ impl Client {
         Ok(body)
     }
 
+    /// A second handle on the same socket and token, for the relay's tasks.
+    /// It must not send event batches (their numbers are this handle's).
+    pub fn relay_handle(&self) -> Self {
+        Self::new(self.socket.clone(), self.token.clone())
+    }
+
     /// Sends one request and returns the answer's head, its body still to
     /// read (a streamed model answer is read as it arrives). Retried only
     /// while the socket cannot be reached: nothing was sent yet.
@@ -149,6 +155,23 @@ impl Client {
         &self,
         method: Method,
         path: &str,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, ClientError> {
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        self.forward(method, path, &headers, body).await
+    }
+
+    /// Like [`Client::open`] with the caller's headers (the relay's), minus
+    /// any credential or hop-by-hop header: the job token is added here.
+    pub async fn forward(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &hyper::HeaderMap,
         body: Bytes,
     ) -> Result<Response<Incoming>, ClientError> {
         let mut backoff = FIRST_BACKOFF;
@@ -177,13 +200,20 @@ impl Client {
             reason = "the connection task lives exactly as long as its response"
         )]
         tokio::spawn(connection);
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header("host", "corral")
-            .header("authorization", format!("Bearer {}", self.token))
-            .header("content-type", "application/json")
-            .body(Full::new(body))?;
+            .header("authorization", format!("Bearer {}", self.token));
+        for (name, value) in headers {
+            if !matches!(
+                name.as_str(),
+                "host" | "authorization" | "content-length" | "connection" | "transfer-encoding"
+            ) {
+                request = request.header(name, value);
+            }
+        }
+        let request = request.body(Full::new(body))?;
         Ok(sender.send_request(request).await?)
     }
 }

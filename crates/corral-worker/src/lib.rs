@@ -13,11 +13,13 @@
 //! - `client`: HTTP/1.1 over the job's Unix socket
 //! - `exec`: exec mode, a command with its output streamed
 //! - `agent`: worker mode, the agent loop
+//! - `claude`: claude mode, the `claude` CLI behind a relay, its stream mapped to events
 //! - `model`: model calls through the orchestrator's proxy
 //! - `tools`: the agent's tools, confined to `/workspace` and `/tmp`
 //! - `output`: pipe bytes to UTF-8 text, batched into `output` events
 
 mod agent;
+mod claude;
 mod client;
 mod exec;
 mod model;
@@ -92,11 +94,7 @@ async fn run() -> u8 {
     match job.mode {
         JobMode::Exec => exec::run(&client, &job, &credentials).await,
         JobMode::Worker => agent::run(&client, &job, &credentials).await,
-        other @ JobMode::Claude => {
-            let message = format!("this worker cannot run `{}` jobs yet", other.as_str());
-            report_failure(&client, &message).await;
-            EXIT_WORKER_FAILED
-        }
+        JobMode::Claude => claude::run(&client, &job, &credentials).await,
     }
 }
 

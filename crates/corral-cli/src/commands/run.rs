@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use corral_proto::{
-    ByteSize, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec, LlmSpec,
+    ByteSize, ClaudeSpec, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec, LlmSpec,
     ProjectMode, ProjectSpec,
 };
 
@@ -77,7 +77,21 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
                 stream: fields.agent.no_stream.then_some(false),
             });
     if !agent && (llm.is_some() || fields.agent.interactive) {
-        anyhow::bail!("--provider, --model, --no-stream and --interactive need --mode worker");
+        anyhow::bail!(
+            "--provider, --model, --no-stream and --interactive need --mode worker or claude"
+        );
+    }
+    let tools = &fields.agent;
+    let claude = (tools.allowed_tools.is_some()
+        || tools.disallowed_tools.is_some()
+        || tools.max_turns.is_some())
+    .then(|| ClaudeSpec {
+        allowed_tools: tools.allowed_tools.clone(),
+        disallowed_tools: tools.disallowed_tools.clone(),
+        max_turns: tools.max_turns,
+    });
+    if claude.is_some() && mode != JobMode::Claude {
+        anyhow::bail!("--allowed-tools, --disallowed-tools and --max-turns need --mode claude");
     }
     Ok(JobSpec {
         mode: Some(mode),
@@ -85,6 +99,7 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
         prompt,
         llm,
         interactive: fields.agent.interactive,
+        claude,
         image: fields.image.clone(),
         project: project.map(|path| {
             let path = path.to_string_lossy().into_owned();

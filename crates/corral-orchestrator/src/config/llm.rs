@@ -22,6 +22,7 @@ use serde::Deserialize;
 use super::ConfigError;
 use super::env_vars::{
     CORRAL_ANTHROPIC_API_KEY, CORRAL_ANTHROPIC_BASE_URL, CORRAL_ANTHROPIC_MODEL,
+    CORRAL_ANTHROPIC_OAUTH_TOKEN,
     CORRAL_OPENAI_API_KEY, CORRAL_OPENAI_BASE_URL, CORRAL_OPENAI_MODEL,
 };
 use crate::llm::{
@@ -55,6 +56,9 @@ struct FileProvider {
     input_price: Option<f64>,
     output_price: Option<f64>,
     max_tokens: Option<u64>,
+    /// The key is an OAuth token (Anthropic), sent as `Authorization: Bearer`.
+    #[serde(default)]
+    oauth: bool,
 }
 
 /// One provider's settings from the environment.
@@ -62,6 +66,8 @@ struct FileProvider {
 struct EnvProvider {
     base_url: Option<String>,
     api_key: Option<SecretValue>,
+    /// An OAuth token instead of an API key (Anthropic).
+    oauth_token: Option<SecretValue>,
     model: Option<String>,
 }
 
@@ -92,11 +98,13 @@ impl LlmEnv {
             openai: EnvProvider {
                 base_url: var(CORRAL_OPENAI_BASE_URL),
                 api_key: var(CORRAL_OPENAI_API_KEY).map(SecretValue::new),
+                oauth_token: None,
                 model: var(CORRAL_OPENAI_MODEL),
             },
             anthropic: EnvProvider {
                 base_url: var(CORRAL_ANTHROPIC_BASE_URL),
                 api_key: var(CORRAL_ANTHROPIC_API_KEY).map(SecretValue::new),
+                oauth_token: var(CORRAL_ANTHROPIC_OAUTH_TOKEN).map(SecretValue::new),
                 model: var(CORRAL_ANTHROPIC_MODEL),
             },
             named,
@@ -150,6 +158,7 @@ pub(super) fn settings(
                 input_price: written.input_price,
                 output_price: written.output_price,
                 max_tokens: written.max_tokens.unwrap_or(DEFAULT_ANTHROPIC_MAX_TOKENS),
+                oauth: written.oauth,
             },
         );
     }
@@ -157,7 +166,10 @@ pub(super) fn settings(
         ("openai", ProviderKind::Openai, &env.openai),
         ("anthropic", ProviderKind::Anthropic, &env.anthropic),
     ] {
-        if from_env.api_key.is_none() && from_env.base_url.is_none() {
+        if from_env.api_key.is_none()
+            && from_env.oauth_token.is_none()
+            && from_env.base_url.is_none()
+        {
             continue;
         }
         let provider = providers
@@ -171,12 +183,16 @@ pub(super) fn settings(
                 input_price: None,
                 output_price: None,
                 max_tokens: DEFAULT_ANTHROPIC_MAX_TOKENS,
+                oauth: false,
             });
         if let Some(base_url) = &from_env.base_url {
             base_url.clone_into(&mut provider.base_url);
         }
         if let Some(key) = &from_env.api_key {
             provider.key = ProviderKey::Value(key.clone());
+        } else if let Some(token) = &from_env.oauth_token {
+            provider.key = ProviderKey::Value(token.clone());
+            provider.oauth = true;
         }
         if from_env.model.is_some() {
             provider.model.clone_from(&from_env.model);

@@ -53,6 +53,8 @@ pub mod env_vars {
     pub const CORRAL_ANTHROPIC_API_KEY: &str = "CORRAL_ANTHROPIC_API_KEY";
     /// Its default model.
     pub const CORRAL_ANTHROPIC_MODEL: &str = "CORRAL_ANTHROPIC_MODEL";
+    /// An Anthropic OAuth token (claude mode), instead of an API key.
+    pub const CORRAL_ANTHROPIC_OAUTH_TOKEN: &str = "CORRAL_ANTHROPIC_OAUTH_TOKEN";
 }
 
 /// Loopback only: the user API is not meant to face a network by default.
@@ -61,6 +63,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7316";
 pub const DEFAULT_MAX_CONCURRENT_JOBS: usize = 4;
 /// The image `corral image build` makes, always tagged `latest` as well.
 pub const DEFAULT_IMAGE: &str = "corral/default:latest";
+/// The image `corral image build --mode claude` makes, always tagged `latest` as well.
+pub const DEFAULT_CLAUDE_IMAGE: &str = "corral/claude:latest";
 /// Room for a build tool, small enough that a runaway job cannot starve the host.
 pub const DEFAULT_MEMORY: u64 = 512 << 20;
 /// Docker's own default weight.
@@ -108,6 +112,7 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     worker_bin: Option<PathBuf>,
     image: Option<String>,
+    claude_image: Option<String>,
     max_concurrent_jobs: Option<usize>,
     oci_runtime: Option<String>,
     max_output_bytes: Option<ByteSize>,
@@ -163,6 +168,8 @@ pub struct Config {
     pub worker_bin: PathBuf,
     /// The image for jobs that name none.
     pub default_image: String,
+    /// The image for claude-mode jobs that name none.
+    pub claude_image: String,
     /// Jobs that run at once; the rest wait in a FIFO queue.
     pub max_concurrent_jobs: usize,
     /// The OCI runtime for job containers (`runc`, `crun`, `runsc`), or Docker's default.
@@ -282,6 +289,9 @@ impl Config {
                 .image
                 .or(file.image)
                 .unwrap_or_else(|| DEFAULT_IMAGE.to_owned()),
+            claude_image: file
+                .claude_image
+                .unwrap_or_else(|| DEFAULT_CLAUDE_IMAGE.to_owned()),
             max_concurrent_jobs,
             oci_runtime: overrides.oci_runtime.or(file.oci_runtime),
             default_limits,

@@ -25,6 +25,7 @@ impl JobManager {
             &Defaults {
                 limits: &config.default_limits,
                 image: &config.default_image,
+                claude_image: &config.claude_image,
                 data_dir: &self.inner.data_dir,
                 llm: &config.llm,
             },
@@ -74,6 +75,7 @@ impl JobManager {
             finished_at: None,
             llm: valid.llm,
             interactive: valid.interactive,
+            claude: valid.claude,
             usage: JobUsage::default(),
         };
         self.inner.store.insert_job(&job).await?;

@@ -4,12 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use corral_proto::{
-    CommandSpec, Grant, JobLlm, JobMode, JobSpec, Limits, LlmSpec, ProjectMode, ProjectSpec,
+    ClaudeSettings, ClaudeSpec, CommandSpec, Grant, JobLlm, JobMode, JobSpec, Limits, LlmSpec,
+    ProjectMode, ProjectSpec,
 };
 
 use super::JobError;
 use crate::config::check_limits;
-use crate::llm::LlmSettings;
+use crate::llm::{LlmSettings, ProviderKind};
 
 /// Host paths a job may never bind, nor anything that contains them or lies
 /// under them.
@@ -40,10 +41,18 @@ pub(super) const MAX_PROMPT_BYTES: usize = 256 << 10;
 /// Longest model name.
 const MAX_MODEL_LEN: usize = 200;
 
+/// Claude Code needs about a gigabyte; less only when a job asks.
+const CLAUDE_MEMORY: u64 = 1 << 30;
+/// Turns per prompt for Claude Code unless the job says otherwise.
+const DEFAULT_MAX_TURNS: u32 = 50;
+/// Tools that need the network, which a job does not have.
+const DEFAULT_DISALLOWED_TOOLS: &[&str] = &["WebFetch", "WebSearch"];
+
 /// What a job that leaves something out gets.
 pub(super) struct Defaults<'a> {
     pub limits: &'a Limits,
     pub image: &'a str,
+    pub claude_image: &'a str,
     pub data_dir: &'a Path,
     pub llm: &'a LlmSettings,
 }
@@ -61,6 +70,7 @@ pub(super) struct ValidJob {
     pub grants: Vec<Grant>,
     pub llm: Option<JobLlm>,
     pub interactive: bool,
+    pub claude: Option<ClaudeSettings>,
 }
 
 /// Checks `spec` against the server's defaults.
@@ -94,15 +104,42 @@ pub(super) fn validate(spec: JobSpec, defaults: &Defaults<'_>) -> Result<ValidJo
             (None, Some(prompt), Some(llm))
         }
         JobMode::Claude => {
-            return Err(JobError::invalid(
-                "mode",
-                "mode `claude` is not available yet; use `exec` or `worker`",
-            ));
+            if spec.command.is_some() {
+                return Err(JobError::invalid(
+                    "command",
+                    "claude mode takes a prompt, not a command",
+                ));
+            }
+            let prompt = validate_prompt(spec.prompt)?;
+            let llm = validate_llm(spec.llm.unwrap_or_default(), defaults.llm)?;
+            let kind = defaults.llm.provider(Some(&llm.provider)).map(|p| p.kind);
+            if kind != Ok(ProviderKind::Anthropic) {
+                return Err(JobError::invalid(
+                    "llm.provider",
+                    format!(
+                        "claude mode needs an anthropic provider; `{}` is not one",
+                        llm.provider
+                    ),
+                ));
+            }
+            (None, Some(prompt), Some(llm))
         }
     };
+    if mode != JobMode::Claude && spec.claude.is_some() {
+        return Err(JobError::invalid("claude", "only claude mode takes these settings"));
+    }
+    let claude = (mode == JobMode::Claude)
+        .then(|| validate_claude(spec.claude.unwrap_or_default()))
+        .transpose()?;
     let (default_image, data_dir, defaults_limits) =
         (defaults.image, defaults.data_dir, defaults.limits);
-    let image = spec.image.unwrap_or_else(|| default_image.to_owned());
+    let image = spec.image.unwrap_or_else(|| {
+        if mode == JobMode::Claude {
+            defaults.claude_image.to_owned()
+        } else {
+            default_image.to_owned()
+        }
+    });
     if image.is_empty() || image.len() > MAX_IMAGE_LEN || image.chars().any(char::is_whitespace) {
         return Err(JobError::invalid(
             "image",
@@ -118,7 +155,10 @@ pub(super) fn validate(spec: JobSpec, defaults: &Defaults<'_>) -> Result<ValidJo
         .map(|project| validate_project(Path::new(project.path()), data_dir))
         .transpose()?
         .map(|path| path.to_string_lossy().into_owned());
-    let limits = resolve_limits(&spec.limits, defaults_limits);
+    let mut limits = resolve_limits(&spec.limits, defaults_limits);
+    if mode == JobMode::Claude && spec.limits.memory.is_none() {
+        limits.memory_bytes = limits.memory_bytes.max(CLAUDE_MEMORY);
+    }
     check_limits(&limits)
         .map_err(|(key, message)| JobError::invalid(format!("limits.{key}"), message))?;
     let grants = crate::secrets::grants::check(&spec.grants)
@@ -134,6 +174,41 @@ pub(super) fn validate(spec: JobSpec, defaults: &Defaults<'_>) -> Result<ValidJo
         grants,
         llm,
         interactive: spec.interactive,
+        claude,
+    })
+}
+
+/// Checks tool names (`Read`, or a rule like `Bash(git:*)`) and turns.
+fn validate_claude(spec: ClaudeSpec) -> Result<ClaudeSettings, JobError> {
+    let check = |field: &str, tools: &[String]| -> Result<(), JobError> {
+        for (index, tool) in tools.iter().enumerate() {
+            let name = tool.split('(').next().unwrap_or_default();
+            let rule_ok = tool.find('(').is_none_or(|_| tool.ends_with(')'));
+            let name_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !name_ok || !rule_ok || tool.len() > 200 || tool.chars().any(char::is_control) {
+                return Err(JobError::invalid(
+                    format!("claude.{field}[{index}]"),
+                    format!("`{tool}` is not a tool name (`Read`) or rule (`Bash(git:*)`)"),
+                ));
+            }
+        }
+        Ok(())
+    };
+    let allowed = spec.allowed_tools.unwrap_or_default();
+    check("allowed_tools", &allowed)?;
+    let disallowed = spec
+        .disallowed_tools
+        .unwrap_or_else(|| DEFAULT_DISALLOWED_TOOLS.iter().map(|tool| (*tool).to_owned()).collect());
+    check("disallowed_tools", &disallowed)?;
+    let max_turns = spec.max_turns.unwrap_or(DEFAULT_MAX_TURNS);
+    if !(1..=1000).contains(&max_turns) {
+        return Err(JobError::invalid("claude.max_turns", "must be within 1..=1000"));
+    }
+    Ok(ClaudeSettings {
+        allowed_tools: allowed,
+        disallowed_tools: disallowed,
+        max_turns,
     })
 }
 

@@ -9,9 +9,11 @@
 //! - `anthropic`: OpenAI ↔ Anthropic translation, streaming included
 //! - `upstream`: the HTTP call, retried with backoff
 //! - `session`: one job's proxy: budget, usage, answers
+//! - `passthrough`: claude mode's Anthropic requests, placeholder key swapped
 //! - `scripted`: the scripted model servers (demo default and tests)
 
 mod anthropic;
+mod passthrough;
 pub mod scripted;
 mod session;
 mod upstream;
@@ -81,6 +83,8 @@ pub struct Provider {
     pub output_price: Option<f64>,
     /// `max_tokens` for Anthropic calls that set none.
     pub max_tokens: u64,
+    /// The key is an OAuth token (sent as `Authorization: Bearer`), not an API key.
+    pub oauth: bool,
 }
 
 impl Provider {
@@ -165,6 +169,7 @@ mod tests {
             input_price: Some(3.0),
             output_price: Some(15.0),
             max_tokens: DEFAULT_ANTHROPIC_MAX_TOKENS,
+            oauth: false,
         }
     }
 

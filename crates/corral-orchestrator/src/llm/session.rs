@@ -75,10 +75,10 @@ pub struct ProxyContext {
 /// A job's model proxy.
 pub struct LlmSession {
     job_id: String,
-    provider: Provider,
-    key: Option<SecretValue>,
+    pub(super) provider: Provider,
+    pub(super) key: Option<SecretValue>,
     model: String,
-    upstream: Upstream,
+    pub(super) upstream: Upstream,
     events: EventLog,
     tasks: TaskTracker,
     /// This job's relays and usage records still running.
@@ -92,11 +92,11 @@ pub struct LlmSession {
 }
 
 /// What a call took, for its `llm_usage` event.
-struct Timing {
-    started: Instant,
-    first_byte: Option<Duration>,
-    attempts: u32,
-    stream: bool,
+pub(super) struct Timing {
+    pub(super) started: Instant,
+    pub(super) first_byte: Option<Duration>,
+    pub(super) attempts: u32,
+    pub(super) stream: bool,
 }
 
 impl LlmSession {
@@ -153,7 +153,7 @@ impl LlmSession {
     }
 
     /// Runs `work` on the server's tracker, counted as this job's.
-    fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+    pub(super) fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
         self.tasks.spawn(self.pending.track_future(work));
     }
 
@@ -193,7 +193,7 @@ impl LlmSession {
     }
 
     /// Counts a call against the budget, or refuses it.
-    fn charge(&self) -> Result<(), ProxyError> {
+    pub(super) fn charge(&self) -> Result<(), ProxyError> {
         let used = self.tokens.load(Ordering::SeqCst);
         let refusal = if used >= self.max_tokens {
             Some(format!(
@@ -383,7 +383,7 @@ impl LlmSession {
     }
 
     /// Adds a call's tokens to the budget.
-    fn count(&self, usage: Usage) {
+    pub(super) fn count(&self, usage: Usage) {
         self.tokens.fetch_add(
             usage.prompt_tokens + usage.completion_tokens,
             Ordering::SeqCst,
@@ -391,7 +391,7 @@ impl LlmSession {
     }
 
     /// Stores a call's `llm_usage` event and adds it to the job's totals.
-    async fn record(&self, usage: Usage, timing: &Timing) {
+    pub(super) async fn record(&self, usage: Usage, timing: &Timing) {
         let (input, output) = (usage.prompt_tokens, usage.completion_tokens);
         let cost = self.provider.cost(input, output);
         let mut data = json!({

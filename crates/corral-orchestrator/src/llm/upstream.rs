@@ -107,6 +107,26 @@ impl Upstream {
     }
 }
 
+impl Upstream {
+    /// Sends one request as is, once: the caller (the `claude` CLI) does
+    /// its own retrying. Any status is an answer.
+    pub async fn send_once(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<Response, UpstreamError> {
+        self.client
+            .request(method, url)
+            .headers(headers.clone())
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| UpstreamError::Unreachable(shorten(&without_url(&error))))
+    }
+}
+
 /// A header holding a key: marked sensitive so no debug output shows it.
 pub fn sensitive_header(
     headers: &mut HeaderMap,

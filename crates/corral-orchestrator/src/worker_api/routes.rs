@@ -8,13 +8,13 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use std::time::Duration;
 
 use corral_proto::llm::ChatRequest;
 use corral_proto::worker::{
-    Completion, Credential, EventBatch, EventsAck, PROMPT_POLL_SECS, WorkerJob,
+    ANTHROPIC_PREFIX, Completion, Credential, EventBatch, EventsAck, PROMPT_POLL_SECS, WorkerJob,
 };
 use corral_proto::{EventKind, NewEvent, Prompt};
 use serde::Deserialize;
@@ -47,6 +47,14 @@ pub(super) fn router(session: Arc<WorkerSession>) -> Router {
             post(chat).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
         )
         .route("/v1/prompts", get(prompts))
+        .route(
+            ANTHROPIC_PREFIX,
+            any(anthropic).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
+        )
+        .route(
+            &format!("{ANTHROPIC_PREFIX}/{{*rest}}"),
+            any(anthropic).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
+        )
         .layer(middleware::from_fn_with_state(
             Arc::clone(&session),
             authenticate,
@@ -88,6 +96,8 @@ async fn job(State(session): Session) -> Json<WorkerJob> {
         limits: job.limits,
         llm: job.llm.clone(),
         interactive: job.interactive,
+        claude: job.claude.clone(),
+        placeholder_key: session.placeholder.clone(),
     })
 }
 
@@ -197,4 +207,26 @@ async fn prompts(
             () = tokio::time::sleep_until(deadline) => return Ok(Json(prompts)),
         }
     }
+}
+
+/// The `claude` CLI's Anthropic requests (claude mode), forwarded with the
+/// placeholder key swapped for the real credential.
+async fn anthropic(State(session): Session, request: Request) -> Response {
+    let (Some(llm), Some(placeholder)) = (&session.llm, &session.placeholder) else {
+        return ProxyError::NoModel.into_response();
+    };
+    let (parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("", |path| path.as_str())
+        .strip_prefix(ANTHROPIC_PREFIX)
+        .unwrap_or_default();
+    let path = if path.is_empty() { "/" } else { path }.to_owned();
+    let body = match axum::body::to_bytes(body, MAX_CHAT_BYTES).await {
+        Ok(body) => body,
+        Err(_) => return ApiError::PayloadTooLarge.into_response(),
+    };
+    llm.passthrough(parts.method, &path, &parts.headers, body, placeholder)
+        .await
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use corral_proto::worker::{Completion, EventsAck};
-use corral_proto::{EventKind, Job, NewEvent};
+use corral_proto::{EventKind, Job, JobMode, NewEvent};
 use serde_json::json;
 use tracing::{error, warn};
 
@@ -37,6 +37,9 @@ pub(crate) struct WorkerSession {
     pub(super) credentials: Vec<(String, SecretValue)>,
     /// The job's model proxy, in agent modes.
     pub(super) llm: Option<Arc<LlmSession>>,
+    /// The stand-in key its `claude` presents (claude mode): derived from
+    /// the token's hash, so a re-adopted job keeps it.
+    pub(super) placeholder: Option<String>,
     pub(super) events: EventLog,
     audit: Arc<dyn SecretRecords>,
     redactor: Arc<Redactor>,
@@ -49,6 +52,12 @@ pub(crate) struct WorkerSession {
     batch_lock: tokio::sync::Mutex<()>,
 }
 
+/// The placeholder key of the job whose token hashes to `token`.
+fn placeholder_for(token: &TokenHash) -> String {
+    let digest = crate::token::hash_hex(format!("corral-placeholder:{}", token.as_hex()).as_bytes());
+    format!("corral-placeholder-{}", &digest[..32])
+}
+
 impl WorkerSession {
     pub(super) fn new(
         setup: SessionSetup,
@@ -56,6 +65,7 @@ impl WorkerSession {
         token_file: PathBuf,
         token_consumed: bool,
     ) -> Self {
+        let placeholder = (setup.job.mode == JobMode::Claude).then(|| placeholder_for(&token));
         Self {
             job: setup.job,
             token,
@@ -65,6 +75,7 @@ impl WorkerSession {
             completion: Mutex::new(None),
             credentials: setup.credentials,
             llm: setup.llm,
+            placeholder,
             events: setup.events,
             audit: setup.audit,
             redactor: setup.redactor,

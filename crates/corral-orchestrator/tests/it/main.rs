@@ -23,3 +23,4 @@ mod sandbox;
 mod worker_endpoint;
 mod worker_mode;
 mod worker_socket;
+mod claude_mode;

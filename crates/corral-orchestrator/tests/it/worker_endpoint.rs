@@ -49,6 +49,7 @@ fn job() -> Job {
         llm: None,
         interactive: false,
         usage: corral_proto::JobUsage::default(),
+        claude: None,
     }
 }
 

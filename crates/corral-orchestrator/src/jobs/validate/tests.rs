@@ -25,6 +25,7 @@ fn check(spec: JobSpec, llm: &LlmSettings) -> Result<ValidJob, JobError> {
         &Defaults {
             limits: &DEFAULTS,
             image: "i",
+            claude_image: "c",
             data_dir: Path::new("/nonexistent-data"),
             llm,
         },
@@ -44,6 +45,7 @@ fn one_provider(model: Option<&str>) -> LlmSettings {
             input_price: None,
             output_price: None,
             max_tokens: 1024,
+            oauth: false,
         },
     );
     settings
@@ -81,7 +83,7 @@ fn each_bad_field_is_named() {
     assert_eq!(field_of(check(spec("  "), &none)), "command");
     let mut agent = spec("x");
     agent.mode = Some(JobMode::Claude);
-    assert_eq!(field_of(check(agent, &none)), "mode");
+    assert_eq!(field_of(check(agent, &none)), "command");
     let mut huge = spec("x");
     huge.limits = LimitsSpec {
         memory: Some(ByteSize(1 << 50)),

@@ -39,6 +39,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
             llm: None,
             interactive: false,
             usage: corral_proto::JobUsage::default(),
+            claude: None,
         },
         socket_dir: PathBuf::from("/data/run/j-0123456789abcdef"),
         worker_bin: PathBuf::from("/opt/corral-worker"),

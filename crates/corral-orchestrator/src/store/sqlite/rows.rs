@@ -50,6 +50,7 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
     let grants: String = row.get("grants")?;
     let isolation: Option<String> = row.get("isolation")?;
     let llm: Option<String> = row.get("llm")?;
+    let claude: Option<String> = row.get("claude")?;
     let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
         row.get::<_, Option<i64>>(column)?
             .map(|value| from_millis(column, value))
@@ -87,6 +88,7 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
             output_tokens: row.get("output_tokens")?,
             cost_usd: row.get("cost_usd")?,
         },
+        claude: claude.map(|text| from_json("claude", &text)).transpose()?,
     })
 }
 

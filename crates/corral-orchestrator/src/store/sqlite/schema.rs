@@ -78,4 +78,7 @@ CREATE TABLE prompts (
     PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN claude TEXT;
+",
 ];

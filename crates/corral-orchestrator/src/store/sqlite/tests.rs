@@ -36,6 +36,7 @@ fn job(id: &str) -> Job {
         llm: None,
         interactive: false,
         usage: corral_proto::JobUsage::default(),
+        claude: None,
     }
 }
 

@@ -1,0 +1,259 @@
+//! `claude -p --output-format stream-json --verbose` lines to corral events.
+//! Pure: a line in, events and what it says about the run out.
+
+use corral_proto::{EventKind, NewEvent};
+use serde_json::{Value, json};
+
+/// Longest tool output kept in an event; the rest is cut with a marker.
+const MAX_EVENT_TEXT: usize = 64 << 10;
+
+/// How a `claude` run ended, from its `result` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunResult {
+    /// Whether it did what it was asked.
+    pub ok: bool,
+    /// Its final text, or why it failed.
+    pub text: String,
+}
+
+/// What one line said.
+#[derive(Debug, Default)]
+pub struct Mapped {
+    /// Events to send.
+    pub events: Vec<NewEvent>,
+    /// The session, from the `init` line (or any line carrying it).
+    pub session_id: Option<String>,
+    /// The run's end, from the `result` line.
+    pub result: Option<RunResult>,
+}
+
+/// Maps one stream-json line. A line that is not JSON becomes a warning.
+pub fn map_line(line: &str) -> Mapped {
+    let line = line.trim();
+    if line.is_empty() {
+        return Mapped::default();
+    }
+    let Ok(value) = serde_json::from_str::<Value>(line) else {
+        let shown: String = line.chars().take(200).collect();
+        return Mapped {
+            events: vec![NewEvent::new(
+                EventKind::Warning,
+                json!({"message": format!("unreadable line from claude: {shown}")}),
+            )],
+            ..Mapped::default()
+        };
+    };
+    let session_id = value["session_id"].as_str().map(str::to_owned);
+    let mut mapped = match value["type"].as_str().unwrap_or_default() {
+        "assistant" => Mapped {
+            events: assistant(&value),
+            ..Mapped::default()
+        },
+        "user" => Mapped {
+            events: tool_results(&value),
+            ..Mapped::default()
+        },
+        "system" => Mapped {
+            events: vec![system(&value)],
+            ..Mapped::default()
+        },
+        "result" => result(&value),
+        other => Mapped {
+            events: vec![NewEvent::new(
+                EventKind::Message,
+                json!({"role": "system", "subtype": other, "raw": value}),
+            )],
+            ..Mapped::default()
+        },
+    };
+    mapped.session_id = session_id;
+    mapped
+}
+
+fn assistant(value: &Value) -> Vec<NewEvent> {
+    let mut events = Vec::new();
+    for block in value["message"]["content"].as_array().into_iter().flatten() {
+        match block["type"].as_str() {
+            Some("text") => {
+                let text = block["text"].as_str().unwrap_or_default();
+                if !text.is_empty() {
+                    events.push(NewEvent::new(
+                        EventKind::Message,
+                        json!({"role": "assistant", "text": text}),
+                    ));
+                }
+            }
+            Some("tool_use") => events.push(NewEvent::new(
+                EventKind::ToolCall,
+                json!({"id": block["id"], "name": block["name"], "arguments": block["input"]}),
+            )),
+            _ => {}
+        }
+    }
+    events
+}
+
+fn tool_results(value: &Value) -> Vec<NewEvent> {
+    let mut events = Vec::new();
+    for block in value["message"]["content"].as_array().into_iter().flatten() {
+        if block["type"] != "tool_result" {
+            continue;
+        }
+        let output = match &block["content"] {
+            Value::String(text) => text.clone(),
+            Value::Array(parts) => parts
+                .iter()
+                .filter_map(|part| part["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        };
+        events.push(NewEvent::new(
+            EventKind::ToolResult,
+            json!({
+                "id": block["tool_use_id"],
+                "ok": block["is_error"] != true,
+                "output": cut(&output),
+            }),
+        ));
+    }
+    events
+}
+
+fn system(value: &Value) -> NewEvent {
+    let subtype = value["subtype"].as_str().unwrap_or("system");
+    match subtype {
+        "init" => NewEvent::new(
+            EventKind::Message,
+            json!({
+                "role": "system",
+                "subtype": "init",
+                "text": format!(
+                    "claude {} started: model {}, {} tools",
+                    value["claude_code_version"].as_str().unwrap_or("?"),
+                    value["model"].as_str().unwrap_or("?"),
+                    value["tools"].as_array().map_or(0, Vec::len)
+                ),
+                "model": value["model"],
+                "tools": value["tools"],
+            }),
+        ),
+        "api_retry" => NewEvent::new(
+            EventKind::Warning,
+            json!({"message": format!("the model API failed; claude retries ({})", summary(value)), "raw": value}),
+        ),
+        other => NewEvent::new(
+            EventKind::Message,
+            json!({"role": "system", "subtype": other, "raw": value}),
+        ),
+    }
+}
+
+/// A short account of a line for people.
+fn summary(value: &Value) -> String {
+    let mut parts = Vec::new();
+    for key in ["attempt", "max_retries", "error_status", "error"] {
+        if let Some(found) = value.get(key).filter(|found| !found.is_null()) {
+            parts.push(format!("{key} {found}"));
+        }
+    }
+    parts.join(", ")
+}
+
+fn result(value: &Value) -> Mapped {
+    let is_error = value["is_error"] == true;
+    let subtype = value["subtype"].as_str().unwrap_or_default();
+    let terminal = value["terminal_reason"].as_str().unwrap_or_default();
+    let ok = !is_error
+        && subtype == "success"
+        && matches!(terminal, "" | "completed" | "end_turn" | "success");
+    let text = value["result"].as_str().unwrap_or_default().to_owned();
+    let text = if ok || !text.is_empty() {
+        text
+    } else if !terminal.is_empty() {
+        format!("claude ended: {terminal}")
+    } else {
+        format!("claude ended: {subtype}")
+    };
+    let event = NewEvent::new(
+        EventKind::Message,
+        json!({
+            "role": "system",
+            "subtype": "result",
+            "ok": ok,
+            "text": text,
+            "num_turns": value["num_turns"],
+            "total_cost_usd": value["total_cost_usd"],
+            "duration_api_ms": value["duration_api_ms"],
+            "terminal_reason": value["terminal_reason"],
+            "permission_denials": value["permission_denials"],
+            "usage": value["usage"],
+        }),
+    );
+    Mapped {
+        events: vec![event],
+        session_id: None,
+        result: Some(RunResult { ok, text }),
+    }
+}
+
+fn cut(text: &str) -> String {
+    if text.len() <= MAX_EVENT_TEXT {
+        return text.to_owned();
+    }
+    let mut at = MAX_EVENT_TEXT;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    format!("{}\n[… {} bytes cut]", &text[..at], text.len() - at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assistant_text_and_tool_use_become_message_and_tool_call() {
+        let mapped = map_line(
+            r#"{"type":"assistant","session_id":"s1","message":{"content":[{"type":"text","text":"Let me check."},{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"ls"}}]}}"#,
+        );
+        assert_eq!(mapped.session_id.as_deref(), Some("s1"));
+        let kinds: Vec<EventKind> = mapped.events.iter().map(|event| event.kind).collect();
+        assert_eq!(kinds, [EventKind::Message, EventKind::ToolCall]);
+        assert_eq!(mapped.events[1].data["arguments"]["command"], "ls");
+    }
+
+    #[test]
+    fn tool_results_keep_their_error_flag_and_text_parts() {
+        let mapped = map_line(
+            r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"toolu_1","is_error":true,"content":[{"type":"text","text":"denied"}]}]}}"#,
+        );
+        assert_eq!(mapped.events[0].kind, EventKind::ToolResult);
+        assert_eq!(mapped.events[0].data["ok"], false);
+        assert_eq!(mapped.events[0].data["output"], "denied");
+    }
+
+    #[test]
+    fn a_success_subtype_with_an_error_flag_is_a_failure() {
+        let ok = map_line(r#"{"type":"result","subtype":"success","is_error":false,"result":"done","num_turns":2,"total_cost_usd":0.01}"#);
+        assert_eq!(ok.result, Some(RunResult { ok: true, text: "done".into() }));
+        let failed = map_line(r#"{"type":"result","subtype":"success","is_error":true,"result":"API Error: 401 invalid x-api-key","terminal_reason":"api_error"}"#);
+        let failed = failed.result.expect("result");
+        assert!(!failed.ok);
+        assert!(failed.text.contains("401"), "{}", failed.text);
+        let turns = map_line(r#"{"type":"result","subtype":"error_max_turns","is_error":false}"#);
+        assert_eq!(turns.result.expect("result").text, "claude ended: error_max_turns");
+    }
+
+    #[test]
+    fn malformed_and_huge_lines_are_reported_not_fatal() {
+        let mapped = map_line("{not json");
+        assert_eq!(mapped.events[0].kind, EventKind::Warning);
+        let huge = "x".repeat(5 << 20);
+        let line = json!({"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","content": huge}]}}).to_string();
+        let mapped = map_line(&line);
+        let output = mapped.events[0].data["output"].as_str().expect("output");
+        assert!(output.len() < MAX_EVENT_TEXT + 100);
+        assert!(output.ends_with("bytes cut]"));
+    }
+}
