@@ -40,7 +40,7 @@ pub enum Command {
     /// Run the orchestrator: user API, job manager, Docker runtime
     Serve(ServeArgs),
     /// Run a job and stream its events; exits with the job's exit code
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List jobs, newest first
     Jobs(JobsArgs),
     /// Show one job

@@ -26,8 +26,8 @@ pub mod worker;
 pub use error::ErrorBody;
 pub use event::{Event, EventKind, NewEvent};
 pub use job::{
-    ClaudeSettings, ClaudeSpec, CommandSpec, FileChange, Grant, GrantSpec, Isolation, IsolationKind, Job, JobDiff, JobLlm,
-    JobMode, JobSpec, JobState, JobUsage, Limits, LimitsSpec, LlmSpec, ProjectMode, ProjectSpec,
-    Prompt, PromptSpec,
+    ClaudeSettings, ClaudeSpec, CommandSpec, FileChange, Grant, GrantSpec, Isolation,
+    IsolationKind, Job, JobDiff, JobLlm, JobMode, JobSpec, JobState, JobUsage, Limits, LimitsSpec,
+    LlmSpec, ProjectMode, ProjectSpec, Prompt, PromptSpec,
 };
 pub use size::{ByteSize, DurationSpec};

@@ -27,8 +27,8 @@ mod server;
 mod worker;
 
 pub use docker::{
-    claude_image, default_image, docker, ensure_docker, eventually, git_image, plain_image, remove_instance_now,
-    remove_labelled,
+    claude_image, default_image, docker, ensure_docker, eventually, git_image, plain_image,
+    remove_instance_now, remove_labelled,
 };
 pub use model::{TEST_MODEL, TEST_PROVIDER, Upstream};
 pub use reqwest;
@@ -38,4 +38,22 @@ pub use worker::worker_bin;
 /// The repository root, for scripts.
 pub fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Asserts no file under `root` holds `value` (a key hunted for).
+pub fn assert_in_no_file(root: &std::path::Path, value: &str) {
+    let needle = value.as_bytes();
+    let mut pending = vec![root.to_owned()];
+    while let Some(path) = pending.pop() {
+        if let Ok(entries) = std::fs::read_dir(&path) {
+            pending.extend(entries.flatten().map(|entry| entry.path()));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !bytes.windows(needle.len()).any(|window| window == needle),
+            "the value is in {}",
+            path.display()
+        );
+    }
 }

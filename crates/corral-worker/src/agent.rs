@@ -161,7 +161,11 @@ async fn answer_prompt(
 }
 
 /// Waits for follow-up prompts; `None` once the job has been idle for `idle`.
-pub(crate) async fn next_prompts(client: &Client, seen: &mut u64, idle: Duration) -> Option<Vec<Prompt>> {
+pub(crate) async fn next_prompts(
+    client: &Client,
+    seen: &mut u64,
+    idle: Duration,
+) -> Option<Vec<Prompt>> {
     let deadline = Instant::now() + idle;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());

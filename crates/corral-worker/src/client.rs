@@ -144,6 +144,7 @@ impl Client {
 
     /// A second handle on the same socket and token, for the relay's tasks.
     /// It must not send event batches (their numbers are this handle's).
+    #[must_use]
     pub fn relay_handle(&self) -> Self {
         Self::new(self.socket.clone(), self.token.clone())
     }

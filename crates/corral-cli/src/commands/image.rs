@@ -19,7 +19,11 @@ pub async fn build(args: &ImageBuildArgs) -> anyhow::Result<ExitCode> {
     let build = match args.mode.as_str() {
         "debian" => build_debian(docker, &mut progress).await?,
         "claude" => build_claude(docker, &mut progress).await?,
-        _ => default_recipe(&args.busybox)?.build(docker, &mut progress).await?,
+        _ => {
+            default_recipe(&args.busybox)?
+                .build(docker, &mut progress)
+                .await?
+        }
     };
     if build.built {
         output::note(&format!("built {}", build.tag));

@@ -22,7 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
         Command::Serve(args) => serve::run(global, args).await,
-        Command::Run(args) => run::run(global, args).await,
+        Command::Run(args) => run::run(global, *args).await,
         Command::Jobs(args) => jobs::run(global, &args).await,
         Command::Show(args) => show::run(global, &args).await,
         Command::Logs(args) => logs::run(global, &args).await,

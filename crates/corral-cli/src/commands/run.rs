@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use corral_proto::{
-    ByteSize, ClaudeSpec, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec, LlmSpec,
-    ProjectMode, ProjectSpec,
+    ByteSize, ClaudeSpec, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec,
+    LlmSpec, ProjectMode, ProjectSpec,
 };
 
-use crate::cli::{GlobalArgs, RunArgs};
+use crate::cli::{AgentArgs, GlobalArgs, RunArgs};
 use crate::client::{ApiClient, exit_code_of};
 use crate::output;
 
@@ -68,31 +68,7 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
             (None, Some(prompt))
         }
     };
-    let agent = mode != JobMode::Exec;
-    let llm =
-        (fields.agent.provider.is_some() || fields.agent.model.is_some() || fields.agent.no_stream)
-            .then(|| LlmSpec {
-                provider: fields.agent.provider.clone(),
-                model: fields.agent.model.clone(),
-                stream: fields.agent.no_stream.then_some(false),
-            });
-    if !agent && (llm.is_some() || fields.agent.interactive) {
-        anyhow::bail!(
-            "--provider, --model, --no-stream and --interactive need --mode worker or claude"
-        );
-    }
-    let tools = &fields.agent;
-    let claude = (tools.allowed_tools.is_some()
-        || tools.disallowed_tools.is_some()
-        || tools.max_turns.is_some())
-    .then(|| ClaudeSpec {
-        allowed_tools: tools.allowed_tools.clone(),
-        disallowed_tools: tools.disallowed_tools.clone(),
-        max_turns: tools.max_turns,
-    });
-    if claude.is_some() && mode != JobMode::Claude {
-        anyhow::bail!("--allowed-tools, --disallowed-tools and --max-turns need --mode claude");
-    }
+    let (llm, claude) = agent_settings(mode, &fields.agent)?;
     Ok(JobSpec {
         mode: Some(mode),
         command,
@@ -138,6 +114,36 @@ fn duration(flag: &str, value: Option<&String>) -> anyhow::Result<Option<Duratio
                 .map_err(|error| anyhow::anyhow!("{flag}: {error}"))
         })
         .transpose()
+}
+
+/// The model and Claude Code flags, refused outside the modes they serve.
+fn agent_settings(
+    mode: JobMode,
+    agent: &AgentArgs,
+) -> anyhow::Result<(Option<LlmSpec>, Option<ClaudeSpec>)> {
+    let llm =
+        (agent.provider.is_some() || agent.model.is_some() || agent.no_stream).then(|| LlmSpec {
+            provider: agent.provider.clone(),
+            model: agent.model.clone(),
+            stream: agent.no_stream.then_some(false),
+        });
+    if mode == JobMode::Exec && (llm.is_some() || agent.interactive) {
+        anyhow::bail!(
+            "--provider, --model, --no-stream and --interactive need --mode worker or claude"
+        );
+    }
+    let claude = (agent.allowed_tools.is_some()
+        || agent.disallowed_tools.is_some()
+        || agent.max_turns.is_some())
+    .then(|| ClaudeSpec {
+        allowed_tools: agent.allowed_tools.clone(),
+        disallowed_tools: agent.disallowed_tools.clone(),
+        max_turns: agent.max_turns,
+    });
+    if claude.is_some() && mode != JobMode::Claude {
+        anyhow::bail!("--allowed-tools, --disallowed-tools and --max-turns need --mode claude");
+    }
+    Ok((llm, claude))
 }
 
 /// `NAME` or `NAME=ENV`.

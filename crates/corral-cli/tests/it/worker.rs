@@ -14,19 +14,6 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-/// Every file under `root`, for hunting a value.
-fn files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![root.to_owned()];
-    while let Some(path) = pending.pop() {
-        match std::fs::read_dir(&path) {
-            Ok(entries) => pending.extend(entries.flatten().map(|entry| entry.path())),
-            Err(_) => found.push(path),
-        }
-    }
-    found
-}
-
 #[tokio::test]
 async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs_its_key() {
     let upstream = Upstream::start(
@@ -97,20 +84,12 @@ async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs
         stderr(&not_interactive)
     );
 
-    let key = upstream.key.as_bytes();
     assert!(
         server.log().contains("job ended"),
         "the server logged: {}",
         server.log()
     );
-    for file in files(server.data_dir.path()) {
-        let bytes = std::fs::read(&file).unwrap_or_default();
-        assert!(
-            !bytes.windows(key.len()).any(|window| window == key),
-            "the provider key is in {}",
-            file.display()
-        );
-    }
+    corral_testkit::assert_in_no_file(server.data_dir.path(), &upstream.key);
     assert_eq!(server.stop().await, 0);
 }
 

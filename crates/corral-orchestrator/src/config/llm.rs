@@ -22,8 +22,8 @@ use serde::Deserialize;
 use super::ConfigError;
 use super::env_vars::{
     CORRAL_ANTHROPIC_API_KEY, CORRAL_ANTHROPIC_BASE_URL, CORRAL_ANTHROPIC_MODEL,
-    CORRAL_ANTHROPIC_OAUTH_TOKEN,
-    CORRAL_OPENAI_API_KEY, CORRAL_OPENAI_BASE_URL, CORRAL_OPENAI_MODEL,
+    CORRAL_ANTHROPIC_OAUTH_TOKEN, CORRAL_OPENAI_API_KEY, CORRAL_OPENAI_BASE_URL,
+    CORRAL_OPENAI_MODEL,
 };
 use crate::llm::{
     ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MAX_TOKENS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECS,
@@ -125,8 +125,49 @@ pub(super) fn settings(
     flag: Option<&str>,
     env: &LlmEnv,
 ) -> Result<LlmSettings, ConfigError> {
+    let mut providers = file_providers(file.providers, env)?;
+    add_env_providers(&mut providers, env);
+    for provider in providers.values() {
+        check_base_url(provider)?;
+    }
+    let (default_provider, scripted) = match flag.or(file.default.as_deref()) {
+        Some(choice) => match choice.strip_prefix("scripted:") {
+            Some(path) if !path.is_empty() => (
+                Some(SCRIPTED_PROVIDER.to_owned()),
+                Some(PathBuf::from(path)),
+            ),
+            Some(_) => return Err(invalid("--llm scripted: needs a script file".into())),
+            None if providers.contains_key(choice) => (Some(choice.to_owned()), None),
+            None => {
+                return Err(invalid(format!(
+                    "unknown provider `{choice}`; configure it in corral.toml [llm.providers] \
+                     or set CORRAL_{}_API_KEY",
+                    choice.to_uppercase()
+                )));
+            }
+        },
+        None => (None, None),
+    };
+    let max_retries = file.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+    if max_retries > MAX_RETRIES {
+        return Err(invalid(format!("max_retries is at most {MAX_RETRIES}")));
+    }
+    Ok(LlmSettings {
+        default_provider,
+        providers,
+        scripted,
+        max_retries,
+        timeout_secs: file.timeout.map_or(DEFAULT_TIMEOUT_SECS, |d| d.0.max(1)),
+    })
+}
+
+/// The providers `corral.toml` names.
+fn file_providers(
+    written: BTreeMap<String, FileProvider>,
+    env: &LlmEnv,
+) -> Result<BTreeMap<String, Provider>, ConfigError> {
     let mut providers = BTreeMap::new();
-    for (name, written) in file.providers {
+    for (name, written) in written {
         let key = match (written.api_key_env, written.api_key_secret) {
             (Some(_), Some(_)) => {
                 return Err(invalid(format!(
@@ -162,6 +203,12 @@ pub(super) fn settings(
             },
         );
     }
+    Ok(providers)
+}
+
+/// `openai` and `anthropic` from `CORRAL_*` variables, completing any of
+/// the same name from the file.
+fn add_env_providers(providers: &mut BTreeMap<String, Provider>, env: &LlmEnv) {
     for (name, kind, from_env) in [
         ("openai", ProviderKind::Openai, &env.openai),
         ("anthropic", ProviderKind::Anthropic, &env.anthropic),
@@ -198,38 +245,6 @@ pub(super) fn settings(
             provider.model.clone_from(&from_env.model);
         }
     }
-    for provider in providers.values() {
-        check_base_url(provider)?;
-    }
-    let (default_provider, scripted) = match flag.or(file.default.as_deref()) {
-        Some(choice) => match choice.strip_prefix("scripted:") {
-            Some(path) if !path.is_empty() => (
-                Some(SCRIPTED_PROVIDER.to_owned()),
-                Some(PathBuf::from(path)),
-            ),
-            Some(_) => return Err(invalid("--llm scripted: needs a script file".into())),
-            None if providers.contains_key(choice) => (Some(choice.to_owned()), None),
-            None => {
-                return Err(invalid(format!(
-                    "unknown provider `{choice}`; configure it in corral.toml [llm.providers] \
-                     or set CORRAL_{}_API_KEY",
-                    choice.to_uppercase()
-                )));
-            }
-        },
-        None => (None, None),
-    };
-    let max_retries = file.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
-    if max_retries > MAX_RETRIES {
-        return Err(invalid(format!("max_retries is at most {MAX_RETRIES}")));
-    }
-    Ok(LlmSettings {
-        default_provider,
-        providers,
-        scripted,
-        max_retries,
-        timeout_secs: file.timeout.map_or(DEFAULT_TIMEOUT_SECS, |d| d.0.max(1)),
-    })
 }
 
 fn default_base_url(kind: ProviderKind) -> &'static str {

@@ -44,7 +44,9 @@ pub async fn build_debian(
     let work = scratch_dir()?;
     let rootfs = work.path().join("rootfs");
     let mirror = host_mirror();
-    progress(&format!("debootstrap {SUITE} from {mirror} (about a minute)"));
+    progress(&format!(
+        "debootstrap {SUITE} from {mirror} (about a minute)"
+    ));
     run(
         Command::new("debootstrap")
             .arg("--variant=minbase")
@@ -72,8 +74,14 @@ pub async fn build_debian(
          LABEL corral.image=debian\nCMD [\"/bin/bash\"]\n"
     );
     progress("importing the Debian root into Docker");
-    build_context(docker, &tag, &dockerfile, &[("rootfs.tar", &rootfs_tar, 0o644)], progress)
-        .await?;
+    build_context(
+        docker,
+        &tag,
+        &dockerfile,
+        &[("rootfs.tar", &rootfs_tar, 0o644)],
+        progress,
+    )
+    .await?;
     tag_latest(docker, &tag, DEBIAN_REPOSITORY).await?;
     Ok(ImageBuild { tag, built: true })
 }
@@ -96,7 +104,13 @@ pub async fn build_claude(
     ));
     run(
         Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--ignore-scripts",
+                "--prefix",
+            ])
             .arg(work.path())
             .arg(format!("@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}")),
         "npm (install it with `apt-get install npm`)",
@@ -118,7 +132,14 @@ pub async fn build_claude(
         base.tag
     );
     progress("adding claude to the Debian image");
-    build_context(docker, &tag, &dockerfile, &[("claude", &binary, 0o755)], progress).await?;
+    build_context(
+        docker,
+        &tag,
+        &dockerfile,
+        &[("claude", &binary, 0o755)],
+        progress,
+    )
+    .await?;
     tag_latest(docker, &tag, CLAUDE_REPOSITORY).await?;
     Ok(ImageBuild { tag, built: true })
 }
@@ -172,7 +193,10 @@ fn add_job_user(rootfs: &Path) -> Result<(), ImageError> {
         &format!("corral:x:{JOB_UID}:{JOB_GID}:corral:{JOB_HOME}:/bin/bash"),
     )?;
     append("etc/group", &format!("corral:x:{JOB_GID}:"))?;
-    for (dir, mode) in [(JOB_HOME.trim_start_matches('/'), 0o700), ("workspace", 0o755)] {
+    for (dir, mode) in [
+        (JOB_HOME.trim_start_matches('/'), 0o700),
+        ("workspace", 0o755),
+    ] {
         let path = rootfs.join(dir);
         std::fs::create_dir_all(&path)?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
@@ -183,7 +207,8 @@ fn add_job_user(rootfs: &Path) -> Result<(), ImageError> {
 
 /// The Debian mirror the host's apt sources name, else deb.debian.org.
 pub fn host_mirror() -> String {
-    let deb822 = std::fs::read_to_string("/etc/apt/sources.list.d/debian.sources").unwrap_or_default();
+    let deb822 =
+        std::fs::read_to_string("/etc/apt/sources.list.d/debian.sources").unwrap_or_default();
     let from_deb822 = deb822
         .lines()
         .filter_map(|line| line.strip_prefix("URIs:"))
@@ -194,7 +219,10 @@ pub fn host_mirror() -> String {
         .lines()
         .map(str::trim)
         .filter(|line| line.starts_with("deb "))
-        .filter_map(|line| line.split_whitespace().find(|part| part.starts_with("http")))
+        .filter_map(|line| {
+            line.split_whitespace()
+                .find(|part| part.starts_with("http"))
+        })
         .find(|uri| !uri.contains("security"));
     from_deb822
         .or(from_legacy)

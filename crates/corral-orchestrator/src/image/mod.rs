@@ -156,7 +156,10 @@ async fn tag_latest(docker: &Docker, tag: &str, repository: &str) -> Result<(), 
         repo: Some(repository.to_owned()),
         tag: Some("latest".to_owned()),
     };
-    docker.tag_image(tag, Some(options)).await.map_err(classify)?;
+    docker
+        .tag_image(tag, Some(options))
+        .await
+        .map_err(classify)?;
     Ok(())
 }
 

@@ -90,6 +90,17 @@ pub fn overrule(outcome: &mut Outcome, failure: Option<String>) {
     }
 }
 
+/// Adds the model API's last error to a failed job's reason, when the
+/// reason does not say it already (claude reports a 401 as "Invalid API key").
+pub fn explain(outcome: &mut Outcome, model_error: Option<String>) {
+    let (Some(error), Some(reason)) = (model_error, outcome.finish.reason.as_mut()) else {
+        return;
+    };
+    if outcome.finish.state == JobState::Failed && !reason.contains(&error) {
+        *reason = format!("{reason} (last model API error: {error})");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

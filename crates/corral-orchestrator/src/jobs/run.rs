@@ -12,7 +12,7 @@ use tracing::{error, info, warn};
 
 use super::JobManager;
 use super::cancel::CANCELLED_REASON;
-use super::outcome::{Outcome, decide, overrule};
+use super::outcome::{Outcome, decide, explain, overrule};
 use crate::llm::{LlmSession, ProviderKey, ProxyContext};
 use crate::redact::Redactor;
 use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
@@ -340,6 +340,7 @@ impl JobManager {
                     endpoint.revoke();
                     let mut outcome = decide(exit, endpoint.completion().as_ref());
                     overrule(&mut outcome, endpoint.failure());
+                    explain(&mut outcome, endpoint.last_model_error());
                     outcome
                 }
                 Err(RuntimeError::NotFound { .. }) => failure(CONTAINER_LOST.to_owned()),

@@ -74,59 +74,14 @@ pub(super) struct ValidJob {
 }
 
 /// Checks `spec` against the server's defaults.
-pub(super) fn validate(spec: JobSpec, defaults: &Defaults<'_>) -> Result<ValidJob, JobError> {
+pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<ValidJob, JobError> {
     let mode = spec.mode.unwrap_or(JobMode::Exec);
-    let (command, prompt, llm) = match mode {
-        JobMode::Exec => {
-            if spec.llm.is_some() {
-                return Err(JobError::invalid(
-                    "llm",
-                    "only agent modes (worker, claude) talk to a model",
-                ));
-            }
-            if spec.interactive {
-                return Err(JobError::invalid(
-                    "interactive",
-                    "only agent modes (worker, claude) take follow-up prompts",
-                ));
-            }
-            (Some(validate_command(spec.command)?), None, None)
-        }
-        JobMode::Worker => {
-            if spec.command.is_some() {
-                return Err(JobError::invalid(
-                    "command",
-                    "worker mode takes a prompt, not a command",
-                ));
-            }
-            let prompt = validate_prompt(spec.prompt)?;
-            let llm = validate_llm(spec.llm.unwrap_or_default(), defaults.llm)?;
-            (None, Some(prompt), Some(llm))
-        }
-        JobMode::Claude => {
-            if spec.command.is_some() {
-                return Err(JobError::invalid(
-                    "command",
-                    "claude mode takes a prompt, not a command",
-                ));
-            }
-            let prompt = validate_prompt(spec.prompt)?;
-            let llm = validate_llm(spec.llm.unwrap_or_default(), defaults.llm)?;
-            let kind = defaults.llm.provider(Some(&llm.provider)).map(|p| p.kind);
-            if kind != Ok(ProviderKind::Anthropic) {
-                return Err(JobError::invalid(
-                    "llm.provider",
-                    format!(
-                        "claude mode needs an anthropic provider; `{}` is not one",
-                        llm.provider
-                    ),
-                ));
-            }
-            (None, Some(prompt), Some(llm))
-        }
-    };
+    let (command, prompt, llm) = by_mode(mode, &mut spec, defaults.llm)?;
     if mode != JobMode::Claude && spec.claude.is_some() {
-        return Err(JobError::invalid("claude", "only claude mode takes these settings"));
+        return Err(JobError::invalid(
+            "claude",
+            "only claude mode takes these settings",
+        ));
     }
     let claude = (mode == JobMode::Claude)
         .then(|| validate_claude(spec.claude.unwrap_or_default()))
@@ -197,18 +152,84 @@ fn validate_claude(spec: ClaudeSpec) -> Result<ClaudeSettings, JobError> {
     };
     let allowed = spec.allowed_tools.unwrap_or_default();
     check("allowed_tools", &allowed)?;
-    let disallowed = spec
-        .disallowed_tools
-        .unwrap_or_else(|| DEFAULT_DISALLOWED_TOOLS.iter().map(|tool| (*tool).to_owned()).collect());
+    let disallowed = spec.disallowed_tools.unwrap_or_else(|| {
+        DEFAULT_DISALLOWED_TOOLS
+            .iter()
+            .map(|tool| (*tool).to_owned())
+            .collect()
+    });
     check("disallowed_tools", &disallowed)?;
     let max_turns = spec.max_turns.unwrap_or(DEFAULT_MAX_TURNS);
     if !(1..=1000).contains(&max_turns) {
-        return Err(JobError::invalid("claude.max_turns", "must be within 1..=1000"));
+        return Err(JobError::invalid(
+            "claude.max_turns",
+            "must be within 1..=1000",
+        ));
     }
     Ok(ClaudeSettings {
         allowed_tools: allowed,
         disallowed_tools: disallowed,
         max_turns,
+    })
+}
+
+/// A job's command, or its prompt and model.
+type ModeFields = (Option<CommandSpec>, Option<String>, Option<JobLlm>);
+
+/// What the job's mode needs: a command, or a prompt and a model.
+fn by_mode(
+    mode: JobMode,
+    spec: &mut JobSpec,
+    llm_settings: &LlmSettings,
+) -> Result<ModeFields, JobError> {
+    Ok(match mode {
+        JobMode::Exec => {
+            if spec.llm.is_some() {
+                return Err(JobError::invalid(
+                    "llm",
+                    "only agent modes (worker, claude) talk to a model",
+                ));
+            }
+            if spec.interactive {
+                return Err(JobError::invalid(
+                    "interactive",
+                    "only agent modes (worker, claude) take follow-up prompts",
+                ));
+            }
+            (Some(validate_command(spec.command.take())?), None, None)
+        }
+        JobMode::Worker => {
+            if spec.command.is_some() {
+                return Err(JobError::invalid(
+                    "command",
+                    "worker mode takes a prompt, not a command",
+                ));
+            }
+            let prompt = validate_prompt(spec.prompt.take())?;
+            let llm = validate_llm(spec.llm.take().unwrap_or_default(), llm_settings)?;
+            (None, Some(prompt), Some(llm))
+        }
+        JobMode::Claude => {
+            if spec.command.is_some() {
+                return Err(JobError::invalid(
+                    "command",
+                    "claude mode takes a prompt, not a command",
+                ));
+            }
+            let prompt = validate_prompt(spec.prompt.take())?;
+            let llm = validate_llm(spec.llm.take().unwrap_or_default(), llm_settings)?;
+            let kind = llm_settings.provider(Some(&llm.provider)).map(|p| p.kind);
+            if kind != Ok(ProviderKind::Anthropic) {
+                return Err(JobError::invalid(
+                    "llm.provider",
+                    format!(
+                        "claude mode needs an anthropic provider; `{}` is not one",
+                        llm.provider
+                    ),
+                ));
+            }
+            (None, Some(prompt), Some(llm))
+        }
     })
 }
 

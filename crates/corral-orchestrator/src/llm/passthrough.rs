@@ -18,7 +18,7 @@ use serde_json::Value;
 use subtle::ConstantTimeEq;
 use tokio::sync::mpsc;
 
-use super::anthropic::StreamTranslator;
+use super::anthropic::{StreamTranslator, error_message};
 use super::session::Timing;
 use super::upstream::sensitive_header;
 use super::{LlmSession, ProviderKind, ProxyError};
@@ -71,8 +71,8 @@ impl LlmSession {
             ))
             .into_response();
         }
-        let is_call = method == Method::POST && path.starts_with("/v1/messages?")
-            || path == "/v1/messages";
+        let is_call =
+            method == Method::POST && path.starts_with("/v1/messages?") || path == "/v1/messages";
         if is_call && let Err(refused) = self.charge() {
             return refused.into_response();
         }
@@ -87,7 +87,11 @@ impl LlmSession {
         }
         let url = format!("{}{path}", self.provider.base_url.trim_end_matches('/'));
         let started = Instant::now();
-        let answer = match self.upstream.send_once(method, &url, &forwarded, body).await {
+        let answer = match self
+            .upstream
+            .send_once(method, &url, &forwarded, body)
+            .await
+        {
             Ok(answer) => answer,
             Err(error) => {
                 let reason = format!("model provider `{}` failed: {error}", self.provider.name);
@@ -129,7 +133,12 @@ impl LlmSession {
 
     /// Streams the upstream's answer back as it comes, status and headers
     /// included; a model call's usage is recorded when it ends.
-    fn relay_raw(self: &Arc<Self>, answer: reqwest::Response, mut timing: Timing, is_call: bool) -> Response {
+    fn relay_raw(
+        self: &Arc<Self>,
+        answer: reqwest::Response,
+        mut timing: Timing,
+        is_call: bool,
+    ) -> Response {
         let status = answer.status();
         let mut head = HeaderMap::new();
         for (name, value) in answer.headers() {
@@ -149,7 +158,9 @@ impl LlmSession {
             let mut body = answer.bytes_stream();
             while let Some(piece) = body.next().await {
                 let Ok(bytes) = piece else { break };
-                timing.first_byte.get_or_insert_with(|| timing.started.elapsed());
+                timing
+                    .first_byte
+                    .get_or_insert_with(|| timing.started.elapsed());
                 if timing.stream {
                     for message in parser.feed(&bytes) {
                         usage.push(&message);
@@ -162,6 +173,12 @@ impl LlmSession {
                 }
             }
             drop(sender);
+            if is_call && !status.is_success() {
+                session.set_last_error(format!(
+                    "upstream answered {status}: {}",
+                    error_message(&whole)
+                ));
+            }
             if is_call && status.is_success() {
                 let counted = if timing.stream {
                     usage.usage()
@@ -192,9 +209,13 @@ fn is_event_stream(headers: &reqwest::header::HeaderMap) -> bool {
 fn whole_usage(body: &[u8]) -> Usage {
     let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let usage = &value["usage"];
-    let input = ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
-        .iter()
-        .filter_map(|key| usage[*key].as_u64())
-        .sum();
+    let input = [
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ]
+    .iter()
+    .filter_map(|key| usage[*key].as_u64())
+    .sum();
     Usage::new(input, usage["output_tokens"].as_u64().unwrap_or(0))
 }

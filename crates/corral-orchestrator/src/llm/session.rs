@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
@@ -83,12 +84,16 @@ pub struct LlmSession {
     tasks: TaskTracker,
     /// This job's relays and usage records still running.
     pending: TaskTracker,
+    /// Cancels them once the job has ended and the grace is over.
+    stop: CancellationToken,
     max_calls: u64,
     max_tokens: u64,
     calls: AtomicU64,
     tokens: AtomicU64,
     /// Why the job must fail whatever its worker says: budget or upstream.
     failure: Mutex<Option<String>>,
+    /// The last error the upstream answered a model call with.
+    last_error: Mutex<Option<String>>,
 }
 
 /// What a call took, for its `llm_usage` event.
@@ -119,11 +124,13 @@ impl LlmSession {
             events: context.events,
             tasks: context.tasks,
             pending: TaskTracker::new(),
+            stop: CancellationToken::new(),
             max_calls: limits.max_llm_calls,
             max_tokens: limits.max_tokens,
             calls: AtomicU64::new(0),
             tokens: AtomicU64::new(0),
             failure: Mutex::new(None),
+            last_error: Mutex::new(None),
         }
     }
 
@@ -135,13 +142,29 @@ impl LlmSession {
             .clone()
     }
 
+    /// The last error the upstream answered a model call with, if any.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn set_last_error(&self, error: String) {
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(error);
+    }
+
     /// The key's value, for the job's leak detector.
     pub fn key(&self) -> Option<&SecretValue> {
         self.key.as_ref()
     }
 
     /// Waits (up to `limit`) for this job's relays and usage records, so
-    /// its `llm_usage` events are stored before its final status.
+    /// its `llm_usage` events are stored before its final status; then
+    /// cancels what is left (an answer nobody will read any more).
     pub async fn settle(&self, limit: Duration) {
         self.pending.close();
         if tokio::time::timeout(limit, self.pending.wait())
@@ -149,12 +172,21 @@ impl LlmSession {
             .is_err()
         {
             warn!(job_id = %self.job_id, "a model call was still streaming when the job ended");
+            self.stop.cancel();
+            self.pending.wait().await;
         }
     }
 
-    /// Runs `work` on the server's tracker, counted as this job's.
+    /// Runs `work` on the server's tracker, counted as this job's, until
+    /// the job's proxy is stopped.
     pub(super) fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
-        self.tasks.spawn(self.pending.track_future(work));
+        let stop = self.stop.clone();
+        self.tasks.spawn(self.pending.track_future(async move {
+            tokio::select! {
+                () = work => {}
+                () = stop.cancelled() => {}
+            }
+        }));
     }
 
     fn fail(&self, reason: &str) {

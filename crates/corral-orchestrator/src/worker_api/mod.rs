@@ -37,8 +37,9 @@ use crate::token::{Token, TokenHash};
 pub const SOCKET_NAME: &str = "worker.sock";
 /// The token file's name inside the job directory.
 pub const TOKEN_NAME: &str = "token";
-/// How long a closing job waits for its model calls to be recorded.
-const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a closing job waits for its model calls to be recorded; the
+/// container is gone, so a call still streaming has no reader left.
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// `sun_path` holds 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH: usize = 107;
 
@@ -149,6 +150,11 @@ impl WorkerEndpoint {
         self.session.llm.as_ref().and_then(|llm| llm.failure())
     }
 
+    /// The last error the model's upstream answered with, if any.
+    pub fn last_model_error(&self) -> Option<String> {
+        self.session.llm.as_ref().and_then(|llm| llm.last_error())
+    }
+
     /// What the worker reported at `/v1/complete`, if it did.
     pub fn completion(&self) -> Option<Completion> {
         self.session.completion()
@@ -171,8 +177,16 @@ impl WorkerEndpoint {
             error!(error = %error, "cannot store the last output");
         }
         self.shutdown.cancel();
-        if let Err(error) = self.server.await {
-            error!(error = %error, "worker API task failed");
+        // A request still streaming (a model answer whose reader is gone
+        // with the container) would hold a graceful shutdown open.
+        let mut server = self.server;
+        match tokio::time::timeout(SETTLE_LIMIT, &mut server).await {
+            Ok(Err(error)) => error!(error = %error, "worker API task failed"),
+            Ok(Ok(())) => {}
+            Err(_) => {
+                warn!("worker API still busy at job end; closing it");
+                server.abort();
+            }
         }
     }
 }

@@ -223,9 +223,8 @@ async fn anthropic(State(session): Session, request: Request) -> Response {
         .strip_prefix(ANTHROPIC_PREFIX)
         .unwrap_or_default();
     let path = if path.is_empty() { "/" } else { path }.to_owned();
-    let body = match axum::body::to_bytes(body, MAX_CHAT_BYTES).await {
-        Ok(body) => body,
-        Err(_) => return ApiError::PayloadTooLarge.into_response(),
+    let Ok(body) = axum::body::to_bytes(body, MAX_CHAT_BYTES).await else {
+        return ApiError::PayloadTooLarge.into_response();
     };
     llm.passthrough(parts.method, &path, &parts.headers, body, placeholder)
         .await

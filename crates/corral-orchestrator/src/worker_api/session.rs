@@ -54,7 +54,8 @@ pub(crate) struct WorkerSession {
 
 /// The placeholder key of the job whose token hashes to `token`.
 fn placeholder_for(token: &TokenHash) -> String {
-    let digest = crate::token::hash_hex(format!("corral-placeholder:{}", token.as_hex()).as_bytes());
+    let digest =
+        crate::token::hash_hex(format!("corral-placeholder:{}", token.as_hex()).as_bytes());
     format!("corral-placeholder-{}", &digest[..32])
 }
 

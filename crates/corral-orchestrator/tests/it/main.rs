@@ -10,6 +10,7 @@
 mod api_auth;
 mod bad_input;
 mod bad_specs;
+mod claude_mode;
 mod faults;
 mod hostile;
 mod lifecycle;
@@ -23,4 +24,3 @@ mod sandbox;
 mod worker_endpoint;
 mod worker_mode;
 mod worker_socket;
-mod claude_mode;

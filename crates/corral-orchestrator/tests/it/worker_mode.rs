@@ -231,32 +231,8 @@ async fn the_provider_key_is_nowhere_in_the_container_events_or_database() {
     );
     let secret_hunt_found = everything.contains("sk-test");
     assert!(!secret_hunt_found, "a key-shaped value reached the job");
-    for entry in walk(server.data_dir.path().to_owned()) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        assert!(
-            !bytes
-                .windows(upstream.key.len())
-                .any(|window| window == upstream.key.as_bytes()),
-            "the key is in {}",
-            entry.display()
-        );
-    }
+    corral_testkit::assert_in_no_file(server.data_dir.path(), &upstream.key);
     assert_eq!(server.stop().await, 0);
-}
-
-fn walk(root: std::path::PathBuf) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![root];
-    while let Some(path) = pending.pop() {
-        if path.is_dir() {
-            for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
-                pending.push(entry.path());
-            }
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 #[tokio::test]

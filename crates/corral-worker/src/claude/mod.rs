@@ -146,7 +146,10 @@ async fn run_once(
                 .map(|credential| (&credential.env_var, &credential.value)),
         )
         .env("HOME", JOB_HOME)
-        .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{}", launch.port))
+        .env(
+            "ANTHROPIC_BASE_URL",
+            format!("http://127.0.0.1:{}", launch.port),
+        )
         .env("ANTHROPIC_API_KEY", launch.placeholder)
         .env_remove("ANTHROPIC_AUTH_TOKEN")
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
@@ -166,18 +169,24 @@ async fn run_once(
     let stdout = child.stdout.take().ok_or("claude has no stdout")?;
     let stderr = child.stderr.take().ok_or("claude has no stderr")?;
     let idle = Duration::from_secs(job.limits.idle_timeout_secs);
-    let read = read_stream(client, BufReader::new(stdout), idle);
-    let tail = async {
+    // stderr is drained alongside (so a chatty claude never blocks on a
+    // full pipe) and kept short; a background process may hold it open, so
+    // it is not waited for long once stdout is done.
+    let mut drain = JoinSet::new();
+    drain.spawn(async move {
         let mut kept = Vec::new();
         let _ = BufReader::new(stderr).read_to_end(&mut kept).await;
         let start = kept.len().saturating_sub(STDERR_TAIL);
         String::from_utf8_lossy(&kept[start..]).trim().to_owned()
-    };
-    let (read, stderr) = tokio::join!(read, tail);
-    let quiet = matches!(read, Read::Quiet);
-    if quiet {
-        stop(pid).await;
+    });
+    let read = read_stream(client, BufReader::new(stdout), idle).await;
+    if matches!(read, Read::Quiet) {
+        stop(pid, &mut child).await;
     }
+    let stderr = match tokio::time::timeout(KILL_GRACE, drain.join_next()).await {
+        Ok(Some(Ok(tail))) => tail,
+        _ => String::new(),
+    };
     let status = tokio::time::timeout(KILL_GRACE * 2, child.wait()).await;
     match read {
         Read::Done(result, session) => Ok((result, session)),
@@ -190,7 +199,11 @@ async fn run_once(
                 Ok(Ok(status)) => status.to_string(),
                 _ => "unknown status".to_owned(),
             };
-            let detail = if stderr.is_empty() { String::new() } else { format!(": {stderr}") };
+            let detail = if stderr.is_empty() {
+                String::new()
+            } else {
+                format!(": {stderr}")
+            };
             Err(format!("claude exited without a result ({status}){detail}"))
         }
     }
@@ -206,7 +219,11 @@ enum Read {
     Quiet,
 }
 
-async fn read_stream(client: &Client, mut lines: impl AsyncBufRead + Unpin, idle: Duration) -> Read {
+async fn read_stream(
+    client: &Client,
+    mut lines: impl AsyncBufRead + Unpin,
+    idle: Duration,
+) -> Read {
     let mut session = None;
     let mut line = Vec::new();
     loop {
@@ -269,15 +286,20 @@ async fn read_line(
     }
 }
 
-/// SIGTERM to `claude`'s process group, SIGKILL after a grace period.
-async fn stop(pid: Option<u32>) {
+/// SIGTERM to `claude`'s process group, SIGKILL when it has not exited
+/// after a grace period.
+async fn stop(pid: Option<u32>, child: &mut tokio::process::Child) {
     let Some(group) = pid.and_then(|pid| rustix::process::Pid::from_raw(pid as i32)) else {
         return;
     };
     complain("claude went quiet; stopping it");
     let _ = rustix::process::kill_process_group(group, rustix::process::Signal::TERM);
-    tokio::time::sleep(KILL_GRACE).await;
-    let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    if tokio::time::timeout(KILL_GRACE, child.wait())
+        .await
+        .is_err()
+    {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
 }
 
 #[cfg(test)]
@@ -290,12 +312,21 @@ mod tests {
         let input = format!("first\n{huge}\nlast");
         let mut reader = BufReader::new(input.as_bytes());
         let mut line = Vec::new();
-        assert_eq!(read_line(&mut reader, &mut line).await.expect("read"), Some(false));
+        assert_eq!(
+            read_line(&mut reader, &mut line).await.expect("read"),
+            Some(false)
+        );
         assert_eq!(line, b"first");
         line.clear();
-        assert_eq!(read_line(&mut reader, &mut line).await.expect("read"), Some(true));
+        assert_eq!(
+            read_line(&mut reader, &mut line).await.expect("read"),
+            Some(true)
+        );
         line.clear();
-        assert_eq!(read_line(&mut reader, &mut line).await.expect("read"), Some(false));
+        assert_eq!(
+            read_line(&mut reader, &mut line).await.expect("read"),
+            Some(false)
+        );
         assert_eq!(line, b"last");
         line.clear();
         assert_eq!(read_line(&mut reader, &mut line).await.expect("read"), None);

@@ -69,7 +69,8 @@ async fn relay(client: Arc<Client>, request: Request<Incoming>) -> Result<Answer
 }
 
 fn failure(status: StatusCode, message: &str) -> Answer {
-    let body = serde_json::json!({"type": "error", "error": {"type": "api_error", "message": message}});
+    let body =
+        serde_json::json!({"type": "error", "error": {"type": "api_error", "message": message}});
     let mut answer = Response::new(
         Full::new(Bytes::from(body.to_string()))
             .map_err(|never| match never {})

@@ -235,14 +235,27 @@ mod tests {
 
     #[test]
     fn a_success_subtype_with_an_error_flag_is_a_failure() {
-        let ok = map_line(r#"{"type":"result","subtype":"success","is_error":false,"result":"done","num_turns":2,"total_cost_usd":0.01}"#);
-        assert_eq!(ok.result, Some(RunResult { ok: true, text: "done".into() }));
-        let failed = map_line(r#"{"type":"result","subtype":"success","is_error":true,"result":"API Error: 401 invalid x-api-key","terminal_reason":"api_error"}"#);
+        let ok = map_line(
+            r#"{"type":"result","subtype":"success","is_error":false,"result":"done","num_turns":2,"total_cost_usd":0.01}"#,
+        );
+        assert_eq!(
+            ok.result,
+            Some(RunResult {
+                ok: true,
+                text: "done".into()
+            })
+        );
+        let failed = map_line(
+            r#"{"type":"result","subtype":"success","is_error":true,"result":"API Error: 401 invalid x-api-key","terminal_reason":"api_error"}"#,
+        );
         let failed = failed.result.expect("result");
         assert!(!failed.ok);
         assert!(failed.text.contains("401"), "{}", failed.text);
         let turns = map_line(r#"{"type":"result","subtype":"error_max_turns","is_error":false}"#);
-        assert_eq!(turns.result.expect("result").text, "claude ended: error_max_turns");
+        assert_eq!(
+            turns.result.expect("result").text,
+            "claude ended: error_max_turns"
+        );
     }
 
     #[test]
