@@ -2,7 +2,8 @@
 # Runs corral's whole test suite against real Docker: unit tests, the
 # orchestrator's integration tests and the CLI's end-to-end tests.
 #
-# It starts Docker when none answers, installs busybox-static when missing,
+# It starts Docker when none answers, installs busybox-static, debootstrap
+# and npm when missing (the Claude Code image is built on first use),
 # builds the static worker once, runs the tests with bounded parallelism,
 # and fails if any container carrying a corral label is left afterwards.
 set -euo pipefail
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-docker.sh
 bash scripts/ensure-busybox.sh
+bash scripts/ensure-image-tools.sh
 
 CORRAL_WORKER_BIN="$(bash scripts/build-worker.sh)"
 export CORRAL_WORKER_BIN
