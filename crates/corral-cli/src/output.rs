@@ -71,6 +71,12 @@ pub fn event(event: &Event) {
         EventKind::Warning => note(&format!("warning: {}", text("message"))),
         EventKind::Error => note(&format!("error: {}", text("message"))),
         EventKind::Message if text("role") == "user" => note(&format!("prompt: {}", text("text"))),
+        EventKind::Message if text("role") == "system" => {
+            let said = text("text");
+            if !said.is_empty() && text("subtype") != "result" {
+                note(&said);
+            }
+        }
         EventKind::Message => line(&text("text")),
         EventKind::ToolCall => note(&format!(
             "tool {} {}",

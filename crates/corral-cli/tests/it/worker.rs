@@ -134,3 +134,63 @@ async fn the_sample_script_drives_a_worker_job_on_the_embedded_scripted_model() 
     assert_eq!(tools, ["shell", "write_file", "shell"]);
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn claude_mode_from_the_cli_with_an_allowlist_and_turn_limit() {
+    corral_testkit::claude_image().await;
+    let upstream = Upstream::start(
+        ProviderKind::Anthropic,
+        &json!({"turns": [{"text": "Hi from Claude, via corral."}]}),
+    )
+    .await;
+    let base_url = upstream.server.anthropic_base_url();
+    let server = ServeProcess::start_with(
+        &["--llm", "anthropic"],
+        &[
+            ("CORRAL_ANTHROPIC_BASE_URL", base_url.as_str()),
+            ("CORRAL_ANTHROPIC_API_KEY", upstream.key.as_str()),
+            ("CORRAL_ANTHROPIC_MODEL", "claude-test"),
+        ],
+    )
+    .await;
+    let output = server
+        .corral(&[
+            "run",
+            "--mode",
+            "claude",
+            "--allowed-tools",
+            "Read,Grep",
+            "--max-turns",
+            "3",
+            "say",
+            "hi",
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "Hi from Claude, via corral.\n");
+    assert!(
+        stderr(&output).contains("claude 2.1"),
+        "{}",
+        stderr(&output)
+    );
+    let listed = server.corral(&["jobs", "--json"]).await;
+    let job = &serde_json::from_str::<serde_json::Value>(&stdout(&listed)).expect("jobs")[0];
+    assert_eq!(job["claude"]["allowed_tools"], json!(["Read", "Grep"]));
+    assert_eq!(job["claude"]["max_turns"], 3);
+    let request = upstream
+        .server
+        .requests()
+        .into_iter()
+        .find(|request| request.path.starts_with("/v1/messages"))
+        .expect("a model call");
+    assert_eq!(request.body["model"], "claude-test");
+    let refused = server
+        .corral(&["run", "--max-turns", "3", "--", "true"])
+        .await;
+    assert!(
+        stderr(&refused).contains("--mode claude"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(server.stop().await, 0);
+}
