@@ -417,8 +417,8 @@ mod tests {
     #[test]
     fn streamed_tool_calls_are_reassembled() {
         let chunks = [
-            json!({"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}]}),
-            json!({"choices": [{"index": 0, "delta": {"content": "lo", "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "shell", "arguments": "{\"comm"}}]}}]}),
+            json!({"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Good"}}]}),
+            json!({"choices": [{"index": 0, "delta": {"content": " day", "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "shell", "arguments": "{\"comm"}}]}}]}),
             json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "and\": \"ls\"}"}}]}, "finish_reason": "tool_calls"}]}),
             json!({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}}),
         ];
@@ -428,7 +428,7 @@ mod tests {
         }
         let answer = assembler.finish();
         let message = &answer.choices[0].message;
-        assert_eq!(message.text_content(), "Hello");
+        assert_eq!(message.text_content(), "Good day");
         assert_eq!(message.tool_calls[0].id, "call_1");
         assert_eq!(message.tool_calls[0].function.name, "shell");
         assert_eq!(
