@@ -65,6 +65,8 @@ pub enum Command {
     Secret(SecretCommand),
     /// Check that Docker, the image, the worker, the data directory and the server are ready
     Doctor(DoctorArgs),
+    /// Serve corral's job tools to an MCP client over stdio (claude mcp add corral -- corral mcp)
+    Mcp,
 }
 
 impl Command {

@@ -137,6 +137,30 @@ impl ApiClient {
             .await
     }
 
+    /// `POST /v1/jobs` with a spec as JSON, checked by the server alone (the
+    /// MCP tool passes what its caller wrote).
+    pub async fn create_raw(&self, spec: &serde_json::Value) -> anyhow::Result<Job> {
+        self.json(self.request(reqwest::Method::POST, "/v1/jobs").json(spec))
+            .await
+    }
+
+    /// One page of a job's events: up to `limit` after `after`.
+    pub async fn events_page(
+        &self,
+        id: &str,
+        after: u64,
+        limit: u32,
+    ) -> anyhow::Result<Vec<Event>> {
+        let path = format!("/v1/jobs/{id}/events");
+        let page: EventPage = self
+            .json(
+                self.request(reqwest::Method::GET, &path)
+                    .query(&[("after", after), ("limit", u64::from(limit))]),
+            )
+            .await?;
+        Ok(page.events)
+    }
+
     /// `GET /v1/jobs/{id}`.
     pub async fn job(&self, id: &str) -> anyhow::Result<Job> {
         self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}")))

@@ -6,6 +6,7 @@ mod doctor;
 mod image;
 mod jobs;
 mod logs;
+mod mcp;
 mod run;
 mod secret;
 mod serve;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Image(ImageCommand::Build(args)) => image::build(&args).await,
         Command::Secret(command) => secret::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,
+        Command::Mcp => mcp::run(global).await,
     }
 }
 

@@ -7,6 +7,7 @@
 )]
 
 mod harness;
+mod mcp;
 mod run;
 mod secrets;
 mod worker;

@@ -1,0 +1,140 @@
+//! `corral mcp` driven by rmcp's own client over stdio, against a real
+//! `corral serve`: the tools are listed, an exec job runs with `wait`, its
+//! events are paged, another job is cancelled, and bad input comes back as
+//! a tool error with the API's message.
+
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+use crate::harness::{CORRAL, ServeProcess};
+
+type Client = RunningService<RoleClient, ()>;
+
+fn text_of(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|block| block.as_text().map(|text| text.text.clone()))
+        .collect()
+}
+
+/// Calls a tool; its answer, error or not.
+async fn call(client: &Client, name: &'static str, arguments: &Value) -> CallToolResult {
+    let arguments = arguments
+        .as_object()
+        .cloned()
+        .expect("arguments are an object");
+    client
+        .call_tool(CallToolRequestParams::new(name).with_arguments(arguments))
+        .await
+        .expect("the call completes")
+}
+
+/// Calls a tool that must succeed; its JSON answer.
+async fn ok(client: &Client, name: &'static str, arguments: &Value) -> Value {
+    let result = call(client, name, arguments).await;
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "tool error: {}",
+        text_of(&result)
+    );
+    serde_json::from_str(&text_of(&result)).expect("tool answer is JSON")
+}
+
+#[tokio::test]
+async fn an_mcp_client_creates_waits_for_pages_and_cancels_jobs() {
+    let server = ServeProcess::start().await;
+    let data_dir = server.data_dir.path().to_owned();
+    let transport =
+        TokioChildProcess::new(tokio::process::Command::new(CORRAL).configure(|command| {
+            command.arg("--data-dir").arg(&data_dir).arg("mcp");
+        }))
+        .expect("spawn corral mcp");
+    let client = ().serve(transport).await.expect("MCP handshake");
+
+    let tools = client.list_all_tools().await.expect("list tools");
+    let mut names: Vec<String> = tools.iter().map(|tool| tool.name.to_string()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "cancel_job",
+            "create_job",
+            "get_job",
+            "get_job_events",
+            "list_jobs",
+            "send_prompt"
+        ]
+    );
+    let create = tools
+        .iter()
+        .find(|tool| tool.name == "create_job")
+        .expect("create_job");
+    assert!(
+        create
+            .input_schema
+            .get("properties")
+            .is_some_and(|p| p.get("wait_seconds").is_some())
+    );
+
+    let spec = json!({"command": "echo from-mcp; echo oops >&2", "wait_seconds": 60});
+    let done = ok(&client, "create_job", &spec).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert!(
+        done["events"]["output_tail"]
+            .as_str()
+            .expect("tail")
+            .contains("from-mcp"),
+        "{done}"
+    );
+    let id = done["id"].as_str().expect("id").to_owned();
+
+    let events = ok(
+        &client,
+        "get_job_events",
+        &json!({"id": id, "after": 1, "limit": 2}),
+    )
+    .await;
+    let seqs: Vec<u64> = events
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .collect();
+    assert_eq!(seqs, [2, 3]);
+
+    let long = ok(&client, "create_job", &json!({"command": "sleep 120"})).await;
+    let long_id = long["id"].as_str().expect("id").to_owned();
+    server.wait_until_running(&long_id).await;
+    let cancelled = ok(&client, "cancel_job", &json!({"id": long_id})).await;
+    assert_eq!(cancelled["id"], long_id.as_str());
+    let listed = ok(&client, "list_jobs", &json!({})).await;
+    assert_eq!(listed.as_array().expect("jobs").len(), 2);
+
+    let refused = call(
+        &client,
+        "create_job",
+        &json!({"command": "true", "limits": {"memory": "1p"}}),
+    )
+    .await;
+    assert_eq!(refused.is_error, Some(true));
+    assert!(
+        text_of(&refused).contains("limits.memory"),
+        "{}",
+        text_of(&refused)
+    );
+    let missing = call(&client, "get_job", &json!({"id": "j-0000000000000000"})).await;
+    assert_eq!(missing.is_error, Some(true));
+    assert!(
+        text_of(&missing).contains("not found"),
+        "{}",
+        text_of(&missing)
+    );
+
+    client.cancel().await.expect("close the session");
+    assert_eq!(server.stop().await, 0);
+}
