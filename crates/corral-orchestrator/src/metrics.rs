@@ -104,12 +104,38 @@ pub async fn render(jobs: &JobManager) -> Result<String, StoreError> {
             jobs.reaped_count(),
         ),
     ];
+    let (calls, input, output, cost) = jobs.store().llm_totals().await?;
+    let gauges = gauges.into_iter().chain([
+        (
+            "corral_llm_calls_total",
+            "counter",
+            "Model calls proxied, ever.",
+            calls,
+        ),
+        (
+            "corral_llm_input_tokens_total",
+            "counter",
+            "Model tokens read, ever.",
+            input,
+        ),
+        (
+            "corral_llm_output_tokens_total",
+            "counter",
+            "Model tokens written, ever.",
+            output,
+        ),
+    ]);
     for (name, kind, help, value) in gauges {
         let _ = writeln!(
             out,
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
         );
     }
+    let _ = writeln!(
+        out,
+        "# HELP corral_llm_cost_usd_total Model cost in US dollars where priced, ever.\n\
+         # TYPE corral_llm_cost_usd_total counter\ncorral_llm_cost_usd_total {cost}"
+    );
     let name = "corral_job_start_seconds";
     let _ = writeln!(
         out,

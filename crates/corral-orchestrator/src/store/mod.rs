@@ -160,6 +160,8 @@ pub trait Store: Send + Sync {
         output_tokens: u64,
         cost_usd: f64,
     ) -> Result<(), StoreError>;
+    /// Model usage of every job ever: calls, input and output tokens, US dollars.
+    async fn llm_totals(&self) -> Result<(u64, u64, u64, f64), StoreError>;
     /// Queues a follow-up prompt; returns its number.
     async fn add_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError>;
     /// A job's prompts numbered above `after`, in order.

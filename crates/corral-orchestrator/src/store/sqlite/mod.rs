@@ -347,6 +347,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn llm_totals(&self) -> Result<(u64, u64, u64, f64), StoreError> {
+        self.usage_totals().await
+    }
+
     async fn add_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError> {
         self.insert_prompt(job_id, text).await
     }

@@ -28,6 +28,18 @@ impl SqliteStore {
         .await
     }
 
+    pub(super) async fn usage_totals(&self) -> Result<(u64, u64, u64, f64), StoreError> {
+        self.call(|connection| {
+            Ok(connection.query_row(
+                "SELECT COALESCE(SUM(llm_calls), 0), COALESCE(SUM(input_tokens), 0), \
+                 COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_usd), 0.0) FROM jobs",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )?)
+        })
+        .await
+    }
+
     pub(super) async fn insert_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError> {
         let (job_id, text) = (job_id.to_owned(), text.to_owned());
         let now = millis(OffsetDateTime::now_utc());
