@@ -67,6 +67,11 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Serve corral's job tools to an MCP client over stdio (claude mcp add corral -- corral mcp)
     Mcp,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
 }
 
 impl Command {

@@ -36,6 +36,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secret(command) => secret::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,
         Command::Mcp => mcp::run(global).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "corral", &mut script);
+            crate::output::raw_stdout(&String::from_utf8_lossy(&script));
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -6,6 +6,7 @@
     reason = "test helpers outside #[test] fns fail loudly"
 )]
 
+mod basics;
 mod harness;
 mod mcp;
 mod run;
