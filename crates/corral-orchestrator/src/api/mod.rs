@@ -11,6 +11,7 @@ mod metrics;
 mod review;
 mod secrets;
 mod state;
+mod ui;
 
 use axum::Router;
 use axum::middleware;
@@ -23,7 +24,8 @@ pub use state::AppState;
 /// Largest request body on the user API.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The user API's routes; everything but `/v1/health` needs the token.
+/// The user API's routes; everything but `/v1/health` and the web UI's
+/// files needs the token.
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/v1/jobs", post(jobs::create).get(jobs::list))
@@ -47,6 +49,9 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .route("/v1/health", get(jobs::health))
+        .route("/", get(ui::index))
+        .route("/ui/app.js", get(ui::script))
+        .route("/ui/app.css", get(ui::style))
         .merge(protected)
         .fallback(|| async {
             ApiError::NotFound {

@@ -21,6 +21,7 @@ mod queue;
 mod reaper;
 mod review;
 mod sandbox;
+mod web_ui;
 mod worker_endpoint;
 mod worker_mode;
 mod worker_socket;
