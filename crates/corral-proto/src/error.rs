@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Body of a 4xx/5xx answer: a message for people and, for bad input, the
 /// dotted path of the field at fault (`limits.memory`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// What went wrong, lowercase, no trailing period.
     pub error: String,

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 /// What an event is about. Unknown kinds are refused at the boundary so the
 /// stream stays something clients can render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The job changed state: `{"state": "...", "reason": "..."}`.
@@ -52,7 +52,7 @@ impl EventKind {
 }
 
 /// An event not yet stored: the store gives it its job, number and time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewEvent {
     /// What the event is about.
     pub kind: EventKind,
@@ -84,7 +84,7 @@ fn is_false(value: &bool) -> bool {
 }
 
 /// A stored event, as every reader sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// The job it belongs to.
     pub job_id: String,

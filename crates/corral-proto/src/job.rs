@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::size::{ByteSize, DurationSpec};
 
 /// How a job runs inside its container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobMode {
     /// A plain command in the sandbox.
@@ -29,7 +29,7 @@ impl JobMode {
 }
 
 /// Where a job is in its life. Terminal states never change again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     /// Waiting for a free slot.
@@ -88,7 +88,7 @@ impl JobState {
 }
 
 /// A command: an argv list run as is, or a string run with `sh -c`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum CommandSpec {
     /// `["cargo", "test"]`: no shell involved.
@@ -98,7 +98,7 @@ pub enum CommandSpec {
 }
 
 /// Limits as a user writes them; each one left out takes the server default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsSpec {
     /// Memory (and memory+swap): `256m`, or bytes.
@@ -131,7 +131,7 @@ pub struct LimitsSpec {
 }
 
 /// `POST /v1/jobs`: a new job.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct JobSpec {
     /// How to run it; `exec` when left out.
@@ -168,7 +168,7 @@ pub struct JobSpec {
 }
 
 /// Claude Code settings as a user writes them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClaudeSpec {
     /// The only built-in tools Claude may use (`Read`, `Edit`, `Bash`…); its
@@ -184,7 +184,7 @@ pub struct ClaudeSpec {
 }
 
 /// Claude Code settings a job runs with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClaudeSettings {
     /// The built-in tools it may use; empty for Claude's default set.
     pub allowed_tools: Vec<String>,
@@ -195,7 +195,7 @@ pub struct ClaudeSettings {
 }
 
 /// Which model an agent job talks to, as a user writes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmSpec {
     /// A provider the server knows (`openai`, `anthropic`, `scripted`, or a
@@ -211,7 +211,7 @@ pub struct LlmSpec {
 }
 
 /// The model an agent job talks to, resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobLlm {
     /// The provider's name on this server.
     pub provider: String,
@@ -222,7 +222,7 @@ pub struct JobLlm {
 }
 
 /// What a job's model calls cost so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobUsage {
     /// Model calls made.
     pub llm_calls: u64,
@@ -235,7 +235,7 @@ pub struct JobUsage {
 }
 
 /// `POST /v1/jobs/{id}/prompts`: a follow-up prompt for an interactive job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromptSpec {
     /// The text.
@@ -243,7 +243,7 @@ pub struct PromptSpec {
 }
 
 /// A queued follow-up prompt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Prompt {
     /// Numbered from 1 per job.
     pub seq: u64,
@@ -260,7 +260,7 @@ fn is_false(value: &bool) -> bool {
 }
 
 /// A project as a user writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ProjectSpec {
     /// A path, bound read-write as is.
@@ -293,7 +293,7 @@ impl ProjectSpec {
 }
 
 /// How a job gets its project directory.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectMode {
     /// The directory itself, read-write: the job changes it in place.
@@ -305,7 +305,7 @@ pub enum ProjectMode {
 }
 
 /// A job's own copy of its project, for review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Isolation {
     /// `git` (a clone on a branch) or `copy` (a plain directory; the result is a patch).
     pub kind: IsolationKind,
@@ -320,7 +320,7 @@ pub struct Isolation {
 }
 
 /// What kind of copy a job works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IsolationKind {
     /// A git clone; the result is a branch.
@@ -330,7 +330,7 @@ pub enum IsolationKind {
 }
 
 /// One file of a job's change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileChange {
     /// Path relative to the project.
     pub path: String,
@@ -341,7 +341,7 @@ pub struct FileChange {
 }
 
 /// `GET /v1/jobs/{id}/diff`: what a job changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobDiff {
     /// The job.
     pub job_id: String,
@@ -353,7 +353,7 @@ pub struct JobDiff {
 
 /// A grant as a user writes it: a stored secret and, optionally, the
 /// environment variable it appears in (the secret's name by default).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantSpec {
     /// The stored secret's name.
@@ -364,7 +364,7 @@ pub struct GrantSpec {
 }
 
 /// A checked grant: names only, never the value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Grant {
     /// The stored secret's name.
     pub secret: String,
@@ -386,7 +386,7 @@ pub const DEFAULT_MAX_ITERATIONS: u32 = 50;
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 600;
 
 /// Limits a job actually runs with, defaults filled in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Limits {
     /// Memory and memory+swap, in bytes.
     pub memory_bytes: u64,
@@ -429,7 +429,7 @@ fn default_idle_timeout() -> u64 {
 }
 
 /// A job as the API reports it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
     /// `j-` followed by 16 hex digits.
     pub id: String,

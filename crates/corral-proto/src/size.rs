@@ -153,6 +153,37 @@ number_or_text!(
     "seconds, or a string such as \"30s\" or \"5m\""
 );
 
+/// `"256m"` or a number of bytes.
+impl utoipa::PartialSchema for ByteSize {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        size_schema("A size: `256m`, `1g`, `512k` (binary suffixes) or a number of bytes.")
+    }
+}
+
+impl utoipa::ToSchema for ByteSize {}
+
+/// `"30s"` or a number of seconds.
+impl utoipa::PartialSchema for DurationSpec {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        size_schema("A duration: `45s`, `5m`, `2h`, `1d` or a number of seconds.")
+    }
+}
+
+impl utoipa::ToSchema for DurationSpec {}
+
+fn size_schema(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        )
+        .description(Some(description))
+        .into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,19 +28,23 @@ use crate::jobs::JobManager;
 const MAX_PAGE: u32 = 1000;
 
 /// Query of the event routes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct EventsQuery {
     after: Option<u64>,
     limit: Option<u32>,
 }
 
 /// A page of events.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventPage {
     events: Vec<Event>,
 }
 
 /// `GET /v1/jobs/{id}/events?after=SEQ&limit=N`.
+#[utoipa::path(get, path = "/v1/jobs/{id}/events", tag = "events",
+    params(("id" = String, Path, description = "The job id"), EventsQuery),
+    responses((status = 200, description = "Events after `after`, in order", body = EventPage),
+        (status = 404, description = "No such job", body = corral_proto::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -65,6 +69,11 @@ pub async fn list(
 /// `GET /v1/jobs/{id}/events/stream`: SSE, `id:` = seq, resumes after
 /// `Last-Event-ID` (or `?after=`), ends with an `end` event once the job has
 /// ended and every event was sent.
+#[utoipa::path(get, path = "/v1/jobs/{id}/events/stream", tag = "events",
+    params(("id" = String, Path, description = "The job id"), EventsQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this sequence number")),
+    responses((status = 200, description = "Server-sent events: `id` is the sequence number, `data` an Event; `event: end` closes", content_type = "text/event-stream", body = String),
+        (status = 404, description = "No such job", body = corral_proto::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     Path(id): Path<String>,

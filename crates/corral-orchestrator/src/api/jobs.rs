@@ -15,11 +15,15 @@ const MAX_LIST: u32 = 1000;
 const DEFAULT_LIST: u32 = 100;
 
 /// `GET /v1/health`: no token needed.
+#[utoipa::path(get, path = "/v1/health", tag = "server", security(()),
+    responses((status = 200, description = "The server answers", body = Object)))]
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }
 
 /// `POST /v1/jobs`.
+#[utoipa::path(post, path = "/v1/jobs", tag = "jobs", request_body = JobSpec,
+    responses((status = 201, description = "Queued", body = Job), (status = 400, description = "Bad input; `field` names it", body = corral_proto::ErrorBody), (status = 401, description = "Missing or wrong token", body = corral_proto::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(spec): ApiJson<JobSpec>,
@@ -29,19 +33,21 @@ pub async fn create(
 }
 
 /// Query of `GET /v1/jobs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
     state: Option<String>,
     limit: Option<u32>,
 }
 
 /// Answer of `GET /v1/jobs`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JobList {
     jobs: Vec<Job>,
 }
 
 /// `GET /v1/jobs?state=running&limit=50`.
+#[utoipa::path(get, path = "/v1/jobs", tag = "jobs", params(ListQuery),
+    responses((status = 200, description = "Newest first", body = JobList), (status = 400, description = "Bad input; `field` names it", body = corral_proto::ErrorBody), (status = 401, description = "Missing or wrong token", body = corral_proto::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
@@ -65,6 +71,8 @@ pub async fn list(
 }
 
 /// `GET /v1/jobs/{id}`.
+#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path, description = "The job id")),
+    responses((status = 200, description = "The job", body = Job), (status = 404, description = "No such job", body = corral_proto::ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -73,6 +81,9 @@ pub async fn show(
 }
 
 /// `POST /v1/jobs/{id}/cancel`.
+#[utoipa::path(post, path = "/v1/jobs/{id}/cancel", tag = "jobs", params(("id" = String, Path, description = "The job id")),
+    responses((status = 200, description = "Cancelled, or cancelling", body = Job), (status = 404, description = "No such job", body = corral_proto::ErrorBody),
+        (status = 409, description = "It already ended", body = corral_proto::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -81,6 +92,11 @@ pub async fn cancel(
 }
 
 /// `POST /v1/jobs/{id}/prompts`: a follow-up prompt for an interactive job.
+#[utoipa::path(post, path = "/v1/jobs/{id}/prompts", tag = "jobs", request_body = PromptSpec,
+    params(("id" = String, Path, description = "The job id")),
+    responses((status = 202, description = "Queued for the job's agent", body = Prompt), (status = 400, description = "Bad input; `field` names it", body = corral_proto::ErrorBody), (status = 401, description = "Missing or wrong token", body = corral_proto::ErrorBody),
+        (status = 404, description = "No such job", body = corral_proto::ErrorBody),
+        (status = 409, description = "Not interactive, or ended", body = corral_proto::ErrorBody)))]
 pub async fn prompt(
     State(state): State<AppState>,
     Path(id): Path<String>,

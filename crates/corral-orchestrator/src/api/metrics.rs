@@ -8,6 +8,8 @@ use axum::response::IntoResponse;
 use super::{ApiError, AppState};
 
 /// The metrics page.
+#[utoipa::path(get, path = "/metrics", tag = "server",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let page = crate::metrics::render(&state.jobs).await?;
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], page))

@@ -8,6 +8,7 @@ mod events;
 mod jobs;
 mod json;
 mod metrics;
+mod openapi;
 mod review;
 mod secrets;
 mod state;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .route("/v1/health", get(jobs::health))
+        .route("/v1/openapi.json", get(openapi::openapi))
         .route("/", get(ui::index))
         .route("/ui/app.js", get(ui::script))
         .route("/ui/app.css", get(ui::style))

@@ -9,6 +9,9 @@ use serde_json::{Value, json};
 use super::{ApiError, AppState};
 
 /// `GET /v1/jobs/{id}/diff`.
+#[utoipa::path(get, path = "/v1/jobs/{id}/diff", tag = "review", params(("id" = String, Path, description = "The job id")),
+    responses((status = 200, description = "What a branch-mode job changed", body = JobDiff),
+        (status = 409, description = "Not a branch-mode job, or not reviewable", body = corral_proto::ErrorBody)))]
 pub async fn diff(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -17,6 +20,9 @@ pub async fn diff(
 }
 
 /// `POST /v1/jobs/{id}/apply`: 409 naming the files on a conflict, nothing changed.
+#[utoipa::path(post, path = "/v1/jobs/{id}/apply", tag = "review", params(("id" = String, Path, description = "The job id")),
+    responses((status = 200, description = "Applied to the working tree", body = Object),
+        (status = 409, description = "Conflicts (named), nothing changed", body = corral_proto::ErrorBody)))]
 pub async fn apply(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -26,6 +32,9 @@ pub async fn apply(
 }
 
 /// `POST /v1/jobs/{id}/discard`.
+#[utoipa::path(post, path = "/v1/jobs/{id}/discard", tag = "review", params(("id" = String, Path, description = "The job id")),
+    responses((status = 204, description = "The branch or patch is gone"),
+        (status = 409, description = "Not reviewable", body = corral_proto::ErrorBody)))]
 pub async fn discard(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -9,25 +9,31 @@ use super::{ApiError, ApiJson, AppState};
 use crate::secrets::{SecretError, SecretInfo, SecretValue};
 
 /// Body of `PUT /v1/secrets/{name}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecretBody {
     value: String,
 }
 
 /// Answer of `GET /v1/secrets`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SecretList {
     secrets: Vec<SecretInfo>,
 }
 
 /// `GET /v1/secrets`: names and history, never values.
+#[utoipa::path(get, path = "/v1/secrets", tag = "secrets",
+    responses((status = 200, description = "Names and history, never values", body = SecretList)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<SecretList>, ApiError> {
     let secrets = state.jobs.secrets().list().await?;
     Ok(Json(SecretList { secrets }))
 }
 
 /// `PUT /v1/secrets/{name}`: stores or replaces a value.
+#[utoipa::path(put, path = "/v1/secrets/{name}", tag = "secrets", request_body = SecretBody,
+    params(("name" = String, Path, description = "The secret's name")),
+    responses((status = 200, description = "Stored; its metadata", body = SecretInfo),
+        (status = 400, description = "Bad name or value", body = corral_proto::ErrorBody)))]
 pub async fn set(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -38,6 +44,9 @@ pub async fn set(
 }
 
 /// `DELETE /v1/secrets/{name}`.
+#[utoipa::path(delete, path = "/v1/secrets/{name}", tag = "secrets",
+    params(("name" = String, Path, description = "The secret's name")),
+    responses((status = 204, description = "Removed"), (status = 404, description = "No such secret", body = corral_proto::ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
     Path(name): Path<String>,

@@ -76,7 +76,7 @@ pub enum SecretError {
 }
 
 /// What the API shows of a secret: never its value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SecretInfo {
     /// The name.
     pub name: String,

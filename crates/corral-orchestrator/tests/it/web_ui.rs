@@ -58,6 +58,12 @@ async fn the_ui_is_served_offline_with_a_strict_policy_and_uses_the_api() {
         .expect("css");
     assert_eq!(style.status(), 200);
 
+    let (status, document) = server
+        .call(reqwest::Method::GET, "/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(status, 200, "the OpenAPI document needs no token");
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/v1/jobs/{id}/prompts"]["post"].is_object());
     let (status, _) = server
         .call(reqwest::Method::GET, "/v1/jobs", None, None)
         .await;
