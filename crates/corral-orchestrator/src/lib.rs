@@ -13,6 +13,7 @@
 //! - [`worker_api`]: the per-job worker API on the job's socket
 //! - [`jobs`]: the job manager: validate, queue, run, cancel, recover
 //! - [`llm`]: the LLM proxy (providers, Anthropic translation, budgets) and the scripted model
+//! - [`mcp`]: the job tools for MCP clients (stdio in the CLI, `/mcp` here)
 //! - [`metrics`]: Prometheus metrics
 //! - [`events`]: store-then-wake event log
 //! - [`store`]: the `Store` trait and its `SQLite` implementation
@@ -30,6 +31,7 @@ pub mod events;
 pub mod image;
 pub mod jobs;
 pub mod llm;
+pub mod mcp;
 pub mod metrics;
 pub mod redact;
 pub mod runtime;

@@ -138,3 +138,57 @@ async fn an_mcp_client_creates_waits_for_pages_and_cancels_jobs() {
     client.cancel().await.expect("close the session");
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn the_user_api_serves_the_same_tools_over_streamable_http_behind_its_token() {
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    let server = ServeProcess::start().await;
+    let url = serde_json::from_str::<Value>(
+        &std::fs::read_to_string(server.data_dir.path().join("server.json")).expect("server.json"),
+    )
+    .expect("server.json is JSON")["url"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let token = std::fs::read_to_string(server.data_dir.path().join("api-token"))
+        .expect("api token")
+        .trim()
+        .to_owned();
+    let anonymous = StreamableHttpClientTransport::from_uri(format!("{url}/mcp"));
+    assert!(
+        ().serve(anonymous).await.is_err(),
+        "/mcp without the token is refused"
+    );
+
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(format!("{url}/mcp")).auth_header(token),
+    );
+    let client = ().serve(transport).await.expect("MCP handshake over HTTP");
+    let tools = client.list_all_tools().await.expect("list tools");
+    assert_eq!(tools.len(), 6);
+    let done = ok(
+        &client,
+        "create_job",
+        &json!({"command": "echo over-http", "wait_seconds": 60}),
+    )
+    .await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert!(
+        done["events"]["output_tail"]
+            .as_str()
+            .expect("tail")
+            .contains("over-http")
+    );
+    let refused = call(
+        &client,
+        "create_job",
+        &json!({"mode": "teleport", "command": "x"}),
+    )
+    .await;
+    assert_eq!(refused.is_error, Some(true));
+    assert!(text_of(&refused).contains("mode"), "{}", text_of(&refused));
+    client.cancel().await.expect("close the session");
+    assert_eq!(server.stop().await, 0);
+}

@@ -19,7 +19,7 @@ use axum::middleware;
 use axum::routing::{get, post, put};
 
 pub use error::{ApiError, InternalErrorCause};
-pub use json::{ApiJson, ApiQuery};
+pub use json::{ApiJson, ApiQuery, parse as parse_json};
 pub use state::AppState;
 
 /// Largest request body on the user API.
@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/apply", post(review::apply))
         .route("/v1/jobs/{id}/discard", post(review::discard))
         .route("/metrics", get(metrics::metrics))
+        .nest_service("/mcp", crate::mcp::service(state.jobs.clone()))
         .route("/v1/secrets", get(secrets::list))
         .route(
             "/v1/secrets/{name}",

@@ -1,0 +1,348 @@
+//! corral's job tools for MCP clients (Claude Code, Claude Desktop,
+//! Cursor…): `create_job` (with a bounded wait and a summary of events),
+//! `get_job`, `list_jobs`, `get_job_events`, `send_prompt`, `cancel_job`.
+//! Served over stdio by `corral mcp` (a client of a server's user API) and
+//! over streamable HTTP at `/mcp` on the user API itself (the job manager
+//! directly); both go through [`JobsBackend`], and errors are the API's own
+//! messages, returned as MCP tool errors.
+//!
+//! # Layout
+//! - `local`: the backend over this process's job manager, and `/mcp`
+
+mod local;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use corral_proto::{Event, EventKind, Job, Prompt};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, ServerCapabilities, ServerConfig};
+use rmcp::{ServerHandler, schemars, tool, tool_handler, tool_router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+pub use local::{LocalJobs, service};
+
+/// What the tools need from a corral server; errors are messages for the
+/// tool's caller, as the API words them.
+#[async_trait::async_trait]
+pub trait JobsBackend: Send + Sync {
+    /// `POST /v1/jobs` with a spec as JSON.
+    async fn create(&self, spec: Value) -> Result<Job, String>;
+    /// One job.
+    async fn job(&self, id: &str) -> Result<Job, String>;
+    /// Jobs, newest first.
+    async fn jobs(&self, state: Option<String>, limit: u32) -> Result<Vec<Job>, String>;
+    /// Up to `limit` events after `after`.
+    async fn events(&self, id: &str, after: u64, limit: u32) -> Result<Vec<Event>, String>;
+    /// Queues a follow-up prompt.
+    async fn prompt(&self, id: &str, text: &str) -> Result<Prompt, String>;
+    /// Cancels a job.
+    async fn cancel(&self, id: &str) -> Result<Job, String>;
+}
+
+/// Longest a `create_job` call waits for its job.
+const MAX_WAIT_SECS: u64 = 600;
+/// Most events one `get_job_events` call returns.
+const MAX_EVENTS: u32 = 500;
+/// Output kept in a job summary, from its end.
+const SUMMARY_OUTPUT_CHARS: usize = 4000;
+
+/// `create_job`'s arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct CreateJob {
+    /// `exec` (run a command), `worker` (corral's agent) or `claude` (Claude Code); `exec` by default.
+    #[serde(default)]
+    mode: Option<String>,
+    /// exec mode: the command, a shell line run with `sh -c`.
+    #[serde(default)]
+    command: Option<String>,
+    /// worker and claude modes: what the agent should do.
+    #[serde(default)]
+    prompt: Option<String>,
+    /// An absolute host directory, bound read-write at /workspace.
+    #[serde(default)]
+    project: Option<String>,
+    /// Work on a copy of `project` (a git branch `corral/<job-id>`) to review before applying.
+    #[serde(default)]
+    isolate: Option<bool>,
+    /// The image; the server's default when left out.
+    #[serde(default)]
+    image: Option<String>,
+    /// Stored secrets the job's processes get, as `NAME` or `NAME=ENV_VAR`.
+    #[serde(default)]
+    grants: Option<Vec<String>>,
+    /// Limits: `memory` ("512m"), `timeout` ("10m"), `pids`, `cpu_shares`, `tmpfs`, `max_llm_calls`, `max_tokens`, `max_iterations`, `idle_timeout`.
+    #[serde(default)]
+    limits: Option<Map<String, Value>>,
+    /// Agent modes: the model, and optionally its provider.
+    #[serde(default)]
+    model: Option<String>,
+    /// Agent modes: the provider (`openai`, `anthropic`, …).
+    #[serde(default)]
+    provider: Option<String>,
+    /// Agent modes: keep the job open for follow-up prompts (`send_prompt`).
+    #[serde(default)]
+    interactive: Option<bool>,
+    /// Wait up to this many seconds (at most 600) for the job to end, and return its result and a summary of its events.
+    #[serde(default)]
+    wait_seconds: Option<u64>,
+}
+
+/// A job, by id.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct JobId {
+    /// The job id (`j-` and 16 hex digits).
+    id: String,
+}
+
+/// `list_jobs`'s arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ListJobs {
+    /// Only jobs in this state: `queued`, `starting`, `running`, `succeeded`, `failed`, `cancelled`, `timed_out`.
+    #[serde(default)]
+    state: Option<String>,
+    /// Most jobs to list (default 20).
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+/// `get_job_events`'s arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct JobEvents {
+    /// The job id.
+    id: String,
+    /// Only events after this sequence number (0 for all).
+    #[serde(default)]
+    after: Option<u64>,
+    /// Most events to return (default 100, at most 500).
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+/// `send_prompt`'s arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SendPrompt {
+    /// The job id (an interactive job).
+    id: String,
+    /// The follow-up prompt.
+    prompt: String,
+}
+
+/// The MCP server over one backend.
+#[derive(Clone)]
+pub struct CorralTools {
+    api: Arc<dyn JobsBackend>,
+}
+
+fn done(value: &impl serde::Serialize) -> CallToolResult {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|error| error.to_string());
+    CallToolResult::success(vec![ContentBlock::text(text)])
+}
+
+fn failed(error: &str) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(error.to_owned())])
+}
+
+fn answer<T: serde::Serialize>(result: Result<T, String>) -> CallToolResult {
+    match result {
+        Ok(value) => done(&value),
+        Err(error) => failed(&error),
+    }
+}
+
+#[tool_router]
+impl CorralTools {
+    /// Tools over `api`.
+    pub fn new(api: Arc<dyn JobsBackend>) -> Self {
+        Self { api }
+    }
+
+    #[tool(
+        description = "Run a job in a locked-down corral sandbox (no network, read-only root, non-root, limits): a command (mode exec) or an agent given a prompt (mode worker or claude). With wait_seconds, waits for the job and returns its final state, output and a summary of its events."
+    )]
+    async fn create_job(&self, Parameters(args): Parameters<CreateJob>) -> CallToolResult {
+        answer(self.create(args).await)
+    }
+
+    #[tool(description = "A corral job: its state, exit code, reason, model usage and limits.")]
+    async fn get_job(&self, Parameters(JobId { id }): Parameters<JobId>) -> CallToolResult {
+        answer(self.api.job(&id).await)
+    }
+
+    #[tool(description = "corral jobs, newest first, optionally only those in one state.")]
+    async fn list_jobs(&self, Parameters(args): Parameters<ListJobs>) -> CallToolResult {
+        let limit = args.limit.unwrap_or(20).clamp(1, 1000);
+        answer(
+            self.api
+                .jobs(args.state, limit)
+                .await
+                .map(|jobs| jobs.iter().map(brief).collect::<Vec<_>>()),
+        )
+    }
+
+    #[tool(
+        description = "A page of a corral job's events (status, output, message, tool_call, tool_result, llm_usage, result, error, warning) after a sequence number."
+    )]
+    async fn get_job_events(&self, Parameters(args): Parameters<JobEvents>) -> CallToolResult {
+        let limit = args.limit.unwrap_or(100).clamp(1, MAX_EVENTS);
+        answer(
+            self.api
+                .events(&args.id, args.after.unwrap_or(0), limit)
+                .await,
+        )
+    }
+
+    #[tool(description = "Send a follow-up prompt to an interactive corral agent job.")]
+    async fn send_prompt(&self, Parameters(args): Parameters<SendPrompt>) -> CallToolResult {
+        answer(self.api.prompt(&args.id, &args.prompt).await)
+    }
+
+    #[tool(description = "Cancel a queued or running corral job; its container is removed.")]
+    async fn cancel_job(&self, Parameters(JobId { id }): Parameters<JobId>) -> CallToolResult {
+        answer(self.api.cancel(&id).await.map(|job| brief(&job)))
+    }
+}
+
+impl CorralTools {
+    async fn create(&self, args: CreateJob) -> Result<Value, String> {
+        let wait = args.wait_seconds.map(|secs| secs.min(MAX_WAIT_SECS));
+        let spec = spec_of(args);
+        let job = self.api.create(spec).await?;
+        let Some(wait) = wait else {
+            return Ok(brief(&job));
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+        let mut job = job;
+        while !job.state.is_terminal() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            job = self.api.job(&job.id).await?;
+        }
+        let mut events: Vec<Event> = Vec::new();
+        loop {
+            let after = events.last().map_or(0, |event| event.seq);
+            let page = self.api.events(&job.id, after, 1000).await?;
+            if page.is_empty() {
+                break;
+            }
+            events.extend(page);
+        }
+        let mut summary = brief(&job);
+        summary["events"] = summarize(&events);
+        if !job.state.is_terminal() {
+            summary["note"] = json!(format!(
+                "still {} after {wait}s; follow it with get_job and get_job_events",
+                job.state.as_str()
+            ));
+        }
+        Ok(summary)
+    }
+}
+
+/// The API's job spec from the tool's arguments.
+fn spec_of(args: CreateJob) -> Value {
+    let mut spec = Map::new();
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            spec.insert(key.to_owned(), value);
+        }
+    };
+    put("mode", args.mode.map(Value::String));
+    put("command", args.command.map(Value::String));
+    put("prompt", args.prompt.map(Value::String));
+    put("image", args.image.map(Value::String));
+    put("interactive", args.interactive.map(Value::Bool));
+    put("limits", args.limits.map(Value::Object));
+    put(
+        "project",
+        args.project.map(|path| {
+            if args.isolate == Some(true) {
+                json!({"path": path, "mode": "branch"})
+            } else {
+                json!(path)
+            }
+        }),
+    );
+    if args.model.is_some() || args.provider.is_some() {
+        put(
+            "llm",
+            Some(json!({"model": args.model, "provider": args.provider})),
+        );
+    }
+    if let Some(grants) = args.grants {
+        let grants = grants
+            .iter()
+            .map(|grant| match grant.split_once('=') {
+                Some((secret, env)) => json!({"secret": secret, "env": env}),
+                None => json!({"secret": grant}),
+            })
+            .collect();
+        put("grants", Some(Value::Array(grants)));
+    }
+    let mut spec = Value::Object(spec);
+    if let Some(llm) = spec.get_mut("llm").and_then(Value::as_object_mut) {
+        llm.retain(|_, value| !value.is_null());
+    }
+    spec
+}
+
+/// The fields of a job an agent usually needs.
+fn brief(job: &Job) -> Value {
+    json!({
+        "id": job.id,
+        "mode": job.mode,
+        "state": job.state,
+        "exit_code": job.exit_code,
+        "reason": job.reason,
+        "project": job.project,
+        "usage": job.usage,
+        "created_at": job.created_at.to_string(),
+    })
+}
+
+/// Counts of each kind, the final answer, errors, and the end of the output.
+fn summarize(events: &[Event]) -> Value {
+    let mut counts = Map::new();
+    let mut output = String::new();
+    let mut answer = Value::Null;
+    let mut errors = Vec::new();
+    let mut tools = Vec::new();
+    for event in events {
+        let count = counts.entry(event.kind.as_str()).or_insert(json!(0));
+        *count = json!(count.as_u64().unwrap_or(0) + 1);
+        match event.kind {
+            EventKind::Output => output.push_str(event.data["text"].as_str().unwrap_or_default()),
+            EventKind::Message if event.data["role"] == "assistant" => {
+                answer = event.data["text"].clone();
+            }
+            EventKind::Error => errors.push(event.data["message"].clone()),
+            EventKind::ToolCall => tools.push(event.data["name"].clone()),
+            _ => {}
+        }
+    }
+    let start = output
+        .char_indices()
+        .rev()
+        .nth(SUMMARY_OUTPUT_CHARS)
+        .map_or(0, |(at, _)| at);
+    json!({
+        "count": events.len(),
+        "by_kind": counts,
+        "last_answer": answer,
+        "tools_called": tools,
+        "errors": errors,
+        "output_tail": &output[start..],
+    })
+}
+
+#[tool_handler]
+impl ServerHandler for CorralTools {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(
+            "corral runs jobs in locked-down Docker containers: commands (exec), corral's \
+             agent (worker) or Claude Code (claude). Create a job with create_job (wait_seconds \
+             to get its result), follow it with get_job and get_job_events, steer an interactive \
+             agent with send_prompt, stop it with cancel_job.",
+        )
+    }
+}
