@@ -67,6 +67,8 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Serve corral's job tools to an MCP client over stdio (claude mcp add corral -- corral mcp)
     Mcp,
+    /// Show the settings `corral serve` would use (file, environment, flags), keys hidden
+    Config(ConfigArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -188,6 +190,16 @@ pub struct AgentArgs {
     /// claude mode: most agentic turns per prompt
     #[arg(long)]
     pub max_turns: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The same flags as `corral serve`
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,41 @@ pub fn note(text: &str) {
     let _ = writeln!(stderr, "corral: {text}");
 }
 
+/// Whether notes on stderr may be coloured: a terminal, and no `NO_COLOR`.
+pub fn colour() -> bool {
+    use std::io::IsTerminal as _;
+    static COLOUR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *COLOUR.get_or_init(|| {
+        std::io::stderr().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+    })
+}
+
+/// `text` in an ANSI colour (`"31"` red…) when [`colour`] allows.
+fn paint(code: &str, text: &str) -> String {
+    if colour() {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A note in a colour.
+fn painted(code: &str, text: &str) {
+    note(&paint(code, text));
+}
+
+/// The colour of a job state.
+fn state_colour(state: &str) -> &'static str {
+    match state {
+        "succeeded" => "32",
+        "failed" | "timed_out" => "31",
+        "cancelled" => "33",
+        "running" | "starting" => "36",
+        _ => "2",
+    }
+}
+
 /// An error, on stderr.
 pub fn error(text: &str) {
     let mut stderr = std::io::stderr().lock();
@@ -66,15 +101,21 @@ pub fn event(event: &Event) {
             } else {
                 format!(" ({reason})")
             };
-            note(&format!("{} {}{suffix}", event.job_id, text("state")));
+            let state = text("state");
+            painted(
+                state_colour(&state),
+                &format!("{} {state}{suffix}", event.job_id),
+            );
         }
-        EventKind::Warning => note(&format!("warning: {}", text("message"))),
-        EventKind::Error => note(&format!("error: {}", text("message"))),
-        EventKind::Message if text("role") == "user" => note(&format!("prompt: {}", text("text"))),
+        EventKind::Warning => painted("33", &format!("warning: {}", text("message"))),
+        EventKind::Error => painted("31", &format!("error: {}", text("message"))),
+        EventKind::Message if text("role") == "user" => {
+            painted("33", &format!("prompt: {}", text("text")));
+        }
         EventKind::Message if text("role") == "system" => {
             let said = text("text");
             if !said.is_empty() && text("subtype") != "result" {
-                note(&said);
+                painted("2", &said);
             }
         }
         EventKind::Message => line(&text("text")),
@@ -95,15 +136,19 @@ pub fn event(event: &Event) {
             } else {
                 "failed"
             };
-            note(&format!("tool {} {status}: {first}", text("name")));
+            let code = if status == "ok" { "2" } else { "31" };
+            painted(code, &format!("tool {} {status}: {first}", text("name")));
         }
-        EventKind::LlmUsage => note(&format!(
-            "model {}: {} tokens in, {} out, {} ms",
-            text("model"),
-            event.data["input_tokens"],
-            event.data["output_tokens"],
-            event.data["latency_ms"]
-        )),
+        EventKind::LlmUsage => painted(
+            "2",
+            &format!(
+                "model {}: {} tokens in, {} out, {} ms",
+                text("model"),
+                event.data["input_tokens"],
+                event.data["output_tokens"],
+                event.data["latency_ms"]
+            ),
+        ),
         EventKind::Result => {}
     }
 }

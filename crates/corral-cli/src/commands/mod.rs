@@ -1,6 +1,7 @@
 //! One file per subcommand; this one only dispatches.
 
 mod cancel;
+mod config;
 mod diff;
 mod doctor;
 mod image;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secret(command) => secret::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,
         Command::Mcp => mcp::run(global).await,
+        Command::Config(args) => config::run(global, args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();

@@ -27,3 +27,59 @@ fn completions_cover_every_command_and_bad_shells_are_refused() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("tcsh"), "{}", stderr(&output));
 }
+
+#[test]
+fn config_shows_the_merged_settings_with_keys_hidden() {
+    let data = tempfile::tempdir().expect("data dir");
+    std::fs::write(
+        data.path().join("corral.toml"),
+        "max_concurrent_jobs = 2\n[limits]\nmemory = \"128m\"\n",
+    )
+    .expect("config file");
+    let key = "sk-ant-config-test-0123456789";
+    let output = Command::new(CORRAL)
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "config",
+            "--json",
+            "--llm",
+            "anthropic",
+            "--max-concurrent-jobs",
+            "3",
+        ])
+        .env("CORRAL_ANTHROPIC_API_KEY", key)
+        .output()
+        .expect("run corral");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown = stdout(&output);
+    assert!(!shown.contains(key), "the key is printed: {shown}");
+    let config: serde_json::Value = serde_json::from_str(&shown).expect("JSON");
+    assert_eq!(config["max_concurrent_jobs"], 3, "the flag beats the file");
+    assert_eq!(
+        config["limits"]["memory_bytes"],
+        128 << 20,
+        "the file beats the default"
+    );
+    assert_eq!(config["llm"]["default"], "anthropic");
+    assert!(
+        config["llm"]["providers"]["anthropic"]["key"]
+            .as_str()
+            .expect("key")
+            .contains("hidden")
+    );
+
+    std::fs::write(data.path().join("corral.toml"), "max_paralel_jobs = 2\n").expect("typo");
+    let output = Command::new(CORRAL)
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("config")
+        .output()
+        .expect("run corral");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("max_paralel_jobs"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -1,0 +1,106 @@
+//! `corral config`: the settings `corral serve` would run with, after
+//! defaults < `corral.toml` < `CORRAL_*` < flags, with every key masked.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use corral_orchestrator::llm::ProviderKey;
+use corral_orchestrator::{Config, ConfigOverrides};
+use serde_json::{Value, json};
+
+use crate::cli::{ConfigArgs, GlobalArgs};
+use crate::output;
+
+pub fn run(global: &GlobalArgs, args: ConfigArgs) -> anyhow::Result<ExitCode> {
+    let serve = args.serve;
+    let config = Config::load(ConfigOverrides {
+        data_dir: global.data_dir.clone(),
+        config_file: serve.config,
+        listen: serve.listen,
+        worker_bin: serve.worker_bin,
+        image: serve.image,
+        max_concurrent_jobs: serve.max_concurrent_jobs,
+        oci_runtime: serve.oci_runtime,
+        llm: serve.llm,
+    })
+    .context("invalid configuration")?;
+    let view = describe(&config);
+    if args.json {
+        output::json(&view);
+    } else {
+        print_flat("", &view);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The settings as JSON; keys appear only as where they come from.
+fn describe(config: &Config) -> Value {
+    let limits = &config.default_limits;
+    let providers: serde_json::Map<String, Value> = config
+        .llm
+        .providers
+        .values()
+        .map(|provider| {
+            let key = match &provider.key {
+                ProviderKey::None => "none".to_owned(),
+                ProviderKey::Value(_) => "set (from the environment), hidden".to_owned(),
+                ProviderKey::Secret(name) => format!("secret {name}"),
+            };
+            (
+                provider.name.clone(),
+                json!({
+                    "kind": format!("{:?}", provider.kind).to_lowercase(),
+                    "base_url": provider.base_url,
+                    "model": provider.model,
+                    "key": key,
+                    "oauth": provider.oauth,
+                    "input_price": provider.input_price,
+                    "output_price": provider.output_price,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "data_dir": config.data_dir,
+        "listen": config.listen.to_string(),
+        "worker_bin": config.worker_bin,
+        "image": config.default_image,
+        "claude_image": config.claude_image,
+        "max_concurrent_jobs": config.max_concurrent_jobs,
+        "oci_runtime": config.oci_runtime,
+        "max_output_bytes": config.max_output_bytes,
+        "reap_interval_secs": config.reap_interval_secs,
+        "workspace_retention_secs": config.workspace_retention_secs,
+        "master_key": if config.master_key.is_some() {
+            "from CORRAL_MASTER_KEY, hidden".to_owned()
+        } else {
+            format!("key file {}", config.data_dir.join("master.key").display())
+        },
+        "limits": limits,
+        "llm": {
+            "default": config.llm.default_provider,
+            "scripted": config.llm.scripted,
+            "max_retries": config.llm.max_retries,
+            "timeout_secs": config.llm.timeout_secs,
+            "providers": providers,
+        },
+    })
+}
+
+fn print_flat(prefix: &str, value: &Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                print_flat(&path, inner);
+            }
+        }
+        Value::Null => output::line(&format!("{prefix} = -")),
+        Value::String(text) => output::line(&format!("{prefix} = {text}")),
+        other => output::line(&format!("{prefix} = {other}")),
+    }
+}
