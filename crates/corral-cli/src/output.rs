@@ -250,3 +250,41 @@ pub fn diff(patch: &str, colour: bool) {
     }
     raw_stdout(&out);
 }
+
+/// A spinner on stderr while something is awaited, on a terminal only.
+pub struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    /// Starts spinning with `message` (nothing when not on a terminal).
+    pub fn start(message: &str) -> Self {
+        if !colour() {
+            return Self(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Self(Some(bar))
+    }
+
+    /// Changes the message.
+    pub fn say(&self, message: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.to_owned());
+        }
+    }
+
+    /// Runs `print` with the spinner out of the way.
+    pub fn suspend(&self, print: impl FnOnce()) {
+        match &self.0 {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+
+    /// Stops and clears it.
+    pub fn stop(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -15,7 +15,14 @@ pub async fn build(args: &ImageBuildArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("cannot reach Docker")?;
     let docker = runtime.client();
-    let mut progress = |line: &str| output::note(line);
+    let mut spinner = output::Spinner::start("building");
+    let mut progress = |line: &str| {
+        if output::colour() {
+            spinner.say(line);
+        } else {
+            output::note(line);
+        }
+    };
     let build = match args.mode.as_str() {
         "debian" => build_debian(docker, &mut progress).await?,
         "claude" => build_claude(docker, &mut progress).await?,
@@ -25,6 +32,7 @@ pub async fn build(args: &ImageBuildArgs) -> anyhow::Result<ExitCode> {
                 .await?
         }
     };
+    spinner.stop();
     if build.built {
         output::note(&format!("built {}", build.tag));
     } else {

@@ -20,7 +20,21 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         output::line(&job.id);
         return Ok(ExitCode::SUCCESS);
     }
-    client.follow(&job.id, 0, output::event).await?;
+    let mut spinner = output::Spinner::start(&format!("{} queued", job.id));
+    client
+        .follow(&job.id, 0, |event| {
+            if event.kind == corral_proto::EventKind::Status {
+                let state = event.data["state"].as_str().unwrap_or_default();
+                if state == "queued" || state == "starting" {
+                    spinner.say(&format!("{} {state}", event.job_id));
+                } else {
+                    spinner.stop();
+                }
+            }
+            spinner.suspend(|| output::event(event));
+        })
+        .await?;
+    spinner.stop();
     let job = client.job(&job.id).await?;
     Ok(ExitCode::from(exit_code_of(&job)))
 }
