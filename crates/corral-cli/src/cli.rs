@@ -307,4 +307,7 @@ pub struct DoctorArgs {
     /// The image to look for
     #[arg(long, env = "CORRAL_IMAGE", default_value = "corral/default:latest")]
     pub image: String,
+    /// Print JSON: `{"healthy", "checks": [{"check", "ok", "detail"}]}`
+    #[arg(long)]
+    pub json: bool,
 }

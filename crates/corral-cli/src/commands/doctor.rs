@@ -10,13 +10,9 @@ use crate::client::{ApiClient, data_dir};
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCode> {
-    let mut healthy = true;
+    let mut checks: Vec<(bool, String, String)> = Vec::new();
     let mut report = |ok: bool, what: &str, detail: String| {
-        healthy &= ok;
-        output::line(&format!(
-            "{} {what}: {detail}",
-            if ok { "ok  " } else { "FAIL" }
-        ));
+        checks.push((ok, what.to_owned(), detail));
     };
     match DockerRuntime::connect().await {
         Ok(runtime) => {
@@ -74,6 +70,23 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
     match client.health().await {
         Ok(_) => report(true, "server", format!("up at {}", client.base())),
         Err(error) => report(false, "server", error.to_string()),
+    }
+    let healthy = checks.iter().all(|(ok, _, _)| *ok);
+    if args.json {
+        let checks: Vec<serde_json::Value> = checks
+            .iter()
+            .map(
+                |(ok, what, detail)| serde_json::json!({"check": what, "ok": ok, "detail": detail}),
+            )
+            .collect();
+        output::json(&serde_json::json!({"healthy": healthy, "checks": checks}));
+    } else {
+        for (ok, what, detail) in &checks {
+            output::line(&format!(
+                "{} {what}: {detail}",
+                if *ok { "ok  " } else { "FAIL" }
+            ));
+        }
     }
     Ok(if healthy {
         ExitCode::SUCCESS

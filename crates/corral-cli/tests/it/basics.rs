@@ -83,3 +83,37 @@ fn config_shows_the_merged_settings_with_keys_hidden() {
         stderr(&output)
     );
 }
+
+#[test]
+fn doctor_reports_each_check_and_fails_without_a_server() {
+    corral_testkit::ensure_docker();
+    let data = tempfile::tempdir().expect("data dir");
+    let output = Command::new(CORRAL)
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--server", "http://127.0.0.1:9", "doctor", "--json"])
+        .env("CORRAL_WORKER_BIN", corral_testkit::worker_bin())
+        .output()
+        .expect("run corral");
+    assert!(!output.status.success(), "no server, not healthy");
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(report["healthy"], false);
+    let check = |name: &str| {
+        report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|check| check["check"] == name)
+            .unwrap_or_else(|| panic!("no {name} check"))
+            .clone()
+    };
+    assert_eq!(check("docker")["ok"], true);
+    assert_eq!(check("worker")["ok"], true);
+    assert_eq!(check("server")["ok"], false);
+    assert!(
+        check("server")["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("corral serve")
+    );
+}
