@@ -7,6 +7,7 @@
 //! token lives in this process's memory; the file is deleted once used, and
 //! every request is checked against the token in constant time.
 
+mod limits;
 mod routes;
 mod session;
 

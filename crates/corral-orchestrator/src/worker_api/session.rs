@@ -12,6 +12,7 @@ use serde_json::json;
 use tracing::{error, warn};
 
 use super::SessionSetup;
+use super::limits::{EventRate, split_output};
 use crate::events::EventLog;
 use crate::llm::LlmSession;
 use crate::redact::{Findings, Redactor, StreamRedactor};
@@ -50,6 +51,8 @@ pub(crate) struct WorkerSession {
     /// Held while a numbered batch is checked and stored, so a retried
     /// batch waits for its first copy. A tokio mutex: held across the store.
     batch_lock: tokio::sync::Mutex<()>,
+    /// Events admitted per second.
+    rate: EventRate,
 }
 
 /// The placeholder key of the job whose token hashes to `token`.
@@ -85,6 +88,7 @@ impl WorkerSession {
             max_output_bytes: setup.max_output_bytes,
             output_capped: AtomicBool::new(false),
             batch_lock: tokio::sync::Mutex::new(()),
+            rate: EventRate::default(),
         }
     }
 
@@ -146,6 +150,11 @@ impl WorkerSession {
         events: Vec<NewEvent>,
         batch: Option<u64>,
     ) -> Result<u64, StoreError> {
+        let events = split_output(events);
+        let wait = self.rate.take(events.len());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
         let mut accepted = Vec::with_capacity(events.len());
         let mut findings = Findings::default();
         for mut event in self.cap_output(events) {

@@ -1,0 +1,133 @@
+//! Bounds on what one job's worker may send: output events are cut to a
+//! size (a longer line is split across events, never dropped), and events
+//! are admitted at a bounded rate: past it, the answer to the worker waits,
+//! so a flood slows its own job instead of the orchestrator.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use corral_proto::{EventKind, NewEvent};
+use serde_json::json;
+
+/// Most text one stored output event carries.
+pub const MAX_EVENT_TEXT: usize = 64 << 10;
+/// Events a job may store per second, sustained.
+pub const EVENTS_PER_SECOND: f64 = 10_000.0;
+/// Events a job may store in a burst.
+pub const EVENT_BURST: f64 = 20_000.0;
+/// The longest one batch is held back.
+const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// Splits output events whose text is over [`MAX_EVENT_TEXT`] into several,
+/// on character boundaries, in order.
+pub fn split_output(events: Vec<NewEvent>) -> Vec<NewEvent> {
+    let mut split = Vec::with_capacity(events.len());
+    for event in events {
+        let too_long = event.kind == EventKind::Output
+            && event.data["text"]
+                .as_str()
+                .is_some_and(|text| text.len() > MAX_EVENT_TEXT);
+        if !too_long {
+            split.push(event);
+            continue;
+        }
+        let stream = event.data["stream"].clone();
+        let text = event.data["text"].as_str().unwrap_or_default();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let mut cut = rest.len().min(MAX_EVENT_TEXT);
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let (piece, tail) = rest.split_at(cut);
+            split.push(NewEvent::new(
+                EventKind::Output,
+                json!({"stream": stream, "text": piece}),
+            ));
+            rest = tail;
+        }
+    }
+    split
+}
+
+/// A token bucket over events.
+#[derive(Debug)]
+pub struct EventRate {
+    state: Mutex<(f64, Instant)>,
+    rate: f64,
+    burst: f64,
+}
+
+impl Default for EventRate {
+    fn default() -> Self {
+        Self::new(EVENTS_PER_SECOND, EVENT_BURST)
+    }
+}
+
+impl EventRate {
+    /// `rate` events a second, `burst` at once.
+    pub fn new(rate: f64, burst: f64) -> Self {
+        Self {
+            state: Mutex::new((burst, Instant::now())),
+            rate,
+            burst,
+        }
+    }
+
+    /// Takes `count` tokens; returns how long to wait before storing them
+    /// (zero when within the rate), at most [`MAX_WAIT`].
+    pub fn take(&self, count: usize) -> Duration {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        let (tokens, last) = *state;
+        let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.burst);
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "batches are at most a few thousand events"
+        )]
+        let left = tokens - count as f64;
+        *state = (left, now);
+        if left >= 0.0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64(-left / self.rate).min(MAX_WAIT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_is_split_in_order_and_nothing_is_lost() {
+        let line = "é".repeat(MAX_EVENT_TEXT); // two bytes each: two events and more
+        let events = split_output(vec![
+            NewEvent::new(EventKind::Output, json!({"stream": "stdout", "text": line})),
+            NewEvent::new(EventKind::Message, json!({"text": "kept"})),
+        ]);
+        assert_eq!(events.len(), 3);
+        let joined: String = events[..2]
+            .iter()
+            .map(|event| event.data["text"].as_str().expect("text"))
+            .collect();
+        assert_eq!(joined, line);
+        assert!(
+            events[..2]
+                .iter()
+                .all(|event| event.data["stream"] == "stdout")
+        );
+        assert_eq!(events[2].kind, EventKind::Message);
+    }
+
+    #[test]
+    fn the_bucket_admits_a_burst_then_holds_back_in_proportion() {
+        let rate = EventRate::new(1000.0, 2000.0);
+        assert_eq!(rate.take(2000), Duration::ZERO);
+        let wait = rate.take(500);
+        assert!(
+            wait >= Duration::from_millis(400) && wait <= Duration::from_millis(600),
+            "{wait:?}"
+        );
+        assert_eq!(rate.take(1_000_000), MAX_WAIT, "never more than the cap");
+    }
+}
