@@ -344,7 +344,9 @@ impl JobManager {
                     outcome
                 }
                 Err(RuntimeError::NotFound { .. }) => failure(CONTAINER_LOST.to_owned()),
-                Err(error) => failure(format!("lost track of the container: {error}")),
+                Err(error) => failure(format!(
+                    "lost track of the container (did the Docker daemon stop?): {error}"
+                )),
             },
             () = tokio::time::sleep(timeout) => {
                 let reason = format!("timed out after {}s", job.limits.timeout_secs);
