@@ -12,11 +12,13 @@
 //! - [`size`]: byte sizes and durations written the way people write them
 //! - [`sse`]: a parser of server-sent events, for clients of the event stream
 //! - [`error`]: the JSON body of every API error
+//! - [`fuzz`]: a seeded mutation fuzzer the decoders' tests share
 
 #![warn(missing_docs)]
 
 pub mod error;
 pub mod event;
+pub mod fuzz;
 pub mod job;
 pub mod llm;
 pub mod size;

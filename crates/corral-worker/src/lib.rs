@@ -34,6 +34,7 @@ use corral_proto::worker::{
 use corral_proto::{EventKind, JobMode, NewEvent};
 use serde_json::json;
 
+pub use claude::map_line as map_claude_line;
 pub use client::{Client, ClientError};
 
 /// Exit code when the worker itself cannot run (as `docker run` uses 125).

@@ -259,6 +259,22 @@ mod tests {
     }
 
     #[test]
+    fn any_mutation_of_a_real_line_maps_without_panicking() {
+        let seeds = [
+            r#"{"type":"assistant","session_id":"s","message":{"content":[{"type":"text","text":"hi"},{"type":"tool_use","id":"t","name":"Bash","input":{"command":"ls"}}]}}"#,
+            r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","is_error":true,"content":[{"type":"text","text":"no"}]}]}}"#,
+            r#"{"type":"result","subtype":"success","is_error":false,"result":"done","num_turns":2}"#,
+            r#"{"type":"system","subtype":"init","model":"m","tools":["Bash"],"claude_code_version":"2"}"#,
+        ];
+        let mut rng = corral_proto::fuzz::Rng::new(5);
+        for round in 0..20_000 {
+            let input = rng.mutate(seeds[round % seeds.len()].as_bytes());
+            let mapped = map_line(&String::from_utf8_lossy(&input));
+            assert!(mapped.events.len() <= 16);
+        }
+    }
+
+    #[test]
     fn malformed_and_huge_lines_are_reported_not_fatal() {
         let mapped = map_line("{not json");
         assert_eq!(mapped.events[0].kind, EventKind::Warning);

@@ -158,3 +158,43 @@ fn an_error_message_is_found_in_either_provider_shape() {
     );
     assert_eq!(error_message(b"plain text"), "plain text");
 }
+
+#[test]
+fn any_mutated_stream_event_or_request_translates_without_panicking() {
+    let events = [
+        r#"{"type":"message_start","message":{"id":"m","model":"x","usage":{"input_tokens":3}}}"#,
+        r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t","name":"n","input":{}}}"#,
+        r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\""}}"#,
+        r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":5}}"#,
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"busy"}}"#,
+    ];
+    let request = br#"{"messages":[{"role":"system","content":"s"},{"role":"user","content":"u"},{"role":"assistant","content":"a","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"r"}],"tools":[{"type":"function","function":{"name":"f","parameters":{}}}],"tool_choice":"auto","stop":["x"]}"#;
+    let mut rng = corral_proto::fuzz::Rng::new(3);
+    let mut translator = StreamTranslator::new(true);
+    for round in 0..20_000 {
+        let data = rng.mutate(events[round % events.len()].as_bytes());
+        let message = SseMessage {
+            event: "message".into(),
+            data: String::from_utf8_lossy(&data).into_owned(),
+        };
+        for frame in translator.push(&message) {
+            assert!(
+                frame.starts_with("data: ") && frame.ends_with("\n\n"),
+                "{frame}"
+            );
+        }
+        if round % 500 == 0 {
+            translator = StreamTranslator::new(round % 1000 == 0);
+        }
+        let mutated = rng.mutate(request);
+        if let Ok(parsed) = serde_json::from_slice::<ChatRequest>(&mutated) {
+            let body = to_messages_request(&parsed, "m", 16);
+            assert!(body["messages"].is_array());
+        }
+        let answer: Value = serde_json::from_slice(
+            &rng.mutate(br#"{"content":[{"type":"text","text":"x"}],"usage":{"input_tokens":1}}"#),
+        )
+        .unwrap_or(Value::Null);
+        let _ = from_messages_response(&answer);
+    }
+}
