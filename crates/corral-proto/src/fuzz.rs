@@ -14,7 +14,7 @@ impl Rng {
     }
 
     /// The next number.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -23,7 +23,7 @@ impl Rng {
 
     /// A number below `bound` (`bound` > 0).
     pub fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound.max(1) as u64) as usize
+        (self.next_u64() % bound.max(1) as u64) as usize
     }
 
     /// `seed` with a few random edits: bytes flipped, inserted, removed,
@@ -50,7 +50,7 @@ impl Rng {
                     let to = self.below(bytes.len() + 1);
                     bytes.splice(to..to, copy);
                 }
-                _ => bytes.insert(at, self.next() as u8),
+                _ => bytes.insert(at, self.next_u64() as u8),
             }
         }
         bytes

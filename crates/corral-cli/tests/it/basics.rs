@@ -69,7 +69,7 @@ fn config_shows_the_merged_settings_with_keys_hidden() {
             .contains("hidden")
     );
 
-    std::fs::write(data.path().join("corral.toml"), "max_paralel_jobs = 2\n").expect("typo");
+    std::fs::write(data.path().join("corral.toml"), "max_parallel_job_count = 2\n").expect("typo");
     let output = Command::new(CORRAL)
         .arg("--data-dir")
         .arg(data.path())
@@ -78,7 +78,7 @@ fn config_shows_the_merged_settings_with_keys_hidden() {
         .expect("run corral");
     assert!(!output.status.success());
     assert!(
-        stderr(&output).contains("max_paralel_jobs"),
+        stderr(&output).contains("max_parallel_job_count"),
         "{}",
         stderr(&output)
     );
