@@ -4,6 +4,7 @@
 #
 # It starts Docker when none answers, installs busybox-static, debootstrap
 # and npm when missing (the Claude Code image is built on first use),
+# registers gVisor (runsc) with Docker,
 # builds the static worker once, runs the tests with bounded parallelism,
 # and fails if any container carrying a corral label is left afterwards.
 set -euo pipefail
@@ -12,6 +13,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-docker.sh
 bash scripts/ensure-busybox.sh
 bash scripts/ensure-image-tools.sh
+bash scripts/ensure-gvisor.sh
 
 CORRAL_WORKER_BIN="$(bash scripts/build-worker.sh)"
 export CORRAL_WORKER_BIN

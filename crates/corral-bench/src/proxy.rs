@@ -74,6 +74,7 @@ fn job(id: &str) -> Job {
         interactive: false,
         usage: JobUsage::default(),
         claude: None,
+        isolation_level: corral_proto::IsolationLevel::Runc,
     }
 }
 

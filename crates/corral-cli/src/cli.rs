@@ -121,6 +121,9 @@ pub struct RunArgs {
     /// Host directory bound read-write at /workspace
     #[arg(long)]
     pub project: Option<PathBuf>,
+    /// Isolation from the host kernel: runc (Docker's default) or gvisor (runsc, a user-space kernel) [default: the server's]
+    #[arg(long, value_parser = ["runc", "gvisor"])]
+    pub isolation: Option<String>,
     /// Give the job its own copy of --project (a git branch corral/<job-id>, or a plain copy) to review with diff/apply/discard
     #[arg(long, requires = "project")]
     pub isolate: bool,

@@ -282,7 +282,7 @@ impl ApiClient {
                 for message in parser.feed(&chunk) {
                     match message.event.as_str() {
                         "end" => return Ok(StreamEnd::JobEnded),
-                        "error" => {
+                        "stream_failed" => {
                             bail!("the server failed while streaming events: {}", message.data)
                         }
                         _ => {

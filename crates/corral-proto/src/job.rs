@@ -28,6 +28,30 @@ impl JobMode {
     }
 }
 
+/// How strongly a job is kept from the host kernel.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IsolationLevel {
+    /// Docker's runtime (runc, or the server's `oci_runtime`): namespaces,
+    /// cgroups, seccomp, no capabilities.
+    #[default]
+    Runc,
+    /// gVisor (`runsc`): a user-space kernel between the job and the host.
+    Gvisor,
+}
+
+impl IsolationLevel {
+    /// The name used on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Runc => "runc",
+            Self::Gvisor => "gvisor",
+        }
+    }
+}
+
 /// Where a job is in its life. Terminal states never change again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -165,6 +189,9 @@ pub struct JobSpec {
     /// Claude Code's tools and turns (claude mode).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claude: Option<ClaudeSpec>,
+    /// `runc` or `gvisor`; the server's default when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<IsolationLevel>,
 }
 
 /// Claude Code settings as a user writes them.
@@ -465,6 +492,9 @@ pub struct Job {
     /// Claude Code's settings, in claude mode.
     #[serde(default)]
     pub claude: Option<ClaudeSettings>,
+    /// The runtime between the job and the host kernel.
+    #[serde(default)]
+    pub isolation_level: IsolationLevel,
     /// Its container, once created.
     pub container_id: Option<String>,
     /// The container's exit code, once it ended.

@@ -29,7 +29,7 @@ pub use error::ErrorBody;
 pub use event::{Event, EventKind, NewEvent};
 pub use job::{
     ClaudeSettings, ClaudeSpec, CommandSpec, FileChange, Grant, GrantSpec, Isolation,
-    IsolationKind, Job, JobDiff, JobLlm, JobMode, JobSpec, JobState, JobUsage, Limits, LimitsSpec,
-    LlmSpec, ProjectMode, ProjectSpec, Prompt, PromptSpec,
+    IsolationKind, IsolationLevel, Job, JobDiff, JobLlm, JobMode, JobSpec, JobState, JobUsage,
+    Limits, LimitsSpec, LlmSpec, ProjectMode, ProjectSpec, Prompt, PromptSpec,
 };
 pub use size::{ByteSize, DurationSpec};

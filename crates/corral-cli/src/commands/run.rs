@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use corral_proto::{
-    ByteSize, ClaudeSpec, CommandSpec, DurationSpec, GrantSpec, JobMode, JobSpec, LimitsSpec,
-    LlmSpec, ProjectMode, ProjectSpec,
+    ByteSize, ClaudeSpec, CommandSpec, DurationSpec, GrantSpec, IsolationLevel, JobMode, JobSpec,
+    LimitsSpec, LlmSpec, ProjectMode, ProjectSpec,
 };
 
 use crate::cli::{AgentArgs, GlobalArgs, RunArgs};
@@ -90,6 +90,10 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
         llm,
         interactive: fields.agent.interactive,
         claude,
+        isolation: fields.isolation.as_deref().map(|level| match level {
+            "gvisor" => IsolationLevel::Gvisor,
+            _ => IsolationLevel::Runc,
+        }),
         image: fields.image.clone(),
         project: project.map(|path| {
             let path = path.to_string_lossy().into_owned();

@@ -69,7 +69,11 @@ fn config_shows_the_merged_settings_with_keys_hidden() {
             .contains("hidden")
     );
 
-    std::fs::write(data.path().join("corral.toml"), "max_parallel_job_count = 2\n").expect("typo");
+    std::fs::write(
+        data.path().join("corral.toml"),
+        "max_parallel_job_count = 2\n",
+    )
+    .expect("typo");
     let output = Command::new(CORRAL)
         .arg("--data-dir")
         .arg(data.path())
@@ -116,4 +120,15 @@ fn doctor_reports_each_check_and_fails_without_a_server() {
             .expect("detail")
             .contains("corral serve")
     );
+}
+
+#[tokio::test]
+async fn a_jobs_own_error_event_is_shown_as_the_jobs_not_as_a_stream_failure() {
+    let server = crate::harness::ServeProcess::start().await;
+    let output = server.corral(&["run", "--", "/no/such/program"]).await;
+    let said = stderr(&output);
+    assert!(said.contains("error: cannot start the command"), "{said}");
+    assert!(!said.contains("failed while streaming"), "{said}");
+    assert_eq!(output.status.code(), Some(127), "{said}");
+    assert_eq!(server.stop().await, 0);
 }

@@ -24,6 +24,9 @@ use tracing::error;
 use super::{ApiError, ApiQuery, AppState};
 use crate::jobs::JobManager;
 
+/// The SSE event name of a stream the server could not go on with; not an
+/// event kind, so a job's own `error` events are never mistaken for it.
+pub const STREAM_FAILED: &str = "stream_failed";
 /// Most events one page holds.
 const MAX_PAGE: u32 = 1000;
 
@@ -157,7 +160,7 @@ impl Follow {
         error!(job_id = %self.job_id, error = %error, "event stream failed");
         self.done = true;
         let event = SseEvent::default()
-            .event("error")
+            .event(STREAM_FAILED)
             .data(json!({ "error": "internal error" }).to_string());
         (Ok(event), self)
     }

@@ -113,6 +113,7 @@ struct FileConfig {
     worker_bin: Option<PathBuf>,
     image: Option<String>,
     claude_image: Option<String>,
+    isolation: Option<corral_proto::IsolationLevel>,
     max_concurrent_jobs: Option<usize>,
     oci_runtime: Option<String>,
     max_output_bytes: Option<ByteSize>,
@@ -170,6 +171,8 @@ pub struct Config {
     pub default_image: String,
     /// The image for claude-mode jobs that name none.
     pub claude_image: String,
+    /// The isolation level of jobs that name none.
+    pub isolation: corral_proto::IsolationLevel,
     /// Jobs that run at once; the rest wait in a FIFO queue.
     pub max_concurrent_jobs: usize,
     /// The OCI runtime for job containers (`runc`, `crun`, `runsc`), or Docker's default.
@@ -289,6 +292,7 @@ impl Config {
                 .image
                 .or(file.image)
                 .unwrap_or_else(|| DEFAULT_IMAGE.to_owned()),
+            isolation: file.isolation.unwrap_or_default(),
             claude_image: file
                 .claude_image
                 .unwrap_or_else(|| DEFAULT_CLAUDE_IMAGE.to_owned()),

@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use corral_proto::{Isolation, Job, JobSpec, JobState, JobUsage, ProjectMode};
+use corral_proto::{Isolation, IsolationLevel, Job, JobSpec, JobState, JobUsage, ProjectMode};
 use time::OffsetDateTime;
 use tracing::{info, instrument};
 
 use super::validate::{Defaults, validate};
 use super::{JobError, JobManager};
-use crate::runtime::JobUser;
+use crate::runtime::{GVISOR_RUNTIME, JobUser};
 use crate::token::random_hex;
 use crate::workspace;
 
@@ -26,6 +26,7 @@ impl JobManager {
                 limits: &config.default_limits,
                 image: &config.default_image,
                 claude_image: &config.claude_image,
+                isolation: config.isolation,
                 data_dir: &self.inner.data_dir,
                 llm: &config.llm,
             },
@@ -46,6 +47,20 @@ impl JobManager {
                 return Err(JobError::invalid(
                     format!("grants[{index}].secret"),
                     format!("secret `{}` not found", grant.secret),
+                ));
+            }
+        }
+        if valid.isolation_level == IsolationLevel::Gvisor {
+            let registered = self
+                .inner
+                .runtime
+                .has_runtime(GVISOR_RUNTIME)
+                .await
+                .map_err(|error| JobError::invalid("isolation", error.to_string()))?;
+            if !registered {
+                return Err(JobError::invalid(
+                    "isolation",
+                    "gVisor (runsc) is not registered with Docker on this host: run scripts/ensure-gvisor.sh",
                 ));
             }
         }
@@ -76,6 +91,7 @@ impl JobManager {
             llm: valid.llm,
             interactive: valid.interactive,
             claude: valid.claude,
+            isolation_level: valid.isolation_level,
             usage: JobUsage::default(),
         };
         self.inner.store.insert_job(&job).await?;

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use corral_proto::{
-    ClaudeSettings, ClaudeSpec, CommandSpec, Grant, JobLlm, JobMode, JobSpec, Limits, LlmSpec,
-    ProjectMode, ProjectSpec,
+    ClaudeSettings, ClaudeSpec, CommandSpec, Grant, IsolationLevel, JobLlm, JobMode, JobSpec,
+    Limits, LlmSpec, ProjectMode, ProjectSpec,
 };
 
 use super::JobError;
@@ -53,6 +53,7 @@ pub(super) struct Defaults<'a> {
     pub limits: &'a Limits,
     pub image: &'a str,
     pub claude_image: &'a str,
+    pub isolation: IsolationLevel,
     pub data_dir: &'a Path,
     pub llm: &'a LlmSettings,
 }
@@ -71,6 +72,7 @@ pub(super) struct ValidJob {
     pub llm: Option<JobLlm>,
     pub interactive: bool,
     pub claude: Option<ClaudeSettings>,
+    pub isolation_level: IsolationLevel,
 }
 
 /// Checks `spec` against the server's defaults.
@@ -130,6 +132,7 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
         llm,
         interactive: spec.interactive,
         claude,
+        isolation_level: spec.isolation.unwrap_or(defaults.isolation),
     })
 }
 

@@ -213,6 +213,13 @@ impl Runtime for DockerRuntime {
             .collect())
     }
 
+    async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError> {
+        let info = self.docker.info().await.map_err(classify)?;
+        Ok(info
+            .runtimes
+            .is_some_and(|runtimes| runtimes.contains_key(name)))
+    }
+
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {
         match self.docker.inspect_image(image).await.map_err(classify) {
             Ok(_) => Ok(true),

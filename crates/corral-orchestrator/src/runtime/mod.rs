@@ -13,6 +13,10 @@ pub use docker::DockerRuntime;
 
 /// Label carrying the job id on every container corral creates.
 pub const LABEL_JOB: &str = "corral.job";
+/// The OCI runtime name gVisor is registered under in Docker.
+pub const GVISOR_RUNTIME: &str = "runsc";
+/// gVisor's sandbox itself needs about this many pids on top of the job's.
+pub const GVISOR_EXTRA_PIDS: i64 = 48;
 /// Label carrying the orchestrator instance that owns the container.
 pub const LABEL_INSTANCE: &str = "corral.instance";
 
@@ -132,4 +136,6 @@ pub trait Runtime: Send + Sync {
     ) -> Result<Vec<SandboxSummary>, RuntimeError>;
     /// Whether an image is present locally.
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;
+    /// Whether the engine knows the OCI runtime `name` (`runsc`).
+    async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError>;
 }

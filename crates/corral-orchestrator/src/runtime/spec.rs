@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
 use corral_proto::worker::{JOB_HOME, SOCKET_DIR, WORKER_PATH};
 
+use super::{GVISOR_EXTRA_PIDS, GVISOR_RUNTIME};
 use super::{LABEL_INSTANCE, LABEL_JOB, SandboxRequest};
 
 /// Where the project directory appears inside the container.
@@ -17,6 +18,7 @@ pub const WORKSPACE: &str = "/workspace";
 pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
     let job = &request.job;
     let limits = &job.limits;
+    let gvisor = job.isolation_level == corral_proto::IsolationLevel::Gvisor;
     let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
     let tmpfs_size = limits.tmpfs_bytes;
     let (uid, gid) = (request.user.uid, request.user.gid);
@@ -68,14 +70,18 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
             cap_drop: Some(vec!["ALL".to_owned()]),
             security_opt: Some(vec!["no-new-privileges".to_owned()]),
             privileged: Some(false),
-            pids_limit: Some(limits.pids),
+            pids_limit: Some(limits.pids + gvisor.then_some(GVISOR_EXTRA_PIDS).unwrap_or(0)),
             memory: Some(memory),
             memory_swap: Some(memory),
             cpu_shares: Some(limits.cpu_shares),
             init: Some(true),
             ipc_mode: Some("private".to_owned()),
             mounts: Some(mounts),
-            runtime: request.oci_runtime.clone(),
+            runtime: if gvisor {
+                Some(GVISOR_RUNTIME.to_owned())
+            } else {
+                request.oci_runtime.clone()
+            },
             auto_remove: Some(false),
             ..HostConfig::default()
         }),

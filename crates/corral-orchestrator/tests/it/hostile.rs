@@ -65,13 +65,25 @@ probe "setuid binaries" none "find / -xdev -perm -4000 2>/dev/null | head -1 | g
 
 #[tokio::test]
 async fn no_attempt_from_inside_a_job_succeeds() {
+    run_probes("runc").await;
+}
+
+#[tokio::test]
+async fn no_attempt_from_inside_a_gvisor_job_succeeds() {
+    run_probes("gvisor").await;
+}
+
+/// Runs every probe in one job at `isolation` and fails on any escape.
+async fn run_probes(isolation: &str) {
     let server = TestServer::start().await;
     let port = server.url.rsplit(':').next().expect("port").to_owned();
     let script = format!("API_PORT={port}\n{PROBES}");
     let id = server
-        .create(
-            &json!({"command": script, "limits": {"tmpfs": "16m", "pids": 64, "memory": "64m"}}),
-        )
+        .create(&json!({
+            "command": script,
+            "isolation": isolation,
+            "limits": {"tmpfs": "16m", "pids": 64, "memory": "64m"},
+        }))
         .await;
     let followed = server.follow(&id).await;
     followed.assert_succeeded();
@@ -87,6 +99,7 @@ async fn no_attempt_from_inside_a_job_succeeds() {
             ))
         })
         .collect();
+    println!("isolation: {isolation}");
     println!("{:<40} {:<18} OBSERVED", "ATTEMPT", "EXPECTED");
     for (attempt, expected, observed) in &rows {
         println!("{attempt:<40} {expected:<18} {observed}");

@@ -50,6 +50,7 @@ fn job() -> Job {
         interactive: false,
         usage: corral_proto::JobUsage::default(),
         claude: None,
+        isolation_level: corral_proto::IsolationLevel::Runc,
     }
 }
 

@@ -157,6 +157,7 @@ async function follow(id, view, alive, refresh) {
           buffer = buffer.slice(cut + 2);
           const message = parseBlock(block);
           if (message.event === "end") { view.flush(batch); await refresh(); return; }
+          if (message.event === "stream_failed") throw new Error("the server could not go on");
           if (message.data) {
             const event = JSON.parse(message.data);
             last = event.seq;

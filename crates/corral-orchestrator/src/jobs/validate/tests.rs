@@ -26,6 +26,7 @@ fn check(spec: JobSpec, llm: &LlmSettings) -> Result<ValidJob, JobError> {
             limits: &DEFAULTS,
             image: "i",
             claude_image: "c",
+            isolation: corral_proto::IsolationLevel::Runc,
             data_dir: Path::new("/nonexistent-data"),
             llm,
         },

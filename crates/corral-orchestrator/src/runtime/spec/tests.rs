@@ -40,6 +40,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
             interactive: false,
             usage: corral_proto::JobUsage::default(),
             claude: None,
+            isolation_level: corral_proto::IsolationLevel::Runc,
         },
         socket_dir: PathBuf::from("/data/run/j-0123456789abcdef"),
         worker_bin: PathBuf::from("/opt/corral-worker"),

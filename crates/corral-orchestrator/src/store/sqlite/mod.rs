@@ -18,7 +18,7 @@ use super::{Finish, Store, StoreError};
 
 const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, isolation, limits, grants, \
      container_id, exit_code, reason, created_at, started_at, finished_at, llm, interactive, \
-     llm_calls, input_tokens, output_tokens, cost_usd, claude";
+     llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level";
 
 /// SQLite-backed [`Store`].
 #[derive(Clone)]
@@ -90,8 +90,9 @@ impl Store for SqliteStore {
                 .transpose()?;
             connection.execute(
                 "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
-                 created_at, grants, isolation, llm, interactive, claude, queue_order) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+                 created_at, grants, isolation, llm, interactive, claude, isolation_level, \
+                 queue_order) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
                  (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
                 params![
                     job.id,
@@ -117,6 +118,7 @@ impl Store for SqliteStore {
                         .as_ref()
                         .map(|claude| to_json("claude", claude))
                         .transpose()?,
+                    job.isolation_level.as_str(),
                 ],
             )?;
             Ok(())

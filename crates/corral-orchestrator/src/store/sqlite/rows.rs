@@ -51,6 +51,7 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
     let isolation: Option<String> = row.get("isolation")?;
     let llm: Option<String> = row.get("llm")?;
     let claude: Option<String> = row.get("claude")?;
+    let isolation_level: String = row.get("isolation_level")?;
     let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
         row.get::<_, Option<i64>>(column)?
             .map(|value| from_millis(column, value))
@@ -89,6 +90,7 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
             cost_usd: row.get("cost_usd")?,
         },
         claude: claude.map(|text| from_json("claude", &text)).transpose()?,
+        isolation_level: from_json("isolation_level", &format!("\"{isolation_level}\""))?,
     })
 }
 

@@ -81,4 +81,7 @@ CREATE TABLE prompts (
     r"
 ALTER TABLE jobs ADD COLUMN claude TEXT;
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN isolation_level TEXT NOT NULL DEFAULT 'runc';
+",
 ];

@@ -37,6 +37,7 @@ fn job(id: &str) -> Job {
         interactive: false,
         usage: corral_proto::JobUsage::default(),
         claude: None,
+        isolation_level: corral_proto::IsolationLevel::Runc,
     }
 }
 
