@@ -70,7 +70,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
             cap_drop: Some(vec!["ALL".to_owned()]),
             security_opt: Some(vec!["no-new-privileges".to_owned()]),
             privileged: Some(false),
-            pids_limit: Some(limits.pids + gvisor.then_some(GVISOR_EXTRA_PIDS).unwrap_or(0)),
+            pids_limit: Some(limits.pids + if gvisor { GVISOR_EXTRA_PIDS } else { 0 }),
             memory: Some(memory),
             memory_swap: Some(memory),
             cpu_shares: Some(limits.cpu_shares),
