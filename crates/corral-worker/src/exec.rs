@@ -44,6 +44,7 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
     if let Some(workdir) = &job.workdir {
         command.current_dir(workdir);
     }
+    crate::forked(&mut command);
     command
         .envs(
             credentials

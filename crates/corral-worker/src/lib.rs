@@ -99,6 +99,17 @@ async fn run() -> u8 {
     }
 }
 
+/// Makes `command` start by fork and exec rather than `posix_spawn`: the
+/// static glibc's `posix_spawn` creates the child with `clone3`, which the
+/// seccomp filter gVisor applies (`--oci-seccomp`) refuses with EPERM rather
+/// than ENOSYS, so it never falls back. Naming the process's own uid and gid
+/// (which needs no privilege) makes std fork instead.
+pub(crate) fn forked(command: &mut tokio::process::Command) -> &mut tokio::process::Command {
+    command
+        .uid(rustix::process::getuid().as_raw())
+        .gid(rustix::process::getgid().as_raw())
+}
+
 /// Reports a failure as an `error` event and a failed completion.
 async fn report_failure(client: &Client, message: &str) {
     let event = NewEvent::new(EventKind::Error, json!({ "message": message }));

@@ -397,7 +397,7 @@ impl<'a> Tools<'a> {
                 .clamp(1, MAX_SHELL_SECS),
         );
         let mut command = Command::new("sh");
-        command
+        crate::forked(&mut command)
             .arg("-c")
             .arg(&args.command)
             .current_dir(&self.workdir)

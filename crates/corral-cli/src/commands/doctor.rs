@@ -33,6 +33,16 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
                 ),
                 Err(error) => report(false, "image", error.to_string()),
             }
+            // gVisor is optional: its absence only limits `--isolation gvisor`.
+            match runtime.has_runtime(corral_orchestrator::runtime::GVISOR_RUNTIME).await {
+                Ok(true) => report(true, "gvisor", "runsc is registered: --isolation gvisor works".into()),
+                Ok(false) => report(
+                    true,
+                    "gvisor",
+                    "not registered (optional): run scripts/ensure-gvisor.sh for --isolation gvisor".into(),
+                ),
+                Err(error) => report(false, "gvisor", error.to_string()),
+            }
         }
         Err(error) => report(
             false,

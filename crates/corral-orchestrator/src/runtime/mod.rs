@@ -16,7 +16,7 @@ pub const LABEL_JOB: &str = "corral.job";
 /// The OCI runtime name gVisor is registered under in Docker.
 pub const GVISOR_RUNTIME: &str = "runsc";
 /// gVisor's sandbox itself needs about this many pids on top of the job's.
-pub const GVISOR_EXTRA_PIDS: i64 = 48;
+pub const GVISOR_EXTRA_PIDS: i64 = 160;
 /// Label carrying the orchestrator instance that owns the container.
 pub const LABEL_INSTANCE: &str = "corral.instance";
 

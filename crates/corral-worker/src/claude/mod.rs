@@ -116,7 +116,7 @@ async fn run_once(
 ) -> Result<(RunResult, Option<String>), String> {
     let job = launch.job;
     let mut command = Command::new(CLAUDE);
-    command
+    crate::forked(&mut command)
         .arg("-p")
         .arg(prompt)
         .args(["--output-format", "stream-json", "--verbose"])
