@@ -230,3 +230,50 @@ async fn a_gvisor_job_runs_on_the_user_space_kernel() {
     );
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn output_floods_are_bounded_and_the_server_stays_healthy() {
+    let server = TestServer::start().await;
+    // A 100 MB line with no newline, past the 64 MiB a job may store.
+    let line = server
+        .create(&json!({"command": "head -c 104857600 /dev/zero | tr '\\0' x; echo; echo after"}))
+        .await;
+    // 100,000 lines as fast as the shell writes them.
+    let lines = server
+        .create(&json!({"command": "i=0; while [ $i -lt 100000 ]; do echo $i; i=$((i+1)); done"}))
+        .await;
+    let (status, _) = server.get("/v1/health").await;
+    assert_eq!(status, 200);
+    let flooded = server.follow(&line).await;
+    flooded.assert_succeeded();
+    let stored = flooded.stdout().len();
+    assert!(stored <= 64 << 20, "{stored} bytes stored");
+    assert!(stored > 60 << 20, "only {stored} bytes stored");
+    assert!(
+        flooded
+            .events
+            .iter()
+            .any(|event| event.kind == corral_proto::EventKind::Warning
+                && event.data["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("dropped")),
+        "the cut is announced"
+    );
+    let counted = server.follow(&lines).await;
+    counted.assert_succeeded();
+    let text = counted.stdout();
+    let numbers: Vec<&str> = text.lines().collect();
+    assert_eq!(numbers.len(), 100_000, "every line stored");
+    assert_eq!(numbers[99_999], "99999");
+    assert!(
+        numbers
+            .iter()
+            .enumerate()
+            .all(|(at, line)| line.parse::<usize>() == Ok(at)),
+        "in order"
+    );
+    let (status, _) = server.get("/v1/health").await;
+    assert_eq!(status, 200, "the orchestrator is fine");
+    assert_eq!(server.stop().await, 0);
+}
