@@ -82,7 +82,7 @@ async fn no_attempt_from_inside_a_gvisor_job_succeeds() {
 const GVISOR_DIFFERENCES: &[(&str, &str, &str)] = &[
     (
         "read the worker's environment",
-        "SUCCEEDED: PATH=",
+        "SUCCEEDED: ",
         "gVisor does not close /proc/<pid>/environ of a non-dumpable process to its uid; \
          the worker's environment is the image's (PATH, HOSTNAME, HOME), the token is never in it",
     ),
