@@ -14,8 +14,11 @@ async fn the_worker_socket_refuses_wrong_tokens_and_changes_nothing() {
         .join(&id)
         .join("worker.sock");
     let token_file = server.data_dir.path().join("run").join(&id).join("token");
+    // `running` is recorded when the container starts; the worker's first
+    // call (which deletes the file) follows shortly.
+    let deleted = corral_testkit::eventually(|| async { !token_file.exists() }).await;
     assert!(
-        !token_file.exists(),
+        deleted,
         "the token file is deleted after the worker's first call"
     );
     let (_, before) = server.get(&format!("/v1/jobs/{id}/events")).await;
