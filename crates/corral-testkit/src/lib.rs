@@ -57,3 +57,11 @@ pub fn assert_in_no_file(root: &std::path::Path, value: &str) {
         );
     }
 }
+
+/// A project directory the job user can write: a temp dir owned by uid
+/// 10001 (jobs run as the project's owner, or 10001 when root owns it).
+pub fn job_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("project dir");
+    std::os::unix::fs::chown(dir.path(), Some(10001), Some(10001)).expect("chown project");
+    dir
+}

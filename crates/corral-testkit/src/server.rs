@@ -215,6 +215,28 @@ impl TestServer {
         }
     }
 
+    /// Queues a follow-up prompt; the status and body of the answer.
+    pub async fn prompt(&self, job_id: &str, text: &str) -> (StatusCode, Value) {
+        let body = serde_json::json!({ "prompt": text }).to_string();
+        self.post(&format!("/v1/jobs/{job_id}/prompts"), &body)
+            .await
+    }
+
+    /// Follows the job until an assistant message says `text`.
+    pub async fn wait_for_message(&self, job_id: &str, text: &str) {
+        let events = self
+            .follow_until(job_id, |event| {
+                event.kind == EventKind::Message && event.data["text"] == text
+            })
+            .await;
+        assert!(
+            events
+                .last()
+                .is_some_and(|event| event.data["text"] == text),
+            "job {job_id} ended before saying {text:?}"
+        );
+    }
+
     /// Waits until the job reports `state`.
     pub async fn wait_for_state(&self, job_id: &str, state: JobState) {
         let events = self

@@ -8,12 +8,6 @@ use serde_json::json;
 
 use crate::harness::{ServeProcess, events, stderr, stdout};
 
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("project dir");
-    std::os::unix::fs::chown(dir.path(), Some(10001), Some(10001)).expect("chown project");
-    dir
-}
-
 #[tokio::test]
 async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs_its_key() {
     let upstream = Upstream::start(
@@ -34,7 +28,7 @@ async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs
         ],
     )
     .await;
-    let project = project();
+    let project = corral_testkit::job_project();
     let project_arg = project.path().to_string_lossy().into_owned();
     let output = server
         .corral(&[
@@ -98,7 +92,7 @@ async fn the_sample_script_drives_a_worker_job_on_the_embedded_scripted_model() 
     let script = corral_testkit::repo_root().join("examples/demo-model.json");
     let script_arg = format!("scripted:{}", script.display());
     let server = ServeProcess::start_with(&["--llm", &script_arg], &[]).await;
-    let project = project();
+    let project = corral_testkit::job_project();
     let project_arg = project.path().to_string_lossy().into_owned();
     let output = server
         .corral(&[

@@ -8,12 +8,6 @@ use corral_proto::{EventKind, JobState};
 use corral_testkit::{Followed, TestServer, Upstream, claude_image};
 use serde_json::{Value, json};
 
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("project dir");
-    std::os::unix::fs::chown(dir.path(), Some(10001), Some(10001)).expect("chown project");
-    dir
-}
-
 async fn claude_server(upstream: &Upstream) -> TestServer {
     let image = claude_image().await;
     TestServer::start_with(|config| {
@@ -82,7 +76,7 @@ async fn claudes_bash_tool_writes_into_the_project_and_shows_as_events() {
     )
     .await;
     let server = claude_server(&upstream).await;
-    let project = project();
+    let project = corral_testkit::job_project();
     let id = server
         .create(&json!({"mode": "claude", "prompt": "write out.txt", "project": project.path()}))
         .await;
@@ -125,7 +119,7 @@ async fn a_tool_outside_the_allowlist_does_not_run() {
     )
     .await;
     let server = claude_server(&upstream).await;
-    let project = project();
+    let project = corral_testkit::job_project();
     let id = server
         .create(&json!({
             "mode": "claude", "prompt": "try bash", "project": project.path(),
@@ -175,7 +169,7 @@ async fn the_real_key_never_reaches_the_container_and_an_oauth_token_goes_as_bea
         }
     })
     .await;
-    let project = project();
+    let project = corral_testkit::job_project();
     let id = server
         .create(&json!({"mode": "claude", "prompt": "find the key", "project": project.path()}))
         .await;
@@ -261,17 +255,8 @@ async fn a_follow_up_prompt_resumes_the_claude_session() {
             "limits": {"idle_timeout": "3s"},
         }))
         .await;
-    server
-        .follow_until(&id, |event| {
-            event.kind == EventKind::Message && event.data["text"] == "first answer"
-        })
-        .await;
-    let (status, body) = server
-        .post(
-            &format!("/v1/jobs/{id}/prompts"),
-            r#"{"prompt": "and a follow-up"}"#,
-        )
-        .await;
+    server.wait_for_message(&id, "first answer").await;
+    let (status, body) = server.prompt(&id, "and a follow-up").await;
     assert_eq!(status.as_u16(), 202, "{body}");
     let followed = server.follow(&id).await;
     followed.assert_succeeded();

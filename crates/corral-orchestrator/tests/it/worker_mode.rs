@@ -8,13 +8,6 @@ use corral_testkit::reqwest::StatusCode;
 use corral_testkit::{Followed, TEST_MODEL, TestServer, Upstream};
 use serde_json::{Value, json};
 
-/// A project directory the job user (10001, as root owns temp dirs) can write.
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("project dir");
-    std::os::unix::fs::chown(dir.path(), Some(10001), Some(10001)).expect("chown project");
-    dir
-}
-
 /// A server whose default provider is `upstream`.
 async fn server_for(upstream: &Upstream) -> TestServer {
     TestServer::start_with(|config| upstream.register(config)).await
@@ -50,7 +43,7 @@ fn shell_then_write_script() -> Value {
 async fn an_agent_runs_its_tools_in_the_sandbox_and_its_file_lands_in_the_project() {
     let upstream = Upstream::start(ProviderKind::Openai, &shell_then_write_script()).await;
     let server = server_for(&upstream).await;
-    let project = project();
+    let project = corral_testkit::job_project();
     let id = server
         .create(&json!({
             "mode": "worker",
@@ -138,7 +131,7 @@ async fn the_anthropic_provider_is_translated_both_ways_streamed_or_not() {
     let upstream = Upstream::start(ProviderKind::Anthropic, &shell_then_write_script()).await;
     let server = server_for(&upstream).await;
     for stream in [true, false] {
-        let project = project();
+        let project = corral_testkit::job_project();
         let id = server
             .create(&json!({
                 "mode": "worker",
@@ -202,7 +195,7 @@ async fn the_provider_key_is_nowhere_in_the_container_events_or_database() {
     )
     .await;
     let server = server_for(&upstream).await;
-    let project = project();
+    let project = corral_testkit::job_project();
     let id = server
         .create(&json!({"mode": "worker", "prompt": "find the key", "project": project.path()}))
         .await;
@@ -366,17 +359,8 @@ async fn a_follow_up_prompt_continues_the_same_conversation() {
             "limits": {"idle_timeout": "3s"},
         }))
         .await;
-    server
-        .follow_until(&id, |event| {
-            event.kind == EventKind::Message && event.data["text"] == "first answer"
-        })
-        .await;
-    let (status, body) = server
-        .post(
-            &format!("/v1/jobs/{id}/prompts"),
-            &json!({"prompt": "and a follow-up"}).to_string(),
-        )
-        .await;
+    server.wait_for_message(&id, "first answer").await;
+    let (status, body) = server.prompt(&id, "and a follow-up").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["seq"], 1);
     let followed = server.follow(&id).await;
