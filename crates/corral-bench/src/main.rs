@@ -8,11 +8,15 @@
 //! - `start`: cold job start vs a bare create+start+wait of the same image
 //! - `redact`: leak detector throughput with 100 secrets
 //! - `proxy`: LLM proxy overhead, direct vs through a job's socket
+//! - `fanout`: event ingest and fan-out to 100 followers
+//! - `scale`: 100 short jobs at once, wall time and memory
 //! - `report`: percentiles, the table, `BENCHMARKS.md`
 
+mod fanout;
 mod proxy;
 mod redact;
 mod report;
+mod scale;
 mod start;
 
 use std::process::ExitCode;
@@ -50,10 +54,14 @@ async fn run(runs: usize) -> anyhow::Result<()> {
     let figures = start::measure(runs).await?;
     let redaction = tokio::task::spawn_blocking(redact::measure).await?;
     let proxy = proxy::measure(PROXY_CALLS).await?;
+    let fanout = fanout::measure().await?;
+    let scale = scale::measure().await?;
     let machine = report::Machine::read().await;
     let mut table = report::table(&figures, runs);
     table.push_str(&report::redact_table(&redaction));
     table.push_str(&report::proxy_table(&proxy));
+    table.push_str(&report::fanout_table(&fanout));
+    table.push_str(&report::scale_table(&scale));
     report::say(&table);
     report::write_benchmarks(&machine, &table)?;
     report::say("wrote BENCHMARKS.md");

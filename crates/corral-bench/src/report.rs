@@ -150,6 +150,54 @@ pub fn proxy_table(figures: &crate::proxy::ProxyFigures) -> String {
     out
 }
 
+/// The fan-out figures as a Markdown table.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "event counts are far below 2^52"
+)]
+pub fn fanout_table(figures: &crate::fanout::FanoutFigures) -> String {
+    let events = crate::fanout::EVENTS as f64;
+    let followers = crate::fanout::FOLLOWERS as f64;
+    format!(
+        "\nEvents: {} events appended in batches of 100 (store, then wake) while {} followers read \
+         them as the SSE handler does:\n\n\
+         | figure | value |\n|---|---:|\n\
+         | events stored per second | {:.0} |\n\
+         | events delivered per second, all followers | {:.0} |\n\
+         | time until every follower had every event | {:.2} s |\n\n\
+         Goal: ≥ 50,000 events/s ingested and fanned out to 100 subscribers.\n",
+        crate::fanout::EVENTS,
+        crate::fanout::FOLLOWERS,
+        events / figures.ingest.as_secs_f64(),
+        events * followers / figures.all_delivered.as_secs_f64(),
+        figures.all_delivered.as_secs_f64(),
+    )
+}
+
+/// The scale figures as a Markdown table.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "job and KiB counts are far below 2^52"
+)]
+pub fn scale_table(figures: &crate::scale::ScaleFigures) -> String {
+    let jobs = crate::scale::JOBS as f64;
+    let grown = figures.peak_kib.saturating_sub(figures.baseline_kib) as f64;
+    format!(
+        "\nScale: {} jobs (`true`) created at once, all slots open:\n\n\
+         | figure | value |\n|---|---:|\n\
+         | wall time | {:.2} s |\n\
+         | jobs per second | {:.1} |\n\
+         | peak RSS of the orchestrator's process | {:.1} MiB |\n\
+         | growth over the idle baseline, per live job | {:.2} MiB |\n\n\
+         Goal: < 2 MiB per live job.\n",
+        crate::scale::JOBS,
+        figures.wall.as_secs_f64(),
+        jobs / figures.wall.as_secs_f64(),
+        figures.peak_kib as f64 / 1024.0,
+        grown / jobs / 1024.0,
+    )
+}
+
 /// Rewrites `BENCHMARKS.md` at the repository root.
 pub fn write_benchmarks(machine: &Machine, table: &str) -> anyhow::Result<()> {
     let date = time::OffsetDateTime::now_utc().date();
