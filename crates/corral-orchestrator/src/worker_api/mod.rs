@@ -41,6 +41,8 @@ pub const TOKEN_NAME: &str = "token";
 /// How long a closing job waits for its model calls to be recorded; the
 /// container is gone, so a call still streaming has no reader left.
 const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a closing job's socket may take to finish its last requests.
+const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// `sun_path` holds 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH: usize = 107;
 
@@ -181,12 +183,14 @@ impl WorkerEndpoint {
         // A request still streaming (a model answer whose reader is gone
         // with the container) would hold a graceful shutdown open.
         let mut server = self.server;
-        match tokio::time::timeout(SETTLE_LIMIT, &mut server).await {
+        match tokio::time::timeout(SHUTDOWN_LIMIT, &mut server).await {
             Ok(Err(error)) => error!(error = %error, "worker API task failed"),
             Ok(Ok(())) => {}
             Err(_) => {
                 warn!("worker API still busy at job end; closing it");
                 server.abort();
+                // Wait for the abort, so the listener is gone on return.
+                let _ = server.await;
             }
         }
     }

@@ -20,10 +20,16 @@ const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, iso
      container_id, exit_code, reason, created_at, started_at, finished_at, llm, interactive, \
      llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level";
 
+/// Read-only connections for the hot read path (event pages): in WAL mode
+/// they read while the writer writes, so followers never hold up ingest.
+const READERS: usize = 4;
+
 /// SQLite-backed [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
+    readers: Arc<[Mutex<Connection>]>,
+    next_reader: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SqliteStore {
@@ -41,9 +47,42 @@ impl SqliteStore {
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut connection)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let reader = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                reader.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
+            readers: readers.into(),
+            next_reader: Arc::default(),
         })
+    }
+
+    /// Runs a read on one of the read-only connections, in turn.
+    pub(super) async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        let index = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % readers.len();
+        tokio::task::spawn_blocking(move || {
+            let guard = readers[index]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&guard)
+        })
+        .await?
     }
 
     pub(super) async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
@@ -372,7 +411,7 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Event>, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             let mut statement = connection.prepare_cached(
                 "SELECT seq, ts, kind, data, redacted FROM events WHERE job_id = ?1 AND seq > ?2 \
                  ORDER BY seq LIMIT ?3",
