@@ -23,7 +23,10 @@ pub fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
-            let line = status.lines().find(|line| line.starts_with("VmHWM:"))?.to_owned();
+            let line = status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))?
+                .to_owned();
             line.split_whitespace().nth(1)?.parse().ok()
         })
         .unwrap_or(0)
