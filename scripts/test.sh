@@ -4,7 +4,7 @@
 #
 # It starts Docker when none answers, installs busybox-static, debootstrap
 # and npm when missing (the Claude Code image is built on first use),
-# registers gVisor (runsc) with Docker,
+# registers gVisor (runsc) with Docker, installs Chromium for the UI test,
 # builds the static worker once, runs the tests with bounded parallelism,
 # and fails if any container carrying a corral label is left afterwards.
 set -euo pipefail
@@ -14,6 +14,7 @@ bash scripts/ensure-docker.sh
 bash scripts/ensure-busybox.sh
 bash scripts/ensure-image-tools.sh
 bash scripts/ensure-gvisor.sh
+bash scripts/ensure-chromium.sh
 
 CORRAL_WORKER_BIN="$(bash scripts/build-worker.sh)"
 export CORRAL_WORKER_BIN

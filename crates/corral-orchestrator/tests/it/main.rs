@@ -10,6 +10,7 @@
 mod api_auth;
 mod bad_input;
 mod bad_specs;
+mod browser;
 mod claude_mode;
 mod faults;
 mod hostile;
