@@ -188,3 +188,63 @@ async fn claude_mode_from_the_cli_with_an_allowlist_and_turn_limit() {
     );
     assert_eq!(server.stop().await, 0);
 }
+
+/// What `corral logs` renders, with the job id made stable.
+/// Usage lines are left out: each is stored when its call's stream ends,
+/// which may land before or after the worker's next event.
+fn normalized(text: &str, job_id: &str) -> String {
+    let mut kept = String::new();
+    for line in text
+        .lines()
+        .filter(|line| !line.starts_with("corral: model "))
+    {
+        kept.push_str(&line.replace(job_id, "<job>"));
+        kept.push('\n');
+    }
+    kept
+}
+
+#[tokio::test]
+async fn the_rendered_stream_of_a_recorded_job_matches_its_snapshot() {
+    let upstream = Upstream::start(
+        ProviderKind::Openai,
+        &json!({"model": "snap-model", "turns": [
+            {"text": "Checking.", "tool_calls": [{"name": "shell", "arguments": {"command": "echo out; echo err >&2"}}]},
+            {"tool_calls": [{"name": "read_file", "arguments": {"path": "/etc/passwd"}}]},
+            {"text": "All done."}
+        ]}),
+    )
+    .await;
+    let base_url = upstream.server.openai_base_url();
+    let server = ServeProcess::start_with(
+        &["--llm", "openai"],
+        &[
+            ("CORRAL_OPENAI_BASE_URL", base_url.as_str()),
+            ("CORRAL_OPENAI_API_KEY", upstream.key.as_str()),
+            ("CORRAL_OPENAI_MODEL", "snap-model"),
+        ],
+    )
+    .await;
+    let run = server
+        .corral(&["run", "--mode", "worker", "-d", "snapshot"])
+        .await;
+    let id = stdout(&run).trim().to_owned();
+    server.corral(&["logs", "--follow", &id]).await;
+    let logs = server.corral(&["logs", &id]).await;
+    let rendered = format!(
+        "--- stdout\n{}--- stderr\n{}",
+        normalized(&stdout(&logs), &id),
+        normalized(&stderr(&logs), &id)
+    );
+    let path =
+        corral_testkit::repo_root().join("crates/corral-cli/tests/it/snapshots/worker-logs.txt");
+    if std::env::var_os("CORRAL_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &rendered).expect("write the snapshot");
+    }
+    let expected =
+        std::fs::read_to_string(&path).expect("the snapshot (CORRAL_UPDATE_SNAPSHOTS=1 writes it)");
+    assert_eq!(rendered, expected);
+    let json = server.corral(&["logs", "--json", &id]).await;
+    assert!(events(&json).len() > 10, "--json lines parse");
+    assert_eq!(server.stop().await, 0);
+}
