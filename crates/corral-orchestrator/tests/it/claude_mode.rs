@@ -290,3 +290,39 @@ async fn a_claude_that_goes_quiet_is_stopped_by_the_watchdog() {
     assert!(reason.contains("printed nothing for 3s"), "{reason}");
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn an_upstream_that_keeps_failing_ends_the_job_with_its_error_in_bounded_time() {
+    let upstream = Upstream::start(
+        ProviderKind::Anthropic,
+        &json!({"turns": [{"text": "never"}], "failures": [{"status": 500, "message": "upstream exploded"}]}),
+    )
+    .await;
+    let server = claude_server(&upstream).await;
+    let started = std::time::Instant::now();
+    let id = server
+        .create(&json!({"mode": "claude", "prompt": "hi"}))
+        .await;
+    let followed = server.follow(&id).await;
+    assert_eq!(followed.job.state, JobState::Failed);
+    let reason = followed.job.reason.clone().expect("reason");
+    assert!(
+        reason.contains("500") && reason.contains("upstream exploded"),
+        "{reason}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(100),
+        "bounded retries"
+    );
+    let calls = upstream
+        .server
+        .requests()
+        .iter()
+        .filter(|request| request.path.starts_with("/v1/messages"))
+        .count();
+    assert!(
+        (2..=6).contains(&calls),
+        "claude retried a bounded number of times: {calls}"
+    );
+    assert_eq!(server.stop().await, 0);
+}
