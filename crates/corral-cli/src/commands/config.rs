@@ -43,7 +43,7 @@ fn describe(config: &Config) -> Value {
         .map(|provider| {
             let key = match &provider.key {
                 ProviderKey::None => "none".to_owned(),
-                ProviderKey::Value(_) => "set (from the environment), hidden".to_owned(),
+                ProviderKey::Value(_) => "set (environment or api_key_env), hidden".to_owned(),
                 ProviderKey::Secret(name) => format!("secret {name}"),
             };
             (
