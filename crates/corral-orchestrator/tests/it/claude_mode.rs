@@ -252,7 +252,8 @@ async fn a_follow_up_prompt_resumes_the_claude_session() {
     let id = server
         .create(&json!({
             "mode": "claude", "prompt": "opening question", "interactive": true,
-            "limits": {"idle_timeout": "3s"},
+            // Also claude's watchdog: room for a slow start on a busy machine.
+            "limits": {"idle_timeout": "15s"},
         }))
         .await;
     server.wait_for_message(&id, "first answer").await;
