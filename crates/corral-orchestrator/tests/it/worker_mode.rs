@@ -356,7 +356,8 @@ async fn a_follow_up_prompt_continues_the_same_conversation() {
     let id = server
         .create(&json!({
             "mode": "worker", "prompt": "opening question", "interactive": true,
-            "limits": {"idle_timeout": "3s"},
+            // Long enough that the prompt below arrives on a busy machine.
+            "limits": {"idle_timeout": "10s"},
         }))
         .await;
     server.wait_for_message(&id, "first answer").await;
