@@ -8,6 +8,33 @@ use serde_json::json;
 
 use crate::harness::{ServeProcess, events, stderr, stdout};
 
+/// `corral serve` whose default provider is `upstream`, named as
+/// `CORRAL_OPENAI_*` or `CORRAL_ANTHROPIC_*` variables give it, on `model`.
+async fn serve_for(upstream: &Upstream, model: &str) -> ServeProcess {
+    let (name, base_url) = match upstream.kind {
+        ProviderKind::Openai => ("OPENAI", upstream.server.openai_base_url()),
+        ProviderKind::Anthropic => ("ANTHROPIC", upstream.server.anthropic_base_url()),
+    };
+    let variable = |suffix: &str| format!("CORRAL_{name}_{suffix}");
+    let (url_var, key_var, model_var) =
+        (variable("BASE_URL"), variable("API_KEY"), variable("MODEL"));
+    ServeProcess::start_with(
+        &["--llm", &name.to_lowercase()],
+        &[
+            (url_var.as_str(), base_url.as_str()),
+            (key_var.as_str(), upstream.key.as_str()),
+            (model_var.as_str(), model),
+        ],
+    )
+    .await
+}
+
+/// The newest job, as `corral jobs --json` lists it.
+async fn newest_job(server: &ServeProcess) -> serde_json::Value {
+    let listed = server.corral(&["jobs", "--json"]).await;
+    serde_json::from_str::<serde_json::Value>(&stdout(&listed)).expect("jobs")[0].clone()
+}
+
 #[tokio::test]
 async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs_its_key() {
     let upstream = Upstream::start(
@@ -18,16 +45,7 @@ async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs
         ]}),
     )
     .await;
-    let base_url = upstream.server.openai_base_url();
-    let server = ServeProcess::start_with(
-        &["--llm", "openai"],
-        &[
-            ("CORRAL_OPENAI_BASE_URL", base_url.as_str()),
-            ("CORRAL_OPENAI_API_KEY", upstream.key.as_str()),
-            ("CORRAL_OPENAI_MODEL", "cli-model"),
-        ],
-    )
-    .await;
+    let server = serve_for(&upstream, "cli-model").await;
     let project = corral_testkit::job_project();
     let project_arg = project.path().to_string_lossy().into_owned();
     let output = server
@@ -66,8 +84,7 @@ async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs
         "{}",
         stderr(&refused)
     );
-    let listed = server.corral(&["jobs", "--json"]).await;
-    let id = serde_json::from_str::<serde_json::Value>(&stdout(&listed)).expect("jobs")[0]["id"]
+    let id = newest_job(&server).await["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -114,8 +131,7 @@ async fn the_sample_script_drives_a_worker_job_on_the_embedded_scripted_model() 
         "{}",
         stdout(&output)
     );
-    let listed = server.corral(&["jobs", "--json"]).await;
-    let id = serde_json::from_str::<serde_json::Value>(&stdout(&listed)).expect("jobs")[0]["id"]
+    let id = newest_job(&server).await["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -137,16 +153,7 @@ async fn claude_mode_from_the_cli_with_an_allowlist_and_turn_limit() {
         &json!({"turns": [{"text": "Hi from Claude, via corral."}]}),
     )
     .await;
-    let base_url = upstream.server.anthropic_base_url();
-    let server = ServeProcess::start_with(
-        &["--llm", "anthropic"],
-        &[
-            ("CORRAL_ANTHROPIC_BASE_URL", base_url.as_str()),
-            ("CORRAL_ANTHROPIC_API_KEY", upstream.key.as_str()),
-            ("CORRAL_ANTHROPIC_MODEL", "claude-test"),
-        ],
-    )
-    .await;
+    let server = serve_for(&upstream, "claude-test").await;
     let output = server
         .corral(&[
             "run",
@@ -167,8 +174,7 @@ async fn claude_mode_from_the_cli_with_an_allowlist_and_turn_limit() {
         "{}",
         stderr(&output)
     );
-    let listed = server.corral(&["jobs", "--json"]).await;
-    let job = &serde_json::from_str::<serde_json::Value>(&stdout(&listed)).expect("jobs")[0];
+    let job = newest_job(&server).await;
     assert_eq!(job["claude"]["allowed_tools"], json!(["Read", "Grep"]));
     assert_eq!(job["claude"]["max_turns"], 3);
     let request = upstream
@@ -215,16 +221,7 @@ async fn the_rendered_stream_of_a_recorded_job_matches_its_snapshot() {
         ]}),
     )
     .await;
-    let base_url = upstream.server.openai_base_url();
-    let server = ServeProcess::start_with(
-        &["--llm", "openai"],
-        &[
-            ("CORRAL_OPENAI_BASE_URL", base_url.as_str()),
-            ("CORRAL_OPENAI_API_KEY", upstream.key.as_str()),
-            ("CORRAL_OPENAI_MODEL", "snap-model"),
-        ],
-    )
-    .await;
+    let server = serve_for(&upstream, "snap-model").await;
     let run = server
         .corral(&["run", "--mode", "worker", "-d", "snapshot"])
         .await;
