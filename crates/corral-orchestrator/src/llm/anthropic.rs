@@ -163,7 +163,7 @@ fn finish_reason(stop_reason: &str) -> &'static str {
 }
 
 /// Input tokens of an Anthropic `usage`, cache reads and writes included.
-fn input_tokens(usage: &Value) -> u64 {
+pub(super) fn input_tokens(usage: &Value) -> u64 {
     [
         "input_tokens",
         "cache_creation_input_tokens",

@@ -18,7 +18,7 @@ use serde_json::Value;
 use subtle::ConstantTimeEq;
 use tokio::sync::mpsc;
 
-use super::anthropic::{StreamTranslator, error_message};
+use super::anthropic::{StreamTranslator, error_message, input_tokens};
 use super::session::Timing;
 use super::upstream::sensitive_header;
 use super::{LlmSession, ProviderKind, ProxyError};
@@ -209,13 +209,8 @@ fn is_event_stream(headers: &reqwest::header::HeaderMap) -> bool {
 fn whole_usage(body: &[u8]) -> Usage {
     let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let usage = &value["usage"];
-    let input = [
-        "input_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-    ]
-    .iter()
-    .filter_map(|key| usage[*key].as_u64())
-    .sum();
-    Usage::new(input, usage["output_tokens"].as_u64().unwrap_or(0))
+    Usage::new(
+        input_tokens(usage),
+        usage["output_tokens"].as_u64().unwrap_or(0),
+    )
 }

@@ -201,10 +201,7 @@ fn cut(text: &str) -> String {
     if text.len() <= MAX_EVENT_TEXT {
         return text.to_owned();
     }
-    let mut at = MAX_EVENT_TEXT;
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
+    let at = crate::tools::floor_boundary(text, MAX_EVENT_TEXT);
     format!("{}\n[… {} bytes cut]", &text[..at], text.len() - at)
 }
 
