@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use corral_orchestrator::events::EventLog;
 use corral_orchestrator::store::{SqliteStore, Store};
-use corral_proto::{EventKind, Job, JobMode, JobState, JobUsage, Limits, NewEvent};
+use corral_proto::{EventKind, NewEvent};
 use serde_json::json;
 use tokio::task::JoinSet;
 
@@ -28,46 +28,10 @@ pub struct FanoutFigures {
     pub all_delivered: Duration,
 }
 
-fn job() -> Job {
-    Job {
-        id: "j-00000000fan0ut00".into(),
-        mode: JobMode::Exec,
-        state: JobState::Running,
-        image: "bench".into(),
-        command: None,
-        prompt: None,
-        project: None,
-        isolation: None,
-        limits: Limits {
-            memory_bytes: 1 << 28,
-            cpu_shares: 1024,
-            pids: 64,
-            timeout_secs: 600,
-            tmpfs_bytes: 1 << 26,
-            max_llm_calls: 1,
-            max_tokens: 1,
-            max_iterations: 1,
-            idle_timeout_secs: 1,
-        },
-        grants: Vec::new(),
-        container_id: None,
-        exit_code: None,
-        reason: None,
-        created_at: time::OffsetDateTime::now_utc(),
-        started_at: None,
-        finished_at: None,
-        llm: None,
-        interactive: false,
-        usage: JobUsage::default(),
-        claude: None,
-        isolation_level: corral_proto::IsolationLevel::Runc,
-    }
-}
-
 pub async fn measure() -> anyhow::Result<FanoutFigures> {
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SqliteStore::open(&dir.path().join("fanout.db"))?);
-    let job = job();
+    let job = corral_testkit::running_job("j-00000000fan0ut00");
     store.insert_job(&job).await?;
     let log = EventLog::new(store.clone());
     let mut followers = JoinSet::new();

@@ -17,7 +17,7 @@ use corral_orchestrator::redact::Redactor;
 use corral_orchestrator::runtime::JobUser;
 use corral_orchestrator::store::{SqliteStore, Store};
 use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
-use corral_proto::{Job, JobLlm, JobMode, JobState, JobUsage, Limits};
+use corral_proto::{Job, JobLlm, JobMode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -36,46 +36,6 @@ pub struct ProxyFigures {
     pub proxied: Vec<Duration>,
     pub direct_first_byte: Vec<Duration>,
     pub proxied_first_byte: Vec<Duration>,
-}
-
-fn job(id: &str) -> Job {
-    Job {
-        id: id.to_owned(),
-        mode: JobMode::Worker,
-        state: JobState::Running,
-        image: "bench".into(),
-        command: None,
-        prompt: Some("bench".into()),
-        project: None,
-        isolation: None,
-        limits: Limits {
-            memory_bytes: 1 << 28,
-            cpu_shares: 1024,
-            pids: 64,
-            timeout_secs: 600,
-            tmpfs_bytes: 1 << 26,
-            max_llm_calls: 100_000,
-            max_tokens: 10_000_000_000,
-            max_iterations: 50,
-            idle_timeout_secs: 60,
-        },
-        grants: Vec::new(),
-        container_id: None,
-        exit_code: None,
-        reason: None,
-        created_at: time::OffsetDateTime::now_utc(),
-        started_at: None,
-        finished_at: None,
-        llm: Some(JobLlm {
-            provider: "bench".into(),
-            model: "bench-model".into(),
-            stream: true,
-        }),
-        interactive: false,
-        usage: JobUsage::default(),
-        claude: None,
-        isolation_level: corral_proto::IsolationLevel::Runc,
-    }
 }
 
 async fn post<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
@@ -120,13 +80,28 @@ async fn timed(
     Ok((whole, first.unwrap_or(whole)))
 }
 
+/// A worker job with the bench's model, on the testkit's running job.
+fn worker_job() -> Job {
+    Job {
+        mode: JobMode::Worker,
+        command: None,
+        prompt: Some("bench".into()),
+        llm: Some(JobLlm {
+            provider: "bench".into(),
+            model: "bench-model".into(),
+            stream: true,
+        }),
+        ..corral_testkit::running_job("j-0000000000bench0")
+    }
+}
+
 pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
     let script = Script::parse(&json!({"turns": [{"text": "x".repeat(400)}]}).to_string())
         .map_err(|error| anyhow::anyhow!(error))?;
     let upstream = ScriptedServer::start(script).await?;
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db"))?);
-    let job = job("j-0000000000bench0");
+    let job = worker_job();
     store.insert_job(&job).await?;
     let events = EventLog::new(store.clone());
     let tasks = TaskTracker::new();

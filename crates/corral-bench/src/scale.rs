@@ -18,25 +18,11 @@ pub struct ScaleFigures {
     pub peak_kib: u64,
 }
 
-/// Peak resident set of this process so far (`VmHWM`), in KiB.
-pub fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))?
-                .to_owned();
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0)
-}
-
 pub async fn measure() -> anyhow::Result<ScaleFigures> {
     let server = TestServer::start_with(|config| config.max_concurrent_jobs = JOBS).await;
     let warm = server.create(&json!({"command": ["true"]})).await;
     server.follow(&warm).await;
-    let baseline_kib = peak_rss_kib();
+    let baseline_kib = corral_testkit::peak_rss_kib();
     let started = Instant::now();
     let spec = json!({"command": ["true"]});
     let ids = join_all((0..JOBS).map(|_| server.create(&spec))).await;
@@ -47,7 +33,7 @@ pub async fn measure() -> anyhow::Result<ScaleFigures> {
         .filter(|followed| followed.job.state != corral_proto::JobState::Succeeded)
         .count();
     anyhow::ensure!(failed == 0, "{failed} of {JOBS} jobs did not succeed");
-    let peak_kib = peak_rss_kib();
+    let peak_kib = corral_testkit::peak_rss_kib();
     let leftover = server.stop().await;
     anyhow::ensure!(leftover == 0, "{leftover} containers were left behind");
     Ok(ScaleFigures {

@@ -65,3 +65,56 @@ pub fn job_project() -> tempfile::TempDir {
     std::os::unix::fs::chown(dir.path(), Some(10001), Some(10001)).expect("chown project");
     dir
 }
+
+/// A running exec job for tests that drive the store, the event log or a
+/// job's socket without a container; budgets generous enough for benches.
+pub fn running_job(id: &str) -> corral_proto::Job {
+    use corral_proto::{CommandSpec, IsolationLevel, Job, JobMode, JobState, JobUsage, Limits};
+    Job {
+        id: id.to_owned(),
+        mode: JobMode::Exec,
+        state: JobState::Running,
+        image: "any".into(),
+        command: Some(CommandSpec::Shell("true".into())),
+        prompt: None,
+        project: None,
+        isolation: None,
+        grants: Vec::new(),
+        limits: Limits {
+            memory_bytes: 64 << 20,
+            cpu_shares: 512,
+            pids: 32,
+            timeout_secs: 600,
+            tmpfs_bytes: 16 << 20,
+            max_llm_calls: 100_000,
+            max_tokens: 10_000_000_000,
+            max_iterations: 50,
+            idle_timeout_secs: 60,
+        },
+        container_id: None,
+        exit_code: None,
+        reason: None,
+        created_at: time::OffsetDateTime::now_utc(),
+        started_at: None,
+        finished_at: None,
+        llm: None,
+        interactive: false,
+        usage: JobUsage::default(),
+        claude: None,
+        isolation_level: IsolationLevel::Runc,
+    }
+}
+
+/// Peak resident set of this process so far (`VmHWM`), in KiB.
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))?
+                .to_owned();
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}

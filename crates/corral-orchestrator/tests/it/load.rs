@@ -10,23 +10,10 @@ const JOBS: usize = 50;
 const SUBSCRIBERS: usize = 10;
 const LINES: usize = 1000;
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))?
-                .to_owned();
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_jobs_with_ten_subscribers_each_lose_nothing() {
     let server = TestServer::start_with(|config| config.max_concurrent_jobs = 8).await;
-    let before = peak_rss_kib();
+    let before = corral_testkit::peak_rss_kib();
     let started = std::time::Instant::now();
     let spec = json!({"command": format!("seq {LINES}"), "limits": {"memory": "64m"}});
     let mut ids = Vec::with_capacity(JOBS);
@@ -66,7 +53,7 @@ async fn fifty_jobs_with_ten_subscribers_each_lose_nothing() {
     println!(
         "load: {JOBS} jobs x {SUBSCRIBERS} subscribers in {:.1} s; test process peak RSS {} MiB (was {} MiB before)",
         started.elapsed().as_secs_f64(),
-        peak_rss_kib() / 1024,
+        corral_testkit::peak_rss_kib() / 1024,
         before / 1024
     );
     assert_eq!(server.stop().await, 0);

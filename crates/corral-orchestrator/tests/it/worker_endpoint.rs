@@ -11,48 +11,12 @@ use corral_orchestrator::secrets::SecretValue;
 use corral_orchestrator::store::{SecretRecords, SqliteStore, Store};
 use corral_orchestrator::token::TokenHash;
 use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
+use corral_proto::Job;
 use corral_proto::worker::Credential;
-use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
 use corral_testkit::unix_request;
 use tokio_util::task::TaskTracker;
 
 const SECRET: &str = "deploy-key-7f3a9c1e55";
-
-fn job() -> Job {
-    Job {
-        id: "j-00000000000000aa".into(),
-        mode: JobMode::Exec,
-        state: JobState::Running,
-        image: "any".into(),
-        command: Some(CommandSpec::Shell("true".into())),
-        prompt: None,
-        project: None,
-        isolation: None,
-        grants: Vec::new(),
-        limits: Limits {
-            memory_bytes: 64 << 20,
-            cpu_shares: 512,
-            pids: 32,
-            timeout_secs: 30,
-            tmpfs_bytes: 16 << 20,
-            max_llm_calls: 10,
-            max_tokens: 1000,
-            max_iterations: 5,
-            idle_timeout_secs: 60,
-        },
-        container_id: None,
-        exit_code: None,
-        reason: None,
-        created_at: time::OffsetDateTime::now_utc(),
-        started_at: None,
-        finished_at: None,
-        llm: None,
-        interactive: false,
-        usage: corral_proto::JobUsage::default(),
-        claude: None,
-        isolation_level: corral_proto::IsolationLevel::Runc,
-    }
-}
 
 /// A job's endpoint over a fresh store, its token read from the file.
 struct Opened {
@@ -81,7 +45,7 @@ fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
 async fn open() -> Opened {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
-    let job = job();
+    let job = corral_testkit::running_job("j-00000000000000aa");
     store.insert_job(&job).await.expect("insert job");
     let socket_dir = dir.path().join("run").join(&job.id);
     let endpoint = WorkerEndpoint::open(&socket_dir, setup(&store, &job), &TaskTracker::new())
