@@ -15,8 +15,23 @@ pub use docker::DockerRuntime;
 pub const LABEL_JOB: &str = "corral.job";
 /// The OCI runtime name gVisor is registered under in Docker.
 pub const GVISOR_RUNTIME: &str = "runsc";
-/// gVisor's sandbox itself needs about this many pids on top of the job's.
-pub const GVISOR_EXTRA_PIDS: i64 = 160;
+/// Host pids gVisor's sandbox (the Go Sentry and its gofer) needs before the
+/// job starts anything; under load the Go runtime adds threads, and running
+/// out of them crashes the whole sandbox (exit code 2).
+pub const GVISOR_BASE_PIDS: i64 = 160;
+/// Host pids each process inside a gVisor sandbox costs on the ptrace
+/// platform (its stub process and threads): measured at about 8.
+pub const GVISOR_PIDS_PER_PROCESS: i64 = 10;
+
+/// The host pids limit for a job allowed `pids` processes.
+#[must_use]
+pub fn host_pids_limit(pids: i64, gvisor: bool) -> i64 {
+    if gvisor {
+        GVISOR_BASE_PIDS + pids.saturating_mul(GVISOR_PIDS_PER_PROCESS)
+    } else {
+        pids
+    }
+}
 /// Label carrying the orchestrator instance that owns the container.
 pub const LABEL_INSTANCE: &str = "corral.instance";
 

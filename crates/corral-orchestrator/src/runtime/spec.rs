@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
 use corral_proto::worker::{JOB_HOME, SOCKET_DIR, WORKER_PATH};
 
-use super::{GVISOR_EXTRA_PIDS, GVISOR_RUNTIME};
+use super::{GVISOR_RUNTIME, host_pids_limit};
 use super::{LABEL_INSTANCE, LABEL_JOB, SandboxRequest};
 
 /// Where the project directory appears inside the container.
@@ -70,7 +70,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
             cap_drop: Some(vec!["ALL".to_owned()]),
             security_opt: Some(vec!["no-new-privileges".to_owned()]),
             privileged: Some(false),
-            pids_limit: Some(limits.pids + if gvisor { GVISOR_EXTRA_PIDS } else { 0 }),
+            pids_limit: Some(host_pids_limit(limits.pids, gvisor)),
             memory: Some(memory),
             memory_swap: Some(memory),
             cpu_shares: Some(limits.cpu_shares),

@@ -32,7 +32,9 @@ probe "read the worker's memory" blocked "dd if=/proc/$worker/mem bs=1 count=1 s
 probe "read the worker's fds" blocked "ls /proc/$worker/fd"
 probe "only this job's socket is mounted" worker.sock "ls /run/corral"
 probe "no Docker socket" blocked "ls /var/run/docker.sock || ls /run/docker.sock"
-probe "reach the orchestrator on 127.0.0.1" blocked "wget -q -T 2 -O - http://127.0.0.1:$API_PORT/v1/health"
+# No `-T`: busybox wget's timeout (SIGALRM) segfaults under gVisor's ptrace
+# platform, and the job's loopback refuses at once anyway.
+probe "reach the orchestrator on 127.0.0.1" blocked "wget -q -O - http://127.0.0.1:$API_PORT/v1/health"
 probe "network interfaces" lo "ls /sys/class/net | tr -d '\n'"
 probe "raw sockets (ping)" blocked "ping -c 1 -W 1 127.0.0.1"
 probe "run as root" 10001 "id -u"
@@ -77,8 +79,8 @@ async fn no_attempt_from_inside_a_gvisor_job_succeeds() {
     run_probes("gvisor").await;
 }
 
-/// Rows whose answer differs under gVisor, each with why it is still safe;
-/// the observed text must start with the expected one.
+/// Rows whose answer may differ under gVisor, each with why it is still
+/// safe; the observed text must be the row's expected one or start with this.
 const GVISOR_DIFFERENCES: &[(&str, &str, &str)] = &[
     (
         "read the worker's environment",
@@ -122,7 +124,6 @@ async fn run_probes(isolation: &str) {
         }))
         .await;
     let followed = server.follow(&id).await;
-    followed.assert_succeeded();
     let rows: Vec<(String, String, String)> = followed
         .stdout()
         .lines()
@@ -140,6 +141,8 @@ async fn run_probes(isolation: &str) {
     for (attempt, expected, observed) in &rows {
         println!("{attempt:<40} {expected:<18} {observed}");
     }
+    // After the table, so a failed run still shows how far it got.
+    followed.assert_succeeded();
     assert_eq!(
         rows.len(),
         // One `probe` line per row, but "kill the init process" has two
@@ -153,7 +156,10 @@ async fn run_probes(isolation: &str) {
             let difference = GVISOR_DIFFERENCES
                 .iter()
                 .find(|(name, _, _)| gvisor == "1" && name == attempt);
+            // A difference is allowed, not required: gVisor sometimes
+            // gives the stricter answer.
             match difference {
+                Some(_) if expected == observed => false,
                 Some((_, "", _)) => !observed.is_empty(),
                 Some((_, prefix, _)) => !observed.starts_with(prefix),
                 None => expected != observed,

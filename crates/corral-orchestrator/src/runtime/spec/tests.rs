@@ -137,3 +137,17 @@ fn no_secret_or_token_is_put_in_the_environment() {
         "{env:?}"
     );
 }
+
+#[test]
+fn a_gvisor_job_runs_on_runsc_with_room_for_the_sandbox_pids() {
+    let mut gvisor = request(None);
+    gvisor.job.isolation_level = corral_proto::IsolationLevel::Gvisor;
+    let host = container_spec(&gvisor).host_config.expect("host config");
+    assert_eq!(host.runtime.as_deref(), Some("runsc"));
+    // Every sandboxed process costs the ptrace platform about 8 host pids
+    // and the sandbox itself about 45 before the job starts: 128 job
+    // processes need far more than 128 host pids.
+    let limit = host.pids_limit.expect("pids limit");
+    assert!(limit >= 128 * 8 + 45, "{limit}");
+    assert!(limit <= 128 * 16 + 200, "still a bound: {limit}");
+}
