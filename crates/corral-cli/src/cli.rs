@@ -207,7 +207,8 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Args)]
 pub struct PromptArgs {
-    /// The job id (an --interactive job)
+    /// The job id: a live --interactive job, or an ended claude job (its
+    /// session then continues in a new job, whose id is printed)
     pub id: String,
     /// The follow-up prompt
     #[arg(required = true, trailing_var_arg = true, value_name = "TEXT")]

@@ -94,6 +94,9 @@ pub fn event(event: &Event) {
     match event.kind {
         EventKind::Output if text("stream") == "stderr" => raw_stderr(&text("text")),
         EventKind::Output => raw_stdout(&text("text")),
+        EventKind::Status if text("state").is_empty() => {
+            painted("2", &format!("{} {}", event.job_id, text("text")));
+        }
         EventKind::Status => {
             let reason = text("reason");
             let suffix = if reason.is_empty() {

@@ -219,6 +219,10 @@ pub struct ClaudeSettings {
     pub disallowed_tools: Vec<String>,
     /// Most agentic turns for one prompt.
     pub max_turns: u32,
+    /// The ended claude job whose Claude session this one resumes: set on a
+    /// job started by a follow-up prompt to that job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<String>,
 }
 
 /// Which model an agent job talks to, as a user writes it.
@@ -272,10 +276,14 @@ pub struct PromptSpec {
 /// A queued follow-up prompt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Prompt {
-    /// Numbered from 1 per job.
+    /// Numbered from 1 per job; 0 when it went to a continuation job.
     pub seq: u64,
     /// The text.
     pub text: String,
+    /// Set when the prompted claude job had ended: the new job that resumes
+    /// its Claude session with this prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_in: Option<String>,
 }
 
 #[expect(

@@ -55,6 +55,24 @@ pub struct WorkerJob {
     pub placeholder_key: Option<String>,
 }
 
+/// `PUT`/`GET /v1/claude/session`: a Claude Code session transcript, kept
+/// by the orchestrator so a follow-up to an ended claude job can resume it
+/// in a new container. `GET` answers the session the job continues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaudeSession {
+    /// Claude's session id (`--resume` takes it).
+    pub session_id: String,
+    /// The directory under `~/.claude/projects` the transcript lives in
+    /// (Claude names it after the working directory).
+    pub dir: String,
+    /// The transcript: Claude's JSON lines, redacted.
+    pub transcript: String,
+}
+
+/// Largest Claude session transcript the orchestrator keeps.
+pub const MAX_CLAUDE_SESSION_BYTES: usize = 32 << 20;
+
 /// Where the Anthropic passthrough is on the job socket (claude mode).
 pub const ANTHROPIC_PREFIX: &str = "/v1/llm/anthropic";
 

@@ -90,6 +90,13 @@ impl Client {
         Ok(serde_json::from_slice(&answer)?)
     }
 
+    /// `PUT path` with a JSON body; the answer's body is not read.
+    pub async fn put_json<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
+        let body = Bytes::from(serde_json::to_vec(body)?);
+        self.call(Method::PUT, path, body).await?;
+        Ok(())
+    }
+
     /// Sends a batch of events; returns the last stored sequence number.
     /// The batch is numbered, so resending it after a lost answer stores it once.
     pub async fn send_events(&self, events: Vec<NewEvent>) -> Result<u64, ClientError> {

@@ -25,6 +25,15 @@ pub async fn run(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitC
 pub async fn prompt(global: &GlobalArgs, args: &PromptArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;
     let prompt = client.prompt(&args.id, &args.text.join(" ")).await?;
-    output::line(&format!("{} prompt {} queued", args.id, prompt.seq));
+    match &prompt.continued_in {
+        Some(next) => {
+            output::note(&format!(
+                "{} has ended; its Claude session continues in job {next} (corral logs -f {next})",
+                args.id
+            ));
+            output::line(next);
+        }
+        None => output::line(&format!("{} prompt {} queued", args.id, prompt.seq)),
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -23,8 +23,12 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let mut spinner = output::Spinner::start(&format!("{} queued", job.id));
     client
         .follow(&job.id, 0, |event| {
-            if event.kind == corral_proto::EventKind::Status {
-                let state = event.data["state"].as_str().unwrap_or_default();
+            if let Some(state) = event
+                .data
+                .get("state")
+                .and_then(|state| state.as_str())
+                .filter(|_| event.kind == corral_proto::EventKind::Status)
+            {
                 if state == "queued" || state == "starting" {
                     spinner.say(&format!("{} {state}", event.job_id));
                 } else {

@@ -111,7 +111,8 @@ impl From<JobError> for ApiError {
             },
             error @ (JobError::AlreadyEnded { .. }
             | JobError::Review { .. }
-            | JobError::NotInteractive { .. }) => Self::Conflict {
+            | JobError::NotInteractive { .. }
+            | JobError::NoSession { .. }) => Self::Conflict {
                 message: error.to_string(),
             },
             JobError::Store(error) => Self::internal(error),

@@ -91,12 +91,14 @@ pub async fn cancel(
     Ok(Json(state.jobs.cancel(&id).await?))
 }
 
-/// `POST /v1/jobs/{id}/prompts`: a follow-up prompt for an interactive job.
+/// `POST /v1/jobs/{id}/prompts`: a follow-up prompt for a live interactive
+/// job, or for an ended claude job, whose session then continues in a new
+/// job (`continued_in`).
 #[utoipa::path(post, path = "/v1/jobs/{id}/prompts", tag = "jobs", request_body = PromptSpec,
     params(("id" = String, Path, description = "The job id")),
-    responses((status = 202, description = "Queued for the job's agent", body = Prompt), (status = 400, description = "Bad input; `field` names it", body = corral_proto::ErrorBody), (status = 401, description = "Missing or wrong token", body = corral_proto::ErrorBody),
+    responses((status = 202, description = "Queued for the job's agent, or for a new job that continues the ended claude job's session (`continued_in`)", body = Prompt), (status = 400, description = "Bad input; `field` names it", body = corral_proto::ErrorBody), (status = 401, description = "Missing or wrong token", body = corral_proto::ErrorBody),
         (status = 404, description = "No such job", body = corral_proto::ErrorBody),
-        (status = 409, description = "Not interactive, or ended", body = corral_proto::ErrorBody)))]
+        (status = 409, description = "Not interactive, ended (and not a claude job with a session to resume)", body = corral_proto::ErrorBody)))]
 pub async fn prompt(
     State(state): State<AppState>,
     Path(id): Path<String>,

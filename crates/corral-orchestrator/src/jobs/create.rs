@@ -15,6 +15,11 @@ use crate::workspace;
 /// Random bytes in a job id: 64 bits, `j-` + 16 hex digits.
 const JOB_ID_BYTES: usize = 8;
 
+/// A fresh job id.
+pub(super) fn new_job_id() -> Result<String, JobError> {
+    Ok(format!("j-{}", random_hex(JOB_ID_BYTES)?))
+}
+
 impl JobManager {
     /// Validates `spec` and queues the job. Nothing is stored if it is invalid.
     #[instrument(name = "jobs.create", skip_all)]
@@ -64,7 +69,7 @@ impl JobManager {
                 ));
             }
         }
-        let id = format!("j-{}", random_hex(JOB_ID_BYTES)?);
+        let id = new_job_id()?;
         let isolation = match (&valid.project, valid.project_mode) {
             (Some(project), ProjectMode::Branch) => {
                 Some(self.isolate(&id, Path::new(project)).await?)
@@ -94,18 +99,28 @@ impl JobManager {
             isolation_level: valid.isolation_level,
             usage: JobUsage::default(),
         };
-        self.inner.store.insert_job(&job).await?;
+        self.queue(&job).await?;
+        Ok(job)
+    }
+
+    /// Stores a new job as `queued` and wakes the scheduler.
+    pub(super) async fn queue(&self, job: &Job) -> Result<(), JobError> {
+        self.inner.store.insert_job(job).await?;
         self.inner
             .events
             .status(&job.id, JobState::Queued, None)
             .await?;
         info!(job_id = %job.id, image = %job.image, "job queued");
         self.inner.wake.notify_one();
-        Ok(job)
+        Ok(())
     }
 
     /// Makes the job's own copy of `project` (branch mode).
-    async fn isolate(&self, job_id: &str, project: &Path) -> Result<Isolation, JobError> {
+    pub(super) async fn isolate(
+        &self,
+        job_id: &str,
+        project: &Path,
+    ) -> Result<Isolation, JobError> {
         let data_dir = self.inner.config.data_dir.clone();
         let (job_id, project) = (job_id.to_owned(), project.to_owned());
         let user = JobUser::for_project(Some(&project));

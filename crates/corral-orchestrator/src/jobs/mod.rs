@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! - `validate`: a [`JobSpec`](corral_proto::JobSpec) becomes a checked job or a 400 naming the field
-//! - `create`, `cancel`: the user-facing operations
+//! - `create`, `cancel`, `prompt`: the user-facing operations
 //! - `scheduler`: the FIFO queue under `max_concurrent_jobs`
 //! - `run`: one job's container, from create to removal
 //! - `outcome`: how a container's exit becomes a terminal state
@@ -15,6 +15,7 @@
 mod cancel;
 mod create;
 mod outcome;
+mod prompt;
 mod reap;
 mod recover;
 mod review;
@@ -65,6 +66,12 @@ pub enum JobError {
         job_id: String,
         /// Its terminal state.
         state: &'static str,
+    },
+    /// A follow-up prompt went to an ended claude job that left no session.
+    #[error("job {job_id} ended without a Claude session to resume")]
+    NoSession {
+        /// The job.
+        job_id: String,
     },
     /// A follow-up prompt went to a job that does not take them.
     #[error("job {job_id} is not interactive: start it with --interactive to send prompts")]

@@ -173,6 +173,7 @@ fn validate_claude(spec: ClaudeSpec) -> Result<ClaudeSettings, JobError> {
         allowed_tools: allowed,
         disallowed_tools: disallowed,
         max_turns,
+        continues: None,
     })
 }
 

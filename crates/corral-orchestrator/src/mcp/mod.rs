@@ -193,7 +193,9 @@ impl CorralTools {
         )
     }
 
-    #[tool(description = "Send a follow-up prompt to an interactive corral agent job.")]
+    #[tool(
+        description = "Send a follow-up prompt to a running interactive corral agent job, or to an ended claude job: its Claude session then continues in a new job, whose id comes back as `continued_in`."
+    )]
     async fn send_prompt(&self, Parameters(args): Parameters<SendPrompt>) -> CallToolResult {
         answer(self.api.prompt(&args.id, &args.prompt).await)
     }

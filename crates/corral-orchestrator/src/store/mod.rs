@@ -9,6 +9,7 @@
 mod sqlite;
 
 use async_trait::async_trait;
+use corral_proto::worker::ClaudeSession;
 use corral_proto::{Event, Job, JobState, NewEvent, Prompt};
 
 pub use sqlite::SqliteStore;
@@ -166,6 +167,14 @@ pub trait Store: Send + Sync {
     async fn add_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError>;
     /// A job's prompts numbered above `after`, in order.
     async fn prompts_after(&self, job_id: &str, after: u64) -> Result<Vec<Prompt>, StoreError>;
+    /// Keeps (replacing) a claude job's latest Claude session.
+    async fn save_claude_session(
+        &self,
+        job_id: &str,
+        session: &ClaudeSession,
+    ) -> Result<(), StoreError>;
+    /// A claude job's latest Claude session, if it reported one.
+    async fn claude_session(&self, job_id: &str) -> Result<Option<ClaudeSession>, StoreError>;
     /// Up to `limit` events with `seq > after`, in order.
     async fn events_after(
         &self,

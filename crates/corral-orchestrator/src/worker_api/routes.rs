@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use corral_proto::llm::ChatRequest;
 use corral_proto::worker::{
-    ANTHROPIC_PREFIX, Completion, Credential, EventBatch, EventsAck, PROMPT_POLL_SECS, WorkerJob,
+    ANTHROPIC_PREFIX, ClaudeSession, Completion, Credential, EventBatch, EventsAck,
+    MAX_CLAUDE_SESSION_BYTES, PROMPT_POLL_SECS, WorkerJob,
 };
-use corral_proto::{EventKind, NewEvent, Prompt};
+use corral_proto::{EventKind, JobMode, NewEvent, Prompt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
@@ -47,6 +48,12 @@ pub(super) fn router(session: Arc<WorkerSession>) -> Router {
             post(chat).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
         )
         .route("/v1/prompts", get(prompts))
+        .route(
+            "/v1/claude/session",
+            get(claude_session)
+                .put(keep_claude_session)
+                .layer(DefaultBodyLimit::max(MAX_CLAUDE_SESSION_BYTES + (1 << 20))),
+        )
         .route(
             ANTHROPIC_PREFIX,
             any(anthropic).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
@@ -125,14 +132,15 @@ async fn events(
             format!("at most {MAX_BATCH_EVENTS} events a batch"),
         ));
     }
-    if let Some(index) = batch
-        .events
-        .iter()
-        .position(|event| event.kind == EventKind::Status)
-    {
+    // A worker may say what phase it is in (`status` with a `phase`), but a
+    // job's state is the orchestrator's alone to report.
+    if let Some(index) = batch.events.iter().position(|event| {
+        event.kind == EventKind::Status
+            && (event.data.get("state").is_some() || !event.data["phase"].is_string())
+    }) {
         return Err(ApiError::bad_field(
-            format!("events[{index}].kind"),
-            "status events come from the orchestrator only",
+            format!("events[{index}].data"),
+            "a worker's status event names a `phase` and no `state` (states come from the orchestrator only)",
         ));
     }
     Ok(Json(session.accept_batch(batch.batch, batch.events).await?))
@@ -228,4 +236,62 @@ async fn anthropic(State(session): Session, request: Request) -> Response {
     };
     llm.passthrough(parts.method, &path, &parts.headers, body, placeholder)
         .await
+}
+
+/// `PUT /v1/claude/session`: the claude job's latest session, kept so a
+/// follow-up can resume it once the job has ended.
+async fn keep_claude_session(
+    State(session): Session,
+    ApiJson(claude): ApiJson<ClaudeSession>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    if session.job.mode != JobMode::Claude {
+        return Err(ApiError::bad_field(
+            "mode",
+            "only claude jobs keep a Claude session",
+        ));
+    }
+    let plain = |text: &str| {
+        !text.is_empty()
+            && text.len() <= 128
+            && text
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    };
+    if !plain(&claude.session_id) {
+        return Err(ApiError::bad_field(
+            "session_id",
+            "must be 1 to 128 letters, digits, `-` or `_`",
+        ));
+    }
+    if !plain(&claude.dir) {
+        return Err(ApiError::bad_field(
+            "dir",
+            "must be 1 to 128 letters, digits, `-` or `_`",
+        ));
+    }
+    if claude.transcript.len() > MAX_CLAUDE_SESSION_BYTES {
+        return Err(ApiError::bad_field(
+            "transcript",
+            format!("must be at most {MAX_CLAUDE_SESSION_BYTES} bytes"),
+        ));
+    }
+    session.keep_claude_session(claude).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/claude/session`: the session this job resumes (a job started by
+/// a follow-up to an ended claude job); 404 for any other job.
+async fn claude_session(State(session): Session) -> Result<Json<ClaudeSession>, ApiError> {
+    let continues = session
+        .job
+        .claude
+        .as_ref()
+        .and_then(|settings| settings.continues.as_deref());
+    let found = match continues {
+        Some(ended) => session.events.store().claude_session(ended).await?,
+        None => None,
+    };
+    found.map(Json).ok_or_else(|| ApiError::NotFound {
+        what: "a Claude session for this job to resume".into(),
+    })
 }

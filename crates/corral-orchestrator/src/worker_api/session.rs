@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use corral_proto::worker::{Completion, EventsAck};
+use corral_proto::worker::{ClaudeSession, Completion, EventsAck};
 use corral_proto::{EventKind, Job, JobMode, NewEvent};
 use serde_json::json;
 use tracing::{error, warn};
@@ -179,6 +179,26 @@ impl WorkerSession {
             accepted.push(event);
         }
         self.store(accepted, findings, batch).await
+    }
+
+    /// Keeps the job's Claude session, redacted like its events, so a
+    /// follow-up can resume it after the job ends.
+    pub(super) async fn keep_claude_session(
+        &self,
+        mut session: ClaudeSession,
+    ) -> Result<(), StoreError> {
+        let mut findings = Findings::default();
+        if let Some(clean) = self
+            .redactor
+            .redact_text(&session.transcript, &mut findings)
+        {
+            session.transcript = clean;
+        }
+        self.store(Vec::new(), findings, None).await?;
+        self.events
+            .store()
+            .save_claude_session(&self.job.id, &session)
+            .await
     }
 
     /// Stores what the stream redactor still holds back, as output events.

@@ -100,6 +100,18 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
     let (status, body) =
         unix_request(&socket, "POST", "/v1/events", Some(&token), status_event).await;
     assert_eq!(status, 400, "a worker cannot forge state changes: {body}");
+    assert!(body.contains("events[0].data"), "{body}");
+    let sneaky =
+        r#"{"events": [{"kind": "status", "data": {"phase": "claude_init", "state": "failed"}}]}"#;
+    let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), sneaky).await;
+    assert_eq!(
+        status, 400,
+        "a phase does not make a state acceptable: {body}"
+    );
+    let phase =
+        r#"{"events": [{"kind": "status", "data": {"phase": "claude_init", "text": "started"}}]}"#;
+    let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), phase).await;
+    assert_eq!(status, 200, "a worker may report its phase: {body}");
     let (status, body) = unix_request(&socket, "GET", "/v1/credentials", Some(&token), "").await;
     assert_eq!(status, 200, "{body}");
     let credentials: Vec<Credential> = serde_json::from_str(&body).expect("credentials JSON");

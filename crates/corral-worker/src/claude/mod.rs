@@ -2,9 +2,12 @@
 //! talks to the model through the relay (so through the orchestrator, which
 //! swaps its placeholder key for the real credential), its stream-json
 //! lines become corral events, a watchdog ends it when it goes quiet, and
-//! follow-up prompts resume the same Claude session.
+//! follow-up prompts resume the same Claude session: in the same container
+//! while the job waits for them, in a new job once it has ended (the
+//! orchestrator keeps the transcript in between).
 
 mod relay;
+mod session;
 mod stream;
 
 use std::path::PathBuf;
@@ -66,10 +69,24 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
         credentials,
     };
     let mut session: Option<String> = None;
+    if settings.continues.is_some() {
+        match session::restore(client).await {
+            Ok(resumed) => session = resumed,
+            Err(reason) => {
+                report_failure(client, &reason).await;
+                return EXIT_WORKER_FAILED;
+            }
+        }
+    }
     let mut prompt = prompt.clone();
     let mut seen = 0;
     let outcome = loop {
-        let result = match run_once(client, &launch, &prompt, session.as_deref()).await {
+        let ran = run_once(client, &launch, &prompt, session.as_deref()).await;
+        // Kept after every run, so a follow-up can resume even a failed one.
+        if let Ok((_, Some(id))) = &ran {
+            session::save(client, id).await;
+        }
+        let result = match ran {
             Ok((result, id)) => {
                 session = id.or(session);
                 result

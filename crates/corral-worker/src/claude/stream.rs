@@ -124,10 +124,9 @@ fn system(value: &Value) -> NewEvent {
     let subtype = value["subtype"].as_str().unwrap_or("system");
     match subtype {
         "init" => NewEvent::new(
-            EventKind::Message,
+            EventKind::Status,
             json!({
-                "role": "system",
-                "subtype": "init",
+                "phase": "claude_init",
                 "text": format!(
                     "claude {} started: model {}, {} tools",
                     value["claude_code_version"].as_str().unwrap_or("?"),
@@ -139,8 +138,12 @@ fn system(value: &Value) -> NewEvent {
             }),
         ),
         "api_retry" => NewEvent::new(
-            EventKind::Warning,
-            json!({"message": format!("the model API failed; claude retries ({})", summary(value)), "raw": value}),
+            EventKind::Status,
+            json!({
+                "phase": "claude_retry",
+                "text": format!("the model API failed; claude retries ({})", summary(value)),
+                "raw": value,
+            }),
         ),
         other => NewEvent::new(
             EventKind::Message,
@@ -269,6 +272,33 @@ mod tests {
             let mapped = map_line(&String::from_utf8_lossy(&input));
             assert!(mapped.events.len() <= 16);
         }
+    }
+
+    #[test]
+    fn init_and_retries_are_status_events_without_a_state() {
+        let init = map_line(
+            r#"{"type":"system","subtype":"init","session_id":"s9","model":"m","tools":["Bash","Read"],"claude_code_version":"2.1"}"#,
+        );
+        assert_eq!(init.session_id.as_deref(), Some("s9"));
+        assert_eq!(init.events[0].kind, EventKind::Status);
+        assert_eq!(init.events[0].data["phase"], "claude_init");
+        assert_eq!(
+            init.events[0].data["text"],
+            "claude 2.1 started: model m, 2 tools"
+        );
+        let retry = map_line(
+            r#"{"type":"system","subtype":"api_retry","attempt":1,"max_retries":2,"error_status":500}"#,
+        );
+        assert_eq!(retry.events[0].kind, EventKind::Status);
+        assert_eq!(retry.events[0].data["phase"], "claude_retry");
+        let text = retry.events[0].data["text"].as_str().expect("text");
+        assert!(
+            text.contains("attempt 1") && text.contains("error_status 500"),
+            "{text}"
+        );
+        // A state is the orchestrator's to report, never the worker's.
+        assert!(init.events[0].data.get("state").is_none());
+        assert!(retry.events[0].data.get("state").is_none());
     }
 
     #[test]

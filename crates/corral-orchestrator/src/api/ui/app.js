@@ -223,7 +223,11 @@ class EventView {
         break;
       }
       case "status":
-        into.append(el("div", { class: "ev-status" }, `#${event.seq} ${data.state}` + (data.reason ? ` (${data.reason})` : "")));
+        if (data.state) {
+          into.append(el("div", { class: "ev-status" }, `#${event.seq} ${data.state}` + (data.reason ? ` (${data.reason})` : "")));
+        } else {
+          into.append(el("div", { class: "ev-status phase" }, `#${event.seq} ${data.text || data.phase}`));
+        }
         break;
       case "message":
         into.append(el("div", { class: "ev-message " + (data.role || "assistant") }, data.text || JSON.stringify(data)));

@@ -404,6 +404,21 @@ impl Store for SqliteStore {
         self.select_prompts(job_id, after).await
     }
 
+    async fn save_claude_session(
+        &self,
+        job_id: &str,
+        session: &corral_proto::worker::ClaudeSession,
+    ) -> Result<(), StoreError> {
+        self.upsert_claude_session(job_id, session).await
+    }
+
+    async fn claude_session(
+        &self,
+        job_id: &str,
+    ) -> Result<Option<corral_proto::worker::ClaudeSession>, StoreError> {
+        self.select_claude_session(job_id).await
+    }
+
     async fn events_after(
         &self,
         job_id: &str,

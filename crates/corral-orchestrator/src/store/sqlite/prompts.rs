@@ -1,7 +1,8 @@
-//! Model usage totals and follow-up prompts of a job.
+//! Model usage totals, follow-up prompts and Claude sessions of a job.
 
 use corral_proto::Prompt;
-use rusqlite::params;
+use corral_proto::worker::ClaudeSession;
+use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::SqliteStore;
@@ -75,10 +76,60 @@ impl SqliteStore {
                     Ok(Prompt {
                         seq: row.get(0)?,
                         text: row.get(1)?,
+                        continued_in: None,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(prompts)
+        })
+        .await
+    }
+
+    pub(super) async fn upsert_claude_session(
+        &self,
+        job_id: &str,
+        session: &ClaudeSession,
+    ) -> Result<(), StoreError> {
+        let (job_id, session) = (job_id.to_owned(), session.clone());
+        let now = millis(OffsetDateTime::now_utc());
+        self.call(move |connection| {
+            connection.execute(
+                "INSERT INTO claude_sessions (job_id, session_id, dir, transcript, ts) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (job_id) DO UPDATE SET \
+                 session_id = excluded.session_id, dir = excluded.dir, \
+                 transcript = excluded.transcript, ts = excluded.ts",
+                params![
+                    job_id,
+                    session.session_id,
+                    session.dir,
+                    session.transcript,
+                    now
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn select_claude_session(
+        &self,
+        job_id: &str,
+    ) -> Result<Option<ClaudeSession>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            Ok(connection
+                .query_row(
+                    "SELECT session_id, dir, transcript FROM claude_sessions WHERE job_id = ?1",
+                    [&job_id],
+                    |row| {
+                        Ok(ClaudeSession {
+                            session_id: row.get(0)?,
+                            dir: row.get(1)?,
+                            transcript: row.get(2)?,
+                        })
+                    },
+                )
+                .optional()?)
         })
         .await
     }

@@ -84,4 +84,13 @@ ALTER TABLE jobs ADD COLUMN claude TEXT;
     r"
 ALTER TABLE jobs ADD COLUMN isolation_level TEXT NOT NULL DEFAULT 'runc';
 ",
+    r"
+CREATE TABLE claude_sessions (
+    job_id     TEXT PRIMARY KEY REFERENCES jobs (id),
+    session_id TEXT NOT NULL,
+    dir        TEXT NOT NULL,
+    transcript TEXT NOT NULL,
+    ts         INTEGER NOT NULL
+) WITHOUT ROWID;
+",
 ];

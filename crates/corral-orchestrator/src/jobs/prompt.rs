@@ -1,0 +1,100 @@
+//! Follow-up prompts: queued for a live interactive job, whose worker
+//! long-polls for them; sent to an ended claude job, they start a new job
+//! that resumes its Claude session (each container runs once, so the
+//! conversation moves on in a fresh one).
+
+use std::path::Path;
+
+use corral_proto::{ClaudeSettings, EventKind, Job, JobMode, JobState, JobUsage, NewEvent, Prompt};
+use serde_json::json;
+use time::OffsetDateTime;
+use tracing::{info, instrument};
+
+use super::create::new_job_id;
+use super::validate::MAX_PROMPT_BYTES;
+use super::{JobError, JobManager};
+
+impl JobManager {
+    /// Queues a follow-up prompt for an interactive job that has not ended,
+    /// or continues an ended claude job's session in a new job.
+    #[instrument(name = "jobs.prompt", skip(self, text))]
+    pub async fn prompt(&self, job_id: &str, text: &str) -> Result<Prompt, JobError> {
+        if text.trim().is_empty() {
+            return Err(JobError::invalid("prompt", "must not be empty"));
+        }
+        if text.len() > MAX_PROMPT_BYTES {
+            return Err(JobError::invalid(
+                "prompt",
+                format!("must be at most {MAX_PROMPT_BYTES} bytes"),
+            ));
+        }
+        let job = self.get(job_id).await?;
+        if job.state.is_terminal() {
+            if job.mode == JobMode::Claude {
+                return self.continue_session(&job, text).await;
+            }
+            return Err(JobError::AlreadyEnded {
+                job_id: job.id,
+                state: job.state.as_str(),
+            });
+        }
+        if !job.interactive {
+            return Err(JobError::NotInteractive { job_id: job.id });
+        }
+        let seq = self.inner.store.add_prompt(job_id, text).await?;
+        let event = NewEvent::new(
+            EventKind::Message,
+            json!({"role": "user", "text": text, "prompt": seq}),
+        );
+        self.inner.events.append(job_id, vec![event]).await?;
+        info!(job_id, seq, "prompt queued");
+        Ok(Prompt {
+            seq,
+            text: text.to_owned(),
+            continued_in: None,
+        })
+    }
+
+    /// Queues a new claude job like `ended`, with `text` as its prompt, that
+    /// resumes the Claude session `ended` left.
+    async fn continue_session(&self, ended: &Job, text: &str) -> Result<Prompt, JobError> {
+        if self.inner.store.claude_session(&ended.id).await?.is_none() {
+            return Err(JobError::NoSession {
+                job_id: ended.id.clone(),
+            });
+        }
+        let id = new_job_id()?;
+        // Branch mode: a fresh copy of the project, as for any job; the
+        // ended job's changes wait for review in its own copy.
+        let isolation = match (&ended.isolation, &ended.project) {
+            (Some(_), Some(project)) => Some(self.isolate(&id, Path::new(project)).await?),
+            _ => None,
+        };
+        let claude = ended.claude.clone().map(|settings| ClaudeSettings {
+            continues: Some(ended.id.clone()),
+            ..settings
+        });
+        let job = Job {
+            id,
+            state: JobState::Queued,
+            prompt: Some(text.to_owned()),
+            isolation,
+            claude,
+            container_id: None,
+            exit_code: None,
+            reason: None,
+            created_at: OffsetDateTime::now_utc(),
+            started_at: None,
+            finished_at: None,
+            usage: JobUsage::default(),
+            ..ended.clone()
+        };
+        self.queue(&job).await?;
+        info!(job_id = %ended.id, continued_in = %job.id, "claude session continues in a new job");
+        Ok(Prompt {
+            seq: 0,
+            text: text.to_owned(),
+            continued_in: Some(job.id),
+        })
+    }
+}
