@@ -29,17 +29,17 @@ impl JobManager {
             ));
         }
         let job = self.get(job_id).await?;
+        if job.state.is_terminal() && job.mode == JobMode::Claude {
+            return self.continue_session(&job, text).await;
+        }
+        if !job.interactive {
+            return Err(JobError::NotInteractive { job_id: job.id });
+        }
         if job.state.is_terminal() {
-            if job.mode == JobMode::Claude {
-                return self.continue_session(&job, text).await;
-            }
             return Err(JobError::AlreadyEnded {
                 job_id: job.id,
                 state: job.state.as_str(),
             });
-        }
-        if !job.interactive {
-            return Err(JobError::NotInteractive { job_id: job.id });
         }
         let seq = self.inner.store.add_prompt(job_id, text).await?;
         let event = NewEvent::new(

@@ -67,7 +67,25 @@ pub fn map_line(line: &str) -> Mapped {
         },
     };
     mapped.session_id = session_id;
+    keep_raw(&mut mapped.events, value, line.len());
     mapped
+}
+
+/// Puts the line as `claude` printed it on the first of its events, so a
+/// reader can see what corral's mapping left out; a line too long for an
+/// event is named by its size instead.
+fn keep_raw(events: &mut [NewEvent], value: Value, size: usize) {
+    let Some(Value::Object(data)) = events.first_mut().map(|event| &mut event.data) else {
+        return;
+    };
+    if data.contains_key("raw") {
+        return;
+    }
+    if size <= MAX_EVENT_TEXT {
+        data.insert("raw".into(), value);
+    } else {
+        data.insert("raw_bytes".into(), json!(size));
+    }
 }
 
 fn assistant(value: &Value) -> Vec<NewEvent> {
@@ -311,5 +329,16 @@ mod tests {
         let output = mapped.events[0].data["output"].as_str().expect("output");
         assert!(output.len() < MAX_EVENT_TEXT + 100);
         assert!(output.ends_with("bytes cut]"));
+        assert_eq!(mapped.events[0].data["raw_bytes"], line.len());
+        assert!(mapped.events[0].data.get("raw").is_none());
+    }
+
+    #[test]
+    fn the_raw_line_rides_on_its_first_event() {
+        let line = r#"{"type":"assistant","message":{"content":[{"type":"text","text":"a"},{"type":"tool_use","id":"t","name":"Read","input":{"file_path":"/x"}}]},"parent_tool_use_id":null}"#;
+        let mapped = map_line(line);
+        let parsed: Value = serde_json::from_str(line).expect("json");
+        assert_eq!(mapped.events[0].data["raw"], parsed);
+        assert!(mapped.events[1].data.get("raw").is_none(), "once per line");
     }
 }
