@@ -140,6 +140,7 @@ pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
             audit: store.clone(),
             max_output_bytes: 1 << 20,
             llm: Some(Arc::new(session)),
+            egress: None,
         },
         &tasks,
     )

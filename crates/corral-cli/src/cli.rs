@@ -106,6 +106,12 @@ pub struct ServeArgs {
     /// Default model provider for agent jobs: openai, anthropic, a provider from corral.toml, or scripted:FILE (a scripted model served on loopback)
     #[arg(long, env = "CORRAL_LLM", value_name = "PROVIDER")]
     pub llm: Option<String>,
+    /// Pin a host name to an address for the egress proxy, like curl's --resolve: connections to HOST go to IP:PORT, unchecked (for development and tests; repeatable)
+    #[arg(long = "egress-resolve", value_name = "HOST=IP:PORT")]
+    pub egress_resolve: Vec<String>,
+    /// A CA file (PEM) the egress proxy trusts for upstreams it adds credentials for, instead of the system's roots
+    #[arg(long = "egress-ca", value_name = "FILE")]
+    pub egress_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +151,12 @@ pub struct RunArgs {
     /// Grant a stored secret to the job's processes as NAME, or as ENV with NAME=ENV (repeatable)
     #[arg(long = "grant", value_name = "NAME[=ENV]")]
     pub grants: Vec<String>,
+    /// Let the job reach a host through corral's egress proxy: exact (pypi.org) or *.suffix (repeatable; no egress without one)
+    #[arg(long = "allow-host", value_name = "PATTERN")]
+    pub allow_hosts: Vec<String>,
+    /// Have the proxy add a stored secret as a header to HTTPS requests to an allowed host: HOST:HEADER=SECRET, or HOST:HEADER=FORMAT with {SECRET} in it (`api.github.com:Authorization=Bearer {GITHUB_TOKEN}`; repeatable)
+    #[arg(long = "inject", value_name = "HOST:HEADER=SECRET")]
+    pub injects: Vec<String>,
     /// Print the job id and return at once
     #[arg(long, short)]
     pub detach: bool,

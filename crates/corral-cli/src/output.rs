@@ -111,6 +111,26 @@ pub fn event(event: &Event) {
             );
         }
         EventKind::Warning => painted("33", &format!("warning: {}", text("message"))),
+        EventKind::Network => {
+            let allowed = event.data["allowed"].as_bool().unwrap_or(false);
+            let reason = text("reason");
+            let line = format!(
+                "network {} {}:{}{}{}",
+                if allowed { "allowed" } else { "DENIED" },
+                text("host"),
+                event.data["port"],
+                if allowed {
+                    format!(
+                        " ({} up, {} down)",
+                        event.data["bytes_up"], event.data["bytes_down"]
+                    )
+                } else {
+                    String::new()
+                },
+                if reason.is_empty() { String::new() } else { format!(": {reason}") },
+            );
+            painted(if allowed { "2" } else { "31" }, &line);
+        }
         EventKind::Error => painted("31", &format!("error: {}", text("message"))),
         EventKind::Message if text("role") == "user" => {
             painted("33", &format!("prompt: {}", text("text")));

@@ -12,6 +12,7 @@
 //! - [`api`]: the user API (route table, handlers, errors)
 //! - [`worker_api`]: the per-job worker API on the job's socket
 //! - [`jobs`]: the job manager: validate, queue, run, cancel, recover
+//! - [`egress`]: the egress proxy: allowlist, public addresses only, credentials added
 //! - [`llm`]: the LLM proxy (providers, Anthropic translation, budgets) and the scripted model
 //! - [`mcp`]: the job tools for MCP clients (stdio in the CLI, `/mcp` here)
 //! - [`metrics`]: Prometheus metrics
@@ -27,6 +28,7 @@
 
 pub mod api;
 pub mod config;
+pub mod egress;
 pub mod events;
 pub mod image;
 pub mod jobs;

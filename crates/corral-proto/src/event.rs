@@ -27,6 +27,9 @@ pub enum EventKind {
     Error,
     /// Something worth knowing that did not end the job (a child killed by OOM).
     Warning,
+    /// A connection through the egress proxy: `{"host", "port", "allowed",
+    /// "reason", "bytes_up", "bytes_down"}`.
+    Network,
 }
 
 impl EventKind {
@@ -42,6 +45,7 @@ impl EventKind {
             Self::Result => "result",
             Self::Error => "error",
             Self::Warning => "warning",
+            Self::Network => "network",
         }
     }
 

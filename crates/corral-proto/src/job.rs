@@ -192,6 +192,10 @@ pub struct JobSpec {
     /// `runc` or `gvisor`; the server's default when left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub isolation: Option<IsolationLevel>,
+    /// Hosts it may reach through the orchestrator's proxy; the server's
+    /// default policy (normally none) when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub egress: Option<crate::egress::EgressSpec>,
 }
 
 /// Claude Code settings as a user writes them.
@@ -503,6 +507,9 @@ pub struct Job {
     /// The runtime between the job and the host kernel.
     #[serde(default)]
     pub isolation_level: IsolationLevel,
+    /// Hosts it may reach through the orchestrator's proxy; none when unset.
+    #[serde(default)]
+    pub egress: Option<crate::egress::EgressPolicy>,
     /// Its container, once created.
     pub container_id: Option<String>,
     /// The container's exit code, once it ended.

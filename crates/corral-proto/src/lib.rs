@@ -8,6 +8,7 @@
 //! - [`job`]: job specs as users send them, jobs as the API returns them
 //! - [`event`]: the event stream of a job
 //! - [`llm`]: the model-call format on the job socket (OpenAI chat subset)
+//! - [`egress`]: the hosts a job may reach and the credentials added for it
 //! - [`worker`]: what the worker and the orchestrator say over the job socket
 //! - [`size`]: byte sizes and durations written the way people write them
 //! - [`sse`]: a parser of server-sent events, for clients of the event stream
@@ -16,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod egress;
 pub mod error;
 pub mod event;
 pub mod fuzz;
@@ -25,6 +27,7 @@ pub mod size;
 pub mod sse;
 pub mod worker;
 
+pub use egress::{EgressPolicy, EgressSpec, InjectRule};
 pub use error::ErrorBody;
 pub use event::{Event, EventKind, NewEvent};
 pub use job::{

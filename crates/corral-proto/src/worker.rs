@@ -53,7 +53,26 @@ pub struct WorkerJob {
     /// orchestrator swaps it for the real credential on the way out.
     #[serde(default)]
     pub placeholder_key: Option<String>,
+    /// Set when the job may reach some hosts: the worker then runs the
+    /// proxy at [`PROXY_ADDR`](crate::egress::PROXY_ADDR).
+    #[serde(default)]
+    pub egress: Option<WorkerEgress>,
 }
+
+/// What the worker needs to give the job's processes their way out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerEgress {
+    /// The job's own certificate authority (PEM), when the proxy adds
+    /// credentials to some host's requests and so must speak TLS to the job.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+}
+
+/// `GET /v1/egress` with `Upgrade: corral-egress`: the connection becomes
+/// one HTTP proxy connection (`CONNECT` or absolute-form requests).
+pub const EGRESS_PATH: &str = "/v1/egress";
+/// The upgrade protocol name of [`EGRESS_PATH`].
+pub const EGRESS_UPGRADE: &str = "corral-egress";
 
 /// `PUT`/`GET /v1/claude/session`: a Claude Code session transcript, kept
 /// by the orchestrator so a follow-up to an ended claude job can resume it

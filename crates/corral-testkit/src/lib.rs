@@ -102,6 +102,7 @@ pub fn running_job(id: &str) -> corral_proto::Job {
         usage: JobUsage::default(),
         claude: None,
         isolation_level: IsolationLevel::Runc,
+        egress: None,
     }
 }
 

@@ -22,6 +22,8 @@ pub fn run(global: &GlobalArgs, args: ConfigArgs) -> anyhow::Result<ExitCode> {
         max_concurrent_jobs: serve.max_concurrent_jobs,
         oci_runtime: serve.oci_runtime,
         llm: serve.llm,
+        egress_resolve: serve.egress_resolve,
+        egress_ca: serve.egress_ca,
     })
     .context("invalid configuration")?;
     let view = describe(&config);

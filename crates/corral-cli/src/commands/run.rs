@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use corral_proto::{
-    ByteSize, ClaudeSpec, CommandSpec, DurationSpec, GrantSpec, IsolationLevel, JobMode, JobSpec,
-    LimitsSpec, LlmSpec, ProjectMode, ProjectSpec,
+    ByteSize, ClaudeSpec, CommandSpec, DurationSpec, EgressSpec, GrantSpec, InjectRule,
+    IsolationLevel, JobMode, JobSpec, LimitsSpec, LlmSpec, ProjectMode, ProjectSpec,
 };
 
 use crate::cli::{AgentArgs, GlobalArgs, RunArgs};
@@ -115,6 +115,7 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
             .iter()
             .map(|grant| parse_grant(grant))
             .collect::<anyhow::Result<_>>()?,
+        egress: egress_from(&fields.allow_hosts, &fields.injects)?,
         limits: LimitsSpec {
             memory: size("--memory", fields.memory.as_ref())?,
             cpu_shares: fields.cpu_shares,
@@ -169,6 +170,45 @@ fn agent_settings(
 }
 
 /// `NAME` or `NAME=ENV`.
+/// `--allow-host` and `--inject` as an egress policy; none without either.
+fn egress_from(allow: &[String], injects: &[String]) -> anyhow::Result<Option<EgressSpec>> {
+    if allow.is_empty() && injects.is_empty() {
+        return Ok(None);
+    }
+    let inject = injects
+        .iter()
+        .map(|text| parse_inject(text))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Some(EgressSpec {
+        allow: allow.to_vec(),
+        inject,
+        ..EgressSpec::default()
+    }))
+}
+
+/// `HOST:HEADER=SECRET`, or `HOST:HEADER=… {SECRET} …` for a formatted value.
+fn parse_inject(text: &str) -> anyhow::Result<InjectRule> {
+    let bad = || anyhow::anyhow!("--inject: `{text}` is not HOST:HEADER=SECRET");
+    let (host, rest) = text.split_once(':').ok_or_else(bad)?;
+    let (header, value) = rest.split_once('=').ok_or_else(bad)?;
+    if host.is_empty() || header.is_empty() || value.is_empty() {
+        return Err(bad());
+    }
+    let (secret, format) = match (value.find('{'), value.find('}')) {
+        (Some(open), Some(close)) if open < close => (
+            value[open + 1..close].to_owned(),
+            Some(format!("{}{{}}{}", &value[..open], &value[close + 1..])),
+        ),
+        _ => (value.to_owned(), None),
+    };
+    Ok(InjectRule {
+        host: host.to_owned(),
+        header: header.to_owned(),
+        secret,
+        format,
+    })
+}
+
 fn parse_grant(text: &str) -> anyhow::Result<GrantSpec> {
     let (secret, env) = match text.split_once('=') {
         Some((secret, env)) => (secret, Some(env.to_owned())),

@@ -18,6 +18,8 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         max_concurrent_jobs: args.max_concurrent_jobs,
         oci_runtime: args.oci_runtime,
         llm: args.llm,
+        egress_resolve: args.egress_resolve,
+        egress_ca: args.egress_ca,
     })
     .context("invalid configuration")?;
     corral_orchestrator::serve(config)

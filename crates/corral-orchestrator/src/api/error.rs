@@ -37,6 +37,12 @@ pub enum ApiError {
         /// What was looked for.
         what: String,
     },
+    /// Not allowed for this caller.
+    #[error("{message}")]
+    Forbidden {
+        /// Why.
+        message: String,
+    },
     /// The request conflicts with the current state.
     #[error("{message}")]
     Conflict {
@@ -60,6 +66,7 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

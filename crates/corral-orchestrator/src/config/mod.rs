@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use corral_proto::{ByteSize, DurationSpec, Limits};
 use serde::Deserialize;
 
+mod egress;
 mod llm;
+
+pub use egress::parse_pin;
 
 /// Names of the environment variables corral reads, in one place.
 pub mod env_vars {
@@ -121,6 +124,7 @@ struct FileConfig {
     workspace_retention: Option<DurationSpec>,
     limits: FileLimits,
     llm: llm::FileLlm,
+    egress: egress::FileEgress,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,6 +160,10 @@ pub struct ConfigOverrides {
     pub oci_runtime: Option<String>,
     /// `--llm`: `openai`, `anthropic`, `scripted:FILE` or a provider name.
     pub llm: Option<String>,
+    /// `--egress-resolve HOST=IP:PORT`, repeated.
+    pub egress_resolve: Vec<String>,
+    /// `--egress-ca FILE`.
+    pub egress_ca: Option<PathBuf>,
 }
 
 /// The server's settings, complete and checked.
@@ -189,6 +197,10 @@ pub struct Config {
     pub master_key: Option<crate::secrets::SecretValue>,
     /// Model providers, for agent jobs.
     pub llm: crate::llm::LlmSettings,
+    /// Pinned names and the upstream CA of the egress proxy.
+    pub egress: std::sync::Arc<crate::egress::EgressNet>,
+    /// The egress policy of jobs that name none; `None` is no egress.
+    pub default_egress: Option<corral_proto::EgressSpec>,
 }
 
 /// Why the configuration could not be built.
@@ -280,8 +292,12 @@ impl Config {
         };
         let llm_env = llm::LlmEnv::read(&file.llm);
         let llm = llm::settings(file.llm, overrides.llm.as_deref(), &llm_env)?;
+        let (egress, default_egress) =
+            egress::settings(file.egress, &overrides.egress_resolve, overrides.egress_ca)?;
         Ok(Self {
             llm,
+            egress: std::sync::Arc::new(egress),
+            default_egress,
             worker_bin: overrides
                 .worker_bin
                 .or(file.worker_bin)

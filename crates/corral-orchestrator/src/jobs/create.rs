@@ -34,6 +34,7 @@ impl JobManager {
                 isolation: config.isolation,
                 data_dir: &self.inner.data_dir,
                 llm: &config.llm,
+                egress: config.default_egress.as_ref(),
             },
         )?;
         for (index, grant) in valid.grants.iter().enumerate() {
@@ -52,6 +53,21 @@ impl JobManager {
                 return Err(JobError::invalid(
                     format!("grants[{index}].secret"),
                     format!("secret `{}` not found", grant.secret),
+                ));
+            }
+        }
+        for (index, rule) in valid.egress.iter().flat_map(|egress| &egress.inject).enumerate() {
+            let field = format!("egress.inject[{index}].secret");
+            let exists = self
+                .inner
+                .secrets
+                .exists(&rule.secret)
+                .await
+                .map_err(|error| JobError::invalid(field.clone(), error.to_string()))?;
+            if !exists {
+                return Err(JobError::invalid(
+                    field,
+                    format!("secret `{}` not found", rule.secret),
                 ));
             }
         }
@@ -97,6 +113,7 @@ impl JobManager {
             interactive: valid.interactive,
             claude: valid.claude,
             isolation_level: valid.isolation_level,
+            egress: valid.egress,
             usage: JobUsage::default(),
         };
         self.queue(&job).await?;

@@ -47,6 +47,8 @@ enum SetupError {
     Secret(#[from] SecretError),
     #[error("{0}")]
     Provider(String),
+    #[error(transparent)]
+    Egress(#[from] crate::egress::EgressError),
 }
 
 fn failure(reason: String) -> Outcome {
@@ -212,15 +214,34 @@ impl JobManager {
                 .iter()
                 .map(|(name, value)| (name.as_str(), value.expose())),
         );
+        let redactor = Arc::new(redactor);
+        let egress = match &job.egress {
+            Some(policy) => {
+                let mut values = std::collections::HashMap::new();
+                for rule in &policy.inject {
+                    values.insert(rule.secret.clone(), secrets.reveal(&rule.secret).await?);
+                }
+                Some(Arc::new(crate::egress::EgressSession::new(
+                    &job.id,
+                    policy.clone(),
+                    &values,
+                    Arc::clone(&self.inner.config.egress),
+                    self.inner.events.clone(),
+                    Arc::clone(&redactor),
+                )?))
+            }
+            None => None,
+        };
         Ok(SessionSetup {
             job: job.clone(),
             user,
             credentials,
-            redactor: Arc::new(redactor),
+            redactor,
             events: self.inner.events.clone(),
             audit: Arc::clone(secrets.records()),
             max_output_bytes: self.inner.config.max_output_bytes,
             llm,
+            egress,
         })
     }
 

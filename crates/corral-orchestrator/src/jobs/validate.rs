@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use corral_proto::{
-    ClaudeSettings, ClaudeSpec, CommandSpec, Grant, IsolationLevel, JobLlm, JobMode, JobSpec,
+    ClaudeSettings, ClaudeSpec, CommandSpec, EgressPolicy, EgressSpec, Grant, IsolationLevel, JobLlm, JobMode, JobSpec,
     Limits, LlmSpec, ProjectMode, ProjectSpec,
 };
 
@@ -56,6 +56,7 @@ pub(super) struct Defaults<'a> {
     pub isolation: IsolationLevel,
     pub data_dir: &'a Path,
     pub llm: &'a LlmSettings,
+    pub egress: Option<&'a EgressSpec>,
 }
 
 /// What a valid spec resolves to.
@@ -73,6 +74,7 @@ pub(super) struct ValidJob {
     pub interactive: bool,
     pub claude: Option<ClaudeSettings>,
     pub isolation_level: IsolationLevel,
+    pub egress: Option<EgressPolicy>,
 }
 
 /// Checks `spec` against the server's defaults.
@@ -120,6 +122,11 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
         .map_err(|(key, message)| JobError::invalid(format!("limits.{key}"), message))?;
     let grants = crate::secrets::grants::check(&spec.grants)
         .map_err(|(field, message)| JobError::invalid(field, message))?;
+    let egress = match spec.egress.as_ref().or(defaults.egress) {
+        Some(egress) => crate::egress::policy::check(egress)
+            .map_err(|(field, message)| JobError::invalid(field, message))?,
+        None => None,
+    };
     Ok(ValidJob {
         mode,
         command,
@@ -133,6 +140,7 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
         interactive: spec.interactive,
         claude,
         isolation_level: spec.isolation.unwrap_or(defaults.isolation),
+        egress,
     })
 }
 

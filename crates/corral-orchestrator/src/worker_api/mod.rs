@@ -64,6 +64,8 @@ pub struct SessionSetup {
     pub max_output_bytes: u64,
     /// The job's model proxy, in agent modes.
     pub llm: Option<Arc<LlmSession>>,
+    /// The job's way out, when its policy allows some host.
+    pub egress: Option<Arc<crate::egress::EgressSession>>,
 }
 
 /// A job's listening socket; close it when the job ends.

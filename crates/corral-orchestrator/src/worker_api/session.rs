@@ -38,6 +38,8 @@ pub(crate) struct WorkerSession {
     pub(super) credentials: Vec<(String, SecretValue)>,
     /// The job's model proxy, in agent modes.
     pub(super) llm: Option<Arc<LlmSession>>,
+    /// The job's egress proxy, when it may reach some host.
+    pub(super) egress: Option<Arc<crate::egress::EgressSession>>,
     /// The stand-in key its `claude` presents (claude mode): derived from
     /// the token's hash, so a re-adopted job keeps it.
     pub(super) placeholder: Option<String>,
@@ -79,6 +81,7 @@ impl WorkerSession {
             completion: Mutex::new(None),
             credentials: setup.credentials,
             llm: setup.llm,
+            egress: setup.egress,
             placeholder,
             events: setup.events,
             audit: setup.audit,
@@ -94,6 +97,9 @@ impl WorkerSession {
 
     pub(super) fn revoke(&self) {
         self.revoked.store(true, Ordering::SeqCst);
+        if let Some(egress) = &self.egress {
+            egress.stop.cancel();
+        }
     }
 
     pub(super) fn is_revoked(&self) -> bool {

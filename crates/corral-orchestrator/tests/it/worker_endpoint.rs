@@ -39,6 +39,7 @@ fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
         audit: store.clone(),
         max_output_bytes: 1 << 20,
         llm: None,
+        egress: None,
     }
 }
 

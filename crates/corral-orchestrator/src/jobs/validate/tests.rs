@@ -29,6 +29,7 @@ fn check(spec: JobSpec, llm: &LlmSettings) -> Result<ValidJob, JobError> {
             isolation: corral_proto::IsolationLevel::Runc,
             data_dir: Path::new("/nonexistent-data"),
             llm,
+            egress: None,
         },
     )
 }

@@ -41,6 +41,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
             usage: corral_proto::JobUsage::default(),
             claude: None,
             isolation_level: corral_proto::IsolationLevel::Runc,
+            egress: None,
         },
         socket_dir: PathBuf::from("/data/run/j-0123456789abcdef"),
         worker_bin: PathBuf::from("/opt/corral-worker"),

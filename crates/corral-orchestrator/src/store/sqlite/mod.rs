@@ -18,7 +18,7 @@ use super::{Finish, Store, StoreError};
 
 const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, isolation, limits, grants, \
      container_id, exit_code, reason, created_at, started_at, finished_at, llm, interactive, \
-     llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level";
+     llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level, egress";
 
 /// Read-only connections for the hot read path (event pages): in WAL mode
 /// they read while the writer writes, so followers never hold up ingest.
@@ -130,8 +130,8 @@ impl Store for SqliteStore {
             connection.execute(
                 "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
                  created_at, grants, isolation, llm, interactive, claude, isolation_level, \
-                 queue_order) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+                 egress, queue_order) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
                  (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
                 params![
                     job.id,
@@ -158,6 +158,10 @@ impl Store for SqliteStore {
                         .map(|claude| to_json("claude", claude))
                         .transpose()?,
                     job.isolation_level.as_str(),
+                    job.egress
+                        .as_ref()
+                        .map(|egress| to_json("egress", egress))
+                        .transpose()?,
                 ],
             )?;
             Ok(())

@@ -52,6 +52,7 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
     let llm: Option<String> = row.get("llm")?;
     let claude: Option<String> = row.get("claude")?;
     let isolation_level: String = row.get("isolation_level")?;
+    let egress: Option<String> = row.get("egress")?;
     let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
         row.get::<_, Option<i64>>(column)?
             .map(|value| from_millis(column, value))
@@ -91,6 +92,7 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
         },
         claude: claude.map(|text| from_json("claude", &text)).transpose()?,
         isolation_level: from_json("isolation_level", &format!("\"{isolation_level}\""))?,
+        egress: egress.map(|text| from_json("egress", &text)).transpose()?,
     })
 }
 

@@ -93,4 +93,7 @@ CREATE TABLE claude_sessions (
     ts         INTEGER NOT NULL
 ) WITHOUT ROWID;
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN egress TEXT;
+",
 ];

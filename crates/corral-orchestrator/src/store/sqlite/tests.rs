@@ -38,6 +38,7 @@ fn job(id: &str) -> Job {
         usage: corral_proto::JobUsage::default(),
         claude: None,
         isolation_level: corral_proto::IsolationLevel::Runc,
+        egress: None,
     }
 }
 

@@ -1,0 +1,242 @@
+//! Controlled egress: a job's one way out. Its container has no network;
+//! its worker relays each connection its processes make to the proxy at
+//! `127.0.0.1:3128` over the job's socket (`GET /v1/egress`, upgraded), and
+//! this module decides: the host must be on the job's allowlist, the name
+//! must resolve to public addresses only (unless the operator pinned it),
+//! and the job's connection and byte budgets must hold. Hosts with an
+//! `inject` rule get their TLS ended by a per-job CA and a header added
+//! from the secrets store; every other host is tunnelled untouched, its TLS
+//! SNI checked against the `CONNECT` host. Each connection is an event.
+//!
+//! # Layout
+//! - `policy`: checking a policy, and which addresses are never reachable
+//! - `ca`: the per-job certificate authority
+//! - `meter`: byte counting and the byte budget on the job's side
+//! - `proxy`: the HTTP proxy itself (`CONNECT`, absolute-form requests)
+
+pub mod ca;
+mod meter;
+pub mod policy;
+mod proxy;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use corral_proto::{EgressPolicy, EventKind, NewEvent};
+use hyper::header::HeaderValue;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use crate::events::EventLog;
+use crate::redact::{Findings, Redactor};
+use crate::secrets::SecretValue;
+use ca::JobCa;
+use meter::Budget;
+use policy::{ip_literal, is_public, normalize};
+
+pub use proxy::serve;
+
+/// Server-wide egress settings.
+#[derive(Debug, Clone, Default)]
+pub struct EgressNet {
+    /// Names the operator pinned to an address (`--egress-resolve
+    /// HOST=IP:PORT`): connections to them go there, unchecked.
+    pub pins: HashMap<String, SocketAddr>,
+    /// A CA (PEM) the proxy trusts for upstreams it adds credentials for,
+    /// instead of the system's roots.
+    pub upstream_ca: Option<Vec<u8>>,
+}
+
+/// Where an admitted connection goes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The host as the job named it, normalized.
+    pub host: String,
+    /// The port the job asked for.
+    pub port: u16,
+    /// The address connected to.
+    pub addr: SocketAddr,
+}
+
+/// One job's egress: its policy, budgets, CA and credentials.
+pub struct EgressSession {
+    job_id: String,
+    policy: EgressPolicy,
+    /// Host → the header value the proxy adds (marked sensitive).
+    credentials: HashMap<String, (hyper::header::HeaderName, HeaderValue)>,
+    ca: Option<JobCa>,
+    net: Arc<EgressNet>,
+    attempts: AtomicU64,
+    budget: Arc<Budget>,
+    events: EventLog,
+    redactor: Arc<Redactor>,
+    clients: Mutex<HashMap<String, reqwest::Client>>,
+    /// Cancelled when the job ends: every open connection closes.
+    pub stop: CancellationToken,
+}
+
+/// Why a job's egress could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum EgressError {
+    /// An inject rule's value is not a valid header.
+    #[error("egress.inject: the header for `{0}` is not a valid header value")]
+    Header(String),
+    /// The CA could not be made.
+    #[error(transparent)]
+    Ca(#[from] ca::CaError),
+}
+
+impl EgressSession {
+    /// The session of `job_id` under `policy`; `secrets` holds each inject
+    /// rule's secret, by name.
+    pub fn new(
+        job_id: &str,
+        policy: EgressPolicy,
+        secrets: &HashMap<String, SecretValue>,
+        net: Arc<EgressNet>,
+        events: EventLog,
+        redactor: Arc<Redactor>,
+    ) -> Result<Self, EgressError> {
+        let mut credentials = HashMap::new();
+        for rule in &policy.inject {
+            let secret = secrets.get(&rule.secret).map_or("", |value| value.expose());
+            let text = match &rule.format {
+                Some(format) => format.replacen("{}", secret, 1),
+                None => secret.to_owned(),
+            };
+            let mut value = HeaderValue::from_str(&text)
+                .map_err(|_| EgressError::Header(rule.host.clone()))?;
+            value.set_sensitive(true);
+            let name = hyper::header::HeaderName::from_bytes(rule.header.as_bytes())
+                .map_err(|_| EgressError::Header(rule.host.clone()))?;
+            credentials.insert(rule.host.clone(), (name, value));
+        }
+        let hosts: Vec<String> = policy.inject.iter().map(|rule| rule.host.clone()).collect();
+        let ca = if hosts.is_empty() {
+            None
+        } else {
+            Some(JobCa::new(job_id, &hosts)?)
+        };
+        Ok(Self {
+            job_id: job_id.to_owned(),
+            budget: Arc::new(Budget {
+                used: AtomicU64::new(0),
+                max: policy.max_bytes,
+            }),
+            policy,
+            credentials,
+            ca,
+            net,
+            attempts: AtomicU64::new(0),
+            events,
+            redactor,
+            clients: Mutex::new(HashMap::new()),
+            stop: CancellationToken::new(),
+        })
+    }
+
+    /// The job's CA certificate (PEM), when it has inject rules.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca.as_ref().map(|ca| ca.pem().to_owned())
+    }
+
+    /// Checks a connection to `host:port` and finds where it goes; the
+    /// reason it is refused otherwise.
+    async fn admit(&self, host: &str, port: u16) -> Result<Target, String> {
+        let host = normalize(host);
+        let attempt = self.attempts.fetch_add(1, Ordering::Relaxed);
+        if attempt >= self.policy.max_connections {
+            return Err(format!(
+                "the job's egress connection limit ({}) is reached",
+                self.policy.max_connections
+            ));
+        }
+        if self.budget.spent() {
+            return Err(format!(
+                "the job's egress byte limit ({} bytes) is reached",
+                self.budget.max
+            ));
+        }
+        let literal = ip_literal(&host);
+        if (literal.is_some() && !self.policy.allow_ip_literals) || !self.policy.allows(&host) {
+            return Err(format!("`{host}` is not on the job's egress allowlist"));
+        }
+        if let Some(pinned) = self.net.pins.get(&host) {
+            return Ok(Target {
+                host,
+                port,
+                addr: *pinned,
+            });
+        }
+        let addrs: Vec<SocketAddr> = match literal {
+            Some(ip) => vec![SocketAddr::new(ip, port)],
+            None => tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|error| format!("cannot resolve `{host}`: {error}"))?
+                .collect(),
+        };
+        if let Some(private) = addrs.iter().find(|addr| !is_public(addr.ip())) {
+            return Err(format!(
+                "`{host}` resolves to {}, which is not a public address",
+                private.ip()
+            ));
+        }
+        let addr = *addrs
+            .first()
+            .ok_or_else(|| format!("`{host}` resolves to no address"))?;
+        Ok(Target { host, port, addr })
+    }
+
+    /// The header added to requests to `host`, if any.
+    fn credential(&self, host: &str) -> Option<&(hyper::header::HeaderName, HeaderValue)> {
+        self.credentials.get(host)
+    }
+
+    /// A client for requests to `target`, verifying it against the system's
+    /// roots or the operator's CA.
+    fn client(&self, target: &Target) -> Result<reqwest::Client, String> {
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = clients.get(&target.host) {
+            return Ok(client.clone());
+        }
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(&target.host, target.addr);
+        if let Some(pem) = &self.net.upstream_ca {
+            let ca = reqwest::Certificate::from_pem(pem)
+                .map_err(|error| format!("the egress upstream CA is unusable: {error}"))?;
+            builder = builder.tls_built_in_root_certs(false).add_root_certificate(ca);
+        }
+        let client = builder
+            .build()
+            .map_err(|error| format!("cannot set up the upstream client: {error}"))?;
+        clients.insert(target.host.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// Records a `network` event, redacted like everything a job says.
+    async fn record(&self, mut data: Value) {
+        let mut findings = Findings::default();
+        self.redactor.redact_json(&mut data, &mut findings);
+        let event = NewEvent {
+            redacted: findings.any(),
+            ..NewEvent::new(EventKind::Network, data)
+        };
+        if let Err(error) = self.events.append(&self.job_id, vec![event]).await {
+            warn!(job_id = %self.job_id, error = %error, "cannot record a network event");
+        }
+    }
+
+    /// Records a refused connection.
+    async fn deny(&self, host: &str, port: u16, reason: &str) {
+        self.record(json!({
+            "host": normalize(host), "port": port, "allowed": false, "reason": reason,
+        }))
+        .await;
+    }
+}

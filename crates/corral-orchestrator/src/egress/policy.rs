@@ -1,0 +1,292 @@
+//! Checking an egress policy as a user writes it, and which addresses a
+//! job may never reach whatever its policy says.
+
+use std::net::IpAddr;
+
+use corral_proto::{EgressPolicy, EgressSpec, InjectRule};
+
+/// Connections a job may open unless its policy says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 256;
+/// Bytes, up and down, a job may move unless its policy says otherwise.
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+/// Most host patterns and inject rules in one policy.
+const MAX_RULES: usize = 256;
+/// Headers the proxy will not set: they frame the request.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-authorization",
+    "proxy-connection",
+    "keep-alive",
+];
+
+/// A bad policy: the field at fault (under `egress.`) and why.
+pub type Invalid = (String, String);
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> Invalid {
+    (format!("egress.{}", field.into()), message.into())
+}
+
+/// Checks `spec`; `None` when it allows nothing (no egress at all).
+pub fn check(spec: &EgressSpec) -> Result<Option<EgressPolicy>, Invalid> {
+    if spec.allow.len() > MAX_RULES || spec.inject.len() > MAX_RULES {
+        return Err(invalid(
+            "allow",
+            format!("at most {MAX_RULES} hosts and {MAX_RULES} inject rules"),
+        ));
+    }
+    let mut allow = Vec::with_capacity(spec.allow.len());
+    for (index, pattern) in spec.allow.iter().enumerate() {
+        let pattern = normalize(pattern);
+        check_pattern(&pattern, spec.allow_ip_literals)
+            .map_err(|message| invalid(format!("allow[{index}]"), message))?;
+        allow.push(pattern);
+    }
+    let mut policy = EgressPolicy {
+        allow,
+        inject: Vec::with_capacity(spec.inject.len()),
+        allow_ip_literals: spec.allow_ip_literals,
+        max_connections: spec.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
+        max_bytes: spec.max_bytes.map_or(DEFAULT_MAX_BYTES, |size| size.0),
+    };
+    for (index, rule) in spec.inject.iter().enumerate() {
+        let rule = check_inject(rule, &policy)
+            .map_err(|(field, message)| invalid(format!("inject[{index}].{field}"), message))?;
+        policy.inject.push(rule);
+    }
+    if !(1..=1_000_000).contains(&policy.max_connections) {
+        return Err(invalid("max_connections", "must be within 1..=1000000"));
+    }
+    if policy.max_bytes == 0 {
+        return Err(invalid("max_bytes", "must be more than 0"));
+    }
+    Ok((!policy.allow.is_empty()).then_some(policy))
+}
+
+/// Lowercase, without a trailing dot.
+pub fn normalize(host: &str) -> String {
+    host.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// An IP address written as a host (`10.0.0.1`, `[::1]`, `::1`).
+pub fn ip_literal(host: &str) -> Option<IpAddr> {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+fn check_pattern(pattern: &str, allow_ip_literals: bool) -> Result<(), String> {
+    if pattern == "*" || pattern == "*." {
+        return Err("a bare `*` would allow every host; name the hosts".into());
+    }
+    if ip_literal(pattern).is_some() {
+        return if allow_ip_literals {
+            Ok(())
+        } else {
+            Err("an IP address is allowed only with `allow_ip_literals`".into())
+        };
+    }
+    let name = pattern.strip_prefix("*.").unwrap_or(pattern);
+    if name.contains('*') {
+        return Err("`*` may only start a pattern, as `*.example.com`".into());
+    }
+    if pattern.starts_with("*.") && !name.contains('.') {
+        return Err("a `*.` pattern needs a domain under a top-level one (`*.example.com`)".into());
+    }
+    check_hostname(name)
+}
+
+fn check_hostname(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 253 {
+        return Err("must be a host name of 1 to 253 characters".into());
+    }
+    for label in name.split('.') {
+        let plain = !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+        if !plain {
+            return Err(format!("`{name}` is not a host name"));
+        }
+    }
+    Ok(())
+}
+
+fn check_inject(rule: &InjectRule, policy: &EgressPolicy) -> Result<InjectRule, (String, String)> {
+    let bad = |field: &str, message: String| (field.to_owned(), message);
+    let host = normalize(&rule.host);
+    if host.contains('*') || check_hostname(&host).is_err() {
+        return Err(bad("host", "must be one exact host name".into()));
+    }
+    if !policy.allows(&host) {
+        return Err(bad(
+            "host",
+            format!("`{host}` is not allowed by egress.allow"),
+        ));
+    }
+    let header_ok = !rule.header.is_empty()
+        && rule.header.len() <= 64
+        && rule
+            .header
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
+    if !header_ok {
+        return Err(bad("header", "must be a header name (`Authorization`)".into()));
+    }
+    if RESERVED_HEADERS.contains(&rule.header.to_ascii_lowercase().as_str()) {
+        return Err(bad(
+            "header",
+            format!("`{}` frames the request; the proxy will not set it", rule.header),
+        ));
+    }
+    if rule.secret.is_empty() {
+        return Err(bad("secret", "must name a stored secret".into()));
+    }
+    if let Some(format) = &rule.format
+        && (format.matches("{}").count() != 1 || format.contains(['\r', '\n']) || format.len() > 256)
+    {
+        return Err(bad(
+            "format",
+            "must hold `{}` exactly once, on one line (`Bearer {}`)".into(),
+        ));
+    }
+    Ok(InjectRule {
+        host,
+        ..rule.clone()
+    })
+}
+
+/// Whether a job may connect to `ip`: not loopback, private, link-local
+/// (cloud metadata lives there), shared, multicast, or otherwise special.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0)
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8
+                || first == 0x0064 && v6.segments()[1] == 0xff9b)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(allow: &[&str]) -> EgressSpec {
+        EgressSpec {
+            allow: allow.iter().map(|host| (*host).to_owned()).collect(),
+            ..EgressSpec::default()
+        }
+    }
+
+    fn field_of(spec: &EgressSpec) -> String {
+        check(spec).expect_err("invalid").0
+    }
+
+    #[test]
+    fn good_patterns_pass_lowercased_and_nothing_allowed_is_no_egress() {
+        let policy = check(&spec(&["PyPI.org.", "*.github.com"]))
+            .expect("valid")
+            .expect("some egress");
+        assert_eq!(policy.allow, ["pypi.org", "*.github.com"]);
+        assert!(policy.allows("api.github.com"));
+        assert!(!policy.allows("github.com"));
+        assert_eq!(check(&EgressSpec::default()).expect("valid"), None);
+    }
+
+    #[test]
+    fn bad_patterns_are_refused_naming_the_entry() {
+        for bad in ["*", "*.", "a*.com", "*.com", "exa mple.com", "-x.com", "", "10.0.0.1"] {
+            assert_eq!(field_of(&spec(&["ok.com", bad])), "egress.allow[1]", "{bad}");
+        }
+        let mut literal = spec(&["10.0.0.1"]);
+        literal.allow_ip_literals = true;
+        assert!(check(&literal).is_ok());
+    }
+
+    #[test]
+    fn inject_rules_need_an_allowed_exact_host_a_header_and_a_format_with_one_slot() {
+        let rule = |host: &str, header: &str, format: Option<&str>| InjectRule {
+            host: host.into(),
+            header: header.into(),
+            secret: "GITHUB_TOKEN".into(),
+            format: format.map(str::to_owned),
+        };
+        let mut good = spec(&["*.github.com"]);
+        good.inject = vec![rule("API.github.com", "Authorization", Some("Bearer {}"))];
+        let policy = check(&good).expect("valid").expect("egress");
+        assert_eq!(policy.inject[0].host, "api.github.com");
+        for (bad, field) in [
+            (rule("other.com", "Authorization", None), "host"),
+            (rule("*.github.com", "Authorization", None), "host"),
+            (rule("api.github.com", "Bad Header", None), "header"),
+            (rule("api.github.com", "Host", None), "header"),
+            (rule("api.github.com", "X-Key", Some("no slot")), "format"),
+            (rule("api.github.com", "X-Key", Some("{} {}")), "format"),
+            (rule("api.github.com", "X-Key", Some("a\r\nb: {}")), "format"),
+        ] {
+            let mut spec = spec(&["*.github.com"]);
+            spec.inject = vec![bad];
+            assert_eq!(field_of(&spec), format!("egress.inject[0].{field}"));
+        }
+    }
+
+    #[test]
+    fn only_public_addresses_are_reachable() {
+        for blocked in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+        ] {
+            assert!(!is_public(blocked.parse().expect("ip")), "{blocked}");
+        }
+        for open in ["1.1.1.1", "151.101.0.223", "2606:4700::1111"] {
+            assert!(is_public(open.parse().expect("ip")), "{open}");
+        }
+    }
+}

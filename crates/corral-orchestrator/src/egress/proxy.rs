@@ -1,0 +1,409 @@
+//! The HTTP proxy a job's connection speaks once upgraded: `CONNECT` for
+//! TLS (tunnelled, or ended here to add a credential) and absolute-form
+//! requests for plain HTTP.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rustls::server::Acceptor;
+use serde_json::json;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::meter::{Counters, Metered};
+use super::policy::normalize;
+use super::{EgressSession, Target};
+
+/// How long a tunnel waits for the job to speak first (a TLS ClientHello).
+const HELLO_WAIT: Duration = Duration::from_secs(5);
+/// Longest ClientHello read before deciding.
+const MAX_HELLO_BYTES: usize = 64 << 10;
+/// How long connecting to an upstream may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Serves one proxy connection from the job until it closes or the job ends.
+pub async fn serve<IO>(io: IO, egress: Arc<EgressSession>)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let counters = Arc::new(Counters::default());
+    let io = Metered::new(io, Arc::clone(&counters), Arc::clone(&egress.budget));
+    let stop = egress.stop.clone();
+    let service = service_fn(move |request| {
+        let (egress, counters) = (Arc::clone(&egress), Arc::clone(&counters));
+        async move { Ok::<_, Infallible>(handle(egress, counters, request).await) }
+    });
+    let connection = http1::Builder::new()
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    tokio::select! {
+        _ = connection => {}
+        () = stop.cancelled() => {}
+    }
+}
+
+async fn handle(
+    egress: Arc<EgressSession>,
+    counters: Arc<Counters>,
+    request: Request<Incoming>,
+) -> Response<Body> {
+    if request.method() == Method::CONNECT {
+        return connect(egress, counters, request).await;
+    }
+    let uri = request.uri().clone();
+    let Some(host) = uri.host() else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "corral's egress proxy takes CONNECT or absolute-form requests (http://host/path)",
+        );
+    };
+    if uri.scheme_str() != Some("http") {
+        return text(StatusCode::BAD_REQUEST, "use CONNECT for https");
+    }
+    let port = uri.port_u16().unwrap_or(80);
+    let target = match egress.admit(host, port).await {
+        Ok(target) => target,
+        Err(reason) => {
+            egress.deny(host, port, &reason).await;
+            return text(StatusCode::FORBIDDEN, &reason);
+        }
+    };
+    let response = forward(&egress, "http", &target, None, request).await;
+    egress
+        .record(json!({
+            "host": target.host, "port": target.port, "allowed": true, "mode": "http",
+            "status": response.status().as_u16(),
+            "bytes_up": counters.up.load(Ordering::Relaxed),
+            "bytes_down": counters.down.load(Ordering::Relaxed),
+        }))
+        .await;
+    response
+}
+
+/// `CONNECT host:port`: checked, answered, then tunnelled or ended here.
+async fn connect(
+    egress: Arc<EgressSession>,
+    counters: Arc<Counters>,
+    request: Request<Incoming>,
+) -> Response<Body> {
+    let Some(authority) = request.uri().authority().cloned() else {
+        return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
+    };
+    let (host, port) = (authority.host(), authority.port_u16().unwrap_or(443));
+    let target = match egress.admit(host, port).await {
+        Ok(target) => target,
+        Err(reason) => {
+            egress.deny(host, port, &reason).await;
+            return text(StatusCode::FORBIDDEN, &reason);
+        }
+    };
+    tokio::spawn(async move {
+        let inject = egress.credential(&target.host).is_some();
+        let outcome = match hyper::upgrade::on(request).await {
+            Ok(upgraded) => {
+                let io = TokioIo::new(upgraded);
+                let stop = egress.stop.clone();
+                let run = async {
+                    if inject {
+                        end_tls(&egress, &target, io).await
+                    } else {
+                        tunnel(&target, io).await
+                    }
+                };
+                tokio::select! {
+                    outcome = run => outcome,
+                    () = stop.cancelled() => Err(Ended::Failed("the job ended".into())),
+                }
+            }
+            Err(error) => Err(Ended::Failed(format!(
+                "the connection was not upgraded: {error}"
+            ))),
+        };
+        let cut = counters.cut.load(Ordering::Relaxed).then(|| {
+            format!(
+                "cut: the job's egress byte limit ({} bytes) is reached",
+                egress.budget.max
+            )
+        });
+        let (allowed, reason) = match outcome {
+            Ok(()) => (true, cut),
+            Err(Ended::Refused(reason)) => (false, Some(reason)),
+            Err(Ended::Failed(reason)) => (true, cut.or(Some(reason))),
+        };
+        egress
+            .record(json!({
+                "host": target.host, "port": target.port, "allowed": allowed,
+                "mode": if inject { "inject" } else { "tunnel" },
+                "reason": reason,
+                "bytes_up": counters.up.load(Ordering::Relaxed),
+                "bytes_down": counters.down.load(Ordering::Relaxed),
+            }))
+            .await;
+    });
+    Response::new(empty())
+}
+
+/// Why a tunnel ended early.
+enum Ended {
+    /// A policy decision: the connection counts as denied.
+    Refused(String),
+    /// An error on the way.
+    Failed(String),
+}
+
+fn failed(context: &str) -> impl FnOnce(std::io::Error) -> Ended + '_ {
+    move |error| Ended::Failed(format!("{context}: {error}"))
+}
+
+/// Relays the job's bytes to the target untouched, once its TLS
+/// ClientHello (if it sends one) names the host it asked to `CONNECT` to.
+async fn tunnel<IO>(target: &Target, mut job: IO) -> Result<(), Ended>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let hello = read_hello(&mut job).await?;
+    if let Some(name) = &hello.server_name
+        && normalize(name) != target.host
+    {
+        return Err(Ended::Refused(format!(
+            "TLS SNI `{name}` does not match the CONNECT host `{}`",
+            target.host
+        )));
+    }
+    let mut upstream = connect_upstream(target).await?;
+    upstream
+        .write_all(&hello.bytes)
+        .await
+        .map_err(failed("cannot write upstream"))?;
+    tokio::io::copy_bidirectional(&mut job, &mut upstream)
+        .await
+        .map_err(failed("the tunnel broke"))?;
+    Ok(())
+}
+
+/// What the job sent first, and the server name its ClientHello carries.
+struct Hello {
+    bytes: Vec<u8>,
+    server_name: Option<String>,
+}
+
+/// Reads the job's first bytes until they make a whole TLS ClientHello,
+/// they are not TLS, or the job waits for the server to speak first.
+async fn read_hello<IO: AsyncRead + Unpin>(job: &mut IO) -> Result<Hello, Ended> {
+    let mut acceptor = Acceptor::default();
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0; 16 << 10];
+    loop {
+        let read = match tokio::time::timeout(HELLO_WAIT, job.read(&mut chunk)).await {
+            Err(_) => 0,
+            Ok(read) => read.map_err(failed("cannot read from the job"))?,
+        };
+        if read == 0 {
+            return Ok(Hello {
+                bytes,
+                server_name: None,
+            });
+        }
+        bytes.extend_from_slice(&chunk[..read]);
+        let mut rest = &chunk[..read];
+        while !rest.is_empty() {
+            match acceptor.read_tls(&mut rest) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        match acceptor.accept() {
+            Ok(Some(accepted)) => {
+                let server_name = accepted.client_hello().server_name().map(str::to_owned);
+                return Ok(Hello { bytes, server_name });
+            }
+            Ok(None) if bytes.len() < MAX_HELLO_BYTES => {}
+            // Not TLS, or a hello past any sane size: relayed as it is;
+            // the host was checked already.
+            Ok(None) | Err(_) => {
+                return Ok(Hello {
+                    bytes,
+                    server_name: None,
+                });
+            }
+        }
+    }
+}
+
+async fn connect_upstream(target: &Target) -> Result<TcpStream, Ended> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target.addr)).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(error)) => Err(Ended::Failed(format!(
+            "cannot connect to {}: {error}",
+            target.host
+        ))),
+        Err(_) => Err(Ended::Failed(format!(
+            "connecting to {} timed out",
+            target.host
+        ))),
+    }
+}
+
+/// Ends the job's TLS with the job CA's certificate for the host, then
+/// serves its requests by sending each, with the credential added, to the
+/// real host over verified TLS.
+async fn end_tls<IO>(egress: &Arc<EgressSession>, target: &Target, job: IO) -> Result<(), Ended>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let config = egress
+        .ca
+        .as_ref()
+        .ok_or_else(|| Ended::Failed("the job has no egress CA".into()))?
+        .server_config(&target.host)
+        .map_err(|error| Ended::Failed(error.to_string()))?;
+    let tls = tokio_rustls::TlsAcceptor::from(config)
+        .accept(job)
+        .await
+        .map_err(failed("TLS with the job failed"))?;
+    let (egress, target) = (Arc::clone(egress), target.clone());
+    let service = service_fn(move |request| {
+        let (egress, target) = (Arc::clone(&egress), target.clone());
+        async move {
+            let credential = egress.credential(&target.host).cloned();
+            Ok::<_, Infallible>(forward(&egress, "https", &target, credential, request).await)
+        }
+    });
+    http1::Builder::new()
+        .serve_connection(TokioIo::new(tls), service)
+        .await
+        .map_err(|error| Ended::Failed(format!("HTTP with the job failed: {error}")))
+}
+
+/// Sends `request` to `target` (its path, never its own idea of the host),
+/// with `credential` set, and streams the answer back.
+async fn forward(
+    egress: &EgressSession,
+    scheme: &str,
+    target: &Target,
+    credential: Option<(HeaderName, HeaderValue)>,
+    request: Request<Incoming>,
+) -> Response<Body> {
+    let client = match egress.client(target) {
+        Ok(client) => client,
+        Err(reason) => return text(StatusCode::BAD_GATEWAY, &reason),
+    };
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |path| path.as_str());
+    // The pinned or resolved address's port: the name resolves to it.
+    let url = format!("{scheme}://{}:{}{path}", target.host, target.addr.port());
+    let mut headers = end_to_end(request.headers());
+    if let Some((name, value)) = credential {
+        headers.insert(name, value);
+    }
+    let method = request.method().clone();
+    let body = reqwest::Body::wrap_stream(request.into_body().into_data_stream());
+    let answer = match client
+        .request(method, url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+    {
+        Ok(answer) => answer,
+        Err(error) => {
+            return text(
+                StatusCode::BAD_GATEWAY,
+                &format!("{} did not answer: {}", target.host, error.without_url()),
+            );
+        }
+    };
+    let mut response = Response::builder().status(answer.status());
+    if let Some(headers) = response.headers_mut() {
+        *headers = end_to_end(answer.headers());
+    }
+    let stream = answer
+        .bytes_stream()
+        .map_ok(Frame::data)
+        .map_err(|error| Box::new(error) as Box<dyn std::error::Error + Send + Sync>);
+    response
+        .body(BodyExt::boxed(StreamBody::new(stream)))
+        .unwrap_or_else(|_| text(StatusCode::BAD_GATEWAY, "unusable upstream answer"))
+}
+
+/// `headers` without the hop-by-hop ones (and the proxy's own).
+fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    const HOP: &[HeaderName] = &[
+        header::CONNECTION,
+        header::HOST,
+        header::PROXY_AUTHORIZATION,
+        header::PROXY_AUTHENTICATE,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+    ];
+    headers
+        .iter()
+        .filter(|(name, _)| {
+            !HOP.contains(name)
+                && *name != "keep-alive"
+                && *name != "proxy-connection"
+        })
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+fn text(status: StatusCode, message: &str) -> Response<Body> {
+    let mut response = Response::new(
+        Full::new(Bytes::from(format!("{message}\n")))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    response
+}
+
+fn empty() -> Body {
+    Empty::new().map_err(|never| match never {}).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_client_hello_yields_its_server_name_and_plain_bytes_pass_as_they_are() {
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("api.example.com").expect("name");
+        let mut client = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+        let mut hello = Vec::new();
+        client.write_tls(&mut hello).expect("hello");
+        let mut job: &[u8] = &hello;
+        let read = read_hello(&mut job).await.ok().expect("hello read");
+        assert_eq!(read.server_name.as_deref(), Some("api.example.com"));
+        assert_eq!(read.bytes, hello);
+
+        let mut plain: &[u8] = b"GET / HTTP/1.1\r\n\r\n";
+        let read = read_hello(&mut plain).await.ok().expect("read");
+        assert_eq!(read.server_name, None);
+        assert_eq!(read.bytes, b"GET / HTTP/1.1\r\n\r\n");
+    }
+}
