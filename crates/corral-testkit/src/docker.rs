@@ -83,12 +83,22 @@ pub async fn plain_image() -> String {
 /// busybox plus the host's `/usr/bin/git` and the shared libraries `ldd`
 /// names: an image where `git status`, `diff` and `commit` work.
 pub async fn git_image() -> String {
+    host_tool_image("corral-test/git", Path::new("/usr/bin/git")).await
+}
+
+/// busybox plus the host's `/usr/bin/curl` and its libraries: a standard
+/// HTTP client for egress tests, without building a Debian root.
+pub async fn curl_image() -> String {
+    host_tool_image("corral-test/curl", Path::new("/usr/bin/curl")).await
+}
+
+/// busybox plus the host's `tool` and the shared libraries `ldd` names.
+async fn host_tool_image(repository: &str, tool: &Path) -> String {
     let mut root = busybox_root(Path::new(DEFAULT_BUSYBOX)).expect("busybox-static is installed");
-    let git = Path::new("/usr/bin/git");
     let ldd = std::process::Command::new("ldd")
-        .arg(git)
+        .arg(tool)
         .output()
-        .expect("ldd /usr/bin/git");
+        .expect("ldd");
     let libraries: Vec<String> = String::from_utf8_lossy(&ldd.stdout)
         .lines()
         .filter_map(|line| {
@@ -97,7 +107,7 @@ pub async fn git_image() -> String {
                 .map(str::to_owned)
         })
         .collect();
-    for path in std::iter::once(git.to_string_lossy().into_owned()).chain(libraries) {
+    for path in std::iter::once(tool.to_string_lossy().into_owned()).chain(libraries) {
         let relative = path.trim_start_matches('/').to_owned();
         let mut parent = Path::new(&relative).parent();
         while let Some(dir) = parent.filter(|dir| !dir.as_os_str().is_empty()) {
@@ -105,13 +115,14 @@ pub async fn git_image() -> String {
                 .or_insert_with(|| image::dir(0o755, 0));
             parent = dir.parent();
         }
-        let bytes = std::fs::read(&path).expect("read a git file");
+        let bytes = std::fs::read(&path).expect("read a host file for a test image");
         root.insert(relative, image::file(0o755, 0, bytes));
     }
+    let label = repository.replace('/', "-");
     build(ImageRecipe {
-        repository: "corral-test/git".into(),
+        repository: repository.into(),
         root,
-        dockerfile_tail: vec!["LABEL purpose=corral-test-git".into()],
+        dockerfile_tail: vec![format!("LABEL purpose={label}")],
     })
     .await
 }

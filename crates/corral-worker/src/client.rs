@@ -11,6 +11,7 @@ use corral_proto::NewEvent;
 use corral_proto::worker::{Completion, EventBatch, EventsAck};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper::upgrade::Upgraded;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
@@ -182,24 +183,7 @@ impl Client {
         headers: &hyper::HeaderMap,
         body: Bytes,
     ) -> Result<Response<Incoming>, ClientError> {
-        let mut backoff = FIRST_BACKOFF;
-        let mut attempt = 1;
-        let stream = loop {
-            match UnixStream::connect(&self.socket).await {
-                Ok(stream) => break stream,
-                Err(_) if attempt < ATTEMPTS => {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    attempt += 1;
-                }
-                Err(source) => {
-                    return Err(ClientError::Connect {
-                        path: self.socket.display().to_string(),
-                        source,
-                    });
-                }
-            }
-        };
+        let stream = self.connect().await?;
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         // The connection ends with its one response (read or dropped).
@@ -223,5 +207,59 @@ impl Client {
         }
         let request = request.body(Full::new(body))?;
         Ok(sender.send_request(request).await?)
+    }
+
+    /// `GET path` with `Upgrade: protocol`; the connection, once the
+    /// orchestrator switched protocols, as a byte stream.
+    pub async fn upgrade(&self, path: &str, protocol: &str) -> Result<Upgraded, ClientError> {
+        let stream = self.connect().await?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the connection task lives exactly as long as the upgraded stream"
+        )]
+        tokio::spawn(connection.with_upgrades());
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header("host", "corral")
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("connection", "upgrade")
+            .header("upgrade", protocol)
+            .body(Full::new(Bytes::new()))?;
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        if status != StatusCode::SWITCHING_PROTOCOLS {
+            let body = response.into_body().collect().await?.to_bytes();
+            return Err(ClientError::Status {
+                status,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+        }
+        Ok(hyper::upgrade::on(response).await?)
+    }
+
+    /// A connection to the job socket, retried with backoff while it
+    /// cannot be reached.
+    async fn connect(&self) -> Result<UnixStream, ClientError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match UnixStream::connect(&self.socket).await {
+                Ok(stream) => return Ok(stream),
+                Err(_) if attempt < ATTEMPTS => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    attempt += 1;
+                }
+                Err(source) => {
+                    return Err(ClientError::Connect {
+                        path: self.socket.display().to_string(),
+                        source,
+                    });
+                }
+            }
+        }
     }
 }

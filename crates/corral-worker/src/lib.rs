@@ -12,6 +12,7 @@
 //! # Layout
 //! - `client`: HTTP/1.1 over the job's Unix socket
 //! - `exec`: exec mode, a command with its output streamed
+//! - `egress`: the relay from `127.0.0.1:3128` to the orchestrator's egress proxy
 //! - `agent`: worker mode, the agent loop
 //! - `claude`: claude mode, the `claude` CLI behind a relay, its stream mapped to events
 //! - `model`: model calls through the orchestrator's proxy
@@ -21,6 +22,7 @@
 mod agent;
 mod claude;
 mod client;
+mod egress;
 mod exec;
 mod model;
 mod output;
@@ -92,6 +94,19 @@ async fn run() -> u8 {
             return EXIT_WORKER_FAILED;
         }
     };
+    // The proxy variables and CA bundle reach the job's processes the way
+    // credentials do; the relay lives as long as the job.
+    let mut egress_tasks = tokio::task::JoinSet::new();
+    let mut credentials = credentials;
+    if let Some(egress) = &job.egress {
+        match egress::start(client.relay_handle(), egress, &mut egress_tasks).await {
+            Ok(env) => credentials.extend(env),
+            Err(error) => {
+                report_failure(&client, &format!("cannot open the egress relay: {error}")).await;
+                return EXIT_WORKER_FAILED;
+            }
+        }
+    }
     match job.mode {
         JobMode::Exec => exec::run(&client, &job, &credentials).await,
         JobMode::Worker => agent::run(&client, &job, &credentials).await,

@@ -1,0 +1,216 @@
+//! Controlled egress end to end: `curl` in a job reaches only allowed hosts
+//! through the worker's relay and the orchestrator's proxy; every upstream
+//! is a TLS server on 127.0.0.1 (a test CA), reached through names the
+//! server pins with `--egress-resolve`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use corral_orchestrator::egress::EgressNet;
+use corral_proto::{EventKind, JobState};
+use corral_testkit::{Followed, TestServer, curl_image};
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use serde_json::{Value, json};
+
+const SECRET: &str = "ghp_egress-test-secret-0123456789abcdef";
+
+/// A TLS server for `names`, signed by its own CA, answering every request
+/// with the host it was asked for; it keeps the `Authorization` headers.
+struct Upstream {
+    addr: SocketAddr,
+    ca_pem: String,
+    authorizations: Arc<Mutex<Vec<String>>>,
+}
+
+impl Upstream {
+    async fn start(names: &[&str]) -> Self {
+        let ca_key = KeyPair::generate().expect("key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "corral egress test CA");
+        let ca = ca_params.self_signed(&ca_key).expect("ca");
+        let key = KeyPair::generate().expect("key");
+        let mut params = CertificateParams::new(
+            names.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>(),
+        )
+        .expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, names[0]);
+        let leaf = params.signed_by(&key, &ca, &ca_key).expect("leaf");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .expect("config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&authorizations);
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (acceptor, seen) = (acceptor.clone(), Arc::clone(&seen));
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let seen = Arc::clone(&seen);
+                        async move {
+                            let authorization = request
+                                .headers()
+                                .get("authorization")
+                                .map(|value| value.to_str().unwrap_or("?").to_owned());
+                            let authorized = authorization.is_some();
+                            if let Some(value) = authorization {
+                                seen.lock().expect("lock").push(value);
+                            }
+                            let body = if request.uri().path() == "/big" {
+                                "x".repeat(1 << 20)
+                            } else {
+                                let host = request
+                                    .headers()
+                                    .get("host")
+                                    .and_then(|value| value.to_str().ok())
+                                    .unwrap_or("?")
+                                    .split(':')
+                                    .next()
+                                    .unwrap_or("?")
+                                    .to_owned();
+                                // Never the credential itself: what the job
+                                // sees must not hold it.
+                                format!("hello from {host}, authorized: {authorized}\n")
+                            };
+                            Ok::<_, std::convert::Infallible>(Response::new(Full::new(
+                                Bytes::from(body),
+                            )))
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            addr,
+            ca_pem: ca.pem(),
+            authorizations,
+        }
+    }
+}
+
+/// A server whose egress proxy pins `names` to `upstream` and trusts its CA.
+async fn egress_server(upstream: &Upstream, names: &[&str]) -> TestServer {
+    let image = curl_image().await;
+    let pins: HashMap<String, SocketAddr> = names
+        .iter()
+        .map(|name| ((*name).to_owned(), upstream.addr))
+        .collect();
+    let ca = upstream.ca_pem.clone().into_bytes();
+    TestServer::start_with(move |config| {
+        config.default_image = image;
+        config.egress = Arc::new(EgressNet {
+            pins,
+            upstream_ca: Some(ca),
+        });
+    })
+    .await
+}
+
+fn network(followed: &Followed) -> Vec<&Value> {
+    followed
+        .events
+        .iter()
+        .filter(|event| event.kind == EventKind::Network)
+        .map(|event| &event.data)
+        .collect()
+}
+
+fn find<'a>(events: &[&'a Value], host: &str) -> &'a Value {
+    events
+        .iter()
+        .find(|data| data["host"] == host)
+        .unwrap_or_else(|| panic!("no network event for {host}: {events:#?}"))
+}
+
+#[tokio::test]
+async fn only_allowed_public_hosts_are_reached_and_every_attempt_is_an_event() {
+    let upstream = Upstream::start(&["allowed.test", "other.test"]).await;
+    let server = egress_server(&upstream, &["allowed.test", "other.test"]).await;
+    let host_port = server.url.rsplit(':').next().expect("port").to_owned();
+    let script = format!(
+        r#"printf '%s' "$TEST_CA" > /tmp/test-ca.pem
+try() {{ name=$1; shift; if out=$("$@" 2>&1); then echo "$name: ok: $out"; else echo "$name: refused ($?): $out" | head -c 300; echo; fi; }}
+try allowed curl -sS --cacert /tmp/test-ca.pem https://allowed.test/
+try denied curl -sSf --cacert /tmp/test-ca.pem https://denied.test/
+try sni curl -sS -k --connect-to other.test:443:allowed.test:443 https://other.test/
+try host-port curl -sSf --proxy http://127.0.0.1:3128 --noproxy '' http://127.0.0.1:{host_port}/v1/health
+try metadata curl -sSf http://169.254.169.254/latest/meta-data/
+try loopback-name curl -sSf http://localhost:{host_port}/ --proxy http://127.0.0.1:3128 --noproxy ''
+echo done"#
+    );
+    let id = server
+        .create(&json!({
+            "command": ["sh", "-c", format!("TEST_CA='{}'\n{script}", upstream.ca_pem)],
+            "egress": {"allow": ["allowed.test", "other.test", "localhost"]},
+        }))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    let stdout = followed.stdout();
+    assert!(
+        stdout.contains("allowed: ok: hello from allowed.test"),
+        "{stdout}"
+    );
+    for refused in ["denied", "sni", "host-port", "metadata", "loopback-name"] {
+        assert!(
+            stdout.contains(&format!("{refused}: refused")),
+            "{refused}: {stdout}"
+        );
+    }
+    let events = network(&followed);
+    let allowed = events
+        .iter()
+        .find(|data| data["host"] == "allowed.test" && data["allowed"] == true)
+        .unwrap_or_else(|| panic!("allowed.test reached: {events:#?}"));
+    assert_eq!(allowed["mode"], "tunnel");
+    assert!(allowed["bytes_down"].as_u64().unwrap_or(0) > 0, "{allowed}");
+    assert!(
+        events.iter().any(|data| data["allowed"] == false
+            && data["reason"].as_str().is_some_and(|reason| reason.contains("TLS SNI `other.test`"))),
+        "a ClientHello naming another host is refused: {events:#?}"
+    );
+    for (host, why) in [
+        ("denied.test", "allowlist"),
+        ("127.0.0.1", "allowlist"),
+        ("169.254.169.254", "allowlist"),
+        ("localhost", "not a public address"),
+    ] {
+        let event = find(&events, host);
+        assert_eq!(event["allowed"], false, "{event}");
+        let reason = event["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(why), "{host}: {reason}");
+    }
+    assert_eq!(server.stop().await, 0);
+}
