@@ -127,7 +127,11 @@ pub fn event(event: &Event) {
                 } else {
                     String::new()
                 },
-                if reason.is_empty() { String::new() } else { format!(": {reason}") },
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {reason}")
+                },
             );
             painted(if allowed { "2" } else { "31" }, &line);
         }

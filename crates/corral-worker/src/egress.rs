@@ -43,10 +43,7 @@ pub async fn start(
     let listener = TcpListener::bind(PROXY_ADDR).await?;
     tasks.spawn(relay(client, listener));
     let url = format!("http://{PROXY_ADDR}");
-    let mut env: Vec<Credential> = PROXY_VARS
-        .iter()
-        .map(|name| variable(name, &url))
-        .collect();
+    let mut env: Vec<Credential> = PROXY_VARS.iter().map(|name| variable(name, &url)).collect();
     for name in ["NO_PROXY", "no_proxy"] {
         env.push(variable(name, "localhost,127.0.0.1,::1"));
     }

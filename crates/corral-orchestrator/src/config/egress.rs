@@ -46,11 +46,9 @@ pub(super) fn settings(
         None => None,
     };
     if let Some(default) = &file.default {
-        crate::egress::policy::check(default).map_err(|(field, message)| {
-            ConfigError::Invalid {
-                key: "egress.default",
-                message: format!("{field}: {message}"),
-            }
+        crate::egress::policy::check(default).map_err(|(field, message)| ConfigError::Invalid {
+            key: "egress.default",
+            message: format!("{field}: {message}"),
         })?;
     }
     Ok((EgressNet { pins, upstream_ca }, file.default))

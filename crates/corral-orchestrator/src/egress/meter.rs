@@ -18,6 +18,10 @@ pub struct Counters {
     pub down: AtomicU64,
     /// Set when the job's byte budget ended it.
     pub cut: AtomicBool,
+    /// Set once a connection was admitted: from then on the budget holds.
+    /// Before, the job's request is still read, so a refusal can be told
+    /// and recorded.
+    pub armed: AtomicBool,
 }
 
 /// The job's budget: bytes moved so far by all its connections, and the most.
@@ -54,7 +58,8 @@ impl<T> Metered<T> {
     }
 
     fn over(&self) -> Option<io::Error> {
-        self.budget.spent().then(|| {
+        let enforced = self.counters.armed.load(Ordering::Relaxed);
+        (enforced && self.budget.spent()).then(|| {
             self.counters.cut.store(true, Ordering::Relaxed);
             io::Error::other(format!(
                 "the job's egress byte limit ({} bytes) is reached",
@@ -129,6 +134,7 @@ mod tests {
             used: AtomicU64::new(0),
             max: 10,
         });
+        counters.armed.store(true, Ordering::Relaxed);
         let mut metered = Metered::new(near, Arc::clone(&counters), Arc::clone(&budget));
         far.write_all(b"hello").await.expect("write");
         let mut got = [0; 5];

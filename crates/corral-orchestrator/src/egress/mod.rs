@@ -28,6 +28,7 @@ use corral_proto::{EgressPolicy, EventKind, NewEvent};
 use hyper::header::HeaderValue;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 use crate::events::EventLog;
@@ -76,6 +77,8 @@ pub struct EgressSession {
     clients: Mutex<HashMap<String, reqwest::Client>>,
     /// Cancelled when the job ends: every open connection closes.
     pub stop: CancellationToken,
+    /// The job's open proxy connections.
+    pub tasks: TaskTracker,
 }
 
 /// Why a job's egress could not be set up.
@@ -107,8 +110,8 @@ impl EgressSession {
                 Some(format) => format.replacen("{}", secret, 1),
                 None => secret.to_owned(),
             };
-            let mut value = HeaderValue::from_str(&text)
-                .map_err(|_| EgressError::Header(rule.host.clone()))?;
+            let mut value =
+                HeaderValue::from_str(&text).map_err(|_| EgressError::Header(rule.host.clone()))?;
             value.set_sensitive(true);
             let name = hyper::header::HeaderName::from_bytes(rule.header.as_bytes())
                 .map_err(|_| EgressError::Header(rule.host.clone()))?;
@@ -135,6 +138,7 @@ impl EgressSession {
             redactor,
             clients: Mutex::new(HashMap::new()),
             stop: CancellationToken::new(),
+            tasks: TaskTracker::new(),
         })
     }
 
@@ -210,7 +214,9 @@ impl EgressSession {
         if let Some(pem) = &self.net.upstream_ca {
             let ca = reqwest::Certificate::from_pem(pem)
                 .map_err(|error| format!("the egress upstream CA is unusable: {error}"))?;
-            builder = builder.tls_built_in_root_certs(false).add_root_certificate(ca);
+            builder = builder
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(ca);
         }
         let client = builder
             .build()

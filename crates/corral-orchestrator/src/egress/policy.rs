@@ -140,19 +140,27 @@ fn check_inject(rule: &InjectRule, policy: &EgressPolicy) -> Result<InjectRule, 
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
     if !header_ok {
-        return Err(bad("header", "must be a header name (`Authorization`)".into()));
+        return Err(bad(
+            "header",
+            "must be a header name (`Authorization`)".into(),
+        ));
     }
     if RESERVED_HEADERS.contains(&rule.header.to_ascii_lowercase().as_str()) {
         return Err(bad(
             "header",
-            format!("`{}` frames the request; the proxy will not set it", rule.header),
+            format!(
+                "`{}` frames the request; the proxy will not set it",
+                rule.header
+            ),
         ));
     }
     if rule.secret.is_empty() {
         return Err(bad("secret", "must name a stored secret".into()));
     }
     if let Some(format) = &rule.format
-        && (format.matches("{}").count() != 1 || format.contains(['\r', '\n']) || format.len() > 256)
+        && (format.matches("{}").count() != 1
+            || format.contains(['\r', '\n'])
+            || format.len() > 256)
     {
         return Err(bad(
             "format",
@@ -228,8 +236,21 @@ mod tests {
 
     #[test]
     fn bad_patterns_are_refused_naming_the_entry() {
-        for bad in ["*", "*.", "a*.com", "*.com", "exa mple.com", "-x.com", "", "10.0.0.1"] {
-            assert_eq!(field_of(&spec(&["ok.com", bad])), "egress.allow[1]", "{bad}");
+        for bad in [
+            "*",
+            "*.",
+            "a*.com",
+            "*.com",
+            "exa mple.com",
+            "-x.com",
+            "",
+            "10.0.0.1",
+        ] {
+            assert_eq!(
+                field_of(&spec(&["ok.com", bad])),
+                "egress.allow[1]",
+                "{bad}"
+            );
         }
         let mut literal = spec(&["10.0.0.1"]);
         literal.allow_ip_literals = true;
@@ -255,7 +276,10 @@ mod tests {
             (rule("api.github.com", "Host", None), "header"),
             (rule("api.github.com", "X-Key", Some("no slot")), "format"),
             (rule("api.github.com", "X-Key", Some("{} {}")), "format"),
-            (rule("api.github.com", "X-Key", Some("a\r\nb: {}")), "format"),
+            (
+                rule("api.github.com", "X-Key", Some("a\r\nb: {}")),
+                "format",
+            ),
         ] {
             let mut spec = spec(&["*.github.com"]);
             spec.inject = vec![bad];

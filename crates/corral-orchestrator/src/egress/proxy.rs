@@ -82,6 +82,7 @@ async fn handle(
             return text(StatusCode::FORBIDDEN, &reason);
         }
     };
+    counters.armed.store(true, Ordering::Relaxed);
     let response = forward(&egress, "http", &target, None, request).await;
     egress
         .record(json!({
@@ -111,7 +112,9 @@ async fn connect(
             return text(StatusCode::FORBIDDEN, &reason);
         }
     };
-    tokio::spawn(async move {
+    counters.armed.store(true, Ordering::Relaxed);
+    let tasks = egress.tasks.clone();
+    tasks.spawn(async move {
         let inject = egress.credential(&target.host).is_some();
         let outcome = match hyper::upgrade::on(request).await {
             Ok(upgraded) => {
@@ -357,9 +360,7 @@ fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     headers
         .iter()
         .filter(|(name, _)| {
-            !HOP.contains(name)
-                && *name != "keep-alive"
-                && *name != "proxy-connection"
+            !HOP.contains(name) && *name != "keep-alive" && *name != "proxy-connection"
         })
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect()

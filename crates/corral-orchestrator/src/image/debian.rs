@@ -25,7 +25,14 @@ pub const CLAUDE_PATH: &str = "/usr/local/bin/claude";
 /// The Debian release.
 const SUITE: &str = "bookworm";
 /// Packages on top of minbase.
-const PACKAGES: &[&str] = &["bash", "git", "ca-certificates", "ripgrep", "procps"];
+const PACKAGES: &[&str] = &[
+    "bash",
+    "git",
+    "ca-certificates",
+    "curl",
+    "ripgrep",
+    "procps",
+];
 /// When the host names no Debian mirror.
 const FALLBACK_MIRROR: &str = "http://deb.debian.org/debian";
 /// The npm package holding the Linux x64 binary.

@@ -6,7 +6,7 @@ use corral_proto::{Isolation, IsolationLevel, Job, JobSpec, JobState, JobUsage, 
 use time::OffsetDateTime;
 use tracing::{info, instrument};
 
-use super::validate::{Defaults, validate};
+use super::validate::{Defaults, ValidJob, validate};
 use super::{JobError, JobManager};
 use crate::runtime::{GVISOR_RUNTIME, JobUser};
 use crate::token::random_hex;
@@ -37,40 +37,7 @@ impl JobManager {
                 egress: config.default_egress.as_ref(),
             },
         )?;
-        for (index, grant) in valid.grants.iter().enumerate() {
-            let exists =
-                self.inner
-                    .secrets
-                    .exists(&grant.secret)
-                    .await
-                    .map_err(|error| match error {
-                        crate::secrets::SecretError::Store(error) => JobError::Store(error),
-                        other => {
-                            JobError::invalid(format!("grants[{index}].secret"), other.to_string())
-                        }
-                    })?;
-            if !exists {
-                return Err(JobError::invalid(
-                    format!("grants[{index}].secret"),
-                    format!("secret `{}` not found", grant.secret),
-                ));
-            }
-        }
-        for (index, rule) in valid.egress.iter().flat_map(|egress| &egress.inject).enumerate() {
-            let field = format!("egress.inject[{index}].secret");
-            let exists = self
-                .inner
-                .secrets
-                .exists(&rule.secret)
-                .await
-                .map_err(|error| JobError::invalid(field.clone(), error.to_string()))?;
-            if !exists {
-                return Err(JobError::invalid(
-                    field,
-                    format!("secret `{}` not found", rule.secret),
-                ));
-            }
-        }
+        self.check_secrets(&valid).await?;
         if valid.isolation_level == IsolationLevel::Gvisor {
             let registered = self
                 .inner
@@ -118,6 +85,50 @@ impl JobManager {
         };
         self.queue(&job).await?;
         Ok(job)
+    }
+
+    /// Every secret the job names (grants, inject rules) must exist.
+    async fn check_secrets(&self, valid: &ValidJob) -> Result<(), JobError> {
+        for (index, grant) in valid.grants.iter().enumerate() {
+            let exists =
+                self.inner
+                    .secrets
+                    .exists(&grant.secret)
+                    .await
+                    .map_err(|error| match error {
+                        crate::secrets::SecretError::Store(error) => JobError::Store(error),
+                        other => {
+                            JobError::invalid(format!("grants[{index}].secret"), other.to_string())
+                        }
+                    })?;
+            if !exists {
+                return Err(JobError::invalid(
+                    format!("grants[{index}].secret"),
+                    format!("secret `{}` not found", grant.secret),
+                ));
+            }
+        }
+        for (index, rule) in valid
+            .egress
+            .iter()
+            .flat_map(|egress| &egress.inject)
+            .enumerate()
+        {
+            let field = format!("egress.inject[{index}].secret");
+            let exists = self
+                .inner
+                .secrets
+                .exists(&rule.secret)
+                .await
+                .map_err(|error| JobError::invalid(field.clone(), error.to_string()))?;
+            if !exists {
+                return Err(JobError::invalid(
+                    field,
+                    format!("secret `{}` not found", rule.secret),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Stores a new job as `queued` and wakes the scheduler.

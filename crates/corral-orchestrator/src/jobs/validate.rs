@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use corral_proto::{
-    ClaudeSettings, ClaudeSpec, CommandSpec, EgressPolicy, EgressSpec, Grant, IsolationLevel, JobLlm, JobMode, JobSpec,
-    Limits, LlmSpec, ProjectMode, ProjectSpec,
+    ClaudeSettings, ClaudeSpec, CommandSpec, EgressPolicy, EgressSpec, Grant, IsolationLevel,
+    JobLlm, JobMode, JobSpec, Limits, LlmSpec, ProjectMode, ProjectSpec,
 };
 
 use super::JobError;

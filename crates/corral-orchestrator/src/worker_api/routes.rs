@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use corral_proto::llm::ChatRequest;
 use corral_proto::worker::{
-    ANTHROPIC_PREFIX, ClaudeSession, Completion, Credential, EventBatch, EventsAck,
-    EGRESS_PATH, EGRESS_UPGRADE, MAX_CLAUDE_SESSION_BYTES, PROMPT_POLL_SECS, WorkerEgress,
-    WorkerJob,
+    ANTHROPIC_PREFIX, ClaudeSession, Completion, Credential, EGRESS_PATH, EGRESS_UPGRADE,
+    EventBatch, EventsAck, MAX_CLAUDE_SESSION_BYTES, PROMPT_POLL_SECS, WorkerEgress, WorkerJob,
 };
 use corral_proto::{EventKind, JobMode, NewEvent, Prompt};
 use serde::Deserialize;
@@ -323,7 +322,8 @@ async fn egress(State(session): Session, request: Request) -> Response {
         .into_response();
     }
     let upgraded = hyper::upgrade::on(request);
-    tokio::spawn(async move {
+    let tasks = egress.tasks.clone();
+    tasks.spawn(async move {
         match upgraded.await {
             Ok(upgraded) => {
                 crate::egress::serve(hyper_util::rt::TokioIo::new(upgraded), egress).await;

@@ -26,6 +26,8 @@ struct Upstream {
     addr: SocketAddr,
     ca_pem: String,
     authorizations: Arc<Mutex<Vec<String>>>,
+    /// The accept loop; it ends with the test.
+    _server: tokio::task::JoinSet<()>,
 }
 
 impl Upstream {
@@ -39,7 +41,10 @@ impl Upstream {
         let ca = ca_params.self_signed(&ca_key).expect("ca");
         let key = KeyPair::generate().expect("key");
         let mut params = CertificateParams::new(
-            names.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>(),
+            names
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect::<Vec<_>>(),
         )
         .expect("params");
         params
@@ -64,13 +69,16 @@ impl Upstream {
         let addr = listener.local_addr().expect("addr");
         let authorizations = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&authorizations);
-        tokio::spawn(async move {
+        let mut server = tokio::task::JoinSet::new();
+        server.spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let (acceptor, seen) = (acceptor.clone(), Arc::clone(&seen));
-                tokio::spawn(async move {
+                while connections.try_join_next().is_some() {}
+                connections.spawn(async move {
                     let Ok(tls) = acceptor.accept(stream).await else {
                         return;
                     };
@@ -116,6 +124,7 @@ impl Upstream {
             addr,
             ca_pem: ca.pem(),
             authorizations,
+            _server: server,
         }
     }
 }
@@ -148,10 +157,9 @@ fn network(followed: &Followed) -> Vec<&Value> {
 }
 
 fn find<'a>(events: &[&'a Value], host: &str) -> &'a Value {
-    events
-        .iter()
-        .find(|data| data["host"] == host)
-        .unwrap_or_else(|| panic!("no network event for {host}: {events:#?}"))
+    let found = events.iter().find(|data| data["host"] == host);
+    assert!(found.is_some(), "no network event for {host}: {events:#?}");
+    found.expect("checked")
 }
 
 #[tokio::test]
@@ -192,13 +200,16 @@ echo done"#
     let events = network(&followed);
     let allowed = events
         .iter()
-        .find(|data| data["host"] == "allowed.test" && data["allowed"] == true)
-        .unwrap_or_else(|| panic!("allowed.test reached: {events:#?}"));
+        .find(|data| data["host"] == "allowed.test" && data["allowed"] == true);
+    assert!(allowed.is_some(), "allowed.test reached: {events:#?}");
+    let allowed = allowed.expect("checked");
     assert_eq!(allowed["mode"], "tunnel");
     assert!(allowed["bytes_down"].as_u64().unwrap_or(0) > 0, "{allowed}");
     assert!(
         events.iter().any(|data| data["allowed"] == false
-            && data["reason"].as_str().is_some_and(|reason| reason.contains("TLS SNI `other.test`"))),
+            && data["reason"]
+                .as_str()
+                .is_some_and(|reason| reason.contains("TLS SNI `other.test`"))),
         "a ClientHello naming another host is refused: {events:#?}"
     );
     for (host, why) in [
@@ -212,5 +223,176 @@ echo done"#
         let reason = event["reason"].as_str().unwrap_or_default();
         assert!(reason.contains(why), "{host}: {reason}");
     }
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn an_inject_rule_adds_the_secret_on_the_way_out_and_the_job_never_sees_it() {
+    let upstream = Upstream::start(&["api.inject.test"]).await;
+    let server = egress_server(&upstream, &["api.inject.test"]).await;
+    let (status, body) = server
+        .call(
+            reqwest::Method::PUT,
+            "/v1/secrets/GITHUB_TOKEN",
+            Some(&json!({ "value": SECRET }).to_string()),
+            Some(&server.token),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    // The job's whole view: what curl -v shows, its environment, its files.
+    let script = r#"curl -sSfv https://api.inject.test/whoami 2>&1; echo "curl: $?"
+env; cat "$CURL_CA_BUNDLE" | head -3
+find /tmp "$HOME" -type f 2>/dev/null | while read -r file; do echo "== $file"; cat "$file"; done
+echo done"#;
+    let id = server
+        .create(&json!({
+            "command": script,
+            "egress": {
+                "allow": ["api.inject.test"],
+                "inject": [{"host": "api.inject.test", "header": "Authorization",
+                            "secret": "GITHUB_TOKEN", "format": "Bearer {}"}],
+            },
+        }))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    let stdout = followed.stdout();
+    assert!(
+        stdout.contains("hello from api.inject.test, authorized: true"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("curl: 0"), "{stdout}");
+    assert_eq!(
+        upstream.authorizations.lock().expect("lock").as_slice(),
+        [format!("Bearer {SECRET}")],
+        "the upstream got the real credential"
+    );
+    // Had the value reached anything the job printed, the leak detector
+    // would have marked it; it did not, and it is nowhere on disk either.
+    let all = serde_json::to_string(&followed.events).expect("events");
+    assert!(!all.contains(SECRET) && !all.contains("[REDACTED"), "{all}");
+    let event = network(&followed)
+        .into_iter()
+        .find(|data| data["host"] == "api.inject.test")
+        .cloned()
+        .expect("a network event");
+    assert_eq!(event["mode"], "inject", "{event}");
+    assert_eq!(event["allowed"], true, "{event}");
+    corral_testkit::assert_in_no_file(server.data_dir.path(), SECRET);
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn connection_and_byte_limits_cut_with_an_event_and_the_job_goes_on() {
+    let upstream = Upstream::start(&["allowed.test"]).await;
+    let server = egress_server(&upstream, &["allowed.test"]).await;
+    let script = format!(
+        r#"printf '%s' '{}' > /tmp/ca.pem
+curl -sSf --cacert /tmp/ca.pem https://allowed.test/big -o /dev/null; echo "big: $?"
+curl -sSf --cacert /tmp/ca.pem https://allowed.test/; echo "second: $?"
+echo still here"#,
+        upstream.ca_pem
+    );
+    let id = server
+        .create(&json!({
+            "command": ["sh", "-c", script],
+            "egress": {"allow": ["allowed.test"], "max_bytes": "64k", "max_connections": 5},
+        }))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    let stdout = followed.stdout();
+    assert!(!stdout.contains("big: 0"), "the download was cut: {stdout}");
+    assert!(
+        !stdout.contains("second: 0"),
+        "the budget is spent: {stdout}"
+    );
+    assert!(stdout.contains("still here"), "{stdout}");
+    let events = network(&followed);
+    assert!(
+        events.iter().any(|data| data["allowed"] == true
+            && data["reason"]
+                .as_str()
+                .is_some_and(|reason| reason.contains("byte limit"))),
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().any(|data| data["allowed"] == false
+            && data["reason"]
+                .as_str()
+                .is_some_and(|reason| reason.contains("byte limit"))),
+        "{events:#?}"
+    );
+
+    let id = server
+        .create(&json!({
+            "command": ["sh", "-c", format!(
+                "printf '%s' '{}' > /tmp/ca.pem\nfor i in 1 2; do curl -sSf --cacert /tmp/ca.pem https://allowed.test/; echo \"try $i: $?\"; done",
+                upstream.ca_pem
+            )],
+            "egress": {"allow": ["allowed.test"], "max_connections": 1},
+        }))
+        .await;
+    let followed = server.follow(&id).await;
+    assert_eq!(followed.job.state, JobState::Succeeded);
+    let stdout = followed.stdout();
+    assert!(stdout.contains("try 1: 0"), "{stdout}");
+    assert!(!stdout.contains("try 2: 0"), "{stdout}");
+    let events = network(&followed);
+    assert!(
+        events.iter().any(|data| data["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("connection limit (1)"))),
+        "{events:#?}"
+    );
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn bad_policies_are_refused_naming_the_field_and_nothing_is_stored() {
+    let server = TestServer::start().await;
+    let (status, _) = server
+        .call(
+            reqwest::Method::PUT,
+            "/v1/secrets/KNOWN",
+            Some(r#"{"value": "known-value-1234"}"#),
+            Some(&server.token),
+        )
+        .await;
+    assert!(status.is_success());
+    let inject = |host: &str, secret: &str| json!([{"host": host, "header": "Authorization", "secret": secret}]);
+    for (egress, field) in [
+        (json!({"allow": ["*"]}), "egress.allow[0]"),
+        (json!({"allow": ["ok.test", "10.0.0.1"]}), "egress.allow[1]"),
+        (
+            json!({"allow": ["ok.test"], "inject": inject("other.test", "KNOWN")}),
+            "egress.inject[0].host",
+        ),
+        (
+            json!({"allow": ["ok.test"], "inject": inject("ok.test", "MISSING")}),
+            "egress.inject[0].secret",
+        ),
+        (
+            json!({"allow": ["ok.test"], "max_connections": 0}),
+            "egress.max_connections",
+        ),
+    ] {
+        let (status, body) = server
+            .post(
+                "/v1/jobs",
+                &json!({"command": "true", "egress": egress}).to_string(),
+            )
+            .await;
+        assert_eq!(status.as_u16(), 400, "{egress}: {body}");
+        assert_eq!(body["field"], field, "{egress}: {body}");
+    }
+    let (_, jobs) = server.get("/v1/jobs").await;
+    assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(0), "{jobs}");
+    // Without a policy there is no way out at all.
+    let id = server
+        .create(&json!({"command": "wget -q -O - http://127.0.0.1:3128/ 2>&1; echo \"rc=$?\""}))
+        .await;
+    let followed = server.follow(&id).await;
+    assert!(!followed.stdout().contains("rc=0"), "{}", followed.stdout());
     assert_eq!(server.stop().await, 0);
 }

@@ -265,6 +265,14 @@ class EventView {
       case "error":
         into.append(el("div", { class: "ev-error" }, "error: " + (data.message || "")));
         break;
+      case "network": {
+        const where = `${data.host}:${data.port}`;
+        const line = data.allowed
+          ? `network ${where} (${data.mode || "?"}, ${data.bytes_up || 0} up, ${data.bytes_down || 0} down)`
+          : `network DENIED ${where}`;
+        into.append(el("div", { class: data.allowed ? "dim" : "ev-warning" }, line + (data.reason ? `: ${data.reason}` : "")));
+        break;
+      }
       default:
         into.append(el("div", { class: "dim" }, event.kind + " " + JSON.stringify(data)));
     }
