@@ -24,6 +24,7 @@
 mod docker;
 mod model;
 mod server;
+mod tls;
 mod worker;
 
 pub use docker::{
@@ -33,6 +34,7 @@ pub use docker::{
 pub use model::{TEST_MODEL, TEST_PROVIDER, Upstream};
 pub use reqwest;
 pub use server::{Followed, TestServer, unix_request};
+pub use tls::TlsUpstream;
 pub use worker::worker_bin;
 
 /// The repository root, for scripts.

@@ -7,6 +7,7 @@
 )]
 
 mod basics;
+mod egress;
 mod harness;
 mod mcp;
 mod run;

@@ -5,132 +5,17 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use bytes::Bytes;
 use corral_orchestrator::egress::EgressNet;
 use corral_proto::{EventKind, JobState};
-use corral_testkit::{Followed, TestServer, curl_image};
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use corral_testkit::{Followed, TestServer, TlsUpstream, curl_image};
 use serde_json::{Value, json};
 
 const SECRET: &str = "ghp_egress-test-secret-0123456789abcdef";
 
-/// A TLS server for `names`, signed by its own CA, answering every request
-/// with the host it was asked for; it keeps the `Authorization` headers.
-struct Upstream {
-    addr: SocketAddr,
-    ca_pem: String,
-    authorizations: Arc<Mutex<Vec<String>>>,
-    /// The accept loop; it ends with the test.
-    _server: tokio::task::JoinSet<()>,
-}
-
-impl Upstream {
-    async fn start(names: &[&str]) -> Self {
-        let ca_key = KeyPair::generate().expect("key");
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "corral egress test CA");
-        let ca = ca_params.self_signed(&ca_key).expect("ca");
-        let key = KeyPair::generate().expect("key");
-        let mut params = CertificateParams::new(
-            names
-                .iter()
-                .map(|name| (*name).to_owned())
-                .collect::<Vec<_>>(),
-        )
-        .expect("params");
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, names[0]);
-        let leaf = params.signed_by(&key, &ca, &ca_key).expect("leaf");
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .expect("config");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let authorizations = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&authorizations);
-        let mut server = tokio::task::JoinSet::new();
-        server.spawn(async move {
-            let mut connections = tokio::task::JoinSet::new();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let (acceptor, seen) = (acceptor.clone(), Arc::clone(&seen));
-                while connections.try_join_next().is_some() {}
-                connections.spawn(async move {
-                    let Ok(tls) = acceptor.accept(stream).await else {
-                        return;
-                    };
-                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                        let seen = Arc::clone(&seen);
-                        async move {
-                            let authorization = request
-                                .headers()
-                                .get("authorization")
-                                .map(|value| value.to_str().unwrap_or("?").to_owned());
-                            let authorized = authorization.is_some();
-                            if let Some(value) = authorization {
-                                seen.lock().expect("lock").push(value);
-                            }
-                            let body = if request.uri().path() == "/big" {
-                                "x".repeat(1 << 20)
-                            } else {
-                                let host = request
-                                    .headers()
-                                    .get("host")
-                                    .and_then(|value| value.to_str().ok())
-                                    .unwrap_or("?")
-                                    .split(':')
-                                    .next()
-                                    .unwrap_or("?")
-                                    .to_owned();
-                                // Never the credential itself: what the job
-                                // sees must not hold it.
-                                format!("hello from {host}, authorized: {authorized}\n")
-                            };
-                            Ok::<_, std::convert::Infallible>(Response::new(Full::new(
-                                Bytes::from(body),
-                            )))
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tls), service)
-                        .await;
-                });
-            }
-        });
-        Self {
-            addr,
-            ca_pem: ca.pem(),
-            authorizations,
-            _server: server,
-        }
-    }
-}
-
 /// A server whose egress proxy pins `names` to `upstream` and trusts its CA.
-async fn egress_server(upstream: &Upstream, names: &[&str]) -> TestServer {
+async fn egress_server(upstream: &TlsUpstream, names: &[&str]) -> TestServer {
     let image = curl_image().await;
     let pins: HashMap<String, SocketAddr> = names
         .iter()
@@ -164,7 +49,7 @@ fn find<'a>(events: &[&'a Value], host: &str) -> &'a Value {
 
 #[tokio::test]
 async fn only_allowed_public_hosts_are_reached_and_every_attempt_is_an_event() {
-    let upstream = Upstream::start(&["allowed.test", "other.test"]).await;
+    let upstream = TlsUpstream::start(&["allowed.test", "other.test"]).await;
     let server = egress_server(&upstream, &["allowed.test", "other.test"]).await;
     let host_port = server.url.rsplit(':').next().expect("port").to_owned();
     let script = format!(
@@ -228,7 +113,7 @@ echo done"#
 
 #[tokio::test]
 async fn an_inject_rule_adds_the_secret_on_the_way_out_and_the_job_never_sees_it() {
-    let upstream = Upstream::start(&["api.inject.test"]).await;
+    let upstream = TlsUpstream::start(&["api.inject.test"]).await;
     let server = egress_server(&upstream, &["api.inject.test"]).await;
     let (status, body) = server
         .call(
@@ -284,7 +169,7 @@ echo done"#;
 
 #[tokio::test]
 async fn connection_and_byte_limits_cut_with_an_event_and_the_job_goes_on() {
-    let upstream = Upstream::start(&["allowed.test"]).await;
+    let upstream = TlsUpstream::start(&["allowed.test"]).await;
     let server = egress_server(&upstream, &["allowed.test"]).await;
     let script = format!(
         r#"printf '%s' '{}' > /tmp/ca.pem
