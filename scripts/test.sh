@@ -14,6 +14,7 @@ bash scripts/ensure-docker.sh
 bash scripts/ensure-busybox.sh
 bash scripts/ensure-image-tools.sh
 bash scripts/ensure-gvisor.sh
+bash scripts/ensure-crun.sh
 bash scripts/ensure-chromium.sh
 
 CORRAL_WORKER_BIN="$(bash scripts/build-worker.sh)"

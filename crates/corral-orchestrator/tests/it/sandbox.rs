@@ -8,6 +8,28 @@ use serde_json::json;
 #[tokio::test]
 async fn a_running_container_carries_the_whole_profile() {
     let server = TestServer::start().await;
+    check_profile(&server, None).await;
+    assert_eq!(server.stop().await, 0);
+}
+
+/// crun (`scripts/ensure-crun.sh`, `oci_runtime = "crun"`) runs the same
+/// profile as runc.
+#[tokio::test]
+async fn under_crun_a_job_runs_with_the_same_profile() {
+    let server = TestServer::start_with(|config| config.oci_runtime = Some("crun".into())).await;
+    let id = server
+        .create(&json!({"command": "echo hello from $(id -u)"}))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    assert_eq!(followed.stdout(), "hello from 10001\n");
+    check_profile(&server, Some("crun")).await;
+    assert_eq!(server.stop().await, 0);
+}
+
+/// Starts a long job on `server` and checks its container's whole profile
+/// and OCI runtime (Docker's default when `None`).
+async fn check_profile(server: &TestServer, runtime: Option<&str>) {
     let id = server
         .create(&json!({
             "command": ["sleep", "300"],
@@ -23,6 +45,7 @@ async fn a_running_container_carries_the_whole_profile() {
         .expect("inspect");
     let host = inspected.host_config.expect("host config");
     let config = inspected.config.expect("config");
+    assert_eq!(host.runtime.as_deref(), Some(runtime.unwrap_or("runc")));
     assert_eq!(host.network_mode.as_deref(), Some("none"));
     assert_eq!(host.readonly_rootfs, Some(true));
     assert_eq!(host.cap_drop, Some(vec!["ALL".to_owned()]));
@@ -67,7 +90,6 @@ async fn a_running_container_carries_the_whole_profile() {
     let (status, _) = server.post(&format!("/v1/jobs/{id}/cancel"), "").await;
     assert_eq!(status, 200);
     server.follow(&id).await;
-    assert_eq!(server.stop().await, 0);
 }
 
 #[tokio::test]
