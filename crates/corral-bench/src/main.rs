@@ -5,7 +5,7 @@
 //! test: on a shared two-core machine only same-run comparisons mean much.
 //!
 //! # Layout
-//! - `start`: cold job start vs a bare create+start+wait of the same image
+//! - `start`: cold job start vs a bare create+start+wait of the same image, under runc and crun
 //! - `redact`: leak detector throughput with 100 secrets
 //! - `proxy`: LLM proxy overhead, direct vs through a job's socket
 //! - `fanout`: event ingest and fan-out to 100 followers
@@ -51,13 +51,25 @@ fn main() -> ExitCode {
 }
 
 async fn run(runs: usize) -> anyhow::Result<()> {
-    let figures = start::measure(runs).await?;
+    let figures = start::measure(runs, None).await?;
+    // crun when `scripts/ensure-crun.sh` registered it; else the table says so.
+    let crun = match start::measure(runs, Some("crun")).await {
+        Ok(figures) => Some(figures),
+        Err(error) => {
+            report::say(&format!("crun not measured: {error:#}"));
+            None
+        }
+    };
     let redaction = tokio::task::spawn_blocking(redact::measure).await?;
     let proxy = proxy::measure(PROXY_CALLS).await?;
     let fanout = fanout::measure().await?;
     let scale = scale::measure().await?;
     let machine = report::Machine::read().await;
-    let mut table = report::table(&figures, runs);
+    let mut table = report::table(&figures, runs, "runc");
+    match &crun {
+        Some(crun) => table.push_str(&report::table(crun, runs, "crun")),
+        None => table.push_str("\ncrun: not registered with Docker (`scripts/ensure-crun.sh`).\n"),
+    }
     table.push_str(&report::redact_table(&redaction));
     table.push_str(&report::proxy_table(&proxy));
     table.push_str(&report::fanout_table(&fanout));

@@ -28,8 +28,12 @@ pub struct StartFigures {
     pub bare_ended: Vec<Duration>,
 }
 
-pub async fn measure(runs: usize) -> anyhow::Result<StartFigures> {
-    let server = TestServer::start().await;
+/// Measures `runs` starts each way under the OCI runtime `oci` (Docker's
+/// default, runc, when `None`), for corral and the bare container alike.
+pub async fn measure(runs: usize, oci: Option<&str>) -> anyhow::Result<StartFigures> {
+    let oci = oci.map(str::to_owned);
+    let configured = oci.clone();
+    let server = TestServer::start_with(move |config| config.oci_runtime = configured).await;
     let image = corral_testkit::default_image().await;
     let docker = corral_testkit::docker().await;
     let mut figures = StartFigures {
@@ -40,12 +44,12 @@ pub async fn measure(runs: usize) -> anyhow::Result<StartFigures> {
     };
     // One of each first, unmeasured, so caches are warm on both sides alike.
     corral_job(&server).await?;
-    bare_container(&docker, &image).await?;
+    bare_container(&docker, &image, oci.as_deref()).await?;
     for _ in 0..runs {
         let (first_output, ended) = corral_job(&server).await?;
         figures.corral_first_output.push(first_output);
         figures.corral_ended.push(ended);
-        let (first_output, ended) = bare_container(&docker, &image).await?;
+        let (first_output, ended) = bare_container(&docker, &image, oci.as_deref()).await?;
         figures.bare_first_output.push(first_output);
         figures.bare_ended.push(ended);
     }
@@ -74,12 +78,17 @@ async fn corral_job(server: &TestServer) -> anyhow::Result<(Duration, Duration)>
 async fn bare_container(
     docker: &bollard::Docker,
     image: &str,
+    oci: Option<&str>,
 ) -> anyhow::Result<(Duration, Duration)> {
     let started = Instant::now();
     let body = ContainerCreateBody {
         image: Some(image.to_owned()),
         cmd: Some(vec!["echo".into(), "hello".into()]),
         labels: Some([("corral.job".to_owned(), "bench-bare".to_owned())].into()),
+        host_config: Some(bollard::models::HostConfig {
+            runtime: oci.map(str::to_owned),
+            ..bollard::models::HostConfig::default()
+        }),
         ..ContainerCreateBody::default()
     };
     let created = docker
