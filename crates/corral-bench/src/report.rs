@@ -67,9 +67,8 @@ pub fn percentile(samples: &[Duration], p: f64) -> f64 {
 
 /// The figures as a Markdown table.
 pub fn table(figures: &StartFigures, runs: usize, oci: &str) -> String {
-    let mut out = format!(
-        "\nCold start of `echo hello` under {oci}, {runs} runs each, interleaved:\n\n"
-    );
+    let mut out =
+        format!("\nCold start of `echo hello` under {oci}, {runs} runs each, interleaved:\n\n");
     out.push_str("| path | p50 ms | p95 ms | p50 ratio | p95 ratio |\n|---|---:|---:|---:|---:|\n");
     let rows = [
         (

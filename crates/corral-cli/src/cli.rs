@@ -33,6 +33,9 @@ pub struct GlobalArgs {
     /// Log line format on stderr
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Log each span's time when it closes, to see where a job's start spends it (at the info log level or more)
+    #[arg(long, global = true, env = "CORRAL_TRACE_SPANS")]
+    pub trace_spans: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,14 +1,17 @@
 //! The event log: store first, then wake whoever follows the job.
 //!
 //! Readers never get events pushed to them; they are woken by a per-job
-//! `broadcast<()>` and re-read the store from their last sequence number, so
-//! a slow reader that lags loses nothing and a reader that connects late
-//! sees everything.
+//! `broadcast<()>` and re-read from their last sequence number, so a slow
+//! reader that lags loses nothing and a reader that connects late sees
+//! everything. While a job has followers, its latest events are also kept
+//! in memory (a window of [`WINDOW`] events, filled after the store
+//! commits), and reads that fall inside it are served from there: a
+//! hundred followers cost the store nothing.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use corral_proto::{EventKind, NewEvent};
+use corral_proto::{Event, EventKind, NewEvent};
 use serde_json::json;
 use tokio::sync::broadcast;
 
@@ -16,15 +19,27 @@ use crate::store::{Store, StoreError};
 
 /// Wake-ups buffered per job before a reader counts as lagged (and re-reads).
 const WAKE_CAPACITY: usize = 16;
+/// Latest events kept in memory per followed job.
+pub const WINDOW: usize = 1024;
 
 /// Appends events and wakes followers.
 #[derive(Clone)]
 pub struct EventLog {
     store: Arc<dyn Store>,
-    /// Per-job wake-up channels. A std mutex: held only to look up a sender.
-    channels: Arc<Mutex<HashMap<String, broadcast::Sender<()>>>>,
+    /// Per-job wake-up channels and latest events. A std mutex: held only
+    /// to look up a sender or copy a few events, never across an `.await`.
+    channels: Arc<Mutex<HashMap<String, Followed>>>,
     /// Events stored since start.
     stored: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// A followed job: its wake-up channel and its latest events, contiguous.
+struct Followed {
+    wake: broadcast::Sender<()>,
+    window: VecDeque<Event>,
+    /// The highest sequence number any append returned: when the window
+    /// ends below it (appends finishing out of order), it is not the latest.
+    highest: u64,
 }
 
 impl EventLog {
@@ -50,11 +65,47 @@ impl EventLog {
         batch: Option<u64>,
     ) -> Result<u64, StoreError> {
         let count = events.len() as u64;
-        let last_seq = self.store.append_events(job_id, events, batch).await?;
+        let stored = self.store.append_events(job_id, events, batch).await?;
+        let last_seq = stored.last().map_or(0, |event| event.seq);
         self.stored
             .fetch_add(count, std::sync::atomic::Ordering::Relaxed);
-        self.wake(job_id);
+        self.keep_and_wake(job_id, stored);
         Ok(last_seq)
+    }
+
+    /// Up to `limit` events of `job_id` after `after`: from memory when the
+    /// job is followed and they are in its window, else from the store.
+    pub async fn events_after(
+        &self,
+        job_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        if let Some(events) = self.read_window(job_id, after, limit) {
+            return Ok(events);
+        }
+        self.store.events_after(job_id, after, limit).await
+    }
+
+    /// The window's events after `after`, when it holds `after + 1` (or
+    /// `after` is its last): `None` sends the reader to the store.
+    fn read_window(&self, job_id: &str, after: u64, limit: u32) -> Option<Vec<Event>> {
+        let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let followed = channels.get(job_id)?;
+        let window = &followed.window;
+        let (first, last) = (window.front()?.seq, window.back()?.seq);
+        if after + 1 < first || after > last || (after == last && last < followed.highest) {
+            return None;
+        }
+        let skip = usize::try_from(after + 1 - first).ok()?;
+        Some(
+            window
+                .iter()
+                .skip(skip)
+                .take(limit as usize)
+                .cloned()
+                .collect(),
+        )
     }
 
     /// The store behind the log.
@@ -80,22 +131,21 @@ impl EventLog {
     /// A receiver woken after each append for `job_id`. Subscribe *before*
     /// reading the store so no append can slip between the two.
     pub fn subscribe(&self, job_id: &str) -> broadcast::Receiver<()> {
-        let mut channels = self
-            .channels
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         channels
             .entry(job_id.to_owned())
-            .or_insert_with(|| broadcast::channel(WAKE_CAPACITY).0)
+            .or_insert_with(|| Followed {
+                wake: broadcast::channel(WAKE_CAPACITY).0,
+                window: VecDeque::new(),
+                highest: 0,
+            })
+            .wake
             .subscribe()
     }
 
     /// Drops a finished job's channel; its followers see `Closed`, re-read and end.
     pub fn close(&self, job_id: &str) {
-        let mut channels = self
-            .channels
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         channels.remove(job_id);
     }
 
@@ -106,24 +156,108 @@ impl EventLog {
 
     /// Current number of followers across all jobs.
     pub fn follower_count(&self) -> usize {
-        let channels = self
-            .channels
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         channels
             .values()
-            .map(broadcast::Sender::receiver_count)
+            .map(|followed| followed.wake.receiver_count())
             .sum()
     }
 
-    fn wake(&self, job_id: &str) {
-        let channels = self
-            .channels
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(sender) = channels.get(job_id) {
-            // No receiver is fine: nobody follows this job right now.
-            let _ = sender.send(());
+    /// Adds `stored` to a followed job's window, then wakes its followers.
+    fn keep_and_wake(&self, job_id: &str, stored: Vec<Event>) {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(followed) = channels.get_mut(job_id) else {
+            return;
+        };
+        if let Some(last) = stored.last() {
+            followed.highest = followed.highest.max(last.seq);
         }
+        let window = &mut followed.window;
+        // Contiguous or nothing: a gap (appends racing) restarts the window.
+        if let (Some(last), Some(next)) = (window.back(), stored.first())
+            && last.seq + 1 != next.seq
+        {
+            window.clear();
+        }
+        window.extend(stored);
+        while window.len() > WINDOW {
+            window.pop_front();
+        }
+        // No receiver is fine: nobody follows this job right now.
+        let _ = followed.wake.send(());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+
+    fn output(n: usize) -> NewEvent {
+        NewEvent::new(
+            EventKind::Output,
+            json!({"stream": "stdout", "text": n.to_string()}),
+        )
+    }
+
+    async fn log_with_job() -> (tempfile::TempDir, EventLog, Arc<dyn Store>) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("events.db")).expect("store"));
+        let job = running_job("j-00000000000000e1");
+        store.insert_job(&job).await.expect("insert");
+        (dir, EventLog::new(Arc::clone(&store)), store)
+    }
+
+    /// A minimal running job (the testkit depends on this crate).
+    fn running_job(id: &str) -> corral_proto::Job {
+        serde_json::from_value(json!({
+            "id": id, "mode": "exec", "state": "running", "image": "i",
+            "command": "true", "prompt": null, "project": null, "isolation": null,
+            "grants": [], "limits": {"memory_bytes": 1, "cpu_shares": 2, "pids": 8,
+                "timeout_secs": 1, "tmpfs_bytes": 1},
+            "container_id": null, "exit_code": null, "reason": null,
+            "created_at": "2026-01-01T00:00:00Z", "started_at": null, "finished_at": null,
+        }))
+        .expect("job")
+    }
+
+    #[tokio::test]
+    async fn reads_from_the_window_match_the_store_at_every_point() {
+        let (_dir, log, store) = log_with_job().await;
+        let id = "j-00000000000000e1";
+        let _follower = log.subscribe(id);
+        let mut appended = 0;
+        while appended < WINDOW + 300 {
+            let batch = (appended..appended + 100).map(output).collect();
+            log.append(id, batch).await.expect("append");
+            appended += 100;
+        }
+        for after in [0, 1, 299, 300, 301, 700, 1299, 1300, 1399, 1400] {
+            let logged = log.events_after(id, after, 50).await.expect("log");
+            let stored = store.events_after(id, after, 50).await.expect("store");
+            assert_eq!(logged, stored, "after {after}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_window_behind_the_latest_append_sends_readers_to_the_store() {
+        let (_dir, log, store) = log_with_job().await;
+        let id = "j-00000000000000e1";
+        let _follower = log.subscribe(id);
+        let first = store
+            .append_events(id, (0..10).map(output).collect(), None)
+            .await
+            .expect("append");
+        let second = store
+            .append_events(id, (10..20).map(output).collect(), None)
+            .await
+            .expect("append");
+        // The second append's wake-up comes first, then the first's.
+        log.keep_and_wake(id, second);
+        log.keep_and_wake(id, first);
+        let read = log.events_after(id, 10, 100).await.expect("read");
+        assert_eq!(read.len(), 10, "events 11..=20 come from the store");
+        assert_eq!(read[0].seq, 11);
     }
 }

@@ -127,7 +127,10 @@ impl Follow {
                 .wake
                 .get_or_insert_with(|| events.subscribe(&self.job_id));
             let store = self.jobs.store();
-            let page = match store.events_after(&self.job_id, self.after, MAX_PAGE).await {
+            let page = match events
+                .events_after(&self.job_id, self.after, MAX_PAGE)
+                .await
+            {
                 Ok(page) => page,
                 Err(error) => return Some(self.fail(&error)),
             };

@@ -8,7 +8,7 @@ use std::time::Duration;
 use corral_proto::{EventKind, Job, JobLlm, JobState, NewEvent};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{error, info, instrument, warn};
 
 use super::JobManager;
 use super::cancel::CANCELLED_REASON;
@@ -64,6 +64,7 @@ fn failure(reason: String) -> Outcome {
 
 impl JobManager {
     /// Runs a claimed job to its end and frees its slot.
+    #[instrument(name = "jobs.run", skip_all, fields(job_id = %job.id))]
     pub(super) async fn run(self, job: Job, cancel: CancellationToken, start: Start) {
         let job_id = job.id.clone();
         let claimed = std::time::Instant::now();
@@ -195,6 +196,7 @@ impl JobManager {
 
     /// Opens the job's grants, sets up its model proxy and builds its leak
     /// detector from every stored secret and the provider's key.
+    #[instrument(name = "jobs.setup", skip_all, fields(job_id = %job.id))]
     async fn session_setup(&self, job: &Job, user: JobUser) -> Result<SessionSetup, SetupError> {
         let secrets = &self.inner.secrets;
         let mut credentials = Vec::with_capacity(job.grants.len());

@@ -150,7 +150,7 @@ pub trait Store: Send + Sync {
         job_id: &str,
         events: Vec<NewEvent>,
         batch: Option<u64>,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<Vec<Event>, StoreError>;
     /// The last worker batch stored for a job, and the sequence number it ended at.
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
     /// Adds one model call's tokens and cost to a job's totals.

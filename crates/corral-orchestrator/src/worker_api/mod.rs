@@ -78,6 +78,7 @@ pub struct WorkerEndpoint {
 
 impl WorkerEndpoint {
     /// Creates the job directory, token file and socket, and starts serving.
+    #[tracing::instrument(name = "worker_api.open", skip_all)]
     pub async fn open(
         socket_dir: &Path,
         setup: SessionSetup,

@@ -342,9 +342,11 @@ impl Store for SqliteStore {
         job_id: &str,
         events: Vec<NewEvent>,
         batch: Option<u64>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Vec<Event>, StoreError> {
         let job_id = job_id.to_owned();
         let now = millis(OffsetDateTime::now_utc());
+        // As read back: the stored time has millisecond precision.
+        let ts = from_millis("ts", now)?;
         self.call(move |connection| {
             let transaction = connection.transaction()?;
             let mut seq: u64 = transaction.query_row(
@@ -352,6 +354,7 @@ impl Store for SqliteStore {
                 [&job_id],
                 |row| row.get(0),
             )?;
+            let mut stored = Vec::with_capacity(events.len());
             {
                 let mut insert = transaction.prepare_cached(
                     "INSERT INTO events (job_id, seq, ts, kind, data, redacted) \
@@ -367,6 +370,14 @@ impl Store for SqliteStore {
                         to_json("data", &event.data)?,
                         event.redacted,
                     ])?;
+                    stored.push(Event {
+                        job_id: job_id.clone(),
+                        seq,
+                        ts,
+                        kind: event.kind,
+                        data: event.data,
+                        redacted: event.redacted,
+                    });
                 }
             }
             if let Some(batch) = batch {
@@ -376,7 +387,7 @@ impl Store for SqliteStore {
                 )?;
             }
             transaction.commit()?;
-            Ok(seq)
+            Ok(stored)
         })
         .await
     }

@@ -123,21 +123,26 @@ async fn events_are_numbered_densely_per_job() {
         store
             .append_events("j-1", vec![output("a"), output("b")], None)
             .await
-            .expect("append"),
-        2
+            .expect("append")
+            .iter()
+            .map(|event| event.seq)
+            .collect::<Vec<_>>(),
+        [1, 2]
     );
     assert_eq!(
         store
             .append_events("j-2", vec![output("x")], Some(1))
             .await
-            .expect("append"),
+            .expect("append")[0]
+            .seq,
         1
     );
     assert_eq!(
         store
             .append_events("j-1", vec![output("c")], Some(4))
             .await
-            .expect("append"),
+            .expect("append")[0]
+            .seq,
         3
     );
     assert_eq!(
@@ -150,4 +155,10 @@ async fn events_are_numbered_densely_per_job() {
     let seqs: Vec<u64> = events.iter().map(|event| event.seq).collect();
     assert_eq!(seqs, [2, 3]);
     assert_eq!(events[1].data["text"], "c");
+    let appended = store
+        .append_events("j-1", vec![output("d")], None)
+        .await
+        .expect("append");
+    let read = store.events_after("j-1", 3, 10).await.expect("read");
+    assert_eq!(appended, read, "what append answers is what a reader reads");
 }
