@@ -26,11 +26,15 @@ const DEFAULT_RUNS: usize = 20;
 /// Model calls measured on each side.
 const PROXY_CALLS: usize = 1000;
 
+/// `corral-bench [RUNS] [SECTION]`: every section (and `BENCHMARKS.md`
+/// rewritten), or only SECTION printed.
 fn main() -> ExitCode {
-    let runs = std::env::args()
-        .nth(1)
-        .and_then(|arg| arg.parse().ok())
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runs = args
+        .iter()
+        .find_map(|arg| arg.parse().ok())
         .unwrap_or(DEFAULT_RUNS);
+    let only = args.into_iter().find(|arg| arg.parse::<usize>().is_err());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -41,13 +45,32 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(runs)) {
+    let done = match only {
+        Some(section) => runtime.block_on(run_one(runs, &section)),
+        None => runtime.block_on(run(runs)),
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             report::say(&format!("benchmark failed: {error:#}"));
             ExitCode::FAILURE
         }
     }
+}
+
+/// One section, printed; `BENCHMARKS.md` is left alone.
+async fn run_one(runs: usize, section: &str) -> anyhow::Result<()> {
+    let table = match section {
+        "start" => report::table(&start::measure(runs, None).await?, runs, "runc"),
+        "crun" => report::table(&start::measure(runs, Some("crun")).await?, runs, "crun"),
+        "redact" => report::redact_table(&tokio::task::spawn_blocking(redact::measure).await?),
+        "proxy" => report::proxy_table(&proxy::measure(PROXY_CALLS).await?),
+        "fanout" => report::fanout_table(&fanout::measure().await?),
+        "scale" => report::scale_table(&scale::measure().await?),
+        other => anyhow::bail!("no section `{other}`: start, crun, redact, proxy, fanout or scale"),
+    };
+    report::say(&table);
+    Ok(())
 }
 
 async fn run(runs: usize) -> anyhow::Result<()> {

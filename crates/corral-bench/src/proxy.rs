@@ -95,6 +95,21 @@ fn worker_job() -> Job {
     }
 }
 
+/// The scripted upstream at `base_url` as an OpenAI provider without a key.
+fn bench_provider(base_url: String) -> Provider {
+    Provider {
+        name: "bench".into(),
+        kind: ProviderKind::Openai,
+        base_url,
+        key: ProviderKey::None,
+        model: Some("bench-model".into()),
+        input_price: None,
+        output_price: None,
+        max_tokens: 1024,
+        oauth: false,
+    }
+}
+
 pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
     let script = Script::parse(&json!({"turns": [{"text": "x".repeat(400)}]}).to_string())
         .map_err(|error| anyhow::anyhow!(error))?;
@@ -105,20 +120,9 @@ pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
     store.insert_job(&job).await?;
     let events = EventLog::new(store.clone());
     let tasks = TaskTracker::new();
-    let provider = Provider {
-        name: "bench".into(),
-        kind: ProviderKind::Openai,
-        base_url: upstream.openai_base_url(),
-        key: ProviderKey::None,
-        model: Some("bench-model".into()),
-        input_price: None,
-        output_price: None,
-        max_tokens: 1024,
-        oauth: false,
-    };
     let session = LlmSession::new(
         job.id.clone(),
-        provider,
+        bench_provider(upstream.openai_base_url()),
         None,
         "bench-model".into(),
         ProxyContext {
@@ -145,6 +149,7 @@ pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
         &tasks,
     )
     .await?;
+    endpoint.mark_running();
     let token = std::fs::read_to_string(socket_dir.join("token")).context("token file")?;
     let socket = socket_dir.join("worker.sock");
     let addr = upstream.addr();

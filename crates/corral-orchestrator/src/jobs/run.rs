@@ -336,6 +336,7 @@ impl JobManager {
             Ok(false) => warn!(job_id = %job.id, "job was no longer starting"),
             Err(error) => error!(job_id = %job.id, error = %error, "cannot mark job running"),
         }
+        endpoint.mark_running();
         self.watch(
             job,
             &id,

@@ -50,6 +50,27 @@ fn token_shapes_are_replaced_by_pattern() {
 }
 
 #[test]
+fn every_shape_gets_past_the_literal_prefilter() {
+    let samples = [
+        ("aws-access-key", "ASIAABCDEFGHIJKLMNOP".to_owned()),
+        ("github-token", format!("gho_{}", "x".repeat(36))),
+        ("github-token", format!("github_pat_{}", "y".repeat(22))),
+        ("anthropic-key", format!("sk-ant-{}", "z".repeat(20))),
+        ("openai-key", format!("sk-proj-{}", "w".repeat(32))),
+        ("slack-token", "xoxb-1234567890ab".to_owned()),
+        (
+            "jwt",
+            "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.abcdefghij".to_owned(),
+        ),
+    ];
+    for (name, token) in samples {
+        let (out, names) = clean(&format!("before {token} after"));
+        assert_eq!(out, format!("before [REDACTED:{name}] after"), "{name}");
+        assert_eq!(names, [name]);
+    }
+}
+
+#[test]
 fn a_value_split_across_chunks_is_still_caught() {
     let redactor = redactor();
     let mut stream = StreamRedactor::default();

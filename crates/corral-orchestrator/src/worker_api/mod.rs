@@ -172,6 +172,12 @@ impl WorkerEndpoint {
         self.session.revoke();
     }
 
+    /// Tells the endpoint the job is recorded `running`: the worker's
+    /// events, held until then, are stored after that status.
+    pub fn mark_running(&self) {
+        self.session.mark_running();
+    }
+
     /// Revokes the token, waits for model calls still being recorded,
     /// releases held-back output and stops serving.
     pub async fn close(self) {

@@ -55,7 +55,15 @@ pub(crate) struct WorkerSession {
     batch_lock: tokio::sync::Mutex<()>,
     /// Events admitted per second.
     rate: EventRate,
+    /// Set once the orchestrator recorded the job `running`: the worker's
+    /// events wait for it, so the stream never shows the job's own events
+    /// before its `running` status.
+    running: tokio::sync::watch::Sender<bool>,
 }
+
+/// Longest a worker's events wait for the `running` status (a start that
+/// stalls past this must not hold the job's events for ever).
+const RUNNING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The placeholder key of the job whose token hashes to `token`.
 fn placeholder_for(token: &TokenHash) -> String {
@@ -92,7 +100,19 @@ impl WorkerSession {
             output_capped: AtomicBool::new(false),
             batch_lock: tokio::sync::Mutex::new(()),
             rate: EventRate::default(),
+            running: tokio::sync::watch::channel(token_consumed).0,
         }
+    }
+
+    /// Lets the worker's events through: the job is recorded `running`.
+    pub(super) fn mark_running(&self) {
+        self.running.send_replace(true);
+    }
+
+    /// Waits (boundedly) until the job is recorded `running`.
+    async fn until_running(&self) {
+        let mut running = self.running.subscribe();
+        let _ = tokio::time::timeout(RUNNING_WAIT, running.wait_for(|running| *running)).await;
     }
 
     pub(super) fn revoke(&self) {
@@ -156,6 +176,7 @@ impl WorkerSession {
         events: Vec<NewEvent>,
         batch: Option<u64>,
     ) -> Result<u64, StoreError> {
+        self.until_running().await;
         let events = split_output(events);
         let wait = self.rate.take(events.len());
         if !wait.is_zero() {

@@ -52,6 +52,8 @@ async fn open() -> Opened {
     let endpoint = WorkerEndpoint::open(&socket_dir, setup(&store, &job), &TaskTracker::new())
         .await
         .expect("endpoint opens");
+    // As the job manager does once the job is recorded running.
+    endpoint.mark_running();
     let token_file = socket_dir.join("token");
     let token = std::fs::read_to_string(&token_file).expect("token file");
     Opened {
