@@ -74,15 +74,10 @@ async fn handle(
     if uri.scheme_str() != Some("http") {
         return text(StatusCode::BAD_REQUEST, "use CONNECT for https");
     }
-    let port = uri.port_u16().unwrap_or(80);
-    let target = match egress.admit(host, port).await {
+    let target = match admit(&egress, &counters, host, uri.port_u16().unwrap_or(80)).await {
         Ok(target) => target,
-        Err(reason) => {
-            egress.deny(host, port, &reason).await;
-            return text(StatusCode::FORBIDDEN, &reason);
-        }
+        Err(refused) => return refused,
     };
-    counters.armed.store(true, Ordering::Relaxed);
     let response = forward(&egress, "http", &target, None, request).await;
     egress
         .record(json!({
@@ -95,6 +90,26 @@ async fn handle(
     response
 }
 
+/// Checks a connection to `host:port`: its target, with the connection's
+/// byte budget now enforced; or the 403 that refuses it, recorded.
+async fn admit(
+    egress: &EgressSession,
+    counters: &Counters,
+    host: &str,
+    port: u16,
+) -> Result<Target, Response<Body>> {
+    match egress.admit(host, port).await {
+        Ok(target) => {
+            counters.armed.store(true, Ordering::Relaxed);
+            Ok(target)
+        }
+        Err(reason) => {
+            egress.deny(host, port, &reason).await;
+            Err(text(StatusCode::FORBIDDEN, &reason))
+        }
+    }
+}
+
 /// `CONNECT host:port`: checked, answered, then tunnelled or ended here.
 async fn connect(
     egress: Arc<EgressSession>,
@@ -104,15 +119,11 @@ async fn connect(
     let Some(authority) = request.uri().authority().cloned() else {
         return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
     };
-    let (host, port) = (authority.host(), authority.port_u16().unwrap_or(443));
-    let target = match egress.admit(host, port).await {
+    let port = authority.port_u16().unwrap_or(443);
+    let target = match admit(&egress, &counters, authority.host(), port).await {
         Ok(target) => target,
-        Err(reason) => {
-            egress.deny(host, port, &reason).await;
-            return text(StatusCode::FORBIDDEN, &reason);
-        }
+        Err(refused) => return refused,
     };
-    counters.armed.store(true, Ordering::Relaxed);
     let tasks = egress.tasks.clone();
     tasks.spawn(async move {
         let inject = egress.credential(&target.host).is_some();

@@ -26,6 +26,15 @@ fn of_kind(followed: &Followed, kind: EventKind) -> Vec<&Value> {
         .collect()
 }
 
+/// What the assistant said, in order.
+fn assistant_said(followed: &Followed) -> Vec<&str> {
+    of_kind(followed, EventKind::Message)
+        .into_iter()
+        .filter(|data| data["role"] == "assistant")
+        .filter_map(|data| data["text"].as_str())
+        .collect()
+}
+
 #[tokio::test]
 async fn a_text_answer_streams_back_as_events_and_the_upstream_gets_the_real_key() {
     let upstream = Upstream::start(
@@ -39,11 +48,7 @@ async fn a_text_answer_streams_back_as_events_and_the_upstream_gets_the_real_key
         .await;
     let followed = server.follow(&id).await;
     followed.assert_succeeded();
-    let said: Vec<&str> = of_kind(&followed, EventKind::Message)
-        .into_iter()
-        .filter(|data| data["role"] == "assistant")
-        .filter_map(|data| data["text"].as_str())
-        .collect();
+    let said = assistant_said(&followed);
     assert_eq!(
         said,
         ["Hello from the scripted model."],
@@ -315,11 +320,7 @@ async fn a_prompt_to_an_ended_claude_job_resumes_its_session_in_a_new_job() {
             .and_then(|c| c.continues.as_deref()),
         Some(first.as_str())
     );
-    let said: Vec<&str> = of_kind(&continued, EventKind::Message)
-        .into_iter()
-        .filter(|data| data["role"] == "assistant")
-        .filter_map(|data| data["text"].as_str())
-        .collect();
+    let said = assistant_said(&continued);
     assert_eq!(said, ["second answer"]);
     let last = upstream
         .server
