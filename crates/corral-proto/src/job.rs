@@ -5,6 +5,12 @@ use time::OffsetDateTime;
 
 use crate::size::{ByteSize, DurationSpec};
 
+mod agent;
+mod project;
+
+pub use agent::{ClaudeSettings, ClaudeSpec, JobLlm, JobUsage, LlmSpec, Prompt, PromptSpec};
+pub use project::{FileChange, Isolation, IsolationKind, JobDiff, ProjectMode, ProjectSpec};
+
 /// How a job runs inside its container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -198,196 +204,12 @@ pub struct JobSpec {
     pub egress: Option<crate::egress::EgressSpec>,
 }
 
-/// Claude Code settings as a user writes them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct ClaudeSpec {
-    /// The only built-in tools Claude may use (`Read`, `Edit`, `Bash`…); its
-    /// default set when left out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_tools: Option<Vec<String>>,
-    /// Tools it may not use, also as rules (`Bash(rm:*)`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub disallowed_tools: Option<Vec<String>>,
-    /// Most agentic turns for one prompt.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_turns: Option<u32>,
-}
-
-/// Claude Code settings a job runs with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ClaudeSettings {
-    /// The built-in tools it may use; empty for Claude's default set.
-    pub allowed_tools: Vec<String>,
-    /// Tools and rules it may not use.
-    pub disallowed_tools: Vec<String>,
-    /// Most agentic turns for one prompt.
-    pub max_turns: u32,
-    /// The ended claude job whose Claude session this one resumes: set on a
-    /// job started by a follow-up prompt to that job.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub continues: Option<String>,
-}
-
-/// Which model an agent job talks to, as a user writes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct LlmSpec {
-    /// A provider the server knows (`openai`, `anthropic`, `scripted`, or a
-    /// name from `corral.toml`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider: Option<String>,
-    /// The provider's model name; the provider's default when left out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    /// Whether the agent streams answers (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-}
-
-/// The model an agent job talks to, resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct JobLlm {
-    /// The provider's name on this server.
-    pub provider: String,
-    /// The model.
-    pub model: String,
-    /// Whether the agent streams answers.
-    pub stream: bool,
-}
-
-/// What a job's model calls cost so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct JobUsage {
-    /// Model calls made.
-    pub llm_calls: u64,
-    /// Tokens read.
-    pub input_tokens: u64,
-    /// Tokens written.
-    pub output_tokens: u64,
-    /// US dollars, where the provider has a price.
-    pub cost_usd: f64,
-}
-
-/// `POST /v1/jobs/{id}/prompts`: a follow-up prompt for an interactive job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PromptSpec {
-    /// The text.
-    pub prompt: String,
-}
-
-/// A queued follow-up prompt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Prompt {
-    /// Numbered from 1 per job; 0 when it went to a continuation job.
-    pub seq: u64,
-    /// The text.
-    pub text: String,
-    /// Set when the prompted claude job had ended: the new job that resumes
-    /// its Claude session with this prompt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub continued_in: Option<String>,
-}
-
 #[expect(
     clippy::trivially_copy_pass_by_ref,
     reason = "serde's skip_serializing_if passes a reference"
 )]
 fn is_false(value: &bool) -> bool {
     !*value
-}
-
-/// A project as a user writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum ProjectSpec {
-    /// A path, bound read-write as is.
-    Path(String),
-    /// A path and how to give it to the job.
-    Options {
-        /// The host directory.
-        path: String,
-        /// `bind` (the default) or `branch`.
-        #[serde(default)]
-        mode: ProjectMode,
-    },
-}
-
-impl ProjectSpec {
-    /// The host path.
-    pub fn path(&self) -> &str {
-        match self {
-            Self::Path(path) | Self::Options { path, .. } => path,
-        }
-    }
-
-    /// How the job gets it.
-    pub fn mode(&self) -> ProjectMode {
-        match self {
-            Self::Path(_) => ProjectMode::Bind,
-            Self::Options { mode, .. } => *mode,
-        }
-    }
-}
-
-/// How a job gets its project directory.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProjectMode {
-    /// The directory itself, read-write: the job changes it in place.
-    #[default]
-    Bind,
-    /// A job-owned copy: a git clone on branch `corral/<job-id>` (or a plain
-    /// copy for a non-git directory); the user reviews, applies or discards.
-    Branch,
-}
-
-/// A job's own copy of its project, for review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Isolation {
-    /// `git` (a clone on a branch) or `copy` (a plain directory; the result is a patch).
-    pub kind: IsolationKind,
-    /// The host directory bound at `/workspace`.
-    pub workspace: String,
-    /// The commit the job started from (git).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base: Option<String>,
-    /// The job's branch, `corral/<job-id>` (git).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
-}
-
-/// What kind of copy a job works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IsolationKind {
-    /// A git clone; the result is a branch.
-    Git,
-    /// A plain copy; the result is a patch.
-    Copy,
-}
-
-/// One file of a job's change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct FileChange {
-    /// Path relative to the project.
-    pub path: String,
-    /// Lines added (`None` for binary files).
-    pub added: Option<u64>,
-    /// Lines removed (`None` for binary files).
-    pub removed: Option<u64>,
-}
-
-/// `GET /v1/jobs/{id}/diff`: what a job changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct JobDiff {
-    /// The job.
-    pub job_id: String,
-    /// The changed files.
-    pub files: Vec<FileChange>,
-    /// The change as a unified diff (binary-safe).
-    pub patch: String,
 }
 
 /// A grant as a user writes it: a stored secret and, optionally, the

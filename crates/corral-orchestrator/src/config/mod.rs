@@ -17,48 +17,7 @@ mod llm;
 pub use egress::parse_pin;
 
 /// Names of the environment variables corral reads, in one place.
-pub mod env_vars {
-    /// The data directory (`--data-dir`).
-    pub const CORRAL_DATA_DIR: &str = "CORRAL_DATA_DIR";
-    /// The user API's listen address (`--listen`).
-    pub const CORRAL_LISTEN: &str = "CORRAL_LISTEN";
-    /// A config file other than `<data-dir>/corral.toml` (`--config`).
-    pub const CORRAL_CONFIG: &str = "CORRAL_CONFIG";
-    /// The static worker binary (`--worker-bin`).
-    pub const CORRAL_WORKER_BIN: &str = "CORRAL_WORKER_BIN";
-    /// The default image for jobs that name none (`--image`).
-    pub const CORRAL_IMAGE: &str = "CORRAL_IMAGE";
-    /// How many jobs run at once (`--max-concurrent-jobs`).
-    pub const CORRAL_MAX_CONCURRENT_JOBS: &str = "CORRAL_MAX_CONCURRENT_JOBS";
-    /// The OCI runtime Docker uses for job containers (`--oci-runtime`).
-    pub const CORRAL_OCI_RUNTIME: &str = "CORRAL_OCI_RUNTIME";
-    /// The user API's URL, for CLI commands other than `serve`.
-    pub const CORRAL_URL: &str = "CORRAL_URL";
-    /// The key sealing stored secrets: 64 hex digits (else `<data-dir>/master.key`).
-    pub const CORRAL_MASTER_KEY: &str = "CORRAL_MASTER_KEY";
-    /// The user API token, for CLI commands other than `serve`.
-    pub const CORRAL_TOKEN: &str = "CORRAL_TOKEN";
-    /// Base of the default data directory.
-    pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
-    /// Fallback base of the default data directory.
-    pub const HOME: &str = "HOME";
-    /// The default model provider (`--llm`).
-    pub const CORRAL_LLM: &str = "CORRAL_LLM";
-    /// An OpenAI-compatible upstream's base URL (`https://api.openai.com/v1`).
-    pub const CORRAL_OPENAI_BASE_URL: &str = "CORRAL_OPENAI_BASE_URL";
-    /// Its key.
-    pub const CORRAL_OPENAI_API_KEY: &str = "CORRAL_OPENAI_API_KEY";
-    /// Its default model.
-    pub const CORRAL_OPENAI_MODEL: &str = "CORRAL_OPENAI_MODEL";
-    /// Anthropic's base URL (`https://api.anthropic.com`).
-    pub const CORRAL_ANTHROPIC_BASE_URL: &str = "CORRAL_ANTHROPIC_BASE_URL";
-    /// Its key.
-    pub const CORRAL_ANTHROPIC_API_KEY: &str = "CORRAL_ANTHROPIC_API_KEY";
-    /// Its default model.
-    pub const CORRAL_ANTHROPIC_MODEL: &str = "CORRAL_ANTHROPIC_MODEL";
-    /// An Anthropic OAuth token (claude mode), instead of an API key.
-    pub const CORRAL_ANTHROPIC_OAUTH_TOKEN: &str = "CORRAL_ANTHROPIC_OAUTH_TOKEN";
-}
+pub mod env_vars;
 
 /// Loopback only: the user API is not meant to face a network by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7316";
@@ -409,47 +368,4 @@ pub fn default_data_dir() -> Option<PathBuf> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flags_beat_the_file_and_the_file_beats_defaults() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(
-            dir.path().join("corral.toml"),
-            "max_concurrent_jobs = 2\nimage = \"from-file\"\n[limits]\nmemory = \"128m\"\n",
-        )
-        .expect("write config");
-        let config = Config::load(ConfigOverrides {
-            data_dir: Some(dir.path().to_owned()),
-            image: Some("from-flag".into()),
-            ..ConfigOverrides::default()
-        })
-        .expect("config loads");
-        assert_eq!(config.default_image, "from-flag");
-        assert_eq!(config.max_concurrent_jobs, 2);
-        assert_eq!(config.default_limits.memory_bytes, 128 << 20);
-        assert_eq!(config.default_limits.pids, DEFAULT_PIDS);
-    }
-
-    #[test]
-    fn unknown_keys_and_absurd_limits_are_refused() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("corral.toml");
-        std::fs::write(&path, "max_parallel_jobs = 2\n").expect("write config");
-        let error = Config::load(ConfigOverrides {
-            data_dir: Some(dir.path().to_owned()),
-            ..ConfigOverrides::default()
-        })
-        .expect_err("typo is refused");
-        assert!(error.to_string().contains("max_parallel_jobs"), "{error}");
-
-        std::fs::write(&path, "[limits]\npids = 1\n").expect("write config");
-        let error = Config::load(ConfigOverrides {
-            data_dir: Some(dir.path().to_owned()),
-            ..ConfigOverrides::default()
-        })
-        .expect_err("one pid is refused");
-        assert!(error.to_string().contains("pids"), "{error}");
-    }
-}
+mod tests;

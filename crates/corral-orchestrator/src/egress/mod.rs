@@ -13,11 +13,13 @@
 //! - `ca`: the per-job certificate authority
 //! - `meter`: byte counting and the byte budget on the job's side
 //! - `proxy`: the HTTP proxy itself (`CONNECT`, absolute-form requests)
+//! - `tunnel`: a `CONNECT` tunnel relayed untouched, its SNI checked
 
 pub mod ca;
 mod meter;
 pub mod policy;
 mod proxy;
+mod tunnel;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

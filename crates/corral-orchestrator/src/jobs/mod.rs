@@ -8,6 +8,7 @@
 //! - `validate`: a [`JobSpec`](corral_proto::JobSpec) becomes a checked job or a 400 naming the field
 //! - `create`, `cancel`, `prompt`: the user-facing operations
 //! - `scheduler`: the FIFO queue under `max_concurrent_jobs`
+//! - `setup`: a job's session: grants, model proxy, egress, leak detector
 //! - `run`: one job's container, from create to removal
 //! - `outcome`: how a container's exit becomes a terminal state
 //! - `recover`: what a restart finds left over
@@ -21,6 +22,7 @@ mod recover;
 mod review;
 mod run;
 mod scheduler;
+mod setup;
 mod validate;
 
 use std::collections::HashMap;

@@ -1,0 +1,96 @@
+//! A job's project directory: how it is given to the job, and the job's own
+//! copy of it for review.
+
+use serde::{Deserialize, Serialize};
+
+/// A project as a user writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ProjectSpec {
+    /// A path, bound read-write as is.
+    Path(String),
+    /// A path and how to give it to the job.
+    Options {
+        /// The host directory.
+        path: String,
+        /// `bind` (the default) or `branch`.
+        #[serde(default)]
+        mode: ProjectMode,
+    },
+}
+
+impl ProjectSpec {
+    /// The host path.
+    pub fn path(&self) -> &str {
+        match self {
+            Self::Path(path) | Self::Options { path, .. } => path,
+        }
+    }
+
+    /// How the job gets it.
+    pub fn mode(&self) -> ProjectMode {
+        match self {
+            Self::Path(_) => ProjectMode::Bind,
+            Self::Options { mode, .. } => *mode,
+        }
+    }
+}
+
+/// How a job gets its project directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectMode {
+    /// The directory itself, read-write: the job changes it in place.
+    #[default]
+    Bind,
+    /// A job-owned copy: a git clone on branch `corral/<job-id>` (or a plain
+    /// copy for a non-git directory); the user reviews, applies or discards.
+    Branch,
+}
+
+/// A job's own copy of its project, for review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Isolation {
+    /// `git` (a clone on a branch) or `copy` (a plain directory; the result is a patch).
+    pub kind: IsolationKind,
+    /// The host directory bound at `/workspace`.
+    pub workspace: String,
+    /// The commit the job started from (git).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// The job's branch, `corral/<job-id>` (git).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+}
+
+/// What kind of copy a job works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IsolationKind {
+    /// A git clone; the result is a branch.
+    Git,
+    /// A plain copy; the result is a patch.
+    Copy,
+}
+
+/// One file of a job's change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FileChange {
+    /// Path relative to the project.
+    pub path: String,
+    /// Lines added (`None` for binary files).
+    pub added: Option<u64>,
+    /// Lines removed (`None` for binary files).
+    pub removed: Option<u64>,
+}
+
+/// `GET /v1/jobs/{id}/diff`: what a job changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JobDiff {
+    /// The job.
+    pub job_id: String,
+    /// The changed files.
+    pub files: Vec<FileChange>,
+    /// The change as a unified diff (binary-safe).
+    pub patch: String,
+}
