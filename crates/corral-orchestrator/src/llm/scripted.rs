@@ -10,151 +10,29 @@
 //! script. Past the last turn, the last one repeats.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use corral_proto::llm::Usage;
-use futures_util::StreamExt;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+mod script;
+mod wire;
+
+pub use script::{Failure, Script, ScriptError, ScriptedCall, Turn};
+use wire::{event_stream, failure_response, pieces, usage};
+
 /// The model name answers carry unless the script names one.
 pub const SCRIPTED_MODEL: &str = "corral-scripted";
-/// Text is streamed in pieces of this many characters.
-const PIECE_CHARS: usize = 24;
-
-/// A script: the turns a model plays, and failures to answer with first.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Script {
-    /// The model name answers carry.
-    #[serde(default)]
-    pub model: Option<String>,
-    /// The turns, in conversation order.
-    pub turns: Vec<Turn>,
-    /// Answered, in order, to the first requests the server gets.
-    #[serde(default)]
-    pub failures: Vec<Failure>,
-    /// A pause between streamed pieces, in milliseconds.
-    #[serde(default)]
-    pub piece_delay_ms: u64,
-}
-
-/// One assistant turn: text, tool calls, or both.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Turn {
-    /// What the assistant says.
-    #[serde(default)]
-    pub text: Option<String>,
-    /// The tools it calls.
-    #[serde(default)]
-    pub tool_calls: Vec<ScriptedCall>,
-}
-
-/// A scripted tool call.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScriptedCall {
-    /// The tool.
-    pub name: String,
-    /// Its arguments: a JSON value, or a string sent as is (which may be
-    /// malformed JSON on purpose).
-    #[serde(default)]
-    pub arguments: Value,
-}
-
-impl ScriptedCall {
-    fn arguments_text(&self) -> String {
-        match &self.arguments {
-            Value::String(raw) => raw.clone(),
-            Value::Null => "{}".to_owned(),
-            other => other.to_string(),
-        }
-    }
-}
-
-/// An error answer the server gives before it plays the script.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Failure {
-    /// The HTTP status.
-    pub status: u16,
-    /// The error message.
-    #[serde(default = "default_failure_message")]
-    pub message: String,
-    /// How many requests get it; every request when left out.
-    #[serde(default)]
-    pub times: Option<u64>,
-    /// A `retry-after` header, in seconds.
-    #[serde(default)]
-    pub retry_after: Option<u64>,
-}
-
-fn default_failure_message() -> String {
-    "scripted failure".to_owned()
-}
-
-/// Why a script could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ScriptError {
-    /// The file could not be read.
-    #[error("cannot read script {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// The file is not a valid script.
-    #[error("invalid script {path}: {message}")]
-    Parse {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
-}
-
-impl Script {
-    /// Reads a JSON script.
-    pub fn load(path: &Path) -> Result<Self, ScriptError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::parse(&text).map_err(|message| ScriptError::Parse {
-            path: path.display().to_string(),
-            message,
-        })
-    }
-
-    /// Parses a JSON script; the error says where it is wrong.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let script: Self = serde_json::from_str(text).map_err(|error| error.to_string())?;
-        if script.turns.is_empty() {
-            return Err("a script needs at least one turn".into());
-        }
-        Ok(script)
-    }
-
-    fn turn(&self, assistant_turns: usize) -> &Turn {
-        let last = self.turns.len() - 1;
-        &self.turns[assistant_turns.min(last)]
-    }
-}
 
 /// A request the scripted server received.
 #[derive(Debug, Clone, PartialEq)]
@@ -311,64 +189,6 @@ impl ServerState {
     fn delay(&self) -> Duration {
         Duration::from_millis(self.script.piece_delay_ms)
     }
-}
-
-/// A rough token count: four bytes a token, as tokenizers average on English.
-fn tokens(text: &str) -> u64 {
-    text.len().div_ceil(4) as u64
-}
-
-fn usage(request: &Value, turn: &Turn) -> Usage {
-    let written: usize = turn.text.as_deref().map_or(0, str::len)
-        + turn
-            .tool_calls
-            .iter()
-            .map(|call| call.name.len() + call.arguments_text().len())
-            .sum::<usize>();
-    Usage::new(
-        tokens(&request["messages"].to_string()).max(1),
-        (written as u64).div_ceil(4).max(1),
-    )
-}
-
-fn failure_response(failure: &Failure, anthropic: bool) -> Response {
-    let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = if anthropic {
-        json!({"type": "error", "error": {"type": "api_error", "message": failure.message}})
-    } else {
-        json!({"error": {"type": "server_error", "message": failure.message}})
-    };
-    let mut response = (status, axum::Json(body)).into_response();
-    if let Some(seconds) = failure.retry_after
-        && let Ok(value) = seconds.to_string().parse()
-    {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
-}
-
-/// Splits text into streamable pieces on character boundaries.
-fn pieces(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    chars
-        .chunks(PIECE_CHARS)
-        .map(|piece| piece.iter().collect())
-        .collect()
-}
-
-/// A `text/event-stream` body from frames, paused between frames.
-fn event_stream(frames: Vec<String>, delay: Duration) -> Response {
-    let stream = futures_util::stream::iter(frames).then(move |frame| async move {
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        Ok::<_, Infallible>(Bytes::from(frame))
-    });
-    (
-        [(header::CONTENT_TYPE, "text/event-stream")],
-        Body::from_stream(stream),
-    )
-        .into_response()
 }
 
 async fn openai(
