@@ -72,6 +72,9 @@ pub struct CreateJob {
     /// Stored secrets the job's processes get, as `NAME` or `NAME=ENV_VAR`.
     #[serde(default)]
     grants: Option<Vec<String>>,
+    /// Hosts the job may reach through corral's egress proxy (none otherwise): `{"allow": ["pypi.org", "*.github.com"], "inject": [{"host", "header", "secret", "format": "Bearer {}"}], "max_connections", "max_bytes"}`.
+    #[serde(default)]
+    egress: Option<Map<String, Value>>,
     /// Limits: `memory` ("512m"), `timeout` ("10m"), `pids`, `cpu_shares`, `tmpfs`, `max_llm_calls`, `max_tokens`, `max_iterations`, `idle_timeout`.
     #[serde(default)]
     limits: Option<Map<String, Value>>,
@@ -255,6 +258,7 @@ fn spec_of(args: CreateJob) -> Value {
     put("image", args.image.map(Value::String));
     put("interactive", args.interactive.map(Value::Bool));
     put("limits", args.limits.map(Value::Object));
+    put("egress", args.egress.map(Value::Object));
     put(
         "project",
         args.project.map(|path| {
@@ -348,3 +352,6 @@ impl ServerHandler for CorralTools {
         )
     }
 }
+
+#[cfg(test)]
+mod tests;

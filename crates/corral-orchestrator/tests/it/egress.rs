@@ -281,3 +281,36 @@ async fn bad_policies_are_refused_naming_the_field_and_nothing_is_stored() {
     assert!(!followed.stdout().contains("rc=0"), "{}", followed.stdout());
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn the_server_default_policy_applies_to_jobs_that_name_none() {
+    let server = TestServer::start_with(|config| {
+        config.default_egress = Some(corral_proto::EgressSpec {
+            allow: vec!["pypi.org".into()],
+            ..corral_proto::EgressSpec::default()
+        });
+    })
+    .await;
+    let id = server
+        .create(&json!({"command": "echo \"proxy=$HTTPS_PROXY\""}))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    assert_eq!(followed.stdout(), "proxy=http://127.0.0.1:3128\n");
+    let allowed = followed
+        .job
+        .egress
+        .as_ref()
+        .map(|egress| egress.allow.clone());
+    assert_eq!(allowed, Some(vec!["pypi.org".to_owned()]));
+    // A job's own policy replaces the default.
+    let id = server
+        .create(&json!({"command": "true", "egress": {"allow": ["crates.io"]}}))
+        .await;
+    let job = server.follow(&id).await.job;
+    assert_eq!(
+        job.egress.map(|egress| egress.allow),
+        Some(vec!["crates.io".to_owned()])
+    );
+    assert_eq!(server.stop().await, 0);
+}
