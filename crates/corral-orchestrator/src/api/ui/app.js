@@ -296,6 +296,7 @@ function showNew() {
     el("label", {}, "Project directory (absolute host path, optional)"), el("input", { name: "project", size: "60" }),
     el("label", {}, el("input", { type: "checkbox", name: "isolate" }), " work on a copy (review with diff/apply)"),
     el("label", {}, "Grants (secret names, comma separated)"), el("input", { name: "grants", size: "60" }),
+    el("label", {}, "Allowed hosts (egress, comma separated: pypi.org, *.github.com)"), el("input", { name: "allow_hosts", size: "60" }),
     el("div", { class: "grid" },
       el("div", {}, el("label", {}, "Memory"), el("input", { name: "memory", placeholder: "512m" })),
       el("div", {}, el("label", {}, "Timeout"), el("input", { name: "timeout", placeholder: "10m" })),
@@ -311,6 +312,8 @@ function showNew() {
     if (f.project.value) spec.project = f.isolate.checked ? { path: f.project.value, mode: "branch" } : f.project.value;
     const grants = f.grants.value.split(",").map((name) => name.trim()).filter(Boolean);
     if (grants.length) spec.grants = grants.map((secret) => ({ secret }));
+    const hosts = f.allow_hosts.value.split(",").map((host) => host.trim()).filter(Boolean);
+    if (hosts.length) spec.egress = { allow: hosts };
     if (f.memory.value) spec.limits.memory = f.memory.value;
     if (f.timeout.value) spec.limits.timeout = f.timeout.value;
     if (f.max_llm_calls.value) spec.limits.max_llm_calls = Number(f.max_llm_calls.value);
