@@ -1,3 +1,4 @@
+use super::shell::Captured;
 use super::*;
 
 fn in_tmp() -> (tempfile::TempDir, Client) {
