@@ -8,12 +8,14 @@
 //! # Layout
 //! - `anthropic`: OpenAI ↔ Anthropic translation, streaming included
 //! - `upstream`: the HTTP call, retried with backoff
-//! - `session`: one job's proxy: budget, usage, answers
+//! - `session`: one job's proxy: budget, usage, the call
+//! - `relay`: answers back to the worker, whole or streamed, usage counted
 //! - `passthrough`: claude mode's Anthropic requests, placeholder key swapped
 //! - `scripted`: the scripted model servers (demo default and tests)
 
 mod anthropic;
 mod passthrough;
+mod relay;
 pub mod scripted;
 mod session;
 mod upstream;

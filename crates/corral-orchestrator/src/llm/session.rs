@@ -6,31 +6,22 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use corral_proto::llm::{ChatChunk, ChatRequest, Usage};
-use corral_proto::sse::SseParser;
-use corral_proto::{ErrorBody, EventKind, Limits, NewEvent};
-use futures_util::StreamExt;
+use corral_proto::llm::ChatRequest;
+use corral_proto::{ErrorBody, Limits};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{error, warn};
+use tracing::warn;
 
-use super::anthropic::{StreamTranslator, from_messages_response, to_messages_request};
+use super::anthropic::to_messages_request;
 use super::upstream::{Upstream, sensitive_header};
 use super::{ANTHROPIC_VERSION, Provider, ProviderKind};
 use crate::events::EventLog;
 use crate::secrets::SecretValue;
-
-/// Streamed pieces buffered between the upstream and a slow worker.
-const STREAM_BUFFER: usize = 64;
-/// The most of a whole answer read into memory.
-const MAX_ANSWER_BYTES: usize = 32 << 20;
 
 /// Why the proxy did not forward a call, as the worker sees it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -75,21 +66,21 @@ pub struct ProxyContext {
 
 /// A job's model proxy.
 pub struct LlmSession {
-    job_id: String,
+    pub(super) job_id: String,
     pub(super) provider: Provider,
     pub(super) key: Option<SecretValue>,
-    model: String,
+    pub(super) model: String,
     pub(super) upstream: Upstream,
-    events: EventLog,
-    tasks: TaskTracker,
+    pub(super) events: EventLog,
+    pub(super) tasks: TaskTracker,
     /// This job's relays and usage records still running.
-    pending: TaskTracker,
+    pub(super) pending: TaskTracker,
     /// Cancels them once the job has ended and the grace is over.
-    stop: CancellationToken,
-    max_calls: u64,
-    max_tokens: u64,
-    calls: AtomicU64,
-    tokens: AtomicU64,
+    pub(super) stop: CancellationToken,
+    pub(super) max_calls: u64,
+    pub(super) max_tokens: u64,
+    pub(super) calls: AtomicU64,
+    pub(super) tokens: AtomicU64,
     /// Why the job must fail whatever its worker says: budget or upstream.
     failure: Mutex<Option<String>>,
     /// The last error the upstream answered a model call with.
@@ -189,7 +180,7 @@ impl LlmSession {
         }));
     }
 
-    fn fail(&self, reason: &str) {
+    pub(super) fn fail(&self, reason: &str) {
         self.failure
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -298,176 +289,4 @@ impl LlmSession {
         let body = body.map_err(|error| ProxyError::Upstream(error.to_string()))?;
         Ok((url, headers, Bytes::from(body)))
     }
-
-    async fn relay_whole(
-        self: &Arc<Self>,
-        answer: reqwest::Response,
-        mut timing: Timing,
-    ) -> Result<Response, ProxyError> {
-        let bytes = read_capped(answer).await.map_err(|reason| {
-            self.fail(&reason);
-            ProxyError::Upstream(reason)
-        })?;
-        timing.first_byte = Some(timing.started.elapsed());
-        let parsed: Value = serde_json::from_slice(&bytes).map_err(|error| {
-            let reason = format!(
-                "model provider `{}` sent bad JSON: {error}",
-                self.provider.name
-            );
-            self.fail(&reason);
-            ProxyError::Upstream(reason)
-        })?;
-        let (usage, body) = match self.provider.kind {
-            ProviderKind::Openai => {
-                let usage =
-                    serde_json::from_value::<Usage>(parsed["usage"].clone()).unwrap_or_default();
-                (usage, bytes)
-            }
-            ProviderKind::Anthropic => {
-                let translated = from_messages_response(&parsed);
-                let body = serde_json::to_vec(&translated)
-                    .map_err(|error| ProxyError::Upstream(error.to_string()))?;
-                (translated.usage.unwrap_or_default(), Bytes::from(body))
-            }
-        };
-        // Counted now (the next call is checked against it), stored after
-        // the answer is on its way: the store is not in the call's path.
-        self.count(usage);
-        let session = Arc::clone(self);
-        self.spawn(async move { session.record(usage, &timing).await });
-        Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
-    }
-
-    /// Streams the answer through as it arrives (translated for Anthropic),
-    /// reading usage on the way; the call is recorded when the stream ends.
-    fn relay_stream(self: &Arc<Self>, answer: reqwest::Response, mut timing: Timing) -> Response {
-        let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(STREAM_BUFFER);
-        let session = Arc::clone(self);
-        self.spawn(async move {
-            let mut parser = SseParser::default();
-            let mut translator = (session.provider.kind == ProviderKind::Anthropic)
-                .then(|| StreamTranslator::new(true));
-            let mut usage = Usage::default();
-            let mut body = answer.bytes_stream();
-            while let Some(piece) = body.next().await {
-                let bytes = match piece {
-                    Ok(bytes) => bytes,
-                    Err(error) => {
-                        let message = format!("the model's stream broke: {error}");
-                        let frame =
-                            json!({"error": {"type": "upstream_failed", "message": message}});
-                        let _ = sender
-                            .send(Ok(Bytes::from(format!("data: {frame}\n\n"))))
-                            .await;
-                        break;
-                    }
-                };
-                timing
-                    .first_byte
-                    .get_or_insert_with(|| timing.started.elapsed());
-                let messages = parser.feed(&bytes);
-                let out = match &mut translator {
-                    None => {
-                        for message in &messages {
-                            if let Ok(ChatChunk {
-                                usage: Some(counted),
-                                ..
-                            }) = serde_json::from_str(&message.data)
-                            {
-                                usage = counted;
-                            }
-                        }
-                        bytes
-                    }
-                    Some(translator) => Bytes::from(
-                        messages
-                            .iter()
-                            .flat_map(|message| translator.push(message))
-                            .collect::<String>(),
-                    ),
-                };
-                if !out.is_empty() && sender.send(Ok(out)).await.is_err() {
-                    break; // the worker went away
-                }
-            }
-            if let Some(translator) = &mut translator {
-                usage = translator.usage();
-                let tail: String = translator.finish().concat();
-                if !tail.is_empty() {
-                    let _ = sender.send(Ok(Bytes::from(tail))).await;
-                }
-            }
-            drop(sender);
-            session.count(usage);
-            session.record(usage, &timing).await;
-        });
-        let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|piece| (piece, receiver))
-        });
-        (
-            [
-                (header::CONTENT_TYPE, "text/event-stream"),
-                (header::CACHE_CONTROL, "no-cache"),
-            ],
-            Body::from_stream(stream),
-        )
-            .into_response()
-    }
-
-    /// Adds a call's tokens to the budget.
-    pub(super) fn count(&self, usage: Usage) {
-        self.tokens.fetch_add(
-            usage.prompt_tokens + usage.completion_tokens,
-            Ordering::SeqCst,
-        );
-    }
-
-    /// Stores a call's `llm_usage` event and adds it to the job's totals.
-    pub(super) async fn record(&self, usage: Usage, timing: &Timing) {
-        let (input, output) = (usage.prompt_tokens, usage.completion_tokens);
-        let cost = self.provider.cost(input, output);
-        let mut data = json!({
-            "provider": self.provider.name,
-            "model": self.model,
-            "input_tokens": input,
-            "output_tokens": output,
-            "latency_ms": timing.started.elapsed().as_millis() as u64,
-            "stream": timing.stream,
-            "attempts": timing.attempts,
-        });
-        if let Some(first_byte) = timing.first_byte {
-            data["first_byte_ms"] = json!(first_byte.as_millis() as u64);
-        }
-        if let Some(cost) = cost {
-            data["cost_usd"] = json!(cost);
-        }
-        let store = self.events.store();
-        if let Err(error) = store
-            .add_llm_usage(&self.job_id, input, output, cost.unwrap_or(0.0))
-            .await
-        {
-            error!(job_id = %self.job_id, error = %error, "cannot record model usage");
-        }
-        let event = NewEvent::new(EventKind::LlmUsage, data);
-        if let Err(error) = self.events.append(&self.job_id, vec![event]).await {
-            error!(job_id = %self.job_id, error = %error, "cannot store llm_usage event");
-        }
-    }
-}
-
-async fn read_capped(mut answer: reqwest::Response) -> Result<Bytes, String> {
-    let mut body = Vec::new();
-    while let Some(piece) = answer
-        .chunk()
-        .await
-        .map_err(|error| format!("the model's answer broke off: {error}"))?
-    {
-        if body.len() + piece.len() > MAX_ANSWER_BYTES {
-            return Err(format!(
-                "the model's answer is over {MAX_ANSWER_BYTES} bytes"
-            ));
-        }
-        body.extend_from_slice(&piece);
-    }
-    Ok(Bytes::from(body))
 }
