@@ -12,6 +12,7 @@ mod bad_input;
 mod bad_specs;
 mod browser;
 mod claude_mode;
+mod claude_sessions;
 mod egress;
 mod faults;
 mod hostile;

@@ -8,11 +8,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use corral_proto::{Event, EventKind, Job, JobState, NewEvent};
+use corral_proto::{Event, Job, JobState, NewEvent};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use rows::{from_json, from_millis, millis, query_jobs, to_json};
+use rows::{millis, query_jobs};
 
 use super::{Finish, Store, StoreError};
 
@@ -120,53 +120,7 @@ const TERMINAL: &str = "('succeeded', 'failed', 'cancelled', 'timed_out')";
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert_job(&self, job: &Job) -> Result<(), StoreError> {
-        let job = job.clone();
-        self.call(move |connection| {
-            let command = job
-                .command
-                .as_ref()
-                .map(|c| to_json("command", c))
-                .transpose()?;
-            connection.execute(
-                "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
-                 created_at, grants, isolation, llm, interactive, claude, isolation_level, \
-                 egress, queue_order) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
-                params![
-                    job.id,
-                    job.mode.as_str(),
-                    job.state.as_str(),
-                    job.image,
-                    command,
-                    job.prompt,
-                    job.project,
-                    to_json("limits", &job.limits)?,
-                    millis(job.created_at),
-                    to_json("grants", &job.grants)?,
-                    job.isolation
-                        .as_ref()
-                        .map(|isolation| to_json("isolation", isolation))
-                        .transpose()?,
-                    job.llm
-                        .as_ref()
-                        .map(|llm| to_json("llm", llm))
-                        .transpose()?,
-                    job.interactive,
-                    job.claude
-                        .as_ref()
-                        .map(|claude| to_json("claude", claude))
-                        .transpose()?,
-                    job.isolation_level.as_str(),
-                    job.egress
-                        .as_ref()
-                        .map(|egress| to_json("egress", egress))
-                        .transpose()?,
-                ],
-            )?;
-            Ok(())
-        })
-        .await
+        self.insert_job_row(job).await
     }
 
     async fn get_job(&self, job_id: &str) -> Result<Option<Job>, StoreError> {
@@ -343,53 +297,7 @@ impl Store for SqliteStore {
         events: Vec<NewEvent>,
         batch: Option<u64>,
     ) -> Result<Vec<Event>, StoreError> {
-        let job_id = job_id.to_owned();
-        let now = millis(OffsetDateTime::now_utc());
-        // As read back: the stored time has millisecond precision.
-        let ts = from_millis("ts", now)?;
-        self.call(move |connection| {
-            let transaction = connection.transaction()?;
-            let mut seq: u64 = transaction.query_row(
-                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1",
-                [&job_id],
-                |row| row.get(0),
-            )?;
-            let mut stored = Vec::with_capacity(events.len());
-            {
-                let mut insert = transaction.prepare_cached(
-                    "INSERT INTO events (job_id, seq, ts, kind, data, redacted) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?;
-                for event in events {
-                    seq += 1;
-                    insert.execute(params![
-                        job_id,
-                        seq,
-                        now,
-                        event.kind.as_str(),
-                        to_json("data", &event.data)?,
-                        event.redacted,
-                    ])?;
-                    stored.push(Event {
-                        job_id: job_id.clone(),
-                        seq,
-                        ts,
-                        kind: event.kind,
-                        data: event.data,
-                        redacted: event.redacted,
-                    });
-                }
-            }
-            if let Some(batch) = batch {
-                transaction.execute(
-                    "UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3 WHERE id = ?1",
-                    params![job_id, batch, seq],
-                )?;
-            }
-            transaction.commit()?;
-            Ok(stored)
-        })
-        .await
+        self.insert_events(job_id, events, batch).await
     }
 
     async fn add_llm_usage(
@@ -440,35 +348,12 @@ impl Store for SqliteStore {
         after: u64,
         limit: u32,
     ) -> Result<Vec<Event>, StoreError> {
-        let job_id = job_id.to_owned();
-        self.read(move |connection| {
-            let mut statement = connection.prepare_cached(
-                "SELECT seq, ts, kind, data, redacted FROM events WHERE job_id = ?1 AND seq > ?2 \
-                 ORDER BY seq LIMIT ?3",
-            )?;
-            let mut rows = statement.query(params![job_id, after, limit])?;
-            let mut events = Vec::new();
-            while let Some(row) = rows.next()? {
-                let kind: String = row.get(2)?;
-                let data: String = row.get(3)?;
-                events.push(Event {
-                    job_id: job_id.clone(),
-                    seq: row.get(0)?,
-                    ts: from_millis("ts", row.get(1)?)?,
-                    kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
-                        column: "kind",
-                        message: kind.clone(),
-                    })?,
-                    data: from_json("data", &data)?,
-                    redacted: row.get(4)?,
-                });
-            }
-            Ok(events)
-        })
-        .await
+        self.select_events(job_id, after, limit).await
     }
 }
 
+mod events;
+mod insert;
 mod prompts;
 mod rows;
 mod schema;
