@@ -26,5 +26,6 @@ mod review;
 mod sandbox;
 mod web_ui;
 mod worker_endpoint;
+mod worker_faults;
 mod worker_mode;
 mod worker_socket;
