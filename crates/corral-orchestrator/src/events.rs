@@ -36,7 +36,8 @@ pub struct EventLog {
 /// A followed job: its wake-up channel and its latest events, contiguous.
 struct Followed {
     wake: broadcast::Sender<()>,
-    window: VecDeque<Event>,
+    /// Shared, not copied: a hundred followers of one event hold one copy.
+    window: VecDeque<Arc<Event>>,
     /// The highest sequence number any append returned: when the window
     /// ends below it (appends finishing out of order), it is not the latest.
     highest: u64,
@@ -80,16 +81,17 @@ impl EventLog {
         job_id: &str,
         after: u64,
         limit: u32,
-    ) -> Result<Vec<Event>, StoreError> {
+    ) -> Result<Vec<Arc<Event>>, StoreError> {
         if let Some(events) = self.read_window(job_id, after, limit) {
             return Ok(events);
         }
-        self.store.events_after(job_id, after, limit).await
+        let stored = self.store.events_after(job_id, after, limit).await?;
+        Ok(stored.into_iter().map(Arc::new).collect())
     }
 
     /// The window's events after `after`, when it holds `after + 1` (or
     /// `after` is its last): `None` sends the reader to the store.
-    fn read_window(&self, job_id: &str, after: u64, limit: u32) -> Option<Vec<Event>> {
+    fn read_window(&self, job_id: &str, after: u64, limit: u32) -> Option<Vec<Arc<Event>>> {
         let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let followed = channels.get(job_id)?;
         let window = &followed.window;
@@ -179,7 +181,7 @@ impl EventLog {
         {
             window.clear();
         }
-        window.extend(stored);
+        window.extend(stored.into_iter().map(Arc::new));
         while window.len() > WINDOW {
             window.pop_front();
         }
@@ -236,6 +238,7 @@ mod tests {
         for after in [0, 1, 299, 300, 301, 700, 1299, 1300, 1399, 1400] {
             let logged = log.events_after(id, after, 50).await.expect("log");
             let stored = store.events_after(id, after, 50).await.expect("store");
+            let logged: Vec<Event> = logged.iter().map(|event| (**event).clone()).collect();
             assert_eq!(logged, stored, "after {after}");
         }
     }

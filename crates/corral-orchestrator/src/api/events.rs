@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -108,7 +109,7 @@ struct Follow {
     job_id: String,
     after: u64,
     wake: Option<Receiver<()>>,
-    pending: VecDeque<Event>,
+    pending: VecDeque<Arc<Event>>,
     done: bool,
 }
 
