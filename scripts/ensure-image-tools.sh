@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Makes sure the tools the Debian and Claude Code images are built with are
-# here: debootstrap (the Debian root) and npm (the pinned claude binary).
+# here: debootstrap (the Debian root) and npm (the pinned claude binary),
+# and curl, whose host binary the egress tests' image is made of.
 # Installs them with apt when missing (needs root).
 set -euo pipefail
 missing=()
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
