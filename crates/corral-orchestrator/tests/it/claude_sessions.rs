@@ -8,6 +8,17 @@ use serde_json::{Value, json};
 
 use crate::claude_mode::{assistant_said, claude_server, of_kind};
 
+/// The messages of the last model call the upstream received, as JSON text.
+fn last_conversation(upstream: &Upstream) -> String {
+    let last = upstream
+        .server
+        .requests()
+        .into_iter()
+        .rfind(|request| request.path.starts_with("/v1/messages"))
+        .expect("a model call");
+    last.body["messages"].to_string()
+}
+
 #[tokio::test]
 async fn a_follow_up_prompt_resumes_the_claude_session() {
     let upstream = Upstream::start(
@@ -28,13 +39,7 @@ async fn a_follow_up_prompt_resumes_the_claude_session() {
     assert_eq!(status.as_u16(), 202, "{body}");
     let followed = server.follow(&id).await;
     followed.assert_succeeded();
-    let last = upstream
-        .server
-        .requests()
-        .into_iter()
-        .rfind(|request| request.path.starts_with("/v1/messages"))
-        .expect("a model call");
-    let conversation = last.body["messages"].to_string();
+    let conversation = last_conversation(&upstream);
     assert!(conversation.contains("opening question"), "{conversation}");
     assert!(conversation.contains("first answer"), "{conversation}");
     assert!(conversation.contains("and a follow-up"), "{conversation}");
@@ -84,13 +89,7 @@ async fn a_prompt_to_an_ended_claude_job_resumes_its_session_in_a_new_job() {
     );
     let said = assistant_said(&continued);
     assert_eq!(said, ["second answer"]);
-    let last = upstream
-        .server
-        .requests()
-        .into_iter()
-        .rfind(|request| request.path.starts_with("/v1/messages"))
-        .expect("a model call");
-    let conversation = last.body["messages"].to_string();
+    let conversation = last_conversation(&upstream);
     for earlier in ["opening question", "first answer", "and a follow-up"] {
         assert!(conversation.contains(earlier), "{earlier}: {conversation}");
     }
