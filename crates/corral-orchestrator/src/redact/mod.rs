@@ -20,7 +20,7 @@ mod stream;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::Value;
 
 pub use stream::StreamRedactor;
@@ -64,20 +64,10 @@ impl Redactor {
                 }
             }
         }
-        // A full DFA: hundreds of needles share their first bytes with
-        // ordinary text, so no prefilter helps and the automaton's speed
-        // is the scan's speed (a few MB of tables for a hundred secrets).
-        // Past the DFA's size limit (thousands of secrets), the default
-        // automaton: slower, never absent.
-        let build = |kind| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .kind(kind)
-                .build(&needles)
-                .ok()
-        };
-        let exact = build(Some(AhoCorasickKind::DFA))
-            .or_else(|| build(None))
+        let exact = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&needles)
+            .ok()
             .filter(|_| !needles.is_empty());
         let prefixes = needles
             .iter()
