@@ -5,8 +5,6 @@
 //! job's CA (for hosts the proxy adds a credential to) next to the image's
 //! own roots.
 
-use std::path::Path;
-
 use corral_proto::egress::PROXY_ADDR;
 use corral_proto::worker::{Credential, EGRESS_PATH, EGRESS_UPGRADE, WorkerEgress};
 use hyper_util::rt::TokioIo;
@@ -53,7 +51,7 @@ pub async fn start(
             bundle.push('\n');
         }
         bundle.push_str(ca);
-        write_private(Path::new(JOB_BUNDLE), &bundle)?;
+        std::fs::write(JOB_BUNDLE, &bundle)?;
         env.extend(BUNDLE_VARS.iter().map(|name| variable(name, JOB_BUNDLE)));
     }
     Ok(env)
@@ -64,18 +62,6 @@ fn variable(name: &str, value: &str) -> Credential {
         env_var: name.to_owned(),
         value: value.to_owned(),
     }
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .open(path)?;
-    file.write_all(text.as_bytes())
 }
 
 async fn relay(client: Client, listener: TcpListener) {
