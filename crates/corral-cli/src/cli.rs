@@ -115,6 +115,9 @@ pub struct ServeArgs {
     /// A CA file (PEM) the egress proxy trusts for upstreams it adds credentials for, instead of the system's roots
     #[arg(long = "egress-ca", value_name = "FILE")]
     pub egress_ca: Option<PathBuf>,
+    /// Containers per pooled image kept started ahead of demand, so a job without a project directory starts warm (0 = no pool) [default: 0]
+    #[arg(long, env = "CORRAL_POOL_SIZE", value_name = "N")]
+    pub pool_size: Option<usize>,
 }
 
 #[derive(Debug, Args)]

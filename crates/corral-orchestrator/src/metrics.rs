@@ -105,7 +105,8 @@ pub async fn render(jobs: &JobManager) -> Result<String, StoreError> {
         ),
     ];
     let (calls, input, output, cost) = jobs.store().llm_totals().await?;
-    let gauges = gauges.into_iter().chain([
+    let pool = jobs.pool_stats().map(pool_series).into_iter().flatten();
+    let gauges = gauges.into_iter().chain(pool).chain([
         (
             "corral_llm_calls_total",
             "counter",
@@ -143,4 +144,30 @@ pub async fn render(jobs: &JobManager) -> Result<String, StoreError> {
     );
     jobs.start_latency().render(name, &mut out);
     Ok(out)
+}
+
+/// The warm pool's series, when there is a pool.
+fn pool_series(
+    pool: crate::jobs::PoolStats,
+) -> [(&'static str, &'static str, &'static str, u64); 3] {
+    [
+        (
+            "corral_pool_idle_containers",
+            "gauge",
+            "Warm-pool containers started and waiting for a job.",
+            pool.idle as u64,
+        ),
+        (
+            "corral_pool_taken_total",
+            "counter",
+            "Jobs that started in a warm-pool container.",
+            pool.taken,
+        ),
+        (
+            "corral_pool_missed_total",
+            "counter",
+            "Jobs the pool could have served that found it empty.",
+            pool.missed,
+        ),
+    ]
 }

@@ -253,6 +253,13 @@ impl TestServer {
         );
     }
 
+    /// The integer value of a series on the metrics page (`name` or
+    /// `name{label="…"}`), if it is there.
+    pub async fn metric(&self, series: &str) -> Option<u64> {
+        let (_, page) = self.get("/metrics").await;
+        metric_value(page.as_str()?, series)
+    }
+
     /// Stops the server; returns how many of its containers were still there.
     pub async fn stop(mut self) -> usize {
         if let Some(server) = self.server.take() {
@@ -269,6 +276,12 @@ impl Drop for TestServer {
         }
         crate::remove_instance_now(&self.instance_id);
     }
+}
+
+/// The integer value of `series` on a Prometheus text page.
+pub fn metric_value(page: &str, series: &str) -> Option<u64> {
+    page.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
 /// One HTTP/1.1 request over a Unix socket (`Connection: close`); returns

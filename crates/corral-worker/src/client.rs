@@ -80,6 +80,17 @@ impl Client {
         Ok(serde_json::from_slice(&body)?)
     }
 
+    /// The job: `GET /v1/job`, asked again while the orchestrator answers
+    /// `204` (a warm-pool container waiting for its job).
+    pub async fn job<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
+        loop {
+            let body = self.call(Method::GET, "/v1/job", Bytes::new()).await?;
+            if !body.is_empty() {
+                return Ok(serde_json::from_slice(&body)?);
+            }
+        }
+    }
+
     /// `POST path` with a JSON body, decoded.
     pub async fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -39,6 +39,11 @@ use serde_json::json;
 pub use claude::map_line as map_claude_line;
 pub use client::{Client, ClientError};
 
+/// The variable that tells the job's processes their job's id. Set by the
+/// worker rather than on the container, so a warm-pool container (started
+/// before its job was known) looks the same as a cold one.
+pub const JOB_ID_ENV: &str = "CORRAL_JOB_ID";
+
 /// Exit code when the worker itself cannot run (as `docker run` uses 125).
 pub const EXIT_WORKER_FAILED: u8 = 125;
 
@@ -74,7 +79,7 @@ async fn run() -> u8 {
         }
     };
     let client = Client::new(SOCKET_PATH.into(), token);
-    let job: WorkerJob = match client.get_json("/v1/job").await {
+    let job: WorkerJob = match client.job().await {
         Ok(job) => job,
         Err(error) => {
             complain(&format!("cannot fetch the job: {error}"));
@@ -98,6 +103,10 @@ async fn run() -> u8 {
     // credentials do; the relay lives as long as the job.
     let mut egress_tasks = tokio::task::JoinSet::new();
     let mut credentials = credentials;
+    credentials.push(Credential {
+        env_var: JOB_ID_ENV.to_owned(),
+        value: job.id.clone(),
+    });
     if let Some(egress) = &job.egress {
         match egress::start(client.relay_handle(), egress, &mut egress_tasks).await {
             Ok(env) => credentials.extend(env),

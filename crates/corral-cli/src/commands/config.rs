@@ -4,28 +4,16 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use corral_orchestrator::Config;
 use corral_orchestrator::llm::ProviderKey;
-use corral_orchestrator::{Config, ConfigOverrides};
 use serde_json::{Value, json};
 
 use crate::cli::{ConfigArgs, GlobalArgs};
 use crate::output;
 
 pub fn run(global: &GlobalArgs, args: ConfigArgs) -> anyhow::Result<ExitCode> {
-    let serve = args.serve;
-    let config = Config::load(ConfigOverrides {
-        data_dir: global.data_dir.clone(),
-        config_file: serve.config,
-        listen: serve.listen,
-        worker_bin: serve.worker_bin,
-        image: serve.image,
-        max_concurrent_jobs: serve.max_concurrent_jobs,
-        oci_runtime: serve.oci_runtime,
-        llm: serve.llm,
-        egress_resolve: serve.egress_resolve,
-        egress_ca: serve.egress_ca,
-    })
-    .context("invalid configuration")?;
+    let config = Config::load(super::serve::overrides(global, args.serve))
+        .context("invalid configuration")?;
     let view = describe(&config);
     if args.json {
         output::json(&view);
@@ -79,6 +67,10 @@ fn describe(config: &Config) -> Value {
             format!("key file {}", config.data_dir.join("master.key").display())
         },
         "limits": limits,
+        "pool": {
+            "size": config.pool.size,
+            "images": config.pool.images,
+        },
         "llm": {
             "default": config.llm.default_provider,
             "scripted": config.llm.scripted,

@@ -9,7 +9,16 @@ use corral_orchestrator::{Config, ConfigOverrides};
 use crate::cli::{GlobalArgs, ServeArgs};
 
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::load(ConfigOverrides {
+    let config = Config::load(overrides(global, args)).context("invalid configuration")?;
+    corral_orchestrator::serve(config)
+        .await
+        .context("the server stopped")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the serve flags (and their `CORRAL_*` variables) set.
+pub fn overrides(global: &GlobalArgs, args: ServeArgs) -> ConfigOverrides {
+    ConfigOverrides {
         data_dir: global.data_dir.clone(),
         config_file: args.config,
         listen: args.listen,
@@ -20,10 +29,6 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         llm: args.llm,
         egress_resolve: args.egress_resolve,
         egress_ca: args.egress_ca,
-    })
-    .context("invalid configuration")?;
-    corral_orchestrator::serve(config)
-        .await
-        .context("the server stopped")?;
-    Ok(ExitCode::SUCCESS)
+        pool_size: args.pool_size,
+    }
 }

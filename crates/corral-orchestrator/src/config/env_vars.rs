@@ -14,6 +14,8 @@ pub const CORRAL_IMAGE: &str = "CORRAL_IMAGE";
 pub const CORRAL_MAX_CONCURRENT_JOBS: &str = "CORRAL_MAX_CONCURRENT_JOBS";
 /// The OCI runtime Docker uses for job containers (`--oci-runtime`).
 pub const CORRAL_OCI_RUNTIME: &str = "CORRAL_OCI_RUNTIME";
+/// Containers per pooled image kept started (`--pool-size`).
+pub const CORRAL_POOL_SIZE: &str = "CORRAL_POOL_SIZE";
 /// The user API's URL, for CLI commands other than `serve`.
 pub const CORRAL_URL: &str = "CORRAL_URL";
 /// The key sealing stored secrets: 64 hex digits (else `<data-dir>/master.key`).

@@ -13,8 +13,10 @@ use serde::Deserialize;
 
 mod egress;
 mod llm;
+mod pool;
 
 pub use egress::parse_pin;
+pub use pool::PoolSettings;
 
 /// Names of the environment variables corral reads, in one place.
 pub mod env_vars;
@@ -84,6 +86,7 @@ struct FileConfig {
     limits: FileLimits,
     llm: llm::FileLlm,
     egress: egress::FileEgress,
+    pool: pool::FilePool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +126,8 @@ pub struct ConfigOverrides {
     pub egress_resolve: Vec<String>,
     /// `--egress-ca FILE`.
     pub egress_ca: Option<PathBuf>,
+    /// `--pool-size`.
+    pub pool_size: Option<usize>,
 }
 
 /// The server's settings, complete and checked.
@@ -160,6 +165,8 @@ pub struct Config {
     pub egress: std::sync::Arc<crate::egress::EgressNet>,
     /// The egress policy of jobs that name none; `None` is no egress.
     pub default_egress: Option<corral_proto::EgressSpec>,
+    /// The warm pool.
+    pub pool: PoolSettings,
 }
 
 /// Why the configuration could not be built.
@@ -249,6 +256,11 @@ impl Config {
                 message: "bad built-in default".into(),
             })?,
         };
+        let default_image = overrides
+            .image
+            .or(file.image)
+            .unwrap_or_else(|| DEFAULT_IMAGE.to_owned());
+        let pool = pool::settings(file.pool, overrides.pool_size, &default_image)?;
         let llm_env = llm::LlmEnv::read(&file.llm);
         let llm = llm::settings(file.llm, overrides.llm.as_deref(), &llm_env)?;
         let (egress, default_egress) =
@@ -263,10 +275,8 @@ impl Config {
                 .unwrap_or_else(crate::worker_binary::default_location),
             data_dir,
             listen,
-            default_image: overrides
-                .image
-                .or(file.image)
-                .unwrap_or_else(|| DEFAULT_IMAGE.to_owned()),
+            default_image,
+            pool,
             isolation: file.isolation.unwrap_or_default(),
             claude_image: file
                 .claude_image

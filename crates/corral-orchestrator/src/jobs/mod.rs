@@ -11,11 +11,13 @@
 //! - `setup`: a job's session: grants, model proxy, egress, leak detector
 //! - `run`: one job's container, from create to removal
 //! - `outcome`: how a container's exit becomes a terminal state
+//! - `pool`: the warm pool, containers started ahead of demand
 //! - `recover`: what a restart finds left over
 
 mod cancel;
 mod create;
 mod outcome;
+mod pool;
 mod prompt;
 mod reap;
 mod recover;
@@ -42,6 +44,7 @@ use crate::secrets::Secrets;
 use crate::store::{Store, StoreError};
 use crate::token::RandomError;
 
+pub use pool::PoolStats;
 pub use validate::validate_project;
 
 /// Why a job operation failed.
@@ -141,6 +144,12 @@ struct Inner {
     start_latency: crate::metrics::Histogram,
     /// The HTTP client of every job's model proxy.
     upstream: Upstream,
+    /// The warm pool, when `pool.size` is above 0.
+    pool: Option<pool::Pool>,
+    /// Container ids and `corral.job` labels the reaper must leave alone
+    /// besides active jobs' own labels: pool containers, and the pooled or
+    /// re-adopted containers of live jobs.
+    spared: Mutex<std::collections::HashSet<String>>,
 }
 
 impl JobManager {
@@ -158,6 +167,7 @@ impl JobManager {
             .data_dir
             .canonicalize()
             .unwrap_or_else(|_| config.data_dir.clone());
+        let pool = pool::Pool::from_config(&config);
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -175,6 +185,8 @@ impl JobManager {
                 reaped: std::sync::atomic::AtomicU64::new(0),
                 start_latency: crate::metrics::Histogram::default(),
                 upstream,
+                pool,
+                spared: Mutex::default(),
             }),
         }
     }
@@ -184,11 +196,12 @@ impl JobManager {
         self.recover().await?;
         self.inner.tasks.spawn(self.clone().schedule());
         self.inner.tasks.spawn(self.clone().reap_periodically());
+        self.inner.tasks.spawn(self.clone().fill_pool());
         Ok(())
     }
 
-    /// Stops scheduling, ends running jobs (their containers removed) and
-    /// waits up to `grace` for every task.
+    /// Stops scheduling, ends running jobs (their containers removed),
+    /// empties the warm pool and waits up to `grace` for every task.
     pub async fn shutdown(&self, grace: Duration) -> bool {
         self.inner.shutdown.cancel();
         self.inner.tasks.close();

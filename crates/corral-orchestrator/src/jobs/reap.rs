@@ -1,8 +1,9 @@
 //! The reaper: every `reap_interval`, containers carrying this instance's
-//! label that no live job owns are removed. A job whose container vanished
-//! is ended by its own task (`container lost`); this catches the rest: a
-//! container left by a crash between create and record, or made by hand
-//! with corral's labels.
+//! label that no live job owns and the warm pool does not hold are removed.
+//! A job whose container vanished is ended by its own task (`container
+//! lost`); this catches the rest: a container left by a crash between
+//! create and record, a previous run's pool, or one made by hand with
+//! corral's labels.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -48,7 +49,8 @@ impl JobManager {
             let owned = container
                 .job_id
                 .as_ref()
-                .is_some_and(|job_id| self.lock_active().contains_key(job_id));
+                .is_some_and(|job_id| self.lock_active().contains_key(job_id))
+                || self.is_spared(&container.container_id, container.job_id.as_deref());
             if owned {
                 continue;
             }

@@ -24,6 +24,10 @@ impl JobManager {
         let mut adopted = HashSet::new();
         for job in self.inner.store.unfinished_jobs().await? {
             if let Some(start) = self.adoption(&job).await {
+                if let Start::Adopt { container_id, .. } = &start {
+                    // A pooled container's label names its pool entry, not the job.
+                    self.spare(container_id);
+                }
                 let cancel = CancellationToken::new();
                 self.lock_active().insert(job.id.clone(), cancel.clone());
                 adopted.insert(job.id.clone());
@@ -72,17 +76,7 @@ impl JobManager {
         let Some(container_id) = &job.container_id else {
             return false;
         };
-        match self
-            .inner
-            .runtime
-            .list_by_label(crate::runtime::LABEL_JOB, &job.id)
-            .await
-        {
-            Ok(containers) => !containers
-                .iter()
-                .any(|container| &container.container_id == container_id),
-            Err(_) => false,
-        }
+        matches!(self.inner.runtime.exists(container_id).await, Ok(false))
     }
 
     async fn remove_stale_sockets(&self, adopted: &HashSet<String>) {

@@ -130,8 +130,16 @@ impl JobManager {
             Err(error) => return failure(error.to_string()),
         };
         let tasks = &self.inner.tasks;
+        let mut warm = None;
         let opened = match &start {
-            Start::Fresh => WorkerEndpoint::open(&socket_dir, setup, tasks).await,
+            Start::Fresh => match self.take_warm(job, &socket_dir) {
+                Some(taken) => {
+                    let (taken, endpoint) = taken.bind(setup);
+                    warm = Some(taken);
+                    Ok(endpoint)
+                }
+                None => WorkerEndpoint::open(&socket_dir, setup, tasks).await,
+            },
             Start::Adopt { token, .. } => {
                 WorkerEndpoint::reopen(&socket_dir, setup, token.clone(), tasks).await
             }
@@ -149,14 +157,22 @@ impl JobManager {
             error!(job_id = %job.id, error = %error, "cannot record the token hash; the job cannot be re-adopted");
         }
         let mut container_id = None;
-        let outcome = match start {
-            Start::Fresh => {
+        let outcome = match (start, &warm) {
+            (Start::Fresh, None) => {
                 self.drive_container(job, user, &endpoint, cancel, &mut container_id, claimed)
                     .await
             }
-            Start::Adopt {
-                container_id: id, ..
-            } => {
+            (Start::Fresh, Some(warm)) => {
+                container_id = Some(warm.container_id.clone());
+                self.drive_warm(job, &warm.container_id, &endpoint, cancel, claimed)
+                    .await
+            }
+            (
+                Start::Adopt {
+                    container_id: id, ..
+                },
+                _,
+            ) => {
                 info!(job_id = %job.id, container_id = %id, "re-adopted a running job");
                 container_id = Some(id.clone());
                 let elapsed = job.started_at.map_or(Duration::ZERO, |at| {
@@ -167,16 +183,78 @@ impl JobManager {
                     .await
             }
         };
-        if let Some(container_id) = &container_id
-            && let Err(error) = self.inner.runtime.remove(container_id).await
-        {
-            error!(job_id = %job.id, container_id, error = %error, "cannot remove container");
+        if let Some(container_id) = &container_id {
+            if let Err(error) = self.inner.runtime.remove(container_id).await {
+                error!(job_id = %job.id, container_id, error = %error, "cannot remove container");
+            }
+            self.unspare(container_id);
+        }
+        if let Some(warm) = &warm {
+            self.unspare(&warm.name);
         }
         endpoint.close().await;
         if let Err(error) = tokio::fs::remove_dir_all(&socket_dir).await {
             warn!(job_id = %job.id, error = %error, "cannot remove job socket directory");
         }
         outcome
+    }
+
+    /// Runs a job in a pool container its session is already bound to.
+    async fn drive_warm(
+        &self,
+        job: &Job,
+        container_id: &str,
+        endpoint: &WorkerEndpoint,
+        cancel: &CancellationToken,
+        claimed: std::time::Instant,
+    ) -> Outcome {
+        if let Err(error) = self.inner.store.set_container(&job.id, container_id).await {
+            error!(job_id = %job.id, error = %error, "cannot record container id");
+        }
+        if cancel.is_cancelled() {
+            return self
+                .stop(container_id, JobState::Cancelled, CANCELLED_REASON)
+                .await;
+        }
+        self.record_running(job, container_id, endpoint, claimed)
+            .await;
+        // `docker ps` shows the job's name, as for a cold job; nothing in
+        // the job depends on it.
+        let name = crate::runtime::container_name(&job.id);
+        if let Err(error) = self.inner.runtime.rename(container_id, &name).await {
+            warn!(job_id = %job.id, container_id, error = %error, "cannot rename the pool container");
+        }
+        let timeout = Duration::from_secs(job.limits.timeout_secs);
+        self.watch(job, container_id, endpoint, cancel, timeout)
+            .await
+    }
+
+    /// Records the job running (store, status event, latency) and lets its
+    /// worker's events through.
+    async fn record_running(
+        &self,
+        job: &Job,
+        container_id: &str,
+        endpoint: &WorkerEndpoint,
+        claimed: std::time::Instant,
+    ) {
+        match self.inner.store.mark_running(&job.id).await {
+            Ok(true) => {
+                self.inner.start_latency.observe(claimed.elapsed());
+                info!(job_id = %job.id, container_id, "container started");
+                if let Err(error) = self
+                    .inner
+                    .events
+                    .status(&job.id, JobState::Running, None)
+                    .await
+                {
+                    error!(job_id = %job.id, error = %error, "cannot store status event");
+                }
+            }
+            Ok(false) => warn!(job_id = %job.id, "job was no longer starting"),
+            Err(error) => error!(job_id = %job.id, error = %error, "cannot mark job running"),
+        }
+        endpoint.mark_running();
     }
 
     async fn drive_container(
@@ -196,6 +274,7 @@ impl JobManager {
             instance_id: self.inner.instance_id.clone(),
             oci_runtime: self.inner.config.oci_runtime.clone(),
             user,
+            pooled: false,
         };
         let id = match runtime.create(&request).await {
             Ok(id) => id,
@@ -217,23 +296,7 @@ impl JobManager {
         if let Err(error) = runtime.start(&id).await {
             return failure(format!("cannot start the container: {error}"));
         }
-        match self.inner.store.mark_running(&job.id).await {
-            Ok(true) => {
-                self.inner.start_latency.observe(claimed.elapsed());
-                info!(job_id = %job.id, container_id = %id, "container started");
-                if let Err(error) = self
-                    .inner
-                    .events
-                    .status(&job.id, JobState::Running, None)
-                    .await
-                {
-                    error!(job_id = %job.id, error = %error, "cannot store status event");
-                }
-            }
-            Ok(false) => warn!(job_id = %job.id, "job was no longer starting"),
-            Err(error) => error!(job_id = %job.id, error = %error, "cannot mark job running"),
-        }
-        endpoint.mark_running();
+        self.record_running(job, &id, endpoint, claimed).await;
         self.watch(
             job,
             &id,

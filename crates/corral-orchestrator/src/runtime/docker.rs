@@ -11,7 +11,7 @@ use bollard::errors::Error as BollardError;
 use bollard::models::ContainerStateStatusEnum;
 use bollard::query_parameters::{
     CreateContainerOptions, KillContainerOptions, ListContainersOptions, RemoveContainerOptions,
-    StartContainerOptions, WaitContainerOptions,
+    RenameContainerOptions, StartContainerOptions, WaitContainerOptions,
 };
 use futures_util::StreamExt;
 use tracing::instrument;
@@ -40,6 +40,11 @@ impl DockerRuntime {
     pub fn client(&self) -> &Docker {
         &self.docker
     }
+}
+
+/// The name of the container serving `job_id` (or pool entry `p-…`).
+pub fn container_name(job_id: &str) -> String {
+    format!("corral-{job_id}")
 }
 
 /// Classifies a bollard error by meaning (status code), never by its text.
@@ -71,7 +76,7 @@ impl Runtime for DockerRuntime {
     #[instrument(name = "runtime.create", skip_all, fields(job_id = %request.job.id))]
     async fn create(&self, request: &SandboxRequest) -> Result<String, RuntimeError> {
         let options = CreateContainerOptions {
-            name: Some(format!("corral-{}", request.job.id)),
+            name: Some(container_name(&request.job.id)),
             ..CreateContainerOptions::default()
         };
         let created = self
@@ -211,6 +216,33 @@ impl Runtime for DockerRuntime {
                 })
             })
             .collect())
+    }
+
+    #[instrument(name = "runtime.rename", skip(self))]
+    async fn rename(&self, container_id: &str, name: &str) -> Result<(), RuntimeError> {
+        let options = RenameContainerOptions {
+            name: name.to_owned(),
+        };
+        self.docker
+            .rename_container(container_id, options)
+            .await
+            .map_err(classify)
+    }
+
+    async fn exists(&self, container_id: &str) -> Result<bool, RuntimeError> {
+        match self
+            .docker
+            .inspect_container(
+                container_id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .map_err(classify)
+        {
+            Ok(_) => Ok(true),
+            Err(RuntimeError::NotFound { .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError> {

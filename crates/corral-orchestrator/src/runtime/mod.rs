@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use corral_proto::Job;
 
-pub use docker::DockerRuntime;
+pub use docker::{DockerRuntime, container_name};
 
 /// Label carrying the job id on every container corral creates.
 pub const LABEL_JOB: &str = "corral.job";
@@ -34,6 +34,10 @@ pub fn host_pids_limit(pids: i64, gvisor: bool) -> i64 {
 }
 /// Label carrying the orchestrator instance that owns the container.
 pub const LABEL_INSTANCE: &str = "corral.instance";
+/// Label (`1`) on warm-pool containers, whose `corral.job` label is their
+/// pool name (`p-…`): labels cannot change once the container exists, so
+/// the job a pooled container serves is found in the job's record.
+pub const LABEL_POOL: &str = "corral.pool";
 
 /// Everything a runtime needs to build a job's sandbox.
 #[derive(Debug, Clone)]
@@ -50,6 +54,8 @@ pub struct SandboxRequest {
     pub oci_runtime: Option<String>,
     /// The uid and gid the job runs as; never 0.
     pub user: JobUser,
+    /// A warm-pool container, made before its job is known.
+    pub pooled: bool,
 }
 
 /// The non-root identity a job's processes run as.
@@ -149,6 +155,10 @@ pub trait Runtime: Send + Sync {
         label: &str,
         value: &str,
     ) -> Result<Vec<SandboxSummary>, RuntimeError>;
+    /// Whether the container exists, running or not.
+    async fn exists(&self, container_id: &str) -> Result<bool, RuntimeError>;
+    /// Renames a container (running or not).
+    async fn rename(&self, container_id: &str, name: &str) -> Result<(), RuntimeError>;
     /// Whether an image is present locally.
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;
     /// Whether the engine knows the OCI runtime `name` (`runsc`).

@@ -9,7 +9,7 @@ use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
 use corral_proto::worker::{JOB_HOME, SOCKET_DIR, WORKER_PATH};
 
 use super::{GVISOR_RUNTIME, host_pids_limit};
-use super::{LABEL_INSTANCE, LABEL_JOB, SandboxRequest};
+use super::{LABEL_INSTANCE, LABEL_JOB, LABEL_POOL, SandboxRequest};
 
 /// Where the project directory appears inside the container.
 pub const WORKSPACE: &str = "/workspace";
@@ -44,19 +44,22 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
             format!("rw,nosuid,nodev,size={tmpfs_size},uid={uid},gid={gid},mode=0700"),
         ),
     ]);
-    let labels = HashMap::from([
+    let mut labels = HashMap::from([
         (LABEL_JOB.to_owned(), job.id.clone()),
         (LABEL_INSTANCE.to_owned(), request.instance_id.clone()),
     ]);
+    if request.pooled {
+        labels.insert(LABEL_POOL.to_owned(), "1".to_owned());
+    }
     ContainerCreateBody {
         image: Some(job.image.clone()),
         entrypoint: Some(vec![WORKER_PATH.to_owned()]),
         cmd: Some(Vec::new()),
         user: Some(format!("{uid}:{gid}")),
-        env: Some(vec![
-            format!("HOME={JOB_HOME}"),
-            format!("CORRAL_JOB_ID={}", job.id),
-        ]),
+        // Nothing job-specific: a warm-pool container is made before its
+        // job is known, and must not differ from a cold one (the worker
+        // gives the job's processes `CORRAL_JOB_ID`).
+        env: Some(vec![format!("HOME={JOB_HOME}")]),
         working_dir: job.project.as_ref().map(|_| WORKSPACE.to_owned()),
         labels: Some(labels),
         network_disabled: Some(true),

@@ -10,6 +10,7 @@
 mod limits;
 mod routes;
 mod session;
+mod slot;
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -25,6 +26,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
 use session::WorkerSession;
+use slot::Slot;
 
 use crate::events::EventLog;
 use crate::llm::LlmSession;
@@ -70,26 +72,24 @@ pub struct SessionSetup {
 
 /// A job's listening socket; close it when the job ends.
 pub struct WorkerEndpoint {
-    session: Arc<WorkerSession>,
+    slot: Arc<Slot>,
     socket_dir: PathBuf,
     shutdown: CancellationToken,
     server: JoinHandle<()>,
 }
 
 impl WorkerEndpoint {
-    /// Creates the job directory, token file and socket, and starts serving.
+    /// Creates the job directory, token file and socket, and starts serving
+    /// the job.
     #[tracing::instrument(name = "worker_api.open", skip_all)]
     pub async fn open(
         socket_dir: &Path,
         setup: SessionSetup,
         tasks: &TaskTracker,
     ) -> io::Result<Self> {
-        prepare_socket_dir(socket_dir).await?;
-        let token = Token::generate().map_err(io::Error::other)?;
-        let token_file = socket_dir.join(TOKEN_NAME);
-        write_token(&token_file, &token, setup.user).await?;
-        let hash = TokenHash::from_hex(token.hash_hex());
-        Self::serve(socket_dir, setup, hash, false, tasks)
+        Ok(UnboundEndpoint::open(socket_dir, setup.user, tasks)
+            .await?
+            .bind(setup))
     }
 
     /// Serves a job again after an orchestrator restart: the same socket
@@ -105,40 +105,43 @@ impl WorkerEndpoint {
             Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
             _ => {}
         }
-        Self::serve(socket_dir, setup, token, true, tasks)
+        let endpoint = Self::serve(socket_dir, setup.user, token, true, tasks)?;
+        let session = WorkerSession::new(setup, &endpoint.slot.token, true);
+        endpoint.slot.bind(Arc::new(session));
+        Ok(endpoint)
     }
 
     /// The hash of the job's token, for the store.
     pub fn token_hash(&self) -> &str {
-        self.session.token.as_hex()
+        self.slot.token.as_hex()
     }
 
     fn serve(
         socket_dir: &Path,
-        setup: SessionSetup,
+        user: JobUser,
         token: TokenHash,
         token_consumed: bool,
         tasks: &TaskTracker,
     ) -> io::Result<Self> {
         let socket_path = socket_dir.join(SOCKET_NAME);
         let listener = bind_unix(&socket_path)?;
-        hand_to_job_user(&socket_path, setup.user, 0o600, 0o666)?;
-        let job_id = setup.job.id.clone();
+        hand_to_job_user(&socket_path, user, 0o600, 0o666)?;
         let token_file = socket_dir.join(TOKEN_NAME);
-        let session = Arc::new(WorkerSession::new(setup, token, token_file, token_consumed));
+        let slot = Arc::new(Slot::new(token, token_file, token_consumed));
         let shutdown = CancellationToken::new();
-        let app = routes::router(Arc::clone(&session));
+        let app = routes::router(Arc::clone(&slot));
         let stop = shutdown.clone();
+        let name = socket_dir.display().to_string();
         let server = tasks.spawn(async move {
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
             if let Err(error) = served {
-                error!(job_id = %job_id, error = %error, "worker API failed");
+                error!(socket = %name, error = %error, "worker API failed");
             }
         });
         Ok(Self {
-            session,
+            slot,
             socket_dir: socket_dir.to_owned(),
             shutdown,
             server,
@@ -153,40 +156,51 @@ impl WorkerEndpoint {
     /// Why the job must fail whatever its worker says (its model budget ran
     /// out, its provider failed), if it must.
     pub fn failure(&self) -> Option<String> {
-        self.session.llm.as_ref().and_then(|llm| llm.failure())
+        self.slot
+            .session()
+            .and_then(|session| session.llm.as_ref().and_then(|llm| llm.failure()))
     }
 
     /// The last error the model's upstream answered with, if any.
     pub fn last_model_error(&self) -> Option<String> {
-        self.session.llm.as_ref().and_then(|llm| llm.last_error())
+        self.slot
+            .session()
+            .and_then(|session| session.llm.as_ref().and_then(|llm| llm.last_error()))
     }
 
     /// What the worker reported at `/v1/complete`, if it did.
     pub fn completion(&self) -> Option<Completion> {
-        self.session.completion()
+        self.slot.session().and_then(|session| session.completion())
     }
 
     /// Revokes the token: from now on every call is a 401. Called as soon
     /// as the job's container has stopped.
     pub fn revoke(&self) {
-        self.session.revoke();
+        if let Some(session) = self.slot.session() {
+            session.revoke();
+        }
+        self.slot.close();
     }
 
     /// Tells the endpoint the job is recorded `running`: the worker's
     /// events, held until then, are stored after that status.
     pub fn mark_running(&self) {
-        self.session.mark_running();
+        if let Some(session) = self.slot.session() {
+            session.mark_running();
+        }
     }
 
     /// Revokes the token, waits for model calls still being recorded,
     /// releases held-back output and stops serving.
     pub async fn close(self) {
-        self.session.revoke();
-        if let Some(llm) = &self.session.llm {
-            llm.settle(SETTLE_LIMIT).await;
-        }
-        if let Err(error) = self.session.flush_streams().await {
-            error!(error = %error, "cannot store the last output");
+        self.revoke();
+        if let Some(session) = self.slot.session() {
+            if let Some(llm) = &session.llm {
+                llm.settle(SETTLE_LIMIT).await;
+            }
+            if let Err(error) = session.flush_streams().await {
+                error!(error = %error, "cannot store the last output");
+            }
         }
         self.shutdown.cancel();
         // A request still streaming (a model answer whose reader is gone
@@ -202,6 +216,57 @@ impl WorkerEndpoint {
                 let _ = server.await;
             }
         }
+    }
+}
+
+/// A socket no job is bound to yet: a warm-pool container's, its worker's
+/// `GET /v1/job` held until [`UnboundEndpoint::bind`]; every other call is
+/// a 409 until then.
+pub struct UnboundEndpoint(WorkerEndpoint);
+
+impl UnboundEndpoint {
+    /// Creates the directory, token file and socket, and starts serving.
+    pub async fn open(socket_dir: &Path, user: JobUser, tasks: &TaskTracker) -> io::Result<Self> {
+        prepare_socket_dir(socket_dir).await?;
+        let token = Token::generate().map_err(io::Error::other)?;
+        let token_file = socket_dir.join(TOKEN_NAME);
+        write_token(&token_file, &token, user).await?;
+        let hash = TokenHash::from_hex(token.hash_hex());
+        WorkerEndpoint::serve(socket_dir, user, hash, false, tasks).map(Self)
+    }
+
+    /// Binds `setup`'s job: the worker's `GET /v1/job` answers with it. A
+    /// socket serves one job in its life.
+    pub fn bind(self, setup: SessionSetup) -> WorkerEndpoint {
+        let endpoint = self.0;
+        let session = WorkerSession::new(setup, &endpoint.slot.token, false);
+        endpoint.slot.bind(Arc::new(session));
+        endpoint
+    }
+
+    /// Waits up to `limit` for the worker to ask for its job: true once its
+    /// container is up and its worker reached the socket.
+    pub async fn until_worker_asked(&self, limit: std::time::Duration) -> bool {
+        self.0.slot.until_asked(limit).await
+    }
+
+    /// Moves the socket's directory to `to` (same filesystem). A container
+    /// that mounts it keeps seeing it: a bind mount follows the directory,
+    /// not its name.
+    pub fn relocate(&mut self, to: &Path) -> io::Result<()> {
+        std::fs::rename(&self.0.socket_dir, to)?;
+        to.clone_into(&mut self.0.socket_dir);
+        Ok(())
+    }
+
+    /// The host directory mounted at `/run/corral`.
+    pub fn socket_dir(&self) -> &Path {
+        &self.0.socket_dir
+    }
+
+    /// Stops serving; the held request ends with a 401.
+    pub async fn close(self) {
+        self.0.close().await;
     }
 }
 

@@ -2,14 +2,13 @@
 //! event goes through the session's leak detector before it is stored.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use std::time::Duration;
 
 use corral_proto::llm::ChatRequest;
@@ -23,6 +22,7 @@ use tokio::sync::broadcast;
 use tracing::{info, warn};
 
 use super::WorkerSession;
+use super::slot::{JOB_HOLD, Slot};
 use crate::api::{ApiError, ApiJson, ApiQuery};
 use crate::llm::ProxyError;
 use crate::runtime::spec::WORKSPACE;
@@ -34,12 +34,15 @@ const MAX_BODY_BYTES: usize = 8 << 20;
 const MAX_BATCH_EVENTS: usize = 4096;
 /// Largest model call: a long conversation with its tool results.
 const MAX_CHAT_BYTES: usize = 32 << 20;
+/// Where the worker asks for its job.
+const JOB_PATH: &str = "/v1/job";
 
-type Session = State<Arc<WorkerSession>>;
+/// The job's session, put on the request by [`authenticate`].
+type Session = Extension<Arc<WorkerSession>>;
 
-pub(super) fn router(session: Arc<WorkerSession>) -> Router {
+pub(super) fn router(slot: Arc<Slot>) -> Router {
     Router::new()
-        .route("/v1/job", get(job))
+        .route(JOB_PATH, get(job))
         .route("/v1/credentials", get(credentials))
         .route("/v1/events", post(events))
         .route("/v1/complete", post(complete))
@@ -64,38 +67,61 @@ pub(super) fn router(session: Arc<WorkerSession>) -> Router {
             any(anthropic).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
         )
         .layer(middleware::from_fn_with_state(
-            Arc::clone(&session),
+            Arc::clone(&slot),
             authenticate,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(session)
+        .with_state(slot)
 }
 
+/// Checks the token, deletes the token file on first use, and puts the
+/// bound job's session on the request. Before a job is bound (a warm-pool
+/// container) only `GET /v1/job` is served: it waits for one.
 async fn authenticate(
-    State(session): Session,
-    request: Request,
+    State(slot): State<Arc<Slot>>,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let presented = bearer(request.headers().get(AUTHORIZATION));
-    let valid = presented.is_some_and(|token| session.token.matches(token));
-    if !valid || session.is_revoked() {
+    let valid = presented.is_some_and(|token| slot.token.matches(token));
+    if !valid || slot.is_closed() {
         return Err(ApiError::Unauthorized);
     }
-    if !session.token_consumed.swap(true, Ordering::SeqCst) {
-        match tokio::fs::remove_file(&session.token_file).await {
+    if slot.consume_token() {
+        match tokio::fs::remove_file(&slot.token_file).await {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                warn!(job_id = %session.job.id, error = %error, "cannot delete token file");
-            }
+            Err(error) => warn!(error = %error, "cannot delete token file"),
+        }
+    }
+    match slot.session() {
+        Some(session) if session.is_revoked() => return Err(ApiError::Unauthorized),
+        Some(session) => {
+            request.extensions_mut().insert(session);
+        }
+        None if request.uri().path() == JOB_PATH => {}
+        None => {
+            return Err(ApiError::Conflict {
+                message: "no job is bound to this socket yet: ask for it at GET /v1/job".into(),
+            });
         }
     }
     Ok(next.run(request).await)
 }
 
-async fn job(State(session): Session) -> Json<WorkerJob> {
+/// `GET /v1/job`: the job this socket serves. On a warm-pool socket the
+/// request is held until a job is bound (at most [`JOB_HOLD`]); `204` when
+/// none was, and the worker asks again.
+async fn job(State(slot): State<Arc<Slot>>) -> Result<Response, ApiError> {
+    slot.mark_asked();
+    let Some(session) = slot.until_bound(JOB_HOLD).await else {
+        if slot.is_closed() {
+            return Err(ApiError::Unauthorized);
+        }
+        return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
+    };
     let job = &session.job;
-    Json(WorkerJob {
+    Ok(Json(WorkerJob {
         id: job.id.clone(),
         mode: job.mode,
         command: job.command.clone(),
@@ -110,10 +136,11 @@ async fn job(State(session): Session) -> Json<WorkerJob> {
             ca_pem: egress.ca_pem(),
         }),
     })
+    .into_response())
 }
 
 /// This job's grants, and only this job's: the session holds nothing else.
-async fn credentials(State(session): Session) -> Json<Vec<Credential>> {
+async fn credentials(Extension(session): Session) -> Json<Vec<Credential>> {
     Json(
         session
             .credentials
@@ -127,7 +154,7 @@ async fn credentials(State(session): Session) -> Json<Vec<Credential>> {
 }
 
 async fn events(
-    State(session): Session,
+    Extension(session): Session,
     ApiJson(batch): ApiJson<EventBatch>,
 ) -> Result<Json<EventsAck>, ApiError> {
     if batch.events.len() > MAX_BATCH_EVENTS {
@@ -151,7 +178,7 @@ async fn events(
 }
 
 async fn complete(
-    State(session): Session,
+    Extension(session): Session,
     ApiJson(completion): ApiJson<Completion>,
 ) -> Result<Json<EventsAck>, ApiError> {
     if !session.set_completion(completion.clone()) {
@@ -171,7 +198,7 @@ async fn complete(
 
 /// A model call, through the job's proxy. Jobs without a model (exec mode)
 /// get a 403: the orchestrator's keys are for agent jobs only.
-async fn chat(State(session): Session, ApiJson(request): ApiJson<ChatRequest>) -> Response {
+async fn chat(Extension(session): Session, ApiJson(request): ApiJson<ChatRequest>) -> Response {
     let Some(llm) = &session.llm else {
         return ProxyError::NoModel.into_response();
     };
@@ -193,7 +220,7 @@ struct PromptQuery {
 
 /// Follow-up prompts numbered above `after`, waiting for one when there is none.
 async fn prompts(
-    State(session): Session,
+    Extension(session): Session,
     ApiQuery(query): ApiQuery<PromptQuery>,
 ) -> Result<Json<Vec<Prompt>>, ApiError> {
     let wait = query.wait.unwrap_or(PROMPT_POLL_SECS).min(PROMPT_POLL_SECS);
@@ -223,7 +250,7 @@ async fn prompts(
 
 /// The `claude` CLI's Anthropic requests (claude mode), forwarded with the
 /// placeholder key swapped for the real credential.
-async fn anthropic(State(session): Session, request: Request) -> Response {
+async fn anthropic(Extension(session): Session, request: Request) -> Response {
     let (Some(llm), Some(placeholder)) = (&session.llm, &session.placeholder) else {
         return ProxyError::NoModel.into_response();
     };
@@ -245,7 +272,7 @@ async fn anthropic(State(session): Session, request: Request) -> Response {
 /// `PUT /v1/claude/session`: the claude job's latest session, kept so a
 /// follow-up can resume it once the job has ended.
 async fn keep_claude_session(
-    State(session): Session,
+    Extension(session): Session,
     ApiJson(claude): ApiJson<ClaudeSession>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     if session.job.mode != JobMode::Claude {
@@ -285,7 +312,7 @@ async fn keep_claude_session(
 
 /// `GET /v1/claude/session`: the session this job resumes (a job started by
 /// a follow-up to an ended claude job); 404 for any other job.
-async fn claude_session(State(session): Session) -> Result<Json<ClaudeSession>, ApiError> {
+async fn claude_session(Extension(session): Session) -> Result<Json<ClaudeSession>, ApiError> {
     let continues = session
         .job
         .claude
@@ -303,7 +330,7 @@ async fn claude_session(State(session): Session) -> Result<Json<ClaudeSession>, 
 /// `GET /v1/egress` with `Upgrade: corral-egress`: the connection becomes one
 /// proxy connection of the job's (the worker relays a process's connection
 /// to `127.0.0.1:3128` here). 403 for a job that may reach no host.
-async fn egress(State(session): Session, request: Request) -> Response {
+async fn egress(Extension(session): Session, request: Request) -> Response {
     let Some(egress) = session.egress.clone() else {
         return ApiError::Forbidden {
             message: "this job may reach no host: give it an egress policy (--allow-host)".into(),

@@ -2,7 +2,6 @@
 //! its events, where every event passes the leak detector before it is
 //! stored.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -23,12 +22,6 @@ use crate::token::TokenHash;
 /// What the worker API knows about its one job.
 pub(crate) struct WorkerSession {
     pub(super) job: Job,
-    /// Only the token's hash is kept: the token itself is in the file until
-    /// the worker's first call, and in the worker's memory.
-    pub(super) token: TokenHash,
-    pub(super) token_file: PathBuf,
-    /// Set once the token file is gone, so it is deleted exactly once.
-    pub(super) token_consumed: AtomicBool,
     /// Set when the job ends: every later call is a 401.
     revoked: AtomicBool,
     /// The worker's completion report, first one wins. Std mutexes here are
@@ -73,18 +66,13 @@ fn placeholder_for(token: &TokenHash) -> String {
 }
 
 impl WorkerSession {
-    pub(super) fn new(
-        setup: SessionSetup,
-        token: TokenHash,
-        token_file: PathBuf,
-        token_consumed: bool,
-    ) -> Self {
-        let placeholder = (setup.job.mode == JobMode::Claude).then(|| placeholder_for(&token));
+    /// A session for `setup`'s job on the socket whose token hashes to
+    /// `token`; `running` when the job is already recorded running (a
+    /// re-adopted job).
+    pub(super) fn new(setup: SessionSetup, token: &TokenHash, running: bool) -> Self {
+        let placeholder = (setup.job.mode == JobMode::Claude).then(|| placeholder_for(token));
         Self {
             job: setup.job,
-            token,
-            token_file,
-            token_consumed: AtomicBool::new(token_consumed),
             revoked: AtomicBool::new(false),
             completion: Mutex::new(None),
             credentials: setup.credentials,
@@ -100,7 +88,7 @@ impl WorkerSession {
             output_capped: AtomicBool::new(false),
             batch_lock: tokio::sync::Mutex::new(()),
             rate: EventRate::default(),
-            running: tokio::sync::watch::channel(token_consumed).0,
+            running: tokio::sync::watch::channel(running).0,
         }
     }
 

@@ -20,6 +20,7 @@ mod lifecycle;
 mod load;
 mod master_key;
 mod metrics;
+mod pool;
 mod queue;
 mod reaper;
 mod review;

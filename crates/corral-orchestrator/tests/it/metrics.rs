@@ -4,9 +4,7 @@ use serde_json::json;
 
 /// The integer value of `series` on the page.
 fn value(page: &str, series: &str) -> u64 {
-    page.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-        .expect("the series is on the page")
+    corral_testkit::metric_value(page, series).expect("the series is on the page")
 }
 
 /// Every line is a comment (`# HELP`/`# TYPE`) or `name{labels} value`.

@@ -48,6 +48,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
         instance_id: "inst-1".into(),
         oci_runtime: None,
         user: JobUser::for_project(None),
+        pooled: false,
     }
 }
 

@@ -1,0 +1,455 @@
+//! The warm pool: `pool.size` containers per image, created and started
+//! ahead of demand with the server's default profile, each worker waiting
+//! on its own socket for a job.
+//!
+//! A job whose container would be exactly a pool container (no project
+//! directory: a bind mount cannot be added to a running container; the
+//! pool's image; the default limits, isolation and user) takes the oldest
+//! ready one. Its socket directory is moved to the job's name and the job's
+//! session (grants, model proxy, egress, leak detector, and the token the
+//! container already holds) is bound to it; the worker's held
+//! `GET /v1/job` then answers. A pool container serves one job and is
+//! removed with it, like a cold one. The pool refills in the background.
+//!
+//! Pool containers carry `corral.job=p-…` and `corral.pool=1`; the reaper
+//! spares them while the pool or a job holds them (by name and by container
+//! id, as labels cannot change), and removes them otherwise. A pool
+//! container that exits while idle is dropped and replaced; the server's
+//! shutdown removes every idle one.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use corral_proto::{IsolationLevel, Job, Limits};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::JobManager;
+use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
+use crate::worker_api::{SessionSetup, UnboundEndpoint, WorkerEndpoint};
+
+/// How long a new pool container's worker may take to reach its socket.
+const READY_LIMIT: Duration = Duration::from_secs(30);
+/// The pause after a pool container could not be made (a missing image,
+/// Docker away), so a broken pool does not spin.
+const RETRY_PAUSE: Duration = Duration::from_secs(10);
+
+/// Everything that makes two job containers the same container, apart from
+/// the job they serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Profile {
+    image: String,
+    memory_bytes: u64,
+    cpu_shares: i64,
+    pids: i64,
+    tmpfs_bytes: u64,
+    isolation: IsolationLevel,
+}
+
+impl Profile {
+    /// The profile of `job`'s container; `None` when it mounts a project.
+    fn of(job: &Job) -> Option<Self> {
+        if job.project.is_some() {
+            return None;
+        }
+        Some(Self::new(&job.image, &job.limits, job.isolation_level))
+    }
+
+    fn new(image: &str, limits: &Limits, isolation: IsolationLevel) -> Self {
+        Self {
+            image: image.to_owned(),
+            memory_bytes: limits.memory_bytes,
+            cpu_shares: limits.cpu_shares,
+            pids: limits.pids,
+            tmpfs_bytes: limits.tmpfs_bytes,
+            isolation,
+        }
+    }
+}
+
+/// A started pool container whose worker is waiting for a job.
+pub(super) struct Warm {
+    /// Its pool name, `p-…`: its `corral.job` label.
+    pub(super) name: String,
+    pub(super) container_id: String,
+    endpoint: UnboundEndpoint,
+    profile: Profile,
+    /// Stops the task that watches the idle container for an exit.
+    watch: CancellationToken,
+}
+
+impl Warm {
+    /// Binds `setup`'s job to the container's socket; what is left to know
+    /// of the pool entry is its name and container.
+    pub(super) fn bind(self, setup: SessionSetup) -> (Taken, WorkerEndpoint) {
+        let taken = Taken {
+            name: self.name,
+            container_id: self.container_id,
+        };
+        (taken, self.endpoint.bind(setup))
+    }
+}
+
+/// A pool container a job took.
+pub(super) struct Taken {
+    /// Its pool name, `p-…`: its `corral.job` label.
+    pub(super) name: String,
+    pub(super) container_id: String,
+}
+
+/// The pool's state; `None` in the manager when `pool.size` is 0.
+pub(super) struct Pool {
+    size: usize,
+    profiles: Vec<Profile>,
+    idle: Mutex<Vec<Warm>>,
+    /// Wakes the filler: a container was taken or lost.
+    wake: Notify,
+    taken: AtomicU64,
+    missed: AtomicU64,
+}
+
+/// What the pool holds and has done, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Started containers waiting for a job.
+    pub idle: usize,
+    /// Jobs that took a pool container.
+    pub taken: u64,
+    /// Jobs the pool could have served but had nothing ready for.
+    pub missed: u64,
+}
+
+impl Pool {
+    /// The pool of `config`, if it has one.
+    pub(super) fn from_config(config: &crate::config::Config) -> Option<Self> {
+        if config.pool.size == 0 || config.pool.images.is_empty() {
+            return None;
+        }
+        let profiles = config
+            .pool
+            .images
+            .iter()
+            .map(|image| Profile::new(image, &config.default_limits, config.isolation))
+            .collect();
+        Some(Self {
+            size: config.pool.size,
+            profiles,
+            idle: Mutex::default(),
+            wake: Notify::new(),
+            taken: AtomicU64::new(0),
+            missed: AtomicU64::new(0),
+        })
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Warm>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The first profile with fewer than `size` idle containers.
+    fn short_profile(&self) -> Option<Profile> {
+        let idle = self.lock_idle();
+        self.profiles
+            .iter()
+            .find(|profile| {
+                idle.iter().filter(|warm| &warm.profile == *profile).count() < self.size
+            })
+            .cloned()
+    }
+
+    pub(super) fn stats(&self) -> PoolStats {
+        PoolStats {
+            idle: self.lock_idle().len(),
+            taken: self.taken.load(Ordering::Relaxed),
+            missed: self.missed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl JobManager {
+    /// Takes the oldest ready pool container `job` can run in, if any, its
+    /// socket directory already moved to `socket_dir`.
+    pub(super) fn take_warm(&self, job: &Job, socket_dir: &std::path::Path) -> Option<Warm> {
+        let pool = self.inner.pool.as_ref()?;
+        let profile = Profile::of(job).filter(|profile| pool.profiles.contains(profile))?;
+        let found = {
+            let mut idle = pool.lock_idle();
+            idle.iter()
+                .position(|warm| warm.profile == profile)
+                .map(|index| idle.remove(index))
+        };
+        pool.wake.notify_one();
+        let Some(mut warm) = found else {
+            pool.missed.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        warm.watch.cancel();
+        if let Err(error) = warm.endpoint.relocate(socket_dir) {
+            warn!(job_id = %job.id, pool = %warm.name, error = %error, "cannot move a pool socket; starting cold");
+            self.inner.tasks.spawn(self.clone().discard_warm(warm));
+            pool.missed.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        pool.taken.fetch_add(1, Ordering::Relaxed);
+        info!(job_id = %job.id, pool = %warm.name, container_id = %warm.container_id, "job takes a pool container");
+        Some(warm)
+    }
+
+    /// What the pool holds; `None` without a pool.
+    pub fn pool_stats(&self) -> Option<PoolStats> {
+        self.inner.pool.as_ref().map(Pool::stats)
+    }
+
+    /// Keeps the pool full until shutdown, then removes what it holds.
+    pub(super) async fn fill_pool(self) {
+        let Some(pool) = self.inner.pool.as_ref() else {
+            return;
+        };
+        let shutdown = self.inner.shutdown.clone();
+        while !shutdown.is_cancelled() {
+            let Some(profile) = pool.short_profile() else {
+                tokio::select! {
+                    () = pool.wake.notified() => {}
+                    () = shutdown.cancelled() => {}
+                }
+                continue;
+            };
+            match self.warm_up(&profile).await {
+                Ok(warm) => {
+                    self.watch_idle(&warm);
+                    pool.lock_idle().push(warm);
+                }
+                Err(error) => {
+                    warn!(image = %profile.image, error = %error, "cannot add a container to the pool");
+                    tokio::select! {
+                        () = tokio::time::sleep(RETRY_PAUSE) => {}
+                        () = shutdown.cancelled() => {}
+                    }
+                }
+            }
+        }
+        let drained: Vec<Warm> = std::mem::take(&mut *pool.lock_idle());
+        for warm in drained {
+            self.clone().discard_warm(warm).await;
+        }
+    }
+
+    /// Creates and starts one pool container and waits for its worker.
+    async fn warm_up(&self, profile: &Profile) -> Result<Warm, RuntimeError> {
+        let name = format!("p-{}", crate::token::random_hex(8).map_err(engine)?);
+        let socket_dir = self.inner.config.data_dir.join("run").join(&name);
+        let user = JobUser::for_project(None);
+        let endpoint = UnboundEndpoint::open(&socket_dir, user, &self.inner.tasks)
+            .await
+            .map_err(engine)?;
+        self.spare(&name);
+        let mut warm = Warm {
+            name,
+            container_id: String::new(),
+            endpoint,
+            profile: profile.clone(),
+            watch: CancellationToken::new(),
+        };
+        let request = SandboxRequest {
+            job: template(&warm.name, profile, &self.inner.config.default_limits),
+            socket_dir,
+            worker_bin: self.inner.config.worker_bin.clone(),
+            instance_id: self.inner.instance_id.clone(),
+            oci_runtime: self.inner.config.oci_runtime.clone(),
+            user,
+            pooled: true,
+        };
+        let started = match self.inner.runtime.create(&request).await {
+            Ok(id) => {
+                warm.container_id = id;
+                self.inner.runtime.start(&warm.container_id).await
+            }
+            Err(error) => Err(error),
+        };
+        let ready = match started {
+            Ok(()) => tokio::select! {
+                ready = warm.endpoint.until_worker_asked(READY_LIMIT) => ready,
+                () = self.inner.shutdown.cancelled() => false,
+            },
+            Err(error) => {
+                self.clone().discard_warm(warm).await;
+                return Err(error);
+            }
+        };
+        if !ready {
+            self.clone().discard_warm(warm).await;
+            return Err(RuntimeError::Engine {
+                message: "the pool container's worker did not reach its socket".into(),
+            });
+        }
+        info!(pool = %warm.name, container_id = %warm.container_id, "pool container ready");
+        Ok(warm)
+    }
+
+    /// Watches an idle pool container: when it exits before a job takes
+    /// it, it leaves the pool (and is replaced).
+    fn watch_idle(&self, warm: &Warm) {
+        let manager = self.clone();
+        let (container_id, name, stop) = (
+            warm.container_id.clone(),
+            warm.name.clone(),
+            warm.watch.clone(),
+        );
+        self.inner.tasks.spawn(async move {
+            tokio::select! {
+                _ = manager.inner.runtime.wait(&container_id) => {}
+                () = stop.cancelled() => return,
+            }
+            let Some(pool) = manager.inner.pool.as_ref() else {
+                return;
+            };
+            let lost = {
+                let mut idle = pool.lock_idle();
+                idle.iter()
+                    .position(|warm| warm.name == name)
+                    .map(|index| idle.remove(index))
+            };
+            if let Some(warm) = lost {
+                warn!(pool = %name, container_id = %container_id, "an idle pool container exited; replacing it");
+                pool.wake.notify_one();
+                manager.clone().discard_warm(warm).await;
+            }
+        });
+    }
+
+    /// Removes a pool container that serves no job, and its socket.
+    async fn discard_warm(self, warm: Warm) {
+        warm.watch.cancel();
+        if !warm.container_id.is_empty()
+            && let Err(error) = self.inner.runtime.remove(&warm.container_id).await
+        {
+            warn!(pool = %warm.name, error = %error, "cannot remove a pool container");
+        }
+        let socket_dir = warm.endpoint.socket_dir().to_owned();
+        warm.endpoint.close().await;
+        if let Err(error) = tokio::fs::remove_dir_all(&socket_dir).await {
+            warn!(pool = %warm.name, error = %error, "cannot remove a pool socket directory");
+        }
+        self.unspare(&warm.name);
+    }
+
+    /// Keeps the reaper off the container named or labelled `key`.
+    pub(super) fn spare(&self, key: &str) {
+        self.lock_spared().insert(key.to_owned());
+    }
+
+    /// Lets the reaper have the container named or labelled `key` again.
+    pub(super) fn unspare(&self, key: &str) {
+        self.lock_spared().remove(key);
+    }
+
+    /// Whether the reaper must leave a container alone by its id or label.
+    pub(super) fn is_spared(&self, container_id: &str, label: Option<&str>) -> bool {
+        let spared = self.lock_spared();
+        spared.contains(container_id) || label.is_some_and(|label| spared.contains(label))
+    }
+
+    fn lock_spared(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.inner
+            .spared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The job a pool container is created for: what its profile fixes, and
+/// nothing a real job would add (no project, grants, model or egress).
+fn template(name: &str, profile: &Profile, defaults: &Limits) -> Job {
+    Job {
+        id: name.to_owned(),
+        mode: corral_proto::JobMode::Exec,
+        state: corral_proto::JobState::Starting,
+        image: profile.image.clone(),
+        command: None,
+        prompt: None,
+        project: None,
+        isolation: None,
+        limits: Limits {
+            memory_bytes: profile.memory_bytes,
+            cpu_shares: profile.cpu_shares,
+            pids: profile.pids,
+            tmpfs_bytes: profile.tmpfs_bytes,
+            ..*defaults
+        },
+        grants: Vec::new(),
+        llm: None,
+        interactive: false,
+        usage: corral_proto::JobUsage::default(),
+        claude: None,
+        isolation_level: profile.isolation,
+        egress: None,
+        container_id: None,
+        exit_code: None,
+        reason: None,
+        created_at: time::OffsetDateTime::now_utc(),
+        started_at: None,
+        finished_at: None,
+    }
+}
+
+fn engine(error: impl std::fmt::Display) -> RuntimeError {
+    RuntimeError::Engine {
+        message: error.to_string(),
+    }
+}
+
+/// Whether two jobs' containers would have the same profile; for tests.
+#[cfg(test)]
+pub(super) fn same_profile(a: &Job, b: &Job) -> bool {
+    Profile::of(a).is_some() && Profile::of(a) == Profile::of(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(project: Option<&str>) -> Job {
+        let defaults = Limits {
+            memory_bytes: 512 << 20,
+            cpu_shares: 1024,
+            pids: 256,
+            timeout_secs: 600,
+            tmpfs_bytes: 256 << 20,
+            max_llm_calls: 10,
+            max_tokens: 1000,
+            max_iterations: 5,
+            idle_timeout_secs: 60,
+        };
+        let profile = Profile::new("corral/default:latest", &defaults, IsolationLevel::Runc);
+        Job {
+            project: project.map(str::to_owned),
+            ..template("j-1", &profile, &defaults)
+        }
+    }
+
+    #[test]
+    fn a_job_with_a_project_never_takes_a_pool_container() {
+        assert!(Profile::of(&job(Some("/src"))).is_none());
+        assert!(Profile::of(&job(None)).is_some());
+    }
+
+    #[test]
+    fn limits_outside_the_container_do_not_change_the_profile() {
+        let plain = job(None);
+        let mut longer = job(None);
+        longer.limits.timeout_secs = 5;
+        longer.limits.max_llm_calls = 99;
+        assert!(same_profile(&plain, &longer));
+        let mut bigger = job(None);
+        bigger.limits.memory_bytes *= 2;
+        assert!(!same_profile(&plain, &bigger));
+        let mut gvisor = job(None);
+        gvisor.isolation_level = IsolationLevel::Gvisor;
+        assert!(!same_profile(&plain, &gvisor));
+        let mut other = job(None);
+        other.image = "corral/claude:latest".into();
+        assert!(!same_profile(&plain, &other));
+    }
+}

@@ -1,0 +1,304 @@
+//! The warm pool (`pool.size`): containers started ahead of demand, each
+//! serving one job, refilled in the background and removed at shutdown.
+
+use bollard::query_parameters::{InspectContainerOptions, KillContainerOptions};
+use corral_orchestrator::runtime::{LABEL_INSTANCE, LABEL_JOB, LABEL_POOL};
+use corral_orchestrator::store::{SqliteStore, Store};
+use corral_proto::{EventKind, JobState};
+use corral_testkit::{TestServer, docker, eventually};
+use serde_json::{Value, json};
+
+async fn pooled_server(size: usize) -> TestServer {
+    let server = TestServer::start_with(|config| config.pool.size = size).await;
+    assert!(
+        until_idle(&server, size).await,
+        "the pool fills to {size} within 10 s"
+    );
+    server
+}
+
+/// Waits until the pool holds `count` ready containers.
+async fn until_idle(server: &TestServer, count: usize) -> bool {
+    eventually(|| async {
+        server.metric("corral_pool_idle_containers").await == Some(count as u64)
+    })
+    .await
+}
+
+async fn metric(server: &TestServer, series: &str) -> u64 {
+    server.metric(series).await.expect("series on the page")
+}
+
+/// The container's inspect body.
+async fn inspect(container_id: &str) -> bollard::models::ContainerInspectResponse {
+    docker()
+        .await
+        .inspect_container(container_id, None::<InspectContainerOptions>)
+        .await
+        .expect("inspect")
+}
+
+/// Ids of the pool's containers now, by label.
+async fn pool_containers(server: &TestServer) -> Vec<String> {
+    let filters = std::collections::HashMap::from([(
+        "label".to_owned(),
+        vec![
+            format!("{LABEL_POOL}=1"),
+            format!("{LABEL_INSTANCE}={}", server.instance_id),
+        ],
+    )]);
+    docker()
+        .await
+        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        }))
+        .await
+        .expect("list")
+        .into_iter()
+        .filter_map(|container| container.id)
+        .collect()
+}
+
+/// Everything in a container's profile that must not depend on whether it
+/// came from the pool: host config, user, environment, entrypoint, image,
+/// mounts (their targets and modes) and its labels but the job's own.
+fn profile(inspected: &bollard::models::ContainerInspectResponse) -> Value {
+    let mut host = serde_json::to_value(inspected.host_config.clone()).expect("host json");
+    for mount in host["Mounts"].as_array_mut().expect("mounts") {
+        if mount["Target"] == "/run/corral" {
+            mount["Source"] = json!("<the job's socket directory>");
+        }
+    }
+    let config = inspected.config.clone().expect("config");
+    let mut labels = config.labels.unwrap_or_default();
+    labels.remove(LABEL_JOB);
+    labels.remove(LABEL_POOL);
+    json!({
+        "host": host,
+        "user": config.user,
+        "env": config.env,
+        "entrypoint": config.entrypoint,
+        "cmd": config.cmd,
+        "image": config.image,
+        "working_dir": config.working_dir,
+        "labels": labels,
+    })
+}
+
+/// The events of a finished job as (kind, state) pairs, a run of output
+/// events as one (how output is split into events depends on timing), and
+/// its stdout.
+async fn trace(server: &TestServer, id: &str) -> (Vec<(EventKind, Value)>, String) {
+    let followed = server.follow(id).await;
+    followed.assert_succeeded();
+    let mut kinds: Vec<_> = followed
+        .events
+        .iter()
+        .map(|event| (event.kind, event.data["state"].clone()))
+        .collect();
+    kinds.dedup();
+    (kinds, followed.stdout().replace(id, "<job id>"))
+}
+
+#[tokio::test]
+async fn a_pooled_job_behaves_exactly_like_a_cold_one() {
+    let pooled = pooled_server(1).await;
+    let cold = TestServer::start().await;
+    let script = "echo \"job $CORRAL_JOB_ID as $(id -u):$(id -g) in $(pwd) home $HOME\"; \
+                  ls -A /run/corral; cat /sys/fs/cgroup/pids.max 2>/dev/null || true";
+    let warm_id = pooled.create(&json!({ "command": script })).await;
+    let cold_id = cold.create(&json!({ "command": script })).await;
+    let (warm_events, warm_out) = trace(&pooled, &warm_id).await;
+    let (cold_events, cold_out) = trace(&cold, &cold_id).await;
+    assert_eq!(metric(&pooled, "corral_pool_taken_total").await, 1);
+    assert_eq!(
+        warm_events, cold_events,
+        "the same events in the same order"
+    );
+    assert_eq!(warm_out, cold_out);
+    assert!(
+        warm_out.contains("job <job id> as 10001:10001"),
+        "{warm_out}"
+    );
+    assert!(
+        warm_out.contains("worker.sock") && !warm_out.contains("token"),
+        "the token file is gone once used: {warm_out}"
+    );
+
+    // The same profile in `docker inspect`, on a long job of each kind.
+    let warm_long = pooled.create(&json!({ "command": ["sleep", "300"] })).await;
+    let cold_long = cold.create(&json!({ "command": ["sleep", "300"] })).await;
+    pooled.wait_for_state(&warm_long, JobState::Running).await;
+    cold.wait_for_state(&cold_long, JobState::Running).await;
+    let warm_container = pooled.job(&warm_long).await.container_id.expect("id");
+    let cold_container = cold.job(&cold_long).await.container_id.expect("id");
+    let (warm, cold_inspected) = (
+        inspect(&warm_container).await,
+        inspect(&cold_container).await,
+    );
+    let warm_labels = warm
+        .config
+        .as_ref()
+        .and_then(|config| config.labels.clone());
+    let warm_labels = warm_labels.expect("labels");
+    assert_eq!(warm_labels[LABEL_POOL], "1", "it came from the pool");
+    assert!(warm_labels[LABEL_JOB].starts_with("p-"), "{warm_labels:?}");
+    let mut cold_profile = profile(&cold_inspected);
+    // The two servers differ in their instance id only.
+    cold_profile["labels"][LABEL_INSTANCE] = json!(pooled.instance_id);
+    assert_eq!(profile(&warm), cold_profile);
+    assert_eq!(
+        warm.name.as_deref(),
+        Some(format!("/corral-{warm_long}").as_str()),
+        "renamed for its job"
+    );
+    for (server, id) in [(&pooled, &warm_long), (&cold, &cold_long)] {
+        let (status, _) = server.post(&format!("/v1/jobs/{id}/cancel"), "").await;
+        assert_eq!(status, 200);
+        assert_eq!(server.follow(id).await.job.state, JobState::Cancelled);
+    }
+    assert_eq!(pooled.stop().await, 0);
+    assert_eq!(cold.stop().await, 0);
+}
+
+#[tokio::test]
+async fn the_pool_refills_and_a_pool_container_serves_one_job() {
+    let server = pooled_server(1).await;
+    let first_pool = pool_containers(&server).await;
+    assert_eq!(first_pool.len(), 1);
+    // A long job takes the pool's container; the pool refills behind it.
+    let long = server.create(&json!({ "command": ["sleep", "300"] })).await;
+    server.wait_for_state(&long, JobState::Running).await;
+    let long_container = server.job(&long).await.container_id.expect("id");
+    assert_eq!(vec![long_container.clone()], first_pool);
+    assert!(until_idle(&server, 1).await, "the pool refilled");
+    let refill = pool_containers(&server).await;
+    assert_eq!(refill.len(), 2, "the busy one and its replacement");
+
+    // Each job gets its own container and its own token.
+    let mut containers = vec![long_container];
+    let mut tokens = Vec::new();
+    let store = SqliteStore::open(&server.data_dir.path().join("corral.db")).expect("store");
+    for round in 0..3 {
+        assert!(
+            until_idle(&server, 1).await,
+            "refilled before round {round}"
+        );
+        let id = server.create(&json!({ "command": ["echo", "hi"] })).await;
+        let followed = server.follow(&id).await;
+        followed.assert_succeeded();
+        assert_eq!(followed.stdout(), "hi\n");
+        containers.push(followed.job.container_id.clone().expect("id"));
+        tokens.push(store.token_hash(&id).await.expect("store").expect("hash"));
+    }
+    assert_eq!(metric(&server, "corral_pool_taken_total").await, 4);
+    let distinct: std::collections::HashSet<_> = containers.iter().collect();
+    assert_eq!(distinct.len(), containers.len(), "{containers:?}");
+    let distinct: std::collections::HashSet<_> = tokens.iter().collect();
+    assert_eq!(distinct.len(), tokens.len(), "a token per job");
+
+    // Two jobs at once on a pool of one: one takes it, the other starts
+    // cold; neither shares a container.
+    assert!(until_idle(&server, 1).await);
+    let both = [
+        server.create(&json!({ "command": ["echo", "a"] })).await,
+        server.create(&json!({ "command": ["echo", "b"] })).await,
+    ];
+    let mut pair = Vec::new();
+    for id in &both {
+        let followed = server.follow(id).await;
+        followed.assert_succeeded();
+        pair.push(followed.job.container_id.clone().expect("id"));
+    }
+    assert_ne!(pair[0], pair[1]);
+    let taken = metric(&server, "corral_pool_taken_total").await;
+    let missed = metric(&server, "corral_pool_missed_total").await;
+    assert_eq!(taken + missed, 6, "taken {taken}, missed {missed}");
+    assert!((5..=6).contains(&taken), "taken {taken}");
+
+    let (status, _) = server.post(&format!("/v1/jobs/{long}/cancel"), "").await;
+    assert_eq!(status, 200);
+    server.follow(&long).await;
+    for container in &containers {
+        assert!(
+            docker()
+                .await
+                .inspect_container(container, None::<InspectContainerOptions>)
+                .await
+                .is_err(),
+            "a used pool container is removed with its job"
+        );
+    }
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn a_job_with_a_project_or_its_own_limits_starts_cold() {
+    let server = pooled_server(1).await;
+    let project = corral_testkit::job_project();
+    let with_project = server
+        .create(&json!({ "command": ["ls", "/workspace"], "project": project.path() }))
+        .await;
+    let bigger = server
+        .create(&json!({ "command": ["echo", "big"], "limits": {"memory": "300m"} }))
+        .await;
+    for id in [&with_project, &bigger] {
+        let followed = server.follow(id).await;
+        followed.assert_succeeded();
+    }
+    assert_eq!(metric(&server, "corral_pool_taken_total").await, 0);
+    assert_eq!(metric(&server, "corral_pool_idle_containers").await, 1);
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn an_idle_pool_container_that_dies_is_replaced_and_the_reaper_spares_the_pool() {
+    let server = TestServer::start_with(|config| {
+        config.pool.size = 1;
+        config.reap_interval_secs = 1;
+    })
+    .await;
+    assert!(until_idle(&server, 1).await);
+    let first = pool_containers(&server).await;
+    assert_eq!(first.len(), 1);
+    // Several reaper sweeps pass: the idle container stays.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(pool_containers(&server).await, first, "the reaper left it");
+    docker()
+        .await
+        .kill_container(&first[0], None::<KillContainerOptions>)
+        .await
+        .expect("kill");
+    let replaced = eventually(|| async {
+        let now = pool_containers(&server).await;
+        now.len() == 1 && now != first
+    })
+    .await;
+    assert!(replaced, "a new pool container replaced the dead one");
+    assert!(until_idle(&server, 1).await);
+    let id = server
+        .create(&json!({ "command": ["echo", "after"] }))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    assert_eq!(metric(&server, "corral_pool_taken_total").await, 1);
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn shutting_the_server_down_removes_the_pool() {
+    let server = pooled_server(2).await;
+    assert_eq!(pool_containers(&server).await.len(), 2);
+    let run_dir = server.data_dir.path().join("run");
+    let pool_dirs = std::fs::read_dir(&run_dir).expect("run dir").count();
+    assert_eq!(pool_dirs, 2, "a socket directory per pool container");
+    let instance = server.instance_id.clone();
+    // `stop` counts what is left with this instance's label (and removes it).
+    assert_eq!(server.stop().await, 0, "the server removed its pool");
+    assert_eq!(
+        corral_testkit::remove_labelled(LABEL_INSTANCE, &instance).await,
+        0
+    );
+}
