@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - `start`: cold job start vs a bare create+start+wait of the same image, under runc and crun
+//! - `warm`: a job served by the warm pool vs the same bare container
 //! - `redact`: leak detector throughput with 100 secrets
 //! - `proxy`: LLM proxy overhead, direct vs through a job's socket
 //! - `fanout`: event ingest and fan-out to 100 followers
@@ -18,6 +19,7 @@ mod redact;
 mod report;
 mod scale;
 mod start;
+mod warm;
 
 use std::process::ExitCode;
 
@@ -63,11 +65,12 @@ async fn run_one(runs: usize, section: &str) -> anyhow::Result<()> {
     let table = match section {
         "start" => report::table(&start::measure(runs, None).await?, runs, "runc"),
         "crun" => report::table(&start::measure(runs, Some("crun")).await?, runs, "crun"),
+        "warm" => report::warm_table(&warm::measure(runs).await?, runs),
         "redact" => report::redact_table(&tokio::task::spawn_blocking(redact::measure).await?),
         "proxy" => report::proxy_table(&proxy::measure(PROXY_CALLS).await?),
         "fanout" => report::fanout_table(&fanout::measure().await?),
         "scale" => report::scale_table(&scale::measure().await?),
-        other => anyhow::bail!("no section `{other}`: start, crun, redact, proxy, fanout or scale"),
+        other => anyhow::bail!("no section `{other}`: start, crun, warm, redact, proxy, fanout or scale"),
     };
     report::say(&table);
     Ok(())
@@ -83,6 +86,7 @@ async fn run(runs: usize) -> anyhow::Result<()> {
             None
         }
     };
+    let warm = warm::measure(runs).await?;
     let redaction = tokio::task::spawn_blocking(redact::measure).await?;
     let proxy = proxy::measure(PROXY_CALLS).await?;
     let fanout = fanout::measure().await?;
@@ -93,6 +97,7 @@ async fn run(runs: usize) -> anyhow::Result<()> {
         Some(crun) => table.push_str(&report::table(crun, runs, "crun")),
         None => table.push_str("\ncrun: not registered with Docker (`scripts/ensure-crun.sh`).\n"),
     }
+    table.push_str(&report::warm_table(&warm, runs));
     table.push_str(&report::redact_table(&redaction));
     table.push_str(&report::proxy_table(&proxy));
     table.push_str(&report::fanout_table(&fanout));

@@ -109,6 +109,30 @@ pub fn table(figures: &StartFigures, runs: usize, oci: &str) -> String {
     out
 }
 
+/// The warm-start figures as a Markdown table.
+pub fn warm_table(figures: &crate::warm::WarmFigures, runs: usize) -> String {
+    let (p50, p95) = (
+        percentile(&figures.warm_first_output, 50.0),
+        percentile(&figures.warm_first_output, 95.0),
+    );
+    let (base50, base95) = (
+        percentile(&figures.bare_first_output, 50.0),
+        percentile(&figures.bare_first_output, 95.0),
+    );
+    format!(
+        "\nWarm start of `echo hello` from a pool of 2, {runs} runs ({} served by the pool), interleaved with bare Docker:\n\n\
+         | path | p50 ms | p95 ms | p50 ratio |\n|---|---:|---:|---:|\n\
+         | bare Docker: create, attach, start → first output | {base50:.1} | {base95:.1} | 1.00× |\n\
+         | corral, warm: job created → first `output` event | {p50:.1} | {p95:.1} | {:.2}× |\n\
+         | corral, warm: job created → ended, container removed | {:.1} | {:.1} | |\n\n\
+         Goal for the warm first-output p50: < 60 ms.\n",
+        figures.taken,
+        p50 / base50,
+        percentile(&figures.warm_ended, 50.0),
+        percentile(&figures.warm_ended, 95.0),
+    )
+}
+
 /// The redactor figures as a Markdown table.
 pub fn redact_table(figures: &crate::redact::RedactFigures) -> String {
     format!(

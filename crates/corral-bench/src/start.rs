@@ -58,7 +58,7 @@ pub async fn measure(runs: usize, oci: Option<&str>) -> anyhow::Result<StartFigu
     Ok(figures)
 }
 
-async fn corral_job(server: &TestServer) -> anyhow::Result<(Duration, Duration)> {
+pub async fn corral_job(server: &TestServer) -> anyhow::Result<(Duration, Duration)> {
     let started = Instant::now();
     let id = server.create(&json!({"command": ["echo", "hello"]})).await;
     let mut first_output = None;
@@ -75,7 +75,7 @@ async fn corral_job(server: &TestServer) -> anyhow::Result<(Duration, Duration)>
     Ok((first_output, ended))
 }
 
-async fn bare_container(
+pub async fn bare_container(
     docker: &bollard::Docker,
     image: &str,
     oci: Option<&str>,

@@ -269,10 +269,17 @@ impl Config {
             llm,
             egress: std::sync::Arc::new(egress),
             default_egress,
-            worker_bin: overrides
-                .worker_bin
-                .or(file.worker_bin)
-                .unwrap_or_else(crate::worker_binary::default_location),
+            // Docker bind-mounts it, and a bind mount's source must be absolute.
+            worker_bin: std::path::absolute(
+                overrides
+                    .worker_bin
+                    .or(file.worker_bin)
+                    .unwrap_or_else(crate::worker_binary::default_location),
+            )
+            .map_err(|error| ConfigError::Invalid {
+                key: "worker_bin",
+                message: error.to_string(),
+            })?,
             data_dir,
             listen,
             default_image,
