@@ -70,7 +70,9 @@ async fn run_one(runs: usize, section: &str) -> anyhow::Result<()> {
         "proxy" => report::proxy_table(&proxy::measure(PROXY_CALLS).await?),
         "fanout" => report::fanout_table(&fanout::measure().await?),
         "scale" => report::scale_table(&scale::measure().await?),
-        other => anyhow::bail!("no section `{other}`: start, crun, warm, redact, proxy, fanout or scale"),
+        other => {
+            anyhow::bail!("no section `{other}`: start, crun, warm, redact, proxy, fanout or scale")
+        }
     };
     report::say(&table);
     Ok(())

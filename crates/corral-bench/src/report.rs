@@ -140,7 +140,7 @@ pub fn redact_table(figures: &crate::redact::RedactFigures) -> String {
          | mode | MB/s |\n|---|---:|\n\
          | whole 1 MiB texts | {:.0} |\n\
          | stream of 16 KiB chunks, with hold-back | {:.0} |\n\n\
-         ({} secrets found; goal later: ≥ 1,000 MB/s)\n",
+         ({} secrets found; goal: ≥ 1,000 MB/s)\n",
         figures.plain_mb_s, figures.stream_mb_s, figures.found
     )
 }

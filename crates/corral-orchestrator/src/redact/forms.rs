@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 /// Encoded needles shorter than this would match innocent text.
-const MIN_FORM_LEN: usize = 8;
+const MIN_FORM_LEN: usize = super::exact::MIN_NEEDLE;
 
 /// Every distinct form of `value` worth searching for.
 pub fn all(value: &str) -> Vec<String> {

@@ -2,17 +2,19 @@
 //! is stored, streamed or logged; the worker may redact first as a courtesy,
 //! but nothing relies on that.
 //!
-//! It finds, in one Aho-Corasick pass, the exact values of secrets and their
+//! It finds, in one pass, the exact values of secrets and their
 //! encoded forms (base64 in all three alignments, standard and URL-safe;
 //! URL-encoded; hex), and with regular expressions the shapes of well-known
 //! tokens. A match becomes `[REDACTED:NAME]`.
 //!
 //! # Layout
+//! - `exact`: the search for every form of every secret at once
 //! - `forms`: the encoded forms of a value
 //! - `shapes`: well-known token shapes
 //! - `stream`: holding back a chunk's tail so a value split across two
 //!   output chunks is still caught
 
+mod exact;
 mod forms;
 mod shapes;
 mod stream;
@@ -20,15 +22,16 @@ mod stream;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::Value;
+
+use exact::ExactFinder;
 
 pub use stream::StreamRedactor;
 
 /// Redacts secrets from text. Built once per job.
 #[derive(Debug, Default)]
 pub struct Redactor {
-    exact: Option<AhoCorasick>,
+    exact: ExactFinder,
     /// The secret name of each needle, by pattern index.
     needle_names: Vec<String>,
     /// Every proper prefix of every needle, for the stream hold-back.
@@ -64,11 +67,7 @@ impl Redactor {
                 }
             }
         }
-        let exact = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&needles)
-            .ok()
-            .filter(|_| !needles.is_empty());
+        let exact = ExactFinder::new(&needles);
         let prefixes = needles
             .iter()
             .flat_map(|needle| (1..needle.len()).map(move |end| needle.as_bytes()[..end].to_vec()))
@@ -84,26 +83,21 @@ impl Redactor {
 
     /// Replaces every secret and token shape in `text`.
     pub fn redact_text(&self, text: &str, findings: &mut Findings) -> Option<String> {
-        let mut current: Option<String> = None;
-        if let Some(exact) = &self.exact {
-            let mut matches = exact.find_iter(text).peekable();
-            if matches.peek().is_none() {
-                return shapes::redact(text, findings);
-            }
-            let mut out = String::with_capacity(text.len());
-            let mut last = 0;
-            for found in matches {
-                let name = &self.needle_names[found.pattern().as_usize()];
-                out.push_str(&text[last..found.start()]);
-                let _ = write!(out, "[REDACTED:{name}]");
-                findings.names.push(name.clone());
-                last = found.end();
-            }
-            out.push_str(&text[last..]);
-            current = Some(out);
+        let matches = self.exact.find_all(text.as_bytes());
+        if matches.is_empty() {
+            return shapes::redact(text, findings);
         }
-        let shaped = shapes::redact(current.as_deref().unwrap_or(text), findings);
-        shaped.or(current)
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for found in matches {
+            let name = &self.needle_names[found.needle];
+            out.push_str(&text[last..found.start]);
+            let _ = write!(out, "[REDACTED:{name}]");
+            findings.names.push(name.clone());
+            last = found.end;
+        }
+        out.push_str(&text[last..]);
+        shapes::redact(&out, findings).or(Some(out))
     }
 
     /// Redacts every string inside `value`, in place.
