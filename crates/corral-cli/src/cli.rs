@@ -137,8 +137,11 @@ pub struct RunArgs {
     #[arg(long, value_parser = ["runc", "gvisor"])]
     pub isolation: Option<String>,
     /// Give the job its own copy of --project (a git branch corral/<job-id>, or a plain copy) to review with diff/apply/discard
-    #[arg(long, requires = "project")]
+    #[arg(long, requires = "project", conflicts_with = "copy")]
     pub isolate: bool,
+    /// Copy --project into the container's own /workspace instead of binding it: the job changes only its copy, which goes with the container (and it may start in a warm-pool container)
+    #[arg(long, requires = "project")]
+    pub copy: bool,
     /// Memory limit, e.g. 256m or 1g
     #[arg(long)]
     pub memory: Option<String>,

@@ -309,6 +309,9 @@ pub struct Job {
     /// The job's own copy of the project, in `branch` mode.
     #[serde(default)]
     pub isolation: Option<Isolation>,
+    /// How the job gets its project.
+    #[serde(default)]
+    pub project_mode: ProjectMode,
     /// The limits it runs with.
     pub limits: Limits,
     /// Secrets granted to it (names only).

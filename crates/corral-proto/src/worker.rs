@@ -57,7 +57,14 @@ pub struct WorkerJob {
     /// proxy at [`PROXY_ADDR`](crate::egress::PROXY_ADDR).
     #[serde(default)]
     pub egress: Option<WorkerEgress>,
+    /// The project is to be fetched (`GET /v1/project`, a tar stream) and
+    /// unpacked into `workdir` before the job runs (`project_mode: copy`).
+    #[serde(default)]
+    pub project_copy: bool,
 }
+
+/// Where a copy-mode job's worker fetches its project.
+pub const PROJECT_PATH: &str = "/v1/project";
 
 /// What the worker needs to give the job's processes their way out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

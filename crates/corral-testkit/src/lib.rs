@@ -81,6 +81,7 @@ pub fn running_job(id: &str) -> corral_proto::Job {
         prompt: None,
         project: None,
         isolation: None,
+        project_mode: corral_proto::ProjectMode::Bind,
         grants: Vec::new(),
         limits: Limits {
             memory_bytes: 64 << 20,

@@ -18,6 +18,7 @@
 //! - `model`: model calls through the orchestrator's proxy
 //! - `tools`: the agent's tools, confined to `/workspace` and `/tmp`
 //! - `output`: pipe bytes to UTF-8 text, batched into `output` events
+//! - `project`: a copy-mode job's project, unpacked into `/workspace`
 
 mod agent;
 mod claude;
@@ -26,6 +27,7 @@ mod egress;
 mod exec;
 mod model;
 mod output;
+mod project;
 mod tools;
 
 use std::io::Write;
@@ -43,6 +45,9 @@ pub use client::{Client, ClientError};
 /// worker rather than on the container, so a warm-pool container (started
 /// before its job was known) looks the same as a cold one.
 pub const JOB_ID_ENV: &str = "CORRAL_JOB_ID";
+
+/// Where a job's project is, bound or copied.
+const WORKSPACE: &str = "/workspace";
 
 /// Exit code when the worker itself cannot run (as `docker run` uses 125).
 pub const EXIT_WORKER_FAILED: u8 = 125;
@@ -86,6 +91,13 @@ async fn run() -> u8 {
             return EXIT_WORKER_FAILED;
         }
     };
+    if job.project_copy {
+        let workdir = std::path::Path::new(job.workdir.as_deref().unwrap_or(WORKSPACE));
+        if let Err(error) = project::fetch(&client, workdir).await {
+            report_failure(&client, &format!("cannot copy the project in: {error}")).await;
+            return EXIT_WORKER_FAILED;
+        }
+    }
     // Fetched once; they go to the job's child processes only, never into
     // this process's own environment.
     let credentials: Vec<Credential> = match client.get_json("/v1/credentials").await {

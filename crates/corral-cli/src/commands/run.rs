@@ -101,14 +101,14 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
         image: fields.image.clone(),
         project: project.map(|path| {
             let path = path.to_string_lossy().into_owned();
-            if fields.isolate {
-                ProjectSpec::Options {
-                    path,
-                    mode: ProjectMode::Branch,
-                }
+            let mode = if fields.isolate {
+                ProjectMode::Branch
+            } else if fields.copy {
+                ProjectMode::Copy
             } else {
-                ProjectSpec::Path(path)
-            }
+                return ProjectSpec::Path(path);
+            };
+            ProjectSpec::Options { path, mode }
         }),
         grants: fields
             .grants

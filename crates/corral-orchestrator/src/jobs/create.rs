@@ -68,6 +68,7 @@ impl JobManager {
             prompt: valid.prompt,
             project: valid.project,
             isolation,
+            project_mode: valid.project_mode,
             limits: valid.limits,
             grants: valid.grants,
             container_id: None,

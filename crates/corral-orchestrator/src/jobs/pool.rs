@@ -3,7 +3,8 @@
 //! on its own socket for a job.
 //!
 //! A job whose container would be exactly a pool container (no project
-//! directory: a bind mount cannot be added to a running container; the
+//! directory bound: a bind mount cannot be added to a running container,
+//! but a `project_mode: copy` project is unpacked over the socket; the
 //! pool's image; the default limits, isolation and user) takes the oldest
 //! ready one. Its socket directory is moved to the job's name and the job's
 //! session (grants, model proxy, egress, leak detector, and the token the
@@ -50,9 +51,10 @@ pub(super) struct Profile {
 }
 
 impl Profile {
-    /// The profile of `job`'s container; `None` when it mounts a project.
+    /// The profile of `job`'s container; `None` when it mounts a project
+    /// (a copied one is unpacked through the socket, so it may be pooled).
     fn of(job: &Job) -> Option<Self> {
-        if job.project.is_some() {
+        if crate::runtime::spec::bound_project(job).is_some() {
             return None;
         }
         Some(Self::new(&job.image, &job.limits, job.isolation_level))
@@ -371,6 +373,7 @@ fn template(name: &str, profile: &Profile, defaults: &Limits) -> Job {
         prompt: None,
         project: None,
         isolation: None,
+        project_mode: corral_proto::ProjectMode::Bind,
         limits: Limits {
             memory_bytes: profile.memory_bytes,
             cpu_shares: profile.cpu_shares,
@@ -433,6 +436,14 @@ mod tests {
     fn a_job_with_a_project_never_takes_a_pool_container() {
         assert!(Profile::of(&job(Some("/src"))).is_none());
         assert!(Profile::of(&job(None)).is_some());
+        let copied = Job {
+            project_mode: corral_proto::ProjectMode::Copy,
+            ..job(Some("/src"))
+        };
+        assert!(
+            Profile::of(&copied).is_some(),
+            "a copied project is unpacked"
+        );
     }
 
     #[test]

@@ -124,7 +124,9 @@ impl JobManager {
         start: Start,
     ) -> Outcome {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
-        let user = JobUser::for_project(job.project.as_deref().map(std::path::Path::new));
+        // A copied project belongs to whoever unpacks it: the job user.
+        let bound = crate::runtime::spec::bound_project(job);
+        let user = JobUser::for_project(bound.map(std::path::Path::new));
         let setup = match self.session_setup(job, user).await {
             Ok(setup) => setup,
             Err(error) => return failure(error.to_string()),

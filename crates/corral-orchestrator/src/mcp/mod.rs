@@ -66,6 +66,9 @@ pub struct CreateJob {
     /// Work on a copy of `project` (a git branch `corral/<job-id>`) to review before applying.
     #[serde(default)]
     isolate: Option<bool>,
+    /// Copy `project` into the container instead of binding it: the job's changes stay in the container and are dropped with it.
+    #[serde(default)]
+    copy: Option<bool>,
     /// The image; the server's default when left out.
     #[serde(default)]
     image: Option<String>,
@@ -264,6 +267,8 @@ fn spec_of(args: CreateJob) -> Value {
         args.project.map(|path| {
             if args.isolate == Some(true) {
                 json!({"path": path, "mode": "branch"})
+            } else if args.copy == Some(true) {
+                json!({"path": path, "mode": "copy"})
             } else {
                 json!(path)
             }

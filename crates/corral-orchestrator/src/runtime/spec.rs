@@ -26,7 +26,8 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         bind(&request.socket_dir.to_string_lossy(), SOCKET_DIR, true),
         bind(&request.worker_bin.to_string_lossy(), WORKER_PATH, true),
     ];
-    if let Some(project) = &job.project {
+    let bound = bound_project(job);
+    if let Some(project) = bound {
         // In branch mode the job gets its own copy, never the user's tree.
         let source = job
             .isolation
@@ -34,7 +35,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
             .map_or(project, |isolation| &isolation.workspace);
         mounts.push(bind(source, WORKSPACE, false));
     }
-    let tmpfs = HashMap::from([
+    let mut tmpfs = HashMap::from([
         (
             "/tmp".to_owned(),
             format!("rw,nosuid,nodev,size={tmpfs_size},mode=1777"),
@@ -44,6 +45,17 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
             format!("rw,nosuid,nodev,size={tmpfs_size},uid={uid},gid={gid},mode=0700"),
         ),
     ]);
+    if bound.is_none() {
+        // Scratch space, where a copy-mode job's project is unpacked: every
+        // job without a bound project has it, so a warm-pool container
+        // serves either. `exec`, as a bound project is: projects hold
+        // scripts and build their own binaries (Docker's tmpfs default is
+        // `noexec`, kept for `/tmp` and the home directory).
+        tmpfs.insert(
+            WORKSPACE.to_owned(),
+            format!("rw,exec,nosuid,nodev,size={tmpfs_size},uid={uid},gid={gid},mode=0700"),
+        );
+    }
     let mut labels = HashMap::from([
         (LABEL_JOB.to_owned(), job.id.clone()),
         (LABEL_INSTANCE.to_owned(), request.instance_id.clone()),
@@ -60,7 +72,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         // job is known, and must not differ from a cold one (the worker
         // gives the job's processes `CORRAL_JOB_ID`).
         env: Some(vec![format!("HOME={JOB_HOME}")]),
-        working_dir: job.project.as_ref().map(|_| WORKSPACE.to_owned()),
+        working_dir: bound.map(|_| WORKSPACE.to_owned()),
         labels: Some(labels),
         network_disabled: Some(true),
         attach_stdin: Some(false),
@@ -90,6 +102,14 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         }),
         ..ContainerCreateBody::default()
     }
+}
+
+/// The project directory bind-mounted at `/workspace`: the job's project,
+/// unless it is copied in (`project_mode: copy`).
+pub fn bound_project(job: &corral_proto::Job) -> Option<&str> {
+    job.project
+        .as_deref()
+        .filter(|_| job.project_mode != corral_proto::ProjectMode::Copy)
 }
 
 fn bind(source: &str, target: &str, read_only: bool) -> Mount {

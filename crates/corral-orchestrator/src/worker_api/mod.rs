@@ -8,6 +8,7 @@
 //! every request is checked against the token in constant time.
 
 mod limits;
+mod project;
 mod routes;
 mod session;
 mod slot;

@@ -14,9 +14,10 @@ use std::time::Duration;
 use corral_proto::llm::ChatRequest;
 use corral_proto::worker::{
     ANTHROPIC_PREFIX, ClaudeSession, Completion, Credential, EGRESS_PATH, EGRESS_UPGRADE,
-    EventBatch, EventsAck, MAX_CLAUDE_SESSION_BYTES, PROMPT_POLL_SECS, WorkerEgress, WorkerJob,
+    EventBatch, EventsAck, MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, WorkerEgress,
+    WorkerJob,
 };
-use corral_proto::{EventKind, JobMode, NewEvent, Prompt};
+use corral_proto::{EventKind, JobMode, NewEvent, ProjectMode, Prompt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
@@ -52,6 +53,7 @@ pub(super) fn router(slot: Arc<Slot>) -> Router {
         )
         .route("/v1/prompts", get(prompts))
         .route(EGRESS_PATH, get(egress))
+        .route(PROJECT_PATH, get(super::project::route))
         .route(
             "/v1/claude/session",
             get(claude_session)
@@ -135,6 +137,7 @@ async fn job(State(slot): State<Arc<Slot>>) -> Result<Response, ApiError> {
         egress: session.egress.as_ref().map(|egress| WorkerEgress {
             ca_pem: egress.ca_pem(),
         }),
+        project_copy: job.project.is_some() && job.project_mode == ProjectMode::Copy,
     })
     .into_response())
 }

@@ -21,6 +21,7 @@ mod load;
 mod master_key;
 mod metrics;
 mod pool;
+mod project_copy;
 mod queue;
 mod reaper;
 mod review;

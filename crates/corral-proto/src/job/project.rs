@@ -13,7 +13,7 @@ pub enum ProjectSpec {
     Options {
         /// The host directory.
         path: String,
-        /// `bind` (the default) or `branch`.
+        /// `bind` (the default), `branch` or `copy`.
         #[serde(default)]
         mode: ProjectMode,
     },
@@ -46,6 +46,22 @@ pub enum ProjectMode {
     /// A job-owned copy: a git clone on branch `corral/<job-id>` (or a plain
     /// copy for a non-git directory); the user reviews, applies or discards.
     Branch,
+    /// A snapshot copied into the container's own `/workspace` (a tmpfs)
+    /// when the job starts: the job sees the files and may change them, and
+    /// its changes go with the container. Nothing of the host is mounted,
+    /// so such a job can start in a warm-pool container.
+    Copy,
+}
+
+impl ProjectMode {
+    /// The name used on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bind => "bind",
+            Self::Branch => "branch",
+            Self::Copy => "copy",
+        }
+    }
 }
 
 /// A job's own copy of its project, for review.

@@ -18,6 +18,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
             prompt: None,
             project: project.map(str::to_owned),
             isolation: None,
+            project_mode: corral_proto::ProjectMode::Bind,
             grants: Vec::new(),
             limits: Limits {
                 memory_bytes: 256 << 20,

@@ -19,8 +19,8 @@ impl SqliteStore {
             connection.execute(
                 "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
                  created_at, grants, isolation, llm, interactive, claude, isolation_level, \
-                 egress, queue_order) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                 egress, project_mode, queue_order) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
                  (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
                 params![
                     job.id,
@@ -51,6 +51,7 @@ impl SqliteStore {
                         .as_ref()
                         .map(|egress| to_json("egress", egress))
                         .transpose()?,
+                    job.project_mode.as_str(),
                 ],
             )?;
             Ok(())

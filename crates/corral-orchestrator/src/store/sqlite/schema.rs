@@ -96,4 +96,7 @@ CREATE TABLE claude_sessions (
     r"
 ALTER TABLE jobs ADD COLUMN egress TEXT;
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN project_mode TEXT NOT NULL DEFAULT 'bind';
+",
 ];

@@ -15,6 +15,7 @@ fn job(id: &str) -> Job {
         prompt: None,
         project: None,
         isolation: None,
+        project_mode: corral_proto::ProjectMode::Bind,
         grants: Vec::new(),
         limits: Limits {
             memory_bytes: 1 << 28,

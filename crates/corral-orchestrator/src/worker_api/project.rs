@@ -1,0 +1,186 @@
+//! `GET /v1/project`: a copy-mode job's project as a tar stream, which its
+//! worker unpacks into the container's own `/workspace`.
+//!
+//! Only directories, regular files and symbolic links are sent, links as
+//! links (never followed, so a link to a host file outside the project
+//! carries its target's name, not its content). The project must fit the
+//! job's `/workspace` (its tmpfs size), checked before anything is sent.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use corral_proto::ProjectMode;
+use tokio_util::io::{ReaderStream, SyncIoBridge};
+use tracing::warn;
+
+use crate::api::ApiError;
+
+/// `GET /v1/project`: the copy-mode job's project as a tar stream; 404 for
+/// any other job, 400 naming `project` when it is too large.
+pub(super) async fn route(
+    axum::Extension(session): axum::Extension<std::sync::Arc<super::WorkerSession>>,
+) -> Result<axum::response::Response, ApiError> {
+    let job = &session.job;
+    let (Some(project), ProjectMode::Copy) = (&job.project, job.project_mode) else {
+        return Err(ApiError::NotFound {
+            what: "a project to copy for this job".into(),
+        });
+    };
+    match archive(PathBuf::from(project), job.limits.tmpfs_bytes).await {
+        Ok(body) => Ok(axum::response::Response::builder()
+            .header(axum::http::header::CONTENT_TYPE, "application/x-tar")
+            .body(body)
+            .unwrap_or_default()),
+        Err(error @ ProjectError::TooLarge { .. }) => {
+            Err(ApiError::bad_field("project", error.to_string()))
+        }
+        Err(error) => Err(ApiError::Conflict {
+            message: error.to_string(),
+        }),
+    }
+}
+
+/// Bytes buffered between the tar writer and the socket.
+const PIPE_BYTES: usize = 256 << 10;
+/// Bytes a tar entry costs beyond its content (its header and padding),
+/// counted so a project of many small files is measured fairly.
+const ENTRY_OVERHEAD: u64 = 1024;
+
+/// Why the project cannot be sent.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ProjectError {
+    /// It is larger than the job's `/workspace`.
+    #[error(
+        "the project is about {size} bytes, more than the job's /workspace holds ({limit} bytes, limits.tmpfs)"
+    )]
+    TooLarge {
+        /// Its size, tar overhead included.
+        size: u64,
+        /// The job's tmpfs size.
+        limit: u64,
+    },
+    /// It could not be read.
+    #[error("cannot read the project: {0}")]
+    Read(#[from] io::Error),
+}
+
+/// The project at `root` as a streamed tar body, once it is known to fit
+/// in `limit` bytes.
+pub(super) async fn archive(root: PathBuf, limit: u64) -> Result<Body, ProjectError> {
+    let measured = root.clone();
+    let size = tokio::task::spawn_blocking(move || measure(&measured))
+        .await
+        .map_err(io::Error::other)??;
+    if size > limit {
+        return Err(ProjectError::TooLarge { size, limit });
+    }
+    let (reader, writer) = tokio::io::duplex(PIPE_BYTES);
+    let writer = SyncIoBridge::new(writer);
+    tokio::task::spawn_blocking(move || {
+        let mut builder = tar::Builder::new(writer);
+        builder.follow_symlinks(false);
+        let written = append_tree(&mut builder, &root, Path::new("")).and_then(|()| {
+            builder.finish()?;
+            builder.into_inner().map(drop)
+        });
+        // The reader sees the stream end early; the worker reports it.
+        if let Err(error) = written {
+            warn!(error = %error, "the project stream broke off");
+        }
+    });
+    Ok(Body::from_stream(ReaderStream::new(reader)))
+}
+
+/// Bytes the project takes as a tar: content plus a header per entry.
+fn measure(dir: &Path) -> io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        total += ENTRY_OVERHEAD;
+        if kind.is_dir() {
+            total += measure(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}
+
+/// Appends `dir`'s directories, files and links under `prefix`, in name
+/// order; anything else (sockets, fifos, devices) is left out.
+fn append_tree<W: io::Write>(
+    builder: &mut tar::Builder<W>,
+    dir: &Path,
+    prefix: &Path,
+) -> io::Result<()> {
+    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let kind = entry.file_type()?;
+        let name = prefix.join(entry.file_name());
+        if kind.is_dir() {
+            builder.append_dir(&name, entry.path())?;
+            append_tree(builder, &entry.path(), &name)?;
+        } else if kind.is_file() || kind.is_symlink() {
+            builder.append_path_with_name(entry.path(), &name)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn files_dirs_and_links_as_links_and_nothing_too_large() {
+        let outside = tempfile::tempdir().expect("temp dir");
+        let secret = outside.path().join("host-only");
+        std::fs::write(&secret, "HOST-ONLY").expect("write");
+        let project = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(project.path().join("src")).expect("mkdir");
+        std::fs::write(project.path().join("src/main.rs"), "fn main() {}").expect("write");
+        std::os::unix::fs::symlink(&secret, project.path().join("link")).expect("link");
+        let body = archive(project.path().to_owned(), 1 << 20)
+            .await
+            .expect("archive");
+        let bytes = body.collect().await.expect("body").to_bytes();
+        let mut archive = tar::Archive::new(&bytes[..]);
+        let mut seen = Vec::new();
+        for entry in archive.entries().expect("entries") {
+            let mut entry = entry.expect("entry");
+            let path = entry.path().expect("path").display().to_string();
+            let mut content = String::new();
+            io::Read::read_to_string(&mut entry, &mut content).expect("read");
+            let link = entry
+                .link_name()
+                .expect("link")
+                .map(|l| l.display().to_string());
+            seen.push((path, content, link));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    "link".into(),
+                    String::new(),
+                    Some(secret.display().to_string())
+                ),
+                ("src".into(), String::new(), None),
+                ("src/main.rs".into(), "fn main() {}".into(), None),
+            ]
+        );
+        let error = archive_error(project.path(), 100).await;
+        assert!(error.contains("limits.tmpfs"), "{error}");
+    }
+
+    async fn archive_error(root: &Path, limit: u64) -> String {
+        match archive(root.to_owned(), limit).await {
+            Ok(_) => panic!("a project over the limit was sent"),
+            Err(error) => error.to_string(),
+        }
+    }
+}
