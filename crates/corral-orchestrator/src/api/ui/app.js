@@ -294,7 +294,10 @@ function showNew() {
       el("option", { value: "worker" }, "worker: corral's agent"), el("option", { value: "claude" }, "claude: Claude Code")),
     el("label", {}, "Command (exec) or prompt (agents)"), el("textarea", { name: "text", required: "" }),
     el("label", {}, "Project directory (absolute host path, optional)"), el("input", { name: "project", size: "60" }),
-    el("label", {}, el("input", { type: "checkbox", name: "isolate" }), " work on a copy (review with diff/apply)"),
+    el("label", {}, "Project mode"),
+    el("select", { name: "project_mode" }, el("option", { value: "bind" }, "bind: the directory itself, read-write"),
+      el("option", { value: "branch" }, "branch: its own copy, to review with diff/apply"),
+      el("option", { value: "copy" }, "copy: unpacked in the container, changes dropped")),
     el("label", {}, "Grants (secret names, comma separated)"), el("input", { name: "grants", size: "60" }),
     el("label", {}, "Allowed hosts (egress, comma separated: pypi.org, *.github.com)"), el("input", { name: "allow_hosts", size: "60" }),
     el("div", { class: "grid" },
@@ -309,7 +312,7 @@ function showNew() {
     const f = form.elements;
     const spec = { mode: f.mode.value, limits: {} };
     if (spec.mode === "exec") spec.command = f.text.value; else spec.prompt = f.text.value;
-    if (f.project.value) spec.project = f.isolate.checked ? { path: f.project.value, mode: "branch" } : f.project.value;
+    if (f.project.value) spec.project = { path: f.project.value, mode: f.project_mode.value };
     const grants = f.grants.value.split(",").map((name) => name.trim()).filter(Boolean);
     if (grants.length) spec.grants = grants.map((secret) => ({ secret }));
     const hosts = f.allow_hosts.value.split(",").map((host) => host.trim()).filter(Boolean);
