@@ -134,7 +134,15 @@ impl Pool {
             .pool
             .images
             .iter()
-            .map(|image| Profile::new(image, &config.default_limits, config.isolation))
+            .map(|image| {
+                // Claude jobs get more memory unless they set their own: the
+                // Claude image is pooled for them.
+                let mut limits = config.default_limits;
+                if image == &config.claude_image {
+                    limits.memory_bytes = limits.memory_bytes.max(super::validate::CLAUDE_MEMORY);
+                }
+                Profile::new(image, &limits, config.isolation)
+            })
             .collect();
         Some(Self {
             size: config.pool.size,
@@ -443,6 +451,27 @@ mod tests {
         assert!(
             Profile::of(&copied).is_some(),
             "a copied project is unpacked"
+        );
+    }
+
+    #[test]
+    fn the_claude_image_is_pooled_with_the_memory_claude_jobs_get() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = crate::config::Config::load(crate::config::ConfigOverrides {
+            data_dir: Some(dir.path().to_owned()),
+            pool_size: Some(1),
+            ..crate::config::ConfigOverrides::default()
+        })
+        .expect("config");
+        config.pool.images = vec![config.default_image.clone(), config.claude_image.clone()];
+        let pool = Pool::from_config(&config).expect("a pool");
+        assert_eq!(
+            pool.profiles[0].memory_bytes,
+            config.default_limits.memory_bytes
+        );
+        assert_eq!(
+            pool.profiles[1].memory_bytes,
+            super::super::validate::CLAUDE_MEMORY
         );
     }
 

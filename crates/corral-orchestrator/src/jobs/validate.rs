@@ -42,7 +42,7 @@ pub(super) const MAX_PROMPT_BYTES: usize = 256 << 10;
 const MAX_MODEL_LEN: usize = 200;
 
 /// Claude Code needs about a gigabyte; less only when a job asks.
-const CLAUDE_MEMORY: u64 = 1 << 30;
+pub(super) const CLAUDE_MEMORY: u64 = 1 << 30;
 /// Turns per prompt for Claude Code unless the job says otherwise.
 const DEFAULT_MAX_TURNS: u32 = 50;
 /// Tools that need the network, which a job does not have.

@@ -64,7 +64,8 @@ probe "set the clock" unchanged "date -s 2000-01-01 >/dev/null 2>&1; [ \$(date +
 probe "fill /tmp past its cap" blocked "dd if=/dev/zero of=/tmp/fill bs=1M count=64"
 probe "tmpfs cap holds" 16 "du -m /tmp/fill | cut -f1"
 probe "fill \$HOME past its cap" blocked "dd if=/dev/zero of=$HOME/fill bs=1M count=64"
-probe "write /workspace without a project" blocked "touch /workspace/probe"
+probe "fill /workspace past its cap" blocked "rm -f /tmp/fill $HOME/fill; dd if=/dev/zero of=/workspace/fill bs=1M count=64"
+probe "workspace cap holds" 16 "du -m /workspace/fill | cut -f1"
 probe "trace the worker" blocked "cat /proc/$worker/stack"
 probe "setuid binaries" none "find / -xdev -perm -4000 2>/dev/null | head -1 | grep . || echo none"
 "#;
