@@ -2,11 +2,13 @@
 //! ahead of demand with the server's default profile, each worker waiting
 //! on its own socket for a job.
 //!
-//! A job whose container would be exactly a pool container (no project
-//! directory bound: a bind mount cannot be added to a running container,
-//! but a `project_mode: copy` project is unpacked over the socket; the
-//! pool's image; the default limits, isolation and user) takes the oldest
-//! ready one. Its socket directory is moved to the job's name and the job's
+//! A job whose container can become a pool container takes the oldest
+//! ready one: no project directory bound (a bind mount cannot be added to a
+//! running container, but a `project_mode: copy` project is unpacked over
+//! the socket), the pool's image, tmpfs size (a mount option) and
+//! isolation. Its memory, CPU shares and pids limit are set on the running
+//! container first when they differ from the pool's (Docker's container
+//! update), so its `docker inspect` reads as a cold container's would. Its socket directory is moved to the job's name and the job's
 //! session (grants, model proxy, egress, leak detector, and the token the
 //! container already holds) is bound to it; the worker's held
 //! `GET /v1/job` then answers. A pool container serves one job and is
@@ -51,6 +53,14 @@ pub(super) struct Profile {
 }
 
 impl Profile {
+    /// Whether a container of this profile can become one of `wanted`:
+    /// all but the limits Docker can change on a running container agree.
+    fn fits(&self, wanted: &Self) -> bool {
+        self.image == wanted.image
+            && self.tmpfs_bytes == wanted.tmpfs_bytes
+            && self.isolation == wanted.isolation
+    }
+
     /// The profile of `job`'s container; `None` when it mounts a project
     /// (a copied one is unpacked through the socket, so it may be pooled).
     fn of(job: &Job) -> Option<Self> {
@@ -180,14 +190,17 @@ impl Pool {
 
 impl JobManager {
     /// Takes the oldest ready pool container `job` can run in, if any, its
-    /// socket directory already moved to `socket_dir`.
-    pub(super) fn take_warm(&self, job: &Job, socket_dir: &std::path::Path) -> Option<Warm> {
+    /// limits set to the job's and its socket directory moved to
+    /// `socket_dir`.
+    pub(super) async fn take_warm(&self, job: &Job, socket_dir: &std::path::Path) -> Option<Warm> {
         let pool = self.inner.pool.as_ref()?;
-        let profile = Profile::of(job).filter(|profile| pool.profiles.contains(profile))?;
+        let profile = Profile::of(job)
+            .filter(|profile| pool.profiles.iter().any(|pooled| pooled.fits(profile)))?;
         let found = {
             let mut idle = pool.lock_idle();
-            idle.iter()
-                .position(|warm| warm.profile == profile)
+            let exact = idle.iter().position(|warm| warm.profile == profile);
+            exact
+                .or_else(|| idle.iter().position(|warm| warm.profile.fits(&profile)))
                 .map(|index| idle.remove(index))
         };
         pool.wake.notify_one();
@@ -196,8 +209,23 @@ impl JobManager {
             return None;
         };
         warm.watch.cancel();
-        if let Err(error) = warm.endpoint.relocate(socket_dir) {
-            warn!(job_id = %job.id, pool = %warm.name, error = %error, "cannot move a pool socket; starting cold");
+        let gvisor = job.isolation_level == IsolationLevel::Gvisor;
+        let adjusted = if warm.profile == profile {
+            Ok(())
+        } else {
+            self.inner
+                .runtime
+                .update_limits(&warm.container_id, &job.limits, gvisor)
+                .await
+                .map_err(|error| format!("cannot set its limits: {error}"))
+        };
+        let moved = adjusted.and_then(|()| {
+            warm.endpoint
+                .relocate(socket_dir)
+                .map_err(|error| format!("cannot move its socket: {error}"))
+        });
+        if let Err(error) = moved {
+            warn!(job_id = %job.id, pool = %warm.name, error = %error, "cannot use a pool container; starting cold");
             self.inner.tasks.spawn(self.clone().discard_warm(warm));
             pool.missed.fetch_add(1, Ordering::Relaxed);
             return None;
@@ -485,6 +513,13 @@ mod tests {
         let mut bigger = job(None);
         bigger.limits.memory_bytes *= 2;
         assert!(!same_profile(&plain, &bigger));
+        let (plain, bigger) = (Profile::of(&plain), Profile::of(&bigger));
+        assert!(plain.zip(bigger).is_some_and(|(plain, bigger)| plain.fits(&bigger)));
+        let mut other_tmpfs = job(None);
+        other_tmpfs.limits.tmpfs_bytes *= 2;
+        let other_tmpfs = Profile::of(&other_tmpfs).expect("profile");
+        assert!(!Profile::of(&job(None)).expect("profile").fits(&other_tmpfs));
+        let plain = job(None);
         let mut gvisor = job(None);
         gvisor.isolation_level = IsolationLevel::Gvisor;
         assert!(!same_profile(&plain, &gvisor));

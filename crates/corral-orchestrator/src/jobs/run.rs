@@ -134,7 +134,7 @@ impl JobManager {
         let tasks = &self.inner.tasks;
         let mut warm = None;
         let opened = match &start {
-            Start::Fresh => match self.take_warm(job, &socket_dir) {
+            Start::Fresh => match self.take_warm(job, &socket_dir).await {
                 Some(taken) => {
                     let (taken, endpoint) = taken.bind(setup);
                     warm = Some(taken);

@@ -218,6 +218,27 @@ impl Runtime for DockerRuntime {
             .collect())
     }
 
+    #[instrument(name = "runtime.update", skip(self, limits))]
+    async fn update_limits(
+        &self,
+        container_id: &str,
+        limits: &corral_proto::Limits,
+        gvisor: bool,
+    ) -> Result<(), RuntimeError> {
+        let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
+        let body = bollard::models::ContainerUpdateBody {
+            memory: Some(memory),
+            memory_swap: Some(memory),
+            cpu_shares: Some(limits.cpu_shares),
+            pids_limit: Some(super::host_pids_limit(limits.pids, gvisor)),
+            ..bollard::models::ContainerUpdateBody::default()
+        };
+        self.docker
+            .update_container(container_id, body)
+            .await
+            .map_err(classify)
+    }
+
     #[instrument(name = "runtime.rename", skip(self))]
     async fn rename(&self, container_id: &str, name: &str) -> Result<(), RuntimeError> {
         let options = RenameContainerOptions {

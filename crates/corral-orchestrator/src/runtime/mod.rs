@@ -157,6 +157,14 @@ pub trait Runtime: Send + Sync {
     ) -> Result<Vec<SandboxSummary>, RuntimeError>;
     /// Whether the container exists, running or not.
     async fn exists(&self, container_id: &str) -> Result<bool, RuntimeError>;
+    /// Sets a running container's memory (and swap, to the same), CPU
+    /// shares and pids limit to `limits`'s, as [`spec`] would have.
+    async fn update_limits(
+        &self,
+        container_id: &str,
+        limits: &corral_proto::Limits,
+        gvisor: bool,
+    ) -> Result<(), RuntimeError>;
     /// Renames a container (running or not).
     async fn rename(&self, container_id: &str, name: &str) -> Result<(), RuntimeError>;
     /// Whether an image is present locally.

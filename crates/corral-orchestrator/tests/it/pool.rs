@@ -235,20 +235,43 @@ async fn the_pool_refills_and_a_pool_container_serves_one_job() {
 }
 
 #[tokio::test]
-async fn a_job_with_a_project_or_its_own_limits_starts_cold() {
+async fn a_pool_container_takes_a_jobs_own_limits_but_not_a_bound_project_or_tmpfs() {
     let server = pooled_server(1).await;
+    // Memory, CPU shares and pids are set on the running pool container.
+    let own = server
+        .create(&json!({
+            "command": ["sleep", "300"],
+            "limits": {"memory": "300m", "cpu_shares": 300, "pids": 77},
+        }))
+        .await;
+    server.wait_for_state(&own, JobState::Running).await;
+    let container = server.job(&own).await.container_id.expect("id");
+    let inspected = inspect(&container).await;
+    let labels = inspected.config.as_ref().and_then(|config| config.labels.clone());
+    assert_eq!(labels.expect("labels")[LABEL_POOL], "1", "from the pool");
+    let host = inspected.host_config.expect("host config");
+    assert_eq!(host.memory, Some(300 << 20));
+    assert_eq!(host.memory_swap, Some(300 << 20));
+    assert_eq!(host.cpu_shares, Some(300));
+    assert_eq!(host.pids_limit, Some(77));
+    let (status, _) = server.post(&format!("/v1/jobs/{own}/cancel"), "").await;
+    assert_eq!(status, 200);
+    server.follow(&own).await;
+    assert_eq!(metric(&server, "corral_pool_taken_total").await, 1);
+
+    // A bound project and a tmpfs size of its own start cold.
+    assert!(until_idle(&server, 1).await);
     let project = corral_testkit::job_project();
     let with_project = server
         .create(&json!({ "command": ["ls", "/workspace"], "project": project.path() }))
         .await;
-    let bigger = server
-        .create(&json!({ "command": ["echo", "big"], "limits": {"memory": "300m"} }))
+    let own_tmpfs = server
+        .create(&json!({ "command": ["echo", "small"], "limits": {"tmpfs": "8m"} }))
         .await;
-    for id in [&with_project, &bigger] {
-        let followed = server.follow(id).await;
-        followed.assert_succeeded();
+    for id in [&with_project, &own_tmpfs] {
+        server.follow(id).await.assert_succeeded();
     }
-    assert_eq!(metric(&server, "corral_pool_taken_total").await, 0);
+    assert_eq!(metric(&server, "corral_pool_taken_total").await, 1);
     assert_eq!(metric(&server, "corral_pool_idle_containers").await, 1);
     assert_eq!(server.stop().await, 0);
 }
