@@ -450,17 +450,7 @@ mod tests {
     use super::*;
 
     fn job(project: Option<&str>) -> Job {
-        let defaults = Limits {
-            memory_bytes: 512 << 20,
-            cpu_shares: 1024,
-            pids: 256,
-            timeout_secs: 600,
-            tmpfs_bytes: 256 << 20,
-            max_llm_calls: 10,
-            max_tokens: 1000,
-            max_iterations: 5,
-            idle_timeout_secs: 60,
-        };
+        let defaults = super::super::TEST_LIMITS;
         let profile = Profile::new("corral/default:latest", &defaults, IsolationLevel::Runc);
         Job {
             project: project.map(str::to_owned),
@@ -514,7 +504,11 @@ mod tests {
         bigger.limits.memory_bytes *= 2;
         assert!(!same_profile(&plain, &bigger));
         let (plain, bigger) = (Profile::of(&plain), Profile::of(&bigger));
-        assert!(plain.zip(bigger).is_some_and(|(plain, bigger)| plain.fits(&bigger)));
+        assert!(
+            plain
+                .zip(bigger)
+                .is_some_and(|(plain, bigger)| plain.fits(&bigger))
+        );
         let mut other_tmpfs = job(None);
         other_tmpfs.limits.tmpfs_bytes *= 2;
         let other_tmpfs = Profile::of(&other_tmpfs).expect("profile");

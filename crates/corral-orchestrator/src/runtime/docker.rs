@@ -36,6 +36,26 @@ impl DockerRuntime {
         Ok(Self { docker })
     }
 
+    /// The container's state; `None` when there is no such container.
+    async fn state(
+        &self,
+        container_id: &str,
+    ) -> Result<Option<bollard::models::ContainerState>, RuntimeError> {
+        match self
+            .docker
+            .inspect_container(
+                container_id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .map_err(classify)
+        {
+            Ok(inspected) => Ok(Some(inspected.state.unwrap_or_default())),
+            Err(RuntimeError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// The negotiated client, for image builds and diagnostics.
     pub fn client(&self) -> &Docker {
         &self.docker
@@ -132,22 +152,11 @@ impl Runtime for DockerRuntime {
     }
 
     async fn is_running(&self, container_id: &str) -> Result<bool, RuntimeError> {
-        match self
-            .docker
-            .inspect_container(
-                container_id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-            .map_err(classify)
-        {
-            Ok(inspected) => Ok(inspected
-                .state
-                .and_then(|state| state.running)
-                .unwrap_or(false)),
-            Err(RuntimeError::NotFound { .. }) => Ok(false),
-            Err(error) => Err(error),
-        }
+        Ok(self
+            .state(container_id)
+            .await?
+            .and_then(|state| state.running)
+            .unwrap_or(false))
     }
 
     #[instrument(name = "runtime.kill", skip(self))]
@@ -251,19 +260,7 @@ impl Runtime for DockerRuntime {
     }
 
     async fn exists(&self, container_id: &str) -> Result<bool, RuntimeError> {
-        match self
-            .docker
-            .inspect_container(
-                container_id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-            .map_err(classify)
-        {
-            Ok(_) => Ok(true),
-            Err(RuntimeError::NotFound { .. }) => Ok(false),
-            Err(error) => Err(error),
-        }
+        Ok(self.state(container_id).await?.is_some())
     }
 
     async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError> {

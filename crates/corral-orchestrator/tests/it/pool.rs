@@ -247,7 +247,10 @@ async fn a_pool_container_takes_a_jobs_own_limits_but_not_a_bound_project_or_tmp
     server.wait_for_state(&own, JobState::Running).await;
     let container = server.job(&own).await.container_id.expect("id");
     let inspected = inspect(&container).await;
-    let labels = inspected.config.as_ref().and_then(|config| config.labels.clone());
+    let labels = inspected
+        .config
+        .as_ref()
+        .and_then(|config| config.labels.clone());
     assert_eq!(labels.expect("labels")[LABEL_POOL], "1", "from the pool");
     let host = inspected.host_config.expect("host config");
     assert_eq!(host.memory, Some(300 << 20));

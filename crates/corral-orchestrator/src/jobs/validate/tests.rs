@@ -6,17 +6,7 @@ use super::{Defaults, ValidJob, validate, validate_project};
 use crate::jobs::JobError;
 use crate::llm::{LlmSettings, Provider, ProviderKey, ProviderKind};
 
-const DEFAULTS: Limits = Limits {
-    memory_bytes: 512 << 20,
-    cpu_shares: 1024,
-    pids: 256,
-    timeout_secs: 600,
-    tmpfs_bytes: 256 << 20,
-    max_llm_calls: 10,
-    max_tokens: 1000,
-    max_iterations: 5,
-    idle_timeout_secs: 60,
-};
+const DEFAULTS: Limits = crate::jobs::TEST_LIMITS;
 
 /// Validates against [`DEFAULTS`], image `i`, and `llm` as the providers.
 fn check(spec: JobSpec, llm: &LlmSettings) -> Result<ValidJob, JobError> {
