@@ -132,3 +132,35 @@ async fn a_jobs_own_error_event_is_shown_as_the_jobs_not_as_a_stream_failure() {
     assert_eq!(output.status.code(), Some(127), "{said}");
     assert_eq!(server.stop().await, 0);
 }
+
+#[test]
+fn the_pool_size_flag_and_variable_reach_the_config_and_a_bad_one_is_named() {
+    let data = tempfile::tempdir().expect("data dir");
+    let config = |args: &[&str], env: Option<&str>| {
+        let mut command = Command::new(CORRAL);
+        command
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["config", "--json"])
+            .args(args)
+            .env_remove("CORRAL_POOL_SIZE");
+        if let Some(size) = env {
+            command.env("CORRAL_POOL_SIZE", size);
+        }
+        command.output().expect("run corral")
+    };
+    let output = config(&[], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(shown["pool"]["size"], 0, "no pool unless asked");
+    let output = config(&[], Some("2"));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(shown["pool"]["size"], 2);
+    let output = config(&["--pool-size", "3"], Some("2"));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(shown["pool"]["size"], 3, "the flag beats the variable");
+    assert_eq!(shown["pool"]["images"][0], shown["image"]);
+    let output = config(&["--pool-size", "500"], None);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("pool.size"), "{}", stderr(&output));
+}
