@@ -230,7 +230,41 @@ async fn a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason() {
 
 #[tokio::test]
 async fn a_running_job_is_re_adopted_after_the_server_is_killed() {
-    let server = ServeProcess::start().await;
+    re_adopted_after_a_kill(ServeProcess::start().await).await;
+}
+
+/// The same from a warm-pool container: its label names its pool entry,
+/// not the job, and the restarted server must still own it by id (and
+/// reap the crashed run's idle pool container).
+#[tokio::test]
+async fn a_job_in_a_pool_container_is_re_adopted_after_the_server_is_killed() {
+    let server = ServeProcess::start_with(&["--pool-size", "1"], &[]).await;
+    let ready =
+        corral_testkit::eventually(|| async { server.log().contains("pool container ready") })
+            .await;
+    assert!(ready, "the pool's container is up:\n{}", server.log());
+    let log = server.log();
+    let pool_container = log
+        .lines()
+        .find(|line| line.contains("pool container ready"))
+        .and_then(|line| {
+            // The container id is the line's one run of 64 hex digits
+            // (the log may be coloured).
+            line.split(|c: char| !c.is_ascii_hexdigit())
+                .find(|word| word.len() == 64)
+                .map(str::to_owned)
+        })
+        .expect("the ready line names the container");
+    let container = re_adopted_after_a_kill(server).await;
+    assert_eq!(
+        container, pool_container,
+        "the job ran in the pool's container"
+    );
+}
+
+/// Starts a ticking job, kills the server, restarts it, and checks the job
+/// went on and ended with every line once; returns the job's container.
+async fn re_adopted_after_a_kill(server: ServeProcess) -> String {
     let script = "i=1; while [ $i -le 30 ]; do echo tick-$i; i=$((i+1)); sleep 0.1; done";
     let detached = server
         .corral(&["run", "--detach", "--", "sh", "-c", script])
@@ -264,4 +298,8 @@ async fn a_running_job_is_re_adopted_after_the_server_is_killed() {
     let shown = server.show(&id).await;
     assert_eq!(shown["state"], "succeeded", "{shown}");
     assert_eq!(server.stop().await, 0);
+    shown["container_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
