@@ -5,6 +5,8 @@
 //! create and record, a previous run's pool, or one made by hand with
 //! corral's labels.
 
+use std::collections::HashSet;
+use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -100,5 +102,31 @@ impl JobManager {
             }
         }
         pruned
+    }
+}
+
+/// What the reaper spares besides active jobs' own labels.
+impl JobManager {
+    /// Keeps the reaper off the container named or labelled `key`.
+    pub(super) fn spare(&self, key: &str) {
+        self.lock_spared().insert(key.to_owned());
+    }
+
+    /// Lets the reaper have the container named or labelled `key` again.
+    pub(super) fn unspare(&self, key: &str) {
+        self.lock_spared().remove(key);
+    }
+
+    /// Whether the reaper must leave a container alone by its id or label.
+    pub(super) fn is_spared(&self, container_id: &str, label: Option<&str>) -> bool {
+        let spared = self.lock_spared();
+        spared.contains(container_id) || label.is_some_and(|label| spared.contains(label))
+    }
+
+    fn lock_spared(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.inner
+            .spared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -20,67 +20,27 @@
 //! container that exits while idle is dropped and replaced; the server's
 //! shutdown removes every idle one.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use corral_proto::{IsolationLevel, Job, Limits};
+use corral_proto::{IsolationLevel, Job};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+mod profile;
+
 use super::JobManager;
 use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
 use crate::worker_api::{SessionSetup, UnboundEndpoint, WorkerEndpoint};
+use profile::{Profile, template};
 
 /// How long a new pool container's worker may take to reach its socket.
 const READY_LIMIT: Duration = Duration::from_secs(30);
 /// The pause after a pool container could not be made (a missing image,
 /// Docker away), so a broken pool does not spin.
 const RETRY_PAUSE: Duration = Duration::from_secs(10);
-
-/// Everything that makes two job containers the same container, apart from
-/// the job they serve.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Profile {
-    image: String,
-    memory_bytes: u64,
-    cpu_shares: i64,
-    pids: i64,
-    tmpfs_bytes: u64,
-    isolation: IsolationLevel,
-}
-
-impl Profile {
-    /// Whether a container of this profile can become one of `wanted`:
-    /// all but the limits Docker can change on a running container agree.
-    fn fits(&self, wanted: &Self) -> bool {
-        self.image == wanted.image
-            && self.tmpfs_bytes == wanted.tmpfs_bytes
-            && self.isolation == wanted.isolation
-    }
-
-    /// The profile of `job`'s container; `None` when it mounts a project
-    /// (a copied one is unpacked through the socket, so it may be pooled).
-    fn of(job: &Job) -> Option<Self> {
-        if crate::runtime::spec::bound_project(job).is_some() {
-            return None;
-        }
-        Some(Self::new(&job.image, &job.limits, job.isolation_level))
-    }
-
-    fn new(image: &str, limits: &Limits, isolation: IsolationLevel) -> Self {
-        Self {
-            image: image.to_owned(),
-            memory_bytes: limits.memory_bytes,
-            cpu_shares: limits.cpu_shares,
-            pids: limits.pids,
-            tmpfs_bytes: limits.tmpfs_bytes,
-            isolation,
-        }
-    }
-}
 
 /// A started pool container whose worker is waiting for a job.
 pub(super) struct Warm {
@@ -372,65 +332,6 @@ impl JobManager {
         }
         self.unspare(&warm.name);
     }
-
-    /// Keeps the reaper off the container named or labelled `key`.
-    pub(super) fn spare(&self, key: &str) {
-        self.lock_spared().insert(key.to_owned());
-    }
-
-    /// Lets the reaper have the container named or labelled `key` again.
-    pub(super) fn unspare(&self, key: &str) {
-        self.lock_spared().remove(key);
-    }
-
-    /// Whether the reaper must leave a container alone by its id or label.
-    pub(super) fn is_spared(&self, container_id: &str, label: Option<&str>) -> bool {
-        let spared = self.lock_spared();
-        spared.contains(container_id) || label.is_some_and(|label| spared.contains(label))
-    }
-
-    fn lock_spared(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.inner
-            .spared
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The job a pool container is created for: what its profile fixes, and
-/// nothing a real job would add (no project, grants, model or egress).
-fn template(name: &str, profile: &Profile, defaults: &Limits) -> Job {
-    Job {
-        id: name.to_owned(),
-        mode: corral_proto::JobMode::Exec,
-        state: corral_proto::JobState::Starting,
-        image: profile.image.clone(),
-        command: None,
-        prompt: None,
-        project: None,
-        isolation: None,
-        project_mode: corral_proto::ProjectMode::Bind,
-        limits: Limits {
-            memory_bytes: profile.memory_bytes,
-            cpu_shares: profile.cpu_shares,
-            pids: profile.pids,
-            tmpfs_bytes: profile.tmpfs_bytes,
-            ..*defaults
-        },
-        grants: Vec::new(),
-        llm: None,
-        interactive: false,
-        usage: corral_proto::JobUsage::default(),
-        claude: None,
-        isolation_level: profile.isolation,
-        egress: None,
-        container_id: None,
-        exit_code: None,
-        reason: None,
-        created_at: time::OffsetDateTime::now_utc(),
-        started_at: None,
-        finished_at: None,
-    }
 }
 
 fn engine(error: impl std::fmt::Display) -> RuntimeError {
@@ -439,86 +340,5 @@ fn engine(error: impl std::fmt::Display) -> RuntimeError {
     }
 }
 
-/// Whether two jobs' containers would have the same profile; for tests.
 #[cfg(test)]
-pub(super) fn same_profile(a: &Job, b: &Job) -> bool {
-    Profile::of(a).is_some() && Profile::of(a) == Profile::of(b)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn job(project: Option<&str>) -> Job {
-        let defaults = super::super::TEST_LIMITS;
-        let profile = Profile::new("corral/default:latest", &defaults, IsolationLevel::Runc);
-        Job {
-            project: project.map(str::to_owned),
-            ..template("j-1", &profile, &defaults)
-        }
-    }
-
-    #[test]
-    fn a_job_with_a_project_never_takes_a_pool_container() {
-        assert!(Profile::of(&job(Some("/src"))).is_none());
-        assert!(Profile::of(&job(None)).is_some());
-        let copied = Job {
-            project_mode: corral_proto::ProjectMode::Copy,
-            ..job(Some("/src"))
-        };
-        assert!(
-            Profile::of(&copied).is_some(),
-            "a copied project is unpacked"
-        );
-    }
-
-    #[test]
-    fn the_claude_image_is_pooled_with_the_memory_claude_jobs_get() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = crate::config::Config::load(crate::config::ConfigOverrides {
-            data_dir: Some(dir.path().to_owned()),
-            pool_size: Some(1),
-            ..crate::config::ConfigOverrides::default()
-        })
-        .expect("config");
-        config.pool.images = vec![config.default_image.clone(), config.claude_image.clone()];
-        let pool = Pool::from_config(&config).expect("a pool");
-        assert_eq!(
-            pool.profiles[0].memory_bytes,
-            config.default_limits.memory_bytes
-        );
-        assert_eq!(
-            pool.profiles[1].memory_bytes,
-            super::super::validate::CLAUDE_MEMORY
-        );
-    }
-
-    #[test]
-    fn limits_outside_the_container_do_not_change_the_profile() {
-        let plain = job(None);
-        let mut longer = job(None);
-        longer.limits.timeout_secs = 5;
-        longer.limits.max_llm_calls = 99;
-        assert!(same_profile(&plain, &longer));
-        let mut bigger = job(None);
-        bigger.limits.memory_bytes *= 2;
-        assert!(!same_profile(&plain, &bigger));
-        let (plain, bigger) = (Profile::of(&plain), Profile::of(&bigger));
-        assert!(
-            plain
-                .zip(bigger)
-                .is_some_and(|(plain, bigger)| plain.fits(&bigger))
-        );
-        let mut other_tmpfs = job(None);
-        other_tmpfs.limits.tmpfs_bytes *= 2;
-        let other_tmpfs = Profile::of(&other_tmpfs).expect("profile");
-        assert!(!Profile::of(&job(None)).expect("profile").fits(&other_tmpfs));
-        let plain = job(None);
-        let mut gvisor = job(None);
-        gvisor.isolation_level = IsolationLevel::Gvisor;
-        assert!(!same_profile(&plain, &gvisor));
-        let mut other = job(None);
-        other.image = "corral/claude:latest".into();
-        assert!(!same_profile(&plain, &other));
-    }
-}
+mod tests;
