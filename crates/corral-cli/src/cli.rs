@@ -244,6 +244,9 @@ pub struct JobsArgs {
     /// Most jobs to list
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
+    /// Only jobs created before this job (the next page: the last id listed, as printed at the end)
+    #[arg(long, value_name = "ID")]
+    pub before: Option<String>,
     /// Print JSON
     #[arg(long)]
     pub json: bool,

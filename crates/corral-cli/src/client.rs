@@ -34,9 +34,14 @@ struct ServerFile {
     url: String,
 }
 
+/// A page of jobs, and the cursor of the next (older) one.
 #[derive(Deserialize)]
-struct JobList {
-    jobs: Vec<Job>,
+pub struct JobList {
+    /// Newest first.
+    pub jobs: Vec<Job>,
+    /// The `before` of the next page; `None` on the last.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -167,16 +172,22 @@ impl ApiClient {
             .await
     }
 
-    /// `GET /v1/jobs`.
-    pub async fn jobs(&self, state: Option<&str>, limit: u32) -> anyhow::Result<Vec<Job>> {
+    /// `GET /v1/jobs`: a page, newest first.
+    pub async fn jobs(
+        &self,
+        state: Option<&str>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> anyhow::Result<JobList> {
         let mut query = vec![("limit", limit.to_string())];
         if let Some(state) = state {
             query.push(("state", state.to_owned()));
         }
-        let list: JobList = self
-            .json(self.request(reqwest::Method::GET, "/v1/jobs").query(&query))
-            .await?;
-        Ok(list.jobs)
+        if let Some(before) = before {
+            query.push(("before", before.to_owned()));
+        }
+        self.json(self.request(reqwest::Method::GET, "/v1/jobs").query(&query))
+            .await
     }
 
     /// `POST /v1/jobs/{id}/cancel`.

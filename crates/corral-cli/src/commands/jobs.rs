@@ -12,7 +12,10 @@ const COMMAND_WIDTH: usize = 40;
 
 pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;
-    let jobs = client.jobs(args.state.as_deref(), args.limit).await?;
+    let page = client
+        .jobs(args.state.as_deref(), args.before.as_deref(), args.limit)
+        .await?;
+    let jobs = page.jobs;
     if args.json {
         output::json(&jobs);
         return Ok(ExitCode::SUCCESS);
@@ -43,6 +46,9 @@ pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCod
             exit,
             created
         ));
+    }
+    if let Some(next) = page.next {
+        output::note(&format!("older jobs: corral jobs --before {next}"));
     }
     Ok(ExitCode::SUCCESS)
 }

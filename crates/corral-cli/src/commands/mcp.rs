@@ -32,8 +32,9 @@ impl JobsBackend for ApiClient {
     }
 
     async fn jobs(&self, state: Option<String>, limit: u32) -> Result<Vec<Job>, String> {
-        ApiClient::jobs(self, state.as_deref(), limit)
+        ApiClient::jobs(self, state.as_deref(), None, limit)
             .await
+            .map(|page| page.jobs)
             .map_err(|error| message(&error))
     }
 

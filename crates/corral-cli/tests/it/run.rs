@@ -37,6 +37,21 @@ async fn run_streams_output_in_order_and_exits_with_the_jobs_code() {
     assert_eq!(job["state"], "failed");
     assert_eq!(job["exit_code"], 5);
     let id = job["id"].as_str().expect("id");
+    let older = server.corral(&["jobs", "--before", id]).await;
+    assert!(older.status.success(), "{}", stderr(&older));
+    assert!(
+        !stdout(&older).contains("j-"),
+        "nothing before the first job"
+    );
+    assert!(
+        !stderr(&older).contains("older jobs"),
+        "no page after the last"
+    );
+    let unknown = server
+        .corral(&["jobs", "--before", "j-0000000000000000"])
+        .await;
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("before"), "{}", stderr(&unknown));
 
     let shown = server.corral(&["show", id, "--json"]).await;
     let shown: Value = serde_json::from_str(&stdout(&shown)).expect("show JSON");

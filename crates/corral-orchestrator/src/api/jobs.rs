@@ -37,15 +37,20 @@ pub async fn create(
 pub struct ListQuery {
     state: Option<String>,
     limit: Option<u32>,
+    /// Only jobs created before this one: the `next` of the page before.
+    before: Option<String>,
 }
 
 /// Answer of `GET /v1/jobs`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JobList {
     jobs: Vec<Job>,
+    /// The `before` that lists the next (older) page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
 }
 
-/// `GET /v1/jobs?state=running&limit=50`.
+/// `GET /v1/jobs?state=running&limit=50&before=j-…`.
 #[utoipa::path(get, path = "/v1/jobs", tag = "jobs", params(ListQuery),
     responses((status = 200, description = "Newest first", body = JobList), (status = 400, description = "Bad input; `field` names it", body = corral_proto::ErrorBody), (status = 401, description = "Missing or wrong token", body = corral_proto::ErrorBody)))]
 pub async fn list(
@@ -66,8 +71,26 @@ pub async fn list(
             format!("must be within 1..={MAX_LIST}"),
         ));
     }
-    let jobs = state.jobs.store().list_jobs(filter, limit).await?;
-    Ok(Json(JobList { jobs }))
+    if let Some(before) = &query.before
+        && state.jobs.store().get_job(before).await?.is_none()
+    {
+        return Err(ApiError::bad_field(
+            "before",
+            format!("`before` names no job: `{before}`"),
+        ));
+    }
+    // One more than asked, to know whether another page follows.
+    let mut jobs = state
+        .jobs
+        .store()
+        .list_jobs(filter, query.before.as_deref(), limit + 1)
+        .await?;
+    let more = jobs.len() > limit as usize;
+    jobs.truncate(limit as usize);
+    let next = more
+        .then(|| jobs.last().map(|job| job.id.clone()))
+        .flatten();
+    Ok(Json(JobList { jobs, next }))
 }
 
 /// `GET /v1/jobs/{id}`.

@@ -43,7 +43,7 @@ impl JobsBackend for LocalJobs {
         };
         self.0
             .store()
-            .list_jobs(state, limit.clamp(1, MAX_PAGE))
+            .list_jobs(state, None, limit.clamp(1, MAX_PAGE))
             .await
             .map_err(message)
     }

@@ -116,8 +116,15 @@ pub trait Store: Send + Sync {
     async fn insert_job(&self, job: &Job) -> Result<(), StoreError>;
     /// One job.
     async fn get_job(&self, job_id: &str) -> Result<Option<Job>, StoreError>;
-    /// The newest jobs first, optionally only those in `state`.
-    async fn list_jobs(&self, state: Option<JobState>, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// The newest jobs first, optionally only those in `state`, and only
+    /// those created before the job `before` (a page's cursor: the last id
+    /// of the page before; an unknown id lists nothing).
+    async fn list_jobs(
+        &self,
+        state: Option<JobState>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError>;
     /// How many jobs are in each state that has any.
     async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError>;
     /// Jobs in `starting` or `running`: after a restart these have no owner.

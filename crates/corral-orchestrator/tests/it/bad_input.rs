@@ -81,6 +81,12 @@ fn cases(id: &str) -> Vec<(Method, String, Option<String>, u16)> {
         (Method::GET, "/v1/jobs?state=exploded".into(), None, 400),
         (
             Method::GET,
+            "/v1/jobs?before=j-0000000000000000".into(),
+            None,
+            400,
+        ),
+        (
+            Method::GET,
             "/v1/jobs/..%2F..%2Fetc%2Fpasswd".into(),
             None,
             404,

@@ -6,6 +6,8 @@
 
 const main = document.getElementById("main");
 const TOKEN_KEY = "corral.token";
+/** Jobs a page of the list shows. */
+const PAGE = 100;
 let stopFollowing = null;
 
 function token() { return localStorage.getItem(TOKEN_KEY); }
@@ -55,19 +57,27 @@ function showSignIn() {
 
 // ---- job list ----
 
-async function showJobs() {
+// A page of jobs, refreshed every two seconds: the newest, or the one
+// created before the job `before` (reached through the page's `next`).
+async function showJobs(before) {
   const table = el("table", {}, el("thead", {}, el("tr", {},
     el("th", {}, "job"), el("th", {}, "mode"), el("th", {}, "state"), el("th", {}, "what"),
     el("th", {}, "created"), el("th", {}, "reason"))));
   const body = el("tbody");
   table.append(body);
   const error = el("p", { class: "error" });
-  main.replaceChildren(el("div", { class: "card" }, el("h2", {}, "Jobs"), error, table));
+  const pages = el("p", { class: "pages" });
+  main.replaceChildren(el("div", { class: "card" }, el("h2", {}, before ? "Older jobs" : "Jobs"), error, table, pages));
   let live = true;
   stopFollowing = () => { live = false; };
   while (live) {
     try {
-      const { jobs } = await api("GET", "/v1/jobs?limit=200");
+      const query = "/v1/jobs?limit=" + PAGE + (before ? "&before=" + before : "");
+      const { jobs, next } = await api("GET", query);
+      pages.replaceChildren(...[
+        before ? el("a", { href: "#/" }, "← newest") : null,
+        next ? el("a", { href: "#/older/" + next, class: "older" }, "older jobs →") : null,
+      ].filter(Boolean));
       body.replaceChildren(...jobs.map((job) => el("tr", { class: "job", onclick: () => { location.hash = "#/jobs/" + job.id; } },
         el("td", {}, el("code", {}, job.id)), el("td", {}, job.mode),
         el("td", { class: "state " + job.state }, job.state),
@@ -338,9 +348,10 @@ function route() {
   document.getElementById("signout").hidden = false;
   const hash = location.hash || "#/";
   const job = hash.match(/^#\/jobs\/(j-[0-9a-f]{16})$/);
+  const older = hash.match(/^#\/older\/(j-[0-9a-f]{16})$/);
   if (job) showJob(job[1]);
   else if (hash === "#/new") showNew();
-  else showJobs();
+  else showJobs(older ? older[1] : null);
 }
 
 document.getElementById("signout").addEventListener("click", signOut);

@@ -132,18 +132,25 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_jobs(&self, state: Option<JobState>, limit: u32) -> Result<Vec<Job>, StoreError> {
-        self.call(move |connection| match state {
-            Some(state) => query_jobs(
+    async fn list_jobs(
+        &self,
+        state: Option<JobState>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        let before = before.map(str::to_owned);
+        self.call(move |connection| {
+            query_jobs(
                 connection,
-                &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = ?1 ORDER BY queue_order DESC LIMIT ?2"),
-                params![state.as_str(), limit],
-            ),
-            None => query_jobs(
-                connection,
-                &format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY queue_order DESC LIMIT ?1"),
-                [limit],
-            ),
+                &format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs \
+                     WHERE (?1 IS NULL OR state = ?1) \
+                     AND (?2 IS NULL OR queue_order < \
+                          (SELECT queue_order FROM jobs WHERE id = ?2)) \
+                     ORDER BY queue_order DESC LIMIT ?3"
+                ),
+                params![state.map(JobState::as_str), before, limit],
+            )
         })
         .await
     }
