@@ -6,6 +6,17 @@
 //! else, so a container can reach its own job's socket and no other. The
 //! token lives in this process's memory; the file is deleted once used, and
 //! every request is checked against the token in constant time.
+//!
+//! A warm-pool container's socket is opened before any job exists
+//! ([`UnboundEndpoint`]): it serves only `GET /v1/job`, held until a job is
+//! bound, and then that one job, as a cold socket does (`slot`).
+//!
+//! # Layout
+//! - `slot`: the token and the bound session, once bound
+//! - `routes`: the handlers, behind the token check
+//! - `session`: one job's intake of events, completion and credentials
+//! - `limits`: event rates and output caps
+//! - `project`: a copy-mode job's project as a tar stream
 
 mod limits;
 mod project;
