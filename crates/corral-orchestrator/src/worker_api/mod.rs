@@ -3,9 +3,9 @@
 //! Each job gets a directory `<data-dir>/run/<job-id>/` holding `worker.sock`
 //! and, until the worker's first authenticated call, `token`. The directory
 //! is mounted read-only at `/run/corral` in the job's container and nowhere
-//! else, so a container can reach its own job's socket and no other. The
-//! token lives in this process's memory; the file is deleted once used, and
-//! every request is checked against the token in constant time.
+//! else, so a container can reach its own job's socket and no other. This
+//! process keeps only the token's hash; the file is deleted once used, and
+//! every request is checked against the hash in constant time.
 //!
 //! A warm-pool container's socket is opened before any job exists
 //! ([`UnboundEndpoint`]): it serves only `GET /v1/job`, held until a job is
