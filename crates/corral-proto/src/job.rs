@@ -351,3 +351,54 @@ pub struct Job {
     #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
 }
+
+impl Job {
+    /// A job just created: queued, nothing run yet, and nothing but its
+    /// mode, image and limits set (no command, project, grants, model or
+    /// egress); callers fill in the rest with struct update syntax.
+    pub fn queued(id: String, mode: JobMode, image: String, limits: Limits) -> Self {
+        Self {
+            id,
+            mode,
+            state: JobState::Queued,
+            image,
+            command: None,
+            prompt: None,
+            project: None,
+            isolation: None,
+            project_mode: ProjectMode::Bind,
+            limits,
+            grants: Vec::new(),
+            llm: None,
+            interactive: false,
+            usage: JobUsage::default(),
+            claude: None,
+            isolation_level: IsolationLevel::Runc,
+            egress: None,
+            container_id: None,
+            exit_code: None,
+            reason: None,
+            created_at: OffsetDateTime::now_utc(),
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    /// The same work under `id`, queued with nothing run yet: what ran
+    /// (container, exit, reason, times, usage) is left behind.
+    #[must_use]
+    pub fn requeued(&self, id: String) -> Self {
+        Self {
+            id,
+            state: JobState::Queued,
+            container_id: None,
+            exit_code: None,
+            reason: None,
+            created_at: OffsetDateTime::now_utc(),
+            started_at: None,
+            finished_at: None,
+            usage: JobUsage::default(),
+            ..self.clone()
+        }
+    }
+}

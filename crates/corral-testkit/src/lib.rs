@@ -71,41 +71,26 @@ pub fn job_project() -> tempfile::TempDir {
 /// A running exec job for tests that drive the store, the event log or a
 /// job's socket without a container; budgets generous enough for benches.
 pub fn running_job(id: &str) -> corral_proto::Job {
-    use corral_proto::{CommandSpec, IsolationLevel, Job, JobMode, JobState, JobUsage, Limits};
+    use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
     Job {
-        id: id.to_owned(),
-        mode: JobMode::Exec,
         state: JobState::Running,
-        image: "any".into(),
         command: Some(CommandSpec::Shell("true".into())),
-        prompt: None,
-        project: None,
-        isolation: None,
-        project_mode: corral_proto::ProjectMode::Bind,
-        grants: Vec::new(),
-        limits: Limits {
-            memory_bytes: 64 << 20,
-            cpu_shares: 512,
-            pids: 32,
-            timeout_secs: 600,
-            tmpfs_bytes: 16 << 20,
-            max_llm_calls: 100_000,
-            max_tokens: 10_000_000_000,
-            max_iterations: 50,
-            idle_timeout_secs: 60,
-        },
-        container_id: None,
-        exit_code: None,
-        reason: None,
-        created_at: time::OffsetDateTime::now_utc(),
-        started_at: None,
-        finished_at: None,
-        llm: None,
-        interactive: false,
-        usage: JobUsage::default(),
-        claude: None,
-        isolation_level: IsolationLevel::Runc,
-        egress: None,
+        ..Job::queued(
+            id.to_owned(),
+            JobMode::Exec,
+            "any".into(),
+            Limits {
+                memory_bytes: 64 << 20,
+                cpu_shares: 512,
+                pids: 32,
+                timeout_secs: 600,
+                tmpfs_bytes: 16 << 20,
+                max_llm_calls: 100_000,
+                max_tokens: 10_000_000_000,
+                max_iterations: 50,
+                idle_timeout_secs: 60,
+            },
+        )
     }
 }
 

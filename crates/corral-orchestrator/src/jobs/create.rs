@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use corral_proto::{Isolation, IsolationLevel, Job, JobSpec, JobState, JobUsage, ProjectMode};
-use time::OffsetDateTime;
+use corral_proto::{Isolation, IsolationLevel, Job, JobSpec, JobState, ProjectMode};
 use tracing::{info, instrument};
 
 use super::validate::{Defaults, ValidJob, validate};
@@ -60,29 +59,18 @@ impl JobManager {
             _ => None,
         };
         let job = Job {
-            id,
-            mode: valid.mode,
-            state: JobState::Queued,
-            image: valid.image,
             command: valid.command,
             prompt: valid.prompt,
             project: valid.project,
             isolation,
             project_mode: valid.project_mode,
-            limits: valid.limits,
             grants: valid.grants,
-            container_id: None,
-            exit_code: None,
-            reason: None,
-            created_at: OffsetDateTime::now_utc(),
-            started_at: None,
-            finished_at: None,
             llm: valid.llm,
             interactive: valid.interactive,
             claude: valid.claude,
             isolation_level: valid.isolation_level,
             egress: valid.egress,
-            usage: JobUsage::default(),
+            ..Job::queued(id, valid.mode, valid.image, valid.limits)
         };
         self.queue(&job).await?;
         Ok(job)

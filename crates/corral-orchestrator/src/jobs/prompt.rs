@@ -5,9 +5,8 @@
 
 use std::path::Path;
 
-use corral_proto::{ClaudeSettings, EventKind, Job, JobMode, JobState, JobUsage, NewEvent, Prompt};
+use corral_proto::{ClaudeSettings, EventKind, Job, JobMode, NewEvent, Prompt};
 use serde_json::json;
-use time::OffsetDateTime;
 use tracing::{info, instrument};
 
 use super::create::new_job_id;
@@ -75,19 +74,10 @@ impl JobManager {
             ..settings
         });
         let job = Job {
-            id,
-            state: JobState::Queued,
             prompt: Some(text.to_owned()),
             isolation,
             claude,
-            container_id: None,
-            exit_code: None,
-            reason: None,
-            created_at: OffsetDateTime::now_utc(),
-            started_at: None,
-            finished_at: None,
-            usage: JobUsage::default(),
-            ..ended.clone()
+            ..ended.requeued(id)
         };
         self.queue(&job).await?;
         info!(job_id = %ended.id, continued_in = %job.id, "claude session continues in a new job");

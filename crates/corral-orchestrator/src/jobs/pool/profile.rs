@@ -48,36 +48,21 @@ impl Profile {
 /// The job a pool container is created for: what its profile fixes, and
 /// nothing a real job would add (no project, grants, model or egress).
 pub(super) fn template(name: &str, profile: &Profile, defaults: &Limits) -> Job {
+    let limits = Limits {
+        memory_bytes: profile.memory_bytes,
+        cpu_shares: profile.cpu_shares,
+        pids: profile.pids,
+        tmpfs_bytes: profile.tmpfs_bytes,
+        ..*defaults
+    };
     Job {
-        id: name.to_owned(),
-        mode: corral_proto::JobMode::Exec,
-        state: corral_proto::JobState::Starting,
-        image: profile.image.clone(),
-        command: None,
-        prompt: None,
-        project: None,
-        isolation: None,
-        project_mode: corral_proto::ProjectMode::Bind,
-        limits: Limits {
-            memory_bytes: profile.memory_bytes,
-            cpu_shares: profile.cpu_shares,
-            pids: profile.pids,
-            tmpfs_bytes: profile.tmpfs_bytes,
-            ..*defaults
-        },
-        grants: Vec::new(),
-        llm: None,
-        interactive: false,
-        usage: corral_proto::JobUsage::default(),
-        claude: None,
         isolation_level: profile.isolation,
-        egress: None,
-        container_id: None,
-        exit_code: None,
-        reason: None,
-        created_at: time::OffsetDateTime::now_utc(),
-        started_at: None,
-        finished_at: None,
+        ..Job::queued(
+            name.to_owned(),
+            corral_proto::JobMode::Exec,
+            profile.image.clone(),
+            limits,
+        )
     }
 }
 

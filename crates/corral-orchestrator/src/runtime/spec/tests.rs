@@ -2,7 +2,6 @@ use std::path::PathBuf;
 
 use bollard::models::MountTypeEnum;
 use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
-use time::OffsetDateTime;
 
 use super::container_spec;
 use crate::runtime::{JobUser, SandboxRequest};
@@ -10,39 +9,25 @@ use crate::runtime::{JobUser, SandboxRequest};
 fn request(project: Option<&str>) -> SandboxRequest {
     SandboxRequest {
         job: Job {
-            id: "j-0123456789abcdef".into(),
-            mode: JobMode::Exec,
             state: JobState::Starting,
-            image: "busybox-like".into(),
             command: Some(CommandSpec::Shell("true".into())),
-            prompt: None,
             project: project.map(str::to_owned),
-            isolation: None,
-            project_mode: corral_proto::ProjectMode::Bind,
-            grants: Vec::new(),
-            limits: Limits {
-                memory_bytes: 256 << 20,
-                cpu_shares: 512,
-                pids: 128,
-                timeout_secs: 30,
-                tmpfs_bytes: 64 << 20,
-                max_llm_calls: 10,
-                max_tokens: 1000,
-                max_iterations: 5,
-                idle_timeout_secs: 60,
-            },
-            container_id: None,
-            exit_code: None,
-            reason: None,
-            created_at: OffsetDateTime::now_utc(),
-            started_at: None,
-            finished_at: None,
-            llm: None,
-            interactive: false,
-            usage: corral_proto::JobUsage::default(),
-            claude: None,
-            isolation_level: corral_proto::IsolationLevel::Runc,
-            egress: None,
+            ..Job::queued(
+                "j-0123456789abcdef".into(),
+                JobMode::Exec,
+                "busybox-like".into(),
+                Limits {
+                    memory_bytes: 256 << 20,
+                    cpu_shares: 512,
+                    pids: 128,
+                    timeout_secs: 30,
+                    tmpfs_bytes: 64 << 20,
+                    max_llm_calls: 10,
+                    max_tokens: 1000,
+                    max_iterations: 5,
+                    idle_timeout_secs: 60,
+                },
+            )
         },
         socket_dir: PathBuf::from("/data/run/j-0123456789abcdef"),
         worker_bin: PathBuf::from("/opt/corral-worker"),

@@ -1,45 +1,28 @@
 use corral_proto::{CommandSpec, EventKind, Job, JobMode, JobState, Limits, NewEvent};
 use serde_json::json;
-use time::OffsetDateTime;
 
 use super::SqliteStore;
 use crate::store::{Finish, Store};
 
 fn job(id: &str) -> Job {
     Job {
-        id: id.to_owned(),
-        mode: JobMode::Exec,
-        state: JobState::Queued,
-        image: "img".into(),
         command: Some(CommandSpec::Argv(vec!["echo".into(), "hi".into()])),
-        prompt: None,
-        project: None,
-        isolation: None,
-        project_mode: corral_proto::ProjectMode::Bind,
-        grants: Vec::new(),
-        limits: Limits {
-            memory_bytes: 1 << 28,
-            cpu_shares: 512,
-            pids: 64,
-            timeout_secs: 30,
-            tmpfs_bytes: 1 << 26,
-            max_llm_calls: 10,
-            max_tokens: 1000,
-            max_iterations: 5,
-            idle_timeout_secs: 60,
-        },
-        container_id: None,
-        exit_code: None,
-        reason: None,
-        created_at: OffsetDateTime::now_utc(),
-        started_at: None,
-        finished_at: None,
-        llm: None,
-        interactive: false,
-        usage: corral_proto::JobUsage::default(),
-        claude: None,
-        isolation_level: corral_proto::IsolationLevel::Runc,
-        egress: None,
+        ..Job::queued(
+            id.to_owned(),
+            JobMode::Exec,
+            "img".into(),
+            Limits {
+                memory_bytes: 1 << 28,
+                cpu_shares: 512,
+                pids: 64,
+                timeout_secs: 30,
+                tmpfs_bytes: 1 << 26,
+                max_llm_calls: 10,
+                max_tokens: 1000,
+                max_iterations: 5,
+                idle_timeout_secs: 60,
+            },
+        )
     }
 }
 
