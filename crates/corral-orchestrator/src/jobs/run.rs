@@ -231,6 +231,26 @@ impl JobManager {
             .await
     }
 
+    /// What the runtime needs to make `job`'s container (a pool
+    /// container's, when `pooled`) on this server.
+    pub(super) fn sandbox_request(
+        &self,
+        job: Job,
+        socket_dir: std::path::PathBuf,
+        user: JobUser,
+        pooled: bool,
+    ) -> SandboxRequest {
+        SandboxRequest {
+            job,
+            socket_dir,
+            worker_bin: self.inner.config.worker_bin.clone(),
+            instance_id: self.inner.instance_id.clone(),
+            oci_runtime: self.inner.config.oci_runtime.clone(),
+            user,
+            pooled,
+        }
+    }
+
     /// Records the job running (store, status event, latency) and lets its
     /// worker's events through.
     async fn record_running(
@@ -269,15 +289,8 @@ impl JobManager {
         claimed: std::time::Instant,
     ) -> Outcome {
         let runtime = &self.inner.runtime;
-        let request = SandboxRequest {
-            job: job.clone(),
-            socket_dir: endpoint.socket_dir().to_owned(),
-            worker_bin: self.inner.config.worker_bin.clone(),
-            instance_id: self.inner.instance_id.clone(),
-            oci_runtime: self.inner.config.oci_runtime.clone(),
-            user,
-            pooled: false,
-        };
+        let request =
+            self.sandbox_request(job.clone(), endpoint.socket_dir().to_owned(), user, false);
         let id = match runtime.create(&request).await {
             Ok(id) => id,
             Err(RuntimeError::NotFound { .. }) => {

@@ -32,7 +32,7 @@ use tracing::{info, warn};
 mod profile;
 
 use super::JobManager;
-use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
+use crate::runtime::{JobUser, RuntimeError};
 use crate::worker_api::{SessionSetup, UnboundEndpoint, WorkerEndpoint};
 use profile::{Profile, template};
 
@@ -250,15 +250,8 @@ impl JobManager {
             profile: profile.clone(),
             watch: CancellationToken::new(),
         };
-        let request = SandboxRequest {
-            job: template(&warm.name, profile, &self.inner.config.default_limits),
-            socket_dir,
-            worker_bin: self.inner.config.worker_bin.clone(),
-            instance_id: self.inner.instance_id.clone(),
-            oci_runtime: self.inner.config.oci_runtime.clone(),
-            user,
-            pooled: true,
-        };
+        let job = template(&warm.name, profile, &self.inner.config.default_limits);
+        let request = self.sandbox_request(job, socket_dir, user, true);
         let started = match self.inner.runtime.create(&request).await {
             Ok(id) => {
                 warm.container_id = id;
