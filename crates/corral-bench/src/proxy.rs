@@ -145,6 +145,7 @@ pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
             max_output_bytes: 1 << 20,
             llm: Some(Arc::new(session)),
             egress: None,
+            project: None,
         },
         &tasks,
     )

@@ -142,6 +142,9 @@ pub struct RunArgs {
     /// Copy --project into the container's own /workspace instead of binding it: the job changes only its copy, which goes with the container (and it may start in a warm-pool container)
     #[arg(long, requires = "project")]
     pub copy: bool,
+    /// Run even when --project lies inside, or holds, a directory another running job can write (refused by default: that job could change what this one gets)
+    #[arg(long, requires = "project")]
+    pub allow_project_overlap: bool,
     /// Memory limit, e.g. 256m or 1g
     #[arg(long)]
     pub memory: Option<String>,

@@ -23,6 +23,7 @@
 //! - [`secrets`]: the sealed secrets store and job grants
 //! - [`redact`]: the leak detector every job event passes through
 //! - [`token`]: bearer tokens and random ids
+//! - [`project`]: a job's project directory: checked, held open, handed over by descriptor
 //! - [`workspace`]: job-owned copies of a project for review (branch mode)
 //! - [`worker_binary`]: finding and checking the static worker
 
@@ -35,6 +36,7 @@ pub mod jobs;
 pub mod llm;
 pub mod mcp;
 pub mod metrics;
+pub mod project;
 pub mod redact;
 pub mod runtime;
 pub mod secrets;

@@ -9,7 +9,9 @@ mod agent;
 mod project;
 
 pub use agent::{ClaudeSettings, ClaudeSpec, JobLlm, JobUsage, LlmSpec, Prompt, PromptSpec};
-pub use project::{FileChange, Isolation, IsolationKind, JobDiff, ProjectMode, ProjectSpec};
+pub use project::{
+    FileChange, Isolation, IsolationKind, JobDiff, ProjectCheck, ProjectMode, ProjectSpec,
+};
 
 /// How a job runs inside its container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -312,6 +314,10 @@ pub struct Job {
     /// How the job gets its project.
     #[serde(default)]
     pub project_mode: ProjectMode,
+    /// The project directory as checked at creation; it must be the same
+    /// directory when the job starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_check: Option<ProjectCheck>,
     /// The limits it runs with.
     pub limits: Limits,
     /// Secrets granted to it (names only).
@@ -367,6 +373,7 @@ impl Job {
             project: None,
             isolation: None,
             project_mode: ProjectMode::Bind,
+            project_check: None,
             limits,
             grants: Vec::new(),
             llm: None,

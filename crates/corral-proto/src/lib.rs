@@ -33,6 +33,6 @@ pub use event::{Event, EventKind, NewEvent};
 pub use job::{
     ClaudeSettings, ClaudeSpec, CommandSpec, FileChange, Grant, GrantSpec, Isolation,
     IsolationKind, IsolationLevel, Job, JobDiff, JobLlm, JobMode, JobSpec, JobState, JobUsage,
-    Limits, LimitsSpec, LlmSpec, ProjectMode, ProjectSpec, Prompt, PromptSpec,
+    Limits, LimitsSpec, LlmSpec, ProjectCheck, ProjectMode, ProjectSpec, Prompt, PromptSpec,
 };
 pub use size::{ByteSize, DurationSpec};

@@ -105,10 +105,16 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
                 ProjectMode::Branch
             } else if fields.copy {
                 ProjectMode::Copy
+            } else if fields.allow_project_overlap {
+                ProjectMode::Bind
             } else {
                 return ProjectSpec::Path(path);
             };
-            ProjectSpec::Options { path, mode }
+            ProjectSpec::Options {
+                path,
+                mode,
+                allow_overlap: fields.allow_project_overlap,
+            }
         }),
         grants: fields
             .grants

@@ -52,6 +52,19 @@ impl JobManager {
             }
         }
         let id = new_job_id()?;
+        if let (Some(project), Some(check)) = (&valid.project, valid.project_check) {
+            let pinned = crate::project::PinnedDir::open(Path::new(project))
+                .and_then(|pinned| {
+                    pinned.expect_identity(crate::project::DirIdentity {
+                        dev: check.dev,
+                        ino: check.ino,
+                    })?;
+                    Ok(pinned)
+                })
+                .map_err(|error| JobError::invalid("project", error.to_string()))?;
+            self.check_overlap(&id, &pinned, check.allow_overlap)
+                .map_err(|error| JobError::invalid("project", error.to_string()))?;
+        }
         let isolation = match (&valid.project, valid.project_mode) {
             (Some(project), ProjectMode::Branch) => {
                 Some(self.isolate(&id, Path::new(project)).await?)
@@ -64,6 +77,7 @@ impl JobManager {
             project: valid.project,
             isolation,
             project_mode: valid.project_mode,
+            project_check: valid.project_check,
             grants: valid.grants,
             llm: valid.llm,
             interactive: valid.interactive,
@@ -139,12 +153,30 @@ impl JobManager {
         project: &Path,
     ) -> Result<Isolation, JobError> {
         let data_dir = self.inner.config.data_dir.clone();
-        let (job_id, project) = (job_id.to_owned(), project.to_owned());
-        let user = JobUser::for_project(Some(&project));
-        tokio::task::spawn_blocking(move || workspace::prepare(&data_dir, &job_id, &project, user))
-            .await
-            .map_err(|error| JobError::invalid("project", error.to_string()))?
-            .map_err(|error| JobError::invalid("project", error.to_string()))
+        let (copy_id, project) = (job_id.to_owned(), project.to_owned());
+        let invalid = |error: String| JobError::invalid("project", error);
+        let pinned = crate::project::PinnedDir::open(&project)
+            .map_err(|error| invalid(error.to_string()))?;
+        let user = JobUser::for_project(Some(&pinned));
+        let copy_of = project.clone();
+        let isolation = tokio::task::spawn_blocking(move || {
+            workspace::prepare(&data_dir, &copy_id, &copy_of, user)
+        })
+        .await
+        .map_err(|error| invalid(error.to_string()))?
+        .map_err(|error| invalid(error.to_string()))?;
+        // The copy was read by path: the path must still lead, link-free,
+        // to the directory that was checked (the overlap rule keeps other
+        // jobs from changing it in between).
+        if let Err(error) = crate::project::PinnedDir::open(&project)
+            .and_then(|after| after.expect_identity(pinned.identity()))
+        {
+            let _ = std::fs::remove_dir_all(
+                workspace::workspaces_dir(&self.inner.config.data_dir).join(job_id),
+            );
+            return Err(invalid(error.to_string()));
+        }
+        Ok(isolation)
     }
 
     /// One job.

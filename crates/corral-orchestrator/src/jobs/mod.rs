@@ -18,6 +18,7 @@ mod cancel;
 mod create;
 mod outcome;
 mod pool;
+mod project;
 mod prompt;
 mod reap;
 mod recover;
@@ -140,6 +141,12 @@ struct Inner {
     instance_id: String,
     /// Canonical data directory, kept out of project bindings.
     data_dir: PathBuf,
+    /// Where a project may be (not in the data directory nor a system one).
+    placement: crate::project::Placement,
+    /// The projects bound read-write by jobs that hold a slot: no other
+    /// job's project may overlap one unless its user allowed it. A std
+    /// mutex: never held across an `.await`.
+    writable: Mutex<HashMap<String, Arc<crate::project::PinnedDir>>>,
     /// Jobs holding a slot, with the token that cancels each. A std mutex:
     /// never held across an `.await`.
     active: Mutex<HashMap<String, CancellationToken>>,
@@ -190,7 +197,9 @@ impl JobManager {
                 secrets,
                 config,
                 instance_id,
+                placement: crate::project::Placement::new(&data_dir),
                 data_dir,
+                writable: Mutex::default(),
                 active: Mutex::default(),
                 claim_lock: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),

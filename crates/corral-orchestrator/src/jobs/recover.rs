@@ -53,7 +53,25 @@ impl JobManager {
         // their containers.
         self.reap().await;
         self.remove_stale_sockets(&adopted).await;
+        self.remove_stale_stages();
         Ok(())
+    }
+
+    /// Undoes the private project mounts a killed run left between mounting
+    /// and starting a container (see `project::PinnedDir::stage`).
+    fn remove_stale_stages(&self) {
+        let stage = self.inner.config.data_dir.join("stage");
+        let Ok(entries) = std::fs::read_dir(&stage) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            // Not mounted any more is fine: the directory is then empty.
+            let _ = rustix::mount::unmount(&path, rustix::mount::UnmountFlags::DETACH);
+            if let Err(error) = std::fs::remove_dir(&path) {
+                warn!(path = %path.display(), error = %error, "cannot remove a stale project mount point");
+            }
+        }
     }
 
     /// How to re-adopt `job`, when its container still runs and its token

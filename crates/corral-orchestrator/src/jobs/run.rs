@@ -36,6 +36,16 @@ pub(super) enum Start {
     },
 }
 
+/// What a cold container is made with besides the job.
+struct Sandbox<'a> {
+    /// Who the job runs as.
+    user: JobUser,
+    /// The directory bound at `/workspace`, held.
+    source: Option<&'a crate::project::PinnedDir>,
+    /// The job's socket.
+    endpoint: &'a WorkerEndpoint,
+}
+
 fn failure(reason: String) -> Outcome {
     Outcome {
         finish: Finish {
@@ -82,6 +92,7 @@ impl JobManager {
             Ok(false) => warn!(job_id = %job_id, "job had already ended"),
             Err(error) => error!(job_id = %job_id, error = %error, "cannot record job end"),
         }
+        self.release_project(&job_id);
         self.lock_active().remove(&job_id);
         self.inner.wake.notify_one();
     }
@@ -124,10 +135,13 @@ impl JobManager {
         start: Start,
     ) -> Outcome {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
+        let held = match self.claim_project(job) {
+            Ok(held) => held,
+            Err(error) => return failure(format!("project: {error}")),
+        };
         // A copied project belongs to whoever unpacks it: the job user.
-        let bound = crate::runtime::spec::bound_project(job);
-        let user = JobUser::for_project(bound.map(std::path::Path::new));
-        let setup = match self.session_setup(job, user).await {
+        let user = JobUser::for_project(held.source.as_deref());
+        let setup = match self.session_setup(job, user, held.project.clone()).await {
             Ok(setup) => setup,
             Err(error) => return failure(error.to_string()),
         };
@@ -161,7 +175,12 @@ impl JobManager {
         let mut container_id = None;
         let outcome = match (start, &warm) {
             (Start::Fresh, None) => {
-                self.drive_container(job, user, &endpoint, cancel, &mut container_id, claimed)
+                let sandbox = Sandbox {
+                    user,
+                    source: held.source.as_deref(),
+                    endpoint: &endpoint,
+                };
+                self.drive_container(job, &sandbox, cancel, &mut container_id, claimed)
                     .await
             }
             (Start::Fresh, Some(warm)) => {
@@ -248,6 +267,7 @@ impl JobManager {
             oci_runtime: self.inner.config.oci_runtime.clone(),
             user,
             pooled,
+            project_source: None,
         }
     }
 
@@ -282,15 +302,34 @@ impl JobManager {
     async fn drive_container(
         &self,
         job: &Job,
-        user: JobUser,
-        endpoint: &WorkerEndpoint,
+        sandbox: &Sandbox<'_>,
         cancel: &CancellationToken,
         container_id: &mut Option<String>,
         claimed: std::time::Instant,
     ) -> Outcome {
         let runtime = &self.inner.runtime;
-        let request =
-            self.sandbox_request(job.clone(), endpoint.socket_dir().to_owned(), user, false);
+        let endpoint = sandbox.endpoint;
+        // The container gets the held directory through a private mount
+        // that only lives until the container has its own.
+        let staged = match sandbox.source {
+            Some(source) => {
+                let target = self.inner.config.data_dir.join("stage").join(&job.id);
+                match source.stage(&target) {
+                    Ok(staged) => Some(staged),
+                    Err(error) => return failure(format!("project: {error}")),
+                }
+            }
+            None => None,
+        };
+        let request = SandboxRequest {
+            project_source: staged.as_ref().map(|staged| staged.path().to_owned()),
+            ..self.sandbox_request(
+                job.clone(),
+                endpoint.socket_dir().to_owned(),
+                sandbox.user,
+                false,
+            )
+        };
         let id = match runtime.create(&request).await {
             Ok(id) => id,
             Err(RuntimeError::NotFound { .. }) => {
@@ -308,7 +347,9 @@ impl JobManager {
         if cancel.is_cancelled() {
             return self.stop(&id, JobState::Cancelled, CANCELLED_REASON).await;
         }
-        if let Err(error) = runtime.start(&id).await {
+        let started = runtime.start(&id).await;
+        drop(staged);
+        if let Err(error) = started {
             return failure(format!("cannot start the container: {error}"));
         }
         self.record_running(job, &id, endpoint, claimed).await;

@@ -33,6 +33,7 @@ impl JobManager {
         &self,
         job: &Job,
         user: JobUser,
+        project: Option<Arc<crate::project::PinnedDir>>,
     ) -> Result<SessionSetup, SetupError> {
         let secrets = &self.inner.secrets;
         let mut credentials = Vec::with_capacity(job.grants.len());
@@ -80,6 +81,7 @@ impl JobManager {
             max_output_bytes: self.inner.config.max_output_bytes,
             llm,
             egress,
+            project,
         })
     }
 

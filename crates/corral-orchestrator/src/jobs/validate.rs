@@ -5,35 +5,14 @@ use std::path::{Path, PathBuf};
 
 use corral_proto::{
     ClaudeSettings, ClaudeSpec, CommandSpec, EgressPolicy, EgressSpec, Grant, IsolationLevel,
-    JobLlm, JobMode, JobSpec, Limits, LlmSpec, ProjectMode, ProjectSpec,
+    JobLlm, JobMode, JobSpec, Limits, LlmSpec, ProjectCheck, ProjectMode, ProjectSpec,
 };
 
 use super::JobError;
 use crate::config::check_limits;
 use crate::llm::{LlmSettings, ProviderKind};
+use crate::project::{PinnedDir, ProjectError};
 
-/// Host paths a job may never bind, nor anything that contains them or lies
-/// under them.
-const PROTECTED: &[&str] = &[
-    "/bin",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/proc",
-    "/run",
-    "/sbin",
-    "/sys",
-    "/usr",
-    "/var/run",
-    "/var/lib/docker",
-    "/var/lib/containerd",
-];
-/// The Docker socket: binding a directory that holds it is binding the host.
-const DOCKER_SOCKET: &str = "/var/run/docker.sock";
 /// Longest image reference Docker accepts, give or take.
 const MAX_IMAGE_LEN: usize = 255;
 /// Longest prompt: a long brief, not a data dump (use the project for that).
@@ -68,6 +47,7 @@ pub(super) struct ValidJob {
     pub image: String,
     pub project: Option<String>,
     pub project_mode: ProjectMode,
+    pub project_check: Option<ProjectCheck>,
     pub limits: Limits,
     pub grants: Vec<Grant>,
     pub llm: Option<JobLlm>,
@@ -109,11 +89,22 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
         .project
         .as_ref()
         .map_or(ProjectMode::Bind, ProjectSpec::mode);
-    let project = spec
+    let allow_overlap = spec
         .project
-        .map(|project| validate_project(Path::new(project.path()), data_dir))
-        .transpose()?
-        .map(|path| path.to_string_lossy().into_owned());
+        .as_ref()
+        .is_some_and(ProjectSpec::allow_overlap);
+    let pinned = spec
+        .project
+        .map(|project| resolve_project(Path::new(project.path()), data_dir))
+        .transpose()?;
+    let project = pinned
+        .as_ref()
+        .map(|pinned| pinned.path().to_string_lossy().into_owned());
+    let project_check = pinned.as_ref().map(|pinned| ProjectCheck {
+        dev: pinned.identity().dev,
+        ino: pinned.identity().ino,
+        allow_overlap,
+    });
     let mut limits = resolve_limits(&spec.limits, defaults_limits);
     if mode == JobMode::Claude && spec.limits.memory.is_none() {
         limits.memory_bytes = limits.memory_bytes.max(CLAUDE_MEMORY);
@@ -134,6 +125,7 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
         image,
         project,
         project_mode,
+        project_check,
         limits,
         grants,
         llm,
@@ -330,68 +322,22 @@ fn validate_command(command: Option<CommandSpec>) -> Result<CommandSpec, JobErro
     }
 }
 
-/// Resolves a project directory and refuses anything that would expose the
-/// host: relative, missing, not a directory, `/`, a system directory (or one
-/// holding or inside one), the data directory, or a directory holding the
-/// Docker socket. Symlinks are resolved first, so a link to `/etc` is `/etc`.
+/// Resolves a project directory as a user gave it and refuses anything
+/// that would expose the host (see [`crate::project`]); returns the
+/// resolved path.
 pub fn validate_project(path: &Path, data_dir: &Path) -> Result<PathBuf, JobError> {
-    let field = "project";
-    if !path.is_absolute() {
-        return Err(JobError::invalid(
-            field,
-            format!("{} is not an absolute path", path.display()),
-        ));
-    }
-    let resolved = path
-        .canonicalize()
-        .map_err(|_| JobError::invalid(field, format!("{} does not exist", path.display())))?;
-    if !resolved.is_dir() {
-        return Err(JobError::invalid(
-            field,
-            format!("{} is not a directory", path.display()),
-        ));
-    }
-    let overlaps = |other: &Path| resolved.starts_with(other) || other.starts_with(&resolved);
-    if resolved == Path::new("/") {
-        return Err(JobError::invalid(
-            field,
-            "the root directory cannot be bound",
-        ));
-    }
-    for protected in PROTECTED {
-        let protected = Path::new(protected);
-        let real = protected
-            .canonicalize()
-            .unwrap_or_else(|_| protected.to_owned());
-        if overlaps(protected) || overlaps(&real) {
-            return Err(JobError::invalid(
-                field,
-                format!(
-                    "{} is or overlaps the system directory {}",
-                    resolved.display(),
-                    protected.display()
-                ),
-            ));
-        }
-    }
-    let data_dir = data_dir
-        .canonicalize()
-        .unwrap_or_else(|_| data_dir.to_owned());
-    if overlaps(&data_dir) {
-        return Err(JobError::invalid(
-            field,
-            "the corral data directory cannot be bound",
-        ));
-    }
-    let socket = Path::new(DOCKER_SOCKET);
-    let socket = socket.canonicalize().unwrap_or_else(|_| socket.to_owned());
-    if socket.starts_with(&resolved) {
-        return Err(JobError::invalid(
-            field,
-            "a directory holding the Docker socket cannot be bound",
-        ));
-    }
-    Ok(resolved)
+    resolve_project(path, data_dir).map(|pinned| pinned.path().to_owned())
+}
+
+/// [`validate_project`], keeping the directory's identity.
+fn resolve_project(path: &Path, data_dir: &Path) -> Result<PinnedDir, JobError> {
+    crate::project::resolve_at_creation(path, data_dir).map_err(|error| match error {
+        ProjectError::Unreadable { .. } => JobError::invalid(
+            "project",
+            format!("{} does not exist or cannot be read", path.display()),
+        ),
+        other => JobError::invalid("project", other.to_string()),
+    })
 }
 
 #[cfg(test)]

@@ -56,6 +56,11 @@ pub struct SandboxRequest {
     pub user: JobUser,
     /// A warm-pool container, made before its job is known.
     pub pooled: bool,
+    /// The host directory bound at `/workspace`: a private mount of the
+    /// job's project as checked at start (never the project's path itself,
+    /// which a job could have changed), or the job's own copy in branch
+    /// mode. `None`: the job gets a scratch `/workspace`.
+    pub project_source: Option<PathBuf>,
 }
 
 /// The non-root identity a job's processes run as.
@@ -71,19 +76,15 @@ impl JobUser {
     /// The user a job runs as: the owner of its project directory, so files
     /// it writes there belong to the project's owner; corral's own job user
     /// (10001) when there is no project or root owns it.
-    pub fn for_project(project: Option<&std::path::Path>) -> Self {
-        use std::os::unix::fs::MetadataExt;
+    pub fn for_project(project: Option<&crate::project::PinnedDir>) -> Self {
         let default = Self {
             uid: corral_proto::worker::JOB_UID,
             gid: corral_proto::worker::JOB_GID,
         };
         project
-            .and_then(|path| std::fs::metadata(path).ok())
-            .filter(|metadata| metadata.uid() != 0 && metadata.gid() != 0)
-            .map_or(default, |metadata| Self {
-                uid: metadata.uid(),
-                gid: metadata.gid(),
-            })
+            .map(crate::project::PinnedDir::owner)
+            .filter(|&(uid, gid)| uid != 0 && gid != 0)
+            .map_or(default, |(uid, gid)| Self { uid, gid })
     }
 }
 

@@ -26,14 +26,9 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         bind(&request.socket_dir.to_string_lossy(), SOCKET_DIR, true),
         bind(&request.worker_bin.to_string_lossy(), WORKER_PATH, true),
     ];
-    let bound = bound_project(job);
-    if let Some(project) = bound {
-        // In branch mode the job gets its own copy, never the user's tree.
-        let source = job
-            .isolation
-            .as_ref()
-            .map_or(project, |isolation| &isolation.workspace);
-        mounts.push(bind(source, WORKSPACE, false));
+    let bound = request.project_source.as_deref();
+    if let Some(source) = bound {
+        mounts.push(bind(&source.to_string_lossy(), WORKSPACE, false));
     }
     let mut tmpfs = HashMap::from([
         (

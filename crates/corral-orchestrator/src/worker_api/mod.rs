@@ -80,6 +80,8 @@ pub struct SessionSetup {
     pub llm: Option<Arc<LlmSession>>,
     /// The job's way out, when its policy allows some host.
     pub egress: Option<Arc<crate::egress::EgressSession>>,
+    /// The project held open at start, read for a `copy`-mode job.
+    pub project: Option<Arc<crate::project::PinnedDir>>,
 }
 
 /// A job's listening socket; close it when the job ends.

@@ -3,11 +3,17 @@
 //!
 //! Only directories, regular files and symbolic links are sent, links as
 //! links (never followed, so a link to a host file outside the project
-//! carries its target's name, not its content). The project must fit the
-//! job's `/workspace` (its tmpfs size), checked before anything is sent.
+//! carries its target's name, not its content). The tree is read beneath
+//! the directory held open when the job started, never by path (see
+//! [`crate::project::tree`]): a component swapped for a link on the way
+//! cannot lead the reader out of it. The project must fit the job's
+//! `/workspace` (its tmpfs size), checked before anything is sent.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::io::Read as _;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::Path;
+use std::sync::Arc;
 
 use axum::body::Body;
 use corral_proto::ProjectMode;
@@ -15,6 +21,8 @@ use tokio_util::io::{ReaderStream, SyncIoBridge};
 use tracing::warn;
 
 use crate::api::ApiError;
+use crate::project::PinnedDir;
+use crate::project::tree::{self, Node};
 
 /// `GET /v1/project`: the copy-mode job's project as a tar stream; 404 for
 /// any other job, 400 naming `project` when it is too large.
@@ -22,12 +30,12 @@ pub(super) async fn route(
     axum::Extension(session): axum::Extension<std::sync::Arc<super::WorkerSession>>,
 ) -> Result<axum::response::Response, ApiError> {
     let job = &session.job;
-    let (Some(project), ProjectMode::Copy) = (&job.project, job.project_mode) else {
+    let (Some(project), ProjectMode::Copy) = (&session.project, job.project_mode) else {
         return Err(ApiError::NotFound {
             what: "a project to copy for this job".into(),
         });
     };
-    match archive(PathBuf::from(project), job.limits.tmpfs_bytes).await {
+    match archive(Arc::clone(project), job.limits.tmpfs_bytes).await {
         Ok(body) => Ok(axum::response::Response::builder()
             .header(axum::http::header::CONTENT_TYPE, "application/x-tar")
             .body(body)
@@ -65,11 +73,11 @@ pub(super) enum ProjectError {
     Read(#[from] io::Error),
 }
 
-/// The project at `root` as a streamed tar body, once it is known to fit
-/// in `limit` bytes.
-pub(super) async fn archive(root: PathBuf, limit: u64) -> Result<Body, ProjectError> {
-    let measured = root.clone();
-    let size = tokio::task::spawn_blocking(move || measure(&measured))
+/// The project held as `root` as a streamed tar body, once it is known to
+/// fit in `limit` bytes.
+pub(super) async fn archive(root: Arc<PinnedDir>, limit: u64) -> Result<Body, ProjectError> {
+    let measured = Arc::clone(&root);
+    let size = tokio::task::spawn_blocking(move || measure(measured.fd()))
         .await
         .map_err(io::Error::other)??;
     if size > limit {
@@ -79,8 +87,7 @@ pub(super) async fn archive(root: PathBuf, limit: u64) -> Result<Body, ProjectEr
     let writer = SyncIoBridge::new(writer);
     tokio::task::spawn_blocking(move || {
         let mut builder = tar::Builder::new(writer);
-        builder.follow_symlinks(false);
-        let written = append_tree(&mut builder, &root, Path::new("")).and_then(|()| {
+        let written = append_tree(&mut builder, root.fd(), Path::new("")).and_then(|()| {
             builder.finish()?;
             builder.into_inner().map(drop)
         });
@@ -92,39 +99,62 @@ pub(super) async fn archive(root: PathBuf, limit: u64) -> Result<Body, ProjectEr
     Ok(Body::from_stream(ReaderStream::new(reader)))
 }
 
-/// Bytes the project takes as a tar: content plus a header per entry.
-fn measure(dir: &Path) -> io::Result<u64> {
+/// Bytes the tree beneath `dir` takes as a tar: content plus a header per
+/// entry.
+fn measure(dir: BorrowedFd<'_>) -> io::Result<u64> {
     let mut total = 0;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
+    for name in tree::names(dir)? {
         total += ENTRY_OVERHEAD;
-        if kind.is_dir() {
-            total += measure(&entry.path())?;
-        } else if kind.is_file() {
-            total += entry.metadata()?.len();
+        match tree::open(dir, &name)? {
+            Node::Dir { fd, .. } => total += measure(fd.as_fd())?,
+            Node::File { size, .. } => total += size,
+            Node::Link { .. } | Node::Other => {}
         }
     }
     Ok(total)
 }
 
-/// Appends `dir`'s directories, files and links under `prefix`, in name
-/// order; anything else (sockets, fifos, devices) is left out.
+/// Appends the directories, files and links beneath `dir` under `prefix`,
+/// in name order; anything else (sockets, fifos, devices) is left out.
 fn append_tree<W: io::Write>(
     builder: &mut tar::Builder<W>,
-    dir: &Path,
+    dir: BorrowedFd<'_>,
     prefix: &Path,
 ) -> io::Result<()> {
-    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for entry in entries {
-        let kind = entry.file_type()?;
-        let name = prefix.join(entry.file_name());
-        if kind.is_dir() {
-            builder.append_dir(&name, entry.path())?;
-            append_tree(builder, &entry.path(), &name)?;
-        } else if kind.is_file() || kind.is_symlink() {
-            builder.append_path_with_name(entry.path(), &name)?;
+    for name in tree::names(dir)? {
+        let path = prefix.join(&name);
+        let mut header = tar::Header::new_gnu();
+        match tree::open(dir, &name)? {
+            Node::Dir { fd, mode, mtime } => {
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_mode(mode);
+                header.set_mtime(mtime);
+                header.set_size(0);
+                builder.append_data(&mut header, &path, io::empty())?;
+                append_tree(builder, fd.as_fd(), &path)?;
+            }
+            Node::File {
+                file,
+                size,
+                mode,
+                mtime,
+            } => {
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_mode(mode);
+                header.set_mtime(mtime);
+                header.set_size(size);
+                // Exactly `size` bytes whatever the file does meanwhile:
+                // a file that shrinks is padded, one that grows is cut.
+                let content = file.take(size).chain(io::repeat(0)).take(size);
+                builder.append_data(&mut header, &path, content)?;
+            }
+            Node::Link { target } => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_mode(0o777);
+                header.set_size(0);
+                builder.append_link(&mut header, &path, &target)?;
+            }
+            Node::Other => {}
         }
     }
     Ok(())
@@ -144,7 +174,7 @@ mod tests {
         std::fs::create_dir(project.path().join("src")).expect("mkdir");
         std::fs::write(project.path().join("src/main.rs"), "fn main() {}").expect("write");
         std::os::unix::fs::symlink(&secret, project.path().join("link")).expect("link");
-        let body = archive(project.path().to_owned(), 1 << 20)
+        let body = archive(held(project.path()), 1 << 20)
             .await
             .expect("archive");
         let bytes = body.collect().await.expect("body").to_bytes();
@@ -177,8 +207,12 @@ mod tests {
         assert!(error.contains("limits.tmpfs"), "{error}");
     }
 
+    fn held(path: &Path) -> Arc<PinnedDir> {
+        Arc::new(PinnedDir::open(&path.canonicalize().expect("canonical")).expect("held"))
+    }
+
     async fn archive_error(root: &Path, limit: u64) -> String {
-        match archive(root.to_owned(), limit).await {
+        match archive(held(root), limit).await {
             Ok(_) => panic!("a project over the limit was sent"),
             Err(error) => error.to_string(),
         }

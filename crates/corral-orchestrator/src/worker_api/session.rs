@@ -36,6 +36,8 @@ pub(crate) struct WorkerSession {
     /// The stand-in key its `claude` presents (claude mode): derived from
     /// the token's hash, so a re-adopted job keeps it.
     pub(super) placeholder: Option<String>,
+    /// The project held open at start (copy mode reads it).
+    pub(super) project: Option<Arc<crate::project::PinnedDir>>,
     pub(super) events: EventLog,
     audit: Arc<dyn SecretRecords>,
     redactor: Arc<Redactor>,
@@ -79,6 +81,7 @@ impl WorkerSession {
             llm: setup.llm,
             egress: setup.egress,
             placeholder,
+            project: setup.project,
             events: setup.events,
             audit: setup.audit,
             redactor: setup.redactor,

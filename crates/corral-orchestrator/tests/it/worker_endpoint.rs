@@ -40,6 +40,7 @@ fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
         max_output_bytes: 1 << 20,
         llm: None,
         egress: None,
+        project: None,
     }
 }
 

@@ -16,6 +16,11 @@ pub enum ProjectSpec {
         /// `bind` (the default), `branch` or `copy`.
         #[serde(default)]
         mode: ProjectMode,
+        /// Run even when the project lies inside, or holds, a directory
+        /// another running job can write (which could change what this job
+        /// gets). Off by default: such a job waits for nothing, it is refused.
+        #[serde(default)]
+        allow_overlap: bool,
     },
 }
 
@@ -24,6 +29,14 @@ impl ProjectSpec {
     pub fn path(&self) -> &str {
         match self {
             Self::Path(path) | Self::Options { path, .. } => path,
+        }
+    }
+
+    /// Whether the user allowed an overlap with another job's directory.
+    pub fn allow_overlap(&self) -> bool {
+        match self {
+            Self::Path(_) => false,
+            Self::Options { allow_overlap, .. } => *allow_overlap,
         }
     }
 
@@ -62,6 +75,19 @@ impl ProjectMode {
             Self::Copy => "copy",
         }
     }
+}
+
+/// What was checked of a job's project when the job was created: the
+/// directory it must still be when the job starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProjectCheck {
+    /// The device the directory lives on.
+    pub dev: u64,
+    /// Its inode.
+    pub ino: u64,
+    /// The user allowed an overlap with another running job's directory.
+    #[serde(default)]
+    pub allow_overlap: bool,
 }
 
 /// A job's own copy of its project, for review.

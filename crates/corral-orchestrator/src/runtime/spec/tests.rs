@@ -35,6 +35,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
         oci_runtime: None,
         user: JobUser::for_project(None),
         pooled: false,
+        project_source: project.map(|_| PathBuf::from("/data/stage/j-0123456789abcdef")),
     }
 }
 
@@ -95,11 +96,36 @@ fn only_the_socket_the_worker_and_the_project_are_mounted() {
                 "/run/corral-worker".into(),
                 true
             ),
-            ("/home/me/project".into(), "/workspace".into(), false),
+            (
+                "/data/stage/j-0123456789abcdef".into(),
+                "/workspace".into(),
+                false
+            ),
         ]
     );
     assert_eq!(body.working_dir.as_deref(), Some("/workspace"));
     assert_eq!(body.entrypoint, Some(vec!["/run/corral-worker".to_owned()]));
+}
+
+/// The project's own path is never handed to Docker: a job may have
+/// changed what it leads to since it was checked. Only the staged mount of
+/// the held directory is.
+#[test]
+fn the_project_path_itself_is_never_mounted() {
+    let mut request = request(Some("/home/me/project"));
+    request.project_source = None;
+    let body = container_spec(&request);
+    let mounts = body
+        .host_config
+        .and_then(|host| host.mounts)
+        .expect("mounts");
+    assert!(
+        mounts
+            .iter()
+            .all(|mount| mount.source.as_deref() != Some("/home/me/project")),
+        "{mounts:?}"
+    );
+    assert_eq!(mounts.len(), 2, "socket and worker only");
 }
 
 #[test]

@@ -19,8 +19,8 @@ impl SqliteStore {
             connection.execute(
                 "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
                  created_at, grants, isolation, llm, interactive, claude, isolation_level, \
-                 egress, project_mode, queue_order) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+                 egress, project_mode, project_check, queue_order) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
                  (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
                 params![
                     job.id,
@@ -52,6 +52,10 @@ impl SqliteStore {
                         .map(|egress| to_json("egress", egress))
                         .transpose()?,
                     job.project_mode.as_str(),
+                    job.project_check
+                        .as_ref()
+                        .map(|check| to_json("project_check", check))
+                        .transpose()?,
                 ],
             )?;
             Ok(())

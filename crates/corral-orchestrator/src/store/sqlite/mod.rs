@@ -18,7 +18,7 @@ use super::{Finish, Store, StoreError};
 
 const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, isolation, limits, grants, \
      container_id, exit_code, reason, created_at, started_at, finished_at, llm, interactive, \
-     llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level, egress, project_mode";
+     llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level, egress, project_mode, project_check";
 
 /// Read-only connections for the hot read path (event pages): in WAL mode
 /// they read while the writer writes, so followers never hold up ingest.

@@ -54,6 +54,7 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
     let isolation_level: String = row.get("isolation_level")?;
     let egress: Option<String> = row.get("egress")?;
     let project_mode: String = row.get("project_mode")?;
+    let project_check: Option<String> = row.get("project_check")?;
     let optional_time = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
         row.get::<_, Option<i64>>(column)?
             .map(|value| from_millis(column, value))
@@ -95,6 +96,9 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
         isolation_level: from_json("isolation_level", &format!("\"{isolation_level}\""))?,
         egress: egress.map(|text| from_json("egress", &text)).transpose()?,
         project_mode: from_json("project_mode", &format!("\"{project_mode}\""))?,
+        project_check: project_check
+            .map(|text| from_json("project_check", &text))
+            .transpose()?,
     })
 }
 

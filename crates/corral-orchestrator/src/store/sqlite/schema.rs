@@ -99,4 +99,7 @@ ALTER TABLE jobs ADD COLUMN egress TEXT;
     r"
 ALTER TABLE jobs ADD COLUMN project_mode TEXT NOT NULL DEFAULT 'bind';
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN project_check TEXT;
+",
 ];

@@ -1,0 +1,122 @@
+//! A job's project when the job starts: checked again and held open (see
+//! [`crate::project`]), refused when it overlaps a directory another
+//! running job can write unless the user allowed it, and, when bound
+//! read-write, registered as such until the job's container is gone.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use corral_proto::{Job, ProjectCheck, ProjectMode};
+
+use super::JobManager;
+use crate::project::{DirIdentity, PinnedDir, ProjectError};
+
+/// What a starting job gets of the host.
+#[derive(Default)]
+pub(super) struct HeldProject {
+    /// The project as checked now: bound (bind mode) or read for the copy
+    /// (copy mode).
+    pub project: Option<Arc<PinnedDir>>,
+    /// The directory bound at `/workspace`: the project in bind mode, the
+    /// job's own copy in branch mode.
+    pub source: Option<Arc<PinnedDir>>,
+}
+
+fn identity(check: Option<ProjectCheck>) -> Option<DirIdentity> {
+    check.map(|check| DirIdentity {
+        dev: check.dev,
+        ino: check.ino,
+    })
+}
+
+impl JobManager {
+    /// Checks `job`'s project again and holds it; a bound project is
+    /// registered writable until [`JobManager::release_project`].
+    pub(super) fn claim_project(&self, job: &Job) -> Result<HeldProject, ProjectError> {
+        let Some(path) = job.project.as_deref() else {
+            return Ok(HeldProject::default());
+        };
+        if job.project_mode == ProjectMode::Branch {
+            // The copy was made from the checked directory at creation;
+            // its home is the data directory, which no job can bind.
+            let source = job
+                .isolation
+                .as_ref()
+                .map(|isolation| PinnedDir::open(Path::new(&isolation.workspace)))
+                .transpose()?
+                .map(Arc::new);
+            return Ok(HeldProject {
+                project: None,
+                source,
+            });
+        }
+        let pinned = Arc::new(
+            self.inner
+                .placement
+                .recheck(Path::new(path), identity(job.project_check))?,
+        );
+        let allow_overlap = job.project_check.is_some_and(|check| check.allow_overlap);
+        let mut writable = self.lock_writable();
+        if !allow_overlap {
+            refuse_overlap(&writable, &job.id, &pinned)?;
+        }
+        if job.project_mode == ProjectMode::Bind {
+            writable.insert(job.id.clone(), Arc::clone(&pinned));
+            return Ok(HeldProject {
+                project: Some(Arc::clone(&pinned)),
+                source: Some(pinned),
+            });
+        }
+        Ok(HeldProject {
+            project: Some(pinned),
+            source: None,
+        })
+    }
+
+    /// Refuses, at creation, a project that overlaps a directory a running
+    /// job can write (unless allowed); checked again at start.
+    pub(super) fn check_overlap(
+        &self,
+        job_id: &str,
+        project: &PinnedDir,
+        allowed: bool,
+    ) -> Result<(), ProjectError> {
+        if allowed {
+            return Ok(());
+        }
+        refuse_overlap(&self.lock_writable(), job_id, project)
+    }
+
+    /// Forgets a job's writable project: its container is gone.
+    pub(super) fn release_project(&self, job_id: &str) {
+        self.lock_writable().remove(job_id);
+    }
+
+    fn lock_writable(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<PinnedDir>>> {
+        self.inner
+            .writable
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn refuse_overlap(
+    writable: &std::collections::HashMap<String, Arc<PinnedDir>>,
+    job_id: &str,
+    project: &PinnedDir,
+) -> Result<(), ProjectError> {
+    let clash = writable
+        .iter()
+        .filter(|(other_id, _)| other_id.as_str() != job_id)
+        .find(|(_, other)| other.overlaps(project));
+    match clash {
+        Some((other_id, other)) => Err(ProjectError::Overlap {
+            path: project.path().to_owned(),
+            other: other.path().to_owned(),
+            job_id: other_id.clone(),
+        }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,213 @@
+//! A project directory is hostile ground: a running job can change any
+//! path beneath its own project while another job waits in the queue for a
+//! directory on that path. The directory a job gets must be the one that
+//! was checked, and the data directory can never reach a job by any path.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use corral_proto::JobState;
+use corral_testkit::TestServer;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const PRIVATE: &str = "PRIVATE-HOST-CONTENT";
+
+/// A host directory no job was given, readable by anyone (so a job that
+/// got it would show it).
+fn private_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("private dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::create_dir(dir.path().join("b")).expect("mkdir");
+    for file in ["secret.txt", "b/secret.txt"] {
+        std::fs::write(dir.path().join(file), PRIVATE).expect("write");
+    }
+    dir
+}
+
+/// Makes `path` (under a job project) a directory the job user owns.
+fn job_dir(path: &Path) {
+    std::fs::create_dir_all(path).expect("mkdir");
+    std::os::unix::fs::chown(path, Some(10001), Some(10001)).expect("chown");
+}
+
+/// What job A (bound to the parent project) does to the path once told.
+struct Swap {
+    /// The queued job's project, under A's.
+    target: &'static str,
+    /// A's shell commands, in `/workspace`.
+    script: String,
+}
+
+fn swaps(private: &Path) -> Vec<Swap> {
+    let private = private.display();
+    vec![
+        Swap {
+            target: "sub",
+            script: format!("mv sub sub.old && ln -s {private} sub"),
+        },
+        Swap {
+            target: "a/b",
+            script: format!("mv a a.old && ln -s {private} a"),
+        },
+        Swap {
+            target: "sub",
+            script: "mv sub sub.old && mkdir sub && echo planted > sub/planted".to_owned(),
+        },
+    ]
+}
+
+#[tokio::test]
+async fn a_running_job_cannot_swap_a_queued_jobs_project_for_another_directory() {
+    let server = TestServer::start_with(|config| config.max_concurrent_jobs = 1).await;
+    let private = private_dir();
+    for swap in swaps(private.path()) {
+        let project = corral_testkit::job_project();
+        job_dir(&project.path().join(swap.target));
+        std::fs::write(project.path().join(swap.target).join("mine.txt"), "MINE").expect("write");
+        let go = project.path().join("go");
+        let a = server
+            .create(&json!({
+                "command": format!(
+                    "while [ ! -e go ]; do sleep 0.1; done; {}", swap.script
+                ),
+                "project": project.path(),
+            }))
+            .await;
+        server.wait_for_state(&a, JobState::Running).await;
+        let queued: Vec<String> = futures_of(&server, &project.path().join(swap.target)).await;
+        std::fs::write(&go, "").expect("go");
+        server.follow(&a).await.assert_succeeded();
+        for id in queued {
+            let followed = server.follow(&id).await;
+            let everything = serde_json::to_string(&followed.events).expect("events");
+            assert!(
+                !everything.contains(PRIVATE),
+                "{}: the queued job read another directory: {everything}",
+                swap.script
+            );
+            assert!(!everything.contains("planted"), "{everything}");
+            assert_eq!(
+                followed.job.state,
+                JobState::Failed,
+                "{}: {:?}",
+                swap.script,
+                followed.job.reason
+            );
+            let reason = followed.job.reason.unwrap_or_default();
+            assert!(
+                reason.contains("symbolic link") || reason.contains("replaced"),
+                "{reason}"
+            );
+        }
+    }
+    assert_eq!(server.stop().await, 0);
+}
+
+/// Queues, under `path`, a bound and a copied job that allow the overlap
+/// (so only the check at start stands between them and a swapped path).
+async fn futures_of(server: &TestServer, path: &Path) -> Vec<String> {
+    let mut ids = Vec::new();
+    for mode in ["bind", "copy"] {
+        let id = server
+            .create(&json!({
+                "command": "cat /workspace/* /workspace/*/* 2>&1; ls -la /workspace",
+                "project": {"path": path, "mode": mode, "allow_overlap": true},
+            }))
+            .await;
+        assert_eq!(server.job(&id).await.state, JobState::Queued);
+        ids.push(id);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_project_overlapping_a_running_jobs_directory_is_refused_unless_allowed() {
+    let server = TestServer::start().await;
+    let outer = corral_testkit::job_project();
+    let project = outer.path().join("p");
+    job_dir(&project.join("sub"));
+    let a = server
+        .create(&json!({
+            "command": "while [ ! -e go ]; do sleep 0.1; done",
+            "project": project,
+        }))
+        .await;
+    server.wait_for_state(&a, JobState::Running).await;
+    let parent = outer.path().to_owned();
+    let inside = project.join("sub");
+    for (path, mode) in [
+        (&inside, "bind"),
+        (&inside, "copy"),
+        (&inside, "branch"),
+        (&project, "bind"),
+        (&parent, "copy"),
+    ] {
+        let spec = json!({"command": "true", "project": {"path": path, "mode": mode}});
+        let (status, body) = server.post("/v1/jobs", &spec.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path:?} {mode}: {body}");
+        assert_eq!(body["field"], "project", "{body}");
+        assert!(body.to_string().contains(&a), "names the running job: {body}");
+    }
+    let allowed = server
+        .create(&json!({
+            "command": "cat /workspace/../workspace/mine 2>/dev/null; echo ran",
+            "project": {"path": inside, "mode": "copy", "allow_overlap": true},
+        }))
+        .await;
+    let followed = server.follow(&allowed).await;
+    followed.assert_succeeded();
+    std::fs::write(project.join("go"), "").expect("go");
+    server.follow(&a).await.assert_succeeded();
+    let after = server
+        .create(&json!({"command": "true", "project": inside}))
+        .await;
+    server.follow(&after).await.assert_succeeded();
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn the_data_directory_never_reaches_a_job_by_any_path() {
+    let server = TestServer::start().await;
+    let data = server.data_dir.path().to_owned();
+    let links = tempfile::tempdir().expect("temp dir");
+    let link = links.path().join("innocent");
+    std::os::unix::fs::symlink(&data, &link).expect("link");
+    let alias = links.path().join("alias");
+    std::fs::create_dir(&alias).expect("mkdir");
+    let mounted = std::process::Command::new("mount")
+        .arg("--bind")
+        .arg(&data)
+        .arg(&alias)
+        .status()
+        .expect("mount");
+    assert!(mounted.success(), "bind-mount an alias of the data directory");
+    let guard = Unmount(alias.clone());
+    for path in [
+        data.clone(),
+        data.join("run"),
+        link.clone(),
+        link.join("run"),
+        alias.clone(),
+        alias.join("run"),
+        data.parent().expect("parent").to_owned(),
+    ] {
+        for mode in ["bind", "copy", "branch"] {
+            let spec = json!({"command": "true", "project": {"path": path, "mode": mode}});
+            let (status, body) = server.post("/v1/jobs", &spec.to_string()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path:?} {mode}: {body}");
+            assert_eq!(body["field"], "project", "{body}");
+        }
+    }
+    drop(guard);
+    assert_eq!(server.stop().await, 0);
+}
+
+/// Unmounts a test's bind mount even when the test fails.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
