@@ -90,6 +90,20 @@ pub fn overrule(outcome: &mut Outcome, failure: Option<String>) {
     }
 }
 
+/// Passes the reason and the warning, which may quote a job's output, an
+/// upstream's answer or a worker's report, through the job's leak detector.
+pub fn redact(outcome: &mut Outcome, redactor: &crate::redact::Redactor) {
+    let mut findings = crate::redact::Findings::default();
+    for text in [&mut outcome.finish.reason, &mut outcome.warning]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(clean) = redactor.redact_text(text, &mut findings) {
+            *text = clean;
+        }
+    }
+}
+
 /// Adds the model API's last error to a failed job's reason, when the
 /// reason does not say it already (claude reports a 401 as "Invalid API key").
 pub fn explain(outcome: &mut Outcome, model_error: Option<String>) {

@@ -11,7 +11,10 @@ use tracing::{error, info, instrument, warn};
 
 use super::JobManager;
 use super::cancel::CANCELLED_REASON;
-use super::outcome::{Outcome, decide, explain, overrule};
+use std::sync::Arc;
+
+use super::outcome::{Outcome, decide, explain, overrule, redact};
+use crate::redact::Redactor;
 use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
 use crate::store::Finish;
 use crate::token::TokenHash;
@@ -72,7 +75,14 @@ impl JobManager {
         {
             error!(job_id = %job_id, error = %error, "cannot store status event");
         }
-        let outcome = self.drive(&job, &cancel, claimed, start).await;
+        let redactor = match self.job_redactor(&job).await {
+            Ok(redactor) => redactor,
+            // The session cannot be set up either, and says why; token
+            // shapes are still caught.
+            Err(_) => Arc::new(Redactor::default()),
+        };
+        let mut outcome = self.drive(&job, &cancel, claimed, start, &redactor).await;
+        redact(&mut outcome, &redactor);
         if let Some(warning) = &outcome.warning {
             let event = NewEvent::new(EventKind::Warning, json!({ "message": warning }));
             if let Err(error) = self.inner.events.append(&job_id, vec![event]).await {
@@ -118,11 +128,20 @@ impl JobManager {
         cancel: &CancellationToken,
         claimed: std::time::Instant,
         start: Start,
+        redactor: &Arc<Redactor>,
     ) -> Outcome {
-        let mut outcome = self.run_sandbox(job, cancel, claimed, start).await;
+        let mut outcome = self
+            .run_sandbox(job, cancel, claimed, start, Arc::clone(redactor))
+            .await;
         if let Err(error) = self.harvest(job).await {
-            warn!(job_id = %job.id, error = %error, "cannot bring the job's work back");
-            outcome.add_warning(format!("cannot bring the job's work back: {error}"));
+            // git's account may quote the job's files: redacted like them.
+            let message = format!("cannot bring the job's work back: {error}");
+            let mut findings = crate::redact::Findings::default();
+            let message = redactor
+                .redact_text(&message, &mut findings)
+                .unwrap_or(message);
+            warn!(job_id = %job.id, message = %message, "harvest failed");
+            outcome.add_warning(message);
         }
         outcome
     }
@@ -133,6 +152,7 @@ impl JobManager {
         cancel: &CancellationToken,
         claimed: std::time::Instant,
         start: Start,
+        redactor: Arc<Redactor>,
     ) -> Outcome {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
         let held = match self.claim_project(job) {
@@ -141,7 +161,10 @@ impl JobManager {
         };
         // A copied project belongs to whoever unpacks it: the job user.
         let user = JobUser::for_project(held.source.as_deref());
-        let setup = match self.session_setup(job, user, held.project.clone()).await {
+        let setup = match self
+            .session_setup(job, user, held.project.clone(), redactor)
+            .await
+        {
             Ok(setup) => setup,
             Err(error) => return failure(error.to_string()),
         };

@@ -34,6 +34,7 @@ impl JobManager {
         job: &Job,
         user: JobUser,
         project: Option<Arc<crate::project::PinnedDir>>,
+        redactor: Arc<Redactor>,
     ) -> Result<SessionSetup, SetupError> {
         let secrets = &self.inner.secrets;
         let mut credentials = Vec::with_capacity(job.grants.len());
@@ -44,16 +45,6 @@ impl JobManager {
             Some(llm) => Some(Arc::new(self.llm_session(job, llm).await?)),
             None => None,
         };
-        let mut known = secrets.reveal_all().await?;
-        if let Some(key) = llm.as_ref().and_then(|llm| llm.key()) {
-            known.push(("model provider key".to_owned(), key.clone()));
-        }
-        let redactor = Redactor::new(
-            known
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.expose())),
-        );
-        let redactor = Arc::new(redactor);
         let egress = match &job.egress {
             Some(policy) => {
                 let mut values = std::collections::HashMap::new();
@@ -85,6 +76,39 @@ impl JobManager {
         })
     }
 
+    /// The job's leak detector: every stored secret, the provider's key,
+    /// and the well-known token shapes. Everything of the job's that leaves
+    /// the orchestrator passes it: events, its reason, its warnings.
+    pub(super) async fn job_redactor(&self, job: &Job) -> Result<Arc<Redactor>, SetupError> {
+        let mut known = self.inner.secrets.reveal_all().await?;
+        if let Some(key) = match &job.llm {
+            Some(llm) => self.provider_key(&llm.provider).await?,
+            None => None,
+        } {
+            known.push(("model provider key".to_owned(), key));
+        }
+        Ok(Arc::new(Redactor::new(
+            known
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.expose())),
+        )))
+    }
+
+    /// The key of provider `name`, opened, when it has one.
+    async fn provider_key(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::secrets::SecretValue>, SetupError> {
+        let Some(provider) = self.inner.config.llm.providers.get(name) else {
+            return Ok(None);
+        };
+        Ok(match &provider.key {
+            ProviderKey::None => None,
+            ProviderKey::Value(value) => Some(value.clone()),
+            ProviderKey::Secret(secret) => Some(self.inner.secrets.reveal(secret).await?),
+        })
+    }
+
     /// The job's model proxy: its provider as configured now, its key
     /// opened from wherever the provider keeps it.
     async fn llm_session(&self, job: &Job, llm: &JobLlm) -> Result<LlmSession, SetupError> {
@@ -101,11 +125,7 @@ impl JobManager {
                     llm.provider
                 ))
             })?;
-        let key = match &provider.key {
-            ProviderKey::None => None,
-            ProviderKey::Value(value) => Some(value.clone()),
-            ProviderKey::Secret(name) => Some(self.inner.secrets.reveal(name).await?),
-        };
+        let key = self.provider_key(&llm.provider).await?;
         Ok(LlmSession::new(
             job.id.clone(),
             provider,

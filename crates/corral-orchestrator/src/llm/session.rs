@@ -197,7 +197,9 @@ impl LlmSession {
             Ok(answer) => answer,
             Err(error) => {
                 let reason = format!("model provider `{}` failed: {error}", self.provider.name);
-                warn!(job_id = %self.job_id, reason = %reason, "model call failed");
+                // The account may quote the upstream: it reaches the job's
+                // reason through its leak detector, never the log.
+                warn!(job_id = %self.job_id, provider = %self.provider.name, "model call failed");
                 self.fail(&reason);
                 return Err(ProxyError::Upstream(reason));
             }

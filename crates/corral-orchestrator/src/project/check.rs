@@ -62,10 +62,12 @@ impl Placement {
                 path: path.to_owned(),
             });
         }
-        let resolved = path.canonicalize().map_err(|error| ProjectError::Unreadable {
-            path: path.to_owned(),
-            message: error.to_string(),
-        })?;
+        let resolved = path
+            .canonicalize()
+            .map_err(|error| ProjectError::Unreadable {
+                path: path.to_owned(),
+                message: error.to_string(),
+            })?;
         let pinned = PinnedDir::open(&resolved)?;
         self.check(&pinned)?;
         Ok(pinned)

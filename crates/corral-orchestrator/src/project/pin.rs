@@ -133,14 +133,19 @@ impl PinnedDir {
         std::fs::create_dir_all(target).map_err(|error| ProjectError::Stage {
             message: error.to_string(),
         })?;
-        let source = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&self.fd));
+        let source = format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&self.fd)
+        );
         let mut staged = StagedMount {
             target: target.to_owned(),
             mounted: false,
         };
         rustix::mount::mount_bind(source.as_str(), target).map_err(|errno| {
             ProjectError::Stage {
-                message: format!("cannot bind-mount the project (corral runs as root to pin it): {errno}"),
+                message: format!(
+                    "cannot bind-mount the project (corral runs as root to pin it): {errno}"
+                ),
             }
         })?;
         staged.mounted = true;

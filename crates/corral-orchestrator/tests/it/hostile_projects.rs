@@ -147,7 +147,10 @@ async fn a_project_overlapping_a_running_jobs_directory_is_refused_unless_allowe
         let (status, body) = server.post("/v1/jobs", &spec.to_string()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path:?} {mode}: {body}");
         assert_eq!(body["field"], "project", "{body}");
-        assert!(body.to_string().contains(&a), "names the running job: {body}");
+        assert!(
+            body.to_string().contains(&a),
+            "names the running job: {body}"
+        );
     }
     let allowed = server
         .create(&json!({
@@ -181,7 +184,10 @@ async fn the_data_directory_never_reaches_a_job_by_any_path() {
         .arg(&alias)
         .status()
         .expect("mount");
-    assert!(mounted.success(), "bind-mount an alias of the data directory");
+    assert!(
+        mounted.success(),
+        "bind-mount an alias of the data directory"
+    );
     let guard = Unmount(alias.clone());
     for path in [
         data.clone(),
@@ -210,4 +216,35 @@ impl Drop for Unmount {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg(&self.0).status();
     }
+}
+
+/// The held directory reaches the job through its private mount under
+/// runc and gVisor alike, and the mount is gone from the host once the
+/// container has its own.
+#[tokio::test]
+async fn a_bound_project_is_the_held_directory_under_both_isolation_levels() {
+    let server = TestServer::start().await;
+    for isolation in ["runc", "gvisor"] {
+        let project = corral_testkit::job_project();
+        std::fs::write(project.path().join("in.txt"), "from the host\n").expect("write");
+        let id = server
+            .create(&json!({
+                "command": format!("cat in.txt; echo {isolation} > out.txt"),
+                "project": project.path(),
+                "isolation": isolation,
+            }))
+            .await;
+        let followed = server.follow(&id).await;
+        followed.assert_succeeded();
+        assert_eq!(followed.stdout(), "from the host\n");
+        assert_eq!(
+            std::fs::read_to_string(project.path().join("out.txt")).expect("written back"),
+            format!("{isolation}\n")
+        );
+        let stage = server.data_dir.path().join("stage").join(&id);
+        assert!(!stage.exists(), "the staged mount point is gone");
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+        assert!(!mounts.contains(&id), "no host mount left: {mounts}");
+    }
+    assert_eq!(server.stop().await, 0);
 }

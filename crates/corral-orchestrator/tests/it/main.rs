@@ -17,6 +17,7 @@ mod egress;
 mod faults;
 mod hostile;
 mod hostile_projects;
+mod hostile_reasons;
 mod lifecycle;
 mod load;
 mod master_key;

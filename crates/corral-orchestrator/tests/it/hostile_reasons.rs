@@ -1,0 +1,75 @@
+//! A job's reason is text from the job or its upstream (a model API's
+//! error quoting what it was sent, claude's stderr, a worker's report): it
+//! passes the job's leak detector before it reaches any sink.
+
+use corral_orchestrator::llm::ProviderKind;
+use corral_proto::{EventKind, JobState};
+use corral_testkit::Upstream;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::worker_mode::server_for;
+
+const SECRET: &str = "quoted-secret-value-0123456789";
+
+#[tokio::test]
+async fn a_secret_quoted_by_a_failing_upstream_never_reaches_the_reason() {
+    let upstream = Upstream::start(
+        ProviderKind::Openai,
+        &json!({
+            "turns": [{"text": "never"}],
+            "failures": [{"status": 400, "message": format!("invalid request: the key {SECRET} is not allowed")}],
+        }),
+    )
+    .await;
+    let server = server_for(&upstream).await;
+    let (status, _) = server
+        .call(
+            Method::PUT,
+            "/v1/secrets/QUOTED",
+            Some(&json!({"value": SECRET}).to_string()),
+            Some(&server.token),
+        )
+        .await;
+    assert!(status.is_success());
+    let id = server
+        .create(&json!({"mode": "worker", "prompt": "hi"}))
+        .await;
+    let followed = server.follow(&id).await;
+    assert_eq!(followed.job.state, JobState::Failed);
+    let reason = followed.job.reason.clone().expect("a reason");
+    assert!(reason.contains("[REDACTED:QUOTED]"), "{reason}");
+    let last = followed
+        .events
+        .iter()
+        .rev()
+        .find(|event| event.kind == EventKind::Status)
+        .expect("final status");
+    assert!(
+        last.data["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("[REDACTED:QUOTED]")),
+        "{last:?}"
+    );
+    for path in [
+        format!("/v1/jobs/{id}"),
+        "/v1/jobs".to_owned(),
+        format!("/v1/jobs/{id}/events"),
+    ] {
+        let (_, body) = server.get(&path).await;
+        assert!(!body.to_string().contains(SECRET), "{path}: {body}");
+    }
+    let data_dir = server.data_dir.path().to_owned();
+    let kept = tempfile::tempdir().expect("copy");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&data_dir)
+        .arg(kept.path())
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    assert_eq!(server.stop().await, 0);
+    // The database (and its write-ahead log) as the server left it. The
+    // secret itself is sealed at rest, so its value appears nowhere.
+    corral_testkit::assert_in_no_file(kept.path(), SECRET);
+}
