@@ -57,7 +57,7 @@ pub enum Command {
     /// Show what an --isolate job changed
     Diff(DiffArgs),
     /// Apply an --isolate job's change onto your current branch (all or nothing)
-    Apply(CancelArgs),
+    Apply(ApplyArgs),
     /// Drop an --isolate job's branch or patch
     Discard(CancelArgs),
     /// Build images offline
@@ -292,6 +292,15 @@ pub struct DiffArgs {
 pub struct CancelArgs {
     /// The job id
     pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The job id
+    pub id: String,
+    /// Apply even though the change writes a secret corral knows into your tree (`corral diff` shows it redacted)
+    #[arg(long)]
+    pub allow_secrets: bool,
 }
 
 #[derive(Debug, Subcommand)]

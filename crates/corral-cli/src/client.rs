@@ -214,6 +214,21 @@ impl ApiClient {
             .await
     }
 
+    /// `POST /v1/jobs/{id}/apply`, with `allow_secrets` when the user said so.
+    pub async fn apply(&self, id: &str, allow_secrets: bool) -> anyhow::Result<()> {
+        let query = if allow_secrets {
+            "?allow_secrets=true"
+        } else {
+            ""
+        };
+        self.send(self.request(
+            reqwest::Method::POST,
+            &format!("/v1/jobs/{id}/apply{query}"),
+        ))
+        .await?;
+        Ok(())
+    }
+
     /// `POST /v1/jobs/{id}/apply` or `/discard`.
     pub async fn review(&self, id: &str, action: &str) -> anyhow::Result<()> {
         self.send(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/{action}")))

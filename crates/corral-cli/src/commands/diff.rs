@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use crate::cli::{CancelArgs, DiffArgs, GlobalArgs};
+use crate::cli::{ApplyArgs, CancelArgs, DiffArgs, GlobalArgs};
 use crate::client::ApiClient;
 use crate::output;
 
@@ -31,9 +31,9 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn apply(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
+pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;
-    client.review(&args.id, "apply").await?;
+    client.apply(&args.id, args.allow_secrets).await?;
     output::note(&format!("applied the changes of {}", args.id));
     Ok(ExitCode::SUCCESS)
 }

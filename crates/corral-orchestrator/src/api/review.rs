@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use corral_proto::JobDiff;
 use serde_json::{Value, json};
 
-use super::{ApiError, AppState};
+use super::{ApiError, ApiQuery, AppState};
 
 /// `GET /v1/jobs/{id}/diff`.
 #[utoipa::path(get, path = "/v1/jobs/{id}/diff", tag = "review", params(("id" = String, Path, description = "The job id")),
@@ -19,15 +19,27 @@ pub async fn diff(
     Ok(Json(state.jobs.diff(&id).await?))
 }
 
-/// `POST /v1/jobs/{id}/apply`: 409 naming the files on a conflict, nothing changed.
-#[utoipa::path(post, path = "/v1/jobs/{id}/apply", tag = "review", params(("id" = String, Path, description = "The job id")),
+/// How to apply.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyOptions {
+    /// Apply even though the change holds a secret (see the diff's `secrets`).
+    #[serde(default)]
+    pub allow_secrets: bool,
+}
+
+/// `POST /v1/jobs/{id}/apply`: 409 naming the files on a conflict, or the
+/// secrets the change would write; nothing changed.
+#[utoipa::path(post, path = "/v1/jobs/{id}/apply", tag = "review",
+    params(("id" = String, Path, description = "The job id"), ApplyOptions),
     responses((status = 200, description = "Applied to the working tree", body = Object),
-        (status = 409, description = "Conflicts (named), nothing changed", body = corral_proto::ErrorBody)))]
+        (status = 409, description = "Conflicts (named) or secrets in the change, nothing changed", body = corral_proto::ErrorBody)))]
 pub async fn apply(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    ApiQuery(options): ApiQuery<ApplyOptions>,
 ) -> Result<Json<Value>, ApiError> {
-    state.jobs.apply(&id).await?;
+    state.jobs.apply(&id, options.allow_secrets).await?;
     Ok(Json(json!({ "job_id": id, "applied": true })))
 }
 

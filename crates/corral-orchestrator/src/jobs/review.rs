@@ -19,17 +19,55 @@ impl JobManager {
         blocking(move || workspace::harvest(&data_dir, &job_id, &project, &isolation)).await
     }
 
-    /// What the job changed.
+    /// What the job changed, with every secret corral knows redacted (and
+    /// named in `secrets`): a job may have written one into a file.
     pub async fn diff(&self, job_id: &str) -> Result<JobDiff, JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
         let data_dir = self.inner.config.data_dir.clone();
-        blocking(move || workspace::diff(&data_dir, &job.id, &project, &isolation))
+        let id = job.id.clone();
+        let mut diff = blocking(move || workspace::diff(&data_dir, &id, &project, &isolation))
             .await
-            .map_err(|error| review_error(job_id, error))
+            .map_err(|error| review_error(job_id, error))?;
+        let redactor = self
+            .job_redactor(&job)
+            .await
+            .map_err(|error| JobError::Review {
+                job_id: job_id.to_owned(),
+                message: format!("cannot check the change for secrets: {error}"),
+                conflicts: Vec::new(),
+            })?;
+        let mut findings = crate::redact::Findings::default();
+        if let Some(clean) = redactor.redact_text(&diff.patch, &mut findings) {
+            diff.patch = clean;
+        }
+        for file in &mut diff.files {
+            if let Some(clean) = redactor.redact_text(&file.path, &mut findings) {
+                file.path = clean;
+            }
+        }
+        findings.names.sort();
+        findings.names.dedup();
+        diff.secrets = findings.names;
+        Ok(diff)
     }
 
-    /// Applies the job's change onto the user's current branch, all or nothing.
-    pub async fn apply(&self, job_id: &str) -> Result<(), JobError> {
+    /// Applies the job's change onto the user's current branch, all or
+    /// nothing; a change that holds a secret is refused unless
+    /// `allow_secrets` (the user saw it in the diff and wants it).
+    pub async fn apply(&self, job_id: &str, allow_secrets: bool) -> Result<(), JobError> {
+        if !allow_secrets {
+            let secrets = self.diff(job_id).await?.secrets;
+            if !secrets.is_empty() {
+                return Err(JobError::Review {
+                    job_id: job_id.to_owned(),
+                    message: format!(
+                        "the change writes secrets into the project ({}): review it with `corral diff`, then apply with --allow-secrets (API: allow_secrets=true) if you mean it",
+                        secrets.join(", ")
+                    ),
+                    conflicts: Vec::new(),
+                });
+            }
+        }
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
         let data_dir = self.inner.config.data_dir.clone();
         blocking(move || workspace::apply(&data_dir, &job.id, &project, &isolation))

@@ -46,6 +46,7 @@ pub fn diff(
         job_id: job_id.to_owned(),
         files: parse_numstat(&numstat),
         patch,
+        secrets: Vec::new(),
     })
 }
 

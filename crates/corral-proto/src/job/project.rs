@@ -133,6 +133,11 @@ pub struct JobDiff {
     pub job_id: String,
     /// The changed files.
     pub files: Vec<FileChange>,
-    /// The change as a unified diff (binary-safe).
+    /// The change as a unified diff (binary-safe), every secret corral
+    /// knows shown as `[REDACTED:NAME]`.
     pub patch: String,
+    /// The secrets found in the change (names): applying it writes them
+    /// into the project, so apply asks for `allow_secrets` first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
 }
