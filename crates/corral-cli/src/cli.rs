@@ -169,6 +169,9 @@ pub struct RunArgs {
     /// Print the job id and return at once
     #[arg(long, short)]
     pub detach: bool,
+    /// Pass the job's output through byte for byte instead of making its control characters visible; refused when stdout is a terminal
+    #[arg(long, conflicts_with = "detach")]
+    pub raw: bool,
     /// exec: the command and its arguments (after --); worker: the prompt
     #[arg(
         trailing_var_arg = true,
@@ -271,6 +274,9 @@ pub struct LogsArgs {
     /// Print events as JSON lines
     #[arg(long)]
     pub json: bool,
+    /// Pass the job's output through byte for byte instead of making its control characters visible; refused when stdout is a terminal
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +289,9 @@ pub struct DiffArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+    /// Print the patch byte for byte (for `git apply`) instead of making its control characters visible; refused when stdout is a terminal
+    #[arg(long, conflicts_with_all = ["stat", "json"])]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]

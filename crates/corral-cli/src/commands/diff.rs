@@ -8,6 +8,7 @@ use crate::client::ApiClient;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let mode = output::JobOutput::from_raw_flag(args.raw)?;
     let client = ApiClient::from_args(global)?;
     let diff = client.diff(&args.id).await?;
     if args.json {
@@ -26,7 +27,7 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCod
         }
         output::line(&format!("{} file(s) changed", diff.files.len()));
     } else {
-        output::diff(&diff.patch, std::io::stdout().is_terminal());
+        output::diff(&diff.patch, std::io::stdout().is_terminal(), mode);
     }
     Ok(ExitCode::SUCCESS)
 }
