@@ -22,7 +22,7 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCod
                 "{:>6} {:>6}  {}",
                 format!("+{}", count(file.added)),
                 format!("-{}", count(file.removed)),
-                file.path
+                output::visible_line(&file.path)
             ));
         }
         output::line(&format!("{} file(s) changed", diff.files.len()));

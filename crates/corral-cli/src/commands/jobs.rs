@@ -31,7 +31,7 @@ pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCod
             .map(describe_command)
             .unwrap_or_default();
         // Made visible before it is cut, so the cut counts what is shown.
-        let command: String = output::visible(&command)
+        let command: String = output::visible_line(&command)
             .chars()
             .take(COMMAND_WIDTH)
             .collect();
@@ -45,7 +45,7 @@ pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCod
             .map_or_else(|| "-".into(), |code| code.to_string());
         output::line(&format!(
             "{:<18} {:<10} {:<5} {:<20} {command}",
-            output::visible(&job.id),
+            output::visible_line(&job.id),
             job.state.as_str(),
             exit,
             created

@@ -27,7 +27,7 @@ pub async fn run(global: &GlobalArgs, command: SecretCommand) -> anyhow::Result<
                 for secret in &secrets {
                     // Made visible before padding, so the columns line up.
                     let field = |key: &str| {
-                        output::visible(secret[key].as_str().unwrap_or("-")).into_owned()
+                        output::visible_line(secret[key].as_str().unwrap_or("-")).into_owned()
                     };
                     let time = |key: &str| field(key).chars().take(19).collect::<String>();
                     output::line(&format!(

@@ -4,7 +4,7 @@
 
 use corral_proto::{Event, EventKind};
 
-use super::{JobOutput, job_stderr, job_stdout, line, note, painted};
+use super::{JobOutput, job_stderr, job_stdout, line, note, painted, visible_line};
 
 /// The colour of a job state.
 fn state_colour(state: &str) -> &'static str {
@@ -31,7 +31,10 @@ pub fn event(event: &Event, mode: JobOutput) {
         EventKind::Output if text("stream") == "stderr" => job_stderr(&text("text"), mode),
         EventKind::Output => job_stdout(&text("text"), mode),
         EventKind::Status if text("state").is_empty() => {
-            painted("2", &format!("{} {}", event.job_id, text("text")));
+            painted(
+                "2",
+                &visible_line(&format!("{} {}", event.job_id, text("text"))),
+            );
         }
         EventKind::Status => {
             let reason = text("reason");
@@ -41,9 +44,10 @@ pub fn event(event: &Event, mode: JobOutput) {
                 format!(" ({reason})")
             };
             let state = text("state");
+            // One line: a reason cannot add a line of its own.
             painted(
                 state_colour(&state),
-                &format!("{} {state}{suffix}", event.job_id),
+                &visible_line(&format!("{} {state}{suffix}", event.job_id)),
             );
         }
         EventKind::Warning => painted("33", &format!("warning: {}", text("message"))),
@@ -61,7 +65,7 @@ pub fn event(event: &Event, mode: JobOutput) {
         EventKind::Message => line(&text("text")),
         EventKind::ToolCall => note(&format!(
             "tool {} {}",
-            text("name"),
+            visible_line(&text("name")),
             event
                 .data
                 .get("arguments")
@@ -77,13 +81,16 @@ pub fn event(event: &Event, mode: JobOutput) {
                 "failed"
             };
             let code = if status == "ok" { "2" } else { "31" };
-            painted(code, &format!("tool {} {status}: {first}", text("name")));
+            painted(
+                code,
+                &format!("tool {} {status}: {first}", visible_line(&text("name"))),
+            );
         }
         EventKind::LlmUsage => painted(
             "2",
             &format!(
                 "model {}: {} tokens in, {} out, {} ms",
-                text("model"),
+                visible_line(&text("model")),
                 event.data["input_tokens"],
                 event.data["output_tokens"],
                 event.data["latency_ms"]
@@ -117,5 +124,5 @@ fn network(event: &Event) {
             format!(": {reason}")
         },
     );
-    painted(if allowed { "2" } else { "31" }, &line);
+    painted(if allowed { "2" } else { "31" }, &visible_line(&line));
 }

@@ -1,12 +1,12 @@
 //! A job's details as `key: value` lines, and its diff. Every value, even
-//! an id, is made visible by `line`; a diff is made visible line by line
+//! an id, is made visible on one line; a diff is made visible line by line
 //! before corral colours it.
 
 use std::fmt::Write as _;
 
 use corral_proto::Job;
 
-use super::{JobOutput, line, visible, write_stdout};
+use super::{JobOutput, line, visible, visible_line, write_stdout};
 
 /// A job as `key: value` lines.
 pub fn job_details(job: &Job) {
@@ -72,7 +72,7 @@ pub fn job_details(job: &Job) {
         ),
     ];
     for (key, value) in fields {
-        line(&format!("{key:>10}  {value}"));
+        line(&format!("{key:>10}  {}", visible_line(&value)));
     }
 }
 

@@ -16,6 +16,10 @@
 //!   width spaces and joiners, the word joiner, the byte order mark, tag
 //!   characters…, plus the line and paragraph separators) as `<U+XXXX>`.
 //!
+//! A field shown on one line (a table cell, a `key: value`, the final status
+//! line with its reason) goes through [`visible_line`], which shows `\n` as
+//! `^J` too, so a job cannot forge a row or a line of corral's own.
+//!
 //! Every other character, multibyte UTF-8 included, is kept. A job can print
 //! the two characters `^[` itself, which then look like an escaped ESC: the
 //! notation shows that something is there, it does not hide anything. The
@@ -64,9 +68,11 @@ enum Shown {
     CodePoint,
 }
 
-fn shown(c: char) -> Shown {
+/// How `c` is shown; `\n` is kept only when `lines` allows several.
+fn shown(c: char, lines: bool) -> Shown {
     match c {
-        '\n' | '\t' => Shown::Kept,
+        '\t' => Shown::Kept,
+        '\n' if lines => Shown::Kept,
         '\u{0}'..='\u{1F}' | '\u{7F}' => Shown::Caret(char::from(
             u8::try_from(u32::from(c) ^ 0x40).unwrap_or(b'?'),
         )),
@@ -83,19 +89,28 @@ fn shown(c: char) -> Shown {
 
 /// Whether `c` is rewritten by [`visible`].
 fn is_hidden(c: char) -> bool {
-    !matches!(shown(c), Shown::Kept)
+    !matches!(shown(c, true), Shown::Kept)
 }
 
 /// `text` with every control and invisible format character but `\n` and
 /// `\t` written out visibly; borrowed when there is none.
 pub fn visible(text: &str) -> Cow<'_, str> {
-    let Some(first) = text.find(is_hidden) else {
+    rewrite(text, true)
+}
+
+/// [`visible`] for a field shown on one line: `\n` is written `^J` too.
+pub fn visible_line(text: &str) -> Cow<'_, str> {
+    rewrite(text, false)
+}
+
+fn rewrite(text: &str, lines: bool) -> Cow<'_, str> {
+    let Some(first) = text.find(|c| !matches!(shown(c, lines), Shown::Kept)) else {
         return Cow::Borrowed(text);
     };
     let mut out = String::with_capacity(text.len() + 16);
     out.push_str(&text[..first]);
     for c in text[first..].chars() {
-        match shown(c) {
+        match shown(c, lines) {
             Shown::Kept => out.push(c),
             Shown::Caret(letter) => {
                 out.push('^');

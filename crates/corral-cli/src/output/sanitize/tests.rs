@@ -1,6 +1,6 @@
 use std::borrow::Cow;
 
-use super::{json_visible, visible};
+use super::{json_visible, visible, visible_line};
 
 /// Whether a terminal would act on `c` or not draw it.
 fn acts_or_hides(c: char) -> bool {
@@ -147,4 +147,18 @@ fn json_keeps_its_value_and_loses_what_a_terminal_acts_on() {
     assert_eq!(back["text"], text, "the same value");
     let plain = r#"{"text":"é 🦀 ok"}"#;
     assert!(matches!(json_visible(plain), Cow::Borrowed(_)));
+}
+
+#[test]
+fn a_one_line_field_shows_its_newlines_so_it_cannot_forge_a_line() {
+    assert_eq!(
+        visible_line("nope\ncorral: j-1 succeeded\r\x1b[2K"),
+        "nope^Jcorral: j-1 succeeded^M^[[2K"
+    );
+    assert_eq!(visible_line("a\tb"), "a\tb", "a tab stays");
+    assert_eq!(
+        visible(&visible_line("x\ny")),
+        "x^Jy",
+        "visible after it changes nothing"
+    );
 }
