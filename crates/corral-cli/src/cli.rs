@@ -121,6 +121,10 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent command-line switch"
+)]
 pub struct RunArgs {
     /// Job mode: exec (a command), worker (corral's agent) or claude (Claude Code), the last two given a prompt
     #[arg(long, default_value = "exec")]

@@ -229,7 +229,10 @@ async fn scripted(script: &serde_json::Value) -> (ServeProcess, tempfile::TempDi
 #[tokio::test]
 async fn a_models_messages_tool_results_and_failure_reason_are_shown_not_obeyed() {
     let (server, _script) = scripted(&json!({"turns": [
-        {"tool_calls": [{"name": "shell", "arguments": {"command": "printf 'tool\\033]0;t\\007out\\n'"}}]},
+        {"tool_calls": [{"name": "shell", "arguments": {
+            "command": "printf 'tool\\033]0;t\\007out\\n'; printf 'read\\033[2Kme\\n' > /tmp/t.txt"
+        }}]},
+        {"tool_calls": [{"name": "read_file", "arguments": {"path": "/tmp/t.txt"}}]},
         {"text": "answer\r\u{1b}[2K\u{1b}]52;c;eA==\u{7} done\u{202e}"}
     ]}))
     .await;
@@ -240,7 +243,8 @@ async fn a_models_messages_tool_results_and_failure_reason_are_shown_not_obeyed(
         out.contains("answer^M^[[2K^[]52;c;eA==^G done<U+202E>"),
         "{out}"
     );
-    assert!(err.contains("tool shell ok: tool^[]0;t^Gout"), "{err}");
+    assert!(out.contains("tool^[]0;t^Gout\n"), "{out}");
+    assert!(err.contains("tool read_file ok: read^[[2Kme"), "{err}");
     assert_eq!(server.stop().await, 0);
 
     // The upstream's error text becomes the reason on the final line, which
