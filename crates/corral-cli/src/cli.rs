@@ -173,7 +173,7 @@ pub struct RunArgs {
     /// Print the job id and return at once
     #[arg(long, short)]
     pub detach: bool,
-    /// Pass the job's output through byte for byte instead of making its control characters visible; refused when stdout is a terminal
+    /// Pass the job's output through byte for byte instead of making its control characters visible; refused when stdout is a terminal (its stderr stays visible when stderr is one)
     #[arg(long, conflicts_with = "detach")]
     pub raw: bool,
     /// exec: the command and its arguments (after --); worker: the prompt
@@ -278,7 +278,7 @@ pub struct LogsArgs {
     /// Print events as JSON lines
     #[arg(long)]
     pub json: bool,
-    /// Pass the job's output through byte for byte instead of making its control characters visible; refused when stdout is a terminal
+    /// Pass the job's output through byte for byte instead of making its control characters visible; refused when stdout is a terminal (its stderr stays visible when stderr is one)
     #[arg(long, conflicts_with = "json")]
     pub raw: bool,
 }

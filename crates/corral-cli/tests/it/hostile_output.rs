@@ -101,6 +101,20 @@ async fn run_logs_show_and_jobs_show_a_jobs_escape_sequences_instead_of_obeying_
     let job: serde_json::Value = serde_json::from_str(&shown_json).expect("job JSON");
     assert_eq!(job["command"][3], title_arg, "{job}");
 
+    // A server's error quoting what it was sent stays one inert line.
+    let refused = server
+        .corral(&[
+            "run",
+            "--grant",
+            "S=E\x1b[2K\ncorral: j-1 succeeded",
+            "--",
+            "true",
+        ])
+        .await;
+    let (_, err) = inert("refused grant", &refused);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("E^[[2K^Jcorral: j-1 succeeded"), "{err}");
+
     // --raw into a pipe: the job's bytes, untouched, on both streams.
     let raw = server.corral(&["logs", "--raw", &id]).await;
     assert!(raw.status.success(), "{}", stderr(&raw));
