@@ -22,7 +22,7 @@ use std::io::{IsTerminal, Write};
 
 pub use event::event;
 pub use job::{diff, job_details};
-pub use sanitize::{visible, visible_line};
+pub use sanitize::{visible, visible_line, visible_log};
 pub use spinner::Spinner;
 
 /// How a job's own output (its `output` events, its patch) is written.

@@ -68,11 +68,20 @@ enum Shown {
     CodePoint,
 }
 
-/// How `c` is shown; `\n` is kept only when `lines` allows several.
-fn shown(c: char, lines: bool) -> Shown {
+/// Which of the characters [`visible`] rewrites a caller keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// `\n` and `\t`: text of several lines.
+    Lines,
+    /// `\t` only: a field on one line.
+    Line,
+}
+
+/// How `c` is shown when `keep` is kept.
+fn shown(c: char, keep: Keep) -> Shown {
     match c {
         '\t' => Shown::Kept,
-        '\n' if lines => Shown::Kept,
+        '\n' if keep == Keep::Lines => Shown::Kept,
         '\u{0}'..='\u{1F}' | '\u{7F}' => Shown::Caret(char::from(
             u8::try_from(u32::from(c) ^ 0x40).unwrap_or(b'?'),
         )),
@@ -89,28 +98,59 @@ fn shown(c: char, lines: bool) -> Shown {
 
 /// Whether `c` is rewritten by [`visible`].
 fn is_hidden(c: char) -> bool {
-    !matches!(shown(c, true), Shown::Kept)
+    !matches!(shown(c, Keep::Lines), Shown::Kept)
 }
 
 /// `text` with every control and invisible format character but `\n` and
 /// `\t` written out visibly; borrowed when there is none.
 pub fn visible(text: &str) -> Cow<'_, str> {
-    rewrite(text, true)
+    rewrite(text, Keep::Lines)
 }
 
 /// [`visible`] for a field shown on one line: `\n` is written `^J` too.
 pub fn visible_line(text: &str) -> Cow<'_, str> {
-    rewrite(text, false)
+    rewrite(text, Keep::Line)
 }
 
-fn rewrite(text: &str, lines: bool) -> Cow<'_, str> {
-    let Some(first) = text.find(|c| !matches!(shown(c, lines), Shown::Kept)) else {
+/// The colour codes `tracing`'s formatter writes: reset, bold, dim, italic
+/// and the five level colours. None can hide, move or erase text.
+const LOG_COLOURS: &[&str] = &[
+    "\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[3m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m",
+    "\x1b[35m",
+];
+
+/// [`visible`] for lines `tracing` formatted, which escapes only its
+/// `message` and errors: an ESC stays only as one of the formatter's own
+/// [`LOG_COLOURS`] (a value can at worst repeat one of those).
+pub fn visible_log(text: &str) -> Cow<'_, str> {
+    if !text.contains(is_hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(at) = rest.find('\x1b') {
+        out.push_str(&visible(&rest[..at]));
+        let escape = &rest[at..];
+        // A colour of the formatter's stays whole; any other ESC is shown.
+        let (shown, length) = LOG_COLOURS
+            .iter()
+            .find(|code| escape.starts_with(**code))
+            .map_or(("^[", 1), |code| (*code, code.len()));
+        out.push_str(shown);
+        rest = &escape[length..];
+    }
+    out.push_str(&visible(rest));
+    Cow::Owned(out)
+}
+
+fn rewrite(text: &str, keep: Keep) -> Cow<'_, str> {
+    let Some(first) = text.find(|c| !matches!(shown(c, keep), Shown::Kept)) else {
         return Cow::Borrowed(text);
     };
     let mut out = String::with_capacity(text.len() + 16);
     out.push_str(&text[..first]);
     for c in text[first..].chars() {
-        match shown(c, lines) {
+        match shown(c, keep) {
             Shown::Kept => out.push(c),
             Shown::Caret(letter) => {
                 out.push('^');

@@ -283,3 +283,32 @@ async fn a_models_messages_tool_results_and_failure_reason_are_shown_not_obeyed(
     assert!(shown.contains("nope^M^[[2K^[[1Aj-0 succeeded"), "{shown}");
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn the_servers_log_shows_a_jobs_text_instead_of_obeying_it() {
+    let server = ServeProcess::start().await;
+    let image = "corral-missing/x\u{1}\u{1b}]0;t\u{7}\u{202e}gnp";
+    let ran = server
+        .corral(&["run", "--image", image, "--", "true"])
+        .await;
+    assert_ne!(ran.status.code(), Some(0), "{}", stderr(&ran));
+    inert("run", &ran);
+    let logged = corral_testkit::eventually(|| async { server.log().contains("job queued") }).await;
+    assert!(logged, "{}", server.log());
+    let log = server.log();
+    let line = log
+        .lines()
+        .find(|line| line.contains("job queued"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("corral-missing/x^A^[]0;t^G<U+202E>gnp"),
+        "{line}"
+    );
+    // The formatter's own colours are its only escapes: no OSC, no BEL.
+    let acting = log
+        .chars()
+        .find(|&c| (c.is_control() && !matches!(c, '\n' | '\t' | '\x1b')) || c == '\u{202e}');
+    assert!(acting.is_none(), "{acting:?} in {log:?}");
+    assert!(!log.contains("\x1b]"), "{log:?}");
+    assert_eq!(server.stop().await, 0);
+}

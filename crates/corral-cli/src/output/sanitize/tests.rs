@@ -1,6 +1,6 @@
 use std::borrow::Cow;
 
-use super::{json_visible, visible, visible_line};
+use super::{json_visible, visible, visible_line, visible_log};
 
 /// Whether a terminal would act on `c` or not draw it.
 fn acts_or_hides(c: char) -> bool {
@@ -161,4 +161,18 @@ fn a_one_line_field_shows_its_newlines_so_it_cannot_forge_a_line() {
         "x^Jy",
         "visible after it changes nothing"
     );
+}
+
+#[test]
+fn a_log_line_keeps_its_formatters_colours_and_shows_everything_else() {
+    assert_eq!(
+        visible_log("\x1b[2mtime\x1b[0m \x1b[32m INFO\x1b[0m image=a\rb\u{202E}c\u{0}\n"),
+        "\x1b[2mtime\x1b[0m \x1b[32m INFO\x1b[0m image=a^Mb<U+202E>c^@\n"
+    );
+    assert_eq!(
+        visible_log("image=\x1b]0;t\x07 \x1b[8mhidden\x1b[2K\x1b[1;31m\x1b\n"),
+        "image=^[]0;t^G ^[[8mhidden^[[2K^[[1;31m^[\n",
+        "a value's escapes: title, conceal, erase, a colour not the formatter's"
+    );
+    assert!(matches!(visible_log("plain line\n"), Cow::Borrowed(_)));
 }
