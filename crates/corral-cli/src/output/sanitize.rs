@@ -26,7 +26,10 @@
 //! result never holds a character this module would rewrite, so making text
 //! visible twice changes nothing.
 //!
-//! corral's own colours are added after this, by `output`.
+//! Emoji joined with `U+200D` show the joiner: a price paid for a rule with
+//! no exceptions. [`json_visible`] writes the same characters as `\u`
+//! escapes in JSON (the same value), and [`visible_log`] serves the server's
+//! log lines. corral's own colours are added after this, by `output`.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
