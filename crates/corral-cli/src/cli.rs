@@ -121,6 +121,10 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent command-line switch"
+)]
 pub struct RunArgs {
     /// Job mode: exec (a command), worker (corral's agent) or claude (Claude Code), the last two given a prompt
     #[arg(long, default_value = "exec")]
@@ -172,6 +176,9 @@ pub struct RunArgs {
     /// Print the job id and return at once
     #[arg(long, short)]
     pub detach: bool,
+    /// Pass the job's output through byte for byte instead of making its control characters visible; refused when stdout is a terminal (its stderr stays visible when stderr is one)
+    #[arg(long, conflicts_with = "detach")]
+    pub raw: bool,
     /// exec: the command and its arguments (after --); worker: the prompt
     #[arg(
         trailing_var_arg = true,
@@ -274,6 +281,9 @@ pub struct LogsArgs {
     /// Print events as JSON lines
     #[arg(long)]
     pub json: bool,
+    /// Pass the job's output through byte for byte instead of making its control characters visible; refused when stdout is a terminal (its stderr stays visible when stderr is one)
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]
@@ -286,6 +296,9 @@ pub struct DiffArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+    /// Print the patch byte for byte (for `git apply`) instead of making its control characters visible; refused when stdout is a terminal
+    #[arg(long, conflicts_with_all = ["stat", "json"])]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]

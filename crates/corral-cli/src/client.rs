@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::cli::GlobalArgs;
+use crate::output::visible_line;
 
 /// The server a client talks to when nothing says otherwise.
 const DEFAULT_URL: &str = "http://127.0.0.1:7316";
@@ -115,10 +116,12 @@ impl ApiClient {
                 "the server refused the API token (set CORRAL_TOKEN, or --data-dir to the server's data directory)"
             );
         }
+        // The server's message may quote a job's text (a file name in a
+        // conflict): kept on one line, it cannot forge a line of corral's.
         let body = response.text().await.unwrap_or_default();
         match serde_json::from_str::<ErrorBody>(&body) {
-            Ok(ErrorBody { error, .. }) => bail!("{error}"),
-            Err(_) => bail!("server answered {status}: {body}"),
+            Ok(ErrorBody { error, .. }) => bail!("{}", visible_line(&error)),
+            Err(_) => bail!("server answered {status}: {}", visible_line(&body)),
         }
     }
 
@@ -309,7 +312,10 @@ impl ApiClient {
                     match message.event.as_str() {
                         "end" => return Ok(StreamEnd::JobEnded),
                         "stream_failed" => {
-                            bail!("the server failed while streaming events: {}", message.data)
+                            bail!(
+                                "the server failed while streaming events: {}",
+                                visible_line(&message.data)
+                            )
                         }
                         _ => {
                             let event: Event = serde_json::from_str(&message.data)

@@ -8,6 +8,7 @@ use crate::client::ApiClient;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let mode = output::JobOutput::from_raw_flag(args.raw)?;
     let client = ApiClient::from_args(global)?;
     let diff = client.diff(&args.id).await?;
     if args.json {
@@ -21,12 +22,12 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCod
                 "{:>6} {:>6}  {}",
                 format!("+{}", count(file.added)),
                 format!("-{}", count(file.removed)),
-                file.path
+                output::visible_line(&file.path)
             ));
         }
         output::line(&format!("{} file(s) changed", diff.files.len()));
     } else {
-        output::diff(&diff.patch, std::io::stdout().is_terminal());
+        output::diff(&diff.patch, std::io::stdout().is_terminal(), mode);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -30,7 +30,11 @@ pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCod
             .as_ref()
             .map(describe_command)
             .unwrap_or_default();
-        let command: String = command.chars().take(COMMAND_WIDTH).collect();
+        // Made visible before it is cut, so the cut counts what is shown.
+        let command: String = output::visible_line(&command)
+            .chars()
+            .take(COMMAND_WIDTH)
+            .collect();
         let created = job
             .created_at
             .format(&time::format_description::well_known::Rfc3339)
@@ -41,7 +45,7 @@ pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCod
             .map_or_else(|| "-".into(), |code| code.to_string());
         output::line(&format!(
             "{:<18} {:<10} {:<5} {:<20} {command}",
-            job.id,
+            output::visible_line(&job.id),
             job.state.as_str(),
             exit,
             created

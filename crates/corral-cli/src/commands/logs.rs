@@ -1,4 +1,4 @@
-//! `corral logs ID [--follow] [--json]`.
+//! `corral logs ID [--follow] [--json|--raw]`.
 
 use std::process::ExitCode;
 
@@ -7,12 +7,13 @@ use crate::client::ApiClient;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
+    let mode = output::JobOutput::from_raw_flag(args.raw)?;
     let client = ApiClient::from_args(global)?;
     let print = |event: &corral_proto::Event| {
         if args.json {
             output::json(event);
         } else {
-            output::event(event);
+            output::event(event, mode);
         }
     };
     if args.follow {

@@ -42,7 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command, "corral", &mut script);
-            crate::output::raw_stdout(&String::from_utf8_lossy(&script));
+            crate::output::own_text(&String::from_utf8_lossy(&script));
             Ok(ExitCode::SUCCESS)
         }
     }

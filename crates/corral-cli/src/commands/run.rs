@@ -13,6 +13,7 @@ use crate::client::{ApiClient, exit_code_of};
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let mode = output::JobOutput::from_raw_flag(args.raw)?;
     let spec = spec_from(&args)?;
     let client = ApiClient::from_args(global)?;
     let job = client.create_job(&spec).await?;
@@ -35,7 +36,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
                     spinner.stop();
                 }
             }
-            spinner.suspend(|| output::event(event));
+            spinner.suspend(|| output::event(event, mode));
         })
         .await?;
     spinner.stop();

@@ -25,15 +25,16 @@ pub async fn run(global: &GlobalArgs, command: SecretCommand) -> anyhow::Result<
             } else {
                 output::line(&format!("{:<32} {:<20} LAST USED", "NAME", "CREATED"));
                 for secret in &secrets {
+                    // Made visible before padding, so the columns line up.
                     let field = |key: &str| {
-                        let text = secret[key].as_str().unwrap_or("-");
-                        text.chars().take(19).collect::<String>()
+                        output::visible_line(secret[key].as_str().unwrap_or("-")).into_owned()
                     };
+                    let time = |key: &str| field(key).chars().take(19).collect::<String>();
                     output::line(&format!(
                         "{:<32} {:<20} {}",
                         field("name"),
-                        field("created_at"),
-                        field("last_used_at")
+                        time("created_at"),
+                        time("last_used_at")
                     ));
                 }
             }
