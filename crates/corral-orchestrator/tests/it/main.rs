@@ -18,6 +18,7 @@ mod faults;
 mod hostile;
 mod hostile_projects;
 mod hostile_reasons;
+mod hostile_review;
 mod lifecycle;
 mod load;
 mod master_key;

@@ -8,7 +8,7 @@ use corral_proto::{JobDiff, JobState};
 use corral_testkit::TestServer;
 use serde_json::{Value, json};
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
         .args([
             "-c",
@@ -32,7 +32,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A repository with one commit (`notes.txt`) and one untracked file.
-fn repository() -> tempfile::TempDir {
+pub(crate) fn repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("repo dir");
     git(dir.path(), &["init", "-q"]);
     std::fs::write(dir.path().join("notes.txt"), "one\ntwo\nthree\n").expect("write");
