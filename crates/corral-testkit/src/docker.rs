@@ -68,6 +68,18 @@ pub async fn default_image() -> String {
     build(default_recipe(Path::new(DEFAULT_BUSYBOX)).expect("busybox-static is installed")).await
 }
 
+/// The default image with `VOLUME`s: where Docker would give a job a
+/// writable directory on the host's disk.
+pub async fn volume_image() -> String {
+    let mut recipe =
+        default_recipe(Path::new(DEFAULT_BUSYBOX)).expect("busybox-static is installed");
+    recipe.repository = "corral-test/volumes".into();
+    recipe
+        .dockerfile_tail
+        .push("VOLUME /data /var/cache/app".into());
+    build(recipe).await
+}
+
 /// A second image with nothing of corral's: busybox alone, no users, no
 /// home, no `/workspace`, no `/tmp`.
 pub async fn plain_image() -> String {

@@ -29,7 +29,7 @@ mod worker;
 
 pub use docker::{
     claude_image, curl_image, default_image, docker, ensure_docker, eventually, git_image,
-    plain_image, remove_instance_now, remove_labelled,
+    plain_image, remove_instance_now, remove_labelled, volume_image,
 };
 pub use model::{TEST_MODEL, TEST_PROVIDER, Upstream};
 pub use reqwest;

@@ -291,6 +291,7 @@ impl JobManager {
             user,
             pooled,
             project_source: None,
+            image_volumes: Vec::new(),
         }
     }
 

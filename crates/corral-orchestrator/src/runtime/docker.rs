@@ -99,9 +99,24 @@ impl Runtime for DockerRuntime {
             name: Some(container_name(&request.job.id)),
             ..CreateContainerOptions::default()
         };
+        let image = self
+            .docker
+            .inspect_image(&request.job.image)
+            .await
+            .map_err(classify)?;
+        let mut volumes: Vec<String> = image
+            .config
+            .and_then(|config| config.volumes)
+            .map(|volumes| volumes.into_keys().collect())
+            .unwrap_or_default();
+        volumes.sort();
+        let request = SandboxRequest {
+            image_volumes: volumes,
+            ..request.clone()
+        };
         let created = self
             .docker
-            .create_container(Some(options), container_spec(request))
+            .create_container(Some(options), container_spec(&request))
             .await
             .map_err(classify)?;
         Ok(created.id)

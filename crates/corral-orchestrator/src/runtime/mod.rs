@@ -61,6 +61,10 @@ pub struct SandboxRequest {
     /// which a job could have changed), or the job's own copy in branch
     /// mode. `None`: the job gets a scratch `/workspace`.
     pub project_source: Option<PathBuf>,
+    /// The image's `VOLUME` paths, read by the runtime before it creates
+    /// the container: each gets a size-capped tmpfs instead of a volume on
+    /// the host's disk.
+    pub image_volumes: Vec<String>,
 }
 
 /// The non-root identity a job's processes run as.

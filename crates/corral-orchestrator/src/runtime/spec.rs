@@ -51,6 +51,21 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
             format!("rw,exec,nosuid,nodev,size={tmpfs_size},uid={uid},gid={gid},mode=0700"),
         );
     }
+    // An image's `VOLUME` would be a directory on the host's disk with no
+    // cap: each gets a tmpfs of the job's size instead (unless a mount of
+    // the job's own already covers the path).
+    for volume in &request.image_volumes {
+        let covered = tmpfs.contains_key(volume)
+            || mounts
+                .iter()
+                .any(|mount| mount.target.as_deref() == Some(volume.as_str()));
+        if volume.starts_with('/') && !covered {
+            tmpfs.insert(
+                volume.clone(),
+                format!("rw,nosuid,nodev,size={tmpfs_size},uid={uid},gid={gid},mode=0700"),
+            );
+        }
+    }
     let mut labels = HashMap::from([
         (LABEL_JOB.to_owned(), job.id.clone()),
         (LABEL_INSTANCE.to_owned(), request.instance_id.clone()),

@@ -16,6 +16,7 @@ mod claude_sessions;
 mod egress;
 mod faults;
 mod hostile;
+mod hostile_disk;
 mod hostile_projects;
 mod hostile_reasons;
 mod hostile_review;

@@ -36,6 +36,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
         user: JobUser::for_project(None),
         pooled: false,
         project_source: project.map(|_| PathBuf::from("/data/stage/j-0123456789abcdef")),
+        image_volumes: Vec::new(),
     }
 }
 
@@ -164,4 +165,24 @@ fn a_gvisor_job_runs_on_runsc_with_room_for_the_sandbox_pids() {
     let limit = host.pids_limit.expect("pids limit");
     assert!(limit >= 128 * 8 + 45, "{limit}");
     assert!(limit <= 128 * 16 + 200, "still a bound: {limit}");
+}
+
+/// An image's `VOLUME` gets a tmpfs of the job's size, never a volume on
+/// the host's disk; a path the job's own mounts cover is left to them.
+#[test]
+fn image_volumes_are_capped_tmpfs() {
+    let mut request = request(Some("/home/me/project"));
+    request.image_volumes = vec!["/data".into(), "/workspace".into(), "/tmp".into()];
+    let body = container_spec(&request);
+    let host = body.host_config.expect("host config");
+    let tmpfs = host.tmpfs.expect("tmpfs");
+    assert!(
+        tmpfs["/data"].contains(&format!("size={}", 64 << 20)),
+        "{tmpfs:?}"
+    );
+    assert!(!tmpfs.contains_key("/workspace"), "the bound project stays");
+    assert!(
+        tmpfs["/tmp"].contains("mode=1777"),
+        "the job's own /tmp stays"
+    );
 }
