@@ -7,10 +7,10 @@ use std::sync::Arc;
 use corral_proto::{Job, JobLlm};
 
 use super::JobManager;
-use crate::llm::{LlmSession, ProviderKey, ProxyContext};
+use crate::llm::{LlmSession, Provider, ProviderKey, ProxyContext};
 use crate::redact::Redactor;
 use crate::runtime::JobUser;
-use crate::secrets::SecretError;
+use crate::secrets::{SecretError, SecretValue};
 use crate::worker_api::SessionSetup;
 use tracing::instrument;
 
@@ -39,12 +39,12 @@ impl JobManager {
         for grant in &job.grants {
             credentials.push((grant.env.clone(), secrets.reveal(&grant.secret).await?));
         }
-        let llm = match &job.llm {
-            Some(llm) => Some(Arc::new(self.llm_session(job, llm).await?)),
+        let provider = match &job.llm {
+            Some(llm) => Some(self.llm_provider(llm).await?),
             None => None,
         };
         let mut known = secrets.reveal_all().await?;
-        if let Some(key) = llm.as_ref().and_then(|llm| llm.key()) {
+        if let Some((_, Some(key))) = &provider {
             known.push(("model provider key".to_owned(), key.clone()));
         }
         let redactor = Redactor::new(
@@ -53,6 +53,25 @@ impl JobManager {
                 .map(|(name, value)| (name.as_str(), value.expose())),
         );
         let redactor = Arc::new(redactor);
+        let llm = job
+            .llm
+            .as_ref()
+            .zip(provider)
+            .map(|(llm, (provider, key))| {
+                Arc::new(LlmSession::new(
+                    job.id.clone(),
+                    provider,
+                    key,
+                    llm.model.clone(),
+                    ProxyContext {
+                        upstream: self.inner.upstream.clone(),
+                        events: self.inner.events.clone(),
+                        tasks: self.inner.tasks.clone(),
+                    },
+                    &job.limits,
+                    Arc::clone(&redactor),
+                ))
+            });
         let egress = match &job.egress {
             Some(policy) => {
                 let mut values = std::collections::HashMap::new();
@@ -83,9 +102,12 @@ impl JobManager {
         })
     }
 
-    /// The job's model proxy: its provider as configured now, its key
-    /// opened from wherever the provider keeps it.
-    async fn llm_session(&self, job: &Job, llm: &JobLlm) -> Result<LlmSession, SetupError> {
+    /// The job's model provider as configured now, its key opened from
+    /// wherever the provider keeps it.
+    async fn llm_provider(
+        &self,
+        llm: &JobLlm,
+    ) -> Result<(Provider, Option<SecretValue>), SetupError> {
         let provider = self
             .inner
             .config
@@ -104,17 +126,6 @@ impl JobManager {
             ProviderKey::Value(value) => Some(value.clone()),
             ProviderKey::Secret(name) => Some(self.inner.secrets.reveal(name).await?),
         };
-        Ok(LlmSession::new(
-            job.id.clone(),
-            provider,
-            key,
-            llm.model.clone(),
-            ProxyContext {
-                upstream: self.inner.upstream.clone(),
-                events: self.inner.events.clone(),
-                tasks: self.inner.tasks.clone(),
-            },
-            &job.limits,
-        ))
+        Ok((provider, key))
     }
 }
