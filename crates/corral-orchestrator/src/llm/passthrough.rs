@@ -89,20 +89,12 @@ impl LlmSession {
             Ok(admitted) => admitted,
             Err(refused) => return refused,
         };
-        let mut forwarded = HeaderMap::new();
-        for (name, value) in headers {
-            let name_text = name.as_str();
-            if FORWARDED.contains(&name_text) || name_text.starts_with(FORWARDED_PREFIX) {
-                forwarded.append(name.clone(), value.clone());
+        let forwarded = match self.forwarded_headers(headers) {
+            Ok(forwarded) => forwarded,
+            Err(message) => {
+                return anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &message);
             }
-        }
-        forwarded.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        if let Err(message) = self.add_credential(&mut forwarded) {
-            return anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &message);
-        }
+        };
         let url = format!(
             "{}{}",
             self.provider.base_url.trim_end_matches('/'),
@@ -189,6 +181,23 @@ impl LlmSession {
             ));
         }
         Ok(())
+    }
+
+    /// The allow-listed headers of the request, with the real credential.
+    fn forwarded_headers(&self, headers: &HeaderMap) -> Result<HeaderMap, String> {
+        let mut forwarded = HeaderMap::new();
+        for (name, value) in headers {
+            let name_text = name.as_str();
+            if FORWARDED.contains(&name_text) || name_text.starts_with(FORWARDED_PREFIX) {
+                forwarded.append(name.clone(), value.clone());
+            }
+        }
+        forwarded.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        self.add_credential(&mut forwarded)?;
+        Ok(forwarded)
     }
 
     fn add_credential(&self, headers: &mut HeaderMap) -> Result<(), String> {

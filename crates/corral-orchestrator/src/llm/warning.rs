@@ -1,9 +1,9 @@
 //! The job's `warning` events from its model proxy: a refused request, a
 //! model rewritten to the job's. Their text quotes what the job sent, so
 //! it passes the job's redactor and has its control characters made
-//! visible; and a job in a loop cannot flood the store: the first
-//! [`MAX_WARNINGS`] are stored one by one, the rest counted and reported
-//! once when the job ends.
+//! visible; and a job in a loop cannot flood the store or the log: the
+//! first [`MAX_WARNINGS`] are stored (and logged, without the job's text)
+//! one by one, the rest counted and reported once when the job ends.
 
 use std::sync::atomic::Ordering;
 
@@ -23,11 +23,11 @@ impl LlmSession {
     /// Stores a `warning` event saying `message` (job text included), unless
     /// the job already had its share: then it is only counted.
     pub async fn warn(&self, message: &str) {
-        warn!(job_id = %self.job_id, "model request refused or rewritten");
         let number = self.warnings.fetch_add(1, Ordering::SeqCst);
         if number >= MAX_WARNINGS {
             return;
         }
+        warn!(job_id = %self.job_id, "model request refused or rewritten");
         let mut text = self.shown(message);
         if number + 1 == MAX_WARNINGS {
             text.push_str(

@@ -14,7 +14,7 @@ use corral_testkit::TestServer;
 use serde_json::{Value, json};
 
 use crate::claude_mode::{claude_server, of_kind};
-use proxied::{JOB_MODEL, PROVIDER_KEY, SECRET, proxied, warnings};
+use proxied::{ANSWER, JOB_MODEL, PROVIDER_KEY, SECRET, proxied, warnings};
 
 fn messages_body(model: &str) -> String {
     json!({
@@ -24,118 +24,80 @@ fn messages_body(model: &str) -> String {
     .to_string()
 }
 
+/// What a hostile job sends past its one allowed call: other endpoints,
+/// other spellings of the allowed one, and the allowed one past the budget.
+fn refused_requests() -> Vec<(&'static str, String, String)> {
+    let at = |rest: &str| format!("{ANTHROPIC_PREFIX}{rest}");
+    let post = |rest: &str, model: &str| ("POST", at(rest), messages_body(model));
+    vec![
+        post("/v1/messages/batches", "claude-opus-4-1"),
+        post("/v1/messages/batches?beta=true", JOB_MODEL),
+        post("/v1/messages/", JOB_MODEL),
+        post("/v1/complete", JOB_MODEL),
+        ("GET", at("/v1/models"), String::new()),
+        post("//v1/messages", JOB_MODEL),
+        post("/v1/./messages", JOB_MODEL),
+        post("/../anthropic/v1/messages", JOB_MODEL),
+        post("/v1/messages%2Fbatches", JOB_MODEL),
+        post("/V1/messages", JOB_MODEL),
+        post("/v1/messages?beta=true&x=1", JOB_MODEL),
+        ("GET", at("/v1/messages?beta=true"), String::new()),
+        post("/api/hello", JOB_MODEL),
+        post(&format!("/v1/files/{SECRET}"), JOB_MODEL),
+        post("/v1/messages?beta=true", JOB_MODEL),
+        post("/v1/messages", "claude-opus-4-1"),
+    ]
+}
+
 #[tokio::test]
 async fn the_passthrough_forwards_one_budgeted_call_on_the_jobs_model_and_refuses_the_rest() {
     let proxied = proxied(JobMode::Claude, ProviderKind::Anthropic, 1).await;
     let key = [format!("x-api-key: {}", proxied.placeholder().await)];
-    let at = |rest: &str| format!("{ANTHROPIC_PREFIX}{rest}");
-    let (status, answer) = proxied
-        .send(
-            "POST",
-            &at("/v1/messages?beta=true"),
-            &key,
-            &messages_body("claude-opus-4-1"),
-        )
-        .await;
-    assert_eq!(status, 200, "the one allowed call: {answer}");
-    let refused = [
-        (
-            "POST",
-            at("/v1/messages/batches"),
-            messages_body("claude-opus-4-1"),
-        ),
-        (
-            "POST",
-            at("/v1/messages/batches?beta=true"),
-            messages_body(JOB_MODEL),
-        ),
-        ("POST", at("/v1/messages/"), messages_body(JOB_MODEL)),
-        ("POST", at("/v1/complete"), messages_body(JOB_MODEL)),
-        ("GET", at("/v1/models"), String::new()),
-        ("POST", at("//v1/messages"), messages_body(JOB_MODEL)),
-        ("POST", at("/v1/./messages"), messages_body(JOB_MODEL)),
-        (
-            "POST",
-            at("/../anthropic/v1/messages"),
-            messages_body(JOB_MODEL),
-        ),
-        (
-            "POST",
-            at("/v1/messages%2Fbatches"),
-            messages_body(JOB_MODEL),
-        ),
-        ("POST", at("/V1/messages"), messages_body(JOB_MODEL)),
-        (
-            "POST",
-            at("/v1/messages?beta=true&x=1"),
-            messages_body(JOB_MODEL),
-        ),
-        ("GET", at("/v1/messages?beta=true"), String::new()),
-        ("POST", at("/api/hello"), String::new()),
-        ("POST", at(&format!("/v1/files/{SECRET}")), String::new()),
-        (
-            "POST",
-            at("/v1/messages?beta=true"),
-            messages_body(JOB_MODEL),
-        ),
-        ("POST", at("/v1/messages"), messages_body("claude-opus-4-1")),
+    let headers = [
+        key[0].clone(),
+        "accept-encoding: gzip, br".into(),
+        "x-forwarded-for: 10.0.0.1".into(),
     ];
+    let target = format!("{ANTHROPIC_PREFIX}/v1/messages?beta=true");
+    let body = messages_body("claude-opus-4-1");
+    let (status, answer) = proxied.send("POST", &target, &headers, &body).await;
+    assert_eq!(status, 200, "the one allowed call: {answer}");
+    let refused = refused_requests();
     for (method, target, body) in &refused {
         let (status, answer) = proxied.send(method, target, &key, body).await;
         assert_eq!(status, 403, "{method} {target}: {answer}");
         assert_eq!(answer["type"], "error", "Anthropic's shape: {answer}");
         assert_eq!(answer["error"]["type"], "permission_error", "{answer}");
     }
-    assert!(
-        proxied
-            .endpoint
-            .failure()
-            .is_some_and(|reason| reason.contains("budget exceeded")),
-        "a call past the budget fails the job"
-    );
+    let failure = proxied.endpoint.failure().unwrap_or_default();
+    assert!(failure.contains("budget exceeded"), "{failure}");
     let (events, usage, requests) = proxied.close().await;
 
     assert_eq!(
         requests.len(),
         1,
-        "only the allowed call got through: {requests:#?}"
+        "only one call got through: {requests:#?}"
     );
     let call = &requests[0];
-    assert_eq!(
-        (call.method.as_str(), call.path.as_str()),
-        ("POST", "/v1/messages?beta=true")
-    );
-    assert_eq!(
-        call.body["model"], JOB_MODEL,
-        "the job's model, not the one asked for"
-    );
-    assert_eq!(
-        call.body["max_tokens"], 5000,
-        "capped at the job's token budget"
-    );
-    assert_eq!(
-        call.headers.get("x-api-key").map(String::as_str),
-        Some(PROVIDER_KEY)
-    );
+    let sent = (call.method.as_str(), call.path.as_str());
+    assert_eq!(sent, ("POST", "/v1/messages?beta=true"));
+    assert_eq!(call.body["model"], JOB_MODEL, "the job's model");
+    assert_eq!(call.body["max_tokens"], 5000, "capped at the token budget");
+    let key_sent = call.headers.get("x-api-key").map(String::as_str);
+    assert_eq!(key_sent, Some(PROVIDER_KEY));
     assert_eq!(call.headers.get("accept-encoding"), None);
+    assert_eq!(call.headers.get("x-forwarded-for"), None);
 
     let warned = warnings(&events);
     assert_eq!(warned.len(), refused.len() + 1, "{warned:#?}");
-    assert!(
-        warned[0].contains("`claude-opus-4-1`") && warned[0].contains("rewritten"),
-        "{warned:?}"
-    );
+    let rewrite = &warned[0];
+    assert!(rewrite.contains("`claude-opus-4-1`") && rewrite.contains("rewritten"));
     assert!(warned[1].contains("/v1/messages/batches"), "{warned:?}");
-    assert!(
-        warned.iter().all(|text| !text.contains(SECRET)),
-        "{warned:#?}"
-    );
-    assert!(
-        warned
-            .iter()
-            .any(|text| text.contains("[REDACTED:DEPLOY_KEY]")),
-        "{warned:#?}"
-    );
+    assert!(warned.iter().all(|text| !text.contains(SECRET)));
+    let redacted = warned
+        .iter()
+        .filter(|text| text.contains("[REDACTED:DEPLOY_KEY]"));
+    assert_eq!(redacted.count(), 1, "{warned:#?}");
     let stored = serde_json::to_string(&events).expect("events JSON");
     assert!(!stored.contains(PROVIDER_KEY));
 
@@ -236,6 +198,32 @@ async fn a_worker_mode_call_for_another_model_gets_the_jobs_and_a_warning() {
         usage.output_tokens >= 2,
         "both calls counted, the stream too: {usage:?}"
     );
+}
+
+#[tokio::test]
+async fn a_caller_that_hangs_up_mid_stream_is_charged_the_whole_answer() {
+    // The scripted upstream counts four bytes a token.
+    let output = ANSWER.len().div_ceil(4) as u64;
+    let claude = proxied(JobMode::Claude, ProviderKind::Anthropic, 5).await;
+    let key = [format!("x-api-key: {}", claude.placeholder().await)];
+    let body = json!({"model": JOB_MODEL, "max_tokens": 100, "stream": true,
+        "messages": [{"role": "user", "content": "hello"}]});
+    let target = format!("{ANTHROPIC_PREFIX}/v1/messages?beta=true");
+    claude
+        .hang_up_mid_answer(&target, &key, &body.to_string())
+        .await;
+    claude.until_counted().await;
+    let (_, usage, _) = claude.close().await;
+    assert_eq!(usage.output_tokens, output, "{usage:?}");
+
+    let worker = proxied(JobMode::Worker, ProviderKind::Openai, 5).await;
+    let body = json!({"messages": [{"role": "user", "content": "hello"}], "stream": true});
+    worker
+        .hang_up_mid_answer("/v1/llm/chat/completions", &[], &body.to_string())
+        .await;
+    worker.until_counted().await;
+    let (_, usage, _) = worker.close().await;
+    assert_eq!(usage.output_tokens, output, "{usage:?}");
 }
 
 /// The real `claude` CLI still works through the allowlist, and what its

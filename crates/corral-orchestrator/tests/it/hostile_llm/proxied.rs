@@ -23,6 +23,10 @@ use tokio_util::task::TaskTracker;
 
 pub(super) const JOB_MODEL: &str = "job-model-1";
 pub(super) const PROVIDER_KEY: &str = "sk-test-real-provider-key-5e1d";
+/// What the upstream answers: streamed in several pieces, slowly enough
+/// that a caller can hang up in the middle.
+pub(super) const ANSWER: &str = "Hello from upstream, in several streamed pieces. \
+    Hello from upstream, in several streamed pieces. Hello from upstream.";
 pub(super) const SECRET: &str = "deploy-key-31c9a0b7e4";
 
 /// A job's socket served by a real session and model proxy over a real
@@ -38,7 +42,7 @@ pub(super) struct Proxied {
 }
 
 pub(super) async fn proxied(mode: JobMode, kind: ProviderKind, max_llm_calls: u64) -> Proxied {
-    let script = json!({"turns": [{"text": "Hello from upstream."}]});
+    let script = json!({"turns": [{"text": ANSWER}], "piece_delay_ms": 40});
     let upstream = ScriptedServer::start(Script::parse(&script.to_string()).expect("script"))
         .await
         .expect("scripted upstream");
@@ -118,8 +122,23 @@ pub(super) async fn proxied(mode: JobMode, kind: ProviderKind, max_llm_calls: u6
 }
 
 impl Proxied {
-    /// Sends `method target` as is (no client normalises it) with the
-    /// job's token and `headers`; the status and the body as JSON.
+    /// `method target` with the job's token, `headers` and `body`, as is:
+    /// no client normalises it.
+    fn request(&self, method: &str, target: &str, headers: &[String], body: &str) -> String {
+        let token = &self.token;
+        let headers: String = headers
+            .iter()
+            .flat_map(|header| [header.as_str(), "\r\n"])
+            .collect();
+        let length = body.len();
+        format!(
+            "{method} {target} HTTP/1.1\r\nHost: corral\r\nAuthorization: Bearer {token}\r\n\
+             {headers}Content-Type: application/json\r\nConnection: close\r\n\
+             Content-Length: {length}\r\n\r\n{body}"
+        )
+    }
+
+    /// Sends a request; the status and the body as JSON.
     pub(super) async fn send(
         &self,
         method: &str,
@@ -127,18 +146,7 @@ impl Proxied {
         headers: &[String],
         body: &str,
     ) -> (u16, Value) {
-        let mut head = format!(
-            "{method} {target} HTTP/1.1\r\nHost: corral\r\nAuthorization: Bearer {}\r\n",
-            self.token
-        );
-        for header in headers {
-            head.push_str(header);
-            head.push_str("\r\n");
-        }
-        let request = format!(
-            "{head}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
+        let request = self.request(method, target, headers, body);
         let socket = self.socket.clone();
         let answer = tokio::task::spawn_blocking(move || raw_request(&socket, &request))
             .await
@@ -158,6 +166,35 @@ impl Proxied {
             body.to_owned()
         };
         (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    /// Sends a request and hangs up once the answer has begun.
+    pub(super) async fn hang_up_mid_answer(&self, target: &str, headers: &[String], body: &str) {
+        let request = self.request("POST", target, headers, body);
+        let socket = self.socket.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut stream = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+            stream.write_all(request.as_bytes()).expect("send");
+            let mut first = [0; 64];
+            let read = stream.read(&mut first).expect("the answer begins");
+            assert!(first[..read].starts_with(b"HTTP/1.1 200"), "{first:?}");
+        })
+        .await
+        .expect("request task");
+    }
+
+    /// Waits until the job has an `llm_usage` event: its call is counted.
+    pub(super) async fn until_counted(&self) {
+        let counted = corral_testkit::eventually(|| async {
+            let events = self
+                .store
+                .events_after(&self.job_id, 0, 1000)
+                .await
+                .expect("events");
+            events.iter().any(|event| event.kind == EventKind::LlmUsage)
+        })
+        .await;
+        assert!(counted, "the call was never counted");
     }
 
     pub(super) async fn placeholder(&self) -> String {
