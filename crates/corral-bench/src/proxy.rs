@@ -131,6 +131,7 @@ pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
             tasks: tasks.clone(),
         },
         &job.limits,
+        Arc::new(Redactor::new(std::iter::empty::<(&str, &str)>())),
     );
     let socket_dir = dir.path().join("run");
     let endpoint = WorkerEndpoint::open(

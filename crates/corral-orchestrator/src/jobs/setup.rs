@@ -7,10 +7,10 @@ use std::sync::Arc;
 use corral_proto::{Job, JobLlm};
 
 use super::JobManager;
-use crate::llm::{LlmSession, ProviderKey, ProxyContext};
+use crate::llm::{LlmSession, Provider, ProviderKey, ProxyContext};
 use crate::redact::Redactor;
 use crate::runtime::JobUser;
-use crate::secrets::SecretError;
+use crate::secrets::{SecretError, SecretValue};
 use crate::worker_api::SessionSetup;
 use tracing::instrument;
 
@@ -41,10 +41,29 @@ impl JobManager {
         for grant in &job.grants {
             credentials.push((grant.env.clone(), secrets.reveal(&grant.secret).await?));
         }
-        let llm = match &job.llm {
-            Some(llm) => Some(Arc::new(self.llm_session(job, llm).await?)),
+        let provider = match &job.llm {
+            Some(llm) => Some(self.llm_provider(llm).await?),
             None => None,
         };
+        let llm = job
+            .llm
+            .as_ref()
+            .zip(provider)
+            .map(|(llm, (provider, key))| {
+                Arc::new(LlmSession::new(
+                    job.id.clone(),
+                    provider,
+                    key,
+                    llm.model.clone(),
+                    ProxyContext {
+                        upstream: self.inner.upstream.clone(),
+                        events: self.inner.events.clone(),
+                        tasks: self.inner.tasks.clone(),
+                    },
+                    &job.limits,
+                    Arc::clone(&redactor),
+                ))
+            });
         let egress = match &job.egress {
             Some(policy) => {
                 let mut values = std::collections::HashMap::new();
@@ -109,9 +128,12 @@ impl JobManager {
         })
     }
 
-    /// The job's model proxy: its provider as configured now, its key
-    /// opened from wherever the provider keeps it.
-    async fn llm_session(&self, job: &Job, llm: &JobLlm) -> Result<LlmSession, SetupError> {
+    /// The job's model provider as configured now, its key opened from
+    /// wherever the provider keeps it.
+    async fn llm_provider(
+        &self,
+        llm: &JobLlm,
+    ) -> Result<(Provider, Option<SecretValue>), SetupError> {
         let provider = self
             .inner
             .config
@@ -126,17 +148,6 @@ impl JobManager {
                 ))
             })?;
         let key = self.provider_key(&llm.provider).await?;
-        Ok(LlmSession::new(
-            job.id.clone(),
-            provider,
-            key,
-            llm.model.clone(),
-            ProxyContext {
-                upstream: self.inner.upstream.clone(),
-                events: self.inner.events.clone(),
-                tasks: self.inner.tasks.clone(),
-            },
-            &job.limits,
-        ))
+        Ok((provider, key))
     }
 }

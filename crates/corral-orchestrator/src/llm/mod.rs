@@ -10,23 +10,34 @@
 //! - `upstream`: the HTTP call, retried with backoff
 //! - `session`: one job's proxy: budget, usage, the call
 //! - `relay`: answers back to the worker, whole or streamed, usage counted
-//! - `passthrough`: claude mode's Anthropic requests, placeholder key swapped
+//! - `endpoint`: the Anthropic endpoints claude mode may reach
+//! - `screen`: what a request may ask for: the job's model, its budget, no
+//!   provider-side tools or fetches
+//! - `passthrough`: claude mode's Anthropic requests, checked, placeholder
+//!   key swapped
+//! - `warning`: the proxy's `warning` events, redacted and rate-limited
 //! - `scripted`: the scripted model servers (demo default and tests)
 
 mod anthropic;
+mod endpoint;
 mod passthrough;
 mod relay;
+mod screen;
 pub mod scripted;
 mod session;
 mod upstream;
+mod warning;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use endpoint::{Endpoint, NotAllowed};
+pub use screen::Refusal;
 pub use session::{LlmSession, ProxyContext, ProxyError};
 pub use upstream::Upstream;
+pub use warning::MAX_WARNINGS;
 
 use crate::secrets::SecretValue;
 

@@ -1,10 +1,14 @@
 //! The Anthropic passthrough of claude mode: the `claude` CLI's requests
-//! (through the worker's relay) go to the job's Anthropic upstream as they
-//! are, except for the credential: the job's placeholder key is checked and
-//! replaced with the real one. Answers stream back byte for byte while their
-//! usage is read on the way.
+//! (through the worker's relay) go to the job's Anthropic upstream with the
+//! real credential in place of the job's placeholder key, but only what
+//! the CLI needs: an allow-listed endpoint (`endpoint`), a screened body
+//! on the job's model (`screen`), within the job's budget, and a short
+//! list of headers. Anything else is a 403 in Anthropic's error shape and
+//! a `warning` event. Answers stream back byte for byte while their usage
+//! is read on the way.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -14,38 +18,51 @@ use bytes::Bytes;
 use corral_proto::llm::Usage;
 use corral_proto::sse::SseParser;
 use futures_util::StreamExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 use tokio::sync::mpsc;
 
 use super::anthropic::{StreamTranslator, error_message, input_tokens};
+use super::endpoint::Endpoint;
+use super::screen::{Refusal, screen_messages};
 use super::session::Timing;
 use super::upstream::sensitive_header;
-use super::{LlmSession, ProviderKind, ProxyError};
+use super::{LlmSession, ProviderKind};
 
-/// Request headers never forwarded: hop-by-hop ones, and the credentials
-/// the proxy replaces.
-const DROPPED: &[&str] = &[
-    "host",
-    "authorization",
-    "x-api-key",
-    "content-length",
-    "connection",
-    "transfer-encoding",
-    "keep-alive",
-    "proxy-authorization",
+/// Request headers forwarded: what the Messages API reads, and the SDK's
+/// own (`x-stainless-*`). Never an encoding the relay could not read the
+/// usage of, nor anything that names the caller.
+const FORWARDED: &[&str] = &[
+    "accept",
+    "anthropic-beta",
+    "anthropic-version",
+    "user-agent",
+    "x-app",
+    "x-claude-code-session-id",
 ];
+/// The SDK's telemetry headers, forwarded by prefix.
+const FORWARDED_PREFIX: &str = "x-stainless-";
 /// The beta flag the Messages API wants with an OAuth token.
 const OAUTH_BETA: &str = "oauth-2025-04-20";
+/// The most of a whole answer kept to read its usage from.
+const MAX_USAGE_BYTES: usize = 8 << 20;
+
+/// A request that passed the checks, ready to forward.
+struct Admitted {
+    endpoint: Endpoint,
+    body: Bytes,
+    /// The `max_tokens` it carries, for an answer whose usage is unreadable.
+    max_tokens: u64,
+}
 
 impl LlmSession {
-    /// Forwards one request of the `claude` CLI; `path` is what follows the
-    /// passthrough prefix (`/v1/messages?beta=true`), `placeholder` the key
-    /// this job's `claude` was given.
+    /// Forwards one request of the `claude` CLI; `target` is the path and
+    /// query after the passthrough prefix, as sent (`/v1/messages?beta=true`),
+    /// `placeholder` the key this job's `claude` was given.
     pub async fn passthrough(
         self: &Arc<Self>,
         method: Method,
-        path: &str,
+        target: &str,
         headers: &HeaderMap,
         body: Bytes,
         placeholder: &str,
@@ -55,47 +72,44 @@ impl LlmSession {
             .map(HeaderValue::as_bytes)
             .unwrap_or_default();
         if !bool::from(presented.ct_eq(placeholder.as_bytes())) {
-            return (
+            return anthropic_error(
                 StatusCode::UNAUTHORIZED,
-                axum::Json(serde_json::json!({"type": "error", "error": {
-                    "type": "authentication_error",
-                    "message": "this job's placeholder key was not presented",
-                }})),
-            )
-                .into_response();
+                "authentication_error",
+                "this job's placeholder key was not presented",
+            );
         }
         if self.provider.kind != ProviderKind::Anthropic {
-            return ProxyError::Upstream(format!(
+            let message = format!(
                 "model provider `{}` is not an Anthropic one",
                 self.provider.name
-            ))
-            .into_response();
+            );
+            return anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &message);
         }
-        let is_call =
-            method == Method::POST && path.starts_with("/v1/messages?") || path == "/v1/messages";
-        if is_call && let Err(refused) = self.charge() {
-            return refused.into_response();
-        }
-        let mut forwarded = HeaderMap::new();
-        for (name, value) in headers {
-            if !DROPPED.contains(&name.as_str()) {
-                forwarded.append(name.clone(), value.clone());
+        let admitted = match self.admit(&method, target, &body).await {
+            Ok(admitted) => admitted,
+            Err(refused) => return refused,
+        };
+        let forwarded = match self.forwarded_headers(headers) {
+            Ok(forwarded) => forwarded,
+            Err(message) => {
+                return anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &message);
             }
-        }
-        if let Err(message) = self.add_credential(&mut forwarded) {
-            return ProxyError::Upstream(message).into_response();
-        }
-        let url = format!("{}{path}", self.provider.base_url.trim_end_matches('/'));
+        };
+        let url = format!(
+            "{}{}",
+            self.provider.base_url.trim_end_matches('/'),
+            admitted.endpoint.upstream_target()
+        );
         let started = Instant::now();
         let answer = match self
             .upstream
-            .send_once(method, &url, &forwarded, body)
+            .send_once(Method::POST, &url, &forwarded, admitted.body.clone())
             .await
         {
             Ok(answer) => answer,
             Err(error) => {
                 let reason = format!("model provider `{}` failed: {error}", self.provider.name);
-                return ProxyError::Upstream(reason).into_response();
+                return anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &reason);
             }
         };
         let timing = Timing {
@@ -104,7 +118,86 @@ impl LlmSession {
             attempts: 1,
             stream: is_event_stream(answer.headers()),
         };
-        self.relay_raw(answer, timing, is_call)
+        self.relay_raw(answer, timing, &admitted)
+    }
+
+    /// Checks the endpoint and body, rewrites the model and charges the
+    /// budget; a refusal is answered, and warned about, here.
+    async fn admit(
+        &self,
+        method: &Method,
+        target: &str,
+        body: &[u8],
+    ) -> Result<Admitted, Response> {
+        let screened = Endpoint::parse(method, target)
+            .map_err(Refusal::from)
+            .and_then(|endpoint| {
+                let mut value: Value =
+                    serde_json::from_slice(body).map_err(|_| Refusal::NotAnObject)?;
+                let screened =
+                    screen_messages(&mut value, endpoint, &self.model, self.remaining_tokens())?;
+                Ok((endpoint, value, screened))
+            });
+        let (endpoint, value, screened) = match screened {
+            Ok(screened) => screened,
+            Err(refusal) => return Err(self.refuse(&refusal.to_string()).await),
+        };
+        let charged = if endpoint.is_model_call() {
+            self.charge().map_err(|refused| refused.to_string())
+        } else {
+            self.charge_token_count()
+        };
+        if let Err(reason) = charged {
+            return Err(self.refuse(&reason).await);
+        }
+        if let Some(asked) = screened.rewritten_model {
+            self.warn(&self.rewritten(&asked)).await;
+        }
+        let body = serde_json::to_vec(&value).map_err(|error| {
+            anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &error.to_string())
+        })?;
+        Ok(Admitted {
+            endpoint,
+            body: Bytes::from(body),
+            max_tokens: value["max_tokens"].as_u64().unwrap_or(0),
+        })
+    }
+
+    /// A 403 in Anthropic's shape, with its `warning` event.
+    async fn refuse(&self, reason: &str) -> Response {
+        self.warn(&format!("a model request was refused: {reason}"))
+            .await;
+        anthropic_error(StatusCode::FORBIDDEN, "permission_error", reason)
+    }
+
+    /// Counts a `count_tokens` request: a job may make as many as it may
+    /// make model calls. Refusing one does not fail the job (the CLI does
+    /// without a count).
+    fn charge_token_count(&self) -> Result<(), String> {
+        if self.token_counts.fetch_add(1, Ordering::SeqCst) >= self.max_calls {
+            return Err(format!(
+                "budget exceeded: all {} token counts used",
+                self.max_calls
+            ));
+        }
+        Ok(())
+    }
+
+    /// The allow-listed headers of the request, with the real credential.
+    fn forwarded_headers(&self, headers: &HeaderMap) -> Result<HeaderMap, String> {
+        let mut forwarded = HeaderMap::new();
+        for (name, value) in headers {
+            let name_text = name.as_str();
+            if FORWARDED.contains(&name_text) || name_text.starts_with(FORWARDED_PREFIX) {
+                forwarded.append(name.clone(), value.clone());
+            }
+        }
+        forwarded.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        self.add_credential(&mut forwarded)?;
+        Ok(forwarded)
     }
 
     fn add_credential(&self, headers: &mut HeaderMap) -> Result<(), String> {
@@ -132,12 +225,14 @@ impl LlmSession {
     }
 
     /// Streams the upstream's answer back as it comes, status and headers
-    /// included; a model call's usage is recorded when it ends.
+    /// included; a model call's usage is recorded when it ends. A caller
+    /// that goes away does not end the call: the answer is read to its end
+    /// so its usage is counted all the same.
     fn relay_raw(
         self: &Arc<Self>,
         answer: reqwest::Response,
         mut timing: Timing,
-        is_call: bool,
+        admitted: &Admitted,
     ) -> Response {
         let status = answer.status();
         let mut head = HeaderMap::new();
@@ -149,13 +244,17 @@ impl LlmSession {
                 head.append(name.clone(), value.clone());
             }
         }
+        let is_call = admitted.endpoint.is_model_call();
+        let estimate = estimate(admitted);
         let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
         let session = Arc::clone(self);
         self.spawn(async move {
             let mut parser = SseParser::default();
             let mut usage = StreamTranslator::new(false);
             let mut whole = Vec::new();
+            let mut overflowed = false;
             let mut body = answer.bytes_stream();
+            let mut reader = Some(sender);
             while let Some(piece) = body.next().await {
                 let Ok(bytes) = piece else { break };
                 timing
@@ -165,14 +264,19 @@ impl LlmSession {
                     for message in parser.feed(&bytes) {
                         usage.push(&message);
                     }
-                } else if whole.len() < 1 << 20 {
+                } else if !overflowed && whole.len() + bytes.len() <= MAX_USAGE_BYTES {
                     whole.extend_from_slice(&bytes);
+                } else {
+                    overflowed = true;
+                    whole.clear();
                 }
-                if sender.send(Ok(bytes)).await.is_err() {
-                    break;
+                if let Some(sender) = &reader
+                    && sender.send(Ok(bytes)).await.is_err()
+                {
+                    reader = None;
                 }
             }
-            drop(sender);
+            drop(reader);
             if is_call && !status.is_success() {
                 session.set_last_error(format!(
                     "upstream answered {status}: {}",
@@ -180,11 +284,12 @@ impl LlmSession {
                 ));
             }
             if is_call && status.is_success() {
-                let counted = if timing.stream {
-                    usage.usage()
+                let read = if timing.stream {
+                    Some(usage.usage()).filter(|usage| *usage != Usage::default())
                 } else {
-                    whole_usage(&whole)
+                    whole_usage(&whole).filter(|_| !overflowed)
                 };
+                let counted = read.unwrap_or(estimate);
                 session.count(counted);
                 session.record(counted, &timing).await;
             }
@@ -199,6 +304,18 @@ impl LlmSession {
     }
 }
 
+/// What a successful call whose usage cannot be read is counted as: its
+/// request at four bytes a token, and every output token it allowed.
+fn estimate(admitted: &Admitted) -> Usage {
+    Usage::new(admitted.body.len().div_ceil(4) as u64, admitted.max_tokens)
+}
+
+/// An error in the Messages API's shape, which the `claude` CLI shows.
+fn anthropic_error(status: StatusCode, kind: &str, message: &str) -> Response {
+    let body = json!({"type": "error", "error": {"type": kind, "message": message}});
+    (status, axum::Json(body)).into_response()
+}
+
 fn is_event_stream(headers: &reqwest::header::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -206,11 +323,11 @@ fn is_event_stream(headers: &reqwest::header::HeaderMap) -> bool {
         .is_some_and(|value| value.starts_with("text/event-stream"))
 }
 
-fn whole_usage(body: &[u8]) -> Usage {
-    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let usage = &value["usage"];
-    Usage::new(
+fn whole_usage(body: &[u8]) -> Option<Usage> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let usage = value.get("usage")?;
+    Some(Usage::new(
         input_tokens(usage),
         usage["output_tokens"].as_u64().unwrap_or(0),
-    )
+    ))
 }

@@ -81,6 +81,9 @@ impl LlmSession {
                 .then(|| StreamTranslator::new(true));
             let mut usage = Usage::default();
             let mut body = answer.bytes_stream();
+            // A worker that goes away does not end the call: the upstream
+            // is read to its end, so its usage is counted all the same.
+            let mut reader = Some(sender);
             while let Some(piece) = body.next().await {
                 let bytes = match piece {
                     Ok(bytes) => bytes,
@@ -88,9 +91,11 @@ impl LlmSession {
                         let message = format!("the model's stream broke: {error}");
                         let frame =
                             json!({"error": {"type": "upstream_failed", "message": message}});
-                        let _ = sender
-                            .send(Ok(Bytes::from(format!("data: {frame}\n\n"))))
-                            .await;
+                        if let Some(sender) = &reader {
+                            let _ = sender
+                                .send(Ok(Bytes::from(format!("data: {frame}\n\n"))))
+                                .await;
+                        }
                         break;
                     }
                 };
@@ -118,18 +123,23 @@ impl LlmSession {
                             .collect::<String>(),
                     ),
                 };
-                if !out.is_empty() && sender.send(Ok(out)).await.is_err() {
-                    break; // the worker went away
+                if let Some(sender) = &reader
+                    && !out.is_empty()
+                    && sender.send(Ok(out)).await.is_err()
+                {
+                    reader = None; // the worker went away
                 }
             }
             if let Some(translator) = &mut translator {
                 usage = translator.usage();
                 let tail: String = translator.finish().concat();
-                if !tail.is_empty() {
+                if let Some(sender) = &reader
+                    && !tail.is_empty()
+                {
                     let _ = sender.send(Ok(Bytes::from(tail))).await;
                 }
             }
-            drop(sender);
+            drop(reader);
             session.count(usage);
             session.record(usage, &timing).await;
         });

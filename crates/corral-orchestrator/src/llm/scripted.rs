@@ -18,7 +18,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -37,7 +37,9 @@ pub const SCRIPTED_MODEL: &str = "corral-scripted";
 /// A request the scripted server received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedRequest {
-    /// The path, with its query.
+    /// The method.
+    pub method: String,
+    /// The path, with its query, as it arrived.
     pub path: String,
     /// Headers, names lowercase; repeated ones joined with `, `.
     pub headers: BTreeMap<String, String>,
@@ -73,6 +75,7 @@ impl ScriptedServer {
             .route("/", get(alive).head(alive))
             .route("/v1/chat/completions", post(openai))
             .route("/v1/messages", post(anthropic))
+            .fallback(unrouted)
             .with_state(Arc::clone(&state));
         let stop = CancellationToken::new();
         let stopped = stop.clone();
@@ -129,6 +132,21 @@ async fn alive() -> StatusCode {
     StatusCode::OK
 }
 
+/// Anything else is recorded (so a test sees what tried to reach the
+/// upstream) and answered as Anthropic answers an unknown endpoint.
+async fn unrouted(
+    State(state): State<Arc<ServerState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state.record(&method, &uri, &headers, &body);
+    let error =
+        json!({"type": "error", "error": {"type": "not_found_error", "message": "Not Found"}});
+    (StatusCode::NOT_FOUND, axum::Json(error)).into_response()
+}
+
 /// What to answer: a failure, or the turn for this conversation.
 enum Play<'a> {
     Fail(&'a Failure),
@@ -136,7 +154,7 @@ enum Play<'a> {
 }
 
 impl ServerState {
-    fn record(&self, path: &str, headers: &HeaderMap, body: &Bytes) -> Value {
+    fn record(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Value {
         let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let mut names: BTreeMap<String, String> = BTreeMap::new();
         for (name, value) in headers {
@@ -153,7 +171,10 @@ impl ServerState {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(RecordedRequest {
-                path: path.to_owned(),
+                method: method.to_string(),
+                path: uri
+                    .path_and_query()
+                    .map_or_else(|| uri.path().to_owned(), ToString::to_string),
                 headers: names,
                 body: body.clone(),
             });
@@ -193,10 +214,12 @@ impl ServerState {
 
 async fn openai(
     State(state): State<Arc<ServerState>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = state.record("/v1/chat/completions", &headers, &body);
+    let request = state.record(&method, &uri, &headers, &body);
     let turn = match state.play(&request) {
         Play::Fail(failure) => return failure_response(failure, false),
         Play::Turn(turn) => turn,
@@ -279,10 +302,12 @@ async fn openai(
 
 async fn anthropic(
     State(state): State<Arc<ServerState>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = state.record("/v1/messages", &headers, &body);
+    let request = state.record(&method, &uri, &headers, &body);
     let turn = match state.play(&request) {
         Play::Fail(failure) => return failure_response(failure, true),
         Play::Turn(turn) => turn,

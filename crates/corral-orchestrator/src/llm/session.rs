@@ -1,5 +1,8 @@
 //! One job's model proxy: its provider, key and model (fixed when the job
-//! starts, whatever the worker asks for), its budget, and its usage.
+//! starts, whatever the worker asks for), its budget, and its usage. A
+//! chat call is screened first (`screen`): another model is rewritten to
+//! the job's, anything else off the list is refused with a 403, and both
+//! leave a `warning` event.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,15 +15,17 @@ use bytes::Bytes;
 use corral_proto::llm::ChatRequest;
 use corral_proto::{ErrorBody, Limits};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 use super::anthropic::to_messages_request;
+use super::screen::{Refusal, screen_chat};
 use super::upstream::{Upstream, sensitive_header};
 use super::{ANTHROPIC_VERSION, Provider, ProviderKind};
 use crate::events::EventLog;
+use crate::redact::Redactor;
 use crate::secrets::SecretValue;
 
 /// Why the proxy did not forward a call, as the worker sees it.
@@ -32,6 +37,9 @@ pub enum ProxyError {
     /// The job used up its calls or tokens.
     #[error("{0}")]
     BudgetExceeded(String),
+    /// The request asks for something the job may not have.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
     /// The upstream failed after its retries.
     #[error("{0}")]
     Upstream(String),
@@ -42,6 +50,7 @@ impl IntoResponse for ProxyError {
         let (status, code) = match &self {
             Self::NoModel => (StatusCode::FORBIDDEN, "no_model_access"),
             Self::BudgetExceeded(_) => (StatusCode::FORBIDDEN, "budget_exceeded"),
+            Self::Refused(_) => (StatusCode::FORBIDDEN, "refused"),
             Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_failed"),
         };
         let body = ErrorBody {
@@ -81,6 +90,12 @@ pub struct LlmSession {
     pub(super) max_tokens: u64,
     pub(super) calls: AtomicU64,
     pub(super) tokens: AtomicU64,
+    /// `count_tokens` requests forwarded (claude mode): as many as calls.
+    pub(super) token_counts: AtomicU64,
+    /// Warnings of this job's proxy so far, stored or only counted.
+    pub(super) warnings: AtomicU64,
+    /// The job's leak detector, for the job's text quoted in warnings.
+    pub(super) redactor: Arc<Redactor>,
     /// Why the job must fail whatever its worker says: budget or upstream.
     failure: Mutex<Option<String>>,
     /// The last error the upstream answered a model call with.
@@ -97,7 +112,8 @@ pub(super) struct Timing {
 
 impl LlmSession {
     /// A proxy for `job_id` on `provider`'s `model`, within `limits`;
-    /// streamed answers are relayed by tasks on the context's tracker.
+    /// streamed answers are relayed by tasks on the context's tracker, and
+    /// warnings pass the job's `redactor`.
     pub fn new(
         job_id: String,
         provider: Provider,
@@ -105,6 +121,7 @@ impl LlmSession {
         model: String,
         context: ProxyContext,
         limits: &Limits,
+        redactor: Arc<Redactor>,
     ) -> Self {
         Self {
             job_id,
@@ -120,6 +137,9 @@ impl LlmSession {
             max_tokens: limits.max_tokens,
             calls: AtomicU64::new(0),
             tokens: AtomicU64::new(0),
+            token_counts: AtomicU64::new(0),
+            warnings: AtomicU64::new(0),
+            redactor,
             failure: Mutex::new(None),
             last_error: Mutex::new(None),
         }
@@ -155,7 +175,8 @@ impl LlmSession {
 
     /// Waits (up to `limit`) for this job's relays and usage records, so
     /// its `llm_usage` events are stored before its final status; then
-    /// cancels what is left (an answer nobody will read any more).
+    /// cancels what is left (an answer nobody will read any more), and
+    /// reports the warnings that were only counted.
     pub async fn settle(&self, limit: Duration) {
         self.pending.close();
         if tokio::time::timeout(limit, self.pending.wait())
@@ -166,6 +187,7 @@ impl LlmSession {
             self.stop.cancel();
             self.pending.wait().await;
         }
+        self.report_unshown_warnings().await;
     }
 
     /// Runs `work` on the server's tracker, counted as this job's, until
@@ -189,7 +211,21 @@ impl LlmSession {
 
     /// Forwards one chat call and answers it, whole or streamed.
     pub async fn chat(self: &Arc<Self>, mut request: ChatRequest) -> Result<Response, ProxyError> {
-        self.charge()?;
+        let screened = screen_chat(&mut request, &self.model, self.remaining_tokens())
+            .map_err(ProxyError::from)
+            .and_then(|screened| self.charge().map(|()| screened));
+        match screened {
+            Ok(screened) => {
+                if let Some(asked) = screened.rewritten_model {
+                    self.warn(&self.rewritten(&asked)).await;
+                }
+            }
+            Err(refused) => {
+                self.warn(&format!("a model call was refused: {refused}"))
+                    .await;
+                return Err(refused);
+            }
+        }
         let stream = request.stream;
         let (url, headers, body) = self.upstream_request(&mut request)?;
         let started = Instant::now();
@@ -215,6 +251,20 @@ impl LlmSession {
         } else {
             self.relay_whole(answer, timing).await
         }
+    }
+
+    /// Tokens the job may still use.
+    pub(super) fn remaining_tokens(&self) -> u64 {
+        self.max_tokens
+            .saturating_sub(self.tokens.load(Ordering::SeqCst))
+    }
+
+    /// The warning for a request that named `asked`, not the job's model.
+    pub(super) fn rewritten(&self, asked: &str) -> String {
+        format!(
+            "a model request named model `{asked}`; it was rewritten to this job's model `{}`",
+            self.model
+        )
     }
 
     /// Counts a call against the budget, or refuses it.
@@ -253,14 +303,13 @@ impl LlmSession {
         let (url, body) = match self.provider.kind {
             ProviderKind::Openai => {
                 request.model = Some(self.model.clone());
+                // The usage the budget counts: asked for, whatever the job set.
                 if request.stream {
-                    let options = request
+                    request
                         .extra
-                        .entry("stream_options")
-                        .or_insert_with(|| json!({}));
-                    if let Some(options) = options.as_object_mut() {
-                        options.insert("include_usage".into(), Value::Bool(true));
-                    }
+                        .insert("stream_options".into(), json!({"include_usage": true}));
+                } else {
+                    request.extra.remove("stream_options");
                 }
                 if let Some(key) = key {
                     sensitive_header(
@@ -284,7 +333,8 @@ impl LlmSession {
                     sensitive_header(&mut headers, HeaderName::from_static("x-api-key"), key)
                         .map_err(ProxyError::Upstream)?;
                 }
-                let body = to_messages_request(request, &self.model, self.provider.max_tokens);
+                let cap = self.provider.max_tokens.min(self.remaining_tokens().max(1));
+                let body = to_messages_request(request, &self.model, cap);
                 (format!("{base}/v1/messages"), serde_json::to_vec(&body))
             }
         };

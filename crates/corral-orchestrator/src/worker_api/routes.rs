@@ -251,24 +251,30 @@ async fn prompts(
     }
 }
 
-/// The `claude` CLI's Anthropic requests (claude mode), forwarded with the
-/// placeholder key swapped for the real credential.
+/// The `claude` CLI's Anthropic requests (claude mode): checked against
+/// the passthrough's allowlist and forwarded with the placeholder key
+/// swapped for the real credential. The target goes on as sent, undecoded.
 async fn anthropic(Extension(session): Session, request: Request) -> Response {
-    let (Some(llm), Some(placeholder)) = (&session.llm, &session.placeholder) else {
+    let Some(llm) = &session.llm else {
+        return ProxyError::NoModel.into_response();
+    };
+    let Some(placeholder) = &session.placeholder else {
+        llm.warn("a model request was refused: the Anthropic passthrough serves claude jobs only")
+            .await;
         return ProxyError::NoModel.into_response();
     };
     let (parts, body) = request.into_parts();
-    let path = parts
+    let target = parts
         .uri
         .path_and_query()
-        .map_or("", |path| path.as_str())
+        .map_or("", |target| target.as_str())
         .strip_prefix(ANTHROPIC_PREFIX)
-        .unwrap_or_default();
-    let path = if path.is_empty() { "/" } else { path }.to_owned();
+        .unwrap_or_default()
+        .to_owned();
     let Ok(body) = axum::body::to_bytes(body, MAX_CHAT_BYTES).await else {
         return ApiError::PayloadTooLarge.into_response();
     };
-    llm.passthrough(parts.method, &path, &parts.headers, body, placeholder)
+    llm.passthrough(parts.method, &target, &parts.headers, body, placeholder)
         .await
 }
 
