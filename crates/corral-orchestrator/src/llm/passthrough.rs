@@ -153,7 +153,7 @@ impl LlmSession {
         if let Some(asked) = screened.rewritten_model {
             self.warn(&self.rewritten(&asked)).await;
         }
-        let body = serde_json::to_vec(&value).map_err(|error| {
+        let body = self.redacted_body(&value).map_err(|error| {
             anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &error.to_string())
         })?;
         Ok(Admitted {

@@ -292,6 +292,19 @@ impl LlmSession {
         }
     }
 
+    /// `body` as JSON with every secret the job's leak detector knows
+    /// replaced in its strings: a granted secret a tool printed goes back
+    /// to the model in the tool's result, and must not reach the provider.
+    pub(super) fn redacted_body<T: serde::Serialize>(
+        &self,
+        body: &T,
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        let mut value = serde_json::to_value(body)?;
+        let mut findings = crate::redact::Findings::default();
+        self.redactor.redact_json(&mut value, &mut findings);
+        serde_json::to_vec(&value)
+    }
+
     fn upstream_request(
         &self,
         request: &mut ChatRequest,
@@ -321,7 +334,7 @@ impl LlmSession {
                 }
                 (
                     format!("{base}/chat/completions"),
-                    serde_json::to_vec(request),
+                    self.redacted_body(request),
                 )
             }
             ProviderKind::Anthropic => {
@@ -335,7 +348,7 @@ impl LlmSession {
                 }
                 let cap = self.provider.max_tokens.min(self.remaining_tokens().max(1));
                 let body = to_messages_request(request, &self.model, cap);
-                (format!("{base}/v1/messages"), serde_json::to_vec(&body))
+                (format!("{base}/v1/messages"), self.redacted_body(&body))
             }
         };
         let body = body.map_err(|error| ProxyError::Upstream(error.to_string()))?;
