@@ -1,9 +1,12 @@
-//! Checking an egress policy as a user writes it, and which addresses a
-//! job may never reach whatever its policy says.
+//! Checking an egress policy as a user writes it (its `allow` entries are
+//! read by [`super::allow`]), and which addresses a job may never reach
+//! whatever its policy says.
 
 use std::net::IpAddr;
 
 use corral_proto::{EgressPolicy, EgressSpec, InjectRule};
+
+use super::allow::{AllowRule, check_hostname};
 
 /// Connections a job may open unless its policy says otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: u64 = 256;
@@ -40,22 +43,21 @@ pub fn check(spec: &EgressSpec) -> Result<Option<EgressPolicy>, Invalid> {
             format!("at most {MAX_RULES} hosts and {MAX_RULES} inject rules"),
         ));
     }
-    let mut allow = Vec::with_capacity(spec.allow.len());
-    for (index, pattern) in spec.allow.iter().enumerate() {
-        let pattern = normalize(pattern);
-        check_pattern(&pattern, spec.allow_ip_literals)
+    let mut rules = Vec::with_capacity(spec.allow.len());
+    for (index, entry) in spec.allow.iter().enumerate() {
+        let rule = AllowRule::parse(entry, spec.allow_ip_literals)
             .map_err(|message| invalid(format!("allow[{index}]"), message))?;
-        allow.push(pattern);
+        rules.push(rule);
     }
     let mut policy = EgressPolicy {
-        allow,
+        allow: rules.iter().map(ToString::to_string).collect(),
         inject: Vec::with_capacity(spec.inject.len()),
         allow_ip_literals: spec.allow_ip_literals,
         max_connections: spec.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
         max_bytes: spec.max_bytes.map_or(DEFAULT_MAX_BYTES, |size| size.0),
     };
     for (index, rule) in spec.inject.iter().enumerate() {
-        let rule = check_inject(rule, &policy)
+        let rule = check_inject(rule, &rules)
             .map_err(|(field, message)| invalid(format!("inject[{index}].{field}"), message))?;
         policy.inject.push(rule);
     }
@@ -81,53 +83,13 @@ pub fn ip_literal(host: &str) -> Option<IpAddr> {
         .ok()
 }
 
-fn check_pattern(pattern: &str, allow_ip_literals: bool) -> Result<(), String> {
-    if pattern == "*" || pattern == "*." {
-        return Err("a bare `*` would allow every host; name the hosts".into());
-    }
-    if ip_literal(pattern).is_some() {
-        return if allow_ip_literals {
-            Ok(())
-        } else {
-            Err("an IP address is allowed only with `allow_ip_literals`".into())
-        };
-    }
-    let name = pattern.strip_prefix("*.").unwrap_or(pattern);
-    if name.contains('*') {
-        return Err("`*` may only start a pattern, as `*.example.com`".into());
-    }
-    if pattern.starts_with("*.") && !name.contains('.') {
-        return Err("a `*.` pattern needs a domain under a top-level one (`*.example.com`)".into());
-    }
-    check_hostname(name)
-}
-
-fn check_hostname(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 253 {
-        return Err("must be a host name of 1 to 253 characters".into());
-    }
-    for label in name.split('.') {
-        let plain = !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-        if !plain {
-            return Err(format!("`{name}` is not a host name"));
-        }
-    }
-    Ok(())
-}
-
-fn check_inject(rule: &InjectRule, policy: &EgressPolicy) -> Result<InjectRule, (String, String)> {
+fn check_inject(rule: &InjectRule, rules: &[AllowRule]) -> Result<InjectRule, (String, String)> {
     let bad = |field: &str, message: String| (field.to_owned(), message);
     let host = normalize(&rule.host);
     if host.contains('*') || check_hostname(&host).is_err() {
         return Err(bad("host", "must be one exact host name".into()));
     }
-    if !policy.allows(&host) {
+    if !rules.iter().any(|allowed| allowed.covers(&host)) {
         return Err(bad(
             "host",
             format!("`{host}` is not allowed by egress.allow"),
@@ -225,12 +187,23 @@ mod tests {
 
     #[test]
     fn good_patterns_pass_lowercased_and_nothing_allowed_is_no_egress() {
-        let policy = check(&spec(&["PyPI.org.", "*.github.com"]))
-            .expect("valid")
-            .expect("some egress");
-        assert_eq!(policy.allow, ["pypi.org", "*.github.com"]);
-        assert!(policy.allows("api.github.com"));
-        assert!(!policy.allows("github.com"));
+        let policy = check(&spec(&[
+            "PyPI.org.",
+            "*.github.com",
+            "Git.Example.com:8443",
+            "TCP://db.example.com:5432",
+        ]))
+        .expect("valid")
+        .expect("some egress");
+        assert_eq!(
+            policy.allow,
+            [
+                "pypi.org",
+                "*.github.com",
+                "git.example.com:8443",
+                "tcp://db.example.com:5432"
+            ]
+        );
         assert_eq!(check(&EgressSpec::default()).expect("valid"), None);
     }
 
@@ -245,6 +218,9 @@ mod tests {
             "-x.com",
             "",
             "10.0.0.1",
+            "ok.com:99999",
+            "tcp://ok.com",
+            "https://ok.com",
         ] {
             assert_eq!(
                 field_of(&spec(&["ok.com", bad])),
@@ -252,9 +228,10 @@ mod tests {
                 "{bad}"
             );
         }
-        let mut literal = spec(&["10.0.0.1"]);
+        let mut literal = spec(&["10.0.0.1", "[2001:DB8::1]:8443"]);
         literal.allow_ip_literals = true;
-        assert!(check(&literal).is_ok());
+        let policy = check(&literal).expect("valid").expect("egress");
+        assert_eq!(policy.allow, ["10.0.0.1", "[2001:db8::1]:8443"]);
     }
 
     #[test]
@@ -265,7 +242,7 @@ mod tests {
             secret: "GITHUB_TOKEN".into(),
             format: format.map(str::to_owned),
         };
-        let mut good = spec(&["*.github.com"]);
+        let mut good = spec(&["*.github.com:8443"]);
         good.inject = vec![rule("API.github.com", "Authorization", Some("Bearer {}"))];
         let policy = check(&good).expect("valid").expect("egress");
         assert_eq!(policy.inject[0].host, "api.github.com");
