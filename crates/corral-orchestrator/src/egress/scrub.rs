@@ -3,17 +3,20 @@
 //! error page, a redirect or a cookie built from them) would hand the job
 //! the very value the proxy added. So every header name and value of an
 //! answer and its whole body are searched for each credential (the secret
-//! and the header value as set) in the forms an echo takes: as is, base64
-//! (standard and URL-safe, in each of its three alignments), percent- and
-//! form-encoded, hex, and JSON- and HTML-escaped, in any ASCII case. A
-//! match is overwritten with `*`, byte for byte, so lengths and framing hold.
+//! and the header value as set), as is, in base64 (standard and URL-safe,
+//! in each of its three alignments) and in hex, in any ASCII case; and
+//! searched again through its escapes (`%2D`, `\u002d`, `\/`, `&#45;`,
+//! `&amp;`…, any mix of them, see `unescape`), so an echo percent-, JSON-
+//! or HTML-encoded however its encoder likes is found too. A match is
+//! overwritten with `*`, byte for byte, so lengths and framing hold.
 //!
 //! A body is searched as it streams: the tail of a chunk that could begin a
-//! match is held back and searched again with the next chunk, so a value
-//! cut across chunks is still found.
+//! match, or an escape, is held back and searched again with the next
+//! chunk, so a value cut across chunks is still found.
+
+mod unescape;
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -76,11 +79,33 @@ impl Scrubber {
 
     /// Overwrites every match in `bytes`; how many there were.
     pub fn scrub(&self, bytes: &mut [u8]) -> usize {
-        let found: Vec<_> = self.finder.find_iter(&*bytes).map(|m| m.range()).collect();
-        for range in &found {
+        self.scrub_held(bytes).0
+    }
+
+    /// Overwrites every match in `bytes`; how many there were, and how
+    /// long a tail could still begin one once more bytes come.
+    fn scrub_held(&self, bytes: &mut [u8]) -> (usize, usize) {
+        let exact: Vec<_> = self.finder.find_iter(&*bytes).map(|m| m.range()).collect();
+        for range in &exact {
             bytes[range.clone()].fill(BLANK);
         }
-        found.len()
+        let view = unescape::View::of(bytes);
+        let escaped: Vec<_> = self
+            .finder
+            .find_iter(view.text())
+            .map(|m| view.origin(m.range()))
+            .collect();
+        for range in &escaped {
+            bytes[range.clone()].fill(BLANK);
+        }
+        // What could still begin a match in the view: the tail of its
+        // settled part, and anything after (an escape cut short).
+        let settled = view.settled();
+        let from = settled - self.hold_back(&view.text()[..settled]);
+        let held = self
+            .hold_back(bytes)
+            .max(bytes.len() - view.origin_of(from));
+        (exact.len() + escaped.len(), held)
     }
 
     /// Length of the longest tail of `bytes` that could begin a match.
@@ -114,9 +139,8 @@ impl ScrubStream {
     pub fn push(&mut self, chunk: &[u8]) -> (Bytes, usize) {
         let mut text = std::mem::take(&mut self.held);
         text.extend_from_slice(chunk);
-        let found = self.scrubber.scrub(&mut text);
-        let cut = text.len() - self.scrubber.hold_back(&text);
-        self.held = text.split_off(cut);
+        let (found, held) = self.scrubber.scrub_held(&mut text);
+        self.held = text.split_off(text.len() - held);
         (Bytes::from(text), found)
     }
 
@@ -127,79 +151,15 @@ impl ScrubStream {
     }
 }
 
-/// The forms of `value` an echo may take.
+/// The forms of `value` searched for: as is, base64 and hex.
 fn forms(value: &str) -> Vec<String> {
-    let mut forms = vec![value.to_owned()];
+    let mut forms = vec![value.to_owned(), hex::encode(value)];
     for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
         for offset in 0..3 {
             forms.push(base64_core(engine, value.as_bytes(), offset));
         }
     }
-    forms.push(escaped(value, percent));
-    forms.push(escaped(value, |c| {
-        if c == ' ' {
-            Some("+".into())
-        } else {
-            percent(c)
-        }
-    }));
-    forms.push(hex::encode(value));
-    let json = |c: char| match c {
-        '"' | '\\' => Some(format!("\\{c}")),
-        _ => None,
-    };
-    forms.push(escaped(value, json));
-    forms.push(escaped(value, |c| {
-        if c == '/' {
-            Some("\\/".into())
-        } else {
-            json(c)
-        }
-    }));
-    forms.push(escaped(value, |c| match c {
-        '<' | '>' | '&' => Some(format!("\\u{:04x}", u32::from(c))),
-        _ => json(c),
-    }));
-    for apostrophe in ["&#39;", "&#x27;"] {
-        forms.push(escaped(value, |c| match c {
-            '&' => Some("&amp;".into()),
-            '<' => Some("&lt;".into()),
-            '>' => Some("&gt;".into()),
-            '"' => Some("&quot;".into()),
-            '\'' => Some(apostrophe.into()),
-            _ => None,
-        }));
-    }
     forms
-}
-
-/// `value` with each character `escape` names replaced.
-fn escaped(value: &str, escape: impl Fn(char) -> Option<String>) -> String {
-    value
-        .chars()
-        .fold(String::with_capacity(value.len()), |mut out, c| {
-            match escape(c) {
-                Some(replacement) => out.push_str(&replacement),
-                None => out.push(c),
-            }
-            out
-        })
-}
-
-/// Percent-encoding of all but unreserved characters (RFC 3986).
-fn percent(c: char) -> Option<String> {
-    if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~') {
-        return None;
-    }
-    let mut buffer = [0; 4];
-    Some(
-        c.encode_utf8(&mut buffer)
-            .bytes()
-            .fold(String::new(), |mut out, byte| {
-                let _ = write!(out, "%{byte:02X}");
-                out
-            }),
-    )
 }
 
 /// The base64 characters that depend only on `value` when it starts

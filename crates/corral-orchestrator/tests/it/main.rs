@@ -16,6 +16,7 @@ mod claude_sessions;
 mod egress;
 mod faults;
 mod hostile;
+mod hostile_egress;
 mod lifecycle;
 mod load;
 mod master_key;
