@@ -37,7 +37,11 @@ pub struct TlsUpstream {
 impl TlsUpstream {
     /// Starts it for `names`; `/big` answers a mebibyte.
     pub async fn start(names: &[&str]) -> Self {
-        Self::start_with(names, Arc::new(|request| Box::pin(greet(request)))).await
+        Self::start_with(
+            names,
+            Arc::new(|request| Box::pin(async move { greet(&request) })),
+        )
+        .await
     }
 
     /// Starts it for `names`, answering with `handler`.
@@ -121,7 +125,7 @@ impl TlsUpstream {
 /// The default answer: the host asked for and whether a credential came
 /// (never the credential itself: what the job sees must not hold it);
 /// `/big` answers a mebibyte.
-async fn greet(request: Request<Incoming>) -> Response<UpstreamBody> {
+fn greet(request: &Request<Incoming>) -> Response<UpstreamBody> {
     let authorized = request.headers().contains_key("authorization");
     let body = if request.uri().path() == "/big" {
         "x".repeat(1 << 20)

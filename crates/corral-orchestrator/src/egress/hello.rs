@@ -113,11 +113,12 @@ impl HelloReader {
 /// Checks what is known of the record starting `rest`: a handshake record
 /// of TLS (major version 3).
 fn check_record_start(rest: &[u8]) -> Result<(), HelloError> {
-    match rest {
-        [] => Ok(()),
-        [kind, ..] if *kind != HANDSHAKE => Err(HelloError::NotTls),
-        [_, major, ..] if *major != 3 => Err(HelloError::NotTls),
-        _ => Ok(()),
+    let kind_ok = rest.first().is_none_or(|kind| *kind == HANDSHAKE);
+    let major_ok = rest.get(1).is_none_or(|major| *major == 3);
+    if kind_ok && major_ok {
+        Ok(())
+    } else {
+        Err(HelloError::NotTls)
     }
 }
 

@@ -19,7 +19,9 @@
 //!   from the search (decoding it instead would cost a decompressor and a
 //!   bomb guard, for upstreams that ignore `identity`, which are rare).
 //!
-//! Each refusal and each scrubbed answer is a `warning` event.
+//! Each refusal and each scrubbed answer is a `warning` event. Plain HTTP
+//! to an inject host gets no credential, but its answers are searched the
+//! same way: the host may show a request it stored.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -92,25 +94,29 @@ async fn serve_one(
     target: &Target,
     request: Request<Incoming>,
 ) -> Response<Body> {
-    if let Err((status, reason)) = guard(&request) {
-        egress
-            .warn(&format!(
-                "a request to `{}` was refused: {reason}",
-                target.host
-            ))
-            .await;
+    if let Err((status, reason)) = guard(request.method(), request.headers()) {
+        let message = format!("a request to `{}` was refused: {reason}", target.host);
+        egress.warn(&message).await;
         return text(status, &reason);
     }
-    let (Some((name, value)), Some(scrubber)) = (
-        egress.credential(&target.host).cloned(),
-        egress.scrubber.clone(),
-    ) else {
+    let Some((name, value)) = egress.credential(&target.host).cloned() else {
         return text(
             StatusCode::BAD_GATEWAY,
             "the job's credential is not set up",
         );
     };
-    let mut headers = end_to_end(request.headers());
+    let mut headers = guarded_headers(request.headers());
+    headers.insert(name, value);
+    match send(egress, "https", target, headers, request).await {
+        Ok(answer) => scrubbed(egress, target, answer).await,
+        Err(refused) => refused,
+    }
+}
+
+/// The end-to-end `headers` of a request to an inject host, changed so
+/// that its answer comes whole and uncompressed.
+pub(super) fn guarded_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut headers = end_to_end(headers);
     for dropped in [header::RANGE, header::IF_RANGE] {
         headers.remove(dropped);
     }
@@ -118,18 +124,25 @@ async fn serve_one(
         header::ACCEPT_ENCODING,
         HeaderValue::from_static("identity"),
     );
-    headers.insert(name, value);
-    let answer = match send(egress, "https", target, headers, request).await {
-        Ok(answer) => answer,
-        Err(refused) => return refused,
+    headers
+}
+
+/// An inject host's `answer`, for the job: a 502 when it could not be
+/// searched, else its headers scrubbed and its body scrubbed as it streams.
+pub(super) async fn scrubbed(
+    egress: &Arc<EgressSession>,
+    target: &Target,
+    answer: reqwest::Response,
+) -> Response<Body> {
+    let Some(scrubber) = egress.scrubber.clone() else {
+        return text(
+            StatusCode::BAD_GATEWAY,
+            "the job's credential is not set up",
+        );
     };
     if let Err(reason) = check_answer(&answer) {
-        egress
-            .warn(&format!(
-                "an answer of `{}` was refused: {reason}",
-                target.host
-            ))
-            .await;
+        let message = format!("an answer of `{}` was refused: {reason}", target.host);
+        egress.warn(&message).await;
         return text(StatusCode::BAD_GATEWAY, &reason);
     }
     let (headers, found) = scrub_headers(&scrubber, &end_to_end(answer.headers()));
@@ -144,9 +157,9 @@ async fn serve_one(
     response
 }
 
-/// Why the job may not send `request` to an inject host, if it may not.
-fn guard(request: &Request<Incoming>) -> Result<(), (StatusCode, String)> {
-    let method = request.method();
+/// Why the job may not send a request with `method` and `headers` to an
+/// inject host, if it may not.
+fn guard(method: &Method, headers: &HeaderMap) -> Result<(), (StatusCode, String)> {
     if is_echo_method(method) || !METHODS.contains(method) {
         return Err((
             StatusCode::METHOD_NOT_ALLOWED,
@@ -154,7 +167,7 @@ fn guard(request: &Request<Incoming>) -> Result<(), (StatusCode, String)> {
         ));
     }
     for name in METHOD_OVERRIDES {
-        for value in request.headers().get_all(*name) {
+        for value in headers.get_all(*name) {
             let named = Method::from_bytes(value.as_bytes().trim_ascii()).ok();
             if !named.is_some_and(|method| METHODS.contains(&method)) {
                 return Err((
@@ -166,17 +179,13 @@ fn guard(request: &Request<Incoming>) -> Result<(), (StatusCode, String)> {
             }
         }
     }
-    let connection_upgrade = request
-        .headers()
-        .get_all(header::CONNECTION)
-        .iter()
-        .any(|value| {
-            value
-                .as_bytes()
-                .split(|byte| *byte == b',')
-                .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
-        });
-    if request.headers().contains_key(header::UPGRADE) || connection_upgrade {
+    let connection_upgrade = headers.get_all(header::CONNECTION).iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|byte| *byte == b',')
+            .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
+    });
+    if headers.contains_key(header::UPGRADE) || connection_upgrade {
         return Err((
             StatusCode::FORBIDDEN,
             "protocol upgrades (websockets) are refused on a host corral adds a credential to"
@@ -288,3 +297,6 @@ fn report(egress: &Arc<EgressSession>, target: &Target, found: usize) {
             .await;
     });
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,7 +20,7 @@ use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::allow::Way;
-use super::inject::end_tls;
+use super::inject::{end_tls, guarded_headers, scrubbed};
 use super::meter::{Counters, Metered};
 use super::tunnel::tunnel;
 use super::{EgressSession, Target};
@@ -78,8 +78,16 @@ async fn handle(
         Ok(target) => target,
         Err(refused) => return refused,
     };
-    let headers = end_to_end(request.headers());
+    // No credential on plain HTTP, but what an inject host answers is
+    // searched for it all the same.
+    let inject = egress.credential(&target.host).is_some();
+    let headers = if inject {
+        guarded_headers(request.headers())
+    } else {
+        end_to_end(request.headers())
+    };
     let response = match send(&egress, "http", &target, headers, request).await {
+        Ok(answer) if inject => scrubbed(&egress, &target, answer).await,
         Ok(answer) => relay(answer),
         Err(refused) => refused,
     };

@@ -64,34 +64,42 @@ fn answer(request: &Request<Incoming>) -> Response<UpstreamBody> {
             .unwrap_or_default()
     };
     let authorization = header("authorization");
-    let mut body = format!("authorization: {authorization}\n");
-    body += &format!("{} {}\n", request.method(), request.uri());
+    let mut lines = vec![
+        format!("authorization: {authorization}"),
+        format!("{} {}", request.method(), request.uri()),
+    ];
     for (name, value) in request.headers() {
-        body += &format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes()));
+        lines.push(format!(
+            "{name}: {}",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
     }
-    body += &format!("lower: {}\n", authorization.to_lowercase());
-    body += &format!("base64: {}\n", STANDARD.encode(&authorization));
-    body += &format!("hex: {}\n", hex::encode(&authorization));
-    body += &format!(
-        "url: {}\n",
-        authorization.replace(' ', "%20").replace('-', "%2d")
-    );
-    body += &format!(
-        "{}\n",
-        json!({ "headers": { "Authorization": authorization } })
-    );
-    let mut status = 200;
-    if let Some((start, end)) = header("range")
+    lines.extend([
+        format!("lower: {}", authorization.to_lowercase()),
+        format!("base64: {}", STANDARD.encode(&authorization)),
+        format!("hex: {}", hex::encode(&authorization)),
+        format!(
+            "url: {}",
+            authorization.replace(' ', "%20").replace('-', "%2d")
+        ),
+        json!({ "headers": { "Authorization": authorization } }).to_string(),
+        String::new(),
+    ]);
+    let whole = lines.join("\n");
+    let range = header("range")
         .strip_prefix("bytes=")
         .and_then(|range| range.split_once('-'))
-        .and_then(|(start, end)| Some((start.parse::<usize>().ok()?, end.parse::<usize>().ok()?)))
-    {
-        status = 206;
-        body = body
-            .get(start..=end.min(body.len() - 1))
-            .unwrap_or_default()
-            .to_owned();
-    }
+        .and_then(|(start, end)| Some((start.parse::<usize>().ok()?, end.parse::<usize>().ok()?)));
+    let (status, body) = match range {
+        Some((start, end)) => (
+            206,
+            whole
+                .get(start..=end.min(whole.len() - 1))
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        None => (200, whole),
+    };
     let token = authorization.trim_start_matches("Bearer ").to_owned();
     let mut response = Response::builder()
         .status(status)

@@ -66,16 +66,16 @@ fn read_all(bytes: &[u8]) -> Result<Option<ClientHello>, HelloError> {
     HelloReader::default().push(bytes)
 }
 
-fn named(name: &str) -> Option<ClientHello> {
-    Some(ClientHello {
+fn named(name: &str) -> ClientHello {
+    ClientHello {
         server_name: Some(name.to_owned()),
-    })
+    }
 }
 
 #[test]
 fn a_real_client_hello_yields_its_server_name_however_the_reads_cut_it() {
     let bytes = rustls_hello("api.example.com", true);
-    assert_eq!(read_all(&bytes), Ok(named("api.example.com")));
+    assert_eq!(read_all(&bytes), Ok(Some(named("api.example.com"))));
     let mut reader = HelloReader::default();
     for (index, byte) in bytes.iter().enumerate() {
         let read = reader.push(&[*byte]).expect("valid so far");
@@ -94,7 +94,7 @@ fn a_hello_spread_over_many_records_or_past_one_record_is_reassembled() {
     let name = sni(&[b"big.example.com"]);
     assert_eq!(
         read_all(&hello(std::slice::from_ref(&name), 7)),
-        Ok(named("big.example.com"))
+        Ok(Some(named("big.example.com")))
     );
     // 40 KiB of padding (extension 21): three full records and a bit.
     let padded = hello(&[(21, vec![0; 40 << 10]), name], MAX_RECORD);
@@ -104,7 +104,7 @@ fn a_hello_spread_over_many_records_or_past_one_record_is_reassembled() {
     for piece in padded.chunks(1000) {
         found = reader.push(piece).expect("valid so far");
     }
-    assert_eq!(found, named("big.example.com"));
+    assert_eq!(found, Some(named("big.example.com")));
 }
 
 #[test]

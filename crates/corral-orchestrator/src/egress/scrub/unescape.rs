@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn escapes_of_every_kind_decode_and_map_back_to_their_bytes() {
-        let original = br#"a%2Db\u002dc\/d&#45;e&#x2D;f&amp;g\x41h%zz&bogus;"#;
+        let original = br"a%2Db\u002dc\/d&#45;e&#x2D;f&amp;g\x41h%zz&bogus;";
         let view = View::of(original);
         assert_eq!(view.text(), b"a-b-c/d-e-f&gAh%zz&bogus;");
         assert_eq!(view.origin(1..2), 1..4, "%2D");
