@@ -167,8 +167,8 @@ pub struct RunArgs {
     /// Grant a stored secret to the job's processes as NAME, or as ENV with NAME=ENV (repeatable)
     #[arg(long = "grant", value_name = "NAME[=ENV]")]
     pub grants: Vec<String>,
-    /// Let the job reach a host through corral's egress proxy: exact (pypi.org) or *.suffix (repeatable; no egress without one)
-    #[arg(long = "allow-host", value_name = "PATTERN")]
+    /// Let the job reach a host through corral's egress proxy: exact (pypi.org) or *.suffix, on 443 (HTTPS, TLS naming the host) and 80 (plain HTTP); HOST:PORT for another port; tcp://HOST:PORT for any bytes on that port (repeatable; no egress without one)
+    #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
     pub allow_hosts: Vec<String>,
     /// Have the proxy add a stored secret as a header to HTTPS requests to an allowed host: HOST:HEADER=SECRET, or HOST:HEADER=FORMAT with {SECRET} in it (`api.github.com:Authorization=Bearer {GITHUB_TOKEN}`; repeatable)
     #[arg(long = "inject", value_name = "HOST:HEADER=SECRET")]

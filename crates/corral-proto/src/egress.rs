@@ -11,7 +11,10 @@ use crate::size::ByteSize;
 #[serde(default, deny_unknown_fields)]
 pub struct EgressSpec {
     /// Hosts the job may reach: exact names (`pypi.org`) or `*.` suffixes
-    /// (`*.github.com`, which does not match `github.com` itself).
+    /// (`*.github.com`, which does not match `github.com` itself), on port
+    /// 443 through `CONNECT` (TLS naming the host) and 80 for plain HTTP;
+    /// `HOST:PORT` for another port instead (`git.example.com:8443`), and
+    /// `tcp://HOST:PORT` for a tunnel carrying any bytes (`tcp://db.example.com:5432`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allow: Vec<String>,
     /// Credentials the proxy adds to requests to a host.
@@ -48,7 +51,7 @@ pub struct InjectRule {
 /// A job's egress policy, checked and with its limits resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EgressPolicy {
-    /// Host patterns, lowercased.
+    /// `allow` entries, each in its canonical spelling (lowercase).
     pub allow: Vec<String>,
     /// Credentials added on the way out.
     pub inject: Vec<InjectRule>,
@@ -60,46 +63,5 @@ pub struct EgressPolicy {
     pub max_bytes: u64,
 }
 
-impl EgressPolicy {
-    /// Whether `host` (lowercased, no port) is allowed.
-    #[must_use]
-    pub fn allows(&self, host: &str) -> bool {
-        self.allow.iter().any(|pattern| matches(pattern, host))
-    }
-
-    /// The rule adding a credential for `host`, if any.
-    #[must_use]
-    pub fn inject_for(&self, host: &str) -> Option<&InjectRule> {
-        self.inject.iter().find(|rule| rule.host == host)
-    }
-}
-
-/// Whether `host` matches `pattern`: equal, or under a `*.` suffix.
-#[must_use]
-pub fn matches(pattern: &str, host: &str) -> bool {
-    match pattern.strip_prefix("*.") {
-        Some(suffix) => host
-            .strip_suffix(suffix)
-            .is_some_and(|head| head.len() > 1 && head.ends_with('.')),
-        None => pattern == host,
-    }
-}
-
 /// Where the worker's proxy listens inside every container with egress.
 pub const PROXY_ADDR: &str = "127.0.0.1:3128";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suffix_patterns_match_subdomains_only() {
-        assert!(matches("*.github.com", "api.github.com"));
-        assert!(matches("*.github.com", "a.b.github.com"));
-        assert!(!matches("*.github.com", "github.com"));
-        assert!(!matches("*.github.com", "evilgithub.com"));
-        assert!(!matches("*.github.com", ".github.com"));
-        assert!(matches("pypi.org", "pypi.org"));
-        assert!(!matches("pypi.org", "x.pypi.org"));
-    }
-}

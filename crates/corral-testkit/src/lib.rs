@@ -34,7 +34,7 @@ pub use docker::{
 pub use model::{TEST_MODEL, TEST_PROVIDER, Upstream};
 pub use reqwest;
 pub use server::{Followed, TestServer, metric_value, unix_request};
-pub use tls::TlsUpstream;
+pub use tls::{Handler, TlsUpstream, UpstreamBody};
 pub use worker::worker_bin;
 
 /// The repository root, for scripts.

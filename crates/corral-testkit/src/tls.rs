@@ -5,11 +5,21 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::Full;
+use futures_util::future::BoxFuture;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+
+/// The body of a [`Handler`]'s answer.
+pub type UpstreamBody = BoxBody<Bytes, std::io::Error>;
+
+/// What a [`TlsUpstream`] answers a request with.
+pub type Handler =
+    Arc<dyn Fn(Request<Incoming>) -> BoxFuture<'static, Response<UpstreamBody>> + Send + Sync>;
 
 /// A TLS server for `names`, signed by its own CA, answering every request
 /// with the host it was asked for; it keeps the `Authorization` headers.
@@ -27,6 +37,15 @@ pub struct TlsUpstream {
 impl TlsUpstream {
     /// Starts it for `names`; `/big` answers a mebibyte.
     pub async fn start(names: &[&str]) -> Self {
+        Self::start_with(
+            names,
+            Arc::new(|request| Box::pin(async move { greet(&request) })),
+        )
+        .await
+    }
+
+    /// Starts it for `names`, answering with `handler`.
+    pub async fn start_with(names: &[&str], handler: Handler) -> Self {
         let ca_key = KeyPair::generate().expect("key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -72,41 +91,20 @@ impl TlsUpstream {
                     continue;
                 };
                 let (acceptor, seen) = (acceptor.clone(), Arc::clone(&seen));
+                let handler = Arc::clone(&handler);
                 while connections.try_join_next().is_some() {}
                 connections.spawn(async move {
                     let Ok(tls) = acceptor.accept(stream).await else {
                         return;
                     };
-                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                        let seen = Arc::clone(&seen);
+                    let service = service_fn(move |request: Request<Incoming>| {
+                        let (seen, handler) = (Arc::clone(&seen), Arc::clone(&handler));
                         async move {
-                            let authorization = request
-                                .headers()
-                                .get("authorization")
-                                .map(|value| value.to_str().unwrap_or("?").to_owned());
-                            let authorized = authorization.is_some();
-                            if let Some(value) = authorization {
+                            if let Some(value) = request.headers().get("authorization") {
+                                let value = value.to_str().unwrap_or("?").to_owned();
                                 seen.lock().expect("lock").push(value);
                             }
-                            let body = if request.uri().path() == "/big" {
-                                "x".repeat(1 << 20)
-                            } else {
-                                let host = request
-                                    .headers()
-                                    .get("host")
-                                    .and_then(|value| value.to_str().ok())
-                                    .unwrap_or("?")
-                                    .split(':')
-                                    .next()
-                                    .unwrap_or("?")
-                                    .to_owned();
-                                // Never the credential itself: what the job
-                                // sees must not hold it.
-                                format!("hello from {host}, authorized: {authorized}\n")
-                            };
-                            Ok::<_, std::convert::Infallible>(Response::new(Full::new(
-                                Bytes::from(body),
-                            )))
+                            Ok::<_, std::convert::Infallible>(handler(request).await)
                         }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -122,4 +120,30 @@ impl TlsUpstream {
             _server: server,
         }
     }
+}
+
+/// The default answer: the host asked for and whether a credential came
+/// (never the credential itself: what the job sees must not hold it);
+/// `/big` answers a mebibyte.
+fn greet(request: &Request<Incoming>) -> Response<UpstreamBody> {
+    let authorized = request.headers().contains_key("authorization");
+    let body = if request.uri().path() == "/big" {
+        "x".repeat(1 << 20)
+    } else {
+        let host = request
+            .headers()
+            .get("host")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("?")
+            .split(':')
+            .next()
+            .unwrap_or("?")
+            .to_owned();
+        format!("hello from {host}, authorized: {authorized}\n")
+    };
+    Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|never| match never {})
+            .boxed(),
+    )
 }

@@ -67,5 +67,25 @@ async fn an_injected_credential_reaches_the_upstream_and_nothing_else() {
         "{}",
         stderr(&refused)
     );
+    // A raw TCP entry names its port; a port is a number in range.
+    for bad in ["tcp://db.test", "db.test:99999"] {
+        let refused = server
+            .corral(&[
+                "run",
+                "--allow-host",
+                "ok.test",
+                "--allow-host",
+                bad,
+                "--",
+                "true",
+            ])
+            .await;
+        assert_ne!(refused.status.code(), Some(0), "{bad}");
+        assert!(
+            stderr(&refused).contains("egress.allow[1]"),
+            "{bad}: {}",
+            stderr(&refused)
+        );
+    }
     assert_eq!(server.stop().await, 0);
 }

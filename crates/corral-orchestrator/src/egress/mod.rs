@@ -5,20 +5,29 @@
 //! must resolve to public addresses only (unless the operator pinned it),
 //! and the job's connection and byte budgets must hold. Hosts with an
 //! `inject` rule get their TLS ended by a per-job CA and a header added
-//! from the secrets store; every other host is tunnelled untouched, its TLS
-//! SNI checked against the `CONNECT` host. Each connection is an event.
+//! from the secrets store, and what they answer is scrubbed of it; every
+//! other host is tunnelled untouched once the tunnel's TLS ClientHello
+//! names the `CONNECT` host. Each connection is an event.
 //!
 //! # Layout
 //! - `policy`: checking a policy, and which addresses are never reachable
+//! - `allow`: the `allow` entries: hosts, ports, raw TCP
 //! - `ca`: the per-job certificate authority
 //! - `meter`: byte counting and the byte budget on the job's side
 //! - `proxy`: the HTTP proxy itself (`CONNECT`, absolute-form requests)
-//! - `tunnel`: a `CONNECT` tunnel relayed untouched, its SNI checked
+//! - `inject`: a tunnel to an inject host: TLS ended, requests guarded, answers scrubbed
+//! - `scrub`: finding an injected credential, in its encoded forms, in answers
+//! - `tunnel`: a `CONNECT` tunnel relayed untouched, its ClientHello checked
+//! - `hello`: reading a TLS ClientHello's server name
 
+pub mod allow;
 pub mod ca;
+mod hello;
+mod inject;
 mod meter;
 pub mod policy;
 mod proxy;
+mod scrub;
 mod tunnel;
 
 use std::collections::HashMap;
@@ -36,9 +45,11 @@ use tracing::warn;
 use crate::events::EventLog;
 use crate::redact::{Findings, Redactor};
 use crate::secrets::SecretValue;
+use allow::{Access, AllowRule, Way};
 use ca::JobCa;
 use meter::Budget;
 use policy::{ip_literal, is_public, normalize};
+use scrub::Scrubber;
 
 pub use proxy::serve;
 
@@ -62,14 +73,20 @@ pub struct Target {
     pub port: u16,
     /// The address connected to.
     pub addr: SocketAddr,
+    /// What a tunnel there may carry.
+    pub access: Access,
 }
 
 /// One job's egress: its policy, budgets, CA and credentials.
 pub struct EgressSession {
     job_id: String,
     policy: EgressPolicy,
+    /// The policy's `allow` entries, parsed.
+    allow: Vec<AllowRule>,
     /// Host → the header value the proxy adds (marked sensitive).
     credentials: HashMap<String, (hyper::header::HeaderName, HeaderValue)>,
+    /// The search for every injected value, in answers of inject hosts.
+    scrubber: Option<Arc<Scrubber>>,
     ca: Option<JobCa>,
     net: Arc<EgressNet>,
     attempts: AtomicU64,
@@ -92,6 +109,18 @@ pub enum EgressError {
     /// The CA could not be made.
     #[error(transparent)]
     Ca(#[from] ca::CaError),
+    /// A stored `allow` entry no longer reads (policies are checked first).
+    #[error("egress.allow: {0}")]
+    Allow(String),
+    /// An injected secret too short to find again in what its host answers.
+    #[error(
+        "egress.inject: the secret for `{0}` is under {min} bytes, too short to keep out of the host's answers",
+        min = scrub::MIN_NEEDLE
+    )]
+    ShortSecret(String),
+    /// Injected values could not be searched for.
+    #[error(transparent)]
+    Scrub(#[from] scrub::ScrubError),
 }
 
 impl EgressSession {
@@ -105,13 +134,24 @@ impl EgressSession {
         events: EventLog,
         redactor: Arc<Redactor>,
     ) -> Result<Self, EgressError> {
+        let allow = policy
+            .allow
+            .iter()
+            .map(|entry| AllowRule::parse(entry, policy.allow_ip_literals))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(EgressError::Allow)?;
         let mut credentials = HashMap::new();
+        let mut injected = Vec::new();
         for rule in &policy.inject {
             let secret = secrets.get(&rule.secret).map_or("", |value| value.expose());
+            if secret.len() < scrub::MIN_NEEDLE {
+                return Err(EgressError::ShortSecret(rule.host.clone()));
+            }
             let text = match &rule.format {
                 Some(format) => format.replacen("{}", secret, 1),
                 None => secret.to_owned(),
             };
+            injected.extend([secret, text.as_str()].map(str::to_owned));
             let mut value =
                 HeaderValue::from_str(&text).map_err(|_| EgressError::Header(rule.host.clone()))?;
             value.set_sensitive(true);
@@ -120,10 +160,11 @@ impl EgressSession {
             credentials.insert(rule.host.clone(), (name, value));
         }
         let hosts: Vec<String> = policy.inject.iter().map(|rule| rule.host.clone()).collect();
-        let ca = if hosts.is_empty() {
-            None
+        let (ca, scrubber) = if hosts.is_empty() {
+            (None, None)
         } else {
-            Some(JobCa::new(job_id, &hosts)?)
+            let scrubber = Scrubber::new(injected.iter().map(String::as_str))?;
+            (Some(JobCa::new(job_id, &hosts)?), Some(Arc::new(scrubber)))
         };
         Ok(Self {
             job_id: job_id.to_owned(),
@@ -132,7 +173,9 @@ impl EgressSession {
                 max: policy.max_bytes,
             }),
             policy,
+            allow,
             credentials,
+            scrubber,
             ca,
             net,
             attempts: AtomicU64::new(0),
@@ -149,9 +192,9 @@ impl EgressSession {
         self.ca.as_ref().map(|ca| ca.pem().to_owned())
     }
 
-    /// Checks a connection to `host:port` and finds where it goes; the
-    /// reason it is refused otherwise.
-    async fn admit(&self, host: &str, port: u16) -> Result<Target, String> {
+    /// Checks a connection to `host:port` asked for `way` and finds where
+    /// it goes; the reason it is refused otherwise.
+    async fn admit(&self, host: &str, port: u16, way: Way) -> Result<Target, String> {
         let host = normalize(host);
         let attempt = self.attempts.fetch_add(1, Ordering::Relaxed);
         if attempt >= self.policy.max_connections {
@@ -167,14 +210,22 @@ impl EgressSession {
             ));
         }
         let literal = ip_literal(&host);
-        if (literal.is_some() && !self.policy.allow_ip_literals) || !self.policy.allows(&host) {
+        let covered = self.allow.iter().any(|rule| rule.covers(&host));
+        if (literal.is_some() && !self.policy.allow_ip_literals) || !covered {
             return Err(format!("`{host}` is not on the job's egress allowlist"));
         }
+        let access = allow::access(&self.allow, &host, port, way).ok_or_else(|| {
+            format!(
+                "port {port} of `{host}` is not allowed: an entry `{host}` opens 443 \
+                 (HTTPS) and 80 (plain HTTP); name another port as `{host}:{port}`"
+            )
+        })?;
         if let Some(pinned) = self.net.pins.get(&host) {
             return Ok(Target {
                 host,
                 port,
                 addr: *pinned,
+                access,
             });
         }
         let addrs: Vec<SocketAddr> = match literal {
@@ -193,7 +244,12 @@ impl EgressSession {
         let addr = *addrs
             .first()
             .ok_or_else(|| format!("`{host}` resolves to no address"))?;
-        Ok(Target { host, port, addr })
+        Ok(Target {
+            host,
+            port,
+            addr,
+            access,
+        })
     }
 
     /// The header added to requests to `host`, if any.
@@ -228,16 +284,26 @@ impl EgressSession {
     }
 
     /// Records a `network` event, redacted like everything a job says.
-    async fn record(&self, mut data: Value) {
+    async fn record(&self, data: Value) {
+        self.record_as(EventKind::Network, data).await;
+    }
+
+    async fn record_as(&self, kind: EventKind, mut data: Value) {
         let mut findings = Findings::default();
         self.redactor.redact_json(&mut data, &mut findings);
         let event = NewEvent {
             redacted: findings.any(),
-            ..NewEvent::new(EventKind::Network, data)
+            ..NewEvent::new(kind, data)
         };
         if let Err(error) = self.events.append(&self.job_id, vec![event]).await {
-            warn!(job_id = %self.job_id, error = %error, "cannot record a network event");
+            warn!(job_id = %self.job_id, error = %error, "cannot record an egress event");
         }
+    }
+
+    /// Records a `warning` event: something refused or changed on the way.
+    async fn warn(&self, message: &str) {
+        self.record_as(EventKind::Warning, json!({ "message": message }))
+            .await;
     }
 
     /// Records a refused connection.

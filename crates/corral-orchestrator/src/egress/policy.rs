@@ -1,9 +1,12 @@
-//! Checking an egress policy as a user writes it, and which addresses a
-//! job may never reach whatever its policy says.
+//! Checking an egress policy as a user writes it (its `allow` entries are
+//! read by [`super::allow`]), and which addresses a job may never reach
+//! whatever its policy says.
 
 use std::net::IpAddr;
 
 use corral_proto::{EgressPolicy, EgressSpec, InjectRule};
+
+use super::allow::{AllowRule, check_hostname};
 
 /// Connections a job may open unless its policy says otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: u64 = 256;
@@ -40,22 +43,21 @@ pub fn check(spec: &EgressSpec) -> Result<Option<EgressPolicy>, Invalid> {
             format!("at most {MAX_RULES} hosts and {MAX_RULES} inject rules"),
         ));
     }
-    let mut allow = Vec::with_capacity(spec.allow.len());
-    for (index, pattern) in spec.allow.iter().enumerate() {
-        let pattern = normalize(pattern);
-        check_pattern(&pattern, spec.allow_ip_literals)
+    let mut rules = Vec::with_capacity(spec.allow.len());
+    for (index, entry) in spec.allow.iter().enumerate() {
+        let rule = AllowRule::parse(entry, spec.allow_ip_literals)
             .map_err(|message| invalid(format!("allow[{index}]"), message))?;
-        allow.push(pattern);
+        rules.push(rule);
     }
     let mut policy = EgressPolicy {
-        allow,
+        allow: rules.iter().map(ToString::to_string).collect(),
         inject: Vec::with_capacity(spec.inject.len()),
         allow_ip_literals: spec.allow_ip_literals,
         max_connections: spec.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
         max_bytes: spec.max_bytes.map_or(DEFAULT_MAX_BYTES, |size| size.0),
     };
     for (index, rule) in spec.inject.iter().enumerate() {
-        let rule = check_inject(rule, &policy)
+        let rule = check_inject(rule, &rules)
             .map_err(|(field, message)| invalid(format!("inject[{index}].{field}"), message))?;
         policy.inject.push(rule);
     }
@@ -81,53 +83,13 @@ pub fn ip_literal(host: &str) -> Option<IpAddr> {
         .ok()
 }
 
-fn check_pattern(pattern: &str, allow_ip_literals: bool) -> Result<(), String> {
-    if pattern == "*" || pattern == "*." {
-        return Err("a bare `*` would allow every host; name the hosts".into());
-    }
-    if ip_literal(pattern).is_some() {
-        return if allow_ip_literals {
-            Ok(())
-        } else {
-            Err("an IP address is allowed only with `allow_ip_literals`".into())
-        };
-    }
-    let name = pattern.strip_prefix("*.").unwrap_or(pattern);
-    if name.contains('*') {
-        return Err("`*` may only start a pattern, as `*.example.com`".into());
-    }
-    if pattern.starts_with("*.") && !name.contains('.') {
-        return Err("a `*.` pattern needs a domain under a top-level one (`*.example.com`)".into());
-    }
-    check_hostname(name)
-}
-
-fn check_hostname(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 253 {
-        return Err("must be a host name of 1 to 253 characters".into());
-    }
-    for label in name.split('.') {
-        let plain = !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-        if !plain {
-            return Err(format!("`{name}` is not a host name"));
-        }
-    }
-    Ok(())
-}
-
-fn check_inject(rule: &InjectRule, policy: &EgressPolicy) -> Result<InjectRule, (String, String)> {
+fn check_inject(rule: &InjectRule, rules: &[AllowRule]) -> Result<InjectRule, (String, String)> {
     let bad = |field: &str, message: String| (field.to_owned(), message);
     let host = normalize(&rule.host);
     if host.contains('*') || check_hostname(&host).is_err() {
         return Err(bad("host", "must be one exact host name".into()));
     }
-    if !policy.allows(&host) {
+    if !rules.iter().any(|allowed| allowed.covers(&host)) {
         return Err(bad(
             "host",
             format!("`{host}` is not allowed by egress.allow"),
@@ -209,108 +171,4 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(allow: &[&str]) -> EgressSpec {
-        EgressSpec {
-            allow: allow.iter().map(|host| (*host).to_owned()).collect(),
-            ..EgressSpec::default()
-        }
-    }
-
-    fn field_of(spec: &EgressSpec) -> String {
-        check(spec).expect_err("invalid").0
-    }
-
-    #[test]
-    fn good_patterns_pass_lowercased_and_nothing_allowed_is_no_egress() {
-        let policy = check(&spec(&["PyPI.org.", "*.github.com"]))
-            .expect("valid")
-            .expect("some egress");
-        assert_eq!(policy.allow, ["pypi.org", "*.github.com"]);
-        assert!(policy.allows("api.github.com"));
-        assert!(!policy.allows("github.com"));
-        assert_eq!(check(&EgressSpec::default()).expect("valid"), None);
-    }
-
-    #[test]
-    fn bad_patterns_are_refused_naming_the_entry() {
-        for bad in [
-            "*",
-            "*.",
-            "a*.com",
-            "*.com",
-            "exa mple.com",
-            "-x.com",
-            "",
-            "10.0.0.1",
-        ] {
-            assert_eq!(
-                field_of(&spec(&["ok.com", bad])),
-                "egress.allow[1]",
-                "{bad}"
-            );
-        }
-        let mut literal = spec(&["10.0.0.1"]);
-        literal.allow_ip_literals = true;
-        assert!(check(&literal).is_ok());
-    }
-
-    #[test]
-    fn inject_rules_need_an_allowed_exact_host_a_header_and_a_format_with_one_slot() {
-        let rule = |host: &str, header: &str, format: Option<&str>| InjectRule {
-            host: host.into(),
-            header: header.into(),
-            secret: "GITHUB_TOKEN".into(),
-            format: format.map(str::to_owned),
-        };
-        let mut good = spec(&["*.github.com"]);
-        good.inject = vec![rule("API.github.com", "Authorization", Some("Bearer {}"))];
-        let policy = check(&good).expect("valid").expect("egress");
-        assert_eq!(policy.inject[0].host, "api.github.com");
-        for (bad, field) in [
-            (rule("other.com", "Authorization", None), "host"),
-            (rule("*.github.com", "Authorization", None), "host"),
-            (rule("api.github.com", "Bad Header", None), "header"),
-            (rule("api.github.com", "Host", None), "header"),
-            (rule("api.github.com", "X-Key", Some("no slot")), "format"),
-            (rule("api.github.com", "X-Key", Some("{} {}")), "format"),
-            (
-                rule("api.github.com", "X-Key", Some("a\r\nb: {}")),
-                "format",
-            ),
-        ] {
-            let mut spec = spec(&["*.github.com"]);
-            spec.inject = vec![bad];
-            assert_eq!(field_of(&spec), format!("egress.inject[0].{field}"));
-        }
-    }
-
-    #[test]
-    fn only_public_addresses_are_reachable() {
-        for blocked in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "255.255.255.255",
-            "224.0.0.1",
-            "::1",
-            "::",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-            "::ffff:169.254.169.254",
-            "64:ff9b::a00:1",
-        ] {
-            assert!(!is_public(blocked.parse().expect("ip")), "{blocked}");
-        }
-        for open in ["1.1.1.1", "151.101.0.223", "2606:4700::1111"] {
-            assert!(is_public(open.parse().expect("ip")), "{open}");
-        }
-    }
-}
+mod tests;

@@ -1,6 +1,6 @@
 //! The HTTP proxy a job's connection speaks once upgraded: `CONNECT` for
 //! TLS (tunnelled, or ended here to add a credential) and absolute-form
-//! requests for plain HTTP.
+//! requests for plain HTTP. `TRACE` and `TRACK` are refused on both.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use futures_util::TryStreamExt;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderName};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -19,11 +19,14 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::allow::Way;
+use super::inject::{end_tls, guarded_headers, scrubbed};
 use super::meter::{Counters, Metered};
 use super::tunnel::tunnel;
 use super::{EgressSession, Target};
 
-type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+/// The body of an answer to the job.
+pub(super) type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
 /// Serves one proxy connection from the job until it closes or the job ends.
 pub async fn serve<IO>(io: IO, egress: Arc<EgressSession>)
@@ -64,11 +67,30 @@ async fn handle(
     if uri.scheme_str() != Some("http") {
         return text(StatusCode::BAD_REQUEST, "use CONNECT for https");
     }
-    let target = match admit(&egress, &counters, host, uri.port_u16().unwrap_or(80)).await {
+    let port = uri.port_u16().unwrap_or(80);
+    if is_echo_method(request.method()) {
+        let reason = format!("{} echoes the request back; refused", request.method());
+        egress.deny(host, port, &reason).await;
+        egress.warn(&reason).await;
+        return text(StatusCode::METHOD_NOT_ALLOWED, &reason);
+    }
+    let target = match admit(&egress, &counters, host, port, Way::Http).await {
         Ok(target) => target,
         Err(refused) => return refused,
     };
-    let response = forward(&egress, "http", &target, None, request).await;
+    // No credential on plain HTTP, but what an inject host answers is
+    // searched for it all the same.
+    let inject = egress.credential(&target.host).is_some();
+    let headers = if inject {
+        guarded_headers(request.headers())
+    } else {
+        end_to_end(request.headers())
+    };
+    let response = match send(&egress, "http", &target, headers, request).await {
+        Ok(answer) if inject => scrubbed(&egress, &target, answer).await,
+        Ok(answer) => relay(answer),
+        Err(refused) => refused,
+    };
     egress
         .record(json!({
             "host": target.host, "port": target.port, "allowed": true, "mode": "http",
@@ -87,8 +109,9 @@ async fn admit(
     counters: &Counters,
     host: &str,
     port: u16,
+    way: Way,
 ) -> Result<Target, Response<Body>> {
-    match egress.admit(host, port).await {
+    match egress.admit(host, port, way).await {
         Ok(target) => {
             counters.armed.store(true, Ordering::Relaxed);
             Ok(target)
@@ -110,7 +133,7 @@ async fn connect(
         return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
     };
     let port = authority.port_u16().unwrap_or(443);
-    let target = match admit(&egress, &counters, authority.host(), port).await {
+    let target = match admit(&egress, &counters, authority.host(), port, Way::Connect).await {
         Ok(target) => target,
         Err(refused) => return refused,
     };
@@ -173,77 +196,42 @@ pub(super) fn failed(context: &str) -> impl FnOnce(std::io::Error) -> Ended + '_
     move |error| Ended::Failed(format!("{context}: {error}"))
 }
 
-/// Ends the job's TLS with the job CA's certificate for the host, then
-/// serves its requests by sending each, with the credential added, to the
-/// real host over verified TLS.
-async fn end_tls<IO>(egress: &Arc<EgressSession>, target: &Target, job: IO) -> Result<(), Ended>
-where
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let config = egress
-        .ca
-        .as_ref()
-        .ok_or_else(|| Ended::Failed("the job has no egress CA".into()))?
-        .server_config(&target.host)
-        .map_err(|error| Ended::Failed(error.to_string()))?;
-    let tls = tokio_rustls::TlsAcceptor::from(config)
-        .accept(job)
-        .await
-        .map_err(failed("TLS with the job failed"))?;
-    let (egress, target) = (Arc::clone(egress), target.clone());
-    let service = service_fn(move |request| {
-        let (egress, target) = (Arc::clone(&egress), target.clone());
-        async move {
-            let credential = egress.credential(&target.host).cloned();
-            Ok::<_, Infallible>(forward(&egress, "https", &target, credential, request).await)
-        }
-    });
-    http1::Builder::new()
-        .serve_connection(TokioIo::new(tls), service)
-        .await
-        .map_err(|error| Ended::Failed(format!("HTTP with the job failed: {error}")))
-}
-
-/// Sends `request` to `target` (its path, never its own idea of the host),
-/// with `credential` set, and streams the answer back.
-async fn forward(
+/// Sends `request` to `target` (its path, never its own idea of the host)
+/// with `headers`; the answer, or the 502 that says why there is none.
+pub(super) async fn send(
     egress: &EgressSession,
     scheme: &str,
     target: &Target,
-    credential: Option<(HeaderName, HeaderValue)>,
+    headers: HeaderMap,
     request: Request<Incoming>,
-) -> Response<Body> {
-    let client = match egress.client(target) {
-        Ok(client) => client,
-        Err(reason) => return text(StatusCode::BAD_GATEWAY, &reason),
-    };
+) -> Result<reqwest::Response, Response<Body>> {
+    let client = egress
+        .client(target)
+        .map_err(|reason| text(StatusCode::BAD_GATEWAY, &reason))?;
     let path = request
         .uri()
         .path_and_query()
         .map_or("/", |path| path.as_str());
     // The pinned or resolved address's port: the name resolves to it.
     let url = format!("{scheme}://{}:{}{path}", target.host, target.addr.port());
-    let mut headers = end_to_end(request.headers());
-    if let Some((name, value)) = credential {
-        headers.insert(name, value);
-    }
     let method = request.method().clone();
     let body = reqwest::Body::wrap_stream(request.into_body().into_data_stream());
-    let answer = match client
+    client
         .request(method, url)
         .headers(headers)
         .body(body)
         .send()
         .await
-    {
-        Ok(answer) => answer,
-        Err(error) => {
-            return text(
+        .map_err(|error| {
+            text(
                 StatusCode::BAD_GATEWAY,
                 &format!("{} did not answer: {}", target.host, error.without_url()),
-            );
-        }
-    };
+            )
+        })
+}
+
+/// `answer` as it came, but for its hop-by-hop headers.
+fn relay(answer: reqwest::Response) -> Response<Body> {
     let mut response = Response::builder().status(answer.status());
     if let Some(headers) = response.headers_mut() {
         *headers = end_to_end(answer.headers());
@@ -257,8 +245,16 @@ async fn forward(
         .unwrap_or_else(|_| text(StatusCode::BAD_GATEWAY, "unusable upstream answer"))
 }
 
+/// Methods whose answer is the request itself (`TRACE`, and IIS's
+/// `TRACK`), in any case: refused everywhere, the credential or not.
+pub(super) fn is_echo_method(method: &Method) -> bool {
+    ["TRACE", "TRACK"]
+        .iter()
+        .any(|echo| method.as_str().eq_ignore_ascii_case(echo))
+}
+
 /// `headers` without the hop-by-hop ones (and the proxy's own).
-fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+pub(super) fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     const HOP: &[HeaderName] = &[
         header::CONNECTION,
         header::HOST,
@@ -278,7 +274,8 @@ fn end_to_end(headers: &HeaderMap) -> HeaderMap {
         .collect()
 }
 
-fn text(status: StatusCode, message: &str) -> Response<Body> {
+/// A short plain-text answer from the proxy itself.
+pub(super) fn text(status: StatusCode, message: &str) -> Response<Body> {
     let mut response = Response::new(
         Full::new(Bytes::from(format!("{message}\n")))
             .map_err(|never| match never {})

@@ -75,7 +75,7 @@ pub struct CreateJob {
     /// Stored secrets the job's processes get, as `NAME` or `NAME=ENV_VAR`.
     #[serde(default)]
     grants: Option<Vec<String>>,
-    /// Hosts the job may reach through corral's egress proxy (none otherwise): `{"allow": ["pypi.org", "*.github.com"], "inject": [{"host", "header", "secret", "format": "Bearer {}"}], "max_connections", "max_bytes"}`.
+    /// Hosts the job may reach through corral's egress proxy (none otherwise): `{"allow": ["pypi.org", "*.github.com", "git.example.com:8443", "tcp://db.example.com:5432"], "inject": [{"host", "header", "secret", "format": "Bearer {}"}], "max_connections", "max_bytes"}`.
     #[serde(default)]
     egress: Option<Map<String, Value>>,
     /// Limits: `memory` ("512m"), `timeout` ("10m"), `pids`, `cpu_shares`, `tmpfs`, `max_llm_calls`, `max_tokens`, `max_iterations`, `idle_timeout`.

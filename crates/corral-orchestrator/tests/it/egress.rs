@@ -66,7 +66,8 @@ echo done"#
     let id = server
         .create(&json!({
             "command": ["sh", "-c", format!("TEST_CA='{}'\n{script}", upstream.ca_pem)],
-            "egress": {"allow": ["allowed.test", "other.test", "localhost"]},
+            // A named port, so what refuses `localhost` is its address.
+            "egress": {"allow": ["allowed.test", "other.test", format!("localhost:{host_port}")]},
         }))
         .await;
     let followed = server.follow(&id).await;

@@ -17,6 +17,7 @@ mod egress;
 mod faults;
 mod hostile;
 mod hostile_disk;
+mod hostile_egress;
 mod hostile_llm;
 mod hostile_projects;
 mod hostile_reasons;

@@ -309,7 +309,7 @@ function showNew() {
       el("option", { value: "branch" }, "branch: its own copy, to review with diff/apply"),
       el("option", { value: "copy" }, "copy: unpacked in the container, changes dropped")),
     el("label", {}, "Grants (secret names, comma separated)"), el("input", { name: "grants", size: "60" }),
-    el("label", {}, "Allowed hosts (egress, comma separated: pypi.org, *.github.com)"), el("input", { name: "allow_hosts", size: "60" }),
+    el("label", {}, "Allowed hosts (egress, comma separated: pypi.org, *.github.com, git.example.com:8443, tcp://db.example.com:5432)"), el("input", { name: "allow_hosts", size: "60" }),
     el("div", { class: "grid" },
       el("div", {}, el("label", {}, "Memory"), el("input", { name: "memory", placeholder: "512m" })),
       el("div", {}, el("label", {}, "Timeout"), el("input", { name: "timeout", placeholder: "10m" })),

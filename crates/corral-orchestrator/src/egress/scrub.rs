@@ -1,0 +1,177 @@
+//! Keeping an injected credential out of what an inject host answers. An
+//! upstream that echoes request headers (a debug endpoint, `TRACE`, an
+//! error page, a redirect or a cookie built from them) would hand the job
+//! the very value the proxy added. So every header name and value of an
+//! answer and its whole body are searched for each credential (the secret
+//! and the header value as set), as is, in base64 (standard and URL-safe,
+//! in each of its three alignments) and in hex, in any ASCII case; and
+//! searched again through its escapes (`%2D`, `\u002d`, `\/`, `&#45;`,
+//! `&amp;`…, any mix of them, see `unescape`), so an echo percent-, JSON-
+//! or HTML-encoded however its encoder likes is found too. A match is
+//! overwritten with `*`, byte for byte, so lengths and framing hold.
+//!
+//! A body is searched as it streams: the tail of a chunk that could begin a
+//! match, or an escape, is held back and searched again with the next
+//! chunk, so a value cut across chunks is still found.
+
+mod unescape;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use bytes::Bytes;
+
+/// The shortest form searched for: shorter ones would match innocent text.
+/// Secrets shorter than this are refused for injection.
+pub const MIN_NEEDLE: usize = 8;
+/// What a match is overwritten with.
+const BLANK: u8 = b'*';
+
+/// Why the search could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ScrubError {
+    /// The automaton refused the needles.
+    #[error("cannot search answers for injected values: {0}")]
+    Build(#[from] aho_corasick::BuildError),
+}
+
+/// The search for every form of the injected values.
+#[derive(Debug)]
+pub struct Scrubber {
+    finder: AhoCorasick,
+    /// Every proper prefix of every form, lowercased: what a chunk's tail
+    /// may be the start of.
+    prefixes: HashSet<Vec<u8>>,
+    /// The longest form, in bytes.
+    longest: usize,
+}
+
+impl Scrubber {
+    /// A search for `values` in every form.
+    pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Self, ScrubError> {
+        let mut needles: Vec<Vec<u8>> = Vec::new();
+        for value in values {
+            for form in forms(value) {
+                let form = form.into_bytes();
+                if form.len() >= MIN_NEEDLE && !needles.contains(&form) {
+                    needles.push(form);
+                }
+            }
+        }
+        let finder = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .ascii_case_insensitive(true)
+            .build(&needles)?;
+        let prefixes = needles
+            .iter()
+            .flat_map(|needle| (1..needle.len()).map(|end| needle[..end].to_ascii_lowercase()))
+            .collect();
+        let longest = needles.iter().map(Vec::len).max().unwrap_or(0);
+        Ok(Self {
+            finder,
+            prefixes,
+            longest,
+        })
+    }
+
+    /// Overwrites every match in `bytes`; how many there were.
+    pub fn scrub(&self, bytes: &mut [u8]) -> usize {
+        self.scrub_held(bytes).0
+    }
+
+    /// Overwrites every match in `bytes`; how many there were, and how
+    /// long a tail could still begin one once more bytes come.
+    fn scrub_held(&self, bytes: &mut [u8]) -> (usize, usize) {
+        let exact: Vec<_> = self.finder.find_iter(&*bytes).map(|m| m.range()).collect();
+        for range in &exact {
+            bytes[range.clone()].fill(BLANK);
+        }
+        let view = unescape::View::of(bytes);
+        let escaped: Vec<_> = self
+            .finder
+            .find_iter(view.text())
+            .map(|m| view.origin(m.range()))
+            .collect();
+        for range in &escaped {
+            bytes[range.clone()].fill(BLANK);
+        }
+        // What could still begin a match in the view: the tail of its
+        // settled part, and anything after (an escape cut short).
+        let settled = view.settled();
+        let from = settled - self.hold_back(&view.text()[..settled]);
+        let held = self
+            .hold_back(bytes)
+            .max(bytes.len() - view.origin_of(from));
+        (exact.len() + escaped.len(), held)
+    }
+
+    /// Length of the longest tail of `bytes` that could begin a match.
+    fn hold_back(&self, bytes: &[u8]) -> usize {
+        let most = self.longest.saturating_sub(1).min(bytes.len());
+        let tail = bytes[bytes.len() - most..].to_ascii_lowercase();
+        (1..=most)
+            .rev()
+            .find(|length| self.prefixes.contains(&tail[most - length..]))
+            .unwrap_or(0)
+    }
+}
+
+/// A body being scrubbed as it streams.
+#[derive(Debug)]
+pub struct ScrubStream {
+    scrubber: Arc<Scrubber>,
+    held: Vec<u8>,
+}
+
+impl ScrubStream {
+    /// A stream searched by `scrubber`.
+    pub fn new(scrubber: Arc<Scrubber>) -> Self {
+        Self {
+            scrubber,
+            held: Vec::new(),
+        }
+    }
+
+    /// Takes `chunk`; returns what may go on now, and the matches it held.
+    pub fn push(&mut self, chunk: &[u8]) -> (Bytes, usize) {
+        let mut text = std::mem::take(&mut self.held);
+        text.extend_from_slice(chunk);
+        let (found, held) = self.scrubber.scrub_held(&mut text);
+        self.held = text.split_off(text.len() - held);
+        (Bytes::from(text), found)
+    }
+
+    /// The held tail, at the end of the body.
+    pub fn finish(&mut self) -> Bytes {
+        // Held bytes were searched already and end in no whole match.
+        Bytes::from(std::mem::take(&mut self.held))
+    }
+}
+
+/// The forms of `value` searched for: as is, base64 and hex.
+fn forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned(), hex::encode(value)];
+    for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+        for offset in 0..3 {
+            forms.push(base64_core(engine, value.as_bytes(), offset));
+        }
+    }
+    forms
+}
+
+/// The base64 characters that depend only on `value` when it starts
+/// `offset` bytes into longer encoded data.
+fn base64_core(engine: &impl Engine, value: &[u8], offset: usize) -> String {
+    let mut input = vec![0u8; offset];
+    input.extend_from_slice(value);
+    let encoded = engine.encode(&input);
+    let start = (offset * 8).div_ceil(6);
+    let end = ((offset + value.len()) * 8) / 6;
+    encoded.get(start..end).unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests;

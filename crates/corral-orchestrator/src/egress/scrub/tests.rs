@@ -1,0 +1,139 @@
+use super::*;
+
+const SECRET: &str = "s3cret/Value+42&<'\"ok";
+const SET: &str = "Bearer s3cret/Value+42&<'\"ok";
+
+fn scrubber() -> Arc<Scrubber> {
+    Arc::new(Scrubber::new([SECRET, SET]).expect("scrubber"))
+}
+
+/// Whether `text` still holds the secret as is, in a form searched for,
+/// or through its escapes.
+fn leaks(text: &[u8]) -> bool {
+    let decoded = unescape::View::of(text);
+    [text, decoded.text()].iter().any(|text| {
+        let lower = String::from_utf8_lossy(text).to_ascii_lowercase();
+        forms(SECRET)
+            .iter()
+            .any(|form| lower.contains(&form.to_ascii_lowercase()))
+    })
+}
+
+/// Every byte but letters and digits percent-encoded, as eager encoders do.
+fn percent_all(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02x}")
+            }
+        })
+        .collect()
+}
+
+/// Every way the tests echo the header as set.
+fn echoes() -> Vec<String> {
+    let mut echoes = vec![
+        format!("Authorization: {SET}\r\n"),
+        SET.to_ascii_lowercase(),
+        SET.to_ascii_uppercase(),
+        serde_json::json!({ "authorization": SET }).to_string(),
+        SET.replace('/', "\\/").replace('"', "\\\""),
+        hex::encode(SET),
+        hex::encode_upper(SET),
+        percent_all(SET),
+        percent_all(SECRET).to_ascii_uppercase(),
+        SET.replace(' ', "+")
+            .replace('/', "%2F")
+            .replace('&', "%26"),
+        "&lt;b&gt;Bearer s3cret&#x2f;Value+42&amp;&lt;&#39;&quot;ok".to_owned(),
+        "Bearer s3cret/Value+42\\u0026\\u003c'\\\"ok".to_owned(),
+        "s3cret&#47;Value%2b42\\u0026&lt;\\x27\\\"ok".to_owned(),
+    ];
+    for prefix in ["", "a", "ab", "abc"] {
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            echoes.push(engine.encode(format!("{prefix}{SET}tail")));
+            echoes.push(percent_all(&engine.encode(format!("{prefix}{SECRET}"))));
+        }
+    }
+    echoes
+}
+
+#[test]
+fn every_form_of_the_credential_is_blanked_and_lengths_hold() {
+    let scrubber = scrubber();
+    for echo in echoes() {
+        let mut bytes = format!("before {echo} after").into_bytes();
+        let length = bytes.len();
+        assert!(scrubber.scrub(&mut bytes) > 0, "{echo}");
+        assert_eq!(bytes.len(), length);
+        assert!(
+            !leaks(&bytes),
+            "{echo}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        assert!(bytes.starts_with(b"before ") && bytes.ends_with(b" after"));
+    }
+}
+
+#[test]
+fn a_value_cut_across_chunks_is_still_found() {
+    for body in [
+        format!("{{\"headers\": {{\"Authorization\": \"{SET}\"}}, \"n\": 1}}"),
+        format!("location: /?auth={}&n=1", percent_all(SET)),
+    ] {
+        cut_everywhere(&body);
+    }
+}
+
+fn cut_everywhere(body: &str) {
+    for cut in 1..body.len() {
+        let mut stream = ScrubStream::new(scrubber());
+        let (first, _) = stream.push(&body.as_bytes()[..cut]);
+        let (second, _) = stream.push(&body.as_bytes()[cut..]);
+        let out = [first, second, stream.finish()].concat();
+        assert_eq!(out.len(), body.len(), "cut at {cut}");
+        assert!(
+            !leaks(&out),
+            "cut at {cut}: {}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+    let mut stream = ScrubStream::new(scrubber());
+    let mut out = Vec::new();
+    let mut found = 0;
+    for byte in body.bytes() {
+        let (piece, count) = stream.push(&[byte]);
+        out.extend_from_slice(&piece);
+        found += count;
+    }
+    out.extend_from_slice(&stream.finish());
+    assert!(
+        found > 0 && !leaks(&out),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+}
+
+#[test]
+fn innocent_bytes_pass_at_once_and_untouched() {
+    let mut stream = ScrubStream::new(scrubber());
+    let (out, found) = stream.push(b"{\"login\": \"octocat\"}\n");
+    assert_eq!((&out[..], found), (&b"{\"login\": \"octocat\"}\n"[..], 0));
+    // A tail that may begin the value waits for the next chunk, then goes.
+    let (out, _) = stream.push(b"token: Bearer s3c");
+    assert_eq!(&out[..], b"token: ");
+    let (out, found) = stream.push(b"ond\n");
+    assert_eq!((&out[..], found), (&b"Bearer s3cond\n"[..], 0));
+    assert!(stream.finish().is_empty());
+    let mut binary = vec![0, 159, 146, 150, 255, 0x2a];
+    assert_eq!(scrubber().scrub(&mut binary), 0);
+    // An escape cut at the chunk's end waits too.
+    let mut stream = ScrubStream::new(scrubber());
+    let (out, _) = stream.push(b"100%");
+    assert_eq!(&out[..], b"100");
+    let (out, _) = stream.push(b" sure\n");
+    assert_eq!(&out[..], b"% sure\n");
+}
