@@ -1,6 +1,8 @@
-//! A job's reason is text from the job or its upstream (a model API's
-//! error quoting what it was sent, claude's stderr, a worker's report): it
-//! passes the job's leak detector before it reaches any sink.
+//! Text from a job or its upstream passes the job's leak detector before
+//! it reaches any sink: a job's reason (a model API's error quoting what it
+//! was sent, claude's stderr, a worker's report), and the conversation the
+//! proxy sends to the model provider (a tool result holding a granted
+//! secret).
 
 use corral_orchestrator::llm::ProviderKind;
 use corral_proto::{EventKind, JobState};
@@ -72,4 +74,40 @@ async fn a_secret_quoted_by_a_failing_upstream_never_reaches_the_reason() {
     // The database (and its write-ahead log) as the server left it. The
     // secret itself is sealed at rest, so its value appears nowhere.
     corral_testkit::assert_in_no_file(kept.path(), SECRET);
+}
+
+#[tokio::test]
+async fn a_granted_secret_a_tool_printed_never_reaches_the_model_provider() {
+    let upstream = Upstream::start(
+        ProviderKind::Openai,
+        &json!({"turns": [
+            {"tool_calls": [{"name": "shell", "arguments": {"command": "echo \"token is $K\""}}]},
+            {"text": "done"},
+        ]}),
+    )
+    .await;
+    let server = server_for(&upstream).await;
+    let (status, _) = server
+        .call(
+            Method::PUT,
+            "/v1/secrets/GRANTED",
+            Some(&json!({"value": SECRET}).to_string()),
+            Some(&server.token),
+        )
+        .await;
+    assert!(status.is_success());
+    let id = server
+        .create(&json!({
+            "mode": "worker",
+            "prompt": "print the token",
+            "grants": [{"secret": "GRANTED", "env": "K"}],
+        }))
+        .await;
+    server.follow(&id).await.assert_succeeded();
+    let requests = upstream.server.requests();
+    assert_eq!(requests.len(), 2, "the tool call, then its result");
+    let second = requests[1].body.to_string();
+    assert!(!second.contains(SECRET), "sent to the provider: {second}");
+    assert!(second.contains("[REDACTED:GRANTED]"), "{second}");
+    assert_eq!(server.stop().await, 0);
 }
