@@ -5,7 +5,14 @@ use std::path::{Path, PathBuf};
 
 use corral_proto::{Isolation, Job, JobDiff};
 
+use std::sync::Arc;
+
 use super::{JobError, JobManager};
+use crate::redact::Redactor;
+
+/// Bytes each chunk of a secret scan shares with the next: longer than any
+/// secret's longest form.
+const SCAN_OVERLAP: usize = 64 << 10;
 use crate::workspace::{self, WorkspaceError};
 
 impl JobManager {
@@ -19,23 +26,17 @@ impl JobManager {
         blocking(move || workspace::harvest(&data_dir, &job_id, &project, &isolation)).await
     }
 
-    /// What the job changed, with every secret corral knows redacted (and
-    /// named in `secrets`): a job may have written one into a file.
+    /// What the job changed (at most [`workspace::REVIEW_CAP`] of it), with
+    /// every secret corral knows redacted, and named in `secrets` whether it
+    /// is in the part shown or not: a job may have written one into a file.
     pub async fn diff(&self, job_id: &str) -> Result<JobDiff, JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        let redactor = self.review_redactor(&job).await?;
         let data_dir = self.inner.config.data_dir.clone();
         let id = job.id.clone();
         let mut diff = blocking(move || workspace::diff(&data_dir, &id, &project, &isolation))
             .await
             .map_err(|error| review_error(job_id, error))?;
-        let redactor = self
-            .job_redactor(&job)
-            .await
-            .map_err(|error| JobError::Review {
-                job_id: job_id.to_owned(),
-                message: format!("cannot check the change for secrets: {error}"),
-                conflicts: Vec::new(),
-            })?;
         let mut findings = crate::redact::Findings::default();
         if let Some(clean) = redactor.redact_text(&diff.patch, &mut findings) {
             diff.patch = clean;
@@ -45,9 +46,7 @@ impl JobManager {
                 file.path = clean;
             }
         }
-        findings.names.sort();
-        findings.names.dedup();
-        diff.secrets = findings.names;
+        diff.secrets = self.secrets_in_change(&job, redactor).await?;
         Ok(diff)
     }
 
@@ -56,7 +55,9 @@ impl JobManager {
     /// `allow_secrets` (the user saw it in the diff and wants it).
     pub async fn apply(&self, job_id: &str, allow_secrets: bool) -> Result<(), JobError> {
         if !allow_secrets {
-            let secrets = self.diff(job_id).await?.secrets;
+            let (job, _, _) = self.ended_isolated(job_id).await?;
+            let redactor = self.review_redactor(&job).await?;
+            let secrets = self.secrets_in_change(&job, redactor).await?;
             if !secrets.is_empty() {
                 return Err(JobError::Review {
                     job_id: job_id.to_owned(),
@@ -73,6 +74,48 @@ impl JobManager {
         blocking(move || workspace::apply(&data_dir, &job.id, &project, &isolation))
             .await
             .map_err(|error| review_error(job_id, error))
+    }
+
+    async fn review_redactor(&self, job: &Job) -> Result<Arc<Redactor>, JobError> {
+        self.job_redactor(job)
+            .await
+            .map_err(|error| JobError::Review {
+                job_id: job.id.clone(),
+                message: format!("cannot check the change for secrets: {error}"),
+                conflicts: Vec::new(),
+            })
+    }
+
+    /// The names of the secrets in the whole change (binary files read as
+    /// bytes), read a chunk at a time with an overlap, so a secret cut
+    /// between two chunks is still found and the change is never held whole.
+    async fn secrets_in_change(
+        &self,
+        job: &Job,
+        redactor: Arc<Redactor>,
+    ) -> Result<Vec<String>, JobError> {
+        let Some((project, isolation)) = isolated(job) else {
+            return Ok(Vec::new());
+        };
+        let data_dir = self.inner.config.data_dir.clone();
+        let job_id = job.id.clone();
+        let mut names = blocking(move || {
+            let mut findings = crate::redact::Findings::default();
+            let mut window: Vec<u8> = Vec::new();
+            workspace::scan_change(&data_dir, &job_id, &project, &isolation, |chunk| {
+                window.extend_from_slice(chunk);
+                let text = String::from_utf8_lossy(&window);
+                let _ = redactor.redact_text(&text, &mut findings);
+                let keep = window.len().min(SCAN_OVERLAP);
+                window.drain(..window.len() - keep);
+            })?;
+            Ok(findings.names)
+        })
+        .await
+        .map_err(|error| review_error(&job.id, error))?;
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 
     /// Removes the job's branch (or patch).

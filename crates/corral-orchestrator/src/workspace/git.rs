@@ -98,6 +98,77 @@ impl<'a> Git<'a> {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
+    /// Runs with `args`, handing stdout to `sink` a chunk at a time (so a
+    /// huge diff never sits in memory) until `sink` says stop; an error
+    /// carries stderr when git failed before that.
+    pub fn stream<S: AsRef<std::ffi::OsStr>>(
+        mut self,
+        args: &[S],
+        mut sink: impl FnMut(&[u8]) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), WorkspaceError> {
+        use std::io::Read as _;
+        let failed = |message: String| WorkspaceError::Git {
+            what: self.what.to_owned(),
+            message,
+        };
+        let mut child = self
+            .command
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|error| failed(format!("cannot run git: {error}")))?;
+        let mut stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| failed("git has no stdout".to_owned()))?;
+        let mut buffer = vec![0u8; 64 << 10];
+        let mut stopped = false;
+        loop {
+            let read = stdout.read(&mut buffer)?;
+            if read == 0 {
+                break;
+            }
+            if sink(&buffer[..read]).is_break() {
+                stopped = true;
+                let _ = child.kill();
+                break;
+            }
+        }
+        drop(stdout);
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        let status = child.wait()?;
+        if !stopped && !status.success() {
+            return Err(failed(stderr.trim().to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Runs with `args`; returns at most `cap` bytes of stdout, and whether
+    /// there was more.
+    pub fn run_capped<S: AsRef<std::ffi::OsStr>>(
+        self,
+        args: &[S],
+        cap: usize,
+    ) -> Result<(String, bool), WorkspaceError> {
+        let mut kept = Vec::new();
+        let mut truncated = false;
+        self.stream(args, |chunk| {
+            let room = cap - kept.len();
+            kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if chunk.len() > room {
+                truncated = true;
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        })?;
+        Ok((String::from_utf8_lossy(&kept).into_owned(), truncated))
+    }
+
     /// Runs with `args`; true on success, false on failure.
     pub fn succeeds<S: AsRef<std::ffi::OsStr>>(mut self, args: &[S]) -> bool {
         self.command

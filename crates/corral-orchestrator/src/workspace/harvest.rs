@@ -101,6 +101,8 @@ fn harvest_branch(
 
 fn harvest_patch(root: &Path, work: &Path) -> Result<(), WorkspaceError> {
     remove_special_files(work)?;
+    // Straight into the patch file: a job's huge file never sits in memory.
+    let patch = std::fs::File::create(root.join(PATCH_FILE))?;
     let output = std::process::Command::new("git")
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
@@ -117,15 +119,16 @@ fn harvest_patch(root: &Path, work: &Path) -> Result<(), WorkspaceError> {
             "base",
             "work",
         ])
+        .stdout(patch)
         .output()?;
     // 0: no difference, 1: differences; anything else failed.
     if !matches!(output.status.code(), Some(0 | 1)) {
+        let _ = std::fs::remove_file(root.join(PATCH_FILE));
         return Err(WorkspaceError::Git {
             what: "diff".into(),
             message: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
         });
     }
-    std::fs::write(root.join(PATCH_FILE), &output.stdout)?;
     Ok(())
 }
 

@@ -23,7 +23,7 @@ mod review;
 
 pub use harvest::harvest;
 pub use prepare::prepare;
-pub use review::{apply, diff, discard};
+pub use review::{REVIEW_CAP, apply, diff, discard, scan_change};
 
 /// Why a workspace operation failed.
 #[derive(Debug, thiserror::Error)]

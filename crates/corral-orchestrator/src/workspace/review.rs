@@ -2,6 +2,7 @@
 //! (all or nothing), discard. Only the user's repository and corral's own
 //! files are touched; the job's copy is gone by now.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use corral_proto::{FileChange, Isolation, IsolationKind, JobDiff};
@@ -10,19 +11,40 @@ use super::git::Git;
 use super::harvest::PATCH_FILE;
 use super::{WorkspaceError, workspaces_dir};
 
-/// What job `job_id` changed.
+/// Most of a change a review shows at once; the rest is cut with a note
+/// (the whole change stays on the job's branch or in its patch), so a job
+/// that writes a gigabyte cannot make the orchestrator hold it.
+pub const REVIEW_CAP: usize = 16 << 20;
+/// Files past this size show as binary in a review (`Bin 0 -> N bytes`).
+const BIG_FILE: &str = "core.bigFileThreshold=1m";
+
+/// What job `job_id` changed, at most [`REVIEW_CAP`] bytes of it; binary
+/// and big files summarised.
 pub fn diff(
     data_dir: &Path,
     job_id: &str,
     project: &Path,
     isolation: &Isolation,
 ) -> Result<JobDiff, WorkspaceError> {
-    let (patch, numstat) = match isolation.kind {
+    let ((patch, truncated), numstat) = match isolation.kind {
         IsolationKind::Git => {
             let range = branch_range(project, isolation)?;
             (
-                branch_patch(project, &range)?,
+                Git::new("diff", project).dir(project).run_capped(
+                    &[
+                        "-c",
+                        BIG_FILE,
+                        "diff",
+                        "--no-color",
+                        "--no-ext-diff",
+                        "--no-textconv",
+                        &range,
+                    ],
+                    REVIEW_CAP,
+                )?,
                 Git::new("diff", project).dir(project).run(&[
+                    "-c",
+                    BIG_FILE,
                     "diff",
                     "--numstat",
                     "--no-ext-diff",
@@ -39,15 +61,77 @@ pub fn diff(
                 "-p1".as_ref(),
                 patch_file.as_os_str(),
             ])?;
-            (std::fs::read_to_string(&patch_file)?, numstat)
+            (read_capped(&patch_file, REVIEW_CAP)?, numstat)
         }
     };
+    let mut patch = patch;
+    if truncated {
+        let _ = write!(
+            patch,
+            "\n[corral: the diff is cut at {} MiB here; the whole change is on the job's branch or in its patch]\n",
+            REVIEW_CAP >> 20
+        );
+    }
     Ok(JobDiff {
         job_id: job_id.to_owned(),
         files: parse_numstat(&numstat),
         patch,
         secrets: Vec::new(),
     })
+}
+
+/// Hands the whole change, binary files as their bytes, to `sink` a chunk
+/// at a time: what a secret scan reads (never held whole).
+pub fn scan_change(
+    data_dir: &Path,
+    job_id: &str,
+    project: &Path,
+    isolation: &Isolation,
+    mut sink: impl FnMut(&[u8]),
+) -> Result<(), WorkspaceError> {
+    match isolation.kind {
+        IsolationKind::Git => {
+            let range = branch_range(project, isolation)?;
+            Git::new("diff", project).dir(project).stream(
+                &[
+                    "diff",
+                    "--text",
+                    "--no-color",
+                    "--no-ext-diff",
+                    "--no-textconv",
+                    &range,
+                ],
+                |chunk| {
+                    sink(chunk);
+                    std::ops::ControlFlow::Continue(())
+                },
+            )
+        }
+        IsolationKind::Copy => {
+            use std::io::Read as _;
+            let mut file = std::fs::File::open(patch_file(data_dir, job_id)?)?;
+            let mut buffer = vec![0u8; 64 << 10];
+            loop {
+                let read = file.read(&mut buffer)?;
+                if read == 0 {
+                    return Ok(());
+                }
+                sink(&buffer[..read]);
+            }
+        }
+    }
+}
+
+/// At most `cap` bytes of `path`, and whether there was more.
+fn read_capped(path: &Path, cap: usize) -> Result<(String, bool), WorkspaceError> {
+    use std::io::Read as _;
+    let mut kept = Vec::new();
+    std::fs::File::open(path)?
+        .take(cap as u64 + 1)
+        .read_to_end(&mut kept)?;
+    let truncated = kept.len() > cap;
+    kept.truncate(cap);
+    Ok((String::from_utf8_lossy(&kept).into_owned(), truncated))
 }
 
 /// Applies job `job_id`'s change to the user's working tree, all or

@@ -56,3 +56,58 @@ async fn a_secret_written_into_the_copy_is_redacted_in_the_diff_and_apply_asks_f
     assert!(written.contains(SECRET), "the user asked for it: {written}");
     assert_eq!(server.stop().await, 0);
 }
+
+/// A huge change is reviewed in bounded memory: the diff shows at most
+/// `REVIEW_CAP` bytes (big files summarised as binary), and a secret at
+/// the very end of a huge file is still found before apply.
+#[tokio::test]
+async fn a_huge_change_is_summarised_and_still_scanned_for_secrets() {
+    let server = TestServer::start().await;
+    let (status, _) = server
+        .call(
+            Method::PUT,
+            "/v1/secrets/NPM_TOKEN",
+            Some(&json!({"value": SECRET}).to_string()),
+            Some(&server.token),
+        )
+        .await;
+    assert!(status.is_success());
+    let repo = repository();
+    let id = server
+        .create(&json!({
+            "command": "yes 'an innocent line of build output' | head -c 48m > big.log; \
+                        printf 'token=%s\\n' \"$NPM\" >> big.log; \
+                        for i in $(seq 1 24); do yes \"line $i of many\" | head -c 900k > part$i.txt; done",
+            "project": {"path": repo.path(), "mode": "branch"},
+            "grants": [{"secret": "NPM_TOKEN", "env": "NPM"}],
+            "limits": {"timeout": "5m"},
+        }))
+        .await;
+    server.follow(&id).await.assert_succeeded();
+    let (status, body) = server.get(&format!("/v1/jobs/{id}/diff")).await;
+    assert_eq!(status, StatusCode::OK);
+    let diff: JobDiff = serde_json::from_value(body).expect("diff");
+    assert!(
+        diff.patch.len() <= corral_orchestrator::workspace::REVIEW_CAP + 200,
+        "the review is bounded: {} bytes",
+        diff.patch.len()
+    );
+    assert!(diff.patch.ends_with("on the job's branch or in its patch]\n"), "cut with a note");
+    assert!(!diff.patch.contains(SECRET));
+    assert!(
+        diff.files
+            .iter()
+            .any(|file| file.path == "big.log" && file.added.is_none()),
+        "{:?}",
+        diff.files
+    );
+    assert_eq!(
+        diff.secrets,
+        vec!["NPM_TOKEN".to_owned()],
+        "found past the shown part"
+    );
+    let (status, body) = server.post(&format!("/v1/jobs/{id}/apply"), "").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(!repo.path().join("big.log").exists());
+    assert_eq!(server.stop().await, 0);
+}
