@@ -76,7 +76,7 @@ pub async fn volume_image() -> String {
     recipe.repository = "corral-test/volumes".into();
     recipe
         .dockerfile_tail
-        .push("VOLUME /data /var/cache/app".into());
+        .push("VOLUME /data/ //var/cache/./app".into());
     build(recipe).await
 }
 

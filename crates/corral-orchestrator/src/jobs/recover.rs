@@ -24,6 +24,10 @@ impl JobManager {
         let mut adopted = HashSet::new();
         for job in self.inner.store.unfinished_jobs().await? {
             if let Some(start) = self.adoption(&job).await {
+                // Its project is registered before the scheduler runs, so no
+                // queued job starts on a path it can write. A claim that
+                // fails is made again (and fails the job) when it runs.
+                let _ = self.claim_project(&job);
                 if let Start::Adopt { container_id, .. } = &start {
                     // A pooled container's label names its pool entry, not the job.
                     self.spare(container_id);

@@ -75,13 +75,22 @@ impl JobManager {
         {
             error!(job_id = %job_id, error = %error, "cannot store status event");
         }
-        let redactor = match self.job_redactor(&job).await {
-            Ok(redactor) => redactor,
-            // The session cannot be set up either, and says why; token
-            // shapes are still caught.
-            Err(_) => Arc::new(Redactor::default()),
+        // No job runs without a leak detector that knows every secret.
+        let (redactor, mut outcome) = match self.job_redactor(&job).await {
+            Ok(redactor) => {
+                let outcome = self.drive(&job, &cancel, claimed, start, &redactor).await;
+                (redactor, outcome)
+            }
+            Err(error) => {
+                if let Start::Adopt { container_id, .. } = &start
+                    && let Err(error) = self.inner.runtime.remove(container_id).await
+                {
+                    error!(job_id = %job_id, container_id, error = %error, "cannot remove container");
+                }
+                let reason = format!("cannot set up the job's leak detector: {error}");
+                (Arc::new(Redactor::default()), failure(reason))
+            }
         };
-        let mut outcome = self.drive(&job, &cancel, claimed, start, &redactor).await;
         redact(&mut outcome, &redactor);
         if let Some(warning) = &outcome.warning {
             let event = NewEvent::new(EventKind::Warning, json!({ "message": warning }));
@@ -157,7 +166,16 @@ impl JobManager {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
         let held = match self.claim_project(job) {
             Ok(held) => held,
-            Err(error) => return failure(format!("project: {error}")),
+            Err(error) => {
+                // A re-adopted job whose project changed while the server
+                // was away does not run on unregistered.
+                if let Start::Adopt { container_id, .. } = &start
+                    && let Err(error) = self.inner.runtime.remove(container_id).await
+                {
+                    error!(job_id = %job.id, container_id, error = %error, "cannot remove container");
+                }
+                return failure(format!("project: {error}"));
+            }
         };
         // A copied project belongs to whoever unpacks it: the job user.
         let user = JobUser::for_project(held.source.as_deref());

@@ -91,6 +91,26 @@ pub fn classify(error: BollardError) -> RuntimeError {
     }
 }
 
+/// `path` as Docker cleans a mount path (no empty, `.` or `..` parts), so
+/// a tmpfs for `VOLUME /data/` covers the volume Docker calls `/data`.
+fn clean_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    if path.starts_with('/') {
+        format!("/{}", parts.join("/"))
+    } else {
+        parts.join("/")
+    }
+}
+
 #[async_trait]
 impl Runtime for DockerRuntime {
     #[instrument(name = "runtime.create", skip_all, fields(job_id = %request.job.id))]
@@ -107,9 +127,10 @@ impl Runtime for DockerRuntime {
         let mut volumes: Vec<String> = image
             .config
             .and_then(|config| config.volumes)
-            .map(|volumes| volumes.into_keys().collect())
+            .map(|volumes| volumes.keys().map(|path| clean_path(path)).collect())
             .unwrap_or_default();
         volumes.sort();
+        volumes.dedup();
         let request = SandboxRequest {
             image_volumes: volumes,
             ..request.clone()
@@ -119,6 +140,34 @@ impl Runtime for DockerRuntime {
             .create_container(Some(options), container_spec(&request))
             .await
             .map_err(classify)?;
+        // Whatever spelling an image found, no volume may back the job: a
+        // volume is an uncapped directory on the host's disk.
+        let inspected = self
+            .docker
+            .inspect_container(
+                &created.id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .map_err(classify);
+        let volume = inspected.as_ref().ok().and_then(|inspected| {
+            inspected
+                .mounts
+                .iter()
+                .flatten()
+                .find(|mount| mount.typ == Some(bollard::models::MountPointTypeEnum::VOLUME))
+        });
+        if inspected.is_err() || volume.is_some() {
+            let path = volume
+                .and_then(|mount| mount.destination.clone())
+                .unwrap_or_default();
+            let _ = self.remove(&created.id).await;
+            return Err(inspected.err().unwrap_or(RuntimeError::Engine {
+                message: format!(
+                    "the image's volume {path} would be an uncapped directory on the host's disk; refused"
+                ),
+            }));
+        }
         Ok(created.id)
     }
 
@@ -290,6 +339,26 @@ impl Runtime for DockerRuntime {
             Ok(_) => Ok(true),
             Err(RuntimeError::NotFound { .. }) => Ok(false),
             Err(error) => Err(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_path;
+
+    #[test]
+    fn volume_paths_are_cleaned_as_docker_cleans_them() {
+        for (given, clean) in [
+            ("/data", "/data"),
+            ("/data/", "/data"),
+            ("//data", "/data"),
+            ("/data/.", "/data"),
+            ("/var//cache/./app/", "/var/cache/app"),
+            ("/a/b/../c", "/a/c"),
+            ("/..", "/"),
+        ] {
+            assert_eq!(clean_path(given), clean, "{given}");
         }
     }
 }

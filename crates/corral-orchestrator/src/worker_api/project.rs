@@ -77,7 +77,7 @@ pub(super) enum ProjectError {
 /// fit in `limit` bytes.
 pub(super) async fn archive(root: Arc<PinnedDir>, limit: u64) -> Result<Body, ProjectError> {
     let measured = Arc::clone(&root);
-    let size = tokio::task::spawn_blocking(move || measure(measured.fd()))
+    let size = tokio::task::spawn_blocking(move || measure(measured.fd(), 0))
         .await
         .map_err(io::Error::other)??;
     if size > limit {
@@ -99,14 +99,24 @@ pub(super) async fn archive(root: Arc<PinnedDir>, limit: u64) -> Result<Body, Pr
     Ok(Body::from_stream(ReaderStream::new(reader)))
 }
 
+fn too_deep() -> io::Error {
+    io::Error::other(format!(
+        "the project is nested more than {} directories deep",
+        tree::MAX_DEPTH
+    ))
+}
+
 /// Bytes the tree beneath `dir` takes as a tar: content plus a header per
 /// entry.
-fn measure(dir: BorrowedFd<'_>) -> io::Result<u64> {
+fn measure(dir: BorrowedFd<'_>, depth: usize) -> io::Result<u64> {
+    if depth > tree::MAX_DEPTH {
+        return Err(too_deep());
+    }
     let mut total = 0;
     for name in tree::names(dir)? {
         total += ENTRY_OVERHEAD;
         match tree::open(dir, &name)? {
-            Node::Dir { fd, .. } => total += measure(fd.as_fd())?,
+            Node::Dir { fd, .. } => total += measure(fd.as_fd(), depth + 1)?,
             Node::File { size, .. } => total += size,
             Node::Link { .. } | Node::Other => {}
         }
@@ -121,6 +131,9 @@ fn append_tree<W: io::Write>(
     dir: BorrowedFd<'_>,
     prefix: &Path,
 ) -> io::Result<()> {
+    if prefix.components().count() > tree::MAX_DEPTH {
+        return Err(too_deep());
+    }
     for name in tree::names(dir)? {
         let path = prefix.join(&name);
         let mut header = tar::Header::new_gnu();

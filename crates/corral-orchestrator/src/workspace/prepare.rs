@@ -7,6 +7,7 @@ use corral_proto::{Isolation, IsolationKind};
 
 use super::git::Git;
 use super::{WorkspaceError, workspaces_dir};
+use crate::project::tree;
 use crate::runtime::JobUser;
 
 /// The message of the snapshot commit holding the user's uncommitted changes.
@@ -27,8 +28,10 @@ pub fn prepare(
     let result = if is_repository(project) {
         clone(project, &work, job_id)
     } else {
-        copy_tree(project, &root.join("base"))?;
-        copy_tree(project, &work)?;
+        let held = crate::project::PinnedDir::open(project)
+            .map_err(|error| WorkspaceError::Io(std::io::Error::other(error.to_string())))?;
+        tree::copy(held.fd(), &root.join("base"), 0)?;
+        tree::copy(held.fd(), &work, 0)?;
         Ok(Isolation {
             kind: IsolationKind::Copy,
             workspace: work.to_string_lossy().into_owned(),
@@ -123,46 +126,22 @@ fn copy_uncommitted(project: &Path, work: &Path) -> Result<(), WorkspaceError> {
     for path in list(&["--deleted"])? {
         let _ = std::fs::remove_file(work.join(&path));
     }
+    // Read beneath the held directory, never through a link, whatever a
+    // job does to the tree while it is copied.
+    let held = crate::project::PinnedDir::open(project)
+        .map_err(|error| WorkspaceError::Io(std::io::Error::other(error.to_string())))?;
     for path in list(&["--modified", "--others"])? {
-        let source = project.join(&path);
         let target = work.join(&path);
-        let Ok(metadata) = std::fs::symlink_metadata(&source) else {
+        let Ok(node) = tree::open_beneath(held.fd(), Path::new(&path)) else {
             continue; // listed as modified because it was deleted
         };
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
         }
         let _ = std::fs::remove_file(&target);
-        copy_entry(&source, &target, &metadata)?;
+        tree::copy_node(node, &target, 0)?;
     }
     Ok(())
-}
-
-/// Copies a directory tree: files with their modes, symlinks as symlinks
-/// (never followed), nothing else.
-pub(super) fn copy_tree(source: &Path, target: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(target)?;
-    for entry in std::fs::read_dir(source)? {
-        let entry = entry?;
-        let metadata = std::fs::symlink_metadata(entry.path())?;
-        let destination = target.join(entry.file_name());
-        if metadata.is_dir() {
-            copy_tree(&entry.path(), &destination)?;
-        } else {
-            copy_entry(&entry.path(), &destination, &metadata)?;
-        }
-    }
-    Ok(())
-}
-
-fn copy_entry(source: &Path, target: &Path, metadata: &std::fs::Metadata) -> std::io::Result<()> {
-    if metadata.file_type().is_symlink() {
-        std::os::unix::fs::symlink(std::fs::read_link(source)?, target)
-    } else if metadata.is_file() {
-        std::fs::copy(source, target).map(|_| ())
-    } else {
-        Ok(()) // sockets, FIFOs, devices: nothing a job needs
-    }
 }
 
 /// Hands the copy to the job's user.

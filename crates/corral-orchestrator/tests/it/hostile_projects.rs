@@ -248,3 +248,41 @@ async fn a_bound_project_is_the_held_directory_under_both_isolation_levels() {
     }
     assert_eq!(server.stop().await, 0);
 }
+
+/// Something mounted inside a project (it may be any host directory: the
+/// data directory, `/etc`) is not entered when the project is copied,
+/// neither for a copy-mode job nor for a branch-mode job's own copy.
+#[tokio::test]
+async fn a_mount_inside_a_copied_project_is_not_entered() {
+    let server = TestServer::start().await;
+    let private = private_dir();
+    let project = corral_testkit::job_project();
+    std::fs::write(project.path().join("mine.txt"), "MINE").expect("write");
+    let mount_point = project.path().join("m");
+    job_dir(&mount_point);
+    let mounted = std::process::Command::new("mount")
+        .arg("--bind")
+        .arg(private.path())
+        .arg(&mount_point)
+        .status()
+        .expect("mount");
+    assert!(
+        mounted.success(),
+        "bind-mount a host directory into the project"
+    );
+    let guard = Unmount(mount_point.clone());
+    for mode in ["copy", "branch"] {
+        let id = server
+            .create(&json!({
+                "command": "cat /workspace/mine.txt; cat /workspace/m/secret.txt /workspace/m/b/secret.txt 2>&1; ls -la /workspace/m",
+                "project": {"path": project.path(), "mode": mode},
+            }))
+            .await;
+        let followed = server.follow(&id).await;
+        let everything = serde_json::to_string(&followed.events).expect("events");
+        assert!(everything.contains("MINE"), "{mode}: {everything}");
+        assert!(!everything.contains(PRIVATE), "{mode}: {everything}");
+    }
+    drop(guard);
+    assert_eq!(server.stop().await, 0);
+}
