@@ -24,6 +24,10 @@ impl JobManager {
     #[instrument(name = "jobs.create", skip_all)]
     pub async fn create(&self, spec: JobSpec) -> Result<Job, JobError> {
         let config = &self.inner.config;
+        if let Some(project) = &spec.project {
+            self.check_links(Path::new(project.path()), project.allow_overlap())
+                .map_err(|error| JobError::invalid("project", error.to_string()))?;
+        }
         let valid = validate(
             spec,
             &Defaults {

@@ -87,6 +87,38 @@ impl JobManager {
         refuse_overlap(&self.lock_writable(), job_id, project)
     }
 
+    /// Refuses, at creation, a path that goes through a link sitting in a
+    /// directory a running job can write (unless allowed): that job chose
+    /// where the link leads, and so what this job would get.
+    pub(super) fn check_links(&self, given: &Path, allowed: bool) -> Result<(), ProjectError> {
+        if allowed {
+            return Ok(());
+        }
+        for ancestor in given.ancestors() {
+            let is_link = std::fs::symlink_metadata(ancestor)
+                .is_ok_and(|metadata| metadata.file_type().is_symlink());
+            let Some(parent) = ancestor.parent().filter(|_| is_link) else {
+                continue;
+            };
+            let Ok(parent) = parent.canonicalize() else {
+                continue;
+            };
+            let holder = PinnedDir::open(&parent)?;
+            let writable = self.lock_writable();
+            if let Some((job_id, other)) = writable
+                .iter()
+                .find(|(_, other)| holder.is_within(other.identity()))
+            {
+                return Err(ProjectError::Overlap {
+                    path: ancestor.to_owned(),
+                    other: other.path().to_owned(),
+                    job_id: job_id.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Forgets a job's writable project: its container is gone.
     pub(super) fn release_project(&self, job_id: &str) {
         self.lock_writable().remove(job_id);

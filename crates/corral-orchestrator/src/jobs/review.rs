@@ -10,6 +10,11 @@ use std::sync::Arc;
 use super::{JobError, JobManager};
 use crate::redact::Redactor;
 
+/// How a binary file starts in a patch.
+const BINARY_PATCH: &[u8] = b"\nGIT binary patch\n";
+/// What `secrets` names for binary files a scan cannot read.
+const UNSCANNED: &str = "(binary files, not scanned)";
+
 /// Bytes each chunk of a secret scan shares with the next: longer than any
 /// secret's longest form.
 const SCAN_OVERLAP: usize = 64 << 10;
@@ -104,6 +109,15 @@ impl JobManager {
             let mut window: Vec<u8> = Vec::new();
             workspace::scan_change(&data_dir, &job_id, &project, &isolation, |chunk| {
                 window.extend_from_slice(chunk);
+                // A plain copy's patch holds binary files compressed: what
+                // they hold cannot be read here, so they count as found.
+                if window
+                    .windows(BINARY_PATCH.len())
+                    .any(|line| line == BINARY_PATCH)
+                    && !findings.names.iter().any(|name| name == UNSCANNED)
+                {
+                    findings.names.push(UNSCANNED.to_owned());
+                }
                 let text = String::from_utf8_lossy(&window);
                 let _ = redactor.redact_text(&text, &mut findings);
                 let keep = window.len().min(SCAN_OVERLAP);

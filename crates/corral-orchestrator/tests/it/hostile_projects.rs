@@ -126,14 +126,18 @@ async fn a_project_overlapping_a_running_jobs_directory_is_refused_unless_allowe
     let server = TestServer::start().await;
     let outer = corral_testkit::job_project();
     let project = outer.path().join("p");
+    job_dir(&project);
     job_dir(&project.join("sub"));
+    let private = private_dir();
     let a = server
         .create(&json!({
-            "command": "while [ ! -e go ]; do sleep 0.1; done",
+            "command": format!("ln -s {} out; while [ ! -e go ]; do sleep 0.1; done", private.path().display()),
             "project": project,
         }))
         .await;
     server.wait_for_state(&a, JobState::Running).await;
+    let planted = corral_testkit::eventually(|| async { project.join("out").is_symlink() }).await;
+    assert!(planted, "the running job planted a link");
     let parent = outer.path().to_owned();
     let inside = project.join("sub");
     for (path, mode) in [
@@ -142,6 +146,9 @@ async fn a_project_overlapping_a_running_jobs_directory_is_refused_unless_allowe
         (&inside, "branch"),
         (&project, "bind"),
         (&parent, "copy"),
+        // A link the running job planted: it chose where this leads.
+        (&project.join("out"), "bind"),
+        (&project.join("out"), "copy"),
     ] {
         let spec = json!({"command": "true", "project": {"path": path, "mode": mode}});
         let (status, body) = server.post("/v1/jobs", &spec.to_string()).await;
