@@ -59,10 +59,10 @@ impl JobManager {
     /// nothing; a change that holds a secret is refused unless
     /// `allow_secrets` (the user saw it in the diff and wants it).
     pub async fn apply(&self, job_id: &str, allow_secrets: bool) -> Result<(), JobError> {
+        let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        let redactor = self.review_redactor(&job).await?;
         if !allow_secrets {
-            let (job, _, _) = self.ended_isolated(job_id).await?;
-            let redactor = self.review_redactor(&job).await?;
-            let secrets = self.secrets_in_change(&job, redactor).await?;
+            let secrets = self.secrets_in_change(&job, Arc::clone(&redactor)).await?;
             if !secrets.is_empty() {
                 return Err(JobError::Review {
                     job_id: job_id.to_owned(),
@@ -74,11 +74,27 @@ impl JobManager {
                 });
             }
         }
-        let (job, project, isolation) = self.ended_isolated(job_id).await?;
         let data_dir = self.inner.config.data_dir.clone();
         blocking(move || workspace::apply(&data_dir, &job.id, &project, &isolation))
             .await
-            .map_err(|error| review_error(job_id, error))
+            .map_err(|error| {
+                // git's account names the job's files: redacted like them.
+                let mut findings = crate::redact::Findings::default();
+                let mut clean =
+                    |text: String| redactor.redact_text(&text, &mut findings).unwrap_or(text);
+                match review_error(job_id, error) {
+                    JobError::Review {
+                        job_id,
+                        message,
+                        conflicts,
+                    } => JobError::Review {
+                        job_id,
+                        message: clean(message),
+                        conflicts: conflicts.into_iter().map(&mut clean).collect(),
+                    },
+                    other => other,
+                }
+            })
     }
 
     async fn review_redactor(&self, job: &Job) -> Result<Arc<Redactor>, JobError> {
