@@ -83,6 +83,16 @@ pub enum ServeError {
     /// The model providers cannot be set up.
     #[error("model providers: {0}")]
     Llm(String),
+    /// Another live server owns the data directory.
+    #[error(
+        "data directory {path} belongs to another corral server ({owner}); stop it first, or give this one --data-dir"
+    )]
+    Busy {
+        /// The data directory.
+        path: PathBuf,
+        /// The other server, as its `server.json` names it.
+        owner: String,
+    },
 }
 
 /// A started server; stop it with [`RunningServer::stop`].
@@ -96,6 +106,10 @@ pub struct RunningServer {
     /// The job manager, for in-process callers.
     pub jobs: JobManager,
     data_dir: PathBuf,
+    /// The data directory's lock, held for the server's life (the kernel
+    /// releases it when the process dies, so a killed server's successor
+    /// takes over).
+    _lock: std::fs::File,
     http_shutdown: CancellationToken,
     http: JoinHandle<io::Result<()>>,
     /// The scripted model, when `--llm scripted:FILE` asked for one.
@@ -117,6 +131,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningServer, ServeError> {
     let data_dir = config.data_dir.clone();
     prepare_data_dir(&data_dir)?;
+    let lock = lock_data_dir(&data_dir)?;
     worker_binary::verify(&config.worker_bin)?;
     let api_token = Token::from_secret(read_or_create_private(
         &data_dir.join(API_TOKEN_FILE),
@@ -182,10 +197,52 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         instance_id,
         jobs,
         data_dir,
+        _lock: lock,
         http_shutdown,
         http,
         scripted,
     })
+}
+
+/// The data directory's lock file.
+const LOCK_FILE: &str = "server.lock";
+
+/// Takes the data directory for this process: one live server per data
+/// directory, or a second one would re-adopt (and on stopping, kill) the
+/// first one's jobs and remove its files.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, ServeError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|error| data_error(&path, &error))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            let owner = std::fs::read_to_string(data_dir.join(SERVER_FILE))
+                .ok()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .map_or_else(
+                    || "starting up".to_owned(),
+                    |info| {
+                        format!(
+                            "pid {}, {}",
+                            info["pid"],
+                            info["url"].as_str().unwrap_or("?")
+                        )
+                    },
+                );
+            Err(ServeError::Busy {
+                path: data_dir.to_owned(),
+                owner,
+            })
+        }
+        Err(errno) => Err(data_error(&path, &errno)),
+    }
 }
 
 /// Serves `--llm scripted:FILE` on loopback and registers it as the

@@ -13,6 +13,7 @@ mod bad_specs;
 mod browser;
 mod claude_mode;
 mod claude_sessions;
+mod data_dir_lock;
 mod egress;
 mod faults;
 mod hostile;
