@@ -157,6 +157,8 @@ impl JobManager {
         let invalid = |error: String| JobError::invalid("project", error);
         let pinned = crate::project::PinnedDir::open(&project)
             .map_err(|error| invalid(error.to_string()))?;
+        self.refuse_writers(&project)
+            .map_err(|error| invalid(error.to_string()))?;
         let user = JobUser::for_project(Some(&pinned));
         let copy_of = project.clone();
         let isolation = tokio::task::spawn_blocking(move || {

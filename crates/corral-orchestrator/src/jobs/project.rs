@@ -1,7 +1,8 @@
 //! A job's project when the job starts: checked again and held open (see
 //! [`crate::project`]), refused when it overlaps a directory another
 //! running job can write unless the user allowed it, and, when bound
-//! read-write, registered as such until the job's container is gone.
+//! read-write, registered as such until the job's container is gone (and
+//! corral's git stays out of a repository until then).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use corral_proto::{Job, ProjectCheck, ProjectMode};
 
 use super::JobManager;
 use crate::project::{DirIdentity, PinnedDir, ProjectError};
+use crate::workspace::WorkspaceError;
 
 /// What a starting job gets of the host.
 #[derive(Default)]
@@ -85,6 +87,24 @@ impl JobManager {
             return Ok(());
         }
         refuse_overlap(&self.lock_writable(), job_id, project)
+    }
+
+    /// Refuses while a running job can write `project` (bound read-write,
+    /// overlapping it), whether or not overlap was allowed: corral runs git
+    /// as root in the user's repository only when no job can change what
+    /// it checked before git uses it.
+    pub(super) fn refuse_writers(&self, project: &Path) -> Result<(), WorkspaceError> {
+        let Ok(pinned) = PinnedDir::open(project) else {
+            return Ok(()); // gone or moved: git fails on its own
+        };
+        let writable = self.lock_writable();
+        match writable.iter().find(|(_, other)| other.overlaps(&pinned)) {
+            Some((job_id, _)) => Err(WorkspaceError::Writable {
+                project: project.to_owned(),
+                job_id: job_id.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Forgets a job's writable project: its container is gone.

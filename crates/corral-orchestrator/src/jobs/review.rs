@@ -21,6 +21,8 @@ impl JobManager {
         let Some((project, isolation)) = isolated(job) else {
             return Ok(());
         };
+        // Until then the job's copy stays, pruned with the other review files.
+        self.refuse_writers(&project)?;
         let data_dir = self.inner.config.data_dir.clone();
         let job_id = job.id.clone();
         blocking(move || workspace::harvest(&data_dir, &job_id, &project, &isolation)).await
@@ -32,6 +34,8 @@ impl JobManager {
     pub async fn diff(&self, job_id: &str) -> Result<JobDiff, JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
         let redactor = self.review_redactor(&job).await?;
+        self.refuse_writers(&project)
+            .map_err(|error| review_error(job_id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         let id = job.id.clone();
         let mut diff = blocking(move || workspace::diff(&data_dir, &id, &project, &isolation))
@@ -70,6 +74,8 @@ impl JobManager {
             }
         }
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        self.refuse_writers(&project)
+            .map_err(|error| review_error(job_id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         blocking(move || workspace::apply(&data_dir, &job.id, &project, &isolation))
             .await
@@ -97,6 +103,8 @@ impl JobManager {
         let Some((project, isolation)) = isolated(job) else {
             return Ok(Vec::new());
         };
+        self.refuse_writers(&project)
+            .map_err(|error| review_error(&job.id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         let job_id = job.id.clone();
         let mut names = blocking(move || {
@@ -121,6 +129,8 @@ impl JobManager {
     /// Removes the job's branch (or patch).
     pub async fn discard(&self, job_id: &str) -> Result<(), JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        self.refuse_writers(&project)
+            .map_err(|error| review_error(job_id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         blocking(move || workspace::discard(&data_dir, &job.id, &project, &isolation))
             .await
@@ -131,6 +141,12 @@ impl JobManager {
     pub(super) async fn drop_copy(&self, job: &Job) {
         if let Some((project, isolation)) = isolated(job) {
             let data_dir = self.inner.config.data_dir.clone();
+            if self.refuse_writers(&project).is_err() {
+                // Its branch never reached the repository: only files to drop.
+                let root = workspace::workspaces_dir(&data_dir).join(&job.id);
+                let _ = blocking(move || Ok(std::fs::remove_dir_all(root)?)).await;
+                return;
+            }
             let job_id = job.id.clone();
             let _ = blocking(move || workspace::discard(&data_dir, &job_id, &project, &isolation))
                 .await;

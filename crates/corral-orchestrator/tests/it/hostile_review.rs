@@ -92,7 +92,11 @@ async fn a_huge_change_is_summarised_and_still_scanned_for_secrets() {
         "the review is bounded: {} bytes",
         diff.patch.len()
     );
-    assert!(diff.patch.ends_with("on the job's branch or in its patch]\n"), "cut with a note");
+    assert!(
+        diff.patch
+            .ends_with("on the job's branch or in its patch]\n"),
+        "cut with a note"
+    );
     assert!(!diff.patch.contains(SECRET));
     assert!(
         diff.files
