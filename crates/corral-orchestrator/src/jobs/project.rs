@@ -1,8 +1,7 @@
 //! A job's project when the job starts: checked again and held open (see
 //! [`crate::project`]), refused when it overlaps a directory another
 //! running job can write unless the user allowed it, and, when bound
-//! read-write, registered as such until the job's container is gone (and
-//! corral's git stays out of a repository until then).
+//! read-write, registered as such until the job's container is gone.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,7 +10,6 @@ use corral_proto::{Job, ProjectCheck, ProjectMode};
 
 use super::JobManager;
 use crate::project::{DirIdentity, PinnedDir, ProjectError};
-use crate::workspace::WorkspaceError;
 
 /// What a starting job gets of the host.
 #[derive(Default)]
@@ -33,10 +31,25 @@ fn identity(check: Option<ProjectCheck>) -> Option<DirIdentity> {
 
 impl JobManager {
     /// Checks `job`'s project again and holds it; a bound project is
-    /// registered writable until [`JobManager::release_project`].
-    pub(super) fn claim_project(&self, job: &Job) -> Result<HeldProject, ProjectError> {
+    /// registered writable until [`JobManager::release_project`]. A job
+    /// that would bind a project corral's git runs in waits until it is
+    /// done.
+    pub(super) async fn claim_project(&self, job: &Job) -> Result<HeldProject, ProjectError> {
+        loop {
+            // Made before trying: a release in between still wakes it.
+            let released = self.inner.git_released.notified();
+            if let Some(held) = self.try_claim_project(job)? {
+                return Ok(held);
+            }
+            released.await;
+        }
+    }
+
+    /// [`JobManager::claim_project`] once; `None` while corral's git runs
+    /// in a project the job would bind.
+    fn try_claim_project(&self, job: &Job) -> Result<Option<HeldProject>, ProjectError> {
         let Some(path) = job.project.as_deref() else {
-            return Ok(HeldProject::default());
+            return Ok(Some(HeldProject::default()));
         };
         if job.project_mode == ProjectMode::Branch {
             // The copy was made from the checked directory at creation;
@@ -47,10 +60,10 @@ impl JobManager {
                 .map(|isolation| PinnedDir::open(Path::new(&isolation.workspace)))
                 .transpose()?
                 .map(Arc::new);
-            return Ok(HeldProject {
+            return Ok(Some(HeldProject {
                 project: None,
                 source,
-            });
+            }));
         }
         let pinned = Arc::new(
             self.inner
@@ -63,16 +76,19 @@ impl JobManager {
             refuse_overlap(&writable, &job.id, &pinned)?;
         }
         if job.project_mode == ProjectMode::Bind {
+            if self.held_for_git(&pinned) {
+                return Ok(None);
+            }
             writable.insert(job.id.clone(), Arc::clone(&pinned));
-            return Ok(HeldProject {
+            return Ok(Some(HeldProject {
                 project: Some(Arc::clone(&pinned)),
                 source: Some(pinned),
-            });
+            }));
         }
-        Ok(HeldProject {
+        Ok(Some(HeldProject {
             project: Some(pinned),
             source: None,
-        })
+        }))
     }
 
     /// Refuses, at creation, a project that overlaps a directory a running
@@ -89,30 +105,12 @@ impl JobManager {
         refuse_overlap(&self.lock_writable(), job_id, project)
     }
 
-    /// Refuses while a running job can write `project` (bound read-write,
-    /// overlapping it), whether or not overlap was allowed: corral runs git
-    /// as root in the user's repository only when no job can change what
-    /// it checked before git uses it.
-    pub(super) fn refuse_writers(&self, project: &Path) -> Result<(), WorkspaceError> {
-        let Ok(pinned) = PinnedDir::open(project) else {
-            return Ok(()); // gone or moved: git fails on its own
-        };
-        let writable = self.lock_writable();
-        match writable.iter().find(|(_, other)| other.overlaps(&pinned)) {
-            Some((job_id, _)) => Err(WorkspaceError::Writable {
-                project: project.to_owned(),
-                job_id: job_id.clone(),
-            }),
-            None => Ok(()),
-        }
-    }
-
     /// Forgets a job's writable project: its container is gone.
     pub(super) fn release_project(&self, job_id: &str) {
         self.lock_writable().remove(job_id);
     }
 
-    fn lock_writable(
+    pub(super) fn lock_writable(
         &self,
     ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<PinnedDir>>> {
         self.inner

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use corral_proto::{Isolation, Job, JobDiff};
+use corral_proto::{Isolation, IsolationKind, Job, JobDiff};
 
 use std::sync::Arc;
 
@@ -21,8 +21,13 @@ impl JobManager {
         let Some((project, isolation)) = isolated(job) else {
             return Ok(());
         };
-        // Until then the job's copy stays, pruned with the other review files.
-        self.refuse_writers(&project)?;
+        // A patch needs nothing of the project. A branch is fetched into it:
+        // while a job can write it, the copy stays (pruned with the other
+        // review files).
+        let _hold = match isolation.kind {
+            IsolationKind::Git => Some(self.hold_for_git(&project)?),
+            IsolationKind::Copy => None,
+        };
         let data_dir = self.inner.config.data_dir.clone();
         let job_id = job.id.clone();
         blocking(move || workspace::harvest(&data_dir, &job_id, &project, &isolation)).await
@@ -34,7 +39,8 @@ impl JobManager {
     pub async fn diff(&self, job_id: &str) -> Result<JobDiff, JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
         let redactor = self.review_redactor(&job).await?;
-        self.refuse_writers(&project)
+        let _hold = self
+            .hold_for_git(&project)
             .map_err(|error| review_error(job_id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         let id = job.id.clone();
@@ -74,7 +80,8 @@ impl JobManager {
             }
         }
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
-        self.refuse_writers(&project)
+        let _hold = self
+            .hold_for_git(&project)
             .map_err(|error| review_error(job_id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         blocking(move || workspace::apply(&data_dir, &job.id, &project, &isolation))
@@ -103,7 +110,8 @@ impl JobManager {
         let Some((project, isolation)) = isolated(job) else {
             return Ok(Vec::new());
         };
-        self.refuse_writers(&project)
+        let _hold = self
+            .hold_for_git(&project)
             .map_err(|error| review_error(&job.id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         let job_id = job.id.clone();
@@ -129,7 +137,8 @@ impl JobManager {
     /// Removes the job's branch (or patch).
     pub async fn discard(&self, job_id: &str) -> Result<(), JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
-        self.refuse_writers(&project)
+        let _hold = self
+            .hold_for_git(&project)
             .map_err(|error| review_error(job_id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         blocking(move || workspace::discard(&data_dir, &job.id, &project, &isolation))
@@ -141,12 +150,12 @@ impl JobManager {
     pub(super) async fn drop_copy(&self, job: &Job) {
         if let Some((project, isolation)) = isolated(job) {
             let data_dir = self.inner.config.data_dir.clone();
-            if self.refuse_writers(&project).is_err() {
+            let Ok(_hold) = self.hold_for_git(&project) else {
                 // Its branch never reached the repository: only files to drop.
                 let root = workspace::workspaces_dir(&data_dir).join(&job.id);
                 let _ = blocking(move || Ok(std::fs::remove_dir_all(root)?)).await;
                 return;
-            }
+            };
             let job_id = job.id.clone();
             let _ = blocking(move || workspace::discard(&data_dir, &job_id, &project, &isolation))
                 .await;
