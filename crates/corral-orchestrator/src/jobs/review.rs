@@ -198,7 +198,10 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn review_error(job_id: &str, error: WorkspaceError) -> JobError {
-    let message = error.to_string();
+    let mut message = error.to_string();
+    if matches!(error, WorkspaceError::Writable { .. }) {
+        message.push_str(": try again once that job has ended");
+    }
     let conflicts = match error {
         WorkspaceError::Conflict { files } => files,
         _ => Vec::new(),

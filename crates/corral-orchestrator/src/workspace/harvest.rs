@@ -115,6 +115,8 @@ fn harvest_patch(root: &Path, work: &Path) -> Result<(), WorkspaceError> {
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        // In no repository, whatever directory the data lies in.
+        .env("GIT_DIR", "/dev/null")
         .current_dir(root)
         .args([
             "diff",
@@ -122,6 +124,8 @@ fn harvest_patch(root: &Path, work: &Path) -> Result<(), WorkspaceError> {
             "--binary",
             "--no-prefix",
             "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
             "--",
             "base",
             "work",

@@ -67,7 +67,7 @@ pub enum WorkspaceError {
     /// A running job can write the user's repository, so what corral
     /// checks could change before git uses it.
     #[error(
-        "job {job_id} can write {} while it runs, and corral runs git as root in a repository only when no job can change it: try again once that job has ended",
+        "job {job_id} can write {} while it runs, and corral runs git as root in a repository only when no job can change it",
         project.display()
     )]
     Writable {
