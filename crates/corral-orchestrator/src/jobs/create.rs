@@ -161,6 +161,9 @@ impl JobManager {
         let invalid = |error: String| JobError::invalid("project", error);
         let pinned = crate::project::PinnedDir::open(&project)
             .map_err(|error| invalid(error.to_string()))?;
+        let hold = self
+            .hold_for_git(&project)
+            .map_err(|error| invalid(error.to_string()))?;
         let user = JobUser::for_project(Some(&pinned));
         let copy_of = project.clone();
         let isolation = tokio::task::spawn_blocking(move || {
@@ -170,11 +173,12 @@ impl JobManager {
         .map_err(|error| invalid(error.to_string()))?
         .map_err(|error| invalid(error.to_string()))?;
         // The copy was read by path: the path must still lead, link-free,
-        // to the directory that was checked (the overlap rule keeps other
-        // jobs from changing it in between).
-        if let Err(error) = crate::project::PinnedDir::open(&project)
-            .and_then(|after| after.expect_identity(pinned.identity()))
-        {
+        // to the directory that was checked (the hold kept jobs that could
+        // write it from starting in between).
+        let moved = crate::project::PinnedDir::open(&project)
+            .and_then(|after| after.expect_identity(pinned.identity()));
+        drop(hold);
+        if let Err(error) = moved {
             let _ = std::fs::remove_dir_all(
                 workspace::workspaces_dir(&self.inner.config.data_dir).join(job_id),
             );

@@ -10,12 +10,15 @@
 //! - `scheduler`: the FIFO queue under `max_concurrent_jobs`
 //! - `setup`: a job's session: grants, model proxy, egress, leak detector
 //! - `run`: one job's container, from create to removal
+//! - `project`, `git_hold`: what of the host a job gets, and keeping jobs
+//!   out of a repository while corral's git runs in it
 //! - `outcome`: how a container's exit becomes a terminal state
 //! - `pool`: the warm pool, containers started ahead of demand
 //! - `recover`: what a restart finds left over
 
 mod cancel;
 mod create;
+mod git_hold;
 mod outcome;
 mod pool;
 mod project;
@@ -147,6 +150,12 @@ struct Inner {
     /// job's project may overlap one unless its user allowed it. A std
     /// mutex: never held across an `.await`.
     writable: Mutex<HashMap<String, Arc<crate::project::PinnedDir>>>,
+    /// Projects corral's git runs in right now: no job that would write one
+    /// starts until it is done (see `git_hold`). A std mutex: never held
+    /// across an `.await`.
+    git_holds: Mutex<Vec<Arc<crate::project::PinnedDir>>>,
+    /// Wakes jobs waiting for corral's git to leave their project.
+    git_released: Notify,
     /// Jobs holding a slot, with the token that cancels each. A std mutex:
     /// never held across an `.await`.
     active: Mutex<HashMap<String, CancellationToken>>,
@@ -200,6 +209,8 @@ impl JobManager {
                 placement: crate::project::Placement::new(&data_dir),
                 data_dir,
                 writable: Mutex::default(),
+                git_holds: Mutex::default(),
+                git_released: Notify::new(),
                 active: Mutex::default(),
                 claim_lock: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),

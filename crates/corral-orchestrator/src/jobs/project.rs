@@ -31,10 +31,25 @@ fn identity(check: Option<ProjectCheck>) -> Option<DirIdentity> {
 
 impl JobManager {
     /// Checks `job`'s project again and holds it; a bound project is
-    /// registered writable until [`JobManager::release_project`].
-    pub(super) fn claim_project(&self, job: &Job) -> Result<HeldProject, ProjectError> {
+    /// registered writable until [`JobManager::release_project`]. A job
+    /// that would bind a project corral's git runs in waits until it is
+    /// done.
+    pub(super) async fn claim_project(&self, job: &Job) -> Result<HeldProject, ProjectError> {
+        loop {
+            // Made before trying: a release in between still wakes it.
+            let released = self.inner.git_released.notified();
+            if let Some(held) = self.try_claim_project(job)? {
+                return Ok(held);
+            }
+            released.await;
+        }
+    }
+
+    /// [`JobManager::claim_project`] once; `None` while corral's git runs
+    /// in a project the job would bind.
+    fn try_claim_project(&self, job: &Job) -> Result<Option<HeldProject>, ProjectError> {
         let Some(path) = job.project.as_deref() else {
-            return Ok(HeldProject::default());
+            return Ok(Some(HeldProject::default()));
         };
         if job.project_mode == ProjectMode::Branch {
             // The copy was made from the checked directory at creation;
@@ -45,10 +60,10 @@ impl JobManager {
                 .map(|isolation| PinnedDir::open(Path::new(&isolation.workspace)))
                 .transpose()?
                 .map(Arc::new);
-            return Ok(HeldProject {
+            return Ok(Some(HeldProject {
                 project: None,
                 source,
-            });
+            }));
         }
         let pinned = Arc::new(
             self.inner
@@ -61,16 +76,19 @@ impl JobManager {
             refuse_overlap(&writable, &job.id, &pinned)?;
         }
         if job.project_mode == ProjectMode::Bind {
+            if self.held_for_git(&pinned) {
+                return Ok(None);
+            }
             writable.insert(job.id.clone(), Arc::clone(&pinned));
-            return Ok(HeldProject {
+            return Ok(Some(HeldProject {
                 project: Some(Arc::clone(&pinned)),
                 source: Some(pinned),
-            });
+            }));
         }
-        Ok(HeldProject {
+        Ok(Some(HeldProject {
             project: Some(pinned),
             source: None,
-        })
+        }))
     }
 
     /// Refuses, at creation, a project that overlaps a directory a running
@@ -124,7 +142,7 @@ impl JobManager {
         self.lock_writable().remove(job_id);
     }
 
-    fn lock_writable(
+    pub(super) fn lock_writable(
         &self,
     ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<PinnedDir>>> {
         self.inner

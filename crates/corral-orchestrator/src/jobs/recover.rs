@@ -27,7 +27,7 @@ impl JobManager {
                 // Its project is registered before the scheduler runs, so no
                 // queued job starts on a path it can write. A claim that
                 // fails is made again (and fails the job) when it runs.
-                let _ = self.claim_project(&job);
+                let _ = self.claim_project(&job).await;
                 if let Start::Adopt { container_id, .. } = &start {
                     // A pooled container's label names its pool entry, not the job.
                     self.spare(container_id);

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use corral_proto::{Isolation, Job, JobDiff};
+use corral_proto::{Isolation, IsolationKind, Job, JobDiff};
 
 use std::sync::Arc;
 
@@ -26,6 +26,13 @@ impl JobManager {
         let Some((project, isolation)) = isolated(job) else {
             return Ok(());
         };
+        // A patch needs nothing of the project. A branch is fetched into it:
+        // while a job can write it, the copy stays (pruned with the other
+        // review files).
+        let _hold = match isolation.kind {
+            IsolationKind::Git => Some(self.hold_for_git(&project)?),
+            IsolationKind::Copy => None,
+        };
         let data_dir = self.inner.config.data_dir.clone();
         let job_id = job.id.clone();
         blocking(move || workspace::harvest(&data_dir, &job_id, &project, &isolation)).await
@@ -37,6 +44,9 @@ impl JobManager {
     pub async fn diff(&self, job_id: &str) -> Result<JobDiff, JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
         let redactor = self.review_redactor(&job).await?;
+        let _hold = self
+            .hold_for_git(&project)
+            .map_err(|error| review_error(job_id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         let id = job.id.clone();
         let mut diff = blocking(move || workspace::diff(&data_dir, &id, &project, &isolation))
@@ -60,6 +70,9 @@ impl JobManager {
     /// `allow_secrets` (the user saw it in the diff and wants it).
     pub async fn apply(&self, job_id: &str, allow_secrets: bool) -> Result<(), JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        let _hold = self
+            .hold_for_git(&project)
+            .map_err(|error| review_error(job_id, error))?;
         let redactor = self.review_redactor(&job).await?;
         if !allow_secrets {
             let secrets = self.secrets_in_change(&job, Arc::clone(&redactor)).await?;
@@ -118,6 +131,9 @@ impl JobManager {
         let Some((project, isolation)) = isolated(job) else {
             return Ok(Vec::new());
         };
+        let _hold = self
+            .hold_for_git(&project)
+            .map_err(|error| review_error(&job.id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         let job_id = job.id.clone();
         let mut names = blocking(move || {
@@ -151,6 +167,9 @@ impl JobManager {
     /// Removes the job's branch (or patch).
     pub async fn discard(&self, job_id: &str) -> Result<(), JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        let _hold = self
+            .hold_for_git(&project)
+            .map_err(|error| review_error(job_id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         blocking(move || workspace::discard(&data_dir, &job.id, &project, &isolation))
             .await
@@ -161,6 +180,12 @@ impl JobManager {
     pub(super) async fn drop_copy(&self, job: &Job) {
         if let Some((project, isolation)) = isolated(job) {
             let data_dir = self.inner.config.data_dir.clone();
+            let Ok(_hold) = self.hold_for_git(&project) else {
+                // Its branch never reached the repository: only files to drop.
+                let root = workspace::workspaces_dir(&data_dir).join(&job.id);
+                let _ = blocking(move || Ok(std::fs::remove_dir_all(root)?)).await;
+                return;
+            };
             let job_id = job.id.clone();
             let _ = blocking(move || workspace::discard(&data_dir, &job_id, &project, &isolation))
                 .await;
@@ -203,7 +228,10 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn review_error(job_id: &str, error: WorkspaceError) -> JobError {
-    let message = error.to_string();
+    let mut message = error.to_string();
+    if matches!(error, WorkspaceError::Writable { .. }) {
+        message.push_str(": try again once that job has ended");
+    }
     let conflicts = match error {
         WorkspaceError::Conflict { files } => files,
         _ => Vec::new(),

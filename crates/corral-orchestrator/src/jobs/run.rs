@@ -164,7 +164,7 @@ impl JobManager {
         redactor: Arc<Redactor>,
     ) -> Outcome {
         let socket_dir = self.inner.config.data_dir.join("run").join(&job.id);
-        let held = match self.claim_project(job) {
+        let held = match self.claim_project(job).await {
             Ok(held) => held,
             Err(error) => {
                 // A re-adopted job whose project changed while the server

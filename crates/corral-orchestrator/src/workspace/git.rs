@@ -1,17 +1,61 @@
-//! Running host-side git without giving a job's copy any say in it.
+//! Running host-side git without giving a job any say in it.
+//!
+//! corral runs git as root in three kinds of place: directories it made
+//! itself (a job's fresh clone, a trusted bare repository, its review
+//! files), a job's copy once the job has ended, and the user's own
+//! repository. Only the first is trusted.
 //!
 //! Every call disables hooks and fsmonitor, ignores system and global
-//! config, never prompts, and names the one directory it trusts. A job's
-//! copy is never used as a repository here: its work is read through a
+//! config, never prompts, allows no transport but local files (each
+//! remote protocol is also refused by name, which a repository's own
+//! `protocol.<name>.allow` cannot override), never discovers a bare
+//! repository, never recurses into submodules or starts a background gc,
+//! and names the one directory it trusts.
+//!
+//! A job's copy is never used as a repository: its work is read through a
 //! trusted git directory corral creates, which sees the copy's files and
 //! objects as data, never its config, hooks or filters.
+//!
+//! The user's repository is job-writable too: a `bind` job runs as its
+//! owner. Flags on the command line cannot neutralise every setting a
+//! local config can hold (`url.<x>.insteadOf`, `filter.<driver>.clean`,
+//! `include.path`, `core.worktree`, `remote.<name>.uploadpack`, …: the
+//! names are open-ended), so git reaches that repository only through
+//! [`UserRepository`], which checks it first without running anything it
+//! names: `.git` a real directory borrowing from no other repository, no
+//! links or special files under it, and every key of its config on an
+//! allow-list of inert settings (an allow-list, because a deny-list loses
+//! to the next git release). `--no-includes` turns `include.path` and
+//! `includeIf` into keys, which the list refuses, instead of files read.
+//!
+//! Attributes need no check of their own: `filter=`, `diff=` and `merge=`
+//! in `.gitattributes` or `.git/info/attributes` only name a driver, and a
+//! driver does nothing unless config defines its command, which the
+//! allow-list refuses; the remaining attributes (`text`, `eol`, `ident`,
+//! `working-tree-encoding`) are conversions inside git's own process. A
+//! global attributes file is never read either (`core.attributesFile` is
+//! set to `/dev/null`).
+//!
+//! The check holds at the moment of use because no job can write the
+//! repository then: the job manager refuses these operations while a
+//! running job has it bound (see `jobs/review.rs`).
+//!
+//! A copy-mode patch is applied with `GIT_DIR=/dev/null`: git works on the
+//! files alone, and whatever `.git` a job left in the directory is never
+//! read.
+
+mod repository;
+mod settings;
 
 use std::path::Path;
 use std::process::Command;
 
+pub use repository::UserRepository;
+
 use super::WorkspaceError;
 
-/// Settings every host-side git call runs with.
+/// Settings every host-side git call runs with. Command-line settings win
+/// over a repository's own config.
 const HARDENING: &[&str] = &[
     "-c",
     "core.hooksPath=/dev/null",
@@ -20,9 +64,37 @@ const HARDENING: &[&str] = &[
     "-c",
     "core.sshCommand=false",
     "-c",
+    "core.askPass=",
+    "-c",
+    "credential.helper=",
+    "-c",
+    "core.attributesFile=/dev/null",
+    "-c",
+    "core.excludesFile=/dev/null",
+    "-c",
     "protocol.allow=never",
     "-c",
+    "protocol.ext.allow=never",
+    "-c",
+    "protocol.ssh.allow=never",
+    "-c",
+    "protocol.git.allow=never",
+    "-c",
+    "protocol.http.allow=never",
+    "-c",
+    "protocol.https.allow=never",
+    "-c",
     "protocol.file.allow=always",
+    "-c",
+    "safe.bareRepository=explicit",
+    "-c",
+    "submodule.recurse=false",
+    "-c",
+    "fetch.recurseSubmodules=false",
+    "-c",
+    "gc.auto=0",
+    "-c",
+    "maintenance.auto=false",
     "-c",
     "commit.gpgSign=false",
     "-c",
@@ -59,9 +131,33 @@ impl<'a> Git<'a> {
         Self { command, what }
     }
 
-    /// Runs in `dir`.
-    pub fn dir(mut self, dir: &Path) -> Self {
+    /// `git` hardened, run in `dir`, a directory corral made (never the
+    /// user's repository: that is reached through [`UserRepository`]).
+    pub fn in_own_dir(what: &'a str, dir: &Path) -> Self {
+        Self::new(what, dir).in_dir(dir)
+    }
+
+    /// `git` hardened, run in `dir` as in no repository at all (for a
+    /// patch applied to plain files): whatever `.git` is there or above is
+    /// never read.
+    pub fn outside_repository(what: &'a str, dir: &Path) -> Self {
+        let mut git = Self::new(what, dir);
+        git.command.env("GIT_DIR", "/dev/null").current_dir(dir);
+        git
+    }
+
+    /// Runs in `dir`; only for [`UserRepository`] and [`Git::in_own_dir`].
+    fn in_dir(mut self, dir: &Path) -> Self {
         self.command.arg("-C").arg(dir);
+        self
+    }
+
+    /// Trusts `dir` as well (a repository's `.git`, which a clone from it
+    /// names).
+    fn also_trusting(mut self, dir: &Path) -> Self {
+        self.command
+            .arg("-c")
+            .arg(format!("safe.directory={}", dir.display()));
         self
     }
 

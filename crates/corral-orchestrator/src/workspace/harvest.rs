@@ -2,13 +2,14 @@
 //! `.git` may hold hooks, an fsmonitor command, filters, alternates or
 //! symlinks. Nothing in it is executed or followed: its objects are copied
 //! as files into a trusted git directory corral creates, its refs are read
-//! as text, and its files are staged through that trusted directory.
+//! as text, and its files are staged through that trusted directory. The
+//! user's repository is checked (see `git`) before it fetches the result.
 
 use std::path::{Path, PathBuf};
 
 use corral_proto::{Isolation, IsolationKind};
 
-use super::git::Git;
+use super::git::{Git, UserRepository};
 use super::{WorkspaceError, workspaces_dir};
 
 /// The file a copy-mode job's result is kept in.
@@ -89,10 +90,16 @@ fn harvest_branch(
         .clone()
         .unwrap_or_else(|| format!("corral/{job_id}"));
     git().run(&["update-ref", &format!("refs/heads/{branch}"), &tip])?;
-    Git::new("fetch", project).dir(project).run(&[
+    // Checked now, just before git runs there: the job may have shared
+    // the repository with a `bind` job since it was copied.
+    UserRepository::open(project)?.git("fetch").run(&[
         "fetch".as_ref(),
         "--quiet".as_ref(),
         "--no-tags".as_ref(),
+        "--no-write-fetch-head".as_ref(),
+        "--no-recurse-submodules".as_ref(),
+        "--no-auto-gc".as_ref(),
+        "--no-auto-maintenance".as_ref(),
         trusted.as_os_str(),
         format!("+refs/heads/{branch}:refs/heads/{branch}").as_ref(),
     ])?;
@@ -108,6 +115,8 @@ fn harvest_patch(root: &Path, work: &Path) -> Result<(), WorkspaceError> {
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        // In no repository, whatever directory the data lies in.
+        .env("GIT_DIR", "/dev/null")
         .current_dir(root)
         .args([
             "diff",
@@ -115,6 +124,8 @@ fn harvest_patch(root: &Path, work: &Path) -> Result<(), WorkspaceError> {
             "--binary",
             "--no-prefix",
             "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
             "--",
             "base",
             "work",

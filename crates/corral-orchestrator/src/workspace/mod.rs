@@ -11,7 +11,8 @@
 //! diffs, applies or discards.
 //!
 //! # Layout
-//! - `git`: hardened host-side git
+//! - `git`: hardened host-side git, and the only door to the user's
+//!   repository (`UserRepository`, checked before each use)
 //! - `prepare`: making the job's copy
 //! - `harvest`: reading the job's work back when it ends
 //! - `review`: diff, apply, discard
@@ -53,6 +54,27 @@ pub enum WorkspaceError {
     NoResult {
         /// Why.
         message: String,
+    },
+    /// The user's repository holds something that would let git run a
+    /// command, reach the network or use files outside it.
+    #[error("{}: corral does not run git as root in this repository: {problem}", project.display())]
+    Untrusted {
+        /// The project.
+        project: std::path::PathBuf,
+        /// What was found, and how to fix it.
+        problem: String,
+    },
+    /// A running job can write the user's repository, so what corral
+    /// checks could change before git uses it.
+    #[error(
+        "job {job_id} can write {} while it runs, and corral runs git as root in a repository only when no job can change it",
+        project.display()
+    )]
+    Writable {
+        /// The project.
+        project: std::path::PathBuf,
+        /// The running job that has it bound.
+        job_id: String,
     },
     /// Copying files failed.
     #[error("cannot copy the project: {0}")]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use corral_proto::{Isolation, IsolationKind};
 
-use super::git::Git;
+use super::git::{Git, UserRepository};
 use super::{WorkspaceError, workspaces_dir};
 use crate::project::tree;
 use crate::runtime::JobUser;
@@ -25,19 +25,10 @@ pub fn prepare(
     std::fs::create_dir_all(&root)?;
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
     let work = root.join("work");
-    let result = if is_repository(project) {
-        clone(project, &work, job_id)
-    } else {
-        let held = crate::project::PinnedDir::open(project)
-            .map_err(|error| WorkspaceError::Io(std::io::Error::other(error.to_string())))?;
-        tree::copy(held.fd(), &root.join("base"), 0)?;
-        tree::copy(held.fd(), &work, 0)?;
-        Ok(Isolation {
-            kind: IsolationKind::Copy,
-            workspace: work.to_string_lossy().into_owned(),
-            base: None,
-            branch: None,
-        })
+    let result = match UserRepository::find(project) {
+        Err(error) => Err(error),
+        Ok(Some(repository)) => clone(&repository, &work, job_id),
+        Ok(None) => copy_plain(project, &root, &work),
     };
     match result {
         Ok(isolation) => {
@@ -51,15 +42,14 @@ pub fn prepare(
     }
 }
 
-fn is_repository(project: &Path) -> bool {
-    Git::new("inspect", project)
-        .dir(project)
-        .succeeds(&["rev-parse", "--git-dir"])
-}
-
-fn clone(project: &Path, work: &Path, job_id: &str) -> Result<Isolation, WorkspaceError> {
+fn clone(
+    repository: &UserRepository,
+    work: &Path,
+    job_id: &str,
+) -> Result<Isolation, WorkspaceError> {
+    let project = repository.path();
     let unsuitable = |message: String| WorkspaceError::Unsuitable { message };
-    let inspect = || Git::new("inspect", project).dir(project);
+    let inspect = || repository.git("inspect");
     if inspect()
         .run(&["rev-parse", "--is-bare-repository"])?
         .trim()
@@ -85,18 +75,11 @@ fn clone(project: &Path, work: &Path, job_id: &str) -> Result<Isolation, Workspa
         )));
     }
     let head = inspect().run(&["rev-parse", "HEAD"])?.trim().to_owned();
-    Git::new("clone", project).run(&[
-        "clone".as_ref(),
-        "--quiet".as_ref(),
-        "--no-hardlinks".as_ref(),
-        "--no-checkout".as_ref(),
-        project.as_os_str(),
-        work.as_os_str(),
-    ])?;
+    repository.clone_to(work)?;
     let branch = format!("corral/{job_id}");
-    let in_copy = || Git::new("snapshot", work).dir(work);
+    let in_copy = || Git::in_own_dir("snapshot", work);
     in_copy().run(&["checkout", "--quiet", "-b", &branch, &head])?;
-    copy_uncommitted(project, work)?;
+    copy_uncommitted(repository, work)?;
     in_copy().run(&["add", "--all"])?;
     if !in_copy().succeeds(&["diff", "--cached", "--quiet"]) {
         in_copy().run(&["commit", "--quiet", "--no-verify", "-m", SNAPSHOT_MESSAGE])?;
@@ -112,11 +95,12 @@ fn clone(project: &Path, work: &Path, job_id: &str) -> Result<Isolation, Workspa
 
 /// Brings the user's modified, untracked (not ignored) and deleted files
 /// into the clone, so the job sees what the user sees.
-fn copy_uncommitted(project: &Path, work: &Path) -> Result<(), WorkspaceError> {
+fn copy_uncommitted(repository: &UserRepository, work: &Path) -> Result<(), WorkspaceError> {
+    let project = repository.path();
     let list = |flags: &[&str]| -> Result<Vec<String>, WorkspaceError> {
         let mut args = vec!["ls-files", "-z", "--exclude-standard"];
         args.extend_from_slice(flags);
-        let out = Git::new("status", project).dir(project).run(&args)?;
+        let out = repository.git("status").run(&args)?;
         Ok(out
             .split('\0')
             .filter(|path| !path.is_empty())
@@ -142,6 +126,21 @@ fn copy_uncommitted(project: &Path, work: &Path) -> Result<(), WorkspaceError> {
         tree::copy_node(node, &target, 0)?;
     }
     Ok(())
+}
+
+/// A plain (non-git) project copied twice beneath the held directory: a
+/// pristine base and the job's work.
+fn copy_plain(project: &Path, root: &Path, work: &Path) -> Result<Isolation, WorkspaceError> {
+    let held = crate::project::PinnedDir::open(project)
+        .map_err(|error| WorkspaceError::Io(std::io::Error::other(error.to_string())))?;
+    tree::copy(held.fd(), &root.join("base"), 0)?;
+    tree::copy(held.fd(), work, 0)?;
+    Ok(Isolation {
+        kind: IsolationKind::Copy,
+        workspace: work.to_string_lossy().into_owned(),
+        base: None,
+        branch: None,
+    })
 }
 
 /// Hands the copy to the job's user.

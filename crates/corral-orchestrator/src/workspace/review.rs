@@ -1,13 +1,14 @@
 //! Reviewing a job's result: diff, apply onto the user's current branch
-//! (all or nothing), discard. Only the user's repository and corral's own
-//! files are touched; the job's copy is gone by now.
+//! (all or nothing), discard. Only the user's repository (checked before
+//! each operation, see `git`) and corral's own files are touched; the
+//! job's copy is gone by now.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use corral_proto::{FileChange, Isolation, IsolationKind, JobDiff};
 
-use super::git::Git;
+use super::git::{Git, UserRepository};
 use super::harvest::PATCH_FILE;
 use super::{WorkspaceError, workspaces_dir};
 
@@ -28,9 +29,10 @@ pub fn diff(
 ) -> Result<JobDiff, WorkspaceError> {
     let ((patch, truncated), numstat) = match isolation.kind {
         IsolationKind::Git => {
-            let range = branch_range(project, isolation)?;
+            let repository = UserRepository::open(project)?;
+            let range = branch_range(&repository, isolation)?;
             (
-                Git::new("diff", project).dir(project).run_capped(
+                repository.git("diff").run_capped(
                     &[
                         "-c",
                         BIG_FILE,
@@ -42,7 +44,7 @@ pub fn diff(
                     ],
                     REVIEW_CAP,
                 )?,
-                Git::new("diff", project).dir(project).run(&[
+                repository.git("diff").run(&[
                     "-c",
                     BIG_FILE,
                     "diff",
@@ -55,7 +57,7 @@ pub fn diff(
         IsolationKind::Copy => {
             let patch_file = patch_file(data_dir, job_id)?;
             let root = workspaces_dir(data_dir).join(job_id);
-            let numstat = Git::new("diff", &root).dir(&root).run(&[
+            let numstat = Git::in_own_dir("diff", &root).run(&[
                 "apply".as_ref(),
                 "--numstat".as_ref(),
                 "-p1".as_ref(),
@@ -91,8 +93,9 @@ pub fn scan_change(
 ) -> Result<(), WorkspaceError> {
     match isolation.kind {
         IsolationKind::Git => {
-            let range = branch_range(project, isolation)?;
-            Git::new("diff", project).dir(project).stream(
+            let repository = UserRepository::open(project)?;
+            let range = branch_range(&repository, isolation)?;
+            repository.git("diff").stream(
                 &[
                     "diff",
                     "--text",
@@ -145,9 +148,13 @@ pub fn apply(
     project: &Path,
     isolation: &Isolation,
 ) -> Result<(), WorkspaceError> {
-    let patch_file = match isolation.kind {
-        IsolationKind::Git => {
-            let patch = branch_patch(project, &branch_range(project, isolation)?)?;
+    let repository = match isolation.kind {
+        IsolationKind::Git => Some(UserRepository::open(project)?),
+        IsolationKind::Copy => None,
+    };
+    let patch_file = match &repository {
+        Some(repository) => {
+            let patch = branch_patch(repository, &branch_range(repository, isolation)?)?;
             let written = workspaces_dir(data_dir).join(job_id).join("apply.patch");
             if let Some(parent) = written.parent() {
                 std::fs::create_dir_all(parent)?;
@@ -155,12 +162,17 @@ pub fn apply(
             std::fs::write(&written, patch)?;
             written
         }
-        IsolationKind::Copy => patch_file(data_dir, job_id)?,
+        None => patch_file(data_dir, job_id)?,
     };
     if std::fs::metadata(&patch_file)?.len() == 0 {
         return Ok(()); // the job changed nothing
     }
-    let git = || Git::new("apply", project).dir(project);
+    // A copy-mode project is plain files: whatever `.git` a job left in it
+    // is never read.
+    let git = || match &repository {
+        Some(repository) => repository.git("apply"),
+        None => Git::outside_repository("apply", project),
+    };
     let check = git().run(&[
         "apply".as_ref(),
         "--check".as_ref(),
@@ -191,28 +203,36 @@ pub fn discard(
     project: &Path,
     isolation: &Isolation,
 ) -> Result<(), WorkspaceError> {
-    if let (IsolationKind::Git, Some(branch)) = (isolation.kind, &isolation.branch) {
-        let git = || Git::new("discard", project).dir(project);
-        if git().succeeds(&[
-            "rev-parse",
-            "--verify",
-            "-q",
-            &format!("refs/heads/{branch}"),
-        ]) {
-            git().run(&["branch", "-D", branch])?;
-        }
-    }
+    let branch_deleted = match (isolation.kind, &isolation.branch) {
+        (IsolationKind::Git, Some(branch)) => delete_branch(project, branch),
+        _ => Ok(()),
+    };
+    // corral's own files go whatever the repository holds.
     let root = workspaces_dir(data_dir).join(job_id);
     match std::fs::remove_dir_all(&root) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error.into()),
-        _ => Ok(()),
+        _ => branch_deleted,
     }
+}
+
+fn delete_branch(project: &Path, branch: &str) -> Result<(), WorkspaceError> {
+    let repository = UserRepository::open(project)?;
+    let git = || repository.git("discard");
+    if git().succeeds(&[
+        "rev-parse",
+        "--verify",
+        "-q",
+        &format!("refs/heads/{branch}"),
+    ]) {
+        git().run(&["branch", "-D", branch])?;
+    }
+    Ok(())
 }
 
 /// The job's commits as a binary-safe patch, with no external diff or
 /// text conversion the repository might configure.
-fn branch_patch(project: &Path, range: &str) -> Result<String, WorkspaceError> {
-    Git::new("diff", project).dir(project).run(&[
+fn branch_patch(repository: &UserRepository, range: &str) -> Result<String, WorkspaceError> {
+    repository.git("diff").run(&[
         "diff",
         "--binary",
         "--no-color",
@@ -223,13 +243,16 @@ fn branch_patch(project: &Path, range: &str) -> Result<String, WorkspaceError> {
 }
 
 /// `base..branch`, once the branch is in the user's repository.
-fn branch_range(project: &Path, isolation: &Isolation) -> Result<String, WorkspaceError> {
+fn branch_range(
+    repository: &UserRepository,
+    isolation: &Isolation,
+) -> Result<String, WorkspaceError> {
     let (Some(base), Some(branch)) = (&isolation.base, &isolation.branch) else {
         return Err(WorkspaceError::NoResult {
             message: "the job has no branch".into(),
         });
     };
-    let exists = Git::new("diff", project).dir(project).succeeds(&[
+    let exists = repository.git("diff").succeeds(&[
         "rev-parse",
         "--verify",
         "-q",

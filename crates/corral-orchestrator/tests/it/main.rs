@@ -19,6 +19,7 @@ mod faults;
 mod hostile;
 mod hostile_disk;
 mod hostile_egress;
+mod hostile_git;
 mod hostile_llm;
 mod hostile_projects;
 mod hostile_reasons;
