@@ -195,7 +195,7 @@ fn file_providers(
                 kind: written.kind,
                 base_url,
                 key,
-                model: written.model,
+                model: written.model.or_else(|| default_model(written.kind)),
                 input_price: written.input_price,
                 output_price: written.output_price,
                 max_tokens: written.max_tokens.unwrap_or(DEFAULT_ANTHROPIC_MAX_TOKENS),
@@ -226,7 +226,7 @@ fn add_env_providers(providers: &mut BTreeMap<String, Provider>, env: &LlmEnv) {
                 kind,
                 base_url: default_base_url(kind).to_owned(),
                 key: ProviderKey::None,
-                model: None,
+                model: default_model(kind),
                 input_price: None,
                 output_price: None,
                 max_tokens: DEFAULT_ANTHROPIC_MAX_TOKENS,
@@ -244,6 +244,20 @@ fn add_env_providers(providers: &mut BTreeMap<String, Provider>, env: &LlmEnv) {
         if from_env.model.is_some() {
             provider.model.clone_from(&from_env.model);
         }
+    }
+}
+
+/// The model an Anthropic provider runs when neither the job, the provider's
+/// configuration nor `CORRAL_ANTHROPIC_MODEL` names one: a current
+/// general-purpose Claude model, so `corral serve --llm anthropic` works as
+/// the README writes it. OpenAI-compatible servers have no such model in
+/// common (a local server may serve any), so they get none.
+pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
+
+fn default_model(kind: ProviderKind) -> Option<String> {
+    match kind {
+        ProviderKind::Anthropic => Some(DEFAULT_ANTHROPIC_MODEL.to_owned()),
+        ProviderKind::Openai => None,
     }
 }
 
@@ -289,6 +303,29 @@ mod tests {
         assert_eq!(provider.base_url, ANTHROPIC_BASE_URL);
         assert_eq!(provider.model.as_deref(), Some("claude-x"));
         assert!(matches!(&provider.key, ProviderKey::Value(key) if key.expose() == "sk-ant-test"));
+    }
+
+    #[test]
+    fn an_anthropic_provider_without_a_model_runs_the_default_one() {
+        let env = LlmEnv {
+            anthropic: EnvProvider {
+                api_key: Some(SecretValue::new("sk-ant-test".into())),
+                ..EnvProvider::default()
+            },
+            openai: EnvProvider {
+                api_key: Some(SecretValue::new("sk-test".into())),
+                ..EnvProvider::default()
+            },
+            ..LlmEnv::default()
+        };
+        let built = settings(FileLlm::default(), Some("anthropic"), &env).expect("settings");
+        let anthropic = built.provider(Some("anthropic")).expect("anthropic");
+        assert_eq!(anthropic.model.as_deref(), Some(DEFAULT_ANTHROPIC_MODEL));
+        let openai = built.provider(Some("openai")).expect("openai");
+        assert_eq!(
+            openai.model, None,
+            "no model is common to OpenAI-compatible servers"
+        );
     }
 
     #[test]

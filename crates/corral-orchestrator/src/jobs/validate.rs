@@ -280,8 +280,8 @@ fn validate_llm(spec: LlmSpec, settings: &LlmSettings) -> Result<JobLlm, JobErro
         return Err(JobError::invalid(
             "llm.model",
             format!(
-                "provider `{}` has no default model; name one",
-                provider.name
+                "provider `{}` has no default model: name one with --model (API: llm.model), or give the server one (`model` under [llm.providers.{}] in corral.toml; CORRAL_OPENAI_MODEL for the built-in openai provider)",
+                provider.name, provider.name
             ),
         ));
     };
