@@ -22,26 +22,79 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::SUCCESS);
     }
     let mut spinner = output::Spinner::start(&format!("{} queued", job.id));
-    client
-        .follow(&job.id, 0, |event| {
-            if let Some(state) = event
-                .data
-                .get("state")
-                .and_then(|state| state.as_str())
-                .filter(|_| event.kind == corral_proto::EventKind::Status)
-            {
-                if state == "queued" || state == "starting" {
-                    spinner.say(&format!("{} {state}", event.job_id));
-                } else {
-                    spinner.stop();
-                }
-            }
-            spinner.suspend(|| output::event(event, mode));
-        })
-        .await?;
+    if let Some(code) = follow(&client, &job.id, &mut spinner, mode).await? {
+        return Ok(code);
+    }
     spinner.stop();
     let job = client.job(&job.id).await?;
     Ok(ExitCode::from(exit_code_of(&job)))
+}
+
+/// Streams the job's events until it ends; an exit code when the user
+/// stopped following first. Ctrl-C never leaves a job running unsaid: the
+/// first says how to follow or cancel it, the second cancels it (and its
+/// end is still shown), a third stops following.
+async fn follow(
+    client: &ApiClient,
+    job_id: &str,
+    spinner: &mut output::Spinner,
+    mode: output::JobOutput,
+) -> anyhow::Result<Option<ExitCode>> {
+    let follow = client.follow(job_id, 0, |event| {
+        if let Some(state) = event
+            .data
+            .get("state")
+            .and_then(|state| state.as_str())
+            .filter(|_| event.kind == corral_proto::EventKind::Status)
+        {
+            if state == "queued" || state == "starting" {
+                spinner.say(&format!("{} {state}", event.job_id));
+            } else {
+                spinner.stop();
+            }
+        }
+        spinner.suspend(|| output::event(event, mode));
+    });
+    tokio::pin!(follow);
+    let mut interrupts = 0;
+    loop {
+        tokio::select! {
+            followed = &mut follow => return followed.map(|_| None),
+            signal = tokio::signal::ctrl_c() => {
+                signal.context("cannot listen for Ctrl-C")?;
+                interrupts += 1;
+                if let Some(code) = interrupted(client, job_id, interrupts).await {
+                    return Ok(Some(code));
+                }
+            }
+        }
+    }
+}
+
+/// Answers the `count`th Ctrl-C while following `job_id`; an exit code
+/// when `corral run` should stop following.
+async fn interrupted(client: &ApiClient, job_id: &str, count: u32) -> Option<ExitCode> {
+    match count {
+        1 => {
+            output::note(&format!(
+                "{job_id} keeps running: press Ctrl-C again to cancel it, or follow it later with `corral logs -f {job_id}` (cancel: `corral cancel {job_id}`)"
+            ));
+            None
+        }
+        2 => {
+            match client.cancel(job_id).await {
+                Ok(_) => output::note(&format!("cancelling {job_id}")),
+                Err(error) => output::note(&format!("cannot cancel {job_id}: {error}")),
+            }
+            None
+        }
+        _ => {
+            output::note(&format!(
+                "stopped following {job_id}: `corral logs -f {job_id}` follows it, `corral show {job_id}` tells how it ended"
+            ));
+            Some(ExitCode::from(130))
+        }
+    }
 }
 
 /// Builds the job spec, naming the flag at fault when one is wrong. A
