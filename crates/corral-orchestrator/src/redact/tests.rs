@@ -2,7 +2,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use super::{Findings, Redactor, StreamRedactor};
+use super::{Findings, OutputPiece, Redactor, StreamRedactor};
 
 const SECRET: &str = "hunter2-but/longer+42";
 
@@ -46,7 +46,7 @@ fn token_shapes_are_replaced_by_pattern() {
         !out.contains(&github) && !out.contains("MIIEow") && !out.contains("AKIAABCD"),
         "{out}"
     );
-    assert_eq!(names, ["aws-access-key", "github-token", "private-key"]);
+    assert_eq!(names, ["github-token", "private-key", "aws-access-key"]);
 }
 
 #[test]
@@ -70,37 +70,68 @@ fn every_shape_gets_past_the_literal_prefilter() {
     }
 }
 
+fn text(pieces: Vec<OutputPiece>) -> String {
+    pieces.into_iter().map(|piece| piece.text).collect()
+}
+
 #[test]
 fn a_value_split_across_chunks_is_still_caught() {
     let redactor = redactor();
     let mut stream = StreamRedactor::default();
     let mut findings = Findings::default();
     let (first, second) = SECRET.split_at(9);
-    let mut out = stream.push(
+    let mut out = text(stream.push(
         &redactor,
         "stdout",
         &format!("the password is {first}"),
         &mut findings,
-    );
+    ));
     assert!(
         !out.contains(first),
         "the possible start is held back: {out}"
     );
-    out.push_str(&stream.push(
+    out.push_str(&text(stream.push(
         &redactor,
         "stdout",
         &format!("{second} ok\n"),
         &mut findings,
-    ));
+    )));
     assert_eq!(out, "the password is [REDACTED:DB_PASSWORD] ok\n");
-    let mut tail = stream.push(&redactor, "stdout", "ends with hun", &mut findings);
-    for (_, rest) in stream.flush(&redactor, &mut findings) {
-        tail.push_str(&rest);
-    }
+    let mut tail = text(stream.push(&redactor, "stdout", "ends with hun", &mut findings));
+    tail.push_str(&text(stream.flush(&redactor, &mut findings)));
     assert_eq!(
         tail, "ends with hun",
         "a held tail that never completes is released"
     );
+}
+
+/// The case: a secret whose last byte begins it again, ending a
+/// write, was cut before its last byte and emitted unredacted.
+#[test]
+fn a_secret_that_ends_a_write_is_redacted_whole() {
+    let redactor = Redactor::new([("K", "s3cr3t-pass-word-s")]);
+    let mut stream = StreamRedactor::default();
+    let mut findings = Findings::default();
+    let first = text(stream.push(&redactor, "stdout", "token=s3cr3t-pass-word-s", &mut findings));
+    assert!(!first.contains("s3cr3t"), "{first}");
+    let mut rest = text(stream.push(&redactor, "stdout", "\n", &mut findings));
+    rest.push_str(&text(stream.flush(&redactor, &mut findings)));
+    assert_eq!(format!("{first}{rest}"), "token=[REDACTED:K]\n");
+}
+
+#[test]
+fn a_secret_split_between_stdout_and_stderr_is_caught() {
+    let redactor = redactor();
+    let mut stream = StreamRedactor::default();
+    let mut findings = Findings::default();
+    let (first, second) = SECRET.split_at(7);
+    let mut pieces = stream.push(&redactor, "stdout", &format!("a {first}"), &mut findings);
+    pieces.extend(stream.push(&redactor, "stderr", &format!("{second} b\n"), &mut findings));
+    pieces.extend(stream.flush(&redactor, &mut findings));
+    let all: String = pieces.iter().map(|piece| piece.text.as_str()).collect();
+    assert_eq!(all, "a [REDACTED:DB_PASSWORD] b\n");
+    assert_eq!(pieces[0].stream, "stdout", "a redaction goes to its first byte's stream");
+    assert_eq!(pieces.last().map(|piece| piece.stream.as_str()), Some("stderr"));
 }
 
 #[test]
@@ -114,3 +145,4 @@ fn json_strings_are_redacted_in_place() {
     );
     assert_eq!(findings.names.len(), 2);
 }
+
