@@ -93,12 +93,7 @@ fn run_live(run: &Run, from: usize, finder: &ExactFinder) -> usize {
         .map_or(usize::MAX, |start| run.lines[start])
 }
 
-fn search<'a>(
-    run: &Run,
-    finder: &ExactFinder,
-    names: &'a [String],
-    hits: &mut Vec<Hit<'a>>,
-) {
+fn search<'a>(run: &Run, finder: &ExactFinder, names: &'a [String], hits: &mut Vec<Hit<'a>>) {
     if run.bytes.len() < 2 {
         return;
     }
@@ -110,7 +105,10 @@ fn search<'a>(
 
 /// Whether an unfinished line may yet be a dump line.
 fn could_be_dump(line: &[u8]) -> bool {
-    line.len() <= MAX_LINE && line.first().is_none_or(|&byte| byte.is_ascii_hexdigit() || byte == b' ')
+    line.len() <= MAX_LINE
+        && line
+            .first()
+            .is_none_or(|&byte| byte.is_ascii_hexdigit() || byte == b' ')
 }
 
 /// Reads `text[start..end]` as a dump line onto `data` and `ascii`;
@@ -170,7 +168,10 @@ fn parse(text: &[u8], start: usize, end: usize, data: &mut Run, ascii: &mut Run)
 /// Where the data starts after an offset column (hex digits, `:` for
 /// `xxd`); 0 for a line with no offset that starts with a space.
 fn offset(line: &[u8]) -> Option<usize> {
-    let digits = line.iter().take_while(|byte| byte.is_ascii_hexdigit()).count();
+    let digits = line
+        .iter()
+        .take_while(|byte| byte.is_ascii_hexdigit())
+        .count();
     if digits == 0 {
         return (line.first() == Some(&b' ')).then_some(0);
     }

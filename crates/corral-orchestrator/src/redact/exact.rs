@@ -230,8 +230,16 @@ mod tests {
         assert!(finder.find_all(b"abcdefg").is_empty(), "one byte short");
         assert_eq!(finder.find_all(b"abcdefgh").len(), 1, "at the very end");
         assert_eq!(finder.partial_start(b"xx abcdefg", 0), Some(3));
-        assert_eq!(finder.partial_start(b"xx abcdefg", 4), Some(7), "not before `from`: `efg…`");
-        assert_eq!(finder.partial_start(b"zzzzzzzz", 0), Some(1), "a whole needle is no partial, its tail is");
+        assert_eq!(
+            finder.partial_start(b"xx abcdefg", 4),
+            Some(7),
+            "not before `from`: `efg…`"
+        );
+        assert_eq!(
+            finder.partial_start(b"zzzzzzzz", 0),
+            Some(1),
+            "a whole needle is no partial, its tail is"
+        );
     }
 
     /// Random needles over a tiny alphabet (so they overlap and repeat

@@ -167,9 +167,12 @@ mod tests {
             let inner = &escaped[1..escaped.len() - 1];
             assert!(forms.iter().any(|form| form == inner), "{inner}");
         }
-        let twice = serde_json::to_string(&serde_json::to_string(value).expect("json"))
-            .expect("json");
-        assert!(forms.iter().any(|form| twice.contains(form.as_str())), "{twice}");
+        let twice =
+            serde_json::to_string(&serde_json::to_string(value).expect("json")).expect("json");
+        assert!(
+            forms.iter().any(|form| twice.contains(form.as_str())),
+            "{twice}"
+        );
         assert!(all("s3cr3t-pass").contains(&"73 33 63 72 33 74 2d 70 61 73 73".to_owned()));
     }
 }

@@ -92,10 +92,7 @@ impl Redactor {
             .into_iter()
             .map(|found| Hit::new(found.start, found.end, &names[found.needle]))
             .collect();
-        let mut live = self
-            .exact
-            .partial_start(bytes, from)
-            .unwrap_or(text.len());
+        let mut live = self.exact.partial_start(bytes, from).unwrap_or(text.len());
         live = live.min(views::joined(bytes, from, &self.exact, names, &mut hits));
         live = live.min(dumps::find(
             bytes,

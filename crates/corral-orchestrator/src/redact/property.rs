@@ -94,9 +94,19 @@ fn hexdump(bytes: &[u8]) -> String {
         }
         let ascii: String = chunk
             .iter()
-            .map(|&byte| if (0x20..0x7f).contains(&byte) { char::from(byte) } else { '.' })
+            .map(|&byte| {
+                if (0x20..0x7f).contains(&byte) {
+                    char::from(byte)
+                } else {
+                    '.'
+                }
+            })
             .collect();
-        out.push_str(&format!("{:pad$} |{ascii}|\n", "", pad = (16 - chunk.len()) * 3));
+        out.push_str(&format!(
+            "{:pad$} |{ascii}|\n",
+            "",
+            pad = (16 - chunk.len()) * 3
+        ));
     }
     out
 }
@@ -125,9 +135,19 @@ fn xxd(bytes: &[u8]) -> String {
         let hex: Vec<String> = chunk.chunks(2).map(hex::encode).collect();
         let ascii: String = chunk
             .iter()
-            .map(|&byte| if (0x20..0x7f).contains(&byte) { char::from(byte) } else { '.' })
+            .map(|&byte| {
+                if (0x20..0x7f).contains(&byte) {
+                    char::from(byte)
+                } else {
+                    '.'
+                }
+            })
             .collect();
-        out.push_str(&format!("{:08x}: {:<40} {ascii}\n", line * 16, hex.join(" ")));
+        out.push_str(&format!(
+            "{:08x}: {:<40} {ascii}\n",
+            line * 16,
+            hex.join(" ")
+        ));
     }
     out
 }
@@ -149,21 +169,45 @@ fn piece(rng: &mut Rng, secrets: &[String]) -> String {
     match rng.below(16) {
         0..=2 => rng.word("abs3 \n-=_+/\"\\", 0, 11),
         3 | 4 => secret.to_owned(),
-        5 => secret.chars().take(rng.below(secret.chars().count())).collect(),
-        6 => wrapped(&STANDARD.encode(&around), rng.pick(&["76", "64"]).parse().expect("width"), rng.pick(&["\n", "\r\n"])),
+        5 => secret
+            .chars()
+            .take(rng.below(secret.chars().count()))
+            .collect(),
+        6 => wrapped(
+            &STANDARD.encode(&around),
+            rng.pick(&["76", "64"]).parse().expect("width"),
+            rng.pick(&["\n", "\r\n"]),
+        ),
         7 => format!("\n{}", hexdump(around.as_bytes())),
         8 => format!("\n{}", od_c(around.as_bytes())),
         9 => format!("\n{}", xxd(around.as_bytes())),
         10 => serde_json::to_string(secret).expect("json"),
         11 => forms::all(secret)[rng.below(forms::all(secret).len())].clone(),
         12 => format!("ghp_{}", rng.word(ALPHABETS[0], 36, 39)),
-        13 => format!("AKIA{} eyJ{}.eyJ{}.{}", rng.word("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 16), rng.word(ALPHABETS[0], 10, 10), rng.word(ALPHABETS[0], 9, 9), rng.word(ALPHABETS[0], 12, 12)),
+        13 => format!(
+            "AKIA{} eyJ{}.eyJ{}.{}",
+            rng.word("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 16),
+            rng.word(ALPHABETS[0], 10, 10),
+            rng.word(ALPHABETS[0], 9, 9),
+            rng.word(ALPHABETS[0], 12, 12)
+        ),
         14 => {
-            let body: Vec<String> = (0..1 + rng.below(4)).map(|_| rng.word(ALPHABETS[2], 64, 64)).collect();
-            let end = if rng.chance(3) { "" } else { "-----END RSA PRIVATE KEY-----\n" };
-            format!("-----BEGIN RSA PRIVATE KEY-----\n{}\n{end}", body.join("\n"))
+            let body: Vec<String> = (0..1 + rng.below(4))
+                .map(|_| rng.word(ALPHABETS[2], 64, 64))
+                .collect();
+            let end = if rng.chance(3) {
+                ""
+            } else {
+                "-----END RSA PRIVATE KEY-----\n"
+            };
+            format!(
+                "-----BEGIN RSA PRIVATE KEY-----\n{}\n{end}",
+                body.join("\n")
+            )
         }
-        _ => rng.pick(&["sk-", "gh", "-----BEG", "AKI", "\n", "0000", " 73 33"]).to_owned(),
+        _ => rng
+            .pick(&["sk-", "gh", "-----BEG", "AKI", "\n", "0000", " 73 33"])
+            .to_owned(),
     }
 }
 
@@ -178,7 +222,11 @@ fn chunks<'a>(rng: &mut Rng, text: &'a str) -> Vec<(&'static str, &'a str)> {
         while !text.is_char_boundary(end) {
             end += 1;
         }
-        let stream = if mixed && rng.chance(2) { "stderr" } else { "stdout" };
+        let stream = if mixed && rng.chance(2) {
+            "stderr"
+        } else {
+            "stdout"
+        };
         chunks.push((stream, &text[at..end]));
         at = end;
     }
@@ -196,7 +244,9 @@ fn a_stream_emits_what_the_whole_text_redacts_and_no_form_of_a_secret() {
             .map(|(index, secret)| (format!("S{index}"), secret.as_str()))
             .collect();
         let redactor = Redactor::new(named.iter().map(|(name, secret)| (name.as_str(), *secret)));
-        let text: String = (0..1 + rng.below(12)).map(|_| piece(&mut rng, &secrets)).collect();
+        let text: String = (0..1 + rng.below(12))
+            .map(|_| piece(&mut rng, &secrets))
+            .collect();
         let mut findings = Findings::default();
         let whole = redactor
             .redact_text(&text, &mut findings)
@@ -215,7 +265,10 @@ fn a_stream_emits_what_the_whole_text_redacts_and_no_form_of_a_secret() {
         assert_eq!(streamed, whole, "{context}");
         for secret in &secrets {
             for form in forms::all(secret) {
-                assert!(!whole.contains(&form), "form {form:?} left in {whole:?}\n{context}");
+                assert!(
+                    !whole.contains(&form),
+                    "form {form:?} left in {whole:?}\n{context}"
+                );
             }
         }
         let left: Vec<&str> = redactor

@@ -104,7 +104,8 @@ pub fn blank<'t>(text: &'t str, hits: &[Hit<'_>], covered_end: Option<usize>) ->
         bytes[start..end].fill(b' ');
     }
     // Whole characters were blanked: still UTF-8.
-    Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|error| {
-        String::from_utf8_lossy(error.as_bytes()).into_owned()
-    }))
+    Cow::Owned(
+        String::from_utf8(bytes)
+            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()),
+    )
 }

@@ -291,9 +291,17 @@ mod tests {
         let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n";
         assert_eq!(live(key, 0), 0, "a key block without its end");
         let whole = format!("{key}-----END RSA PRIVATE KEY-----");
-        assert_eq!(live(&whole, 0), whole.len() - 5, "only the dashes could begin a key");
+        assert_eq!(
+            live(&whole, 0),
+            whole.len() - 5,
+            "only the dashes could begin a key"
+        );
         let mut hits = Vec::new();
         find(&format!("{key}{}", "A".repeat(PEM_MAX)), 0, &mut hits);
-        assert_eq!(hits.iter().map(|hit| hit.end).max(), Some(PEM_MAX), "capped");
+        assert_eq!(
+            hits.iter().map(|hit| hit.end).max(),
+            Some(PEM_MAX),
+            "capped"
+        );
     }
 }

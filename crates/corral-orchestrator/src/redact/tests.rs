@@ -112,7 +112,12 @@ fn a_secret_that_ends_a_write_is_redacted_whole() {
     let redactor = Redactor::new([("K", "s3cr3t-pass-word-s")]);
     let mut stream = StreamRedactor::default();
     let mut findings = Findings::default();
-    let first = text(stream.push(&redactor, "stdout", "token=s3cr3t-pass-word-s", &mut findings));
+    let first = text(stream.push(
+        &redactor,
+        "stdout",
+        "token=s3cr3t-pass-word-s",
+        &mut findings,
+    ));
     assert!(!first.contains("s3cr3t"), "{first}");
     let mut rest = text(stream.push(&redactor, "stdout", "\n", &mut findings));
     rest.push_str(&text(stream.flush(&redactor, &mut findings)));
@@ -130,8 +135,14 @@ fn a_secret_split_between_stdout_and_stderr_is_caught() {
     pieces.extend(stream.flush(&redactor, &mut findings));
     let all: String = pieces.iter().map(|piece| piece.text.as_str()).collect();
     assert_eq!(all, "a [REDACTED:DB_PASSWORD] b\n");
-    assert_eq!(pieces[0].stream, "stdout", "a redaction goes to its first byte's stream");
-    assert_eq!(pieces.last().map(|piece| piece.stream.as_str()), Some("stderr"));
+    assert_eq!(
+        pieces[0].stream, "stdout",
+        "a redaction goes to its first byte's stream"
+    );
+    assert_eq!(
+        pieces.last().map(|piece| piece.stream.as_str()),
+        Some("stderr")
+    );
 }
 
 #[test]
@@ -146,3 +157,40 @@ fn json_strings_are_redacted_in_place() {
     assert_eq!(findings.names.len(), 2);
 }
 
+/// What busybox's tools print for `s3cr3t-pass-word-s` (copied from a run).
+#[test]
+fn dumps_and_wrapped_encodings_from_real_tools_are_redacted() {
+    let redactor = Redactor::new([("K", "s3cr3t-pass-word-s")]);
+    let outputs = [
+        "00000000  78 73 33 63 72 33 74 2d  70 61 73 73 2d 77 6f 72  |xs3cr3t-pass-wor|\n\
+         00000010  64 2d 73 0a                                       |d-s.|\n00000014\n",
+        "0000000   x   y   s   3   c   r   3   t   -   p   a   s   s   -   w   o\n\
+         0000020   r   d   -   s  \\n\n0000025\n",
+        "00000000: 7333 6372 3374 2d70 6173 732d 776f 7264  s3cr3t-pass-word\n\
+         00000010: 2d73                                     -s\n",
+        "czNjcjN0LXBhc3Mtd29yZC1zczNjcjN0LXBhc3Mtd29yZC1zczNjcjN0LXBhc3Mtd29yZC1zczNj\r\n\
+         cjN0LXBhc3Mtd29yZC1z\n",
+        " 73 33 63 72 33 74 2d 70 61 73 73 2d 77 6f 72 64\n 2d 73\n",
+        "0000000   s   3   c   r   3   t   -   p   a   s   s   -   w   o   r   d\n\
+         0000010   -   s                                                        \n0000012\n",
+    ];
+    for output in outputs {
+        let (out, names) = {
+            let mut findings = Findings::default();
+            let out = redactor.redact_text(output, &mut findings);
+            (out, findings.names)
+        };
+        let out = out.unwrap_or_else(|| panic!("nothing found in {output}"));
+        assert!(names.iter().all(|name| name == "K"), "{names:?}");
+        for piece in [
+            "s3cr",
+            "ss-w",
+            "ord-",
+            "73 33 63",
+            "7333",
+            "cjN0LXBhc3Mtd29y",
+        ] {
+            assert!(!out.contains(piece), "{piece:?} left in {out}");
+        }
+    }
+}

@@ -314,10 +314,7 @@ impl WorkerSession {
 fn output_event(stream: &str, text: String, redacted: bool) -> NewEvent {
     NewEvent {
         redacted,
-        ..NewEvent::new(
-            EventKind::Output,
-            json!({ "stream": stream, "text": text }),
-        )
+        ..NewEvent::new(EventKind::Output, json!({ "stream": stream, "text": text }))
     }
 }
 
