@@ -185,7 +185,7 @@ fn offset(line: &[u8]) -> Option<usize> {
 /// backslash escape, or three octal digits.
 fn cells(line: &[u8], at: usize, start: usize, data: &mut Run) -> bool {
     let rest = &line[at..];
-    if rest.is_empty() || rest.len() % 4 != 0 || !rest.starts_with(b"  ") {
+    if rest.is_empty() || !rest.len().is_multiple_of(4) || !rest.starts_with(b"  ") {
         return false;
     }
     let mut bytes = Vec::with_capacity(rest.len() / 4);

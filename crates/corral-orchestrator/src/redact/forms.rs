@@ -87,6 +87,10 @@ fn spaced_hex(hex: &str) -> String {
 
 /// The choices JSON serializers make beyond the mandatory escapes.
 #[derive(Debug, Clone, Copy)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "four independent choices, each one serializer's habit"
+)]
 struct JsonStyle {
     /// `/` as `\/` (PHP).
     slash: bool,

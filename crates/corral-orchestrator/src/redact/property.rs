@@ -4,6 +4,8 @@
 //! whole-text redactor makes of the whole text, holds no form of any
 //! secret, and holds nothing the redactor would still redact.
 
+use std::fmt::Write as _;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -85,9 +87,9 @@ fn secrets(rng: &mut Rng) -> Vec<String> {
 fn hexdump(bytes: &[u8]) -> String {
     let mut out = String::new();
     for (line, chunk) in bytes.chunks(16).enumerate() {
-        out.push_str(&format!("{:08x}  ", line * 16));
+        let _ = write!(out, "{:08x}  ", line * 16);
         for (index, byte) in chunk.iter().enumerate() {
-            out.push_str(&format!("{byte:02x} "));
+            let _ = write!(out, "{byte:02x} ");
             if index == 7 {
                 out.push(' ');
             }
@@ -102,11 +104,7 @@ fn hexdump(bytes: &[u8]) -> String {
                 }
             })
             .collect();
-        out.push_str(&format!(
-            "{:pad$} |{ascii}|\n",
-            "",
-            pad = (16 - chunk.len()) * 3
-        ));
+        let _ = writeln!(out, "{:pad$} |{ascii}|", "", pad = (16 - chunk.len()) * 3);
     }
     out
 }
@@ -115,12 +113,16 @@ fn hexdump(bytes: &[u8]) -> String {
 fn od_c(bytes: &[u8]) -> String {
     let mut out = String::new();
     for (line, chunk) in bytes.chunks(16).enumerate() {
-        out.push_str(&format!("{:07o}", line * 16));
+        let _ = write!(out, "{:07o}", line * 16);
         for &byte in chunk {
             match byte {
                 b'\n' => out.push_str("  \\n"),
-                0x20..0x7f => out.push_str(&format!("   {}", char::from(byte))),
-                _ => out.push_str(&format!(" {byte:03o}")),
+                0x20..0x7f => {
+                    let _ = write!(out, "   {}", char::from(byte));
+                }
+                _ => {
+                    let _ = write!(out, " {byte:03o}");
+                }
             }
         }
         out.push('\n');
@@ -143,11 +145,7 @@ fn xxd(bytes: &[u8]) -> String {
                 }
             })
             .collect();
-        out.push_str(&format!(
-            "{:08x}: {:<40} {ascii}\n",
-            line * 16,
-            hex.join(" ")
-        ));
+        let _ = writeln!(out, "{:08x}: {:<40} {ascii}", line * 16, hex.join(" "));
     }
     out
 }
@@ -192,7 +190,7 @@ fn piece(rng: &mut Rng, secrets: &[String]) -> String {
             rng.word(ALPHABETS[0], 12, 12)
         ),
         14 => {
-            let body: Vec<String> = (0..1 + rng.below(4))
+            let body: Vec<String> = (0..=rng.below(4))
                 .map(|_| rng.word(ALPHABETS[2], 64, 64))
                 .collect();
             let end = if rng.chance(3) {
@@ -244,7 +242,7 @@ fn a_stream_emits_what_the_whole_text_redacts_and_no_form_of_a_secret() {
             .map(|(index, secret)| (format!("S{index}"), secret.as_str()))
             .collect();
         let redactor = Redactor::new(named.iter().map(|(name, secret)| (name.as_str(), *secret)));
-        let text: String = (0..1 + rng.below(12))
+        let text: String = (0..=rng.below(12))
             .map(|_| piece(&mut rng, &secrets))
             .collect();
         let mut findings = Findings::default();

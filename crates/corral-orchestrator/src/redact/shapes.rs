@@ -161,7 +161,7 @@ pub fn any_prefix(text: &str, from: usize) -> bool {
 /// Adds every shape starting at or after `from` in `text` (each shape's
 /// matches leftmost-first, as `find_iter` would from `from`), as if the
 /// text ended there.
-pub fn find<'a>(text: &str, from: usize, hits: &mut Vec<Hit<'a>>) {
+pub fn find(text: &str, from: usize, hits: &mut Vec<Hit<'_>>) {
     if !any_prefix(text, from) {
         return;
     }

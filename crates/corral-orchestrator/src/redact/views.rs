@@ -99,15 +99,12 @@ fn view(text: &[u8], start: usize, end: usize, breaks: &[(usize, usize)]) -> (Ve
         if break_start >= end {
             break;
         }
-        for position in at..break_start.max(at) {
-            bytes.push(text[position]);
-            map.push(position);
-        }
+        let kept = at..break_start.max(at);
+        bytes.extend_from_slice(&text[kept.clone()]);
+        map.extend(kept);
         at = at.max(break_end);
     }
-    for position in at..end {
-        bytes.push(text[position]);
-        map.push(position);
-    }
+    bytes.extend_from_slice(&text[at..end]);
+    map.extend(at..end);
     (bytes, map)
 }

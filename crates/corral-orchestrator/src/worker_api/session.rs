@@ -187,7 +187,7 @@ impl WorkerSession {
         }
         unacked
             .into_iter()
-            .map(|chunk| output_event(&chunk.stream, chunk.text, false))
+            .map(|chunk| output_event(&chunk.stream, &chunk.text, false))
             .chain(events)
             .collect()
     }
@@ -311,7 +311,7 @@ impl WorkerSession {
 }
 
 /// An `output` event of `stream`.
-fn output_event(stream: &str, text: String, redacted: bool) -> NewEvent {
+fn output_event(stream: &str, text: &str, redacted: bool) -> NewEvent {
     NewEvent {
         redacted,
         ..NewEvent::new(EventKind::Output, json!({ "stream": stream, "text": text }))
@@ -322,6 +322,6 @@ fn output_event(stream: &str, text: String, redacted: bool) -> NewEvent {
 fn output_events(pieces: Vec<OutputPiece>, redacted: bool) -> Vec<NewEvent> {
     pieces
         .into_iter()
-        .map(|piece| output_event(&piece.stream, piece.text, redacted))
+        .map(|piece| output_event(&piece.stream, &piece.text, redacted))
         .collect()
 }
