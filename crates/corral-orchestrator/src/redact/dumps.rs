@@ -67,7 +67,7 @@ pub fn find<'a>(
                 .min(run_live(&ascii, from, finder));
         }
         let parsed = parse(text, line_start, line_end, &mut data, &mut ascii);
-        if !parsed {
+        if !parsed && (!data.bytes.is_empty() || !ascii.bytes.is_empty()) {
             search(&data, finder, names, hits);
             search(&ascii, finder, names, hits);
             data = Run::default();
@@ -119,7 +119,13 @@ fn parse(text: &[u8], start: usize, end: usize, data: &mut Run, ascii: &mut Run)
         line_end -= 1;
     }
     let line = &text[start..line_end];
-    if line.len() > MAX_LINE {
+    // Nearly every line is rejected here, at a byte or two.
+    let plausible = match line {
+        [b' ', first, second, ..] => first.is_ascii_hexdigit() && second.is_ascii_hexdigit(),
+        [a, b, c, d, ..] => [a, b, c, d].iter().all(|byte| byte.is_ascii_hexdigit()),
+        _ => false,
+    };
+    if !plausible || line.len() > MAX_LINE {
         return false;
     }
     let Some(after_offset) = offset(line) else {

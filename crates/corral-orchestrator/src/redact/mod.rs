@@ -105,10 +105,11 @@ impl Redactor {
         if shapes::any_prefix(text, from) {
             let masked = scan::blank(text, &hits, covered.then_some(from));
             let known = scan::floor_boundary(&masked, live);
-            live = live.min(shapes::live(&masked[..known], from));
+            let prefixed = shapes::any_prefix(&masked[..known], from);
+            live = live.min(shapes::live(&masked[..known], from, prefixed));
             shapes::find(&masked, from, &mut hits);
         } else {
-            live = live.min(shapes::live(text, from));
+            live = live.min(shapes::live(text, from, false));
         }
         hits.retain(|hit| hit.end > from);
         for hit in &mut hits {

@@ -197,10 +197,11 @@ fn pem_block(text: &str, from: usize) -> Option<(usize, usize, bool)> {
 
 /// The earliest position at or after `from` where a shape could still
 /// start, or grow, once more text follows `text`; `text.len()` if none.
-pub fn live(text: &str, from: usize) -> usize {
+/// `prefixed` is [`any_prefix`] of the same text.
+pub fn live(text: &str, from: usize, prefixed: bool) -> usize {
     let bytes = text.as_bytes();
     let mut earliest = text.len();
-    if any_prefix(text, from) {
+    if prefixed {
         for shape in SHAPES {
             if let Some(start) = shape_live(shape, bytes, from) {
                 earliest = earliest.min(start);
@@ -280,19 +281,23 @@ mod tests {
         assert!(PEM_HEADER.is_some() && PEM_FOOTER.is_some());
     }
 
+    fn live_of(text: &str, from: usize) -> usize {
+        live(text, from, any_prefix(text, from))
+    }
+
     #[test]
     fn a_shape_is_live_while_it_could_still_grow() {
         let token = format!("ghp_{}", "a".repeat(40));
-        assert_eq!(live(&format!("x {token}"), 0), 2, "more letters may follow");
+        assert_eq!(live_of(&format!("x {token}"), 0), 2, "more letters may follow");
         let ended = format!("x {token} ");
-        assert_eq!(live(&ended, 0), ended.len(), "ended by a space");
-        assert_eq!(live("text gh", 0), 5, "a prefix cut short");
-        assert_eq!(live("key -----BEGIN RSA PRI", 0), 4);
+        assert_eq!(live_of(&ended, 0), ended.len(), "ended by a space");
+        assert_eq!(live_of("text gh", 0), 5, "a prefix cut short");
+        assert_eq!(live_of("key -----BEGIN RSA PRI", 0), 4);
         let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n";
-        assert_eq!(live(key, 0), 0, "a key block without its end");
+        assert_eq!(live_of(key, 0), 0, "a key block without its end");
         let whole = format!("{key}-----END RSA PRIVATE KEY-----");
         assert_eq!(
-            live(&whole, 0),
+            live_of(&whole, 0),
             whole.len() - 5,
             "only the dashes could begin a key"
         );
