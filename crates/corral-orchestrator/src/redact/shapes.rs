@@ -288,7 +288,11 @@ mod tests {
     #[test]
     fn a_shape_is_live_while_it_could_still_grow() {
         let token = format!("ghp_{}", "a".repeat(40));
-        assert_eq!(live_of(&format!("x {token}"), 0), 2, "more letters may follow");
+        assert_eq!(
+            live_of(&format!("x {token}"), 0),
+            2,
+            "more letters may follow"
+        );
         let ended = format!("x {token} ");
         assert_eq!(live_of(&ended, 0), ended.len(), "ended by a space");
         assert_eq!(live_of("text gh", 0), 5, "a prefix cut short");

@@ -160,7 +160,7 @@ async fn events(
     Extension(session): Session,
     ApiJson(batch): ApiJson<EventBatch>,
 ) -> Result<Json<EventsAck>, ApiError> {
-    if batch.events.len() > MAX_BATCH_EVENTS {
+    if batch.events.len() + batch.unacked.len() > MAX_BATCH_EVENTS {
         return Err(ApiError::bad_field(
             "events",
             format!("at most {MAX_BATCH_EVENTS} events a batch"),
