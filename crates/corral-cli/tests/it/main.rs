@@ -9,6 +9,7 @@
 mod basics;
 mod egress;
 mod harness;
+mod held_secret;
 mod mcp;
 mod run;
 mod secrets;
