@@ -55,33 +55,50 @@ pub fn find<'a>(
             None => return live,
         }
     };
-    let (mut data, mut ascii) = (Run::default(), Run::default());
+    let mut runs = Runs::default();
     while line_start < text.len() {
         let line_end = memchr::memchr(b'\n', &text[line_start..])
             .map_or(text.len(), |offset| line_start + offset);
         if line_end == text.len() && could_be_dump(&text[line_start..]) {
             // Unfinished: it, and any run it may continue, wait for its end.
-            live = live
-                .min(line_start)
-                .min(run_live(&data, from, finder))
-                .min(run_live(&ascii, from, finder));
+            live = live.min(line_start).min(runs.live(from, finder));
         }
-        let parsed = parse(text, line_start, line_end, &mut data, &mut ascii);
-        if !parsed && (!data.bytes.is_empty() || !ascii.bytes.is_empty()) {
-            search(&data, finder, names, hits);
-            search(&ascii, finder, names, hits);
-            data = Run::default();
-            ascii = Run::default();
+        let parsed = parse(text, line_start, line_end, &mut runs);
+        if !parsed && !runs.data.bytes.is_empty() {
+            runs.search(finder, names, hits);
+            runs = Runs::default();
         }
         line_start = line_end + 1;
     }
-    search(&data, finder, names, hits);
-    search(&ascii, finder, names, hits);
+    runs.search(finder, names, hits);
     // A run that reaches the end may go on in the next line.
-    live = live
-        .min(run_live(&data, from, finder))
-        .min(run_live(&ascii, from, finder));
-    live.max(from)
+    live.min(runs.live(from, finder)).max(from)
+}
+
+/// The byte streams of consecutive dump lines: as written, with 16-bit
+/// words swapped (`hexdump` and `od -x` print little-endian words), and
+/// the ASCII column.
+#[derive(Default)]
+struct Runs {
+    data: Run,
+    swapped: Run,
+    ascii: Run,
+}
+
+impl Runs {
+    fn search<'a>(&self, finder: &ExactFinder, names: &'a [String], hits: &mut Vec<Hit<'a>>) {
+        for run in [&self.data, &self.swapped, &self.ascii] {
+            search(run, finder, names, hits);
+        }
+    }
+
+    fn live(&self, from: usize, finder: &ExactFinder) -> usize {
+        [&self.data, &self.swapped, &self.ascii]
+            .into_iter()
+            .map(|run| run_live(run, from, finder))
+            .min()
+            .unwrap_or(usize::MAX)
+    }
 }
 
 /// The line of the earliest byte from which `run` could still complete a
@@ -98,22 +115,36 @@ fn search<'a>(run: &Run, finder: &ExactFinder, names: &'a [String], hits: &mut V
         return;
     }
     for found in finder.find_all(&run.bytes) {
-        let (start, end) = (run.ranges[found.start].0, run.ranges[found.end - 1].1);
+        // Swapped words put a byte's digits after the next one's.
+        let ranges = &run.ranges[found.start..found.end];
+        let start = ranges.iter().map(|range| range.0).min().unwrap_or(0);
+        let end = ranges.iter().map(|range| range.1).max().unwrap_or(0);
         hits.push(Hit::new(start, end, &names[found.needle]));
     }
 }
 
-/// Whether an unfinished line may yet be a dump line.
+/// Whether an unfinished line may yet be a dump line: so far, an offset
+/// (or a space and hex) as [`parse`] wants it.
 fn could_be_dump(line: &[u8]) -> bool {
-    line.len() <= MAX_LINE
-        && line
-            .first()
-            .is_none_or(|&byte| byte.is_ascii_hexdigit() || byte == b' ')
+    if line.len() > MAX_LINE {
+        return false;
+    }
+    if let [b' ', rest @ ..] = line {
+        return rest.iter().take(2).all(u8::is_ascii_hexdigit);
+    }
+    let digits = line
+        .iter()
+        .take_while(|byte| byte.is_ascii_hexdigit())
+        .count();
+    if digits == line.len() {
+        return digits <= 16;
+    }
+    (4..=16).contains(&digits) && matches!(line[digits], b':' | b' ')
 }
 
-/// Reads `text[start..end]` as a dump line onto `data` and `ascii`;
-/// false when it is none.
-fn parse(text: &[u8], start: usize, end: usize, data: &mut Run, ascii: &mut Run) -> bool {
+/// Reads `text[start..end]` as a dump line onto `runs`; false when it is
+/// none.
+fn parse(text: &[u8], start: usize, end: usize, runs: &mut Runs) -> bool {
     let mut line_end = end;
     if line_end > start && text[line_end - 1] == b'\r' {
         line_end -= 1;
@@ -131,9 +162,14 @@ fn parse(text: &[u8], start: usize, end: usize, data: &mut Run, ascii: &mut Run)
     let Some(after_offset) = offset(line) else {
         return false;
     };
-    if cells(line, after_offset, start, data) {
+    if cells(line, after_offset, start, &mut runs.data) {
         return true;
     }
+    let Runs {
+        data,
+        swapped,
+        ascii,
+    } = runs;
     let before = data.bytes.len();
     let mut at = after_offset;
     loop {
@@ -155,9 +191,21 @@ fn parse(text: &[u8], start: usize, end: usize, data: &mut Run, ascii: &mut Run)
         {
             break;
         }
-        for pair in (token_start..token_end).step_by(2) {
-            let byte = hex_value(line[pair]) << 4 | hex_value(line[pair + 1]);
-            data.push(byte, (start + pair, start + pair + 2), start);
+        let token: Vec<(u8, (usize, usize))> = (token_start..token_end)
+            .step_by(2)
+            .map(|pair| {
+                let byte = hex_value(line[pair]) << 4 | hex_value(line[pair + 1]);
+                (byte, (start + pair, start + pair + 2))
+            })
+            .collect();
+        for &(byte, range) in &token {
+            data.push(byte, range, start);
+        }
+        let words = if digits == 4 { 2 } else { 1 };
+        for word in token.chunks(words) {
+            for &(byte, range) in word.iter().rev() {
+                swapped.push(byte, range, start);
+            }
         }
         at = token_end;
         if data.bytes.len() - before >= MAX_LINE_BYTES {

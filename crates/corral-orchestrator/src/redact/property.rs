@@ -150,6 +150,25 @@ fn xxd(bytes: &[u8]) -> String {
     out
 }
 
+/// `bytes` as `hexdump` (no flags) and `od -x` print them: little-endian
+/// 16-bit words.
+fn hexdump_words(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for (line, chunk) in bytes.chunks(16).enumerate() {
+        let _ = write!(out, "{:07x}", line * 16);
+        for word in chunk.chunks(2) {
+            let _ = write!(
+                out,
+                " {:02x}{:02x}",
+                word.get(1).copied().unwrap_or(0),
+                word[0]
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
 fn wrapped(encoded: &str, width: usize, newline: &str) -> String {
     let lines: Vec<&str> = encoded
         .as_bytes()
@@ -164,7 +183,7 @@ fn wrapped(encoded: &str, width: usize, newline: &str) -> String {
 fn piece(rng: &mut Rng, secrets: &[String]) -> String {
     let secret = secrets[rng.below(secrets.len())].as_str();
     let around = format!("{}{secret}{}", rng.word("xyz", 0, 2), rng.word("\n.", 0, 1));
-    match rng.below(16) {
+    match rng.below(17) {
         0..=2 => rng.word("abs3 \n-=_+/\"\\", 0, 11),
         3 | 4 => secret.to_owned(),
         5 => secret
@@ -179,6 +198,7 @@ fn piece(rng: &mut Rng, secrets: &[String]) -> String {
         7 => format!("\n{}", hexdump(around.as_bytes())),
         8 => format!("\n{}", od_c(around.as_bytes())),
         9 => format!("\n{}", xxd(around.as_bytes())),
+        16 => format!("\n{}", hexdump_words(around.as_bytes())),
         10 => serde_json::to_string(secret).expect("json"),
         11 => forms::all(secret)[rng.below(forms::all(secret).len())].clone(),
         12 => format!("ghp_{}", rng.word(ALPHABETS[0], 36, 39)),

@@ -173,6 +173,8 @@ fn dumps_and_wrapped_encodings_from_real_tools_are_redacted() {
         " 73 33 63 72 33 74 2d 70 61 73 73 2d 77 6f 72 64\n 2d 73\n",
         "0000000   s   3   c   r   3   t   -   p   a   s   s   -   w   o   r   d\n\
          0000010   -   s                                                        \n0000012\n",
+        "0000000 3373 7263 7433 702d 7361 2d73 6f77 6472\n0000010 732d\n0000012\n",
+        "0000000 7378 6333 3372 2d74 6170 7373 772d 726f\n0000020 2d64 0073\n0000023\n",
     ];
     for output in outputs {
         let (out, names) = {
@@ -192,5 +194,23 @@ fn dumps_and_wrapped_encodings_from_real_tools_are_redacted() {
         ] {
             assert!(!out.contains(piece), "{piece:?} left in {out}");
         }
+    }
+}
+
+#[test]
+fn an_unfinished_line_is_held_only_while_it_could_be_a_dump_line() {
+    let redactor = redactor();
+    let mut findings = Findings::default();
+    for (line, held) in [
+        ("Enter your name: ", false),
+        ("Done!", false),
+        ("00000010", true),
+        ("00000010  2d 73", true),
+        (" 2d", true),
+        (" Compiling!", false),
+    ] {
+        let mut stream = StreamRedactor::default();
+        let out = text(stream.push(&redactor, "stdout", &format!("x\n{line}"), &mut findings));
+        assert_eq!(out.len() < line.len() + 2, held, "{line:?}: {out:?}");
     }
 }

@@ -112,6 +112,8 @@ printf 'xy%s\n' "$K" | od -c
 printf '%s' "$K" | xxd
 printf '%s' "$K" | od -An -tx1
 printf '%s' "$K" | hexdump -c
+printf '%s' "$K" | hexdump
+printf 'x%s' "$K" | od -x
 printf 'half %s' "$K" | head -c 12; sleep 1; printf '%s\n' "$K" | tail -c 12
 printf '%s' "$K" | head -c 9; sleep 1; printf '%s\n' "$K" | tail -c 10 >&2
 printf '{"value":"%s"}\n' "$(printf '%s' "$J" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\//\\\//g')"
