@@ -1,5 +1,6 @@
 //! Dumps: `hexdump -C`, `xxd`, `od -t x1` (with or without offsets) lay
-//! bytes out as hex, and `od -c` and `hexdump -c` as four-column cells,
+//! bytes out as hex (`hexdump` and `od -x` as little-endian words), and
+//! `od -c` (with or without offsets) and `hexdump -c` as four-column cells,
 //! 16 to a line beside an offset, most with an ASCII column. A secret
 //! longer than a line is cut across lines and columns, so this view reads
 //! the bytes back: runs of consecutive dump lines become one byte stream
@@ -130,7 +131,8 @@ fn could_be_dump(line: &[u8]) -> bool {
         return false;
     }
     if let [b' ', rest @ ..] = line {
-        return rest.iter().take(2).all(u8::is_ascii_hexdigit);
+        return rest.iter().take(2).all(u8::is_ascii_hexdigit)
+            || rest.iter().take(2).all(|&byte| byte == b' ');
     }
     let digits = line
         .iter()
@@ -152,6 +154,8 @@ fn parse(text: &[u8], start: usize, end: usize, runs: &mut Runs) -> bool {
     let line = &text[start..line_end];
     // Nearly every line is rejected here, at a byte or two.
     let plausible = match line {
+        // `od -An -c` cells.
+        [b' ', b' ', b' ', ..] => true,
         [b' ', first, second, ..] => first.is_ascii_hexdigit() && second.is_ascii_hexdigit(),
         [a, b, c, d, ..] => [a, b, c, d].iter().all(|byte| byte.is_ascii_hexdigit()),
         _ => false,

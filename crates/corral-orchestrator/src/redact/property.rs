@@ -110,10 +110,12 @@ fn hexdump(bytes: &[u8]) -> String {
 }
 
 /// `bytes` as `od -c` prints them.
-fn od_c(bytes: &[u8]) -> String {
+fn od_c(bytes: &[u8], offsets: bool) -> String {
     let mut out = String::new();
     for (line, chunk) in bytes.chunks(16).enumerate() {
-        let _ = write!(out, "{:07o}", line * 16);
+        if offsets {
+            let _ = write!(out, "{:07o}", line * 16);
+        }
         for &byte in chunk {
             match byte {
                 b'\n' => out.push_str("  \\n"),
@@ -196,7 +198,7 @@ fn piece(rng: &mut Rng, secrets: &[String]) -> String {
             rng.pick(&["\n", "\r\n"]),
         ),
         7 => format!("\n{}", hexdump(around.as_bytes())),
-        8 => format!("\n{}", od_c(around.as_bytes())),
+        8 => format!("\n{}", od_c(around.as_bytes(), rng.chance(2))),
         9 => format!("\n{}", xxd(around.as_bytes())),
         16 => format!("\n{}", hexdump_words(around.as_bytes())),
         10 => serde_json::to_string(secret).expect("json"),
