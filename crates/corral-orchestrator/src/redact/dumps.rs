@@ -57,9 +57,10 @@ pub fn find<'a>(
         }
     };
     let mut runs = Runs::default();
+    let first_line = line_start;
+    let mut ends = memchr::memchr_iter(b'\n', text).filter(|&end| end >= first_line);
     while line_start < text.len() {
-        let line_end = memchr::memchr(b'\n', &text[line_start..])
-            .map_or(text.len(), |offset| line_start + offset);
+        let line_end = ends.next().unwrap_or(text.len());
         if line_end == text.len() && could_be_dump(&text[line_start..]) {
             // Unfinished: it, and any run it may continue, wait for its end.
             live = live.min(line_start).min(runs.live(from, finder));

@@ -24,8 +24,10 @@ fn line_break(byte: u8) -> bool {
 fn dropped_breaks(text: &[u8]) -> Vec<(usize, usize)> {
     let mut breaks = Vec::new();
     let mut at = 0;
-    while let Some(offset) = memchr::memchr2(b'\n', b'\r', &text[at..]) {
-        let start = at + offset;
+    for start in memchr::memchr2_iter(b'\n', b'\r', text) {
+        if start < at {
+            continue; // inside the run already seen
+        }
         let end = start
             + text[start..]
                 .iter()
@@ -37,9 +39,6 @@ fn dropped_breaks(text: &[u8]) -> Vec<(usize, usize)> {
             breaks.push((start, end));
         }
         at = end;
-        if at >= text.len() {
-            break;
-        }
     }
     breaks
 }
