@@ -4,11 +4,12 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use corral_proto::NewEvent;
-use corral_proto::worker::{Completion, EventBatch, EventsAck};
+use corral_proto::worker::{Completion, EventBatch, EventsAck, OutputChunk};
+use corral_proto::{EventKind, NewEvent};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::upgrade::Upgraded;
@@ -62,6 +63,11 @@ pub struct Client {
     token: String,
     /// The number of the last event batch sent.
     batches: AtomicU64,
+    /// The end of the output sent that the orchestrator has not stored
+    /// yet (its leak detector holds it): sent again with each batch, so
+    /// an orchestrator that restarted meanwhile still gets it. Never held
+    /// across an `.await`.
+    unacked: Mutex<Vec<OutputChunk>>,
 }
 
 impl Client {
@@ -71,6 +77,7 @@ impl Client {
             socket,
             token,
             batches: AtomicU64::new(0),
+            unacked: Mutex::new(Vec::new()),
         }
     }
 
@@ -113,14 +120,40 @@ impl Client {
     /// The batch is numbered, so resending it after a lost answer stores it once.
     pub async fn send_events(&self, events: Vec<NewEvent>) -> Result<u64, ClientError> {
         let batch = Some(self.batches.fetch_add(1, Ordering::SeqCst) + 1);
+        let unacked = self
+            .unacked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let sent: Vec<OutputChunk> = events.iter().filter_map(output_chunk).collect();
         let ack: EventsAck = self
-            .post_json("/v1/events", &EventBatch { batch, events })
+            .post_json(
+                "/v1/events",
+                &EventBatch {
+                    batch,
+                    events,
+                    unacked: unacked.clone(),
+                },
+            )
             .await?;
+        let mut kept = unacked;
+        kept.extend(sent);
+        *self.unacked.lock().unwrap_or_else(PoisonError::into_inner) =
+            last_bytes(kept, usize::try_from(ack.held).unwrap_or(usize::MAX));
         Ok(ack.last_seq)
     }
 
-    /// Reports how the job ended.
+    /// Reports how the job ended, after sending again any output the
+    /// orchestrator had not stored (it stores what it holds on completion).
     pub async fn complete(&self, completion: &Completion) -> Result<(), ClientError> {
+        let pending = !self
+            .unacked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty();
+        if pending {
+            self.send_events(Vec::new()).await?;
+        }
         let _: EventsAck = self.post_json("/v1/complete", completion).await?;
         Ok(())
     }
@@ -272,5 +305,61 @@ impl Client {
                 }
             }
         }
+    }
+}
+
+/// The stream and text of an `output` event.
+fn output_chunk(event: &NewEvent) -> Option<OutputChunk> {
+    if event.kind != EventKind::Output {
+        return None;
+    }
+    Some(OutputChunk {
+        stream: event.data.get("stream")?.as_str()?.to_owned(),
+        text: event.data.get("text")?.as_str()?.to_owned(),
+    })
+}
+
+/// The last `count` bytes of `chunks`, in order.
+fn last_bytes(chunks: Vec<OutputChunk>, mut count: usize) -> Vec<OutputChunk> {
+    let mut kept = Vec::new();
+    for mut chunk in chunks.into_iter().rev() {
+        if count == 0 {
+            break;
+        }
+        if chunk.text.len() > count {
+            let mut start = chunk.text.len() - count;
+            while !chunk.text.is_char_boundary(start) {
+                start -= 1;
+            }
+            chunk.text.drain(..start);
+        }
+        count = count.saturating_sub(chunk.text.len());
+        kept.push(chunk);
+    }
+    kept.reverse();
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(stream: &str, text: &str) -> OutputChunk {
+        OutputChunk {
+            stream: stream.into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn the_held_end_of_the_output_is_kept_across_streams() {
+        let sent = vec![chunk("stdout", "abc"), chunk("stderr", "defg")];
+        assert_eq!(last_bytes(sent.clone(), 0), Vec::new());
+        assert_eq!(last_bytes(sent.clone(), 2), vec![chunk("stderr", "fg")]);
+        assert_eq!(
+            last_bytes(sent.clone(), 5),
+            vec![chunk("stdout", "c"), chunk("stderr", "defg")]
+        );
+        assert_eq!(last_bytes(sent.clone(), 99), sent);
     }
 }

@@ -9,6 +9,7 @@
 mod basics;
 mod egress;
 mod harness;
+mod held_secret;
 mod hostile_output;
 mod mcp;
 mod run;

@@ -7,8 +7,12 @@
 //! against a bitmap of every needle's first `STRIDE` windows: almost always
 //! a miss, so the text is crossed at about one load and one bit test per
 //! five bytes. A hit is looked up among the needles' windows and each
-//! candidate is compared in full. Overlapping matches are settled
-//! leftmost-longest, as a leftmost-longest Aho-Corasick search would.
+//! candidate is compared in full. Every occurrence is reported, overlapping
+//! ones too: the redactor covers their union, which (unlike a
+//! leftmost-longest choice) does not depend on where a text was cut.
+//!
+//! [`ExactFinder::partial_start`] answers the stream's question: from where
+//! could the end of a text still become a needle once more bytes arrive.
 
 /// The shortest needle: shorter encoded forms would match innocent text.
 pub const MIN_NEEDLE: usize = 8;
@@ -35,6 +39,12 @@ pub struct Found {
 #[derive(Debug, Default)]
 pub struct ExactFinder {
     needles: Vec<Box<[u8]>>,
+    /// The needles in byte order, for the partial-match question.
+    sorted: Vec<Box<[u8]>>,
+    /// Which bytes begin some needle.
+    first_bytes: Box<[bool]>,
+    /// Longest needle, in bytes.
+    longest: usize,
     /// One bit per hashed window.
     bitmap: Vec<u64>,
     /// Right shift turning a 32-bit hash into a bitmap index.
@@ -74,19 +84,58 @@ impl ExactFinder {
             let bit = hash(gram, shift);
             bitmap[bit >> 6] |= 1 << (bit & 63);
         }
+        let mut sorted: Vec<Box<[u8]>> = needles
+            .iter()
+            .filter(|needle| needle.len() >= MIN_NEEDLE)
+            .map(|needle| needle.as_bytes().into())
+            .collect();
+        sorted.sort_unstable();
+        let mut first_bytes = vec![false; 256].into_boxed_slice();
+        for needle in &sorted {
+            first_bytes[usize::from(needle[0])] = true;
+        }
         Self {
             needles: needles
                 .iter()
                 .map(|needle| needle.as_bytes().into())
                 .collect(),
+            longest: sorted.iter().map(|needle| needle.len()).max().unwrap_or(0),
+            sorted,
+            first_bytes,
             bitmap,
             shift,
             windows,
         }
     }
 
-    /// Every needle occurrence in `text`, leftmost-longest, in order and
-    /// not overlapping.
+    /// Longest needle, in bytes.
+    pub fn longest(&self) -> usize {
+        self.longest
+    }
+
+    /// Where the longest suffix of `text` that is a proper prefix of some
+    /// needle starts, at or after `from`: the earliest position from which
+    /// a needle could still complete once more bytes come.
+    pub fn partial_start(&self, text: &[u8], from: usize) -> Option<usize> {
+        let lowest = text
+            .len()
+            .saturating_sub(self.longest.saturating_sub(1))
+            .max(from);
+        (lowest..text.len()).find(|&start| {
+            if !self.first_bytes[usize::from(text[start])] {
+                return false;
+            }
+            let suffix = &text[start..];
+            // Needles that extend `suffix` sort right after it.
+            let after = self.sorted.partition_point(|needle| **needle <= *suffix);
+            self.sorted
+                .get(after)
+                .is_some_and(|needle| needle.starts_with(suffix))
+        })
+    }
+
+    /// Every needle occurrence in `text`, overlapping ones included, by
+    /// start then end.
     pub fn find_all(&self, text: &[u8]) -> Vec<Found> {
         let mut found = Vec::new();
         if self.windows.is_empty() {
@@ -101,7 +150,8 @@ impl ExactFinder {
             }
             at += STRIDE;
         }
-        settle(found)
+        found.sort_unstable_by_key(|found| (found.start, found.end, found.needle));
+        found
     }
 
     /// Adds every needle whose stored window `gram` sits at `at`.
@@ -134,26 +184,6 @@ fn hash(gram: u32, shift: u32) -> usize {
     (gram.wrapping_mul(0x9E37_79B1) >> shift) as usize
 }
 
-/// Leftmost-longest among overlapping matches: by start, the longest
-/// first (the first needle given among equals), each kept when it starts at or after the last kept one's end.
-fn settle(mut found: Vec<Found>) -> Vec<Found> {
-    if found.len() < 2 {
-        return found;
-    }
-    found.sort_unstable_by(|a, b| {
-        (a.start.cmp(&b.start))
-            .then(b.end.cmp(&a.end))
-            .then(a.needle.cmp(&b.needle))
-    });
-    let mut kept: Vec<Found> = Vec::with_capacity(found.len());
-    for candidate in found {
-        if kept.last().is_none_or(|last| candidate.start >= last.end) {
-            kept.push(candidate);
-        }
-    }
-    kept
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,21 +196,23 @@ mod tests {
             .filter(|(_, needle)| needle.len() >= MIN_NEEDLE)
             .collect();
         let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .build(kept.iter().map(|(_, needle)| needle.as_str()))
             .expect("automaton");
-        automaton
-            .find_iter(text)
+        let mut found: Vec<Found> = automaton
+            .find_overlapping_iter(text)
             .map(|found| Found {
                 start: found.start(),
                 end: found.end(),
                 needle: kept[found.pattern().as_usize()].0,
             })
-            .collect()
+            .collect();
+        found.sort_unstable_by_key(|found| (found.start, found.end, found.needle));
+        found
     }
 
     #[test]
-    fn needles_at_every_offset_and_overlapping_are_found_leftmost_longest() {
+    fn needles_at_every_offset_and_overlapping_are_all_found() {
         let needles: Vec<String> = ["abcdefgh", "abcdefghij", "efghijklmn", "short", "zzzzzzzz"]
             .map(str::to_owned)
             .to_vec();
@@ -197,6 +229,17 @@ mod tests {
         assert!(finder.find_all(b"short short").is_empty());
         assert!(finder.find_all(b"abcdefg").is_empty(), "one byte short");
         assert_eq!(finder.find_all(b"abcdefgh").len(), 1, "at the very end");
+        assert_eq!(finder.partial_start(b"xx abcdefg", 0), Some(3));
+        assert_eq!(
+            finder.partial_start(b"xx abcdefg", 4),
+            Some(7),
+            "not before `from`: `efg…`"
+        );
+        assert_eq!(
+            finder.partial_start(b"zzzzzzzz", 0),
+            Some(1),
+            "a whole needle is no partial, its tail is"
+        );
     }
 
     /// Random needles over a tiny alphabet (so they overlap and repeat

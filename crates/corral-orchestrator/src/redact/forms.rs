@@ -1,6 +1,11 @@
-//! The forms a secret may take in output: as is, base64 (standard and
-//! URL-safe, each of the three alignments it can have inside longer
-//! encoded data), URL-encoded, and hex in both cases.
+//! The forms a secret may take in output when ordinary tools print it: as
+//! is, base64 (standard and URL-safe, each of the three alignments it can
+//! have inside longer encoded data), URL-encoded (either hex case), hex in
+//! both cases, bare or as space-separated bytes (`od -t x1`, `xxd -g1`),
+//! and JSON-escaped the ways common serializers do it (`\"`, `\\`, `\/`,
+//! `\u00xx`, HTML-safe, ASCII-only, and escaped twice for JSON inside
+//! JSON). Line-wrapped and dumped layouts are views, not forms: see
+//! `views` and `dumps`. Deliberate obfuscation is out of scope.
 
 use std::fmt::Write as _;
 
@@ -18,9 +23,23 @@ pub fn all(value: &str) -> Vec<String> {
             forms.push(base64_core(engine, value.as_bytes(), offset));
         }
     }
-    forms.push(url_encode(value));
+    forms.push(url_encode(value, false));
+    forms.push(url_encode(value, true));
     forms.push(hex::encode(value));
     forms.push(hex::encode_upper(value));
+    forms.push(spaced_hex(&hex::encode(value)));
+    forms.push(spaced_hex(&hex::encode_upper(value)));
+    for style in 0..16u8 {
+        let style = JsonStyle {
+            slash: style & 1 != 0,
+            ascii: style & 2 != 0,
+            html: style & 4 != 0,
+            upper: style & 8 != 0,
+        };
+        let once = json_escape(value, style);
+        forms.push(json_escape(&once, style));
+        forms.push(once);
+    }
     let mut distinct = Vec::new();
     for form in forms {
         if form.len() >= MIN_FORM_LEN && !distinct.contains(&form) {
@@ -42,13 +61,80 @@ fn base64_core(engine: &impl Engine, value: &[u8], offset: usize) -> String {
 }
 
 /// Percent-encodes every byte but unreserved characters (RFC 3986).
-fn url_encode(value: &str) -> String {
+fn url_encode(value: &str, lower: bool) -> String {
     let mut out = String::with_capacity(value.len() * 3);
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(byte));
+        } else if lower {
+            let _ = write!(out, "%{byte:02x}");
         } else {
             let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// `7333` as `73 33`.
+fn spaced_hex(hex: &str) -> String {
+    let pairs: Vec<&str> = hex
+        .as_bytes()
+        .chunks(2)
+        .filter_map(|pair| std::str::from_utf8(pair).ok())
+        .collect();
+    pairs.join(" ")
+}
+
+/// The choices JSON serializers make beyond the mandatory escapes.
+#[derive(Debug, Clone, Copy)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "four independent choices, each one serializer's habit"
+)]
+struct JsonStyle {
+    /// `/` as `\/` (PHP).
+    slash: bool,
+    /// Non-ASCII as `\uXXXX` (Python's default).
+    ascii: bool,
+    /// `<`, `>`, `&` as `\u003c`… (Go).
+    html: bool,
+    /// `\u00XX` in upper-case hex.
+    upper: bool,
+}
+
+/// `value` inside a JSON string, as a serializer of `style` writes it.
+fn json_escape(value: &str, style: JsonStyle) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    let unicode = |out: &mut String, unit: u16| {
+        let _ = if style.upper {
+            write!(out, "\\u{unit:04X}")
+        } else {
+            write!(out, "\\u{unit:04x}")
+        };
+    };
+    for character in value.chars() {
+        match character {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' if style.slash => out.push_str("\\/"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' if style.html => {
+                unicode(&mut out, u16::try_from(u32::from(character)).unwrap_or(0));
+            }
+            control if u32::from(control) < 0x20 => {
+                unicode(&mut out, u16::try_from(u32::from(control)).unwrap_or(0));
+            }
+            wide if style.ascii && !wide.is_ascii() => {
+                let mut units = [0u16; 2];
+                for unit in wide.encode_utf16(&mut units) {
+                    unicode(&mut out, *unit);
+                }
+            }
+            other => out.push(other),
         }
     }
     out
@@ -71,5 +157,26 @@ mod tests {
         }
         assert!(forms.contains(&"s3cret%2Fvalue%2B42".to_owned()));
         assert!(forms.contains(&hex::encode(value)));
+    }
+
+    #[test]
+    fn json_escapes_of_common_serializers_are_forms() {
+        let value = "p\"a/ss\\w<é>\n";
+        let forms = all(value);
+        for escaped in [
+            serde_json::to_string(value).expect("json"),
+            r#""p\"a\/ss\\w<\u00e9>\n""#.to_owned(),
+            r#""p\"a/ss\\w\u003C\u00E9\u003E\n""#.to_owned(),
+        ] {
+            let inner = &escaped[1..escaped.len() - 1];
+            assert!(forms.iter().any(|form| form == inner), "{inner}");
+        }
+        let twice =
+            serde_json::to_string(&serde_json::to_string(value).expect("json")).expect("json");
+        assert!(
+            forms.iter().any(|form| twice.contains(form.as_str())),
+            "{twice}"
+        );
+        assert!(all("s3cr3t-pass").contains(&"73 33 63 72 33 74 2d 70 61 73 73".to_owned()));
     }
 }

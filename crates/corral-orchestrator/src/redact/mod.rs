@@ -2,31 +2,40 @@
 //! is stored, streamed or logged; the worker may redact first as a courtesy,
 //! but nothing relies on that.
 //!
-//! It finds, in one pass, the exact values of secrets and their
-//! encoded forms (base64 in all three alignments, standard and URL-safe;
-//! URL-encoded; hex), and with regular expressions the shapes of well-known
-//! tokens. A match becomes `[REDACTED:NAME]`.
+//! It finds the exact values of secrets in the forms ordinary tools print
+//! them (`forms`), also across line breaks inside encoded data (`views`)
+//! and in hex and character dumps (`dumps`), and the shapes of well-known
+//! tokens (`shapes`). Every range found is redacted; overlapping ranges
+//! become one `[REDACTED:NAME]`.
+//!
+//! A stream of output ([`StreamRedactor`]) emits exactly what redacting
+//! the whole text at once would: it holds back the end of what it has
+//! from the first position where more text could still complete a find,
+//! and never emits a byte that could still become part of one.
 //!
 //! # Layout
 //! - `exact`: the search for every form of every secret at once
 //! - `forms`: the encoded forms of a value
+//! - `views`: encoded data wrapped into lines
+//! - `dumps`: hex and character dumps
 //! - `shapes`: well-known token shapes
-//! - `stream`: holding back a chunk's tail so a value split across two
-//!   output chunks is still caught
+//! - `scan`: what one pass finds, and merging it into redactions
+//! - `stream`: redacting output as it comes
 
+mod dumps;
 mod exact;
 mod forms;
+mod scan;
 mod shapes;
 mod stream;
-
-use std::collections::HashSet;
-use std::fmt::Write as _;
+mod views;
 
 use serde_json::Value;
 
 use exact::ExactFinder;
+use scan::{Hit, Scan};
 
-pub use stream::StreamRedactor;
+pub use stream::{OutputPiece, StreamRedactor};
 
 /// Redacts secrets from text. Built once per job.
 #[derive(Debug, Default)]
@@ -34,10 +43,6 @@ pub struct Redactor {
     exact: ExactFinder,
     /// The secret name of each needle, by pattern index.
     needle_names: Vec<String>,
-    /// Every proper prefix of every needle, for the stream hold-back.
-    prefixes: HashSet<Vec<u8>>,
-    /// Longest needle, in bytes.
-    longest: usize,
 }
 
 /// What a redaction pass replaced.
@@ -59,45 +64,71 @@ impl Redactor {
     pub fn new<'a>(secrets: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut needles: Vec<String> = Vec::new();
         let mut needle_names = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for (name, value) in secrets {
             for form in forms::all(value) {
-                if !needles.contains(&form) {
+                if seen.insert(form.clone()) {
                     needles.push(form);
                     needle_names.push(name.to_owned());
                 }
             }
         }
-        let exact = ExactFinder::new(&needles);
-        let prefixes = needles
-            .iter()
-            .flat_map(|needle| (1..needle.len()).map(move |end| needle.as_bytes()[..end].to_vec()))
-            .collect();
-        let longest = needles.iter().map(String::len).max().unwrap_or(0);
         Self {
-            exact,
+            exact: ExactFinder::new(&needles),
             needle_names,
-            prefixes,
-            longest,
         }
     }
 
-    /// Replaces every secret and token shape in `text`.
+    /// Every range to redact in `text` that ends after `from` (the bytes
+    /// before it are context a stream already emitted; `covered` when the
+    /// last of them was redacted), as if the text ended here, and from
+    /// where more text could still change that.
+    fn scan(&self, text: &str, from: usize, at_line_start: bool, covered: bool) -> Scan<'_> {
+        let bytes = text.as_bytes();
+        let names = self.needle_names.as_slice();
+        let mut hits: Vec<Hit<'_>> = self
+            .exact
+            .find_all(bytes)
+            .into_iter()
+            .map(|found| Hit::new(found.start, found.end, &names[found.needle]))
+            .collect();
+        let mut live = self.exact.partial_start(bytes, from).unwrap_or(text.len());
+        live = live.min(views::joined(bytes, from, &self.exact, names, &mut hits));
+        live = live.min(dumps::find(
+            bytes,
+            from,
+            at_line_start,
+            &self.exact,
+            names,
+            &mut hits,
+        ));
+        if shapes::any_prefix(text, from) {
+            let masked = scan::blank(text, &hits, covered.then_some(from));
+            let known = scan::floor_boundary(&masked, live);
+            let prefixed = shapes::any_prefix(&masked[..known], from);
+            live = live.min(shapes::live(&masked[..known], from, prefixed));
+            shapes::find(&masked, from, &mut hits);
+        } else {
+            live = live.min(shapes::live(text, from, false));
+        }
+        hits.retain(|hit| hit.end > from);
+        for hit in &mut hits {
+            // Only where a stream had to let go of a long hold.
+            hit.start = hit.start.max(from);
+        }
+        Scan { hits, live }
+    }
+
+    /// Replaces every secret and token shape in `text`; `None` when there
+    /// was none.
     pub fn redact_text(&self, text: &str, findings: &mut Findings) -> Option<String> {
-        let matches = self.exact.find_all(text.as_bytes());
-        if matches.is_empty() {
-            return shapes::redact(text, findings);
+        let merged = scan::merge(self.scan(text, 0, true, false).hits);
+        if merged.is_empty() {
+            return None;
         }
         let mut out = String::with_capacity(text.len());
-        let mut last = 0;
-        for found in matches {
-            let name = &self.needle_names[found.needle];
-            out.push_str(&text[last..found.start]);
-            let _ = write!(out, "[REDACTED:{name}]");
-            findings.names.push(name.clone());
-            last = found.end;
-        }
-        out.push_str(&text[last..]);
-        shapes::redact(&out, findings).or(Some(out))
+        scan::write_redacted(text, 0, text.len(), &merged, &mut out, findings);
+        Some(out)
     }
 
     /// Redacts every string inside `value`, in place.
@@ -117,17 +148,9 @@ impl Redactor {
             _ => {}
         }
     }
-
-    /// Length of the longest suffix of `text` that could be the start of a
-    /// secret: what a stream must hold back until the next chunk.
-    pub fn hold_back(&self, text: &str) -> usize {
-        let bytes = text.as_bytes();
-        (1..self.longest.min(bytes.len() + 1))
-            .rev()
-            .find(|length| self.prefixes.contains(&bytes[bytes.len() - length..]))
-            .unwrap_or(0)
-    }
 }
 
+#[cfg(test)]
+mod property;
 #[cfg(test)]
 mod tests;

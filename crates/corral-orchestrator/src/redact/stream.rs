@@ -1,18 +1,65 @@
-//! Redacting a stream: a chunk's tail that could be the start of a secret
-//! is held back and joined to the next chunk, so a value split across two
-//! writes is still found. The held tail is released by [`StreamRedactor::flush`].
+//! Redacting a job's output as it comes. Both of a job's streams go
+//! through one redactor, in the order their chunks arrived: a value split
+//! between stdout and stderr is the interleaving a person reads, so it is
+//! caught there, and each emitted piece keeps the stream it came from (a
+//! redaction, the stream of its first byte).
+//!
+//! After each chunk the redactor emits the longest prefix that no later
+//! text could change, and holds the rest: from the earliest position where
+//! a find could still start or grow (`Scan::live`), or from the start of a
+//! find that crosses it. The concatenation of everything emitted equals
+//! [`Redactor::redact_text`] of the whole output. A few bytes already
+//! emitted stay as look-behind (a word boundary, the start of a dump line).
+//!
+//! What is held is bounded by the longest find (a private key block,
+//! [`PEM_MAX`]) except when finds keep overlapping one another; past
+//! [`HOLD_CAP`] the held text is let go up to the live position, finds
+//! crossing it redacted in parts: the output then redacts no less, but may
+//! differ from the whole text's.
 
-use std::collections::HashMap;
-
+use super::scan::{self, Hit};
+use super::shapes::PEM_MAX;
 use super::{Findings, Redactor};
 
-/// Per-stream held-back tails of one job.
+/// Most output held back before it is let go in parts.
+pub const HOLD_CAP: usize = 64 << 10;
+/// Look-behind kept after an ordinary cut: back to the line's start if it
+/// is at most this far (a dump line is shorter), else this much.
+const CONTEXT: usize = 256;
+/// Look-behind kept after a forced cut: enough to find again any hit that
+/// crosses it.
+const FORCED_CONTEXT: usize = PEM_MAX + (4 << 10);
+
+/// Emitted text of one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputPiece {
+    /// `stdout` or `stderr`, as the worker named it.
+    pub stream: String,
+    /// The text, redacted.
+    pub text: String,
+}
+
+/// The held-back output of one job.
 #[derive(Debug, Default)]
 pub struct StreamRedactor {
-    pending: HashMap<String, String>,
+    /// `text[..emitted]` is look-behind already emitted; the rest is held.
+    text: String,
+    emitted: usize,
+    /// Whether `text` starts inside a line (its start is gone).
+    mid_line: bool,
+    /// Whether the last byte emitted was part of a redaction.
+    covered: bool,
+    /// Which stream each byte of `text` came from: (end, stream), in order.
+    labels: Vec<(usize, String)>,
 }
 
 impl StreamRedactor {
+    /// Bytes received and not yet emitted: the worker must be able to
+    /// send them again.
+    pub fn held(&self) -> usize {
+        self.text.len() - self.emitted
+    }
+
     /// Redacts `chunk` of `stream`; returns what may be emitted now.
     pub fn push(
         &mut self,
@@ -20,29 +67,127 @@ impl StreamRedactor {
         stream: &str,
         chunk: &str,
         findings: &mut Findings,
-    ) -> String {
-        let mut text = self.pending.remove(stream).unwrap_or_default();
-        text.push_str(chunk);
-        let mut cut = text.len() - redactor.hold_back(&text);
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
+    ) -> Vec<OutputPiece> {
+        if chunk.is_empty() {
+            return Vec::new();
         }
-        let held = text.split_off(cut);
-        if !held.is_empty() {
-            self.pending.insert(stream.to_owned(), held);
+        self.text.push_str(chunk);
+        match self.labels.last_mut() {
+            Some((end, last)) if last == stream => *end = self.text.len(),
+            _ => self.labels.push((self.text.len(), stream.to_owned())),
         }
-        redactor.redact_text(&text, findings).unwrap_or(text)
+        let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered);
+        let merged = scan::merge(scan.hits);
+        let mut cut = scan::floor_boundary(&self.text, scan.live);
+        if let Some(crossing) = merged.iter().find(|hit| hit.start < cut && cut < hit.end) {
+            cut = crossing.start;
+        }
+        let mut forced = false;
+        if self.text.len() - cut > HOLD_CAP {
+            forced = true;
+            cut = scan::floor_boundary(&self.text, scan.live.max(self.emitted));
+        }
+        let pieces = self.emit(cut, &merged, findings);
+        self.covered = merged.iter().any(|hit| hit.start < cut && cut <= hit.end)
+            || (cut == self.emitted && self.covered);
+        self.keep_from(cut, forced);
+        pieces
     }
 
-    /// Releases every held tail (redacted), by stream.
-    pub fn flush(&mut self, redactor: &Redactor, findings: &mut Findings) -> Vec<(String, String)> {
-        let mut tails: Vec<(String, String)> = self.pending.drain().collect();
-        tails.sort();
-        for (_, text) in &mut tails {
-            if let Some(clean) = redactor.redact_text(text, findings) {
-                *text = clean;
-            }
+    /// Emits everything held, redacted as the end of the text.
+    pub fn flush(&mut self, redactor: &Redactor, findings: &mut Findings) -> Vec<OutputPiece> {
+        if self.held() == 0 {
+            return Vec::new();
         }
-        tails
+        let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered);
+        let merged = scan::merge(scan.hits);
+        let pieces = self.emit(self.text.len(), &merged, findings);
+        self.covered = merged.last().is_some_and(|hit| hit.end == self.text.len());
+        self.keep_from(self.text.len(), false);
+        pieces
+    }
+
+    /// The pieces of `text[emitted..cut]`, redacted; a hit crossing `cut`
+    /// (only after a forced cut) is redacted up to it.
+    fn emit(&self, cut: usize, merged: &[Hit<'_>], findings: &mut Findings) -> Vec<OutputPiece> {
+        let mut pieces: Vec<OutputPiece> = Vec::new();
+        let mut at = self.emitted;
+        for hit in merged.iter().filter(|hit| hit.start < cut) {
+            self.emit_plain(at, hit.start, &mut pieces);
+            let mut marker = String::new();
+            let end = hit.end.min(cut);
+            scan::write_redacted(
+                &self.text,
+                hit.start,
+                end,
+                &[Hit::new(hit.start, end, hit.name)],
+                &mut marker,
+                findings,
+            );
+            push_piece(&mut pieces, self.stream_at(hit.start), &marker);
+            at = end;
+        }
+        self.emit_plain(at, cut, &mut pieces);
+        pieces
+    }
+
+    /// `text[from..to]` as is, split where its stream changes.
+    fn emit_plain(&self, mut from: usize, to: usize, pieces: &mut Vec<OutputPiece>) {
+        let first = self.labels.partition_point(|(end, _)| *end <= from);
+        for (end, stream) in &self.labels[first..] {
+            if from >= to {
+                break;
+            }
+            let piece_end = (*end).min(to);
+            push_piece(pieces, stream, &self.text[from..piece_end]);
+            from = piece_end;
+        }
+    }
+
+    fn stream_at(&self, position: usize) -> &str {
+        let index = self.labels.partition_point(|(end, _)| *end <= position);
+        self.labels
+            .get(index)
+            .map_or("stdout", |(_, stream)| stream.as_str())
+    }
+
+    /// Drops what no longer serves as look-behind; `cut` becomes the end
+    /// of what was emitted.
+    fn keep_from(&mut self, cut: usize, forced: bool) {
+        let line_start = self.text[..cut].rfind('\n').map_or(0, |at| at + 1);
+        let line_whole = line_start > 0 || !self.mid_line;
+        let keep = if forced {
+            cut.saturating_sub(FORCED_CONTEXT)
+        } else if cut - line_start <= CONTEXT && line_whole {
+            line_start
+        } else {
+            cut.saturating_sub(CONTEXT)
+        };
+        let keep = scan::floor_boundary(&self.text, keep);
+        if keep > 0 {
+            self.mid_line = self.text.as_bytes()[keep - 1] != b'\n';
+        }
+        self.text.drain(..keep);
+        self.emitted = cut - keep;
+        self.labels.retain_mut(|(end, _)| {
+            *end = end.saturating_sub(keep);
+            *end > 0
+        });
+        if self.text.is_empty() {
+            self.labels.clear();
+        }
+    }
+}
+
+fn push_piece(pieces: &mut Vec<OutputPiece>, stream: &str, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    match pieces.last_mut() {
+        Some(last) if last.stream == stream => last.text.push_str(text),
+        _ => pieces.push(OutputPiece {
+            stream: stream.to_owned(),
+            text: text.to_owned(),
+        }),
     }
 }

@@ -2,7 +2,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use super::{Findings, Redactor, StreamRedactor};
+use super::{Findings, OutputPiece, Redactor, StreamRedactor};
 
 const SECRET: &str = "hunter2-but/longer+42";
 
@@ -46,7 +46,7 @@ fn token_shapes_are_replaced_by_pattern() {
         !out.contains(&github) && !out.contains("MIIEow") && !out.contains("AKIAABCD"),
         "{out}"
     );
-    assert_eq!(names, ["aws-access-key", "github-token", "private-key"]);
+    assert_eq!(names, ["github-token", "private-key", "aws-access-key"]);
 }
 
 #[test]
@@ -70,36 +70,78 @@ fn every_shape_gets_past_the_literal_prefilter() {
     }
 }
 
+fn text(pieces: Vec<OutputPiece>) -> String {
+    pieces.into_iter().map(|piece| piece.text).collect()
+}
+
 #[test]
 fn a_value_split_across_chunks_is_still_caught() {
     let redactor = redactor();
     let mut stream = StreamRedactor::default();
     let mut findings = Findings::default();
     let (first, second) = SECRET.split_at(9);
-    let mut out = stream.push(
+    let mut out = text(stream.push(
         &redactor,
         "stdout",
         &format!("the password is {first}"),
         &mut findings,
-    );
+    ));
     assert!(
         !out.contains(first),
         "the possible start is held back: {out}"
     );
-    out.push_str(&stream.push(
+    out.push_str(&text(stream.push(
         &redactor,
         "stdout",
         &format!("{second} ok\n"),
         &mut findings,
-    ));
+    )));
     assert_eq!(out, "the password is [REDACTED:DB_PASSWORD] ok\n");
-    let mut tail = stream.push(&redactor, "stdout", "ends with hun", &mut findings);
-    for (_, rest) in stream.flush(&redactor, &mut findings) {
-        tail.push_str(&rest);
-    }
+    let mut tail = text(stream.push(&redactor, "stdout", "ends with hun", &mut findings));
+    tail.push_str(&text(stream.flush(&redactor, &mut findings)));
     assert_eq!(
         tail, "ends with hun",
         "a held tail that never completes is released"
+    );
+}
+
+/// The issue's case: a secret whose last byte begins it again, ending a
+/// write, was cut before its last byte and emitted unredacted.
+#[test]
+fn a_secret_that_ends_a_write_is_redacted_whole() {
+    let redactor = Redactor::new([("K", "s3cr3t-pass-word-s")]);
+    let mut stream = StreamRedactor::default();
+    let mut findings = Findings::default();
+    let first = text(stream.push(
+        &redactor,
+        "stdout",
+        "token=s3cr3t-pass-word-s",
+        &mut findings,
+    ));
+    assert!(!first.contains("s3cr3t"), "{first}");
+    let mut rest = text(stream.push(&redactor, "stdout", "\n", &mut findings));
+    rest.push_str(&text(stream.flush(&redactor, &mut findings)));
+    assert_eq!(format!("{first}{rest}"), "token=[REDACTED:K]\n");
+}
+
+#[test]
+fn a_secret_split_between_stdout_and_stderr_is_caught() {
+    let redactor = redactor();
+    let mut stream = StreamRedactor::default();
+    let mut findings = Findings::default();
+    let (first, second) = SECRET.split_at(7);
+    let mut pieces = stream.push(&redactor, "stdout", &format!("a {first}"), &mut findings);
+    pieces.extend(stream.push(&redactor, "stderr", &format!("{second} b\n"), &mut findings));
+    pieces.extend(stream.flush(&redactor, &mut findings));
+    let all: String = pieces.iter().map(|piece| piece.text.as_str()).collect();
+    assert_eq!(all, "a [REDACTED:DB_PASSWORD] b\n");
+    assert_eq!(
+        pieces[0].stream, "stdout",
+        "a redaction goes to its first byte's stream"
+    );
+    assert_eq!(
+        pieces.last().map(|piece| piece.stream.as_str()),
+        Some("stderr")
     );
 }
 
@@ -113,4 +155,63 @@ fn json_strings_are_redacted_in_place() {
         json!({"text": "x [REDACTED:DB_PASSWORD]", "nested": ["[REDACTED:DB_PASSWORD]", 4]})
     );
     assert_eq!(findings.names.len(), 2);
+}
+
+/// What busybox's tools print for `s3cr3t-pass-word-s` (copied from a run).
+#[test]
+fn dumps_and_wrapped_encodings_from_real_tools_are_redacted() {
+    let redactor = Redactor::new([("K", "s3cr3t-pass-word-s")]);
+    let outputs = [
+        "00000000  78 73 33 63 72 33 74 2d  70 61 73 73 2d 77 6f 72  |xs3cr3t-pass-wor|\n\
+         00000010  64 2d 73 0a                                       |d-s.|\n00000014\n",
+        "0000000   x   y   s   3   c   r   3   t   -   p   a   s   s   -   w   o\n\
+         0000020   r   d   -   s  \\n\n0000025\n",
+        "00000000: 7333 6372 3374 2d70 6173 732d 776f 7264  s3cr3t-pass-word\n\
+         00000010: 2d73                                     -s\n",
+        "czNjcjN0LXBhc3Mtd29yZC1zczNjcjN0LXBhc3Mtd29yZC1zczNjcjN0LXBhc3Mtd29yZC1zczNj\r\n\
+         cjN0LXBhc3Mtd29yZC1z\n",
+        " 73 33 63 72 33 74 2d 70 61 73 73 2d 77 6f 72 64\n 2d 73\n",
+        "0000000   s   3   c   r   3   t   -   p   a   s   s   -   w   o   r   d\n\
+         0000010   -   s                                                        \n0000012\n",
+        "0000000 3373 7263 7433 702d 7361 2d73 6f77 6472\n0000010 732d\n0000012\n",
+        "   x   s   3   c   r   3   t   -   p   a   s   s   -   w   o   r\n   d   -   s  \\n\n",
+        "0000000 7378 6333 3372 2d74 6170 7373 772d 726f\n0000020 2d64 0073\n0000023\n",
+    ];
+    for output in outputs {
+        let (out, names) = {
+            let mut findings = Findings::default();
+            let out = redactor.redact_text(output, &mut findings);
+            (out, findings.names)
+        };
+        let out = out.unwrap_or_else(|| panic!("nothing found in {output}"));
+        assert!(names.iter().all(|name| name == "K"), "{names:?}");
+        for piece in [
+            "s3cr",
+            "ss-w",
+            "ord-",
+            "73 33 63",
+            "7333",
+            "cjN0LXBhc3Mtd29y",
+        ] {
+            assert!(!out.contains(piece), "{piece:?} left in {out}");
+        }
+    }
+}
+
+#[test]
+fn an_unfinished_line_is_held_only_while_it_could_be_a_dump_line() {
+    let redactor = redactor();
+    let mut findings = Findings::default();
+    for (line, held) in [
+        ("Enter your name: ", false),
+        ("Done!", false),
+        ("00000010", true),
+        ("00000010  2d 73", true),
+        (" 2d", true),
+        (" Compiling!", false),
+    ] {
+        let mut stream = StreamRedactor::default();
+        let out = text(stream.push(&redactor, "stdout", &format!("x\n{line}"), &mut findings));
+        assert_eq!(out.len() < line.len() + 2, held, "{line:?}: {out:?}");
+    }
 }

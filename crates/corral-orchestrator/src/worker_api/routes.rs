@@ -160,7 +160,7 @@ async fn events(
     Extension(session): Session,
     ApiJson(batch): ApiJson<EventBatch>,
 ) -> Result<Json<EventsAck>, ApiError> {
-    if batch.events.len() > MAX_BATCH_EVENTS {
+    if batch.events.len() + batch.unacked.len() > MAX_BATCH_EVENTS {
         return Err(ApiError::bad_field(
             "events",
             format!("at most {MAX_BATCH_EVENTS} events a batch"),
@@ -177,7 +177,11 @@ async fn events(
             "a worker's status event names a `phase` and no `state` (states come from the orchestrator only)",
         ));
     }
-    Ok(Json(session.accept_batch(batch.batch, batch.events).await?))
+    Ok(Json(
+        session
+            .accept_batch(batch.batch, batch.events, batch.unacked)
+            .await?,
+    ))
 }
 
 async fn complete(
@@ -196,7 +200,7 @@ async fn complete(
         serde_json::to_value(&completion).unwrap_or_default(),
     );
     let last_seq = session.accept(vec![event], None).await?;
-    Ok(Json(EventsAck { last_seq }))
+    Ok(Json(EventsAck { last_seq, held: 0 }))
 }
 
 /// A model call, through the job's proxy. Jobs without a model (exec mode)

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use corral_proto::worker::{ClaudeSession, Completion, EventsAck};
+use corral_proto::worker::{ClaudeSession, Completion, EventsAck, OutputChunk};
 use corral_proto::{EventKind, Job, JobMode, NewEvent};
 use serde_json::json;
 use tracing::{error, warn};
@@ -14,7 +14,7 @@ use super::SessionSetup;
 use super::limits::{EventRate, split_output};
 use crate::events::EventLog;
 use crate::llm::LlmSession;
-use crate::redact::{Findings, Redactor, StreamRedactor};
+use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 use crate::secrets::SecretValue;
 use crate::store::{SecretRecords, StoreError};
 use crate::token::TokenHash;
@@ -139,26 +139,60 @@ impl WorkerSession {
 
     /// Stores a batch once: a batch numbered at or below the last one the
     /// store recorded for this job (before a restart too) is a retry,
-    /// answered with the answer the first copy got.
+    /// answered with the answer the first copy got. `unacked` is the
+    /// output the worker was told is held: taken only when this session
+    /// holds none (it is new, after a restart).
     pub(super) async fn accept_batch(
         &self,
         number: Option<u64>,
         events: Vec<NewEvent>,
+        unacked: Vec<OutputChunk>,
     ) -> Result<EventsAck, StoreError> {
         let Some(number) = number else {
-            return Ok(EventsAck {
-                last_seq: self.accept(events, None).await?,
-            });
+            let last_seq = self.accept(self.resent(unacked, events), None).await?;
+            return Ok(self.ack(last_seq));
         };
         let _one_batch_at_a_time = self.batch_lock.lock().await;
         if let Some((stored, last_seq)) = self.events.store().last_batch(&self.job.id).await?
             && number <= stored
         {
-            return Ok(EventsAck { last_seq });
+            return Ok(self.ack(last_seq));
         }
-        Ok(EventsAck {
-            last_seq: self.accept(events, Some(number)).await?,
-        })
+        let last_seq = self
+            .accept(self.resent(unacked, events), Some(number))
+            .await?;
+        Ok(self.ack(last_seq))
+    }
+
+    /// An answer saying how much of the output is held, not stored.
+    fn ack(&self, last_seq: u64) -> EventsAck {
+        let held = self
+            .streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .held();
+        EventsAck {
+            last_seq,
+            held: held as u64,
+        }
+    }
+
+    /// `events`, after the worker's unacknowledged output when this
+    /// session does not hold it (it never saw it: the server restarted).
+    fn resent(&self, unacked: Vec<OutputChunk>, events: Vec<NewEvent>) -> Vec<NewEvent> {
+        let held = self
+            .streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .held();
+        if held > 0 || unacked.is_empty() {
+            return events;
+        }
+        unacked
+            .into_iter()
+            .map(|chunk| output_event(&chunk.stream, &chunk.text, false))
+            .chain(events)
+            .collect()
     }
 
     /// Caps, redacts, audits and stores a batch from the worker.
@@ -180,21 +214,18 @@ impl WorkerSession {
             if event.kind == EventKind::Output {
                 let stream = event.data["stream"].as_str().unwrap_or("stdout").to_owned();
                 let text = event.data["text"].as_str().unwrap_or_default().to_owned();
-                let clean = self
+                let pieces = self
                     .streams
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .push(&self.redactor, &stream, &text, &mut found);
-                if clean.is_empty() {
-                    continue;
-                }
-                event.data["text"] = json!(clean);
+                accepted.extend(output_events(pieces, found.any()));
             } else {
                 self.redactor.redact_json(&mut event.data, &mut found);
+                event.redacted = found.any();
+                accepted.push(event);
             }
-            event.redacted = found.any();
             findings.names.extend(found.names);
-            accepted.push(event);
         }
         self.store(accepted, findings, batch).await
     }
@@ -227,14 +258,7 @@ impl WorkerSession {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .flush(&self.redactor, &mut findings);
-        let redacted = findings.any();
-        let events = tails
-            .into_iter()
-            .map(|(stream, text)| NewEvent {
-                redacted,
-                ..NewEvent::new(EventKind::Output, json!({ "stream": stream, "text": text }))
-            })
-            .collect();
+        let events = output_events(tails, findings.any());
         self.store(events, findings, None).await
     }
 
@@ -287,4 +311,20 @@ impl WorkerSession {
         }
         kept
     }
+}
+
+/// An `output` event of `stream`.
+fn output_event(stream: &str, text: &str, redacted: bool) -> NewEvent {
+    NewEvent {
+        redacted,
+        ..NewEvent::new(EventKind::Output, json!({ "stream": stream, "text": text }))
+    }
+}
+
+/// The emitted pieces as `output` events.
+fn output_events(pieces: Vec<OutputPiece>, redacted: bool) -> Vec<NewEvent> {
+    pieces
+        .into_iter()
+        .map(|piece| output_event(&piece.stream, &piece.text, redacted))
+        .collect()
 }

@@ -1,0 +1,302 @@
+//! The stream redactor's contract, checked on thousands of generated
+//! cases: for any secrets and any text cut into any chunks (down to one
+//! byte, across both streams), what the stream emits equals what the
+//! whole-text redactor makes of the whole text, holds no form of any
+//! secret, and holds nothing the redactor would still redact.
+
+use std::fmt::Write as _;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{Findings, Redactor, StreamRedactor, forms};
+
+/// A xorshift generator: the same cases on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, bound: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        usize::try_from(self.0 % bound as u64).expect("small")
+    }
+
+    fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+
+    /// `min..=max` characters of `alphabet`.
+    fn word(&mut self, alphabet: &str, min: usize, max: usize) -> String {
+        let length = min + self.below(max - min + 1);
+        let characters: Vec<char> = alphabet.chars().collect();
+        (0..length)
+            .map(|_| characters[self.below(characters.len())])
+            .collect()
+    }
+}
+
+const ALPHABETS: &[&str] = &[
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    "0123456789abcdef",
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+    "ab",
+    "a-b_c.d/e+f\"g\\h<i>&j k!l#m$n%o:p;q'r(s)t*u?v@w[x]y{z}é",
+];
+
+/// One to four secrets, some built from the others.
+fn secrets(rng: &mut Rng) -> Vec<String> {
+    if rng.chance(20) {
+        return vec!["s3cr3t-pass-word-s".to_owned()];
+    }
+    let mut secrets: Vec<String> = Vec::new();
+    for _ in 0..=rng.below(4) {
+        let alphabet = rng.pick(ALPHABETS);
+        let fresh = rng.word(alphabet, 8, 24);
+        let secret = match (secrets.last(), rng.below(6)) {
+            // A prefix, a suffix, or an overlap of another secret.
+            (Some(other), 0) if other.chars().count() > 9 => {
+                other.chars().take(8 + rng.below(2)).collect()
+            }
+            (Some(other), 1) if other.chars().count() > 9 => {
+                let count = other.chars().count();
+                other.chars().skip(count - 8 - rng.below(2)).collect()
+            }
+            (Some(other), 2) => {
+                let count = other.chars().count();
+                let tail: String = other.chars().skip(count / 2).collect();
+                format!("{tail}{}", rng.word(alphabet, 4, 4))
+            }
+            // A tail that begins the secret again.
+            (_, 3) => {
+                let head: String = fresh.chars().take(1 + rng.below(3)).collect();
+                format!("{fresh}{head}")
+            }
+            _ => fresh,
+        };
+        secrets.push(secret);
+    }
+    secrets
+}
+
+/// `bytes` as `hexdump -C` prints them.
+fn hexdump(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for (line, chunk) in bytes.chunks(16).enumerate() {
+        let _ = write!(out, "{:08x}  ", line * 16);
+        for (index, byte) in chunk.iter().enumerate() {
+            let _ = write!(out, "{byte:02x} ");
+            if index == 7 {
+                out.push(' ');
+            }
+        }
+        let ascii: String = chunk
+            .iter()
+            .map(|&byte| {
+                if (0x20..0x7f).contains(&byte) {
+                    char::from(byte)
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{:pad$} |{ascii}|", "", pad = (16 - chunk.len()) * 3);
+    }
+    out
+}
+
+/// `bytes` as `od -c` prints them.
+fn od_c(bytes: &[u8], offsets: bool) -> String {
+    let mut out = String::new();
+    for (line, chunk) in bytes.chunks(16).enumerate() {
+        if offsets {
+            let _ = write!(out, "{:07o}", line * 16);
+        }
+        for &byte in chunk {
+            match byte {
+                b'\n' => out.push_str("  \\n"),
+                0x20..0x7f => {
+                    let _ = write!(out, "   {}", char::from(byte));
+                }
+                _ => {
+                    let _ = write!(out, " {byte:03o}");
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `bytes` as `xxd` prints them.
+fn xxd(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for (line, chunk) in bytes.chunks(16).enumerate() {
+        let hex: Vec<String> = chunk.chunks(2).map(hex::encode).collect();
+        let ascii: String = chunk
+            .iter()
+            .map(|&byte| {
+                if (0x20..0x7f).contains(&byte) {
+                    char::from(byte)
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{:08x}: {:<40} {ascii}", line * 16, hex.join(" "));
+    }
+    out
+}
+
+/// `bytes` as `hexdump` (no flags) and `od -x` print them: little-endian
+/// 16-bit words.
+fn hexdump_words(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for (line, chunk) in bytes.chunks(16).enumerate() {
+        let _ = write!(out, "{:07x}", line * 16);
+        for word in chunk.chunks(2) {
+            let _ = write!(
+                out,
+                " {:02x}{:02x}",
+                word.get(1).copied().unwrap_or(0),
+                word[0]
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn wrapped(encoded: &str, width: usize, newline: &str) -> String {
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(width)
+        .filter_map(|line| std::str::from_utf8(line).ok())
+        .collect();
+    lines.join(newline)
+}
+
+/// One piece of text: filler, a secret in some form, part of one, or a
+/// token shape.
+fn piece(rng: &mut Rng, secrets: &[String]) -> String {
+    let secret = secrets[rng.below(secrets.len())].as_str();
+    let around = format!("{}{secret}{}", rng.word("xyz", 0, 2), rng.word("\n.", 0, 1));
+    match rng.below(17) {
+        0..=2 => rng.word("abs3 \n-=_+/\"\\", 0, 11),
+        3 | 4 => secret.to_owned(),
+        5 => secret
+            .chars()
+            .take(rng.below(secret.chars().count()))
+            .collect(),
+        6 => wrapped(
+            &STANDARD.encode(&around),
+            rng.pick(&["76", "64"]).parse().expect("width"),
+            rng.pick(&["\n", "\r\n"]),
+        ),
+        7 => format!("\n{}", hexdump(around.as_bytes())),
+        8 => format!("\n{}", od_c(around.as_bytes(), rng.chance(2))),
+        9 => format!("\n{}", xxd(around.as_bytes())),
+        16 => format!("\n{}", hexdump_words(around.as_bytes())),
+        10 => serde_json::to_string(secret).expect("json"),
+        11 => forms::all(secret)[rng.below(forms::all(secret).len())].clone(),
+        12 => format!("ghp_{}", rng.word(ALPHABETS[0], 36, 39)),
+        13 => format!(
+            "AKIA{} eyJ{}.eyJ{}.{}",
+            rng.word("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 16),
+            rng.word(ALPHABETS[0], 10, 10),
+            rng.word(ALPHABETS[0], 9, 9),
+            rng.word(ALPHABETS[0], 12, 12)
+        ),
+        14 => {
+            let body: Vec<String> = (0..=rng.below(4))
+                .map(|_| rng.word(ALPHABETS[2], 64, 64))
+                .collect();
+            let end = if rng.chance(3) {
+                ""
+            } else {
+                "-----END RSA PRIVATE KEY-----\n"
+            };
+            format!(
+                "-----BEGIN RSA PRIVATE KEY-----\n{}\n{end}",
+                body.join("\n")
+            )
+        }
+        _ => rng
+            .pick(&["sk-", "gh", "-----BEG", "AKI", "\n", "0000", " 73 33"])
+            .to_owned(),
+    }
+}
+
+/// The text cut into chunks of either stream, on char boundaries.
+fn chunks<'a>(rng: &mut Rng, text: &'a str) -> Vec<(&'static str, &'a str)> {
+    let longest = [1, 3, 16, 200][rng.below(4)];
+    let mixed = rng.chance(3);
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let mut end = (at + 1 + rng.below(longest)).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let stream = if mixed && rng.chance(2) {
+            "stderr"
+        } else {
+            "stdout"
+        };
+        chunks.push((stream, &text[at..end]));
+        at = end;
+    }
+    chunks
+}
+
+#[test]
+fn a_stream_emits_what_the_whole_text_redacts_and_no_form_of_a_secret() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for case in 0..3000 {
+        let secrets = secrets(&mut rng);
+        let named: Vec<(String, &str)> = secrets
+            .iter()
+            .enumerate()
+            .map(|(index, secret)| (format!("S{index}"), secret.as_str()))
+            .collect();
+        let redactor = Redactor::new(named.iter().map(|(name, secret)| (name.as_str(), *secret)));
+        let text: String = (0..=rng.below(12))
+            .map(|_| piece(&mut rng, &secrets))
+            .collect();
+        let mut findings = Findings::default();
+        let whole = redactor
+            .redact_text(&text, &mut findings)
+            .unwrap_or_else(|| text.clone());
+        let mut stream = StreamRedactor::default();
+        let mut streamed = String::new();
+        for (name, chunk) in chunks(&mut rng, &text) {
+            for piece in stream.push(&redactor, name, chunk, &mut findings) {
+                streamed.push_str(&piece.text);
+            }
+        }
+        for piece in stream.flush(&redactor, &mut findings) {
+            streamed.push_str(&piece.text);
+        }
+        let context = format!("case {case}: secrets {secrets:?}\ntext {text:?}");
+        assert_eq!(streamed, whole, "{context}");
+        for secret in &secrets {
+            for form in forms::all(secret) {
+                assert!(
+                    !whole.contains(&form),
+                    "form {form:?} left in {whole:?}\n{context}"
+                );
+            }
+        }
+        let left: Vec<&str> = redactor
+            .scan(&whole, 0, true, false)
+            .hits
+            .iter()
+            .map(|hit| &whole[hit.start..hit.end])
+            .collect();
+        assert!(left.is_empty(), "{left:?} left in {whole:?}\n{context}");
+    }
+}

@@ -1,0 +1,123 @@
+//! Output the leak detector holds back is acknowledged as held, not as
+//! stored: an orchestrator that dies holding the first half of a secret
+//! gets it again from the worker after its restart, and neither half is
+//! ever stored in clear.
+
+use std::sync::Arc;
+
+use corral_orchestrator::events::EventLog;
+use corral_orchestrator::redact::Redactor;
+use corral_orchestrator::runtime::JobUser;
+use corral_orchestrator::store::{SqliteStore, Store};
+use corral_orchestrator::token::TokenHash;
+use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
+use corral_proto::{EventKind, Job};
+use corral_testkit::unix_request;
+use serde_json::{Value, json};
+use tokio_util::task::TaskTracker;
+
+const SECRET: &str = "deploy-key-7f3a9c1e55";
+const FIRST_HALF: &str = "deploy-key-7f";
+const SECOND_HALF: &str = "3a9c1e55";
+
+fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
+    SessionSetup {
+        job: job.clone(),
+        user: JobUser::for_project(None),
+        credentials: Vec::new(),
+        redactor: Arc::new(Redactor::new([("DEPLOY_KEY", SECRET)])),
+        events: EventLog::new(store.clone()),
+        audit: store.clone(),
+        max_output_bytes: 1 << 20,
+        llm: None,
+        egress: None,
+        project: None,
+    }
+}
+
+async fn post(socket: &std::path::Path, token: &str, path: &str, body: &Value) -> Value {
+    let (status, answer) = unix_request(socket, "POST", path, Some(token), &body.to_string()).await;
+    assert_eq!(status, 200, "{answer}");
+    serde_json::from_str(&answer).expect("JSON answer")
+}
+
+fn output(text: &str) -> Value {
+    json!({"kind": "output", "data": {"stream": "stdout", "text": text}})
+}
+
+#[tokio::test]
+async fn a_restart_between_the_halves_of_a_secret_stores_neither_in_clear() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("corral.db");
+    let store = Arc::new(SqliteStore::open(&database).expect("store"));
+    let job = corral_testkit::running_job("j-00000000000000bb");
+    store.insert_job(&job).await.expect("insert job");
+    let socket_dir = dir.path().join("run").join(&job.id);
+    let socket = socket_dir.join("worker.sock");
+    let endpoint = WorkerEndpoint::open(&socket_dir, setup(&store, &job), &TaskTracker::new())
+        .await
+        .expect("endpoint opens");
+    endpoint.mark_running();
+    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token file");
+
+    let first = format!("token={FIRST_HALF}");
+    let ack = post(
+        &socket,
+        &token,
+        "/v1/events",
+        &json!({"batch": 1, "events": [output(&first)]}),
+    )
+    .await;
+    assert_eq!(
+        ack["held"],
+        FIRST_HALF.len(),
+        "the possible start of a secret is held, and the worker told so: {ack}"
+    );
+
+    // The orchestrator dies: whatever its session held in memory is gone.
+    let hash = TokenHash::from_hex(endpoint.token_hash().to_owned());
+    drop(endpoint);
+    let endpoint =
+        WorkerEndpoint::reopen(&socket_dir, setup(&store, &job), hash, &TaskTracker::new())
+            .await
+            .expect("endpoint reopens");
+    // The worker sends the rest, and again what it was told is held.
+    post(
+        &socket,
+        &token,
+        "/v1/events",
+        &json!({
+            "batch": 2,
+            "unacked": [{"stream": "stdout", "text": FIRST_HALF}],
+            "events": [output(&format!("{SECOND_HALF} ok\n"))],
+        }),
+    )
+    .await;
+    post(
+        &socket,
+        &token,
+        "/v1/complete",
+        &json!({"status": "succeeded", "summary": "done", "exit_code": 0}),
+    )
+    .await;
+    endpoint.close().await;
+
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let text: String = stored
+        .iter()
+        .filter(|event| event.kind == EventKind::Output)
+        .filter_map(|event| event.data["text"].as_str())
+        .collect();
+    assert_eq!(text, "token=[REDACTED:DEPLOY_KEY] ok\n");
+    drop(store);
+    let mut bytes = std::fs::read(&database).expect("database file");
+    bytes.extend(std::fs::read(dir.path().join("corral.db-wal")).unwrap_or_default());
+    for half in [FIRST_HALF, SECOND_HALF] {
+        assert!(
+            !bytes
+                .windows(half.len())
+                .any(|window| window == half.as_bytes()),
+            "{half:?} is in the database"
+        );
+    }
+}
