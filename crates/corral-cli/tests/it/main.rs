@@ -11,6 +11,7 @@ mod egress;
 mod harness;
 mod held_secret;
 mod hostile_output;
+mod interrupt;
 mod mcp;
 mod run;
 mod secrets;
