@@ -6,9 +6,11 @@ use time::OffsetDateTime;
 use crate::size::{ByteSize, DurationSpec};
 
 mod agent;
+mod grant;
 mod project;
 
 pub use agent::{ClaudeSettings, ClaudeSpec, JobLlm, JobUsage, LlmSpec, Prompt, PromptSpec};
+pub use grant::{Grant, GrantSpec};
 pub use project::{
     FileChange, Isolation, IsolationKind, JobDiff, ProjectCheck, ProjectMode, ProjectSpec,
 };
@@ -212,27 +214,6 @@ pub struct JobSpec {
 )]
 fn is_false(value: &bool) -> bool {
     !*value
-}
-
-/// A grant as a user writes it: a stored secret and, optionally, the
-/// environment variable it appears in (the secret's name by default).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GrantSpec {
-    /// The stored secret's name.
-    pub secret: String,
-    /// The environment variable; the secret's name when left out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<String>,
-}
-
-/// A checked grant: names only, never the value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Grant {
-    /// The stored secret's name.
-    pub secret: String,
-    /// The environment variable the job's processes receive it in.
-    pub env: String,
 }
 
 fn is_default(limits: &LimitsSpec) -> bool {

@@ -9,7 +9,8 @@
 //! - `create`, `cancel`, `prompt`: the user-facing operations
 //! - `scheduler`: the FIFO queue under `max_concurrent_jobs`
 //! - `setup`: a job's session: grants, model proxy, egress, leak detector
-//! - `run`: one job's container, from create to removal
+//! - `run`: one job's life, from claim to its recorded end
+//! - `container`: starting its container, cold or warm, and recording it running
 //! - `project`, `git_hold`: what of the host a job gets, and keeping jobs
 //!   out of a repository while corral's git runs in it
 //! - `outcome`: how a container's exit becomes a terminal state
@@ -17,6 +18,7 @@
 //! - `recover`: what a restart finds left over
 
 mod cancel;
+mod container;
 mod create;
 mod git_hold;
 mod outcome;
