@@ -70,9 +70,10 @@ impl JobManager {
                 .map_err(|error| JobError::invalid("project", error.to_string()))?;
         }
         let isolation = match (&valid.project, valid.project_mode) {
-            (Some(project), ProjectMode::Branch) => {
-                Some(self.isolate(&id, Path::new(project)).await?)
-            }
+            (Some(project), ProjectMode::Branch) => Some(
+                self.isolate(&id, Path::new(project), valid.limits.tmpfs_bytes)
+                    .await?,
+            ),
             _ => None,
         };
         let job = Job {
@@ -155,6 +156,7 @@ impl JobManager {
         &self,
         job_id: &str,
         project: &Path,
+        limit: u64,
     ) -> Result<Isolation, JobError> {
         let data_dir = self.inner.config.data_dir.clone();
         let (copy_id, project) = (job_id.to_owned(), project.to_owned());
@@ -167,7 +169,7 @@ impl JobManager {
         let user = JobUser::for_project(Some(&pinned));
         let copy_of = project.clone();
         let isolation = tokio::task::spawn_blocking(move || {
-            workspace::prepare(&data_dir, &copy_id, &copy_of, user)
+            workspace::prepare(&data_dir, &copy_id, &copy_of, user, limit)
         })
         .await
         .map_err(|error| invalid(error.to_string()))?
@@ -179,8 +181,8 @@ impl JobManager {
             .and_then(|after| after.expect_identity(pinned.identity()));
         drop(hold);
         if let Err(error) = moved {
-            let _ = std::fs::remove_dir_all(
-                workspace::workspaces_dir(&self.inner.config.data_dir).join(job_id),
+            let _ = workspace::remove_copies(
+                &workspace::workspaces_dir(&self.inner.config.data_dir).join(job_id),
             );
             return Err(invalid(error.to_string()));
         }

@@ -66,7 +66,10 @@ impl JobManager {
         // Branch mode: a fresh copy of the project, as for any job; the
         // ended job's changes wait for review in its own copy.
         let isolation = match (&ended.isolation, &ended.project) {
-            (Some(_), Some(project)) => Some(self.isolate(&id, Path::new(project)).await?),
+            (Some(_), Some(project)) => Some(
+                self.isolate(&id, Path::new(project), ended.limits.tmpfs_bytes)
+                    .await?,
+            ),
             _ => None,
         };
         let claude = ended.claude.clone().map(|settings| ClaudeSettings {

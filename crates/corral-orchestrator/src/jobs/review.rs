@@ -183,7 +183,7 @@ impl JobManager {
             let Ok(_hold) = self.hold_for_git(&project) else {
                 // Its branch never reached the repository: only files to drop.
                 let root = workspace::workspaces_dir(&data_dir).join(&job.id);
-                let _ = blocking(move || Ok(std::fs::remove_dir_all(root)?)).await;
+                let _ = blocking(move || Ok(workspace::remove_copies(&root)?)).await;
                 return;
             };
             let job_id = job.id.clone();

@@ -29,6 +29,7 @@ pub fn harvest(
         IsolationKind::Git => harvest_branch(&root, &work, job_id, project, isolation),
         IsolationKind::Copy => harvest_patch(&root, &work),
     };
+    let _ = rustix::mount::unmount(&work, rustix::mount::UnmountFlags::DETACH);
     let _ = std::fs::remove_dir_all(&work);
     let _ = std::fs::remove_dir_all(root.join("base"));
     let _ = std::fs::remove_dir_all(root.join("trusted.git"));

@@ -81,6 +81,33 @@ pub enum WorkspaceError {
     Io(#[from] std::io::Error),
 }
 
+/// Mounts a tmpfs of `bytes` at `work` (created): a branch-mode job's copy
+/// lives there, so neither the copy nor what the job writes into it can
+/// take more of the host than the job's `limits.tmpfs`. It counts against
+/// memory, as every job's `/tmp` does.
+pub fn mount_work(work: &std::path::Path, bytes: u64) -> Result<(), WorkspaceError> {
+    std::fs::create_dir_all(work)?;
+    let options = std::ffi::CString::new(format!("size={bytes},mode=0755"))
+        .map_err(|error| WorkspaceError::Io(std::io::Error::other(error)))?;
+    rustix::mount::mount(
+        "corral-workspace",
+        work,
+        "tmpfs",
+        rustix::mount::MountFlags::NOSUID | rustix::mount::MountFlags::NODEV,
+        options.as_c_str(),
+    )
+    .map_err(|errno| WorkspaceError::Io(errno.into()))
+}
+
+/// Removes a job's copies (`root` = its directory under [`workspaces_dir`]),
+/// its work tmpfs first.
+pub fn remove_copies(root: &std::path::Path) -> std::io::Result<()> {
+    let work = root.join("work");
+    // Not mounted (already gone, or a copy from before) is fine.
+    let _ = rustix::mount::unmount(&work, rustix::mount::UnmountFlags::DETACH);
+    std::fs::remove_dir_all(root)
+}
+
 /// Where a job's copies live under the data directory.
 pub fn workspaces_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("workspaces")

@@ -13,32 +13,54 @@ use crate::runtime::JobUser;
 /// The message of the snapshot commit holding the user's uncommitted changes.
 const SNAPSHOT_MESSAGE: &str = "corral: uncommitted changes at job start";
 
-/// Copies `project` for job `job_id`, owned by `user`. A git repository
-/// becomes a clone on `corral/<job-id>`; anything else a plain copy.
+/// Copies `project` for job `job_id`, owned by `user`, into a tmpfs of
+/// `limit` bytes. A git repository becomes a clone on `corral/<job-id>`;
+/// anything else a plain copy.
 pub fn prepare(
     data_dir: &Path,
     job_id: &str,
     project: &Path,
     user: JobUser,
+    limit: u64,
 ) -> Result<Isolation, WorkspaceError> {
     let root = workspaces_dir(data_dir).join(job_id);
     std::fs::create_dir_all(&root)?;
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
     let work = root.join("work");
-    let result = match UserRepository::find(project) {
-        Err(error) => Err(error),
-        Ok(Some(repository)) => clone(&repository, &work, job_id),
-        Ok(None) => copy_plain(project, &root, &work),
-    };
+    let result =
+        super::mount_work(&work, limit).and_then(|()| match UserRepository::find(project) {
+            Err(error) => Err(error),
+            Ok(Some(repository)) => clone(&repository, &work, job_id),
+            Ok(None) => copy_plain(project, &root, &work),
+        });
+    let result = result.map_err(|error| too_large(error, limit));
     match result {
         Ok(isolation) => {
             chown_tree(&work, user)?;
             Ok(isolation)
         }
         Err(error) => {
-            let _ = std::fs::remove_dir_all(&root);
+            let _ = super::remove_copies(&root);
             Err(error)
         }
+    }
+}
+
+/// A copy that ran out of room says which limit to raise.
+fn too_large(error: WorkspaceError, limit: u64) -> WorkspaceError {
+    let full = match &error {
+        WorkspaceError::Io(io) => io.raw_os_error() == Some(28),
+        WorkspaceError::Git { message, .. } => message.contains("No space left on device"),
+        _ => false,
+    };
+    if full {
+        WorkspaceError::Unsuitable {
+            message: format!(
+                "the project does not fit in the job's copy ({limit} bytes, limits.tmpfs): raise --tmpfs"
+            ),
+        }
+    } else {
+        error
     }
 }
 

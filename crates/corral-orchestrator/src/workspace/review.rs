@@ -209,7 +209,7 @@ pub fn discard(
     };
     // corral's own files go whatever the repository holds.
     let root = workspaces_dir(data_dir).join(job_id);
-    match std::fs::remove_dir_all(&root) {
+    match super::remove_copies(&root) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error.into()),
         _ => branch_deleted,
     }

@@ -46,3 +46,44 @@ async fn volumes_are_capped(server: &TestServer, image: &str, isolation: &str) {
         "{isolation}: the cap holds: {stdout}"
     );
 }
+
+/// A branch-mode job's copy lives in a tmpfs of its `limits.tmpfs`: a
+/// project larger than that is refused at creation naming the limit, and
+/// the job cannot write past it into the host's disk.
+#[tokio::test]
+async fn a_branch_mode_copy_is_capped_by_the_jobs_tmpfs() {
+    let server = TestServer::start().await;
+    let project = corral_testkit::job_project();
+    std::fs::write(project.path().join("big"), vec![b'x'; 12 << 20]).expect("write");
+    let spec = json!({
+        "command": "true",
+        "project": {"path": project.path(), "mode": "branch"},
+        "limits": {"tmpfs": "8m"},
+    });
+    let (status, body) = server.post("/v1/jobs", &spec.to_string()).await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "project", "{body}");
+    assert!(body.to_string().contains("limits.tmpfs"), "{body}");
+    std::fs::remove_file(project.path().join("big")).expect("remove");
+    std::fs::write(project.path().join("small"), "small\n").expect("write");
+    let id = server
+        .create(&json!({
+            "command": "dd if=/dev/zero of=/workspace/fill bs=1M count=24 2>/dev/null; echo rc=$?",
+            "project": {"path": project.path(), "mode": "branch"},
+            "limits": {"tmpfs": "8m"},
+        }))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    assert!(
+        followed.stdout().contains("rc=1"),
+        "the cap holds: {}",
+        followed.stdout()
+    );
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+    assert!(
+        !mounts.contains(&id),
+        "the copy's tmpfs is gone once the work came back"
+    );
+    assert_eq!(server.stop().await, 0);
+}
