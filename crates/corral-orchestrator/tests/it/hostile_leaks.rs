@@ -28,9 +28,15 @@ async fn store_secret(server: &TestServer, name: &str, value: &str) {
 /// Runs `script` with both secrets granted (as `K` and `J`); returns the
 /// streamed events and the stored ones.
 async fn run(server: &TestServer, script: &str) -> (Vec<Event>, Vec<Event>) {
+    run_at(server, script, "runc").await
+}
+
+/// [`run`] at an isolation level.
+async fn run_at(server: &TestServer, script: &str, isolation: &str) -> (Vec<Event>, Vec<Event>) {
     let id = server
         .create(&json!({
             "command": ["sh", "-c", script],
+            "isolation": isolation,
             "grants": [{"secret": "ISSUE_SECRET", "env": "K"}, {"secret": "QUOTED_SECRET", "env": "J"}],
         }))
         .await;
@@ -89,11 +95,26 @@ async fn server_with_secrets() -> TestServer {
 #[tokio::test]
 async fn a_secret_that_ends_a_write_is_redacted_whole() {
     let server = server_with_secrets().await;
-    let (streamed, stored) = run(&server, r#"printf "token=%s" "$K"; sleep 1; echo"#).await;
-    assert_eq!(stdout(&streamed), "token=[REDACTED:ISSUE_SECRET]\n");
-    assert_eq!(stdout(&stored), "token=[REDACTED:ISSUE_SECRET]\n");
-    assert_no_trace(&streamed, "streamed");
-    assert_no_trace(&stored, "stored");
+    for isolation in ["runc", "gvisor"] {
+        let (streamed, stored) = run_at(
+            &server,
+            r#"printf "token=%s" "$K"; sleep 1; echo"#,
+            isolation,
+        )
+        .await;
+        assert_eq!(
+            stdout(&streamed),
+            "token=[REDACTED:ISSUE_SECRET]\n",
+            "{isolation}"
+        );
+        assert_eq!(
+            stdout(&stored),
+            "token=[REDACTED:ISSUE_SECRET]\n",
+            "{isolation}"
+        );
+        assert_no_trace(&streamed, "streamed");
+        assert_no_trace(&stored, "stored");
+    }
     corral_testkit::assert_in_no_file(server.data_dir.path(), SECRET);
     assert_eq!(server.stop().await, 0);
 }
