@@ -79,10 +79,15 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
             default_image.to_owned()
         }
     });
-    if image.is_empty() || image.len() > MAX_IMAGE_LEN || image.chars().any(char::is_whitespace) {
+    // A reference is ASCII letters, digits and `._-/:@+` (a digest's
+    // algorithm may hold `+`); nothing else, so no control character or
+    // invisible one reaches a log line, a terminal or Docker.
+    let reference_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+');
+    if image.is_empty() || image.len() > MAX_IMAGE_LEN || !image.chars().all(reference_char) {
         return Err(JobError::invalid(
             "image",
-            "must be an image reference without spaces",
+            "must be an image reference: letters, digits and . _ - / : @ + only",
         ));
     }
     let project_mode = spec

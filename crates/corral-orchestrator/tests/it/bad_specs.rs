@@ -38,6 +38,14 @@ async fn each_bad_spec_gets_a_400_naming_the_field_and_stores_nothing() {
             Some("project"),
         ),
         (
+            r#"{"command": ["true"], "image": "busybox\u001b]0;title\u0007"}"#.into(),
+            Some("image"),
+        ),
+        (
+            r#"{"command": ["true"], "image": "busy\u202ebox"}"#.into(),
+            Some("image"),
+        ),
+        (
             r#"{"command": ["true"], "limits": {"memory": -1}}"#.into(),
             Some("limits.memory"),
         ),
