@@ -55,6 +55,10 @@ async fn an_mcp_client_creates_waits_for_pages_and_cancels_jobs() {
         }))
         .expect("spawn corral mcp");
     let client = ().serve(transport).await.expect("MCP handshake");
+    let peer = client.peer_info().expect("the server introduced itself");
+    let identity = peer.server_info.as_ref().expect("server info");
+    assert_eq!(identity.name, "corral", "{peer:?}");
+    assert_eq!(identity.version, env!("CARGO_PKG_VERSION"));
 
     let tools = client.list_all_tools().await.expect("list tools");
     let mut names: Vec<String> = tools.iter().map(|tool| tool.name.to_string()).collect();
@@ -99,13 +103,17 @@ async fn an_mcp_client_creates_waits_for_pages_and_cancels_jobs() {
         &json!({"id": id, "after": 1, "limit": 2}),
     )
     .await;
-    let seqs: Vec<u64> = events
+    let seqs: Vec<u64> = events["events"]
         .as_array()
         .expect("array")
         .iter()
         .filter_map(|e| e["seq"].as_u64())
         .collect();
     assert_eq!(seqs, [2, 3]);
+    assert_eq!(
+        events["next_after"], 3,
+        "a full page names the next cursor: {events}"
+    );
 
     let long = ok(&client, "create_job", &json!({"command": "sleep 120"})).await;
     let long_id = long["id"].as_str().expect("id").to_owned();

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use corral_proto::{Event, EventKind, Job, Prompt};
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, ServerCapabilities, ServerConfig};
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -188,15 +188,23 @@ impl CorralTools {
     }
 
     #[tool(
-        description = "A page of a corral job's events (status, output, message, tool_call, tool_result, llm_usage, result, error, warning) after a sequence number."
+        description = "A page of a corral job's events (status, output, message, tool_call, tool_result, llm_usage, result, error, warning) after a sequence number, as compact JSON `{events, next_after}` of at most about 24,000 characters (a single huge event has its text cut). When `next_after` is present, call again with `after` set to it for the next page."
     )]
     async fn get_job_events(&self, Parameters(args): Parameters<JobEvents>) -> CallToolResult {
         let limit = args.limit.unwrap_or(100).clamp(1, MAX_EVENTS);
-        answer(
-            self.api
-                .events(&args.id, args.after.unwrap_or(0), limit)
-                .await,
-        )
+        match self
+            .api
+            .events(&args.id, args.after.unwrap_or(0), limit)
+            .await
+        {
+            Ok(found) => {
+                let more = found.len() == limit as usize;
+                let page = events::page(found, events::EVENTS_BUDGET, more);
+                let text = serde_json::to_string(&page).unwrap_or_else(|error| error.to_string());
+                CallToolResult::success(vec![ContentBlock::text(text)])
+            }
+            Err(error) => failed(&error),
+        }
     }
 
     #[tool(
@@ -349,14 +357,18 @@ fn summarize(events: &[Event]) -> Value {
 #[tool_handler]
 impl ServerHandler for CorralTools {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(
-            "corral runs jobs in locked-down Docker containers: commands (exec), corral's \
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("corral", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "corral runs jobs in locked-down Docker containers: commands (exec), corral's \
              agent (worker) or Claude Code (claude). Create a job with create_job (wait_seconds \
              to get its result), follow it with get_job and get_job_events, steer an interactive \
              agent with send_prompt, stop it with cancel_job.",
-        )
+            )
     }
 }
+
+mod events;
 
 #[cfg(test)]
 mod tests;
