@@ -48,15 +48,26 @@ const MAX_EVENTS: u32 = 500;
 /// Output kept in a job summary, from its end.
 const SUMMARY_OUTPUT_CHARS: usize = 4000;
 
+/// A command as `create_job` takes it.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum CommandArg {
+    /// A shell line, run with `sh -c`.
+    Line(String),
+    /// Arguments, run as they are.
+    Argv(Vec<String>),
+}
+
 /// `create_job`'s arguments.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct CreateJob {
     /// `exec` (run a command), `worker` (corral's agent) or `claude` (Claude Code); `exec` by default.
     #[serde(default)]
     mode: Option<String>,
-    /// exec mode: the command, a shell line run with `sh -c`.
+    /// exec mode: the command, a shell line run with `sh -c`, or a list of
+    /// arguments run as is (as the HTTP API takes it).
     #[serde(default)]
-    command: Option<String>,
+    command: Option<CommandArg>,
     /// worker and claude modes: what the agent should do.
     #[serde(default)]
     prompt: Option<String>,
@@ -264,7 +275,13 @@ fn spec_of(args: CreateJob) -> Value {
         }
     };
     put("mode", args.mode.map(Value::String));
-    put("command", args.command.map(Value::String));
+    put(
+        "command",
+        args.command.map(|command| match command {
+            CommandArg::Line(line) => Value::String(line),
+            CommandArg::Argv(argv) => json!(argv),
+        }),
+    );
     put("prompt", args.prompt.map(Value::String));
     put("image", args.image.map(Value::String));
     put("interactive", args.interactive.map(Value::Bool));
