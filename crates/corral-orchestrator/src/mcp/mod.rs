@@ -279,7 +279,7 @@ fn spec_of(args: CreateJob) -> Value {
         "command",
         args.command.map(|command| match command {
             CommandArg::Line(line) => Value::String(line),
-            CommandArg::Argv(argv) => json!(argv),
+            CommandArg::Argv(arguments) => json!(arguments),
         }),
     );
     put("prompt", args.prompt.map(Value::String));
