@@ -20,7 +20,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
 
@@ -156,21 +155,10 @@ fn forms(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_owned(), hex::encode(value)];
     for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
         for offset in 0..3 {
-            forms.push(base64_core(engine, value.as_bytes(), offset));
+            forms.push(crate::redact::base64_core(engine, value.as_bytes(), offset));
         }
     }
     forms
-}
-
-/// The base64 characters that depend only on `value` when it starts
-/// `offset` bytes into longer encoded data.
-fn base64_core(engine: &impl Engine, value: &[u8], offset: usize) -> String {
-    let mut input = vec![0u8; offset];
-    input.extend_from_slice(value);
-    let encoded = engine.encode(&input);
-    let start = (offset * 8).div_ceil(6);
-    let end = ((offset + value.len()) * 8) / 6;
-    encoded.get(start..end).unwrap_or_default().to_owned()
 }
 
 #[cfg(test)]

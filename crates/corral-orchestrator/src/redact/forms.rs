@@ -51,7 +51,7 @@ pub fn all(value: &str) -> Vec<String> {
 
 /// The base64 characters that depend only on `value` when it starts
 /// `offset` bytes into a longer encoded input.
-fn base64_core(engine: &impl Engine, value: &[u8], offset: usize) -> String {
+pub(crate) fn base64_core(engine: &impl Engine, value: &[u8], offset: usize) -> String {
     let mut input = vec![0u8; offset];
     input.extend_from_slice(value);
     let encoded = engine.encode(&input);

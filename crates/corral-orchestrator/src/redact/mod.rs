@@ -35,6 +35,7 @@ use serde_json::Value;
 use exact::ExactFinder;
 use scan::{Hit, Scan};
 
+pub(crate) use forms::base64_core;
 pub use stream::{OutputPiece, StreamRedactor};
 
 /// Redacts secrets from text. Built once per job.

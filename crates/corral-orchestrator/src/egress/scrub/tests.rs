@@ -1,3 +1,5 @@
+use base64::Engine as _;
+
 use super::*;
 
 const SECRET: &str = "s3cret/Value+42&<'\"ok";
