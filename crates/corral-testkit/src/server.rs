@@ -153,6 +153,20 @@ impl TestServer {
             .await
     }
 
+    /// Stores secret `name` with `value`, asserting it was accepted.
+    pub async fn put_secret(&self, name: &str, value: &str) {
+        let body = serde_json::json!({ "value": value }).to_string();
+        let (status, answer) = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/v1/secrets/{name}"),
+                Some(&body),
+                Some(&self.token),
+            )
+            .await;
+        assert!(status.is_success(), "storing secret {name}: {answer}");
+    }
+
     /// Creates a job from `spec`, asserting it was accepted; returns its id.
     pub async fn create(&self, spec: &Value) -> String {
         let (status, body) = self.post("/v1/jobs", &spec.to_string()).await;

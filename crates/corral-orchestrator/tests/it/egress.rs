@@ -116,15 +116,7 @@ echo done"#
 async fn an_inject_rule_adds_the_secret_on_the_way_out_and_the_job_never_sees_it() {
     let upstream = TlsUpstream::start(&["api.inject.test"]).await;
     let server = egress_server(&upstream, &["api.inject.test"]).await;
-    let (status, body) = server
-        .call(
-            reqwest::Method::PUT,
-            "/v1/secrets/GITHUB_TOKEN",
-            Some(&json!({ "value": SECRET }).to_string()),
-            Some(&server.token),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
+    server.put_secret("GITHUB_TOKEN", SECRET).await;
     // The job's whole view: what curl -v shows, its environment, its files.
     let script = r#"curl -sSfv https://api.inject.test/whoami 2>&1; echo "curl: $?"
 env; cat "$CURL_CA_BUNDLE" | head -3
@@ -237,15 +229,7 @@ echo still here"#,
 #[tokio::test]
 async fn bad_policies_are_refused_naming_the_field_and_nothing_is_stored() {
     let server = TestServer::start().await;
-    let (status, _) = server
-        .call(
-            reqwest::Method::PUT,
-            "/v1/secrets/KNOWN",
-            Some(r#"{"value": "known-value-1234"}"#),
-            Some(&server.token),
-        )
-        .await;
-    assert!(status.is_success());
+    server.put_secret("KNOWN", "known-value-1234").await;
     let inject = |host: &str, secret: &str| json!([{"host": host, "header": "Authorization", "secret": secret}]);
     for (egress, field) in [
         (json!({"allow": ["*"]}), "egress.allow[0]"),

@@ -152,15 +152,7 @@ async fn an_inject_host_that_echoes_the_credential_never_shows_it_to_the_job() {
         ("plain.test", upstream.addr),
     ];
     let server = server_with(&pins, &upstream.ca_pem).await;
-    let (status, body) = server
-        .call(
-            reqwest::Method::PUT,
-            "/v1/secrets/GITHUB_TOKEN",
-            Some(&json!({ "value": SECRET }).to_string()),
-            Some(&server.token),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
+    server.put_secret("GITHUB_TOKEN", SECRET).await;
     let script = r#"url=https://api.inject.test/echo
 run() { name=$1; shift; echo "== $name"; curl -sS -i "$@" 2>&1; echo; }
 run echo "$url"

@@ -13,18 +13,6 @@ const SECRET: &str = "s3cr3t-pass-word-s";
 /// One with the bytes JSON escapes.
 const QUOTED: &str = r#"pa"ss\wo/rd-77x"#;
 
-async fn store_secret(server: &TestServer, name: &str, value: &str) {
-    let (status, body) = server
-        .call(
-            reqwest::Method::PUT,
-            &format!("/v1/secrets/{name}"),
-            Some(&json!({ "value": value }).to_string()),
-            Some(&server.token),
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
-}
-
 /// Runs `script` with both secrets granted (as `K` and `J`); returns the
 /// streamed events and the stored ones.
 async fn run(server: &TestServer, script: &str) -> (Vec<Event>, Vec<Event>) {
@@ -87,8 +75,8 @@ fn stdout(events: &[Event]) -> String {
 
 async fn server_with_secrets() -> TestServer {
     let server = TestServer::start().await;
-    store_secret(&server, "ISSUE_SECRET", SECRET).await;
-    store_secret(&server, "QUOTED_SECRET", QUOTED).await;
+    server.put_secret("ISSUE_SECRET", SECRET).await;
+    server.put_secret("QUOTED_SECRET", QUOTED).await;
     server
 }
 

@@ -7,7 +7,6 @@
 use corral_orchestrator::llm::ProviderKind;
 use corral_proto::{EventKind, JobState};
 use corral_testkit::Upstream;
-use reqwest::Method;
 use serde_json::json;
 
 use crate::worker_mode::server_for;
@@ -25,15 +24,7 @@ async fn a_secret_quoted_by_a_failing_upstream_never_reaches_the_reason() {
     )
     .await;
     let server = server_for(&upstream).await;
-    let (status, _) = server
-        .call(
-            Method::PUT,
-            "/v1/secrets/QUOTED",
-            Some(&json!({"value": SECRET}).to_string()),
-            Some(&server.token),
-        )
-        .await;
-    assert!(status.is_success());
+    server.put_secret("QUOTED", SECRET).await;
     let id = server
         .create(&json!({"mode": "worker", "prompt": "hi"}))
         .await;
@@ -87,15 +78,7 @@ async fn a_granted_secret_a_tool_printed_never_reaches_the_model_provider() {
     )
     .await;
     let server = server_for(&upstream).await;
-    let (status, _) = server
-        .call(
-            Method::PUT,
-            "/v1/secrets/GRANTED",
-            Some(&json!({"value": SECRET}).to_string()),
-            Some(&server.token),
-        )
-        .await;
-    assert!(status.is_success());
+    server.put_secret("GRANTED", SECRET).await;
     let id = server
         .create(&json!({
             "mode": "worker",

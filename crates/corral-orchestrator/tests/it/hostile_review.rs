@@ -4,7 +4,7 @@
 
 use corral_proto::JobDiff;
 use corral_testkit::TestServer;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::review::repository;
@@ -14,15 +14,7 @@ const SECRET: &str = "npm-token-0123456789abcdef";
 #[tokio::test]
 async fn a_secret_written_into_the_copy_is_redacted_in_the_diff_and_apply_asks_first() {
     let server = TestServer::start().await;
-    let (status, _) = server
-        .call(
-            Method::PUT,
-            "/v1/secrets/NPM_TOKEN",
-            Some(&json!({"value": SECRET}).to_string()),
-            Some(&server.token),
-        )
-        .await;
-    assert!(status.is_success());
+    server.put_secret("NPM_TOKEN", SECRET).await;
     let repo = repository();
     let id = server
         .create(&json!({
@@ -63,15 +55,7 @@ async fn a_secret_written_into_the_copy_is_redacted_in_the_diff_and_apply_asks_f
 #[tokio::test]
 async fn a_huge_change_is_summarised_and_still_scanned_for_secrets() {
     let server = TestServer::start().await;
-    let (status, _) = server
-        .call(
-            Method::PUT,
-            "/v1/secrets/NPM_TOKEN",
-            Some(&json!({"value": SECRET}).to_string()),
-            Some(&server.token),
-        )
-        .await;
-    assert!(status.is_success());
+    server.put_secret("NPM_TOKEN", SECRET).await;
     let repo = repository();
     let id = server
         .create(&json!({
