@@ -197,6 +197,33 @@ async fn the_user_api_serves_the_same_tools_over_streamable_http_behind_its_toke
     .await;
     assert_eq!(refused.is_error, Some(true));
     assert!(text_of(&refused).contains("mode"), "{}", text_of(&refused));
+    let as_list = json!({"command": ["sh", "-c", "echo as-a-list"], "wait_seconds": 60});
+    let done = ok(&client, "create_job", &as_list).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert!(
+        done["events"]["output_tail"]
+            .as_str()
+            .is_some_and(|tail| tail.contains("as-a-list")),
+        "{done}"
+    );
+    let mistyped = json!({"command": "true", "limits": {"memory": true}});
+    let refused = text_of(&call(&client, "create_job", &mistyped).await);
+    assert!(refused.starts_with("limits.memory: "), "{refused}");
+    assert!(
+        !refused.contains("line 1"),
+        "no position in text: {refused}"
+    );
+    let arguments = json!({"command": "true", "wait_seconds": "ten"})
+        .as_object()
+        .cloned()
+        .expect("an object");
+    let error = client
+        .call_tool(CallToolRequestParams::new("create_job").with_arguments(arguments))
+        .await
+        .expect_err("seconds as a word are refused")
+        .to_string();
+    assert!(error.contains("wait_seconds: "), "{error}");
+    assert!(!error.contains("line 1"), "{error}");
     client.cancel().await.expect("close the session");
     assert_eq!(server.stop().await, 0);
 }

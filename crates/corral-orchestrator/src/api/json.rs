@@ -87,14 +87,27 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             };
         }
         let field = (path != ".").then_some(path);
+        let inner = without_position(&inner);
         ApiError::BadRequest {
             message: match &field {
                 Some(field) => format!("{field}: {inner}"),
-                None => inner.to_string(),
+                None => inner,
             },
             field,
         }
     })
+}
+
+/// `error`'s message without serde_json's `at line 1 column 45`: once the
+/// field is named, a position in text the caller may never have written
+/// (a tool's arguments, a form) only confuses.
+pub fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&suffix) {
+        Some(bare) => bare.to_owned(),
+        None => message,
+    }
 }
 
 #[cfg(test)]
@@ -118,6 +131,17 @@ mod tests {
         );
         assert_eq!(field_of(r#"{"mode": "teleport"}"#).as_deref(), Some("mode"));
         assert_eq!(field_of(r#"{"command": 7}"#).as_deref(), Some("command"));
+    }
+
+    #[test]
+    fn a_named_field_s_message_carries_no_text_position() {
+        match parse::<JobSpec>(br#"{"limits": {"memory": true}}"#) {
+            Err(ApiError::BadRequest { message, .. }) => {
+                assert!(message.starts_with("limits.memory: "), "{message}");
+                assert!(!message.contains("line 1"), "{message}");
+            }
+            other => panic!("expected a bad request, got {other:?}"),
+        }
     }
 
     #[test]

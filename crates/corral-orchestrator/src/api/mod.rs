@@ -19,7 +19,7 @@ use axum::middleware;
 use axum::routing::{get, post, put};
 
 pub use error::{ApiError, InternalErrorCause};
-pub use json::{ApiJson, ApiQuery, parse as parse_json};
+pub use json::{ApiJson, ApiQuery, parse as parse_json, without_position};
 pub use state::AppState;
 
 /// Largest request body on the user API.

@@ -7,20 +7,21 @@
 //! messages, returned as MCP tool errors.
 //!
 //! # Layout
+//! - `args`: arguments parsed so that an error names the argument
 //! - `local`: the backend over this process's job manager, and `/mcp`
 
+mod args;
 mod local;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use corral_proto::{Event, EventKind, Job, Prompt};
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, schemars, tool, tool_handler, tool_router};
-use serde::Deserialize;
+use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Map, Value, json};
 
+use args::{CommandArg, CreateJob, JobEvents, JobId, ListJobs, Parameters, SendPrompt};
 pub use local::{LocalJobs, service};
 
 /// What the tools need from a corral server; errors are messages for the
@@ -47,104 +48,6 @@ const MAX_WAIT_SECS: u64 = 600;
 const MAX_EVENTS: u32 = 500;
 /// Output kept in a job summary, from its end.
 const SUMMARY_OUTPUT_CHARS: usize = 4000;
-
-/// A command as `create_job` takes it.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum CommandArg {
-    /// A shell line, run with `sh -c`.
-    Line(String),
-    /// Arguments, run as they are.
-    Argv(Vec<String>),
-}
-
-/// `create_job`'s arguments.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct CreateJob {
-    /// `exec` (run a command), `worker` (corral's agent) or `claude` (Claude Code); `exec` by default.
-    #[serde(default)]
-    mode: Option<String>,
-    /// exec mode: the command, a shell line run with `sh -c`, or a list of
-    /// arguments run as is (as the HTTP API takes it).
-    #[serde(default)]
-    command: Option<CommandArg>,
-    /// worker and claude modes: what the agent should do.
-    #[serde(default)]
-    prompt: Option<String>,
-    /// An absolute host directory, bound read-write at /workspace.
-    #[serde(default)]
-    project: Option<String>,
-    /// Work on a copy of `project` (a git branch `corral/<job-id>`) to review before applying.
-    #[serde(default)]
-    isolate: Option<bool>,
-    /// Copy `project` into the container instead of binding it: the job's changes stay in the container and are dropped with it.
-    #[serde(default)]
-    copy: Option<bool>,
-    /// The image; the server's default when left out.
-    #[serde(default)]
-    image: Option<String>,
-    /// Stored secrets the job's processes get, as `NAME` or `NAME=ENV_VAR`.
-    #[serde(default)]
-    grants: Option<Vec<String>>,
-    /// Hosts the job may reach through corral's egress proxy (none otherwise): `{"allow": ["pypi.org", "*.github.com", "git.example.com:8443", "tcp://db.example.com:5432"], "inject": [{"host", "header", "secret", "format": "Bearer {}"}], "max_connections", "max_bytes"}`.
-    #[serde(default)]
-    egress: Option<Map<String, Value>>,
-    /// Limits: `memory` ("512m"), `timeout` ("10m"), `pids`, `cpu_shares`, `tmpfs`, `max_llm_calls`, `max_tokens`, `max_iterations`, `idle_timeout`.
-    #[serde(default)]
-    limits: Option<Map<String, Value>>,
-    /// Agent modes: the model, and optionally its provider.
-    #[serde(default)]
-    model: Option<String>,
-    /// Agent modes: the provider (`openai`, `anthropic`, …).
-    #[serde(default)]
-    provider: Option<String>,
-    /// Agent modes: keep the job open for follow-up prompts (`send_prompt`).
-    #[serde(default)]
-    interactive: Option<bool>,
-    /// Wait up to this many seconds (at most 600) for the job to end, and return its result and a summary of its events.
-    #[serde(default)]
-    wait_seconds: Option<u64>,
-}
-
-/// A job, by id.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct JobId {
-    /// The job id (`j-` and 16 hex digits).
-    id: String,
-}
-
-/// `list_jobs`'s arguments.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct ListJobs {
-    /// Only jobs in this state: `queued`, `starting`, `running`, `succeeded`, `failed`, `cancelled`, `timed_out`.
-    #[serde(default)]
-    state: Option<String>,
-    /// Most jobs to list (default 20).
-    #[serde(default)]
-    limit: Option<u32>,
-}
-
-/// `get_job_events`'s arguments.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct JobEvents {
-    /// The job id.
-    id: String,
-    /// Only events after this sequence number (0 for all).
-    #[serde(default)]
-    after: Option<u64>,
-    /// Most events to return (default 100, at most 500).
-    #[serde(default)]
-    limit: Option<u32>,
-}
-
-/// `send_prompt`'s arguments.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct SendPrompt {
-    /// The job id (an interactive job).
-    id: String,
-    /// The follow-up prompt.
-    prompt: String,
-}
 
 /// The MCP server over one backend.
 #[derive(Clone)]

@@ -1,6 +1,7 @@
 use serde_json::json;
 
-use super::{CreateJob, spec_of};
+use super::args::{CreateJob, parse};
+use super::spec_of;
 
 #[test]
 fn create_job_arguments_become_a_job_spec_with_its_egress() {
@@ -39,5 +40,37 @@ fn a_command_may_be_a_list_of_arguments_as_the_api_takes_it() {
             "-c".into(),
             "echo hi".into()
         ]))
+    );
+}
+
+#[test]
+fn an_argument_of_the_wrong_type_is_named_without_a_text_position() {
+    let error = parse::<CreateJob>(json!({"command": "true", "wait_seconds": "ten"}))
+        .expect_err("a string is not a number of seconds");
+    assert!(error.starts_with("wait_seconds: "), "{error}");
+    assert!(!error.contains("line 1"), "{error}");
+}
+
+#[test]
+fn a_command_that_is_neither_a_line_nor_a_list_of_strings_says_what_it_takes() {
+    let error = parse::<CreateJob>(json!({"command": ["sh", 7]})).expect_err("7 is no argument");
+    assert!(
+        error.starts_with("command: expected a shell line"),
+        "{error}"
+    );
+    let error = parse::<CreateJob>(json!({"command": {"run": "ls"}})).expect_err("an object");
+    assert!(
+        error.starts_with("command: expected a shell line"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_misspelt_argument_is_refused_by_name_rather_than_ignored() {
+    let error = parse::<CreateJob>(json!({"comand": "true"})).expect_err("no such argument");
+    assert!(error.contains("comand"), "{error}");
+    assert!(
+        error.contains("command"),
+        "the known names are listed: {error}"
     );
 }
