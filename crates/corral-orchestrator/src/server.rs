@@ -153,6 +153,7 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
     let listen = config.listen;
     let mut config = config;
     let scripted = start_scripted(&mut config.llm).await?;
+    crate::llm::discover::default_models(&mut config.llm, &secrets).await;
     let upstream =
         Upstream::new(config.llm.timeout_secs, config.llm.max_retries).map_err(ServeError::Llm)?;
     let jobs = JobManager::new(

@@ -158,6 +158,7 @@ pub(super) fn settings(
         scripted,
         max_retries,
         timeout_secs: file.timeout.map_or(DEFAULT_TIMEOUT_SECS, |d| d.0.max(1)),
+        offered: BTreeMap::new(),
     })
 }
 

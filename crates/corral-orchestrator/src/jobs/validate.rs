@@ -10,6 +10,7 @@ use corral_proto::{
 
 use super::JobError;
 use crate::config::check_limits;
+use crate::llm::discover::is_model_name;
 use crate::llm::{LlmSettings, ProviderKind};
 use crate::project::{PinnedDir, ProjectError};
 
@@ -18,7 +19,6 @@ const MAX_IMAGE_LEN: usize = 255;
 /// Longest prompt: a long brief, not a data dump (use the project for that).
 pub(super) const MAX_PROMPT_BYTES: usize = 256 << 10;
 /// Longest model name.
-const MAX_MODEL_LEN: usize = 200;
 
 /// Claude Code needs about a gigabyte; less only when a job asks.
 pub(super) const CLAUDE_MEMORY: u64 = 1 << 30;
@@ -282,18 +282,24 @@ fn validate_llm(spec: LlmSpec, settings: &LlmSettings) -> Result<JobLlm, JobErro
         .provider(spec.provider.as_deref())
         .map_err(|message| JobError::invalid("llm.provider", message))?;
     let Some(model) = spec.model.or_else(|| provider.model.clone()) else {
+        let offered = match settings.offered.get(&provider.name) {
+            Some(offered) if offered.total > offered.names.len() => format!(
+                " It offers {} models, among them: {}.",
+                offered.total,
+                offered.names.join(", ")
+            ),
+            Some(offered) => format!(" It offers: {}.", offered.names.join(", ")),
+            None => String::new(),
+        };
         return Err(JobError::invalid(
             "llm.model",
             format!(
-                "provider `{}` has no default model: name one with --model (API: llm.model), or give the server one (`model` under [llm.providers.{}] in corral.toml; CORRAL_OPENAI_MODEL for the built-in openai provider)",
+                "provider `{}` has no default model: name one with --model (API: llm.model), or give the server one (`model` under [llm.providers.{}] in corral.toml; CORRAL_OPENAI_MODEL for the built-in openai provider).{offered}",
                 provider.name, provider.name
             ),
         ));
     };
-    if model.is_empty()
-        || model.len() > MAX_MODEL_LEN
-        || model.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if !is_model_name(&model) {
         return Err(JobError::invalid(
             "llm.model",
             "must be a model name without spaces",

@@ -7,6 +7,7 @@
 //!
 //! # Layout
 //! - `anthropic`: OpenAI ↔ Anthropic translation, streaming included
+//! - `discover`: a default model for a provider that serves only one
 //! - `upstream`: the HTTP call, retried with backoff
 //! - `session`: one job's proxy: budget, usage, the call
 //! - `relay`: answers back to the worker, whole or streamed, usage counted
@@ -19,6 +20,7 @@
 //! - `scripted`: the scripted model servers (demo default and tests)
 
 mod anthropic;
+pub mod discover;
 mod endpoint;
 mod passthrough;
 mod relay;
@@ -131,6 +133,9 @@ pub struct LlmSettings {
     pub max_retries: u32,
     /// Seconds without a byte from the upstream before a call fails.
     pub timeout_secs: u64,
+    /// What providers without a model offered when asked at startup, by
+    /// provider name, for the message that asks a job to name one.
+    pub offered: BTreeMap<String, discover::Offered>,
 }
 
 impl LlmSettings {

@@ -74,6 +74,7 @@ impl ScriptedServer {
         let app = Router::new()
             .route("/", get(alive).head(alive))
             .route("/v1/chat/completions", post(openai))
+            .route("/v1/models", get(models))
             .route("/v1/messages", post(anthropic))
             .fallback(unrouted)
             .with_state(Arc::clone(&state));
@@ -130,6 +131,27 @@ impl Drop for ScriptedServer {
 
 async fn alive() -> StatusCode {
     StatusCode::OK
+}
+
+/// `GET /v1/models`: the script's model list, as OpenAI answers it.
+async fn models(
+    State(state): State<Arc<ServerState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    state.record(&method, &uri, &headers, &Bytes::new());
+    let script = &state.script;
+    let names: Vec<&str> = if script.models.is_empty() {
+        vec![script.model.as_deref().unwrap_or(SCRIPTED_MODEL)]
+    } else {
+        script.models.iter().map(String::as_str).collect()
+    };
+    let data: Vec<Value> = names
+        .into_iter()
+        .map(|id| json!({"id": id, "object": "model", "owned_by": "corral"}))
+        .collect();
+    axum::Json(json!({"object": "list", "data": data})).into_response()
 }
 
 /// Anything else is recorded (so a test sees what tried to reach the

@@ -30,6 +30,7 @@ mod lifecycle;
 mod load;
 mod master_key;
 mod metrics;
+mod model_discovery;
 mod pool;
 mod project_copy;
 mod queue;

@@ -21,6 +21,9 @@ pub struct Script {
     /// A pause between streamed pieces, in milliseconds.
     #[serde(default)]
     pub piece_delay_ms: u64,
+    /// What `GET /v1/models` lists; the script's model alone when empty.
+    #[serde(default)]
+    pub models: Vec<String>,
 }
 
 /// One assistant turn: text, tool calls, or both.
