@@ -98,7 +98,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// `error`'s message without serde_json's `at line 1 column 45`: once the
+/// `error`'s message without `serde_json`'s `at line 1 column 45`: once the
 /// field is named, a position in text the caller may never have written
 /// (a tool's arguments, a form) only confuses.
 pub fn without_position(error: &serde_json::Error) -> String {

@@ -18,7 +18,6 @@ use crate::project::{PinnedDir, ProjectError};
 const MAX_IMAGE_LEN: usize = 255;
 /// Longest prompt: a long brief, not a data dump (use the project for that).
 pub(super) const MAX_PROMPT_BYTES: usize = 256 << 10;
-/// Longest model name.
 
 /// Claude Code needs about a gigabyte; less only when a job asks.
 pub(super) const CLAUDE_MEMORY: u64 = 1 << 30;
