@@ -20,7 +20,7 @@ mod spinner;
 
 use std::io::{IsTerminal, Write};
 
-pub use event::event;
+pub use event::Events;
 pub use job::{diff, job_details};
 pub use sanitize::{visible, visible_line, visible_log};
 pub use spinner::Spinner;

@@ -23,11 +23,33 @@ const PIPE_GRACE: Duration = Duration::from_secs(2);
 /// `sh`'s code for "command not found", used when the program cannot start.
 const EXIT_NOT_STARTED: u8 = 127;
 
+/// Why `program` did not start, in words that name it and say what to do.
+fn not_started(program: &str, error: &std::io::Error) -> String {
+    let shown: String = program.chars().take(200).collect();
+    match error.kind() {
+        std::io::ErrorKind::NotFound if program.contains('/') => {
+            format!("cannot start the command: `{shown}` does not exist in the image")
+        }
+        std::io::ErrorKind::NotFound => format!(
+            "cannot start the command: `{shown}` is not in the image (searched PATH={}); use an image that has it (--image)",
+            std::env::var("PATH").unwrap_or_default()
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "cannot start the command: `{shown}` is not executable by the job's user (or sits on a noexec mount such as /tmp)"
+        ),
+        _ => format!("cannot start the command `{shown}`: {error}"),
+    }
+}
+
 /// Runs the job's command; returns the worker's exit code (the command's).
 pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -> u8 {
     let Some(spec) = &job.command else {
         report_failure(client, "exec job has no command").await;
         return EXIT_WORKER_FAILED;
+    };
+    let program = match spec {
+        CommandSpec::Argv(argv) => argv[0].clone(),
+        CommandSpec::Shell(_) => "sh".to_owned(),
     };
     let mut command = match spec {
         CommandSpec::Argv(argv) => {
@@ -58,7 +80,7 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(error) => {
-            report_failure(client, &format!("cannot start the command: {error}")).await;
+            report_failure(client, &not_started(&program, &error)).await;
             return EXIT_NOT_STARTED;
         }
     };

@@ -9,11 +9,12 @@ use crate::output;
 pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
     let mode = output::JobOutput::from_raw_flag(args.raw)?;
     let client = ApiClient::from_args(global)?;
+    let mut events = output::Events::new(mode);
     let print = |event: &corral_proto::Event| {
         if args.json {
             output::json(event);
         } else {
-            output::event(event, mode);
+            events.show(event);
         }
     };
     if args.follow {

@@ -27,7 +27,29 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     }
     spinner.stop();
     let job = client.job(&job.id).await?;
+    if let Some(hint) = hint_after(&job) {
+        output::note(&hint);
+    }
     Ok(ExitCode::from(exit_code_of(&job)))
+}
+
+/// What to do next, when an ended job calls for it: a program the image
+/// lacks (exit 127: `sh`'s "not found", or the worker's own), a review
+/// branch to look at.
+fn hint_after(job: &corral_proto::Job) -> Option<String> {
+    if job.mode == JobMode::Exec && job.exit_code == Some(127) {
+        return Some(format!(
+            "hint: exit code 127: a program was not found in the image `{}`; run it in an image that has it: corral run --image IMAGE -- …",
+            output::visible_line(&job.image)
+        ));
+    }
+    if job.project_mode == ProjectMode::Branch && job.state.is_terminal() {
+        return Some(format!(
+            "review what it did: corral diff {id}   then: corral apply {id} | corral discard {id}",
+            id = job.id
+        ));
+    }
+    None
 }
 
 /// Streams the job's events until it ends; an exit code when the user
@@ -40,6 +62,7 @@ async fn follow(
     spinner: &mut output::Spinner,
     mode: output::JobOutput,
 ) -> anyhow::Result<Option<ExitCode>> {
+    let mut events = output::Events::new(mode);
     let follow = client.follow(job_id, 0, |event| {
         if let Some(state) = event
             .data
@@ -53,7 +76,7 @@ async fn follow(
                 spinner.stop();
             }
         }
-        spinner.suspend(|| output::event(event, mode));
+        spinner.suspend(|| events.show(event));
     });
     tokio::pin!(follow);
     let mut interrupts = 0;

@@ -17,8 +17,45 @@ fn state_colour(state: &str) -> &'static str {
     }
 }
 
+/// Renders a job's events in order, saying each thing once: a terminal
+/// state whose reason repeats the job's last error shows without it.
+pub struct Events {
+    mode: JobOutput,
+    last_error: Option<String>,
+}
+
+impl Events {
+    /// A renderer; `mode` applies to the job's own output only.
+    pub fn new(mode: JobOutput) -> Self {
+        Self {
+            mode,
+            last_error: None,
+        }
+    }
+
+    /// Renders the next event.
+    pub fn show(&mut self, shown: &Event) {
+        let message = |key: &str| shown.data.get(key).and_then(|value| value.as_str());
+        match shown.kind {
+            EventKind::Error => self.last_error = message("message").map(str::to_owned),
+            EventKind::Status
+                if message("reason").is_some()
+                    && message("reason") == self.last_error.as_deref() =>
+            {
+                let mut quiet = shown.clone();
+                if let Some(data) = quiet.data.as_object_mut() {
+                    data.remove("reason");
+                }
+                return event(&quiet, self.mode);
+            }
+            _ => {}
+        }
+        event(shown, self.mode);
+    }
+}
+
 /// Renders one event; `mode` applies to the job's own output only.
-pub fn event(event: &Event, mode: JobOutput) {
+fn event(event: &Event, mode: JobOutput) {
     let text = |key: &str| {
         event
             .data

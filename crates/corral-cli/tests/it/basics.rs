@@ -128,7 +128,21 @@ async fn a_jobs_own_error_event_is_shown_as_the_jobs_not_as_a_stream_failure() {
     let output = server.corral(&["run", "--", "/no/such/program"]).await;
     let said = stderr(&output);
     assert!(said.contains("error: cannot start the command"), "{said}");
+    assert!(said.contains("`/no/such/program` does not exist"), "{said}");
+    assert_eq!(
+        said.matches("does not exist").count(),
+        1,
+        "said once, not again as the end's reason: {said}"
+    );
+    assert!(
+        said.contains("--image IMAGE"),
+        "a hint names the flag: {said}"
+    );
     assert!(!said.contains("failed while streaming"), "{said}");
+    assert_eq!(output.status.code(), Some(127), "{said}");
+    let output = server.corral(&["run", "--", "cargo", "build"]).await;
+    let said = stderr(&output);
+    assert!(said.contains("`cargo` is not in the image"), "{said}");
     assert_eq!(output.status.code(), Some(127), "{said}");
     assert_eq!(server.stop().await, 0);
 }
