@@ -24,6 +24,10 @@ const PIPE_GRACE: Duration = Duration::from_secs(2);
 const EXIT_NOT_STARTED: u8 = 127;
 
 /// Why `program` did not start, in words that name it and say what to do.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the PATH the program was searched on, read for the message only"
+)]
 fn not_started(program: &str, error: &std::io::Error) -> String {
     let shown: String = program.chars().take(200).collect();
     match error.kind() {
