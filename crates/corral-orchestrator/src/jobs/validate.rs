@@ -101,6 +101,11 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
         .project
         .map(|project| resolve_project(Path::new(project.path()), data_dir))
         .transpose()?;
+    if project_mode == ProjectMode::Bind
+        && let Some(pinned) = &pinned
+    {
+        check_writable(pinned)?;
+    }
     let project = pinned
         .as_ref()
         .map(|pinned| pinned.path().to_string_lossy().into_owned());
@@ -348,6 +353,28 @@ fn resolve_project(path: &Path, data_dir: &Path) -> Result<PinnedDir, JobError> 
         ),
         other => JobError::invalid("project", other.to_string()),
     })
+}
+
+/// A bound project must be writable by the user the job runs as, or the
+/// job meets a bare `Permission denied`; say so before any container.
+fn check_writable(pinned: &PinnedDir) -> Result<(), JobError> {
+    let user = crate::runtime::JobUser::for_project(Some(pinned));
+    if pinned.writable_by(user.uid, user.gid) {
+        return Ok(());
+    }
+    let (uid, gid) = pinned.owner();
+    let path = pinned.path().display();
+    Err(JobError::invalid(
+        "project",
+        format!(
+            "{path} (owner {uid}:{gid}, mode {:o}) is not writable by uid {}, which the job runs as (a project's owner, or {} when root owns it): give the job a copy (--copy), a branch to review (--isolate), or the directory (`chown -R {}:{} {path}`)",
+            pinned.mode(),
+            user.uid,
+            corral_proto::worker::JOB_UID,
+            user.uid,
+            user.gid,
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub struct PinnedDir {
     /// identity is in its chain (bind-mount aliases included).
     chain: Vec<DirIdentity>,
     owner: (u32, u32),
+    /// Its permission bits.
+    mode: u32,
 }
 
 impl PinnedDir {
@@ -81,6 +83,7 @@ impl PinnedDir {
             identity,
             chain,
             owner: (stat.st_uid, stat.st_gid),
+            mode: stat.st_mode & 0o7777,
         })
     }
 
@@ -107,6 +110,29 @@ impl PinnedDir {
     /// Its owner's uid and gid.
     pub fn owner(&self) -> (u32, u32) {
         self.owner
+    }
+
+    /// Whether `uid`/`gid` may create files in it, by its permission bits
+    /// (the class that applies: owner, else group, else others). A
+    /// directory with an access ACL counts as writable: the ACL may grant
+    /// what the bits do not, and only the kernel decides that.
+    pub fn writable_by(&self, uid: u32, gid: u32) -> bool {
+        let (owner, group) = self.owner;
+        let shift = if uid == owner {
+            6
+        } else if gid == group {
+            3
+        } else {
+            0
+        };
+        (self.mode >> shift) & 0o3 == 0o3
+            || rustix::fs::fgetxattr(&self.fd, "system.posix_acl_access", &mut [0_u8; 0][..])
+                .is_ok()
+    }
+
+    /// Its permission bits, as `ls -ld` counts them.
+    pub fn mode(&self) -> u32 {
+        self.mode
     }
 
     /// The descriptor, for walking beneath it.

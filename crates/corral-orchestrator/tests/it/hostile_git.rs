@@ -5,6 +5,7 @@
 //! filters with attributes, a `.git` leading elsewhere), corral's git
 //! runs nothing and refuses, naming what it found.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use corral_testkit::TestServer;
@@ -246,6 +247,9 @@ async fn review_waits_until_no_running_job_can_write_the_repository() {
         .create(&isolated(repo.path(), "echo four >> notes.txt"))
         .await;
     server.follow(&id).await.assert_succeeded();
+    // A bound project must be writable by the job's user (10001 here).
+    std::fs::set_permissions(repo.path(), std::fs::Permissions::from_mode(0o777))
+        .expect("a project the job user can write");
     let writer = server
         .create(&json!({
             "command": "while [ ! -e /tmp/never ]; do sleep 0.1; done",

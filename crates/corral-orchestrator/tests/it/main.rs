@@ -33,6 +33,7 @@ mod metrics;
 mod model_discovery;
 mod pool;
 mod project_copy;
+mod project_permissions;
 mod queue;
 mod reaper;
 mod review;
