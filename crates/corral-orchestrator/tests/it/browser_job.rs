@@ -1,7 +1,7 @@
 //! A job's page in a real browser: the state it shows follows the job, its
 //! output box follows new lines until the reader scrolls up, its events
-//! carry times, its output can be copied and downloaded, nothing stray
-//! (`null`) shows, and a tool's output shows once.
+//! carry times, its output (shown as text, never markup) can be copied and
+//! downloaded, nothing stray (`null`) shows, and a tool's output shows once.
 
 use std::time::Duration;
 
@@ -120,7 +120,7 @@ async fn output_is_copied_and_downloaded_and_no_stray_null_shows() {
     let server = TestServer::start().await;
     let session = Session::signed_in(&server).await;
     let id = server
-        .create(&json!({ "command": "echo first; echo second >&2; echo third" }))
+        .create(&json!({ "command": "echo first; echo second >&2; echo '<img src=x onerror=window.pwned=1>third'" }))
         .await;
     server.follow(&id).await.assert_succeeded();
     session.go(&format!("{}/#/jobs/{id}", server.url)).await;
@@ -131,6 +131,14 @@ async fn output_is_copied_and_downloaded_and_no_stray_null_shows() {
         .script("return document.querySelector('main').innerText.split('\\n').filter((line) => line.trim() === 'null').length")
         .await;
     assert_eq!(stray, json!(0), "no `null` line on the page");
+    let markup = session
+        .script("return [!!document.querySelector('main img'), window.pwned === undefined, document.querySelector('pre.term').textContent.includes('<img src=x')]")
+        .await;
+    assert_eq!(
+        markup,
+        json!([false, true, true]),
+        "output is text, never markup"
+    );
 
     // The clipboard and the file are caught on their way out.
     session

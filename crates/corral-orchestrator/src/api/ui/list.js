@@ -80,16 +80,24 @@ function describeFull(job) {
   return job.command || "";
 }
 
-/** Brings `body`'s rows to `jobs`, keeping the rows (and any selection in them) of jobs still listed. */
+/**
+ * Brings `body`'s rows to `jobs`, keeping the rows of jobs still listed; a
+ * row the user has selected text in is left as it is until they let go.
+ */
 function updateRows(body, rows, jobs) {
+  const selection = window.getSelection();
+  const held = (row) => selection && !selection.isCollapsed && selection.containsNode(row, true);
   const listed = new Set(jobs.map((job) => job.id));
   for (const [id, entry] of rows) {
-    if (!listed.has(id)) { entry.row.remove(); rows.delete(id); }
+    if (!listed.has(id) && !held(entry.row)) { entry.row.remove(); rows.delete(id); }
   }
   jobs.forEach((job, index) => {
     let entry = rows.get(job.id);
     if (!entry) { entry = newRow(job); rows.set(job.id, entry); }
     entry.job = job;
+    const at = body.children[index];
+    if (at !== entry.row) body.insertBefore(entry.row, at || null);
+    if (held(entry.row)) return;
     const { cells } = entry;
     setText(cells.mode, job.mode);
     setText(cells.state, job.state);
@@ -98,8 +106,6 @@ function updateRows(body, rows, jobs) {
     setText(cells.created, utc(job.created_at));
     setText(cells.duration, jobDuration(job));
     setText(cells.reason, job.reason || "");
-    const at = body.children[index];
-    if (at !== entry.row) body.insertBefore(entry.row, at || null);
   });
 }
 
