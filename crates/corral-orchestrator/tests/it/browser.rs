@@ -46,15 +46,7 @@ async fn sign_in_create_watch_live_and_cancel_in_a_real_browser() {
         .await;
     assert_eq!(server.job(&long).await.state, JobState::Cancelled);
 
-    let shot = session.call("GET", "/screenshot", json!({})).await;
-    let png = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        shot.as_str().expect("screenshot"),
-    )
-    .expect("PNG");
-    let artifact = corral_testkit::repo_root().join("target/web-ui.png");
-    std::fs::write(&artifact, &png).expect("save the screenshot");
-    assert!(png.starts_with(b"\x89PNG"));
+    session.screenshot("web-ui").await;
 
     session.close().await;
     assert_eq!(server.stop().await, 0);

@@ -190,6 +190,7 @@ async fn an_expanded_tool_shows_its_output_once() {
     session
         .script("document.querySelectorAll('details').forEach((details) => { details.open = true; }); return true")
         .await;
+    session.screenshot("web-ui-tool").await;
     let shown = session
         .script("return document.body.innerText.split('marker-42').length - 1")
         .await;

@@ -80,6 +80,7 @@ async fn the_list_filters_by_state_and_searches_the_page() {
             .is_some_and(|text| text.contains("this page")),
         "the search box says what it searches: {placeholder}"
     );
+    session.screenshot("web-ui-list").await;
     session.type_into("input[name=search]", "alpha").await;
     session
         .until(&format!(

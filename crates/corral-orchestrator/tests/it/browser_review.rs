@@ -41,6 +41,7 @@ async fn an_isolated_job_is_reviewed_applied_and_discarded_in_the_browser() {
     assert!(patch.contains("+four"), "{patch}");
     assert!(patch.contains("[REDACTED:NPM_TOKEN]"), "{patch}");
     assert!(!patch.contains(SECRET), "{patch}");
+    session.screenshot("web-ui-review").await;
     // Applying a change that writes a secret is refused until the user says so.
     session.click(".review button.apply").await;
     session

@@ -184,6 +184,19 @@ impl Session {
         .await
     }
 
+    /// Saves what the browser shows as `target/<name>.png`, for people to look at.
+    pub(crate) async fn screenshot(&self, name: &str) {
+        let shot = self.call("GET", "/screenshot", json!({})).await;
+        let png = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            shot.as_str().expect("screenshot"),
+        )
+        .expect("PNG");
+        assert!(png.starts_with(b"\x89PNG"));
+        let artifact = corral_testkit::repo_root().join(format!("target/{name}.png"));
+        std::fs::write(&artifact, &png).expect("save the screenshot");
+    }
+
     /// Polls `script` until it returns true (30 s at most).
     pub(crate) async fn until(&self, script: &str) {
         for _ in 0..300 {
