@@ -3,6 +3,7 @@
 
 #![expect(clippy::panic, reason = "browser test helpers fail loudly")]
 
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -20,7 +21,13 @@ pub(crate) struct Driver {
 }
 
 impl Drop for Driver {
+    /// Kills chromedriver's whole process group, so the browser it started
+    /// goes too even when a test failed before closing its session.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -39,6 +46,7 @@ impl Driver {
             .port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
