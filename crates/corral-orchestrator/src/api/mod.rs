@@ -53,8 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/health", get(jobs::health))
         .route("/v1/openapi.json", get(openapi::openapi))
         .route("/", get(ui::index))
-        .route("/ui/app.js", get(ui::script))
-        .route("/ui/app.css", get(ui::style))
+        .route("/ui/{name}", get(ui::file))
         .merge(protected)
         .fallback(|| async {
             ApiError::NotFound {

@@ -30,27 +30,51 @@ async fn the_ui_is_served_offline_with_a_strict_policy_and_uses_the_api() {
         "no CDN"
     );
 
-    let script = http
-        .get(format!("{}/ui/app.js", server.url))
-        .send()
-        .await
-        .expect("GET app.js");
-    assert!(
-        script.headers()["content-type"]
-            .to_str()
-            .expect("type")
-            .starts_with("text/javascript")
-    );
-    let script = script.text().await.expect("js");
+    // Every script the page loads: served as JavaScript, and together
+    // using the API routes the UI needs, never `innerHTML`.
+    let mut scripts = String::new();
+    for source in html
+        .split(r#"<script src=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+    {
+        let script = http
+            .get(format!("{}{source}", server.url))
+            .send()
+            .await
+            .expect("GET a script");
+        assert_eq!(script.status(), 200, "{source}");
+        assert!(
+            script.headers()["content-type"]
+                .to_str()
+                .expect("type")
+                .starts_with("text/javascript"),
+            "{source}"
+        );
+        scripts.push_str(&script.text().await.expect("js"));
+    }
     for route in [
         "/v1/jobs",
         "/events/stream",
         "/prompts",
         "/cancel",
+        "/diff",
+        "/apply",
+        "/discard",
         "last-event-id",
     ] {
-        assert!(script.contains(route), "app.js does not use {route}");
+        assert!(scripts.contains(route), "no script uses {route}");
     }
+    assert!(
+        !scripts.contains("innerHTML") && !scripts.contains("insertAdjacentHTML"),
+        "job text never goes in as HTML"
+    );
+    let missing = http
+        .get(format!("{}/ui/nothing.js", server.url))
+        .send()
+        .await
+        .expect("GET a missing file");
+    assert_eq!(missing.status(), 404);
     let style = http
         .get(format!("{}/ui/app.css", server.url))
         .send()

@@ -1,0 +1,139 @@
+// corral's web UI, shared pieces: the API client (the token is kept in this
+// browser's localStorage and sent in a header), the element builder that
+// puts every piece of job text in as text (never as HTML), and corral's one
+// human format for times and durations.
+"use strict";
+
+const main = document.getElementById("main");
+const TOKEN_KEY = "corral.token";
+/** States a job never leaves. */
+const ENDED = ["succeeded", "failed", "cancelled", "timed_out"];
+/** Every state, in life order, for the list's filter. */
+const STATES = ["queued", "starting", "running", ...ENDED];
+/** Stops whatever the current page keeps doing (polls, streams, timers). */
+let stopFollowing = null;
+
+function token() { return localStorage.getItem(TOKEN_KEY); }
+
+function isEnded(job) { return ENDED.includes(job.state); }
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: Object.assign({ authorization: "Bearer " + token() },
+      body === undefined ? {} : { "content-type": "application/json" }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401) { signOut(); throw new Error("the token was refused"); }
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) { throw new Error(data && data.error ? data.error : response.status + " " + response.statusText); }
+  return data;
+}
+
+/** An element; strings among `children` become text nodes, null and undefined are left out. */
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  return fill(node, ...children);
+}
+
+/** Appends `children` to `node` (replacing what it held), skipping null and undefined. */
+function fill(node, ...children) {
+  node.replaceChildren(...children.filter((child) => child !== null && child !== undefined && child !== false));
+  return node;
+}
+
+/** Sets a node's text only when it changed, so a selection inside it survives. */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
+
+// ---- one format for times and durations (as the CLI writes them) ----
+
+/** `2025-01-31 14:05:09 UTC`. */
+function utc(when) {
+  if (!when) return "-";
+  const date = new Date(when);
+  return Number.isNaN(date.getTime()) ? "-" : date.toISOString().slice(0, 19).replace("T", " ") + " UTC";
+}
+
+/** `14:05:09` (UTC), beside each event. */
+function clock(when) {
+  const date = new Date(when);
+  return Number.isNaN(date.getTime()) ? "--:--:--" : date.toISOString().slice(11, 19);
+}
+
+/** `12s`, `1m 05s`, `2h 03m`. */
+function duration(seconds) {
+  const total = Math.max(0, Math.floor(seconds));
+  const pad = (n) => String(n).padStart(2, "0");
+  if (total < 60) return total + "s";
+  if (total < 3600) return Math.floor(total / 60) + "m " + pad(total % 60) + "s";
+  return Math.floor(total / 3600) + "h " + pad(Math.floor(total % 3600 / 60)) + "m";
+}
+
+/** How long a job ran: live while it runs, finished - started once ended; "-" before it starts. */
+function jobDuration(job) {
+  if (!job.started_at) return "-";
+  const end = job.finished_at ? new Date(job.finished_at) : (isEnded(job) ? null : new Date());
+  return end ? duration((end - new Date(job.started_at)) / 1000) : "-";
+}
+
+/** A job's command or the first line of its prompt. */
+function describe(job) {
+  if (job.prompt) return job.prompt.split("\n")[0].slice(0, 100);
+  if (Array.isArray(job.command)) return job.command.join(" ");
+  return job.command || "";
+}
+
+// ---- signing in ----
+
+function signOut() {
+  localStorage.removeItem(TOKEN_KEY);
+  route();
+}
+
+function showSignIn() {
+  document.getElementById("signout").hidden = true;
+  main.replaceChildren(document.getElementById("signin").content.cloneNode(true));
+  document.getElementById("signin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    localStorage.setItem(TOKEN_KEY, document.getElementById("token").value.trim());
+    try { await api("GET", "/v1/jobs?limit=1"); route(); }
+    catch (error) { document.getElementById("signin-error").textContent = error.message; }
+  });
+}
+
+// ---- copy and download ----
+
+/** Copies `text`; falls back to a hidden text area where the clipboard API is missing (plain http). */
+async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); return; }
+  } catch { /* fall back below */ }
+  const area = el("textarea", { readonly: "", class: "offscreen" });
+  area.value = text;
+  document.body.append(area);
+  area.select();
+  document.execCommand("copy");
+  area.remove();
+}
+
+/** Saves `text` as the file `name`. */
+function download(name, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
+  const link = el("a", { href: url, download: name, class: "offscreen" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

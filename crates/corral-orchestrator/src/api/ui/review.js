@@ -1,0 +1,76 @@
+// Review of an ended branch-mode job: its change as text with a stat, and
+// apply or discard. A change that writes a stored secret is applied only
+// when the user says so, and the server's own words show on any refusal.
+"use strict";
+
+async function showReview(card, job) {
+  const status = el("p", { class: "review-status" });
+  const stat = el("div", { class: "stat" });
+  const patch = el("pre", { class: "diff term" });
+  const secrets = el("div", { class: "secrets", hidden: "" });
+  const allow = el("input", { type: "checkbox", name: "allow_secrets" });
+  const apply = el("button", { type: "button", class: "apply" }, "Apply");
+  const discard = el("button", { type: "button", class: "discard danger" }, "Discard");
+  const buttons = el("p", {}, apply, " ", discard);
+  const where = job.isolation.branch ? "branch " + job.isolation.branch : "a patch";
+  fill(card, el("h3", {}, "Changes"), el("p", { class: "dim" }, "This job worked on its own copy (" + where + "); apply writes its change into " + (job.project || "the project") + "."),
+    stat, secrets, buttons, status, patch);
+  card.hidden = false;
+  const say = (text, bad) => { setText(status, text); status.className = "review-status" + (bad ? " error" : ""); };
+
+  let diff = null;
+  try {
+    diff = await api("GET", `/v1/jobs/${job.id}/diff`);
+  } catch (error) {
+    say(error.message, true);
+  }
+  if (diff) {
+    fill(stat, ...diffStat(diff));
+    patch.textContent = diff.patch || "";
+    patch.hidden = !diff.patch;
+    if (diff.secrets && diff.secrets.length) {
+      fill(secrets, el("p", { class: "ev-warning" },
+        "This change writes stored secrets into the project: " + diff.secrets.join(", ") + "."),
+      el("label", {}, allow, " apply it anyway, secrets included"));
+      secrets.hidden = false;
+    }
+  } else {
+    patch.hidden = true;
+  }
+
+  apply.addEventListener("click", async () => {
+    const query = allow.checked ? "?allow_secrets=true" : "";
+    try {
+      await api("POST", `/v1/jobs/${job.id}/apply${query}`);
+      say("applied to " + (job.project || "the project"));
+      apply.disabled = true;
+      discard.disabled = true;
+    } catch (error) { say(error.message, true); }
+  });
+  // Discarding cannot be undone: the first click asks, the second does it.
+  let armed = false;
+  discard.addEventListener("click", async () => {
+    if (!armed) { armed = true; setText(discard, "Discard for good?"); return; }
+    try {
+      await api("POST", `/v1/jobs/${job.id}/discard`);
+      say("discarded: the job's copy is gone");
+      apply.disabled = true;
+      discard.disabled = true;
+      patch.hidden = true;
+    } catch (error) { say(error.message, true); armed = false; setText(discard, "Discard"); }
+  });
+}
+
+/** `3 files changed, +10 −2`, then a line per file. */
+function diffStat(diff) {
+  const files = diff.files || [];
+  if (files.length === 0) return [el("p", { class: "dim" }, "no changes")];
+  const added = files.reduce((sum, file) => sum + (file.added || 0), 0);
+  const removed = files.reduce((sum, file) => sum + (file.removed || 0), 0);
+  const lines = files.map((file) => el("div", { class: "file" },
+    el("code", {}, file.path), " ",
+    file.added === null || file.added === undefined
+      ? el("span", { class: "dim" }, "binary")
+      : el("span", {}, el("span", { class: "added" }, "+" + file.added), " ", el("span", { class: "removed" }, "−" + (file.removed || 0)))));
+  return [el("p", { class: "summary" }, `${files.length} file${files.length === 1 ? "" : "s"} changed, +${added} −${removed}`), ...lines];
+}

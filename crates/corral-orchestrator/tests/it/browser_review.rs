@@ -1,0 +1,132 @@
+//! A job's follow-on work in a real browser: an isolated job's change is
+//! shown as text with its stat, applied (asking first when it writes a
+//! secret) or discarded; an ended claude job takes a follow-up that opens
+//! the job continuing it, and the two link to each other.
+
+use corral_orchestrator::llm::ProviderKind;
+use corral_testkit::{TestServer, Upstream};
+use serde_json::json;
+
+use crate::claude_mode::claude_server;
+use crate::review::repository;
+use crate::webdriver::Session;
+
+const SECRET: &str = "npm-token-0123456789abcdef";
+
+#[tokio::test]
+async fn an_isolated_job_is_reviewed_applied_and_discarded_in_the_browser() {
+    let server = TestServer::start().await;
+    server.put_secret("NPM_TOKEN", SECRET).await;
+    let repo = repository();
+    let project = json!({"path": repo.path(), "mode": "branch"});
+    let applied = server
+        .create(&json!({
+            "command": "printf 'token=%s\\n' \"$NPM\" > .npmrc; echo four >> notes.txt",
+            "project": project,
+            "grants": [{"secret": "NPM_TOKEN", "env": "NPM"}],
+        }))
+        .await;
+    server.follow(&applied).await.assert_succeeded();
+    let session = Session::signed_in(&server).await;
+    session
+        .go(&format!("{}/#/jobs/{applied}", server.url))
+        .await;
+    session
+        .until("return (document.querySelector('.review .summary') || {}).textContent === '2 files changed, +2 −0'")
+        .await;
+    let patch = session
+        .script("return document.querySelector('pre.diff').textContent")
+        .await;
+    let patch = patch.as_str().unwrap_or_default();
+    assert!(patch.contains("+four"), "{patch}");
+    assert!(patch.contains("[REDACTED:NPM_TOKEN]"), "{patch}");
+    assert!(!patch.contains(SECRET), "{patch}");
+    session.screenshot("web-ui-review").await;
+    // Applying a change that writes a secret is refused until the user says so.
+    session.click(".review button.apply").await;
+    session
+        .until("const status = document.querySelector('.review-status'); return status.classList.contains('error') && status.textContent.includes('NPM_TOKEN')")
+        .await;
+    assert!(!repo.path().join(".npmrc").exists(), "nothing applied yet");
+    session.click(".review input[name=allow_secrets]").await;
+    session.click(".review button.apply").await;
+    session
+        .until("return document.querySelector('.review-status').textContent.startsWith('applied')")
+        .await;
+    let notes = std::fs::read_to_string(repo.path().join("notes.txt")).expect("notes");
+    assert!(notes.ends_with("four\n"), "{notes}");
+    assert!(repo.path().join(".npmrc").exists(), "applied as asked");
+
+    let discarded = server
+        .create(&json!({"command": "echo five >> notes.txt", "project": project}))
+        .await;
+    server.follow(&discarded).await.assert_succeeded();
+    session
+        .go(&format!("{}/#/jobs/{discarded}", server.url))
+        .await;
+    session
+        .until("return (document.querySelector('.review .summary') || {}).textContent === '1 file changed, +1 −0'")
+        .await;
+    session.click(".review button.discard").await;
+    session.click(".review button.discard").await;
+    session
+        .until(
+            "return document.querySelector('.review-status').textContent.startsWith('discarded')",
+        )
+        .await;
+    let (status, body) = server.get(&format!("/v1/jobs/{discarded}/diff")).await;
+    assert_ne!(status, 200, "the copy is gone: {body}");
+    let notes = std::fs::read_to_string(repo.path().join("notes.txt")).expect("notes");
+    assert!(!notes.contains("five"), "{notes}");
+    session.close().await;
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn an_ended_claude_job_takes_a_follow_up_and_links_its_continuation() {
+    let upstream = Upstream::start(
+        ProviderKind::Anthropic,
+        &json!({"turns": [{"text": "first answer"}, {"text": "second answer"}]}),
+    )
+    .await;
+    let server = claude_server(&upstream).await;
+    let first = server
+        .create(&json!({"mode": "claude", "prompt": "opening question"}))
+        .await;
+    server.follow(&first).await.assert_succeeded();
+    let session = Session::signed_in(&server).await;
+    session.go(&format!("{}/#/jobs/{first}", server.url)).await;
+    session
+        .until("const form = document.querySelector('form.prompt'); return !!form && !form.hidden")
+        .await;
+    session
+        .type_into("form.prompt textarea[name=prompt]", "and a follow-up")
+        .await;
+    session.click("form.prompt button").await;
+    session
+        .until(&format!(
+            "return location.hash.startsWith('#/jobs/j-') && location.hash !== '#/jobs/{first}'"
+        ))
+        .await;
+    let hash = session.script("return location.hash").await;
+    let next = hash
+        .as_str()
+        .and_then(|hash| hash.strip_prefix("#/jobs/"))
+        .expect("the continuation's page")
+        .to_owned();
+    session
+        .until(&format!(
+            "return (document.querySelector('a.continues') || {{}}).textContent === '{first}' \
+             && document.body.innerText.includes('second answer') \
+             && document.querySelector('h2 .state').textContent === 'succeeded'"
+        ))
+        .await;
+    session.go(&format!("{}/#/jobs/{first}", server.url)).await;
+    session
+        .until(&format!(
+            "return (document.querySelector('a.continued-in') || {{}}).textContent === '{next}'"
+        ))
+        .await;
+    session.close().await;
+    assert_eq!(server.stop().await, 0);
+}
