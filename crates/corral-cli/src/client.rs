@@ -232,11 +232,11 @@ impl ApiClient {
         Ok(())
     }
 
-    /// `POST /v1/jobs/{id}/apply` or `/discard`.
-    pub async fn review(&self, id: &str, action: &str) -> anyhow::Result<()> {
-        self.send(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/{action}")))
-            .await?;
-        Ok(())
+    /// `POST /v1/jobs/{id}/discard`: the server's account (`review`:
+    /// `discarded`, or `applied` with `applied_at`).
+    pub async fn discard(&self, id: &str) -> anyhow::Result<serde_json::Value> {
+        self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/discard")))
+            .await
     }
 
     /// `PUT /v1/secrets/{name}`.

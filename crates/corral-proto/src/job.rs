@@ -13,6 +13,7 @@ pub use agent::{ClaudeSettings, ClaudeSpec, JobLlm, JobUsage, LlmSpec, Prompt, P
 pub use grant::{Grant, GrantSpec};
 pub use project::{
     FileChange, Isolation, IsolationKind, JobDiff, ProjectCheck, ProjectMode, ProjectSpec,
+    ReviewOutcome, Reviewed,
 };
 
 /// How a job runs inside its container.

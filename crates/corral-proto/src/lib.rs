@@ -34,5 +34,6 @@ pub use job::{
     ClaudeSettings, ClaudeSpec, CommandSpec, FileChange, Grant, GrantSpec, Isolation,
     IsolationKind, IsolationLevel, Job, JobDiff, JobLlm, JobMode, JobSpec, JobState, JobUsage,
     Limits, LimitsSpec, LlmSpec, ProjectCheck, ProjectMode, ProjectSpec, Prompt, PromptSpec,
+    ReviewOutcome, Reviewed,
 };
 pub use size::{ByteSize, DurationSpec};

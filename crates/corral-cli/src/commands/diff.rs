@@ -41,7 +41,15 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<Exit
 
 pub async fn discard(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;
-    client.review(&args.id, "discard").await?;
-    output::note(&format!("discarded the changes of {}", args.id));
+    let answer = client.discard(&args.id).await?;
+    if answer["review"] == "applied" {
+        output::note(&format!(
+            "removed the review branch of {}: its change was applied at {} and stays in your working tree",
+            args.id,
+            output::visible_line(answer["applied_at"].as_str().unwrap_or("an earlier time"))
+        ));
+    } else {
+        output::note(&format!("discarded the changes of {}", args.id));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use corral_proto::JobDiff;
 use serde_json::{Value, json};
 
@@ -45,12 +44,22 @@ pub async fn apply(
 
 /// `POST /v1/jobs/{id}/discard`.
 #[utoipa::path(post, path = "/v1/jobs/{id}/discard", tag = "review", params(("id" = String, Path, description = "The job id")),
-    responses((status = 204, description = "The branch or patch is gone"),
-        (status = 409, description = "Not reviewable", body = corral_proto::ErrorBody)))]
+    responses((status = 200, description = "The branch or patch is gone: `review` is `discarded`, or `applied` with `applied_at` when the change was applied first (it stays in the working tree)", body = Object),
+        (status = 409, description = "Not reviewable, or already discarded", body = corral_proto::ErrorBody)))]
 pub async fn discard(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    state.jobs.discard(&id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Json<Value>, ApiError> {
+    let applied = state.jobs.discard(&id).await?;
+    let mut answer = json!({ "job_id": id, "removed": true, "review": "discarded" });
+    if let Some(applied) = applied {
+        answer["review"] = json!("applied");
+        answer["applied_at"] = json!(
+            applied
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        );
+    }
+    Ok(Json(answer))
 }

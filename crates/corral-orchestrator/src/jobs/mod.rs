@@ -164,6 +164,9 @@ struct Inner {
     /// Held while a queued job is claimed and registered in `active`, so a
     /// cancel never sees a job that is neither queued nor active.
     claim_lock: tokio::sync::Mutex<()>,
+    /// Held while a change is applied or discarded, so two reviews of one
+    /// job never race past each other's record.
+    review_lock: tokio::sync::Mutex<()>,
     /// Wakes the scheduler: a job was queued or a slot freed.
     wake: Notify,
     /// Cancelled when the server shuts down.
@@ -215,6 +218,7 @@ impl JobManager {
                 git_released: Notify::new(),
                 active: Mutex::default(),
                 claim_lock: tokio::sync::Mutex::new(()),
+                review_lock: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use corral_proto::{Isolation, IsolationKind, Job, JobDiff};
+use corral_proto::{Isolation, IsolationKind, Job, JobDiff, ReviewOutcome, Reviewed};
 
 use std::sync::Arc;
 
@@ -43,6 +43,11 @@ impl JobManager {
     /// is in the part shown or not: a job may have written one into a file.
     pub async fn diff(&self, job_id: &str) -> Result<JobDiff, JobError> {
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        if let Some(reviewed) = isolation.reviewed
+            && reviewed.outcome == ReviewOutcome::Discarded
+        {
+            return Err(already(job_id, reviewed, "there is nothing left to show"));
+        }
         let redactor = self.review_redactor(&job).await?;
         let _hold = self
             .hold_for_git(&project)
@@ -69,7 +74,18 @@ impl JobManager {
     /// nothing; a change that holds a secret is refused unless
     /// `allow_secrets` (the user saw it in the diff and wants it).
     pub async fn apply(&self, job_id: &str, allow_secrets: bool) -> Result<(), JobError> {
+        let _review = self.inner.review_lock.lock().await;
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        if let Some(reviewed) = isolation.reviewed {
+            return Err(already(
+                job_id,
+                reviewed,
+                match reviewed.outcome {
+                    ReviewOutcome::Applied => "its change is in your working tree",
+                    ReviewOutcome::Discarded => "there is nothing left to apply",
+                },
+            ));
+        }
         let _hold = self
             .hold_for_git(&project)
             .map_err(|error| review_error(job_id, error))?;
@@ -88,7 +104,8 @@ impl JobManager {
             }
         }
         let data_dir = self.inner.config.data_dir.clone();
-        blocking(move || workspace::apply(&data_dir, &job.id, &project, &isolation))
+        let (id, applied) = (job.id.clone(), isolation.clone());
+        blocking(move || workspace::apply(&data_dir, &id, &project, &applied))
             .await
             .map_err(|error| {
                 // git's account names the job's files: redacted like them.
@@ -107,7 +124,27 @@ impl JobManager {
                     },
                     other => other,
                 }
-            })
+            })?;
+        self.record_review(&job.id, isolation, ReviewOutcome::Applied)
+            .await
+    }
+
+    /// Stores what the user did with a job's change.
+    async fn record_review(
+        &self,
+        job_id: &str,
+        mut isolation: Isolation,
+        outcome: ReviewOutcome,
+    ) -> Result<(), JobError> {
+        isolation.reviewed = Some(Reviewed {
+            outcome,
+            at: time::OffsetDateTime::now_utc(),
+        });
+        self.inner
+            .store
+            .set_isolation(job_id, &isolation)
+            .await
+            .map_err(JobError::from)
     }
 
     async fn review_redactor(&self, job: &Job) -> Result<Arc<Redactor>, JobError> {
@@ -164,16 +201,35 @@ impl JobManager {
         Ok(names)
     }
 
-    /// Removes the job's branch (or patch).
-    pub async fn discard(&self, job_id: &str) -> Result<(), JobError> {
+    /// Removes the job's branch (or patch). An applied change stays in
+    /// the user's tree and stays recorded as applied: the answer is that
+    /// record (`None` when the change was dropped unapplied).
+    pub async fn discard(&self, job_id: &str) -> Result<Option<Reviewed>, JobError> {
+        let _review = self.inner.review_lock.lock().await;
         let (job, project, isolation) = self.ended_isolated(job_id).await?;
+        if let Some(reviewed) = isolation.reviewed
+            && reviewed.outcome == ReviewOutcome::Discarded
+        {
+            return Err(already(
+                job_id,
+                reviewed,
+                "there is nothing left to discard",
+            ));
+        }
         let _hold = self
             .hold_for_git(&project)
             .map_err(|error| review_error(job_id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
-        blocking(move || workspace::discard(&data_dir, &job.id, &project, &isolation))
+        let (id, dropped) = (job.id.clone(), isolation.clone());
+        blocking(move || workspace::discard(&data_dir, &id, &project, &dropped))
             .await
-            .map_err(|error| review_error(job_id, error))
+            .map_err(|error| review_error(job_id, error))?;
+        if isolation.reviewed.is_some() {
+            return Ok(isolation.reviewed);
+        }
+        self.record_review(&job.id, isolation, ReviewOutcome::Discarded)
+            .await?;
+        Ok(None)
     }
 
     /// Removes the copy of a job that never ran (cancelled while queued).
@@ -225,6 +281,22 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| WorkspaceError::Io(std::io::Error::other(error.to_string())))?
+}
+
+/// A review refused because the change was already applied or discarded.
+fn already(job_id: &str, reviewed: Reviewed, consequence: &str) -> JobError {
+    let at = reviewed
+        .at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    JobError::Review {
+        job_id: job_id.to_owned(),
+        message: format!(
+            "already {} at {at}: {consequence}",
+            reviewed.outcome.as_str()
+        ),
+        conflicts: Vec::new(),
+    }
 }
 
 fn review_error(job_id: &str, error: WorkspaceError) -> JobError {

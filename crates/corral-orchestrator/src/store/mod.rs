@@ -10,7 +10,7 @@ mod sqlite;
 
 use async_trait::async_trait;
 use corral_proto::worker::ClaudeSession;
-use corral_proto::{Event, Job, JobState, NewEvent, Prompt};
+use corral_proto::{Event, Isolation, Job, JobState, NewEvent, Prompt};
 
 pub use sqlite::SqliteStore;
 
@@ -138,6 +138,8 @@ pub trait Store: Send + Sync {
     async fn token_hash(&self, job_id: &str) -> Result<Option<String>, StoreError>;
     /// Records the container a job runs in.
     async fn set_container(&self, job_id: &str, container_id: &str) -> Result<(), StoreError>;
+    /// Replaces a branch-mode job's isolation record (a review's outcome).
+    async fn set_isolation(&self, job_id: &str, isolation: &Isolation) -> Result<(), StoreError>;
     /// `starting` → `running`, stamping `started_at`; false when the job was no longer starting.
     async fn mark_running(&self, job_id: &str) -> Result<bool, StoreError>;
     /// Ends a job unless it already ended; true when this call ended it.

@@ -112,6 +112,7 @@ fn clone(
         workspace: work.to_string_lossy().into_owned(),
         base: Some(base),
         branch: Some(branch),
+        reviewed: None,
     })
 }
 
@@ -162,6 +163,7 @@ fn copy_plain(project: &Path, root: &Path, work: &Path) -> Result<Isolation, Wor
         workspace: work.to_string_lossy().into_owned(),
         base: None,
         branch: None,
+        reviewed: None,
     })
 }
 

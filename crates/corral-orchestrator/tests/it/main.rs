@@ -40,6 +40,7 @@ mod project_permissions;
 mod queue;
 mod reaper;
 mod review;
+mod review_record;
 mod sandbox;
 mod web_ui;
 mod webdriver;

@@ -42,7 +42,7 @@ pub(crate) fn repository() -> tempfile::TempDir {
     dir
 }
 
-fn isolated(project: &Path, command: &str) -> Value {
+pub(crate) fn isolated(project: &Path, command: &str) -> Value {
     json!({"command": command, "project": {"path": project.to_string_lossy(), "mode": "branch"}})
 }
 
@@ -124,8 +124,8 @@ async fn two_jobs_on_one_repository_are_reviewed_and_applied_apart() {
         "b\n"
     );
 
-    let (status, _) = server.post(&format!("/v1/jobs/{first}/discard"), "").await;
-    assert_eq!(status, 204);
+    let (status, body) = server.post(&format!("/v1/jobs/{first}/discard"), "").await;
+    assert_eq!(status, 200, "{body}");
     assert!(!git(repo.path(), &["branch", "--list", "corral/*"]).contains(&first));
     assert!(
         !server

@@ -103,6 +103,39 @@ pub struct Isolation {
     /// The job's branch, `corral/<job-id>` (git).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// What the user did with the change, once they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed: Option<Reviewed>,
+}
+
+/// What the user did with a job's change, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Reviewed {
+    /// `applied` or `discarded`.
+    pub outcome: ReviewOutcome,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+/// The end of a review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    /// The change went into the user's working tree.
+    Applied,
+    /// The change was dropped unapplied.
+    Discarded,
+}
+
+impl ReviewOutcome {
+    /// Its name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Discarded => "discarded",
+        }
+    }
 }
 
 /// What kind of copy a job works on.

@@ -18,6 +18,16 @@ async function showReview(card, job) {
   card.hidden = false;
   const say = (text, bad) => { setText(status, text); status.className = "review-status" + (bad ? " error" : ""); };
 
+  // What the user already did with it, as the server recorded it.
+  const reviewed = job.isolation.reviewed;
+  if (reviewed) {
+    say(reviewed.outcome === "applied"
+      ? "applied " + utc(reviewed.at) + ": the change is in " + (job.project || "the project")
+      : "discarded " + utc(reviewed.at) + ": the job's copy is gone");
+    apply.disabled = true;
+    if (reviewed.outcome === "discarded") { discard.disabled = true; patch.hidden = true; return; }
+  }
+
   let diff = null;
   try {
     diff = await api("GET", `/v1/jobs/${job.id}/diff`);
@@ -52,8 +62,10 @@ async function showReview(card, job) {
   discard.addEventListener("click", async () => {
     if (!armed) { armed = true; setText(discard, "Discard for good?"); return; }
     try {
-      await api("POST", `/v1/jobs/${job.id}/discard`);
-      say("discarded: the job's copy is gone");
+      const answer = await api("POST", `/v1/jobs/${job.id}/discard`);
+      say(answer && answer.review === "applied"
+        ? "removed the job's copy; its change was applied and stays in the project"
+        : "discarded: the job's copy is gone");
       apply.disabled = true;
       discard.disabled = true;
       patch.hidden = true;

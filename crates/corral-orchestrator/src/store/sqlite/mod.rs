@@ -8,11 +8,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use corral_proto::{Event, Job, JobState, NewEvent};
+use corral_proto::{Event, Isolation, Job, JobState, NewEvent};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use rows::{millis, query_jobs};
+use rows::{millis, query_jobs, to_json};
 
 use super::{Finish, Store, StoreError};
 
@@ -236,6 +236,18 @@ impl Store for SqliteStore {
             connection.execute(
                 "UPDATE jobs SET container_id = ?2 WHERE id = ?1",
                 [job_id, container_id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_isolation(&self, job_id: &str, isolation: &Isolation) -> Result<(), StoreError> {
+        let (job_id, isolation) = (job_id.to_owned(), to_json("isolation", isolation)?);
+        self.call(move |connection| {
+            connection.execute(
+                "UPDATE jobs SET isolation = ?2 WHERE id = ?1",
+                [job_id, isolation],
             )?;
             Ok(())
         })
