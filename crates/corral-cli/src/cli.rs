@@ -238,7 +238,7 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Args)]
 pub struct PromptArgs {
-    /// The job id: a live --interactive job, or an ended claude job (its
+    /// The job id (or the start of it): a live --interactive job, or an ended claude job (its
     /// session then continues in a new job, whose id is printed)
     pub id: String,
     /// The follow-up prompt
@@ -257,14 +257,14 @@ pub struct JobsArgs {
     /// Only jobs created before this job (the next page: the last id listed, as printed at the end)
     #[arg(long, value_name = "ID")]
     pub before: Option<String>,
-    /// Print JSON
+    /// Print JSON: `{"jobs": [...], "next": ID or null}`, `next` being the --before of the next page
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
     /// Print JSON
     #[arg(long)]
@@ -273,7 +273,7 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
     /// Keep following until the job ends
     #[arg(long, short)]
@@ -288,7 +288,7 @@ pub struct LogsArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
     /// Only the changed files with their line counts
     #[arg(long)]
@@ -303,13 +303,13 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct CancelArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
     /// Apply even though the change writes a secret corral knows into your tree (`corral diff` shows it redacted)
     #[arg(long)]

@@ -1,6 +1,9 @@
 //! The user-API client: finds the server and its token, turns API errors
 //! into messages that name the field, and follows a job's SSE stream,
 //! reconnecting from the last event it saw.
+//!
+//! # Layout
+//! - `ids`: a job named by the start of its id
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +18,8 @@ use serde::de::DeserializeOwned;
 
 use crate::cli::GlobalArgs;
 use crate::output::visible_line;
+
+mod ids;
 
 /// The server a client talks to when nothing says otherwise.
 const DEFAULT_URL: &str = "http://127.0.0.1:7316";
@@ -35,8 +40,9 @@ struct ServerFile {
     url: String,
 }
 
-/// A page of jobs, and the cursor of the next (older) one.
-#[derive(Deserialize)]
+/// A page of jobs, and the cursor of the next (older) one: what
+/// `GET /v1/jobs` answers and `corral jobs --json` prints.
+#[derive(Deserialize, serde::Serialize)]
 pub struct JobList {
     /// Newest first.
     pub jobs: Vec<Job>,

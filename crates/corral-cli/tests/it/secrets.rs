@@ -235,6 +235,10 @@ async fn bad_secrets_and_grants_get_clear_errors() {
         );
     }
     let jobs = server.corral(&["jobs", "--json"]).await;
-    assert_eq!(stdout(&jobs).trim(), "[]", "no job was stored");
+    assert_eq!(
+        stdout(&jobs).trim(),
+        r#"{"jobs":[],"next":null}"#,
+        "no job was stored"
+    );
     assert_eq!(server.stop().await, 0);
 }

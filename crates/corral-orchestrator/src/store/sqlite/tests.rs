@@ -146,3 +146,23 @@ async fn events_are_numbered_densely_per_job() {
     let read = store.events_after("j-1", 3, 10).await.expect("read");
     assert_eq!(appended, read, "what append answers is what a reader reads");
 }
+
+#[tokio::test]
+async fn jobs_are_found_by_the_start_of_their_id_and_only_by_it() {
+    let (_dir, store) = open();
+    for id in ["j-00aa", "j-00ab", "j-01aa", "j-%_aa"] {
+        store.insert_job(&job(id)).await.expect("insert");
+    }
+    let ids = |jobs: Vec<Job>| jobs.into_iter().map(|job| job.id).collect::<Vec<_>>();
+    let found = store.jobs_with_id_prefix("j-00", 10).await.expect("prefix");
+    assert_eq!(ids(found), ["j-00ab", "j-00aa"], "newest first");
+    let found = store.jobs_with_id_prefix("j-01", 10).await.expect("prefix");
+    assert_eq!(ids(found), ["j-01aa"]);
+    let found = store
+        .jobs_with_id_prefix("j-%", 10)
+        .await
+        .expect("no wildcard");
+    assert_eq!(ids(found), ["j-%_aa"], "% is a character, not a wildcard");
+    let found = store.jobs_with_id_prefix("j-", 2).await.expect("limit");
+    assert_eq!(found.len(), 2);
+}
