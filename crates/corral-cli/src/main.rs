@@ -42,7 +42,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(error) => {
-            output::error(&format!("{error:#}"));
+            output::error(&commands::describe_error(&error));
             ExitCode::FAILURE
         }
     }

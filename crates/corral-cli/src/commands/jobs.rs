@@ -10,7 +10,12 @@ pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCod
     let client = ApiClient::from_args(global)?;
     let page = client
         .jobs(args.state.as_deref(), args.before.as_deref(), args.limit)
-        .await?;
+        .await
+        .map_err(|error| {
+            super::flag_values::with_flag_value(error, |field| {
+                super::flag_values::of_jobs(field, args)
+            })
+        })?;
     if args.json {
         // `{"jobs": [...], "next": "j-…" | null}`: the API's page, cursor kept.
         output::json(&page);

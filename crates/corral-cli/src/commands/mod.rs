@@ -4,6 +4,7 @@ mod cancel;
 mod config;
 mod diff;
 mod doctor;
+mod flag_values;
 mod image;
 mod jobs;
 mod logs;
@@ -16,6 +17,8 @@ mod show;
 use std::process::ExitCode;
 
 use corral_proto::CommandSpec;
+
+pub use flag_values::describe_error;
 
 use crate::cli::{Cli, Command, ImageCommand};
 

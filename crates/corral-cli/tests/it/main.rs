@@ -13,6 +13,7 @@ mod held_secret;
 mod hostile_output;
 mod interrupt;
 mod mcp;
+mod papercuts;
 mod run;
 mod secrets;
 mod worker;

@@ -12,10 +12,12 @@ use corral_proto::{ByteSize, DurationSpec, Limits};
 use serde::Deserialize;
 
 mod egress;
+mod limits;
 mod llm;
 mod pool;
 
 pub use egress::parse_pin;
+pub use limits::check_limits;
 pub use pool::PoolSettings;
 
 /// Names of the environment variables corral reads, in one place.
@@ -303,37 +305,6 @@ impl Config {
                 .map_or(DEFAULT_REAP_INTERVAL_SECS, |interval| interval.0.max(1)),
         })
     }
-}
-
-/// Checks every limit against [`bounds`]; the error names the limit.
-pub fn check_limits(limits: &Limits) -> Result<(), (&'static str, String)> {
-    fn within<T: PartialOrd + std::fmt::Display + Copy>(
-        key: &'static str,
-        value: T,
-        (low, high): (T, T),
-    ) -> Result<(), (&'static str, String)> {
-        if value < low || value > high {
-            return Err((key, format!("{value} is outside {low}..={high}")));
-        }
-        Ok(())
-    }
-    within("memory", limits.memory_bytes, bounds::MEMORY)?;
-    within("cpu_shares", limits.cpu_shares, bounds::CPU_SHARES)?;
-    within("pids", limits.pids, bounds::PIDS)?;
-    within("timeout", limits.timeout_secs, bounds::TIMEOUT_SECS)?;
-    within("tmpfs", limits.tmpfs_bytes, bounds::TMPFS)?;
-    within("max_llm_calls", limits.max_llm_calls, bounds::MAX_LLM_CALLS)?;
-    within("max_tokens", limits.max_tokens, bounds::MAX_TOKENS)?;
-    within(
-        "max_iterations",
-        limits.max_iterations,
-        bounds::MAX_ITERATIONS,
-    )?;
-    within(
-        "idle_timeout",
-        limits.idle_timeout_secs,
-        bounds::IDLE_TIMEOUT_SECS,
-    )
 }
 
 fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
