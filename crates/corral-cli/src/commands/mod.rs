@@ -26,7 +26,7 @@ use crate::cli::{Cli, Command, ImageCommand};
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
-        Command::Serve(args) => serve::run(global, args).await,
+        Command::Serve(command) => serve::run(global, command.serve).await,
         Command::Run(args) => run::run(global, *args).await,
         Command::Jobs(args) => jobs::run(global, &args).await,
         Command::Show(args) => show::run(global, &args).await,

@@ -10,6 +10,7 @@ mod basics;
 mod egress;
 mod harness;
 mod held_secret;
+mod help;
 mod hostile_output;
 mod interrupt;
 mod mcp;

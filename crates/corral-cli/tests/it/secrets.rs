@@ -219,7 +219,10 @@ async fn bad_secrets_and_grants_get_clear_errors() {
             "--grant UNKNOWN: no secret named UNKNOWN (corral secret list)",
         ),
         (&["--grant", "TOKEN_A=PATH"], "--grant TOKEN_A=PATH: "),
-        (&["--grant", "TOKEN_A=LD_PRELOAD"], "--grant TOKEN_A=LD_PRELOAD: "),
+        (
+            &["--grant", "TOKEN_A=LD_PRELOAD"],
+            "--grant TOKEN_A=LD_PRELOAD: ",
+        ),
         (
             &["--grant", "TOKEN_A=X", "--grant", "TOKEN_A=X"],
             "--grant TOKEN_A=X: ",
