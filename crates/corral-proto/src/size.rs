@@ -198,10 +198,10 @@ macro_rules! number_or_text {
     };
 }
 
-number_or_text!(ByteSize, "a size in bytes, or a string such as \"256m\"");
+number_or_text!(ByteSize, "a size like \"2g\" or \"256m\" (or bytes)");
 number_or_text!(
     DurationSpec,
-    "seconds, or a string such as \"30s\" or \"5m\""
+    "a duration like \"10m\" or \"1h30m\" (or seconds)"
 );
 
 /// `"256m"` or a number of bytes.

@@ -7,6 +7,7 @@
 )]
 
 mod basics;
+mod config_file;
 mod egress;
 mod harness;
 mod held_secret;

@@ -12,6 +12,7 @@ use corral_proto::{ByteSize, DurationSpec, Limits};
 use serde::Deserialize;
 
 mod egress;
+mod file_error;
 mod limits;
 mod llm;
 mod pool;
@@ -184,11 +185,13 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The config file is not valid TOML for corral.
-    #[error("invalid config file {path}: {message}")]
+    #[error("{}{}: {message}", path.display(), line.map(|line| format!(":{line}")).unwrap_or_default())]
     Parse {
         /// The file.
         path: PathBuf,
-        /// What is wrong with it.
+        /// The line at fault, from 1, when the parser points at one.
+        line: Option<usize>,
+        /// What is wrong with it, after the dotted key when known.
         message: String,
     },
     /// A value is out of its range.
@@ -320,9 +323,13 @@ fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigErr
             });
         }
     };
-    toml::from_str(&text).map_err(|error| ConfigError::Parse {
-        path: path.to_owned(),
-        message: error.message().to_owned(),
+    toml::from_str(&text).map_err(|error| {
+        let (line, message) = file_error::describe(&text, &error);
+        ConfigError::Parse {
+            path: path.to_owned(),
+            line,
+            message,
+        }
     })
 }
 
