@@ -35,10 +35,6 @@ pub fn parse(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
 ///
 /// # Errors
 /// Only the serializer's own.
-#[expect(
-    clippy::trivially_copy_pass_by_ref,
-    reason = "serde's `with` passes a reference"
-)]
 pub fn serialize<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&format(*at))
 }
@@ -63,10 +59,6 @@ pub mod option {
     ///
     /// # Errors
     /// Only the serializer's own.
-    #[expect(
-        clippy::ref_option,
-        reason = "serde's `with` passes a reference to the field"
-    )]
     pub fn serialize<S: Serializer>(
         at: &Option<OffsetDateTime>,
         serializer: S,

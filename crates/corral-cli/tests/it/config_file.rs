@@ -35,12 +35,11 @@ fn config_prints_corral_toml_keys_with_values_as_written() {
         assert!(!shown.contains(internal), "{internal} in {shown}");
     }
     // What it prints, pasted into the file, reads back the same.
-    let limits: String = shown
+    let limits: Vec<&str> = shown
         .lines()
         .filter_map(|line| line.strip_prefix("limits."))
-        .map(|line| format!("{line}\n"))
         .collect();
-    let again = config(&format!("[limits]\n{limits}"), &[]);
+    let again = config(&format!("[limits]\n{}\n", limits.join("\n")), &[]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stdout(&again).contains("limits.timeout = \"1h30m\"\n"));
 }

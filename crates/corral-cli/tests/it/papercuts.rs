@@ -146,3 +146,35 @@ async fn jobs_and_show_speak_one_time_format_and_take_short_ids() {
     .await;
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn the_server_log_is_plain_text_in_a_file_with_values_as_they_are() {
+    let server = ServeProcess::start().await;
+    let output = server.corral(&["run", "--", "true"]).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = server.log();
+    assert!(!log.contains('\x1b'), "no colours in a file: {log:?}");
+    let start = log
+        .lines()
+        .find(|line| line.contains("corral is serving"))
+        .expect("start line");
+    let addr = start
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix("addr="))
+        .expect("addr");
+    assert!(start.contains(&format!("ui=http://{addr}/")), "{start}");
+    assert!(
+        start.contains(&format!("data_dir={}", server.data_dir.path().display())),
+        "{start}"
+    );
+    let completed = log
+        .lines()
+        .find(|line| line.contains("worker completed"))
+        .expect("completion line");
+    assert!(completed.contains("exit_code=0"), "{completed}");
+    assert!(
+        !completed.contains("Some("),
+        "an Option prints its value: {completed}"
+    );
+    assert_eq!(server.stop().await, 0);
+}

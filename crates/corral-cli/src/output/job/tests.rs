@@ -81,11 +81,10 @@ fn show_names_isolation_project_mode_review_branch_grants_and_duration() {
     };
     let fields = detail_fields(&job, datetime!(2030-01-01 0:00 UTC));
     let field = |key: &str| {
-        fields
-            .iter()
-            .find(|(name, _)| *name == key)
-            .map(|(_, value)| value.as_str())
-            .unwrap_or_else(|| panic!("no {key} in {fields:?}"))
+        fields.iter().find(|(name, _)| *name == key).map_or_else(
+            || panic!("no {key} in {fields:?}"),
+            |(_, value)| value.as_str(),
+        )
     };
     assert_eq!(field("isolation"), "gvisor");
     assert_eq!(field("project mode"), "isolate");
