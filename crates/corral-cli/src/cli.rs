@@ -8,9 +8,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::telemetry::LogFormat;
 
-/// Run AI-agent jobs in locked-down Docker containers.
+/// corral runs AI-agent jobs and plain commands in locked-down Docker
+/// containers, streams what they do, and keeps secrets out of them.
 #[derive(Debug, Parser)]
-#[command(name = "corral", version, about)]
+#[command(name = "corral", version)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -20,28 +21,46 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[expect(
+    clippy::doc_markdown,
+    reason = "clap prints these comments as they are: backticks or <> around a variable or a URL would show"
+)]
 pub struct GlobalArgs {
-    /// Data directory (database, API token, job sockets) [default: $`XDG_DATA_HOME/corral`]
+    /// Data directory (database, API token, job sockets) [default: $XDG_DATA_HOME/corral, else ~/.local/share/corral]
     #[arg(long, global = true, env = "CORRAL_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// URL of the corral server [default: from the data directory, else <http://127.0.0.1:7316>]
+    /// URL of the corral server [default: from the data directory, else http://127.0.0.1:7316]
     #[arg(long, global = true, env = "CORRAL_URL")]
     pub server: Option<String>,
     /// User API token [default: read from <data-dir>/api-token]; prefer the environment to the flag
     #[arg(long, global = true, env = "CORRAL_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+}
+
+/// The server's log options: only `serve` writes a log worth shaping.
+#[derive(Debug, Args)]
+pub struct LogArgs {
     /// Log line format on stderr
-    #[arg(long, global = true, value_enum, default_value = "text")]
+    #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
     /// Log each span's time when it closes, to see where a job's start spends it (at the info log level or more)
-    #[arg(long, global = true, env = "CORRAL_TRACE_SPANS")]
+    #[arg(long, env = "CORRAL_TRACE_SPANS")]
     pub trace_spans: bool,
+}
+
+/// `corral serve`: its settings, and how it logs.
+#[derive(Debug, Args)]
+pub struct ServeCommand {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the orchestrator: user API, job manager, Docker runtime
-    Serve(ServeArgs),
+    Serve(ServeCommand),
     /// Run a job and stream its events; exits with the job's exit code
     Run(Box<RunArgs>),
     /// List jobs, newest first
@@ -80,9 +99,12 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether this is the long-running server.
-    pub fn is_serve(&self) -> bool {
-        matches!(self, Self::Serve(_))
+    /// The log options: the server's own, or a client's quiet text lines.
+    pub fn log(&self) -> (LogFormat, bool, bool) {
+        match self {
+            Self::Serve(command) => (command.log.log_format, true, command.log.trace_spans),
+            _ => (LogFormat::Text, false, false),
+        }
     }
 }
 
@@ -238,7 +260,7 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Args)]
 pub struct PromptArgs {
-    /// The job id: a live --interactive job, or an ended claude job (its
+    /// The job id (or the start of it): a live --interactive job, or an ended claude job (its
     /// session then continues in a new job, whose id is printed)
     pub id: String,
     /// The follow-up prompt
@@ -257,14 +279,14 @@ pub struct JobsArgs {
     /// Only jobs created before this job (the next page: the last id listed, as printed at the end)
     #[arg(long, value_name = "ID")]
     pub before: Option<String>,
-    /// Print JSON
+    /// Print JSON: `{"jobs": [...], "next": ID or null}`, `next` being the --before of the next page
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
     /// Print JSON
     #[arg(long)]
@@ -273,7 +295,7 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
     /// Keep following until the job ends
     #[arg(long, short)]
@@ -288,7 +310,7 @@ pub struct LogsArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
     /// Only the changed files with their line counts
     #[arg(long)]
@@ -303,13 +325,13 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct CancelArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The job id
+    /// The job id, or the start of it (`3f9a` or `j-3f9a`) when no other id starts so
     pub id: String,
     /// Apply even though the change writes a secret corral knows into your tree (`corral diff` shows it redacted)
     #[arg(long)]

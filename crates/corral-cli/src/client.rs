@@ -1,6 +1,10 @@
 //! The user-API client: finds the server and its token, turns API errors
 //! into messages that name the field, and follows a job's SSE stream,
 //! reconnecting from the last event it saw.
+//!
+//! # Layout
+//! - `ids`: a job named by the start of its id
+//! - `failure`: an API error, and the same in the command line's terms
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +19,11 @@ use serde::de::DeserializeOwned;
 
 use crate::cli::GlobalArgs;
 use crate::output::visible_line;
+
+mod failure;
+mod ids;
+
+pub use failure::{ApiFailure, split_index};
 
 /// The server a client talks to when nothing says otherwise.
 const DEFAULT_URL: &str = "http://127.0.0.1:7316";
@@ -35,8 +44,9 @@ struct ServerFile {
     url: String,
 }
 
-/// A page of jobs, and the cursor of the next (older) one.
-#[derive(Deserialize)]
+/// A page of jobs, and the cursor of the next (older) one: what
+/// `GET /v1/jobs` answers and `corral jobs --json` prints.
+#[derive(Deserialize, serde::Serialize)]
 pub struct JobList {
     /// Newest first.
     pub jobs: Vec<Job>,
@@ -120,7 +130,12 @@ impl ApiClient {
         // conflict): kept on one line, it cannot forge a line of corral's.
         let body = response.text().await.unwrap_or_default();
         match serde_json::from_str::<ErrorBody>(&body) {
-            Ok(ErrorBody { error, .. }) => bail!("{}", visible_line(&error)),
+            Ok(ErrorBody { error, field, .. }) => Err(ApiFailure {
+                message: error,
+                field,
+                value: None,
+            }
+            .into()),
             Err(_) => bail!("server answered {status}: {}", visible_line(&body)),
         }
     }

@@ -24,11 +24,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    telemetry::init(
-        cli.global.log_format,
-        cli.command.is_serve(),
-        cli.global.trace_spans,
-    );
+    let (log_format, serving, trace_spans) = cli.command.log();
+    telemetry::init(log_format, serving, trace_spans);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,7 +39,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(error) => {
-            output::error(&format!("{error:#}"));
+            output::error(&commands::describe_error(&error));
             ExitCode::FAILURE
         }
     }

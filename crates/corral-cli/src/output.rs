@@ -12,11 +12,15 @@
 //! - `event`: one event for people
 //! - `job`: a job's details and its diff
 //! - `spinner`: the spinner on stderr
+//! - `table`: the jobs table
+//! - `timing`: times and durations for people
 
 mod event;
 mod job;
 mod sanitize;
 mod spinner;
+mod table;
+mod timing;
 
 use std::io::{IsTerminal, Write};
 
@@ -24,6 +28,8 @@ pub use event::Events;
 pub use job::{diff, job_details};
 pub use sanitize::{visible, visible_line, visible_log};
 pub use spinner::Spinner;
+pub use table::jobs_table;
+pub use timing::{human_duration, human_time_text};
 
 /// How a job's own output (its `output` events, its patch) is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,4 +154,13 @@ pub fn json(value: &impl serde::Serialize) {
         }
         Err(error) => self::error(&format!("cannot encode JSON: {error}")),
     }
+}
+
+/// Columns a table may use: the terminal's width on a terminal, else 100
+/// (a file or a pipe keeps whole lines of a readable width).
+pub fn table_width() -> usize {
+    const NOT_A_TERMINAL: usize = 100;
+    console::Term::stdout()
+        .size_checked()
+        .map_or(NOT_A_TERMINAL, |(_, columns)| usize::from(columns))
 }

@@ -2,7 +2,8 @@
 //! stderr. Client commands log warnings only unless `RUST_LOG` says more.
 //! A log value can hold a job's text (an image name, an error quoting a
 //! file), and `tracing` escapes only messages and errors: each line is made
-//! visible before it reaches stderr, keeping only the formatter's colours.
+//! visible before it reaches stderr, keeping only the formatter's colours,
+//! which it writes only when stderr is a terminal.
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -24,6 +25,9 @@ pub fn init(format: LogFormat, serving: bool, spans: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| VisibleStderr(std::io::stderr()))
+        // Colours only for a person at a terminal: a file or a pipe gets
+        // plain text (and `NO_COLOR` turns them off anywhere).
+        .with_ansi(crate::output::colour())
         .with_target(false)
         .with_span_events(if spans { FmtSpan::CLOSE } else { FmtSpan::NONE });
     let _ = match format {

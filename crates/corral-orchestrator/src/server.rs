@@ -120,7 +120,12 @@ pub struct RunningServer {
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let runtime = DockerRuntime::connect().await?;
     let server = start(config, Arc::new(runtime)).await?;
-    info!(addr = %server.addr, "corral is serving");
+    info!(
+        addr = %server.addr,
+        ui = %format!("http://{}/", server.addr),
+        data_dir = %server.data_dir.display(),
+        "corral is serving"
+    );
     shutdown_signal().await;
     info!("shutting down");
     server.stop(SHUTDOWN_GRACE).await;

@@ -95,7 +95,7 @@ pub struct Event {
     /// Dense, increasing per job, starting at 1.
     pub seq: u64,
     /// When the orchestrator stored it.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::timestamp")]
     pub ts: OffsetDateTime,
     /// What it is about.
     pub kind: EventKind,

@@ -330,13 +330,13 @@ pub struct Job {
     /// Why it ended the way it did, for anything but plain success.
     pub reason: Option<String>,
     /// When it was created.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::timestamp")]
     pub created_at: OffsetDateTime,
     /// When its container started.
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::timestamp::option")]
     pub started_at: Option<OffsetDateTime>,
     /// When it reached a terminal state.
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::timestamp::option")]
     pub finished_at: Option<OffsetDateTime>,
 }
 

@@ -11,6 +11,7 @@
 //! - [`egress`]: the hosts a job may reach and the credentials added for it
 //! - [`worker`]: what the worker and the orchestrator say over the job socket
 //! - [`size`]: byte sizes and durations written the way people write them
+//! - [`timestamp`]: the one shape of every time on the wire
 //! - [`sse`]: a parser of server-sent events, for clients of the event stream
 //! - [`error`]: the JSON body of every API error
 //! - [`fuzz`]: a seeded mutation fuzzer the decoders' tests share
@@ -25,6 +26,7 @@ pub mod job;
 pub mod llm;
 pub mod size;
 pub mod sse;
+pub mod timestamp;
 pub mod worker;
 
 pub use egress::{EgressPolicy, EgressSpec, InjectRule};

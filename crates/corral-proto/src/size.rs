@@ -71,23 +71,74 @@ impl FromStr for ByteSize {
 impl FromStr for DurationSpec {
     type Err = ParseSizeError;
 
+    /// `45`, `45s`, `10m`, `2h`, `1d`, or parts run together as
+    /// [`Display`](fmt::Display) writes them: `1h30m`, `1m05s`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (number, unit) = split_number(text)?;
-        let factor = match unit.as_str() {
-            "" | "s" | "sec" | "secs" => 1,
-            "m" | "min" | "mins" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            _ => {
+        let whole = text.trim();
+        let too_large = || ParseSizeError(format!("`{whole}` is too large"));
+        let mut rest = whole;
+        let mut total: u64 = 0;
+        loop {
+            let digits = rest.chars().take_while(char::is_ascii_digit).count();
+            if digits == 0 {
                 return Err(ParseSizeError(format!(
-                    "`{text}` has an unknown unit (use s, m, h or d)"
+                    "`{whole}` is not a duration like 45s, 10m or 1h30m"
                 )));
             }
-        };
-        number
-            .checked_mul(factor)
-            .map(DurationSpec)
-            .ok_or_else(|| ParseSizeError(format!("`{text}` is too large")))
+            let number = rest[..digits].parse::<u64>().map_err(|_| too_large())?;
+            let letters = rest[digits..]
+                .chars()
+                .take_while(char::is_ascii_alphabetic)
+                .count();
+            let unit = rest[digits..digits + letters].to_ascii_lowercase();
+            rest = rest[digits + letters..].trim_start();
+            let factor = match unit.as_str() {
+                "" if total == 0 && rest.is_empty() => 1,
+                "s" | "sec" | "secs" => 1,
+                "m" | "min" | "mins" => 60,
+                "h" => 3600,
+                "d" => 86_400,
+                _ => {
+                    return Err(ParseSizeError(format!(
+                        "`{whole}` has an unknown unit (use s, m, h or d)"
+                    )));
+                }
+            };
+            total = number
+                .checked_mul(factor)
+                .and_then(|part| total.checked_add(part))
+                .ok_or_else(too_large)?;
+            if rest.is_empty() {
+                return Ok(Self(total));
+            }
+        }
+    }
+}
+
+/// The way a user writes it: `45s`, `10m`, `1h30m`, `1m05s`, `2d`; each part
+/// after the first has two digits, and trailing zero parts are left out.
+impl fmt::Display for DurationSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(u64, &str); 4] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
+        if self.0 == 0 {
+            return f.write_str("0s");
+        }
+        let mut rest = self.0;
+        let mut started = false;
+        for (scale, unit) in UNITS {
+            if rest == 0 {
+                break;
+            }
+            let count = rest / scale;
+            rest %= scale;
+            if started {
+                write!(f, "{count:02}{unit}")?;
+            } else if count > 0 {
+                write!(f, "{count}{unit}")?;
+                started = true;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -147,10 +198,10 @@ macro_rules! number_or_text {
     };
 }
 
-number_or_text!(ByteSize, "a size in bytes, or a string such as \"256m\"");
+number_or_text!(ByteSize, "a size like \"2g\" or \"256m\" (or bytes)");
 number_or_text!(
     DurationSpec,
-    "seconds, or a string such as \"30s\" or \"5m\""
+    "a duration like \"10m\" or \"1h30m\" (or seconds)"
 );
 
 /// `"256m"` or a number of bytes.
@@ -207,6 +258,31 @@ mod tests {
         assert_eq!("2h".parse(), Ok(DurationSpec(7200)));
         assert_eq!("45".parse(), Ok(DurationSpec(45)));
         assert!("soon".parse::<DurationSpec>().is_err());
+        assert_eq!("1h30m".parse(), Ok(DurationSpec(5400)));
+        assert_eq!("1m05s".parse(), Ok(DurationSpec(65)));
+        assert_eq!("1d02h".parse(), Ok(DurationSpec(93_600)));
+        assert!(
+            "1h30".parse::<DurationSpec>().is_err(),
+            "a bare number ends nothing"
+        );
+        assert!("10 parsecs".parse::<DurationSpec>().is_err());
+    }
+
+    #[test]
+    fn durations_are_written_the_way_people_write_them_and_read_back() {
+        for (secs, written) in [
+            (0, "0s"),
+            (45, "45s"),
+            (65, "1m05s"),
+            (600, "10m"),
+            (5400, "1h30m"),
+            (3605, "1h00m05s"),
+            (7200, "2h"),
+            (86_400, "1d"),
+        ] {
+            assert_eq!(DurationSpec(secs).to_string(), written);
+            assert_eq!(written.parse(), Ok(DurationSpec(secs)), "{written}");
+        }
     }
 
     #[test]

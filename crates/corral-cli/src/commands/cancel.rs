@@ -8,7 +8,8 @@ use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;
-    let job = client.cancel(&args.id).await?;
+    let id = client.resolve_id(&args.id).await?;
+    let job = client.cancel(&id).await?;
     output::line(&format!(
         "{} {}",
         job.id,
@@ -24,16 +25,16 @@ pub async fn run(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitC
 /// Queues a follow-up prompt for an interactive job.
 pub async fn prompt(global: &GlobalArgs, args: &PromptArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;
-    let prompt = client.prompt(&args.id, &args.text.join(" ")).await?;
+    let id = client.resolve_id(&args.id).await?;
+    let prompt = client.prompt(&id, &args.text.join(" ")).await?;
     match &prompt.continued_in {
         Some(next) => {
             output::note(&format!(
-                "{} has ended; its Claude session continues in job {next} (corral logs -f {next})",
-                args.id
+                "{id} has ended; its Claude session continues in job {next} (corral logs -f {next})"
             ));
             output::line(next);
         }
-        None => output::line(&format!("{} prompt {} queued", args.id, prompt.seq)),
+        None => output::line(&format!("{id} prompt {} queued", prompt.seq)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,7 @@
 //! `corral config`: the settings `corral serve` would run with, after
-//! defaults < `corral.toml` < `CORRAL_*` < flags, with every key masked.
+//! defaults < `corral.toml` < `CORRAL_*` < flags, with every key masked,
+//! under the keys and in the units `corral.toml` takes (`limits.memory =
+//! "2g"`), so a line can be copied into the file.
 
 use std::process::ExitCode;
 
@@ -56,17 +58,28 @@ fn describe(config: &Config) -> Value {
         "worker_bin": config.worker_bin,
         "image": config.default_image,
         "claude_image": config.claude_image,
+        "isolation": config.isolation,
         "max_concurrent_jobs": config.max_concurrent_jobs,
         "oci_runtime": config.oci_runtime,
-        "max_output_bytes": config.max_output_bytes,
-        "reap_interval_secs": config.reap_interval_secs,
-        "workspace_retention_secs": config.workspace_retention_secs,
+        "max_output_bytes": size(config.max_output_bytes),
+        "reap_interval": duration(config.reap_interval_secs),
+        "workspace_retention": duration(config.workspace_retention_secs),
         "master_key": if config.master_key.is_some() {
             "from CORRAL_MASTER_KEY, hidden".to_owned()
         } else {
             format!("key file {}", config.data_dir.join("master.key").display())
         },
-        "limits": limits,
+        "limits": {
+            "memory": size(limits.memory_bytes),
+            "cpu_shares": limits.cpu_shares,
+            "pids": limits.pids,
+            "timeout": duration(limits.timeout_secs),
+            "tmpfs": size(limits.tmpfs_bytes),
+            "max_llm_calls": limits.max_llm_calls,
+            "max_tokens": limits.max_tokens,
+            "max_iterations": limits.max_iterations,
+            "idle_timeout": duration(limits.idle_timeout_secs),
+        },
         "pool": {
             "size": config.pool.size,
             "images": config.pool.images,
@@ -75,12 +88,24 @@ fn describe(config: &Config) -> Value {
             "default": config.llm.default_provider,
             "scripted": config.llm.scripted,
             "max_retries": config.llm.max_retries,
-            "timeout_secs": config.llm.timeout_secs,
+            "timeout": duration(config.llm.timeout_secs),
             "providers": providers,
         },
     })
 }
 
+/// A size as `corral.toml` takes it: `"2g"`.
+fn size(bytes: u64) -> String {
+    corral_proto::ByteSize(bytes).to_string()
+}
+
+/// A duration as `corral.toml` takes it: `"10m"`.
+fn duration(secs: u64) -> String {
+    output::human_duration(secs)
+}
+
+/// `key = value` lines under their dotted `corral.toml` keys, strings
+/// quoted as TOML writes them, unset values as a comment.
 fn print_flat(prefix: &str, value: &Value) {
     match value {
         Value::Object(map) => {
@@ -93,8 +118,8 @@ fn print_flat(prefix: &str, value: &Value) {
                 print_flat(&path, inner);
             }
         }
-        Value::Null => output::line(&format!("{prefix} = -")),
-        Value::String(text) => output::line(&format!("{prefix} = {text}")),
+        Value::Null => output::line(&format!("# {prefix} is not set")),
+        Value::String(text) => output::line(&format!("{prefix} = {}", Value::String(text.clone()))),
         other => output::line(&format!("{prefix} = {other}")),
     }
 }

@@ -10,7 +10,8 @@ use crate::output;
 pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let mode = output::JobOutput::from_raw_flag(args.raw)?;
     let client = ApiClient::from_args(global)?;
-    let diff = client.diff(&args.id).await?;
+    let id = client.resolve_id(&args.id).await?;
+    let diff = client.diff(&id).await?;
     if args.json {
         output::json(&diff);
     } else if args.stat {
@@ -34,22 +35,23 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCod
 
 pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;
-    client.apply(&args.id, args.allow_secrets).await?;
-    output::note(&format!("applied the changes of {}", args.id));
+    let id = client.resolve_id(&args.id).await?;
+    client.apply(&id, args.allow_secrets).await?;
+    output::note(&format!("applied the changes of {id}"));
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn discard(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;
-    let answer = client.discard(&args.id).await?;
+    let id = client.resolve_id(&args.id).await?;
+    let answer = client.discard(&id).await?;
     if answer["review"] == "applied" {
         output::note(&format!(
-            "removed the review branch of {}: its change was applied at {} and stays in your working tree",
-            args.id,
+            "removed the review branch of {id}: its change was applied at {} and stays in your working tree",
             output::visible_line(answer["applied_at"].as_str().unwrap_or("an earlier time"))
         ));
     } else {
-        output::note(&format!("discarded the changes of {}", args.id));
+        output::note(&format!("discarded the changes of {id}"));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,10 +17,11 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
             events.show(event);
         }
     };
+    let id = client.resolve_id(&args.id).await?;
     if args.follow {
-        client.follow(&args.id, 0, print).await?;
+        client.follow(&id, 0, print).await?;
     } else {
-        client.events(&args.id, print).await?;
+        client.events(&id, print).await?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@ mod cancel;
 mod config;
 mod diff;
 mod doctor;
+mod flag_values;
 mod image;
 mod jobs;
 mod logs;
@@ -17,13 +18,15 @@ use std::process::ExitCode;
 
 use corral_proto::CommandSpec;
 
+pub use flag_values::describe_error;
+
 use crate::cli::{Cli, Command, ImageCommand};
 
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
-        Command::Serve(args) => serve::run(global, args).await,
+        Command::Serve(command) => serve::run(global, command.serve).await,
         Command::Run(args) => run::run(global, *args).await,
         Command::Jobs(args) => jobs::run(global, &args).await,
         Command::Show(args) => show::run(global, &args).await,

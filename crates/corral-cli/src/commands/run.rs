@@ -16,7 +16,9 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode>
     let mode = output::JobOutput::from_raw_flag(args.raw)?;
     let spec = spec_from(&args)?;
     let client = ApiClient::from_args(global)?;
-    let job = client.create_job(&spec).await?;
+    let job = client.create_job(&spec).await.map_err(|error| {
+        super::flag_values::with_flag_value(error, |field| super::flag_values::of_run(field, &args))
+    })?;
     if args.detach {
         output::line(&job.id);
         return Ok(ExitCode::SUCCESS);

@@ -23,15 +23,15 @@ pub async fn run(global: &GlobalArgs, command: SecretCommand) -> anyhow::Result<
             if json {
                 output::json(&secrets);
             } else {
-                output::line(&format!("{:<32} {:<20} LAST USED", "NAME", "CREATED"));
+                output::line(&format!("{:<32} {:<23} LAST USED", "NAME", "CREATED"));
                 for secret in &secrets {
                     // Made visible before padding, so the columns line up.
                     let field = |key: &str| {
                         output::visible_line(secret[key].as_str().unwrap_or("-")).into_owned()
                     };
-                    let time = |key: &str| field(key).chars().take(19).collect::<String>();
+                    let time = |key: &str| output::human_time_text(&field(key));
                     output::line(&format!(
-                        "{:<32} {:<20} {}",
+                        "{:<32} {:<23} {}",
                         field("name"),
                         time("created_at"),
                         time("last_used_at")

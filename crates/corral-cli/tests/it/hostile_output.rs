@@ -61,8 +61,11 @@ async fn run_logs_show_and_jobs_show_a_jobs_escape_sequences_instead_of_obeying_
     assert_eq!(out, VISIBLE_STDOUT);
     assert!(err.contains("to-stderr^M^[[2K^[[1A\n"), "{err}");
     assert!(err.contains("failed (exit code 3)"), "{err}");
-    let jobs: serde_json::Value =
-        serde_json::from_str(&stdout(&server.corral(&["jobs", "--json"]).await)).expect("jobs");
+    let jobs: serde_json::Value = serde_json::from_str::<serde_json::Value>(&stdout(
+        &server.corral(&["jobs", "--json"]).await,
+    ))
+    .expect("jobs")["jobs"]
+        .clone();
     let id = jobs[0]["id"].as_str().expect("id").to_owned();
 
     for args in [vec!["logs", &id], vec!["logs", "--follow", &id]] {
@@ -84,10 +87,7 @@ async fn run_logs_show_and_jobs_show_a_jobs_escape_sequences_instead_of_obeying_
         .await;
     assert!(detached.status.success(), "{}", stderr(&detached));
     let (listed, _) = inert("jobs", &server.corral(&["jobs"]).await);
-    assert!(
-        listed.contains("echo '^[]0;t^G^Jj-0000000000000000 succ"),
-        "{listed}"
-    );
+    assert!(listed.contains("echo '^[]0;t^G^Jj-0"), "{listed}");
     assert_eq!(listed.lines().count(), 3, "a header and two jobs: {listed}");
 
     // JSON keeps the value and escapes what a terminal would act on.
@@ -152,8 +152,11 @@ async fn raw_is_refused_when_stdout_is_a_terminal() {
         assert!(seen.contains("--raw is refused"), "{command}: {seen}");
         assert!(!seen.contains('\x1b'), "{command}: {seen:?}");
     }
-    let jobs: serde_json::Value =
-        serde_json::from_str(&stdout(&server.corral(&["jobs", "--json"]).await)).expect("jobs");
+    let jobs: serde_json::Value = serde_json::from_str::<serde_json::Value>(&stdout(
+        &server.corral(&["jobs", "--json"]).await,
+    ))
+    .expect("jobs")["jobs"]
+        .clone();
     assert_eq!(
         jobs.as_array().map(Vec::len),
         Some(1),
@@ -196,8 +199,11 @@ printf 'x\n' > /workspace/$(printf 'na\033[2Kme')";
         ])
         .await;
     assert!(ran.status.success(), "{}", stderr(&ran));
-    let jobs: serde_json::Value =
-        serde_json::from_str(&stdout(&server.corral(&["jobs", "--json"]).await)).expect("jobs");
+    let jobs: serde_json::Value = serde_json::from_str::<serde_json::Value>(&stdout(
+        &server.corral(&["jobs", "--json"]).await,
+    ))
+    .expect("jobs")["jobs"]
+        .clone();
     let id = jobs[0]["id"].as_str().expect("id").to_owned();
 
     let (patch, _) = inert("diff", &server.corral(&["diff", &id]).await);
@@ -276,8 +282,11 @@ async fn a_models_messages_tool_results_and_failure_reason_are_shown_not_obeyed(
         last.contains("nope^M^[[2K^[[1Aj-0 succeeded<U+009B>0m"),
         "{err}"
     );
-    let jobs: serde_json::Value =
-        serde_json::from_str(&stdout(&server.corral(&["jobs", "--json"]).await)).expect("jobs");
+    let jobs: serde_json::Value = serde_json::from_str::<serde_json::Value>(&stdout(
+        &server.corral(&["jobs", "--json"]).await,
+    ))
+    .expect("jobs")["jobs"]
+        .clone();
     let id = jobs[0]["id"].as_str().expect("id").to_owned();
     let (shown, _) = inert("show", &server.corral(&["show", &id]).await);
     assert!(shown.contains("nope^M^[[2K^[[1Aj-0 succeeded"), "{shown}");

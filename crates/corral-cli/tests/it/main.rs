@@ -7,12 +7,15 @@
 )]
 
 mod basics;
+mod config_file;
 mod egress;
 mod harness;
 mod held_secret;
+mod help;
 mod hostile_output;
 mod interrupt;
 mod mcp;
+mod papercuts;
 mod run;
 mod secrets;
 mod worker;

@@ -30,7 +30,7 @@ async fn run_streams_output_in_order_and_exits_with_the_jobs_code() {
     let listed = server.corral(&["jobs", "--json"]).await;
     assert!(listed.status.success(), "{}", stderr(&listed));
     let jobs: Value = serde_json::from_str(&stdout(&listed)).expect("jobs JSON");
-    let job = &jobs[0];
+    let job = &jobs["jobs"][0];
     for key in ["id", "state", "exit_code", "reason", "container_id"] {
         assert!(job.get(key).is_some(), "`{key}` in {job}");
     }
@@ -113,7 +113,11 @@ async fn bad_flags_and_bad_specs_are_named() {
         .await;
     assert!(stderr(&output).contains("--mode"), "{}", stderr(&output));
     let jobs = server.corral(&["jobs", "--json"]).await;
-    assert_eq!(stdout(&jobs).trim(), "[]", "nothing was stored");
+    assert_eq!(
+        stdout(&jobs).trim(),
+        r#"{"jobs":[],"next":null}"#,
+        "nothing was stored"
+    );
     assert_eq!(server.stop().await, 0);
 }
 
@@ -166,8 +170,11 @@ async fn an_isolated_job_is_reviewed_with_diff_and_applied() {
         ])
         .await;
     assert!(ran.status.success(), "{}", stderr(&ran));
-    let jobs: Value =
-        serde_json::from_str(&stdout(&server.corral(&["jobs", "--json"]).await)).expect("jobs");
+    let jobs: Value = serde_json::from_str::<serde_json::Value>(&stdout(
+        &server.corral(&["jobs", "--json"]).await,
+    ))
+    .expect("jobs")["jobs"]
+        .clone();
     let id = jobs[0]["id"].as_str().expect("id").to_owned();
     assert_eq!(
         std::fs::read_to_string(repo.path().join("readme.md")).expect("read"),

@@ -214,12 +214,18 @@ async fn bad_secrets_and_grants_get_clear_errors() {
         .await;
     assert!(set.status.success(), "{}", stderr(&set));
     let grants: [(&[&str], &str); 4] = [
-        (&["--grant", "UNKNOWN"], "grants[0].secret"),
-        (&["--grant", "TOKEN_A=PATH"], "grants[0].env"),
-        (&["--grant", "TOKEN_A=LD_PRELOAD"], "grants[0].env"),
+        (
+            &["--grant", "UNKNOWN"],
+            "--grant UNKNOWN: no secret named UNKNOWN (corral secret list)",
+        ),
+        (&["--grant", "TOKEN_A=PATH"], "--grant TOKEN_A=PATH: "),
+        (
+            &["--grant", "TOKEN_A=LD_PRELOAD"],
+            "--grant TOKEN_A=LD_PRELOAD: ",
+        ),
         (
             &["--grant", "TOKEN_A=X", "--grant", "TOKEN_A=X"],
-            "grants[1].env",
+            "--grant TOKEN_A=X: ",
         ),
     ];
     for (flags, field) in grants {
@@ -235,6 +241,10 @@ async fn bad_secrets_and_grants_get_clear_errors() {
         );
     }
     let jobs = server.corral(&["jobs", "--json"]).await;
-    assert_eq!(stdout(&jobs).trim(), "[]", "no job was stored");
+    assert_eq!(
+        stdout(&jobs).trim(),
+        r#"{"jobs":[],"next":null}"#,
+        "no job was stored"
+    );
     assert_eq!(server.stop().await, 0);
 }

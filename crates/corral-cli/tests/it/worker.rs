@@ -32,7 +32,7 @@ async fn serve_for(upstream: &Upstream, model: &str) -> ServeProcess {
 /// The newest job, as `corral jobs --json` lists it.
 async fn newest_job(server: &ServeProcess) -> serde_json::Value {
     let listed = server.corral(&["jobs", "--json"]).await;
-    serde_json::from_str::<serde_json::Value>(&stdout(&listed)).expect("jobs")[0].clone()
+    serde_json::from_str::<serde_json::Value>(&stdout(&listed)).expect("jobs")["jobs"][0].clone()
 }
 
 #[tokio::test]

@@ -39,6 +39,9 @@ pub struct ListQuery {
     limit: Option<u32>,
     /// Only jobs created before this one: the `next` of the page before.
     before: Option<String>,
+    /// Only jobs whose id starts with this (a short id a user typed),
+    /// newest first; it takes no `before`.
+    id_prefix: Option<String>,
 }
 
 /// Answer of `GET /v1/jobs`.
@@ -50,7 +53,7 @@ pub struct JobList {
     next: Option<String>,
 }
 
-/// `GET /v1/jobs?state=running&limit=50&before=j-…`.
+/// `GET /v1/jobs?state=running&limit=50&before=j-…`, or `?id_prefix=j-3f`.
 #[utoipa::path(get, path = "/v1/jobs", tag = "jobs", params(ListQuery),
     responses((status = 200, description = "Newest first", body = JobList), (status = 400, description = "Bad input; `field` names it", body = corral_proto::ErrorBody), (status = 401, description = "Missing or wrong token", body = corral_proto::ErrorBody)))]
 pub async fn list(
@@ -60,8 +63,13 @@ pub async fn list(
     let filter = query
         .state
         .map(|name| {
-            JobState::parse(&name)
-                .ok_or_else(|| ApiError::bad_field("state", format!("unknown state `{name}`")))
+            JobState::parse(&name).ok_or_else(|| {
+                let states: Vec<&str> = JobState::ALL.iter().map(|state| state.as_str()).collect();
+                ApiError::bad_field(
+                    "state",
+                    format!("unknown state `{name}`: one of {}", states.join(", ")),
+                )
+            })
         })
         .transpose()?;
     let limit = query.limit.unwrap_or(DEFAULT_LIST);
@@ -70,6 +78,18 @@ pub async fn list(
             "limit",
             format!("must be within 1..={MAX_LIST}"),
         ));
+    }
+    if let Some(prefix) = &query.id_prefix {
+        if query.before.is_some() {
+            return Err(ApiError::bad_field("id_prefix", "takes no `before`"));
+        }
+        let mut jobs = state
+            .jobs
+            .store()
+            .jobs_with_id_prefix(prefix, limit)
+            .await?;
+        jobs.retain(|job| filter.is_none_or(|state| job.state == state));
+        return Ok(Json(JobList { jobs, next: None }));
     }
     if let Some(before) = &query.before
         && state.jobs.store().get_job(before).await?.is_none()

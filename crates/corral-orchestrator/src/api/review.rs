@@ -54,12 +54,7 @@ pub async fn discard(
     let mut answer = json!({ "job_id": id, "removed": true, "review": "discarded" });
     if let Some(applied) = applied {
         answer["review"] = json!("applied");
-        answer["applied_at"] = json!(
-            applied
-                .at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        );
+        answer["applied_at"] = json!(corral_proto::timestamp::format(applied.at));
     }
     Ok(Json(answer))
 }

@@ -12,10 +12,13 @@ use corral_proto::{ByteSize, DurationSpec, Limits};
 use serde::Deserialize;
 
 mod egress;
+mod file_error;
+mod limits;
 mod llm;
 mod pool;
 
 pub use egress::parse_pin;
+pub use limits::check_limits;
 pub use pool::PoolSettings;
 
 /// Names of the environment variables corral reads, in one place.
@@ -182,11 +185,13 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The config file is not valid TOML for corral.
-    #[error("invalid config file {path}: {message}")]
+    #[error("{}{}: {message}", path.display(), line.map(|line| format!(":{line}")).unwrap_or_default())]
     Parse {
         /// The file.
         path: PathBuf,
-        /// What is wrong with it.
+        /// The line at fault, from 1, when the parser points at one.
+        line: Option<usize>,
+        /// What is wrong with it, after the dotted key when known.
         message: String,
     },
     /// A value is out of its range.
@@ -305,37 +310,6 @@ impl Config {
     }
 }
 
-/// Checks every limit against [`bounds`]; the error names the limit.
-pub fn check_limits(limits: &Limits) -> Result<(), (&'static str, String)> {
-    fn within<T: PartialOrd + std::fmt::Display + Copy>(
-        key: &'static str,
-        value: T,
-        (low, high): (T, T),
-    ) -> Result<(), (&'static str, String)> {
-        if value < low || value > high {
-            return Err((key, format!("{value} is outside {low}..={high}")));
-        }
-        Ok(())
-    }
-    within("memory", limits.memory_bytes, bounds::MEMORY)?;
-    within("cpu_shares", limits.cpu_shares, bounds::CPU_SHARES)?;
-    within("pids", limits.pids, bounds::PIDS)?;
-    within("timeout", limits.timeout_secs, bounds::TIMEOUT_SECS)?;
-    within("tmpfs", limits.tmpfs_bytes, bounds::TMPFS)?;
-    within("max_llm_calls", limits.max_llm_calls, bounds::MAX_LLM_CALLS)?;
-    within("max_tokens", limits.max_tokens, bounds::MAX_TOKENS)?;
-    within(
-        "max_iterations",
-        limits.max_iterations,
-        bounds::MAX_ITERATIONS,
-    )?;
-    within(
-        "idle_timeout",
-        limits.idle_timeout_secs,
-        bounds::IDLE_TIMEOUT_SECS,
-    )
-}
-
 fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -349,9 +323,13 @@ fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigErr
             });
         }
     };
-    toml::from_str(&text).map_err(|error| ConfigError::Parse {
-        path: path.to_owned(),
-        message: error.message().to_owned(),
+    toml::from_str(&text).map_err(|error| {
+        let (line, message) = file_error::describe(&text, &error);
+        ConfigError::Parse {
+            path: path.to_owned(),
+            line,
+            message,
+        }
     })
 }
 

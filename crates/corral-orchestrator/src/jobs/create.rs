@@ -112,7 +112,7 @@ impl JobManager {
             if !exists {
                 return Err(JobError::invalid(
                     format!("grants[{index}].secret"),
-                    format!("secret `{}` not found", grant.secret),
+                    format!("no secret named {}", grant.secret),
                 ));
             }
         }
@@ -132,7 +132,7 @@ impl JobManager {
             if !exists {
                 return Err(JobError::invalid(
                     field,
-                    format!("secret `{}` not found", rule.secret),
+                    format!("no secret named {}", rule.secret),
                 ));
             }
         }

@@ -60,7 +60,7 @@ impl JobManager {
                 Ok(()) => {
                     removed += 1;
                     self.inner.reaped.fetch_add(1, Ordering::Relaxed);
-                    info!(container_id = %container.container_id, job_id = ?container.job_id, "reaper removed a container no live job owns");
+                    info!(container_id = %container.container_id, job_id = container.job_id.as_deref(), "reaper removed a container no live job owns");
                 }
                 Err(error) => {
                     warn!(container_id = %container.container_id, error = %error, "reaper cannot remove container");

@@ -285,10 +285,7 @@ async fn blocking<T: Send + 'static>(
 
 /// A review refused because the change was already applied or discarded.
 fn already(job_id: &str, reviewed: Reviewed, consequence: &str) -> JobError {
-    let at = reviewed
-        .at
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let at = corral_proto::timestamp::format(reviewed.at);
     JobError::Review {
         job_id: job_id.to_owned(),
         message: format!(

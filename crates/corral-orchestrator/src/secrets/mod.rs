@@ -81,13 +81,13 @@ pub struct SecretInfo {
     /// The name.
     pub name: String,
     /// When it was first stored.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "corral_proto::timestamp")]
     pub created_at: OffsetDateTime,
     /// When its value was last written.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "corral_proto::timestamp")]
     pub updated_at: OffsetDateTime,
     /// When a job last received it.
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "corral_proto::timestamp::option")]
     pub last_used_at: Option<OffsetDateTime>,
 }
 

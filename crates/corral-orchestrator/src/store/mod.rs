@@ -125,6 +125,9 @@ pub trait Store: Send + Sync {
         before: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
+    /// The newest jobs whose id starts with `prefix` (at most `limit`), so
+    /// a user can name a job by the start of its id.
+    async fn jobs_with_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
     /// How many jobs are in each state that has any.
     async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError>;
     /// Jobs in `starting` or `running`: after a restart these have no owner.

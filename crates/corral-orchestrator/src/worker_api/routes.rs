@@ -193,7 +193,7 @@ async fn complete(
             message: "the job already reported its completion".into(),
         });
     }
-    info!(job_id = %session.job.id, exit_code = ?completion.exit_code, "worker completed");
+    info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
     session.flush_streams().await?;
     let event = NewEvent::new(
         EventKind::Result,

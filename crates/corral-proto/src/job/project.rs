@@ -114,7 +114,7 @@ pub struct Reviewed {
     /// `applied` or `discarded`.
     pub outcome: ReviewOutcome,
     /// When.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::timestamp")]
     pub at: time::OffsetDateTime,
 }
 

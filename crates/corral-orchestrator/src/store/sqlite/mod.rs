@@ -155,6 +155,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn jobs_with_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let prefix = prefix.to_owned();
+        self.call(move |connection| {
+            query_jobs(
+                connection,
+                &format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE substr(id, 1, length(?1)) = ?1 \
+                     ORDER BY queue_order DESC LIMIT ?2"
+                ),
+                params![prefix, limit],
+            )
+        })
+        .await
+    }
+
     async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError> {
         self.call(|connection| {
             let mut statement =

@@ -146,3 +146,44 @@ async fn events_are_numbered_densely_per_job() {
     let read = store.events_after("j-1", 3, 10).await.expect("read");
     assert_eq!(appended, read, "what append answers is what a reader reads");
 }
+
+#[tokio::test]
+async fn jobs_are_found_by_the_start_of_their_id_and_only_by_it() {
+    let (_dir, store) = open();
+    for id in ["j-00aa", "j-00ab", "j-01aa", "j-%_aa"] {
+        store.insert_job(&job(id)).await.expect("insert");
+    }
+    let ids = |jobs: Vec<Job>| jobs.into_iter().map(|job| job.id).collect::<Vec<_>>();
+    let found = store.jobs_with_id_prefix("j-00", 10).await.expect("prefix");
+    assert_eq!(ids(found), ["j-00ab", "j-00aa"], "newest first");
+    let found = store.jobs_with_id_prefix("j-01", 10).await.expect("prefix");
+    assert_eq!(ids(found), ["j-01aa"]);
+    let found = store
+        .jobs_with_id_prefix("j-%", 10)
+        .await
+        .expect("no wildcard");
+    assert_eq!(ids(found), ["j-%_aa"], "% is a character, not a wildcard");
+    let found = store.jobs_with_id_prefix("j-", 2).await.expect("limit");
+    assert_eq!(found.len(), 2);
+}
+
+#[tokio::test]
+async fn stored_times_load_as_the_wire_shape_whatever_precision_they_were_written_with() {
+    let (_dir, store) = open();
+    // Rows store Unix milliseconds; a time written before the wire shape
+    // changed (nanoseconds, any fraction) loads and is written with three
+    // fraction digits.
+    let created = time::macros::datetime!(2026-12-01 17:47:10.123_456_789 UTC);
+    store
+        .insert_job(&Job {
+            created_at: created,
+            ..job("j-old")
+        })
+        .await
+        .expect("insert");
+    let loaded = store.get_job("j-old").await.expect("get").expect("stored");
+    let json = serde_json::to_value(&loaded).expect("JSON");
+    assert_eq!(json["created_at"], "2026-12-01T17:47:10.123Z");
+    let back: Job = serde_json::from_value(json).expect("read back");
+    assert_eq!(back.created_at, loaded.created_at);
+}
