@@ -73,11 +73,11 @@ pub enum Command {
     Cancel(CancelArgs),
     /// Send a follow-up prompt to an --interactive job
     Prompt(PromptArgs),
-    /// Show what an --isolate job changed
+    /// Show what a --branch job changed
     Diff(DiffArgs),
-    /// Apply an --isolate job's change onto your current branch (all or nothing)
+    /// Apply a --branch job's change onto your current branch (all or nothing)
     Apply(ApplyArgs),
-    /// Drop an --isolate job's branch or patch
+    /// Drop a --branch job's branch or patch
     Discard(CancelArgs),
     /// Build images offline
     #[command(subcommand)]
@@ -162,8 +162,13 @@ pub struct RunArgs {
     /// Isolation from the host kernel: runc (Docker's default) or gvisor (runsc, a user-space kernel) [default: the server's]
     #[arg(long, value_parser = ["runc", "gvisor"])]
     pub isolation: Option<String>,
-    /// Give the job its own copy of --project (a git branch corral/<job-id>, or a plain copy) to review with diff/apply/discard
-    #[arg(long, requires = "project", conflicts_with = "copy")]
+    /// Give the job its own copy of --project (a git branch corral/<job-id>, or a plain copy) to review with diff/apply/discard (old name: --isolate)
+    #[arg(
+        long = "branch",
+        alias = "isolate",
+        requires = "project",
+        conflicts_with = "copy"
+    )]
     pub isolate: bool,
     /// Copy --project into the container's own /workspace instead of binding it: the job changes only its copy, which goes with the container (and it may start in a warm-pool container)
     #[arg(long, requires = "project")]

@@ -1,4 +1,4 @@
-//! `corral diff|apply|discard ID`: review an --isolate job's change.
+//! `corral diff|apply|discard ID`: review a --branch job's change.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -276,10 +276,16 @@ async fn a_models_messages_tool_results_and_failure_reason_are_shown_not_obeyed(
     let failed = server.corral(&["run", "--mode", "worker", "hi"]).await;
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
     let (_, err) = inert("failed worker run", &failed);
+    // The reason is said once, on the job's error line (the final line
+    // does not repeat it), made visible either way.
     let last = err.lines().last().unwrap_or_default();
-    assert!(last.contains(" failed ("), "{err}");
+    assert!(last.ends_with(" failed"), "{err}");
+    let said = err
+        .lines()
+        .find(|line| line.contains("error: model provider"))
+        .unwrap_or_default();
     assert!(
-        last.contains("nope^M^[[2K^[[1Aj-0 succeeded<U+009B>0m"),
+        said.contains("nope^M^[[2K^[[1Aj-0 succeeded<U+009B>0m"),
         "{err}"
     );
     let jobs: serde_json::Value = serde_json::from_str::<serde_json::Value>(&stdout(

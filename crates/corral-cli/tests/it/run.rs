@@ -162,7 +162,7 @@ async fn an_isolated_job_is_reviewed_with_diff_and_applied() {
             "run",
             "--project",
             &project,
-            "--isolate",
+            "--branch",
             "--",
             "sh",
             "-c",

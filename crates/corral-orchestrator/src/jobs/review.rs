@@ -253,7 +253,7 @@ impl JobManager {
         let Some((project, isolation)) = isolated(&job) else {
             return Err(JobError::Review {
                 job_id: job_id.to_owned(),
-                message: "the job did not run in branch mode (--isolate)".into(),
+                message: "the job did not run in branch mode (--branch)".into(),
                 conflicts: Vec::new(),
             });
         };

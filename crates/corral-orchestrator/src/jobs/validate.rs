@@ -367,7 +367,7 @@ fn check_writable(pinned: &PinnedDir) -> Result<(), JobError> {
     Err(JobError::invalid(
         "project",
         format!(
-            "{path} (owner {uid}:{gid}, mode {:o}) is not writable by uid {}, which the job runs as (a project's owner, or {} when root owns it): give the job a copy (--copy), a branch to review (--isolate), or the directory (`chown -R {}:{} {path}`)",
+            "{path} (owner {uid}:{gid}, mode {:o}) is not writable by uid {}, which the job runs as (a project's owner, or {} when root owns it): give the job a copy (--copy), a branch to review (--branch), or the directory (`chown -R {}:{} {path}`)",
             pinned.mode(),
             user.uid,
             corral_proto::worker::JOB_UID,
