@@ -71,6 +71,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Cancel a queued or running job
     Cancel(CancelArgs),
+    /// End an interactive job once its current turn is done: it succeeds (cancel stops it at once)
+    End(CancelArgs),
     /// Send a follow-up prompt to an --interactive job
     Prompt(PromptArgs),
     /// Show what a --branch job changed

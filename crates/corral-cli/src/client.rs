@@ -214,6 +214,12 @@ impl ApiClient {
             .await
     }
 
+    /// `POST /v1/jobs/{id}/end`.
+    pub async fn end(&self, id: &str) -> anyhow::Result<Job> {
+        self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/end")))
+            .await
+    }
+
     /// `POST /v1/jobs/{id}/prompts`.
     pub async fn prompt(&self, id: &str, text: &str) -> anyhow::Result<corral_proto::Prompt> {
         let body = corral_proto::PromptSpec {

@@ -338,6 +338,13 @@ pub struct Job {
     /// When it reached a terminal state.
     #[serde(with = "crate::timestamp::option")]
     pub finished_at: Option<OffsetDateTime>,
+    /// An interactive job between turns: since when it waits for a prompt.
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub waiting_since: Option<OffsetDateTime>,
 }
 
 impl Job {
@@ -370,6 +377,7 @@ impl Job {
             created_at: OffsetDateTime::now_utc(),
             started_at: None,
             finished_at: None,
+            waiting_since: None,
         }
     }
 
@@ -386,6 +394,7 @@ impl Job {
             created_at: OffsetDateTime::now_utc(),
             started_at: None,
             finished_at: None,
+            waiting_since: None,
             usage: JobUsage::default(),
             ..self.clone()
         }

@@ -37,6 +37,7 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
         ChatMessage::text(Role::User, prompt.clone()),
     ];
     let mut seen_prompts = 0;
+    let mut ending = false;
     let answer = loop {
         let answer = match answer_prompt(
             client,
@@ -53,17 +54,20 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
                 return 1;
             }
         };
-        if !job.interactive {
+        if !job.interactive || ending {
             break answer;
         }
         let idle = Duration::from_secs(job.limits.idle_timeout_secs);
         match next_prompts(client, &mut seen_prompts, idle).await {
-            Some(prompts) => conversation.extend(
-                prompts
-                    .into_iter()
-                    .map(|prompt| ChatMessage::text(Role::User, prompt.text)),
-            ),
-            None => break answer,
+            Next::Prompts { prompts, end } => {
+                ending = end;
+                conversation.extend(
+                    prompts
+                        .into_iter()
+                        .map(|prompt| ChatMessage::text(Role::User, prompt.text)),
+                );
+            }
+            Next::End => break answer,
         }
     };
     finish(client, CompletionStatus::Succeeded, &answer).await;
@@ -160,29 +164,49 @@ async fn answer_prompt(
     Err(ITERATION_LIMIT.to_owned())
 }
 
-/// Waits for follow-up prompts; `None` once the job has been idle for `idle`.
-pub(crate) async fn next_prompts(
-    client: &Client,
-    seen: &mut u64,
-    idle: Duration,
-) -> Option<Vec<Prompt>> {
+/// What an interactive job does after a turn.
+pub(crate) enum Next {
+    /// Answer these prompts; then stop if `end` (the user ended the job
+    /// after sending them).
+    Prompts {
+        /// The prompts, in order.
+        prompts: Vec<Prompt>,
+        /// The user's end came after them.
+        end: bool,
+    },
+    /// Stop: the user ended the job, it was idle for its `idle_timeout`,
+    /// or prompts cannot be read.
+    End,
+}
+
+/// Waits for follow-up prompts or the user's end, up to `idle`.
+pub(crate) async fn next_prompts(client: &Client, seen: &mut u64, idle: Duration) -> Next {
     let deadline = Instant::now() + idle;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return None;
+            return Next::End;
         }
         let wait = left.as_secs().clamp(1, PROMPT_POLL_SECS);
         let path = format!("/v1/prompts?after={seen}&wait={wait}");
         match client.get_json::<Vec<Prompt>>(&path).await {
             Ok(prompts) if !prompts.is_empty() => {
                 *seen = prompts.last().map_or(*seen, |prompt| prompt.seq);
-                return Some(prompts);
+                let end = prompts.iter().any(|prompt| prompt.end);
+                let prompts: Vec<Prompt> = prompts
+                    .into_iter()
+                    .take_while(|prompt| !prompt.end)
+                    .collect();
+                return if prompts.is_empty() {
+                    Next::End
+                } else {
+                    Next::Prompts { prompts, end }
+                };
             }
             Ok(_) => {}
             Err(error) => {
                 complain(&format!("cannot fetch prompts: {error}"));
-                return None;
+                return Next::End;
             }
         }
     }

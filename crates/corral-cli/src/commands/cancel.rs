@@ -1,4 +1,5 @@
-//! `corral cancel ID` and `corral prompt ID TEXT`: acting on a live job.
+//! `corral cancel ID`, `corral end ID` and `corral prompt ID TEXT`: acting
+//! on a live job.
 
 use std::process::ExitCode;
 
@@ -18,6 +19,18 @@ pub async fn run(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitC
         } else {
             "cancelling"
         }
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ends an interactive job after its current turn.
+pub async fn end(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
+    let client = ApiClient::from_args(global)?;
+    let id = client.resolve_id(&args.id).await?;
+    client.end(&id).await?;
+    output::line(&format!("{id} ending"));
+    output::note(&format!(
+        "it finishes once its current turn is done (corral logs -f {id})"
     ));
     Ok(ExitCode::SUCCESS)
 }

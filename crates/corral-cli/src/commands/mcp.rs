@@ -55,6 +55,12 @@ impl JobsBackend for ApiClient {
             .await
             .map_err(|error| message(&error))
     }
+
+    async fn end(&self, id: &str) -> Result<Job, String> {
+        ApiClient::end(self, id)
+            .await
+            .map_err(|error| message(&error))
+    }
 }
 
 /// Serves the tools on stdin/stdout until the client closes them.

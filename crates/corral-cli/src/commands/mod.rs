@@ -32,6 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => show::run(global, &args).await,
         Command::Logs(args) => logs::run(global, &args).await,
         Command::Cancel(args) => cancel::run(global, &args).await,
+        Command::End(args) => cancel::end(global, &args).await,
         Command::Prompt(args) => cancel::prompt(global, &args).await,
         Command::Diff(args) => diff::run(global, &args).await,
         Command::Apply(args) => diff::apply(global, &args).await,

@@ -25,7 +25,18 @@ fn detail_fields(job: &Job, now: OffsetDateTime) -> Vec<(&'static str, String)> 
     let or_dash = |value: Option<String>| value.unwrap_or_else(|| "-".into());
     let mut fields = vec![
         ("id", job.id.clone()),
-        ("state", job.state.as_str().to_owned()),
+        (
+            "state",
+            match job.waiting_since {
+                Some(since) => format!(
+                    "{}, waiting for a prompt since {} (corral prompt {id} \"…\" | corral end {id})",
+                    job.state.as_str(),
+                    human_time(since),
+                    id = job.id
+                ),
+                None => job.state.as_str().to_owned(),
+            },
+        ),
         ("mode", job.mode.as_str().to_owned()),
         ("image", job.image.clone()),
         ("isolation", job.isolation_level.as_str().to_owned()),

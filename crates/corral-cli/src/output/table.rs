@@ -23,7 +23,11 @@ pub fn jobs_table(jobs: &[Job], width: usize, now: OffsetDateTime) -> Vec<String
         let took = job_duration(job, now).unwrap_or_else(|| "-".into());
         let start = row(
             &visible_line(&job.id),
-            job.state.as_str(),
+            if job.waiting_since.is_some() {
+                "waiting"
+            } else {
+                job.state.as_str()
+            },
             job.mode.as_str(),
             &exit,
             &human_time(job.created_at),

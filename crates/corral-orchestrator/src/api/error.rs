@@ -117,6 +117,7 @@ impl From<JobError> for ApiError {
                 what: format!("job {job_id}"),
             },
             error @ (JobError::AlreadyEnded { .. }
+            | JobError::Ending { .. }
             | JobError::Review { .. }
             | JobError::NotInteractive { .. }
             | JobError::NoSession { .. }) => Self::Conflict {

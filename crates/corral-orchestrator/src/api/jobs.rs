@@ -1,4 +1,4 @@
-//! Job handlers: create, list, show, cancel, prompt.
+//! Job handlers: create, list, show, cancel, end, prompt.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -132,6 +132,18 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Json<Job>, ApiError> {
     Ok(Json(state.jobs.cancel(&id).await?))
+}
+
+/// `POST /v1/jobs/{id}/end`: an interactive job finishes (succeeded) once
+/// the prompts before are answered, instead of being cancelled.
+#[utoipa::path(post, path = "/v1/jobs/{id}/end", tag = "jobs", params(("id" = String, Path, description = "The job id")),
+    responses((status = 200, description = "Ending: it finishes after its current turn", body = Job), (status = 404, description = "No such job", body = corral_proto::ErrorBody),
+        (status = 409, description = "Not interactive, or already ended", body = corral_proto::ErrorBody)))]
+pub async fn end(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Job>, ApiError> {
+    Ok(Json(state.jobs.end(&id).await?))
 }
 
 /// `POST /v1/jobs/{id}/prompts`: a follow-up prompt for a live interactive

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs", post(jobs::create).get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::show))
         .route("/v1/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/v1/jobs/{id}/end", post(jobs::end))
         .route("/v1/jobs/{id}/prompts", post(jobs::prompt))
         .route("/v1/jobs/{id}/events", get(events::list))
         .route("/v1/jobs/{id}/events/stream", get(events::stream))

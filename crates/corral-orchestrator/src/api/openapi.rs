@@ -14,7 +14,7 @@ use super::{events, jobs, metrics, review, secrets};
 #[openapi(
     info(title = "corral", description = "Run AI-agent jobs in locked-down Docker containers."),
     paths(
-        jobs::health, jobs::create, jobs::list, jobs::show, jobs::cancel, jobs::prompt,
+        jobs::health, jobs::create, jobs::list, jobs::show, jobs::cancel, jobs::end, jobs::prompt,
         events::list, events::stream,
         review::diff, review::apply, review::discard,
         secrets::list, secrets::set, secrets::remove,

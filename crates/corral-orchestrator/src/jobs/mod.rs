@@ -92,6 +92,12 @@ pub enum JobError {
         /// Its terminal state.
         state: &'static str,
     },
+    /// A prompt went to an interactive job its user has ended.
+    #[error("job {job_id} is ending (its user ended it): it takes no more prompts")]
+    Ending {
+        /// The job.
+        job_id: String,
+    },
     /// A follow-up prompt went to an ended claude job that left no session.
     #[error("job {job_id} ended without a Claude session to resume")]
     NoSession {

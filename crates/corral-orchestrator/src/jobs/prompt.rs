@@ -34,13 +34,9 @@ impl JobManager {
         if !job.interactive {
             return Err(JobError::NotInteractive { job_id: job.id });
         }
-        if job.state.is_terminal() {
-            return Err(JobError::AlreadyEnded {
-                job_id: job.id,
-                state: job.state.as_str(),
-            });
-        }
-        let seq = self.inner.store.add_prompt(job_id, text).await?;
+        self.takes_prompts(&job).await?;
+        let seq = self.inner.store.add_prompt(job_id, text, false).await?;
+        self.inner.store.set_waiting(job_id, false).await?;
         let event = NewEvent::new(
             EventKind::Message,
             json!({"role": "user", "text": text, "prompt": seq}),
@@ -51,7 +47,49 @@ impl JobManager {
             seq,
             text: text.to_owned(),
             continued_in: None,
+            end: false,
         })
+    }
+
+    /// Ends an interactive job the way its user means it: it finishes (as
+    /// succeeded) once the prompts queued before are answered, rather than
+    /// being cancelled. Asking twice is the same as once.
+    #[instrument(name = "jobs.end", skip(self))]
+    pub async fn end(&self, job_id: &str) -> Result<Job, JobError> {
+        let job = self.get(job_id).await?;
+        if !job.interactive {
+            return Err(JobError::NotInteractive { job_id: job.id });
+        }
+        match self.takes_prompts(&job).await {
+            Err(JobError::Ending { .. }) => return Ok(job),
+            Err(error) => return Err(error),
+            Ok(()) => {}
+        }
+        let seq = self.inner.store.add_prompt(job_id, "", true).await?;
+        let event = NewEvent::new(
+            EventKind::Status,
+            json!({"phase": "ending", "text": "ending: the user ended it; it finishes once its current turn is done"}),
+        );
+        self.inner.events.append(job_id, vec![event]).await?;
+        info!(job_id, seq, "end queued");
+        Ok(job)
+    }
+
+    /// Refuses a prompt (or an end) to a job that ended or is ending.
+    async fn takes_prompts(&self, job: &Job) -> Result<(), JobError> {
+        if job.state.is_terminal() {
+            return Err(JobError::AlreadyEnded {
+                job_id: job.id.clone(),
+                state: job.state.as_str(),
+            });
+        }
+        let queued = self.inner.store.prompts_after(&job.id, 0).await?;
+        if queued.iter().any(|prompt| prompt.end) {
+            return Err(JobError::Ending {
+                job_id: job.id.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Queues a new claude job like `ended`, with `text` as its prompt, that
@@ -88,6 +126,7 @@ impl JobManager {
             seq: 0,
             text: text.to_owned(),
             continued_in: Some(job.id),
+            end: false,
         })
     }
 }

@@ -64,6 +64,10 @@ impl JobsBackend for LocalJobs {
     async fn cancel(&self, id: &str) -> Result<Job, String> {
         self.0.cancel(id).await.map_err(message)
     }
+
+    async fn end(&self, id: &str) -> Result<Job, String> {
+        self.0.end(id).await.map_err(message)
+    }
 }
 
 /// The streamable HTTP MCP service over `jobs`, for `/mcp`.

@@ -1,6 +1,7 @@
 //! corral's job tools for MCP clients (Claude Code, Claude Desktop,
 //! Cursor…): `create_job` (with a bounded wait and a summary of events),
-//! `get_job`, `list_jobs`, `get_job_events`, `send_prompt`, `cancel_job`.
+//! `get_job`, `list_jobs`, `get_job_events`, `send_prompt`, `end_job`,
+//! `cancel_job`.
 //! Served over stdio by `corral mcp` (a client of a server's user API) and
 //! over streamable HTTP at `/mcp` on the user API itself (the job manager
 //! directly); both go through [`JobsBackend`], and errors are the API's own
@@ -40,6 +41,8 @@ pub trait JobsBackend: Send + Sync {
     async fn prompt(&self, id: &str, text: &str) -> Result<Prompt, String>;
     /// Cancels a job.
     async fn cancel(&self, id: &str) -> Result<Job, String>;
+    /// Ends an interactive job after its current turn.
+    async fn end(&self, id: &str) -> Result<Job, String>;
 }
 
 /// Longest a `create_job` call waits for its job.
@@ -126,6 +129,13 @@ impl CorralTools {
     )]
     async fn send_prompt(&self, Parameters(args): Parameters<SendPrompt>) -> CallToolResult {
         answer(self.api.prompt(&args.id, &args.prompt).await)
+    }
+
+    #[tool(
+        description = "End an interactive corral job once its current turn is done: it finishes as succeeded with its last answer (cancel_job stops it at once instead)."
+    )]
+    async fn end_job(&self, Parameters(JobId { id }): Parameters<JobId>) -> CallToolResult {
+        answer(self.api.end(&id).await.map(|job| brief(&job)))
     }
 
     #[tool(description = "Cancel a queued or running corral job; its container is removed.")]
@@ -227,7 +237,7 @@ fn spec_of(args: CreateJob) -> Value {
 
 /// The fields of a job an agent usually needs.
 fn brief(job: &Job) -> Value {
-    json!({
+    let mut brief = json!({
         "id": job.id,
         "mode": job.mode,
         "state": job.state,
@@ -235,8 +245,12 @@ fn brief(job: &Job) -> Value {
         "reason": job.reason,
         "project": job.project,
         "usage": job.usage,
-        "created_at": job.created_at.to_string(),
-    })
+        "created_at": corral_proto::timestamp::format(job.created_at),
+    });
+    if let Some(since) = job.waiting_since {
+        brief["waiting_for_prompt_since"] = json!(corral_proto::timestamp::format(since));
+    }
+    brief
 }
 
 /// Counts of each kind, the final answer, errors, and the end of the output.

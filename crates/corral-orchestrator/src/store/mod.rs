@@ -175,8 +175,12 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Model usage of every job ever: calls, input and output tokens, US dollars.
     async fn llm_totals(&self) -> Result<(u64, u64, u64, f64), StoreError>;
-    /// Queues a follow-up prompt; returns its number.
-    async fn add_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError>;
+    /// Queues a follow-up prompt (or, with `end`, the user's end of an
+    /// interactive job); returns its number.
+    async fn add_prompt(&self, job_id: &str, text: &str, end: bool) -> Result<u64, StoreError>;
+    /// Marks a running job as waiting for a prompt since now, or as not
+    /// waiting; whether that changed anything.
+    async fn set_waiting(&self, job_id: &str, waiting: bool) -> Result<bool, StoreError>;
     /// A job's prompts numbered above `after`, in order.
     async fn prompts_after(&self, job_id: &str, after: u64) -> Result<Vec<Prompt>, StoreError>;
     /// Keeps (replacing) a claude job's latest Claude session.

@@ -19,6 +19,7 @@ use corral_proto::worker::{
 };
 use corral_proto::{EventKind, JobMode, NewEvent, ProjectMode, Prompt};
 use serde::Deserialize;
+use serde_json::json;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
@@ -235,14 +236,23 @@ async fn prompts(
     let job_id = &session.job.id;
     // Subscribed before reading, so no prompt slips between the two.
     let mut wake = session.events.subscribe(job_id);
+    let store = session.events.store();
     loop {
-        let prompts = session
-            .events
-            .store()
-            .prompts_after(job_id, query.after)
-            .await?;
+        let prompts = store.prompts_after(job_id, query.after).await?;
         if !prompts.is_empty() || session.is_revoked() {
+            store.set_waiting(job_id, false).await?;
             return Ok(Json(prompts));
+        }
+        // Asking with nothing queued is what waiting is: said once, when
+        // it begins (a prompt or the job's end clears it).
+        if store.set_waiting(job_id, true).await? {
+            let event = NewEvent::new(
+                EventKind::Status,
+                json!({"phase": "waiting", "text": format!(
+                    "waiting for a prompt: corral prompt {job_id} \"…\", or corral end {job_id}"
+                )}),
+            );
+            session.events.append(job_id, vec![event]).await?;
         }
         tokio::select! {
             woken = wake.recv() => {

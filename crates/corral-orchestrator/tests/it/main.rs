@@ -29,6 +29,7 @@ mod hostile_llm;
 mod hostile_projects;
 mod hostile_reasons;
 mod hostile_review;
+mod interactive_end;
 mod lifecycle;
 mod load;
 mod master_key;

@@ -93,4 +93,8 @@ pub struct Prompt {
     /// its Claude session with this prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continued_in: Option<String>,
+    /// Not a prompt but the user's end: the job finishes once the prompts
+    /// before it are answered.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub end: bool,
 }

@@ -21,7 +21,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinSet;
 
-use crate::agent::{finish, next_prompts, send};
+use crate::agent::{Next, finish, next_prompts, send};
 use crate::client::Client;
 use crate::{EXIT_WORKER_FAILED, complain, report_failure};
 
@@ -80,6 +80,7 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
     }
     let mut prompt = prompt.clone();
     let mut seen = 0;
+    let mut ending = false;
     let outcome = loop {
         let ran = run_once(client, &launch, &prompt, session.as_deref()).await;
         // Kept after every run, so a follow-up can resume even a failed one.
@@ -96,19 +97,20 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
         if !result.ok {
             break Err(result.text);
         }
-        if !job.interactive {
+        if !job.interactive || ending {
             break Ok(result.text);
         }
         let idle = Duration::from_secs(job.limits.idle_timeout_secs);
         match next_prompts(client, &mut seen, idle).await {
-            Some(prompts) => {
+            Next::Prompts { prompts, end } => {
+                ending = end;
                 prompt = prompts
                     .into_iter()
                     .map(|prompt| prompt.text)
                     .collect::<Vec<_>>()
                     .join("\n\n");
             }
-            None => break Ok(result.text),
+            Next::End => break Ok(result.text),
         }
     };
     drop(relay_tasks);

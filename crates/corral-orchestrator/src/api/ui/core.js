@@ -16,6 +16,8 @@ let stopFollowing = null;
 function token() { return localStorage.getItem(TOKEN_KEY); }
 
 function isEnded(job) { return ENDED.includes(job.state); }
+/** A job's state as shown: an interactive job between turns is `waiting`. */
+function shownState(job) { return job.waiting_since && !isEnded(job) ? "waiting" : job.state; }
 
 async function api(method, path, body) {
   const response = await fetch(path, {

@@ -51,6 +51,12 @@ function renderHeader(header, job) {
   const cancel = el("button", { type: "button", class: "danger", onclick: async (event) => {
     try { await api("POST", `/v1/jobs/${job.id}/cancel`); } catch (error) { setText(event.target.nextSibling || event.target, error.message); }
   } }, "Cancel");
+  // An interactive job ends as its user means it: after its current turn, succeeded.
+  const end = el("button", { type: "button", class: "end", title: "finish after the current turn", onclick: async (event) => {
+    try { await api("POST", `/v1/jobs/${job.id}/end`); setText(event.target, "Ending…"); event.target.disabled = true; }
+    catch (error) { setText(event.target.nextSibling || event.target, error.message); }
+  } }, "End");
+  const state = shownState(job);
   const limits = job.limits || {};
   const facts = [
     ["mode", job.mode], ["image", job.image], ["project", job.project || "-"],
@@ -63,8 +69,10 @@ function renderHeader(header, job) {
   ];
   const continues = job.claude && job.claude.continues;
   fill(header,
-    el("h2", {}, el("code", {}, job.id), " ", el("span", { class: "state " + job.state }, job.state), " ",
+    el("h2", {}, el("code", {}, job.id), " ", el("span", { class: "state " + state }, state), " ",
+      job.interactive && !isEnded(job) ? end : null, job.interactive && !isEnded(job) ? " " : null,
       isEnded(job) ? null : cancel, isEnded(job) ? null : el("span", { class: "error" })),
+    job.waiting_since && !isEnded(job) ? el("p", { class: "waiting" }, "waiting for a prompt since " + utc(job.waiting_since) + ": send one below, or End") : null,
     job.reason ? el("p", { class: "error reason" }, job.reason) : null,
     el("p", { class: "what" }, describe(job)),
     continues ? el("p", { class: "links" }, "continues ", el("a", { href: "#/jobs/" + continues, class: "continues" }, continues)) : null,
@@ -154,9 +162,12 @@ async function follow(id, view, alive, refresh, onState) {
         }
         // Read the states before the view takes the batch.
         const states = batch.filter((event) => event.kind === "status" && event.data && event.data.state);
+        const phases = batch.filter((event) => event.kind === "status" && event.data && event.data.phase);
+        const prompted = batch.some((event) => event.kind === "message" && event.data && event.data.role === "user");
         view.flush(batch);
         if (ended) { await refresh(); return; }
         if (states.length) onState(states[states.length - 1].data.state);
+        else if (phases.length || prompted) refresh().catch(() => {});
       }
     } catch (error) {
       view.note("stream interrupted (" + error.message + "); resuming after event " + last);

@@ -100,8 +100,9 @@ function updateRows(body, rows, jobs) {
     if (held(entry.row)) return;
     const { cells } = entry;
     setText(cells.mode, job.mode);
-    setText(cells.state, job.state);
-    if (cells.state.className !== "state " + job.state) cells.state.className = "state " + job.state;
+    const state = shownState(job);
+    setText(cells.state, state);
+    if (cells.state.className !== "state " + state) cells.state.className = "state " + state;
     setText(cells.what, describe(job));
     setText(cells.created, utc(job.created_at));
     setText(cells.duration, jobDuration(job));

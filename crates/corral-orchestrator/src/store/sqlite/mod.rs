@@ -18,7 +18,8 @@ use super::{Finish, Store, StoreError};
 
 const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, isolation, limits, grants, \
      container_id, exit_code, reason, created_at, started_at, finished_at, llm, interactive, \
-     llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level, egress, project_mode, project_check";
+     llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level, egress, project_mode, project_check, \
+     waiting_since";
 
 /// Read-only connections for the hot read path (event pages): in WAL mode
 /// they read while the writer writes, so followers never hold up ingest.
@@ -46,7 +47,7 @@ impl SqliteStore {
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrate(&mut connection)?;
+        schema::migrate(&mut connection)?;
         let readers = (0..READERS)
             .map(|_| {
                 let reader = Connection::open_with_flags(
@@ -101,18 +102,6 @@ impl SqliteStore {
         })
         .await?
     }
-}
-
-fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
-    use schema::MIGRATIONS;
-    let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let transaction = connection.transaction()?;
-        transaction.execute_batch(sql)?;
-        transaction.pragma_update(None, "user_version", index + 1)?;
-        transaction.commit()?;
-    }
-    Ok(())
 }
 
 const TERMINAL: &str = "('succeeded', 'failed', 'cancelled', 'timed_out')";
@@ -293,7 +282,8 @@ impl Store for SqliteStore {
         self.call(move |connection| {
             let changed = connection.execute(
                 &format!(
-                    "UPDATE jobs SET state = ?2, exit_code = ?3, reason = ?4, finished_at = ?5 \
+                    "UPDATE jobs SET state = ?2, exit_code = ?3, reason = ?4, finished_at = ?5, \
+                     waiting_since = NULL \
                      WHERE id = ?1 AND state NOT IN {TERMINAL} AND (?6 IS NULL OR state = ?6)"
                 ),
                 params![
@@ -349,8 +339,12 @@ impl Store for SqliteStore {
         self.usage_totals().await
     }
 
-    async fn add_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError> {
-        self.insert_prompt(job_id, text).await
+    async fn add_prompt(&self, job_id: &str, text: &str, end: bool) -> Result<u64, StoreError> {
+        self.insert_prompt(job_id, text, end).await
+    }
+
+    async fn set_waiting(&self, job_id: &str, waiting: bool) -> Result<bool, StoreError> {
+        self.update_waiting(job_id, waiting).await
     }
 
     async fn prompts_after(

@@ -41,7 +41,12 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn insert_prompt(&self, job_id: &str, text: &str) -> Result<u64, StoreError> {
+    pub(super) async fn insert_prompt(
+        &self,
+        job_id: &str,
+        text: &str,
+        end: bool,
+    ) -> Result<u64, StoreError> {
         let (job_id, text) = (job_id.to_owned(), text.to_owned());
         let now = millis(OffsetDateTime::now_utc());
         self.call(move |connection| {
@@ -52,8 +57,8 @@ impl SqliteStore {
                 |row| row.get(0),
             )?;
             transaction.execute(
-                "INSERT INTO prompts (job_id, seq, ts, text) VALUES (?1, ?2, ?3, ?4)",
-                params![job_id, seq, now, text],
+                "INSERT INTO prompts (job_id, seq, ts, text, ends) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![job_id, seq, now, text, end],
             )?;
             transaction.commit()?;
             Ok(seq)
@@ -69,7 +74,7 @@ impl SqliteStore {
         let job_id = job_id.to_owned();
         self.call(move |connection| {
             let mut statement = connection.prepare_cached(
-                "SELECT seq, text FROM prompts WHERE job_id = ?1 AND seq > ?2 ORDER BY seq",
+                "SELECT seq, text, ends FROM prompts WHERE job_id = ?1 AND seq > ?2 ORDER BY seq",
             )?;
             let prompts = statement
                 .query_map(params![job_id, after], |row| {
@@ -77,10 +82,36 @@ impl SqliteStore {
                         seq: row.get(0)?,
                         text: row.get(1)?,
                         continued_in: None,
+                        end: row.get(2)?,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(prompts)
+        })
+        .await
+    }
+
+    pub(super) async fn update_waiting(
+        &self,
+        job_id: &str,
+        waiting: bool,
+    ) -> Result<bool, StoreError> {
+        let job_id = job_id.to_owned();
+        let now = millis(OffsetDateTime::now_utc());
+        self.call(move |connection| {
+            let changed = if waiting {
+                connection.execute(
+                    "UPDATE jobs SET waiting_since = ?2 WHERE id = ?1 AND waiting_since IS NULL \
+                     AND state = 'running'",
+                    params![job_id, now],
+                )?
+            } else {
+                connection.execute(
+                    "UPDATE jobs SET waiting_since = NULL WHERE id = ?1 AND waiting_since IS NOT NULL",
+                    [job_id],
+                )?
+            };
+            Ok(changed > 0)
         })
         .await
     }

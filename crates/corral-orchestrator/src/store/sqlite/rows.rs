@@ -84,6 +84,7 @@ pub(super) fn job_from_row(row: &Row<'_>) -> Result<Job, StoreError> {
         created_at: from_millis("created_at", row.get("created_at")?)?,
         started_at: optional_time("started_at")?,
         finished_at: optional_time("finished_at")?,
+        waiting_since: optional_time("waiting_since")?,
         llm: llm.map(|text| from_json("llm", &text)).transpose()?,
         interactive: row.get("interactive")?,
         usage: JobUsage {

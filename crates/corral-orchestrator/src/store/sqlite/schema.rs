@@ -1,5 +1,9 @@
 //! The `SQLite` schema, as a list of migrations applied in order.
 
+use rusqlite::Connection;
+
+use crate::store::StoreError;
+
 /// Each entry moves the schema one version up; never edit a released one.
 pub(super) const MIGRATIONS: &[&str] = &[
     r"
@@ -102,4 +106,20 @@ ALTER TABLE jobs ADD COLUMN project_mode TEXT NOT NULL DEFAULT 'bind';
     r"
 ALTER TABLE jobs ADD COLUMN project_check TEXT;
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN waiting_since INTEGER;
+ALTER TABLE prompts ADD COLUMN ends INTEGER NOT NULL DEFAULT 0;
+",
 ];
+
+/// Brings `connection`'s schema up to date, one transaction per step.
+pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.pragma_update(None, "user_version", index + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}
