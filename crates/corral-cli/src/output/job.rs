@@ -21,22 +21,43 @@ pub fn job_details(job: &Job) {
 }
 
 /// The lines of [`job_details`], `now` ending the duration of a running job.
+/// The state, and for an interactive job between turns, since when it waits.
+fn state_of(job: &Job) -> String {
+    match job.waiting_since {
+        Some(since) => format!(
+            "{}, waiting for a prompt since {} (corral prompt {id} \"…\" | corral end {id})",
+            job.state.as_str(),
+            human_time(since),
+            id = job.id
+        ),
+        None => job.state.as_str().to_owned(),
+    }
+}
+
+/// A branch-mode job's review copy, and what became of it.
+fn review_of(job: &Job) -> Option<String> {
+    let isolation = job.isolation.as_ref()?;
+    let review = match (&isolation.branch, isolation.kind) {
+        (Some(branch), _) => format!("branch {branch}"),
+        (None, IsolationKind::Git) => "branch".to_owned(),
+        (None, IsolationKind::Copy) => "a patch of a plain copy".to_owned(),
+    };
+    Some(match &isolation.reviewed {
+        Some(reviewed) => format!(
+            "{review}, {} {}",
+            reviewed.outcome.as_str(),
+            human_time(reviewed.at)
+        ),
+        None if job.state.is_terminal() => format!("{review}, waiting (corral diff {})", job.id),
+        None => review,
+    })
+}
+
 fn detail_fields(job: &Job, now: OffsetDateTime) -> Vec<(&'static str, String)> {
     let or_dash = |value: Option<String>| value.unwrap_or_else(|| "-".into());
     let mut fields = vec![
         ("id", job.id.clone()),
-        (
-            "state",
-            match job.waiting_since {
-                Some(since) => format!(
-                    "{}, waiting for a prompt since {} (corral prompt {id} \"…\" | corral end {id})",
-                    job.state.as_str(),
-                    human_time(since),
-                    id = job.id
-                ),
-                None => job.state.as_str().to_owned(),
-            },
-        ),
+        ("state", state_of(job)),
         ("mode", job.mode.as_str().to_owned()),
         ("image", job.image.clone()),
         ("isolation", job.isolation_level.as_str().to_owned()),
@@ -51,23 +72,7 @@ fn detail_fields(job: &Job, now: OffsetDateTime) -> Vec<(&'static str, String)> 
     if job.project.is_some() {
         fields.push(("project mode", project_mode(job).to_owned()));
     }
-    if let Some(isolation) = &job.isolation {
-        let review = match (&isolation.branch, isolation.kind) {
-            (Some(branch), _) => format!("branch {branch}"),
-            (None, IsolationKind::Git) => "branch".to_owned(),
-            (None, IsolationKind::Copy) => "a patch of a plain copy".to_owned(),
-        };
-        let review = match &isolation.reviewed {
-            Some(reviewed) => format!(
-                "{review}, {} {}",
-                reviewed.outcome.as_str(),
-                human_time(reviewed.at)
-            ),
-            None if job.state.is_terminal() => {
-                format!("{review}, waiting (corral diff {})", job.id)
-            }
-            None => review,
-        };
+    if let Some(review) = review_of(job) {
         fields.push(("review", review));
     }
     let grants: Vec<&str> = job

@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::worker_mode::server_for;
 
 /// The job once `check` holds for it, polled for up to a minute.
+#[expect(clippy::panic, reason = "a test helper fails loudly")]
 async fn job_when(server: &TestServer, id: &str, check: impl Fn(&Job) -> bool) -> Job {
     for _ in 0..600 {
         let job = server.job(id).await;
