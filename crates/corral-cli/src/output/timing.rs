@@ -31,7 +31,13 @@ pub fn human_duration(secs: u64) -> String {
 pub fn job_duration(job: &Job, now: OffsetDateTime) -> Option<String> {
     let started = job.started_at?;
     let end = job.finished_at.unwrap_or(now);
-    let secs = u64::try_from((end - started).whole_seconds()).unwrap_or(0);
+    let took = end - started;
+    // Under ten seconds, tenths: a job that ran 0.9 s did not take "0s".
+    if took < time::Duration::seconds(10) {
+        let tenths = u64::try_from(took.whole_milliseconds() / 100).unwrap_or(0);
+        return Some(format!("{}.{}s", tenths / 10, tenths % 10));
+    }
+    let secs = u64::try_from(took.whole_seconds()).unwrap_or(0);
     Some(human_duration(secs))
 }
 
@@ -93,5 +99,10 @@ mod tests {
             ..running
         };
         assert_eq!(job_duration(&ended, now).as_deref(), Some("1h30m"));
+        let quick = Job {
+            finished_at: Some(datetime!(2026-12-01 17:58:55.94 UTC)),
+            ..ended
+        };
+        assert_eq!(job_duration(&quick, now).as_deref(), Some("0.9s"));
     }
 }

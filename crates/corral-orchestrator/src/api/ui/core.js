@@ -75,19 +75,36 @@ function clock(when) {
 }
 
 /** `12s`, `1m 05s`, `2h 03m`. */
+/** A size as the CLI and corral.toml write it: `512m`, `1g`, else bytes. */
+function size(bytes) {
+  for (const [scale, unit] of [[2 ** 40, "t"], [2 ** 30, "g"], [2 ** 20, "m"], [2 ** 10, "k"]]) {
+    if (bytes >= scale && bytes % scale === 0) return bytes / scale + unit;
+  }
+  return String(bytes);
+}
+
 function duration(seconds) {
-  const total = Math.max(0, Math.floor(seconds));
-  const pad = (n) => String(n).padStart(2, "0");
-  if (total < 60) return total + "s";
-  if (total < 3600) return Math.floor(total / 60) + "m " + pad(total % 60) + "s";
-  return Math.floor(total / 3600) + "h " + pad(Math.floor(total % 3600 / 60)) + "m";
+  let rest = Math.max(0, Math.floor(seconds));
+  if (rest === 0) return "0s";
+  let text = "";
+  for (const [scale, unit] of [[86400, "d"], [3600, "h"], [60, "m"], [1, "s"]]) {
+    if (rest === 0) break;
+    const count = Math.floor(rest / scale);
+    rest %= scale;
+    if (text) text += String(count).padStart(2, "0") + unit;
+    else if (count > 0) text = count + unit;
+  }
+  return text;
 }
 
 /** How long a job ran: live while it runs, finished - started once ended; "-" before it starts. */
 function jobDuration(job) {
   if (!job.started_at) return "-";
   const end = job.finished_at ? new Date(job.finished_at) : (isEnded(job) ? null : new Date());
-  return end ? duration((end - new Date(job.started_at)) / 1000) : "-";
+  if (!end) return "-";
+  const seconds = (end - new Date(job.started_at)) / 1000;
+  // Under ten seconds, tenths: a job that ran 0.9 s did not take "0s".
+  return seconds < 10 ? (Math.max(0, Math.floor(seconds * 10)) / 10).toFixed(1) + "s" : duration(seconds);
 }
 
 /** A job's command or the first line of its prompt. */

@@ -65,7 +65,7 @@ function renderHeader(header, job) {
     ["exit code", job.exit_code === null || job.exit_code === undefined ? "-" : String(job.exit_code)],
     ["created", utc(job.created_at)], ["started", utc(job.started_at)], ["finished", utc(job.finished_at)],
     ["duration", jobDuration(job)],
-    ["memory", Math.round(limits.memory_bytes / 1048576) + " MiB"], ["timeout", duration(limits.timeout_secs || 0)],
+    ["memory", size(limits.memory_bytes)], ["timeout", duration(limits.timeout_secs || 0)],
   ];
   const continues = job.claude && job.claude.continues;
   fill(header,
