@@ -11,6 +11,7 @@ mod api_auth;
 mod bad_input;
 mod bad_specs;
 mod browser;
+mod browser_interactive;
 mod browser_job;
 mod browser_list;
 mod browser_review;
