@@ -42,6 +42,9 @@ pub struct ListQuery {
     /// Only jobs whose id starts with this (a short id a user typed),
     /// newest first; it takes no `before`.
     id_prefix: Option<String>,
+    /// Only the claude jobs that continue this job's session, oldest first;
+    /// it takes no `before`.
+    continues: Option<String>,
 }
 
 /// Answer of `GET /v1/jobs`.
@@ -78,6 +81,17 @@ pub async fn list(
             "limit",
             format!("must be within 1..={MAX_LIST}"),
         ));
+    }
+    if let Some(continued) = &query.continues {
+        if query.before.is_some() || query.id_prefix.is_some() {
+            return Err(ApiError::bad_field(
+                "continues",
+                "takes no `before` or `id_prefix`",
+            ));
+        }
+        let mut jobs = state.jobs.store().continuations(continued, limit).await?;
+        jobs.retain(|job| filter.is_none_or(|state| job.state == state));
+        return Ok(Json(JobList { jobs, next: None }));
     }
     if let Some(prefix) = &query.id_prefix {
         if query.before.is_some() {

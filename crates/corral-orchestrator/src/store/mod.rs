@@ -175,6 +175,8 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Model usage of every job ever: calls, input and output tokens, US dollars.
     async fn llm_totals(&self) -> Result<(u64, u64, u64, f64), StoreError>;
+    /// The claude jobs that continue job `job_id`'s session, oldest first.
+    async fn continuations(&self, job_id: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
     /// Queues a follow-up prompt (or, with `end`, the user's end of an
     /// interactive job); returns its number.
     async fn add_prompt(&self, job_id: &str, text: &str, end: bool) -> Result<u64, StoreError>;

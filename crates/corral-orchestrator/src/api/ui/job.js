@@ -110,16 +110,8 @@ function promptForm(id) {
 
 /** Jobs that continue `job`'s Claude session: newer jobs, so the newest pages are enough. */
 async function findContinuations(job) {
-  const found = [];
-  let before = null;
-  for (let page = 0; page < 5; page += 1) {
-    const { jobs, next } = await api("GET", "/v1/jobs?limit=1000" + (before ? "&before=" + before : ""));
-    for (const other of jobs) if (other.claude && other.claude.continues === job.id) found.push(other.id);
-    const oldest = jobs[jobs.length - 1];
-    if (!next || !oldest || new Date(oldest.created_at) <= new Date(job.created_at)) break;
-    before = next;
-  }
-  return found.reverse();
+  const { jobs } = await api("GET", "/v1/jobs?limit=100&continues=" + encodeURIComponent(job.id));
+  return jobs.map((other) => other.id);
 }
 
 function addContinuations(header, ids) {

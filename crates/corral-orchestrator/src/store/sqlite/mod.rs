@@ -343,6 +343,10 @@ impl Store for SqliteStore {
         self.insert_prompt(job_id, text, end).await
     }
 
+    async fn continuations(&self, job_id: &str, limit: u32) -> Result<Vec<Job>, StoreError> {
+        self.select_continuations(job_id, limit).await
+    }
+
     async fn set_waiting(&self, job_id: &str, waiting: bool) -> Result<bool, StoreError> {
         self.update_waiting(job_id, waiting).await
     }

@@ -91,6 +91,26 @@ impl SqliteStore {
         .await
     }
 
+    pub(super) async fn select_continuations(
+        &self,
+        job_id: &str,
+        limit: u32,
+    ) -> Result<Vec<corral_proto::Job>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            super::rows::query_jobs(
+                connection,
+                &format!(
+                    "SELECT {} FROM jobs WHERE mode = 'claude' \
+                     AND json_extract(claude, '$.continues') = ?1 ORDER BY queue_order LIMIT ?2",
+                    super::JOB_COLUMNS
+                ),
+                params![job_id, limit],
+            )
+        })
+        .await
+    }
+
     pub(super) async fn update_waiting(
         &self,
         job_id: &str,

@@ -187,3 +187,83 @@ async fn stored_times_load_as_the_wire_shape_whatever_precision_they_were_writte
     let back: Job = serde_json::from_value(json).expect("read back");
     assert_eq!(back.created_at, loaded.created_at);
 }
+
+#[tokio::test]
+async fn a_claude_job_s_continuations_are_found_oldest_first_and_only_they() {
+    let (_dir, store) = open();
+    let claude = |id: &str, continues: Option<&str>| Job {
+        mode: JobMode::Claude,
+        claude: Some(corral_proto::ClaudeSettings {
+            allowed_tools: Vec::new(),
+            disallowed_tools: Vec::new(),
+            max_turns: 5,
+            continues: continues.map(str::to_owned),
+        }),
+        ..job(id)
+    };
+    for added in [
+        claude("j-a", None),
+        claude("j-b", Some("j-a")),
+        claude("j-c", Some("j-other")),
+        claude("j-d", Some("j-a")),
+        job("j-e"),
+    ] {
+        store.insert_job(&added).await.expect("insert");
+    }
+    let found: Vec<String> = store
+        .continuations("j-a", 10)
+        .await
+        .expect("continuations")
+        .into_iter()
+        .map(|found| found.id)
+        .collect();
+    assert_eq!(found, ["j-b", "j-d"]);
+    assert!(
+        store
+            .continuations("j-e", 10)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_waiting_mark_is_set_once_only_on_a_running_job_and_cleared_at_its_end() {
+    let (_dir, store) = open();
+    store.insert_job(&job("j-w")).await.expect("insert");
+    assert!(
+        !store.set_waiting("j-w", true).await.expect("queued"),
+        "not running"
+    );
+    store.claim_next_queued().await.expect("claim");
+    store.mark_running("j-w").await.expect("running");
+    assert!(store.set_waiting("j-w", true).await.expect("set"));
+    assert!(
+        !store.set_waiting("j-w", true).await.expect("again"),
+        "once"
+    );
+    assert!(
+        store
+            .get_job("j-w")
+            .await
+            .expect("get")
+            .expect("job")
+            .waiting_since
+            .is_some()
+    );
+    let finish = Finish {
+        state: JobState::Succeeded,
+        exit_code: Some(0),
+        reason: None,
+    };
+    store.finish("j-w", &finish, None).await.expect("finish");
+    assert_eq!(
+        store
+            .get_job("j-w")
+            .await
+            .expect("get")
+            .expect("job")
+            .waiting_since,
+        None
+    );
+}
