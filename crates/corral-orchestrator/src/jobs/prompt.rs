@@ -66,6 +66,7 @@ impl JobManager {
             Ok(()) => {}
         }
         let seq = self.inner.store.add_prompt(job_id, "", true).await?;
+        self.inner.store.set_waiting(job_id, false).await?;
         let event = NewEvent::new(
             EventKind::Status,
             json!({"phase": "ending", "text": "ending: the user ended it; it finishes once its current turn is done"}),

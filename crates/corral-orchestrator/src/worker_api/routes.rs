@@ -240,11 +240,11 @@ async fn prompts(
     loop {
         let prompts = store.prompts_after(job_id, query.after).await?;
         if !prompts.is_empty() || session.is_revoked() {
-            store.set_waiting(job_id, false).await?;
             return Ok(Json(prompts));
         }
         // Asking with nothing queued is what waiting is: said once, when
-        // it begins (a prompt or the job's end clears it).
+        // it begins. Only a user's prompt or end clears the mark, so a job
+        // that asks in a loop cannot make it flip (nor write, nor emit).
         if store.set_waiting(job_id, true).await? {
             let event = NewEvent::new(
                 EventKind::Status,

@@ -49,4 +49,5 @@ mod webdriver;
 mod worker_endpoint;
 mod worker_faults;
 mod worker_mode;
+mod worker_prompt_poll;
 mod worker_socket;

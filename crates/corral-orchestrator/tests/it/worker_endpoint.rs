@@ -19,14 +19,14 @@ use tokio_util::task::TaskTracker;
 const SECRET: &str = "deploy-key-7f3a9c1e55";
 
 /// A job's endpoint over a fresh store, its token read from the file.
-struct Opened {
-    dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
-    job: Job,
-    endpoint: WorkerEndpoint,
-    token_file: std::path::PathBuf,
-    token: String,
-    socket: std::path::PathBuf,
+pub(crate) struct Opened {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) store: Arc<SqliteStore>,
+    pub(crate) job: Job,
+    pub(crate) endpoint: WorkerEndpoint,
+    pub(crate) token_file: std::path::PathBuf,
+    pub(crate) token: String,
+    pub(crate) socket: std::path::PathBuf,
 }
 
 fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
@@ -44,7 +44,7 @@ fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
     }
 }
 
-async fn open() -> Opened {
+pub(crate) async fn open() -> Opened {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
     let job = corral_testkit::running_job("j-00000000000000aa");
