@@ -98,12 +98,6 @@ fn not_run(line: &str) -> Option<&'static str> {
         l if l.starts_with("claude mcp add") => {
             "registers corral with Claude Code; tests/it/mcp.rs drives `corral mcp` and /mcp with an MCP client"
         }
-        "corral image build --mode claude" => {
-            "debootstrap + the claude package: built, and reused by content hash, by the claude-mode tests"
-        }
-        l if l.contains("--mode claude") || l == "corral prompt ID \"now add a test\"" => {
-            "needs the claude image: the orchestrator's claude_mode tests run this command against a scripted Anthropic upstream"
-        }
         _ => return None,
     })
 }
@@ -111,6 +105,8 @@ fn not_run(line: &str) -> Option<&'static str> {
 pub struct Smoke {
     pub plain: ServeProcess,
     pub agent: Option<ServeProcess>,
+    /// The model upstream of `agent`.
+    pub upstream: Option<corral_testkit::Upstream>,
     pub app: tempfile::TempDir,
     /// The last job a step created, which `ID` stands for.
     pub id: String,
@@ -166,6 +162,7 @@ async fn the_readme_s_using_it_commands_run_in_order() {
     let mut smoke = Smoke {
         plain,
         agent: None,
+        upstream: None,
         app,
         id: String::new(),
         done: String::new(),
@@ -181,7 +178,7 @@ async fn the_readme_s_using_it_commands_run_in_order() {
         crate::readme_steps::play(&mut smoke, line).await;
     }
     drop(toolchain);
-    assert_eq!(skipped.len(), 7, "{skipped:#?}");
+    assert_eq!(skipped.len(), 4, "{skipped:#?}");
     if let Some(agent) = smoke.agent.take() {
         assert_eq!(agent.stop().await, 0);
     }

@@ -8,6 +8,9 @@
     reason = "a smoke test fails loudly, one step per README line"
 )]
 
+use corral_orchestrator::llm::ProviderKind;
+use corral_testkit::Upstream;
+
 use crate::harness::{ServeProcess, stderr, stdout};
 use crate::readme::Smoke;
 
@@ -72,13 +75,91 @@ pub async fn play(smoke: &mut Smoke, line: &str) {
             assert!(job["egress"]["allow"].is_array(), "{job}");
         }
         // No provider key here: the scripted model stands in for Anthropic
-        // (the claude section's second start finds it running).
+        // As written, with a test key, against a scripted Anthropic-compatible
+        // upstream on loopback (CORRAL_ANTHROPIC_BASE_URL): the agent section
+        // plays the demo script, the claude section a plain answer.
         "CORRAL_ANTHROPIC_API_KEY=sk-ant-… corral serve --llm anthropic &" => {
-            if smoke.agent.is_none() {
-                let script = corral_testkit::repo_root().join("examples/demo-model.json");
-                let llm = format!("scripted:{}", script.display());
-                smoke.agent = Some(ServeProcess::start_with(&["--llm", &llm], &[]).await);
+            let script = if smoke.agent.is_none() {
+                let path = corral_testkit::repo_root().join("examples/demo-model.json");
+                serde_json::from_str(&std::fs::read_to_string(path).expect("demo script"))
+                    .expect("demo script JSON")
+            } else {
+                serde_json::json!({"turns": [{"text": "The build is fixed."}]})
+            };
+            let upstream = Upstream::start(ProviderKind::Anthropic, &script).await;
+            let env = [
+                ("CORRAL_ANTHROPIC_API_KEY", upstream.key.as_str()),
+                (
+                    "CORRAL_ANTHROPIC_BASE_URL",
+                    &upstream.server.anthropic_base_url(),
+                ),
+            ];
+            let started = ServeProcess::start_with(&["--llm", "anthropic"], &env).await;
+            if let Some(earlier) = smoke.agent.replace(started) {
+                assert_eq!(earlier.stop().await, 0);
             }
+            smoke.upstream = Some(upstream);
+        }
+        "corral image build --mode claude" => {
+            smoke
+                .corral(&["image", "build", "--mode", "claude"], 0)
+                .await;
+        }
+        "corral run --mode claude --project ~/src/app --allowed-tools Read,Edit,Bash --max-turns 30 \"fix the build\"" =>
+        {
+            let args = [
+                "run",
+                "--mode",
+                "claude",
+                "--project",
+                "~/src/app",
+                "--allowed-tools",
+                "Read,Edit,Bash",
+                "--max-turns",
+                "30",
+                "fix the build",
+            ];
+            let out = smoke.corral(&args, 0).await;
+            assert!(
+                stdout(&out).contains("The build is fixed."),
+                "{}",
+                stdout(&out)
+            );
+            smoke.id = last_id(smoke).await;
+            let job = smoke.server().show(&smoke.id).await;
+            assert_eq!(
+                job["llm"]["model"], "claude-sonnet-4-5",
+                "no --model: the default"
+            );
+            let upstream = smoke.upstream.as_ref().expect("the upstream");
+            let asked: Vec<serde_json::Value> = upstream
+                .server
+                .requests()
+                .into_iter()
+                .filter(|request| request.path.starts_with("/v1/messages"))
+                .map(|request| request.body["model"].clone())
+                .collect();
+            assert!(
+                !asked.is_empty() && asked.iter().all(|model| model == "claude-sonnet-4-5"),
+                "{asked:?}"
+            );
+        }
+        "corral prompt ID \"now add a test\"" => {
+            let out = smoke.corral(&["prompt", "ID", "now add a test"], 0).await;
+            let next = stdout(&out).trim().to_owned();
+            assert!(
+                next.starts_with("j-") && next != smoke.id,
+                "a new job: {next}"
+            );
+            let followed = smoke.corral(&["logs", &next, "--follow"], 0).await;
+            assert!(
+                stdout(&followed).contains("The build is fixed."),
+                "{}",
+                stdout(&followed)
+            );
+            let job = smoke.server().show(&next).await;
+            assert_eq!(job["state"], "succeeded", "{job}");
+            assert_eq!(job["claude"]["continues"], smoke.id.as_str(), "{job}");
         }
         "corral run --mode worker --project ~/src/app \"fix the failing test\"" => {
             let args = [
