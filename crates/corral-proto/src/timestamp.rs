@@ -18,9 +18,11 @@ const WIRE: &[time::format_description::BorrowedFormatItem<'static>] =
 
 /// `at` in the wire shape: UTC, milliseconds, `Z`.
 pub fn format(at: OffsetDateTime) -> String {
-    at.to_offset(UtcOffset::UTC)
-        .format(WIRE)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+    // `checked_`: a time at the edge of the range with an offset would
+    // leave it in UTC, and a hostile server may send one.
+    at.checked_to_offset(UtcOffset::UTC)
+        .and_then(|utc| utc.format(WIRE).ok())
+        .unwrap_or_else(|| at.unix_timestamp().to_string())
 }
 
 /// Any RFC 3339 time.
@@ -98,6 +100,12 @@ mod tests {
         at: OffsetDateTime,
         #[serde(with = "super::option")]
         maybe: Option<OffsetDateTime>,
+    }
+
+    #[test]
+    fn a_time_at_the_edge_of_the_range_is_written_without_a_panic() {
+        let edge = super::parse("9999-12-31T23:59:59-01:00").expect("RFC 3339");
+        assert_eq!(super::format(edge), edge.unix_timestamp().to_string());
     }
 
     #[test]

@@ -10,9 +10,9 @@ use time::macros::format_description;
 /// the same to everyone reading a shared terminal or a pasted log.
 pub fn human_time(at: OffsetDateTime) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(format)
-        .unwrap_or_else(|_| corral_proto::timestamp::format(at))
+    at.checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|utc| utc.format(format).ok())
+        .unwrap_or_else(|| corral_proto::timestamp::format(at))
 }
 
 /// A time the wire wrote as RFC 3339 text, for people; the text as it came

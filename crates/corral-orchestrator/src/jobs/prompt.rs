@@ -35,8 +35,10 @@ impl JobManager {
             return Err(JobError::NotInteractive { job_id: job.id });
         }
         self.takes_prompts(&job).await?;
-        let seq = self.inner.store.add_prompt(job_id, text, false).await?;
-        self.inner.store.set_waiting(job_id, false).await?;
+        let Some(seq) = self.inner.store.add_prompt(job_id, text, false).await? else {
+            return Err(JobError::Ending { job_id: job.id });
+        };
+        self.inner.store.clear_waiting(job_id).await?;
         let event = NewEvent::new(
             EventKind::Message,
             json!({"role": "user", "text": text, "prompt": seq}),
@@ -65,8 +67,10 @@ impl JobManager {
             Err(error) => return Err(error),
             Ok(()) => {}
         }
-        let seq = self.inner.store.add_prompt(job_id, "", true).await?;
-        self.inner.store.set_waiting(job_id, false).await?;
+        let Some(seq) = self.inner.store.add_prompt(job_id, "", true).await? else {
+            return Ok(job);
+        };
+        self.inner.store.clear_waiting(job_id).await?;
         let event = NewEvent::new(
             EventKind::Status,
             json!({"phase": "ending", "text": "ending: the user ended it; it finishes once its current turn is done"}),

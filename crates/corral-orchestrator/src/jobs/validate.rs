@@ -306,7 +306,7 @@ fn validate_llm(spec: LlmSpec, settings: &LlmSettings) -> Result<JobLlm, JobErro
     if !is_model_name(&model) {
         return Err(JobError::invalid(
             "llm.model",
-            "must be a model name without spaces",
+            "must be a model name: letters, digits and . _ : / @ + - only, at most 200",
         ));
     }
     Ok(JobLlm {
@@ -364,10 +364,12 @@ fn check_writable(pinned: &PinnedDir) -> Result<(), JobError> {
     }
     let (uid, gid) = pinned.owner();
     let path = pinned.path().display();
+    // Quoted for a shell: the path may hold anything a directory name can.
+    let quoted = format!("'{}'", path.to_string().replace('\'', "'\\''"));
     Err(JobError::invalid(
         "project",
         format!(
-            "{path} (owner {uid}:{gid}, mode {:o}) is not writable by uid {}, which the job runs as (a project's owner, or {} when root owns it): give the job a copy (--copy), a branch to review (--branch), or the directory (`chown -R {}:{} {path}`)",
+            "{path} (owner {uid}:{gid}, mode {:o}) is not writable by uid {}, which the job runs as (a project's owner, or {} when root owns it): give the job a copy (--copy), a branch to review (--branch), or the directory (`chown -R {}:{} {quoted}`)",
             pinned.mode(),
             user.uid,
             corral_proto::worker::JOB_UID,

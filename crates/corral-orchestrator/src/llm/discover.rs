@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tracing::{info, warn};
 
 use super::{LlmSettings, Provider, ProviderKey, ProviderKind};
-use crate::secrets::Secrets;
+use crate::secrets::{SecretValue, Secrets};
 
 /// How long one provider may take to list its models.
 const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -45,11 +45,16 @@ struct ModelEntry {
     id: String,
 }
 
-/// Whether `name` may be a model name: short, no spaces or controls.
+/// Whether `name` may be a model name: short ASCII letters, digits and
+/// `. _ : / @ + -` (`gpt-4o`, `meta-llama/Llama-3.1-8B`, `qwen2.5:7b`,
+/// `claude-sonnet-4-5@20250929`), so no invisible or bidi character
+/// reaches a message, a log or a terminal.
 pub fn is_model_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_MODEL_NAME
-        && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+        && name.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '/' | '@' | '+' | '-')
+        })
 }
 
 /// Asks every OpenAI-compatible provider without a model which models it
@@ -105,7 +110,7 @@ async fn list(
                 .map_err(|_| format!("cannot open the stored key `{name}`"))?,
         ),
     };
-    if let Some(key) = key {
+    if let Some(key) = &key {
         let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", key.expose()))
             .map_err(|_| "the provider key is not a valid header value".to_owned())?;
         value.set_sensitive(true);
@@ -128,11 +133,12 @@ async fn list(
         }
         body.extend_from_slice(&chunk);
     }
-    parse(&body)
+    parse(&body, key.as_ref().map(SecretValue::expose))
 }
 
-/// The valid names in a `GET /models` answer.
-fn parse(body: &[u8]) -> Result<Offered, String> {
+/// The valid names in a `GET /models` answer; none holding `key` (an
+/// upstream that echoes the request must not show its key to users).
+fn parse(body: &[u8], key: Option<&str>) -> Result<Offered, String> {
     let list: ModelList =
         serde_json::from_slice(body).map_err(|_| "the answer is not a model list".to_owned())?;
     let mut names: Vec<String> = list
@@ -140,6 +146,7 @@ fn parse(body: &[u8]) -> Result<Offered, String> {
         .into_iter()
         .map(|entry| entry.id)
         .filter(|name| is_model_name(name))
+        .filter(|name| key.is_none_or(|key| !name.contains(key)))
         .collect();
     names.sort();
     names.dedup();
@@ -156,11 +163,20 @@ mod tests {
     fn only_valid_names_are_kept_sorted_and_counted() {
         let body = br#"{"object": "list", "data": [
             {"id": "b-model"}, {"id": "a-model"}, {"id": "a-model"},
-            {"id": "evil\u001b[2Jname"}, {"id": "has space"}, {"id": ""}
+            {"id": "evil\u001b[2Jname"}, {"id": "has space"}, {"id": ""},
+            {"id": "rtl\u202egnp.exe"}, {"id": "zero\u200bwidth"}
         ]}"#;
-        let offered = parse(body).expect("a list");
+        let offered = parse(body, None).expect("a list");
         assert_eq!(offered.names, ["a-model", "b-model"]);
         assert_eq!(offered.total, 2);
+    }
+
+    #[test]
+    fn a_name_holding_the_provider_key_is_dropped() {
+        let body = br#"{"data": [{"id": "gpt-a"}, {"id": "echo-sk-secret123-x"}]}"#;
+        let offered = parse(body, Some("sk-secret123")).expect("a list");
+        assert_eq!(offered.names, ["gpt-a"]);
+        assert_eq!(offered.total, 1);
     }
 
     #[test]
@@ -169,14 +185,14 @@ mod tests {
             .map(|n| format!(r#"{{"id": "m-{n:02}"}}"#))
             .collect();
         let body = format!(r#"{{"data": [{}]}}"#, entries.join(","));
-        let offered = parse(body.as_bytes()).expect("a list");
+        let offered = parse(body.as_bytes(), None).expect("a list");
         assert_eq!(offered.total, 40);
         assert_eq!(offered.names.len(), MAX_OFFERED);
     }
 
     #[test]
     fn an_answer_that_is_not_a_list_is_an_error() {
-        assert!(parse(b"<html>").is_err());
-        assert!(parse(br#"{"data": "x"}"#).is_err());
+        assert!(parse(b"<html>", None).is_err());
+        assert!(parse(br#"{"data": "x"}"#, None).is_err());
     }
 }

@@ -178,11 +178,20 @@ pub trait Store: Send + Sync {
     /// The claude jobs that continue job `job_id`'s session, oldest first.
     async fn continuations(&self, job_id: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
     /// Queues a follow-up prompt (or, with `end`, the user's end of an
-    /// interactive job); returns its number.
-    async fn add_prompt(&self, job_id: &str, text: &str, end: bool) -> Result<u64, StoreError>;
-    /// Marks a running job as waiting for a prompt since now, or as not
-    /// waiting; whether that changed anything.
-    async fn set_waiting(&self, job_id: &str, waiting: bool) -> Result<bool, StoreError>;
+    /// interactive job); returns its number, or `None` (nothing queued)
+    /// when the job's end is already queued.
+    async fn add_prompt(
+        &self,
+        job_id: &str,
+        text: &str,
+        end: bool,
+    ) -> Result<Option<u64>, StoreError>;
+    /// Marks a running interactive job as waiting for a prompt since now,
+    /// unless one numbered above `seen` (the last its worker was given) is
+    /// queued or it is marked already; whether it was marked.
+    async fn mark_waiting(&self, job_id: &str, seen: u64) -> Result<bool, StoreError>;
+    /// Clears a job's waiting mark.
+    async fn clear_waiting(&self, job_id: &str) -> Result<(), StoreError>;
     /// A job's prompts numbered above `after`, in order.
     async fn prompts_after(&self, job_id: &str, after: u64) -> Result<Vec<Prompt>, StoreError>;
     /// Keeps (replacing) a claude job's latest Claude session.

@@ -178,6 +178,18 @@ async fn events(
             "a worker's status event names a `phase` and no `state` (states come from the orchestrator only)",
         ));
     }
+    // The user's prompts are the orchestrator's to record: a worker's
+    // messages are the assistant's or the system's.
+    if let Some(index) = batch.events.iter().position(|event| {
+        event.kind == EventKind::Message
+            && (!matches!(event.data["role"].as_str(), Some("assistant" | "system"))
+                || event.data.get("prompt").is_some())
+    }) {
+        return Err(ApiError::bad_field(
+            format!("events[{index}].data.role"),
+            "a worker's message is the assistant's or the system's (the user's prompts come from the orchestrator only)",
+        ));
+    }
     Ok(Json(
         session
             .accept_batch(batch.batch, batch.events, batch.unacked)
@@ -240,12 +252,16 @@ async fn prompts(
     loop {
         let prompts = store.prompts_after(job_id, query.after).await?;
         if !prompts.is_empty() || session.is_revoked() {
+            session.delivered(&prompts);
             return Ok(Json(prompts));
         }
         // Asking with nothing queued is what waiting is: said once, when
         // it begins. Only a user's prompt or end clears the mark, so a job
         // that asks in a loop cannot make it flip (nor write, nor emit).
-        if store.set_waiting(job_id, true).await? {
+        if session.job.interactive
+            && let Some(seen) = session.waiting_to_mark()
+            && store.mark_waiting(job_id, seen).await?
+        {
             let event = NewEvent::new(
                 EventKind::Status,
                 json!({"phase": "waiting", "text": format!(

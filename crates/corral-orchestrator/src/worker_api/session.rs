@@ -54,6 +54,11 @@ pub(crate) struct WorkerSession {
     /// events wait for it, so the stream never shows the job's own events
     /// before its `running` status.
     running: tokio::sync::watch::Sender<bool>,
+    /// The highest prompt number handed to the worker.
+    delivered: AtomicU64,
+    /// The `delivered` a waiting mark was last tried for (`u64::MAX`:
+    /// none yet): one try per prompt handed out, however often it asks.
+    wait_tried: AtomicU64,
 }
 
 /// Longest a worker's events wait for the `running` status (a start that
@@ -92,7 +97,23 @@ impl WorkerSession {
             batch_lock: tokio::sync::Mutex::new(()),
             rate: EventRate::default(),
             running: tokio::sync::watch::channel(running).0,
+            delivered: AtomicU64::new(0),
+            wait_tried: AtomicU64::new(u64::MAX),
         }
+    }
+
+    /// Notes the prompts handed to the worker.
+    pub(super) fn delivered(&self, prompts: &[corral_proto::Prompt]) {
+        if let Some(last) = prompts.iter().map(|prompt| prompt.seq).max() {
+            self.delivered.fetch_max(last, Ordering::SeqCst);
+        }
+    }
+
+    /// The last prompt handed out, when a waiting mark has not been tried
+    /// for it yet.
+    pub(super) fn waiting_to_mark(&self) -> Option<u64> {
+        let seen = self.delivered.load(Ordering::SeqCst);
+        (self.wait_tried.swap(seen, Ordering::SeqCst) != seen).then_some(seen)
     }
 
     /// Lets the worker's events through: the job is recorded `running`.

@@ -25,7 +25,7 @@ async fn a_root_owned_project_is_refused_for_binding_and_works_as_a_copy() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["field"], "project", "{body}");
     let message = body["error"].as_str().expect("a message");
-    for way_out in ["--copy", "--branch", "chown -R 10001:10001"] {
+    for way_out in ["--copy", "--branch", "chown -R 10001:10001 '"] {
         assert!(message.contains(way_out), "names {way_out}: {message}");
     }
     let (_, listed) = server.get("/v1/jobs").await;

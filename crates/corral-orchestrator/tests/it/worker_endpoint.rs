@@ -45,9 +45,13 @@ fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
 }
 
 pub(crate) async fn open() -> Opened {
+    open_job(corral_testkit::running_job("j-00000000000000aa")).await
+}
+
+/// [`open`] for `job`, stored as it is.
+pub(crate) async fn open_job(job: Job) -> Opened {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
-    let job = corral_testkit::running_job("j-00000000000000aa");
     store.insert_job(&job).await.expect("insert job");
     let socket_dir = dir.path().join("run").join(&job.id);
     let endpoint = WorkerEndpoint::open(&socket_dir, setup(&store, &job), &TaskTracker::new())
@@ -168,7 +172,7 @@ async fn a_hostile_workers_events_are_redacted_and_retries_stored_once() {
     } = open().await;
     // A hostile worker posts the secret in every kind of event it may send.
     let forged = format!(
-        r#"{{"events": [{{"kind": "message", "data": {{"text": "key={SECRET}"}}}},
+        r#"{{"events": [{{"kind": "message", "data": {{"role": "assistant", "text": "key={SECRET}"}}}},
                        {{"kind": "output", "data": {{"stream": "stdout", "text": "{SECRET}\n"}}}},
                        {{"kind": "error", "data": {{"message": "failed with {SECRET}"}}}}]}}"#
     );

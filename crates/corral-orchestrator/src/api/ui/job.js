@@ -28,6 +28,9 @@ function showJob(id) {
     const job = await api("GET", "/v1/jobs/" + id);
     if (!live) return job;
     if (JSON.stringify(job) !== JSON.stringify(shown)) renderHeader(header, job);
+    // The server's account wins over a state an older event put up.
+    const badge = header.querySelector("h2 .state");
+    if (badge) { setText(badge, shownState(job)); badge.className = "state " + shownState(job); }
     shown = job;
     prompt.update(job);
     if (isEnded(job) && !reviewed) {
@@ -37,11 +40,23 @@ function showJob(id) {
     }
     return job;
   };
-  // A status event moves the header at once, then the job is asked again.
+  // The job is asked again after a status event, at most twice a second
+  // however many events a job sends.
+  let pending = null;
+  let asked = 0;
+  const refreshSoon = () => {
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = null;
+      asked = Date.now();
+      refresh().catch(() => {});
+    }, Math.max(0, 500 - (Date.now() - asked)));
+  };
+  // A state change moves the header at once, then the job is asked again.
   const onState = (state) => {
     const badge = header.querySelector("h2 .state");
     if (badge && state) { setText(badge, state); badge.className = "state " + state; }
-    refresh().catch(() => {});
+    refreshSoon();
   };
   refresh().catch((error) => fill(header, el("p", { class: "error" }, error.message)));
   follow(id, view, () => live, refresh, onState);
@@ -159,7 +174,7 @@ async function follow(id, view, alive, refresh, onState) {
         view.flush(batch);
         if (ended) { await refresh(); return; }
         if (states.length) onState(states[states.length - 1].data.state);
-        else if (phases.length || prompted) refresh().catch(() => {});
+        else if (phases.length || prompted) onState(null);
       }
     } catch (error) {
       view.note("stream interrupted (" + error.message + "); resuming after event " + last);

@@ -339,7 +339,12 @@ impl Store for SqliteStore {
         self.usage_totals().await
     }
 
-    async fn add_prompt(&self, job_id: &str, text: &str, end: bool) -> Result<u64, StoreError> {
+    async fn add_prompt(
+        &self,
+        job_id: &str,
+        text: &str,
+        end: bool,
+    ) -> Result<Option<u64>, StoreError> {
         self.insert_prompt(job_id, text, end).await
     }
 
@@ -347,8 +352,12 @@ impl Store for SqliteStore {
         self.select_continuations(job_id, limit).await
     }
 
-    async fn set_waiting(&self, job_id: &str, waiting: bool) -> Result<bool, StoreError> {
-        self.update_waiting(job_id, waiting).await
+    async fn mark_waiting(&self, job_id: &str, seen: u64) -> Result<bool, StoreError> {
+        self.update_waiting(job_id, Some(seen)).await
+    }
+
+    async fn clear_waiting(&self, job_id: &str) -> Result<(), StoreError> {
+        self.update_waiting(job_id, None).await.map(drop)
     }
 
     async fn prompts_after(

@@ -46,22 +46,28 @@ impl SqliteStore {
         job_id: &str,
         text: &str,
         end: bool,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Option<u64>, StoreError> {
         let (job_id, text) = (job_id.to_owned(), text.to_owned());
         let now = millis(OffsetDateTime::now_utc());
         self.call(move |connection| {
+            // One transaction: nothing is queued behind the job's end, even
+            // by a prompt that raced it.
             let transaction = connection.transaction()?;
-            let seq: u64 = transaction.query_row(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM prompts WHERE job_id = ?1",
+            let (next, ending): (u64, bool) = transaction.query_row(
+                "SELECT COALESCE(MAX(seq), 0) + 1, COALESCE(MAX(ends), 0) FROM prompts \
+                 WHERE job_id = ?1",
                 [&job_id],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )?;
+            if ending {
+                return Ok(None);
+            }
             transaction.execute(
                 "INSERT INTO prompts (job_id, seq, ts, text, ends) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![job_id, seq, now, text, end],
+                params![job_id, next, now, text, end],
             )?;
             transaction.commit()?;
-            Ok(seq)
+            Ok(Some(next))
         })
         .await
     }
@@ -111,25 +117,30 @@ impl SqliteStore {
         .await
     }
 
+    /// Marks a job waiting (when `seen` is given: the last prompt its
+    /// worker was handed) or clears the mark; whether a mark was set. The
+    /// mark needs an interactive running job with nothing queued past
+    /// `seen`, checked in the same statement as the write, so a prompt
+    /// queued meanwhile is never hidden behind a "waiting".
     pub(super) async fn update_waiting(
         &self,
         job_id: &str,
-        waiting: bool,
+        seen: Option<u64>,
     ) -> Result<bool, StoreError> {
         let job_id = job_id.to_owned();
         let now = millis(OffsetDateTime::now_utc());
         self.call(move |connection| {
-            let changed = if waiting {
-                connection.execute(
+            let changed = match seen {
+                Some(seen) => connection.execute(
                     "UPDATE jobs SET waiting_since = ?2 WHERE id = ?1 AND waiting_since IS NULL \
-                     AND state = 'running'",
-                    params![job_id, now],
-                )?
-            } else {
-                connection.execute(
+                     AND state = 'running' AND interactive = 1 AND NOT EXISTS \
+                     (SELECT 1 FROM prompts WHERE job_id = ?1 AND seq > ?3)",
+                    params![job_id, now, seen],
+                )?,
+                None => connection.execute(
                     "UPDATE jobs SET waiting_since = NULL WHERE id = ?1 AND waiting_since IS NOT NULL",
                     [job_id],
-                )?
+                )?,
             };
             Ok(changed > 0)
         })

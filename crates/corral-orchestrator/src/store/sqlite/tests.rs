@@ -228,20 +228,43 @@ async fn a_claude_job_s_continuations_are_found_oldest_first_and_only_they() {
 }
 
 #[tokio::test]
-async fn a_waiting_mark_is_set_once_only_on_a_running_job_and_cleared_at_its_end() {
+async fn a_waiting_mark_needs_a_running_interactive_job_with_nothing_unseen_and_ends_with_it() {
     let (_dir, store) = open();
-    store.insert_job(&job("j-w")).await.expect("insert");
+    let interactive = Job {
+        interactive: true,
+        ..job("j-w")
+    };
+    store.insert_job(&interactive).await.expect("insert");
+    store.insert_job(&job("j-x")).await.expect("insert");
     assert!(
-        !store.set_waiting("j-w", true).await.expect("queued"),
+        !store.mark_waiting("j-w", 0).await.expect("queued"),
         "not running"
     );
-    store.claim_next_queued().await.expect("claim");
-    store.mark_running("j-w").await.expect("running");
-    assert!(store.set_waiting("j-w", true).await.expect("set"));
+    for _ in 0..2 {
+        let claimed = store
+            .claim_next_queued()
+            .await
+            .expect("claim")
+            .expect("a job");
+        store.mark_running(&claimed.id).await.expect("running");
+    }
     assert!(
-        !store.set_waiting("j-w", true).await.expect("again"),
-        "once"
+        !store.mark_waiting("j-x", 0).await.expect("x"),
+        "not interactive"
     );
+    assert_eq!(
+        store
+            .add_prompt("j-w", "more", false)
+            .await
+            .expect("prompt"),
+        Some(1)
+    );
+    assert!(
+        !store.mark_waiting("j-w", 0).await.expect("unseen"),
+        "prompt 1 is unseen"
+    );
+    assert!(store.mark_waiting("j-w", 1).await.expect("set"));
+    assert!(!store.mark_waiting("j-w", 1).await.expect("again"), "once");
     assert!(
         store
             .get_job("j-w")
@@ -250,6 +273,15 @@ async fn a_waiting_mark_is_set_once_only_on_a_running_job_and_cleared_at_its_end
             .expect("job")
             .waiting_since
             .is_some()
+    );
+    assert_eq!(
+        store.add_prompt("j-w", "", true).await.expect("end"),
+        Some(2)
+    );
+    assert_eq!(
+        store.add_prompt("j-w", "late", false).await.expect("late"),
+        None,
+        "nothing is queued behind the end"
     );
     let finish = Finish {
         state: JobState::Succeeded,
