@@ -26,6 +26,7 @@ mod hostile_egress;
 mod hostile_git;
 mod hostile_leaks;
 mod hostile_llm;
+mod hostile_pids;
 mod hostile_projects;
 mod hostile_reasons;
 mod hostile_review;
