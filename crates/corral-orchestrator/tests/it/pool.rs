@@ -296,7 +296,10 @@ async fn an_idle_pool_container_that_dies_is_replaced_and_the_reaper_spares_the_
         server.metric("corral_reaper_passes_total").await >= Some(passes + 2)
     })
     .await;
-    assert!(swept, "the reaper ran twice within 10 s (from pass {passes})");
+    assert!(
+        swept,
+        "the reaper ran twice within 10 s (from pass {passes})"
+    );
     assert_eq!(pool_containers(&server).await, first, "the reaper left it");
     docker()
         .await
