@@ -37,6 +37,7 @@ mod master_key;
 mod metrics;
 mod model_discovery;
 mod pool;
+mod pool_socket;
 mod project_copy;
 mod project_permissions;
 mod queue;
