@@ -45,6 +45,7 @@ mod reaper;
 mod review;
 mod review_record;
 mod sandbox;
+mod security_md;
 mod web_ui;
 mod webdriver;
 mod worker_endpoint;
