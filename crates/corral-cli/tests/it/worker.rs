@@ -245,6 +245,7 @@ async fn the_rendered_stream_of_a_recorded_job_matches_its_snapshot() {
 /// writes a changed snapshot and still fails, so a run that set it never
 /// passes on output the committed file does not hold; CI (`CI=true`) may
 /// not set it at all.
+#[expect(clippy::panic, reason = "a test helper fails loudly")]
 fn check_snapshot(path: &std::path::Path, rendered: &str) {
     let update = std::env::var_os("CORRAL_UPDATE_SNAPSHOTS").is_some();
     assert!(

@@ -45,6 +45,7 @@ const ROUTES_COVERED: usize = 11;
 
 /// Reads the pool container's token from its socket directory before the
 /// worker's first call deletes it; the socket path and the token.
+#[expect(clippy::panic, reason = "a test helper fails loudly")]
 async fn pool_token(data_dir: &Path) -> (PathBuf, String) {
     let run = data_dir.join("run");
     for _ in 0..5000 {
