@@ -103,6 +103,12 @@ pub async fn render(jobs: &JobManager) -> Result<String, StoreError> {
             "Containers the reaper removed since start.",
             jobs.reaped_count(),
         ),
+        (
+            "corral_reaper_passes_total",
+            "counter",
+            "Reaper passes completed since start.",
+            jobs.reaper_passes(),
+        ),
     ];
     let (calls, input, output, cost) = jobs.store().llm_totals().await?;
     let pool = jobs.pool_stats().map(pool_series).into_iter().flatten();

@@ -235,13 +235,35 @@ async fn the_rendered_stream_of_a_recorded_job_matches_its_snapshot() {
     );
     let path =
         corral_testkit::repo_root().join("crates/corral-cli/tests/it/snapshots/worker-logs.txt");
-    if std::env::var_os("CORRAL_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &rendered).expect("write the snapshot");
-    }
-    let expected =
-        std::fs::read_to_string(&path).expect("the snapshot (CORRAL_UPDATE_SNAPSHOTS=1 writes it)");
-    assert_eq!(rendered, expected);
+    check_snapshot(&path, &rendered);
     let json = server.corral(&["logs", "--json", &id]).await;
     assert!(events(&json).len() > 10, "--json lines parse");
     assert_eq!(server.stop().await, 0);
+}
+
+/// Compares `rendered` with the snapshot at `path`. `CORRAL_UPDATE_SNAPSHOTS`
+/// writes a changed snapshot and still fails, so a run that set it never
+/// passes on output the committed file does not hold; CI (`CI=true`) may
+/// not set it at all.
+#[expect(clippy::panic, reason = "a test helper fails loudly")]
+fn check_snapshot(path: &std::path::Path, rendered: &str) {
+    let update = std::env::var_os("CORRAL_UPDATE_SNAPSHOTS").is_some();
+    assert!(
+        !(update && std::env::var_os("CI").is_some_and(|ci| ci == "true")),
+        "CORRAL_UPDATE_SNAPSHOTS is set in CI: snapshots are compared there, never written"
+    );
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    if update && rendered != expected {
+        std::fs::write(path, rendered).expect("write the snapshot");
+        panic!(
+            "snapshot {} rewritten: review the diff, then run again without CORRAL_UPDATE_SNAPSHOTS",
+            path.display()
+        );
+    }
+    assert_eq!(
+        rendered,
+        expected,
+        "{} differs (CORRAL_UPDATE_SNAPSHOTS=1 rewrites it)",
+        path.display()
+    );
 }

@@ -181,6 +181,9 @@ struct Inner {
     tasks: TaskTracker,
     /// Containers the reaper removed.
     reaped: std::sync::atomic::AtomicU64,
+    /// Reaper passes that listed this instance's containers and went
+    /// through every one: a test waits on it instead of sleeping.
+    reaper_passes: std::sync::atomic::AtomicU64,
     /// From claim to running, per job.
     start_latency: crate::metrics::Histogram,
     /// The HTTP client of every job's model proxy.
@@ -229,6 +232,7 @@ impl JobManager {
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
                 reaped: std::sync::atomic::AtomicU64::new(0),
+                reaper_passes: std::sync::atomic::AtomicU64::new(0),
                 start_latency: crate::metrics::Histogram::default(),
                 upstream,
                 pool,
@@ -274,6 +278,13 @@ impl JobManager {
     /// Containers removed because no live job owned them, since start.
     pub fn reaped_count(&self) -> u64 {
         self.inner.reaped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reaper passes completed since start (startup's sweep included).
+    pub fn reaper_passes(&self) -> u64 {
+        self.inner
+            .reaper_passes
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The job start latency histogram.

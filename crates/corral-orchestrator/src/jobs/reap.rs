@@ -67,6 +67,7 @@ impl JobManager {
                 }
             }
         }
+        self.inner.reaper_passes.fetch_add(1, Ordering::Relaxed);
         removed
     }
 

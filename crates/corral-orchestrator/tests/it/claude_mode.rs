@@ -231,17 +231,12 @@ async fn an_upstream_401_fails_the_job_with_the_api_error() {
     let id = server
         .create(&json!({"mode": "claude", "prompt": "hi"}))
         .await;
-    let started = std::time::Instant::now();
     let followed = server.follow(&id).await;
     assert_eq!(followed.job.state, JobState::Failed);
     let reason = followed.job.reason.clone().expect("reason");
     assert!(
         reason.contains("401") || reason.contains("invalid x-api-key"),
         "{reason}"
-    );
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(90),
-        "bounded retries"
     );
     assert_eq!(server.stop().await, 0);
 }
@@ -265,14 +260,13 @@ async fn a_claude_that_goes_quiet_is_stopped_by_the_watchdog() {
 }
 
 #[tokio::test]
-async fn an_upstream_that_keeps_failing_ends_the_job_with_its_error_in_bounded_time() {
+async fn an_upstream_that_keeps_failing_ends_the_job_with_its_error_after_bounded_retries() {
     let upstream = Upstream::start(
         ProviderKind::Anthropic,
         &json!({"turns": [{"text": "never"}], "failures": [{"status": 500, "message": "upstream exploded"}]}),
     )
     .await;
     let server = claude_server(&upstream).await;
-    let started = std::time::Instant::now();
     let id = server
         .create(&json!({"mode": "claude", "prompt": "hi"}))
         .await;
@@ -282,10 +276,6 @@ async fn an_upstream_that_keeps_failing_ends_the_job_with_its_error_in_bounded_t
     assert!(
         reason.contains("500") && reason.contains("upstream exploded"),
         "{reason}"
-    );
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(100),
-        "bounded retries"
     );
     let calls = upstream
         .server

@@ -54,11 +54,15 @@ probe "sysrq trigger" blocked "echo h > /proc/sysrq-trigger"
 probe "write /sys" blocked "echo x > /sys/kernel/uevent_helper"
 probe "read /proc/kcore" blocked "head -c 1 /proc/kcore"
 probe "read kernel memory /dev/mem" blocked "head -c 1 /dev/mem"
-probe "load a kernel module" blocked "insmod /tmp/none.ko"
+# A file that exists and is readable, so the kernel gets the call and only
+# privilege can refuse it: EPERM. With CAP_SYS_MODULE the answer differs
+# (ENOEXEC, or ENOSYS where modules are compiled out), and this bad image
+# never loads whatever the answer.
+probe "load a kernel module" "Operation not permitted" "printf '\\177ELF\\2\\1\\1' > /tmp/probe.ko && insmod /tmp/probe.ko 2>&1 | sed 's/.*: //'"
+# Not under gVisor: its init dies of SIGKILL from inside, which ends the
+# job's own sandbox and nothing else (no row there; see `expected_rows`).
 if [ -z "$GVISOR" ]; then
 probe "kill the init process" alive "kill -9 1; sleep 0.2; kill -0 1 && echo alive"
-else
-probe "kill the init process" "not tried" "echo not tried"
 fi
 probe "set the clock" unchanged "date -s 2000-01-01 >/dev/null 2>&1; [ \$(date +%Y) != 2000 ] && echo unchanged"
 probe "fill /tmp past its cap" blocked "dd if=/dev/zero of=/tmp/fill bs=1M count=64"
@@ -142,15 +146,18 @@ async fn run_probes(isolation: &str) {
     for (attempt, expected, observed) in &rows {
         println!("{attempt:<40} {expected:<18} {observed}");
     }
+    if gvisor == "1" {
+        println!(
+            "{:<40} not probed: it would end the job's own sandbox",
+            "kill the init process"
+        );
+    }
     // After the table, so a failed run still shows how far it got.
     followed.assert_succeeded();
-    assert_eq!(
-        rows.len(),
-        // One `probe` line per row, but "kill the init process" has two
-        // (gVisor's branch).
-        PROBES.matches("\nprobe ").count() - 1,
-        "every attempt reported"
-    );
+    // One row per `probe` line, but "kill the init process" is not
+    // probed under gVisor.
+    let expected_rows = PROBES.matches("\nprobe ").count() - usize::from(gvisor == "1");
+    assert_eq!(rows.len(), expected_rows, "every attempt reported");
     let escaped: Vec<&(String, String, String)> = rows
         .iter()
         .filter(|(attempt, expected, observed)| {
@@ -172,20 +179,6 @@ async fn run_probes(isolation: &str) {
         "attempts that were not stopped: {escaped:#?}"
     );
     assert_eq!(server.stop().await, 0);
-}
-
-#[tokio::test]
-async fn a_fork_bomb_hits_the_pids_limit_and_the_job_still_ends() {
-    let server = TestServer::start().await;
-    let bomb = "bomb() { bomb | bomb & }; bomb; sleep 2; echo survived";
-    let id = server
-        .create(&json!({"command": bomb, "limits": {"pids": 32, "timeout": "20s"}}))
-        .await;
-    let followed = server.follow(&id).await;
-    assert!(followed.job.state.is_terminal());
-    let (status, _) = server.get("/v1/health").await;
-    assert_eq!(status, 200, "the orchestrator is fine");
-    assert_eq!(server.stop().await, 0, "no container left behind");
 }
 
 #[tokio::test]

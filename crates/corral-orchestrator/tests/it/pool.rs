@@ -289,8 +289,17 @@ async fn an_idle_pool_container_that_dies_is_replaced_and_the_reaper_spares_the_
     assert!(until_idle(&server, 1).await);
     let first = pool_containers(&server).await;
     assert_eq!(first.len(), 1);
-    // Several reaper sweeps pass: the idle container stays.
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // Two more reaper passes end: the second began after the pool's
+    // container was there, and looked at it. The idle container stays.
+    let passes = metric(&server, "corral_reaper_passes_total").await;
+    let swept = eventually(|| async {
+        server.metric("corral_reaper_passes_total").await >= Some(passes + 2)
+    })
+    .await;
+    assert!(
+        swept,
+        "the reaper ran twice within 10 s (from pass {passes})"
+    );
     assert_eq!(pool_containers(&server).await, first, "the reaper left it");
     docker()
         .await
