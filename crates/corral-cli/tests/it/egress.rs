@@ -63,8 +63,8 @@ async fn an_injected_credential_reaches_the_upstream_and_nothing_else() {
         .await;
     assert_ne!(refused.status.code(), Some(0));
     assert!(
-        stderr(&refused).contains("egress.allow[0]"),
-        "{}",
+        stderr(&refused).contains("--allow-host *: a bare `*`"),
+        "named as the flag the user typed: {}",
         stderr(&refused)
     );
     // A raw TCP entry names its port; a port is a number in range.

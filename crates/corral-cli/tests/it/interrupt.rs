@@ -44,7 +44,7 @@ async fn the_first_ctrl_c_says_how_to_follow_and_the_second_cancels() {
     interrupt(child.id());
     let listed = server.corral(&["jobs", "--json"]).await;
     let jobs: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("jobs JSON");
-    let id = jobs[0]["id"].as_str().expect("a job").to_owned();
+    let id = jobs["jobs"][0]["id"].as_str().expect("a job").to_owned();
     let mut running = false;
     for _ in 0..20 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

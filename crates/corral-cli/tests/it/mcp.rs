@@ -68,6 +68,7 @@ async fn an_mcp_client_creates_waits_for_pages_and_cancels_jobs() {
         [
             "cancel_job",
             "create_job",
+            "end_job",
             "get_job",
             "get_job_events",
             "list_jobs",
@@ -175,7 +176,7 @@ async fn the_user_api_serves_the_same_tools_over_streamable_http_behind_its_toke
     );
     let client = ().serve(transport).await.expect("MCP handshake over HTTP");
     let tools = client.list_all_tools().await.expect("list tools");
-    assert_eq!(tools.len(), 6);
+    assert_eq!(tools.len(), 7);
     let done = ok(
         &client,
         "create_job",

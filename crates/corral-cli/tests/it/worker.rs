@@ -80,8 +80,8 @@ async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs
         .await;
     assert_ne!(refused.status.code(), Some(0));
     assert!(
-        stderr(&refused).contains("llm.provider"),
-        "{}",
+        stderr(&refused).contains("--provider nope: unknown provider `nope`"),
+        "named as the flag the user typed: {}",
         stderr(&refused)
     );
     let id = newest_job(&server).await["id"]
