@@ -70,19 +70,23 @@ pub struct Observations {
     pub interfaces: Vec<String>,
     /// Creating a file at `/`: `ok` or the errno's name (`EROFS`).
     pub root_write: String,
+    /// Whether `/` is mounted `ro` in `/proc/self/mounts`.
+    pub root_read_only: Option<bool>,
     /// The real uid.
     pub uid: u32,
     /// `CapEff`, `CapPrm`, `CapBnd` of `/proc/self/status`, as shown.
     pub capabilities: BTreeMap<String, String>,
     /// `NoNewPrivs` of `/proc/self/status`.
     pub no_new_privs: Option<String>,
+    /// `prctl(PR_GET_NO_NEW_PRIVS)`: gVisor shows no `NoNewPrivs` line.
+    pub no_new_privs_prctl: Option<bool>,
     /// `Seccomp` of `/proc/self/status`.
     pub seccomp: Option<String>,
     /// The kernel release (`uname -r`): gVisor reports its own.
     pub kernel: String,
-    /// `/sys/fs/cgroup/pids.max`, when readable.
+    /// `pids.max` of the container's cgroup (v2, else v1), when readable.
     pub pids_max: Option<String>,
-    /// `/sys/fs/cgroup/memory.max`, when readable.
+    /// `memory.max` (v2) or `memory.limit_in_bytes` (v1), when readable.
     pub memory_max: Option<String>,
     /// The filesystem type of `/tmp` in `/proc/self/mounts`.
     pub tmp_fs_type: Option<String>,

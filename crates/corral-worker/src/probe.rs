@@ -82,17 +82,23 @@ fn observe(targets: &[SocketAddr]) -> Observations {
                 .open("/.corral-probe")
                 .map(drop),
         ),
+        root_read_only: mount_entry("/")
+            .map(|(_, options)| options.split(',').any(|option| option == "ro")),
         uid: rustix::process::getuid().as_raw(),
         capabilities,
         no_new_privs: field("NoNewPrivs"),
+        no_new_privs_prctl: rustix::thread::no_new_privs().ok(),
         seccomp: field("Seccomp"),
         kernel: rustix::system::uname()
             .release()
             .to_string_lossy()
             .into_owned(),
-        pids_max: read_trimmed("/sys/fs/cgroup/pids.max"),
-        memory_max: read_trimmed("/sys/fs/cgroup/memory.max"),
-        tmp_fs_type: mount_type("/tmp"),
+        pids_max: read_first(&["/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/pids/pids.max"]),
+        memory_max: read_first(&[
+            "/sys/fs/cgroup/memory.max",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        ]),
+        tmp_fs_type: mount_entry("/tmp").map(|(kind, _)| kind),
         tmp_size: rustix::fs::statvfs("/tmp")
             .ok()
             .map(|stat| stat.f_blocks.saturating_mul(stat.f_frsize)),
@@ -126,10 +132,13 @@ fn status_field(status: &str, name: &str) -> Option<String> {
     })
 }
 
-fn read_trimmed(path: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|text| text.trim().to_owned())
+/// The first of `paths` that can be read (cgroup v2's name, then v1's).
+fn read_first(paths: &[&str]) -> Option<String> {
+    paths.iter().find_map(|path| {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|text| text.trim().to_owned())
+    })
 }
 
 fn interfaces() -> Vec<String> {
@@ -149,15 +158,18 @@ fn interfaces() -> Vec<String> {
     names
 }
 
-/// The filesystem type mounted at `path`, last mount wins.
-fn mount_type(path: &str) -> Option<String> {
+/// The filesystem type and options mounted at `path` in
+/// `/proc/self/mounts`, the last mount winning (statvfs would not do: gVisor
+/// leaves `ST_RDONLY` out of a read-only root).
+fn mount_entry(path: &str) -> Option<(String, String)> {
     std::fs::read_to_string("/proc/self/mounts")
         .ok()?
         .lines()
         .filter_map(|line| {
             let mut fields = line.split_whitespace();
             let (_, target, kind) = (fields.next()?, fields.next()?, fields.next()?);
-            (target == path).then(|| kind.to_owned())
+            let options = fields.next()?;
+            (target == path).then(|| (kind.to_owned(), options.to_owned()))
         })
         .last()
 }
