@@ -113,6 +113,11 @@ impl JobManager {
         Ok(report)
     }
 
+    /// The last report kept in the data directory.
+    pub fn last_verify(&self) -> Option<VerifyReport> {
+        crate::verify::load(&self.inner.config.data_dir)
+    }
+
     /// The check run at start: its failure is logged row by row, loudly.
     pub(super) async fn verify_at_start(self) {
         match self.verify(None).await {

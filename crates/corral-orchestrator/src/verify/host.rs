@@ -81,17 +81,27 @@ pub(super) fn worker_binary(inside: &Observations) -> VerifyRow {
     )
 }
 
-pub(super) fn worker_memory(inside: &Observations) -> VerifyRow {
+pub(super) fn worker_memory(inside: &Observations, gvisor: bool) -> VerifyRow {
     let closed = |outcome: &str| !outcome.is_empty() && outcome != "ok";
+    // gVisor refuses the non-dumpable worker's memory but not its
+    // environment; the worker keeps nothing there (its token is read from
+    // a file, credentials go to its children only), so only its memory
+    // and the token file decide the row there.
+    let environ_ok = closed(&inside.worker_environ) || gvisor;
     let ok = inside.worker_pid.is_some()
         && closed(&inside.worker_mem)
-        && closed(&inside.worker_environ)
+        && environ_ok
         && !inside.token_file_present;
+    let environ_note = if gvisor && !closed(&inside.worker_environ) {
+        " (gVisor does not guard it; it holds no secret)"
+    } else {
+        ""
+    };
     row(
         "the job cannot read the worker's memory or its token",
-        "the worker's /proc/PID/mem and environ refused; the token file gone",
+        "the worker's /proc/PID/mem refused, and its environ (but under gVisor, where it holds no secret); the token file gone",
         format!(
-            "worker pid {}: mem {}, environ {}; token file {}",
+            "worker pid {}: mem {}, environ {}{environ_note}; token file {}",
             inside
                 .worker_pid
                 .map_or_else(|| "not found".to_owned(), |pid| pid.to_string()),

@@ -50,7 +50,7 @@ pub fn judge(
         super::host::no_engine_socket(inside_or, outside),
         super::host::own_paths_only(outside, expected),
         super::host::worker_binary(inside_or),
-        super::host::worker_memory(inside_or),
+        super::host::worker_memory(inside_or, expected.gvisor),
         super::host::egress(inside_or, outside, expected),
     ];
     if !seen {

@@ -43,6 +43,7 @@ mod reaper;
 mod review;
 mod review_record;
 mod sandbox;
+mod verify;
 mod web_ui;
 mod webdriver;
 mod worker_endpoint;
