@@ -37,7 +37,10 @@ pub fn run(args: &[String]) -> u8 {
     match serde_json::to_string(&observations) {
         Ok(json) => {
             let mut stdout = std::io::stdout();
-            if writeln!(stdout, "{json}").and_then(|()| stdout.flush()).is_err() {
+            if writeln!(stdout, "{json}")
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return crate::EXIT_WORKER_FAILED;
             }
             0
@@ -165,13 +168,13 @@ fn mount_entry(path: &str) -> Option<(String, String)> {
     std::fs::read_to_string("/proc/self/mounts")
         .ok()?
         .lines()
-        .filter_map(|line| {
+        .rev()
+        .find_map(|line| {
             let mut fields = line.split_whitespace();
             let (_, target, kind) = (fields.next()?, fields.next()?, fields.next()?);
             let options = fields.next()?;
             (target == path).then(|| (kind.to_owned(), options.to_owned()))
         })
-        .last()
 }
 
 /// Engine sockets that exist, and any socket under the searched

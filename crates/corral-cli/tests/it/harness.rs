@@ -86,7 +86,11 @@ impl ServeProcess {
             .args(["--image", &image])
             .arg("--worker-bin")
             .arg(corral_testkit::worker_bin())
-            .args(if verify { &[][..] } else { &["--no-verify"][..] })
+            .args(if verify {
+                &[][..]
+            } else {
+                &["--no-verify"][..]
+            })
             .args(args)
             .envs(env.iter().copied())
             .env("RUST_LOG", "debug")

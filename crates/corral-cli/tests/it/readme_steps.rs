@@ -202,7 +202,11 @@ pub async fn play(smoke: &mut Smoke, line: &str) {
         "corral verify [--isolation gvisor] [--json]" => {
             let text = stdout(&smoke.corral(&["verify"], 0).await);
             assert!(text.contains("sandbox verified under runc"), "{text}");
-            let json = stdout(&smoke.corral(&["verify", "--isolation", "gvisor", "--json"], 0).await);
+            let json = stdout(
+                &smoke
+                    .corral(&["verify", "--isolation", "gvisor", "--json"], 0)
+                    .await,
+            );
             let report: serde_json::Value = serde_json::from_str(&json).expect("verify --json");
             assert_eq!(report["passed"], true, "{report}");
         }

@@ -9,8 +9,11 @@ async fn corral_verify_prints_every_row_and_doctor_shows_the_last_result() {
     let server = ServeProcess::start_verified().await;
     let output = server.corral(&["verify"]).await;
     let printed = stdout(&output);
-    assert!(output.status.success(), "{printed}\n{:?}", output);
-    assert!(printed.contains("ok   the root filesystem is read-only"), "{printed}");
+    assert!(output.status.success(), "{printed}\n{output:?}");
+    assert!(
+        printed.contains("ok   the root filesystem is read-only"),
+        "{printed}"
+    );
     assert!(printed.contains("sandbox verified under runc"), "{printed}");
     assert!(!printed.contains("FAIL"), "{printed}");
 
@@ -18,7 +21,11 @@ async fn corral_verify_prints_every_row_and_doctor_shows_the_last_result() {
     assert!(output.status.success());
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON report");
     assert_eq!(report["passed"], true);
-    assert!(report["rows"].as_array().is_some_and(|rows| rows.len() >= 14));
+    assert!(
+        report["rows"]
+            .as_array()
+            .is_some_and(|rows| rows.len() >= 14)
+    );
 
     let output = server.corral(&["doctor", "--json"]).await;
     let doctor: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("doctor JSON");

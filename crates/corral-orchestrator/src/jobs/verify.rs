@@ -11,14 +11,16 @@ use corral_proto::verify::{
     ContainerProfile, Observations, PROBE_ARG, PROBE_CONNECT_ARG, VerifyReport,
 };
 use corral_proto::worker::WORKER_PATH;
-use corral_proto::{CommandSpec, EgressSpec, EventKind, IsolationLevel, JobMode, JobSpec, JobState};
+use corral_proto::{
+    CommandSpec, EgressSpec, EventKind, IsolationLevel, JobMode, JobSpec, JobState,
+};
 use tracing::{error, info, warn};
 
 use super::{JobError, JobManager};
 use crate::verify::{Expected, judge};
 
 /// Longest the probe job may take, start to end.
-pub const PROBE_DEADLINE: Duration = Duration::from_secs(120);
+pub const PROBE_DEADLINE: Duration = Duration::from_mins(2);
 /// Events of the probe job read back (it prints one line).
 const PROBE_EVENTS: u32 = 1000;
 
@@ -28,14 +30,19 @@ impl JobManager {
     ///
     /// # Errors
     /// When the probe job cannot be created or its events read.
-    pub async fn verify(&self, isolation: Option<IsolationLevel>) -> Result<VerifyReport, JobError> {
+    pub async fn verify(
+        &self,
+        isolation: Option<IsolationLevel>,
+    ) -> Result<VerifyReport, JobError> {
         let config = &self.inner.config;
         let isolation = isolation.unwrap_or(config.isolation);
         // A loopback listener of the host's, which a job sharing the host's
         // network would reach; the probe never tries any other address.
         let listener = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
-            .map_err(|error| JobError::invalid("verify", format!("cannot listen on loopback: {error}")))?;
+            .map_err(|error| {
+                JobError::invalid("verify", format!("cannot listen on loopback: {error}"))
+            })?;
         let port = listener
             .local_addr()
             .map_err(|error| JobError::invalid("verify", error.to_string()))?
@@ -78,7 +85,10 @@ impl JobManager {
             .collect();
         let observations: Option<Observations> = serde_json::from_str(stdout.trim()).ok();
         let host_connections = accepted(&listener);
-        let data_dirs = [self.inner.config.data_dir.as_path(), self.inner.data_dir.as_path()];
+        let data_dirs = [
+            self.inner.config.data_dir.as_path(),
+            self.inner.data_dir.as_path(),
+        ];
         let mut rows = judge(
             &Expected {
                 limits: &ended.limits,
@@ -122,7 +132,10 @@ impl JobManager {
     pub(super) async fn verify_at_start(self) {
         match self.verify(None).await {
             Ok(report) if report.passed => {
-                info!(job_id = report.job_id.as_deref().unwrap_or(""), "sandbox check passed");
+                info!(
+                    job_id = report.job_id.as_deref().unwrap_or(""),
+                    "sandbox check passed"
+                );
             }
             Ok(report) => {
                 for row in report.failing() {
@@ -131,7 +144,10 @@ impl JobManager {
             }
             Err(error) => {
                 error!(error = %error, "sandbox check could not run: jobs are refused");
-                self.inner.gate.record(&crate::verify::unrun(self.inner.config.isolation, &error.to_string()));
+                self.inner.gate.record(&crate::verify::unrun(
+                    self.inner.config.isolation,
+                    &error.to_string(),
+                ));
             }
         }
     }
@@ -149,13 +165,11 @@ impl JobManager {
                 let _ = woken.recv().await;
             }
         };
-        match tokio::time::timeout(PROBE_DEADLINE, waiting).await {
-            Ok(ended) => ended,
-            Err(_) => {
-                let _ = self.cancel(job_id).await;
-                self.get(job_id).await
-            }
+        if let Ok(ended) = tokio::time::timeout(PROBE_DEADLINE, waiting).await {
+            return ended;
         }
+        let _ = self.cancel(job_id).await;
+        self.get(job_id).await
     }
 }
 

@@ -32,10 +32,7 @@ pub fn profile_of(inspected: &ContainerInspectResponse) -> ContainerProfile {
             .iter()
             .flatten()
             .map(|mount| ProfileMount {
-                kind: mount
-                    .typ
-                    .map(|kind| kind.to_string())
-                    .unwrap_or_default(),
+                kind: mount.typ.map(|kind| kind.to_string()).unwrap_or_default(),
                 source: mount.source.clone().unwrap_or_default(),
                 destination: mount.destination.clone().unwrap_or_default(),
                 read_write: mount.rw.unwrap_or(true),

@@ -13,7 +13,12 @@ pub(super) fn no_engine_socket(inside: &Observations, outside: &ContainerProfile
         .mounts
         .iter()
         .flat_map(|mount| [mount.source.as_str(), mount.destination.as_str()])
-        .filter(|path| path.ends_with(".sock") || path.contains("docker"))
+        .filter(|path| {
+            Path::new(path)
+                .extension()
+                .is_some_and(|extension| extension.eq_ignore_ascii_case("sock"))
+                || path.to_ascii_lowercase().contains("docker")
+        })
         .collect();
     row(
         "no Docker (or other engine) socket in the container",

@@ -48,7 +48,10 @@ pub(super) fn memory(
             "Memory {}, MemorySwap {}; memory.max {}",
             shown_number(outside.memory),
             shown_number(outside.memory_swap),
-            inside.memory_max.as_deref().unwrap_or("not readable inside")
+            inside
+                .memory_max
+                .as_deref()
+                .unwrap_or("not readable inside")
         ),
         outside.memory == Some(want) && outside.memory_swap == Some(want) && inside_ok,
     )
@@ -69,7 +72,9 @@ pub(super) fn tmpfs(
     };
     let rounded = size.div_ceil(PAGE) * PAGE;
     let inside_ok = inside.tmp_fs_type.as_deref() == Some("tmpfs")
-        && inside.tmp_size.is_some_and(|total| total > 0 && total <= rounded);
+        && inside
+            .tmp_size
+            .is_some_and(|total| total > 0 && total <= rounded);
     row(
         "/tmp and the home directory are size-capped tmpfs",
         &format!("Tmpfs /tmp and {HOME} with size={size}; /tmp a tmpfs of at most that"),

@@ -170,7 +170,10 @@ fn no_capabilities(inside: &Observations, outside: &ContainerProfile) -> VerifyR
 
 fn no_new_privileges(inside: &Observations, outside: &ContainerProfile) -> VerifyRow {
     // gVisor shows no `NoNewPrivs` line; prctl answers under both.
-    let status_ok = inside.no_new_privs.as_deref().is_none_or(|value| value == "1");
+    let status_ok = inside
+        .no_new_privs
+        .as_deref()
+        .is_none_or(|value| value == "1");
     let ok = status_ok
         && inside.no_new_privs_prctl == Some(true)
         && outside

@@ -95,7 +95,8 @@ fn each_weakened_setting_fails_its_own_row() {
         }),
         ("other than root", |i, _| i.uid = 0),
         ("no capabilities", |i, _| {
-            i.capabilities.insert("CapBnd".into(), "00000000a80425fb".into());
+            i.capabilities
+                .insert("CapBnd".into(), "00000000a80425fb".into());
         }),
         ("no new privileges", |_, o| o.security_opt.clear()),
         ("seccomp", |i, o| {
@@ -107,7 +108,9 @@ fn each_weakened_setting_fails_its_own_row() {
         ("tmpfs", |_, o| {
             o.tmpfs.insert("/tmp".into(), "rw".into());
         }),
-        ("Docker", |i, _| i.sockets.push("/var/run/docker.sock".into())),
+        ("Docker", |i, _| {
+            i.sockets.push("/var/run/docker.sock".into());
+        }),
         ("host path", |_, o| {
             o.mounts.push(ProfileMount {
                 kind: "bind".into(),

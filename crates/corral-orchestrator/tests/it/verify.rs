@@ -28,7 +28,12 @@ async fn verify(server: &TestServer, isolation: &str) -> VerifyReport {
 fn failing(report: &VerifyReport) -> Vec<String> {
     report
         .failing()
-        .map(|row| format!("{}: expected {}; observed {}", row.promise, row.expected, row.observed))
+        .map(|row| {
+            format!(
+                "{}: expected {}; observed {}",
+                row.promise, row.expected, row.observed
+            )
+        })
         .collect()
 }
 
@@ -64,7 +69,6 @@ async fn verify_passes_under_gvisor() {
 /// Runs the probe as the entrypoint of a container made from
 /// `container_spec` after `weaken`, and judges it as `corral verify` does.
 async fn probe_container(weaken: impl FnOnce(&mut ContainerCreateBody)) -> Vec<String> {
-    let docker = corral_testkit::docker().await;
     let data_dir = tempfile::tempdir().expect("data dir");
     let socket_dir = data_dir.path().join("sockets");
     std::fs::create_dir(&socket_dir).expect("socket dir");
@@ -97,53 +101,13 @@ async fn probe_container(weaken: impl FnOnce(&mut ContainerCreateBody)) -> Vec<S
         image_volumes: Vec::new(),
     };
     let mut body = container_spec(&request);
-    body.cmd = Some(vec!["probe".into(), "--connect".into(), "127.0.0.1:9".into()]);
+    body.cmd = Some(vec![
+        "probe".into(),
+        "--connect".into(),
+        "127.0.0.1:9".into(),
+    ]);
     weaken(&mut body);
-    let name = format!("corral-verify-test-{}", std::process::id());
-    let created = docker
-        .create_container(
-            Some(CreateContainerOptions {
-                name: Some(name.clone()),
-                ..CreateContainerOptions::default()
-            }),
-            body,
-        )
-        .await
-        .expect("create the probe container");
-    docker
-        .start_container(&created.id, None::<bollard::query_parameters::StartContainerOptions>)
-        .await
-        .expect("start");
-    let _ = docker
-        .wait_container(&created.id, None::<WaitContainerOptions>)
-        .next()
-        .await;
-    let mut logs = docker.logs(
-        &created.id,
-        Some(LogsOptions {
-            stdout: true,
-            ..LogsOptions::default()
-        }),
-    );
-    let mut stdout = String::new();
-    while let Some(chunk) = logs.next().await {
-        stdout.push_str(&chunk.expect("log chunk").to_string());
-    }
-    let inspected = docker
-        .inspect_container(&created.id, None::<bollard::query_parameters::InspectContainerOptions>)
-        .await
-        .expect("inspect");
-    let profile: ContainerProfile = corral_orchestrator::runtime::profile::profile_of(&inspected);
-    docker
-        .remove_container(
-            &created.id,
-            Some(RemoveContainerOptions {
-                force: true,
-                ..RemoveContainerOptions::default()
-            }),
-        )
-        .await
-        .expect("remove");
+    let (stdout, profile) = run_to_end(body).await;
     let observations: Observations = serde_json::from_str(stdout.trim()).expect("probe JSON");
     let rows = judge(
         &Expected {
@@ -163,6 +127,64 @@ async fn probe_container(weaken: impl FnOnce(&mut ContainerCreateBody)) -> Vec<S
         // No worker runs beside a probe that is the entrypoint itself.
         .filter(|promise| !promise.contains("worker's memory"))
         .collect()
+}
+
+/// Creates, runs and removes a container made from `body`; its stdout and
+/// its profile as Docker reports it.
+async fn run_to_end(body: ContainerCreateBody) -> (String, ContainerProfile) {
+    let docker = corral_testkit::docker().await;
+    let name = format!("corral-verify-test-{}", std::process::id());
+    let created = docker
+        .create_container(
+            Some(CreateContainerOptions {
+                name: Some(name.clone()),
+                ..CreateContainerOptions::default()
+            }),
+            body,
+        )
+        .await
+        .expect("create the probe container");
+    docker
+        .start_container(
+            &created.id,
+            None::<bollard::query_parameters::StartContainerOptions>,
+        )
+        .await
+        .expect("start");
+    let _ = docker
+        .wait_container(&created.id, None::<WaitContainerOptions>)
+        .next()
+        .await;
+    let mut logs = docker.logs(
+        &created.id,
+        Some(LogsOptions {
+            stdout: true,
+            ..LogsOptions::default()
+        }),
+    );
+    let mut stdout = String::new();
+    while let Some(chunk) = logs.next().await {
+        stdout.push_str(&chunk.expect("log chunk").to_string());
+    }
+    let inspected = docker
+        .inspect_container(
+            &created.id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .expect("inspect");
+    let profile: ContainerProfile = corral_orchestrator::runtime::profile::profile_of(&inspected);
+    docker
+        .remove_container(
+            &created.id,
+            Some(RemoveContainerOptions {
+                force: true,
+                ..RemoveContainerOptions::default()
+            }),
+        )
+        .await
+        .expect("remove");
+    (stdout, profile)
 }
 
 #[tokio::test]
@@ -222,11 +244,17 @@ async fn jobs_wait_for_the_check_at_start_and_are_refused_while_it_fails() {
     .await;
     let image = corral_testkit::default_image().await;
     let (status, body) = server
-        .post("/v1/jobs", &json!({"command": "echo no", "image": image}).to_string())
+        .post(
+            "/v1/jobs",
+            &json!({"command": "echo no", "image": image}).to_string(),
+        )
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let message = body["error"].as_str().expect("error text");
-    assert!(message.contains("the probe job ran to its end"), "{message}");
+    assert!(
+        message.contains("the probe job ran to its end"),
+        "{message}"
+    );
     assert!(message.contains("--no-verify"), "{message}");
     assert_eq!(server.stop().await, 0);
 }
@@ -253,7 +281,10 @@ async fn a_jobs_first_running_event_carries_its_containers_profile() {
     assert_eq!(profile.security_opt, ["no-new-privileges"]);
     assert_eq!(profile.pids_limit, Some(limits.pids));
     let memory = i64::try_from(limits.memory_bytes).expect("memory");
-    assert_eq!((profile.memory, profile.memory_swap), (Some(memory), Some(memory)));
+    assert_eq!(
+        (profile.memory, profile.memory_swap),
+        (Some(memory), Some(memory))
+    );
     let size = format!("size={}", limits.tmpfs_bytes);
     assert!(profile.tmpfs["/tmp"].contains(&size), "{:?}", profile.tmpfs);
     assert_eq!(profile.runtime, "runc");
