@@ -89,6 +89,8 @@ pub enum Command {
     Secret(SecretCommand),
     /// Check that Docker, the image, the worker, the data directory and the server are ready
     Doctor(DoctorArgs),
+    /// Prove the sandbox on this host: a probe job checks each promise; non-zero if one fails
+    Verify(crate::commands::VerifyArgs),
     /// Serve corral's job tools to an MCP client over stdio (claude mcp add corral -- corral mcp)
     Mcp,
     /// Show the settings `corral serve` would use (file, environment, flags), keys hidden
@@ -142,6 +144,9 @@ pub struct ServeArgs {
     /// Containers per pooled image kept started ahead of demand, so a job without a project directory starts warm (0 = no pool) [default: 0]
     #[arg(long, env = "CORRAL_POOL_SIZE", value_name = "N")]
     pub pool_size: Option<usize>,
+    /// Run jobs without the sandbox check at start (logged as a warning)
+    #[arg(long, env = "CORRAL_NO_VERIFY")]
+    pub no_verify: bool,
 }
 
 #[derive(Debug, Args)]

@@ -208,6 +208,18 @@ impl ApiClient {
             .await
     }
 
+    /// `POST /v1/verify`: a probe job's report.
+    pub async fn verify(
+        &self,
+        isolation: Option<corral_proto::IsolationLevel>,
+    ) -> anyhow::Result<corral_proto::verify::VerifyReport> {
+        let mut request = self.request(reqwest::Method::POST, "/v1/verify");
+        if let Some(isolation) = isolation {
+            request = request.query(&[("isolation", isolation.as_str())]);
+        }
+        self.json(request).await
+    }
+
     /// `POST /v1/jobs/{id}/cancel`.
     pub async fn cancel(&self, id: &str) -> anyhow::Result<Job> {
         self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/cancel")))

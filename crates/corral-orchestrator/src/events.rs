@@ -130,6 +130,21 @@ impl EventLog {
             .await
     }
 
+    /// Stores the `running` status event, with the container's profile as
+    /// the engine reported it when it was read back.
+    pub async fn running(
+        &self,
+        job_id: &str,
+        profile: Option<&corral_proto::verify::ContainerProfile>,
+    ) -> Result<u64, StoreError> {
+        let mut data = json!({ "state": corral_proto::JobState::Running.as_str() });
+        if let Some(profile) = profile {
+            data["profile"] = json!(profile);
+        }
+        self.append(job_id, vec![NewEvent::new(EventKind::Status, data)])
+            .await
+    }
+
     /// A receiver woken after each append for `job_id`. Subscribe *before*
     /// reading the store so no append can slip between the two.
     pub fn subscribe(&self, job_id: &str) -> broadcast::Receiver<()> {

@@ -23,6 +23,7 @@
 //! - [`secrets`]: the sealed secrets store and job grants
 //! - [`redact`]: the leak detector every job event passes through
 //! - [`token`]: bearer tokens and random ids
+//! - [`verify`]: the sandbox check's rows, its last report and the gate on jobs
 //! - [`project`]: a job's project directory: checked, held open, handed over by descriptor
 //! - [`workspace`]: job-owned copies of a project for review (branch mode)
 //! - [`worker_binary`]: finding and checking the static worker
@@ -43,6 +44,7 @@ pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod token;
+pub mod verify;
 pub mod worker_api;
 pub mod worker_binary;
 pub mod workspace;

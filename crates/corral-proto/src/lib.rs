@@ -14,6 +14,7 @@
 //! - [`timestamp`]: the one shape of every time on the wire
 //! - [`sse`]: a parser of server-sent events, for clients of the event stream
 //! - [`error`]: the JSON body of every API error
+//! - [`verify`]: the sandbox self-test: probe observations, container profiles, rows
 //! - [`fuzz`]: a seeded mutation fuzzer the decoders' tests share
 
 #![warn(missing_docs)]
@@ -27,6 +28,7 @@ pub mod llm;
 pub mod size;
 pub mod sse;
 pub mod timestamp;
+pub mod verify;
 pub mod worker;
 
 pub use egress::{EgressPolicy, EgressSpec, InjectRule};

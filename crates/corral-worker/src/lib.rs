@@ -19,6 +19,7 @@
 //! - `tools`: the agent's tools, confined to `/workspace` and `/tmp`
 //! - `output`: pipe bytes to UTF-8 text, batched into `output` events
 //! - `project`: a copy-mode job's project, unpacked into `/workspace`
+//! - `probe`: `corral-worker probe`, what `corral verify` sees inside a container
 
 mod agent;
 mod claude;
@@ -27,6 +28,7 @@ mod egress;
 mod exec;
 mod model;
 mod output;
+mod probe;
 mod project;
 mod tools;
 
@@ -54,6 +56,10 @@ pub const EXIT_WORKER_FAILED: u8 = 125;
 
 /// Runs the worker; returns the process exit code.
 pub fn main() -> u8 {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(corral_proto::verify::PROBE_ARG) {
+        return probe::run(&args[1..]);
+    }
     if let Err(error) =
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
     {

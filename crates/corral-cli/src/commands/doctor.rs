@@ -76,6 +76,11 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
         }
         None => report(false, "data dir", "none: set --data-dir".into()),
     }
+    // The last sandbox check (at the server's start, or `corral verify`).
+    if let Some(dir) = data_dir(global) {
+        let (ok, detail) = last_sandbox_check(&dir);
+        report(ok, "sandbox", detail);
+    }
     let client = ApiClient::from_args(global)?;
     match client.health().await {
         Ok(_) => report(true, "server", format!("up at {}", client.base())),
@@ -103,4 +108,35 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The last sandbox check kept in the data directory, in words.
+fn last_sandbox_check(dir: &std::path::Path) -> (bool, String) {
+    match corral_orchestrator::verify::load(dir) {
+        Some(last) if last.passed => (
+            true,
+            format!(
+                "verified under {} at {} (probe job {})",
+                last.isolation.as_str(),
+                corral_proto::timestamp::format(last.checked_at),
+                last.job_id.as_deref().unwrap_or("none")
+            ),
+        ),
+        Some(last) => (
+            false,
+            format!(
+                "check under {} at {} FAILED: {} (run `corral verify`)",
+                last.isolation.as_str(),
+                corral_proto::timestamp::format(last.checked_at),
+                last.failing()
+                    .map(|row| row.promise.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
+        None => (
+            true,
+            "not checked yet: `corral serve` checks it at start, or run `corral verify`".into(),
+        ),
+    }
 }

@@ -13,12 +13,14 @@ mod run;
 mod secret;
 mod serve;
 mod show;
+mod verify;
 
 use std::process::ExitCode;
 
 use corral_proto::CommandSpec;
 
 pub use flag_values::describe_error;
+pub use verify::VerifyArgs;
 
 use crate::cli::{Cli, Command, ImageCommand};
 
@@ -40,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Image(ImageCommand::Build(args)) => image::build(&args).await,
         Command::Secret(command) => secret::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,
+        Command::Verify(args) => verify::run(global, &args).await,
         Command::Mcp => mcp::run(global).await,
         Command::Config(args) => config::run(global, args),
         Command::Completions { shell } => {

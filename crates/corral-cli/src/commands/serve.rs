@@ -30,5 +30,6 @@ pub fn overrides(global: &GlobalArgs, args: ServeArgs) -> ConfigOverrides {
         egress_resolve: args.egress_resolve,
         egress_ca: args.egress_ca,
         pool_size: args.pool_size,
+        no_verify: args.no_verify,
     }
 }

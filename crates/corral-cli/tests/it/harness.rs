@@ -27,7 +27,18 @@ impl ServeProcess {
             .prefix("corral-cli-")
             .tempdir()
             .expect("data dir");
-        Self::start_in(data_dir, &[], &[]).await
+        Self::start_in(data_dir, &[], &[], false).await
+    }
+
+    /// A server that runs the sandbox check at start, as `corral serve`
+    /// does by default (the other servers of these tests skip it, so their
+    /// job lists hold only their own jobs).
+    pub async fn start_verified() -> Self {
+        let data_dir = tempfile::Builder::new()
+            .prefix("corral-cli-")
+            .tempdir()
+            .expect("data dir");
+        Self::start_in(data_dir, &[], &[], true).await
     }
 
     /// A server with extra `serve` flags and environment variables.
@@ -36,7 +47,7 @@ impl ServeProcess {
             .prefix("corral-cli-")
             .tempdir()
             .expect("data dir");
-        Self::start_in(data_dir, args, env).await
+        Self::start_in(data_dir, args, env, false).await
     }
 
     /// Kills the server with SIGKILL: no cleanup at all.
@@ -53,10 +64,15 @@ impl ServeProcess {
         self.kill_hard();
         let data_dir = tempfile::TempDir::new()
             .map(|placeholder| std::mem::replace(&mut self.data_dir, placeholder));
-        Self::start_in(data_dir.expect("swap data dir"), &[], &[]).await
+        Self::start_in(data_dir.expect("swap data dir"), &[], &[], false).await
     }
 
-    async fn start_in(data_dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Self {
+    async fn start_in(
+        data_dir: tempfile::TempDir,
+        args: &[&str],
+        env: &[(&str, &str)],
+        verify: bool,
+    ) -> Self {
         corral_testkit::ensure_docker();
         let image = corral_testkit::default_image().await;
         let mut child = Command::new(CORRAL)
@@ -70,6 +86,11 @@ impl ServeProcess {
             .args(["--image", &image])
             .arg("--worker-bin")
             .arg(corral_testkit::worker_bin())
+            .args(if verify {
+                &[][..]
+            } else {
+                &["--no-verify"][..]
+            })
             .args(args)
             .envs(env.iter().copied())
             .env("RUST_LOG", "debug")

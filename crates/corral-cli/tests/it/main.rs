@@ -21,4 +21,5 @@ mod readme_agent;
 mod readme_steps;
 mod run;
 mod secrets;
+mod verify;
 mod worker;

@@ -61,6 +61,7 @@ const LINES: &[&str] = &[
     "corral logs ID [--follow] [--json|--raw]",
     "corral cancel ID",
     "corral doctor",
+    "corral verify [--isolation gvisor] [--json]",
     "corral completions bash > /etc/bash_completion.d/corral",
     "corral config [--json]",
     "corral run --project ~/src/app --branch -- make fix",

@@ -199,6 +199,17 @@ pub async fn play(smoke: &mut Smoke, line: &str) {
             let out = smoke.corral(&["doctor"], 0).await;
             assert!(stdout(&out).contains("docker"), "{}", stdout(&out));
         }
+        "corral verify [--isolation gvisor] [--json]" => {
+            let text = stdout(&smoke.corral(&["verify"], 0).await);
+            assert!(text.contains("sandbox verified under runc"), "{text}");
+            let json = stdout(
+                &smoke
+                    .corral(&["verify", "--isolation", "gvisor", "--json"], 0)
+                    .await,
+            );
+            let report: serde_json::Value = serde_json::from_str(&json).expect("verify --json");
+            assert_eq!(report["passed"], true, "{report}");
+        }
         "corral completions bash > /etc/bash_completion.d/corral" => {
             let script = stdout(&smoke.corral(&["completions", "bash"], 0).await);
             assert!(script.contains("corral"), "{script}");

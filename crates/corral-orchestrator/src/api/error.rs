@@ -49,6 +49,13 @@ pub enum ApiError {
         /// What conflicts.
         message: String,
     },
+    /// The server cannot do it now (the sandbox check fails); the message
+    /// says why.
+    #[error("{message}")]
+    Unavailable {
+        /// Why.
+        message: String,
+    },
     /// Something failed inside; details go to the log only.
     #[error("internal error")]
     Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
@@ -68,6 +75,7 @@ impl ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -123,6 +131,7 @@ impl From<JobError> for ApiError {
             | JobError::NoSession { .. }) => Self::Conflict {
                 message: error.to_string(),
             },
+            JobError::Unverified { message } => Self::Unavailable { message },
             JobError::Store(error) => Self::internal(error),
             JobError::Random(error) => Self::internal(error),
         }

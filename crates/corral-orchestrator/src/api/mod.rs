@@ -13,6 +13,7 @@ mod review;
 mod secrets;
 mod state;
 mod ui;
+mod verify;
 
 use axum::Router;
 use axum::middleware;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/diff", get(review::diff))
         .route("/v1/jobs/{id}/apply", post(review::apply))
         .route("/v1/jobs/{id}/discard", post(review::discard))
+        .route("/v1/verify", post(verify::run).get(verify::last))
         .route("/metrics", get(metrics::metrics))
         .nest_service("/mcp", crate::mcp::service(state.jobs.clone()))
         .route("/v1/secrets", get(secrets::list))

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{events, jobs, metrics, review, secrets};
+use super::{events, jobs, metrics, review, secrets, verify};
 
 /// The document.
 #[derive(OpenApi)]
@@ -18,7 +18,7 @@ use super::{events, jobs, metrics, review, secrets};
         events::list, events::stream,
         review::diff, review::apply, review::discard,
         secrets::list, secrets::set, secrets::remove,
-        metrics::metrics, openapi,
+        metrics::metrics, verify::run, verify::last, openapi,
     ),
     modifiers(&BearerToken),
     security(("token" = [])),

@@ -131,6 +131,8 @@ pub struct ConfigOverrides {
     pub egress_ca: Option<PathBuf>,
     /// `--pool-size`.
     pub pool_size: Option<usize>,
+    /// `--no-verify`: run jobs without the sandbox check at start.
+    pub no_verify: bool,
 }
 
 /// The server's settings, complete and checked.
@@ -170,6 +172,8 @@ pub struct Config {
     pub default_egress: Option<corral_proto::EgressSpec>,
     /// The warm pool.
     pub pool: PoolSettings,
+    /// Run the sandbox check at start and refuse jobs while it fails.
+    pub verify_at_start: bool,
 }
 
 /// Why the configuration could not be built.
@@ -289,6 +293,7 @@ impl Config {
             listen,
             default_image,
             pool,
+            verify_at_start: !overrides.no_verify,
             isolation: file.isolation.unwrap_or_default(),
             claude_image: file
                 .claude_image

@@ -91,12 +91,16 @@ impl JobManager {
             Ok(true) => {
                 self.inner.start_latency.observe(claimed.elapsed());
                 info!(job_id = %job.id, container_id, "container started");
-                if let Err(error) = self
-                    .inner
-                    .events
-                    .status(&job.id, JobState::Running, None)
-                    .await
-                {
+                // Every job carries its own evidence: the profile read back
+                // from the engine for its container.
+                let profile = match self.inner.runtime.profile(container_id).await {
+                    Ok(profile) => Some(profile),
+                    Err(error) => {
+                        warn!(job_id = %job.id, container_id, error = %error, "cannot read the container's profile back");
+                        None
+                    }
+                };
+                if let Err(error) = self.inner.events.running(&job.id, profile.as_ref()).await {
                     error!(job_id = %job.id, error = %error, "cannot store status event");
                 }
             }

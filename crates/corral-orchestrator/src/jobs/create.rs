@@ -20,9 +20,21 @@ pub(super) fn new_job_id() -> Result<String, JobError> {
 }
 
 impl JobManager {
-    /// Validates `spec` and queues the job. Nothing is stored if it is invalid.
+    /// Validates `spec` and queues the job. Nothing is stored if it is
+    /// invalid, or while the sandbox check fails (a job created while the
+    /// check at start runs waits for it).
     #[instrument(name = "jobs.create", skip_all)]
     pub async fn create(&self, spec: JobSpec) -> Result<Job, JobError> {
+        self.inner
+            .gate
+            .admit(super::verify::PROBE_DEADLINE)
+            .await
+            .map_err(|message| JobError::Unverified { message })?;
+        self.create_job(spec).await
+    }
+
+    /// [`JobManager::create`] past the gate: the probe job's own way in.
+    pub(super) async fn create_job(&self, spec: JobSpec) -> Result<Job, JobError> {
         let config = &self.inner.config;
         if let Some(project) = &spec.project {
             self.check_links(Path::new(project.path()), project.allow_overlap())

@@ -16,6 +16,7 @@
 //! - `outcome`: how a container's exit becomes a terminal state
 //! - `pool`: the warm pool, containers started ahead of demand
 //! - `recover`: what a restart finds left over
+//! - `verify`: the sandbox check, a probe job judged on this host
 
 mod cancel;
 mod container;
@@ -32,6 +33,7 @@ mod run;
 mod scheduler;
 mod setup;
 mod validate;
+mod verify;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -120,6 +122,12 @@ pub enum JobError {
         /// Files that conflict, when applying conflicts.
         conflicts: Vec<String>,
     },
+    /// The sandbox check failed (or has not finished): no job runs.
+    #[error("{message}")]
+    Unverified {
+        /// The failing rows, and what to do.
+        message: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -194,6 +202,8 @@ struct Inner {
     /// besides active jobs' own labels: pool containers, and the pooled or
     /// re-adopted containers of live jobs.
     spared: Mutex<std::collections::HashSet<String>>,
+    /// Whether jobs may run: not while the sandbox check fails.
+    gate: crate::verify::Gate,
 }
 
 impl JobManager {
@@ -212,6 +222,7 @@ impl JobManager {
             .canonicalize()
             .unwrap_or_else(|_| config.data_dir.clone());
         let pool = pool::Pool::from_config(&config);
+        let gate = crate::verify::Gate::new(config.verify_at_start);
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -235,6 +246,7 @@ impl JobManager {
                 reaper_passes: std::sync::atomic::AtomicU64::new(0),
                 start_latency: crate::metrics::Histogram::default(),
                 upstream,
+                gate,
                 pool,
                 spared: Mutex::default(),
             }),
@@ -247,6 +259,13 @@ impl JobManager {
         self.inner.tasks.spawn(self.clone().schedule());
         self.inner.tasks.spawn(self.clone().reap_periodically());
         self.inner.tasks.spawn(self.clone().fill_pool());
+        if self.inner.config.verify_at_start {
+            self.inner.tasks.spawn(self.clone().verify_at_start());
+        } else {
+            tracing::warn!(
+                "SANDBOX NOT VERIFIED (--no-verify): jobs run without proof that the container profile is in force on this host"
+            );
+        }
         Ok(())
     }
 
@@ -290,6 +309,11 @@ impl JobManager {
     /// The job start latency histogram.
     pub fn start_latency(&self) -> &crate::metrics::Histogram {
         &self.inner.start_latency
+    }
+
+    /// Where the sandbox check stands.
+    pub fn gate(&self) -> crate::verify::GateState {
+        self.inner.gate.state()
     }
 
     /// Jobs currently holding a slot.

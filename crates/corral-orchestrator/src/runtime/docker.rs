@@ -334,6 +334,21 @@ impl Runtime for DockerRuntime {
             .is_some_and(|runtimes| runtimes.contains_key(name)))
     }
 
+    async fn profile(
+        &self,
+        container_id: &str,
+    ) -> Result<corral_proto::verify::ContainerProfile, RuntimeError> {
+        let inspected = self
+            .docker
+            .inspect_container(
+                container_id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .map_err(classify)?;
+        Ok(super::profile::profile_of(&inspected))
+    }
+
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {
         match self.docker.inspect_image(image).await.map_err(classify) {
             Ok(_) => Ok(true),

@@ -2,6 +2,7 @@
 //! Docker directly, so Podman or Kubernetes can stand in later.
 
 pub mod docker;
+pub mod profile;
 pub mod spec;
 
 use std::path::PathBuf;
@@ -172,6 +173,11 @@ pub trait Runtime: Send + Sync {
     ) -> Result<(), RuntimeError>;
     /// Renames a container (running or not).
     async fn rename(&self, container_id: &str, name: &str) -> Result<(), RuntimeError>;
+    /// The container's security profile as the engine reports it.
+    async fn profile(
+        &self,
+        container_id: &str,
+    ) -> Result<corral_proto::verify::ContainerProfile, RuntimeError>;
     /// Whether an image is present locally.
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;
     /// Whether the engine knows the OCI runtime `name` (`runsc`).

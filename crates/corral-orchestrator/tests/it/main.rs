@@ -47,6 +47,7 @@ mod review;
 mod review_record;
 mod sandbox;
 mod security_md;
+mod verify;
 mod web_ui;
 mod webdriver;
 mod worker_endpoint;

@@ -1,0 +1,242 @@
+//! The rows of `corral verify`: each promise of the container profile,
+//! judged from what the probe saw inside and what the engine reported.
+//! Pure, so every row's failure can be shown without Docker.
+
+use std::path::Path;
+
+use corral_proto::verify::{ContainerProfile, Observations, VerifyRow};
+use corral_proto::worker::JOB_HOME;
+
+/// What the probe job must show on this server.
+#[derive(Debug, Clone)]
+pub struct Expected<'a> {
+    /// The probe job's limits.
+    pub limits: &'a corral_proto::Limits,
+    /// Whether it ran under gVisor.
+    pub gvisor: bool,
+    /// The worker binary on the host.
+    pub worker_bin: &'a Path,
+    /// The data directory as configured and canonical: every job's socket
+    /// directory is under it.
+    pub data_dirs: [&'a Path; 2],
+    /// Whether the probe job had no egress allowlist.
+    pub no_egress: bool,
+    /// Connections a host loopback listener the probe was told of accepted.
+    pub host_connections: usize,
+}
+
+/// Every row, in a fixed order. `inside` is `None` when the probe printed
+/// nothing usable, `profile` when the engine could not be asked.
+pub fn judge(
+    expected: &Expected<'_>,
+    inside: Option<&Observations>,
+    profile: Option<&ContainerProfile>,
+) -> Vec<VerifyRow> {
+    let none = Observations::default();
+    let inside_or = inside.unwrap_or(&none);
+    let empty = ContainerProfile::default();
+    let outside = profile.unwrap_or(&empty);
+    let seen = inside.is_some() && profile.is_some();
+    let mut rows = vec![
+        interfaces(inside_or, outside),
+        read_only_root(inside_or, outside),
+        not_root(inside_or, outside),
+        no_capabilities(inside_or, outside),
+        no_new_privileges(inside_or, outside),
+        seccomp(inside_or, outside, expected.gvisor),
+        super::limits::pids(inside_or, outside, expected),
+        super::limits::memory(inside_or, outside, expected),
+        super::limits::tmpfs(inside_or, outside, expected),
+        super::host::no_engine_socket(inside_or, outside),
+        super::host::own_paths_only(outside, expected),
+        super::host::worker_binary(inside_or),
+        super::host::worker_memory(inside_or, expected.gvisor),
+        super::host::egress(inside_or, outside, expected),
+    ];
+    if !seen {
+        for row in &mut rows {
+            row.ok = false;
+        }
+        rows.insert(
+            0,
+            row(
+                "the probe ran and was inspected",
+                "the probe's observations and the container's profile",
+                format!(
+                    "observations: {}; profile: {}",
+                    if inside.is_some() { "read" } else { "missing" },
+                    if profile.is_some() { "read" } else { "missing" }
+                ),
+                false,
+            ),
+        );
+    }
+    rows
+}
+
+/// A row.
+pub(super) fn row(
+    promise: &str,
+    expected: &str,
+    observed: impl Into<String>,
+    ok: bool,
+) -> VerifyRow {
+    VerifyRow {
+        promise: promise.to_owned(),
+        expected: expected.to_owned(),
+        observed: observed.into(),
+        ok,
+    }
+}
+
+fn interfaces(inside: &Observations, outside: &ContainerProfile) -> VerifyRow {
+    let ok = inside.interfaces == ["lo"] && outside.network_mode == "none";
+    row(
+        "no network: only the loopback interface",
+        "interfaces [lo]; NetworkMode none",
+        format!(
+            "interfaces {:?}; NetworkMode {}",
+            inside.interfaces, outside.network_mode
+        ),
+        ok,
+    )
+}
+
+fn read_only_root(inside: &Observations, outside: &ContainerProfile) -> VerifyRow {
+    let ok = inside.root_write != "ok"
+        && !inside.root_write.is_empty()
+        && inside.root_read_only == Some(true)
+        && outside.readonly_rootfs;
+    row(
+        "the root filesystem is read-only",
+        "a write to / fails; / mounted ro; ReadonlyRootfs true",
+        format!(
+            "write to /: {}; / mounted ro: {}; ReadonlyRootfs {}",
+            inside.root_write,
+            shown(inside.root_read_only),
+            outside.readonly_rootfs
+        ),
+        ok,
+    )
+}
+
+fn not_root(inside: &Observations, outside: &ContainerProfile) -> VerifyRow {
+    let configured_uid = outside.user.split(':').next().unwrap_or_default();
+    let ok = inside.uid != 0
+        && !configured_uid.is_empty()
+        && configured_uid != "0"
+        && configured_uid != "root";
+    row(
+        "the job runs as a user other than root",
+        "uid not 0; User not root",
+        format!("uid {}; User {:?}", inside.uid, outside.user),
+        ok,
+    )
+}
+
+fn no_capabilities(inside: &Observations, outside: &ContainerProfile) -> VerifyRow {
+    let sets = ["CapEff", "CapPrm", "CapBnd"];
+    let all_zero = sets.iter().all(|name| {
+        inside
+            .capabilities
+            .get(*name)
+            .is_some_and(|value| !value.is_empty() && value.chars().all(|digit| digit == '0'))
+    });
+    let dropped = outside.cap_drop.iter().any(|cap| cap == "ALL")
+        && outside.cap_add.is_empty()
+        && !outside.privileged;
+    let shown_sets: Vec<String> = sets
+        .iter()
+        .map(|name| {
+            format!(
+                "{name} {}",
+                inside.capabilities.get(*name).map_or("?", String::as_str)
+            )
+        })
+        .collect();
+    row(
+        "no capabilities (effective, permitted, bounding)",
+        "CapEff, CapPrm, CapBnd all 0; CapDrop ALL, no CapAdd, not privileged",
+        format!(
+            "{}; CapDrop {:?}, CapAdd {:?}, Privileged {}",
+            shown_sets.join(", "),
+            outside.cap_drop,
+            outside.cap_add,
+            outside.privileged
+        ),
+        all_zero && dropped,
+    )
+}
+
+fn no_new_privileges(inside: &Observations, outside: &ContainerProfile) -> VerifyRow {
+    // gVisor shows no `NoNewPrivs` line; prctl answers under both.
+    let status_ok = inside
+        .no_new_privs
+        .as_deref()
+        .is_none_or(|value| value == "1");
+    let ok = status_ok
+        && inside.no_new_privs_prctl == Some(true)
+        && outside
+            .security_opt
+            .iter()
+            .any(|option| option.starts_with("no-new-privileges") && !option.ends_with("false"));
+    row(
+        "no new privileges (setuid binaries gain nothing)",
+        "NoNewPrivs 1 (status line, or prctl where there is none); SecurityOpt no-new-privileges",
+        format!(
+            "NoNewPrivs {}; prctl {}; SecurityOpt {:?}",
+            inside.no_new_privs.as_deref().unwrap_or("(no line)"),
+            shown(inside.no_new_privs_prctl),
+            outside.security_opt
+        ),
+        ok,
+    )
+}
+
+fn seccomp(inside: &Observations, outside: &ContainerProfile, gvisor: bool) -> VerifyRow {
+    let unconfined = outside
+        .security_opt
+        .iter()
+        .any(|option| option.replace(':', "=") == "seccomp=unconfined");
+    let filtered = inside.seccomp.as_deref() == Some("2");
+    if gvisor {
+        // Under gVisor the job's system calls reach gVisor's own kernel,
+        // never the host's; the sandbox always runs under its own seccomp
+        // filter on the host. What the job sees is gVisor's emulation of
+        // Docker's profile (runsc --oci-seccomp).
+        let ok = outside.runtime == crate::runtime::GVISOR_RUNTIME && !unconfined && filtered;
+        return row(
+            "system calls filtered (gVisor: served by its user-space kernel, Docker's profile applied inside)",
+            "Runtime runsc; Seccomp 2 as gVisor shows it; no seccomp=unconfined",
+            format!(
+                "Runtime {}; Seccomp {}; kernel {}",
+                outside.runtime,
+                inside.seccomp.as_deref().unwrap_or("(no line)"),
+                inside.kernel
+            ),
+            ok,
+        );
+    }
+    row(
+        "system calls filtered by seccomp",
+        "Seccomp 2 (filter mode); no seccomp=unconfined",
+        format!(
+            "Seccomp {}; SecurityOpt {:?}",
+            inside.seccomp.as_deref().unwrap_or("(no line)"),
+            outside.security_opt
+        ),
+        filtered && !unconfined,
+    )
+}
+
+/// `yes`, `no` or `?`.
+pub(super) fn shown(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "?",
+    }
+}
+
+/// The home directory's tmpfs.
+pub(super) const HOME: &str = JOB_HOME;
