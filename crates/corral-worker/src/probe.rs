@@ -286,7 +286,7 @@ mod tests {
 
     #[test]
     fn status_fields_are_read_by_exact_name() {
-        let status = "CapInh:\t0000\nCapEff:\t0000000000000000\nSeccomp:\t2\nSeccomp_filters:\t1\n";
+        let status = "CapAmb:\t0000000000000000\nCapEff:\t0000000000000000\nSeccomp:\t2\nSeccomp_filters:\t1\n";
         assert_eq!(status_field(status, "Seccomp").as_deref(), Some("2"));
         assert_eq!(
             status_field(status, "CapEff").as_deref(),

@@ -67,8 +67,8 @@ fn a_command_that_is_neither_a_line_nor_a_list_of_strings_says_what_it_takes() {
 
 #[test]
 fn a_misspelt_argument_is_refused_by_name_rather_than_ignored() {
-    let error = parse::<CreateJob>(json!({"comand": "true"})).expect_err("no such argument");
-    assert!(error.contains("comand"), "{error}");
+    let error = parse::<CreateJob>(json!({"cmd": "true"})).expect_err("no such argument");
+    assert!(error.contains("`cmd`"), "{error}");
     assert!(
         error.contains("command"),
         "the known names are listed: {error}"
