@@ -82,8 +82,8 @@ async fn an_injected_credential_reaches_the_upstream_and_nothing_else() {
             .await;
         assert_ne!(refused.status.code(), Some(0), "{bad}");
         assert!(
-            stderr(&refused).contains("egress.allow[1]"),
-            "{bad}: {}",
+            stderr(&refused).contains(&format!("--allow-host {bad}: ")),
+            "named as the flag the user typed: {bad}: {}",
             stderr(&refused)
         );
     }
