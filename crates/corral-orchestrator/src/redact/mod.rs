@@ -38,6 +38,12 @@ use scan::{Hit, Scan};
 pub(crate) use forms::base64_core;
 pub use stream::{OutputPiece, StreamRedactor};
 
+/// Every form of `value` the detector searches for (as is, base64, hex,
+/// URL- and JSON-escaped…), for tests and fuzz targets outside this crate.
+pub fn secret_forms(value: &str) -> Vec<String> {
+    forms::all(value)
+}
+
 /// Redacts secrets from text. Built once per job.
 #[derive(Debug, Default)]
 pub struct Redactor {
