@@ -1,7 +1,7 @@
-//! A small deterministic mutation fuzzer for stable Rust: `cargo fuzz`
-//! needs a nightly toolchain, so the decoders are also hammered here, in
-//! the ordinary test run, with seeded random inputs derived from valid ones.
-//! (The `fuzz/` directory holds the same targets for `cargo +nightly fuzz`.)
+//! A small deterministic mutation fuzzer, so the decoders are also
+//! hammered in the ordinary test run, with seeded random inputs derived
+//! from valid ones. Coverage-guided fuzzing is in `fuzz/` (cargo-fuzz on
+//! the stable toolchain: `scripts/fuzz.sh`).
 
 /// xorshift64*: fast, seeded, good enough to pick mutations.
 #[derive(Debug, Clone)]

@@ -21,6 +21,8 @@
 mod cancel;
 mod container;
 mod create;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod git_hold;
 mod outcome;
 mod pool;

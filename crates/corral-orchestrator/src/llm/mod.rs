@@ -19,7 +19,11 @@
 //! - `warning`: the proxy's `warning` events, redacted and rate-limited
 //! - `scripted`: the scripted model servers (demo default and tests)
 
+#[cfg(not(fuzzing))]
 mod anthropic;
+/// Public in fuzz builds only, for `fuzz/fuzz_targets/anthropic.rs`.
+#[cfg(fuzzing)]
+pub mod anthropic;
 pub mod discover;
 mod endpoint;
 mod passthrough;

@@ -38,6 +38,12 @@ use scan::{Hit, Scan};
 pub(crate) use forms::base64_core;
 pub use stream::{OutputPiece, StreamRedactor};
 
+/// Every form of `value` the detector searches for (as is, base64, hex,
+/// URL- and JSON-escaped…), for tests and fuzz targets outside this crate.
+pub fn secret_forms(value: &str) -> Vec<String> {
+    forms::all(value)
+}
+
 /// Redacts secrets from text. Built once per job.
 #[derive(Debug, Default)]
 pub struct Redactor {
@@ -132,7 +138,9 @@ impl Redactor {
         Some(out)
     }
 
-    /// Redacts every string inside `value`, in place.
+    /// Redacts every string inside `value`, object keys included, in place.
+    /// A key that redacts to one already there gets `#2`, `#3`… so no
+    /// value is dropped.
     pub fn redact_json(&self, value: &mut Value, findings: &mut Findings) {
         match value {
             Value::String(text) => {
@@ -143,9 +151,19 @@ impl Redactor {
             Value::Array(items) => items
                 .iter_mut()
                 .for_each(|item| self.redact_json(item, findings)),
-            Value::Object(map) => map
-                .values_mut()
-                .for_each(|item| self.redact_json(item, findings)),
+            Value::Object(map) => {
+                for (key, mut item) in std::mem::take(map) {
+                    self.redact_json(&mut item, findings);
+                    let key = self.redact_text(&key, findings).unwrap_or(key);
+                    let mut unique = key.clone();
+                    let mut count = 1;
+                    while map.contains_key(&unique) {
+                        count += 1;
+                        unique = format!("{key}#{count}");
+                    }
+                    map.insert(unique, item);
+                }
+            }
             _ => {}
         }
     }

@@ -157,6 +157,40 @@ fn json_strings_are_redacted_in_place() {
     assert_eq!(findings.names.len(), 2);
 }
 
+/// A worker chooses the keys of an event's data too (`{"<secret>": 1}`),
+/// and they are stored and streamed like its values.
+#[test]
+fn json_object_keys_holding_a_secret_are_redacted() {
+    let mut value = json!({
+        SECRET: 1,
+        "nested": [{format!("k {SECRET}"): "v"}],
+        format!("{SECRET} "): 2,
+    });
+    let mut findings = Findings::default();
+    redactor().redact_json(&mut value, &mut findings);
+    let text = value.to_string();
+    assert!(!text.contains(SECRET), "{text}");
+    assert_eq!(
+        value,
+        json!({
+            "[REDACTED:DB_PASSWORD]": 1,
+            "[REDACTED:DB_PASSWORD] ": 2,
+            "nested": [{"k [REDACTED:DB_PASSWORD]": "v"}],
+        })
+    );
+    assert_eq!(findings.names.len(), 3);
+}
+
+/// Two keys that redact to the same text both stay.
+#[test]
+fn json_keys_that_redact_alike_are_both_kept() {
+    let mut value = json!({SECRET: 1, "[REDACTED:DB_PASSWORD]": 2});
+    redactor().redact_json(&mut value, &mut Findings::default());
+    let map = value.as_object().expect("object");
+    assert_eq!(map.len(), 2, "{value}");
+    assert!(!value.to_string().contains(SECRET), "{value}");
+}
+
 /// What busybox's tools print for `s3cr3t-pass-word-s` (copied from a run).
 #[test]
 fn dumps_and_wrapped_encodings_from_real_tools_are_redacted() {

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target in fuzz/ for SECONDS each (default 60), on
+# the stable toolchain: `-s none` builds without a sanitizer, and nothing
+# else cargo-fuzz passes to rustc needs nightly (`-Cpasses=sancov-module`
+# and the `-Cllvm-args=-sanitizer-coverage-*` flags are stable codegen
+# options). libFuzzer itself is C++, built by libfuzzer-sys with the
+# system's C++ compiler.
+#
+# Each target starts from its seed corpus in fuzz/corpus/TARGET (kept in
+# the repository, never written to: new inputs go to a scratch directory).
+# A crash, a panic, a leak past the redactor or a timeout fails the run;
+# the input is left in fuzz/artifacts/TARGET/ and printed in hex, to become
+# a regression test. Prints each target's executions per second.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${1:-60}"
+shift || true
+case "$seconds" in
+'' | *[!0-9]*)
+    echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2
+    exit 2
+    ;;
+esac
+
+if ! command -v c++ >/dev/null 2>&1; then
+    echo "installing a C++ compiler for libFuzzer"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q g++ >/dev/null
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz"
+    cargo install --locked --quiet cargo-fuzz --version 0.13.2
+fi
+
+cd fuzz
+if [ "$#" -gt 0 ]; then
+    targets=("$@")
+else
+    mapfile -t targets < <(cargo fuzz list)
+fi
+# One build of every target (the dependencies are shared), then each run
+# starts at once.
+if [ "$#" -gt 0 ]; then
+    for target in "${targets[@]}"; do
+        cargo fuzz build -s none "$target"
+    done
+else
+    cargo fuzz build -s none
+fi
+
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+failed=()
+summary=()
+for target in "${targets[@]}"; do
+    echo "==> fuzz $target for ${seconds}s"
+    mkdir -p "$scratch/$target" "artifacts/$target"
+    log="$scratch/$target.log"
+    status=0
+    cargo fuzz run -s none "$target" "$scratch/$target" "corpus/$target" -- \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 >"$log" 2>&1 || status=$?
+    runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+    took="$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)"
+    rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
+    summary+=("$(printf '%-12s %10s runs %6s exec/s %4ss' "$target" "${runs:-?}" "${rate:-?}" "${took:-?}")")
+    if [ "$status" -ne 0 ]; then
+        failed+=("$target")
+        tail -n 40 "$log"
+        for input in "artifacts/$target"/*; do
+            [ -f "$input" ] || continue
+            echo "--- $input (hex):"
+            od -An -tx1 -v "$input" | head -n 64
+        done
+    fi
+done
+
+echo
+echo "fuzz summary (${seconds}s per target, stable toolchain, no sanitizer):"
+printf '  %s\n' "${summary[@]}"
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "FAILED: ${failed[*]} (inputs in fuzz/artifacts/)" >&2
+    exit 1
+fi
