@@ -298,6 +298,9 @@ async fn a_clean_repository_owned_by_its_user_is_copied_brought_back_and_applied
     );
     let (status, body) = server.post(&format!("/v1/jobs/{id}/discard"), "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["review"], "applied", "the applied change stays: {body}");
+    assert_eq!(
+        body["review"], "applied",
+        "the applied change stays: {body}"
+    );
     assert_eq!(server.stop().await, 0);
 }
