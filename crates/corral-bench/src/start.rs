@@ -59,6 +59,13 @@ pub async fn measure(runs: usize, oci: Option<&str>) -> anyhow::Result<StartFigu
 }
 
 pub async fn corral_job(server: &TestServer) -> anyhow::Result<(Duration, Duration)> {
+    let (_, first_output, ended) = corral_job_id(server).await?;
+    Ok((first_output, ended))
+}
+
+/// One `echo hello` job, timed from outside: its id, job created → first
+/// `output` event, and → ended.
+pub async fn corral_job_id(server: &TestServer) -> anyhow::Result<(String, Duration, Duration)> {
     let started = Instant::now();
     let id = server.create(&json!({"command": ["echo", "hello"]})).await;
     let mut first_output = None;
@@ -72,7 +79,7 @@ pub async fn corral_job(server: &TestServer) -> anyhow::Result<(Duration, Durati
         .await;
     let ended = started.elapsed();
     let first_output = first_output.ok_or_else(|| anyhow::anyhow!("job {id} printed nothing"))?;
-    Ok((first_output, ended))
+    Ok((id, first_output, ended))
 }
 
 pub async fn bare_container(

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -193,7 +194,7 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         reason = "owned by RunningServer, awaited in stop()"
     )]
     let http = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener.tap_io(no_delay), app)
             .with_graceful_shutdown(stop.cancelled_owned())
             .await
     });
@@ -208,6 +209,15 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         http,
         scripted,
     })
+}
+
+/// Turns Nagle's algorithm off on an accepted connection: an event stream
+/// writes small frames, and with it on, each frame after the first waits
+/// for the client's delayed acknowledgement (40 ms on Linux).
+pub(crate) fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(error = %error, "cannot set TCP_NODELAY on a connection");
+    }
 }
 
 /// The data directory's lock file.

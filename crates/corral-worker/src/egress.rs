@@ -70,6 +70,9 @@ async fn relay(client: Client, listener: TcpListener) {
         let Ok((mut stream, _)) = listener.accept().await else {
             continue;
         };
+        // Relayed as it comes: no small write waits for a delayed
+        // acknowledgement (Nagle).
+        let _ = stream.set_nodelay(true);
         let client = client.relay_handle();
         connections.spawn(async move {
             match client.upgrade(EGRESS_PATH, EGRESS_UPGRADE).await {

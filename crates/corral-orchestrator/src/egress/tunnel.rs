@@ -102,7 +102,12 @@ fn check_name(target: &Target, hello: &ClientHello) -> Result<(), Ended> {
 
 async fn connect_upstream(target: &Target) -> Result<TcpStream, Ended> {
     match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target.addr)).await {
-        Ok(Ok(stream)) => Ok(stream),
+        Ok(Ok(stream)) => {
+            // A tunnel relays whatever the job writes as it comes: no
+            // small write waits for a delayed acknowledgement (Nagle).
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        }
         Ok(Err(error)) => Err(Ended::Failed(format!(
             "cannot connect to {}: {error}",
             target.host

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use corral_proto::verify::ContainerProfile;
 use corral_proto::{Job, JobState};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -11,6 +12,7 @@ use tracing::{error, info, warn};
 use super::JobManager;
 use super::cancel::CANCELLED_REASON;
 use super::outcome::Outcome;
+use super::pool::Taken;
 use super::run::failure;
 use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
 use crate::worker_api::WorkerEndpoint;
@@ -30,23 +32,32 @@ impl JobManager {
     pub(super) async fn drive_warm(
         &self,
         job: &Job,
-        container_id: &str,
+        taken: &Taken,
         endpoint: &WorkerEndpoint,
         cancel: &CancellationToken,
         claimed: std::time::Instant,
     ) -> Outcome {
+        let container_id = taken.container_id.as_str();
         if let Err(error) = self.inner.store.set_container(&job.id, container_id).await {
             error!(job_id = %job.id, error = %error, "cannot record container id");
         }
         if cancel.is_cancelled() {
+            self.refill_pool();
             return self
                 .stop(container_id, JobState::Cancelled, CANCELLED_REASON)
                 .await;
         }
-        self.record_running(job, container_id, endpoint, claimed)
-            .await;
-        // `docker ps` shows the job's name, as for a cold job; nothing in
-        // the job depends on it.
+        self.record_running(
+            job,
+            container_id,
+            taken.read_back.clone(),
+            endpoint,
+            claimed,
+        )
+        .await;
+        self.refill_pool();
+        // `docker ps` shows the job's name, as for a cold job, once the
+        // job runs; nothing in the job depends on it.
         let name = crate::runtime::container_name(&job.id);
         if let Err(error) = self.inner.runtime.rename(container_id, &name).await {
             warn!(job_id = %job.id, container_id, error = %error, "cannot rename the pool container");
@@ -79,11 +90,15 @@ impl JobManager {
     }
 
     /// Records the job running (store, status event, latency) and lets its
-    /// worker's events through.
+    /// worker's events through. The event carries the container's profile
+    /// as the engine reports it: `read_back` when it was read already (a
+    /// pool container, whose settings have not changed since), else read
+    /// now.
     async fn record_running(
         &self,
         job: &Job,
         container_id: &str,
+        read_back: Option<ContainerProfile>,
         endpoint: &WorkerEndpoint,
         claimed: std::time::Instant,
     ) {
@@ -93,7 +108,11 @@ impl JobManager {
                 info!(job_id = %job.id, container_id, "container started");
                 // Every job carries its own evidence: the profile read back
                 // from the engine for its container.
-                let profile = match self.inner.runtime.profile(container_id).await {
+                let profile = match read_back {
+                    Some(profile) => Ok(profile),
+                    None => self.inner.runtime.profile(container_id).await,
+                };
+                let profile = match profile {
                     Ok(profile) => Some(profile),
                     Err(error) => {
                         warn!(job_id = %job.id, container_id, error = %error, "cannot read the container's profile back");
@@ -163,7 +182,7 @@ impl JobManager {
         if let Err(error) = started {
             return failure(format!("cannot start the container: {error}"));
         }
-        self.record_running(job, &id, endpoint, claimed).await;
+        self.record_running(job, &id, None, endpoint, claimed).await;
         self.watch(
             job,
             &id,

@@ -217,8 +217,7 @@ impl JobManager {
             }
             (Start::Fresh, Some(warm)) => {
                 container_id = Some(warm.container_id.clone());
-                self.drive_warm(job, &warm.container_id, &endpoint, cancel, claimed)
-                    .await
+                self.drive_warm(job, warm, &endpoint, cancel, claimed).await
             }
             (
                 Start::Adopt {

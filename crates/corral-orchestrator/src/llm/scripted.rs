@@ -21,6 +21,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -85,7 +86,7 @@ impl ScriptedServer {
             reason = "owned by the ScriptedServer, aborted when it is dropped"
         )]
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
+            let _ = axum::serve(listener.tap_io(crate::server::no_delay), app)
                 .with_graceful_shutdown(stopped.cancelled_owned())
                 .await;
         });

@@ -102,6 +102,19 @@ async fn trace(server: &TestServer, id: &str) -> (Vec<(EventKind, Value)>, Strin
     (kinds, followed.stdout().replace(id, "<job id>"))
 }
 
+/// The container profile the job's `running` event carries.
+async fn running_profile(server: &TestServer, id: &str) -> Value {
+    let (status, body) = server.get(&format!("/v1/jobs/{id}/events")).await;
+    assert_eq!(status, 200, "{body}");
+    let events = body["events"].as_array().cloned().unwrap_or_default();
+    events
+        .iter()
+        .find(|event| event["kind"] == "status" && event["data"]["state"] == "running")
+        .map(|event| event["data"]["profile"].clone())
+        .filter(|profile| profile.is_object())
+        .unwrap_or_else(|| panic!("no running event with a profile: {body}"))
+}
+
 #[tokio::test]
 async fn a_pooled_job_behaves_exactly_like_a_cold_one() {
     let pooled = pooled_server(1).await;
@@ -149,11 +162,24 @@ async fn a_pooled_job_behaves_exactly_like_a_cold_one() {
     // The two servers differ in their instance id only.
     cold_profile["labels"][LABEL_INSTANCE] = json!(pooled.instance_id);
     assert_eq!(profile(&warm), cold_profile);
+    // The job's evidence (read when the pool container was made) is what
+    // Docker reports for it now.
+    let evidence = running_profile(&pooled, &warm_long).await;
+    let host = warm.host_config.as_ref().expect("host config");
+    assert_eq!(evidence["memory"], json!(host.memory), "{evidence}");
+    assert_eq!(evidence["pids_limit"], json!(host.pids_limit), "{evidence}");
     assert_eq!(
-        warm.name.as_deref(),
-        Some(format!("/corral-{warm_long}").as_str()),
-        "renamed for its job"
+        evidence["readonly_rootfs"],
+        json!(host.readonly_rootfs),
+        "{evidence}"
     );
+    // The rename comes after the job runs: wait for it.
+    let renamed = corral_testkit::eventually(|| async {
+        inspect(&warm_container).await.name.as_deref()
+            == Some(format!("/corral-{warm_long}").as_str())
+    })
+    .await;
+    assert!(renamed, "renamed for its job");
     for (server, id) in [(&pooled, &warm_long), (&cold, &cold_long)] {
         let (status, _) = server.post(&format!("/v1/jobs/{id}/cancel"), "").await;
         assert_eq!(status, 200);
@@ -257,6 +283,11 @@ async fn a_pool_container_takes_a_jobs_own_limits_but_not_a_bound_project_or_tmp
     assert_eq!(host.memory_swap, Some(300 << 20));
     assert_eq!(host.cpu_shares, Some(300));
     assert_eq!(host.pids_limit, Some(77));
+    // The job's evidence is read after its limits were set, not the pool
+    // container's as it was made.
+    let evidence = running_profile(&server, &own).await;
+    assert_eq!(evidence["memory"], json!(300 << 20), "{evidence}");
+    assert_eq!(evidence["pids_limit"], json!(77), "{evidence}");
     let (status, _) = server.post(&format!("/v1/jobs/{own}/cancel"), "").await;
     assert_eq!(status, 200);
     server.follow(&own).await;

@@ -35,6 +35,9 @@ pub async fn start(client: Client, tasks: &mut JoinSet<()>) -> std::io::Result<u
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
+            // Streamed answers are many small writes: none may wait for a
+            // delayed acknowledgement (Nagle).
+            let _ = stream.set_nodelay(true);
             let client = Arc::clone(&client);
             connections.spawn(async move {
                 let service = service_fn(move |request| relay(Arc::clone(&client), request));

@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use corral_proto::verify::ContainerProfile;
 use corral_proto::{IsolationLevel, Job};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -49,6 +50,11 @@ pub(super) struct Warm {
     pub(super) container_id: String,
     endpoint: UnboundEndpoint,
     profile: Profile,
+    /// Its security profile as the engine reported it once the worker was
+    /// up: the evidence a job's `running` event carries, read off the
+    /// job's path. `None` when it could not be read, or once the job's
+    /// limits were set on the container (then it is read again).
+    read_back: Option<ContainerProfile>,
     /// Stops the task that watches the idle container for an exit.
     watch: CancellationToken,
 }
@@ -60,6 +66,7 @@ impl Warm {
         let taken = Taken {
             name: self.name,
             container_id: self.container_id,
+            read_back: self.read_back,
         };
         (taken, self.endpoint.bind(setup))
     }
@@ -70,6 +77,8 @@ pub(super) struct Taken {
     /// Its pool name, `p-…`: its `corral.job` label.
     pub(super) name: String,
     pub(super) container_id: String,
+    /// Its profile as read back from the engine, if still current.
+    pub(super) read_back: Option<ContainerProfile>,
 }
 
 /// The pool's state; `None` in the manager when `pool.size` is 0.
@@ -163,8 +172,11 @@ impl JobManager {
                 .or_else(|| idle.iter().position(|warm| warm.profile.fits(&profile)))
                 .map(|index| idle.remove(index))
         };
-        pool.wake.notify_one();
+        // A taken container is replaced once its job runs (`refill_pool`),
+        // so the replacement's creation does not compete with the job's
+        // start; a miss asks at once.
         let Some(mut warm) = found else {
+            pool.wake.notify_one();
             pool.missed.fetch_add(1, Ordering::Relaxed);
             return None;
         };
@@ -173,6 +185,7 @@ impl JobManager {
         let adjusted = if warm.profile == profile {
             Ok(())
         } else {
+            warm.read_back = None;
             self.inner
                 .runtime
                 .update_limits(&warm.container_id, &job.limits, gvisor)
@@ -187,12 +200,21 @@ impl JobManager {
         if let Err(error) = moved {
             warn!(job_id = %job.id, pool = %warm.name, error = %error, "cannot use a pool container; starting cold");
             self.inner.tasks.spawn(self.clone().discard_warm(warm));
+            pool.wake.notify_one();
             pool.missed.fetch_add(1, Ordering::Relaxed);
             return None;
         }
         pool.taken.fetch_add(1, Ordering::Relaxed);
         info!(job_id = %job.id, pool = %warm.name, container_id = %warm.container_id, "job takes a pool container");
         Some(warm)
+    }
+
+    /// Asks the filler to replace a container a job took; called once the
+    /// job runs.
+    pub(super) fn refill_pool(&self) {
+        if let Some(pool) = self.inner.pool.as_ref() {
+            pool.wake.notify_one();
+        }
     }
 
     /// What the pool holds; `None` without a pool.
@@ -248,6 +270,7 @@ impl JobManager {
             container_id: String::new(),
             endpoint,
             profile: profile.clone(),
+            read_back: None,
             watch: CancellationToken::new(),
         };
         let job = template(&warm.name, profile, &self.inner.config.default_limits);
@@ -274,6 +297,12 @@ impl JobManager {
             return Err(RuntimeError::Engine {
                 message: "the pool container's worker did not reach its socket".into(),
             });
+        }
+        match self.inner.runtime.profile(&warm.container_id).await {
+            Ok(read_back) => warm.read_back = Some(read_back),
+            Err(error) => {
+                warn!(pool = %warm.name, error = %error, "cannot read the pool container's profile back; its job will");
+            }
         }
         info!(pool = %warm.name, container_id = %warm.container_id, "pool container ready");
         Ok(warm)
