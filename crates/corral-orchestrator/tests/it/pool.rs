@@ -107,12 +107,16 @@ async fn running_profile(server: &TestServer, id: &str) -> Value {
     let (status, body) = server.get(&format!("/v1/jobs/{id}/events")).await;
     assert_eq!(status, 200, "{body}");
     let events = body["events"].as_array().cloned().unwrap_or_default();
-    events
+    let profile = events
         .iter()
         .find(|event| event["kind"] == "status" && event["data"]["state"] == "running")
         .map(|event| event["data"]["profile"].clone())
-        .filter(|profile| profile.is_object())
-        .unwrap_or_else(|| panic!("no running event with a profile: {body}"))
+        .unwrap_or_default();
+    assert!(
+        profile.is_object(),
+        "no running event with a profile: {body}"
+    );
+    profile
 }
 
 #[tokio::test]
