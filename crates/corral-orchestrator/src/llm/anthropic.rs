@@ -244,6 +244,11 @@ impl StreamTranslator {
 
     /// The OpenAI `data:` frames for one Anthropic event.
     pub fn push(&mut self, message: &SseMessage) -> Vec<String> {
+        // Nothing follows `[DONE]`, whatever an upstream sends after its
+        // end (found by fuzzing: a `message_delta` after `message_stop`).
+        if self.done {
+            return Vec::new();
+        }
         let Ok(event) = serde_json::from_str::<Value>(&message.data) else {
             return Vec::new();
         };

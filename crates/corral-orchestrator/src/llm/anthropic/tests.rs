@@ -125,6 +125,24 @@ fn a_stream_translates_to_chunks_that_reassemble_to_the_answer() {
         translator.finish().is_empty(),
         "message_stop already closed the stream"
     );
+    // Nothing follows `[DONE]`, whatever the upstream sends after its end
+    // (a fuzzing find: a second `message_delta`, then an error).
+    for (name, data) in [
+        (
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}}),
+        ),
+        (
+            "error",
+            json!({"type": "error", "error": {"type": "overloaded_error", "message": "late"}}),
+        ),
+    ] {
+        let late = translator.push(&SseMessage {
+            event: name.into(),
+            data: data.to_string(),
+        });
+        assert!(late.is_empty(), "{name} after the end gave {late:?}");
+    }
     assert!(frames.ends_with("data: [DONE]\n\n"), "{frames}");
     let mut assembler = ChunkAssembler::default();
     for message in SseParser::default().feed(frames.as_bytes()) {
