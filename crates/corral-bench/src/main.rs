@@ -17,6 +17,7 @@ mod fanout;
 mod proxy;
 mod redact;
 mod report;
+mod rng;
 mod scale;
 mod start;
 mod warm;
@@ -66,7 +67,11 @@ async fn run_one(runs: usize, section: &str) -> anyhow::Result<()> {
         "start" => report::table(&start::measure(runs, None).await?, runs, "runc"),
         "crun" => report::table(&start::measure(runs, Some("crun")).await?, runs, "crun"),
         "warm" => report::warm_table(&warm::measure(runs).await?, runs),
-        "redact" => report::redact_table(&tokio::task::spawn_blocking(redact::measure).await?),
+        "redact" => {
+            let figures = tokio::task::spawn_blocking(redact::measure).await?;
+            report::say(&report::redact_table(&figures));
+            return redact_verdict(&figures);
+        }
         "proxy" => report::proxy_table(&proxy::measure(PROXY_CALLS).await?),
         "fanout" => report::fanout_table(&fanout::measure().await?),
         "scale" => report::scale_table(&scale::measure().await?),
@@ -105,7 +110,22 @@ async fn run(runs: usize) -> anyhow::Result<()> {
     table.push_str(&report::fanout_table(&fanout));
     table.push_str(&report::scale_table(&scale));
     report::say(&table);
+    redact_verdict(&redaction)?;
     report::write_benchmarks(&machine, &table)?;
     report::say("wrote BENCHMARKS.md");
+    Ok(())
+}
+
+/// Fails, naming each problem, unless the leak detector redacted exactly
+/// what was planted.
+fn redact_verdict(figures: &redact::RedactFigures) -> anyhow::Result<()> {
+    let problems = figures.problems();
+    for problem in &problems {
+        report::say(&format!("leak detector: {problem}"));
+    }
+    anyhow::ensure!(
+        problems.is_empty(),
+        "the leak detector did not redact exactly what was planted"
+    );
     Ok(())
 }

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use crate::start::StartFigures;
 
+mod redact;
+
+pub use redact::redact_table;
+
 /// The machine the figures were taken on.
 pub struct Machine {
     cores: usize,
@@ -130,18 +134,6 @@ pub fn warm_table(figures: &crate::warm::WarmFigures, runs: usize) -> String {
         p50 / base50,
         percentile(&figures.warm_ended, 50.0),
         percentile(&figures.warm_ended, 95.0),
-    )
-}
-
-/// The redactor figures as a Markdown table.
-pub fn redact_table(figures: &crate::redact::RedactFigures) -> String {
-    format!(
-        "\nLeak detector, 100 MB of output, 100 secrets (each in 5+ encoded forms) plus token shapes:\n\n\
-         | mode | MB/s |\n|---|---:|\n\
-         | whole 1 MiB texts | {:.0} |\n\
-         | stream of 16 KiB chunks, with hold-back | {:.0} |\n\n\
-         ({} secrets found; goal: ≥ 1,000 MB/s)\n",
-        figures.plain_mb_s, figures.stream_mb_s, figures.found
     )
 }
 
