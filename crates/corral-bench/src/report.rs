@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use crate::start::StartFigures;
 
+mod fanout;
+mod proxy;
 mod redact;
 
+pub use fanout::fanout_table;
+pub use proxy::proxy_table;
 pub use redact::redact_table;
 
 /// The machine the figures were taken on.
@@ -134,60 +138,6 @@ pub fn warm_table(figures: &crate::warm::WarmFigures, runs: usize) -> String {
         p50 / base50,
         percentile(&figures.warm_ended, 50.0),
         percentile(&figures.warm_ended, 95.0),
-    )
-}
-
-/// The proxy figures as a Markdown table.
-pub fn proxy_table(figures: &crate::proxy::ProxyFigures) -> String {
-    let mut out = format!(
-        "\nLLM proxy, a scripted OpenAI-compatible upstream on loopback: {} whole answers and {} streamed \
-         ones each way, interleaved, a fresh connection a call (as the worker does):\n\n",
-        figures.calls,
-        figures.direct_first_byte.len()
-    );
-    out.push_str("| call | direct p50 ms | proxied p50 ms | p50 overhead ms | direct p99 ms | proxied p99 ms | p99 overhead ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
-    for (name, direct, proxied) in [
-        ("whole answer", &figures.direct, &figures.proxied),
-        (
-            "streamed, to the first byte",
-            &figures.direct_first_byte,
-            &figures.proxied_first_byte,
-        ),
-    ] {
-        let (d50, p50) = (percentile(direct, 50.0), percentile(proxied, 50.0));
-        let (d99, p99) = (percentile(direct, 99.0), percentile(proxied, 99.0));
-        let _ = writeln!(
-            out,
-            "| {name} | {d50:.2} | {p50:.2} | {:.2} | {d99:.2} | {p99:.2} | {:.2} |",
-            p50 - d50,
-            p99 - d99
-        );
-    }
-    out.push_str("\nGoal for the p50 overhead: < 1 ms.\n");
-    out
-}
-
-/// The fan-out figures as a Markdown table.
-#[expect(
-    clippy::cast_precision_loss,
-    reason = "event counts are far below 2^52"
-)]
-pub fn fanout_table(figures: &crate::fanout::FanoutFigures) -> String {
-    let events = crate::fanout::EVENTS as f64;
-    let followers = crate::fanout::FOLLOWERS as f64;
-    format!(
-        "\nEvents: {} events appended in batches of 100 (store, then wake) while {} followers read \
-         them as the SSE handler does:\n\n\
-         | figure | value |\n|---|---:|\n\
-         | events stored per second | {:.0} |\n\
-         | events delivered per second, all followers | {:.0} |\n\
-         | time until every follower had every event | {:.2} s |\n\n\
-         Goal: ≥ 50,000 events/s ingested and fanned out to 100 subscribers.\n",
-        crate::fanout::EVENTS,
-        crate::fanout::FOLLOWERS,
-        events / figures.ingest.as_secs_f64(),
-        events * followers / figures.all_delivered.as_secs_f64(),
-        figures.all_delivered.as_secs_f64(),
     )
 }
 
