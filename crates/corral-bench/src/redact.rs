@@ -101,9 +101,9 @@ fn whole_texts(redactor: &Redactor, corpus: &Corpus) -> (Mode, Vec<String>) {
     for text in &corpus.texts {
         let mut findings = Findings::default();
         let started = Instant::now();
-        let redacted = redactor.redact_text(&text.text, &mut findings);
+        let redacted = redactor.redact_text(&text.body, &mut findings);
         time += started.elapsed();
-        outputs.push(redacted.unwrap_or_else(|| text.text.clone()));
+        outputs.push(redacted.unwrap_or_else(|| text.body.clone()));
         names.extend(findings.names);
     }
     let found = names.len();
@@ -124,7 +124,7 @@ fn streamed(redactor: &Redactor, corpus: &Corpus, outputs: &[String]) -> Mode {
     let mut findings = Findings::default();
     let mut emitted = String::with_capacity(corpus.bytes() + (1 << 20));
     let mut time = Duration::ZERO;
-    let all: String = corpus.texts.iter().map(|text| text.text.as_str()).collect();
+    let all: String = corpus.texts.iter().map(|text| text.body.as_str()).collect();
     let mut at = 0;
     while at < all.len() {
         let mut end = (at + CHUNK).min(all.len());
@@ -134,17 +134,17 @@ fn streamed(redactor: &Redactor, corpus: &Corpus, outputs: &[String]) -> Mode {
         let started = Instant::now();
         let pieces = stream.push(redactor, "stdout", &all[at..end], &mut findings);
         time += started.elapsed();
-        pieces
-            .iter()
-            .for_each(|piece| emitted.push_str(&piece.text));
+        for piece in &pieces {
+            emitted.push_str(&piece.text);
+        }
         at = end;
     }
     let started = Instant::now();
     let pieces = stream.flush(redactor, &mut findings);
     time += started.elapsed();
-    pieces
-        .iter()
-        .for_each(|piece| emitted.push_str(&piece.text));
+    for piece in &pieces {
+        emitted.push_str(&piece.text);
+    }
     let mut problems = check("stream", &findings.names, corpus, &emitted);
     if emitted != outputs.concat() {
         problems.push("stream: it emitted other text than the whole texts redacted".into());

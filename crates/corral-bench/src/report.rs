@@ -9,10 +9,12 @@ use crate::start::StartFigures;
 mod fanout;
 mod proxy;
 mod redact;
+mod scale;
 
 pub use fanout::fanout_table;
 pub use proxy::proxy_table;
 pub use redact::redact_table;
+pub use scale::scale_table;
 
 /// The machine the figures were taken on.
 pub struct Machine {
@@ -141,38 +143,28 @@ pub fn warm_table(figures: &crate::warm::WarmFigures, runs: usize) -> String {
     )
 }
 
-/// The scale figures as a Markdown table.
-#[expect(
-    clippy::cast_precision_loss,
-    reason = "job and KiB counts are far below 2^52"
-)]
-pub fn scale_table(figures: &crate::scale::ScaleFigures) -> String {
-    let jobs = crate::scale::JOBS as f64;
-    let grown = figures.peak_kib.saturating_sub(figures.baseline_kib) as f64;
-    format!(
-        "\nScale: {} jobs (`true`) created at once, all slots open:\n\n\
-         | figure | value |\n|---|---:|\n\
-         | wall time | {:.2} s |\n\
-         | jobs per second | {:.1} |\n\
-         | peak RSS of the orchestrator's process | {:.1} MiB |\n\
-         | growth over the idle baseline, per live job | {:.2} MiB |\n\n\
-         Goal: < 2 MiB per live job.\n",
-        crate::scale::JOBS,
-        figures.wall.as_secs_f64(),
-        jobs / figures.wall.as_secs_f64(),
-        figures.peak_kib as f64 / 1024.0,
-        grown / jobs / 1024.0,
-    )
-}
+/// What each section compares, closing `BENCHMARKS.md`.
+const READING: &str = "What each section compares:\n\n\
+- Cold and warm start: corral against a bare container of the same image running the same\n  \
+  command through the same Docker API, interleaved in the same run. Read the ratios.\n\
+- Leak detector: the detector alone, in-process, on generated output; no baseline. The\n  \
+  figures are absolute throughput, and the table says how many plantings were redacted.\n\
+- LLM proxy: calls straight to a loopback upstream against calls through a job's socket and\n  \
+  the proxy to an identical upstream, interleaved, both legs on fresh connections or both\n  \
+  pooled. Read the overheads.\n\
+- Events: real jobs, the server and 100 SSE subscribers sharing this machine; no baseline.\n  \
+  The rates are absolute, for this machine.\n\
+- Scale: 100 corral jobs at once against 100 bare containers of the same image and command at\n  \
+  once, in the same run (read the ratio); the memory figure has no baseline but the\n  \
+  orchestrator's own, in a process of its own.\n\n\
+Absolute figures move with whatever else the machine is doing; same-run comparisons less so.\n";
 
 /// Rewrites `BENCHMARKS.md` at the repository root.
 pub fn write_benchmarks(machine: &Machine, table: &str) -> anyhow::Result<()> {
     let date = time::OffsetDateTime::now_utc().date();
     let text = format!(
         "# Benchmarks\n\nWritten on {date} by\n`CORRAL_WORKER_BIN=$(scripts/build-worker.sh --release) cargo run -p corral-bench --release`\n(the release worker; without the variable the debug worker is used).\n\n\
-         Machine: {} cores, {} memory, Docker engine {}.\n\n{table}\n\
-         Each figure is measured in the same run as its bare-Docker baseline; read the ratios,\n\
-         not the absolute times, on a shared machine.\n",
+         Machine: {} cores, {} memory, Docker engine {}.\n\n{table}\n{READING}",
         machine.cores, machine.memory, machine.docker
     );
     std::fs::write(corral_testkit::repo_root().join("BENCHMARKS.md"), text)?;

@@ -25,7 +25,8 @@ pub struct Planted {
 
 /// One text and what redacting it must do.
 pub struct Text {
-    pub text: String,
+    /// The text itself.
+    pub body: String,
     /// The plantings, in order.
     pub planted: Vec<Planted>,
     /// Strings that must come out as they went in, in order.
@@ -66,7 +67,7 @@ impl Corpus {
 
     /// Bytes in all texts.
     pub fn bytes(&self) -> usize {
-        self.texts.iter().map(|text| text.text.len()).sum()
+        self.texts.iter().map(|text| text.body.len()).sum()
     }
 
     /// Plantings in all texts.
@@ -90,24 +91,24 @@ fn text(rng: &mut Rng, blocks: Vec<plant::Block>) -> Text {
     at.sort_unstable();
     let mut blocks = at.into_iter().zip(blocks).peekable();
     let mut out = Text {
-        text: String::with_capacity(TEXT_BYTES + (64 << 10)),
+        body: String::with_capacity(TEXT_BYTES + (64 << 10)),
         planted: Vec::new(),
         decoys: Vec::new(),
     };
-    out.text.push_str("   Compiling corral-bench v0.1.0\n");
-    while out.text.len() < TEXT_BYTES || blocks.peek().is_some() {
-        while let Some((_, block)) = blocks.next_if(|(at, _)| *at <= out.text.len()) {
+    out.body.push_str("   Compiling corral-bench v0.1.0\n");
+    while out.body.len() < TEXT_BYTES || blocks.peek().is_some() {
+        while let Some((_, block)) = blocks.next_if(|(at, _)| *at <= out.body.len()) {
             if let Some(name) = block.expect {
                 out.planted.push(Planted {
                     name,
                     kind: block.kind,
-                    at: out.text.len(),
+                    at: out.body.len(),
                 });
             }
-            out.text.push_str(&block.text);
+            out.body.push_str(&block.text);
             out.decoys.extend(block.decoys);
         }
-        filler::push(rng, &mut out.text, &mut out.decoys);
+        filler::push(rng, &mut out.body, &mut out.decoys);
     }
     out
 }
