@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use corral_orchestrator::redact::{Findings, Redactor, StreamRedactor};
 
+use crate::rng::Rng;
 use corpus::{Corpus, Planted};
 
 /// Texts of about 1 MiB.
@@ -29,6 +30,8 @@ const TEXTS: usize = 100;
 pub const SECRETS: usize = 100;
 /// Tokens of each well-known shape planted.
 const SHAPE_ROUNDS: usize = 10;
+/// Texts of each kind of filler alone.
+const KIND_TEXTS: usize = 8;
 /// Chunk size of the streaming mode (the worker's read size).
 pub const CHUNK: usize = 16 << 10;
 
@@ -44,6 +47,12 @@ pub struct RedactFigures {
     pub whole: Mode,
     /// 16 KiB chunks with hold-back.
     pub stream: Mode,
+    /// MB/s of whole texts of one kind of filler alone, and the kind's
+    /// share of the corpus's lines (in a hundred): where the time goes.
+    pub by_kind: Vec<(&'static str, usize, f64)>,
+    /// MB/s of whole texts of the one line the previous benchmark
+    /// repeated, for comparison.
+    pub one_line_mb_s: f64,
 }
 
 impl RedactFigures {
@@ -90,7 +99,61 @@ pub fn measure() -> RedactFigures {
         decoys: corpus.decoys(),
         whole,
         stream,
+        by_kind: by_kind(&redactor),
+        one_line_mb_s: one_line(&redactor),
     }
+}
+
+/// Whole texts of one build-log line repeated (what this benchmark
+/// measured before it had a corpus).
+fn one_line(redactor: &Redactor) -> f64 {
+    let line = "   Compiling corral-orchestrator v0.1.0 (/work/crates/corral-orchestrator) ok 200 GET /v1/jobs\n";
+    let text = line.repeat(corpus::TEXT_BYTES / line.len());
+    let mut time = Duration::ZERO;
+    for _ in 0..KIND_TEXTS {
+        let started = Instant::now();
+        let _ = redactor.redact_text(&text, &mut Findings::default());
+        time += started.elapsed();
+    }
+    Mode {
+        time,
+        found: 0,
+        problems: Vec::new(),
+    }
+    .mb_per_s(text.len() * KIND_TEXTS)
+}
+
+/// Whole texts of one kind of filler alone, no plantings.
+fn by_kind(redactor: &Redactor) -> Vec<(&'static str, usize, f64)> {
+    let mut rng = Rng::new(0x5EED_C0A1_2026_0002);
+    filler::KINDS
+        .iter()
+        .map(|&(kind, share)| {
+            let mut time = Duration::ZERO;
+            let mut bytes = 0;
+            for _ in 0..KIND_TEXTS {
+                let mut text = String::with_capacity(corpus::TEXT_BYTES + (4 << 10));
+                let mut decoys = Vec::new();
+                while text.len() < corpus::TEXT_BYTES {
+                    kind.push(&mut rng, &mut text, &mut decoys);
+                }
+                let started = Instant::now();
+                let _ = redactor.redact_text(&text, &mut Findings::default());
+                time += started.elapsed();
+                bytes += text.len();
+            }
+            (
+                kind.name(),
+                share,
+                Mode {
+                    time,
+                    found: 0,
+                    problems: Vec::new(),
+                }
+                .mb_per_s(bytes),
+            )
+        })
+        .collect()
 }
 
 /// Each text at once; returns the mode and the redacted texts.

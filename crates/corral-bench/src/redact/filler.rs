@@ -52,39 +52,94 @@ const WORDS: &[&str] = &[
 const DASHED: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-/// Appends one filler line or block to `out`; strings that must come out
-/// unredacted go to `decoys`, in order.
-pub fn push(rng: &mut Rng, out: &mut String, decoys: &mut Vec<String>) {
-    match rng.below(100) {
-        0..35 => build_log(rng, out),
-        35..60 => json_log(rng, out),
-        60..66 => {
-            let blob = layout::base64(&rng.bytes_in(60, 400));
-            let _ = writeln!(out, "{}", layout::wrap(&blob, 76, "\n"));
+/// A kind of filler line, and its share of the lines in a hundred.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// Compiler, package manager and CI lines.
+    BuildLog,
+    /// Structured log lines.
+    JsonLog,
+    /// Random bytes in base64, wrapped at 76.
+    Base64,
+    /// Random bytes as `hexdump -C`.
+    HexDump,
+    /// Digests and commit ids.
+    Digest,
+    /// Token-shape prefixes that are no token.
+    Decoy,
+    /// Test runner lines.
+    TestLine,
+}
+
+/// Every kind with its share of a hundred lines.
+pub const KINDS: [(Kind, usize); 7] = [
+    (Kind::BuildLog, 35),
+    (Kind::JsonLog, 25),
+    (Kind::Base64, 6),
+    (Kind::HexDump, 6),
+    (Kind::Digest, 8),
+    (Kind::Decoy, 12),
+    (Kind::TestLine, 8),
+];
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BuildLog => "build log lines",
+            Self::JsonLog => "JSON log lines",
+            Self::Base64 => "base64 blobs",
+            Self::HexDump => "`hexdump -C` of random bytes",
+            Self::Digest => "digests and commit ids",
+            Self::Decoy => "token-shape prefixes, no token",
+            Self::TestLine => "test runner lines",
         }
-        66..72 => out.push_str(&layout::hexdump_canonical(&rng.bytes_in(16, 96))),
-        72..80 => {
-            let _ = match rng.below(3) {
-                0 => writeln!(
+    }
+
+    /// Appends one line or block of this kind to `out`; strings that must
+    /// come out unredacted go to `decoys`, in order.
+    pub fn push(self, rng: &mut Rng, out: &mut String, decoys: &mut Vec<String>) {
+        match self {
+            Self::BuildLog => build_log(rng, out),
+            Self::JsonLog => json_log(rng, out),
+            Self::Base64 => {
+                let blob = layout::base64(&rng.bytes_in(60, 400));
+                let _ = writeln!(out, "{}", layout::wrap(&blob, 76, "\n"));
+            }
+            Self::HexDump => out.push_str(&layout::hexdump_canonical(&rng.bytes_in(16, 96))),
+            Self::Digest => {
+                let _ = match rng.below(3) {
+                    0 => writeln!(
+                        out,
+                        "sha256:{}  target/release/{}",
+                        rng.string(HEX, 64),
+                        rng.pick(CRATES)
+                    ),
+                    1 => writeln!(out, "commit {}", rng.string(HEX, 40)),
+                    _ => writeln!(out, "Author: dev <dev@example.invalid>"),
+                };
+            }
+            Self::Decoy => decoy(rng, out, decoys),
+            Self::TestLine => {
+                let _ = writeln!(
                     out,
-                    "sha256:{}  target/release/{}",
-                    rng.string(HEX, 64),
-                    rng.pick(CRATES)
-                ),
-                1 => writeln!(out, "commit {}", rng.string(HEX, 40)),
-                _ => writeln!(out, "Author: dev <dev@example.invalid>"),
-            };
+                    "test {}::{}_{} ... ok",
+                    rng.pick(WORDS),
+                    rng.pick(WORDS),
+                    rng.pick(WORDS)
+                );
+            }
         }
-        80..92 => decoy(rng, out, decoys),
-        _ => {
-            let _ = writeln!(
-                out,
-                "test {}::{}_{} ... ok",
-                rng.pick(WORDS),
-                rng.pick(WORDS),
-                rng.pick(WORDS)
-            );
+    }
+}
+
+/// Appends one filler line or block of a kind drawn by its share.
+pub fn push(rng: &mut Rng, out: &mut String, decoys: &mut Vec<String>) {
+    let mut draw = rng.below(100);
+    for (kind, share) in KINDS {
+        if draw < share {
+            return kind.push(rng, out, decoys);
         }
+        draw -= share;
     }
 }
 

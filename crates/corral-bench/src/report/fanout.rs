@@ -20,7 +20,8 @@ pub fn fanout_table(figures: &FanoutFigures) -> String {
          connections to `GET /v1/jobs/{{id}}/events/stream` ({} a job, opened before any output) \
          read everything over HTTP on loopback. Jobs, server and subscribers share the machine:\n\n\
          | figure | value |\n|---|---:|\n\
-         | `output` events stored, all jobs (workers merge what piles up on a stream) | {} |\n\
+         | lines printed, all jobs | {} |\n\
+         | `output` events stored, all jobs (a worker merges what piles up on a stream) | {} |\n\
          | ingested: `output` events per second, first to last stored | {ingested:.0} |\n\
          | delivered: `output` events per second, all subscribers | {:.0} |\n\
          | SSE bytes read by all subscribers | {:.1} MB |\n\
@@ -30,6 +31,7 @@ pub fn fanout_table(figures: &FanoutFigures) -> String {
          jobs), each once and in order (the run fails otherwise). Goal: ≥ 50,000 events/s ingested in all, every \
          subscriber receiving every event of its job in order: {verdict}.\n",
         SUBSCRIBERS / JOBS,
+        2 * JOBS * LINES,
         figures.outputs,
         figures.delivered_per_s(),
         figures.bytes as f64 / 1e6,
