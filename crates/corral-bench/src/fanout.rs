@@ -1,79 +1,256 @@
-//! Event ingest and fan-out: one job's events appended in worker-sized
-//! batches through the event log (store, then wake) while 100 followers read
-//! them the way the SSE handler does (woken, then reading on from their last
-//! sequence number: from the log's in-memory window, or the store when they
-//! fall behind it). Figures: events stored per second, and events delivered
-//! per second across all followers.
+//! Event ingest and fan-out, end to end: [`JOBS`] real exec jobs whose
+//! workers post their output over their sockets, while [`SUBSCRIBERS`]
+//! SSE connections to the user API (spread evenly over the jobs, opened
+//! before any job prints) read every event, serialised and sent over HTTP.
+//!
+//! Each job waits for a file in its project directory, then prints
+//! [`LINES`] lines to stdout and as many to stderr, alternating (the
+//! worker merges what piles up on one stream into one event, so events
+//! are counted as the store holds them, never as lines). The file is
+//! written for every job at once, once all jobs run and every subscriber
+//! is connected.
+//!
+//! Figures: `output` events ingested per second in all (from the first to
+//! the last stored, by the store's timestamps), delivered per second
+//! across all subscribers, and the time from the start until every
+//! subscriber had every event of its job. Every subscriber must receive
+//! every event of its job once and in order, and as many as the store
+//! holds; else the run fails.
 
-use std::sync::Arc;
+mod follower;
+
 use std::time::{Duration, Instant};
 
-use corral_orchestrator::events::EventLog;
-use corral_orchestrator::store::{SqliteStore, Store};
-use corral_proto::{EventKind, NewEvent};
+use anyhow::Context;
+use corral_proto::{Event, EventKind, JobState};
+use corral_testkit::{TestServer, reqwest};
 use serde_json::json;
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-/// Followers of the job.
-pub const FOLLOWERS: usize = 100;
-/// Events appended.
-pub const EVENTS: u64 = 50_000;
-/// Events per appended batch (the worker ships what piled up).
-const BATCH: u64 = 100;
-/// Events a follower reads per store query (the SSE handler's page).
-const PAGE: u32 = 1000;
+use follower::Received;
+
+/// Jobs printing at once (each is admitted at most 10,000 events a second).
+pub const JOBS: usize = 10;
+/// SSE connections, spread evenly over the jobs.
+pub const SUBSCRIBERS: usize = 100;
+/// Lines each job prints to each of stdout and stderr.
+pub const LINES: usize = 20_000;
+/// Longest wait for jobs to start and subscribers to connect.
+const READY_DEADLINE: Duration = Duration::from_mins(1);
 
 /// What the run measured.
 pub struct FanoutFigures {
+    /// `output` events stored, all jobs.
+    pub outputs: u64,
+    /// Events of every kind stored, all jobs.
+    pub events: u64,
+    /// From the first to the last stored `output` event (store timestamps).
     pub ingest: Duration,
-    pub all_delivered: Duration,
+    /// `output` events received, all subscribers.
+    pub delivered: u64,
+    /// From the first to the last `output` event received by any subscriber.
+    pub delivery: Duration,
+    /// SSE body bytes read over HTTP, all subscribers.
+    pub bytes: u64,
+    /// From the start signal until the last event was stored.
+    pub stored_all: Duration,
+    /// From the start signal until every subscriber had every event of its job.
+    pub everyone_had_all: Duration,
+}
+
+impl FanoutFigures {
+    #[expect(clippy::cast_precision_loss, reason = "event counts far below 2^52")]
+    pub fn ingested_per_s(&self) -> f64 {
+        self.outputs as f64 / self.ingest.as_secs_f64()
+    }
+
+    #[expect(clippy::cast_precision_loss, reason = "event counts far below 2^52")]
+    pub fn delivered_per_s(&self) -> f64 {
+        self.delivered as f64 / self.delivery.as_secs_f64()
+    }
 }
 
 pub async fn measure() -> anyhow::Result<FanoutFigures> {
-    let dir = tempfile::tempdir()?;
-    let store = Arc::new(SqliteStore::open(&dir.path().join("fanout.db"))?);
-    let job = corral_testkit::running_job("j-00000000fan0ut00");
-    store.insert_job(&job).await?;
-    let log = EventLog::new(store.clone());
-    let mut followers = JoinSet::new();
-    for _ in 0..FOLLOWERS {
-        let mut wake = log.subscribe(&job.id);
-        let log = log.clone();
-        let id = job.id.clone();
-        followers.spawn(async move {
-            let mut seen = 0;
-            while seen < EVENTS {
-                let page = log.events_after(&id, seen, PAGE).await?;
-                match page.last() {
-                    Some(last) => seen = last.seq,
-                    None => {
-                        let _ = tokio::time::timeout(Duration::from_millis(50), wake.recv()).await;
-                    }
-                }
-            }
-            anyhow::Ok(())
+    let server = TestServer::start_with(|config| config.max_concurrent_jobs = JOBS).await;
+    let figures = run(&server).await;
+    let leftover = server.stop().await;
+    let figures = figures?;
+    anyhow::ensure!(leftover == 0, "{leftover} containers were left behind");
+    Ok(figures)
+}
+
+async fn run(server: &TestServer) -> anyhow::Result<FanoutFigures> {
+    let script = format!(
+        "while [ ! -e /workspace/go ]; do sleep 0.05; done; i=0; \
+         while [ $i -lt {LINES} ]; do echo \"stdout line $i of a chatty job\"; \
+         echo \"stderr line $i\" >&2; i=$((i+1)); done"
+    );
+    let projects: Vec<tempfile::TempDir> =
+        (0..JOBS).map(|_| corral_testkit::job_project()).collect();
+    let mut ids = Vec::with_capacity(JOBS);
+    for project in &projects {
+        let spec = json!({
+            "command": ["sh", "-c", script],
+            "project": project.path().to_string_lossy(),
         });
+        ids.push(server.create(&spec).await);
     }
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    let (connected, mut connections) = mpsc::channel(SUBSCRIBERS);
+    let mut followers = JoinSet::new();
+    for index in 0..SUBSCRIBERS {
+        let job = index % JOBS;
+        let url = format!("{}/v1/jobs/{}/events/stream", server.url, ids[job]);
+        followers.spawn(follower::follow(
+            http.clone(),
+            url,
+            server.token.clone(),
+            job,
+            connected.clone(),
+        ));
+    }
+    drop(connected);
+    ready(server, &ids, &mut connections).await?;
     let started = Instant::now();
-    let mut appended = 0;
-    while appended < EVENTS {
-        let batch = (0..BATCH)
-            .map(|n| {
-                NewEvent::new(
-                    EventKind::Output,
-                    json!({"stream": "stdout", "text": format!("line {}\n", appended + n)}),
-                )
-            })
-            .collect();
-        log.append(&job.id, batch).await?;
-        appended += BATCH;
+    let started_wall = time::OffsetDateTime::now_utc();
+    for project in &projects {
+        std::fs::write(project.path().join("go"), b"")?;
     }
-    let ingest = started.elapsed();
+    let mut received = Vec::with_capacity(SUBSCRIBERS);
     while let Some(done) = followers.join_next().await {
-        done??;
+        received.push(done??);
     }
+    let mut stored = Vec::with_capacity(JOBS);
+    for id in &ids {
+        let job = server.job(id).await;
+        anyhow::ensure!(
+            job.state == JobState::Succeeded,
+            "job {id} ended {:?}: {:?}",
+            job.state,
+            job.reason
+        );
+        stored.push(all_events(server, id).await?);
+    }
+    figures(&stored, &received, started, started_wall)
+}
+
+/// Waits until every job runs (its worker is waiting for the file) and
+/// every subscriber is connected.
+async fn ready(
+    server: &TestServer,
+    ids: &[String],
+    connections: &mut mpsc::Receiver<()>,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + READY_DEADLINE;
+    for _ in 0..SUBSCRIBERS {
+        tokio::time::timeout_at(deadline.into(), connections.recv())
+            .await
+            .context("subscribers did not connect in time")?
+            .context("a subscriber failed before connecting")?;
+    }
+    for id in ids {
+        loop {
+            let state = server.job(id).await.state;
+            if state == JobState::Running {
+                break;
+            }
+            anyhow::ensure!(
+                !state.is_terminal(),
+                "job {id} ended {state:?} before it started"
+            );
+            anyhow::ensure!(Instant::now() < deadline, "job {id} did not start in time");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Every stored event of `id`, in pages.
+async fn all_events(server: &TestServer, id: &str) -> anyhow::Result<Vec<Event>> {
+    let mut events: Vec<Event> = Vec::new();
+    loop {
+        let after = events.last().map_or(0, |event| event.seq);
+        let (status, page) = server
+            .get(&format!("/v1/jobs/{id}/events?after={after}&limit=1000"))
+            .await;
+        anyhow::ensure!(status.is_success(), "events of {id}: {page}");
+        let page: Vec<Event> = serde_json::from_value(page["events"].clone())?;
+        if page.is_empty() {
+            return Ok(events);
+        }
+        events.extend(page);
+    }
+}
+
+/// The figures; fails unless every subscriber received all its job stored.
+fn figures(
+    stored: &[Vec<Event>],
+    received: &[Received],
+    started: Instant,
+    started_wall: time::OffsetDateTime,
+) -> anyhow::Result<FanoutFigures> {
+    for follower in received {
+        let job = &stored[follower.job];
+        let outputs = job
+            .iter()
+            .filter(|event| event.kind == EventKind::Output)
+            .count() as u64;
+        anyhow::ensure!(
+            follower.events == job.len() as u64 && follower.outputs == outputs,
+            "a subscriber of job {} received {} events ({} output), the store holds {} ({outputs} output)",
+            follower.job,
+            follower.events,
+            follower.outputs,
+            job.len()
+        );
+    }
+    let outputs: Vec<&Event> = stored
+        .iter()
+        .flatten()
+        .filter(|event| event.kind == EventKind::Output)
+        .collect();
+    let first_stored = outputs
+        .iter()
+        .map(|event| event.ts)
+        .min()
+        .context("no output stored")?;
+    let last_stored = outputs
+        .iter()
+        .map(|event| event.ts)
+        .max()
+        .context("no output stored")?;
+    let last_event = stored
+        .iter()
+        .flatten()
+        .map(|event| event.ts)
+        .max()
+        .unwrap_or(last_stored);
+    let first_delivered = received
+        .iter()
+        .filter_map(|follower| follower.first_output)
+        .min();
+    let last_delivered = received
+        .iter()
+        .filter_map(|follower| follower.last_output)
+        .max();
+    let everyone = received
+        .iter()
+        .filter_map(|follower| follower.last_event)
+        .max();
+    let (Some(first_delivered), Some(last_delivered), Some(everyone)) =
+        (first_delivered, last_delivered, everyone)
+    else {
+        anyhow::bail!("no subscriber received any output");
+    };
     Ok(FanoutFigures {
-        ingest,
-        all_delivered: started.elapsed(),
+        outputs: outputs.len() as u64,
+        events: stored.iter().map(|job| job.len() as u64).sum(),
+        ingest: (last_stored - first_stored).try_into()?,
+        delivered: received.iter().map(|follower| follower.outputs).sum(),
+        delivery: last_delivered - first_delivered,
+        bytes: received.iter().map(|follower| follower.bytes).sum(),
+        stored_all: (last_event - started_wall).try_into()?,
+        everyone_had_all: everyone - started,
     })
 }

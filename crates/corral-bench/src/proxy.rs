@@ -1,63 +1,201 @@
-//! LLM proxy overhead: the same scripted upstream called directly over
-//! loopback TCP and through a job's socket and proxy, interleaved, one
-//! fresh connection a call on both sides (as the worker does).
+//! LLM proxy overhead: the same answer called directly and through a
+//! job's socket and the orchestrator's proxy, interleaved.
+//!
+//! The answers (one whole, one streamed) are recorded once from the
+//! scripted model, then served by two identical replaying upstreams on
+//! loopback, one per leg, each counting the connections it accepts:
+//! direct, the bench calls its upstream over TCP; proxied, the bench
+//! calls the job's Unix socket and the proxy calls its upstream through
+//! the orchestrator's shared HTTP client ([`Upstream`], which pools
+//! connections). Two configurations, both legs alike in each:
+//!
+//! - fresh: a new connection for every call on every hop. The bench
+//!   dials anew each call (as the worker does on the socket) and the
+//!   upstreams close each connection after one answer, so the proxy's
+//!   client must dial too; the counts prove it, or the run fails.
+//! - pooled: one kept-alive connection on every hop, counted as well.
+//!
+//! [`Upstream`]: corral_orchestrator::llm::Upstream
 
-use std::path::Path;
-use std::sync::Arc;
+mod caller;
+mod endpoint;
+mod replay;
+
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use bytes::Bytes;
-use corral_orchestrator::events::EventLog;
 use corral_orchestrator::llm::scripted::{Script, ScriptedServer};
-use corral_orchestrator::llm::{
-    LlmSession, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
-};
-use corral_orchestrator::redact::Redactor;
-use corral_orchestrator::runtime::JobUser;
-use corral_orchestrator::store::{SqliteStore, Store};
-use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
-use corral_proto::{Job, JobLlm, JobMode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
+use hyper::Response;
 use hyper::body::Incoming;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::json;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::task::TaskTracker;
 
-/// Streamed answers timed on each side.
-const STREAM_CALLS: usize = 200;
+use caller::{Caller, Target};
+use endpoint::JobSocket;
+use replay::{Answer, Replay};
 
-/// Call latencies, direct and proxied.
+/// Streamed answers timed on each side, per configuration.
+pub const STREAM_CALLS: usize = 200;
+
+/// Both configurations.
 pub struct ProxyFigures {
+    /// Whole answers timed on each side, per configuration.
     pub calls: usize,
+    /// Bytes of the whole and the streamed answer.
+    pub answer_bytes: (usize, usize),
+    pub fresh: Comparison,
+    pub pooled: Comparison,
+}
+
+/// One configuration: latencies each way, and connections opened.
+pub struct Comparison {
     pub direct: Vec<Duration>,
     pub proxied: Vec<Duration>,
     pub direct_first_byte: Vec<Duration>,
     pub proxied_first_byte: Vec<Duration>,
+    /// Connections the direct leg's upstream accepted.
+    pub direct_upstream: u64,
+    /// Connections the proxied leg's upstream accepted (from the proxy).
+    pub proxied_upstream: u64,
+    /// Connections the bench opened to the job's socket.
+    pub socket: u64,
 }
 
-async fn post<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
-    stream: S,
-    path: &str,
-    token: Option<&str>,
-    body: Bytes,
-) -> anyhow::Result<Response<Incoming>> {
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the connection lives exactly as long as its one response"
-    )]
-    tokio::spawn(connection);
-    let mut request = Request::post(path)
-        .header("host", "bench")
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
+pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
+    let (whole, streamed) = record_answers().await?;
+    let answer_bytes = (whole.body.len(), streamed.body.len());
+    let tasks = TaskTracker::new();
+    let direct = Replay::start(whole.clone(), streamed.clone(), &tasks).await?;
+    let proxied = Replay::start(whole, streamed, &tasks).await?;
+    let dir = tempfile::tempdir()?;
+    let socket =
+        JobSocket::open(dir.path(), format!("http://{}/v1", proxied.addr()), &tasks).await?;
+    let upstreams = (&direct, &proxied);
+    let fresh = compare(calls, false, upstreams, &socket).await;
+    let pooled = match fresh {
+        Ok(_) => compare(calls, true, upstreams, &socket).await,
+        Err(_) => Err(anyhow::anyhow!("not measured")),
+    };
+    socket.close().await;
+    direct.stop();
+    proxied.stop();
+    tasks.close();
+    tasks.wait().await;
+    let fresh = fresh?;
+    for (leg, accepted) in [
+        ("direct", fresh.direct_upstream),
+        ("proxied", fresh.proxied_upstream),
+    ] {
+        anyhow::ensure!(
+            accepted == (calls + STREAM_CALLS) as u64,
+            "fresh connections: the {leg} upstream accepted {accepted} connections for {} calls",
+            calls + STREAM_CALLS
+        );
     }
-    Ok(sender.send_request(request.body(Full::new(body))?).await?)
+    Ok(ProxyFigures {
+        calls,
+        answer_bytes,
+        fresh,
+        pooled: pooled?,
+    })
+}
+
+/// The scripted model's whole and streamed answers to one chat call.
+async fn record_answers() -> anyhow::Result<(Answer, Answer)> {
+    let script = Script::parse(&json!({"turns": [{"text": "x".repeat(400)}]}).to_string())
+        .map_err(|error| anyhow::anyhow!(error))?;
+    let scripted = ScriptedServer::start(script).await?;
+    let mut caller = Caller::new(Target::Tcp(scripted.addr()), false);
+    let mut answers = Vec::new();
+    for stream in [false, true] {
+        let response = caller
+            .call("/v1/chat/completions", None, request(stream))
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "scripted model: {}",
+            response.status()
+        );
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("application/json")
+            .to_owned();
+        let body = response.into_body().collect().await?.to_bytes();
+        answers.push(Answer { content_type, body });
+    }
+    let streamed = answers.pop();
+    let whole = answers.pop();
+    whole
+        .zip(streamed)
+        .ok_or_else(|| anyhow::anyhow!("no answers recorded"))
+}
+
+fn request(stream: bool) -> Bytes {
+    Bytes::from(
+        json!({"messages": [{"role": "user", "content": "hi"}], "stream": stream}).to_string(),
+    )
+}
+
+/// `calls` whole and [`STREAM_CALLS`] streamed answers each way,
+/// interleaved, every hop on fresh connections or every hop pooled.
+async fn compare(
+    calls: usize,
+    pooled: bool,
+    (direct_upstream, proxied_upstream): (&Replay, &Replay),
+    socket: &JobSocket,
+) -> anyhow::Result<Comparison> {
+    direct_upstream.set_keep_alive(pooled);
+    proxied_upstream.set_keep_alive(pooled);
+    let mut direct = Caller::new(Target::Tcp(direct_upstream.addr()), pooled);
+    let mut proxied = Caller::new(Target::Unix(socket.socket.clone()), pooled);
+    let (whole, streamed) = (request(false), request(true));
+    // One of each first, unmeasured.
+    for caller in [&mut direct, &mut proxied] {
+        let (path, token) = caller.route(&socket.token);
+        timed(
+            caller.call(path, token, whole.clone()).await?,
+            Instant::now(),
+        )
+        .await?;
+    }
+    let before = (
+        direct_upstream.connections(),
+        proxied_upstream.connections(),
+        proxied.opened(),
+    );
+    let mut comparison = Comparison {
+        direct: Vec::with_capacity(calls),
+        proxied: Vec::with_capacity(calls),
+        direct_first_byte: Vec::with_capacity(STREAM_CALLS),
+        proxied_first_byte: Vec::with_capacity(STREAM_CALLS),
+        direct_upstream: 0,
+        proxied_upstream: 0,
+        socket: 0,
+    };
+    for round in 0..calls + STREAM_CALLS {
+        let body = if round < calls { &whole } else { &streamed };
+        let mut times = [(Duration::ZERO, Duration::ZERO); 2];
+        for (caller, time) in [&mut direct, &mut proxied].into_iter().zip(&mut times) {
+            let (path, token) = caller.route(&socket.token);
+            let started = Instant::now();
+            *time = timed(caller.call(path, token, body.clone()).await?, started).await?;
+        }
+        let [(direct_whole, direct_first), (proxied_whole, proxied_first)] = times;
+        if round < calls {
+            comparison.direct.push(direct_whole);
+            comparison.proxied.push(proxied_whole);
+        } else {
+            comparison.direct_first_byte.push(direct_first);
+            comparison.proxied_first_byte.push(proxied_first);
+        }
+    }
+    comparison.direct_upstream = direct_upstream.connections() - before.0;
+    comparison.proxied_upstream = proxied_upstream.connections() - before.1;
+    comparison.socket = proxied.opened() - before.2;
+    Ok(comparison)
 }
 
 /// Time to the whole answer, and to its first body byte.
@@ -78,131 +216,4 @@ async fn timed(
     }
     let whole = started.elapsed();
     Ok((whole, first.unwrap_or(whole)))
-}
-
-/// A worker job with the bench's model, on the testkit's running job.
-fn worker_job() -> Job {
-    Job {
-        mode: JobMode::Worker,
-        command: None,
-        prompt: Some("bench".into()),
-        llm: Some(JobLlm {
-            provider: "bench".into(),
-            model: "bench-model".into(),
-            stream: true,
-        }),
-        ..corral_testkit::running_job("j-0000000000bench0")
-    }
-}
-
-/// The scripted upstream at `base_url` as an OpenAI provider without a key.
-fn bench_provider(base_url: String) -> Provider {
-    Provider {
-        name: "bench".into(),
-        kind: ProviderKind::Openai,
-        base_url,
-        key: ProviderKey::None,
-        model: Some("bench-model".into()),
-        input_price: None,
-        output_price: None,
-        max_tokens: 1024,
-        oauth: false,
-    }
-}
-
-pub async fn measure(calls: usize) -> anyhow::Result<ProxyFigures> {
-    let script = Script::parse(&json!({"turns": [{"text": "x".repeat(400)}]}).to_string())
-        .map_err(|error| anyhow::anyhow!(error))?;
-    let upstream = ScriptedServer::start(script).await?;
-    let dir = tempfile::tempdir()?;
-    let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db"))?);
-    let job = worker_job();
-    store.insert_job(&job).await?;
-    let events = EventLog::new(store.clone());
-    let tasks = TaskTracker::new();
-    let session = LlmSession::new(
-        job.id.clone(),
-        bench_provider(upstream.openai_base_url()),
-        None,
-        "bench-model".into(),
-        ProxyContext {
-            upstream: Upstream::new(60, 0).map_err(|error| anyhow::anyhow!(error))?,
-            events: events.clone(),
-            tasks: tasks.clone(),
-        },
-        &job.limits,
-        Arc::new(Redactor::new(std::iter::empty::<(&str, &str)>())),
-    );
-    let socket_dir = dir.path().join("run");
-    let endpoint = WorkerEndpoint::open(
-        &socket_dir,
-        SessionSetup {
-            job: job.clone(),
-            user: JobUser::for_project(None),
-            credentials: Vec::new(),
-            redactor: Arc::new(Redactor::new(std::iter::empty::<(&str, &str)>())),
-            events,
-            audit: store.clone(),
-            max_output_bytes: 1 << 20,
-            llm: Some(Arc::new(session)),
-            egress: None,
-            project: None,
-        },
-        &tasks,
-    )
-    .await?;
-    endpoint.mark_running();
-    let token = std::fs::read_to_string(socket_dir.join("token")).context("token file")?;
-    let socket = socket_dir.join("worker.sock");
-    let addr = upstream.addr();
-    let mut figures = ProxyFigures {
-        calls,
-        direct: Vec::with_capacity(calls),
-        proxied: Vec::with_capacity(calls),
-        direct_first_byte: Vec::new(),
-        proxied_first_byte: Vec::new(),
-    };
-    let whole = Bytes::from(json!({"messages": [{"role": "user", "content": "hi"}]}).to_string());
-    let streamed = Bytes::from(
-        json!({"messages": [{"role": "user", "content": "hi"}], "stream": true}).to_string(),
-    );
-    for round in 0..calls + STREAM_CALLS {
-        let body = if round < calls { &whole } else { &streamed };
-        let started = Instant::now();
-        let tcp = tokio::net::TcpStream::connect(addr).await?;
-        let direct = timed(
-            post(tcp, "/v1/chat/completions", None, body.clone()).await?,
-            started,
-        )
-        .await?;
-        let started = Instant::now();
-        let unix = tokio::net::UnixStream::connect(&socket).await?;
-        let proxied = timed(
-            post(
-                unix,
-                "/v1/llm/chat/completions",
-                Some(token.trim()),
-                body.clone(),
-            )
-            .await?,
-            started,
-        )
-        .await?;
-        if round < calls {
-            figures.direct.push(direct.0);
-            figures.proxied.push(proxied.0);
-        } else {
-            figures.direct_first_byte.push(direct.1);
-            figures.proxied_first_byte.push(proxied.1);
-        }
-    }
-    endpoint.close().await;
-    tasks.close();
-    tasks.wait().await;
-    drop_quietly(&socket_dir);
-    Ok(figures)
-}
-
-fn drop_quietly(path: &Path) {
-    let _ = std::fs::remove_dir_all(path);
 }

@@ -6,6 +6,16 @@ use std::time::Duration;
 
 use crate::start::StartFigures;
 
+mod fanout;
+mod proxy;
+mod redact;
+mod scale;
+
+pub use fanout::fanout_table;
+pub use proxy::proxy_table;
+pub use redact::redact_table;
+pub use scale::scale_table;
+
 /// The machine the figures were taken on.
 pub struct Machine {
     cores: usize,
@@ -185,104 +195,28 @@ pub fn warm_table(figures: &crate::warm::WarmFigures, runs: usize) -> String {
     out
 }
 
-/// The redactor figures as a Markdown table.
-pub fn redact_table(figures: &crate::redact::RedactFigures) -> String {
-    format!(
-        "\nLeak detector, 100 MB of output, 100 secrets (each in 5+ encoded forms) plus token shapes:\n\n\
-         | mode | MB/s |\n|---|---:|\n\
-         | whole 1 MiB texts | {:.0} |\n\
-         | stream of 16 KiB chunks, with hold-back | {:.0} |\n\n\
-         ({} secrets found; goal: ≥ 1,000 MB/s)\n",
-        figures.plain_mb_s, figures.stream_mb_s, figures.found
-    )
-}
-
-/// The proxy figures as a Markdown table.
-pub fn proxy_table(figures: &crate::proxy::ProxyFigures) -> String {
-    let mut out = format!(
-        "\nLLM proxy, a scripted OpenAI-compatible upstream on loopback: {} whole answers and {} streamed \
-         ones each way, interleaved, a fresh connection a call (as the worker does):\n\n",
-        figures.calls,
-        figures.direct_first_byte.len()
-    );
-    out.push_str("| call | direct p50 ms | proxied p50 ms | p50 overhead ms | direct p99 ms | proxied p99 ms | p99 overhead ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
-    for (name, direct, proxied) in [
-        ("whole answer", &figures.direct, &figures.proxied),
-        (
-            "streamed, to the first byte",
-            &figures.direct_first_byte,
-            &figures.proxied_first_byte,
-        ),
-    ] {
-        let (d50, p50) = (percentile(direct, 50.0), percentile(proxied, 50.0));
-        let (d99, p99) = (percentile(direct, 99.0), percentile(proxied, 99.0));
-        let _ = writeln!(
-            out,
-            "| {name} | {d50:.2} | {p50:.2} | {:.2} | {d99:.2} | {p99:.2} | {:.2} |",
-            p50 - d50,
-            p99 - d99
-        );
-    }
-    out.push_str("\nGoal for the p50 overhead: < 1 ms.\n");
-    out
-}
-
-/// The fan-out figures as a Markdown table.
-#[expect(
-    clippy::cast_precision_loss,
-    reason = "event counts are far below 2^52"
-)]
-pub fn fanout_table(figures: &crate::fanout::FanoutFigures) -> String {
-    let events = crate::fanout::EVENTS as f64;
-    let followers = crate::fanout::FOLLOWERS as f64;
-    format!(
-        "\nEvents: {} events appended in batches of 100 (store, then wake) while {} followers read \
-         them as the SSE handler does:\n\n\
-         | figure | value |\n|---|---:|\n\
-         | events stored per second | {:.0} |\n\
-         | events delivered per second, all followers | {:.0} |\n\
-         | time until every follower had every event | {:.2} s |\n\n\
-         Goal: ≥ 50,000 events/s ingested and fanned out to 100 subscribers.\n",
-        crate::fanout::EVENTS,
-        crate::fanout::FOLLOWERS,
-        events / figures.ingest.as_secs_f64(),
-        events * followers / figures.all_delivered.as_secs_f64(),
-        figures.all_delivered.as_secs_f64(),
-    )
-}
-
-/// The scale figures as a Markdown table.
-#[expect(
-    clippy::cast_precision_loss,
-    reason = "job and KiB counts are far below 2^52"
-)]
-pub fn scale_table(figures: &crate::scale::ScaleFigures) -> String {
-    let jobs = crate::scale::JOBS as f64;
-    let grown = figures.peak_kib.saturating_sub(figures.baseline_kib) as f64;
-    format!(
-        "\nScale: {} jobs (`true`) created at once, all slots open:\n\n\
-         | figure | value |\n|---|---:|\n\
-         | wall time | {:.2} s |\n\
-         | jobs per second | {:.1} |\n\
-         | peak RSS of the orchestrator's process | {:.1} MiB |\n\
-         | growth over the idle baseline, per live job | {:.2} MiB |\n\n\
-         Goal: < 2 MiB per live job.\n",
-        crate::scale::JOBS,
-        figures.wall.as_secs_f64(),
-        jobs / figures.wall.as_secs_f64(),
-        figures.peak_kib as f64 / 1024.0,
-        grown / jobs / 1024.0,
-    )
-}
+/// What each section compares, closing `BENCHMARKS.md`.
+const READING: &str = "What each section compares:\n\n\
+- Cold and warm start: corral against a bare container of the same image running the same\n  \
+  command through the same Docker API, interleaved in the same run. Read the ratios.\n\
+- Leak detector: the detector alone, in-process, on generated output; no baseline. The\n  \
+  figures are absolute throughput, and the table says how many plantings were redacted.\n\
+- LLM proxy: calls straight to a loopback upstream against calls through a job's socket and\n  \
+  the proxy to an identical upstream, interleaved, both legs on fresh connections or both\n  \
+  pooled. Read the overheads.\n\
+- Events: real jobs, the server and 100 SSE subscribers sharing this machine; no baseline.\n  \
+  The rates are absolute, for this machine.\n\
+- Scale: 100 corral jobs at once against 100 bare containers of the same image and command at\n  \
+  once, in the same run (read the ratio); the memory figure has no baseline but the\n  \
+  orchestrator's own, in a process of its own.\n\n\
+Absolute figures move with whatever else the machine is doing; same-run comparisons less so.\n";
 
 /// Rewrites `BENCHMARKS.md` at the repository root.
 pub fn write_benchmarks(machine: &Machine, table: &str) -> anyhow::Result<()> {
     let date = time::OffsetDateTime::now_utc().date();
     let text = format!(
         "# Benchmarks\n\nWritten on {date} by\n`CORRAL_WORKER_BIN=$(scripts/build-worker.sh --release) cargo run -p corral-bench --release`\n(the release worker; without the variable the debug worker is used).\n\n\
-         Machine: {} cores, {} memory, Docker engine {}.\n\n{table}\n\
-         Each figure is measured in the same run as its bare-Docker baseline; read the ratios,\n\
-         not the absolute times, on a shared machine.\n",
+         Machine: {} cores, {} memory, Docker engine {}.\n\n{table}\n{READING}",
         machine.cores, machine.memory, machine.docker
     );
     std::fs::write(corral_testkit::repo_root().join("BENCHMARKS.md"), text)?;

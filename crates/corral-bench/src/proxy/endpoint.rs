@@ -1,0 +1,111 @@
+//! A job's socket with the model proxy behind it, as the orchestrator sets
+//! one up for a worker job, without a container: the bench is the worker.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use corral_orchestrator::events::EventLog;
+use corral_orchestrator::llm::{
+    LlmSession, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
+};
+use corral_orchestrator::redact::Redactor;
+use corral_orchestrator::runtime::JobUser;
+use corral_orchestrator::store::{SqliteStore, Store};
+use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
+use corral_proto::{Job, JobLlm, JobMode};
+use tokio_util::task::TaskTracker;
+
+/// The open socket of a job whose model is at `base_url`.
+pub struct JobSocket {
+    pub socket: PathBuf,
+    pub token: String,
+    endpoint: WorkerEndpoint,
+}
+
+impl JobSocket {
+    /// Opens it in `dir`, its tasks on `tasks`; the proxy reaches the
+    /// upstream through the orchestrator's own client ([`Upstream`]).
+    pub async fn open(
+        dir: &std::path::Path,
+        base_url: String,
+        tasks: &TaskTracker,
+    ) -> anyhow::Result<Self> {
+        let store = Arc::new(SqliteStore::open(&dir.join("bench.db"))?);
+        let job = worker_job();
+        store.insert_job(&job).await?;
+        let events = EventLog::new(store.clone());
+        let session = LlmSession::new(
+            job.id.clone(),
+            bench_provider(base_url),
+            None,
+            "bench-model".into(),
+            ProxyContext {
+                upstream: Upstream::new(60, 0).map_err(|error| anyhow::anyhow!(error))?,
+                events: events.clone(),
+                tasks: tasks.clone(),
+            },
+            &job.limits,
+            Arc::new(Redactor::new(std::iter::empty::<(&str, &str)>())),
+        );
+        let socket_dir = dir.join("run");
+        let endpoint = WorkerEndpoint::open(
+            &socket_dir,
+            SessionSetup {
+                job: job.clone(),
+                user: JobUser::for_project(None),
+                credentials: Vec::new(),
+                redactor: Arc::new(Redactor::new(std::iter::empty::<(&str, &str)>())),
+                events,
+                audit: store.clone(),
+                max_output_bytes: 1 << 20,
+                llm: Some(Arc::new(session)),
+                egress: None,
+                project: None,
+            },
+            tasks,
+        )
+        .await?;
+        endpoint.mark_running();
+        let token = std::fs::read_to_string(socket_dir.join("token")).context("token file")?;
+        Ok(Self {
+            socket: socket_dir.join("worker.sock"),
+            token: token.trim().to_owned(),
+            endpoint,
+        })
+    }
+
+    pub async fn close(self) {
+        self.endpoint.close().await;
+    }
+}
+
+/// A worker job with the bench's model, on the testkit's running job.
+fn worker_job() -> Job {
+    Job {
+        mode: JobMode::Worker,
+        command: None,
+        prompt: Some("bench".into()),
+        llm: Some(JobLlm {
+            provider: "bench".into(),
+            model: "bench-model".into(),
+            stream: true,
+        }),
+        ..corral_testkit::running_job("j-0000000000bench0")
+    }
+}
+
+/// The upstream at `base_url` as an OpenAI provider without a key.
+fn bench_provider(base_url: String) -> Provider {
+    Provider {
+        name: "bench".into(),
+        kind: ProviderKind::Openai,
+        base_url,
+        key: ProviderKey::None,
+        model: Some("bench-model".into()),
+        input_price: None,
+        output_price: None,
+        max_tokens: 1024,
+        oauth: false,
+    }
+}
