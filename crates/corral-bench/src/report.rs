@@ -197,8 +197,11 @@ pub fn warm_table(figures: &crate::warm::WarmFigures, runs: usize) -> String {
 
 /// What each section compares, closing `BENCHMARKS.md`.
 const READING: &str = "What each section compares:\n\n\
-- Cold and warm start: corral against a bare container of the same image running the same\n  \
-  command through the same Docker API, interleaved in the same run. Read the ratios.\n\
+- Cold start: corral against a bare container of the same image running the same command\n  \
+  through the same Docker API, interleaved in the same run. Read the ratios.\n\
+- Warm start: corral from its pool against `docker exec` of the same command into a running\n  \
+  container of the same image (the like-for-like floor) and against a bare `docker run`\n  \
+  (what the pool saves), interleaved in the same run.\n\
 - Leak detector: the detector alone, in-process, on generated output; no baseline. The\n  \
   figures are absolute throughput, and the table says how many plantings were redacted.\n\
 - LLM proxy: calls straight to a loopback upstream against calls through a job's socket and\n  \

@@ -155,8 +155,8 @@ fn parse(text: &[u8], start: usize, end: usize, runs: &mut Runs) -> bool {
     let line = &text[start..line_end];
     // Nearly every line is rejected here, at a byte or two.
     let plausible = match line {
-        // `od -An -c` cells.
-        [b' ', b' ', b' ', ..] => true,
+        // `od -An -c` cells: a printable byte, or an escape (`  \n`).
+        [b' ', b' ', b' ' | b'\\', ..] => true,
         [b' ', first, second, ..] => first.is_ascii_hexdigit() && second.is_ascii_hexdigit(),
         [a, b, c, d, ..] => [a, b, c, d].iter().all(|byte| byte.is_ascii_hexdigit()),
         _ => false,
@@ -244,7 +244,14 @@ fn offset(line: &[u8]) -> Option<usize> {
 /// backslash escape, or three octal digits.
 fn cells(line: &[u8], at: usize, start: usize, data: &mut Run) -> bool {
     let rest = &line[at..];
-    if rest.is_empty() || !rest.len().is_multiple_of(4) || !rest.starts_with(b"  ") {
+    // Every cell is four wide: `   s`, `  \n`, or ` 377` (a byte shown in
+    // octal fills three of them).
+    let first_cell = match rest {
+        [b' ', b' ', ..] => true,
+        [b' ', a, b, c, ..] => [a, b, c].iter().all(|byte| (b'0'..=b'7').contains(byte)),
+        _ => false,
+    };
+    if rest.is_empty() || !rest.len().is_multiple_of(4) || !first_cell {
         return false;
     }
     let mut bytes = Vec::with_capacity(rest.len() / 4);

@@ -210,6 +210,11 @@ fn dumps_and_wrapped_encodings_from_real_tools_are_redacted() {
         "0000000 3373 7263 7433 702d 7361 2d73 6f77 6472\n0000010 732d\n0000012\n",
         "   x   s   3   c   r   3   t   -   p   a   s   s   -   w   o   r\n   d   -   s  \\n\n",
         "0000000 7378 6333 3372 2d74 6170 7373 772d 726f\n0000020 2d64 0073\n0000023\n",
+        // `od -c` whose first cell is a byte in octal, and `od -An -c`
+        // whose first cell is an escape (found by the benchmark's corpus).
+        "0000000 377   s   3   c   r   3   t   -   p   a   s   s   -   w   o   r\n\
+         0000020   d   -   s  \\n\n0000024\n",
+        "  \\n   s   3   c   r   3   t   -   p   a   s   s   -   w   o   r\n   d   -   s\n",
     ];
     for output in outputs {
         let (out, names) = {
