@@ -19,20 +19,162 @@ pub const MAX_LINE: usize = 200;
 /// Most bytes one dump line holds.
 const MAX_LINE_BYTES: usize = 32;
 
-/// Bytes read back from consecutive dump lines: each byte's range in the
-/// text, and the start of its line.
-#[derive(Default)]
-struct Run {
-    bytes: Vec<u8>,
-    ranges: Vec<(usize, usize)>,
-    lines: Vec<usize>,
+/// The byte streams read back from a dump line: as written, with 16-bit
+/// words swapped (`hexdump` and `od -x` print little-endian words), and
+/// the ASCII column.
+const DATA: usize = 0;
+const SWAPPED: usize = 1;
+const ASCII: usize = 2;
+
+/// Where each byte read from a dump line goes.
+trait Sink {
+    /// Byte `byte` of stream `run`, printed at `range` of the text.
+    fn push(&mut self, run: usize, byte: u8, range: (usize, usize));
+
+    /// The line prints words whose bytes are swapped.
+    fn swaps(&mut self) {}
 }
 
-impl Run {
-    fn push(&mut self, byte: u8, range: (usize, usize), line: usize) {
-        self.bytes.push(byte);
-        self.ranges.push(range);
-        self.lines.push(line);
+/// The bytes alone, what the search reads, and whether any line swapped
+/// (else the swapped stream is the data stream again).
+#[derive(Default)]
+struct Bytes {
+    runs: [Vec<u8>; 3],
+    swaps: bool,
+}
+
+impl Sink for Bytes {
+    fn push(&mut self, run: usize, byte: u8, _range: (usize, usize)) {
+        self.runs[run].push(byte);
+    }
+
+    fn swaps(&mut self) {
+        self.swaps = true;
+    }
+}
+
+/// Where one stream's bytes were printed: read again for a line only
+/// when something was found in it.
+struct Ranges {
+    run: usize,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Sink for Ranges {
+    fn push(&mut self, run: usize, _byte: u8, range: (usize, usize)) {
+        if run == self.run {
+            self.ranges.push(range);
+        }
+    }
+}
+
+/// A dump line of a run: its place in the text, and the index of its
+/// first byte in each stream.
+struct Line {
+    start: usize,
+    end: usize,
+    first: [usize; 3],
+}
+
+/// The byte streams of consecutive dump lines.
+#[derive(Default)]
+struct Runs {
+    bytes: Bytes,
+    lines: Vec<Line>,
+}
+
+impl Runs {
+    fn clear(&mut self) {
+        self.bytes.runs.iter_mut().for_each(Vec::clear);
+        self.bytes.swaps = false;
+        self.lines.clear();
+    }
+
+    /// The streams worth reading: the swapped one only if it differs.
+    fn streams(&self) -> &'static [usize] {
+        if self.bytes.swaps {
+            &[DATA, SWAPPED, ASCII]
+        } else {
+            &[DATA, ASCII]
+        }
+    }
+
+    /// Reads `text[start..end]` as a dump line onto the runs; false when
+    /// it is none.
+    fn push_line(&mut self, text: &[u8], start: usize, end: usize) -> bool {
+        let first = [DATA, SWAPPED, ASCII].map(|run| self.bytes.runs[run].len());
+        if !parse(text, start, end, &mut self.bytes) {
+            return false;
+        }
+        self.lines.push(Line { start, end, first });
+        true
+    }
+
+    /// The line holding byte `index` of stream `run`.
+    fn line_of(&self, run: usize, index: usize) -> &Line {
+        let after = self.lines.partition_point(|line| line.first[run] <= index);
+        &self.lines[after.saturating_sub(1)]
+    }
+
+    fn search<'a>(
+        &self,
+        text: &[u8],
+        finder: &ExactFinder,
+        names: &'a [String],
+        hits: &mut Vec<Hit<'a>>,
+    ) {
+        if self.lines.is_empty() {
+            return;
+        }
+        for &run in self.streams() {
+            let bytes = &self.bytes.runs[run];
+            if bytes.len() < 2 {
+                continue;
+            }
+            for found in finder.find_all(bytes) {
+                let first = self
+                    .lines
+                    .partition_point(|line| line.first[run] <= found.start)
+                    - 1;
+                let (mut start, mut end) = (usize::MAX, 0);
+                for line in self.lines[first..]
+                    .iter()
+                    .take_while(|line| line.first[run] < found.end)
+                {
+                    let mut ranges = Ranges {
+                        run,
+                        ranges: Vec::new(),
+                    };
+                    parse(text, line.start, line.end, &mut ranges);
+                    // Swapped words put a byte's digits after the next one's.
+                    for (offset, range) in ranges.ranges.iter().enumerate() {
+                        if (found.start..found.end).contains(&(line.first[run] + offset)) {
+                            start = start.min(range.0);
+                            end = end.max(range.1);
+                        }
+                    }
+                }
+                hits.push(Hit::new(start, end, &names[found.needle]));
+            }
+        }
+    }
+
+    /// The start of the line of the earliest byte from which a stream
+    /// could still complete a needle, reading the lines that end after
+    /// `from`; `usize::MAX` when none.
+    fn live(&self, from: usize, finder: &ExactFinder) -> usize {
+        let Some(first) = self.lines.iter().position(|line| line.end > from) else {
+            return usize::MAX;
+        };
+        self.streams()
+            .iter()
+            .filter_map(|&run| {
+                let start =
+                    finder.partial_start(&self.bytes.runs[run], self.lines[first].first[run])?;
+                Some(self.line_of(run, start).start)
+            })
+            .min()
+            .unwrap_or(usize::MAX)
     }
 }
 
@@ -41,6 +183,7 @@ impl Run {
 /// `from` that more text could still make part of a find.
 pub fn find<'a>(
     text: &[u8],
+    newlines: &[usize],
     from: usize,
     at_line_start: bool,
     finder: &ExactFinder,
@@ -51,78 +194,31 @@ pub fn find<'a>(
     let mut line_start = if at_line_start {
         0
     } else {
-        match memchr::memchr(b'\n', text) {
+        match newlines.first() {
             Some(end) => end + 1,
             None => return live,
         }
     };
     let mut runs = Runs::default();
     let first_line = line_start;
-    let mut ends = memchr::memchr_iter(b'\n', text).filter(|&end| end >= first_line);
+    let mut ends = newlines[newlines.partition_point(|&end| end < first_line)..]
+        .iter()
+        .copied();
     while line_start < text.len() {
         let line_end = ends.next().unwrap_or(text.len());
         if line_end == text.len() && could_be_dump(&text[line_start..]) {
             // Unfinished: it, and any run it may continue, wait for its end.
             live = live.min(line_start).min(runs.live(from, finder));
         }
-        let parsed = parse(text, line_start, line_end, &mut runs);
-        if !parsed && !runs.data.bytes.is_empty() {
-            runs.search(finder, names, hits);
-            runs = Runs::default();
+        if !runs.push_line(text, line_start, line_end) && !runs.lines.is_empty() {
+            runs.search(text, finder, names, hits);
+            runs.clear();
         }
         line_start = line_end + 1;
     }
-    runs.search(finder, names, hits);
+    runs.search(text, finder, names, hits);
     // A run that reaches the end may go on in the next line.
     live.min(runs.live(from, finder)).max(from)
-}
-
-/// The byte streams of consecutive dump lines: as written, with 16-bit
-/// words swapped (`hexdump` and `od -x` print little-endian words), and
-/// the ASCII column.
-#[derive(Default)]
-struct Runs {
-    data: Run,
-    swapped: Run,
-    ascii: Run,
-}
-
-impl Runs {
-    fn search<'a>(&self, finder: &ExactFinder, names: &'a [String], hits: &mut Vec<Hit<'a>>) {
-        for run in [&self.data, &self.swapped, &self.ascii] {
-            search(run, finder, names, hits);
-        }
-    }
-
-    fn live(&self, from: usize, finder: &ExactFinder) -> usize {
-        [&self.data, &self.swapped, &self.ascii]
-            .into_iter()
-            .map(|run| run_live(run, from, finder))
-            .min()
-            .unwrap_or(usize::MAX)
-    }
-}
-
-/// The line of the earliest byte from which `run` could still complete a
-/// needle; `usize::MAX` when none.
-fn run_live(run: &Run, from: usize, finder: &ExactFinder) -> usize {
-    let run_from = run.ranges.partition_point(|&(start, _)| start < from);
-    finder
-        .partial_start(&run.bytes, run_from)
-        .map_or(usize::MAX, |start| run.lines[start])
-}
-
-fn search<'a>(run: &Run, finder: &ExactFinder, names: &'a [String], hits: &mut Vec<Hit<'a>>) {
-    if run.bytes.len() < 2 {
-        return;
-    }
-    for found in finder.find_all(&run.bytes) {
-        // Swapped words put a byte's digits after the next one's.
-        let ranges = &run.ranges[found.start..found.end];
-        let start = ranges.iter().map(|range| range.0).min().unwrap_or(0);
-        let end = ranges.iter().map(|range| range.1).max().unwrap_or(0);
-        hits.push(Hit::new(start, end, &names[found.needle]));
-    }
 }
 
 /// Whether an unfinished line may yet be a dump line: so far, an offset
@@ -145,9 +241,9 @@ fn could_be_dump(line: &[u8]) -> bool {
     (4..=16).contains(&digits) && matches!(line[digits], b':' | b' ')
 }
 
-/// Reads `text[start..end]` as a dump line onto `runs`; false when it is
-/// none.
-fn parse(text: &[u8], start: usize, end: usize, runs: &mut Runs) -> bool {
+/// Reads `text[start..end]` as a dump line into `sink`; false when it is
+/// none (and then nothing went in).
+fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> bool {
     let mut line_end = end;
     if line_end > start && text[line_end - 1] == b'\r' {
         line_end -= 1;
@@ -167,15 +263,10 @@ fn parse(text: &[u8], start: usize, end: usize, runs: &mut Runs) -> bool {
     let Some(after_offset) = offset(line) else {
         return false;
     };
-    if cells(line, after_offset, start, &mut runs.data) {
+    if cells(line, after_offset, start, sink) {
         return true;
     }
-    let Runs {
-        data,
-        swapped,
-        ascii,
-    } = runs;
-    let before = data.bytes.len();
+    let mut count = 0;
     let mut at = after_offset;
     loop {
         let spaces = line[at..].iter().take_while(|&&byte| byte == b' ').count();
@@ -186,7 +277,7 @@ fn parse(text: &[u8], start: usize, end: usize, runs: &mut Runs) -> bool {
             .count();
         let token_end = token_start + digits;
         let ends_token = line.get(token_end).is_none_or(|&byte| byte == b' ');
-        let line_full = data.bytes.len() - before >= 16;
+        let line_full = count >= 16;
         if spaces == 0
             || (spaces >= 2 && line_full)
             || digits == 0
@@ -196,31 +287,34 @@ fn parse(text: &[u8], start: usize, end: usize, runs: &mut Runs) -> bool {
         {
             break;
         }
-        let token: Vec<(u8, (usize, usize))> = (token_start..token_end)
-            .step_by(2)
-            .map(|pair| {
-                let byte = hex_value(line[pair]) << 4 | hex_value(line[pair + 1]);
-                (byte, (start + pair, start + pair + 2))
-            })
-            .collect();
-        for &(byte, range) in &token {
-            data.push(byte, range, start);
+        let mut token = [(0u8, (0usize, 0usize)); 4];
+        for (slot, pair) in token.iter_mut().zip((token_start..token_end).step_by(2)) {
+            let byte = hex_value(line[pair]) << 4 | hex_value(line[pair + 1]);
+            *slot = (byte, (start + pair, start + pair + 2));
+        }
+        let token = &token[..digits / 2];
+        for &(byte, range) in token {
+            sink.push(DATA, byte, range);
         }
         let words = if digits == 4 { 2 } else { 1 };
+        if words == 2 {
+            sink.swaps();
+        }
         for word in token.chunks(words) {
             for &(byte, range) in word.iter().rev() {
-                swapped.push(byte, range, start);
+                sink.push(SWAPPED, byte, range);
             }
         }
+        count += token.len();
         at = token_end;
-        if data.bytes.len() - before >= MAX_LINE_BYTES {
+        if count >= MAX_LINE_BYTES {
             break;
         }
     }
-    if data.bytes.len() == before {
+    if count == 0 {
         return false;
     }
-    ascii_column(line, at, start, ascii);
+    ascii_column(line, at, start, sink);
     true
 }
 
@@ -242,7 +336,7 @@ fn offset(line: &[u8]) -> Option<usize> {
 
 /// `od -c` cells: four columns each, a character right-aligned, a
 /// backslash escape, or three octal digits.
-fn cells(line: &[u8], at: usize, start: usize, data: &mut Run) -> bool {
+fn cells(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) -> bool {
     let rest = &line[at..];
     // Every cell is four wide: `   s`, `  \n`, or ` 377` (a byte shown in
     // octal fills three of them).
@@ -254,7 +348,10 @@ fn cells(line: &[u8], at: usize, start: usize, data: &mut Run) -> bool {
     if rest.is_empty() || !rest.len().is_multiple_of(4) || !first_cell {
         return false;
     }
-    let mut bytes = Vec::with_capacity(rest.len() / 4);
+    // Read the whole line before giving any of it: a line with one cell
+    // that is none is no `od -c` line.
+    let mut bytes = [(0u8, 0usize); MAX_LINE / 4];
+    let mut count = 0;
     for (index, cell) in rest.chunks(4).enumerate() {
         let token = &cell[cell.iter().take_while(|&&byte| byte == b' ').count().min(3)..];
         let byte = match token {
@@ -277,20 +374,20 @@ fn cells(line: &[u8], at: usize, start: usize, data: &mut Run) -> bool {
             }
             _ => return false,
         };
-        let cell_start = start + at + index * 4;
         if let Some(byte) = byte {
-            bytes.push((byte, (cell_start, cell_start + 4)));
+            bytes[count] = (byte, start + at + index * 4);
+            count += 1;
         }
     }
-    for (byte, range) in bytes {
-        data.push(byte, range, start);
+    for &(byte, cell_start) in &bytes[..count] {
+        sink.push(DATA, byte, (cell_start, cell_start + 4));
     }
     true
 }
 
 /// The ASCII column after the hex: between `|`s (`hexdump -C`), `>` and
 /// `<` (`od -t x1z`), or the rest of the line after two spaces (`xxd`).
-fn ascii_column(line: &[u8], at: usize, start: usize, ascii: &mut Run) {
+fn ascii_column(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) {
     let spaces = line[at..].iter().take_while(|&&byte| byte == b' ').count();
     let column = at + spaces;
     let (from, to) = match line.get(column) {
@@ -304,7 +401,7 @@ fn ascii_column(line: &[u8], at: usize, start: usize, ascii: &mut Run) {
             break;
         }
         let position = start + from + index;
-        ascii.push(byte, (position, position + 1), start);
+        sink.push(ASCII, byte, (position, position + 1));
     }
 }
 

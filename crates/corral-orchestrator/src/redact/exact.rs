@@ -14,13 +14,17 @@
 //! [`ExactFinder::partial_start`] answers the stream's question: from where
 //! could the end of a text still become a needle once more bytes arrive.
 
+use std::sync::OnceLock;
+
 /// The shortest needle: shorter encoded forms would match innocent text.
 pub const MIN_NEEDLE: usize = 8;
 /// Bytes in a window.
-const GRAM: usize = 4;
+pub const GRAM: usize = 4;
 /// Windows read: every `STRIDE`th position, so each needle occurrence
 /// has exactly one window read among its first `STRIDE`.
 const STRIDE: usize = MIN_NEEDLE - GRAM + 1;
+/// Bits of the first-window bitmap: 8 KiB, in cache.
+const FIRST_BITS: u32 = 16;
 /// Bitmap bits per stored window, keeping false hits near 1 in 64.
 const BITS_PER_WINDOW: usize = 64;
 
@@ -43,6 +47,8 @@ pub struct ExactFinder {
     sorted: Vec<Box<[u8]>>,
     /// Which bytes begin some needle.
     first_bytes: Box<[bool]>,
+    /// One bit per hashed first window of a needle ([`FIRST_BITS`]).
+    first_windows: Box<[u64]>,
     /// Longest needle, in bytes.
     longest: usize,
     /// One bit per hashed window.
@@ -51,6 +57,84 @@ pub struct ExactFinder {
     shift: u32,
     /// (window, needle, offset of the window in the needle), sorted.
     windows: Vec<(u32, u32, u8)>,
+    /// Every window of every needle, made when first asked for.
+    all_windows: OnceLock<AllWindows>,
+}
+
+/// Every 4-byte window of every needle at every offset, hashed into
+/// buckets: what a search that meets a needle in its middle looks up.
+#[derive(Debug, Default)]
+struct AllWindows {
+    /// One bit per hashed window, 16 per entry: nearly every lookup of
+    /// innocent text ends here, in cache.
+    bitmap: Vec<u64>,
+    /// Right shift turning a 32-bit hash into a bitmap index.
+    bitmap_shift: u32,
+    /// `entries[buckets[b]..buckets[b + 1]]` hash to bucket `b`.
+    buckets: Vec<u32>,
+    /// (window, needle, offset), by bucket.
+    entries: Vec<(u32, u32, u32)>,
+    /// Right shift turning a 32-bit hash into a bucket.
+    shift: u32,
+}
+
+impl AllWindows {
+    fn new(needles: &[Box<[u8]>]) -> Self {
+        let mut entries: Vec<(u32, u32, u32)> = Vec::new();
+        for (index, needle) in needles.iter().enumerate() {
+            if needle.len() < MIN_NEEDLE {
+                continue;
+            }
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            for offset in 0..=needle.len() - GRAM {
+                let offset_u32 = u32::try_from(offset).unwrap_or(u32::MAX);
+                entries.push((window(&needle[offset..]), index, offset_u32));
+            }
+        }
+        let buckets = entries.len().next_power_of_two().clamp(1 << 10, 1 << 20);
+        let shift = 32 - buckets.trailing_zeros();
+        entries.sort_unstable_by_key(|&(gram, needle, offset)| {
+            (hash(gram, shift), gram, needle, offset)
+        });
+        entries.dedup();
+        let mut starts = vec![0u32; buckets + 1];
+        for &(gram, _, _) in &entries {
+            starts[hash(gram, shift) + 1] += 1;
+        }
+        for bucket in 0..buckets {
+            starts[bucket + 1] += starts[bucket];
+        }
+        let bits = (entries.len() * 16)
+            .next_power_of_two()
+            .clamp(1 << 12, 1 << 23);
+        let bitmap_shift = 32 - bits.trailing_zeros();
+        let mut bitmap = vec![0u64; bits / 64];
+        for &(gram, _, _) in &entries {
+            let bit = hash(gram, bitmap_shift);
+            bitmap[bit >> 6] |= 1 << (bit & 63);
+        }
+        Self {
+            bitmap,
+            bitmap_shift,
+            buckets: starts,
+            entries,
+            shift,
+        }
+    }
+
+    fn find(&self, gram: u32) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let bit = hash(gram, self.bitmap_shift);
+        let range = if self.bitmap[bit >> 6] & (1 << (bit & 63)) == 0 {
+            0..0
+        } else {
+            let bucket = hash(gram, self.shift);
+            self.buckets[bucket] as usize..self.buckets[bucket + 1] as usize
+        };
+        self.entries[range]
+            .iter()
+            .filter(move |&&(stored, _, _)| stored == gram)
+            .map(|&(_, needle, offset)| (needle as usize, offset as usize))
+    }
 }
 
 fn window(bytes: &[u8]) -> u32 {
@@ -91,8 +175,11 @@ impl ExactFinder {
             .collect();
         sorted.sort_unstable();
         let mut first_bytes = vec![false; 256].into_boxed_slice();
+        let mut first_windows = vec![0u64; (1 << FIRST_BITS) / 64].into_boxed_slice();
         for needle in &sorted {
             first_bytes[usize::from(needle[0])] = true;
+            let bit = hash(window(needle), 32 - FIRST_BITS);
+            first_windows[bit >> 6] |= 1 << (bit & 63);
         }
         Self {
             needles: needles
@@ -102,10 +189,24 @@ impl ExactFinder {
             longest: sorted.iter().map(|needle| needle.len()).max().unwrap_or(0),
             sorted,
             first_bytes,
+            first_windows,
             bitmap,
             shift,
             windows,
+            all_windows: OnceLock::new(),
         }
+    }
+
+    /// The bytes of needle `index`.
+    pub fn needle(&self, index: usize) -> &[u8] {
+        &self.needles[index]
+    }
+
+    /// Every (needle, offset) where `bytes` (4 of them) sit in a needle.
+    pub fn windows_of(&self, bytes: [u8; GRAM]) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.all_windows
+            .get_or_init(|| AllWindows::new(&self.needles))
+            .find(u32::from_le_bytes(bytes))
     }
 
     /// Longest needle, in bytes.
@@ -126,6 +227,12 @@ impl ExactFinder {
                 return false;
             }
             let suffix = &text[start..];
+            if suffix.len() >= GRAM {
+                let bit = hash(window(suffix), 32 - FIRST_BITS);
+                if self.first_windows[bit >> 6] & (1 << (bit & 63)) == 0 {
+                    return false;
+                }
+            }
             // Needles that extend `suffix` sort right after it.
             let after = self.sorted.partition_point(|needle| **needle <= *suffix);
             self.sorted

@@ -25,6 +25,7 @@
 mod dumps;
 mod exact;
 mod forms;
+mod lines;
 mod scan;
 mod shapes;
 mod stream;
@@ -100,24 +101,28 @@ impl Redactor {
             .map(|found| Hit::new(found.start, found.end, &names[found.needle]))
             .collect();
         let mut live = self.exact.partial_start(bytes, from).unwrap_or(text.len());
-        live = live.min(views::joined(bytes, from, &self.exact, names, &mut hits));
+        let newlines = lines::newlines(bytes);
+        live = live.min(views::joined(
+            bytes,
+            &newlines,
+            from,
+            &self.exact,
+            names,
+            &mut hits,
+        ));
         live = live.min(dumps::find(
             bytes,
+            &newlines,
             from,
             at_line_start,
             &self.exact,
             names,
             &mut hits,
         ));
-        if shapes::any_prefix(text, from) {
-            let masked = scan::blank(text, &hits, covered.then_some(from));
-            let known = scan::floor_boundary(&masked, live);
-            let prefixed = shapes::any_prefix(&masked[..known], from);
-            live = live.min(shapes::live(&masked[..known], from, prefixed));
-            shapes::find(&masked, from, &mut hits);
-        } else {
-            live = live.min(shapes::live(text, from, false));
-        }
+        let masked = scan::Masked::new(text, &hits, covered.then_some(from));
+        let known = scan::floor_boundary(text, live);
+        live = live.min(shapes::live(&masked, from, known));
+        shapes::find(&masked, from, &mut hits);
         hits.retain(|hit| hit.end > from);
         for hit in &mut hits {
             // Only where a stream had to let go of a long hold.

@@ -88,24 +88,64 @@ pub fn floor_boundary(text: &str, mut at: usize) -> usize {
     at
 }
 
-/// `text` with every hit, and the character before `covered_end` when
-/// given, blanked to spaces: what the token shapes read, so a token
-/// glued to a redacted secret reads as it will once redacted.
-pub fn blank<'t>(text: &'t str, hits: &[Hit<'_>], covered_end: Option<usize>) -> Cow<'t, str> {
-    if hits.is_empty() && covered_end.is_none_or(|end| end == 0) {
-        return Cow::Borrowed(text);
+/// The text as the token shapes read it: every hit, and the character
+/// before `covered_end` when given, blanked to spaces, so a token glued
+/// to a redacted secret reads as it will once redacted. Only the windows
+/// the shapes look at are ever copied, and only when a blank falls in one.
+pub struct Masked<'t> {
+    text: &'t [u8],
+    /// Blanked ranges, sorted and disjoint.
+    blanks: Vec<(usize, usize)>,
+}
+
+impl<'t> Masked<'t> {
+    /// `text` with `hits` (and the character before `covered_end`) blanked.
+    pub fn new(text: &'t str, hits: &[Hit<'_>], covered_end: Option<usize>) -> Self {
+        let mut blanks: Vec<(usize, usize)> = hits.iter().map(|hit| (hit.start, hit.end)).collect();
+        if let Some(end) = covered_end.filter(|&end| end > 0) {
+            blanks.push((floor_boundary(text, end - 1), end));
+        }
+        blanks.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(blanks.len());
+        for (start, end) in blanks {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        Self {
+            text: text.as_bytes(),
+            blanks: merged,
+        }
     }
-    let mut bytes = text.as_bytes().to_vec();
-    for hit in hits {
-        bytes[hit.start..hit.end].fill(b' ');
+
+    /// The text as is.
+    pub fn text(&self) -> &'t [u8] {
+        self.text
     }
-    if let Some(end) = covered_end.filter(|&end| end > 0) {
-        let start = floor_boundary(text, end - 1);
-        bytes[start..end].fill(b' ');
+
+    /// The byte at `at` as the shapes read it.
+    pub fn byte(&self, at: usize) -> u8 {
+        let index = self.blanks.partition_point(|&(_, end)| end <= at);
+        match self.blanks.get(index) {
+            Some(&(start, _)) if start <= at => b' ',
+            _ => self.text[at],
+        }
     }
-    // Whole characters were blanked: still UTF-8.
-    Cow::Owned(
-        String::from_utf8(bytes)
-            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()),
-    )
+
+    /// `text[start..end]` as the shapes read it.
+    pub fn window(&self, start: usize, end: usize) -> Cow<'t, [u8]> {
+        let first = self
+            .blanks
+            .partition_point(|&(_, blank_end)| blank_end <= start);
+        let inside = self.blanks[first..]
+            .iter()
+            .take_while(|&&(blank_start, _)| blank_start < end);
+        let mut copy: Option<Vec<u8>> = None;
+        for &(blank_start, blank_end) in inside {
+            let bytes = copy.get_or_insert_with(|| self.text[start..end].to_vec());
+            bytes[blank_start.max(start) - start..blank_end.min(end) - start].fill(b' ');
+        }
+        copy.map_or(Cow::Borrowed(&self.text[start..end]), Cow::Owned)
+    }
 }

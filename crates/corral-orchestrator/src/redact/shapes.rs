@@ -10,24 +10,58 @@
 //! Shapes are looked for in the text with every other find blanked out,
 //! as they would read in the redacted output: a token glued to a secret
 //! (`<secret>AKIA…`) is found, as it would stand alone once redacted.
+//!
+//! Clean text is crossed once, at SIMD speed, for the literal every shape
+//! starts with; a shape's pattern runs only where its literal is, anchored
+//! there, on a window of the masked text no longer than the shape.
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use aho_corasick::packed;
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
 
-use super::scan::Hit;
+use super::scan::{Hit, Masked};
 
 /// A token shape.
 struct Shape {
     name: &'static str,
     /// ASCII word boundaries (`(?-u:\b)`) keep it on the fast DFA engines.
     pattern: &'static str,
-    /// Every literal a match starts with.
+    /// Every literal a match starts with (also searched for as is: see
+    /// [`PREFIXES`]).
     prefixes: &'static [&'static str],
     /// The class of every byte after the prefix (a superset is fine).
     body: fn(u8) -> bool,
+    /// Shortest match, in bytes.
+    shortest: usize,
     /// Longest match, in bytes.
     longest: usize,
+}
+
+impl Shape {
+    /// Whether a match could start at `at`: one of the prefixes is there,
+    /// after a word boundary, followed by enough body bytes. Blanks make
+    /// no body bytes, so the text as is answers for the masked text.
+    fn could_start(&self, masked: &Masked<'_>, at: usize) -> bool {
+        let text = masked.text();
+        let Some(prefix) = self
+            .prefixes
+            .iter()
+            .find(|prefix| text[at..].starts_with(prefix.as_bytes()))
+        else {
+            return false;
+        };
+        let body = self.shortest - prefix.len();
+        at.checked_sub(1)
+            .is_none_or(|before| !word(masked.byte(before)))
+            && text[at + prefix.len()..]
+                .iter()
+                .take(body)
+                .take_while(|&&byte| (self.body)(byte))
+                .count()
+                == body
+    }
 }
 
 fn alphanumeric(byte: u8) -> bool {
@@ -60,6 +94,7 @@ const SHAPES: &[Shape] = &[
         pattern: r"(?-u:\b)(?:AKIA|ASIA)[0-9A-Z]{16}(?-u:\b)",
         prefixes: &["AKIA", "ASIA"],
         body: upper_alphanumeric,
+        shortest: 20,
         longest: 20,
     },
     Shape {
@@ -67,6 +102,7 @@ const SHAPES: &[Shape] = &[
         pattern: r"(?-u:\b)gh[pousr]_[A-Za-z0-9]{36,255}(?-u:\b)",
         prefixes: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
         body: alphanumeric,
+        shortest: 40,
         longest: 259,
     },
     Shape {
@@ -74,6 +110,7 @@ const SHAPES: &[Shape] = &[
         pattern: r"(?-u:\b)github_pat_[A-Za-z0-9_]{22,255}(?-u:\b)",
         prefixes: &["github_pat_"],
         body: word,
+        shortest: 33,
         longest: 266,
     },
     Shape {
@@ -81,6 +118,7 @@ const SHAPES: &[Shape] = &[
         pattern: r"(?-u:\b)sk-ant-[A-Za-z0-9_-]{20,512}",
         prefixes: &["sk-ant-"],
         body: dashed_word,
+        shortest: 27,
         longest: 519,
     },
     Shape {
@@ -88,6 +126,7 @@ const SHAPES: &[Shape] = &[
         pattern: r"(?-u:\b)sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,512}",
         prefixes: &["sk-"],
         body: dashed_word,
+        shortest: 35,
         longest: 523,
     },
     Shape {
@@ -95,6 +134,7 @@ const SHAPES: &[Shape] = &[
         pattern: r"(?-u:\b)xox[abposr]-[A-Za-z0-9-]{10,512}",
         prefixes: &["xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"],
         body: dashed_alphanumeric,
+        shortest: 15,
         longest: 517,
     },
     Shape {
@@ -102,6 +142,7 @@ const SHAPES: &[Shape] = &[
         pattern: r"(?-u:\b)eyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,4096}\.[A-Za-z0-9_-]{8,4096}",
         prefixes: &["eyJ"],
         body: jwt_body,
+        shortest: 32,
         longest: 3 * 4096 + 8,
     },
 ];
@@ -110,12 +151,29 @@ const SHAPES: &[Shape] = &[
 const PEM_NAME: &str = "private-key";
 /// The line a private key starts with.
 const PEM_BEGIN: &str = "-----BEGIN ";
+/// What the search for a key block looks for: [`PEM_BEGIN`] without its
+/// space, which a blank could make (`-----BEGIN<secret>`).
+const PEM_LITERAL: &str = "-----BEGIN";
 /// Longest `BEGIN` line: the prefix, 40 bytes of kind, `PRIVATE KEY-----`.
 const PEM_HEADER_MAX: usize = PEM_BEGIN.len() + 40 + 16;
 /// Longest private key block searched for its `END` line (an RSA-8192 key
 /// is about 6.5 KiB). Past it, the block is redacted up to this length
 /// and the stream moves on: a stream never holds more of a key than this.
 pub const PEM_MAX: usize = 16 << 10;
+
+/// The longest any shape can be, and so the end of the text that may
+/// still hold a shape that has not ended.
+const TAIL: usize = {
+    let mut longest = PEM_HEADER_MAX;
+    let mut index = 0;
+    while index < SHAPES.len() {
+        if SHAPES[index].longest > longest {
+            longest = SHAPES[index].longest;
+        }
+        index += 1;
+    }
+    longest
+};
 
 static COMPILED: LazyLock<Vec<Option<Regex>>> = LazyLock::new(|| {
     SHAPES
@@ -130,109 +188,144 @@ static PEM_HEADER: LazyLock<Option<Regex>> =
 static PEM_FOOTER: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----").ok());
 
-/// A literal every shape starts with: clean text, which is nearly all
-/// text, is passed over at memchr speed and never reaches the regexes.
-const PREFIXES: &[&str] = &[
-    "AKIA",
-    "ASIA",
-    "gh",
-    "github_pat_",
-    "sk-",
-    "xox",
-    PEM_BEGIN,
-    "eyJ",
-];
+/// Every shape's literals and the key block's, as a SIMD (Teddy)
+/// searcher: over 10 GB/s here, where an `AhoCorasick` over the same
+/// literals measured under 0.5 GB/s (its automaton walked every byte).
+/// `None` where the CPU lacks the instructions: then every position is a
+/// candidate.
+static PREFIXES: LazyLock<Option<packed::Searcher>> = LazyLock::new(|| {
+    let literals = SHAPES
+        .iter()
+        .flat_map(|shape| shape.prefixes.iter().copied())
+        .chain([PEM_LITERAL]);
+    packed::Searcher::new(literals)
+});
 
-/// The prefixes as a SIMD (Teddy) searcher: over 10 GB/s here, where an
-/// `AhoCorasick` over the same eight literals measured under 0.5 GB/s
-/// (its automaton walked every byte). `None` where the CPU lacks the
-/// instructions; the regexes then do the work.
-static PREFILTER: LazyLock<Option<aho_corasick::packed::Searcher>> =
-    LazyLock::new(|| aho_corasick::packed::Searcher::new(PREFIXES.iter()));
-
-/// Whether `text[from..]` holds one of the prefixes in full: when not,
-/// no shape is found there, and only a prefix cut short by the end is live.
-pub fn any_prefix(text: &str, from: usize) -> bool {
-    PREFILTER
-        .as_ref()
-        .is_none_or(|prefilter| prefilter.find(&text[from..]).is_some())
-}
-
-/// Adds every shape starting at or after `from` in `text` (each shape's
-/// matches leftmost-first, as `find_iter` would from `from`), as if the
-/// text ended there.
-pub fn find(text: &str, from: usize, hits: &mut Vec<Hit<'_>>) {
-    if !any_prefix(text, from) {
-        return;
-    }
-    for (shape, regex) in SHAPES.iter().zip(COMPILED.iter()) {
-        let Some(regex) = regex else { continue };
-        let mut at = from;
-        while let Some(found) = regex.find_at(text, at) {
-            hits.push(Hit::new(found.start(), found.end(), shape.name));
-            at = found.end();
-        }
-    }
+/// The positions in `text[from..to]` where some shape's literal starts,
+/// overlapping ones included, in order.
+fn candidates(text: &[u8], from: usize, to: usize) -> impl Iterator<Item = usize> + '_ {
     let mut at = from;
-    while let Some((start, end, _)) = pem_block(text, at) {
-        hits.push(Hit::new(start, end, PEM_NAME));
-        at = end;
-    }
-}
-
-/// The first private key block at or after `from`: its range, and whether
-/// it is open (no `END` yet and shorter than [`PEM_MAX`]: more text could
-/// make it longer).
-fn pem_block(text: &str, from: usize) -> Option<(usize, usize, bool)> {
-    let header = PEM_HEADER.as_ref()?.find_at(text, from)?;
-    let limit = text.len().min(header.start() + PEM_MAX);
-    let footer = PEM_FOOTER
-        .as_ref()
-        .and_then(|footer| footer.find(&text[header.end()..limit]));
-    Some(match footer {
-        Some(footer) => (header.start(), header.end() + footer.end(), false),
-        None => (header.start(), limit, limit < header.start() + PEM_MAX),
+    std::iter::from_fn(move || {
+        if at >= to {
+            return None;
+        }
+        let found = match PREFIXES.as_ref() {
+            Some(searcher) => searcher
+                .find_in(text, aho_corasick::Span::from(at..to))
+                .map(|found| found.start())?,
+            None => at,
+        };
+        at = found + 1;
+        Some(found)
     })
 }
 
-/// The earliest position at or after `from` where a shape could still
-/// start, or grow, once more text follows `text`; `text.len()` if none.
-/// `prefixed` is [`any_prefix`] of the same text.
-pub fn live(text: &str, from: usize, prefixed: bool) -> usize {
-    let bytes = text.as_bytes();
-    let mut earliest = text.len();
-    if prefixed {
-        for shape in SHAPES {
-            if let Some(start) = shape_live(shape, bytes, from) {
-                earliest = earliest.min(start);
+/// The end of `regex`'s match anchored at `at` in the masked text, if
+/// one starts there; `longest` bounds it, `end` is the text's end.
+fn anchored(
+    regex: &Regex,
+    masked: &Masked<'_>,
+    at: usize,
+    longest: usize,
+    end: usize,
+) -> Option<usize> {
+    // One byte before, for `\b`; one after the longest match, for the same.
+    let start = at.saturating_sub(1);
+    let window = masked.window(start, end.min(at + longest + 1));
+    let input = Input::new(&*window)
+        .span(at - start..window.len())
+        .anchored(Anchored::Yes);
+    regex.search(&input).map(|found| start + found.end())
+}
+
+/// Adds every shape starting at or after `from` in the masked text (each
+/// shape's matches leftmost-first, as a search from `from` would find
+/// them), as if the text ended there.
+pub fn find(masked: &Masked<'_>, from: usize, hits: &mut Vec<Hit<'_>>) {
+    let text = masked.text();
+    let mut next = [from; SHAPES.len()];
+    let mut next_key = from;
+    for at in candidates(text, from, text.len()) {
+        for (index, (shape, regex)) in SHAPES.iter().zip(COMPILED.iter()).enumerate() {
+            let Some(regex) = regex else { continue };
+            if at < next[index] || !shape.could_start(masked, at) {
+                continue;
+            }
+            if let Some(end) = anchored(regex, masked, at, shape.longest, text.len()) {
+                hits.push(Hit::new(at, end, shape.name));
+                next[index] = end;
             }
         }
-        let mut at = from;
-        while let Some((start, end, open)) = pem_block(text, at) {
+        if at >= next_key
+            && text[at..].starts_with(PEM_LITERAL.as_bytes())
+            && let Some((start, end, _)) = pem_block(masked, at, text.len())
+        {
+            hits.push(Hit::new(start, end, PEM_NAME));
+            next_key = end;
+        }
+    }
+}
+
+/// The private key block starting at `at` in the masked text cut at
+/// `len`, if one does: its range, and whether it is open (no `END` yet and
+/// shorter than [`PEM_MAX`]: more text could make it longer).
+fn pem_block(masked: &Masked<'_>, at: usize, len: usize) -> Option<(usize, usize, bool)> {
+    let header_end = anchored(PEM_HEADER.as_ref()?, masked, at, PEM_HEADER_MAX, len)?;
+    // A cap inside a character is moved back to its start.
+    let mut limit = len.min(at + PEM_MAX);
+    while !is_boundary(masked.text(), limit) {
+        limit -= 1;
+    }
+    let body = masked.window(header_end, limit.max(header_end));
+    let footer = PEM_FOOTER.as_ref().and_then(|footer| footer.find(&*body));
+    Some(match footer {
+        Some(footer) => (at, header_end + footer.end(), false),
+        None => (at, limit, len < at + PEM_MAX),
+    })
+}
+
+/// Whether `at` is a character boundary of UTF-8 `text`.
+fn is_boundary(text: &[u8], at: usize) -> bool {
+    text.get(at).is_none_or(|&byte| (byte as i8) >= -0x40)
+}
+
+/// The earliest position at or after `from` where a shape could still
+/// start, or grow, once more text follows the masked text cut at `len`;
+/// `len` if none.
+pub fn live(masked: &Masked<'_>, from: usize, len: usize) -> usize {
+    let mut earliest = len;
+    let tail_start = len.saturating_sub(TAIL).max(from).min(len);
+    let tail = masked.window(tail_start, len);
+    for shape in SHAPES {
+        if let Some(start) = shape_live(shape, &tail) {
+            earliest = earliest.min(tail_start + start);
+        }
+    }
+    if let Some(start) = pem_header_live(&tail) {
+        earliest = earliest.min(tail_start + start);
+    }
+    // Only the last key block can be open; blocks are read in turn, as
+    // `find` reads them.
+    let mut at = from;
+    for candidate in candidates(masked.text(), from, len) {
+        if candidate < at || !masked.text()[candidate..len].starts_with(PEM_LITERAL.as_bytes()) {
+            continue;
+        }
+        if let Some((start, end, open)) = pem_block(masked, candidate, len) {
             if open {
                 earliest = earliest.min(start);
                 break;
             }
             at = end;
         }
-    } else {
-        // Only a prefix cut short at the end can be live.
-        for shape in SHAPES {
-            if let Some(start) = shape_live(shape, bytes, from.max(text.len().saturating_sub(11))) {
-                earliest = earliest.min(start);
-            }
-        }
-    }
-    if let Some(start) = pem_header_live(bytes, from) {
-        earliest = earliest.min(start);
     }
     earliest
 }
 
 /// The earliest start, in the last [`Shape::longest`] bytes, of a prefix
 /// (whole or cut short by the end) followed only by body bytes.
-fn shape_live(shape: &Shape, bytes: &[u8], from: usize) -> Option<usize> {
-    let window = bytes.len().saturating_sub(shape.longest).max(from);
+fn shape_live(shape: &Shape, bytes: &[u8]) -> Option<usize> {
+    let window = bytes.len().saturating_sub(shape.longest);
     let run = bytes.len()
         - bytes[window..]
             .iter()
@@ -257,8 +350,8 @@ fn shape_live(shape: &Shape, bytes: &[u8], from: usize) -> Option<usize> {
 }
 
 /// The start of a `BEGIN` line still being written at the end of `bytes`.
-fn pem_header_live(bytes: &[u8], from: usize) -> Option<usize> {
-    let window = bytes.len().saturating_sub(PEM_HEADER_MAX).max(from);
+fn pem_header_live(bytes: &[u8]) -> Option<usize> {
+    let window = bytes.len().saturating_sub(PEM_HEADER_MAX);
     (window..bytes.len()).find(|&start| {
         let rest = &bytes[start..];
         if rest.len() <= PEM_BEGIN.len() {
@@ -282,7 +375,7 @@ mod tests {
     }
 
     fn live_of(text: &str, from: usize) -> usize {
-        live(text, from, any_prefix(text, from))
+        live(&Masked::new(text, &[], None), from, text.len())
     }
 
     #[test]
@@ -306,7 +399,8 @@ mod tests {
             "only the dashes could begin a key"
         );
         let mut hits = Vec::new();
-        find(&format!("{key}{}", "A".repeat(PEM_MAX)), 0, &mut hits);
+        let long = format!("{key}{}", "A".repeat(PEM_MAX));
+        find(&Masked::new(&long, &[], None), 0, &mut hits);
         assert_eq!(
             hits.iter().map(|hit| hit.end).max(),
             Some(PEM_MAX),

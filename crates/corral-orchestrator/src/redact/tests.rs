@@ -254,3 +254,23 @@ fn an_unfinished_line_is_held_only_while_it_could_be_a_dump_line() {
         assert_eq!(out.len() < line.len() + 2, held, "{line:?}: {out:?}");
     }
 }
+
+/// A key block with no end, cut at its cap inside a character: the cap
+/// moves back to the character's start (it used to slice mid-character
+/// and panic).
+#[test]
+fn an_endless_key_block_capped_inside_a_character_is_redacted() {
+    let header = "-----BEGIN RSA PRIVATE KEY-----\n";
+    for pad in 0..3 {
+        let input = format!("{header}{}{}", "x".repeat(pad), "€".repeat(6000));
+        let (out, names) = clean(&input);
+        assert_eq!(names, ["private-key"], "pad {pad}");
+        assert!(out.starts_with("[REDACTED:private-key]"), "pad {pad}");
+        let mut stream = StreamRedactor::default();
+        let mut findings = Findings::default();
+        let redactor = redactor();
+        let mut emitted = text(stream.push(&redactor, "stdout", &input, &mut findings));
+        emitted.push_str(&text(stream.flush(&redactor, &mut findings)));
+        assert_eq!(emitted, out, "pad {pad}");
+    }
+}

@@ -7,7 +7,7 @@
 //! Only the text near such a break is viewed: a needle that crosses no
 //! dropped break is found in the text itself.
 
-use super::exact::ExactFinder;
+use super::exact::{ExactFinder, GRAM};
 use super::scan::Hit;
 
 /// Bytes of base64 (either alphabet, padding included) and hex.
@@ -21,8 +21,29 @@ fn line_break(byte: u8) -> bool {
 
 /// The runs of breaks dropped in the view; a run that ends the text after
 /// an encoded byte counts (what comes next may continue the data).
-fn dropped_breaks(text: &[u8]) -> Vec<(usize, usize)> {
+/// `newlines` are the positions of every `\n` in `text`.
+fn dropped_breaks(text: &[u8], newlines: &[usize]) -> Vec<(usize, usize)> {
     let mut breaks = Vec::new();
+    let mut keep = |start: usize, end: usize| {
+        let before = start > 0 && encoded(text[start - 1]);
+        let after = text.get(end).is_none_or(|&byte| encoded(byte));
+        if before && after {
+            breaks.push((start, end));
+        }
+    };
+    if memchr::memchr(b'\r', text).is_none() {
+        let mut index = 0;
+        while let Some(&start) = newlines.get(index) {
+            let mut end = start + 1;
+            index += 1;
+            while newlines.get(index) == Some(&end) {
+                end += 1;
+                index += 1;
+            }
+            keep(start, end);
+        }
+        return breaks;
+    }
     let mut at = 0;
     for start in memchr::memchr2_iter(b'\n', b'\r', text) {
         if start < at {
@@ -33,11 +54,7 @@ fn dropped_breaks(text: &[u8]) -> Vec<(usize, usize)> {
                 .iter()
                 .take_while(|&&byte| line_break(byte))
                 .count();
-        let before = start > 0 && encoded(text[start - 1]);
-        let after = text.get(end).is_none_or(|&byte| encoded(byte));
-        if before && after {
-            breaks.push((start, end));
-        }
+        keep(start, end);
         at = end;
     }
     breaks
@@ -45,65 +62,155 @@ fn dropped_breaks(text: &[u8]) -> Vec<(usize, usize)> {
 
 /// Adds the needles that cross a dropped break; returns the earliest
 /// position from which a needle could still complete across one.
+///
+/// A needle that crosses a break holds the last byte before it and the
+/// first after it, so one of the three windows of four bytes that span
+/// that joint lies wholly inside it: each is looked up among every
+/// window of every needle, and each needle it sits in is read in the view
+/// from where it would start.
 pub fn joined<'a>(
     text: &[u8],
+    newlines: &[usize],
     from: usize,
     finder: &ExactFinder,
     names: &'a [String],
     hits: &mut Vec<Hit<'a>>,
 ) -> usize {
-    let reach = finder.longest().saturating_sub(1);
-    let breaks = dropped_breaks(text);
-    let mut live = text.len();
-    let mut index = 0;
-    while index < breaks.len() {
-        // One window: breaks closer than a needle's length to each other.
-        let first = breaks[index];
-        let mut last = first;
-        index += 1;
-        while let Some(&next) = breaks.get(index) {
-            if next.0 > last.1 + 2 * reach {
-                break;
-            }
-            last = next;
-            index += 1;
+    let breaks = dropped_breaks(text, newlines);
+    let Some(&(_, last_end)) = breaks.last() else {
+        return text.len();
+    };
+    let view = View {
+        text,
+        breaks: &breaks,
+    };
+    let first_hit = hits.len();
+    for (index, &(joint, after)) in breaks.iter().enumerate() {
+        if after == text.len() {
+            continue; // nothing after it yet
         }
-        let window_start = first.0.saturating_sub(reach);
-        let window_end = (last.1 + reach).min(text.len());
-        let (view, map) = view(text, window_start, window_end, &breaks);
-        for found in finder.find_all(&view) {
-            let (start, end) = (map[found.start], map[found.end - 1] + 1);
-            if text[start..end].iter().any(|&byte| line_break(byte)) {
-                hits.push(Hit::new(start, end, &names[found.needle]));
+        for back in 1..GRAM {
+            // `index` breaks end before the joint.
+            let Some(start) = view.back_from(joint, back, index) else {
+                continue;
+            };
+            let mut starting_before = index;
+            while starting_before > 0 && breaks[starting_before - 1].0 > start {
+                starting_before -= 1;
             }
-        }
-        if window_end == text.len() {
-            let view_from = map.partition_point(|&position| position < from);
-            if let Some(start) = finder.partial_start(&view, view_from) {
-                live = live.min(map[start]);
+            let Some(window) = view.window_from(start, starting_before) else {
+                continue;
+            };
+            for (needle, offset) in finder.windows_of(window) {
+                let Some(needle_start) = view.back(start, offset) else {
+                    continue;
+                };
+                if let Some(end) = view.reads(needle_start, finder.needle(needle)) {
+                    hits.push(Hit::new(needle_start, end, &names[needle]));
+                }
             }
         }
     }
-    live
-}
-
-/// `text[start..end]` without the dropped breaks, and the position in
-/// `text` of each byte kept.
-fn view(text: &[u8], start: usize, end: usize, breaks: &[(usize, usize)]) -> (Vec<u8>, Vec<usize>) {
-    let mut bytes = Vec::with_capacity(end - start);
-    let mut map = Vec::with_capacity(end - start);
-    let mut at = start;
-    let first = breaks.partition_point(|&(_, break_end)| break_end <= start);
-    for &(break_start, break_end) in &breaks[first..] {
-        if break_start >= end {
+    // A needle across several joints is met at each.
+    let mut found = hits.split_off(first_hit);
+    found.sort_unstable_by_key(|hit| (hit.start, hit.end, hit.name));
+    found.dedup();
+    hits.append(&mut found);
+    let reach = finder.longest().saturating_sub(1);
+    if last_end + reach < text.len() {
+        return text.len();
+    }
+    // The view's last bytes, for a needle that may yet complete.
+    let mut tail = Vec::with_capacity(reach);
+    let mut at = text.len();
+    while tail.len() < reach {
+        let Some(previous) = view.back(at, 1) else {
+            break;
+        };
+        if previous < from {
             break;
         }
-        let kept = at..break_start.max(at);
-        bytes.extend_from_slice(&text[kept.clone()]);
-        map.extend(kept);
-        at = at.max(break_end);
+        tail.push(previous);
+        at = previous;
     }
-    bytes.extend_from_slice(&text[at..end]);
-    map.extend(at..end);
-    (bytes, map)
+    tail.reverse();
+    let bytes: Vec<u8> = tail.iter().map(|&position| text[position]).collect();
+    finder
+        .partial_start(&bytes, 0)
+        .map_or(text.len(), |start| tail[start])
+}
+
+/// The text without its dropped breaks.
+struct View<'t> {
+    text: &'t [u8],
+    /// Dropped breaks, in order.
+    breaks: &'t [(usize, usize)],
+}
+
+impl View<'_> {
+    /// The position of the view byte `count` bytes before the one at
+    /// `at` (`at` itself when 0).
+    fn back(&self, at: usize, count: usize) -> Option<usize> {
+        let index = self.breaks.partition_point(|&(_, end)| end <= at);
+        self.back_from(at, count, index)
+    }
+
+    /// [`Self::back`], given the number of breaks that end at or before `at`.
+    fn back_from(&self, mut at: usize, count: usize, mut index: usize) -> Option<usize> {
+        for _ in 0..count {
+            if index > 0 && self.breaks[index - 1].1 == at {
+                index -= 1;
+                at = self.breaks[index].0;
+            }
+            at = at.checked_sub(1)?;
+        }
+        Some(at)
+    }
+
+    /// The view's bytes from `at` (a byte of the view) and the position
+    /// of each, given the number of breaks that start at or before `at`.
+    fn bytes_from(&self, at: usize, mut index: usize) -> impl Iterator<Item = (usize, u8)> + '_ {
+        let mut position = at;
+        std::iter::from_fn(move || {
+            if let Some(&(_, end)) = self
+                .breaks
+                .get(index)
+                .filter(|&&(start, _)| start == position)
+            {
+                position = end;
+                index += 1;
+            }
+            let byte = *self.text.get(position)?;
+            position += 1;
+            Some((position - 1, byte))
+        })
+    }
+
+    /// The four view bytes from `at`, given the number of breaks that
+    /// start at or before it.
+    fn window_from(&self, at: usize, index: usize) -> Option<[u8; GRAM]> {
+        let mut window = [0; GRAM];
+        let mut bytes = self.bytes_from(at, index);
+        for slot in &mut window {
+            *slot = bytes.next()?.1;
+        }
+        Some(window)
+    }
+
+    /// Where `needle` ends if the view reads it from `start`.
+    fn reads(&self, start: usize, needle: &[u8]) -> Option<usize> {
+        let index = self
+            .breaks
+            .partition_point(|&(break_start, _)| break_start <= start);
+        let mut bytes = self.bytes_from(start, index);
+        let mut end = start;
+        for &expected in needle {
+            let (position, byte) = bytes.next()?;
+            if byte != expected {
+                return None;
+            }
+            end = position + 1;
+        }
+        Some(end)
+    }
 }
