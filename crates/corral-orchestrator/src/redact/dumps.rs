@@ -5,7 +5,9 @@
 //! longer than a line is cut across lines and columns, so this view reads
 //! the bytes back: runs of consecutive dump lines become one byte stream
 //! (and one of their ASCII columns), searched for every needle; a find is
-//! redacted from its first byte's column to its last's.
+//! redacted from its first byte's column to its last's. Only the bytes
+//! are kept as lines are read; where each was printed is read again from
+//! its line when something is found there.
 //!
 //! A dump line is at most [`MAX_LINE`] bytes. A stream holds a line that
 //! could still become one until it ends, so the text is only ever read in
@@ -31,25 +33,43 @@ trait Sink {
     /// Byte `byte` of stream `run`, printed at `range` of the text.
     fn push(&mut self, run: usize, byte: u8, range: (usize, usize));
 
-    /// The line prints words whose bytes are swapped.
+    /// A word whose bytes are swapped comes next.
     fn swaps(&mut self) {}
 }
 
-/// The bytes alone, what the search reads, and whether any line swapped
-/// (else the swapped stream is the data stream again).
+/// The bytes alone, what the search reads. The swapped stream is the
+/// data stream again until a word is swapped: only then is it kept.
 #[derive(Default)]
 struct Bytes {
     runs: [Vec<u8>; 3],
     swaps: bool,
 }
 
+impl Bytes {
+    /// The length of stream `run`.
+    fn len(&self, run: usize) -> usize {
+        let run = if run == SWAPPED && !self.swaps {
+            DATA
+        } else {
+            run
+        };
+        self.runs[run].len()
+    }
+}
+
 impl Sink for Bytes {
     fn push(&mut self, run: usize, byte: u8, _range: (usize, usize)) {
-        self.runs[run].push(byte);
+        if run != SWAPPED || self.swaps {
+            self.runs[run].push(byte);
+        }
     }
 
     fn swaps(&mut self) {
-        self.swaps = true;
+        if !self.swaps {
+            self.swaps = true;
+            let [data, swapped, _] = &mut self.runs;
+            swapped.clone_from(data);
+        }
     }
 }
 
@@ -102,7 +122,7 @@ impl Runs {
     /// Reads `text[start..end]` as a dump line onto the runs; false when
     /// it is none.
     fn push_line(&mut self, text: &[u8], start: usize, end: usize) -> bool {
-        let first = [DATA, SWAPPED, ASCII].map(|run| self.bytes.runs[run].len());
+        let first = [DATA, SWAPPED, ASCII].map(|run| self.bytes.len(run));
         if !parse(text, start, end, &mut self.bytes) {
             return false;
         }
@@ -269,6 +289,21 @@ fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> bool {
     let mut count = 0;
     let mut at = after_offset;
     loop {
+        // The common layout first: one byte, two digits after one space.
+        if let [b' ', high, low, rest @ ..] = &line[at..]
+            && let (Some(high), Some(low)) = (hex_digit(*high), hex_digit(*low))
+            && rest.first().is_none_or(|&byte| byte == b' ')
+        {
+            let range = (start + at + 1, start + at + 3);
+            sink.push(DATA, high << 4 | low, range);
+            sink.push(SWAPPED, high << 4 | low, range);
+            count += 1;
+            at += 3;
+            if count >= MAX_LINE_BYTES {
+                break;
+            }
+            continue;
+        }
         let spaces = line[at..].iter().take_while(|&&byte| byte == b' ').count();
         let token_start = at + spaces;
         let digits = line[token_start..]
@@ -293,12 +328,12 @@ fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> bool {
             *slot = (byte, (start + pair, start + pair + 2));
         }
         let token = &token[..digits / 2];
-        for &(byte, range) in token {
-            sink.push(DATA, byte, range);
-        }
         let words = if digits == 4 { 2 } else { 1 };
         if words == 2 {
             sink.swaps();
+        }
+        for &(byte, range) in token {
+            sink.push(DATA, byte, range);
         }
         for word in token.chunks(words) {
             for &(byte, range) in word.iter().rev() {
@@ -403,6 +438,26 @@ fn ascii_column(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) {
         let position = start + from + index;
         sink.push(ASCII, byte, (position, position + 1));
     }
+}
+
+/// The value of every hex digit; `NOT_HEX` for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut values = [NOT_HEX; 256];
+    let mut digit = 0;
+    while digit < 16 {
+        let value = digit as u8;
+        values[b"0123456789abcdef"[digit] as usize] = value;
+        values[b"0123456789ABCDEF"[digit] as usize] = value;
+        digit += 1;
+    }
+    values
+};
+const NOT_HEX: u8 = 0xff;
+
+/// The value of a hex digit.
+fn hex_digit(digit: u8) -> Option<u8> {
+    let value = HEX_VALUES[usize::from(digit)];
+    (value != NOT_HEX).then_some(value)
 }
 
 fn hex_value(digit: u8) -> u8 {
