@@ -16,6 +16,7 @@
 //! # Layout
 //! - `exact`: the search for every form of every secret at once
 //! - `forms`: the encoded forms of a value
+//! - `lines`: where a text's lines end, found once per pass
 //! - `views`: encoded data wrapped into lines
 //! - `dumps`: hex and character dumps
 //! - `shapes`: well-known token shapes

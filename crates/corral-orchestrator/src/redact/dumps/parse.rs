@@ -1,20 +1,6 @@
-//! Dumps: `hexdump -C`, `xxd`, `od -t x1` (with or without offsets) lay
-//! bytes out as hex (`hexdump` and `od -x` as little-endian words), and
-//! `od -c` (with or without offsets) and `hexdump -c` as four-column cells,
-//! 16 to a line beside an offset, most with an ASCII column. A secret
-//! longer than a line is cut across lines and columns, so this view reads
-//! the bytes back: runs of consecutive dump lines become one byte stream
-//! (and one of their ASCII columns), searched for every needle; a find is
-//! redacted from its first byte's column to its last's. Only the bytes
-//! are kept as lines are read; where each was printed is read again from
-//! its line when something is found there.
-//!
-//! A dump line is at most [`MAX_LINE`] bytes. A stream holds a line that
-//! could still become one until it ends, so the text is only ever read in
-//! whole lines.
-
-use super::exact::ExactFinder;
-use super::scan::Hit;
+//! Reading one line as a dump line: its offset column, then hex tokens
+//! (bytes, or little-endian words), `od -c` cells, and an ASCII column,
+//! each byte handed to a [`Sink`] with where it was printed.
 
 /// Longest dump line (`xxd -c 32` is 124 bytes).
 pub const MAX_LINE: usize = 200;
@@ -24,12 +10,12 @@ const MAX_LINE_BYTES: usize = 32;
 /// The byte streams read back from a dump line: as written, with 16-bit
 /// words swapped (`hexdump` and `od -x` print little-endian words), and
 /// the ASCII column.
-const DATA: usize = 0;
-const SWAPPED: usize = 1;
-const ASCII: usize = 2;
+pub const DATA: usize = 0;
+pub const SWAPPED: usize = 1;
+pub const ASCII: usize = 2;
 
 /// Where each byte read from a dump line goes.
-trait Sink {
+pub trait Sink {
     /// Byte `byte` of stream `run`, printed at `range` of the text.
     fn push(&mut self, run: usize, byte: u8, range: (usize, usize));
 
@@ -37,213 +23,9 @@ trait Sink {
     fn swaps(&mut self) {}
 }
 
-/// The bytes alone, what the search reads. The swapped stream is the
-/// data stream again until a word is swapped: only then is it kept.
-#[derive(Default)]
-struct Bytes {
-    runs: [Vec<u8>; 3],
-    swaps: bool,
-}
-
-impl Bytes {
-    /// The length of stream `run`.
-    fn len(&self, run: usize) -> usize {
-        let run = if run == SWAPPED && !self.swaps {
-            DATA
-        } else {
-            run
-        };
-        self.runs[run].len()
-    }
-}
-
-impl Sink for Bytes {
-    fn push(&mut self, run: usize, byte: u8, _range: (usize, usize)) {
-        if run != SWAPPED || self.swaps {
-            self.runs[run].push(byte);
-        }
-    }
-
-    fn swaps(&mut self) {
-        if !self.swaps {
-            self.swaps = true;
-            let [data, swapped, _] = &mut self.runs;
-            swapped.clone_from(data);
-        }
-    }
-}
-
-/// Where one stream's bytes were printed: read again for a line only
-/// when something was found in it.
-struct Ranges {
-    run: usize,
-    ranges: Vec<(usize, usize)>,
-}
-
-impl Sink for Ranges {
-    fn push(&mut self, run: usize, _byte: u8, range: (usize, usize)) {
-        if run == self.run {
-            self.ranges.push(range);
-        }
-    }
-}
-
-/// A dump line of a run: its place in the text, and the index of its
-/// first byte in each stream.
-struct Line {
-    start: usize,
-    end: usize,
-    first: [usize; 3],
-}
-
-/// The byte streams of consecutive dump lines.
-#[derive(Default)]
-struct Runs {
-    bytes: Bytes,
-    lines: Vec<Line>,
-}
-
-impl Runs {
-    fn clear(&mut self) {
-        self.bytes.runs.iter_mut().for_each(Vec::clear);
-        self.bytes.swaps = false;
-        self.lines.clear();
-    }
-
-    /// The streams worth reading: the swapped one only if it differs.
-    fn streams(&self) -> &'static [usize] {
-        if self.bytes.swaps {
-            &[DATA, SWAPPED, ASCII]
-        } else {
-            &[DATA, ASCII]
-        }
-    }
-
-    /// Reads `text[start..end]` as a dump line onto the runs; false when
-    /// it is none.
-    fn push_line(&mut self, text: &[u8], start: usize, end: usize) -> bool {
-        let first = [DATA, SWAPPED, ASCII].map(|run| self.bytes.len(run));
-        if !parse(text, start, end, &mut self.bytes) {
-            return false;
-        }
-        self.lines.push(Line { start, end, first });
-        true
-    }
-
-    /// The line holding byte `index` of stream `run`.
-    fn line_of(&self, run: usize, index: usize) -> &Line {
-        let after = self.lines.partition_point(|line| line.first[run] <= index);
-        &self.lines[after.saturating_sub(1)]
-    }
-
-    fn search<'a>(
-        &self,
-        text: &[u8],
-        finder: &ExactFinder,
-        names: &'a [String],
-        hits: &mut Vec<Hit<'a>>,
-    ) {
-        if self.lines.is_empty() {
-            return;
-        }
-        for &run in self.streams() {
-            let bytes = &self.bytes.runs[run];
-            if bytes.len() < 2 {
-                continue;
-            }
-            for found in finder.find_all(bytes) {
-                let first = self
-                    .lines
-                    .partition_point(|line| line.first[run] <= found.start)
-                    - 1;
-                let (mut start, mut end) = (usize::MAX, 0);
-                for line in self.lines[first..]
-                    .iter()
-                    .take_while(|line| line.first[run] < found.end)
-                {
-                    let mut ranges = Ranges {
-                        run,
-                        ranges: Vec::new(),
-                    };
-                    parse(text, line.start, line.end, &mut ranges);
-                    // Swapped words put a byte's digits after the next one's.
-                    for (offset, range) in ranges.ranges.iter().enumerate() {
-                        if (found.start..found.end).contains(&(line.first[run] + offset)) {
-                            start = start.min(range.0);
-                            end = end.max(range.1);
-                        }
-                    }
-                }
-                hits.push(Hit::new(start, end, &names[found.needle]));
-            }
-        }
-    }
-
-    /// The start of the line of the earliest byte from which a stream
-    /// could still complete a needle, reading the lines that end after
-    /// `from`; `usize::MAX` when none.
-    fn live(&self, from: usize, finder: &ExactFinder) -> usize {
-        let Some(first) = self.lines.iter().position(|line| line.end > from) else {
-            return usize::MAX;
-        };
-        self.streams()
-            .iter()
-            .filter_map(|&run| {
-                let start =
-                    finder.partial_start(&self.bytes.runs[run], self.lines[first].first[run])?;
-                Some(self.line_of(run, start).start)
-            })
-            .min()
-            .unwrap_or(usize::MAX)
-    }
-}
-
-/// Adds every needle found in the dumps of `text` (whose first line is
-/// whole when `at_line_start`); returns the earliest position at or after
-/// `from` that more text could still make part of a find.
-pub fn find<'a>(
-    text: &[u8],
-    newlines: &[usize],
-    from: usize,
-    at_line_start: bool,
-    finder: &ExactFinder,
-    names: &'a [String],
-    hits: &mut Vec<Hit<'a>>,
-) -> usize {
-    let mut live = text.len();
-    let mut line_start = if at_line_start {
-        0
-    } else {
-        match newlines.first() {
-            Some(end) => end + 1,
-            None => return live,
-        }
-    };
-    let mut runs = Runs::default();
-    let first_line = line_start;
-    let mut ends = newlines[newlines.partition_point(|&end| end < first_line)..]
-        .iter()
-        .copied();
-    while line_start < text.len() {
-        let line_end = ends.next().unwrap_or(text.len());
-        if line_end == text.len() && could_be_dump(&text[line_start..]) {
-            // Unfinished: it, and any run it may continue, wait for its end.
-            live = live.min(line_start).min(runs.live(from, finder));
-        }
-        if !runs.push_line(text, line_start, line_end) && !runs.lines.is_empty() {
-            runs.search(text, finder, names, hits);
-            runs.clear();
-        }
-        line_start = line_end + 1;
-    }
-    runs.search(text, finder, names, hits);
-    // A run that reaches the end may go on in the next line.
-    live.min(runs.live(from, finder)).max(from)
-}
-
 /// Whether an unfinished line may yet be a dump line: so far, an offset
 /// (or a space and hex) as [`parse`] wants it.
-fn could_be_dump(line: &[u8]) -> bool {
+pub fn could_be_dump(line: &[u8]) -> bool {
     if line.len() > MAX_LINE {
         return false;
     }
@@ -263,7 +45,7 @@ fn could_be_dump(line: &[u8]) -> bool {
 
 /// Reads `text[start..end]` as a dump line into `sink`; false when it is
 /// none (and then nothing went in).
-fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> bool {
+pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> bool {
     let mut line_end = end;
     if line_end > start && text[line_end - 1] == b'\r' {
         line_end -= 1;

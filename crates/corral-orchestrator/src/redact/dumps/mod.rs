@@ -1,0 +1,22 @@
+//! Dumps: `hexdump -C`, `xxd`, `od -t x1` (with or without offsets) lay
+//! bytes out as hex (`hexdump` and `od -x` as little-endian words), and
+//! `od -c` (with or without offsets) and `hexdump -c` as four-column cells,
+//! 16 to a line beside an offset, most with an ASCII column. A secret
+//! longer than a line is cut across lines and columns, so this view reads
+//! the bytes back: runs of consecutive dump lines become one byte stream
+//! (and one of their ASCII columns), searched for every needle; a find is
+//! redacted from its first byte's column to its last's. Only the bytes
+//! are kept as lines are read; where each was printed is read again from
+//! its line when something is found there.
+//!
+//! A dump line is at most `parse::MAX_LINE` bytes. A stream holds a line that
+//! could still become one until it ends, so the text is only ever read in
+//! whole lines.
+//! # Layout
+//! - `parse`: reading one line as a dump line
+//! - `runs`: runs of dump lines, searched as byte streams
+
+mod parse;
+mod runs;
+
+pub use runs::find;

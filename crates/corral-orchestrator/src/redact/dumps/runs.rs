@@ -1,0 +1,210 @@
+//! Runs of consecutive dump lines, kept as the byte streams they print
+//! and searched for every needle.
+
+use super::parse::{ASCII, DATA, SWAPPED, Sink, could_be_dump, parse};
+use crate::redact::exact::ExactFinder;
+use crate::redact::scan::Hit;
+
+/// The bytes alone, what the search reads. The swapped stream is the
+/// data stream again until a word is swapped: only then is it kept.
+#[derive(Default)]
+struct Bytes {
+    runs: [Vec<u8>; 3],
+    swaps: bool,
+}
+
+impl Bytes {
+    /// The length of stream `run`.
+    fn len(&self, run: usize) -> usize {
+        let run = if run == SWAPPED && !self.swaps {
+            DATA
+        } else {
+            run
+        };
+        self.runs[run].len()
+    }
+}
+
+impl Sink for Bytes {
+    fn push(&mut self, run: usize, byte: u8, _range: (usize, usize)) {
+        if run != SWAPPED || self.swaps {
+            self.runs[run].push(byte);
+        }
+    }
+
+    fn swaps(&mut self) {
+        if !self.swaps {
+            self.swaps = true;
+            let [data, swapped, _] = &mut self.runs;
+            swapped.clone_from(data);
+        }
+    }
+}
+
+/// Where one stream's bytes were printed: read again for a line only
+/// when something was found in it.
+struct Ranges {
+    run: usize,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Sink for Ranges {
+    fn push(&mut self, run: usize, _byte: u8, range: (usize, usize)) {
+        if run == self.run {
+            self.ranges.push(range);
+        }
+    }
+}
+
+/// A dump line of a run: its place in the text, and the index of its
+/// first byte in each stream.
+struct Line {
+    start: usize,
+    end: usize,
+    first: [usize; 3],
+}
+
+/// The byte streams of consecutive dump lines.
+#[derive(Default)]
+struct Runs {
+    bytes: Bytes,
+    lines: Vec<Line>,
+}
+
+impl Runs {
+    fn clear(&mut self) {
+        self.bytes.runs.iter_mut().for_each(Vec::clear);
+        self.bytes.swaps = false;
+        self.lines.clear();
+    }
+
+    /// The streams worth reading: the swapped one only if it differs.
+    fn streams(&self) -> &'static [usize] {
+        if self.bytes.swaps {
+            &[DATA, SWAPPED, ASCII]
+        } else {
+            &[DATA, ASCII]
+        }
+    }
+
+    /// Reads `text[start..end]` as a dump line onto the runs; false when
+    /// it is none.
+    fn push_line(&mut self, text: &[u8], start: usize, end: usize) -> bool {
+        let first = [DATA, SWAPPED, ASCII].map(|run| self.bytes.len(run));
+        if !parse(text, start, end, &mut self.bytes) {
+            return false;
+        }
+        self.lines.push(Line { start, end, first });
+        true
+    }
+
+    /// The line holding byte `index` of stream `run`.
+    fn line_of(&self, run: usize, index: usize) -> &Line {
+        let after = self.lines.partition_point(|line| line.first[run] <= index);
+        &self.lines[after.saturating_sub(1)]
+    }
+
+    fn search<'a>(
+        &self,
+        text: &[u8],
+        finder: &ExactFinder,
+        names: &'a [String],
+        hits: &mut Vec<Hit<'a>>,
+    ) {
+        if self.lines.is_empty() {
+            return;
+        }
+        for &run in self.streams() {
+            let bytes = &self.bytes.runs[run];
+            if bytes.len() < 2 {
+                continue;
+            }
+            for found in finder.find_all(bytes) {
+                let first = self
+                    .lines
+                    .partition_point(|line| line.first[run] <= found.start)
+                    - 1;
+                let (mut start, mut end) = (usize::MAX, 0);
+                for line in self.lines[first..]
+                    .iter()
+                    .take_while(|line| line.first[run] < found.end)
+                {
+                    let mut ranges = Ranges {
+                        run,
+                        ranges: Vec::new(),
+                    };
+                    parse(text, line.start, line.end, &mut ranges);
+                    // Swapped words put a byte's digits after the next one's.
+                    for (offset, range) in ranges.ranges.iter().enumerate() {
+                        if (found.start..found.end).contains(&(line.first[run] + offset)) {
+                            start = start.min(range.0);
+                            end = end.max(range.1);
+                        }
+                    }
+                }
+                hits.push(Hit::new(start, end, &names[found.needle]));
+            }
+        }
+    }
+
+    /// The start of the line of the earliest byte from which a stream
+    /// could still complete a needle, reading the lines that end after
+    /// `from`; `usize::MAX` when none.
+    fn live(&self, from: usize, finder: &ExactFinder) -> usize {
+        let Some(first) = self.lines.iter().position(|line| line.end > from) else {
+            return usize::MAX;
+        };
+        self.streams()
+            .iter()
+            .filter_map(|&run| {
+                let start =
+                    finder.partial_start(&self.bytes.runs[run], self.lines[first].first[run])?;
+                Some(self.line_of(run, start).start)
+            })
+            .min()
+            .unwrap_or(usize::MAX)
+    }
+}
+
+/// Adds every needle found in the dumps of `text` (whose first line is
+/// whole when `at_line_start`); returns the earliest position at or after
+/// `from` that more text could still make part of a find.
+pub fn find<'a>(
+    text: &[u8],
+    newlines: &[usize],
+    from: usize,
+    at_line_start: bool,
+    finder: &ExactFinder,
+    names: &'a [String],
+    hits: &mut Vec<Hit<'a>>,
+) -> usize {
+    let mut live = text.len();
+    let mut line_start = if at_line_start {
+        0
+    } else {
+        match newlines.first() {
+            Some(end) => end + 1,
+            None => return live,
+        }
+    };
+    let mut runs = Runs::default();
+    let first_line = line_start;
+    let mut ends = newlines[newlines.partition_point(|&end| end < first_line)..]
+        .iter()
+        .copied();
+    while line_start < text.len() {
+        let line_end = ends.next().unwrap_or(text.len());
+        if line_end == text.len() && could_be_dump(&text[line_start..]) {
+            // Unfinished: it, and any run it may continue, wait for its end.
+            live = live.min(line_start).min(runs.live(from, finder));
+        }
+        if !runs.push_line(text, line_start, line_end) && !runs.lines.is_empty() {
+            runs.search(text, finder, names, hits);
+            runs.clear();
+        }
+        line_start = line_end + 1;
+    }
+    runs.search(text, finder, names, hits);
+    // A run that reaches the end may go on in the next line.
+    live.min(runs.live(from, finder)).max(from)
+}
