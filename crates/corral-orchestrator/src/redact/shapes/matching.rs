@@ -1,5 +1,5 @@
 //! Where a shape may start, and whether one does: the literals found at
-//! SIMD speed, each pattern run anchored on a window of the masked text.
+//! SIMD speed, each pattern run on a bounded window of the masked text.
 
 use std::sync::LazyLock;
 
@@ -49,6 +49,46 @@ pub fn candidates(text: &[u8], from: usize, to: usize) -> impl Iterator<Item = u
     })
 }
 
+/// The first match of `regex` in the masked text that starts in
+/// `at..at + longest` (a match is at most `longest` long, `end` is the
+/// text's end), or `None` when none starts there.
+///
+/// One search reads at most twice `longest` and settles `longest`
+/// positions, so a text full of prefixes (`sk-sk-sk-…`) costs at most
+/// twice its length per shape; a search anchored at each prefix would
+/// read up to `longest` bytes from every one of them.
+pub fn first_match(
+    regex: &Regex,
+    masked: &Masked<'_>,
+    at: usize,
+    longest: usize,
+    end: usize,
+) -> Option<(usize, usize)> {
+    // One byte before, for `\b`; one after the longest match, for the same.
+    let start = at.saturating_sub(1);
+    let window = masked.window(start, end.min(at + 2 * longest + 1));
+    count_read(window.len());
+    let input = Input::new(&*window).span(at - start..window.len());
+    regex
+        .search(&input)
+        .map(|found| (start + found.start(), start + found.end()))
+        .filter(|&(found, _)| found < at + longest)
+}
+
+// Bytes the searches read on this thread, for the test that bounds them.
+#[cfg(test)]
+thread_local! {
+    pub static READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+fn count_read(bytes: usize) {
+    READ.with(|read| read.set(read.get() + bytes));
+}
+
+#[cfg(not(test))]
+fn count_read(_: usize) {}
+
 /// The end of `regex`'s match anchored at `at` in the masked text, if
 /// one starts there; `longest` bounds it, `end` is the text's end.
 pub fn anchored(
@@ -61,6 +101,7 @@ pub fn anchored(
     // One byte before, for `\b`; one after the longest match, for the same.
     let start = at.saturating_sub(1);
     let window = masked.window(start, end.min(at + longest + 1));
+    count_read(window.len());
     let input = Input::new(&*window)
         .span(at - start..window.len())
         .anchored(Anchored::Yes);

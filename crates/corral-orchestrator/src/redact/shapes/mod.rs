@@ -12,12 +12,14 @@
 //! (`<secret>AKIA…`) is found, as it would stand alone once redacted.
 //!
 //! Clean text is crossed once, at SIMD speed, for the literal every shape
-//! starts with; a shape's pattern runs only where its literal is, anchored
-//! there, on a window of the masked text no longer than the shape.
+//! starts with; a shape's pattern runs only from where its literal is,
+//! on a window of the masked text twice the shape's length, and each run
+//! settles the shape's length of text (so a text of nothing but prefixes
+//! is read a bounded number of times).
 //!
 //! # Layout
 //! - `table`: the shapes and the key block's lines
-//! - `matching`: the literal search and anchored matches
+//! - `matching`: the literal search and bounded matches
 //! - `key`: private key blocks
 //! - `search`: finding shapes, and what a stream must hold
 

@@ -2,7 +2,7 @@
 //! or grow once more text follows.
 
 use super::key::{pem_block, pem_header_live};
-use super::matching::{COMPILED, anchored, candidates};
+use super::matching::{COMPILED, candidates, first_match};
 use super::table::{PEM_HEADER_MAX, PEM_LITERAL, PEM_NAME, SHAPES, Shape};
 use crate::redact::scan::{Hit, Masked};
 
@@ -25,6 +25,7 @@ const TAIL: usize = {
 /// them), as if the text ended there.
 pub fn find(masked: &Masked<'_>, from: usize, hits: &mut Vec<Hit<'_>>) {
     let text = masked.text();
+    // No match of each shape starts before its entry, other than those found.
     let mut next = [from; SHAPES.len()];
     let mut next_key = from;
     for at in candidates(text, from, text.len()) {
@@ -33,10 +34,13 @@ pub fn find(masked: &Masked<'_>, from: usize, hits: &mut Vec<Hit<'_>>) {
             if at < next[index] || !shape.could_start(masked, at) {
                 continue;
             }
-            if let Some(end) = anchored(regex, masked, at, shape.longest, text.len()) {
-                hits.push(Hit::new(at, end, shape.name));
-                next[index] = end;
-            }
+            next[index] = match first_match(regex, masked, at, shape.longest, text.len()) {
+                Some((start, end)) => {
+                    hits.push(Hit::new(start, end, shape.name));
+                    end
+                }
+                None => at + shape.longest,
+            };
         }
         if at >= next_key
             && text[at..].starts_with(PEM_LITERAL.as_bytes())
@@ -110,8 +114,11 @@ fn shape_live(shape: &Shape, bytes: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
     use crate::redact::shapes::key::{PEM_FOOTER, PEM_HEADER};
+    use crate::redact::shapes::matching::READ;
     use crate::redact::shapes::table::PEM_MAX;
 
     #[test]
@@ -152,5 +159,31 @@ mod tests {
             Some(PEM_MAX),
             "capped"
         );
+    }
+
+    /// Every shape's search settles its length of text, so a text of
+    /// prefixes is read a few times per shape, never once per prefix.
+    #[test]
+    fn a_text_full_of_prefixes_is_read_a_bounded_number_of_times() {
+        for unit in [
+            "sk-",
+            "eyJ-",
+            "xoxb-",
+            "sk-ant-",
+            "github_pat_",
+            "AKIA",
+            "-----BEGIN ",
+        ] {
+            let text = unit.repeat(20_000);
+            let before = READ.with(Cell::get);
+            let mut hits = Vec::new();
+            find(&Masked::new(&text, &[], None), 0, &mut hits);
+            let read = READ.with(Cell::get) - before;
+            assert!(
+                read <= 3 * SHAPES.len() * text.len(),
+                "{unit}: read {read} bytes of a {}-byte text",
+                text.len()
+            );
+        }
     }
 }
