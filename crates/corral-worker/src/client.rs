@@ -3,6 +3,13 @@
 //! microseconds and leaves no state to go stale), but for event batches:
 //! a chatty job sends thousands a second, one after the other, so they
 //! share one kept connection, opened again whenever it closed.
+//!
+//! # Layout
+//! - `kept`: the kept connection event batches go on
+//! - `unacked`: the end of the output the orchestrator holds, kept to send again
+
+mod kept;
+mod unacked;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,8 +17,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
+use corral_proto::NewEvent;
 use corral_proto::worker::{Completion, EventBatch, EventsAck, OutputChunk};
-use corral_proto::{EventKind, NewEvent};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
@@ -21,6 +28,8 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
+
+use unacked::{last_bytes, output_chunk};
 
 /// Attempts for a request that fails to reach the orchestrator: about a
 /// minute in all, long enough to ride out an orchestrator restart.
@@ -245,33 +254,6 @@ impl Client {
         self.forward(method, path, &json_headers(), body).await
     }
 
-    /// Sends one request on the kept connection, opening it when there is
-    /// none yet or it closed (the orchestrator ended it, or restarted):
-    /// then the request goes again on a new one, at once. Only for event
-    /// batches: they are numbered, so one sent twice is stored once.
-    async fn send_kept(
-        &self,
-        method: Method,
-        path: &str,
-        body: Bytes,
-    ) -> Result<Response<Incoming>, ClientError> {
-        let mut kept = self.events_connection.lock().await;
-        if let Some(mut sender) = kept.take()
-            && sender.ready().await.is_ok()
-        {
-            let request = self.request(method.clone(), path, &json_headers(), body.clone())?;
-            if let Ok(response) = sender.send_request(request).await {
-                *kept = Some(sender);
-                return Ok(response);
-            }
-        }
-        let mut sender = self.handshake().await?;
-        let request = self.request(method, path, &json_headers(), body)?;
-        let response = sender.send_request(request).await?;
-        *kept = Some(sender);
-        Ok(response)
-    }
-
     /// Like [`Client::open`] with the caller's headers (the relay's), minus
     /// any credential or hop-by-hop header: the job token is added here.
     pub async fn forward(
@@ -391,58 +373,5 @@ fn json_headers() -> hyper::HeaderMap {
     headers
 }
 
-/// The stream and text of an `output` event.
-fn output_chunk(event: &NewEvent) -> Option<OutputChunk> {
-    if event.kind != EventKind::Output {
-        return None;
-    }
-    Some(OutputChunk {
-        stream: event.data.get("stream")?.as_str()?.to_owned(),
-        text: event.data.get("text")?.as_str()?.to_owned(),
-    })
-}
-
-/// The last `count` bytes of `chunks`, in order.
-fn last_bytes(chunks: Vec<OutputChunk>, mut count: usize) -> Vec<OutputChunk> {
-    let mut kept = Vec::new();
-    for mut chunk in chunks.into_iter().rev() {
-        if count == 0 {
-            break;
-        }
-        if chunk.text.len() > count {
-            let mut start = chunk.text.len() - count;
-            while !chunk.text.is_char_boundary(start) {
-                start -= 1;
-            }
-            chunk.text.drain(..start);
-        }
-        count = count.saturating_sub(chunk.text.len());
-        kept.push(chunk);
-    }
-    kept.reverse();
-    kept
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chunk(stream: &str, text: &str) -> OutputChunk {
-        OutputChunk {
-            stream: stream.into(),
-            text: text.into(),
-        }
-    }
-
-    #[test]
-    fn the_held_end_of_the_output_is_kept_across_streams() {
-        let sent = vec![chunk("stdout", "abc"), chunk("stderr", "defg")];
-        assert_eq!(last_bytes(sent.clone(), 0), Vec::new());
-        assert_eq!(last_bytes(sent.clone(), 2), vec![chunk("stderr", "fg")]);
-        assert_eq!(
-            last_bytes(sent.clone(), 5),
-            vec![chunk("stdout", "c"), chunk("stderr", "defg")]
-        );
-        assert_eq!(last_bytes(sent.clone(), 99), sent);
-    }
-}
+mod tests;
