@@ -16,7 +16,12 @@
 //! subscriber had every event of its job. Every subscriber must receive
 //! every event of its job once and in order, and as many as the store
 //! holds; else the run fails.
+//!
+//! The subscribers run on a runtime of their own ([`READER_THREADS`]
+//! threads), so the CPU the server used and the CPU its readers used are
+//! told apart (`cpu`), beside the machine's.
 
+mod cpu;
 mod follower;
 
 use std::time::{Duration, Instant};
@@ -38,6 +43,8 @@ pub const SUBSCRIBERS: usize = 100;
 pub const LINES: usize = 20_000;
 /// Longest wait for jobs to start and subscribers to connect.
 const READY_DEADLINE: Duration = Duration::from_mins(1);
+/// Threads of the subscribers' runtime: one a core.
+const READER_THREADS: usize = 2;
 
 /// What the run measured.
 pub struct FanoutFigures {
@@ -57,6 +64,9 @@ pub struct FanoutFigures {
     pub stored_all: Duration,
     /// From the start signal until every subscriber had every event of its job.
     pub everyone_had_all: Duration,
+    /// CPU used from the start signal until every subscriber was done,
+    /// when `/proc` could be read.
+    pub cpu: Option<cpu::CpuSplit>,
 }
 
 impl FanoutFigures {
@@ -96,31 +106,32 @@ async fn run(server: &TestServer) -> anyhow::Result<FanoutFigures> {
         });
         ids.push(server.create(&spec).await);
     }
+    let readers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(READER_THREADS)
+        .thread_name(cpu::SUBSCRIBER_THREAD)
+        .enable_all()
+        .build()?;
     let http = reqwest::Client::builder().no_proxy().build()?;
     let (connected, mut connections) = mpsc::channel(SUBSCRIBERS);
     let mut followers = JoinSet::new();
     for index in 0..SUBSCRIBERS {
         let job = index % JOBS;
         let url = format!("{}/v1/jobs/{}/events/stream", server.url, ids[job]);
-        followers.spawn(follower::follow(
-            http.clone(),
-            url,
-            server.token.clone(),
-            job,
-            connected.clone(),
-        ));
+        followers.spawn_on(
+            follower::follow(
+                http.clone(),
+                url,
+                server.token.clone(),
+                job,
+                connected.clone(),
+            ),
+            readers.handle(),
+        );
     }
     drop(connected);
-    ready(server, &ids, &mut connections).await?;
-    let started = Instant::now();
-    let started_wall = time::OffsetDateTime::now_utc();
-    for project in &projects {
-        std::fs::write(project.path().join("go"), b"")?;
-    }
-    let mut received = Vec::with_capacity(SUBSCRIBERS);
-    while let Some(done) = followers.join_next().await {
-        received.push(done??);
-    }
+    let received = follow_all(server, &ids, &projects, &mut connections, &mut followers).await;
+    readers.shutdown_background();
+    let (received, started, started_wall, cpu) = received?;
     let mut stored = Vec::with_capacity(JOBS);
     for id in &ids {
         let job = server.job(id).await;
@@ -132,7 +143,44 @@ async fn run(server: &TestServer) -> anyhow::Result<FanoutFigures> {
         );
         stored.push(all_events(server, id).await?);
     }
-    figures(&stored, &received, started, started_wall)
+    let mut figures = figures(&stored, &received, started, started_wall)?;
+    figures.cpu = cpu;
+    Ok(figures)
+}
+
+/// What every subscriber received, with when the start signal was given
+/// and the CPU used from then until the last subscriber was done.
+type Followed = (
+    Vec<Received>,
+    Instant,
+    time::OffsetDateTime,
+    Option<cpu::CpuSplit>,
+);
+
+/// Gives the start signal once everything is ready, and waits for every
+/// subscriber to reach its job's end.
+async fn follow_all(
+    server: &TestServer,
+    ids: &[String],
+    projects: &[tempfile::TempDir],
+    connections: &mut mpsc::Receiver<()>,
+    followers: &mut JoinSet<anyhow::Result<Received>>,
+) -> anyhow::Result<Followed> {
+    ready(server, ids, connections).await?;
+    let before = cpu::snapshot();
+    let started = Instant::now();
+    let started_wall = time::OffsetDateTime::now_utc();
+    for project in projects {
+        std::fs::write(project.path().join("go"), b"")?;
+    }
+    let mut received = Vec::with_capacity(SUBSCRIBERS);
+    while let Some(done) = followers.join_next().await {
+        received.push(done??);
+    }
+    let cpu = before
+        .zip(cpu::snapshot())
+        .map(|(before, after)| before.until(&after));
+    Ok((received, started, started_wall, cpu))
 }
 
 /// Waits until every job runs (its worker is waiting for the file) and
@@ -252,5 +300,6 @@ fn figures(
         bytes: received.iter().map(|follower| follower.bytes).sum(),
         stored_all: (last_event - started_wall).try_into()?,
         everyone_had_all: everyone - started,
+        cpu: None,
     })
 }

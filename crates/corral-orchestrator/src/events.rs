@@ -6,10 +6,11 @@
 //! everything. While a job has followers, its latest events are also kept
 //! in memory (a window of [`WINDOW`] events, filled after the store
 //! commits), and reads that fall inside it are served from there: a
-//! hundred followers cost the store nothing.
+//! hundred followers cost the store nothing. Each event there is one
+//! [`SharedEvent`], whose JSON is made once, for all its followers.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use corral_proto::{Event, EventKind, NewEvent};
 use serde_json::json;
@@ -33,11 +34,42 @@ pub struct EventLog {
     stored: Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// A stored event as its followers share it: one copy of it, and its JSON
+/// made on first use, once for all of them (a hundred followers of a job
+/// would otherwise serialise each of its events a hundred times).
+#[derive(Debug)]
+pub struct SharedEvent {
+    event: Event,
+    json: OnceLock<Vec<u8>>,
+}
+
+impl SharedEvent {
+    /// Shares `event`.
+    pub fn new(event: Event) -> Self {
+        Self {
+            event,
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The event as JSON, on one line (every control character in it is
+    /// escaped), as the API sends it.
+    pub fn json(&self) -> &[u8] {
+        self.json
+            .get_or_init(|| serde_json::to_vec(&self.event).unwrap_or_default())
+    }
+}
+
 /// A followed job: its wake-up channel and its latest events, contiguous.
 struct Followed {
     wake: broadcast::Sender<()>,
     /// Shared, not copied: a hundred followers of one event hold one copy.
-    window: VecDeque<Arc<Event>>,
+    window: VecDeque<Arc<SharedEvent>>,
     /// The highest sequence number any append returned: when the window
     /// ends below it (appends finishing out of order), it is not the latest.
     highest: u64,
@@ -81,21 +113,24 @@ impl EventLog {
         job_id: &str,
         after: u64,
         limit: u32,
-    ) -> Result<Vec<Arc<Event>>, StoreError> {
+    ) -> Result<Vec<Arc<SharedEvent>>, StoreError> {
         if let Some(events) = self.read_window(job_id, after, limit) {
             return Ok(events);
         }
         let stored = self.store.events_after(job_id, after, limit).await?;
-        Ok(stored.into_iter().map(Arc::new).collect())
+        Ok(stored
+            .into_iter()
+            .map(|event| Arc::new(SharedEvent::new(event)))
+            .collect())
     }
 
     /// The window's events after `after`, when it holds `after + 1` (or
     /// `after` is its last): `None` sends the reader to the store.
-    fn read_window(&self, job_id: &str, after: u64, limit: u32) -> Option<Vec<Arc<Event>>> {
+    fn read_window(&self, job_id: &str, after: u64, limit: u32) -> Option<Vec<Arc<SharedEvent>>> {
         let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let followed = channels.get(job_id)?;
         let window = &followed.window;
-        let (first, last) = (window.front()?.seq, window.back()?.seq);
+        let (first, last) = (window.front()?.event.seq, window.back()?.event.seq);
         if after + 1 < first || after > last || (after == last && last < followed.highest) {
             return None;
         }
@@ -192,11 +227,15 @@ impl EventLog {
         let window = &mut followed.window;
         // Contiguous or nothing: a gap (appends racing) restarts the window.
         if let (Some(last), Some(next)) = (window.back(), stored.first())
-            && last.seq + 1 != next.seq
+            && last.event.seq + 1 != next.seq
         {
             window.clear();
         }
-        window.extend(stored.into_iter().map(Arc::new));
+        window.extend(
+            stored
+                .into_iter()
+                .map(|event| Arc::new(SharedEvent::new(event))),
+        );
         while window.len() > WINDOW {
             window.pop_front();
         }
@@ -253,7 +292,7 @@ mod tests {
         for after in [0, 1, 299, 300, 301, 700, 1299, 1300, 1399, 1400] {
             let logged = log.events_after(id, after, 50).await.expect("log");
             let stored = store.events_after(id, after, 50).await.expect("store");
-            let logged: Vec<Event> = logged.iter().map(|event| (**event).clone()).collect();
+            let logged: Vec<Event> = logged.iter().map(|event| event.event().clone()).collect();
             assert_eq!(logged, stored, "after {after}");
         }
     }
@@ -276,6 +315,6 @@ mod tests {
         log.keep_and_wake(id, first);
         let read = log.events_after(id, 10, 100).await.expect("read");
         assert_eq!(read.len(), 10, "events 11..=20 come from the store");
-        assert_eq!(read[0].seq, 11);
+        assert_eq!(read[0].event().seq, 11);
     }
 }

@@ -1,6 +1,15 @@
 //! A small HTTP/1.1 client over the job's Unix socket, bearer token on
-//! every request. One connection per request: on a local socket that costs
-//! microseconds and leaves no state to go stale.
+//! every request. One connection per request (on a local socket that costs
+//! microseconds and leaves no state to go stale), but for event batches:
+//! a chatty job sends thousands a second, one after the other, so they
+//! share one kept connection, opened again whenever it closed.
+//!
+//! # Layout
+//! - `kept`: the kept connection event batches go on
+//! - `unacked`: the end of the output the orchestrator holds, kept to send again
+
+mod kept;
+mod unacked;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,16 +17,19 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
+use corral_proto::NewEvent;
 use corral_proto::worker::{Completion, EventBatch, EventsAck, OutputChunk};
-use corral_proto::{EventKind, NewEvent};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
 use hyper::upgrade::Upgraded;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
+
+use unacked::{last_bytes, output_chunk};
 
 /// Attempts for a request that fails to reach the orchestrator: about a
 /// minute in all, long enough to ride out an orchestrator restart.
@@ -68,6 +80,18 @@ pub struct Client {
     /// an orchestrator that restarted meanwhile still gets it. Never held
     /// across an `.await`.
     unacked: Mutex<Vec<OutputChunk>>,
+    /// The connection event batches are sent on, once one was opened. A
+    /// tokio mutex: held while a batch is sent.
+    events_connection: tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
+}
+
+/// Which connection a request goes on.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    /// A connection of its own.
+    Fresh,
+    /// The kept connection of event batches.
+    Kept,
 }
 
 impl Client {
@@ -78,12 +102,15 @@ impl Client {
             token,
             batches: AtomicU64::new(0),
             unacked: Mutex::new(Vec::new()),
+            events_connection: tokio::sync::Mutex::new(None),
         }
     }
 
     /// `GET path`, decoded.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let body = self.call(Method::GET, path, Bytes::new()).await?;
+        let body = self
+            .call(Method::GET, path, Bytes::new(), Via::Fresh)
+            .await?;
         Ok(serde_json::from_slice(&body)?)
     }
 
@@ -91,7 +118,9 @@ impl Client {
     /// `204` (a warm-pool container waiting for its job).
     pub async fn job<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
         loop {
-            let body = self.call(Method::GET, "/v1/job", Bytes::new()).await?;
+            let body = self
+                .call(Method::GET, "/v1/job", Bytes::new(), Via::Fresh)
+                .await?;
             if !body.is_empty() {
                 return Ok(serde_json::from_slice(&body)?);
             }
@@ -105,14 +134,14 @@ impl Client {
         body: &B,
     ) -> Result<T, ClientError> {
         let body = Bytes::from(serde_json::to_vec(body)?);
-        let answer = self.call(Method::POST, path, body).await?;
+        let answer = self.call(Method::POST, path, body, Via::Fresh).await?;
         Ok(serde_json::from_slice(&answer)?)
     }
 
     /// `PUT path` with a JSON body; the answer's body is not read.
     pub async fn put_json<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
         let body = Bytes::from(serde_json::to_vec(body)?);
-        self.call(Method::PUT, path, body).await?;
+        self.call(Method::PUT, path, body, Via::Fresh).await?;
         Ok(())
     }
 
@@ -126,16 +155,15 @@ impl Client {
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         let sent: Vec<OutputChunk> = events.iter().filter_map(output_chunk).collect();
-        let ack: EventsAck = self
-            .post_json(
-                "/v1/events",
-                &EventBatch {
-                    batch,
-                    events,
-                    unacked: unacked.clone(),
-                },
-            )
+        let body = serde_json::to_vec(&EventBatch {
+            batch,
+            events,
+            unacked: unacked.clone(),
+        })?;
+        let answer = self
+            .call(Method::POST, "/v1/events", Bytes::from(body), Via::Kept)
             .await?;
+        let ack: EventsAck = serde_json::from_slice(&answer)?;
         let mut kept = unacked;
         kept.extend(sent);
         *self.unacked.lock().unwrap_or_else(PoisonError::into_inner) =
@@ -161,11 +189,20 @@ impl Client {
     /// One request, retried with backoff when the socket cannot be reached
     /// or the exchange breaks; every call is safe to repeat (event batches
     /// are numbered, a second completion is refused).
-    async fn call(&self, method: Method, path: &str, body: Bytes) -> Result<Bytes, ClientError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+        via: Via,
+    ) -> Result<Bytes, ClientError> {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
-            match self.call_once(method.clone(), path, body.clone()).await {
+            match self
+                .call_once(method.clone(), path, body.clone(), via)
+                .await
+            {
                 Err(ClientError::Connect { .. } | ClientError::Http(_)) if attempt < ATTEMPTS => {
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -181,8 +218,12 @@ impl Client {
         method: Method,
         path: &str,
         body: Bytes,
+        via: Via,
     ) -> Result<Bytes, ClientError> {
-        let response = self.open(method, path, body).await?;
+        let response = match via {
+            Via::Fresh => self.open(method, path, body).await?,
+            Via::Kept => self.send_kept(method, path, body).await?,
+        };
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         if !status.is_success() {
@@ -210,12 +251,7 @@ impl Client {
         path: &str,
         body: Bytes,
     ) -> Result<Response<Incoming>, ClientError> {
-        let mut headers = hyper::HeaderMap::new();
-        headers.insert(
-            hyper::header::CONTENT_TYPE,
-            hyper::header::HeaderValue::from_static("application/json"),
-        );
-        self.forward(method, path, &headers, body).await
+        self.forward(method, path, &json_headers(), body).await
     }
 
     /// Like [`Client::open`] with the caller's headers (the relay's), minus
@@ -227,15 +263,35 @@ impl Client {
         headers: &hyper::HeaderMap,
         body: Bytes,
     ) -> Result<Response<Incoming>, ClientError> {
+        let mut sender = self.handshake().await?;
+        let request = self.request(method, path, headers, body)?;
+        Ok(sender.send_request(request).await?)
+    }
+
+    /// A new connection, ready for requests.
+    async fn handshake(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {
         let stream = self.connect().await?;
-        let (mut sender, connection) =
+        let (sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        // The connection ends with its one response (read or dropped).
+        // The connection ends once its sender is dropped and its last
+        // response read (or dropped).
         #[expect(
             clippy::disallowed_methods,
-            reason = "the connection task lives exactly as long as its response"
+            reason = "the connection task lives exactly as long as its sender and responses"
         )]
         tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    /// A request with the job token and the caller's headers, minus any
+    /// credential or hop-by-hop header.
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &hyper::HeaderMap,
+        body: Bytes,
+    ) -> Result<Request<Full<Bytes>>, ClientError> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
@@ -249,8 +305,7 @@ impl Client {
                 request = request.header(name, value);
             }
         }
-        let request = request.body(Full::new(body))?;
-        Ok(sender.send_request(request).await?)
+        Ok(request.body(Full::new(body))?)
     }
 
     /// `GET path` with `Upgrade: protocol`; the connection, once the
@@ -308,58 +363,15 @@ impl Client {
     }
 }
 
-/// The stream and text of an `output` event.
-fn output_chunk(event: &NewEvent) -> Option<OutputChunk> {
-    if event.kind != EventKind::Output {
-        return None;
-    }
-    Some(OutputChunk {
-        stream: event.data.get("stream")?.as_str()?.to_owned(),
-        text: event.data.get("text")?.as_str()?.to_owned(),
-    })
-}
-
-/// The last `count` bytes of `chunks`, in order.
-fn last_bytes(chunks: Vec<OutputChunk>, mut count: usize) -> Vec<OutputChunk> {
-    let mut kept = Vec::new();
-    for mut chunk in chunks.into_iter().rev() {
-        if count == 0 {
-            break;
-        }
-        if chunk.text.len() > count {
-            let mut start = chunk.text.len() - count;
-            while !chunk.text.is_char_boundary(start) {
-                start -= 1;
-            }
-            chunk.text.drain(..start);
-        }
-        count = count.saturating_sub(chunk.text.len());
-        kept.push(chunk);
-    }
-    kept.reverse();
-    kept
+/// The headers of a request with a JSON body.
+fn json_headers() -> hyper::HeaderMap {
+    let mut headers = hyper::HeaderMap::new();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    headers
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chunk(stream: &str, text: &str) -> OutputChunk {
-        OutputChunk {
-            stream: stream.into(),
-            text: text.into(),
-        }
-    }
-
-    #[test]
-    fn the_held_end_of_the_output_is_kept_across_streams() {
-        let sent = vec![chunk("stdout", "abc"), chunk("stderr", "defg")];
-        assert_eq!(last_bytes(sent.clone(), 0), Vec::new());
-        assert_eq!(last_bytes(sent.clone(), 2), vec![chunk("stderr", "fg")]);
-        assert_eq!(
-            last_bytes(sent.clone(), 5),
-            vec![chunk("stdout", "c"), chunk("stderr", "defg")]
-        );
-        assert_eq!(last_bytes(sent.clone(), 99), sent);
-    }
-}
+mod tests;

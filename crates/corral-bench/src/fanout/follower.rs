@@ -111,7 +111,12 @@ impl Parser {
                 event: String::new(),
             };
             let mut data = false;
-            for line in block.split(|&byte| byte == b'\n') {
+            // Lines found with `memchr`: a data line is a whole event's JSON.
+            let mut line_start = 0;
+            let line_ends = memchr::memchr_iter(b'\n', block).chain([block.len()]);
+            for line_end in line_ends {
+                let line = &block[line_start..line_end];
+                line_start = line_end + 1;
                 if let Some(id) = line.strip_prefix(b"id:") {
                     message.id = std::str::from_utf8(id)
                         .ok()

@@ -26,7 +26,8 @@ pub fn fanout_table(figures: &FanoutFigures) -> String {
          | delivered: `output` events per second, all subscribers | {:.0} |\n\
          | SSE bytes read by all subscribers | {:.1} MB |\n\
          | start → last event stored | {:.2} s |\n\
-         | start → every subscriber had every event of its job | {:.2} s |\n\n\
+         | start → every subscriber had every event of its job | {:.2} s |\n\
+         {}\n\
          Every subscriber received every event its job stored ({} events of all kinds in all \
          jobs), each once and in order (the run fails otherwise). Goal: ≥ 50,000 events/s ingested in all, every \
          subscriber receiving every event of its job in order: {verdict}.\n",
@@ -37,6 +38,29 @@ pub fn fanout_table(figures: &FanoutFigures) -> String {
         figures.bytes as f64 / 1e6,
         figures.stored_all.as_secs_f64(),
         figures.everyone_had_all.as_secs_f64(),
+        cpu_rows(figures),
         figures.events,
+    )
+}
+
+/// Where the CPU went, from the start until every subscriber was done.
+#[expect(clippy::cast_precision_loss, reason = "event counts far below 2^52")]
+fn cpu_rows(figures: &FanoutFigures) -> String {
+    let Some(cpu) = &figures.cpu else {
+        return "| CPU | not measured (`/proc` unreadable) |\n".into();
+    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let wall = figures.everyone_had_all.as_secs_f64();
+    let per_event = |used: std::time::Duration| used.as_secs_f64() * 1e6 / figures.events as f64;
+    format!(
+        "| CPU, server (its runtime and blocking pool) | {:.2} s, {:.1} µs an event |\n\
+         | CPU, the {SUBSCRIBERS} subscribers (a runtime of their own) | {:.2} s, {:.1} µs an event |\n\
+         | CPU, the whole machine (also the jobs' shells and workers, Docker, anything else running) | {:.2} s of {:.2} s ({cores} cores) |\n",
+        cpu.server.as_secs_f64(),
+        per_event(cpu.server),
+        cpu.subscribers.as_secs_f64(),
+        per_event(cpu.subscribers),
+        cpu.machine.as_secs_f64(),
+        wall * cores as f64,
     )
 }

@@ -4,17 +4,24 @@
 //! wake-ups, re-read the store from the last sequence sent, wait for the
 //! next wake-up. A lagged or reconnecting reader resumes from its own
 //! position (`Last-Event-ID`), so nothing is skipped or sent twice.
+//!
+//! The stream writes its `text/event-stream` frames itself (`sse`): each
+//! event's JSON is made once for all its followers, and every event read
+//! at once goes out in one body chunk, not one chunk each.
+
+mod sse;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use corral_proto::Event;
-use futures_util::Stream;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use corral_proto::{Event, EventKind};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -23,6 +30,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tracing::error;
 
 use super::{ApiError, ApiQuery, AppState};
+use crate::events::SharedEvent;
 use crate::jobs::JobManager;
 
 /// The SSE event name of a stream the server could not go on with; not an
@@ -30,6 +38,12 @@ use crate::jobs::JobManager;
 pub const STREAM_FAILED: &str = "stream_failed";
 /// Most events one page holds.
 const MAX_PAGE: u32 = 1000;
+/// A comment is sent after this long without an event, so proxies and
+/// clients that time out idle connections keep the stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// One body chunk stops taking events past this many bytes (output events
+/// are up to 64 KiB each: a page of them must not become one huge write).
+const MAX_CHUNK: usize = 256 << 10;
 
 /// Query of the event routes.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -83,7 +97,7 @@ pub async fn stream(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<EventsQuery>,
     headers: HeaderMap,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
     state.jobs.get(&id).await?;
     let after = match headers.get("last-event-id") {
         Some(value) => value
@@ -99,9 +113,21 @@ pub async fn stream(
         after,
         wake: None,
         pending: VecDeque::new(),
+        may_have_ended: true,
         done: false,
     };
-    Ok(Sse::new(stream::unfold(follow, Follow::next)).keep_alive(KeepAlive::default()))
+    let body = Body::from_stream(stream::unfold(follow, Follow::next));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 struct Follow {
@@ -109,16 +135,25 @@ struct Follow {
     job_id: String,
     after: u64,
     wake: Option<Receiver<()>>,
-    pending: VecDeque<Arc<Event>>,
+    /// Read, not yet sent: what did not fit in the last chunk.
+    pending: VecDeque<Arc<SharedEvent>>,
+    /// The job may have ended since its state was last read: at first,
+    /// once a `status` event was read (a job's end is stored before its
+    /// last status event), once the log closed the job's wake-ups, after
+    /// an idle spell. Read only then, not at every wake-up, the job costs
+    /// a hundred followers of a chatty job nothing.
+    may_have_ended: bool,
     done: bool,
 }
 
 impl Follow {
-    async fn next(mut self) -> Option<(Result<SseEvent, Infallible>, Self)> {
+    /// The next body chunk: every event read and not sent yet (up to
+    /// [`MAX_CHUNK`] bytes), the `end`, or a keep-alive comment.
+    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
         loop {
-            if let Some(event) = self.pending.pop_front() {
-                self.after = event.seq;
-                return Some((Ok(to_sse(&event)), self));
+            if !self.pending.is_empty() {
+                let chunk = self.take_chunk();
+                return Some((Ok(chunk), self));
             }
             if self.done {
                 return None;
@@ -136,9 +171,27 @@ impl Follow {
                 Err(error) => return Some(self.fail(&error)),
             };
             if !page.is_empty() {
+                self.may_have_ended |= page
+                    .iter()
+                    .any(|event| event.event().kind == EventKind::Status);
                 self.pending.extend(page);
                 continue;
             }
+            if !self.may_have_ended {
+                match tokio::time::timeout(KEEP_ALIVE, wake.recv()).await {
+                    Err(_idle) => {
+                        self.may_have_ended = true;
+                        return Some((Ok(Bytes::from_static(sse::KEEP_ALIVE)), self));
+                    }
+                    Ok(Ok(()) | Err(RecvError::Lagged(_))) => {}
+                    Ok(Err(RecvError::Closed)) => {
+                        self.may_have_ended = true;
+                        self.wake = None;
+                    }
+                }
+                continue;
+            }
+            self.may_have_ended = false;
             let job = match store.get_job(&self.job_id).await {
                 Ok(Some(job)) => job,
                 Ok(None) => return None,
@@ -148,31 +201,31 @@ impl Follow {
                 self.done = true;
                 self.wake = None;
                 events.close(&self.job_id);
-                let end = SseEvent::default()
-                    .event("end")
-                    .data(json!({ "state": job.state, "exit_code": job.exit_code }).to_string());
-                return Some((Ok(end), self));
-            }
-            match wake.recv().await {
-                Ok(()) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => self.wake = None,
+                let end = json!({ "state": job.state, "exit_code": job.exit_code });
+                return Some((Ok(sse::named("end", &end)), self));
             }
         }
     }
 
-    fn fail(mut self, error: &dyn std::error::Error) -> (Result<SseEvent, Infallible>, Self) {
+    /// Frames of the pending events, in order, up to [`MAX_CHUNK`] bytes
+    /// (at least one event).
+    fn take_chunk(&mut self) -> Bytes {
+        let mut chunk = Vec::new();
+        while let Some(event) = self.pending.front() {
+            if !chunk.is_empty() && chunk.len() + event.json().len() > MAX_CHUNK {
+                break;
+            }
+            sse::push_event(&mut chunk, event);
+            self.after = event.event().seq;
+            self.pending.pop_front();
+        }
+        Bytes::from(chunk)
+    }
+
+    fn fail(mut self, error: &dyn std::error::Error) -> (Result<Bytes, Infallible>, Self) {
         error!(job_id = %self.job_id, error = %error, "event stream failed");
         self.done = true;
-        let event = SseEvent::default()
-            .event(STREAM_FAILED)
-            .data(json!({ "error": "internal error" }).to_string());
-        (Ok(event), self)
+        let failed = sse::named(STREAM_FAILED, &json!({ "error": "internal error" }));
+        (Ok(failed), self)
     }
-}
-
-fn to_sse(event: &Event) -> SseEvent {
-    SseEvent::default()
-        .id(event.seq.to_string())
-        .event(event.kind.as_str())
-        .data(serde_json::to_string(event).unwrap_or_default())
 }

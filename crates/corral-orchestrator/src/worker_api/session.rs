@@ -45,9 +45,12 @@ pub(crate) struct WorkerSession {
     output_bytes: AtomicU64,
     max_output_bytes: u64,
     output_capped: AtomicBool,
-    /// Held while a numbered batch is checked and stored, so a retried
-    /// batch waits for its first copy. A tokio mutex: held across the store.
-    batch_lock: tokio::sync::Mutex<()>,
+    /// The last numbered batch stored and the last sequence number it got,
+    /// once known (read from the store on first use: a restart loses it),
+    /// so a batch costs no read of the store. Held while a numbered batch
+    /// is checked and stored, so a retried batch waits for its first copy.
+    /// A tokio mutex: held across the store.
+    last_batch: tokio::sync::Mutex<Option<(u64, u64)>>,
     /// Events admitted per second.
     rate: EventRate,
     /// Set once the orchestrator recorded the job `running`: the worker's
@@ -94,7 +97,7 @@ impl WorkerSession {
             output_bytes: AtomicU64::new(0),
             max_output_bytes: setup.max_output_bytes,
             output_capped: AtomicBool::new(false),
-            batch_lock: tokio::sync::Mutex::new(()),
+            last_batch: tokio::sync::Mutex::new(None),
             rate: EventRate::default(),
             running: tokio::sync::watch::channel(running).0,
             delivered: AtomicU64::new(0),
@@ -173,8 +176,12 @@ impl WorkerSession {
             let last_seq = self.accept(self.resent(unacked, events), None).await?;
             return Ok(self.ack(last_seq));
         };
-        let _one_batch_at_a_time = self.batch_lock.lock().await;
-        if let Some((stored, last_seq)) = self.events.store().last_batch(&self.job.id).await?
+        let mut last_batch = self.last_batch.lock().await;
+        let known = match *last_batch {
+            Some(known) => Some(known),
+            None => self.events.store().last_batch(&self.job.id).await?,
+        };
+        if let Some((stored, last_seq)) = known
             && number <= stored
         {
             return Ok(self.ack(last_seq));
@@ -182,6 +189,9 @@ impl WorkerSession {
         let last_seq = self
             .accept(self.resent(unacked, events), Some(number))
             .await?;
+        // A batch that stored no event is answered 0, where the store
+        // records the job's last sequence number: only the store knows it.
+        *last_batch = (last_seq > 0).then_some((number, last_seq));
         Ok(self.ack(last_seq))
     }
 

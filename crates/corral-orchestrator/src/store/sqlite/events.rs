@@ -1,4 +1,8 @@
 //! A job's events: appended densely numbered, read in pages.
+//!
+//! Appends come a thousand a second from one chatty job: every statement
+//! of theirs is prepared once and kept (`prepare_cached`), the
+//! transaction's `BEGIN` and `COMMIT` included, so no append parses SQL.
 
 use corral_proto::{Event, EventKind, NewEvent};
 use rusqlite::params;
@@ -20,46 +24,21 @@ impl SqliteStore {
         // As read back: the stored time has millisecond precision.
         let ts = from_millis("ts", now)?;
         self.call(move |connection| {
-            let transaction = connection.transaction()?;
-            let mut seq: u64 = transaction.query_row(
-                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1",
-                [&job_id],
-                |row| row.get(0),
-            )?;
-            let mut stored = Vec::with_capacity(events.len());
-            {
-                let mut insert = transaction.prepare_cached(
-                    "INSERT INTO events (job_id, seq, ts, kind, data, redacted) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?;
-                for event in events {
-                    seq += 1;
-                    insert.execute(params![
-                        job_id,
-                        seq,
-                        now,
-                        event.kind.as_str(),
-                        to_json("data", &event.data)?,
-                        event.redacted,
-                    ])?;
-                    stored.push(Event {
-                        job_id: job_id.clone(),
-                        seq,
-                        ts,
-                        kind: event.kind,
-                        data: event.data,
-                        redacted: event.redacted,
-                    });
-                }
+            if !connection.is_autocommit() {
+                // Left open by an append that panicked midway: undone.
+                connection.execute_batch("ROLLBACK")?;
             }
-            if let Some(batch) = batch {
-                transaction.execute(
-                    "UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3 WHERE id = ?1",
-                    params![job_id, batch, seq],
-                )?;
+            connection.prepare_cached("BEGIN")?.execute([])?;
+            let appended = append(connection, &job_id, ts, now, events, batch).and_then(|stored| {
+                connection.prepare_cached("COMMIT")?.execute([])?;
+                Ok(stored)
+            });
+            if appended.is_err() && !connection.is_autocommit() {
+                // The error is the one to report; a failed rollback leaves
+                // the transaction to the next `BEGIN`, which then fails too.
+                let _ = connection.execute_batch("ROLLBACK");
             }
-            transaction.commit()?;
-            Ok(stored)
+            appended
         })
         .await
     }
@@ -97,4 +76,49 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// Inserts `events` after the job's last, inside the caller's transaction,
+/// and records `batch` with the last sequence number.
+fn append(
+    connection: &rusqlite::Connection,
+    job_id: &str,
+    ts: OffsetDateTime,
+    now: i64,
+    events: Vec<NewEvent>,
+    batch: Option<u64>,
+) -> Result<Vec<Event>, StoreError> {
+    let mut seq: u64 = connection
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1")?
+        .query_row([job_id], |row| row.get(0))?;
+    let mut stored = Vec::with_capacity(events.len());
+    let mut insert = connection.prepare_cached(
+        "INSERT INTO events (job_id, seq, ts, kind, data, redacted) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for event in events {
+        seq += 1;
+        insert.execute(params![
+            job_id,
+            seq,
+            now,
+            event.kind.as_str(),
+            to_json("data", &event.data)?,
+            event.redacted,
+        ])?;
+        stored.push(Event {
+            job_id: job_id.to_owned(),
+            seq,
+            ts,
+            kind: event.kind,
+            data: event.data,
+            redacted: event.redacted,
+        });
+    }
+    if let Some(batch) = batch {
+        connection
+            .prepare_cached("UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3 WHERE id = ?1")?
+            .execute(params![job_id, batch, seq])?;
+    }
+    Ok(stored)
 }
