@@ -17,4 +17,10 @@ if [ "${1:-}" = "--release" ]; then
 fi
 RUSTFLAGS="-C target-feature=+crt-static" \
     cargo build --quiet "${args[@]}" -p corral-worker --target x86_64-unknown-linux-gnu >&2
-echo "$PWD/target/x86_64-unknown-linux-gnu/$profile/corral-worker"
+# Cargo puts it under CARGO_TARGET_DIR when that is set.
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+case "$target_dir" in
+    /*) ;;
+    *) target_dir="$PWD/$target_dir" ;;
+esac
+echo "$target_dir/x86_64-unknown-linux-gnu/$profile/corral-worker"
