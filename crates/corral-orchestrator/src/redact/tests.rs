@@ -274,3 +274,18 @@ fn an_endless_key_block_capped_inside_a_character_is_redacted() {
         assert_eq!(emitted, out, "pad {pad}");
     }
 }
+
+/// An `od -c` line inside a run of hex lines is no part of the swapped
+/// stream, so a secret whose hex lines it separates is still read whole
+/// there (a faster layout of the streams once missed it).
+#[test]
+fn od_c_cells_inside_a_hex_run_do_not_hide_a_secret() {
+    let redactor = Redactor::new([("KEY", "abcdefgh")]);
+    for last in ["0000040 65 66 67 68", "0000040 6665 6867"] {
+        let text = format!("0000000 61 62 63 64\n0000020   x\n{last}\n");
+        let mut findings = Findings::default();
+        let out = redactor.redact_text(&text, &mut findings);
+        assert_eq!(findings.names, ["KEY"], "{text}");
+        assert!(out.is_some_and(|out| !out.contains("65")), "{text}");
+    }
+}

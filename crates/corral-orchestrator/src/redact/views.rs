@@ -7,6 +7,8 @@
 //! Only the text near such a break is viewed: a needle that crosses no
 //! dropped break is found in the text itself.
 
+use std::collections::HashSet;
+
 use super::exact::{ExactFinder, GRAM};
 use super::scan::Hit;
 
@@ -80,10 +82,10 @@ pub fn joined<'a>(
     let Some(&(_, last_end)) = breaks.last() else {
         return text.len();
     };
-    let view = View {
-        text,
-        breaks: &breaks,
-    };
+    let view = View::new(text, &breaks);
+    // Each (needle, where it would start in the view) is read once, however
+    // many joints it crosses.
+    let mut tried: HashSet<(usize, usize)> = HashSet::new();
     let first_hit = hits.len();
     for (index, &(joint, after)) in breaks.iter().enumerate() {
         if after == text.len() {
@@ -101,11 +103,18 @@ pub fn joined<'a>(
             let Some(window) = view.window_from(start, starting_before) else {
                 continue;
             };
+            let in_view = start - view.dropped[starting_before];
             for (needle, offset) in finder.windows_of(window) {
-                let Some(needle_start) = view.back(start, offset) else {
+                let Some(view_start) = in_view.checked_sub(offset) else {
                     continue;
                 };
-                if let Some(end) = view.reads(needle_start, finder.needle(needle)) {
+                if !tried.insert((needle, view_start)) {
+                    continue;
+                }
+                let bytes = finder.needle(needle);
+                if let Some((needle_start, end)) =
+                    view.reads_around(start, starting_before, bytes, offset)
+                {
                     hits.push(Hit::new(needle_start, end, &names[needle]));
                 }
             }
@@ -145,9 +154,26 @@ struct View<'t> {
     text: &'t [u8],
     /// Dropped breaks, in order.
     breaks: &'t [(usize, usize)],
+    /// Bytes dropped before each break: `dropped[k]` for `breaks[..k]`.
+    dropped: Vec<usize>,
 }
 
-impl View<'_> {
+impl<'t> View<'t> {
+    fn new(text: &'t [u8], breaks: &'t [(usize, usize)]) -> Self {
+        let mut dropped = Vec::with_capacity(breaks.len() + 1);
+        let mut total = 0;
+        dropped.push(0);
+        for &(start, end) in breaks {
+            total += end - start;
+            dropped.push(total);
+        }
+        Self {
+            text,
+            breaks,
+            dropped,
+        }
+    }
+
     /// The position of the view byte `count` bytes before the one at
     /// `at` (`at` itself when 0).
     fn back(&self, at: usize, count: usize) -> Option<usize> {
@@ -197,20 +223,50 @@ impl View<'_> {
         Some(window)
     }
 
-    /// Where `needle` ends if the view reads it from `start`.
-    fn reads(&self, start: usize, needle: &[u8]) -> Option<usize> {
-        let index = self
-            .breaks
-            .partition_point(|&(break_start, _)| break_start <= start);
-        let mut bytes = self.bytes_from(start, index);
-        let mut end = start;
-        for &expected in needle {
-            let (position, byte) = bytes.next()?;
+    /// The view's bytes before `at` (a byte of the view), nearest first,
+    /// and the position of each, given the number of breaks that start at
+    /// or before `at`.
+    fn bytes_before(&self, at: usize, mut index: usize) -> impl Iterator<Item = (usize, u8)> + '_ {
+        let mut position = at;
+        std::iter::from_fn(move || {
+            if index > 0 && self.breaks[index - 1].1 == position {
+                index -= 1;
+                position = self.breaks[index].0;
+            }
+            position = position.checked_sub(1)?;
+            Some((position, self.text[position]))
+        })
+    }
+
+    /// Where `needle` starts and ends in the text if the view reads it
+    /// with its byte `offset` at `at` (given the number of breaks that
+    /// start at or before `at`): read outwards from there, so a needle
+    /// that is not there costs only the bytes that agree.
+    fn reads_around(
+        &self,
+        at: usize,
+        index: usize,
+        needle: &[u8],
+        offset: usize,
+    ) -> Option<(usize, usize)> {
+        let mut end = at;
+        let mut after = self.bytes_from(at, index);
+        for &expected in &needle[offset..] {
+            let (position, byte) = after.next()?;
             if byte != expected {
                 return None;
             }
             end = position + 1;
         }
-        Some(end)
+        let mut start = at;
+        let mut before = self.bytes_before(at, index);
+        for &expected in needle[..offset].iter().rev() {
+            let (position, byte) = before.next()?;
+            if byte != expected {
+                return None;
+            }
+            start = position;
+        }
+        Some((start, end))
     }
 }

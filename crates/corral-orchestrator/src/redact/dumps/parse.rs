@@ -19,8 +19,10 @@ pub trait Sink {
     /// Byte `byte` of stream `run`, printed at `range` of the text.
     fn push(&mut self, run: usize, byte: u8, range: (usize, usize));
 
-    /// A word whose bytes are swapped comes next.
-    fn swaps(&mut self) {}
+    /// From here on the swapped stream is not the data stream again: a
+    /// word whose bytes are swapped comes next, or `od -c` cells, which
+    /// only the data stream holds.
+    fn diverges(&mut self) {}
 }
 
 /// Whether an unfinished line may yet be a dump line: so far, an offset
@@ -112,7 +114,7 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
         let token = &token[..digits / 2];
         let words = if digits == 4 { 2 } else { 1 };
         if words == 2 {
-            sink.swaps();
+            sink.diverges();
         }
         for &(byte, range) in token {
             sink.push(DATA, byte, range);
@@ -196,6 +198,7 @@ fn cells(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) -> bool {
             count += 1;
         }
     }
+    sink.diverges();
     for &(byte, cell_start) in &bytes[..count] {
         sink.push(DATA, byte, (cell_start, cell_start + 4));
     }

@@ -6,17 +6,18 @@ use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
 
 /// The bytes alone, what the search reads. The swapped stream is the
-/// data stream again until a word is swapped: only then is it kept.
+/// data stream again until it diverges (a swapped word, or `od -c`
+/// cells it does not hold): only then is it kept.
 #[derive(Default)]
 struct Bytes {
     runs: [Vec<u8>; 3],
-    swaps: bool,
+    diverged: bool,
 }
 
 impl Bytes {
     /// The length of stream `run`.
     fn len(&self, run: usize) -> usize {
-        let run = if run == SWAPPED && !self.swaps {
+        let run = if run == SWAPPED && !self.diverged {
             DATA
         } else {
             run
@@ -27,14 +28,14 @@ impl Bytes {
 
 impl Sink for Bytes {
     fn push(&mut self, run: usize, byte: u8, _range: (usize, usize)) {
-        if run != SWAPPED || self.swaps {
+        if run != SWAPPED || self.diverged {
             self.runs[run].push(byte);
         }
     }
 
-    fn swaps(&mut self) {
-        if !self.swaps {
-            self.swaps = true;
+    fn diverges(&mut self) {
+        if !self.diverged {
+            self.diverged = true;
             let [data, swapped, _] = &mut self.runs;
             swapped.clone_from(data);
         }
@@ -74,13 +75,13 @@ struct Runs {
 impl Runs {
     fn clear(&mut self) {
         self.bytes.runs.iter_mut().for_each(Vec::clear);
-        self.bytes.swaps = false;
+        self.bytes.diverged = false;
         self.lines.clear();
     }
 
     /// The streams worth reading: the swapped one only if it differs.
     fn streams(&self) -> &'static [usize] {
-        if self.bytes.swaps {
+        if self.bytes.diverged {
             &[DATA, SWAPPED, ASCII]
         } else {
             &[DATA, ASCII]
@@ -142,7 +143,10 @@ impl Runs {
                         }
                     }
                 }
-                hits.push(Hit::new(start, end, &names[found.needle]));
+                // Every byte of a stream was printed somewhere: never empty.
+                if start < end {
+                    hits.push(Hit::new(start, end, &names[found.needle]));
+                }
             }
         }
     }
