@@ -6,9 +6,10 @@
 //!
 //! Memory is measured in a process of its own: the bench runs itself
 //! again as `corral-bench --child scale`, which prints its figures as one
-//! JSON line. `VmHWM` is a process's all-time peak, so in a fresh process
-//! no other section's peak counts. The baseline is the peak once the
-//! server runs and one job went through; the growth above it is divided
+//! JSON line. `VmHWM` is a process's peak; it is reset to the current RSS
+//! once the server runs and one job went through (a one-off peak before,
+//! such as loading the test image, once hid all growth), and that RSS is
+//! the baseline; the peak's growth above it is divided
 //! by the most jobs seen running at once (the `corral_jobs` gauge, polled
 //! every [`POLL`]).
 
@@ -117,6 +118,7 @@ async fn jobs_then_containers(server: &TestServer) -> anyhow::Result<ScaleFigure
     let warm = server.create(&spec).await;
     server.follow(&warm).await;
     crate::start::bare_container(&docker, &image, None).await?;
+    corral_testkit::reset_peak_rss().context("resetting the peak RSS")?;
     let baseline_kib = corral_testkit::peak_rss_kib();
 
     let (stop, stopped) = watch::channel(false);

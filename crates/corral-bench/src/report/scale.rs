@@ -32,7 +32,7 @@ pub fn scale_table(figures: &ScaleFigures) -> String {
          | corral: jobs per second (first created → all ended) | {corral_rate:.1} |\n\
          | bare Docker: containers per second (first created → all removed) | {bare_rate:.1} |\n\
          | corral / bare Docker | {:.2}× |\n\
-         | peak RSS of the orchestrator's process | {:.1} MiB |\n\
+         | peak RSS of the orchestrator's process, from the baseline on | {:.1} MiB |\n\
          | growth over the baseline (server up, one job done) | {grown_mib:.1} MiB |\n\
          | most jobs running at once (polled every {} ms) | {} |\n\
          | growth per job running at once | {per_job:.2} MiB |\n\n\
