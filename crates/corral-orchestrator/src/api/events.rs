@@ -21,7 +21,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use corral_proto::{Event, EventKind};
+use corral_proto::{Event, EventKind, JobState};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -32,6 +32,10 @@ use tracing::error;
 use super::{ApiError, ApiQuery, AppState};
 use crate::events::SharedEvent;
 use crate::jobs::JobManager;
+
+/// Longest wait for a finished job's last status event, which is stored
+/// just after its end.
+const FINAL_WAIT: Duration = Duration::from_secs(2);
 
 /// The SSE event name of a stream the server could not go on with; not an
 /// event kind, so a job's own `error` events are never mistaken for it.
@@ -114,6 +118,7 @@ pub async fn stream(
         wake: None,
         pending: VecDeque::new(),
         may_have_ended: true,
+        last: LastEvent::Unknown,
         done: false,
     };
     let body = Body::from_stream(stream::unfold(follow, Follow::next));
@@ -143,7 +148,23 @@ struct Follow {
     /// an idle spell. Read only then, not at every wake-up, the job costs
     /// a hundred followers of a chatty job nothing.
     may_have_ended: bool,
+    /// Whether the job's last event was read: a job's end is stored just
+    /// before its last (`status`) event, so `end` is sent only after it.
+    last: LastEvent,
     done: bool,
+}
+
+/// What a stream knows of a job's last event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LastEvent {
+    /// Not read yet, as far as the stream knows.
+    Unknown,
+    /// The job had ended without it, and the stream waited [`FINAL_WAIT`]
+    /// for it (a stream resumed past it never reads it again).
+    Waited,
+    /// A `status` event with a final state was read, or the log closed
+    /// the job's wake-ups (which it does once that event is stored).
+    Read,
 }
 
 impl Follow {
@@ -171,9 +192,19 @@ impl Follow {
                 Err(error) => return Some(self.fail(&error)),
             };
             if !page.is_empty() {
-                self.may_have_ended |= page
-                    .iter()
-                    .any(|event| event.event().kind == EventKind::Status);
+                for event in &page {
+                    let event = event.event();
+                    if event.kind == EventKind::Status {
+                        self.may_have_ended = true;
+                        if event.data["state"]
+                            .as_str()
+                            .and_then(JobState::parse)
+                            .is_some_and(JobState::is_terminal)
+                        {
+                            self.last = LastEvent::Read;
+                        }
+                    }
+                }
                 self.pending.extend(page);
                 continue;
             }
@@ -186,6 +217,7 @@ impl Follow {
                     Ok(Ok(()) | Err(RecvError::Lagged(_))) => {}
                     Ok(Err(RecvError::Closed)) => {
                         self.may_have_ended = true;
+                        self.last = LastEvent::Read;
                         self.wake = None;
                     }
                 }
@@ -197,6 +229,23 @@ impl Follow {
                 Ok(None) => return None,
                 Err(error) => return Some(self.fail(&error)),
             };
+            if job.state.is_terminal() && self.last == LastEvent::Unknown {
+                // Its end is stored before its last status event, and the
+                // log closes its wake-ups once that is stored: wait for it,
+                // a little (a stream resumed past it never sees it again).
+                self.last = LastEvent::Waited;
+                self.may_have_ended = true;
+                let wake = self
+                    .wake
+                    .get_or_insert_with(|| events.subscribe(&self.job_id));
+                if let Ok(Err(RecvError::Closed)) =
+                    tokio::time::timeout(FINAL_WAIT, wake.recv()).await
+                {
+                    self.last = LastEvent::Read;
+                    self.wake = None;
+                }
+                continue;
+            }
             if job.state.is_terminal() {
                 self.done = true;
                 self.wake = None;
