@@ -24,7 +24,7 @@ pub const GRAM: usize = 4;
 /// has exactly one window read among its first `STRIDE`.
 const STRIDE: usize = MIN_NEEDLE - GRAM + 1;
 /// Bits of the first-window bitmap: 8 KiB, in cache.
-const FIRST_BITS: u32 = 16;
+const FIRST_BITS: usize = 1 << 16;
 /// Bitmap bits per stored window, keeping false hits near 1 in 64.
 const BITS_PER_WINDOW: usize = 64;
 
@@ -48,13 +48,11 @@ pub struct ExactFinder {
     /// Which bytes begin some needle.
     first_bytes: Box<[bool]>,
     /// One bit per hashed first window of a needle ([`FIRST_BITS`]).
-    first_windows: Box<[u64]>,
+    first_windows: Bitmap,
     /// Longest needle, in bytes.
     longest: usize,
     /// One bit per hashed window.
-    bitmap: Vec<u64>,
-    /// Right shift turning a 32-bit hash into a bitmap index.
-    shift: u32,
+    bitmap: Bitmap,
     /// (window, needle, offset of the window in the needle), sorted.
     windows: Vec<(u32, u32, u8)>,
     /// Every window of every needle, made when first asked for.
@@ -67,9 +65,7 @@ pub struct ExactFinder {
 struct AllWindows {
     /// One bit per hashed window, 16 per entry: nearly every lookup of
     /// innocent text ends here, in cache.
-    bitmap: Vec<u64>,
-    /// Right shift turning a 32-bit hash into a bitmap index.
-    bitmap_shift: u32,
+    bitmap: Bitmap,
     /// `entries[buckets[b]..buckets[b + 1]]` hash to bucket `b`.
     buckets: Vec<u32>,
     /// (window, needle, offset), by bucket.
@@ -104,18 +100,12 @@ impl AllWindows {
         for bucket in 0..buckets {
             starts[bucket + 1] += starts[bucket];
         }
-        let bits = (entries.len() * 16)
-            .next_power_of_two()
-            .clamp(1 << 12, 1 << 23);
-        let bitmap_shift = 32 - bits.trailing_zeros();
-        let mut bitmap = vec![0u64; bits / 64];
+        let mut bitmap = Bitmap::new((entries.len() * 16).clamp(1 << 12, 1 << 23));
         for &(gram, _, _) in &entries {
-            let bit = hash(gram, bitmap_shift);
-            bitmap[bit >> 6] |= 1 << (bit & 63);
+            bitmap.insert(gram);
         }
         Self {
             bitmap,
-            bitmap_shift,
             buckets: starts,
             entries,
             shift,
@@ -123,12 +113,11 @@ impl AllWindows {
     }
 
     fn find(&self, gram: u32) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let bit = hash(gram, self.bitmap_shift);
-        let range = if self.bitmap[bit >> 6] & (1 << (bit & 63)) == 0 {
-            0..0
-        } else {
+        let range = if self.bitmap.contains(gram) {
             let bucket = hash(gram, self.shift);
             self.buckets[bucket] as usize..self.buckets[bucket + 1] as usize
+        } else {
+            0..0
         };
         self.entries[range]
             .iter()
@@ -159,14 +148,9 @@ impl ExactFinder {
         }
         windows.sort_unstable();
         windows.dedup();
-        let bits = (windows.len() * BITS_PER_WINDOW)
-            .next_power_of_two()
-            .clamp(1 << 12, 1 << 22);
-        let shift = 32 - bits.trailing_zeros();
-        let mut bitmap = vec![0u64; bits / 64];
+        let mut bitmap = Bitmap::new((windows.len() * BITS_PER_WINDOW).clamp(1 << 12, 1 << 22));
         for &(gram, _, _) in &windows {
-            let bit = hash(gram, shift);
-            bitmap[bit >> 6] |= 1 << (bit & 63);
+            bitmap.insert(gram);
         }
         let mut sorted: Vec<Box<[u8]>> = needles
             .iter()
@@ -175,11 +159,10 @@ impl ExactFinder {
             .collect();
         sorted.sort_unstable();
         let mut first_bytes = vec![false; 256].into_boxed_slice();
-        let mut first_windows = vec![0u64; (1 << FIRST_BITS) / 64].into_boxed_slice();
+        let mut first_windows = Bitmap::new(FIRST_BITS);
         for needle in &sorted {
             first_bytes[usize::from(needle[0])] = true;
-            let bit = hash(window(needle), 32 - FIRST_BITS);
-            first_windows[bit >> 6] |= 1 << (bit & 63);
+            first_windows.insert(window(needle));
         }
         Self {
             needles: needles
@@ -191,7 +174,6 @@ impl ExactFinder {
             first_bytes,
             first_windows,
             bitmap,
-            shift,
             windows,
             all_windows: OnceLock::new(),
         }
@@ -227,11 +209,8 @@ impl ExactFinder {
                 return false;
             }
             let suffix = &text[start..];
-            if suffix.len() >= GRAM {
-                let bit = hash(window(suffix), 32 - FIRST_BITS);
-                if self.first_windows[bit >> 6] & (1 << (bit & 63)) == 0 {
-                    return false;
-                }
+            if suffix.len() >= GRAM && !self.first_windows.contains(window(suffix)) {
+                return false;
             }
             // Needles that extend `suffix` sort right after it.
             let after = self.sorted.partition_point(|needle| **needle <= *suffix);
@@ -251,8 +230,7 @@ impl ExactFinder {
         let mut at = 0;
         while let Some(bytes) = text.get(at..at + GRAM) {
             let gram = window(bytes);
-            let bit = hash(gram, self.shift);
-            if self.bitmap[bit >> 6] & (1 << (bit & 63)) != 0 {
+            if self.bitmap.contains(gram) {
                 self.verify(text, at, gram, &mut found);
             }
             at += STRIDE;
@@ -283,6 +261,35 @@ impl ExactFinder {
                 });
             }
         }
+    }
+}
+
+/// One bit per hashed window: "no" is certain, "yes" is to be checked.
+#[derive(Debug, Default)]
+struct Bitmap {
+    words: Box<[u64]>,
+    /// Right shift turning a 32-bit hash into a bit index.
+    shift: u32,
+}
+
+impl Bitmap {
+    /// At least `bits` bits (a power of two is taken).
+    fn new(bits: usize) -> Self {
+        let bits = bits.next_power_of_two().max(64);
+        Self {
+            words: vec![0; bits / 64].into_boxed_slice(),
+            shift: 32 - bits.trailing_zeros(),
+        }
+    }
+
+    fn insert(&mut self, gram: u32) {
+        let bit = hash(gram, self.shift);
+        self.words[bit >> 6] |= 1 << (bit & 63);
+    }
+
+    fn contains(&self, gram: u32) -> bool {
+        let bit = hash(gram, self.shift);
+        self.words[bit >> 6] & (1 << (bit & 63)) != 0
     }
 }
 
