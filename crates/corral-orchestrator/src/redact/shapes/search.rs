@@ -70,8 +70,9 @@ pub fn live(masked: &Masked<'_>, from: usize, len: usize) -> usize {
     // Only the last key block can be open; blocks are read in turn, as
     // `find` reads them.
     let mut at = from;
-    for candidate in candidates(masked.text(), from, len) {
-        if candidate < at || !masked.text()[candidate..len].starts_with(PEM_LITERAL.as_bytes()) {
+    let key_starts = memchr::memmem::find_iter(&masked.text()[from..len], PEM_LITERAL.as_bytes());
+    for candidate in key_starts.map(|found| from + found) {
+        if candidate < at {
             continue;
         }
         if let Some((start, end, open)) = pem_block(masked, candidate, len) {
