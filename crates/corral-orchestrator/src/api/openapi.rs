@@ -56,11 +56,11 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 mod tests {
     use super::*;
 
-    /// The (path, method) pairs the route table in `api/mod.rs` declares
+    /// The (path, method) pairs the route table in `api.rs` declares
     /// (the web UI's files aside), read from its source so a new route
     /// cannot be missed.
     fn declared_routes() -> Vec<(String, String)> {
-        let table = include_str!("mod.rs");
+        let table = include_str!("../api.rs");
         let route = regex::Regex::new(r#"\.route\(\s*"([^"]+)""#).expect("pattern");
         let method = regex::Regex::new(r"\b(get|post|put|delete)\(").expect("pattern");
         let starts: Vec<(usize, String)> = route
