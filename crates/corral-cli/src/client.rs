@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
+use corral_proto::local_server::{API_TOKEN_FILE, DEFAULT_LISTEN, SERVER_FILE, ServerInfo};
 use corral_proto::sse::SseParser;
 use corral_proto::{ErrorBody, Event, Job, JobSpec, JobState};
 use futures_util::StreamExt;
@@ -26,7 +27,6 @@ mod ids;
 pub use failure::{ApiFailure, split_index};
 
 /// The server a client talks to when nothing says otherwise.
-const DEFAULT_URL: &str = "http://127.0.0.1:7316";
 /// Reconnects of an event stream before giving up.
 const MAX_RECONNECTS: u32 = 20;
 /// Pause before reconnecting a dropped stream.
@@ -37,11 +37,6 @@ pub struct ApiClient {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ServerFile {
-    url: String,
 }
 
 /// A page of jobs, and the cursor of the next (older) one: what
@@ -76,14 +71,14 @@ impl ApiClient {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => data_dir
                 .as_ref()
-                .and_then(|dir| std::fs::read_to_string(dir.join("server.json")).ok())
-                .and_then(|text| serde_json::from_str::<ServerFile>(&text).ok())
-                .map_or_else(|| DEFAULT_URL.to_owned(), |file| file.url),
+                .and_then(|dir| std::fs::read_to_string(dir.join(SERVER_FILE)).ok())
+                .and_then(|text| serde_json::from_str::<ServerInfo>(&text).ok())
+                .map_or_else(|| format!("http://{DEFAULT_LISTEN}"), |info| info.url),
         };
         let token = match &global.token {
             Some(token) => Some(token.clone()),
             None => data_dir
-                .and_then(|dir| std::fs::read_to_string(dir.join("api-token")).ok())
+                .and_then(|dir| std::fs::read_to_string(dir.join(API_TOKEN_FILE)).ok())
                 .map(|token| token.trim().to_owned()),
         };
         let http = reqwest::Client::builder()

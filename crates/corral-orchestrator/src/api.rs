@@ -6,7 +6,6 @@ mod auth;
 mod error;
 mod events;
 mod jobs;
-mod json;
 mod metrics;
 mod openapi;
 mod review;
@@ -19,9 +18,9 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post, put};
 
-pub use error::{ApiError, InternalErrorCause};
-pub use json::{ApiJson, ApiQuery, parse as parse_json, without_position};
 pub use state::AppState;
+
+use crate::http::ApiError;
 
 /// Largest request body on the user API.
 const MAX_BODY_BYTES: usize = 1 << 20;

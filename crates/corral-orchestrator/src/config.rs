@@ -25,7 +25,7 @@ pub use pool::PoolSettings;
 pub mod env_vars;
 
 /// Loopback only: the user API is not meant to face a network by default.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:7316";
+pub use corral_proto::local_server::DEFAULT_LISTEN;
 /// Enough to keep two cores busy without thrashing a laptop.
 pub const DEFAULT_MAX_CONCURRENT_JOBS: usize = 4;
 /// The image `corral image build` makes, always tagged `latest` as well.

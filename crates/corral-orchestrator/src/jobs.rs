@@ -34,6 +34,7 @@ mod review;
 mod run;
 mod scheduler;
 mod setup;
+mod stats;
 mod validate;
 mod verify;
 
@@ -54,7 +55,7 @@ use crate::secrets::Secrets;
 use crate::store::{Store, StoreError};
 use crate::token::RandomError;
 
-pub use pool::PoolStats;
+pub use crate::metrics::PoolStats;
 
 /// Limits for unit tests of the job manager's pure parts.
 #[cfg(test)]

@@ -9,7 +9,9 @@
 //! # Layout
 //! - [`config`]: the one `Config`, its defaults and bounds
 //! - [`server`]: `serve` and `start`, data directory, shutdown
-//! - [`api`]: the user API (route table, handlers, errors)
+//! - [`http`]: HTTP plumbing the APIs share: `ApiError`, JSON extractors, socket settings
+//! - [`data_dir`]: the data directory: private, locked, its secret files
+//! - [`api`]: the user API (route table, handlers)
 //! - [`worker_api`]: the per-job worker API on the job's socket
 //! - [`jobs`]: the job manager: validate, queue, run, cancel, recover
 //! - [`egress`]: the egress proxy: allowlist, public addresses only, credentials added
@@ -30,8 +32,10 @@
 
 pub mod api;
 pub mod config;
+pub mod data_dir;
 pub mod egress;
 pub mod events;
+pub mod http;
 pub mod image;
 pub mod jobs;
 pub mod llm;

@@ -4,13 +4,14 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::serve::ListenerExt as _;
-use serde_json::json;
+use corral_proto::local_server::{
+    API_TOKEN_FILE, DATABASE_FILE, INSTANCE_FILE, MASTER_KEY_FILE, SERVER_FILE, ServerInfo,
+};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -18,6 +19,7 @@ use tracing::{info, warn};
 
 use crate::api::{AppState, router};
 use crate::config::Config;
+use crate::data_dir::{self, DataDirError};
 use crate::events::EventLog;
 use crate::jobs::{JobError, JobManager};
 use crate::llm::scripted::{SCRIPTED_MODEL, Script, ScriptedServer};
@@ -31,15 +33,6 @@ use crate::store::{SqliteStore, Store, StoreError};
 use crate::token::{RandomError, Token, random_hex};
 use crate::worker_binary::{self, WorkerBinaryError};
 
-/// File in the data directory holding the user API token (mode 0600).
-pub const API_TOKEN_FILE: &str = "api-token";
-/// File in the data directory holding the master key (mode 0600), unless
-/// `CORRAL_MASTER_KEY` is set.
-pub const MASTER_KEY_FILE: &str = "master.key";
-/// File in the data directory naming this orchestrator instance.
-pub const INSTANCE_FILE: &str = "instance-id";
-/// File in the data directory telling clients where the API listens.
-pub const SERVER_FILE: &str = "server.json";
 /// How long running jobs get to end on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -47,13 +40,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The data directory or a file in it is unusable.
-    #[error("data directory {path}: {message}")]
-    DataDir {
-        /// The path at fault.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    DataDir(DataDirError),
     /// The worker binary is unusable.
     #[error(transparent)]
     WorkerBinary(#[from] WorkerBinaryError),
@@ -96,6 +84,15 @@ pub enum ServeError {
     },
 }
 
+impl From<DataDirError> for ServeError {
+    fn from(error: DataDirError) -> Self {
+        match error {
+            DataDirError::Busy { path, owner } => Self::Busy { path, owner },
+            error @ DataDirError::Unusable { .. } => Self::DataDir(error),
+        }
+    }
+}
+
 /// A started server; stop it with [`RunningServer::stop`].
 pub struct RunningServer {
     /// Where the user API listens.
@@ -136,15 +133,16 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 /// Starts the job manager and the user API on `runtime`.
 pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningServer, ServeError> {
     let data_dir = config.data_dir.clone();
-    prepare_data_dir(&data_dir)?;
-    let lock = lock_data_dir(&data_dir)?;
+    data_dir::prepare(&data_dir)?;
+    let lock = data_dir::lock(&data_dir)?;
     worker_binary::verify(&config.worker_bin)?;
-    let api_token = Token::from_secret(read_or_create_private(
+    let api_token = Token::from_secret(data_dir::read_or_create_private(
         &data_dir.join(API_TOKEN_FILE),
         || Token::generate().map(|token| token.expose().to_owned()),
     )?);
-    let instance_id = read_or_create_private(&data_dir.join(INSTANCE_FILE), || random_hex(8))?;
-    let sqlite = Arc::new(SqliteStore::open(&data_dir.join("corral.db"))?);
+    let instance_id =
+        data_dir::read_or_create_private(&data_dir.join(INSTANCE_FILE), || random_hex(8))?;
+    let sqlite = Arc::new(SqliteStore::open(&data_dir.join(DATABASE_FILE))?);
     let key = MasterKey::load(config.master_key.as_ref(), &data_dir.join(MASTER_KEY_FILE))?;
     let secrets = Secrets::open(sqlite.clone(), key).await?;
     let store: Arc<dyn Store> = sqlite;
@@ -182,10 +180,11 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         addr: listen,
         source,
     })?;
-    let server_file = data_dir.join(SERVER_FILE);
-    let server_info = json!({ "url": format!("http://{addr}"), "pid": std::process::id() });
-    std::fs::write(&server_file, server_info.to_string())
-        .map_err(|error| data_error(&server_file, &error))?;
+    let info = ServerInfo {
+        url: format!("http://{addr}"),
+        pid: std::process::id(),
+    };
+    data_dir::write_server_info(&data_dir, &info)?;
     let http_shutdown = CancellationToken::new();
     let app = router(AppState::new(jobs.clone(), api_token.clone()));
     let stop = http_shutdown.clone();
@@ -194,7 +193,7 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         reason = "owned by RunningServer, awaited in stop()"
     )]
     let http = tokio::spawn(async move {
-        axum::serve(listener.tap_io(no_delay), app)
+        axum::serve(listener.tap_io(crate::http::no_delay), app)
             .with_graceful_shutdown(stop.cancelled_owned())
             .await
     });
@@ -209,56 +208,6 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         http,
         scripted,
     })
-}
-
-/// Turns Nagle's algorithm off on an accepted connection: an event stream
-/// writes small frames, and with it on, each frame after the first waits
-/// for the client's delayed acknowledgement (40 ms on Linux).
-pub(crate) fn no_delay(stream: &mut tokio::net::TcpStream) {
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::debug!(error = %error, "cannot set TCP_NODELAY on a connection");
-    }
-}
-
-/// The data directory's lock file.
-const LOCK_FILE: &str = "server.lock";
-
-/// Takes the data directory for this process: one live server per data
-/// directory, or a second one would re-adopt (and on stopping, kill) the
-/// first one's jobs and remove its files.
-fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, ServeError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let path = data_dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|error| data_error(&path, &error))?;
-    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(file),
-        Err(rustix::io::Errno::WOULDBLOCK) => {
-            let owner = std::fs::read_to_string(data_dir.join(SERVER_FILE))
-                .ok()
-                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-                .map_or_else(
-                    || "starting up".to_owned(),
-                    |info| {
-                        format!(
-                            "pid {}, {}",
-                            info["pid"],
-                            info["url"].as_str().unwrap_or("?")
-                        )
-                    },
-                );
-            Err(ServeError::Busy {
-                path: data_dir.to_owned(),
-                owner,
-            })
-        }
-        Err(errno) => Err(data_error(&path, &errno)),
-    }
 }
 
 /// Serves `--llm scripted:FILE` on loopback and registers it as the
@@ -311,52 +260,6 @@ impl RunningServer {
         }
         let _ = std::fs::remove_file(self.data_dir.join(SERVER_FILE));
         drop(self.scripted);
-    }
-}
-
-fn data_error(path: &Path, error: &dyn std::fmt::Display) -> ServeError {
-    ServeError::DataDir {
-        path: path.to_owned(),
-        message: error.to_string(),
-    }
-}
-
-fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
-    std::fs::create_dir_all(dir).map_err(|error| data_error(dir, &error))?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(|error| data_error(dir, &error))
-}
-
-/// Reads a one-line secret file, or creates it with mode 0600. A file that
-/// others can read is refused: its secret may already be known.
-pub(crate) fn read_or_create_private<E: std::fmt::Display>(
-    path: &Path,
-    make: impl FnOnce() -> Result<String, E>,
-) -> Result<String, ServeError> {
-    match std::fs::metadata(path) {
-        Ok(metadata) => {
-            if metadata.permissions().mode() & 0o077 != 0 {
-                return Err(data_error(
-                    path,
-                    &"readable by others; chmod 600 it or delete it",
-                ));
-            }
-            let value = std::fs::read_to_string(path).map_err(|error| data_error(path, &error))?;
-            Ok(value.trim().to_owned())
-        }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            let value = make().map_err(|error| data_error(path, &error))?;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|error| data_error(path, &error))?;
-            io::Write::write_all(&mut file, value.as_bytes())
-                .map_err(|error| data_error(path, &error))?;
-            Ok(value)
-        }
-        Err(error) => Err(data_error(path, &error)),
     }
 }
 

@@ -14,6 +14,7 @@
 //! - [`timestamp`]: the one shape of every time on the wire
 //! - [`sse`]: a parser of server-sent events, for clients of the event stream
 //! - [`error`]: the JSON body of every API error
+//! - [`local_server`]: how a client finds the server: default address, data-directory files
 //! - [`verify`]: the sandbox self-test: probe observations, container profiles, rows
 //! - [`fuzz`]: a seeded mutation fuzzer the decoders' tests share
 
@@ -25,6 +26,7 @@ pub mod event;
 pub mod fuzz;
 pub mod job;
 pub mod llm;
+pub mod local_server;
 pub mod size;
 pub mod sse;
 pub mod timestamp;

@@ -6,7 +6,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::error;
 
-use super::{ApiError, AppState, InternalErrorCause};
+use super::AppState;
+use crate::http::{ApiError, InternalErrorCause};
 use crate::token::bearer;
 
 /// Refuses a request without the user API token (401, nothing done).

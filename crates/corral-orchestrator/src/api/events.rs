@@ -29,8 +29,9 @@ use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::error;
 
-use super::{ApiError, ApiQuery, AppState};
+use super::AppState;
 use crate::events::SharedEvent;
+use crate::http::{ApiError, ApiQuery};
 use crate::jobs::JobManager;
 
 /// Longest wait for a finished job's last status event, which is stored

@@ -7,7 +7,8 @@ use corral_proto::{Job, JobSpec, JobState, Prompt, PromptSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, ApiQuery, AppState};
+use super::AppState;
+use crate::http::{ApiError, ApiJson, ApiQuery};
 
 /// Most jobs one list call returns.
 const MAX_LIST: u32 = 1000;

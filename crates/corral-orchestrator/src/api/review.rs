@@ -5,7 +5,8 @@ use axum::extract::{Path, State};
 use corral_proto::JobDiff;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiQuery, AppState};
+use super::AppState;
+use crate::http::{ApiError, ApiQuery};
 
 /// `GET /v1/jobs/{id}/diff`.
 #[utoipa::path(get, path = "/v1/jobs/{id}/diff", tag = "review", params(("id" = String, Path, description = "The job id")),

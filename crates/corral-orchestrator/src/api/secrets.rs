@@ -5,7 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, ApiJson, AppState};
+use super::AppState;
+use crate::http::{ApiError, ApiJson};
 use crate::secrets::{SecretError, SecretInfo, SecretValue};
 
 /// Body of `PUT /v1/secrets/{name}`.

@@ -8,7 +8,7 @@ use axum::extract::Path;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName};
 use axum::response::IntoResponse;
 
-use super::ApiError;
+use crate::http::ApiError;
 
 const INDEX: &str = include_str!("ui/index.html");
 

@@ -6,7 +6,8 @@ use corral_proto::IsolationLevel;
 use corral_proto::verify::VerifyReport;
 use serde::Deserialize;
 
-use super::{ApiError, ApiQuery, AppState};
+use super::AppState;
+use crate::http::{ApiError, ApiQuery};
 
 /// Query of `POST /v1/verify`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

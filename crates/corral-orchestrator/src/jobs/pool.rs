@@ -32,7 +32,7 @@ use tracing::{info, warn};
 
 mod profile;
 
-use super::JobManager;
+use super::{JobManager, PoolStats};
 use crate::runtime::{JobUser, RuntimeError};
 use crate::worker_api::{SessionSetup, UnboundEndpoint, WorkerEndpoint};
 use profile::{Profile, template};
@@ -90,17 +90,6 @@ pub(super) struct Pool {
     wake: Notify,
     taken: AtomicU64,
     missed: AtomicU64,
-}
-
-/// What the pool holds and has done, for metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolStats {
-    /// Started containers waiting for a job.
-    pub idle: usize,
-    /// Jobs that took a pool container.
-    pub taken: u64,
-    /// Jobs the pool could have served but had nothing ready for.
-    pub missed: u64,
 }
 
 impl Pool {

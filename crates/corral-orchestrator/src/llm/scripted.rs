@@ -86,7 +86,7 @@ impl ScriptedServer {
             reason = "owned by the ScriptedServer, aborted when it is dropped"
         )]
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener.tap_io(crate::server::no_delay), app)
+            let _ = axum::serve(listener.tap_io(crate::http::no_delay), app)
                 .with_graceful_shutdown(stopped.cancelled_owned())
                 .await;
         });

@@ -9,7 +9,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::Value;
 
 use super::{CorralTools, JobsBackend};
-use crate::api::ApiError;
+use crate::http::ApiError;
 use crate::jobs::JobManager;
 
 /// Most events one page holds, as on the API.
@@ -26,7 +26,7 @@ fn message(error: impl Into<ApiError>) -> String {
 impl JobsBackend for LocalJobs {
     async fn create(&self, spec: Value) -> Result<Job, String> {
         let bytes = serde_json::to_vec(&spec).map_err(|error| error.to_string())?;
-        let spec: JobSpec = crate::api::parse_json(&bytes).map_err(|error| error.to_string())?;
+        let spec: JobSpec = crate::http::parse_json(&bytes).map_err(|error| error.to_string())?;
         self.0.create(spec).await.map_err(message)
     }
 

@@ -57,7 +57,7 @@ impl MasterKey {
         if let Some(hex) = from_env {
             return Self::from_hex(hex.expose());
         }
-        let hex = crate::server::read_or_create_private(key_file, Self::generate_hex).map_err(
+        let hex = crate::data_dir::read_or_create_private(key_file, Self::generate_hex).map_err(
             |error| SecretError::BadMasterKey {
                 message: error.to_string(),
             },

@@ -20,7 +20,7 @@ use corral_proto::ProjectMode;
 use tokio_util::io::{ReaderStream, SyncIoBridge};
 use tracing::warn;
 
-use crate::api::ApiError;
+use crate::http::ApiError;
 use crate::project::PinnedDir;
 use crate::project::tree::{self, Node};
 

@@ -25,7 +25,7 @@ use tracing::{info, warn};
 
 use super::WorkerSession;
 use super::slot::{JOB_HOLD, Slot};
-use crate::api::{ApiError, ApiJson, ApiQuery};
+use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::llm::ProxyError;
 use crate::runtime::spec::WORKSPACE;
 use crate::token::bearer;

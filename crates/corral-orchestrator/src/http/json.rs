@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use super::ApiError;
 
 /// A JSON body, deserialized with the path of any failing field.
 #[derive(Debug, Clone)]

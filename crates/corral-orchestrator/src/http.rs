@@ -1,0 +1,13 @@
+//! HTTP plumbing every API of the server shares: the one error type, the
+//! JSON and query extractors that answer in its shape, and socket settings.
+//!
+//! A leaf: it imports nothing of the crate, so the user API, the worker API
+//! and `/mcp` use it without reaching into one another.
+
+mod error;
+mod json;
+mod tcp;
+
+pub use error::{ApiError, InternalErrorCause};
+pub use json::{ApiJson, ApiQuery, parse as parse_json, without_position};
+pub use tcp::no_delay;

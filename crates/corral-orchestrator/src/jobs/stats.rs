@@ -1,0 +1,29 @@
+//! The job manager's counters and the store's totals, gathered into one
+//! metrics snapshot for `GET /metrics`.
+
+use super::JobManager;
+use crate::metrics::Snapshot;
+use crate::store::StoreError;
+
+impl JobManager {
+    /// Everything the metrics page shows, read now.
+    pub async fn metrics(&self) -> Result<Snapshot, StoreError> {
+        let (llm_calls, llm_input_tokens, llm_output_tokens, llm_cost_usd) =
+            self.store().llm_totals().await?;
+        Ok(Snapshot {
+            jobs_by_state: self.store().count_by_state().await?,
+            running_containers: self.active_count() as u64,
+            sse_subscribers: self.events().follower_count() as u64,
+            events_stored: self.events().stored_count(),
+            redactions: self.secrets().records().redaction_count().await?,
+            reaper_removals: self.reaped_count(),
+            reaper_passes: self.reaper_passes(),
+            pool: self.pool_stats(),
+            llm_calls,
+            llm_input_tokens,
+            llm_output_tokens,
+            llm_cost_usd,
+            start_latency: self.start_latency().snapshot(),
+        })
+    }
+}

@@ -1,0 +1,63 @@
+//! The job start latency histogram: fixed buckets, observed by the job
+//! manager, read as a snapshot for the metrics page.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the job start latency histogram.
+const START_BUCKETS: [f64; 9] = [0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// A fixed-bucket histogram. A std mutex: never held across an `.await`.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    inner: Mutex<HistogramData>,
+}
+
+#[derive(Debug, Default)]
+struct HistogramData {
+    counts: [u64; START_BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    /// Records one observation.
+    pub fn observe(&self, value: Duration) {
+        let seconds = value.as_secs_f64();
+        let mut data = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (bound, count) in START_BUCKETS.iter().zip(data.counts.iter_mut()) {
+            if seconds <= *bound {
+                *count += 1;
+            }
+        }
+        data.count += 1;
+        data.sum += seconds;
+    }
+
+    /// What it holds now.
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        let data = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        HistogramSnapshot {
+            buckets: START_BUCKETS.iter().copied().zip(data.counts).collect(),
+            count: data.count,
+            sum: data.sum,
+        }
+    }
+}
+
+/// A histogram's counts at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramSnapshot {
+    /// Each bucket's upper bound (seconds) and the observations at or under it.
+    pub buckets: Vec<(f64, u64)>,
+    /// All observations.
+    pub count: u64,
+    /// Their sum, in seconds.
+    pub sum: f64,
+}
