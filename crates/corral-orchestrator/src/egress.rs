@@ -22,6 +22,7 @@
 
 pub mod allow;
 pub mod ca;
+mod forward;
 mod hello;
 mod inject;
 mod meter;
@@ -46,9 +47,10 @@ use crate::events::EventLog;
 use crate::redact::{Findings, Redactor};
 use crate::secrets::SecretValue;
 use allow::{Access, AllowRule, Way};
+use allow::{ip_literal, normalize};
 use ca::JobCa;
 use meter::Budget;
-use policy::{ip_literal, is_public, normalize};
+use policy::is_public;
 use scrub::Scrubber;
 
 pub use proxy::serve;

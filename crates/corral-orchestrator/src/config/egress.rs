@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::ConfigError;
 use crate::egress::EgressNet;
-use crate::egress::policy::normalize;
+use crate::egress::allow::normalize;
 
 /// `[egress]` in `corral.toml`.
 #[derive(Debug, Default, Deserialize)]

@@ -14,8 +14,6 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use super::policy::normalize;
-
 /// The scheme naming a raw TCP entry.
 const RAW_SCHEME: &str = "tcp://";
 /// The port a bare `HOST` opens to `CONNECT` (HTTPS).
@@ -68,7 +66,7 @@ impl AllowRule {
             ));
         }
         let (host, port) = split_port(rest)?;
-        let host = match super::policy::ip_literal(host) {
+        let host = match ip_literal(host) {
             Some(ip) if allow_ip_literals => ip.to_string(),
             Some(_) => {
                 return Err("an IP address is allowed only with `allow_ip_literals`".into());
@@ -90,7 +88,7 @@ impl AllowRule {
 
     /// Whether this entry's host pattern covers `host` (normalized).
     pub fn covers(&self, host: &str) -> bool {
-        match (self.host.parse::<IpAddr>(), super::policy::ip_literal(host)) {
+        match (self.host.parse::<IpAddr>(), ip_literal(host)) {
             (Ok(pattern), Some(ip)) => pattern == ip,
             (Ok(_), None) | (Err(_), Some(_)) => false,
             (Err(_), None) => matches(&self.host, host),
@@ -205,3 +203,16 @@ fn matches(pattern: &str, host: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// An IP address written as a host (`10.0.0.1`, `[::1]`, `::1`).
+pub fn ip_literal(host: &str) -> Option<IpAddr> {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+/// Lowercase, without a trailing dot.
+pub fn normalize(host: &str) -> String {
+    host.trim().trim_end_matches('.').to_ascii_lowercase()
+}

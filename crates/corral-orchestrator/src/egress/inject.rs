@@ -36,7 +36,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::proxy::{Body, Ended, end_to_end, failed, is_echo_method, send, text};
+use super::forward::{Body, Ended, end_to_end, failed, is_echo_method, send, text};
 use super::scrub::{ScrubStream, Scrubber};
 use super::{EgressSession, Target};
 

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use corral_proto::{EgressPolicy, EgressSpec, InjectRule};
 
-use super::allow::{AllowRule, check_hostname};
+use super::allow::{AllowRule, check_hostname, normalize};
 
 /// Connections a job may open unless its policy says otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: u64 = 256;
@@ -68,19 +68,6 @@ pub fn check(spec: &EgressSpec) -> Result<Option<EgressPolicy>, Invalid> {
         return Err(invalid("max_bytes", "must be more than 0"));
     }
     Ok((!policy.allow.is_empty()).then_some(policy))
-}
-
-/// Lowercase, without a trailing dot.
-pub fn normalize(host: &str) -> String {
-    host.trim().trim_end_matches('.').to_ascii_lowercase()
-}
-
-/// An IP address written as a host (`10.0.0.1`, `[::1]`, `::1`).
-pub fn ip_literal(host: &str) -> Option<IpAddr> {
-    host.trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .ok()
 }
 
 fn check_inject(rule: &InjectRule, rules: &[AllowRule]) -> Result<InjectRule, (String, String)> {

@@ -13,9 +13,9 @@ use tokio::time::Instant;
 
 use super::Target;
 use super::allow::Access;
+use super::allow::ip_literal;
+use super::forward::{Ended, failed};
 use super::hello::{ClientHello, HelloReader};
-use super::policy::ip_literal;
-use super::proxy::{Ended, failed};
 
 /// How long a tunnel waits for the job's whole ClientHello.
 const HELLO_WAIT: Duration = Duration::from_secs(10);

@@ -12,8 +12,8 @@ use tracing::{error, info, warn};
 use super::JobManager;
 use super::cancel::CANCELLED_REASON;
 use super::outcome::Outcome;
-use super::pool::Taken;
-use super::run::failure;
+use super::outcome::failure;
+use super::warm::Taken;
 use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
 use crate::worker_api::WorkerEndpoint;
 

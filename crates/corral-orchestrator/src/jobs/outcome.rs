@@ -115,6 +115,17 @@ pub fn explain(outcome: &mut Outcome, model_error: Option<String>) {
     }
 }
 
+pub(super) fn failure(reason: String) -> Outcome {
+    Outcome {
+        finish: Finish {
+            state: JobState::Failed,
+            exit_code: None,
+            reason: Some(reason),
+        },
+        warning: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

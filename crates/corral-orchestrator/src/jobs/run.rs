@@ -14,7 +14,7 @@ use super::cancel::CANCELLED_REASON;
 use super::container::Sandbox;
 use std::sync::Arc;
 
-use super::outcome::{Outcome, decide, explain, overrule, redact};
+use super::outcome::{Outcome, decide, explain, failure, overrule, redact};
 use crate::redact::Redactor;
 use crate::runtime::{JobUser, RuntimeError};
 use crate::store::Finish;
@@ -38,17 +38,6 @@ pub(super) enum Start {
         /// The stored hash of the worker's token.
         token: TokenHash,
     },
-}
-
-pub(super) fn failure(reason: String) -> Outcome {
-    Outcome {
-        finish: Finish {
-            state: JobState::Failed,
-            exit_code: None,
-            reason: Some(reason),
-        },
-        warning: None,
-    }
 }
 
 impl JobManager {

@@ -1,3 +1,5 @@
+use corral_proto::{IsolationLevel, Job};
+
 use super::profile::same_profile;
 use super::*;
 

@@ -7,8 +7,8 @@ use corral_proto::{IsolationLevel, Job, Limits};
 /// the job they serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Profile {
-    pub(super) image: String,
-    pub(super) memory_bytes: u64,
+    pub(in crate::jobs) image: String,
+    pub(in crate::jobs) memory_bytes: u64,
     cpu_shares: i64,
     pids: i64,
     tmpfs_bytes: u64,
@@ -18,7 +18,7 @@ pub(crate) struct Profile {
 impl Profile {
     /// Whether a container of this profile can become one of `wanted`:
     /// all but the limits Docker can change on a running container agree.
-    pub(super) fn fits(&self, wanted: &Self) -> bool {
+    pub(in crate::jobs) fn fits(&self, wanted: &Self) -> bool {
         self.image == wanted.image
             && self.tmpfs_bytes == wanted.tmpfs_bytes
             && self.isolation == wanted.isolation
@@ -26,14 +26,14 @@ impl Profile {
 
     /// The profile of `job`'s container; `None` when it mounts a project
     /// (a copied one is unpacked through the socket, so it may be pooled).
-    pub(super) fn of(job: &Job) -> Option<Self> {
+    pub(in crate::jobs) fn of(job: &Job) -> Option<Self> {
         if crate::runtime::spec::bound_project(job).is_some() {
             return None;
         }
         Some(Self::new(&job.image, &job.limits, job.isolation_level))
     }
 
-    pub(super) fn new(image: &str, limits: &Limits, isolation: IsolationLevel) -> Self {
+    pub(in crate::jobs) fn new(image: &str, limits: &Limits, isolation: IsolationLevel) -> Self {
         Self {
             image: image.to_owned(),
             memory_bytes: limits.memory_bytes,
@@ -47,7 +47,7 @@ impl Profile {
 
 /// The job a pool container is created for: what its profile fixes, and
 /// nothing a real job would add (no project, grants, model or egress).
-pub(super) fn template(name: &str, profile: &Profile, defaults: &Limits) -> Job {
+pub(in crate::jobs) fn template(name: &str, profile: &Profile, defaults: &Limits) -> Job {
     let limits = Limits {
         memory_bytes: profile.memory_bytes,
         cpu_shares: profile.cpu_shares,
@@ -68,6 +68,6 @@ pub(super) fn template(name: &str, profile: &Profile, defaults: &Limits) -> Job 
 
 /// Whether two jobs' containers would have the same profile; for tests.
 #[cfg(test)]
-pub(super) fn same_profile(a: &Job, b: &Job) -> bool {
+pub(in crate::jobs) fn same_profile(a: &Job, b: &Job) -> bool {
     Profile::of(a).is_some() && Profile::of(a) == Profile::of(b)
 }
