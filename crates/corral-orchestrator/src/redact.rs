@@ -32,6 +32,7 @@ mod shapes;
 mod stream;
 mod views;
 
+pub use scan::Findings;
 use serde_json::Value;
 
 use exact::ExactFinder;
@@ -52,20 +53,6 @@ pub struct Redactor {
     exact: ExactFinder,
     /// The secret name of each needle, by pattern index.
     needle_names: Vec<String>,
-}
-
-/// What a redaction pass replaced.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Findings {
-    /// The secret or pattern names found, in order, repeats included.
-    pub names: Vec<String>,
-}
-
-impl Findings {
-    /// Whether anything was redacted.
-    pub fn any(&self) -> bool {
-        !self.names.is_empty()
-    }
 }
 
 impl Redactor {

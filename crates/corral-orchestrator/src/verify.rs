@@ -7,12 +7,14 @@
 //!
 //! # Layout
 //! - `rows`: the rows judged from the probe's observations and the profile
+//! - `row`: what every row is judged against, and how one is written
 //! - `limits`, `host`: the rows on limits, and on what of the host a job reaches
 //! - `gate`: jobs wait for the check at start and are refused while it fails
 
 mod gate;
 mod host;
 mod limits;
+mod row;
 mod rows;
 
 use std::path::Path;
@@ -20,7 +22,8 @@ use std::path::Path;
 use corral_proto::verify::VerifyReport;
 
 pub use gate::{Gate, GateState};
-pub use rows::{Expected, judge};
+pub use row::Expected;
+pub use rows::judge;
 
 /// File in the data directory holding the last report, for `corral doctor`.
 pub const VERIFY_FILE: &str = "verify.json";

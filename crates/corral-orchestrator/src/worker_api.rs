@@ -29,7 +29,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use corral_proto::Job;
 use corral_proto::worker::Completion;
 use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
@@ -37,15 +36,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
+pub use session::SessionSetup;
 use session::WorkerSession;
 use slot::Slot;
 
-use crate::events::EventLog;
-use crate::llm::LlmSession;
-use crate::redact::Redactor;
 use crate::runtime::JobUser;
-use crate::secrets::SecretValue;
-use crate::store::SecretRecords;
 use crate::token::{Token, TokenHash};
 
 /// The socket's file name inside the job directory.
@@ -59,30 +54,6 @@ const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
 const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// `sun_path` holds 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH: usize = 107;
-
-/// Everything a job's worker API needs besides its directory.
-pub struct SessionSetup {
-    /// The job.
-    pub job: Job,
-    /// Who owns the socket and token file.
-    pub user: JobUser,
-    /// The job's granted credentials, opened: (environment variable, value).
-    pub credentials: Vec<(String, SecretValue)>,
-    /// The job's leak detector.
-    pub redactor: Arc<Redactor>,
-    /// Where the job's events go.
-    pub events: EventLog,
-    /// Where redactions are audited.
-    pub audit: Arc<dyn SecretRecords>,
-    /// Output bytes the job may store.
-    pub max_output_bytes: u64,
-    /// The job's model proxy, in agent modes.
-    pub llm: Option<Arc<LlmSession>>,
-    /// The job's way out, when its policy allows some host.
-    pub egress: Option<Arc<crate::egress::EgressSession>>,
-    /// The project held open at start, read for a `copy`-mode job.
-    pub project: Option<Arc<crate::project::PinnedDir>>,
-}
 
 /// A job's listening socket; close it when the job ends.
 pub struct WorkerEndpoint {

@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use tracing::{info, warn};
 
-use super::{LlmSettings, Provider, ProviderKey, ProviderKind};
+use super::{LlmSettings, Offered, Provider, ProviderKey, ProviderKind};
 use crate::secrets::{SecretValue, Secrets};
 
 /// How long one provider may take to list its models.
@@ -25,15 +25,6 @@ const MAX_LIST_BYTES: usize = 1 << 20;
 pub const MAX_MODEL_NAME: usize = 200;
 /// Most offered names kept for the refusal's message.
 const MAX_OFFERED: usize = 12;
-
-/// What a provider offered when asked.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Offered {
-    /// Up to [`MAX_OFFERED`] of the names, sorted.
-    pub names: Vec<String>,
-    /// How many valid names it listed in all.
-    pub total: usize,
-}
 
 #[derive(Deserialize)]
 struct ModelList {

@@ -10,8 +10,6 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use super::Findings;
-
 /// A range of the text to redact, and what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit<'a> {
@@ -147,5 +145,19 @@ impl<'t> Masked<'t> {
             bytes[blank_start.max(start) - start..blank_end.min(end) - start].fill(b' ');
         }
         copy.map_or(Cow::Borrowed(&self.text[start..end]), Cow::Owned)
+    }
+}
+
+/// What a redaction pass replaced.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Findings {
+    /// The secret or pattern names found, in order, repeats included.
+    pub names: Vec<String>,
+}
+
+impl Findings {
+    /// Whether anything was redacted.
+    pub fn any(&self) -> bool {
+        !self.names.is_empty()
     }
 }

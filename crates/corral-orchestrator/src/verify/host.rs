@@ -6,7 +6,7 @@ use std::path::Path;
 use corral_proto::verify::{ContainerProfile, Observations, VerifyRow};
 use corral_proto::worker::{SOCKET_DIR, WORKER_PATH};
 
-use super::rows::{Expected, row};
+use super::row::{Expected, row};
 
 pub(super) fn no_engine_socket(inside: &Observations, outside: &ContainerProfile) -> VerifyRow {
     let mounted: Vec<&str> = outside

@@ -3,7 +3,7 @@
 
 use corral_proto::verify::{ContainerProfile, Observations, VerifyRow};
 
-use super::rows::{Expected, HOME, row};
+use super::row::{Expected, HOME, row};
 
 /// A tmpfs's size as `statvfs` reports it is the asked size rounded up to
 /// whole pages.

@@ -10,11 +10,11 @@ use corral_proto::{EventKind, Job, JobMode, NewEvent};
 use serde_json::json;
 use tracing::{error, warn};
 
-use super::SessionSetup;
 use super::limits::{EventRate, split_output};
 use crate::events::EventLog;
 use crate::llm::LlmSession;
 use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
+use crate::runtime::JobUser;
 use crate::secrets::SecretValue;
 use crate::store::{SecretRecords, StoreError};
 use crate::token::TokenHash;
@@ -358,4 +358,28 @@ fn output_events(pieces: Vec<OutputPiece>, redacted: bool) -> Vec<NewEvent> {
         .into_iter()
         .map(|piece| output_event(&piece.stream, &piece.text, redacted))
         .collect()
+}
+
+/// Everything a job's worker API needs besides its directory.
+pub struct SessionSetup {
+    /// The job.
+    pub job: Job,
+    /// Who owns the socket and token file.
+    pub user: JobUser,
+    /// The job's granted credentials, opened: (environment variable, value).
+    pub credentials: Vec<(String, SecretValue)>,
+    /// The job's leak detector.
+    pub redactor: Arc<Redactor>,
+    /// Where the job's events go.
+    pub events: EventLog,
+    /// Where redactions are audited.
+    pub audit: Arc<dyn SecretRecords>,
+    /// Output bytes the job may store.
+    pub max_output_bytes: u64,
+    /// The job's model proxy, in agent modes.
+    pub llm: Option<Arc<LlmSession>>,
+    /// The job's way out, when its policy allows some host.
+    pub egress: Option<Arc<crate::egress::EgressSession>>,
+    /// The project held open at start, read for a `copy`-mode job.
+    pub project: Option<Arc<crate::project::PinnedDir>>,
 }
