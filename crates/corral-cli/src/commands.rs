@@ -17,10 +17,7 @@ mod verify;
 
 use std::process::ExitCode;
 
-use corral_proto::CommandSpec;
-
 pub use flag_values::describe_error;
-pub use verify::VerifyArgs;
 
 use crate::cli::{Cli, Command, ImageCommand};
 
@@ -52,27 +49,5 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::output::own_text(&String::from_utf8_lossy(&script));
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-/// A command as one line for people.
-pub fn describe_command(command: &CommandSpec) -> String {
-    match command {
-        CommandSpec::Shell(line) => line.clone(),
-        CommandSpec::Argv(argv) => argv
-            .iter()
-            .map(|arg| {
-                if arg.is_empty()
-                    || arg
-                        .chars()
-                        .any(|c| c.is_whitespace() || "'\"\\$`".contains(c))
-                {
-                    format!("'{}'", arg.replace('\'', r"'\''"))
-                } else {
-                    arg.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
     }
 }

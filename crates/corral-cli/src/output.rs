@@ -15,6 +15,7 @@
 //! - `table`: the jobs table
 //! - `timing`: times and durations for people
 
+mod command;
 mod event;
 mod job;
 mod sanitize;
@@ -24,6 +25,7 @@ mod timing;
 
 use std::io::{IsTerminal, Write};
 
+pub use command::describe_command;
 pub use event::Events;
 pub use job::{diff, job_details};
 pub use sanitize::{visible, visible_line, visible_log};

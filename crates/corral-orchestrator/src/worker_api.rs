@@ -18,6 +18,7 @@
 //! - `limits`: event rates and output caps
 //! - `project`: a copy-mode job's project as a tar stream
 
+mod egress_route;
 mod limits;
 mod project;
 mod routes;

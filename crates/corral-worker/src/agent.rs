@@ -14,9 +14,9 @@ use corral_proto::{EventKind, NewEvent, Prompt};
 use serde_json::{Map, Value, json};
 
 use crate::client::Client;
+use crate::failure::{EXIT_WORKER_FAILED, complain, report_failure};
 use crate::model;
 use crate::tools::{self, Tools};
-use crate::{EXIT_WORKER_FAILED, complain, report_failure};
 
 /// The reason a job ends with when its model never stops calling tools.
 pub const ITERATION_LIMIT: &str = "iteration limit";

@@ -23,7 +23,7 @@ use tokio::task::JoinSet;
 
 use crate::agent::{Next, finish, next_prompts, send};
 use crate::client::Client;
-use crate::{EXIT_WORKER_FAILED, complain, report_failure};
+use crate::failure::{EXIT_WORKER_FAILED, complain, report_failure};
 
 pub use stream::{RunResult, map_line};
 
@@ -135,7 +135,7 @@ async fn run_once(
 ) -> Result<(RunResult, Option<String>), String> {
     let job = launch.job;
     let mut command = Command::new(CLAUDE);
-    crate::forked(&mut command)
+    crate::child::forked(&mut command)
         .arg("-p")
         .arg(prompt)
         .args(["--output-format", "stream-json", "--verbose"])

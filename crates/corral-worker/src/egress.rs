@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use crate::client::Client;
-use crate::complain;
+use crate::failure::complain;
 
 /// Where the image keeps its CA bundle (Debian's layout; a busybox image
 /// has none).

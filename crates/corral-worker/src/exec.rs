@@ -11,8 +11,9 @@ use tokio::process::Command;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use crate::Client;
+use crate::failure::{EXIT_WORKER_FAILED, complain, report_failure};
 use crate::output::{Stream, pump, ship};
-use crate::{Client, EXIT_WORKER_FAILED, complain, report_failure};
 
 /// Chunks buffered between the pipes and the shipper; past this the
 /// command blocks on its writes, so a flood cannot exhaust memory.
@@ -70,7 +71,7 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
     if let Some(workdir) = &job.workdir {
         command.current_dir(workdir);
     }
-    crate::forked(&mut command);
+    crate::child::forked(&mut command);
     command
         .envs(
             credentials

@@ -19,29 +19,29 @@
 //! - `tools`: the agent's tools, confined to `/workspace` and `/tmp`
 //! - `output`: pipe bytes to UTF-8 text, batched into `output` events
 //! - `project`: a copy-mode job's project, unpacked into `/workspace`
+//! - `failure`: how the worker says it failed; `child`: starting the job's processes
 //! - `probe`: `corral-worker probe`, what `corral verify` sees inside a container
 
 mod agent;
+mod child;
 mod claude;
 mod client;
 mod egress;
 mod exec;
+mod failure;
 mod model;
 mod output;
 mod probe;
 mod project;
 mod tools;
 
-use std::io::Write;
-
-use corral_proto::worker::{
-    Completion, CompletionStatus, Credential, SOCKET_PATH, TOKEN_PATH, WorkerJob,
-};
-use corral_proto::{EventKind, JobMode, NewEvent};
-use serde_json::json;
+use corral_proto::JobMode;
+use corral_proto::worker::{Credential, SOCKET_PATH, TOKEN_PATH, WorkerJob};
 
 pub use claude::map_line as map_claude_line;
 pub use client::{Client, ClientError};
+pub use failure::EXIT_WORKER_FAILED;
+use failure::{complain, report_failure};
 
 /// The variable that tells the job's processes their job's id. Set by the
 /// worker rather than on the container, so a warm-pool container (started
@@ -50,9 +50,6 @@ pub const JOB_ID_ENV: &str = "CORRAL_JOB_ID";
 
 /// Where a job's project is, bound or copied.
 const WORKSPACE: &str = "/workspace";
-
-/// Exit code when the worker itself cannot run (as `docker run` uses 125).
-pub const EXIT_WORKER_FAILED: u8 = 125;
 
 /// Runs the worker; returns the process exit code.
 pub fn main() -> u8 {
@@ -139,37 +136,4 @@ async fn run() -> u8 {
         JobMode::Worker => agent::run(&client, &job, &credentials).await,
         JobMode::Claude => claude::run(&client, &job, &credentials).await,
     }
-}
-
-/// Makes `command` start by fork and exec rather than `posix_spawn`: the
-/// static glibc's `posix_spawn` creates the child with `clone3`, which the
-/// seccomp filter gVisor applies (`--oci-seccomp`) refuses with EPERM rather
-/// than ENOSYS, so it never falls back. Naming the process's own uid and gid
-/// (which needs no privilege) makes std fork instead.
-pub(crate) fn forked(command: &mut tokio::process::Command) -> &mut tokio::process::Command {
-    command
-        .uid(rustix::process::getuid().as_raw())
-        .gid(rustix::process::getgid().as_raw())
-}
-
-/// Reports a failure as an `error` event and a failed completion.
-async fn report_failure(client: &Client, message: &str) {
-    let event = NewEvent::new(EventKind::Error, json!({ "message": message }));
-    if let Err(error) = client.send_events(vec![event]).await {
-        complain(&format!("cannot send error event: {error}"));
-    }
-    let completion = Completion {
-        status: CompletionStatus::Failed,
-        summary: message.to_owned(),
-        exit_code: None,
-        reason: Some(message.to_owned()),
-    };
-    if let Err(error) = client.complete(&completion).await {
-        complain(&format!("cannot report completion: {error}"));
-    }
-}
-
-/// Writes a diagnostic to the container's stderr (Docker's log).
-fn complain(message: &str) {
-    let _ = writeln!(std::io::stderr(), "corral-worker: {message}");
 }

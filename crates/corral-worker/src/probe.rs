@@ -41,13 +41,13 @@ pub fn run(args: &[String]) -> u8 {
                 .and_then(|()| stdout.flush())
                 .is_err()
             {
-                return crate::EXIT_WORKER_FAILED;
+                return crate::failure::EXIT_WORKER_FAILED;
             }
             0
         }
         Err(error) => {
-            crate::complain(&format!("cannot encode the observations: {error}"));
-            crate::EXIT_WORKER_FAILED
+            crate::failure::complain(&format!("cannot encode the observations: {error}"));
+            crate::failure::EXIT_WORKER_FAILED
         }
     }
 }

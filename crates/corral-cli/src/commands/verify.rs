@@ -3,22 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Args;
 use corral_proto::verify::{VerifyReport, VerifyRow};
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::client::ApiClient;
 use crate::output;
-
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// Check this isolation (runc or gvisor) [default: the server's]
-    #[arg(long, value_parser = ["runc", "gvisor"])]
-    pub isolation: Option<String>,
-    /// Print the report as JSON: `{"isolation", "job_id", "checked_at", "passed", "rows": [{"promise", "expected", "observed", "ok"}]}`
-    #[arg(long)]
-    pub json: bool,
-}
 
 pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::from_args(global)?;

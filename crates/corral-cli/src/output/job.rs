@@ -63,7 +63,7 @@ fn detail_fields(job: &Job, now: OffsetDateTime) -> Vec<(&'static str, String)> 
         ("isolation", job.isolation_level.as_str().to_owned()),
     ];
     if let Some(command) = &job.command {
-        fields.push(("command", crate::commands::describe_command(command)));
+        fields.push(("command", super::describe_command(command)));
     }
     if let Some(prompt) = &job.prompt {
         fields.push(("prompt", first_line(prompt)));

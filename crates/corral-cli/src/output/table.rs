@@ -42,9 +42,7 @@ pub fn jobs_table(jobs: &[Job], width: usize, now: OffsetDateTime) -> Vec<String
 /// The command of an exec job; the prompt, quoted, of an agent job.
 fn what(job: &Job) -> String {
     match (&job.command, &job.prompt) {
-        (Some(command), _) => {
-            visible_line(&crate::commands::describe_command(command)).into_owned()
-        }
+        (Some(command), _) => visible_line(&super::describe_command(command)).into_owned(),
         (None, Some(prompt)) => format!("\"{}\"", visible_line(prompt)),
         (None, None) => "-".to_owned(),
     }

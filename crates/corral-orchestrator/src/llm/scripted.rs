@@ -29,24 +29,11 @@ use tokio_util::sync::CancellationToken;
 mod script;
 mod wire;
 
-pub use script::{Failure, Script, ScriptError, ScriptedCall, Turn};
+pub use script::{Failure, RecordedRequest, Script, ScriptError, ScriptedCall, Turn};
 use wire::{event_stream, failure_response, pieces, usage};
 
 /// The model name answers carry unless the script names one.
 pub const SCRIPTED_MODEL: &str = "corral-scripted";
-
-/// A request the scripted server received.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedRequest {
-    /// The method.
-    pub method: String,
-    /// The path, with its query, as it arrived.
-    pub path: String,
-    /// Headers, names lowercase; repeated ones joined with `, `.
-    pub headers: BTreeMap<String, String>,
-    /// The body as JSON (`null` when it was not JSON).
-    pub body: Value,
-}
 
 struct ServerState {
     script: Script,

@@ -12,14 +12,9 @@ use corral_proto::{Event, Isolation, Job, JobState, NewEvent};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use rows::{millis, query_jobs, to_json};
+use rows::{JOB_COLUMNS, TERMINAL, millis, query_jobs, to_json};
 
 use super::{Finish, Store, StoreError};
-
-const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, isolation, limits, grants, \
-     container_id, exit_code, reason, created_at, started_at, finished_at, llm, interactive, \
-     llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level, egress, project_mode, project_check, \
-     waiting_since";
 
 /// Read-only connections for the hot read path (event pages): in WAL mode
 /// they read while the writer writes, so followers never hold up ingest.
@@ -103,8 +98,6 @@ impl SqliteStore {
         .await?
     }
 }
-
-const TERMINAL: &str = "('succeeded', 'failed', 'cancelled', 'timed_out')";
 
 #[async_trait]
 impl Store for SqliteStore {

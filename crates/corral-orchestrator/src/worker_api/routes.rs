@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use corral_proto::llm::ChatRequest;
 use corral_proto::worker::{
-    ANTHROPIC_PREFIX, ClaudeSession, Completion, Credential, EGRESS_PATH, EGRESS_UPGRADE,
-    EventBatch, EventsAck, MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, WorkerEgress,
-    WorkerJob,
+    ANTHROPIC_PREFIX, ClaudeSession, Completion, Credential, EGRESS_PATH, EventBatch, EventsAck,
+    MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, WorkerEgress, WorkerJob,
 };
 use corral_proto::{EventKind, JobMode, NewEvent, ProjectMode, Prompt};
 use serde::Deserialize;
@@ -53,7 +52,7 @@ pub(super) fn router(slot: Arc<Slot>) -> Router {
             post(chat).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
         )
         .route("/v1/prompts", get(prompts))
-        .route(EGRESS_PATH, get(egress))
+        .route(EGRESS_PATH, get(super::egress_route::egress))
         .route(PROJECT_PATH, get(super::project::route))
         .route(
             "/v1/claude/session",
@@ -364,43 +363,4 @@ async fn claude_session(Extension(session): Session) -> Result<Json<ClaudeSessio
     found.map(Json).ok_or_else(|| ApiError::NotFound {
         what: "a Claude session for this job to resume".into(),
     })
-}
-
-/// `GET /v1/egress` with `Upgrade: corral-egress`: the connection becomes one
-/// proxy connection of the job's (the worker relays a process's connection
-/// to `127.0.0.1:3128` here). 403 for a job that may reach no host.
-async fn egress(Extension(session): Session, request: Request) -> Response {
-    let Some(egress) = session.egress.clone() else {
-        return ApiError::Forbidden {
-            message: "this job may reach no host: give it an egress policy (--allow-host)".into(),
-        }
-        .into_response();
-    };
-    let upgrade = request
-        .headers()
-        .get(axum::http::header::UPGRADE)
-        .and_then(|value| value.to_str().ok());
-    if upgrade != Some(EGRESS_UPGRADE) {
-        return ApiError::bad_field(
-            "upgrade",
-            format!("`{EGRESS_PATH}` needs `Upgrade: {EGRESS_UPGRADE}`"),
-        )
-        .into_response();
-    }
-    let upgraded = hyper::upgrade::on(request);
-    let tasks = egress.tasks.clone();
-    tasks.spawn(async move {
-        match upgraded.await {
-            Ok(upgraded) => {
-                crate::egress::serve(hyper_util::rt::TokioIo::new(upgraded), egress).await;
-            }
-            Err(error) => warn!(error = %error, "egress connection not upgraded"),
-        }
-    });
-    Response::builder()
-        .status(axum::http::StatusCode::SWITCHING_PROTOCOLS)
-        .header(axum::http::header::UPGRADE, EGRESS_UPGRADE)
-        .header(axum::http::header::CONNECTION, "upgrade")
-        .body(axum::body::Body::empty())
-        .unwrap_or_default()
 }

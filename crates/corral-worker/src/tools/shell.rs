@@ -28,7 +28,7 @@ impl Tools<'_> {
                 .clamp(1, MAX_SHELL_SECS),
         );
         let mut command = Command::new("sh");
-        crate::forked(&mut command)
+        crate::child::forked(&mut command)
             .arg("-c")
             .arg(&args.command)
             .current_dir(&self.workdir)
@@ -89,7 +89,7 @@ impl Tools<'_> {
         let (status, (), (out, err), shipped) =
             tokio::join!(waited, pumps, tee, ship(self.client, from_tee));
         if let Err(error) = shipped {
-            crate::complain(&format!("cannot send tool output: {error}"));
+            crate::failure::complain(&format!("cannot send tool output: {error}"));
         }
         let mut text = match status {
             Ok(Ok(status)) => match status.code() {

@@ -1,6 +1,7 @@
 //! The script a scripted model plays: its turns, and the failures it
 //! answers with first.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -128,4 +129,17 @@ impl Script {
         let last = self.turns.len() - 1;
         &self.turns[assistant_turns.min(last)]
     }
+}
+
+/// A request the scripted server received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRequest {
+    /// The method.
+    pub method: String,
+    /// The path, with its query, as it arrived.
+    pub path: String,
+    /// Headers, names lowercase; repeated ones joined with `, `.
+    pub headers: BTreeMap<String, String>,
+    /// The body as JSON (`null` when it was not JSON).
+    pub body: Value,
 }

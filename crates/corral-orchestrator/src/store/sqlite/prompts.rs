@@ -109,7 +109,7 @@ impl SqliteStore {
                 &format!(
                     "SELECT {} FROM jobs WHERE mode = 'claude' \
                      AND json_extract(claude, '$.continues') = ?1 ORDER BY queue_order LIMIT ?2",
-                    super::JOB_COLUMNS
+                    super::rows::JOB_COLUMNS
                 ),
                 params![job_id, limit],
             )

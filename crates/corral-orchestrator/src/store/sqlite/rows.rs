@@ -116,3 +116,10 @@ pub(super) fn query_jobs(
     }
     Ok(jobs)
 }
+
+pub(super) const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, project, isolation, limits, grants, \
+     container_id, exit_code, reason, created_at, started_at, finished_at, llm, interactive, \
+     llm_calls, input_tokens, output_tokens, cost_usd, claude, isolation_level, egress, project_mode, project_check, \
+     waiting_since";
+
+pub(super) const TERMINAL: &str = "('succeeded', 'failed', 'cancelled', 'timed_out')";
