@@ -250,7 +250,7 @@ impl Config {
                 overrides
                     .worker_bin
                     .or(file.worker_bin)
-                    .unwrap_or_else(crate::worker_binary::default_location),
+                    .unwrap_or_else(corral_docker::worker_binary::default_location),
             )
             .map_err(|error| ConfigError::Invalid {
                 key: "worker_bin",

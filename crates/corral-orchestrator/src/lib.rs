@@ -20,15 +20,12 @@
 //! - [`metrics`]: Prometheus metrics
 //! - [`events`]: store-then-wake event log
 //! - [`store`]: the `Store` trait and its `SQLite` implementation
-//! - [`runtime`]: the `Runtime` trait, the Docker runtime and the container profile
-//! - [`image`]: offline image builds from in-memory tar contexts
 //! - [`secrets`]: the sealed secrets store and job grants
 //! - [`redact`]: the leak detector every job event passes through
 //! - [`token`]: bearer tokens and random ids
 //! - [`verify`]: the sandbox check's rows, its last report and the gate on jobs
 //! - [`project`]: a job's project directory: checked, held open, handed over by descriptor
 //! - [`workspace`]: job-owned copies of a project for review (branch mode)
-//! - [`worker_binary`]: finding and checking the static worker
 
 pub mod api;
 pub mod config;
@@ -36,21 +33,18 @@ pub mod data_dir;
 pub mod egress;
 pub mod events;
 pub mod http;
-pub mod image;
 pub mod jobs;
 pub mod llm;
 pub mod mcp;
 pub mod metrics;
 pub mod project;
 pub mod redact;
-pub mod runtime;
 pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod token;
 pub mod verify;
 pub mod worker_api;
-pub mod worker_binary;
 pub mod workspace;
 
 pub use config::{Config, ConfigOverrides};

@@ -27,11 +27,12 @@ use crate::llm::{
     DEFAULT_ANTHROPIC_MAX_TOKENS, LlmSettings, Provider, ProviderKey, ProviderKind,
     SCRIPTED_PROVIDER, Upstream,
 };
-use crate::runtime::{DockerRuntime, Runtime, RuntimeError};
 use crate::secrets::{MasterKey, SecretError, Secrets};
 use crate::store::{SqliteStore, Store, StoreError};
 use crate::token::{RandomError, Token, random_hex};
-use crate::worker_binary::{self, WorkerBinaryError};
+use corral_docker::DockerRuntime;
+use corral_docker::worker_binary::{self, WorkerBinaryError};
+use corral_runtime::{Runtime, RuntimeError};
 
 /// How long running jobs get to end on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

@@ -41,8 +41,8 @@ pub use session::SessionSetup;
 use session::WorkerSession;
 use slot::Slot;
 
-use crate::runtime::JobUser;
 use crate::token::{Token, TokenHash};
+use corral_runtime::JobUser;
 
 /// The socket's file name inside the job directory.
 pub const SOCKET_NAME: &str = "worker.sock";

@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use corral_orchestrator::runtime::LABEL_JOB;
 use corral_proto::JobState;
+use corral_runtime::LABEL_JOB;
 use corral_testkit::{TestServer, remove_labelled};
 use serde_json::json;
 

@@ -266,6 +266,14 @@ pub struct Job {
 }
 
 impl Job {
+    /// The project directory bind-mounted at `/workspace`: the job's
+    /// project, unless it is copied in (`project_mode: copy`).
+    pub fn bound_project(&self) -> Option<&str> {
+        self.project
+            .as_deref()
+            .filter(|_| self.project_mode != ProjectMode::Copy)
+    }
+
     /// A job just created: queued, nothing run yet, and nothing but its
     /// mode, image and limits set (no command, project, grants, model or
     /// egress); callers fill in the rest with struct update syntax.

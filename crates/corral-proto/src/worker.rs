@@ -20,6 +20,9 @@ pub const JOB_UID: u32 = 10001;
 pub const JOB_GID: u32 = 10001;
 /// `$HOME` inside a job: a size-capped tmpfs owned by the job user.
 pub const JOB_HOME: &str = "/home/corral";
+/// Where a job's project appears inside its container (bound or copied),
+/// and its working directory unless it names another.
+pub const WORKSPACE: &str = "/workspace";
 
 /// `GET /v1/job`: what the worker needs to run its job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

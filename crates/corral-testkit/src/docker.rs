@@ -5,10 +5,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use bollard::Docker;
-use corral_orchestrator::image::{
-    self, DEFAULT_BUSYBOX, ImageRecipe, busybox_root, default_recipe,
-};
-use corral_orchestrator::runtime::{DockerRuntime, Runtime};
+use corral_docker::DockerRuntime;
+use corral_docker::image::{self, DEFAULT_BUSYBOX, ImageRecipe, busybox_root, default_recipe};
+use corral_runtime::Runtime;
 
 /// Runs `scripts/ensure-docker.sh` once per test process.
 pub fn ensure_docker() {
@@ -163,7 +162,7 @@ pub fn remove_instance_now(instance_id: &str) {
             .build()
         {
             runtime.block_on(remove_labelled(
-                corral_orchestrator::runtime::LABEL_INSTANCE,
+                corral_runtime::LABEL_INSTANCE,
                 &instance_id,
             ));
         }

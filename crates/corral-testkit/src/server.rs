@@ -8,10 +8,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use corral_orchestrator::runtime::{DockerRuntime, LABEL_INSTANCE};
+use corral_docker::DockerRuntime;
 use corral_orchestrator::{Config, ConfigOverrides, RunningServer};
 use corral_proto::sse::SseParser;
 use corral_proto::{Event, EventKind, Job, JobState};
+use corral_runtime::LABEL_INSTANCE;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;

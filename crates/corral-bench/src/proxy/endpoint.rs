@@ -10,10 +10,10 @@ use corral_orchestrator::llm::{
     LlmSession, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
 };
 use corral_orchestrator::redact::Redactor;
-use corral_orchestrator::runtime::JobUser;
 use corral_orchestrator::store::{SqliteStore, Store};
 use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
 use corral_proto::{Job, JobLlm, JobMode};
+use corral_runtime::JobUser;
 use tokio_util::task::TaskTracker;
 
 /// The open socket of a job whose model is at `base_url`.
@@ -53,7 +53,7 @@ impl JobSocket {
             &socket_dir,
             SessionSetup {
                 job: job.clone(),
-                user: JobUser::for_project(None),
+                user: JobUser::CORRAL,
                 credentials: Vec::new(),
                 redactor: Arc::new(Redactor::new(std::iter::empty::<(&str, &str)>())),
                 events,

@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
-use corral_orchestrator::runtime::{DockerRuntime, Runtime};
-use corral_orchestrator::worker_binary;
+use corral_docker::DockerRuntime;
+use corral_docker::worker_binary;
+use corral_runtime::Runtime;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::client::{ApiClient, data_dir};
@@ -34,7 +35,7 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
                 Err(error) => report(false, "image", error.to_string()),
             }
             // gVisor is optional: its absence only limits `--isolation gvisor`.
-            match runtime.has_runtime(corral_orchestrator::runtime::GVISOR_RUNTIME).await {
+            match runtime.has_runtime(corral_runtime::GVISOR_RUNTIME).await {
                 Ok(true) => report(true, "gvisor", "runsc is registered: --isolation gvisor works".into()),
                 Ok(false) => report(
                     true,

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use corral_orchestrator::image::{build_claude, build_debian, default_recipe};
-use corral_orchestrator::runtime::DockerRuntime;
+use corral_docker::DockerRuntime;
+use corral_docker::image::{build_claude, build_debian, default_recipe};
 
 use crate::cli::ImageBuildArgs;
 use crate::output;

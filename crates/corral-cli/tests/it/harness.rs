@@ -12,7 +12,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 
-use corral_orchestrator::runtime::LABEL_INSTANCE;
+use corral_runtime::LABEL_INSTANCE;
 
 pub const CORRAL: &str = env!("CARGO_BIN_EXE_corral");
 

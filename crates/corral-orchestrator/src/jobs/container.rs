@@ -14,8 +14,8 @@ use super::cancel::CANCELLED_REASON;
 use super::outcome::Outcome;
 use super::outcome::failure;
 use super::warm::Taken;
-use crate::runtime::{JobUser, RuntimeError, SandboxRequest};
 use crate::worker_api::WorkerEndpoint;
+use corral_runtime::{JobUser, RuntimeError, SandboxRequest};
 
 /// What a cold container is made with besides the job.
 pub(super) struct Sandbox<'a> {
@@ -58,7 +58,7 @@ impl JobManager {
         self.refill_pool();
         // `docker ps` shows the job's name, as for a cold job, once the
         // job runs; nothing in the job depends on it.
-        let name = crate::runtime::container_name(&job.id);
+        let name = corral_runtime::container_name(&job.id);
         if let Err(error) = self.inner.runtime.rename(container_id, &name).await {
             warn!(job_id = %job.id, container_id, error = %error, "cannot rename the pool container");
         }

@@ -7,9 +7,9 @@ use tracing::{info, instrument};
 
 use super::validate::{Defaults, ValidJob, validate};
 use super::{JobError, JobManager};
-use crate::runtime::{GVISOR_RUNTIME, JobUser};
 use crate::token::random_hex;
 use crate::workspace;
+use corral_runtime::GVISOR_RUNTIME;
 
 /// Random bytes in a job id: 64 bits, `j-` + 16 hex digits.
 const JOB_ID_BYTES: usize = 8;
@@ -178,7 +178,7 @@ impl JobManager {
         let hold = self
             .hold_for_git(&project)
             .map_err(|error| invalid(error.to_string()))?;
-        let user = JobUser::for_project(Some(&pinned));
+        let user = pinned.job_user();
         let copy_of = project.clone();
         let isolation = tokio::task::spawn_blocking(move || {
             workspace::prepare(&data_dir, &copy_id, &copy_of, user, limit)

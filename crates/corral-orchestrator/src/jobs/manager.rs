@@ -14,9 +14,9 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::events::EventLog;
 use crate::llm::Upstream;
-use crate::runtime::Runtime;
 use crate::secrets::Secrets;
 use crate::store::Store;
+use corral_runtime::Runtime;
 
 use super::{JobError, warm};
 

@@ -4,8 +4,8 @@
 use corral_proto::JobState;
 use corral_proto::worker::{Completion, CompletionStatus};
 
-use crate::runtime::ContainerExit;
 use crate::store::Finish;
+use corral_runtime::ContainerExit;
 
 /// The reason recorded when the OOM killer ended the job.
 pub const OUT_OF_MEMORY: &str = "out of memory";

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::JobManager;
-use crate::runtime::LABEL_INSTANCE;
+use corral_runtime::LABEL_INSTANCE;
 
 impl JobManager {
     pub(super) async fn reap_periodically(self) {

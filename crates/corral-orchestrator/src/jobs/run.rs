@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use super::outcome::{Outcome, decide, explain, failure, overrule, redact};
 use crate::redact::Redactor;
-use crate::runtime::{JobUser, RuntimeError};
 use crate::store::Finish;
 use crate::token::TokenHash;
 use crate::worker_api::WorkerEndpoint;
+use corral_runtime::{JobUser, RuntimeError};
 
 /// The reason recorded when a job's container vanished under it.
 pub const CONTAINER_LOST: &str = "container lost";
@@ -158,7 +158,10 @@ impl JobManager {
             }
         };
         // A copied project belongs to whoever unpacks it: the job user.
-        let user = JobUser::for_project(held.source.as_deref());
+        let user = held
+            .source
+            .as_deref()
+            .map_or(JobUser::CORRAL, crate::project::PinnedDir::job_user);
         let setup = match self
             .session_setup(job, user, held.project.clone(), redactor)
             .await

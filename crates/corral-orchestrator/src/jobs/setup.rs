@@ -9,9 +9,9 @@ use corral_proto::{Job, JobLlm};
 use super::JobManager;
 use crate::llm::{LlmSession, Provider, ProviderKey, ProxyContext};
 use crate::redact::Redactor;
-use crate::runtime::JobUser;
 use crate::secrets::{SecretError, SecretValue};
 use crate::worker_api::SessionSetup;
+use corral_runtime::JobUser;
 use tracing::instrument;
 
 /// Why a job's session could not be set up.

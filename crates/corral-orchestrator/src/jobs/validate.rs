@@ -358,7 +358,7 @@ fn resolve_project(path: &Path, data_dir: &Path) -> Result<PinnedDir, JobError> 
 /// A bound project must be writable by the user the job runs as, or the
 /// job meets a bare `Permission denied`; say so before any container.
 fn check_writable(pinned: &PinnedDir) -> Result<(), JobError> {
-    let user = crate::runtime::JobUser::for_project(Some(pinned));
+    let user = pinned.job_user();
     if pinned.writable_by(user.uid, user.gid) {
         return Ok(());
     }

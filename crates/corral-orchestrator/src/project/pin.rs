@@ -112,6 +112,12 @@ impl PinnedDir {
         self.owner
     }
 
+    /// The user a job on this project runs as: its owner, unless root
+    /// owns it (then corral's own job user).
+    pub fn job_user(&self) -> corral_runtime::JobUser {
+        corral_runtime::JobUser::owning(self.owner.0, self.owner.1)
+    }
+
     /// Whether `uid`/`gid` may create files in it, by its permission bits
     /// (the class that applies: owner, else group, else others). A
     /// directory with an access ACL counts as writable: the ACL may grant

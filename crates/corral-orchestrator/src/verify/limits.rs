@@ -14,7 +14,7 @@ pub(super) fn pids(
     outside: &ContainerProfile,
     expected: &Expected<'_>,
 ) -> VerifyRow {
-    let want = crate::runtime::host_pids_limit(expected.limits.pids, expected.gvisor);
+    let want = corral_runtime::host_pids_limit(expected.limits.pids, expected.gvisor);
     let inside_ok = inside
         .pids_max
         .as_deref()

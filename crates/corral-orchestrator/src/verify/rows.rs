@@ -170,7 +170,7 @@ fn seccomp(inside: &Observations, outside: &ContainerProfile, gvisor: bool) -> V
         // never the host's; the sandbox always runs under its own seccomp
         // filter on the host. What the job sees is gVisor's emulation of
         // Docker's profile (runsc --oci-seccomp).
-        let ok = outside.runtime == crate::runtime::GVISOR_RUNTIME && !unconfined && filtered;
+        let ok = outside.runtime == corral_runtime::GVISOR_RUNTIME && !unconfined && filtered;
         return row(
             "system calls filtered (gVisor: served by its user-space kernel, Docker's profile applied inside)",
             "Runtime runsc; Seccomp 2 as gVisor shows it; no seccomp=unconfined",

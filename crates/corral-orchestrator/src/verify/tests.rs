@@ -143,7 +143,7 @@ fn gvisor_is_judged_by_what_gvisor_shows() {
     inside.memory_max = None;
     inside.kernel = "4.4.0".into();
     outside.runtime = "runsc".into();
-    outside.pids_limit = Some(crate::runtime::host_pids_limit(256, true));
+    outside.pids_limit = Some(corral_runtime::host_pids_limit(256, true));
     assert_eq!(failing(&inside, &outside, true), Vec::<String>::new());
     outside.runtime = "runc".into();
     assert_eq!(failing(&inside, &outside, true).len(), 1);

@@ -26,8 +26,8 @@ use super::WorkerSession;
 use super::slot::{JOB_HOLD, Slot};
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::llm::ProxyError;
-use crate::runtime::spec::WORKSPACE;
 use crate::token::bearer;
+use corral_proto::worker::WORKSPACE;
 
 /// Largest request body: a generous batch of output.
 const MAX_BODY_BYTES: usize = 8 << 20;

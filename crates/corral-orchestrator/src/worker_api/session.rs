@@ -14,10 +14,10 @@ use super::limits::{EventRate, split_output};
 use crate::events::EventLog;
 use crate::llm::LlmSession;
 use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
-use crate::runtime::JobUser;
 use crate::secrets::SecretValue;
 use crate::store::{SecretRecords, StoreError};
 use crate::token::TokenHash;
+use corral_runtime::JobUser;
 
 /// What the worker API knows about its one job.
 pub(crate) struct WorkerSession {

@@ -8,7 +8,7 @@ use corral_proto::{Isolation, IsolationKind};
 use super::git::{Git, UserRepository};
 use super::{WorkspaceError, workspaces_dir};
 use crate::project::tree;
-use crate::runtime::JobUser;
+use corral_runtime::JobUser;
 
 /// The message of the snapshot commit holding the user's uncommitted changes.
 const SNAPSHOT_MESSAGE: &str = "corral: uncommitted changes at job start";

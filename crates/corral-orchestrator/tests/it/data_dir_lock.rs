@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use corral_orchestrator::runtime::DockerRuntime;
+use corral_docker::DockerRuntime;
 use corral_orchestrator::{Config, ConfigOverrides, ServeError};
 use corral_proto::JobState;
 use corral_testkit::TestServer;

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use corral_orchestrator::events::EventLog;
 use corral_orchestrator::redact::Redactor;
-use corral_orchestrator::runtime::JobUser;
 use corral_orchestrator::store::{SqliteStore, Store};
 use corral_orchestrator::token::TokenHash;
 use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
 use corral_proto::{EventKind, Job};
+use corral_runtime::JobUser;
 use corral_testkit::unix_request;
 use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
@@ -23,7 +23,7 @@ const SECOND_HALF: &str = "3a9c1e55";
 fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
     SessionSetup {
         job: job.clone(),
-        user: JobUser::for_project(None),
+        user: JobUser::CORRAL,
         credentials: Vec::new(),
         redactor: Arc::new(Redactor::new([("DEPLOY_KEY", SECRET)])),
         events: EventLog::new(store.clone()),

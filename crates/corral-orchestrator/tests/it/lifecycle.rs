@@ -1,5 +1,5 @@
-use corral_orchestrator::runtime::LABEL_JOB;
 use corral_proto::{EventKind, JobState};
+use corral_runtime::LABEL_JOB;
 use corral_testkit::{TestServer, remove_labelled};
 use serde_json::json;
 

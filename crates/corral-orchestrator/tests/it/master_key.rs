@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use corral_orchestrator::runtime::DockerRuntime;
+use corral_docker::DockerRuntime;
 use corral_orchestrator::secrets::{MasterKey, SecretValue};
 use corral_orchestrator::{Config, ConfigOverrides, ServeError};
 

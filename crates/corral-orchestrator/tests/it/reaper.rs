@@ -2,8 +2,8 @@ use std::collections::HashMap;
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
-use corral_orchestrator::runtime::{LABEL_INSTANCE, LABEL_JOB};
 use corral_proto::JobState;
+use corral_runtime::{LABEL_INSTANCE, LABEL_JOB};
 use corral_testkit::{TestServer, docker, remove_labelled};
 use serde_json::json;
 

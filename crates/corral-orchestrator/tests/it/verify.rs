@@ -7,11 +7,11 @@ use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
     CreateContainerOptions, LogsOptions, RemoveContainerOptions, WaitContainerOptions,
 };
-use corral_orchestrator::runtime::spec::container_spec;
-use corral_orchestrator::runtime::{JobUser, SandboxRequest};
+use corral_docker::spec::container_spec;
 use corral_orchestrator::verify::{Expected, judge};
 use corral_proto::verify::{ContainerProfile, Observations, VerifyReport};
 use corral_proto::{EventKind, JobState};
+use corral_runtime::{JobUser, SandboxRequest};
 use corral_testkit::TestServer;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
@@ -95,7 +95,7 @@ async fn probe_container(weaken: impl FnOnce(&mut ContainerCreateBody)) -> Vec<S
         worker_bin: worker_bin.clone(),
         instance_id: "verify-test".into(),
         oci_runtime: None,
-        user: JobUser::for_project(None),
+        user: JobUser::CORRAL,
         pooled: false,
         project_source: None,
         image_volumes: Vec::new(),
@@ -173,7 +173,7 @@ async fn run_to_end(body: ContainerCreateBody) -> (String, ContainerProfile) {
         )
         .await
         .expect("inspect");
-    let profile: ContainerProfile = corral_orchestrator::runtime::profile::profile_of(&inspected);
+    let profile: ContainerProfile = corral_docker::profile::profile_of(&inspected);
     docker
         .remove_container(
             &created.id,

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use corral_orchestrator::events::EventLog;
 use corral_orchestrator::redact::Redactor;
-use corral_orchestrator::runtime::JobUser;
 use corral_orchestrator::secrets::SecretValue;
 use corral_orchestrator::store::{SecretRecords, SqliteStore, Store};
 use corral_orchestrator::token::TokenHash;
 use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
 use corral_proto::Job;
 use corral_proto::worker::Credential;
+use corral_runtime::JobUser;
 use corral_testkit::unix_request;
 use tokio_util::task::TaskTracker;
 
@@ -32,7 +32,7 @@ pub(crate) struct Opened {
 fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
     SessionSetup {
         job: job.clone(),
-        user: JobUser::for_project(None),
+        user: JobUser::CORRAL,
         credentials: vec![("DEPLOY_KEY".into(), SecretValue::new(SECRET.into()))],
         redactor: Arc::new(Redactor::new([("DEPLOY_KEY", SECRET)])),
         events: EventLog::new(store.clone()),

@@ -27,7 +27,7 @@ impl Profile {
     /// The profile of `job`'s container; `None` when it mounts a project
     /// (a copied one is unpacked through the socket, so it may be pooled).
     pub(in crate::jobs) fn of(job: &Job) -> Option<Self> {
-        if crate::runtime::spec::bound_project(job).is_some() {
+        if job.bound_project().is_some() {
             return None;
         }
         Some(Self::new(&job.image, &job.limits, job.isolation_level))

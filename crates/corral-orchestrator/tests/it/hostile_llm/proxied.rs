@@ -12,12 +12,12 @@ use corral_orchestrator::llm::{
     LlmSession, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
 };
 use corral_orchestrator::redact::Redactor;
-use corral_orchestrator::runtime::JobUser;
 use corral_orchestrator::secrets::SecretValue;
 use corral_orchestrator::store::{SqliteStore, Store};
 use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
 use corral_proto::worker::WorkerJob;
 use corral_proto::{Event, EventKind, JobLlm, JobMode, JobUsage};
+use corral_runtime::JobUser;
 use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
 
@@ -96,7 +96,7 @@ pub(super) async fn proxied(mode: JobMode, kind: ProviderKind, max_llm_calls: u6
     let socket_dir = dir.path().join("run").join(&job.id);
     let setup = SessionSetup {
         job: job.clone(),
-        user: JobUser::for_project(None),
+        user: JobUser::CORRAL,
         credentials: vec![("DEPLOY_KEY".into(), SecretValue::new(SECRET.into()))],
         redactor,
         events,

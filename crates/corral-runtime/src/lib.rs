@@ -1,16 +1,17 @@
-//! Where containers come from. The job manager talks to [`Runtime`], never to
-//! Docker directly, so Podman or Kubernetes can stand in later.
-
-pub mod docker;
-pub mod profile;
-pub mod spec;
+//! The contract between corral's job manager and a container engine: the
+//! [`Runtime`] trait, the request a job's sandbox is built from, what a
+//! runtime reports back, and the labels every engine puts on what it makes.
+//!
+//! The job manager talks to [`Runtime`], never to an engine directly; each
+//! engine is a crate beside this one (`corral-docker` today; Podman or
+//! Kubernetes later) that depends on this crate and on `corral-proto` only.
+//!
+//! It must never do I/O: it is the seam, not an engine.
 
 use std::path::PathBuf;
 
 use async_trait::async_trait;
 use corral_proto::Job;
-
-pub use docker::{DockerRuntime, container_name};
 
 /// Label carrying the job id on every container corral creates.
 pub const LABEL_JOB: &str = "corral.job";
@@ -78,18 +79,22 @@ pub struct JobUser {
 }
 
 impl JobUser {
-    /// The user a job runs as: the owner of its project directory, so files
-    /// it writes there belong to the project's owner; corral's own job user
-    /// (10001) when there is no project or root owns it.
-    pub fn for_project(project: Option<&crate::project::PinnedDir>) -> Self {
-        let default = Self {
-            uid: corral_proto::worker::JOB_UID,
-            gid: corral_proto::worker::JOB_GID,
-        };
-        project
-            .map(crate::project::PinnedDir::owner)
-            .filter(|&(uid, gid)| uid != 0 && gid != 0)
-            .map_or(default, |(uid, gid)| Self { uid, gid })
+    /// corral's own job user (10001): for a job with no project, or one
+    /// whose project root owns.
+    pub const CORRAL: Self = Self {
+        uid: corral_proto::worker::JOB_UID,
+        gid: corral_proto::worker::JOB_GID,
+    };
+
+    /// The user a job runs as given its project directory's owner: that
+    /// owner, so files the job writes there belong to the project's owner;
+    /// [`JobUser::CORRAL`] when root owns it.
+    pub fn owning(uid: u32, gid: u32) -> Self {
+        if uid == 0 || gid == 0 {
+            Self::CORRAL
+        } else {
+            Self { uid, gid }
+        }
     }
 }
 
@@ -164,7 +169,7 @@ pub trait Runtime: Send + Sync {
     /// Whether the container exists, running or not.
     async fn exists(&self, container_id: &str) -> Result<bool, RuntimeError>;
     /// Sets a running container's memory (and swap, to the same), CPU
-    /// shares and pids limit to `limits`'s, as [`spec`] would have.
+    /// shares and pids limit to `limits`'s, as at creation.
     async fn update_limits(
         &self,
         container_id: &str,
@@ -182,4 +187,9 @@ pub trait Runtime: Send + Sync {
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;
     /// Whether the engine knows the OCI runtime `name` (`runsc`).
     async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError>;
+}
+
+/// The name of the container serving `job_id` (or pool entry `p-…`).
+pub fn container_name(job_id: &str) -> String {
+    format!("corral-{job_id}")
 }

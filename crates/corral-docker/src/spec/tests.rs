@@ -4,7 +4,7 @@ use bollard::models::MountTypeEnum;
 use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
 
 use super::container_spec;
-use crate::runtime::{JobUser, SandboxRequest};
+use corral_runtime::{JobUser, SandboxRequest};
 
 fn request(project: Option<&str>) -> SandboxRequest {
     SandboxRequest {
@@ -33,7 +33,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
         worker_bin: PathBuf::from("/opt/corral-worker"),
         instance_id: "inst-1".into(),
         oci_runtime: None,
-        user: JobUser::for_project(None),
+        user: JobUser::CORRAL,
         pooled: false,
         project_source: project.map(|_| PathBuf::from("/data/stage/j-0123456789abcdef")),
         image_volumes: Vec::new(),

@@ -6,13 +6,11 @@
 use std::collections::HashMap;
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
-use corral_proto::worker::{JOB_HOME, SOCKET_DIR, WORKER_PATH};
+use corral_proto::worker::{JOB_HOME, SOCKET_DIR, WORKER_PATH, WORKSPACE};
 
-use super::{GVISOR_RUNTIME, host_pids_limit};
-use super::{LABEL_INSTANCE, LABEL_JOB, LABEL_POOL, SandboxRequest};
-
-/// Where the project directory appears inside the container.
-pub const WORKSPACE: &str = "/workspace";
+use corral_runtime::{
+    GVISOR_RUNTIME, LABEL_INSTANCE, LABEL_JOB, LABEL_POOL, SandboxRequest, host_pids_limit,
+};
 
 /// The Docker create body for a job's container.
 pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
@@ -112,14 +110,6 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         }),
         ..ContainerCreateBody::default()
     }
-}
-
-/// The project directory bind-mounted at `/workspace`: the job's project,
-/// unless it is copied in (`project_mode: copy`).
-pub fn bound_project(job: &corral_proto::Job) -> Option<&str> {
-    job.project
-        .as_deref()
-        .filter(|_| job.project_mode != corral_proto::ProjectMode::Copy)
 }
 
 fn bind(source: &str, target: &str, read_only: bool) -> Mount {

@@ -16,8 +16,11 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use tracing::instrument;
 
-use super::spec::container_spec;
-use super::{ContainerExit, Runtime, RuntimeError, SandboxRequest, SandboxSummary};
+use corral_runtime::{
+    ContainerExit, Runtime, RuntimeError, SandboxRequest, SandboxSummary, container_name,
+};
+
+use crate::spec::container_spec;
 
 /// Docker through its HTTP API.
 #[derive(Debug, Clone)]
@@ -60,11 +63,6 @@ impl DockerRuntime {
     pub fn client(&self) -> &Docker {
         &self.docker
     }
-}
-
-/// The name of the container serving `job_id` (or pool entry `p-…`).
-pub fn container_name(job_id: &str) -> String {
-    format!("corral-{job_id}")
 }
 
 /// Classifies a bollard error by meaning (status code), never by its text.
@@ -284,7 +282,7 @@ impl Runtime for DockerRuntime {
                     job_id: container
                         .labels
                         .as_ref()
-                        .and_then(|labels| labels.get(super::LABEL_JOB).cloned()),
+                        .and_then(|labels| labels.get(corral_runtime::LABEL_JOB).cloned()),
                     container_id: container.id?,
                 })
             })
@@ -303,7 +301,7 @@ impl Runtime for DockerRuntime {
             memory: Some(memory),
             memory_swap: Some(memory),
             cpu_shares: Some(limits.cpu_shares),
-            pids_limit: Some(super::host_pids_limit(limits.pids, gvisor)),
+            pids_limit: Some(corral_runtime::host_pids_limit(limits.pids, gvisor)),
             ..bollard::models::ContainerUpdateBody::default()
         };
         self.docker
@@ -346,7 +344,7 @@ impl Runtime for DockerRuntime {
             )
             .await
             .map_err(classify)?;
-        Ok(super::profile::profile_of(&inspected))
+        Ok(crate::profile::profile_of(&inspected))
     }
 
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {

@@ -15,8 +15,9 @@ use bollard::query_parameters::{BuildImageOptions, TagImageOptions};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::runtime::RuntimeError;
-use crate::runtime::docker::classify;
+use corral_runtime::RuntimeError;
+
+use crate::engine::classify;
 
 /// Repository of the default image.
 pub const DEFAULT_REPOSITORY: &str = "corral/default";

@@ -1,0 +1,24 @@
+//! corral's Docker engine: the [`Runtime`](corral_runtime::Runtime) over
+//! bollard, the container profile every job gets (a pure function of the
+//! request, unit-tested without Docker), reading that profile back, offline
+//! image builds from in-memory tar contexts, and finding and checking the
+//! static worker binary that is bind-mounted into every container.
+//!
+//! It must never hand a container more than the request names (its socket
+//! directory, the worker binary, its project source) and imports nothing of
+//! the orchestrator: a second engine is one more crate beside this one.
+//!
+//! # Layout
+//! - [`spec`]: the container a request becomes (profile, mounts, limits, labels)
+//! - [`engine`]: [`DockerRuntime`], create/start/wait/update/remove over bollard
+//! - [`profile`]: a container's security profile as Docker reports it
+//! - [`image`]: offline image builds (busybox, Debian, Claude Code)
+//! - [`worker_binary`]: finding and checking the static worker
+
+pub mod engine;
+pub mod image;
+pub mod profile;
+pub mod spec;
+pub mod worker_binary;
+
+pub use engine::DockerRuntime;
