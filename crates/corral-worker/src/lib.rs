@@ -36,7 +36,7 @@ mod project;
 mod tools;
 
 use corral_proto::JobMode;
-use corral_proto::worker::{Credential, SOCKET_PATH, TOKEN_PATH, WorkerJob};
+use corral_proto::worker::{Credential, SOCKET_PATH, TOKEN_PATH, WORKSPACE, WorkerJob};
 
 pub use claude::map_line as map_claude_line;
 pub use client::{Client, ClientError};
@@ -47,9 +47,6 @@ use failure::{complain, report_failure};
 /// worker rather than on the container, so a warm-pool container (started
 /// before its job was known) looks the same as a cold one.
 pub const JOB_ID_ENV: &str = "CORRAL_JOB_ID";
-
-/// Where a job's project is, bound or copied.
-const WORKSPACE: &str = "/workspace";
 
 /// Runs the worker; returns the process exit code.
 pub fn main() -> u8 {

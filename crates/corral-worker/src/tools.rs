@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::client::Client;
 
 /// Where the agent may read and write.
-pub const ROOTS: [&str; 2] = ["/workspace", "/tmp"];
+pub const ROOTS: [&str; 2] = [corral_proto::worker::WORKSPACE, "/tmp"];
 /// Most text a tool result gives the model; longer output keeps its head
 /// and tail.
 pub const MAX_RESULT_CHARS: usize = 16 << 10;
