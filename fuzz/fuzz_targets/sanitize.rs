@@ -2,11 +2,11 @@
 //! or not draw gets through, making text visible twice changes nothing,
 //! a one-line field has no line break, and JSON stays the same value.
 //!
-//! The CLI is a binary crate, so its `output/sanitize.rs` (std only) is
+//! `corral-client`'s `sanitize.rs` (std only) is
 //! compiled into this target as it is.
 #![no_main]
 
-#[path = "../../crates/corral-cli/src/output/sanitize.rs"]
+#[path = "../../crates/corral-client/src/sanitize.rs"]
 mod sanitize;
 
 /// Characters a terminal acts on, or reorders text around.

@@ -8,7 +8,7 @@
 //! through untouched ([`JobOutput`]).
 //!
 //! # Layout
-//! - `sanitize`: control and invisible characters made visible
+//! - `sanitize` (in `corral-client`): control and invisible characters made visible
 //! - `event`: one event for people
 //! - `job`: a job's details and its diff
 //! - `spinner`: the spinner on stderr
@@ -18,7 +18,6 @@
 mod command;
 mod event;
 mod job;
-mod sanitize;
 mod spinner;
 mod table;
 mod timing;
@@ -26,9 +25,9 @@ mod timing;
 use std::io::{IsTerminal, Write};
 
 pub use command::describe_command;
+pub use corral_client::sanitize::{visible, visible_line, visible_log};
 pub use event::Events;
 pub use job::{diff, job_details};
-pub use sanitize::{visible, visible_line, visible_log};
 pub use spinner::Spinner;
 pub use table::jobs_table;
 pub use timing::{human_duration, human_time_text};
@@ -152,7 +151,7 @@ pub fn json(value: &impl serde::Serialize) {
     match serde_json::to_string(value) {
         Ok(text) => {
             let mut stdout = std::io::stdout().lock();
-            let _ = writeln!(stdout, "{}", sanitize::json_visible(&text));
+            let _ = writeln!(stdout, "{}", corral_client::sanitize::json_visible(&text));
         }
         Err(error) => self::error(&format!("cannot encode JSON: {error}")),
     }

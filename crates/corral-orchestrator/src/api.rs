@@ -41,7 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/discard", post(review::discard))
         .route("/v1/verify", post(verify::run).get(verify::last))
         .route("/metrics", get(metrics::metrics))
-        .nest_service("/mcp", crate::mcp::service(state.jobs.clone()))
+        .nest_service("/mcp", crate::mcp_local::service(state.jobs.clone()))
         .route("/v1/secrets", get(secrets::list))
         .route(
             "/v1/secrets/{name}",

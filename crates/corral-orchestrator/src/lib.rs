@@ -16,7 +16,7 @@
 //! - [`jobs`]: the job manager: validate, queue, run, cancel, recover
 //! - [`egress`]: the egress proxy: allowlist, public addresses only, credentials added
 //! - [`llm`]: the LLM proxy (providers, Anthropic translation, budgets) and the scripted model
-//! - [`mcp`]: the job tools for MCP clients (stdio in the CLI, `/mcp` here)
+//! - [`mcp_local`]: `/mcp`: `corral-client`'s MCP job tools over the job manager
 //! - [`metrics`]: Prometheus metrics
 //! - [`events`]: store-then-wake event log
 //! - [`store`]: the `Store` trait and its `SQLite` implementation
@@ -35,7 +35,7 @@ pub mod events;
 pub mod http;
 pub mod jobs;
 pub mod llm;
-pub mod mcp;
+pub mod mcp_local;
 pub mod metrics;
 pub mod project;
 pub mod redact;

@@ -15,3 +15,15 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
 }
+
+/// `error`'s message without `serde_json`'s `at line 1 column 45`: once the
+/// field is named, a position in text the caller may never have written
+/// (a tool's arguments, a form) only confuses.
+pub fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&suffix) {
+        Some(bare) => bare.to_owned(),
+        None => message,
+    }
+}

@@ -4,11 +4,11 @@
 use std::process::ExitCode;
 
 use crate::cli::{CancelArgs, GlobalArgs, PromptArgs};
-use crate::client::ApiClient;
+use crate::client::api_client;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let id = client.resolve_id(&args.id).await?;
     let job = client.cancel(&id).await?;
     output::line(&format!(
@@ -25,7 +25,7 @@ pub async fn run(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitC
 
 /// Ends an interactive job after its current turn.
 pub async fn end(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let id = client.resolve_id(&args.id).await?;
     client.end(&id).await?;
     output::line(&format!("{id} ending"));
@@ -37,7 +37,7 @@ pub async fn end(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitC
 
 /// Queues a follow-up prompt for an interactive job.
 pub async fn prompt(global: &GlobalArgs, args: &PromptArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let id = client.resolve_id(&args.id).await?;
     let prompt = client.prompt(&id, &args.text.join(" ")).await?;
     match &prompt.continued_in {

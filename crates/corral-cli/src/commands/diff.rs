@@ -4,12 +4,12 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use crate::cli::{ApplyArgs, CancelArgs, DiffArgs, GlobalArgs};
-use crate::client::ApiClient;
+use crate::client::api_client;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let mode = output::JobOutput::from_raw_flag(args.raw)?;
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let id = client.resolve_id(&args.id).await?;
     let diff = client.diff(&id).await?;
     if args.json {
@@ -34,7 +34,7 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<ExitCod
 }
 
 pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let id = client.resolve_id(&args.id).await?;
     client.apply(&id, args.allow_secrets).await?;
     output::note(&format!("applied the changes of {id}"));
@@ -42,7 +42,7 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<Exit
 }
 
 pub async fn discard(global: &GlobalArgs, args: &CancelArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let id = client.resolve_id(&args.id).await?;
     let answer = client.discard(&id).await?;
     if answer["review"] == "applied" {

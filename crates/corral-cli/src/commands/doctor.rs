@@ -7,7 +7,7 @@ use corral_docker::worker_binary;
 use corral_runtime::Runtime;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
-use crate::client::{ApiClient, data_dir};
+use crate::client::{api_client, data_dir};
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCode> {
@@ -82,7 +82,7 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
         let (ok, detail) = last_sandbox_check(&dir);
         report(ok, "sandbox", detail);
     }
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     match client.health().await {
         Ok(_) => report(true, "server", format!("up at {}", client.base())),
         Err(error) => report(false, "server", error.to_string()),

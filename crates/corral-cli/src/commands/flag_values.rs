@@ -2,7 +2,7 @@
 //! server answers in API terms reads as the flag: `--memory 8m: at least 16m`.
 
 use crate::cli::{JobsArgs, RunArgs};
-use crate::client::{ApiFailure, split_index};
+use corral_client::{ApiFailure, split_index};
 
 /// `error` with the value the user gave the failing field's flag, when
 /// `value_of` knows it.

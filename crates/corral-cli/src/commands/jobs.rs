@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use crate::cli::{GlobalArgs, JobsArgs};
-use crate::client::ApiClient;
+use crate::client::api_client;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &JobsArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let page = client
         .jobs(args.state.as_deref(), args.before.as_deref(), args.limit)
         .await

@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 
 use crate::cli::{GlobalArgs, LogsArgs};
-use crate::client::ApiClient;
+use crate::client::api_client;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
     let mode = output::JobOutput::from_raw_flag(args.raw)?;
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let mut events = output::Events::new(mode);
     let print = |event: &corral_proto::Event| {
         if args.json {

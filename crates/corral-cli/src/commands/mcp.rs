@@ -1,71 +1,19 @@
 //! `corral mcp`: corral's job tools for MCP clients over stdio, each a call
-//! to a server's user API (see `corral_orchestrator::mcp`).
+//! to a server's user API (see `corral_client::mcp`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use corral_orchestrator::mcp::{CorralTools, JobsBackend};
-use corral_proto::{Event, Job, Prompt};
+use corral_client::mcp::{CorralTools, JobsBackend};
 use rmcp::ServiceExt;
-use serde_json::Value;
 
 use crate::cli::GlobalArgs;
-use crate::client::ApiClient;
-
-fn message(error: &anyhow::Error) -> String {
-    format!("{error:#}")
-}
-
-#[async_trait::async_trait]
-impl JobsBackend for ApiClient {
-    async fn create(&self, spec: Value) -> Result<Job, String> {
-        self.create_raw(&spec)
-            .await
-            .map_err(|error| message(&error))
-    }
-
-    async fn job(&self, id: &str) -> Result<Job, String> {
-        ApiClient::job(self, id)
-            .await
-            .map_err(|error| message(&error))
-    }
-
-    async fn jobs(&self, state: Option<String>, limit: u32) -> Result<Vec<Job>, String> {
-        ApiClient::jobs(self, state.as_deref(), None, limit)
-            .await
-            .map(|page| page.jobs)
-            .map_err(|error| message(&error))
-    }
-
-    async fn events(&self, id: &str, after: u64, limit: u32) -> Result<Vec<Event>, String> {
-        self.events_page(id, after, limit)
-            .await
-            .map_err(|error| message(&error))
-    }
-
-    async fn prompt(&self, id: &str, text: &str) -> Result<Prompt, String> {
-        ApiClient::prompt(self, id, text)
-            .await
-            .map_err(|error| message(&error))
-    }
-
-    async fn cancel(&self, id: &str) -> Result<Job, String> {
-        ApiClient::cancel(self, id)
-            .await
-            .map_err(|error| message(&error))
-    }
-
-    async fn end(&self, id: &str) -> Result<Job, String> {
-        ApiClient::end(self, id)
-            .await
-            .map_err(|error| message(&error))
-    }
-}
+use crate::client::api_client;
 
 /// Serves the tools on stdin/stdout until the client closes them.
 pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let api: Arc<dyn JobsBackend> = Arc::new(ApiClient::from_args(global)?);
+    let api: Arc<dyn JobsBackend> = Arc::new(api_client(global)?);
     let service = CorralTools::new(api)
         .serve(rmcp::transport::stdio())
         .await

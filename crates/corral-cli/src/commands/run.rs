@@ -9,13 +9,14 @@ use corral_proto::{
 };
 
 use crate::cli::{AgentArgs, GlobalArgs, RunArgs};
-use crate::client::{ApiClient, exit_code_of};
+use crate::client::api_client;
 use crate::output;
+use corral_client::{ApiClient, exit_code_of};
 
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let mode = output::JobOutput::from_raw_flag(args.raw)?;
     let spec = spec_from(&args)?;
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let job = client.create_job(&spec).await.map_err(|error| {
         super::flag_values::with_flag_value(error, |field| super::flag_values::of_run(field, &args))
     })?;

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::cli::{GlobalArgs, SecretCommand};
-use crate::client::ApiClient;
+use crate::client::api_client;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, command: SecretCommand) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     match command {
         SecretCommand::Set { name } => {
             let value = read_value(&name)?;

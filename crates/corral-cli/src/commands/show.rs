@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use crate::cli::{GlobalArgs, ShowArgs};
-use crate::client::ApiClient;
+use crate::client::api_client;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let id = client.resolve_id(&args.id).await?;
     let job = client.job(&id).await?;
     if args.json {

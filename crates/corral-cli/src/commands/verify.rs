@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use corral_proto::verify::{VerifyReport, VerifyRow};
 
 use crate::cli::{GlobalArgs, VerifyArgs};
-use crate::client::ApiClient;
+use crate::client::api_client;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::from_args(global)?;
+    let client = api_client(global)?;
     let isolation = args.isolation.as_deref().map(|level| match level {
         "gvisor" => corral_proto::IsolationLevel::Gvisor,
         _ => corral_proto::IsolationLevel::Runc,

@@ -7,6 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
+use corral_proto::error::without_position;
 
 /// A JSON body, deserialized with the path of any failing field.
 #[derive(Debug, Clone)]
@@ -96,18 +97,6 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             field,
         }
     })
-}
-
-/// `error`'s message without `serde_json`'s `at line 1 column 45`: once the
-/// field is named, a position in text the caller may never have written
-/// (a tool's arguments, a form) only confuses.
-pub fn without_position(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    let suffix = format!(" at line {} column {}", error.line(), error.column());
-    match message.strip_suffix(&suffix) {
-        Some(bare) => bare.to_owned(),
-        None => message,
-    }
 }
 
 #[cfg(test)]

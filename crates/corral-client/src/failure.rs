@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::output::visible_line;
+use crate::sanitize::visible_line;
 
 /// A 4xx/5xx answer with the server's `{"error", "field"}`.
 #[derive(Debug)]

@@ -39,7 +39,7 @@ impl<S, P: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Paramet
 pub fn parse<P: DeserializeOwned>(arguments: Value) -> Result<P, String> {
     serde_path_to_error::deserialize(arguments).map_err(|error| {
         let path = error.path().to_string();
-        let inner = crate::http::without_position(error.inner());
+        let inner = corral_proto::error::without_position(error.inner());
         if path == "." {
             format!("arguments: {inner}")
         } else {

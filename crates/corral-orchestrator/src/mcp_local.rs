@@ -1,5 +1,6 @@
-//! The tools over this process's job manager, and the streamable HTTP
-//! service mounted at `/mcp` on the user API (behind its token).
+//! The MCP job tools (`corral-client`'s) over this process's job manager,
+//! and the streamable HTTP service mounted at `/mcp` on the user API
+//! (behind its token).
 
 use std::sync::Arc;
 
@@ -8,9 +9,9 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::Value;
 
-use super::{CorralTools, JobsBackend};
 use crate::http::ApiError;
 use crate::jobs::JobManager;
+use corral_client::mcp::{CorralTools, JobsBackend};
 
 /// Most events one page holds, as on the API.
 const MAX_PAGE: u32 = 1000;

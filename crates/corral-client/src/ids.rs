@@ -3,8 +3,8 @@
 
 use anyhow::bail;
 
-use super::{ApiClient, JobList};
-use crate::output::visible_line;
+use crate::client::{ApiClient, JobList};
+use crate::sanitize::visible_line;
 
 /// Candidates an ambiguous prefix lists at most.
 const MAX_CANDIDATES: u32 = 10;

@@ -3,16 +3,17 @@
 //! `get_job`, `list_jobs`, `get_job_events`, `send_prompt`, `end_job`,
 //! `cancel_job`.
 //! Served over stdio by `corral mcp` (a client of a server's user API) and
-//! over streamable HTTP at `/mcp` on the user API itself (the job manager
-//! directly); both go through [`JobsBackend`], and errors are the API's own
+//! over streamable HTTP at `/mcp` on the user API itself (the orchestrator's
+//! own backend over its job manager); both go through [`JobsBackend`], and errors are the API's own
 //! messages, returned as MCP tool errors.
 //!
 //! # Layout
 //! - `args`: arguments parsed so that an error names the argument
-//! - `local`: the backend over this process's job manager, and `/mcp`
+//! - `remote`: the backend over a server's user API ([`ApiClient`](crate::ApiClient)), for `corral mcp`
+//! - `events`: a job's events summarised for a model
 
 mod args;
-mod local;
+mod remote;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,6 @@ use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Map, Value, json};
 
 use args::{CommandArg, CreateJob, JobEvents, JobId, ListJobs, Parameters, SendPrompt};
-pub use local::{LocalJobs, service};
 
 /// What the tools need from a corral server; errors are messages for the
 /// tool's caller, as the API words them.

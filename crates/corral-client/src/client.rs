@@ -1,0 +1,376 @@
+//! The user-API client: finds the server and its token, turns API errors
+//! into messages that name the field, and follows a job's SSE stream,
+//! reconnecting from the last event it saw.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use corral_proto::local_server::{API_TOKEN_FILE, DEFAULT_LISTEN, SERVER_FILE, ServerInfo};
+use corral_proto::sse::SseParser;
+use corral_proto::{ErrorBody, Event, Job, JobSpec, JobState};
+use futures_util::StreamExt;
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::failure::ApiFailure;
+use crate::sanitize::visible_line;
+
+/// The server a client talks to when nothing says otherwise.
+/// Reconnects of an event stream before giving up.
+const MAX_RECONNECTS: u32 = 20;
+/// Pause before reconnecting a dropped stream.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
+
+/// A client of one corral server.
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+/// A page of jobs, and the cursor of the next (older) one: what
+/// `GET /v1/jobs` answers and `corral jobs --json` prints.
+#[derive(Deserialize, serde::Serialize)]
+pub struct JobList {
+    /// Newest first.
+    pub jobs: Vec<Job>,
+    /// The `before` of the next page; `None` on the last.
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EventPage {
+    events: Vec<Event>,
+}
+
+/// How a followed stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The server said the job ended.
+    JobEnded,
+}
+
+impl ApiClient {
+    /// A client of the server at `server` (else the one the data directory's
+    /// `server.json` names, else the default address) with `token` (else the
+    /// data directory's `api-token`, else none).
+    pub fn locate(
+        server: Option<&str>,
+        token: Option<&str>,
+        data_dir: Option<&Path>,
+    ) -> anyhow::Result<Self> {
+        let base = match server {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => data_dir
+                .and_then(|dir| std::fs::read_to_string(dir.join(SERVER_FILE)).ok())
+                .and_then(|text| serde_json::from_str::<ServerInfo>(&text).ok())
+                .map_or_else(|| format!("http://{DEFAULT_LISTEN}"), |info| info.url),
+        };
+        let token = match token {
+            Some(token) => Some(token.to_owned()),
+            None => data_dir
+                .and_then(|dir| std::fs::read_to_string(dir.join(API_TOKEN_FILE)).ok())
+                .map(|token| token.trim().to_owned()),
+        };
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Self { http, base, token })
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        let builder = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    async fn send(&self, builder: RequestBuilder) -> anyhow::Result<Response> {
+        let response = builder.send().await.map_err(|error| {
+            if error.is_connect() {
+                anyhow!(
+                    "cannot reach the corral server at {} (is `corral serve` running? set --server or CORRAL_URL)",
+                    self.base
+                )
+            } else {
+                anyhow!("request to {} failed: {error}", self.base)
+            }
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            bail!(
+                "the server refused the API token (set CORRAL_TOKEN, or --data-dir to the server's data directory)"
+            );
+        }
+        // The server's message may quote a job's text (a file name in a
+        // conflict): kept on one line, it cannot forge a line of corral's.
+        let body = response.text().await.unwrap_or_default();
+        match serde_json::from_str::<ErrorBody>(&body) {
+            Ok(ErrorBody { error, field, .. }) => Err(ApiFailure {
+                message: error,
+                field,
+                value: None,
+            }
+            .into()),
+            Err(_) => bail!("server answered {status}: {}", visible_line(&body)),
+        }
+    }
+
+    pub(crate) async fn json<T: DeserializeOwned>(
+        &self,
+        builder: RequestBuilder,
+    ) -> anyhow::Result<T> {
+        let response = self.send(builder).await?;
+        response
+            .json()
+            .await
+            .context("cannot decode the server's answer")
+    }
+
+    /// `GET /v1/health`.
+    pub async fn health(&self) -> anyhow::Result<serde_json::Value> {
+        self.json(self.request(reqwest::Method::GET, "/v1/health"))
+            .await
+    }
+
+    /// `POST /v1/jobs`.
+    pub async fn create_job(&self, spec: &JobSpec) -> anyhow::Result<Job> {
+        self.json(self.request(reqwest::Method::POST, "/v1/jobs").json(spec))
+            .await
+    }
+
+    /// `POST /v1/jobs` with a spec as JSON, checked by the server alone (the
+    /// MCP tool passes what its caller wrote).
+    pub async fn create_raw(&self, spec: &serde_json::Value) -> anyhow::Result<Job> {
+        self.json(self.request(reqwest::Method::POST, "/v1/jobs").json(spec))
+            .await
+    }
+
+    /// One page of a job's events: up to `limit` after `after`.
+    pub async fn events_page(
+        &self,
+        id: &str,
+        after: u64,
+        limit: u32,
+    ) -> anyhow::Result<Vec<Event>> {
+        let path = format!("/v1/jobs/{id}/events");
+        let page: EventPage = self
+            .json(
+                self.request(reqwest::Method::GET, &path)
+                    .query(&[("after", after), ("limit", u64::from(limit))]),
+            )
+            .await?;
+        Ok(page.events)
+    }
+
+    /// `GET /v1/jobs/{id}`.
+    pub async fn job(&self, id: &str) -> anyhow::Result<Job> {
+        self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}")))
+            .await
+    }
+
+    /// `GET /v1/jobs`: a page, newest first.
+    pub async fn jobs(
+        &self,
+        state: Option<&str>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> anyhow::Result<JobList> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(state) = state {
+            query.push(("state", state.to_owned()));
+        }
+        if let Some(before) = before {
+            query.push(("before", before.to_owned()));
+        }
+        self.json(self.request(reqwest::Method::GET, "/v1/jobs").query(&query))
+            .await
+    }
+
+    /// `POST /v1/verify`: a probe job's report.
+    pub async fn verify(
+        &self,
+        isolation: Option<corral_proto::IsolationLevel>,
+    ) -> anyhow::Result<corral_proto::verify::VerifyReport> {
+        let mut request = self.request(reqwest::Method::POST, "/v1/verify");
+        if let Some(isolation) = isolation {
+            request = request.query(&[("isolation", isolation.as_str())]);
+        }
+        self.json(request).await
+    }
+
+    /// `POST /v1/jobs/{id}/cancel`.
+    pub async fn cancel(&self, id: &str) -> anyhow::Result<Job> {
+        self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/cancel")))
+            .await
+    }
+
+    /// `POST /v1/jobs/{id}/end`.
+    pub async fn end(&self, id: &str) -> anyhow::Result<Job> {
+        self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/end")))
+            .await
+    }
+
+    /// `POST /v1/jobs/{id}/prompts`.
+    pub async fn prompt(&self, id: &str, text: &str) -> anyhow::Result<corral_proto::Prompt> {
+        let body = corral_proto::PromptSpec {
+            prompt: text.to_owned(),
+        };
+        self.json(
+            self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/prompts"))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `GET /v1/jobs/{id}/diff`.
+    pub async fn diff(&self, id: &str) -> anyhow::Result<corral_proto::JobDiff> {
+        self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}/diff")))
+            .await
+    }
+
+    /// `POST /v1/jobs/{id}/apply`, with `allow_secrets` when the user said so.
+    pub async fn apply(&self, id: &str, allow_secrets: bool) -> anyhow::Result<()> {
+        let query = if allow_secrets {
+            "?allow_secrets=true"
+        } else {
+            ""
+        };
+        self.send(self.request(
+            reqwest::Method::POST,
+            &format!("/v1/jobs/{id}/apply{query}"),
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// `POST /v1/jobs/{id}/discard`: the server's account (`review`:
+    /// `discarded`, or `applied` with `applied_at`).
+    pub async fn discard(&self, id: &str) -> anyhow::Result<serde_json::Value> {
+        self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/discard")))
+            .await
+    }
+
+    /// `PUT /v1/secrets/{name}`.
+    pub async fn put_secret(&self, name: &str, value: &str) -> anyhow::Result<serde_json::Value> {
+        let body = serde_json::json!({ "value": value });
+        self.json(
+            self.request(reqwest::Method::PUT, &format!("/v1/secrets/{name}"))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `GET /v1/secrets`.
+    pub async fn secrets(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        #[derive(Deserialize)]
+        struct SecretList {
+            secrets: Vec<serde_json::Value>,
+        }
+        let list: SecretList = self
+            .json(self.request(reqwest::Method::GET, "/v1/secrets"))
+            .await?;
+        Ok(list.secrets)
+    }
+
+    /// `DELETE /v1/secrets/{name}`.
+    pub async fn delete_secret(&self, name: &str) -> anyhow::Result<()> {
+        self.send(self.request(reqwest::Method::DELETE, &format!("/v1/secrets/{name}")))
+            .await?;
+        Ok(())
+    }
+
+    /// Every stored event of a job, page by page.
+    pub async fn events(&self, id: &str, mut on_event: impl FnMut(&Event)) -> anyhow::Result<()> {
+        let mut after = 0;
+        loop {
+            let path = format!("/v1/jobs/{id}/events");
+            let page: EventPage = self
+                .json(
+                    self.request(reqwest::Method::GET, &path)
+                        .query(&[("after", after)]),
+                )
+                .await?;
+            let Some(last) = page.events.last() else {
+                return Ok(());
+            };
+            after = last.seq;
+            page.events.iter().for_each(&mut on_event);
+        }
+    }
+
+    /// Follows a job's events live from `after` until it ends, reconnecting
+    /// from the last event seen when the stream drops.
+    pub async fn follow(
+        &self,
+        id: &str,
+        mut after: u64,
+        mut on_event: impl FnMut(&Event),
+    ) -> anyhow::Result<StreamEnd> {
+        let mut reconnects = 0;
+        loop {
+            let request = self
+                .request(
+                    reqwest::Method::GET,
+                    &format!("/v1/jobs/{id}/events/stream"),
+                )
+                .header("last-event-id", after.to_string());
+            let response = self.send(request).await?;
+            let mut body = response.bytes_stream();
+            let mut parser = SseParser::default();
+            while let Some(chunk) = body.next().await {
+                let Ok(chunk) = chunk else { break };
+                for message in parser.feed(&chunk) {
+                    match message.event.as_str() {
+                        "end" => return Ok(StreamEnd::JobEnded),
+                        "stream_failed" => {
+                            bail!(
+                                "the server failed while streaming events: {}",
+                                visible_line(&message.data)
+                            )
+                        }
+                        _ => {
+                            let event: Event = serde_json::from_str(&message.data)
+                                .context("cannot decode an event from the stream")?;
+                            after = event.seq;
+                            on_event(&event);
+                        }
+                    }
+                }
+            }
+            reconnects += 1;
+            if reconnects > MAX_RECONNECTS {
+                bail!("the event stream of {id} kept dropping");
+            }
+            tokio::time::sleep(RECONNECT_PAUSE).await;
+        }
+    }
+}
+
+/// The exit code a job's end maps to: its own, else 124 for a timeout (as
+/// `timeout(1)`), 130 for a cancel (as Ctrl-C), 1 for another failure.
+pub fn exit_code_of(job: &Job) -> u8 {
+    match (job.state, job.exit_code) {
+        (JobState::TimedOut, _) => 124,
+        (JobState::Cancelled, _) => 130,
+        (JobState::Succeeded, _) => 0,
+        (_, Some(code)) => u8::try_from(code)
+            .ok()
+            .filter(|code| *code != 0)
+            .unwrap_or(1),
+        (_, None) => 1,
+    }
+}

@@ -1,0 +1,23 @@
+//! A client of corral's user API, shared by the `corral` command, the MCP
+//! tools, the test kit and the benchmarks: it finds a local server and its
+//! token, turns API errors into messages that name the field, follows a
+//! job's event stream over SSE (reconnecting from the last event seen),
+//! and makes any text a server or a job wrote safe to show on a terminal.
+//!
+//! It must never print: it returns what it read, and the caller shows it.
+//!
+//! # Layout
+//! - [`client`]: [`ApiClient`], one method per API call, and the SSE follower
+//! - `ids`: a job named by the start of its id
+//! - `failure`: an API error, and the same in the command line's terms
+//! - [`sanitize`]: text made visible: terminal controls shown, never acted on
+//! - [`mcp`]: the job tools for MCP clients, over any [`mcp::JobsBackend`]
+
+pub mod client;
+mod failure;
+mod ids;
+pub mod mcp;
+pub mod sanitize;
+
+pub use client::{ApiClient, JobList, StreamEnd, exit_code_of};
+pub use failure::{ApiFailure, split_index};
