@@ -8,7 +8,7 @@
 //! # Layout
 //! - `cli`: the argument definitions
 //! - `commands`: one file per subcommand
-//! - `client`: the user-API client, server discovery, SSE following
+//! - `client`: a `corral-client` API client found from the global flags
 //! - `output`: everything written to the terminal
 //! - `telemetry`: tracing setup
 

@@ -17,7 +17,6 @@ use serde::de::DeserializeOwned;
 use crate::failure::ApiFailure;
 use crate::sanitize::visible_line;
 
-/// The server a client talks to when nothing says otherwise.
 /// Reconnects of an event stream before giving up.
 const MAX_RECONNECTS: u32 = 20;
 /// Pause before reconnecting a dropped stream.

@@ -18,6 +18,9 @@
 //! - `outcome`: how a container's exit becomes a terminal state
 //! - `pool`: the warm pool, containers started ahead of demand; `warm`: what it holds
 //! - `recover`: what a restart finds left over
+//! - `reap`: containers and review files nothing owns any more
+//! - `review`: a branch job's change: diff, apply, discard
+//! - `stats`: the manager's counters gathered for the metrics page
 //! - `verify`: the sandbox check, a probe job judged on this host
 
 mod cancel;

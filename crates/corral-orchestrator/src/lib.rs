@@ -8,7 +8,7 @@
 //!
 //! # Layout
 //! - [`config`]: the one `Config`, its defaults and bounds
-//! - [`server`]: `serve` and `start`, data directory, shutdown
+//! - [`server`]: `serve` and `start`, shutdown
 //! - [`http`]: HTTP plumbing the APIs share: `ApiError`, JSON extractors, socket settings
 //! - [`data_dir`]: the data directory: private, locked, its secret files
 //! - [`api`]: the user API (route table, handlers)

@@ -7,6 +7,7 @@
 //!
 //! # Layout
 //! - `anthropic`: OpenAI ↔ Anthropic translation, streaming included
+//! - `settings`: the configured providers and their defaults
 //! - `discover`: a default model for a provider that serves only one
 //! - `upstream`: the HTTP call, retried with backoff
 //! - `session`: one job's proxy: budget, usage, the call

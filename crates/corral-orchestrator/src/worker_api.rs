@@ -17,6 +17,7 @@
 //! - `session`: one job's intake of events, completion and credentials
 //! - `limits`: event rates and output caps
 //! - `project`: a copy-mode job's project as a tar stream
+//! - `egress_route`: a connection upgraded into one of the job's proxy connections
 
 mod egress_route;
 mod limits;

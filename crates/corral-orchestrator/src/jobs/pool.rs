@@ -8,7 +8,8 @@
 //! the socket), the pool's image, tmpfs size (a mount option) and
 //! isolation. Its memory, CPU shares and pids limit are set on the running
 //! container first when they differ from the pool's (Docker's container
-//! update), so its `docker inspect` reads as a cold container's would. Its socket directory is moved to the job's name and the job's
+//! update), so its `docker inspect` reads as a cold container's would. Its
+//! socket directory is moved to the job's name and the job's
 //! session (grants, model proxy, egress, leak detector, and the token the
 //! container already holds) is bound to it; the worker's held
 //! `GET /v1/job` then answers. A pool container serves one job and is
