@@ -68,6 +68,20 @@ pub struct WorkerJob {
 
 /// Where a copy-mode job's worker fetches its project.
 pub const PROJECT_PATH: &str = "/v1/project";
+/// `GET`: the job ([`WorkerJob`]); held until a pool container is bound.
+pub const JOB_PATH: &str = "/v1/job";
+/// `GET`: the credentials granted to the job's processes ([`Credential`]s).
+pub const CREDENTIALS_PATH: &str = "/v1/credentials";
+/// `POST`: a batch of events ([`EventBatch`]).
+pub const EVENTS_PATH: &str = "/v1/events";
+/// `POST`: the worker's account of how the job ended ([`Completion`]).
+pub const COMPLETE_PATH: &str = "/v1/complete";
+/// `POST`: a model call through the job's proxy (OpenAI chat format).
+pub const CHAT_PATH: &str = "/v1/llm/chat/completions";
+/// `GET ?after=N&wait=S`: follow-up prompts after the `N`th.
+pub const PROMPTS_PATH: &str = "/v1/prompts";
+/// `PUT`/`GET`: a claude job's session transcript ([`ClaudeSession`]).
+pub const CLAUDE_SESSION_PATH: &str = "/v1/claude/session";
 
 /// What the worker needs to give the job's processes their way out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use corral_proto::llm::{ChatMessage, ChatRequest, Role};
-use corral_proto::worker::{Completion, CompletionStatus, Credential, PROMPT_POLL_SECS, WorkerJob};
+use corral_proto::worker::{
+    Completion, CompletionStatus, Credential, PROMPT_POLL_SECS, PROMPTS_PATH, WorkerJob,
+};
 use corral_proto::{EventKind, NewEvent, Prompt};
 use serde_json::{Map, Value, json};
 
@@ -188,7 +190,7 @@ pub(crate) async fn next_prompts(client: &Client, seen: &mut u64, idle: Duration
             return Next::End;
         }
         let wait = left.as_secs().clamp(1, PROMPT_POLL_SECS);
-        let path = format!("/v1/prompts?after={seen}&wait={wait}");
+        let path = format!("{PROMPTS_PATH}?after={seen}&wait={wait}");
         match client.get_json::<Vec<Prompt>>(&path).await {
             Ok(prompts) if !prompts.is_empty() => {
                 *seen = prompts.last().map_or(*seen, |prompt| prompt.seq);

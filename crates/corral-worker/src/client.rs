@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use corral_proto::NewEvent;
-use corral_proto::worker::{Completion, EventBatch, EventsAck, OutputChunk};
+use corral_proto::worker::{
+    COMPLETE_PATH, Completion, EVENTS_PATH, EventBatch, EventsAck, JOB_PATH, OutputChunk,
+};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
@@ -119,7 +121,7 @@ impl Client {
     pub async fn job<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
         loop {
             let body = self
-                .call(Method::GET, "/v1/job", Bytes::new(), Via::Fresh)
+                .call(Method::GET, JOB_PATH, Bytes::new(), Via::Fresh)
                 .await?;
             if !body.is_empty() {
                 return Ok(serde_json::from_slice(&body)?);
@@ -161,7 +163,7 @@ impl Client {
             unacked: unacked.clone(),
         })?;
         let answer = self
-            .call(Method::POST, "/v1/events", Bytes::from(body), Via::Kept)
+            .call(Method::POST, EVENTS_PATH, Bytes::from(body), Via::Kept)
             .await?;
         let ack: EventsAck = serde_json::from_slice(&answer)?;
         let mut kept = unacked;
@@ -182,7 +184,7 @@ impl Client {
         if pending {
             self.send_events(Vec::new()).await?;
         }
-        let _: EventsAck = self.post_json("/v1/complete", completion).await?;
+        let _: EventsAck = self.post_json(COMPLETE_PATH, completion).await?;
         Ok(())
     }
 

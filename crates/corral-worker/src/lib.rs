@@ -100,7 +100,10 @@ async fn run() -> u8 {
     }
     // Fetched once; they go to the job's child processes only, never into
     // this process's own environment.
-    let credentials: Vec<Credential> = match client.get_json("/v1/credentials").await {
+    let credentials: Vec<Credential> = match client
+        .get_json(corral_proto::worker::CREDENTIALS_PATH)
+        .await
+    {
         Ok(credentials) => credentials,
         Err(error) => {
             report_failure(

@@ -6,14 +6,12 @@ use bytes::Bytes;
 use corral_proto::ErrorBody;
 use corral_proto::llm::{ChatChunk, ChatRequest, ChatResponse, ChunkAssembler};
 use corral_proto::sse::SseParser;
+use corral_proto::worker::CHAT_PATH;
 use http_body_util::BodyExt;
 use hyper::Method;
 use serde_json::Value;
 
 use crate::client::{Client, ClientError};
-
-/// The socket route of the proxy.
-const CHAT_PATH: &str = "/v1/llm/chat/completions";
 
 /// Why a model call failed.
 #[derive(Debug, thiserror::Error)]

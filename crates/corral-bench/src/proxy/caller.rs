@@ -53,7 +53,7 @@ impl Caller {
     pub fn route<'a>(&self, token: &'a str) -> (&'static str, Option<&'a str>) {
         match self.target {
             Target::Tcp(_) => ("/v1/chat/completions", None),
-            Target::Unix(_) => ("/v1/llm/chat/completions", Some(token)),
+            Target::Unix(_) => (corral_proto::worker::CHAT_PATH, Some(token)),
         }
     }
 

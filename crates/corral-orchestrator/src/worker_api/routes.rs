@@ -13,8 +13,10 @@ use std::time::Duration;
 
 use corral_proto::llm::ChatRequest;
 use corral_proto::worker::{
-    ANTHROPIC_PREFIX, ClaudeSession, Completion, Credential, EGRESS_PATH, EventBatch, EventsAck,
-    MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, WorkerEgress, WorkerJob,
+    ANTHROPIC_PREFIX, CHAT_PATH, CLAUDE_SESSION_PATH, COMPLETE_PATH, CREDENTIALS_PATH,
+    ClaudeSession, Completion, Credential, EGRESS_PATH, EVENTS_PATH, EventBatch, EventsAck,
+    JOB_PATH, MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, PROMPTS_PATH, WorkerEgress,
+    WorkerJob,
 };
 use corral_proto::{EventKind, JobMode, NewEvent, ProjectMode, Prompt};
 use serde::Deserialize;
@@ -35,27 +37,24 @@ const MAX_BODY_BYTES: usize = 8 << 20;
 const MAX_BATCH_EVENTS: usize = 4096;
 /// Largest model call: a long conversation with its tool results.
 const MAX_CHAT_BYTES: usize = 32 << 20;
-/// Where the worker asks for its job.
-const JOB_PATH: &str = "/v1/job";
-
 /// The job's session, put on the request by [`authenticate`].
 type Session = Extension<Arc<WorkerSession>>;
 
 pub(super) fn router(slot: Arc<Slot>) -> Router {
     Router::new()
         .route(JOB_PATH, get(job))
-        .route("/v1/credentials", get(credentials))
-        .route("/v1/events", post(events))
-        .route("/v1/complete", post(complete))
+        .route(CREDENTIALS_PATH, get(credentials))
+        .route(EVENTS_PATH, post(events))
+        .route(COMPLETE_PATH, post(complete))
         .route(
-            "/v1/llm/chat/completions",
+            CHAT_PATH,
             post(chat).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
         )
-        .route("/v1/prompts", get(prompts))
+        .route(PROMPTS_PATH, get(prompts))
         .route(EGRESS_PATH, get(super::egress_route::egress))
         .route(PROJECT_PATH, get(super::project::route))
         .route(
-            "/v1/claude/session",
+            CLAUDE_SESSION_PATH,
             get(claude_session)
                 .put(keep_claude_session)
                 .layer(DefaultBodyLimit::max(MAX_CLAUDE_SESSION_BYTES + (1 << 20))),

@@ -4,14 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use corral_proto::worker::{ClaudeSession, JOB_HOME, MAX_CLAUDE_SESSION_BYTES};
+use corral_proto::worker::{
+    CLAUDE_SESSION_PATH as ROUTE, ClaudeSession, JOB_HOME, MAX_CLAUDE_SESSION_BYTES,
+};
 use corral_proto::{EventKind, NewEvent};
 use serde_json::json;
 
 use crate::agent::send;
 use crate::client::{Client, ClientError};
-
-const ROUTE: &str = "/v1/claude/session";
 
 /// Where Claude keeps its transcripts, one directory per working directory.
 fn projects() -> PathBuf {
