@@ -14,12 +14,14 @@
 //! # Layout
 //! - `slot`: the token and the bound session, once bound
 //! - `routes`: the handlers, behind the token check
+//! - `intake`: what a worker may put in its event batches
 //! - `session`: one job's intake of events, completion and credentials
 //! - `limits`: event rates and output caps
 //! - `project`: a copy-mode job's project as a tar stream
 //! - `egress_route`: a connection upgraded into one of the job's proxy connections
 
 mod egress_route;
+mod intake;
 mod limits;
 mod project;
 mod routes;

@@ -1,8 +1,15 @@
 //! A job's event stream: everything a job says, in order, numbered densely.
 
+mod payload;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
+
+pub use payload::{
+    EventData, LlmUsageData, MessageData, MessageRole, NetworkData, NoticeData, OutputData,
+    OutputStream, Payload, PayloadError, StatusData, ToolCallData, ToolResultData,
+};
 
 /// What an event is about. Unknown kinds are refused at the boundary so the
 /// stream stays something clients can render.

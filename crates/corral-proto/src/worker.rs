@@ -163,7 +163,7 @@ pub struct EventsAck {
 
 /// How the worker says its job went. The orchestrator records it, but
 /// decides the job's state from the container's own exit status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CompletionStatus {
     /// The work finished as asked.
@@ -173,7 +173,7 @@ pub enum CompletionStatus {
 }
 
 /// `POST /v1/complete`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Completion {
     /// The worker's view of the outcome.
     pub status: CompletionStatus,

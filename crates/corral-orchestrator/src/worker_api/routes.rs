@@ -165,29 +165,7 @@ async fn events(
             format!("at most {MAX_BATCH_EVENTS} events a batch"),
         ));
     }
-    // A worker may say what phase it is in (`status` with a `phase`), but a
-    // job's state is the orchestrator's alone to report.
-    if let Some(index) = batch.events.iter().position(|event| {
-        event.kind == EventKind::Status
-            && (event.data.get("state").is_some() || !event.data["phase"].is_string())
-    }) {
-        return Err(ApiError::bad_field(
-            format!("events[{index}].data"),
-            "a worker's status event names a `phase` and no `state` (states come from the orchestrator only)",
-        ));
-    }
-    // The user's prompts are the orchestrator's to record: a worker's
-    // messages are the assistant's or the system's.
-    if let Some(index) = batch.events.iter().position(|event| {
-        event.kind == EventKind::Message
-            && (!matches!(event.data["role"].as_str(), Some("assistant" | "system"))
-                || event.data.get("prompt").is_some())
-    }) {
-        return Err(ApiError::bad_field(
-            format!("events[{index}].data.role"),
-            "a worker's message is the assistant's or the system's (the user's prompts come from the orchestrator only)",
-        ));
-    }
+    super::intake::check(&batch.events)?;
     Ok(Json(
         session
             .accept_batch(batch.batch, batch.events, batch.unacked)

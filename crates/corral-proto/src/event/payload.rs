@@ -1,0 +1,368 @@
+//! What each kind of event carries: one struct per [`EventKind`], built by
+//! whoever sends the event and read back by whoever shows it, so neither
+//! side writes or reads a field by its name in a string.
+//!
+//! An event stays `{kind, data}` on the wire and in the store; these types
+//! are the `data` of each kind. [`EventData`] is all of them in one enum, for
+//! checking what a sender wrote ([`EventData::parse`]) and for the API schema.
+//! Claude Code's stream carries fields corral passes along untouched (its
+//! raw line, model, tools, turn counts): those ride in `extra`.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Event, EventKind, NewEvent};
+use crate::JobState;
+use crate::verify::ContainerProfile;
+use crate::worker::Completion;
+
+/// The `data` of one kind of event.
+pub trait Payload: Serialize + DeserializeOwned {
+    /// The kind of event that carries it.
+    const KIND: EventKind;
+}
+
+/// `status`: the job's state changed (the orchestrator's alone), or a step
+/// within it (`phase`, which a worker may report).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StatusData {
+    /// The new state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<JobState>,
+    /// Why it changed, for an end that needs saying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// With `running`: the container's profile as the engine reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ContainerProfile>,
+    /// A step within the state (`ending`, `waiting`, `claude_init`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// The step for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Fields passed along from Claude Code.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// Who a message is from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageRole {
+    /// A prompt, recorded by the orchestrator.
+    User,
+    /// The model.
+    Assistant,
+    /// The agent's own account (Claude Code's system lines, its result).
+    System,
+}
+
+/// `message`: a prompt, the model's text, or the agent's own account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MessageData {
+    /// Who it is from.
+    pub role: MessageRole,
+    /// The text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// With a user's message: the prompt's number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<u64>,
+    /// With a system message: what kind (`result`, Claude Code's subtypes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<String>,
+    /// With a `result`: whether the agent says it succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok: Option<bool>,
+    /// Fields passed along from Claude Code.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl MessageData {
+    /// A message of `role` saying `text`.
+    pub fn new(role: MessageRole, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            text: Some(text.into()),
+            prompt: None,
+            subtype: None,
+            ok: None,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+/// `tool_call`: a tool the agent called.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ToolCallData {
+    /// The call's id, which its result names.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The tool.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its arguments, as the model wrote them.
+    #[serde(default)]
+    pub arguments: Value,
+    /// Fields passed along from Claude Code.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// `tool_result`: what a tool returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ToolResultData {
+    /// The call it answers.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The tool, when the sender knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether the tool did what it was asked.
+    pub ok: bool,
+    /// What it returned, cut to a bound.
+    #[serde(default)]
+    pub output: String,
+    /// Fields passed along from Claude Code.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// The stream a process wrote to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputStream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl OutputStream {
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stdout => "stdout",
+            Self::Stderr => "stderr",
+        }
+    }
+}
+
+/// `output`: a piece of a process's output, as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputData {
+    /// Where it was written.
+    pub stream: OutputStream,
+    /// The text.
+    pub text: String,
+}
+
+/// `llm_usage`: one model call through the job's proxy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LlmUsageData {
+    /// The provider it went to.
+    pub provider: String,
+    /// The model asked for.
+    pub model: String,
+    /// Tokens read.
+    pub input_tokens: u64,
+    /// Tokens written.
+    pub output_tokens: u64,
+    /// From the call to its last byte.
+    pub latency_ms: u64,
+    /// To the first byte of the answer, when it came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_byte_ms: Option<u64>,
+    /// Whether the answer was streamed.
+    pub stream: bool,
+    /// Tries it took (retries included).
+    pub attempts: u32,
+    /// Its cost in US dollars, where the provider is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+}
+
+/// `error` or `warning`: something that failed, or is worth knowing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeData {
+    /// What happened, for people.
+    pub message: String,
+}
+
+impl NoticeData {
+    /// A notice saying `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+/// `network`: a connection through the egress proxy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NetworkData {
+    /// The host asked for.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// Whether the policy let it through.
+    pub allowed: bool,
+    /// How it went: `http` (forwarded), `tunnel` (TLS passed through),
+    /// `inject` (TLS ended here to add a credential).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Why it was refused or ended early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The upstream's HTTP status, for a forwarded request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Bytes the job sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_up: Option<u64>,
+    /// Bytes the job received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_down: Option<u64>,
+}
+
+impl Payload for StatusData {
+    const KIND: EventKind = EventKind::Status;
+}
+impl Payload for MessageData {
+    const KIND: EventKind = EventKind::Message;
+}
+impl Payload for ToolCallData {
+    const KIND: EventKind = EventKind::ToolCall;
+}
+impl Payload for ToolResultData {
+    const KIND: EventKind = EventKind::ToolResult;
+}
+impl Payload for OutputData {
+    const KIND: EventKind = EventKind::Output;
+}
+impl Payload for LlmUsageData {
+    const KIND: EventKind = EventKind::LlmUsage;
+}
+impl Payload for NetworkData {
+    const KIND: EventKind = EventKind::Network;
+}
+impl Payload for Completion {
+    const KIND: EventKind = EventKind::Result;
+}
+
+/// The payload of any event, one variant per kind.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum EventData {
+    /// `status` (boxed: it may carry a container profile).
+    Status(Box<StatusData>),
+    /// `message`.
+    Message(MessageData),
+    /// `tool_call`.
+    ToolCall(ToolCallData),
+    /// `tool_result`.
+    ToolResult(ToolResultData),
+    /// `output`.
+    Output(OutputData),
+    /// `llm_usage`.
+    LlmUsage(LlmUsageData),
+    /// `result`: the worker's own account of how the job ended.
+    Result(Completion),
+    /// `error`.
+    Error(NoticeData),
+    /// `warning`.
+    Warning(NoticeData),
+    /// `network`.
+    Network(NetworkData),
+}
+
+impl EventData {
+    /// `data` read as the payload of `kind`; the error names the field at fault.
+    pub fn parse(kind: EventKind, data: &Value) -> Result<Self, PayloadError> {
+        fn read<T: DeserializeOwned>(data: &Value) -> Result<T, PayloadError> {
+            serde_path_to_error::deserialize(data).map_err(|error| PayloadError {
+                field: error.path().to_string(),
+                message: crate::error::without_position(error.inner()),
+            })
+        }
+        Ok(match kind {
+            EventKind::Status => Self::Status(Box::new(read(data)?)),
+            EventKind::Message => Self::Message(read(data)?),
+            EventKind::ToolCall => Self::ToolCall(read(data)?),
+            EventKind::ToolResult => Self::ToolResult(read(data)?),
+            EventKind::Output => Self::Output(read(data)?),
+            EventKind::LlmUsage => Self::LlmUsage(read(data)?),
+            EventKind::Result => Self::Result(read(data)?),
+            EventKind::Error => Self::Error(read(data)?),
+            EventKind::Warning => Self::Warning(read(data)?),
+            EventKind::Network => Self::Network(read(data)?),
+        })
+    }
+}
+
+/// A payload that is not what its kind carries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct PayloadError {
+    /// The field at fault, dotted (`.` for the payload itself).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl NewEvent {
+    /// An event carrying `payload`.
+    pub fn of<P: Payload>(payload: &P) -> Self {
+        Self::new(P::KIND, serde_json::to_value(payload).unwrap_or_default())
+    }
+
+    /// An `error` event saying `message`.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(EventKind::Error, notice_value(message))
+    }
+
+    /// A `warning` event saying `message`.
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self::new(EventKind::Warning, notice_value(message))
+    }
+
+    /// Its payload as `P`, if it is of `P`'s kind and reads as one.
+    pub fn payload<P: Payload>(&self) -> Option<P> {
+        read_as(self.kind, &self.data)
+    }
+}
+
+impl Event {
+    /// Its payload as `P`, if it is of `P`'s kind and reads as one.
+    pub fn payload<P: Payload>(&self) -> Option<P> {
+        read_as(self.kind, &self.data)
+    }
+
+    /// The message of an `error` or `warning` event.
+    pub fn notice(&self) -> Option<String> {
+        matches!(self.kind, EventKind::Error | EventKind::Warning)
+            .then(|| serde_json::from_value::<NoticeData>(self.data.clone()).ok())
+            .flatten()
+            .map(|notice| notice.message)
+    }
+}
+
+fn notice_value(message: impl Into<String>) -> Value {
+    serde_json::to_value(NoticeData::new(message)).unwrap_or_default()
+}
+
+fn read_as<P: Payload>(kind: EventKind, data: &Value) -> Option<P> {
+    (kind == P::KIND)
+        .then(|| P::deserialize(data).ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests;
