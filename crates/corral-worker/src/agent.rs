@@ -5,15 +5,17 @@
 //! becomes the job's `result`. An interactive job then waits for follow-up
 //! prompts and continues the same conversation.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use corral_proto::event::{MessageData, MessageRole, ToolCallData, ToolResultData};
 use corral_proto::llm::{ChatMessage, ChatRequest, Role};
 use corral_proto::worker::{
     Completion, CompletionStatus, Credential, PROMPT_POLL_SECS, PROMPTS_PATH, WorkerJob,
 };
-use corral_proto::{EventKind, NewEvent, Prompt};
-use serde_json::{Map, Value, json};
+use corral_proto::{NewEvent, Prompt};
+use serde_json::{Map, Value};
 
 use crate::client::Client;
 use crate::failure::{EXIT_WORKER_FAILED, complain, report_failure};
@@ -125,10 +127,10 @@ async fn answer_prompt(
         conversation.push(message);
         let mut events = Vec::new();
         if !text.is_empty() {
-            events.push(NewEvent::new(
-                EventKind::Message,
-                json!({"role": "assistant", "text": text}),
-            ));
+            events.push(NewEvent::of(&MessageData::new(
+                MessageRole::Assistant,
+                text.clone(),
+            )));
         }
         if calls.is_empty() {
             send(client, events).await;
@@ -137,10 +139,12 @@ async fn answer_prompt(
         for call in calls {
             let arguments = serde_json::from_str::<Value>(&call.function.arguments)
                 .unwrap_or_else(|_| Value::String(call.function.arguments.clone()));
-            events.push(NewEvent::new(
-                EventKind::ToolCall,
-                json!({"id": call.id, "name": call.function.name, "arguments": arguments}),
-            ));
+            events.push(NewEvent::of(&ToolCallData {
+                id: Some(call.id.clone()),
+                name: Some(call.function.name.clone()),
+                arguments,
+                extra: BTreeMap::new(),
+            }));
             send(client, std::mem::take(&mut events)).await;
             let started = Instant::now();
             let result = tools
@@ -148,16 +152,14 @@ async fn answer_prompt(
                 .await;
             send(
                 client,
-                vec![NewEvent::new(
-                    EventKind::ToolResult,
-                    json!({
-                        "id": call.id,
-                        "name": call.function.name,
-                        "ok": result.ok,
-                        "output": result.text,
-                        "duration_ms": started.elapsed().as_millis() as u64,
-                    }),
-                )],
+                vec![NewEvent::of(&ToolResultData {
+                    id: Some(call.id.clone()),
+                    name: Some(call.function.name.clone()),
+                    ok: result.ok,
+                    output: result.text.clone(),
+                    duration_ms: Some(started.elapsed().as_millis() as u64),
+                    extra: BTreeMap::new(),
+                })],
             )
             .await;
             conversation.push(ChatMessage::tool_result(call.id, result.text));
@@ -226,11 +228,7 @@ pub(crate) async fn send(client: &Client, events: Vec<NewEvent>) {
 pub(crate) async fn finish(client: &Client, status: CompletionStatus, text: &str) {
     let failed = status == CompletionStatus::Failed;
     if failed {
-        send(
-            client,
-            vec![NewEvent::new(EventKind::Error, json!({ "message": text }))],
-        )
-        .await;
+        send(client, vec![NewEvent::error(text)]).await;
     }
     let completion = Completion {
         status,

@@ -15,8 +15,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use corral_proto::worker::{CompletionStatus, Credential, JOB_HOME, WorkerJob};
-use corral_proto::{ClaudeSettings, EventKind, NewEvent};
-use serde_json::json;
+use corral_proto::{ClaudeSettings, NewEvent};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinSet;
@@ -256,10 +255,9 @@ async fn read_stream(
         if too_long {
             send(
                 client,
-                vec![NewEvent::new(
-                    EventKind::Warning,
-                    json!({"message": format!("skipped a claude line over {MAX_LINE_BYTES} bytes")}),
-                )],
+                vec![NewEvent::warning(format!(
+                    "skipped a claude line over {MAX_LINE_BYTES} bytes"
+                ))],
             )
             .await;
             continue;

@@ -3,9 +3,8 @@
 
 use std::io::Write;
 
+use corral_proto::NewEvent;
 use corral_proto::worker::{Completion, CompletionStatus};
-use corral_proto::{EventKind, NewEvent};
-use serde_json::json;
 
 use crate::client::Client;
 
@@ -14,7 +13,7 @@ pub const EXIT_WORKER_FAILED: u8 = 125;
 
 /// Reports a failure as an `error` event and a failed completion.
 pub(crate) async fn report_failure(client: &Client, message: &str) {
-    let event = NewEvent::new(EventKind::Error, json!({ "message": message }));
+    let event = NewEvent::error(message);
     if let Err(error) = client.send_events(vec![event]).await {
         complain(&format!("cannot send error event: {error}"));
     }

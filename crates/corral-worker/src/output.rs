@@ -3,8 +3,8 @@
 //! whatever has piled up while the previous batch was in flight, so a quiet
 //! process costs one event per write and a noisy one is batched for free.
 
-use corral_proto::{EventKind, NewEvent};
-use serde_json::json;
+use corral_proto::NewEvent;
+use corral_proto::event::OutputData;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 
@@ -18,22 +18,7 @@ const MAX_EVENT_TEXT: usize = 64 << 10;
 const MAX_BATCH_TEXT: usize = 1 << 20;
 
 /// Which pipe a chunk came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    /// Standard output.
-    Stdout,
-    /// Standard error.
-    Stderr,
-}
-
-impl Stream {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Stdout => "stdout",
-            Self::Stderr => "stderr",
-        }
-    }
-}
+pub use corral_proto::event::OutputStream as Stream;
 
 /// A piece of text from one pipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,10 +100,10 @@ pub async fn ship(client: &Client, mut chunks: mpsc::Receiver<Chunk>) -> Result<
         let events = batch
             .into_iter()
             .map(|chunk| {
-                NewEvent::new(
-                    EventKind::Output,
-                    json!({ "stream": chunk.stream.name(), "text": chunk.text }),
-                )
+                NewEvent::of(&OutputData {
+                    stream: chunk.stream,
+                    text: chunk.text,
+                })
             })
             .collect();
         client.send_events(events).await?;

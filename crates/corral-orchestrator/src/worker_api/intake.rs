@@ -5,8 +5,8 @@
 //! it: a job's state, the user's prompts, model usage, network connections
 //! and the job's result.
 
-use corral_proto::event::{EventData, MessageRole};
 use corral_proto::NewEvent;
+use corral_proto::event::{EventData, MessageRole};
 
 use crate::http::ApiError;
 

@@ -84,6 +84,18 @@ pub struct MessageData {
 }
 
 impl MessageData {
+    /// A system message with nothing in it yet.
+    pub fn system() -> Self {
+        Self {
+            role: MessageRole::System,
+            text: None,
+            prompt: None,
+            subtype: None,
+            ok: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
     /// A message of `role` saying `text`.
     pub fn new(role: MessageRole, text: impl Into<String>) -> Self {
         Self {
@@ -128,6 +140,9 @@ pub struct ToolResultData {
     /// What it returned, cut to a bound.
     #[serde(default)]
     pub output: String,
+    /// How long the tool ran, when the sender timed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
     /// Fields passed along from Claude Code.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,

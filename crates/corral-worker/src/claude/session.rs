@@ -4,11 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use corral_proto::NewEvent;
 use corral_proto::worker::{
     CLAUDE_SESSION_PATH as ROUTE, ClaudeSession, JOB_HOME, MAX_CLAUDE_SESSION_BYTES,
 };
-use corral_proto::{EventKind, NewEvent};
-use serde_json::json;
 
 use crate::agent::send;
 use crate::client::{Client, ClientError};
@@ -87,14 +86,7 @@ async fn find(projects: &Path, session_id: &str) -> Option<(String, String)> {
 }
 
 async fn warn(client: &Client, message: &str) {
-    send(
-        client,
-        vec![NewEvent::new(
-            EventKind::Warning,
-            json!({ "message": message }),
-        )],
-    )
-    .await;
+    send(client, vec![NewEvent::warning(message)]).await;
 }
 
 #[cfg(test)]

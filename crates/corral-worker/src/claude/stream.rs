@@ -1,7 +1,10 @@
 //! `claude -p --output-format stream-json --verbose` lines to corral events.
 //! Pure: a line in, events and what it says about the run out.
 
-use corral_proto::{EventKind, NewEvent};
+use std::collections::BTreeMap;
+
+use corral_proto::NewEvent;
+use corral_proto::event::{MessageData, MessageRole, StatusData, ToolCallData, ToolResultData};
 use serde_json::{Value, json};
 
 /// Longest tool output kept in an event; the rest is cut with a marker.
@@ -36,10 +39,9 @@ pub fn map_line(line: &str) -> Mapped {
     let Ok(value) = serde_json::from_str::<Value>(line) else {
         let shown: String = line.chars().take(200).collect();
         return Mapped {
-            events: vec![NewEvent::new(
-                EventKind::Warning,
-                json!({"message": format!("unreadable line from claude: {shown}")}),
-            )],
+            events: vec![NewEvent::warning(format!(
+                "unreadable line from claude: {shown}"
+            ))],
             ..Mapped::default()
         };
     };
@@ -59,10 +61,7 @@ pub fn map_line(line: &str) -> Mapped {
         },
         "result" => result(&value),
         other => Mapped {
-            events: vec![NewEvent::new(
-                EventKind::Message,
-                json!({"role": "system", "subtype": other, "raw": value}),
-            )],
+            events: vec![system_message(other, &value)],
             ..Mapped::default()
         },
     };
@@ -95,16 +94,18 @@ fn assistant(value: &Value) -> Vec<NewEvent> {
             Some("text") => {
                 let text = block["text"].as_str().unwrap_or_default();
                 if !text.is_empty() {
-                    events.push(NewEvent::new(
-                        EventKind::Message,
-                        json!({"role": "assistant", "text": text}),
-                    ));
+                    events.push(NewEvent::of(&MessageData::new(
+                        MessageRole::Assistant,
+                        text,
+                    )));
                 }
             }
-            Some("tool_use") => events.push(NewEvent::new(
-                EventKind::ToolCall,
-                json!({"id": block["id"], "name": block["name"], "arguments": block["input"]}),
-            )),
+            Some("tool_use") => events.push(NewEvent::of(&ToolCallData {
+                id: block["id"].as_str().map(str::to_owned),
+                name: block["name"].as_str().map(str::to_owned),
+                arguments: block["input"].clone(),
+                extra: BTreeMap::new(),
+            })),
             _ => {}
         }
     }
@@ -126,14 +127,14 @@ fn tool_results(value: &Value) -> Vec<NewEvent> {
                 .join("\n"),
             _ => String::new(),
         };
-        events.push(NewEvent::new(
-            EventKind::ToolResult,
-            json!({
-                "id": block["tool_use_id"],
-                "ok": block["is_error"] != true,
-                "output": cut(&output),
-            }),
-        ));
+        events.push(NewEvent::of(&ToolResultData {
+            id: block["tool_use_id"].as_str().map(str::to_owned),
+            name: None,
+            ok: block["is_error"] != true,
+            output: cut(&output),
+            duration_ms: None,
+            extra: BTreeMap::new(),
+        }));
     }
     events
 }
@@ -141,33 +142,44 @@ fn tool_results(value: &Value) -> Vec<NewEvent> {
 fn system(value: &Value) -> NewEvent {
     let subtype = value["subtype"].as_str().unwrap_or("system");
     match subtype {
-        "init" => NewEvent::new(
-            EventKind::Status,
-            json!({
-                "phase": "claude_init",
-                "text": format!(
-                    "claude {} started: model {}, {} tools",
-                    value["claude_code_version"].as_str().unwrap_or("?"),
-                    value["model"].as_str().unwrap_or("?"),
-                    value["tools"].as_array().map_or(0, Vec::len)
-                ),
-                "model": value["model"],
-                "tools": value["tools"],
-            }),
-        ),
-        "api_retry" => NewEvent::new(
-            EventKind::Status,
-            json!({
-                "phase": "claude_retry",
-                "text": format!("the model API failed; claude retries ({})", summary(value)),
-                "raw": value,
-            }),
-        ),
-        other => NewEvent::new(
-            EventKind::Message,
-            json!({"role": "system", "subtype": other, "raw": value}),
-        ),
+        "init" => NewEvent::of(&StatusData {
+            phase: Some("claude_init".into()),
+            text: Some(format!(
+                "claude {} started: model {}, {} tools",
+                value["claude_code_version"].as_str().unwrap_or("?"),
+                value["model"].as_str().unwrap_or("?"),
+                value["tools"].as_array().map_or(0, Vec::len)
+            )),
+            extra: passed_along(value, &["model", "tools"]),
+            ..StatusData::default()
+        }),
+        "api_retry" => NewEvent::of(&StatusData {
+            phase: Some("claude_retry".into()),
+            text: Some(format!(
+                "the model API failed; claude retries ({})",
+                summary(value)
+            )),
+            extra: BTreeMap::from([("raw".to_owned(), value.clone())]),
+            ..StatusData::default()
+        }),
+        other => system_message(other, value),
     }
+}
+
+/// A Claude Code line corral has no event of its own for, kept whole.
+fn system_message(subtype: &str, value: &Value) -> NewEvent {
+    NewEvent::of(&MessageData {
+        subtype: Some(subtype.to_owned()),
+        extra: BTreeMap::from([("raw".to_owned(), value.clone())]),
+        ..MessageData::system()
+    })
+}
+
+/// `keys` of `value`, `null` where it has none, passed along as they are.
+fn passed_along(value: &Value, keys: &[&str]) -> BTreeMap<String, Value> {
+    keys.iter()
+        .map(|key| ((*key).to_owned(), value[*key].clone()))
+        .collect()
 }
 
 /// A short account of a line for people.
@@ -196,21 +208,23 @@ fn result(value: &Value) -> Mapped {
     } else {
         format!("claude ended: {subtype}")
     };
-    let event = NewEvent::new(
-        EventKind::Message,
-        json!({
-            "role": "system",
-            "subtype": "result",
-            "ok": ok,
-            "text": text,
-            "num_turns": value["num_turns"],
-            "total_cost_usd": value["total_cost_usd"],
-            "duration_api_ms": value["duration_api_ms"],
-            "terminal_reason": value["terminal_reason"],
-            "permission_denials": value["permission_denials"],
-            "usage": value["usage"],
-        }),
-    );
+    let event = NewEvent::of(&MessageData {
+        subtype: Some("result".into()),
+        ok: Some(ok),
+        text: Some(text.clone()),
+        extra: passed_along(
+            value,
+            &[
+                "num_turns",
+                "total_cost_usd",
+                "duration_api_ms",
+                "terminal_reason",
+                "permission_denials",
+                "usage",
+            ],
+        ),
+        ..MessageData::system()
+    });
     Mapped {
         events: vec![event],
         session_id: None,
@@ -228,6 +242,8 @@ fn cut(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use corral_proto::EventKind;
+
     use super::*;
 
     #[test]

@@ -2,17 +2,16 @@
 //! end is kept by the worker and sent again with the next batch, so an
 //! orchestrator that restarted meanwhile still gets it.
 
+use corral_proto::NewEvent;
+use corral_proto::event::OutputData;
 use corral_proto::worker::OutputChunk;
-use corral_proto::{EventKind, NewEvent};
 
 /// The stream and text of an `output` event.
 pub(super) fn output_chunk(event: &NewEvent) -> Option<OutputChunk> {
-    if event.kind != EventKind::Output {
-        return None;
-    }
+    let output: OutputData = event.payload()?;
     Some(OutputChunk {
-        stream: event.data.get("stream")?.as_str()?.to_owned(),
-        text: event.data.get("text")?.as_str()?.to_owned(),
+        stream: output.stream.as_str().to_owned(),
+        text: output.text,
     })
 }
 
