@@ -23,6 +23,7 @@ use bollard::query_parameters::{
     CreateContainerOptions, RemoveContainerOptions, StartContainerOptions,
 };
 use corral_proto::EventKind;
+use corral_proto::event::StatusData;
 use corral_testkit::TestServer;
 use futures_util::StreamExt;
 
@@ -139,7 +140,10 @@ async fn server_times(server: &TestServer, id: &str) -> anyhow::Result<[Duration
     };
     let state = |name: &'static str| {
         move |event: &corral_proto::Event| {
-            event.kind == EventKind::Status && event.data["state"] == name
+            event
+                .payload::<StatusData>()
+                .and_then(|status| status.state)
+                .is_some_and(|state| state.as_str() == name)
         }
     };
     Ok([

@@ -18,7 +18,8 @@ mod remote;
 use std::sync::Arc;
 use std::time::Duration;
 
-use corral_proto::{Event, EventKind, Job, Prompt};
+use corral_proto::event::{EventData, MessageRole};
+use corral_proto::{Event, Job, Prompt};
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Map, Value, json};
@@ -263,13 +264,13 @@ fn summarize(events: &[Event]) -> Value {
     for event in events {
         let count = counts.entry(event.kind.as_str()).or_insert(json!(0));
         *count = json!(count.as_u64().unwrap_or(0) + 1);
-        match event.kind {
-            EventKind::Output => output.push_str(event.data["text"].as_str().unwrap_or_default()),
-            EventKind::Message if event.data["role"] == "assistant" => {
-                answer = event.data["text"].clone();
+        match EventData::parse(event.kind, &event.data) {
+            Ok(EventData::Output(said)) => output.push_str(&said.text),
+            Ok(EventData::Message(message)) if message.role == MessageRole::Assistant => {
+                answer = json!(message.text);
             }
-            EventKind::Error => errors.push(event.data["message"].clone()),
-            EventKind::ToolCall => tools.push(event.data["name"].clone()),
+            Ok(EventData::Error(error)) => errors.push(json!(error.message)),
+            Ok(EventData::ToolCall(call)) => tools.push(json!(call.name)),
             _ => {}
         }
     }

@@ -36,9 +36,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use corral_proto::{EgressPolicy, EventKind, NewEvent};
+use corral_proto::event::NetworkData;
+use corral_proto::{EgressPolicy, NewEvent};
 use hyper::header::HeaderValue;
-use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
@@ -286,17 +286,14 @@ impl EgressSession {
     }
 
     /// Records a `network` event, redacted like everything a job says.
-    async fn record(&self, data: Value) {
-        self.record_as(EventKind::Network, data).await;
+    async fn record(&self, network: &NetworkData) {
+        self.record_event(NewEvent::of(network)).await;
     }
 
-    async fn record_as(&self, kind: EventKind, mut data: Value) {
+    async fn record_event(&self, mut event: NewEvent) {
         let mut findings = Findings::default();
-        self.redactor.redact_json(&mut data, &mut findings);
-        let event = NewEvent {
-            redacted: findings.any(),
-            ..NewEvent::new(kind, data)
-        };
+        self.redactor.redact_json(&mut event.data, &mut findings);
+        event.redacted = findings.any();
         if let Err(error) = self.events.append(&self.job_id, vec![event]).await {
             warn!(job_id = %self.job_id, error = %error, "cannot record an egress event");
         }
@@ -304,15 +301,21 @@ impl EgressSession {
 
     /// Records a `warning` event: something refused or changed on the way.
     async fn warn(&self, message: &str) {
-        self.record_as(EventKind::Warning, json!({ "message": message }))
-            .await;
+        self.record_event(NewEvent::warning(message)).await;
     }
 
     /// Records a refused connection.
     async fn deny(&self, host: &str, port: u16, reason: &str) {
-        self.record(json!({
-            "host": normalize(host), "port": port, "allowed": false, "reason": reason,
-        }))
+        self.record(&NetworkData {
+            host: normalize(host),
+            port,
+            allowed: false,
+            mode: None,
+            reason: Some(reason.to_owned()),
+            status: None,
+            bytes_up: None,
+            bytes_down: None,
+        })
         .await;
     }
 }

@@ -12,8 +12,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use corral_proto::{Event, EventKind, NewEvent};
-use serde_json::json;
+use corral_proto::event::StatusData;
+use corral_proto::{Event, NewEvent};
 use tokio::sync::broadcast;
 
 use crate::store::{Store, StoreError};
@@ -157,12 +157,12 @@ impl EventLog {
         state: corral_proto::JobState,
         reason: Option<&str>,
     ) -> Result<u64, StoreError> {
-        let mut data = json!({ "state": state.as_str() });
-        if let Some(reason) = reason {
-            data["reason"] = json!(reason);
-        }
-        self.append(job_id, vec![NewEvent::new(EventKind::Status, data)])
-            .await
+        let status = StatusData {
+            state: Some(state),
+            reason: reason.map(str::to_owned),
+            ..StatusData::default()
+        };
+        self.append(job_id, vec![NewEvent::of(&status)]).await
     }
 
     /// Stores the `running` status event, with the container's profile as
@@ -172,12 +172,12 @@ impl EventLog {
         job_id: &str,
         profile: Option<&corral_proto::verify::ContainerProfile>,
     ) -> Result<u64, StoreError> {
-        let mut data = json!({ "state": corral_proto::JobState::Running.as_str() });
-        if let Some(profile) = profile {
-            data["profile"] = json!(profile);
-        }
-        self.append(job_id, vec![NewEvent::new(EventKind::Status, data)])
-            .await
+        let status = StatusData {
+            state: Some(corral_proto::JobState::Running),
+            profile: profile.cloned(),
+            ..StatusData::default()
+        };
+        self.append(job_id, vec![NewEvent::of(&status)]).await
     }
 
     /// A receiver woken after each append for `job_id`. Subscribe *before*
@@ -246,6 +246,9 @@ impl EventLog {
 
 #[cfg(test)]
 mod tests {
+    use corral_proto::EventKind;
+    use serde_json::json;
+
     use super::*;
     use crate::store::SqliteStore;
 

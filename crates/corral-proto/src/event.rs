@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 pub use payload::{
     EventData, LlmUsageData, MessageData, MessageRole, NetworkData, NoticeData, OutputData,
-    OutputStream, Payload, PayloadError, StatusData, ToolCallData, ToolResultData,
+    OutputRef, OutputStream, Payload, PayloadError, StatusData, ToolCallData, ToolResultData,
 };
 
 /// What an event is about. Unknown kinds are refused at the boundary so the

@@ -140,8 +140,8 @@ pub struct EventBatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputChunk {
-    /// `stdout` or `stderr`.
-    pub stream: String,
+    /// Where it was written.
+    pub stream: crate::event::OutputStream,
     /// The text.
     pub text: String,
 }

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use corral_docker::DockerRuntime;
 use corral_orchestrator::{Config, ConfigOverrides, RunningServer};
+use corral_proto::event::{MessageData, StatusData};
 use corral_proto::sse::SseParser;
-use corral_proto::{Event, EventKind, Job, JobState};
+use corral_proto::{Event, Job, JobState};
 use corral_runtime::LABEL_INSTANCE;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
@@ -70,8 +71,9 @@ impl Followed {
     fn output(&self, stream: &str) -> String {
         self.events
             .iter()
-            .filter(|event| event.kind == EventKind::Output && event.data["stream"] == stream)
-            .filter_map(|event| event.data["text"].as_str())
+            .filter_map(Event::output)
+            .filter(|output| output.stream.as_str() == stream)
+            .map(|output| output.text)
             .collect()
     }
 }
@@ -243,14 +245,12 @@ impl TestServer {
     /// Follows the job until an assistant message says `text`.
     pub async fn wait_for_message(&self, job_id: &str, text: &str) {
         let events = self
-            .follow_until(job_id, |event| {
-                event.kind == EventKind::Message && event.data["text"] == text
-            })
+            .follow_until(job_id, |event| said(event).as_deref() == Some(text))
             .await;
         assert!(
             events
                 .last()
-                .is_some_and(|event| event.data["text"] == text),
+                .is_some_and(|event| said(event).as_deref() == Some(text)),
             "job {job_id} ended before saying {text:?}"
         );
     }
@@ -258,13 +258,11 @@ impl TestServer {
     /// Waits until the job reports `state`.
     pub async fn wait_for_state(&self, job_id: &str, state: JobState) {
         let events = self
-            .follow_until(job_id, |event| {
-                event.kind == EventKind::Status && event.data["state"] == state.as_str()
-            })
+            .follow_until(job_id, |event| state_of(event) == Some(state))
             .await;
         let reached = events
             .last()
-            .is_some_and(|event| event.data["state"] == state.as_str());
+            .is_some_and(|event| state_of(event) == Some(state));
         assert!(
             reached,
             "job {job_id} ended before reaching {state:?}: {events:?}"
@@ -350,4 +348,14 @@ fn blocking_unix_request(
         .map(|(_, body)| body.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// The text of a message event.
+fn said(event: &Event) -> Option<String> {
+    event.payload::<MessageData>()?.text
+}
+
+/// The state a status event reports.
+fn state_of(event: &Event) -> Option<JobState> {
+    event.payload::<StatusData>()?.state
 }

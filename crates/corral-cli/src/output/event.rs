@@ -2,7 +2,11 @@
 //! it (made visible unless `--raw`), the rest as notes on stderr, every
 //! field made visible before corral paints it.
 
-use corral_proto::{Event, EventKind};
+use corral_proto::Event;
+use corral_proto::event::{
+    EventData, LlmUsageData, MessageData, MessageRole, NetworkData, OutputStream, StatusData,
+    ToolResultData,
+};
 
 use super::{JobOutput, job_stderr, job_stdout, line, note, painted, visible_line};
 
@@ -33,133 +37,140 @@ impl Events {
         }
     }
 
-    /// Renders the next event.
+    /// Renders the next event; one whose payload is not its kind's shows
+    /// nothing (the server refuses those from workers).
     pub fn show(&mut self, shown: &Event) {
-        let message = |key: &str| shown.data.get(key).and_then(|value| value.as_str());
-        match shown.kind {
-            EventKind::Error => self.last_error = message("message").map(str::to_owned),
-            EventKind::Status
-                if message("reason").is_some()
-                    && message("reason") == self.last_error.as_deref() =>
+        let Ok(mut data) = EventData::parse(shown.kind, &shown.data) else {
+            return;
+        };
+        match &mut data {
+            EventData::Error(error) => self.last_error = Some(error.message.clone()),
+            EventData::Status(status)
+                if status.reason.is_some() && status.reason == self.last_error =>
             {
-                let mut quiet = shown.clone();
-                if let Some(data) = quiet.data.as_object_mut() {
-                    data.remove("reason");
-                }
-                return event(&quiet, self.mode);
+                status.reason = None;
             }
             _ => {}
         }
-        event(shown, self.mode);
+        event(&shown.job_id, &data, self.mode);
     }
 }
 
 /// Renders one event; `mode` applies to the job's own output only.
-fn event(event: &Event, mode: JobOutput) {
-    let text = |key: &str| {
-        event
-            .data
-            .get(key)
-            .and_then(|value| value.as_str())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    match event.kind {
-        EventKind::Output if text("stream") == "stderr" => job_stderr(&text("text"), mode),
-        EventKind::Output => job_stdout(&text("text"), mode),
-        EventKind::Status if text("state").is_empty() => {
-            painted(
-                "2",
-                &visible_line(&format!("{} {}", event.job_id, text("text"))),
-            );
+fn event(job_id: &str, data: &EventData, mode: JobOutput) {
+    match data {
+        EventData::Output(output) if output.stream == OutputStream::Stderr => {
+            job_stderr(&output.text, mode);
         }
-        EventKind::Status => {
-            let reason = text("reason");
-            let suffix = if reason.is_empty() {
+        EventData::Output(output) => job_stdout(&output.text, mode),
+        EventData::Status(status) => show_status(job_id, status),
+        EventData::Warning(warning) => painted("33", &format!("warning: {}", warning.message)),
+        EventData::Network(network) => show_network(network),
+        EventData::Error(error) => painted("31", &format!("error: {}", error.message)),
+        EventData::Message(message) => show_message(message),
+        EventData::ToolCall(call) => note(&format!(
+            "tool {} {}",
+            visible_line(call.name.as_deref().unwrap_or_default()),
+            if call.arguments.is_null() {
                 String::new()
             } else {
-                format!(" ({reason})")
-            };
-            let state = text("state");
-            // One line: a reason cannot add a line of its own.
-            painted(
-                state_colour(&state),
-                &visible_line(&format!("{} {state}{suffix}", event.job_id)),
-            );
-        }
-        EventKind::Warning => painted("33", &format!("warning: {}", text("message"))),
-        EventKind::Network => network(event),
-        EventKind::Error => painted("31", &format!("error: {}", text("message"))),
-        EventKind::Message if text("role") == "user" => {
-            painted("33", &format!("prompt: {}", text("text")));
-        }
-        EventKind::Message if text("role") == "system" => {
-            let said = text("text");
-            if !said.is_empty() && text("subtype") != "result" {
-                painted("2", &said);
+                call.arguments.to_string()
             }
-        }
-        EventKind::Message => line(&text("text")),
-        EventKind::ToolCall => note(&format!(
-            "tool {} {}",
-            visible_line(&text("name")),
-            event
-                .data
-                .get("arguments")
-                .map(ToString::to_string)
-                .unwrap_or_default()
         )),
-        EventKind::ToolResult => {
-            let output = text("output");
-            let first = output.lines().next().unwrap_or_default();
-            let status = if event.data["ok"] == true {
-                "ok"
-            } else {
-                "failed"
-            };
-            let code = if status == "ok" { "2" } else { "31" };
-            painted(
-                code,
-                &format!("tool {} {status}: {first}", visible_line(&text("name"))),
-            );
-        }
-        EventKind::LlmUsage => painted(
-            "2",
-            &format!(
-                "model {}: {} tokens in, {} out, {} ms",
-                visible_line(&text("model")),
-                event.data["input_tokens"],
-                event.data["output_tokens"],
-                event.data["latency_ms"]
-            ),
-        ),
-        EventKind::Result => {}
+        EventData::ToolResult(result) => show_tool_result(result),
+        EventData::LlmUsage(usage) => show_usage(usage),
+        EventData::Result(_) => {}
     }
 }
 
+/// A state change, or a step within one.
+fn show_status(job_id: &str, status: &StatusData) {
+    let Some(state) = status.state else {
+        let text = status.text.as_deref().unwrap_or_default();
+        painted("2", &visible_line(&format!("{job_id} {text}")));
+        return;
+    };
+    let suffix = match status.reason.as_deref() {
+        None | Some("") => String::new(),
+        Some(reason) => format!(" ({reason})"),
+    };
+    let state = state.as_str();
+    // One line: a reason cannot add a line of its own.
+    painted(
+        state_colour(state),
+        &visible_line(&format!("{job_id} {state}{suffix}")),
+    );
+}
+
+/// A prompt, the model's text, or the agent's own account.
+fn show_message(message: &MessageData) {
+    let text = message.text.as_deref().unwrap_or_default();
+    match message.role {
+        MessageRole::User => painted("33", &format!("prompt: {text}")),
+        MessageRole::System => {
+            if !text.is_empty() && message.subtype.as_deref() != Some("result") {
+                painted("2", text);
+            }
+        }
+        MessageRole::Assistant => line(text),
+    }
+}
+
+/// What a tool returned: its first line.
+fn show_tool_result(result: &ToolResultData) {
+    let first = result.output.lines().next().unwrap_or_default();
+    let (status, code) = if result.ok {
+        ("ok", "2")
+    } else {
+        ("failed", "31")
+    };
+    painted(
+        code,
+        &format!(
+            "tool {} {status}: {first}",
+            visible_line(result.name.as_deref().unwrap_or_default())
+        ),
+    );
+}
+
+/// One model call.
+fn show_usage(usage: &LlmUsageData) {
+    painted(
+        "2",
+        &format!(
+            "model {}: {} tokens in, {} out, {} ms",
+            visible_line(&usage.model),
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.latency_ms
+        ),
+    );
+}
+
 /// A connection through the egress proxy.
-fn network(event: &Event) {
-    let text = |key: &str| event.data[key].as_str().unwrap_or_default().to_owned();
-    let allowed = event.data["allowed"].as_bool().unwrap_or(false);
-    let reason = text("reason");
+fn show_network(network: &NetworkData) {
+    let counted = |count: Option<u64>| count.map_or_else(|| "null".to_owned(), |n| n.to_string());
     let line = format!(
         "network {} {}:{}{}{}",
-        if allowed { "allowed" } else { "DENIED" },
-        text("host"),
-        event.data["port"],
-        if allowed {
+        if network.allowed { "allowed" } else { "DENIED" },
+        network.host,
+        network.port,
+        if network.allowed {
             format!(
                 " ({} up, {} down)",
-                event.data["bytes_up"], event.data["bytes_down"]
+                counted(network.bytes_up),
+                counted(network.bytes_down)
             )
         } else {
             String::new()
         },
-        if reason.is_empty() {
-            String::new()
-        } else {
-            format!(": {reason}")
+        match network.reason.as_deref() {
+            None | Some("") => String::new(),
+            Some(reason) => format!(": {reason}"),
         },
     );
-    painted(if allowed { "2" } else { "31" }, &visible_line(&line));
+    painted(
+        if network.allowed { "2" } else { "31" },
+        &visible_line(&line),
+    );
 }

@@ -21,7 +21,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use corral_proto::{Event, EventKind, JobState};
+use corral_proto::event::StatusData;
+use corral_proto::{Event, JobState};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -195,13 +196,9 @@ impl Follow {
             if !page.is_empty() {
                 for event in &page {
                     let event = event.event();
-                    if event.kind == EventKind::Status {
+                    if let Some(status) = event.payload::<StatusData>() {
                         self.may_have_ended = true;
-                        if event.data["state"]
-                            .as_str()
-                            .and_then(JobState::parse)
-                            .is_some_and(JobState::is_terminal)
-                        {
+                        if status.state.is_some_and(JobState::is_terminal) {
                             self.last = LastEvent::Read;
                         }
                     }

@@ -11,8 +11,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+use corral_proto::event::NetworkData;
 
 use super::allow::Way;
 use super::forward::{Body, Ended, empty, end_to_end, is_echo_method, relay, send, text};
@@ -85,12 +86,16 @@ async fn handle(
         Err(refused) => refused,
     };
     egress
-        .record(json!({
-            "host": target.host, "port": target.port, "allowed": true, "mode": "http",
-            "status": response.status().as_u16(),
-            "bytes_up": counters.up.load(Ordering::Relaxed),
-            "bytes_down": counters.down.load(Ordering::Relaxed),
-        }))
+        .record(&NetworkData {
+            host: target.host.clone(),
+            port: target.port,
+            allowed: true,
+            mode: Some("http".into()),
+            reason: None,
+            status: Some(response.status().as_u16()),
+            bytes_up: Some(counters.up.load(Ordering::Relaxed)),
+            bytes_down: Some(counters.down.load(Ordering::Relaxed)),
+        })
         .await;
     response
 }
@@ -165,13 +170,16 @@ async fn connect(
             Err(Ended::Failed(reason)) => (true, cut.or(Some(reason))),
         };
         egress
-            .record(json!({
-                "host": target.host, "port": target.port, "allowed": allowed,
-                "mode": if inject { "inject" } else { "tunnel" },
-                "reason": reason,
-                "bytes_up": counters.up.load(Ordering::Relaxed),
-                "bytes_down": counters.down.load(Ordering::Relaxed),
-            }))
+            .record(&NetworkData {
+                host: target.host.clone(),
+                port: target.port,
+                allowed,
+                mode: Some(if inject { "inject" } else { "tunnel" }.into()),
+                reason,
+                status: None,
+                bytes_up: Some(counters.up.load(Ordering::Relaxed)),
+                bytes_down: Some(counters.down.load(Ordering::Relaxed)),
+            })
             .await;
     });
     Response::new(empty())

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use corral_proto::{ClaudeSettings, EventKind, Job, JobMode, NewEvent, Prompt};
-use serde_json::json;
+use corral_proto::event::{MessageData, MessageRole, StatusData};
+use corral_proto::{ClaudeSettings, Job, JobMode, NewEvent, Prompt};
 use tracing::{info, instrument};
 
 use super::create::new_job_id;
@@ -39,10 +39,10 @@ impl JobManager {
             return Err(JobError::Ending { job_id: job.id });
         };
         self.inner.store.clear_waiting(job_id).await?;
-        let event = NewEvent::new(
-            EventKind::Message,
-            json!({"role": "user", "text": text, "prompt": seq}),
-        );
+        let event = NewEvent::of(&MessageData {
+            prompt: Some(seq),
+            ..MessageData::new(MessageRole::User, text)
+        });
         self.inner.events.append(job_id, vec![event]).await?;
         info!(job_id, seq, "prompt queued");
         Ok(Prompt {
@@ -71,10 +71,13 @@ impl JobManager {
             return Ok(job);
         };
         self.inner.store.clear_waiting(job_id).await?;
-        let event = NewEvent::new(
-            EventKind::Status,
-            json!({"phase": "ending", "text": "ending: the user ended it; it finishes once its current turn is done"}),
-        );
+        let event = NewEvent::of(&StatusData {
+            phase: Some("ending".into()),
+            text: Some(
+                "ending: the user ended it; it finishes once its current turn is done".into(),
+            ),
+            ..StatusData::default()
+        });
         self.inner.events.append(job_id, vec![event]).await?;
         info!(job_id, seq, "end queued");
         Ok(job)

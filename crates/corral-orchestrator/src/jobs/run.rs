@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-use corral_proto::{EventKind, Job, JobState, NewEvent};
-use serde_json::json;
+use corral_proto::{Job, JobState, NewEvent};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
@@ -73,7 +72,7 @@ impl JobManager {
         };
         redact(&mut outcome, &redactor);
         if let Some(warning) = &outcome.warning {
-            let event = NewEvent::new(EventKind::Warning, json!({ "message": warning }));
+            let event = NewEvent::warning(warning.clone());
             if let Err(error) = self.inner.events.append(&job_id, vec![event]).await {
                 error!(job_id = %job_id, error = %error, "cannot store warning event");
             }

@@ -7,13 +7,12 @@ use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::time::Duration;
 
+use corral_proto::event::{OutputStream, StatusData};
 use corral_proto::verify::{
     ContainerProfile, Observations, PROBE_ARG, PROBE_CONNECT_ARG, VerifyReport,
 };
 use corral_proto::worker::WORKER_PATH;
-use corral_proto::{
-    CommandSpec, EgressSpec, EventKind, IsolationLevel, JobMode, JobSpec, JobState,
-};
+use corral_proto::{CommandSpec, EgressSpec, IsolationLevel, JobMode, JobSpec, JobState};
 use tracing::{error, info, warn};
 
 use super::{JobError, JobManager};
@@ -73,15 +72,12 @@ impl JobManager {
             .await?;
         let profile: Option<ContainerProfile> = events
             .iter()
-            .filter(|event| event.kind == EventKind::Status)
-            .find_map(|event| serde_json::from_value(event.data.get("profile")?.clone()).ok());
+            .find_map(|event| event.payload::<StatusData>()?.profile);
         let stdout: String = events
             .iter()
-            .filter(|event| {
-                event.kind == EventKind::Output
-                    && event.data.get("stream").and_then(|stream| stream.as_str()) == Some("stdout")
-            })
-            .filter_map(|event| event.data.get("text")?.as_str())
+            .filter_map(corral_proto::Event::output)
+            .filter(|output| output.stream == OutputStream::Stdout)
+            .map(|output| output.text)
             .collect();
         let observations: Option<Observations> = serde_json::from_str(stdout.trim()).ok();
         let host_connections = accepted(&listener);

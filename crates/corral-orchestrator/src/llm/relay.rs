@@ -9,9 +9,10 @@ use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use corral_proto::NewEvent;
+use corral_proto::event::LlmUsageData;
 use corral_proto::llm::{ChatChunk, Usage};
 use corral_proto::sse::SseParser;
-use corral_proto::{EventKind, NewEvent};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -168,21 +169,17 @@ impl LlmSession {
     pub(super) async fn record(&self, usage: Usage, timing: &Timing) {
         let (input, output) = (usage.prompt_tokens, usage.completion_tokens);
         let cost = self.provider.cost(input, output);
-        let mut data = json!({
-            "provider": self.provider.name,
-            "model": self.model,
-            "input_tokens": input,
-            "output_tokens": output,
-            "latency_ms": timing.started.elapsed().as_millis() as u64,
-            "stream": timing.stream,
-            "attempts": timing.attempts,
-        });
-        if let Some(first_byte) = timing.first_byte {
-            data["first_byte_ms"] = json!(first_byte.as_millis() as u64);
-        }
-        if let Some(cost) = cost {
-            data["cost_usd"] = json!(cost);
-        }
+        let usage = LlmUsageData {
+            provider: self.provider.name.clone(),
+            model: self.model.clone(),
+            input_tokens: input,
+            output_tokens: output,
+            latency_ms: timing.started.elapsed().as_millis() as u64,
+            first_byte_ms: timing.first_byte.map(|first| first.as_millis() as u64),
+            stream: timing.stream,
+            attempts: timing.attempts,
+            cost_usd: cost,
+        };
         let store = self.events.store();
         if let Err(error) = store
             .add_llm_usage(&self.job_id, input, output, cost.unwrap_or(0.0))
@@ -190,7 +187,7 @@ impl LlmSession {
         {
             error!(job_id = %self.job_id, error = %error, "cannot record model usage");
         }
-        let event = NewEvent::new(EventKind::LlmUsage, data);
+        let event = NewEvent::of(&usage);
         if let Err(error) = self.events.append(&self.job_id, vec![event]).await {
             error!(job_id = %self.job_id, error = %error, "cannot store llm_usage event");
         }

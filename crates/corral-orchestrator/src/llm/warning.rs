@@ -7,8 +7,7 @@
 
 use std::sync::atomic::Ordering;
 
-use corral_proto::{EventKind, NewEvent};
-use serde_json::json;
+use corral_proto::NewEvent;
 use tracing::{error, warn};
 
 use super::LlmSession;
@@ -54,7 +53,7 @@ impl LlmSession {
     }
 
     async fn store_warning(&self, text: String) {
-        let event = NewEvent::new(EventKind::Warning, json!({ "message": text }));
+        let event = NewEvent::warning(text);
         if let Err(error) = self.events.append(&self.job_id, vec![event]).await {
             error!(job_id = %self.job_id, error = %error, "cannot store warning event");
         }

@@ -6,8 +6,8 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use corral_proto::{EventKind, NewEvent};
-use serde_json::json;
+use corral_proto::NewEvent;
+use corral_proto::event::OutputData;
 
 /// Most text one stored output event carries.
 pub const MAX_EVENT_TEXT: usize = 64 << 10;
@@ -23,27 +23,24 @@ const MAX_WAIT: Duration = Duration::from_secs(2);
 pub fn split_output(events: Vec<NewEvent>) -> Vec<NewEvent> {
     let mut split = Vec::with_capacity(events.len());
     for event in events {
-        let too_long = event.kind == EventKind::Output
-            && event.data["text"]
-                .as_str()
-                .is_some_and(|text| text.len() > MAX_EVENT_TEXT);
-        if !too_long {
+        let Some(output) = event
+            .output()
+            .filter(|output| output.text.len() > MAX_EVENT_TEXT)
+        else {
             split.push(event);
             continue;
-        }
-        let stream = event.data["stream"].clone();
-        let text = event.data["text"].as_str().unwrap_or_default();
-        let mut rest = text;
+        };
+        let mut rest = output.text;
         while !rest.is_empty() {
             let mut cut = rest.len().min(MAX_EVENT_TEXT);
             while !rest.is_char_boundary(cut) {
                 cut -= 1;
             }
             let (piece, tail) = rest.split_at(cut);
-            split.push(NewEvent::new(
-                EventKind::Output,
-                json!({"stream": stream, "text": piece}),
-            ));
+            split.push(NewEvent::of(&OutputData {
+                stream: output.stream,
+                text: piece.to_owned(),
+            }));
             rest = tail;
         }
     }
@@ -96,6 +93,9 @@ impl EventRate {
 
 #[cfg(test)]
 mod tests {
+    use corral_proto::EventKind;
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -11,6 +11,7 @@ use axum::routing::{any, get, post};
 use axum::{Extension, Json, Router};
 use std::time::Duration;
 
+use corral_proto::event::StatusData;
 use corral_proto::llm::ChatRequest;
 use corral_proto::worker::{
     ANTHROPIC_PREFIX, CHAT_PATH, CLAUDE_SESSION_PATH, COMPLETE_PATH, CREDENTIALS_PATH,
@@ -18,9 +19,8 @@ use corral_proto::worker::{
     JOB_PATH, MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, PROMPTS_PATH, WorkerEgress,
     WorkerJob,
 };
-use corral_proto::{EventKind, JobMode, NewEvent, ProjectMode, Prompt};
+use corral_proto::{JobMode, NewEvent, ProjectMode, Prompt};
 use serde::Deserialize;
-use serde_json::json;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
@@ -184,10 +184,7 @@ async fn complete(
     }
     info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
     session.flush_streams().await?;
-    let event = NewEvent::new(
-        EventKind::Result,
-        serde_json::to_value(&completion).unwrap_or_default(),
-    );
+    let event = NewEvent::of(&completion);
     let last_seq = session.accept(vec![event], None).await?;
     Ok(Json(EventsAck { last_seq, held: 0 }))
 }
@@ -238,12 +235,13 @@ async fn prompts(
             && let Some(seen) = session.waiting_to_mark()
             && store.mark_waiting(job_id, seen).await?
         {
-            let event = NewEvent::new(
-                EventKind::Status,
-                json!({"phase": "waiting", "text": format!(
+            let event = NewEvent::of(&StatusData {
+                phase: Some("waiting".into()),
+                text: Some(format!(
                     "waiting for a prompt: corral prompt {job_id} \"…\", or corral end {job_id}"
-                )}),
-            );
+                )),
+                ..StatusData::default()
+            });
             session.events.append(job_id, vec![event]).await?;
         }
         tokio::select! {

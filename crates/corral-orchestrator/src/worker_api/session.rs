@@ -5,9 +5,9 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use corral_proto::event::{OutputData, OutputStream};
 use corral_proto::worker::{ClaudeSession, Completion, EventsAck, OutputChunk};
-use corral_proto::{EventKind, Job, JobMode, NewEvent};
-use serde_json::json;
+use corral_proto::{Job, JobMode, NewEvent};
 use tracing::{error, warn};
 
 use super::limits::{EventRate, split_output};
@@ -221,7 +221,7 @@ impl WorkerSession {
         }
         unacked
             .into_iter()
-            .map(|chunk| output_event(&chunk.stream, &chunk.text, false))
+            .map(|chunk| output_event(chunk.stream.as_str(), &chunk.text, false))
             .chain(events)
             .collect()
     }
@@ -242,14 +242,17 @@ impl WorkerSession {
         let mut findings = Findings::default();
         for mut event in self.cap_output(events) {
             let mut found = Findings::default();
-            if event.kind == EventKind::Output {
-                let stream = event.data["stream"].as_str().unwrap_or("stdout").to_owned();
-                let text = event.data["text"].as_str().unwrap_or_default().to_owned();
+            if let Some(output) = event.output() {
                 let pieces = self
                     .streams
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(&self.redactor, &stream, &text, &mut found);
+                    .push(
+                        &self.redactor,
+                        output.stream.as_str(),
+                        output.text,
+                        &mut found,
+                    );
                 accepted.extend(output_events(pieces, found.any()));
             } else {
                 self.redactor.redact_json(&mut event.data, &mut found);
@@ -319,21 +322,14 @@ impl WorkerSession {
     fn cap_output(&self, events: Vec<NewEvent>) -> Vec<NewEvent> {
         let mut kept = Vec::with_capacity(events.len());
         for event in events {
-            if event.kind == EventKind::Output {
-                let size = event
-                    .data
-                    .get("text")
-                    .and_then(|text| text.as_str())
-                    .map_or(0, str::len) as u64;
+            if let Some(output) = event.output() {
+                let size = output.text.len() as u64;
                 let before = self.output_bytes.fetch_add(size, Ordering::SeqCst);
                 if before + size > self.max_output_bytes {
                     if !self.output_capped.swap(true, Ordering::SeqCst) {
                         let message =
                             format!("output past {} bytes was dropped", self.max_output_bytes);
-                        kept.push(NewEvent::new(
-                            EventKind::Warning,
-                            json!({ "message": message }),
-                        ));
+                        kept.push(NewEvent::warning(message));
                     }
                     continue;
                 }
@@ -344,11 +340,16 @@ impl WorkerSession {
     }
 }
 
-/// An `output` event of `stream`.
+/// An `output` event of `stream` (a name the redactor was given from an
+/// [`OutputStream`], so always one of its names).
 fn output_event(stream: &str, text: &str, redacted: bool) -> NewEvent {
+    let output = OutputData {
+        stream: OutputStream::parse(stream).unwrap_or(OutputStream::Stdout),
+        text: text.to_owned(),
+    };
     NewEvent {
         redacted,
-        ..NewEvent::new(EventKind::Output, json!({ "stream": stream, "text": text }))
+        ..NewEvent::of(&output)
     }
 }
 

@@ -166,6 +166,15 @@ impl OutputStream {
             Self::Stderr => "stderr",
         }
     }
+
+    /// The stream named `name` on the wire.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "stdout" => Some(Self::Stdout),
+            "stderr" => Some(Self::Stderr),
+            _ => None,
+        }
+    }
 }
 
 /// `output`: a piece of a process's output, as text.
@@ -176,6 +185,16 @@ pub struct OutputData {
     pub stream: OutputStream,
     /// The text.
     pub text: String,
+}
+
+/// An `output` event's payload read in place, without copying its text
+/// (the hot path: every byte a job prints passes here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct OutputRef<'a> {
+    /// Where it was written.
+    pub stream: OutputStream,
+    /// The text.
+    pub text: &'a str,
 }
 
 /// `llm_usage`: one model call through the job's proxy.
@@ -352,9 +371,19 @@ impl NewEvent {
     pub fn payload<P: Payload>(&self) -> Option<P> {
         read_as(self.kind, &self.data)
     }
+
+    /// An `output` event's stream and text, borrowed.
+    pub fn output(&self) -> Option<OutputRef<'_>> {
+        output_ref(self.kind, &self.data)
+    }
 }
 
 impl Event {
+    /// An `output` event's stream and text, borrowed.
+    pub fn output(&self) -> Option<OutputRef<'_>> {
+        output_ref(self.kind, &self.data)
+    }
+
     /// Its payload as `P`, if it is of `P`'s kind and reads as one.
     pub fn payload<P: Payload>(&self) -> Option<P> {
         read_as(self.kind, &self.data)
@@ -371,6 +400,12 @@ impl Event {
 
 fn notice_value(message: impl Into<String>) -> Value {
     serde_json::to_value(NoticeData::new(message)).unwrap_or_default()
+}
+
+fn output_ref(kind: EventKind, data: &Value) -> Option<OutputRef<'_>> {
+    (kind == EventKind::Output)
+        .then(|| OutputRef::deserialize(data).ok())
+        .flatten()
 }
 
 fn read_as<P: Payload>(kind: EventKind, data: &Value) -> Option<P> {

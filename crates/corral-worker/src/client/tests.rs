@@ -1,10 +1,11 @@
+use corral_proto::event::OutputStream;
 use corral_proto::worker::OutputChunk;
 
 use super::last_bytes;
 
 fn chunk(stream: &str, text: &str) -> OutputChunk {
     OutputChunk {
-        stream: stream.into(),
+        stream: OutputStream::parse(stream).expect("a stream"),
         text: text.into(),
     }
 }

@@ -10,7 +10,7 @@ use corral_proto::worker::OutputChunk;
 pub(super) fn output_chunk(event: &NewEvent) -> Option<OutputChunk> {
     let output: OutputData = event.payload()?;
     Some(OutputChunk {
-        stream: output.stream.as_str().to_owned(),
+        stream: output.stream,
         text: output.text,
     })
 }
