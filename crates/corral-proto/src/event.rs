@@ -67,7 +67,7 @@ impl EventKind {
 pub struct NewEvent {
     /// What the event is about.
     pub kind: EventKind,
-    /// Kind-specific payload.
+    /// Kind-specific payload: the `data` of `EventData` for its `kind`.
     #[serde(default)]
     pub data: Value,
     /// Set by the orchestrator's leak detector; whatever a sender says is ignored.
@@ -106,7 +106,7 @@ pub struct Event {
     pub ts: OffsetDateTime,
     /// What it is about.
     pub kind: EventKind,
-    /// Kind-specific payload.
+    /// Kind-specific payload: the `data` of `EventData` for its `kind`.
     pub data: Value,
     /// Something in it was replaced by `[REDACTED:…]`.
     #[serde(default, skip_serializing_if = "is_false")]

@@ -20,6 +20,17 @@ use super::{events, jobs, metrics, review, secrets, verify};
         secrets::list, secrets::set, secrets::remove,
         metrics::metrics, verify::run, verify::last, openapi,
     ),
+    components(schemas(
+        corral_proto::event::EventData,
+        corral_proto::event::StatusData,
+        corral_proto::event::MessageData,
+        corral_proto::event::ToolCallData,
+        corral_proto::event::ToolResultData,
+        corral_proto::event::OutputData,
+        corral_proto::event::LlmUsageData,
+        corral_proto::event::NoticeData,
+        corral_proto::event::NetworkData,
+    )),
     modifiers(&BearerToken),
     security(("token" = [])),
     tags(
@@ -120,6 +131,10 @@ mod tests {
             "ErrorBody",
             "LimitsSpec",
             "ClaudeSpec",
+            "EventData",
+            "StatusData",
+            "OutputData",
+            "NetworkData",
         ] {
             assert!(schemas.contains_key(name), "schema {name} is missing");
         }
