@@ -8,7 +8,8 @@
 //! - `manager`: the [`JobManager`] and what it holds; each operation is a file beside it
 //! - `error`: [`JobError`]
 //! - `validate`: a [`JobSpec`](corral_proto::JobSpec) becomes a checked job or a 400 naming the field
-//! - `create`, `cancel`, `prompt`: the user-facing operations
+//! - `create`, `cancel`, `prompt`: the user-facing operations; `list`: job
+//!   listings and event pages, their filters, limits and cursors
 //! - `scheduler`: the FIFO queue under `max_concurrent_jobs`
 //! - `setup`: a job's session: grants, model proxy, egress, leak detector
 //! - `run`: one job's life, from claim to its recorded end
@@ -30,6 +31,7 @@ mod error;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 mod git_hold;
+mod list;
 mod manager;
 mod outcome;
 mod pool;
@@ -62,5 +64,6 @@ const TEST_LIMITS: corral_proto::Limits = corral_proto::Limits {
     idle_timeout_secs: 60,
 };
 pub use error::JobError;
+pub use list::{DEFAULT_JOBS_PAGE, JobPage, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE};
 pub use manager::JobManager;
 pub use validate::validate_project;

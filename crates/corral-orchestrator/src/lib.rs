@@ -7,25 +7,25 @@
 //! and never leave a container behind.
 //!
 //! # Layout
+//! In the order a job's data flows through them:
 //! - [`config`]: the one `Config`, its defaults and bounds
-//! - [`server`]: `serve` and `start`, shutdown
+//! - [`server`]: `serve` and `start`, shutdown; [`data_dir`]: the data
+//!   directory, private and locked, and its secret files
 //! - [`http`]: HTTP plumbing the APIs share: `ApiError`, JSON extractors, socket settings
-//! - [`data_dir`]: the data directory: private, locked, its secret files
-//! - [`api`]: the user API (route table, handlers)
-//! - [`worker_api`]: the per-job worker API on the job's socket
+//! - [`api`]: the user API (route table, handlers); [`mcp_local`]: `/mcp`,
+//!   `corral-client`'s MCP job tools over the job manager
 //! - [`jobs`]: the job manager: validate, queue, run, cancel, recover
-//! - [`egress`]: the egress proxy: allowlist, public addresses only, credentials added
-//! - [`llm`]: the LLM proxy (providers, Anthropic translation, budgets) and the scripted model
-//! - [`mcp_local`]: `/mcp`: `corral-client`'s MCP job tools over the job manager
-//! - [`metrics`]: Prometheus metrics
-//! - [`events`]: store-then-wake event log
-//! - [`store`]: the `Store` trait and its `SQLite` implementation
-//! - [`secrets`]: the sealed secrets store and job grants
+//! - [`project`]: a job's project directory: checked, held open, handed over by descriptor;
+//!   [`workspace`]: job-owned copies of a project for review (branch mode)
+//! - [`secrets`]: the sealed secrets store and job grants; [`token`]: bearer tokens, random ids
+//! - (the container itself: `corral-runtime`'s trait, `corral-docker`'s engine)
+//! - [`worker_api`]: the per-job worker API on the job's socket
+//! - [`llm`]: the LLM proxy (providers, Anthropic translation, budgets) and the scripted model;
+//!   [`egress`]: the egress proxy: allowlist, public addresses only, credentials added
 //! - [`redact`]: the leak detector every job event passes through
-//! - [`token`]: bearer tokens and random ids
+//! - [`events`]: the store-then-wake event log; [`store`]: the `Store` trait and its `SQLite` implementation
 //! - [`verify`]: the sandbox check's rows, its last report and the gate on jobs
-//! - [`project`]: a job's project directory: checked, held open, handed over by descriptor
-//! - [`workspace`]: job-owned copies of a project for review (branch mode)
+//! - [`metrics`]: Prometheus metrics, rendered from a snapshot
 
 pub mod api;
 pub mod config;

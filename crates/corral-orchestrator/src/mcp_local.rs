@@ -4,23 +4,28 @@
 
 use std::sync::Arc;
 
-use corral_proto::{Event, Job, JobSpec, JobState, Prompt};
+use corral_proto::{Event, Job, JobSpec, Prompt};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::Value;
 
 use crate::http::ApiError;
-use crate::jobs::JobManager;
+use crate::jobs::{JobError, JobManager, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE};
 use corral_client::mcp::{CorralTools, JobsBackend};
-
-/// Most events one page holds, as on the API.
-const MAX_PAGE: u32 = 1000;
 
 /// The job manager as a backend.
 pub struct LocalJobs(pub JobManager);
 
 fn message(error: impl Into<ApiError>) -> String {
     error.into().to_string()
+}
+
+/// A listing's error, naming the argument at fault as every tool error does.
+fn listing_message(error: JobError) -> String {
+    match error {
+        JobError::BadQuery { field, message } => format!("{field}: {message}"),
+        other => message(other),
+    }
 }
 
 #[async_trait::async_trait]
@@ -36,26 +41,23 @@ impl JobsBackend for LocalJobs {
     }
 
     async fn jobs(&self, state: Option<String>, limit: u32) -> Result<Vec<Job>, String> {
-        let state = match state {
-            Some(name) => Some(
-                JobState::parse(&name).ok_or_else(|| format!("state: unknown state `{name}`"))?,
-            ),
-            None => None,
+        let query = JobQuery {
+            state,
+            limit: Some(limit.clamp(1, MAX_JOBS_PAGE)),
+            ..JobQuery::default()
         };
         self.0
-            .store()
-            .list_jobs(state, None, limit.clamp(1, MAX_PAGE))
+            .list(query)
             .await
-            .map_err(message)
+            .map(|page| page.jobs)
+            .map_err(listing_message)
     }
 
     async fn events(&self, id: &str, after: u64, limit: u32) -> Result<Vec<Event>, String> {
-        self.0.get(id).await.map_err(message)?;
         self.0
-            .store()
-            .events_after(id, after, limit.clamp(1, MAX_PAGE))
+            .events_page(id, after, Some(limit.clamp(1, MAX_EVENTS_PAGE)))
             .await
-            .map_err(message)
+            .map_err(listing_message)
     }
 
     async fn prompt(&self, id: &str, text: &str) -> Result<Prompt, String> {

@@ -11,6 +11,7 @@ impl From<JobError> for ApiError {
                 message: format!("{field}: {message}"),
                 field: Some(field),
             },
+            JobError::BadQuery { field, message } => Self::bad_field(field, message),
             JobError::NotFound { job_id } => Self::NotFound {
                 what: format!("job {job_id}"),
             },

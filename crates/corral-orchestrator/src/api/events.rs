@@ -42,8 +42,6 @@ const FINAL_WAIT: Duration = Duration::from_secs(2);
 /// The SSE event name of a stream the server could not go on with; not an
 /// event kind, so a job's own `error` events are never mistaken for it.
 pub const STREAM_FAILED: &str = "stream_failed";
-/// Most events one page holds.
-const MAX_PAGE: u32 = 1000;
 /// A comment is sent after this long without an event, so proxies and
 /// clients that time out idle connections keep the stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -74,18 +72,9 @@ pub async fn list(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventPage>, ApiError> {
-    state.jobs.get(&id).await?;
-    let limit = query.limit.unwrap_or(MAX_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_field(
-            "limit",
-            format!("must be within 1..={MAX_PAGE}"),
-        ));
-    }
     let events = state
         .jobs
-        .store()
-        .events_after(&id, query.after.unwrap_or(0), limit)
+        .events_page(&id, query.after.unwrap_or(0), query.limit)
         .await?;
     Ok(Json(EventPage { events }))
 }
@@ -187,7 +176,7 @@ impl Follow {
                 .get_or_insert_with(|| events.subscribe(&self.job_id));
             let store = self.jobs.store();
             let page = match events
-                .events_after(&self.job_id, self.after, MAX_PAGE)
+                .events_after(&self.job_id, self.after, crate::jobs::MAX_EVENTS_PAGE)
                 .await
             {
                 Ok(page) => page,

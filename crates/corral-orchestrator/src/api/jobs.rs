@@ -3,17 +3,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use corral_proto::{Job, JobSpec, JobState, Prompt, PromptSpec};
+use corral_proto::{Job, JobSpec, Prompt, PromptSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::AppState;
 use crate::http::{ApiError, ApiJson, ApiQuery};
-
-/// Most jobs one list call returns.
-const MAX_LIST: u32 = 1000;
-/// Jobs a list call returns when it names no limit.
-const DEFAULT_LIST: u32 = 100;
+use crate::jobs::JobQuery;
 
 /// `GET /v1/health`: no token needed.
 #[utoipa::path(get, path = "/v1/health", tag = "server", security(()),
@@ -64,68 +60,20 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<JobList>, ApiError> {
-    let filter = query
-        .state
-        .map(|name| {
-            JobState::parse(&name).ok_or_else(|| {
-                let states: Vec<&str> = JobState::ALL.iter().map(|state| state.as_str()).collect();
-                ApiError::bad_field(
-                    "state",
-                    format!("unknown state `{name}`: one of {}", states.join(", ")),
-                )
-            })
-        })
-        .transpose()?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIST);
-    if limit == 0 || limit > MAX_LIST {
-        return Err(ApiError::bad_field(
-            "limit",
-            format!("must be within 1..={MAX_LIST}"),
-        ));
-    }
-    if let Some(continued) = &query.continues {
-        if query.before.is_some() || query.id_prefix.is_some() {
-            return Err(ApiError::bad_field(
-                "continues",
-                "takes no `before` or `id_prefix`",
-            ));
-        }
-        let mut jobs = state.jobs.store().continuations(continued, limit).await?;
-        jobs.retain(|job| filter.is_none_or(|state| job.state == state));
-        return Ok(Json(JobList { jobs, next: None }));
-    }
-    if let Some(prefix) = &query.id_prefix {
-        if query.before.is_some() {
-            return Err(ApiError::bad_field("id_prefix", "takes no `before`"));
-        }
-        let mut jobs = state
-            .jobs
-            .store()
-            .jobs_with_id_prefix(prefix, limit)
-            .await?;
-        jobs.retain(|job| filter.is_none_or(|state| job.state == state));
-        return Ok(Json(JobList { jobs, next: None }));
-    }
-    if let Some(before) = &query.before
-        && state.jobs.store().get_job(before).await?.is_none()
-    {
-        return Err(ApiError::bad_field(
-            "before",
-            format!("`before` names no job: `{before}`"),
-        ));
-    }
-    // One more than asked, to know whether another page follows.
-    let mut jobs = state
+    let page = state
         .jobs
-        .store()
-        .list_jobs(filter, query.before.as_deref(), limit + 1)
+        .list(JobQuery {
+            state: query.state,
+            limit: query.limit,
+            before: query.before,
+            id_prefix: query.id_prefix,
+            continues: query.continues,
+        })
         .await?;
-    let more = jobs.len() > limit as usize;
-    jobs.truncate(limit as usize);
-    let next = more
-        .then(|| jobs.last().map(|job| job.id.clone()))
-        .flatten();
-    Ok(Json(JobList { jobs, next }))
+    Ok(Json(JobList {
+        jobs: page.jobs,
+        next: page.next,
+    }))
 }
 
 /// `GET /v1/jobs/{id}`.

@@ -14,6 +14,14 @@ pub enum JobError {
         /// What is wrong with it.
         message: String,
     },
+    /// A listing's filter, limit or cursor is wrong; `field` names it.
+    #[error("{message}")]
+    BadQuery {
+        /// The query parameter at fault.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// No such job.
     #[error("job {job_id} not found")]
     NotFound {
