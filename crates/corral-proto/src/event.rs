@@ -1,5 +1,6 @@
 //! A job's event stream: everything a job says, in order, numbered densely.
 
+mod access;
 mod payload;
 
 use serde::{Deserialize, Serialize};
@@ -7,8 +8,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use payload::{
-    EventData, LlmUsageData, MessageData, MessageRole, NetworkData, NoticeData, OutputData,
-    OutputRef, OutputStream, Payload, PayloadError, StatusData, ToolCallData, ToolResultData,
+    Completion, CompletionStatus, EventData, LlmUsageData, MessageData, MessageRole, NetworkData,
+    NoticeData, OutputData, OutputRef, OutputStream, Payload, PayloadError, StatusData,
+    ToolCallData, ToolResultData,
 };
 
 /// What an event is about. Unknown kinds are refused at the boundary so the

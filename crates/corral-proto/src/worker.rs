@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::NewEvent;
+pub use crate::event::{Completion, CompletionStatus};
 use crate::job::{ClaudeSettings, CommandSpec, JobLlm, JobMode, Limits};
 
 /// Where the job's socket directory is mounted inside every container.
@@ -159,33 +160,6 @@ pub struct EventsAck {
     /// none of them and never stores half a secret in clear.
     #[serde(default)]
     pub held: u64,
-}
-
-/// How the worker says its job went. The orchestrator records it, but
-/// decides the job's state from the container's own exit status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CompletionStatus {
-    /// The work finished as asked.
-    Succeeded,
-    /// It did not.
-    Failed,
-}
-
-/// `POST /v1/complete`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Completion {
-    /// The worker's view of the outcome.
-    pub status: CompletionStatus,
-    /// A line for people.
-    #[serde(default)]
-    pub summary: String,
-    /// The command's exit code, in exec mode.
-    #[serde(default)]
-    pub exit_code: Option<i64>,
-    /// Why it failed, in a few words (`iteration limit`), when it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
 }
 
 /// `GET /v1/prompts?after=N`: waits up to this many seconds for a prompt.

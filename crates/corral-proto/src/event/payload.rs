@@ -14,10 +14,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Event, EventKind, NewEvent};
+use super::EventKind;
 use crate::JobState;
 use crate::verify::ContainerProfile;
-use crate::worker::Completion;
 
 /// The `data` of one kind of event.
 pub trait Payload: Serialize + DeserializeOwned {
@@ -351,67 +350,31 @@ pub struct PayloadError {
     pub message: String,
 }
 
-impl NewEvent {
-    /// An event carrying `payload`.
-    pub fn of<P: Payload>(payload: &P) -> Self {
-        Self::new(P::KIND, serde_json::to_value(payload).unwrap_or_default())
-    }
-
-    /// An `error` event saying `message`.
-    pub fn error(message: impl Into<String>) -> Self {
-        Self::new(EventKind::Error, notice_value(message))
-    }
-
-    /// A `warning` event saying `message`.
-    pub fn warning(message: impl Into<String>) -> Self {
-        Self::new(EventKind::Warning, notice_value(message))
-    }
-
-    /// Its payload as `P`, if it is of `P`'s kind and reads as one.
-    pub fn payload<P: Payload>(&self) -> Option<P> {
-        read_as(self.kind, &self.data)
-    }
-
-    /// An `output` event's stream and text, borrowed.
-    pub fn output(&self) -> Option<OutputRef<'_>> {
-        output_ref(self.kind, &self.data)
-    }
+/// How the worker says its job went. The orchestrator records it, but
+/// decides the job's state from the container's own exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CompletionStatus {
+    /// The work finished as asked.
+    Succeeded,
+    /// It did not.
+    Failed,
 }
 
-impl Event {
-    /// An `output` event's stream and text, borrowed.
-    pub fn output(&self) -> Option<OutputRef<'_>> {
-        output_ref(self.kind, &self.data)
-    }
-
-    /// Its payload as `P`, if it is of `P`'s kind and reads as one.
-    pub fn payload<P: Payload>(&self) -> Option<P> {
-        read_as(self.kind, &self.data)
-    }
-
-    /// The message of an `error` or `warning` event.
-    pub fn notice(&self) -> Option<String> {
-        matches!(self.kind, EventKind::Error | EventKind::Warning)
-            .then(|| serde_json::from_value::<NoticeData>(self.data.clone()).ok())
-            .flatten()
-            .map(|notice| notice.message)
-    }
-}
-
-fn notice_value(message: impl Into<String>) -> Value {
-    serde_json::to_value(NoticeData::new(message)).unwrap_or_default()
-}
-
-fn output_ref(kind: EventKind, data: &Value) -> Option<OutputRef<'_>> {
-    (kind == EventKind::Output)
-        .then(|| OutputRef::deserialize(data).ok())
-        .flatten()
-}
-
-fn read_as<P: Payload>(kind: EventKind, data: &Value) -> Option<P> {
-    (kind == P::KIND)
-        .then(|| P::deserialize(data).ok())
-        .flatten()
+/// `POST /v1/complete`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Completion {
+    /// The worker's view of the outcome.
+    pub status: CompletionStatus,
+    /// A line for people.
+    #[serde(default)]
+    pub summary: String,
+    /// The command's exit code, in exec mode.
+    #[serde(default)]
+    pub exit_code: Option<i64>,
+    /// Why it failed, in a few words (`iteration limit`), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

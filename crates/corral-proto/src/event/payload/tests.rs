@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::NewEvent;
 
 #[test]
 fn each_payload_is_written_as_the_stream_always_had_it() {
