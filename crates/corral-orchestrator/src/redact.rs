@@ -33,6 +33,8 @@ mod stream;
 mod views;
 
 pub use scan::Findings;
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use exact::ExactFinder;
@@ -145,21 +147,43 @@ impl Redactor {
                 .iter_mut()
                 .for_each(|item| self.redact_json(item, findings)),
             Value::Object(map) => {
+                // The last suffix given to each key, so a thousand keys that
+                // redact alike cost a thousand steps, not half a million.
+                let mut suffixes: HashMap<String, u32> = HashMap::new();
                 for (key, mut item) in std::mem::take(map) {
                     self.redact_json(&mut item, findings);
                     let key = self.redact_text(&key, findings).unwrap_or(key);
-                    let mut unique = key.clone();
-                    let mut count = 1;
-                    while map.contains_key(&unique) {
-                        count += 1;
-                        unique = format!("{key}#{count}");
-                    }
+                    let unique = if key_taken(map, &key) {
+                        let count = suffixes.entry(key.clone()).or_insert(1);
+                        loop {
+                            *count += 1;
+                            let candidate = format!("{key}#{count}");
+                            if !key_taken(map, &candidate) {
+                                break candidate;
+                            }
+                        }
+                    } else {
+                        key
+                    };
                     map.insert(unique, item);
                 }
             }
             _ => {}
         }
     }
+}
+
+/// Whether `map` holds `key` (counted in tests: renaming must stay linear).
+fn key_taken(map: &serde_json::Map<String, Value>, key: &str) -> bool {
+    #[cfg(test)]
+    KEY_PROBES.with(|probes| probes.set(probes.get() + 1));
+    map.contains_key(key)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Lookups `key_taken` made on this thread.
+    static KEY_PROBES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]

@@ -37,10 +37,16 @@ impl Events {
         }
     }
 
-    /// Renders the next event; one whose payload is not its kind's shows
-    /// nothing (the server refuses those from workers).
+    /// Renders the next event; one whose payload is not its kind's (the
+    /// server refuses those from workers; a newer server may add fields)
+    /// is named, not shown.
     pub fn show(&mut self, shown: &Event) {
         let Ok(mut data) = EventData::parse(shown.kind, &shown.data) else {
+            note(&format!(
+                "event {} ({}) is not in a shape this corral reads",
+                shown.seq,
+                shown.kind.as_str()
+            ));
             return;
         };
         match &mut data {

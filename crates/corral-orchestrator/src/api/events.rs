@@ -21,8 +21,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use corral_proto::event::StatusData;
-use corral_proto::{Event, JobState};
+use corral_proto::{Event, EventKind, JobState};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -185,9 +184,9 @@ impl Follow {
             if !page.is_empty() {
                 for event in &page {
                     let event = event.event();
-                    if let Some(status) = event.payload::<StatusData>() {
+                    if event.kind == EventKind::Status {
                         self.may_have_ended = true;
-                        if status.state.is_some_and(JobState::is_terminal) {
+                        if event.state().is_some_and(JobState::is_terminal) {
                             self.last = LastEvent::Read;
                         }
                     }

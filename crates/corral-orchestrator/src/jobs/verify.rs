@@ -72,7 +72,9 @@ impl JobManager {
             .await?;
         let profile: Option<ContainerProfile> = events
             .iter()
-            .find_map(|event| event.payload::<StatusData>()?.profile);
+            .filter_map(corral_proto::Event::payload::<StatusData>)
+            .find(|status| status.state == Some(JobState::Running))
+            .and_then(|status| status.profile);
         let stdout: String = events
             .iter()
             .filter_map(corral_proto::Event::output)

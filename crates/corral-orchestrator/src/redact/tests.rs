@@ -1,6 +1,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Findings, OutputPiece, Redactor, StreamRedactor};
 
@@ -189,6 +189,30 @@ fn json_keys_that_redact_alike_are_both_kept() {
     let map = value.as_object().expect("object");
     assert_eq!(map.len(), 2, "{value}");
     assert!(!value.to_string().contains(SECRET), "{value}");
+}
+
+/// A job can send thousands of keys that all redact to one name (every
+/// AWS-key-shaped key does); renaming them `#2`, `#3`… must take a step or
+/// two each, not a walk past every name given before (quadratic: 2×10⁸
+/// lookups here).
+#[test]
+fn many_keys_that_redact_alike_are_renamed_in_linear_steps() {
+    const KEYS: usize = 20_000;
+    let map: serde_json::Map<String, Value> = (0..KEYS)
+        .map(|index| (format!("AKIA{index:016}"), json!(index)))
+        .chain([("[REDACTED:aws-access-key]#3".to_owned(), json!("taken"))])
+        .collect();
+    let mut value = Value::Object(map);
+    super::KEY_PROBES.with(|probes| probes.set(0));
+    redactor().redact_json(&mut value, &mut Findings::default());
+    let probes = super::KEY_PROBES.with(std::cell::Cell::get);
+    let map = value.as_object().expect("object");
+    assert_eq!(map.len(), KEYS + 1, "no value is dropped");
+    assert!(
+        map.keys().all(|key| !key.starts_with("AKIA")),
+        "every key redacted"
+    );
+    assert!(probes < 3 * KEYS as u64, "{probes} lookups for {KEYS} keys");
 }
 
 /// What busybox's tools print for `s3cr3t-pass-word-s` (copied from a run).

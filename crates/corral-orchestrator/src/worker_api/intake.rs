@@ -5,54 +5,110 @@
 //! it: a job's state, the user's prompts, model usage, network connections
 //! and the job's result.
 
-use corral_proto::NewEvent;
 use corral_proto::event::{EventData, MessageRole};
+use corral_proto::{EventKind, NewEvent};
 
 use crate::http::ApiError;
+
+/// Kinds a worker's events may be, and the orchestrator's own.
+const WORKER_KINDS: [EventKind; 7] = [
+    EventKind::Output,
+    EventKind::Message,
+    EventKind::ToolCall,
+    EventKind::ToolResult,
+    EventKind::Status,
+    EventKind::Error,
+    EventKind::Warning,
+];
+
+/// Fields of a worker's `status` event that only the orchestrator writes,
+/// refused even when `null`: a job's state, why it ended, its container's
+/// profile.
+const ORCHESTRATOR_STATUS_FIELDS: [&str; 3] = ["state", "reason", "profile"];
 
 /// Checks a worker's batch; the first event at fault is named.
 pub(super) fn check(events: &[NewEvent]) -> Result<(), ApiError> {
     for (index, event) in events.iter().enumerate() {
-        let data = EventData::parse(event.kind, &event.data).map_err(|error| {
-            let field = error.field.trim_start_matches('.');
-            let at = if field.is_empty() {
-                format!("events[{index}].data")
-            } else {
-                format!("events[{index}].data.{field}")
-            };
-            ApiError::bad_field(
-                at,
-                format!("not a `{}` event: {}", event.kind.as_str(), error.message),
-            )
+        check_event(event).map_err(|(field, message)| {
+            ApiError::bad_field(format!("events[{index}]{field}"), message)
         })?;
-        match data {
-            // A worker may say what phase it is in, but a job's state is
-            // the orchestrator's alone to report.
-            EventData::Status(status) if status.state.is_some() || status.phase.is_none() => {
-                return Err(ApiError::bad_field(
-                    format!("events[{index}].data"),
-                    "a worker's status event names a `phase` and no `state` (states come from the orchestrator only)",
-                ));
-            }
-            // The user's prompts are the orchestrator's to record.
-            EventData::Message(message)
-                if message.role == MessageRole::User || message.prompt.is_some() =>
+    }
+    Ok(())
+}
+
+/// One event: `Err((field after "events[i]", message))`.
+fn check_event(event: &NewEvent) -> Result<(), (String, String)> {
+    let kind = event.kind.as_str();
+    if !WORKER_KINDS.contains(&event.kind) {
+        return Err((
+            ".kind".into(),
+            format!(
+                "`{kind}` events come from the orchestrator only (a worker reports its end on /v1/complete)"
+            ),
+        ));
+    }
+    let Some(fields) = event.data.as_object() else {
+        return Err((
+            ".data".into(),
+            format!("a `{kind}` event's data is an object"),
+        ));
+    };
+    // Output is the hot path: read in place, never copied; only a refused
+    // one is parsed again below, to name its field.
+    if event.kind == EventKind::Output && event.output().is_some() {
+        return Ok(());
+    }
+    let data = EventData::parse(event.kind, &event.data).map_err(|error| {
+        let field = error.field.trim_start_matches('.');
+        let at = if field.is_empty() {
+            ".data".to_owned()
+        } else {
+            format!(".data.{field}")
+        };
+        (at, format!("not a `{kind}` event: {}", error.message))
+    })?;
+    match data {
+        // A worker may say what phase it is in, but a job's state (and why
+        // it ended, and its container's profile) is the orchestrator's.
+        EventData::Status(status) => {
+            if status.phase.is_none()
+                || ORCHESTRATOR_STATUS_FIELDS
+                    .iter()
+                    .any(|field| fields.contains_key(*field))
             {
-                return Err(ApiError::bad_field(
-                    format!("events[{index}].data.role"),
-                    "a worker's message is the assistant's or the system's (the user's prompts come from the orchestrator only)",
+                return Err((
+                    ".data".into(),
+                    "a worker's status event names a `phase` and no `state`, `reason` or `profile` (those come from the orchestrator only)".into(),
                 ));
             }
-            EventData::LlmUsage(_) | EventData::Network(_) | EventData::Result(_) => {
-                return Err(ApiError::bad_field(
-                    format!("events[{index}].kind"),
-                    format!(
-                        "`{}` events come from the orchestrator only (a worker reports its end on /v1/complete)",
-                        event.kind.as_str()
-                    ),
+        }
+        // The user's prompts are the orchestrator's to record.
+        EventData::Message(message) => {
+            // The role as a plain string, as every reader expects it.
+            let plain = fields.get("role").is_some_and(serde_json::Value::is_string);
+            if message.role == MessageRole::User || !plain || fields.contains_key("prompt") {
+                return Err((
+                    ".data.role".into(),
+                    "a worker's message is the assistant's or the system's (the user's prompts come from the orchestrator only)".into(),
                 ));
             }
-            _ => {}
+        }
+        EventData::ToolCall(_)
+        | EventData::ToolResult(_)
+        | EventData::Error(_)
+        | EventData::Warning(_) => {}
+        // Read as a payload but not in place: not the plain shape.
+        EventData::Output(_) => {
+            return Err((
+                ".data".into(),
+                "an `output` event is `{\"stream\", \"text\"}` as strings".into(),
+            ));
+        }
+        EventData::LlmUsage(_) | EventData::Network(_) | EventData::Result(_) => {
+            return Err((
+                ".kind".into(),
+                format!("`{kind}` events come from the orchestrator only"),
+            ));
         }
     }
     Ok(())
@@ -60,7 +116,6 @@ pub(super) fn check(events: &[NewEvent]) -> Result<(), ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use corral_proto::EventKind;
     use serde_json::json;
 
     use super::*;
@@ -139,7 +194,7 @@ mod tests {
         );
         assert_eq!(
             refused(EventKind::Output, json!({"stream": "stdout"})),
-            "events[1].data"
+            "events[1].data.text"
         );
         assert_eq!(
             refused(EventKind::Output, json!({"stream": "tty", "text": "x"})),
@@ -148,6 +203,37 @@ mod tests {
         assert_eq!(
             refused(EventKind::Error, json!({"text": "no message"})),
             "events[1].data.text"
+        );
+        // Present at all, even null, is refused: the key is the orchestrator's.
+        assert_eq!(
+            refused(EventKind::Status, json!({"phase": "x", "state": null})),
+            "events[1].data"
+        );
+        assert_eq!(
+            refused(EventKind::Status, json!({"phase": "x", "profile": {}})),
+            "events[1].data"
+        );
+        assert_eq!(
+            refused(
+                EventKind::Message,
+                json!({"role": "assistant", "prompt": null})
+            ),
+            "events[1].data.role"
+        );
+        assert_eq!(refused(EventKind::Error, json!(["boom"])), "events[1].data");
+        assert_eq!(
+            refused(
+                EventKind::Message,
+                json!({"role": {"system": null}, "text": "x"})
+            ),
+            "events[1].data.role"
+        );
+        assert_eq!(
+            refused(
+                EventKind::Output,
+                json!({"stream": "stdout", "text": "x", "more": 1})
+            ),
+            "events[1].data.more"
         );
     }
 }

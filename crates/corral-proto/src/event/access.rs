@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::payload::{NoticeData, OutputRef, Payload};
 use super::{Event, EventKind, NewEvent};
+use crate::JobState;
 
 impl NewEvent {
     /// An event carrying `payload`.
@@ -35,6 +36,19 @@ impl NewEvent {
 }
 
 impl Event {
+    /// The state a `status` event reports, read without building the rest
+    /// of its payload (a follower asks this of every status event).
+    pub fn state(&self) -> Option<JobState> {
+        #[derive(Deserialize)]
+        struct StateOnly {
+            #[serde(default)]
+            state: Option<JobState>,
+        }
+        (self.kind == EventKind::Status)
+            .then(|| StateOnly::deserialize(&self.data).ok()?.state)
+            .flatten()
+    }
+
     /// An `output` event's stream and text, borrowed.
     pub fn output(&self) -> Option<OutputRef<'_>> {
         output_ref(self.kind, &self.data)

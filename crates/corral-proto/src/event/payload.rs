@@ -189,6 +189,7 @@ pub struct OutputData {
 /// An `output` event's payload read in place, without copying its text
 /// (the hot path: every byte a job prints passes here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OutputRef<'a> {
     /// Where it was written.
     pub stream: OutputStream,
@@ -320,9 +321,19 @@ impl EventData {
     /// `data` read as the payload of `kind`; the error names the field at fault.
     pub fn parse(kind: EventKind, data: &Value) -> Result<Self, PayloadError> {
         fn read<T: DeserializeOwned>(data: &Value) -> Result<T, PayloadError> {
-            serde_path_to_error::deserialize(data).map_err(|error| PayloadError {
-                field: error.path().to_string(),
-                message: crate::error::without_position(error.inner()),
+            serde_path_to_error::deserialize(data).map_err(|error| {
+                let path = error.path().to_string();
+                let message = crate::error::without_position(error.inner());
+                // serde names a missing field in its message, at its parent's path.
+                let missing = message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split('`').next());
+                let field = match missing {
+                    Some(name) if path == "." => name.to_owned(),
+                    Some(name) => format!("{path}.{name}"),
+                    None => path,
+                };
+                PayloadError { field, message }
             })
         }
         Ok(match kind {

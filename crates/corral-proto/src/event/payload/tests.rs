@@ -56,6 +56,9 @@ fn a_payload_that_is_not_its_kinds_names_the_field() {
     let error = EventData::parse(EventKind::Message, &json!({"role": "root", "text": "x"}))
         .expect_err("an unknown role");
     assert_eq!(error.field, "role");
+    let error = EventData::parse(EventKind::Message, &json!({"text": "no role"}))
+        .expect_err("a missing role");
+    assert_eq!(error.field, "role");
     let error = EventData::parse(
         EventKind::Output,
         &json!({"stream": "stdout", "text": "x", "pid": 1}),
