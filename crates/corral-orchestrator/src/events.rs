@@ -18,6 +18,10 @@ use tokio::sync::broadcast;
 
 use crate::store::{Store, StoreError};
 
+mod follow;
+
+pub use follow::{Follower, Step};
+
 /// Wake-ups buffered per job before a reader counts as lagged (and re-reads).
 const WAKE_CAPACITY: usize = 16;
 /// Latest events kept in memory per followed job.

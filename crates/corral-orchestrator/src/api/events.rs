@@ -1,9 +1,9 @@
 //! Event handlers: a page of a job's events, and the live SSE stream.
 //!
-//! The stream follows the event log's pattern: subscribe to the job's
-//! wake-ups, re-read the store from the last sequence sent, wait for the
-//! next wake-up. A lagged or reconnecting reader resumes from its own
-//! position (`Last-Event-ID`), so nothing is skipped or sent twice.
+//! The stream is the event log's follower (`events::follow`) written as
+//! SSE: it holds no store logic. A lagged or reconnecting reader resumes
+//! from its own position (`Last-Event-ID`), so nothing is skipped or sent
+//! twice.
 //!
 //! The stream writes its `text/event-stream` frames itself (`sse`): each
 //! event's JSON is made once for all its followers, and every event read
@@ -21,22 +21,15 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use corral_proto::{Event, EventKind, JobState};
+use corral_proto::Event;
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio::sync::broadcast::Receiver;
-use tokio::sync::broadcast::error::RecvError;
 use tracing::error;
 
 use super::AppState;
-use crate::events::SharedEvent;
+use crate::events::{Follower, SharedEvent, Step};
 use crate::http::{ApiError, ApiQuery};
-use crate::jobs::JobManager;
-
-/// Longest wait for a finished job's last status event, which is stored
-/// just after its end.
-const FINAL_WAIT: Duration = Duration::from_secs(2);
 
 /// The SSE event name of a stream the server could not go on with; not an
 /// event kind, so a job's own `error` events are never mistaken for it.
@@ -102,13 +95,8 @@ pub async fn stream(
         None => query.after.unwrap_or(0),
     };
     let follow = Follow {
-        jobs: state.jobs.clone(),
-        job_id: id,
-        after,
-        wake: None,
+        follower: state.jobs.events().follow(&id, after, KEEP_ALIVE),
         pending: VecDeque::new(),
-        may_have_ended: true,
-        last: LastEvent::Unknown,
         done: false,
     };
     let body = Body::from_stream(stream::unfold(follow, Follow::next));
@@ -125,121 +113,42 @@ pub async fn stream(
         .into_response())
 }
 
+/// A follower, written as SSE.
 struct Follow {
-    jobs: JobManager,
-    job_id: String,
-    after: u64,
-    wake: Option<Receiver<()>>,
+    follower: Follower,
     /// Read, not yet sent: what did not fit in the last chunk.
     pending: VecDeque<Arc<SharedEvent>>,
-    /// The job may have ended since its state was last read: at first,
-    /// once a `status` event was read (a job's end is stored before its
-    /// last status event), once the log closed the job's wake-ups, after
-    /// an idle spell. Read only then, not at every wake-up, the job costs
-    /// a hundred followers of a chatty job nothing.
-    may_have_ended: bool,
-    /// Whether the job's last event was read: a job's end is stored just
-    /// before its last (`status`) event, so `end` is sent only after it.
-    last: LastEvent,
     done: bool,
-}
-
-/// What a stream knows of a job's last event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LastEvent {
-    /// Not read yet, as far as the stream knows.
-    Unknown,
-    /// The job had ended without it, and the stream waited [`FINAL_WAIT`]
-    /// for it (a stream resumed past it never reads it again).
-    Waited,
-    /// A `status` event with a final state was read, or the log closed
-    /// the job's wake-ups (which it does once that event is stored).
-    Read,
 }
 
 impl Follow {
     /// The next body chunk: every event read and not sent yet (up to
     /// [`MAX_CHUNK`] bytes), the `end`, or a keep-alive comment.
     async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
-        loop {
-            if !self.pending.is_empty() {
-                let chunk = self.take_chunk();
-                return Some((Ok(chunk), self));
-            }
-            if self.done {
-                return None;
-            }
-            let events = self.jobs.events();
-            let wake = self
-                .wake
-                .get_or_insert_with(|| events.subscribe(&self.job_id));
-            let store = self.jobs.store();
-            let page = match events
-                .events_after(&self.job_id, self.after, crate::jobs::MAX_EVENTS_PAGE)
-                .await
-            {
-                Ok(page) => page,
-                Err(error) => return Some(self.fail(&error)),
-            };
-            if !page.is_empty() {
-                for event in &page {
-                    let event = event.event();
-                    if event.kind == EventKind::Status {
-                        self.may_have_ended = true;
-                        if event.state().is_some_and(JobState::is_terminal) {
-                            self.last = LastEvent::Read;
-                        }
-                    }
-                }
-                self.pending.extend(page);
-                continue;
-            }
-            if !self.may_have_ended {
-                match tokio::time::timeout(KEEP_ALIVE, wake.recv()).await {
-                    Err(_idle) => {
-                        self.may_have_ended = true;
-                        return Some((Ok(Bytes::from_static(sse::KEEP_ALIVE)), self));
-                    }
-                    Ok(Ok(()) | Err(RecvError::Lagged(_))) => {}
-                    Ok(Err(RecvError::Closed)) => {
-                        self.may_have_ended = true;
-                        self.last = LastEvent::Read;
-                        self.wake = None;
-                    }
-                }
-                continue;
-            }
-            self.may_have_ended = false;
-            let job = match store.get_job(&self.job_id).await {
-                Ok(Some(job)) => job,
-                Ok(None) => return None,
-                Err(error) => return Some(self.fail(&error)),
-            };
-            if job.state.is_terminal() && self.last == LastEvent::Unknown {
-                // Its end is stored before its last status event, and the
-                // log closes its wake-ups once that is stored: wait for it,
-                // a little (a stream resumed past it never sees it again).
-                self.last = LastEvent::Waited;
-                self.may_have_ended = true;
-                let wake = self
-                    .wake
-                    .get_or_insert_with(|| events.subscribe(&self.job_id));
-                if let Ok(Err(RecvError::Closed)) =
-                    tokio::time::timeout(FINAL_WAIT, wake.recv()).await
-                {
-                    self.last = LastEvent::Read;
-                    self.wake = None;
-                }
-                continue;
-            }
-            if job.state.is_terminal() {
-                self.done = true;
-                self.wake = None;
-                events.close(&self.job_id);
-                let end = json!({ "state": job.state, "exit_code": job.exit_code });
-                return Some((Ok(sse::named("end", &end)), self));
-            }
+        if !self.pending.is_empty() {
+            let chunk = self.take_chunk();
+            return Some((Ok(chunk), self));
         }
+        if self.done {
+            return None;
+        }
+        let chunk = match self.follower.next().await? {
+            Step::Events(page) => {
+                self.pending.extend(page);
+                self.take_chunk()
+            }
+            Step::Idle => Bytes::from_static(sse::KEEP_ALIVE),
+            Step::End { state, exit_code } => {
+                self.done = true;
+                sse::named("end", &json!({ "state": state, "exit_code": exit_code }))
+            }
+            Step::Failed(error) => {
+                error!(job_id = %self.follower.job_id(), error = %error, "event stream failed");
+                self.done = true;
+                sse::named(STREAM_FAILED, &json!({ "error": "internal error" }))
+            }
+        };
+        Some((Ok(chunk), self))
     }
 
     /// Frames of the pending events, in order, up to [`MAX_CHUNK`] bytes
@@ -251,16 +160,8 @@ impl Follow {
                 break;
             }
             sse::push_event(&mut chunk, event);
-            self.after = event.event().seq;
             self.pending.pop_front();
         }
         Bytes::from(chunk)
-    }
-
-    fn fail(mut self, error: &dyn std::error::Error) -> (Result<Bytes, Infallible>, Self) {
-        error!(job_id = %self.job_id, error = %error, "event stream failed");
-        self.done = true;
-        let failed = sse::named(STREAM_FAILED, &json!({ "error": "internal error" }));
-        (Ok(failed), self)
     }
 }
