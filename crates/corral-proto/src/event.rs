@@ -9,8 +9,9 @@ use time::OffsetDateTime;
 
 pub use payload::{
     Completion, CompletionStatus, EventData, LlmUsageData, MessageData, MessageRole, NetworkData,
-    NoticeData, OutputData, OutputRef, OutputStream, Payload, PayloadError, StatusData,
-    ToolCallData, ToolResultData,
+    NoticeData, OutputData, OutputRef, OutputStream, PHASE_CLAUDE_INIT, PHASE_CLAUDE_RETRY,
+    PHASE_ENDING, PHASE_WAITING, Payload, PayloadError, StatusData, ToolCallData, ToolResultData,
+    WORKER_PHASES,
 };
 
 /// What an event is about. Unknown kinds are refused at the boundary so the

@@ -72,7 +72,7 @@ impl JobManager {
         };
         self.inner.store.clear_waiting(job_id).await?;
         let event = NewEvent::of(&StatusData {
-            phase: Some("ending".into()),
+            phase: Some(corral_proto::event::PHASE_ENDING.into()),
             text: Some(
                 "ending: the user ended it; it finishes once its current turn is done".into(),
             ),

@@ -5,7 +5,7 @@
 //! it: a job's state, the user's prompts, model usage, network connections
 //! and the job's result.
 
-use corral_proto::event::{EventData, MessageRole};
+use corral_proto::event::{EventData, MessageRole, WORKER_PHASES};
 use corral_proto::{EventKind, NewEvent};
 
 use crate::http::ApiError;
@@ -71,14 +71,20 @@ fn check_event(event: &NewEvent) -> Result<(), (String, String)> {
         // A worker may say what phase it is in, but a job's state (and why
         // it ended, and its container's profile) is the orchestrator's.
         EventData::Status(status) => {
-            if status.phase.is_none()
+            if !status
+                .phase
+                .as_deref()
+                .is_some_and(|phase| WORKER_PHASES.contains(&phase))
                 || ORCHESTRATOR_STATUS_FIELDS
                     .iter()
                     .any(|field| fields.contains_key(*field))
             {
                 return Err((
                     ".data".into(),
-                    "a worker's status event names a `phase` and no `state`, `reason` or `profile` (those come from the orchestrator only)".into(),
+                    format!(
+                        "a worker's status event names a phase of its own ({}) and no `state`, `reason` or `profile` (those come from the orchestrator only)",
+                        WORKER_PHASES.join(", ")
+                    ),
                 ));
             }
         }
@@ -206,11 +212,25 @@ mod tests {
         );
         // Present at all, even null, is refused: the key is the orchestrator's.
         assert_eq!(
-            refused(EventKind::Status, json!({"phase": "x", "state": null})),
+            refused(
+                EventKind::Status,
+                json!({"phase": "waiting", "text": "succeeded"})
+            ),
+            "events[1].data",
+            "the orchestrator's own phases are not a worker's"
+        );
+        assert_eq!(
+            refused(
+                EventKind::Status,
+                json!({"phase": "claude_init", "state": null})
+            ),
             "events[1].data"
         );
         assert_eq!(
-            refused(EventKind::Status, json!({"phase": "x", "profile": {}})),
+            refused(
+                EventKind::Status,
+                json!({"phase": "claude_init", "profile": {}})
+            ),
             "events[1].data"
         );
         assert_eq!(

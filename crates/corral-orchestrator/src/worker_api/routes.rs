@@ -236,7 +236,7 @@ async fn prompts(
             && store.mark_waiting(job_id, seen).await?
         {
             let event = NewEvent::of(&StatusData {
-                phase: Some("waiting".into()),
+                phase: Some(corral_proto::event::PHASE_WAITING.into()),
                 text: Some(format!(
                     "waiting for a prompt: corral prompt {job_id} \"…\", or corral end {job_id}"
                 )),

@@ -24,6 +24,18 @@ pub trait Payload: Serialize + DeserializeOwned {
     const KIND: EventKind;
 }
 
+/// Phases a worker may report: Claude Code started, and it retries a model
+/// call. The orchestrator's own (`waiting`, `ending`) it may not.
+pub const WORKER_PHASES: [&str; 2] = [PHASE_CLAUDE_INIT, PHASE_CLAUDE_RETRY];
+/// Claude Code started (worker).
+pub const PHASE_CLAUDE_INIT: &str = "claude_init";
+/// Claude Code retries a model call (worker).
+pub const PHASE_CLAUDE_RETRY: &str = "claude_retry";
+/// An interactive job waits for a prompt (orchestrator).
+pub const PHASE_WAITING: &str = "waiting";
+/// The user ended an interactive job; it finishes its turn (orchestrator).
+pub const PHASE_ENDING: &str = "ending";
+
 /// `status`: the job's state changed (the orchestrator's alone), or a step
 /// within it (`phase`, which a worker may report).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use corral_proto::NewEvent;
-use corral_proto::event::{MessageData, MessageRole, StatusData, ToolCallData, ToolResultData};
+use corral_proto::event::{
+    MessageData, MessageRole, PHASE_CLAUDE_INIT, PHASE_CLAUDE_RETRY, StatusData, ToolCallData,
+    ToolResultData,
+};
 use serde_json::{Value, json};
 
 /// Longest tool output kept in an event; the rest is cut with a marker.
@@ -143,7 +146,7 @@ fn system(value: &Value) -> NewEvent {
     let subtype = value["subtype"].as_str().unwrap_or("system");
     match subtype {
         "init" => NewEvent::of(&StatusData {
-            phase: Some("claude_init".into()),
+            phase: Some(PHASE_CLAUDE_INIT.into()),
             text: Some(format!(
                 "claude {} started: model {}, {} tools",
                 value["claude_code_version"].as_str().unwrap_or("?"),
@@ -154,7 +157,7 @@ fn system(value: &Value) -> NewEvent {
             ..StatusData::default()
         }),
         "api_retry" => NewEvent::of(&StatusData {
-            phase: Some("claude_retry".into()),
+            phase: Some(PHASE_CLAUDE_RETRY.into()),
             text: Some(format!(
                 "the model API failed; claude retries ({})",
                 summary(value)
