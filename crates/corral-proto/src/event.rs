@@ -2,17 +2,19 @@
 
 mod access;
 mod payload;
+mod records;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use payload::{
-    Completion, CompletionStatus, EventData, LlmUsageData, MessageData, MessageRole, NetworkData,
-    NoticeData, OutputData, OutputRef, OutputStream, PHASE_CLAUDE_INIT, PHASE_CLAUDE_RETRY,
-    PHASE_ENDING, PHASE_WAITING, Payload, PayloadError, StatusData, ToolCallData, ToolResultData,
-    WORKER_PHASES,
+    Completion, CompletionStatus, EventData, MessageData, MessageRole, NoticeData, OutputData,
+    OutputRef, OutputStream, PHASE_CLAUDE_INIT, PHASE_CLAUDE_RETRY, PHASE_ENDING, PHASE_WAITING,
+    PayloadError, StatusData, ToolCallData, ToolResultData, WORKER_PHASES,
 };
+pub use records::{LlmUsageData, NetworkData};
 
 /// What an event is about. Unknown kinds are refused at the boundary so the
 /// stream stays something clients can render.
@@ -114,4 +116,10 @@ pub struct Event {
     /// Something in it was replaced by `[REDACTED:…]`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub redacted: bool,
+}
+
+/// The `data` of one kind of event.
+pub trait Payload: Serialize + DeserializeOwned {
+    /// The kind of event that carries it.
+    const KIND: EventKind;
 }

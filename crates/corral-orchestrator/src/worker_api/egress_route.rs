@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use corral_proto::worker::{EGRESS_PATH, EGRESS_UPGRADE};
 use tracing::warn;
 
-use super::WorkerSession;
+use super::session::WorkerSession;
 use crate::http::ApiError;
 
 /// `GET /v1/egress` with `Upgrade: corral-egress`: the connection becomes one

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
-use super::WorkerSession;
+use super::session::WorkerSession;
 use super::slot::{JOB_HOLD, Slot};
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::llm::ProxyError;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::WorkerSession;
+use super::session::WorkerSession;
 use crate::token::TokenHash;
 
 /// How long `GET /v1/job` is held open on a socket no job is bound to yet;

@@ -4,7 +4,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::payload::{NoticeData, OutputRef, Payload};
+use super::Payload;
+use super::payload::{NoticeData, OutputRef};
 use super::{Event, EventKind, NewEvent};
 use crate::JobState;
 

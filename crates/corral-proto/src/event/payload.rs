@@ -14,15 +14,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::EventKind;
+use super::records::{LlmUsageData, NetworkData};
+use super::{EventKind, Payload};
 use crate::JobState;
 use crate::verify::ContainerProfile;
-
-/// The `data` of one kind of event.
-pub trait Payload: Serialize + DeserializeOwned {
-    /// The kind of event that carries it.
-    const KIND: EventKind;
-}
 
 /// Phases a worker may report: Claude Code started, and it retries a model
 /// call. The orchestrator's own (`waiting`, `ending`) it may not.
@@ -209,31 +204,6 @@ pub struct OutputRef<'a> {
     pub text: &'a str,
 }
 
-/// `llm_usage`: one model call through the job's proxy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct LlmUsageData {
-    /// The provider it went to.
-    pub provider: String,
-    /// The model asked for.
-    pub model: String,
-    /// Tokens read.
-    pub input_tokens: u64,
-    /// Tokens written.
-    pub output_tokens: u64,
-    /// From the call to its last byte.
-    pub latency_ms: u64,
-    /// To the first byte of the answer, when it came.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_byte_ms: Option<u64>,
-    /// Whether the answer was streamed.
-    pub stream: bool,
-    /// Tries it took (retries included).
-    pub attempts: u32,
-    /// Its cost in US dollars, where the provider is priced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost_usd: Option<f64>,
-}
-
 /// `error` or `warning`: something that failed, or is worth knowing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -249,58 +219,6 @@ impl NoticeData {
             message: message.into(),
         }
     }
-}
-
-/// `network`: a connection through the egress proxy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct NetworkData {
-    /// The host asked for.
-    pub host: String,
-    /// Its port.
-    pub port: u16,
-    /// Whether the policy let it through.
-    pub allowed: bool,
-    /// How it went: `http` (forwarded), `tunnel` (TLS passed through),
-    /// `inject` (TLS ended here to add a credential).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// Why it was refused or ended early.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The upstream's HTTP status, for a forwarded request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// Bytes the job sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bytes_up: Option<u64>,
-    /// Bytes the job received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bytes_down: Option<u64>,
-}
-
-impl Payload for StatusData {
-    const KIND: EventKind = EventKind::Status;
-}
-impl Payload for MessageData {
-    const KIND: EventKind = EventKind::Message;
-}
-impl Payload for ToolCallData {
-    const KIND: EventKind = EventKind::ToolCall;
-}
-impl Payload for ToolResultData {
-    const KIND: EventKind = EventKind::ToolResult;
-}
-impl Payload for OutputData {
-    const KIND: EventKind = EventKind::Output;
-}
-impl Payload for LlmUsageData {
-    const KIND: EventKind = EventKind::LlmUsage;
-}
-impl Payload for NetworkData {
-    const KIND: EventKind = EventKind::Network;
-}
-impl Payload for Completion {
-    const KIND: EventKind = EventKind::Result;
 }
 
 /// The payload of any event, one variant per kind.
@@ -398,6 +316,25 @@ pub struct Completion {
     /// Why it failed, in a few words (`iteration limit`), when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+impl Payload for StatusData {
+    const KIND: EventKind = EventKind::Status;
+}
+impl Payload for MessageData {
+    const KIND: EventKind = EventKind::Message;
+}
+impl Payload for ToolCallData {
+    const KIND: EventKind = EventKind::ToolCall;
+}
+impl Payload for ToolResultData {
+    const KIND: EventKind = EventKind::ToolResult;
+}
+impl Payload for OutputData {
+    const KIND: EventKind = EventKind::Output;
+}
+impl Payload for Completion {
+    const KIND: EventKind = EventKind::Result;
 }
 
 #[cfg(test)]

@@ -1,0 +1,287 @@
+//! A job's endpoint: its socket directory and token file made for the job's
+//! user, the listener on the socket, the worker API served there until the
+//! job ends, and a pool container's endpoint bound to its job later.
+
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use corral_proto::worker::Completion;
+use tokio::net::UnixListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, warn};
+
+use super::session::{SessionSetup, WorkerSession};
+use super::slot::Slot;
+
+use crate::token::{Token, TokenHash};
+use corral_runtime::JobUser;
+
+/// The socket's file name inside the job directory.
+pub const SOCKET_NAME: &str = "worker.sock";
+/// The token file's name inside the job directory.
+pub const TOKEN_NAME: &str = "token";
+/// How long a closing job waits for its model calls to be recorded; the
+/// container is gone, so a call still streaming has no reader left.
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a closing job's socket may take to finish its last requests.
+const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// `sun_path` holds 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH: usize = 107;
+
+/// A job's listening socket; close it when the job ends.
+pub struct WorkerEndpoint {
+    slot: Arc<Slot>,
+    socket_dir: PathBuf,
+    shutdown: CancellationToken,
+    server: JoinHandle<()>,
+}
+
+impl WorkerEndpoint {
+    /// Creates the job directory, token file and socket, and starts serving
+    /// the job.
+    #[tracing::instrument(name = "worker_api.open", skip_all)]
+    pub async fn open(
+        socket_dir: &Path,
+        setup: SessionSetup,
+        tasks: &TaskTracker,
+    ) -> io::Result<Self> {
+        Ok(UnboundEndpoint::open(socket_dir, setup.user, tasks)
+            .await?
+            .bind(setup))
+    }
+
+    /// Serves a job again after an orchestrator restart: the same socket
+    /// path, the token checked against its stored hash, no token file.
+    pub async fn reopen(
+        socket_dir: &Path,
+        setup: SessionSetup,
+        token: TokenHash,
+        tasks: &TaskTracker,
+    ) -> io::Result<Self> {
+        prepare_socket_dir(socket_dir).await?;
+        match tokio::fs::remove_file(socket_dir.join(SOCKET_NAME)).await {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+        let endpoint = Self::serve(socket_dir, setup.user, token, true, tasks)?;
+        let session = WorkerSession::new(setup, &endpoint.slot.token, true);
+        endpoint.slot.bind(Arc::new(session));
+        Ok(endpoint)
+    }
+
+    /// The hash of the job's token, for the store.
+    pub fn token_hash(&self) -> &str {
+        self.slot.token.as_hex()
+    }
+
+    fn serve(
+        socket_dir: &Path,
+        user: JobUser,
+        token: TokenHash,
+        token_consumed: bool,
+        tasks: &TaskTracker,
+    ) -> io::Result<Self> {
+        let socket_path = socket_dir.join(SOCKET_NAME);
+        let listener = bind_unix(&socket_path)?;
+        hand_to_job_user(&socket_path, user, 0o600, 0o666)?;
+        let token_file = socket_dir.join(TOKEN_NAME);
+        let slot = Arc::new(Slot::new(token, token_file, token_consumed));
+        let shutdown = CancellationToken::new();
+        let app = super::routes::router(Arc::clone(&slot));
+        let stop = shutdown.clone();
+        let name = socket_dir.display().to_string();
+        let server = tasks.spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+            if let Err(error) = served {
+                error!(socket = %name, error = %error, "worker API failed");
+            }
+        });
+        Ok(Self {
+            slot,
+            socket_dir: socket_dir.to_owned(),
+            shutdown,
+            server,
+        })
+    }
+
+    /// The host directory to mount at `/run/corral`.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
+    }
+
+    /// Why the job must fail whatever its worker says (its model budget ran
+    /// out, its provider failed), if it must.
+    pub fn failure(&self) -> Option<String> {
+        self.slot
+            .session()
+            .and_then(|session| session.llm.as_ref().and_then(|llm| llm.failure()))
+    }
+
+    /// The last error the model's upstream answered with, if any.
+    pub fn last_model_error(&self) -> Option<String> {
+        self.slot
+            .session()
+            .and_then(|session| session.llm.as_ref().and_then(|llm| llm.last_error()))
+    }
+
+    /// What the worker reported at `/v1/complete`, if it did.
+    pub fn completion(&self) -> Option<Completion> {
+        self.slot.session().and_then(|session| session.completion())
+    }
+
+    /// Revokes the token: from now on every call is a 401. Called as soon
+    /// as the job's container has stopped.
+    pub fn revoke(&self) {
+        if let Some(session) = self.slot.session() {
+            session.revoke();
+        }
+        self.slot.close();
+    }
+
+    /// Tells the endpoint the job is recorded `running`: the worker's
+    /// events, held until then, are stored after that status.
+    pub fn mark_running(&self) {
+        if let Some(session) = self.slot.session() {
+            session.mark_running();
+        }
+    }
+
+    /// Revokes the token, waits for model calls still being recorded,
+    /// releases held-back output and stops serving.
+    pub async fn close(self) {
+        self.revoke();
+        if let Some(session) = self.slot.session() {
+            if let Some(llm) = &session.llm {
+                llm.settle(SETTLE_LIMIT).await;
+            }
+            if let Err(error) = session.flush_streams().await {
+                error!(error = %error, "cannot store the last output");
+            }
+        }
+        self.shutdown.cancel();
+        // A request still streaming (a model answer whose reader is gone
+        // with the container) would hold a graceful shutdown open.
+        let mut server = self.server;
+        match tokio::time::timeout(SHUTDOWN_LIMIT, &mut server).await {
+            Ok(Err(error)) => error!(error = %error, "worker API task failed"),
+            Ok(Ok(())) => {}
+            Err(_) => {
+                warn!("worker API still busy at job end; closing it");
+                server.abort();
+                // Wait for the abort, so the listener is gone on return.
+                let _ = server.await;
+            }
+        }
+    }
+}
+
+/// A socket no job is bound to yet: a warm-pool container's, its worker's
+/// `GET /v1/job` held until [`UnboundEndpoint::bind`]; every other call is
+/// a 409 until then.
+pub struct UnboundEndpoint(WorkerEndpoint);
+
+impl UnboundEndpoint {
+    /// Creates the directory, token file and socket, and starts serving.
+    pub async fn open(socket_dir: &Path, user: JobUser, tasks: &TaskTracker) -> io::Result<Self> {
+        prepare_socket_dir(socket_dir).await?;
+        let token = Token::generate().map_err(io::Error::other)?;
+        let token_file = socket_dir.join(TOKEN_NAME);
+        write_token(&token_file, &token, user).await?;
+        let hash = TokenHash::from_hex(token.hash_hex());
+        WorkerEndpoint::serve(socket_dir, user, hash, false, tasks).map(Self)
+    }
+
+    /// Binds `setup`'s job: the worker's `GET /v1/job` answers with it. A
+    /// socket serves one job in its life.
+    pub fn bind(self, setup: SessionSetup) -> WorkerEndpoint {
+        let endpoint = self.0;
+        let session = WorkerSession::new(setup, &endpoint.slot.token, false);
+        endpoint.slot.bind(Arc::new(session));
+        endpoint
+    }
+
+    /// Waits up to `limit` for the worker to ask for its job: true once its
+    /// container is up and its worker reached the socket.
+    pub async fn until_worker_asked(&self, limit: std::time::Duration) -> bool {
+        self.0.slot.until_asked(limit).await
+    }
+
+    /// Moves the socket's directory to `to` (same filesystem). A container
+    /// that mounts it keeps seeing it: a bind mount follows the directory,
+    /// not its name.
+    pub fn relocate(&mut self, to: &Path) -> io::Result<()> {
+        std::fs::rename(&self.0.socket_dir, to)?;
+        to.clone_into(&mut self.0.socket_dir);
+        Ok(())
+    }
+
+    /// The host directory mounted at `/run/corral`.
+    pub fn socket_dir(&self) -> &Path {
+        &self.0.socket_dir
+    }
+
+    /// Stops serving; the held request ends with a 401.
+    pub async fn close(self) {
+        self.0.close().await;
+    }
+}
+
+/// Creates the job directory (0755: the job user traverses it) after
+/// checking the socket path fits in `sun_path`.
+async fn prepare_socket_dir(socket_dir: &Path) -> io::Result<()> {
+    let socket_path = socket_dir.join(SOCKET_NAME);
+    if socket_path.as_os_str().len() > MAX_SOCKET_PATH {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "socket path {} is too long; use a shorter --data-dir",
+                socket_path.display()
+            ),
+        ));
+    }
+    tokio::fs::create_dir_all(socket_dir).await?;
+    tokio::fs::set_permissions(socket_dir, std::fs::Permissions::from_mode(0o755)).await
+}
+
+/// Binds the socket from a std listener (no runtime needed to create it).
+fn bind_unix(path: &Path) -> io::Result<UnixListener> {
+    let listener = std::os::unix::net::UnixListener::bind(path)?;
+    listener.set_nonblocking(true)?;
+    UnixListener::from_std(listener)
+}
+
+async fn write_token(path: &Path, token: &Token, user: JobUser) -> io::Result<()> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true).mode(0o400);
+    let mut file = options.open(path).await?;
+    // tokio writes in the background: flush and sync before anyone reads it.
+    tokio::io::AsyncWriteExt::write_all(&mut file, token.expose().as_bytes()).await?;
+    tokio::io::AsyncWriteExt::flush(&mut file).await?;
+    file.sync_all().await?;
+    hand_to_job_user(path, user, 0o400, 0o444)
+}
+
+/// Gives `path` to the job's uid with `owned_mode`. When this process may
+/// not chown (not root), falls back to `shared_mode` so the job can still
+/// reach it; the token check still guards the socket.
+fn hand_to_job_user(
+    path: &Path,
+    user: JobUser,
+    owned_mode: u32,
+    shared_mode: u32,
+) -> io::Result<()> {
+    match std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid)) {
+        Ok(()) => std::fs::set_permissions(path, std::fs::Permissions::from_mode(owned_mode)),
+        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
+            warn!(path = %path.display(), "cannot chown to the job user; widening permissions");
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(shared_mode))
+        }
+        Err(error) => Err(error),
+    }
+}
