@@ -21,172 +21,24 @@
 //! - `dumps`: hex and character dumps
 //! - `shapes`: well-known token shapes
 //! - `scan`: what one pass finds, and merging it into redactions
+//! - `redactor`: the [`Redactor`]: text and JSON, secrets and shapes, in one pass each
 //! - `stream`: redacting output as it comes
 
 mod dumps;
 mod exact;
 mod forms;
 mod lines;
+#[cfg(test)]
+mod property;
+mod redactor;
 mod scan;
 mod shapes;
 mod stream;
-mod views;
-
-pub use scan::Findings;
-use std::collections::HashMap;
-
-use serde_json::Value;
-
-use exact::ExactFinder;
-use scan::{Hit, Scan};
-
-pub(crate) use forms::base64_core;
-pub use stream::{OutputPiece, StreamRedactor};
-
-/// Every form of `value` the detector searches for (as is, base64, hex,
-/// URL- and JSON-escaped…), for tests and fuzz targets outside this crate.
-pub fn secret_forms(value: &str) -> Vec<String> {
-    forms::all(value)
-}
-
-/// Redacts secrets from text. Built once per job.
-#[derive(Debug, Default)]
-pub struct Redactor {
-    exact: ExactFinder,
-    /// The secret name of each needle, by pattern index.
-    needle_names: Vec<String>,
-}
-
-impl Redactor {
-    /// A redactor for `secrets` (name, value) and the well-known token shapes.
-    pub fn new<'a>(secrets: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut needles: Vec<String> = Vec::new();
-        let mut needle_names = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (name, value) in secrets {
-            for form in forms::all(value) {
-                if seen.insert(form.clone()) {
-                    needles.push(form);
-                    needle_names.push(name.to_owned());
-                }
-            }
-        }
-        Self {
-            exact: ExactFinder::new(&needles),
-            needle_names,
-        }
-    }
-
-    /// Every range to redact in `text` that ends after `from` (the bytes
-    /// before it are context a stream already emitted; `covered` when the
-    /// last of them was redacted), as if the text ended here, and from
-    /// where more text could still change that.
-    fn scan(&self, text: &str, from: usize, at_line_start: bool, covered: bool) -> Scan<'_> {
-        let bytes = text.as_bytes();
-        let names = self.needle_names.as_slice();
-        let mut hits: Vec<Hit<'_>> = self
-            .exact
-            .find_all(bytes)
-            .into_iter()
-            .map(|found| Hit::new(found.start, found.end, &names[found.needle]))
-            .collect();
-        let mut live = self.exact.partial_start(bytes, from).unwrap_or(text.len());
-        let newlines = lines::newlines(bytes);
-        live = live.min(views::joined(
-            bytes,
-            &newlines,
-            from,
-            &self.exact,
-            names,
-            &mut hits,
-        ));
-        live = live.min(dumps::find(
-            bytes,
-            &newlines,
-            from,
-            at_line_start,
-            &self.exact,
-            names,
-            &mut hits,
-        ));
-        let masked = scan::Masked::new(text, &hits, covered.then_some(from));
-        let known = scan::floor_boundary(text, live);
-        live = live.min(shapes::live(&masked, from, known));
-        shapes::find(&masked, from, &mut hits);
-        hits.retain(|hit| hit.end > from);
-        for hit in &mut hits {
-            // Only where a stream had to let go of a long hold.
-            hit.start = hit.start.max(from);
-        }
-        Scan { hits, live }
-    }
-
-    /// Replaces every secret and token shape in `text`; `None` when there
-    /// was none.
-    pub fn redact_text(&self, text: &str, findings: &mut Findings) -> Option<String> {
-        let merged = scan::merge(self.scan(text, 0, true, false).hits);
-        if merged.is_empty() {
-            return None;
-        }
-        let mut out = String::with_capacity(text.len());
-        scan::write_redacted(text, 0, text.len(), &merged, &mut out, findings);
-        Some(out)
-    }
-
-    /// Redacts every string inside `value`, object keys included, in place.
-    /// A key that redacts to one already there gets `#2`, `#3`… so no
-    /// value is dropped.
-    pub fn redact_json(&self, value: &mut Value, findings: &mut Findings) {
-        match value {
-            Value::String(text) => {
-                if let Some(clean) = self.redact_text(text, findings) {
-                    *text = clean;
-                }
-            }
-            Value::Array(items) => items
-                .iter_mut()
-                .for_each(|item| self.redact_json(item, findings)),
-            Value::Object(map) => {
-                // The last suffix given to each key, so a thousand keys that
-                // redact alike cost a thousand steps, not half a million.
-                let mut suffixes: HashMap<String, u32> = HashMap::new();
-                for (key, mut item) in std::mem::take(map) {
-                    self.redact_json(&mut item, findings);
-                    let key = self.redact_text(&key, findings).unwrap_or(key);
-                    let unique = if key_taken(map, &key) {
-                        let count = suffixes.entry(key.clone()).or_insert(1);
-                        loop {
-                            *count += 1;
-                            let candidate = format!("{key}#{count}");
-                            if !key_taken(map, &candidate) {
-                                break candidate;
-                            }
-                        }
-                    } else {
-                        key
-                    };
-                    map.insert(unique, item);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Whether `map` holds `key` (counted in tests: renaming must stay linear).
-fn key_taken(map: &serde_json::Map<String, Value>, key: &str) -> bool {
-    #[cfg(test)]
-    KEY_PROBES.with(|probes| probes.set(probes.get() + 1));
-    map.contains_key(key)
-}
-
-#[cfg(test)]
-thread_local! {
-    /// Lookups `key_taken` made on this thread.
-    static KEY_PROBES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-#[cfg(test)]
-mod property;
 #[cfg(test)]
 mod tests;
+mod views;
+
+pub(crate) use forms::base64_core;
+pub use redactor::{Redactor, secret_forms};
+pub use scan::Findings;
+pub use stream::{OutputPiece, StreamRedactor};

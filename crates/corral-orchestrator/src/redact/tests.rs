@@ -203,9 +203,9 @@ fn many_keys_that_redact_alike_are_renamed_in_linear_steps() {
         .chain([("[REDACTED:aws-access-key]#3".to_owned(), json!("taken"))])
         .collect();
     let mut value = Value::Object(map);
-    super::KEY_PROBES.with(|probes| probes.set(0));
+    super::redactor::KEY_PROBES.with(|probes| probes.set(0));
     redactor().redact_json(&mut value, &mut Findings::default());
-    let probes = super::KEY_PROBES.with(std::cell::Cell::get);
+    let probes = super::redactor::KEY_PROBES.with(std::cell::Cell::get);
     let map = value.as_object().expect("object");
     assert_eq!(map.len(), KEYS + 1, "no value is dropped");
     assert!(
