@@ -1,0 +1,203 @@
+//! What a store must do for corral: the `Store` and `SecretRecords`
+//! traits, the rows they pass, and `StoreError`.
+
+use async_trait::async_trait;
+use corral_proto::worker::ClaudeSession;
+use corral_proto::{Event, Isolation, Job, JobState, NewEvent, Prompt};
+
+/// A stored secret: its name, its sealed value and its history. The
+/// plaintext never reaches the store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretRecord {
+    /// The secret's name.
+    pub name: String,
+    /// The AEAD nonce of this write.
+    pub nonce: Vec<u8>,
+    /// The sealed value.
+    pub ciphertext: Vec<u8>,
+    /// When it was first stored.
+    pub created_at: time::OffsetDateTime,
+    /// When its value was last written.
+    pub updated_at: time::OffsetDateTime,
+    /// When a job last received it.
+    pub last_used_at: Option<time::OffsetDateTime>,
+}
+
+impl std::fmt::Debug for SecretRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretRecord")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where sealed secrets, server metadata and the redaction audit live.
+#[async_trait]
+pub trait SecretRecords: Send + Sync {
+    /// Stores (or replaces) a sealed value; returns the record.
+    async fn put_secret(
+        &self,
+        name: &str,
+        nonce: Vec<u8>,
+        ciphertext: Vec<u8>,
+    ) -> Result<SecretRecord, StoreError>;
+    /// One secret.
+    async fn secret(&self, name: &str) -> Result<Option<SecretRecord>, StoreError>;
+    /// Every secret, by name.
+    async fn secrets(&self) -> Result<Vec<SecretRecord>, StoreError>;
+    /// Removes a secret; false when there was none.
+    async fn delete_secret(&self, name: &str) -> Result<bool, StoreError>;
+    /// Stamps `last_used_at`.
+    async fn touch_secret(&self, name: &str) -> Result<(), StoreError>;
+    /// A server metadata value.
+    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a server metadata value.
+    async fn put_meta(&self, key: &str, value: Vec<u8>) -> Result<(), StoreError>;
+    /// Audits redactions: which secret or pattern, in which job, when (never the value).
+    async fn record_redactions(&self, job_id: &str, names: Vec<String>) -> Result<(), StoreError>;
+    /// The redaction audit of one job.
+    async fn redactions(&self, job_id: &str) -> Result<Vec<String>, StoreError>;
+    /// Redactions ever recorded.
+    async fn redaction_count(&self) -> Result<u64, StoreError>;
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database error")]
+    Database(#[from] rusqlite::Error),
+    /// A stored value could not be read back.
+    #[error("corrupt stored value in {column}: {message}")]
+    Corrupt {
+        /// Where it was.
+        column: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The blocking database task died.
+    #[error("database task failed")]
+    Task(#[from] tokio::task::JoinError),
+    /// The database file or its directory could not be prepared.
+    #[error("cannot open database at {path}")]
+    Open {
+        /// The database file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How a job ended, written once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finish {
+    /// A terminal state.
+    pub state: JobState,
+    /// The container's exit code, when it ran.
+    pub exit_code: Option<i64>,
+    /// Why, for anything but plain success.
+    pub reason: Option<String>,
+}
+
+/// Where jobs and events live.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Stores a new job (normally `queued`).
+    async fn insert_job(&self, job: &Job) -> Result<(), StoreError>;
+    /// One job.
+    async fn get_job(&self, job_id: &str) -> Result<Option<Job>, StoreError>;
+    /// The newest jobs first, optionally only those in `state`, and only
+    /// those created before the job `before` (a page's cursor: the last id
+    /// of the page before; an unknown id lists nothing).
+    async fn list_jobs(
+        &self,
+        state: Option<JobState>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError>;
+    /// The newest jobs whose id starts with `prefix` (at most `limit`), so
+    /// a user can name a job by the start of its id.
+    async fn jobs_with_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// How many jobs are in each state that has any.
+    async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError>;
+    /// Jobs in `starting` or `running`: after a restart these have no owner.
+    async fn unfinished_jobs(&self) -> Result<Vec<Job>, StoreError>;
+    /// Moves the oldest `queued` job to `starting` and returns it.
+    async fn claim_next_queued(&self) -> Result<Option<Job>, StoreError>;
+    /// Records the hash of a job's worker token (never the token), so a
+    /// restarted orchestrator can re-adopt the job.
+    async fn set_token_hash(&self, job_id: &str, hash: &str) -> Result<(), StoreError>;
+    /// The stored hash of a job's worker token.
+    async fn token_hash(&self, job_id: &str) -> Result<Option<String>, StoreError>;
+    /// Records the container a job runs in.
+    async fn set_container(&self, job_id: &str, container_id: &str) -> Result<(), StoreError>;
+    /// Replaces a branch-mode job's isolation record (a review's outcome).
+    async fn set_isolation(&self, job_id: &str, isolation: &Isolation) -> Result<(), StoreError>;
+    /// `starting` → `running`, stamping `started_at`; false when the job was no longer starting.
+    async fn mark_running(&self, job_id: &str) -> Result<bool, StoreError>;
+    /// Ends a job unless it already ended; true when this call ended it.
+    /// With `only_from`, only a job in that state is ended.
+    async fn finish(
+        &self,
+        job_id: &str,
+        finish: &Finish,
+        only_from: Option<JobState>,
+    ) -> Result<bool, StoreError>;
+    /// Appends events with the next sequence numbers; returns the last one.
+    /// With a worker batch number, records it in the same transaction, so a
+    /// batch resent after a lost answer (even across a restart) is seen by
+    /// [`Store::last_batch`].
+    async fn append_events(
+        &self,
+        job_id: &str,
+        events: Vec<NewEvent>,
+        batch: Option<u64>,
+    ) -> Result<Vec<Event>, StoreError>;
+    /// The last worker batch stored for a job, and the sequence number it ended at.
+    async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
+    /// Adds one model call's tokens and cost to a job's totals.
+    async fn add_llm_usage(
+        &self,
+        job_id: &str,
+        input_tokens: u64,
+        output_tokens: u64,
+        cost_usd: f64,
+    ) -> Result<(), StoreError>;
+    /// Model usage of every job ever: calls, input and output tokens, US dollars.
+    async fn llm_totals(&self) -> Result<(u64, u64, u64, f64), StoreError>;
+    /// The claude jobs that continue job `job_id`'s session, oldest first.
+    async fn continuations(&self, job_id: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// Queues a follow-up prompt (or, with `end`, the user's end of an
+    /// interactive job); returns its number, or `None` (nothing queued)
+    /// when the job's end is already queued.
+    async fn add_prompt(
+        &self,
+        job_id: &str,
+        text: &str,
+        end: bool,
+    ) -> Result<Option<u64>, StoreError>;
+    /// Marks a running interactive job as waiting for a prompt since now,
+    /// unless one numbered above `seen` (the last its worker was given) is
+    /// queued or it is marked already; whether it was marked.
+    async fn mark_waiting(&self, job_id: &str, seen: u64) -> Result<bool, StoreError>;
+    /// Clears a job's waiting mark.
+    async fn clear_waiting(&self, job_id: &str) -> Result<(), StoreError>;
+    /// A job's prompts numbered above `after`, in order.
+    async fn prompts_after(&self, job_id: &str, after: u64) -> Result<Vec<Prompt>, StoreError>;
+    /// Keeps (replacing) a claude job's latest Claude session.
+    async fn save_claude_session(
+        &self,
+        job_id: &str,
+        session: &ClaudeSession,
+    ) -> Result<(), StoreError>;
+    /// A claude job's latest Claude session, if it reported one.
+    async fn claude_session(&self, job_id: &str) -> Result<Option<ClaudeSession>, StoreError>;
+    /// Up to `limit` events with `seq > after`, in order.
+    async fn events_after(
+        &self,
+        job_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError>;
+}
