@@ -40,9 +40,10 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The data directory or a file in it is unusable.
+    /// The data directory or a file in it is unusable, or another live
+    /// server owns it.
     #[error(transparent)]
-    DataDir(DataDirError),
+    DataDir(#[from] DataDirError),
     /// The worker binary is unusable.
     #[error(transparent)]
     WorkerBinary(#[from] WorkerBinaryError),
@@ -73,25 +74,6 @@ pub enum ServeError {
     /// The model providers cannot be set up.
     #[error("model providers: {0}")]
     Llm(String),
-    /// Another live server owns the data directory.
-    #[error(
-        "data directory {path} belongs to another corral server ({owner}); stop it first, or give this one --data-dir"
-    )]
-    Busy {
-        /// The data directory.
-        path: PathBuf,
-        /// The other server, as its `server.json` names it.
-        owner: String,
-    },
-}
-
-impl From<DataDirError> for ServeError {
-    fn from(error: DataDirError) -> Self {
-        match error {
-            DataDirError::Busy { path, owner } => Self::Busy { path, owner },
-            error @ DataDirError::Unusable { .. } => Self::DataDir(error),
-        }
-    }
 }
 
 /// A started server; stop it with [`RunningServer::stop`].

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use corral_docker::DockerRuntime;
+use corral_orchestrator::data_dir::DataDirError;
 use corral_orchestrator::{Config, ConfigOverrides, ServeError};
 use corral_proto::JobState;
 use corral_testkit::TestServer;
@@ -27,7 +28,10 @@ async fn a_second_server_on_a_data_directory_is_refused_and_the_first_keeps_its_
     let Err(error) = corral_orchestrator::start(config, Arc::new(runtime)).await else {
         panic!("a second server started on a data directory in use");
     };
-    assert!(matches!(error, ServeError::Busy { .. }), "{error}");
+    assert!(
+        matches!(error, ServeError::DataDir(DataDirError::Busy { .. })),
+        "{error}"
+    );
     let message = error.to_string();
     assert!(
         message.contains(&format!("pid {}", std::process::id())) && message.contains(&first.url),
