@@ -97,7 +97,6 @@ pub async fn stream(
     let follow = Follow {
         follower: state.jobs.events().follow(&id, after, KEEP_ALIVE),
         pending: VecDeque::new(),
-        done: false,
     };
     let body = Body::from_stream(stream::unfold(follow, Follow::next));
     Ok((
@@ -118,7 +117,6 @@ struct Follow {
     follower: Follower,
     /// Read, not yet sent: what did not fit in the last chunk.
     pending: VecDeque<Arc<SharedEvent>>,
-    done: bool,
 }
 
 impl Follow {
@@ -129,9 +127,7 @@ impl Follow {
             let chunk = self.take_chunk();
             return Some((Ok(chunk), self));
         }
-        if self.done {
-            return None;
-        }
+        // After its end or a failure the follower has nothing more.
         let chunk = match self.follower.next().await? {
             Step::Events(page) => {
                 self.pending.extend(page);
@@ -139,12 +135,10 @@ impl Follow {
             }
             Step::Idle => Bytes::from_static(sse::KEEP_ALIVE),
             Step::End { state, exit_code } => {
-                self.done = true;
                 sse::named("end", &json!({ "state": state, "exit_code": exit_code }))
             }
             Step::Failed(error) => {
                 error!(job_id = %self.follower.job_id(), error = %error, "event stream failed");
-                self.done = true;
                 sse::named(STREAM_FAILED, &json!({ "error": "internal error" }))
             }
         };

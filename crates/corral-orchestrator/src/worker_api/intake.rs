@@ -10,16 +10,21 @@ use corral_proto::{EventKind, NewEvent};
 
 use crate::http::ApiError;
 
-/// Kinds a worker's events may be, and the orchestrator's own.
-const WORKER_KINDS: [EventKind; 7] = [
-    EventKind::Output,
-    EventKind::Message,
-    EventKind::ToolCall,
-    EventKind::ToolResult,
-    EventKind::Status,
-    EventKind::Error,
-    EventKind::Warning,
-];
+/// Whether a worker may send events of `kind`; the rest are the
+/// orchestrator's own. Every kind is decided here, so a kind added later is
+/// refused until someone says otherwise.
+fn from_worker(kind: EventKind) -> bool {
+    match kind {
+        EventKind::Output
+        | EventKind::Message
+        | EventKind::ToolCall
+        | EventKind::ToolResult
+        | EventKind::Status
+        | EventKind::Error
+        | EventKind::Warning => true,
+        EventKind::LlmUsage | EventKind::Network | EventKind::Result => false,
+    }
+}
 
 /// Fields of a worker's `status` event that only the orchestrator writes,
 /// refused even when `null`: a job's state, why it ended, its container's
@@ -39,7 +44,7 @@ pub(super) fn check(events: &[NewEvent]) -> Result<(), ApiError> {
 /// One event: `Err((field after "events[i]", message))`.
 fn check_event(event: &NewEvent) -> Result<(), (String, String)> {
     let kind = event.kind.as_str();
-    if !WORKER_KINDS.contains(&event.kind) {
+    if !from_worker(event.kind) {
         return Err((
             ".kind".into(),
             format!(
@@ -70,54 +75,43 @@ fn check_event(event: &NewEvent) -> Result<(), (String, String)> {
     match data {
         // A worker may say what phase it is in, but a job's state (and why
         // it ended, and its container's profile) is the orchestrator's.
-        EventData::Status(status) => {
+        EventData::Status(status)
             if !status
                 .phase
                 .as_deref()
                 .is_some_and(|phase| WORKER_PHASES.contains(&phase))
                 || ORCHESTRATOR_STATUS_FIELDS
                     .iter()
-                    .any(|field| fields.contains_key(*field))
-            {
-                return Err((
-                    ".data".into(),
-                    format!(
-                        "a worker's status event names a phase of its own ({}) and no `state`, `reason` or `profile` (those come from the orchestrator only)",
-                        WORKER_PHASES.join(", ")
-                    ),
-                ));
-            }
-        }
-        // The user's prompts are the orchestrator's to record.
-        EventData::Message(message) => {
-            // The role as a plain string, as every reader expects it.
-            let plain = fields.get("role").is_some_and(serde_json::Value::is_string);
-            if message.role == MessageRole::User || !plain || fields.contains_key("prompt") {
-                return Err((
-                    ".data.role".into(),
-                    "a worker's message is the assistant's or the system's (the user's prompts come from the orchestrator only)".into(),
-                ));
-            }
-        }
-        EventData::ToolCall(_)
-        | EventData::ToolResult(_)
-        | EventData::Error(_)
-        | EventData::Warning(_) => {}
-        // Read as a payload but not in place: not the plain shape.
-        EventData::Output(_) => {
-            return Err((
+                    .any(|field| fields.contains_key(*field)) =>
+        {
+            Err((
                 ".data".into(),
-                "an `output` event is `{\"stream\", \"text\"}` as strings".into(),
-            ));
+                format!(
+                    "a worker's status event names a phase of its own ({}) and no `state`, `reason` or `profile` (those come from the orchestrator only)",
+                    WORKER_PHASES.join(", ")
+                ),
+            ))
         }
-        EventData::LlmUsage(_) | EventData::Network(_) | EventData::Result(_) => {
-            return Err((
-                ".kind".into(),
-                format!("`{kind}` events come from the orchestrator only"),
-            ));
+        // The user's prompts are the orchestrator's to record, and the role
+        // is a plain string, as every reader expects it.
+        EventData::Message(message)
+            if message.role == MessageRole::User
+                || !fields.get("role").is_some_and(serde_json::Value::is_string)
+                || fields.contains_key("prompt") =>
+        {
+            Err((
+                ".data.role".into(),
+                "a worker's message is the assistant's or the system's (the user's prompts come from the orchestrator only)".into(),
+            ))
         }
+        // Read as a payload but not in place: not the plain shape.
+        EventData::Output(_) => Err((
+            ".data".into(),
+            "an `output` event is `{\"stream\", \"text\"}` as strings".into(),
+        )),
+        // The kind is a worker's (`from_worker`); the payload is its own.
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]

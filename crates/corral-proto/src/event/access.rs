@@ -59,14 +59,6 @@ impl Event {
     pub fn payload<P: Payload>(&self) -> Option<P> {
         read_as(self.kind, &self.data)
     }
-
-    /// The message of an `error` or `warning` event.
-    pub fn notice(&self) -> Option<String> {
-        matches!(self.kind, EventKind::Error | EventKind::Warning)
-            .then(|| serde_json::from_value::<NoticeData>(self.data.clone()).ok())
-            .flatten()
-            .map(|notice| notice.message)
-    }
 }
 
 fn notice_value(message: impl Into<String>) -> Value {
