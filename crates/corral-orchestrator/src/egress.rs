@@ -10,13 +10,13 @@
 //! names the `CONNECT` host. Each connection is an event.
 //!
 //! # Layout
-//! - `session`: a job's [`EgressSession`]: policy, CA, counters, clients, its records
+//! - `proxy`: a job's [`EgressProxy`]: policy, CA, counters, clients, its records
 //! - `policy`: checking a policy, and which addresses are never reachable
 //! - `forward`: what the proxy's ways share: sending upstream, answers made here
 //! - `allow`: the `allow` entries: hosts, ports, raw TCP
 //! - `ca`: the per-job certificate authority
 //! - `meter`: byte counting and the byte budget on the job's side
-//! - `proxy`: the HTTP proxy itself (`CONNECT`, absolute-form requests)
+//! - `connection`: one proxied connection's HTTP (`CONNECT`, absolute-form requests)
 //! - `inject`: a tunnel to an inject host: TLS ended, requests guarded, answers scrubbed
 //! - `scrub`: finding an injected credential, in its encoded forms, in answers
 //! - `tunnel`: a `CONNECT` tunnel relayed untouched, its ClientHello checked
@@ -24,6 +24,7 @@
 
 pub mod allow;
 pub mod ca;
+mod connection;
 mod forward;
 mod hello;
 mod inject;
@@ -31,8 +32,7 @@ mod meter;
 pub mod policy;
 mod proxy;
 mod scrub;
-mod session;
 mod tunnel;
 
-pub use proxy::serve;
-pub use session::{EgressError, EgressNet, EgressSession, Target};
+pub use connection::serve;
+pub use proxy::{EgressError, EgressNet, EgressProxy, Target};

@@ -11,9 +11,9 @@
 //! - `create`, `cancel`, `prompt`: the user-facing operations; `list`: job
 //!   listings and event pages, their filters, limits and cursors
 //! - `scheduler`: the FIFO queue under `max_concurrent_jobs`
-//! - `setup`: a job's session: grants, model proxy, egress, leak detector
-//! - `run`: one job's life, from claim to its recorded end
-//! - `container`: starting its container, cold or warm, and recording it running
+//! - `setup`: what a job's socket is provisioned with: grants, model proxy, egress, leak detector
+//! - `run`: one job's life, from claim to its recorded end: its sandbox
+//!   acquired (cold, warm or re-adopted), watched, torn down, judged
 //! - `project`, `git_hold`: what of the host a job gets, and keeping jobs
 //!   out of a repository while corral's git runs in it
 //! - `outcome`: how a container's exit becomes a terminal state
@@ -25,7 +25,6 @@
 //! - `verify`: the sandbox check, a probe job judged on this host
 
 mod cancel;
-mod container;
 mod create;
 mod error;
 #[cfg(fuzzing)]

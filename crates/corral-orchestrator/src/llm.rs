@@ -10,7 +10,7 @@
 //! - `settings`: the configured providers and their defaults
 //! - `discover`: a default model for a provider that serves only one
 //! - `upstream`: the HTTP call, retried with backoff
-//! - `session`: one job's proxy: budget, usage, the call
+//! - `proxy`: one job's [`ModelProxy`]: budget, usage, the call
 //! - `relay`: answers back to the worker, whole or streamed, usage counted
 //! - `endpoint`: the Anthropic endpoints claude mode may reach
 //! - `screen`: what a request may ask for: the job's model, its budget, no
@@ -28,17 +28,17 @@ pub mod anthropic;
 pub mod discover;
 mod endpoint;
 mod passthrough;
+mod proxy;
 mod relay;
 mod screen;
 pub mod scripted;
-mod session;
 mod settings;
 mod upstream;
 mod warning;
 
 pub use endpoint::{Endpoint, NotAllowed};
+pub use proxy::{ModelProxy, ProxyContext, ProxyError};
 pub use screen::Refusal;
-pub use session::{LlmSession, ProxyContext, ProxyError};
 pub use upstream::Upstream;
 pub use warning::MAX_WARNINGS;
 

@@ -9,26 +9,26 @@
 //!
 //! A warm-pool container's socket is opened before any job exists
 //! ([`UnboundEndpoint`]): it serves only `GET /v1/job`, held until a job is
-//! bound, and then that one job, as a cold socket does (`slot`).
+//! bound, and then that one job, as a cold socket does (`binding`).
 //!
 //! # Layout
 //! - `endpoint`: the socket directory, token file and listener; serving until the job ends
-//! - `slot`: the token and the bound session, once bound
+//! - `binding`: the token and the job bound to the socket, once bound
 //! - `routes`: the handlers, behind the token check
 //! - `intake`: what a worker may put in its event batches
-//! - `session`: one job's intake of events, completion and credentials
+//! - `served`: the [`JobProvisions`] a job is bound with, and the job as its socket serves it: intake of events, completion, credentials
 //! - `limits`: event rates and output caps
 //! - `project`: a copy-mode job's project as a tar stream
 //! - `egress_route`: a connection upgraded into one of the job's proxy connections
 
+mod binding;
 mod egress_route;
 mod endpoint;
 mod intake;
 mod limits;
 mod project;
 mod routes;
-mod session;
-mod slot;
+mod served;
 
-pub use endpoint::{SOCKET_NAME, TOKEN_NAME, UnboundEndpoint, WorkerEndpoint};
-pub use session::SessionSetup;
+pub use endpoint::{SOCKET_NAME, TOKEN_NAME, UnboundEndpoint, WorkerEndpoint, WorkerReport};
+pub use served::JobProvisions;

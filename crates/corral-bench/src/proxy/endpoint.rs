@@ -7,11 +7,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use corral_orchestrator::events::EventLog;
 use corral_orchestrator::llm::{
-    LlmSession, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
+    ModelProxy, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
 };
 use corral_orchestrator::redact::Redactor;
 use corral_orchestrator::store::{SqliteStore, Store};
-use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
+use corral_orchestrator::worker_api::{JobProvisions, WorkerEndpoint};
 use corral_proto::{Job, JobLlm, JobMode};
 use corral_runtime::JobUser;
 use tokio_util::task::TaskTracker;
@@ -35,7 +35,7 @@ impl JobSocket {
         let job = worker_job();
         store.insert_job(&job).await?;
         let events = EventLog::new(store.clone());
-        let session = LlmSession::new(
+        let session = ModelProxy::new(
             job.id.clone(),
             bench_provider(base_url),
             None,
@@ -51,7 +51,7 @@ impl JobSocket {
         let socket_dir = dir.join("run");
         let endpoint = WorkerEndpoint::open(
             &socket_dir,
-            SessionSetup {
+            JobProvisions {
                 job: job.clone(),
                 user: JobUser::CORRAL,
                 credentials: Vec::new(),

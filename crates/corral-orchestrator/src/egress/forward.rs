@@ -10,7 +10,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::header::{self, HeaderMap, HeaderName};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::{EgressSession, Target};
+use super::{EgressProxy, Target};
 
 /// The body of an answer to the job.
 pub(super) type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -30,7 +30,7 @@ pub(super) fn failed(context: &str) -> impl FnOnce(std::io::Error) -> Ended + '_
 /// Sends `request` to `target` (its path, never its own idea of the host)
 /// with `headers`; the answer, or the 502 that says why there is none.
 pub(super) async fn send(
-    egress: &EgressSession,
+    egress: &EgressProxy,
     scheme: &str,
     target: &Target,
     headers: HeaderMap,

@@ -38,7 +38,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::forward::{Body, Ended, end_to_end, failed, is_echo_method, send, text};
 use super::scrub::{ScrubStream, Scrubber};
-use super::{EgressSession, Target};
+use super::{EgressProxy, Target};
 
 /// Methods sent on to an inject host.
 const METHODS: &[Method] = &[
@@ -60,7 +60,7 @@ const METHOD_OVERRIDES: &[&str] = &[
 /// Ends the job's TLS with the job CA's certificate for the host, then
 /// serves its requests as the module says.
 pub(super) async fn end_tls<IO>(
-    egress: &Arc<EgressSession>,
+    egress: &Arc<EgressProxy>,
     target: &Target,
     job: IO,
 ) -> Result<(), Ended>
@@ -90,7 +90,7 @@ where
 
 /// One request of the job's to the inject host.
 async fn serve_one(
-    egress: &Arc<EgressSession>,
+    egress: &Arc<EgressProxy>,
     target: &Target,
     request: Request<Incoming>,
 ) -> Response<Body> {
@@ -130,7 +130,7 @@ pub(super) fn guarded_headers(headers: &HeaderMap) -> HeaderMap {
 /// An inject host's `answer`, for the job: a 502 when it could not be
 /// searched, else its headers scrubbed and its body scrubbed as it streams.
 pub(super) async fn scrubbed(
-    egress: &Arc<EgressSession>,
+    egress: &Arc<EgressProxy>,
     target: &Target,
     answer: reqwest::Response,
 ) -> Response<Body> {
@@ -243,7 +243,7 @@ fn scrub_headers(scrubber: &Scrubber, headers: &HeaderMap) -> (HeaderMap, usize)
 
 /// The answer's body, scrubbed as it streams.
 fn scrub_body(
-    egress: &Arc<EgressSession>,
+    egress: &Arc<EgressProxy>,
     target: &Target,
     scrubber: Arc<Scrubber>,
     answer: reqwest::Response,
@@ -286,7 +286,7 @@ fn scrub_body(
 
 /// Records, off the answer's path, that an answer of `target` held the
 /// credential.
-fn report(egress: &Arc<EgressSession>, target: &Target, found: usize) {
+fn report(egress: &Arc<EgressProxy>, target: &Target, found: usize) {
     let (owner, host) = (Arc::clone(egress), target.host.clone());
     egress.tasks.spawn(async move {
         owner

@@ -1,186 +1,292 @@
-//! The HTTP proxy a job's connection speaks once upgraded: `CONNECT` for
-//! TLS (tunnelled, or ended here to add a credential) and absolute-form
-//! requests for plain HTTP. `TRACE` and `TRACK` are refused on both.
+//! A job's egress proxy: its policy, CA, counters and upstream clients,
+//! and the `network` and `warning` events it records.
 
-use std::convert::Infallible;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use corral_proto::event::NetworkData;
+use corral_proto::{EgressPolicy, NewEvent};
+use hyper::header::HeaderValue;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::warn;
 
-use super::allow::Way;
-use super::forward::{Body, Ended, empty, end_to_end, is_echo_method, relay, send, text};
-use super::inject::{end_tls, guarded_headers, scrubbed};
-use super::meter::{Counters, Metered};
-use super::tunnel::tunnel;
-use super::{EgressSession, Target};
+use super::allow::{Access, AllowRule, Way};
+use super::allow::{ip_literal, normalize};
+use super::ca::JobCa;
+use super::meter::Budget;
+use super::policy::is_public;
+use super::scrub::Scrubber;
+use crate::events::EventLog;
+use crate::redact::{Findings, Redactor};
+use crate::secrets::SecretValue;
 
-/// Serves one proxy connection from the job until it closes or the job ends.
-pub async fn serve<IO>(io: IO, egress: Arc<EgressSession>)
-where
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let counters = Arc::new(Counters::default());
-    let io = Metered::new(io, Arc::clone(&counters), Arc::clone(&egress.budget));
-    let stop = egress.stop.clone();
-    let service = service_fn(move |request| {
-        let (egress, counters) = (Arc::clone(&egress), Arc::clone(&counters));
-        async move { Ok::<_, Infallible>(handle(egress, counters, request).await) }
-    });
-    let connection = http1::Builder::new()
-        .serve_connection(TokioIo::new(io), service)
-        .with_upgrades();
-    tokio::select! {
-        _ = connection => {}
-        () = stop.cancelled() => {}
-    }
+/// Server-wide egress settings.
+#[derive(Debug, Clone, Default)]
+pub struct EgressNet {
+    /// Names the operator pinned to an address (`--egress-resolve
+    /// HOST=IP:PORT`): connections to them go there, unchecked.
+    pub pins: HashMap<String, SocketAddr>,
+    /// A CA (PEM) the proxy trusts for upstreams it adds credentials for,
+    /// instead of the system's roots.
+    pub upstream_ca: Option<Vec<u8>>,
 }
 
-async fn handle(
-    egress: Arc<EgressSession>,
-    counters: Arc<Counters>,
-    request: Request<Incoming>,
-) -> Response<Body> {
-    if request.method() == Method::CONNECT {
-        return connect(egress, counters, request).await;
+/// Where an admitted connection goes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The host as the job named it, normalized.
+    pub host: String,
+    /// The port the job asked for.
+    pub port: u16,
+    /// The address connected to.
+    pub addr: SocketAddr,
+    /// What a tunnel there may carry.
+    pub access: Access,
+}
+
+/// One job's egress: its policy, budgets, CA and credentials.
+pub struct EgressProxy {
+    pub(super) job_id: String,
+    pub(super) policy: EgressPolicy,
+    /// The policy's `allow` entries, parsed.
+    pub(super) allow: Vec<AllowRule>,
+    /// Host → the header value the proxy adds (marked sensitive).
+    pub(super) credentials: HashMap<String, (hyper::header::HeaderName, HeaderValue)>,
+    /// The search for every injected value, in answers of inject hosts.
+    pub(super) scrubber: Option<Arc<Scrubber>>,
+    pub(super) ca: Option<JobCa>,
+    pub(super) net: Arc<EgressNet>,
+    pub(super) attempts: AtomicU64,
+    pub(super) budget: Arc<Budget>,
+    pub(super) events: EventLog,
+    pub(super) redactor: Arc<Redactor>,
+    pub(super) clients: Mutex<HashMap<String, reqwest::Client>>,
+    /// Cancelled when the job ends: every open connection closes.
+    pub stop: CancellationToken,
+    /// The job's open proxy connections.
+    pub tasks: TaskTracker,
+}
+
+/// Why a job's egress could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum EgressError {
+    /// An inject rule's value is not a valid header.
+    #[error("egress.inject: the header for `{0}` is not a valid header value")]
+    Header(String),
+    /// The CA could not be made.
+    #[error(transparent)]
+    Ca(#[from] super::ca::CaError),
+    /// A stored `allow` entry no longer reads (policies are checked first).
+    #[error("egress.allow: {0}")]
+    Allow(String),
+    /// An injected secret too short to find again in what its host answers.
+    #[error(
+        "egress.inject: the secret for `{0}` is under {min} bytes, too short to keep out of the host's answers",
+        min = super::scrub::MIN_NEEDLE
+    )]
+    ShortSecret(String),
+    /// Injected values could not be searched for.
+    #[error(transparent)]
+    Scrub(#[from] super::scrub::ScrubError),
+}
+
+impl EgressProxy {
+    /// The session of `job_id` under `policy`; `secrets` holds each inject
+    /// rule's secret, by name.
+    pub fn new(
+        job_id: &str,
+        policy: EgressPolicy,
+        secrets: &HashMap<String, SecretValue>,
+        net: Arc<EgressNet>,
+        events: EventLog,
+        redactor: Arc<Redactor>,
+    ) -> Result<Self, EgressError> {
+        let allow = policy
+            .allow
+            .iter()
+            .map(|entry| AllowRule::parse(entry, policy.allow_ip_literals))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(EgressError::Allow)?;
+        let mut credentials = HashMap::new();
+        let mut injected = Vec::new();
+        for rule in &policy.inject {
+            let secret = secrets.get(&rule.secret).map_or("", |value| value.expose());
+            if secret.len() < super::scrub::MIN_NEEDLE {
+                return Err(EgressError::ShortSecret(rule.host.clone()));
+            }
+            let text = match &rule.format {
+                Some(format) => format.replacen("{}", secret, 1),
+                None => secret.to_owned(),
+            };
+            injected.extend([secret, text.as_str()].map(str::to_owned));
+            let mut value =
+                HeaderValue::from_str(&text).map_err(|_| EgressError::Header(rule.host.clone()))?;
+            value.set_sensitive(true);
+            let name = hyper::header::HeaderName::from_bytes(rule.header.as_bytes())
+                .map_err(|_| EgressError::Header(rule.host.clone()))?;
+            credentials.insert(rule.host.clone(), (name, value));
+        }
+        let hosts: Vec<String> = policy.inject.iter().map(|rule| rule.host.clone()).collect();
+        let (ca, scrubber) = if hosts.is_empty() {
+            (None, None)
+        } else {
+            let scrubber = Scrubber::new(injected.iter().map(String::as_str))?;
+            (Some(JobCa::new(job_id, &hosts)?), Some(Arc::new(scrubber)))
+        };
+        Ok(Self {
+            job_id: job_id.to_owned(),
+            budget: Arc::new(Budget {
+                used: AtomicU64::new(0),
+                max: policy.max_bytes,
+            }),
+            policy,
+            allow,
+            credentials,
+            scrubber,
+            ca,
+            net,
+            attempts: AtomicU64::new(0),
+            events,
+            redactor,
+            clients: Mutex::new(HashMap::new()),
+            stop: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        })
     }
-    let uri = request.uri().clone();
-    let Some(host) = uri.host() else {
-        return text(
-            StatusCode::BAD_REQUEST,
-            "corral's egress proxy takes CONNECT or absolute-form requests (http://host/path)",
-        );
-    };
-    if uri.scheme_str() != Some("http") {
-        return text(StatusCode::BAD_REQUEST, "use CONNECT for https");
+
+    /// The job's CA certificate (PEM), when it has inject rules.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca.as_ref().map(|ca| ca.pem().to_owned())
     }
-    let port = uri.port_u16().unwrap_or(80);
-    if is_echo_method(request.method()) {
-        let reason = format!("{} echoes the request back; refused", request.method());
-        egress.deny(host, port, &reason).await;
-        egress.warn(&reason).await;
-        return text(StatusCode::METHOD_NOT_ALLOWED, &reason);
+
+    /// Checks a connection to `host:port` asked for `way` and finds where
+    /// it goes; the reason it is refused otherwise.
+    pub(super) async fn admit(&self, host: &str, port: u16, way: Way) -> Result<Target, String> {
+        let host = normalize(host);
+        let attempt = self.attempts.fetch_add(1, Ordering::Relaxed);
+        if attempt >= self.policy.max_connections {
+            return Err(format!(
+                "the job's egress connection limit ({}) is reached",
+                self.policy.max_connections
+            ));
+        }
+        if self.budget.spent() {
+            return Err(format!(
+                "the job's egress byte limit ({} bytes) is reached",
+                self.budget.max
+            ));
+        }
+        let literal = ip_literal(&host);
+        let covered = self.allow.iter().any(|rule| rule.covers(&host));
+        if (literal.is_some() && !self.policy.allow_ip_literals) || !covered {
+            return Err(format!("`{host}` is not on the job's egress allowlist"));
+        }
+        let access = super::allow::access(&self.allow, &host, port, way).ok_or_else(|| {
+            format!(
+                "port {port} of `{host}` is not allowed: an entry `{host}` opens 443 \
+                 (HTTPS) and 80 (plain HTTP); name another port as `{host}:{port}`"
+            )
+        })?;
+        if let Some(pinned) = self.net.pins.get(&host) {
+            return Ok(Target {
+                host,
+                port,
+                addr: *pinned,
+                access,
+            });
+        }
+        let addrs: Vec<SocketAddr> = match literal {
+            Some(ip) => vec![SocketAddr::new(ip, port)],
+            None => tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|error| format!("cannot resolve `{host}`: {error}"))?
+                .collect(),
+        };
+        if let Some(private) = addrs.iter().find(|addr| !is_public(addr.ip())) {
+            return Err(format!(
+                "`{host}` resolves to {}, which is not a public address",
+                private.ip()
+            ));
+        }
+        let addr = *addrs
+            .first()
+            .ok_or_else(|| format!("`{host}` resolves to no address"))?;
+        Ok(Target {
+            host,
+            port,
+            addr,
+            access,
+        })
     }
-    let target = match admit(&egress, &counters, host, port, Way::Http).await {
-        Ok(target) => target,
-        Err(refused) => return refused,
-    };
-    // No credential on plain HTTP, but what an inject host answers is
-    // searched for it all the same.
-    let inject = egress.credential(&target.host).is_some();
-    let headers = if inject {
-        guarded_headers(request.headers())
-    } else {
-        end_to_end(request.headers())
-    };
-    let response = match send(&egress, "http", &target, headers, request).await {
-        Ok(answer) if inject => scrubbed(&egress, &target, answer).await,
-        Ok(answer) => relay(answer),
-        Err(refused) => refused,
-    };
-    egress
-        .record(&NetworkData {
-            host: target.host.clone(),
-            port: target.port,
-            allowed: true,
-            mode: Some("http".into()),
-            reason: None,
-            status: Some(response.status().as_u16()),
-            bytes_up: Some(counters.up.load(Ordering::Relaxed)),
-            bytes_down: Some(counters.down.load(Ordering::Relaxed)),
+
+    /// The header added to requests to `host`, if any.
+    pub(super) fn credential(
+        &self,
+        host: &str,
+    ) -> Option<&(hyper::header::HeaderName, HeaderValue)> {
+        self.credentials.get(host)
+    }
+
+    /// A client for requests to `target`, verifying it against the system's
+    /// roots or the operator's CA.
+    pub(super) fn client(&self, target: &Target) -> Result<reqwest::Client, String> {
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = clients.get(&target.host) {
+            return Ok(client.clone());
+        }
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(&target.host, target.addr);
+        if let Some(pem) = &self.net.upstream_ca {
+            let ca = reqwest::Certificate::from_pem(pem)
+                .map_err(|error| format!("the egress upstream CA is unusable: {error}"))?;
+            builder = builder
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(ca);
+        }
+        let client = builder
+            .build()
+            .map_err(|error| format!("cannot set up the upstream client: {error}"))?;
+        clients.insert(target.host.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// Records a `network` event, redacted like everything a job says.
+    pub(super) async fn record(&self, network: &NetworkData) {
+        self.record_event(NewEvent::of(network)).await;
+    }
+
+    pub(super) async fn record_event(&self, mut event: NewEvent) {
+        let mut findings = Findings::default();
+        self.redactor.redact_json(&mut event.data, &mut findings);
+        event.redacted = findings.any();
+        if let Err(error) = self.events.append(&self.job_id, vec![event]).await {
+            warn!(job_id = %self.job_id, error = %error, "cannot record an egress event");
+        }
+    }
+
+    /// Records a `warning` event: something refused or changed on the way.
+    pub(super) async fn warn(&self, message: &str) {
+        self.record_event(NewEvent::warning(message)).await;
+    }
+
+    /// Records a refused connection.
+    pub(super) async fn deny(&self, host: &str, port: u16, reason: &str) {
+        self.record(&NetworkData {
+            host: normalize(host),
+            port,
+            allowed: false,
+            mode: None,
+            reason: Some(reason.to_owned()),
+            status: None,
+            bytes_up: None,
+            bytes_down: None,
         })
         .await;
-    response
-}
-
-/// Checks a connection to `host:port`: its target, with the connection's
-/// byte budget now enforced; or the 403 that refuses it, recorded.
-async fn admit(
-    egress: &EgressSession,
-    counters: &Counters,
-    host: &str,
-    port: u16,
-    way: Way,
-) -> Result<Target, Response<Body>> {
-    match egress.admit(host, port, way).await {
-        Ok(target) => {
-            counters.armed.store(true, Ordering::Relaxed);
-            Ok(target)
-        }
-        Err(reason) => {
-            egress.deny(host, port, &reason).await;
-            Err(text(StatusCode::FORBIDDEN, &reason))
-        }
     }
-}
-
-/// `CONNECT host:port`: checked, answered, then tunnelled or ended here.
-async fn connect(
-    egress: Arc<EgressSession>,
-    counters: Arc<Counters>,
-    request: Request<Incoming>,
-) -> Response<Body> {
-    let Some(authority) = request.uri().authority().cloned() else {
-        return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
-    };
-    let port = authority.port_u16().unwrap_or(443);
-    let target = match admit(&egress, &counters, authority.host(), port, Way::Connect).await {
-        Ok(target) => target,
-        Err(refused) => return refused,
-    };
-    let tasks = egress.tasks.clone();
-    tasks.spawn(async move {
-        let inject = egress.credential(&target.host).is_some();
-        let outcome = match hyper::upgrade::on(request).await {
-            Ok(upgraded) => {
-                let io = TokioIo::new(upgraded);
-                let stop = egress.stop.clone();
-                let run = async {
-                    if inject {
-                        end_tls(&egress, &target, io).await
-                    } else {
-                        tunnel(&target, io).await
-                    }
-                };
-                tokio::select! {
-                    outcome = run => outcome,
-                    () = stop.cancelled() => Err(Ended::Failed("the job ended".into())),
-                }
-            }
-            Err(error) => Err(Ended::Failed(format!(
-                "the connection was not upgraded: {error}"
-            ))),
-        };
-        let cut = counters.cut.load(Ordering::Relaxed).then(|| {
-            format!(
-                "cut: the job's egress byte limit ({} bytes) is reached",
-                egress.budget.max
-            )
-        });
-        let (allowed, reason) = match outcome {
-            Ok(()) => (true, cut),
-            Err(Ended::Refused(reason)) => (false, Some(reason)),
-            Err(Ended::Failed(reason)) => (true, cut.or(Some(reason))),
-        };
-        egress
-            .record(&NetworkData {
-                host: target.host.clone(),
-                port: target.port,
-                allowed,
-                mode: Some(if inject { "inject" } else { "tunnel" }.into()),
-                reason,
-                status: None,
-                bytes_up: Some(counters.up.load(Ordering::Relaxed)),
-                bytes_down: Some(counters.down.load(Ordering::Relaxed)),
-            })
-            .await;
-    });
-    Response::new(empty())
 }

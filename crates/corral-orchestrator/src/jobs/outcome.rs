@@ -5,6 +5,7 @@ use corral_proto::JobState;
 use corral_proto::worker::{Completion, CompletionStatus};
 
 use crate::store::Finish;
+use crate::worker_api::WorkerReport;
 use corral_runtime::ContainerExit;
 
 /// The reason recorded when the OOM killer ended the job.
@@ -29,10 +30,19 @@ impl Outcome {
     }
 }
 
+/// The end of a job whose container exited: its exit status, what its
+/// worker reported, and the failures the orchestrator saw itself.
+pub fn judge(exit: ContainerExit, report: WorkerReport) -> Outcome {
+    let mut outcome = decide(exit, report.completion.as_ref());
+    overrule(&mut outcome, report.failure);
+    explain(&mut outcome, report.model_error);
+    outcome
+}
+
 /// Decides the state from the container's own exit status. The worker's
 /// `completion` only tells whether it finished its protocol: a worker that
 /// died before completing fails the job whatever its exit code.
-pub fn decide(exit: ContainerExit, completion: Option<&Completion>) -> Outcome {
+fn decide(exit: ContainerExit, completion: Option<&Completion>) -> Outcome {
     let exit_code = Some(exit.exit_code);
     let failed = |reason: String| Finish {
         state: JobState::Failed,
@@ -83,7 +93,7 @@ fn by_exit_code(exit_code: i64) -> Finish {
 
 /// Overrides a job's end with a failure the orchestrator itself saw (its
 /// model budget ran out, its provider failed), whatever the worker said.
-pub fn overrule(outcome: &mut Outcome, failure: Option<String>) {
+fn overrule(outcome: &mut Outcome, failure: Option<String>) {
     if let Some(reason) = failure {
         outcome.finish.state = JobState::Failed;
         outcome.finish.reason = Some(reason);
@@ -106,7 +116,7 @@ pub fn redact(outcome: &mut Outcome, redactor: &crate::redact::Redactor) {
 
 /// Adds the model API's last error to a failed job's reason, when the
 /// reason does not say it already (claude reports a 401 as "Invalid API key").
-pub fn explain(outcome: &mut Outcome, model_error: Option<String>) {
+fn explain(outcome: &mut Outcome, model_error: Option<String>) {
     let (Some(error), Some(reason)) = (model_error, outcome.finish.reason.as_mut()) else {
         return;
     };
@@ -214,6 +224,35 @@ mod tests {
                 .reason
                 .expect("reason")
                 .contains("exit code 0")
+        );
+    }
+
+    #[test]
+    fn a_report_is_judged_with_the_orchestrators_failure_and_the_model_error() {
+        let report = WorkerReport {
+            completion: Some(done(0)),
+            failure: Some("model provider failed".into()),
+            model_error: Some("HTTP 401".into()),
+        };
+        let outcome = judge(exit(0, false), report);
+        assert_eq!(outcome.finish.state, JobState::Failed);
+        assert_eq!(
+            outcome.finish.reason.as_deref(),
+            Some("model provider failed (last model API error: HTTP 401)")
+        );
+        // A success stays one: the last model error only explains a failure.
+        let report = WorkerReport {
+            completion: Some(done(0)),
+            failure: None,
+            model_error: Some("HTTP 429".into()),
+        };
+        assert_eq!(
+            judge(exit(0, false), report).finish.state,
+            JobState::Succeeded
+        );
+        assert_eq!(
+            judge(exit(0, false), WorkerReport::default()).finish.state,
+            JobState::Failed
         );
     }
 }

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use corral_proto::{Job, JobLlm};
 
 use super::JobManager;
-use crate::llm::{LlmSession, Provider, ProviderKey, ProxyContext};
+use crate::llm::{ModelProxy, Provider, ProviderKey, ProxyContext};
 use crate::redact::Redactor;
 use crate::secrets::{SecretError, SecretValue};
-use crate::worker_api::SessionSetup;
+use crate::worker_api::JobProvisions;
 use corral_runtime::JobUser;
 use tracing::instrument;
 
@@ -29,13 +29,13 @@ impl JobManager {
     /// Opens the job's grants, sets up its model proxy and builds its leak
     /// detector from every stored secret and the provider's key.
     #[instrument(name = "jobs.setup", skip_all, fields(job_id = %job.id))]
-    pub(super) async fn session_setup(
+    pub(super) async fn provisions(
         &self,
         job: &Job,
         user: JobUser,
         project: Option<Arc<crate::project::PinnedDir>>,
         redactor: Arc<Redactor>,
-    ) -> Result<SessionSetup, SetupError> {
+    ) -> Result<JobProvisions, SetupError> {
         let secrets = &self.inner.secrets;
         let mut credentials = Vec::with_capacity(job.grants.len());
         for grant in &job.grants {
@@ -50,7 +50,7 @@ impl JobManager {
             .as_ref()
             .zip(provider)
             .map(|(llm, (provider, key))| {
-                Arc::new(LlmSession::new(
+                Arc::new(ModelProxy::new(
                     job.id.clone(),
                     provider,
                     key,
@@ -70,7 +70,7 @@ impl JobManager {
                 for rule in &policy.inject {
                     values.insert(rule.secret.clone(), secrets.reveal(&rule.secret).await?);
                 }
-                Some(Arc::new(crate::egress::EgressSession::new(
+                Some(Arc::new(crate::egress::EgressProxy::new(
                     &job.id,
                     policy.clone(),
                     &values,
@@ -81,7 +81,7 @@ impl JobManager {
             }
             None => None,
         };
-        Ok(SessionSetup {
+        Ok(JobProvisions {
             job: job.clone(),
             user,
             credentials,

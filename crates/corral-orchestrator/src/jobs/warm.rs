@@ -13,7 +13,7 @@ mod profile;
 mod tests;
 
 use super::PoolStats;
-use crate::worker_api::{SessionSetup, UnboundEndpoint, WorkerEndpoint};
+use crate::worker_api::{JobProvisions, UnboundEndpoint, WorkerEndpoint};
 pub(super) use profile::{Profile, template};
 
 /// A started pool container whose worker is waiting for a job.
@@ -35,7 +35,7 @@ pub(super) struct Warm {
 impl Warm {
     /// Binds `setup`'s job to the container's socket; what is left to know
     /// of the pool entry is its name and container.
-    pub(super) fn bind(self, setup: SessionSetup) -> (Taken, WorkerEndpoint) {
+    pub(super) fn bind(self, setup: JobProvisions) -> (Taken, WorkerEndpoint) {
         let taken = Taken {
             name: self.name,
             container_id: self.container_id,

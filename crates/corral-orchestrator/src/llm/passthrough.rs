@@ -24,10 +24,10 @@ use tokio::sync::mpsc;
 
 use super::anthropic::{StreamTranslator, error_message, input_tokens};
 use super::endpoint::Endpoint;
+use super::proxy::Timing;
 use super::screen::{Refusal, screen_messages};
-use super::session::Timing;
 use super::upstream::sensitive_header;
-use super::{LlmSession, ProviderKind};
+use super::{ModelProxy, ProviderKind};
 
 /// Request headers forwarded: what the Messages API reads, and the SDK's
 /// own (`x-stainless-*`). Never an encoding the relay could not read the
@@ -55,7 +55,7 @@ struct Admitted {
     max_tokens: u64,
 }
 
-impl LlmSession {
+impl ModelProxy {
     /// Forwards one request of the `claude` CLI; `target` is the path and
     /// query after the passthrough prefix, as sent (`/v1/messages?beta=true`),
     /// `placeholder` the key this job's `claude` was given.

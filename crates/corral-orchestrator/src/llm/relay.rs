@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tracing::error;
 
 use super::anthropic::{StreamTranslator, from_messages_response};
-use super::session::{LlmSession, Timing};
+use super::proxy::{ModelProxy, Timing};
 use super::{ProviderKind, ProxyError};
 
 /// Streamed pieces buffered between the upstream and a slow worker.
@@ -27,7 +27,7 @@ const STREAM_BUFFER: usize = 64;
 /// The most of a whole answer read into memory.
 const MAX_ANSWER_BYTES: usize = 32 << 20;
 
-impl LlmSession {
+impl ModelProxy {
     pub(super) async fn relay_whole(
         self: &Arc<Self>,
         answer: reqwest::Response,

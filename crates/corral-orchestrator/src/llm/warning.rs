@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use corral_proto::NewEvent;
 use tracing::{error, warn};
 
-use super::LlmSession;
+use super::ModelProxy;
 use crate::redact::Findings;
 
 /// Warnings stored one by one per job.
@@ -18,7 +18,7 @@ pub const MAX_WARNINGS: u64 = 20;
 /// Most characters of a job's text quoted in a warning.
 const MAX_QUOTED_CHARS: usize = 300;
 
-impl LlmSession {
+impl ModelProxy {
     /// Stores a `warning` event saying `message` (job text included), unless
     /// the job already had its share: then it is only counted.
     pub async fn warn(&self, message: &str) {

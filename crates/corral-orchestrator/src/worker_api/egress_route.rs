@@ -9,14 +9,14 @@ use axum::response::{IntoResponse, Response};
 use corral_proto::worker::{EGRESS_PATH, EGRESS_UPGRADE};
 use tracing::warn;
 
-use super::session::WorkerSession;
+use super::served::ServedJob;
 use crate::http::ApiError;
 
 /// `GET /v1/egress` with `Upgrade: corral-egress`: the connection becomes one
 /// proxy connection of the job's (the worker relays a process's connection
 /// to `127.0.0.1:3128` here). 403 for a job that may reach no host.
 pub(super) async fn egress(
-    Extension(session): Extension<Arc<WorkerSession>>,
+    Extension(session): Extension<Arc<ServedJob>>,
     request: Request,
 ) -> Response {
     let Some(egress) = session.egress.clone() else {

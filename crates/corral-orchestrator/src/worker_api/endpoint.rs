@@ -14,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
-use super::session::{SessionSetup, WorkerSession};
-use super::slot::Slot;
+use super::binding::SocketBinding;
+use super::served::{JobProvisions, ServedJob};
 
 use crate::token::{Token, TokenHash};
 use corral_runtime::JobUser;
@@ -34,10 +34,25 @@ const MAX_SOCKET_PATH: usize = 107;
 
 /// A job's listening socket; close it when the job ends.
 pub struct WorkerEndpoint {
-    slot: Arc<Slot>,
+    binding: Arc<SocketBinding>,
     socket_dir: PathBuf,
     shutdown: CancellationToken,
     server: JoinHandle<()>,
+    /// What was reported up to the token's revocation; taken once.
+    report: std::sync::OnceLock<WorkerReport>,
+}
+
+/// What a job's worker and its model proxy reported while its container
+/// ran, as its endpoint hands it back on closing.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerReport {
+    /// What the worker reported at `/v1/complete`, if it did.
+    pub completion: Option<Completion>,
+    /// Why the job must fail whatever its worker says (its model budget ran
+    /// out, its provider failed), if it must.
+    pub failure: Option<String>,
+    /// The last error the model's upstream answered with, if any.
+    pub model_error: Option<String>,
 }
 
 impl WorkerEndpoint {
@@ -46,7 +61,7 @@ impl WorkerEndpoint {
     #[tracing::instrument(name = "worker_api.open", skip_all)]
     pub async fn open(
         socket_dir: &Path,
-        setup: SessionSetup,
+        setup: JobProvisions,
         tasks: &TaskTracker,
     ) -> io::Result<Self> {
         Ok(UnboundEndpoint::open(socket_dir, setup.user, tasks)
@@ -58,7 +73,7 @@ impl WorkerEndpoint {
     /// path, the token checked against its stored hash, no token file.
     pub async fn reopen(
         socket_dir: &Path,
-        setup: SessionSetup,
+        setup: JobProvisions,
         token: TokenHash,
         tasks: &TaskTracker,
     ) -> io::Result<Self> {
@@ -68,14 +83,14 @@ impl WorkerEndpoint {
             _ => {}
         }
         let endpoint = Self::serve(socket_dir, setup.user, token, true, tasks)?;
-        let session = WorkerSession::new(setup, &endpoint.slot.token, true);
-        endpoint.slot.bind(Arc::new(session));
+        let session = ServedJob::new(setup, &endpoint.binding.token, true);
+        endpoint.binding.bind(Arc::new(session));
         Ok(endpoint)
     }
 
     /// The hash of the job's token, for the store.
     pub fn token_hash(&self) -> &str {
-        self.slot.token.as_hex()
+        self.binding.token.as_hex()
     }
 
     fn serve(
@@ -89,9 +104,9 @@ impl WorkerEndpoint {
         let listener = bind_unix(&socket_path)?;
         hand_to_job_user(&socket_path, user, 0o600, 0o666)?;
         let token_file = socket_dir.join(TOKEN_NAME);
-        let slot = Arc::new(Slot::new(token, token_file, token_consumed));
+        let binding = Arc::new(SocketBinding::new(token, token_file, token_consumed));
         let shutdown = CancellationToken::new();
-        let app = super::routes::router(Arc::clone(&slot));
+        let app = super::routes::router(Arc::clone(&binding));
         let stop = shutdown.clone();
         let name = socket_dir.display().to_string();
         let server = tasks.spawn(async move {
@@ -103,10 +118,11 @@ impl WorkerEndpoint {
             }
         });
         Ok(Self {
-            slot,
+            binding,
             socket_dir: socket_dir.to_owned(),
             shutdown,
             server,
+            report: std::sync::OnceLock::new(),
         })
     }
 
@@ -115,48 +131,42 @@ impl WorkerEndpoint {
         &self.socket_dir
     }
 
-    /// Why the job must fail whatever its worker says (its model budget ran
-    /// out, its provider failed), if it must.
-    pub fn failure(&self) -> Option<String> {
-        self.slot
-            .session()
-            .and_then(|session| session.llm.as_ref().and_then(|llm| llm.failure()))
-    }
-
-    /// The last error the model's upstream answered with, if any.
-    pub fn last_model_error(&self) -> Option<String> {
-        self.slot
-            .session()
-            .and_then(|session| session.llm.as_ref().and_then(|llm| llm.last_error()))
-    }
-
-    /// What the worker reported at `/v1/complete`, if it did.
-    pub fn completion(&self) -> Option<Completion> {
-        self.slot.session().and_then(|session| session.completion())
-    }
-
     /// Revokes the token: from now on every call is a 401. Called as soon
-    /// as the job's container has stopped.
+    /// as the job's container has stopped; what was reported until then is
+    /// the report [`WorkerEndpoint::close`] hands back.
     pub fn revoke(&self) {
-        if let Some(session) = self.slot.session() {
+        let session = self.binding.session();
+        if let Some(session) = &session {
             session.revoke();
         }
-        self.slot.close();
+        self.binding.close();
+        self.report.get_or_init(|| {
+            let Some(session) = session else {
+                return WorkerReport::default();
+            };
+            let llm = session.llm.as_ref();
+            WorkerReport {
+                completion: session.completion(),
+                failure: llm.and_then(|llm| llm.failure()),
+                model_error: llm.and_then(|llm| llm.last_error()),
+            }
+        });
     }
 
     /// Tells the endpoint the job is recorded `running`: the worker's
     /// events, held until then, are stored after that status.
     pub fn mark_running(&self) {
-        if let Some(session) = self.slot.session() {
+        if let Some(session) = self.binding.session() {
             session.mark_running();
         }
     }
 
     /// Revokes the token, waits for model calls still being recorded,
-    /// releases held-back output and stops serving.
-    pub async fn close(self) {
+    /// releases held-back output, stops serving, and hands back what was
+    /// reported before the token was revoked.
+    pub async fn close(self) -> WorkerReport {
         self.revoke();
-        if let Some(session) = self.slot.session() {
+        if let Some(session) = self.binding.session() {
             if let Some(llm) = &session.llm {
                 llm.settle(SETTLE_LIMIT).await;
             }
@@ -178,6 +188,7 @@ impl WorkerEndpoint {
                 let _ = server.await;
             }
         }
+        self.report.into_inner().unwrap_or_default()
     }
 }
 
@@ -199,17 +210,17 @@ impl UnboundEndpoint {
 
     /// Binds `setup`'s job: the worker's `GET /v1/job` answers with it. A
     /// socket serves one job in its life.
-    pub fn bind(self, setup: SessionSetup) -> WorkerEndpoint {
+    pub fn bind(self, setup: JobProvisions) -> WorkerEndpoint {
         let endpoint = self.0;
-        let session = WorkerSession::new(setup, &endpoint.slot.token, false);
-        endpoint.slot.bind(Arc::new(session));
+        let session = ServedJob::new(setup, &endpoint.binding.token, false);
+        endpoint.binding.bind(Arc::new(session));
         endpoint
     }
 
     /// Waits up to `limit` for the worker to ask for its job: true once its
     /// container is up and its worker reached the socket.
     pub async fn until_worker_asked(&self, limit: std::time::Duration) -> bool {
-        self.0.slot.until_asked(limit).await
+        self.0.binding.until_asked(limit).await
     }
 
     /// Moves the socket's directory to `to` (same filesystem). A container

@@ -27,7 +27,7 @@ use crate::project::tree::{self, Node};
 /// `GET /v1/project`: the copy-mode job's project as a tar stream; 404 for
 /// any other job, 400 naming `project` when it is too large.
 pub(super) async fn route(
-    axum::Extension(session): axum::Extension<std::sync::Arc<super::session::WorkerSession>>,
+    axum::Extension(session): axum::Extension<std::sync::Arc<super::served::ServedJob>>,
 ) -> Result<axum::response::Response, ApiError> {
     let job = &session.job;
     let (Some(project), ProjectMode::Copy) = (&session.project, job.project_mode) else {

@@ -24,8 +24,8 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
-use super::session::WorkerSession;
-use super::slot::{JOB_HOLD, Slot};
+use super::binding::{JOB_HOLD, SocketBinding};
+use super::served::ServedJob;
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::llm::ProxyError;
 use crate::token::bearer;
@@ -38,9 +38,9 @@ const MAX_BATCH_EVENTS: usize = 4096;
 /// Largest model call: a long conversation with its tool results.
 const MAX_CHAT_BYTES: usize = 32 << 20;
 /// The job's session, put on the request by [`authenticate`].
-type Session = Extension<Arc<WorkerSession>>;
+type Session = Extension<Arc<ServedJob>>;
 
-pub(super) fn router(slot: Arc<Slot>) -> Router {
+pub(super) fn router(binding: Arc<SocketBinding>) -> Router {
     Router::new()
         .route(JOB_PATH, get(job))
         .route(CREDENTIALS_PATH, get(credentials))
@@ -68,35 +68,35 @@ pub(super) fn router(slot: Arc<Slot>) -> Router {
             any(anthropic).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
         )
         .layer(middleware::from_fn_with_state(
-            Arc::clone(&slot),
+            Arc::clone(&binding),
             authenticate,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(slot)
+        .with_state(binding)
 }
 
 /// Checks the token, deletes the token file on first use, and puts the
 /// bound job's session on the request. Before a job is bound (a warm-pool
 /// container) only `GET /v1/job` is served: it waits for one.
 async fn authenticate(
-    State(slot): State<Arc<Slot>>,
+    State(binding): State<Arc<SocketBinding>>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let presented = bearer(request.headers().get(AUTHORIZATION));
-    let valid = presented.is_some_and(|token| slot.token.matches(token));
-    // Revoking a job's token closes its slot: one check covers both.
-    if !valid || slot.is_closed() {
+    let valid = presented.is_some_and(|token| binding.token.matches(token));
+    // Revoking a job's token closes its binding: one check covers both.
+    if !valid || binding.is_closed() {
         return Err(ApiError::Unauthorized);
     }
-    if slot.consume_token() {
-        match tokio::fs::remove_file(&slot.token_file).await {
+    if binding.consume_token() {
+        match tokio::fs::remove_file(&binding.token_file).await {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => warn!(error = %error, "cannot delete token file"),
         }
     }
-    match slot.session() {
+    match binding.session() {
         Some(session) => {
             request.extensions_mut().insert(session);
         }
@@ -113,10 +113,10 @@ async fn authenticate(
 /// `GET /v1/job`: the job this socket serves. On a warm-pool socket the
 /// request is held until a job is bound (at most [`JOB_HOLD`]); `204` when
 /// none was, and the worker asks again.
-async fn job(State(slot): State<Arc<Slot>>) -> Result<Response, ApiError> {
-    slot.mark_asked();
-    let Some(session) = slot.until_bound(JOB_HOLD).await else {
-        if slot.is_closed() {
+async fn job(State(binding): State<Arc<SocketBinding>>) -> Result<Response, ApiError> {
+    binding.mark_asked();
+    let Some(session) = binding.until_bound(JOB_HOLD).await else {
+        if binding.is_closed() {
             return Err(ApiError::Unauthorized);
         }
         return Ok(axum::http::StatusCode::NO_CONTENT.into_response());

@@ -9,7 +9,7 @@ use corral_orchestrator::events::EventLog;
 use corral_orchestrator::redact::Redactor;
 use corral_orchestrator::store::{SqliteStore, Store};
 use corral_orchestrator::token::TokenHash;
-use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
+use corral_orchestrator::worker_api::{JobProvisions, WorkerEndpoint};
 use corral_proto::{EventKind, Job};
 use corral_runtime::JobUser;
 use corral_testkit::unix_request;
@@ -20,8 +20,8 @@ const SECRET: &str = "deploy-key-7f3a9c1e55";
 const FIRST_HALF: &str = "deploy-key-7f";
 const SECOND_HALF: &str = "3a9c1e55";
 
-fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
-    SessionSetup {
+fn setup(store: &Arc<SqliteStore>, job: &Job) -> JobProvisions {
+    JobProvisions {
         job: job.clone(),
         user: JobUser::CORRAL,
         credentials: Vec::new(),

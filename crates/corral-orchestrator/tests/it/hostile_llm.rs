@@ -14,7 +14,7 @@ use corral_testkit::TestServer;
 use serde_json::{Value, json};
 
 use crate::claude_mode::{claude_server, of_kind};
-use proxied::{ANSWER, JOB_MODEL, PROVIDER_KEY, SECRET, proxied, warnings};
+use proxied::{ANSWER, Closed, JOB_MODEL, PROVIDER_KEY, SECRET, proxied, warnings};
 
 fn messages_body(model: &str) -> String {
     json!({
@@ -69,9 +69,14 @@ async fn the_passthrough_forwards_one_budgeted_call_on_the_jobs_model_and_refuse
         assert_eq!(answer["type"], "error", "Anthropic's shape: {answer}");
         assert_eq!(answer["error"]["type"], "permission_error", "{answer}");
     }
-    let failure = proxied.endpoint.failure().unwrap_or_default();
+    let Closed {
+        events,
+        usage,
+        requests,
+        report,
+    } = proxied.close().await;
+    let failure = report.failure.unwrap_or_default();
     assert!(failure.contains("budget exceeded"), "{failure}");
-    let (events, usage, requests) = proxied.close().await;
 
     assert_eq!(
         requests.len(),
@@ -126,7 +131,12 @@ async fn refusals_in_a_loop_store_a_bounded_number_of_warnings() {
         let (status, _) = proxied.send("POST", &target, &key, "{}").await;
         assert_eq!(status, 403);
     }
-    let (events, usage, requests) = proxied.close().await;
+    let Closed {
+        events,
+        usage,
+        requests,
+        ..
+    } = proxied.close().await;
     assert!(requests.is_empty(), "{requests:#?}");
     let warned = warnings(&events);
     assert_eq!(warned.len() as u64, MAX_WARNINGS + 1, "{warned:#?}");
@@ -178,7 +188,12 @@ async fn a_worker_mode_call_for_another_model_gets_the_jobs_and_a_warning() {
         let (status, _) = proxied.send(method, target, &[], &asked).await;
         assert!(matches!(status, 404 | 405), "{method} {target}: {status}");
     }
-    let (events, usage, requests) = proxied.close().await;
+    let Closed {
+        events,
+        usage,
+        requests,
+        ..
+    } = proxied.close().await;
     assert_eq!(requests.len(), 2, "{requests:#?}");
     assert!(
         requests
@@ -213,7 +228,7 @@ async fn a_caller_that_hangs_up_mid_stream_is_charged_the_whole_answer() {
         .hang_up_mid_answer(&target, &key, &body.to_string())
         .await;
     claude.until_counted().await;
-    let (_, usage, _) = claude.close().await;
+    let usage = claude.close().await.usage;
     assert_eq!(usage.output_tokens, output, "{usage:?}");
 
     let worker = proxied(JobMode::Worker, ProviderKind::Openai, 5).await;
@@ -222,7 +237,7 @@ async fn a_caller_that_hangs_up_mid_stream_is_charged_the_whole_answer() {
         .hang_up_mid_answer("/v1/llm/chat/completions", &[], &body.to_string())
         .await;
     worker.until_counted().await;
-    let (_, usage, _) = worker.close().await;
+    let usage = worker.close().await.usage;
     assert_eq!(usage.output_tokens, output, "{usage:?}");
 }
 

@@ -9,7 +9,7 @@ use corral_orchestrator::redact::Redactor;
 use corral_orchestrator::secrets::SecretValue;
 use corral_orchestrator::store::{SecretRecords, SqliteStore, Store};
 use corral_orchestrator::token::TokenHash;
-use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
+use corral_orchestrator::worker_api::{JobProvisions, WorkerEndpoint};
 use corral_proto::Job;
 use corral_proto::worker::Credential;
 use corral_runtime::JobUser;
@@ -29,8 +29,8 @@ pub(crate) struct Opened {
     pub(crate) socket: std::path::PathBuf,
 }
 
-fn setup(store: &Arc<SqliteStore>, job: &Job) -> SessionSetup {
-    SessionSetup {
+fn setup(store: &Arc<SqliteStore>, job: &Job) -> JobProvisions {
+    JobProvisions {
         job: job.clone(),
         user: JobUser::CORRAL,
         credentials: vec![("DEPLOY_KEY".into(), SecretValue::new(SECRET.into()))],

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use corral_orchestrator::events::EventLog;
 use corral_orchestrator::llm::scripted::{RecordedRequest, Script, ScriptedServer};
 use corral_orchestrator::llm::{
-    LlmSession, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
+    ModelProxy, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
 };
 use corral_orchestrator::redact::Redactor;
 use corral_orchestrator::secrets::SecretValue;
 use corral_orchestrator::store::{SqliteStore, Store};
-use corral_orchestrator::worker_api::{SessionSetup, WorkerEndpoint};
+use corral_orchestrator::worker_api::{JobProvisions, WorkerEndpoint};
 use corral_proto::worker::WorkerJob;
 use corral_proto::{Event, EventKind, JobLlm, JobMode, JobUsage};
 use corral_runtime::JobUser;
@@ -80,7 +80,7 @@ pub(super) async fn proxied(mode: JobMode, kind: ProviderKind, max_llm_calls: u6
         max_tokens: 1024,
         oauth: false,
     };
-    let llm = LlmSession::new(
+    let llm = ModelProxy::new(
         job.id.clone(),
         provider,
         Some(SecretValue::new(PROVIDER_KEY.into())),
@@ -94,7 +94,7 @@ pub(super) async fn proxied(mode: JobMode, kind: ProviderKind, max_llm_calls: u6
         Arc::clone(&redactor),
     );
     let socket_dir = dir.path().join("run").join(&job.id);
-    let setup = SessionSetup {
+    let setup = JobProvisions {
         job: job.clone(),
         user: JobUser::CORRAL,
         credentials: vec![("DEPLOY_KEY".into(), SecretValue::new(SECRET.into()))],
@@ -207,8 +207,8 @@ impl Proxied {
     }
 
     /// Ends the job's session and returns its stored events and usage.
-    pub(super) async fn close(self) -> (Vec<Event>, JobUsage, Vec<RecordedRequest>) {
-        self.endpoint.close().await;
+    pub(super) async fn close(self) -> Closed {
+        let report = self.endpoint.close().await;
         let events = self
             .store
             .events_after(&self.job_id, 0, 1000)
@@ -220,8 +220,22 @@ impl Proxied {
             .await
             .expect("job")
             .expect("stored job");
-        (events, job.usage, self.upstream.requests())
+        Closed {
+            events,
+            usage: job.usage,
+            requests: self.upstream.requests(),
+            report,
+        }
     }
+}
+
+/// What a closed session left: its stored events and usage, the requests
+/// the upstream saw, and the endpoint's report.
+pub(super) struct Closed {
+    pub(super) events: Vec<Event>,
+    pub(super) usage: JobUsage,
+    pub(super) requests: Vec<RecordedRequest>,
+    pub(super) report: corral_orchestrator::worker_api::WorkerReport,
 }
 
 fn raw_request(socket: &Path, request: &str) -> String {

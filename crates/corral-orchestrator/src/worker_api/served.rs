@@ -1,6 +1,7 @@
-//! One job's worker session: its token, its completion, and the intake of
-//! its events, where every event passes the leak detector before it is
-//! stored.
+//! A job as its socket serves it ([`ServedJob`]), made from what the job
+//! manager provisions it with ([`JobProvisions`]): its completion, its
+//! credentials, and the intake of its events, where every event passes the
+//! leak detector before it is stored.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,15 +13,16 @@ use tracing::{error, warn};
 
 use super::limits::{EventRate, split_output};
 use crate::events::EventLog;
-use crate::llm::LlmSession;
+use crate::llm::ModelProxy;
 use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 use crate::secrets::SecretValue;
 use crate::store::{SecretRecords, StoreError};
 use crate::token::TokenHash;
 use corral_runtime::JobUser;
 
-/// What the worker API knows about its one job.
-pub(crate) struct WorkerSession {
+/// A job bound to its socket: what it was provisioned with, and what its
+/// worker did since (completion, output counted, prompts handed out).
+pub(crate) struct ServedJob {
     pub(super) job: Job,
     /// Set when the job ends: every later call is a 401.
     revoked: AtomicBool,
@@ -30,9 +32,9 @@ pub(crate) struct WorkerSession {
     /// Zeroized when the session ends.
     pub(super) credentials: Vec<(String, SecretValue)>,
     /// The job's model proxy, in agent modes.
-    pub(super) llm: Option<Arc<LlmSession>>,
+    pub(super) llm: Option<Arc<ModelProxy>>,
     /// The job's egress proxy, when it may reach some host.
-    pub(super) egress: Option<Arc<crate::egress::EgressSession>>,
+    pub(super) egress: Option<Arc<crate::egress::EgressProxy>>,
     /// The stand-in key its `claude` presents (claude mode): derived from
     /// the token's hash, so a re-adopted job keeps it.
     pub(super) placeholder: Option<String>,
@@ -75,11 +77,11 @@ fn placeholder_for(token: &TokenHash) -> String {
     format!("corral-placeholder-{}", &digest[..32])
 }
 
-impl WorkerSession {
+impl ServedJob {
     /// A session for `setup`'s job on the socket whose token hashes to
     /// `token`; `running` when the job is already recorded running (a
     /// re-adopted job).
-    pub(super) fn new(setup: SessionSetup, token: &TokenHash, running: bool) -> Self {
+    pub(super) fn new(setup: JobProvisions, token: &TokenHash, running: bool) -> Self {
         let placeholder = (setup.job.mode == JobMode::Claude).then(|| placeholder_for(token));
         Self {
             job: setup.job,
@@ -150,14 +152,14 @@ impl WorkerSession {
 
     /// Records the first completion; false when one was already recorded.
     pub(super) fn set_completion(&self, completion: Completion) -> bool {
-        let mut slot = self
+        let mut binding = self
             .completion
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if slot.is_some() {
+        if binding.is_some() {
             return false;
         }
-        *slot = Some(completion);
+        *binding = Some(completion);
         true
     }
 
@@ -361,8 +363,9 @@ fn output_events(pieces: Vec<OutputPiece>, redacted: bool) -> Vec<NewEvent> {
         .collect()
 }
 
-/// Everything a job's worker API needs besides its directory.
-pub struct SessionSetup {
+/// What the job manager provisions a job's socket with: the job, its
+/// opened grants, its leak detector, its model and egress proxies, its project.
+pub struct JobProvisions {
     /// The job.
     pub job: Job,
     /// Who owns the socket and token file.
@@ -378,9 +381,9 @@ pub struct SessionSetup {
     /// Output bytes the job may store.
     pub max_output_bytes: u64,
     /// The job's model proxy, in agent modes.
-    pub llm: Option<Arc<LlmSession>>,
+    pub llm: Option<Arc<ModelProxy>>,
     /// The job's way out, when its policy allows some host.
-    pub egress: Option<Arc<crate::egress::EgressSession>>,
+    pub egress: Option<Arc<crate::egress::EgressProxy>>,
     /// The project held open at start, read for a `copy`-mode job.
     pub project: Option<Arc<crate::project::PinnedDir>>,
 }

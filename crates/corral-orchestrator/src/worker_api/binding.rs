@@ -1,5 +1,5 @@
 //! What a job socket serves: the token its worker presents and, once one is
-//! bound, the job's session. A cold job's socket is bound before its
+//! bound, the job ([`ServedJob`]). A cold job's socket is bound before its
 //! container starts; a warm-pool container's socket waits for a job, its
 //! worker holding `GET /v1/job` open until one is bound.
 
@@ -11,15 +11,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::session::WorkerSession;
+use super::served::ServedJob;
 use crate::token::TokenHash;
 
 /// How long `GET /v1/job` is held open on a socket no job is bound to yet;
 /// the worker asks again after a `204`.
 pub(super) const JOB_HOLD: Duration = Duration::from_secs(25);
 
-/// A socket's binding.
-pub(crate) struct Slot {
+/// A socket's binding: the token its worker presents and the job bound to it.
+pub(crate) struct SocketBinding {
     /// Only the token's hash is kept: the token itself is in the file until
     /// the worker's first call, and in the worker's memory.
     pub(super) token: TokenHash,
@@ -27,14 +27,14 @@ pub(crate) struct Slot {
     /// Set once the token file is gone, so it is deleted exactly once.
     pub(super) token_consumed: AtomicBool,
     /// The job's session, once bound; bound once, never rebound.
-    session: watch::Sender<Option<Arc<WorkerSession>>>,
+    session: watch::Sender<Option<Arc<ServedJob>>>,
     /// Set when the worker first asks for its job: its container runs.
     asked: watch::Sender<bool>,
     /// Cancelled when the socket closes: held requests end.
     closed: CancellationToken,
 }
 
-impl Slot {
+impl SocketBinding {
     pub(super) fn new(token: TokenHash, token_file: PathBuf, token_consumed: bool) -> Self {
         Self {
             token,
@@ -47,17 +47,17 @@ impl Slot {
     }
 
     /// The bound session, if any.
-    pub(super) fn session(&self) -> Option<Arc<WorkerSession>> {
+    pub(super) fn session(&self) -> Option<Arc<ServedJob>> {
         self.session.borrow().clone()
     }
 
     /// Binds `session`; false (and nothing changed) when one was bound already.
-    pub(super) fn bind(&self, session: Arc<WorkerSession>) -> bool {
-        self.session.send_if_modified(|slot| {
-            if slot.is_some() {
+    pub(super) fn bind(&self, session: Arc<ServedJob>) -> bool {
+        self.session.send_if_modified(|binding| {
+            if binding.is_some() {
                 return false;
             }
-            *slot = Some(session);
+            *binding = Some(session);
             true
         })
     }
@@ -82,7 +82,7 @@ impl Slot {
 
     /// Waits up to `limit` for a job to be bound; `None` when none was (or
     /// the socket closed first).
-    pub(super) async fn until_bound(&self, limit: Duration) -> Option<Arc<WorkerSession>> {
+    pub(super) async fn until_bound(&self, limit: Duration) -> Option<Arc<ServedJob>> {
         let mut bound = self.session.subscribe();
         tokio::select! {
             waited = tokio::time::timeout(limit, bound.wait_for(Option::is_some)) => {

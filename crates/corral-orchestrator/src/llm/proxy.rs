@@ -74,7 +74,7 @@ pub struct ProxyContext {
 }
 
 /// A job's model proxy.
-pub struct LlmSession {
+pub struct ModelProxy {
     pub(super) job_id: String,
     pub(super) provider: Provider,
     pub(super) key: Option<SecretValue>,
@@ -110,7 +110,7 @@ pub(super) struct Timing {
     pub(super) stream: bool,
 }
 
-impl LlmSession {
+impl ModelProxy {
     /// A proxy for `job_id` on `provider`'s `model`, within `limits`;
     /// streamed answers are relayed by tasks on the context's tracker, and
     /// warnings pass the job's `redactor`.
