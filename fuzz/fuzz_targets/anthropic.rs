@@ -4,7 +4,7 @@
 //! becomes a Messages body whose turns alternate.
 #![no_main]
 
-use corral_orchestrator::llm::anthropic::{
+use corral_orchestrator::internals::anthropic::{
     StreamTranslator, error_message, from_messages_response, to_messages_request,
 };
 use corral_proto::llm::ChatRequest;

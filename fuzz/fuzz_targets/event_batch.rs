@@ -4,7 +4,7 @@
 //! of the job's secret, however the JSON nests or escapes it.
 #![no_main]
 
-use corral_orchestrator::redact::{Findings, Redactor, secret_forms};
+use corral_orchestrator::internals::{Findings, Redactor, secret_forms};
 
 const SECRET: &str = "s3cr3t-pass-word-s";
 

@@ -3,9 +3,9 @@
 //! reference of safe characters and limits within the server's bounds.
 #![no_main]
 
-use corral_orchestrator::config::check_limits;
-use corral_orchestrator::jobs::fuzzing::validate_spec;
-use corral_orchestrator::llm::LlmSettings;
+use corral_orchestrator::internals::check_limits;
+use corral_orchestrator::internals::validate_spec;
+use corral_orchestrator::internals::LlmSettings;
 use corral_proto::JobSpec;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

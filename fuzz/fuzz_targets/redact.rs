@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use corral_orchestrator::redact::{Findings, Redactor, StreamRedactor, secret_forms};
+use corral_orchestrator::internals::{Findings, Redactor, StreamRedactor, secret_forms};
 
 /// `redact::stream::HOLD_CAP`.
 const HOLD_CAP: usize = 64 << 10;

@@ -219,11 +219,7 @@ async fn all_events(server: &TestServer, id: &str) -> anyhow::Result<Vec<Event>>
     let mut events: Vec<Event> = Vec::new();
     loop {
         let after = events.last().map_or(0, |event| event.seq);
-        let (status, page) = server
-            .get(&format!("/v1/jobs/{id}/events?after={after}&limit=1000"))
-            .await;
-        anyhow::ensure!(status.is_success(), "events of {id}: {page}");
-        let page: Vec<Event> = serde_json::from_value(page["events"].clone())?;
+        let page = server.client.events_page(id, after, 1000).await?;
         if page.is_empty() {
             return Ok(events);
         }

@@ -15,7 +15,7 @@
 //!   client must dial too; the counts prove it, or the run fails.
 //! - pooled: one kept-alive connection on every hop, counted as well.
 //!
-//! [`Upstream`]: corral_orchestrator::llm::Upstream
+//! [`Upstream`]: corral_orchestrator::internals::Upstream
 
 mod caller;
 mod endpoint;
@@ -24,7 +24,7 @@ mod replay;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use corral_orchestrator::llm::scripted::{Script, ScriptedServer};
+use corral_orchestrator::internals::{Script, ScriptedServer};
 use http_body_util::BodyExt;
 use hyper::Response;
 use hyper::body::Incoming;

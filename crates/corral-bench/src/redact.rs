@@ -19,7 +19,7 @@ mod plant;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use corral_orchestrator::redact::{Findings, Redactor, StreamRedactor};
+use corral_orchestrator::internals::{Findings, Redactor, StreamRedactor};
 
 use crate::rng::Rng;
 use corpus::{Corpus, Planted};

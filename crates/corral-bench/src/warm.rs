@@ -128,9 +128,7 @@ async fn measure_with(
 /// events, by the server's clock.
 async fn server_times(server: &TestServer, id: &str) -> anyhow::Result<[Duration; 3]> {
     let created = server.job(id).await.created_at;
-    let (status, body) = server.get(&format!("/v1/jobs/{id}/events")).await;
-    anyhow::ensure!(status.is_success(), "events of {id}: {body}");
-    let events: Vec<corral_proto::Event> = serde_json::from_value(body["events"].clone())?;
+    let events = server.client.events_page(id, 0, 1000).await?;
     let at = |wanted: &dyn Fn(&corral_proto::Event) -> bool| {
         events
             .iter()

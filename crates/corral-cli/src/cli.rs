@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use corral_proto::env_vars;
 
 use crate::telemetry::LogFormat;
 
@@ -36,13 +37,13 @@ pub struct Cli {
 )]
 pub struct GlobalArgs {
     /// Data directory (database, API token, job sockets) [default: $XDG_DATA_HOME/corral, else ~/.local/share/corral]
-    #[arg(long, global = true, env = "CORRAL_DATA_DIR")]
+    #[arg(long, global = true, env = env_vars::CORRAL_DATA_DIR)]
     pub data_dir: Option<PathBuf>,
     /// URL of the corral server [default: from the data directory, else http://127.0.0.1:7316]
-    #[arg(long, global = true, env = "CORRAL_URL")]
+    #[arg(long, global = true, env = env_vars::CORRAL_URL)]
     pub server: Option<String>,
     /// User API token [default: read from <data-dir>/api-token]; prefer the environment to the flag
-    #[arg(long, global = true, env = "CORRAL_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = env_vars::CORRAL_TOKEN, hide_env_values = true)]
     pub token: Option<String>,
 }
 
@@ -53,7 +54,7 @@ pub struct LogArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
     /// Log each span's time when it closes, to see where a job's start spends it (at the info log level or more)
-    #[arg(long, env = "CORRAL_TRACE_SPANS")]
+    #[arg(long, env = env_vars::CORRAL_TRACE_SPANS)]
     pub trace_spans: bool,
 }
 

@@ -15,6 +15,7 @@ pub fn api_client(global: &GlobalArgs) -> anyhow::Result<ApiClient> {
         global.token.as_deref(),
         data_dir(global).as_deref(),
     )
+    .map_err(anyhow::Error::from)
 }
 
 /// The data directory: `--data-dir`, else the default.
@@ -22,5 +23,5 @@ pub fn data_dir(global: &GlobalArgs) -> Option<PathBuf> {
     global
         .data_dir
         .clone()
-        .or_else(corral_orchestrator::config::default_data_dir)
+        .or_else(corral_orchestrator::default_data_dir)
 }

@@ -2,10 +2,10 @@
 //! into messages that name the field, and follows a job's SSE stream,
 //! reconnecting from the last event it saw.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
 use corral_proto::local_server::{API_TOKEN_FILE, DEFAULT_LISTEN, SERVER_FILE, ServerInfo};
 use corral_proto::sse::SseParser;
 use corral_proto::{ErrorBody, Event, Job, JobSpec, JobState};
@@ -14,7 +14,7 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::failure::ApiFailure;
+use crate::failure::{ApiFailure, ClientError};
 use crate::sanitize::visible_line;
 
 /// Reconnects of an event stream before giving up.
@@ -50,6 +50,8 @@ struct EventPage {
 pub enum StreamEnd {
     /// The server said the job ended.
     JobEnded,
+    /// The caller stopped following.
+    Stopped,
 }
 
 impl ApiClient {
@@ -60,7 +62,7 @@ impl ApiClient {
         server: Option<&str>,
         token: Option<&str>,
         data_dir: Option<&Path>,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, ClientError> {
         let base = match server {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => data_dir
@@ -77,7 +79,7 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()
-            .context("cannot build the HTTP client")?;
+            .map_err(ClientError::Setup)?;
         Ok(Self { http, base, token })
     }
 
@@ -94,15 +96,13 @@ impl ApiClient {
         }
     }
 
-    async fn send(&self, builder: RequestBuilder) -> anyhow::Result<Response> {
-        let response = builder.send().await.map_err(|error| {
-            if error.is_connect() {
-                anyhow!(
-                    "cannot reach the corral server at {} (is `corral serve` running? set --server or CORRAL_URL)",
-                    self.base
-                )
+    async fn send(&self, builder: RequestBuilder) -> Result<Response, ClientError> {
+        let response = builder.send().await.map_err(|source| {
+            let base = self.base.clone();
+            if source.is_connect() {
+                ClientError::Unreachable { base }
             } else {
-                anyhow!("request to {} failed: {error}", self.base)
+                ClientError::Request { base, source }
             }
         })?;
         let status = response.status();
@@ -110,9 +110,7 @@ impl ApiClient {
             return Ok(response);
         }
         if status == StatusCode::UNAUTHORIZED {
-            bail!(
-                "the server refused the API token (set CORRAL_TOKEN, or --data-dir to the server's data directory)"
-            );
+            return Err(ClientError::Unauthorized);
         }
         // The server's message may quote a job's text (a file name in a
         // conflict): kept on one line, it cannot forge a line of corral's.
@@ -124,36 +122,36 @@ impl ApiClient {
                 value: None,
             }
             .into()),
-            Err(_) => bail!("server answered {status}: {}", visible_line(&body)),
+            Err(_) => Err(ClientError::Status {
+                status,
+                body: visible_line(&body).into_owned(),
+            }),
         }
     }
 
     pub(crate) async fn json<T: DeserializeOwned>(
         &self,
         builder: RequestBuilder,
-    ) -> anyhow::Result<T> {
+    ) -> Result<T, ClientError> {
         let response = self.send(builder).await?;
-        response
-            .json()
-            .await
-            .context("cannot decode the server's answer")
+        response.json().await.map_err(ClientError::Decode)
     }
 
     /// `GET /v1/health`.
-    pub async fn health(&self) -> anyhow::Result<serde_json::Value> {
+    pub async fn health(&self) -> Result<serde_json::Value, ClientError> {
         self.json(self.request(reqwest::Method::GET, "/v1/health"))
             .await
     }
 
     /// `POST /v1/jobs`.
-    pub async fn create_job(&self, spec: &JobSpec) -> anyhow::Result<Job> {
+    pub async fn create_job(&self, spec: &JobSpec) -> Result<Job, ClientError> {
         self.json(self.request(reqwest::Method::POST, "/v1/jobs").json(spec))
             .await
     }
 
     /// `POST /v1/jobs` with a spec as JSON, checked by the server alone (the
     /// MCP tool passes what its caller wrote).
-    pub async fn create_raw(&self, spec: &serde_json::Value) -> anyhow::Result<Job> {
+    pub async fn create_raw(&self, spec: &serde_json::Value) -> Result<Job, ClientError> {
         self.json(self.request(reqwest::Method::POST, "/v1/jobs").json(spec))
             .await
     }
@@ -164,7 +162,7 @@ impl ApiClient {
         id: &str,
         after: u64,
         limit: u32,
-    ) -> anyhow::Result<Vec<Event>> {
+    ) -> Result<Vec<Event>, ClientError> {
         let path = format!("/v1/jobs/{id}/events");
         let page: EventPage = self
             .json(
@@ -176,7 +174,7 @@ impl ApiClient {
     }
 
     /// `GET /v1/jobs/{id}`.
-    pub async fn job(&self, id: &str) -> anyhow::Result<Job> {
+    pub async fn job(&self, id: &str) -> Result<Job, ClientError> {
         self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}")))
             .await
     }
@@ -187,7 +185,7 @@ impl ApiClient {
         state: Option<&str>,
         before: Option<&str>,
         limit: u32,
-    ) -> anyhow::Result<JobList> {
+    ) -> Result<JobList, ClientError> {
         let mut query = vec![("limit", limit.to_string())];
         if let Some(state) = state {
             query.push(("state", state.to_owned()));
@@ -203,7 +201,7 @@ impl ApiClient {
     pub async fn verify(
         &self,
         isolation: Option<corral_proto::IsolationLevel>,
-    ) -> anyhow::Result<corral_proto::verify::VerifyReport> {
+    ) -> Result<corral_proto::verify::VerifyReport, ClientError> {
         let mut request = self.request(reqwest::Method::POST, "/v1/verify");
         if let Some(isolation) = isolation {
             request = request.query(&[("isolation", isolation.as_str())]);
@@ -212,19 +210,19 @@ impl ApiClient {
     }
 
     /// `POST /v1/jobs/{id}/cancel`.
-    pub async fn cancel(&self, id: &str) -> anyhow::Result<Job> {
+    pub async fn cancel(&self, id: &str) -> Result<Job, ClientError> {
         self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/cancel")))
             .await
     }
 
     /// `POST /v1/jobs/{id}/end`.
-    pub async fn end(&self, id: &str) -> anyhow::Result<Job> {
+    pub async fn end(&self, id: &str) -> Result<Job, ClientError> {
         self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/end")))
             .await
     }
 
     /// `POST /v1/jobs/{id}/prompts`.
-    pub async fn prompt(&self, id: &str, text: &str) -> anyhow::Result<corral_proto::Prompt> {
+    pub async fn prompt(&self, id: &str, text: &str) -> Result<corral_proto::Prompt, ClientError> {
         let body = corral_proto::PromptSpec {
             prompt: text.to_owned(),
         };
@@ -236,13 +234,13 @@ impl ApiClient {
     }
 
     /// `GET /v1/jobs/{id}/diff`.
-    pub async fn diff(&self, id: &str) -> anyhow::Result<corral_proto::JobDiff> {
+    pub async fn diff(&self, id: &str) -> Result<corral_proto::JobDiff, ClientError> {
         self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}/diff")))
             .await
     }
 
     /// `POST /v1/jobs/{id}/apply`, with `allow_secrets` when the user said so.
-    pub async fn apply(&self, id: &str, allow_secrets: bool) -> anyhow::Result<()> {
+    pub async fn apply(&self, id: &str, allow_secrets: bool) -> Result<(), ClientError> {
         let query = if allow_secrets {
             "?allow_secrets=true"
         } else {
@@ -258,13 +256,17 @@ impl ApiClient {
 
     /// `POST /v1/jobs/{id}/discard`: the server's account (`review`:
     /// `discarded`, or `applied` with `applied_at`).
-    pub async fn discard(&self, id: &str) -> anyhow::Result<serde_json::Value> {
+    pub async fn discard(&self, id: &str) -> Result<serde_json::Value, ClientError> {
         self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/discard")))
             .await
     }
 
     /// `PUT /v1/secrets/{name}`.
-    pub async fn put_secret(&self, name: &str, value: &str) -> anyhow::Result<serde_json::Value> {
+    pub async fn put_secret(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> Result<serde_json::Value, ClientError> {
         let body = serde_json::json!({ "value": value });
         self.json(
             self.request(reqwest::Method::PUT, &format!("/v1/secrets/{name}"))
@@ -274,7 +276,7 @@ impl ApiClient {
     }
 
     /// `GET /v1/secrets`.
-    pub async fn secrets(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+    pub async fn secrets(&self) -> Result<Vec<serde_json::Value>, ClientError> {
         #[derive(Deserialize)]
         struct SecretList {
             secrets: Vec<serde_json::Value>,
@@ -286,14 +288,18 @@ impl ApiClient {
     }
 
     /// `DELETE /v1/secrets/{name}`.
-    pub async fn delete_secret(&self, name: &str) -> anyhow::Result<()> {
+    pub async fn delete_secret(&self, name: &str) -> Result<(), ClientError> {
         self.send(self.request(reqwest::Method::DELETE, &format!("/v1/secrets/{name}")))
             .await?;
         Ok(())
     }
 
     /// Every stored event of a job, page by page.
-    pub async fn events(&self, id: &str, mut on_event: impl FnMut(&Event)) -> anyhow::Result<()> {
+    pub async fn events(
+        &self,
+        id: &str,
+        mut on_event: impl FnMut(&Event),
+    ) -> Result<(), ClientError> {
         let mut after = 0;
         loop {
             let path = format!("/v1/jobs/{id}/events");
@@ -316,9 +322,23 @@ impl ApiClient {
     pub async fn follow(
         &self,
         id: &str,
-        mut after: u64,
+        after: u64,
         mut on_event: impl FnMut(&Event),
-    ) -> anyhow::Result<StreamEnd> {
+    ) -> Result<StreamEnd, ClientError> {
+        self.follow_while(id, after, |event| {
+            on_event(event);
+            ControlFlow::Continue(())
+        })
+        .await
+    }
+
+    /// [`ApiClient::follow`] until the job ends or `on_event` breaks.
+    pub async fn follow_while(
+        &self,
+        id: &str,
+        mut after: u64,
+        mut on_event: impl FnMut(&Event) -> ControlFlow<()>,
+    ) -> Result<StreamEnd, ClientError> {
         let mut reconnects = 0;
         loop {
             let request = self
@@ -336,23 +356,24 @@ impl ApiClient {
                     match message.event.as_str() {
                         "end" => return Ok(StreamEnd::JobEnded),
                         "stream_failed" => {
-                            bail!(
-                                "the server failed while streaming events: {}",
-                                visible_line(&message.data)
-                            )
+                            return Err(ClientError::StreamFailed(
+                                visible_line(&message.data).into_owned(),
+                            ));
                         }
                         _ => {
                             let event: Event = serde_json::from_str(&message.data)
-                                .context("cannot decode an event from the stream")?;
+                                .map_err(ClientError::StreamDecode)?;
                             after = event.seq;
-                            on_event(&event);
+                            if on_event(&event).is_break() {
+                                return Ok(StreamEnd::Stopped);
+                            }
                         }
                     }
                 }
             }
             reconnects += 1;
             if reconnects > MAX_RECONNECTS {
-                bail!("the event stream of {id} kept dropping");
+                return Err(ClientError::StreamDropped(id.to_owned()));
             }
             tokio::time::sleep(RECONNECT_PAUSE).await;
         }

@@ -7,6 +7,92 @@ use std::fmt;
 
 use crate::sanitize::visible_line;
 
+/// Why a call of the user API failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client")]
+    Setup(#[source] reqwest::Error),
+    /// Nothing answered at the server's address.
+    #[error(
+        "cannot reach the corral server at {base} (is `corral serve` running? set --server or CORRAL_URL)"
+    )]
+    Unreachable {
+        /// The server's base URL.
+        base: String,
+    },
+    /// The request failed on the way.
+    #[error("request to {base} failed: {source}")]
+    Request {
+        /// The server's base URL.
+        base: String,
+        /// What failed.
+        source: reqwest::Error,
+    },
+    /// A 401: the token is missing or wrong.
+    #[error(
+        "the server refused the API token (set CORRAL_TOKEN, or --data-dir to the server's data directory)"
+    )]
+    Unauthorized,
+    /// The server refused the call with its JSON error.
+    #[error(transparent)]
+    Api(#[from] ApiFailure),
+    /// The server refused the call without a JSON error.
+    #[error("server answered {status}: {body}")]
+    Status {
+        /// The HTTP status.
+        status: reqwest::StatusCode,
+        /// Its body, on one visible line.
+        body: String,
+    },
+    /// The answer was not what the API promises.
+    #[error("cannot decode the server's answer")]
+    Decode(#[source] reqwest::Error),
+    /// The event stream said the server failed while streaming.
+    #[error("the server failed while streaming events: {0}")]
+    StreamFailed(String),
+    /// An event on the stream was not an event.
+    #[error("cannot decode an event from the stream")]
+    StreamDecode(#[source] serde_json::Error),
+    /// The event stream kept dropping.
+    #[error("the event stream of {0} kept dropping")]
+    StreamDropped(String),
+    /// A short job id named no job, or several.
+    #[error("{0}")]
+    Id(String),
+}
+
+/// An error and its causes on one line, `outer: inner`, as `anyhow`'s
+/// `{:#}` writes them.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
+impl ClientError {
+    /// The server's refusal, when that is what this is.
+    pub fn api_failure(&self) -> Option<&ApiFailure> {
+        match self {
+            Self::Api(failure) => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// The server's refusal, to add what the user typed to it.
+    pub fn api_failure_mut(&mut self) -> Option<&mut ApiFailure> {
+        match self {
+            Self::Api(failure) => Some(failure),
+            _ => None,
+        }
+    }
+}
+
 /// A 4xx/5xx answer with the server's `{"error", "field"}`.
 #[derive(Debug)]
 pub struct ApiFailure {

@@ -1,9 +1,8 @@
 //! A job named by the start of its id, as `docker` takes a short container
 //! id: `corral show 3f9a` is job `j-3f9a…` when no other id starts so.
 
-use anyhow::bail;
-
 use crate::client::{ApiClient, JobList};
+use crate::failure::ClientError;
 use crate::sanitize::visible_line;
 
 /// Candidates an ambiguous prefix lists at most.
@@ -15,7 +14,7 @@ impl ApiClient {
     /// The whole id of the one job whose id starts with `id` (with or
     /// without its `j-`); an error naming the candidates when several do,
     /// or saying none does.
-    pub async fn resolve_id(&self, id: &str) -> anyhow::Result<String> {
+    pub async fn resolve_id(&self, id: &str) -> Result<String, ClientError> {
         let prefix = normalize(id);
         if is_whole(&prefix) {
             return Ok(prefix);
@@ -35,9 +34,12 @@ impl ApiClient {
             .filter(|candidate| candidate.starts_with(&prefix))
             .collect();
         match ids.as_slice() {
-            [] => bail!("no job id starts with `{}`", visible_line(id)),
+            [] => Err(ClientError::Id(format!(
+                "no job id starts with `{}`",
+                visible_line(id)
+            ))),
             [one] => Ok(one.clone()),
-            many => bail!(
+            many => Err(ClientError::Id(format!(
                 "`{}` is the start of several job ids ({}{}); type more of it",
                 visible_line(id),
                 visible_line(&many.join(", ")),
@@ -46,7 +48,7 @@ impl ApiClient {
                 } else {
                     ""
                 }
-            ),
+            ))),
         }
     }
 }

@@ -20,4 +20,4 @@ pub mod mcp;
 pub mod sanitize;
 
 pub use client::{ApiClient, JobList, StreamEnd, exit_code_of};
-pub use failure::{ApiFailure, split_index};
+pub use failure::{ApiFailure, ClientError, error_chain, split_index};

@@ -10,12 +10,10 @@
 //! - `egress`, `llm`, `pool`: their sections of the file
 //! - `limits`, [`bounds`]: a job's limits checked against what makes sense
 //! - `error`, `file_error`: [`ConfigError`], a file's error at its line
-//! - [`env_vars`]: the environment variables corral reads
 
 pub mod bounds;
 mod egress;
 /// Names of the environment variables corral reads, in one place.
-pub mod env_vars;
 mod error;
 mod file_error;
 mod limits;
@@ -25,15 +23,12 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
-/// Loopback only: the user API is not meant to face a network by default.
-pub use corral_proto::local_server::DEFAULT_LISTEN;
-pub use egress::parse_pin;
 pub use error::ConfigError;
 pub use limits::check_limits;
-pub use pool::PoolSettings;
+pub use settings::{Config, ConfigOverrides, default_data_dir};
+/// The built-in defaults, for the fuzz target that validates job specs.
+#[cfg(fuzzing)]
 pub use settings::{
-    Config, ConfigOverrides, DEFAULT_CLAUDE_IMAGE, DEFAULT_CPU_SHARES, DEFAULT_IMAGE,
-    DEFAULT_MAX_CONCURRENT_JOBS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY, DEFAULT_PIDS,
-    DEFAULT_REAP_INTERVAL_SECS, DEFAULT_TIMEOUT_SECS, DEFAULT_TMPFS,
-    DEFAULT_WORKSPACE_RETENTION_SECS, default_data_dir,
+    DEFAULT_CLAUDE_IMAGE, DEFAULT_CPU_SHARES, DEFAULT_IMAGE, DEFAULT_MEMORY, DEFAULT_PIDS,
+    DEFAULT_TIMEOUT_SECS, DEFAULT_TMPFS,
 };

@@ -8,7 +8,6 @@ mod error;
 mod json;
 mod tcp;
 
-pub use corral_proto::error::without_position;
 pub use error::{ApiError, InternalErrorCause};
 pub use json::{ApiJson, ApiQuery, parse as parse_json};
 pub use tcp::no_delay;

@@ -49,20 +49,6 @@ mod warm;
 
 pub use crate::metrics::PoolStats;
 
-/// Limits for unit tests of the job manager's pure parts.
-#[cfg(test)]
-const TEST_LIMITS: corral_proto::Limits = corral_proto::Limits {
-    memory_bytes: 512 << 20,
-    cpu_shares: 1024,
-    pids: 256,
-    timeout_secs: 600,
-    tmpfs_bytes: 256 << 20,
-    max_llm_calls: 10,
-    max_tokens: 1000,
-    max_iterations: 5,
-    idle_timeout_secs: 60,
-};
 pub use error::JobError;
-pub use list::{DEFAULT_JOBS_PAGE, JobPage, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE};
+pub use list::{JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE};
 pub use manager::JobManager;
-pub use validate::validate_project;

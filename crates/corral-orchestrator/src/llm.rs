@@ -36,9 +36,7 @@ mod settings;
 mod upstream;
 mod warning;
 
-pub use endpoint::{Endpoint, NotAllowed};
 pub use proxy::{ModelProxy, ProxyContext, ProxyError};
-pub use screen::Refusal;
 pub use upstream::Upstream;
 pub use warning::MAX_WARNINGS;
 

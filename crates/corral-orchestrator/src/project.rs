@@ -21,4 +21,4 @@ pub mod tree;
 
 pub use check::{Placement, resolve_at_creation};
 pub use error::ProjectError;
-pub use pin::{DirIdentity, PinnedDir, StagedMount};
+pub use pin::{DirIdentity, PinnedDir};

@@ -39,6 +39,8 @@ mod tests;
 mod views;
 
 pub(crate) use forms::base64_core;
-pub use redactor::{Redactor, secret_forms};
+pub use redactor::Redactor;
+#[cfg(fuzzing)]
+pub use redactor::secret_forms;
 pub use scan::Findings;
 pub use stream::{OutputPiece, StreamRedactor};

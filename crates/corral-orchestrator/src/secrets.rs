@@ -19,5 +19,5 @@ mod value;
 
 pub use crypto::MasterKey;
 pub use error::SecretError;
-pub use sealed::{MAX_VALUE_BYTES, MIN_VALUE_BYTES, SecretInfo, Secrets, validate_name};
+pub use sealed::{SecretInfo, Secrets, validate_name};
 pub use value::SecretValue;

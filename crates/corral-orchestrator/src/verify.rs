@@ -22,6 +22,6 @@ mod rows;
 mod tests;
 
 pub use gate::{Gate, GateState};
-pub use report::{VERIFY_FILE, load, probe_row, save, unrun};
+pub use report::{load, probe_row, save, unrun};
 pub use row::Expected;
 pub use rows::judge;

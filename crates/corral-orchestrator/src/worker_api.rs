@@ -16,7 +16,8 @@
 //! - `binding`: the token and the job bound to the socket, once bound
 //! - `routes`: the handlers, behind the token check
 //! - `intake`: what a worker may put in its event batches
-//! - `served`: the [`JobProvisions`] a job is bound with, and the job as its socket serves it: intake of events, completion, credentials
+//! - `provisions`: the [`JobProvisions`] a job is bound with
+//! - `served`: the job as its socket serves it: intake of events, completion, credentials
 //! - `limits`: event rates and output caps
 //! - `project`: a copy-mode job's project as a tar stream
 //! - `egress_route`: a connection upgraded into one of the job's proxy connections
@@ -27,8 +28,9 @@ mod endpoint;
 mod intake;
 mod limits;
 mod project;
+mod provisions;
 mod routes;
 mod served;
 
-pub use endpoint::{SOCKET_NAME, TOKEN_NAME, UnboundEndpoint, WorkerEndpoint, WorkerReport};
-pub use served::JobProvisions;
+pub use endpoint::{UnboundEndpoint, WorkerEndpoint, WorkerReport};
+pub use provisions::JobProvisions;

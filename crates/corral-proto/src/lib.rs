@@ -15,12 +15,14 @@
 //! - [`sse`]: a parser of server-sent events, for clients of the event stream
 //! - [`error`]: the JSON body of every API error
 //! - [`local_server`]: how a client finds the server: default address, data-directory files
+//! - [`env_vars`]: the environment variables corral reads, server and CLI alike
 //! - [`verify`]: the sandbox self-test: probe observations, container profiles, rows
 //! - [`fuzz`]: a seeded mutation fuzzer the decoders' tests share
 
 #![warn(missing_docs)]
 
 pub mod egress;
+pub mod env_vars;
 pub mod error;
 pub mod event;
 pub mod fuzz;

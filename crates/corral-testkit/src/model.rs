@@ -3,9 +3,9 @@
 //! [`TestServer`](crate::TestServer) with a key the tests can hunt for.
 
 use corral_orchestrator::Config;
-use corral_orchestrator::llm::scripted::{Script, ScriptedServer};
-use corral_orchestrator::llm::{Provider, ProviderKey, ProviderKind};
-use corral_orchestrator::secrets::SecretValue;
+use corral_orchestrator::internals::SecretValue;
+use corral_orchestrator::internals::{Script, ScriptedServer};
+use corral_orchestrator::{Provider, ProviderKey, ProviderKind};
 use serde_json::Value;
 
 /// The provider name tests register their scripted upstream under.
@@ -32,7 +32,7 @@ impl Upstream {
             .expect("scripted upstream starts");
         let key = format!(
             "sk-test-{}",
-            corral_orchestrator::token::random_hex(16).expect("random")
+            corral_orchestrator::internals::random_hex(16).expect("random")
         );
         Self { server, key, kind }
     }

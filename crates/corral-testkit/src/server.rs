@@ -1,20 +1,21 @@
 //! [`TestServer`]: a real orchestrator in-process on `127.0.0.1:0`, its own
-//! data directory and instance id, and a JSON client for its user API. On
+//! data directory and instance id, `corral-client`'s [`ApiClient`] for its
+//! user API, and raw calls for tests of the API's own answers. On
 //! drop it removes every container of its instance, so a failing test
 //! leaves nothing behind.
 
 use std::io::{Read, Write};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use corral_client::{ApiClient, error_chain};
 use corral_docker::DockerRuntime;
 use corral_orchestrator::{Config, ConfigOverrides, RunningServer};
 use corral_proto::event::{MessageData, StatusData};
-use corral_proto::sse::SseParser;
 use corral_proto::{Event, Job, JobState};
 use corral_runtime::LABEL_INSTANCE;
-use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -31,6 +32,8 @@ pub struct TestServer {
     pub instance_id: String,
     /// Its data directory.
     pub data_dir: tempfile::TempDir,
+    /// The user API's client, as the CLI and MCP use it.
+    pub client: ApiClient,
     server: Option<RunningServer>,
     http: reqwest::Client,
 }
@@ -108,9 +111,13 @@ impl TestServer {
         let server = corral_orchestrator::start(config, Arc::new(runtime))
             .await
             .expect("server starts");
+        let url = server.url();
+        let token = server.api_token.expose().to_owned();
+        let client = ApiClient::locate(Some(&url), Some(&token), None).expect("API client");
         Self {
-            url: server.url(),
-            token: server.api_token.expose().to_owned(),
+            url,
+            token,
+            client,
             instance_id: server.instance_id.clone(),
             data_dir,
             server: Some(server),
@@ -161,30 +168,25 @@ impl TestServer {
 
     /// Stores secret `name` with `value`, asserting it was accepted.
     pub async fn put_secret(&self, name: &str, value: &str) {
-        let body = serde_json::json!({ "value": value }).to_string();
-        let (status, answer) = self
-            .call(
-                reqwest::Method::PUT,
-                &format!("/v1/secrets/{name}"),
-                Some(&body),
-                Some(&self.token),
-            )
-            .await;
-        assert!(status.is_success(), "storing secret {name}: {answer}");
+        if let Err(error) = self.client.put_secret(name, value).await {
+            panic!("storing secret {name}: {}", error_chain(&error));
+        }
     }
 
     /// Creates a job from `spec`, asserting it was accepted; returns its id.
     pub async fn create(&self, spec: &Value) -> String {
-        let (status, body) = self.post("/v1/jobs", &spec.to_string()).await;
-        assert_eq!(status, StatusCode::CREATED, "job refused: {body}");
-        body["id"].as_str().expect("job id").to_owned()
+        match self.client.create_raw(spec).await {
+            Ok(job) => job.id,
+            Err(error) => panic!("job refused: {}", error_chain(&error)),
+        }
     }
 
     /// One job.
     pub async fn job(&self, job_id: &str) -> Job {
-        let (status, body) = self.get(&format!("/v1/jobs/{job_id}")).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        serde_json::from_value(body).expect("job JSON")
+        match self.client.job(job_id).await {
+            Ok(job) => job,
+            Err(error) => panic!("job {job_id}: {}", error_chain(&error)),
+        }
     }
 
     /// Follows the job's SSE stream until `stop` accepts an event or the job
@@ -194,36 +196,23 @@ impl TestServer {
         job_id: &str,
         mut stop: impl FnMut(&Event) -> bool,
     ) -> Vec<Event> {
-        let follow = async {
-            let response = self
-                .http
-                .get(format!("{}/v1/jobs/{job_id}/events/stream", self.url))
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .expect("stream opens");
-            assert_eq!(response.status(), StatusCode::OK);
-            let mut body = response.bytes_stream();
-            let mut parser = SseParser::default();
-            let mut events = Vec::new();
-            while let Some(chunk) = body.next().await {
-                for message in parser.feed(&chunk.expect("stream chunk")) {
-                    if message.event == "end" {
-                        return events;
-                    }
-                    let event: Event = serde_json::from_str(&message.data).expect("event JSON");
-                    let done = stop(&event);
-                    events.push(event);
-                    if done {
-                        return events;
-                    }
-                }
+        let mut events = Vec::new();
+        let follow = self.client.follow_while(job_id, 0, |event| {
+            let done = stop(event);
+            events.push(event.clone());
+            if done {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-            panic!("the event stream of {job_id} closed without an end event");
-        };
-        tokio::time::timeout(JOB_DEADLINE, follow)
+        });
+        let followed = tokio::time::timeout(JOB_DEADLINE, follow)
             .await
-            .unwrap_or_else(|_| panic!("job {job_id} did not get there within {JOB_DEADLINE:?}"))
+            .unwrap_or_else(|_| panic!("job {job_id} did not get there within {JOB_DEADLINE:?}"));
+        if let Err(error) = followed {
+            panic!("following {job_id}: {}", error_chain(&error));
+        }
+        events
     }
 
     /// Follows the job to its end.

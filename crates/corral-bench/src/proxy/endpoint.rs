@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use corral_orchestrator::events::EventLog;
-use corral_orchestrator::llm::{
-    ModelProxy, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
-};
-use corral_orchestrator::redact::Redactor;
-use corral_orchestrator::store::{SqliteStore, Store};
-use corral_orchestrator::worker_api::{JobProvisions, WorkerEndpoint};
+use corral_orchestrator::internals::EventLog;
+use corral_orchestrator::internals::Redactor;
+use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
+use corral_orchestrator::internals::{ModelProxy, ProxyContext, Upstream};
+use corral_orchestrator::internals::{SqliteStore, Store};
+use corral_orchestrator::{Provider, ProviderKey, ProviderKind};
 use corral_proto::{Job, JobLlm, JobMode};
 use corral_runtime::JobUser;
 use tokio_util::task::TaskTracker;

@@ -1,7 +1,7 @@
 //! Each planting alone, and a small corpus whole: what fails here names
 //! the form or layout the detector missed.
 
-use corral_orchestrator::redact::{Findings, Redactor};
+use corral_orchestrator::internals::{Findings, Redactor};
 
 use super::corpus::Corpus;
 use super::{check, plant};

@@ -5,29 +5,30 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use corral_proto::env_vars;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address of the user API (keep it on loopback unless you know why not)
-    #[arg(long, env = "CORRAL_LISTEN")]
+    #[arg(long, env = env_vars::CORRAL_LISTEN)]
     pub listen: Option<SocketAddr>,
     /// Config file [default: <data-dir>/corral.toml]
-    #[arg(long, env = "CORRAL_CONFIG")]
+    #[arg(long, env = env_vars::CORRAL_CONFIG)]
     pub config: Option<PathBuf>,
     /// The static corral-worker binary [default: beside this executable]
-    #[arg(long, env = "CORRAL_WORKER_BIN")]
+    #[arg(long, env = env_vars::CORRAL_WORKER_BIN)]
     pub worker_bin: Option<PathBuf>,
     /// Image for jobs that name none [default: corral/default:latest]
-    #[arg(long, env = "CORRAL_IMAGE")]
+    #[arg(long, env = env_vars::CORRAL_IMAGE)]
     pub image: Option<String>,
     /// Jobs that run at once; the rest wait in a queue [default: 4]
-    #[arg(long, env = "CORRAL_MAX_CONCURRENT_JOBS")]
+    #[arg(long, env = env_vars::CORRAL_MAX_CONCURRENT_JOBS)]
     pub max_concurrent_jobs: Option<usize>,
     /// OCI runtime for job containers: runc, crun, runsc… [default: Docker's]
-    #[arg(long, env = "CORRAL_OCI_RUNTIME")]
+    #[arg(long, env = env_vars::CORRAL_OCI_RUNTIME)]
     pub oci_runtime: Option<String>,
     /// Default model provider for agent jobs: openai, anthropic, a provider from corral.toml, or scripted:FILE (a scripted model served on loopback)
-    #[arg(long, env = "CORRAL_LLM", value_name = "PROVIDER")]
+    #[arg(long, env = env_vars::CORRAL_LLM, value_name = "PROVIDER")]
     pub llm: Option<String>,
     /// Pin a host name to an address for the egress proxy, like curl's --resolve: connections to HOST go to IP:PORT, unchecked (for development and tests; repeatable)
     #[arg(long = "egress-resolve", value_name = "HOST=IP:PORT")]
@@ -36,10 +37,10 @@ pub struct ServeArgs {
     #[arg(long = "egress-ca", value_name = "FILE")]
     pub egress_ca: Option<PathBuf>,
     /// Containers per pooled image kept started ahead of demand, so a job without a project directory starts warm (0 = no pool) [default: 0]
-    #[arg(long, env = "CORRAL_POOL_SIZE", value_name = "N")]
+    #[arg(long, env = env_vars::CORRAL_POOL_SIZE, value_name = "N")]
     pub pool_size: Option<usize>,
     /// Run jobs without the sandbox check at start (logged as a warning)
-    #[arg(long, env = "CORRAL_NO_VERIFY")]
+    #[arg(long, env = env_vars::CORRAL_NO_VERIFY)]
     pub no_verify: bool,
 }
 
@@ -92,10 +93,10 @@ pub struct ImageBuildArgs {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// The static corral-worker binary to check [default: as `serve` finds it]
-    #[arg(long, env = "CORRAL_WORKER_BIN")]
+    #[arg(long, env = env_vars::CORRAL_WORKER_BIN)]
     pub worker_bin: Option<PathBuf>,
     /// The image to look for
-    #[arg(long, env = "CORRAL_IMAGE", default_value = "corral/default:latest")]
+    #[arg(long, env = env_vars::CORRAL_IMAGE, default_value = "corral/default:latest")]
     pub image: String,
     /// Print JSON: `{"healthy", "checks": [{"check", "ok", "detail"}]}`
     #[arg(long)]

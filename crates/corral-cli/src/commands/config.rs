@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use corral_orchestrator::Config;
-use corral_orchestrator::llm::ProviderKey;
+use corral_orchestrator::ProviderKey;
 use serde_json::{Value, json};
 
 use crate::cli::{ConfigArgs, GlobalArgs};

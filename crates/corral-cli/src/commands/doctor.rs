@@ -113,7 +113,7 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
 
 /// The last sandbox check kept in the data directory, in words.
 fn last_sandbox_check(dir: &std::path::Path) -> (bool, String) {
-    match corral_orchestrator::verify::load(dir) {
+    match corral_orchestrator::load_verify_report(dir) {
         Some(last) if last.passed => (
             true,
             format!(

@@ -2,15 +2,15 @@
 //! server answers in API terms reads as the flag: `--memory 8m: at least 16m`.
 
 use crate::cli::{JobsArgs, RunArgs};
-use corral_client::{ApiFailure, split_index};
+use corral_client::{ApiFailure, ClientError, split_index};
 
 /// `error` with the value the user gave the failing field's flag, when
 /// `value_of` knows it.
 pub fn with_flag_value(
-    mut error: anyhow::Error,
+    mut error: ClientError,
     value_of: impl Fn(&str) -> Option<String>,
-) -> anyhow::Error {
-    if let Some(failure) = error.downcast_mut::<ApiFailure>()
+) -> ClientError {
+    if let Some(failure) = error.api_failure_mut()
         && let Some(field) = &failure.field
     {
         failure.value = value_of(field);
@@ -60,12 +60,15 @@ pub fn of_jobs(field: &str, args: &JobsArgs) -> Option<String> {
 /// An error for people: an API failure in flag terms (after any context
 /// added to it), anything else with its causes.
 pub fn describe_error(error: &anyhow::Error) -> String {
-    let Some(failure) = error.downcast_ref::<ApiFailure>() else {
+    let Some(failure) = error
+        .downcast_ref::<ClientError>()
+        .and_then(ClientError::api_failure)
+    else {
         return format!("{error:#}");
     };
     let mut parts: Vec<String> = error
         .chain()
-        .take_while(|cause| !cause.is::<ApiFailure>())
+        .take_while(|cause| !cause.is::<ClientError>() && !cause.is::<ApiFailure>())
         .map(ToString::to_string)
         .collect();
     parts.push(failure.in_flag_terms());

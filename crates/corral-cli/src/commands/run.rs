@@ -85,7 +85,7 @@ async fn follow(
     let mut interrupts = 0;
     loop {
         tokio::select! {
-            followed = &mut follow => return followed.map(|_| None),
+            followed = &mut follow => return followed.map(|_| None).map_err(Into::into),
             signal = tokio::signal::ctrl_c() => {
                 signal.context("cannot listen for Ctrl-C")?;
                 interrupts += 1;

@@ -8,7 +8,7 @@
     reason = "a smoke test fails loudly, one step per README line"
 )]
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_testkit::Upstream;
 
 use crate::harness::{ServeProcess, stderr, stdout};

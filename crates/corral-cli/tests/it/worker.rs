@@ -2,7 +2,7 @@
 //! comes from the environment, and `--llm scripted:FILE` with the sample
 //! script the demo uses.
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_testkit::Upstream;
 use serde_json::json;
 

@@ -5,10 +5,10 @@ use corral_proto::{Event, Job, Prompt};
 use serde_json::Value;
 
 use super::JobsBackend;
-use crate::ApiClient;
+use crate::{ApiClient, ClientError, error_chain};
 
-fn message(error: &anyhow::Error) -> String {
-    format!("{error:#}")
+fn message(error: &ClientError) -> String {
+    error_chain(error)
 }
 
 #[async_trait::async_trait]

@@ -20,16 +20,16 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::ConfigError;
-use super::env_vars::{
-    CORRAL_ANTHROPIC_API_KEY, CORRAL_ANTHROPIC_BASE_URL, CORRAL_ANTHROPIC_MODEL,
-    CORRAL_ANTHROPIC_OAUTH_TOKEN, CORRAL_OPENAI_API_KEY, CORRAL_OPENAI_BASE_URL,
-    CORRAL_OPENAI_MODEL,
-};
 use crate::llm::{
     ANTHROPIC_BASE_URL, DEFAULT_ANTHROPIC_MAX_TOKENS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECS,
     LlmSettings, OPENAI_BASE_URL, Provider, ProviderKey, ProviderKind, SCRIPTED_PROVIDER,
 };
 use crate::secrets::SecretValue;
+use corral_proto::env_vars::{
+    CORRAL_ANTHROPIC_API_KEY, CORRAL_ANTHROPIC_BASE_URL, CORRAL_ANTHROPIC_MODEL,
+    CORRAL_ANTHROPIC_OAUTH_TOKEN, CORRAL_OPENAI_API_KEY, CORRAL_OPENAI_BASE_URL,
+    CORRAL_OPENAI_MODEL,
+};
 
 /// Most retries a server may configure.
 const MAX_RETRIES: u32 = 10;

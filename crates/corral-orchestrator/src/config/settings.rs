@@ -274,7 +274,7 @@ fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigErr
     reason = "the config module is where the environment is read"
 )]
 fn master_key_from_env() -> Option<crate::secrets::SecretValue> {
-    std::env::var(super::env_vars::CORRAL_MASTER_KEY)
+    std::env::var(corral_proto::env_vars::CORRAL_MASTER_KEY)
         .ok()
         .filter(|value| !value.is_empty())
         .map(crate::secrets::SecretValue::new)
@@ -286,12 +286,12 @@ fn master_key_from_env() -> Option<crate::secrets::SecretValue> {
     reason = "the config module is where the environment is read"
 )]
 pub fn default_data_dir() -> Option<PathBuf> {
-    if let Ok(base) = std::env::var(super::env_vars::XDG_DATA_HOME)
+    if let Ok(base) = std::env::var(corral_proto::env_vars::XDG_DATA_HOME)
         && !base.is_empty()
     {
         return Some(PathBuf::from(base).join("corral"));
     }
-    let home = std::env::var(super::env_vars::HOME)
+    let home = std::env::var(corral_proto::env_vars::HOME)
         .ok()
         .filter(|home| !home.is_empty())?;
     Some(PathBuf::from(home).join(".local/share/corral"))

@@ -1,4 +1,4 @@
-use super::*;
+use super::settings::*;
 
 #[test]
 fn flags_beat_the_file_and_the_file_beats_defaults() {

@@ -12,7 +12,7 @@ use rcgen::{
     GeneralSubtree, IsCa, KeyPair, KeyUsagePurpose, NameConstraints,
 };
 use rustls::ServerConfig;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
 /// How long the CA and its certificates are valid: longer than any job.
@@ -102,7 +102,8 @@ impl JobCa {
     }
 
     /// The CA certificate, DER.
-    pub fn der(&self) -> CertificateDer<'static> {
+    #[cfg(test)]
+    pub fn der(&self) -> rustls::pki_types::CertificateDer<'static> {
         self.cert.der().clone()
     }
 }

@@ -88,21 +88,7 @@ impl JobManager {
             ),
             _ => None,
         };
-        let job = Job {
-            command: valid.command,
-            prompt: valid.prompt,
-            project: valid.project,
-            isolation,
-            project_mode: valid.project_mode,
-            project_check: valid.project_check,
-            grants: valid.grants,
-            llm: valid.llm,
-            interactive: valid.interactive,
-            claude: valid.claude,
-            isolation_level: valid.isolation_level,
-            egress: valid.egress,
-            ..Job::queued(id, valid.mode, valid.image, valid.limits)
-        };
+        let job = valid.into_job(id, isolation);
         self.queue(&job).await?;
         Ok(job)
     }

@@ -1,31 +1,24 @@
 //! A [`JobSpec`] as sent becomes a job that can run, or a [`JobError::Invalid`]
 //! naming the field. Nothing is stored before this passes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use corral_proto::{
-    ClaudeSettings, ClaudeSpec, CommandSpec, EgressPolicy, EgressSpec, Grant, IsolationLevel,
-    JobLlm, JobMode, JobSpec, Limits, LlmSpec, ProjectCheck, ProjectMode, ProjectSpec,
+    ClaudeSettings, CommandSpec, EgressPolicy, EgressSpec, Grant, IsolationLevel, JobLlm, JobMode,
+    JobSpec, Limits, ProjectCheck, ProjectMode, ProjectSpec,
 };
 
 use super::JobError;
 use crate::config::check_limits;
-use crate::llm::discover::is_model_name;
-use crate::llm::{LlmSettings, ProviderKind};
+use crate::llm::LlmSettings;
 use crate::project::{PinnedDir, ProjectError};
+pub(super) use mode::MAX_PROMPT_BYTES;
+use mode::{by_mode, validate_claude};
 
 /// Longest image reference Docker accepts, give or take.
 const MAX_IMAGE_LEN: usize = 255;
-/// Longest prompt: a long brief, not a data dump (use the project for that).
-pub(super) const MAX_PROMPT_BYTES: usize = 256 << 10;
-
 /// Claude Code needs about a gigabyte; less only when a job asks.
 pub(super) const CLAUDE_MEMORY: u64 = 1 << 30;
-/// Turns per prompt for Claude Code unless the job says otherwise.
-const DEFAULT_MAX_TURNS: u32 = 50;
-/// Tools that need the network, which a job does not have.
-const DEFAULT_DISALLOWED_TOOLS: &[&str] = &["WebFetch", "WebSearch"];
-
 /// What a job that leaves something out gets.
 pub(super) struct Defaults<'a> {
     pub limits: &'a Limits,
@@ -54,6 +47,32 @@ pub(super) struct ValidJob {
     pub claude: Option<ClaudeSettings>,
     pub isolation_level: IsolationLevel,
     pub egress: Option<EgressPolicy>,
+}
+
+impl ValidJob {
+    /// The job to queue: this one with its id and, in branch mode, its
+    /// isolated copy. The one place a checked spec becomes a [`Job`].
+    pub(super) fn into_job(
+        self,
+        id: String,
+        isolation: Option<corral_proto::Isolation>,
+    ) -> corral_proto::Job {
+        corral_proto::Job {
+            command: self.command,
+            prompt: self.prompt,
+            project: self.project,
+            isolation,
+            project_mode: self.project_mode,
+            project_check: self.project_check,
+            grants: self.grants,
+            llm: self.llm,
+            interactive: self.interactive,
+            claude: self.claude,
+            isolation_level: self.isolation_level,
+            egress: self.egress,
+            ..corral_proto::Job::queued(id, self.mode, self.image, self.limits)
+        }
+    }
 }
 
 /// Checks `spec` against the server's defaults.
@@ -145,107 +164,6 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
     })
 }
 
-/// Checks tool names (`Read`, or a rule like `Bash(git:*)`) and turns.
-fn validate_claude(spec: ClaudeSpec) -> Result<ClaudeSettings, JobError> {
-    let check = |field: &str, tools: &[String]| -> Result<(), JobError> {
-        for (index, tool) in tools.iter().enumerate() {
-            let name = tool.split('(').next().unwrap_or_default();
-            let rule_ok = tool.find('(').is_none_or(|_| tool.ends_with(')'));
-            let name_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !name_ok || !rule_ok || tool.len() > 200 || tool.chars().any(char::is_control) {
-                return Err(JobError::invalid(
-                    format!("claude.{field}[{index}]"),
-                    format!("`{tool}` is not a tool name (`Read`) or rule (`Bash(git:*)`)"),
-                ));
-            }
-        }
-        Ok(())
-    };
-    let allowed = spec.allowed_tools.unwrap_or_default();
-    check("allowed_tools", &allowed)?;
-    let disallowed = spec.disallowed_tools.unwrap_or_else(|| {
-        DEFAULT_DISALLOWED_TOOLS
-            .iter()
-            .map(|tool| (*tool).to_owned())
-            .collect()
-    });
-    check("disallowed_tools", &disallowed)?;
-    let max_turns = spec.max_turns.unwrap_or(DEFAULT_MAX_TURNS);
-    if !(1..=1000).contains(&max_turns) {
-        return Err(JobError::invalid(
-            "claude.max_turns",
-            "must be within 1..=1000",
-        ));
-    }
-    Ok(ClaudeSettings {
-        allowed_tools: allowed,
-        disallowed_tools: disallowed,
-        max_turns,
-        continues: None,
-    })
-}
-
-/// A job's command, or its prompt and model.
-type ModeFields = (Option<CommandSpec>, Option<String>, Option<JobLlm>);
-
-/// What the job's mode needs: a command, or a prompt and a model.
-fn by_mode(
-    mode: JobMode,
-    spec: &mut JobSpec,
-    llm_settings: &LlmSettings,
-) -> Result<ModeFields, JobError> {
-    Ok(match mode {
-        JobMode::Exec => {
-            if spec.llm.is_some() {
-                return Err(JobError::invalid(
-                    "llm",
-                    "only agent modes (worker, claude) talk to a model",
-                ));
-            }
-            if spec.interactive {
-                return Err(JobError::invalid(
-                    "interactive",
-                    "only agent modes (worker, claude) take follow-up prompts",
-                ));
-            }
-            (Some(validate_command(spec.command.take())?), None, None)
-        }
-        JobMode::Worker => {
-            if spec.command.is_some() {
-                return Err(JobError::invalid(
-                    "command",
-                    "worker mode takes a prompt, not a command",
-                ));
-            }
-            let prompt = validate_prompt(spec.prompt.take())?;
-            let llm = validate_llm(spec.llm.take().unwrap_or_default(), llm_settings)?;
-            (None, Some(prompt), Some(llm))
-        }
-        JobMode::Claude => {
-            if spec.command.is_some() {
-                return Err(JobError::invalid(
-                    "command",
-                    "claude mode takes a prompt, not a command",
-                ));
-            }
-            let prompt = validate_prompt(spec.prompt.take())?;
-            let llm = validate_llm(spec.llm.take().unwrap_or_default(), llm_settings)?;
-            let kind = llm_settings.provider(Some(&llm.provider)).map(|p| p.kind);
-            if kind != Ok(ProviderKind::Anthropic) {
-                return Err(JobError::invalid(
-                    "llm.provider",
-                    format!(
-                        "claude mode needs an anthropic provider; `{}` is not one",
-                        llm.provider
-                    ),
-                ));
-            }
-            (None, Some(prompt), Some(llm))
-        }
-    })
-}
-
 /// Each limit the spec sets, else the server's.
 fn resolve_limits(spec: &corral_proto::LimitsSpec, defaults: &Limits) -> Limits {
     Limits {
@@ -263,88 +181,17 @@ fn resolve_limits(spec: &corral_proto::LimitsSpec, defaults: &Limits) -> Limits 
     }
 }
 
-fn validate_prompt(prompt: Option<String>) -> Result<String, JobError> {
-    let prompt = prompt.ok_or_else(|| JobError::invalid("prompt", "is required in agent modes"))?;
-    if prompt.trim().is_empty() {
-        return Err(JobError::invalid("prompt", "must not be empty"));
-    }
-    if prompt.len() > MAX_PROMPT_BYTES {
-        return Err(JobError::invalid(
-            "prompt",
-            format!("must be at most {MAX_PROMPT_BYTES} bytes"),
-        ));
-    }
-    if prompt.contains('\0') {
-        return Err(JobError::invalid("prompt", "must not contain NUL bytes"));
-    }
-    Ok(prompt)
-}
-
-/// Resolves the provider and model against what this server has.
-fn validate_llm(spec: LlmSpec, settings: &LlmSettings) -> Result<JobLlm, JobError> {
-    let provider = settings
-        .provider(spec.provider.as_deref())
-        .map_err(|message| JobError::invalid("llm.provider", message))?;
-    let Some(model) = spec.model.or_else(|| provider.model.clone()) else {
-        let offered = match settings.offered.get(&provider.name) {
-            Some(offered) if offered.total > offered.names.len() => format!(
-                " It offers {} models, among them: {}.",
-                offered.total,
-                offered.names.join(", ")
-            ),
-            Some(offered) => format!(" It offers: {}.", offered.names.join(", ")),
-            None => String::new(),
-        };
-        return Err(JobError::invalid(
-            "llm.model",
-            format!(
-                "provider `{}` has no default model: name one with --model (API: llm.model), or give the server one (`model` under [llm.providers.{}] in corral.toml; CORRAL_OPENAI_MODEL for the built-in openai provider).{offered}",
-                provider.name, provider.name
-            ),
-        ));
-    };
-    if !is_model_name(&model) {
-        return Err(JobError::invalid(
-            "llm.model",
-            "must be a model name: letters, digits and . _ : / @ + - only, at most 200",
-        ));
-    }
-    Ok(JobLlm {
-        provider: provider.name.clone(),
-        model,
-        stream: spec.stream.unwrap_or(true),
-    })
-}
-
-fn validate_command(command: Option<CommandSpec>) -> Result<CommandSpec, JobError> {
-    let command =
-        command.ok_or_else(|| JobError::invalid("command", "is required in exec mode"))?;
-    let has_nul = |text: &str| text.contains('\0');
-    match &command {
-        CommandSpec::Argv(argv) if argv.is_empty() || argv[0].is_empty() => {
-            Err(JobError::invalid("command", "must name a program"))
-        }
-        CommandSpec::Argv(argv) if argv.iter().any(|arg| has_nul(arg)) => {
-            Err(JobError::invalid("command", "must not contain NUL bytes"))
-        }
-        CommandSpec::Shell(line) if line.trim().is_empty() => {
-            Err(JobError::invalid("command", "must not be empty"))
-        }
-        CommandSpec::Shell(line) if has_nul(line) => {
-            Err(JobError::invalid("command", "must not contain NUL bytes"))
-        }
-        _ => Ok(command),
-    }
-}
-
 /// Resolves a project directory as a user gave it and refuses anything
 /// that would expose the host (see [`crate::project`]); returns the
 /// resolved path.
-pub fn validate_project(path: &Path, data_dir: &Path) -> Result<PathBuf, JobError> {
+#[cfg(test)]
+pub fn validate_project(path: &Path, data_dir: &Path) -> Result<std::path::PathBuf, JobError> {
     resolve_project(path, data_dir).map(|pinned| pinned.path().to_owned())
 }
 
-/// [`validate_project`], keeping the directory's identity.
+/// Resolves a project directory as a user gave it and refuses anything
+/// that would expose the host (see [`crate::project`]), keeping the
+/// directory's identity.
 fn resolve_project(path: &Path, data_dir: &Path) -> Result<PinnedDir, JobError> {
     crate::project::resolve_at_creation(path, data_dir).map_err(|error| match error {
         ProjectError::Unreadable { .. } => JobError::invalid(
@@ -379,5 +226,6 @@ fn check_writable(pinned: &PinnedDir) -> Result<(), JobError> {
     ))
 }
 
+mod mode;
 #[cfg(test)]
 mod tests;

@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 mod script;
 mod wire;
 
-pub use script::{Failure, RecordedRequest, Script, ScriptError, ScriptedCall, Turn};
+pub use script::{Failure, RecordedRequest, Script, Turn};
 use wire::{event_stream, failure_response, pieces, usage};
 
 /// The model name answers carry unless the script names one.

@@ -9,7 +9,8 @@ use super::exact::ExactFinder;
 use super::scan::{Findings, Hit, Scan};
 
 /// Every form of `value` the detector searches for (as is, base64, hex,
-/// URL- and JSON-escaped…), for tests and fuzz targets outside this crate.
+/// URL- and JSON-escaped…), for the fuzz targets.
+#[cfg(fuzzing)]
 pub fn secret_forms(value: &str) -> Vec<String> {
     super::forms::all(value)
 }

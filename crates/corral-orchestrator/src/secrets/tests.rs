@@ -67,7 +67,7 @@ async fn bad_names_and_values_are_refused() {
     for value in [
         String::new(),
         "short".into(),
-        "x".repeat(super::MAX_VALUE_BYTES + 1),
+        "x".repeat(super::sealed::MAX_VALUE_BYTES + 1),
     ] {
         let result = secrets.set("NAME", &SecretValue::new(value)).await;
         assert!(matches!(result, Err(SecretError::InvalidValue { .. })));

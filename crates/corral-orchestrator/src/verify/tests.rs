@@ -4,17 +4,7 @@ use corral_proto::verify::{ContainerProfile, Observations, ProfileMount};
 
 use super::{Expected, judge};
 
-const LIMITS: corral_proto::Limits = corral_proto::Limits {
-    memory_bytes: 512 << 20,
-    cpu_shares: 1024,
-    pids: 256,
-    timeout_secs: 600,
-    tmpfs_bytes: 256 << 20,
-    max_llm_calls: 10,
-    max_tokens: 1000,
-    max_iterations: 5,
-    idle_timeout_secs: 60,
-};
+use crate::testing::LIMITS;
 
 fn expected(gvisor: bool) -> Expected<'static> {
     Expected {

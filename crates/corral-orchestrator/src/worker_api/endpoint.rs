@@ -15,7 +15,8 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
 use super::binding::SocketBinding;
-use super::served::{JobProvisions, ServedJob};
+use super::provisions::JobProvisions;
+use super::served::ServedJob;
 
 use crate::token::{Token, TokenHash};
 use corral_runtime::JobUser;

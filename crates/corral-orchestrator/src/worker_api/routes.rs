@@ -16,10 +16,9 @@ use corral_proto::llm::ChatRequest;
 use corral_proto::worker::{
     ANTHROPIC_PREFIX, CHAT_PATH, CLAUDE_SESSION_PATH, COMPLETE_PATH, CREDENTIALS_PATH,
     ClaudeSession, Completion, Credential, EGRESS_PATH, EVENTS_PATH, EventBatch, EventsAck,
-    JOB_PATH, MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, PROMPTS_PATH, WorkerEgress,
-    WorkerJob,
+    JOB_PATH, MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, PROMPTS_PATH,
 };
-use corral_proto::{JobMode, NewEvent, ProjectMode, Prompt};
+use corral_proto::{JobMode, NewEvent, Prompt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
@@ -29,7 +28,6 @@ use super::served::ServedJob;
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::llm::ProxyError;
 use crate::token::bearer;
-use corral_proto::worker::WORKSPACE;
 
 /// Largest request body: a generous batch of output.
 const MAX_BODY_BYTES: usize = 8 << 20;
@@ -121,24 +119,7 @@ async fn job(State(binding): State<Arc<SocketBinding>>) -> Result<Response, ApiE
         }
         return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
     };
-    let job = &session.job;
-    Ok(Json(WorkerJob {
-        id: job.id.clone(),
-        mode: job.mode,
-        command: job.command.clone(),
-        prompt: job.prompt.clone(),
-        workdir: job.project.as_ref().map(|_| WORKSPACE.to_owned()),
-        limits: job.limits,
-        llm: job.llm.clone(),
-        interactive: job.interactive,
-        claude: job.claude.clone(),
-        placeholder_key: session.placeholder.clone(),
-        egress: session.egress.as_ref().map(|egress| WorkerEgress {
-            ca_pem: egress.ca_pem(),
-        }),
-        project_copy: job.project.is_some() && job.project_mode == ProjectMode::Copy,
-    })
-    .into_response())
+    Ok(Json(session.worker_job()).into_response())
 }
 
 /// This job's grants, and only this job's: the session holds nothing else.

@@ -7,18 +7,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use corral_proto::event::{OutputData, OutputStream};
-use corral_proto::worker::{ClaudeSession, Completion, EventsAck, OutputChunk};
-use corral_proto::{Job, JobMode, NewEvent};
+use corral_proto::worker::{
+    ClaudeSession, Completion, EventsAck, OutputChunk, WORKSPACE, WorkerEgress, WorkerJob,
+};
+use corral_proto::{Job, JobMode, NewEvent, ProjectMode};
 use tracing::{error, warn};
 
 use super::limits::{EventRate, split_output};
+use super::provisions::JobProvisions;
 use crate::events::EventLog;
 use crate::llm::ModelProxy;
 use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 use crate::secrets::SecretValue;
 use crate::store::{SecretRecords, StoreError};
 use crate::token::TokenHash;
-use corral_runtime::JobUser;
 
 /// A job bound to its socket: what it was provisioned with, and what its
 /// worker did since (completion, output counted, prompts handed out).
@@ -104,6 +106,29 @@ impl ServedJob {
             running: tokio::sync::watch::channel(running).0,
             delivered: AtomicU64::new(0),
             wait_tried: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    /// The job as its worker sees it: what it runs and how, never the
+    /// host's paths, the grants' names or the provider's key. The one place
+    /// a [`Job`] becomes a [`WorkerJob`].
+    pub(super) fn worker_job(&self) -> WorkerJob {
+        let job = &self.job;
+        WorkerJob {
+            id: job.id.clone(),
+            mode: job.mode,
+            command: job.command.clone(),
+            prompt: job.prompt.clone(),
+            workdir: job.project.as_ref().map(|_| WORKSPACE.to_owned()),
+            limits: job.limits,
+            llm: job.llm.clone(),
+            interactive: job.interactive,
+            claude: job.claude.clone(),
+            placeholder_key: self.placeholder.clone(),
+            egress: self.egress.as_ref().map(|egress| WorkerEgress {
+                ca_pem: egress.ca_pem(),
+            }),
+            project_copy: job.project.is_some() && job.project_mode == ProjectMode::Copy,
         }
     }
 
@@ -361,29 +386,4 @@ fn output_events(pieces: Vec<OutputPiece>, redacted: bool) -> Vec<NewEvent> {
         .into_iter()
         .map(|piece| output_event(&piece.stream, &piece.text, redacted))
         .collect()
-}
-
-/// What the job manager provisions a job's socket with: the job, its
-/// opened grants, its leak detector, its model and egress proxies, its project.
-pub struct JobProvisions {
-    /// The job.
-    pub job: Job,
-    /// Who owns the socket and token file.
-    pub user: JobUser,
-    /// The job's granted credentials, opened: (environment variable, value).
-    pub credentials: Vec<(String, SecretValue)>,
-    /// The job's leak detector.
-    pub redactor: Arc<Redactor>,
-    /// Where the job's events go.
-    pub events: EventLog,
-    /// Where redactions are audited.
-    pub audit: Arc<dyn SecretRecords>,
-    /// Output bytes the job may store.
-    pub max_output_bytes: u64,
-    /// The job's model proxy, in agent modes.
-    pub llm: Option<Arc<ModelProxy>>,
-    /// The job's way out, when its policy allows some host.
-    pub egress: Option<Arc<crate::egress::EgressProxy>>,
-    /// The project held open at start, read for a `copy`-mode job.
-    pub project: Option<Arc<crate::project::PinnedDir>>,
 }

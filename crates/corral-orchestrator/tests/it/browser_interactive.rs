@@ -1,7 +1,7 @@
 //! An interactive job in a real browser: between turns its page says it
 //! waits for a prompt, and its End button finishes it as succeeded.
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_testkit::Upstream;
 use serde_json::json;
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_testkit::{TestServer, Upstream};
 use serde_json::json;
 

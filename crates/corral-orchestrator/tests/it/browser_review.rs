@@ -3,7 +3,7 @@
 //! secret) or discarded; an ended claude job takes a follow-up that opens
 //! the job continuing it, and the two link to each other.
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_testkit::{TestServer, Upstream};
 use serde_json::json;
 

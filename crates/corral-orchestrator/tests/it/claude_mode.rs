@@ -3,7 +3,7 @@
 //! through the worker's relay and the orchestrator's passthrough to a
 //! scripted Anthropic-compatible upstream on loopback.
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_proto::{EventKind, JobState};
 use corral_testkit::{Followed, TestServer, Upstream, claude_image};
 use serde_json::{Value, json};

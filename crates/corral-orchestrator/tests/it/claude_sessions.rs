@@ -1,7 +1,7 @@
 //! Claude sessions that go on: a follow-up in the same container while an
 //! interactive job waits, and in a new job once the job has ended.
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_proto::EventKind;
 use corral_testkit::Upstream;
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use corral_docker::DockerRuntime;
-use corral_orchestrator::data_dir::DataDirError;
+use corral_orchestrator::DataDirError;
 use corral_orchestrator::{Config, ConfigOverrides, ServeError};
 use corral_proto::JobState;
 use corral_testkit::TestServer;

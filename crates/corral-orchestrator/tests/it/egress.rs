@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use corral_orchestrator::egress::EgressNet;
+use corral_orchestrator::internals::EgressNet;
 use corral_proto::{EventKind, JobState};
 use corral_testkit::{Followed, TestServer, TlsUpstream, curl_image};
 use serde_json::{Value, json};

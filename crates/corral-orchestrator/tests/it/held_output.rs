@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use corral_orchestrator::events::EventLog;
-use corral_orchestrator::redact::Redactor;
-use corral_orchestrator::store::{SqliteStore, Store};
-use corral_orchestrator::token::TokenHash;
-use corral_orchestrator::worker_api::{JobProvisions, WorkerEndpoint};
+use corral_orchestrator::internals::EventLog;
+use corral_orchestrator::internals::Redactor;
+use corral_orchestrator::internals::TokenHash;
+use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
+use corral_orchestrator::internals::{SqliteStore, Store};
 use corral_proto::{EventKind, Job};
 use corral_runtime::JobUser;
 use corral_testkit::unix_request;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use corral_orchestrator::egress::EgressNet;
+use corral_orchestrator::internals::EgressNet;
 use corral_proto::EventKind;
 use corral_testkit::{Followed, Handler, TestServer, TlsUpstream, UpstreamBody, curl_image};
 use futures_util::StreamExt;

@@ -3,7 +3,7 @@
 //! and `xxd`, escaped into JSON. No streamed event, no stored event and no
 //! file of the server may hold any form of it, or any piece of it.
 
-use corral_orchestrator::redact::{Findings, Redactor};
+use corral_orchestrator::internals::{Findings, Redactor};
 use corral_proto::{Event, EventKind};
 use corral_testkit::TestServer;
 use serde_json::json;

@@ -7,7 +7,8 @@
 
 mod proxied;
 
-use corral_orchestrator::llm::{MAX_WARNINGS, ProviderKind};
+use corral_orchestrator::ProviderKind;
+use corral_orchestrator::internals::MAX_WARNINGS;
 use corral_proto::worker::ANTHROPIC_PREFIX;
 use corral_proto::{Event, EventKind, JobMode};
 use corral_testkit::TestServer;

@@ -4,7 +4,7 @@
 //! proxy sends to the model provider (a tool result holding a granted
 //! secret).
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_proto::{EventKind, JobState};
 use corral_testkit::Upstream;
 use serde_json::json;

@@ -72,7 +72,7 @@ async fn a_huge_change_is_summarised_and_still_scanned_for_secrets() {
     assert_eq!(status, StatusCode::OK);
     let diff: JobDiff = serde_json::from_value(body).expect("diff");
     assert!(
-        diff.patch.len() <= corral_orchestrator::workspace::REVIEW_CAP + 200,
+        diff.patch.len() <= corral_orchestrator::internals::REVIEW_CAP + 200,
         "the review is bounded: {} bytes",
         diff.patch.len()
     );

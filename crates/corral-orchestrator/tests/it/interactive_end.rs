@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_proto::{EventKind, Job, JobState};
 use corral_testkit::reqwest::StatusCode;
 use corral_testkit::{TestServer, Upstream};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corral_docker::DockerRuntime;
-use corral_orchestrator::secrets::{MasterKey, SecretValue};
+use corral_orchestrator::internals::{MasterKey, SecretValue};
 use corral_orchestrator::{Config, ConfigOverrides, ServeError};
 
 fn config(data_dir: &std::path::Path, master_key: Option<String>) -> Config {

@@ -4,7 +4,7 @@
 //! jobs as written; several offered are listed in the refusal of a job that
 //! names none.
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_testkit::reqwest::StatusCode;
 use corral_testkit::{TestServer, Upstream};
 use serde_json::{Value, json};

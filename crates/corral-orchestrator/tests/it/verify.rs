@@ -8,7 +8,7 @@ use bollard::query_parameters::{
     CreateContainerOptions, LogsOptions, RemoveContainerOptions, WaitContainerOptions,
 };
 use corral_docker::spec::container_spec;
-use corral_orchestrator::verify::{Expected, judge};
+use corral_orchestrator::internals::{Expected, judge};
 use corral_proto::verify::{ContainerProfile, Observations, VerifyReport};
 use corral_proto::{EventKind, JobState};
 use corral_runtime::{JobUser, SandboxRequest};

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use corral_orchestrator::events::EventLog;
-use corral_orchestrator::redact::Redactor;
-use corral_orchestrator::secrets::SecretValue;
-use corral_orchestrator::store::{SecretRecords, SqliteStore, Store};
-use corral_orchestrator::token::TokenHash;
-use corral_orchestrator::worker_api::{JobProvisions, WorkerEndpoint};
+use corral_orchestrator::internals::EventLog;
+use corral_orchestrator::internals::Redactor;
+use corral_orchestrator::internals::SecretValue;
+use corral_orchestrator::internals::TokenHash;
+use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
+use corral_orchestrator::internals::{SecretRecords, SqliteStore, Store};
 use corral_proto::Job;
 use corral_proto::worker::Credential;
 use corral_runtime::JobUser;

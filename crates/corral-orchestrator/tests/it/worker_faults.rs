@@ -1,7 +1,7 @@
 //! Worker mode when things go wrong: a failing upstream, budgets and the
 //! iteration limit, bad tool calls. The agent ends or goes on, never hangs.
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_proto::{EventKind, JobState};
 use corral_testkit::Upstream;
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! model call through the orchestrator's proxy to a scripted upstream over
 //! real HTTP on loopback.
 
-use corral_orchestrator::llm::ProviderKind;
+use corral_orchestrator::ProviderKind;
 use corral_proto::EventKind;
 use corral_testkit::reqwest::StatusCode;
 use corral_testkit::{Followed, TEST_MODEL, TestServer, Upstream};

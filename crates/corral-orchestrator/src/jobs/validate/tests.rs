@@ -6,7 +6,7 @@ use super::{Defaults, ValidJob, validate, validate_project};
 use crate::jobs::JobError;
 use crate::llm::{LlmSettings, Provider, ProviderKey, ProviderKind};
 
-const DEFAULTS: Limits = crate::jobs::TEST_LIMITS;
+const DEFAULTS: Limits = crate::testing::LIMITS;
 
 /// Validates against [`DEFAULTS`], image `i`, and `llm` as the providers.
 fn check(spec: JobSpec, llm: &LlmSettings) -> Result<ValidJob, JobError> {

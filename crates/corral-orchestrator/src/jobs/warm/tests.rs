@@ -4,7 +4,7 @@ use super::profile::same_profile;
 use super::*;
 
 fn job(project: Option<&str>) -> Job {
-    let defaults = super::super::TEST_LIMITS;
+    let defaults = crate::testing::LIMITS;
     let profile = Profile::new("corral/default:latest", &defaults, IsolationLevel::Runc);
     Job {
         project: project.map(str::to_owned),

@@ -6,15 +6,14 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use corral_orchestrator::events::EventLog;
-use corral_orchestrator::llm::scripted::{RecordedRequest, Script, ScriptedServer};
-use corral_orchestrator::llm::{
-    ModelProxy, Provider, ProviderKey, ProviderKind, ProxyContext, Upstream,
-};
-use corral_orchestrator::redact::Redactor;
-use corral_orchestrator::secrets::SecretValue;
-use corral_orchestrator::store::{SqliteStore, Store};
-use corral_orchestrator::worker_api::{JobProvisions, WorkerEndpoint};
+use corral_orchestrator::internals::EventLog;
+use corral_orchestrator::internals::Redactor;
+use corral_orchestrator::internals::SecretValue;
+use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
+use corral_orchestrator::internals::{ModelProxy, ProxyContext, Upstream};
+use corral_orchestrator::internals::{RecordedRequest, Script, ScriptedServer};
+use corral_orchestrator::internals::{SqliteStore, Store};
+use corral_orchestrator::{Provider, ProviderKey, ProviderKind};
 use corral_proto::worker::WorkerJob;
 use corral_proto::{Event, EventKind, JobLlm, JobMode, JobUsage};
 use corral_runtime::JobUser;
@@ -235,7 +234,7 @@ pub(super) struct Closed {
     pub(super) events: Vec<Event>,
     pub(super) usage: JobUsage,
     pub(super) requests: Vec<RecordedRequest>,
-    pub(super) report: corral_orchestrator::worker_api::WorkerReport,
+    pub(super) report: corral_orchestrator::internals::WorkerReport,
 }
 
 fn raw_request(socket: &Path, request: &str) -> String {

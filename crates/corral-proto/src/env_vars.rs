@@ -42,3 +42,7 @@ pub const CORRAL_ANTHROPIC_API_KEY: &str = "CORRAL_ANTHROPIC_API_KEY";
 pub const CORRAL_ANTHROPIC_MODEL: &str = "CORRAL_ANTHROPIC_MODEL";
 /// An Anthropic OAuth token (claude mode), instead of an API key.
 pub const CORRAL_ANTHROPIC_OAUTH_TOKEN: &str = "CORRAL_ANTHROPIC_OAUTH_TOKEN";
+/// Skip the sandbox check at start (`--no-verify`).
+pub const CORRAL_NO_VERIFY: &str = "CORRAL_NO_VERIFY";
+/// Print tracing spans as they close (`--trace-spans`).
+pub const CORRAL_TRACE_SPANS: &str = "CORRAL_TRACE_SPANS";
