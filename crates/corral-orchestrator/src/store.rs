@@ -7,11 +7,15 @@
 //! and a scheduler, say) cannot both win.
 //!
 //! # Layout
-//! - `contract`: the [`Store`] and [`SecretRecords`] traits, [`StoreError`]
-//! - `sqlite`: [`SqliteStore`], the embedded default
+//! - `contract`: the [`Store`] traits, in parts: [`JobRecords`], [`EventRecords`],
+//!   [`AgentRecords`]; [`SecretRecords`]; [`StoreError`]
+//! - `sqlite`: [`SqliteStore`], the embedded default, each part implemented in
+//!   its own file (`sqlite.rs` jobs, `sqlite/events.rs`, `sqlite/prompts.rs`, `sqlite/secrets.rs`)
 
 mod contract;
 mod sqlite;
 
-pub use contract::{Finish, SecretRecord, SecretRecords, Store, StoreError};
+pub use contract::{
+    AgentRecords, EventRecords, Finish, JobRecords, SecretRecord, SecretRecords, Store, StoreError,
+};
 pub use sqlite::SqliteStore;

@@ -1,5 +1,5 @@
-//! What a store must do for corral: the `Store` and `SecretRecords`
-//! traits, the rows they pass, and `StoreError`.
+//! What a store must do for corral: the `Store` traits (jobs, events,
+//! agent records, secrets), the rows they pass, and `StoreError`.
 
 use async_trait::async_trait;
 use corral_proto::worker::ClaudeSession;
@@ -100,9 +100,15 @@ pub struct Finish {
     pub reason: Option<String>,
 }
 
-/// Where jobs and events live.
+/// Where jobs and events live: a job's row, its events, and what agent
+/// jobs add. A store implements each part where its code for that part is.
+pub trait Store: JobRecords + EventRecords + AgentRecords {}
+
+impl<T: JobRecords + EventRecords + AgentRecords + ?Sized> Store for T {}
+
+/// Jobs: created, claimed, started, ended, listed.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait JobRecords: Send + Sync {
     /// Stores a new job (normally `queued`).
     async fn insert_job(&self, job: &Job) -> Result<(), StoreError>;
     /// One job.
@@ -144,10 +150,15 @@ pub trait Store: Send + Sync {
         finish: &Finish,
         only_from: Option<JobState>,
     ) -> Result<bool, StoreError>;
+}
+
+/// A job's events: appended densely numbered, read in pages.
+#[async_trait]
+pub trait EventRecords: Send + Sync {
     /// Appends events with the next sequence numbers; returns the last one.
     /// With a worker batch number, records it in the same transaction, so a
     /// batch resent after a lost answer (even across a restart) is seen by
-    /// [`Store::last_batch`].
+    /// [`EventRecords::last_batch`].
     async fn append_events(
         &self,
         job_id: &str,
@@ -156,6 +167,19 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Event>, StoreError>;
     /// The last worker batch stored for a job, and the sequence number it ended at.
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
+    /// Up to `limit` events with `seq > after`, in order.
+    async fn events_after(
+        &self,
+        job_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError>;
+}
+
+/// What agent jobs add to a job: model usage, follow-up prompts, the
+/// waiting mark of an interactive job, Claude sessions.
+#[async_trait]
+pub trait AgentRecords: Send + Sync {
     /// Adds one model call's tokens and cost to a job's totals.
     async fn add_llm_usage(
         &self,
@@ -166,8 +190,6 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Model usage of every job ever: calls, input and output tokens, US dollars.
     async fn llm_totals(&self) -> Result<(u64, u64, u64, f64), StoreError>;
-    /// The claude jobs that continue job `job_id`'s session, oldest first.
-    async fn continuations(&self, job_id: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
     /// Queues a follow-up prompt (or, with `end`, the user's end of an
     /// interactive job); returns its number, or `None` (nothing queued)
     /// when the job's end is already queued.
@@ -177,14 +199,16 @@ pub trait Store: Send + Sync {
         text: &str,
         end: bool,
     ) -> Result<Option<u64>, StoreError>;
+    /// A job's prompts numbered above `after`, in order.
+    async fn prompts_after(&self, job_id: &str, after: u64) -> Result<Vec<Prompt>, StoreError>;
+    /// The claude jobs that continue job `job_id`'s session, oldest first.
+    async fn continuations(&self, job_id: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
     /// Marks a running interactive job as waiting for a prompt since now,
     /// unless one numbered above `seen` (the last its worker was given) is
     /// queued or it is marked already; whether it was marked.
     async fn mark_waiting(&self, job_id: &str, seen: u64) -> Result<bool, StoreError>;
     /// Clears a job's waiting mark.
     async fn clear_waiting(&self, job_id: &str) -> Result<(), StoreError>;
-    /// A job's prompts numbered above `after`, in order.
-    async fn prompts_after(&self, job_id: &str, after: u64) -> Result<Vec<Prompt>, StoreError>;
     /// Keeps (replacing) a claude job's latest Claude session.
     async fn save_claude_session(
         &self,
@@ -193,11 +217,4 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// A claude job's latest Claude session, if it reported one.
     async fn claude_session(&self, job_id: &str) -> Result<Option<ClaudeSession>, StoreError>;
-    /// Up to `limit` events with `seq > after`, in order.
-    async fn events_after(
-        &self,
-        job_id: &str,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<Event>, StoreError>;
 }

@@ -8,19 +8,19 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use corral_proto::{Event, Isolation, Job, JobState, NewEvent};
+use corral_proto::{Isolation, Job, JobState};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use rows::{JOB_COLUMNS, TERMINAL, millis, query_jobs, to_json};
 
-use super::{Finish, Store, StoreError};
+use super::{Finish, JobRecords, StoreError};
 
 /// Read-only connections for the hot read path (event pages): in WAL mode
 /// they read while the writer writes, so followers never hold up ingest.
 const READERS: usize = 4;
 
-/// SQLite-backed [`Store`].
+/// SQLite-backed [`Store`](super::Store).
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
@@ -100,9 +100,60 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl JobRecords for SqliteStore {
     async fn insert_job(&self, job: &Job) -> Result<(), StoreError> {
-        self.insert_job_row(job).await
+        let job = job.clone();
+        self.call(move |connection| {
+            let command = job
+                .command
+                .as_ref()
+                .map(|c| to_json("command", c))
+                .transpose()?;
+            connection.execute(
+                "INSERT INTO jobs (id, mode, state, image, command, prompt, project, limits, \
+                 created_at, grants, isolation, llm, interactive, claude, isolation_level, \
+                 egress, project_mode, project_check, queue_order) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+                 (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs))",
+                params![
+                    job.id,
+                    job.mode.as_str(),
+                    job.state.as_str(),
+                    job.image,
+                    command,
+                    job.prompt,
+                    job.project,
+                    to_json("limits", &job.limits)?,
+                    millis(job.created_at),
+                    to_json("grants", &job.grants)?,
+                    job.isolation
+                        .as_ref()
+                        .map(|isolation| to_json("isolation", isolation))
+                        .transpose()?,
+                    job.llm
+                        .as_ref()
+                        .map(|llm| to_json("llm", llm))
+                        .transpose()?,
+                    job.interactive,
+                    job.claude
+                        .as_ref()
+                        .map(|claude| to_json("claude", claude))
+                        .transpose()?,
+                    job.isolation_level.as_str(),
+                    job.egress
+                        .as_ref()
+                        .map(|egress| to_json("egress", egress))
+                        .transpose()?,
+                    job.project_mode.as_str(),
+                    job.project_check
+                        .as_ref()
+                        .map(|check| to_json("project_check", check))
+                        .transpose()?,
+                ],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     async fn get_job(&self, job_id: &str) -> Result<Option<Job>, StoreError> {
@@ -292,102 +343,9 @@ impl Store for SqliteStore {
         })
         .await
     }
-
-    async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError> {
-        let job_id = job_id.to_owned();
-        self.call(move |connection| {
-            let row: Option<(Option<u64>, Option<u64>)> = connection
-                .query_row(
-                    "SELECT last_batch, last_batch_seq FROM jobs WHERE id = ?1",
-                    [job_id],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            Ok(row.and_then(|(batch, seq)| Some((batch?, seq?))))
-        })
-        .await
-    }
-
-    async fn append_events(
-        &self,
-        job_id: &str,
-        events: Vec<NewEvent>,
-        batch: Option<u64>,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.insert_events(job_id, events, batch).await
-    }
-
-    async fn add_llm_usage(
-        &self,
-        job_id: &str,
-        input_tokens: u64,
-        output_tokens: u64,
-        cost_usd: f64,
-    ) -> Result<(), StoreError> {
-        self.add_usage(job_id, input_tokens, output_tokens, cost_usd)
-            .await
-    }
-
-    async fn llm_totals(&self) -> Result<(u64, u64, u64, f64), StoreError> {
-        self.usage_totals().await
-    }
-
-    async fn add_prompt(
-        &self,
-        job_id: &str,
-        text: &str,
-        end: bool,
-    ) -> Result<Option<u64>, StoreError> {
-        self.insert_prompt(job_id, text, end).await
-    }
-
-    async fn continuations(&self, job_id: &str, limit: u32) -> Result<Vec<Job>, StoreError> {
-        self.select_continuations(job_id, limit).await
-    }
-
-    async fn mark_waiting(&self, job_id: &str, seen: u64) -> Result<bool, StoreError> {
-        self.update_waiting(job_id, Some(seen)).await
-    }
-
-    async fn clear_waiting(&self, job_id: &str) -> Result<(), StoreError> {
-        self.update_waiting(job_id, None).await.map(drop)
-    }
-
-    async fn prompts_after(
-        &self,
-        job_id: &str,
-        after: u64,
-    ) -> Result<Vec<corral_proto::Prompt>, StoreError> {
-        self.select_prompts(job_id, after).await
-    }
-
-    async fn save_claude_session(
-        &self,
-        job_id: &str,
-        session: &corral_proto::worker::ClaudeSession,
-    ) -> Result<(), StoreError> {
-        self.upsert_claude_session(job_id, session).await
-    }
-
-    async fn claude_session(
-        &self,
-        job_id: &str,
-    ) -> Result<Option<corral_proto::worker::ClaudeSession>, StoreError> {
-        self.select_claude_session(job_id).await
-    }
-
-    async fn events_after(
-        &self,
-        job_id: &str,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.select_events(job_id, after, limit).await
-    }
 }
 
 mod events;
-mod insert;
 mod prompts;
 mod rows;
 mod schema;

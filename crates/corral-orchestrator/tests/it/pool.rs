@@ -2,7 +2,7 @@
 //! serving one job, refilled in the background and removed at shutdown.
 
 use bollard::query_parameters::{InspectContainerOptions, KillContainerOptions};
-use corral_orchestrator::internals::{SqliteStore, Store};
+use corral_orchestrator::internals::{JobRecords, SqliteStore};
 use corral_proto::{EventKind, JobState};
 use corral_runtime::{LABEL_INSTANCE, LABEL_JOB, LABEL_POOL};
 use corral_testkit::{TestServer, docker, eventually};

@@ -4,7 +4,7 @@
 //! job's events, hide a queued prompt behind "waiting", or mark a job that
 //! takes no prompts; nor can it forge the user's prompts.
 
-use corral_orchestrator::internals::Store;
+use corral_orchestrator::internals::{AgentRecords, EventRecords, JobRecords};
 use corral_proto::{EventKind, Job};
 use corral_testkit::unix_request;
 

@@ -8,12 +8,16 @@ use corral_proto::{Event, EventKind, NewEvent};
 use rusqlite::params;
 use time::OffsetDateTime;
 
+use async_trait::async_trait;
+use rusqlite::OptionalExtension;
+
 use super::SqliteStore;
 use super::rows::{from_json, from_millis, millis, to_json};
-use crate::store::StoreError;
+use crate::store::{EventRecords, StoreError};
 
-impl SqliteStore {
-    pub(super) async fn insert_events(
+#[async_trait]
+impl EventRecords for SqliteStore {
+    async fn append_events(
         &self,
         job_id: &str,
         events: Vec<NewEvent>,
@@ -43,7 +47,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn select_events(
+    async fn events_after(
         &self,
         job_id: &str,
         after: u64,
@@ -73,6 +77,21 @@ impl SqliteStore {
                 });
             }
             Ok(events)
+        })
+        .await
+    }
+
+    async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let row: Option<(Option<u64>, Option<u64>)> = connection
+                .query_row(
+                    "SELECT last_batch, last_batch_seq FROM jobs WHERE id = ?1",
+                    [job_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            Ok(row.and_then(|(batch, seq)| Some((batch?, seq?))))
         })
         .await
     }

@@ -5,12 +5,15 @@ use corral_proto::worker::ClaudeSession;
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
+use async_trait::async_trait;
+
 use super::SqliteStore;
 use super::rows::millis;
-use crate::store::StoreError;
+use crate::store::{AgentRecords, StoreError};
 
-impl SqliteStore {
-    pub(super) async fn add_usage(
+#[async_trait]
+impl AgentRecords for SqliteStore {
+    async fn add_llm_usage(
         &self,
         job_id: &str,
         input_tokens: u64,
@@ -29,7 +32,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn usage_totals(&self) -> Result<(u64, u64, u64, f64), StoreError> {
+    async fn llm_totals(&self) -> Result<(u64, u64, u64, f64), StoreError> {
         self.call(|connection| {
             Ok(connection.query_row(
                 "SELECT COALESCE(SUM(llm_calls), 0), COALESCE(SUM(input_tokens), 0), \
@@ -41,7 +44,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn insert_prompt(
+    async fn add_prompt(
         &self,
         job_id: &str,
         text: &str,
@@ -72,11 +75,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn select_prompts(
-        &self,
-        job_id: &str,
-        after: u64,
-    ) -> Result<Vec<Prompt>, StoreError> {
+    async fn prompts_after(&self, job_id: &str, after: u64) -> Result<Vec<Prompt>, StoreError> {
         let job_id = job_id.to_owned();
         self.call(move |connection| {
             let mut statement = connection.prepare_cached(
@@ -97,7 +96,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn select_continuations(
+    async fn continuations(
         &self,
         job_id: &str,
         limit: u32,
@@ -117,37 +116,15 @@ impl SqliteStore {
         .await
     }
 
-    /// Marks a job waiting (when `seen` is given: the last prompt its
-    /// worker was handed) or clears the mark; whether a mark was set. The
-    /// mark needs an interactive running job with nothing queued past
-    /// `seen`, checked in the same statement as the write, so a prompt
-    /// queued meanwhile is never hidden behind a "waiting".
-    pub(super) async fn update_waiting(
-        &self,
-        job_id: &str,
-        seen: Option<u64>,
-    ) -> Result<bool, StoreError> {
-        let job_id = job_id.to_owned();
-        let now = millis(OffsetDateTime::now_utc());
-        self.call(move |connection| {
-            let changed = match seen {
-                Some(seen) => connection.execute(
-                    "UPDATE jobs SET waiting_since = ?2 WHERE id = ?1 AND waiting_since IS NULL \
-                     AND state = 'running' AND interactive = 1 AND NOT EXISTS \
-                     (SELECT 1 FROM prompts WHERE job_id = ?1 AND seq > ?3)",
-                    params![job_id, now, seen],
-                )?,
-                None => connection.execute(
-                    "UPDATE jobs SET waiting_since = NULL WHERE id = ?1 AND waiting_since IS NOT NULL",
-                    [job_id],
-                )?,
-            };
-            Ok(changed > 0)
-        })
-        .await
+    async fn mark_waiting(&self, job_id: &str, seen: u64) -> Result<bool, StoreError> {
+        self.update_waiting(job_id, Some(seen)).await
     }
 
-    pub(super) async fn upsert_claude_session(
+    async fn clear_waiting(&self, job_id: &str) -> Result<(), StoreError> {
+        self.update_waiting(job_id, None).await.map(drop)
+    }
+
+    async fn save_claude_session(
         &self,
         job_id: &str,
         session: &ClaudeSession,
@@ -173,10 +150,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn select_claude_session(
-        &self,
-        job_id: &str,
-    ) -> Result<Option<ClaudeSession>, StoreError> {
+    async fn claude_session(&self, job_id: &str) -> Result<Option<ClaudeSession>, StoreError> {
         let job_id = job_id.to_owned();
         self.call(move |connection| {
             Ok(connection
@@ -192,6 +166,34 @@ impl SqliteStore {
                     },
                 )
                 .optional()?)
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// Marks a job waiting (when `seen` is given: the last prompt its
+    /// worker was handed) or clears the mark; whether a mark was set. The
+    /// mark needs an interactive running job with nothing queued past
+    /// `seen`, checked in the same statement as the write, so a prompt
+    /// queued meanwhile is never hidden behind a "waiting".
+    async fn update_waiting(&self, job_id: &str, seen: Option<u64>) -> Result<bool, StoreError> {
+        let job_id = job_id.to_owned();
+        let now = millis(OffsetDateTime::now_utc());
+        self.call(move |connection| {
+            let changed = match seen {
+                Some(seen) => connection.execute(
+                    "UPDATE jobs SET waiting_since = ?2 WHERE id = ?1 AND waiting_since IS NULL \
+                     AND state = 'running' AND interactive = 1 AND NOT EXISTS \
+                     (SELECT 1 FROM prompts WHERE job_id = ?1 AND seq > ?3)",
+                    params![job_id, now, seen],
+                )?,
+                None => connection.execute(
+                    "UPDATE jobs SET waiting_since = NULL WHERE id = ?1 AND waiting_since IS NOT NULL",
+                    [job_id],
+                )?,
+            };
+            Ok(changed > 0)
         })
         .await
     }

@@ -2,7 +2,7 @@ use corral_proto::{CommandSpec, EventKind, Job, JobMode, JobState, Limits, NewEv
 use serde_json::json;
 
 use super::SqliteStore;
-use crate::store::{Finish, Store};
+use crate::store::{AgentRecords, EventRecords, Finish, JobRecords};
 
 fn job(id: &str) -> Job {
     Job {
