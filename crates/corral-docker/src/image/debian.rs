@@ -12,7 +12,7 @@ use bollard::Docker;
 use corral_proto::worker::{JOB_GID, JOB_HOME, JOB_UID};
 use sha2::{Digest, Sha256};
 
-use super::{ImageBuild, ImageError, TAG_HEX, build_context, image_exists, tag_latest};
+use super::recipe::{ImageBuild, ImageError, TAG_HEX, build_context, image_exists, tag_latest};
 
 /// Repository of the Debian image.
 pub const DEBIAN_REPOSITORY: &str = "corral/debian";
