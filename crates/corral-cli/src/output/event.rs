@@ -8,7 +8,8 @@ use corral_proto::event::{
     ToolResultData,
 };
 
-use super::{JobOutput, job_stderr, job_stdout, line, note, painted, visible_line};
+use super::visible_line;
+use super::write::{JobOutput, job_stderr, job_stdout, line, note, painted};
 
 /// The colour of a job state.
 fn state_colour(state: &str) -> &'static str {

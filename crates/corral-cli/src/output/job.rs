@@ -8,7 +8,8 @@ use corral_proto::{IsolationKind, Job, ProjectMode};
 use time::OffsetDateTime;
 
 use super::timing::{human_duration, human_time, job_duration};
-use super::{JobOutput, line, visible, visible_line, write_stdout};
+use super::write::{JobOutput, line, write_stdout};
+use super::{visible, visible_line};
 
 /// A container id as `docker ps` shows it: its first 12 characters.
 const SHORT_CONTAINER_ID: usize = 12;
