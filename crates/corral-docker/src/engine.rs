@@ -29,6 +29,20 @@ pub struct DockerRuntime {
 }
 
 impl DockerRuntime {
+    /// The engine's account of a container.
+    async fn inspect(
+        &self,
+        container_id: &str,
+    ) -> Result<bollard::models::ContainerInspectResponse, RuntimeError> {
+        self.docker
+            .inspect_container(
+                container_id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .map_err(classify)
+    }
+
     /// Connects to `DOCKER_HOST` or the local socket and negotiates the API version.
     pub async fn connect() -> Result<Self, RuntimeError> {
         let docker = Docker::connect_with_defaults()
@@ -44,15 +58,7 @@ impl DockerRuntime {
         &self,
         container_id: &str,
     ) -> Result<Option<bollard::models::ContainerState>, RuntimeError> {
-        match self
-            .docker
-            .inspect_container(
-                container_id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-            .map_err(classify)
-        {
+        match self.inspect(container_id).await {
             Ok(inspected) => Ok(Some(inspected.state.unwrap_or_default())),
             Err(RuntimeError::NotFound { .. }) => Ok(None),
             Err(error) => Err(error),
@@ -140,14 +146,7 @@ impl Runtime for DockerRuntime {
             .map_err(classify)?;
         // Whatever spelling an image found, no volume may back the job: a
         // volume is an uncapped directory on the host's disk.
-        let inspected = self
-            .docker
-            .inspect_container(
-                &created.id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-            .map_err(classify);
+        let inspected = self.inspect(&created.id).await;
         let volume = inspected.as_ref().ok().and_then(|inspected| {
             inspected
                 .mounts
@@ -189,14 +188,7 @@ impl Runtime for DockerRuntime {
             Some(Ok(_) | Err(BollardError::DockerContainerWaitError { .. })) | None => {}
             Some(Err(error)) => return Err(classify(error)),
         }
-        let inspected = self
-            .docker
-            .inspect_container(
-                container_id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-            .map_err(classify)?;
+        let inspected = self.inspect(container_id).await?;
         let state = inspected.state.unwrap_or_default();
         // Removed by someone else while it ran: the exit says nothing about the job.
         if matches!(
@@ -336,14 +328,7 @@ impl Runtime for DockerRuntime {
         &self,
         container_id: &str,
     ) -> Result<corral_proto::verify::ContainerProfile, RuntimeError> {
-        let inspected = self
-            .docker
-            .inspect_container(
-                container_id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-            .map_err(classify)?;
+        let inspected = self.inspect(container_id).await?;
         Ok(crate::profile::profile_of(&inspected))
     }
 

@@ -158,6 +158,15 @@ async fn unrouted(
 }
 
 /// What to answer: a failure, or the turn for this conversation.
+/// A scripted turn and what its answer carries besides.
+struct Reply<'a> {
+    turn: &'a Turn,
+    usage: corral_proto::llm::Usage,
+    model: String,
+    served: u64,
+    request: Value,
+}
+
 enum Play<'a> {
     Fail(&'a Failure),
     Turn(&'a Turn),
@@ -210,6 +219,22 @@ impl ServerState {
         Play::Turn(self.script.turn(assistant_turns))
     }
 
+    /// The next turn for a recorded `request`, with what every answer
+    /// carries; or the scripted failure to answer with.
+    fn reply(&self, request: Value) -> Result<Reply<'_>, &Failure> {
+        let turn = match self.play(&request) {
+            Play::Fail(failure) => return Err(failure),
+            Play::Turn(turn) => turn,
+        };
+        Ok(Reply {
+            usage: usage(&request, turn),
+            model: self.model(),
+            served: self.served.load(Ordering::SeqCst),
+            turn,
+            request,
+        })
+    }
+
     fn model(&self) -> String {
         self.script
             .model
@@ -230,13 +255,11 @@ async fn openai(
     body: Bytes,
 ) -> Response {
     let request = state.record(&method, &uri, &headers, &body);
-    let turn = match state.play(&request) {
-        Play::Fail(failure) => return failure_response(failure, false),
-        Play::Turn(turn) => turn,
+    let reply = match state.reply(request) {
+        Ok(reply) => reply,
+        Err(failure) => return failure_response(failure, false),
     };
-    let usage = usage(&request, turn);
-    let model = state.model();
-    let served = state.served.load(Ordering::SeqCst);
+    let (turn, served) = (reply.turn, reply.served);
     let id = format!("chatcmpl-scripted-{served}");
     let finish = if turn.tool_calls.is_empty() {
         "stop"
@@ -255,7 +278,7 @@ async fn openai(
             })
         })
         .collect();
-    if request["stream"] != json!(true) {
+    if reply.request["stream"] != json!(true) {
         let mut message = json!({"role": "assistant", "content": turn.text});
         if !calls.is_empty() {
             message["tool_calls"] = json!(calls);
@@ -264,15 +287,15 @@ async fn openai(
             "id": id,
             "object": "chat.completion",
             "created": 0,
-            "model": model,
+            "model": reply.model,
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": usage,
+            "usage": reply.usage,
         }))
         .into_response();
     }
     let chunk = |delta: Value, finish: Option<&str>| {
         let chunk = json!({
-            "id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+            "id": id, "object": "chat.completion.chunk", "created": 0, "model": reply.model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
         });
         format!("data: {chunk}\n\n")
@@ -299,10 +322,10 @@ async fn openai(
         ));
     }
     frames.push(chunk(json!({}), Some(finish)));
-    if request["stream_options"]["include_usage"] == json!(true) {
+    if reply.request["stream_options"]["include_usage"] == json!(true) {
         let last = json!({
-            "id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
-            "choices": [], "usage": usage,
+            "id": id, "object": "chat.completion.chunk", "created": 0, "model": reply.model,
+            "choices": [], "usage": reply.usage,
         });
         frames.push(format!("data: {last}\n\n"));
     }
@@ -318,13 +341,11 @@ async fn anthropic(
     body: Bytes,
 ) -> Response {
     let request = state.record(&method, &uri, &headers, &body);
-    let turn = match state.play(&request) {
-        Play::Fail(failure) => return failure_response(failure, true),
-        Play::Turn(turn) => turn,
+    let reply = match state.reply(request) {
+        Ok(reply) => reply,
+        Err(failure) => return failure_response(failure, true),
     };
-    let usage = usage(&request, turn);
-    let model = state.model();
-    let served = state.served.load(Ordering::SeqCst);
+    let (turn, served) = (reply.turn, reply.served);
     let id = format!("msg_scripted_{served}");
     let stop_reason = if turn.tool_calls.is_empty() {
         "end_turn"
@@ -341,11 +362,11 @@ async fn anthropic(
             .unwrap_or_else(|_| Value::String(call.arguments_text()));
         blocks.push(json!({"type": "tool_use", "id": format!("toolu_{served}_{index}"), "name": call.name, "input": input}));
     }
-    if request["stream"] != json!(true) {
+    if reply.request["stream"] != json!(true) {
         return axum::Json(json!({
-            "id": id, "type": "message", "role": "assistant", "model": model,
+            "id": id, "type": "message", "role": "assistant", "model": reply.model,
             "content": blocks, "stop_reason": stop_reason, "stop_sequence": null,
-            "usage": {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens},
+            "usage": {"input_tokens": reply.usage.prompt_tokens, "output_tokens": reply.usage.completion_tokens},
         }))
         .into_response();
     }
@@ -353,8 +374,8 @@ async fn anthropic(
     let mut frames = vec![event(
         "message_start",
         json!({"type": "message_start", "message": {
-            "id": id, "type": "message", "role": "assistant", "model": model, "content": [],
-            "stop_reason": null, "usage": {"input_tokens": usage.prompt_tokens, "output_tokens": 1}}}),
+            "id": id, "type": "message", "role": "assistant", "model": reply.model, "content": [],
+            "stop_reason": null, "usage": {"input_tokens": reply.usage.prompt_tokens, "output_tokens": 1}}}),
     )];
     frames.push(event("ping", json!({"type": "ping"})));
     for (index, block) in blocks.iter().enumerate() {
@@ -378,7 +399,7 @@ async fn anthropic(
     frames.push(event(
         "message_delta",
         json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null},
-               "usage": {"output_tokens": usage.completion_tokens}}),
+               "usage": {"output_tokens": reply.usage.completion_tokens}}),
     ));
     frames.push(event("message_stop", json!({"type": "message_stop"})));
     event_stream(frames, state.delay())
