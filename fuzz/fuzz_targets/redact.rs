@@ -8,6 +8,7 @@
 //! form the detector knows, a hex dump, or base64 wrapped at 76).
 #![no_main]
 
+use corral_proto::event::OutputStream;
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
@@ -115,9 +116,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             end += 1;
         }
         let name = if seed & 4 != 0 && next(2) == 0 {
-            "stderr"
+            OutputStream::Stderr
         } else {
-            "stdout"
+            OutputStream::Stdout
         };
         for piece in stream.push(redactor, name, &text[at..end], &mut findings) {
             streamed.push_str(&piece.text);

@@ -16,6 +16,7 @@ mod filler;
 mod layout;
 mod plant;
 
+use corral_proto::event::OutputStream;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -195,7 +196,7 @@ fn streamed(redactor: &Redactor, corpus: &Corpus, outputs: &[String]) -> Mode {
             end -= 1;
         }
         let started = Instant::now();
-        let pieces = stream.push(redactor, "stdout", &all[at..end], &mut findings);
+        let pieces = stream.push(redactor, OutputStream::Stdout, &all[at..end], &mut findings);
         time += started.elapsed();
         for piece in &pieces {
             emitted.push_str(&piece.text);

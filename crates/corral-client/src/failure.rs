@@ -22,7 +22,7 @@ pub enum ClientError {
         base: String,
     },
     /// The request failed on the way.
-    #[error("request to {base} failed: {source}")]
+    #[error("request to {base} failed")]
     Request {
         /// The server's base URL.
         base: String,

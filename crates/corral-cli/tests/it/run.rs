@@ -1,3 +1,4 @@
+use corral_runtime::Runtime;
 use serde_json::Value;
 
 use crate::harness::{ServeProcess, events, printed, stderr, stdout};
@@ -248,6 +249,56 @@ async fn a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason() {
         0,
         "the restart removed the crashed run's container"
     );
+}
+
+/// A job whose socket cannot be served again after a restart is not left
+/// running on unserved: its container goes at once, not at a later reap.
+#[tokio::test]
+async fn a_job_that_cannot_be_re_adopted_has_its_container_removed_at_once() {
+    let mut server = ServeProcess::start().await;
+    let detached = server
+        .corral(&["run", "--detach", "--", "sh", "-c", "sleep 300"])
+        .await;
+    let id = stdout(&detached).trim().to_owned();
+    server.wait_until_running(&id).await;
+    server.kill_hard();
+    // Where the restarted server would bind the job's socket again, a
+    // directory it cannot remove: serving the job again fails.
+    let socket = server
+        .data_dir
+        .path()
+        .join("run")
+        .join(&id)
+        .join("worker.sock");
+    std::fs::remove_file(&socket).expect("the old socket is there");
+    std::fs::create_dir(&socket).expect("a directory in its place");
+    std::fs::write(socket.join("keep"), "x").expect("a file in it");
+    let server = server.restart().await;
+    let ended =
+        corral_testkit::eventually(|| async { server.show(&id).await["state"] == "failed" }).await;
+    let shown = server.show(&id).await;
+    assert!(ended, "the job ends: {shown}");
+    let reason = shown["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("cannot open the job socket"), "{shown}");
+    let runtime = corral_docker::DockerRuntime::connect()
+        .await
+        .expect("connect to Docker");
+    let gone = corral_testkit::eventually(|| async {
+        runtime
+            .list_by_label(corral_runtime::LABEL_JOB, &id)
+            .await
+            .is_ok_and(|containers| containers.is_empty())
+    })
+    .await;
+    assert!(
+        gone,
+        "the job's container was removed, not spared for a reap"
+    );
+    assert!(
+        !server.data_dir.path().join("run").join(&id).exists(),
+        "its socket directory is gone too"
+    );
+    assert_eq!(server.stop().await, 0);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! whole-text redactor makes of the whole text, holds no form of any
 //! secret, and holds nothing the redactor would still redact.
 
+use corral_proto::event::OutputStream;
 use std::fmt::Write as _;
 
 use base64::Engine;
@@ -232,7 +233,7 @@ fn piece(rng: &mut Rng, secrets: &[String]) -> String {
 }
 
 /// The text cut into chunks of either stream, on char boundaries.
-fn chunks<'a>(rng: &mut Rng, text: &'a str) -> Vec<(&'static str, &'a str)> {
+fn chunks<'a>(rng: &mut Rng, text: &'a str) -> Vec<(OutputStream, &'a str)> {
     let longest = [1, 3, 16, 200][rng.below(4)];
     let mixed = rng.chance(3);
     let mut chunks = Vec::new();
@@ -243,9 +244,9 @@ fn chunks<'a>(rng: &mut Rng, text: &'a str) -> Vec<(&'static str, &'a str)> {
             end += 1;
         }
         let stream = if mixed && rng.chance(2) {
-            "stderr"
+            OutputStream::Stderr
         } else {
-            "stdout"
+            OutputStream::Stdout
         };
         chunks.push((stream, &text[at..end]));
         at = end;

@@ -20,6 +20,7 @@
 use super::scan::{self, Hit};
 use super::shapes::PEM_MAX;
 use super::{Findings, Redactor};
+use corral_proto::event::OutputStream;
 
 /// Most output held back before it is let go in parts.
 pub const HOLD_CAP: usize = 64 << 10;
@@ -33,8 +34,8 @@ const FORCED_CONTEXT: usize = PEM_MAX + (4 << 10);
 /// Emitted text of one stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputPiece {
-    /// `stdout` or `stderr`, as the worker named it.
-    pub stream: String,
+    /// Where the process wrote it.
+    pub stream: OutputStream,
     /// The text, redacted.
     pub text: String,
 }
@@ -50,7 +51,7 @@ pub struct StreamRedactor {
     /// Whether the last byte emitted was part of a redaction.
     covered: bool,
     /// Which stream each byte of `text` came from: (end, stream), in order.
-    labels: Vec<(usize, String)>,
+    labels: Vec<(usize, OutputStream)>,
 }
 
 impl StreamRedactor {
@@ -64,7 +65,7 @@ impl StreamRedactor {
     pub fn push(
         &mut self,
         redactor: &Redactor,
-        stream: &str,
+        stream: OutputStream,
         chunk: &str,
         findings: &mut Findings,
     ) -> Vec<OutputPiece> {
@@ -73,8 +74,8 @@ impl StreamRedactor {
         }
         self.text.push_str(chunk);
         match self.labels.last_mut() {
-            Some((end, last)) if last == stream => *end = self.text.len(),
-            _ => self.labels.push((self.text.len(), stream.to_owned())),
+            Some((end, last)) if *last == stream => *end = self.text.len(),
+            _ => self.labels.push((self.text.len(), stream)),
         }
         let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered);
         let merged = scan::merge(scan.hits);
@@ -139,16 +140,16 @@ impl StreamRedactor {
                 break;
             }
             let piece_end = (*end).min(to);
-            push_piece(pieces, stream, &self.text[from..piece_end]);
+            push_piece(pieces, *stream, &self.text[from..piece_end]);
             from = piece_end;
         }
     }
 
-    fn stream_at(&self, position: usize) -> &str {
+    fn stream_at(&self, position: usize) -> OutputStream {
         let index = self.labels.partition_point(|(end, _)| *end <= position);
         self.labels
             .get(index)
-            .map_or("stdout", |(_, stream)| stream.as_str())
+            .map_or(OutputStream::Stdout, |(_, stream)| *stream)
     }
 
     /// Drops what no longer serves as look-behind; `cut` becomes the end
@@ -179,14 +180,14 @@ impl StreamRedactor {
     }
 }
 
-fn push_piece(pieces: &mut Vec<OutputPiece>, stream: &str, text: &str) {
+fn push_piece(pieces: &mut Vec<OutputPiece>, stream: OutputStream, text: &str) {
     if text.is_empty() {
         return;
     }
     match pieces.last_mut() {
         Some(last) if last.stream == stream => last.text.push_str(text),
         _ => pieces.push(OutputPiece {
-            stream: stream.to_owned(),
+            stream,
             text: text.to_owned(),
         }),
     }

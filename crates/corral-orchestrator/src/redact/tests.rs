@@ -1,5 +1,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use corral_proto::event::OutputStream;
 use serde_json::{Value, json};
 
 use super::{Findings, OutputPiece, Redactor, StreamRedactor};
@@ -82,7 +83,7 @@ fn a_value_split_across_chunks_is_still_caught() {
     let (first, second) = SECRET.split_at(9);
     let mut out = text(stream.push(
         &redactor,
-        "stdout",
+        OutputStream::Stdout,
         &format!("the password is {first}"),
         &mut findings,
     ));
@@ -92,12 +93,17 @@ fn a_value_split_across_chunks_is_still_caught() {
     );
     out.push_str(&text(stream.push(
         &redactor,
-        "stdout",
+        OutputStream::Stdout,
         &format!("{second} ok\n"),
         &mut findings,
     )));
     assert_eq!(out, "the password is [REDACTED:DB_PASSWORD] ok\n");
-    let mut tail = text(stream.push(&redactor, "stdout", "ends with hun", &mut findings));
+    let mut tail = text(stream.push(
+        &redactor,
+        OutputStream::Stdout,
+        "ends with hun",
+        &mut findings,
+    ));
     tail.push_str(&text(stream.flush(&redactor, &mut findings)));
     assert_eq!(
         tail, "ends with hun",
@@ -114,12 +120,12 @@ fn a_secret_that_ends_a_write_is_redacted_whole() {
     let mut findings = Findings::default();
     let first = text(stream.push(
         &redactor,
-        "stdout",
+        OutputStream::Stdout,
         "token=s3cr3t-pass-word-s",
         &mut findings,
     ));
     assert!(!first.contains("s3cr3t"), "{first}");
-    let mut rest = text(stream.push(&redactor, "stdout", "\n", &mut findings));
+    let mut rest = text(stream.push(&redactor, OutputStream::Stdout, "\n", &mut findings));
     rest.push_str(&text(stream.flush(&redactor, &mut findings)));
     assert_eq!(format!("{first}{rest}"), "token=[REDACTED:K]\n");
 }
@@ -130,13 +136,24 @@ fn a_secret_split_between_stdout_and_stderr_is_caught() {
     let mut stream = StreamRedactor::default();
     let mut findings = Findings::default();
     let (first, second) = SECRET.split_at(7);
-    let mut pieces = stream.push(&redactor, "stdout", &format!("a {first}"), &mut findings);
-    pieces.extend(stream.push(&redactor, "stderr", &format!("{second} b\n"), &mut findings));
+    let mut pieces = stream.push(
+        &redactor,
+        OutputStream::Stdout,
+        &format!("a {first}"),
+        &mut findings,
+    );
+    pieces.extend(stream.push(
+        &redactor,
+        OutputStream::Stderr,
+        &format!("{second} b\n"),
+        &mut findings,
+    ));
     pieces.extend(stream.flush(&redactor, &mut findings));
     let all: String = pieces.iter().map(|piece| piece.text.as_str()).collect();
     assert_eq!(all, "a [REDACTED:DB_PASSWORD] b\n");
     assert_eq!(
-        pieces[0].stream, "stdout",
+        pieces[0].stream,
+        OutputStream::Stdout,
         "a redaction goes to its first byte's stream"
     );
     assert_eq!(
@@ -274,7 +291,12 @@ fn an_unfinished_line_is_held_only_while_it_could_be_a_dump_line() {
         (" Compiling!", false),
     ] {
         let mut stream = StreamRedactor::default();
-        let out = text(stream.push(&redactor, "stdout", &format!("x\n{line}"), &mut findings));
+        let out = text(stream.push(
+            &redactor,
+            OutputStream::Stdout,
+            &format!("x\n{line}"),
+            &mut findings,
+        ));
         assert_eq!(out.len() < line.len() + 2, held, "{line:?}: {out:?}");
     }
 }
@@ -293,7 +315,7 @@ fn an_endless_key_block_capped_inside_a_character_is_redacted() {
         let mut stream = StreamRedactor::default();
         let mut findings = Findings::default();
         let redactor = redactor();
-        let mut emitted = text(stream.push(&redactor, "stdout", &input, &mut findings));
+        let mut emitted = text(stream.push(&redactor, OutputStream::Stdout, &input, &mut findings));
         emitted.push_str(&text(stream.flush(&redactor, &mut findings)));
         assert_eq!(emitted, out, "pad {pad}");
     }

@@ -248,7 +248,7 @@ impl ServedJob {
         }
         unacked
             .into_iter()
-            .map(|chunk| output_event(chunk.stream.as_str(), &chunk.text, false))
+            .map(|chunk| output_event(chunk.stream, chunk.text, false))
             .chain(events)
             .collect()
     }
@@ -274,12 +274,7 @@ impl ServedJob {
                     .streams
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(
-                        &self.redactor,
-                        output.stream.as_str(),
-                        output.text,
-                        &mut found,
-                    );
+                    .push(&self.redactor, output.stream, output.text, &mut found);
                 accepted.extend(output_events(pieces, found.any()));
             } else {
                 self.redactor.redact_json(&mut event.data, &mut found);
@@ -367,13 +362,9 @@ impl ServedJob {
     }
 }
 
-/// An `output` event of `stream` (a name the redactor was given from an
-/// [`OutputStream`], so always one of its names).
-fn output_event(stream: &str, text: &str, redacted: bool) -> NewEvent {
-    let output = OutputData {
-        stream: OutputStream::parse(stream).unwrap_or(OutputStream::Stdout),
-        text: text.to_owned(),
-    };
+/// An `output` event of `stream`.
+fn output_event(stream: OutputStream, text: String, redacted: bool) -> NewEvent {
+    let output = OutputData { stream, text };
     NewEvent {
         redacted,
         ..NewEvent::of(&output)
@@ -384,6 +375,6 @@ fn output_event(stream: &str, text: &str, redacted: bool) -> NewEvent {
 fn output_events(pieces: Vec<OutputPiece>, redacted: bool) -> Vec<NewEvent> {
     pieces
         .into_iter()
-        .map(|piece| output_event(&piece.stream, &piece.text, redacted))
+        .map(|piece| output_event(piece.stream, piece.text, redacted))
         .collect()
 }

@@ -224,15 +224,15 @@ impl JobManager {
         };
         let created = match self.inner.runtime.create(&request).await {
             Ok(id) => id,
-            Err(RuntimeError::NotFound { .. }) => {
-                let reason = format!(
-                    "image {} not found (build it with `corral image build`, or load it)",
-                    job.image
-                );
-                return Err(cold.fail(self, job, reason).await);
-            }
             Err(error) => {
-                let reason = format!("cannot create the container: {error}");
+                drop(staged);
+                let reason = match error {
+                    RuntimeError::NotFound { .. } => format!(
+                        "image {} not found (build it with `corral image build`, or load it)",
+                        job.image
+                    ),
+                    error => format!("cannot create the container: {error}"),
+                };
                 return Err(cold.fail(self, job, reason).await);
             }
         };
@@ -248,6 +248,7 @@ impl JobManager {
             error!(job_id = %job.id, error = %error, "cannot record container id");
         }
         if cancel.is_cancelled() {
+            drop(staged);
             return Err(self.cancel_before_start(job, sandbox).await);
         }
         let started = self.inner.runtime.start(id).await;
