@@ -9,11 +9,9 @@
 //! turn k, whatever other jobs do, and a follow-up prompt continues the
 //! script. Past the last turn, the last one repeats.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -27,19 +25,12 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 mod script;
+mod state;
 mod wire;
 
-pub use script::{Failure, RecordedRequest, Script, Turn};
-use wire::{event_stream, failure_response, pieces, usage};
-
-/// The model name answers carry unless the script names one.
-pub const SCRIPTED_MODEL: &str = "corral-scripted";
-
-struct ServerState {
-    script: Script,
-    served: AtomicU64,
-    requests: Mutex<Vec<RecordedRequest>>,
-}
+pub use script::{Failure, RecordedRequest, SCRIPTED_MODEL, Script, Turn};
+use state::ServerState;
+use wire::{event_stream, failure_response, pieces};
 
 /// A running scripted model on `127.0.0.1`.
 pub struct ScriptedServer {
@@ -155,96 +146,6 @@ async fn unrouted(
     let error =
         json!({"type": "error", "error": {"type": "not_found_error", "message": "Not Found"}});
     (StatusCode::NOT_FOUND, axum::Json(error)).into_response()
-}
-
-/// What to answer: a failure, or the turn for this conversation.
-/// A scripted turn and what its answer carries besides.
-struct Reply<'a> {
-    turn: &'a Turn,
-    usage: corral_proto::llm::Usage,
-    model: String,
-    served: u64,
-    request: Value,
-}
-
-enum Play<'a> {
-    Fail(&'a Failure),
-    Turn(&'a Turn),
-}
-
-impl ServerState {
-    fn record(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Value {
-        let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-        let mut names: BTreeMap<String, String> = BTreeMap::new();
-        for (name, value) in headers {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            names
-                .entry(name.as_str().to_owned())
-                .and_modify(|joined| {
-                    joined.push_str(", ");
-                    joined.push_str(&value);
-                })
-                .or_insert(value);
-        }
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(RecordedRequest {
-                method: method.to_string(),
-                path: uri
-                    .path_and_query()
-                    .map_or_else(|| uri.path().to_owned(), ToString::to_string),
-                headers: names,
-                body: body.clone(),
-            });
-        body
-    }
-
-    fn play(&self, body: &Value) -> Play<'_> {
-        let number = self.served.fetch_add(1, Ordering::SeqCst);
-        let mut before = 0;
-        for failure in &self.script.failures {
-            match failure.times {
-                None => return Play::Fail(failure),
-                Some(times) if number < before + times => return Play::Fail(failure),
-                Some(times) => before += times,
-            }
-        }
-        let assistant_turns = body["messages"].as_array().map_or(0, |messages| {
-            messages
-                .iter()
-                .filter(|message| message["role"] == "assistant")
-                .count()
-        });
-        Play::Turn(self.script.turn(assistant_turns))
-    }
-
-    /// The next turn for a recorded `request`, with what every answer
-    /// carries; or the scripted failure to answer with.
-    fn reply(&self, request: Value) -> Result<Reply<'_>, &Failure> {
-        let turn = match self.play(&request) {
-            Play::Fail(failure) => return Err(failure),
-            Play::Turn(turn) => turn,
-        };
-        Ok(Reply {
-            usage: usage(&request, turn),
-            model: self.model(),
-            served: self.served.load(Ordering::SeqCst),
-            turn,
-            request,
-        })
-    }
-
-    fn model(&self) -> String {
-        self.script
-            .model
-            .clone()
-            .unwrap_or_else(|| SCRIPTED_MODEL.to_owned())
-    }
-
-    fn delay(&self) -> Duration {
-        Duration::from_millis(self.script.piece_delay_ms)
-    }
 }
 
 async fn openai(

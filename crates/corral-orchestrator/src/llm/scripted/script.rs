@@ -143,3 +143,6 @@ pub struct RecordedRequest {
     /// The body as JSON (`null` when it was not JSON).
     pub body: Value,
 }
+
+/// The model name answers carry unless the script names one.
+pub const SCRIPTED_MODEL: &str = "corral-scripted";

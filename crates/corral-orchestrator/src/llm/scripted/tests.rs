@@ -1,3 +1,4 @@
+use super::state::Play;
 use super::*;
 
 #[test]
