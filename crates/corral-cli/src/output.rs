@@ -19,6 +19,8 @@
 
 mod command;
 mod event;
+#[cfg(test)]
+mod fixtures;
 mod job;
 mod spinner;
 mod table;

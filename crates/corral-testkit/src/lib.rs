@@ -41,5 +41,5 @@ pub use memory::{peak_rss_kib, reset_peak_rss};
 pub use model::{TEST_MODEL, TEST_PROVIDER, Upstream};
 pub use reqwest;
 pub use server::{Followed, TestServer, metric_value, unix_request};
-pub use tls::{Handler, TlsUpstream, UpstreamBody};
+pub use tls::{Handler, TlsUpstream, UpstreamBody, client_hello};
 pub use worker::worker_bin;

@@ -147,3 +147,20 @@ fn greet(request: &Request<Incoming>) -> Response<UpstreamBody> {
             .boxed(),
     )
 }
+
+/// A real TLS ClientHello from rustls, naming `name` in SNI or not.
+pub fn client_hello(name: &str, sni: bool) -> Vec<u8> {
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    config.enable_sni = sni;
+    let name = rustls::pki_types::ServerName::try_from(name.to_owned()).expect("name");
+    let mut client = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+    let mut hello = Vec::new();
+    client.write_tls(&mut hello).expect("hello");
+    hello
+}

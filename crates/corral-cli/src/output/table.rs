@@ -60,30 +60,19 @@ fn cut(text: &str, room: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
+    use corral_proto::{CommandSpec, Job, JobMode, JobState};
     use time::macros::datetime;
 
     use super::jobs_table;
 
     fn job(mode: JobMode) -> Job {
-        let limits = Limits {
-            memory_bytes: 1 << 30,
-            cpu_shares: 1024,
-            pids: 256,
-            timeout_secs: 600,
-            tmpfs_bytes: 64 << 20,
-            max_llm_calls: 1,
-            max_tokens: 1,
-            max_iterations: 1,
-            idle_timeout_secs: 600,
-        };
         Job {
             state: JobState::Succeeded,
             exit_code: Some(0),
             created_at: datetime!(2026-12-01 17:47:10.123 UTC),
             started_at: Some(datetime!(2026-12-01 17:47:11 UTC)),
             finished_at: Some(datetime!(2026-12-01 17:47:56 UTC)),
-            ..Job::queued("j-0123456789abcdef".into(), mode, "i".into(), limits)
+            ..super::super::fixtures::job(mode)
         }
     }
 

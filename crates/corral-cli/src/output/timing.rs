@@ -43,29 +43,13 @@ pub fn job_duration(job: &Job, now: OffsetDateTime) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use corral_proto::{Job, JobMode, Limits};
+    use corral_proto::{Job, JobMode};
     use time::macros::datetime;
 
     use super::*;
 
     fn job() -> Job {
-        let limits = Limits {
-            memory_bytes: 1 << 30,
-            cpu_shares: 1024,
-            pids: 256,
-            timeout_secs: 600,
-            tmpfs_bytes: 64 << 20,
-            max_llm_calls: 1,
-            max_tokens: 1,
-            max_iterations: 1,
-            idle_timeout_secs: 600,
-        };
-        Job::queued(
-            "j-0123456789abcdef".into(),
-            JobMode::Exec,
-            "i".into(),
-            limits,
-        )
+        super::super::fixtures::job(JobMode::Exec)
     }
 
     #[test]

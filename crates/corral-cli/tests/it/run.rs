@@ -70,18 +70,7 @@ async fn run_streams_output_in_order_and_exits_with_the_jobs_code() {
 #[tokio::test]
 async fn a_detached_job_can_be_followed_and_cancelled() {
     let server = ServeProcess::start().await;
-    let detached = server
-        .corral(&[
-            "run",
-            "--detach",
-            "--",
-            "sh",
-            "-c",
-            "echo started; sleep 300",
-        ])
-        .await;
-    assert!(detached.status.success(), "{}", stderr(&detached));
-    let id = stdout(&detached).trim().to_owned();
+    let id = server.detached("echo started; sleep 300").await;
     assert!(id.starts_with("j-"), "{id}");
     let cancelled = server.corral(&["cancel", &id]).await;
     assert!(cancelled.status.success(), "{}", stderr(&cancelled));
@@ -142,21 +131,7 @@ async fn a_missing_server_gets_a_clear_message() {
 #[tokio::test]
 async fn an_isolated_job_is_reviewed_with_diff_and_applied() {
     let server = ServeProcess::start().await;
-    let repo = tempfile::tempdir().expect("repo");
-    let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .args(["-c", "user.name=u", "-c", "user.email=u@example.com"])
-            .arg("-C")
-            .arg(repo.path())
-            .args(args)
-            .status()
-            .expect("git");
-        assert!(status.success(), "git {args:?}");
-    };
-    git(&["init", "-q"]);
-    std::fs::write(repo.path().join("readme.md"), "hello\n").expect("write");
-    git(&["add", "."]);
-    git(&["commit", "-q", "-m", "init"]);
+    let repo = crate::harness::git_repo();
     let project = repo.path().to_string_lossy().into_owned();
     let ran = server
         .corral(&[
@@ -209,17 +184,7 @@ async fn an_isolated_job_is_reviewed_with_diff_and_applied() {
 #[tokio::test]
 async fn a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason() {
     let mut server = ServeProcess::start().await;
-    let detached = server
-        .corral(&[
-            "run",
-            "--detach",
-            "--",
-            "sh",
-            "-c",
-            "echo started; sleep 300",
-        ])
-        .await;
-    let id = stdout(&detached).trim().to_owned();
+    let id = server.detached("echo started; sleep 300").await;
     let instance = server.instance_id();
     server.wait_until_running(&id).await;
     server.kill_hard();
@@ -256,10 +221,7 @@ async fn a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason() {
 #[tokio::test]
 async fn a_job_that_cannot_be_re_adopted_has_its_container_removed_at_once() {
     let mut server = ServeProcess::start().await;
-    let detached = server
-        .corral(&["run", "--detach", "--", "sh", "-c", "sleep 300"])
-        .await;
-    let id = stdout(&detached).trim().to_owned();
+    let id = server.detached("sleep 300").await;
     server.wait_until_running(&id).await;
     server.kill_hard();
     // Where the restarted server would bind the job's socket again, a
@@ -339,10 +301,7 @@ async fn a_job_in_a_pool_container_is_re_adopted_after_the_server_is_killed() {
 /// went on and ended with every line once; returns the job's container.
 async fn re_adopted_after_a_kill(server: ServeProcess) -> String {
     let script = "i=1; while [ $i -le 30 ]; do echo tick-$i; i=$((i+1)); sleep 0.1; done";
-    let detached = server
-        .corral(&["run", "--detach", "--", "sh", "-c", script])
-        .await;
-    let id = stdout(&detached).trim().to_owned();
+    let id = server.detached(script).await;
     let mut ticking = false;
     for _ in 0..100 {
         let logs = server.corral(&["logs", "--json", &id]).await;

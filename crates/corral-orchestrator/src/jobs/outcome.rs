@@ -153,6 +153,10 @@ mod tests {
         }
     }
 
+    fn reason(outcome: Outcome) -> String {
+        outcome.finish.reason.expect("a reason")
+    }
+
     fn exit(exit_code: i64, oom_killed: bool) -> ContainerExit {
         ContainerExit {
             exit_code,
@@ -205,26 +209,14 @@ mod tests {
             Some("budget exceeded: all 2 model calls used".into()),
         );
         assert_eq!(outcome.finish.state, JobState::Failed);
-        assert!(
-            outcome
-                .finish
-                .reason
-                .expect("reason")
-                .starts_with("budget exceeded")
-        );
+        assert!(reason(outcome).starts_with("budget exceeded"));
     }
 
     #[test]
     fn a_worker_that_never_completed_fails_with_its_exit_code() {
         let outcome = decide(exit(0, false), None);
         assert_eq!(outcome.finish.state, JobState::Failed);
-        assert!(
-            outcome
-                .finish
-                .reason
-                .expect("reason")
-                .contains("exit code 0")
-        );
+        assert!(reason(outcome).contains("exit code 0"));
     }
 
     #[test]

@@ -220,20 +220,26 @@ async fn the_real_key_never_reaches_the_container_and_an_oauth_token_goes_as_bea
     assert_eq!(server.stop().await, 0);
 }
 
-#[tokio::test]
-async fn an_upstream_401_fails_the_job_with_the_api_error() {
-    let upstream = Upstream::start(
-        ProviderKind::Anthropic,
-        &json!({"turns": [{"text": "never"}], "failures": [{"status": 401, "message": "invalid x-api-key"}]}),
-    )
-    .await;
+/// A claude job of `spec` against an Anthropic upstream playing `script`,
+/// followed to its end, which must be a failure; the upstream, the
+/// server and the reason.
+async fn failed_claude_job(script: &Value, spec: &Value) -> (Upstream, TestServer, String) {
+    let upstream = Upstream::start(ProviderKind::Anthropic, script).await;
     let server = claude_server(&upstream).await;
-    let id = server
-        .create(&json!({"mode": "claude", "prompt": "hi"}))
-        .await;
+    let id = server.create(spec).await;
     let followed = server.follow(&id).await;
     assert_eq!(followed.job.state, JobState::Failed);
-    let reason = followed.job.reason.clone().expect("reason");
+    let reason = followed.job.reason.expect("reason");
+    (upstream, server, reason)
+}
+
+#[tokio::test]
+async fn an_upstream_401_fails_the_job_with_the_api_error() {
+    let (_upstream, server, reason) = failed_claude_job(
+        &json!({"turns": [{"text": "never"}], "failures": [{"status": 401, "message": "invalid x-api-key"}]}),
+        &json!({"mode": "claude", "prompt": "hi"}),
+    )
+    .await;
     assert!(
         reason.contains("401") || reason.contains("invalid x-api-key"),
         "{reason}"
@@ -243,36 +249,22 @@ async fn an_upstream_401_fails_the_job_with_the_api_error() {
 
 #[tokio::test]
 async fn a_claude_that_goes_quiet_is_stopped_by_the_watchdog() {
-    let upstream = Upstream::start(
-        ProviderKind::Anthropic,
+    let (_upstream, server, reason) = failed_claude_job(
         &json!({"turns": [{"text": "too late"}], "piece_delay_ms": 30000}),
+        &json!({"mode": "claude", "prompt": "hi", "limits": {"idle_timeout": "3s"}}),
     )
     .await;
-    let server = claude_server(&upstream).await;
-    let id = server
-        .create(&json!({"mode": "claude", "prompt": "hi", "limits": {"idle_timeout": "3s"}}))
-        .await;
-    let followed = server.follow(&id).await;
-    assert_eq!(followed.job.state, JobState::Failed);
-    let reason = followed.job.reason.expect("reason");
     assert!(reason.contains("printed nothing for 3s"), "{reason}");
     assert_eq!(server.stop().await, 0);
 }
 
 #[tokio::test]
 async fn an_upstream_that_keeps_failing_ends_the_job_with_its_error_after_bounded_retries() {
-    let upstream = Upstream::start(
-        ProviderKind::Anthropic,
+    let (upstream, server, reason) = failed_claude_job(
         &json!({"turns": [{"text": "never"}], "failures": [{"status": 500, "message": "upstream exploded"}]}),
+        &json!({"mode": "claude", "prompt": "hi"}),
     )
     .await;
-    let server = claude_server(&upstream).await;
-    let id = server
-        .create(&json!({"mode": "claude", "prompt": "hi"}))
-        .await;
-    let followed = server.follow(&id).await;
-    assert_eq!(followed.job.state, JobState::Failed);
-    let reason = followed.job.reason.clone().expect("reason");
     assert!(
         reason.contains("500") && reason.contains("upstream exploded"),
         "{reason}"

@@ -76,3 +76,57 @@ async fn a_dropped_stream_resumes_without_gap_or_duplicate() {
     );
     assert_eq!(server.stop().await, 0);
 }
+
+/// Every SSE message of a job's stream until the server closes it, raw.
+async fn whole_stream(server: &TestServer, id: &str) -> Vec<(String, String)> {
+    let client = corral_testkit::reqwest::Client::new();
+    let response = client
+        .get(format!("{}/v1/jobs/{id}/events/stream", server.url))
+        .bearer_auth(&server.token)
+        .send()
+        .await
+        .expect("stream opens");
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let mut parser = SseParser::default();
+    let mut messages = Vec::new();
+    while let Some(chunk) = body.next().await {
+        for message in parser.feed(&chunk.expect("chunk")) {
+            messages.push((message.event, message.data));
+        }
+    }
+    messages
+}
+
+/// The server, not the client, ends a stream: with an `end` message after
+/// the job's last event, whether the reader came while it ran or after.
+/// (The testkit's client reconnects a dropped stream; this checks the
+/// server never needs that.)
+#[tokio::test]
+async fn a_job_s_stream_closes_with_an_end_message_after_its_last_event() {
+    let server = TestServer::start().await;
+    let id = server
+        .create(&json!({"command": "echo one; sleep 0.3; echo two"}))
+        .await;
+    let live = whole_stream(&server, &id).await;
+    let late = whole_stream(&server, &id).await;
+    for (when, messages) in [("live", &live), ("late", &late)] {
+        let (last_event, _) = messages.last().expect("some messages");
+        assert_eq!(last_event, "end", "{when}: {messages:?}");
+        let ends = messages.iter().filter(|(event, _)| event == "end").count();
+        assert_eq!(ends, 1, "{when}: one end: {messages:?}");
+        let events: Vec<Event> = messages
+            .iter()
+            .filter(|(event, _)| event != "end")
+            .map(|(_, data)| serde_json::from_str(data).expect("event"))
+            .collect();
+        let states: Vec<Option<JobState>> = events.iter().map(Event::state).collect();
+        assert_eq!(
+            states.last().copied().flatten(),
+            Some(JobState::Succeeded),
+            "{when}: the final status comes before the end: {states:?}"
+        );
+    }
+    assert_eq!(live, late, "a late reader reads the same stream");
+    assert_eq!(server.stop().await, 0);
+}

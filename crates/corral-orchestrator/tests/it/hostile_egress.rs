@@ -263,19 +263,7 @@ async fn banner_server(tasks: &mut JoinSet<()>) -> SocketAddr {
 
 /// A ClientHello naming no server, base64.
 fn hello_without_sni() -> String {
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(rustls::RootCertStore::empty())
-    .with_no_client_auth();
-    config.enable_sni = false;
-    let name = rustls::pki_types::ServerName::try_from("allowed.test").expect("name");
-    let mut client = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
-    let mut hello = Vec::new();
-    client.write_tls(&mut hello).expect("hello");
-    STANDARD.encode(hello)
+    STANDARD.encode(corral_testkit::client_hello("allowed.test", false))
 }
 
 #[tokio::test]

@@ -39,14 +39,8 @@ fn a_patch_without_a_final_newline_gets_none() {
 fn limits() -> Limits {
     Limits {
         memory_bytes: 2 << 30,
-        cpu_shares: 1024,
-        pids: 256,
-        timeout_secs: 600,
-        tmpfs_bytes: 64 << 20,
-        max_llm_calls: 1,
-        max_tokens: 1,
-        max_iterations: 1,
         idle_timeout_secs: 5400,
+        ..crate::output::fixtures::LIMITS
     }
 }
 
