@@ -13,6 +13,7 @@
 //! - `tls`: TLS upstreams for egress tests
 //! - `files`: a project the job user can write, a running job row, a value hunted for in files
 //! - `memory`: peak RSS, for the benchmarks
+//! - `socket`: provisions for a job socket opened without a server
 
 #![expect(
     clippy::missing_panics_doc,
@@ -29,6 +30,7 @@ mod files;
 mod memory;
 mod model;
 mod server;
+mod socket;
 mod tls;
 mod worker;
 
@@ -41,5 +43,6 @@ pub use memory::{peak_rss_kib, reset_peak_rss};
 pub use model::{TEST_MODEL, TEST_PROVIDER, Upstream};
 pub use reqwest;
 pub use server::{Followed, TestServer, metric_value, unix_request};
+pub use socket::provisions;
 pub use tls::{Handler, TlsUpstream, UpstreamBody, client_hello};
 pub use worker::worker_bin;

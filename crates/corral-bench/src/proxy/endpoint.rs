@@ -12,7 +12,6 @@ use corral_orchestrator::internals::{JobRecords, SqliteStore};
 use corral_orchestrator::internals::{ModelProxy, ProxyContext, Upstream};
 use corral_orchestrator::{Provider, ProviderKey, ProviderKind};
 use corral_proto::{Job, JobLlm, JobMode};
-use corral_runtime::JobUser;
 use tokio_util::task::TaskTracker;
 
 /// The open socket of a job whose model is at `base_url`.
@@ -51,16 +50,13 @@ impl JobSocket {
         let endpoint = WorkerEndpoint::open(
             &socket_dir,
             JobProvisions {
-                job: job.clone(),
-                user: JobUser::CORRAL,
-                credentials: Vec::new(),
-                redactor: Arc::new(Redactor::new(std::iter::empty::<(&str, &str)>())),
                 events,
-                audit: store.clone(),
-                max_output_bytes: 1 << 20,
                 llm: Some(Arc::new(session)),
-                egress: None,
-                project: None,
+                ..corral_testkit::provisions(
+                    &store,
+                    &job,
+                    Redactor::new(std::iter::empty::<(&str, &str)>()),
+                )
             },
             tasks,
         )

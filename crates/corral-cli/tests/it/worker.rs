@@ -29,6 +29,20 @@ async fn serve_for(upstream: &Upstream, model: &str) -> ServeProcess {
     .await
 }
 
+/// `corral run --mode worker --project DIR PROMPT…` in a new project the
+/// job user can write; the project and what the command wrote.
+async fn worker_job_in_a_project(
+    server: &ServeProcess,
+    prompt: &[&str],
+) -> (tempfile::TempDir, std::process::Output) {
+    let project = corral_testkit::job_project();
+    let project_arg = project.path().to_string_lossy().into_owned();
+    let mut args = vec!["run", "--mode", "worker", "--project", &project_arg];
+    args.extend_from_slice(prompt);
+    let output = server.corral(&args).await;
+    (project, output)
+}
+
 /// The newest job, as `corral jobs --json` lists it.
 async fn newest_job(server: &ServeProcess) -> serde_json::Value {
     let listed = server.corral(&["jobs", "--json"]).await;
@@ -46,20 +60,7 @@ async fn a_worker_job_from_the_cli_uses_the_environments_provider_and_never_logs
     )
     .await;
     let server = serve_for(&upstream, "cli-model").await;
-    let project = corral_testkit::job_project();
-    let project_arg = project.path().to_string_lossy().into_owned();
-    let output = server
-        .corral(&[
-            "run",
-            "--mode",
-            "worker",
-            "--project",
-            &project_arg,
-            "write",
-            "a",
-            "file",
-        ])
-        .await;
+    let (project, output) = worker_job_in_a_project(&server, &["write", "a", "file"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stdout(&output), "All done.\n", "the answer on stdout");
     assert!(
@@ -109,20 +110,7 @@ async fn the_sample_script_drives_a_worker_job_on_the_embedded_scripted_model() 
     let script = corral_testkit::repo_root().join("examples/demo-model.json");
     let script_arg = format!("scripted:{}", script.display());
     let server = ServeProcess::start_with(&["--llm", &script_arg], &[]).await;
-    let project = corral_testkit::job_project();
-    let project_arg = project.path().to_string_lossy().into_owned();
-    let output = server
-        .corral(&[
-            "run",
-            "--mode",
-            "worker",
-            "--project",
-            &project_arg,
-            "leave",
-            "a",
-            "note",
-        ])
-        .await;
+    let (project, output) = worker_job_in_a_project(&server, &["leave", "a", "note"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let note = std::fs::read_to_string(project.path().join("GREETING.md")).expect("the note");
     assert!(note.starts_with("# Hello from corral"), "{note}");

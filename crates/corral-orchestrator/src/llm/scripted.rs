@@ -14,9 +14,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt as _;
@@ -29,7 +28,7 @@ mod state;
 mod wire;
 
 pub use script::{Failure, RecordedRequest, SCRIPTED_MODEL, Script, Turn};
-use state::ServerState;
+use state::{Recorded, ServerState};
 use wire::{event_stream, failure_response, pieces};
 
 /// A running scripted model on `127.0.0.1`.
@@ -113,13 +112,7 @@ async fn alive() -> StatusCode {
 }
 
 /// `GET /v1/models`: the script's model list, as OpenAI answers it.
-async fn models(
-    State(state): State<Arc<ServerState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    state.record(&method, &uri, &headers, &Bytes::new());
+async fn models(State(state): State<Arc<ServerState>>, _: Recorded) -> Response {
     let script = &state.script;
     let names: Vec<&str> = if script.models.is_empty() {
         vec![script.model.as_deref().unwrap_or(SCRIPTED_MODEL)]
@@ -135,27 +128,13 @@ async fn models(
 
 /// Anything else is recorded (so a test sees what tried to reach the
 /// upstream) and answered as Anthropic answers an unknown endpoint.
-async fn unrouted(
-    State(state): State<Arc<ServerState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    state.record(&method, &uri, &headers, &body);
+async fn unrouted(_: Recorded) -> Response {
     let error =
         json!({"type": "error", "error": {"type": "not_found_error", "message": "Not Found"}});
     (StatusCode::NOT_FOUND, axum::Json(error)).into_response()
 }
 
-async fn openai(
-    State(state): State<Arc<ServerState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let request = state.record(&method, &uri, &headers, &body);
+async fn openai(State(state): State<Arc<ServerState>>, Recorded(request): Recorded) -> Response {
     let reply = match state.reply(request) {
         Ok(reply) => reply,
         Err(failure) => return failure_response(failure, false),
@@ -234,14 +213,7 @@ async fn openai(
     event_stream(frames, state.delay())
 }
 
-async fn anthropic(
-    State(state): State<Arc<ServerState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let request = state.record(&method, &uri, &headers, &body);
+async fn anthropic(State(state): State<Arc<ServerState>>, Recorded(request): Recorded) -> Response {
     let reply = match state.reply(request) {
         Ok(reply) => reply,
         Err(failure) => return failure_response(failure, true),

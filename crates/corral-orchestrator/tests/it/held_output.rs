@@ -5,13 +5,11 @@
 
 use std::sync::Arc;
 
-use corral_orchestrator::internals::EventLog;
 use corral_orchestrator::internals::Redactor;
 use corral_orchestrator::internals::TokenHash;
 use corral_orchestrator::internals::{EventRecords, JobRecords, SqliteStore};
 use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
 use corral_proto::{EventKind, Job};
-use corral_runtime::JobUser;
 use corral_testkit::unix_request;
 use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
@@ -21,18 +19,7 @@ const FIRST_HALF: &str = "deploy-key-7f";
 const SECOND_HALF: &str = "3a9c1e55";
 
 fn setup(store: &Arc<SqliteStore>, job: &Job) -> JobProvisions {
-    JobProvisions {
-        job: job.clone(),
-        user: JobUser::CORRAL,
-        credentials: Vec::new(),
-        redactor: Arc::new(Redactor::new([("DEPLOY_KEY", SECRET)])),
-        events: EventLog::new(store.clone()),
-        audit: store.clone(),
-        max_output_bytes: 1 << 20,
-        llm: None,
-        egress: None,
-        project: None,
-    }
+    corral_testkit::provisions(store, job, Redactor::new([("DEPLOY_KEY", SECRET)]))
 }
 
 async fn post(socket: &std::path::Path, token: &str, path: &str, body: &Value) -> Value {

@@ -13,14 +13,16 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use corral_orchestrator::internals::EgressNet;
 use corral_proto::EventKind;
-use corral_testkit::{Followed, Handler, TestServer, TlsUpstream, UpstreamBody, curl_image};
+use corral_testkit::{Handler, TestServer, TlsUpstream, UpstreamBody, curl_image};
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
+
+use crate::claude_mode::of_kind;
 
 /// Mixed case, so a lowercased echo is told from the leak detector's work.
 const SECRET: &str = "ghp_EchoTest-Secret-0123456789ABCdef";
@@ -126,15 +128,6 @@ fn answer(request: &Request<Incoming>) -> Response<UpstreamBody> {
         .expect("echo answer")
 }
 
-fn events_of(followed: &Followed, kind: EventKind) -> Vec<&Value> {
-    followed
-        .events
-        .iter()
-        .filter(|event| event.kind == kind)
-        .map(|event| &event.data)
-        .collect()
-}
-
 /// The part of `stdout` under `== name`.
 fn section<'a>(stdout: &'a str, name: &str) -> &'a str {
     let start = stdout.find(&format!("== {name}\n"));
@@ -232,7 +225,7 @@ echo "== done""#;
             ranges.matches(&format!("authorization: {blank}")).count() >= 10,
             "each range answered whole: {ranges}"
         );
-        let warnings = events_of(&followed, EventKind::Warning);
+        let warnings = of_kind(&followed, EventKind::Warning);
         for needle in ["blanked out", "`TRACE`", "websockets", "compressed"] {
             assert!(
                 warnings.iter().any(|data| data["message"]
@@ -327,7 +320,7 @@ echo done"#,
         "the CONNECT itself passes: {stdout}"
     );
     assert!(!line("no-sni").contains("HTTP/1.1 4"), "{stdout}");
-    let network = events_of(&followed, EventKind::Network);
+    let network = of_kind(&followed, EventKind::Network);
     let refused = |why: &str| {
         network.iter().any(|data| {
             data["allowed"] == false

@@ -8,14 +8,21 @@ use reqwest::StatusCode;
 
 use crate::review::{git, isolated, repository};
 
-#[tokio::test]
-async fn an_applied_change_is_not_applied_twice_and_a_discard_after_it_says_it_stays() {
+/// A server, a repository, and a branch-mode job that appended a line to
+/// its `notes.txt` and succeeded.
+async fn a_reviewable_change() -> (TestServer, tempfile::TempDir, String) {
     let server = TestServer::start().await;
     let repo = repository();
     let id = server
         .create(&isolated(repo.path(), "echo new >> /workspace/notes.txt"))
         .await;
     server.follow(&id).await.assert_succeeded();
+    (server, repo, id)
+}
+
+#[tokio::test]
+async fn an_applied_change_is_not_applied_twice_and_a_discard_after_it_says_it_stays() {
+    let (server, repo, id) = a_reviewable_change().await;
     let (status, body) = server.post(&format!("/v1/jobs/{id}/apply"), "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let applied = std::fs::read_to_string(repo.path().join("notes.txt")).expect("notes");
@@ -54,12 +61,7 @@ async fn an_applied_change_is_not_applied_twice_and_a_discard_after_it_says_it_s
 
 #[tokio::test]
 async fn a_discarded_change_cannot_be_applied_shown_or_discarded_again() {
-    let server = TestServer::start().await;
-    let repo = repository();
-    let id = server
-        .create(&isolated(repo.path(), "echo new >> /workspace/notes.txt"))
-        .await;
-    server.follow(&id).await.assert_succeeded();
+    let (server, repo, id) = a_reviewable_change().await;
     let (status, body) = server.post(&format!("/v1/jobs/{id}/discard"), "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["review"], "discarded", "{body}");

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use corral_orchestrator::internals::EventLog;
 use corral_orchestrator::internals::Redactor;
 use corral_orchestrator::internals::SecretValue;
 use corral_orchestrator::internals::TokenHash;
@@ -12,7 +11,6 @@ use corral_orchestrator::internals::{EventRecords, JobRecords, SecretRecords, Sq
 use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
 use corral_proto::Job;
 use corral_proto::worker::Credential;
-use corral_runtime::JobUser;
 use corral_testkit::unix_request;
 use tokio_util::task::TaskTracker;
 
@@ -31,16 +29,8 @@ pub(crate) struct Opened {
 
 fn setup(store: &Arc<SqliteStore>, job: &Job) -> JobProvisions {
     JobProvisions {
-        job: job.clone(),
-        user: JobUser::CORRAL,
         credentials: vec![("DEPLOY_KEY".into(), SecretValue::new(SECRET.into()))],
-        redactor: Arc::new(Redactor::new([("DEPLOY_KEY", SECRET)])),
-        events: EventLog::new(store.clone()),
-        audit: store.clone(),
-        max_output_bytes: 1 << 20,
-        llm: None,
-        egress: None,
-        project: None,
+        ..corral_testkit::provisions(store, job, Redactor::new([("DEPLOY_KEY", SECRET)]))
     }
 }
 

@@ -6,8 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::script::{Failure, RecordedRequest, SCRIPTED_MODEL, Script, Turn};
@@ -113,5 +117,29 @@ impl ServerState {
 
     pub(super) fn delay(&self) -> Duration {
         Duration::from_millis(self.script.piece_delay_ms)
+    }
+}
+
+/// A request, recorded: every handler's first step. Holds its body as
+/// JSON (`null` when it is none).
+pub(super) struct Recorded(pub(super) Value);
+
+impl FromRequest<Arc<ServerState>> for Recorded {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: Request,
+        state: &Arc<ServerState>,
+    ) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let (method, uri, headers) = (
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+        );
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(state.record(&method, &uri, &headers, &body)))
     }
 }

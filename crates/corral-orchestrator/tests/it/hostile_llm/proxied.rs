@@ -16,7 +16,6 @@ use corral_orchestrator::internals::{RecordedRequest, Script, ScriptedServer};
 use corral_orchestrator::{Provider, ProviderKey, ProviderKind};
 use corral_proto::worker::WorkerJob;
 use corral_proto::{Event, EventKind, JobLlm, JobMode, JobUsage};
-use corral_runtime::JobUser;
 use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
 
@@ -94,16 +93,11 @@ pub(super) async fn proxied(mode: JobMode, kind: ProviderKind, max_llm_calls: u6
     );
     let socket_dir = dir.path().join("run").join(&job.id);
     let setup = JobProvisions {
-        job: job.clone(),
-        user: JobUser::CORRAL,
         credentials: vec![("DEPLOY_KEY".into(), SecretValue::new(SECRET.into()))],
         redactor,
         events,
-        audit: store.clone(),
-        max_output_bytes: 1 << 20,
         llm: Some(Arc::new(llm)),
-        egress: None,
-        project: None,
+        ..corral_testkit::provisions(&store, &job, Redactor::default())
     };
     let endpoint = WorkerEndpoint::open(&socket_dir, setup, &tasks)
         .await
