@@ -50,19 +50,23 @@ impl JobManager {
             .as_ref()
             .zip(provider)
             .map(|(llm, (provider, key))| {
-                Arc::new(ModelProxy::new(
-                    job.id.clone(),
-                    provider,
-                    key,
-                    llm.model.clone(),
-                    ProxyContext {
-                        upstream: self.inner.upstream.clone(),
-                        events: self.inner.events.clone(),
-                        tasks: self.inner.tasks.clone(),
-                    },
-                    &job.limits,
-                    Arc::clone(&redactor),
-                ))
+                Arc::new(
+                    ModelProxy::new(
+                        job.id.clone(),
+                        provider,
+                        key,
+                        llm.model.clone(),
+                        ProxyContext {
+                            upstream: self.inner.upstream.clone(),
+                            events: self.inner.events.clone(),
+                            tasks: self.inner.tasks.clone(),
+                        },
+                        &job.limits,
+                        Arc::clone(&redactor),
+                    )
+                    // A re-adopted job's stored usage: its budget counts on.
+                    .resuming(&job.usage),
+                )
             });
         let egress = match &job.egress {
             Some(policy) => {

@@ -13,7 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use corral_proto::llm::ChatRequest;
-use corral_proto::{ErrorBody, Limits};
+use corral_proto::{ErrorBody, JobUsage, Limits};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -143,6 +143,19 @@ impl ModelProxy {
             failure: Mutex::new(None),
             last_error: Mutex::new(None),
         }
+    }
+
+    /// The proxy of a job that already used `usage` (stored before an
+    /// orchestrator restart): its budget counts on from there, so a restart
+    /// does not hand a re-adopted job its budget again.
+    #[must_use]
+    pub fn resuming(self, usage: &JobUsage) -> Self {
+        self.calls.store(usage.llm_calls, Ordering::SeqCst);
+        self.tokens.store(
+            usage.input_tokens.saturating_add(usage.output_tokens),
+            Ordering::SeqCst,
+        );
+        self
     }
 
     /// Why the job must fail, when the proxy decided it must.
@@ -355,3 +368,6 @@ impl ModelProxy {
         Ok((url, headers, Bytes::from(body)))
     }
 }
+
+#[cfg(test)]
+mod tests;
