@@ -69,9 +69,7 @@ pub mod internals {
     pub use crate::llm::{MAX_WARNINGS, ModelProxy, ProxyContext, Upstream};
     pub use crate::redact::{Findings, Redactor, StreamRedactor};
     pub use crate::secrets::{MasterKey, SecretValue};
-    pub use crate::store::{
-        AgentRecords, EventRecords, JobRecords, SecretRecords, SqliteStore, Store,
-    };
+    pub use crate::store::{AgentRecords, EventRecords, JobRecords, SecretRecords, SqliteStore};
     pub use crate::token::{TokenHash, random_hex};
     pub use crate::verify::{Expected, judge};
     pub use crate::worker_api::{JobProvisions, WorkerEndpoint, WorkerReport};

@@ -32,5 +32,6 @@ mod provisions;
 mod routes;
 mod served;
 
-pub use endpoint::{UnboundEndpoint, WorkerEndpoint, WorkerReport};
+pub use endpoint::{UnboundEndpoint, WorkerEndpoint};
 pub use provisions::JobProvisions;
+pub use served::WorkerReport;

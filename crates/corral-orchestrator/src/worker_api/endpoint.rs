@@ -7,7 +7,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use corral_proto::worker::Completion;
 use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -16,7 +15,7 @@ use tracing::{error, warn};
 
 use super::binding::SocketBinding;
 use super::provisions::JobProvisions;
-use super::served::ServedJob;
+use super::served::{ServedJob, WorkerReport};
 
 use crate::token::{Token, TokenHash};
 use corral_runtime::JobUser;
@@ -41,19 +40,6 @@ pub struct WorkerEndpoint {
     server: JoinHandle<()>,
     /// What was reported up to the token's revocation; taken once.
     report: std::sync::OnceLock<WorkerReport>,
-}
-
-/// What a job's worker and its model proxy reported while its container
-/// ran, as its endpoint hands it back on closing.
-#[derive(Debug, Clone, Default)]
-pub struct WorkerReport {
-    /// What the worker reported at `/v1/complete`, if it did.
-    pub completion: Option<Completion>,
-    /// Why the job must fail whatever its worker says (its model budget ran
-    /// out, its provider failed), if it must.
-    pub failure: Option<String>,
-    /// The last error the model's upstream answered with, if any.
-    pub model_error: Option<String>,
 }
 
 impl WorkerEndpoint {
@@ -141,17 +127,8 @@ impl WorkerEndpoint {
             session.revoke();
         }
         self.binding.close();
-        self.report.get_or_init(|| {
-            let Some(session) = session else {
-                return WorkerReport::default();
-            };
-            let llm = session.llm.as_ref();
-            WorkerReport {
-                completion: session.completion(),
-                failure: llm.and_then(|llm| llm.failure()),
-                model_error: llm.and_then(|llm| llm.last_error()),
-            }
-        });
+        self.report
+            .get_or_init(|| session.map(|session| session.report()).unwrap_or_default());
     }
 
     /// Tells the endpoint the job is recorded `running`: the worker's

@@ -168,11 +168,18 @@ impl ServedJob {
         self.revoked.load(Ordering::SeqCst)
     }
 
-    pub(super) fn completion(&self) -> Option<Completion> {
-        self.completion
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// What the worker and the model proxy reported so far.
+    pub(super) fn report(&self) -> WorkerReport {
+        let llm = self.llm.as_ref();
+        WorkerReport {
+            completion: self
+                .completion
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+            failure: llm.and_then(|llm| llm.failure()),
+            model_error: llm.and_then(|llm| llm.last_error()),
+        }
     }
 
     /// Records the first completion; false when one was already recorded.
@@ -377,4 +384,17 @@ fn output_events(pieces: Vec<OutputPiece>, redacted: bool) -> Vec<NewEvent> {
         .into_iter()
         .map(|piece| output_event(piece.stream, piece.text, redacted))
         .collect()
+}
+
+/// What a job's worker and its model proxy reported while its container
+/// ran, as its endpoint hands it back on closing.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerReport {
+    /// What the worker reported at `/v1/complete`, if it did.
+    pub completion: Option<Completion>,
+    /// Why the job must fail whatever its worker says (its model budget ran
+    /// out, its provider failed), if it must.
+    pub failure: Option<String>,
+    /// The last error the model's upstream answered with, if any.
+    pub model_error: Option<String>,
 }
