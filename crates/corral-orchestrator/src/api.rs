@@ -9,12 +9,14 @@ mod jobs;
 mod metrics;
 mod openapi;
 mod review;
+mod sandboxes;
 mod secrets;
 mod state;
 mod ui;
 mod verify;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post, put};
 
@@ -39,6 +41,28 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/diff", get(review::diff))
         .route("/v1/jobs/{id}/apply", post(review::apply))
         .route("/v1/jobs/{id}/discard", post(review::discard))
+        .route(
+            "/v1/sandboxes",
+            post(sandboxes::create).get(sandboxes::list),
+        )
+        .route(
+            "/v1/sandboxes/{id}",
+            get(sandboxes::show).delete(sandboxes::delete),
+        )
+        .route("/v1/sandboxes/{id}/exec", post(sandboxes::exec))
+        .route(
+            "/v1/sandboxes/{id}/files",
+            // An upload's size is checked against the sandbox's own limit.
+            get(sandboxes::get_file)
+                .put(sandboxes::put_file)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/v1/sandboxes/{id}/files/list", get(sandboxes::list_files))
+        .route("/v1/sandboxes/{id}/events", get(sandboxes::events))
+        .route(
+            "/v1/sandboxes/{id}/events/stream",
+            get(sandboxes::events_stream),
+        )
         .route("/v1/verify", post(verify::run).get(verify::last))
         .route("/metrics", get(metrics::metrics))
         .nest_service("/mcp", crate::mcp_local::service(state.jobs.clone()))

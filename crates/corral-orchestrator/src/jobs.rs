@@ -23,6 +23,7 @@
 //! - `review`: a branch job's change: diff, apply, discard
 //! - `stats`: the manager's counters gathered for the metrics page
 //! - `verify`: the sandbox check, a probe job judged on this host
+//! - `sandbox`: sandboxes, jobs that stay up: made, found running, given execs and files
 
 mod cancel;
 mod create;
@@ -40,6 +41,7 @@ mod reap;
 mod recover;
 mod review;
 mod run;
+mod sandbox;
 mod scheduler;
 mod setup;
 mod stats;
@@ -52,3 +54,4 @@ pub use crate::metrics::PoolStats;
 pub use error::JobError;
 pub use list::{JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE};
 pub use manager::JobManager;
+pub use sandbox::{Download, ExecOutcome, SandboxError, too_large, upload_limit};

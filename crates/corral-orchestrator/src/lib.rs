@@ -19,7 +19,8 @@
 //!   `workspace`: job-owned copies of a project for review (branch mode)
 //! - `secrets`: the sealed secrets store and job grants; `token`: bearer tokens, random ids
 //! - (the container itself: `corral-runtime`'s trait, `corral-docker`'s engine)
-//! - `worker_api`: the per-job worker API on the job's socket
+//! - `worker_api`: the per-job worker API on the job's socket; `sandbox`: a running
+//!   sandbox's desk (orders for its worker, answers, activity for its idle timeout)
 //! - `llm`: the LLM proxy (providers, Anthropic translation, budgets) and the scripted model;
 //!   `egress`: the egress proxy: allowlist, public addresses only, credentials added
 //! - `redact`: the leak detector every job event passes through
@@ -39,6 +40,7 @@ mod mcp_local;
 mod metrics;
 mod project;
 mod redact;
+mod sandbox;
 mod secrets;
 mod server;
 mod store;

@@ -19,6 +19,8 @@
 //! - `provisions`: the [`JobProvisions`] a job is bound with
 //! - `served`: the job as its socket serves it: intake of events, completion, credentials
 //! - `limits`: event rates and output caps
+//! - `streams`: output held by the leak detector, per sandbox exec
+//! - `sandbox_routes`: a sandbox worker's orders, uploads and answers
 //! - `project`: a copy-mode job's project as a tar stream
 //! - `egress_route`: a connection upgraded into one of the job's proxy connections
 
@@ -30,7 +32,9 @@ mod limits;
 mod project;
 mod provisions;
 mod routes;
+mod sandbox_routes;
 mod served;
+mod streams;
 
 pub use endpoint::{UnboundEndpoint, WorkerEndpoint};
 pub use provisions::JobProvisions;

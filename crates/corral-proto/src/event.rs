@@ -1,6 +1,7 @@
 //! A job's event stream: everything a job says, in order, numbered densely.
 
 mod access;
+mod exec;
 mod payload;
 mod records;
 
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+pub use exec::{ExecEndedData, ExecStartedData};
 pub use payload::{
     Completion, CompletionStatus, EventData, MessageData, MessageRole, NoticeData, OutputData,
     OutputRef, OutputStream, PHASE_CLAUDE_INIT, PHASE_CLAUDE_RETRY, PHASE_ENDING, PHASE_WAITING,
@@ -42,6 +44,10 @@ pub enum EventKind {
     /// A connection through the egress proxy: `{"host", "port", "allowed",
     /// "reason", "bytes_up", "bytes_down"}`.
     Network,
+    /// A sandbox began an exec.
+    ExecStarted,
+    /// A sandbox's exec ended: its exit code and duration.
+    ExecEnded,
 }
 
 impl EventKind {
@@ -58,6 +64,8 @@ impl EventKind {
             Self::Error => "error",
             Self::Warning => "warning",
             Self::Network => "network",
+            Self::ExecStarted => "exec_started",
+            Self::ExecEnded => "exec_ended",
         }
     }
 

@@ -29,6 +29,9 @@ pub enum JobMode {
     Worker,
     /// The `claude` CLI, headless.
     Claude,
+    /// A long-lived sandbox: the worker stays up and runs commands and file
+    /// transfers on request (see [`crate::sandbox`]).
+    Sandbox,
 }
 
 impl JobMode {
@@ -38,6 +41,7 @@ impl JobMode {
             Self::Exec => "exec",
             Self::Worker => "worker",
             Self::Claude => "claude",
+            Self::Sandbox => "sandbox",
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - [`llm`]: the model-call format on the job socket (OpenAI chat subset)
 //! - [`egress`]: the hosts a job may reach and the credentials added for it
 //! - [`worker`]: what the worker and the orchestrator say over the job socket
+//! - [`sandbox`]: long-lived sandboxes: their spec, execs, files, and the worker's orders
 //! - [`size`]: byte sizes and durations written the way people write them
 //! - [`timestamp`]: the one shape of every time on the wire
 //! - [`sse`]: a parser of server-sent events, for clients of the event stream
@@ -29,6 +30,7 @@ pub mod fuzz;
 pub mod job;
 pub mod llm;
 pub mod local_server;
+pub mod sandbox;
 pub mod size;
 pub mod sse;
 pub mod timestamp;

@@ -145,6 +145,9 @@ pub struct OutputChunk {
     pub stream: crate::event::OutputStream,
     /// The text.
     pub text: String,
+    /// In a sandbox: the exec that wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<u64>,
 }
 
 /// The answer to an event batch: every event up to `last_seq` is stored.

@@ -9,7 +9,7 @@ use corral_runtime::JobUser;
 
 /// Provisions for `job`, stored in `store`, its output passing `redactor`:
 /// the corral user, no credentials, no model or egress proxy, no project,
-/// a MiB of output. Tests change what they need with `..`.
+/// no sandbox desk, a MiB of output. Tests change what they need with `..`.
 pub fn provisions(store: &Arc<SqliteStore>, job: &Job, redactor: Redactor) -> JobProvisions {
     JobProvisions {
         job: job.clone(),
@@ -22,5 +22,6 @@ pub fn provisions(store: &Arc<SqliteStore>, job: &Job, redactor: Redactor) -> Jo
         llm: None,
         egress: None,
         project: None,
+        desk: None,
     }
 }

@@ -89,13 +89,13 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
             return EXIT_NOT_STARTED;
         }
     };
-    let (sender, receiver) = mpsc::channel(CHANNEL_DEPTH);
+    let (sender, receiver) = mpsc::channel::<crate::output::Chunk>(CHANNEL_DEPTH);
     let mut readers = JoinSet::new();
     if let Some(stdout) = child.stdout.take() {
-        readers.spawn(pump(stdout, Stream::Stdout, sender.clone()));
+        readers.spawn(pump(stdout, Stream::Stdout, None, sender.clone()));
     }
     if let Some(stderr) = child.stderr.take() {
-        readers.spawn(pump(stderr, Stream::Stderr, sender));
+        readers.spawn(pump(stderr, Stream::Stderr, None, sender));
     }
     let finish = async {
         let status = child.wait().await;

@@ -19,6 +19,7 @@
 //! - `tools`: the agent's tools, confined to `/workspace` and `/tmp`
 //! - `output`: pipe bytes to UTF-8 text, batched into `output` events
 //! - `project`: a copy-mode job's project, unpacked into `/workspace`
+//! - `sandbox`: sandbox mode, commands and file transfers on request until the sandbox ends
 //! - `failure`: how the worker says it failed; `child`: starting the job's processes
 //! - `probe`: `corral-worker probe`, what `corral verify` sees inside a container
 
@@ -33,6 +34,7 @@ mod model;
 mod output;
 mod probe;
 mod project;
+mod sandbox;
 mod tools;
 
 use corral_proto::JobMode;
@@ -135,5 +137,6 @@ async fn run() -> u8 {
         JobMode::Exec => exec::run(&client, &job, &credentials).await,
         JobMode::Worker => agent::run(&client, &job, &credentials).await,
         JobMode::Claude => claude::run(&client, &job, &credentials).await,
+        JobMode::Sandbox => sandbox::run(&client, &job, &credentials).await,
     }
 }

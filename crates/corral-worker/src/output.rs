@@ -27,10 +27,33 @@ pub struct Chunk {
     pub stream: Stream,
     /// What was written.
     pub text: String,
+    /// In a sandbox: the exec whose pipe it is.
+    pub exec: Option<u64>,
 }
 
-/// Reads `pipe` to its end, sending text chunks to `sink`.
-pub async fn pump(mut pipe: impl AsyncRead + Unpin, stream: Stream, sink: mpsc::Sender<Chunk>) {
+/// What the shipper sends: output to merge and batch, or an event that
+/// goes out in its place among them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outgoing {
+    /// A piece of output.
+    Output(Chunk),
+    /// Any other event.
+    Event(NewEvent),
+}
+
+impl From<Chunk> for Outgoing {
+    fn from(chunk: Chunk) -> Self {
+        Self::Output(chunk)
+    }
+}
+
+/// Reads `pipe` to its end, sending text chunks (tagged with `exec`) to `sink`.
+pub async fn pump<T: From<Chunk>>(
+    mut pipe: impl AsyncRead + Unpin,
+    stream: Stream,
+    exec: Option<u64>,
+    sink: mpsc::Sender<T>,
+) {
     let mut pending = Vec::with_capacity(READ_CHUNK);
     let mut buffer = vec![0u8; READ_CHUNK];
     loop {
@@ -40,7 +63,12 @@ pub async fn pump(mut pipe: impl AsyncRead + Unpin, stream: Stream, sink: mpsc::
         };
         pending.extend_from_slice(&buffer[..read]);
         let text = take_text(&mut pending, read == 0);
-        if !text.is_empty() && sink.send(Chunk { stream, text }).await.is_err() {
+        if !text.is_empty()
+            && sink
+                .send(Chunk { stream, text, exec }.into())
+                .await
+                .is_err()
+        {
             return;
         }
         if read == 0 {
@@ -78,37 +106,52 @@ fn incomplete_tail(bytes: &[u8]) -> usize {
     0
 }
 
-/// Sends chunks as `output` events until every sender is gone. Adjacent
-/// chunks of one stream are merged, up to [`MAX_EVENT_TEXT`].
-pub async fn ship(client: &Client, mut chunks: mpsc::Receiver<Chunk>) -> Result<(), ClientError> {
+/// Sends chunks as `output` events, and other events in their place among
+/// them, until every sender is gone. Adjacent chunks of one stream (and
+/// exec) are merged, up to [`MAX_EVENT_TEXT`].
+pub async fn ship<T: Into<Outgoing>>(
+    client: &Client,
+    mut chunks: mpsc::Receiver<T>,
+) -> Result<(), ClientError> {
     while let Some(first) = chunks.recv().await {
-        let mut batch = vec![first];
-        let mut size: usize = batch[0].text.len();
+        let mut batch = vec![first.into()];
+        let mut size: usize = text_len(&batch[0]);
         while size < MAX_BATCH_TEXT {
             let Ok(next) = chunks.try_recv() else { break };
-            size += next.text.len();
-            match batch.last_mut() {
-                Some(last)
+            let next = next.into();
+            size += text_len(&next);
+            match (batch.last_mut(), next) {
+                (Some(Outgoing::Output(last)), Outgoing::Output(next))
                     if last.stream == next.stream
+                        && last.exec == next.exec
                         && last.text.len() + next.text.len() <= MAX_EVENT_TEXT =>
                 {
                     last.text.push_str(&next.text);
                 }
-                _ => batch.push(next),
+                (_, next) => batch.push(next),
             }
         }
         let events = batch
             .into_iter()
-            .map(|chunk| {
-                NewEvent::of(&OutputData {
+            .map(|item| match item {
+                Outgoing::Output(chunk) => NewEvent::of(&OutputData {
                     stream: chunk.stream,
                     text: chunk.text,
-                })
+                    exec: chunk.exec,
+                }),
+                Outgoing::Event(event) => event,
             })
             .collect();
         client.send_events(events).await?;
     }
     Ok(())
+}
+
+fn text_len(item: &Outgoing) -> usize {
+    match item {
+        Outgoing::Output(chunk) => chunk.text.len(),
+        Outgoing::Event(_) => 0,
+    }
 }
 
 #[cfg(test)]
@@ -138,13 +181,14 @@ mod tests {
     #[tokio::test]
     async fn a_pipe_is_read_to_its_end() {
         let (sender, mut receiver) = mpsc::channel(8);
-        pump(&b"hello\nworld\n"[..], Stream::Stderr, sender).await;
-        let chunk = receiver.recv().await.expect("a chunk");
+        pump(&b"hello\nworld\n"[..], Stream::Stderr, Some(3), sender).await;
+        let chunk: Chunk = receiver.recv().await.expect("a chunk");
         assert_eq!(
             chunk,
             Chunk {
                 stream: Stream::Stderr,
-                text: "hello\nworld\n".into()
+                text: "hello\nworld\n".into(),
+                exec: Some(3),
             }
         );
         assert!(receiver.recv().await.is_none());

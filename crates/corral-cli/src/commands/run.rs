@@ -165,6 +165,9 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
             }
             (None, Some(prompt))
         }
+        JobMode::Sandbox => {
+            anyhow::bail!("--mode sandbox: start a sandbox with `corral sandbox create`")
+        }
     };
     let (llm, claude) = agent_settings(mode, &fields.agent)?;
     Ok(JobSpec {

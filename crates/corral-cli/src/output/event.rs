@@ -87,6 +87,25 @@ fn event(job_id: &str, data: &EventData, mode: JobOutput) {
         EventData::ToolResult(result) => show_tool_result(result),
         EventData::LlmUsage(usage) => show_usage(usage),
         EventData::Result(_) => {}
+        EventData::ExecStarted(started) => note(&format!(
+            "exec {} in {}: {}",
+            started.exec,
+            visible_line(&started.cwd),
+            visible_line(&match &started.cmd {
+                corral_proto::CommandSpec::Shell(line) => line.clone(),
+                corral_proto::CommandSpec::Argv(argv) => argv.join(" "),
+            })
+        )),
+        EventData::ExecEnded(ended) => note(&format!(
+            "exec {} ended: {} in {} ms{}",
+            ended.exec,
+            ended.exit_code.map_or_else(
+                || "no exit code".to_owned(),
+                |code| format!("exit code {code}")
+            ),
+            ended.duration_ms,
+            if ended.timed_out { " (timed out)" } else { "" }
+        )),
     }
 }
 

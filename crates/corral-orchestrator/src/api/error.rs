@@ -1,7 +1,7 @@
 //! How the domain's errors answer over HTTP: each maps to one [`ApiError`].
 
 use crate::http::ApiError;
-use crate::jobs::JobError;
+use crate::jobs::{JobError, SandboxError};
 use crate::store::StoreError;
 
 impl From<JobError> for ApiError {
@@ -23,9 +23,27 @@ impl From<JobError> for ApiError {
                 message: error.to_string(),
             },
             JobError::Unverified { message } => Self::Unavailable { message },
+            JobError::Sandbox(error) => sandbox_error(error),
             JobError::Store(error) => Self::internal(error),
             JobError::Random(error) => Self::internal(error),
         }
+    }
+}
+
+fn sandbox_error(error: SandboxError) -> ApiError {
+    let message = error.to_string();
+    match error {
+        SandboxError::NotRunning { .. }
+        | SandboxError::EndedDuringExec { .. }
+        | SandboxError::HoldsSecret { .. } => ApiError::Conflict { message },
+        SandboxError::Busy(_) => ApiError::TooManyRequests { message },
+        SandboxError::NoAnswer(_) => ApiError::Unavailable { message },
+        SandboxError::TooLarge { field, message } => ApiError::TooLarge { message, field },
+        SandboxError::BadPath { .. } => ApiError::bad_field("path", message),
+        SandboxError::NoSuchPath { .. } => ApiError::NotFound {
+            what: message.clone(),
+        },
+        SandboxError::Failed { .. } => ApiError::BadGateway { message },
     }
 }
 

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{events, jobs, metrics, review, secrets, verify};
+use super::{events, jobs, metrics, review, sandboxes, secrets, verify};
 
 /// The document.
 #[derive(OpenApi)]
@@ -19,6 +19,9 @@ use super::{events, jobs, metrics, review, secrets, verify};
         review::diff, review::apply, review::discard,
         secrets::list, secrets::set, secrets::remove,
         metrics::metrics, verify::run, verify::last, openapi,
+        sandboxes::create, sandboxes::list, sandboxes::show, sandboxes::delete, sandboxes::exec,
+        sandboxes::put_file, sandboxes::get_file, sandboxes::list_files, sandboxes::events,
+        sandboxes::events_stream,
     ),
     components(schemas(
         corral_proto::event::EventData,
@@ -30,6 +33,8 @@ use super::{events, jobs, metrics, review, secrets, verify};
         corral_proto::event::LlmUsageData,
         corral_proto::event::NoticeData,
         corral_proto::event::NetworkData,
+        corral_proto::event::ExecStartedData,
+        corral_proto::event::ExecEndedData,
     )),
     modifiers(&BearerToken),
     security(("token" = [])),
@@ -37,6 +42,7 @@ use super::{events, jobs, metrics, review, secrets, verify};
         (name = "jobs", description = "Create, list, follow up and cancel jobs"),
         (name = "events", description = "A job's event stream"),
         (name = "review", description = "Branch-mode jobs: diff, apply, discard"),
+        (name = "sandboxes", description = "Long-lived sandboxes: exec, files, events"),
         (name = "secrets", description = "Sealed secrets granted to jobs; values are write-only"),
         (name = "server", description = "Health, metrics, this document"),
     )

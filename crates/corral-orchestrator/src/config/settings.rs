@@ -36,6 +36,19 @@ pub const DEFAULT_REAP_INTERVAL_SECS: u64 = 60;
 pub const DEFAULT_WORKSPACE_RETENTION_SECS: u64 = 7 * 86_400;
 /// Output a single job may store before the rest is dropped with a warning.
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 64 << 20;
+/// Execs one sandbox runs at once unless `sandbox_max_execs` says otherwise:
+/// enough for an agent's parallel tool calls, few enough that a sandbox
+/// cannot flood its worker with processes (its pids limit is the hard cap).
+pub const DEFAULT_SANDBOX_MAX_EXECS: usize = 16;
+/// Most execs a sandbox may be allowed at once.
+const MAX_SANDBOX_EXECS: usize = 256;
+
+/// `sandbox_max_execs` as written, its default filled in and kept in bounds.
+fn sandbox_max_execs(written: Option<usize>) -> usize {
+    written
+        .unwrap_or(DEFAULT_SANDBOX_MAX_EXECS)
+        .clamp(1, MAX_SANDBOX_EXECS)
+}
 
 /// `corral.toml` as written: every key optional, unknown keys refused.
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +62,7 @@ struct FileConfig {
     max_concurrent_jobs: Option<usize>,
     oci_runtime: Option<String>,
     max_output_bytes: Option<ByteSize>,
+    sandbox_max_execs: Option<usize>,
     reap_interval: Option<DurationSpec>,
     workspace_retention: Option<DurationSpec>,
     limits: FileLimits,
@@ -123,6 +137,8 @@ pub struct Config {
     pub default_limits: Limits,
     /// Output bytes one job may store.
     pub max_output_bytes: u64,
+    /// Execs one sandbox runs at once; more are refused (429).
+    pub sandbox_max_execs: usize,
     /// Seconds between sweeps for containers no live job owns.
     pub reap_interval_secs: u64,
     /// Seconds an ended job's review files (patch, workspace) are kept.
@@ -234,6 +250,7 @@ impl Config {
             max_output_bytes: file
                 .max_output_bytes
                 .map_or(DEFAULT_MAX_OUTPUT_BYTES, |size| size.0),
+            sandbox_max_execs: sandbox_max_execs(file.sandbox_max_execs),
             master_key: master_key_from_env(),
             workspace_retention_secs: file
                 .workspace_retention

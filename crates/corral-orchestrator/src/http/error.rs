@@ -26,6 +26,27 @@ pub enum ApiError {
     /// The body is over the route's size limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// More than a named limit allows (413 naming it).
+    #[error("{message}")]
+    TooLarge {
+        /// What was too large.
+        message: String,
+        /// The limit's name.
+        field: String,
+    },
+    /// Too much at once; try again later (429).
+    #[error("{message}")]
+    TooManyRequests {
+        /// Why.
+        message: String,
+    },
+    /// Something the request depends on failed (502): a sandbox that
+    /// could not do what it was asked.
+    #[error("{message}")]
+    BadGateway {
+        /// Its account.
+        message: String,
+    },
     /// Missing or wrong bearer token.
     #[error("missing or invalid bearer token")]
     Unauthorized,
@@ -69,7 +90,9 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -97,6 +120,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let field = match &self {
             Self::BadRequest { field, .. } => field.clone(),
+            Self::TooLarge { field, .. } => Some(field.clone()),
             _ => None,
         };
         let body = ErrorBody {

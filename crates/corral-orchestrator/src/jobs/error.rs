@@ -70,6 +70,9 @@ pub enum JobError {
         /// The failing rows, and what to do.
         message: String,
     },
+    /// A sandbox operation failed.
+    #[error(transparent)]
+    Sandbox(#[from] super::SandboxError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

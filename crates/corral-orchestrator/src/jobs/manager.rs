@@ -79,6 +79,9 @@ pub(super) struct Inner {
     pub(super) spared: Mutex<std::collections::HashSet<String>>,
     /// Whether jobs may run: not while the sandbox check fails.
     pub(super) gate: crate::verify::Gate,
+    /// The desks of live sandboxes, by id. A std mutex: never held across
+    /// an `.await`.
+    pub(super) desks: Mutex<HashMap<String, Arc<crate::sandbox::Desk>>>,
 }
 
 impl JobManager {
@@ -124,6 +127,7 @@ impl JobManager {
                 gate,
                 pool,
                 spared: Mutex::default(),
+                desks: Mutex::default(),
             }),
         }
     }

@@ -85,6 +85,7 @@ impl JobManager {
             }
             None => None,
         };
+        let desk = self.open_desk(job, &redactor).await?;
         Ok(JobProvisions {
             job: job.clone(),
             user,
@@ -96,7 +97,37 @@ impl JobManager {
             llm,
             egress,
             project,
+            desk,
         })
+    }
+
+    /// A sandbox's desk, registered so the user API finds it; its execs
+    /// numbered on past whatever a re-adopted sandbox stored before.
+    async fn open_desk(
+        &self,
+        job: &Job,
+        redactor: &Arc<Redactor>,
+    ) -> Result<Option<Arc<crate::sandbox::Desk>>, SetupError> {
+        if job.mode != corral_proto::JobMode::Sandbox {
+            return Ok(None);
+        }
+        let before = self
+            .inner
+            .store
+            .last_batch(&job.id)
+            .await
+            .map_err(|error| {
+                SetupError::Provider(format!("cannot read the sandbox's events: {error}"))
+            })?
+            .map_or(0, |(_, last_seq)| last_seq);
+        let desk = Arc::new(crate::sandbox::Desk::new(
+            self.inner.config.sandbox_max_execs,
+            before,
+            Arc::clone(redactor),
+        ));
+        desk.note_seq(before);
+        self.lock_desks().insert(job.id.clone(), Arc::clone(&desk));
+        Ok(Some(desk))
     }
 
     /// The job's leak detector: every stored secret, the provider's key,

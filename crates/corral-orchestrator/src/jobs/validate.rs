@@ -13,6 +13,7 @@ use crate::config::check_limits;
 use crate::llm::LlmSettings;
 use crate::project::{PinnedDir, ProjectError};
 pub(super) use mode::MAX_PROMPT_BYTES;
+pub(super) use mode::check_command;
 use mode::{by_mode, validate_claude};
 
 /// Longest image reference Docker accepts, give or take.

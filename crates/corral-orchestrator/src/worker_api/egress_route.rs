@@ -38,7 +38,10 @@ pub(super) async fn egress(
     }
     let upgraded = hyper::upgrade::on(request);
     let tasks = egress.tasks.clone();
+    // An open connection is work in flight: a sandbox does not idle under it.
+    let busy = session.busy();
     tasks.spawn(async move {
+        let _busy = busy;
         match upgraded.await {
             Ok(upgraded) => {
                 crate::egress::serve(hyper_util::rt::TokioIo::new(upgraded), egress).await;

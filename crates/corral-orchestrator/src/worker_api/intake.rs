@@ -21,7 +21,9 @@ fn from_worker(kind: EventKind) -> bool {
         | EventKind::ToolResult
         | EventKind::Status
         | EventKind::Error
-        | EventKind::Warning => true,
+        | EventKind::Warning
+        | EventKind::ExecStarted
+        | EventKind::ExecEnded => true,
         EventKind::LlmUsage | EventKind::Network | EventKind::Result => false,
     }
 }
@@ -107,7 +109,7 @@ fn check_event(event: &NewEvent) -> Result<(), (String, String)> {
         // Read as a payload but not in place: not the plain shape.
         EventData::Output(_) => Err((
             ".data".into(),
-            "an `output` event is `{\"stream\", \"text\"}` as strings".into(),
+            "an `output` event is `{\"stream\", \"text\"}` as strings (and a sandbox exec's number, `exec`)".into(),
         )),
         // The kind is a worker's (`from_worker`); the payload is its own.
         _ => Ok(()),
@@ -156,6 +158,18 @@ mod tests {
             ),
             NewEvent::new(EventKind::Error, json!({"message": "boom"})),
             NewEvent::new(EventKind::Warning, json!({"message": "hm"})),
+            NewEvent::new(
+                EventKind::Output,
+                json!({"stream": "stdout", "text": "x", "exec": 2}),
+            ),
+            NewEvent::new(
+                EventKind::ExecStarted,
+                json!({"exec": 2, "cmd": ["ls"], "cwd": "/workspace"}),
+            ),
+            NewEvent::new(
+                EventKind::ExecEnded,
+                json!({"exec": 2, "exit_code": 0, "duration_ms": 3}),
+            ),
         ];
         check(&batch).expect("a worker's own kinds");
     }

@@ -40,6 +40,7 @@ pub fn split_output(events: Vec<NewEvent>) -> Vec<NewEvent> {
             split.push(NewEvent::of(&OutputData {
                 stream: output.stream,
                 text: piece.to_owned(),
+                exec: output.exec,
             }));
             rest = tail;
         }

@@ -35,4 +35,6 @@ pub struct JobProvisions {
     pub egress: Option<Arc<crate::egress::EgressProxy>>,
     /// The project held open at start, read for a `copy`-mode job.
     pub project: Option<Arc<crate::project::PinnedDir>>,
+    /// A sandbox's desk, where its orders wait for its worker.
+    pub desk: Option<Arc<crate::sandbox::Desk>>,
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use corral_proto::event::StatusData;
 use corral_proto::llm::ChatRequest;
+use corral_proto::sandbox::order::{ORDERS_PATH, RESULT_PATH, UPLOAD_PATH};
 use corral_proto::worker::{
     ANTHROPIC_PREFIX, CHAT_PATH, CLAUDE_SESSION_PATH, COMPLETE_PATH, CREDENTIALS_PATH,
     ClaudeSession, Completion, Credential, EGRESS_PATH, EVENTS_PATH, EventBatch, EventsAck,
@@ -51,6 +52,17 @@ pub(super) fn router(binding: Arc<SocketBinding>) -> Router {
         .route(PROMPTS_PATH, get(prompts))
         .route(EGRESS_PATH, get(super::egress_route::egress))
         .route(PROJECT_PATH, get(super::project::route))
+        .route(ORDERS_PATH, get(super::sandbox_routes::orders))
+        .route(
+            &format!("{UPLOAD_PATH}/{{order}}"),
+            get(super::sandbox_routes::upload),
+        )
+        .route(
+            &format!("{RESULT_PATH}/{{order}}"),
+            post(super::sandbox_routes::result).layer(DefaultBodyLimit::max(
+                super::sandbox_routes::MAX_ANSWER_BYTES,
+            )),
+        )
         .route(
             CLAUDE_SESSION_PATH,
             get(claude_session)
@@ -176,10 +188,24 @@ async fn chat(Extension(session): Session, ApiJson(request): ApiJson<ChatRequest
     let Some(llm) = &session.llm else {
         return ProxyError::NoModel.into_response();
     };
-    match llm.chat(request).await {
+    let busy = session.busy();
+    let answer = match llm.chat(request).await {
         Ok(answer) => answer,
         Err(error) => error.into_response(),
-    }
+    };
+    while_streamed(answer, busy)
+}
+
+/// `answer` keeping `busy` alive until its body is sent (a streamed
+/// model answer is a model call in flight until its last byte).
+fn while_streamed<T: Send + Sync + 'static>(answer: Response, busy: T) -> Response {
+    use http_body_util::BodyExt;
+    answer.map(|body| {
+        axum::body::Body::new(body.map_frame(move |frame| {
+            let _ = &busy;
+            frame
+        }))
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,8 +285,11 @@ async fn anthropic(Extension(session): Session, request: Request) -> Response {
     let Ok(body) = axum::body::to_bytes(body, MAX_CHAT_BYTES).await else {
         return ApiError::PayloadTooLarge.into_response();
     };
-    llm.passthrough(parts.method, &target, &parts.headers, body, placeholder)
-        .await
+    let busy = session.busy();
+    let answer = llm
+        .passthrough(parts.method, &target, &parts.headers, body, placeholder)
+        .await;
+    while_streamed(answer, busy)
 }
 
 /// `PUT /v1/claude/session`: the claude job's latest session, kept so a

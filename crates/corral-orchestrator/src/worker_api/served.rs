@@ -6,18 +6,19 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use corral_proto::event::{OutputData, OutputStream};
+use corral_proto::event::ExecEndedData;
 use corral_proto::worker::{
     ClaudeSession, Completion, EventsAck, OutputChunk, WORKSPACE, WorkerEgress, WorkerJob,
 };
-use corral_proto::{Job, JobMode, NewEvent, ProjectMode};
+use corral_proto::{EventKind, Job, JobMode, NewEvent, ProjectMode};
 use tracing::{error, warn};
 
 use super::limits::{EventRate, split_output};
 use super::provisions::JobProvisions;
+use super::streams::{OutputStreams, output_event};
 use crate::events::EventLog;
 use crate::llm::ModelProxy;
-use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
+use crate::redact::{Findings, Redactor};
 use crate::secrets::SecretValue;
 use crate::store::{SecretRecords, StoreError};
 use crate::token::TokenHash;
@@ -45,7 +46,9 @@ pub(crate) struct ServedJob {
     pub(super) events: EventLog,
     audit: Arc<dyn SecretRecords>,
     redactor: Arc<Redactor>,
-    streams: Mutex<StreamRedactor>,
+    streams: Mutex<OutputStreams>,
+    /// A sandbox's desk: its orders, answers and activity.
+    pub(super) desk: Option<Arc<crate::sandbox::Desk>>,
     output_bytes: AtomicU64,
     max_output_bytes: u64,
     output_capped: AtomicBool,
@@ -97,7 +100,8 @@ impl ServedJob {
             events: setup.events,
             audit: setup.audit,
             redactor: setup.redactor,
-            streams: Mutex::new(StreamRedactor::default()),
+            streams: Mutex::new(OutputStreams::default()),
+            desk: setup.desk,
             output_bytes: AtomicU64::new(0),
             max_output_bytes: setup.max_output_bytes,
             output_capped: AtomicBool::new(false),
@@ -162,6 +166,11 @@ impl ServedJob {
         if let Some(egress) = &self.egress {
             egress.stop.cancel();
         }
+    }
+
+    /// Work in flight for a sandbox's idle timeout, while the guard lives.
+    pub(super) fn busy(&self) -> Option<crate::sandbox::Busy> {
+        self.desk.as_ref().map(|desk| desk.activity.busy())
     }
 
     pub(super) fn is_revoked(&self) -> bool {
@@ -255,7 +264,7 @@ impl ServedJob {
         }
         unacked
             .into_iter()
-            .map(|chunk| output_event(chunk.stream, chunk.text, false))
+            .map(|chunk| output_event(chunk.stream, chunk.text, chunk.exec, false))
             .chain(events)
             .collect()
     }
@@ -274,16 +283,37 @@ impl ServedJob {
         }
         let mut accepted = Vec::with_capacity(events.len());
         let mut findings = Findings::default();
+        if let Some(desk) = &self.desk {
+            desk.activity.touch();
+        }
         for mut event in self.cap_output(events) {
             let mut found = Findings::default();
+            let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(output) = event.output() {
-                let pieces = self
-                    .streams
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(&self.redactor, output.stream, output.text, &mut found);
-                accepted.extend(output_events(pieces, found.any()));
+                let pieces = streams.push(
+                    &self.redactor,
+                    output.exec,
+                    output.stream,
+                    output.text,
+                    &mut found,
+                );
+                accepted.extend(pieces);
             } else {
+                // An exec's end comes after all its output: what its
+                // redactor holds goes first.
+                if let Some(ended) = (event.kind == EventKind::ExecEnded)
+                    .then(|| event.payload::<ExecEndedData>())
+                    .flatten()
+                {
+                    accepted.extend(streams.flush_exec(
+                        &self.redactor,
+                        Some(ended.exec),
+                        &mut found,
+                    ));
+                    if let Some(desk) = &self.desk {
+                        desk.exec_ended(ended.exec);
+                    }
+                }
                 self.redactor.redact_json(&mut event.data, &mut found);
                 event.redacted = found.any();
                 accepted.push(event);
@@ -316,12 +346,11 @@ impl ServedJob {
     /// Stores what the stream redactor still holds back, as output events.
     pub(super) async fn flush_streams(&self) -> Result<u64, StoreError> {
         let mut findings = Findings::default();
-        let tails = self
+        let events = self
             .streams
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .flush(&self.redactor, &mut findings);
-        let events = output_events(tails, findings.any());
         self.store(events, findings, None).await
     }
 
@@ -344,7 +373,14 @@ impl ServedJob {
         if events.is_empty() && batch.is_none() {
             return Ok(0);
         }
-        self.events.append_batch(&self.job.id, events, batch).await
+        let last_seq = self
+            .events
+            .append_batch(&self.job.id, events, batch)
+            .await?;
+        if let Some(desk) = &self.desk {
+            desk.note_seq(last_seq);
+        }
+        Ok(last_seq)
     }
 
     /// Drops output past the job's budget, replacing it with one warning.
@@ -367,23 +403,6 @@ impl ServedJob {
         }
         kept
     }
-}
-
-/// An `output` event of `stream`.
-fn output_event(stream: OutputStream, text: String, redacted: bool) -> NewEvent {
-    let output = OutputData { stream, text };
-    NewEvent {
-        redacted,
-        ..NewEvent::of(&output)
-    }
-}
-
-/// The emitted pieces as `output` events.
-fn output_events(pieces: Vec<OutputPiece>, redacted: bool) -> Vec<NewEvent> {
-    pieces
-        .into_iter()
-        .map(|piece| output_event(piece.stream, piece.text, redacted))
-        .collect()
 }
 
 /// What a job's worker and its model proxy reported while its container

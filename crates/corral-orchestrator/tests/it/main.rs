@@ -46,6 +46,8 @@ mod reaper;
 mod review;
 mod review_record;
 mod sandbox;
+mod sandbox_files;
+mod sandboxes;
 mod security_md;
 mod verify;
 mod web_ui;

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::exec::{ExecEndedData, ExecStartedData};
 use super::records::{LlmUsageData, NetworkData};
 use super::{EventKind, Payload};
 use crate::JobState;
@@ -191,6 +192,9 @@ pub struct OutputData {
     pub stream: OutputStream,
     /// The text.
     pub text: String,
+    /// In a sandbox: the exec that wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<u64>,
 }
 
 /// An `output` event's payload read in place, without copying its text
@@ -202,6 +206,9 @@ pub struct OutputRef<'a> {
     pub stream: OutputStream,
     /// The text.
     pub text: &'a str,
+    /// In a sandbox: the exec that wrote it.
+    #[serde(default)]
+    pub exec: Option<u64>,
 }
 
 /// `error` or `warning`: something that failed, or is worth knowing.
@@ -245,6 +252,10 @@ pub enum EventData {
     Warning(NoticeData),
     /// `network`.
     Network(NetworkData),
+    /// `exec_started`.
+    ExecStarted(ExecStartedData),
+    /// `exec_ended`.
+    ExecEnded(ExecEndedData),
 }
 
 impl EventData {
@@ -277,6 +288,8 @@ impl EventData {
             EventKind::Error => Self::Error(read(data)?),
             EventKind::Warning => Self::Warning(read(data)?),
             EventKind::Network => Self::Network(read(data)?),
+            EventKind::ExecStarted => Self::ExecStarted(read(data)?),
+            EventKind::ExecEnded => Self::ExecEnded(read(data)?),
         })
     }
 }

@@ -7,6 +7,7 @@ fn chunk(stream: &str, text: &str) -> OutputChunk {
     OutputChunk {
         stream: OutputStream::parse(stream).expect("a stream"),
         text: text.into(),
+        exec: None,
     }
 }
 

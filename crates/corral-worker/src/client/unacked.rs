@@ -12,6 +12,7 @@ pub(super) fn output_chunk(event: &NewEvent) -> Option<OutputChunk> {
     Some(OutputChunk {
         stream: output.stream,
         text: output.text,
+        exec: output.exec,
     })
 }
 

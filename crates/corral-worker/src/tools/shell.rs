@@ -53,12 +53,12 @@ impl Tools<'_> {
         let pumps = async {
             let out = async {
                 if let Some(pipe) = stdout {
-                    pump(pipe, Stream::Stdout, to_tee.clone()).await;
+                    pump(pipe, Stream::Stdout, None, to_tee.clone()).await;
                 }
             };
             let err = async {
                 if let Some(pipe) = stderr {
-                    pump(pipe, Stream::Stderr, to_tee.clone()).await;
+                    pump(pipe, Stream::Stderr, None, to_tee.clone()).await;
                 }
             };
             tokio::join!(out, err);

@@ -39,6 +39,14 @@ impl JobManager {
         cancel: &CancellationToken,
     ) -> Watched {
         let id = sandbox.container_id.as_str();
+        let desk = self.desk(&job.id);
+        let idle_timeout = Duration::from_secs(job.limits.idle_timeout_secs);
+        let idle = async {
+            match &desk {
+                Some(desk) => desk.activity.idle_for(idle_timeout).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             exit = self.inner.runtime.wait(id) => match exit {
                 Ok(exit) => {
@@ -55,6 +63,13 @@ impl JobManager {
             () = tokio::time::sleep(sandbox.time_left) => {
                 let reason = format!("timed out after {}s", job.limits.timeout_secs);
                 Watched::Ended(self.stop(id, JobState::TimedOut, &reason).await)
+            }
+            () = idle => {
+                let reason = format!(
+                    "idle for {}s (its idle_timeout): no exec, output, file transfer, model call or connection",
+                    job.limits.idle_timeout_secs
+                );
+                Watched::Ended(self.stop(id, JobState::Succeeded, &reason).await)
             }
             () = cancel.cancelled() => {
                 Watched::Ended(self.stop(id, JobState::Cancelled, CANCELLED_REASON).await)

@@ -112,6 +112,27 @@ pub(super) fn by_mode(
             }
             (None, Some(prompt), Some(llm))
         }
+        JobMode::Sandbox => {
+            for (field, given) in [
+                ("command", spec.command.is_some()),
+                ("prompt", spec.prompt.is_some()),
+                ("interactive", spec.interactive),
+            ] {
+                if given {
+                    return Err(JobError::invalid(
+                        field,
+                        "a sandbox takes its commands one by one (POST /v1/sandboxes/{id}/exec)",
+                    ));
+                }
+            }
+            // A model its programs may call, through the worker's relay.
+            let llm = spec
+                .llm
+                .take()
+                .map(|llm| validate_llm(llm, llm_settings))
+                .transpose()?;
+            (None, None, llm)
+        }
     })
 }
 
@@ -171,19 +192,28 @@ fn validate_llm(spec: LlmSpec, settings: &LlmSettings) -> Result<JobLlm, JobErro
 fn validate_command(command: Option<CommandSpec>) -> Result<CommandSpec, JobError> {
     let command =
         command.ok_or_else(|| JobError::invalid("command", "is required in exec mode"))?;
+    check_command(command, "command")
+}
+
+/// `command` checked: it names a program and holds no NUL; `field` is
+/// named when it does not.
+pub(in crate::jobs) fn check_command(
+    command: CommandSpec,
+    field: &str,
+) -> Result<CommandSpec, JobError> {
     let has_nul = |text: &str| text.contains('\0');
     match &command {
         CommandSpec::Argv(argv) if argv.is_empty() || argv[0].is_empty() => {
-            Err(JobError::invalid("command", "must name a program"))
+            Err(JobError::invalid(field, "must name a program"))
         }
         CommandSpec::Argv(argv) if argv.iter().any(|arg| has_nul(arg)) => {
-            Err(JobError::invalid("command", "must not contain NUL bytes"))
+            Err(JobError::invalid(field, "must not contain NUL bytes"))
         }
         CommandSpec::Shell(line) if line.trim().is_empty() => {
-            Err(JobError::invalid("command", "must not be empty"))
+            Err(JobError::invalid(field, "must not be empty"))
         }
         CommandSpec::Shell(line) if has_nul(line) => {
-            Err(JobError::invalid("command", "must not contain NUL bytes"))
+            Err(JobError::invalid(field, "must not contain NUL bytes"))
         }
         _ => Ok(command),
     }

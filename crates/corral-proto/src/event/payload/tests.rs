@@ -8,6 +8,7 @@ fn each_payload_is_written_as_the_stream_always_had_it() {
     let output = NewEvent::of(&OutputData {
         stream: OutputStream::Stderr,
         text: "boom\n".into(),
+        exec: None,
     });
     assert_eq!(output.kind, EventKind::Output);
     assert_eq!(output.data, json!({"stream": "stderr", "text": "boom\n"}));

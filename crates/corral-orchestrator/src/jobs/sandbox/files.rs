@@ -1,0 +1,164 @@
+//! A sandbox's files through its desk: the path checked as text here (a
+//! 400 naming `path`), the size against the sandbox's `limits.tmpfs`
+//! before anything is written (a 413 naming it), and resolved again by the
+//! worker inside the container. A download is scanned by the sandbox's
+//! leak detector and refused when it holds a secret: a file's bytes cannot
+//! be redacted without breaking it, so they are not handed out at all.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use corral_proto::Job;
+use corral_proto::sandbox::order::{FailureKind, Order, OrderFailure};
+use corral_proto::sandbox::{FileEntry, allowed_path};
+
+use super::{JobError, JobManager, SandboxError};
+use crate::redact::{Findings, Redactor};
+use crate::sandbox::FileAnswer;
+
+/// Longest a file transfer waits for the sandbox's answer.
+const FILE_WAIT: Duration = Duration::from_mins(5);
+
+/// A download: a file's bytes, or a directory as a tar.
+#[derive(Debug)]
+pub enum Download {
+    /// A file's bytes.
+    File(Bytes),
+    /// A directory, as a tar whose links are links.
+    Tar(Bytes),
+}
+
+/// The most bytes one upload may have: the sandbox's tmpfs size.
+pub fn upload_limit(job: &Job) -> u64 {
+    job.limits.tmpfs_bytes
+}
+
+/// A 413 naming `limits.tmpfs`, for `size` bytes.
+pub fn too_large(job: &Job, size: u64) -> JobError {
+    SandboxError::TooLarge {
+        field: "limits.tmpfs".into(),
+        message: format!(
+            "{size} bytes is more than the sandbox's limits.tmpfs ({} bytes)",
+            job.limits.tmpfs_bytes
+        ),
+    }
+    .into()
+}
+
+fn checked(path: &str) -> Result<String, JobError> {
+    allowed_path(path).map_err(|message| JobError::invalid("path", message))
+}
+
+impl JobManager {
+    /// Writes `body` at `path` in sandbox `id` (a tar unpacked into the
+    /// directory at `path`, with `tar`).
+    pub async fn write_file(
+        &self,
+        id: &str,
+        path: &str,
+        body: Bytes,
+        tar: bool,
+    ) -> Result<(), JobError> {
+        let path = checked(path)?;
+        let (job, desk) = self.running_desk(id).await?;
+        if body.len() as u64 > upload_limit(&job) {
+            return Err(too_large(&job, body.len() as u64));
+        }
+        let answer = desk
+            .transfer(|id| Order::Write { id, path, tar }, Some(body), FILE_WAIT)
+            .await
+            .map_err(SandboxError::from)?;
+        answered(answer, &desk.redactor).map(|_| ())
+    }
+
+    /// The file at `path` in sandbox `id`, or the directory as a tar.
+    pub async fn read_file(&self, id: &str, path: &str) -> Result<Download, JobError> {
+        let path = checked(path)?;
+        let (job, desk) = self.running_desk(id).await?;
+        let max_bytes = job.limits.tmpfs_bytes.saturating_mul(2);
+        let answer = desk
+            .transfer(
+                |id| Order::Read {
+                    id,
+                    path,
+                    max_bytes,
+                },
+                None,
+                FILE_WAIT,
+            )
+            .await
+            .map_err(SandboxError::from)?;
+        let content = answer.content.clone();
+        let body = answered(answer, &desk.redactor)?;
+        if body.len() as u64 > max_bytes {
+            return Err(too_large(&job, body.len() as u64));
+        }
+        let mut findings = Findings::default();
+        desk.redactor
+            .redact_text(&String::from_utf8_lossy(&body), &mut findings);
+        if findings.any() {
+            let mut names = findings.names;
+            names.sort();
+            names.dedup();
+            return Err(SandboxError::HoldsSecret {
+                names: names.join(", "),
+            }
+            .into());
+        }
+        Ok(match content.as_deref() {
+            Some("tar") => Download::Tar(body),
+            _ => Download::File(body),
+        })
+    }
+
+    /// The entries of the directory at `path` in sandbox `id`.
+    pub async fn list_files(&self, id: &str, path: &str) -> Result<Vec<FileEntry>, JobError> {
+        let path = checked(path)?;
+        let (_, desk) = self.running_desk(id).await?;
+        let answer = desk
+            .transfer(|id| Order::List { id, path }, None, FILE_WAIT)
+            .await
+            .map_err(SandboxError::from)?;
+        let body = answered(answer, &desk.redactor)?;
+        let mut entries: Vec<FileEntry> =
+            serde_json::from_slice(&body).map_err(|error| SandboxError::Failed {
+                message: format!("an unreadable listing: {error}"),
+            })?;
+        // Names and link targets come from the sandbox: redacted like its output.
+        let mut findings = Findings::default();
+        for entry in &mut entries {
+            if let Some(clean) = desk.redactor.redact_text(&entry.name, &mut findings) {
+                entry.name = clean;
+            }
+            if let Some(target) = &mut entry.target
+                && let Some(clean) = desk.redactor.redact_text(target, &mut findings)
+            {
+                *target = clean;
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// The answer's body, or its failure as an error (its message redacted:
+/// it comes from inside the sandbox).
+fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Bytes, JobError> {
+    let Some(OrderFailure { kind, message }) = answer.failure else {
+        return Ok(answer.body);
+    };
+    let mut findings = Findings::default();
+    let message: String = message.chars().take(1000).collect();
+    let message = redactor
+        .redact_text(&message, &mut findings)
+        .unwrap_or(message);
+    Err(match kind {
+        FailureKind::NotFound => SandboxError::NoSuchPath { message },
+        FailureKind::BadPath => SandboxError::BadPath { message },
+        FailureKind::TooLarge => SandboxError::TooLarge {
+            field: "limits.tmpfs".into(),
+            message,
+        },
+        FailureKind::Failed => SandboxError::Failed { message },
+    }
+    .into())
+}

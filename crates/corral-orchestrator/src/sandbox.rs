@@ -1,0 +1,20 @@
+//! Sandboxes: a running sandbox's desk, where the user API leaves its
+//! execs and file transfers for the sandbox's worker to pick up, and where
+//! its activity is counted for its idle timeout.
+//!
+//! This module knows nothing of the job manager or the APIs: the manager
+//! makes one [`Desk`] per running sandbox, the worker API serves it to the
+//! worker, the user API hands it work.
+//!
+//! # Layout
+//! - `desk`: the orders waiting for the worker, uploads, answers, running execs
+//! - `activity`: what keeps a sandbox from being idle
+//! - `collect`: an exec's events gathered into one [`ExecResult`](corral_proto::sandbox::ExecResult)
+
+mod activity;
+mod collect;
+mod desk;
+
+pub use activity::Busy;
+pub use collect::{Collected, collect_exec};
+pub use desk::{Desk, DeskError, FileAnswer};

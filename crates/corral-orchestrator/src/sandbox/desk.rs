@@ -1,0 +1,201 @@
+//! A running sandbox's desk: orders wait here for the worker's long poll,
+//! an upload's bytes wait for the worker to fetch them, and a file order's
+//! answer comes back here to the user's request that waits for it.
+//!
+//! The worker is the sandbox's own code as far as the host knows: nothing
+//! it sends here is trusted beyond the one request it answers. An answer to
+//! an order nobody waits for is dropped; an exec end for an exec not
+//! running changes nothing.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use corral_proto::sandbox::order::{ExecOrder, Order, OrderFailure};
+use tokio::sync::{Notify, oneshot};
+
+use super::activity::{Activity, Busy};
+use crate::redact::Redactor;
+
+/// Why the desk could not take some work.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// As many execs run as the server allows a sandbox.
+    #[error("{running} execs already run in this sandbox, the most it may run at once")]
+    TooManyExecs {
+        /// How many run.
+        running: usize,
+    },
+    /// The worker did not answer a file order in time.
+    #[error("the sandbox did not answer within {}s", .0.as_secs())]
+    NoAnswer(Duration),
+}
+
+/// A file order's answer, as the worker sent it.
+#[derive(Debug)]
+pub struct FileAnswer {
+    /// Set when the order could not be done.
+    pub failure: Option<OrderFailure>,
+    /// What a read's bytes are: `file` or `tar`.
+    pub content: Option<String>,
+    /// The bytes (a read), or JSON (a listing).
+    pub body: Bytes,
+}
+
+/// One sandbox's desk. Std mutexes: never held across an `.await`.
+#[derive(Debug)]
+pub struct Desk {
+    /// What keeps the sandbox from idling.
+    pub activity: Arc<Activity>,
+    /// The sandbox's leak detector: what its worker answers passes it.
+    pub redactor: Arc<Redactor>,
+    orders: Mutex<VecDeque<Order>>,
+    order_ready: Notify,
+    next_exec: AtomicU64,
+    next_order: AtomicU64,
+    /// Execs running, each keeping the sandbox busy until its end.
+    running: Mutex<HashMap<u64, Busy>>,
+    max_execs: usize,
+    uploads: Mutex<HashMap<u64, Bytes>>,
+    answers: Mutex<HashMap<u64, oneshot::Sender<FileAnswer>>>,
+    /// The highest event sequence number stored for the sandbox that the
+    /// desk heard of: an exec queued after reading it has only later events.
+    last_seq: AtomicU64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Desk {
+    /// A desk whose sandbox may run `max_execs` execs at once; its execs
+    /// are numbered on from `execs_before` (a re-adopted sandbox's).
+    pub fn new(max_execs: usize, execs_before: u64, redactor: Arc<Redactor>) -> Self {
+        Self {
+            activity: Arc::new(Activity::default()),
+            redactor,
+            orders: Mutex::new(VecDeque::new()),
+            order_ready: Notify::new(),
+            next_exec: AtomicU64::new(execs_before),
+            next_order: AtomicU64::new(0),
+            running: Mutex::new(HashMap::new()),
+            max_execs,
+            uploads: Mutex::new(HashMap::new()),
+            answers: Mutex::new(HashMap::new()),
+            last_seq: AtomicU64::new(0),
+        }
+    }
+
+    /// Queues a command built by `order` from its exec number; returns the
+    /// number. Refused when the sandbox runs as many as it may.
+    pub fn exec(&self, order: impl FnOnce(u64) -> ExecOrder) -> Result<u64, DeskError> {
+        let exec = {
+            let mut running = lock(&self.running);
+            if running.len() >= self.max_execs {
+                return Err(DeskError::TooManyExecs {
+                    running: running.len(),
+                });
+            }
+            let exec = self.next_exec.fetch_add(1, Ordering::SeqCst) + 1;
+            running.insert(exec, self.activity.busy());
+            exec
+        };
+        self.push(Order::Exec(order(exec)));
+        Ok(exec)
+    }
+
+    /// Execs running now.
+    pub fn execs_running(&self) -> usize {
+        lock(&self.running).len()
+    }
+
+    /// The last exec number handed out.
+    pub fn last_exec(&self) -> u64 {
+        self.next_exec.load(Ordering::SeqCst)
+    }
+
+    /// The worker said exec `exec` ended.
+    pub fn exec_ended(&self, exec: u64) {
+        lock(&self.running).remove(&exec);
+        self.activity.touch();
+    }
+
+    /// Hands the worker a file order built by `order` from its number (and
+    /// `upload`, its bytes) and waits up to `timeout` for the answer. The
+    /// sandbox counts as busy meanwhile.
+    pub async fn transfer(
+        &self,
+        order: impl FnOnce(u64) -> Order,
+        upload: Option<Bytes>,
+        timeout: Duration,
+    ) -> Result<FileAnswer, DeskError> {
+        let _busy = self.activity.busy();
+        let id = self.next_order.fetch_add(1, Ordering::SeqCst) + 1;
+        let (sender, receiver) = oneshot::channel();
+        lock(&self.answers).insert(id, sender);
+        if let Some(upload) = upload {
+            lock(&self.uploads).insert(id, upload);
+        }
+        self.push(order(id));
+        let answer = tokio::time::timeout(timeout, receiver).await;
+        lock(&self.answers).remove(&id);
+        lock(&self.uploads).remove(&id);
+        match answer {
+            Ok(Ok(answer)) => Ok(answer),
+            _ => Err(DeskError::NoAnswer(timeout)),
+        }
+    }
+
+    fn push(&self, order: Order) {
+        lock(&self.orders).push_back(order);
+        self.order_ready.notify_one();
+    }
+
+    /// The next order for the worker, waiting up to `wait` for one.
+    pub async fn next_order(&self, wait: Duration) -> Option<Order> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let ready = self.order_ready.notified();
+            if let Some(order) = lock(&self.orders).pop_front() {
+                return Some(order);
+            }
+            tokio::select! {
+                () = ready => {}
+                () = tokio::time::sleep_until(deadline) => return None,
+            }
+        }
+    }
+
+    /// The bytes of upload `id`, once: the worker fetches them.
+    pub fn take_upload(&self, id: u64) -> Option<Bytes> {
+        lock(&self.uploads).remove(&id)
+    }
+
+    /// The worker's answer to order `id`; false when nobody waits for it.
+    pub fn answer(&self, id: u64, answer: FileAnswer) -> bool {
+        match lock(&self.answers).remove(&id) {
+            Some(sender) => sender.send(answer).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Whether someone waits for the answer to order `id`.
+    pub fn awaits(&self, id: u64) -> bool {
+        lock(&self.answers).contains_key(&id)
+    }
+
+    /// Notes that events up to `seq` are stored.
+    pub fn note_seq(&self, seq: u64) {
+        self.last_seq.fetch_max(seq, Ordering::SeqCst);
+    }
+
+    /// The highest stored sequence number noted.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+use super::*;
+use corral_proto::CommandSpec;
+
+fn order(exec: u64) -> ExecOrder {
+    ExecOrder {
+        exec,
+        cmd: CommandSpec::Shell("true".into()),
+        cwd: "/workspace".into(),
+        env: std::collections::BTreeMap::new(),
+        stdin: None,
+        timeout_secs: 5,
+    }
+}
+
+#[tokio::test]
+async fn execs_past_the_bound_are_refused_until_one_ends() {
+    let desk = Desk::new(2, 0, Arc::default());
+    assert_eq!(desk.exec(order).expect("first"), 1);
+    assert_eq!(desk.exec(order).expect("second"), 2);
+    assert!(matches!(
+        desk.exec(order),
+        Err(DeskError::TooManyExecs { running: 2 })
+    ));
+    // An end for an exec that is not running frees nothing.
+    desk.exec_ended(7);
+    assert!(desk.exec(order).is_err());
+    desk.exec_ended(1);
+    assert_eq!(desk.exec(order).expect("third"), 3);
+    let Some(Order::Exec(first)) = desk.next_order(Duration::ZERO).await else {
+        panic!("the first order");
+    };
+    assert_eq!(first.exec, 1);
+}
+
+#[tokio::test]
+async fn a_transfer_gets_the_answer_to_its_own_order_only() {
+    let desk = Arc::new(Desk::new(1, 0, Arc::default()));
+    let mut tasks = tokio::task::JoinSet::new();
+    {
+        let desk = Arc::clone(&desk);
+        tasks.spawn(async move {
+            desk.transfer(
+                |id| Order::List {
+                    id,
+                    path: "/tmp".into(),
+                },
+                Some(Bytes::from_static(b"up")),
+                Duration::from_secs(5),
+            )
+            .await
+        });
+    }
+    let Some(Order::List { id, .. }) = desk.next_order(Duration::from_secs(5)).await else {
+        panic!("a list order");
+    };
+    assert_eq!(desk.take_upload(id).as_deref(), Some(&b"up"[..]));
+    assert_eq!(desk.take_upload(id), None, "an upload is handed out once");
+    let answer = |body: &'static [u8]| FileAnswer {
+        failure: None,
+        content: None,
+        body: Bytes::from_static(body),
+    };
+    assert!(!desk.answer(id + 1, answer(b"wrong")));
+    assert!(desk.answer(id, answer(b"[]")));
+    let got = tasks
+        .join_next()
+        .await
+        .expect("a task")
+        .expect("joined")
+        .expect("answered");
+    assert_eq!(&got.body[..], b"[]");
+    assert!(!desk.answer(id, answer(b"again")), "answered once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unanswered_transfer_times_out() {
+    let desk = Desk::new(1, 0, Arc::default());
+    let result = desk
+        .transfer(
+            |id| Order::List {
+                id,
+                path: "/tmp".into(),
+            },
+            None,
+            Duration::from_secs(3),
+        )
+        .await;
+    assert!(matches!(result, Err(DeskError::NoAnswer(_))));
+    assert_eq!(desk.activity.in_flight(), 0);
+}

@@ -1,0 +1,101 @@
+//! A job's output held back by its leak detector, one [`StreamRedactor`]
+//! for the job's own processes and one per sandbox exec: each exec's
+//! output is redacted as a whole, as a job's is, and an exec's end lets
+//! go of its output alone, never of another exec's half-written secret.
+
+use std::collections::HashMap;
+
+use corral_proto::NewEvent;
+use corral_proto::event::{OutputData, OutputStream};
+
+use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
+
+/// Most execs whose output is held at once; past it the oldest is let go
+/// (a sandbox bounds its execs far below this).
+const MAX_HELD_EXECS: usize = 256;
+
+/// The held-back output of one job, by exec (`None`: the job's own).
+#[derive(Debug, Default)]
+pub(super) struct OutputStreams {
+    by_exec: HashMap<Option<u64>, StreamRedactor>,
+}
+
+impl OutputStreams {
+    /// Bytes received and not yet emitted, over all execs.
+    pub(super) fn held(&self) -> usize {
+        self.by_exec.values().map(StreamRedactor::held).sum()
+    }
+
+    /// Redacts `text` of `exec`'s `stream`; returns the events that may be stored now.
+    pub(super) fn push(
+        &mut self,
+        redactor: &Redactor,
+        exec: Option<u64>,
+        stream: OutputStream,
+        text: &str,
+        findings: &mut Findings,
+    ) -> Vec<NewEvent> {
+        let mut events = Vec::new();
+        if !self.by_exec.contains_key(&exec) && self.by_exec.len() >= MAX_HELD_EXECS {
+            let oldest = self.by_exec.keys().flatten().min().copied();
+            events.extend(self.flush_exec(redactor, oldest, findings));
+        }
+        let mut found = Findings::default();
+        let pieces = self
+            .by_exec
+            .entry(exec)
+            .or_default()
+            .push(redactor, stream, text, &mut found);
+        events.extend(output_events(pieces, exec, found.any()));
+        findings.names.extend(found.names);
+        events
+    }
+
+    /// Emits everything `exec` holds, as the end of its output.
+    pub(super) fn flush_exec(
+        &mut self,
+        redactor: &Redactor,
+        exec: Option<u64>,
+        findings: &mut Findings,
+    ) -> Vec<NewEvent> {
+        let Some(mut held) = self.by_exec.remove(&exec) else {
+            return Vec::new();
+        };
+        let mut found = Findings::default();
+        let pieces = held.flush(redactor, &mut found);
+        findings.names.extend(found.names.iter().cloned());
+        output_events(pieces, exec, found.any())
+    }
+
+    /// Emits everything held, of every exec.
+    pub(super) fn flush(&mut self, redactor: &Redactor, findings: &mut Findings) -> Vec<NewEvent> {
+        let mut execs: Vec<Option<u64>> = self.by_exec.keys().copied().collect();
+        execs.sort_unstable();
+        execs
+            .into_iter()
+            .flat_map(|exec| self.flush_exec(redactor, exec, findings))
+            .collect()
+    }
+}
+
+/// An `output` event of `exec`'s `stream`.
+pub(super) fn output_event(
+    stream: OutputStream,
+    text: String,
+    exec: Option<u64>,
+    redacted: bool,
+) -> NewEvent {
+    let output = OutputData { stream, text, exec };
+    NewEvent {
+        redacted,
+        ..NewEvent::of(&output)
+    }
+}
+
+/// The emitted pieces as `output` events of `exec`.
+fn output_events(pieces: Vec<OutputPiece>, exec: Option<u64>, redacted: bool) -> Vec<NewEvent> {
+    pieces
+        .into_iter()
+        .map(|piece| output_event(piece.stream, piece.text, exec, redacted))
+        .collect()
+}

@@ -1,0 +1,164 @@
+//! A sandbox's files over the API: a binary file and a tree with links
+//! round-trip; links stay links and are never followed out of the roots;
+//! paths outside the roots are 400s naming `path`; an upload past
+//! `limits.tmpfs` is a 413 and writes nothing.
+
+use corral_testkit::TestServer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::sandboxes::{create, delete, sh};
+
+async fn put(server: &TestServer, id: &str, query: &str, body: Vec<u8>) -> (StatusCode, String) {
+    let response = reqwest::Client::new()
+        .put(format!("{}/v1/sandboxes/{id}/files?{query}", server.url))
+        .bearer_auth(&server.token)
+        .body(body)
+        .send()
+        .await
+        .expect("request reaches the server");
+    let status = response.status();
+    (status, response.text().await.expect("a body"))
+}
+
+async fn get(server: &TestServer, id: &str, query: &str) -> (StatusCode, Vec<u8>) {
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/sandboxes/{id}/files?{query}", server.url))
+        .bearer_auth(&server.token)
+        .send()
+        .await
+        .expect("request reaches the server");
+    let status = response.status();
+    (status, response.bytes().await.expect("a body").to_vec())
+}
+
+#[tokio::test]
+async fn a_binary_file_and_a_tree_with_links_round_trip_and_links_stay_links() {
+    let server = TestServer::start().await;
+    let id = create(&server, json!({})).await;
+    let binary: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let (status, body) = put(
+        &server,
+        &id,
+        "path=/workspace/data/blob.bin",
+        binary.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, back) = get(&server, &id, "path=/workspace/data/blob.bin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(back == binary, "the file came back changed");
+    let sum = sh(&server, &id, "wc -c < /workspace/data/blob.bin").await;
+    assert_eq!(sum.trim(), "300000");
+
+    let mut tree = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(6);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tree.append_data(&mut header, "src/main.txt", &b"hello\n"[..])
+        .expect("a file");
+    for (name, target) in [("src/alias", "main.txt"), ("src/passwd", "/etc/passwd")] {
+        let mut link = tar::Header::new_gnu();
+        link.set_entry_type(tar::EntryType::Symlink);
+        link.set_size(0);
+        link.set_mode(0o777);
+        tree.append_link(&mut link, name, target).expect("a link");
+    }
+    let tree = tree.into_inner().expect("a tar");
+    let (status, body) = put(&server, &id, "path=/workspace/tree&tar=true", tree).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(
+        sh(
+            &server,
+            &id,
+            "cat /workspace/tree/src/alias; readlink /workspace/tree/src/passwd"
+        )
+        .await,
+        "hello\n/etc/passwd\n"
+    );
+
+    let (status, listing) = server
+        .get(&format!(
+            "/v1/sandboxes/{id}/files/list?path=/workspace/tree/src"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listing}");
+    let kinds: Vec<(String, String)> = listing
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry: &Value| {
+            (
+                entry["name"].as_str().unwrap_or_default().to_owned(),
+                entry["kind"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("alias".into(), "symlink".into()),
+            ("main.txt".into(), "file".into()),
+            ("passwd".into(), "symlink".into())
+        ]
+    );
+
+    // The directory comes back as a tar whose links are links.
+    let (status, back) = get(&server, &id, "path=/workspace/tree").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut archive = tar::Archive::new(&back[..]);
+    let mut links = Vec::new();
+    for entry in archive.entries().expect("entries") {
+        let entry = entry.expect("an entry");
+        if entry.header().entry_type() == tar::EntryType::Symlink {
+            let target = entry.link_name().expect("a target").expect("a target");
+            links.push(target.display().to_string());
+        }
+    }
+    links.sort();
+    assert_eq!(links, ["/etc/passwd", "main.txt"]);
+    // A link out of the roots is never followed, neither to read nor to list.
+    let (status, body) = get(&server, &id, "path=/workspace/tree/src/passwd").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let body: Value = serde_json::from_slice(&body).expect("an error body");
+    assert_eq!(body["field"], "path");
+    delete(&server, &id).await;
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn paths_outside_the_roots_are_400s_and_an_oversized_upload_is_a_413_that_writes_nothing() {
+    let server = TestServer::start().await;
+    let id = create(&server, json!({"limits": {"tmpfs": "1m"}})).await;
+    for path in [
+        "/etc/passwd",
+        "/workspace/../etc/passwd",
+        "relative",
+        "/run/corral/token",
+        "/",
+    ] {
+        let (status, body) = put(&server, &id, &format!("path={path}"), b"x".to_vec()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        let body: Value = serde_json::from_str(&body).expect("an error body");
+        assert_eq!(body["field"], "path", "{path}");
+        let (status, _) = get(&server, &id, &format!("path={path}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+    }
+    let (status, body) = put(&server, &id, "path=/tmp/big", vec![7u8; 2 << 20]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("an error body");
+    assert_eq!(body["field"], "limits.tmpfs");
+    assert_eq!(sh(&server, &id, "ls -A /tmp").await, "");
+    let (status, _) = get(&server, &id, "path=/tmp/missing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    delete(&server, &id).await;
+    assert_eq!(server.stop().await, 0);
+}
