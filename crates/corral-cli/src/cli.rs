@@ -9,11 +9,13 @@ use corral_proto::env_vars;
 use crate::telemetry::LogFormat;
 
 mod job_args;
+mod sandbox_args;
 mod server_args;
 
 pub use job_args::{
     AgentArgs, ApplyArgs, CancelArgs, DiffArgs, JobsArgs, LogsArgs, PromptArgs, RunArgs, ShowArgs,
 };
+pub use sandbox_args::{CpArgs, ExecArgs, SandboxCommand, SandboxCreateArgs};
 pub use server_args::{
     ConfigArgs, DoctorArgs, ImageBuildArgs, ImageCommand, SecretCommand, ServeArgs, VerifyArgs,
 };
@@ -91,6 +93,13 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Drop a --branch job's branch or patch
     Discard(CancelArgs),
+    /// Long-lived sandboxes: create, list, remove (run commands in one with `corral exec`)
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+    /// Run a command in a sandbox, streaming its output; exits with its exit code
+    Exec(ExecArgs),
+    /// Copy files and directories into or out of a sandbox (ID:PATH on one side)
+    Cp(CpArgs),
     /// Build images offline
     #[command(subcommand)]
     Image(ImageCommand),

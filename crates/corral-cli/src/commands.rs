@@ -2,14 +2,17 @@
 
 mod cancel;
 mod config;
+mod cp;
 mod diff;
 mod doctor;
+mod exec;
 mod flag_values;
 mod image;
 mod jobs;
 mod logs;
 mod mcp;
 mod run;
+mod sandbox;
 mod secret;
 mod serve;
 mod show;
@@ -36,6 +39,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(global, &args).await,
         Command::Apply(args) => diff::apply(global, &args).await,
         Command::Discard(args) => diff::discard(global, &args).await,
+        Command::Sandbox(command) => sandbox::run(global, command).await,
+        Command::Exec(args) => exec::run(global, args).await,
+        Command::Cp(args) => cp::run(global, &args).await,
         Command::Image(ImageCommand::Build(args)) => image::build(&args).await,
         Command::Secret(command) => secret::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,

@@ -34,4 +34,6 @@ pub use job::{diff, job_details};
 pub use spinner::Spinner;
 pub use table::jobs_table;
 pub use timing::{human_duration, human_time_text};
-pub use write::{JobOutput, colour, error, json, line, note, own_text, table_width};
+pub use write::{
+    JobOutput, colour, error, job_stderr, job_stdout, json, line, note, own_text, table_width,
+};

@@ -96,7 +96,7 @@ impl ApiClient {
         }
     }
 
-    async fn send(&self, builder: RequestBuilder) -> Result<Response, ClientError> {
+    pub(crate) async fn send(&self, builder: RequestBuilder) -> Result<Response, ClientError> {
         let response = builder.send().await.map_err(|source| {
             let base = self.base.clone();
             if source.is_connect() {

@@ -8,6 +8,7 @@
 //!
 //! # Layout
 //! - [`client`]: [`ApiClient`], one method per API call, and the SSE follower
+//! - `sandboxes`: the sandbox calls: create, list, exec, files
 //! - `ids`: a job named by the start of its id
 //! - `failure`: an API error, and the same in the command line's terms
 //! - [`sanitize`]: text made visible: terminal controls shown, never acted on
@@ -17,7 +18,9 @@ pub mod client;
 mod failure;
 mod ids;
 pub mod mcp;
+mod sandboxes;
 pub mod sanitize;
 
 pub use client::{ApiClient, JobList, StreamEnd, exit_code_of};
 pub use failure::{ApiFailure, ClientError, error_chain, split_index};
+pub use sandboxes::ExecAnswer;

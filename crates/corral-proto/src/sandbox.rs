@@ -228,6 +228,9 @@ pub struct ExecSpec {
 pub struct ExecStarted {
     /// The exec's number within its sandbox, from 1.
     pub exec: u64,
+    /// Every event of the exec comes after this sequence number: follow
+    /// the sandbox's events from here.
+    pub after: u64,
 }
 
 /// The answer to an exec with `?wait=SECONDS` that ended in time.

@@ -125,11 +125,12 @@ async fn interrupted(client: &ApiClient, job_id: &str, count: u32) -> Option<Exi
 
 /// Builds the job spec, naming the flag at fault when one is wrong. A
 /// relative `--project` is made absolute against the current directory.
-fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
+pub(super) fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
     let mode = match fields.mode.as_str() {
         "exec" => JobMode::Exec,
         "worker" => JobMode::Worker,
         "claude" => JobMode::Claude,
+        "sandbox" => JobMode::Sandbox,
         other => anyhow::bail!("--mode: unknown mode `{other}` (use exec, worker or claude)"),
     };
     let size = |flag: &str, value: Option<&String>| -> anyhow::Result<Option<ByteSize>> {
@@ -166,7 +167,12 @@ fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
             (None, Some(prompt))
         }
         JobMode::Sandbox => {
-            anyhow::bail!("--mode sandbox: start a sandbox with `corral sandbox create`")
+            if !fields.command.is_empty() {
+                anyhow::bail!(
+                    "a sandbox takes no command: start it, then run commands with `corral exec ID -- CMD`"
+                );
+            }
+            (None, None)
         }
     };
     let (llm, claude) = agent_settings(mode, &fields.agent)?;

@@ -47,7 +47,7 @@ pub fn line(text: &str) {
 }
 
 /// Writes a job's own output to stdout, flushed.
-pub(super) fn job_stdout(text: &str, mode: JobOutput) {
+pub fn job_stdout(text: &str, mode: JobOutput) {
     match mode {
         JobOutput::Visible => write_stdout(&visible(text)),
         JobOutput::Raw => write_stdout(text),
@@ -63,7 +63,7 @@ pub(super) fn write_stdout(text: &str) {
 }
 
 /// Writes a job's own error output to stderr, flushed.
-pub(super) fn job_stderr(text: &str, mode: JobOutput) {
+pub fn job_stderr(text: &str, mode: JobOutput) {
     let mut stderr = std::io::stderr().lock();
     let _ = match mode.for_stderr() {
         JobOutput::Visible => stderr.write_all(visible(text).as_bytes()),

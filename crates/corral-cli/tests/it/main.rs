@@ -20,6 +20,7 @@ mod readme;
 mod readme_agent;
 mod readme_steps;
 mod run;
+mod sandbox;
 mod secrets;
 mod verify;
 mod worker;

@@ -35,6 +35,7 @@ fn sandbox_error(error: SandboxError) -> ApiError {
     match error {
         SandboxError::NotRunning { .. }
         | SandboxError::EndedDuringExec { .. }
+        | SandboxError::EndedDuringTransfer
         | SandboxError::HoldsSecret { .. } => ApiError::Conflict { message },
         SandboxError::Busy(_) => ApiError::TooManyRequests { message },
         SandboxError::NoAnswer(_) => ApiError::Unavailable { message },

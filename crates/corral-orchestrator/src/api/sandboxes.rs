@@ -100,8 +100,8 @@ pub async fn exec(
 ) -> Result<Response, ApiError> {
     Ok(match state.jobs.exec(&id, spec, query.wait).await? {
         ExecOutcome::Ended(result) => Json(result).into_response(),
-        ExecOutcome::Running(exec) => {
-            (StatusCode::ACCEPTED, Json(ExecStarted { exec })).into_response()
+        ExecOutcome::Running(exec, after) => {
+            (StatusCode::ACCEPTED, Json(ExecStarted { exec, after })).into_response()
         }
     })
 }

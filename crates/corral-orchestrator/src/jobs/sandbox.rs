@@ -34,8 +34,9 @@ const START_WAIT: Duration = Duration::from_mins(2);
 /// What an exec call gets back.
 #[derive(Debug)]
 pub enum ExecOutcome {
-    /// It runs (no wait asked, or it outlasted the wait).
-    Running(u64),
+    /// It runs (no wait asked, or it outlasted the wait): its number, and
+    /// the sequence number its events come after.
+    Running(u64, u64),
     /// It ended within the wait.
     Ended(ExecResult),
 }
@@ -192,14 +193,14 @@ impl JobManager {
             .exec(|exec| ExecOrder { exec, ..order })
             .map_err(SandboxError::from)?;
         let Some(wait) = wait else {
-            return Ok(ExecOutcome::Running(exec));
+            return Ok(ExecOutcome::Running(exec, after));
         };
         let wait = Duration::from_secs(wait.min(MAX_EXEC_WAIT_SECS));
         let collected =
             collect_exec(&self.inner.events, id, exec, after, wait, EXEC_RESULT_BYTES).await?;
         match collected {
             Collected::Ended(result) => Ok(ExecOutcome::Ended(result)),
-            Collected::Running => Ok(ExecOutcome::Running(exec)),
+            Collected::Running => Ok(ExecOutcome::Running(exec, after)),
             Collected::SandboxEnded(state) => Err(SandboxError::EndedDuringExec {
                 id: id.to_owned(),
                 exec,

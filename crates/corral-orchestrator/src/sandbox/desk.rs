@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use corral_proto::sandbox::order::{ExecOrder, Order, OrderFailure};
 use tokio::sync::{Notify, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use super::activity::{Activity, Busy};
 use crate::redact::Redactor;
@@ -31,6 +32,9 @@ pub enum DeskError {
     /// The worker did not answer a file order in time.
     #[error("the sandbox did not answer within {}s", .0.as_secs())]
     NoAnswer(Duration),
+    /// The sandbox ended while its answer was awaited.
+    #[error("the sandbox ended before it answered")]
+    Closed,
 }
 
 /// A file order's answer, as the worker sent it.
@@ -59,10 +63,21 @@ pub struct Desk {
     running: Mutex<HashMap<u64, Busy>>,
     max_execs: usize,
     uploads: Mutex<HashMap<u64, Bytes>>,
-    answers: Mutex<HashMap<u64, oneshot::Sender<FileAnswer>>>,
+    /// Who waits for each order's answer, and the most bytes it takes.
+    answers: Mutex<HashMap<u64, (oneshot::Sender<FileAnswer>, usize)>>,
+    /// Cancelled when the sandbox ends: whoever waits stops waiting.
+    closed: CancellationToken,
     /// The highest event sequence number stored for the sandbox that the
     /// desk heard of: an exec queued after reading it has only later events.
     last_seq: AtomicU64,
+}
+
+/// A file order's number.
+fn order_id(order: &Order) -> Option<u64> {
+    match order {
+        Order::Write { id, .. } | Order::Read { id, .. } | Order::List { id, .. } => Some(*id),
+        Order::Exec(_) => None,
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -84,6 +99,7 @@ impl Desk {
             max_execs,
             uploads: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
+            closed: CancellationToken::new(),
             last_seq: AtomicU64::new(0),
         }
     }
@@ -116,36 +132,50 @@ impl Desk {
         self.next_exec.load(Ordering::SeqCst)
     }
 
-    /// The worker said exec `exec` ended.
-    pub fn exec_ended(&self, exec: u64) {
-        lock(&self.running).remove(&exec);
+    /// The worker said exec `exec` ended; true when it was running (an
+    /// exec ends once, and only one the desk handed out).
+    pub fn exec_ended(&self, exec: u64) -> bool {
+        let was_running = lock(&self.running).remove(&exec).is_some();
         self.activity.touch();
+        was_running
     }
 
     /// Hands the worker a file order built by `order` from its number (and
     /// `upload`, its bytes) and waits up to `timeout` for the answer. The
-    /// sandbox counts as busy meanwhile.
+    /// sandbox counts as busy meanwhile; the answer may have at most
+    /// `answer_cap` bytes. An order not taken when the wait ends is dropped.
     pub async fn transfer(
         &self,
         order: impl FnOnce(u64) -> Order,
         upload: Option<Bytes>,
+        answer_cap: usize,
         timeout: Duration,
     ) -> Result<FileAnswer, DeskError> {
         let _busy = self.activity.busy();
         let id = self.next_order.fetch_add(1, Ordering::SeqCst) + 1;
         let (sender, receiver) = oneshot::channel();
-        lock(&self.answers).insert(id, sender);
+        lock(&self.answers).insert(id, (sender, answer_cap));
         if let Some(upload) = upload {
             lock(&self.uploads).insert(id, upload);
         }
         self.push(order(id));
-        let answer = tokio::time::timeout(timeout, receiver).await;
+        let answer = tokio::select! {
+            answer = tokio::time::timeout(timeout, receiver) => match answer {
+                Ok(Ok(answer)) => Ok(answer),
+                Ok(Err(_)) => Err(DeskError::Closed),
+                Err(_) => Err(DeskError::NoAnswer(timeout)),
+            },
+            () = self.closed.cancelled() => Err(DeskError::Closed),
+        };
         lock(&self.answers).remove(&id);
         lock(&self.uploads).remove(&id);
-        match answer {
-            Ok(Ok(answer)) => Ok(answer),
-            _ => Err(DeskError::NoAnswer(timeout)),
-        }
+        lock(&self.orders).retain(|order| order_id(order) != Some(id));
+        answer
+    }
+
+    /// Ends the desk: file transfers that wait stop with [`DeskError::Closed`].
+    pub fn close(&self) {
+        self.closed.cancel();
     }
 
     fn push(&self, order: Order) {
@@ -176,14 +206,15 @@ impl Desk {
     /// The worker's answer to order `id`; false when nobody waits for it.
     pub fn answer(&self, id: u64, answer: FileAnswer) -> bool {
         match lock(&self.answers).remove(&id) {
-            Some(sender) => sender.send(answer).is_ok(),
+            Some((sender, _)) => sender.send(answer).is_ok(),
             None => false,
         }
     }
 
-    /// Whether someone waits for the answer to order `id`.
-    pub fn awaits(&self, id: u64) -> bool {
-        lock(&self.answers).contains_key(&id)
+    /// The most bytes the answer to order `id` may have, when someone
+    /// waits for it: checked before the worker's body is read.
+    pub fn answer_cap(&self, id: u64) -> Option<usize> {
+        lock(&self.answers).get(&id).map(|(_, cap)| *cap)
     }
 
     /// Notes that events up to `seq` are stored.

@@ -43,6 +43,22 @@ pub(super) fn check(events: &[NewEvent]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Refuses what only a sandbox's worker sends (exec events, output tagged
+/// with an exec): elsewhere an exec number would split the job's output
+/// among redactors that each see part of a secret.
+pub(super) fn no_execs(events: &[NewEvent]) -> Result<(), ApiError> {
+    for (index, event) in events.iter().enumerate() {
+        let tagged = event.output().is_some_and(|output| output.exec.is_some());
+        if tagged || matches!(event.kind, EventKind::ExecStarted | EventKind::ExecEnded) {
+            return Err(ApiError::bad_field(
+                format!("events[{index}]"),
+                "execs are a sandbox's: this job is not one",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One event: `Err((field after "events[i]", message))`.
 fn check_event(event: &NewEvent) -> Result<(), (String, String)> {
     let kind = event.kind.as_str();

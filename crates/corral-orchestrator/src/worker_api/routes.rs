@@ -159,6 +159,9 @@ async fn events(
         ));
     }
     super::intake::check(&batch.events)?;
+    if session.desk.is_none() {
+        super::intake::no_execs(&batch.events)?;
+    }
     Ok(Json(
         session
             .accept_batch(batch.batch, batch.events, batch.unacked)

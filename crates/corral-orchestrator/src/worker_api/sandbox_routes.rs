@@ -19,6 +19,8 @@ use crate::sandbox::{Desk, FileAnswer};
 /// Largest answer a worker may send: a read is capped by the sandbox's
 /// tmpfs size, far below this, and checked again by the waiting request.
 pub(super) const MAX_ANSWER_BYTES: usize = 2 << 30;
+/// Room for a failure's JSON on top of an order's own cap.
+const FAILURE_SLACK: usize = 64 << 10;
 
 type Session = Extension<Arc<ServedJob>>;
 
@@ -68,9 +70,17 @@ pub(super) async fn result(
     Extension(session): Session,
     Path(order): Path<u64>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<StatusCode, ApiError> {
     let desk = desk(&session)?;
+    // Refused before a byte is read: an answer nobody waits for, or one
+    // larger than its order allows.
+    let cap = desk.answer_cap(order).ok_or_else(|| ApiError::NotFound {
+        what: format!("a request waiting for order {order}"),
+    })?;
+    let body = axum::body::to_bytes(body, cap.saturating_add(FAILURE_SLACK))
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
     let failure = if headers.contains_key(FAILED_HEADER) {
         let failure: OrderFailure = serde_json::from_slice(&body).map_err(|error| {
             ApiError::bad_field("body", format!("not an order failure: {error}"))

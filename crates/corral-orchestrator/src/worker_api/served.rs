@@ -301,18 +301,21 @@ impl ServedJob {
             } else {
                 // An exec's end comes after all its output: what its
                 // redactor holds goes first.
+                // Only once, and only for an exec that runs: a forged end
+                // cannot make another exec's redactor let go early.
                 if let Some(ended) = (event.kind == EventKind::ExecEnded)
                     .then(|| event.payload::<ExecEndedData>())
                     .flatten()
+                    && self
+                        .desk
+                        .as_ref()
+                        .is_some_and(|desk| desk.exec_ended(ended.exec))
                 {
                     accepted.extend(streams.flush_exec(
                         &self.redactor,
                         Some(ended.exec),
                         &mut found,
                     ));
-                    if let Some(desk) = &self.desk {
-                        desk.exec_ended(ended.exec);
-                    }
                 }
                 self.redactor.redact_json(&mut event.data, &mut found);
                 event.redacted = found.any();

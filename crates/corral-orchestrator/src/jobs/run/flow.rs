@@ -63,7 +63,9 @@ impl JobManager {
             Err(error) => error!(job_id = %job_id, error = %error, "cannot record job end"),
         }
         self.release_project(&job_id);
-        self.lock_desks().remove(&job_id);
+        if let Some(desk) = self.lock_desks().remove(&job_id) {
+            desk.close();
+        }
         self.lock_active().remove(&job_id);
         self.inner.wake.notify_one();
     }

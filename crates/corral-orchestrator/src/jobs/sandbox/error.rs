@@ -25,6 +25,9 @@ pub enum SandboxError {
         /// How it ended.
         state: SandboxState,
     },
+    /// It ended while a file transfer waited for it.
+    #[error("the sandbox ended before the file transfer was done")]
+    EndedDuringTransfer,
     /// As many execs run as it may run at once.
     #[error(transparent)]
     Busy(DeskError),
@@ -72,6 +75,7 @@ impl From<DeskError> for SandboxError {
         match error {
             DeskError::TooManyExecs { .. } => Self::Busy(error),
             DeskError::NoAnswer(_) => Self::NoAnswer(error),
+            DeskError::Closed => Self::EndedDuringTransfer,
         }
     }
 }

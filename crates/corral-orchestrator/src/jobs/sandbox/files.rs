@@ -16,6 +16,10 @@ use super::{JobError, JobManager, SandboxError};
 use crate::redact::{Findings, Redactor};
 use crate::sandbox::FileAnswer;
 
+/// Most bytes a write's answer (an acknowledgement or a failure) may have.
+const SMALL_ANSWER: usize = 64 << 10;
+/// Most bytes a listing may have.
+const LISTING_ANSWER: usize = 16 << 20;
 /// Longest a file transfer waits for the sandbox's answer.
 const FILE_WAIT: Duration = Duration::from_mins(5);
 
@@ -65,7 +69,12 @@ impl JobManager {
             return Err(too_large(&job, body.len() as u64));
         }
         let answer = desk
-            .transfer(|id| Order::Write { id, path, tar }, Some(body), FILE_WAIT)
+            .transfer(
+                |id| Order::Write { id, path, tar },
+                Some(body),
+                SMALL_ANSWER,
+                FILE_WAIT,
+            )
             .await
             .map_err(SandboxError::from)?;
         answered(answer, &desk.redactor).map(|_| ())
@@ -84,6 +93,7 @@ impl JobManager {
                     max_bytes,
                 },
                 None,
+                usize::try_from(max_bytes).unwrap_or(usize::MAX),
                 FILE_WAIT,
             )
             .await
@@ -116,7 +126,12 @@ impl JobManager {
         let path = checked(path)?;
         let (_, desk) = self.running_desk(id).await?;
         let answer = desk
-            .transfer(|id| Order::List { id, path }, None, FILE_WAIT)
+            .transfer(
+                |id| Order::List { id, path },
+                None,
+                LISTING_ANSWER,
+                FILE_WAIT,
+            )
             .await
             .map_err(SandboxError::from)?;
         let body = answered(answer, &desk.redactor)?;
@@ -147,10 +162,11 @@ fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Bytes, JobError> 
         return Ok(answer.body);
     };
     let mut findings = Findings::default();
-    let message: String = message.chars().take(1000).collect();
+    // Redacted whole, then cut: a cut through a secret would leave its start.
     let message = redactor
         .redact_text(&message, &mut findings)
         .unwrap_or(message);
+    let message: String = message.chars().take(1000).collect();
     Err(match kind {
         FailureKind::NotFound => SandboxError::NoSuchPath { message },
         FailureKind::BadPath => SandboxError::BadPath { message },

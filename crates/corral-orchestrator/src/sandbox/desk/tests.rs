@@ -22,9 +22,10 @@ async fn execs_past_the_bound_are_refused_until_one_ends() {
         Err(DeskError::TooManyExecs { running: 2 })
     ));
     // An end for an exec that is not running frees nothing.
-    desk.exec_ended(7);
+    assert!(!desk.exec_ended(7));
     assert!(desk.exec(order).is_err());
-    desk.exec_ended(1);
+    assert!(desk.exec_ended(1));
+    assert!(!desk.exec_ended(1), "an exec ends once");
     assert_eq!(desk.exec(order).expect("third"), 3);
     let Some(Order::Exec(first)) = desk.next_order(Duration::ZERO).await else {
         panic!("the first order");
@@ -45,6 +46,7 @@ async fn a_transfer_gets_the_answer_to_its_own_order_only() {
                     path: "/tmp".into(),
                 },
                 Some(Bytes::from_static(b"up")),
+                1 << 10,
                 Duration::from_secs(5),
             )
             .await
@@ -82,6 +84,7 @@ async fn an_unanswered_transfer_times_out() {
                 path: "/tmp".into(),
             },
             None,
+            1 << 10,
             Duration::from_secs(3),
         )
         .await;

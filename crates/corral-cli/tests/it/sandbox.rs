@@ -1,0 +1,98 @@
+//! `corral sandbox create|ls|rm`, `corral exec` and `corral cp` against a
+//! real server: state kept between execs, exit codes and stdin passed
+//! through, files and a directory with a link copied both ways.
+
+use crate::harness::{ServeProcess, stderr, stdout};
+
+#[tokio::test]
+async fn a_sandbox_keeps_state_between_execs_and_copies_files_both_ways() {
+    let server = ServeProcess::start().await;
+    let created = server.corral(&["sandbox", "create", "--ttl", "10m"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = stdout(&created).trim().to_owned();
+    assert!(id.starts_with("j-"), "{id}");
+
+    let wrote = server
+        .corral(&[
+            "exec",
+            &id,
+            "--env",
+            "WORD=kept",
+            "--",
+            "sh",
+            "-c",
+            "echo $WORD > /workspace/note; echo written",
+        ])
+        .await;
+    assert!(wrote.status.success(), "{}", stderr(&wrote));
+    assert_eq!(stdout(&wrote), "written\n");
+    let read = server
+        .corral(&["exec", &id, "--", "cat", "/workspace/note"])
+        .await;
+    assert_eq!(stdout(&read), "kept\n");
+    let failed = server
+        .corral(&["exec", &id, "--", "sh", "-c", "echo oops >&2; exit 5"])
+        .await;
+    assert_eq!(failed.status.code(), Some(5));
+    assert!(stderr(&failed).contains("oops"), "{}", stderr(&failed));
+    let piped = server
+        .corral_with_input(&["exec", &id, "--", "wc", "-c"], "twelve bytes")
+        .await;
+    assert_eq!(stdout(&piped).trim(), "12");
+
+    let local = tempfile::tempdir().expect("a local directory");
+    let tree = local.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).expect("a tree");
+    std::fs::write(tree.join("sub/file.txt"), "in a tree\n").expect("a file");
+    std::os::unix::fs::symlink("sub/file.txt", tree.join("link")).expect("a link");
+    let up = server
+        .corral(&[
+            "cp",
+            &tree.to_string_lossy(),
+            &format!("{id}:/workspace/tree"),
+        ])
+        .await;
+    assert!(up.status.success(), "{}", stderr(&up));
+    let seen = server
+        .corral(&[
+            "exec",
+            &id,
+            "--",
+            "sh",
+            "-c",
+            "cat /workspace/tree/link; readlink /workspace/tree/link",
+        ])
+        .await;
+    assert_eq!(stdout(&seen), "in a tree\nsub/file.txt\n");
+    let back = local.path().join("back");
+    let down = server
+        .corral(&[
+            "cp",
+            &format!("{id}:/workspace/tree"),
+            &back.to_string_lossy(),
+        ])
+        .await;
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert_eq!(
+        std::fs::read_to_string(back.join("sub/file.txt")).expect("copied back"),
+        "in a tree\n"
+    );
+    assert_eq!(
+        std::fs::read_link(back.join("link")).expect("still a link"),
+        std::path::Path::new("sub/file.txt")
+    );
+
+    let listed = server.corral(&["sandbox", "ls", "--json"]).await;
+    assert!(stdout(&listed).contains(&id), "{}", stdout(&listed));
+    let removed = server.corral(&["sandbox", "rm", &id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    let after = server.corral(&["exec", &id, "--", "true"]).await;
+    assert!(!after.status.success());
+    // Refused at once once it ended, or cut short while it is ending.
+    let said = stderr(&after);
+    assert!(
+        said.contains("not running") || said.contains("ended before"),
+        "{said}"
+    );
+    assert_eq!(server.stop().await, 0);
+}

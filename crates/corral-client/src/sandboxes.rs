@@ -1,0 +1,133 @@
+//! The sandbox calls of [`ApiClient`]: create, list, show, delete, exec,
+//! and files.
+
+use corral_proto::sandbox::{ExecResult, ExecSpec, ExecStarted, FileEntry, Sandbox, SandboxSpec};
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use crate::{ApiClient, ClientError};
+
+/// What an exec call answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecAnswer {
+    /// It runs: follow its events.
+    Started(ExecStarted),
+    /// It ended within the wait.
+    Ended(ExecResult),
+}
+
+impl ApiClient {
+    /// `POST /v1/sandboxes`.
+    pub async fn create_sandbox(&self, spec: &SandboxSpec) -> Result<Sandbox, ClientError> {
+        self.json(
+            self.request(reqwest::Method::POST, "/v1/sandboxes")
+                .json(spec),
+        )
+        .await
+    }
+
+    /// `GET /v1/sandboxes`: the newest `limit`.
+    pub async fn sandboxes(&self, limit: u32) -> Result<Vec<Sandbox>, ClientError> {
+        #[derive(Deserialize)]
+        struct SandboxList {
+            sandboxes: Vec<Sandbox>,
+        }
+        let list: SandboxList = self
+            .json(
+                self.request(reqwest::Method::GET, "/v1/sandboxes")
+                    .query(&[("limit", limit)]),
+            )
+            .await?;
+        Ok(list.sandboxes)
+    }
+
+    /// `GET /v1/sandboxes/{id}`.
+    pub async fn sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
+        self.json(self.request(reqwest::Method::GET, &format!("/v1/sandboxes/{id}")))
+            .await
+    }
+
+    /// `DELETE /v1/sandboxes/{id}`.
+    pub async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
+        self.json(self.request(reqwest::Method::DELETE, &format!("/v1/sandboxes/{id}")))
+            .await
+    }
+
+    /// `POST /v1/sandboxes/{id}/exec`, waiting up to `wait` seconds when given.
+    pub async fn exec(
+        &self,
+        id: &str,
+        spec: &ExecSpec,
+        wait: Option<u64>,
+    ) -> Result<ExecAnswer, ClientError> {
+        let mut request = self
+            .request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/exec"))
+            .json(spec);
+        if let Some(wait) = wait {
+            request = request.query(&[("wait", wait)]);
+        }
+        let response = self.send(request).await?;
+        if response.status() == StatusCode::ACCEPTED {
+            response
+                .json()
+                .await
+                .map(ExecAnswer::Started)
+                .map_err(ClientError::Decode)
+        } else {
+            response
+                .json()
+                .await
+                .map(ExecAnswer::Ended)
+                .map_err(ClientError::Decode)
+        }
+    }
+
+    /// `PUT /v1/sandboxes/{id}/files?path=…`: `body` written at `path`, or
+    /// unpacked into the directory there with `tar`.
+    pub async fn put_file(
+        &self,
+        id: &str,
+        path: &str,
+        body: Vec<u8>,
+        tar: bool,
+    ) -> Result<(), ClientError> {
+        let mut request = self
+            .request(reqwest::Method::PUT, &format!("/v1/sandboxes/{id}/files"))
+            .query(&[("path", path)])
+            .body(body);
+        if tar {
+            request = request.query(&[("tar", "true")]);
+        }
+        self.send(request).await?;
+        Ok(())
+    }
+
+    /// `GET /v1/sandboxes/{id}/files?path=…`: the bytes, and whether they
+    /// are a tar (a directory).
+    pub async fn get_file(&self, id: &str, path: &str) -> Result<(Vec<u8>, bool), ClientError> {
+        let response = self
+            .send(
+                self.request(reqwest::Method::GET, &format!("/v1/sandboxes/{id}/files"))
+                    .query(&[("path", path)]),
+            )
+            .await?;
+        let tar = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"application/x-tar"));
+        let body = response.bytes().await.map_err(ClientError::Decode)?;
+        Ok((body.to_vec(), tar))
+    }
+
+    /// `GET /v1/sandboxes/{id}/files/list?path=…`.
+    pub async fn list_files(&self, id: &str, path: &str) -> Result<Vec<FileEntry>, ClientError> {
+        self.json(
+            self.request(
+                reqwest::Method::GET,
+                &format!("/v1/sandboxes/{id}/files/list"),
+            )
+            .query(&[("path", path)]),
+        )
+        .await
+    }
+}
