@@ -1,7 +1,9 @@
 //! corral's job tools for MCP clients (Claude Code, Claude Desktop,
 //! Cursor…): `create_job` (with a bounded wait and a summary of events),
 //! `get_job`, `list_jobs`, `get_job_events`, `send_prompt`, `end_job`,
-//! `cancel_job`.
+//! `cancel_job`; and the sandbox tools (`sandbox`): `sandbox_create`,
+//! `sandbox_exec`, `sandbox_write_file`, `sandbox_read_file`,
+//! `sandbox_list_files`, `sandbox_delete`.
 //! Served over stdio by `corral mcp` (a client of a server's user API) and
 //! over streamable HTTP at `/mcp` on the user API itself (the orchestrator's
 //! own backend over its job manager); both go through [`JobsBackend`], and errors are the API's own
@@ -11,14 +13,18 @@
 //! - `args`: arguments parsed so that an error names the argument
 //! - `remote`: the backend over a server's user API ([`ApiClient`](crate::ApiClient)), for `corral mcp`
 //! - `events`: a job's events summarised for a model
+//! - `sandbox`, `sandbox_args`: the sandbox tools and their arguments
 
 mod args;
 mod remote;
+mod sandbox;
+mod sandbox_args;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use corral_proto::event::{EventData, MessageRole};
+use corral_proto::sandbox::{ExecSpec, FileEntry, Sandbox};
 use corral_proto::{Event, Job, Prompt};
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
@@ -44,6 +50,19 @@ pub trait JobsBackend: Send + Sync {
     async fn cancel(&self, id: &str) -> Result<Job, String>;
     /// Ends an interactive job after its current turn.
     async fn end(&self, id: &str) -> Result<Job, String>;
+    /// `POST /v1/sandboxes` with a spec as JSON.
+    async fn create_sandbox(&self, spec: Value) -> Result<Sandbox, String>;
+    /// Runs a command, waiting up to `wait` seconds: an `ExecResult`, or
+    /// `{exec, after}` for one still running, as JSON.
+    async fn exec(&self, id: &str, spec: ExecSpec, wait: u64) -> Result<Value, String>;
+    /// Writes a file.
+    async fn write_file(&self, id: &str, path: &str, bytes: Vec<u8>) -> Result<(), String>;
+    /// A file's bytes (a directory is refused).
+    async fn read_file(&self, id: &str, path: &str) -> Result<Vec<u8>, String>;
+    /// A directory's entries.
+    async fn list_files(&self, id: &str, path: &str) -> Result<Vec<FileEntry>, String>;
+    /// Ends a sandbox.
+    async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, String>;
 }
 
 /// Longest a `create_job` call waits for its job.
@@ -56,7 +75,7 @@ const SUMMARY_OUTPUT_CHARS: usize = 4000;
 /// The MCP server over one backend.
 #[derive(Clone)]
 pub struct CorralTools {
-    api: Arc<dyn JobsBackend>,
+    pub(crate) api: Arc<dyn JobsBackend>,
 }
 
 fn done(value: &impl serde::Serialize) -> CallToolResult {
@@ -64,11 +83,11 @@ fn done(value: &impl serde::Serialize) -> CallToolResult {
     CallToolResult::success(vec![ContentBlock::text(text)])
 }
 
-fn failed(error: &str) -> CallToolResult {
+pub(crate) fn failed(error: &str) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(error.to_owned())])
 }
 
-fn answer<T: serde::Serialize>(result: Result<T, String>) -> CallToolResult {
+pub(crate) fn answer<T: serde::Serialize>(result: Result<T, String>) -> CallToolResult {
     match result {
         Ok(value) => done(&value),
         Err(error) => failed(&error),
@@ -146,6 +165,11 @@ impl CorralTools {
 }
 
 impl CorralTools {
+    /// Every tool: the job tools and the sandbox tools.
+    fn tools() -> rmcp::handler::server::router::tool::ToolRouter<Self> {
+        Self::tool_router() + Self::sandbox_router()
+    }
+
     async fn create(&self, args: CreateJob) -> Result<Value, String> {
         let wait = args.wait_seconds.map(|secs| secs.min(MAX_WAIT_SECS));
         let spec = spec_of(args);
@@ -289,7 +313,7 @@ fn summarize(events: &[Event]) -> Value {
     })
 }
 
-#[tool_handler]
+#[tool_handler(router = Self::tools())]
 impl ServerHandler for CorralTools {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
@@ -298,7 +322,9 @@ impl ServerHandler for CorralTools {
                 "corral runs jobs in locked-down Docker containers: commands (exec), corral's \
              agent (worker) or Claude Code (claude). Create a job with create_job (wait_seconds \
              to get its result), follow it with get_job and get_job_events, steer an interactive \
-             agent with send_prompt, stop it with cancel_job.",
+             agent with send_prompt, stop it with cancel_job. For a computer that lasts across \
+             many commands, create a sandbox (sandbox_create) and run commands in it with \
+             sandbox_exec; move text files with sandbox_write_file and sandbox_read_file.",
             )
     }
 }

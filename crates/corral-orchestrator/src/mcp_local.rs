@@ -4,13 +4,17 @@
 
 use std::sync::Arc;
 
+use corral_proto::sandbox::{ExecSpec, FileEntry, Sandbox, SandboxSpec};
 use corral_proto::{Event, Job, JobSpec, Prompt};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::Value;
 
 use crate::http::ApiError;
-use crate::jobs::{JobError, JobManager, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE};
+use crate::jobs::{
+    Download, ExecOutcome, JobError, JobManager, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE,
+    too_large, upload_limit,
+};
 use corral_client::mcp::{CorralTools, JobsBackend};
 
 /// The job manager as a backend.
@@ -70,6 +74,54 @@ impl JobsBackend for LocalJobs {
 
     async fn end(&self, id: &str) -> Result<Job, String> {
         self.0.end(id).await.map_err(message)
+    }
+
+    async fn create_sandbox(&self, spec: Value) -> Result<Sandbox, String> {
+        let bytes = serde_json::to_vec(&spec).map_err(|error| error.to_string())?;
+        let spec: SandboxSpec =
+            crate::http::parse_json(&bytes).map_err(|error| error.to_string())?;
+        self.0.create_sandbox(spec).await.map_err(message)
+    }
+
+    async fn exec(&self, id: &str, spec: ExecSpec, wait: u64) -> Result<Value, String> {
+        Ok(
+            match self.0.exec(id, spec, Some(wait)).await.map_err(message)? {
+                ExecOutcome::Ended(result) => serde_json::to_value(result).unwrap_or_default(),
+                ExecOutcome::Running(exec, after) => serde_json::json!({
+                    "exec": exec,
+                    "running": true,
+                    "note": format!("still running after {wait}s: its output comes in the sandbox's events after {after}"),
+                }),
+            },
+        )
+    }
+
+    async fn write_file(&self, id: &str, path: &str, bytes: Vec<u8>) -> Result<(), String> {
+        let job = self.0.sandbox(id).await.map_err(message)?.job;
+        if bytes.len() as u64 > upload_limit(&job) {
+            return Err(message(too_large(&job, bytes.len() as u64)));
+        }
+        self.0
+            .write_file(id, path, bytes.into(), false)
+            .await
+            .map_err(message)
+    }
+
+    async fn read_file(&self, id: &str, path: &str) -> Result<Vec<u8>, String> {
+        match self.0.read_file(id, path).await.map_err(message)? {
+            Download::File(bytes) => Ok(bytes.to_vec()),
+            Download::Tar(_) => Err(format!(
+                "path: {path} is a directory: list it with sandbox_list_files"
+            )),
+        }
+    }
+
+    async fn list_files(&self, id: &str, path: &str) -> Result<Vec<FileEntry>, String> {
+        self.0.list_files(id, path).await.map_err(message)
+    }
+
+    async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, String> {
+        self.0.delete_sandbox(id).await.map_err(message)
     }
 }
 

@@ -15,6 +15,7 @@ mod help;
 mod hostile_output;
 mod interrupt;
 mod mcp;
+mod mcp_sandbox;
 mod papercuts;
 mod readme;
 mod readme_agent;

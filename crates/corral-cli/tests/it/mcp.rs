@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use crate::harness::{CORRAL, ServeProcess};
 
-type Client = RunningService<RoleClient, ()>;
+pub type Client = RunningService<RoleClient, ()>;
 
-fn text_of(result: &CallToolResult) -> String {
+pub fn text_of(result: &CallToolResult) -> String {
     result
         .content
         .iter()
@@ -22,7 +22,7 @@ fn text_of(result: &CallToolResult) -> String {
 }
 
 /// Calls a tool; its answer, error or not.
-async fn call(client: &Client, name: &'static str, arguments: &Value) -> CallToolResult {
+pub async fn call(client: &Client, name: &'static str, arguments: &Value) -> CallToolResult {
     let arguments = arguments
         .as_object()
         .cloned()
@@ -34,7 +34,7 @@ async fn call(client: &Client, name: &'static str, arguments: &Value) -> CallToo
 }
 
 /// Calls a tool that must succeed; its JSON answer.
-async fn ok(client: &Client, name: &'static str, arguments: &Value) -> Value {
+pub async fn ok(client: &Client, name: &'static str, arguments: &Value) -> Value {
     let result = call(client, name, arguments).await;
     assert_ne!(
         result.is_error,
@@ -72,6 +72,12 @@ async fn an_mcp_client_creates_waits_for_pages_and_cancels_jobs() {
             "get_job",
             "get_job_events",
             "list_jobs",
+            "sandbox_create",
+            "sandbox_delete",
+            "sandbox_exec",
+            "sandbox_list_files",
+            "sandbox_read_file",
+            "sandbox_write_file",
             "send_prompt"
         ]
     );
@@ -176,7 +182,18 @@ async fn the_user_api_serves_the_same_tools_over_streamable_http_behind_its_toke
     );
     let client = ().serve(transport).await.expect("MCP handshake over HTTP");
     let tools = client.list_all_tools().await.expect("list tools");
-    assert_eq!(tools.len(), 7);
+    assert_eq!(tools.len(), 13);
+    // The server's own backend runs sandbox tools too.
+    let sandbox = ok(&client, "sandbox_create", &json!({"ttl": "5m"})).await;
+    let id = sandbox["id"].as_str().expect("an id");
+    let ran = ok(
+        &client,
+        "sandbox_exec",
+        &json!({"id": id, "cmd": "echo local-backend"}),
+    )
+    .await;
+    assert_eq!(ran["stdout"], "local-backend\n", "{ran}");
+    ok(&client, "sandbox_delete", &json!({"id": id})).await;
     let done = ok(
         &client,
         "create_job",

@@ -1,11 +1,12 @@
 //! The tools over a server's user API: each a call of [`ApiClient`], its
 //! error the API's own message. `corral mcp` serves these on stdio.
 
+use corral_proto::sandbox::{ExecSpec, FileEntry, Sandbox, SandboxSpec};
 use corral_proto::{Event, Job, Prompt};
 use serde_json::Value;
 
 use super::JobsBackend;
-use crate::{ApiClient, ClientError, error_chain};
+use crate::{ApiClient, ClientError, ExecAnswer, error_chain};
 
 fn message(error: &ClientError) -> String {
     error_chain(error)
@@ -52,6 +53,58 @@ impl JobsBackend for ApiClient {
 
     async fn end(&self, id: &str) -> Result<Job, String> {
         ApiClient::end(self, id)
+            .await
+            .map_err(|error| message(&error))
+    }
+
+    async fn create_sandbox(&self, spec: Value) -> Result<Sandbox, String> {
+        let spec: SandboxSpec = super::args::parse(spec)?;
+        ApiClient::create_sandbox(self, &spec)
+            .await
+            .map_err(|error| message(&error))
+    }
+
+    async fn exec(&self, id: &str, spec: ExecSpec, wait: u64) -> Result<Value, String> {
+        let answer = ApiClient::exec(self, id, &spec, Some(wait))
+            .await
+            .map_err(|error| message(&error))?;
+        Ok(match answer {
+            ExecAnswer::Ended(result) => serde_json::to_value(result).unwrap_or_default(),
+            ExecAnswer::Started(started) => serde_json::json!({
+                "exec": started.exec,
+                "running": true,
+                "note": format!("still running after {wait}s: its output comes in the sandbox's events after {}", started.after),
+            }),
+        })
+    }
+
+    async fn write_file(&self, id: &str, path: &str, bytes: Vec<u8>) -> Result<(), String> {
+        self.put_file(id, path, bytes, false)
+            .await
+            .map_err(|error| message(&error))
+    }
+
+    async fn read_file(&self, id: &str, path: &str) -> Result<Vec<u8>, String> {
+        let (bytes, tar) = self
+            .get_file(id, path)
+            .await
+            .map_err(|error| message(&error))?;
+        if tar {
+            return Err(format!(
+                "path: {path} is a directory: list it with sandbox_list_files"
+            ));
+        }
+        Ok(bytes)
+    }
+
+    async fn list_files(&self, id: &str, path: &str) -> Result<Vec<FileEntry>, String> {
+        ApiClient::list_files(self, id, path)
+            .await
+            .map_err(|error| message(&error))
+    }
+
+    async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, String> {
+        ApiClient::delete_sandbox(self, id)
             .await
             .map_err(|error| message(&error))
     }
