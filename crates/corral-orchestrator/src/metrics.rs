@@ -7,5 +7,5 @@
 mod histogram;
 mod page;
 
-pub use histogram::{Histogram, HistogramSnapshot};
-pub use page::{PoolStats, Snapshot, render};
+pub use histogram::{EXEC_BUCKETS, Histogram, HistogramSnapshot};
+pub use page::{PoolStats, SandboxMetrics, Snapshot, render};

@@ -9,12 +9,15 @@
 //! # Layout
 //! - `desk`: the orders waiting for the worker, uploads, answers, running execs
 //! - `activity`: what keeps a sandbox from being idle
+//! - `stats`: counters every desk adds to, for the metrics page
 //! - `collect`: an exec's events gathered into one [`ExecResult`](corral_proto::sandbox::ExecResult)
 
 mod activity;
 mod collect;
 mod desk;
+mod stats;
 
 pub use activity::Busy;
 pub use collect::{Collected, collect_exec};
 pub use desk::{Desk, DeskError, FileAnswer};
+pub use stats::SandboxStats;

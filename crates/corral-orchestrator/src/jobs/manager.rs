@@ -82,6 +82,8 @@ pub(super) struct Inner {
     /// The desks of live sandboxes, by id. A std mutex: never held across
     /// an `.await`.
     pub(super) desks: Mutex<HashMap<String, Arc<crate::sandbox::Desk>>>,
+    /// What sandboxes did, for the metrics page.
+    pub(super) sandbox_stats: Arc<crate::sandbox::SandboxStats>,
 }
 
 impl JobManager {
@@ -128,6 +130,7 @@ impl JobManager {
                 pool,
                 spared: Mutex::default(),
                 desks: Mutex::default(),
+                sandbox_stats: Arc::default(),
             }),
         }
     }

@@ -124,6 +124,7 @@ impl JobManager {
             self.inner.config.sandbox_max_execs,
             before,
             Arc::clone(redactor),
+            Arc::clone(&self.inner.sandbox_stats),
         ));
         desk.note_seq(before);
         self.lock_desks().insert(job.id.clone(), Arc::clone(&desk));

@@ -2,7 +2,9 @@
 //! metrics snapshot for `GET /metrics`.
 
 use super::JobManager;
-use crate::metrics::Snapshot;
+use std::sync::atomic::Ordering;
+
+use crate::metrics::{SandboxMetrics, Snapshot};
 use crate::store::StoreError;
 
 impl JobManager {
@@ -24,6 +26,21 @@ impl JobManager {
             llm_output_tokens,
             llm_cost_usd,
             start_latency: self.start_latency().snapshot(),
+            sandboxes: self.sandbox_metrics(),
         })
+    }
+
+    /// The sandbox series: live sandboxes, execs, bytes moved, exec latency.
+    fn sandbox_metrics(&self) -> SandboxMetrics {
+        let stats = &self.inner.sandbox_stats;
+        let desks = self.lock_desks();
+        SandboxMetrics {
+            running: desks.len() as u64,
+            execs_running: desks.values().map(|desk| desk.execs_running() as u64).sum(),
+            execs: stats.execs.load(Ordering::Relaxed),
+            bytes_in: stats.bytes_in.load(Ordering::Relaxed),
+            bytes_out: stats.bytes_out.load(Ordering::Relaxed),
+            exec_latency: stats.exec_seconds.snapshot(),
+        }
     }
 }

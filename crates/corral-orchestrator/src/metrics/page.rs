@@ -36,6 +36,25 @@ pub struct Snapshot {
     pub llm_cost_usd: f64,
     /// From a job's claim to its container running.
     pub start_latency: HistogramSnapshot,
+    /// What sandboxes do.
+    pub sandboxes: SandboxMetrics,
+}
+
+/// The sandbox series of the metrics page.
+#[derive(Debug, Clone)]
+pub struct SandboxMetrics {
+    /// Sandboxes whose container runs (or starts).
+    pub running: u64,
+    /// Execs running in them.
+    pub execs_running: u64,
+    /// Execs handed out since start.
+    pub execs: u64,
+    /// Bytes uploaded into sandboxes since start.
+    pub bytes_in: u64,
+    /// Bytes downloaded from sandboxes since start.
+    pub bytes_out: u64,
+    /// How long ended execs ran.
+    pub exec_latency: HistogramSnapshot,
 }
 
 /// What the pool holds and has done, for metrics.
@@ -103,7 +122,52 @@ pub fn render(snapshot: &Snapshot) -> String {
         ),
     ];
     let pool = snapshot.pool.map(pool_series).into_iter().flatten();
-    let gauges = gauges.into_iter().chain(pool).chain([
+    let sandboxes = &snapshot.sandboxes;
+    let gauges = gauges
+        .into_iter()
+        .chain(pool)
+        .chain(sandbox_series(sandboxes))
+        .chain(llm_series(snapshot));
+    for (name, kind, help, value) in gauges {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP corral_llm_cost_usd_total Model cost in US dollars where priced, ever.\n\
+         # TYPE corral_llm_cost_usd_total counter\ncorral_llm_cost_usd_total {}",
+        snapshot.llm_cost_usd
+    );
+    histogram(
+        &mut out,
+        "corral_job_start_seconds",
+        "From a job's claim to its container running.",
+        &snapshot.start_latency,
+    );
+    histogram(
+        &mut out,
+        "corral_sandbox_exec_seconds",
+        "How long sandbox execs ran, as their workers reported.",
+        &sandboxes.exec_latency,
+    );
+    out
+}
+
+fn histogram(out: &mut String, name: &str, help: &str, latency: &HistogramSnapshot) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    for (bound, count) in &latency.buckets {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", latency.count);
+    let _ = writeln!(out, "{name}_sum {}", latency.sum);
+    let _ = writeln!(out, "{name}_count {}", latency.count);
+}
+
+/// The model-call counters.
+fn llm_series(snapshot: &Snapshot) -> [(&'static str, &'static str, &'static str, u64); 3] {
+    [
         (
             "corral_llm_calls_total",
             "counter",
@@ -122,32 +186,45 @@ pub fn render(snapshot: &Snapshot) -> String {
             "Model tokens written, ever.",
             snapshot.llm_output_tokens,
         ),
-    ]);
-    for (name, kind, help, value) in gauges {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP corral_llm_cost_usd_total Model cost in US dollars where priced, ever.\n\
-         # TYPE corral_llm_cost_usd_total counter\ncorral_llm_cost_usd_total {}",
-        snapshot.llm_cost_usd
-    );
-    let name = "corral_job_start_seconds";
-    let _ = writeln!(
-        out,
-        "# HELP {name} From a job's claim to its container running.\n# TYPE {name} histogram"
-    );
-    let latency = &snapshot.start_latency;
-    for (bound, count) in &latency.buckets {
-        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
-    }
-    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", latency.count);
-    let _ = writeln!(out, "{name}_sum {}", latency.sum);
-    let _ = writeln!(out, "{name}_count {}", latency.count);
-    out
+    ]
+}
+
+/// The sandbox counters and gauges.
+fn sandbox_series(
+    sandboxes: &SandboxMetrics,
+) -> [(&'static str, &'static str, &'static str, u64); 5] {
+    [
+        (
+            "corral_sandboxes_running",
+            "gauge",
+            "Sandboxes whose container starts or runs.",
+            sandboxes.running,
+        ),
+        (
+            "corral_sandbox_execs_running",
+            "gauge",
+            "Execs running in sandboxes.",
+            sandboxes.execs_running,
+        ),
+        (
+            "corral_sandbox_execs_total",
+            "counter",
+            "Execs handed to sandboxes since start.",
+            sandboxes.execs,
+        ),
+        (
+            "corral_sandbox_upload_bytes_total",
+            "counter",
+            "Bytes uploaded into sandboxes since start.",
+            sandboxes.bytes_in,
+        ),
+        (
+            "corral_sandbox_download_bytes_total",
+            "counter",
+            "Bytes downloaded from sandboxes since start.",
+            sandboxes.bytes_out,
+        ),
+    ]
 }
 
 /// The warm pool's series, when there is a pool.

@@ -18,6 +18,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::activity::{Activity, Busy};
+use super::stats::SandboxStats;
 use crate::redact::Redactor;
 
 /// Why the desk could not take some work.
@@ -55,6 +56,8 @@ pub struct Desk {
     pub activity: Arc<Activity>,
     /// The sandbox's leak detector: what its worker answers passes it.
     pub redactor: Arc<Redactor>,
+    /// The server's sandbox counters.
+    pub stats: Arc<SandboxStats>,
     orders: Mutex<VecDeque<Order>>,
     order_ready: Notify,
     next_exec: AtomicU64,
@@ -87,10 +90,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Desk {
     /// A desk whose sandbox may run `max_execs` execs at once; its execs
     /// are numbered on from `execs_before` (a re-adopted sandbox's).
-    pub fn new(max_execs: usize, execs_before: u64, redactor: Arc<Redactor>) -> Self {
+    pub fn new(
+        max_execs: usize,
+        execs_before: u64,
+        redactor: Arc<Redactor>,
+        stats: Arc<SandboxStats>,
+    ) -> Self {
         Self {
             activity: Arc::new(Activity::default()),
             redactor,
+            stats,
             orders: Mutex::new(VecDeque::new()),
             order_ready: Notify::new(),
             next_exec: AtomicU64::new(execs_before),
@@ -118,6 +127,7 @@ impl Desk {
             running.insert(exec, self.activity.busy());
             exec
         };
+        self.stats.execs.fetch_add(1, Ordering::Relaxed);
         self.push(Order::Exec(order(exec)));
         Ok(exec)
     }
@@ -134,9 +144,14 @@ impl Desk {
 
     /// The worker said exec `exec` ended; true when it was running (an
     /// exec ends once, and only one the desk handed out).
-    pub fn exec_ended(&self, exec: u64) -> bool {
+    pub fn exec_ended(&self, exec: u64, duration_ms: u64) -> bool {
         let was_running = lock(&self.running).remove(&exec).is_some();
         self.activity.touch();
+        if was_running {
+            self.stats
+                .exec_seconds
+                .observe(Duration::from_millis(duration_ms));
+        }
         was_running
     }
 

@@ -309,7 +309,7 @@ impl ServedJob {
                     && self
                         .desk
                         .as_ref()
-                        .is_some_and(|desk| desk.exec_ended(ended.exec))
+                        .is_some_and(|desk| desk.exec_ended(ended.exec, ended.duration_ms))
                 {
                     accepted.extend(streams.flush_exec(
                         &self.redactor,

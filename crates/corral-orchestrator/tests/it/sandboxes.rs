@@ -155,7 +155,15 @@ async fn concurrent_execs_each_get_their_own_output() {
         let expected = expected.concat();
         assert_eq!(result.stdout, expected);
     }
+    assert_eq!(server.metric("corral_sandboxes_running").await, Some(1));
+    assert_eq!(server.metric("corral_sandbox_execs_total").await, Some(5));
+    assert_eq!(
+        server.metric("corral_sandbox_exec_seconds_count").await,
+        Some(5)
+    );
+    assert_eq!(server.metric("corral_sandbox_execs_running").await, Some(0));
     delete(&server, &id).await;
+    assert_eq!(server.metric("corral_sandboxes_running").await, Some(0));
     assert_eq!(server.stop().await, 0);
 }
 

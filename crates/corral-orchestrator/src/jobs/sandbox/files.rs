@@ -68,6 +68,7 @@ impl JobManager {
         if body.len() as u64 > upload_limit(&job) {
             return Err(too_large(&job, body.len() as u64));
         }
+        desk.stats.moved(body.len(), true);
         let answer = desk
             .transfer(
                 |id| Order::Write { id, path, tar },
@@ -115,6 +116,7 @@ impl JobManager {
             }
             .into());
         }
+        desk.stats.moved(body.len(), false);
         Ok(match content.as_deref() {
             Some("tar") => Download::Tar(body),
             _ => Download::File(body),

@@ -14,7 +14,7 @@ fn order(exec: u64) -> ExecOrder {
 
 #[tokio::test]
 async fn execs_past_the_bound_are_refused_until_one_ends() {
-    let desk = Desk::new(2, 0, Arc::default());
+    let desk = Desk::new(2, 0, Arc::default(), Arc::default());
     assert_eq!(desk.exec(order).expect("first"), 1);
     assert_eq!(desk.exec(order).expect("second"), 2);
     assert!(matches!(
@@ -22,11 +22,17 @@ async fn execs_past_the_bound_are_refused_until_one_ends() {
         Err(DeskError::TooManyExecs { running: 2 })
     ));
     // An end for an exec that is not running frees nothing.
-    assert!(!desk.exec_ended(7));
+    assert!(!desk.exec_ended(7, 1));
     assert!(desk.exec(order).is_err());
-    assert!(desk.exec_ended(1));
-    assert!(!desk.exec_ended(1), "an exec ends once");
+    assert!(desk.exec_ended(1, 1));
+    assert!(!desk.exec_ended(1, 1), "an exec ends once");
     assert_eq!(desk.exec(order).expect("third"), 3);
+    assert_eq!(desk.stats.execs.load(Ordering::Relaxed), 3);
+    assert_eq!(
+        desk.stats.exec_seconds.snapshot().count,
+        1,
+        "one exec ended once"
+    );
     let Some(Order::Exec(first)) = desk.next_order(Duration::ZERO).await else {
         panic!("the first order");
     };
@@ -35,7 +41,7 @@ async fn execs_past_the_bound_are_refused_until_one_ends() {
 
 #[tokio::test]
 async fn a_transfer_gets_the_answer_to_its_own_order_only() {
-    let desk = Arc::new(Desk::new(1, 0, Arc::default()));
+    let desk = Arc::new(Desk::new(1, 0, Arc::default(), Arc::default()));
     let mut tasks = tokio::task::JoinSet::new();
     {
         let desk = Arc::clone(&desk);
@@ -76,7 +82,7 @@ async fn a_transfer_gets_the_answer_to_its_own_order_only() {
 
 #[tokio::test(start_paused = true)]
 async fn an_unanswered_transfer_times_out() {
-    let desk = Desk::new(1, 0, Arc::default());
+    let desk = Desk::new(1, 0, Arc::default(), Arc::default());
     let result = desk
         .transfer(
             |id| Order::List {
