@@ -53,6 +53,18 @@ impl ApiClient {
             .await
     }
 
+    /// `POST /v1/sandboxes/{id}/pause`.
+    pub async fn pause_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
+        self.json(self.request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/pause")))
+            .await
+    }
+
+    /// `POST /v1/sandboxes/{id}/resume`.
+    pub async fn resume_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
+        self.json(self.request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/resume")))
+            .await
+    }
+
     /// `POST /v1/sandboxes/{id}/exec`, waiting up to `wait` seconds when given.
     pub async fn exec(
         &self,

@@ -231,6 +231,27 @@ impl Runtime for DockerRuntime {
         }
     }
 
+    #[instrument(name = "runtime.pause", skip(self))]
+    async fn pause(&self, container_id: &str) -> Result<(), RuntimeError> {
+        self.docker
+            .pause_container(container_id)
+            .await
+            .map_err(classify)
+    }
+
+    #[instrument(name = "runtime.resume", skip(self))]
+    async fn resume(&self, container_id: &str) -> Result<(), RuntimeError> {
+        match self
+            .docker
+            .unpause_container(container_id)
+            .await
+            .map_err(classify)
+        {
+            Ok(()) | Err(RuntimeError::Conflict { .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
     #[instrument(name = "runtime.remove", skip(self))]
     async fn remove(&self, container_id: &str) -> Result<(), RuntimeError> {
         let options = RemoveContainerOptions {

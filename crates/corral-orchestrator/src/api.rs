@@ -50,6 +50,8 @@ pub fn router(state: AppState) -> Router {
             get(sandboxes::show).delete(sandboxes::delete),
         )
         .route("/v1/sandboxes/{id}/exec", post(sandboxes::exec))
+        .route("/v1/sandboxes/{id}/pause", post(sandboxes::pause))
+        .route("/v1/sandboxes/{id}/resume", post(sandboxes::resume))
         .route(
             "/v1/sandboxes/{id}/files",
             // An upload's size is checked against the sandbox's own limit.

@@ -141,6 +141,8 @@ pub enum SandboxState {
     Starting,
     /// It takes commands.
     Running,
+    /// Its processes are frozen (`pause`); `resume` thaws them.
+    Paused,
     /// It ended: deleted, its `ttl` or `idle_timeout` passed, or the server
     /// shut down.
     Ended,
@@ -164,6 +166,7 @@ impl SandboxState {
         match self {
             Self::Starting => "starting",
             Self::Running => "running",
+            Self::Paused => "paused",
             Self::Ended => "ended",
             Self::Failed => "failed",
         }

@@ -156,6 +156,10 @@ pub trait Runtime: Send + Sync {
     async fn wait(&self, container_id: &str) -> Result<ContainerExit, RuntimeError>;
     /// Whether the container exists and runs.
     async fn is_running(&self, container_id: &str) -> Result<bool, RuntimeError>;
+    /// Freezes every process of a running container (a sandbox paused).
+    async fn pause(&self, container_id: &str) -> Result<(), RuntimeError>;
+    /// Thaws a paused container. Not paused is not an error.
+    async fn resume(&self, container_id: &str) -> Result<(), RuntimeError>;
     /// Kills a running container (SIGKILL). Not running is not an error.
     async fn kill(&self, container_id: &str) -> Result<(), RuntimeError>;
     /// Removes a container, running or not. Already gone is not an error.

@@ -13,6 +13,10 @@ pub enum SandboxCommand {
     Ls(SandboxLsArgs),
     /// End a sandbox: its container and files are removed
     Rm(SandboxRmArgs),
+    /// Freeze a sandbox's processes (they keep their state; execs wait for resume)
+    Pause(SandboxRmArgs),
+    /// Thaw a paused sandbox's processes
+    Resume(SandboxRmArgs),
 }
 
 /// `corral sandbox create`.

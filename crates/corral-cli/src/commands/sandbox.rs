@@ -35,7 +35,18 @@ pub async fn run(global: &GlobalArgs, command: SandboxCommand) -> anyhow::Result
             }
         }
         SandboxCommand::Rm(args) => {
-            let sandbox = client.delete_sandbox(&args.id).await?;
+            let id = client.resolve_id(&args.id).await?;
+            let sandbox = client.delete_sandbox(&id).await?;
+            output::line(&format!("{} {}", sandbox.id, sandbox.state.as_str()));
+        }
+        SandboxCommand::Pause(args) => {
+            let id = client.resolve_id(&args.id).await?;
+            let sandbox = client.pause_sandbox(&id).await?;
+            output::line(&format!("{} {}", sandbox.id, sandbox.state.as_str()));
+        }
+        SandboxCommand::Resume(args) => {
+            let id = client.resolve_id(&args.id).await?;
+            let sandbox = client.resume_sandbox(&id).await?;
             output::line(&format!("{} {}", sandbox.id, sandbox.state.as_str()));
         }
     }

@@ -40,6 +40,46 @@ async fn a_sandbox_keeps_state_between_execs_and_copies_files_both_ways() {
         .await;
     assert_eq!(stdout(&piped).trim(), "12");
 
+    copy_a_tree_both_ways(&server, &id).await;
+
+    let paused = server.corral(&["sandbox", "pause", &id]).await;
+    assert_eq!(
+        stdout(&paused),
+        format!("{id} paused\n"),
+        "{}",
+        stderr(&paused)
+    );
+    let refused = server.corral(&["exec", &id, "--", "true"]).await;
+    assert!(
+        stderr(&refused).contains("resume it first"),
+        "{}",
+        stderr(&refused)
+    );
+    let resumed = server.corral(&["sandbox", "resume", &id]).await;
+    assert_eq!(
+        stdout(&resumed),
+        format!("{id} running\n"),
+        "{}",
+        stderr(&resumed)
+    );
+
+    let listed = server.corral(&["sandbox", "ls", "--json"]).await;
+    assert!(stdout(&listed).contains(&id), "{}", stdout(&listed));
+    let removed = server.corral(&["sandbox", "rm", &id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    let after = server.corral(&["exec", &id, "--", "true"]).await;
+    assert!(!after.status.success());
+    // Refused at once once it ended, or cut short while it is ending.
+    let said = stderr(&after);
+    assert!(
+        said.contains("not running") || said.contains("ended before"),
+        "{said}"
+    );
+    assert_eq!(server.stop().await, 0);
+}
+
+/// `corral cp` of a directory with a link into the sandbox and back.
+async fn copy_a_tree_both_ways(server: &ServeProcess, id: &str) {
     let local = tempfile::tempdir().expect("a local directory");
     let tree = local.path().join("tree");
     std::fs::create_dir_all(tree.join("sub")).expect("a tree");
@@ -56,7 +96,7 @@ async fn a_sandbox_keeps_state_between_execs_and_copies_files_both_ways() {
     let seen = server
         .corral(&[
             "exec",
-            &id,
+            id,
             "--",
             "sh",
             "-c",
@@ -81,18 +121,4 @@ async fn a_sandbox_keeps_state_between_execs_and_copies_files_both_ways() {
         std::fs::read_link(back.join("link")).expect("still a link"),
         std::path::Path::new("sub/file.txt")
     );
-
-    let listed = server.corral(&["sandbox", "ls", "--json"]).await;
-    assert!(stdout(&listed).contains(&id), "{}", stdout(&listed));
-    let removed = server.corral(&["sandbox", "rm", &id]).await;
-    assert!(removed.status.success(), "{}", stderr(&removed));
-    let after = server.corral(&["exec", &id, "--", "true"]).await;
-    assert!(!after.status.success());
-    // Refused at once once it ended, or cut short while it is ending.
-    let said = stderr(&after);
-    assert!(
-        said.contains("not running") || said.contains("ended before"),
-        "{said}"
-    );
-    assert_eq!(server.stop().await, 0);
 }

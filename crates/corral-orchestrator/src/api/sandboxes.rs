@@ -75,6 +75,26 @@ pub async fn delete(
     Ok(Json(state.jobs.delete_sandbox(&id).await?))
 }
 
+/// `POST /v1/sandboxes/{id}/pause`: freezes its processes (Docker pause).
+#[utoipa::path(post, path = "/v1/sandboxes/{id}/pause", tag = "sandboxes", params(("id" = String, Path, description = "The sandbox id")),
+    responses((status = 200, description = "Paused", body = Sandbox), (status = 404, description = "No such sandbox", body = corral_proto::ErrorBody), (status = 409, description = "It is not running", body = corral_proto::ErrorBody)))]
+pub async fn pause(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Sandbox>, ApiError> {
+    Ok(Json(state.jobs.pause_sandbox(&id).await?))
+}
+
+/// `POST /v1/sandboxes/{id}/resume`: thaws its processes.
+#[utoipa::path(post, path = "/v1/sandboxes/{id}/resume", tag = "sandboxes", params(("id" = String, Path, description = "The sandbox id")),
+    responses((status = 200, description = "Running again", body = Sandbox), (status = 404, description = "No such sandbox", body = corral_proto::ErrorBody), (status = 409, description = "It ended", body = corral_proto::ErrorBody)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Sandbox>, ApiError> {
+    Ok(Json(state.jobs.resume_sandbox(&id).await?))
+}
+
 /// Query of `POST /v1/sandboxes/{id}/exec`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

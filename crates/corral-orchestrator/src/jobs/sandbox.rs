@@ -6,9 +6,11 @@
 //! # Layout
 //! - `error`: [`SandboxError`]
 //! - `files`: writes, reads and listings, their paths and sizes checked
+//! - `pause`: freezing and thawing a sandbox's processes
 
 mod error;
 mod files;
+mod pause;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,7 +111,12 @@ impl JobManager {
         });
         Sandbox {
             id: job.id.clone(),
-            state: SandboxState::of(job.state),
+            state: match &desk {
+                Some(desk) if desk.is_paused() && job.state == JobState::Running => {
+                    SandboxState::Paused
+                }
+                _ => SandboxState::of(job.state),
+            },
             image: job.image.clone(),
             ttl_secs: job.limits.timeout_secs,
             idle_timeout_secs: job.limits.idle_timeout_secs,
@@ -134,9 +141,22 @@ impl JobManager {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Sandbox `id` and its desk once it runs, waiting while it starts;
-    /// an ended one is a conflict.
+    /// Sandbox `id` and its desk once it runs, not paused (a conflict).
     pub(super) async fn running_desk(&self, id: &str) -> Result<(Job, Arc<Desk>), JobError> {
+        let (job, desk) = self.live_desk(id).await?;
+        if desk.is_paused() {
+            return Err(SandboxError::NotRunning {
+                id: id.to_owned(),
+                state: SandboxState::Paused,
+            }
+            .into());
+        }
+        Ok((job, desk))
+    }
+
+    /// Sandbox `id` and its desk once it runs, paused or not, waiting while
+    /// it starts; an ended one is a conflict.
+    pub(super) async fn live_desk(&self, id: &str) -> Result<(Job, Arc<Desk>), JobError> {
         let deadline = tokio::time::Instant::now() + START_WAIT;
         let mut wake = self.inner.events.subscribe(id);
         loop {

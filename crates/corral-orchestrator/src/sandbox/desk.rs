@@ -68,6 +68,9 @@ pub struct Desk {
     uploads: Mutex<HashMap<u64, Bytes>>,
     /// Who waits for each order's answer, and the most bytes it takes.
     answers: Mutex<HashMap<u64, (oneshot::Sender<FileAnswer>, usize)>>,
+    /// Set while the sandbox is paused: it keeps the sandbox from idling
+    /// (a pause is deliberate; its `ttl` still runs).
+    paused: Mutex<Option<Busy>>,
     /// Cancelled when the sandbox ends: whoever waits stops waiting.
     closed: CancellationToken,
     /// The highest event sequence number stored for the sandbox that the
@@ -108,6 +111,7 @@ impl Desk {
             max_execs,
             uploads: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
+            paused: Mutex::new(None),
             closed: CancellationToken::new(),
             last_seq: AtomicU64::new(0),
         }
@@ -186,6 +190,16 @@ impl Desk {
         lock(&self.uploads).remove(&id);
         lock(&self.orders).retain(|order| order_id(order) != Some(id));
         answer
+    }
+
+    /// Whether the sandbox is paused.
+    pub fn is_paused(&self) -> bool {
+        lock(&self.paused).is_some()
+    }
+
+    /// Marks the sandbox paused or not.
+    pub fn set_paused(&self, paused: bool) {
+        *lock(&self.paused) = paused.then(|| self.activity.busy());
     }
 
     /// Ends the desk: file transfers that wait stop with [`DeskError::Closed`].

@@ -250,3 +250,49 @@ async fn an_idle_sandbox_ends_but_not_while_an_exec_runs_and_its_ttl_ends_it_any
     assert_eq!(remove_labelled(LABEL_JOB, &short).await, 0);
     assert_eq!(server.stop().await, 0);
 }
+
+#[tokio::test]
+async fn a_paused_sandbox_keeps_its_processes_frozen_and_resumes_them() {
+    let server = TestServer::start().await;
+    let id = create(&server, json!({"idle_timeout": 1})).await;
+    sh(
+        &server,
+        &id,
+        "sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done' </dev/null >/dev/null 2>&1 & echo $! > /tmp/pid",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, body) = server.post(&format!("/v1/sandboxes/{id}/pause"), "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "paused");
+    let (status, body) = server
+        .post(
+            &format!("/v1/sandboxes/{id}/exec"),
+            &json!({"cmd": "true"}).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("resume")),
+        "{body}"
+    );
+    // Longer than its idle timeout: a paused sandbox does not idle away.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (status, body) = server.post(&format!("/v1/sandboxes/{id}/resume"), "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "running");
+    let count = |text: String| text.trim().parse::<u64>().expect("a count");
+    let thawed = count(sh(&server, &id, "kill -0 $(cat /tmp/pid) && cat /tmp/count").await);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let later = count(sh(&server, &id, "cat /tmp/count").await);
+    assert!(
+        later > thawed,
+        "the process runs again: {thawed} then {later}"
+    );
+    // Frozen for two seconds: about 0.5 s of counting before it, not 2.5 s.
+    assert!(thawed < 15, "it counted while paused: {thawed}");
+    delete(&server, &id).await;
+    assert_eq!(server.stop().await, 0);
+}

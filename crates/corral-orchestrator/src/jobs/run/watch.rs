@@ -62,22 +62,39 @@ impl JobManager {
             },
             () = tokio::time::sleep(sandbox.time_left) => {
                 let reason = format!("timed out after {}s", job.limits.timeout_secs);
-                Watched::Ended(self.stop(id, JobState::TimedOut, &reason).await)
+                Watched::Ended(self.halt(desk.as_deref(), id, JobState::TimedOut, &reason).await)
             }
             () = idle => {
                 let reason = format!(
                     "idle for {}s (its idle_timeout): no exec, output, file transfer, model call or connection",
                     job.limits.idle_timeout_secs
                 );
-                Watched::Ended(self.stop(id, JobState::Succeeded, &reason).await)
+                Watched::Ended(self.halt(desk.as_deref(), id, JobState::Succeeded, &reason).await)
             }
             () = cancel.cancelled() => {
-                Watched::Ended(self.stop(id, JobState::Cancelled, CANCELLED_REASON).await)
+                Watched::Ended(self.halt(desk.as_deref(), id, JobState::Cancelled, CANCELLED_REASON).await)
             }
             () = self.inner.shutdown.cancelled() => {
-                Watched::Ended(self.stop(id, JobState::Failed, "orchestrator shut down").await)
+                Watched::Ended(self.halt(desk.as_deref(), id, JobState::Failed, "orchestrator shut down").await)
             }
         }
+    }
+
+    /// [`JobManager::stop`], a paused sandbox thawed first (a frozen
+    /// container may not take its kill).
+    async fn halt(
+        &self,
+        desk: Option<&crate::sandbox::Desk>,
+        container_id: &str,
+        state: JobState,
+        reason: &str,
+    ) -> Outcome {
+        if desk.is_some_and(crate::sandbox::Desk::is_paused)
+            && let Err(error) = self.inner.runtime.resume(container_id).await
+        {
+            error!(container_id, error = %error, "cannot thaw a paused sandbox");
+        }
+        self.stop(container_id, state, reason).await
     }
 
     /// Kills the container and waits briefly for its exit code; the job

@@ -8,7 +8,7 @@ use crate::sandbox::DeskError;
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     /// It is not running: it ended, or still starts after the wait.
-    #[error("sandbox {id} is not running ({})", .state.as_str())]
+    #[error("sandbox {id} is not running ({}){}", .state.as_str(), if *.state == SandboxState::Paused { ": resume it first" } else { "" })]
     NotRunning {
         /// The sandbox.
         id: String,
