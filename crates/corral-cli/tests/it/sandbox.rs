@@ -122,3 +122,35 @@ async fn copy_a_tree_both_ways(server: &ServeProcess, id: &str) {
         std::path::Path::new("sub/file.txt")
     );
 }
+
+#[tokio::test]
+async fn a_sandbox_outlives_a_kill_9_of_the_server_with_its_files_and_processes() {
+    let server = ServeProcess::start().await;
+    let created = server.corral(&["sandbox", "create"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = stdout(&created).trim().to_owned();
+    let made = server
+        .corral(&["exec", &id, "--", "sh", "-c", "echo before > /workspace/kept; sleep 600 </dev/null >/dev/null 2>&1 & echo $! > /tmp/pid"])
+        .await;
+    assert!(made.status.success(), "{}", stderr(&made));
+    let server = server.restart().await;
+    let after = server
+        .corral(&[
+            "exec",
+            &id,
+            "--",
+            "sh",
+            "-c",
+            "cat /workspace/kept; kill -0 $(cat /tmp/pid) && echo alive",
+        ])
+        .await;
+    assert!(after.status.success(), "{}", stderr(&after));
+    assert_eq!(stdout(&after), "before\nalive\n");
+    let shown = server.corral(&["sandbox", "ls", "--json"]).await;
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&shown)).expect("JSON");
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["state"], "running");
+    let removed = server.corral(&["sandbox", "rm", &id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(server.stop().await, 0);
+}
