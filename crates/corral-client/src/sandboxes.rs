@@ -53,6 +53,15 @@ impl ApiClient {
             .await
     }
 
+    /// `POST /v1/sandboxes/{id}/stop|start|fork`: `action` one of those.
+    pub async fn sandbox_action(&self, id: &str, action: &str) -> Result<Sandbox, ClientError> {
+        self.json(self.request(
+            reqwest::Method::POST,
+            &format!("/v1/sandboxes/{id}/{action}"),
+        ))
+        .await
+    }
+
     /// `POST /v1/sandboxes/{id}/pause`.
     pub async fn pause_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
         self.json(self.request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/pause")))

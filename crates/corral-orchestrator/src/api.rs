@@ -51,6 +51,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/sandboxes/{id}/exec", post(sandboxes::exec))
         .route("/v1/sandboxes/{id}/pause", post(sandboxes::pause))
+        .route("/v1/sandboxes/{id}/stop", post(sandboxes::stop))
+        .route("/v1/sandboxes/{id}/start", post(sandboxes::start))
+        .route("/v1/sandboxes/{id}/fork", post(sandboxes::fork))
         .route("/v1/sandboxes/{id}/resume", post(sandboxes::resume))
         .route(
             "/v1/sandboxes/{id}/files",

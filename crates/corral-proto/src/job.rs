@@ -80,6 +80,9 @@ pub enum JobState {
     Starting,
     /// Its container runs.
     Running,
+    /// A sandbox stopped by its user: no container, its files kept in a
+    /// snapshot until it starts again (it is then queued).
+    Stopped,
     /// It ended with exit code 0.
     Succeeded,
     /// It ended otherwise; `reason` says why.
@@ -92,10 +95,11 @@ pub enum JobState {
 
 impl JobState {
     /// Every state, in life order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Queued,
         Self::Starting,
         Self::Running,
+        Self::Stopped,
         Self::Succeeded,
         Self::Failed,
         Self::Cancelled,
@@ -108,6 +112,7 @@ impl JobState {
             Self::Queued => "queued",
             Self::Starting => "starting",
             Self::Running => "running",
+            Self::Stopped => "stopped",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",

@@ -143,6 +143,9 @@ pub enum SandboxState {
     Running,
     /// Its processes are frozen (`pause`); `resume` thaws them.
     Paused,
+    /// Its container is gone and its files kept (`stop`); `start` makes
+    /// a new container with them.
+    Stopped,
     /// It ended: deleted, its `ttl` or `idle_timeout` passed, or the server
     /// shut down.
     Ended,
@@ -156,6 +159,7 @@ impl SandboxState {
         match state {
             JobState::Queued | JobState::Starting => Self::Starting,
             JobState::Running => Self::Running,
+            JobState::Stopped => Self::Stopped,
             JobState::Succeeded | JobState::Cancelled | JobState::TimedOut => Self::Ended,
             JobState::Failed => Self::Failed,
         }
@@ -167,6 +171,7 @@ impl SandboxState {
             Self::Starting => "starting",
             Self::Running => "running",
             Self::Paused => "paused",
+            Self::Stopped => "stopped",
             Self::Ended => "ended",
             Self::Failed => "failed",
         }

@@ -13,6 +13,12 @@ pub enum SandboxCommand {
     Ls(SandboxLsArgs),
     /// End a sandbox: its container and files are removed
     Rm(SandboxRmArgs),
+    /// Stop a sandbox: its files are kept (sealed), its container and processes removed
+    Stop(SandboxRmArgs),
+    /// Start a stopped sandbox: a new container with its files back
+    Start(SandboxRmArgs),
+    /// Make a new sandbox with a sandbox's settings and a copy of its files; prints its id
+    Fork(SandboxRmArgs),
     /// Freeze a sandbox's processes (they keep their state; execs wait for resume)
     Pause(SandboxRmArgs),
     /// Thaw a paused sandbox's processes

@@ -39,6 +39,21 @@ pub async fn run(global: &GlobalArgs, command: SandboxCommand) -> anyhow::Result
             let sandbox = client.delete_sandbox(&id).await?;
             output::line(&format!("{} {}", sandbox.id, sandbox.state.as_str()));
         }
+        SandboxCommand::Stop(args) => {
+            let id = client.resolve_id(&args.id).await?;
+            let sandbox = client.sandbox_action(&id, "stop").await?;
+            output::line(&format!("{} {}", sandbox.id, sandbox.state.as_str()));
+        }
+        SandboxCommand::Start(args) => {
+            let id = client.resolve_id(&args.id).await?;
+            let sandbox = client.sandbox_action(&id, "start").await?;
+            output::line(&format!("{} {}", sandbox.id, sandbox.state.as_str()));
+        }
+        SandboxCommand::Fork(args) => {
+            let id = client.resolve_id(&args.id).await?;
+            let sandbox = client.sandbox_action(&id, "fork").await?;
+            output::line(&sandbox.id);
+        }
         SandboxCommand::Pause(args) => {
             let id = client.resolve_id(&args.id).await?;
             let sandbox = client.pause_sandbox(&id).await?;

@@ -34,6 +34,7 @@ fn sandbox_error(error: SandboxError) -> ApiError {
     let message = error.to_string();
     match error {
         SandboxError::NotRunning { .. }
+        | SandboxError::NotStopped { .. }
         | SandboxError::EndedDuringExec { .. }
         | SandboxError::EndedDuringTransfer
         | SandboxError::HoldsSecret { .. } => ApiError::Conflict { message },

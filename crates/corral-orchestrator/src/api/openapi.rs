@@ -21,7 +21,8 @@ use super::{events, jobs, metrics, review, sandboxes, secrets, verify};
         metrics::metrics, verify::run, verify::last, openapi,
         sandboxes::create, sandboxes::list, sandboxes::show, sandboxes::delete, sandboxes::exec,
         sandboxes::put_file, sandboxes::get_file, sandboxes::list_files, sandboxes::events,
-        sandboxes::events_stream, sandboxes::pause, sandboxes::resume,
+        sandboxes::events_stream, sandboxes::pause, sandboxes::resume, sandboxes::stop,
+        sandboxes::start, sandboxes::fork,
     ),
     components(schemas(
         corral_proto::event::EventData,

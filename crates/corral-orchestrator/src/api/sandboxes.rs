@@ -75,6 +75,42 @@ pub async fn delete(
     Ok(Json(state.jobs.delete_sandbox(&id).await?))
 }
 
+/// `POST /v1/sandboxes/{id}/stop`: keeps its files (a sealed snapshot)
+/// and removes its container.
+#[utoipa::path(post, path = "/v1/sandboxes/{id}/stop", tag = "sandboxes", params(("id" = String, Path, description = "The sandbox id")),
+    responses((status = 200, description = "Stopped", body = Sandbox), (status = 404, description = "No such sandbox", body = corral_proto::ErrorBody), (status = 409, description = "It is not running", body = corral_proto::ErrorBody)))]
+pub async fn stop(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Sandbox>, ApiError> {
+    Ok(Json(state.jobs.stop_sandbox(&id).await?))
+}
+
+/// `POST /v1/sandboxes/{id}/start`: a stopped sandbox gets a new container
+/// with its files back.
+#[utoipa::path(post, path = "/v1/sandboxes/{id}/start", tag = "sandboxes", params(("id" = String, Path, description = "The sandbox id")),
+    responses((status = 200, description = "Starting", body = Sandbox), (status = 404, description = "No such sandbox", body = corral_proto::ErrorBody), (status = 409, description = "It is not stopped", body = corral_proto::ErrorBody)))]
+pub async fn start(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Sandbox>, ApiError> {
+    Ok(Json(state.jobs.start_sandbox(&id).await?))
+}
+
+/// `POST /v1/sandboxes/{id}/fork`: a new sandbox with its settings and a
+/// copy of its files (running or stopped).
+#[utoipa::path(post, path = "/v1/sandboxes/{id}/fork", tag = "sandboxes", params(("id" = String, Path, description = "The sandbox id")),
+    responses((status = 201, description = "The new sandbox, starting", body = Sandbox), (status = 400, description = "It cannot be forked; `field` says why", body = corral_proto::ErrorBody), (status = 404, description = "No such sandbox", body = corral_proto::ErrorBody), (status = 409, description = "It ended", body = corral_proto::ErrorBody)))]
+pub async fn fork(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Sandbox>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.jobs.fork_sandbox(&id).await?),
+    ))
+}
+
 /// `POST /v1/sandboxes/{id}/pause`: freezes its processes (Docker pause).
 #[utoipa::path(post, path = "/v1/sandboxes/{id}/pause", tag = "sandboxes", params(("id" = String, Path, description = "The sandbox id")),
     responses((status = 200, description = "Paused", body = Sandbox), (status = 404, description = "No such sandbox", body = corral_proto::ErrorBody), (status = 409, description = "It is not running", body = corral_proto::ErrorBody)))]

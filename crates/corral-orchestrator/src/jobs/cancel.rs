@@ -32,6 +32,18 @@ impl JobManager {
             self.drop_copy(&job).await;
             return Ok(job);
         }
+        // A stopped sandbox has no container: it ends here, its snapshot dropped.
+        if self
+            .inner
+            .store
+            .finish(job_id, &finish, Some(JobState::Stopped))
+            .await?
+        {
+            info!(job_id, "stopped sandbox ended");
+            self.record_end(job_id, &finish).await;
+            self.drop_snapshot(job_id).await;
+            return self.get(job_id).await;
+        }
         let token = self.lock_active().get(job_id).cloned();
         if let Some(token) = token {
             token.cancel();

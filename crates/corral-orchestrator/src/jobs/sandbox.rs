@@ -7,10 +7,14 @@
 //! - `error`: [`SandboxError`]
 //! - `files`: writes, reads and listings, their paths and sizes checked
 //! - `pause`: freezing and thawing a sandbox's processes
+//! - `lifecycle`: stop (snapshot, container removed), start, fork
+//! - `snapshot`: a sandbox's files, sealed in the data directory, and restored
 
 mod error;
 mod files;
+mod lifecycle;
 mod pause;
+mod snapshot;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,7 +106,7 @@ impl JobManager {
         Ok(self.sandbox_view(job))
     }
 
-    fn sandbox_view(&self, job: Job) -> Sandbox {
+    pub(super) fn sandbox_view(&self, job: Job) -> Sandbox {
         let desk = self.desk(&job.id);
         let idle_since = desk.as_ref().and_then(|desk| {
             let since = desk.activity.idle_since()?;
@@ -161,14 +165,16 @@ impl JobManager {
         let mut wake = self.inner.events.subscribe(id);
         loop {
             let job = self.sandbox(id).await?.job;
-            if job.state.is_terminal() {
+            if job.state.is_terminal() || job.state == JobState::Stopped {
                 return Err(SandboxError::NotRunning {
                     id: id.to_owned(),
                     state: SandboxState::of(job.state),
                 }
                 .into());
             }
-            if let Some(desk) = self.desk(id) {
+            if let Some(desk) = self.desk(id)
+                && desk.is_ready()
+            {
                 return Ok((job, desk));
             }
             tokio::select! {

@@ -127,6 +127,9 @@ impl JobManager {
             Arc::clone(&self.inner.sandbox_stats),
         ));
         desk.note_seq(before);
+        if self.has_snapshot(&job.id) {
+            desk.set_restoring();
+        }
         self.lock_desks().insert(job.id.clone(), Arc::clone(&desk));
         Ok(Some(desk))
     }

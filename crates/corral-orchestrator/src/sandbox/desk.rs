@@ -71,6 +71,11 @@ pub struct Desk {
     /// Set while the sandbox is paused: it keeps the sandbox from idling
     /// (a pause is deliberate; its `ttl` still runs).
     paused: Mutex<Option<Busy>>,
+    /// Cancelled when its user stops the sandbox (after its snapshot).
+    stop: CancellationToken,
+    /// False while a stopped sandbox's files are put back: no exec or
+    /// transfer of the user's may come before.
+    ready: tokio::sync::watch::Sender<bool>,
     /// Cancelled when the sandbox ends: whoever waits stops waiting.
     closed: CancellationToken,
     /// The highest event sequence number stored for the sandbox that the
@@ -112,6 +117,8 @@ impl Desk {
             uploads: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
             paused: Mutex::new(None),
+            stop: CancellationToken::new(),
+            ready: tokio::sync::watch::channel(true).0,
             closed: CancellationToken::new(),
             last_seq: AtomicU64::new(0),
         }
@@ -190,6 +197,32 @@ impl Desk {
         lock(&self.uploads).remove(&id);
         lock(&self.orders).retain(|order| order_id(order) != Some(id));
         answer
+    }
+
+    /// Asks the sandbox's watcher to remove its container, the sandbox kept.
+    pub fn request_stop(&self) {
+        self.stop.cancel();
+    }
+
+    /// Returns once a stop is asked for.
+    pub async fn stop_requested(&self) {
+        self.stop.cancelled().await;
+    }
+
+    /// Holds the user's work back until [`Desk::set_ready`]: the sandbox's
+    /// files are being put back.
+    pub fn set_restoring(&self) {
+        self.ready.send_replace(false);
+    }
+
+    /// Lets the user's work through.
+    pub fn set_ready(&self) {
+        self.ready.send_replace(true);
+    }
+
+    /// Whether the user's work may go through.
+    pub fn is_ready(&self) -> bool {
+        *self.ready.borrow()
     }
 
     /// Whether the sandbox is paused.

@@ -79,6 +79,43 @@ impl MasterKey {
         Ok((nonce, sealed))
     }
 
+    /// Seals `bytes` under `label` (a blob: a sandbox's snapshot); returns
+    /// the nonce followed by the ciphertext.
+    pub fn seal_blob(&self, label: &str, bytes: &[u8]) -> Result<Vec<u8>, SecretError> {
+        let mut nonce = crate::token::random_bytes(NONCE_BYTES).map_err(|_| SecretError::Crypto)?;
+        let cipher = XChaCha20Poly1305::new(self.0.as_slice().into());
+        let payload = Payload {
+            msg: bytes,
+            aad: label.as_bytes(),
+        };
+        let sealed = cipher
+            .encrypt(XNonce::from_slice(&nonce), payload)
+            .map_err(|_| SecretError::Crypto)?;
+        nonce.extend_from_slice(&sealed);
+        Ok(nonce)
+    }
+
+    /// Opens a blob sealed under `label`; a wrong key, label or a changed
+    /// byte is [`SecretError::WrongKey`].
+    pub fn open_blob(&self, label: &str, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+        let wrong = || SecretError::WrongKey {
+            name: label.to_owned(),
+        };
+        if blob.len() < NONCE_BYTES {
+            return Err(wrong());
+        }
+        let (nonce, sealed) = blob.split_at(NONCE_BYTES);
+        let cipher = XChaCha20Poly1305::new(self.0.as_slice().into());
+        let payload = Payload {
+            msg: sealed,
+            aad: label.as_bytes(),
+        };
+        cipher
+            .decrypt(XNonce::from_slice(nonce), payload)
+            .map(Zeroizing::new)
+            .map_err(|_| wrong())
+    }
+
     /// Opens a sealed value; a wrong key or a moved value is [`SecretError::WrongKey`].
     pub fn open(
         &self,

@@ -158,6 +158,11 @@ impl Secrets {
         Ok(values)
     }
 
+    /// The master key, for blobs sealed like secrets (sandbox snapshots).
+    pub fn key(&self) -> &MasterKey {
+        &self.key
+    }
+
     /// The store behind, for the redaction audit.
     pub fn records(&self) -> &Arc<dyn SecretRecords> {
         &self.records

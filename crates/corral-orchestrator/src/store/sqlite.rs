@@ -315,6 +315,32 @@ impl JobRecords for SqliteStore {
         .await
     }
 
+    async fn mark_stopped(&self, job_id: &str) -> Result<bool, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let changed = connection.execute(
+                "UPDATE jobs SET state = 'stopped', container_id = NULL WHERE id = ?1 AND state = 'running'",
+                params![job_id],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn requeue_stopped(&self, job_id: &str) -> Result<bool, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let changed = connection.execute(
+                "UPDATE jobs SET state = 'queued', \
+                 queue_order = (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM jobs) \
+                 WHERE id = ?1 AND state = 'stopped'",
+                params![job_id],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     async fn finish(
         &self,
         job_id: &str,

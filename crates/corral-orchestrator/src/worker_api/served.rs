@@ -105,7 +105,10 @@ impl ServedJob {
             output_bytes: AtomicU64::new(0),
             max_output_bytes: setup.max_output_bytes,
             output_capped: AtomicBool::new(false),
-            last_batch: tokio::sync::Mutex::new(None),
+            // A new worker numbers its batches from 1, whatever an earlier
+            // container of the job (a sandbox stopped and started) stored;
+            // only a re-adopted worker goes on from the store's number.
+            last_batch: tokio::sync::Mutex::new((!running).then_some((0, 0))),
             rate: EventRate::default(),
             running: tokio::sync::watch::channel(running).0,
             delivered: AtomicU64::new(0),

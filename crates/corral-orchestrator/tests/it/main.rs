@@ -47,6 +47,7 @@ mod review;
 mod review_record;
 mod sandbox;
 mod sandbox_files;
+mod sandbox_snapshots;
 mod sandboxes;
 mod security_md;
 mod verify;

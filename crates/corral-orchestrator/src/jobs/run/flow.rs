@@ -42,6 +42,10 @@ impl JobManager {
                 (Arc::new(Redactor::default()), failure(reason))
             }
         };
+        if outcome.finish.state == JobState::Stopped {
+            self.record_stop(&job_id).await;
+            return;
+        }
         redact(&mut outcome, &redactor);
         if let Some(warning) = &outcome.warning {
             let event = NewEvent::warning(warning.clone());
@@ -67,6 +71,32 @@ impl JobManager {
             desk.close();
         }
         self.lock_active().remove(&job_id);
+        self.inner.wake.notify_one();
+    }
+
+    /// A sandbox stopped by its user: recorded `stopped` (not ended), its
+    /// slot and desk freed; its snapshot stays for `start`.
+    async fn record_stop(&self, job_id: &str) {
+        match self.inner.store.mark_stopped(job_id).await {
+            Ok(true) => {
+                info!(job_id, "sandbox stopped");
+                if let Err(error) = self
+                    .inner
+                    .events
+                    .status(job_id, JobState::Stopped, None)
+                    .await
+                {
+                    error!(job_id, error = %error, "cannot store status event");
+                }
+            }
+            Ok(false) => warn!(job_id, "sandbox was no longer running"),
+            Err(error) => error!(job_id, error = %error, "cannot record sandbox stop"),
+        }
+        self.release_project(job_id);
+        if let Some(desk) = self.lock_desks().remove(job_id) {
+            desk.close();
+        }
+        self.lock_active().remove(job_id);
         self.inner.wake.notify_one();
     }
 
@@ -123,6 +153,10 @@ impl JobManager {
             Ok(sandbox) => sandbox,
             Err(outcome) => return outcome,
         };
+        if let Err(reason) = self.restore_files(job).await {
+            self.teardown(job, sandbox).await;
+            return failure(reason);
+        }
         let watched = self.watch(job, &sandbox, cancel).await;
         let report = self.teardown(job, sandbox).await;
         match watched {

@@ -47,6 +47,12 @@ impl JobManager {
                 None => std::future::pending().await,
             }
         };
+        let stop_asked = async {
+            match &desk {
+                Some(desk) => desk.stop_requested().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             exit = self.inner.runtime.wait(id) => match exit {
                 Ok(exit) => {
@@ -70,6 +76,9 @@ impl JobManager {
                     job.limits.idle_timeout_secs
                 );
                 Watched::Ended(self.halt(desk.as_deref(), id, JobState::Succeeded, &reason).await)
+            }
+            () = stop_asked => {
+                Watched::Ended(self.halt(desk.as_deref(), id, JobState::Stopped, "stopped by its user").await)
             }
             () = cancel.cancelled() => {
                 Watched::Ended(self.halt(desk.as_deref(), id, JobState::Cancelled, CANCELLED_REASON).await)

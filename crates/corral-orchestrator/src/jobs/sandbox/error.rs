@@ -15,6 +15,14 @@ pub enum SandboxError {
         /// Where it is.
         state: SandboxState,
     },
+    /// `start` of a sandbox that is not stopped.
+    #[error("sandbox {id} is not stopped ({}): only a stopped sandbox starts", .state.as_str())]
+    NotStopped {
+        /// The sandbox.
+        id: String,
+        /// Where it is.
+        state: SandboxState,
+    },
     /// It ended while an exec's answer was awaited.
     #[error("sandbox {id} ended ({}) before exec {exec} did", .state.as_str())]
     EndedDuringExec {

@@ -159,7 +159,7 @@ impl JobManager {
 
 /// The answer's body, or its failure as an error (its message redacted:
 /// it comes from inside the sandbox).
-fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Bytes, JobError> {
+pub(super) fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Bytes, JobError> {
     let Some(OrderFailure { kind, message }) = answer.failure else {
         return Ok(answer.body);
     };

@@ -1,0 +1,90 @@
+//! Stopping, starting and forking a sandbox. `stop` snapshots its files
+//! and removes its container (the sandbox is `stopped`, not ended);
+//! `start` queues it again, and its new container gets the snapshot back
+//! before it takes any exec; `fork` makes a new sandbox with the same
+//! settings from a snapshot of a running or stopped one.
+
+use std::time::Duration;
+
+use corral_proto::sandbox::{Sandbox, SandboxState};
+use corral_proto::{Job, JobState};
+
+use super::{JobError, JobManager, SandboxError};
+
+/// Longest `stop` waits for the container to be gone.
+const STOP_WAIT: Duration = Duration::from_mins(1);
+
+impl JobManager {
+    /// Snapshots sandbox `id`'s files and removes its container.
+    pub async fn stop_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
+        let (job, desk) = self.live_desk(id).await?;
+        if desk.is_paused() {
+            self.resume_sandbox(id).await?;
+        }
+        let snapshot = self.take_snapshot(&job, &desk).await?;
+        self.keep_snapshot(id, &snapshot).await?;
+        let mut wake = self.inner.events.subscribe(id);
+        desk.request_stop();
+        let deadline = tokio::time::Instant::now() + STOP_WAIT;
+        loop {
+            let sandbox = self.sandbox(id).await?;
+            if sandbox.job.state == JobState::Stopped || sandbox.job.state.is_terminal() {
+                return Ok(sandbox);
+            }
+            tokio::select! {
+                _ = wake.recv() => {}
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                () = tokio::time::sleep_until(deadline) => return Ok(sandbox),
+            }
+        }
+    }
+
+    /// Queues stopped sandbox `id` again; its files come back from its snapshot.
+    pub async fn start_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
+        let job = self.sandbox(id).await?.job;
+        if job.state != JobState::Stopped || !self.inner.store.requeue_stopped(id).await? {
+            return Err(SandboxError::NotStopped {
+                id: id.to_owned(),
+                state: SandboxState::of(job.state),
+            }
+            .into());
+        }
+        self.inner.events.status(id, JobState::Queued, None).await?;
+        self.inner.wake.notify_one();
+        self.sandbox(id).await
+    }
+
+    /// A new sandbox with `id`'s settings and a copy of its files.
+    pub async fn fork_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
+        let source = self.sandbox(id).await?.job;
+        if source.bound_project().is_some() || source.isolation.is_some() {
+            return Err(JobError::invalid(
+                "id",
+                "a sandbox whose /workspace is a host directory (bound, or its own branch) cannot be forked",
+            ));
+        }
+        if source.state == JobState::Stopped {
+            let framed = self.open_snapshot(&source).await?;
+            let deflated =
+                zeroize::Zeroizing::new(miniz_oxide::deflate::compress_to_vec(&framed, 6));
+            return self.queue_fork(&source, &deflated).await;
+        }
+        let (job, desk) = self.running_desk(id).await?;
+        // Sealed again for the fork: a snapshot opens for its own sandbox only.
+        let deflated = self.take_snapshot(&job, &desk).await?;
+        self.queue_fork(&source, &deflated).await
+    }
+
+    /// Queues a copy of `source` whose snapshot is `deflated`; the snapshot
+    /// is kept before the scheduler may claim it.
+    async fn queue_fork(&self, source: &Job, deflated: &[u8]) -> Result<Sandbox, JobError> {
+        let forked = source.requeued(super::super::create::new_job_id()?);
+        let _claims_paused = self.inner.claim_lock.lock().await;
+        self.keep_snapshot(&forked.id, deflated).await?;
+        if let Err(error) = self.queue(&forked).await {
+            self.drop_snapshot(&forked.id).await;
+            return Err(error);
+        }
+        Ok(self.sandbox_view(forked))
+    }
+}

@@ -1,0 +1,243 @@
+//! A sandbox's snapshot: `/workspace` (unless it is a bound host
+//! directory, which keeps itself) and `$HOME`, each read by the sandbox's
+//! worker as a tar whose links stay links, framed, deflated, and sealed
+//! with the master key like a secret (it may hold what the sandbox was
+//! granted) in `<data-dir>/sandboxes/<id>.snapshot`, private to the server.
+//! A snapshot is sized by the sandbox's own `limits.tmpfs` and is restored
+//! into a new container before it takes any exec.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use corral_proto::Job;
+use corral_proto::sandbox::order::Order;
+use corral_proto::worker::{JOB_HOME, WORKSPACE};
+use zeroize::Zeroizing;
+
+use super::files::answered;
+use super::{JobError, JobManager, SandboxError};
+use crate::sandbox::Desk;
+
+/// Longest one part of a snapshot may take to read or restore.
+const SNAPSHOT_WAIT: Duration = Duration::from_mins(10);
+/// Bytes of a write's answer.
+const SMALL_ANSWER: usize = 64 << 10;
+
+fn failed(message: String) -> JobError {
+    SandboxError::Failed { message }.into()
+}
+
+/// The label a snapshot of `id` is sealed under: it opens as no other's.
+fn label(id: &str) -> String {
+    format!("corral-sandbox-snapshot:{id}")
+}
+
+/// The most bytes a snapshot of `job` may hold, unpacked: two tars, each
+/// of a tmpfs of its size (and their headers).
+fn most_bytes(job: &Job) -> u64 {
+    job.limits
+        .tmpfs_bytes
+        .saturating_mul(4)
+        .saturating_add(1 << 20)
+}
+
+impl JobManager {
+    /// Where sandbox `id`'s snapshot is kept.
+    pub(super) fn snapshot_path(&self, id: &str) -> PathBuf {
+        self.inner
+            .data_dir
+            .join("sandboxes")
+            .join(format!("{id}.snapshot"))
+    }
+
+    /// The running sandbox's files, framed and deflated (not sealed).
+    pub(super) async fn take_snapshot(
+        &self,
+        job: &Job,
+        desk: &Desk,
+    ) -> Result<Zeroizing<Vec<u8>>, JobError> {
+        let roots: &[&str] = if job.bound_project().is_some() {
+            &[JOB_HOME]
+        } else {
+            &[WORKSPACE, JOB_HOME]
+        };
+        let max_bytes = job.limits.tmpfs_bytes.saturating_mul(2);
+        let mut framed = Zeroizing::new(Vec::new());
+        for root in roots {
+            let answer = desk
+                .transfer(
+                    |id| Order::Read {
+                        id,
+                        path: (*root).to_owned(),
+                        max_bytes,
+                    },
+                    None,
+                    usize::try_from(max_bytes).unwrap_or(usize::MAX),
+                    SNAPSHOT_WAIT,
+                )
+                .await
+                .map_err(SandboxError::from)?;
+            let tar = answered(answer, &desk.redactor)?;
+            framed.extend_from_slice(&(root.len() as u64).to_le_bytes());
+            framed.extend_from_slice(root.as_bytes());
+            framed.extend_from_slice(&(tar.len() as u64).to_le_bytes());
+            framed.extend_from_slice(&tar);
+        }
+        desk.stats.moved(framed.len(), false);
+        Ok(Zeroizing::new(miniz_oxide::deflate::compress_to_vec(
+            &framed, 6,
+        )))
+    }
+
+    /// Seals `snapshot` for sandbox `id` and keeps it (written whole, then
+    /// renamed over any earlier one).
+    pub(super) async fn keep_snapshot(&self, id: &str, snapshot: &[u8]) -> Result<(), JobError> {
+        let sealed = self
+            .inner
+            .secrets
+            .key()
+            .seal_blob(&label(id), snapshot)
+            .map_err(|error| failed(format!("cannot seal the snapshot: {error}")))?;
+        let path = self.snapshot_path(id);
+        let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+            if let Some(dir) = path.parent() {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)?;
+            }
+            let partial = path.with_extension("partial");
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&partial)?;
+            file.write_all(&sealed)?;
+            file.sync_all()?;
+            std::fs::rename(&partial, &path)
+        })
+        .await
+        .map_err(|error| failed(format!("cannot keep the snapshot: {error}")))?;
+        written.map_err(|error| failed(format!("cannot keep the snapshot: {error}")))
+    }
+
+    /// Sandbox `job`'s kept snapshot, opened and inflated (framed).
+    pub(super) async fn open_snapshot(&self, job: &Job) -> Result<Zeroizing<Vec<u8>>, JobError> {
+        let sealed = tokio::fs::read(self.snapshot_path(&job.id))
+            .await
+            .map_err(|error| failed(format!("cannot read its snapshot: {error}")))?;
+        let deflated = self
+            .inner
+            .secrets
+            .key()
+            .open_blob(&label(&job.id), &sealed)
+            .map_err(|error| failed(format!("cannot open its snapshot: {error}")))?;
+        let limit = usize::try_from(most_bytes(job)).unwrap_or(usize::MAX);
+        miniz_oxide::inflate::decompress_to_vec_with_limit(&deflated, limit)
+            .map(Zeroizing::new)
+            .map_err(|_| failed("its snapshot does not inflate within its size".into()))
+    }
+
+    /// Whether sandbox `id` has a kept snapshot.
+    pub(in crate::jobs) fn has_snapshot(&self, id: &str) -> bool {
+        self.snapshot_path(id).is_file()
+    }
+
+    /// Forgets sandbox `id`'s snapshot.
+    pub(in crate::jobs) async fn drop_snapshot(&self, id: &str) {
+        let _ = tokio::fs::remove_file(self.snapshot_path(id)).await;
+    }
+
+    /// A started sandbox's files put back from its snapshot, which is then
+    /// dropped (a later restart re-adopts the container, files and all);
+    /// its desk lets the user's work through after. Why not, when it fails.
+    pub(in crate::jobs) async fn restore_files(&self, job: &Job) -> Result<(), String> {
+        let Some(desk) = self.desk(&job.id) else {
+            return Ok(());
+        };
+        if desk.is_ready() {
+            return Ok(());
+        }
+        let restored = match self.open_snapshot(job).await {
+            Ok(framed) => self.restore(&desk, &framed).await,
+            Err(error) => Err(error),
+        };
+        match restored {
+            Ok(()) => {
+                self.drop_snapshot(&job.id).await;
+                desk.set_ready();
+                Ok(())
+            }
+            Err(error) => Err(format!("cannot put the sandbox's files back: {error}")),
+        }
+    }
+
+    /// Puts `framed` back into the sandbox behind `desk`, each part a tar
+    /// unpacked where it was taken from.
+    pub(super) async fn restore(&self, desk: &Desk, framed: &[u8]) -> Result<(), JobError> {
+        let mut rest = framed;
+        while !rest.is_empty() {
+            let (root, tar, after) = frame(rest)
+                .ok_or_else(|| failed("its snapshot is not in corral's shape".into()))?;
+            rest = after;
+            if ![WORKSPACE, JOB_HOME].contains(&root.as_str()) {
+                return Err(failed(
+                    "its snapshot names a place outside its roots".into(),
+                ));
+            }
+            desk.stats.moved(tar.len(), true);
+            let answer = desk
+                .transfer(
+                    |id| Order::Write {
+                        id,
+                        path: root,
+                        tar: true,
+                    },
+                    Some(bytes::Bytes::copy_from_slice(tar)),
+                    SMALL_ANSWER,
+                    SNAPSHOT_WAIT,
+                )
+                .await
+                .map_err(SandboxError::from)?;
+            answered(answer, &desk.redactor)?;
+        }
+        Ok(())
+    }
+}
+
+/// One frame: its root, its tar, and what follows.
+fn frame(bytes: &[u8]) -> Option<(String, &[u8], &[u8])> {
+    let (length, rest) = bytes.split_first_chunk::<8>()?;
+    let length = usize::try_from(u64::from_le_bytes(*length)).ok()?;
+    let (root, rest) = rest.split_at_checked(length)?;
+    let (size, rest) = rest.split_first_chunk::<8>()?;
+    let size = usize::try_from(u64::from_le_bytes(*size)).ok()?;
+    let (tar, rest) = rest.split_at_checked(size)?;
+    Some((String::from_utf8(root.to_vec()).ok()?, tar, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame;
+
+    #[test]
+    fn frames_read_back_and_a_short_one_is_refused() {
+        let mut framed = Vec::new();
+        for (root, tar) in [("/workspace", &b"one"[..]), ("/home/corral", &b"two!"[..])] {
+            framed.extend_from_slice(&(root.len() as u64).to_le_bytes());
+            framed.extend_from_slice(root.as_bytes());
+            framed.extend_from_slice(&(tar.len() as u64).to_le_bytes());
+            framed.extend_from_slice(tar);
+        }
+        let (root, tar, rest) = frame(&framed).expect("first");
+        assert_eq!((root.as_str(), tar), ("/workspace", &b"one"[..]));
+        let (root, tar, rest) = frame(rest).expect("second");
+        assert_eq!((root.as_str(), tar), ("/home/corral", &b"two!"[..]));
+        assert!(rest.is_empty());
+        assert!(frame(&framed[..framed.len() - 1][..30]).is_none());
+        assert!(frame(&u64::MAX.to_le_bytes()).is_none());
+    }
+}
