@@ -3,7 +3,7 @@
 //! `get_job`, `list_jobs`, `get_job_events`, `send_prompt`, `end_job`,
 //! `cancel_job`; and the sandbox tools (`sandbox`): `sandbox_create`,
 //! `sandbox_exec`, `sandbox_write_file`, `sandbox_read_file`,
-//! `sandbox_list_files`, `sandbox_delete`.
+//! `sandbox_list_files`, `sandbox_stop`, `sandbox_delete`.
 //! Served over stdio by `corral mcp` (a client of a server's user API) and
 //! over streamable HTTP at `/mcp` on the user API itself (the orchestrator's
 //! own backend over its job manager); both go through [`JobsBackend`], and errors are the API's own
@@ -63,6 +63,8 @@ pub trait JobsBackend: Send + Sync {
     async fn list_files(&self, id: &str, path: &str) -> Result<Vec<FileEntry>, String>;
     /// Ends a sandbox.
     async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, String>;
+    /// Stops a sandbox, its files kept.
+    async fn stop_sandbox(&self, id: &str) -> Result<Sandbox, String>;
 }
 
 /// Longest a `create_job` call waits for its job.

@@ -120,6 +120,10 @@ impl JobsBackend for LocalJobs {
         self.0.list_files(id, path).await.map_err(message)
     }
 
+    async fn stop_sandbox(&self, id: &str) -> Result<Sandbox, String> {
+        self.0.stop_sandbox(id).await.map_err(message)
+    }
+
     async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, String> {
         self.0.delete_sandbox(id).await.map_err(message)
     }

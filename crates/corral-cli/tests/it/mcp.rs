@@ -77,6 +77,7 @@ async fn an_mcp_client_creates_waits_for_pages_and_cancels_jobs() {
             "sandbox_exec",
             "sandbox_list_files",
             "sandbox_read_file",
+            "sandbox_stop",
             "sandbox_write_file",
             "send_prompt"
         ]
@@ -182,7 +183,7 @@ async fn the_user_api_serves_the_same_tools_over_streamable_http_behind_its_toke
     );
     let client = ().serve(transport).await.expect("MCP handshake over HTTP");
     let tools = client.list_all_tools().await.expect("list tools");
-    assert_eq!(tools.len(), 13);
+    assert_eq!(tools.len(), 14);
     // The server's own backend runs sandbox tools too.
     let sandbox = ok(&client, "sandbox_create", &json!({"ttl": "5m"})).await;
     let id = sandbox["id"].as_str().expect("an id");

@@ -78,6 +78,8 @@ async fn an_mcp_client_keeps_a_sandbox_across_tool_calls() {
     .await;
     assert_eq!(refused.is_error, Some(true));
     assert!(text_of(&refused).contains("path"), "{}", text_of(&refused));
+    let stopped = ok(&client, "sandbox_stop", &json!({"id": id})).await;
+    assert_eq!(stopped["state"], "stopped", "{stopped}");
     let deleted = ok(&client, "sandbox_delete", &json!({"id": id})).await;
     assert_eq!(deleted["id"], id.as_str());
     client.cancel().await.expect("MCP client closes");

@@ -103,6 +103,12 @@ impl JobsBackend for ApiClient {
             .map_err(|error| message(&error))
     }
 
+    async fn stop_sandbox(&self, id: &str) -> Result<Sandbox, String> {
+        self.sandbox_action(id, "stop")
+            .await
+            .map_err(|error| message(&error))
+    }
+
     async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, String> {
         ApiClient::delete_sandbox(self, id)
             .await

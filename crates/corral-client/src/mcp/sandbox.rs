@@ -100,6 +100,21 @@ impl CorralTools {
     }
 
     #[tool(
+        description = "Stop a corral sandbox: its files under /workspace and /home/corral are kept (sealed on the server) and its container and processes removed; start it again with the API or `corral sandbox start`."
+    )]
+    async fn sandbox_stop(
+        &self,
+        Parameters(SandboxId { id }): Parameters<SandboxId>,
+    ) -> CallToolResult {
+        answer(
+            self.api
+                .stop_sandbox(&id)
+                .await
+                .map(|sandbox| json!({"id": sandbox.id, "state": sandbox.state})),
+        )
+    }
+
+    #[tool(
         description = "Delete a corral sandbox: its container, processes and files are removed."
     )]
     async fn sandbox_delete(

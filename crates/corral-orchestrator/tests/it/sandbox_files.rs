@@ -159,6 +159,18 @@ async fn paths_outside_the_roots_are_400s_and_an_oversized_upload_is_a_413_that_
     assert_eq!(sh(&server, &id, "ls -A /tmp").await, "");
     let (status, _) = get(&server, &id, "path=/tmp/missing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // A FIFO would hold a read open for ever: refused, naming the path.
+    sh(&server, &id, "mkfifo /tmp/pipe && touch /tmp/plain").await;
+    let (status, body) = get(&server, &id, "path=/tmp/pipe").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    // A file where a directory must be.
+    let (status, body) = put(&server, &id, "path=/tmp/plain/inner", b"x".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     delete(&server, &id).await;
     assert_eq!(server.stop().await, 0);
 }

@@ -126,6 +126,13 @@ fn io_failure(path: &Path, error: &std::io::Error) -> OrderFailure {
         std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
             FailureKind::TooLarge
         }
+        // The path's own fault: a file where a directory must be, or the
+        // other way round, or a place the job's user may not write.
+        std::io::ErrorKind::NotADirectory
+        | std::io::ErrorKind::IsADirectory
+        | std::io::ErrorKind::PermissionDenied
+        | std::io::ErrorKind::ReadOnlyFilesystem
+        | std::io::ErrorKind::AlreadyExists => FailureKind::BadPath,
         _ => FailureKind::Failed,
     };
     failure(kind, format!("{}: {error}", path.display()))
@@ -277,9 +284,15 @@ fn read(path: &str, max_bytes: u64) -> Result<Answer, OrderFailure> {
             .map_err(|error| limited_failure(&target, &error, too_large()))?;
         return Ok(Answer::Tar(bytes.bytes));
     }
-    let size = std::fs::metadata(&target)
-        .map_err(|error| io_failure(&target, &error))?
-        .len();
+    let meta = std::fs::metadata(&target).map_err(|error| io_failure(&target, &error))?;
+    if !meta.is_file() {
+        // A FIFO or a device would hold the read open for ever.
+        return Err(failure(
+            FailureKind::BadPath,
+            format!("{path} is not a regular file or a directory"),
+        ));
+    }
+    let size = meta.len();
     if size > max_bytes {
         return Err(too_large());
     }
