@@ -9,15 +9,18 @@
 //! # Layout
 //! - `desk`: the orders waiting for the worker, uploads, answers, running execs
 //! - `activity`: what keeps a sandbox from being idle
+//! - `error`: [`SandboxError`], why a sandbox operation failed
 //! - `stats`: counters every desk adds to, for the metrics page
 //! - `collect`: an exec's events gathered into one [`ExecResult`](corral_proto::sandbox::ExecResult)
 
 mod activity;
 mod collect;
 mod desk;
+mod error;
 mod stats;
 
 pub use activity::Busy;
 pub use collect::{Collected, collect_exec};
 pub use desk::{Desk, DeskError, FileAnswer};
+pub use error::SandboxError;
 pub use stats::SandboxStats;

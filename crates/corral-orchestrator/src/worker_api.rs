@@ -18,6 +18,7 @@
 //! - `intake`: what a worker may put in its event batches
 //! - `provisions`: the [`JobProvisions`] a job is bound with
 //! - `served`: the job as its socket serves it: intake of events, completion, credentials
+//! - `report`: what a served job leaves: its [`WorkerReport`], a claude job's session
 //! - `limits`: event rates and output caps
 //! - `streams`: output held by the leak detector, per sandbox exec
 //! - `sandbox_routes`: a sandbox worker's orders, uploads and answers
@@ -31,6 +32,7 @@ mod intake;
 mod limits;
 mod project;
 mod provisions;
+mod report;
 mod routes;
 mod sandbox_routes;
 mod served;
@@ -38,4 +40,4 @@ mod streams;
 
 pub use endpoint::{UnboundEndpoint, WorkerEndpoint};
 pub use provisions::JobProvisions;
-pub use served::WorkerReport;
+pub use report::WorkerReport;

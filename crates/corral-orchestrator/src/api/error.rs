@@ -1,7 +1,8 @@
 //! How the domain's errors answer over HTTP: each maps to one [`ApiError`].
 
 use crate::http::ApiError;
-use crate::jobs::{JobError, SandboxError};
+use crate::jobs::JobError;
+use crate::sandbox::SandboxError;
 use crate::store::StoreError;
 
 impl From<JobError> for ApiError {

@@ -72,7 +72,7 @@ pub enum JobError {
     },
     /// A sandbox operation failed.
     #[error(transparent)]
-    Sandbox(#[from] super::SandboxError),
+    Sandbox(#[from] crate::sandbox::SandboxError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

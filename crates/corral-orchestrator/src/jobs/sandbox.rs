@@ -4,13 +4,11 @@
 //! leaves toward the user passed the sandbox's leak detector.
 //!
 //! # Layout
-//! - `error`: [`SandboxError`]
 //! - `files`: writes, reads and listings, their paths and sizes checked
 //! - `pause`: freezing and thawing a sandbox's processes
 //! - `lifecycle`: stop (snapshot, container removed), start, fork
 //! - `snapshot`: a sandbox's files, sealed in the data directory, and restored
 
-mod error;
 mod files;
 mod lifecycle;
 mod pause;
@@ -28,7 +26,7 @@ use corral_proto::worker::WORKSPACE;
 use corral_proto::{Job, JobMode, JobState};
 use time::OffsetDateTime;
 
-pub use error::SandboxError;
+pub use crate::sandbox::SandboxError;
 pub use files::{Download, too_large, upload_limit};
 
 use super::{JobError, JobManager, JobQuery};

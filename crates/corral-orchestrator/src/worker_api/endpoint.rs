@@ -15,7 +15,8 @@ use tracing::{error, warn};
 
 use super::binding::SocketBinding;
 use super::provisions::JobProvisions;
-use super::served::{ServedJob, WorkerReport};
+use super::report::WorkerReport;
+use super::served::ServedJob;
 
 use crate::token::{Token, TokenHash};
 use corral_runtime::JobUser;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use corral_proto::event::ExecEndedData;
 use corral_proto::worker::{
-    ClaudeSession, Completion, EventsAck, OutputChunk, WORKSPACE, WorkerEgress, WorkerJob,
+    Completion, EventsAck, OutputChunk, WORKSPACE, WorkerEgress, WorkerJob,
 };
 use corral_proto::{EventKind, Job, JobMode, NewEvent, ProjectMode};
 use tracing::{error, warn};
@@ -45,7 +45,7 @@ pub(crate) struct ServedJob {
     pub(super) project: Option<Arc<crate::project::PinnedDir>>,
     pub(super) events: EventLog,
     audit: Arc<dyn SecretRecords>,
-    redactor: Arc<Redactor>,
+    pub(super) redactor: Arc<Redactor>,
     streams: Mutex<OutputStreams>,
     /// A sandbox's desk: its orders, answers and activity.
     pub(super) desk: Option<Arc<crate::sandbox::Desk>>,
@@ -180,18 +180,12 @@ impl ServedJob {
         self.revoked.load(Ordering::SeqCst)
     }
 
-    /// What the worker and the model proxy reported so far.
-    pub(super) fn report(&self) -> WorkerReport {
-        let llm = self.llm.as_ref();
-        WorkerReport {
-            completion: self
-                .completion
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-            failure: llm.and_then(|llm| llm.failure()),
-            model_error: llm.and_then(|llm| llm.last_error()),
-        }
+    /// The worker's completion report, if it sent one.
+    pub(super) fn completion(&self) -> Option<Completion> {
+        self.completion
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Records the first completion; false when one was already recorded.
@@ -329,26 +323,6 @@ impl ServedJob {
         self.store(accepted, findings, batch).await
     }
 
-    /// Keeps the job's Claude session, redacted like its events, so a
-    /// follow-up can resume it after the job ends.
-    pub(super) async fn keep_claude_session(
-        &self,
-        mut session: ClaudeSession,
-    ) -> Result<(), StoreError> {
-        let mut findings = Findings::default();
-        if let Some(clean) = self
-            .redactor
-            .redact_text(&session.transcript, &mut findings)
-        {
-            session.transcript = clean;
-        }
-        self.store(Vec::new(), findings, None).await?;
-        self.events
-            .store()
-            .save_claude_session(&self.job.id, &session)
-            .await
-    }
-
     /// Stores what the stream redactor still holds back, as output events.
     pub(super) async fn flush_streams(&self) -> Result<u64, StoreError> {
         let mut findings = Findings::default();
@@ -360,7 +334,7 @@ impl ServedJob {
         self.store(events, findings, None).await
     }
 
-    async fn store(
+    pub(super) async fn store(
         &self,
         events: Vec<NewEvent>,
         findings: Findings,
@@ -409,17 +383,4 @@ impl ServedJob {
         }
         kept
     }
-}
-
-/// What a job's worker and its model proxy reported while its container
-/// ran, as its endpoint hands it back on closing.
-#[derive(Debug, Clone, Default)]
-pub struct WorkerReport {
-    /// What the worker reported at `/v1/complete`, if it did.
-    pub completion: Option<Completion>,
-    /// Why the job must fail whatever its worker says (its model budget ran
-    /// out, its provider failed), if it must.
-    pub failure: Option<String>,
-    /// The last error the model's upstream answered with, if any.
-    pub model_error: Option<String>,
 }

@@ -2,7 +2,7 @@
 
 use corral_proto::sandbox::SandboxState;
 
-use crate::sandbox::DeskError;
+use super::DeskError;
 
 /// Why a sandbox operation failed (besides what any job operation may).
 #[derive(Debug, thiserror::Error)]
