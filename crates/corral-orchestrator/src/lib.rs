@@ -70,6 +70,7 @@ pub mod internals {
     pub use crate::llm::scripted::{RecordedRequest, Script, ScriptedServer};
     pub use crate::llm::{MAX_WARNINGS, ModelProxy, ProxyContext, Upstream};
     pub use crate::redact::{Findings, Redactor, StreamRedactor};
+    pub use crate::sandbox::{Desk, SandboxStats};
     pub use crate::secrets::{MasterKey, SecretValue};
     pub use crate::store::{AgentRecords, EventRecords, JobRecords, SecretRecords, SqliteStore};
     pub use crate::token::{TokenHash, random_hex};

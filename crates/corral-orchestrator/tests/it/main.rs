@@ -48,6 +48,7 @@ mod review_record;
 mod sandbox;
 mod sandbox_files;
 mod sandbox_snapshots;
+mod sandbox_worker;
 mod sandboxes;
 mod security_md;
 mod verify;

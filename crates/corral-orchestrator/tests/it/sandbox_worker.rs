@@ -1,0 +1,176 @@
+//! A sandbox's worker side without a container: what only a sandbox's
+//! worker may send is refused from any other job; an answer nobody waits
+//! for, or larger than its order allows, is refused before it is held; a
+//! forged exec end frees nothing; an exec's held output is redacted whole.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use corral_orchestrator::internals::{Desk, EventRecords, Redactor, WorkerEndpoint};
+use corral_proto::JobMode;
+use corral_proto::sandbox::order::Order;
+use corral_testkit::unix_request;
+use tokio_util::task::TaskTracker;
+
+use crate::worker_endpoint::{Opened, open};
+
+const SECRET: &str = "sandbox-held-secret-9d2e";
+
+#[tokio::test]
+async fn a_job_that_is_not_a_sandbox_cannot_send_exec_events() {
+    let Opened {
+        dir: _dir,
+        endpoint: _endpoint,
+        store,
+        job,
+        token,
+        socket,
+        ..
+    } = open().await;
+    for event in [
+        r#"{"kind": "output", "data": {"stream": "stdout", "text": "half", "exec": 1}}"#,
+        r#"{"kind": "exec_ended", "data": {"exec": 1, "duration_ms": 1}}"#,
+        r#"{"kind": "exec_started", "data": {"exec": 1, "cmd": "x", "cwd": "/"}}"#,
+    ] {
+        let batch = format!(r#"{{"events": [{event}]}}"#);
+        let (status, body) =
+            unix_request(&socket, "POST", "/v1/events", Some(&token), &batch).await;
+        assert_eq!(status, 400, "{event}: {body}");
+        assert!(body.contains("events[0]"), "{body}");
+    }
+    let (status, body) = unix_request(
+        &socket,
+        "GET",
+        "/v1/sandbox/orders?wait=0",
+        Some(&token),
+        "",
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    assert!(stored.is_empty(), "nothing stored: {stored:?}");
+}
+
+#[tokio::test]
+async fn a_sandbox_worker_answers_only_what_it_was_asked_within_its_size_and_ends_an_exec_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(
+        corral_orchestrator::internals::SqliteStore::open(&dir.path().join("corral.db"))
+            .expect("store"),
+    );
+    let job = corral_proto::Job {
+        mode: JobMode::Sandbox,
+        ..corral_testkit::running_job("j-00000000000000bb")
+    };
+    corral_orchestrator::internals::JobRecords::insert_job(&*store, &job)
+        .await
+        .expect("insert job");
+    let redactor = Arc::new(Redactor::new([("HELD", SECRET)]));
+    let desk = Arc::new(Desk::new(4, 0, Arc::clone(&redactor), Arc::default()));
+    let provisions = corral_orchestrator::internals::JobProvisions {
+        desk: Some(Arc::clone(&desk)),
+        redactor: Arc::clone(&redactor),
+        ..corral_testkit::provisions(&store, &job, Redactor::new([("HELD", SECRET)]))
+    };
+    let socket_dir = dir.path().join("run").join(&job.id);
+    let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())
+        .await
+        .expect("endpoint opens");
+    endpoint.mark_running();
+    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token");
+    let socket = socket_dir.join("worker.sock");
+
+    // An answer nobody waits for: refused, whatever its size (the body is
+    // small enough to fit the socket's buffer, so the test sees the answer).
+    let big = "x".repeat(32 << 10);
+    let (status, _) =
+        unix_request(&socket, "POST", "/v1/sandbox/results/7", Some(&token), &big).await;
+    assert_eq!(status, 404);
+
+    // One that is waited for, past what its order allows: refused; the
+    // request still waits and takes the right answer.
+    let waiting = {
+        let desk = Arc::clone(&desk);
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(async move {
+            desk.transfer(
+                |id| Order::List {
+                    id,
+                    path: "/tmp".into(),
+                },
+                None,
+                1 << 10,
+                Duration::from_secs(20),
+            )
+            .await
+        });
+        tasks
+    };
+    let (status, order) = unix_request(
+        &socket,
+        "GET",
+        "/v1/sandbox/orders?wait=5",
+        Some(&token),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{order}");
+    let order: Order = serde_json::from_str(&order).expect("an order");
+    let Order::List { id, .. } = order else {
+        unreachable!("a listing was asked for: {order:?}");
+    };
+    let path = format!("/v1/sandbox/results/{id}");
+    let (status, _) =
+        unix_request(&socket, "POST", &path, Some(&token), &"y".repeat(100 << 10)).await;
+    assert_eq!(status, 413);
+    let (status, body) = unix_request(&socket, "POST", &path, Some(&token), "[]").await;
+    assert_eq!(status, 204, "{body}");
+    let mut waiting = waiting;
+    let answer = waiting
+        .join_next()
+        .await
+        .expect("a task")
+        .expect("joined")
+        .expect("answered");
+    assert_eq!(&answer.body[..], b"[]");
+
+    // An exec's output held by its own redactor: half a secret, a forged
+    // end of another exec, then the rest: redacted whole.
+    let exec = desk
+        .exec(|exec| corral_proto::sandbox::order::ExecOrder {
+            exec,
+            cmd: corral_proto::CommandSpec::Shell("true".into()),
+            cwd: "/workspace".into(),
+            env: std::collections::BTreeMap::new(),
+            stdin: None,
+            timeout_secs: 5,
+        })
+        .expect("an exec");
+    let (head, tail) = SECRET.split_at(10);
+    for (index, batch) in [
+        format!(r#"{{"batch": 1, "events": [{{"kind": "output", "data": {{"stream": "stdout", "text": "key={head}", "exec": {exec}}}}}]}}"#),
+        format!(r#"{{"batch": 2, "events": [{{"kind": "exec_ended", "data": {{"exec": {}, "duration_ms": 1}}}}]}}"#, exec + 1),
+        format!(r#"{{"batch": 3, "events": [{{"kind": "output", "data": {{"stream": "stdout", "text": "{tail}\n", "exec": {exec}}}}}, {{"kind": "exec_ended", "data": {{"exec": {exec}, "duration_ms": 2}}}}]}}"#),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), batch).await;
+        assert_eq!(status, 200, "batch {index}: {body}");
+    }
+    assert_eq!(desk.execs_running(), 0);
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let text: String = stored
+        .iter()
+        .filter_map(|event| event.output())
+        .map(|output| output.text)
+        .collect();
+    assert!(!text.contains(head) && !text.contains(SECRET), "{text}");
+    assert!(text.contains("[REDACTED:HELD]"), "{text}");
+    let ends = stored
+        .iter()
+        .filter(|event| event.kind == corral_proto::EventKind::ExecEnded)
+        .count();
+    assert_eq!(ends, 2, "both ends are stored, only one freed its exec");
+    endpoint.close().await;
+}
