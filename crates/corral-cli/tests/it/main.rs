@@ -19,6 +19,7 @@ mod mcp_sandbox;
 mod papercuts;
 mod readme;
 mod readme_agent;
+mod readme_sandbox;
 mod readme_steps;
 mod run;
 mod sandbox;

@@ -70,6 +70,9 @@ impl Drop for Toolchain {
 
 /// Runs one README line.
 pub async fn play(smoke: &mut Smoke, line: &str) {
+    if crate::readme_sandbox::play(smoke, line).await {
+        return;
+    }
     match line {
         "corral image build" => {
             smoke.corral(&["image", "build"], 0).await;

@@ -134,8 +134,19 @@ async fn a_sandbox_worker_answers_only_what_it_was_asked_within_its_size_and_end
         .expect("answered");
     assert_eq!(&answer.body[..], b"[]");
 
-    // An exec's output held by its own redactor: half a secret, a forged
-    // end of another exec, then the rest: redacted whole.
+    a_forged_end_frees_nothing(&store, &job, &desk, &socket, &token).await;
+    endpoint.close().await;
+}
+
+/// An exec's output held by its own redactor: half a secret, a forged end
+/// of another exec, then the rest: redacted whole, the exec freed once.
+async fn a_forged_end_frees_nothing(
+    store: &corral_orchestrator::internals::SqliteStore,
+    job: &corral_proto::Job,
+    desk: &Desk,
+    socket: &std::path::Path,
+    token: &str,
+) {
     let exec = desk
         .exec(|exec| corral_proto::sandbox::order::ExecOrder {
             exec,
@@ -155,14 +166,14 @@ async fn a_sandbox_worker_answers_only_what_it_was_asked_within_its_size_and_end
     .iter()
     .enumerate()
     {
-        let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), batch).await;
+        let (status, body) = unix_request(socket, "POST", "/v1/events", Some(token), batch).await;
         assert_eq!(status, 200, "batch {index}: {body}");
     }
     assert_eq!(desk.execs_running(), 0);
     let stored = store.events_after(&job.id, 0, 100).await.expect("events");
     let text: String = stored
         .iter()
-        .filter_map(|event| event.output())
+        .filter_map(corral_proto::Event::output)
         .map(|output| output.text)
         .collect();
     assert!(!text.contains(head) && !text.contains(SECRET), "{text}");
@@ -172,5 +183,4 @@ async fn a_sandbox_worker_answers_only_what_it_was_asked_within_its_size_and_end
         .filter(|event| event.kind == corral_proto::EventKind::ExecEnded)
         .count();
     assert_eq!(ends, 2, "both ends are stored, only one freed its exec");
-    endpoint.close().await;
 }
