@@ -15,6 +15,8 @@
 //! - `redact`: leak detector throughput on generated output with 100 secrets planted
 //! - `proxy`: LLM proxy overhead, direct vs through a job's socket, fresh or pooled connections
 //! - `fanout`: events from real jobs to 100 SSE subscribers, end to end
+//! - `sandbox`: a sandbox's create + first command (warm and cold), an exec round trip vs
+//!   `docker exec`, 100 MB up and down vs `docker cp`
 //! - `scale`: 100 jobs at once vs 100 bare containers, and memory per live job (in a child process)
 //! - `report`: percentiles, the tables, `BENCHMARKS.md`
 //! - `rng`: the generator behind the detector's corpus
@@ -24,6 +26,7 @@ mod proxy;
 mod redact;
 mod report;
 mod rng;
+mod sandbox;
 mod scale;
 mod start;
 mod warm;
@@ -87,9 +90,10 @@ async fn run_one(runs: usize, section: &str) -> anyhow::Result<()> {
         "proxy" => report::proxy_table(&proxy::measure(PROXY_CALLS).await?),
         "fanout" => report::fanout_table(&fanout::measure().await?),
         "scale" => report::scale_table(&scale::measure().await?),
-        other => {
-            anyhow::bail!("no section `{other}`: start, crun, warm, redact, proxy, fanout or scale")
-        }
+        "sandbox" => report::sandbox_table(&sandbox::measure(runs).await?, runs),
+        other => anyhow::bail!(
+            "no section `{other}`: start, crun, warm, sandbox, redact, proxy, fanout or scale"
+        ),
     };
     report::say(&table);
     Ok(())
@@ -109,6 +113,7 @@ async fn run(runs: usize) -> anyhow::Result<()> {
         }
     };
     let warm = warm::measure(runs).await?;
+    let sandboxes = sandbox::measure(runs).await?;
     let proxy = proxy::measure(PROXY_CALLS).await?;
     let fanout = fanout::measure().await?;
     let scale = scale::measure().await?;
@@ -119,6 +124,7 @@ async fn run(runs: usize) -> anyhow::Result<()> {
         None => table.push_str("\ncrun: not registered with Docker (`scripts/ensure-crun.sh`).\n"),
     }
     table.push_str(&report::warm_table(&warm, runs));
+    table.push_str(&report::sandbox_table(&sandboxes, runs));
     table.push_str(&report::redact_table(&redaction));
     table.push_str(&report::proxy_table(&proxy));
     table.push_str(&report::fanout_table(&fanout));

@@ -9,11 +9,13 @@ use crate::start::StartFigures;
 mod fanout;
 mod proxy;
 mod redact;
+mod sandbox;
 mod scale;
 
 pub use fanout::fanout_table;
 pub use proxy::proxy_table;
 pub use redact::redact_table;
+pub use sandbox::sandbox_table;
 pub use scale::scale_table;
 
 /// The machine the figures were taken on.
@@ -202,6 +204,9 @@ const READING: &str = "What each section compares:\n\n\
 - Warm start: corral from its pool against `docker exec` of the same command into a running\n  \
   container of the same image (the like-for-like floor) and against a bare `docker run`\n  \
   (what the pool saves), interleaved in the same run.\n\
+- Sandboxes: create + first command has no baseline here (peers publish theirs); the exec\n  \
+  round trip is against `docker exec` into a running container of the same image, and files\n  \
+  against Docker's archive API into and out of it, interleaved in the same run.\n\
 - Leak detector: the detector alone, in-process, on generated output; no baseline. The\n  \
   figures are absolute throughput, and the table says how many plantings were redacted.\n\
 - LLM proxy: calls straight to a loopback upstream against calls through a job's socket and\n  \

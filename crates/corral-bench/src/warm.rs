@@ -157,7 +157,7 @@ async fn taken(server: &TestServer) -> u64 {
 }
 
 /// Waits until the pool is full and the filler has nothing in flight.
-async fn full(server: &TestServer) -> anyhow::Result<()> {
+pub async fn full(server: &TestServer) -> anyhow::Result<()> {
     let full = corral_testkit::eventually(|| async {
         server.metric("corral_pool_idle_containers").await == Some(POOL_SIZE as u64)
     })
@@ -167,12 +167,14 @@ async fn full(server: &TestServer) -> anyhow::Result<()> {
 }
 
 /// A running container of the benchmark's image, for `docker exec`.
-struct Floor {
-    id: String,
+pub struct Floor {
+    /// Its id.
+    pub id: String,
 }
 
 impl Floor {
-    async fn start(docker: &bollard::Docker, image: &str) -> anyhow::Result<Self> {
+    /// Starts one, its command a long `sleep`.
+    pub async fn start(docker: &bollard::Docker, image: &str) -> anyhow::Result<Self> {
         let body = ContainerCreateBody {
             image: Some(image.to_owned()),
             cmd: Some(vec!["sleep".into(), "3600".into()]),
@@ -230,11 +232,40 @@ impl Floor {
         Ok(elapsed)
     }
 
-    async fn remove(&self, docker: &bollard::Docker) {
+    /// Removes it.
+    pub async fn remove(&self, docker: &bollard::Docker) {
         let remove = RemoveContainerOptions {
             force: true,
             ..RemoveContainerOptions::default()
         };
         let _ = docker.remove_container(&self.id, Some(remove)).await;
+    }
+}
+
+impl Floor {
+    /// `true` exec'd into the running container, through Docker's API: exec
+    /// create → start attached → its end (the round trip `docker exec` makes).
+    pub async fn exec_true(&self, docker: &bollard::Docker) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let exec = docker
+            .create_exec(
+                &self.id,
+                CreateExecOptions::<String> {
+                    cmd: Some(vec!["true".into()]),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..CreateExecOptions::default()
+                },
+            )
+            .await?;
+        if let StartExecResults::Attached { mut output, .. } =
+            docker.start_exec(&exec.id, None).await?
+        {
+            while output.next().await.is_some() {}
+        }
+        let code = docker.inspect_exec(&exec.id).await?.exit_code;
+        let elapsed = started.elapsed();
+        anyhow::ensure!(code == Some(0), "`true` exited {code:?}");
+        Ok(elapsed)
     }
 }
