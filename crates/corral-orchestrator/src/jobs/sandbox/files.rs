@@ -104,9 +104,18 @@ impl JobManager {
         if body.len() as u64 > max_bytes {
             return Err(too_large(&job, body.len() as u64));
         }
-        let mut findings = Findings::default();
-        desk.redactor
-            .redact_text(&String::from_utf8_lossy(&body), &mut findings);
+        let redactor = std::sync::Arc::clone(&desk.redactor);
+        let scanned = body.clone();
+        // A long scan: off the async workers.
+        let findings = tokio::task::spawn_blocking(move || {
+            let mut findings = Findings::default();
+            redactor.redact_text(&scannable(&scanned), &mut findings);
+            findings
+        })
+        .await
+        .map_err(|error| SandboxError::Failed {
+            message: format!("the secret scan failed: {error}"),
+        })?;
         if findings.any() {
             let mut names = findings.names;
             names.sort();
@@ -157,6 +166,18 @@ impl JobManager {
     }
 }
 
+/// `bytes` as text the leak detector can scan, the same length: valid
+/// UTF-8 kept, each invalid byte a space (every form of a secret is
+/// text, and a binary file so costs no more than its size).
+fn scannable(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        text.extend(std::iter::repeat_n(' ', chunk.invalid().len()));
+    }
+    text
+}
+
 /// The answer's body, or its failure as an error (its message redacted:
 /// it comes from inside the sandbox).
 pub(super) fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Bytes, JobError> {
@@ -179,4 +200,19 @@ pub(super) fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Bytes,
         FailureKind::Failed => SandboxError::Failed { message },
     }
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scannable;
+
+    #[test]
+    fn binary_becomes_text_of_the_same_length_keeping_what_is_text() {
+        let bytes = b"\xffkey=s3cr3t\xfe\xc3\xa9\x80tail";
+        let text = scannable(bytes);
+        assert_eq!(text.len(), bytes.len());
+        assert!(text.contains("key=s3cr3t"));
+        assert!(text.contains('é'));
+        assert!(text.ends_with(" tail"));
+    }
 }
