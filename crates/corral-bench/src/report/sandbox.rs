@@ -70,7 +70,8 @@ pub fn sandbox_table(figures: &SandboxFigures, runs: usize) -> String {
          | `docker cp` in (into the container's writable layer) | {:.0} | {:.0} |\n\
          | sandbox `GET …/files` (scanned for secrets) | {:.0} | {:.0} |\n\
          | `docker cp` out | {:.0} | {:.0} |\n\n\
-         Goal: at least `docker cp` each way (up {:.2}×, down {:.2}× its rate).",
+         Goal: at least `docker cp` each way: up {:.2}× its rate ({}), down {:.2}× ({}; every \
+         download is scanned by the sandbox's leak detector before it is handed out).",
         figures.upload.len(),
         percentile(&figures.upload, 50.0),
         rate(&figures.upload),
@@ -81,7 +82,13 @@ pub fn sandbox_table(figures: &SandboxFigures, runs: usize) -> String {
         percentile(&figures.cp_out, 50.0),
         rate(&figures.cp_out),
         rate(&figures.upload) / rate(&figures.cp_in),
+        verdict(rate(&figures.upload) >= rate(&figures.cp_in)),
         rate(&figures.download) / rate(&figures.cp_out),
+        verdict(rate(&figures.download) >= rate(&figures.cp_out)),
     );
     out
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**not met**" }
 }
