@@ -6,7 +6,6 @@
 //! while the job waits for them, in a new job once it has ended (the
 //! orchestrator keeps the transcript in between).
 
-mod relay;
 mod session;
 mod stream;
 
@@ -53,7 +52,13 @@ pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -
         return EXIT_WORKER_FAILED;
     };
     let mut relay_tasks = JoinSet::new();
-    let port = match relay::start(client.relay_handle(), &mut relay_tasks).await {
+    let port = match crate::relay::start(
+        client.relay_handle(),
+        corral_proto::worker::ANTHROPIC_PREFIX,
+        &mut relay_tasks,
+    )
+    .await
+    {
         Ok(port) => port,
         Err(error) => {
             report_failure(client, &format!("cannot open the model relay: {error}")).await;

@@ -21,6 +21,7 @@
 //! - `project`: a copy-mode job's project, unpacked into `/workspace`
 //! - `sandbox`: sandbox mode, commands and file transfers on request until the sandbox ends
 //! - `failure`: how the worker says it failed; `child`: starting the job's processes
+//! - `relay`: the model relay on `127.0.0.1` for programs that speak TCP HTTP (claude, a sandbox's)
 //! - `probe`: `corral-worker probe`, what `corral verify` sees inside a container
 
 mod agent;
@@ -34,6 +35,7 @@ mod model;
 mod output;
 mod probe;
 mod project;
+mod relay;
 mod sandbox;
 mod tools;
 

@@ -6,7 +6,9 @@
 //! # Layout
 //! - `exec`: one command with its stdin, environment, timeout and output
 //! - `files`: writing, reading and listing files under the allowed roots
+//! - `archive`: directories as tars, links kept, what a tar cannot hold left out
 
+mod archive;
 mod exec;
 mod files;
 
@@ -28,14 +30,37 @@ use crate::output::{Outgoing, ship};
 /// Output chunks and events buffered before the shipper: past this the
 /// commands block on their writes.
 const CHANNEL_DEPTH: usize = 256;
+/// Where the relay sends a sandbox program's model calls: the job's
+/// OpenAI-format proxy (`/chat/completions` becomes its chat route).
+const MODEL_PREFIX: &str = "/v1/llm";
 /// Pause after a failed poll before the next.
 const POLL_BACKOFF: Duration = Duration::from_millis(500);
 
 /// Runs the sandbox until its token is revoked (the orchestrator ends it
 /// by removing the container).
-pub async fn run(client: &Client, _job: &WorkerJob, credentials: &[Credential]) -> u8 {
+pub async fn run(client: &Client, job: &WorkerJob, credentials: &[Credential]) -> u8 {
     let (sender, receiver) = mpsc::channel::<Outgoing>(CHANNEL_DEPTH);
     let orders = Arc::new(client.relay_handle());
+    let mut credentials = credentials.to_vec();
+    // A sandbox with a model: its programs reach it through the relay, in
+    // the OpenAI format, the orchestrator choosing the model and holding
+    // the key (the one given here opens nothing).
+    let mut relay_tasks = JoinSet::new();
+    if job.llm.is_some() {
+        match crate::relay::start(client.relay_handle(), MODEL_PREFIX, &mut relay_tasks).await {
+            Ok(port) => credentials.extend([
+                Credential {
+                    env_var: "OPENAI_BASE_URL".into(),
+                    value: format!("http://127.0.0.1:{port}"),
+                },
+                Credential {
+                    env_var: "OPENAI_API_KEY".into(),
+                    value: "corral-sandbox".into(),
+                },
+            ]),
+            Err(error) => complain(&format!("cannot open the model relay: {error}")),
+        }
+    }
     let credentials: Arc<[Credential]> = credentials.into();
     let serve = serve(orders, credentials, sender);
     let shipped = ship(client, receiver);

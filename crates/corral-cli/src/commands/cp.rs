@@ -1,6 +1,8 @@
 //! `corral cp SRC DST`: a file or a directory into or out of a sandbox,
 //! `ID:PATH` naming the sandbox's side. A directory travels as a tar whose
-//! links stay links; one unpacked here is kept inside the destination.
+//! links stay links. A directory from a sandbox (whose content its code
+//! chose) is unpacked into a new directory only, never over one that
+//! exists, each entry inside it and none more permissive than the umask.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,12 +43,7 @@ pub async fn run(global: &GlobalArgs, args: &CpArgs) -> anyhow::Result<ExitCode>
             let (body, tar) = client.get_file(&id, path).await?;
             let local = PathBuf::from(&args.destination);
             if tar {
-                std::fs::create_dir_all(&local)?;
-                let mut archive = tar::Archive::new(&body[..]);
-                for entry in archive.entries()? {
-                    // `unpack_in` keeps every entry inside `local`.
-                    entry?.unpack_in(&local)?;
-                }
+                unpack_new(&body, &local)?;
             } else {
                 let target = if local.is_dir() {
                     let name = Path::new(path)
@@ -65,4 +62,33 @@ pub async fn run(global: &GlobalArgs, args: &CpArgs) -> anyhow::Result<ExitCode>
     }
     output::note(&format!("copied {} to {}", args.source, args.destination));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Unpacks the tar `body` into `destination`, which must not exist yet: it
+/// is unpacked beside it first and renamed into place, so nothing already
+/// on this machine is overwritten or has its mode changed.
+fn unpack_new(body: &[u8], destination: &Path) -> anyhow::Result<()> {
+    if destination.symlink_metadata().is_ok() {
+        anyhow::bail!(
+            "{} exists: a directory is copied to a new path, never over one",
+            destination.display()
+        );
+    }
+    let parent = match destination.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let staging = tempfile::Builder::new()
+        .prefix(".corral-cp-")
+        .tempdir_in(&parent)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", parent.display()))?;
+    let mut archive = tar::Archive::new(body);
+    archive.set_preserve_permissions(false);
+    archive.set_mask(0o022);
+    // `unpack` keeps every entry inside the staging directory (no `..`,
+    // no absolute name, nothing written through a link it made).
+    archive.unpack(staging.path())?;
+    std::fs::rename(staging.path(), destination)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", destination.display()))?;
+    Ok(())
 }

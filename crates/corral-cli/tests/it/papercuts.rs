@@ -44,7 +44,7 @@ async fn the_servers_refusals_read_as_the_flags_the_user_typed() {
         (
             &["jobs", "--state", "bogus"],
             "--state bogus: unknown state `bogus`: one of queued, starting, running, \
-             succeeded, failed, cancelled, timed_out",
+             stopped, succeeded, failed, cancelled, timed_out",
         ),
     ] {
         refused(&server, args, expected).await;

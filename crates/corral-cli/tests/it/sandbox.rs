@@ -105,6 +105,17 @@ async fn copy_a_tree_both_ways(server: &ServeProcess, id: &str) {
         .await;
     assert_eq!(stdout(&seen), "in a tree\nsub/file.txt\n");
     let back = local.path().join("back");
+    std::fs::create_dir(&back).expect("an existing directory");
+    let refused = server
+        .corral(&[
+            "cp",
+            &format!("{id}:/workspace/tree"),
+            &back.to_string_lossy(),
+        ])
+        .await;
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("exists"), "{}", stderr(&refused));
+    std::fs::remove_dir(&back).expect("removed");
     let down = server
         .corral(&[
             "cp",
@@ -133,6 +144,7 @@ async fn a_sandbox_outlives_a_kill_9_of_the_server_with_its_files_and_processes(
         .corral(&["exec", &id, "--", "sh", "-c", "echo before > /workspace/kept; sleep 600 </dev/null >/dev/null 2>&1 & echo $! > /tmp/pid"])
         .await;
     assert!(made.status.success(), "{}", stderr(&made));
+    server.wait_until_running(&id).await;
     let server = server.restart().await;
     let after = server
         .corral(&[
@@ -150,6 +162,53 @@ async fn a_sandbox_outlives_a_kill_9_of_the_server_with_its_files_and_processes(
     let listed: serde_json::Value = serde_json::from_str(&stdout(&shown)).expect("JSON");
     assert_eq!(listed[0]["id"], id.as_str());
     assert_eq!(listed[0]["state"], "running");
+    let removed = server.corral(&["sandbox", "rm", &id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(server.stop().await, 0);
+}
+
+#[tokio::test]
+async fn a_stopped_and_started_sandbox_outlives_a_restart_and_still_ends_its_execs() {
+    let server = ServeProcess::start().await;
+    let created = server.corral(&["sandbox", "create"]).await;
+    let id = stdout(&created).trim().to_owned();
+    let wrote = server
+        .corral(&[
+            "exec",
+            &id,
+            "--",
+            "sh",
+            "-c",
+            "echo kept > /workspace/f; i=0; while [ $i -lt 30 ]; do echo $i; i=$((i+1)); done",
+        ])
+        .await;
+    assert!(wrote.status.success(), "{}", stderr(&wrote));
+    // More batches from the first container's worker than the second's
+    // will have sent when the server restarts.
+    for _ in 0..3 {
+        let more = server.corral(&["exec", &id, "--", "true"]).await;
+        assert!(more.status.success(), "{}", stderr(&more));
+    }
+    for step in ["stop", "start"] {
+        let out = server.corral(&["sandbox", step, &id]).await;
+        assert!(out.status.success(), "{step}: {}", stderr(&out));
+    }
+    // Restarted before the new container's worker sent anything: re-adopted,
+    // its batches (numbered from 1 again) are stored, not taken for retries
+    // of the first container's.
+    server.wait_until_running(&id).await;
+    let server = server.restart().await;
+    let after = server
+        .corral(&[
+            "exec",
+            &id,
+            "--",
+            "sh",
+            "-c",
+            "cat /workspace/f; echo again",
+        ])
+        .await;
+    assert_eq!(stdout(&after), "kept\nagain\n", "{}", stderr(&after));
     let removed = server.corral(&["sandbox", "rm", &id]).await;
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(server.stop().await, 0);

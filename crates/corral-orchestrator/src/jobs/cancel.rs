@@ -30,6 +30,8 @@ impl JobManager {
             self.record_end(job_id, &finish).await;
             let job = self.get(job_id).await?;
             self.drop_copy(&job).await;
+            // A started or forked sandbox waiting in the queue: its files.
+            self.drop_snapshot(job_id).await;
             return Ok(job);
         }
         // A stopped sandbox has no container: it ends here, its snapshot dropped.

@@ -73,6 +73,8 @@ pub struct Desk {
     paused: Mutex<Option<Busy>>,
     /// Cancelled when its user stops the sandbox (after its snapshot).
     stop: CancellationToken,
+    /// Set once a stop began.
+    stopping: std::sync::atomic::AtomicBool,
     /// False while a stopped sandbox's files are put back: no exec or
     /// transfer of the user's may come before.
     ready: tokio::sync::watch::Sender<bool>,
@@ -118,6 +120,7 @@ impl Desk {
             answers: Mutex::new(HashMap::new()),
             paused: Mutex::new(None),
             stop: CancellationToken::new(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             ready: tokio::sync::watch::channel(true).0,
             closed: CancellationToken::new(),
             last_seq: AtomicU64::new(0),
@@ -202,6 +205,12 @@ impl Desk {
     /// Asks the sandbox's watcher to remove its container, the sandbox kept.
     pub fn request_stop(&self) {
         self.stop.cancel();
+    }
+
+    /// Marks the sandbox as stopping; false when it already was (a second
+    /// stop must not write the snapshot the first one writes).
+    pub fn begin_stop(&self) -> bool {
+        !self.stopping.swap(true, Ordering::SeqCst)
     }
 
     /// Returns once a stop is asked for.

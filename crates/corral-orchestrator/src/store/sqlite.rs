@@ -319,7 +319,12 @@ impl JobRecords for SqliteStore {
         let job_id = job_id.to_owned();
         self.call(move |connection| {
             let changed = connection.execute(
-                "UPDATE jobs SET state = 'stopped', container_id = NULL WHERE id = ?1 AND state = 'running'",
+                // The next container's worker numbers its batches from 1:
+                // the last container's number must not make them retries.
+                // The sequence number stays: the next execs are numbered
+                // past it, so none is taken for one of this container's.
+                "UPDATE jobs SET state = 'stopped', container_id = NULL, last_batch = 0 \
+                 WHERE id = ?1 AND state = 'running'",
                 params![job_id],
             )?;
             Ok(changed == 1)

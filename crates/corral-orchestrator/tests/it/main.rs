@@ -47,6 +47,7 @@ mod review;
 mod review_record;
 mod sandbox;
 mod sandbox_files;
+mod sandbox_model;
 mod sandbox_snapshots;
 mod sandbox_worker;
 mod sandboxes;

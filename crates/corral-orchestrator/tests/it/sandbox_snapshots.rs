@@ -40,9 +40,24 @@ async fn a_stopped_sandbox_keeps_its_files_sealed_and_gets_them_back_and_a_fork_
     let id = create(&server, json!({})).await;
     // Made inside, so the command line (stored in the events) never holds it whole.
     sh(&server, &id, "mkdir -p /workspace/src && echo \"$(echo kept-acr)oss-stop-5f3a9c\" > /workspace/src/a.txt && ln -s src/a.txt /workspace/link && echo home > $HOME/.profile-note").await;
+    // A read-only directory (as Go's module cache is) must come back whole.
+    sh(
+        &server,
+        &id,
+        "mkdir -p $HOME/cache && echo mod > $HOME/cache/m && chmod 555 $HOME/cache",
+    )
+    .await;
 
-    let (status, body) = act(&server, &id, "stop").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    // Two stops at once: one takes the snapshot, the other is refused.
+    let (first, second) = tokio::join!(act(&server, &id, "stop"), act(&server, &id, "stop"));
+    let mut answers = [first, second];
+    answers.sort_by_key(|(status, _)| status.as_u16());
+    let [(status, body), (refused, _)] = answers;
+    assert_eq!(
+        (status, refused),
+        (StatusCode::OK, StatusCode::CONFLICT),
+        "{body}"
+    );
     assert_eq!(body["state"], "stopped", "{body}");
     assert_eq!(
         remove_labelled(LABEL_JOB, &id).await,
@@ -81,30 +96,16 @@ async fn a_stopped_sandbox_keeps_its_files_sealed_and_gets_them_back_and_a_fork_
         sh(
             &server,
             &id,
-            "cat /workspace/src/a.txt; readlink /workspace/link; cat $HOME/.profile-note"
+            "cat /workspace/src/a.txt; readlink /workspace/link; cat $HOME/.profile-note $HOME/cache/m"
         )
         .await,
-        format!("{marker}\nsrc/a.txt\nhome\n")
+        format!("{marker}\nsrc/a.txt\nhome\nmod\n")
     );
     assert!(!snapshot.exists(), "a restored snapshot is dropped");
     let (status, body) = act(&server, &id, "start").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 
-    // A fork of the running sandbox: the same files, changed on its own.
-    let (status, forked) = act(&server, &id, "fork").await;
-    assert_eq!(status, StatusCode::CREATED, "{forked}");
-    let fork = forked["id"].as_str().expect("an id").to_owned();
-    assert_ne!(fork, id);
-    assert_eq!(
-        sh(&server, &fork, "cat /workspace/src/a.txt").await,
-        format!("{marker}\n")
-    );
-    sh(&server, &fork, "echo changed > /workspace/src/a.txt").await;
-    assert_eq!(
-        sh(&server, &id, "cat /workspace/src/a.txt").await,
-        format!("{marker}\n")
-    );
-    delete(&server, &fork).await;
+    a_fork_is_its_own(&server, &id, marker).await;
 
     // Stopped, then deleted: the snapshot goes with it.
     let (status, _) = act(&server, &id, "stop").await;
@@ -131,4 +132,22 @@ async fn a_stopped_sandbox_keeps_its_files_sealed_and_gets_them_back_and_a_fork_
         "a deleted sandbox's snapshot is dropped"
     );
     assert_eq!(server.stop().await, 0);
+}
+
+/// A fork of running sandbox `id`: the same files, changed on its own.
+async fn a_fork_is_its_own(server: &TestServer, id: &str, marker: &str) {
+    let (status, forked) = act(server, id, "fork").await;
+    assert_eq!(status, StatusCode::CREATED, "{forked}");
+    let fork = forked["id"].as_str().expect("an id").to_owned();
+    assert_ne!(fork, id);
+    assert_eq!(
+        sh(server, &fork, "cat /workspace/src/a.txt").await,
+        format!("{marker}\n")
+    );
+    sh(server, &fork, "echo changed > /workspace/src/a.txt").await;
+    assert_eq!(
+        sh(server, id, "cat /workspace/src/a.txt").await,
+        format!("{marker}\n")
+    );
+    delete(server, &fork).await;
 }

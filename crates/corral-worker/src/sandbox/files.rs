@@ -206,17 +206,16 @@ fn write(path: &str, bytes: &[u8], tar: bool) -> Result<Answer, OrderFailure> {
                 format!("{path} is not a directory"),
             ));
         }
-        let mut archive = tar::Archive::new(bytes);
-        archive.set_preserve_permissions(true);
-        archive.set_overwrite(true);
-        for entry in archive.entries().map_err(|error| tar_failure(&error))? {
-            let mut entry = entry.map_err(|error| tar_failure(&error))?;
-            // `unpack_in` refuses `..`, absolute names, and a name whose
-            // parent resolves outside `target` (a link the tar made first).
-            entry
-                .unpack_in(&target)
-                .map_err(|error| io_failure(&target, &error))?;
-        }
+        super::archive::unpack(bytes, &target).map_err(|error| {
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::Other | std::io::ErrorKind::InvalidData
+            ) {
+                tar_failure(&error)
+            } else {
+                io_failure(&target, &error)
+            }
+        })?;
         return Ok(Answer::Json(b"{}".to_vec()));
     }
     let target = resolve(path)?;
@@ -274,15 +273,9 @@ fn read(path: &str, max_bytes: u64) -> Result<Answer, OrderFailure> {
         )
     };
     if target.is_dir() {
-        let mut builder = tar::Builder::new(Limited::new(max_bytes));
-        builder.follow_symlinks(false);
-        builder
-            .append_dir_all(".", &target)
+        let packed = super::archive::pack(&target, Limited::new(max_bytes))
             .map_err(|error| limited_failure(&target, &error, too_large()))?;
-        let bytes = builder
-            .into_inner()
-            .map_err(|error| limited_failure(&target, &error, too_large()))?;
-        return Ok(Answer::Tar(bytes.bytes));
+        return Ok(Answer::Tar(packed.bytes));
     }
     let meta = std::fs::metadata(&target).map_err(|error| io_failure(&target, &error))?;
     if !meta.is_file() {

@@ -42,16 +42,16 @@ impl JobManager {
                 (Arc::new(Redactor::default()), failure(reason))
             }
         };
-        if outcome.finish.state == JobState::Stopped {
-            self.record_stop(&job_id).await;
-            return;
-        }
         redact(&mut outcome, &redactor);
         if let Some(warning) = &outcome.warning {
             let event = NewEvent::warning(warning.clone());
             if let Err(error) = self.inner.events.append(&job_id, vec![event]).await {
                 error!(job_id = %job_id, error = %error, "cannot store warning event");
             }
+        }
+        if outcome.finish.state == JobState::Stopped {
+            self.record_stop(&job_id).await;
+            return;
         }
         match self
             .inner
@@ -62,6 +62,10 @@ impl JobManager {
             Ok(true) => {
                 info!(job_id = %job_id, state = outcome.finish.state.as_str(), "job ended");
                 self.record_end(&job_id, &outcome.finish).await;
+                // An ended sandbox's files go with it, however it ended.
+                if job.mode == corral_proto::JobMode::Sandbox {
+                    self.drop_snapshot(&job_id).await;
+                }
             }
             Ok(false) => warn!(job_id = %job_id, "job had already ended"),
             Err(error) => error!(job_id = %job_id, error = %error, "cannot record job end"),
@@ -77,6 +81,13 @@ impl JobManager {
     /// A sandbox stopped by its user: recorded `stopped` (not ended), its
     /// slot and desk freed; its snapshot stays for `start`.
     async fn record_stop(&self, job_id: &str) {
+        // Freed first: once it is recorded stopped, a `start` may claim it
+        // and register a desk and a slot of its own.
+        self.release_project(job_id);
+        if let Some(desk) = self.lock_desks().remove(job_id) {
+            desk.close();
+        }
+        self.lock_active().remove(job_id);
         match self.inner.store.mark_stopped(job_id).await {
             Ok(true) => {
                 info!(job_id, "sandbox stopped");
@@ -92,11 +103,6 @@ impl JobManager {
             Ok(false) => warn!(job_id, "sandbox was no longer running"),
             Err(error) => error!(job_id, error = %error, "cannot record sandbox stop"),
         }
-        self.release_project(job_id);
-        if let Some(desk) = self.lock_desks().remove(job_id) {
-            desk.close();
-        }
-        self.lock_active().remove(job_id);
         self.inner.wake.notify_one();
     }
 
@@ -154,8 +160,16 @@ impl JobManager {
             Err(outcome) => return outcome,
         };
         if let Err(reason) = self.restore_files(job).await {
+            // Stopped again, its snapshot kept: a start may try once more.
             self.teardown(job, sandbox).await;
-            return failure(reason);
+            return Outcome {
+                finish: Finish {
+                    state: JobState::Stopped,
+                    exit_code: None,
+                    reason: None,
+                },
+                warning: Some(reason),
+            };
         }
         let watched = self.watch(job, &sandbox, cancel).await;
         let report = self.teardown(job, sandbox).await;

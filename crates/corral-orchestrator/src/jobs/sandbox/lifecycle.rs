@@ -18,6 +18,13 @@ impl JobManager {
     /// Snapshots sandbox `id`'s files and removes its container.
     pub async fn stop_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
         let (job, desk) = self.live_desk(id).await?;
+        if !desk.begin_stop() {
+            return Err(SandboxError::NotRunning {
+                id: id.to_owned(),
+                state: SandboxState::Stopped,
+            }
+            .into());
+        }
         if desk.is_paused() {
             self.resume_sandbox(id).await?;
         }

@@ -10,16 +10,17 @@ impl JobManager {
     /// Freezes sandbox `id`'s processes.
     pub async fn pause_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
         let (job, desk) = self.live_desk(id).await?;
-        if !desk.is_paused() {
-            let container = job.container_id.as_deref().unwrap_or_default();
-            self.inner
-                .runtime
-                .pause(container)
-                .await
-                .map_err(|error| SandboxError::Failed {
+        let container = job.container_id.as_deref().unwrap_or_default();
+        // Asked of the engine whatever the desk thinks: a container paused
+        // before a restart of the server is paused, and its desk new.
+        match self.inner.runtime.pause(container).await {
+            Ok(()) | Err(corral_runtime::RuntimeError::Conflict { .. }) => desk.set_paused(true),
+            Err(error) => {
+                return Err(SandboxError::Failed {
                     message: format!("cannot pause it: {error}"),
-                })?;
-            desk.set_paused(true);
+                }
+                .into());
+            }
         }
         self.sandbox(id).await
     }
@@ -27,17 +28,16 @@ impl JobManager {
     /// Thaws sandbox `id`'s processes.
     pub async fn resume_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
         let (job, desk) = self.live_desk(id).await?;
-        if desk.is_paused() {
-            let container = job.container_id.as_deref().unwrap_or_default();
-            self.inner
-                .runtime
-                .resume(container)
-                .await
-                .map_err(|error| SandboxError::Failed {
-                    message: format!("cannot resume it: {error}"),
-                })?;
-            desk.set_paused(false);
-        }
+        let container = job.container_id.as_deref().unwrap_or_default();
+        // Thawed whatever the desk thinks (see `pause_sandbox`).
+        self.inner
+            .runtime
+            .resume(container)
+            .await
+            .map_err(|error| SandboxError::Failed {
+                message: format!("cannot resume it: {error}"),
+            })?;
+        desk.set_paused(false);
         self.sandbox(id).await
     }
 }

@@ -99,6 +99,8 @@ impl JobManager {
             .seal_blob(&label(id), snapshot)
             .map_err(|error| failed(format!("cannot seal the snapshot: {error}")))?;
         let path = self.snapshot_path(id);
+        let unique = crate::token::random_hex(8)
+            .map_err(|error| failed(format!("cannot keep the snapshot: {error}")))?;
         let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             use std::io::Write;
             use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -108,16 +110,20 @@ impl JobManager {
                     .mode(0o700)
                     .create(dir)?;
             }
-            let partial = path.with_extension("partial");
+            let partial = path.with_extension(format!("{unique}.partial"));
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
+                .create_new(true)
                 .mode(0o600)
                 .open(&partial)?;
-            file.write_all(&sealed)?;
-            file.sync_all()?;
-            std::fs::rename(&partial, &path)
+            let kept = file
+                .write_all(&sealed)
+                .and_then(|()| file.sync_all())
+                .and_then(|()| std::fs::rename(&partial, &path));
+            if kept.is_err() {
+                let _ = std::fs::remove_file(&partial);
+            }
+            kept
         })
         .await
         .map_err(|error| failed(format!("cannot keep the snapshot: {error}")))?;

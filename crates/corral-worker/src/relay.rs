@@ -1,13 +1,13 @@
-//! The relay: an HTTP server on `127.0.0.1` inside the container for
-//! programs that only speak TCP HTTP (the `claude` CLI). Each request goes
-//! to the job socket under the Anthropic passthrough prefix, with the job
-//! token added; answers stream back as they arrive.
+//! The model relay: an HTTP server on `127.0.0.1` inside the container for
+//! programs that only speak TCP HTTP (the `claude` CLI; a sandbox's
+//! programs). Each request goes to the job socket under a prefix (the
+//! Anthropic passthrough's, or the OpenAI-format model proxy's), with the
+//! job token added; answers stream back as they arrive.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use corral_proto::worker::ANTHROPIC_PREFIX;
 use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -23,9 +23,14 @@ const MAX_REQUEST_BYTES: usize = 32 << 20;
 
 type Answer = Response<BoxBody<Bytes, hyper::Error>>;
 
-/// Listens on an ephemeral loopback port; returns it. The relay runs on
-/// `tasks` until they are dropped.
-pub async fn start(client: Client, tasks: &mut JoinSet<()>) -> std::io::Result<u16> {
+/// Listens on an ephemeral loopback port; returns it. Each request's path
+/// goes to the job socket under `prefix`. The relay runs on `tasks` until
+/// they are dropped.
+pub async fn start(
+    client: Client,
+    prefix: &'static str,
+    tasks: &mut JoinSet<()>,
+) -> std::io::Result<u16> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let port = listener.local_addr()?.port();
     let client = Arc::new(client);
@@ -40,7 +45,8 @@ pub async fn start(client: Client, tasks: &mut JoinSet<()>) -> std::io::Result<u
             let _ = stream.set_nodelay(true);
             let client = Arc::clone(&client);
             connections.spawn(async move {
-                let service = service_fn(move |request| relay(Arc::clone(&client), request));
+                let service =
+                    service_fn(move |request| relay(Arc::clone(&client), prefix, request));
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
@@ -51,14 +57,18 @@ pub async fn start(client: Client, tasks: &mut JoinSet<()>) -> std::io::Result<u
     Ok(port)
 }
 
-async fn relay(client: Arc<Client>, request: Request<Incoming>) -> Result<Answer, Infallible> {
+async fn relay(
+    client: Arc<Client>,
+    prefix: &str,
+    request: Request<Incoming>,
+) -> Result<Answer, Infallible> {
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Ok(body) => body.to_bytes(),
         Err(_) => return Ok(failure(StatusCode::PAYLOAD_TOO_LARGE, "request too large")),
     };
     let path = parts.uri.path_and_query().map_or("/", |path| path.as_str());
-    let target = format!("{ANTHROPIC_PREFIX}{path}");
+    let target = format!("{prefix}{path}");
     match client
         .forward(parts.method, &target, &parts.headers, body)
         .await
