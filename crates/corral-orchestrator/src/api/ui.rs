@@ -15,13 +15,14 @@ const INDEX: &str = include_str!("ui/index.html");
 const JS: &str = "text/javascript; charset=utf-8";
 
 /// The files under `/ui/`: name, content type, body.
-const FILES: [(&str, &str, &str); 9] = [
+const FILES: [(&str, &str, &str); 10] = [
     ("core.js", JS, include_str!("ui/core.js")),
     ("events.js", JS, include_str!("ui/events.js")),
     ("review.js", JS, include_str!("ui/review.js")),
     ("job.js", JS, include_str!("ui/job.js")),
     ("list.js", JS, include_str!("ui/list.js")),
     ("form.js", JS, include_str!("ui/form.js")),
+    ("sandboxes.js", JS, include_str!("ui/sandboxes.js")),
     ("app.js", JS, include_str!("ui/app.js")),
     (
         "app.css",

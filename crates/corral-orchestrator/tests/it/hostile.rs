@@ -76,12 +76,18 @@ probe "setuid binaries" none "find / -xdev -perm -4000 2>/dev/null | head -1 | g
 
 #[tokio::test]
 async fn no_attempt_from_inside_a_job_succeeds() {
-    run_probes("runc").await;
+    run_probes("runc", false).await;
 }
 
 #[tokio::test]
 async fn no_attempt_from_inside_a_gvisor_job_succeeds() {
-    run_probes("gvisor").await;
+    run_probes("gvisor", false).await;
+}
+
+/// The same attempts as one exec of a sandbox, whose worker stays up.
+#[tokio::test]
+async fn no_attempt_from_inside_a_sandbox_succeeds() {
+    run_probes("runc", true).await;
 }
 
 /// Rows whose answer may differ under gVisor, each with why it is still
@@ -110,27 +116,29 @@ const GVISOR_DIFFERENCES: &[(&str, &str, &str)] = &[
     clippy::print_stdout,
     reason = "the table of attempts is the test's report"
 )]
-async fn run_probes(isolation: &str) {
+async fn run_probes(isolation: &str, sandbox: bool) {
     let server = TestServer::start().await;
     let port = server.url.rsplit(':').next().expect("port").to_owned();
     let gvisor = if isolation == "gvisor" { "1" } else { "" };
     let script = format!("API_PORT={port}\nGVISOR={gvisor}\n{PROBES}");
-    let id = server
-        .create(&json!({
-            "command": script,
-            "isolation": isolation,
-            // gVisor's tmpfs lives in the sandbox's memory, and the
-            // sandbox itself takes some: it gets more room.
-            "limits": if gvisor == "1" {
-                json!({"tmpfs": "16m", "pids": 64, "memory": "256m"})
-            } else {
-                json!({"tmpfs": "16m", "pids": 64, "memory": "64m"})
-            },
-        }))
-        .await;
-    let followed = server.follow(&id).await;
-    let rows: Vec<(String, String, String)> = followed
-        .stdout()
+    // gVisor's tmpfs lives in the sandbox's memory, and the sandbox itself
+    // takes some: it gets more room.
+    let limits = if gvisor == "1" {
+        json!({"tmpfs": "16m", "pids": 64, "memory": "256m"})
+    } else {
+        json!({"tmpfs": "16m", "pids": 64, "memory": "64m"})
+    };
+    let (stdout, succeeded) = if sandbox {
+        in_a_sandbox(&server, &script, limits).await
+    } else {
+        let id = server
+            .create(&json!({"command": script, "isolation": isolation, "limits": limits}))
+            .await;
+        let followed = server.follow(&id).await;
+        let succeeded = followed.job.state == corral_proto::JobState::Succeeded;
+        (followed.stdout(), succeeded)
+    };
+    let rows: Vec<(String, String, String)> = stdout
         .lines()
         .filter_map(|line| {
             let mut parts = line.strip_prefix("ROW|")?.splitn(3, '|');
@@ -141,7 +149,10 @@ async fn run_probes(isolation: &str) {
             ))
         })
         .collect();
-    println!("isolation: {isolation}");
+    println!(
+        "isolation: {isolation}{}",
+        if sandbox { ", in a sandbox" } else { "" }
+    );
     println!("{:<40} {:<18} OBSERVED", "ATTEMPT", "EXPECTED");
     for (attempt, expected, observed) in &rows {
         println!("{attempt:<40} {expected:<18} {observed}");
@@ -153,7 +164,7 @@ async fn run_probes(isolation: &str) {
         );
     }
     // After the table, so a failed run still shows how far it got.
-    followed.assert_succeeded();
+    assert!(succeeded, "the probes did not finish: {stdout}");
     // One row per `probe` line, but "kill the init process" is not
     // probed under gVisor.
     let expected_rows = PROBES.matches("\nprobe ").count() - usize::from(gvisor == "1");
@@ -276,4 +287,17 @@ async fn output_floods_are_bounded_and_the_server_stays_healthy() {
     let (status, _) = server.get("/v1/health").await;
     assert_eq!(status, 200, "the orchestrator is fine");
     assert_eq!(server.stop().await, 0);
+}
+
+/// Runs `script` as one exec of a new sandbox; its stdout, and whether it
+/// exited 0. The sandbox is deleted after.
+async fn in_a_sandbox(
+    server: &TestServer,
+    script: &str,
+    limits: serde_json::Value,
+) -> (String, bool) {
+    let id = crate::sandboxes::create(server, json!({"limits": limits})).await;
+    let result = crate::sandboxes::exec(server, &id, json!({"cmd": script})).await;
+    crate::sandboxes::delete(server, &id).await;
+    (result.stdout, result.exit_code == Some(0))
 }

@@ -15,6 +15,7 @@ mod browser_interactive;
 mod browser_job;
 mod browser_list;
 mod browser_review;
+mod browser_sandboxes;
 mod claude_mode;
 mod claude_sessions;
 mod data_dir_lock;

@@ -9,7 +9,7 @@ const TOKEN_KEY = "corral.token";
 /** States a job never leaves. */
 const ENDED = ["succeeded", "failed", "cancelled", "timed_out"];
 /** Every state, in life order, for the list's filter. */
-const STATES = ["queued", "starting", "running", ...ENDED];
+const STATES = ["queued", "starting", "running", "stopped", ...ENDED];
 /** Stops whatever the current page keeps doing (polls, streams, timers). */
 let stopFollowing = null;
 

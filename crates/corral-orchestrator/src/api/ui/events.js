@@ -94,6 +94,18 @@ class EventView {
       case "result":
         line("ev-message system", "result: " + String(data.summary || data.status || ""));
         break;
+      case "exec_started": {
+        const cmd = Array.isArray(data.cmd) ? data.cmd.join(" ") : String(data.cmd || "");
+        line("ev-status exec", `exec ${data.exec} in ${data.cwd}: ${cmd}`);
+        break;
+      }
+      case "exec_ended": {
+        const code = data.exit_code === null || data.exit_code === undefined ? "no exit code" : "exit code " + data.exit_code;
+        const took = typeof data.duration_ms === "number" ? ", " + duration(data.duration_ms / 1000) : "";
+        line(data.exit_code === 0 ? "ev-status exec" : "ev-warning exec",
+          `exec ${data.exec} ended: ${code}${took}${data.timed_out ? " (timed out)" : ""}${data.reason ? ": " + data.reason : ""}`);
+        break;
+      }
       case "warning": line("ev-warning", "warning: " + String(data.message || "")); break;
       case "error": line("ev-error", "error: " + String(data.message || "")); break;
       case "network": {
