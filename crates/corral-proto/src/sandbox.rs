@@ -154,6 +154,16 @@ pub enum SandboxState {
 }
 
 impl SandboxState {
+    /// Every state, in life order.
+    pub const ALL: [Self; 6] = [
+        Self::Starting,
+        Self::Running,
+        Self::Paused,
+        Self::Stopped,
+        Self::Ended,
+        Self::Failed,
+    ];
+
     /// The sandbox state of a job in `state`.
     pub fn of(state: JobState) -> Self {
         match state {

@@ -209,6 +209,16 @@ async fn a_stopped_and_started_sandbox_outlives_a_restart_and_still_ends_its_exe
         ])
         .await;
     assert_eq!(stdout(&after), "kept\nagain\n", "{}", stderr(&after));
+    // Stopped, the server restarted, started: its files come back.
+    let stopped = server.corral(&["sandbox", "stop", &id]).await;
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    let server = server.restart().await;
+    let started = server.corral(&["sandbox", "start", &id]).await;
+    assert!(started.status.success(), "{}", stderr(&started));
+    let back = server
+        .corral(&["exec", &id, "--", "cat", "/workspace/f"])
+        .await;
+    assert_eq!(stdout(&back), "kept\n", "{}", stderr(&back));
     let removed = server.corral(&["sandbox", "rm", &id]).await;
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(server.stop().await, 0);

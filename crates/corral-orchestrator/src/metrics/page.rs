@@ -43,6 +43,10 @@ pub struct Snapshot {
 /// The sandbox series of the metrics page.
 #[derive(Debug, Clone)]
 pub struct SandboxMetrics {
+    /// Sandboxes by state (a state missing here has none).
+    pub by_state: Vec<(corral_proto::sandbox::SandboxState, u64)>,
+    /// Bytes of snapshots kept since start (sealed, deflated).
+    pub snapshot_bytes: u64,
     /// Sandboxes whose container runs (or starts).
     pub running: u64,
     /// Execs running in them.
@@ -146,6 +150,7 @@ pub fn render(snapshot: &Snapshot) -> String {
         "From a job's claim to its container running.",
         &snapshot.start_latency,
     );
+    sandbox_states(&mut out, sandboxes);
     histogram(
         &mut out,
         "corral_sandbox_exec_seconds",
@@ -163,6 +168,32 @@ fn histogram(out: &mut String, name: &str, help: &str, latency: &HistogramSnapsh
     let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", latency.count);
     let _ = writeln!(out, "{name}_sum {}", latency.sum);
     let _ = writeln!(out, "{name}_count {}", latency.count);
+}
+
+/// Sandboxes by state, and the snapshot bytes kept.
+fn sandbox_states(out: &mut String, sandboxes: &SandboxMetrics) {
+    let _ = writeln!(
+        out,
+        "# HELP corral_sandboxes Sandboxes by state.\n# TYPE corral_sandboxes gauge"
+    );
+    for state in corral_proto::sandbox::SandboxState::ALL {
+        let count = sandboxes
+            .by_state
+            .iter()
+            .find(|(counted, _)| *counted == state)
+            .map_or(0, |(_, count)| *count);
+        let _ = writeln!(
+            out,
+            "corral_sandboxes{{state=\"{}\"}} {count}",
+            state.as_str()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP corral_sandbox_snapshot_bytes_total Bytes of sandbox snapshots kept since start.\n\
+         # TYPE corral_sandbox_snapshot_bytes_total counter\ncorral_sandbox_snapshot_bytes_total {}",
+        sandboxes.snapshot_bytes
+    );
 }
 
 /// The model-call counters.

@@ -15,6 +15,8 @@ pub struct SandboxStats {
     pub bytes_in: AtomicU64,
     /// Bytes downloaded from sandboxes.
     pub bytes_out: AtomicU64,
+    /// Bytes of snapshots kept (sealed, deflated).
+    pub snapshot_bytes: AtomicU64,
 }
 
 impl Default for SandboxStats {
@@ -24,6 +26,7 @@ impl Default for SandboxStats {
             exec_seconds: Histogram::with_buckets(&EXEC_BUCKETS),
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
+            snapshot_bytes: AtomicU64::new(0),
         }
     }
 }

@@ -126,7 +126,10 @@ pub trait JobRecords: Send + Sync {
     /// a user can name a job by the start of its id.
     async fn jobs_with_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
     /// How many jobs are in each state that has any.
-    async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError>;
+    async fn count_by_state(
+        &self,
+        mode: Option<corral_proto::JobMode>,
+    ) -> Result<Vec<(JobState, u64)>, StoreError>;
     /// Jobs in `starting` or `running`: after a restart these have no owner.
     async fn unfinished_jobs(&self) -> Result<Vec<Job>, StoreError>;
     /// Moves the oldest `queued` job to `starting` and returns it.

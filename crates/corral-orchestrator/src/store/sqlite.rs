@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use corral_proto::{Isolation, Job, JobState};
+use corral_proto::{Isolation, Job, JobMode, JobState};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -203,11 +203,15 @@ impl JobRecords for SqliteStore {
         .await
     }
 
-    async fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, StoreError> {
-        self.call(|connection| {
-            let mut statement =
-                connection.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
-            let mut rows = statement.query([])?;
+    async fn count_by_state(
+        &self,
+        mode: Option<JobMode>,
+    ) -> Result<Vec<(JobState, u64)>, StoreError> {
+        self.call(move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT state, COUNT(*) FROM jobs WHERE ?1 IS NULL OR mode = ?1 GROUP BY state",
+            )?;
+            let mut rows = statement.query([mode.map(JobMode::as_str)])?;
             let mut counts = Vec::new();
             while let Some(row) = rows.next()? {
                 let state: String = row.get(0)?;

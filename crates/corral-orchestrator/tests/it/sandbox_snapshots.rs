@@ -69,6 +69,15 @@ async fn a_stopped_sandbox_keeps_its_files_sealed_and_gets_them_back_and_a_fork_
         .path()
         .join(format!("sandboxes/{id}.snapshot"));
     assert!(snapshot.is_file());
+    assert_eq!(
+        server.metric(r#"corral_sandboxes{state="stopped"}"#).await,
+        Some(1)
+    );
+    let kept = std::fs::metadata(&snapshot).expect("the snapshot").len();
+    assert_eq!(
+        server.metric("corral_sandbox_snapshot_bytes_total").await,
+        Some(kept)
+    );
     let data = all_bytes(server.data_dir.path());
     assert!(
         !data

@@ -265,6 +265,14 @@ async fn a_paused_sandbox_keeps_its_processes_frozen_and_resumes_them() {
     let (status, body) = server.post(&format!("/v1/sandboxes/{id}/pause"), "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["state"], "paused");
+    assert_eq!(
+        server.metric(r#"corral_sandboxes{state="paused"}"#).await,
+        Some(1)
+    );
+    assert_eq!(
+        server.metric(r#"corral_sandboxes{state="running"}"#).await,
+        Some(0)
+    );
     let (status, body) = server
         .post(
             &format!("/v1/sandboxes/{id}/exec"),

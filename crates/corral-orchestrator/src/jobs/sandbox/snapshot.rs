@@ -98,6 +98,10 @@ impl JobManager {
             .key()
             .seal_blob(&label(id), snapshot)
             .map_err(|error| failed(format!("cannot seal the snapshot: {error}")))?;
+        self.inner
+            .sandbox_stats
+            .snapshot_bytes
+            .fetch_add(sealed.len() as u64, std::sync::atomic::Ordering::Relaxed);
         let path = self.snapshot_path(id);
         let unique = crate::token::random_hex(8)
             .map_err(|error| failed(format!("cannot keep the snapshot: {error}")))?;
