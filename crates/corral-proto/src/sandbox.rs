@@ -231,9 +231,13 @@ pub struct ExecSpec {
     /// Variables added to its environment.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
-    /// What it reads on standard input (UTF-8); nothing when left out.
+    /// What it reads on standard input, as text; nothing when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdin: Option<String>,
+    /// What it reads on standard input, as any bytes (base64); instead of
+    /// `stdin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin_base64: Option<String>,
     /// Its time limit: `30s`, or seconds ([`DEFAULT_EXEC_TIMEOUT_SECS`]
     /// when left out); it is killed with its process group past it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

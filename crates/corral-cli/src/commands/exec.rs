@@ -39,7 +39,10 @@ pub async fn run(global: &GlobalArgs, args: ExecArgs) -> anyhow::Result<ExitCode
         std::io::stdin()
             .read_to_end(&mut bytes)
             .map_err(|error| anyhow::anyhow!("cannot read stdin: {error}"))?;
-        (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned())
+        (!bytes.is_empty()).then(|| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        })
     };
     let client = api_client(global)?;
     let id = client.resolve_id(&args.id).await?;
@@ -47,7 +50,8 @@ pub async fn run(global: &GlobalArgs, args: ExecArgs) -> anyhow::Result<ExitCode
         cmd: CommandSpec::Argv(args.command),
         cwd: args.cwd,
         env,
-        stdin,
+        stdin: None,
+        stdin_base64: stdin,
         timeout,
     };
     let started = match client.exec(&id, &spec, None).await? {

@@ -45,6 +45,7 @@ impl CorralTools {
             cwd: args.cwd,
             env: args.env.unwrap_or_default(),
             stdin: args.stdin,
+            stdin_base64: None,
             timeout: args.timeout_seconds.map(DurationSpec),
         };
         answer(self.api.exec(&args.id, spec, wait).await.map(|mut value| {

@@ -263,16 +263,38 @@ fn check_exec(spec: ExecSpec) -> Result<ExecOrder, JobError> {
             ));
         }
     }
-    if spec
-        .stdin
+    let (stdin, field) = match (spec.stdin, spec.stdin_base64) {
+        (Some(_), Some(_)) => {
+            return Err(JobError::invalid(
+                "stdin_base64",
+                "give `stdin` or `stdin_base64`, not both",
+            ));
+        }
+        (Some(text), None) => (Some(text.into_bytes()), "stdin"),
+        (None, Some(encoded)) => {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded.as_bytes())
+                .map_err(|error| {
+                    JobError::invalid("stdin_base64", format!("not base64: {error}"))
+                })?;
+            (Some(bytes), "stdin_base64")
+        }
+        (None, None) => (None, "stdin"),
+    };
+    if stdin
         .as_ref()
-        .is_some_and(|stdin| stdin.len() > MAX_EXEC_STDIN_BYTES)
+        .is_some_and(|bytes| bytes.len() > MAX_EXEC_STDIN_BYTES)
     {
         return Err(JobError::invalid(
-            "stdin",
+            field,
             format!("must be at most {MAX_EXEC_STDIN_BYTES} bytes"),
         ));
     }
+    let stdin_base64 = stdin.map(|bytes| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    });
     let timeout_secs = spec
         .timeout
         .map_or(DEFAULT_EXEC_TIMEOUT_SECS, |timeout| timeout.0);
@@ -284,7 +306,7 @@ fn check_exec(spec: ExecSpec) -> Result<ExecOrder, JobError> {
         cmd,
         cwd,
         env: spec.env,
-        stdin: spec.stdin,
+        stdin_base64,
         timeout_secs,
     })
 }

@@ -153,7 +153,7 @@ async fn a_forged_end_frees_nothing(
             cmd: corral_proto::CommandSpec::Shell("true".into()),
             cwd: "/workspace".into(),
             env: std::collections::BTreeMap::new(),
-            stdin: None,
+            stdin_base64: None,
             timeout_secs: 5,
         })
         .expect("an exec");

@@ -119,6 +119,25 @@ async fn an_exec_gets_its_stdin_cwd_and_env_and_reports_its_exit_code_and_timeou
     assert_eq!(result.exit_code, Some(3));
     assert_eq!(result.stdout, "/tmp\nhello\nfrom stdin\n");
     assert!(!result.timed_out && !result.truncated);
+    // Any bytes on stdin, as base64: a NUL, 0xff, a newline, 0x01.
+    let binary = exec(
+        &server,
+        &id,
+        json!({"cmd": "od -An -tx1 | tr -d ' \\n'", "stdin_base64": "AP8KAQ=="}),
+    )
+    .await;
+    assert_eq!(binary.stdout, "00ff0a01", "{binary:?}");
+    let (status, body) = server
+        .post(
+            &format!("/v1/sandboxes/{id}/exec"),
+            &json!({"cmd": "cat", "stdin_base64": "not base64!"}).to_string(),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("stdin_base64")),
+        "{body}"
+    );
     let argv = exec(&server, &id, json!({"cmd": ["sh", "-c", "echo err >&2"]})).await;
     assert_eq!((argv.exit_code, argv.stderr.as_str()), (Some(0), "err\n"));
     let slow = exec(

@@ -72,9 +72,9 @@ pub struct ExecOrder {
     /// Variables added to its environment.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// What it reads on standard input.
+    /// What it reads on standard input, base64 (any bytes).
     #[serde(default)]
-    pub stdin: Option<String>,
+    pub stdin_base64: Option<String>,
     /// Seconds it may run.
     pub timeout_secs: u64,
 }

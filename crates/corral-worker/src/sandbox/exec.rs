@@ -73,9 +73,15 @@ async fn execute(
         }
     };
     let mut readers = JoinSet::new();
-    if let (Some(mut pipe), Some(stdin)) = (child.stdin.take(), order.stdin.clone()) {
+    let stdin = order.stdin_base64.as_deref().map(|encoded| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap_or_default()
+    });
+    if let (Some(mut pipe), Some(stdin)) = (child.stdin.take(), stdin) {
         readers.spawn(async move {
-            let _ = pipe.write_all(stdin.as_bytes()).await;
+            let _ = pipe.write_all(&stdin).await;
             let _ = pipe.shutdown().await;
         });
     }
@@ -158,7 +164,7 @@ fn command(order: &ExecOrder, credentials: &[Credential]) -> Option<Command> {
         )
         .envs(&order.env)
         .process_group(0)
-        .stdin(if order.stdin.is_some() {
+        .stdin(if order.stdin_base64.is_some() {
             Stdio::piped()
         } else {
             Stdio::null()

@@ -7,7 +7,7 @@ fn order(exec: u64) -> ExecOrder {
         cmd: CommandSpec::Shell("true".into()),
         cwd: "/workspace".into(),
         env: std::collections::BTreeMap::new(),
-        stdin: None,
+        stdin_base64: None,
         timeout_secs: 5,
     }
 }
