@@ -33,6 +33,9 @@ fn other_routes() -> Vec<(&'static str, String, &'static str)> {
         ("POST", ANTHROPIC_PREFIX.into(), chat),
         ("POST", format!("{ANTHROPIC_PREFIX}/v1/messages"), chat),
         ("GET", format!("{ANTHROPIC_PREFIX}/v1/models"), ""),
+        ("GET", "/v1/sandbox/orders?wait=0".into(), ""),
+        ("GET", "/v1/sandbox/uploads/1".into(), ""),
+        ("POST", "/v1/sandbox/results/1".into(), "[]"),
     ]
 }
 
@@ -41,7 +44,7 @@ fn other_routes() -> Vec<(&'static str, String, &'static str)> {
 const ROUTES_SOURCE: &str = include_str!("../../src/worker_api/routes.rs");
 /// Paths in [`other_routes`] plus `/v1/job` (the two Anthropic entries are
 /// the prefix and its `/{*rest}`; the claude session has two methods).
-const ROUTES_COVERED: usize = 11;
+const ROUTES_COVERED: usize = 14;
 
 /// Reads the pool container's token from its socket directory before the
 /// worker's first call deletes it; the socket path and the token.
