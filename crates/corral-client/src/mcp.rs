@@ -245,21 +245,34 @@ fn spec_of(args: CreateJob) -> Value {
             Some(json!({"model": args.model, "provider": args.provider})),
         );
     }
-    if let Some(grants) = args.grants {
-        let grants = grants
-            .iter()
-            .map(|grant| match grant.split_once('=') {
-                Some((secret, env)) => json!({"secret": secret, "env": env}),
-                None => json!({"secret": grant}),
-            })
-            .collect();
-        put("grants", Some(Value::Array(grants)));
-    }
+    put("grants", args.grants.as_deref().map(grants_value));
     let mut spec = Value::Object(spec);
     if let Some(llm) = spec.get_mut("llm").and_then(Value::as_object_mut) {
         llm.retain(|_, value| !value.is_null());
     }
     spec
+}
+
+/// Grants as the tools take them (`NAME` or `NAME=ENV_VAR`), as the API's
+/// `grants`.
+pub(crate) fn grants_value(grants: &[String]) -> Value {
+    grants
+        .iter()
+        .map(|grant| match grant.split_once('=') {
+            Some((secret, env)) => json!({"secret": secret, "env": env}),
+            None => json!({"secret": grant}),
+        })
+        .collect()
+}
+
+/// What `sandbox_exec` answers for exec `exec` still running after `wait`
+/// seconds, its events after sequence number `after`.
+pub fn still_running(exec: u64, after: u64, wait: u64) -> Value {
+    json!({
+        "exec": exec,
+        "running": true,
+        "note": format!("still running after {wait}s: its output comes in the sandbox's events after {after}"),
+    })
 }
 
 /// The fields of a job an agent usually needs.

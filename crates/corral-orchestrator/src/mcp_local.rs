@@ -15,7 +15,7 @@ use crate::jobs::{
     Download, ExecOutcome, JobError, JobManager, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE,
     too_large, upload_limit,
 };
-use corral_client::mcp::{CorralTools, JobsBackend};
+use corral_client::mcp::{CorralTools, JobsBackend, still_running};
 
 /// The job manager as a backend.
 pub struct LocalJobs(pub JobManager);
@@ -87,11 +87,7 @@ impl JobsBackend for LocalJobs {
         Ok(
             match self.0.exec(id, spec, Some(wait)).await.map_err(message)? {
                 ExecOutcome::Ended(result) => serde_json::to_value(result).unwrap_or_default(),
-                ExecOutcome::Running(exec, after) => serde_json::json!({
-                    "exec": exec,
-                    "running": true,
-                    "note": format!("still running after {wait}s: its output comes in the sandbox's events after {after}"),
-                }),
+                ExecOutcome::Running(exec, after) => still_running(exec, after, wait),
             },
         )
     }

@@ -70,11 +70,7 @@ impl JobsBackend for ApiClient {
             .map_err(|error| message(&error))?;
         Ok(match answer {
             ExecAnswer::Ended(result) => serde_json::to_value(result).unwrap_or_default(),
-            ExecAnswer::Started(started) => serde_json::json!({
-                "exec": started.exec,
-                "running": true,
-                "note": format!("still running after {wait}s: its output comes in the sandbox's events after {}", started.after),
-            }),
+            ExecAnswer::Started(started) => super::still_running(started.exec, started.after, wait),
         })
     }
 

@@ -154,18 +154,7 @@ fn sandbox_spec(args: CreateSandbox) -> Value {
             }
         }),
     );
-    put(
-        "grants",
-        args.grants.map(|grants| {
-            grants
-                .iter()
-                .map(|grant| match grant.split_once('=') {
-                    Some((secret, env)) => json!({"secret": secret, "env": env}),
-                    None => json!({"secret": grant}),
-                })
-                .collect()
-        }),
-    );
+    put("grants", args.grants.as_deref().map(super::grants_value));
     Value::Object(spec)
 }
 

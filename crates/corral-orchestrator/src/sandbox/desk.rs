@@ -85,14 +85,6 @@ pub struct Desk {
     last_seq: AtomicU64,
 }
 
-/// A file order's number.
-fn order_id(order: &Order) -> Option<u64> {
-    match order {
-        Order::Write { id, .. } | Order::Read { id, .. } | Order::List { id, .. } => Some(*id),
-        Order::Exec(_) => None,
-    }
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -198,7 +190,7 @@ impl Desk {
         };
         lock(&self.answers).remove(&id);
         lock(&self.uploads).remove(&id);
-        lock(&self.orders).retain(|order| order_id(order) != Some(id));
+        lock(&self.orders).retain(|order| order.file_id() != Some(id));
         answer
     }
 

@@ -59,6 +59,17 @@ pub enum Order {
     },
 }
 
+impl Order {
+    /// A file order's number (it names its upload and its answer); `None`
+    /// for an exec.
+    pub fn file_id(&self) -> Option<u64> {
+        match self {
+            Self::Write { id, .. } | Self::Read { id, .. } | Self::List { id, .. } => Some(*id),
+            Self::Exec(_) => None,
+        }
+    }
+}
+
 /// A command to run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

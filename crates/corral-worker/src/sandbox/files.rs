@@ -34,9 +34,8 @@ enum Answer {
 
 /// Does `order` and posts its answer.
 pub async fn run(client: Arc<Client>, order: Order) {
-    let id = match &order {
-        Order::Write { id, .. } | Order::Read { id, .. } | Order::List { id, .. } => *id,
-        Order::Exec(_) => return,
+    let Some(id) = order.file_id() else {
+        return;
     };
     let answer = match order {
         Order::Write { id, path, tar } => match upload(&client, id).await {
@@ -155,37 +154,31 @@ fn resolve(path: &str) -> Result<PathBuf, OrderFailure> {
     let parent = parent
         .canonicalize()
         .map_err(|error| io_failure(parent, &error))?;
-    let resolved = parent.join(name);
-    if under_roots(&resolved) {
-        Ok(resolved)
-    } else {
-        Err(failure(
-            FailureKind::BadPath,
-            format!(
-                "{} leads outside {} through a link",
-                path.display(),
-                FILE_ROOTS.join(", ")
-            ),
-        ))
-    }
+    inside(parent.join(name), path)
 }
 
 /// `path` with every link resolved, the last part too, checked to stay inside.
 fn resolve_followed(path: &str) -> Result<PathBuf, OrderFailure> {
-    let resolved = Path::new(path)
+    let path = Path::new(path);
+    let resolved = path
         .canonicalize()
-        .map_err(|error| io_failure(Path::new(path), &error))?;
+        .map_err(|error| io_failure(path, &error))?;
+    inside(resolved, path)
+}
+
+/// `resolved` when it is under the roots; else why `path` is refused.
+fn inside(resolved: PathBuf, path: &Path) -> Result<PathBuf, OrderFailure> {
     if under_roots(&resolved) {
-        Ok(resolved)
-    } else {
-        Err(failure(
-            FailureKind::BadPath,
-            format!(
-                "{path} leads outside {} through a link",
-                FILE_ROOTS.join(", ")
-            ),
-        ))
+        return Ok(resolved);
     }
+    Err(failure(
+        FailureKind::BadPath,
+        format!(
+            "{} leads outside {} through a link",
+            path.display(),
+            FILE_ROOTS.join(", ")
+        ),
+    ))
 }
 
 fn write(path: &str, bytes: &[u8], tar: bool) -> Result<Answer, OrderFailure> {

@@ -71,9 +71,9 @@ impl JobManager {
             ));
         }
         if source.state == JobState::Stopped {
-            let framed = self.open_snapshot(&source).await?;
-            let deflated =
-                zeroize::Zeroizing::new(miniz_oxide::deflate::compress_to_vec(&framed, 6));
+            // Sealed again for the fork, as kept: a snapshot opens for its
+            // own sandbox only.
+            let deflated = self.open_deflated(id).await?;
             return self.queue_fork(&source, &deflated).await;
         }
         let (job, desk) = self.running_desk(id).await?;

@@ -134,17 +134,21 @@ impl JobManager {
         written.map_err(|error| failed(format!("cannot keep the snapshot: {error}")))
     }
 
-    /// Sandbox `job`'s kept snapshot, opened and inflated (framed).
-    pub(super) async fn open_snapshot(&self, job: &Job) -> Result<Zeroizing<Vec<u8>>, JobError> {
-        let sealed = tokio::fs::read(self.snapshot_path(&job.id))
+    /// Sandbox `id`'s kept snapshot, opened (still deflated).
+    pub(super) async fn open_deflated(&self, id: &str) -> Result<Zeroizing<Vec<u8>>, JobError> {
+        let sealed = tokio::fs::read(self.snapshot_path(id))
             .await
             .map_err(|error| failed(format!("cannot read its snapshot: {error}")))?;
-        let deflated = self
-            .inner
+        self.inner
             .secrets
             .key()
-            .open_blob(&label(&job.id), &sealed)
-            .map_err(|error| failed(format!("cannot open its snapshot: {error}")))?;
+            .open_blob(&label(id), &sealed)
+            .map_err(|error| failed(format!("cannot open its snapshot: {error}")))
+    }
+
+    /// Sandbox `job`'s kept snapshot, opened and inflated (framed).
+    pub(super) async fn open_snapshot(&self, job: &Job) -> Result<Zeroizing<Vec<u8>>, JobError> {
+        let deflated = self.open_deflated(&job.id).await?;
         let limit = usize::try_from(most_bytes(job)).unwrap_or(usize::MAX);
         miniz_oxide::inflate::decompress_to_vec_with_limit(&deflated, limit)
             .map(Zeroizing::new)
