@@ -43,6 +43,7 @@ const MAX_CHUNK: usize = 256 << 10;
 
 /// Query of the event routes.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     after: Option<u64>,
     limit: Option<u32>,

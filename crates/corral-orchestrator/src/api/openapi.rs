@@ -151,4 +151,33 @@ mod tests {
             "#/components/schemas/JobSpec"
         );
     }
+
+    /// A generated client puts each parameter where the document says: a
+    /// name in the path template is a path parameter, any other one is a
+    /// query parameter (or a header, for `Last-Event-ID`).
+    #[test]
+    fn every_parameter_is_where_the_route_takes_it() {
+        let document = serde_json::to_value(ApiDoc::openapi()).expect("document serializes");
+        let mut checked = 0;
+        for (path, item) in document["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("path item") {
+                let Some(parameters) = operation["parameters"].as_array() else {
+                    continue;
+                };
+                for parameter in parameters {
+                    let name = parameter["name"].as_str().expect("a name");
+                    let expected = if path.contains(&format!("{{{name}}}")) {
+                        "path"
+                    } else if name == "Last-Event-ID" {
+                        "header"
+                    } else {
+                        "query"
+                    };
+                    assert_eq!(parameter["in"], expected, "{method} {path}: {name}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 30, "only {checked} parameters");
+    }
 }

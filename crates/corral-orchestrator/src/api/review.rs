@@ -21,6 +21,7 @@ pub async fn diff(
 
 /// How to apply.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyOptions {
     /// Apply even though the change holds a secret (see the diff's `secrets`).

@@ -29,6 +29,7 @@ pub async fn create(
 
 /// Query of `GET /v1/sandboxes`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only sandboxes in this state.
@@ -133,6 +134,7 @@ pub async fn resume(
 
 /// Query of `POST /v1/sandboxes/{id}/exec`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExecQuery {
     /// Wait up to this many seconds (at most 600) for the exec's end and
@@ -164,6 +166,7 @@ pub async fn exec(
 
 /// Query of the file routes.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FileQuery {
     /// An absolute path under `/workspace`, `/tmp` or `/home/corral`.
@@ -239,6 +242,7 @@ fn bytes_response(body: Bytes, content_type: &'static str) -> Response {
 
 /// Query of `GET /v1/sandboxes/{id}/files/list`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListFilesQuery {
     /// An absolute directory under `/workspace`, `/tmp` or `/home/corral`.

@@ -11,6 +11,7 @@ use crate::http::{ApiError, ApiQuery};
 
 /// Query of `POST /v1/verify`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VerifyQuery {
     /// `runc` or `gvisor`; the server's own when left out.
     isolation: Option<IsolationLevel>,
