@@ -1,0 +1,85 @@
+"""corral from Python: run AI-agent jobs and drive sandboxes in locked-down containers.
+
+>>> from corral import Corral
+>>> client = Corral()
+>>> job = client.jobs.run(["echo", "hi"])
+>>> job.wait().state
+'succeeded'
+>>> with client.sandbox() as sb:
+...     sb.files.write("/workspace/a.txt", "1")
+...     sb.exec("cat a.txt").stdout
+'1'
+
+:class:`AsyncCorral` has the same methods, awaited. Every failure raises a
+:class:`CorralError` subclass; the models in :mod:`corral.models` are
+generated from the server's OpenAPI document.
+"""
+
+from . import models
+from ._async.client import AsyncCorralBase
+from ._async.jobs import AsyncJob, AsyncJobs
+from ._async.sandboxes import AsyncExecStream, AsyncFiles, AsyncSandbox, AsyncSandboxes
+from ._async.secrets import AsyncSecrets
+from ._clients import AsyncCorral, Corral, SandboxStarting
+from ._errors import (
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    CorralError,
+    NotFound,
+    PayloadTooLarge,
+    ServerError,
+    ServerUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    WaitTimeout,
+)
+from ._events import EventData, typed_data
+from ._specs import JobOptions, SandboxOptions
+from ._sync.client import CorralBase
+from ._sync.jobs import Job, Jobs
+from ._sync.sandboxes import ExecStream, Files, Sandbox, Sandboxes
+from ._sync.secrets import Secrets
+from .models import Event, ExecResult, FileEntry, OutputData
+
+__all__ = [
+    "AsyncCorral",
+    "AsyncCorralBase",
+    "AsyncExecStream",
+    "AsyncFiles",
+    "AsyncJob",
+    "AsyncJobs",
+    "AsyncSandbox",
+    "AsyncSandboxes",
+    "AsyncSecrets",
+    "BadRequest",
+    "ConfigurationError",
+    "Conflict",
+    "Corral",
+    "CorralBase",
+    "CorralError",
+    "Event",
+    "EventData",
+    "ExecResult",
+    "ExecStream",
+    "FileEntry",
+    "Files",
+    "Job",
+    "JobOptions",
+    "Jobs",
+    "NotFound",
+    "OutputData",
+    "PayloadTooLarge",
+    "Sandbox",
+    "SandboxOptions",
+    "SandboxStarting",
+    "Sandboxes",
+    "Secrets",
+    "ServerError",
+    "ServerUnavailable",
+    "TooManyRequests",
+    "Unauthorized",
+    "WaitTimeout",
+    "models",
+    "typed_data",
+]

@@ -1,0 +1,73 @@
+"""Following an event stream: typed events, resumed after a dropped connection."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+
+import httpx
+
+from .. import models
+from .._errors import ServerError, ServerUnavailable, WaitTimeout
+from .._io import asleep
+from .._sse import SseParser
+from .http import AsyncHttp
+
+# The server sends a comment every 15 s on an idle stream: a read that
+# waits much longer than that has lost its connection.
+IDLE_READ = 45.0
+# Reconnections in a row, without an event between them, before giving up.
+RETRIES = 30
+
+
+async def follow(
+    http: AsyncHttp, path: str, after: int = 0, deadline: float | None = None
+) -> AsyncGenerator[models.Event, None]:
+    """The events of the stream at ``path`` after sequence number ``after``, in order.
+
+    A dropped connection is resumed with ``Last-Event-ID``, so no event is
+    lost or repeated. The iteration ends with the stream's ``end`` (the job
+    or sandbox ended and every event was sent). ``deadline`` is a
+    ``time.monotonic()`` past which it raises :class:`WaitTimeout`.
+    """
+    last = after
+    failures = 0
+    while True:
+        read = IDLE_READ
+        if deadline is not None:
+            read = min(read, deadline - time.monotonic())
+            if read <= 0:
+                raise WaitTimeout("the wait timed out")
+        try:
+            async with http.stream(
+                path,
+                headers={"Last-Event-ID": str(last)},
+                timeout=httpx.Timeout(10.0, read=read),
+            ) as response:
+                parser = SseParser()
+                async for line in response.aiter_lines():
+                    frame = parser.feed(line)
+                    if frame is None:
+                        continue
+                    failures = 0
+                    if frame.event == "end":
+                        return
+                    if frame.event == "stream_failed":
+                        raise ServerError("the server could not go on with the event stream")
+                    event = models.Event.model_validate_json(frame.data)
+                    if event.seq <= last:
+                        continue
+                    last = event.seq
+                    yield event
+        except ServerUnavailable as error:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise WaitTimeout("the wait timed out") from error
+            failures += 1
+            if failures > RETRIES:
+                raise
+        else:
+            # Closed without its `end`: a proxy or the server went away.
+            failures += 1
+            if failures > RETRIES:
+                raise ServerUnavailable(f"the event stream at {http.base}{path} keeps closing")
+        await asleep(min(0.1 * 2**failures, 2.0))

@@ -1,0 +1,163 @@
+"""Jobs: run one, follow its events, wait for it, prompt it, review its change."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from typing_extensions import Unpack
+
+from .. import models
+from .._specs import JobOptions, job_spec
+from .follow import follow
+from .http import AsyncHttp, segment
+
+TERMINAL = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
+
+
+class AsyncJob:
+    """A job on the server; ``info`` is its record as last read."""
+
+    def __init__(self, http: AsyncHttp, info: models.Job) -> None:
+        self._http = http
+        self.info = info
+
+    def __repr__(self) -> str:
+        return f"<Job {self.id} {self.state}>"
+
+    @property
+    def id(self) -> str:
+        """Its id, ``j-`` and 16 hex digits."""
+        return self.info.id
+
+    @property
+    def state(self) -> str:
+        """Its state as last read: ``queued``, ``starting``, ``running``, or how it ended."""
+        return self.info.state
+
+    async def refresh(self) -> models.Job:
+        """Reads its record again."""
+        response = await self._http.request("GET", f"/v1/jobs/{segment(self.id)}")
+        self.info = models.Job.model_validate_json(response.content)
+        return self.info
+
+    async def events(self, after: int = 0) -> AsyncIterator[models.Event]:
+        """Its events after sequence number ``after``, live, until it ends.
+
+        A dropped connection is resumed where it broke, without losing or
+        repeating an event. ``corral.typed_data(event)`` gives an event's
+        ``data`` as the model of its kind.
+        """
+        async for event in follow(self._http, f"/v1/jobs/{segment(self.id)}/events/stream", after):
+            yield event
+
+    async def history(self, after: int = 0, limit: int | None = None) -> list[models.Event]:
+        """A page of its stored events after ``after``, without waiting for more."""
+        response = await self._http.request(
+            "GET", f"/v1/jobs/{segment(self.id)}/events", params={"after": after, "limit": limit}
+        )
+        return models.EventPage.model_validate_json(response.content).events
+
+    async def wait(self, timeout: float | None = None) -> models.Job:
+        """Waits until it ends and returns its final record.
+
+        Raises :class:`WaitTimeout` after ``timeout`` seconds (the job goes on).
+        """
+        if self.state not in TERMINAL:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            path = f"/v1/jobs/{segment(self.id)}/events/stream"
+            async for _ in follow(self._http, path, 0, deadline):
+                pass
+        return await self.refresh()
+
+    async def cancel(self) -> models.Job:
+        """Cancels it: its container is stopped and removed; ``Conflict`` once it ended."""
+        response = await self._http.request("POST", f"/v1/jobs/{segment(self.id)}/cancel")
+        self.info = models.Job.model_validate_json(response.content)
+        return self.info
+
+    async def end(self) -> models.Job:
+        """Ends an interactive job once the prompts before this are answered."""
+        response = await self._http.request("POST", f"/v1/jobs/{segment(self.id)}/end")
+        self.info = models.Job.model_validate_json(response.content)
+        return self.info
+
+    async def prompt(self, text: str) -> models.Prompt:
+        """Sends a follow-up prompt to an interactive job (or continues an ended claude job)."""
+        response = await self._http.request(
+            "POST", f"/v1/jobs/{segment(self.id)}/prompts", json={"prompt": text}
+        )
+        return models.Prompt.model_validate_json(response.content)
+
+    async def diff(self) -> models.JobDiff:
+        """The change an ``isolate=True`` job made to its copy of the project."""
+        response = await self._http.request("GET", f"/v1/jobs/{segment(self.id)}/diff")
+        return models.JobDiff.model_validate_json(response.content)
+
+    async def apply(self, allow_secrets: bool = False) -> dict[str, Any]:
+        """Applies the change to the project's working tree.
+
+        ``Conflict`` names the files when it does not apply, or the secrets
+        the change holds unless ``allow_secrets``; nothing changes then.
+        """
+        response = await self._http.request(
+            "POST",
+            f"/v1/jobs/{segment(self.id)}/apply",
+            params={"allow_secrets": allow_secrets or None},
+        )
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    async def discard(self) -> dict[str, Any]:
+        """Drops the change (its branch or patch); the project is left as it is."""
+        response = await self._http.request("POST", f"/v1/jobs/{segment(self.id)}/discard")
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
+class AsyncJobs:
+    """The server's jobs: ``client.jobs``."""
+
+    def __init__(self, http: AsyncHttp) -> None:
+        self._http = http
+
+    async def run(
+        self,
+        cmd: str | Sequence[str] | None = None,
+        *,
+        prompt: str | None = None,
+        **options: Unpack[JobOptions],
+    ) -> AsyncJob:
+        """Creates a job and returns at once (``job.wait()`` waits for its end).
+
+        ``cmd`` (a list run as is, or a string run with ``sh -c``) makes an
+        ``exec`` job; ``prompt`` a ``worker`` job, or a ``claude`` one with
+        ``mode="claude"``. Options: ``image``, ``project`` (a host
+        directory; with ``isolate=True`` the job changes its own copy, to
+        review with ``diff``/``apply``/``discard``; with ``copy=True`` a
+        copy that goes with the container), ``grants`` (secret names, or
+        ``NAME=ENV``), ``allow_hosts`` and ``inject`` (egress), limits
+        (``memory``, ``cpu_shares``, ``pids``, ``timeout``, ``tmpfs``),
+        ``isolation`` (``runc``/``gvisor``), and for agents ``provider``,
+        ``model``, ``interactive``, ``idle_timeout``, ``max_llm_calls``,
+        ``max_tokens``, ``max_iterations``, ``claude``.
+        """
+        body = job_spec(cmd, prompt, options)
+        response = await self._http.request("POST", "/v1/jobs", json=body)
+        return AsyncJob(self._http, models.Job.model_validate_json(response.content))
+
+    async def get(self, job_id: str) -> AsyncJob:
+        """The job with this id."""
+        response = await self._http.request("GET", f"/v1/jobs/{segment(job_id)}")
+        return AsyncJob(self._http, models.Job.model_validate_json(response.content))
+
+    async def list(
+        self, state: str | None = None, limit: int = 50, before: str | None = None
+    ) -> list[AsyncJob]:
+        """Jobs, newest first: ``limit`` of them, only in ``state``, older than ``before``."""
+        response = await self._http.request(
+            "GET", "/v1/jobs", params={"state": state, "limit": limit, "before": before}
+        )
+        page = models.JobList.model_validate_json(response.content)
+        return [AsyncJob(self._http, job) for job in page.jobs]

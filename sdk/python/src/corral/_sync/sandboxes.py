@@ -1,0 +1,330 @@
+# Generated from ../_async by scripts/generate.py: edit that, not this.
+"""Sandboxes: a locked-down computer an agent keeps across many commands."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, overload
+
+import httpx
+from pydantic import TypeAdapter
+from typing_extensions import Self, Unpack
+
+from .. import models
+from .._archive import pack, unpack_new
+from .._errors import Conflict, NotFound
+from .._io import run_blocking
+from .._output import Capture
+from .._specs import Duration, SandboxOptions, exec_spec, sandbox_spec
+from .follow import follow
+from .http import SyncHttp, segment
+
+# The longest `?wait=` the server holds an exec call for.
+MAX_WAIT = 600
+_ENTRIES = TypeAdapter(list[models.FileEntry])
+
+
+class ExecStream:
+    """One exec's output as it comes: iterate for ``OutputData`` pieces (``stream``,
+    ``text``); ``result`` is set once it ended (also returned by ``wait()``)."""
+
+    def __init__(self, http: SyncHttp, sandbox_path: str, started: models.ExecStarted) -> None:
+        self.exec = started.exec
+        self.result: models.ExecResult | None = None
+        self._events = follow(http, f"{sandbox_path}/events/stream", started.after)
+        self._stdout = Capture()
+        self._stderr = Capture()
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> models.OutputData:
+        while self.result is None:
+            try:
+                event = self._events.__next__()
+            except StopIteration:
+                raise Conflict(f"the sandbox ended before exec {self.exec} did") from None
+            if event.kind == "output":
+                piece = models.OutputData.model_validate(event.data)
+                if piece.exec == self.exec:
+                    (self._stdout if piece.stream == "stdout" else self._stderr).add(piece.text)
+                    return piece
+            elif event.kind == "exec_ended":
+                ended = models.ExecEndedData.model_validate(event.data)
+                if ended.exec == self.exec:
+                    self.result = models.ExecResult(
+                        exec=ended.exec,
+                        exit_code=ended.exit_code,
+                        duration_ms=ended.duration_ms,
+                        timed_out=ended.timed_out,
+                        reason=ended.reason,
+                        stdout=self._stdout.text(),
+                        stderr=self._stderr.text(),
+                        truncated=self._stdout.truncated or self._stderr.truncated,
+                    )
+                    self._events.close()
+        raise StopIteration
+
+    def wait(self) -> models.ExecResult:
+        """Reads the rest of its output and returns its result."""
+        for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+    def close(self) -> None:
+        """Stops following it (the exec goes on)."""
+        self._events.close()
+
+
+class Files:
+    """A sandbox's files under ``/workspace``, ``/tmp`` and ``/home/corral``: ``sandbox.files``."""
+
+    def __init__(self, http: SyncHttp, sandbox_path: str) -> None:
+        self._http = http
+        self._path = f"{sandbox_path}/files"
+
+    def write(self, path: str, data: bytes | str) -> None:
+        """Writes a file (text as UTF-8); ``PayloadTooLarge`` past the sandbox's tmpfs size."""
+        content = data.encode() if isinstance(data, str) else data
+        self._put(path, content, tar=False)
+
+    def read(self, path: str) -> bytes:
+        """A file's bytes; ``Conflict`` when it holds a secret (it cannot be redacted)."""
+        response = self._http.request("GET", self._path, params={"path": path})
+        if _is_tar(response):
+            raise IsADirectoryError(f"{path} is a directory: use download()")
+        return response.content
+
+    def list(self, path: str = "/workspace") -> list[models.FileEntry]:
+        """A directory's entries (name, kind, size, mode, mtime, a link's target), by name."""
+        response = self._http.request("GET", f"{self._path}/list", params={"path": path})
+        return _ENTRIES.validate_json(response.content)
+
+    def _put(self, path: str, content: bytes, tar: bool) -> None:
+        kind = "application/x-tar" if tar else "application/octet-stream"
+        self._http.request(
+            "PUT",
+            self._path,
+            params={"path": path, "tar": tar or None},
+            content=content,
+            headers={"Content-Type": kind},
+            timeout=httpx.Timeout(30.0, read=None, write=None),
+        )
+
+    def _get(self, path: str) -> httpx.Response:
+        return self._http.request(
+            "GET", self._path, params={"path": path}, timeout=httpx.Timeout(30.0, read=None)
+        )
+
+
+class Sandbox:
+    """A sandbox on the server; ``info`` is its record as last read.
+
+    Used as a context manager it is deleted at the end of the block.
+    """
+
+    def __init__(self, http: SyncHttp, info: models.Sandbox) -> None:
+        self._http = http
+        self._path = f"/v1/sandboxes/{segment(info.id)}"
+        self.info = info
+        self.files = Files(http, self._path)
+
+    def __repr__(self) -> str:
+        return f"<Sandbox {self.id} {self.state}>"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.delete()
+
+    @property
+    def id(self) -> str:
+        """Its id (a job id, ``j-…``: its events are the sandbox's)."""
+        return self.info.id
+
+    @property
+    def state(self) -> str:
+        """Its state as last read (``running``, ``paused``, ``stopped``, ``ended``, …)."""
+        return self.info.state
+
+    def refresh(self) -> models.Sandbox:
+        """Reads its record again."""
+        return self._record("GET", "")
+
+    @overload
+    def exec(
+        self,
+        cmd: str | Sequence[str],
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | str | None = None,
+        timeout: Duration | None = None,
+        stream: Literal[False] = False,
+    ) -> models.ExecResult: ...
+
+    @overload
+    def exec(
+        self,
+        cmd: str | Sequence[str],
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | str | None = None,
+        timeout: Duration | None = None,
+        stream: Literal[True],
+    ) -> ExecStream: ...
+
+    def exec(
+        self,
+        cmd: str | Sequence[str],
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | str | None = None,
+        timeout: Duration | None = None,
+        stream: bool = False,
+    ) -> models.ExecResult | ExecStream:
+        """Runs a command in the sandbox, in the state earlier commands left.
+
+        ``cmd`` is a list run as is or a string run with ``sh -c``; ``cwd``
+        defaults to ``/workspace``; ``stdin`` is text or bytes; ``timeout``
+        (``30s``, ``5m`` or seconds) kills its process group. Returns its
+        :class:`ExecResult` (exit code, stdout, stderr, each cut in the
+        middle past 1 MiB with ``truncated`` set, duration); with
+        ``stream=True`` an :class:`ExecStream` of its output as it comes.
+        ``TooManyRequests`` when as many execs run as the sandbox allows.
+        """
+        body = exec_spec(cmd, cwd, env, stdin, timeout)
+        wait = None if stream else MAX_WAIT
+        response = self._http.request(
+            "POST",
+            f"{self._path}/exec",
+            params={"wait": wait},
+            json=body,
+            timeout=httpx.Timeout(30.0, read=MAX_WAIT + 30.0),
+        )
+        if response.status_code == 200:
+            return models.ExecResult.model_validate_json(response.content)
+        started = models.ExecStarted.model_validate_json(response.content)
+        running = ExecStream(self._http, self._path, started)
+        if stream:
+            return running
+        return running.wait()
+
+    def upload(self, local: str | os.PathLike[str], path: str) -> None:
+        """Copies a local file to ``path``, or a local directory's tree into the directory
+        ``path`` (links stay links)."""
+        source = Path(local)
+        tar, content = run_blocking(lambda: _read_local(source))
+        self.files._put(path, content, tar=tar)
+
+    def download(self, path: str, local: str | os.PathLike[str]) -> Path:
+        """Copies ``path`` out of the sandbox to ``local``, which must not exist yet (a file
+        may also go into an existing local directory). A directory's tar is unpacked with
+        everything that could leave ``local`` refused. Returns what was written."""
+        response = self.files._get(path)
+        target = Path(local)
+        if _is_tar(response):
+            return run_blocking(lambda: unpack_new(response.content, target))
+        return run_blocking(lambda: _write_new(response.content, target, path))
+
+    def pause(self) -> models.Sandbox:
+        """Freezes its processes (they keep their state)."""
+        return self._record("POST", "/pause")
+
+    def resume(self) -> models.Sandbox:
+        """Thaws a paused sandbox."""
+        return self._record("POST", "/resume")
+
+    def stop(self) -> models.Sandbox:
+        """Keeps its files (sealed, in the server's data directory) and removes its container."""
+        return self._record("POST", "/stop")
+
+    def start(self) -> models.Sandbox:
+        """Starts a stopped sandbox in a new container with its files back."""
+        return self._record("POST", "/start")
+
+    def fork(self) -> Sandbox:
+        """A new sandbox with this one's settings and a copy of its files."""
+        response = self._http.request("POST", f"{self._path}/fork")
+        return Sandbox(self._http, models.Sandbox.model_validate_json(response.content))
+
+    def delete(self) -> None:
+        """Ends it: its container and any stopped snapshot are removed. Deleting a sandbox
+        that already ended or is gone does nothing."""
+        with contextlib.suppress(Conflict, NotFound):
+            self._record("DELETE", "")
+
+    def events(self, after: int = 0) -> Iterator[models.Event]:
+        """Its events after ``after``, live (exec output is tagged with its exec), until it ends."""
+        for event in follow(self._http, f"{self._path}/events/stream", after):
+            yield event
+
+    def _record(self, method: str, tail: str) -> models.Sandbox:
+        response = self._http.request(method, f"{self._path}{tail}")
+        self.info = models.Sandbox.model_validate_json(response.content)
+        return self.info
+
+
+class Sandboxes:
+    """The server's sandboxes: ``client.sandboxes``."""
+
+    def __init__(self, http: SyncHttp) -> None:
+        self._http = http
+
+    def create(self, **options: Unpack[SandboxOptions]) -> Sandbox:
+        """Creates a sandbox; it starts in the background and its first exec waits for it.
+
+        Options: ``image``, ``ttl`` (its longest life), ``idle_timeout``,
+        ``project`` (bound, or with ``copy=True`` copied in), ``grants``,
+        ``allow_hosts``, ``inject``, ``memory``, ``cpu_shares``, ``pids``,
+        ``tmpfs``, ``isolation``, and ``llm=True`` (or ``provider``/``model``)
+        for a model at ``$OPENAI_BASE_URL`` inside it.
+        """
+        response = self._http.request("POST", "/v1/sandboxes", json=sandbox_spec(options))
+        return Sandbox(self._http, models.Sandbox.model_validate_json(response.content))
+
+    def get(self, sandbox_id: str) -> Sandbox:
+        """The sandbox with this id."""
+        response = self._http.request("GET", f"/v1/sandboxes/{segment(sandbox_id)}")
+        return Sandbox(self._http, models.Sandbox.model_validate_json(response.content))
+
+    def list(self, state: str | None = None, limit: int = 100) -> list[Sandbox]:
+        """Sandboxes, newest first, only in ``state`` when given."""
+        response = self._http.request(
+            "GET", "/v1/sandboxes", params={"state": state, "limit": limit}
+        )
+        page = models.SandboxList.model_validate_json(response.content)
+        return [Sandbox(self._http, sandbox) for sandbox in page.sandboxes]
+
+
+def _is_tar(response: httpx.Response) -> bool:
+    return str(response.headers.get("content-type", "")).startswith("application/x-tar")
+
+
+def _read_local(source: Path) -> tuple[bool, bytes]:
+    """What to upload: a directory as a tar (True), a file as its bytes."""
+    if source.is_dir():
+        return True, pack(source)
+    return False, source.read_bytes()
+
+
+def _write_new(content: bytes, target: Path, remote: str) -> Path:
+    """Writes a downloaded file to a new path (into ``target`` when it is a directory)."""
+    if target.is_dir():
+        target = target / Path(remote).name
+    with open(target, "xb") as file:
+        file.write(content)
+    return target
