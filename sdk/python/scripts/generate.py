@@ -46,6 +46,7 @@ MODEL_OPTIONS = [
 SYNC_NAMES = {
     "_async": "_sync",
     "AsyncClient": "Client",
+    "AsyncCorral": "Corral",
     "AsyncCorralBase": "CorralBase",
     "AsyncBaseTransport": "BaseTransport",
     "asynccontextmanager": "contextmanager",
@@ -82,48 +83,59 @@ def models(openapi: Path) -> dict[Path, str]:
         text = output.read_text().replace(
             "#   filename:  " + openapi.name, "#   from:  /v1/openapi.json"
         )
+        docstring = (
+            '"""The API\'s wire types, generated from the server\'s OpenAPI document by\n'
+            'datamodel-code-generator (scripts/generate.py models): do not edit."""\n\n'
+        )
+        text = text.replace("from __future__", docstring + "from __future__", 1)
         return {PACKAGE / "models.py": text}
 
 
+# The async code and where its sync copy goes.
+SYNC_PAIRS = [
+    (PACKAGE / "_async", PACKAGE / "_sync"),
+    (ROOT / "tests" / "_async", ROOT / "tests" / "_sync"),
+]
+# The tests' own names.
+TEST_NAMES = {"aclient": "client", "AsyncHTTPTransport": "HTTPTransport"}
+
+
 def sync() -> dict[Path, str]:
+    out = {}
+    for source_dir, target_dir in SYNC_PAIRS:
+        out.update(_sync_copy(source_dir, target_dir))
+    return out
+
+
+def _sync_copy(source_dir: Path, target_dir: Path) -> dict[Path, str]:
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "_async"
         target = Path(scratch) / "_sync"
-        shutil.copytree(PACKAGE / "_async", source)
-        rule = unasync.Rule(str(source), str(target), additional_replacements=SYNC_NAMES)
+        shutil.copytree(source_dir, source, ignore=shutil.ignore_patterns("__pycache__"))
+        names = {**SYNC_NAMES, **TEST_NAMES}
+        rule = unasync.Rule(str(source), str(target), additional_replacements=names)
         files = sorted(str(path) for path in source.glob("*.py"))
         unasync.unasync_files(files, rules=[rule])
-        subprocess.run(
-            [
-                str(BIN / "ruff"),
-                "format",
-                "--quiet",
-                "--config",
-                str(ROOT / "pyproject.toml"),
-                str(target),
-            ],
-            check=True,
-        )
+        config = ["--config", str(ROOT / "pyproject.toml")]
+        subprocess.run([str(BIN / "ruff"), "format", "--quiet", *config, str(target)], check=True)
         subprocess.run(
             [
                 str(BIN / "ruff"),
                 "check",
                 "--quiet",
                 "--fix",
-                "--config",
-                str(ROOT / "pyproject.toml"),
+                *config,
                 "--select",
                 "I,F401",
                 str(target),
             ],
             check=True,
         )
-        out = {}
-        for path in sorted(target.glob("*.py")):
-            text = path.read_text()
-            header = "# Generated from ../_async by scripts/generate.py: edit that, not this.\n"
-            out[PACKAGE / "_sync" / path.name] = header + text
-        return out
+        header = "# Generated from ../_async by scripts/generate.py: edit that, not this.\n"
+        return {
+            target_dir / path.name: header + path.read_text()
+            for path in sorted(target.glob("*.py"))
+        }
 
 
 def main() -> int:
@@ -154,9 +166,10 @@ def main() -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
     if args.what == "sync" and not args.check:
-        for path in (PACKAGE / "_sync").glob("*.py"):
-            if path not in files:
-                path.unlink()
+        for _, target_dir in SYNC_PAIRS:
+            for path in target_dir.glob("*.py"):
+                if path not in files:
+                    path.unlink()
     if stale:
         names = ", ".join(str(path.relative_to(ROOT)) for path in stale)
         print(

@@ -35,10 +35,13 @@ def unpack_new(data: bytes, destination: str | os.PathLike[str]) -> Path:
     """Unpacks a tar a sandbox sent into ``destination``, which must not exist yet.
 
     The tar comes from inside a sandbox, so it is treated as hostile:
-    ``tarfile``'s ``data`` filter refuses absolute names, ``..``, links that
-    leave the tree, devices and set-id bits. It is unpacked into a new
-    directory beside ``destination`` and renamed into place, so a refused
-    tar leaves nothing behind and nothing that existed is overwritten.
+    ``tarfile``'s ``data`` filter refuses absolute names, ``..``, hard links
+    that leave the tree, devices and set-id bits, and any entry whose path
+    would resolve outside the tree (through a link unpacked before it). A
+    symbolic link itself is kept as the sandbox had it, whatever it points
+    at: it is never followed here. It is unpacked into a new directory
+    beside ``destination`` and renamed into place, so a refused tar leaves
+    nothing behind and nothing that existed is overwritten.
     """
     if not hasattr(tarfile, "data_filter"):
         raise RuntimeError(
@@ -50,7 +53,7 @@ def unpack_new(data: bytes, destination: str | os.PathLike[str]) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".corral-download-", dir=target.parent))
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            tar.extractall(staging, filter="data")
+            tar.extractall(staging, filter=_keep_links)
         mask = os.umask(0)
         os.umask(mask)
         staging.chmod(0o777 & ~mask)
@@ -59,3 +62,15 @@ def unpack_new(data: bytes, destination: str | os.PathLike[str]) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _keep_links(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+    """``tarfile.data_filter``, but a symbolic link pointing anywhere is kept as a link."""
+    try:
+        return tarfile.data_filter(member, path)
+    except (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError):
+        if not member.issym():
+            raise
+        # Every other check, on the same entry pointing next to itself.
+        checked = tarfile.data_filter(member.replace(linkname="x", deep=False), path)
+        return checked.replace(linkname=member.linkname, deep=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +18,7 @@ from typing_extensions import Self, Unpack
 from .. import models
 from .._archive import pack, unpack_new
 from .._errors import Conflict, NotFound
-from .._io import run_blocking
+from .._io import run_blocking, sleep
 from .._output import Capture
 from .._specs import Duration, SandboxOptions, exec_spec, sandbox_spec
 from .follow import follow
@@ -261,11 +262,23 @@ class Sandbox:
         response = self._http.request("POST", f"{self._path}/fork")
         return Sandbox(self._http, models.Sandbox.model_validate_json(response.content))
 
-    def delete(self) -> None:
-        """Ends it: its container and any stopped snapshot are removed. Deleting a sandbox
-        that already ended or is gone does nothing."""
+    def delete(self, wait: float = 60.0) -> models.Sandbox:
+        """Ends it: its container and any stopped snapshot are removed.
+
+        Waits up to ``wait`` seconds until it has ended (its container is
+        gone) and returns its record. Deleting a sandbox that already ended,
+        or that is gone, does nothing.
+        """
         with contextlib.suppress(Conflict, NotFound):
             self._record("DELETE", "")
+        deadline = time.monotonic() + wait
+        while self.state not in ("ended", "failed") and time.monotonic() < deadline:
+            sleep(0.1)
+            try:
+                self.refresh()
+            except NotFound:
+                break
+        return self.info
 
     def events(self, after: int = 0) -> Iterator[models.Event]:
         """Its events after ``after``, live (exec output is tagged with its exec), until it ends."""

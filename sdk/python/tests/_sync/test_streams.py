@@ -1,0 +1,50 @@
+# Generated from ../_async by scripts/generate.py: edit that, not this.
+"""A stream cut mid-frame is resumed where it broke: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import httpx
+from support import CuttingProxy, Server
+
+from corral import Corral
+
+
+def fresh_connections() -> httpx.HTTPTransport:
+    """A transport that opens a connection per request, as the proxy needs."""
+    return httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def test_a_job_s_events_survive_cut_connections(
+    server: Server, cutting_proxy: CuttingProxy
+) -> None:
+    script = "for i in $(seq 1 30); do echo line $i; sleep 0.05; done"
+    with Corral(cutting_proxy.url, server.token, transport=fresh_connections()) as flaky:
+        job = flaky.jobs.run(["sh", "-c", script])
+        seen = [event.seq for event in job.events()]
+    assert cutting_proxy.cut >= 3
+    with Corral(server.url, server.token) as direct:
+        stored = (direct.jobs.get(job.id)).history(limit=1000)
+    assert seen == [event.seq for event in stored]
+    lines = "".join(event.data["text"] for event in stored if event.kind == "output").splitlines()
+    assert lines == [f"line {i}" for i in range(1, 31)]
+
+
+def test_a_streamed_exec_survives_cut_connections(
+    server: Server, cutting_proxy: CuttingProxy
+) -> None:
+    with Corral(server.url, server.token) as direct:
+        sandbox = direct.sandboxes.create()
+        try:
+            sandbox.exec(["true"])
+            with Corral(cutting_proxy.url, server.token, transport=fresh_connections()) as flaky:
+                through = flaky.sandboxes.get(sandbox.id)
+                stream = through.exec(
+                    "for i in $(seq 1 30); do echo line $i; sleep 0.05; done", stream=True
+                )
+                text = "".join([piece.text for piece in stream])
+            assert cutting_proxy.cut >= 3
+            assert text.splitlines() == [f"line {i}" for i in range(1, 31)]
+            assert stream.result is not None
+            assert stream.result.stdout == text
+        finally:
+            sandbox.delete()

@@ -1,0 +1,122 @@
+"""A tar from a sandbox is hostile: nothing it holds may land outside the new directory."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from corral._archive import pack, unpack_new
+
+
+def tar_of(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buffer.getvalue()
+
+
+def entry(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = link
+    info.mode = 0o644
+    return info
+
+
+@pytest.fixture
+def victim(tmp_path: Path) -> Path:
+    """A directory outside the destination that nothing may write into."""
+    outside = tmp_path / "victim"
+    outside.mkdir()
+    return outside
+
+
+def assert_refused(data: bytes, tmp_path: Path, victim: Path) -> None:
+    with pytest.raises(tarfile.TarError):
+        unpack_new(data, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert list(victim.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".corral")] == []
+
+
+def test_a_dotdot_name_is_refused(tmp_path: Path, victim: Path) -> None:
+    assert_refused(tar_of((entry("../victim/x"), b"evil")), tmp_path, victim)
+
+
+def test_an_absolute_name_is_refused_or_kept_inside(tmp_path: Path, victim: Path) -> None:
+    data = tar_of((entry(str(victim / "x")), b"evil"))
+    # tarfile strips the leading slash: the file lands inside the new tree.
+    out = unpack_new(data, tmp_path / "out")
+    assert list(victim.iterdir()) == []
+    assert (out / str(victim / "x").lstrip("/")).read_bytes() == b"evil"
+
+
+def test_a_write_through_an_outside_link_is_refused(tmp_path: Path, victim: Path) -> None:
+    data = tar_of(
+        (entry("door", tarfile.SYMTYPE, str(victim)), None),
+        (entry("door/x"), b"evil"),
+    )
+    assert_refused(data, tmp_path, victim)
+
+
+def test_a_file_over_an_outside_link_is_refused(tmp_path: Path, victim: Path) -> None:
+    (victim / "target").mkdir()
+    before = list(victim.rglob("*"))
+    data = tar_of(
+        (entry("door", tarfile.SYMTYPE, str(victim / "target" / "f")), None),
+        (entry("door"), b"evil"),
+    )
+    with pytest.raises(tarfile.TarError):
+        unpack_new(data, tmp_path / "out")
+    assert list(victim.rglob("*")) == before
+
+
+def test_a_hard_link_to_a_host_file_is_refused(tmp_path: Path, victim: Path) -> None:
+    data = tar_of((entry("hard", tarfile.LNKTYPE, "/etc/passwd"), None))
+    assert_refused(data, tmp_path, victim)
+
+
+def test_a_device_is_refused(tmp_path: Path, victim: Path) -> None:
+    assert_refused(tar_of((entry("dev", tarfile.CHRTYPE), None)), tmp_path, victim)
+
+
+def test_links_stay_links_and_set_id_bits_go(tmp_path: Path) -> None:
+    tool = entry("tool")
+    tool.mode = 0o4755
+    data = tar_of(
+        (entry("abs", tarfile.SYMTYPE, "/etc/passwd"), None),
+        (entry("rel", tarfile.SYMTYPE, "tool"), None),
+        (tool, b"#!/bin/sh\n"),
+    )
+    out = unpack_new(data, tmp_path / "out")
+    assert os.readlink(out / "abs") == "/etc/passwd"
+    assert os.readlink(out / "rel") == "tool"
+    assert (out / "tool").stat().st_mode & 0o7777 == 0o755
+
+
+def test_an_existing_destination_is_never_written(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    with pytest.raises(FileExistsError):
+        unpack_new(tar_of((entry("a"), b"x")), tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_pack_keeps_links_and_leaves_out_fifos(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "d").mkdir(parents=True)
+    (tree / "d" / "f").write_text("f")
+    os.symlink("/etc/passwd", tree / "abs")
+    os.mkfifo(tree / "fifo")
+    with tarfile.open(fileobj=io.BytesIO(pack(tree))) as tar:
+        members = {member.name: member for member in tar.getmembers()}
+    assert set(members) == {"abs", "d", "d/f"}
+    assert members["abs"].issym()
+    assert members["abs"].linkname == "/etc/passwd"
+    assert members["d/f"].uid == 0
