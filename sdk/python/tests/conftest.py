@@ -18,9 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import CuttingProxy, Server, free_port
 
 from corral import AsyncCorral, Corral
+
+from support import CuttingProxy, Server, free_port
 
 REPO = Path(__file__).resolve().parents[3]
 MODEL = REPO / "examples" / "demo-model.json"

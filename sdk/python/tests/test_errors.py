@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from support import Server, free_port
 
 from corral import (
     AsyncCorral,
@@ -15,6 +14,8 @@ from corral import (
     Unauthorized,
 )
 from corral._errors import error_for
+
+from support import Server, free_port
 
 
 def test_a_bad_field_is_named(client: Corral) -> None:

@@ -11,6 +11,7 @@ import httpx
 
 import corral
 from corral._events import DATA_MODELS
+
 from support import Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,4 +75,3 @@ def test_every_public_name_and_method_has_a_docstring() -> None:
                 if callable(target) and not inspect.getdoc(target):
                     missing.append(f"{name}.{attribute}")
     assert missing == []
-

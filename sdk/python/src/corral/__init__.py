@@ -40,7 +40,7 @@ from ._sync.client import CorralBase
 from ._sync.jobs import Job, Jobs
 from ._sync.sandboxes import ExecStream, Files, Sandbox, Sandboxes
 from ._sync.secrets import Secrets
-from .models import Event, ExecResult, FileEntry, OutputData
+from .models import Event, ExecResult, FileEntry, MessageData, OutputData, StatusData
 
 __all__ = [
     "AsyncCorral",
@@ -67,6 +67,7 @@ __all__ = [
     "Job",
     "JobOptions",
     "Jobs",
+    "MessageData",
     "NotFound",
     "OutputData",
     "PayloadTooLarge",
@@ -77,6 +78,7 @@ __all__ = [
     "Secrets",
     "ServerError",
     "ServerUnavailable",
+    "StatusData",
     "TooManyRequests",
     "Unauthorized",
     "WaitTimeout",

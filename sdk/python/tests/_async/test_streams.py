@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from support import CuttingProxy, Server
 
 from corral import AsyncCorral
+
+from support import CuttingProxy, Server
 
 
 def fresh_connections() -> httpx.AsyncHTTPTransport:

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import httpx
-from support import CuttingProxy, Server
 
 from corral import Corral
+
+from support import CuttingProxy, Server
 
 
 def fresh_connections() -> httpx.HTTPTransport:

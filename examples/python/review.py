@@ -1,0 +1,70 @@
+"""A review flow: an agent works on its own copy of a project; you read the diff, then apply.
+
+    python examples/python/review.py [PROJECT] [--discard]
+
+PROJECT is a git repository (without one, the example makes a scratch
+repository). The job runs with `isolate=True`: the agent changes a branch
+`corral/<job-id>` of a clone, never the project itself, until `apply`. The
+prompt goes to the server's model; with `corral serve --llm
+scripted:examples/demo-model.json` the scripted agent leaves a GREETING.md.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from corral import Corral, MessageData, typed_data
+
+
+def scratch_project() -> Path:
+    """A new git repository with one commit."""
+    root = Path(tempfile.mkdtemp(prefix="corral-review-")) / "project"
+    root.mkdir()
+    (root / "README.md").write_text("# a project\n")
+    git = ["git", "-C", str(root), "-c", "user.name=you", "-c", "user.email=you@example.invalid"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "start"], check=True)
+    return root
+
+
+def main(argv: list[str]) -> int:
+    """Runs the agent, prints its change, then applies or discards it."""
+    discard = "--discard" in argv
+    paths = [arg for arg in argv if not arg.startswith("--")]
+    project = Path(paths[0]).resolve() if paths else scratch_project()
+    client = Corral()
+    job = client.jobs.run(
+        prompt="Look at the project and leave a short note in it.",
+        project=project,
+        isolate=True,
+        max_llm_calls=10,
+        timeout="10m",
+    )
+    print(f"job {job.id} on {project}")
+    for event in job.events():
+        data = typed_data(event)
+        if isinstance(data, MessageData) and data.role == "assistant" and data.text:
+            print(f"agent: {data.text}")
+    final = job.wait()
+    if final.state != "succeeded":
+        print(f"the job {final.state}: {final.reason}", file=sys.stderr)
+        return 1
+    diff = job.diff()
+    print("changed: " + ", ".join(change.path for change in diff.files))
+    print(diff.patch)
+    if discard:
+        job.discard()
+        print("discarded: the project is as it was")
+    else:
+        job.apply()
+        for change in diff.files:
+            print(f"applied: {project / change.path} exists = {(project / change.path).exists()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
