@@ -43,6 +43,8 @@ def locate(
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
     url = url or os.environ.get("CORRAL_URL") or _server_url(directory) or DEFAULT_URL
     token = token or os.environ.get("CORRAL_TOKEN") or _token(directory)
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"the server's URL must start with http:// or https://: {url!r}")
     if not token:
         where = f"{directory / TOKEN_FILE}" if directory else "a data directory (HOME is not set)"
         raise ConfigurationError(

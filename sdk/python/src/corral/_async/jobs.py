@@ -9,6 +9,8 @@ from typing import Any
 from typing_extensions import Unpack
 
 from .. import models
+from .._errors import WaitTimeout
+from .._io import asleep
 from .._specs import JobOptions, job_spec
 from .follow import follow
 from .http import AsyncHttp, segment
@@ -62,14 +64,21 @@ class AsyncJob:
     async def wait(self, timeout: float | None = None) -> models.Job:
         """Waits until it ends and returns its final record.
 
-        Raises :class:`WaitTimeout` after ``timeout`` seconds (the job goes on).
+        It reads the job's record, more and more seldom (up to once a
+        second), rather than its whole event stream. Raises
+        :class:`WaitTimeout` after ``timeout`` seconds (the job goes on).
         """
-        if self.state not in TERMINAL:
-            deadline = None if timeout is None else time.monotonic() + timeout
-            path = f"/v1/jobs/{segment(self.id)}/events/stream"
-            async for _ in follow(self._http, path, 0, deadline):
-                pass
-        return await self.refresh()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.05
+        while (await self.refresh()).state not in TERMINAL:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WaitTimeout(f"job {self.id} is still {self.state} after {timeout} s")
+                delay = min(delay, left)
+            await asleep(delay)
+            delay = min(delay * 1.5, 1.0)
+        return self.info
 
     async def cancel(self) -> models.Job:
         """Cancels it: its container is stopped and removed; ``Conflict`` once it ended."""

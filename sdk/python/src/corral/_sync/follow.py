@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Generator
 
 import httpx
 
 from .. import models
-from .._errors import ServerError, ServerUnavailable, WaitTimeout
+from .._errors import ServerError, ServerUnavailable
 from .._io import sleep
 from .._sse import SseParser
 from .http import SyncHttp
@@ -21,29 +20,21 @@ IDLE_READ = 45.0
 RETRIES = 30
 
 
-def follow(
-    http: SyncHttp, path: str, after: int = 0, deadline: float | None = None
-) -> Generator[models.Event, None]:
+def follow(http: SyncHttp, path: str, after: int = 0) -> Generator[models.Event, None]:
     """The events of the stream at ``path`` after sequence number ``after``, in order.
 
     A dropped connection is resumed with ``Last-Event-ID``, so no event is
     lost or repeated. The iteration ends with the stream's ``end`` (the job
-    or sandbox ended and every event was sent). ``deadline`` is a
-    ``time.monotonic()`` past which it raises :class:`WaitTimeout`.
+    or sandbox ended and every event was sent).
     """
     last = after
     failures = 0
     while True:
-        read = IDLE_READ
-        if deadline is not None:
-            read = min(read, deadline - time.monotonic())
-            if read <= 0:
-                raise WaitTimeout("the wait timed out")
         try:
             with http.stream(
                 path,
                 headers={"Last-Event-ID": str(last)},
-                timeout=httpx.Timeout(10.0, read=read),
+                timeout=httpx.Timeout(10.0, read=IDLE_READ),
             ) as response:
                 parser = SseParser()
                 for line in response.iter_lines():
@@ -60,9 +51,7 @@ def follow(
                         continue
                     last = event.seq
                     yield event
-        except ServerUnavailable as error:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise WaitTimeout("the wait timed out") from error
+        except ServerUnavailable:
             failures += 1
             if failures > RETRIES:
                 raise
