@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from corral import AsyncCorral, AsyncJob, OutputData, typed_data
+from corral import AsyncCorral, AsyncJob, OutputData, typed_data, visible
 
 
 async def one(client: AsyncCorral, size_kib: int) -> tuple[int, str, str]:
@@ -37,7 +37,8 @@ async def main(count: int) -> None:
     async with AsyncCorral() as client:
         results = await asyncio.gather(*(one(client, 2**i) for i in range(count)))
     for size_kib, state, printed in results:
-        print(f"{size_kib:>6} KiB  {state:<10} {printed}")
+        # A job's output is printed with its control characters shown, never obeyed.
+        print(f"{size_kib:>6} KiB  {state:<10} {visible(printed, one_line=True)}")
     failed = [result for result in results if result[1] != "succeeded"]
     sys.exit(1 if failed else 0)
 

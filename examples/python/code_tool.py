@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from corral import Corral, Sandbox
+from corral import Corral, Sandbox, visible
 
 CODE_TOOL: dict[str, Any] = {
     "type": "function",
@@ -83,7 +83,7 @@ def agent(sandbox: Sandbox, model: Model, task: str, max_turns: int = 8) -> str:
             return str(reply.get("content") or "")
         for call in calls:
             arguments = json.loads(call["function"]["arguments"])
-            print(f"-> run_code {arguments['command']!r}")
+            print(f"-> run_code {visible(arguments['command'], one_line=True)}")
             answer = run_code(sandbox, arguments)
             print(f"<- {answer}")
             messages.append({"role": "tool", "tool_call_id": call["id"], "content": answer})
@@ -149,7 +149,7 @@ def main() -> None:
     with client.sandbox(ttl="15m", idle_timeout="5m") as sandbox:
         print(f"sandbox {sandbox.id}")
         answer = agent(sandbox, model, "Which numbers up to 30 are prime? Use the sandbox.")
-    print(f"answer: {answer}")
+    print(f"answer: {visible(answer)}")
 
 
 if __name__ == "__main__":

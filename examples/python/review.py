@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from corral import Corral, MessageData, typed_data
+from corral import Corral, MessageData, typed_data, visible
 
 
 def scratch_project() -> Path:
@@ -48,21 +48,23 @@ def main(argv: list[str]) -> int:
     for event in job.events():
         data = typed_data(event)
         if isinstance(data, MessageData) and data.role == "assistant" and data.text:
-            print(f"agent: {data.text}")
+            print(f"agent: {visible(data.text)}")
     final = job.wait()
     if final.state != "succeeded":
-        print(f"the job {final.state}: {final.reason}", file=sys.stderr)
+        print(f"the job {final.state}: {visible(final.reason or '')}", file=sys.stderr)
         return 1
     diff = job.diff()
-    print("changed: " + ", ".join(change.path for change in diff.files))
-    print(diff.patch)
+    print("changed: " + ", ".join(visible(change.path, one_line=True) for change in diff.files))
+    # What a job wrote is printed with its control characters shown, never obeyed.
+    print(visible(diff.patch))
     if discard:
         job.discard()
         print("discarded: the project is as it was")
     else:
         job.apply()
         for change in diff.files:
-            print(f"applied: {project / change.path} exists = {(project / change.path).exists()}")
+            exists = (project / change.path).exists()
+            print(f"applied: {visible(change.path, one_line=True)} exists = {exists}")
     return 0
 
 

@@ -40,6 +40,7 @@ from ._sync.client import CorralBase
 from ._sync.jobs import Job, Jobs
 from ._sync.sandboxes import ExecStream, Files, Sandbox, Sandboxes
 from ._sync.secrets import Secrets
+from ._visible import visible
 from .models import Event, ExecResult, FileEntry, MessageData, OutputData, StatusData
 
 __all__ = [
@@ -84,4 +85,5 @@ __all__ = [
     "WaitTimeout",
     "models",
     "typed_data",
+    "visible",
 ]
