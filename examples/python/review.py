@@ -1,12 +1,14 @@
 """A review flow: an agent works on its own copy of a project; you read the diff, then apply.
 
-    python examples/python/review.py [PROJECT] [--discard]
+    python examples/python/review.py [PROJECT] [--apply | --discard]
 
 PROJECT is a git repository (without one, the example makes a scratch
 repository). The job runs with `isolate=True`: the agent changes a branch
 `corral/<job-id>` of a clone, never the project itself, until `apply`. The
 prompt goes to the server's model; with `corral serve --llm
 scripted:examples/demo-model.json` the scripted agent leaves a GREETING.md.
+Without --apply or --discard it asks, on a terminal, once you have read the
+diff; elsewhere it leaves the change for `corral apply` or `corral discard`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def scratch_project() -> Path:
 
 def main(argv: list[str]) -> int:
     """Runs the agent, prints its change, then applies or discards it."""
-    discard = "--discard" in argv
+    choice = "apply" if "--apply" in argv else "discard" if "--discard" in argv else None
     paths = [arg for arg in argv if not arg.startswith("--")]
     project = Path(paths[0]).resolve() if paths else scratch_project()
     client = Corral()
@@ -57,14 +59,19 @@ def main(argv: list[str]) -> int:
     print("changed: " + ", ".join(visible(change.path, one_line=True) for change in diff.files))
     # What a job wrote is printed with its control characters shown, never obeyed.
     print(visible(diff.patch))
-    if discard:
-        job.discard()
-        print("discarded: the project is as it was")
-    else:
+    if choice is None and sys.stdin.isatty():
+        answer = input("apply this change to the project? [y/N] ").strip().lower()
+        choice = "apply" if answer in ("y", "yes") else "discard"
+    if choice == "apply":
         job.apply()
         for change in diff.files:
             exists = (project / change.path).exists()
             print(f"applied: {visible(change.path, one_line=True)} exists = {exists}")
+    elif choice == "discard":
+        job.discard()
+        print("discarded: the project is as it was")
+    else:
+        print(f"left for review: corral apply {job.id}   or: corral discard {job.id}")
     return 0
 
 

@@ -59,6 +59,7 @@ SYNC_NAMES = {
     "AsyncSecrets": "Secrets",
     "AsyncExecStream": "ExecStream",
     "aclose": "close",
+    "aiter_bytes": "iter_bytes",
     "aiter_lines": "iter_lines",
     "aread": "read",
     "asleep": "sleep",

@@ -19,6 +19,7 @@ def run(server: Server, name: str, *args: str) -> str:
     finished = subprocess.run(
         [sys.executable, str(EXAMPLES / name), *args],
         env=server.env(),
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=300,
@@ -49,8 +50,11 @@ def test_the_batch_runs_every_job_and_prints_each_result(server: Server) -> None
         assert digest == hashlib.md5(bytes(1024 * 2**index)).hexdigest()
 
 
-def test_the_review_flow_applies_then_discards(server: Server, project: Path) -> None:
+def test_the_review_flow_leaves_applies_or_discards(server: Server, project: Path) -> None:
     out = run(server, "review.py", str(project))
+    assert "left for review: corral apply j-" in out
+    assert not (project / "GREETING.md").exists()
+    out = run(server, "review.py", str(project), "--apply")
     assert "changed: GREETING.md" in out
     assert "+# Hello from corral" in out
     assert (project / "GREETING.md").read_text().startswith("# Hello from corral")

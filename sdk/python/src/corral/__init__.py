@@ -22,10 +22,12 @@ from ._async.sandboxes import AsyncExecStream, AsyncFiles, AsyncSandbox, AsyncSa
 from ._async.secrets import AsyncSecrets
 from ._clients import AsyncCorral, Corral, SandboxStarting
 from ._errors import (
+    BadGateway,
     BadRequest,
     ConfigurationError,
     Conflict,
     CorralError,
+    Forbidden,
     NotFound,
     PayloadTooLarge,
     ServerError,
@@ -53,6 +55,7 @@ __all__ = [
     "AsyncSandbox",
     "AsyncSandboxes",
     "AsyncSecrets",
+    "BadGateway",
     "BadRequest",
     "ConfigurationError",
     "Conflict",
@@ -65,6 +68,7 @@ __all__ = [
     "ExecStream",
     "FileEntry",
     "Files",
+    "Forbidden",
     "Job",
     "JobOptions",
     "Jobs",

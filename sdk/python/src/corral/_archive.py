@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 from pathlib import Path
@@ -34,26 +35,26 @@ def pack(directory: str | os.PathLike[str]) -> bytes:
 def unpack_new(data: bytes, destination: str | os.PathLike[str]) -> Path:
     """Unpacks a tar a sandbox sent into ``destination``, which must not exist yet.
 
-    The tar comes from inside a sandbox, so it is treated as hostile:
-    ``tarfile``'s ``data`` filter refuses absolute names, ``..``, hard links
-    that leave the tree, devices and set-id bits, and any entry whose path
-    would resolve outside the tree (through a link unpacked before it). A
-    symbolic link itself is kept as the sandbox had it, whatever it points
-    at: it is never followed here. It is unpacked into a new directory
-    beside ``destination`` and renamed into place, so a refused tar leaves
-    nothing behind and nothing that existed is overwritten.
+    The tar comes from inside a sandbox, so it is treated as hostile, and
+    unpacked by hand rather than by ``tarfile``'s extraction (whose ``data``
+    filter trusts ``realpath``, which a chain of long-named links defeats on
+    many Python versions). Names must be relative and free of ``..``; only
+    directories, regular files and symbolic links are taken (hard links,
+    devices and FIFOs are refused); every directory on the way to an entry
+    must be a real directory this unpacking made, never a link; files are
+    created new (``O_EXCL``, ``O_NOFOLLOW``) with set-id bits and group and
+    other write dropped; links are made last, as the sandbox had them,
+    whatever they point at, so nothing is ever written through one. It
+    happens in a new directory beside ``destination``, renamed into place at
+    the end: a refused tar leaves nothing, and nothing that existed is
+    overwritten.
     """
-    if not hasattr(tarfile, "data_filter"):
-        raise RuntimeError(
-            "unpacking a sandbox's tar safely needs tarfile filters (Python 3.10.12+)"
-        )
     target = Path(destination)
     if os.path.lexists(target):
         raise FileExistsError(f"{target} exists: download a directory into a new path")
     staging = Path(tempfile.mkdtemp(prefix=".corral-download-", dir=target.parent))
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            tar.extractall(staging, filter=_keep_links)
+        _unpack_into(data, staging)
         mask = os.umask(0)
         os.umask(mask)
         staging.chmod(0o777 & ~mask)
@@ -64,13 +65,79 @@ def unpack_new(data: bytes, destination: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _keep_links(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
-    """``tarfile.data_filter``, but a symbolic link pointing anywhere is kept as a link."""
+def _unpack_into(data: bytes, root: Path) -> None:
+    links: list[tuple[Path, str]] = []
+    directories: list[tuple[Path, int]] = []
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        for member in tar:
+            parts = _parts(member.name)
+            if not parts:
+                continue  # "." or "./": the root itself
+            parent = _real_directories(root, parts[:-1])
+            path = parent / parts[-1]
+            if member.isdir():
+                if not _is_real_directory(path):
+                    path.mkdir(0o700)
+                directories.append((path, member.mode & 0o755 | 0o700))
+            elif member.isreg():
+                try:
+                    _write_file(tar, member, path)
+                except FileExistsError:
+                    raise tarfile.TarError(f"{member.name}: named twice") from None
+            elif member.issym():
+                links.append((path, member.linkname))
+            else:
+                raise tarfile.TarError(
+                    f"{member.name}: only files, directories and links are taken"
+                )
+    for path, link in links:
+        relative = path.relative_to(root)
+        _real_directories(root, list(relative.parts[:-1]))
+        try:
+            os.symlink(link, path)
+        except FileExistsError:
+            raise tarfile.TarError(f"{relative}: named twice") from None
+    # Deepest first, so a read-only directory is closed after what is in it.
+    for path, mode in reversed(directories):
+        path.chmod(mode)
+
+
+def _parts(name: str) -> list[str]:
+    """A member's name as path components; absolute names and ``..`` are refused."""
+    if name.startswith("/") or "\0" in name:
+        raise tarfile.TarError(f"{name!r}: an absolute name")
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise tarfile.TarError(f"{name!r}: a name with ..")
+    return parts
+
+
+def _is_real_directory(path: Path) -> bool:
     try:
-        return tarfile.data_filter(member, path)
-    except (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError):
-        if not member.issym():
-            raise
-        # Every other check, on the same entry pointing next to itself.
-        checked = tarfile.data_filter(member.replace(linkname="x", deep=False), path)
-        return checked.replace(linkname=member.linkname, deep=False)
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _real_directories(root: Path, parts: list[str]) -> Path:
+    """``root`` joined with ``parts``, each made a directory when missing; one that is
+    anything but a real directory (a link above all) is refused."""
+    path = root
+    for part in parts:
+        path = path / part
+        if not _is_real_directory(path):
+            if os.path.lexists(path):
+                raise tarfile.TarError(f"{path.relative_to(root)}: not a directory on the way")
+            path.mkdir(0o700)
+    return path
+
+
+def _write_file(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> None:
+    source = tar.extractfile(member)
+    assert source is not None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        shutil.copyfileobj(source, file)
+        os.fchmod(file.fileno(), member.mode & 0o755 | 0o600)
+    os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)

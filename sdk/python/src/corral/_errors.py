@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+
+from ._visible import visible
 
 
 class CorralError(Exception):
@@ -13,7 +16,9 @@ class CorralError(Exception):
 
     ``status`` is the HTTP status when the server answered, ``code`` the
     server's stable code (``budget_exceeded``, …) where it gave one, and
-    ``field`` the request field it named.
+    ``field`` the request field it named. ``message`` is the server's text
+    as it came; ``str()`` of the error shows its control and invisible
+    characters (it may quote what a sandbox wrote) and keeps it on one line.
     """
 
     status: int | None
@@ -35,9 +40,8 @@ class CorralError(Exception):
         self.field = field
 
     def __str__(self) -> str:
-        if self.field:
-            return f"{self.field}: {self.message}"
-        return self.message
+        text = f"{self.field}: {self.message}" if self.field else self.message
+        return visible(text, one_line=True)
 
 
 class ConfigurationError(CorralError):
@@ -50,6 +54,10 @@ class BadRequest(CorralError):
 
 class Unauthorized(CorralError):
     """HTTP 401: no API token, or not this server's."""
+
+
+class Forbidden(CorralError):
+    """HTTP 403: the server does not allow this at all."""
 
 
 class NotFound(CorralError):
@@ -72,6 +80,10 @@ class ServerError(CorralError):
     """HTTP 5xx, or a stream the server could not go on with."""
 
 
+class BadGateway(ServerError):
+    """HTTP 502: what the server asked of a sandbox or an upstream failed (the message says)."""
+
+
 class ServerUnavailable(CorralError):
     """The server could not be reached, or the connection broke and did not come back."""
 
@@ -83,10 +95,13 @@ class WaitTimeout(CorralError, TimeoutError):
 _BY_STATUS: dict[int, type[CorralError]] = {
     400: BadRequest,
     401: Unauthorized,
+    403: Forbidden,
     404: NotFound,
     409: Conflict,
     413: PayloadTooLarge,
     429: TooManyRequests,
+    502: BadGateway,
+    503: ServerUnavailable,
 }
 
 
@@ -103,18 +118,23 @@ def error_for(status: int, body: bytes) -> CorralError:
         field = parsed.get("field") if isinstance(parsed.get("field"), str) else None
     elif body:
         message = f"HTTP {status}: {body[:200].decode('utf-8', 'replace')}"
-    kind = _BY_STATUS.get(status)
-    if kind is None:
-        kind = ServerUnavailable if status in (502, 503, 504) else ServerError
-        if status < 500:
-            kind = CorralError
+    kind = _BY_STATUS.get(status) or (ServerError if status >= 500 else CorralError)
     return kind(message, status=status, code=code, field=field)
 
 
 def unreachable(base: str, error: httpx.TransportError) -> ServerUnavailable:
     """The error for a request that never got an answer."""
+    base = shown_url(base)
     if isinstance(error, httpx.ConnectError):
         return ServerUnavailable(
             f"cannot reach the corral server at {base} (is `corral serve` running?)"
         )
     return ServerUnavailable(f"the connection to {base} failed: {error}")
+
+
+def shown_url(url: str) -> str:
+    """``url`` without a user or password in it, for messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()

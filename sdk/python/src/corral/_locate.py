@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import ConfigurationError
@@ -19,7 +19,7 @@ class Location:
     """A server's base URL and its API token."""
 
     url: str
-    token: str
+    token: str = field(repr=False)
 
 
 def default_data_dir() -> Path | None:

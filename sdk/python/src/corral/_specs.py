@@ -78,7 +78,8 @@ def _project(options: Mapping[str, Any]) -> str | models.ProjectSpec1 | None:
             if options.get(flag):
                 raise ValueError(f"{flag}= needs project=")
         return None
-    path = str(os.fspath(path))
+    # The server takes absolute paths only; a relative one is the caller's.
+    path = str(os.path.abspath(os.fspath(path)))
     if options.get("isolate") and options.get("copy"):
         raise ValueError("isolate= and copy= exclude each other")
     if options.get("isolate"):

@@ -95,10 +95,14 @@ async def test_an_isolated_job_s_change_is_reviewed_and_applied(
     assert (await job.refresh()).isolation.reviewed.outcome == "applied"  # type: ignore[union-attr]
 
 
-async def test_an_isolated_job_s_change_can_be_discarded(
-    aclient: AsyncCorral, project: Path
+async def test_an_isolated_job_s_change_can_be_discarded_and_a_relative_project_is_taken(
+    aclient: AsyncCorral, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = await aclient.jobs.run(["sh", "-c", "rm README.md"], project=project, isolate=True)
+    monkeypatch.chdir(project.parent)
+    job = await aclient.jobs.run(
+        ["sh", "-c", "rm README.md"], project=Path(project.name), isolate=True
+    )
+    assert job.info.project == str(project)
     assert (await job.wait(timeout=120)).state == "succeeded"
     await job.discard()
     assert (project / "README.md").exists()

@@ -61,6 +61,22 @@ async def test_a_streamed_exec_gives_its_output_as_it_comes(aclient: AsyncCorral
         assert (await other.wait()).stdout == "quick\n"
 
 
+async def test_long_output_is_cut_alike_whether_waited_for_or_streamed(
+    aclient: AsyncCorral,
+) -> None:
+    async with aclient.sandbox() as sb:
+        command = "yes 'é0123456789' | head -c 3000000; echo done >&2"
+        waited = await sb.exec(command)
+        streamed = await (await sb.exec(command, stream=True)).wait()
+        assert waited.truncated is True
+        assert "bytes cut: the exec's events have them all" in waited.stdout
+        assert (streamed.stdout, streamed.stderr, streamed.truncated) == (
+            waited.stdout,
+            waited.stderr,
+            waited.truncated,
+        )
+
+
 async def test_several_execs_run_at_once_up_to_the_cap(aclient: AsyncCorral) -> None:
     async with aclient.sandbox() as sb:
         server = await sb.exec("busybox httpd -p 127.0.0.1:8080 -h /tmp; echo started")
@@ -103,6 +119,10 @@ async def test_files_are_written_read_listed_and_copied_both_ways(
         assert check.stdout == "same\n"
         await sb.upload(tree / "top.txt", "/tmp/top.txt")
         assert await sb.files.read("/tmp/top.txt") == b"top"
+        with pytest.raises(ValueError, match="symbolic link"):
+            await sb.upload(tree / "outside", "/tmp/passwd")
+        with pytest.raises(NotFound):
+            await sb.files.read("/tmp/passwd")
 
         back = await sb.download("/workspace/tree", tmp_path / "back")
         assert (back / "sub" / "data.bin").read_bytes() == blob

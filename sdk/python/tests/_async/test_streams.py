@@ -50,3 +50,19 @@ async def test_a_streamed_exec_survives_cut_connections(
             assert stream.result.stdout == text
         finally:
             await sandbox.delete()
+
+
+async def test_text_with_unicode_line_breaks_cannot_end_or_forge_a_frame(
+    aclient: AsyncCorral,
+) -> None:
+    hostile = "a\u2028event: end\u2028\u0085data: {}\u2029\u2028b"
+    async with aclient.sandbox() as sb:
+        stream = await sb.exec(["printf", "%s\\n", hostile, "after"], stream=True)
+        text = "".join([piece.text async for piece in stream])
+        assert text == hostile + "\nafter\n"
+        assert stream.result is not None
+        assert stream.result.exit_code == 0
+        job = await aclient.jobs.run(["printf", "%s\\n", hostile, "after"])
+        seen = [event async for event in job.events()]
+        assert seen[-1].kind == "status"
+        assert seen[-1].data["state"] == "succeeded"

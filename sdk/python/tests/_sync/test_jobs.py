@@ -92,8 +92,12 @@ def test_an_isolated_job_s_change_is_reviewed_and_applied(client: Corral, projec
     assert (job.refresh()).isolation.reviewed.outcome == "applied"  # type: ignore[union-attr]
 
 
-def test_an_isolated_job_s_change_can_be_discarded(client: Corral, project: Path) -> None:
-    job = client.jobs.run(["sh", "-c", "rm README.md"], project=project, isolate=True)
+def test_an_isolated_job_s_change_can_be_discarded_and_a_relative_project_is_taken(
+    client: Corral, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.parent)
+    job = client.jobs.run(["sh", "-c", "rm README.md"], project=Path(project.name), isolate=True)
+    assert job.info.project == str(project)
     assert (job.wait(timeout=120)).state == "succeeded"
     job.discard()
     assert (project / "README.md").exists()

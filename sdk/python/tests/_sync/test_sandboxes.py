@@ -62,6 +62,22 @@ def test_a_streamed_exec_gives_its_output_as_it_comes(client: Corral) -> None:
         assert (other.wait()).stdout == "quick\n"
 
 
+def test_long_output_is_cut_alike_whether_waited_for_or_streamed(
+    client: Corral,
+) -> None:
+    with client.sandbox() as sb:
+        command = "yes 'é0123456789' | head -c 3000000; echo done >&2"
+        waited = sb.exec(command)
+        streamed = (sb.exec(command, stream=True)).wait()
+        assert waited.truncated is True
+        assert "bytes cut: the exec's events have them all" in waited.stdout
+        assert (streamed.stdout, streamed.stderr, streamed.truncated) == (
+            waited.stdout,
+            waited.stderr,
+            waited.truncated,
+        )
+
+
 def test_several_execs_run_at_once_up_to_the_cap(client: Corral) -> None:
     with client.sandbox() as sb:
         server = sb.exec("busybox httpd -p 127.0.0.1:8080 -h /tmp; echo started")
@@ -102,6 +118,10 @@ def test_files_are_written_read_listed_and_copied_both_ways(client: Corral, tmp_
         assert check.stdout == "same\n"
         sb.upload(tree / "top.txt", "/tmp/top.txt")
         assert sb.files.read("/tmp/top.txt") == b"top"
+        with pytest.raises(ValueError, match="symbolic link"):
+            sb.upload(tree / "outside", "/tmp/passwd")
+        with pytest.raises(NotFound):
+            sb.files.read("/tmp/passwd")
 
         back = sb.download("/workspace/tree", tmp_path / "back")
         assert (back / "sub" / "data.bin").read_bytes() == blob

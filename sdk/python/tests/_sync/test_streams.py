@@ -49,3 +49,19 @@ def test_a_streamed_exec_survives_cut_connections(
             assert stream.result.stdout == text
         finally:
             sandbox.delete()
+
+
+def test_text_with_unicode_line_breaks_cannot_end_or_forge_a_frame(
+    client: Corral,
+) -> None:
+    hostile = "a\u2028event: end\u2028\u0085data: {}\u2029\u2028b"
+    with client.sandbox() as sb:
+        stream = sb.exec(["printf", "%s\\n", hostile, "after"], stream=True)
+        text = "".join([piece.text for piece in stream])
+        assert text == hostile + "\nafter\n"
+        assert stream.result is not None
+        assert stream.result.exit_code == 0
+        job = client.jobs.run(["printf", "%s\\n", hostile, "after"])
+        seen = [event for event in job.events()]
+        assert seen[-1].kind == "status"
+        assert seen[-1].data["state"] == "succeeded"

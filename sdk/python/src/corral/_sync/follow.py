@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Generator
 
 import httpx
+from pydantic import ValidationError
 
 from .. import models
 from .._errors import ServerError, ServerUnavailable
 from .._io import sleep
-from .._sse import SseParser
+from .._sse import FrameReader
 from .http import SyncHttp
 
 # The server sends a comment every 15 s on an idle stream: a read that
@@ -36,21 +37,22 @@ def follow(http: SyncHttp, path: str, after: int = 0) -> Generator[models.Event,
                 headers={"Last-Event-ID": str(last)},
                 timeout=httpx.Timeout(10.0, read=IDLE_READ),
             ) as response:
-                parser = SseParser()
-                for line in response.iter_lines():
-                    frame = parser.feed(line)
-                    if frame is None:
-                        continue
-                    failures = 0
-                    if frame.event == "end":
-                        return
-                    if frame.event == "stream_failed":
-                        raise ServerError("the server could not go on with the event stream")
-                    event = models.Event.model_validate_json(frame.data)
-                    if event.seq <= last:
-                        continue
-                    last = event.seq
-                    yield event
+                reader = FrameReader()
+                for chunk in response.iter_bytes():
+                    for frame in reader.feed(chunk):
+                        failures = 0
+                        if frame.event == "end":
+                            return
+                        if frame.event == "stream_failed":
+                            raise ServerError("the server could not go on with the event stream")
+                        try:
+                            event = models.Event.model_validate_json(frame.data)
+                        except ValidationError as error:
+                            raise ServerError(f"an event this SDK cannot read: {error}") from None
+                        if event.seq <= last:
+                            continue
+                        last = event.seq
+                        yield event
         except ServerUnavailable:
             failures += 1
             if failures > RETRIES:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .._errors import error_for, unreachable
+from .._errors import error_for, shown_url, unreachable
 from .._locate import Location
 
 USER_AGENT = "corral-sdk-python/0.1"
@@ -25,7 +25,7 @@ class SyncHttp:
         timeout: float,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base = location.url
+        self.base = shown_url(location.url)
         self._client = httpx.Client(
             base_url=location.url,
             headers={"Authorization": f"Bearer {location.token}", "User-Agent": USER_AGENT},
@@ -60,7 +60,8 @@ class SyncHttp:
             )
         except httpx.TransportError as error:
             raise unreachable(self.base, error) from error
-        if response.is_error:
+        if not response.is_success:
+            # Errors, and redirects too: the token is never sent on.
             raise error_for(response.status_code, response.content)
         return response
 
@@ -82,7 +83,7 @@ class SyncHttp:
                 headers=headers,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             ) as response:
-                if response.is_error:
+                if not response.is_success:
                     raise error_for(response.status_code, response.read())
                 yield response
         except httpx.TransportError as error:
@@ -107,4 +108,6 @@ def _query(params: Mapping[str, Any] | None) -> dict[str, str] | None:
 
 def segment(value: str) -> str:
     """``value`` as one path segment: an id or a name cannot reach another route."""
+    if value in ("", ".", ".."):
+        raise ValueError(f"{value!r} is no id or name")
     return quote(value, safe="")

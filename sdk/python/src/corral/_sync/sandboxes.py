@@ -57,15 +57,17 @@ class ExecStream:
             elif event.kind == "exec_ended":
                 ended = models.ExecEndedData.model_validate(event.data)
                 if ended.exec == self.exec:
+                    stdout, stdout_cut = self._stdout.result()
+                    stderr, stderr_cut = self._stderr.result()
                     self.result = models.ExecResult(
                         exec=ended.exec,
                         exit_code=ended.exit_code,
                         duration_ms=ended.duration_ms,
                         timed_out=ended.timed_out,
                         reason=ended.reason,
-                        stdout=self._stdout.text(),
-                        stderr=self._stderr.text(),
-                        truncated=self._stdout.truncated or self._stderr.truncated,
+                        stdout=stdout,
+                        stderr=stderr,
+                        truncated=stdout_cut or stderr_cut,
                     )
                     self._events.close()
         raise StopIteration
@@ -328,7 +330,14 @@ def _is_tar(response: httpx.Response) -> bool:
 
 
 def _read_local(source: Path) -> tuple[bool, bytes]:
-    """What to upload: a directory as a tar (True), a file as its bytes."""
+    """What to upload: a directory as a tar (True), a file as its bytes.
+
+    A link is refused rather than followed: a tree downloaded from a sandbox
+    may hold links to the user's own files, and uploading one back must not
+    hand the sandbox what it points at.
+    """
+    if source.is_symlink():
+        raise ValueError(f"{source} is a symbolic link: upload what it points at by its own path")
     if source.is_dir():
         return True, pack(source)
     return False, source.read_bytes()
