@@ -1,7 +1,8 @@
 //! `SECURITY.md` names, for every promise, the tests that would fail if it
 //! broke. This keeps the table honest: every row names at least one test
 //! function, and every name is a `#[test]` or `#[tokio::test]` function
-//! that exists; every file it names exists.
+//! that exists (or, for the Python SDK, a `def test_…` in its tests);
+//! every file it names exists.
 
 use std::path::{Path, PathBuf};
 
@@ -9,19 +10,28 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Every `.rs` file under `crates/`, with its path from the repository root.
+/// Every `.rs` file under `crates/` and `.py` file under `sdk/`, with its
+/// path from the repository root.
 fn sources(root: &Path) -> Vec<(String, String)> {
     let mut found = Vec::new();
-    let mut pending = vec![root.join("crates")];
+    let mut pending = vec![root.join("crates"), root.join("sdk")];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir)
             .expect("read a source dir")
             .flatten()
         {
             let path = entry.path();
-            if path.is_dir() && path.file_name().is_some_and(|name| name != "target") {
+            let skipped = ["target", "__pycache__", ".mypy_cache", ".ruff_cache"];
+            if path.is_dir()
+                && path
+                    .file_name()
+                    .is_some_and(|name| !skipped.iter().any(|skip| name == *skip))
+            {
                 pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "rs") {
+            } else if path
+                .extension()
+                .is_some_and(|ext| ext == "rs" || ext == "py")
+            {
                 let text = std::fs::read_to_string(&path).expect("read a source file");
                 let relative = path.strip_prefix(root).expect("under the root");
                 found.push((relative.to_string_lossy().into_owned(), text));
@@ -44,8 +54,12 @@ fn is_test_name(word: &str) -> bool {
             .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
 }
 
-/// Whether `name` is a test function in `text`: `fn name(` under a test attribute.
+/// Whether `name` is a test function in `text`: `fn name(` under a test
+/// attribute, or a pytest function (`def test_…(`, maybe `async`).
 fn defines_test(text: &str, name: &str) -> bool {
+    if name.starts_with("test_") && text.contains(&format!("def {name}(")) {
+        return true;
+    }
     let lines: Vec<&str> = text.lines().collect();
     lines.iter().enumerate().any(|(at, line)| {
         line.contains(&format!("fn {name}("))
@@ -90,9 +104,11 @@ fn every_row_of_security_md_names_tests_that_exist() {
                 problems.push(format!("{promise}…: no test named {name}"));
             }
         }
-        for file in quoted(tested_in)
-            .filter(|word| Path::new(word).extension().is_some_and(|ext| ext == "rs"))
-        {
+        for file in quoted(tested_in).filter(|word| {
+            Path::new(word)
+                .extension()
+                .is_some_and(|ext| ext == "rs" || ext == "py")
+        }) {
             if !sources.iter().any(|(path, _)| path.ends_with(file)) {
                 problems.push(format!("{promise}…: no file {file}"));
             }
