@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::http::ApiError;
 use crate::jobs::{
-    Download, ExecOutcome, JobError, JobManager, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE,
+    Download, ExecOutcome, JobError, JobManager, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE, Upload,
     too_large, upload_limit,
 };
 use corral_client::mcp::{CorralTools, JobsBackend, still_running};
@@ -98,7 +98,12 @@ impl JobsBackend for LocalJobs {
             return Err(message(too_large(&job, bytes.len() as u64)));
         }
         self.0
-            .write_file(id, path, bytes.into(), false)
+            .write_file(
+                id,
+                path,
+                Upload::new(bytes.into(), upload_limit(&job)),
+                false,
+            )
             .await
             .map_err(message)
     }

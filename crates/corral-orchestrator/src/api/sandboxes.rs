@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use crate::http::{ApiError, ApiJson, ApiQuery};
-use crate::jobs::{Download, ExecOutcome, too_large, upload_limit};
+use crate::jobs::{Download, ExecOutcome, Upload, too_large, upload_limit};
 
 /// `POST /v1/sandboxes`.
 #[utoipa::path(post, path = "/v1/sandboxes", tag = "sandboxes", request_body = SandboxSpec,
@@ -203,13 +203,8 @@ pub async fn put_file(
     if let Some(size) = declared.filter(|size| *size > limit) {
         return Err(too_large(&job, size).into());
     }
-    let body = axum::body::to_bytes(
-        request.into_body(),
-        usize::try_from(limit).unwrap_or(usize::MAX),
-    )
-    .await
-    .map_err(|_| ApiError::from(too_large(&job, limit + 1)))?;
-    state.jobs.write_file(&id, &query.path, body, tar).await?;
+    let upload = Upload::new(request.into_body(), limit);
+    state.jobs.write_file(&id, &query.path, upload, tar).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

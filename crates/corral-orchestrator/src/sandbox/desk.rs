@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::body::Body;
 use bytes::Bytes;
 use corral_proto::sandbox::order::{ExecOrder, Order, OrderFailure};
 use tokio::sync::{Notify, oneshot};
@@ -65,7 +66,9 @@ pub struct Desk {
     /// Execs running, each keeping the sandbox busy until its end.
     running: Mutex<HashMap<u64, Busy>>,
     max_execs: usize,
-    uploads: Mutex<HashMap<u64, Bytes>>,
+    /// An upload's body streams through as the worker reads it: nothing
+    /// holds it whole.
+    uploads: Mutex<HashMap<u64, Body>>,
     /// Who waits for each order's answer, and the most bytes it takes.
     answers: Mutex<HashMap<u64, (oneshot::Sender<FileAnswer>, usize)>>,
     /// Set while the sandbox is paused: it keeps the sandbox from idling
@@ -162,13 +165,13 @@ impl Desk {
     }
 
     /// Hands the worker a file order built by `order` from its number (and
-    /// `upload`, its bytes) and waits up to `timeout` for the answer. The
+    /// `upload`, its body) and waits up to `timeout` for the answer. The
     /// sandbox counts as busy meanwhile; the answer may have at most
     /// `answer_cap` bytes. An order not taken when the wait ends is dropped.
     pub async fn transfer(
         &self,
         order: impl FnOnce(u64) -> Order,
-        upload: Option<Bytes>,
+        upload: Option<Body>,
         answer_cap: usize,
         timeout: Duration,
     ) -> Result<FileAnswer, DeskError> {
@@ -261,8 +264,8 @@ impl Desk {
         }
     }
 
-    /// The bytes of upload `id`, once: the worker fetches them.
-    pub fn take_upload(&self, id: u64) -> Option<Bytes> {
+    /// The body of upload `id`, once: the worker reads it.
+    pub fn take_upload(&self, id: u64) -> Option<Body> {
         lock(&self.uploads).remove(&id)
     }
 

@@ -56,7 +56,7 @@ pub(super) async fn orders(
 pub(super) async fn upload(
     Extension(session): Session,
     Path(order): Path<u64>,
-) -> Result<Bytes, ApiError> {
+) -> Result<axum::body::Body, ApiError> {
     desk(&session)?
         .take_upload(order)
         .ok_or_else(|| ApiError::NotFound {

@@ -21,6 +21,29 @@ async fn put(server: &TestServer, id: &str, query: &str, body: Vec<u8>) -> (Stat
     (status, response.text().await.expect("a body"))
 }
 
+/// `size` bytes of 7s in 64 KiB chunks, with no `Content-Length`.
+async fn put_chunked(
+    server: &TestServer,
+    id: &str,
+    query: &str,
+    size: usize,
+) -> (StatusCode, String) {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..size.div_ceil(64 << 10))
+        .map(|index| Ok(vec![7u8; (size - index * (64 << 10)).min(64 << 10)]))
+        .collect();
+    let response = reqwest::Client::new()
+        .put(format!("{}/v1/sandboxes/{id}/files?{query}", server.url))
+        .bearer_auth(&server.token)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status();
+    (status, response.text().await.expect("a body"))
+}
+
 async fn get(server: &TestServer, id: &str, query: &str) -> (StatusCode, Vec<u8>) {
     let response = reqwest::Client::new()
         .get(format!("{}/v1/sandboxes/{id}/files?{query}", server.url))
@@ -157,6 +180,25 @@ async fn paths_outside_the_roots_are_400s_and_an_oversized_upload_is_a_413_that_
     let body: Value = serde_json::from_str(&body).expect("an error body");
     assert_eq!(body["field"], "limits.tmpfs");
     assert_eq!(sh(&server, &id, "ls -A /tmp").await, "");
+    // Without a length the body streams through to the worker: cut off past
+    // the limit, it still writes nothing (no file, no half-written temporary).
+    let (status, body) = put_chunked(&server, &id, "path=/tmp/big", 3 << 20).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("an error body");
+    assert_eq!(body["field"], "limits.tmpfs");
+    assert_eq!(sh(&server, &id, "ls -A /tmp").await, "");
+    let (status, body) = put_chunked(&server, &id, "path=/tmp/fits", 700 << 10).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(
+        sh(
+            &server,
+            &id,
+            "ls -A /tmp; wc -c < /tmp/fits; tr -d '\\007' < /tmp/fits | wc -c"
+        )
+        .await,
+        format!("fits\n{}\n0\n", 700 << 10)
+    );
+    sh(&server, &id, "rm /tmp/fits").await;
     let (status, _) = get(&server, &id, "path=/tmp/missing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // A FIFO would hold a read open for ever: refused, naming the path.

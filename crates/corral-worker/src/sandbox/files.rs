@@ -17,7 +17,9 @@ use corral_proto::sandbox::order::{
 };
 use corral_proto::sandbox::{FILE_ROOTS, FileEntry, FileKind};
 use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use hyper::{HeaderMap, Method};
+use tokio::io::AsyncWriteExt;
 
 use crate::Client;
 use crate::failure::complain;
@@ -38,10 +40,19 @@ pub async fn run(client: Arc<Client>, order: Order) {
         return;
     };
     let answer = match order {
-        Order::Write { id, path, tar } => match upload(&client, id).await {
-            Ok(bytes) => blocking(move || write(&path, &bytes, tar)).await,
+        Order::Write {
+            id,
+            path,
+            tar: true,
+        } => match upload(&client, id).await {
+            Ok(bytes) => blocking(move || write_tar(&path, &bytes)).await,
             Err(failure) => Err(failure),
         },
+        Order::Write {
+            id,
+            path,
+            tar: false,
+        } => write_streamed(&client, id, path).await,
         Order::Read {
             path, max_bytes, ..
         } => blocking(move || read(&path, max_bytes)).await,
@@ -79,7 +90,8 @@ pub async fn run(client: Arc<Client>, order: Order) {
     }
 }
 
-async fn upload(client: &Client, id: u64) -> Result<Bytes, OrderFailure> {
+/// The body of upload `id`, as it comes.
+async fn open_upload(client: &Client, id: u64) -> Result<Incoming, OrderFailure> {
     let answer = client
         .open(Method::GET, &format!("{UPLOAD_PATH}/{id}"), Bytes::new())
         .await
@@ -90,12 +102,49 @@ async fn upload(client: &Client, id: u64) -> Result<Bytes, OrderFailure> {
             answer.status()
         )));
     }
-    Ok(answer
-        .into_body()
+    Ok(answer.into_body())
+}
+
+/// The whole of upload `id` (a tar, unpacked once it is all there).
+async fn upload(client: &Client, id: u64) -> Result<Bytes, OrderFailure> {
+    Ok(open_upload(client, id)
+        .await?
         .collect()
         .await
         .map_err(|error| failed(format!("cannot fetch the upload: {error}")))?
         .to_bytes())
+}
+
+/// Writes upload `id` to a new file beside `path` as it comes, and renames
+/// it into place once all of it came: a cut-off upload leaves nothing.
+async fn write_streamed(client: &Client, id: u64, path: String) -> Result<Answer, OrderFailure> {
+    let (target, (temporary, file)) = tokio::task::spawn_blocking(move || new_file_for(&path))
+        .await
+        .unwrap_or_else(|error| Err(failed(format!("the file task failed: {error}"))))?;
+    let written = async {
+        let mut body = open_upload(client, id).await?;
+        let mut file = tokio::fs::File::from_std(file);
+        while let Some(frame) = body.frame().await {
+            let frame =
+                frame.map_err(|error| failed(format!("cannot fetch the upload: {error}")))?;
+            if let Some(data) = frame.data_ref() {
+                file.write_all(data)
+                    .await
+                    .map_err(|error| io_failure(&temporary, &error))?;
+            }
+        }
+        file.flush()
+            .await
+            .map_err(|error| io_failure(&temporary, &error))?;
+        // A rename replaces a link at `target` itself, never what it points to.
+        std::fs::rename(&temporary, &target).map_err(|error| io_failure(&target, &error))
+    }
+    .await;
+    if let Err(failure) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(failure);
+    }
+    Ok(Answer::Json(b"{}".to_vec()))
 }
 
 async fn blocking(
@@ -181,36 +230,47 @@ fn inside(resolved: PathBuf, path: &Path) -> Result<PathBuf, OrderFailure> {
     ))
 }
 
-fn write(path: &str, bytes: &[u8], tar: bool) -> Result<Answer, OrderFailure> {
+/// Makes the directories on the way to `path`, as the job's user: a link
+/// on the way is followed here, and then refused by the resolving if it led
+/// outside.
+fn make_parents(path: &str) -> Result<(), OrderFailure> {
     if let Some(parent) = Path::new(path).parent() {
-        // Made before resolving, as the job's user: a link on the way is
-        // followed here, and then refused below if it led outside.
         std::fs::create_dir_all(parent).map_err(|error| io_failure(parent, &error))?;
     }
-    if tar {
-        let target = resolve_followed(path).or_else(|_| {
-            let resolved = resolve(path)?;
-            std::fs::create_dir_all(&resolved).map_err(|error| io_failure(&resolved, &error))?;
-            Ok::<_, OrderFailure>(resolved)
-        })?;
-        if !target.is_dir() {
-            return Err(failure(
-                FailureKind::BadPath,
-                format!("{path} is not a directory"),
-            ));
-        }
-        super::archive::unpack(bytes, &target).map_err(|error| {
-            if matches!(
-                error.kind(),
-                std::io::ErrorKind::Other | std::io::ErrorKind::InvalidData
-            ) {
-                tar_failure(&error)
-            } else {
-                io_failure(&target, &error)
-            }
-        })?;
-        return Ok(Answer::Json(b"{}".to_vec()));
+    Ok(())
+}
+
+/// Unpacks the tar `bytes` into the directory at `path`.
+fn write_tar(path: &str, bytes: &[u8]) -> Result<Answer, OrderFailure> {
+    make_parents(path)?;
+    let target = resolve_followed(path).or_else(|_| {
+        let resolved = resolve(path)?;
+        std::fs::create_dir_all(&resolved).map_err(|error| io_failure(&resolved, &error))?;
+        Ok::<_, OrderFailure>(resolved)
+    })?;
+    if !target.is_dir() {
+        return Err(failure(
+            FailureKind::BadPath,
+            format!("{path} is not a directory"),
+        ));
     }
+    super::archive::unpack(bytes, &target).map_err(|error| {
+        if matches!(
+            error.kind(),
+            std::io::ErrorKind::Other | std::io::ErrorKind::InvalidData
+        ) {
+            tar_failure(&error)
+        } else {
+            io_failure(&target, &error)
+        }
+    })?;
+    Ok(Answer::Json(b"{}".to_vec()))
+}
+
+/// Where a file upload to `path` goes, and a new file beside it to write
+/// first.
+fn new_file_for(path: &str) -> Result<(PathBuf, (PathBuf, std::fs::File)), OrderFailure> {
+    make_parents(path)?;
     let target = resolve(path)?;
     if target.is_dir() && !target.is_symlink() {
         return Err(failure(
@@ -219,18 +279,8 @@ fn write(path: &str, bytes: &[u8], tar: bool) -> Result<Answer, OrderFailure> {
         ));
     }
     let parent = target.parent().unwrap_or(Path::new("/"));
-    let mut temporary = tempfile_in(parent)?;
-    temporary
-        .1
-        .write_all(bytes)
-        .map_err(|error| io_failure(&temporary.0, &error))?;
-    drop(temporary.1);
-    // A rename replaces a link at `target` itself, never what it points to.
-    std::fs::rename(&temporary.0, &target).map_err(|error| {
-        let _ = std::fs::remove_file(&temporary.0);
-        io_failure(&target, &error)
-    })?;
-    Ok(Answer::Json(b"{}".to_vec()))
+    let temporary = tempfile_in(parent)?;
+    Ok((target, temporary))
 }
 
 fn tar_failure(error: &std::io::Error) -> OrderFailure {

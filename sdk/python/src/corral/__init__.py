@@ -15,6 +15,8 @@
 generated from the server's OpenAPI document.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from . import models
 from ._async.client import AsyncCorralBase
 from ._async.jobs import AsyncJob, AsyncJobs
@@ -44,6 +46,11 @@ from ._sync.sandboxes import ExecStream, Files, Sandbox, Sandboxes
 from ._sync.secrets import Secrets
 from ._visible import visible
 from .models import Event, ExecResult, FileEntry, MessageData, OutputData, StatusData
+
+try:
+    __version__ = version("corral-sdk")
+except PackageNotFoundError:  # imported from a source tree, not installed
+    __version__ = "0.0.0"
 
 __all__ = [
     "AsyncCorral",

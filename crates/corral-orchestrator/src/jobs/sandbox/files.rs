@@ -5,12 +5,16 @@
 //! leak detector and refused when it holds a secret: a file's bytes cannot
 //! be redacted without breaking it, so they are not handed out at all.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use axum::body::Body;
 use bytes::Bytes;
 use corral_proto::Job;
 use corral_proto::sandbox::order::{FailureKind, Order, OrderFailure};
 use corral_proto::sandbox::{FileEntry, allowed_path};
+use futures_util::StreamExt;
 
 use super::{JobError, JobManager, SandboxError};
 use crate::redact::{Findings, Redactor};
@@ -49,36 +53,76 @@ pub fn too_large(job: &Job, size: u64) -> JobError {
     .into()
 }
 
+/// An upload's body on its way to the worker, never held whole: it counts
+/// what passes and fails the stream past `limit` bytes, so a body without
+/// a length (or with a false one) cannot write more than the sandbox takes.
+pub struct Upload {
+    body: Body,
+    passed: Arc<AtomicU64>,
+    over: Arc<AtomicBool>,
+}
+
+impl Upload {
+    /// `body`, cut off with an error past `limit` bytes.
+    pub fn new(body: Body, limit: u64) -> Self {
+        let passed = Arc::new(AtomicU64::new(0));
+        let over = Arc::new(AtomicBool::new(false));
+        let (counted, flagged) = (Arc::clone(&passed), Arc::clone(&over));
+        let stream = body.into_data_stream().map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            let total =
+                counted.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+            if total > limit {
+                flagged.store(true, Ordering::Relaxed);
+                return Err(std::io::Error::other(
+                    "the upload is larger than limits.tmpfs",
+                ));
+            }
+            Ok(chunk)
+        });
+        Self {
+            body: Body::from_stream(stream),
+            passed,
+            over,
+        }
+    }
+}
+
 fn checked(path: &str) -> Result<String, JobError> {
     allowed_path(path).map_err(|message| JobError::invalid("path", message))
 }
 
 impl JobManager {
-    /// Writes `body` at `path` in sandbox `id` (a tar unpacked into the
-    /// directory at `path`, with `tar`).
+    /// Writes `upload` at `path` in sandbox `id` (a tar unpacked into the
+    /// directory at `path`, with `tar`), streamed to the worker as it comes;
+    /// the worker writes a new file and renames it into place only once the
+    /// whole body came, so one cut off past the limit writes nothing.
     pub async fn write_file(
         &self,
         id: &str,
         path: &str,
-        body: Bytes,
+        upload: Upload,
         tar: bool,
     ) -> Result<(), JobError> {
         let path = checked(path)?;
         let (job, desk) = self.running_desk(id).await?;
-        if body.len() as u64 > upload_limit(&job) {
-            return Err(too_large(&job, body.len() as u64));
-        }
-        desk.stats.moved(body.len(), true);
         let answer = desk
             .transfer(
                 |id| Order::Write { id, path, tar },
-                Some(body),
+                Some(upload.body),
                 SMALL_ANSWER,
                 FILE_WAIT,
             )
             .await
             .map_err(SandboxError::from)?;
-        answered(answer, &desk.redactor).map(|_| ())
+        let passed = upload.passed.load(Ordering::Relaxed);
+        if upload.over.load(Ordering::Relaxed) {
+            return Err(too_large(&job, passed));
+        }
+        answered(answer, &desk.redactor)?;
+        desk.stats
+            .moved(usize::try_from(passed).unwrap_or(usize::MAX), true);
+        Ok(())
     }
 
     /// The file at `path` in sandbox `id`, or the directory as a tar.

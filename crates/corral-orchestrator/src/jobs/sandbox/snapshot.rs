@@ -210,7 +210,7 @@ impl JobManager {
                         path: root,
                         tar: true,
                     },
-                    Some(bytes::Bytes::copy_from_slice(tar)),
+                    Some(axum::body::Body::from(bytes::Bytes::copy_from_slice(tar))),
                     SMALL_ANSWER,
                     SNAPSHOT_WAIT,
                 )

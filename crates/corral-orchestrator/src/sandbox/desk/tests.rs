@@ -51,7 +51,7 @@ async fn a_transfer_gets_the_answer_to_its_own_order_only() {
                     id,
                     path: "/tmp".into(),
                 },
-                Some(Bytes::from_static(b"up")),
+                Some(axum::body::Body::from(Bytes::from_static(b"up"))),
                 1 << 10,
                 Duration::from_secs(5),
             )
@@ -61,8 +61,15 @@ async fn a_transfer_gets_the_answer_to_its_own_order_only() {
     let Some(Order::List { id, .. }) = desk.next_order(Duration::from_secs(5)).await else {
         panic!("a list order");
     };
-    assert_eq!(desk.take_upload(id).as_deref(), Some(&b"up"[..]));
-    assert_eq!(desk.take_upload(id), None, "an upload is handed out once");
+    let upload = desk.take_upload(id).expect("the upload");
+    let bytes = axum::body::to_bytes(upload, 1 << 10)
+        .await
+        .expect("its bytes");
+    assert_eq!(&bytes[..], b"up");
+    assert!(
+        desk.take_upload(id).is_none(),
+        "an upload is handed out once"
+    );
     let answer = |body: &'static [u8]| FileAnswer {
         failure: None,
         content: None,

@@ -97,7 +97,7 @@ class AsyncFiles:
 
     async def read(self, path: str) -> bytes:
         """A file's bytes; ``Conflict`` when it holds a secret (it cannot be redacted)."""
-        response = await self._http.request("GET", self._path, params={"path": path})
+        response = await self._get(path)
         if _is_tar(response):
             raise IsADirectoryError(f"{path} is a directory: use download()")
         return response.content

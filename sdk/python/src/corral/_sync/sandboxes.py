@@ -98,7 +98,7 @@ class Files:
 
     def read(self, path: str) -> bytes:
         """A file's bytes; ``Conflict`` when it holds a secret (it cannot be redacted)."""
-        response = self._http.request("GET", self._path, params={"path": path})
+        response = self._get(path)
         if _is_tar(response):
             raise IsADirectoryError(f"{path} is a directory: use download()")
         return response.content
