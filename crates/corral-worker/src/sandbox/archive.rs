@@ -8,6 +8,9 @@
 use std::io::Write;
 use std::path::Path;
 
+/// The start of the name of a file an upload is written into first.
+pub const UPLOAD_PREFIX: &str = ".corral-upload-";
+
 /// `dir` as a tar, written to `sink`.
 pub fn pack<W: Write>(dir: &Path, sink: W) -> std::io::Result<W> {
     let mut builder = tar::Builder::new(sink);
@@ -28,6 +31,15 @@ fn add_tree<W: Write>(
         let path = entry.path();
         let inner = name.join(entry.file_name());
         let kind = entry.file_type()?;
+        // An upload still being written (or one cut off by a crash) is no
+        // file of the sandbox's yet: never packed into a snapshot or a tar.
+        if entry
+            .file_name()
+            .as_encoded_bytes()
+            .starts_with(UPLOAD_PREFIX.as_bytes())
+        {
+            continue;
+        }
         if kind.is_dir() {
             add_tree(builder, &path, &inner)?;
         } else if kind.is_file() || kind.is_symlink() {
@@ -54,7 +66,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_read_only_tree_and_a_link_round_trip_and_a_socket_is_left_out() {
+    fn a_read_only_tree_and_a_link_round_trip_and_a_socket_and_an_upload_are_left_out() {
         let from = tempfile::tempdir().expect("a directory");
         let locked = from.path().join("cache");
         std::fs::create_dir(&locked).expect("a directory");
@@ -62,6 +74,7 @@ mod tests {
         std::os::unix::fs::symlink("cache/module.go", from.path().join("link")).expect("a link");
         let _socket = std::os::unix::net::UnixListener::bind(from.path().join("agent.sock"))
             .expect("a socket");
+        std::fs::write(from.path().join(".corral-upload-7-0"), "half").expect("an upload");
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555))
             .expect("read-only");
         let tar = pack(from.path(), Vec::new()).expect("packed");
@@ -76,6 +89,10 @@ mod tests {
             Path::new("cache/module.go")
         );
         assert!(!to.path().join("agent.sock").exists());
+        assert!(
+            !to.path().join(".corral-upload-7-0").exists(),
+            "an upload being written is no file of the sandbox's yet"
+        );
         let mode = std::fs::metadata(to.path().join("cache"))
             .expect("meta")
             .permissions()

@@ -135,7 +135,11 @@ fn tar_failure(error: &std::io::Error) -> OrderFailure {
 /// A new file beside where an upload goes, opened for writing.
 fn tempfile_in(dir: &Path) -> Result<(PathBuf, std::fs::File), OrderFailure> {
     for attempt in 0..100u32 {
-        let path = dir.join(format!(".corral-upload-{}-{attempt}", std::process::id()));
+        let path = dir.join(format!(
+            "{}{}-{attempt}",
+            crate::sandbox::archive::UPLOAD_PREFIX,
+            std::process::id()
+        ));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
