@@ -115,7 +115,7 @@ def job_spec(
     command: str | Sequence[str] | None, prompt: str | None, options: JobOptions
 ) -> dict[str, Any]:
     """The body of ``POST /v1/jobs``."""
-    _refuse_unknown(options, JobOptions.__annotations__)
+    _refuse_unknown(options, JobOptions.__optional_keys__)
     if command is not None and prompt is not None:
         raise ValueError("give a command or a prompt, not both")
     mode = options.get("mode") or ("exec" if prompt is None else "worker")
@@ -151,9 +151,7 @@ def job_spec(
 
 def sandbox_spec(options: SandboxOptions) -> dict[str, Any]:
     """The body of ``POST /v1/sandboxes``."""
-    _refuse_unknown(options, SandboxOptions.__annotations__)
-    if options.get("isolate"):
-        raise ValueError("a sandbox takes project= bound or with copy=, not isolate=")
+    _refuse_unknown(options, SandboxOptions.__optional_keys__)
     llm = _llm(options)
     if options.get("llm") and llm is None:
         llm = models.LlmSpec()
@@ -201,11 +199,8 @@ def _body(spec: BaseModel) -> dict[str, Any]:
     return body
 
 
-def _refuse_unknown(options: Mapping[str, Any], known: Mapping[str, Any]) -> None:
-    unknown = sorted(set(options) - set(_all_keys(known)))
+def _refuse_unknown(options: Mapping[str, Any], known: frozenset[str]) -> None:
+    """A TypeError naming what is not an option (the TypedDict's keys, inherited ones too)."""
+    unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(f"unexpected option(s): {', '.join(unknown)}")
-
-
-def _all_keys(known: Mapping[str, Any]) -> list[str]:
-    return list(known) + list(ContainerOptions.__annotations__)

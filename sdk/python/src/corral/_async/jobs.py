@@ -23,6 +23,7 @@ class AsyncJob:
 
     def __init__(self, http: AsyncHttp, info: models.Job) -> None:
         self._http = http
+        self._path = f"/v1/jobs/{segment(info.id)}"
         self.info = info
 
     def __repr__(self) -> str:
@@ -40,7 +41,7 @@ class AsyncJob:
 
     async def refresh(self) -> models.Job:
         """Reads its record again."""
-        response = await self._http.request("GET", f"/v1/jobs/{segment(self.id)}")
+        response = await self._http.request("GET", self._path)
         self.info = models.Job.model_validate_json(response.content)
         return self.info
 
@@ -51,13 +52,13 @@ class AsyncJob:
         repeating an event. ``corral.typed_data(event)`` gives an event's
         ``data`` as the model of its kind.
         """
-        async for event in follow(self._http, f"/v1/jobs/{segment(self.id)}/events/stream", after):
+        async for event in follow(self._http, f"{self._path}/events/stream", after):
             yield event
 
     async def history(self, after: int = 0, limit: int | None = None) -> list[models.Event]:
         """A page of its stored events after ``after``, without waiting for more."""
         response = await self._http.request(
-            "GET", f"/v1/jobs/{segment(self.id)}/events", params={"after": after, "limit": limit}
+            "GET", f"{self._path}/events", params={"after": after, "limit": limit}
         )
         return models.EventPage.model_validate_json(response.content).events
 
@@ -82,26 +83,24 @@ class AsyncJob:
 
     async def cancel(self) -> models.Job:
         """Cancels it: its container is stopped and removed; ``Conflict`` once it ended."""
-        response = await self._http.request("POST", f"/v1/jobs/{segment(self.id)}/cancel")
+        response = await self._http.request("POST", f"{self._path}/cancel")
         self.info = models.Job.model_validate_json(response.content)
         return self.info
 
     async def end(self) -> models.Job:
         """Ends an interactive job once the prompts before this are answered."""
-        response = await self._http.request("POST", f"/v1/jobs/{segment(self.id)}/end")
+        response = await self._http.request("POST", f"{self._path}/end")
         self.info = models.Job.model_validate_json(response.content)
         return self.info
 
     async def prompt(self, text: str) -> models.Prompt:
         """Sends a follow-up prompt to an interactive job (or continues an ended claude job)."""
-        response = await self._http.request(
-            "POST", f"/v1/jobs/{segment(self.id)}/prompts", json={"prompt": text}
-        )
+        response = await self._http.request("POST", f"{self._path}/prompts", json={"prompt": text})
         return models.Prompt.model_validate_json(response.content)
 
     async def diff(self) -> models.JobDiff:
         """The change an ``isolate=True`` job made to its copy of the project."""
-        response = await self._http.request("GET", f"/v1/jobs/{segment(self.id)}/diff")
+        response = await self._http.request("GET", f"{self._path}/diff")
         return models.JobDiff.model_validate_json(response.content)
 
     async def apply(self, allow_secrets: bool = False) -> dict[str, Any]:
@@ -112,7 +111,7 @@ class AsyncJob:
         """
         response = await self._http.request(
             "POST",
-            f"/v1/jobs/{segment(self.id)}/apply",
+            f"{self._path}/apply",
             params={"allow_secrets": allow_secrets or None},
         )
         answer: dict[str, Any] = response.json()
@@ -120,7 +119,7 @@ class AsyncJob:
 
     async def discard(self) -> dict[str, Any]:
         """Drops the change (its branch or patch); the project is left as it is."""
-        response = await self._http.request("POST", f"/v1/jobs/{segment(self.id)}/discard")
+        response = await self._http.request("POST", f"{self._path}/discard")
         answer: dict[str, Any] = response.json()
         return answer
 

@@ -24,6 +24,7 @@ class Job:
 
     def __init__(self, http: SyncHttp, info: models.Job) -> None:
         self._http = http
+        self._path = f"/v1/jobs/{segment(info.id)}"
         self.info = info
 
     def __repr__(self) -> str:
@@ -41,7 +42,7 @@ class Job:
 
     def refresh(self) -> models.Job:
         """Reads its record again."""
-        response = self._http.request("GET", f"/v1/jobs/{segment(self.id)}")
+        response = self._http.request("GET", self._path)
         self.info = models.Job.model_validate_json(response.content)
         return self.info
 
@@ -52,13 +53,13 @@ class Job:
         repeating an event. ``corral.typed_data(event)`` gives an event's
         ``data`` as the model of its kind.
         """
-        for event in follow(self._http, f"/v1/jobs/{segment(self.id)}/events/stream", after):
+        for event in follow(self._http, f"{self._path}/events/stream", after):
             yield event
 
     def history(self, after: int = 0, limit: int | None = None) -> list[models.Event]:
         """A page of its stored events after ``after``, without waiting for more."""
         response = self._http.request(
-            "GET", f"/v1/jobs/{segment(self.id)}/events", params={"after": after, "limit": limit}
+            "GET", f"{self._path}/events", params={"after": after, "limit": limit}
         )
         return models.EventPage.model_validate_json(response.content).events
 
@@ -83,26 +84,24 @@ class Job:
 
     def cancel(self) -> models.Job:
         """Cancels it: its container is stopped and removed; ``Conflict`` once it ended."""
-        response = self._http.request("POST", f"/v1/jobs/{segment(self.id)}/cancel")
+        response = self._http.request("POST", f"{self._path}/cancel")
         self.info = models.Job.model_validate_json(response.content)
         return self.info
 
     def end(self) -> models.Job:
         """Ends an interactive job once the prompts before this are answered."""
-        response = self._http.request("POST", f"/v1/jobs/{segment(self.id)}/end")
+        response = self._http.request("POST", f"{self._path}/end")
         self.info = models.Job.model_validate_json(response.content)
         return self.info
 
     def prompt(self, text: str) -> models.Prompt:
         """Sends a follow-up prompt to an interactive job (or continues an ended claude job)."""
-        response = self._http.request(
-            "POST", f"/v1/jobs/{segment(self.id)}/prompts", json={"prompt": text}
-        )
+        response = self._http.request("POST", f"{self._path}/prompts", json={"prompt": text})
         return models.Prompt.model_validate_json(response.content)
 
     def diff(self) -> models.JobDiff:
         """The change an ``isolate=True`` job made to its copy of the project."""
-        response = self._http.request("GET", f"/v1/jobs/{segment(self.id)}/diff")
+        response = self._http.request("GET", f"{self._path}/diff")
         return models.JobDiff.model_validate_json(response.content)
 
     def apply(self, allow_secrets: bool = False) -> dict[str, Any]:
@@ -113,7 +112,7 @@ class Job:
         """
         response = self._http.request(
             "POST",
-            f"/v1/jobs/{segment(self.id)}/apply",
+            f"{self._path}/apply",
             params={"allow_secrets": allow_secrets or None},
         )
         answer: dict[str, Any] = response.json()
@@ -121,7 +120,7 @@ class Job:
 
     def discard(self) -> dict[str, Any]:
         """Drops the change (its branch or patch); the project is left as it is."""
-        response = self._http.request("POST", f"/v1/jobs/{segment(self.id)}/discard")
+        response = self._http.request("POST", f"{self._path}/discard")
         answer: dict[str, Any] = response.json()
         return answer
 
