@@ -24,7 +24,7 @@ use crate::failure::complain;
 mod common;
 mod upload;
 
-use common::{Answer, failed, failure, io_failure, resolve_followed};
+use common::{Answer, blocking, failed, failure, io_failure, resolve_followed};
 use upload::{upload, write_streamed, write_tar};
 
 /// Does `order` and posts its answer.
@@ -81,14 +81,6 @@ pub async fn run(client: Arc<Client>, order: Order) {
     {
         complain(&format!("cannot send the answer to order {id}: {error}"));
     }
-}
-
-async fn blocking(
-    work: impl FnOnce() -> Result<Answer, OrderFailure> + Send + 'static,
-) -> Result<Answer, OrderFailure> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|error| Err(failed(format!("the file task failed: {error}"))))
 }
 
 fn read(path: &str, max_bytes: u64) -> Result<Answer, OrderFailure> {

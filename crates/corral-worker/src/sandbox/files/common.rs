@@ -16,6 +16,15 @@ pub(super) enum Answer {
     Json(Vec<u8>),
 }
 
+/// `work` on a thread that may block (disk work), its panic a failure.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, OrderFailure> + Send + 'static,
+) -> Result<T, OrderFailure> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|error| Err(failed(format!("the file task failed: {error}"))))
+}
+
 pub(super) fn failed(message: String) -> OrderFailure {
     OrderFailure {
         kind: FailureKind::Failed,

@@ -11,7 +11,7 @@ use hyper::Method;
 use hyper::body::Incoming;
 use tokio::io::AsyncWriteExt;
 
-use super::common::{Answer, failed, failure, io_failure, resolve, resolve_followed};
+use super::common::{Answer, blocking, failed, failure, io_failure, resolve, resolve_followed};
 use crate::Client;
 
 /// The body of upload `id`, as it comes.
@@ -46,9 +46,7 @@ pub(super) async fn write_streamed(
     id: u64,
     path: String,
 ) -> Result<Answer, OrderFailure> {
-    let (target, (temporary, file)) = tokio::task::spawn_blocking(move || new_file_for(&path))
-        .await
-        .unwrap_or_else(|error| Err(failed(format!("the file task failed: {error}"))))?;
+    let (target, (temporary, file)) = blocking(move || new_file_for(&path)).await?;
     let written = async {
         let mut body = open_upload(client, id).await?;
         let mut file = tokio::fs::File::from_std(file);
