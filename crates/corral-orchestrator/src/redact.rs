@@ -14,6 +14,7 @@
 //! and never emits a byte that could still become part of one.
 //!
 //! # Layout
+//! - `binary`: bytes that may not be text, as text of the same length
 //! - `exact`: the search for every form of every secret at once
 //! - `forms`: the encoded forms of a value
 //! - `lines`: where a text's lines end, found once per pass
@@ -24,6 +25,7 @@
 //! - `redactor`: the [`Redactor`]: text and JSON, secrets and shapes, in one pass each
 //! - `stream`: redacting output as it comes
 
+mod binary;
 mod dumps;
 mod exact;
 mod forms;

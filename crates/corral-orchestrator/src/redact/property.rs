@@ -301,3 +301,96 @@ fn a_stream_emits_what_the_whole_text_redacts_and_no_form_of_a_secret() {
         assert!(left.is_empty(), "{left:?} left in {whole:?}\n{context}");
     }
 }
+
+/// Bytes a file may hold past ASCII: characters, and bytes of none.
+const NOT_ASCII: &[&[u8]] = &[
+    "é".as_bytes(),
+    "✓".as_bytes(),
+    "🦀".as_bytes(),
+    b"\xff",
+    b"\x80",
+    b"\xc3",
+    b"\xe2\x9c",
+    b"\x01",
+];
+
+#[test]
+fn bytes_past_ascii_folded_into_one_find_what_checked_characters_find() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut folded_cases = 0;
+    for case in 0..3000 {
+        let secrets = secrets(&mut rng);
+        let named: Vec<(String, &str)> = secrets
+            .iter()
+            .enumerate()
+            .map(|(index, secret)| (format!("S{index}"), secret.as_str()))
+            .collect();
+        let redactor = Redactor::new(named.iter().map(|(name, secret)| (name.as_str(), *secret)));
+        // Pieces with bytes past ASCII between and inside them: in dump
+        // lines, next to tokens, inside wrapped data.
+        let mut bytes = Vec::new();
+        for _ in 0..=rng.below(12) {
+            let piece = piece(&mut rng, &secrets);
+            let mut at = 0;
+            while at < piece.len() {
+                let mut end = (at + 1 + rng.below(40)).min(piece.len());
+                while !piece.is_char_boundary(end) {
+                    end += 1;
+                }
+                let part = &piece.as_bytes()[at..end];
+                let other = NOT_ASCII[rng.below(NOT_ASCII.len())];
+                match rng.below(6) {
+                    // In place of an ASCII byte: a dump's separator, a
+                    // cell, a digit, a byte next to a token.
+                    0 if part.len() > 1 && part[0].is_ascii() => {
+                        bytes.extend_from_slice(other);
+                        bytes.extend_from_slice(&part[1..]);
+                    }
+                    1 | 2 => {
+                        bytes.extend_from_slice(part);
+                        bytes.extend_from_slice(other);
+                    }
+                    _ => bytes.extend_from_slice(part),
+                }
+                at = end;
+            }
+        }
+        let checked = super::binary::scannable(&bytes, true);
+        let fast = redactor.scannable(&bytes);
+        if fast != checked {
+            folded_cases += 1;
+        }
+        let redact = |text: &str| {
+            let mut findings = Findings::default();
+            let out = redactor
+                .redact_text(text, &mut findings)
+                .unwrap_or_else(|| text.to_owned());
+            let mut found = findings.names;
+            found.sort();
+            (fold_past_ascii(&out), found)
+        };
+        assert_eq!(
+            redact(&fast),
+            redact(&checked),
+            "case {case}: secrets {secrets:?}\nbytes {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    assert!(
+        folded_cases > 1000,
+        "the fast way taken {folded_cases} times"
+    );
+}
+
+/// `text` with every byte past ASCII as `binary::OTHER`.
+fn fold_past_ascii(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii() {
+                char::from(byte)
+            } else {
+                char::from(super::binary::OTHER)
+            }
+        })
+        .collect()
+}
