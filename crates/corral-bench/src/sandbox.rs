@@ -165,6 +165,15 @@ async fn transfers(
 ) -> anyhow::Result<()> {
     let mut rng = crate::rng::Rng::new(0x5a17_b0c5);
     let file = bytes::Bytes::from(rng.bytes(FILE_BYTES));
+    // Every download is scanned for every stored secret in all its forms:
+    // as many as the leak detector's own benchmark knows.
+    for index in 0..crate::redact::SECRETS {
+        let value = rng.string(
+            b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+            32,
+        );
+        server.put_secret(&format!("BENCH_{index}"), &value).await;
+    }
     let sandbox = post(
         server,
         "/v1/sandboxes",

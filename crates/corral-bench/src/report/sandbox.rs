@@ -68,7 +68,7 @@ pub fn sandbox_table(figures: &SandboxFigures, runs: usize) -> String {
          | path | p50 ms | MB/s |\n|---|---:|---:|\n\
          | sandbox `PUT …/files` (into its tmpfs) | {:.0} | {:.0} |\n\
          | `docker cp` in (into the container's writable layer) | {:.0} | {:.0} |\n\
-         | sandbox `GET …/files` (scanned for secrets) | {:.0} | {:.0} |\n\
+         | sandbox `GET …/files` (scanned for {} stored secrets) | {:.0} | {:.0} |\n\
          | `docker cp` out | {:.0} | {:.0} |\n\n\
          Goal: at least `docker cp` each way: up {:.2}× its rate ({}), down {:.2}× ({}; every \
          download is scanned by the sandbox's leak detector before it is handed out).",
@@ -77,6 +77,7 @@ pub fn sandbox_table(figures: &SandboxFigures, runs: usize) -> String {
         rate(&figures.upload),
         percentile(&figures.cp_in, 50.0),
         rate(&figures.cp_in),
+        crate::redact::SECRETS,
         percentile(&figures.download, 50.0),
         rate(&figures.download),
         percentile(&figures.cp_out, 50.0),
