@@ -11,11 +11,13 @@
 //! # Layout
 //! - [`spec`]: the container a request becomes (profile, mounts, limits, labels)
 //! - [`engine`]: [`DockerRuntime`], create/start/wait/update/remove over bollard
+//! - [`host`]: which engine socket, and what answers on it (Docker or Podman, rootless)
 //! - [`profile`]: a container's security profile as Docker reports it
 //! - [`image`]: offline image builds (busybox, Debian, Claude Code)
 //! - [`worker_binary`]: finding and checking the static worker
 
 pub mod engine;
+pub mod host;
 pub mod image;
 pub mod profile;
 pub mod spec;

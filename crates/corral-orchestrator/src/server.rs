@@ -99,7 +99,13 @@ pub struct RunningServer {
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
-    let runtime = DockerRuntime::connect().await?;
+    let runtime = DockerRuntime::connect_to(&config.engine_socket).await?;
+    match runtime.engine().await {
+        Ok(engine) => info!(%engine, socket = %config.engine_socket, "container engine"),
+        Err(error) => {
+            warn!(%error, socket = %config.engine_socket, "the engine does not say what it is");
+        }
+    }
     let server = start(config, Arc::new(runtime)).await?;
     info!(
         addr = %server.addr,

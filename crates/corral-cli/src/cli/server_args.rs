@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Run jobs without the sandbox check at start (logged as a warning)
     #[arg(long, env = env_vars::CORRAL_NO_VERIFY)]
     pub no_verify: bool,
+    /// The container engine's API socket, a path or a `unix://` URL, Docker's or that of `podman system service` [default: `DOCKER_HOST`, else `[runtime] socket` in corral.toml, else /var/run/docker.sock]
+    #[arg(long, value_name = "SOCKET")]
+    pub docker_host: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +95,12 @@ pub struct ImageBuildArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    /// The container engine's API socket, as for `corral serve`
+    #[arg(long, value_name = "SOCKET")]
+    pub docker_host: Option<String>,
+    /// Config file [default: <data-dir>/corral.toml]
+    #[arg(long, env = env_vars::CORRAL_CONFIG)]
+    pub config: Option<PathBuf>,
     /// The static corral-worker binary to check [default: as `serve` finds it]
     #[arg(long, env = env_vars::CORRAL_WORKER_BIN)]
     pub worker_bin: Option<PathBuf>,

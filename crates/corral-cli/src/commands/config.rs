@@ -80,6 +80,9 @@ fn describe(config: &Config) -> Value {
             "max_iterations": limits.max_iterations,
             "idle_timeout": duration(limits.idle_timeout_secs),
         },
+        "runtime": {
+            "socket": config.engine_socket.path.display().to_string(),
+        },
         "pool": {
             "size": config.pool.size,
             "images": config.pool.images,

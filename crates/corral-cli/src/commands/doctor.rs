@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use corral_docker::DockerRuntime;
+use corral_docker::host::EngineSocket;
 use corral_docker::worker_binary;
+use corral_orchestrator::{Config, ConfigOverrides};
 use corral_runtime::Runtime;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
@@ -15,40 +17,28 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
     let mut report = |ok: bool, what: &str, detail: String| {
         checks.push((ok, what.to_owned(), detail));
     };
-    match DockerRuntime::connect().await {
+    let socket = engine_socket(global, &args);
+    let connected = match &socket {
+        Ok(socket) => DockerRuntime::connect_to(socket).await,
+        Err(error) => Err(corral_runtime::RuntimeError::Unavailable {
+            message: error.clone(),
+        }),
+    };
+    match connected {
         Ok(runtime) => {
-            let version = runtime
-                .client()
-                .version()
-                .await
-                .ok()
-                .and_then(|v| v.version)
-                .unwrap_or_default();
-            report(true, "docker", format!("reachable (engine {version})"));
-            match runtime.image_exists(&args.image).await {
-                Ok(true) => report(true, "image", args.image.clone()),
-                Ok(false) => report(
-                    false,
-                    "image",
-                    format!("{} missing: run `corral image build`", args.image),
-                ),
-                Err(error) => report(false, "image", error.to_string()),
+            let socket = socket.as_ref().map(ToString::to_string).unwrap_or_default();
+            match runtime.engine().await {
+                Ok(engine) => report(true, "engine", format!("{engine} on {socket}")),
+                Err(error) => report(false, "engine", format!("{error} on {socket}")),
             }
-            // gVisor is optional: its absence only limits `--isolation gvisor`.
-            match runtime.has_runtime(corral_runtime::GVISOR_RUNTIME).await {
-                Ok(true) => report(true, "gvisor", "runsc is registered: --isolation gvisor works".into()),
-                Ok(false) => report(
-                    true,
-                    "gvisor",
-                    "not registered (optional): run scripts/ensure-gvisor.sh for --isolation gvisor".into(),
-                ),
-                Err(error) => report(false, "gvisor", error.to_string()),
-            }
+            image_and_gvisor(&runtime, &args.image, &mut report).await;
         }
         Err(error) => report(
             false,
-            "docker",
-            format!("{error} (run scripts/ensure-docker.sh)"),
+            "engine",
+            format!(
+                "{error} (run scripts/ensure-docker.sh, or name the socket with --docker-host)"
+            ),
         ),
     }
     let worker = args
@@ -109,6 +99,51 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Whether the image is there and gVisor registered.
+async fn image_and_gvisor(
+    runtime: &DockerRuntime,
+    image: &str,
+    report: &mut impl FnMut(bool, &str, String),
+) {
+    match runtime.image_exists(image).await {
+        Ok(true) => report(true, "image", image.to_owned()),
+        Ok(false) => report(
+            false,
+            "image",
+            format!("{image} missing: run `corral image build`"),
+        ),
+        Err(error) => report(false, "image", error.to_string()),
+    }
+    // gVisor is optional: its absence only limits `--isolation gvisor`.
+    match runtime.has_runtime(corral_runtime::GVISOR_RUNTIME).await {
+        Ok(true) => report(
+            true,
+            "gvisor",
+            "runsc is registered: --isolation gvisor works".into(),
+        ),
+        Ok(false) => report(
+            true,
+            "gvisor",
+            "not registered (optional): run scripts/ensure-gvisor.sh for --isolation gvisor".into(),
+        ),
+        Err(error) => report(false, "gvisor", error.to_string()),
+    }
+}
+
+/// The engine's socket as `corral serve` would choose it with the same
+/// flag, environment and config file.
+fn engine_socket(global: &GlobalArgs, args: &DoctorArgs) -> Result<EngineSocket, String> {
+    let overrides = ConfigOverrides {
+        data_dir: global.data_dir.clone(),
+        config_file: args.config.clone(),
+        docker_host: args.docker_host.clone(),
+        ..ConfigOverrides::default()
+    };
+    Config::load(overrides)
+        .map(|config| config.engine_socket)
+        .map_err(|error| error.to_string())
 }
 
 /// The last sandbox check kept in the data directory, in words.

@@ -31,5 +31,6 @@ pub fn overrides(global: &GlobalArgs, args: ServeArgs) -> ConfigOverrides {
         egress_ca: args.egress_ca,
         pool_size: args.pool_size,
         no_verify: args.no_verify,
+        docker_host: args.docker_host,
     }
 }

@@ -110,7 +110,19 @@ fn doctor_reports_each_check_and_fails_without_a_server() {
             .unwrap_or_else(|| panic!("no {name} check"))
             .clone()
     };
-    assert_eq!(check("docker")["ok"], true);
+    assert_eq!(check("engine")["ok"], true);
+    let engine = check("engine")["detail"]
+        .as_str()
+        .expect("detail")
+        .to_owned();
+    assert!(
+        engine.starts_with("Docker ") && engine.contains(", rootful, "),
+        "{engine}"
+    );
+    assert!(
+        engine.ends_with("/var/run/docker.sock (from the default)"),
+        "{engine}"
+    );
     assert_eq!(check("worker")["ok"], true);
     assert_eq!(check("server")["ok"], false);
     assert!(
@@ -118,6 +130,61 @@ fn doctor_reports_each_check_and_fails_without_a_server() {
             .as_str()
             .expect("detail")
             .contains("corral serve")
+    );
+}
+
+#[test]
+fn doctor_names_an_engine_socket_it_cannot_use_and_where_it_was_set() {
+    let data = tempfile::tempdir().expect("data dir");
+    let missing = data.path().join("no-engine.sock");
+    let doctor = |extra: &[&str], docker_host: Option<&str>| {
+        let mut command = Command::new(CORRAL);
+        command
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["--server", "http://127.0.0.1:9", "doctor", "--json"])
+            .args(extra)
+            .env_remove("DOCKER_HOST");
+        if let Some(value) = docker_host {
+            command.env("DOCKER_HOST", value);
+        }
+        let output = command.output().expect("run corral");
+        let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        let engine = report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|check| check["check"] == "engine")
+            .expect("an engine check")
+            .clone();
+        assert_eq!(engine["ok"], false, "{engine}");
+        engine["detail"].as_str().expect("detail").to_owned()
+    };
+    // Refused before anything is dialled: an engine off this host.
+    let detail = doctor(&["--docker-host", "tcp://127.0.0.1:9"], None);
+    assert!(detail.contains("`--docker-host`"), "{detail}");
+    assert!(
+        detail.contains("not a Unix socket on this host"),
+        "{detail}"
+    );
+    let detail = doctor(&[], Some("ssh://user@host"));
+    assert!(detail.contains("`DOCKER_HOST`"), "{detail}");
+    // A socket nothing listens on is named, with where it was set.
+    let flag = format!("unix://{}", missing.display());
+    let detail = doctor(&["--docker-host", &flag], Some("/var/run/docker.sock"));
+    assert!(
+        detail.contains(&format!("{} (from --docker-host)", missing.display())),
+        "{detail}"
+    );
+    std::fs::write(
+        data.path().join("corral.toml"),
+        format!("[runtime]\nsocket = \"{}\"\n", missing.display()),
+    )
+    .expect("config");
+    let detail = doctor(&[], None);
+    assert!(
+        detail.contains(&format!("{} (from [runtime] socket)", missing.display())),
+        "{detail}"
     );
 }
 

@@ -200,7 +200,7 @@ pub async fn play(smoke: &mut Smoke, line: &str) {
         }
         "corral doctor" => {
             let out = smoke.corral(&["doctor"], 0).await;
-            assert!(stdout(&out).contains("docker"), "{}", stdout(&out));
+            assert!(stdout(&out).contains("engine: Docker"), "{}", stdout(&out));
         }
         "corral verify [--isolation gvisor] [--json]" => {
             let text = stdout(&smoke.corral(&["verify"], 0).await);

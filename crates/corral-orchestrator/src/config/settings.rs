@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use corral_docker::host::{EngineSocket, SocketSource};
 use corral_proto::local_server::DEFAULT_LISTEN;
 use corral_proto::{ByteSize, DurationSpec, Limits};
 use serde::Deserialize;
@@ -69,6 +70,15 @@ struct FileConfig {
     llm: super::llm::FileLlm,
     egress: super::egress::FileEgress,
     pool: super::pool::FilePool,
+    runtime: FileRuntime,
+}
+
+/// `[runtime]`: the container engine.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileRuntime {
+    /// The engine's API socket: a path or `unix:///PATH`.
+    socket: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,6 +122,8 @@ pub struct ConfigOverrides {
     pub pool_size: Option<usize>,
     /// `--no-verify`: run jobs without the sandbox check at start.
     pub no_verify: bool,
+    /// `--docker-host`: the engine's socket.
+    pub docker_host: Option<String>,
 }
 
 /// The server's settings, complete and checked.
@@ -155,6 +167,8 @@ pub struct Config {
     pub pool: PoolSettings,
     /// Run the sandbox check at start and refuse jobs while it fails.
     pub verify_at_start: bool,
+    /// The container engine's API socket, and where it was set.
+    pub engine_socket: EngineSocket,
 }
 
 impl Config {
@@ -169,29 +183,7 @@ impl Config {
             .clone()
             .unwrap_or_else(|| data_dir.join("corral.toml"));
         let file = read_file_config(&file_path, overrides.config_file.is_some())?;
-        let default_limits = Limits {
-            memory_bytes: file.limits.memory.map_or(DEFAULT_MEMORY, |size| size.0),
-            cpu_shares: file.limits.cpu_shares.unwrap_or(DEFAULT_CPU_SHARES),
-            pids: file.limits.pids.unwrap_or(DEFAULT_PIDS),
-            timeout_secs: file.limits.timeout.map_or(DEFAULT_TIMEOUT_SECS, |d| d.0),
-            tmpfs_bytes: file.limits.tmpfs.map_or(DEFAULT_TMPFS, |size| size.0),
-            max_llm_calls: file
-                .limits
-                .max_llm_calls
-                .unwrap_or(corral_proto::job::DEFAULT_MAX_LLM_CALLS),
-            max_tokens: file
-                .limits
-                .max_tokens
-                .unwrap_or(corral_proto::job::DEFAULT_MAX_TOKENS),
-            max_iterations: file
-                .limits
-                .max_iterations
-                .unwrap_or(corral_proto::job::DEFAULT_MAX_ITERATIONS),
-            idle_timeout_secs: file
-                .limits
-                .idle_timeout
-                .map_or(corral_proto::job::DEFAULT_IDLE_TIMEOUT_SECS, |d| d.0),
-        };
+        let default_limits = default_limits(&file.limits);
         check_limits(&default_limits)
             .map_err(|(key, message)| ConfigError::Invalid { key, message })?;
         let max_concurrent_jobs = overrides
@@ -240,6 +232,10 @@ impl Config {
             default_image,
             pool,
             verify_at_start: !overrides.no_verify,
+            engine_socket: engine_socket(
+                overrides.docker_host.as_deref(),
+                file.runtime.socket.as_deref(),
+            )?,
             isolation: file.isolation.unwrap_or_default(),
             claude_image: file
                 .claude_image
@@ -259,6 +255,29 @@ impl Config {
                 .reap_interval
                 .map_or(DEFAULT_REAP_INTERVAL_SECS, |interval| interval.0.max(1)),
         })
+    }
+}
+
+/// The limits of jobs that set none: the file's, else the defaults.
+fn default_limits(limits: &FileLimits) -> Limits {
+    Limits {
+        memory_bytes: limits.memory.map_or(DEFAULT_MEMORY, |size| size.0),
+        cpu_shares: limits.cpu_shares.unwrap_or(DEFAULT_CPU_SHARES),
+        pids: limits.pids.unwrap_or(DEFAULT_PIDS),
+        timeout_secs: limits.timeout.map_or(DEFAULT_TIMEOUT_SECS, |d| d.0),
+        tmpfs_bytes: limits.tmpfs.map_or(DEFAULT_TMPFS, |size| size.0),
+        max_llm_calls: limits
+            .max_llm_calls
+            .unwrap_or(corral_proto::job::DEFAULT_MAX_LLM_CALLS),
+        max_tokens: limits
+            .max_tokens
+            .unwrap_or(corral_proto::job::DEFAULT_MAX_TOKENS),
+        max_iterations: limits
+            .max_iterations
+            .unwrap_or(corral_proto::job::DEFAULT_MAX_ITERATIONS),
+        idle_timeout_secs: limits
+            .idle_timeout
+            .map_or(corral_proto::job::DEFAULT_IDLE_TIMEOUT_SECS, |d| d.0),
     }
 }
 
@@ -282,6 +301,27 @@ fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigErr
             line,
             message,
         }
+    })
+}
+
+/// The engine's socket: `--docker-host`, then `DOCKER_HOST`, then
+/// `[runtime] socket`, else Docker's default; a Unix socket only.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the config module is where the environment is read"
+)]
+fn engine_socket(flag: Option<&str>, file: Option<&str>) -> Result<EngineSocket, ConfigError> {
+    let environment = std::env::var("DOCKER_HOST").ok();
+    EngineSocket::choose(flag, environment.as_deref(), file).map_err(|error| ConfigError::Invalid {
+        key: match error.from {
+            SocketSource::Flag => "--docker-host",
+            SocketSource::Environment => "DOCKER_HOST",
+            SocketSource::ConfigFile | SocketSource::Default => "runtime.socket",
+        },
+        message: format!(
+            "{:?} is not a Unix socket on this host: give a path or unix:///PATH",
+            error.value
+        ),
     })
 }
 

@@ -1,0 +1,245 @@
+//! Which engine corral talks to, and what that engine is.
+//!
+//! The engine is reached over a Unix socket on this host only: a path or a
+//! `unix://` URL, from `--docker-host`, then `DOCKER_HOST`, then the config
+//! file's `[runtime] socket`, else `/var/run/docker.sock`. A TCP or SSH
+//! address is refused rather than followed: whoever reaches an engine's
+//! API is root on its host, and corral will not hand its jobs' containers
+//! to an engine it cannot tell is this one.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where a socket setting came from, named in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketSource {
+    /// `--docker-host`.
+    Flag,
+    /// The `DOCKER_HOST` environment variable.
+    Environment,
+    /// `[runtime] socket` in `corral.toml`.
+    ConfigFile,
+    /// None given: Docker's own default.
+    Default,
+}
+
+impl fmt::Display for SocketSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Flag => "--docker-host",
+            Self::Environment => "DOCKER_HOST",
+            Self::ConfigFile => "[runtime] socket",
+            Self::Default => "the default",
+        })
+    }
+}
+
+/// Docker's own default socket.
+pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+
+/// The engine's API socket and where it was set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineSocket {
+    /// The socket's path on this host.
+    pub path: PathBuf,
+    /// Where the setting came from.
+    pub source: SocketSource,
+}
+
+/// A socket setting corral will not use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{from} is {value:?}: corral reaches its engine over a Unix socket on this host only \
+     (a path or unix:///PATH)"
+)]
+pub struct SocketError {
+    /// Where the setting came from.
+    pub from: SocketSource,
+    /// What it said.
+    pub value: String,
+}
+
+impl EngineSocket {
+    /// The first of `flag`, `environment` and `config_file` that is set
+    /// (an empty value counts as unset, as Docker's CLI counts it), else
+    /// the default socket.
+    pub fn choose(
+        flag: Option<&str>,
+        environment: Option<&str>,
+        config_file: Option<&str>,
+    ) -> Result<Self, SocketError> {
+        let chosen = [
+            (flag, SocketSource::Flag),
+            (environment, SocketSource::Environment),
+            (config_file, SocketSource::ConfigFile),
+        ]
+        .into_iter()
+        .find_map(|(value, source)| value.filter(|value| !value.is_empty()).map(|v| (v, source)));
+        match chosen {
+            Some((value, source)) => Self::parse(value, source),
+            None => Ok(Self {
+                path: PathBuf::from(DEFAULT_SOCKET),
+                source: SocketSource::Default,
+            }),
+        }
+    }
+
+    /// `value` as a socket path: `/PATH` or `unix:///PATH`.
+    fn parse(value: &str, source: SocketSource) -> Result<Self, SocketError> {
+        let path = value.strip_prefix("unix://").unwrap_or(value);
+        if !path.starts_with('/') || path.contains('\0') {
+            return Err(SocketError {
+                from: source,
+                value: value.to_owned(),
+            });
+        }
+        Ok(Self {
+            path: PathBuf::from(path),
+            source,
+        })
+    }
+}
+
+impl fmt::Display for EngineSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (from {})", self.path.display(), self.source)
+    }
+}
+
+/// Which engine answers on the socket, as it describes itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineInfo {
+    /// `Docker` or `Podman` (from the engine's version components).
+    pub name: String,
+    /// The engine's own version.
+    pub version: String,
+    /// The API version both sides speak.
+    pub api_version: String,
+    /// The engine runs as an unprivileged user (its `rootless` security option).
+    pub rootless: bool,
+    /// Containers' users are remapped on the host (its `userns` security option).
+    pub user_namespaces: bool,
+}
+
+impl EngineInfo {
+    /// The engine from its `version` and `info` answers.
+    pub fn from_answers(
+        version: &bollard::models::SystemVersion,
+        info: &bollard::models::SystemInfo,
+    ) -> Self {
+        let podman = version
+            .components
+            .iter()
+            .flatten()
+            .any(|component| component.name.to_ascii_lowercase().contains("podman"));
+        let options = info.security_options.iter().flatten();
+        let has = |name: &str| {
+            options
+                .clone()
+                .any(|option| option.split(',').any(|part| part == format!("name={name}")))
+        };
+        Self {
+            name: if podman { "Podman" } else { "Docker" }.to_owned(),
+            version: version.version.clone().unwrap_or_default(),
+            api_version: version.api_version.clone().unwrap_or_default(),
+            rootless: has("rootless"),
+            user_namespaces: has("userns"),
+        }
+    }
+}
+
+impl fmt::Display for EngineInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} (API {}), {}, {}",
+            self.name,
+            self.version,
+            self.api_version,
+            if self.rootless { "rootless" } else { "rootful" },
+            if self.user_namespaces {
+                "user namespaces remapped"
+            } else {
+                "no user namespace remapping"
+            }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EngineInfo, EngineSocket, SocketSource};
+
+    #[test]
+    fn the_flag_beats_the_environment_which_beats_the_file() {
+        let chosen = EngineSocket::choose(Some("/a.sock"), Some("/b.sock"), Some("/c.sock"));
+        assert_eq!(chosen.expect("a socket").source, SocketSource::Flag);
+        let chosen =
+            EngineSocket::choose(None, Some("unix:///b.sock"), Some("/c.sock")).expect("a socket");
+        assert_eq!(
+            (chosen.path.to_str(), chosen.source),
+            (Some("/b.sock"), SocketSource::Environment)
+        );
+        let chosen = EngineSocket::choose(None, Some(""), Some("/c.sock")).expect("a socket");
+        assert_eq!(chosen.source, SocketSource::ConfigFile);
+        let chosen = EngineSocket::choose(None, None, None).expect("a socket");
+        assert_eq!(
+            (chosen.path.to_str(), chosen.source),
+            (Some(super::DEFAULT_SOCKET), SocketSource::Default)
+        );
+    }
+
+    #[test]
+    fn an_address_off_this_host_is_refused_naming_where_it_came_from() {
+        for value in [
+            "tcp://127.0.0.1:2375",
+            "ssh://user@host",
+            "relative/docker.sock",
+            "unix://relative.sock",
+            "npipe:////./pipe/docker_engine",
+        ] {
+            let error = EngineSocket::choose(None, Some(value), None).expect_err(value);
+            assert_eq!(error.from, SocketSource::Environment);
+            assert!(error.to_string().starts_with("DOCKER_HOST is"), "{error}");
+        }
+        let error = EngineSocket::choose(Some("tcp://h:1"), None, None).expect_err("tcp");
+        assert!(error.to_string().starts_with("--docker-host is"), "{error}");
+    }
+
+    #[test]
+    fn podman_and_rootless_are_told_from_the_engines_answers() {
+        let version: bollard::models::SystemVersion = serde_json::from_value(serde_json::json!({
+            "Version": "4.3.1",
+            "ApiVersion": "1.41",
+            "Components": [{"Name": "Podman Engine", "Version": "4.3.1"}]
+        }))
+        .expect("a version answer");
+        let info: bollard::models::SystemInfo = serde_json::from_value(serde_json::json!({
+            "SecurityOptions": ["name=seccomp,profile=default", "name=rootless"]
+        }))
+        .expect("an info answer");
+        let engine = EngineInfo::from_answers(&version, &info);
+        assert_eq!(engine.name, "Podman");
+        assert!(engine.rootless);
+        assert!(!engine.user_namespaces);
+
+        let version: bollard::models::SystemVersion = serde_json::from_value(serde_json::json!({
+            "Version": "20.10.24+dfsg1",
+            "ApiVersion": "1.41",
+            "Components": [{"Name": "Engine", "Version": "20.10.24+dfsg1"}]
+        }))
+        .expect("a version answer");
+        let info: bollard::models::SystemInfo = serde_json::from_value(serde_json::json!({
+            "SecurityOptions": ["name=apparmor", "name=seccomp,profile=default", "name=userns"]
+        }))
+        .expect("an info answer");
+        let engine = EngineInfo::from_answers(&version, &info);
+        assert_eq!(engine.name, "Docker");
+        assert!(!engine.rootless);
+        assert!(engine.user_namespaces);
+        assert_eq!(
+            engine.to_string(),
+            "Docker 20.10.24+dfsg1 (API 1.41), rootful, user namespaces remapped"
+        );
+    }
+}
