@@ -20,16 +20,12 @@ use corral_runtime::{
     ContainerExit, Runtime, RuntimeError, SandboxRequest, SandboxSummary, container_name,
 };
 
-use crate::host::{EngineInfo, EngineSocket};
 use crate::spec::container_spec;
-
-/// bollard's request timeout, as `connect_with_defaults` sets it.
-const CONNECT_TIMEOUT_SECS: u64 = 120;
 
 /// Docker through its HTTP API.
 #[derive(Debug, Clone)]
 pub struct DockerRuntime {
-    docker: Docker,
+    pub(crate) docker: Docker,
 }
 
 impl DockerRuntime {
@@ -45,49 +41,6 @@ impl DockerRuntime {
             )
             .await
             .map_err(classify)
-    }
-
-    /// Connects to the socket `DOCKER_HOST` names, else Docker's default
-    /// one (see [`crate::host`]), and negotiates the API version.
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "without a loaded config (image builds, tests) the engine is Docker's own variable's"
-    )]
-    pub async fn connect() -> Result<Self, RuntimeError> {
-        let environment = std::env::var("DOCKER_HOST").ok();
-        let socket = EngineSocket::choose(None, environment.as_deref(), None).map_err(|error| {
-            RuntimeError::Unavailable {
-                message: error.to_string(),
-            }
-        })?;
-        Self::connect_to(&socket).await
-    }
-
-    /// Connects to the engine on `socket` and negotiates the API version.
-    pub async fn connect_to(socket: &EngineSocket) -> Result<Self, RuntimeError> {
-        let unreachable = |error: BollardError| RuntimeError::Unavailable {
-            message: format!("no engine answers on {socket}: {error}"),
-        };
-        let path = socket
-            .path
-            .to_str()
-            .ok_or_else(|| RuntimeError::Unavailable {
-                message: format!("the socket path {} is not UTF-8", socket.path.display()),
-            })?;
-        let docker =
-            Docker::connect_with_unix(path, CONNECT_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
-                .map_err(unreachable)?
-                .negotiate_version()
-                .await
-                .map_err(unreachable)?;
-        Ok(Self { docker })
-    }
-
-    /// Which engine this is, as it describes itself.
-    pub async fn engine(&self) -> Result<EngineInfo, RuntimeError> {
-        let version = self.docker.version().await.map_err(classify)?;
-        let info = self.docker.info().await.map_err(classify)?;
-        Ok(EngineInfo::from_answers(&version, &info))
     }
 
     /// The container's state; `None` when there is no such container.
