@@ -44,7 +44,7 @@ async fn put_chunked(
     (status, response.text().await.expect("a body"))
 }
 
-async fn get(server: &TestServer, id: &str, query: &str) -> (StatusCode, Vec<u8>) {
+pub(crate) async fn get(server: &TestServer, id: &str, query: &str) -> (StatusCode, Vec<u8>) {
     let response = reqwest::Client::new()
         .get(format!("{}/v1/sandboxes/{id}/files?{query}", server.url))
         .bearer_auth(&server.token)

@@ -221,6 +221,26 @@ async fn a_long_output_is_cut_in_the_middle_and_a_granted_secret_is_redacted() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(!body.to_string().contains(secret));
+    // Nor a file that is no text, holding it plain and in base64 among
+    // bytes of no character and characters past ASCII.
+    sh(
+        &server,
+        &id,
+        "{ printf '\\377\\200\\303'; printf %s \"$SANDBOX_TOKEN\"; printf '\\303\\251\\376'; } > /tmp/a.bin; \
+         { printf '\\342\\234\\223\\377'; echo $SANDBOX_TOKEN | base64; printf '\\300'; } > /tmp/b.bin; \
+         printf '\\377\\200\\303ok\\303\\251' > /tmp/c.bin",
+    )
+    .await;
+    for path in ["/tmp/a.bin", "/tmp/b.bin"] {
+        let (status, body) = server
+            .get(&format!("/v1/sandboxes/{id}/files?path={path}"))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{path}: {body}");
+        assert!(body.to_string().contains("SANDBOX_TOKEN"), "{body}");
+    }
+    let (status, clean) = crate::sandbox_files::get(&server, &id, "path=/tmp/c.bin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(clean, b"\xff\x80\xc3ok\xc3\xa9");
     delete(&server, &id).await;
     assert_eq!(server.stop().await, 0);
 }
