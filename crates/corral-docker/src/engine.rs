@@ -20,12 +20,14 @@ use corral_runtime::{
     ContainerExit, Runtime, RuntimeError, SandboxRequest, SandboxSummary, container_name,
 };
 
-use crate::spec::container_spec;
+use crate::spec::{Dialect, container_spec};
 
 /// Docker through its HTTP API.
 #[derive(Debug, Clone)]
 pub struct DockerRuntime {
     pub(crate) docker: Docker,
+    /// How this engine's create body is written.
+    pub(crate) dialect: Dialect,
 }
 
 impl DockerRuntime {
@@ -131,7 +133,7 @@ impl Runtime for DockerRuntime {
         };
         let created = self
             .docker
-            .create_container(Some(options), container_spec(&request))
+            .create_container(Some(options), container_spec(&request, self.dialect))
             .await
             .map_err(classify)?;
         // Whatever spelling an image found, no volume may back the job: a

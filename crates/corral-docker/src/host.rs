@@ -15,6 +15,7 @@ use bollard::errors::Error as BollardError;
 use corral_runtime::RuntimeError;
 
 use crate::engine::{DockerRuntime, classify};
+use crate::spec::Dialect;
 
 /// Where a socket setting came from, named in errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,11 +134,7 @@ impl EngineInfo {
         version: &bollard::models::SystemVersion,
         info: &bollard::models::SystemInfo,
     ) -> Self {
-        let podman = version
-            .components
-            .iter()
-            .flatten()
-            .any(|component| component.name.to_ascii_lowercase().contains("podman"));
+        let podman = is_podman(version);
         let options = info.security_options.iter().flatten();
         let has = |name: &str| {
             options
@@ -170,6 +167,15 @@ impl fmt::Display for EngineInfo {
             }
         )
     }
+}
+
+/// Whether the engine's version answer names Podman among its components.
+fn is_podman(version: &bollard::models::SystemVersion) -> bool {
+    version
+        .components
+        .iter()
+        .flatten()
+        .any(|component| component.name.to_ascii_lowercase().contains("podman"))
 }
 
 /// bollard's request timeout, as `connect_with_defaults` sets it.
@@ -209,7 +215,13 @@ impl DockerRuntime {
                 .negotiate_version()
                 .await
                 .map_err(unreachable)?;
-        Ok(Self { docker })
+        let version = docker.version().await.map_err(unreachable)?;
+        let dialect = if is_podman(&version) {
+            Dialect::Podman
+        } else {
+            Dialect::Docker
+        };
+        Ok(Self { docker, dialect })
     }
 
     /// Which engine this is, as it describes itself.

@@ -24,3 +24,4 @@ pub mod spec;
 pub mod worker_binary;
 
 pub use engine::DockerRuntime;
+pub use spec::Dialect;

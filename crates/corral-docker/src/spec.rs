@@ -12,14 +12,31 @@ use corral_runtime::{
     GVISOR_RUNTIME, LABEL_INSTANCE, LABEL_JOB, LABEL_POOL, SandboxRequest, host_pids_limit,
 };
 
-/// The Docker create body for a job's container.
-pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
+/// Where an engine's create body differs from Docker's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// Docker's own engine.
+    #[default]
+    Docker,
+    /// Podman's Docker-compatible service: a tmpfs takes no `uid=`/`gid=`
+    /// (4.3 refuses them), so an owned tmpfs says `U` instead, which
+    /// mounts it owned by the container's user — the same uid and gid.
+    Podman,
+}
+
+/// The Docker create body for a job's container, as `dialect` takes it.
+pub fn container_spec(request: &SandboxRequest, dialect: Dialect) -> ContainerCreateBody {
     let job = &request.job;
     let limits = &job.limits;
     let gvisor = job.isolation_level == corral_proto::IsolationLevel::Gvisor;
     let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
     let tmpfs_size = limits.tmpfs_bytes;
     let (uid, gid) = (request.user.uid, request.user.gid);
+    // A tmpfs owned by the job's user, in the engine's words.
+    let owned = match dialect {
+        Dialect::Docker => format!("uid={uid},gid={gid}"),
+        Dialect::Podman => "U".to_owned(),
+    };
     let mut mounts = vec![
         bind(&request.socket_dir.to_string_lossy(), SOCKET_DIR, true),
         bind(&request.worker_bin.to_string_lossy(), WORKER_PATH, true),
@@ -35,7 +52,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         ),
         (
             JOB_HOME.to_owned(),
-            format!("rw,nosuid,nodev,size={tmpfs_size},uid={uid},gid={gid},mode=0700"),
+            format!("rw,nosuid,nodev,size={tmpfs_size},{owned},mode=0700"),
         ),
     ]);
     if bound.is_none() {
@@ -46,7 +63,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         // `noexec`, kept for `/tmp` and the home directory).
         tmpfs.insert(
             WORKSPACE.to_owned(),
-            format!("rw,exec,nosuid,nodev,size={tmpfs_size},uid={uid},gid={gid},mode=0700"),
+            format!("rw,exec,nosuid,nodev,size={tmpfs_size},{owned},mode=0700"),
         );
     }
     // An image's `VOLUME` would be a directory on the host's disk with no
@@ -60,7 +77,7 @@ pub fn container_spec(request: &SandboxRequest) -> ContainerCreateBody {
         if volume.starts_with('/') && !covered {
             tmpfs.insert(
                 volume.clone(),
-                format!("rw,nosuid,nodev,size={tmpfs_size},uid={uid},gid={gid},mode=0700"),
+                format!("rw,nosuid,nodev,size={tmpfs_size},{owned},mode=0700"),
             );
         }
     }

@@ -100,7 +100,7 @@ async fn probe_container(weaken: impl FnOnce(&mut ContainerCreateBody)) -> Vec<S
         project_source: None,
         image_volumes: Vec::new(),
     };
-    let mut body = container_spec(&request);
+    let mut body = container_spec(&request, corral_docker::Dialect::Docker);
     body.cmd = Some(vec![
         "probe".into(),
         "--connect".into(),
