@@ -146,3 +146,27 @@ fn a_probe_that_printed_nothing_fails_every_row() {
     assert!(rows.iter().all(|row| !row.ok));
     assert!(rows[0].observed.contains("observations: missing"));
 }
+
+/// Podman reports each dropped capability rather than the `ALL` it was
+/// given: that passes when the bounding set inside is empty, and only then.
+#[test]
+fn capabilities_dropped_one_by_one_pass_only_with_an_empty_bounding_set() {
+    let (mut inside, mut outside) = good();
+    outside.cap_drop = ["CHOWN", "DAC_OVERRIDE", "KILL", "SETUID", "SETGID"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(failing(&inside, &outside, false), Vec::<String>::new());
+    inside
+        .capabilities
+        .insert("CapBnd".into(), "00000000a80425fb".into());
+    assert_eq!(
+        failing(&inside, &outside, false),
+        vec!["no capabilities (effective, permitted, bounding)".to_owned()]
+    );
+    let (inside, mut outside) = good();
+    outside.cap_drop = Vec::new();
+    assert_eq!(
+        failing(&inside, &outside, false),
+        vec!["no capabilities (effective, permitted, bounding)".to_owned()]
+    );
+}

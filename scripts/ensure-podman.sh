@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Makes sure Podman's Docker-compatible API answers on a Unix socket, starting
+# `podman system service` if needed; prints the socket's path on stdout (give
+# it to corral as `--docker-host`).
+#
+#   scripts/ensure-podman.sh            rootful: /run/podman/podman.sock
+#
+# Idempotent: when the socket already answers it only prints it. Otherwise it
+# installs podman and catatonit (the init Podman runs as PID 1 for `Init`)
+# from apt when missing, clears a stale pid file and socket left by a killed
+# service, starts the service detached (log in $CORRAL_PODMAN_LOG), and waits
+# up to 60 s for the socket to answer. Exits 1 with a clear message when it
+# cannot.
+#
+# On a host whose hard limits on open files or processes are below what
+# rootful Podman asks for by default (1048576), containers fail to start
+# (crun: setrlimit ... Operation not permitted); the script then writes
+# /etc/containers/containers.conf.d/50-corral-ulimits.conf setting Podman's
+# default ulimits to the host's hard limits, and says so.
+set -euo pipefail
+
+log_file="${CORRAL_PODMAN_LOG:-/var/log/corral-podman.log}"
+socket="/run/podman/podman.sock"
+pid_file="/run/podman/corral-podman.pid"
+wait_seconds=60
+podman_default_limit=1048576
+
+say() { printf 'ensure-podman: %s\n' "$*" >&2; }
+fail() { say "$*"; exit 1; }
+
+service_answers() {
+    curl -fsS --max-time 3 --unix-socket "$socket" http://localhost/_ping >/dev/null 2>&1
+}
+
+if service_answers; then
+    echo "$socket"
+    exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || fail "rootful Podman needs root (run as root)"
+
+missing=()
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+[ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]} with apt"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
+        fail "installing ${missing[*]} with apt failed"
+    fi
+fi
+
+# Podman's own default ulimits, lowered to this host's hard limits when they
+# are below them (else no container starts here).
+# Podman lowers its own limit on processes to kernel.pid_max, and crun
+# cannot raise a container's above the service's.
+files=$(ulimit -Hn)
+processes=$(ulimit -Hu)
+pid_max=$(cat /proc/sys/kernel/pid_max 2>/dev/null || echo "$podman_default_limit")
+if [ "$processes" = unlimited ] || [ "$processes" -gt "$pid_max" ]; then
+    processes=$pid_max
+fi
+conf=/etc/containers/containers.conf.d/50-corral-ulimits.conf
+low() { [ "$1" != unlimited ] && [ "$1" -lt "$podman_default_limit" ]; }
+if { low "$files" || low "$processes"; } && [ ! -e "$conf" ]; then
+    [ "$files" = unlimited ] && files=$podman_default_limit
+    mkdir -p "$(dirname "$conf")"
+    printf '# Written by corral'"'"'s scripts/ensure-podman.sh: this host'"'"'s hard limits.\n[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n' \
+        "$files" "$files" "$processes" "$processes" >"$conf"
+    say "this host's hard limits (files $files, processes $processes) are below Podman's defaults: wrote $conf"
+fi
+
+live_service() {
+    local pid
+    pid=$(cat "$pid_file" 2>/dev/null) || return 1
+    case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
+        Z*|"") return 1 ;;
+        *) return 0 ;;
+    esac
+}
+
+start_service() {
+    # A service killed without cleanup leaves its socket behind; no live
+    # service holds it now, so it is stale.
+    rm -f "$pid_file"
+    [ -S "$socket" ] && rm -f "$socket"
+    mkdir -p "$(dirname "$socket")" "$(dirname "$log_file")"
+    say "starting podman system service (log: $log_file)"
+    nohup setsid podman system service --time=0 "unix://$socket" >>"$log_file" 2>&1 </dev/null &
+    echo $! >"$pid_file"
+}
+
+started=0
+for _ in $(seq 1 $((wait_seconds * 4))); do
+    if [ -S "$socket" ] && service_answers; then
+        [ "$started" -eq 0 ] || say "Podman's API is up"
+        echo "$socket"
+        exit 0
+    fi
+    if ! live_service; then
+        [ "$started" -lt 3 ] || break
+        start_service
+        started=$((started + 1))
+    fi
+    sleep 0.25
+done
+tail -n 20 "$log_file" >&2 2>/dev/null || true
+fail "podman system service did not answer on $socket within ${wait_seconds}s (see $log_file)"
