@@ -126,6 +126,8 @@ pub struct EngineInfo {
     pub rootless: bool,
     /// Containers' users are remapped on the host (its `userns` security option).
     pub user_namespaces: bool,
+    /// The OCI runtime a container gets when it names none.
+    pub default_runtime: String,
 }
 
 impl EngineInfo {
@@ -147,6 +149,7 @@ impl EngineInfo {
             api_version: version.api_version.clone().unwrap_or_default(),
             rootless: has("rootless"),
             user_namespaces: has("userns"),
+            default_runtime: info.default_runtime.clone().unwrap_or_default(),
         }
     }
 }
@@ -222,6 +225,11 @@ impl DockerRuntime {
             Dialect::Docker
         };
         Ok(Self { docker, dialect })
+    }
+
+    /// How this engine's create body is written.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Which engine this is, as it describes itself.

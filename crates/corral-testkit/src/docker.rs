@@ -5,8 +5,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use bollard::Docker;
-use corral_docker::DockerRuntime;
+use corral_docker::host::EngineInfo;
 use corral_docker::image::{self, DEFAULT_BUSYBOX, ImageRecipe, busybox_root, default_recipe};
+use corral_docker::{Dialect, DockerRuntime};
 use corral_runtime::Runtime;
 
 /// Runs `scripts/ensure-docker.sh` once per test process.
@@ -32,6 +33,17 @@ pub async fn docker() -> Docker {
         .expect("connect to Docker")
         .client()
         .clone()
+}
+
+/// The engine tests run against (`DOCKER_HOST`, else Docker's socket), as
+/// it describes itself: the engine matrix runs the same tests on Podman.
+pub async fn engine() -> (EngineInfo, Dialect) {
+    ensure_docker();
+    let runtime = DockerRuntime::connect()
+        .await
+        .expect("connect to the engine");
+    let engine = runtime.engine().await.expect("the engine's description");
+    (engine, runtime.dialect())
 }
 
 async fn build(recipe: ImageRecipe) -> String {

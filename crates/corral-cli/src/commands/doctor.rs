@@ -117,6 +117,17 @@ async fn image_and_gvisor(
         Err(error) => report(false, "image", error.to_string()),
     }
     // gVisor is optional: its absence only limits `--isolation gvisor`.
+    if runtime.dialect() == corral_docker::Dialect::Podman {
+        report(
+            true,
+            "gvisor",
+            format!(
+                "not available (optional): {}",
+                corral_docker::engine::PODMAN_RUNTIME
+            ),
+        );
+        return;
+    }
     match runtime.has_runtime(corral_runtime::GVISOR_RUNTIME).await {
         Ok(true) => report(
             true,

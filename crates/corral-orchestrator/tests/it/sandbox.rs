@@ -1,6 +1,8 @@
 use std::os::unix::fs::MetadataExt;
 
 use bollard::query_parameters::InspectContainerOptions;
+use corral_docker::Dialect;
+use corral_docker::host::EngineInfo;
 use corral_proto::JobState;
 use corral_testkit::{TestServer, docker, plain_image};
 use serde_json::json;
@@ -45,10 +47,15 @@ async fn check_profile(server: &TestServer, runtime: Option<&str>) {
         .expect("inspect");
     let host = inspected.host_config.expect("host config");
     let config = inspected.config.expect("config");
-    assert_eq!(host.runtime.as_deref(), Some(runtime.unwrap_or("runc")));
+    let (engine, dialect) = corral_testkit::engine().await;
+    assert_eq!(
+        host.runtime.as_deref(),
+        Some(runtime.unwrap_or(reported_default_runtime(&engine, dialect)))
+    );
     assert_eq!(host.network_mode.as_deref(), Some("none"));
     assert_eq!(host.readonly_rootfs, Some(true));
-    assert_eq!(host.cap_drop, Some(vec!["ALL".to_owned()]));
+    assert_all_capabilities_dropped(host.cap_drop.as_deref(), dialect);
+    assert_eq!(host.cap_add.unwrap_or_default(), Vec::<String>::new());
     assert_eq!(
         host.security_opt,
         Some(vec!["no-new-privileges".to_owned()])
@@ -156,4 +163,40 @@ async fn a_job_runs_in_an_image_with_nothing_of_corral() {
     );
     assert!(followed.stdout().ends_with("ok\n"));
     assert_eq!(server.stop().await, 0);
+}
+
+/// Docker reports the `ALL` it was given; Podman reports each capability
+/// of its default set as dropped (that none is left inside is checked by
+/// the hostile suite and `corral verify`).
+pub(crate) fn assert_all_capabilities_dropped(dropped: Option<&[String]>, dialect: Dialect) {
+    let dropped = dropped.unwrap_or_default();
+    match dialect {
+        Dialect::Docker => assert_eq!(dropped, ["ALL"]),
+        Dialect::Podman => {
+            for capability in [
+                "CHOWN",
+                "DAC_OVERRIDE",
+                "FOWNER",
+                "KILL",
+                "SETGID",
+                "SETUID",
+            ] {
+                assert!(
+                    dropped
+                        .iter()
+                        .any(|name| name.trim_start_matches("CAP_") == capability),
+                    "{capability} not dropped: {dropped:?}"
+                );
+            }
+        }
+    }
+}
+
+/// The runtime the engine's inspect names for a container that named none:
+/// Docker's default, or Podman's `oci`, which it reports for every container.
+pub(crate) fn reported_default_runtime(engine: &EngineInfo, dialect: Dialect) -> &str {
+    match dialect {
+        Dialect::Docker => &engine.default_runtime,
+        Dialect::Podman => "oci",
+    }
 }

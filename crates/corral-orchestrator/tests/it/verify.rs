@@ -100,7 +100,7 @@ async fn probe_container(weaken: impl FnOnce(&mut ContainerCreateBody)) -> Vec<S
         project_source: None,
         image_volumes: Vec::new(),
     };
-    let mut body = container_spec(&request, corral_docker::Dialect::Docker);
+    let mut body = container_spec(&request, corral_testkit::engine().await.1);
     body.cmd = Some(vec![
         "probe".into(),
         "--connect".into(),
@@ -276,7 +276,8 @@ async fn a_jobs_first_running_event_carries_its_containers_profile() {
     assert!(profile.readonly_rootfs);
     assert_eq!(profile.network_mode, "none");
     assert_eq!(profile.user, "10001:10001");
-    assert_eq!(profile.cap_drop, ["ALL"]);
+    let (engine, dialect) = corral_testkit::engine().await;
+    crate::sandbox::assert_all_capabilities_dropped(Some(&profile.cap_drop), dialect);
     assert!(profile.cap_add.is_empty());
     assert_eq!(profile.security_opt, ["no-new-privileges"]);
     assert_eq!(profile.pids_limit, Some(limits.pids));
@@ -287,7 +288,10 @@ async fn a_jobs_first_running_event_carries_its_containers_profile() {
     );
     let size = format!("size={}", limits.tmpfs_bytes);
     assert!(profile.tmpfs["/tmp"].contains(&size), "{:?}", profile.tmpfs);
-    assert_eq!(profile.runtime, "runc");
+    assert_eq!(
+        profile.runtime,
+        crate::sandbox::reported_default_runtime(&engine, dialect)
+    );
     let mut targets: Vec<&str> = profile
         .mounts
         .iter()
