@@ -33,6 +33,9 @@ pub struct DockerRuntime {
     pub(crate) docker: Docker,
     /// How this engine's create body is written.
     pub(crate) dialect: Dialect,
+    /// Podman's seccomp profile, tightened, for every container; the
+    /// file lives as long as any clone of this runtime.
+    pub(crate) seccomp: Option<std::sync::Arc<tempfile::NamedTempFile>>,
 }
 
 impl DockerRuntime {
@@ -147,7 +150,14 @@ impl Runtime for DockerRuntime {
         };
         let created = self
             .docker
-            .create_container(Some(options), container_spec(&request, self.dialect))
+            .create_container(
+                Some(options),
+                container_spec(
+                    &request,
+                    self.dialect,
+                    self.seccomp.as_deref().map(tempfile::NamedTempFile::path),
+                ),
+            )
             .await
             .map_err(classify)?;
         // Whatever spelling an image found, no volume may back the job: a

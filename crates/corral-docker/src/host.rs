@@ -219,12 +219,18 @@ impl DockerRuntime {
                 .await
                 .map_err(unreachable)?;
         let version = docker.version().await.map_err(unreachable)?;
-        let dialect = if is_podman(&version) {
-            Dialect::Podman
+        let (dialect, seccomp) = if is_podman(&version) {
+            let profile = crate::seccomp::podman_profile()
+                .map_err(|message| RuntimeError::Engine { message })?;
+            (Dialect::Podman, Some(std::sync::Arc::new(profile)))
         } else {
-            Dialect::Docker
+            (Dialect::Docker, None)
         };
-        Ok(Self { docker, dialect })
+        Ok(Self {
+            docker,
+            dialect,
+            seccomp,
+        })
     }
 
     /// How this engine's create body is written.

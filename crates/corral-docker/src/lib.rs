@@ -12,6 +12,7 @@
 //! - [`spec`]: the container a request becomes (profile, mounts, limits, labels)
 //! - [`engine`]: [`DockerRuntime`], create/start/wait/update/remove over bollard
 //! - [`host`]: which engine socket, and what answers on it (Docker or Podman, rootless)
+//! - [`seccomp`]: Podman's seccomp profile, as strict as Docker's on namespaces
 //! - [`profile`]: a container's security profile as Docker reports it
 //! - [`image`]: offline image builds (busybox, Debian, Claude Code)
 //! - [`worker_binary`]: finding and checking the static worker
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod host;
 pub mod image;
 pub mod profile;
+pub mod seccomp;
 pub mod spec;
 pub mod worker_binary;
 

@@ -4,6 +4,7 @@
 //! else, so it can be read in one place and tested without Docker.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
 use corral_proto::worker::{JOB_HOME, SOCKET_DIR, WORKER_PATH, WORKSPACE};
@@ -24,8 +25,14 @@ pub enum Dialect {
     Podman,
 }
 
-/// The Docker create body for a job's container, as `dialect` takes it.
-pub fn container_spec(request: &SandboxRequest, dialect: Dialect) -> ContainerCreateBody {
+/// The Docker create body for a job's container, as `dialect` takes it;
+/// `seccomp` is a profile file the engine must be given instead of its
+/// own default (Podman's, tightened: see `seccomp`).
+pub fn container_spec(
+    request: &SandboxRequest,
+    dialect: Dialect,
+    seccomp: Option<&Path>,
+) -> ContainerCreateBody {
     let job = &request.job;
     let limits = &job.limits;
     let gvisor = job.isolation_level == corral_proto::IsolationLevel::Gvisor;
@@ -108,7 +115,11 @@ pub fn container_spec(request: &SandboxRequest, dialect: Dialect) -> ContainerCr
             readonly_rootfs: Some(true),
             tmpfs: Some(tmpfs),
             cap_drop: Some(vec!["ALL".to_owned()]),
-            security_opt: Some(vec!["no-new-privileges".to_owned()]),
+            security_opt: Some(
+                std::iter::once("no-new-privileges".to_owned())
+                    .chain(seccomp.map(crate::seccomp::security_opt))
+                    .collect(),
+            ),
             privileged: Some(false),
             pids_limit: Some(host_pids_limit(limits.pids, gvisor)),
             memory: Some(memory),

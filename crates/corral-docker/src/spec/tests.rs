@@ -42,7 +42,7 @@ fn request(project: Option<&str>) -> SandboxRequest {
 
 #[test]
 fn the_profile_locks_the_container_down() {
-    let body = container_spec(&request(None), Dialect::Docker);
+    let body = container_spec(&request(None), Dialect::Docker, None);
     let host = body.host_config.expect("host config");
     assert_eq!(host.network_mode.as_deref(), Some("none"));
     assert_eq!(host.readonly_rootfs, Some(true));
@@ -68,7 +68,7 @@ fn the_profile_locks_the_container_down() {
 
 #[test]
 fn only_the_socket_the_worker_and_the_project_are_mounted() {
-    let body = container_spec(&request(Some("/home/me/project")), Dialect::Docker);
+    let body = container_spec(&request(Some("/home/me/project")), Dialect::Docker, None);
     let mounts = body
         .host_config
         .and_then(|host| host.mounts)
@@ -115,7 +115,7 @@ fn only_the_socket_the_worker_and_the_project_are_mounted() {
 fn the_project_path_itself_is_never_mounted() {
     let mut request = request(Some("/home/me/project"));
     request.project_source = None;
-    let body = container_spec(&request, Dialect::Docker);
+    let body = container_spec(&request, Dialect::Docker, None);
     let mounts = body
         .host_config
         .and_then(|host| host.mounts)
@@ -136,7 +136,7 @@ fn a_job_runs_as_the_owner_of_its_project() {
         uid: 1000,
         gid: 1001,
     };
-    let body = container_spec(&request, Dialect::Docker);
+    let body = container_spec(&request, Dialect::Docker, None);
     assert_eq!(body.user.as_deref(), Some("1000:1001"));
     let tmpfs = body.host_config.and_then(|host| host.tmpfs).expect("tmpfs");
     assert!(tmpfs["/home/corral"].contains("uid=1000,gid=1001"));
@@ -144,7 +144,7 @@ fn a_job_runs_as_the_owner_of_its_project() {
 
 #[test]
 fn no_secret_or_token_is_put_in_the_environment() {
-    let body = container_spec(&request(None), Dialect::Docker);
+    let body = container_spec(&request(None), Dialect::Docker, None);
     let env = body.env.expect("env");
     assert!(
         env.iter()
@@ -157,7 +157,7 @@ fn no_secret_or_token_is_put_in_the_environment() {
 fn a_gvisor_job_runs_on_runsc_with_room_for_the_sandbox_pids() {
     let mut gvisor = request(None);
     gvisor.job.isolation_level = corral_proto::IsolationLevel::Gvisor;
-    let host = container_spec(&gvisor, Dialect::Docker)
+    let host = container_spec(&gvisor, Dialect::Docker, None)
         .host_config
         .expect("host config");
     assert_eq!(host.runtime.as_deref(), Some("runsc"));
@@ -175,7 +175,7 @@ fn a_gvisor_job_runs_on_runsc_with_room_for_the_sandbox_pids() {
 fn image_volumes_are_capped_tmpfs() {
     let mut request = request(Some("/home/me/project"));
     request.image_volumes = vec!["/data".into(), "/workspace".into(), "/tmp".into()];
-    let body = container_spec(&request, Dialect::Docker);
+    let body = container_spec(&request, Dialect::Docker, None);
     let host = body.host_config.expect("host config");
     let tmpfs = host.tmpfs.expect("tmpfs");
     assert!(
@@ -194,8 +194,8 @@ fn image_volumes_are_capped_tmpfs() {
 /// nothing else of the profile differs.
 #[test]
 fn podman_gets_owned_tmpfs_in_its_own_words_and_the_rest_unchanged() {
-    let docker = container_spec(&request(None), Dialect::Docker);
-    let podman = container_spec(&request(None), Dialect::Podman);
+    let docker = container_spec(&request(None), Dialect::Docker, None);
+    let podman = container_spec(&request(None), Dialect::Podman, None);
     let tmpfs = podman
         .host_config
         .as_ref()

@@ -20,6 +20,7 @@ mod claude_mode;
 mod claude_sessions;
 mod data_dir_lock;
 mod egress;
+mod engines;
 mod faults;
 mod held_output;
 mod hostile;

@@ -56,10 +56,7 @@ async fn check_profile(server: &TestServer, runtime: Option<&str>) {
     assert_eq!(host.readonly_rootfs, Some(true));
     assert_all_capabilities_dropped(host.cap_drop.as_deref(), dialect);
     assert_eq!(host.cap_add.unwrap_or_default(), Vec::<String>::new());
-    assert_eq!(
-        host.security_opt,
-        Some(vec!["no-new-privileges".to_owned()])
-    );
+    assert_security_opt(host.security_opt.as_deref(), dialect);
     assert_eq!(host.privileged, Some(false));
     assert_eq!(host.memory, Some(96 << 20));
     assert_eq!(host.memory_swap, Some(96 << 20));
@@ -198,5 +195,22 @@ pub(crate) fn reported_default_runtime(engine: &EngineInfo, dialect: Dialect) ->
     match dialect {
         Dialect::Docker => &engine.default_runtime,
         Dialect::Podman => "oci",
+    }
+}
+
+/// `no-new-privileges`, and on Podman corral's tightened seccomp profile
+/// (Docker applies its own default, which needs no file).
+pub(crate) fn assert_security_opt(options: Option<&[String]>, dialect: Dialect) {
+    let options = options.unwrap_or_default();
+    match dialect {
+        Dialect::Docker => assert_eq!(options, ["no-new-privileges"]),
+        Dialect::Podman => {
+            assert_eq!(options.len(), 2, "{options:?}");
+            assert_eq!(options[0], "no-new-privileges");
+            assert!(
+                options[1].starts_with("seccomp=") && options[1].contains("corral-seccomp-"),
+                "{options:?}"
+            );
+        }
     }
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The engine matrix: the tests that prove the container profile, `corral
+# verify`, a job's life and the hostile suite, run again against rootful
+# Podman (its Docker-compatible API, from scripts/ensure-podman.sh) with
+# DOCKER_HOST pointing at it. Run by scripts/test.sh after the Docker suite;
+# expects the test binaries built and CORRAL_WORKER_BIN set, as there.
+#
+# Left out on Podman, and why (docs/architecture/sandbox.md, "Engines"):
+# - tests that ask for gVisor or another OCI runtime (`under_crun…`,
+#   `verify_passes_under_gvisor`): Podman's compat API ignores the runtime a
+#   container names, so corral refuses them there (`engines.rs` checks it);
+# - the two OOM tests: Podman 4.3 on a cgroup v1 host reports no OOMKilled
+#   (the limit holds: the job fails with 137, without the words "out of
+#   memory");
+# - everything that drives Docker itself beside corral (benchmarks' floors,
+#   the reaper's Docker-side checks, the browser, Claude Code image builds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+socket="$(bash scripts/ensure-podman.sh)"
+export DOCKER_HOST="unix://$socket"
+
+threads="${CORRAL_TEST_THREADS:-4}"
+status=0
+cargo test -p corral-orchestrator --test it -- --test-threads="$threads" \
+    engines:: \
+    sandbox::a_running_container_carries_the_whole_profile \
+    sandbox::only_tmp_home_and_the_workspace_are_writable \
+    sandbox::a_job_runs_in_an_image_with_nothing_of_corral \
+    verify::verify_passes_under_runc \
+    verify::verify_fails_naming_the_row_when_a_setting_is_removed \
+    verify::a_jobs_first_running_event_carries_its_containers_profile \
+    verify::jobs_wait_for_the_check_at_start_and_are_refused_while_it_fails \
+    lifecycle::output_arrives_in_order_and_the_exit_code_is_the_commands \
+    lifecycle::argv_runs_without_a_shell_and_succeeds \
+    lifecycle::a_job_past_its_timeout_is_timed_out_and_removed \
+    lifecycle::a_cancelled_job_is_cancelled_and_removed \
+    lifecycle::a_missing_image_fails_with_a_reason \
+    hostile::no_attempt_from_inside_a_job_succeeds \
+    hostile_pids:: \
+    || status=$?
+
+leftover="$(curl -fsS --unix-socket "$socket" \
+    'http://localhost/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22corral.job%22%5D%7D' \
+    2>/dev/null | grep -o '"Id":"[0-9a-f]*"' || true)"
+if [ -n "$leftover" ]; then
+    echo "test-engines.sh: containers with a corral.job label were left behind on Podman:" >&2
+    echo "$leftover" >&2
+    podman ps -a --filter label=corral.job >&2 || true
+    podman rm -f $(podman ps -aq --filter label=corral.job) >/dev/null 2>&1 || true
+    status=1
+fi
+exit "$status"
