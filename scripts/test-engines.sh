@@ -37,7 +37,15 @@ cargo test -p corral-orchestrator --test it -- --test-threads="$threads" \
     lifecycle::a_cancelled_job_is_cancelled_and_removed \
     lifecycle::a_missing_image_fails_with_a_reason \
     hostile::no_attempt_from_inside_a_job_succeeds \
+    hostile::no_attempt_from_inside_a_sandbox_succeeds \
+    sandboxes::a_long_output_is_cut_in_the_middle_and_a_granted_secret_is_redacted \
+    faults::a_worker_killed_by_its_job_fails_the_job_with_the_exit_code \
     hostile_pids:: \
+    || status=$?
+# A job re-adopted after a `kill -9` of the server, and one that cannot be.
+cargo test -p corral-cli --test it -- --test-threads="$threads" \
+    run::a_running_job_is_re_adopted_after_the_server_is_killed \
+    run::a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason \
     || status=$?
 
 leftover="$(curl -fsS --unix-socket "$socket" \

@@ -6,7 +6,8 @@
 # and npm when missing (the Claude Code image is built on first use),
 # registers gVisor (runsc) with Docker, installs Chromium for the UI test,
 # builds the static worker once, runs the tests with bounded parallelism,
-# then the Python SDK's (scripts/test-python.sh), and fails if any
+# then the Python SDK's (scripts/test-python.sh) and the engine matrix on
+# Podman (scripts/test-engines.sh), and fails if any
 # container carrying a corral label is left afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,10 @@ cargo test --workspace --all-targets -- --test-threads="$threads" || status=$?
 
 # The Python SDK against a real server (ruff, mypy --strict, pytest).
 bash scripts/test-python.sh || status=$?
+
+# The engine matrix: the profile, verify, life and hostile tests again on
+# rootful Podman (installed and started by scripts/ensure-podman.sh).
+bash scripts/test-engines.sh || status=$?
 
 leftover="$(docker ps -aq --filter label=corral.job 2>/dev/null || true)"
 if [ -n "$leftover" ]; then
