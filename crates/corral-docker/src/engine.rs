@@ -22,11 +22,6 @@ use corral_runtime::{
 
 use crate::spec::{Dialect, container_spec};
 
-/// Why a container cannot name its OCI runtime (gVisor's `runsc`, or
-/// `--oci-runtime`) on Podman.
-pub const PODMAN_RUNTIME: &str = "Podman's Docker-compatible API ignores the OCI runtime a container \
-     names (it would run under Podman's default runtime): gVisor and --oci-runtime need Docker";
-
 /// Docker through its HTTP API.
 #[derive(Debug, Clone)]
 pub struct DockerRuntime {
@@ -119,15 +114,7 @@ fn clean_path(path: &str) -> String {
 impl Runtime for DockerRuntime {
     #[instrument(name = "runtime.create", skip_all, fields(job_id = %request.job.id))]
     async fn create(&self, request: &SandboxRequest) -> Result<String, RuntimeError> {
-        let names_a_runtime = request.oci_runtime.is_some()
-            || request.job.isolation_level == corral_proto::IsolationLevel::Gvisor;
-        if self.dialect == Dialect::Podman && names_a_runtime {
-            // It would run under Podman's default runtime instead: weaker
-            // than asked, so not at all.
-            return Err(RuntimeError::Engine {
-                message: PODMAN_RUNTIME.to_owned(),
-            });
-        }
+        self.refuse_an_ignored_runtime(request)?;
         let options = CreateContainerOptions {
             name: Some(container_name(&request.job.id)),
             ..CreateContainerOptions::default()
@@ -355,11 +342,7 @@ impl Runtime for DockerRuntime {
     }
 
     async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError> {
-        if self.dialect == Dialect::Podman {
-            return Err(RuntimeError::Engine {
-                message: PODMAN_RUNTIME.to_owned(),
-            });
-        }
+        self.can_choose_a_runtime()?;
         let info = self.docker.info().await.map_err(classify)?;
         Ok(info
             .runtimes

@@ -181,6 +181,11 @@ fn is_podman(version: &bollard::models::SystemVersion) -> bool {
         .any(|component| component.name.to_ascii_lowercase().contains("podman"))
 }
 
+/// Why a container cannot name its OCI runtime (gVisor's `runsc`, or
+/// `--oci-runtime`) on Podman.
+pub const PODMAN_RUNTIME: &str = "Podman's Docker-compatible API ignores the OCI runtime a container \
+     names (it would run under Podman's default runtime): gVisor and --oci-runtime need Docker";
+
 /// bollard's request timeout, as `connect_with_defaults` sets it.
 const CONNECT_TIMEOUT_SECS: u64 = 120;
 
@@ -231,6 +236,32 @@ impl DockerRuntime {
             dialect,
             seccomp,
         })
+    }
+
+    /// A job naming an OCI runtime (gVisor, `--oci-runtime`) on Podman,
+    /// which would run it under its default runtime instead: weaker than
+    /// asked, so not at all.
+    pub(crate) fn refuse_an_ignored_runtime(
+        &self,
+        request: &corral_runtime::SandboxRequest,
+    ) -> Result<(), RuntimeError> {
+        let names_a_runtime = request.oci_runtime.is_some()
+            || request.job.isolation_level == corral_proto::IsolationLevel::Gvisor;
+        if names_a_runtime {
+            self.can_choose_a_runtime()?;
+        }
+        Ok(())
+    }
+
+    /// Whether a container may name its OCI runtime on this engine (not
+    /// on Podman: see [`PODMAN_RUNTIME`]).
+    pub(crate) fn can_choose_a_runtime(&self) -> Result<(), RuntimeError> {
+        if self.dialect == Dialect::Podman {
+            return Err(RuntimeError::Engine {
+                message: PODMAN_RUNTIME.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// How this engine's create body is written.

@@ -123,7 +123,7 @@ async fn image_and_gvisor(
             "gvisor",
             format!(
                 "not available (optional): {}",
-                corral_docker::engine::PODMAN_RUNTIME
+                corral_docker::host::PODMAN_RUNTIME
             ),
         );
         return;
