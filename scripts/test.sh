@@ -18,6 +18,8 @@ bash scripts/ensure-image-tools.sh
 bash scripts/ensure-gvisor.sh
 bash scripts/ensure-crun.sh
 bash scripts/ensure-chromium.sh
+# Podman for the engine matrix below (and the unit test of its seccomp profile).
+bash scripts/ensure-podman.sh >/dev/null
 
 CORRAL_WORKER_BIN="$(bash scripts/build-worker.sh)"
 export CORRAL_WORKER_BIN

@@ -197,7 +197,15 @@ impl DockerRuntime {
         reason = "without a loaded config (image builds, tests) the engine is Docker's own variable's"
     )]
     pub async fn connect() -> Result<Self, RuntimeError> {
-        let environment = std::env::var("DOCKER_HOST").ok();
+        let environment = match std::env::var("DOCKER_HOST") {
+            Ok(value) => Some(value),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(RuntimeError::Unavailable {
+                    message: "DOCKER_HOST is not UTF-8: give a path or unix:///PATH".to_owned(),
+                });
+            }
+        };
         let socket = EngineSocket::choose(None, environment.as_deref(), None).map_err(|error| {
             RuntimeError::Unavailable {
                 message: error.to_string(),

@@ -5,10 +5,15 @@
 //! (the hostile suite's "new user namespace" probe found it open).
 //!
 //! The engine's own profile is read on this host (corral reaches only a
-//! local engine) and changed in one way: `clone` and `unshare` are allowed
-//! only without any namespace flag, and `clone3`, whose flags seccomp
-//! cannot read, fails with `ENOSYS` so the C library falls back to
-//! `clone`. Everything else stays as Podman ships it.
+//! local engine) and changed where it is weaker than Docker's for an
+//! unprivileged job: `clone` and `unshare` are allowed only without any
+//! namespace flag, and `clone3`, whose flags seccomp cannot read, fails
+//! with `ENOSYS` so the C library falls back to `clone`; `keyctl`,
+//! `add_key` and `request_key` (the kernel keyring is not namespaced: jobs
+//! running as one uid would share a keyring, a channel between them) and
+//! `syslog` (the host's kernel log) are left to the default action, which
+//! must refuse. A profile that allows by default, or names a call with
+//! `name` rather than `names`, is refused rather than patched.
 
 use std::path::Path;
 
@@ -60,38 +65,62 @@ pub fn security_opt(path: &Path) -> String {
     format!("seccomp={}", path.display())
 }
 
-/// Makes `profile` refuse every namespace flag to `clone` and `unshare`,
-/// and `clone3` (see the module).
+/// Calls no rule of the engine's may decide: corral's rules below, or the
+/// default action, decide them.
+const GUARDED: [&str; 7] = [
+    "clone",
+    "clone3",
+    "unshare",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "syslog",
+];
+
+/// Default actions that refuse a call.
+const REFUSING: [&str; 5] = [
+    "SCMP_ACT_ERRNO",
+    "SCMP_ACT_KILL",
+    "SCMP_ACT_KILL_PROCESS",
+    "SCMP_ACT_KILL_THREAD",
+    "SCMP_ACT_TRAP",
+];
+
+/// Makes `profile` as strict as the module says, or says why it cannot.
 pub fn tighten(profile: &mut Value) -> Result<(), String> {
+    let default = profile.get("defaultAction").and_then(Value::as_str);
+    if !default.is_some_and(|action| REFUSING.contains(&action)) {
+        return Err(format!(
+            "its default action is {default:?}, not a refusal: corral only tightens a profile that \
+             refuses what it does not list"
+        ));
+    }
     let rules = profile
         .get_mut("syscalls")
         .and_then(Value::as_array_mut)
         .ok_or("no `syscalls` list")?;
-    let guarded = ["clone", "clone3", "unshare"];
     for rule in rules.iter_mut() {
-        let allows = rule.get("action").and_then(Value::as_str) == Some("SCMP_ACT_ALLOW");
-        if let (true, Some(names)) = (allows, rule.get_mut("names").and_then(Value::as_array_mut)) {
-            names.retain(|name| !name.as_str().is_some_and(|name| guarded.contains(&name)));
+        if rule.get("name").is_some() {
+            return Err("a rule names its call with `name`; corral reads only `names`".to_owned());
+        }
+        // Whatever the rule's action (allow, log, trace…), these calls are
+        // no longer its to decide.
+        if let Some(names) = rule.get_mut("names").and_then(Value::as_array_mut) {
+            names.retain(|name| !name.as_str().is_some_and(|name| GUARDED.contains(&name)));
         }
     }
-    let without_namespaces = |call: &str, index: u64, arches: Value| {
-        json!({
-            "names": [call],
-            "action": "SCMP_ACT_ALLOW",
-            "args": [{"index": index, "value": NAMESPACE_FLAGS, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}],
-            "includes": arches,
-        })
-    };
+    let flags = |index: u64| json!([{"index": index, "value": NAMESPACE_FLAGS, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]);
     // On s390 `clone` takes its flags second.
     let s390 = json!(["s390", "s390x"]);
     rules.push(json!({
-        "names": ["clone"],
-        "action": "SCMP_ACT_ALLOW",
-        "args": [{"index": 0, "value": NAMESPACE_FLAGS, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}],
+        "names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": flags(0),
         "excludes": {"arches": s390},
     }));
-    rules.push(without_namespaces("clone", 1, json!({"arches": s390})));
-    rules.push(without_namespaces("unshare", 0, json!({})));
+    rules.push(json!({
+        "names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": flags(1),
+        "includes": {"arches": s390},
+    }));
+    rules.push(json!({"names": ["unshare"], "action": "SCMP_ACT_ALLOW", "args": flags(0)}));
     rules.push(json!({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS}));
     Ok(())
 }
@@ -120,7 +149,10 @@ mod tests {
         let mut profile = json!({
             "defaultAction": "SCMP_ACT_ERRNO",
             "syscalls": [
-                {"names": ["read", "clone", "clone3", "unshare", "write"], "action": "SCMP_ACT_ALLOW", "args": []},
+                {"names": ["read", "clone", "clone3", "unshare", "keyctl", "add_key", "request_key", "syslog", "write"],
+                 "action": "SCMP_ACT_ALLOW", "args": []},
+                {"names": ["unshare", "clone"], "action": "SCMP_ACT_LOG", "args": []},
+                {"names": ["clone"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
                 {"names": ["setns"], "action": "SCMP_ACT_ERRNO", "args": []}
             ]
         });
@@ -129,6 +161,16 @@ mod tests {
             profile["syscalls"][0]["names"],
             json!(["read", "write"]),
             "the broad allow no longer names them"
+        );
+        assert_eq!(
+            profile["syscalls"][1]["names"],
+            json!([]),
+            "nor a logging rule"
+        );
+        assert_eq!(
+            profile["syscalls"][2]["names"],
+            json!([]),
+            "nor a rule for a capability"
         );
         for call in ["clone", "unshare"] {
             let rules = rules_for(&profile, call);
@@ -143,11 +185,43 @@ mod tests {
         let clone3 = rules_for(&profile, "clone3");
         assert_eq!(clone3.len(), 1);
         assert_eq!(clone3[0]["action"], "SCMP_ACT_ERRNO");
+        for call in ["keyctl", "add_key", "request_key", "syslog"] {
+            assert!(
+                rules_for(&profile, call).is_empty(),
+                "{call} left to the refusing default"
+            );
+        }
         assert_eq!(rules_for(&profile, "setns")[0]["action"], "SCMP_ACT_ERRNO");
     }
 
     #[test]
-    fn a_profile_without_a_syscall_list_is_refused() {
-        assert!(tighten(&mut json!({"defaultAction": "SCMP_ACT_ALLOW"})).is_err());
+    fn a_profile_that_allows_by_default_or_is_shaped_otherwise_is_refused() {
+        assert!(tighten(&mut json!({"defaultAction": "SCMP_ACT_ERRNO"})).is_err());
+        for default in ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG"] {
+            let mut profile = json!({"defaultAction": default, "syscalls": []});
+            assert!(tighten(&mut profile).is_err(), "{default}");
+        }
+        let mut profile = json!({
+            "defaultAction": "SCMP_ACT_ERRNO",
+            "syscalls": [{"name": "unshare", "action": "SCMP_ACT_ALLOW"}]
+        });
+        assert!(tighten(&mut profile).is_err());
+    }
+
+    #[test]
+    fn the_profile_podman_ships_here_is_tightened_when_there_is_one() {
+        let Some(text) = super::PROFILES
+            .iter()
+            .find_map(|path| std::fs::read_to_string(path).ok())
+        else {
+            return; // No Podman on this host: the engine matrix installs it.
+        };
+        let mut profile: Value = serde_json::from_str(&text).expect("JSON");
+        tighten(&mut profile).expect("Podman's own profile is accepted");
+        assert!(
+            !rules_for(&profile, "keyctl")
+                .iter()
+                .any(|rule| rule["action"] == "SCMP_ACT_ALLOW")
+        );
     }
 }

@@ -25,6 +25,9 @@ pub enum Dialect {
     Podman,
 }
 
+/// Where Podman mounts a writable tmpfs of its own under a read-only root.
+const PODMAN_WRITABLE: &[&str] = &["/run", "/var/tmp"];
+
 /// The Docker create body for a job's container, as `dialect` takes it;
 /// `seccomp` is a profile file the engine must be given instead of its
 /// own default (Podman's, tightened: see `seccomp`).
@@ -37,13 +40,7 @@ pub fn container_spec(
     let limits = &job.limits;
     let gvisor = job.isolation_level == corral_proto::IsolationLevel::Gvisor;
     let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
-    let tmpfs_size = limits.tmpfs_bytes;
     let (uid, gid) = (request.user.uid, request.user.gid);
-    // A tmpfs owned by the job's user, in the engine's words.
-    let owned = match dialect {
-        Dialect::Docker => format!("uid={uid},gid={gid}"),
-        Dialect::Podman => "U".to_owned(),
-    };
     let mut mounts = vec![
         bind(&request.socket_dir.to_string_lossy(), SOCKET_DIR, true),
         bind(&request.worker_bin.to_string_lossy(), WORKER_PATH, true),
@@ -52,42 +49,7 @@ pub fn container_spec(
     if let Some(source) = bound {
         mounts.push(bind(&source.to_string_lossy(), WORKSPACE, false));
     }
-    let mut tmpfs = HashMap::from([
-        (
-            "/tmp".to_owned(),
-            format!("rw,nosuid,nodev,size={tmpfs_size},mode=1777"),
-        ),
-        (
-            JOB_HOME.to_owned(),
-            format!("rw,nosuid,nodev,size={tmpfs_size},{owned},mode=0700"),
-        ),
-    ]);
-    if bound.is_none() {
-        // Scratch space, where a copy-mode job's project is unpacked: every
-        // job without a bound project has it, so a warm-pool container
-        // serves either. `exec`, as a bound project is: projects hold
-        // scripts and build their own binaries (Docker's tmpfs default is
-        // `noexec`, kept for `/tmp` and the home directory).
-        tmpfs.insert(
-            WORKSPACE.to_owned(),
-            format!("rw,exec,nosuid,nodev,size={tmpfs_size},{owned},mode=0700"),
-        );
-    }
-    // An image's `VOLUME` would be a directory on the host's disk with no
-    // cap: each gets a tmpfs of the job's size instead (unless a mount of
-    // the job's own already covers the path).
-    for volume in &request.image_volumes {
-        let covered = tmpfs.contains_key(volume)
-            || mounts
-                .iter()
-                .any(|mount| mount.target.as_deref() == Some(volume.as_str()));
-        if volume.starts_with('/') && !covered {
-            tmpfs.insert(
-                volume.clone(),
-                format!("rw,nosuid,nodev,size={tmpfs_size},{owned},mode=0700"),
-            );
-        }
-    }
+    let tmpfs = tmpfs_of(request, dialect, &mounts);
     let mut labels = HashMap::from([
         (LABEL_JOB.to_owned(), job.id.clone()),
         (LABEL_INSTANCE.to_owned(), request.instance_id.clone()),
@@ -138,6 +100,74 @@ pub fn container_spec(
         }),
         ..ContainerCreateBody::default()
     }
+}
+
+/// Every tmpfs of the job's container: `/tmp` and the home directory,
+/// `/workspace` when no project is bound, one per image `VOLUME` not
+/// covered by a mount of the job's, and on Podman the paths it would mount
+/// writable itself. `noexec` is said, not left to the engine's default.
+fn tmpfs_of(
+    request: &SandboxRequest,
+    dialect: Dialect,
+    mounts: &[Mount],
+) -> HashMap<String, String> {
+    let tmpfs_size = request.job.limits.tmpfs_bytes;
+    let (uid, gid) = (request.user.uid, request.user.gid);
+    // A tmpfs owned by the job's user, in the engine's words.
+    let owned = match dialect {
+        Dialect::Docker => format!("uid={uid},gid={gid}"),
+        Dialect::Podman => "U".to_owned(),
+    };
+    let bound = request.project_source.as_deref();
+    let mut tmpfs = HashMap::from([
+        (
+            "/tmp".to_owned(),
+            format!("rw,noexec,nosuid,nodev,size={tmpfs_size},mode=1777"),
+        ),
+        (
+            JOB_HOME.to_owned(),
+            format!("rw,noexec,nosuid,nodev,size={tmpfs_size},{owned},mode=0700"),
+        ),
+    ]);
+    if dialect == Dialect::Podman {
+        // With a read-only root Podman mounts a tmpfs of its own, writable,
+        // executable and uncapped, on each of these; Docker leaves them the
+        // image's, read-only. Small, root's and `noexec`: the job cannot
+        // write there, as under Docker.
+        for path in PODMAN_WRITABLE {
+            tmpfs.insert(
+                (*path).to_owned(),
+                "rw,nosuid,nodev,noexec,size=65536,mode=0755".to_owned(),
+            );
+        }
+    }
+    if bound.is_none() {
+        // Scratch space, where a copy-mode job's project is unpacked: every
+        // job without a bound project has it, so a warm-pool container
+        // serves either. `exec`, as a bound project is: projects hold
+        // scripts and build their own binaries (Docker's tmpfs default is
+        // `noexec`, kept for `/tmp` and the home directory).
+        tmpfs.insert(
+            WORKSPACE.to_owned(),
+            format!("rw,exec,nosuid,nodev,size={tmpfs_size},{owned},mode=0700"),
+        );
+    }
+    // An image's `VOLUME` would be a directory on the host's disk with no
+    // cap: each gets a tmpfs of the job's size instead (unless a mount of
+    // the job's own already covers the path).
+    for volume in &request.image_volumes {
+        let covered = tmpfs.contains_key(volume)
+            || mounts
+                .iter()
+                .any(|mount| mount.target.as_deref() == Some(volume.as_str()));
+        if volume.starts_with('/') && !covered {
+            tmpfs.insert(
+                volume.clone(),
+                format!("rw,noexec,nosuid,nodev,size={tmpfs_size},{owned},mode=0700"),
+            );
+        }
+    }
+    tmpfs
 }
 
 fn bind(source: &str, target: &str, read_only: bool) -> Mount {

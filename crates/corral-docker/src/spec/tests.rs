@@ -190,8 +190,9 @@ fn image_volumes_are_capped_tmpfs() {
 }
 
 /// Podman refuses `uid=`/`gid=` on a tmpfs: each owned tmpfs says `U`
-/// (owned by the container's user, which is the job's uid and gid), and
-/// nothing else of the profile differs.
+/// (owned by the container's user, which is the job's uid and gid); the
+/// writable tmpfs Podman adds are covered by small read-only-to-the-job
+/// ones; nothing else of the profile differs.
 #[test]
 fn podman_gets_owned_tmpfs_in_its_own_words_and_the_rest_unchanged() {
     let docker = container_spec(&request(None), Dialect::Docker, None);
@@ -208,11 +209,25 @@ fn podman_gets_owned_tmpfs_in_its_own_words_and_the_rest_unchanged() {
         );
     }
     assert!(tmpfs["/home/corral"].split(',').any(|option| option == "U"));
+    for path in ["/run", "/var/tmp"] {
+        let options: Vec<&str> = tmpfs[path].split(',').collect();
+        for option in ["noexec", "nosuid", "nodev", "mode=0755", "size=65536"] {
+            assert!(options.contains(&option), "{path}: {options:?}");
+        }
+    }
     assert!(
         !tmpfs["/tmp"].split(',').any(|option| option == "U"),
         "/tmp stays root's, 1777"
     );
     assert_eq!(podman.user.as_deref(), Some("10001:10001"));
+    assert!(
+        !docker
+            .host_config
+            .as_ref()
+            .and_then(|host| host.tmpfs.as_ref())
+            .is_some_and(|tmpfs| tmpfs.contains_key("/run")),
+        "Docker leaves the image's /run, read-only"
+    );
     let without_tmpfs = |body: &bollard::models::ContainerCreateBody| {
         let mut body = body.clone();
         if let Some(host) = body.host_config.as_mut() {

@@ -311,7 +311,16 @@ fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigErr
     reason = "the config module is where the environment is read"
 )]
 fn engine_socket(flag: Option<&str>, file: Option<&str>) -> Result<EngineSocket, ConfigError> {
-    let environment = std::env::var("DOCKER_HOST").ok();
+    let environment = match std::env::var("DOCKER_HOST") {
+        Ok(value) => Some(value),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(ConfigError::Invalid {
+                key: "DOCKER_HOST",
+                message: "not UTF-8: give a path or unix:///PATH".to_owned(),
+            });
+        }
+    };
     EngineSocket::choose(flag, environment.as_deref(), file).map_err(|error| ConfigError::Invalid {
         key: match error.from {
             SocketSource::Flag => "--docker-host",

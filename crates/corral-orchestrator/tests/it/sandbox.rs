@@ -103,7 +103,7 @@ async fn only_tmp_home_and_the_workspace_are_writable() {
     // A user's project belongs to that user: the job runs as its owner.
     std::os::unix::fs::chown(project.path(), Some(10001), Some(10001)).expect("chown project");
     let script = r#"
-        for path in /probe /etc/probe /usr/probe /run/corral/probe /bin/probe; do
+        for path in /probe /etc/probe /usr/probe /run/corral/probe /bin/probe /run/probe /var/tmp/probe; do
             if echo x > "$path" 2>/dev/null; then echo "WROTE $path"; else echo "refused $path"; fi
         done
         echo tmp > /tmp/probe && echo "wrote /tmp"
@@ -120,6 +120,8 @@ async fn only_tmp_home_and_the_workspace_are_writable() {
         "refused /probe",
         "refused /etc/probe",
         "refused /run/corral/probe",
+        "refused /run/probe",
+        "refused /var/tmp/probe",
         "wrote /tmp",
         "wrote home",
         "wrote workspace",
