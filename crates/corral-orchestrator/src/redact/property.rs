@@ -232,6 +232,19 @@ fn piece(rng: &mut Rng, secrets: &[String]) -> String {
     }
 }
 
+/// A redactor knowing `secrets` as `S0`, `S1`…
+fn redactor_for(secrets: &[String]) -> Redactor {
+    Redactor::new(
+        secrets
+            .iter()
+            .enumerate()
+            .map(|(index, secret)| (format!("S{index}"), secret.as_str()))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|(name, secret)| (name.as_str(), *secret)),
+    )
+}
+
 /// The text cut into chunks of either stream, on char boundaries.
 fn chunks<'a>(rng: &mut Rng, text: &'a str) -> Vec<(OutputStream, &'a str)> {
     let longest = [1, 3, 16, 200][rng.below(4)];
@@ -259,12 +272,7 @@ fn a_stream_emits_what_the_whole_text_redacts_and_no_form_of_a_secret() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for case in 0..3000 {
         let secrets = secrets(&mut rng);
-        let named: Vec<(String, &str)> = secrets
-            .iter()
-            .enumerate()
-            .map(|(index, secret)| (format!("S{index}"), secret.as_str()))
-            .collect();
-        let redactor = Redactor::new(named.iter().map(|(name, secret)| (name.as_str(), *secret)));
+        let redactor = redactor_for(&secrets);
         let text: String = (0..=rng.below(12))
             .map(|_| piece(&mut rng, &secrets))
             .collect();
@@ -320,12 +328,7 @@ fn bytes_past_ascii_folded_into_one_find_what_checked_characters_find() {
     let mut folded_cases = 0;
     for case in 0..3000 {
         let secrets = secrets(&mut rng);
-        let named: Vec<(String, &str)> = secrets
-            .iter()
-            .enumerate()
-            .map(|(index, secret)| (format!("S{index}"), secret.as_str()))
-            .collect();
-        let redactor = Redactor::new(named.iter().map(|(name, secret)| (name.as_str(), *secret)));
+        let redactor = redactor_for(&secrets);
         // Pieces with bytes past ASCII between and inside them: in dump
         // lines, next to tokens, inside wrapped data.
         let mut bytes = Vec::new();

@@ -5,8 +5,6 @@
 //! silently run under another.
 
 use corral_docker::Dialect;
-use corral_proto::EventKind;
-use corral_proto::verify::ContainerProfile;
 use corral_testkit::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -23,13 +21,7 @@ async fn a_job_naming_gvisor_runs_under_runsc_or_is_refused_never_run_weaker() {
             let id = body["id"].as_str().expect("an id");
             let followed = server.follow(id).await;
             followed.assert_succeeded();
-            let running = followed
-                .events
-                .iter()
-                .find(|event| event.kind == EventKind::Status && event.data["state"] == "running")
-                .expect("a running status event");
-            let profile: ContainerProfile =
-                serde_json::from_value(running.data["profile"].clone()).expect("a profile");
+            let profile = crate::verify::running_profile(&followed);
             assert_eq!(profile.runtime, "runsc");
         }
         Dialect::Podman => {

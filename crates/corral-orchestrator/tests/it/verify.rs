@@ -265,13 +265,7 @@ async fn a_jobs_first_running_event_carries_its_containers_profile() {
     let id = server.create(&json!({"command": "echo hi"})).await;
     let followed = server.follow(&id).await;
     followed.assert_succeeded();
-    let running = followed
-        .events
-        .iter()
-        .find(|event| event.kind == EventKind::Status && event.data["state"] == "running")
-        .expect("a running status event");
-    let profile: ContainerProfile =
-        serde_json::from_value(running.data["profile"].clone()).expect("a profile");
+    let profile = running_profile(&followed);
     let limits = &followed.job.limits;
     assert!(profile.readonly_rootfs);
     assert_eq!(profile.network_mode, "none");
@@ -300,4 +294,14 @@ async fn a_jobs_first_running_event_carries_its_containers_profile() {
     targets.sort_unstable();
     assert_eq!(targets, ["/run/corral", "/run/corral-worker"]);
     assert_eq!(server.stop().await, 0);
+}
+
+/// The container profile a job's first `running` status event carries.
+pub(crate) fn running_profile(followed: &corral_testkit::Followed) -> ContainerProfile {
+    let running = followed
+        .events
+        .iter()
+        .find(|event| event.kind == EventKind::Status && event.data["state"] == "running")
+        .expect("a running status event");
+    serde_json::from_value(running.data["profile"].clone()).expect("a profile")
 }
