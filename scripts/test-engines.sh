@@ -48,14 +48,11 @@ cargo test -p corral-cli --test it -- --test-threads="$threads" \
     run::a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason \
     || status=$?
 
-leftover="$(curl -fsS --unix-socket "$socket" \
-    'http://localhost/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22corral.job%22%5D%7D' \
-    2>/dev/null | grep -o '"Id":"[0-9a-f]*"' || true)"
+leftover="$(podman ps -aq --filter label=corral.job 2>/dev/null || true)"
 if [ -n "$leftover" ]; then
     echo "test-engines.sh: containers with a corral.job label were left behind on Podman:" >&2
-    echo "$leftover" >&2
-    podman ps -a --filter label=corral.job >&2 || true
-    podman rm -f $(podman ps -aq --filter label=corral.job) >/dev/null 2>&1 || true
+    podman ps -a --filter label=corral.job >&2
+    podman rm -f $leftover >/dev/null 2>&1 || true
     status=1
 fi
 exit "$status"

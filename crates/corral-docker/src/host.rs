@@ -91,6 +91,29 @@ impl EngineSocket {
         }
     }
 
+    /// As [`choose`](Self::choose), with `DOCKER_HOST` read from the
+    /// environment (a value that is not UTF-8 is refused, not skipped).
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "DOCKER_HOST is Docker's own variable: read here for the config and for tools without one"
+    )]
+    pub fn from_environment(
+        flag: Option<&str>,
+        config_file: Option<&str>,
+    ) -> Result<Self, SocketError> {
+        let environment = match std::env::var("DOCKER_HOST") {
+            Ok(value) => Some(value),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(value)) => {
+                return Err(SocketError {
+                    from: SocketSource::Environment,
+                    value: value.to_string_lossy().into_owned(),
+                });
+            }
+        };
+        Self::choose(flag, environment.as_deref(), config_file)
+    }
+
     /// `value` as a socket path: `/PATH` or `unix:///PATH`.
     fn parse(value: &str, source: SocketSource) -> Result<Self, SocketError> {
         let path = value.strip_prefix("unix://").unwrap_or(value);
@@ -192,21 +215,8 @@ const CONNECT_TIMEOUT_SECS: u64 = 120;
 impl DockerRuntime {
     /// Connects to the socket `DOCKER_HOST` names, else Docker's default
     /// one (see [`crate::host`]), and negotiates the API version.
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "without a loaded config (image builds, tests) the engine is Docker's own variable's"
-    )]
     pub async fn connect() -> Result<Self, RuntimeError> {
-        let environment = match std::env::var("DOCKER_HOST") {
-            Ok(value) => Some(value),
-            Err(std::env::VarError::NotPresent) => None,
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(RuntimeError::Unavailable {
-                    message: "DOCKER_HOST is not UTF-8: give a path or unix:///PATH".to_owned(),
-                });
-            }
-        };
-        let socket = EngineSocket::choose(None, environment.as_deref(), None).map_err(|error| {
+        let socket = EngineSocket::from_environment(None, None).map_err(|error| {
             RuntimeError::Unavailable {
                 message: error.to_string(),
             }
@@ -263,7 +273,7 @@ impl DockerRuntime {
 
     /// Whether a container may name its OCI runtime on this engine (not
     /// on Podman: see [`PODMAN_RUNTIME`]).
-    pub(crate) fn can_choose_a_runtime(&self) -> Result<(), RuntimeError> {
+    pub fn can_choose_a_runtime(&self) -> Result<(), RuntimeError> {
         if self.dialect == Dialect::Podman {
             return Err(RuntimeError::Engine {
                 message: PODMAN_RUNTIME.to_owned(),

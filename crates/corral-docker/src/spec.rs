@@ -21,7 +21,9 @@ pub enum Dialect {
     Docker,
     /// Podman's Docker-compatible service: a tmpfs takes no `uid=`/`gid=`
     /// (4.3 refuses them), so an owned tmpfs says `U` instead, which
-    /// mounts it owned by the container's user — the same uid and gid.
+    /// mounts it owned by the container's user — the same uid and gid;
+    /// and its own writable tmpfs under a read-only root are covered (see
+    /// `tmpfs_of`).
     Podman,
 }
 

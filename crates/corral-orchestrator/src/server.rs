@@ -100,12 +100,9 @@ pub struct RunningServer {
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let runtime = DockerRuntime::connect_to(&config.engine_socket).await?;
-    if config.oci_runtime.is_some() && runtime.dialect() == corral_docker::Dialect::Podman {
+    if config.oci_runtime.is_some() {
         // Every job would be accepted, then fail at create: say it now.
-        return Err(RuntimeError::Engine {
-            message: format!("--oci-runtime: {}", corral_docker::host::PODMAN_RUNTIME),
-        }
-        .into());
+        runtime.can_choose_a_runtime()?;
     }
     match runtime.engine().await {
         Ok(engine) => info!(%engine, socket = %config.engine_socket, "container engine"),

@@ -17,16 +17,15 @@ pub async fn run(global: &GlobalArgs, args: DoctorArgs) -> anyhow::Result<ExitCo
     let mut report = |ok: bool, what: &str, detail: String| {
         checks.push((ok, what.to_owned(), detail));
     };
-    let socket = engine_socket(global, &args);
-    let connected = match &socket {
-        Ok(socket) => DockerRuntime::connect_to(socket).await,
-        Err(error) => Err(corral_runtime::RuntimeError::Unavailable {
-            message: error.clone(),
-        }),
+    let connected = match engine_socket(global, &args) {
+        Ok(socket) => DockerRuntime::connect_to(&socket)
+            .await
+            .map(|runtime| (runtime, socket))
+            .map_err(|error| error.to_string()),
+        Err(error) => Err(error),
     };
     match connected {
-        Ok(runtime) => {
-            let socket = socket.as_ref().map(ToString::to_string).unwrap_or_default();
+        Ok((runtime, socket)) => {
             match runtime.engine().await {
                 Ok(engine) => report(true, "engine", format!("{engine} on {socket}")),
                 Err(error) => report(false, "engine", format!("{error} on {socket}")),

@@ -306,22 +306,8 @@ fn read_file_config(path: &Path, required: bool) -> Result<FileConfig, ConfigErr
 
 /// The engine's socket: `--docker-host`, then `DOCKER_HOST`, then
 /// `[runtime] socket`, else Docker's default; a Unix socket only.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the config module is where the environment is read"
-)]
 fn engine_socket(flag: Option<&str>, file: Option<&str>) -> Result<EngineSocket, ConfigError> {
-    let environment = match std::env::var("DOCKER_HOST") {
-        Ok(value) => Some(value),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err(ConfigError::Invalid {
-                key: "DOCKER_HOST",
-                message: "not UTF-8: give a path or unix:///PATH".to_owned(),
-            });
-        }
-    };
-    EngineSocket::choose(flag, environment.as_deref(), file).map_err(|error| ConfigError::Invalid {
+    EngineSocket::from_environment(flag, file).map_err(|error| ConfigError::Invalid {
         key: match error.from {
             SocketSource::Flag => "--docker-host",
             SocketSource::Environment => "DOCKER_HOST",

@@ -31,7 +31,7 @@ pub fn scannable(bytes: &[u8], exact_needed: bool) -> String {
 }
 
 /// Every byte past ASCII as `OTHER`.
-fn fold(bytes: &[u8]) -> Vec<u8> {
+pub fn fold(bytes: &[u8]) -> Vec<u8> {
     bytes
         .iter()
         .map(|&byte| if byte < 0x80 { byte } else { OTHER })

@@ -370,7 +370,7 @@ fn bytes_past_ascii_folded_into_one_find_what_checked_characters_find() {
                 .unwrap_or_else(|| text.to_owned());
             let mut found = findings.names;
             found.sort();
-            (fold_past_ascii(&out), found)
+            (super::binary::fold(out.as_bytes()), found)
         };
         assert_eq!(
             redact(&fast),
@@ -383,17 +383,4 @@ fn bytes_past_ascii_folded_into_one_find_what_checked_characters_find() {
         folded_cases > 1000,
         "the fast way taken {folded_cases} times"
     );
-}
-
-/// `text` with every byte past ASCII as `binary::OTHER`.
-fn fold_past_ascii(text: &str) -> String {
-    text.bytes()
-        .map(|byte| {
-            if byte.is_ascii() {
-                char::from(byte)
-            } else {
-                char::from(super::binary::OTHER)
-            }
-        })
-        .collect()
 }

@@ -108,16 +108,10 @@ fn no_capabilities(inside: &Observations, outside: &ContainerProfile) -> VerifyR
             .get(*name)
             .is_some_and(|value| !value.is_empty() && value.chars().all(|digit| digit == '0'))
     });
-    // Docker reports the `ALL` it was given; Podman reports each
-    // capability it dropped instead, so there the bounding set seen
-    // inside (none left) says the list was all of them.
-    let bounding_empty = inside
-        .capabilities
-        .get("CapBnd")
-        .is_some_and(|value| !value.is_empty() && value.chars().all(|digit| digit == '0'));
-    let all_dropped = outside.cap_drop.iter().any(|cap| cap == "ALL")
-        || (!outside.cap_drop.is_empty() && bounding_empty);
-    let dropped = all_dropped && outside.cap_add.is_empty() && !outside.privileged;
+    // Docker reports the `ALL` it was given, Podman each capability it
+    // dropped: either way a list, and the empty bounding set seen inside
+    // (required above) says it was all of them.
+    let dropped = !outside.cap_drop.is_empty() && outside.cap_add.is_empty() && !outside.privileged;
     let shown_sets: Vec<String> = sets
         .iter()
         .map(|name| {
