@@ -20,9 +20,14 @@ cd "$(dirname "$0")/.."
 socket="$(bash scripts/ensure-podman.sh)"
 export DOCKER_HOST="unix://$socket"
 
+# The test executables the main suite built (no second build with other
+# features), run from their package's directory as cargo test would.
+orchestrator_it="$(bash scripts/test-binary.sh corral-orchestrator it)"
+cli_it="$(bash scripts/test-binary.sh corral-cli it)"
+
 threads="${CORRAL_TEST_THREADS:-4}"
 status=0
-cargo test -p corral-orchestrator --test it -- --test-threads="$threads" \
+(cd crates/corral-orchestrator && "$orchestrator_it" --test-threads="$threads" \
     engines:: \
     sandbox::a_running_container_carries_the_whole_profile \
     sandbox::only_tmp_home_and_the_workspace_are_writable \
@@ -40,12 +45,12 @@ cargo test -p corral-orchestrator --test it -- --test-threads="$threads" \
     hostile::no_attempt_from_inside_a_sandbox_succeeds \
     sandboxes::a_long_output_is_cut_in_the_middle_and_a_granted_secret_is_redacted \
     faults::a_worker_killed_by_its_job_fails_the_job_with_the_exit_code \
-    hostile_pids:: \
+    hostile_pids::) \
     || status=$?
 # A job re-adopted after a `kill -9` of the server, and one that cannot be.
-cargo test -p corral-cli --test it -- --test-threads="$threads" \
+(cd crates/corral-cli && "$cli_it" --test-threads="$threads" \
     run::a_running_job_is_re_adopted_after_the_server_is_killed \
-    run::a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason \
+    run::a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason) \
     || status=$?
 
 leftover="$(podman ps -aq --filter label=corral.job 2>/dev/null || true)"

@@ -27,8 +27,10 @@ if [ -z "${CORRAL_WORKER_BIN:-}" ]; then
     export CORRAL_WORKER_BIN
 fi
 if [ -z "${CORRAL_BIN:-}" ]; then
-    cargo build --quiet -p corral-cli
-    export CORRAL_BIN="$PWD/target/debug/corral"
+    # The binary the workspace's test build makes (`cargo build -p
+    # corral-cli` would build dependencies again with other features).
+    cargo test --quiet --workspace --all-targets --no-run
+    export CORRAL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/corral"
 fi
 "$CORRAL_BIN" image build >/dev/null
 
