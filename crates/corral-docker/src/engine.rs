@@ -31,6 +31,8 @@ pub struct DockerRuntime {
     /// Podman's seccomp profile, tightened, for every container; the
     /// file lives as long as any clone of this runtime.
     pub(crate) seccomp: Option<std::sync::Arc<tempfile::NamedTempFile>>,
+    /// Its containers' ids on the host (read at connect).
+    pub(crate) id_map: corral_runtime::IdMap,
 }
 
 impl DockerRuntime {
@@ -339,6 +341,10 @@ impl Runtime for DockerRuntime {
 
     async fn exists(&self, container_id: &str) -> Result<bool, RuntimeError> {
         Ok(self.state(container_id).await?.is_some())
+    }
+
+    fn id_map(&self) -> corral_runtime::IdMap {
+        self.id_map
     }
 
     async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError> {

@@ -151,6 +151,8 @@ pub struct EngineInfo {
     pub user_namespaces: bool,
     /// The OCI runtime a container gets when it names none.
     pub default_runtime: String,
+    /// How its containers' ids map to the host's.
+    pub id_map: corral_runtime::IdMap,
 }
 
 impl EngineInfo {
@@ -173,6 +175,9 @@ impl EngineInfo {
             rootless: has("rootless"),
             user_namespaces: has("userns"),
             default_runtime: info.default_runtime.clone().unwrap_or_default(),
+            // The range's length as Docker's default; the runtime's own
+            // reading (with /etc/subuid) replaces it in `engine()`.
+            id_map: crate::remap::id_map(info, ""),
         }
     }
 }
@@ -186,10 +191,10 @@ impl fmt::Display for EngineInfo {
             self.version,
             self.api_version,
             if self.rootless { "rootless" } else { "rootful" },
-            if self.user_namespaces {
-                "user namespaces remapped"
-            } else {
-                "no user namespace remapping"
+            match self.id_map {
+                corral_runtime::IdMap::Identity if !self.user_namespaces =>
+                    "no user namespace remapping".to_owned(),
+                map => format!("user namespaces: {map}"),
             }
         )
     }
@@ -242,6 +247,15 @@ impl DockerRuntime {
                 .await
                 .map_err(unreachable)?;
         let version = docker.version().await.map_err(unreachable)?;
+        let info = docker.info().await.map_err(unreachable)?;
+        if let Some(refusal) = crate::remap::limits_refusal(&info, crate::remap::host_swap_in_use())
+        {
+            return Err(RuntimeError::Engine {
+                message: format!("{socket}: {refusal}"),
+            });
+        }
+        let subuid = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
+        let id_map = crate::remap::id_map(&info, &subuid);
         let (dialect, seccomp) = if is_podman(&version) {
             let profile = crate::seccomp::podman_profile()
                 .map_err(|message| RuntimeError::Engine { message })?;
@@ -253,6 +267,7 @@ impl DockerRuntime {
             docker,
             dialect,
             seccomp,
+            id_map,
         })
     }
 
@@ -291,7 +306,10 @@ impl DockerRuntime {
     pub async fn engine(&self) -> Result<EngineInfo, RuntimeError> {
         let version = self.docker.version().await.map_err(classify)?;
         let info = self.docker.info().await.map_err(classify)?;
-        Ok(EngineInfo::from_answers(&version, &info))
+        Ok(EngineInfo {
+            id_map: self.id_map,
+            ..EngineInfo::from_answers(&version, &info)
+        })
     }
 }
 
@@ -359,7 +377,8 @@ mod tests {
         }))
         .expect("a version answer");
         let info: bollard::models::SystemInfo = serde_json::from_value(serde_json::json!({
-            "SecurityOptions": ["name=apparmor", "name=seccomp,profile=default", "name=userns"]
+            "SecurityOptions": ["name=apparmor", "name=seccomp,profile=default", "name=userns"],
+            "DockerRootDir": "/var/lib/docker/100000.100000"
         }))
         .expect("an info answer");
         let engine = EngineInfo::from_answers(&version, &info);
@@ -368,7 +387,8 @@ mod tests {
         assert!(engine.user_namespaces);
         assert_eq!(
             engine.to_string(),
-            "Docker 20.10.24+dfsg1 (API 1.41), rootful, user namespaces remapped"
+            "Docker 20.10.24+dfsg1 (API 1.41), rootful, user namespaces: containers' uids 0-65535 \
+             are host uids 100000-165535 (gids from 100000)"
         );
     }
 }

@@ -13,6 +13,9 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use corral_proto::Job;
 
+mod ids;
+pub use ids::{IdMap, JobUser, Unmapped};
+
 /// Label carrying the job id on every container corral creates.
 pub const LABEL_JOB: &str = "corral.job";
 /// The OCI runtime name gVisor is registered under in Docker.
@@ -67,35 +70,6 @@ pub struct SandboxRequest {
     /// the container: each gets a size-capped tmpfs instead of a volume on
     /// the host's disk.
     pub image_volumes: Vec<String>,
-}
-
-/// The non-root identity a job's processes run as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JobUser {
-    /// User id.
-    pub uid: u32,
-    /// Group id.
-    pub gid: u32,
-}
-
-impl JobUser {
-    /// corral's own job user (10001): for a job with no project, or one
-    /// whose project root owns.
-    pub const CORRAL: Self = Self {
-        uid: corral_proto::worker::JOB_UID,
-        gid: corral_proto::worker::JOB_GID,
-    };
-
-    /// The user a job runs as given its project directory's owner: that
-    /// owner, so files the job writes there belong to the project's owner;
-    /// [`JobUser::CORRAL`] when root owns it.
-    pub fn owning(uid: u32, gid: u32) -> Self {
-        if uid == 0 || gid == 0 {
-            Self::CORRAL
-        } else {
-            Self { uid, gid }
-        }
-    }
 }
 
 /// How a container ended, read from the runtime rather than from the worker.
@@ -191,6 +165,10 @@ pub trait Runtime: Send + Sync {
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;
     /// Whether the engine knows the OCI runtime `name` (`runsc`).
     async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError>;
+    /// How its containers' ids relate to the host's (read when connecting).
+    fn id_map(&self) -> IdMap {
+        IdMap::Identity
+    }
 }
 
 /// The name of the container serving `job_id` (or pool entry `p-…`).

@@ -132,10 +132,13 @@ fn the_project_path_itself_is_never_mounted() {
 #[test]
 fn a_job_runs_as_the_owner_of_its_project() {
     let mut request = request(Some("/home/me/project"));
-    request.user = JobUser {
-        uid: 1000,
-        gid: 1001,
-    };
+    // Under remapping the container's ids, not the host's, are written.
+    request.user = corral_runtime::IdMap::Shifted {
+        first_uid: 100_000,
+        first_gid: 100_000,
+        length: 65_536,
+    }
+    .user(1000, 1001);
     let body = container_spec(&request, Dialect::Docker, None);
     assert_eq!(body.user.as_deref(), Some("1000:1001"));
     let tmpfs = body.host_config.and_then(|host| host.tmpfs).expect("tmpfs");

@@ -50,6 +50,7 @@ impl JobManager {
                 data_dir: &self.inner.data_dir,
                 llm: &config.llm,
                 egress: config.default_egress.as_ref(),
+                id_map: self.inner.runtime.id_map(),
             },
         )?;
         self.check_secrets(&valid).await?;
@@ -164,7 +165,10 @@ impl JobManager {
         let hold = self
             .hold_for_git(&project)
             .map_err(|error| invalid(error.to_string()))?;
-        let user = pinned.job_user();
+        // The copy is the owner's inside when the engine has such a user;
+        // else corral's own (a copy needs no host owner to be kept).
+        let map = self.inner.runtime.id_map();
+        let user = pinned.job_user(map).unwrap_or_else(|_| map.corral());
         let copy_of = project.clone();
         let isolation = tokio::task::spawn_blocking(move || {
             workspace::prepare(&data_dir, &copy_id, &copy_of, user, limit)

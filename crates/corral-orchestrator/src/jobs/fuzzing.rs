@@ -46,6 +46,7 @@ pub fn validate_spec(mut spec: JobSpec, llm: &LlmSettings) -> Result<Accepted, J
             data_dir: Path::new("/nonexistent-data"),
             llm,
             egress: None,
+            id_map: corral_runtime::IdMap::Identity,
         },
     )?;
     Ok(Accepted {

@@ -31,7 +31,7 @@ use tracing::{info, warn};
 use super::warm::{Pool, Profile, Warm, template};
 use super::{JobManager, PoolStats};
 use crate::worker_api::UnboundEndpoint;
-use corral_runtime::{JobUser, RuntimeError};
+use corral_runtime::RuntimeError;
 
 /// How long a new pool container's worker may take to reach its socket.
 const READY_LIMIT: Duration = Duration::from_secs(30);
@@ -142,7 +142,7 @@ impl JobManager {
     async fn warm_up(&self, profile: &Profile) -> Result<Warm, RuntimeError> {
         let name = format!("p-{}", crate::token::random_hex(8).map_err(engine)?);
         let socket_dir = self.inner.config.data_dir.join("run").join(&name);
-        let user = JobUser::CORRAL;
+        let user = self.inner.runtime.id_map().corral();
         let endpoint = UnboundEndpoint::open(&socket_dir, user, &self.inner.tasks)
             .await
             .map_err(engine)?;

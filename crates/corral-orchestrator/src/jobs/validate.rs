@@ -12,6 +12,7 @@ use super::JobError;
 use crate::config::check_limits;
 use crate::llm::LlmSettings;
 use crate::project::{PinnedDir, ProjectError};
+use corral_runtime::IdMap;
 pub(super) use mode::MAX_PROMPT_BYTES;
 pub(super) use mode::check_command;
 use mode::{by_mode, validate_claude};
@@ -29,6 +30,8 @@ pub(super) struct Defaults<'a> {
     pub data_dir: &'a Path,
     pub llm: &'a LlmSettings,
     pub egress: Option<&'a EgressSpec>,
+    /// The engine's container ids on the host: who a bound project's owner is inside.
+    pub id_map: IdMap,
 }
 
 /// What a valid spec resolves to.
@@ -124,7 +127,7 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
     if project_mode == ProjectMode::Bind
         && let Some(pinned) = &pinned
     {
-        check_writable(pinned)?;
+        check_writable(pinned, defaults.id_map)?;
     }
     let project = pinned
         .as_ref()
@@ -204,25 +207,47 @@ fn resolve_project(path: &Path, data_dir: &Path) -> Result<PinnedDir, JobError> 
 }
 
 /// A bound project must be writable by the user the job runs as, or the
-/// job meets a bare `Permission denied`; say so before any container.
-fn check_writable(pinned: &PinnedDir) -> Result<(), JobError> {
-    let user = pinned.job_user();
-    if pinned.writable_by(user.uid, user.gid) {
-        return Ok(());
-    }
+/// job meets a bare `Permission denied`; say so before any container. On
+/// an engine that remaps ids, the job runs as whoever the owner is inside;
+/// an owner who is nobody inside is refused the same way.
+fn check_writable(pinned: &PinnedDir, map: IdMap) -> Result<(), JobError> {
     let (uid, gid) = pinned.owner();
     let path = pinned.path().display();
     // Quoted for a shell: the path may hold anything a directory name can.
     let quoted = format!("'{}'", path.to_string().replace('\'', "'\\''"));
+    // What the directory could be given to: corral's own user on this engine.
+    let corral = map.corral();
+    let chown = corral
+        .host
+        .map_or_else(String::new, |(host_uid, host_gid)| {
+            format!(", or the directory (`chown -R {host_uid}:{host_gid} {quoted}`)")
+        });
+    let user = pinned.job_user(map).map_err(|unmapped| {
+        JobError::invalid(
+            "project",
+            format!(
+                "{path} is owned by uid {uid}:{gid}, which is no user inside this engine's containers ({}): give the job a copy (--copy) or a branch to review (--branch){chown}",
+                unmapped.mapping
+            ),
+        )
+    })?;
+    let writable = user
+        .host
+        .is_some_and(|(host_uid, host_gid)| pinned.writable_by(host_uid, host_gid));
+    if writable {
+        return Ok(());
+    }
+    let host_uid = user.host.map_or_else(
+        || "unknown".to_owned(),
+        |(host_uid, _)| host_uid.to_string(),
+    );
     Err(JobError::invalid(
         "project",
         format!(
-            "{path} (owner {uid}:{gid}, mode {:o}) is not writable by uid {}, which the job runs as (a project's owner, or {} when root owns it): give the job a copy (--copy), a branch to review (--branch), or the directory (`chown -R {}:{} {quoted}`)",
+            "{path} (owner {uid}:{gid}, mode {:o}) is not writable by uid {} (host uid {host_uid}), which the job runs as (a project's owner, or {} when root owns it): give the job a copy (--copy) or a branch to review (--branch){chown}",
             pinned.mode(),
             user.uid,
             corral_proto::worker::JOB_UID,
-            user.uid,
-            user.gid,
         ),
     ))
 }

@@ -112,10 +112,15 @@ impl PinnedDir {
         self.owner
     }
 
-    /// The user a job on this project runs as: its owner, unless root
-    /// owns it (then corral's own job user).
-    pub fn job_user(&self) -> corral_runtime::JobUser {
-        corral_runtime::JobUser::owning(self.owner.0, self.owner.1)
+    /// The user a job on this project runs as on an engine mapping ids
+    /// by `map`: its owner, unless root owns it (then corral's own job
+    /// user); refused when the engine has no container user that is its
+    /// owner (see [`corral_runtime::IdMap::owner`]).
+    pub fn job_user(
+        &self,
+        map: corral_runtime::IdMap,
+    ) -> Result<corral_runtime::JobUser, corral_runtime::Unmapped> {
+        map.owner(self.owner.0, self.owner.1)
     }
 
     /// Whether `uid`/`gid` may create files in it, by its permission bits

@@ -257,16 +257,22 @@ async fn write_token(path: &Path, token: &Token, user: JobUser) -> io::Result<()
     hand_to_job_user(path, user, 0o400, 0o444)
 }
 
-/// Gives `path` to the job's uid with `owned_mode`. When this process may
-/// not chown (not root), falls back to `shared_mode` so the job can still
-/// reach it; the token check still guards the socket.
+/// Gives `path` to the job's uid (as the host sees it) with `owned_mode`.
+/// When this process may not chown (not root), or the engine does not say
+/// who the job's user is on the host (rootless), falls back to
+/// `shared_mode` so the job can still reach it; the token check still
+/// guards the socket.
 fn hand_to_job_user(
     path: &Path,
     user: JobUser,
     owned_mode: u32,
     shared_mode: u32,
 ) -> io::Result<()> {
-    match std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid)) {
+    let chowned = match user.host {
+        Some((uid, gid)) => std::os::unix::fs::chown(path, Some(uid), Some(gid)),
+        None => Err(io::ErrorKind::PermissionDenied.into()),
+    };
+    match chowned {
         Ok(()) => std::fs::set_permissions(path, std::fs::Permissions::from_mode(owned_mode)),
         Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
             warn!(path = %path.display(), "cannot chown to the job user; widening permissions");

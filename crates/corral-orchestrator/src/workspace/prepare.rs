@@ -167,11 +167,16 @@ fn copy_plain(project: &Path, root: &Path, work: &Path) -> Result<Isolation, Wor
     })
 }
 
-/// Hands the copy to the job's user.
+/// Hands the copy to the job's user (its ids on the host). Not when this
+/// process may not chown, or the engine does not say who the user is on
+/// the host (rootless): the copy stays as made.
 fn chown_tree(path: &Path, user: JobUser) -> std::io::Result<()> {
+    let Some((uid, gid)) = user.host else {
+        return Ok(());
+    };
     let metadata = std::fs::symlink_metadata(path)?;
-    if metadata.uid() != user.uid || metadata.gid() != user.gid {
-        match std::os::unix::fs::lchown(path, Some(user.uid), Some(user.gid)) {
+    if metadata.uid() != uid || metadata.gid() != gid {
+        match std::os::unix::fs::lchown(path, Some(uid), Some(gid)) {
             Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => return Ok(()),
             other => other?,
         }

@@ -73,10 +73,18 @@ impl JobManager {
             }
         };
         // A copied project belongs to whoever unpacks it: the job user.
-        let user = held
-            .source
-            .as_deref()
-            .map_or(JobUser::CORRAL, PinnedDir::job_user);
+        let map = self.inner.runtime.id_map();
+        let user = match held.source.as_deref().map(|dir| dir.job_user(map)) {
+            None => map.corral(),
+            Some(Ok(user)) => user,
+            Some(Err(unmapped)) => {
+                self.abandon(job, &start).await;
+                return Err(failure(format!(
+                    "project: its owner is no user inside this engine's containers ({})",
+                    unmapped.mapping
+                )));
+            }
+        };
         let setup = self
             .provisions(job, user, held.project.clone(), redactor)
             .await;

@@ -20,6 +20,7 @@ fn check(spec: JobSpec, llm: &LlmSettings) -> Result<ValidJob, JobError> {
             data_dir: Path::new("/nonexistent-data"),
             llm,
             egress: None,
+            id_map: corral_runtime::IdMap::Identity,
         },
     )
 }

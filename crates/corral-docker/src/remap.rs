@@ -1,0 +1,184 @@
+//! What an engine does to a container's ids and limits, read from its
+//! `info` answer when corral connects: how container uids map to the host's
+//! ([`IdMap`]), and whether it can enforce the limits every job gets.
+//!
+//! Docker with `userns-remap` keeps its data under `DATA_ROOT/UID.GID`,
+//! where `UID`/`GID` are the host ids container root becomes; the range's
+//! length is the remapping user's entry in `/etc/subuid`. A rootless engine
+//! (Docker or Podman) maps its own user's ids in a way `info` does not say.
+
+use bollard::models::SystemInfo;
+use corral_runtime::IdMap;
+
+/// A remapping engine's range when `/etc/subuid` does not say (Docker's
+/// and Debian's default count).
+const DEFAULT_RANGE: u32 = 65_536;
+
+/// How the engine answering `info` maps container ids, given the text of
+/// `/etc/subuid` (empty when unreadable).
+pub fn id_map(info: &SystemInfo, subuid: &str) -> IdMap {
+    let options: Vec<&str> = info
+        .security_options
+        .iter()
+        .flatten()
+        .flat_map(|option| option.split(','))
+        .collect();
+    if options.contains(&"name=rootless") {
+        return IdMap::Unknown;
+    }
+    if !options.contains(&"name=userns") {
+        return IdMap::Identity;
+    }
+    let root_dir = info.docker_root_dir.as_deref().unwrap_or_default();
+    let Some((uid, gid)) = root_dir
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.split_once('.'))
+        .and_then(|(uid, gid)| Some((uid.parse::<u32>().ok()?, gid.parse::<u32>().ok()?)))
+    else {
+        // Remapped, but not in Docker's way: nothing can be handed over.
+        return IdMap::Unknown;
+    };
+    let length = subuid
+        .lines()
+        .find_map(|line| {
+            let mut fields = line.trim().split(':').skip(1);
+            let first = fields.next()?.parse::<u32>().ok()?;
+            let count = fields.next()?.parse::<u32>().ok()?;
+            (first == uid).then_some(count)
+        })
+        .unwrap_or(DEFAULT_RANGE);
+    IdMap::Shifted {
+        first_uid: uid,
+        first_gid: gid,
+        length,
+    }
+}
+
+/// Why no job may run on this engine because a limit would not hold (a
+/// rootless engine on cgroup v1 sets none), or `None`. `swap_in_use`: the
+/// host has swap, so a memory limit without a swap limit leaks.
+pub fn limits_refusal(info: &SystemInfo, swap_in_use: bool) -> Option<String> {
+    let mut missing = Vec::new();
+    let cannot = |flag: Option<bool>| flag == Some(false);
+    if cannot(info.memory_limit) {
+        missing.push("memory");
+    }
+    if cannot(info.pids_limit) {
+        missing.push("pids");
+    }
+    if cannot(info.cpu_shares) {
+        missing.push("CPU shares");
+    }
+    if swap_in_use && cannot(info.swap_limit) {
+        missing.push("swap (this host has swap)");
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let cgroups = info
+        .cgroup_version
+        .as_ref()
+        .map_or_else(String::new, |version| {
+            format!(
+                " (cgroup v{version}, driver {})",
+                info.cgroup_driver
+                    .as_ref()
+                    .map_or_else(|| "unknown".to_owned(), ToString::to_string)
+            )
+        });
+    Some(format!(
+        "this engine cannot limit {}{cgroups}; corral runs no job without its limits (a rootless engine needs cgroup v2 with delegation)",
+        missing.join(", ")
+    ))
+}
+
+/// Whether the host has any swap device or file in use (`/proc/swaps`
+/// lists more than its header).
+pub fn host_swap_in_use() -> bool {
+    std::fs::read_to_string("/proc/swaps").is_ok_and(|swaps| swaps.lines().count() > 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(options: &[&str], root: &str) -> SystemInfo {
+        SystemInfo {
+            security_options: Some(options.iter().map(|&o| o.to_owned()).collect()),
+            docker_root_dir: Some(root.to_owned()),
+            ..SystemInfo::default()
+        }
+    }
+
+    #[test]
+    fn a_remapping_docker_is_read_from_its_data_root_and_subuid() {
+        let remapped = info(
+            &["name=seccomp,profile=default", "name=userns"],
+            "/var/lib/docker/231072.231073",
+        );
+        let subuid = "alice:100000:65536\ndockremap:231072:4096\n";
+        assert_eq!(
+            id_map(&remapped, subuid),
+            IdMap::Shifted {
+                first_uid: 231_072,
+                first_gid: 231_073,
+                length: 4096
+            }
+        );
+        // No entry: Docker's default count.
+        assert_eq!(
+            id_map(&remapped, ""),
+            IdMap::Shifted {
+                first_uid: 231_072,
+                first_gid: 231_073,
+                length: DEFAULT_RANGE
+            }
+        );
+    }
+
+    #[test]
+    fn plain_rootless_and_unreadable_remapping_are_told_apart() {
+        let plain = info(&["name=seccomp,profile=default"], "/var/lib/docker");
+        assert_eq!(id_map(&plain, ""), IdMap::Identity);
+        let rootless = info(
+            &["name=seccomp,profile=default", "name=rootless"],
+            "/home/u/.local/share/docker",
+        );
+        assert_eq!(id_map(&rootless, ""), IdMap::Unknown);
+        // Podman says rootless inside one option string.
+        let podman = info(&["name=rootless,name=seccomp"], "/x");
+        assert_eq!(id_map(&podman, ""), IdMap::Unknown);
+        let odd = info(&["name=userns"], "/var/lib/docker");
+        assert_eq!(id_map(&odd, ""), IdMap::Unknown);
+    }
+
+    #[test]
+    fn an_engine_that_cannot_limit_is_refused_naming_what() {
+        let able = SystemInfo {
+            memory_limit: Some(true),
+            pids_limit: Some(true),
+            cpu_shares: Some(true),
+            swap_limit: Some(false),
+            ..SystemInfo::default()
+        };
+        assert_eq!(limits_refusal(&able, false), None);
+        let refused = limits_refusal(&able, true).expect("swap leaks");
+        assert!(refused.contains("swap"), "{refused}");
+        let rootless_v1 = SystemInfo {
+            memory_limit: Some(false),
+            pids_limit: Some(false),
+            cpu_shares: Some(false),
+            cgroup_version: Some(bollard::models::SystemInfoCgroupVersionEnum::_1),
+            cgroup_driver: Some(bollard::models::SystemInfoCgroupDriverEnum::NONE),
+            ..SystemInfo::default()
+        };
+        let refused = limits_refusal(&rootless_v1, false).expect("no limits");
+        assert!(
+            refused.contains("memory, pids, CPU shares") && refused.contains("cgroup v1"),
+            "{refused}"
+        );
+        // An engine that does not say (older Podman) is not refused for it.
+        assert_eq!(limits_refusal(&SystemInfo::default(), true), None);
+    }
+}
