@@ -8,7 +8,7 @@ use bollard::Docker;
 use corral_docker::host::EngineInfo;
 use corral_docker::image::{self, DEFAULT_BUSYBOX, ImageRecipe, busybox_root, default_recipe};
 use corral_docker::{Dialect, DockerRuntime};
-use corral_runtime::Runtime;
+use corral_runtime::{IdMap, Runtime};
 
 /// Runs `scripts/ensure-docker.sh` once per test process.
 pub fn ensure_docker() {
@@ -44,6 +44,31 @@ pub async fn engine() -> (EngineInfo, Dialect) {
         .expect("connect to the engine");
     let engine = runtime.engine().await.expect("the engine's description");
     (engine, runtime.dialect())
+}
+
+/// How the engine tests run against maps container ids to the host's
+/// (identity on a plain engine, shifted under `userns-remap`), asked once
+/// per test process: a project handed to the job user is chowned to that
+/// user's host ids.
+pub fn engine_ids() -> IdMap {
+    static IDS: OnceLock<IdMap> = OnceLock::new();
+    *IDS.get_or_init(|| {
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to ask the engine");
+            runtime.block_on(async {
+                ensure_docker();
+                DockerRuntime::connect()
+                    .await
+                    .expect("connect to the engine")
+                    .id_map()
+            })
+        })
+        .join()
+        .expect("ask the engine how it maps ids")
+    })
 }
 
 async fn build(recipe: ImageRecipe) -> String {

@@ -25,11 +25,17 @@ pub fn assert_in_no_file(root: &std::path::Path, value: &str) {
     }
 }
 
-/// A project directory the job user can write: a temp dir owned by uid
-/// 10001 (jobs run as the project's owner, or 10001 when root owns it).
+/// A project directory the job user can write: a temp dir owned by the
+/// host ids of the container's uid 10001 (jobs run as the project's owner,
+/// or 10001 when root owns it; under `userns-remap` 10001 is a shifted
+/// host uid).
 pub fn job_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("project dir");
-    std::os::unix::fs::chown(dir.path(), Some(10001), Some(10001)).expect("chown project");
+    let (uid, gid) = crate::engine_ids()
+        .corral()
+        .host
+        .expect("the engine maps corral's job user to a host user");
+    std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown project");
     dir
 }
 

@@ -129,6 +129,10 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
     {
         check_writable(pinned, defaults.id_map)?;
     }
+    let isolation_level = spec.isolation.unwrap_or(defaults.isolation);
+    if isolation_level == IsolationLevel::Gvisor {
+        check_gvisor_ids(defaults.id_map)?;
+    }
     let project = pinned
         .as_ref()
         .map(|pinned| pinned.path().to_string_lossy().into_owned());
@@ -163,7 +167,7 @@ pub(super) fn validate(mut spec: JobSpec, defaults: &Defaults<'_>) -> Result<Val
         llm,
         interactive: spec.interactive,
         claude,
-        isolation_level: spec.isolation.unwrap_or(defaults.isolation),
+        isolation_level,
         egress,
     })
 }
@@ -250,6 +254,27 @@ fn check_writable(pinned: &PinnedDir, map: IdMap) -> Result<(), JobError> {
             corral_proto::worker::JOB_UID,
         ),
     ))
+}
+
+/// gVisor's gofer opens each bind mount's source from inside the engine's
+/// user namespace, as the engine's root: on an engine that remaps ids a
+/// plain host uid, which cannot enter the private (0700) data directory
+/// the job's socket comes from, and the container would fail to start
+/// with an engine error nobody can read. (runc mounts as the host's root.)
+fn check_gvisor_ids(map: IdMap) -> Result<(), JobError> {
+    match map {
+        IdMap::Identity => Ok(()),
+        IdMap::Shifted { first_uid, .. } => Err(JobError::invalid(
+            "isolation",
+            format!(
+                "gVisor on an engine that remaps ids ({map}) opens the job's mounts as host uid {first_uid}, which cannot enter corral's private data directory: run the job under runc (the remapping is a wall of its own), or gVisor on an engine without userns-remap"
+            ),
+        )),
+        IdMap::Unknown => Err(JobError::invalid(
+            "isolation",
+            format!("gVisor is not offered on this engine: {map}"),
+        )),
+    }
 }
 
 mod mode;

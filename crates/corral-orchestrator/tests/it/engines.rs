@@ -1,11 +1,18 @@
 //! What differs by engine, run on whichever engine the tests reach
 //! (`DOCKER_HOST`, else Docker's socket; `scripts/test-engines.sh` runs
-//! the engine matrix on Podman): a job asking for an OCI runtime runs under
-//! it where the engine honours the choice, and is refused where it would
-//! silently run under another.
+//! the engine matrix on Podman and on Docker with `userns-remap`): a job
+//! asking for an OCI runtime runs under it where the engine honours the
+//! choice, and is refused where it would silently run under another or
+//! could not start; a bound project is the job's only when its owner is a
+//! user inside the engine's containers, and what the job writes there is
+//! the owner's on the host.
 
+use std::os::unix::fs::MetadataExt;
+
+use bollard::query_parameters::ListContainersOptions;
 use corral_docker::Dialect;
-use corral_testkit::TestServer;
+use corral_runtime::IdMap;
+use corral_testkit::{TestServer, engine_ids};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -16,6 +23,20 @@ async fn a_job_naming_gvisor_runs_under_runsc_or_is_refused_never_run_weaker() {
     let spec = json!({"command": "echo hi", "isolation": "gvisor"});
     let (status, body) = server.post("/v1/jobs", &spec.to_string()).await;
     match dialect {
+        Dialect::Docker if engine_ids() != IdMap::Identity => {
+            // runsc's gofer would open the job's mounts as the engine's
+            // (unprivileged) root: refused before anything is stored.
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{engine}: {body}");
+            assert_eq!(body["field"], "isolation", "{body}");
+            assert!(
+                body["error"]
+                    .as_str()
+                    .is_some_and(|error| error.contains("remaps ids")),
+                "{body}"
+            );
+            let (_, jobs) = server.get("/v1/jobs").await;
+            assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(0), "{jobs}");
+        }
         Dialect::Docker => {
             assert_eq!(status, StatusCode::CREATED, "{engine}: {body}");
             let id = body["id"].as_str().expect("an id");
@@ -36,6 +57,77 @@ async fn a_job_naming_gvisor_runs_under_runsc_or_is_refused_never_run_weaker() {
             let (_, jobs) = server.get("/v1/jobs").await;
             assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(0), "{jobs}");
         }
+    }
+    assert_eq!(server.stop().await, 0);
+}
+
+/// The containers of `server`'s instance, whatever their state.
+async fn containers_of(server: &TestServer) -> usize {
+    let filters = std::collections::HashMap::from([(
+        "label".to_owned(),
+        vec![format!(
+            "{}={}",
+            corral_runtime::LABEL_INSTANCE,
+            server.instance_id
+        )],
+    )]);
+    corral_testkit::docker()
+        .await
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..ListContainersOptions::default()
+        }))
+        .await
+        .expect("list containers")
+        .len()
+}
+
+fn project_owned_by(uid: u32, gid: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("project");
+    std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown project");
+    dir
+}
+
+#[tokio::test]
+async fn a_bound_project_is_its_owners_inside_and_out_or_refused_before_any_container() {
+    let map = engine_ids();
+    let server = TestServer::start().await;
+    // A user's project (container uid 1000, wherever the engine puts it on
+    // the host): the job runs as that user and what it writes is theirs.
+    let (host_uid, host_gid) = map
+        .user(1000, 1000)
+        .host
+        .expect("the engine maps container uid 1000");
+    let project = project_owned_by(host_uid, host_gid);
+    let id = server
+        .create(&json!({
+            "command": "id -u; echo made > /workspace/made.txt",
+            "project": project.path().to_string_lossy(),
+        }))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    assert_eq!(followed.stdout(), "1000\n");
+    let made = std::fs::metadata(project.path().join("made.txt")).expect("the job's file");
+    assert_eq!((made.uid(), made.gid()), (host_uid, host_gid), "{map}");
+
+    if let IdMap::Shifted { first_uid, .. } = map {
+        // Host uid 1000 is nobody inside: refused, naming the field and
+        // the fix, with nothing stored and no container made.
+        let before = containers_of(&server).await;
+        let stranger = project_owned_by(1000, 1000);
+        let spec = json!({"command": "true", "project": stranger.path().to_string_lossy()});
+        let (status, body) = server.post("/v1/jobs", &spec.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["field"], "project", "{body}");
+        let error = body["error"].as_str().unwrap_or_default();
+        let corral = first_uid + corral_proto::worker::JOB_UID;
+        assert!(error.contains("no user inside"), "{error}");
+        assert!(error.contains(&format!("chown -R {corral}:")), "{error}");
+        let (_, jobs) = server.get("/v1/jobs").await;
+        assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(1), "{jobs}");
+        assert_eq!(containers_of(&server).await, before);
     }
     assert_eq!(server.stop().await, 0);
 }

@@ -4,7 +4,7 @@ use bollard::query_parameters::InspectContainerOptions;
 use corral_docker::Dialect;
 use corral_docker::host::EngineInfo;
 use corral_proto::JobState;
-use corral_testkit::{TestServer, docker, plain_image};
+use corral_testkit::{TestServer, docker, job_project, plain_image};
 use serde_json::json;
 
 #[tokio::test]
@@ -99,9 +99,8 @@ async fn check_profile(server: &TestServer, runtime: Option<&str>) {
 #[tokio::test]
 async fn only_tmp_home_and_the_workspace_are_writable() {
     let server = TestServer::start().await;
-    let project = tempfile::tempdir().expect("project dir");
     // A user's project belongs to that user: the job runs as its owner.
-    std::os::unix::fs::chown(project.path(), Some(10001), Some(10001)).expect("chown project");
+    let project = job_project();
     let script = r#"
         for path in /probe /etc/probe /usr/probe /run/corral/probe /bin/probe /run/probe /var/tmp/probe; do
             if echo x > "$path" 2>/dev/null; then echo "WROTE $path"; else echo "refused $path"; fi
@@ -140,7 +139,7 @@ async fn only_tmp_home_and_the_workspace_are_writable() {
     );
     assert_eq!(
         std::fs::metadata(&written).expect("metadata").uid(),
-        10001,
+        std::fs::metadata(project.path()).expect("metadata").uid(),
         "owned by the project's owner"
     );
     assert_eq!(server.stop().await, 0);

@@ -10,6 +10,15 @@ const DEFAULTS: Limits = crate::testing::LIMITS;
 
 /// Validates against [`DEFAULTS`], image `i`, and `llm` as the providers.
 fn check(spec: JobSpec, llm: &LlmSettings) -> Result<ValidJob, JobError> {
+    check_on(spec, llm, corral_runtime::IdMap::Identity)
+}
+
+/// [`check`] on an engine that maps ids as `id_map` does.
+fn check_on(
+    spec: JobSpec,
+    llm: &LlmSettings,
+    id_map: corral_runtime::IdMap,
+) -> Result<ValidJob, JobError> {
     validate(
         spec,
         &Defaults {
@@ -20,7 +29,7 @@ fn check(spec: JobSpec, llm: &LlmSettings) -> Result<ValidJob, JobError> {
             data_dir: Path::new("/nonexistent-data"),
             llm,
             egress: None,
-            id_map: corral_runtime::IdMap::Identity,
+            id_map,
         },
     )
 }
@@ -164,4 +173,66 @@ fn an_ordinary_directory_resolves() {
     let project = tempfile::tempdir().expect("project");
     let resolved = validate_project(project.path(), data.path()).expect("allowed");
     assert_eq!(resolved, project.path().canonicalize().expect("canonical"));
+}
+
+/// Docker's `userns-remap` with its default range.
+const REMAPPED: corral_runtime::IdMap = corral_runtime::IdMap::Shifted {
+    first_uid: 100_000,
+    first_gid: 100_000,
+    length: 65_536,
+};
+
+fn owned_project(uid: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("project");
+    std::os::unix::fs::chown(dir.path(), Some(uid), Some(uid)).expect("chown");
+    dir
+}
+
+fn bound(project: &tempfile::TempDir) -> JobSpec {
+    JobSpec {
+        project: Some(corral_proto::ProjectSpec::Path(
+            project.path().to_string_lossy().into_owned(),
+        )),
+        ..spec("true")
+    }
+}
+
+#[test]
+fn a_project_owned_by_no_user_inside_a_remapping_engine_is_refused_with_the_fix() {
+    let settings = LlmSettings::default();
+    // Host uid 1000 is nobody inside containers whose ids start at 100000.
+    let project = owned_project(1000);
+    let error = check_on(bound(&project), &settings, REMAPPED).expect_err("unmapped owner");
+    let text = error.to_string();
+    assert!(text.starts_with("project: "), "{text}");
+    assert!(text.contains("owned by uid 1000:1000"), "{text}");
+    assert!(text.contains("chown -R 110001:110001"), "{text}");
+    // The same directory on an engine without remapping is the owner's.
+    check(bound(&project), &settings).expect("identity: uid 1000 runs the job");
+    // Host uid 110001 is corral's job user inside: it runs there.
+    let project = owned_project(110_001);
+    let valid = check_on(bound(&project), &settings, REMAPPED).expect("mapped owner");
+    assert!(valid.project.is_some());
+}
+
+#[test]
+fn gvisor_is_refused_on_an_engine_that_remaps_ids() {
+    let settings = LlmSettings::default();
+    let gvisor = JobSpec {
+        isolation: Some(corral_proto::IsolationLevel::Gvisor),
+        ..spec("true")
+    };
+    assert_eq!(
+        field_of(check_on(gvisor.clone(), &settings, REMAPPED)),
+        "isolation"
+    );
+    assert_eq!(
+        field_of(check_on(
+            gvisor.clone(),
+            &settings,
+            corral_runtime::IdMap::Unknown
+        )),
+        "isolation"
+    );
+    check(gvisor, &settings).expect("gVisor without remapping");
 }
