@@ -95,11 +95,11 @@ async fn a_bound_project_is_its_owners_inside_and_out_or_refused_before_any_cont
     let server = TestServer::start().await;
     // A user's project (container uid 1000, wherever the engine puts it on
     // the host): the job runs as that user and what it writes is theirs.
-    let (owner_uid, owner_gid) = map
+    let owner = map
         .user(1000, 1000)
         .host
         .expect("the engine maps container uid 1000");
-    let project = project_owned_by(owner_uid, owner_gid);
+    let project = project_owned_by(owner.0, owner.1);
     let id = server
         .create(&json!({
             "command": "id -u; echo made > /workspace/made.txt",
@@ -110,7 +110,7 @@ async fn a_bound_project_is_its_owners_inside_and_out_or_refused_before_any_cont
     followed.assert_succeeded();
     assert_eq!(followed.stdout(), "1000\n");
     let made = std::fs::metadata(project.path().join("made.txt")).expect("the job's file");
-    assert_eq!((made.uid(), made.gid()), (owner_uid, owner_gid), "{map}");
+    assert_eq!((made.uid(), made.gid()), owner, "{map}");
 
     if let IdMap::Shifted { first_uid, .. } = map {
         // Host uid 1000 is nobody inside: refused, naming the field and
