@@ -7,7 +7,8 @@
 # registers gVisor (runsc) with Docker, installs Chromium for the UI test,
 # builds the static worker once, runs the tests with bounded parallelism,
 # then the Python SDK's (scripts/test-python.sh) and the engine matrix on
-# Podman (scripts/test-engines.sh), and fails if any
+# rootful Podman and on Docker with userns-remap (scripts/test-engines.sh),
+# and fails if any
 # container carrying a corral label is left afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,10 @@ bash scripts/ensure-image-tools.sh
 bash scripts/ensure-gvisor.sh
 bash scripts/ensure-crun.sh
 bash scripts/ensure-chromium.sh
-# Podman for the engine matrix below (and the unit test of its seccomp profile).
+# Podman for the engine matrix below (and the unit test of its seccomp
+# profile), and a second, remapping Docker engine for the same matrix.
 bash scripts/ensure-podman.sh >/dev/null
+bash scripts/ensure-docker-userns.sh >/dev/null
 
 CORRAL_WORKER_BIN="$(bash scripts/build-worker.sh)"
 export CORRAL_WORKER_BIN
@@ -34,7 +37,7 @@ cargo test --workspace --all-targets -- --test-threads="$threads" || status=$?
 bash scripts/test-python.sh || status=$?
 
 # The engine matrix: the profile, verify, life and hostile tests again on
-# rootful Podman (installed and started by scripts/ensure-podman.sh).
+# rootful Podman and on Docker with userns-remap.
 bash scripts/test-engines.sh || status=$?
 
 leftover="$(docker ps -aq --filter label=corral.job 2>/dev/null || true)"
