@@ -347,6 +347,10 @@ impl Runtime for DockerRuntime {
         self.id_map
     }
 
+    async fn describe(&self) -> Result<String, RuntimeError> {
+        self.engine().await.map(|engine| engine.to_string())
+    }
+
     async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError> {
         self.can_choose_a_runtime()?;
         let info = self.docker.info().await.map_err(classify)?;

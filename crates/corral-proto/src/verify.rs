@@ -131,6 +131,10 @@ pub struct VerifyReport {
     pub isolation: crate::IsolationLevel,
     /// The probe job, whose events hold the evidence.
     pub job_id: Option<String>,
+    /// The engine the probe ran on, as it describes itself (name, version,
+    /// rootless or not, how ids are mapped); absent in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
     /// When it ran (RFC 3339).
     #[serde(with = "crate::timestamp")]
     #[schema(value_type = String)]

@@ -169,6 +169,14 @@ pub trait Runtime: Send + Sync {
     fn id_map(&self) -> IdMap {
         IdMap::Identity
     }
+    /// The engine in words: its name, version, API, whether rootless and
+    /// how ids are mapped (for `verify` and `doctor`).
+    async fn describe(&self) -> Result<String, RuntimeError> {
+        Ok(format!(
+            "an engine whose containers' ids map thus: {}",
+            self.id_map()
+        ))
+    }
 }
 
 /// The name of the container serving `job_id` (or pool entry `p-…`).

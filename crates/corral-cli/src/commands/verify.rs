@@ -45,13 +45,17 @@ pub fn print(report: &VerifyReport) {
     }
     let failed = report.failing().count();
     output::line(&format!(
-        "{} under {} ({}, probe job {})",
+        "{} under {}{} ({}, probe job {})",
         if failed == 0 {
             "sandbox verified".to_owned()
         } else {
             format!("{failed} of {} promises FAILED", report.rows.len())
         },
         report.isolation.as_str(),
+        report
+            .engine
+            .as_deref()
+            .map_or_else(String::new, |engine| format!(" on {engine}")),
         corral_proto::timestamp::format(report.checked_at),
         report.job_id.as_deref().unwrap_or("none")
     ));

@@ -14,13 +14,23 @@ async fn corral_verify_prints_every_row_and_doctor_shows_the_last_result() {
         printed.contains("ok   the root filesystem is read-only"),
         "{printed}"
     );
-    assert!(printed.contains("sandbox verified under runc"), "{printed}");
+    assert!(
+        printed.contains("sandbox verified under runc on "),
+        "{printed}"
+    );
+    assert!(printed.contains("(API "), "the engine named: {printed}");
     assert!(!printed.contains("FAIL"), "{printed}");
 
     let output = server.corral(&["verify", "--json"]).await;
     assert!(output.status.success());
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON report");
     assert_eq!(report["passed"], true);
+    assert!(
+        report["engine"]
+            .as_str()
+            .is_some_and(|engine| engine.contains("rootful") || engine.contains("rootless")),
+        "{report}"
+    );
     assert!(
         report["rows"]
             .as_array()

@@ -105,9 +105,14 @@ impl JobManager {
                 crate::verify::probe_row(ended.state.as_str(), ended.reason.as_deref()),
             );
         }
+        let engine = match self.inner.runtime.describe().await {
+            Ok(engine) => engine,
+            Err(error) => format!("(the engine did not say what it is: {error})"),
+        };
         let report = VerifyReport {
             isolation,
             job_id: Some(job.id.clone()),
+            engine: Some(engine),
             checked_at: time::OffsetDateTime::now_utc(),
             passed: rows.iter().all(|row| row.ok),
             rows,

@@ -34,6 +34,7 @@ pub fn unrun(isolation: corral_proto::IsolationLevel, message: &str) -> VerifyRe
     VerifyReport {
         isolation,
         job_id: None,
+        engine: None,
         checked_at: time::OffsetDateTime::now_utc(),
         passed: false,
         rows: vec![corral_proto::verify::VerifyRow {

@@ -43,6 +43,10 @@ async fn verify_passes_under_runc() {
     let report = verify(&server, "runc").await;
     assert!(report.passed, "{:#?}", failing(&report));
     assert!(report.rows.len() >= 14, "{:?}", report.rows);
+    // It names the engine it proved, as the engine describes itself
+    // (rootless or not, how ids are mapped).
+    let (engine, _) = corral_testkit::engine().await;
+    assert_eq!(report.engine.as_deref(), Some(engine.to_string().as_str()));
     // The probe was a real job, and the last report is kept.
     let job_id = report.job_id.clone().expect("probe job id");
     assert_eq!(server.job(&job_id).await.state, JobState::Succeeded);

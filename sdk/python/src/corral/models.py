@@ -851,6 +851,10 @@ class StatusData(BaseModel):
 
 class VerifyReport(BaseModel):
     checked_at: str = Field(..., description="When it ran (RFC 3339).")
+    engine: str | None = Field(
+        None,
+        description="The engine the probe ran on, as it describes itself (name, version,\nrootless or not, how ids are mapped); absent in older reports.",
+    )
     isolation: Literal["runc", "gvisor"] = Field(..., description="`runc` or `gvisor`.")
     job_id: str | None = Field(
         None, description="The probe job, whose events hold the evidence."
