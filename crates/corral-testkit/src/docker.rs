@@ -1,5 +1,6 @@
 //! Docker for tests: start the engine when none answers, build the images
-//! (skipped when their content hash tag exists), remove containers by label.
+//! (skipped when their content hash tag exists), remove containers by label,
+//! hand a project to the job user as the engine maps it.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -69,6 +70,20 @@ pub fn engine_ids() -> IdMap {
         .join()
         .expect("ask the engine how it maps ids")
     })
+}
+
+/// A project directory the job user can write: a temp dir owned by the
+/// host ids of the container's uid 10001 (jobs run as the project's owner,
+/// or 10001 when root owns it; under `userns-remap` 10001 is a shifted
+/// host uid).
+pub fn job_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("project dir");
+    let (uid, gid) = engine_ids()
+        .corral()
+        .host
+        .expect("the engine maps corral's job user to a host user");
+    std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown project");
+    dir
 }
 
 async fn build(recipe: ImageRecipe) -> String {

@@ -1,6 +1,5 @@
-//! Files and rows tests set up or search: the repository root, a
-//! project the job user can write, a running job row, a value hunted for
-//! in every file under a directory.
+//! Files and rows tests set up or search: the repository root, a running
+//! job row, a value hunted for in every file under a directory.
 
 /// The repository root, for scripts.
 pub fn repo_root() -> std::path::PathBuf {
@@ -23,20 +22,6 @@ pub fn assert_in_no_file(root: &std::path::Path, value: &str) {
             path.display()
         );
     }
-}
-
-/// A project directory the job user can write: a temp dir owned by the
-/// host ids of the container's uid 10001 (jobs run as the project's owner,
-/// or 10001 when root owns it; under `userns-remap` 10001 is a shifted
-/// host uid).
-pub fn job_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("project dir");
-    let (uid, gid) = crate::engine_ids()
-        .corral()
-        .host
-        .expect("the engine maps corral's job user to a host user");
-    std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown project");
-    dir
 }
 
 /// A running exec job for tests that drive the store, the event log or a
