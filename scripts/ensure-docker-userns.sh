@@ -5,7 +5,8 @@
 #
 # Root inside its containers is an unprivileged host uid: Docker creates the
 # `dockremap` user and takes its subordinate id range from /etc/subuid and
-# /etc/subgid (added here when missing, from 100000). It has its own data
+# /etc/subgid (added here when missing, above every range there, so no
+# user's range overlaps it: scripts/subids.sh). It has its own data
 # root, exec root, pid file and socket, so both engines run at once and
 # neither sees the other's images or containers. Idempotent; copes with a
 # stale pid file and socket left by a killed daemon.
@@ -34,10 +35,8 @@ bash "$(dirname "$0")/ensure-docker.sh"
 
 # dockerd makes the user when it is missing but needs the ranges to exist.
 id dockremap >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin dockremap
-for file in /etc/subuid /etc/subgid; do
-    touch "$file"
-    grep -q '^dockremap:' "$file" || echo "dockremap:100000:65536" >>"$file"
-done
+. "$(dirname "$0")/subids.sh"
+give_subids dockremap
 
 live() {
     local pid

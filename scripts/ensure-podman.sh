@@ -3,7 +3,10 @@
 # `podman system service` if needed; prints the socket's path on stdout (give
 # it to corral as `--docker-host`).
 #
-#   scripts/ensure-podman.sh            rootful: /run/podman/podman.sock
+#   scripts/ensure-podman.sh              rootful: /run/podman/podman.sock
+#   scripts/ensure-podman.sh --user NAME  rootless, as user NAME (made when
+#                                         missing, with subordinate ids and
+#                                         uidmap): /run/user/UID/podman/podman.sock
 #
 # Idempotent: when the socket already answers it only prints it. Otherwise it
 # installs podman and catatonit (the init Podman runs as PID 1 for `Init`)
@@ -22,6 +25,11 @@ set -euo pipefail
 log_file="${CORRAL_PODMAN_LOG:-/var/log/corral-podman.log}"
 socket="/run/podman/podman.sock"
 pid_file="/run/podman/corral-podman.pid"
+user=""
+if [ "${1:-}" = "--user" ]; then
+    user="${2:?--user needs a user name}"
+    [[ "$user" =~ ^[a-z_][a-z0-9_-]*$ ]] || { echo "ensure-podman: --user: not a user name: $user" >&2; exit 1; }
+fi
 wait_seconds=60
 podman_default_limit=1048576
 
@@ -32,22 +40,43 @@ service_answers() {
     curl -fsS --max-time 3 --unix-socket "$socket" http://localhost/_ping >/dev/null 2>&1
 }
 
-if service_answers; then
+if [ -z "$user" ] && service_answers; then
     echo "$socket"
     exit 0
 fi
 
-[ "$(id -u)" -eq 0 ] || fail "rootful Podman needs root (run as root)"
+[ "$(id -u)" -eq 0 ] || fail "starting Podman's service needs root (run as root; --user NAME for rootless)"
 
 missing=()
 command -v podman >/dev/null 2>&1 || missing+=(podman)
 [ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+[ -z "$user" ] || command -v newuidmap >/dev/null 2>&1 || missing+=(uidmap)
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]} with apt"
     export DEBIAN_FRONTEND=noninteractive
     if ! { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
         fail "installing ${missing[*]} with apt failed"
+    fi
+fi
+
+# Rootless: the user, its subordinate ids (above every range held, see
+# scripts/subids.sh), its runtime directory, and the service run as it.
+as_user=()
+if [ -n "$user" ]; then
+    id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
+    . "$(dirname "$0")/subids.sh"
+    give_subids "$user"
+    uid=$(id -u "$user")
+    runtime_dir="/run/user/$uid"
+    install -d -m 0700 -o "$user" -g "$(id -g "$user")" "$runtime_dir"
+    socket="$runtime_dir/podman/podman.sock"
+    pid_file="$runtime_dir/corral-podman.pid"
+    log_file="${CORRAL_PODMAN_LOG:-/var/log/corral-podman-$user.log}"
+    as_user=(runuser -u "$user" -- env "HOME=$(getent passwd "$user" | cut -d: -f6)" "XDG_RUNTIME_DIR=$runtime_dir")
+    if service_answers; then
+        echo "$socket"
+        exit 0
     fi
 fi
 
@@ -85,9 +114,10 @@ start_service() {
     # service holds it now, so it is stale.
     rm -f "$pid_file"
     [ -S "$socket" ] && rm -f "$socket"
-    mkdir -p "$(dirname "$socket")" "$(dirname "$log_file")"
-    say "starting podman system service (log: $log_file)"
-    nohup setsid podman system service --time=0 "unix://$socket" >>"$log_file" 2>&1 </dev/null &
+    mkdir -p "$(dirname "$log_file")"
+    "${as_user[@]}" mkdir -p "$(dirname "$socket")"
+    say "starting podman system service${user:+ as $user (rootless)} (log: $log_file)"
+    nohup setsid "${as_user[@]}" podman system service --time=0 "unix://$socket" >>"$log_file" 2>&1 </dev/null &
     echo $! >"$pid_file"
 }
 

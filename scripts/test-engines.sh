@@ -20,9 +20,13 @@
 #   "out of memory"); they run under userns-remap;
 # - everything that drives Docker itself beside corral (benchmarks' floors,
 #   the reaper's Docker-side checks, the browser, Claude Code image builds).
-# Rootless Podman and rootless Docker are not in the matrix: on this cgroup
-# v1 host they set no memory, pids or CPU limit, and corral refuses to
-# connect to an engine that cannot (`remap::limits_refusal`).
+# Rootless Podman (`ensure-podman.sh --user corral-rootless`) runs one test:
+# on a cgroup v1 host it sets no memory, pids or CPU limit (its compat API
+# claims them), and corral must refuse to connect, naming why
+# (`libpod::limits_refusal`); on cgroup v2 with the controllers delegated it
+# must connect and say it is rootless. Rootless Docker is not started
+# (`rootlesskit` is not installed; it would meet the same cgroup v1 wall,
+# which `remap::limits_refusal` reads from its honest `info`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,4 +89,9 @@ matrix() {
 
 matrix "rootful Podman" "$(bash scripts/ensure-podman.sh)"
 matrix "Docker with userns-remap" "$(bash scripts/ensure-docker-userns.sh)" "${oom[@]}"
+
+rootless="$(bash scripts/ensure-podman.sh --user corral-rootless)"
+echo "test-engines.sh: rootless Podman ($rootless)" >&2
+(cd crates/corral-orchestrator && DOCKER_HOST="unix://$rootless" CORRAL_EXPECT_ROOTLESS=1 \
+    "$orchestrator_it" engines::a_rootless_engine_is_named_and_refused) || status=$?
 exit "$status"

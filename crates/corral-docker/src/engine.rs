@@ -33,6 +33,9 @@ pub struct DockerRuntime {
     pub(crate) seccomp: Option<std::sync::Arc<tempfile::NamedTempFile>>,
     /// Its containers' ids on the host (read at connect).
     pub(crate) id_map: corral_runtime::IdMap,
+    /// It runs as an unprivileged user (Podman says so only through its
+    /// own API: see `libpod`).
+    pub(crate) rootless: bool,
 }
 
 impl DockerRuntime {

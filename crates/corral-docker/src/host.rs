@@ -263,11 +263,16 @@ impl DockerRuntime {
         } else {
             (Dialect::Docker, None)
         };
+        let (rootless, id_map) = match dialect {
+            Dialect::Docker => (EngineInfo::from_answers(&version, &info).rootless, id_map),
+            Dialect::Podman => crate::libpod::connect_check(socket, &socket.path, id_map).await?,
+        };
         Ok(Self {
             docker,
             dialect,
             seccomp,
             id_map,
+            rootless,
         })
     }
 
@@ -308,6 +313,7 @@ impl DockerRuntime {
         let info = self.docker.info().await.map_err(classify)?;
         Ok(EngineInfo {
             id_map: self.id_map,
+            rootless: self.rootless,
             ..EngineInfo::from_answers(&version, &info)
         })
     }

@@ -12,6 +12,7 @@
 //! - [`spec`]: the container a request becomes (profile, mounts, limits, labels)
 //! - [`engine`]: [`DockerRuntime`], create/start/wait/update/remove over bollard
 //! - [`host`]: which engine socket, and what answers on it (Docker or Podman, rootless)
+//! - [`libpod`]: what Podman says only through its own API (rootless, cgroups).
 //! - [`remap`]: how the engine maps container ids, and whether it can limit
 //! - [`seccomp`]: Podman's seccomp profile, as strict as Docker's on namespaces
 //! - [`profile`]: a container's security profile as Docker reports it
@@ -21,6 +22,7 @@
 pub mod engine;
 pub mod host;
 pub mod image;
+pub mod libpod;
 pub mod profile;
 pub mod remap;
 pub mod seccomp;

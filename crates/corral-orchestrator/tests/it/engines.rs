@@ -131,3 +131,37 @@ async fn a_bound_project_is_its_owners_inside_and_out_or_refused_before_any_cont
     }
     assert_eq!(server.stop().await, 0);
 }
+
+/// Run by the engine matrix with `CORRAL_EXPECT_ROOTLESS=1` on rootless
+/// Podman; elsewhere the engine must say it is rootful. A rootless engine
+/// that cannot hold a job's limits (any on cgroup v1) is refused when corral
+/// connects, naming why, even though Podman's Docker-compatible `info`
+/// claims the limits and names no `rootless` option.
+#[tokio::test]
+async fn a_rootless_engine_is_named_and_refused_where_it_cannot_hold_the_limits() {
+    corral_testkit::ensure_docker();
+    let expect_rootless = std::env::var_os("CORRAL_EXPECT_ROOTLESS").is_some();
+    let cgroup_v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    match corral_docker::DockerRuntime::connect().await {
+        Ok(runtime) => {
+            let engine = runtime.engine().await.expect("the engine's description");
+            assert_eq!(engine.rootless, expect_rootless, "{engine}");
+            assert!(
+                !expect_rootless || cgroup_v2,
+                "a rootless engine on cgroup v1 was accepted: {engine}"
+            );
+            if expect_rootless {
+                assert_eq!(engine.id_map, IdMap::Unknown, "{engine}");
+            }
+        }
+        Err(error) => {
+            let text = error.to_string();
+            assert!(expect_rootless, "a rootful engine refused: {text}");
+            assert!(!cgroup_v2, "refused on cgroup v2: {text}");
+            assert!(
+                text.contains("rootless on a cgroup v1 host") && text.contains("no job"),
+                "{text}"
+            );
+        }
+    }
+}
