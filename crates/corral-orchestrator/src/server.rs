@@ -104,6 +104,14 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         // Every job would be accepted, then fail at create: say it now.
         runtime.can_choose_a_runtime()?;
     }
+    let runsc_for_every_job = config.isolation == corral_proto::IsolationLevel::Gvisor
+        || config.oci_runtime.as_deref() == Some(corral_runtime::GVISOR_RUNTIME);
+    if runsc_for_every_job
+        && let Some(reason) = corral_runtime::Runtime::id_map(&runtime).gvisor_refusal()
+    {
+        // Every job (and the check at start) would fail to start: say it now.
+        return Err(corral_runtime::RuntimeError::Engine { message: reason }.into());
+    }
     match runtime.engine().await {
         Ok(engine) => info!(%engine, socket = %config.engine_socket, "container engine"),
         Err(error) => {

@@ -70,6 +70,24 @@ impl IdMap {
         }
     }
 
+    /// Why gVisor cannot run on an engine that maps ids this way, or `None`.
+    /// runsc's gofer opens each bind mount's source from inside the
+    /// engine's user namespace, as the engine's root: when ids are remapped
+    /// that is a plain host uid, which cannot enter corral's private (0700)
+    /// data directory the job's socket comes from, and the container fails
+    /// to start with an engine error nobody can read. (runc mounts as the
+    /// host's root.)
+    #[must_use]
+    pub fn gvisor_refusal(self) -> Option<String> {
+        match self {
+            Self::Identity => None,
+            Self::Shifted { first_uid, .. } => Some(format!(
+                "gVisor on an engine that remaps ids ({self}) opens the job's mounts as host uid {first_uid}, which cannot enter corral's private data directory: run the job under runc (the remapping is a wall of its own), or gVisor on an engine without userns-remap"
+            )),
+            Self::Unknown => Some(format!("gVisor is not offered on this engine: {self}")),
+        }
+    }
+
     /// corral's own job user (10001) on this engine.
     #[must_use]
     pub fn corral(self) -> JobUser {
@@ -207,5 +225,13 @@ mod tests {
         assert_eq!(IdMap::Unknown.corral().host, None);
         // An id past the range has no host side either.
         assert_eq!(REMAP.user(70_000, 1).host, None);
+    }
+
+    #[test]
+    fn gvisor_is_refused_wherever_ids_are_remapped_and_named_why() {
+        assert_eq!(IdMap::Identity.gvisor_refusal(), None);
+        let reason = REMAP.gvisor_refusal().expect("refused under userns-remap");
+        assert!(reason.contains("host uid 100000"), "{reason}");
+        assert!(IdMap::Unknown.gvisor_refusal().is_some());
     }
 }

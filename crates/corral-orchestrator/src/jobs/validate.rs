@@ -256,25 +256,11 @@ fn check_writable(pinned: &PinnedDir, map: IdMap) -> Result<(), JobError> {
     ))
 }
 
-/// gVisor's gofer opens each bind mount's source from inside the engine's
-/// user namespace, as the engine's root: on an engine that remaps ids a
-/// plain host uid, which cannot enter the private (0700) data directory
-/// the job's socket comes from, and the container would fail to start
-/// with an engine error nobody can read. (runc mounts as the host's root.)
+/// gVisor on an engine that remaps ids could not start (see
+/// [`IdMap::gvisor_refusal`]): refused before anything is stored.
 fn check_gvisor_ids(map: IdMap) -> Result<(), JobError> {
-    match map {
-        IdMap::Identity => Ok(()),
-        IdMap::Shifted { first_uid, .. } => Err(JobError::invalid(
-            "isolation",
-            format!(
-                "gVisor on an engine that remaps ids ({map}) opens the job's mounts as host uid {first_uid}, which cannot enter corral's private data directory: run the job under runc (the remapping is a wall of its own), or gVisor on an engine without userns-remap"
-            ),
-        )),
-        IdMap::Unknown => Err(JobError::invalid(
-            "isolation",
-            format!("gVisor is not offered on this engine: {map}"),
-        )),
-    }
+    map.gvisor_refusal()
+        .map_or(Ok(()), |reason| Err(JobError::invalid("isolation", reason)))
 }
 
 mod mode;
