@@ -38,19 +38,13 @@ id dockremap >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/s
 . "$(dirname "$0")/subids.sh"
 give_subids dockremap
 
-live() {
-    local pid
-    pid="$(cat "$pid_file" 2>/dev/null || true)"
-    [ -n "$pid" ] || return 1
-    case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
-        Z* | "") return 1 ;;
-        *) return 0 ;;
-    esac
-}
+. "$(dirname "$0")/daemon.sh"
+
+alive() { daemon_alive "$pid_file" dockerd; }
+answers_here() { [ -S "$socket" ] && answers; }
 
 start() {
-    rm -f "$pid_file"
-    [ -S "$socket" ] && rm -f "$socket"
+    daemon_clear "$pid_file" "$socket"
     rm -f "$base/exec/containerd/containerd.pid" 2>/dev/null || true
     mkdir -p "$base" "$data_root" "$(dirname "$log_file")"
     say "starting dockerd --userns-remap=default (log: $log_file)"
@@ -58,21 +52,13 @@ start() {
         --host "unix://$socket" --pidfile "$pid_file" \
         --data-root "$data_root" --exec-root "$base/exec" \
         >>"$log_file" 2>&1 </dev/null &
+    daemon_pid=$!
 }
 
-started=0
-for _ in $(seq 1 $((wait_seconds * 4))); do
-    if [ -S "$socket" ] && answers; then
-        [ "$started" -eq 0 ] || say "the remapping engine is up"
-        echo "$socket"
-        exit 0
-    fi
-    if ! live; then
-        [ "$started" -lt 3 ] || break
-        start
-        started=$((started + 1))
-    fi
-    sleep 0.25
-done
+if daemon_wait "$wait_seconds" answers_here alive start; then
+    [ "$daemon_starts" -eq 0 ] || say "the remapping engine is up"
+    echo "$socket"
+    exit 0
+fi
 tail -n 20 "$log_file" >&2 2>/dev/null || true
 fail "the remapping dockerd did not answer on $socket within ${wait_seconds}s (see $log_file)"

@@ -41,44 +41,25 @@ if ! command -v dockerd >/dev/null 2>&1; then
     command -v dockerd >/dev/null 2>&1 || fail "docker.io installed but dockerd is still not on PATH"
 fi
 
-live_dockerd() {
-    local pid
-    for pid in $(pgrep -x dockerd 2>/dev/null); do
-        # A zombie or a daemon still dying from a kill does not count.
-        case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
-            Z*|"") ;;
-            *) return 0 ;;
-        esac
-    done
-    return 1
-}
+. "$(dirname "$0")/daemon.sh"
+
+alive() { daemon_alive "$pid_file" dockerd; }
 
 start_dockerd() {
-    # A daemon killed without cleanup leaves its pid file and socket behind;
-    # no live dockerd holds them now, so both are stale.
-    rm -f "$pid_file"
-    [ -S "$socket" ] && rm -f "$socket"
+    daemon_clear "$pid_file" "$socket"
     # containerd keeps its own pid file; dockerd restarts containerd itself.
     rm -f /var/run/docker/containerd/containerd.pid 2>/dev/null || true
     mkdir -p "$(dirname "$log_file")"
     say "starting dockerd (log: $log_file)"
     nohup setsid dockerd --bridge=none --iptables=false >>"$log_file" 2>&1 </dev/null &
+    daemon_pid=$!
 }
 
-# Wait for an engine; start one whenever none is alive (a daemon that is
-# still shutting down after a kill is waited out, then replaced).
-started=0
-for _ in $(seq 1 $((wait_seconds * 4))); do
-    if [ -S "$socket" ] && engine_answers; then
-        [ "$started" -eq 0 ] || say "Docker engine is up"
-        exit 0
-    fi
-    if ! live_dockerd; then
-        [ "$started" -lt 3 ] || break
-        start_dockerd
-        started=$((started + 1))
-    fi
-    sleep 0.25
-done
+# Wait for the engine; start one whenever ours is not alive. Another dockerd
+# (the remapping one, a user's rootless one) is not ours.
+if daemon_wait "$wait_seconds" engine_answers alive start_dockerd; then
+    [ "$daemon_starts" -eq 0 ] || say "Docker engine is up"
+    exit 0
+fi
 tail -n 20 "$log_file" >&2 2>/dev/null || true
 fail "dockerd did not answer on $socket within ${wait_seconds}s (see $log_file)"

@@ -64,16 +64,13 @@ fi
 # scripts/subids.sh), its runtime directory, and the service run as it.
 as_user=()
 if [ -n "$user" ]; then
-    id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
     . "$(dirname "$0")/subids.sh"
-    give_subids "$user"
-    uid=$(id -u "$user")
-    runtime_dir="/run/user/$uid"
-    install -d -m 0700 -o "$user" -g "$(id -g "$user")" "$runtime_dir"
+    rootless_user "$user"
+    runtime_dir="$rootless_runtime_dir"
     socket="$runtime_dir/podman/podman.sock"
     pid_file="$runtime_dir/corral-podman.pid"
     log_file="${CORRAL_PODMAN_LOG:-/var/log/corral-podman-$user.log}"
-    as_user=(runuser -u "$user" -- env "HOME=$(getent passwd "$user" | cut -d: -f6)" "XDG_RUNTIME_DIR=$runtime_dir")
+    as_user=(runuser -u "$user" -- env "HOME=$rootless_home" "XDG_RUNTIME_DIR=$runtime_dir")
     if service_answers; then
         echo "$socket"
         exit 0
@@ -100,40 +97,25 @@ if { low "$files" || low "$processes"; } && [ ! -e "$conf" ]; then
     say "this host's hard limits (files $files, processes $processes) are below Podman's defaults: wrote $conf"
 fi
 
-live_service() {
-    local pid
-    pid=$(cat "$pid_file" 2>/dev/null) || return 1
-    case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
-        Z*|"") return 1 ;;
-        *) return 0 ;;
-    esac
-}
+. "$(dirname "$0")/daemon.sh"
+
+# The service runs as podman, or under runuser for a rootless one.
+live_service() { daemon_alive "$pid_file" podman runuser; }
 
 start_service() {
-    # A service killed without cleanup leaves its socket behind; no live
-    # service holds it now, so it is stale.
-    rm -f "$pid_file"
-    [ -S "$socket" ] && rm -f "$socket"
+    daemon_clear "$pid_file" "$socket"
     mkdir -p "$(dirname "$log_file")"
     "${as_user[@]}" mkdir -p "$(dirname "$socket")"
     say "starting podman system service${user:+ as $user (rootless)} (log: $log_file)"
     nohup setsid "${as_user[@]}" podman system service --time=0 "unix://$socket" >>"$log_file" 2>&1 </dev/null &
-    echo $! >"$pid_file"
+    daemon_pid=$!
+    echo "$daemon_pid" >"$pid_file"
 }
 
-started=0
-for _ in $(seq 1 $((wait_seconds * 4))); do
-    if [ -S "$socket" ] && service_answers; then
-        [ "$started" -eq 0 ] || say "Podman's API is up"
-        echo "$socket"
-        exit 0
-    fi
-    if ! live_service; then
-        [ "$started" -lt 3 ] || break
-        start_service
-        started=$((started + 1))
-    fi
-    sleep 0.25
-done
+if daemon_wait "$wait_seconds" service_answers live_service start_service; then
+    [ "$daemon_starts" -eq 0 ] || say "Podman's API is up"
+    echo "$socket"
+    exit 0
+fi
 tail -n 20 "$log_file" >&2 2>/dev/null || true
 fail "podman system service did not answer on $socket within ${wait_seconds}s (see $log_file)"

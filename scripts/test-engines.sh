@@ -20,13 +20,13 @@
 #   "out of memory"); they run under userns-remap;
 # - everything that drives Docker itself beside corral (benchmarks' floors,
 #   the reaper's Docker-side checks, the browser, Claude Code image builds).
-# Rootless Podman (`ensure-podman.sh --user corral-rootless`) runs one test:
-# on a cgroup v1 host it sets no memory, pids or CPU limit (its compat API
-# claims them), and corral must refuse to connect, naming why
-# (`libpod::limits_refusal`); on cgroup v2 with the controllers delegated it
-# must connect and say it is rootless. Rootless Docker is not started
-# (`rootlesskit` is not installed; it would meet the same cgroup v1 wall,
-# which `remap::limits_refusal` reads from its honest `info`).
+# Rootless Podman (`ensure-podman.sh --user corral-rootless`) and rootless
+# Docker (`ensure-docker-rootless.sh --user corral-rootless`) run one test
+# each: on a cgroup v1 host neither sets a memory, pids or CPU limit
+# (Podman's compat API claims them anyway; Docker's `info` says so, with the
+# cgroup driver `none`), and corral must refuse to connect, naming why
+# (`libpod::limits_refusal`, `remap::limits_refusal`); on cgroup v2 with the
+# controllers delegated each must connect and say it is rootless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,8 +90,12 @@ matrix() {
 matrix "rootful Podman" "$(bash scripts/ensure-podman.sh)"
 matrix "Docker with userns-remap" "$(bash scripts/ensure-docker-userns.sh)" "${oom[@]}"
 
-rootless="$(bash scripts/ensure-podman.sh --user corral-rootless)"
-echo "test-engines.sh: rootless Podman ($rootless)" >&2
-(cd crates/corral-orchestrator && DOCKER_HOST="unix://$rootless" CORRAL_EXPECT_ROOTLESS=1 \
-    "$orchestrator_it" engines::a_rootless_engine_is_named_and_refused) || status=$?
+rootless() {
+    local name="$1" socket="$2"
+    echo "test-engines.sh: $name ($socket)" >&2
+    (cd crates/corral-orchestrator && DOCKER_HOST="unix://$socket" CORRAL_EXPECT_ROOTLESS=1 \
+        "$orchestrator_it" engines::a_rootless_engine_is_named_and_refused) || status=$?
+}
+rootless "rootless Podman" "$(bash scripts/ensure-podman.sh --user corral-rootless)"
+rootless "rootless Docker" "$(bash scripts/ensure-docker-rootless.sh --user corral-rootless)"
 exit "$status"

@@ -10,6 +10,16 @@
 use bollard::models::SystemInfo;
 use corral_runtime::IdMap;
 
+/// The engine's security options, each `key=value` on its own
+/// (`name=seccomp,profile=default` is two).
+fn security_options(info: &SystemInfo) -> Vec<&str> {
+    info.security_options
+        .iter()
+        .flatten()
+        .flat_map(|option| option.split(','))
+        .collect()
+}
+
 /// A remapping engine's range when `/etc/subuid` does not say (Docker's
 /// and Debian's default count).
 const DEFAULT_RANGE: u32 = 65_536;
@@ -17,12 +27,7 @@ const DEFAULT_RANGE: u32 = 65_536;
 /// How the engine answering `info` maps container ids, given the text of
 /// `/etc/subuid` (empty when unreadable).
 pub fn id_map(info: &SystemInfo, subuid: &str) -> IdMap {
-    let options: Vec<&str> = info
-        .security_options
-        .iter()
-        .flatten()
-        .flat_map(|option| option.split(','))
-        .collect();
+    let options = security_options(info);
     if options.contains(&"name=rootless") {
         return IdMap::Unknown;
     }
@@ -87,10 +92,17 @@ pub fn limits_refusal(info: &SystemInfo, swap_in_use: bool) -> Option<String> {
                     .map_or_else(|| "unknown".to_owned(), ToString::to_string)
             )
         });
-    Some(format!(
-        "this engine cannot limit {}{cgroups}; corral runs no job without its limits (a rootless engine needs cgroup v2 with delegation)",
-        missing.join(", ")
-    ))
+    let missing = missing.join(", ");
+    Some(if security_options(info).contains(&"name=rootless") {
+        // Rootless Docker on cgroup v1 runs with the cgroup driver `none`.
+        format!(
+            "this Docker is rootless{cgroups} and cannot limit {missing}; corral runs no job without its limits: run Docker rootful, or rootless on cgroup v2 with the controllers delegated"
+        )
+    } else {
+        format!(
+            "this engine cannot limit {missing}{cgroups}; corral runs no job without its limits (a rootless engine needs cgroup v2 with delegation)"
+        )
+    })
 }
 
 /// Whether the host has any swap device or file in use (`/proc/swaps`
@@ -176,6 +188,21 @@ mod tests {
         let refused = limits_refusal(&rootless_v1, false).expect("no limits");
         assert!(
             refused.contains("memory, pids, CPU shares") && refused.contains("cgroup v1"),
+            "{refused}"
+        );
+        assert!(!refused.contains("rootless (cgroup"), "{refused}");
+        // Rootless Docker 20.10 on cgroup v1 says so in its options.
+        let named = SystemInfo {
+            security_options: Some(vec![
+                "name=seccomp,profile=default".into(),
+                "name=rootless".into(),
+            ]),
+            ..rootless_v1
+        };
+        let refused = limits_refusal(&named, false).expect("no limits");
+        assert!(
+            refused.contains("rootless (cgroup v1, driver none)")
+                && refused.contains("memory, pids, CPU shares"),
             "{refused}"
         );
         // An engine that does not say (older Podman) is not refused for it.

@@ -1,0 +1,60 @@
+# Sourced by the engine scripts (ensure-docker.sh, ensure-docker-userns.sh,
+# ensure-podman.sh): whether the daemon a script runs is alive, and the wait
+# that starts it again when it is not.
+#
+# A daemon killed without cleanup leaves its pid file behind, and after a
+# restart of the machine that pid can belong to anything, or to another
+# engine's daemon (a second dockerd, a user's rootless one). So a daemon is
+# alive only when the pid this script started, or the pid in its own pid
+# file, is a live process with the expected command name: never "some
+# dockerd runs".
+
+# The pid of the daemon this script started last (set by the start step),
+# and how many times daemon_wait started one.
+daemon_pid=""
+daemon_starts=0
+
+# daemon_alive PID_FILE COMMAND...: whether the daemon is alive: the pid
+# this script started or the one in PID_FILE, not a zombie nor dying, whose
+# command name is one of COMMAND.
+daemon_alive() {
+    local pid_file="$1" pid comm
+    shift
+    for pid in "$daemon_pid" "$(cat "$pid_file" 2>/dev/null || true)"; do
+        [[ "$pid" =~ ^[0-9]+$ ]] || continue
+        case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
+            Z* | "") continue ;;
+        esac
+        comm="$(ps -o comm= -p "$pid" 2>/dev/null || true)"
+        for name in "$@"; do
+            [ "$comm" = "$name" ] && return 0
+        done
+    done
+    return 1
+}
+
+# daemon_clear PID_FILE SOCKET: drops the pid file and socket a dead daemon
+# left behind (only called when no daemon of ours is alive).
+daemon_clear() {
+    rm -f "$1"
+    [ -S "$2" ] && rm -f "$2"
+    return 0
+}
+
+# daemon_wait SECONDS ANSWERS ALIVE START: runs ANSWERS until it succeeds,
+# running START whenever ALIVE fails (at most three times: a daemon still
+# dying after a kill is waited out, then replaced). Returns 0 once ANSWERS
+# succeeds, 1 when SECONDS pass or three starts did not bring it up.
+daemon_wait() {
+    local seconds="$1" answers="$2" alive="$3" start="$4"
+    for _ in $(seq 1 $((seconds * 4))); do
+        "$answers" && return 0
+        if ! "$alive"; then
+            [ "$daemon_starts" -lt 3 ] || return 1
+            "$start"
+            daemon_starts=$((daemon_starts + 1))
+        fi
+        sleep 0.25
+    done
+    return 1
+}
