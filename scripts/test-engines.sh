@@ -71,8 +71,10 @@ matrix() {
     export DOCKER_HOST="unix://$socket"
     (cd crates/corral-orchestrator && "$orchestrator_it" --test-threads="$threads" \
         "${common[@]}" "$@") || status=$?
-    # A job re-adopted after a `kill -9` of the server, and one that cannot be.
+    # A job re-adopted after a `kill -9` of the server, and one that cannot
+    # be; a runtime no job could start under refused when serve starts.
     (cd crates/corral-cli && "$cli_it" --test-threads="$threads" \
+        engines::serve_refuses_at_start_a_runtime_no_job_could_run_under \
         run::a_running_job_is_re_adopted_after_the_server_is_killed \
         run::a_crashed_server_ends_a_job_it_cannot_re_adopt_with_a_reason) \
         || status=$?

@@ -176,8 +176,8 @@ impl EngineInfo {
             user_namespaces: has("userns"),
             default_runtime: info.default_runtime.clone().unwrap_or_default(),
             // The range's length as Docker's default; the runtime's own
-            // reading (with /etc/subuid) replaces it in `engine()`.
-            id_map: crate::remap::id_map(info, ""),
+            // reading (with /etc/subuid and /etc/subgid) replaces it in `engine()`.
+            id_map: crate::remap::id_map(info, &crate::remap::SubIds::default()),
         }
     }
 }
@@ -248,14 +248,10 @@ impl DockerRuntime {
                 .map_err(unreachable)?;
         let version = docker.version().await.map_err(unreachable)?;
         let info = docker.info().await.map_err(unreachable)?;
-        if let Some(refusal) = crate::remap::limits_refusal(&info, crate::remap::host_swap_in_use())
-        {
-            return Err(RuntimeError::Engine {
+        let id_map =
+            crate::remap::connect_check(&info).map_err(|refusal| RuntimeError::Engine {
                 message: format!("{socket}: {refusal}"),
-            });
-        }
-        let subuid = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
-        let id_map = crate::remap::id_map(&info, &subuid);
+            })?;
         let (dialect, seccomp) = if is_podman(&version) {
             let profile = crate::seccomp::podman_profile()
                 .map_err(|message| RuntimeError::Engine { message })?;

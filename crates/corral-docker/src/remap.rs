@@ -24,9 +24,47 @@ fn security_options(info: &SystemInfo) -> Vec<&str> {
 /// and Debian's default count).
 const DEFAULT_RANGE: u32 = 65_536;
 
-/// How the engine answering `info` maps container ids, given the text of
-/// `/etc/subuid` (empty when unreadable).
-pub fn id_map(info: &SystemInfo, subuid: &str) -> IdMap {
+/// The host's subordinate id files, as text (empty when unreadable).
+#[derive(Debug, Default, Clone)]
+pub struct SubIds {
+    /// `/etc/subuid`.
+    pub uids: String,
+    /// `/etc/subgid`.
+    pub gids: String,
+}
+
+impl SubIds {
+    /// This host's files.
+    pub fn read() -> Self {
+        Self {
+            uids: std::fs::read_to_string("/etc/subuid").unwrap_or_default(),
+            gids: std::fs::read_to_string("/etc/subgid").unwrap_or_default(),
+        }
+    }
+}
+
+/// Each `user:first:count` line of a subordinate id file.
+fn ranges(text: &str) -> impl Iterator<Item = (&str, u64, u64)> {
+    text.lines().filter_map(|line| {
+        let mut fields = line.trim().split(':');
+        let user = fields.next()?;
+        let first = fields.next()?.parse::<u64>().ok()?;
+        let count = fields.next()?.parse::<u64>().ok()?;
+        Some((user, first, count))
+    })
+}
+
+/// The count of the range starting at `first` in `text`.
+fn range_length(text: &str, first: u32) -> Option<u32> {
+    ranges(text)
+        .find(|&(_, start, _)| start == u64::from(first))
+        .map(|(_, _, count)| u32::try_from(count).unwrap_or(u32::MAX))
+}
+
+/// How the engine answering `info` maps container ids, given the host's
+/// subordinate id files. The length is the shorter of the uid and gid
+/// ranges: ids past it are mapped in neither.
+pub fn id_map(info: &SystemInfo, subids: &SubIds) -> IdMap {
     let options = security_options(info);
     if options.contains(&"name=rootless") {
         return IdMap::Unknown;
@@ -44,15 +82,9 @@ pub fn id_map(info: &SystemInfo, subuid: &str) -> IdMap {
         // Remapped, but not in Docker's way: nothing can be handed over.
         return IdMap::Unknown;
     };
-    let length = subuid
-        .lines()
-        .find_map(|line| {
-            let mut fields = line.trim().split(':').skip(1);
-            let first = fields.next()?.parse::<u32>().ok()?;
-            let count = fields.next()?.parse::<u32>().ok()?;
-            (first == uid).then_some(count)
-        })
-        .unwrap_or(DEFAULT_RANGE);
+    let length = range_length(&subids.uids, uid)
+        .unwrap_or(DEFAULT_RANGE)
+        .min(range_length(&subids.gids, gid).unwrap_or(DEFAULT_RANGE));
     IdMap::Shifted {
         first_uid: uid,
         first_gid: gid,
@@ -105,6 +137,57 @@ pub fn limits_refusal(info: &SystemInfo, swap_in_use: bool) -> Option<String> {
     })
 }
 
+/// What a connection to the engine answering `info` must know of its ids
+/// and limits: how it maps ids, or why no job may run on it (a limit it
+/// cannot set, or a range it cannot use safely).
+pub fn connect_check(info: &SystemInfo) -> Result<IdMap, String> {
+    if let Some(refusal) = limits_refusal(info, host_swap_in_use()) {
+        return Err(refusal);
+    }
+    let subids = SubIds::read();
+    let map = id_map(info, &subids);
+    range_refusal(map, &subids).map_or(Ok(map), Err)
+}
+
+/// Why no job may run under this remapping, or `None`: corral's job user
+/// is not inside the range (no container could start as it), or another
+/// user's subordinate range overlaps the engine's, so that user could
+/// become the host uids of the engine's containers, root inside among
+/// them, and reach what they own.
+pub fn range_refusal(map: IdMap, subids: &SubIds) -> Option<String> {
+    let IdMap::Shifted {
+        first_uid,
+        first_gid,
+        length,
+    } = map
+    else {
+        return None;
+    };
+    let job = corral_proto::worker::JOB_UID.max(corral_proto::worker::JOB_GID);
+    if length <= job {
+        return Some(format!(
+            "this engine remaps ids into a range of {length}, which does not hold corral's job user {job}; corral runs no job: give the remapping user at least 65536 subordinate ids"
+        ));
+    }
+    let end = |first: u32| u64::from(first) + u64::from(length);
+    for (kind, text, first) in [
+        ("uids", &subids.uids, first_uid),
+        ("gids", &subids.gids, first_gid),
+    ] {
+        let overlapping = ranges(text).find(|&(_, start, count)| {
+            start != u64::from(first) && start < end(first) && u64::from(first) < start + count
+        });
+        if let Some((user, start, count)) = overlapping {
+            return Some(format!(
+                "user {user}'s subordinate {kind} {start}-{} overlap this engine's range {first}-{}: {user} could become the host ids of its containers (root inside among them); corral runs no job until the ranges are apart",
+                start + count - 1,
+                end(first) - 1
+            ));
+        }
+    }
+    None
+}
+
 /// Whether the host has any swap device or file in use (`/proc/swaps`
 /// lists more than its header).
 pub fn host_swap_in_use() -> bool {
@@ -129,18 +212,21 @@ mod tests {
             &["name=seccomp,profile=default", "name=userns"],
             "/var/lib/docker/231072.231073",
         );
-        let subuid = "alice:100000:65536\ndockremap:231072:4096\n";
+        let subids = SubIds {
+            uids: "alice:100000:65536\ndockremap:231072:40960\n".into(),
+            gids: "alice:100000:65536\ndockremap:231073:20480\n".into(),
+        };
         assert_eq!(
-            id_map(&remapped, subuid),
+            id_map(&remapped, &subids),
             IdMap::Shifted {
                 first_uid: 231_072,
                 first_gid: 231_073,
-                length: 4096
+                length: 20480
             }
         );
         // No entry: Docker's default count.
         assert_eq!(
-            id_map(&remapped, ""),
+            id_map(&remapped, &SubIds::default()),
             IdMap::Shifted {
                 first_uid: 231_072,
                 first_gid: 231_073,
@@ -152,17 +238,17 @@ mod tests {
     #[test]
     fn plain_rootless_and_unreadable_remapping_are_told_apart() {
         let plain = info(&["name=seccomp,profile=default"], "/var/lib/docker");
-        assert_eq!(id_map(&plain, ""), IdMap::Identity);
+        assert_eq!(id_map(&plain, &SubIds::default()), IdMap::Identity);
         let rootless = info(
             &["name=seccomp,profile=default", "name=rootless"],
             "/home/u/.local/share/docker",
         );
-        assert_eq!(id_map(&rootless, ""), IdMap::Unknown);
+        assert_eq!(id_map(&rootless, &SubIds::default()), IdMap::Unknown);
         // Podman says rootless inside one option string.
         let podman = info(&["name=rootless,name=seccomp"], "/x");
-        assert_eq!(id_map(&podman, ""), IdMap::Unknown);
+        assert_eq!(id_map(&podman, &SubIds::default()), IdMap::Unknown);
         let odd = info(&["name=userns"], "/var/lib/docker");
-        assert_eq!(id_map(&odd, ""), IdMap::Unknown);
+        assert_eq!(id_map(&odd, &SubIds::default()), IdMap::Unknown);
     }
 
     #[test]
@@ -207,5 +293,47 @@ mod tests {
         );
         // An engine that does not say (older Podman) is not refused for it.
         assert_eq!(limits_refusal(&SystemInfo::default(), true), None);
+    }
+
+    #[test]
+    fn a_range_without_the_job_user_or_overlapping_another_users_is_refused() {
+        let map = IdMap::Shifted {
+            first_uid: 231_072,
+            first_gid: 231_072,
+            length: 65_536,
+        };
+        let apart = SubIds {
+            uids: "alice:100000:65536\ndockremap:231072:65536\nbob:296608:65536\n".into(),
+            gids: "alice:100000:65536\ndockremap:231072:65536\n".into(),
+        };
+        assert_eq!(range_refusal(map, &apart), None);
+        assert_eq!(range_refusal(IdMap::Identity, &apart), None);
+        // Ending one id into the engine's range is enough.
+        let uid_overlap = SubIds {
+            uids: "mallory:165537:65536\ndockremap:231072:65536\n".into(),
+            gids: apart.gids.clone(),
+        };
+        let refused = range_refusal(map, &uid_overlap).expect("overlap");
+        assert!(
+            refused.contains("user mallory's subordinate uids 165537-231072")
+                && refused.contains("231072-296607"),
+            "{refused}"
+        );
+        let gid_overlap = SubIds {
+            uids: apart.uids.clone(),
+            gids: "dockremap:231072:65536\nmallory:296607:10\n".into(),
+        };
+        let refused = range_refusal(map, &gid_overlap).expect("overlap");
+        assert!(refused.contains("mallory's subordinate gids"), "{refused}");
+        let short = IdMap::Shifted {
+            first_uid: 231_072,
+            first_gid: 231_072,
+            length: 10_001,
+        };
+        let refused = range_refusal(short, &apart).expect("no job user");
+        assert!(
+            refused.contains("range of 10001") && refused.contains("10001"),
+            "{refused}"
+        );
     }
 }

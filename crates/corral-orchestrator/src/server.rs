@@ -100,12 +100,13 @@ pub struct RunningServer {
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let runtime = DockerRuntime::connect_to(&config.engine_socket).await?;
-    if config.oci_runtime.is_some() {
+    let gvisor_by_default = config.isolation == corral_proto::IsolationLevel::Gvisor;
+    if config.oci_runtime.is_some() || gvisor_by_default {
         // Every job would be accepted, then fail at create: say it now.
         runtime.can_choose_a_runtime()?;
     }
-    let runsc_for_every_job = config.isolation == corral_proto::IsolationLevel::Gvisor
-        || config.oci_runtime.as_deref() == Some(corral_runtime::GVISOR_RUNTIME);
+    let runsc_for_every_job =
+        gvisor_by_default || config.oci_runtime.as_deref() == Some(corral_runtime::GVISOR_RUNTIME);
     if runsc_for_every_job
         && let Some(reason) = corral_runtime::Runtime::id_map(&runtime).gvisor_refusal()
     {

@@ -9,6 +9,7 @@
 mod basics;
 mod config_file;
 mod egress;
+mod engines;
 mod harness;
 mod held_secret;
 mod help;

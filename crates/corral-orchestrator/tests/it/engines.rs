@@ -26,16 +26,7 @@ async fn a_job_naming_gvisor_runs_under_runsc_or_is_refused_never_run_weaker() {
         Dialect::Docker if engine_ids() != IdMap::Identity => {
             // runsc's gofer would open the job's mounts as the engine's
             // (unprivileged) root: refused before anything is stored.
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{engine}: {body}");
-            assert_eq!(body["field"], "isolation", "{body}");
-            assert!(
-                body["error"]
-                    .as_str()
-                    .is_some_and(|error| error.contains("remaps ids")),
-                "{body}"
-            );
-            let (_, jobs) = server.get("/v1/jobs").await;
-            assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(0), "{jobs}");
+            refused_for_isolation(&server, &engine, status, &body, "remaps ids").await;
         }
         Dialect::Docker => {
             assert_eq!(status, StatusCode::CREATED, "{engine}: {body}");
@@ -46,19 +37,31 @@ async fn a_job_naming_gvisor_runs_under_runsc_or_is_refused_never_run_weaker() {
             assert_eq!(profile.runtime, "runsc");
         }
         Dialect::Podman => {
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{engine}: {body}");
-            assert_eq!(body["field"], "isolation", "{body}");
-            assert!(
-                body["error"]
-                    .as_str()
-                    .is_some_and(|error| error.contains("ignores the OCI runtime")),
-                "{body}"
-            );
-            let (_, jobs) = server.get("/v1/jobs").await;
-            assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(0), "{jobs}");
+            refused_for_isolation(&server, &engine, status, &body, "ignores the OCI runtime").await;
         }
     }
     assert_eq!(server.stop().await, 0);
+}
+
+/// A job refused with 400 naming `isolation`, its error saying `words`,
+/// and no job stored.
+async fn refused_for_isolation(
+    server: &TestServer,
+    engine: &impl std::fmt::Display,
+    status: StatusCode,
+    body: &serde_json::Value,
+    words: &str,
+) {
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{engine}: {body}");
+    assert_eq!(body["field"], "isolation", "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|error| error.contains(words)),
+        "{body}"
+    );
+    let (_, jobs) = server.get("/v1/jobs").await;
+    assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(0), "{jobs}");
 }
 
 /// The containers of `server`'s instance, whatever their state.
