@@ -15,9 +15,6 @@
 #   API ignores the runtime a container names, and gVisor under userns-remap
 #   cannot open the job's mounts, so corral refuses both (`engines.rs`
 #   checks the refusals);
-# - on Podman, the two OOM tests: Podman 4.3 on a cgroup v1 host reports no
-#   OOMKilled (the limit holds: the job fails with 137, without the words
-#   "out of memory"); they run under userns-remap;
 # - everything that drives Docker itself beside corral (benchmarks' floors,
 #   the reaper's Docker-side checks, the browser, Claude Code image builds).
 # Rootless Podman (`ensure-podman.sh --user corral-rootless`) and rootless
@@ -89,7 +86,9 @@ matrix() {
     unset DOCKER_HOST
 }
 
-matrix "rootful Podman" "$(bash scripts/ensure-podman.sh)"
+# Both OOM tests run on Podman too: it never reports OOMKilled on cgroup v1,
+# so corral reads the kill from the kernel log (corral-docker `kmsg`).
+matrix "rootful Podman" "$(bash scripts/ensure-podman.sh)" "${oom[@]}"
 matrix "Docker with userns-remap" "$(bash scripts/ensure-docker-userns.sh)" "${oom[@]}"
 
 rootless() {

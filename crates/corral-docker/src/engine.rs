@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
-use bollard::models::ContainerStateStatusEnum;
+use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum};
 use bollard::query_parameters::{
     CreateContainerOptions, KillContainerOptions, ListContainersOptions, RemoveContainerOptions,
     RenameContainerOptions, StartContainerOptions, WaitContainerOptions,
@@ -40,15 +40,10 @@ pub struct DockerRuntime {
 
 impl DockerRuntime {
     /// The engine's account of a container.
-    async fn inspect(
-        &self,
-        container_id: &str,
-    ) -> Result<bollard::models::ContainerInspectResponse, RuntimeError> {
+    async fn inspect(&self, id: &str) -> Result<ContainerInspectResponse, RuntimeError> {
+        let options = None::<bollard::query_parameters::InspectContainerOptions>;
         self.docker
-            .inspect_container(
-                container_id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
+            .inspect_container(id, options)
             .await
             .map_err(classify)
     }
@@ -207,9 +202,11 @@ impl Runtime for DockerRuntime {
                 what: format!("container {container_id} (removed while running)"),
             });
         }
+        let id = inspected.id.as_deref().unwrap_or(container_id);
         Ok(ContainerExit {
             exit_code: state.exit_code.unwrap_or(-1),
-            oom_killed: state.oom_killed.unwrap_or(false),
+            oom_killed: state.oom_killed.unwrap_or(false)
+                || crate::kmsg::podman_oom(self.dialect, id).await,
         })
     }
 

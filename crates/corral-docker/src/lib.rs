@@ -13,6 +13,7 @@
 //! - [`engine`]: [`DockerRuntime`], create/start/wait/update/remove over bollard
 //! - [`host`]: which engine socket, and what answers on it (Docker or Podman, rootless)
 //! - [`libpod`]: what Podman says only through its own API (rootless, cgroups).
+//! - `kmsg`: an OOM kill in a Podman container, from the kernel log (Podman never says)
 //! - [`remap`]: how the engine maps container ids, and whether it can limit
 //! - [`seccomp`]: Podman's seccomp profile, as strict as Docker's on namespaces
 //! - [`profile`]: a container's security profile as Docker reports it
@@ -22,6 +23,7 @@
 pub mod engine;
 pub mod host;
 pub mod image;
+mod kmsg;
 pub mod libpod;
 pub mod profile;
 pub mod remap;

@@ -1,0 +1,119 @@
+//! Whether the kernel's OOM killer struck inside a Podman container, read
+//! from the kernel log: Podman 4.3 on a cgroup v1 host never sets
+//! `OOMKilled` (nor sends an `oom` event), though the kernel names the
+//! container's memory cgroup in its `oom-kill:` record
+//! (`oom_memcg=/libpod_parent/libpod-ID`, or `…/libpod-ID.scope` on v2).
+//!
+//! Only root may read `/dev/kmsg`; when it cannot be read the answer is
+//! "no", as before. A job cannot write there (containers get no
+//! `/dev/kmsg` and no `CAP_SYSLOG`), so it cannot make another job look
+//! killed; at most the ring buffer, overwritten by a flood of kernel
+//! messages, loses the record.
+
+use std::io::{ErrorKind, Read};
+use std::os::unix::fs::OpenOptionsExt;
+
+use crate::spec::Dialect;
+
+/// `O_NONBLOCK` on Linux (x86-64 and aarch64): a read past the last
+/// record answers `EAGAIN` instead of waiting for the next one.
+const O_NONBLOCK: i32 = 0o4000;
+/// Longest record the kernel hands out in one read.
+const RECORD: usize = 8192;
+
+/// Whether the kernel log holds an OOM kill in the memory cgroup of the
+/// container `container_id` (its full id) on Podman, which never says so
+/// itself on cgroup v1; `false` on Docker, which does.
+pub async fn podman_oom(dialect: Dialect, container_id: &str) -> bool {
+    if dialect != Dialect::Podman {
+        return false;
+    }
+    let id = container_id.to_owned();
+    tokio::task::spawn_blocking(move || read_for(&id))
+        .await
+        .unwrap_or(false)
+}
+
+/// [`podman_oom`], reading the log here.
+fn read_for(container_id: &str) -> bool {
+    let Ok(mut log) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open("/dev/kmsg")
+    else {
+        return false;
+    };
+    let mut record = vec![0; RECORD];
+    loop {
+        match log.read(&mut record) {
+            Ok(0) => return false,
+            Ok(read) => {
+                if names_an_oom_kill_in(&record[..read], container_id) {
+                    return true;
+                }
+            }
+            // A record overwritten while read: go on with the next.
+            Err(error) if error.raw_os_error() == Some(EPIPE) => {}
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// `EPIPE`: the record asked for was overwritten in the ring buffer.
+const EPIPE: i32 = 32;
+
+/// Whether one `/dev/kmsg` record is the OOM killer's, naming the memory
+/// cgroup of container `id` as the one out of memory.
+fn names_an_oom_kill_in(record: &[u8], id: &str) -> bool {
+    let Ok(text) = std::str::from_utf8(record) else {
+        return false;
+    };
+    // `PRI,SEQ,TIME,FLAGS;MESSAGE`, then continuation lines.
+    let message = text.split_once(';').map_or("", |(_, message)| message);
+    let Some(fields) = message.strip_prefix("oom-kill:") else {
+        return false;
+    };
+    fields
+        .split(',')
+        .filter_map(|field| field.strip_prefix("oom_memcg="))
+        .any(|memcg| {
+            memcg
+                .trim_end()
+                .rsplit('/')
+                .next()
+                .and_then(|last| last.strip_prefix("libpod-"))
+                .is_some_and(|rest| rest.strip_suffix(".scope").unwrap_or(rest) == id)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "5558c068d881d26a34338e0b2251468f9c6c9161a906d02e79c714a69c2560eb";
+
+    #[test]
+    fn the_oom_killers_record_names_the_containers_memory_cgroup() {
+        let v1 = format!(
+            "6,52931,47500438640,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=libpod-{ID},mems_allowed=0,oom_memcg=/libpod_parent/libpod-{ID},task_memcg=/libpod_parent/libpod-{ID},task=sh,pid=31862,uid=0\n"
+        );
+        assert!(names_an_oom_kill_in(v1.as_bytes(), ID));
+        let v2 = format!(
+            "6,1,2,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/machine.slice/libpod-{ID}.scope,task=sh\n"
+        );
+        assert!(names_an_oom_kill_in(v2.as_bytes(), ID));
+        // Another container, one whose id merely starts alike, a record
+        // that is not the OOM killer's, the task's cgroup only.
+        let other = v1.replace(ID, &ID.replace('5', "6"));
+        assert!(!names_an_oom_kill_in(other.as_bytes(), ID));
+        let longer = v1.replace(ID, &format!("{ID}0"));
+        assert!(!names_an_oom_kill_in(longer.as_bytes(), ID));
+        let mention = format!("6,3,4,-;Memory cgroup out of memory: libpod-{ID}\n");
+        assert!(!names_an_oom_kill_in(mention.as_bytes(), ID));
+        let task_only = format!(
+            "6,1,2,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/libpod_parent,task_memcg=/libpod_parent/libpod-{ID}\n"
+        );
+        assert!(!names_an_oom_kill_in(task_only.as_bytes(), ID));
+    }
+}
