@@ -52,6 +52,8 @@ common=(
     sandboxes::a_long_output_is_cut_in_the_middle_and_a_granted_secret_is_redacted
     faults::a_worker_killed_by_its_job_fails_the_job_with_the_exit_code
     hostile_pids::
+    pool::
+    pool_socket::
 )
 oom=(
     lifecycle::a_memory_hog_fails_out_of_memory_and_is_removed

@@ -90,26 +90,6 @@ pub fn classify(error: BollardError) -> RuntimeError {
     }
 }
 
-/// `path` as Docker cleans a mount path (no empty, `.` or `..` parts), so
-/// a tmpfs for `VOLUME /data/` covers the volume Docker calls `/data`.
-fn clean_path(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            part => parts.push(part),
-        }
-    }
-    if path.starts_with('/') {
-        format!("/{}", parts.join("/"))
-    } else {
-        parts.join("/")
-    }
-}
-
 #[async_trait]
 impl Runtime for DockerRuntime {
     #[instrument(name = "runtime.create", skip_all, fields(job_id = %request.job.id))]
@@ -127,7 +107,12 @@ impl Runtime for DockerRuntime {
         let mut volumes: Vec<String> = image
             .config
             .and_then(|config| config.volumes)
-            .map(|volumes| volumes.keys().map(|path| clean_path(path)).collect())
+            .map(|volumes| {
+                volumes
+                    .keys()
+                    .map(|path| crate::spec::clean_path(path))
+                    .collect()
+            })
             .unwrap_or_default();
         volumes.sort();
         volumes.dedup();
@@ -347,6 +332,12 @@ impl Runtime for DockerRuntime {
         self.id_map
     }
 
+    fn can_update_limits(&self) -> bool {
+        // Podman 4.3's compat API answers 404; its own API sets the
+        // cgroup, but its inspect keeps the old limits.
+        self.dialect != Dialect::Podman
+    }
+
     async fn describe(&self) -> Result<String, RuntimeError> {
         self.engine().await.map(|engine| engine.to_string())
     }
@@ -372,26 +363,6 @@ impl Runtime for DockerRuntime {
             Ok(_) => Ok(true),
             Err(RuntimeError::NotFound { .. }) => Ok(false),
             Err(error) => Err(error),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clean_path;
-
-    #[test]
-    fn volume_paths_are_cleaned_as_docker_cleans_them() {
-        for (given, clean) in [
-            ("/data", "/data"),
-            ("/data/", "/data"),
-            ("//data", "/data"),
-            ("/data/.", "/data"),
-            ("/var//cache/./app/", "/var/cache/app"),
-            ("/a/b/../c", "/a/c"),
-            ("/..", "/"),
-        ] {
-            assert_eq!(clean_path(given), clean, "{given}");
         }
     }
 }

@@ -184,3 +184,23 @@ fn bind(source: &str, target: &str, read_only: bool) -> Mount {
 
 #[cfg(test)]
 mod tests;
+
+/// `path` as Docker cleans a mount path (no empty, `.` or `..` parts), so
+/// a tmpfs for `VOLUME /data/` covers the volume Docker calls `/data`.
+pub(crate) fn clean_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    if path.starts_with('/') {
+        format!("/{}", parts.join("/"))
+    } else {
+        parts.join("/")
+    }
+}

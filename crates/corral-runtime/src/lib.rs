@@ -165,6 +165,13 @@ pub trait Runtime: Send + Sync {
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError>;
     /// Whether the engine knows the OCI runtime `name` (`runsc`).
     async fn has_runtime(&self, name: &str) -> Result<bool, RuntimeError>;
+    /// Whether [`Runtime::update_limits`] works on this engine and its
+    /// effect is read back by [`Runtime::profile`] (not on Podman 4.3,
+    /// whose Docker-compatible API has no update): else a pool container
+    /// serves only jobs whose limits are the pool's.
+    fn can_update_limits(&self) -> bool {
+        true
+    }
     /// How its containers' ids relate to the host's (read when connecting).
     fn id_map(&self) -> IdMap {
         IdMap::Identity

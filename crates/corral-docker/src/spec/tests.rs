@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use bollard::models::MountTypeEnum;
 use corral_proto::{CommandSpec, Job, JobMode, JobState, Limits};
 
-use super::{Dialect, container_spec};
+use super::{Dialect, clean_path, container_spec};
 use corral_runtime::{JobUser, SandboxRequest};
 
 fn request(project: Option<&str>) -> SandboxRequest {
@@ -239,4 +239,19 @@ fn podman_gets_owned_tmpfs_in_its_own_words_and_the_rest_unchanged() {
         serde_json::to_value(body).expect("JSON")
     };
     assert_eq!(without_tmpfs(&docker), without_tmpfs(&podman));
+}
+
+#[test]
+fn volume_paths_are_cleaned_as_docker_cleans_them() {
+    for (given, clean) in [
+        ("/data", "/data"),
+        ("/data/", "/data"),
+        ("//data", "/data"),
+        ("/data/.", "/data"),
+        ("/var//cache/./app/", "/var/cache/app"),
+        ("/a/b/../c", "/a/c"),
+        ("/..", "/"),
+    ] {
+        assert_eq!(clean_path(given), clean, "{given}");
+    }
 }

@@ -47,11 +47,16 @@ impl JobManager {
         let pool = self.inner.pool.as_ref()?;
         let profile = Profile::of(job)
             .filter(|profile| pool.profiles.iter().any(|pooled| pooled.fits(profile)))?;
+        let adjustable = self.inner.runtime.can_update_limits();
         let found = {
             let mut idle = pool.lock_idle();
             let exact = idle.iter().position(|warm| warm.profile == profile);
             exact
-                .or_else(|| idle.iter().position(|warm| warm.profile.fits(&profile)))
+                .or_else(|| {
+                    // Else only where its limits can be set to the job's.
+                    let fits = |warm: &Warm| adjustable && warm.profile.fits(&profile);
+                    idle.iter().position(fits)
+                })
                 .map(|index| idle.remove(index))
         };
         // A taken container is replaced once its job runs (`refill_pool`),
