@@ -101,6 +101,10 @@ impl JobManager {
     pub async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
         self.sandbox(id).await?;
         let job = self.cancel(id).await?;
+        // Ending takes a moment: no exec or transfer is taken meanwhile.
+        if let Some(desk) = self.desk(id) {
+            desk.close();
+        }
         Ok(self.sandbox_view(job))
     }
 
@@ -170,10 +174,18 @@ impl JobManager {
                 }
                 .into());
             }
-            if let Some(desk) = self.desk(id)
-                && desk.is_ready()
-            {
-                return Ok((job, desk));
+            if let Some(desk) = self.desk(id) {
+                if desk.is_closed() {
+                    // Deleted: it ends.
+                    return Err(SandboxError::NotRunning {
+                        id: id.to_owned(),
+                        state: SandboxState::Ended,
+                    }
+                    .into());
+                }
+                if desk.is_ready() {
+                    return Ok((job, desk));
+                }
             }
             tokio::select! {
                 _ = wake.recv() => {}

@@ -125,6 +125,9 @@ impl Desk {
     /// Queues a command built by `order` from its exec number; returns the
     /// number. Refused when the sandbox runs as many as it may.
     pub fn exec(&self, order: impl FnOnce(u64) -> ExecOrder) -> Result<u64, DeskError> {
+        if self.is_closed() {
+            return Err(DeskError::Closed);
+        }
         let exec = {
             let mut running = lock(&self.running);
             if running.len() >= self.max_execs {
@@ -239,9 +242,15 @@ impl Desk {
         *lock(&self.paused) = paused.then(|| self.activity.busy());
     }
 
-    /// Ends the desk: file transfers that wait stop with [`DeskError::Closed`].
+    /// Ends the desk: file transfers that wait stop with [`DeskError::Closed`]
+    /// and no exec is taken any more.
     pub fn close(&self) {
         self.closed.cancel();
+    }
+
+    /// Whether [`Desk::close`] was called: the sandbox ends.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
     }
 
     fn push(&self, order: Order) {

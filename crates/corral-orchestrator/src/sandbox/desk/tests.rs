@@ -40,6 +40,17 @@ async fn execs_past_the_bound_are_refused_until_one_ends() {
 }
 
 #[tokio::test]
+async fn a_closed_desk_takes_no_exec() {
+    let desk = Desk::new(2, 0, Arc::default(), Arc::default());
+    assert_eq!(desk.exec(order).expect("open"), 1);
+    assert!(!desk.is_closed());
+    desk.close();
+    assert!(desk.is_closed());
+    assert!(matches!(desk.exec(order), Err(DeskError::Closed)));
+    assert_eq!(desk.execs_running(), 1, "nothing more was queued");
+}
+
+#[tokio::test]
 async fn a_transfer_gets_the_answer_to_its_own_order_only() {
     let desk = Arc::new(Desk::new(1, 0, Arc::default(), Arc::default()));
     let mut tasks = tokio::task::JoinSet::new();
