@@ -272,32 +272,6 @@ impl DockerRuntime {
         })
     }
 
-    /// A job naming an OCI runtime (gVisor, `--oci-runtime`) on Podman,
-    /// which would run it under its default runtime instead: weaker than
-    /// asked, so not at all.
-    pub(crate) fn refuse_an_ignored_runtime(
-        &self,
-        request: &corral_runtime::SandboxRequest,
-    ) -> Result<(), RuntimeError> {
-        let names_a_runtime = request.oci_runtime.is_some()
-            || request.job.isolation_level == corral_proto::IsolationLevel::Gvisor;
-        if names_a_runtime {
-            self.can_choose_a_runtime()?;
-        }
-        Ok(())
-    }
-
-    /// Whether a container may name its OCI runtime on this engine (not
-    /// on Podman: see [`PODMAN_RUNTIME`]).
-    pub fn can_choose_a_runtime(&self) -> Result<(), RuntimeError> {
-        if self.dialect == Dialect::Podman {
-            return Err(RuntimeError::Engine {
-                message: PODMAN_RUNTIME.to_owned(),
-            });
-        }
-        Ok(())
-    }
-
     /// How this engine's create body is written.
     pub fn dialect(&self) -> Dialect {
         self.dialect

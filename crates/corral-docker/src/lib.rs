@@ -15,6 +15,7 @@
 //! - [`libpod`]: what Podman says only through its own API (rootless, cgroups).
 //! - `kmsg`: an OOM kill in a Podman container, from the kernel log (Podman never says)
 //! - [`remap`]: how the engine maps container ids, and whether it can limit
+//! - `runtimes`: which OCI runtime a job may ask for on this engine
 //! - [`seccomp`]: Podman's seccomp profile, as strict as Docker's on namespaces
 //! - [`profile`]: a container's security profile as Docker reports it
 //! - [`image`]: offline image builds (busybox, Debian, Claude Code)
@@ -27,6 +28,7 @@ mod kmsg;
 pub mod libpod;
 pub mod profile;
 pub mod remap;
+mod runtimes;
 pub mod seccomp;
 pub mod spec;
 pub mod worker_binary;
