@@ -177,7 +177,7 @@ impl EngineInfo {
             default_runtime: info.default_runtime.clone().unwrap_or_default(),
             // The range's length as Docker's default; the runtime's own
             // reading (with /etc/subuid and /etc/subgid) replaces it in `engine()`.
-            id_map: crate::remap::id_map(info, &crate::remap::SubIds::default()),
+            id_map: crate::remap::id_map(info, &crate::subids::SubIds::default()),
         }
     }
 }

@@ -16,6 +16,7 @@
 //! - `kmsg`: an OOM kill in a Podman container, from the kernel log (Podman never says)
 //! - [`remap`]: how the engine maps container ids, and whether it can limit
 //! - `runtimes`: which OCI runtime a job may ask for on this engine
+//! - [`subids`]: the host's subordinate id ranges, and whether an engine's is its own
 //! - [`seccomp`]: Podman's seccomp profile, as strict as Docker's on namespaces
 //! - [`profile`]: a container's security profile as Docker reports it
 //! - [`image`]: offline image builds (busybox, Debian, Claude Code)
@@ -31,6 +32,7 @@ pub mod remap;
 mod runtimes;
 pub mod seccomp;
 pub mod spec;
+pub mod subids;
 pub mod worker_binary;
 
 pub use engine::DockerRuntime;

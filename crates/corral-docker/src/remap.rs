@@ -10,6 +10,8 @@
 use bollard::models::SystemInfo;
 use corral_runtime::IdMap;
 
+use crate::subids::{SubIds, range_length, range_refusal};
+
 /// The engine's security options, each `key=value` on its own
 /// (`name=seccomp,profile=default` is two).
 fn security_options(info: &SystemInfo) -> Vec<&str> {
@@ -23,43 +25,6 @@ fn security_options(info: &SystemInfo) -> Vec<&str> {
 /// A remapping engine's range when `/etc/subuid` does not say (Docker's
 /// and Debian's default count).
 const DEFAULT_RANGE: u32 = 65_536;
-
-/// The host's subordinate id files, as text (empty when unreadable).
-#[derive(Debug, Default, Clone)]
-pub struct SubIds {
-    /// `/etc/subuid`.
-    pub uids: String,
-    /// `/etc/subgid`.
-    pub gids: String,
-}
-
-impl SubIds {
-    /// This host's files.
-    pub fn read() -> Self {
-        Self {
-            uids: std::fs::read_to_string("/etc/subuid").unwrap_or_default(),
-            gids: std::fs::read_to_string("/etc/subgid").unwrap_or_default(),
-        }
-    }
-}
-
-/// Each `user:first:count` line of a subordinate id file.
-fn ranges(text: &str) -> impl Iterator<Item = (&str, u64, u64)> {
-    text.lines().filter_map(|line| {
-        let mut fields = line.trim().split(':');
-        let user = fields.next()?;
-        let first = fields.next()?.parse::<u64>().ok()?;
-        let count = fields.next()?.parse::<u64>().ok()?;
-        Some((user, first, count))
-    })
-}
-
-/// The count of the range starting at `first` in `text`.
-fn range_length(text: &str, first: u32) -> Option<u32> {
-    ranges(text)
-        .find(|&(_, start, _)| start == u64::from(first))
-        .map(|(_, _, count)| u32::try_from(count).unwrap_or(u32::MAX))
-}
 
 /// How the engine answering `info` maps container ids, given the host's
 /// subordinate id files. The length is the shorter of the uid and gid
@@ -147,45 +112,6 @@ pub fn connect_check(info: &SystemInfo) -> Result<IdMap, String> {
     let subids = SubIds::read();
     let map = id_map(info, &subids);
     range_refusal(map, &subids).map_or(Ok(map), Err)
-}
-
-/// Why no job may run under this remapping, or `None`: corral's job user
-/// is not inside the range (no container could start as it), or another
-/// user's subordinate range overlaps the engine's, so that user could
-/// become the host uids of the engine's containers, root inside among
-/// them, and reach what they own.
-pub fn range_refusal(map: IdMap, subids: &SubIds) -> Option<String> {
-    let IdMap::Shifted {
-        first_uid,
-        first_gid,
-        length,
-    } = map
-    else {
-        return None;
-    };
-    let job = corral_proto::worker::JOB_UID.max(corral_proto::worker::JOB_GID);
-    if length <= job {
-        return Some(format!(
-            "this engine remaps ids into a range of {length}, which does not hold corral's job user {job}; corral runs no job: give the remapping user at least 65536 subordinate ids"
-        ));
-    }
-    let end = |first: u32| u64::from(first) + u64::from(length);
-    for (kind, text, first) in [
-        ("uids", &subids.uids, first_uid),
-        ("gids", &subids.gids, first_gid),
-    ] {
-        let overlapping = ranges(text).find(|&(_, start, count)| {
-            start != u64::from(first) && start < end(first) && u64::from(first) < start + count
-        });
-        if let Some((user, start, count)) = overlapping {
-            return Some(format!(
-                "user {user}'s subordinate {kind} {start}-{} overlap this engine's range {first}-{}: {user} could become the host ids of its containers (root inside among them); corral runs no job until the ranges are apart",
-                start + count - 1,
-                end(first) - 1
-            ));
-        }
-    }
-    None
 }
 
 /// Whether the host has any swap device or file in use (`/proc/swaps`
@@ -293,47 +219,5 @@ mod tests {
         );
         // An engine that does not say (older Podman) is not refused for it.
         assert_eq!(limits_refusal(&SystemInfo::default(), true), None);
-    }
-
-    #[test]
-    fn a_range_without_the_job_user_or_overlapping_another_users_is_refused() {
-        let map = IdMap::Shifted {
-            first_uid: 231_072,
-            first_gid: 231_072,
-            length: 65_536,
-        };
-        let apart = SubIds {
-            uids: "alice:100000:65536\ndockremap:231072:65536\nbob:296608:65536\n".into(),
-            gids: "alice:100000:65536\ndockremap:231072:65536\n".into(),
-        };
-        assert_eq!(range_refusal(map, &apart), None);
-        assert_eq!(range_refusal(IdMap::Identity, &apart), None);
-        // Ending one id into the engine's range is enough.
-        let uid_overlap = SubIds {
-            uids: "mallory:165537:65536\ndockremap:231072:65536\n".into(),
-            gids: apart.gids.clone(),
-        };
-        let refused = range_refusal(map, &uid_overlap).expect("overlap");
-        assert!(
-            refused.contains("user mallory's subordinate uids 165537-231072")
-                && refused.contains("231072-296607"),
-            "{refused}"
-        );
-        let gid_overlap = SubIds {
-            uids: apart.uids.clone(),
-            gids: "dockremap:231072:65536\nmallory:296607:10\n".into(),
-        };
-        let refused = range_refusal(map, &gid_overlap).expect("overlap");
-        assert!(refused.contains("mallory's subordinate gids"), "{refused}");
-        let short = IdMap::Shifted {
-            first_uid: 231_072,
-            first_gid: 231_072,
-            length: 10_001,
-        };
-        let refused = range_refusal(short, &apart).expect("no job user");
-        assert!(
-            refused.contains("range of 10001") && refused.contains("10001"),
-            "{refused}"
-        );
     }
 }
