@@ -100,11 +100,12 @@ impl JobManager {
     /// Ends sandbox `id` (its container removed, its token revoked).
     pub async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
         self.sandbox(id).await?;
-        let job = self.cancel(id).await?;
-        // Ending takes a moment: no exec or transfer is taken meanwhile.
+        // Ending takes a moment: no exec or transfer is taken meanwhile,
+        // nor handed to the worker if it was queued.
         if let Some(desk) = self.desk(id) {
             desk.close();
         }
+        let job = self.cancel(id).await?;
         Ok(self.sandbox_view(job))
     }
 

@@ -131,6 +131,14 @@ impl JobManager {
             desk.set_restoring();
         }
         self.lock_desks().insert(job.id.clone(), Arc::clone(&desk));
+        // Deleted while it started (before it had a desk to close).
+        let cancelled = self
+            .lock_active()
+            .get(&job.id)
+            .is_some_and(tokio_util::sync::CancellationToken::is_cancelled);
+        if cancelled {
+            desk.close();
+        }
         Ok(Some(desk))
     }
 

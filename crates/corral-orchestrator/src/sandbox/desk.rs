@@ -139,8 +139,11 @@ impl Desk {
             running.insert(exec, self.activity.busy());
             exec
         };
+        if let Err(closed) = self.push(Order::Exec(order(exec))) {
+            lock(&self.running).remove(&exec);
+            return Err(closed);
+        }
         self.stats.execs.fetch_add(1, Ordering::Relaxed);
-        self.push(Order::Exec(order(exec)));
         Ok(exec)
     }
 
@@ -185,7 +188,8 @@ impl Desk {
         if let Some(upload) = upload {
             lock(&self.uploads).insert(id, upload);
         }
-        self.push(order(id));
+        // Refused when closed: the wait below then ends at once.
+        let _ = self.push(order(id));
         let answer = tokio::select! {
             answer = tokio::time::timeout(timeout, receiver) => match answer {
                 Ok(Ok(answer)) => Ok(answer),
@@ -244,8 +248,17 @@ impl Desk {
 
     /// Ends the desk: file transfers that wait stop with [`DeskError::Closed`]
     /// and no exec is taken any more.
+    /// Orders not yet taken are dropped, their execs no longer running.
     pub fn close(&self) {
+        let mut orders = lock(&self.orders);
         self.closed.cancel();
+        for order in orders.drain(..) {
+            if let Order::Exec(exec) = order {
+                lock(&self.running).remove(&exec.exec);
+            }
+        }
+        drop(orders);
+        lock(&self.uploads).clear();
     }
 
     /// Whether [`Desk::close`] was called: the sandbox ends.
@@ -253,9 +266,17 @@ impl Desk {
         self.closed.is_cancelled()
     }
 
-    fn push(&self, order: Order) {
-        lock(&self.orders).push_back(order);
+    /// Queues `order` for the worker, unless the desk is closed (checked
+    /// under the queue's lock, so nothing slips in after `close`).
+    fn push(&self, order: Order) -> Result<(), DeskError> {
+        let mut orders = lock(&self.orders);
+        if self.is_closed() {
+            return Err(DeskError::Closed);
+        }
+        orders.push_back(order);
+        drop(orders);
         self.order_ready.notify_one();
+        Ok(())
     }
 
     /// The next order for the worker, waiting up to `wait` for one.
@@ -263,6 +284,9 @@ impl Desk {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let ready = self.order_ready.notified();
+            if self.is_closed() {
+                return None;
+            }
             if let Some(order) = lock(&self.orders).pop_front() {
                 return Some(order);
             }

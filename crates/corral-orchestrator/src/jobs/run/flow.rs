@@ -50,8 +50,16 @@ impl JobManager {
             }
         }
         if outcome.finish.state == JobState::Stopped {
-            self.record_stop(&job_id).await;
-            return;
+            if !cancel.is_cancelled() {
+                self.record_stop(&job_id).await;
+                return;
+            }
+            // Deleted while it stopped: it ends (its snapshot dropped below).
+            outcome.finish = crate::store::Finish {
+                state: JobState::Cancelled,
+                exit_code: None,
+                reason: Some(crate::jobs::cancel::CANCELLED_REASON.to_owned()),
+            };
         }
         match self
             .inner

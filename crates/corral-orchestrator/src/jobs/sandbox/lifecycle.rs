@@ -30,6 +30,15 @@ impl JobManager {
         }
         let snapshot = self.take_snapshot(&job, &desk).await?;
         self.keep_snapshot(id, &snapshot).await?;
+        if desk.is_closed() {
+            // Deleted meanwhile: it ends, and its files go with it.
+            self.drop_snapshot(id).await;
+            return Err(SandboxError::NotRunning {
+                id: id.to_owned(),
+                state: SandboxState::Ended,
+            }
+            .into());
+        }
         let mut wake = self.inner.events.subscribe(id);
         desk.request_stop();
         let deadline = tokio::time::Instant::now() + STOP_WAIT;

@@ -47,7 +47,12 @@ async fn a_closed_desk_takes_no_exec() {
     desk.close();
     assert!(desk.is_closed());
     assert!(matches!(desk.exec(order), Err(DeskError::Closed)));
-    assert_eq!(desk.execs_running(), 1, "nothing more was queued");
+    // The exec queued before is never handed out, nor counted as running.
+    assert_eq!(desk.execs_running(), 0);
+    assert!(desk.next_order(Duration::ZERO).await.is_none());
+    let transfer = desk.transfer(|id| Order::Exec(order(id)), None, 1, Duration::from_secs(5));
+    assert!(matches!(transfer.await, Err(DeskError::Closed)));
+    assert!(desk.next_order(Duration::ZERO).await.is_none());
 }
 
 #[tokio::test]
