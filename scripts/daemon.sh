@@ -15,22 +15,31 @@ daemon_pid=""
 daemon_starts=0
 
 # daemon_alive PID_FILE COMMAND...: whether the daemon is alive: the pid
-# this script started or the one in PID_FILE, not a zombie nor dying, whose
-# command name is one of COMMAND.
+# this script started, or the one in PID_FILE if its command name is one of
+# COMMAND; neither a zombie.
 daemon_alive() {
-    local pid_file="$1" pid comm
+    local pid_file="$1" pid comm name
     shift
-    for pid in "$daemon_pid" "$(cat "$pid_file" 2>/dev/null || true)"; do
-        [[ "$pid" =~ ^[0-9]+$ ]] || continue
-        case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
-            Z* | "") continue ;;
-        esac
-        comm="$(ps -o comm= -p "$pid" 2>/dev/null || true)"
-        for name in "$@"; do
-            [ "$comm" = "$name" ] && return 0
-        done
+    # Our own child: no other process can hold its pid while it lives (its
+    # name may still be the shell's before it execs the daemon).
+    if [ -n "$daemon_pid" ] && live_pid "$daemon_pid"; then
+        return 0
+    fi
+    pid="$(cat "$pid_file" 2>/dev/null || true)"
+    [[ "$pid" =~ ^[0-9]+$ ]] && live_pid "$pid" || return 1
+    comm="$(ps -o comm= -p "$pid" 2>/dev/null || true)"
+    for name in "$@"; do
+        [ "$comm" = "$name" ] && return 0
     done
     return 1
+}
+
+# live_pid PID: a process that is neither a zombie nor gone.
+live_pid() {
+    case "$(ps -o stat= -p "$1" 2>/dev/null)" in
+        Z* | "") return 1 ;;
+        *) return 0 ;;
+    esac
 }
 
 # daemon_clear PID_FILE SOCKET: drops the pid file and socket a dead daemon

@@ -7,7 +7,8 @@
 #
 # The user is made when missing, with subordinate ids above every range held
 # (scripts/subids.sh) and a runtime directory. rootlesskit, slirp4netns and
-# uidmap come from apt when missing; docker.io from scripts/ensure-docker.sh.
+# uidmap (and docker.io) come from apt when missing; no rootful engine is
+# started for it.
 # The engine runs with --bridge=none --iptables=false like the main one: no
 # container gets an address, and every job uses NetworkMode none anyway.
 # Idempotent; copes with a stale pid file and socket left by a killed engine.
@@ -30,9 +31,13 @@ say() { printf 'ensure-docker-rootless: %s\n' "$*" >&2; }
 fail() { say "$*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || fail "starting a rootless engine for another user needs root"
-bash "$(dirname "$0")/ensure-docker.sh"
+[ "$user" != dockremap ] || fail "--user dockremap: that is the remapping engine's user, whose ids it holds"
+if id "$user" >/dev/null 2>&1 && [ "$(id -u "$user")" -lt 1000 ]; then
+    fail "--user $user: a system account (uid below 1000); name an ordinary user"
+fi
 
 missing=()
+[ -x "$contrib/dockerd-rootless.sh" ] || missing+=(docker.io)
 command -v rootlesskit >/dev/null 2>&1 || missing+=(rootlesskit)
 command -v slirp4netns >/dev/null 2>&1 || missing+=(slirp4netns)
 command -v newuidmap >/dev/null 2>&1 || missing+=(uidmap)
@@ -67,12 +72,14 @@ alive() { daemon_alive "$pid_file" dockerd runuser; }
 
 start() {
     daemon_clear "$pid_file" "$socket"
-    # Its containerd's pid file, left by a kill, makes the next start time out.
-    rm -f "$rootless_runtime_dir/docker/containerd/containerd.pid" 2>/dev/null || true
+    # Its containerd's pid file, left by a kill, makes the next start time
+    # out; removed as the user, since the user owns the path.
+    runuser -u "$user" -- rm -f "$rootless_runtime_dir/docker/containerd/containerd.pid" 2>/dev/null || true
     mkdir -p "$(dirname "$log_file")"
     say "starting rootless dockerd as $user (log: $log_file)"
-    nohup setsid runuser -u "$user" -- env "HOME=$rootless_home" "XDG_RUNTIME_DIR=$rootless_runtime_dir" \
-        "PATH=$contrib:/usr/sbin:/usr/bin:/sbin:/bin" \
+    # Nothing of root's environment (tokens, keys) reaches the user's processes.
+    nohup setsid runuser -u "$user" -- env -i "HOME=$rootless_home" "XDG_RUNTIME_DIR=$rootless_runtime_dir" \
+        "USER=$user" "LOGNAME=$user" "PATH=$contrib:/usr/sbin:/usr/bin:/sbin:/bin" \
         "$contrib/dockerd-rootless.sh" --host "unix://$socket" --bridge=none --iptables=false \
         >>"$log_file" 2>&1 </dev/null &
     daemon_pid=$!

@@ -22,7 +22,7 @@ engine_answers() {
     if command -v curl >/dev/null 2>&1; then
         curl -fsS --max-time 3 --unix-socket "$socket" http://localhost/_ping >/dev/null 2>&1
     else
-        docker info >/dev/null 2>&1
+        [ -S "$socket" ] && DOCKER_HOST="unix://$socket" docker info >/dev/null 2>&1
     fi
 }
 
@@ -43,7 +43,18 @@ fi
 
 . "$(dirname "$0")/daemon.sh"
 
-alive() { daemon_alive "$pid_file" dockerd; }
+# Ours: the one this script started or whose pid file is Docker's default,
+# or any dockerd started with Docker's defaults (no other socket or pid
+# file), which may still be coming up: never start a second one beside it.
+alive() {
+    daemon_alive "$pid_file" dockerd && return 0
+    local pid
+    for pid in $(pgrep -x dockerd 2>/dev/null); do
+        live_pid "$pid" || continue
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq -- ' (-H|--host|-p|--pidfile)[ =]' || return 0
+    done
+    return 1
+}
 
 start_dockerd() {
     daemon_clear "$pid_file" "$socket"

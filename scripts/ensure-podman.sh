@@ -68,9 +68,12 @@ if [ -n "$user" ]; then
     rootless_user "$user"
     runtime_dir="$rootless_runtime_dir"
     socket="$runtime_dir/podman/podman.sock"
-    pid_file="$runtime_dir/corral-podman.pid"
+    # Root writes it: never inside the user's own directory.
+    pid_file="/run/corral-podman-$user.pid"
     log_file="${CORRAL_PODMAN_LOG:-/var/log/corral-podman-$user.log}"
-    as_user=(runuser -u "$user" -- env "HOME=$rootless_home" "XDG_RUNTIME_DIR=$runtime_dir")
+    # Nothing of root's environment (tokens, keys) reaches the user's processes.
+    as_user=(runuser -u "$user" -- env -i "HOME=$rootless_home" "XDG_RUNTIME_DIR=$runtime_dir"
+        "USER=$user" "LOGNAME=$user" "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
     if service_answers; then
         echo "$socket"
         exit 0

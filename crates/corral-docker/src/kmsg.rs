@@ -17,6 +17,7 @@ use crate::spec::Dialect;
 
 /// `O_NONBLOCK` on Linux (x86-64 and aarch64): a read past the last
 /// record answers `EAGAIN` instead of waiting for the next one.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 const O_NONBLOCK: i32 = 0o4000;
 /// Longest record the kernel hands out in one read.
 const RECORD: usize = 8192;
@@ -74,16 +75,16 @@ fn names_an_oom_kill_in(record: &[u8], id: &str) -> bool {
     let Some(fields) = message.strip_prefix("oom-kill:") else {
         return false;
     };
+    // Only the cgroup rootful Podman makes for the container: a user with
+    // a delegated subtree could name one of its own after a job's id.
+    let v1 = format!("/libpod_parent/libpod-{id}");
+    let v2 = format!("/machine.slice/libpod-{id}.scope");
     fields
         .split(',')
         .filter_map(|field| field.strip_prefix("oom_memcg="))
         .any(|memcg| {
-            memcg
-                .trim_end()
-                .rsplit('/')
-                .next()
-                .and_then(|last| last.strip_prefix("libpod-"))
-                .is_some_and(|rest| rest.strip_suffix(".scope").unwrap_or(rest) == id)
+            let memcg = memcg.lines().next().unwrap_or_default().trim_end();
+            memcg == v1 || memcg == v2
         })
 }
 
@@ -109,6 +110,8 @@ mod tests {
         assert!(!names_an_oom_kill_in(other.as_bytes(), ID));
         let longer = v1.replace(ID, &format!("{ID}0"));
         assert!(!names_an_oom_kill_in(longer.as_bytes(), ID));
+        let elsewhere = v2.replace("/machine.slice/", "/user.slice/user-1000.slice/x/");
+        assert!(!names_an_oom_kill_in(elsewhere.as_bytes(), ID));
         let mention = format!("6,3,4,-;Memory cgroup out of memory: libpod-{ID}\n");
         assert!(!names_an_oom_kill_in(mention.as_bytes(), ID));
         let task_only = format!(

@@ -168,9 +168,10 @@ pub trait Runtime: Send + Sync {
     /// Whether [`Runtime::update_limits`] works on this engine and its
     /// effect is read back by [`Runtime::profile`] (not on Podman 4.3,
     /// whose Docker-compatible API has no update): else a pool container
-    /// serves only jobs whose limits are the pool's.
+    /// serves only jobs whose limits are the pool's. No unless the engine
+    /// says so.
     fn can_update_limits(&self) -> bool {
-        true
+        false
     }
     /// How its containers' ids relate to the host's (read when connecting).
     fn id_map(&self) -> IdMap {

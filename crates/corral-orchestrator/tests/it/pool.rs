@@ -249,6 +249,7 @@ async fn a_pool_container_takes_a_jobs_own_limits_but_not_a_bound_project_or_tmp
     // on Podman, whose compat API cannot update them, the job starts cold
     // and leaves the pool's container to a job with the pool's limits.
     let taken = u64::from(corral_testkit::engine().await.1 != Dialect::Podman);
+    let waiting = pool_containers(&server).await;
     let own = server
         .create(&json!({
             "command": ["sleep", "300"],
@@ -268,6 +269,10 @@ async fn a_pool_container_takes_a_jobs_own_limits_but_not_a_bound_project_or_tmp
         taken == 1,
         "from the pool: {from_pool:?}"
     );
+    if taken == 0 {
+        // Not taken and thrown away: the very container still waits.
+        assert_eq!(pool_containers(&server).await, waiting);
+    }
     let host = inspected.host_config.expect("host config");
     assert_eq!(host.memory, Some(300 << 20));
     assert_eq!(host.memory_swap, Some(300 << 20));
