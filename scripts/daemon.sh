@@ -10,7 +10,7 @@
 # dockerd runs".
 
 # The pid of the daemon this script started last (set by the start step),
-# and how many times daemon_wait started one.
+# and how many times daemon_ensure started one.
 daemon_pid=""
 daemon_starts=0
 
@@ -50,20 +50,27 @@ daemon_clear() {
     return 0
 }
 
-# daemon_wait SECONDS ANSWERS ALIVE START: runs ANSWERS until it succeeds,
-# running START whenever ALIVE fails (at most three times: a daemon still
-# dying after a kill is waited out, then replaced). Returns 0 once ANSWERS
-# succeeds, 1 when SECONDS pass or three starts did not bring it up.
-daemon_wait() {
-    local seconds="$1" answers="$2" alive="$3" start="$4"
+# daemon_ensure SECONDS ANSWERS ALIVE START WHAT SOCKET LOG: runs ANSWERS
+# until it succeeds, running START whenever ALIVE fails (at most three
+# times: a daemon still dying after a kill is waited out, then replaced).
+# Returns once ANSWERS succeeds (saying "WHAT is up" through the calling
+# script's `say` if it started one); else shows the end of LOG and exits 1,
+# naming WHAT and SOCKET.
+daemon_ensure() {
+    local seconds="$1" answers="$2" alive="$3" start="$4" what="$5" socket="$6" log="$7"
     for _ in $(seq 1 $((seconds * 4))); do
-        "$answers" && return 0
+        if "$answers"; then
+            [ "$daemon_starts" -eq 0 ] || say "$what is up"
+            return 0
+        fi
         if ! "$alive"; then
-            [ "$daemon_starts" -lt 3 ] || return 1
+            [ "$daemon_starts" -lt 3 ] || break
             "$start"
             daemon_starts=$((daemon_starts + 1))
         fi
         sleep 0.25
     done
-    return 1
+    tail -n 20 "$log" >&2 2>/dev/null || true
+    say "$what did not answer on $socket within ${seconds}s (see $log)"
+    exit 1
 }

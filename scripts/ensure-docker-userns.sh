@@ -55,10 +55,5 @@ start() {
     daemon_pid=$!
 }
 
-if daemon_wait "$wait_seconds" answers_here alive start; then
-    [ "$daemon_starts" -eq 0 ] || say "the remapping engine is up"
-    echo "$socket"
-    exit 0
-fi
-tail -n 20 "$log_file" >&2 2>/dev/null || true
-fail "the remapping dockerd did not answer on $socket within ${wait_seconds}s (see $log_file)"
+daemon_ensure "$wait_seconds" answers_here alive start "the remapping dockerd" "$socket" "$log_file"
+echo "$socket"

@@ -68,9 +68,4 @@ start_dockerd() {
 
 # Wait for the engine; start one whenever ours is not alive. Another dockerd
 # (the remapping one, a user's rootless one) is not ours.
-if daemon_wait "$wait_seconds" engine_answers alive start_dockerd; then
-    [ "$daemon_starts" -eq 0 ] || say "Docker engine is up"
-    exit 0
-fi
-tail -n 20 "$log_file" >&2 2>/dev/null || true
-fail "dockerd did not answer on $socket within ${wait_seconds}s (see $log_file)"
+daemon_ensure "$wait_seconds" engine_answers alive start_dockerd "dockerd" "$socket" "$log_file"

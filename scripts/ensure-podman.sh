@@ -115,10 +115,6 @@ start_service() {
     echo "$daemon_pid" >"$pid_file"
 }
 
-if daemon_wait "$wait_seconds" service_answers live_service start_service; then
-    [ "$daemon_starts" -eq 0 ] || say "Podman's API is up"
-    echo "$socket"
-    exit 0
-fi
-tail -n 20 "$log_file" >&2 2>/dev/null || true
-fail "podman system service did not answer on $socket within ${wait_seconds}s (see $log_file)"
+daemon_ensure "$wait_seconds" service_answers live_service start_service \
+    "podman system service" "$socket" "$log_file"
+echo "$socket"

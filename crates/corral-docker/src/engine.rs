@@ -94,7 +94,10 @@ pub fn classify(error: BollardError) -> RuntimeError {
 impl Runtime for DockerRuntime {
     #[instrument(name = "runtime.create", skip_all, fields(job_id = %request.job.id))]
     async fn create(&self, request: &SandboxRequest) -> Result<String, RuntimeError> {
-        self.refuse_an_unusable_runtime(request)?;
+        self.refuse_an_unusable_runtime(
+            request.job.isolation_level,
+            request.oci_runtime.as_deref(),
+        )?;
         let options = CreateContainerOptions {
             name: Some(container_name(&request.job.id)),
             ..CreateContainerOptions::default()

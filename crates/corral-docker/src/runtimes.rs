@@ -6,23 +6,24 @@
 //! engine fails naming why, not with the engine's own error.
 
 use corral_proto::IsolationLevel;
-use corral_runtime::{GVISOR_RUNTIME, RuntimeError, SandboxRequest};
+use corral_runtime::{GVISOR_RUNTIME, RuntimeError};
 
 use crate::engine::DockerRuntime;
 use crate::host::PODMAN_RUNTIME;
 use crate::spec::Dialect;
 
 impl DockerRuntime {
-    /// Refuses a container that names a runtime this engine would ignore
-    /// (Podman: weaker than asked, so not at all), or gVisor where ids
-    /// are remapped.
-    pub(crate) fn refuse_an_unusable_runtime(
+    /// Refuses a container (or, at `serve` start, every job) whose
+    /// isolation or OCI runtime names a runtime this engine would ignore
+    /// (Podman: weaker than asked, so not at all), or gVisor where ids are
+    /// remapped.
+    pub fn refuse_an_unusable_runtime(
         &self,
-        request: &SandboxRequest,
+        isolation: IsolationLevel,
+        oci_runtime: Option<&str>,
     ) -> Result<(), RuntimeError> {
-        let gvisor = request.job.isolation_level == IsolationLevel::Gvisor
-            || request.oci_runtime.as_deref() == Some(GVISOR_RUNTIME);
-        if request.oci_runtime.is_some() || gvisor {
+        let gvisor = isolation == IsolationLevel::Gvisor || oci_runtime == Some(GVISOR_RUNTIME);
+        if oci_runtime.is_some() || gvisor {
             self.can_choose_a_runtime()?;
         }
         match self.id_map.gvisor_refusal() {

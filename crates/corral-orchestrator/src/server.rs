@@ -100,19 +100,8 @@ pub struct RunningServer {
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let runtime = DockerRuntime::connect_to(&config.engine_socket).await?;
-    let gvisor_by_default = config.isolation == corral_proto::IsolationLevel::Gvisor;
-    if config.oci_runtime.is_some() || gvisor_by_default {
-        // Every job would be accepted, then fail at create: say it now.
-        runtime.can_choose_a_runtime()?;
-    }
-    let runsc_for_every_job =
-        gvisor_by_default || config.oci_runtime.as_deref() == Some(corral_runtime::GVISOR_RUNTIME);
-    if runsc_for_every_job
-        && let Some(reason) = corral_runtime::Runtime::id_map(&runtime).gvisor_refusal()
-    {
-        // Every job (and the check at start) would fail to start: say it now.
-        return Err(corral_runtime::RuntimeError::Engine { message: reason }.into());
-    }
+    // Every job would be accepted, then fail to start: say it now.
+    runtime.refuse_an_unusable_runtime(config.isolation, config.oci_runtime.as_deref())?;
     match runtime.engine().await {
         Ok(engine) => info!(%engine, socket = %config.engine_socket, "container engine"),
         Err(error) => {

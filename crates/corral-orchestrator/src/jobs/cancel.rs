@@ -15,11 +15,7 @@ impl JobManager {
     #[instrument(name = "jobs.cancel", skip(self))]
     pub async fn cancel(&self, job_id: &str) -> Result<Job, JobError> {
         let _claims_paused = self.inner.claim_lock.lock().await;
-        let finish = Finish {
-            state: JobState::Cancelled,
-            exit_code: None,
-            reason: Some(CANCELLED_REASON.to_owned()),
-        };
+        let finish = cancelled();
         if self
             .inner
             .store
@@ -57,5 +53,14 @@ impl JobManager {
             job_id: job.id,
             state: job.state.as_str(),
         })
+    }
+}
+
+/// How a job its user cancelled (or a sandbox deleted) ends.
+pub(in crate::jobs) fn cancelled() -> Finish {
+    Finish {
+        state: JobState::Cancelled,
+        exit_code: None,
+        reason: Some(CANCELLED_REASON.to_owned()),
     }
 }

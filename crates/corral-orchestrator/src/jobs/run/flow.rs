@@ -55,11 +55,7 @@ impl JobManager {
                 return;
             }
             // Deleted while it stopped: it ends (its snapshot dropped below).
-            outcome.finish = crate::store::Finish {
-                state: JobState::Cancelled,
-                exit_code: None,
-                reason: Some(crate::jobs::cancel::CANCELLED_REASON.to_owned()),
-            };
+            outcome.finish = crate::jobs::cancel::cancelled();
         }
         match self
             .inner
