@@ -53,8 +53,8 @@ pub struct ExactFinder {
     longest: usize,
     /// One bit per hashed window.
     bitmap: Bitmap,
-    /// (window, needle, offset of the window in the needle), sorted.
-    windows: Vec<(u32, u32, u8)>,
+    /// The needles' first [`STRIDE`] windows, hashed into buckets.
+    windows: FirstWindows,
     /// Every window of every needle, made when first asked for.
     all_windows: OnceLock<AllWindows>,
 }
@@ -134,23 +134,11 @@ impl ExactFinder {
     /// A finder for `needles`; those shorter than [`MIN_NEEDLE`] bytes are
     /// never found (the caller leaves them out).
     pub fn new(needles: &[String]) -> Self {
-        let mut windows = Vec::new();
-        for (index, needle) in needles.iter().enumerate() {
-            let bytes = needle.as_bytes();
-            if bytes.len() < MIN_NEEDLE {
-                continue;
-            }
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
-            for offset in 0..STRIDE {
-                let offset_byte = u8::try_from(offset).unwrap_or(u8::MAX);
-                windows.push((window(&bytes[offset..]), index, offset_byte));
-            }
-        }
-        windows.sort_unstable();
-        windows.dedup();
-        let mut bitmap = Bitmap::new((windows.len() * BITS_PER_WINDOW).clamp(1 << 12, 1 << 22));
-        for &(gram, _, _) in &windows {
-            bitmap.insert(gram);
+        let windows = FirstWindows::new(needles);
+        let mut bitmap =
+            Bitmap::new((windows.entries.len() * BITS_PER_WINDOW).clamp(1 << 12, 1 << 22));
+        for entry in &windows.entries {
+            bitmap.insert(entry.gram);
         }
         let mut sorted: Vec<Box<[u8]>> = needles
             .iter()
@@ -191,6 +179,15 @@ impl ExactFinder {
             .find(u32::from_le_bytes(bytes))
     }
 
+    /// Whether `bytes` (4 of them) may sit in some needle: `false` is
+    /// certain, and costs one bitmap probe.
+    pub fn may_hold_window(&self, bytes: [u8; GRAM]) -> bool {
+        self.all_windows
+            .get_or_init(|| AllWindows::new(&self.needles))
+            .bitmap
+            .contains(u32::from_le_bytes(bytes))
+    }
+
     /// Longest needle, in bytes.
     pub fn longest(&self) -> usize {
         self.longest
@@ -224,7 +221,7 @@ impl ExactFinder {
     /// start then end.
     pub fn find_all(&self, text: &[u8]) -> Vec<Found> {
         let mut found = Vec::new();
-        if self.windows.is_empty() {
+        if self.windows.entries.is_empty() {
             return found;
         }
         let mut at = 0;
@@ -241,17 +238,15 @@ impl ExactFinder {
 
     /// Adds every needle whose stored window `gram` sits at `at`.
     fn verify(&self, text: &[u8], at: usize, gram: u32, found: &mut Vec<Found>) {
-        let first = self
-            .windows
-            .partition_point(|&(stored, _, _)| stored < gram);
-        for &(_, needle, offset) in self.windows[first..]
-            .iter()
-            .take_while(|&&(stored, _, _)| stored == gram)
-        {
-            let Some(start) = at.checked_sub(usize::from(offset)) else {
+        for entry in self.windows.find(gram) {
+            let Some(start) = at.checked_sub(usize::from(entry.offset)) else {
                 continue;
             };
-            let needle = needle as usize;
+            // The first eight bytes settle nearly every candidate.
+            if text.get(start..start + MIN_NEEDLE).map(head) != Some(entry.head) {
+                continue;
+            }
+            let needle = entry.needle as usize;
             let bytes = &self.needles[needle];
             if text.get(start..start + bytes.len()) == Some(&bytes[..]) {
                 found.push(Found {
@@ -262,6 +257,81 @@ impl ExactFinder {
             }
         }
     }
+}
+
+/// A needle's window among its first [`STRIDE`], and what settles a
+/// candidate at once: the needle's first eight bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    gram: u32,
+    needle: u32,
+    offset: u8,
+    head: u64,
+}
+
+/// The needles' first windows, hashed into buckets: a window read from
+/// the text is looked up in one bucket, a cache line or two, where a
+/// sorted list took a dozen dependent loads (hex dumps, whose windows
+/// are often those of a secret's hex form, paid that every few bytes).
+#[derive(Debug, Default)]
+struct FirstWindows {
+    /// `entries[buckets[b]..buckets[b + 1]]` hash to bucket `b`.
+    buckets: Vec<u32>,
+    entries: Vec<Entry>,
+    /// Right shift turning a 32-bit hash into a bucket.
+    shift: u32,
+}
+
+impl FirstWindows {
+    fn new(needles: &[String]) -> Self {
+        let mut entries = Vec::new();
+        for (index, needle) in needles.iter().enumerate() {
+            let bytes = needle.as_bytes();
+            if bytes.len() < MIN_NEEDLE {
+                continue;
+            }
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            for offset in 0..STRIDE {
+                entries.push(Entry {
+                    gram: window(&bytes[offset..]),
+                    needle: index,
+                    offset: u8::try_from(offset).unwrap_or(u8::MAX),
+                    head: head(bytes),
+                });
+            }
+        }
+        let buckets = entries.len().next_power_of_two().clamp(1 << 6, 1 << 22);
+        let shift = 32 - buckets.trailing_zeros();
+        entries.sort_unstable_by_key(|entry| (hash(entry.gram, shift), *entry));
+        entries.dedup();
+        let mut starts = vec![0u32; buckets + 1];
+        for entry in &entries {
+            starts[hash(entry.gram, shift) + 1] += 1;
+        }
+        for bucket in 0..buckets {
+            starts[bucket + 1] += starts[bucket];
+        }
+        Self {
+            buckets: starts,
+            entries,
+            shift,
+        }
+    }
+
+    fn find(&self, gram: u32) -> impl Iterator<Item = &Entry> + '_ {
+        let bucket = hash(gram, self.shift);
+        let range = self.buckets[bucket] as usize..self.buckets[bucket + 1] as usize;
+        self.entries[range]
+            .iter()
+            .filter(move |entry| entry.gram == gram)
+    }
+}
+
+/// The first eight bytes of `bytes` (at least that long), as one word.
+fn head(bytes: &[u8]) -> u64 {
+    let mut word = [0; MIN_NEEDLE];
+    word.copy_from_slice(&bytes[..MIN_NEEDLE]);
+    u64::from_le_bytes(word)
 }
 
 /// One bit per hashed window: "no" is certain, "yes" is to be checked.

@@ -1,40 +1,41 @@
 //! Where the lines of a text end. Most job output is lines of under a
 //! hundred bytes, where a `memchr` iterator spends more on each call than
-//! on the search (2.6 GB/s measured on build logs); reading eight bytes
-//! at a time and keeping every newline found measured over 10 GB/s.
+//! on the search (2.6 GB/s measured on build logs). Here each 32 bytes
+//! become a mask of their newlines, in a branch-free loop the compiler
+//! can turn into vector compares, and each set bit is a newline: no byte
+//! is looked at twice.
 
-/// Every byte `\n` in eight.
-const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+/// Bytes a mask covers.
+const BLOCK: usize = 32;
 
 /// The position of every `\n` in `text`, in order.
 pub fn newlines(text: &[u8]) -> Vec<usize> {
     let mut found = Vec::with_capacity(text.len() / 64);
-    let mut chunks = text.chunks_exact(8);
+    let (blocks, rest) = text.as_chunks::<BLOCK>();
     let mut base = 0;
-    for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word) ^ NEWLINES;
-        // A high bit for every zero byte, and perhaps for a byte above
-        // one (a borrow), which the check below drops.
-        let mut zeros = word.wrapping_sub(ONES) & !word & HIGHS;
-        while zeros != 0 {
-            let at = base + (zeros.trailing_zeros() / 8) as usize;
-            if text[at] == b'\n' {
-                found.push(at);
-            }
-            zeros &= zeros - 1;
+    for block in blocks {
+        let mut mask = mask_of(block);
+        while mask != 0 {
+            found.push(base + mask.trailing_zeros() as usize);
+            mask &= mask - 1;
         }
-        base += 8;
+        base += BLOCK;
     }
-    for (offset, &byte) in chunks.remainder().iter().enumerate() {
+    for (offset, &byte) in rest.iter().enumerate() {
         if byte == b'\n' {
             found.push(base + offset);
         }
     }
     found
+}
+
+/// Bit `i` set when `block[i]` is `\n`.
+fn mask_of(block: &[u8; BLOCK]) -> u32 {
+    let mut mask = 0u32;
+    for (index, &byte) in block.iter().enumerate() {
+        mask |= u32::from(byte == b'\n') << index;
+    }
+    mask
 }
 
 #[cfg(test)]

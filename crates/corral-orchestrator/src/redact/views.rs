@@ -91,6 +91,9 @@ pub fn joined<'a>(
         if after == text.len() {
             continue; // nothing after it yet
         }
+        if nothing_spans(text, &breaks, index, finder) {
+            continue;
+        }
         for back in 1..GRAM {
             // `index` breaks end before the joint.
             let Some(start) = view.back_from(joint, back, index) else {
@@ -147,6 +150,34 @@ pub fn joined<'a>(
     finder
         .partial_start(&bytes, 0)
         .map_or(text.len(), |start| tail[start])
+}
+
+/// Whether, at a break with three bytes of text on each side before any
+/// other break (nearly every one), no window of any needle spans it: then
+/// no needle crosses it. Settled with three bitmap probes.
+fn nothing_spans(
+    text: &[u8],
+    breaks: &[(usize, usize)],
+    index: usize,
+    finder: &ExactFinder,
+) -> bool {
+    let (joint, after) = breaks[index];
+    let lone = joint >= GRAM - 1
+        && index
+            .checked_sub(1)
+            .is_none_or(|previous| breaks[previous].1 <= joint - (GRAM - 1))
+        && after + GRAM - 1 <= text.len()
+        && breaks
+            .get(index + 1)
+            .is_none_or(|&(next, _)| next >= after + GRAM - 1);
+    if !lone {
+        return false;
+    }
+    let [b0, b1, b2] = [text[joint - 3], text[joint - 2], text[joint - 1]];
+    let [a0, a1, a2] = [text[after], text[after + 1], text[after + 2]];
+    [[b0, b1, b2, a0], [b1, b2, a0, a1], [b2, a0, a1, a2]]
+        .into_iter()
+        .all(|window| !finder.may_hold_window(window))
 }
 
 /// The text without its dropped breaks.

@@ -45,6 +45,19 @@ pub fn could_be_dump(line: &[u8]) -> bool {
     (4..=16).contains(&digits) && matches!(line[digits], b':' | b' ')
 }
 
+/// Whether `line` (without its `\r`) may be a dump line: nearly every
+/// line is rejected here, at a byte or two.
+pub fn plausible(line: &[u8]) -> bool {
+    let start = match line {
+        // `od -An -c` cells: a printable byte, or an escape (`  \n`).
+        [b' ', b' ', b' ' | b'\\', ..] => true,
+        [b' ', first, second, ..] => first.is_ascii_hexdigit() && second.is_ascii_hexdigit(),
+        [a, b, c, d, ..] => [a, b, c, d].iter().all(|byte| byte.is_ascii_hexdigit()),
+        _ => false,
+    };
+    start && line.len() <= MAX_LINE
+}
+
 /// Reads `text[start..end]` as a dump line into `sink`; false when it is
 /// none (and then nothing went in).
 pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> bool {
@@ -53,15 +66,7 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
         line_end -= 1;
     }
     let line = &text[start..line_end];
-    // Nearly every line is rejected here, at a byte or two.
-    let plausible = match line {
-        // `od -An -c` cells: a printable byte, or an escape (`  \n`).
-        [b' ', b' ', b' ' | b'\\', ..] => true,
-        [b' ', first, second, ..] => first.is_ascii_hexdigit() && second.is_ascii_hexdigit(),
-        [a, b, c, d, ..] => [a, b, c, d].iter().all(|byte| byte.is_ascii_hexdigit()),
-        _ => false,
-    };
-    if !plausible || line.len() > MAX_LINE {
+    if !plausible(line) {
         return false;
     }
     let Some(after_offset) = offset(line) else {

@@ -1,7 +1,7 @@
 //! Runs of consecutive dump lines, kept as the byte streams they print
 //! and searched for every needle.
 
-use super::parse::{ASCII, DATA, SWAPPED, Sink, could_be_dump, parse};
+use super::parse::{ASCII, DATA, SWAPPED, Sink, could_be_dump, parse, plausible};
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
 
@@ -91,6 +91,10 @@ impl Runs {
     /// Reads `text[start..end]` as a dump line onto the runs; false when
     /// it is none.
     fn push_line(&mut self, text: &[u8], start: usize, end: usize) -> bool {
+        let line = &text[start..end];
+        if !plausible(line.strip_suffix(b"\r").unwrap_or(line)) {
+            return false;
+        }
         let first = [DATA, SWAPPED, ASCII].map(|run| self.bytes.len(run));
         if !parse(text, start, end, &mut self.bytes) {
             return false;

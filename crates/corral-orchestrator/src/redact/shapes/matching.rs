@@ -30,6 +30,20 @@ static PREFIXES: LazyLock<Option<packed::Searcher>> = LazyLock::new(|| {
     packed::Searcher::new(literals)
 });
 
+/// For each byte, the shapes (bit `i` for `SHAPES[i]`) a prefix of which
+/// starts with it: a candidate is tried only against those.
+const _: () = assert!(SHAPES.len() <= 32, "one bit a shape");
+
+pub static BY_FIRST_BYTE: LazyLock<[u32; 256]> = LazyLock::new(|| {
+    let mut table = [0u32; 256];
+    for (index, shape) in SHAPES.iter().enumerate() {
+        for prefix in shape.prefixes {
+            table[usize::from(prefix.as_bytes()[0])] |= 1 << index;
+        }
+    }
+    table
+});
+
 /// The positions in `text[from..to]` where some shape's literal starts,
 /// overlapping ones included, in order.
 pub fn candidates(text: &[u8], from: usize, to: usize) -> impl Iterator<Item = usize> + '_ {

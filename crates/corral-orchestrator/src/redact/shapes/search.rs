@@ -2,7 +2,7 @@
 //! or grow once more text follows.
 
 use super::key::{pem_block, pem_header_live};
-use super::matching::{COMPILED, candidates, first_match};
+use super::matching::{BY_FIRST_BYTE, COMPILED, candidates, first_match};
 use super::table::{PEM_HEADER_MAX, PEM_LITERAL, PEM_NAME, SHAPES, Shape};
 use crate::redact::scan::{Hit, Masked};
 
@@ -29,8 +29,13 @@ pub fn find(masked: &Masked<'_>, from: usize, hits: &mut Vec<Hit<'_>>) {
     let mut next = [from; SHAPES.len()];
     let mut next_key = from;
     for at in candidates(text, from, text.len()) {
-        for (index, (shape, regex)) in SHAPES.iter().zip(COMPILED.iter()).enumerate() {
-            let Some(regex) = regex else { continue };
+        let mut shapes = BY_FIRST_BYTE[usize::from(text[at])];
+        while shapes != 0 {
+            let index = shapes.trailing_zeros() as usize;
+            shapes &= shapes - 1;
+            let (shape, Some(regex)) = (&SHAPES[index], &COMPILED[index]) else {
+                continue;
+            };
             if at < next[index] || !shape.could_start(masked, at) {
                 continue;
             }
@@ -43,6 +48,7 @@ pub fn find(masked: &Masked<'_>, from: usize, hits: &mut Vec<Hit<'_>>) {
             };
         }
         if at >= next_key
+            && text[at] == b'-'
             && text[at..].starts_with(PEM_LITERAL.as_bytes())
             && let Some((start, end, _)) = pem_block(masked, at, text.len())
         {

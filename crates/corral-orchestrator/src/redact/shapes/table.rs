@@ -28,7 +28,7 @@ impl Shape {
         let Some(prefix) = self
             .prefixes
             .iter()
-            .find(|prefix| text[at..].starts_with(prefix.as_bytes()))
+            .find(|prefix| starts_with(&text[at..], prefix.as_bytes()))
         else {
             return false;
         };
@@ -42,6 +42,12 @@ impl Shape {
                 .count()
                 == body
     }
+}
+
+/// `text.starts_with(prefix)` for the few bytes of a prefix, compared
+/// in place (a call to `memcmp` cost more than the comparison).
+fn starts_with(text: &[u8], prefix: &[u8]) -> bool {
+    text.len() >= prefix.len() && prefix.iter().zip(text).all(|(a, b)| a == b)
 }
 
 fn alphanumeric(byte: u8) -> bool {
