@@ -2,7 +2,7 @@
 //! fast enough to sit in front of every byte a job prints.
 //!
 //! Every needle is at least [`MIN_NEEDLE`] bytes long, so any occurrence of
-//! one covers [`STRIDE`] consecutive 4-byte windows starting inside it. The
+//! one covers `STRIDE` (five) consecutive 4-byte windows starting inside it. The
 //! search reads one 4-byte window every `STRIDE` bytes, and checks it
 //! against a bitmap of every needle's first `STRIDE` windows: almost always
 //! a miss, so the text is crossed at about one load and one bit test per
@@ -16,13 +16,11 @@
 
 use std::sync::OnceLock;
 
-/// The shortest needle: shorter encoded forms would match innocent text.
-pub const MIN_NEEDLE: usize = 8;
-/// Bytes in a window.
-pub const GRAM: usize = 4;
-/// Windows read: every `STRIDE`th position, so each needle occurrence
-/// has exactly one window read among its first `STRIDE`.
-const STRIDE: usize = MIN_NEEDLE - GRAM + 1;
+mod tables;
+
+use tables::{AllWindows, Bitmap, FirstWindows, STRIDE, head, window};
+pub use tables::{GRAM, MIN_NEEDLE};
+
 /// Bits of the first-window bitmap: 8 KiB, in cache.
 const FIRST_BITS: usize = 1 << 16;
 /// Bitmap bits per stored window, keeping false hits near 1 in 64.
@@ -59,86 +57,14 @@ pub struct ExactFinder {
     all_windows: OnceLock<AllWindows>,
 }
 
-/// Every 4-byte window of every needle at every offset, hashed into
-/// buckets: what a search that meets a needle in its middle looks up.
-#[derive(Debug, Default)]
-struct AllWindows {
-    /// One bit per hashed window, 16 per entry: nearly every lookup of
-    /// innocent text ends here, in cache.
-    bitmap: Bitmap,
-    /// `entries[buckets[b]..buckets[b + 1]]` hash to bucket `b`.
-    buckets: Vec<u32>,
-    /// (window, needle, offset), by bucket.
-    entries: Vec<(u32, u32, u32)>,
-    /// Right shift turning a 32-bit hash into a bucket.
-    shift: u32,
-}
-
-impl AllWindows {
-    fn new(needles: &[Box<[u8]>]) -> Self {
-        let mut entries: Vec<(u32, u32, u32)> = Vec::new();
-        for (index, needle) in needles.iter().enumerate() {
-            if needle.len() < MIN_NEEDLE {
-                continue;
-            }
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
-            for offset in 0..=needle.len() - GRAM {
-                let offset_u32 = u32::try_from(offset).unwrap_or(u32::MAX);
-                entries.push((window(&needle[offset..]), index, offset_u32));
-            }
-        }
-        let buckets = entries.len().next_power_of_two().clamp(1 << 10, 1 << 20);
-        let shift = 32 - buckets.trailing_zeros();
-        entries.sort_unstable_by_key(|&(gram, needle, offset)| {
-            (hash(gram, shift), gram, needle, offset)
-        });
-        entries.dedup();
-        let mut starts = vec![0u32; buckets + 1];
-        for &(gram, _, _) in &entries {
-            starts[hash(gram, shift) + 1] += 1;
-        }
-        for bucket in 0..buckets {
-            starts[bucket + 1] += starts[bucket];
-        }
-        let mut bitmap = Bitmap::new((entries.len() * 16).clamp(1 << 12, 1 << 23));
-        for &(gram, _, _) in &entries {
-            bitmap.insert(gram);
-        }
-        Self {
-            bitmap,
-            buckets: starts,
-            entries,
-            shift,
-        }
-    }
-
-    fn find(&self, gram: u32) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let range = if self.bitmap.contains(gram) {
-            let bucket = hash(gram, self.shift);
-            self.buckets[bucket] as usize..self.buckets[bucket + 1] as usize
-        } else {
-            0..0
-        };
-        self.entries[range]
-            .iter()
-            .filter(move |&&(stored, _, _)| stored == gram)
-            .map(|&(_, needle, offset)| (needle as usize, offset as usize))
-    }
-}
-
-fn window(bytes: &[u8]) -> u32 {
-    u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
-}
-
 impl ExactFinder {
     /// A finder for `needles`; those shorter than [`MIN_NEEDLE`] bytes are
     /// never found (the caller leaves them out).
     pub fn new(needles: &[String]) -> Self {
         let windows = FirstWindows::new(needles);
-        let mut bitmap =
-            Bitmap::new((windows.entries.len() * BITS_PER_WINDOW).clamp(1 << 12, 1 << 22));
-        for entry in &windows.entries {
-            bitmap.insert(entry.gram);
+        let mut bitmap = Bitmap::new((windows.len() * BITS_PER_WINDOW).clamp(1 << 12, 1 << 22));
+        for gram in windows.grams() {
+            bitmap.insert(gram);
         }
         let mut sorted: Vec<Box<[u8]>> = needles
             .iter()
@@ -184,8 +110,7 @@ impl ExactFinder {
     pub fn may_hold_window(&self, bytes: [u8; GRAM]) -> bool {
         self.all_windows
             .get_or_init(|| AllWindows::new(&self.needles))
-            .bitmap
-            .contains(u32::from_le_bytes(bytes))
+            .may_hold(u32::from_le_bytes(bytes))
     }
 
     /// Longest needle, in bytes.
@@ -221,7 +146,7 @@ impl ExactFinder {
     /// start then end.
     pub fn find_all(&self, text: &[u8]) -> Vec<Found> {
         let mut found = Vec::new();
-        if self.windows.entries.is_empty() {
+        if self.windows.is_empty() {
             return found;
         }
         let mut at = 0;
@@ -257,115 +182,6 @@ impl ExactFinder {
             }
         }
     }
-}
-
-/// A needle's window among its first [`STRIDE`], and what settles a
-/// candidate at once: the needle's first eight bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Entry {
-    gram: u32,
-    needle: u32,
-    offset: u8,
-    head: u64,
-}
-
-/// The needles' first windows, hashed into buckets: a window read from
-/// the text is looked up in one bucket, a cache line or two, where a
-/// sorted list took a dozen dependent loads (hex dumps, whose windows
-/// are often those of a secret's hex form, paid that every few bytes).
-#[derive(Debug, Default)]
-struct FirstWindows {
-    /// `entries[buckets[b]..buckets[b + 1]]` hash to bucket `b`.
-    buckets: Vec<u32>,
-    entries: Vec<Entry>,
-    /// Right shift turning a 32-bit hash into a bucket.
-    shift: u32,
-}
-
-impl FirstWindows {
-    fn new(needles: &[String]) -> Self {
-        let mut entries = Vec::new();
-        for (index, needle) in needles.iter().enumerate() {
-            let bytes = needle.as_bytes();
-            if bytes.len() < MIN_NEEDLE {
-                continue;
-            }
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
-            for offset in 0..STRIDE {
-                entries.push(Entry {
-                    gram: window(&bytes[offset..]),
-                    needle: index,
-                    offset: u8::try_from(offset).unwrap_or(u8::MAX),
-                    head: head(bytes),
-                });
-            }
-        }
-        let buckets = entries.len().next_power_of_two().clamp(1 << 6, 1 << 22);
-        let shift = 32 - buckets.trailing_zeros();
-        entries.sort_unstable_by_key(|entry| (hash(entry.gram, shift), *entry));
-        entries.dedup();
-        let mut starts = vec![0u32; buckets + 1];
-        for entry in &entries {
-            starts[hash(entry.gram, shift) + 1] += 1;
-        }
-        for bucket in 0..buckets {
-            starts[bucket + 1] += starts[bucket];
-        }
-        Self {
-            buckets: starts,
-            entries,
-            shift,
-        }
-    }
-
-    fn find(&self, gram: u32) -> impl Iterator<Item = &Entry> + '_ {
-        let bucket = hash(gram, self.shift);
-        let range = self.buckets[bucket] as usize..self.buckets[bucket + 1] as usize;
-        self.entries[range]
-            .iter()
-            .filter(move |entry| entry.gram == gram)
-    }
-}
-
-/// The first eight bytes of `bytes` (at least that long), as one word.
-fn head(bytes: &[u8]) -> u64 {
-    let mut word = [0; MIN_NEEDLE];
-    word.copy_from_slice(&bytes[..MIN_NEEDLE]);
-    u64::from_le_bytes(word)
-}
-
-/// One bit per hashed window: "no" is certain, "yes" is to be checked.
-#[derive(Debug, Default)]
-struct Bitmap {
-    words: Box<[u64]>,
-    /// Right shift turning a 32-bit hash into a bit index.
-    shift: u32,
-}
-
-impl Bitmap {
-    /// At least `bits` bits (a power of two is taken).
-    fn new(bits: usize) -> Self {
-        let bits = bits.next_power_of_two().max(64);
-        Self {
-            words: vec![0; bits / 64].into_boxed_slice(),
-            shift: 32 - bits.trailing_zeros(),
-        }
-    }
-
-    fn insert(&mut self, gram: u32) {
-        let bit = hash(gram, self.shift);
-        self.words[bit >> 6] |= 1 << (bit & 63);
-    }
-
-    fn contains(&self, gram: u32) -> bool {
-        let bit = hash(gram, self.shift);
-        self.words[bit >> 6] & (1 << (bit & 63)) != 0
-    }
-}
-
-/// Multiplicative hash of a window to a bitmap index of `32 - shift` bits.
-fn hash(gram: u32, shift: u32) -> usize {
-    (gram.wrapping_mul(0x9E37_79B1) >> shift) as usize
 }
 
 #[cfg(test)]
