@@ -110,7 +110,7 @@ impl JobsBackend for LocalJobs {
 
     async fn read_file(&self, id: &str, path: &str) -> Result<Vec<u8>, String> {
         match self.0.read_file(id, path).await.map_err(message)? {
-            Download::File(bytes) => Ok(bytes.to_vec()),
+            Download::File(bytes) => Ok(bytes.to_bytes().to_vec()),
             Download::Tar(_) => Err(format!(
                 "path: {path} is a directory: list it with sandbox_list_files"
             )),

@@ -24,12 +24,14 @@
 //! - `scan`: what one pass finds, and merging it into redactions
 //! - `redactor`: the [`Redactor`]: text and JSON, secrets and shapes, in one pass each
 //! - `stream`: redacting output as it comes
+//! - `pieces`: bytes that may not be text (a download), scanned as they come
 
 mod binary;
 mod dumps;
 mod exact;
 mod forms;
 mod lines;
+mod pieces;
 #[cfg(test)]
 mod property;
 mod redactor;
@@ -41,6 +43,7 @@ mod tests;
 mod views;
 
 pub(crate) use forms::base64_core;
+pub use pieces::ByteScan;
 pub use redactor::Redactor;
 #[cfg(fuzzing)]
 pub use redactor::secret_forms;

@@ -8,18 +8,21 @@
 //!
 //! # Layout
 //! - `desk`: the orders waiting for the worker, uploads, answers, running execs
+//! - `chunks`: an answer's body as it arrives, scanned on the way when it is a download
 //! - `activity`: what keeps a sandbox from being idle
 //! - `error`: [`SandboxError`], why a sandbox operation failed
 //! - `stats`: counters every desk adds to, for the metrics page
 //! - `collect`: an exec's events gathered into one [`ExecResult`](corral_proto::sandbox::ExecResult)
 
 mod activity;
+mod chunks;
 mod collect;
 mod desk;
 mod error;
 mod stats;
 
 pub use activity::Busy;
+pub use chunks::{Chunks, ReceiveError, receive};
 pub use collect::{Collected, collect_exec};
 pub use desk::{Desk, DeskError, FileAnswer};
 pub use error::SandboxError;

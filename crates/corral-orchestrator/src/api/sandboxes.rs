@@ -3,7 +3,7 @@
 //! same handler as a job's.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::jobs::{Download, ExecOutcome, Upload, too_large, upload_limit};
+use crate::sandbox::Chunks;
 
 /// `POST /v1/sandboxes`.
 #[utoipa::path(post, path = "/v1/sandboxes", tag = "sandboxes", request_body = SandboxSpec,
@@ -227,8 +228,9 @@ pub async fn get_file(
     Ok(bytes_response(body, content_type))
 }
 
-fn bytes_response(body: Bytes, content_type: &'static str) -> Response {
-    let mut response = Response::new(Body::from(body));
+fn bytes_response(body: Chunks, content_type: &'static str) -> Response {
+    // Sent in the pieces it came in, its length known.
+    let mut response = Response::new(Body::new(body.into_body()));
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

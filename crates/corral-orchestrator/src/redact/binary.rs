@@ -41,11 +41,16 @@ pub fn fold(bytes: &[u8]) -> Vec<u8> {
 /// Every well-formed character kept, every other byte `OTHER`.
 fn exact(bytes: &[u8]) -> Vec<u8> {
     let mut text = Vec::with_capacity(bytes.len());
+    exact_into(bytes, &mut text);
+    text
+}
+
+/// [`exact`], appended to `text`.
+pub(super) fn exact_into(bytes: &[u8], text: &mut Vec<u8>) {
     for chunk in bytes.utf8_chunks() {
         text.extend_from_slice(chunk.valid().as_bytes());
         text.extend(std::iter::repeat_n(OTHER, chunk.invalid().len()));
     }
-    text
 }
 
 #[cfg(test)]

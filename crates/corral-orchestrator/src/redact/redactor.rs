@@ -58,6 +58,12 @@ impl Redactor {
         super::binary::scannable(bytes, self.exact_text)
     }
 
+    /// Whether bytes past ASCII must be kept as the characters they make
+    /// (a needle holds one), not folded (see `binary`).
+    pub(super) fn needs_exact_text(&self) -> bool {
+        self.exact_text
+    }
+
     /// Every range to redact in `text` that ends after `from` (the bytes
     /// before it are context a stream already emitted; `covered` when the
     /// last of them was redacted), as if the text ended here, and from

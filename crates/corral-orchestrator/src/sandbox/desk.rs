@@ -13,12 +13,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::body::Body;
-use bytes::Bytes;
 use corral_proto::sandbox::order::{ExecOrder, Order, OrderFailure};
 use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::activity::{Activity, Busy};
+use super::chunks::{Chunks, Scanned};
 use super::stats::SandboxStats;
 use crate::redact::Redactor;
 
@@ -47,7 +47,30 @@ pub struct FileAnswer {
     /// What a read's bytes are: `file` or `tar`.
     pub content: Option<String>,
     /// The bytes (a read), or JSON (a listing).
-    pub body: Bytes,
+    pub body: Chunks,
+    /// For an order sent with [`Desk::transfer_scanned`], what the leak
+    /// detector found in `body` (not set for a failure).
+    pub scanned: Option<Scanned>,
+}
+
+/// Who waits for an order's answer, and what it takes.
+#[derive(Debug)]
+struct Waiting {
+    answer: oneshot::Sender<FileAnswer>,
+    /// The most bytes the answer may have.
+    cap: usize,
+    /// Whether its bytes are scanned as they arrive.
+    scan: bool,
+}
+
+/// What the answer to an order must be: at most `cap` bytes, and scanned
+/// as it arrives when `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Awaited {
+    /// The most bytes the answer may have.
+    pub cap: usize,
+    /// Whether the leak detector scans its bytes.
+    pub scan: bool,
 }
 
 /// One sandbox's desk. Std mutexes: never held across an `.await`.
@@ -69,8 +92,8 @@ pub struct Desk {
     /// An upload's body streams through as the worker reads it: nothing
     /// holds it whole.
     uploads: Mutex<HashMap<u64, Body>>,
-    /// Who waits for each order's answer, and the most bytes it takes.
-    answers: Mutex<HashMap<u64, (oneshot::Sender<FileAnswer>, usize)>>,
+    /// Who waits for each order's answer, and what it takes.
+    answers: Mutex<HashMap<u64, Waiting>>,
     /// Set while the sandbox is paused: it keeps the sandbox from idling
     /// (a pause is deliberate; its `ttl` still runs).
     paused: Mutex<Option<Busy>>,
@@ -181,10 +204,44 @@ impl Desk {
         answer_cap: usize,
         timeout: Duration,
     ) -> Result<FileAnswer, DeskError> {
+        let awaited = Awaited {
+            cap: answer_cap,
+            scan: false,
+        };
+        self.transfer_as(order, upload, awaited, timeout).await
+    }
+
+    /// Like [`Desk::transfer`] for an answer the leak detector scans as
+    /// it arrives (a download): its findings come with it.
+    pub async fn transfer_scanned(
+        &self,
+        order: impl FnOnce(u64) -> Order,
+        answer_cap: usize,
+        timeout: Duration,
+    ) -> Result<FileAnswer, DeskError> {
+        let awaited = Awaited {
+            cap: answer_cap,
+            scan: true,
+        };
+        self.transfer_as(order, None, awaited, timeout).await
+    }
+
+    async fn transfer_as(
+        &self,
+        order: impl FnOnce(u64) -> Order,
+        upload: Option<Body>,
+        awaited: Awaited,
+        timeout: Duration,
+    ) -> Result<FileAnswer, DeskError> {
         let _busy = self.activity.busy();
         let id = self.next_order.fetch_add(1, Ordering::SeqCst) + 1;
         let (sender, receiver) = oneshot::channel();
-        lock(&self.answers).insert(id, (sender, answer_cap));
+        let waiting = Waiting {
+            answer: sender,
+            cap: awaited.cap,
+            scan: awaited.scan,
+        };
+        lock(&self.answers).insert(id, waiting);
         if let Some(upload) = upload {
             lock(&self.uploads).insert(id, upload);
         }
@@ -305,15 +362,18 @@ impl Desk {
     /// The worker's answer to order `id`; false when nobody waits for it.
     pub fn answer(&self, id: u64, answer: FileAnswer) -> bool {
         match lock(&self.answers).remove(&id) {
-            Some((sender, _)) => sender.send(answer).is_ok(),
+            Some(waiting) => waiting.answer.send(answer).is_ok(),
             None => false,
         }
     }
 
-    /// The most bytes the answer to order `id` may have, when someone
-    /// waits for it: checked before the worker's body is read.
-    pub fn answer_cap(&self, id: u64) -> Option<usize> {
-        lock(&self.answers).get(&id).map(|(_, cap)| *cap)
+    /// What the answer to order `id` must be, when someone waits for it:
+    /// known before the worker's body is read.
+    pub fn awaited(&self, id: u64) -> Option<Awaited> {
+        lock(&self.answers).get(&id).map(|waiting| Awaited {
+            cap: waiting.cap,
+            scan: waiting.scan,
+        })
     }
 
     /// Notes that events up to `seq` are stored.

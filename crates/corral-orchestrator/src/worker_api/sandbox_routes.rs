@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +13,7 @@ use serde::Deserialize;
 
 use super::served::ServedJob;
 use crate::http::{ApiError, ApiQuery};
-use crate::sandbox::{Desk, FileAnswer};
+use crate::sandbox::{Chunks, Desk, FileAnswer, ReceiveError, receive};
 
 /// Largest answer a worker may send: a read is capped by the sandbox's
 /// tmpfs size, far below this, and checked again by the waiting request.
@@ -75,14 +74,24 @@ pub(super) async fn result(
     let desk = desk(&session)?;
     // Refused before a byte is read: an answer nobody waits for, or one
     // larger than its order allows.
-    let cap = desk.answer_cap(order).ok_or_else(|| ApiError::NotFound {
+    let awaited = desk.awaited(order).ok_or_else(|| ApiError::NotFound {
         what: format!("a request waiting for order {order}"),
     })?;
-    let body = axum::body::to_bytes(body, cap.saturating_add(FAILURE_SLACK))
+    let failed = headers.contains_key(FAILED_HEADER);
+    // A download is scanned as it arrives; a failure is read whole.
+    let scan = (awaited.scan && !failed).then(|| Arc::clone(&desk.redactor));
+    // Refused, the answer leaves the request waiting for a right one (or
+    // its timeout, or the sandbox's end).
+    let (body, scanned) = receive(body, awaited.cap.saturating_add(FAILURE_SLACK), scan)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
-    let failure = if headers.contains_key(FAILED_HEADER) {
-        let failure: OrderFailure = serde_json::from_slice(&body).map_err(|error| {
+        .map_err(|error| match error {
+            ReceiveError::TooLarge => ApiError::PayloadTooLarge,
+            ReceiveError::Broken => {
+                ApiError::bad_field("body", "the body broke off before its end")
+            }
+        })?;
+    let failure = if failed {
+        let failure: OrderFailure = serde_json::from_slice(&body.to_bytes()).map_err(|error| {
             ApiError::bad_field("body", format!("not an order failure: {error}"))
         })?;
         Some(failure)
@@ -97,11 +106,8 @@ pub(super) async fn result(
     let answer = FileAnswer {
         failure,
         content,
-        body: if headers.contains_key(FAILED_HEADER) {
-            Bytes::new()
-        } else {
-            body
-        },
+        body: if failed { Chunks::default() } else { body },
+        scanned,
     };
     if desk.answer(order, answer) {
         Ok(StatusCode::NO_CONTENT)

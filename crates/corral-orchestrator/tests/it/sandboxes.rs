@@ -241,6 +241,35 @@ async fn a_long_output_is_cut_in_the_middle_and_a_granted_secret_is_redacted() {
     let (status, clean) = crate::sandbox_files::get(&server, &id, "path=/tmp/c.bin").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(clean, b"\xff\x80\xc3ok\xc3\xa9");
+    // Deep inside a download that arrives in many pieces (scanned as they
+    // come): a file, and the same file inside a directory's tar.
+    sh(
+        &server,
+        &id,
+        "mkdir -p /tmp/deep; { head -c 3333333 /dev/urandom; printf %s \"$SANDBOX_TOKEN\"; head -c 2222222 /dev/urandom; } > /tmp/deep/big.bin; \
+         head -c 5555555 /dev/urandom > /tmp/clean.bin",
+    )
+    .await;
+    for path in ["/tmp/deep/big.bin", "/tmp/deep"] {
+        let (status, body) = server
+            .get(&format!("/v1/sandboxes/{id}/files?path={path}"))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{path}: {body}");
+        assert!(body.to_string().contains("SANDBOX_TOKEN"), "{body}");
+    }
+    let (status, clean) = crate::sandbox_files::get(&server, &id, "path=/tmp/clean.bin").await;
+    assert_eq!(status, StatusCode::OK);
+    let size = sh(
+        &server,
+        &id,
+        "wc -c < /tmp/clean.bin; sha256sum < /tmp/clean.bin",
+    )
+    .await;
+    let digest = hex::encode(sha2::Digest::finalize(
+        <sha2::Sha256 as sha2::Digest>::new_with_prefix(&clean),
+    ));
+    assert_eq!(size.lines().next(), Some("5555555"), "{size}");
+    assert!(size.contains(&digest), "{size} vs {digest}");
     delete(&server, &id).await;
     assert_eq!(server.stop().await, 0);
 }

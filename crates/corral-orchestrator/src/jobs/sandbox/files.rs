@@ -22,7 +22,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::{JobError, JobManager, SandboxError};
 use crate::redact::{Findings, Redactor};
-use crate::sandbox::FileAnswer;
+use crate::sandbox::{Chunks, FileAnswer};
 
 /// Most bytes a write's answer (an acknowledgement or a failure) may have.
 const SMALL_ANSWER: usize = 64 << 10;
@@ -35,9 +35,9 @@ const FILE_WAIT: Duration = Duration::from_mins(5);
 #[derive(Debug)]
 pub enum Download {
     /// A file's bytes.
-    File(Bytes),
+    File(Chunks),
     /// A directory, as a tar whose links are links.
-    Tar(Bytes),
+    Tar(Chunks),
 }
 
 /// The most bytes one upload may have: the sandbox's tmpfs size.
@@ -170,41 +170,35 @@ impl JobManager {
         Ok(())
     }
 
-    /// The file at `path` in sandbox `id`, or the directory as a tar.
+    /// The file at `path` in sandbox `id`, or the directory as a tar;
+    /// refused when the leak detector finds a secret in it (scanned as it
+    /// arrives from the sandbox, before a byte is handed out).
     pub async fn read_file(&self, id: &str, path: &str) -> Result<Download, JobError> {
         let path = checked(path)?;
         let (job, desk) = self.running_desk(id).await?;
         let max_bytes = job.limits.tmpfs_bytes.saturating_mul(2);
-        let answer = desk
-            .transfer(
+        let mut answer = desk
+            .transfer_scanned(
                 |id| Order::Read {
                     id,
                     path,
                     max_bytes,
                 },
-                None,
                 usize::try_from(max_bytes).unwrap_or(usize::MAX),
                 FILE_WAIT,
             )
             .await
             .map_err(SandboxError::from)?;
         let content = answer.content.clone();
+        let scanned = answer.scanned.take();
         let body = answered(answer, &desk.redactor)?;
         if body.len() as u64 > max_bytes {
             return Err(too_large(&job, body.len() as u64));
         }
-        let redactor = std::sync::Arc::clone(&desk.redactor);
-        let scanned = body.clone();
-        // A long scan: off the async workers.
-        let findings = tokio::task::spawn_blocking(move || {
-            let mut findings = Findings::default();
-            redactor.redact_text(&redactor.scannable(&scanned), &mut findings);
-            findings
-        })
-        .await
-        .map_err(|error| SandboxError::Failed {
-            message: format!("the secret scan failed: {error}"),
-        })?;
+        // Never handed out unscanned: an answer without findings is refused.
+        let findings = scanned
+            .unwrap_or_else(|| Err("the answer was not scanned".into()))
+            .map_err(|message| SandboxError::Failed { message })?;
         if findings.any() {
             let mut names = findings.names;
             names.sort();
@@ -236,7 +230,7 @@ impl JobManager {
             .map_err(SandboxError::from)?;
         let body = answered(answer, &desk.redactor)?;
         let mut entries: Vec<FileEntry> =
-            serde_json::from_slice(&body).map_err(|error| SandboxError::Failed {
+            serde_json::from_slice(&body.to_bytes()).map_err(|error| SandboxError::Failed {
                 message: format!("an unreadable listing: {error}"),
             })?;
         // Names and link targets come from the sandbox: redacted like its output.
@@ -257,7 +251,7 @@ impl JobManager {
 
 /// The answer's body, or its failure as an error (its message redacted:
 /// it comes from inside the sandbox).
-pub(super) fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Bytes, JobError> {
+pub(super) fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Chunks, JobError> {
     let Some(OrderFailure { kind, message }) = answer.failure else {
         return Ok(answer.body);
     };

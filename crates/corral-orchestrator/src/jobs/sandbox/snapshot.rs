@@ -81,7 +81,9 @@ impl JobManager {
             framed.extend_from_slice(&(root.len() as u64).to_le_bytes());
             framed.extend_from_slice(root.as_bytes());
             framed.extend_from_slice(&(tar.len() as u64).to_le_bytes());
-            framed.extend_from_slice(&tar);
+            for piece in tar.pieces() {
+                framed.extend_from_slice(piece);
+            }
         }
         desk.stats.moved(framed.len(), false);
         Ok(Zeroizing::new(miniz_oxide::deflate::compress_to_vec(

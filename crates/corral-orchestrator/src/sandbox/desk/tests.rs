@@ -67,7 +67,7 @@ async fn a_transfer_gets_the_answer_to_its_own_order_only() {
                     id,
                     path: "/tmp".into(),
                 },
-                Some(axum::body::Body::from(Bytes::from_static(b"up"))),
+                Some(axum::body::Body::from(bytes::Bytes::from_static(b"up"))),
                 1 << 10,
                 Duration::from_secs(5),
             )
@@ -89,7 +89,8 @@ async fn a_transfer_gets_the_answer_to_its_own_order_only() {
     let answer = |body: &'static [u8]| FileAnswer {
         failure: None,
         content: None,
-        body: Bytes::from_static(body),
+        body: Chunks::from(bytes::Bytes::from_static(body)),
+        scanned: None,
     };
     assert!(!desk.answer(id + 1, answer(b"wrong")));
     assert!(desk.answer(id, answer(b"[]")));
@@ -99,7 +100,7 @@ async fn a_transfer_gets_the_answer_to_its_own_order_only() {
         .expect("a task")
         .expect("joined")
         .expect("answered");
-    assert_eq!(&got.body[..], b"[]");
+    assert_eq!(&got.body.to_bytes()[..], b"[]");
     assert!(!desk.answer(id, answer(b"again")), "answered once");
 }
 
