@@ -18,6 +18,27 @@ pub use payload::{
 };
 pub use records::{LlmUsageData, NetworkData};
 
+/// Length of a UTF-8 sequence cut short at the end of `bytes` (0 to 3):
+/// whoever reads output in pieces holds it back and judges it with the
+/// bytes after it, as one text would, so an `output` event never carries
+/// half a character.
+pub fn incomplete_utf8_tail(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let byte = bytes[bytes.len() - back];
+        if byte & 0b1100_0000 == 0b1000_0000 {
+            continue; // a continuation byte: its lead is further back
+        }
+        let needed = match byte {
+            0b1100_0000..=0b1101_1111 => 2,
+            0b1110_0000..=0b1110_1111 => 3,
+            0b1111_0000..=0b1111_0111 => 4,
+            _ => return 0,
+        };
+        return if needed > back { back } else { 0 };
+    }
+    0
+}
+
 /// What an event is about. Unknown kinds are refused at the boundary so the
 /// stream stays something clients can render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

@@ -5,6 +5,7 @@
 
 use corral_proto::NewEvent;
 use corral_proto::event::OutputData;
+use corral_proto::event::incomplete_utf8_tail;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 
@@ -81,29 +82,15 @@ pub async fn pump<T: From<Chunk>>(
 /// incomplete trailing character for the next read; at `end` takes all.
 /// Invalid bytes become U+FFFD.
 pub fn take_text(pending: &mut Vec<u8>, end: bool) -> String {
-    let keep = if end { 0 } else { incomplete_tail(pending) };
+    let keep = if end {
+        0
+    } else {
+        incomplete_utf8_tail(pending)
+    };
     let cut = pending.len() - keep;
     let text = String::from_utf8_lossy(&pending[..cut]).into_owned();
     pending.drain(..cut);
     text
-}
-
-/// Length of a UTF-8 sequence cut short at the end of `bytes` (0 to 3).
-fn incomplete_tail(bytes: &[u8]) -> usize {
-    for back in 1..=bytes.len().min(3) {
-        let byte = bytes[bytes.len() - back];
-        if byte & 0b1100_0000 == 0b1000_0000 {
-            continue; // continuation byte: look further back for the lead
-        }
-        let needed = match byte {
-            0b1100_0000..=0b1101_1111 => 2,
-            0b1110_0000..=0b1110_1111 => 3,
-            0b1111_0000..=0b1111_0111 => 4,
-            _ => return 0,
-        };
-        return if needed > back { back } else { 0 };
-    }
-    0
 }
 
 /// Sends chunks as `output` events, and other events in their place among

@@ -4,7 +4,7 @@
 //! held for the next, and the text goes through a [`StreamRedactor`],
 //! which finds what the whole text's scan finds.
 
-use corral_proto::event::OutputStream;
+use corral_proto::event::{OutputStream, incomplete_utf8_tail};
 
 use super::binary::{OTHER, exact_into};
 use super::{Findings, Redactor, StreamRedactor};
@@ -40,7 +40,7 @@ impl ByteScan {
         self.text.clear();
         if self.exact {
             self.cut_short.extend_from_slice(piece);
-            let whole = self.cut_short.len() - incomplete_tail(&self.cut_short);
+            let whole = self.cut_short.len() - incomplete_utf8_tail(&self.cut_short);
             exact_into(&self.cut_short[..whole], &mut self.text);
             self.cut_short.drain(..whole);
         } else {
@@ -72,25 +72,6 @@ impl ByteScan {
             .stream
             .push(redactor, OutputStream::Stdout, &text, &mut self.findings);
     }
-}
-
-/// Length of a UTF-8 sequence cut short at the end of `bytes` (0 to 3):
-/// held back, it is judged whole with the bytes after it, as in one text.
-fn incomplete_tail(bytes: &[u8]) -> usize {
-    for back in 1..=bytes.len().min(3) {
-        let byte = bytes[bytes.len() - back];
-        if byte & 0b1100_0000 == 0b1000_0000 {
-            continue; // a continuation byte: its lead is further back
-        }
-        let needed = match byte {
-            0b1100_0000..=0b1101_1111 => 2,
-            0b1110_0000..=0b1110_1111 => 3,
-            0b1111_0000..=0b1111_0111 => 4,
-            _ => return 0,
-        };
-        return if needed > back { back } else { 0 };
-    }
-    0
 }
 
 #[cfg(test)]

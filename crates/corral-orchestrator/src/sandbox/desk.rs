@@ -57,10 +57,7 @@ pub struct FileAnswer {
 #[derive(Debug)]
 struct Waiting {
     answer: oneshot::Sender<FileAnswer>,
-    /// The most bytes the answer may have.
-    cap: usize,
-    /// Whether its bytes are scanned as they arrive.
-    scan: bool,
+    awaited: Awaited,
 }
 
 /// What the answer to an order must be: at most `cap` bytes, and scanned
@@ -238,8 +235,7 @@ impl Desk {
         let (sender, receiver) = oneshot::channel();
         let waiting = Waiting {
             answer: sender,
-            cap: awaited.cap,
-            scan: awaited.scan,
+            awaited,
         };
         lock(&self.answers).insert(id, waiting);
         if let Some(upload) = upload {
@@ -370,10 +366,7 @@ impl Desk {
     /// What the answer to order `id` must be, when someone waits for it:
     /// known before the worker's body is read.
     pub fn awaited(&self, id: u64) -> Option<Awaited> {
-        lock(&self.answers).get(&id).map(|waiting| Awaited {
-            cap: waiting.cap,
-            scan: waiting.scan,
-        })
+        lock(&self.answers).get(&id).map(|waiting| waiting.awaited)
     }
 
     /// Notes that events up to `seq` are stored.
