@@ -87,6 +87,23 @@ pub struct Client {
     events_connection: tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
 }
 
+/// A request body a connection task can send.
+pub trait SendBody:
+    hyper::body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+    + Send
+    + Unpin
+    + 'static
+{
+}
+
+impl<B> SendBody for B where
+    B: hyper::body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+        + Send
+        + Unpin
+        + 'static
+{
+}
+
 /// Which connection a request goes on.
 #[derive(Debug, Clone, Copy)]
 enum Via {
@@ -265,13 +282,26 @@ impl Client {
         headers: &hyper::HeaderMap,
         body: Bytes,
     ) -> Result<Response<Incoming>, ClientError> {
+        self.forward_body(method, path, headers, Full::new(body))
+            .await
+    }
+
+    /// Like [`Client::forward`] with a body of any kind (a file read as
+    /// it is sent).
+    pub async fn forward_body<B: SendBody>(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &hyper::HeaderMap,
+        body: B,
+    ) -> Result<Response<Incoming>, ClientError> {
         let mut sender = self.handshake().await?;
         let request = self.request(method, path, headers, body)?;
         Ok(sender.send_request(request).await?)
     }
 
     /// A new connection, ready for requests.
-    async fn handshake(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {
+    async fn handshake<B: SendBody>(&self) -> Result<SendRequest<B>, ClientError> {
         let stream = self.connect().await?;
         let (sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -287,13 +317,13 @@ impl Client {
 
     /// A request with the job token and the caller's headers, minus any
     /// credential or hop-by-hop header.
-    fn request(
+    fn request<B>(
         &self,
         method: Method,
         path: &str,
         headers: &hyper::HeaderMap,
-        body: Bytes,
-    ) -> Result<Request<Full<Bytes>>, ClientError> {
+        body: B,
+    ) -> Result<Request<B>, ClientError> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
@@ -307,7 +337,7 @@ impl Client {
                 request = request.header(name, value);
             }
         }
-        Ok(request.body(Full::new(body))?)
+        Ok(request.body(body)?)
     }
 
     /// `GET path` with `Upgrade: protocol`; the connection, once the

@@ -2,6 +2,7 @@
 //! chatty job sends thousands a second), opened again when it closed.
 
 use bytes::Bytes;
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Response};
 
@@ -22,14 +23,19 @@ impl Client {
         if let Some(mut sender) = kept.take()
             && sender.ready().await.is_ok()
         {
-            let request = self.request(method.clone(), path, &json_headers(), body.clone())?;
+            let request = self.request(
+                method.clone(),
+                path,
+                &json_headers(),
+                Full::new(body.clone()),
+            )?;
             if let Ok(response) = sender.send_request(request).await {
                 *kept = Some(sender);
                 return Ok(response);
             }
         }
         let mut sender = self.handshake().await?;
-        let request = self.request(method, path, &json_headers(), body)?;
+        let request = self.request(method, path, &json_headers(), Full::new(body))?;
         let response = sender.send_request(request).await?;
         *kept = Some(sender);
         Ok(response)

@@ -7,7 +7,7 @@
 //! walls, not this code, are what keep the host safe.
 
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,10 +22,16 @@ use crate::Client;
 use crate::failure::complain;
 
 mod common;
+mod streamed;
 mod upload;
 
 use common::{Answer, blocking, failed, failure, io_failure, resolve_followed};
+use streamed::FileBody;
 use upload::{upload, write_streamed, write_tar};
+
+/// `O_NONBLOCK`: an open that never waits for a writer.
+#[expect(clippy::cast_possible_wrap, reason = "a low flag bit")]
+const NONBLOCK: i32 = rustix::fs::OFlags::NONBLOCK.bits() as i32;
 
 /// Does `order` and posts its answer.
 pub async fn run(client: Arc<Client>, order: Order) {
@@ -52,14 +58,21 @@ pub async fn run(client: Arc<Client>, order: Order) {
         Order::List { path, .. } => blocking(move || list(&path)).await,
         Order::Exec(_) => return,
     };
+    let path = format!("{RESULT_PATH}/{id}");
     let mut headers = HeaderMap::new();
     let body = match answer {
-        Ok(Answer::File(bytes)) => {
+        Ok(Answer::File(file, size)) => {
             headers.insert(
                 CONTENT_HEADER,
                 hyper::header::HeaderValue::from_static("file"),
             );
-            bytes
+            let sent = client
+                .forward_body(Method::POST, &path, &headers, FileBody::new(file, size))
+                .await;
+            if let Err(error) = sent {
+                complain(&format!("cannot send the answer to order {id}: {error}"));
+            }
+            return;
         }
         Ok(Answer::Tar(bytes)) => {
             headers.insert(
@@ -74,7 +87,6 @@ pub async fn run(client: Arc<Client>, order: Order) {
             serde_json::to_vec(&failure).unwrap_or_default()
         }
     };
-    let path = format!("{RESULT_PATH}/{id}");
     if let Err(error) = client
         .forward(Method::POST, &path, &headers, Bytes::from(body))
         .await
@@ -96,7 +108,17 @@ fn read(path: &str, max_bytes: u64) -> Result<Answer, OrderFailure> {
             .map_err(|error| limited_failure(&target, &error, too_large()))?;
         return Ok(Answer::Tar(packed.bytes));
     }
-    let meta = std::fs::metadata(&target).map_err(|error| io_failure(&target, &error))?;
+    // Opened before it is looked at, so what is checked is what is read;
+    // without blocking, so a FIFO swapped in for the file cannot hold the
+    // open (and this thread) for ever.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(NONBLOCK)
+        .open(&target)
+        .map_err(|error| io_failure(&target, &error))?;
+    let meta = file
+        .metadata()
+        .map_err(|error| io_failure(&target, &error))?;
     if !meta.is_file() {
         // A FIFO or a device would hold the read open for ever.
         return Err(failure(
@@ -108,9 +130,7 @@ fn read(path: &str, max_bytes: u64) -> Result<Answer, OrderFailure> {
     if size > max_bytes {
         return Err(too_large());
     }
-    std::fs::read(&target)
-        .map(Answer::File)
-        .map_err(|error| io_failure(&target, &error))
+    Ok(Answer::File(file, size))
 }
 
 fn limited_failure(path: &Path, error: &std::io::Error, too_large: OrderFailure) -> OrderFailure {

@@ -8,8 +8,8 @@ use corral_proto::sandbox::order::{FailureKind, OrderFailure};
 
 /// What a file order hands back.
 pub(super) enum Answer {
-    /// A file's bytes.
-    File(Vec<u8>),
+    /// A regular file, opened, and its size then: read as it is sent.
+    File(std::fs::File, u64),
     /// A directory as a tar.
     Tar(Vec<u8>),
     /// A listing, or a write's acknowledgement, as JSON.
