@@ -5,9 +5,11 @@
 //! share one kept connection, opened again whenever it closed.
 //!
 //! # Layout
+//! - `body`: what a request's body must be
 //! - `kept`: the kept connection event batches go on
 //! - `unacked`: the end of the output the orchestrator holds, kept to send again
 
+mod body;
 mod kept;
 mod unacked;
 
@@ -31,6 +33,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
 
+pub use body::SendBody;
 use unacked::{last_bytes, output_chunk};
 
 /// Attempts for a request that fails to reach the orchestrator: about a
@@ -85,23 +88,6 @@ pub struct Client {
     /// The connection event batches are sent on, once one was opened. A
     /// tokio mutex: held while a batch is sent.
     events_connection: tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
-}
-
-/// A request body a connection task can send.
-pub trait SendBody:
-    hyper::body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
-    + Send
-    + Unpin
-    + 'static
-{
-}
-
-impl<B> SendBody for B where
-    B: hyper::body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
-        + Send
-        + Unpin
-        + 'static
-{
 }
 
 /// Which connection a request goes on.
