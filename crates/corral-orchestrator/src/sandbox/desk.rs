@@ -58,6 +58,10 @@ pub struct FileAnswer {
 struct Waiting {
     answer: oneshot::Sender<FileAnswer>,
     awaited: Awaited,
+    /// An answer is being received: a second one at once is refused, so a
+    /// worker cannot hold more receivers (and scan threads) than there
+    /// are requests waiting.
+    claimed: bool,
 }
 
 /// What the answer to an order must be: at most `cap` bytes, and scanned
@@ -236,25 +240,24 @@ impl Desk {
         let waiting = Waiting {
             answer: sender,
             awaited,
+            claimed: false,
         };
         lock(&self.answers).insert(id, waiting);
         if let Some(upload) = upload {
             lock(&self.uploads).insert(id, upload);
         }
+        // Forgotten however the wait ends, the request dropped included.
+        let _forget = Forget { desk: self, id };
         // Refused when closed: the wait below then ends at once.
         let _ = self.push(order(id));
-        let answer = tokio::select! {
+        tokio::select! {
             answer = tokio::time::timeout(timeout, receiver) => match answer {
                 Ok(Ok(answer)) => Ok(answer),
                 Ok(Err(_)) => Err(DeskError::Closed),
                 Err(_) => Err(DeskError::NoAnswer(timeout)),
             },
             () = self.closed.cancelled() => Err(DeskError::Closed),
-        };
-        lock(&self.answers).remove(&id);
-        lock(&self.uploads).remove(&id);
-        lock(&self.orders).retain(|order| order.file_id() != Some(id));
-        answer
+        }
     }
 
     /// Asks the sandbox's watcher to remove its container, the sandbox kept.
@@ -365,8 +368,20 @@ impl Desk {
 
     /// What the answer to order `id` must be, when someone waits for it:
     /// known before the worker's body is read.
+    /// Claims it: `None` while another answer to it is being received.
     pub fn awaited(&self, id: u64) -> Option<Awaited> {
-        lock(&self.answers).get(&id).map(|waiting| waiting.awaited)
+        let mut answers = lock(&self.answers);
+        let waiting = answers.get_mut(&id).filter(|waiting| !waiting.claimed)?;
+        waiting.claimed = true;
+        Some(waiting.awaited)
+    }
+
+    /// Lets another answer to order `id` be received (the claimed one was
+    /// refused).
+    pub fn unclaim(&self, id: u64) {
+        if let Some(waiting) = lock(&self.answers).get_mut(&id) {
+            waiting.claimed = false;
+        }
     }
 
     /// Notes that events up to `seq` are stored.
@@ -377,6 +392,20 @@ impl Desk {
     /// The highest stored sequence number noted.
     pub fn last_seq(&self) -> u64 {
         self.last_seq.load(Ordering::SeqCst)
+    }
+}
+
+/// Removes an order's traces from its desk when dropped.
+struct Forget<'a> {
+    desk: &'a Desk,
+    id: u64,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        lock(&self.desk.answers).remove(&self.id);
+        lock(&self.desk.uploads).remove(&self.id);
+        lock(&self.desk.orders).retain(|order| order.file_id() != Some(self.id));
     }
 }
 

@@ -82,6 +82,9 @@ pub(super) async fn result(
     let scan = (awaited.scan && !failed).then(|| Arc::clone(&desk.redactor));
     // Refused, the answer leaves the request waiting for a right one (or
     // its timeout, or the sandbox's end).
+    // However this ends, another answer may then be received (a no-op
+    // once this one was handed over: the order is gone).
+    let _unclaim = Unclaim { desk, order };
     let (body, scanned) = receive(body, awaited.cap.saturating_add(FAILURE_SLACK), scan)
         .await
         .map_err(|error| match error {
@@ -115,5 +118,17 @@ pub(super) async fn result(
         Err(ApiError::NotFound {
             what: format!("a request waiting for order {order}"),
         })
+    }
+}
+
+/// Lets another answer to `order` be received when dropped.
+struct Unclaim<'a> {
+    desk: &'a Desk,
+    order: u64,
+}
+
+impl Drop for Unclaim<'_> {
+    fn drop(&mut self) {
+        self.desk.unclaim(self.order);
     }
 }
