@@ -58,9 +58,8 @@ pub struct FileAnswer {
 struct Waiting {
     answer: oneshot::Sender<FileAnswer>,
     awaited: Awaited,
-    /// An answer is being received: a second one at once is refused, so a
-    /// worker cannot hold more receivers (and scan threads) than there
-    /// are requests waiting.
+    /// An answer is being received: one at a time, so a worker holds no
+    /// more receivers (and scan threads) than requests wait.
     claimed: bool,
 }
 
@@ -246,8 +245,11 @@ impl Desk {
         if let Some(upload) = upload {
             lock(&self.uploads).insert(id, upload);
         }
-        // Forgotten however the wait ends, the request dropped included.
-        let _forget = Forget { desk: self, id };
+        let _forget = forget::OnDrop(|| {
+            lock(&self.answers).remove(&id);
+            lock(&self.uploads).remove(&id);
+            lock(&self.orders).retain(|order| order.file_id() != Some(id));
+        });
         // Refused when closed: the wait below then ends at once.
         let _ = self.push(order(id));
         tokio::select! {
@@ -366,9 +368,8 @@ impl Desk {
         }
     }
 
-    /// What the answer to order `id` must be, when someone waits for it:
-    /// known before the worker's body is read.
-    /// Claims it: `None` while another answer to it is being received.
+    /// What the answer to order `id` must be, when someone waits for it and
+    /// no other answer to it is being received (claimed until `unclaim`).
     pub fn awaited(&self, id: u64) -> Option<Awaited> {
         let mut answers = lock(&self.answers);
         let waiting = answers.get_mut(&id).filter(|waiting| !waiting.claimed)?;
@@ -376,8 +377,7 @@ impl Desk {
         Some(waiting.awaited)
     }
 
-    /// Lets another answer to order `id` be received (the claimed one was
-    /// refused).
+    /// Lets another answer to order `id` be received (the claimed one ended).
     pub fn unclaim(&self, id: u64) {
         if let Some(waiting) = lock(&self.answers).get_mut(&id) {
             waiting.claimed = false;
@@ -395,19 +395,6 @@ impl Desk {
     }
 }
 
-/// Removes an order's traces from its desk when dropped.
-struct Forget<'a> {
-    desk: &'a Desk,
-    id: u64,
-}
-
-impl Drop for Forget<'_> {
-    fn drop(&mut self) {
-        lock(&self.desk.answers).remove(&self.id);
-        lock(&self.desk.uploads).remove(&self.id);
-        lock(&self.desk.orders).retain(|order| order.file_id() != Some(self.id));
-    }
-}
-
+mod forget;
 #[cfg(test)]
 mod tests;

@@ -125,31 +125,38 @@ async fn an_unanswered_transfer_times_out() {
 #[tokio::test]
 async fn one_answer_at_a_time_is_received_and_a_dropped_request_is_forgotten() {
     let desk = Arc::new(Desk::new(1, 0, Arc::default(), Arc::default()));
-    let waiter = {
+    let mut waiter = tokio::task::JoinSet::new();
+    {
         let desk = Arc::clone(&desk);
-        tokio::spawn(async move {
+        waiter.spawn(async move {
             desk.transfer_scanned(
                 |id| Order::List {
                     id,
                     path: "/tmp".into(),
                 },
                 1 << 10,
-                Duration::from_secs(60),
+                Duration::from_mins(1),
             )
             .await
-        })
-    };
+        });
+    }
     let Some(Order::List { id, .. }) = desk.next_order(Duration::from_secs(5)).await else {
         panic!("a list order");
     };
     let awaited = desk.awaited(id).expect("awaited");
     assert!(awaited.scan);
-    assert!(desk.awaited(id).is_none(), "a second answer at once is refused");
+    assert!(
+        desk.awaited(id).is_none(),
+        "a second answer at once is refused"
+    );
     desk.unclaim(id);
-    assert!(desk.awaited(id).is_some(), "after a refused answer, another one");
+    assert!(
+        desk.awaited(id).is_some(),
+        "after a refused answer, another one"
+    );
     // The user's request goes away mid-wait: the order is forgotten.
-    waiter.abort();
-    let _ = waiter.await;
+    waiter.abort_all();
+    let _ = waiter.join_next().await;
     desk.unclaim(id);
     assert!(desk.awaited(id).is_none(), "no answer to a forgotten order");
 }
