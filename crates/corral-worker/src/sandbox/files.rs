@@ -16,6 +16,7 @@ use corral_proto::sandbox::order::{
     CONTENT_HEADER, FAILED_HEADER, FailureKind, Order, OrderFailure, RESULT_PATH,
 };
 use corral_proto::sandbox::{FileEntry, FileKind};
+use http_body_util::{Either, Full};
 use hyper::{HeaderMap, Method};
 
 use crate::Client;
@@ -58,37 +59,33 @@ pub async fn run(client: Arc<Client>, order: Order) {
         Order::List { path, .. } => blocking(move || list(&path)).await,
         Order::Exec(_) => return,
     };
-    let path = format!("{RESULT_PATH}/{id}");
     let mut headers = HeaderMap::new();
+    let mut content = |kind| {
+        headers.insert(
+            CONTENT_HEADER,
+            hyper::header::HeaderValue::from_static(kind),
+        );
+    };
+    // A file is read as it is sent; every other answer is in memory.
     let body = match answer {
         Ok(Answer::File(file, size)) => {
-            headers.insert(
-                CONTENT_HEADER,
-                hyper::header::HeaderValue::from_static("file"),
-            );
-            let sent = client
-                .forward_body(Method::POST, &path, &headers, FileBody::new(file, size))
-                .await;
-            if let Err(error) = sent {
-                complain(&format!("cannot send the answer to order {id}: {error}"));
-            }
-            return;
+            content("file");
+            Either::Right(FileBody::new(file, size))
         }
         Ok(Answer::Tar(bytes)) => {
-            headers.insert(
-                CONTENT_HEADER,
-                hyper::header::HeaderValue::from_static("tar"),
-            );
-            bytes
+            content("tar");
+            Either::Left(Full::new(Bytes::from(bytes)))
         }
-        Ok(Answer::Json(bytes)) => bytes,
+        Ok(Answer::Json(bytes)) => Either::Left(Full::new(Bytes::from(bytes))),
         Err(failure) => {
             headers.insert(FAILED_HEADER, hyper::header::HeaderValue::from_static("1"));
-            serde_json::to_vec(&failure).unwrap_or_default()
+            let failure = serde_json::to_vec(&failure).unwrap_or_default();
+            Either::Left(Full::new(Bytes::from(failure)))
         }
     };
+    let path = format!("{RESULT_PATH}/{id}");
     if let Err(error) = client
-        .forward(Method::POST, &path, &headers, Bytes::from(body))
+        .forward_body(Method::POST, &path, &headers, body)
         .await
     {
         complain(&format!("cannot send the answer to order {id}: {error}"));
