@@ -9,15 +9,21 @@ use corral_proto::event::{OutputStream, incomplete_utf8_tail};
 use super::binary::{OTHER, exact_into};
 use super::{Findings, Redactor, StreamRedactor};
 
+/// Text gathered before it is scanned: the stream rescans what it holds
+/// at each push, so small pieces would be scanned again and again.
+const BATCH: usize = 256 << 10;
+
 /// Bytes scanned for findings as they come, piece by piece: what
 /// [`Redactor::redact_text`] of [`Redactor::scannable`] of all of them would find,
 /// or more (see [`StreamRedactor`] past its hold cap).
 #[derive(Debug)]
 pub struct ByteScan {
     exact: bool,
+    /// Text gathered before a scan: [`BATCH`] (tests scan each piece).
+    batch: usize,
     /// The end of the last piece when it may be a character cut short.
     cut_short: Vec<u8>,
-    /// The current piece as text (reused).
+    /// Pieces as text, not yet scanned (reused).
     text: Vec<u8>,
     stream: StreamRedactor,
     findings: Findings,
@@ -28,6 +34,7 @@ impl ByteScan {
     pub fn new(redactor: &Redactor) -> Self {
         Self {
             exact: redactor.needs_exact_text(),
+            batch: BATCH,
             cut_short: Vec::new(),
             text: Vec::new(),
             stream: StreamRedactor::default(),
@@ -35,9 +42,8 @@ impl ByteScan {
         }
     }
 
-    /// Scans the next piece.
+    /// Scans the next piece (once [`BATCH`] bytes have come).
     pub fn push(&mut self, redactor: &Redactor, piece: &[u8]) {
-        self.text.clear();
         if self.exact {
             self.cut_short.extend_from_slice(piece);
             let whole = self.cut_short.len() - incomplete_utf8_tail(&self.cut_short);
@@ -50,12 +56,13 @@ impl ByteScan {
                     .map(|&byte| if byte < 0x80 { byte } else { OTHER }),
             );
         }
-        self.scan_text(redactor);
+        if self.text.len() >= self.batch {
+            self.scan_text(redactor);
+        }
     }
 
     /// Scans what is held as the end of the bytes; returns what was found.
     pub fn finish(mut self, redactor: &Redactor) -> Findings {
-        self.text.clear();
         exact_into(&self.cut_short, &mut self.text);
         self.scan_text(redactor);
         // What is emitted is not needed: only what was found.
@@ -77,6 +84,7 @@ impl ByteScan {
         let _ = self
             .stream
             .push(redactor, OutputStream::Stdout, &text, &mut self.findings);
+        self.text.clear();
     }
 }
 
@@ -86,8 +94,10 @@ mod tests {
     use crate::redact::{Findings, Redactor};
 
     /// What a scan of `bytes` cut into pieces at `cuts` finds.
+    /// Each piece is scanned as it comes (not gathered into batches).
     fn found_in_pieces(redactor: &Redactor, bytes: &[u8], cuts: &[usize]) -> Vec<String> {
         let mut scan = ByteScan::new(redactor);
+        scan.batch = 1;
         let mut at = 0;
         for &cut in cuts.iter().chain([bytes.len()].iter()) {
             scan.push(redactor, &bytes[at..cut]);

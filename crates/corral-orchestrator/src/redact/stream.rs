@@ -15,7 +15,11 @@
 //! [`PEM_MAX`]) except when finds keep overlapping one another; past
 //! [`HOLD_CAP`] the held text is let go up to the live position, finds
 //! crossing it redacted in parts: the output then redacts no less, but may
-//! differ from the whole text's.
+//! differ from the whole text's. Should the live position itself stay
+//! [`MAX_HELD`] behind the end (no known text does that: it would take a
+//! find that never ends), everything held is let go as one redaction
+//! named [`TOO_LONG`]: output is lost, nothing that might be a secret is,
+//! and neither memory nor the rescans of what is held grow without bound.
 
 use super::scan::{self, Hit};
 use super::shapes::PEM_MAX;
@@ -24,6 +28,10 @@ use corral_proto::event::OutputStream;
 
 /// Most output held back before it is let go in parts.
 pub const HOLD_CAP: usize = 64 << 10;
+/// Most output held at all; past it what is held is redacted whole.
+pub(super) const MAX_HELD: usize = 1 << 20;
+/// The name of a redaction made because [`MAX_HELD`] was reached.
+pub(super) const TOO_LONG: &str = "held-too-long-to-scan";
 /// Look-behind kept after an ordinary cut: back to the line's start if it
 /// is at most this far (a dump line is shorter), else this much.
 const CONTEXT: usize = 256;
@@ -88,10 +96,33 @@ impl StreamRedactor {
             forced = true;
             cut = scan::floor_boundary(&self.text, scan.live.max(self.emitted));
         }
+        if self.text.len() - cut > MAX_HELD {
+            return self.let_go_redacted(cut, merged, findings);
+        }
         let pieces = self.emit(cut, &merged, findings);
         self.covered = merged.iter().any(|hit| hit.start < cut && cut <= hit.end)
             || (cut == self.emitted && self.covered);
         self.keep_from(cut, forced);
+        pieces
+    }
+
+    /// Emits up to `cut` as it is redacted, and everything after it as one
+    /// [`TOO_LONG`] redaction.
+    fn let_go_redacted(
+        &mut self,
+        cut: usize,
+        mut merged: Vec<Hit<'_>>,
+        findings: &mut Findings,
+    ) -> Vec<OutputPiece> {
+        merged.retain(|hit| hit.start < cut);
+        if let Some(last) = merged.last_mut() {
+            last.end = last.end.min(cut);
+        }
+        merged.push(Hit::new(cut, self.text.len(), TOO_LONG));
+        let end = self.text.len();
+        let pieces = self.emit(end, &merged, findings);
+        self.covered = true;
+        self.keep_from(end, true);
         pieces
     }
 

@@ -6,6 +6,11 @@
 //!
 //! Only the text near such a break is viewed: a needle that crosses no
 //! dropped break is found in the text itself.
+//!
+//! A wrap is a line break or two (`\n`, `\r\n`, a blank line at most): a
+//! longer run is not dropped. Were it, a byte that may start a needle
+//! followed by endless line breaks would keep a stream holding, and
+//! scanning again, everything after it.
 
 use std::collections::HashSet;
 
@@ -21,15 +26,19 @@ fn line_break(byte: u8) -> bool {
     matches!(byte, b'\r' | b'\n')
 }
 
-/// The runs of breaks dropped in the view; a run that ends the text after
-/// an encoded byte counts (what comes next may continue the data).
+/// The longest run of breaks dropped as a wrap (`\r\n\r\n`).
+const MAX_WRAP: usize = 4;
+
+/// The runs of breaks dropped in the view: at most [`MAX_WRAP`] long,
+/// between encoded bytes; a run that ends the text after an encoded byte
+/// counts (what comes next may continue the data).
 /// `newlines` are the positions of every `\n` in `text`.
 fn dropped_breaks(text: &[u8], newlines: &[usize]) -> Vec<(usize, usize)> {
     let mut breaks = Vec::new();
     let mut keep = |start: usize, end: usize| {
         let before = start > 0 && encoded(text[start - 1]);
         let after = text.get(end).is_none_or(|&byte| encoded(byte));
-        if before && after {
+        if before && after && end - start <= MAX_WRAP {
             breaks.push((start, end));
         }
     };
