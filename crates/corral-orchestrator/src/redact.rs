@@ -27,6 +27,8 @@
 //! - `pieces`: bytes that may not be text (a download), scanned as they come
 
 mod binary;
+#[cfg(test)]
+mod bounds_tests;
 mod dumps;
 mod exact;
 mod forms;

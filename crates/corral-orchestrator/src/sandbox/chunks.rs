@@ -1,22 +1,29 @@
 //! A file order's answer as it arrives from the worker: its body kept in
 //! the pieces it came in (a 100 MB download is never copied into one
-//! buffer), and, for a download, scanned by the sandbox's leak detector
-//! on a blocking thread while the rest is still arriving.
+//! buffer; only small frames are packed), and, for a download, scanned by
+//! the sandbox's leak detector in batches while the rest is still arriving.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
-use tokio::sync::mpsc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 
 use crate::redact::{ByteScan, Findings, Redactor};
 
-/// Pieces scanned ahead of the one being received, at most.
-const SCAN_QUEUE: usize = 16;
+/// Bytes gathered before they are scanned as one batch.
+const SCAN_BATCH: usize = 1 << 20;
+/// Most batches scanned at once, server-wide.
+const SCAN_THREADS: usize = 8;
+/// Frames shorter than this are packed with their neighbours...
+const SMALL: usize = 16 << 10;
+/// ...into pieces of about this much.
+const PACK: usize = 64 << 10;
 
 /// Bytes in the pieces they came in.
 #[derive(Debug, Default, Clone)]
@@ -118,9 +125,11 @@ pub enum ReceiveError {
 /// (the bytes must then not be handed out).
 pub type Scanned = Result<Findings, String>;
 
-/// Receives `body`, at most `limit` bytes; with `scan`, each piece also
-/// goes to that detector on a blocking thread as it arrives, and what it
-/// found comes back once the body ended.
+/// Receives `body`, at most `limit` bytes; with `scan`, its bytes also
+/// go to that detector in batches, each scanned on a blocking thread while
+/// the rest arrives, and what it found comes back once the body ended.
+/// Frames under [`SMALL`] are packed together: a body sent a byte at a
+/// time costs what one sent in large pieces does.
 pub async fn receive<B>(
     body: B,
     limit: usize,
@@ -129,21 +138,32 @@ pub async fn receive<B>(
 where
     B: Body<Data = Bytes> + Unpin,
 {
-    let mut scanner = scan.map(Scanner::start);
+    let mut scanner = scan.map(Scanner::new);
     let mut body = body;
     let mut chunks = Chunks::default();
+    let mut packed = BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| ReceiveError::Broken)?;
         let Ok(piece) = frame.into_data() else {
             continue; // trailers carry nothing an answer uses
         };
-        if chunks.len().saturating_add(piece.len()) > limit {
+        if chunks.len() + packed.len() + piece.len() > limit {
             return Err(ReceiveError::TooLarge);
         }
-        if let Some(scanner) = &mut scanner {
-            scanner.feed(piece.clone()).await;
+        if piece.len() < SMALL {
+            packed.extend_from_slice(&piece);
+            if packed.len() >= PACK {
+                keep(packed.split().freeze(), &mut chunks, &mut scanner).await;
+            }
+            continue;
         }
-        chunks.push(piece);
+        if !packed.is_empty() {
+            keep(packed.split().freeze(), &mut chunks, &mut scanner).await;
+        }
+        keep(piece, &mut chunks, &mut scanner).await;
+    }
+    if !packed.is_empty() {
+        keep(packed.freeze(), &mut chunks, &mut scanner).await;
     }
     let found = match scanner {
         Some(scanner) => Some(scanner.finish().await),
@@ -152,44 +172,101 @@ where
     Ok((chunks, found))
 }
 
-/// A [`ByteScan`] on a blocking thread, fed piece by piece.
+async fn keep(piece: Bytes, chunks: &mut Chunks, scanner: &mut Option<Scanner>) {
+    if let Some(scanner) = scanner {
+        scanner.feed(piece.clone()).await;
+    }
+    chunks.push(piece);
+}
+
+/// Batches of scan work running at once in the whole server, each on a
+/// blocking thread: however many downloads arrive, the blocking pool
+/// (which the store's queries use too) keeps room.
+static SCANS: Semaphore = Semaphore::const_new(SCAN_THREADS);
+
+/// A [`ByteScan`] fed in batches. No thread waits for the next batch: one
+/// is taken only while a batch is scanned, and only one batch per scan
+/// runs at a time (the next is gathered meanwhile).
 struct Scanner {
-    pieces: Option<mpsc::Sender<Bytes>>,
-    done: tokio::task::JoinHandle<Findings>,
+    redactor: Arc<Redactor>,
+    /// The scan between batches; taken while one runs, gone once one failed.
+    idle: Option<ByteScan>,
+    running: Option<JoinHandle<ByteScan>>,
+    batch: Vec<Bytes>,
+    batch_len: usize,
+    /// Why the scan could not go on (a panic): the bytes are then refused.
+    failed: Option<String>,
 }
 
 impl Scanner {
-    fn start(redactor: Arc<Redactor>) -> Self {
-        let (pieces, mut queue) = mpsc::channel::<Bytes>(SCAN_QUEUE);
-        // CPU-bound for as long as the body arrives: off the async workers.
-        let done = tokio::task::spawn_blocking(move || {
-            let mut scan = ByteScan::new(&redactor);
-            while let Some(piece) = queue.blocking_recv() {
-                scan.push(&redactor, &piece);
-            }
-            scan.finish(&redactor)
-        });
+    fn new(redactor: Arc<Redactor>) -> Self {
         Self {
-            pieces: Some(pieces),
-            done,
+            idle: Some(ByteScan::new(&redactor)),
+            redactor,
+            running: None,
+            batch: Vec::new(),
+            batch_len: 0,
+            failed: None,
         }
     }
 
     async fn feed(&mut self, piece: Bytes) {
-        if let Some(pieces) = &self.pieces
-            && pieces.send(piece).await.is_err()
-        {
-            // The scan ended early (it panicked): `finish` says so.
-            self.pieces = None;
+        self.batch_len += piece.len();
+        self.batch.push(piece);
+        if self.batch_len >= SCAN_BATCH {
+            self.dispatch().await;
+        }
+    }
+
+    /// Waits for the batch being scanned, then scans the one gathered.
+    async fn dispatch(&mut self) {
+        self.settle().await;
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_len = 0;
+        let Some(mut scan) = self.idle.take() else {
+            return; // failed: `finish` says so
+        };
+        let redactor = Arc::clone(&self.redactor);
+        let permit = scan_permit().await;
+        self.running = Some(tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            for piece in &batch {
+                scan.push(&redactor, piece);
+            }
+            scan
+        }));
+    }
+
+    async fn settle(&mut self) {
+        if let Some(running) = self.running.take() {
+            match running.await {
+                Ok(scan) => self.idle = Some(scan),
+                Err(error) => self.failed = Some(format!("the secret scan failed: {error}")),
+            }
         }
     }
 
     async fn finish(mut self) -> Scanned {
-        self.pieces = None;
-        self.done
-            .await
-            .map_err(|error| format!("the secret scan failed: {error}"))
+        self.dispatch().await;
+        self.settle().await;
+        if let Some(failed) = self.failed {
+            return Err(failed);
+        }
+        let scan = self.idle.take().ok_or("the secret scan did not end")?;
+        let permit = scan_permit().await;
+        let redactor = self.redactor;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            scan.finish(&redactor)
+        })
+        .await
+        .map_err(|error| format!("the secret scan failed: {error}"))
     }
+}
+
+async fn scan_permit() -> tokio::sync::SemaphorePermit<'static> {
+    // Never closed: a static semaphore is never closed.
+    SCANS.acquire().await.unwrap_or_else(|_| unreachable!())
 }
 
 #[cfg(test)]
@@ -224,6 +301,59 @@ mod tests {
     #[tokio::test]
     async fn a_body_past_its_limit_is_refused() {
         let refused = receive(body(&[b"abc", b"def"]), 5, None).await;
+        assert_eq!(refused.err(), Some(ReceiveError::TooLarge));
+    }
+
+    #[tokio::test]
+    async fn small_frames_are_packed_and_large_ones_kept_as_they_came() {
+        let bytes: Vec<u8> = (0..200_000u32).map(|at| (at % 251) as u8).collect();
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = bytes
+            .iter()
+            .map(|&byte| Ok(Frame::data(Bytes::copy_from_slice(&[byte]))))
+            .chain([Ok(Frame::data(Bytes::from(vec![7u8; SMALL])))])
+            .collect();
+        let body = StreamBody::new(futures_util::stream::iter(frames));
+        let (chunks, _) = receive(body, usize::MAX, None).await.expect("received");
+        let mut whole = bytes.clone();
+        whole.extend(std::iter::repeat_n(7u8, SMALL));
+        assert_eq!(chunks.to_bytes(), Bytes::from(whole));
+        // 200,000 one-byte frames in pieces of about 64 KiB, then the large one.
+        assert_eq!(
+            chunks.pieces().len(),
+            200_000 / PACK + 2,
+            "{} pieces",
+            chunks.pieces().len()
+        );
+        assert_eq!(chunks.pieces().last().map(Bytes::len), Some(SMALL));
+    }
+
+    #[tokio::test]
+    async fn a_secret_across_batches_and_frames_is_found_and_a_clean_body_is_not() {
+        let secret = "s3cr3t-value-across-batches-0123456789";
+        let redactor = Arc::new(Redactor::new([("KEY", secret)]));
+        for (planted, expected) in [(true, vec!["KEY".to_owned()]), (false, vec![])] {
+            let mut bytes = vec![b'x'; SCAN_BATCH - 7];
+            if planted {
+                bytes.extend_from_slice(secret.as_bytes());
+            }
+            bytes.extend(std::iter::repeat_n(b'y', SCAN_BATCH + 5));
+            let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = bytes
+                .chunks(SMALL + 3)
+                .map(|piece| Ok(Frame::data(Bytes::copy_from_slice(piece))))
+                .collect();
+            let body = StreamBody::new(futures_util::stream::iter(frames));
+            let (chunks, scanned) = receive(body, usize::MAX, Some(Arc::clone(&redactor)))
+                .await
+                .expect("received");
+            assert_eq!(chunks.len(), bytes.len());
+            let found = scanned.expect("scanned").expect("the scan ended");
+            assert_eq!(found.names, expected, "planted: {planted}");
+        }
+    }
+
+    #[tokio::test]
+    async fn one_large_frame_past_the_limit_is_refused() {
+        let refused = receive(body(&[b"abcdefgh"]), 5, None).await;
         assert_eq!(refused.err(), Some(ReceiveError::TooLarge));
     }
 }

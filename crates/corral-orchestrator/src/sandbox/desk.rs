@@ -13,12 +13,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::body::Body;
-use corral_proto::sandbox::order::{ExecOrder, Order, OrderFailure};
+use corral_proto::sandbox::order::{ExecOrder, Order};
 use tokio::sync::{Notify, oneshot};
+
+use answer::Waiting;
+pub use answer::{Awaited, Claim, FileAnswer};
 use tokio_util::sync::CancellationToken;
 
 use super::activity::{Activity, Busy};
-use super::chunks::{Chunks, Scanned};
 use super::stats::SandboxStats;
 use crate::redact::Redactor;
 
@@ -37,40 +39,6 @@ pub enum DeskError {
     /// The sandbox ended while its answer was awaited.
     #[error("the sandbox ended before it answered")]
     Closed,
-}
-
-/// A file order's answer, as the worker sent it.
-#[derive(Debug)]
-pub struct FileAnswer {
-    /// Set when the order could not be done.
-    pub failure: Option<OrderFailure>,
-    /// What a read's bytes are: `file` or `tar`.
-    pub content: Option<String>,
-    /// The bytes (a read), or JSON (a listing).
-    pub body: Chunks,
-    /// For an order sent with [`Desk::transfer_scanned`], what the leak
-    /// detector found in `body` (not set for a failure).
-    pub scanned: Option<Scanned>,
-}
-
-/// Who waits for an order's answer, and what it takes.
-#[derive(Debug)]
-struct Waiting {
-    answer: oneshot::Sender<FileAnswer>,
-    awaited: Awaited,
-    /// An answer is being received: one at a time, so a worker holds no
-    /// more receivers (and scan threads) than requests wait.
-    claimed: bool,
-}
-
-/// What the answer to an order must be: at most `cap` bytes, and scanned
-/// as it arrives when `scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Awaited {
-    /// The most bytes the answer may have.
-    pub cap: usize,
-    /// Whether the leak detector scans its bytes.
-    pub scan: bool,
 }
 
 /// One sandbox's desk. Std mutexes: never held across an `.await`.
@@ -236,11 +204,8 @@ impl Desk {
         let _busy = self.activity.busy();
         let id = self.next_order.fetch_add(1, Ordering::SeqCst) + 1;
         let (sender, receiver) = oneshot::channel();
-        let waiting = Waiting {
-            answer: sender,
-            awaited,
-            claimed: false,
-        };
+        // Dropped when this ends: an answer being received stops.
+        let (waiting, _gone) = Waiting::new(sender, awaited);
         lock(&self.answers).insert(id, waiting);
         if let Some(upload) = upload {
             lock(&self.uploads).insert(id, upload);
@@ -368,20 +333,10 @@ impl Desk {
         }
     }
 
-    /// What the answer to order `id` must be, when someone waits for it and
-    /// no other answer to it is being received (claimed until `unclaim`).
-    pub fn awaited(&self, id: u64) -> Option<Awaited> {
-        let mut answers = lock(&self.answers);
-        let waiting = answers.get_mut(&id).filter(|waiting| !waiting.claimed)?;
-        waiting.claimed = true;
-        Some(waiting.awaited)
-    }
-
-    /// Lets another answer to order `id` be received (the claimed one ended).
-    pub fn unclaim(&self, id: u64) {
-        if let Some(waiting) = lock(&self.answers).get_mut(&id) {
-            waiting.claimed = false;
-        }
+    /// The right to receive the answer to order `id`, when someone waits
+    /// for it and no other answer to it is being received.
+    pub fn claim(&self, id: u64) -> Option<Claim> {
+        lock(&self.answers).get(&id)?.claim()
     }
 
     /// Notes that events up to `seq` are stored.
@@ -395,6 +350,7 @@ impl Desk {
     }
 }
 
+mod answer;
 mod forget;
 #[cfg(test)]
 mod tests;

@@ -72,27 +72,32 @@ pub(super) async fn result(
     body: axum::body::Body,
 ) -> Result<StatusCode, ApiError> {
     let desk = desk(&session)?;
-    // Refused before a byte is read: an answer nobody waits for, or one
-    // larger than its order allows.
-    let awaited = desk.awaited(order).ok_or_else(|| ApiError::NotFound {
+    let nobody_waits = || ApiError::NotFound {
         what: format!("a request waiting for order {order}"),
-    })?;
+    };
+    // Refused before a byte is read: an answer nobody waits for, or one
+    // while another is being received. Dropped however this ends, the
+    // claim lets the next answer in (refused, this one leaves the request
+    // waiting for a right one, its timeout or the sandbox's end).
+    let claim = desk.claim(order).ok_or_else(nobody_waits)?;
     let failed = headers.contains_key(FAILED_HEADER);
     // A download is scanned as it arrives; a failure is read whole.
-    let scan = (awaited.scan && !failed).then(|| Arc::clone(&desk.redactor));
-    // Refused, the answer leaves the request waiting for a right one (or
-    // its timeout, or the sandbox's end).
-    // However this ends, another answer may then be received (a no-op
-    // once this one was handed over: the order is gone).
-    let _unclaim = Unclaim { desk, order };
-    let (body, scanned) = receive(body, awaited.cap.saturating_add(FAILURE_SLACK), scan)
-        .await
-        .map_err(|error| match error {
-            ReceiveError::TooLarge => ApiError::PayloadTooLarge,
-            ReceiveError::Broken => {
-                ApiError::bad_field("body", "the body broke off before its end")
-            }
-        })?;
+    let scan = (claim.awaited.scan && !failed).then(|| Arc::clone(&desk.redactor));
+    let cap = claim
+        .awaited
+        .cap
+        .saturating_add(FAILURE_SLACK)
+        .min(MAX_ANSWER_BYTES);
+    // Received only while its request waits: that wait's timeout is the
+    // answer's deadline, and a request gone stops a trickling answer.
+    let received = tokio::select! {
+        received = receive(body, cap, scan) => received,
+        () = claim.waiter_gone() => return Err(nobody_waits()),
+    };
+    let (body, scanned) = received.map_err(|error| match error {
+        ReceiveError::TooLarge => ApiError::PayloadTooLarge,
+        ReceiveError::Broken => ApiError::bad_field("body", "the body broke off before its end"),
+    })?;
     let failure = if failed {
         let failure: OrderFailure = serde_json::from_slice(&body.to_bytes()).map_err(|error| {
             ApiError::bad_field("body", format!("not an order failure: {error}"))
@@ -115,20 +120,6 @@ pub(super) async fn result(
     if desk.answer(order, answer) {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound {
-            what: format!("a request waiting for order {order}"),
-        })
-    }
-}
-
-/// Lets another answer to `order` be received when dropped.
-struct Unclaim<'a> {
-    desk: &'a Desk,
-    order: u64,
-}
-
-impl Drop for Unclaim<'_> {
-    fn drop(&mut self) {
-        self.desk.unclaim(self.order);
+        Err(nobody_waits())
     }
 }

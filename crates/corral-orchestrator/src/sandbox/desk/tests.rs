@@ -1,4 +1,5 @@
 use super::*;
+use crate::sandbox::Chunks;
 use corral_proto::CommandSpec;
 
 fn order(exec: u64) -> ExecOrder {
@@ -123,7 +124,7 @@ async fn an_unanswered_transfer_times_out() {
 }
 
 #[tokio::test]
-async fn one_answer_at_a_time_is_received_and_a_dropped_request_is_forgotten() {
+async fn one_answer_at_a_time_is_received_and_a_dropped_request_stops_it_and_is_forgotten() {
     let desk = Arc::new(Desk::new(1, 0, Arc::default(), Arc::default()));
     let mut waiter = tokio::task::JoinSet::new();
     {
@@ -143,20 +144,21 @@ async fn one_answer_at_a_time_is_received_and_a_dropped_request_is_forgotten() {
     let Some(Order::List { id, .. }) = desk.next_order(Duration::from_secs(5)).await else {
         panic!("a list order");
     };
-    let awaited = desk.awaited(id).expect("awaited");
-    assert!(awaited.scan);
+    let claim = desk.claim(id).expect("claimed");
+    assert!(claim.awaited.scan);
     assert!(
-        desk.awaited(id).is_none(),
+        desk.claim(id).is_none(),
         "a second answer at once is refused"
     );
-    desk.unclaim(id);
-    assert!(
-        desk.awaited(id).is_some(),
-        "after a refused answer, another one"
-    );
-    // The user's request goes away mid-wait: the order is forgotten.
+    drop(claim);
+    let claim = desk.claim(id).expect("after a refused answer, another one");
+    // The user's request goes away mid-wait: the answer being received
+    // learns it, and the order is forgotten.
     waiter.abort_all();
     let _ = waiter.join_next().await;
-    desk.unclaim(id);
-    assert!(desk.awaited(id).is_none(), "no answer to a forgotten order");
+    tokio::time::timeout(Duration::from_secs(5), claim.waiter_gone())
+        .await
+        .expect("the claim hears its waiter is gone");
+    drop(claim);
+    assert!(desk.claim(id).is_none(), "no answer to a forgotten order");
 }

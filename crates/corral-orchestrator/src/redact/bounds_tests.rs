@@ -1,0 +1,104 @@
+//! The leak detector's stream stays bounded whatever the output: what it
+//! holds, and so what it scans again at each chunk.
+
+use corral_proto::event::OutputStream;
+
+use super::{Findings, OutputPiece, Redactor, StreamRedactor};
+
+const SECRET: &str = "hunter2-but/longer+42";
+
+fn redactor() -> Redactor {
+    Redactor::new([("DB_PASSWORD", SECRET)])
+}
+
+fn found(text: &str) -> Vec<String> {
+    let mut findings = Findings::default();
+    let _ = redactor().redact_text(text, &mut findings);
+    findings.names
+}
+
+fn text(pieces: Vec<OutputPiece>) -> String {
+    pieces.into_iter().map(|piece| piece.text).collect()
+}
+
+/// A byte that may start a needle, then line break after line break: a
+/// run that long is no wrap, so the stream lets it go instead of holding
+/// (and scanning again at every chunk) all of it. A real wrap is still
+/// read across.
+#[test]
+fn endless_line_breaks_after_a_needle_start_are_not_held() {
+    let redactor = redactor();
+    let mut findings = Findings::default();
+    let mut stream = StreamRedactor::default();
+    let _ = stream.push(&redactor, OutputStream::Stdout, "x=hunt", &mut findings);
+    let breaks = "\n".repeat(4096);
+    for round in 0..64 {
+        let _ = stream.push(&redactor, OutputStream::Stdout, &breaks, &mut findings);
+        assert!(
+            stream.held() < 4096,
+            "round {round}: {} held",
+            stream.held()
+        );
+    }
+    for wrap in ["\n", "\r\n", "\r\n\r\n"] {
+        let names = found(&format!("x={}{wrap}{}\n", &SECRET[..7], &SECRET[7..]));
+        assert_eq!(names, ["DB_PASSWORD"], "{wrap:?}");
+    }
+    let names = found(&format!("x={}\n\n\n\n\n{}\n", &SECRET[..7], &SECRET[7..]));
+    assert!(names.is_empty(), "five line breaks are no wrap");
+}
+
+/// A needle longer than the most a stream holds, written up to near its
+/// end: the stream cannot hold it all, so it lets what it held go as one
+/// redaction (output lost, not shown), and never holds more than its cap.
+#[test]
+fn a_find_open_past_the_hold_limit_is_let_go_redacted() {
+    use super::stream::{MAX_HELD, TOO_LONG};
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let secret: String = (0..MAX_HELD + (MAX_HELD / 2))
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[(state % 36) as usize])
+        })
+        .collect();
+    let redactor = Redactor::new([("HUGE", secret.as_str())]);
+    let mut findings = Findings::default();
+    let mut stream = StreamRedactor::default();
+    let mut out = text(stream.push(&redactor, OutputStream::Stdout, "head ", &mut findings));
+    let written = &secret[..secret.len() - 10];
+    for piece in written.as_bytes().chunks(64 << 10) {
+        let piece = std::str::from_utf8(piece).expect("ascii");
+        out.push_str(&text(stream.push(
+            &redactor,
+            OutputStream::Stdout,
+            piece,
+            &mut findings,
+        )));
+        assert!(stream.held() <= MAX_HELD, "{} held", stream.held());
+    }
+    out.push_str(&text(stream.flush(&redactor, &mut findings)));
+    assert!(
+        findings.names.iter().any(|name| name == TOO_LONG),
+        "{:?}",
+        findings.names
+    );
+    assert!(
+        out.starts_with("head [REDACTED:"),
+        "{}",
+        &out[..40.min(out.len())]
+    );
+    assert!(
+        !out.contains(&secret[..64]),
+        "a part of the secret was let go"
+    );
+    // What follows the cap is no needle's start as far as the look-behind
+    // shows: let go as the whole text's scan would (it finds nothing in a
+    // secret that never ends).
+    assert!(
+        out.len() < written.len() - MAX_HELD / 2,
+        "{} bytes let go",
+        out.len()
+    );
+}
