@@ -28,6 +28,7 @@
 mod binding;
 mod egress_route;
 mod endpoint;
+mod held;
 mod intake;
 mod limits;
 mod project;

@@ -129,40 +129,17 @@ pub struct EventBatch {
     pub batch: Option<u64>,
     /// The events, in order.
     pub events: Vec<NewEvent>,
-    /// The output the orchestrator last said it had not stored yet (see
-    /// [`EventsAck::held`]), in the order it was first sent. An
-    /// orchestrator that still holds it ignores it; one that restarted
-    /// takes it as output that comes before `events`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unacked: Vec<OutputChunk>,
-}
-
-/// A piece of process output, as sent again in [`EventBatch::unacked`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutputChunk {
-    /// Where it was written.
-    pub stream: crate::event::OutputStream,
-    /// The text.
-    pub text: String,
-    /// In a sandbox: the exec that wrote it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exec: Option<u64>,
 }
 
 /// The answer to an event batch: every event up to `last_seq` is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventsAck {
-    /// The sequence number of the last stored event of the job.
+    /// The sequence number of the last stored event of the job. Nothing
+    /// else: what the leak detector holds back depends on the output's
+    /// content, and is never told to the job (it would be an oracle for
+    /// the secrets' first bytes); the orchestrator keeps it sealed in its
+    /// store, across a restart too.
     pub last_seq: u64,
-    /// How many bytes at the end of the job's output so far (both streams,
-    /// in the order sent) are not stored yet: the leak detector holds them
-    /// in memory until it knows they cannot be part of a secret. The
-    /// worker keeps them and sends them again in
-    /// [`EventBatch::unacked`], so a restart of the orchestrator loses
-    /// none of them and never stores half a secret in clear.
-    #[serde(default)]
-    pub held: u64,
 }
 
 /// `GET /v1/prompts?after=N`: waits up to this many seconds for a prompt.

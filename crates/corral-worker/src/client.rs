@@ -7,21 +7,18 @@
 //! # Layout
 //! - `body`: what a request's body must be
 //! - `kept`: the kept connection event batches go on
-//! - `unacked`: the end of the output the orchestrator holds, kept to send again
 
 mod body;
 mod kept;
-mod unacked;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
 use corral_proto::NewEvent;
 use corral_proto::worker::{
-    COMPLETE_PATH, Completion, EVENTS_PATH, EventBatch, EventsAck, JOB_PATH, OutputChunk,
+    COMPLETE_PATH, Completion, EVENTS_PATH, EventBatch, EventsAck, JOB_PATH,
 };
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -34,7 +31,6 @@ use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
 
 pub use body::SendBody;
-use unacked::{last_bytes, output_chunk};
 
 /// Attempts for a request that fails to reach the orchestrator: about a
 /// minute in all, long enough to ride out an orchestrator restart.
@@ -80,11 +76,6 @@ pub struct Client {
     token: String,
     /// The number of the last event batch sent.
     batches: AtomicU64,
-    /// The end of the output sent that the orchestrator has not stored
-    /// yet (its leak detector holds it): sent again with each batch, so
-    /// an orchestrator that restarted meanwhile still gets it. Never held
-    /// across an `.await`.
-    unacked: Mutex<Vec<OutputChunk>>,
     /// The connection event batches are sent on, once one was opened. A
     /// tokio mutex: held while a batch is sent.
     events_connection: tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
@@ -106,7 +97,6 @@ impl Client {
             socket,
             token,
             batches: AtomicU64::new(0),
-            unacked: Mutex::new(Vec::new()),
             events_connection: tokio::sync::Mutex::new(None),
         }
     }
@@ -154,39 +144,17 @@ impl Client {
     /// The batch is numbered, so resending it after a lost answer stores it once.
     pub async fn send_events(&self, events: Vec<NewEvent>) -> Result<u64, ClientError> {
         let batch = Some(self.batches.fetch_add(1, Ordering::SeqCst) + 1);
-        let unacked = self
-            .unacked
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let sent: Vec<OutputChunk> = events.iter().filter_map(output_chunk).collect();
-        let body = serde_json::to_vec(&EventBatch {
-            batch,
-            events,
-            unacked: unacked.clone(),
-        })?;
+        let body = serde_json::to_vec(&EventBatch { batch, events })?;
         let answer = self
             .call(Method::POST, EVENTS_PATH, Bytes::from(body), Via::Kept)
             .await?;
         let ack: EventsAck = serde_json::from_slice(&answer)?;
-        let mut kept = unacked;
-        kept.extend(sent);
-        *self.unacked.lock().unwrap_or_else(PoisonError::into_inner) =
-            last_bytes(kept, usize::try_from(ack.held).unwrap_or(usize::MAX));
         Ok(ack.last_seq)
     }
 
-    /// Reports how the job ended, after sending again any output the
-    /// orchestrator had not stored (it stores what it holds on completion).
+    /// Reports how the job ended (the orchestrator stores what its leak
+    /// detector still holds first).
     pub async fn complete(&self, completion: &Completion) -> Result<(), ClientError> {
-        let pending = !self
-            .unacked
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty();
-        if pending {
-            self.send_events(Vec::new()).await?;
-        }
         let _: EventsAck = self.post_json(COMPLETE_PATH, completion).await?;
         Ok(())
     }
@@ -390,6 +358,3 @@ fn json_headers() -> hyper::HeaderMap {
     );
     headers
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,7 +1,7 @@
 //! The orchestrator holds back output that could be the start of a secret
 //! until the rest comes. Killed while it holds the first half, it must not
-//! lose it and then store the second half in clear: the worker, told what
-//! is held and not stored, sends it again to the restarted server.
+//! lose it and then store the second half in clear: it stored what it held
+//! sealed, and the restarted server reads it back.
 
 use crate::harness::{ServeProcess, events, printed, stderr, stdout};
 

@@ -9,7 +9,7 @@ use corral_proto::event::StatusData;
 use corral_proto::{Event, NewEvent};
 use tokio::sync::broadcast;
 
-use crate::store::{Store, StoreError};
+use crate::store::{HeldOutput, Store, StoreError};
 
 /// Wake-ups buffered per job before a reader counts as lagged (and re-reads).
 const WAKE_CAPACITY: usize = 16;
@@ -80,18 +80,24 @@ impl EventLog {
 
     /// Stores `events` for `job_id`, then wakes its followers; returns the last seq.
     pub async fn append(&self, job_id: &str, events: Vec<NewEvent>) -> Result<u64, StoreError> {
-        self.append_batch(job_id, events, None).await
+        self.append_batch(job_id, events, None, HeldOutput::Unchanged)
+            .await
     }
 
-    /// Like [`EventLog::append`], recording the worker's batch number with the events.
+    /// Like [`EventLog::append`], recording the worker's batch number and
+    /// what the leak detector holds with the events.
     pub async fn append_batch(
         &self,
         job_id: &str,
         events: Vec<NewEvent>,
         batch: Option<u64>,
+        held: HeldOutput,
     ) -> Result<u64, StoreError> {
         let count = events.len() as u64;
-        let stored = self.store.append_events(job_id, events, batch).await?;
+        let stored = self
+            .store
+            .append_events(job_id, events, batch, held)
+            .await?;
         let last_seq = stored.last().map_or(0, |event| event.seq);
         self.stored
             .fetch_add(count, std::sync::atomic::Ordering::Relaxed);
@@ -299,11 +305,21 @@ mod tests {
         let id = "j-00000000000000e1";
         let _follower = log.subscribe(id);
         let first = store
-            .append_events(id, (0..10).map(output).collect(), None)
+            .append_events(
+                id,
+                (0..10).map(output).collect(),
+                None,
+                HeldOutput::Unchanged,
+            )
             .await
             .expect("append");
         let second = store
-            .append_events(id, (10..20).map(output).collect(), None)
+            .append_events(
+                id,
+                (10..20).map(output).collect(),
+                None,
+                HeldOutput::Unchanged,
+            )
             .await
             .expect("append");
         // The second append's wake-up comes first, then the first's.

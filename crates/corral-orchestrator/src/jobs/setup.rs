@@ -98,6 +98,7 @@ impl JobManager {
             egress,
             project,
             desk,
+            key: Arc::clone(secrets.key()),
         })
     }
 

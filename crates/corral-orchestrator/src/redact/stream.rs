@@ -48,8 +48,10 @@ pub struct OutputPiece {
     pub text: String,
 }
 
-/// The held-back output of one job.
-#[derive(Debug, Default)]
+/// The held-back output of one job. Serialized only to be sealed (an
+/// orchestrator that restarts goes on from it): it may hold the start of
+/// a secret.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct StreamRedactor {
     /// `text[..emitted]` is look-behind already emitted; the rest is held.
     text: String,

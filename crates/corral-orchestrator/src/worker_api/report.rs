@@ -32,7 +32,13 @@ impl ServedJob {
         {
             session.transcript = clean;
         }
-        self.store(Vec::new(), findings, None).await?;
+        self.store(
+            Vec::new(),
+            findings,
+            None,
+            crate::store::HeldOutput::Unchanged,
+        )
+        .await?;
         self.events
             .store()
             .save_claude_session(&self.job.id, &session)

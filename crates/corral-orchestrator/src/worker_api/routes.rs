@@ -152,7 +152,7 @@ async fn events(
     Extension(session): Session,
     ApiJson(batch): ApiJson<EventBatch>,
 ) -> Result<Json<EventsAck>, ApiError> {
-    if batch.events.len() + batch.unacked.len() > MAX_BATCH_EVENTS {
+    if batch.events.len() > MAX_BATCH_EVENTS {
         return Err(ApiError::bad_field(
             "events",
             format!("at most {MAX_BATCH_EVENTS} events a batch"),
@@ -162,11 +162,7 @@ async fn events(
     if session.desk.is_none() {
         super::intake::no_execs(&batch.events)?;
     }
-    Ok(Json(
-        session
-            .accept_batch(batch.batch, batch.events, batch.unacked)
-            .await?,
-    ))
+    Ok(Json(session.accept_batch(batch.batch, batch.events).await?))
 }
 
 async fn complete(
@@ -182,7 +178,7 @@ async fn complete(
     session.flush_streams().await?;
     let event = NewEvent::of(&completion);
     let last_seq = session.accept(vec![event], None).await?;
-    Ok(Json(EventsAck { last_seq, held: 0 }))
+    Ok(Json(EventsAck { last_seq }))
 }
 
 /// A model call, through the job's proxy. Jobs without a model (exec mode)

@@ -7,20 +7,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use corral_proto::event::ExecEndedData;
-use corral_proto::worker::{
-    Completion, EventsAck, OutputChunk, WORKSPACE, WorkerEgress, WorkerJob,
-};
+use corral_proto::worker::{Completion, EventsAck, WORKSPACE, WorkerEgress, WorkerJob};
 use corral_proto::{EventKind, Job, JobMode, NewEvent, ProjectMode};
 use tracing::{error, warn};
 
 use super::limits::{EventRate, split_output};
 use super::provisions::JobProvisions;
-use super::streams::{OutputStreams, output_event};
+use super::streams::OutputStreams;
 use crate::events::EventLog;
 use crate::llm::ModelProxy;
 use crate::redact::{Findings, Redactor};
-use crate::secrets::SecretValue;
-use crate::store::{SecretRecords, StoreError};
+use crate::secrets::{MasterKey, SecretValue};
+use crate::store::{HeldOutput, SecretRecords, StoreError};
 use crate::token::TokenHash;
 
 /// A job bound to its socket: what it was provisioned with, and what its
@@ -47,6 +45,11 @@ pub(crate) struct ServedJob {
     audit: Arc<dyn SecretRecords>,
     pub(super) redactor: Arc<Redactor>,
     streams: Mutex<OutputStreams>,
+    /// Seals what `streams` hold for the store (see `held`).
+    key: Arc<MasterKey>,
+    /// Whether the store holds something of `streams` (the last append
+    /// stored some held output).
+    held_stored: AtomicBool,
     /// A sandbox's desk: its orders, answers and activity.
     pub(super) desk: Option<Arc<crate::sandbox::Desk>>,
     output_bytes: AtomicU64,
@@ -101,6 +104,10 @@ impl ServedJob {
             audit: setup.audit,
             redactor: setup.redactor,
             streams: Mutex::new(OutputStreams::default()),
+            key: setup.key,
+            // A re-adopted job's store may hold something (even if it
+            // could not be read back): cleared once nothing is held.
+            held_stored: AtomicBool::new(running),
             desk: setup.desk,
             output_bytes: AtomicU64::new(0),
             max_output_bytes: setup.max_output_bytes,
@@ -201,22 +208,26 @@ impl ServedJob {
         true
     }
 
+    /// Goes on from what an earlier orchestrator's leak detector held of
+    /// this job's output (read back from the store after a restart).
+    pub(super) fn resume_held(&self, streams: OutputStreams) {
+        *self.streams.lock().unwrap_or_else(PoisonError::into_inner) = streams;
+    }
+
     /// Stores a batch once: a batch numbered at or below the last one the
     /// store recorded for this job (before a restart too) is a retry,
-    /// answered with the answer the first copy got. `unacked` is the
-    /// output the worker was told is held: taken only when this session
-    /// holds none (it is new, after a restart).
+    /// answered with the answer the first copy got. Batches are taken one
+    /// at a time, so what is held is stored in the order it was cut.
     pub(super) async fn accept_batch(
         &self,
         number: Option<u64>,
         events: Vec<NewEvent>,
-        unacked: Vec<OutputChunk>,
     ) -> Result<EventsAck, StoreError> {
-        let Some(number) = number else {
-            let last_seq = self.accept(self.resent(unacked, events), None).await?;
-            return Ok(self.ack(last_seq));
-        };
         let mut last_batch = self.last_batch.lock().await;
+        let Some(number) = number else {
+            let last_seq = self.accept(events, None).await?;
+            return Ok(EventsAck { last_seq });
+        };
         let known = match *last_batch {
             Some(known) => Some(known),
             None => self.events.store().last_batch(&self.job.id).await?,
@@ -224,46 +235,13 @@ impl ServedJob {
         if let Some((stored, last_seq)) = known
             && number <= stored
         {
-            return Ok(self.ack(last_seq));
+            return Ok(EventsAck { last_seq });
         }
-        let last_seq = self
-            .accept(self.resent(unacked, events), Some(number))
-            .await?;
+        let last_seq = self.accept(events, Some(number)).await?;
         // A batch that stored no event is answered 0, where the store
         // records the job's last sequence number: only the store knows it.
         *last_batch = (last_seq > 0).then_some((number, last_seq));
-        Ok(self.ack(last_seq))
-    }
-
-    /// An answer saying how much of the output is held, not stored.
-    fn ack(&self, last_seq: u64) -> EventsAck {
-        let held = self
-            .streams
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .held();
-        EventsAck {
-            last_seq,
-            held: held as u64,
-        }
-    }
-
-    /// `events`, after the worker's unacknowledged output when this
-    /// session does not hold it (it never saw it: the server restarted).
-    fn resent(&self, unacked: Vec<OutputChunk>, events: Vec<NewEvent>) -> Vec<NewEvent> {
-        let held = self
-            .streams
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .held();
-        if held > 0 || unacked.is_empty() {
-            return events;
-        }
-        unacked
-            .into_iter()
-            .map(|chunk| output_event(chunk.stream, chunk.text, chunk.exec, false))
-            .chain(events)
-            .collect()
+        Ok(EventsAck { last_seq })
     }
 
     /// Caps, redacts, audits and stores a batch from the worker.
@@ -320,18 +298,28 @@ impl ServedJob {
             }
             findings.names.extend(found.names);
         }
-        self.store(accepted, findings, batch).await
+        let held = self.held_to_store();
+        self.store(accepted, findings, batch, held).await
+    }
+
+    /// What the leak detector holds now, for the store.
+    fn held_to_store(&self) -> HeldOutput {
+        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        let stored = self.held_stored.load(Ordering::SeqCst);
+        super::held::to_store(&self.key, &self.job.id, &streams, stored)
     }
 
     /// Stores what the stream redactor still holds back, as output events.
     pub(super) async fn flush_streams(&self) -> Result<u64, StoreError> {
+        let _one_at_a_time = self.last_batch.lock().await;
         let mut findings = Findings::default();
         let events = self
             .streams
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .flush(&self.redactor, &mut findings);
-        self.store(events, findings, None).await
+        let held = self.held_to_store();
+        self.store(events, findings, None, held).await
     }
 
     pub(super) async fn store(
@@ -339,6 +327,7 @@ impl ServedJob {
         events: Vec<NewEvent>,
         findings: Findings,
         batch: Option<u64>,
+        held: HeldOutput,
     ) -> Result<u64, StoreError> {
         if findings.any() {
             warn!(job_id = %self.job.id, count = findings.names.len(), "redacted secrets from job events");
@@ -350,13 +339,21 @@ impl ServedJob {
                 error!(job_id = %self.job.id, error = %error, "cannot audit redactions");
             }
         }
-        if events.is_empty() && batch.is_none() {
+        if events.is_empty() && batch.is_none() && held == HeldOutput::Unchanged {
             return Ok(0);
         }
+        let holds = match held {
+            HeldOutput::Unchanged => None,
+            HeldOutput::Nothing => Some(false),
+            HeldOutput::Sealed(_) => Some(true),
+        };
         let last_seq = self
             .events
-            .append_batch(&self.job.id, events, batch)
+            .append_batch(&self.job.id, events, batch, held)
             .await?;
+        if let Some(holds) = holds {
+            self.held_stored.store(holds, Ordering::SeqCst);
+        }
         if let Some(desk) = &self.desk {
             desk.note_seq(last_seq);
         }

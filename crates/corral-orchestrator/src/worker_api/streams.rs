@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use corral_proto::NewEvent;
 use corral_proto::event::{OutputData, OutputStream};
 
+use zeroize::Zeroizing;
+
 use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 
 /// Most execs whose output is held at once; past it the oldest is let go
@@ -21,6 +23,21 @@ pub(super) struct OutputStreams {
 }
 
 impl OutputStreams {
+    /// Everything held, as bytes to be sealed.
+    pub(super) fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, serde_json::Error> {
+        let mut execs: Vec<_> = self.by_exec.iter().collect();
+        execs.sort_unstable_by_key(|(exec, _)| **exec);
+        serde_json::to_vec(&execs).map(Zeroizing::new)
+    }
+
+    /// What [`OutputStreams::to_bytes`] made.
+    pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        let execs: Vec<(Option<u64>, StreamRedactor)> = serde_json::from_slice(bytes)?;
+        Ok(Self {
+            by_exec: execs.into_iter().collect(),
+        })
+    }
+
     /// Bytes received and not yet emitted, over all execs.
     pub(super) fn held(&self) -> usize {
         self.by_exec.values().map(StreamRedactor::held).sum()
@@ -79,12 +96,7 @@ impl OutputStreams {
 }
 
 /// An `output` event of `exec`'s `stream`.
-pub(super) fn output_event(
-    stream: OutputStream,
-    text: String,
-    exec: Option<u64>,
-    redacted: bool,
-) -> NewEvent {
+fn output_event(stream: OutputStream, text: String, exec: Option<u64>, redacted: bool) -> NewEvent {
     let output = OutputData { stream, text, exec };
     NewEvent {
         redacted,

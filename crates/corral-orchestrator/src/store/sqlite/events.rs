@@ -13,7 +13,7 @@ use rusqlite::OptionalExtension;
 
 use super::SqliteStore;
 use super::rows::{from_json, from_millis, millis, to_json};
-use crate::store::{EventRecords, StoreError};
+use crate::store::{EventRecords, HeldOutput, StoreError};
 
 #[async_trait]
 impl EventRecords for SqliteStore {
@@ -22,6 +22,7 @@ impl EventRecords for SqliteStore {
         job_id: &str,
         events: Vec<NewEvent>,
         batch: Option<u64>,
+        held: HeldOutput,
     ) -> Result<Vec<Event>, StoreError> {
         let job_id = job_id.to_owned();
         let now = millis(OffsetDateTime::now_utc());
@@ -33,10 +34,22 @@ impl EventRecords for SqliteStore {
                 connection.execute_batch("ROLLBACK")?;
             }
             connection.prepare_cached("BEGIN")?.execute([])?;
-            let appended = append(connection, &job_id, ts, now, events, batch).and_then(|stored| {
-                connection.prepare_cached("COMMIT")?.execute([])?;
-                Ok(stored)
-            });
+            let appended = append(connection, &job_id, ts, now, events, batch)
+                .and_then(|stored| {
+                    let held = match held {
+                        HeldOutput::Unchanged => return Ok(stored),
+                        HeldOutput::Nothing => None,
+                        HeldOutput::Sealed(sealed) => Some(sealed),
+                    };
+                    connection
+                        .prepare_cached("UPDATE jobs SET held_output = ?2 WHERE id = ?1")?
+                        .execute(params![job_id, held])?;
+                    Ok(stored)
+                })
+                .and_then(|stored| {
+                    connection.prepare_cached("COMMIT")?.execute([])?;
+                    Ok(stored)
+                });
             if appended.is_err() && !connection.is_autocommit() {
                 // The error is the one to report; a failed rollback leaves
                 // the transaction to the next `BEGIN`, which then fails too.
@@ -77,6 +90,21 @@ impl EventRecords for SqliteStore {
                 });
             }
             Ok(events)
+        })
+        .await
+    }
+
+    async fn held_output(&self, job_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let held: Option<Option<Vec<u8>>> = connection
+                .query_row(
+                    "SELECT held_output FROM jobs WHERE id = ?1",
+                    [job_id],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok(held.flatten())
         })
         .await
     }

@@ -110,6 +110,9 @@ ALTER TABLE jobs ADD COLUMN project_check TEXT;
 ALTER TABLE jobs ADD COLUMN waiting_since INTEGER;
 ALTER TABLE prompts ADD COLUMN ends INTEGER NOT NULL DEFAULT 0;
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN held_output BLOB;
+",
 ];
 
 /// Brings `connection`'s schema up to date, one transaction per step.

@@ -2,7 +2,7 @@ use corral_proto::{CommandSpec, EventKind, Job, JobMode, JobState, Limits, NewEv
 use serde_json::json;
 
 use super::SqliteStore;
-use crate::store::{AgentRecords, EventRecords, Finish, JobRecords};
+use crate::store::{AgentRecords, EventRecords, Finish, HeldOutput, JobRecords};
 
 fn job(id: &str) -> Job {
     Job {
@@ -105,7 +105,12 @@ async fn events_are_numbered_densely_per_job() {
         |text: &str| NewEvent::new(EventKind::Output, json!({"stream": "stdout", "text": text}));
     assert_eq!(
         store
-            .append_events("j-1", vec![output("a"), output("b")], None)
+            .append_events(
+                "j-1",
+                vec![output("a"), output("b")],
+                None,
+                HeldOutput::Unchanged
+            )
             .await
             .expect("append")
             .iter()
@@ -115,7 +120,7 @@ async fn events_are_numbered_densely_per_job() {
     );
     assert_eq!(
         store
-            .append_events("j-2", vec![output("x")], Some(1))
+            .append_events("j-2", vec![output("x")], Some(1), HeldOutput::Unchanged)
             .await
             .expect("append")[0]
             .seq,
@@ -123,7 +128,7 @@ async fn events_are_numbered_densely_per_job() {
     );
     assert_eq!(
         store
-            .append_events("j-1", vec![output("c")], Some(4))
+            .append_events("j-1", vec![output("c")], Some(4), HeldOutput::Unchanged)
             .await
             .expect("append")[0]
             .seq,
@@ -140,11 +145,30 @@ async fn events_are_numbered_densely_per_job() {
     assert_eq!(seqs, [2, 3]);
     assert_eq!(events[1].data["text"], "c");
     let appended = store
-        .append_events("j-1", vec![output("d")], None)
+        .append_events("j-1", vec![output("d")], None, HeldOutput::Unchanged)
         .await
         .expect("append");
     let read = store.events_after("j-1", 3, 10).await.expect("read");
     assert_eq!(appended, read, "what append answers is what a reader reads");
+}
+
+#[tokio::test]
+async fn held_output_is_written_with_its_append_and_kept_until_changed() {
+    let (_dir, store) = open();
+    store.insert_job(&job("j-1")).await.expect("insert");
+    let output = NewEvent::new(EventKind::Output, json!({"stream": "stdout", "text": "a"}));
+    assert_eq!(store.held_output("j-1").await.expect("read"), None);
+    for (held, expected) in [
+        (HeldOutput::Sealed(vec![1, 2, 3]), Some(vec![1, 2, 3])),
+        (HeldOutput::Unchanged, Some(vec![1, 2, 3])),
+        (HeldOutput::Nothing, None),
+    ] {
+        store
+            .append_events("j-1", vec![output.clone()], Some(1), held)
+            .await
+            .expect("append");
+        assert_eq!(store.held_output("j-1").await.expect("read"), expected);
+    }
 }
 
 #[tokio::test]
