@@ -76,6 +76,8 @@ impl Redactor {
         covered: bool,
     ) -> Scan<'_> {
         let bytes = text.as_bytes();
+        #[cfg(test)]
+        SCANNED.with(|scanned| scanned.set(scanned.get() + bytes.len() as u64));
         let names = self.needle_names.as_slice();
         let mut hits: Vec<Hit<'_>> = self
             .exact
@@ -177,4 +179,6 @@ fn key_taken(map: &serde_json::Map<String, Value>, key: &str) -> bool {
 thread_local! {
     /// Lookups `key_taken` made on this thread.
     pub(super) static KEY_PROBES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Bytes of text `scan` went over on this thread.
+    pub(super) static SCANNED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }

@@ -16,10 +16,15 @@
 //! [`HOLD_CAP`] the held text is let go up to the live position, finds
 //! crossing it redacted in parts: the output then redacts no less, but may
 //! differ from the whole text's. Should the live position itself stay
-//! [`MAX_HELD`] behind the end (no known text does that: it would take a
-//! find that never ends), everything held is let go as one redaction
-//! named [`TOO_LONG`]: output is lost, nothing that might be a secret is,
-//! and neither memory nor the rescans of what is held grow without bound.
+//! [`MAX_HELD`] behind the end (a needle longer than that, or a dump run
+//! kept going by lines that add no bytes to it), everything held is let
+//! go as one redaction named [`TOO_LONG`]: output is lost, nothing that
+//! might be a secret is, and memory stays bounded.
+//!
+//! A long hold is not scanned again for every small chunk: past
+//! [`RESCAN_FLOOR`] bytes, only once a quarter as much came since the last
+//! scan (holding longer is always safe), so the scans of a stream cost
+//! time linear in its length, whatever its chunks.
 
 use super::scan::{self, Hit};
 use super::shapes::PEM_MAX;
@@ -32,6 +37,10 @@ pub const HOLD_CAP: usize = 64 << 10;
 pub(super) const MAX_HELD: usize = 1 << 20;
 /// The name of a redaction made because [`MAX_HELD`] was reached.
 pub(super) const TOO_LONG: &str = "held-too-long-to-scan";
+/// Text at which a push no longer rescans at once: past it, the text is
+/// scanned again only once a quarter of it came since the last scan, so
+/// small chunks after a long hold cost linear time, not quadratic.
+const RESCAN_FLOOR: usize = 4 << 10;
 /// Look-behind kept after an ordinary cut: back to the line's start if it
 /// is at most this far (a dump line is shorter), else this much.
 const CONTEXT: usize = 256;
@@ -62,6 +71,9 @@ pub struct StreamRedactor {
     covered: bool,
     /// Which stream each byte of `text` came from: (end, stream), in order.
     labels: Vec<(usize, OutputStream)>,
+    /// Bytes at the end of `text` not scanned yet.
+    #[serde(default)]
+    unscanned: usize,
 }
 
 impl StreamRedactor {
@@ -87,6 +99,14 @@ impl StreamRedactor {
             Some((end, last)) if *last == stream => *end = self.text.len(),
             _ => self.labels.push((self.text.len(), stream)),
         }
+        self.unscanned += chunk.len();
+        let scanned = self.text.len() - self.unscanned;
+        if scanned >= RESCAN_FLOOR && self.unscanned < scanned / 4 {
+            // Held, as everything after the live position is: holding
+            // longer is always safe.
+            return Vec::new();
+        }
+        self.unscanned = 0;
         let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered);
         let merged = scan::merge(scan.hits);
         let mut cut = scan::floor_boundary(&self.text, scan.live);
@@ -133,6 +153,7 @@ impl StreamRedactor {
         if self.held() == 0 {
             return Vec::new();
         }
+        self.unscanned = 0;
         let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered);
         let merged = scan::merge(scan.hits);
         let pieces = self.emit(self.text.len(), &merged, findings);

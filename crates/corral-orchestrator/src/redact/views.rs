@@ -7,8 +7,8 @@
 //! Only the text near such a break is viewed: a needle that crosses no
 //! dropped break is found in the text itself.
 //!
-//! A wrap is a line break or two (`\n`, `\r\n`, a blank line at most): a
-//! longer run is not dropped. Were it, a byte that may start a needle
+//! A wrap is a line break or two (`\n`, `\r\n`, one blank line at most,
+//! `\r\r\n` as a terminal writes `\r\n`): a longer run is not dropped. Were it, a byte that may start a needle
 //! followed by endless line breaks would keep a stream holding, and
 //! scanning again, everything after it.
 
@@ -26,11 +26,19 @@ fn line_break(byte: u8) -> bool {
     matches!(byte, b'\r' | b'\n')
 }
 
-/// The longest run of breaks dropped as a wrap (`\r\n\r\n`).
-const MAX_WRAP: usize = 4;
+/// The most `\n` in a run of breaks dropped as a wrap...
+const MAX_WRAP_LINES: usize = 2;
+/// ...and the most bytes (`\r\r\n\r\r\n`).
+const MAX_WRAP: usize = 6;
 
-/// The runs of breaks dropped in the view: at most [`MAX_WRAP`] long,
-/// between encoded bytes; a run that ends the text after an encoded byte
+/// Whether the run of breaks `text[start..end]` may be a wrap.
+fn is_wrap(text: &[u8], start: usize, end: usize) -> bool {
+    end - start <= MAX_WRAP
+        && memchr::memchr_iter(b'\n', &text[start..end]).count() <= MAX_WRAP_LINES
+}
+
+/// The runs of breaks dropped in the view: wraps ([`is_wrap`]) between
+/// encoded bytes; a run that ends the text after an encoded byte
 /// counts (what comes next may continue the data).
 /// `newlines` are the positions of every `\n` in `text`.
 fn dropped_breaks(text: &[u8], newlines: &[usize]) -> Vec<(usize, usize)> {
@@ -38,7 +46,7 @@ fn dropped_breaks(text: &[u8], newlines: &[usize]) -> Vec<(usize, usize)> {
     let mut keep = |start: usize, end: usize| {
         let before = start > 0 && encoded(text[start - 1]);
         let after = text.get(end).is_none_or(|&byte| encoded(byte));
-        if before && after && end - start <= MAX_WRAP {
+        if before && after && is_wrap(text, start, end) {
             breaks.push((start, end));
         }
     };

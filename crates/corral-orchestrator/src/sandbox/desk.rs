@@ -33,6 +33,9 @@ pub enum DeskError {
         /// How many run.
         running: usize,
     },
+    /// As many downloads run from this sandbox as it may run at once.
+    #[error("{MAX_DOWNLOADS} downloads already run from this sandbox, the most it may run at once")]
+    TooManyDownloads,
     /// The worker did not answer a file order in time.
     #[error("the sandbox did not answer within {}s", .0.as_secs())]
     NoAnswer(Duration),
@@ -40,6 +43,10 @@ pub enum DeskError {
     #[error("the sandbox ended before it answered")]
     Closed,
 }
+
+/// Downloads from one sandbox at once: each may hold up to twice its
+/// tmpfs in the orchestrator's memory until it is handed out.
+pub const MAX_DOWNLOADS: usize = 4;
 
 /// One sandbox's desk. Std mutexes: never held across an `.await`.
 #[derive(Debug)]
@@ -62,6 +69,8 @@ pub struct Desk {
     uploads: Mutex<HashMap<u64, Body>>,
     /// Who waits for each order's answer, and what it takes.
     answers: Mutex<HashMap<u64, Waiting>>,
+    /// A permit per download running.
+    downloads: tokio::sync::Semaphore,
     /// Set while the sandbox is paused: it keeps the sandbox from idling
     /// (a pause is deliberate; its `ttl` still runs).
     paused: Mutex<Option<Busy>>,
@@ -104,6 +113,7 @@ impl Desk {
             max_execs,
             uploads: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
+            downloads: tokio::sync::Semaphore::new(MAX_DOWNLOADS),
             paused: Mutex::new(None),
             stop: CancellationToken::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
@@ -180,13 +190,18 @@ impl Desk {
     }
 
     /// Like [`Desk::transfer`] for an answer the leak detector scans as
-    /// it arrives (a download): its findings come with it.
+    /// it arrives (a download): its findings come with it. At most
+    /// [`MAX_DOWNLOADS`] at once.
     pub async fn transfer_scanned(
         &self,
         order: impl FnOnce(u64) -> Order,
         answer_cap: usize,
         timeout: Duration,
     ) -> Result<FileAnswer, DeskError> {
+        let _download = self
+            .downloads
+            .try_acquire()
+            .map_err(|_| DeskError::TooManyDownloads)?;
         let awaited = Awaited {
             cap: answer_cap,
             scan: true,

@@ -18,8 +18,8 @@ use crate::sandbox::{Chunks, Desk, FileAnswer, ReceiveError, receive};
 /// Largest answer a worker may send: a read is capped by the sandbox's
 /// tmpfs size, far below this, and checked again by the waiting request.
 pub(super) const MAX_ANSWER_BYTES: usize = 2 << 30;
-/// Room for a failure's JSON on top of an order's own cap.
-const FAILURE_SLACK: usize = 64 << 10;
+/// The most a failure's JSON may have.
+const MAX_FAILURE_BYTES: usize = 64 << 10;
 
 type Session = Extension<Arc<ServedJob>>;
 
@@ -83,11 +83,12 @@ pub(super) async fn result(
     let failed = headers.contains_key(FAILED_HEADER);
     // A download is scanned as it arrives; a failure is read whole.
     let scan = (claim.awaited.scan && !failed).then(|| Arc::clone(&desk.redactor));
-    let cap = claim
-        .awaited
-        .cap
-        .saturating_add(FAILURE_SLACK)
-        .min(MAX_ANSWER_BYTES);
+    // A failure is a short message, whatever the order could have taken.
+    let cap = if failed {
+        MAX_FAILURE_BYTES
+    } else {
+        claim.awaited.cap.min(MAX_ANSWER_BYTES)
+    };
     // Received only while its request waits: that wait's timeout is the
     // answer's deadline, and a request gone stops a trickling answer.
     let received = tokio::select! {

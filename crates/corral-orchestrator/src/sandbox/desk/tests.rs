@@ -162,3 +162,36 @@ async fn one_answer_at_a_time_is_received_and_a_dropped_request_stops_it_and_is_
     drop(claim);
     assert!(desk.claim(id).is_none(), "no answer to a forgotten order");
 }
+
+#[tokio::test]
+async fn at_most_max_downloads_wait_at_once() {
+    let desk = Arc::new(Desk::new(1, 0, Arc::default(), Arc::default()));
+    let download = |desk: Arc<Desk>, wait: Duration| async move {
+        desk.transfer_scanned(
+            |id| Order::List {
+                id,
+                path: "/tmp".into(),
+            },
+            1 << 10,
+            wait,
+        )
+        .await
+    };
+    let mut waiting = tokio::task::JoinSet::new();
+    for _ in 0..MAX_DOWNLOADS {
+        waiting.spawn(download(Arc::clone(&desk), Duration::from_mins(1)));
+    }
+    for _ in 0..MAX_DOWNLOADS {
+        assert!(desk.next_order(Duration::from_secs(5)).await.is_some());
+    }
+    let refused = download(Arc::clone(&desk), Duration::from_mins(1)).await;
+    assert!(
+        matches!(refused, Err(DeskError::TooManyDownloads)),
+        "{refused:?}"
+    );
+    // One ends: the next is taken (and waits for its answer).
+    waiting.abort_all();
+    while waiting.join_next().await.is_some() {}
+    let taken = download(Arc::clone(&desk), Duration::from_millis(50)).await;
+    assert!(matches!(taken, Err(DeskError::NoAnswer(_))), "{taken:?}");
+}
