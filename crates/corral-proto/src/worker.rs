@@ -131,15 +131,18 @@ pub struct EventBatch {
     pub events: Vec<NewEvent>,
 }
 
-/// The answer to an event batch: every event up to `last_seq` is stored.
+/// The answer to an event batch (or a completion): the batch is stored,
+/// or was already. Nothing else: how much of the output the leak detector
+/// holds back, and so how many events a batch became, depends on the
+/// output's content, and told to the job it would be an oracle for the
+/// first bytes of every secret (grow the output a byte at a time, read
+/// whether it is still held). The orchestrator keeps what it holds sealed
+/// in its store, across a restart too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventsAck {
-    /// The sequence number of the last stored event of the job. Nothing
-    /// else: what the leak detector holds back depends on the output's
-    /// content, and is never told to the job (it would be an oracle for
-    /// the secrets' first bytes); the orchestrator keeps it sealed in its
-    /// store, across a restart too.
-    pub last_seq: u64,
+    /// The batch's number, as sent (none for a completion).
+    #[serde(default)]
+    pub batch: Option<u64>,
 }
 
 /// `GET /v1/prompts?after=N`: waits up to this many seconds for a prompt.

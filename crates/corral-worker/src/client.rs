@@ -140,16 +140,16 @@ impl Client {
         Ok(())
     }
 
-    /// Sends a batch of events; returns the last stored sequence number.
-    /// The batch is numbered, so resending it after a lost answer stores it once.
-    pub async fn send_events(&self, events: Vec<NewEvent>) -> Result<u64, ClientError> {
+    /// Sends a batch of events. The batch is numbered, so resending it
+    /// after a lost answer stores it once.
+    pub async fn send_events(&self, events: Vec<NewEvent>) -> Result<(), ClientError> {
         let batch = Some(self.batches.fetch_add(1, Ordering::SeqCst) + 1);
         let body = serde_json::to_vec(&EventBatch { batch, events })?;
         let answer = self
             .call(Method::POST, EVENTS_PATH, Bytes::from(body), Via::Kept)
             .await?;
-        let ack: EventsAck = serde_json::from_slice(&answer)?;
-        Ok(ack.last_seq)
+        let _: EventsAck = serde_json::from_slice(&answer)?;
+        Ok(())
     }
 
     /// Reports how the job ended (the orchestrator stores what its leak

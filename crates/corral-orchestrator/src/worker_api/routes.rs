@@ -162,7 +162,8 @@ async fn events(
     if session.desk.is_none() {
         super::intake::no_execs(&batch.events)?;
     }
-    Ok(Json(session.accept_batch(batch.batch, batch.events).await?))
+    session.accept_batch(batch.batch, batch.events).await?;
+    Ok(Json(EventsAck { batch: batch.batch }))
 }
 
 async fn complete(
@@ -177,8 +178,8 @@ async fn complete(
     info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
     session.flush_streams().await?;
     let event = NewEvent::of(&completion);
-    let last_seq = session.accept(vec![event], None).await?;
-    Ok(Json(EventsAck { last_seq }))
+    session.accept(vec![event], None).await?;
+    Ok(Json(EventsAck { batch: None }))
 }
 
 /// A model call, through the job's proxy. Jobs without a model (exec mode)

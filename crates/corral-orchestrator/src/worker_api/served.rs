@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use corral_proto::event::ExecEndedData;
-use corral_proto::worker::{Completion, EventsAck, WORKSPACE, WorkerEgress, WorkerJob};
+use corral_proto::worker::{Completion, WORKSPACE, WorkerEgress, WorkerJob};
 use corral_proto::{EventKind, Job, JobMode, NewEvent, ProjectMode};
 use tracing::{error, warn};
 
@@ -222,26 +222,24 @@ impl ServedJob {
         &self,
         number: Option<u64>,
         events: Vec<NewEvent>,
-    ) -> Result<EventsAck, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut last_batch = self.last_batch.lock().await;
         let Some(number) = number else {
-            let last_seq = self.accept(events, None).await?;
-            return Ok(EventsAck { last_seq });
+            self.accept(events, None).await?;
+            return Ok(());
         };
         let known = match *last_batch {
             Some(known) => Some(known),
             None => self.events.store().last_batch(&self.job.id).await?,
         };
-        if let Some((stored, last_seq)) = known
-            && number <= stored
-        {
-            return Ok(EventsAck { last_seq });
+        if known.is_some_and(|(stored, _)| number <= stored) {
+            return Ok(());
         }
         let last_seq = self.accept(events, Some(number)).await?;
-        // A batch that stored no event is answered 0, where the store
-        // records the job's last sequence number: only the store knows it.
+        // A batch that stored no event gets 0, where the store records the
+        // job's last sequence number: only the store knows it.
         *last_batch = (last_seq > 0).then_some((number, last_seq));
-        Ok(EventsAck { last_seq })
+        Ok(())
     }
 
     /// Caps, redacts, audits and stores a batch from the worker.
