@@ -141,3 +141,56 @@ fn a_long_hold_is_not_rescanned_for_every_small_chunk() {
         &out[..80.min(out.len())]
     );
 }
+
+/// Random letters and digits, `len` of them.
+fn random_text(len: usize, seed: u64) -> String {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[(state % 36) as usize])
+        })
+        .collect()
+}
+
+/// A forced cut through a long find, its start further back than the
+/// look-behind kept: the rest of it is still redacted, though the scan can
+/// no longer see it whole. Here `T`, a second secret that starts inside
+/// the end of `S` and never ends, holds the live position inside `S`.
+#[test]
+fn the_rest_of_a_find_cut_by_a_forced_cut_is_redacted() {
+    let (head, middle, tail) = (
+        random_text(30 << 10, 1),
+        random_text(10 << 10, 2),
+        random_text(50 << 10, 3),
+    );
+    let first = format!("{head}{middle}");
+    let second = format!("{middle}{tail}");
+    let redactor = Redactor::new([("S", first.as_str()), ("T", second.as_str())]);
+    let written = format!("{head}{middle}{}!\n", &tail[..45 << 10]);
+    let mut findings = Findings::default();
+    let mut stream = StreamRedactor::default();
+    let mut out = String::new();
+    for piece in written.as_bytes().chunks(1 << 10) {
+        let piece = std::str::from_utf8(piece).expect("ascii");
+        out.push_str(&text(stream.push(
+            &redactor,
+            OutputStream::Stdout,
+            piece,
+            &mut findings,
+        )));
+    }
+    out.push_str(&text(stream.flush(&redactor, &mut findings)));
+    assert!(
+        out.starts_with("[REDACTED:S]"),
+        "{}",
+        &out[..40.min(out.len())]
+    );
+    assert!(
+        !out.contains(&middle[..64]) && !out.contains(&middle[middle.len() - 64..]),
+        "part of S let go in clear"
+    );
+    assert!(out.ends_with("!\n"), "what follows is let go");
+}

@@ -58,6 +58,11 @@ impl Redactor {
         super::binary::scannable(bytes, self.exact_text)
     }
 
+    /// Bytes in the longest needle (a secret in its longest form).
+    pub(super) fn longest_needle(&self) -> usize {
+        self.exact.longest()
+    }
+
     /// Whether bytes past ASCII must be kept as the characters they make
     /// (a needle holds one), not folded (see `binary`).
     pub(super) fn needs_exact_text(&self) -> bool {

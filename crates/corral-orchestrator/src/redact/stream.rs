@@ -14,12 +14,15 @@
 //! What is held is bounded by the longest find (a private key block,
 //! [`PEM_MAX`]) except when finds keep overlapping one another; past
 //! [`HOLD_CAP`] the held text is let go up to the live position, finds
-//! crossing it redacted in parts: the output then redacts no less, but may
-//! differ from the whole text's. Should the live position itself stay
+//! crossing it redacted in parts (the rest of such a find is redacted
+//! whether a later scan sees it whole or not: [`Cover`]): the output then
+//! redacts no less, but may differ from the whole text's. Should the live position itself stay
 //! [`MAX_HELD`] behind the end (a needle longer than that, or a dump run
 //! kept going by lines that add no bytes to it), everything held is let
-//! go as one redaction named [`TOO_LONG`]: output is lost, nothing that
-//! might be a secret is, and memory stays bounded.
+//! go as one redaction named [`TOO_LONG`], which goes on over the next
+//! eight longest needles' worth of output (the rest of whatever was open):
+//! output is lost, nothing that might be a secret is, and memory stays
+//! bounded.
 //!
 //! A long hold is not scanned again for every small chunk: past
 //! [`RESCAN_FLOOR`] bytes, only once a quarter as much came since the last
@@ -74,6 +77,18 @@ pub struct StreamRedactor {
     /// Bytes at the end of `text` not scanned yet.
     #[serde(default)]
     unscanned: usize,
+    /// The rest of a redaction a forced cut or a let-go cut short.
+    #[serde(default)]
+    cover: Option<Cover>,
+}
+
+/// What follows the emitted text up to `end` is redacted as `name`,
+/// whether the scan finds it again or not: the look-behind kept after a
+/// forced cut may no longer hold the whole of what it was part of.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Cover {
+    end: usize,
+    name: String,
 }
 
 impl StreamRedactor {
@@ -108,7 +123,8 @@ impl StreamRedactor {
         }
         self.unscanned = 0;
         let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered);
-        let merged = scan::merge(scan.hits);
+        let cover = self.cover.clone();
+        let merged = self.merged(scan.hits, cover.as_ref());
         let mut cut = scan::floor_boundary(&self.text, scan.live);
         if let Some(crossing) = merged.iter().find(|hit| hit.start < cut && cut < hit.end) {
             cut = crossing.start;
@@ -119,7 +135,20 @@ impl StreamRedactor {
             cut = scan::floor_boundary(&self.text, scan.live.max(self.emitted));
         }
         if self.text.len() - cut > MAX_HELD {
-            return self.let_go_redacted(cut, merged, findings);
+            // Whatever the live position held open may go on past the end.
+            let reach = 8 * redactor.longest_needle() + PEM_MAX;
+            return self.let_go_redacted(cut, merged, reach, findings);
+        }
+        if let Some(crossing) = merged.iter().find(|hit| hit.start < cut && cut < hit.end)
+            && self
+                .cover
+                .as_ref()
+                .is_none_or(|cover| cover.end < crossing.end)
+        {
+            self.cover = Some(Cover {
+                end: crossing.end,
+                name: crossing.name.to_owned(),
+            });
         }
         let pieces = self.emit(cut, &merged, findings);
         self.covered = merged.iter().any(|hit| hit.start < cut && cut <= hit.end)
@@ -128,12 +157,27 @@ impl StreamRedactor {
         pieces
     }
 
+    /// `hits` merged, with what `cover` still redacts.
+    fn merged<'a>(&self, mut hits: Vec<Hit<'a>>, cover: Option<&'a Cover>) -> Vec<Hit<'a>> {
+        if let Some(cover) = cover {
+            let mut end = cover.end.min(self.text.len());
+            while !self.text.is_char_boundary(end) {
+                end += 1;
+            }
+            if end > self.emitted {
+                hits.push(Hit::new(self.emitted, end, &cover.name));
+            }
+        }
+        scan::merge(hits)
+    }
+
     /// Emits up to `cut` as it is redacted, and everything after it as one
-    /// [`TOO_LONG`] redaction.
+    /// [`TOO_LONG`] redaction, which goes on for `reach` bytes more.
     fn let_go_redacted(
         &mut self,
         cut: usize,
         mut merged: Vec<Hit<'_>>,
+        reach: usize,
         findings: &mut Findings,
     ) -> Vec<OutputPiece> {
         merged.retain(|hit| hit.start < cut);
@@ -144,6 +188,10 @@ impl StreamRedactor {
         let end = self.text.len();
         let pieces = self.emit(end, &merged, findings);
         self.covered = true;
+        self.cover = Some(Cover {
+            end: end + reach,
+            name: TOO_LONG.to_owned(),
+        });
         self.keep_from(end, true);
         pieces
     }
@@ -155,7 +203,8 @@ impl StreamRedactor {
         }
         self.unscanned = 0;
         let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered);
-        let merged = scan::merge(scan.hits);
+        let cover = self.cover.clone();
+        let merged = self.merged(scan.hits, cover.as_ref());
         let pieces = self.emit(self.text.len(), &merged, findings);
         self.covered = merged.last().is_some_and(|hit| hit.end == self.text.len());
         self.keep_from(self.text.len(), false);
@@ -224,6 +273,11 @@ impl StreamRedactor {
         }
         self.text.drain(..keep);
         self.emitted = cut - keep;
+        if let Some(cover) = &mut self.cover {
+            cover.end = cover.end.saturating_sub(keep);
+        }
+        let emitted = self.emitted;
+        self.cover = self.cover.take().filter(|cover| cover.end > emitted);
         self.labels.retain_mut(|(end, _)| {
             *end = end.saturating_sub(keep);
             *end > 0
