@@ -78,10 +78,11 @@ start() {
     mkdir -p "$(dirname "$log_file")"
     say "starting rootless dockerd as $user (log: $log_file)"
     # Nothing of root's environment (tokens, keys) reaches the user's processes.
-    nohup setsid runuser -u "$user" -- env -i "HOME=$rootless_home" "XDG_RUNTIME_DIR=$rootless_runtime_dir" \
+    # From `/`: a daemon (and what it starts: conmon, containerd) keeps
+    # its working directory, and this clone may be deleted under it.
+    (cd / && exec nohup setsid runuser -u "$user" -- env -i "HOME=$rootless_home" "XDG_RUNTIME_DIR=$rootless_runtime_dir" \
         "USER=$user" "LOGNAME=$user" "PATH=$contrib:/usr/sbin:/usr/bin:/sbin:/bin" \
-        "$contrib/dockerd-rootless.sh" --host "unix://$socket" --bridge=none --iptables=false \
-        >>"$log_file" 2>&1 </dev/null &
+        "$contrib/dockerd-rootless.sh" --host "unix://$socket" --bridge=none --iptables=false) >>"$log_file" 2>&1 </dev/null &
     daemon_pid=$!
 }
 

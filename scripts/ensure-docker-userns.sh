@@ -48,10 +48,11 @@ start() {
     rm -f "$base/exec/containerd/containerd.pid" 2>/dev/null || true
     mkdir -p "$base" "$data_root" "$(dirname "$log_file")"
     say "starting dockerd --userns-remap=default (log: $log_file)"
-    nohup setsid dockerd --userns-remap=default --bridge=none --iptables=false \
+    # From `/`: a daemon (and what it starts: conmon, containerd) keeps
+    # its working directory, and this clone may be deleted under it.
+    (cd / && exec nohup setsid dockerd --userns-remap=default --bridge=none --iptables=false \
         --host "unix://$socket" --pidfile "$pid_file" \
-        --data-root "$data_root" --exec-root "$base/exec" \
-        >>"$log_file" 2>&1 </dev/null &
+        --data-root "$data_root" --exec-root "$base/exec") >>"$log_file" 2>&1 </dev/null &
     daemon_pid=$!
 }
 

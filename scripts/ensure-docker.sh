@@ -62,7 +62,9 @@ start_dockerd() {
     rm -f /var/run/docker/containerd/containerd.pid 2>/dev/null || true
     mkdir -p "$(dirname "$log_file")"
     say "starting dockerd (log: $log_file)"
-    nohup setsid dockerd --bridge=none --iptables=false >>"$log_file" 2>&1 </dev/null &
+    # From `/`: a daemon (and what it starts: conmon, containerd) keeps
+    # its working directory, and this clone may be deleted under it.
+    (cd / && exec nohup setsid dockerd --bridge=none --iptables=false) >>"$log_file" 2>&1 </dev/null &
     daemon_pid=$!
 }
 

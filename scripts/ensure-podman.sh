@@ -110,7 +110,9 @@ start_service() {
     mkdir -p "$(dirname "$log_file")"
     "${as_user[@]}" mkdir -p "$(dirname "$socket")"
     say "starting podman system service${user:+ as $user (rootless)} (log: $log_file)"
-    nohup setsid "${as_user[@]}" podman system service --time=0 "unix://$socket" >>"$log_file" 2>&1 </dev/null &
+    # From `/`: a daemon (and what it starts: conmon, containerd) keeps
+    # its working directory, and this clone may be deleted under it.
+    (cd / && exec nohup setsid "${as_user[@]}" podman system service --time=0 "unix://$socket") >>"$log_file" 2>&1 </dev/null &
     daemon_pid=$!
     echo "$daemon_pid" >"$pid_file"
 }

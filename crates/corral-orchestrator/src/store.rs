@@ -16,7 +16,7 @@ mod contract;
 mod sqlite;
 
 pub use contract::{
-    AgentRecords, EventRecords, Finish, HeldOutput, JobRecords, SecretRecord, SecretRecords, Store,
-    StoreError,
+    AgentRecords, EventRecords, Finish, HeldStreams, JobRecords, SecretRecord, SecretRecords,
+    Store, StoreError,
 };
 pub use sqlite::SqliteStore;

@@ -3,15 +3,13 @@
 
 use std::sync::Arc;
 
-use corral_orchestrator::internals::{EventLog, JobProvisions, MasterKey, Redactor, SqliteStore};
+use corral_orchestrator::internals::{EventLog, JobProvisions, Redactor, SqliteStore};
 use corral_proto::Job;
 use corral_runtime::JobUser;
 
 /// Provisions for `job`, stored in `store`, its output passing `redactor`:
 /// the corral user, no credentials, no model or egress proxy, no project,
-/// no sandbox desk, a MiB of output, one fixed master key (the same for
-/// every call: a reopened socket reads back what the first one sealed).
-/// Tests change what they need with `..`.
+/// no sandbox desk, a MiB of output. Tests change what they need with `..`.
 pub fn provisions(store: &Arc<SqliteStore>, job: &Job, redactor: Redactor) -> JobProvisions {
     JobProvisions {
         job: job.clone(),
@@ -25,6 +23,5 @@ pub fn provisions(store: &Arc<SqliteStore>, job: &Job, redactor: Redactor) -> Jo
         egress: None,
         project: None,
         desk: None,
-        key: Arc::new(MasterKey::from_hex(&"5a".repeat(32)).expect("a test key")),
     }
 }

@@ -9,7 +9,7 @@ use corral_proto::event::StatusData;
 use corral_proto::{Event, NewEvent};
 use tokio::sync::broadcast;
 
-use crate::store::{HeldOutput, Store, StoreError};
+use crate::store::{HeldStreams, Store, StoreError};
 
 /// Wake-ups buffered per job before a reader counts as lagged (and re-reads).
 const WAKE_CAPACITY: usize = 16;
@@ -80,8 +80,7 @@ impl EventLog {
 
     /// Stores `events` for `job_id`, then wakes its followers; returns the last seq.
     pub async fn append(&self, job_id: &str, events: Vec<NewEvent>) -> Result<u64, StoreError> {
-        self.append_batch(job_id, events, None, HeldOutput::Unchanged)
-            .await
+        self.append_batch(job_id, events, None, None).await
     }
 
     /// Like [`EventLog::append`], recording the worker's batch number and
@@ -91,7 +90,7 @@ impl EventLog {
         job_id: &str,
         events: Vec<NewEvent>,
         batch: Option<u64>,
-        held: HeldOutput,
+        held: Option<HeldStreams>,
     ) -> Result<u64, StoreError> {
         let count = events.len() as u64;
         let stored = self
@@ -305,21 +304,11 @@ mod tests {
         let id = "j-00000000000000e1";
         let _follower = log.subscribe(id);
         let first = store
-            .append_events(
-                id,
-                (0..10).map(output).collect(),
-                None,
-                HeldOutput::Unchanged,
-            )
+            .append_events(id, (0..10).map(output).collect(), None, None)
             .await
             .expect("append");
         let second = store
-            .append_events(
-                id,
-                (10..20).map(output).collect(),
-                None,
-                HeldOutput::Unchanged,
-            )
+            .append_events(id, (10..20).map(output).collect(), None, None)
             .await
             .expect("append");
         // The second append's wake-up comes first, then the first's.

@@ -129,9 +129,37 @@ impl IntoResponse for ApiError {
             code: None,
         };
         let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The request's body was not read whole: the connection can
+            // carry no other request, and a client that reused it would
+            // find it closed under its next one.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
         if let Self::Internal(cause) = self {
             response.extensions_mut().insert(InternalErrorCause(cause));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_too_large_closes_the_connection_and_nothing_else_does() {
+        let too_large = ApiError::PayloadTooLarge.into_response();
+        assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(too_large.headers()[axum::http::header::CONNECTION], "close");
+        let missing = ApiError::NotFound { what: "x".into() }.into_response();
+        assert!(
+            missing
+                .headers()
+                .get(axum::http::header::CONNECTION)
+                .is_none()
+        );
     }
 }

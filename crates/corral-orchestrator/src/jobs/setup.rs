@@ -98,7 +98,6 @@ impl JobManager {
             egress,
             project,
             desk,
-            key: Arc::clone(secrets.key()),
         })
     }
 

@@ -58,9 +58,12 @@ impl Redactor {
         super::binary::scannable(bytes, self.exact_text)
     }
 
-    /// Bytes in the longest needle (a secret in its longest form).
-    pub(super) fn longest_needle(&self) -> usize {
-        self.exact.longest()
+    /// Output bytes the rest of a find could still take once its start is
+    /// gone: every form of the longest secret spread by wraps and dump
+    /// layouts (at most eight bytes of text a byte of it), or a whole
+    /// private key block.
+    pub fn reach(&self) -> usize {
+        8 * self.exact.longest() + super::shapes::PEM_MAX
     }
 
     /// Whether bytes past ASCII must be kept as the characters they make

@@ -38,6 +38,8 @@ use corral_proto::event::OutputStream;
 pub const HOLD_CAP: usize = 64 << 10;
 /// Most output held at all; past it what is held is redacted whole.
 pub(super) const MAX_HELD: usize = 1 << 20;
+/// The name of the redaction a stream starts with after a restart.
+pub const AFTER_RESTART: &str = "held-across-a-restart";
 /// The name of a redaction made because [`MAX_HELD`] was reached.
 pub(super) const TOO_LONG: &str = "held-too-long-to-scan";
 /// Text at which a push no longer rescans at once: past it, the text is
@@ -60,10 +62,8 @@ pub struct OutputPiece {
     pub text: String,
 }
 
-/// The held-back output of one job. Serialized only to be sealed (an
-/// orchestrator that restarts goes on from it): it may hold the start of
-/// a secret.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+/// The held-back output of one job.
+#[derive(Debug, Default)]
 pub struct StreamRedactor {
     /// `text[..emitted]` is look-behind already emitted; the rest is held.
     text: String,
@@ -75,27 +75,45 @@ pub struct StreamRedactor {
     /// Which stream each byte of `text` came from: (end, stream), in order.
     labels: Vec<(usize, OutputStream)>,
     /// Bytes at the end of `text` not scanned yet.
-    #[serde(default)]
     unscanned: usize,
     /// The rest of a redaction a forced cut or a let-go cut short.
-    #[serde(default)]
     cover: Option<Cover>,
 }
 
 /// What follows the emitted text up to `end` is redacted as `name`,
 /// whether the scan finds it again or not: the look-behind kept after a
 /// forced cut may no longer hold the whole of what it was part of.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone)]
 struct Cover {
     end: usize,
     name: String,
 }
 
 impl StreamRedactor {
+    /// A stream whose first `reach` bytes are redacted as one, named
+    /// [`AFTER_RESTART`]: it held something when the orchestrator before
+    /// this one died, and what comes first may be the rest of a secret.
+    pub fn after_restart(reach: usize) -> Self {
+        Self {
+            cover: Some(Cover {
+                end: reach,
+                name: AFTER_RESTART.to_owned(),
+            }),
+            ..Self::default()
+        }
+    }
+
     /// Bytes received and not yet emitted: the worker must be able to
     /// send them again.
     pub fn held(&self) -> usize {
         self.text.len() - self.emitted
+    }
+
+    /// Whether it holds output, or owes the redaction of some still to come
+    /// (a find a forced cut went through, a restart): lost with the
+    /// orchestrator, either would let the rest of a secret out.
+    pub fn holds(&self) -> bool {
+        self.held() > 0 || self.cover.is_some()
     }
 
     /// Redacts `chunk` of `stream`; returns what may be emitted now.
@@ -136,8 +154,7 @@ impl StreamRedactor {
         }
         if self.text.len() - cut > MAX_HELD {
             // Whatever the live position held open may go on past the end.
-            let reach = 8 * redactor.longest_needle() + PEM_MAX;
-            return self.let_go_redacted(cut, merged, reach, findings);
+            return self.let_go_redacted(cut, merged, redactor.reach(), findings);
         }
         if let Some(crossing) = merged.iter().find(|hit| hit.start < cut && cut < hit.end)
             && self

@@ -159,7 +159,7 @@ impl Secrets {
     }
 
     /// The master key, for blobs sealed like secrets (sandbox snapshots).
-    pub fn key(&self) -> &Arc<MasterKey> {
+    pub fn key(&self) -> &MasterKey {
         &self.key
     }
 

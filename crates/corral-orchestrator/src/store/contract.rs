@@ -159,19 +159,11 @@ pub trait JobRecords: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
-/// What the leak detector holds of a job's output after an append,
-/// sealed: stored in the same transaction as the events it was cut from,
-/// so an orchestrator that dies between the two never finds one without
-/// the other.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HeldOutput {
-    /// As the last append left it.
-    Unchanged,
-    /// Nothing is held.
-    Nothing,
-    /// This, sealed under the master key.
-    Sealed(Vec<u8>),
-}
+/// Which of a job's output streams the leak detector holds something of
+/// after an append (`None`: the job's own; a number: that sandbox exec's),
+/// in order. Never what it holds: that stays in memory, and is lost with
+/// it (see `worker_api/held.rs`).
+pub type HeldStreams = Vec<Option<u64>>;
 
 /// A job's events: appended densely numbered, read in pages.
 #[async_trait]
@@ -179,17 +171,17 @@ pub trait EventRecords: Send + Sync {
     /// Appends events with the next sequence numbers; returns the last one.
     /// With a worker batch number, records it in the same transaction, so a
     /// batch resent after a lost answer (even across a restart) is seen by
-    /// [`EventRecords::last_batch`]; `held` is written in that
-    /// transaction too.
+    /// [`EventRecords::last_batch`]; `held`, when given, is written in
+    /// that transaction too.
     async fn append_events(
         &self,
         job_id: &str,
         events: Vec<NewEvent>,
         batch: Option<u64>,
-        held: HeldOutput,
+        held: Option<HeldStreams>,
     ) -> Result<Vec<Event>, StoreError>;
-    /// What the last append left held of a job's output, sealed.
-    async fn held_output(&self, job_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The streams the last append that gave them left held.
+    async fn held_streams(&self, job_id: &str) -> Result<HeldStreams, StoreError>;
     /// The last worker batch stored for a job, and the sequence number it ended at.
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
     /// Up to `limit` events with `seq > after`, in order.

@@ -70,12 +70,12 @@ impl WorkerEndpoint {
             Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
             _ => {}
         }
-        let held = super::held::restore(&**setup.events.store(), &setup.key, &setup.job).await;
+        let held = super::held::restore(&**setup.events.store(), &setup.redactor, &setup.job)
+            .await
+            .map_err(io::Error::other)?;
         let endpoint = Self::serve(socket_dir, setup.user, token, true, tasks)?;
         let session = ServedJob::new(setup, &endpoint.binding.token, true);
-        if let Some(held) = held {
-            session.resume_held(held);
-        }
+        session.resume_held(held);
         endpoint.binding.bind(Arc::new(session));
         Ok(endpoint)
     }

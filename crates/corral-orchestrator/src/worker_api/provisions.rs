@@ -37,7 +37,4 @@ pub struct JobProvisions {
     pub project: Option<Arc<crate::project::PinnedDir>>,
     /// A sandbox's desk, where its orders wait for its worker.
     pub desk: Option<Arc<crate::sandbox::Desk>>,
-    /// The master key: what the leak detector holds of the job's output
-    /// is stored sealed under it.
-    pub key: Arc<crate::secrets::MasterKey>,
 }

@@ -32,13 +32,7 @@ impl ServedJob {
         {
             session.transcript = clean;
         }
-        self.store(
-            Vec::new(),
-            findings,
-            None,
-            crate::store::HeldOutput::Unchanged,
-        )
-        .await?;
+        self.store(Vec::new(), findings, None, None).await?;
         self.events
             .store()
             .save_claude_session(&self.job.id, &session)

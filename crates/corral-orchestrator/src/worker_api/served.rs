@@ -17,8 +17,8 @@ use super::streams::OutputStreams;
 use crate::events::EventLog;
 use crate::llm::ModelProxy;
 use crate::redact::{Findings, Redactor};
-use crate::secrets::{MasterKey, SecretValue};
-use crate::store::{HeldOutput, SecretRecords, StoreError};
+use crate::secrets::SecretValue;
+use crate::store::{HeldStreams, SecretRecords, StoreError};
 use crate::token::TokenHash;
 
 /// A job bound to its socket: what it was provisioned with, and what its
@@ -45,11 +45,6 @@ pub(crate) struct ServedJob {
     audit: Arc<dyn SecretRecords>,
     pub(super) redactor: Arc<Redactor>,
     streams: Mutex<OutputStreams>,
-    /// Seals what `streams` hold for the store (see `held`).
-    key: Arc<MasterKey>,
-    /// Whether the store holds something of `streams` (the last append
-    /// stored some held output).
-    held_stored: AtomicBool,
     /// A sandbox's desk: its orders, answers and activity.
     pub(super) desk: Option<Arc<crate::sandbox::Desk>>,
     output_bytes: AtomicU64,
@@ -60,7 +55,7 @@ pub(crate) struct ServedJob {
     /// so a batch costs no read of the store. Held while a numbered batch
     /// is checked and stored, so a retried batch waits for its first copy.
     /// A tokio mutex: held across the store.
-    last_batch: tokio::sync::Mutex<Option<(u64, u64)>>,
+    last_batch: tokio::sync::Mutex<Option<u64>>,
     /// Events admitted per second.
     rate: EventRate,
     /// Set once the orchestrator recorded the job `running`: the worker's
@@ -104,10 +99,6 @@ impl ServedJob {
             audit: setup.audit,
             redactor: setup.redactor,
             streams: Mutex::new(OutputStreams::default()),
-            key: setup.key,
-            // A re-adopted job's store may hold something (even if it
-            // could not be read back): cleared once nothing is held.
-            held_stored: AtomicBool::new(running),
             desk: setup.desk,
             output_bytes: AtomicU64::new(0),
             max_output_bytes: setup.max_output_bytes,
@@ -115,7 +106,7 @@ impl ServedJob {
             // A new worker numbers its batches from 1, whatever an earlier
             // container of the job (a sandbox stopped and started) stored;
             // only a re-adopted worker goes on from the store's number.
-            last_batch: tokio::sync::Mutex::new((!running).then_some((0, 0))),
+            last_batch: tokio::sync::Mutex::new((!running).then_some(0)),
             rate: EventRate::default(),
             running: tokio::sync::watch::channel(running).0,
             delivered: AtomicU64::new(0),
@@ -230,15 +221,18 @@ impl ServedJob {
         };
         let known = match *last_batch {
             Some(known) => Some(known),
-            None => self.events.store().last_batch(&self.job.id).await?,
+            None => self
+                .events
+                .store()
+                .last_batch(&self.job.id)
+                .await?
+                .map(|(stored, _)| stored),
         };
-        if known.is_some_and(|(stored, _)| number <= stored) {
+        if known.is_some_and(|stored| number <= stored) {
             return Ok(());
         }
-        let last_seq = self.accept(events, Some(number)).await?;
-        // A batch that stored no event gets 0, where the store records the
-        // job's last sequence number: only the store knows it.
-        *last_batch = (last_seq > 0).then_some((number, last_seq));
+        self.accept(events, Some(number)).await?;
+        *last_batch = Some(number);
         Ok(())
     }
 
@@ -249,6 +243,7 @@ impl ServedJob {
         batch: Option<u64>,
     ) -> Result<u64, StoreError> {
         self.until_running().await;
+        let asked = batch.is_some() || !events.is_empty();
         let events = split_output(events);
         let wait = self.rate.take(events.len());
         if !wait.is_zero() {
@@ -296,15 +291,18 @@ impl ServedJob {
             }
             findings.names.extend(found.names);
         }
-        let held = self.held_to_store();
+        // Written with every append the worker asked for, whatever it
+        // held: the work a request does must not tell it (see `held`).
+        let held = asked.then(|| self.holding());
         self.store(accepted, findings, batch, held).await
     }
 
-    /// What the leak detector holds now, for the store.
-    fn held_to_store(&self) -> HeldOutput {
-        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        let stored = self.held_stored.load(Ordering::SeqCst);
-        super::held::to_store(&self.key, &self.job.id, &streams, stored)
+    /// The streams that hold something now.
+    fn holding(&self) -> HeldStreams {
+        self.streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .holding()
     }
 
     /// Stores what the stream redactor still holds back, as output events.
@@ -316,7 +314,7 @@ impl ServedJob {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .flush(&self.redactor, &mut findings);
-        let held = self.held_to_store();
+        let held = Some(self.holding());
         self.store(events, findings, None, held).await
     }
 
@@ -325,7 +323,7 @@ impl ServedJob {
         events: Vec<NewEvent>,
         findings: Findings,
         batch: Option<u64>,
-        held: HeldOutput,
+        held: Option<HeldStreams>,
     ) -> Result<u64, StoreError> {
         if findings.any() {
             warn!(job_id = %self.job.id, count = findings.names.len(), "redacted secrets from job events");
@@ -337,21 +335,13 @@ impl ServedJob {
                 error!(job_id = %self.job.id, error = %error, "cannot audit redactions");
             }
         }
-        if events.is_empty() && batch.is_none() && held == HeldOutput::Unchanged {
+        if events.is_empty() && batch.is_none() && held.is_none() {
             return Ok(0);
         }
-        let holds = match held {
-            HeldOutput::Unchanged => None,
-            HeldOutput::Nothing => Some(false),
-            HeldOutput::Sealed(_) => Some(true),
-        };
         let last_seq = self
             .events
             .append_batch(&self.job.id, events, batch, held)
             .await?;
-        if let Some(holds) = holds {
-            self.held_stored.store(holds, Ordering::SeqCst);
-        }
         if let Some(desk) = &self.desk {
             desk.note_seq(last_seq);
         }

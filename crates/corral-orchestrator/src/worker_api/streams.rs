@@ -8,8 +8,6 @@ use std::collections::HashMap;
 use corral_proto::NewEvent;
 use corral_proto::event::{OutputData, OutputStream};
 
-use zeroize::Zeroizing;
-
 use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 
 /// Most execs whose output is held at once; past it the oldest is let go
@@ -23,24 +21,28 @@ pub(super) struct OutputStreams {
 }
 
 impl OutputStreams {
-    /// Everything held, as bytes to be sealed.
-    pub(super) fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, serde_json::Error> {
-        let mut execs: Vec<_> = self.by_exec.iter().collect();
-        execs.sort_unstable_by_key(|(exec, _)| **exec);
-        serde_json::to_vec(&execs).map(Zeroizing::new)
+    /// Streams after a restart: each of `held` starts with `reach` bytes
+    /// redacted as one.
+    pub(super) fn covering(held: &[Option<u64>], reach: usize) -> Self {
+        Self {
+            by_exec: held
+                .iter()
+                .map(|&exec| (exec, StreamRedactor::after_restart(reach)))
+                .collect(),
+        }
     }
 
-    /// What [`OutputStreams::to_bytes`] made.
-    pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        let execs: Vec<(Option<u64>, StreamRedactor)> = serde_json::from_slice(bytes)?;
-        Ok(Self {
-            by_exec: execs.into_iter().collect(),
-        })
-    }
-
-    /// Bytes received and not yet emitted, over all execs.
-    pub(super) fn held(&self) -> usize {
-        self.by_exec.values().map(StreamRedactor::held).sum()
+    /// The streams that hold something, or still owe a redaction, in order
+    /// (`None`: the job's own).
+    pub(super) fn holding(&self) -> Vec<Option<u64>> {
+        let mut held: Vec<Option<u64>> = self
+            .by_exec
+            .iter()
+            .filter(|(_, stream)| stream.holds())
+            .map(|(&exec, _)| exec)
+            .collect();
+        held.sort_unstable();
+        held
     }
 
     /// Redacts `text` of `exec`'s `stream`; returns the events that may be stored now.

@@ -13,7 +13,7 @@ use rusqlite::OptionalExtension;
 
 use super::SqliteStore;
 use super::rows::{from_json, from_millis, millis, to_json};
-use crate::store::{EventRecords, HeldOutput, StoreError};
+use crate::store::{EventRecords, HeldStreams, StoreError};
 
 #[async_trait]
 impl EventRecords for SqliteStore {
@@ -22,8 +22,11 @@ impl EventRecords for SqliteStore {
         job_id: &str,
         events: Vec<NewEvent>,
         batch: Option<u64>,
-        held: HeldOutput,
+        held: Option<HeldStreams>,
     ) -> Result<Vec<Event>, StoreError> {
+        let held = held
+            .map(|held| to_json("held_streams", &held))
+            .transpose()?;
         let job_id = job_id.to_owned();
         let now = millis(OffsetDateTime::now_utc());
         // As read back: the stored time has millisecond precision.
@@ -36,14 +39,11 @@ impl EventRecords for SqliteStore {
             connection.prepare_cached("BEGIN")?.execute([])?;
             let appended = append(connection, &job_id, ts, now, events, batch)
                 .and_then(|stored| {
-                    let held = match held {
-                        HeldOutput::Unchanged => return Ok(stored),
-                        HeldOutput::Nothing => None,
-                        HeldOutput::Sealed(sealed) => Some(sealed),
-                    };
-                    connection
-                        .prepare_cached("UPDATE jobs SET held_output = ?2 WHERE id = ?1")?
-                        .execute(params![job_id, held])?;
+                    if let Some(held) = &held {
+                        connection
+                            .prepare_cached("UPDATE jobs SET held_streams = ?2 WHERE id = ?1")?
+                            .execute(params![job_id, held])?;
+                    }
                     Ok(stored)
                 })
                 .and_then(|stored| {
@@ -94,17 +94,20 @@ impl EventRecords for SqliteStore {
         .await
     }
 
-    async fn held_output(&self, job_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn held_streams(&self, job_id: &str) -> Result<HeldStreams, StoreError> {
         let job_id = job_id.to_owned();
         self.call(move |connection| {
-            let held: Option<Option<Vec<u8>>> = connection
+            let held: Option<Option<String>> = connection
                 .query_row(
-                    "SELECT held_output FROM jobs WHERE id = ?1",
+                    "SELECT held_streams FROM jobs WHERE id = ?1",
                     [job_id],
                     |row| row.get(0),
                 )
                 .optional()?;
-            Ok(held.flatten())
+            match held.flatten() {
+                Some(held) => from_json("held_streams", &held),
+                None => Ok(Vec::new()),
+            }
         })
         .await
     }

@@ -111,7 +111,7 @@ ALTER TABLE jobs ADD COLUMN waiting_since INTEGER;
 ALTER TABLE prompts ADD COLUMN ends INTEGER NOT NULL DEFAULT 0;
 ",
     r"
-ALTER TABLE jobs ADD COLUMN held_output BLOB;
+ALTER TABLE jobs ADD COLUMN held_streams TEXT;
 ",
 ];
 

@@ -2,7 +2,7 @@ use corral_proto::{CommandSpec, EventKind, Job, JobMode, JobState, Limits, NewEv
 use serde_json::json;
 
 use super::SqliteStore;
-use crate::store::{AgentRecords, EventRecords, Finish, HeldOutput, JobRecords};
+use crate::store::{AgentRecords, EventRecords, Finish, JobRecords};
 
 fn job(id: &str) -> Job {
     Job {
@@ -105,12 +105,7 @@ async fn events_are_numbered_densely_per_job() {
         |text: &str| NewEvent::new(EventKind::Output, json!({"stream": "stdout", "text": text}));
     assert_eq!(
         store
-            .append_events(
-                "j-1",
-                vec![output("a"), output("b")],
-                None,
-                HeldOutput::Unchanged
-            )
+            .append_events("j-1", vec![output("a"), output("b")], None, None)
             .await
             .expect("append")
             .iter()
@@ -120,7 +115,7 @@ async fn events_are_numbered_densely_per_job() {
     );
     assert_eq!(
         store
-            .append_events("j-2", vec![output("x")], Some(1), HeldOutput::Unchanged)
+            .append_events("j-2", vec![output("x")], Some(1), None)
             .await
             .expect("append")[0]
             .seq,
@@ -128,7 +123,7 @@ async fn events_are_numbered_densely_per_job() {
     );
     assert_eq!(
         store
-            .append_events("j-1", vec![output("c")], Some(4), HeldOutput::Unchanged)
+            .append_events("j-1", vec![output("c")], Some(4), None)
             .await
             .expect("append")[0]
             .seq,
@@ -145,7 +140,7 @@ async fn events_are_numbered_densely_per_job() {
     assert_eq!(seqs, [2, 3]);
     assert_eq!(events[1].data["text"], "c");
     let appended = store
-        .append_events("j-1", vec![output("d")], None, HeldOutput::Unchanged)
+        .append_events("j-1", vec![output("d")], None, None)
         .await
         .expect("append");
     let read = store.events_after("j-1", 3, 10).await.expect("read");
@@ -153,21 +148,21 @@ async fn events_are_numbered_densely_per_job() {
 }
 
 #[tokio::test]
-async fn held_output_is_written_with_its_append_and_kept_until_changed() {
+async fn held_streams_are_written_with_their_append_and_kept_until_given_again() {
     let (_dir, store) = open();
     store.insert_job(&job("j-1")).await.expect("insert");
     let output = NewEvent::new(EventKind::Output, json!({"stream": "stdout", "text": "a"}));
-    assert_eq!(store.held_output("j-1").await.expect("read"), None);
+    assert_eq!(store.held_streams("j-1").await.expect("read"), Vec::new());
     for (held, expected) in [
-        (HeldOutput::Sealed(vec![1, 2, 3]), Some(vec![1, 2, 3])),
-        (HeldOutput::Unchanged, Some(vec![1, 2, 3])),
-        (HeldOutput::Nothing, None),
+        (Some(vec![None, Some(3)]), vec![None, Some(3)]),
+        (None, vec![None, Some(3)]),
+        (Some(Vec::new()), Vec::new()),
     ] {
         store
             .append_events("j-1", vec![output.clone()], Some(1), held)
             .await
             .expect("append");
-        assert_eq!(store.held_output("j-1").await.expect("read"), expected);
+        assert_eq!(store.held_streams("j-1").await.expect("read"), expected);
     }
 }
 
