@@ -35,6 +35,7 @@ mod project;
 mod provisions;
 mod report;
 mod routes;
+mod rows;
 mod sandbox_routes;
 mod served;
 mod streams;

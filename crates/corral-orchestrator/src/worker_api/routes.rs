@@ -178,7 +178,8 @@ async fn complete(
     info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
     session.flush_streams().await?;
     let event = NewEvent::of(&completion);
-    session.accept(vec![event], None).await?;
+    // One at a time with batches, as everything that records what is held.
+    session.accept_batch(None, vec![event]).await?;
     Ok(Json(EventsAck { batch: None }))
 }
 

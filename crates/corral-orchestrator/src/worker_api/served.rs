@@ -13,6 +13,7 @@ use tracing::{error, warn};
 
 use super::limits::{EventRate, split_output};
 use super::provisions::JobProvisions;
+use super::rows::Rows;
 use super::streams::OutputStreams;
 use crate::events::EventLog;
 use crate::llm::ModelProxy;
@@ -236,12 +237,9 @@ impl ServedJob {
         Ok(())
     }
 
-    /// Caps, redacts, audits and stores a batch from the worker.
-    pub(super) async fn accept(
-        &self,
-        events: Vec<NewEvent>,
-        batch: Option<u64>,
-    ) -> Result<u64, StoreError> {
+    /// Caps, redacts, audits and stores a batch from the worker; only
+    /// under `last_batch` (see [`ServedJob::accept_batch`]).
+    async fn accept(&self, events: Vec<NewEvent>, batch: Option<u64>) -> Result<u64, StoreError> {
         self.until_running().await;
         let asked = batch.is_some() || !events.is_empty();
         let events = split_output(events);
@@ -249,7 +247,7 @@ impl ServedJob {
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        let mut accepted = Vec::with_capacity(events.len());
+        let mut rows = Rows::default();
         let mut findings = Findings::default();
         if let Some(desk) = &self.desk {
             desk.activity.touch();
@@ -258,14 +256,17 @@ impl ServedJob {
             let mut found = Findings::default();
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(output) = event.output() {
-                let pieces = streams.push(
+                let emitted = streams.push(
                     &self.redactor,
                     output.exec,
                     output.stream,
                     output.text,
                     &mut found,
                 );
-                accepted.extend(pieces);
+                for emitted in emitted {
+                    rows.emitted(emitted);
+                }
+                rows.sent(output.exec, output.stream);
             } else {
                 // An exec's end comes after all its output: what its
                 // redactor holds goes first.
@@ -278,23 +279,21 @@ impl ServedJob {
                         .desk
                         .as_ref()
                         .is_some_and(|desk| desk.exec_ended(ended.exec, ended.duration_ms))
+                    && let Some(emitted) =
+                        streams.flush_exec(&self.redactor, Some(ended.exec), &mut found)
                 {
-                    accepted.extend(streams.flush_exec(
-                        &self.redactor,
-                        Some(ended.exec),
-                        &mut found,
-                    ));
+                    rows.emitted(emitted);
                 }
                 self.redactor.redact_json(&mut event.data, &mut found);
                 event.redacted = found.any();
-                accepted.push(event);
+                rows.other(event);
             }
             findings.names.extend(found.names);
         }
         // Written with every append the worker asked for, whatever it
         // held: the work a request does must not tell it (see `held`).
         let held = asked.then(|| self.holding());
-        self.store(accepted, findings, batch, held).await
+        self.store(rows.into_events(), findings, batch, held).await
     }
 
     /// The streams that hold something now.
@@ -309,13 +308,17 @@ impl ServedJob {
     pub(super) async fn flush_streams(&self) -> Result<u64, StoreError> {
         let _one_at_a_time = self.last_batch.lock().await;
         let mut findings = Findings::default();
-        let events = self
+        let emitted = self
             .streams
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .flush(&self.redactor, &mut findings);
+        let mut rows = Rows::default();
+        for emitted in emitted {
+            rows.emitted(emitted);
+        }
         let held = Some(self.holding());
-        self.store(events, findings, None, held).await
+        self.store(rows.into_events(), findings, None, held).await
     }
 
     pub(super) async fn store(

@@ -5,8 +5,7 @@
 
 use std::collections::HashMap;
 
-use corral_proto::NewEvent;
-use corral_proto::event::{OutputData, OutputStream};
+use corral_proto::event::OutputStream;
 
 use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 
@@ -45,7 +44,7 @@ impl OutputStreams {
         held
     }
 
-    /// Redacts `text` of `exec`'s `stream`; returns the events that may be stored now.
+    /// Redacts `text` of `exec`'s `stream`; returns what may be stored now.
     pub(super) fn push(
         &mut self,
         redactor: &Redactor,
@@ -53,11 +52,11 @@ impl OutputStreams {
         stream: OutputStream,
         text: &str,
         findings: &mut Findings,
-    ) -> Vec<NewEvent> {
-        let mut events = Vec::new();
+    ) -> Vec<Emitted> {
+        let mut emitted = Vec::new();
         if !self.by_exec.contains_key(&exec) && self.by_exec.len() >= MAX_HELD_EXECS {
             let oldest = self.by_exec.keys().flatten().min().copied();
-            events.extend(self.flush_exec(redactor, oldest, findings));
+            emitted.extend(self.flush_exec(redactor, oldest, findings));
         }
         let mut found = Findings::default();
         let pieces = self
@@ -65,9 +64,13 @@ impl OutputStreams {
             .entry(exec)
             .or_default()
             .push(redactor, stream, text, &mut found);
-        events.extend(output_events(pieces, exec, found.any()));
+        emitted.push(Emitted {
+            exec,
+            pieces,
+            redacted: found.any(),
+        });
         findings.names.extend(found.names);
-        events
+        emitted
     }
 
     /// Emits everything `exec` holds, as the end of its output.
@@ -76,40 +79,34 @@ impl OutputStreams {
         redactor: &Redactor,
         exec: Option<u64>,
         findings: &mut Findings,
-    ) -> Vec<NewEvent> {
-        let Some(mut held) = self.by_exec.remove(&exec) else {
-            return Vec::new();
-        };
+    ) -> Option<Emitted> {
+        let mut held = self.by_exec.remove(&exec)?;
         let mut found = Findings::default();
         let pieces = held.flush(redactor, &mut found);
         findings.names.extend(found.names.iter().cloned());
-        output_events(pieces, exec, found.any())
+        Some(Emitted {
+            exec,
+            pieces,
+            redacted: found.any(),
+        })
     }
 
     /// Emits everything held, of every exec.
-    pub(super) fn flush(&mut self, redactor: &Redactor, findings: &mut Findings) -> Vec<NewEvent> {
+    pub(super) fn flush(&mut self, redactor: &Redactor, findings: &mut Findings) -> Vec<Emitted> {
         let mut execs: Vec<Option<u64>> = self.by_exec.keys().copied().collect();
         execs.sort_unstable();
         execs
             .into_iter()
-            .flat_map(|exec| self.flush_exec(redactor, exec, findings))
+            .filter_map(|exec| self.flush_exec(redactor, exec, findings))
             .collect()
     }
 }
 
-/// An `output` event of `exec`'s `stream`.
-fn output_event(stream: OutputStream, text: String, exec: Option<u64>, redacted: bool) -> NewEvent {
-    let output = OutputData { stream, text, exec };
-    NewEvent {
-        redacted,
-        ..NewEvent::of(&output)
-    }
-}
-
-/// The emitted pieces as `output` events of `exec`.
-fn output_events(pieces: Vec<OutputPiece>, exec: Option<u64>, redacted: bool) -> Vec<NewEvent> {
-    pieces
-        .into_iter()
-        .map(|piece| output_event(piece.stream, piece.text, exec, redacted))
-        .collect()
+/// Output the detector let go: `exec`'s pieces, `redacted` when it
+/// replaced something in them.
+#[derive(Debug)]
+pub(super) struct Emitted {
+    pub(super) exec: Option<u64>,
+    pub(super) pieces: Vec<OutputPiece>,
+    pub(super) redacted: bool,
 }

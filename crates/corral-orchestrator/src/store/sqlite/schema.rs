@@ -111,7 +111,11 @@ ALTER TABLE jobs ADD COLUMN waiting_since INTEGER;
 ALTER TABLE prompts ADD COLUMN ends INTEGER NOT NULL DEFAULT 0;
 ",
     r"
+ALTER TABLE jobs ADD COLUMN held_output BLOB;
+",
+    r"
 ALTER TABLE jobs ADD COLUMN held_streams TEXT;
+UPDATE jobs SET held_output = NULL;
 ",
 ];
 

@@ -1,0 +1,185 @@
+//! A batch's events as they are stored. How many rows a batch becomes
+//! must not depend on what the leak detector holds: a job that sends the
+//! start of a guess, then something else, many times in one batch, would
+//! otherwise count the rows off the request's time (one insert more or
+//! less each) and learn whether its guess starts a secret.
+//!
+//! So what the detector lets go joins the last row when that row is output
+//! of the same exec and stream, and each output event the worker sent ends
+//! with a row of its own exec and stream: one with no text when the
+//! detector held all of it (its text comes in a later row). Held or not,
+//! the same input makes the same number of rows.
+
+use corral_proto::NewEvent;
+use corral_proto::event::{OutputData, OutputStream};
+
+use super::streams::Emitted;
+
+/// One row to store.
+enum Row {
+    Output {
+        exec: Option<u64>,
+        stream: OutputStream,
+        text: String,
+        redacted: bool,
+    },
+    Other(NewEvent),
+}
+
+/// The rows of one batch, in order.
+#[derive(Default)]
+pub(super) struct Rows {
+    rows: Vec<Row>,
+}
+
+impl Rows {
+    /// Adds what the detector let go, each piece joining the last row when
+    /// it is output of the same exec and stream.
+    pub(super) fn emitted(&mut self, emitted: Emitted) {
+        for piece in emitted.pieces {
+            if let Some(Row::Output {
+                exec,
+                stream,
+                text,
+                redacted,
+            }) = self.rows.last_mut()
+                && *exec == emitted.exec
+                && *stream == piece.stream
+            {
+                text.push_str(&piece.text);
+                *redacted |= emitted.redacted;
+                continue;
+            }
+            self.rows.push(Row::Output {
+                exec: emitted.exec,
+                stream: piece.stream,
+                text: piece.text,
+                redacted: emitted.redacted,
+            });
+        }
+    }
+
+    /// Ends an output event the worker sent for `exec`'s `stream`: the last
+    /// row is of that exec and stream, with no text if none was let go.
+    pub(super) fn sent(&mut self, exec: Option<u64>, stream: OutputStream) {
+        let ends_it = matches!(
+            self.rows.last(),
+            Some(Row::Output { exec: last_exec, stream: last_stream, .. })
+                if *last_exec == exec && *last_stream == stream
+        );
+        if !ends_it {
+            self.rows.push(Row::Output {
+                exec,
+                stream,
+                text: String::new(),
+                redacted: false,
+            });
+        }
+    }
+
+    /// Adds an event that is not output.
+    pub(super) fn other(&mut self, event: NewEvent) {
+        self.rows.push(Row::Other(event));
+    }
+
+    /// The events to store.
+    pub(super) fn into_events(self) -> Vec<NewEvent> {
+        self.rows
+            .into_iter()
+            .map(|row| match row {
+                Row::Output {
+                    exec,
+                    stream,
+                    text,
+                    redacted,
+                } => NewEvent {
+                    redacted,
+                    ..NewEvent::of(&OutputData { stream, text, exec })
+                },
+                Row::Other(event) => event,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use corral_proto::event::OutputStream;
+
+    use super::Rows;
+    use crate::redact::{Findings, Redactor};
+    use crate::worker_api::streams::OutputStreams;
+
+    enum Input<'a> {
+        Out(OutputStream, &'a str),
+        Other,
+    }
+
+    /// The rows a batch of `inputs` becomes, and their output text.
+    fn rows(redactor: &Redactor, inputs: &[Input<'_>]) -> (usize, String) {
+        let mut streams = OutputStreams::default();
+        let mut rows = Rows::default();
+        let mut findings = Findings::default();
+        for input in inputs {
+            match input {
+                Input::Out(stream, text) => {
+                    for emitted in streams.push(redactor, None, *stream, text, &mut findings) {
+                        rows.emitted(emitted);
+                    }
+                    rows.sent(None, *stream);
+                }
+                Input::Other => rows.other(corral_proto::NewEvent::new(
+                    corral_proto::EventKind::Message,
+                    serde_json::json!({"text": "note"}),
+                )),
+            }
+        }
+        for emitted in streams.flush(redactor, &mut findings) {
+            rows.emitted(emitted);
+        }
+        let events = rows.into_events();
+        let text = events
+            .iter()
+            .filter_map(|event| event.output().map(|output| output.text.to_owned()))
+            .collect();
+        (events.len(), text)
+    }
+
+    /// A guess that starts a secret, and one that does not, each sent many
+    /// times between other output, other streams and other events: the
+    /// batch becomes as many rows either way.
+    #[test]
+    fn a_batch_makes_as_many_rows_whether_its_output_is_held_or_not() {
+        let redactor = Redactor::new([("KEY", "zq7-secret-value-0042")]);
+        let (out, err) = (OutputStream::Stdout, OutputStream::Stderr);
+        for guess in ["zq7-s", "zq7-x"] {
+            let patterns: [Vec<Input<'_>>; 4] = [
+                vec![Input::Out(out, guess), Input::Out(out, "!")],
+                vec![Input::Out(out, guess), Input::Out(err, "!")],
+                vec![Input::Out(out, guess), Input::Other, Input::Out(out, "!")],
+                vec![
+                    Input::Other,
+                    Input::Out(out, guess),
+                    Input::Other,
+                    Input::Out(out, "!"),
+                ],
+            ];
+            for pattern in patterns {
+                let mut inputs = vec![Input::Out(out, "line\n")];
+                for _ in 0..50 {
+                    inputs.extend(pattern.iter().map(|input| match input {
+                        Input::Out(stream, text) => Input::Out(*stream, text),
+                        Input::Other => Input::Other,
+                    }));
+                }
+                let (count, text) = rows(&redactor, &inputs);
+                let (plain_count, _) = rows(&Redactor::new([("KEY", "unrelated-9")]), &inputs);
+                assert_eq!(count, plain_count, "{guess}: held or not, as many rows");
+                assert!(
+                    text.contains(guess),
+                    "{guess}: every byte comes out: {text}"
+                );
+            }
+        }
+    }
+}
