@@ -5,7 +5,8 @@
 //! less each) and learn whether its guess starts a secret.
 //!
 //! So what the detector lets go joins the last row when that row is output
-//! of the same exec and stream, and each output event the worker sent ends
+//! of the same exec and stream (up to [`MAX_EVENT_TEXT`] in a row, the size
+//! `split_output` cuts the worker's events to), and each output event the worker sent ends
 //! with a row of its own exec and stream: one with no text when the
 //! detector held all of it (its text comes in a later row). Held or not,
 //! the same input makes the same number of rows.
@@ -13,6 +14,7 @@
 use corral_proto::NewEvent;
 use corral_proto::event::{OutputData, OutputStream};
 
+use super::limits::MAX_EVENT_TEXT;
 use super::streams::Emitted;
 
 /// One row to store.
@@ -45,6 +47,7 @@ impl Rows {
             }) = self.rows.last_mut()
                 && *exec == emitted.exec
                 && *stream == piece.stream
+                && text.len() + piece.text.len() <= MAX_EVENT_TEXT
             {
                 text.push_str(&piece.text);
                 *redacted |= emitted.redacted;
@@ -181,5 +184,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Output joined into one row stays within the size events are cut to.
+    #[test]
+    fn joined_output_stays_within_an_events_size() {
+        let redactor = Redactor::new([("KEY", "zq7-secret-value-0042")]);
+        let line = "x".repeat(1000) + "\n";
+        let inputs: Vec<Input<'_>> = (0..200)
+            .map(|_| Input::Out(OutputStream::Stdout, line.as_str()))
+            .collect();
+        let mut streams = OutputStreams::default();
+        let mut rows = Rows::default();
+        let mut findings = Findings::default();
+        for input in &inputs {
+            if let Input::Out(stream, text) = input {
+                for emitted in streams.push(&redactor, None, *stream, text, &mut findings) {
+                    rows.emitted(emitted);
+                }
+                rows.sent(None, *stream);
+            }
+        }
+        let events = rows.into_events();
+        let sizes: Vec<usize> = events
+            .iter()
+            .filter_map(|event| event.output().map(|output| output.text.len()))
+            .collect();
+        assert!(
+            sizes.iter().all(|&size| size <= super::MAX_EVENT_TEXT),
+            "{sizes:?}"
+        );
+        assert_eq!(sizes.iter().sum::<usize>(), 200 * 1001);
+        assert!(sizes.len() < 10, "joined: {} rows", sizes.len());
     }
 }
