@@ -21,6 +21,31 @@ fn text(pieces: Vec<OutputPiece>) -> String {
     pieces.into_iter().map(|piece| piece.text).collect()
 }
 
+/// What `stream` lets go of ASCII `written` pushed as stdout in chunks of
+/// `size` bytes, then flushed; `after` sees the stream after each chunk.
+fn pushed_in_chunks(
+    stream: &mut StreamRedactor,
+    redactor: &Redactor,
+    written: &str,
+    size: usize,
+    findings: &mut Findings,
+    mut after: impl FnMut(&StreamRedactor),
+) -> String {
+    let mut out = String::new();
+    for piece in written.as_bytes().chunks(size) {
+        let piece = std::str::from_utf8(piece).expect("ascii");
+        out.push_str(&text(stream.push(
+            redactor,
+            OutputStream::Stdout,
+            piece,
+            findings,
+        )));
+        after(stream);
+    }
+    out.push_str(&text(stream.flush(redactor, findings)));
+    out
+}
+
 /// A byte that may start a needle, then line break after line break: a
 /// run that long is no wrap, so the stream lets it go instead of holding
 /// (and scanning again at every chunk) all of it. A real wrap is still
@@ -56,33 +81,24 @@ fn endless_line_breaks_after_a_needle_start_are_not_held() {
 #[test]
 fn a_find_open_past_the_hold_limit_is_let_go_redacted() {
     use super::stream::{MAX_HELD, TOO_LONG};
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let secret: String = (0..MAX_HELD + (MAX_HELD / 2))
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[(state % 36) as usize])
-        })
-        .collect();
+    let secret = random_text(MAX_HELD + (MAX_HELD / 2), 0x2545_F491_4F6C_DD1D);
     let redactor = Redactor::new([("HUGE", secret.as_str())]);
     let mut findings = Findings::default();
     let mut stream = StreamRedactor::default();
     let mut out = text(stream.push(&redactor, OutputStream::Stdout, "head ", &mut findings));
     let written = &secret[..secret.len() - 10];
-    for piece in written.as_bytes().chunks(64 << 10) {
-        let piece = std::str::from_utf8(piece).expect("ascii");
-        out.push_str(&text(stream.push(
-            &redactor,
-            OutputStream::Stdout,
-            piece,
-            &mut findings,
-        )));
-        // Scanned, at most the cap; come since, under a quarter more.
-        let most = MAX_HELD + MAX_HELD / 4 + (64 << 10);
-        assert!(stream.held() <= most, "{} held", stream.held());
-    }
-    out.push_str(&text(stream.flush(&redactor, &mut findings)));
+    out.push_str(&pushed_in_chunks(
+        &mut stream,
+        &redactor,
+        written,
+        64 << 10,
+        &mut findings,
+        |stream| {
+            // Scanned, at most the cap; come since, under a quarter more.
+            let most = MAX_HELD + MAX_HELD / 4 + (64 << 10);
+            assert!(stream.held() <= most, "{} held", stream.held());
+        },
+    ));
     assert!(
         findings.names.iter().any(|name| name == TOO_LONG),
         "{:?}",
@@ -172,17 +188,14 @@ fn the_rest_of_a_find_cut_by_a_forced_cut_is_redacted() {
     let written = format!("{head}{middle}{}!\n", &tail[..45 << 10]);
     let mut findings = Findings::default();
     let mut stream = StreamRedactor::default();
-    let mut out = String::new();
-    for piece in written.as_bytes().chunks(1 << 10) {
-        let piece = std::str::from_utf8(piece).expect("ascii");
-        out.push_str(&text(stream.push(
-            &redactor,
-            OutputStream::Stdout,
-            piece,
-            &mut findings,
-        )));
-    }
-    out.push_str(&text(stream.flush(&redactor, &mut findings)));
+    let out = pushed_in_chunks(
+        &mut stream,
+        &redactor,
+        &written,
+        1 << 10,
+        &mut findings,
+        |_| {},
+    );
     assert!(
         out.starts_with("[REDACTED:S]"),
         "{}",

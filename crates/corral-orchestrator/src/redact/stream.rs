@@ -16,8 +16,8 @@
 //! [`HOLD_CAP`] the held text is let go up to the live position, finds
 //! crossing it redacted in parts (the rest of such a find is redacted
 //! whether a later scan sees it whole or not: [`Cover`]): the output then
-//! redacts no less, but may differ from the whole text's. Should the live position itself stay
-//! [`MAX_HELD`] behind the end (a needle longer than that, or a dump run
+//! redacts no less, but may differ from the whole text's. Should the live
+//! position itself stay [`MAX_HELD`] behind the end (a needle longer than that, or a dump run
 //! kept going by lines that add no bytes to it), everything held is let
 //! go as one redaction named [`TOO_LONG`], which goes on over the next
 //! eight longest needles' worth of output (the rest of whatever was open):
@@ -103,8 +103,7 @@ impl StreamRedactor {
         }
     }
 
-    /// Bytes received and not yet emitted: the worker must be able to
-    /// send them again.
+    /// Bytes received and not yet emitted.
     pub fn held(&self) -> usize {
         self.text.len() - self.emitted
     }

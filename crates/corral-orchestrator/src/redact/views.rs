@@ -8,9 +8,9 @@
 //! dropped break is found in the text itself.
 //!
 //! A wrap is a line break or two (`\n`, `\r\n`, one blank line at most,
-//! `\r\r\n` as a terminal writes `\r\n`): a longer run is not dropped. Were it, a byte that may start a needle
-//! followed by endless line breaks would keep a stream holding, and
-//! scanning again, everything after it.
+//! `\r\r\n` as a terminal writes `\r\n`): a longer run is not dropped.
+//! Were it, a byte that may start a needle followed by endless line breaks
+//! would keep a stream holding, and scanning again, everything after it.
 
 use std::collections::HashSet;
 

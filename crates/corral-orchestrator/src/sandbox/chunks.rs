@@ -227,21 +227,22 @@ impl Scanner {
             return; // failed: `finish` says so
         };
         let redactor = Arc::clone(&self.redactor);
-        let permit = scan_permit().await;
-        self.running = Some(tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            for piece in &batch {
-                scan.push(&redactor, piece);
-            }
-            scan
-        }));
+        self.running = Some(
+            on_scan_thread(move || {
+                for piece in &batch {
+                    scan.push(&redactor, piece);
+                }
+                scan
+            })
+            .await,
+        );
     }
 
     async fn settle(&mut self) {
         if let Some(running) = self.running.take() {
             match running.await {
                 Ok(scan) => self.idle = Some(scan),
-                Err(error) => self.failed = Some(format!("the secret scan failed: {error}")),
+                Err(error) => self.failed = Some(scan_failed(&error)),
             }
         }
     }
@@ -253,20 +254,29 @@ impl Scanner {
             return Err(failed);
         }
         let scan = self.idle.take().ok_or("the secret scan did not end")?;
-        let permit = scan_permit().await;
         let redactor = self.redactor;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            scan.finish(&redactor)
-        })
-        .await
-        .map_err(|error| format!("the secret scan failed: {error}"))
+        on_scan_thread(move || scan.finish(&redactor))
+            .await
+            .await
+            .map_err(|error| scan_failed(&error))
     }
 }
 
-async fn scan_permit() -> tokio::sync::SemaphorePermit<'static> {
+/// Runs `work` on a blocking thread once one of [`SCANS`] is free, the
+/// permit held until it ends.
+async fn on_scan_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> JoinHandle<T> {
     // Never closed: a static semaphore is never closed.
-    SCANS.acquire().await.unwrap_or_else(|_| unreachable!())
+    let permit = SCANS.acquire().await.unwrap_or_else(|_| unreachable!());
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+}
+
+fn scan_failed(error: &tokio::task::JoinError) -> String {
+    format!("the secret scan failed: {error}")
 }
 
 #[cfg(test)]

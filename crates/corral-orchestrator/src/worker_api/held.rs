@@ -10,8 +10,8 @@
 //! same statement whatever they hold). What they held dies with the
 //! orchestrator; a restarted one starts each of those streams with one
 //! redaction over as much output as the rest of a secret could take
-//! (`Redactor::reach`), so the rest of a secret cut by the restart never comes out
-//! in clear. The price: the held bytes and that much output after them are
+//! (`Redactor::reach`), so the rest of a secret cut by the restart never
+//! comes out in clear. The price: the held bytes and that much output after them are
 //! lost, only for a stream that held something when the orchestrator died.
 
 use corral_proto::Job;

@@ -5,11 +5,11 @@
 //! less each) and learn whether its guess starts a secret.
 //!
 //! So what the detector lets go joins the last row when that row is output
-//! of the same exec and stream (up to [`MAX_EVENT_TEXT`] in a row, the size
-//! `split_output` cuts the worker's events to), and each output event the worker sent ends
-//! with a row of its own exec and stream: one with no text when the
-//! detector held all of it (its text comes in a later row). Held or not,
-//! the same input makes the same number of rows.
+//! of the same exec and stream (up to [`MAX_EVENT_TEXT`] in a row, the
+//! size `split_output` cuts the worker's events to), and each output event
+//! the worker sent ends with a row of its own exec and stream: one with no
+//! text when the detector held all of it (its text comes in a later row).
+//! Held or not, the same input makes the same number of rows.
 
 use corral_proto::NewEvent;
 use corral_proto::event::{OutputData, OutputStream};
@@ -37,7 +37,13 @@ pub(super) struct Rows {
 impl Rows {
     /// Adds what the detector let go, each piece joining the last row when
     /// it is output of the same exec and stream.
-    pub(super) fn emitted(&mut self, emitted: Emitted) {
+    pub(super) fn emitted(&mut self, emitted: impl IntoIterator<Item = Emitted>) {
+        for emitted in emitted {
+            self.emitted_one(emitted);
+        }
+    }
+
+    fn emitted_one(&mut self, emitted: Emitted) {
         for piece in emitted.pieces {
             if let Some(Row::Output {
                 exec,
@@ -107,45 +113,46 @@ impl Rows {
 
 #[cfg(test)]
 mod tests {
+    use corral_proto::NewEvent;
     use corral_proto::event::OutputStream;
 
     use super::Rows;
     use crate::redact::{Findings, Redactor};
     use crate::worker_api::streams::OutputStreams;
 
+    #[derive(Clone, Copy)]
     enum Input<'a> {
         Out(OutputStream, &'a str),
         Other,
     }
 
-    /// The rows a batch of `inputs` becomes, and their output text.
-    fn rows(redactor: &Redactor, inputs: &[Input<'_>]) -> (usize, String) {
+    /// The events a batch of `inputs` becomes, the job's output then ended.
+    fn events(redactor: &Redactor, inputs: &[Input<'_>]) -> Vec<NewEvent> {
         let mut streams = OutputStreams::default();
         let mut rows = Rows::default();
         let mut findings = Findings::default();
         for input in inputs {
-            match input {
+            match *input {
                 Input::Out(stream, text) => {
-                    for emitted in streams.push(redactor, None, *stream, text, &mut findings) {
-                        rows.emitted(emitted);
-                    }
-                    rows.sent(None, *stream);
+                    rows.emitted(streams.push(redactor, None, stream, text, &mut findings));
+                    rows.sent(None, stream);
                 }
-                Input::Other => rows.other(corral_proto::NewEvent::new(
+                Input::Other => rows.other(NewEvent::new(
                     corral_proto::EventKind::Message,
                     serde_json::json!({"text": "note"}),
                 )),
             }
         }
-        for emitted in streams.flush(redactor, &mut findings) {
-            rows.emitted(emitted);
-        }
-        let events = rows.into_events();
-        let text = events
+        rows.emitted(streams.flush(redactor, &mut findings));
+        rows.into_events()
+    }
+
+    /// The texts of `events`' output, in order.
+    fn texts(events: &[NewEvent]) -> Vec<String> {
+        events
             .iter()
             .filter_map(|event| event.output().map(|output| output.text.to_owned()))
-            .collect();
-        (events.len(), text)
+            .collect()
     }
 
     /// A guess that starts a secret, and one that does not, each sent many
@@ -154,6 +161,7 @@ mod tests {
     #[test]
     fn a_batch_makes_as_many_rows_whether_its_output_is_held_or_not() {
         let redactor = Redactor::new([("KEY", "zq7-secret-value-0042")]);
+        let plain = Redactor::new([("KEY", "unrelated-9")]);
         let (out, err) = (OutputStream::Stdout, OutputStream::Stderr);
         for guess in ["zq7-s", "zq7-x"] {
             let patterns: [Vec<Input<'_>>; 4] = [
@@ -170,14 +178,15 @@ mod tests {
             for pattern in patterns {
                 let mut inputs = vec![Input::Out(out, "line\n")];
                 for _ in 0..50 {
-                    inputs.extend(pattern.iter().map(|input| match input {
-                        Input::Out(stream, text) => Input::Out(*stream, text),
-                        Input::Other => Input::Other,
-                    }));
+                    inputs.extend_from_slice(&pattern);
                 }
-                let (count, text) = rows(&redactor, &inputs);
-                let (plain_count, _) = rows(&Redactor::new([("KEY", "unrelated-9")]), &inputs);
-                assert_eq!(count, plain_count, "{guess}: held or not, as many rows");
+                let stored = events(&redactor, &inputs);
+                let text = texts(&stored).concat();
+                assert_eq!(
+                    stored.len(),
+                    events(&plain, &inputs).len(),
+                    "{guess}: held or not, as many rows"
+                );
                 assert!(
                     text.contains(guess),
                     "{guess}: every byte comes out: {text}"
@@ -191,24 +200,10 @@ mod tests {
     fn joined_output_stays_within_an_events_size() {
         let redactor = Redactor::new([("KEY", "zq7-secret-value-0042")]);
         let line = "x".repeat(1000) + "\n";
-        let inputs: Vec<Input<'_>> = (0..200)
-            .map(|_| Input::Out(OutputStream::Stdout, line.as_str()))
-            .collect();
-        let mut streams = OutputStreams::default();
-        let mut rows = Rows::default();
-        let mut findings = Findings::default();
-        for input in &inputs {
-            if let Input::Out(stream, text) = input {
-                for emitted in streams.push(&redactor, None, *stream, text, &mut findings) {
-                    rows.emitted(emitted);
-                }
-                rows.sent(None, *stream);
-            }
-        }
-        let events = rows.into_events();
-        let sizes: Vec<usize> = events
+        let inputs = vec![Input::Out(OutputStream::Stdout, line.as_str()); 200];
+        let sizes: Vec<usize> = texts(&events(&redactor, &inputs))
             .iter()
-            .filter_map(|event| event.output().map(|output| output.text.len()))
+            .map(String::len)
             .collect();
         assert!(
             sizes.iter().all(|&size| size <= super::MAX_EVENT_TEXT),

@@ -256,16 +256,13 @@ impl ServedJob {
             let mut found = Findings::default();
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(output) = event.output() {
-                let emitted = streams.push(
+                rows.emitted(streams.push(
                     &self.redactor,
                     output.exec,
                     output.stream,
                     output.text,
                     &mut found,
-                );
-                for emitted in emitted {
-                    rows.emitted(emitted);
-                }
+                ));
                 rows.sent(output.exec, output.stream);
             } else {
                 // An exec's end comes after all its output: what its
@@ -279,10 +276,8 @@ impl ServedJob {
                         .desk
                         .as_ref()
                         .is_some_and(|desk| desk.exec_ended(ended.exec, ended.duration_ms))
-                    && let Some(emitted) =
-                        streams.flush_exec(&self.redactor, Some(ended.exec), &mut found)
                 {
-                    rows.emitted(emitted);
+                    rows.emitted(streams.flush_exec(&self.redactor, Some(ended.exec), &mut found));
                 }
                 self.redactor.redact_json(&mut event.data, &mut found);
                 event.redacted = found.any();
@@ -314,9 +309,7 @@ impl ServedJob {
             .unwrap_or_else(PoisonError::into_inner)
             .flush(&self.redactor, &mut findings);
         let mut rows = Rows::default();
-        for emitted in emitted {
-            rows.emitted(emitted);
-        }
+        rows.emitted(emitted);
         let held = Some(self.holding());
         self.store(rows.into_events(), findings, None, held).await
     }
