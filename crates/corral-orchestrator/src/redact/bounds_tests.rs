@@ -1,6 +1,8 @@
 //! The leak detector's stream stays bounded whatever the output: what it
 //! holds, and so what it scans again at each chunk.
 
+use std::fmt::Write;
+
 use corral_proto::event::OutputStream;
 
 use super::{Findings, OutputPiece, Redactor, StreamRedactor};
@@ -206,4 +208,92 @@ fn the_rest_of_a_find_cut_by_a_forced_cut_is_redacted() {
         "part of S let go in clear"
     );
     assert!(out.ends_with("!\n"), "what follows is let go");
+}
+
+/// A dump line whose bytes (and ASCII column) begin a needle, then dump
+/// lines that add no byte to those streams: `od -c` lines of `**` cells
+/// only, and hex lines without an ASCII column. Such a line ends the run,
+/// so the start is let go instead of held (and scanned again at every
+/// chunk) for as long as the lines come: how long it stayed held told a
+/// job, by the clock, whether its guess began a secret. A real dump is
+/// still read across its lines, down to one byte a line.
+#[test]
+fn dump_lines_that_add_nothing_do_not_keep_a_needle_start_held() {
+    let redactor = redactor();
+    let probe = "00000000  68 75 6e 74 65 72 32 2d  62 75 74 2f 6c 6f 6e 67  |hunter2-but/long|\n";
+    let fillers: [fn(usize) -> String; 2] = [
+        |line| format!("{:07o}{}\n", line * 16, "  **".repeat(16)),
+        |line| format!("{:08x}  {}\n", line * 16, "41 ".repeat(16).trim_end()),
+    ];
+    for (kind, filler) in fillers.iter().enumerate() {
+        let mut findings = Findings::default();
+        let mut stream = StreamRedactor::default();
+        let _ = stream.push(&redactor, OutputStream::Stdout, probe, &mut findings);
+        assert!(
+            stream.held() >= probe.len(),
+            "kind {kind}: the probe is held"
+        );
+        for round in 0..32 {
+            let lines: String = (1..=64).map(|line| filler(round * 64 + line)).collect();
+            let _ = stream.push(&redactor, OutputStream::Stdout, &lines, &mut findings);
+            assert!(
+                stream.held() < 1024,
+                "kind {kind}, round {round}: {} held",
+                stream.held()
+            );
+        }
+    }
+    // `xxd -c 1` (sixteen bytes of text a byte) and `od -c -w1`.
+    let xxd =
+        one_byte_a_line(|out, at, byte| writeln!(out, "{at:08x}: {byte:02x}  {}", byte as char));
+    let od = one_byte_a_line(|out, at, byte| writeln!(out, "{at:07o}   {}", byte as char));
+    for dump in [xxd, od] {
+        assert_eq!(found(&format!("x\n{dump}")), ["DB_PASSWORD"], "{dump}");
+    }
+}
+
+/// [`SECRET`] as `line` writes each of its bytes (and where it is).
+fn one_byte_a_line(line: impl Fn(&mut String, usize, u8) -> std::fmt::Result) -> String {
+    let mut out = String::new();
+    for (at, byte) in SECRET.bytes().enumerate() {
+        line(&mut out, at, byte).expect("a string takes every write");
+    }
+    out
+}
+
+/// A run whose lines give a needle's bytes too thinly for their text ends
+/// after the first of them: a needle is never found across more text than
+/// `TEXT_PER_BYTE` a byte (and a run's first and last lines), which is
+/// what a restarted stream covers.
+#[test]
+fn a_dump_run_ends_after_a_line_too_thin_for_its_text() {
+    for (pad, finds) in [(180, false), (1, true)] {
+        let dump = one_byte_a_line(|out, at, byte| {
+            let pad = " ".repeat(pad);
+            writeln!(out, "{at:04x}  {byte:02x}{pad}|{}|", byte as char)
+        });
+        assert_eq!(!found(&format!("x\n{dump}")).is_empty(), finds, "{dump}");
+    }
+}
+
+/// A byte of the data that ends an ASCII column early (`<` in
+/// `od -t x1z`) makes that line thin for the ASCII stream only: the hex
+/// bytes' part goes on, and a secret across the line is still found.
+#[test]
+fn a_column_cut_short_ends_only_its_own_stream() {
+    let secret = "ab<cdefghijklmnopqrstuvwxyz0123456789";
+    let redactor = Redactor::new([("KEY", secret)]);
+    let mut dump = String::from("x\n");
+    for (line, chunk) in secret.as_bytes().chunks(16).enumerate() {
+        let mut row = format!("{:06x}", line * 16);
+        for byte in chunk {
+            write!(row, " {byte:02x}").expect("a string takes every write");
+        }
+        let ascii = std::str::from_utf8(chunk).expect("ascii");
+        writeln!(dump, "{row:<54}  >{ascii}<").expect("a string takes every write");
+    }
+    let mut findings = Findings::default();
+    let out = redactor.redact_text(&dump, &mut findings);
+    assert_eq!(findings.names, ["KEY"], "{dump}");
+    assert!(out.is_some_and(|out| !out.contains(" 6a ")), "{dump}");
 }

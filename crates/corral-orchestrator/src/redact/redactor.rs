@@ -60,10 +60,11 @@ impl Redactor {
 
     /// Output bytes the rest of a find could still take once its start is
     /// gone: every form of the longest secret spread by wraps and dump
-    /// layouts (at most eight bytes of text a byte of it), or a whole
-    /// private key block.
+    /// layouts (at most `dumps::TEXT_PER_BYTE` bytes of text a byte of it,
+    /// and a dump run's first and last lines), or a whole private key
+    /// block, which is longer than those two lines.
     pub fn reach(&self) -> usize {
-        8 * self.exact.longest() + super::shapes::PEM_MAX
+        super::dumps::TEXT_PER_BYTE * self.exact.longest() + super::shapes::PEM_MAX
     }
 
     /// Whether bytes past ASCII must be kept as the characters they make

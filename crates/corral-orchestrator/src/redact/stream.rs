@@ -17,10 +17,9 @@
 //! crossing it redacted in parts (the rest of such a find is redacted
 //! whether a later scan sees it whole or not: [`Cover`]): the output then
 //! redacts no less, but may differ from the whole text's. Should the live
-//! position itself stay [`MAX_HELD`] behind the end (a needle longer than that, or a dump run
-//! kept going by lines that add no bytes to it), everything held is let
-//! go as one redaction named [`TOO_LONG`], which goes on over the next
-//! eight longest needles' worth of output (the rest of whatever was open):
+//! position itself stay [`MAX_HELD`] behind the end (a needle longer than
+//! that), everything held is let go as one redaction named [`TOO_LONG`],
+//! which goes on over the next [`Redactor::reach`] bytes of output (the rest of whatever was open):
 //! output is lost, nothing that might be a secret is, and memory stays
 //! bounded.
 //!

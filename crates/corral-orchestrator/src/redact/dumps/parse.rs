@@ -5,7 +5,7 @@
 /// Longest dump line (`xxd -c 32` is 124 bytes).
 pub const MAX_LINE: usize = 200;
 /// Most bytes one dump line holds.
-const MAX_LINE_BYTES: usize = 32;
+pub const MAX_LINE_BYTES: usize = 32;
 
 /// The byte streams read back from a dump line: as written, with 16-bit
 /// words swapped (`hexdump` and `od -x` print little-endian words), and
@@ -202,6 +202,10 @@ fn cells(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) -> bool {
             bytes[count] = (byte, start + at + index * 4);
             count += 1;
         }
+    }
+    // Cells that give no byte (`**` only) are no `od -c` line.
+    if count == 0 {
+        return false;
     }
     sink.diverges();
     for &(byte, cell_start) in &bytes[..count] {

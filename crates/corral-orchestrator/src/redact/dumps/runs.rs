@@ -1,7 +1,7 @@
 //! Runs of consecutive dump lines, kept as the byte streams they print
 //! and searched for every needle.
 
-use super::parse::{ASCII, DATA, SWAPPED, Sink, could_be_dump, parse, plausible};
+use super::parse::{ASCII, DATA, MAX_LINE_BYTES, SWAPPED, Sink, could_be_dump, parse, plausible};
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
 
@@ -65,11 +65,33 @@ struct Line {
     first: [usize; 3],
 }
 
+/// Most text a byte of a stream may take in a run: a line that gives a
+/// stream fewer bytes than this allows, for the text since the last line
+/// that gave it some, ends that stream's part of the run (the stream's
+/// bytes after it are searched apart). Real dumps take about five
+/// (`od -x -c`, whose word lines alternate with cell lines, eight), and
+/// more only on a last, short line, or where a byte of the data (a `<`,
+/// a `|`) ends an ASCII column early. Without it a run could keep a
+/// needle's start live for ever on lines that add nothing, and spread a
+/// needle over more text than a restarted stream covers
+/// (`Redactor::reach`).
+pub const TEXT_PER_BYTE: usize = 16;
+
+/// Most text a stream may go without a byte before its part of the run
+/// ends: no line after could give it enough.
+const MAX_GAP: usize = TEXT_PER_BYTE * MAX_LINE_BYTES;
+
 /// The byte streams of consecutive dump lines.
 #[derive(Default)]
 struct Runs {
     bytes: Bytes,
     lines: Vec<Line>,
+    /// Per stream, where the text after the last line that gave it a byte
+    /// starts (or the line after the last one read, while its part is
+    /// empty).
+    fed: [usize; 3],
+    /// Per stream, where each part after the first starts.
+    cuts: [Vec<usize>; 3],
 }
 
 impl Runs {
@@ -77,6 +99,12 @@ impl Runs {
         self.bytes.runs.iter_mut().for_each(Vec::clear);
         self.bytes.diverged = false;
         self.lines.clear();
+        self.cuts.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Where stream `run`'s last part starts.
+    fn last_part(&self, run: usize) -> usize {
+        self.cuts[run].last().copied().unwrap_or(0)
     }
 
     /// The streams worth reading: the swapped one only if it differs.
@@ -88,8 +116,8 @@ impl Runs {
         }
     }
 
-    /// Reads `text[start..end]` as a dump line onto the runs; false when
-    /// it is none.
+    /// Reads `text[start..end]` (`end` its line break, or the text's end)
+    /// as a dump line onto the runs; false when it is none.
     fn push_line(&mut self, text: &[u8], start: usize, end: usize) -> bool {
         let line = &text[start..end];
         if !plausible(line.strip_suffix(b"\r").unwrap_or(line)) {
@@ -99,7 +127,28 @@ impl Runs {
         if !parse(text, start, end, &mut self.bytes) {
             return false;
         }
+        if self.lines.is_empty() {
+            self.fed = [start; 3];
+        }
         self.lines.push(Line { start, end, first });
+        let next = end + 1;
+        for run in [DATA, SWAPPED, ASCII] {
+            let len = self.bytes.len(run);
+            let added = len - first[run];
+            let open = len > self.last_part(run);
+            let gap = next - self.fed[run];
+            let thin = if added > 0 {
+                gap > TEXT_PER_BYTE * added
+            } else {
+                open && gap > MAX_GAP
+            };
+            if added > 0 || !open {
+                self.fed[run] = next;
+            }
+            if thin {
+                self.cuts[run].push(len);
+            }
+        }
         true
     }
 
@@ -121,10 +170,23 @@ impl Runs {
         }
         for &run in self.streams() {
             let bytes = &self.bytes.runs[run];
-            if bytes.len() < 2 {
-                continue;
-            }
-            for found in finder.find_all(bytes) {
+            let ends = self.cuts[run].iter().copied().chain([bytes.len()]);
+            let parts = std::iter::once(0)
+                .chain(self.cuts[run].iter().copied())
+                .zip(ends);
+            let found = parts
+                .filter(|(from, to)| to - from >= 2)
+                .flat_map(|(from, to)| {
+                    finder
+                        .find_all(&bytes[from..to])
+                        .into_iter()
+                        .map(move |mut found| {
+                            found.start += from;
+                            found.end += from;
+                            found
+                        })
+                });
+            for found in found {
                 let first = self
                     .lines
                     .partition_point(|line| line.first[run] <= found.start)
@@ -165,8 +227,8 @@ impl Runs {
         self.streams()
             .iter()
             .filter_map(|&run| {
-                let start =
-                    finder.partial_start(&self.bytes.runs[run], self.lines[first].first[run])?;
+                let from = self.lines[first].first[run].max(self.last_part(run));
+                let start = finder.partial_start(&self.bytes.runs[run], from)?;
                 Some(self.line_of(run, start).start)
             })
             .min()
