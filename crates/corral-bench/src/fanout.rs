@@ -5,7 +5,8 @@
 //!
 //! Each job waits for a file in its project directory, then prints
 //! [`LINES`] lines to stdout and as many to stderr, alternating (the
-//! worker merges what piles up on one stream into one event, so events
+//! worker merges what piles up on one stream into one event, and the
+//! server joins one stream's consecutive output within a batch, so events
 //! are counted as the store holds them, never as lines). The file is
 //! written for every job at once, once all jobs run and every subscriber
 //! is connected.

@@ -21,7 +21,7 @@ pub fn fanout_table(figures: &FanoutFigures) -> String {
          read everything over HTTP on loopback. Jobs, server and subscribers share the machine:\n\n\
          | figure | value |\n|---|---:|\n\
          | lines printed, all jobs | {} |\n\
-         | `output` events stored, all jobs (a worker merges what piles up on a stream) | {} |\n\
+         | `output` events stored, all jobs (a worker merges what piles up on a stream; the server joins one stream's consecutive output within a batch, up to 64 KiB) | {} |\n\
          | ingested: `output` events per second, first to last stored | {ingested:.0} |\n\
          | delivered: `output` events per second, all subscribers | {:.0} |\n\
          | SSE bytes read by all subscribers | {:.1} MB |\n\

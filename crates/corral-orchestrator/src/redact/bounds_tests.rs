@@ -261,10 +261,10 @@ fn one_byte_a_line(line: impl Fn(&mut String, usize, u8) -> std::fmt::Result) ->
     out
 }
 
-/// A run whose lines give a needle's bytes too thinly for their text ends
-/// after the first of them: a needle is never found across more text than
-/// `TEXT_PER_BYTE` a byte (and a run's first and last lines), which is
-/// what a restarted stream covers.
+/// A dump line that gives a needle's bytes too thinly for its text ends
+/// its stream's part: a needle is never found across more text than
+/// `MOST_TEXT_PER_BYTE` a byte (and a part's first and last lines), which
+/// is what a restarted stream covers.
 #[test]
 fn a_dump_run_ends_after_a_line_too_thin_for_its_text() {
     for (pad, finds) in [(180, false), (1, true)] {
@@ -296,4 +296,80 @@ fn a_column_cut_short_ends_only_its_own_stream() {
     let out = redactor.redact_text(&dump, &mut findings);
     assert_eq!(findings.names, ["KEY"], "{dump}");
     assert!(out.is_some_and(|out| !out.contains(" 6a ")), "{dump}");
+}
+
+/// `bytes` as `od -An -x` prints them: little-endian words, eight a line.
+fn od_words(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for line in bytes.chunks(16) {
+        for word in line.chunks(2) {
+            let high = word.get(1).copied().unwrap_or(0);
+            write!(out, " {high:02x}{:02x}", word[0]).expect("a string takes every write");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Lines of another layout between two parts of a dump (`od -x -c` of
+/// other files, `od -c` lines with no swapped bytes) do not cut a secret
+/// printed after them: its first line starts a new part instead of ending
+/// the old one with itself in it. Whole, and streamed where the text
+/// before the secret was let go first (a streamed scan then starts its
+/// run elsewhere than the whole text's).
+#[test]
+fn lines_of_another_layout_before_a_dump_do_not_cut_its_secret() {
+    let secret = "correct-horse-battery-staple-42\n";
+    let redactor = Redactor::new([("KEY", secret)]);
+    let cells = |count: usize| format!("{}\n", "   .".repeat(16)).repeat(count);
+    for between in 1..=9 {
+        let whole = format!(
+            "x\n{}{}{}done\n",
+            od_words(b"hello world\n...."),
+            cells(between),
+            od_words(secret.as_bytes())
+        );
+        let mut findings = Findings::default();
+        let out = redactor.redact_text(&whole, &mut findings);
+        assert_eq!(findings.names, ["KEY"], "{between} lines between:\n{whole}");
+        assert!(out.is_some_and(|out| !out.contains("6f63")), "{whole}");
+        let first = format!("x\n{}{}", od_words(b"X.X.X.X.X.X.X.X."), cells(5));
+        let second = format!(
+            "{}{}{}done\n",
+            od_words(b"B.B.B.B.B.B.B.B."),
+            cells(between),
+            od_words(secret.as_bytes())
+        );
+        let mut stream = StreamRedactor::default();
+        let mut findings = Findings::default();
+        let mut out = text(stream.push(&redactor, OutputStream::Stdout, &first, &mut findings));
+        out.push_str(&text(stream.push(
+            &redactor,
+            OutputStream::Stdout,
+            &second,
+            &mut findings,
+        )));
+        out.push_str(&text(stream.flush(&redactor, &mut findings)));
+        assert_eq!(
+            findings.names,
+            ["KEY"],
+            "streamed, {between} between:\n{first}{second}"
+        );
+        assert!(!out.contains("6f63"), "{out}");
+    }
+}
+
+/// One byte a line, a little wider than sixteen bytes of text: `xxd -c 1`
+/// through a terminal (`\r\n`), `od -t x1z -w1` past 2 MiB (an offset of
+/// eight digits).
+#[test]
+fn one_byte_a_line_with_a_little_more_text_is_read_across() {
+    let crlf =
+        one_byte_a_line(|out, at, byte| write!(out, "{at:08x}: {byte:02x}  {}\r\n", byte as char));
+    let wide = one_byte_a_line(|out, at, byte| {
+        writeln!(out, "{:08o} {byte:02x}  >{}<", (2 << 20) + at, byte as char)
+    });
+    for dump in [crlf, wide] {
+        assert_eq!(found(&format!("x\n{dump}")), ["DB_PASSWORD"], "{dump}");
+    }
 }

@@ -19,4 +19,4 @@
 mod parse;
 mod runs;
 
-pub use runs::{TEXT_PER_BYTE, find};
+pub use runs::{MOST_TEXT_PER_BYTE, find};

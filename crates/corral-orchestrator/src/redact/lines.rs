@@ -1,25 +1,26 @@
 //! Where the lines of a text end. Most job output is lines of under a
 //! hundred bytes, where a `memchr` iterator spends more on each call than
-//! on the search (2.6 GB/s measured on build logs). Here each 32 bytes
-//! become a mask of their newlines, in a branch-free loop the compiler
-//! can turn into vector compares, and each set bit is a newline: no byte
-//! is looked at twice.
+//! on the search (2.6 GB/s measured on build logs). Here each 8 bytes are
+//! read as one word whose newline bytes are flagged at once (no branch
+//! per byte), and each flag is a newline: no byte is looked at twice.
 
-/// Bytes a mask covers.
-const BLOCK: usize = 32;
+/// Every byte `\n`.
+const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+/// Every byte's low seven bits.
+const LOW: u64 = u64::from_ne_bytes([0x7f; 8]);
 
 /// The position of every `\n` in `text`, in order.
 pub fn newlines(text: &[u8]) -> Vec<usize> {
     let mut found = Vec::with_capacity(text.len() / 64);
-    let (blocks, rest) = text.as_chunks::<BLOCK>();
+    let (words, rest) = text.as_chunks::<8>();
     let mut base = 0;
-    for block in blocks {
-        let mut mask = mask_of(block);
-        while mask != 0 {
-            found.push(base + mask.trailing_zeros() as usize);
-            mask &= mask - 1;
+    for word in words {
+        let mut flags = newline_flags(u64::from_le_bytes(*word));
+        while flags != 0 {
+            found.push(base + (flags.trailing_zeros() / 8) as usize);
+            flags &= flags - 1;
         }
-        base += BLOCK;
+        base += 8;
     }
     for (offset, &byte) in rest.iter().enumerate() {
         if byte == b'\n' {
@@ -29,13 +30,16 @@ pub fn newlines(text: &[u8]) -> Vec<usize> {
     found
 }
 
-/// Bit `i` set when `block[i]` is `\n`.
-fn mask_of(block: &[u8; BLOCK]) -> u32 {
-    let mut mask = 0u32;
-    for (index, &byte) in block.iter().enumerate() {
-        mask |= u32::from(byte == b'\n') << index;
-    }
-    mask
+/// The high bit of each byte of `word` (read little-endian) set exactly
+/// when that byte is `\n`, every other bit clear. Exact, not the usual
+/// approximate zero-byte test: no carry crosses a byte, since the sum is
+/// taken on the low seven bits alone.
+fn newline_flags(word: u64) -> u64 {
+    let zeroed = word ^ NEWLINES;
+    // A byte's high bit is set here when its low seven bits are not all
+    // zero, or when its own high bit was.
+    let nonzero = ((zeroed & LOW) + LOW) | zeroed;
+    !nonzero & !LOW
 }
 
 #[cfg(test)]
@@ -51,9 +55,10 @@ mod tests {
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    // Newlines, their neighbours and bytes a borrow could
-                    // flag (`\v` is `\n` ^ 1).
-                    [b'\n', b'\x0b', b'\t', b'\0', b'a', 0xff, b'\r'][(state % 7) as usize]
+                    // Newlines, their neighbours, bytes a carry or borrow
+                    // could flag (`\v` is `\n` ^ 1), and `\n` with its
+                    // high bit set.
+                    [b'\n', b'\x0b', b'\t', b'\0', b'a', 0xff, b'\r', 0x8a][(state % 8) as usize]
                 })
                 .collect();
             let expected: Vec<usize> = (0..text.len()).filter(|&at| text[at] == b'\n').collect();

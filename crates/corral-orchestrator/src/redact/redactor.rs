@@ -60,11 +60,11 @@ impl Redactor {
 
     /// Output bytes the rest of a find could still take once its start is
     /// gone: every form of the longest secret spread by wraps and dump
-    /// layouts (at most `dumps::TEXT_PER_BYTE` bytes of text a byte of it,
-    /// and a dump run's first and last lines), or a whole private key
-    /// block, which is longer than those two lines.
+    /// layouts (at most `dumps::MOST_TEXT_PER_BYTE` bytes of text a byte
+    /// of it, and a dump part's first and last lines), or a whole private
+    /// key block, which is longer than those two lines.
     pub fn reach(&self) -> usize {
-        super::dumps::TEXT_PER_BYTE * self.exact.longest() + super::shapes::PEM_MAX
+        super::dumps::MOST_TEXT_PER_BYTE * self.exact.longest() + super::shapes::PEM_MAX
     }
 
     /// Whether bytes past ASCII must be kept as the characters they make

@@ -65,21 +65,28 @@ struct Line {
     first: [usize; 3],
 }
 
-/// Most text a byte of a stream may take in a run: a line that gives a
-/// stream fewer bytes than this allows, for the text since the last line
-/// that gave it some, ends that stream's part of the run (the stream's
-/// bytes after it are searched apart). Real dumps take about five
-/// (`od -x -c`, whose word lines alternate with cell lines, eight), and
-/// more only on a last, short line, or where a byte of the data (a `<`,
-/// a `|`) ends an ASCII column early. Without it a run could keep a
-/// needle's start live for ever on lines that add nothing, and spread a
-/// needle over more text than a restarted stream covers
-/// (`Redactor::reach`).
+/// Most text a byte of a stream may take in a part of a run, beside
+/// [`LINE_SLACK`] a line. A line that gives a stream `k` bytes may take
+/// `TEXT_PER_BYTE * k + LINE_SLACK` bytes of text (its line break
+/// included). Longer by itself (the last, short line of a dump), it ends
+/// the stream's part after its bytes; longer with the lines since the
+/// stream's last byte (lines of another layout between), its bytes start
+/// a new part. A stream's parts are searched apart. Real dumps take about
+/// five a byte (`od -x -c`, whose word lines alternate with cell lines,
+/// about eight; `xxd -c 1`, sixteen and the slack). Without a bound a run
+/// could keep a needle's start live for ever on lines that add nothing,
+/// and spread a needle over more text than a restarted stream covers
+/// (`Redactor::reach`, which allows [`MOST_TEXT_PER_BYTE`]).
 pub const TEXT_PER_BYTE: usize = 16;
+/// Text a line may take beyond [`TEXT_PER_BYTE`] a byte: a `\r`, a wider
+/// offset.
+const LINE_SLACK: usize = 8;
+/// The most text a byte of a part can take: a line of one byte.
+pub const MOST_TEXT_PER_BYTE: usize = TEXT_PER_BYTE + LINE_SLACK;
 
-/// Most text a stream may go without a byte before its part of the run
-/// ends: no line after could give it enough.
-const MAX_GAP: usize = TEXT_PER_BYTE * MAX_LINE_BYTES;
+/// Most text a stream may go without a byte before its part ends: past
+/// it, any line that gave it bytes would start a new part anyway.
+const MAX_GAP: usize = TEXT_PER_BYTE * MAX_LINE_BYTES + LINE_SLACK;
 
 /// The byte streams of consecutive dump lines.
 #[derive(Default)]
@@ -87,8 +94,8 @@ struct Runs {
     bytes: Bytes,
     lines: Vec<Line>,
     /// Per stream, where the text after the last line that gave it a byte
-    /// starts (or the line after the last one read, while its part is
-    /// empty).
+    /// starts (the run's start before any did, or where its part was
+    /// ended for want of bytes).
     fed: [usize; 3],
     /// Per stream, where each part after the first starts.
     cuts: [Vec<usize>; 3],
@@ -100,6 +107,14 @@ impl Runs {
         self.bytes.diverged = false;
         self.lines.clear();
         self.cuts.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Ends stream `run`'s part at its byte `at` (nothing when the part
+    /// would be empty).
+    fn cut(&mut self, run: usize, at: usize) {
+        if at > self.last_part(run) {
+            self.cuts[run].push(at);
+        }
     }
 
     /// Where stream `run`'s last part starts.
@@ -132,21 +147,23 @@ impl Runs {
         }
         self.lines.push(Line { start, end, first });
         let next = end + 1;
+        let line_text = next - start;
         for run in [DATA, SWAPPED, ASCII] {
             let len = self.bytes.len(run);
             let added = len - first[run];
-            let open = len > self.last_part(run);
-            let gap = next - self.fed[run];
-            let thin = if added > 0 {
-                gap > TEXT_PER_BYTE * added
-            } else {
-                open && gap > MAX_GAP
-            };
-            if added > 0 || !open {
+            let allowed = TEXT_PER_BYTE * added + LINE_SLACK;
+            if added > 0 {
+                let before = start - self.fed[run];
+                if before > 0 && before + line_text > allowed {
+                    self.cut(run, first[run]);
+                }
+                if line_text > allowed {
+                    self.cut(run, len);
+                }
                 self.fed[run] = next;
-            }
-            if thin {
-                self.cuts[run].push(len);
+            } else if next - self.fed[run] > MAX_GAP {
+                self.cut(run, len);
+                self.fed[run] = next;
             }
         }
         true
