@@ -29,6 +29,8 @@
 mod binary;
 #[cfg(test)]
 mod bounds_tests;
+#[cfg(test)]
+mod dump_tests;
 mod dumps;
 mod exact;
 mod forms;

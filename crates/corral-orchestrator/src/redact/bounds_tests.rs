@@ -1,25 +1,23 @@
 //! The leak detector's stream stays bounded whatever the output: what it
 //! holds, and so what it scans again at each chunk.
 
-use std::fmt::Write;
-
 use corral_proto::event::OutputStream;
 
 use super::{Findings, OutputPiece, Redactor, StreamRedactor};
 
-const SECRET: &str = "hunter2-but/longer+42";
+pub(super) const SECRET: &str = "hunter2-but/longer+42";
 
-fn redactor() -> Redactor {
+pub(super) fn redactor() -> Redactor {
     Redactor::new([("DB_PASSWORD", SECRET)])
 }
 
-fn found(text: &str) -> Vec<String> {
+pub(super) fn found(text: &str) -> Vec<String> {
     let mut findings = Findings::default();
     let _ = redactor().redact_text(text, &mut findings);
     findings.names
 }
 
-fn text(pieces: Vec<OutputPiece>) -> String {
+pub(super) fn text(pieces: Vec<OutputPiece>) -> String {
     pieces.into_iter().map(|piece| piece.text).collect()
 }
 
@@ -208,168 +206,4 @@ fn the_rest_of_a_find_cut_by_a_forced_cut_is_redacted() {
         "part of S let go in clear"
     );
     assert!(out.ends_with("!\n"), "what follows is let go");
-}
-
-/// A dump line whose bytes (and ASCII column) begin a needle, then dump
-/// lines that add no byte to those streams: `od -c` lines of `**` cells
-/// only, and hex lines without an ASCII column. Such a line ends the run,
-/// so the start is let go instead of held (and scanned again at every
-/// chunk) for as long as the lines come: how long it stayed held told a
-/// job, by the clock, whether its guess began a secret. A real dump is
-/// still read across its lines, down to one byte a line.
-#[test]
-fn dump_lines_that_add_nothing_do_not_keep_a_needle_start_held() {
-    let redactor = redactor();
-    let probe = "00000000  68 75 6e 74 65 72 32 2d  62 75 74 2f 6c 6f 6e 67  |hunter2-but/long|\n";
-    let fillers: [fn(usize) -> String; 2] = [
-        |line| format!("{:07o}{}\n", line * 16, "  **".repeat(16)),
-        |line| format!("{:08x}  {}\n", line * 16, "41 ".repeat(16).trim_end()),
-    ];
-    for (kind, filler) in fillers.iter().enumerate() {
-        let mut findings = Findings::default();
-        let mut stream = StreamRedactor::default();
-        let _ = stream.push(&redactor, OutputStream::Stdout, probe, &mut findings);
-        assert!(
-            stream.held() >= probe.len(),
-            "kind {kind}: the probe is held"
-        );
-        for round in 0..32 {
-            let lines: String = (1..=64).map(|line| filler(round * 64 + line)).collect();
-            let _ = stream.push(&redactor, OutputStream::Stdout, &lines, &mut findings);
-            assert!(
-                stream.held() < 1024,
-                "kind {kind}, round {round}: {} held",
-                stream.held()
-            );
-        }
-    }
-    // `xxd -c 1` (sixteen bytes of text a byte) and `od -c -w1`.
-    let xxd =
-        one_byte_a_line(|out, at, byte| writeln!(out, "{at:08x}: {byte:02x}  {}", byte as char));
-    let od = one_byte_a_line(|out, at, byte| writeln!(out, "{at:07o}   {}", byte as char));
-    for dump in [xxd, od] {
-        assert_eq!(found(&format!("x\n{dump}")), ["DB_PASSWORD"], "{dump}");
-    }
-}
-
-/// [`SECRET`] as `line` writes each of its bytes (and where it is).
-fn one_byte_a_line(line: impl Fn(&mut String, usize, u8) -> std::fmt::Result) -> String {
-    let mut out = String::new();
-    for (at, byte) in SECRET.bytes().enumerate() {
-        line(&mut out, at, byte).expect("a string takes every write");
-    }
-    out
-}
-
-/// A dump line that gives a needle's bytes too thinly for its text ends
-/// its stream's part: a needle is never found across more text than
-/// `MOST_TEXT_PER_BYTE` a byte (and a part's first and last lines), which
-/// is what a restarted stream covers.
-#[test]
-fn a_dump_run_ends_after_a_line_too_thin_for_its_text() {
-    for (pad, finds) in [(180, false), (1, true)] {
-        let dump = one_byte_a_line(|out, at, byte| {
-            let pad = " ".repeat(pad);
-            writeln!(out, "{at:04x}  {byte:02x}{pad}|{}|", byte as char)
-        });
-        assert_eq!(!found(&format!("x\n{dump}")).is_empty(), finds, "{dump}");
-    }
-}
-
-/// A byte of the data that ends an ASCII column early (`<` in
-/// `od -t x1z`) makes that line thin for the ASCII stream only: the hex
-/// bytes' part goes on, and a secret across the line is still found.
-#[test]
-fn a_column_cut_short_ends_only_its_own_stream() {
-    let secret = "ab<cdefghijklmnopqrstuvwxyz0123456789";
-    let redactor = Redactor::new([("KEY", secret)]);
-    let mut dump = String::from("x\n");
-    for (line, chunk) in secret.as_bytes().chunks(16).enumerate() {
-        let mut row = format!("{:06x}", line * 16);
-        for byte in chunk {
-            write!(row, " {byte:02x}").expect("a string takes every write");
-        }
-        let ascii = std::str::from_utf8(chunk).expect("ascii");
-        writeln!(dump, "{row:<54}  >{ascii}<").expect("a string takes every write");
-    }
-    let mut findings = Findings::default();
-    let out = redactor.redact_text(&dump, &mut findings);
-    assert_eq!(findings.names, ["KEY"], "{dump}");
-    assert!(out.is_some_and(|out| !out.contains(" 6a ")), "{dump}");
-}
-
-/// `bytes` as `od -An -x` prints them: little-endian words, eight a line.
-fn od_words(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for line in bytes.chunks(16) {
-        for word in line.chunks(2) {
-            let high = word.get(1).copied().unwrap_or(0);
-            write!(out, " {high:02x}{:02x}", word[0]).expect("a string takes every write");
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// Lines of another layout between two parts of a dump (`od -x -c` of
-/// other files, `od -c` lines with no swapped bytes) do not cut a secret
-/// printed after them: its first line starts a new part instead of ending
-/// the old one with itself in it. Whole, and streamed where the text
-/// before the secret was let go first (a streamed scan then starts its
-/// run elsewhere than the whole text's).
-#[test]
-fn lines_of_another_layout_before_a_dump_do_not_cut_its_secret() {
-    let secret = "correct-horse-battery-staple-42\n";
-    let redactor = Redactor::new([("KEY", secret)]);
-    let cells = |count: usize| format!("{}\n", "   .".repeat(16)).repeat(count);
-    for between in 1..=9 {
-        let whole = format!(
-            "x\n{}{}{}done\n",
-            od_words(b"hello world\n...."),
-            cells(between),
-            od_words(secret.as_bytes())
-        );
-        let mut findings = Findings::default();
-        let out = redactor.redact_text(&whole, &mut findings);
-        assert_eq!(findings.names, ["KEY"], "{between} lines between:\n{whole}");
-        assert!(out.is_some_and(|out| !out.contains("6f63")), "{whole}");
-        let first = format!("x\n{}{}", od_words(b"X.X.X.X.X.X.X.X."), cells(5));
-        let second = format!(
-            "{}{}{}done\n",
-            od_words(b"B.B.B.B.B.B.B.B."),
-            cells(between),
-            od_words(secret.as_bytes())
-        );
-        let mut stream = StreamRedactor::default();
-        let mut findings = Findings::default();
-        let mut out = text(stream.push(&redactor, OutputStream::Stdout, &first, &mut findings));
-        out.push_str(&text(stream.push(
-            &redactor,
-            OutputStream::Stdout,
-            &second,
-            &mut findings,
-        )));
-        out.push_str(&text(stream.flush(&redactor, &mut findings)));
-        assert_eq!(
-            findings.names,
-            ["KEY"],
-            "streamed, {between} between:\n{first}{second}"
-        );
-        assert!(!out.contains("6f63"), "{out}");
-    }
-}
-
-/// One byte a line, a little wider than sixteen bytes of text: `xxd -c 1`
-/// through a terminal (`\r\n`), `od -t x1z -w1` past 2 MiB (an offset of
-/// eight digits).
-#[test]
-fn one_byte_a_line_with_a_little_more_text_is_read_across() {
-    let crlf =
-        one_byte_a_line(|out, at, byte| write!(out, "{at:08x}: {byte:02x}  {}\r\n", byte as char));
-    let wide = one_byte_a_line(|out, at, byte| {
-        writeln!(out, "{:08o} {byte:02x}  >{}<", (2 << 20) + at, byte as char)
-    });
-    for dump in [crlf, wide] {
-        assert_eq!(found(&format!("x\n{dump}")), ["DB_PASSWORD"], "{dump}");
-    }
 }

@@ -68,21 +68,22 @@ struct Line {
 /// Most text a byte of a stream may take in a part of a run, beside
 /// [`LINE_SLACK`] a line. A line that gives a stream `k` bytes may take
 /// `TEXT_PER_BYTE * k + LINE_SLACK` bytes of text (its line break
-/// included). Longer by itself (the last, short line of a dump), it ends
-/// the stream's part after its bytes; longer with the lines since the
-/// stream's last byte (lines of another layout between), its bytes start
-/// a new part. A stream's parts are searched apart. Real dumps take about
-/// five a byte (`od -x -c`, whose word lines alternate with cell lines,
-/// about eight; `xxd -c 1`, sixteen and the slack). Without a bound a run
-/// could keep a needle's start live for ever on lines that add nothing,
-/// and spread a needle over more text than a restarted stream covers
-/// (`Redactor::reach`, which allows [`MOST_TEXT_PER_BYTE`]).
+/// included): longer, it ends the stream's part after its bytes (the last,
+/// short line of a dump). With the lines since the stream's last byte
+/// (lines of another layout between: `hexdump -x -c`, `od -x -c`), it may
+/// take as much for the larger of `k` and what that last line gave:
+/// longer, its bytes start a new part. A stream's parts are searched apart.
+/// Real dumps take about five bytes of text a byte (`xxd -c 1`, sixteen and
+/// the slack). Without a bound a run could keep a needle's start live for
+/// ever on lines that add nothing, and spread a needle over more text than
+/// a restarted stream covers (`Redactor::reach`, which allows
+/// [`MOST_TEXT_PER_BYTE`]: a byte counted for its own line and the next).
 pub const TEXT_PER_BYTE: usize = 16;
 /// Text a line may take beyond [`TEXT_PER_BYTE`] a byte: a `\r`, a wider
 /// offset.
 const LINE_SLACK: usize = 8;
-/// The most text a byte of a part can take: a line of one byte.
-pub const MOST_TEXT_PER_BYTE: usize = TEXT_PER_BYTE + LINE_SLACK;
+/// The most text a byte of a part can take.
+pub const MOST_TEXT_PER_BYTE: usize = 2 * TEXT_PER_BYTE + LINE_SLACK;
 
 /// Most text a stream may go without a byte before its part ends: past
 /// it, any line that gave it bytes would start a new part anyway.
@@ -97,6 +98,9 @@ struct Runs {
     /// starts (the run's start before any did, or where its part was
     /// ended for want of bytes).
     fed: [usize; 3],
+    /// Per stream, how many bytes the last line that gave it some gave (0
+    /// before any did, and once its part was ended for want of bytes).
+    last_gave: [usize; 3],
     /// Per stream, where each part after the first starts.
     cuts: [Vec<usize>; 3],
 }
@@ -144,6 +148,7 @@ impl Runs {
         }
         if self.lines.is_empty() {
             self.fed = [start; 3];
+            self.last_gave = [0; 3];
         }
         self.lines.push(Line { start, end, first });
         let next = end + 1;
@@ -151,19 +156,21 @@ impl Runs {
         for run in [DATA, SWAPPED, ASCII] {
             let len = self.bytes.len(run);
             let added = len - first[run];
-            let allowed = TEXT_PER_BYTE * added + LINE_SLACK;
             if added > 0 {
                 let before = start - self.fed[run];
-                if before > 0 && before + line_text > allowed {
+                let with_last = TEXT_PER_BYTE * added.max(self.last_gave[run]) + LINE_SLACK;
+                if before > 0 && before + line_text > with_last {
                     self.cut(run, first[run]);
                 }
-                if line_text > allowed {
+                if line_text > TEXT_PER_BYTE * added + LINE_SLACK {
                     self.cut(run, len);
                 }
                 self.fed[run] = next;
+                self.last_gave[run] = added;
             } else if next - self.fed[run] > MAX_GAP {
                 self.cut(run, len);
                 self.fed[run] = next;
+                self.last_gave[run] = 0;
             }
         }
         true
