@@ -218,3 +218,75 @@ fn a_short_last_line_of_a_two_format_dump_keeps_its_secret_whole() {
         assert!(out.is_some_and(|out| !out.contains("732d")), "{dump}");
     }
 }
+
+/// Two formats under one offset, as `od` prints them (these are its own
+/// output): the second format's line has blanks where the offset was, and
+/// is read as cells under it, so the run goes on and a secret across
+/// several lines is found (it was missed while such a line ended the run).
+/// The cells are a stream of their own, so each format's lines of the
+/// secret are found, and redacted, the last one's included.
+#[test]
+fn two_od_formats_under_one_offset_are_read_across_lines() {
+    let redactor = Redactor::new([("S", "zq7-Correct-horse-battery-staple-42-Xy")]);
+    let dumps = [
+        (
+            "od -xc",
+            concat!(
+                "0000000    7270    2065    717a    2d37    6f43    7272    6365    2d74\n",
+                "          p   r   e       z   q   7   -   C   o   r   r   e   c   t   -\n",
+                "0000020    6f68    7372    2d65    6162    7474    7265    2d79    7473\n",
+                "          h   o   r   s   e   -   b   a   t   t   e   r   y   -   s   t\n",
+                "0000040    7061    656c    342d    2d32    7958    7020    736f    0a74\n",
+                "          a   p   l   e   -   4   2   -   X   y       p   o   s   t  \\n\n",
+                "0000060\n",
+            ),
+        ),
+        (
+            "od -t x1 -c",
+            concat!(
+                "0000000  70  72  65  20  7a  71  37  2d  43  6f  72  72  65  63  74  2d\n",
+                "          p   r   e       z   q   7   -   C   o   r   r   e   c   t   -\n",
+                "0000020  68  6f  72  73  65  2d  62  61  74  74  65  72  79  2d  73  74\n",
+                "          h   o   r   s   e   -   b   a   t   t   e   r   y   -   s   t\n",
+                "0000040  61  70  6c  65  2d  34  32  2d  58  79  20  70  6f  73  74  0a\n",
+                "          a   p   l   e   -   4   2   -   X   y       p   o   s   t  \\n\n",
+                "0000060\n",
+            ),
+        ),
+        (
+            "od -A x -t x1z -c",
+            concat!(
+                "000000  70  72  65  20  7a  71  37  2d  43  6f  72  72  65  63  74  2d  >pre zq7-Correct-<\n",
+                "         p   r   e       z   q   7   -   C   o   r   r   e   c   t   -\n",
+                "000010  68  6f  72  73  65  2d  62  61  74  74  65  72  79  2d  73  74  >horse-battery-st<\n",
+                "         h   o   r   s   e   -   b   a   t   t   e   r   y   -   s   t\n",
+                "000020  61  70  6c  65  2d  34  32  2d  58  79  20  70  6f  73  74  0a  >aple-42-Xy post.<\n",
+                "         a   p   l   e   -   4   2   -   X   y       p   o   s   t  \\n\n",
+                "000030\n",
+            ),
+        ),
+        (
+            "od -An -t x1 -c",
+            concat!(
+                "  70  72  65  20  7a  71  37  2d  43  6f  72  72  65  63  74  2d\n",
+                "   p   r   e       z   q   7   -   C   o   r   r   e   c   t   -\n",
+                "  68  6f  72  73  65  2d  62  61  74  74  65  72  79  2d  73  74\n",
+                "   h   o   r   s   e   -   b   a   t   t   e   r   y   -   s   t\n",
+                "  61  70  6c  65  2d  34  32  2d  58  79  20  70  6f  73  74  0a\n",
+                "   a   p   l   e   -   4   2   -   X   y       p   o   s   t  \\n\n",
+            ),
+        ),
+    ];
+    for (tool, dump) in dumps {
+        let mut findings = Findings::default();
+        let out = redactor.redact_text(&format!("x\n{dump}"), &mut findings);
+        assert_eq!(findings.names, ["S"], "{tool}:\n{dump}");
+        let out = out.expect("redacted");
+        // Each format's lines of it, the first and the last included.
+        for piece in [
+            "z   q", "X   y", "horse", "7a  71", "58  79", "717a", "7958",
+        ] {
+            assert!(!out.contains(piece), "{tool}: {piece:?} left in\n{out}");
+        }
+    }
+}

@@ -8,11 +8,16 @@ pub const MAX_LINE: usize = 200;
 pub const MAX_LINE_BYTES: usize = 32;
 
 /// The byte streams read back from a dump line: as written, with 16-bit
-/// words swapped (`hexdump` and `od -x` print little-endian words), and
-/// the ASCII column.
+/// words swapped (`hexdump` and `od -x` print little-endian words), the
+/// ASCII column, and `od -c` cells. Each format has its own, so where two
+/// share an offset (`od -xc`, `hexdump -C -c`) each reads the bytes once
+/// and in order, and each finds (and so redacts) its own lines.
 pub const DATA: usize = 0;
 pub const SWAPPED: usize = 1;
 pub const ASCII: usize = 2;
+pub const CELLS: usize = 3;
+/// How many streams a run keeps.
+pub const STREAMS: usize = 4;
 
 /// Where each byte read from a dump line goes.
 pub trait Sink {
@@ -20,8 +25,7 @@ pub trait Sink {
     fn push(&mut self, run: usize, byte: u8, range: (usize, usize));
 
     /// From here on the swapped stream is not the data stream again: a
-    /// word whose bytes are swapped comes next, or `od -c` cells, which
-    /// only the data stream holds.
+    /// word whose bytes are swapped comes next.
     fn diverges(&mut self) {}
 }
 
@@ -49,9 +53,14 @@ pub fn could_be_dump(line: &[u8]) -> bool {
 /// line is rejected here, at a byte or two.
 pub fn plausible(line: &[u8]) -> bool {
     let start = match line {
-        // `od -An -c` cells: a printable byte, or an escape (`  \n`).
+        // `od -An -c` cells: a printable byte, or an escape (`  \n`); the
+        // same under an offset's width of spaces (`od -xc`).
         [b' ', b' ', b' ' | b'\\', ..] => true,
-        [b' ', first, second, ..] => first.is_ascii_hexdigit() && second.is_ascii_hexdigit(),
+        // A byte in hex after a space, or two (`od -An -t x1 -c` lines its
+        // bytes up with four-column cells).
+        [b' ', b' ', first, second, ..] | [b' ', first, second, ..] => {
+            first.is_ascii_hexdigit() && second.is_ascii_hexdigit()
+        }
         [a, b, c, d, ..] => [a, b, c, d].iter().all(|byte| byte.is_ascii_hexdigit()),
         _ => false,
     };
@@ -160,7 +169,21 @@ fn offset(line: &[u8]) -> Option<usize> {
 
 /// `od -c` cells: four columns each, a character right-aligned, a
 /// backslash escape, or three octal digits.
-fn cells(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) -> bool {
+fn cells(line: &[u8], mut at: usize, start: usize, sink: &mut impl Sink) -> bool {
+    let indent = line.len().saturating_sub(at) % 4;
+    if at == 0 && indent != 0 {
+        // A second format's line under the first's offset (`od -xc`,
+        // `od -t x1 -c`): blank where the offset was, five to seven
+        // columns (od's offsets below 16 MiB), then the cells.
+        let blank = indent + 4;
+        if !line
+            .get(..blank)
+            .is_some_and(|blank| blank.iter().all(|&byte| byte == b' '))
+        {
+            return false;
+        }
+        at = blank;
+    }
     let rest = &line[at..];
     // Every cell is four wide: `   s`, `  \n`, or ` 377` (a byte shown in
     // octal fills three of them).
@@ -207,9 +230,8 @@ fn cells(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) -> bool {
     if count == 0 {
         return false;
     }
-    sink.diverges();
     for &(byte, cell_start) in &bytes[..count] {
-        sink.push(DATA, byte, (cell_start, cell_start + 4));
+        sink.push(CELLS, byte, (cell_start, cell_start + 4));
     }
     true
 }

@@ -1,16 +1,18 @@
 //! Runs of consecutive dump lines, kept as the byte streams they print
 //! and searched for every needle.
 
-use super::parse::{ASCII, DATA, MAX_LINE_BYTES, SWAPPED, Sink, could_be_dump, parse, plausible};
+use super::parse::{
+    ASCII, CELLS, DATA, MAX_LINE_BYTES, STREAMS, SWAPPED, Sink, could_be_dump, parse, plausible,
+};
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
 
 /// The bytes alone, what the search reads. The swapped stream is the
-/// data stream again until it diverges (a swapped word, or `od -c`
-/// cells it does not hold): only then is it kept.
+/// data stream again until it diverges (a swapped word): only then is it
+/// kept.
 #[derive(Default)]
 struct Bytes {
-    runs: [Vec<u8>; 3],
+    runs: [Vec<u8>; STREAMS],
     diverged: bool,
 }
 
@@ -36,7 +38,7 @@ impl Sink for Bytes {
     fn diverges(&mut self) {
         if !self.diverged {
             self.diverged = true;
-            let [data, swapped, _] = &mut self.runs;
+            let [data, swapped, ..] = &mut self.runs;
             swapped.clone_from(data);
         }
     }
@@ -62,7 +64,7 @@ impl Sink for Ranges {
 struct Line {
     start: usize,
     end: usize,
-    first: [usize; 3],
+    first: [usize; STREAMS],
 }
 
 /// Most text a byte of a stream may take in a part of a run, beside
@@ -97,12 +99,12 @@ struct Runs {
     /// Per stream, where the text after the last line that gave it a byte
     /// starts (the run's start before any did, or where its part was
     /// ended for want of bytes).
-    fed: [usize; 3],
+    fed: [usize; STREAMS],
     /// Per stream, how many bytes the last line that gave it some gave (0
     /// before any did, and once its part was ended for want of bytes).
-    last_gave: [usize; 3],
+    last_gave: [usize; STREAMS],
     /// Per stream, where each part after the first starts.
-    cuts: [Vec<usize>; 3],
+    cuts: [Vec<usize>; STREAMS],
 }
 
 impl Runs {
@@ -129,9 +131,9 @@ impl Runs {
     /// The streams worth reading: the swapped one only if it differs.
     fn streams(&self) -> &'static [usize] {
         if self.bytes.diverged {
-            &[DATA, SWAPPED, ASCII]
+            &[DATA, SWAPPED, ASCII, CELLS]
         } else {
-            &[DATA, ASCII]
+            &[DATA, ASCII, CELLS]
         }
     }
 
@@ -142,18 +144,18 @@ impl Runs {
         if !plausible(line.strip_suffix(b"\r").unwrap_or(line)) {
             return false;
         }
-        let first = [DATA, SWAPPED, ASCII].map(|run| self.bytes.len(run));
+        let first = [DATA, SWAPPED, ASCII, CELLS].map(|run| self.bytes.len(run));
         if !parse(text, start, end, &mut self.bytes) {
             return false;
         }
         if self.lines.is_empty() {
-            self.fed = [start; 3];
-            self.last_gave = [0; 3];
+            self.fed = [start; STREAMS];
+            self.last_gave = [0; STREAMS];
         }
         self.lines.push(Line { start, end, first });
         let next = end + 1;
         let line_text = next - start;
-        for run in [DATA, SWAPPED, ASCII] {
+        for run in [DATA, SWAPPED, ASCII, CELLS] {
             let len = self.bytes.len(run);
             let added = len - first[run];
             if added > 0 {
