@@ -290,3 +290,52 @@ fn two_od_formats_under_one_offset_are_read_across_lines() {
         }
     }
 }
+
+/// The same layouts cut anywhere, as reads of a pipe cut them: a line cut
+/// after its first bytes is held while it may still become a dump line,
+/// so the lines before it, which it may continue, are not let go in clear
+/// (`od -An -t x1 -c` cut three bytes into a line was let go).
+#[test]
+fn two_od_formats_cut_anywhere_are_redacted_as_whole() {
+    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
+    let redactor = Redactor::new([("S", secret)]);
+    let mut input = Vec::new();
+    for (at, byte) in format!("pre {secret} post\n").bytes().enumerate() {
+        if at % 16 == 0 {
+            input.push(Vec::new());
+        }
+        input.last_mut().expect("a line").push(byte);
+    }
+    let mut dump = String::new();
+    for line in &input {
+        for byte in line {
+            write!(dump, "  {byte:02x}").expect("a string takes every write");
+        }
+        dump.push('\n');
+        for &byte in line {
+            match byte {
+                b'\n' => dump.push_str("  \\n"),
+                _ => write!(dump, "   {}", byte as char).expect("a string takes every write"),
+            }
+        }
+        dump.push('\n');
+    }
+    let mut whole = Findings::default();
+    let expected = redactor
+        .redact_text(&dump, &mut whole)
+        .expect("found whole");
+    for cut in 1..dump.len() {
+        let mut stream = StreamRedactor::default();
+        let mut findings = Findings::default();
+        let mut out =
+            text(stream.push(&redactor, OutputStream::Stdout, &dump[..cut], &mut findings));
+        out.push_str(&text(stream.push(
+            &redactor,
+            OutputStream::Stdout,
+            &dump[cut..],
+            &mut findings,
+        )));
+        out.push_str(&text(stream.flush(&redactor, &mut findings)));
+        assert_eq!(out, expected, "cut at {cut}");
+    }
+}

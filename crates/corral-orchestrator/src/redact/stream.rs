@@ -62,7 +62,7 @@ pub struct OutputPiece {
 }
 
 /// The held-back output of one job.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct StreamRedactor {
     /// `text[..emitted]` is look-behind already emitted; the rest is held.
     text: String,

@@ -288,7 +288,11 @@ fn an_unfinished_line_is_held_only_while_it_could_be_a_dump_line() {
         ("00000010", true),
         ("00000010  2d 73", true),
         (" 2d", true),
+        ("  6", true),
+        ("  \\", true),
+        ("       ", true),
         (" Compiling!", false),
+        ("  6 passed", false),
     ] {
         let mut stream = StreamRedactor::default();
         let out = text(stream.push(

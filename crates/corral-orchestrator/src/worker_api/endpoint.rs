@@ -98,7 +98,7 @@ impl WorkerEndpoint {
         let token_file = socket_dir.join(TOKEN_NAME);
         let binding = Arc::new(SocketBinding::new(token, token_file, token_consumed));
         let shutdown = CancellationToken::new();
-        let app = super::routes::router(Arc::clone(&binding));
+        let app = super::routes::router(Arc::clone(&binding), tasks.clone());
         let stop = shutdown.clone();
         let name = socket_dir.display().to_string();
         let server = tasks.spawn(async move {

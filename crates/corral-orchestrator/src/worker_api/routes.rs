@@ -22,12 +22,14 @@ use corral_proto::worker::{
 use corral_proto::{JobMode, NewEvent, Prompt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
+use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use super::binding::{JOB_HOLD, SocketBinding};
 use super::served::ServedJob;
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::llm::ProxyError;
+use crate::store::StoreError;
 use crate::token::bearer;
 
 /// Largest request body: a generous batch of output.
@@ -39,7 +41,7 @@ const MAX_CHAT_BYTES: usize = 32 << 20;
 /// The job's session, put on the request by [`authenticate`].
 type Session = Extension<Arc<ServedJob>>;
 
-pub(super) fn router(binding: Arc<SocketBinding>) -> Router {
+pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router {
     Router::new()
         .route(JOB_PATH, get(job))
         .route(CREDENTIALS_PATH, get(credentials))
@@ -82,6 +84,7 @@ pub(super) fn router(binding: Arc<SocketBinding>) -> Router {
             authenticate,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(Extension(tasks))
         .with_state(binding)
 }
 
@@ -150,6 +153,7 @@ async fn credentials(Extension(session): Session) -> Json<Vec<Credential>> {
 
 async fn events(
     Extension(session): Session,
+    Extension(tasks): Extension<TaskTracker>,
     ApiJson(batch): ApiJson<EventBatch>,
 ) -> Result<Json<EventsAck>, ApiError> {
     if batch.events.len() > MAX_BATCH_EVENTS {
@@ -162,12 +166,17 @@ async fn events(
     if session.desk.is_none() {
         super::intake::no_execs(&batch.events)?;
     }
-    session.accept_batch(batch.batch, batch.events).await?;
-    Ok(Json(EventsAck { batch: batch.batch }))
+    let number = batch.batch;
+    to_the_end(&tasks, async move {
+        session.accept_batch(number, batch.events).await
+    })
+    .await?;
+    Ok(Json(EventsAck { batch: number }))
 }
 
 async fn complete(
     Extension(session): Session,
+    Extension(tasks): Extension<TaskTracker>,
     ApiJson(completion): ApiJson<Completion>,
 ) -> Result<Json<EventsAck>, ApiError> {
     if !session.set_completion(completion.clone()) {
@@ -176,11 +185,26 @@ async fn complete(
         });
     }
     info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
-    session.flush_streams().await?;
     let event = NewEvent::of(&completion);
-    // One at a time with batches, as everything that records what is held.
-    session.accept_batch(None, vec![event]).await?;
+    to_the_end(&tasks, async move {
+        session.flush_streams().await?;
+        // One at a time with batches, as everything that records what is held.
+        session.accept_batch(None, vec![event]).await
+    })
+    .await?;
     Ok(Json(EventsAck { batch: None }))
+}
+
+/// Runs `work` to its end even when the request that asked for it is
+/// dropped (its connection cut, its worker killed): stopped between the
+/// leak detector's pushes and the store, a batch would lose what the
+/// detector let go of, and leave the batch it took unrecorded, so a
+/// resent copy would be pushed through the detector a second time.
+async fn to_the_end(
+    tasks: &TaskTracker,
+    work: impl Future<Output = Result<(), StoreError>> + Send + 'static,
+) -> Result<(), StoreError> {
+    tasks.spawn(work).await?
 }
 
 /// A model call, through the job's proxy. Jobs without a model (exec mode)

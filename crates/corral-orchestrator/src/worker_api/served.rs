@@ -252,6 +252,15 @@ impl ServedJob {
         if let Some(desk) = &self.desk {
             desk.activity.touch();
         }
+        // What the detector held before this batch: should the batch not
+        // be stored, the worker sends it again, and it must meet the
+        // detector as it was. Pushed twice, a held first half of a secret
+        // would no longer start one, and would be let go in clear.
+        let before = self
+            .streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         for mut event in self.cap_output(events) {
             let mut found = Findings::default();
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
@@ -288,7 +297,11 @@ impl ServedJob {
         // Written with every append the worker asked for, whatever it
         // held: the work a request does must not tell it (see `held`).
         let held = asked.then(|| self.holding());
-        self.store(rows.into_events(), findings, batch, held).await
+        let stored = self.store(rows.into_events(), findings, batch, held).await;
+        if stored.is_err() {
+            *self.streams.lock().unwrap_or_else(PoisonError::into_inner) = before;
+        }
+        stored
     }
 
     /// The streams that hold something now.

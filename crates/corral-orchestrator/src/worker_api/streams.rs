@@ -14,7 +14,7 @@ use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 const MAX_HELD_EXECS: usize = 256;
 
 /// The held-back output of one job, by exec (`None`: the job's own).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct OutputStreams {
     by_exec: HashMap<Option<u64>, StreamRedactor>,
 }

@@ -120,3 +120,133 @@ async fn a_restart_between_the_halves_of_a_secret_stores_neither_in_clear() {
         );
     }
 }
+
+/// A running job `id`'s worker API over a store of its own in `dir`, its
+/// first batch (`plain `) taken.
+struct Served {
+    store: Arc<SqliteStore>,
+    database: std::path::PathBuf,
+    job: Job,
+    endpoint: WorkerEndpoint,
+    socket: std::path::PathBuf,
+    token: String,
+}
+
+async fn served(dir: &std::path::Path, id: &str) -> Served {
+    let database = dir.join("corral.db");
+    let store = Arc::new(SqliteStore::open(&database).expect("store"));
+    let job = corral_testkit::running_job(id);
+    store.insert_job(&job).await.expect("insert job");
+    let socket_dir = dir.join("run").join(&job.id);
+    let endpoint = WorkerEndpoint::open(&socket_dir, setup(&store, &job), &TaskTracker::new())
+        .await
+        .expect("endpoint opens");
+    endpoint.mark_running();
+    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token file");
+    let socket = socket_dir.join("worker.sock");
+    let first = json!({"batch": 1, "events": [output("plain ")]});
+    post(&socket, &token, "/v1/events", &first).await;
+    Served {
+        store,
+        database,
+        job,
+        endpoint,
+        socket,
+        token,
+    }
+}
+
+/// The worker's last batches, the half of the secret it sends again
+/// included, and its completion; then all output the store holds.
+async fn finish(served: Served) -> String {
+    let Served {
+        store,
+        job,
+        endpoint,
+        socket,
+        token,
+        ..
+    } = served;
+    let (socket, token) = (socket.as_path(), token.as_str());
+    let again = json!({"batch": 2, "events": [output(FIRST_HALF)]});
+    let ack = post(socket, token, "/v1/events", &again).await;
+    assert_eq!(ack, json!({"batch": 2}));
+    let rest = json!({"batch": 3, "events": [output(&format!("{SECOND_HALF} ok.\n"))]});
+    post(socket, token, "/v1/events", &rest).await;
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0});
+    post(socket, token, "/v1/complete", &done).await;
+    endpoint.close().await;
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    stored
+        .iter()
+        .filter(|event| event.kind == EventKind::Output)
+        .filter_map(|event| event.data["text"].as_str())
+        .collect()
+}
+
+/// A batch the store refused (a full disk, say) leaves the leak detector
+/// as it was before it: the copy the worker sends again meets it as the
+/// first did. Pushed a second time behind the first, the held first half
+/// of a secret would no longer start one, and would be let go in clear.
+#[tokio::test]
+async fn a_batch_the_store_refused_is_taken_again_as_if_new() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000bd").await;
+    let (socket, token) = (&served.socket, &served.token);
+
+    let refuser = rusqlite::Connection::open(&served.database).expect("second connection");
+    refuser
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events \
+             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
+        )
+        .expect("trigger");
+    let second = json!({"batch": 2, "events": [output(FIRST_HALF)]}).to_string();
+    let (status, _) = unix_request(socket, "POST", "/v1/events", Some(token), &second).await;
+    assert_eq!(status, 500, "the store refused it");
+    refuser
+        .execute_batch("DROP TRIGGER refuse")
+        .expect("drop trigger");
+    drop(refuser);
+
+    let text = finish(served).await;
+    assert_eq!(text, "plain [REDACTED:DEPLOY_KEY] ok.\n");
+}
+
+/// A batch whose request is cut while it is being stored (the database
+/// busy, the worker gone mid-request) is still taken to its end and
+/// recorded: the copy the worker sends again is answered as a retry, not
+/// pushed through the leak detector a second time.
+#[tokio::test]
+async fn a_batch_whose_request_is_cut_while_it_is_stored_is_taken_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000bc").await;
+    let (socket, token) = (&served.socket, &served.token);
+
+    // The database is busy: the second batch waits in its store.
+    let blocker = rusqlite::Connection::open(&served.database).expect("second connection");
+    blocker
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("write lock");
+    let second = json!({"batch": 2, "events": [output(FIRST_HALF)]}).to_string();
+    let mut cut = tokio::net::UnixStream::connect(socket)
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: corral\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{second}",
+        second.len()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut cut, request.as_bytes())
+        .await
+        .expect("send");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The worker is gone mid-request; the server sees its connection end.
+    drop(cut);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    blocker.execute_batch("COMMIT").expect("unlock");
+    drop(blocker);
+
+    let text = finish(served).await;
+    assert_eq!(text, "plain [REDACTED:DEPLOY_KEY] ok.\n");
+}

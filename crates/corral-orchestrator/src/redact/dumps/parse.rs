@@ -35,9 +35,14 @@ pub fn could_be_dump(line: &[u8]) -> bool {
     if line.len() > MAX_LINE {
         return false;
     }
+    // Every start [`plausible`] takes, cut anywhere.
     if let [b' ', rest @ ..] = line {
-        return rest.iter().take(2).all(u8::is_ascii_hexdigit)
-            || rest.iter().take(2).all(|&byte| byte == b' ');
+        return match rest {
+            [] | [b' '] | [b' ', b' ' | b'\\', ..] => true,
+            [b' ', first, after @ ..] | [first, after @ ..] => {
+                first.is_ascii_hexdigit() && after.first().is_none_or(u8::is_ascii_hexdigit)
+            }
+        };
     }
     let digits = line
         .iter()

@@ -36,7 +36,9 @@ impl EventRecords for SqliteStore {
                 // Left open by an append that panicked midway: undone.
                 connection.execute_batch("ROLLBACK")?;
             }
-            connection.prepare_cached("BEGIN")?.execute([])?;
+            // Immediate: the write lock is taken (or waited for) at once, so
+            // another writer of the file makes this wait, never fail midway.
+            connection.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
             let appended = append(connection, &job_id, ts, now, events, batch)
                 .and_then(|stored| {
                     if let Some(held) = &held {
