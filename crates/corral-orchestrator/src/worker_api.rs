@@ -28,6 +28,7 @@
 mod binding;
 mod egress_route;
 mod endpoint;
+mod gate;
 mod held;
 mod intake;
 mod limits;

@@ -167,7 +167,9 @@ async fn events(
         super::intake::no_execs(&batch.events)?;
     }
     let number = batch.batch;
+    let place = enter(&session).await?;
     to_the_end(&tasks, async move {
+        let _place = place;
         session.accept_batch(number, batch.events).await
     })
     .await?;
@@ -186,13 +188,27 @@ async fn complete(
     }
     info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
     let event = NewEvent::of(&completion);
+    let place = enter(&session).await?;
     to_the_end(&tasks, async move {
+        let _place = place;
         session.flush_streams().await?;
         // One at a time with batches, as everything that records what is held.
         session.accept_batch(None, vec![event]).await
     })
     .await?;
     Ok(Json(EventsAck { batch: None }))
+}
+
+/// A place among the job's batches being taken (waited for while the
+/// request lasts); a 503 once its intake broke.
+async fn enter(session: &ServedJob) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    session
+        .gate
+        .enter()
+        .await
+        .ok_or_else(|| ApiError::Unavailable {
+            message: "this job's output can no longer be taken".into(),
+        })
 }
 
 /// Runs `work` to its end even when the request that asked for it is

@@ -11,6 +11,7 @@ use corral_proto::worker::{Completion, WORKSPACE, WorkerEgress, WorkerJob};
 use corral_proto::{EventKind, Job, JobMode, NewEvent, ProjectMode};
 use tracing::{error, warn};
 
+use super::gate::Gate;
 use super::limits::{EventRate, split_output};
 use super::provisions::JobProvisions;
 use super::rows::Rows;
@@ -59,6 +60,9 @@ pub(crate) struct ServedJob {
     last_batch: tokio::sync::Mutex<Option<u64>>,
     /// Events admitted per second.
     rate: EventRate,
+    /// How batches reach the detector: a bounded few at once, whole or
+    /// not at all, none after the output's end.
+    pub(super) gate: Gate,
     /// Set once the orchestrator recorded the job `running`: the worker's
     /// events wait for it, so the stream never shows the job's own events
     /// before its `running` status.
@@ -109,6 +113,7 @@ impl ServedJob {
             // only a re-adopted worker goes on from the store's number.
             last_batch: tokio::sync::Mutex::new((!running).then_some(0)),
             rate: EventRate::default(),
+            gate: Gate::default(),
             running: tokio::sync::watch::channel(running).0,
             delivered: AtomicU64::new(0),
             wait_tried: AtomicU64::new(u64::MAX),
@@ -252,19 +257,25 @@ impl ServedJob {
         if let Some(desk) = &self.desk {
             desk.activity.touch();
         }
-        // What the detector held before this batch: should the batch not
-        // be stored, the worker sends it again, and it must meet the
-        // detector as it was. Pushed twice, a held first half of a secret
-        // would no longer start one, and would be let go in clear.
-        let before = self
-            .streams
+        // Should the batch not be stored, the worker sends it again, and it
+        // must meet the detector as it was: pushed twice, a held first half
+        // of a secret would no longer start one, and would be let go in
+        // clear. Stopped midway (a panic), the intake takes no more.
+        let armed = self.gate.arm();
+        self.streams
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+            .begin();
+        let finished = self.gate.is_finished();
         for mut event in self.cap_output(events) {
             let mut found = Findings::default();
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(output) = event.output() {
+                if finished {
+                    // After the output's end: no stream to take it.
+                    warn!(job_id = %self.job.id, "output after the job's output ended was dropped");
+                    continue;
+                }
                 rows.emitted(streams.push(
                     &self.redactor,
                     output.exec,
@@ -298,9 +309,14 @@ impl ServedJob {
         // held: the work a request does must not tell it (see `held`).
         let held = asked.then(|| self.holding());
         let stored = self.store(rows.into_events(), findings, batch, held).await;
-        if stored.is_err() {
-            *self.streams.lock().unwrap_or_else(PoisonError::into_inner) = before;
+        let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        if stored.is_ok() {
+            streams.commit();
+        } else {
+            streams.roll_back();
         }
+        drop(streams);
+        armed.disarm();
         stored
     }
 
@@ -315,6 +331,9 @@ impl ServedJob {
     /// Stores what the stream redactor still holds back, as output events.
     pub(super) async fn flush_streams(&self) -> Result<u64, StoreError> {
         let _one_at_a_time = self.last_batch.lock().await;
+        // From here on no output is taken: what comes after the end would
+        // start a stream afresh, behind what the flush let go.
+        self.gate.finish();
         let mut findings = Findings::default();
         let emitted = self
             .streams

@@ -14,9 +14,13 @@ use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 const MAX_HELD_EXECS: usize = 256;
 
 /// The held-back output of one job, by exec (`None`: the job's own).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub(super) struct OutputStreams {
     by_exec: HashMap<Option<u64>, StreamRedactor>,
+    /// While a batch is taken: each stream it touched as it was before
+    /// (`None`: there was none), to go back to should the batch not be
+    /// stored. Only what a batch touches is copied.
+    journal: Option<HashMap<Option<u64>, Option<StreamRedactor>>>,
 }
 
 impl OutputStreams {
@@ -28,6 +32,38 @@ impl OutputStreams {
                 .iter()
                 .map(|&exec| (exec, StreamRedactor::after_restart(reach)))
                 .collect(),
+            journal: None,
+        }
+    }
+
+    /// A batch starts: what it changes can be undone until
+    /// [`OutputStreams::commit`].
+    pub(super) fn begin(&mut self) {
+        self.journal = Some(HashMap::new());
+    }
+
+    /// The batch was stored: its changes stay.
+    pub(super) fn commit(&mut self) {
+        self.journal = None;
+    }
+
+    /// The batch was not stored: every stream goes back to what it was
+    /// before it, so the batch sent again meets the detector as it was.
+    pub(super) fn roll_back(&mut self) {
+        for (exec, before) in self.journal.take().unwrap_or_default() {
+            match before {
+                Some(stream) => self.by_exec.insert(exec, stream),
+                None => self.by_exec.remove(&exec),
+            };
+        }
+    }
+
+    /// Keeps `exec`'s stream as it is now, once a batch, before it changes.
+    fn touch(&mut self, exec: Option<u64>) {
+        if let Some(journal) = &mut self.journal {
+            journal
+                .entry(exec)
+                .or_insert_with(|| self.by_exec.get(&exec).cloned());
         }
     }
 
@@ -58,6 +94,7 @@ impl OutputStreams {
             let oldest = self.by_exec.keys().flatten().min().copied();
             emitted.extend(self.flush_exec(redactor, oldest, findings));
         }
+        self.touch(exec);
         let mut found = Findings::default();
         let pieces = self
             .by_exec
@@ -80,6 +117,7 @@ impl OutputStreams {
         exec: Option<u64>,
         findings: &mut Findings,
     ) -> Option<Emitted> {
+        self.touch(exec);
         let mut held = self.by_exec.remove(&exec)?;
         let mut found = Findings::default();
         let pieces = held.flush(redactor, &mut found);

@@ -246,7 +246,56 @@ async fn a_batch_whose_request_is_cut_while_it_is_stored_is_taken_once() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     blocker.execute_batch("COMMIT").expect("unlock");
     drop(blocker);
+    // The cut request's batch is stored (the test fails here, not later,
+    // should the request have been dropped before it was taken at all).
+    let mut waited = 0;
+    while served
+        .store
+        .last_batch(&served.job.id)
+        .await
+        .expect("read")
+        .map(|(batch, _)| batch)
+        != Some(2)
+    {
+        assert!(waited < 100, "the cut request's batch was never stored");
+        waited += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     let text = finish(served).await;
     assert_eq!(text, "plain [REDACTED:DEPLOY_KEY] ok.\n");
+}
+
+/// Once the worker reported its completion, what the detector held was
+/// let go as the output's end (a first half of a secret is then just
+/// text). Output sent after that is not taken: it would start the stream
+/// afresh, and the second half would be stored in clear beside the first.
+#[tokio::test]
+async fn output_after_the_completion_is_not_taken() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000be").await;
+    let (socket, token) = (&served.socket, &served.token);
+    post(
+        socket,
+        token,
+        "/v1/events",
+        &json!({"batch": 2, "events": [output(FIRST_HALF)]}),
+    )
+    .await;
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0});
+    post(socket, token, "/v1/complete", &done).await;
+    let late = json!({"batch": 3, "events": [output(&format!("{SECOND_HALF} late"))]});
+    post(socket, token, "/v1/events", &late).await;
+    served.endpoint.close().await;
+    let stored = served
+        .store
+        .events_after(&served.job.id, 0, 100)
+        .await
+        .expect("events");
+    let text: String = stored
+        .iter()
+        .filter(|event| event.kind == EventKind::Output)
+        .filter_map(|event| event.data["text"].as_str())
+        .collect();
+    assert_eq!(text, format!("plain {FIRST_HALF}"));
 }
