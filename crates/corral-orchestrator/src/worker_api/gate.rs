@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::store::StoreError;
+
 /// Most requests of one job whose batches are being taken at once. Each
 /// runs to its end even when its request is dropped, so this bounds what
 /// a worker can leave running (and the bodies it holds).
@@ -51,6 +53,19 @@ impl Gate {
         self.broken.load(Ordering::SeqCst)
     }
 
+    /// An error once a batch stopped midway: what the detector holds is
+    /// then unknown. Checked under the batch lock, so a batch that waited
+    /// behind the one that stopped is refused too.
+    pub(super) fn still_whole(&self) -> Result<(), StoreError> {
+        if self.is_broken() {
+            return Err(StoreError::Corrupt {
+                column: "held output",
+                message: "a batch stopped midway; no more output is taken".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// Whether the output has ended.
     pub(super) fn is_finished(&self) -> bool {
         self.finished.load(Ordering::SeqCst)
@@ -62,14 +77,14 @@ impl Gate {
     }
 
     /// Armed while a batch's work runs: dropped armed (a panic), it breaks
-    /// the intake.
+    /// the intake, and every request waiting for a place is turned away.
     pub(super) fn arm(&self) -> Armed<'_> {
-        Armed(Some(&self.broken))
+        Armed(Some(self))
     }
 }
 
 /// See [`Gate::arm`].
-pub(super) struct Armed<'a>(Option<&'a AtomicBool>);
+pub(super) struct Armed<'a>(Option<&'a Gate>);
 
 impl Armed<'_> {
     /// The work ended as it should.
@@ -80,8 +95,9 @@ impl Armed<'_> {
 
 impl Drop for Armed<'_> {
     fn drop(&mut self) {
-        if let Some(broken) = self.0 {
-            broken.store(true, Ordering::SeqCst);
+        if let Some(gate) = self.0 {
+            gate.broken.store(true, Ordering::SeqCst);
+            gate.permits.close();
         }
     }
 }
@@ -96,8 +112,11 @@ mod tests {
         gate.arm().disarm();
         assert!(!gate.is_broken());
         assert!(gate.enter().await.is_some());
+        let _place = gate.enter().await.expect("a place");
+        let waiting = gate.enter();
         drop(gate.arm());
         assert!(gate.is_broken());
+        assert!(waiting.await.is_none(), "a request waiting is turned away");
         assert!(gate.enter().await.is_none());
     }
 

@@ -181,6 +181,9 @@ async fn complete(
     Extension(tasks): Extension<TaskTracker>,
     ApiJson(completion): ApiJson<Completion>,
 ) -> Result<Json<EventsAck>, ApiError> {
+    // The place first: a request dropped while it waits must not leave the
+    // completion recorded with its flush and event never done.
+    let place = enter(&session).await?;
     if !session.set_completion(completion.clone()) {
         return Err(ApiError::Conflict {
             message: "the job already reported its completion".into(),
@@ -188,7 +191,6 @@ async fn complete(
     }
     info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
     let event = NewEvent::of(&completion);
-    let place = enter(&session).await?;
     to_the_end(&tasks, async move {
         let _place = place;
         session.flush_streams().await?;

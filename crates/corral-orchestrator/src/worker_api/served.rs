@@ -221,6 +221,7 @@ impl ServedJob {
         events: Vec<NewEvent>,
     ) -> Result<(), StoreError> {
         let mut last_batch = self.last_batch.lock().await;
+        self.gate.still_whole()?;
         let Some(number) = number else {
             self.accept(events, None).await?;
             return Ok(());
@@ -315,7 +316,6 @@ impl ServedJob {
         } else {
             streams.roll_back();
         }
-        drop(streams);
         armed.disarm();
         stored
     }
@@ -335,11 +335,12 @@ impl ServedJob {
         // start a stream afresh, behind what the flush let go.
         self.gate.finish();
         let mut findings = Findings::default();
-        let emitted = self
-            .streams
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .flush(&self.redactor, &mut findings);
+        let emitted = {
+            let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+            // A batch stopped midway left its journal open: back to before it.
+            streams.roll_back();
+            streams.flush(&self.redactor, &mut findings)
+        };
         let mut rows = Rows::default();
         rows.emitted(emitted);
         let held = Some(self.holding());
