@@ -7,6 +7,7 @@ use std::fmt::Write;
 use corral_proto::event::OutputStream;
 
 use super::bounds_tests::{SECRET, found, redactor, text};
+use super::property::{hexdump_words, od_c};
 use super::{Findings, Redactor, StreamRedactor};
 
 /// A dump line whose bytes (and ASCII column) begin a needle, then dump
@@ -97,19 +98,6 @@ fn a_column_cut_short_ends_only_its_own_stream() {
     assert!(out.is_some_and(|out| !out.contains(" 6a ")), "{dump}");
 }
 
-/// `bytes` as `od -An -x` prints them: little-endian words, eight a line.
-fn od_words(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for line in bytes.chunks(16) {
-        for word in line.chunks(2) {
-            let high = word.get(1).copied().unwrap_or(0);
-            write!(out, " {high:02x}{:02x}", word[0]).expect("a string takes every write");
-        }
-        out.push('\n');
-    }
-    out
-}
-
 /// Lines of another layout between two parts of a dump (`od -x -c` of
 /// other files, `od -c` lines with no swapped bytes) do not cut a secret
 /// printed after them: its first line starts a new part instead of ending
@@ -120,24 +108,28 @@ fn od_words(bytes: &[u8]) -> String {
 fn lines_of_another_layout_before_a_dump_do_not_cut_its_secret() {
     let secret = "correct-horse-battery-staple-42\n";
     let redactor = Redactor::new([("KEY", secret)]);
-    let cells = |count: usize| format!("{}\n", "   .".repeat(16)).repeat(count);
+    let cells = |count: usize| od_c(&b".".repeat(16 * count), false);
     for between in 1..=9 {
         let whole = format!(
             "x\n{}{}{}done\n",
-            od_words(b"hello world\n...."),
+            hexdump_words(b"hello world\n....", false),
             cells(between),
-            od_words(secret.as_bytes())
+            hexdump_words(secret.as_bytes(), false)
         );
         let mut findings = Findings::default();
         let out = redactor.redact_text(&whole, &mut findings);
         assert_eq!(findings.names, ["KEY"], "{between} lines between:\n{whole}");
         assert!(out.is_some_and(|out| !out.contains("6f63")), "{whole}");
-        let first = format!("x\n{}{}", od_words(b"X.X.X.X.X.X.X.X."), cells(5));
+        let first = format!(
+            "x\n{}{}",
+            hexdump_words(b"X.X.X.X.X.X.X.X.", false),
+            cells(5)
+        );
         let second = format!(
             "{}{}{}done\n",
-            od_words(b"B.B.B.B.B.B.B.B."),
+            hexdump_words(b"B.B.B.B.B.B.B.B.", false),
             cells(between),
-            od_words(secret.as_bytes())
+            hexdump_words(secret.as_bytes(), false)
         );
         let mut stream = StreamRedactor::default();
         let mut findings = Findings::default();
@@ -189,13 +181,7 @@ fn a_short_last_line_of_a_two_format_dump_keeps_its_secret_whole() {
         }
         out
     };
-    let cells = |bytes: &[u8]| -> String {
-        let mut out = String::new();
-        for &byte in bytes {
-            write!(out, "   {}", byte as char).expect("a string takes every write");
-        }
-        out
-    };
+    let cells = |bytes: &[u8]| od_c(bytes, false).trim_end_matches('\n').to_owned();
     let (full, tail) = secret.as_bytes().split_at(16);
     let hexdump = format!(
         "0000000{}\n0000000{}\n0000010{:<64}\n0000010{:<64}\n0000012\n",
@@ -312,13 +298,7 @@ fn two_od_formats_cut_anywhere_are_redacted_as_whole() {
             write!(dump, "  {byte:02x}").expect("a string takes every write");
         }
         dump.push('\n');
-        for &byte in line {
-            match byte {
-                b'\n' => dump.push_str("  \\n"),
-                _ => write!(dump, "   {}", byte as char).expect("a string takes every write"),
-            }
-        }
-        dump.push('\n');
+        dump.push_str(&od_c(line, false));
     }
     let mut whole = Findings::default();
     let expected = redactor

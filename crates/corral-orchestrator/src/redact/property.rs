@@ -111,7 +111,7 @@ fn hexdump(bytes: &[u8]) -> String {
 }
 
 /// `bytes` as `od -c` prints them.
-fn od_c(bytes: &[u8], offsets: bool) -> String {
+pub(super) fn od_c(bytes: &[u8], offsets: bool) -> String {
     let mut out = String::new();
     for (line, chunk) in bytes.chunks(16).enumerate() {
         if offsets {
@@ -154,11 +154,13 @@ fn xxd(bytes: &[u8]) -> String {
 }
 
 /// `bytes` as `hexdump` (no flags) and `od -x` print them: little-endian
-/// 16-bit words.
-fn hexdump_words(bytes: &[u8]) -> String {
+/// 16-bit words (`od -An -x` without `offsets`).
+pub(super) fn hexdump_words(bytes: &[u8], offsets: bool) -> String {
     let mut out = String::new();
     for (line, chunk) in bytes.chunks(16).enumerate() {
-        let _ = write!(out, "{:07x}", line * 16);
+        if offsets {
+            let _ = write!(out, "{:07x}", line * 16);
+        }
         for word in chunk.chunks(2) {
             let _ = write!(
                 out,
@@ -201,7 +203,7 @@ fn piece(rng: &mut Rng, secrets: &[String]) -> String {
         7 => format!("\n{}", hexdump(around.as_bytes())),
         8 => format!("\n{}", od_c(around.as_bytes(), rng.chance(2))),
         9 => format!("\n{}", xxd(around.as_bytes())),
-        16 => format!("\n{}", hexdump_words(around.as_bytes())),
+        16 => format!("\n{}", hexdump_words(around.as_bytes(), true)),
         10 => serde_json::to_string(secret).expect("json"),
         11 => forms::all(secret)[rng.below(forms::all(secret).len())].clone(),
         12 => format!("ghp_{}", rng.word(ALPHABETS[0], 36, 39)),

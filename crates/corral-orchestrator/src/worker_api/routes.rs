@@ -168,8 +168,7 @@ async fn events(
     }
     let number = batch.batch;
     let place = enter(&session).await?;
-    to_the_end(&tasks, async move {
-        let _place = place;
+    to_the_end(&tasks, place, async move {
         session.accept_batch(number, batch.events).await
     })
     .await?;
@@ -191,8 +190,7 @@ async fn complete(
     }
     info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
     let event = NewEvent::of(&completion);
-    to_the_end(&tasks, async move {
-        let _place = place;
+    to_the_end(&tasks, place, async move {
         session.flush_streams().await?;
         // One at a time with batches, as everything that records what is held.
         session.accept_batch(None, vec![event]).await
@@ -213,16 +211,24 @@ async fn enter(session: &ServedJob) -> Result<tokio::sync::OwnedSemaphorePermit,
         })
 }
 
-/// Runs `work` to its end even when the request that asked for it is
-/// dropped (its connection cut, its worker killed): stopped between the
-/// leak detector's pushes and the store, a batch would lose what the
-/// detector let go of, and leave the batch it took unrecorded, so a
-/// resent copy would be pushed through the detector a second time.
+/// Runs `work` to its end, holding its `place` until then, even when the
+/// request that asked for it is dropped (its connection cut, its worker
+/// killed): stopped between the leak detector's pushes and the store, a
+/// batch would lose what the detector let go of, and leave the batch it
+/// took unrecorded, so a resent copy would be pushed through the detector
+/// a second time.
 async fn to_the_end(
     tasks: &TaskTracker,
+    place: tokio::sync::OwnedSemaphorePermit,
     work: impl Future<Output = Result<(), StoreError>> + Send + 'static,
 ) -> Result<(), StoreError> {
-    tasks.spawn(work).await?
+    tasks
+        .spawn(async move {
+            let done = work.await;
+            drop(place);
+            done
+        })
+        .await?
 }
 
 /// A model call, through the job's proxy. Jobs without a model (exec mode)

@@ -96,12 +96,7 @@ async fn a_restart_between_the_halves_of_a_secret_stores_neither_in_clear() {
     .await;
     endpoint.close().await;
 
-    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
-    let text: String = stored
-        .iter()
-        .filter(|event| event.kind == EventKind::Output)
-        .filter_map(|event| event.data["text"].as_str())
-        .collect();
+    let text = stored_output(&store, &job).await;
     assert!(
         text.starts_with("plain [REDACTED:held-across-a-restart]"),
         "{}",
@@ -176,6 +171,11 @@ async fn finish(served: Served) -> String {
     let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0});
     post(socket, token, "/v1/complete", &done).await;
     endpoint.close().await;
+    stored_output(&store, &job).await
+}
+
+/// All output `job` stored, joined.
+async fn stored_output(store: &SqliteStore, job: &Job) -> String {
     let stored = store.events_after(&job.id, 0, 100).await.expect("events");
     stored
         .iter()
@@ -287,15 +287,6 @@ async fn output_after_the_completion_is_not_taken() {
     let late = json!({"batch": 3, "events": [output(&format!("{SECOND_HALF} late"))]});
     post(socket, token, "/v1/events", &late).await;
     served.endpoint.close().await;
-    let stored = served
-        .store
-        .events_after(&served.job.id, 0, 100)
-        .await
-        .expect("events");
-    let text: String = stored
-        .iter()
-        .filter(|event| event.kind == EventKind::Output)
-        .filter_map(|event| event.data["text"].as_str())
-        .collect();
+    let text = stored_output(&served.store, &served.job).await;
     assert_eq!(text, format!("plain {FIRST_HALF}"));
 }
