@@ -30,10 +30,14 @@ mod binary;
 #[cfg(test)]
 mod bounds_tests;
 #[cfg(test)]
+mod dump_layouts;
+#[cfg(test)]
 mod dump_tests;
 mod dumps;
 mod exact;
 mod forms;
+#[cfg(test)]
+mod group_tests;
 mod lines;
 mod pieces;
 #[cfg(test)]

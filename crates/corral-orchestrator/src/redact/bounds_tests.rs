@@ -21,6 +21,24 @@ pub(super) fn text(pieces: Vec<OutputPiece>) -> String {
     pieces.into_iter().map(|piece| piece.text).collect()
 }
 
+/// What a stream emits of `written` pushed in two chunks, cut at `cut`,
+/// then flushed.
+pub(super) fn cut_in_two(redactor: &Redactor, written: &str, cut: usize) -> String {
+    let mut stream = StreamRedactor::default();
+    let mut findings = Findings::default();
+    let mut out = String::new();
+    for chunk in [&written[..cut], &written[cut..]] {
+        out.push_str(&text(stream.push(
+            redactor,
+            OutputStream::Stdout,
+            chunk,
+            &mut findings,
+        )));
+    }
+    out.push_str(&text(stream.flush(redactor, &mut findings)));
+    out
+}
+
 /// What `stream` lets go of ASCII `written` pushed as stdout in chunks of
 /// `size` bytes, then flushed; `after` sees the stream after each chunk.
 fn pushed_in_chunks(

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use corral_proto::event::OutputStream;
 
-use super::bounds_tests::{SECRET, found, redactor, text};
-use super::property::{hexdump_words, od_c};
+use super::bounds_tests::{SECRET, cut_in_two, found, redactor, text};
+use super::dump_layouts::{hexdump_words, od_c};
 use super::{Findings, Redactor, StreamRedactor};
 
 /// A dump line whose bytes (and ASCII column) begin a needle, then dump
@@ -305,17 +305,6 @@ fn two_od_formats_cut_anywhere_are_redacted_as_whole() {
         .redact_text(&dump, &mut whole)
         .expect("found whole");
     for cut in 1..dump.len() {
-        let mut stream = StreamRedactor::default();
-        let mut findings = Findings::default();
-        let mut out =
-            text(stream.push(&redactor, OutputStream::Stdout, &dump[..cut], &mut findings));
-        out.push_str(&text(stream.push(
-            &redactor,
-            OutputStream::Stdout,
-            &dump[cut..],
-            &mut findings,
-        )));
-        out.push_str(&text(stream.flush(&redactor, &mut findings)));
-        assert_eq!(out, expected, "cut at {cut}");
+        assert_eq!(cut_in_two(&redactor, &dump, cut), expected, "cut at {cut}");
     }
 }

@@ -5,11 +5,11 @@
 //! secret, and holds nothing the redactor would still redact.
 
 use corral_proto::event::OutputStream;
-use std::fmt::Write as _;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::dump_layouts::{hexdump, hexdump_words, od_c, od_words_and_cells, xxd};
 use super::{Findings, Redactor, StreamRedactor, forms};
 
 /// A xorshift generator: the same cases on every run.
@@ -84,96 +84,6 @@ fn secrets(rng: &mut Rng) -> Vec<String> {
     secrets
 }
 
-/// `bytes` as `hexdump -C` prints them.
-fn hexdump(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for (line, chunk) in bytes.chunks(16).enumerate() {
-        let _ = write!(out, "{:08x}  ", line * 16);
-        for (index, byte) in chunk.iter().enumerate() {
-            let _ = write!(out, "{byte:02x} ");
-            if index == 7 {
-                out.push(' ');
-            }
-        }
-        let ascii: String = chunk
-            .iter()
-            .map(|&byte| {
-                if (0x20..0x7f).contains(&byte) {
-                    char::from(byte)
-                } else {
-                    '.'
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{:pad$} |{ascii}|", "", pad = (16 - chunk.len()) * 3);
-    }
-    out
-}
-
-/// `bytes` as `od -c` prints them.
-pub(super) fn od_c(bytes: &[u8], offsets: bool) -> String {
-    let mut out = String::new();
-    for (line, chunk) in bytes.chunks(16).enumerate() {
-        if offsets {
-            let _ = write!(out, "{:07o}", line * 16);
-        }
-        for &byte in chunk {
-            match byte {
-                b'\n' => out.push_str("  \\n"),
-                0x20..0x7f => {
-                    let _ = write!(out, "   {}", char::from(byte));
-                }
-                _ => {
-                    let _ = write!(out, " {byte:03o}");
-                }
-            }
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// `bytes` as `xxd` prints them.
-fn xxd(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for (line, chunk) in bytes.chunks(16).enumerate() {
-        let hex: Vec<String> = chunk.chunks(2).map(hex::encode).collect();
-        let ascii: String = chunk
-            .iter()
-            .map(|&byte| {
-                if (0x20..0x7f).contains(&byte) {
-                    char::from(byte)
-                } else {
-                    '.'
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{:08x}: {:<40} {ascii}", line * 16, hex.join(" "));
-    }
-    out
-}
-
-/// `bytes` as `hexdump` (no flags) and `od -x` print them: little-endian
-/// 16-bit words (`od -An -x` without `offsets`).
-pub(super) fn hexdump_words(bytes: &[u8], offsets: bool) -> String {
-    let mut out = String::new();
-    for (line, chunk) in bytes.chunks(16).enumerate() {
-        if offsets {
-            let _ = write!(out, "{:07x}", line * 16);
-        }
-        for word in chunk.chunks(2) {
-            let _ = write!(
-                out,
-                " {:02x}{:02x}",
-                word.get(1).copied().unwrap_or(0),
-                word[0]
-            );
-        }
-        out.push('\n');
-    }
-    out
-}
-
 fn wrapped(encoded: &str, width: usize, newline: &str) -> String {
     let lines: Vec<&str> = encoded
         .as_bytes()
@@ -188,7 +98,7 @@ fn wrapped(encoded: &str, width: usize, newline: &str) -> String {
 fn piece(rng: &mut Rng, secrets: &[String]) -> String {
     let secret = secrets[rng.below(secrets.len())].as_str();
     let around = format!("{}{secret}{}", rng.word("xyz", 0, 2), rng.word("\n.", 0, 1));
-    match rng.below(17) {
+    match rng.below(18) {
         0..=2 => rng.word("abs3 \n-=_+/\"\\", 0, 11),
         3 | 4 => secret.to_owned(),
         5 => secret
@@ -204,6 +114,7 @@ fn piece(rng: &mut Rng, secrets: &[String]) -> String {
         8 => format!("\n{}", od_c(around.as_bytes(), rng.chance(2))),
         9 => format!("\n{}", xxd(around.as_bytes())),
         16 => format!("\n{}", hexdump_words(around.as_bytes(), true)),
+        17 => format!("\n{}", od_words_and_cells(around.as_bytes())),
         10 => serde_json::to_string(secret).expect("json"),
         11 => forms::all(secret)[rng.below(forms::all(secret).len())].clone(),
         12 => format!("ghp_{}", rng.word(ALPHABETS[0], 36, 39)),

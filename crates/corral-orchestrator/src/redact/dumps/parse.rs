@@ -130,18 +130,17 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
             let byte = hex_value(line[pair]) << 4 | hex_value(line[pair + 1]);
             *slot = (byte, (start + pair, start + pair + 2));
         }
+        // A token of several bytes may be a little-endian word (`od -x`,
+        // `od -t x4`): the swapped stream reads it backwards.
         let token = &token[..digits / 2];
-        let words = if digits == 4 { 2 } else { 1 };
-        if words == 2 {
+        if token.len() > 1 {
             sink.diverges();
         }
         for &(byte, range) in token {
             sink.push(DATA, byte, range);
         }
-        for word in token.chunks(words) {
-            for &(byte, range) in word.iter().rev() {
-                sink.push(SWAPPED, byte, range);
-            }
+        for &(byte, range) in token.iter().rev() {
+            sink.push(SWAPPED, byte, range);
         }
         count += token.len();
         at = token_end;
@@ -150,10 +149,34 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
         }
     }
     if count == 0 {
-        return false;
+        return numbers(&line[after_offset..]);
     }
     ascii_column(line, at, start, sink);
     true
+}
+
+/// Whether `rest` (a line after its offset) is numbers alone, as `od`
+/// prints the formats this reader does not turn back into bytes (`od -d`,
+/// `od -t x8`, `od -f`): such a line gives no byte, but it is a line of
+/// the dump, so the run goes on past it and a find in the group it
+/// belongs to covers it (see `runs`).
+fn numbers(rest: &[u8]) -> bool {
+    let mut tokens = 0;
+    for token in rest
+        .split(|&byte| byte == b' ')
+        .filter(|token| !token.is_empty())
+    {
+        let digits = token.strip_prefix(b"-").unwrap_or(token);
+        if digits.is_empty()
+            || !digits
+                .iter()
+                .all(|&byte| byte.is_ascii_hexdigit() || matches!(byte, b'.' | b'+' | b'-'))
+        {
+            return false;
+        }
+        tokens += 1;
+    }
+    tokens > 0
 }
 
 /// Where the data starts after an offset column (hex digits, `:` for

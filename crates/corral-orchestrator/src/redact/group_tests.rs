@@ -1,0 +1,120 @@
+//! `od` printing several formats under one offset, as it does (its own
+//! output, in `testdata/od_formats.txt`): the groups a dump's lines make
+//! and what a find in one covers.
+
+use corral_proto::event::OutputStream;
+
+use super::bounds_tests::{cut_in_two, redactor, text};
+use super::{Findings, Redactor, StreamRedactor};
+
+/// The dumps in `testdata/od_formats.txt`: (flags, what `od` printed).
+fn od_dumps() -> Vec<(&'static str, String)> {
+    let mut dumps: Vec<(&'static str, String)> = Vec::new();
+    for line in include_str!("testdata/od_formats.txt").lines() {
+        if let Some(flags) = line.strip_prefix("== od ") {
+            dumps.push((flags, String::new()));
+        } else if let Some((_, dump)) = dumps.last_mut() {
+            dump.push_str(line);
+            dump.push('\n');
+        }
+    }
+    dumps
+}
+
+/// `od` printing a secret in two or three formats under one offset,
+/// formats this reader does not turn back into bytes among them (`-d`,
+/// `-t x8`, `-f` beside `-c`), or two that both print cells (`-b -c`):
+/// every line of each group that holds a byte of the secret is redacted,
+/// the group before it is left as it was, and a stream cut anywhere emits
+/// the same. These formats were missed whole (`-d -c`, `-t x8 -c`) or
+/// left one format's lines in clear (`-b -c`, `-o -c`, `-t x4 -c`,
+/// `-t x1 -x -c`).
+#[test]
+fn every_format_of_a_dump_group_holding_a_secret_is_redacted() {
+    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
+    let redactor = Redactor::new([("S", secret)]);
+    let grouped: Vec<(&str, String)> = od_dumps()
+        .into_iter()
+        .filter(|(flags, _)| flags.contains("-c") || flags.contains("-d"))
+        .collect();
+    assert_eq!(grouped.len(), 8, "{grouped:?}");
+    for (flags, dump) in &grouped {
+        let lines: Vec<&str> = dump.lines().collect();
+        let second = lines
+            .iter()
+            .position(|line| line.starts_with("0000020"))
+            .expect("a second group");
+        let mut expected = lines[..second].join("\n");
+        expected.push('\n');
+        expected.push_str("[REDACTED:S]\n0000100\n");
+        let mut findings = Findings::default();
+        let whole = redactor.redact_text(dump, &mut findings);
+        assert_eq!(whole.as_deref(), Some(expected.as_str()), "od {flags}");
+        for cut in 1..dump.len() {
+            assert_eq!(
+                cut_in_two(&redactor, dump, cut),
+                expected,
+                "od {flags} cut at {cut}"
+            );
+        }
+    }
+}
+
+/// `od -t x4` prints little-endian words of four bytes: they are read
+/// backwards, as `od -x` words are (they were read in print order, and
+/// missed).
+#[test]
+fn four_byte_words_are_read_as_little_endian() {
+    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
+    let redactor = Redactor::new([("S", secret)]);
+    let (_, dump) = od_dumps()
+        .into_iter()
+        .find(|(flags, _)| *flags == "-t x4")
+        .expect("od -t x4 in the test data");
+    let mut findings = Findings::default();
+    let out = redactor
+        .redact_text(&dump, &mut findings)
+        .unwrap_or_else(|| panic!("nothing found in {dump}"));
+    assert_eq!(findings.names, ["S"]);
+    // The words that hold the secret's bytes alone.
+    for word in [
+        "2d37717a", "72726f43", "73726f68", "61622d65", "72657474", "74732d79", "656c7061",
+        "2d32342d",
+    ] {
+        assert!(!out.contains(word), "{word} left in {out}");
+    }
+    assert!(
+        out.starts_with("0000000 696c2061 6920656e 6c63206e 0a726165\n"),
+        "{out}"
+    );
+}
+
+/// The last group of a dump is held while lines under its offset may
+/// still come, but a group is eight lines at most: numbers printed under
+/// one offset for ever are not held for ever.
+#[test]
+fn the_last_dump_group_is_held_only_while_it_is_short() {
+    let redactor = redactor();
+    let mut stream = StreamRedactor::default();
+    let mut findings = Findings::default();
+    let mut emitted = text(stream.push(
+        &redactor,
+        OutputStream::Stdout,
+        "0000000   25963   15737   19320\n",
+        &mut findings,
+    ));
+    assert_eq!(emitted, "", "the group may go on");
+    let under = "          25963   15737   19320\n";
+    for _ in 0..200 {
+        emitted.push_str(&text(stream.push(
+            &redactor,
+            OutputStream::Stdout,
+            under,
+            &mut findings,
+        )));
+        assert!(stream.held() <= 8 * under.len(), "{} held", stream.held());
+    }
+    assert!(stream.held() > 0, "the last group is held");
+    emitted.push_str(&text(stream.flush(&redactor, &mut findings)));
+    assert_eq!(emitted.len(), 32 + 200 * under.len(), "all of it, in clear");
+}
