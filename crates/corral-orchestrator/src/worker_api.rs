@@ -15,6 +15,7 @@
 //! - `endpoint`: the socket directory, token file and listener; serving until the job ends
 //! - `binding`: the token and the job bound to the socket, once bound
 //! - `routes`: the handlers, behind the token check
+//! - `events_route`: the routes that take a worker's event batches and its completion
 //! - `intake`: what a worker may put in its event batches
 //! - `provisions`: the [`JobProvisions`] a job is bound with
 //! - `served`: the job as its socket serves it: intake of events, completion, credentials
@@ -28,6 +29,7 @@
 mod binding;
 mod egress_route;
 mod endpoint;
+mod events_route;
 mod gate;
 mod held;
 mod intake;

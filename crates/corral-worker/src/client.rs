@@ -159,9 +159,11 @@ impl Client {
         Ok(())
     }
 
-    /// One request, retried with backoff when the socket cannot be reached
-    /// or the exchange breaks; every call is safe to repeat (event batches
-    /// are numbered, a second completion is refused).
+    /// One request, retried with backoff when the socket cannot be reached,
+    /// the exchange breaks, or the orchestrator could not store what it
+    /// was sent (500: a full disk, a busy database); every call is safe to
+    /// repeat (event batches are numbered, a batch or completion the store
+    /// refused was undone, a second completion once stored is refused).
     async fn call(
         &self,
         method: Method,
@@ -176,7 +178,7 @@ impl Client {
                 .call_once(method.clone(), path, body.clone(), via)
                 .await
             {
-                Err(ClientError::Connect { .. } | ClientError::Http(_)) if attempt < ATTEMPTS => {
+                Err(error) if attempt < ATTEMPTS && worth_again(&error) => {
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     attempt += 1;
@@ -350,6 +352,15 @@ impl Client {
 }
 
 /// The headers of a request with a JSON body.
+/// Whether a call that failed so may succeed sent again as it was.
+fn worth_again(error: &ClientError) -> bool {
+    match error {
+        ClientError::Connect { .. } | ClientError::Http(_) => true,
+        ClientError::Status { status, .. } => *status == StatusCode::INTERNAL_SERVER_ERROR,
+        _ => false,
+    }
+}
+
 fn json_headers() -> hyper::HeaderMap {
     let mut headers = hyper::HeaderMap::new();
     headers.insert(
@@ -358,3 +369,6 @@ fn json_headers() -> hyper::HeaderMap {
     );
     headers
 }
+
+#[cfg(test)]
+mod tests;

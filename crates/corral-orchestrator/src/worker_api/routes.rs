@@ -16,37 +16,32 @@ use corral_proto::llm::ChatRequest;
 use corral_proto::sandbox::order::{ORDERS_PATH, RESULT_PATH, UPLOAD_PATH};
 use corral_proto::worker::{
     ANTHROPIC_PREFIX, CHAT_PATH, CLAUDE_SESSION_PATH, COMPLETE_PATH, CREDENTIALS_PATH,
-    ClaudeSession, Completion, Credential, EGRESS_PATH, EVENTS_PATH, EventBatch, EventsAck,
-    JOB_PATH, MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, PROMPTS_PATH,
+    ClaudeSession, Credential, EGRESS_PATH, EVENTS_PATH, JOB_PATH, MAX_CLAUDE_SESSION_BYTES,
+    PROJECT_PATH, PROMPT_POLL_SECS, PROMPTS_PATH,
 };
 use corral_proto::{JobMode, NewEvent, Prompt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::binding::{JOB_HOLD, SocketBinding};
-use super::served::ServedJob;
+use super::served::Session;
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::llm::ProxyError;
-use crate::store::StoreError;
 use crate::token::bearer;
 
 /// Largest request body: a generous batch of output.
 const MAX_BODY_BYTES: usize = 8 << 20;
-/// Most events in one batch.
-const MAX_BATCH_EVENTS: usize = 4096;
 /// Largest model call: a long conversation with its tool results.
 const MAX_CHAT_BYTES: usize = 32 << 20;
-/// The job's session, put on the request by [`authenticate`].
-type Session = Extension<Arc<ServedJob>>;
 
 pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router {
     Router::new()
         .route(JOB_PATH, get(job))
         .route(CREDENTIALS_PATH, get(credentials))
-        .route(EVENTS_PATH, post(events))
-        .route(COMPLETE_PATH, post(complete))
+        .route(EVENTS_PATH, post(super::events_route::events))
+        .route(COMPLETE_PATH, post(super::events_route::complete))
         .route(
             CHAT_PATH,
             post(chat).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
@@ -149,86 +144,6 @@ async fn credentials(Extension(session): Session) -> Json<Vec<Credential>> {
             })
             .collect(),
     )
-}
-
-async fn events(
-    Extension(session): Session,
-    Extension(tasks): Extension<TaskTracker>,
-    ApiJson(batch): ApiJson<EventBatch>,
-) -> Result<Json<EventsAck>, ApiError> {
-    if batch.events.len() > MAX_BATCH_EVENTS {
-        return Err(ApiError::bad_field(
-            "events",
-            format!("at most {MAX_BATCH_EVENTS} events a batch"),
-        ));
-    }
-    super::intake::check(&batch.events)?;
-    if session.desk.is_none() {
-        super::intake::no_execs(&batch.events)?;
-    }
-    let number = batch.batch;
-    let place = enter(&session).await?;
-    to_the_end(&tasks, place, async move {
-        session.accept_batch(number, batch.events).await
-    })
-    .await?;
-    Ok(Json(EventsAck { batch: number }))
-}
-
-async fn complete(
-    Extension(session): Session,
-    Extension(tasks): Extension<TaskTracker>,
-    ApiJson(completion): ApiJson<Completion>,
-) -> Result<Json<EventsAck>, ApiError> {
-    // The place first: a request dropped while it waits must not leave the
-    // completion recorded with its flush and event never done.
-    let place = enter(&session).await?;
-    if !session.set_completion(completion.clone()) {
-        return Err(ApiError::Conflict {
-            message: "the job already reported its completion".into(),
-        });
-    }
-    info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
-    let event = NewEvent::of(&completion);
-    to_the_end(&tasks, place, async move {
-        session.flush_streams().await?;
-        // One at a time with batches, as everything that records what is held.
-        session.accept_batch(None, vec![event]).await
-    })
-    .await?;
-    Ok(Json(EventsAck { batch: None }))
-}
-
-/// A place among the job's batches being taken (waited for while the
-/// request lasts); a 503 once its intake broke.
-async fn enter(session: &ServedJob) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
-    session
-        .gate
-        .enter()
-        .await
-        .ok_or_else(|| ApiError::Unavailable {
-            message: "this job's output can no longer be taken".into(),
-        })
-}
-
-/// Runs `work` to its end, holding its `place` until then, even when the
-/// request that asked for it is dropped (its connection cut, its worker
-/// killed): stopped between the leak detector's pushes and the store, a
-/// batch would lose what the detector let go of, and leave the batch it
-/// took unrecorded, so a resent copy would be pushed through the detector
-/// a second time.
-async fn to_the_end(
-    tasks: &TaskTracker,
-    place: tokio::sync::OwnedSemaphorePermit,
-    work: impl Future<Output = Result<(), StoreError>> + Send + 'static,
-) -> Result<(), StoreError> {
-    tasks
-        .spawn(async move {
-            let done = work.await;
-            drop(place);
-            done
-        })
-        .await?
 }
 
 /// A model call, through the job's proxy. Jobs without a model (exec mode)

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use corral_proto::sandbox::order::{CONTENT_HEADER, FAILED_HEADER, ORDER_POLL_SECS, OrderFailure};
 use serde::Deserialize;
 
-use super::served::ServedJob;
+use super::served::{ServedJob, Session};
 use crate::http::{ApiError, ApiQuery};
 use crate::sandbox::{Chunks, Desk, FileAnswer, ReceiveError, receive};
 
@@ -20,8 +20,6 @@ use crate::sandbox::{Chunks, Desk, FileAnswer, ReceiveError, receive};
 pub(super) const MAX_ANSWER_BYTES: usize = 2 << 30;
 /// The most a failure's JSON may have.
 const MAX_FAILURE_BYTES: usize = 64 << 10;
-
-type Session = Extension<Arc<ServedJob>>;
 
 fn desk(session: &ServedJob) -> Result<&Arc<Desk>, ApiError> {
     session.desk.as_ref().ok_or_else(|| ApiError::NotFound {

@@ -2,26 +2,30 @@
 //! manager provisions it with ([`JobProvisions`]): its completion, its
 //! credentials, and the intake of its events, where every event passes the
 //! leak detector before it is stored.
+//!
+//! - `taking`: a batch through the leak detector into the store
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use corral_proto::event::ExecEndedData;
 use corral_proto::worker::{Completion, WORKSPACE, WorkerEgress, WorkerJob};
-use corral_proto::{EventKind, Job, JobMode, NewEvent, ProjectMode};
-use tracing::{error, warn};
+use corral_proto::{Job, JobMode, ProjectMode};
 
 use super::gate::Gate;
-use super::limits::{EventRate, split_output};
+use super::limits::EventRate;
 use super::provisions::JobProvisions;
-use super::rows::Rows;
 use super::streams::OutputStreams;
 use crate::events::EventLog;
 use crate::llm::ModelProxy;
-use crate::redact::{Findings, Redactor};
+use crate::redact::Redactor;
 use crate::secrets::SecretValue;
-use crate::store::{HeldStreams, SecretRecords, StoreError};
+use crate::store::SecretRecords;
 use crate::token::TokenHash;
+
+mod taking;
+
+/// The job's session, put on each request once its token was checked.
+pub(super) type Session = axum::Extension<Arc<ServedJob>>;
 
 /// A job bound to its socket: what it was provisioned with, and what its
 /// worker did since (completion, output counted, prompts handed out).
@@ -205,196 +209,18 @@ impl ServedJob {
         true
     }
 
+    /// Forgets a completion that could not be stored, so the one sent
+    /// again is taken.
+    pub(super) fn clear_completion(&self) {
+        *self
+            .completion
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// Goes on from what an earlier orchestrator's leak detector held of
     /// this job's output (read back from the store after a restart).
     pub(super) fn resume_held(&self, streams: OutputStreams) {
         *self.streams.lock().unwrap_or_else(PoisonError::into_inner) = streams;
-    }
-
-    /// Stores a batch once: a batch numbered at or below the last one the
-    /// store recorded for this job (before a restart too) is a retry,
-    /// answered with the answer the first copy got. Batches are taken one
-    /// at a time, so what is held is stored in the order it was cut.
-    pub(super) async fn accept_batch(
-        &self,
-        number: Option<u64>,
-        events: Vec<NewEvent>,
-    ) -> Result<(), StoreError> {
-        let mut last_batch = self.last_batch.lock().await;
-        self.gate.still_whole()?;
-        let Some(number) = number else {
-            self.accept(events, None).await?;
-            return Ok(());
-        };
-        let known = match *last_batch {
-            Some(known) => Some(known),
-            None => self
-                .events
-                .store()
-                .last_batch(&self.job.id)
-                .await?
-                .map(|(stored, _)| stored),
-        };
-        if known.is_some_and(|stored| number <= stored) {
-            return Ok(());
-        }
-        self.accept(events, Some(number)).await?;
-        *last_batch = Some(number);
-        Ok(())
-    }
-
-    /// Caps, redacts, audits and stores a batch from the worker; only
-    /// under `last_batch` (see [`ServedJob::accept_batch`]).
-    async fn accept(&self, events: Vec<NewEvent>, batch: Option<u64>) -> Result<u64, StoreError> {
-        self.until_running().await;
-        let asked = batch.is_some() || !events.is_empty();
-        let events = split_output(events);
-        let wait = self.rate.take(events.len());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-        let mut rows = Rows::default();
-        let mut findings = Findings::default();
-        if let Some(desk) = &self.desk {
-            desk.activity.touch();
-        }
-        // Should the batch not be stored, the worker sends it again, and it
-        // must meet the detector as it was: pushed twice, a held first half
-        // of a secret would no longer start one, and would be let go in
-        // clear. Stopped midway (a panic), the intake takes no more.
-        let armed = self.gate.arm();
-        self.streams
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .begin();
-        let finished = self.gate.is_finished();
-        for mut event in self.cap_output(events) {
-            let mut found = Findings::default();
-            let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(output) = event.output() {
-                if finished {
-                    // After the output's end: no stream to take it.
-                    warn!(job_id = %self.job.id, "output after the job's output ended was dropped");
-                    continue;
-                }
-                rows.emitted(streams.push(
-                    &self.redactor,
-                    output.exec,
-                    output.stream,
-                    output.text,
-                    &mut found,
-                ));
-                rows.sent(output.exec, output.stream);
-            } else {
-                // An exec's end comes after all its output: what its
-                // redactor holds goes first.
-                // Only once, and only for an exec that runs: a forged end
-                // cannot make another exec's redactor let go early.
-                if let Some(ended) = (event.kind == EventKind::ExecEnded)
-                    .then(|| event.payload::<ExecEndedData>())
-                    .flatten()
-                    && self
-                        .desk
-                        .as_ref()
-                        .is_some_and(|desk| desk.exec_ended(ended.exec, ended.duration_ms))
-                {
-                    rows.emitted(streams.flush_exec(&self.redactor, Some(ended.exec), &mut found));
-                }
-                self.redactor.redact_json(&mut event.data, &mut found);
-                event.redacted = found.any();
-                rows.other(event);
-            }
-            findings.names.extend(found.names);
-        }
-        // Written with every append the worker asked for, whatever it
-        // held: the work a request does must not tell it (see `held`).
-        let held = asked.then(|| self.holding());
-        let stored = self.store(rows.into_events(), findings, batch, held).await;
-        let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        if stored.is_ok() {
-            streams.commit();
-        } else {
-            streams.roll_back();
-        }
-        armed.disarm();
-        stored
-    }
-
-    /// The streams that hold something now.
-    fn holding(&self) -> HeldStreams {
-        self.streams
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .holding()
-    }
-
-    /// Stores what the stream redactor still holds back, as output events.
-    pub(super) async fn flush_streams(&self) -> Result<u64, StoreError> {
-        let _one_at_a_time = self.last_batch.lock().await;
-        // From here on no output is taken: what comes after the end would
-        // start a stream afresh, behind what the flush let go.
-        self.gate.finish();
-        let mut findings = Findings::default();
-        let emitted = {
-            let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-            // A batch stopped midway left its journal open: back to before it.
-            streams.roll_back();
-            streams.flush(&self.redactor, &mut findings)
-        };
-        let mut rows = Rows::default();
-        rows.emitted(emitted);
-        let held = Some(self.holding());
-        self.store(rows.into_events(), findings, None, held).await
-    }
-
-    pub(super) async fn store(
-        &self,
-        events: Vec<NewEvent>,
-        findings: Findings,
-        batch: Option<u64>,
-        held: Option<HeldStreams>,
-    ) -> Result<u64, StoreError> {
-        if findings.any() {
-            warn!(job_id = %self.job.id, count = findings.names.len(), "redacted secrets from job events");
-            if let Err(error) = self
-                .audit
-                .record_redactions(&self.job.id, findings.names)
-                .await
-            {
-                error!(job_id = %self.job.id, error = %error, "cannot audit redactions");
-            }
-        }
-        if events.is_empty() && batch.is_none() && held.is_none() {
-            return Ok(0);
-        }
-        let last_seq = self
-            .events
-            .append_batch(&self.job.id, events, batch, held)
-            .await?;
-        if let Some(desk) = &self.desk {
-            desk.note_seq(last_seq);
-        }
-        Ok(last_seq)
-    }
-
-    /// Drops output past the job's budget, replacing it with one warning.
-    fn cap_output(&self, events: Vec<NewEvent>) -> Vec<NewEvent> {
-        let mut kept = Vec::with_capacity(events.len());
-        for event in events {
-            if let Some(output) = event.output() {
-                let size = output.text.len() as u64;
-                let before = self.output_bytes.fetch_add(size, Ordering::SeqCst);
-                if before + size > self.max_output_bytes {
-                    if !self.output_capped.swap(true, Ordering::SeqCst) {
-                        let message =
-                            format!("output past {} bytes was dropped", self.max_output_bytes);
-                        kept.push(NewEvent::warning(message));
-                    }
-                    continue;
-                }
-            }
-            kept.push(event);
-        }
-        kept
     }
 }

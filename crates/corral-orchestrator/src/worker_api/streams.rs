@@ -47,6 +47,15 @@ impl OutputStreams {
         self.journal = None;
     }
 
+    /// Keeps the batch's changes if it was `stored`, else undoes them.
+    pub(super) fn settle(&mut self, stored: bool) {
+        if stored {
+            self.commit();
+        } else {
+            self.roll_back();
+        }
+    }
+
     /// The batch was not stored: every stream goes back to what it was
     /// before it, so the batch sent again meets the detector as it was.
     pub(super) fn roll_back(&mut self) {

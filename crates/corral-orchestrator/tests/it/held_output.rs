@@ -174,6 +174,26 @@ async fn finish(served: Served) -> String {
     stored_output(&store, &job).await
 }
 
+/// A second connection to `database` that makes every append of events
+/// fail, as a full disk does, until [`take_events`].
+fn refuse_events(database: &std::path::Path) -> rusqlite::Connection {
+    let refuser = rusqlite::Connection::open(database).expect("second connection");
+    refuser
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events \
+             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
+        )
+        .expect("trigger");
+    refuser
+}
+
+fn take_events(refuser: rusqlite::Connection) {
+    refuser
+        .execute_batch("DROP TRIGGER refuse")
+        .expect("drop trigger");
+    refuser.close().expect("closed");
+}
+
 /// All output `job` stored, joined.
 async fn stored_output(store: &SqliteStore, job: &Job) -> String {
     let stored = store.events_after(&job.id, 0, 100).await.expect("events");
@@ -194,20 +214,11 @@ async fn a_batch_the_store_refused_is_taken_again_as_if_new() {
     let served = served(dir.path(), "j-00000000000000bd").await;
     let (socket, token) = (&served.socket, &served.token);
 
-    let refuser = rusqlite::Connection::open(&served.database).expect("second connection");
-    refuser
-        .execute_batch(
-            "CREATE TRIGGER refuse BEFORE INSERT ON events \
-             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
-        )
-        .expect("trigger");
+    let refuser = refuse_events(&served.database);
     let second = json!({"batch": 2, "events": [output(FIRST_HALF)]}).to_string();
     let (status, _) = unix_request(socket, "POST", "/v1/events", Some(token), &second).await;
     assert_eq!(status, 500, "the store refused it");
-    refuser
-        .execute_batch("DROP TRIGGER refuse")
-        .expect("drop trigger");
-    drop(refuser);
+    take_events(refuser);
 
     let text = finish(served).await;
     assert_eq!(text, "plain [REDACTED:DEPLOY_KEY] ok.\n");
@@ -289,4 +300,43 @@ async fn output_after_the_completion_is_not_taken() {
     served.endpoint.close().await;
     let text = stored_output(&served.store, &served.job).await;
     assert_eq!(text, format!("plain {FIRST_HALF}"));
+}
+
+/// A completion the store refused (a full disk) is undone: what the leak
+/// detector held is held again, and the completion the worker sends again
+/// is taken, with that output (it was answered "already reported", and
+/// the held output was lost).
+#[tokio::test]
+async fn a_completion_the_store_refused_is_taken_when_sent_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000be").await;
+    let (socket, token) = (&served.socket, &served.token);
+    let held = json!({"batch": 2, "events": [output(FIRST_HALF)]});
+    post(socket, token, "/v1/events", &held).await;
+
+    let refuser = refuse_events(&served.database);
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
+    let (status, _) = unix_request(socket, "POST", "/v1/complete", Some(token), &done).await;
+    assert_eq!(status, 500, "the store refused it");
+    take_events(refuser);
+
+    let (status, answer) = unix_request(socket, "POST", "/v1/complete", Some(token), &done).await;
+    assert_eq!(status, 200, "taken when sent again: {answer}");
+    let Served {
+        store,
+        job,
+        endpoint,
+        ..
+    } = served;
+    endpoint.close().await;
+    assert_eq!(
+        stored_output(&store, &job).await,
+        format!("plain {FIRST_HALF}")
+    );
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let completions = stored
+        .iter()
+        .filter(|event| event.kind == EventKind::Result)
+        .count();
+    assert_eq!(completions, 1, "{stored:?}");
 }

@@ -1,0 +1,106 @@
+//! The routes that take a job's events: its worker's numbered batches and
+//! its completion. Each waits for a place in the job's intake, and the
+//! work runs to its end even when the request is dropped.
+
+use std::future::Future;
+
+use axum::{Extension, Json};
+use corral_proto::NewEvent;
+use corral_proto::worker::{Completion, EventBatch, EventsAck};
+use tokio_util::task::TaskTracker;
+use tracing::info;
+
+use super::served::{ServedJob, Session};
+use crate::http::{ApiError, ApiJson};
+use crate::store::StoreError;
+
+/// Most events in one batch.
+const MAX_BATCH_EVENTS: usize = 4096;
+
+pub(super) async fn events(
+    Extension(session): Session,
+    Extension(tasks): Extension<TaskTracker>,
+    ApiJson(batch): ApiJson<EventBatch>,
+) -> Result<Json<EventsAck>, ApiError> {
+    if batch.events.len() > MAX_BATCH_EVENTS {
+        return Err(ApiError::bad_field(
+            "events",
+            format!("at most {MAX_BATCH_EVENTS} events a batch"),
+        ));
+    }
+    super::intake::check(&batch.events)?;
+    if session.desk.is_none() {
+        super::intake::no_execs(&batch.events)?;
+    }
+    let number = batch.batch;
+    let place = enter(&session).await?;
+    to_the_end(&tasks, place, async move {
+        session.accept_batch(number, batch.events).await
+    })
+    .await?;
+    Ok(Json(EventsAck { batch: number }))
+}
+
+pub(super) async fn complete(
+    Extension(session): Session,
+    Extension(tasks): Extension<TaskTracker>,
+    ApiJson(completion): ApiJson<Completion>,
+) -> Result<Json<EventsAck>, ApiError> {
+    // The place first: a request dropped while it waits must not leave the
+    // completion recorded with its flush and event never done.
+    let place = enter(&session).await?;
+    if !session.set_completion(completion.clone()) {
+        return Err(ApiError::Conflict {
+            message: "the job already reported its completion".into(),
+        });
+    }
+    info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
+    let event = NewEvent::of(&completion);
+    to_the_end(&tasks, place, async move {
+        let stored = async {
+            session.flush_streams().await?;
+            // One at a time with batches, as everything that records what is held.
+            session.accept_batch(None, vec![event]).await
+        }
+        .await;
+        if stored.is_err() {
+            // Not stored (a full disk): the worker sends it again.
+            session.clear_completion();
+        }
+        stored
+    })
+    .await?;
+    Ok(Json(EventsAck { batch: None }))
+}
+
+/// A place among the job's batches being taken (waited for while the
+/// request lasts); a 503 once its intake broke.
+async fn enter(session: &ServedJob) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    session
+        .gate
+        .enter()
+        .await
+        .ok_or_else(|| ApiError::Unavailable {
+            message: "this job's output can no longer be taken".into(),
+        })
+}
+
+/// Runs `work` to its end, holding its `place` until then, even when the
+/// request that asked for it is dropped (its connection cut, its worker
+/// killed): stopped between the leak detector's pushes and the store, a
+/// batch would lose what the detector let go of, and leave the batch it
+/// took unrecorded, so a resent copy would be pushed through the detector
+/// a second time.
+async fn to_the_end(
+    tasks: &TaskTracker,
+    place: tokio::sync::OwnedSemaphorePermit,
+    work: impl Future<Output = Result<(), StoreError>> + Send + 'static,
+) -> Result<(), StoreError> {
+    tasks
+        .spawn(async move {
+            let done = work.await;
+            drop(place);
+            done
+        })
+        .await?
+}
