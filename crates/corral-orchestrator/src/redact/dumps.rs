@@ -6,10 +6,10 @@
 //! the bytes back: runs of consecutive dump lines become one byte stream
 //! (and one of their ASCII columns), searched for every needle; a find is
 //! redacted from its first byte's column to its last's. Where `od` prints
-//! several formats under one offset (`od -xc`, `od -d -c`), the offset
-//! line and the lines under it are a group, and a find in a group covers
-//! all of it: a format not read back to bytes (decimal, octal words, `-t x8`,
-//! floats) goes with the one that is. Only the bytes
+//! two or three formats under one offset (`od -xc`, `od -d -c`), the
+//! offset line and the lines under it are a group, and a find in a group
+//! covers all of it: a format not read back to bytes (decimal, octal
+//! words, `-t x8`, floats) goes with one that is. Only the bytes
 //! are kept as lines are read; where each was printed is read again from
 //! its line when something is found there.
 //!

@@ -1,27 +1,30 @@
 //! Runs of consecutive dump lines, kept as the byte streams they print
 //! and searched for every needle.
 //!
-//! Each format has a stream of its own, and so has each format on lines
-//! under another line's offset (`od -b -c` prints both formats as cells:
-//! they are read apart). Such lines and the offset line above them make a
-//! group, the same bytes in several formats; a find in a group of several
-//! lines covers the whole group, so a format this reader cannot turn back
-//! into bytes (`od -d -c`, `od -t x8 -c`) goes with the one it can.
+//! Lines under another line's offset and that offset line make a group,
+//! the same bytes in several formats. Each format has a stream of its own
+//! at each place in a group (`od -b -c` and `od -d -t x1 -x` print two
+//! formats alike: they are read apart); a find in a group of several lines
+//! covers the whole group, so a format this reader cannot turn back into
+//! bytes (`od -d -c`, `od -t x8 -c`) goes with one it can. A stream's
+//! bytes are a line of a group apart, so with four formats or more, the
+//! lines between them take more text than a part allows (`TEXT_PER_BYTE`)
+//! and each line is searched alone.
 
 use super::parse::{DATA, MAX_LINE_BYTES, STREAMS, SWAPPED, Sink, could_be_dump, parse, plausible};
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
 
-/// The streams a run keeps: each of the formats' streams, for lines with
-/// an offset and for lines under one (see [`keyed`]).
-const KEYED: usize = 2 * STREAMS;
-/// Every keyed stream.
-const ALL: [usize; KEYED] = [0, 1, 2, 3, 4, 5, 6, 7];
-
-/// The stream a line's bytes of `format` go to: lines that start with a
-/// space (under another line's offset, or with no offset) have their own.
-fn keyed(format: usize, indented: bool) -> usize {
-    format + if indented { STREAMS } else { 0 }
+/// Most lines in a group (`od` with eight formats under one offset):
+/// the last group is held while it may go on, and no longer than this.
+const MAX_GROUP: usize = 8;
+/// The streams a run keeps: each of the formats' streams at each place
+/// in a group (see [`keyed`]).
+const KEYED: usize = MAX_GROUP * STREAMS;
+/// The stream a line's bytes of `format` go to: each place in a group
+/// (0 for its offset line, and for a line in no group) has its own.
+fn keyed(format: usize, place: usize) -> usize {
+    format + STREAMS * place
 }
 
 /// The bytes alone, what the search reads. A swapped stream is its data
@@ -29,9 +32,9 @@ fn keyed(format: usize, indented: bool) -> usize {
 #[derive(Default)]
 struct Bytes {
     runs: [Vec<u8>; KEYED],
-    diverged: [bool; 2],
-    /// Whether the line being read starts with a space.
-    indented: bool,
+    diverged: [bool; MAX_GROUP],
+    /// The place in its group of the line being read.
+    place: usize,
 }
 
 impl Bytes {
@@ -48,18 +51,16 @@ impl Bytes {
 
 impl Sink for Bytes {
     fn push(&mut self, format: usize, byte: u8, _range: (usize, usize)) {
-        let set = usize::from(self.indented);
-        if format != SWAPPED || self.diverged[set] {
-            self.runs[keyed(format, self.indented)].push(byte);
+        if format != SWAPPED || self.diverged[self.place] {
+            self.runs[keyed(format, self.place)].push(byte);
         }
     }
 
     fn diverges(&mut self) {
-        let set = usize::from(self.indented);
-        if !self.diverged[set] {
-            self.diverged[set] = true;
-            let data = self.runs[keyed(DATA, self.indented)].clone();
-            self.runs[keyed(SWAPPED, self.indented)] = data;
+        if !self.diverged[self.place] {
+            self.diverged[self.place] = true;
+            let data = self.runs[keyed(DATA, self.place)].clone();
+            self.runs[keyed(SWAPPED, self.place)] = data;
         }
     }
 }
@@ -68,13 +69,13 @@ impl Sink for Bytes {
 /// when something was found in it.
 struct Ranges {
     run: usize,
-    indented: bool,
+    place: usize,
     printed: Vec<(usize, usize)>,
 }
 
 impl Sink for Ranges {
     fn push(&mut self, format: usize, _byte: u8, range: (usize, usize)) {
-        if keyed(format, self.indented) == self.run {
+        if keyed(format, self.place) == self.run {
             self.printed.push(range);
         }
     }
@@ -115,10 +116,6 @@ pub const MOST_TEXT_PER_BYTE: usize = 2 * TEXT_PER_BYTE + LINE_SLACK;
 /// it, any line that gave it bytes would start a new part anyway.
 const MAX_GAP: usize = TEXT_PER_BYTE * MAX_LINE_BYTES + LINE_SLACK;
 
-/// Most lines in a group (`od` with seven formats under one offset):
-/// the last group is held while it may go on, and no longer than this.
-const MAX_GROUP: usize = 8;
-
 /// The byte streams of consecutive dump lines.
 #[derive(Default)]
 struct Runs {
@@ -133,14 +130,17 @@ struct Runs {
     last_gave: [usize; KEYED],
     /// Per stream, where each part after the first starts.
     cuts: [Vec<usize>; KEYED],
+    /// Streams past these are empty: those of places no line had.
+    used: usize,
 }
 
 impl Runs {
     fn clear(&mut self) {
         self.bytes.runs.iter_mut().for_each(Vec::clear);
-        self.bytes.diverged = [false; 2];
+        self.bytes.diverged = [false; MAX_GROUP];
         self.lines.clear();
         self.cuts.iter_mut().for_each(Vec::clear);
+        self.used = 0;
     }
 
     /// Ends stream `run`'s part at its byte `at` (nothing when the part
@@ -158,7 +158,7 @@ impl Runs {
 
     /// The streams worth reading: a swapped one only if it differs.
     fn streams(&self) -> impl Iterator<Item = usize> + '_ {
-        ALL.into_iter().filter(|&run| {
+        (0..KEYED).filter(|&run| {
             let swapped_alike = run % STREAMS == SWAPPED && !self.bytes.diverged[run / STREAMS];
             !swapped_alike && !self.bytes.runs[run].is_empty()
         })
@@ -175,12 +175,18 @@ impl Runs {
         (after - group > 1).then(|| (self.lines[group].start, self.lines[after - 1].end))
     }
 
-    /// Where the run's last group starts; `usize::MAX` for no run. More
-    /// lines under its offset may yet come, and a find in them covers it.
-    fn last_group_start(&self) -> usize {
-        self.lines
-            .last()
-            .map_or(usize::MAX, |last| self.lines[last.group].start)
+    /// Where the run's last group starts, while more lines under its
+    /// offset may yet come (a find in them covers it); `usize::MAX` when
+    /// none can: no run, a group with no offset line, a full group.
+    fn last_group_start(&self, text: &[u8]) -> usize {
+        let Some(last) = self.lines.last() else {
+            return usize::MAX;
+        };
+        let head = &self.lines[last.group];
+        if text[head.start] == b' ' || self.lines.len() - last.group >= MAX_GROUP {
+            return usize::MAX;
+        }
+        head.start
     }
 
     /// Reads `text[start..end]` (`end` its line break, or the text's end)
@@ -190,20 +196,11 @@ impl Runs {
         if !plausible(line.strip_suffix(b"\r").unwrap_or(line)) {
             return false;
         }
-        let first = ALL.map(|run| self.bytes.len(run));
-        let indented = line.first() == Some(&b' ');
-        self.bytes.indented = indented;
-        if !parse(text, start, end, &mut self.bytes) {
-            return false;
-        }
-        if self.lines.is_empty() {
-            self.fed = [start; KEYED];
-            self.last_gave = [0; KEYED];
-        }
+        let mut first = [0; KEYED];
         let group = match self.lines.last() {
             // Under the offset of the group above.
             Some(above)
-                if indented
+                if line.first() == Some(&b' ')
                     && text[self.lines[above.group].start] != b' '
                     && self.lines.len() - above.group < MAX_GROUP =>
             {
@@ -211,6 +208,18 @@ impl Runs {
             }
             _ => self.lines.len(),
         };
+        self.bytes.place = self.lines.len() - group;
+        self.used = self.used.max(STREAMS * (self.bytes.place + 1));
+        for (run, first) in first.iter_mut().enumerate().take(self.used) {
+            *first = self.bytes.len(run);
+        }
+        if !parse(text, start, end, &mut self.bytes) {
+            return false;
+        }
+        if self.lines.is_empty() {
+            self.fed = [start; KEYED];
+            self.last_gave = [0; KEYED];
+        }
         self.lines.push(Line {
             start,
             end,
@@ -219,14 +228,14 @@ impl Runs {
         });
         let next = end + 1;
         let line_text = next - start;
-        for run in ALL {
+        for (run, &had) in first.iter().enumerate().take(self.used) {
             let len = self.bytes.len(run);
-            let added = len - first[run];
+            let added = len - had;
             if added > 0 {
                 let before = start - self.fed[run];
                 let with_last = TEXT_PER_BYTE * added.max(self.last_gave[run]) + LINE_SLACK;
                 if before > 0 && before + line_text > with_last {
-                    self.cut(run, first[run]);
+                    self.cut(run, had);
                 }
                 if line_text > TEXT_PER_BYTE * added + LINE_SLACK {
                     self.cut(run, len);
@@ -291,7 +300,7 @@ impl Runs {
                     last = first + index;
                     let mut ranges = Ranges {
                         run,
-                        indented: text[line.start] == b' ',
+                        place: first + index - line.group,
                         printed: Vec::new(),
                     };
                     parse(text, line.start, line.end, &mut ranges);
@@ -369,7 +378,7 @@ pub fn find<'a>(
             live = live
                 .min(line_start)
                 .min(runs.live(from, finder))
-                .min(runs.last_group_start());
+                .min(runs.last_group_start(text));
         }
         if !runs.push_line(text, line_start, line_end) && !runs.lines.is_empty() {
             runs.search(text, finder, names, hits);
@@ -381,6 +390,6 @@ pub fn find<'a>(
     // A run that reaches the end may go on in the next line, and its last
     // group too.
     live.min(runs.live(from, finder))
-        .min(runs.last_group_start())
+        .min(runs.last_group_start(text))
         .max(from)
 }
