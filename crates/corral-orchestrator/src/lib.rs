@@ -75,7 +75,9 @@ pub mod internals {
     pub use crate::store::{AgentRecords, EventRecords, JobRecords, SecretRecords, SqliteStore};
     pub use crate::token::{TokenHash, random_hex};
     pub use crate::verify::{Expected, judge};
-    pub use crate::worker_api::{JobProvisions, WorkerEndpoint, WorkerReport};
+    pub use crate::worker_api::{
+        JobProvisions, MAX_BODIES, MAX_CONNECTIONS, WorkerEndpoint, WorkerReport,
+    };
     pub use crate::workspace::REVIEW_CAP;
 
     // What only the fuzz targets reach.

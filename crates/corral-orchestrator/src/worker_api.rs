@@ -12,6 +12,7 @@
 //! bound, and then that one job, as a cold socket does (`binding`).
 //!
 //! # Layout
+//! - `admission`: how many connections and bodies a job's socket takes at once
 //! - `endpoint`: the socket directory, token file and listener; serving until the job ends
 //! - `binding`: the token and the job bound to the socket, once bound
 //! - `routes`: the handlers, behind the token check
@@ -26,6 +27,7 @@
 //! - `project`: a copy-mode job's project as a tar stream
 //! - `egress_route`: a connection upgraded into one of the job's proxy connections
 
+mod admission;
 mod binding;
 mod egress_route;
 mod endpoint;
@@ -43,6 +45,7 @@ mod sandbox_routes;
 mod served;
 mod streams;
 
+pub use admission::{MAX_BODIES, MAX_CONNECTIONS};
 pub use endpoint::{UnboundEndpoint, WorkerEndpoint};
 pub use provisions::JobProvisions;
 pub use report::WorkerReport;

@@ -102,7 +102,7 @@ impl WorkerEndpoint {
         let stop = shutdown.clone();
         let name = socket_dir.display().to_string();
         let server = tasks.spawn(async move {
-            let served = axum::serve(listener, app)
+            let served = axum::serve(super::admission::Bounded::new(listener), app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
             if let Err(error) = served {

@@ -75,6 +75,10 @@ pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router 
             any(anthropic).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
         )
         .layer(middleware::from_fn_with_state(
+            super::admission::body_places(),
+            super::admission::one_of_few,
+        ))
+        .layer(middleware::from_fn_with_state(
             Arc::clone(&binding),
             authenticate,
         ))

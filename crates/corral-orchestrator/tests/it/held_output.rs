@@ -118,16 +118,16 @@ async fn a_restart_between_the_halves_of_a_secret_stores_neither_in_clear() {
 
 /// A running job `id`'s worker API over a store of its own in `dir`, its
 /// first batch (`plain `) taken.
-struct Served {
+pub(crate) struct Served {
     store: Arc<SqliteStore>,
     database: std::path::PathBuf,
     job: Job,
-    endpoint: WorkerEndpoint,
-    socket: std::path::PathBuf,
-    token: String,
+    pub(crate) endpoint: WorkerEndpoint,
+    pub(crate) socket: std::path::PathBuf,
+    pub(crate) token: String,
 }
 
-async fn served(dir: &std::path::Path, id: &str) -> Served {
+pub(crate) async fn served(dir: &std::path::Path, id: &str) -> Served {
     let database = dir.join("corral.db");
     let store = Arc::new(SqliteStore::open(&database).expect("store"));
     let job = corral_testkit::running_job(id);

@@ -33,6 +33,7 @@ mod hostile_pids;
 mod hostile_projects;
 mod hostile_reasons;
 mod hostile_review;
+mod hostile_socket;
 mod interactive_end;
 mod lifecycle;
 mod load;
