@@ -153,6 +153,11 @@ impl Desk {
         lock(&self.running).len()
     }
 
+    /// Whether exec `exec` was handed out and has not ended.
+    pub fn is_running(&self, exec: u64) -> bool {
+        lock(&self.running).contains_key(&exec)
+    }
+
     /// The last exec number handed out.
     pub fn last_exec(&self) -> u64 {
         self.next_exec.load(Ordering::SeqCst)

@@ -176,7 +176,7 @@ async fn finish(served: Served) -> String {
 
 /// A second connection to `database` that makes every append of events
 /// fail, as a full disk does, until [`take_events`].
-fn refuse_events(database: &std::path::Path) -> rusqlite::Connection {
+pub(crate) fn refuse_events(database: &std::path::Path) -> rusqlite::Connection {
     let refuser = rusqlite::Connection::open(database).expect("second connection");
     refuser
         .execute_batch(
@@ -187,7 +187,7 @@ fn refuse_events(database: &std::path::Path) -> rusqlite::Connection {
     refuser
 }
 
-fn take_events(refuser: rusqlite::Connection) {
+pub(crate) fn take_events(refuser: rusqlite::Connection) {
     refuser
         .execute_batch("DROP TRIGGER refuse")
         .expect("drop trigger");

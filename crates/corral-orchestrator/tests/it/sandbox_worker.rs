@@ -12,6 +12,7 @@ use corral_proto::sandbox::order::Order;
 use corral_testkit::unix_request;
 use tokio_util::task::TaskTracker;
 
+use crate::held_output::{refuse_events, take_events};
 use crate::worker_endpoint::{Opened, open};
 
 const SECRET: &str = "sandbox-held-secret-9d2e";
@@ -51,16 +52,23 @@ async fn a_job_that_is_not_a_sandbox_cannot_send_exec_events() {
     assert!(stored.is_empty(), "nothing stored: {stored:?}");
 }
 
-#[tokio::test]
-async fn a_sandbox_worker_answers_only_what_it_was_asked_within_its_size_and_ends_an_exec_once() {
-    let dir = tempfile::tempdir().expect("temp dir");
+/// A running sandbox job's worker API over a store of its own.
+struct Sandbox {
+    store: Arc<corral_orchestrator::internals::SqliteStore>,
+    job: corral_proto::Job,
+    desk: Arc<Desk>,
+    endpoint: WorkerEndpoint,
+    socket: std::path::PathBuf,
+    token: String,
+}
+
+async fn sandbox(dir: &std::path::Path, id: &str) -> Sandbox {
     let store = Arc::new(
-        corral_orchestrator::internals::SqliteStore::open(&dir.path().join("corral.db"))
-            .expect("store"),
+        corral_orchestrator::internals::SqliteStore::open(&dir.join("corral.db")).expect("store"),
     );
     let job = corral_proto::Job {
         mode: JobMode::Sandbox,
-        ..corral_testkit::running_job("j-00000000000000bb")
+        ..corral_testkit::running_job(id)
     };
     corral_orchestrator::internals::JobRecords::insert_job(&*store, &job)
         .await
@@ -72,13 +80,42 @@ async fn a_sandbox_worker_answers_only_what_it_was_asked_within_its_size_and_end
         redactor: Arc::clone(&redactor),
         ..corral_testkit::provisions(&store, &job, Redactor::new([("HELD", SECRET)]))
     };
-    let socket_dir = dir.path().join("run").join(&job.id);
+    let socket_dir = dir.join("run").join(&job.id);
     let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())
         .await
         .expect("endpoint opens");
     endpoint.mark_running();
     let token = std::fs::read_to_string(socket_dir.join("token")).expect("token");
     let socket = socket_dir.join("worker.sock");
+    Sandbox {
+        store,
+        job,
+        desk,
+        endpoint,
+        socket,
+        token,
+    }
+}
+
+/// A command for the desk to hand out: its exec number.
+fn true_exec(desk: &Desk) -> u64 {
+    desk.exec(|exec| corral_proto::sandbox::order::ExecOrder {
+        exec,
+        cmd: corral_proto::CommandSpec::Shell("true".into()),
+        cwd: "/workspace".into(),
+        env: std::collections::BTreeMap::new(),
+        stdin_base64: None,
+        timeout_secs: 5,
+    })
+    .expect("an exec")
+}
+
+#[tokio::test]
+async fn a_sandbox_worker_answers_only_what_it_was_asked_within_its_size_and_ends_an_exec_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let opened = sandbox(dir.path(), "j-00000000000000bb").await;
+    let (store, job, desk) = (opened.store, opened.job, opened.desk);
+    let (endpoint, socket, token) = (opened.endpoint, opened.socket, opened.token);
 
     // An answer nobody waits for: refused before its body is read.
     let status = post_answer(&socket, "/v1/sandbox/results/7", &token, 32 << 10).await;
@@ -143,16 +180,7 @@ async fn a_forged_end_frees_nothing(
     socket: &std::path::Path,
     token: &str,
 ) {
-    let exec = desk
-        .exec(|exec| corral_proto::sandbox::order::ExecOrder {
-            exec,
-            cmd: corral_proto::CommandSpec::Shell("true".into()),
-            cwd: "/workspace".into(),
-            env: std::collections::BTreeMap::new(),
-            stdin_base64: None,
-            timeout_secs: 5,
-        })
-        .expect("an exec");
+    let exec = true_exec(desk);
     let (head, tail) = SECRET.split_at(10);
     for (index, batch) in [
         format!(r#"{{"batch": 1, "events": [{{"kind": "output", "data": {{"stream": "stdout", "text": "key={head}", "exec": {exec}}}}}]}}"#),
@@ -205,4 +233,51 @@ async fn post_answer(
     })
     .await
     .expect("request task")
+}
+
+/// An exec's end in a batch the store refused (a full disk) is not told
+/// to the desk: the batch sent again finds the exec running and lets go
+/// of its held output (it found the exec ended, and the output stayed
+/// held until the sandbox closed).
+#[tokio::test]
+async fn an_exec_end_the_store_refused_ends_the_exec_when_sent_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = sandbox(dir.path(), "j-00000000000000c3").await;
+    let (socket, token) = (&sandbox.socket, &sandbox.token);
+    let exec = true_exec(&sandbox.desk);
+    let (head, _) = SECRET.split_at(10);
+    let output = format!(
+        r#"{{"batch": 1, "events": [{{"kind": "output", "data": {{"stream": "stdout", "text": "key={head}", "exec": {exec}}}}}]}}"#
+    );
+    let (status, body) = unix_request(socket, "POST", "/v1/events", Some(token), &output).await;
+    assert_eq!(status, 200, "{body}");
+    let end = format!(
+        r#"{{"batch": 2, "events": [{{"kind": "exec_ended", "data": {{"exec": {exec}, "duration_ms": 1}}}}]}}"#
+    );
+    let database = dir.path().join("corral.db");
+    let refuser = refuse_events(&database);
+    let (status, _) = unix_request(socket, "POST", "/v1/events", Some(token), &end).await;
+    assert_eq!(status, 500, "the store refused it");
+    assert_eq!(
+        sandbox.desk.execs_running(),
+        1,
+        "not ended while not stored"
+    );
+    take_events(refuser);
+
+    let (status, body) = unix_request(socket, "POST", "/v1/events", Some(token), &end).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sandbox.desk.execs_running(), 0);
+    let stored = sandbox
+        .store
+        .events_after(&sandbox.job.id, 0, 100)
+        .await
+        .expect("events");
+    let text: String = stored
+        .iter()
+        .filter_map(corral_proto::Event::output)
+        .map(|output| output.text)
+        .collect();
+    assert_eq!(text, format!("key={head}"), "let go at the exec's end");
+    sandbox.endpoint.close().await;
 }

@@ -72,6 +72,9 @@ impl ServedJob {
             .unwrap_or_else(PoisonError::into_inner)
             .begin();
         let finished = self.gate.is_finished();
+        // Execs this batch ends, told to the desk once it is stored: the
+        // batch sent again must find them running, to let go of their output.
+        let mut ended_here: Vec<ExecEndedData> = Vec::new();
         for mut event in self.cap_output(events) {
             let mut found = Findings::default();
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
@@ -100,9 +103,11 @@ impl ServedJob {
                     && self
                         .desk
                         .as_ref()
-                        .is_some_and(|desk| desk.exec_ended(ended.exec, ended.duration_ms))
+                        .is_some_and(|desk| desk.is_running(ended.exec))
+                    && !ended_here.iter().any(|seen| seen.exec == ended.exec)
                 {
                     rows.emitted(streams.flush_exec(&self.redactor, Some(ended.exec), &mut found));
+                    ended_here.push(ended);
                 }
                 self.redactor.redact_json(&mut event.data, &mut found);
                 event.redacted = found.any();
@@ -114,6 +119,11 @@ impl ServedJob {
         // held: the work a request does must not tell it (see `held`).
         let held = asked.then(|| self.holding());
         let stored = self.store(rows.into_events(), findings, batch, held).await;
+        if let (Ok(_), Some(desk)) = (&stored, &self.desk) {
+            for ended in ended_here {
+                desk.exec_ended(ended.exec, ended.duration_ms);
+            }
+        }
         self.streams
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
