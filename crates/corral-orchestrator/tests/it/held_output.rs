@@ -128,12 +128,23 @@ pub(crate) struct Served {
 }
 
 pub(crate) async fn served(dir: &std::path::Path, id: &str) -> Served {
+    served_with(dir, id, |_| {}).await
+}
+
+/// [`served`], its provisions changed by `adjust`.
+async fn served_with(
+    dir: &std::path::Path,
+    id: &str,
+    adjust: impl FnOnce(&mut JobProvisions),
+) -> Served {
     let database = dir.join("corral.db");
     let store = Arc::new(SqliteStore::open(&database).expect("store"));
     let job = corral_testkit::running_job(id);
     store.insert_job(&job).await.expect("insert job");
     let socket_dir = dir.join("run").join(&job.id);
-    let endpoint = WorkerEndpoint::open(&socket_dir, setup(&store, &job), &TaskTracker::new())
+    let mut provisions = setup(&store, &job);
+    adjust(&mut provisions);
+    let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())
         .await
         .expect("endpoint opens");
     endpoint.mark_running();
@@ -192,6 +203,24 @@ pub(crate) fn take_events(refuser: rusqlite::Connection) {
         .execute_batch("DROP TRIGGER refuse")
         .expect("drop trigger");
     refuser.close().expect("closed");
+}
+
+/// POSTs `body` to `path` while the store refuses every append (answered
+/// 500), then again once it takes them (answered 200).
+async fn refused_then_taken(served: &Served, path: &str, body: &str) {
+    let (socket, token) = (&served.socket, Some(served.token.as_str()));
+    let refuser = refuse_events(&served.database);
+    let (status, _) = unix_request(socket, "POST", path, token, body).await;
+    assert_eq!(status, 500, "the store refused it");
+    take_events(refuser);
+    let (status, answer) = unix_request(socket, "POST", path, token, body).await;
+    assert_eq!(status, 200, "taken when sent again: {answer}");
+}
+
+/// Closes the socket; the store and the job, to read what was stored.
+async fn closed(served: Served) -> (Arc<SqliteStore>, Job) {
+    served.endpoint.close().await;
+    (served.store, served.job)
 }
 
 /// All output `job` stored, joined.
@@ -314,21 +343,9 @@ async fn a_completion_the_store_refused_is_taken_when_sent_again() {
     let held = json!({"batch": 2, "events": [output(FIRST_HALF)]});
     post(socket, token, "/v1/events", &held).await;
 
-    let refuser = refuse_events(&served.database);
     let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
-    let (status, _) = unix_request(socket, "POST", "/v1/complete", Some(token), &done).await;
-    assert_eq!(status, 500, "the store refused it");
-    take_events(refuser);
-
-    let (status, answer) = unix_request(socket, "POST", "/v1/complete", Some(token), &done).await;
-    assert_eq!(status, 200, "taken when sent again: {answer}");
-    let Served {
-        store,
-        job,
-        endpoint,
-        ..
-    } = served;
-    endpoint.close().await;
+    refused_then_taken(&served, "/v1/complete", &done).await;
+    let (store, job) = closed(served).await;
     assert_eq!(
         stored_output(&store, &job).await,
         format!("plain {FIRST_HALF}")
@@ -339,4 +356,23 @@ async fn a_completion_the_store_refused_is_taken_when_sent_again() {
         .filter(|event| event.kind == EventKind::Result)
         .count();
     assert_eq!(completions, 1, "{stored:?}");
+}
+
+/// The output of a batch the store refused does not count against the
+/// job's output budget: sent again, it is taken whole (it counted twice,
+/// and was dropped past the budget as if the job had printed too much).
+#[tokio::test]
+async fn a_batch_the_store_refused_does_not_spend_the_output_budget() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // "plain " (the first batch) and one more line fit; two would not.
+    let line = "a line of output\n";
+    let budget = ("plain ".len() + line.len() + 4) as u64;
+    let served = served_with(dir.path(), "j-00000000000000c4", |provisions| {
+        provisions.max_output_bytes = budget;
+    })
+    .await;
+    let second = json!({"batch": 2, "events": [output(line)]}).to_string();
+    refused_then_taken(&served, "/v1/events", &second).await;
+    let (store, job) = closed(served).await;
+    assert_eq!(stored_output(&store, &job).await, format!("plain {line}"));
 }

@@ -75,6 +75,11 @@ impl ServedJob {
         // Execs this batch ends, told to the desk once it is stored: the
         // batch sent again must find them running, to let go of their output.
         let mut ended_here: Vec<ExecEndedData> = Vec::new();
+        // The output budget as it was, for a batch not stored.
+        let budget = (
+            self.output_bytes.load(Ordering::SeqCst),
+            self.output_capped.load(Ordering::SeqCst),
+        );
         for mut event in self.cap_output(events) {
             let mut found = Findings::default();
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
@@ -128,6 +133,11 @@ impl ServedJob {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .settle(stored.is_ok());
+        if stored.is_err() {
+            // Sent again, its output must not count twice.
+            self.output_bytes.store(budget.0, Ordering::SeqCst);
+            self.output_capped.store(budget.1, Ordering::SeqCst);
+        }
         armed.disarm();
         stored
     }
