@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use corral_orchestrator::internals::Redactor;
 use corral_orchestrator::internals::TokenHash;
-use corral_orchestrator::internals::{EventRecords, JobRecords, SqliteStore};
+use corral_orchestrator::internals::{EventRecords, JobRecords, SecretRecords, SqliteStore};
 use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
 use corral_proto::{EventKind, Job};
 use corral_testkit::unix_request;
@@ -375,4 +375,21 @@ async fn a_batch_the_store_refused_does_not_spend_the_output_budget() {
     refused_then_taken(&served, "/v1/events", &second).await;
     let (store, job) = closed(served).await;
     assert_eq!(stored_output(&store, &job).await, format!("plain {line}"));
+}
+
+/// The redactions of a batch the store refused are audited once, when it
+/// is taken (they were audited again each time it was sent).
+#[tokio::test]
+async fn a_batch_the_store_refused_is_audited_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000c5").await;
+    let second = json!({"batch": 2, "events": [output(&format!("{SECRET}\n"))]}).to_string();
+    refused_then_taken(&served, "/v1/events", &second).await;
+    let (store, job) = closed(served).await;
+    assert_eq!(
+        stored_output(&store, &job).await,
+        "plain [REDACTED:DEPLOY_KEY]\n"
+    );
+    let audited = store.redactions(&job.id).await.expect("audit");
+    assert_eq!(audited, ["DEPLOY_KEY"]);
 }

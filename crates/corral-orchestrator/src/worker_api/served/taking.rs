@@ -184,6 +184,18 @@ impl ServedJob {
         batch: Option<u64>,
         held: Option<HeldStreams>,
     ) -> Result<u64, StoreError> {
+        let mut last_seq = 0;
+        if !events.is_empty() || batch.is_some() || held.is_some() {
+            last_seq = self
+                .events
+                .append_batch(&self.job.id, events, batch, held)
+                .await?;
+            if let Some(desk) = &self.desk {
+                desk.note_seq(last_seq);
+            }
+        }
+        // Audited once stored: a batch the store refused is sent again,
+        // and its redactions are audited then.
         if findings.any() {
             warn!(job_id = %self.job.id, count = findings.names.len(), "redacted secrets from job events");
             if let Err(error) = self
@@ -193,16 +205,6 @@ impl ServedJob {
             {
                 error!(job_id = %self.job.id, error = %error, "cannot audit redactions");
             }
-        }
-        if events.is_empty() && batch.is_none() && held.is_none() {
-            return Ok(0);
-        }
-        let last_seq = self
-            .events
-            .append_batch(&self.job.id, events, batch, held)
-            .await?;
-        if let Some(desk) = &self.desk {
-            desk.note_seq(last_seq);
         }
         Ok(last_seq)
     }
