@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use corral_proto::worker::ClaudeSession;
-use corral_proto::{Event, Isolation, Job, JobState, NewEvent, Prompt};
+use corral_proto::{Event, EventKind, Isolation, Job, JobState, NewEvent, Prompt};
 
 /// A stored secret: its name, its sealed value and its history. The
 /// plaintext never reaches the store.
@@ -184,6 +184,12 @@ pub trait EventRecords: Send + Sync {
     async fn held_streams(&self, job_id: &str) -> Result<HeldStreams, StoreError>;
     /// The last worker batch stored for a job, and the sequence number it ended at.
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
+    /// A job's last event of `kind`, if it has one.
+    async fn last_of_kind(
+        &self,
+        job_id: &str,
+        kind: EventKind,
+    ) -> Result<Option<Event>, StoreError>;
     /// Up to `limit` events with `seq > after`, in order.
     async fn events_after(
         &self,

@@ -70,12 +70,19 @@ impl WorkerEndpoint {
             Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
             _ => {}
         }
-        let held = super::held::restore(&**setup.events.store(), &setup.redactor, &setup.job)
+        let store = &**setup.events.store();
+        let held = super::held::restore(store, &setup.redactor, &setup.job)
+            .await
+            .map_err(io::Error::other)?;
+        let completion = super::held::completion(store, &setup.job)
             .await
             .map_err(io::Error::other)?;
         let endpoint = Self::serve(socket_dir, setup.user, token, true, tasks)?;
         let session = ServedJob::new(setup, &endpoint.binding.token, true);
         session.resume_held(held);
+        if let Some(completion) = completion {
+            session.resume_completed(completion);
+        }
         endpoint.binding.bind(Arc::new(session));
         Ok(endpoint)
     }

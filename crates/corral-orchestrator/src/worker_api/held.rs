@@ -13,8 +13,11 @@
 //! (`Redactor::reach`), so the rest of a secret cut by the restart never
 //! comes out in clear. The price: the held bytes and that much output after them are
 //! lost, only for a stream that held something when the orchestrator died.
+//!
+//! A completion stored before the restart is taken up again as well.
 
-use corral_proto::Job;
+use corral_proto::worker::Completion;
+use corral_proto::{EventKind, Job};
 
 use super::streams::OutputStreams;
 use crate::redact::Redactor;
@@ -29,4 +32,15 @@ pub(super) async fn restore(
 ) -> Result<OutputStreams, StoreError> {
     let held = store.held_streams(&job.id).await?;
     Ok(OutputStreams::covering(&held, redactor.reach()))
+}
+
+/// The completion the job's worker reported before the orchestrator
+/// restarted, read back from its stored result: the worker does not send
+/// it again, and without it the job would be judged as never completed.
+pub(super) async fn completion(
+    store: &dyn EventRecords,
+    job: &Job,
+) -> Result<Option<Completion>, StoreError> {
+    let result = store.last_of_kind(&job.id, EventKind::Result).await?;
+    Ok(result.and_then(|event| event.payload::<Completion>()))
 }

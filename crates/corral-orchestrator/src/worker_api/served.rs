@@ -218,6 +218,16 @@ impl ServedJob {
             .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
+    /// Takes up a completion stored before a restart: the job's output
+    /// had ended there, so none is taken after it.
+    pub(super) fn resume_completed(&self, completion: Completion) {
+        self.gate.finish();
+        *self
+            .completion
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(completion);
+    }
+
     /// Goes on from what an earlier orchestrator's leak detector held of
     /// this job's output (read back from the store after a restart).
     pub(super) fn resume_held(&self, streams: OutputStreams) {

@@ -8,28 +8,28 @@ use std::sync::Arc;
 
 use corral_orchestrator::internals::Redactor;
 use corral_orchestrator::internals::TokenHash;
-use corral_orchestrator::internals::{EventRecords, JobRecords, SecretRecords, SqliteStore};
+use corral_orchestrator::internals::{EventRecords, JobRecords, SqliteStore};
 use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
 use corral_proto::{EventKind, Job};
 use corral_testkit::unix_request;
 use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
 
-const SECRET: &str = "deploy-key-7f3a9c1e55";
-const FIRST_HALF: &str = "deploy-key-7f";
+pub(crate) const SECRET: &str = "deploy-key-7f3a9c1e55";
+pub(crate) const FIRST_HALF: &str = "deploy-key-7f";
 const SECOND_HALF: &str = "3a9c1e55";
 
 fn setup(store: &Arc<SqliteStore>, job: &Job) -> JobProvisions {
     corral_testkit::provisions(store, job, Redactor::new([("DEPLOY_KEY", SECRET)]))
 }
 
-async fn post(socket: &std::path::Path, token: &str, path: &str, body: &Value) -> Value {
+pub(crate) async fn post(socket: &std::path::Path, token: &str, path: &str, body: &Value) -> Value {
     let (status, answer) = unix_request(socket, "POST", path, Some(token), &body.to_string()).await;
     assert_eq!(status, 200, "{answer}");
     serde_json::from_str(&answer).expect("JSON answer")
 }
 
-fn output(text: &str) -> Value {
+pub(crate) fn output(text: &str) -> Value {
     json!({"kind": "output", "data": {"stream": "stdout", "text": text}})
 }
 
@@ -119,9 +119,9 @@ async fn a_restart_between_the_halves_of_a_secret_stores_neither_in_clear() {
 /// A running job `id`'s worker API over a store of its own in `dir`, its
 /// first batch (`plain `) taken.
 pub(crate) struct Served {
-    store: Arc<SqliteStore>,
-    database: std::path::PathBuf,
-    job: Job,
+    pub(crate) store: Arc<SqliteStore>,
+    pub(crate) database: std::path::PathBuf,
+    pub(crate) job: Job,
     pub(crate) endpoint: WorkerEndpoint,
     pub(crate) socket: std::path::PathBuf,
     pub(crate) token: String,
@@ -132,7 +132,7 @@ pub(crate) async fn served(dir: &std::path::Path, id: &str) -> Served {
 }
 
 /// [`served`], its provisions changed by `adjust`.
-async fn served_with(
+pub(crate) async fn served_with(
     dir: &std::path::Path,
     id: &str,
     adjust: impl FnOnce(&mut JobProvisions),
@@ -164,7 +164,7 @@ async fn served_with(
 
 /// The worker's last batches, the half of the secret it sends again
 /// included, and its completion; then all output the store holds.
-async fn finish(served: Served) -> String {
+pub(crate) async fn finish(served: Served) -> String {
     let Served {
         store,
         job,
@@ -185,72 +185,20 @@ async fn finish(served: Served) -> String {
     stored_output(&store, &job).await
 }
 
-/// A second connection to `database` that makes every append of events
-/// fail, as a full disk does, until [`take_events`].
-pub(crate) fn refuse_events(database: &std::path::Path) -> rusqlite::Connection {
-    let refuser = rusqlite::Connection::open(database).expect("second connection");
-    refuser
-        .execute_batch(
-            "CREATE TRIGGER refuse BEFORE INSERT ON events \
-             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
-        )
-        .expect("trigger");
-    refuser
-}
-
-pub(crate) fn take_events(refuser: rusqlite::Connection) {
-    refuser
-        .execute_batch("DROP TRIGGER refuse")
-        .expect("drop trigger");
-    refuser.close().expect("closed");
-}
-
-/// POSTs `body` to `path` while the store refuses every append (answered
-/// 500), then again once it takes them (answered 200).
-async fn refused_then_taken(served: &Served, path: &str, body: &str) {
-    let (socket, token) = (&served.socket, Some(served.token.as_str()));
-    let refuser = refuse_events(&served.database);
-    let (status, _) = unix_request(socket, "POST", path, token, body).await;
-    assert_eq!(status, 500, "the store refused it");
-    take_events(refuser);
-    let (status, answer) = unix_request(socket, "POST", path, token, body).await;
-    assert_eq!(status, 200, "taken when sent again: {answer}");
-}
-
 /// Closes the socket; the store and the job, to read what was stored.
-async fn closed(served: Served) -> (Arc<SqliteStore>, Job) {
+pub(crate) async fn closed(served: Served) -> (Arc<SqliteStore>, Job) {
     served.endpoint.close().await;
     (served.store, served.job)
 }
 
 /// All output `job` stored, joined.
-async fn stored_output(store: &SqliteStore, job: &Job) -> String {
+pub(crate) async fn stored_output(store: &SqliteStore, job: &Job) -> String {
     let stored = store.events_after(&job.id, 0, 100).await.expect("events");
     stored
         .iter()
         .filter(|event| event.kind == EventKind::Output)
         .filter_map(|event| event.data["text"].as_str())
         .collect()
-}
-
-/// A batch the store refused (a full disk, say) leaves the leak detector
-/// as it was before it: the copy the worker sends again meets it as the
-/// first did. Pushed a second time behind the first, the held first half
-/// of a secret would no longer start one, and would be let go in clear.
-#[tokio::test]
-async fn a_batch_the_store_refused_is_taken_again_as_if_new() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let served = served(dir.path(), "j-00000000000000bd").await;
-    let (socket, token) = (&served.socket, &served.token);
-
-    let refuser = refuse_events(&served.database);
-    let second = json!({"batch": 2, "events": [output(FIRST_HALF)]}).to_string();
-    let (status, _) = unix_request(socket, "POST", "/v1/events", Some(token), &second).await;
-    assert_eq!(status, 500, "the store refused it");
-    take_events(refuser);
-
-    let text = finish(served).await;
-    assert_eq!(text, "plain [REDACTED:DEPLOY_KEY] ok.\n");
 }
 
 /// A batch whose request is cut while it is being stored (the database
@@ -331,65 +279,36 @@ async fn output_after_the_completion_is_not_taken() {
     assert_eq!(text, format!("plain {FIRST_HALF}"));
 }
 
-/// A completion the store refused (a full disk) is undone: what the leak
-/// detector held is held again, and the completion the worker sends again
-/// is taken, with that output (it was answered "already reported", and
-/// the held output was lost).
+/// A completion stored before the orchestrator restarted is taken up by
+/// the socket reopened for the job: the worker does not send it again,
+/// and the job was judged as never completed (failed); nor is output
+/// after it taken.
 #[tokio::test]
-async fn a_completion_the_store_refused_is_taken_when_sent_again() {
+async fn a_completion_stored_before_a_restart_is_taken_up_again() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let served = served(dir.path(), "j-00000000000000be").await;
-    let (socket, token) = (&served.socket, &served.token);
-    let held = json!({"batch": 2, "events": [output(FIRST_HALF)]});
-    post(socket, token, "/v1/events", &held).await;
+    let served = served(dir.path(), "j-00000000000000c6").await;
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0});
+    post(&served.socket, &served.token, "/v1/complete", &done).await;
+    let hash = TokenHash::from_hex(served.endpoint.token_hash().to_owned());
+    let socket_dir = served
+        .socket
+        .parent()
+        .expect("the job directory")
+        .to_owned();
+    drop(served.endpoint);
 
-    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
-    refused_then_taken(&served, "/v1/complete", &done).await;
-    let (store, job) = closed(served).await;
-    assert_eq!(
-        stored_output(&store, &job).await,
-        format!("plain {FIRST_HALF}")
-    );
-    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
-    let completions = stored
-        .iter()
-        .filter(|event| event.kind == EventKind::Result)
-        .count();
-    assert_eq!(completions, 1, "{stored:?}");
-}
-
-/// The output of a batch the store refused does not count against the
-/// job's output budget: sent again, it is taken whole (it counted twice,
-/// and was dropped past the budget as if the job had printed too much).
-#[tokio::test]
-async fn a_batch_the_store_refused_does_not_spend_the_output_budget() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    // "plain " (the first batch) and one more line fit; two would not.
-    let line = "a line of output\n";
-    let budget = ("plain ".len() + line.len() + 4) as u64;
-    let served = served_with(dir.path(), "j-00000000000000c4", |provisions| {
-        provisions.max_output_bytes = budget;
-    })
-    .await;
-    let second = json!({"batch": 2, "events": [output(line)]}).to_string();
-    refused_then_taken(&served, "/v1/events", &second).await;
-    let (store, job) = closed(served).await;
-    assert_eq!(stored_output(&store, &job).await, format!("plain {line}"));
-}
-
-/// The redactions of a batch the store refused are audited once, when it
-/// is taken (they were audited again each time it was sent).
-#[tokio::test]
-async fn a_batch_the_store_refused_is_audited_once() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let served = served(dir.path(), "j-00000000000000c5").await;
-    let second = json!({"batch": 2, "events": [output(&format!("{SECRET}\n"))]}).to_string();
-    refused_then_taken(&served, "/v1/events", &second).await;
-    let (store, job) = closed(served).await;
-    assert_eq!(
-        stored_output(&store, &job).await,
-        "plain [REDACTED:DEPLOY_KEY]\n"
-    );
-    let audited = store.redactions(&job.id).await.expect("audit");
-    assert_eq!(audited, ["DEPLOY_KEY"]);
+    let endpoint = WorkerEndpoint::reopen(
+        &socket_dir,
+        setup(&served.store, &served.job),
+        hash,
+        &TaskTracker::new(),
+    )
+    .await
+    .expect("endpoint reopens");
+    let late = json!({"batch": 2, "events": [output("late\n")]});
+    post(&served.socket, &served.token, "/v1/events", &late).await;
+    let report = endpoint.close().await;
+    let completion = report.completion.expect("the stored completion");
+    assert_eq!(completion.exit_code, Some(0));
+    assert_eq!(stored_output(&served.store, &served.job).await, "plain ");
 }

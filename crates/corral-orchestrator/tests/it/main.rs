@@ -46,6 +46,7 @@ mod project_copy;
 mod project_permissions;
 mod queue;
 mod reaper;
+mod refused_store;
 mod review;
 mod review_record;
 mod sandbox;

@@ -12,7 +12,7 @@ use corral_proto::sandbox::order::Order;
 use corral_testkit::unix_request;
 use tokio_util::task::TaskTracker;
 
-use crate::held_output::{refuse_events, take_events};
+use crate::refused_store::{refuse_events, take_events};
 use crate::worker_endpoint::{Opened, open};
 
 const SECRET: &str = "sandbox-held-secret-9d2e";

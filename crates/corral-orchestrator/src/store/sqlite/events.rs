@@ -62,6 +62,23 @@ impl EventRecords for SqliteStore {
         .await
     }
 
+    async fn last_of_kind(
+        &self,
+        job_id: &str,
+        kind: EventKind,
+    ) -> Result<Option<Event>, StoreError> {
+        let job_id = job_id.to_owned();
+        self.read(move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT seq, ts, kind, data, redacted FROM events WHERE job_id = ?1 AND kind = ?2 \
+                 ORDER BY seq DESC LIMIT 1",
+            )?;
+            let mut rows = statement.query(params![job_id, kind.as_str()])?;
+            rows.next()?.map(|row| event_of(&job_id, row)).transpose()
+        })
+        .await
+    }
+
     async fn events_after(
         &self,
         job_id: &str,
@@ -77,19 +94,7 @@ impl EventRecords for SqliteStore {
             let mut rows = statement.query(params![job_id, after, limit])?;
             let mut events = Vec::new();
             while let Some(row) = rows.next()? {
-                let kind: String = row.get(2)?;
-                let data: String = row.get(3)?;
-                events.push(Event {
-                    job_id: job_id.clone(),
-                    seq: row.get(0)?,
-                    ts: from_millis("ts", row.get(1)?)?,
-                    kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
-                        column: "kind",
-                        message: kind.clone(),
-                    })?,
-                    data: from_json("data", &data)?,
-                    redacted: row.get(4)?,
-                });
+                events.push(event_of(&job_id, row)?);
             }
             Ok(events)
         })
@@ -173,4 +178,21 @@ fn append(
             .execute(params![job_id, batch, seq])?;
     }
     Ok(stored)
+}
+
+/// An event read back: `seq, ts, kind, data, redacted`.
+fn event_of(job_id: &str, row: &rusqlite::Row<'_>) -> Result<Event, StoreError> {
+    let kind: String = row.get(2)?;
+    let data: String = row.get(3)?;
+    Ok(Event {
+        job_id: job_id.to_owned(),
+        seq: row.get(0)?,
+        ts: from_millis("ts", row.get(1)?)?,
+        kind: EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
+            column: "kind",
+            message: kind.clone(),
+        })?,
+        data: from_json("data", &data)?,
+        redacted: row.get(4)?,
+    })
 }

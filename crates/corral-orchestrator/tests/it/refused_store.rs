@@ -1,0 +1,127 @@
+//! What the store refused (a full disk, a busy database) is undone, so
+//! the copy the worker sends again is taken as if it were the first: the
+//! leak detector, the completion, the output budget and the audit.
+
+use corral_orchestrator::internals::{EventRecords, SecretRecords};
+use corral_proto::EventKind;
+use corral_testkit::unix_request;
+use serde_json::json;
+
+use crate::held_output::{
+    FIRST_HALF, SECRET, Served, closed, finish, output, post, served, served_with, stored_output,
+};
+
+/// A second connection to `database` that makes every append of events
+/// fail, as a full disk does, until [`take_events`].
+pub(crate) fn refuse_events(database: &std::path::Path) -> rusqlite::Connection {
+    let refuser = rusqlite::Connection::open(database).expect("second connection");
+    refuser
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events \
+             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
+        )
+        .expect("trigger");
+    refuser
+}
+
+pub(crate) fn take_events(refuser: rusqlite::Connection) {
+    refuser
+        .execute_batch("DROP TRIGGER refuse")
+        .expect("drop trigger");
+    refuser.close().expect("closed");
+}
+
+/// POSTs `body` to `path` while the store refuses every append (answered
+/// 500), then again once it takes them (answered 200).
+async fn refused_then_taken(served: &Served, path: &str, body: &str) {
+    let (socket, token) = (&served.socket, Some(served.token.as_str()));
+    let refuser = refuse_events(&served.database);
+    let (status, _) = unix_request(socket, "POST", path, token, body).await;
+    assert_eq!(status, 500, "the store refused it");
+    take_events(refuser);
+    let (status, answer) = unix_request(socket, "POST", path, token, body).await;
+    assert_eq!(status, 200, "taken when sent again: {answer}");
+}
+
+/// A batch the store refused (a full disk, say) leaves the leak detector
+/// as it was before it: the copy the worker sends again meets it as the
+/// first did. Pushed a second time behind the first, the held first half
+/// of a secret would no longer start one, and would be let go in clear.
+#[tokio::test]
+async fn a_batch_the_store_refused_is_taken_again_as_if_new() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000bd").await;
+    let (socket, token) = (&served.socket, &served.token);
+
+    let refuser = refuse_events(&served.database);
+    let second = json!({"batch": 2, "events": [output(FIRST_HALF)]}).to_string();
+    let (status, _) = unix_request(socket, "POST", "/v1/events", Some(token), &second).await;
+    assert_eq!(status, 500, "the store refused it");
+    take_events(refuser);
+
+    let text = finish(served).await;
+    assert_eq!(text, "plain [REDACTED:DEPLOY_KEY] ok.\n");
+}
+
+/// A completion the store refused (a full disk) is undone: what the leak
+/// detector held is held again, and the completion the worker sends again
+/// is taken, with that output (it was answered "already reported", and
+/// the held output was lost).
+#[tokio::test]
+async fn a_completion_the_store_refused_is_taken_when_sent_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000be").await;
+    let (socket, token) = (&served.socket, &served.token);
+    let held = json!({"batch": 2, "events": [output(FIRST_HALF)]});
+    post(socket, token, "/v1/events", &held).await;
+
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
+    refused_then_taken(&served, "/v1/complete", &done).await;
+    let (store, job) = closed(served).await;
+    assert_eq!(
+        stored_output(&store, &job).await,
+        format!("plain {FIRST_HALF}")
+    );
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let completions = stored
+        .iter()
+        .filter(|event| event.kind == EventKind::Result)
+        .count();
+    assert_eq!(completions, 1, "{stored:?}");
+}
+
+/// The output of a batch the store refused does not count against the
+/// job's output budget: sent again, it is taken whole (it counted twice,
+/// and was dropped past the budget as if the job had printed too much).
+#[tokio::test]
+async fn a_batch_the_store_refused_does_not_spend_the_output_budget() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // "plain " (the first batch) and one more line fit; two would not.
+    let line = "a line of output\n";
+    let budget = ("plain ".len() + line.len() + 4) as u64;
+    let served = served_with(dir.path(), "j-00000000000000c4", |provisions| {
+        provisions.max_output_bytes = budget;
+    })
+    .await;
+    let second = json!({"batch": 2, "events": [output(line)]}).to_string();
+    refused_then_taken(&served, "/v1/events", &second).await;
+    let (store, job) = closed(served).await;
+    assert_eq!(stored_output(&store, &job).await, format!("plain {line}"));
+}
+
+/// The redactions of a batch the store refused are audited once, when it
+/// is taken (they were audited again each time it was sent).
+#[tokio::test]
+async fn a_batch_the_store_refused_is_audited_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000c5").await;
+    let second = json!({"batch": 2, "events": [output(&format!("{SECRET}\n"))]}).to_string();
+    refused_then_taken(&served, "/v1/events", &second).await;
+    let (store, job) = closed(served).await;
+    assert_eq!(
+        stored_output(&store, &job).await,
+        "plain [REDACTED:DEPLOY_KEY]\n"
+    );
+    let audited = store.redactions(&job.id).await.expect("audit");
+    assert_eq!(audited, ["DEPLOY_KEY"]);
+}
