@@ -69,6 +69,7 @@ pub mod internals {
     pub use crate::events::EventLog;
     pub use crate::llm::scripted::{RecordedRequest, Script, ScriptedServer};
     pub use crate::llm::{MAX_WARNINGS, ModelProxy, ProxyContext, Upstream};
+    pub use crate::project::PinnedDir;
     pub use crate::redact::{Findings, Redactor, StreamRedactor};
     pub use crate::sandbox::{Desk, SandboxStats};
     pub use crate::secrets::{MasterKey, SecretValue};

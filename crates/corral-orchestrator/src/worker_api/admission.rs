@@ -4,39 +4,93 @@
 //! their turn, would take the orchestrator's file descriptors or memory,
 //! and every other job with them. Past either bound the job waits on its
 //! own socket (the kernel queues further connections; a body is not read
-//! until its request has a place), and no other job notices.
+//! until its request has a place), and no other job notices. The socket
+//! speaks HTTP/1.1 alone (HTTP/2 would carry hundreds of requests on each
+//! connection), a request's head must come within [`HEAD_TIME`], and a
+//! connection buffers at most [`MAX_BUFFER`].
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use std::time::Duration;
+
+use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::serve::Listener;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{UnixListener, UnixStream, unix};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 
 /// Most connections open at once on one job's socket: the worker keeps
 /// one for its event batches and opens one a call, and one per egress
 /// connection (a package manager's parallel downloads).
 pub const MAX_CONNECTIONS: usize = 256;
-/// Most requests with a body (every method but `GET` and `HEAD`) taken at
-/// once on one job's socket, each up to the route's body limit.
+/// Most requests with a body taken at once on one job's socket, each up
+/// to the route's body limit.
 pub const MAX_BODIES: usize = 8;
+/// Longest a request's head may take to arrive.
+const HEAD_TIME: Duration = Duration::from_secs(10);
+/// Most a connection buffers of what it reads.
+const MAX_BUFFER: usize = 64 << 10;
+
+/// Serves `app` on `listener` over HTTP/1.1 until `stop`, then lets the
+/// connections finish their requests (an aborted task drops them all).
+pub(super) async fn serve(listener: UnixListener, app: Router, stop: CancellationToken) {
+    let mut listener = Bounded::new(listener);
+    let mut connections = JoinSet::new();
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stop.cancelled() => break,
+            // Reaps finished connections as it goes.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let app = app.clone();
+        let stop = stop.clone();
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                app.clone().oneshot(request.map(axum::body::Body::new))
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEAD_TIME)
+                .max_buf_size(MAX_BUFFER);
+            let connection = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = stop.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    while connections.join_next().await.is_some() {}
+}
 
 /// A listener that accepts a connection only while fewer than
 /// [`MAX_CONNECTIONS`] are open.
-pub(super) struct Bounded {
+struct Bounded {
     listener: UnixListener,
     open: Arc<Semaphore>,
 }
 
 impl Bounded {
-    pub(super) fn new(listener: UnixListener) -> Self {
+    fn new(listener: UnixListener) -> Self {
         Self {
             listener,
             open: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
@@ -69,7 +123,7 @@ impl Listener for Bounded {
 }
 
 /// A connection, holding its place until it closes.
-pub(super) struct Counted {
+struct Counted {
     stream: UnixStream,
     _place: OwnedSemaphorePermit,
 }
@@ -102,20 +156,29 @@ impl AsyncWrite for Counted {
     }
 }
 
+/// Whether a request with `headers` has a body, whatever its method: a
+/// `GET` may carry one (the Anthropic passthrough takes any method).
+fn has_body(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key(TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0")
+}
+
 /// The places of a socket's requests with a body.
 pub(super) fn body_places() -> Arc<Semaphore> {
     Arc::new(Semaphore::new(MAX_BODIES))
 }
 
-/// Lets a request with a body on only once it has a place among
-/// [`MAX_BODIES`]; the place is held until its response begins (the body
-/// has been read by then).
+/// Lets a request with a body (whatever its method) on only once it has
+/// a place among [`MAX_BODIES`]; the place is held until its response
+/// begins (the body has been read by then).
 pub(super) async fn one_of_few(
     State(places): State<Arc<Semaphore>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD) {
+    if !has_body(request.headers()) {
         return next.run(request).await;
     }
     // Never closed, so a place always comes.
@@ -123,4 +186,23 @@ pub(super) async fn one_of_few(
         return std::future::pending().await;
     };
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderMap;
+    use axum::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+
+    #[test]
+    fn a_request_has_a_body_by_its_headers_not_its_method() {
+        let with = |name, value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, value.parse().expect("a header value"));
+            headers
+        };
+        assert!(!super::has_body(&HeaderMap::new()));
+        assert!(!super::has_body(&with(CONTENT_LENGTH, "0")));
+        assert!(super::has_body(&with(CONTENT_LENGTH, "8000000")));
+        assert!(super::has_body(&with(TRANSFER_ENCODING, "chunked")));
+    }
 }

@@ -107,15 +107,7 @@ impl WorkerEndpoint {
         let shutdown = CancellationToken::new();
         let app = super::routes::router(Arc::clone(&binding), tasks.clone());
         let stop = shutdown.clone();
-        let name = socket_dir.display().to_string();
-        let server = tasks.spawn(async move {
-            let served = axum::serve(super::admission::Bounded::new(listener), app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await;
-            if let Err(error) = served {
-                error!(socket = %name, error = %error, "worker API failed");
-            }
-        });
+        let server = tasks.spawn(super::admission::serve(listener, app, stop));
         Ok(Self {
             binding,
             socket_dir: socket_dir.to_owned(),

@@ -35,7 +35,12 @@ pub(super) async fn route(
             what: "a project to copy for this job".into(),
         });
     };
-    match archive(Arc::clone(project), job.limits.tmpfs_bytes).await {
+    let Ok(sending) = Arc::clone(&session.project_sending).try_acquire_owned() else {
+        return Err(ApiError::Conflict {
+            message: "the project is being sent already".into(),
+        });
+    };
+    match archive(Arc::clone(project), job.limits.tmpfs_bytes, sending).await {
         Ok(body) => Ok(axum::response::Response::builder()
             .header(axum::http::header::CONTENT_TYPE, "application/x-tar")
             .body(body)
@@ -74,8 +79,12 @@ pub(super) enum ProjectError {
 }
 
 /// The project held as `root` as a streamed tar body, once it is known to
-/// fit in `limit` bytes.
-pub(super) async fn archive(root: Arc<PinnedDir>, limit: u64) -> Result<Body, ProjectError> {
+/// fit in `limit` bytes; `sending` is held until the tar is written.
+pub(super) async fn archive(
+    root: Arc<PinnedDir>,
+    limit: u64,
+    sending: tokio::sync::OwnedSemaphorePermit,
+) -> Result<Body, ProjectError> {
     let measured = Arc::clone(&root);
     let size = tokio::task::spawn_blocking(move || measure(measured.fd(), 0))
         .await
@@ -95,6 +104,7 @@ pub(super) async fn archive(root: Arc<PinnedDir>, limit: u64) -> Result<Body, Pr
         if let Err(error) = written {
             warn!(error = %error, "the project stream broke off");
         }
+        drop(sending);
     });
     Ok(Body::from_stream(ReaderStream::new(reader)))
 }
@@ -187,7 +197,7 @@ mod tests {
         std::fs::create_dir(project.path().join("src")).expect("mkdir");
         std::fs::write(project.path().join("src/main.rs"), "fn main() {}").expect("write");
         std::os::unix::fs::symlink(&secret, project.path().join("link")).expect("link");
-        let body = archive(held(project.path()), 1 << 20)
+        let body = archive(held(project.path()), 1 << 20, place())
             .await
             .expect("archive");
         let bytes = body.collect().await.expect("body").to_bytes();
@@ -224,8 +234,15 @@ mod tests {
         Arc::new(PinnedDir::open(&path.canonicalize().expect("canonical")).expect("held"))
     }
 
+    /// A place to send a project in, of its own.
+    fn place() -> tokio::sync::OwnedSemaphorePermit {
+        Arc::new(tokio::sync::Semaphore::new(1))
+            .try_acquire_owned()
+            .expect("a free place")
+    }
+
     async fn archive_error(root: &Path, limit: u64) -> String {
-        match archive(held(root), limit).await {
+        match archive(held(root), limit, place()).await {
             Ok(_) => panic!("a project over the limit was sent"),
             Err(error) => error.to_string(),
         }

@@ -47,6 +47,9 @@ pub(crate) struct ServedJob {
     pub(super) placeholder: Option<String>,
     /// The project held open at start (copy mode reads it).
     pub(super) project: Option<Arc<crate::project::PinnedDir>>,
+    /// Held while the project is sent: one copy at a time (each ties up a
+    /// blocking thread until its reader takes it all or goes).
+    pub(super) project_sending: Arc<tokio::sync::Semaphore>,
     pub(super) events: EventLog,
     audit: Arc<dyn SecretRecords>,
     pub(super) redactor: Arc<Redactor>,
@@ -104,6 +107,7 @@ impl ServedJob {
             egress: setup.egress,
             placeholder,
             project: setup.project,
+            project_sending: Arc::new(tokio::sync::Semaphore::new(1)),
             events: setup.events,
             audit: setup.audit,
             redactor: setup.redactor,

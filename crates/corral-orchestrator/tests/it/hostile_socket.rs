@@ -10,7 +10,11 @@ use corral_testkit::unix_request;
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
 
-use crate::held_output::served;
+use corral_orchestrator::internals::PinnedDir;
+use corral_proto::ProjectMode;
+use tokio::io::AsyncReadExt;
+
+use crate::held_output::{served, served_with};
 
 /// Long enough for a request the socket takes to be answered.
 const ANSWERED: Duration = Duration::from_secs(2);
@@ -78,5 +82,83 @@ async fn a_job_cannot_have_bodies_without_end_read_at_once() {
     .expect("a place came free");
     assert_eq!(status, 200, "{answer}");
     drop(stalled);
+    served.endpoint.close().await;
+}
+
+/// The socket speaks HTTP/1.1 alone: an HTTP/2 connection, which would
+/// carry hundreds of requests at once past the connection bound, is not
+/// taken.
+#[tokio::test]
+async fn a_job_cannot_speak_http2_to_its_socket() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000c7").await;
+    let mut stream = UnixStream::connect(&served.socket).await.expect("connect");
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .expect("send the preface");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(ANSWERED, stream.read_to_end(&mut answer)).await;
+    // An HTTP/2 server answers with its SETTINGS frame (type 4).
+    let settings = answer.len() >= 9 && answer[3] == 4;
+    assert!(!settings, "an HTTP/2 answer: {answer:?}");
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 4"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    served.endpoint.close().await;
+}
+
+/// A request whose head never ends is cut after a while, so a connection
+/// cannot be held open by sending nothing.
+#[tokio::test]
+async fn a_request_head_that_never_ends_is_cut() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000c8").await;
+    let mut stream = UnixStream::connect(&served.socket).await.expect("connect");
+    stream
+        .write_all(b"GET /v1/credentials HTTP/1.1\r\nHost: corral\r\n")
+        .await
+        .expect("send half a head");
+    let mut answer = Vec::new();
+    let ended =
+        tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer)).await;
+    assert!(ended.is_ok(), "still open after 20 s");
+    served.endpoint.close().await;
+}
+
+/// A copy-mode job's project is sent one copy at a time: each ties up a
+/// thread until its reader takes it all, so a job asking for it again and
+/// again without reading is refused (409) while one is being sent.
+#[tokio::test]
+async fn a_project_is_sent_one_copy_at_a_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).expect("project dir");
+    // More than the pipe between the tar writer and the socket holds.
+    std::fs::write(project.join("big"), vec![7u8; 2 << 20]).expect("a big file");
+    let pinned = std::sync::Arc::new(PinnedDir::open(&project).expect("pinned"));
+    let served = served_with(dir.path(), "j-00000000000000c9", |provisions| {
+        provisions.job.project_mode = ProjectMode::Copy;
+        provisions.job.limits.tmpfs_bytes = 64 << 20;
+        provisions.project = Some(pinned);
+    })
+    .await;
+    let (socket, token) = (&served.socket, &served.token);
+    let mut unread = UnixStream::connect(socket).await.expect("connect");
+    let request = format!(
+        "GET /v1/project HTTP/1.1\r\nHost: corral\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    unread.write_all(request.as_bytes()).await.expect("ask");
+    let mut head = [0u8; 12];
+    unread
+        .read_exact(&mut head)
+        .await
+        .expect("an answer begins");
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let (status, answer) = unix_request(socket, "GET", "/v1/project", Some(token), "").await;
+    assert_eq!(status, 409, "{answer}");
+    drop(unread);
     served.endpoint.close().await;
 }
