@@ -351,7 +351,6 @@ impl Client {
     }
 }
 
-/// The headers of a request with a JSON body.
 /// Whether a call that failed so may succeed sent again as it was.
 fn worth_again(error: &ClientError) -> bool {
     match error {
@@ -361,6 +360,7 @@ fn worth_again(error: &ClientError) -> bool {
     }
 }
 
+/// The headers of a request with a JSON body.
 fn json_headers() -> hyper::HeaderMap {
     let mut headers = hyper::HeaderMap::new();
     headers.insert(

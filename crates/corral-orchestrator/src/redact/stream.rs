@@ -39,6 +39,8 @@ pub const HOLD_CAP: usize = 64 << 10;
 pub(super) const MAX_HELD: usize = 1 << 20;
 /// The name of the redaction a stream starts with after a restart.
 pub const AFTER_RESTART: &str = "held-across-a-restart";
+/// The name of the redaction after output the stream never got.
+pub const LOST: &str = "after-lost-output";
 /// The name of a redaction made because [`MAX_HELD`] was reached.
 pub(super) const TOO_LONG: &str = "held-too-long-to-scan";
 /// Text at which a push no longer rescans at once: past it, the text is
@@ -99,6 +101,20 @@ impl StreamRedactor {
                 name: AFTER_RESTART.to_owned(),
             }),
             ..Self::default()
+        }
+    }
+
+    /// Output the stream never got (a batch the worker gave up sending)
+    /// came after what it holds: what it holds and the next `reach` bytes
+    /// are redacted as one, named [`LOST`], since what comes next may be
+    /// the rest of a secret whose start was lost.
+    pub fn lost_before_next(&mut self, reach: usize) {
+        let end = self.text.len() + reach;
+        if self.cover.as_ref().is_none_or(|cover| cover.end < end) {
+            self.cover = Some(Cover {
+                end,
+                name: LOST.to_owned(),
+            });
         }
     }
 

@@ -32,11 +32,13 @@ impl ServedJob {
         {
             session.transcript = clean;
         }
-        self.store(Vec::new(), findings, None, None).await?;
         self.events
             .store()
             .save_claude_session(&self.job.id, &session)
-            .await
+            .await?;
+        // Audited once saved: a session the store refused is sent again.
+        self.store(Vec::new(), findings, None, None).await?;
+        Ok(())
     }
 }
 

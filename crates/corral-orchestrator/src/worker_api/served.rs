@@ -70,6 +70,9 @@ pub(crate) struct ServedJob {
     /// How batches reach the detector: a bounded few at once, whole or
     /// not at all, none after the output's end.
     pub(super) gate: Gate,
+    /// The last numbered batch the store refused, and the streams it
+    /// touched, until it is taken or a later one comes instead.
+    pub(super) refused: Mutex<Option<(u64, Vec<Option<u64>>)>>,
     /// Set once the orchestrator recorded the job `running`: the worker's
     /// events wait for it, so the stream never shows the job's own events
     /// before its `running` status.
@@ -122,6 +125,7 @@ impl ServedJob {
             last_batch: tokio::sync::Mutex::new((!running).then_some(0)),
             rate: EventRate::default(),
             gate: Gate::default(),
+            refused: Mutex::new(None),
             running: tokio::sync::watch::channel(running).0,
             delivered: AtomicU64::new(0),
             wait_tried: AtomicU64::new(u64::MAX),

@@ -48,22 +48,40 @@ impl OutputStreams {
     }
 
     /// Keeps the batch's changes if it was `stored`, else undoes them.
-    pub(super) fn settle(&mut self, stored: bool) {
+    /// Returns the streams the batch touched when it was not stored.
+    pub(super) fn settle(&mut self, stored: bool) -> Vec<Option<u64>> {
         if stored {
             self.commit();
+            Vec::new()
         } else {
-            self.roll_back();
+            self.roll_back()
         }
     }
 
     /// The batch was not stored: every stream goes back to what it was
     /// before it, so the batch sent again meets the detector as it was.
-    pub(super) fn roll_back(&mut self) {
+    /// Returns the streams it touched.
+    pub(super) fn roll_back(&mut self) -> Vec<Option<u64>> {
+        let mut touched = Vec::new();
         for (exec, before) in self.journal.take().unwrap_or_default() {
             match before {
                 Some(stream) => self.by_exec.insert(exec, stream),
                 None => self.by_exec.remove(&exec),
             };
+            touched.push(exec);
+        }
+        touched
+    }
+
+    /// The batch that touched `streams` will not come (the worker sent a
+    /// later one): each starts covered, as after a restart.
+    pub(super) fn lost(&mut self, streams: &[Option<u64>], reach: usize) {
+        for exec in streams {
+            self.touch(*exec);
+            self.by_exec
+                .entry(*exec)
+                .or_default()
+                .lost_before_next(reach);
         }
     }
 

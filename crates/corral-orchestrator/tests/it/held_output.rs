@@ -17,7 +17,7 @@ use tokio_util::task::TaskTracker;
 
 pub(crate) const SECRET: &str = "deploy-key-7f3a9c1e55";
 pub(crate) const FIRST_HALF: &str = "deploy-key-7f";
-const SECOND_HALF: &str = "3a9c1e55";
+pub(crate) const SECOND_HALF: &str = "3a9c1e55";
 
 fn setup(store: &Arc<SqliteStore>, job: &Job) -> JobProvisions {
     corral_testkit::provisions(store, job, Redactor::new([("DEPLOY_KEY", SECRET)]))

@@ -8,7 +8,8 @@ use corral_testkit::unix_request;
 use serde_json::json;
 
 use crate::held_output::{
-    FIRST_HALF, SECRET, Served, closed, finish, output, post, served, served_with, stored_output,
+    FIRST_HALF, SECOND_HALF, SECRET, Served, closed, finish, output, post, served, served_with,
+    stored_output,
 };
 
 /// A second connection to `database` that makes every append of events
@@ -124,4 +125,28 @@ async fn a_batch_the_store_refused_is_audited_once() {
     );
     let audited = store.redactions(&job.id).await.expect("audit");
     assert_eq!(audited, ["DEPLOY_KEY"]);
+}
+
+/// A batch the store refused and the worker gave up on (it sent a later
+/// one) is lost, and what follows it may be the rest of a secret it began:
+/// the streams it touched start covered, as after a restart (the second
+/// half of the secret was stored in clear).
+#[tokio::test]
+async fn output_after_a_batch_given_up_on_is_covered() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000ca").await;
+    let (socket, token) = (&served.socket, Some(served.token.as_str()));
+    let lost = json!({"batch": 2, "events": [output(FIRST_HALF)]}).to_string();
+    let refuser = refuse_events(&served.database);
+    let (status, _) = unix_request(socket, "POST", "/v1/events", token, &lost).await;
+    assert_eq!(status, 500, "the store refused it");
+    take_events(refuser);
+    let rest = json!({"batch": 3, "events": [output(&format!("{SECOND_HALF} ok.\n"))]});
+    post(socket, &served.token, "/v1/events", &rest).await;
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0});
+    post(socket, &served.token, "/v1/complete", &done).await;
+    let (store, job) = closed(served).await;
+    let text = stored_output(&store, &job).await;
+    assert!(!text.contains(SECOND_HALF), "{text}");
+    assert_eq!(text, "plain [REDACTED:after-lost-output]");
 }

@@ -42,9 +42,28 @@ impl ServedJob {
         if known.is_some_and(|stored| number <= stored) {
             return Ok(());
         }
+        self.skip_lost(number);
         self.accept(events, Some(number)).await?;
         *last_batch = Some(number);
         Ok(())
+    }
+
+    /// A batch after the one the store refused means the worker gave up
+    /// on that one (or another sender went past it): its output is lost,
+    /// and what comes next may be the rest of a secret it began, so the
+    /// streams it touched start covered, as after a restart.
+    fn skip_lost(&self, number: u64) {
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        match refused.take() {
+            Some((lost, touched)) if number > lost => self
+                .streams
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .lost(&touched, self.redactor.reach()),
+            // The refused batch sent again: it meets the streams as they were.
+            Some((lost, _)) if number == lost => {}
+            other => *refused = other,
+        }
     }
 
     /// Caps, redacts, audits and stores a batch from the worker; only
@@ -129,10 +148,14 @@ impl ServedJob {
                 desk.exec_ended(ended.exec, ended.duration_ms);
             }
         }
-        self.streams
+        let touched = self
+            .streams
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .settle(stored.is_ok());
+        if let (Err(_), Some(number)) = (&stored, batch) {
+            *self.refused.lock().unwrap_or_else(PoisonError::into_inner) = Some((number, touched));
+        }
         if stored.is_err() {
             // Sent again, its output must not count twice.
             self.output_bytes.store(budget.0, Ordering::SeqCst);
