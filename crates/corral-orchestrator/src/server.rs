@@ -99,6 +99,7 @@ pub struct RunningServer {
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
+    raise_open_files();
     let runtime = DockerRuntime::connect_to(&config.engine_socket).await?;
     // Every job would be accepted, then fail to start: say it now.
     runtime.refuse_an_unusable_runtime(config.isolation, config.oci_runtime.as_deref())?;
@@ -119,6 +120,25 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     info!("shutting down");
     server.stop(SHUTDOWN_GRACE).await;
     Ok(())
+}
+
+/// Raises this process's soft limit on open files to its hard limit: every
+/// job's socket may hold hundreds of connections (`worker_api::admission`),
+/// and the store, the engine and the user API share the same table (a
+/// soft limit of 1024 is common).
+fn raise_open_files() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => info!(open_files = ?limit.maximum, "raised the open-file limit"),
+            Err(error) => warn!(%error, "cannot raise the open-file limit"),
+        }
+    }
 }
 
 /// Starts the job manager and the user API on `runtime`.
@@ -269,5 +289,29 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+
+    #[test]
+    fn the_open_file_limit_is_raised_to_its_hard_limit() {
+        let before = getrlimit(Resource::Nofile);
+        let Some(hard) = before.maximum else {
+            return; // unlimited: nothing to raise to
+        };
+        // One below, so the raise shows (and no other test runs short).
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(hard - 1),
+                maximum: Some(hard),
+            },
+        )
+        .expect("lowered by one");
+        super::raise_open_files();
+        assert_eq!(getrlimit(Resource::Nofile).current, Some(hard));
     }
 }
