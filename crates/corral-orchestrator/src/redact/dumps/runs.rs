@@ -88,8 +88,21 @@ impl Sink for Ranges {
 struct Line {
     start: usize,
     end: usize,
-    first: [usize; KEYED],
+    first: [usize; STREAMS],
+    /// The same for the streams of the places past the first (empty for a
+    /// dump of one format: no allocation); a stream past them was empty.
+    more: Box<[usize]>,
     group: usize,
+}
+
+impl Line {
+    /// The index of the line's first byte in stream `run`.
+    fn first(&self, run: usize) -> usize {
+        match run.checked_sub(STREAMS) {
+            None => self.first[run],
+            Some(past) => self.more.get(past).copied().unwrap_or(0),
+        }
+    }
 }
 
 /// Most text a byte of a stream may take in a part of a run, beside
@@ -223,7 +236,8 @@ impl Runs {
         self.lines.push(Line {
             start,
             end,
-            first,
+            first: [first[0], first[1], first[2], first[3]],
+            more: first[STREAMS..self.used.max(STREAMS)].into(),
             group,
         });
         let next = end + 1;
@@ -253,7 +267,7 @@ impl Runs {
 
     /// The index of the line holding byte `index` of stream `run`.
     fn line_of(&self, run: usize, index: usize) -> usize {
-        let after = self.lines.partition_point(|line| line.first[run] <= index);
+        let after = self.lines.partition_point(|line| line.first(run) <= index);
         after.saturating_sub(1)
     }
 
@@ -288,14 +302,14 @@ impl Runs {
             for found in found {
                 let first = self
                     .lines
-                    .partition_point(|line| line.first[run] <= found.start)
+                    .partition_point(|line| line.first(run) <= found.start)
                     - 1;
                 let (mut start, mut end) = (usize::MAX, 0);
                 let mut last = first;
                 for (index, line) in self.lines[first..]
                     .iter()
                     .enumerate()
-                    .take_while(|(_, line)| line.first[run] < found.end)
+                    .take_while(|(_, line)| line.first(run) < found.end)
                 {
                     last = first + index;
                     let mut ranges = Ranges {
@@ -306,7 +320,7 @@ impl Runs {
                     parse(text, line.start, line.end, &mut ranges);
                     // Swapped words put a byte's digits after the next one's.
                     for (offset, range) in ranges.printed.iter().enumerate() {
-                        if (found.start..found.end).contains(&(line.first[run] + offset)) {
+                        if (found.start..found.end).contains(&(line.first(run) + offset)) {
                             start = start.min(range.0);
                             end = end.max(range.1);
                         }
@@ -336,7 +350,7 @@ impl Runs {
         };
         self.streams()
             .filter_map(|run| {
-                let from = self.lines[first].first[run].max(self.last_part(run));
+                let from = self.lines[first].first(run).max(self.last_part(run));
                 let start = finder.partial_start(&self.bytes.runs[run], from)?;
                 Some(self.lines[self.lines[self.line_of(run, start)].group].start)
             })
