@@ -18,8 +18,10 @@
 //! whole lines.
 //! # Layout
 //! - `parse`: reading one line as a dump line
+//! - `keyed`: the streams a run keeps, by format and place in a group
 //! - `runs`: runs of dump lines, searched as byte streams
 
+mod keyed;
 mod parse;
 mod runs;
 

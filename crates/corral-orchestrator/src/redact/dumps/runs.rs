@@ -11,75 +11,10 @@
 //! lines between them take more text than a part allows (`TEXT_PER_BYTE`)
 //! and each line is searched alone.
 
-use super::parse::{DATA, MAX_LINE_BYTES, STREAMS, SWAPPED, Sink, could_be_dump, parse, plausible};
+use super::keyed::{Bytes, KEYED, MAX_GROUP, Ranges};
+use super::parse::{MAX_LINE_BYTES, STREAMS, SWAPPED, could_be_dump, parse, plausible};
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
-
-/// Most lines in a group (`od` with eight formats under one offset):
-/// the last group is held while it may go on, and no longer than this.
-const MAX_GROUP: usize = 8;
-/// The streams a run keeps: each of the formats' streams at each place
-/// in a group (see [`keyed`]).
-const KEYED: usize = MAX_GROUP * STREAMS;
-/// The stream a line's bytes of `format` go to: each place in a group
-/// (0 for its offset line, and for a line in no group) has its own.
-fn keyed(format: usize, place: usize) -> usize {
-    format + STREAMS * place
-}
-
-/// The bytes alone, what the search reads. A swapped stream is its data
-/// stream again until it diverges (a swapped word): only then is it kept.
-#[derive(Default)]
-struct Bytes {
-    runs: [Vec<u8>; KEYED],
-    diverged: [bool; MAX_GROUP],
-    /// The place in its group of the line being read.
-    place: usize,
-}
-
-impl Bytes {
-    /// The length of keyed stream `run`.
-    fn len(&self, run: usize) -> usize {
-        let run = if run % STREAMS == SWAPPED && !self.diverged[run / STREAMS] {
-            run - SWAPPED + DATA
-        } else {
-            run
-        };
-        self.runs[run].len()
-    }
-}
-
-impl Sink for Bytes {
-    fn push(&mut self, format: usize, byte: u8, _range: (usize, usize)) {
-        if format != SWAPPED || self.diverged[self.place] {
-            self.runs[keyed(format, self.place)].push(byte);
-        }
-    }
-
-    fn diverges(&mut self) {
-        if !self.diverged[self.place] {
-            self.diverged[self.place] = true;
-            let data = self.runs[keyed(DATA, self.place)].clone();
-            self.runs[keyed(SWAPPED, self.place)] = data;
-        }
-    }
-}
-
-/// Where one stream's bytes were printed: read again for a line only
-/// when something was found in it.
-struct Ranges {
-    run: usize,
-    place: usize,
-    printed: Vec<(usize, usize)>,
-}
-
-impl Sink for Ranges {
-    fn push(&mut self, format: usize, _byte: u8, range: (usize, usize)) {
-        if keyed(format, self.place) == self.run {
-            self.printed.push(range);
-        }
-    }
-}
 
 /// A dump line of a run: its place in the text, the index of its first
 /// byte in each stream, and the first line of its group: the line itself

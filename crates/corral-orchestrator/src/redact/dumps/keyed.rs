@@ -1,0 +1,71 @@
+//! The byte streams a run of dump lines keeps, one for each format at
+//! each place in a group, and the sinks a line is read into: its bytes,
+//! or where they were printed.
+
+use super::parse::{DATA, STREAMS, SWAPPED, Sink};
+
+/// Most lines in a group (`od` with eight formats under one offset):
+/// the last group is held while it may go on, and no longer than this.
+pub(super) const MAX_GROUP: usize = 8;
+/// The streams a run keeps: each of the formats' streams at each place
+/// in a group (see [`keyed`]).
+pub(super) const KEYED: usize = MAX_GROUP * STREAMS;
+/// The stream a line's bytes of `format` go to: each place in a group
+/// (0 for its offset line, and for a line in no group) has its own.
+fn keyed(format: usize, place: usize) -> usize {
+    format + STREAMS * place
+}
+
+/// The bytes alone, what the search reads. A swapped stream is its data
+/// stream again until it diverges (a swapped word): only then is it kept.
+#[derive(Default)]
+pub(super) struct Bytes {
+    pub(super) runs: [Vec<u8>; KEYED],
+    pub(super) diverged: [bool; MAX_GROUP],
+    /// The place in its group of the line being read.
+    pub(super) place: usize,
+}
+
+impl Bytes {
+    /// The length of keyed stream `run`.
+    pub(super) fn len(&self, run: usize) -> usize {
+        let run = if run % STREAMS == SWAPPED && !self.diverged[run / STREAMS] {
+            run - SWAPPED + DATA
+        } else {
+            run
+        };
+        self.runs[run].len()
+    }
+}
+
+impl Sink for Bytes {
+    fn push(&mut self, format: usize, byte: u8, _range: (usize, usize)) {
+        if format != SWAPPED || self.diverged[self.place] {
+            self.runs[keyed(format, self.place)].push(byte);
+        }
+    }
+
+    fn diverges(&mut self) {
+        if !self.diverged[self.place] {
+            self.diverged[self.place] = true;
+            let data = self.runs[keyed(DATA, self.place)].clone();
+            self.runs[keyed(SWAPPED, self.place)] = data;
+        }
+    }
+}
+
+/// Where one stream's bytes were printed: read again for a line only
+/// when something was found in it.
+pub(super) struct Ranges {
+    pub(super) run: usize,
+    pub(super) place: usize,
+    pub(super) printed: Vec<(usize, usize)>,
+}
+
+impl Sink for Ranges {
+    fn push(&mut self, format: usize, _byte: u8, range: (usize, usize)) {
+        if keyed(format, self.place) == self.run {
+            self.printed.push(range);
+        }
+    }
+}
