@@ -43,7 +43,7 @@ impl OutputStreams {
     }
 
     /// The batch was stored: its changes stay.
-    pub(super) fn commit(&mut self) {
+    fn commit(&mut self) {
         self.journal = None;
     }
 

@@ -14,7 +14,7 @@ use crate::held_output::{
 
 /// A second connection to `database` that makes every append of events
 /// fail, as a full disk does, until [`take_events`].
-pub(crate) fn refuse_events(database: &std::path::Path) -> rusqlite::Connection {
+fn refuse_events(database: &std::path::Path) -> rusqlite::Connection {
     let refuser = rusqlite::Connection::open(database).expect("second connection");
     refuser
         .execute_batch(
@@ -25,22 +25,35 @@ pub(crate) fn refuse_events(database: &std::path::Path) -> rusqlite::Connection 
     refuser
 }
 
-pub(crate) fn take_events(refuser: rusqlite::Connection) {
+fn take_events(refuser: rusqlite::Connection) {
     refuser
         .execute_batch("DROP TRIGGER refuse")
         .expect("drop trigger");
     refuser.close().expect("closed");
 }
 
+/// POSTs `body` to `path` on the job `socket` while the store in
+/// `database` refuses every append (answered 500); appends are taken
+/// again on return.
+pub(crate) async fn refused(
+    database: &std::path::Path,
+    socket: &std::path::Path,
+    token: &str,
+    path: &str,
+    body: &str,
+) {
+    let refuser = refuse_events(database);
+    let (status, _) = unix_request(socket, "POST", path, Some(token), body).await;
+    assert_eq!(status, 500, "the store refused it");
+    take_events(refuser);
+}
+
 /// POSTs `body` to `path` while the store refuses every append (answered
 /// 500), then again once it takes them (answered 200).
 async fn refused_then_taken(served: &Served, path: &str, body: &str) {
-    let (socket, token) = (&served.socket, Some(served.token.as_str()));
-    let refuser = refuse_events(&served.database);
-    let (status, _) = unix_request(socket, "POST", path, token, body).await;
-    assert_eq!(status, 500, "the store refused it");
-    take_events(refuser);
-    let (status, answer) = unix_request(socket, "POST", path, token, body).await;
+    let (socket, token) = (&served.socket, served.token.as_str());
+    refused(&served.database, socket, token, path, body).await;
+    let (status, answer) = unix_request(socket, "POST", path, Some(token), body).await;
     assert_eq!(status, 200, "taken when sent again: {answer}");
 }
 
@@ -52,13 +65,15 @@ async fn refused_then_taken(served: &Served, path: &str, body: &str) {
 async fn a_batch_the_store_refused_is_taken_again_as_if_new() {
     let dir = tempfile::tempdir().expect("temp dir");
     let served = served(dir.path(), "j-00000000000000bd").await;
-    let (socket, token) = (&served.socket, &served.token);
-
-    let refuser = refuse_events(&served.database);
     let second = json!({"batch": 2, "events": [output(FIRST_HALF)]}).to_string();
-    let (status, _) = unix_request(socket, "POST", "/v1/events", Some(token), &second).await;
-    assert_eq!(status, 500, "the store refused it");
-    take_events(refuser);
+    refused(
+        &served.database,
+        &served.socket,
+        &served.token,
+        "/v1/events",
+        &second,
+    )
+    .await;
 
     let text = finish(served).await;
     assert_eq!(text, "plain [REDACTED:DEPLOY_KEY] ok.\n");
@@ -135,12 +150,9 @@ async fn a_batch_the_store_refused_is_audited_once() {
 async fn output_after_a_batch_given_up_on_is_covered() {
     let dir = tempfile::tempdir().expect("temp dir");
     let served = served(dir.path(), "j-00000000000000ca").await;
-    let (socket, token) = (&served.socket, Some(served.token.as_str()));
+    let socket = &served.socket;
     let lost = json!({"batch": 2, "events": [output(FIRST_HALF)]}).to_string();
-    let refuser = refuse_events(&served.database);
-    let (status, _) = unix_request(socket, "POST", "/v1/events", token, &lost).await;
-    assert_eq!(status, 500, "the store refused it");
-    take_events(refuser);
+    refused(&served.database, socket, &served.token, "/v1/events", &lost).await;
     let rest = json!({"batch": 3, "events": [output(&format!("{SECOND_HALF} ok.\n"))]});
     post(socket, &served.token, "/v1/events", &rest).await;
     let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0});

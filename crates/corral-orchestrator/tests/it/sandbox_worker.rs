@@ -12,7 +12,7 @@ use corral_proto::sandbox::order::Order;
 use corral_testkit::unix_request;
 use tokio_util::task::TaskTracker;
 
-use crate::refused_store::{refuse_events, take_events};
+use crate::refused_store::refused;
 use crate::worker_endpoint::{Opened, open};
 
 const SECRET: &str = "sandbox-held-secret-9d2e";
@@ -254,16 +254,19 @@ async fn an_exec_end_the_store_refused_ends_the_exec_when_sent_again() {
     let end = format!(
         r#"{{"batch": 2, "events": [{{"kind": "exec_ended", "data": {{"exec": {exec}, "duration_ms": 1}}}}]}}"#
     );
-    let database = dir.path().join("corral.db");
-    let refuser = refuse_events(&database);
-    let (status, _) = unix_request(socket, "POST", "/v1/events", Some(token), &end).await;
-    assert_eq!(status, 500, "the store refused it");
+    refused(
+        &dir.path().join("corral.db"),
+        socket,
+        token,
+        "/v1/events",
+        &end,
+    )
+    .await;
     assert_eq!(
         sandbox.desk.execs_running(),
         1,
         "not ended while not stored"
     );
-    take_events(refuser);
 
     let (status, body) = unix_request(socket, "POST", "/v1/events", Some(token), &end).await;
     assert_eq!(status, 200, "{body}");

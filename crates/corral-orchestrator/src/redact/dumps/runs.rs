@@ -106,7 +106,7 @@ impl Runs {
 
     /// The streams worth reading: a swapped one only if it differs.
     fn streams(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..KEYED).filter(|&run| {
+        (0..self.used).filter(|&run| {
             let swapped_alike = run % STREAMS == SWAPPED && !self.bytes.diverged[run / STREAMS];
             !swapped_alike && !self.bytes.runs[run].is_empty()
         })

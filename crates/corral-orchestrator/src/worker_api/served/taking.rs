@@ -153,10 +153,11 @@ impl ServedJob {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .settle(stored.is_ok());
-        if let (Err(_), Some(number)) = (&stored, batch) {
-            *self.refused.lock().unwrap_or_else(PoisonError::into_inner) = Some((number, touched));
-        }
         if stored.is_err() {
+            if let Some(number) = batch {
+                *self.refused.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some((number, touched));
+            }
             // Sent again, its output must not count twice.
             self.output_bytes.store(budget.0, Ordering::SeqCst);
             self.output_capped.store(budget.1, Ordering::SeqCst);
