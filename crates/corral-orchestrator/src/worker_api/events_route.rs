@@ -5,7 +5,6 @@
 use std::future::Future;
 
 use axum::{Extension, Json};
-use corral_proto::NewEvent;
 use corral_proto::worker::{Completion, EventBatch, EventsAck};
 use tokio_util::task::TaskTracker;
 use tracing::info;
@@ -46,30 +45,22 @@ pub(super) async fn complete(
     Extension(tasks): Extension<TaskTracker>,
     ApiJson(completion): ApiJson<Completion>,
 ) -> Result<Json<EventsAck>, ApiError> {
-    // The place first: a request dropped while it waits must not leave the
-    // completion recorded with its flush and event never done.
+    // Taken to its end, once it has a place, even when the request is
+    // dropped: the completion must not be claimed with its event never
+    // stored.
     let place = enter(&session).await?;
-    if !session.set_completion(completion.clone()) {
-        return Err(ApiError::Conflict {
-            message: "the job already reported its completion".into(),
-        });
-    }
-    info!(job_id = %session.job.id, exit_code = completion.exit_code, "worker completed");
-    let event = NewEvent::of(&completion);
-    to_the_end(&tasks, place, async move {
-        let stored = async {
-            session.flush_streams().await?;
-            // One at a time with batches, as everything that records what is held.
-            session.accept_batch(None, vec![event]).await
-        }
-        .await;
-        if stored.is_err() {
-            // Not stored (a full disk): the worker sends it again.
-            session.clear_completion();
-        }
-        stored
+    let exit_code = completion.exit_code;
+    let job_id = session.job.id.clone();
+    let taken = to_the_end(&tasks, place, async move {
+        session.accept_completion(completion).await
     })
     .await?;
+    if !taken {
+        return Err(ApiError::Conflict {
+            message: "the job already reported another completion".into(),
+        });
+    }
+    info!(job_id = %job_id, exit_code, "worker completed");
     Ok(Json(EventsAck { batch: None }))
 }
 
@@ -91,11 +82,11 @@ async fn enter(session: &ServedJob) -> Result<tokio::sync::OwnedSemaphorePermit,
 /// batch would lose what the detector let go of, and leave the batch it
 /// took unrecorded, so a resent copy would be pushed through the detector
 /// a second time.
-async fn to_the_end(
+async fn to_the_end<T: Send + 'static>(
     tasks: &TaskTracker,
     place: tokio::sync::OwnedSemaphorePermit,
-    work: impl Future<Output = Result<(), StoreError>> + Send + 'static,
-) -> Result<(), StoreError> {
+    work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+) -> Result<T, StoreError> {
     tasks
         .spawn(async move {
             let done = work.await;

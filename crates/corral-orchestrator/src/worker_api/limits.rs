@@ -90,6 +90,18 @@ impl EventRate {
         }
         Duration::from_secs_f64(-left / self.rate).min(MAX_WAIT)
     }
+
+    /// Gives back `count` tokens taken for events that were not stored
+    /// (sent again, they are taken again).
+    pub fn give_back(&self, count: usize) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "batches are at most a few thousand events"
+        )]
+        let tokens = (state.0 + count as f64).min(self.burst);
+        state.0 = tokens;
+    }
 }
 
 #[cfg(test)]
@@ -130,5 +142,18 @@ mod tests {
             "{wait:?}"
         );
         assert_eq!(rate.take(1_000_000), MAX_WAIT, "never more than the cap");
+    }
+
+    #[test]
+    fn tokens_given_back_are_taken_again_without_a_wait() {
+        // Slow enough that no token comes back by itself meanwhile.
+        let rate = EventRate::new(1.0, 2000.0);
+        assert_eq!(rate.take(2000), Duration::ZERO);
+        rate.give_back(500);
+        assert_eq!(rate.take(500), Duration::ZERO, "the 500 given back");
+        assert!(rate.take(500) > Duration::ZERO, "and no more");
+        rate.give_back(1_000_000);
+        assert_eq!(rate.take(2000), Duration::ZERO);
+        assert!(rate.take(10) > Duration::ZERO, "never past the burst");
     }
 }

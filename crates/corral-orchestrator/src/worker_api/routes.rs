@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -151,10 +151,15 @@ async fn credentials(Extension(session): Session) -> Json<Vec<Credential>> {
 }
 
 /// A model call, through the job's proxy. Jobs without a model (exec mode)
-/// get a 403: the orchestrator's keys are for agent jobs only.
-async fn chat(Extension(session): Session, ApiJson(request): ApiJson<ChatRequest>) -> Response {
+/// get a 403 before a byte of the body is read: the orchestrator's keys
+/// are for agent jobs only, and its memory for the calls they make.
+async fn chat(Extension(session): Session, request: Request) -> Response {
     let Some(llm) = &session.llm else {
         return ProxyError::NoModel.into_response();
+    };
+    let request = match ApiJson::<ChatRequest>::from_request(request, &()).await {
+        Ok(ApiJson(request)) => request,
+        Err(error) => return error.into_response(),
     };
     let busy = session.busy();
     let answer = match llm.chat(request).await {
@@ -264,14 +269,16 @@ async fn anthropic(Extension(session): Session, request: Request) -> Response {
 /// follow-up can resume it once the job has ended.
 async fn keep_claude_session(
     Extension(session): Session,
-    ApiJson(claude): ApiJson<ClaudeSession>,
+    request: Request,
 ) -> Result<axum::http::StatusCode, ApiError> {
+    // Refused before its body is read.
     if session.job.mode != JobMode::Claude {
         return Err(ApiError::bad_field(
             "mode",
             "only claude jobs keep a Claude session",
         ));
     }
+    let ApiJson(claude) = ApiJson::<ClaudeSession>::from_request(request, &()).await?;
     let plain = |text: &str| {
         !text.is_empty()
             && text.len() <= 128

@@ -204,22 +204,17 @@ impl ServedJob {
             .clone()
     }
 
-    /// Records the first completion; false when one was already recorded.
-    pub(super) fn set_completion(&self, completion: Completion) -> bool {
-        let mut binding = self
+    /// Records the completion (see [`ServedJob::accept_completion`]).
+    fn set_completion(&self, completion: Completion) {
+        *self
             .completion
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if binding.is_some() {
-            return false;
-        }
-        *binding = Some(completion);
-        true
+            .unwrap_or_else(PoisonError::into_inner) = Some(completion);
     }
 
     /// Forgets a completion that could not be stored, so the one sent
     /// again is taken.
-    pub(super) fn clear_completion(&self) {
+    fn clear_completion(&self) {
         *self
             .completion
             .lock()

@@ -162,3 +162,32 @@ async fn a_project_is_sent_one_copy_at_a_time() {
     drop(unread);
     served.endpoint.close().await;
 }
+
+/// A model call from a job without a model, or a Claude session from a
+/// job that is not a claude job, is refused on its head: its body (up to
+/// 32 MiB each, eight at once) is never read into the orchestrator's
+/// memory for a request that cannot be served.
+#[tokio::test]
+async fn a_body_a_job_may_not_send_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000cd").await;
+    for (method, path, status) in [
+        ("POST", corral_proto::worker::CHAT_PATH, "403"),
+        ("PUT", corral_proto::worker::CLAUDE_SESSION_PATH, "400"),
+    ] {
+        let mut stream = UnixStream::connect(&served.socket).await.expect("connect");
+        // The head promises a body that never comes.
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: corral\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: 30000000\r\n\r\n{{\"model\":",
+            served.token
+        );
+        stream.write_all(head.as_bytes()).await.expect("send");
+        let mut answer = [0; 12];
+        let read = tokio::time::timeout(ANSWERED, stream.read_exact(&mut answer)).await;
+        assert!(read.is_ok(), "{path}: waited for the body");
+        let answer = String::from_utf8_lossy(&answer);
+        assert_eq!(answer, format!("HTTP/1.1 {status}"), "{path}");
+    }
+    served.endpoint.close().await;
+}

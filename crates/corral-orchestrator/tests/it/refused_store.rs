@@ -162,3 +162,96 @@ async fn output_after_a_batch_given_up_on_is_covered() {
     assert!(!text.contains(SECOND_HALF), "{text}");
     assert_eq!(text, "plain [REDACTED:after-lost-output]");
 }
+
+/// A completion is stored with the flush of what the detector held in
+/// one append, or neither is: stored apart, a flush taken and a
+/// completion refused left the job's output ended with no completion,
+/// and an orchestrator restarted then judged the job never completed.
+#[tokio::test]
+async fn a_completion_and_its_flush_are_stored_together_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000cb").await;
+    let (socket, token) = (&served.socket, &served.token);
+    let held = json!({"batch": 2, "events": [output(FIRST_HALF)]});
+    post(socket, token, "/v1/events", &held).await;
+
+    // The store takes output, but not the completion's event.
+    let refuser = rusqlite::Connection::open(&served.database).expect("second connection");
+    refuser
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = 'result' \
+             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
+        )
+        .expect("trigger");
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
+    let (status, _) = unix_request(socket, "POST", "/v1/complete", Some(token), &done).await;
+    assert_eq!(status, 500, "the store refused it");
+    assert_eq!(
+        stored_output(&served.store, &served.job).await,
+        "plain ",
+        "the flush was stored without its completion"
+    );
+    take_events(refuser);
+
+    let (status, answer) = unix_request(socket, "POST", "/v1/complete", Some(token), &done).await;
+    assert_eq!(status, 200, "taken when sent again: {answer}");
+    let (store, job) = closed(served).await;
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let kinds: Vec<EventKind> = stored.iter().map(|event| event.kind).collect();
+    assert_eq!(
+        kinds[kinds.len() - 2..],
+        [EventKind::Output, EventKind::Result],
+        "{stored:?}"
+    );
+    assert_eq!(
+        stored_output(&store, &job).await,
+        format!("plain {FIRST_HALF}")
+    );
+}
+
+/// The worker sends its completion again when it got no answer (its
+/// connection cut while the database was busy): the copy waits for the
+/// first and is answered as it was, not "already reported"; another
+/// completion is still refused, and changes nothing.
+#[tokio::test]
+async fn a_completion_sent_again_is_answered_as_the_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000cc").await;
+    let (socket, token) = (&served.socket, &served.token);
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
+
+    // The database is busy: the first copy waits in its store.
+    let blocker = rusqlite::Connection::open(&served.database).expect("second connection");
+    blocker
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("write lock");
+    let sleep = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
+    let request = || unix_request(socket, "POST", "/v1/complete", Some(token), &done);
+    let (first, again, ()) = tokio::join!(
+        request(),
+        async {
+            sleep(300).await;
+            request().await
+        },
+        async {
+            sleep(600).await;
+            blocker.execute_batch("COMMIT").expect("unlock");
+        }
+    );
+    drop(blocker);
+    for (status, answer) in [first, again] {
+        assert_eq!(status, 200, "{answer}");
+    }
+
+    let other = json!({"status": "failed", "summary": "no", "exit_code": 3}).to_string();
+    let (status, answer) = unix_request(socket, "POST", "/v1/complete", Some(token), &other).await;
+    assert_eq!(status, 409, "{answer}");
+    let (store, job) = closed(served).await;
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let results: Vec<_> = stored
+        .iter()
+        .filter(|event| event.kind == EventKind::Result)
+        .map(|event| event.data["exit_code"].clone())
+        .collect();
+    assert_eq!(results, [json!(0)], "{stored:?}");
+}

@@ -5,6 +5,7 @@ use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
 use corral_proto::event::ExecEndedData;
+use corral_proto::worker::Completion;
 use corral_proto::{EventKind, NewEvent};
 use tracing::{error, warn};
 
@@ -72,7 +73,8 @@ impl ServedJob {
         self.until_running().await;
         let asked = batch.is_some() || !events.is_empty();
         let events = split_output(events);
-        let wait = self.rate.take(events.len());
+        let counted = events.len();
+        let wait = self.rate.take(counted);
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -158,9 +160,10 @@ impl ServedJob {
                 *self.refused.lock().unwrap_or_else(PoisonError::into_inner) =
                     Some((number, touched));
             }
-            // Sent again, its output must not count twice.
+            // Sent again, its output and its events must not count twice.
             self.output_bytes.store(budget.0, Ordering::SeqCst);
             self.output_capped.store(budget.1, Ordering::SeqCst);
+            self.rate.give_back(counted);
         }
         armed.disarm();
         stored
@@ -177,6 +180,38 @@ impl ServedJob {
     /// Stores what the stream redactor still holds back, as output events.
     pub(in crate::worker_api) async fn flush_streams(&self) -> Result<u64, StoreError> {
         let _one_at_a_time = self.last_batch.lock().await;
+        self.flush_with(None).await
+    }
+
+    /// Takes the worker's completion: what the detector holds and the
+    /// completion's event are stored in one append, or neither is (stored
+    /// apart, a restart between the two lost the completion). The first
+    /// completion wins: `Ok(false)` when another was taken before. Sent
+    /// again while the first copy is being stored, a copy waits for it,
+    /// and is answered as it was.
+    pub(in crate::worker_api) async fn accept_completion(
+        &self,
+        completion: Completion,
+    ) -> Result<bool, StoreError> {
+        self.until_running().await;
+        let _one_at_a_time = self.last_batch.lock().await;
+        if let Some(taken) = self.completion() {
+            return Ok(taken == completion);
+        }
+        // Claimed before it is stored: a container stopping meanwhile
+        // finds the job completed (see `WorkerEndpoint::revoke`).
+        self.set_completion(completion.clone());
+        let stored = self.flush_with(Some(NewEvent::of(&completion))).await;
+        if stored.is_err() {
+            // Not stored (a full disk): the worker sends it again.
+            self.clear_completion();
+        }
+        stored.map(|_| true)
+    }
+
+    /// Stores what every stream holds, and `last` after it; only under
+    /// `last_batch`.
+    async fn flush_with(&self, last: Option<NewEvent>) -> Result<u64, StoreError> {
         // From here on no output is taken: what comes after the end would
         // start a stream afresh, behind what the flush let go.
         self.gate.finish();
@@ -192,6 +227,13 @@ impl ServedJob {
         };
         let mut rows = Rows::default();
         rows.emitted(emitted);
+        if let Some(mut event) = last {
+            let mut found = Findings::default();
+            self.redactor.redact_json(&mut event.data, &mut found);
+            event.redacted = found.any();
+            findings.names.extend(found.names);
+            rows.other(event);
+        }
         let held = Some(self.holding());
         let stored = self.store(rows.into_events(), findings, None, held).await;
         self.streams
