@@ -9,9 +9,14 @@ use super::{Findings, Redactor, StreamRedactor};
 
 /// The dumps in `testdata/od_formats.txt`: (flags, what `od` printed).
 fn od_dumps() -> Vec<(&'static str, String)> {
+    dumps(include_str!("testdata/od_formats.txt"), "== od ")
+}
+
+/// The dumps in `data`, each after a line `{heading}FLAGS`: (flags, dump).
+fn dumps(data: &'static str, heading: &str) -> Vec<(&'static str, String)> {
     let mut dumps: Vec<(&'static str, String)> = Vec::new();
-    for line in include_str!("testdata/od_formats.txt").lines() {
-        if let Some(flags) = line.strip_prefix("== od ") {
+    for line in data.lines().filter(|line| !line.starts_with('#')) {
+        if let Some(flags) = line.strip_prefix(heading) {
             dumps.push((flags, String::new()));
         } else if let Some((_, dump)) = dumps.last_mut() {
             dump.push_str(line);
@@ -55,6 +60,42 @@ fn every_format_of_a_dump_group_holding_a_secret_is_redacted() {
                 cut_in_two(&redactor, dump, cut),
                 expected,
                 "od {flags} cut at {cut}"
+            );
+        }
+    }
+}
+
+/// `hexdump` printing a secret in two or three formats prints the offset
+/// on every format's line: the lines at one offset make a group, and
+/// every line of each group that holds a byte of the secret is redacted,
+/// the group before it is left as it was, and a stream cut anywhere emits
+/// the same. Each line was its own group: `-b -c` and `-c -b` were missed
+/// whole (both formats read as cells, into one stream), and `-d -c`,
+/// `-o -c`, `-x -c` and `-b -x -c` left lines holding bytes of the secret
+/// in clear.
+#[test]
+fn every_format_of_a_hexdump_group_holding_a_secret_is_redacted() {
+    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
+    let redactor = Redactor::new([("S", secret)]);
+    let grouped = dumps(include_str!("testdata/hexdump_formats.txt"), "== hexdump ");
+    assert_eq!(grouped.len(), 7, "{grouped:?}");
+    for (flags, dump) in &grouped {
+        let lines: Vec<&str> = dump.lines().collect();
+        let second = lines
+            .iter()
+            .position(|line| line.starts_with("0000010") || line.starts_with("00000010"))
+            .expect("a second group");
+        let mut expected = lines[..second].join("\n");
+        expected.push('\n');
+        expected.push_str("[REDACTED:S]\n0000040\n");
+        let mut findings = Findings::default();
+        let whole = redactor.redact_text(dump, &mut findings);
+        assert_eq!(whole.as_deref(), Some(expected.as_str()), "hexdump {flags}");
+        for cut in 1..dump.len() {
+            assert_eq!(
+                cut_in_two(&redactor, dump, cut),
+                expected,
+                "hexdump {flags} cut at {cut}"
             );
         }
     }

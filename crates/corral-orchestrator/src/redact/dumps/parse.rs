@@ -195,6 +195,20 @@ fn offset(line: &[u8]) -> Option<usize> {
     Some(digits + usize::from(line.get(digits) == Some(&b':')))
 }
 
+/// The value of a line's offset column, when it has one: `hexdump`
+/// prints it again on each format's line, `00000010` and `0000010` alike.
+pub fn offset_value(line: &[u8]) -> Option<u64> {
+    let after = offset(line).filter(|&after| after > 0)?;
+    line[..after]
+        .iter()
+        .take_while(|byte| byte.is_ascii_hexdigit())
+        .try_fold(0u64, |value, &byte| {
+            value
+                .checked_mul(16)?
+                .checked_add(u64::from(hex_value(byte)))
+        })
+}
+
 /// `od -c` cells: four columns each, a character right-aligned, a
 /// backslash escape, or three octal digits.
 fn cells(line: &[u8], mut at: usize, start: usize, sink: &mut impl Sink) -> bool {

@@ -1,8 +1,9 @@
 //! Runs of consecutive dump lines, kept as the byte streams they print
 //! and searched for every needle.
 //!
-//! Lines under another line's offset and that offset line make a group,
-//! the same bytes in several formats. Each format has a stream of its own
+//! Lines under another line's offset (`od`), or at the same offset again
+//! (`hexdump`), and that offset line make a group, the same bytes in
+//! several formats. Each format has a stream of its own
 //! at each place in a group (`od -b -c` and `od -d -t x1 -x` print two
 //! formats alike: they are read apart); a find in a group of several lines
 //! covers the whole group, so a format this reader cannot turn back into
@@ -12,14 +13,16 @@
 //! and each line is searched alone.
 
 use super::keyed::{Bytes, KEYED, MAX_GROUP, Ranges};
-use super::parse::{MAX_LINE_BYTES, STREAMS, SWAPPED, could_be_dump, parse, plausible};
+use super::parse::{
+    MAX_LINE_BYTES, STREAMS, SWAPPED, could_be_dump, offset_value, parse, plausible,
+};
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
 
 /// A dump line of a run: its place in the text, the index of its first
 /// byte in each stream, and the first line of its group: the line itself
-/// when it has an offset (or no line with one is above it), else the line
-/// with the offset it sits under.
+/// when it has an offset of its own (or no line with one is above it),
+/// else the line with the offset it sits under or repeats.
 struct Line {
     start: usize,
     end: usize,
@@ -146,13 +149,18 @@ impl Runs {
         }
         let mut first = [0; KEYED];
         let group = match self.lines.last() {
-            // Under the offset of the group above.
-            Some(above)
-                if line.first() == Some(&b' ')
-                    && text[self.lines[above.group].start] != b' '
-                    && self.lines.len() - above.group < MAX_GROUP =>
-            {
-                above.group
+            Some(above) if self.lines.len() - above.group < MAX_GROUP => {
+                let head = &self.lines[above.group];
+                let head = &text[head.start..head.end];
+                // Under the offset of the group above (`od`), or at that
+                // offset again (`hexdump -b -c` prints it on every line).
+                let under = line.first() == Some(&b' ') && head.first() != Some(&b' ');
+                let again = offset_value(line).is_some_and(|at| offset_value(head) == Some(at));
+                if under || again {
+                    above.group
+                } else {
+                    self.lines.len()
+                }
             }
             _ => self.lines.len(),
         };
