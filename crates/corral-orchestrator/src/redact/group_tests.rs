@@ -101,6 +101,42 @@ fn every_format_of_a_hexdump_group_holding_a_secret_is_redacted() {
     }
 }
 
+/// `od -An` prints no offsets, so which lines hold the same bytes is told
+/// by what they print: a line printing the bytes of the line above again,
+/// in any format, is another format of them. Every line of each group
+/// holding a byte of the secret is redacted, the group before it is left
+/// as it was, and a stream cut anywhere emits the same. Two formats read
+/// alike (`-b -c`: both cells, into one stream) were missed whole, with a
+/// third format between them too (`-b -x -c`).
+#[test]
+fn a_dump_with_no_offsets_in_several_formats_is_read_by_groups() {
+    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
+    let redactor = Redactor::new([("S", secret)]);
+    let grouped = dumps(include_str!("testdata/od_no_offsets.txt"), "== od ");
+    assert_eq!(grouped.len(), 8, "{grouped:?}");
+    for (flags, dump) in &grouped {
+        // Each format's flag but `-An`; `-t x1` is one.
+        let formats = flags
+            .split(' ')
+            .filter(|flag| flag.starts_with('-'))
+            .count()
+            - 1;
+        let lines: Vec<&str> = dump.lines().collect();
+        let mut expected = lines[..formats].join("\n");
+        expected.push_str("\n[REDACTED:S]\n");
+        let mut findings = Findings::default();
+        let whole = redactor.redact_text(dump, &mut findings);
+        assert_eq!(whole.as_deref(), Some(expected.as_str()), "od {flags}");
+        for cut in 1..dump.len() {
+            assert_eq!(
+                cut_in_two(&redactor, dump, cut),
+                expected,
+                "od {flags} cut at {cut}"
+            );
+        }
+    }
+}
+
 /// `od -t x4` prints little-endian words of four bytes: they are read
 /// backwards, as `od -x` words are (they were read in print order, and
 /// missed).

@@ -12,7 +12,7 @@ pub(super) const MAX_GROUP: usize = 8;
 pub(super) const KEYED: usize = MAX_GROUP * STREAMS;
 /// The stream a line's bytes of `format` go to: each place in a group
 /// (0 for its offset line, and for a line in no group) has its own.
-fn keyed(format: usize, place: usize) -> usize {
+pub(super) fn keyed(format: usize, place: usize) -> usize {
     format + STREAMS * place
 }
 

@@ -13,6 +13,8 @@
 //! and each line is searched alone.
 
 use super::keyed::{Bytes, KEYED, MAX_GROUP, Ranges};
+
+mod alike;
 use super::parse::{
     MAX_LINE_BYTES, STREAMS, SWAPPED, could_be_dump, offset_value, parse, plausible,
 };
@@ -147,8 +149,7 @@ impl Runs {
         if !plausible(line.strip_suffix(b"\r").unwrap_or(line)) {
             return false;
         }
-        let mut first = [0; KEYED];
-        let group = match self.lines.last() {
+        let mut group = match self.lines.last() {
             Some(above) if self.lines.len() - above.group < MAX_GROUP => {
                 let head = &self.lines[above.group];
                 let head = &text[head.start..head.end];
@@ -164,13 +165,17 @@ impl Runs {
             }
             _ => self.lines.len(),
         };
-        self.bytes.place = self.lines.len() - group;
-        self.used = self.used.max(STREAMS * (self.bytes.place + 1));
-        for (run, first) in first.iter_mut().enumerate().take(self.used) {
-            *first = self.bytes.len(run);
-        }
-        if !parse(text, start, end, &mut self.bytes) {
+        let Some(mut first) = self.read(text, start, end, group) else {
             return false;
+        };
+        // `od -An -b -c`: see `alike`.
+        if let Some(above) = self.repeats_above(line, group, &first) {
+            self.take_back(&first);
+            group = above;
+            first = match self.read(text, start, end, group) {
+                Some(first) => first,
+                None => return false,
+            };
         }
         if self.lines.is_empty() {
             self.fed = [start; KEYED];
@@ -206,6 +211,25 @@ impl Runs {
             }
         }
         true
+    }
+
+    /// Reads `text[start..end]` into the streams of its place in `group`;
+    /// the index each stream was at before it, or `None` when the line is
+    /// no dump line (then nothing went in).
+    fn read(
+        &mut self,
+        text: &[u8],
+        start: usize,
+        end: usize,
+        group: usize,
+    ) -> Option<[usize; KEYED]> {
+        let mut first = [0; KEYED];
+        self.bytes.place = self.lines.len() - group;
+        self.used = self.used.max(STREAMS * (self.bytes.place + 1));
+        for (run, first) in first.iter_mut().enumerate().take(self.used) {
+            *first = self.bytes.len(run);
+        }
+        parse(text, start, end, &mut self.bytes).then_some(first)
     }
 
     /// The index of the line holding byte `index` of stream `run`.
