@@ -42,7 +42,7 @@ fn every_format_of_a_dump_group_holding_a_secret_is_redacted() {
         .into_iter()
         .filter(|(flags, _)| flags.contains("-c") || flags.contains("-d"))
         .collect();
-    assert_eq!(grouped.len(), 11, "{grouped:?}");
+    assert_eq!(grouped.len(), 12, "{grouped:?}");
     for (flags, dump) in &grouped {
         let lines: Vec<&str> = dump.lines().collect();
         let second = lines
@@ -130,6 +130,44 @@ fn a_dump_with_no_offsets_in_several_formats_is_read_by_groups() {
         for cut in 1..dump.len() {
             assert_eq!(
                 cut_in_two(&redactor, dump, cut),
+                expected,
+                "od {flags} cut at {cut}"
+            );
+        }
+    }
+}
+
+/// `od -a` names the control characters and the space (`nl`, `sp`): a
+/// cell with a name is read as its byte. A line with a name in it was no
+/// dump line, so a secret on a line with a space or a line break was
+/// missed.
+#[test]
+fn od_a_names_are_read_as_their_bytes() {
+    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
+    let redactor = Redactor::new([("S", secret)]);
+    for (flags, expected) in [
+        (
+            "-a",
+            "0000000   a  sp   l   i   n   e  sp   i   n  sp   c   l   e   a   r  nl\n\
+             0000020   p   r   e  sp[REDACTED:S]  sp   p   o   s   t  nl\n\
+             0000100\n",
+        ),
+        (
+            "-An -a",
+            "   a  sp   l   i   n   e  sp   i   n  sp   c   l   e   a   r  nl\n\
+             \x20  p   r   e  sp[REDACTED:S]  sp   p   o   s   t  nl\n",
+        ),
+    ] {
+        let (_, dump) = od_dumps()
+            .into_iter()
+            .find(|(found, _)| *found == flags)
+            .expect("in the test data");
+        let mut findings = Findings::default();
+        let whole = redactor.redact_text(&dump, &mut findings);
+        assert_eq!(whole.as_deref(), Some(expected), "od {flags}");
+        for cut in 1..dump.len() {
+            assert_eq!(
+                cut_in_two(&redactor, &dump, cut),
                 expected,
                 "od {flags} cut at {cut}"
             );

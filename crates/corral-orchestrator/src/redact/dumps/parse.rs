@@ -231,7 +231,10 @@ fn cells(line: &[u8], mut at: usize, start: usize, sink: &mut impl Sink) -> bool
     // octal fills three of them).
     let first_cell = match rest {
         [b' ', b' ', ..] => true,
-        [b' ', a, b, c, ..] => [a, b, c].iter().all(|byte| (b'0'..=b'7').contains(byte)),
+        [b' ', a, b, c, ..] => {
+            [a, b, c].iter().all(|byte| (b'0'..=b'7').contains(byte))
+                || named(&[*a, *b, *c]).is_some()
+        }
         _ => false,
     };
     if rest.is_empty() || !rest.len().is_multiple_of(4) || !first_cell {
@@ -261,7 +264,11 @@ fn cells(line: &[u8], mut at: usize, start: usize, sink: &mut impl Sink) -> bool
             [a, b, c] if [a, b, c].iter().all(|byte| (b'0'..=b'7').contains(byte)) => {
                 Some((a - b'0') << 6 | (b - b'0') << 3 | (c - b'0'))
             }
-            _ => return false,
+            // `od -a`: a name (`sp`, `nl`).
+            name => match named(name) {
+                Some(byte) => Some(byte),
+                None => return false,
+            },
         };
         if let Some(byte) = byte {
             bytes[count] = (byte, start + at + index * 4);
@@ -276,6 +283,24 @@ fn cells(line: &[u8], mut at: usize, start: usize, sink: &mut impl Sink) -> bool
         sink.push(CELLS, byte, (cell_start, cell_start + 4));
     }
     true
+}
+
+/// The names `od -a` gives the control characters, in order from 0, and
+/// the space.
+const NAMES: [&[u8]; 33] = [
+    b"nul", b"soh", b"stx", b"etx", b"eot", b"enq", b"ack", b"bel", b"bs", b"ht", b"nl", b"vt",
+    b"ff", b"cr", b"so", b"si", b"dle", b"dc1", b"dc2", b"dc3", b"dc4", b"nak", b"syn", b"etb",
+    b"can", b"em", b"sub", b"esc", b"fs", b"gs", b"rs", b"us", b"sp",
+];
+
+/// The byte an `od -a` cell names (`sp`, `nl`, `del`…); it prints a byte
+/// past 127 as the name of its low seven bits.
+fn named(token: &[u8]) -> Option<u8> {
+    if token == b"del" {
+        return Some(127);
+    }
+    let index = NAMES.iter().position(|name| *name == token)?;
+    u8::try_from(index).ok()
 }
 
 /// The ASCII column after the hex: between `|`s (`hexdump -C`), `>` and
