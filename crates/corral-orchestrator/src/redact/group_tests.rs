@@ -31,9 +31,9 @@ fn dumps(data: &'static str, heading: &str) -> Vec<(&'static str, String)> {
 /// `-t x8`, `-f` beside `-c`), or two that both print cells (`-b -c`):
 /// every line of each group that holds a byte of the secret is redacted,
 /// the group before it is left as it was, and a stream cut anywhere emits
-/// the same. These formats were missed whole (`-d -c`, `-t x8 -c`) or
-/// left one format's lines in clear (`-b -c`, `-o -c`, `-t x4 -c`,
-/// `-t x1 -x -c`).
+/// the same. These formats were missed whole (`-d -c`, `-t x8 -c`, and
+/// `-t d1 -c`, whose cells are five columns wide) or left one format's
+/// lines in clear (`-b -c`, `-o -c`, `-t x4 -c`, `-t x1 -x -c`).
 #[test]
 fn every_format_of_a_dump_group_holding_a_secret_is_redacted() {
     let secret = "zq7-Correct-horse-battery-staple-42-Xy";
@@ -42,7 +42,7 @@ fn every_format_of_a_dump_group_holding_a_secret_is_redacted() {
         .into_iter()
         .filter(|(flags, _)| flags.contains("-c") || flags.contains("-d"))
         .collect();
-    assert_eq!(grouped.len(), 12, "{grouped:?}");
+    assert_eq!(grouped.len(), 13, "{grouped:?}");
     for (flags, dump) in &grouped {
         let lines: Vec<&str> = dump.lines().collect();
         let second = lines

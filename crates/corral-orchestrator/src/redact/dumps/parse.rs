@@ -195,29 +195,55 @@ fn offset(line: &[u8]) -> Option<usize> {
     Some(digits + usize::from(line.get(digits) == Some(&b':')))
 }
 
-/// The value of a line's offset column, when it has one: `hexdump`
-/// prints it again on each format's line, `00000010` and `0000010` alike.
-pub fn offset_value(line: &[u8]) -> Option<u64> {
-    let after = offset(line).filter(|&after| after > 0)?;
-    line[..after]
+/// Whether `line` and `head` both start with an offset column of the
+/// same value: `hexdump` prints it again on each format's line,
+/// `00000010` and `0000010` alike.
+#[inline]
+pub fn same_offset(line: &[u8], head: &[u8]) -> bool {
+    // Most lines have no offset, or another one than the line above.
+    let (Some(&last), Some(&head_last)) = (line.get(3), head.get(3)) else {
+        return false;
+    };
+    if !last.is_ascii_hexdigit() || !head_last.is_ascii_hexdigit() {
+        return false;
+    }
+    match (offset_digits(line), offset_digits(head)) {
+        (Some(line), Some(head)) if line.len() == head.len() => line == head,
+        (Some(line), Some(head)) => without_zeros(line) == without_zeros(head),
+        _ => false,
+    }
+}
+
+/// The digits of a line's offset column, when it has one.
+fn offset_digits(line: &[u8]) -> Option<&[u8]> {
+    let digits = line
         .iter()
         .take_while(|byte| byte.is_ascii_hexdigit())
-        .try_fold(0u64, |value, &byte| {
-            value
-                .checked_mul(16)?
-                .checked_add(u64::from(hex_value(byte)))
-        })
+        .count();
+    ((4..=16).contains(&digits) && matches!(line.get(digits), Some(b' ' | b':')))
+        .then(|| &line[..digits])
+}
+
+fn without_zeros(digits: &[u8]) -> &[u8] {
+    let zeros = digits.iter().take_while(|&&byte| byte == b'0').count();
+    &digits[zeros..]
 }
 
 /// `od -c` cells: four columns each, a character right-aligned, a
-/// backslash escape, or three octal digits.
-fn cells(line: &[u8], mut at: usize, start: usize, sink: &mut impl Sink) -> bool {
-    let indent = line.len().saturating_sub(at) % 4;
+/// backslash escape, or three octal digits; five beside `od -t d1`.
+fn cells(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) -> bool {
+    cells_of(line, at, start, 4, sink) || cells_of(line, at, start, 5, sink)
+}
+
+/// [`cells`] `width` columns wide.
+#[inline]
+fn cells_of(line: &[u8], mut at: usize, start: usize, width: usize, sink: &mut impl Sink) -> bool {
+    let indent = line.len().saturating_sub(at) % width;
     if at == 0 && indent != 0 {
         // A second format's line under the first's offset (`od -xc`,
         // `od -t x1 -c`): blank where the offset was, five to seven
         // columns (od's offsets below 16 MiB), then the cells.
-        let blank = indent + 4;
+        let blank = indent + width;
         if !line
             .get(..blank)
             .is_some_and(|blank| blank.iter().all(|&byte| byte == b' '))
@@ -227,25 +253,32 @@ fn cells(line: &[u8], mut at: usize, start: usize, sink: &mut impl Sink) -> bool
         at = blank;
     }
     let rest = &line[at..];
-    // Every cell is four wide: `   s`, `  \n`, or ` 377` (a byte shown in
-    // octal fills three of them).
-    let first_cell = match rest {
-        [b' ', b' ', ..] => true,
-        [b' ', a, b, c, ..] => {
-            [a, b, c].iter().all(|byte| (b'0'..=b'7').contains(byte))
-                || named(&[*a, *b, *c]).is_some()
-        }
-        _ => false,
-    };
-    if rest.is_empty() || !rest.len().is_multiple_of(4) || !first_cell {
+    // Every cell is `width` wide: `   s`, `  \n`, or ` 377` (a byte shown
+    // in octal fills three columns of them).
+    let pad = width - 4;
+    let first_cell = rest.len() > pad
+        && rest[..pad].iter().all(|&byte| byte == b' ')
+        && match &rest[pad..] {
+            [b' ', b' ', ..] => true,
+            [b' ', a, b, c, ..] => {
+                [a, b, c].iter().all(|byte| (b'0'..=b'7').contains(byte))
+                    || named(&[*a, *b, *c]).is_some()
+            }
+            _ => false,
+        };
+    if rest.is_empty() || !rest.len().is_multiple_of(width) || !first_cell {
         return false;
     }
     // Read the whole line before giving any of it: a line with one cell
     // that is none is no `od -c` line.
     let mut bytes = [(0u8, 0usize); MAX_LINE / 4];
     let mut count = 0;
-    for (index, cell) in rest.chunks(4).enumerate() {
-        let token = &cell[cell.iter().take_while(|&&byte| byte == b' ').count().min(3)..];
+    for (index, cell) in rest.chunks(width).enumerate() {
+        let token = &cell[cell
+            .iter()
+            .take_while(|&&byte| byte == b' ')
+            .count()
+            .min(width - 1)..];
         let byte = match token {
             [byte] => Some(*byte),
             [b'\\', escape] => match escape {
@@ -271,7 +304,7 @@ fn cells(line: &[u8], mut at: usize, start: usize, sink: &mut impl Sink) -> bool
             },
         };
         if let Some(byte) = byte {
-            bytes[count] = (byte, start + at + index * 4);
+            bytes[count] = (byte, start + at + index * width);
             count += 1;
         }
     }
@@ -280,7 +313,7 @@ fn cells(line: &[u8], mut at: usize, start: usize, sink: &mut impl Sink) -> bool
         return false;
     }
     for &(byte, cell_start) in &bytes[..count] {
-        sink.push(CELLS, byte, (cell_start, cell_start + 4));
+        sink.push(CELLS, byte, (cell_start, cell_start + width));
     }
     true
 }
@@ -295,7 +328,11 @@ const NAMES: [&[u8]; 33] = [
 
 /// The byte an `od -a` cell names (`sp`, `nl`, `del`…); it prints a byte
 /// past 127 as the name of its low seven bits.
+#[inline]
 fn named(token: &[u8]) -> Option<u8> {
+    if !(2..=3).contains(&token.len()) || !token[0].is_ascii_lowercase() {
+        return None;
+    }
     if token == b"del" {
         return Some(127);
     }

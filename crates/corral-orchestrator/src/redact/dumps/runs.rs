@@ -16,7 +16,7 @@ use super::keyed::{Bytes, KEYED, MAX_GROUP, Ranges};
 
 mod alike;
 use super::parse::{
-    MAX_LINE_BYTES, STREAMS, SWAPPED, could_be_dump, offset_value, parse, plausible,
+    MAX_LINE_BYTES, STREAMS, SWAPPED, could_be_dump, parse, plausible, same_offset,
 };
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
@@ -156,7 +156,7 @@ impl Runs {
                 // Under the offset of the group above (`od`), or at that
                 // offset again (`hexdump -b -c` prints it on every line).
                 let under = line.first() == Some(&b' ') && head.first() != Some(&b' ');
-                let again = offset_value(line).is_some_and(|at| offset_value(head) == Some(at));
+                let again = same_offset(line, head);
                 if under || again {
                     above.group
                 } else {
