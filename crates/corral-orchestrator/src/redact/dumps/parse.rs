@@ -266,7 +266,11 @@ fn cells_of(line: &[u8], mut at: usize, start: usize, width: usize, sink: &mut i
             }
             _ => false,
         };
-    if rest.is_empty() || !rest.len().is_multiple_of(width) || !first_cell {
+    // Five wide, every cell has two spaces at least: a quick no to most
+    // lines (`hexdump -C`) before the cells are read.
+    let second_cell =
+        width == 4 || rest.len() == width || rest.get(width..width + 2) == Some(b"  ".as_slice());
+    if rest.is_empty() || !rest.len().is_multiple_of(width) || !first_cell || !second_cell {
         return false;
     }
     // Read the whole line before giving any of it: a line with one cell
