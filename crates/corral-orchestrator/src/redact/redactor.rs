@@ -172,7 +172,14 @@ impl Redactor {
                     map.insert(unique, item);
                 }
             }
-            _ => {}
+            // A secret made of digits printed as a number (`{"pin":
+            // 12345678}`): written as a string, redacted.
+            Value::Number(number) => {
+                if let Some(clean) = self.redact_text(&number.to_string(), findings) {
+                    *value = Value::String(clean);
+                }
+            }
+            Value::Null | Value::Bool(_) => {}
         }
     }
 }

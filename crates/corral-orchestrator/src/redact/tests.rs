@@ -174,6 +174,35 @@ fn json_strings_are_redacted_in_place() {
     assert_eq!(findings.names.len(), 2);
 }
 
+/// A secret of digits in a number of an event's data (a tool call's
+/// argument, `{"account": 12345678901}`) is redacted like text: the number
+/// becomes the redacted string. It was stored in clear; other numbers
+/// stay numbers.
+#[test]
+fn json_numbers_holding_a_secret_are_redacted() {
+    let redactor = Redactor::new([("PIN", "12345678901"), ("CODE", "31415926")]);
+    let mut value = json!({
+        "account": 12_345_678_901_u64,
+        "negative": -912_345_678_901_i64,
+        "ratio": 0.314_159_26,
+        "exit_code": 7,
+        "nested": [1_234_567_890_u64, {"k": 31_415_926}],
+    });
+    let mut findings = Findings::default();
+    redactor.redact_json(&mut value, &mut findings);
+    assert_eq!(
+        value,
+        json!({
+            "account": "[REDACTED:PIN]",
+            "negative": "-9[REDACTED:PIN]",
+            "ratio": "0.[REDACTED:CODE]",
+            "exit_code": 7,
+            "nested": [1_234_567_890_u64, {"k": "[REDACTED:CODE]"}],
+        })
+    );
+    assert_eq!(findings.names.len(), 4, "{:?}", findings.names);
+}
+
 /// A worker chooses the keys of an event's data too (`{"<secret>": 1}`),
 /// and they are stored and streamed like its values.
 #[test]
