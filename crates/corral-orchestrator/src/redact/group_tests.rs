@@ -175,6 +175,40 @@ fn od_a_names_are_read_as_their_bytes() {
     }
 }
 
+/// Two dumps printed one after the other start at the same offset, and
+/// the first may be one line long (`xxd VERSION; xxd env`): the second
+/// dump's first line gives other bytes, so it starts a dump of its own
+/// (it joined the first's line as another format of it, and the secret in
+/// the second was missed whole). And `xxd` of fewer than sixteen bytes a
+/// line: its ASCII column is no byte, even when it reads as hex (`xxd -c
+/// 2` of `zq7-` ends a line with `7-`, of `ec` with `ec`: both missed).
+#[test]
+fn dumps_in_a_row_and_short_xxd_lines_are_read() {
+    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
+    let redactor = Redactor::new([("S", secret)]);
+    let grouped = dumps(include_str!("testdata/dumps_in_a_row.txt"), "== ");
+    assert_eq!(grouped.len(), 5, "{grouped:?}");
+    for (commands, dump) in &grouped {
+        let mut findings = Findings::default();
+        let whole = redactor
+            .redact_text(dump, &mut findings)
+            .unwrap_or_else(|| panic!("{commands}: nothing found in\n{dump}"));
+        for piece in ["zq7-", "7a71", "7a 71", "Xy", "5879", "58 79"] {
+            assert!(
+                !whole.contains(piece),
+                "{commands}: {piece} left in\n{whole}"
+            );
+        }
+        for cut in 1..dump.len() {
+            assert_eq!(
+                cut_in_two(&redactor, dump, cut),
+                whole,
+                "{commands} cut at {cut}"
+            );
+        }
+    }
+}
+
 /// `od -t x4` prints little-endian words of four bytes: they are read
 /// backwards, as `od -x` words are (they were read in print order, and
 /// missed).

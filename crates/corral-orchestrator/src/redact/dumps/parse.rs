@@ -91,6 +91,7 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
     }
     let mut count = 0;
     let mut at = after_offset;
+    let xxd = at > 0 && line[at - 1] == b':';
     loop {
         // The common layout first: one byte, two digits after one space.
         if let [b' ', high, low, rest @ ..] = &line[at..]
@@ -117,10 +118,15 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
         let ends_token = line.get(token_end).is_none_or(|&byte| byte == b' ');
         let line_full = count >= 16;
         if spaces == 0
-            || (spaces >= 2 && line_full)
+            // The ASCII column: after a full line (`hexdump -C` puts two
+            // spaces after its eighth byte too), or any `xxd` line (one
+            // of `-c 8` whose column is `ec` gave a byte more).
+            || (spaces >= 2 && (line_full || xxd))
             || digits == 0
             || digits % 2 != 0
             || digits > 8
+            // Six digits are octal words (`hexdump -o`), but in `xxd -g 3`.
+            || (digits == 6 && !xxd)
             || !ends_token
         {
             break;

@@ -149,27 +149,23 @@ impl Runs {
         if !plausible(line.strip_suffix(b"\r").unwrap_or(line)) {
             return false;
         }
-        let mut group = match self.lines.last() {
+        let (mut group, again) = match self.lines.last() {
             Some(above) if self.lines.len() - above.group < MAX_GROUP => {
                 let head = &self.lines[above.group];
                 let head = &text[head.start..head.end];
-                // Under the offset of the group above (`od`), or at that
-                // offset again (`hexdump -b -c` prints it on every line).
+                // Under the offset of the group above (`od`); at that
+                // offset again (`hexdump -b -c` prints it on every line),
+                // the bytes tell (see `alike`).
                 let under = line.first() == Some(&b' ') && head.first() != Some(&b' ');
-                let again = same_offset(line, head);
-                if under || again {
-                    above.group
-                } else {
-                    self.lines.len()
-                }
+                let group = if under { above.group } else { self.lines.len() };
+                (group, same_offset(line, head))
             }
-            _ => self.lines.len(),
+            _ => (self.lines.len(), false),
         };
         let Some(mut first) = self.read(text, start, end, group) else {
             return false;
         };
-        // `od -An -b -c`: see `alike`.
-        if let Some(above) = self.repeats_above(line, group, &first) {
+        if let Some(above) = self.joins_above(line, group, again, &first) {
             self.take_back(&first);
             group = above;
             first = match self.read(text, start, end, group) {

@@ -1,4 +1,5 @@
-//! Dumps with no offsets (`od -An`) in several formats: a line that
+//! Dumps with no offsets (`od -An`), or with the offset printed again on
+//! each format's line (`hexdump -b -c`), in several formats: a line that
 //! prints the bytes of the line above again is another format of the same
 //! bytes. It joins the group of the line above, so each has streams of its
 //! own, and a find in one covers all. Formats read alike (`od -An -b -c`:
@@ -15,40 +16,63 @@ const ALIKE_BYTES: usize = 4;
 
 impl Runs {
     /// The group of the line above, when `line`, read into a group of its
-    /// own, has no offset and gave a stream the very bytes (at least
-    /// [`ALIKE_BYTES`]) the line above gave a stream, of any format
-    /// (`od -An -b -x -c`: the words' swapped bytes are the cells').
-    pub(super) fn repeats_above(
+    /// own, is another format of its bytes: with no offset (`od -An`), or
+    /// at the same offset (`again`: `hexdump -b -c`), it gave a stream the
+    /// very bytes (at least [`ALIKE_BYTES`]) a line of that group gave a
+    /// stream, of any format (`od -An -b -x -c`: the words' swapped bytes are the
+    /// cells'). At the same offset, a line of numbers not read back, or
+    /// one under such a line, goes with it too (`hexdump -d -c`). Two
+    /// dumps printed one after the other (`xxd VERSION; xxd env`, the
+    /// first one line long) start at the same offset too: the second's
+    /// first line gives other bytes, and stays the start of its own dump.
+    pub(super) fn joins_above(
         &self,
         line: &[u8],
         group: usize,
+        again: bool,
         first: &[usize; KEYED],
     ) -> Option<usize> {
         let index = self.lines.len().checked_sub(1)?;
         let above = &self.lines[index];
         if group != self.lines.len()
-            || line.first() != Some(&b' ')
+            || !(again || line.first() == Some(&b' '))
             || self.lines.len() - above.group >= MAX_GROUP
         {
             return None;
         }
-        let place = index - above.group;
-        let theirs: [&[u8]; STREAMS] = std::array::from_fn(|format| {
-            let run = keyed(format, place);
-            // At place 0 the line being read follows it in the stream.
-            let end = if place == 0 {
-                first[run]
-            } else {
-                self.bytes.len(run)
-            };
-            self.printed(run, above.first(run), end)
-        });
-        let alike = (0..STREAMS).any(|format| {
+        let given: [&[u8]; STREAMS] = std::array::from_fn(|format| {
             let run = keyed(format, 0);
-            let given = self.printed(run, first[run], self.bytes.len(run));
-            given.len() >= ALIKE_BYTES && theirs.contains(&given)
+            self.printed(run, first[run], self.bytes.len(run))
         });
-        alike.then_some(above.group)
+        // What each line of the group above gave, each stream: a line is
+        // the last its place's streams had.
+        let alike = (above.group..=index).any(|line| {
+            let place = line - above.group;
+            (0..STREAMS).any(|format| {
+                let run = keyed(format, place);
+                // At place 0 the line being read follows it in the stream.
+                let end = if place == 0 {
+                    first[run]
+                } else {
+                    self.bytes.len(run)
+                };
+                let theirs = self.printed(run, self.lines[line].first(run), end);
+                theirs.len() >= ALIKE_BYTES && given.contains(&theirs)
+            })
+        });
+        let numbers = || {
+            let head = &self.lines[above.group];
+            // The head's own bytes end where the next line's start.
+            let next = |run: usize| {
+                self.lines
+                    .get(above.group + 1)
+                    .map_or(first[run], |next| next.first(run))
+            };
+            let head_gave =
+                (0..STREAMS).any(|format| next(keyed(format, 0)) > head.first(keyed(format, 0)));
+            given.iter().all(|given| given.is_empty()) || !head_gave
+        };
+        (alike || (again && numbers())).then_some(above.group)
     }
 
     /// Bytes `from..to` of keyed stream `run` (a swapped one that never
