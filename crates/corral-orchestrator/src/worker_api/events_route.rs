@@ -9,7 +9,7 @@ use corral_proto::worker::{Completion, EventBatch, EventsAck};
 use tokio_util::task::TaskTracker;
 use tracing::info;
 
-use super::served::{ServedJob, Session};
+use super::served::{ServedJob, Session, Taken};
 use crate::http::{ApiError, ApiJson};
 use crate::store::StoreError;
 
@@ -55,12 +55,16 @@ pub(super) async fn complete(
         session.accept_completion(completion).await
     })
     .await?;
-    if !taken {
-        return Err(ApiError::Conflict {
-            message: "the job already reported another completion".into(),
-        });
+    match taken {
+        Taken::Stored => info!(job_id = %job_id, exit_code, "worker completed"),
+        Taken::AsBefore => {}
+        Taken::Other => {
+            return Err(ApiError::Conflict {
+                message: "the job already reported another completion".into(),
+            });
+        }
+        Taken::Late => return Err(ApiError::Unauthorized),
     }
-    info!(job_id = %job_id, exit_code, "worker completed");
     Ok(Json(EventsAck { batch: None }))
 }
 

@@ -24,6 +24,8 @@ use crate::token::TokenHash;
 
 mod taking;
 
+pub(super) use taking::Taken;
+
 /// The job's session, put on each request once its token was checked.
 pub(super) type Session = axum::Extension<Arc<ServedJob>>;
 
@@ -82,6 +84,16 @@ pub(crate) struct ServedJob {
     /// The `delivered` a waiting mark was last tried for (`u64::MAX`:
     /// none yet): one try per prompt handed out, however often it asks.
     wait_tried: AtomicU64,
+}
+
+/// A claim on a job's completion.
+enum Claimed {
+    /// Claimed by this call.
+    Now,
+    /// Another call claimed this one before.
+    Before(Completion),
+    /// The token was revoked first.
+    Revoked,
 }
 
 /// Longest a worker's events wait for the `running` status (a start that
@@ -204,12 +216,24 @@ impl ServedJob {
             .clone()
     }
 
-    /// Records the completion (see [`ServedJob::accept_completion`]).
-    fn set_completion(&self, completion: Completion) {
-        *self
+    /// Claims `completion` for the job, unless one was before or the
+    /// token was revoked (see [`ServedJob::accept_completion`]). Under the
+    /// completion's lock, as [`ServedJob::report`] reads it after
+    /// revoking: a completion is in the report exactly when it was
+    /// claimed before the token was revoked.
+    fn claim_completion(&self, completion: &Completion) -> Claimed {
+        let mut slot = self
             .completion
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(completion);
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(taken) = &*slot {
+            return Claimed::Before(taken.clone());
+        }
+        if self.is_revoked() {
+            return Claimed::Revoked;
+        }
+        *slot = Some(completion.clone());
+        Claimed::Now
     }
 
     /// Forgets a completion that could not be stored, so the one sent

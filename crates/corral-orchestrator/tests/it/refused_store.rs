@@ -255,3 +255,47 @@ async fn a_completion_sent_again_is_answered_as_the_first() {
         .collect();
     assert_eq!(results, [json!(0)], "{stored:?}");
 }
+
+/// A completion that waited for its turn (a batch being stored) while the
+/// job's container stopped comes too late: the job's end was judged
+/// without it when its token was revoked, so it is refused (401) and not
+/// stored (it was stored, a result the job's state ignored).
+#[tokio::test]
+async fn a_completion_that_waited_past_the_revoke_is_not_stored() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000ce").await;
+    let (socket, token) = (&served.socket, &served.token);
+    let blocker = rusqlite::Connection::open(&served.database).expect("second connection");
+    blocker
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("write lock");
+    let batch = json!({"batch": 2, "events": [output("waits\n")]}).to_string();
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
+    let sleep = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
+    let (stored, completed, ()) = tokio::join!(
+        unix_request(socket, "POST", "/v1/events", Some(token), &batch),
+        async {
+            sleep(300).await;
+            unix_request(socket, "POST", "/v1/complete", Some(token), &done).await
+        },
+        async {
+            sleep(600).await;
+            served.endpoint.revoke();
+            blocker.execute_batch("COMMIT").expect("unlock");
+        }
+    );
+    drop(blocker);
+    assert_eq!(stored.0, 200, "{}", stored.1);
+    assert_eq!(completed.0, 401, "{}", completed.1);
+    let report = served.endpoint.close().await;
+    assert!(report.completion.is_none(), "{report:?}");
+    let events = served
+        .store
+        .events_after(&served.job.id, 0, 100)
+        .await
+        .expect("events");
+    assert!(
+        events.iter().all(|event| event.kind != EventKind::Result),
+        "{events:?}"
+    );
+}

@@ -11,7 +11,7 @@ use tracing::{error, warn};
 
 use super::super::limits::split_output;
 use super::super::rows::Rows;
-use super::ServedJob;
+use super::{Claimed, ServedJob};
 use crate::redact::Findings;
 use crate::store::{HeldStreams, StoreError};
 
@@ -186,27 +186,44 @@ impl ServedJob {
     /// Takes the worker's completion: what the detector holds and the
     /// completion's event are stored in one append, or neither is (stored
     /// apart, a restart between the two lost the completion). The first
-    /// completion wins: `Ok(false)` when another was taken before. Sent
-    /// again while the first copy is being stored, a copy waits for it,
-    /// and is answered as it was.
+    /// completion wins. Sent again while the first copy is being stored, a
+    /// copy waits for it, and is answered as it was.
     pub(in crate::worker_api) async fn accept_completion(
         &self,
         completion: Completion,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Taken, StoreError> {
         self.until_running().await;
         let _one_at_a_time = self.last_batch.lock().await;
-        if let Some(taken) = self.completion() {
-            return Ok(taken == completion);
+        // A batch stopped midway: nothing more is taken, as before it.
+        self.gate.still_whole()?;
+        match self.claim_completion(&completion) {
+            Claimed::Before(taken) if self.same_completion(&taken, &completion) => {
+                return Ok(Taken::AsBefore);
+            }
+            Claimed::Before(_) => return Ok(Taken::Other),
+            Claimed::Revoked => return Ok(Taken::Late),
+            Claimed::Now => {}
         }
-        // Claimed before it is stored: a container stopping meanwhile
-        // finds the job completed (see `WorkerEndpoint::revoke`).
-        self.set_completion(completion.clone());
-        let stored = self.flush_with(Some(NewEvent::of(&completion))).await;
-        if stored.is_err() {
-            // Not stored (a full disk): the worker sends it again.
-            self.clear_completion();
+        // Not stored (a full disk, a panic), the claim is let go: the
+        // worker sends it again.
+        let claim = Unclaim(Some(self));
+        self.flush_with(Some(NewEvent::of(&completion))).await?;
+        claim.keep();
+        Ok(Taken::Stored)
+    }
+
+    /// Whether `sent` is the completion `taken` (as stored, redacted,
+    /// when it was read back after a restart).
+    fn same_completion(&self, taken: &Completion, sent: &Completion) -> bool {
+        if taken == sent {
+            return true;
         }
-        stored.map(|_| true)
+        let Ok(mut value) = serde_json::to_value(sent) else {
+            return false;
+        };
+        self.redactor
+            .redact_json(&mut value, &mut Findings::default());
+        serde_json::from_value::<Completion>(value).is_ok_and(|redacted| redacted == *taken)
     }
 
     /// Stores what every stream holds, and `last` after it; only under
@@ -294,5 +311,36 @@ impl ServedJob {
             kept.push(event);
         }
         kept
+    }
+}
+
+/// What became of a completion sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::worker_api) enum Taken {
+    /// Stored now.
+    Stored,
+    /// The one taken before, sent again.
+    AsBefore,
+    /// Another completion was taken before.
+    Other,
+    /// The job's token was revoked first (its container stopped): its
+    /// end was judged without it.
+    Late,
+}
+
+/// A completion's claim, let go when dropped unless kept.
+struct Unclaim<'a>(Option<&'a ServedJob>);
+
+impl Unclaim<'_> {
+    fn keep(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Unclaim<'_> {
+    fn drop(&mut self) {
+        if let Some(job) = self.0 {
+            job.clear_completion();
+        }
     }
 }
