@@ -39,6 +39,26 @@ pub(super) fn cut_in_two(redactor: &Redactor, written: &str, cut: usize) -> Stri
     out
 }
 
+/// Asserts that `written`, redacted whole, gives `expected`, and that a
+/// stream emits the same however it is cut in two; `what` names it.
+pub(super) fn redacts_whole_and_cut(
+    redactor: &Redactor,
+    what: &str,
+    written: &str,
+    expected: &str,
+) {
+    let mut findings = Findings::default();
+    let whole = redactor.redact_text(written, &mut findings);
+    assert_eq!(whole.as_deref(), Some(expected), "{what}");
+    for cut in 1..written.len() {
+        assert_eq!(
+            cut_in_two(redactor, written, cut),
+            expected,
+            "{what} cut at {cut}"
+        );
+    }
+}
+
 /// What `stream` lets go of ASCII `written` pushed as stdout in chunks of
 /// `size` bytes, then flushed; `after` sees the stream after each chunk.
 fn pushed_in_chunks(

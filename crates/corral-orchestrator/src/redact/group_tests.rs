@@ -4,7 +4,7 @@
 
 use corral_proto::event::OutputStream;
 
-use super::bounds_tests::{cut_in_two, redactor, text};
+use super::bounds_tests::{redactor, redacts_whole_and_cut, text};
 use super::{Findings, Redactor, StreamRedactor};
 
 /// The dumps in `testdata/od_formats.txt`: (flags, what `od` printed).
@@ -52,16 +52,7 @@ fn every_format_of_a_dump_group_holding_a_secret_is_redacted() {
         let mut expected = lines[..second].join("\n");
         expected.push('\n');
         expected.push_str("[REDACTED:S]\n0000100\n");
-        let mut findings = Findings::default();
-        let whole = redactor.redact_text(dump, &mut findings);
-        assert_eq!(whole.as_deref(), Some(expected.as_str()), "od {flags}");
-        for cut in 1..dump.len() {
-            assert_eq!(
-                cut_in_two(&redactor, dump, cut),
-                expected,
-                "od {flags} cut at {cut}"
-            );
-        }
+        redacts_whole_and_cut(&redactor, &format!("od {flags}"), dump, &expected);
     }
 }
 
@@ -88,16 +79,7 @@ fn every_format_of_a_hexdump_group_holding_a_secret_is_redacted() {
         let mut expected = lines[..second].join("\n");
         expected.push('\n');
         expected.push_str("[REDACTED:S]\n0000040\n");
-        let mut findings = Findings::default();
-        let whole = redactor.redact_text(dump, &mut findings);
-        assert_eq!(whole.as_deref(), Some(expected.as_str()), "hexdump {flags}");
-        for cut in 1..dump.len() {
-            assert_eq!(
-                cut_in_two(&redactor, dump, cut),
-                expected,
-                "hexdump {flags} cut at {cut}"
-            );
-        }
+        redacts_whole_and_cut(&redactor, &format!("hexdump {flags}"), dump, &expected);
     }
 }
 
@@ -124,16 +106,7 @@ fn a_dump_with_no_offsets_in_several_formats_is_read_by_groups() {
         let lines: Vec<&str> = dump.lines().collect();
         let mut expected = lines[..formats].join("\n");
         expected.push_str("\n[REDACTED:S]\n");
-        let mut findings = Findings::default();
-        let whole = redactor.redact_text(dump, &mut findings);
-        assert_eq!(whole.as_deref(), Some(expected.as_str()), "od {flags}");
-        for cut in 1..dump.len() {
-            assert_eq!(
-                cut_in_two(&redactor, dump, cut),
-                expected,
-                "od {flags} cut at {cut}"
-            );
-        }
+        redacts_whole_and_cut(&redactor, &format!("od {flags}"), dump, &expected);
     }
 }
 
@@ -162,16 +135,7 @@ fn od_a_names_are_read_as_their_bytes() {
             .into_iter()
             .find(|(found, _)| *found == flags)
             .expect("in the test data");
-        let mut findings = Findings::default();
-        let whole = redactor.redact_text(&dump, &mut findings);
-        assert_eq!(whole.as_deref(), Some(expected), "od {flags}");
-        for cut in 1..dump.len() {
-            assert_eq!(
-                cut_in_two(&redactor, &dump, cut),
-                expected,
-                "od {flags} cut at {cut}"
-            );
-        }
+        redacts_whole_and_cut(&redactor, &format!("od {flags}"), &dump, expected);
     }
 }
 
@@ -199,13 +163,7 @@ fn dumps_in_a_row_and_short_xxd_lines_are_read() {
                 "{commands}: {piece} left in\n{whole}"
             );
         }
-        for cut in 1..dump.len() {
-            assert_eq!(
-                cut_in_two(&redactor, dump, cut),
-                whole,
-                "{commands} cut at {cut}"
-            );
-        }
+        redacts_whole_and_cut(&redactor, commands, dump, &whole);
     }
 }
 

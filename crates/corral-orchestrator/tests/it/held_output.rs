@@ -185,6 +185,16 @@ pub(crate) async fn finish(served: Served) -> String {
     stored_output(&store, &job).await
 }
 
+/// A second connection to `database` holding its write lock, so every
+/// store waits, until it commits.
+pub(crate) fn busy(database: &std::path::Path) -> rusqlite::Connection {
+    let blocker = rusqlite::Connection::open(database).expect("second connection");
+    blocker
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("write lock");
+    blocker
+}
+
 /// Closes the socket; the store and the job, to read what was stored.
 pub(crate) async fn closed(served: Served) -> (Arc<SqliteStore>, Job) {
     served.endpoint.close().await;
@@ -212,10 +222,7 @@ async fn a_batch_whose_request_is_cut_while_it_is_stored_is_taken_once() {
     let (socket, token) = (&served.socket, &served.token);
 
     // The database is busy: the second batch waits in its store.
-    let blocker = rusqlite::Connection::open(&served.database).expect("second connection");
-    blocker
-        .execute_batch("BEGIN IMMEDIATE")
-        .expect("write lock");
+    let blocker = busy(&served.database);
     let second = json!({"batch": 2, "events": [output(FIRST_HALF)]}).to_string();
     let mut cut = tokio::net::UnixStream::connect(socket)
         .await

@@ -8,19 +8,24 @@ use corral_testkit::unix_request;
 use serde_json::json;
 
 use crate::held_output::{
-    FIRST_HALF, SECOND_HALF, SECRET, Served, closed, finish, output, post, served, served_with,
-    stored_output,
+    FIRST_HALF, SECOND_HALF, SECRET, Served, busy, closed, finish, output, post, served,
+    served_with, stored_output,
 };
 
 /// A second connection to `database` that makes every append of events
 /// fail, as a full disk does, until [`take_events`].
 fn refuse_events(database: &std::path::Path) -> rusqlite::Connection {
+    refuse_events_where(database, "1")
+}
+
+/// [`refuse_events`] for the events `condition` (SQL on `NEW`) holds for.
+fn refuse_events_where(database: &std::path::Path, condition: &str) -> rusqlite::Connection {
     let refuser = rusqlite::Connection::open(database).expect("second connection");
     refuser
-        .execute_batch(
-            "CREATE TRIGGER refuse BEFORE INSERT ON events \
-             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
-        )
+        .execute_batch(&format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN {condition} \
+             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;"
+        ))
         .expect("trigger");
     refuser
 }
@@ -176,13 +181,7 @@ async fn a_completion_and_its_flush_are_stored_together_or_not_at_all() {
     post(socket, token, "/v1/events", &held).await;
 
     // The store takes output, but not the completion's event.
-    let refuser = rusqlite::Connection::open(&served.database).expect("second connection");
-    refuser
-        .execute_batch(
-            "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = 'result' \
-             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
-        )
-        .expect("trigger");
+    let refuser = refuse_events_where(&served.database, "NEW.kind = 'result'");
     let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
     let (status, _) = unix_request(socket, "POST", "/v1/complete", Some(token), &done).await;
     assert_eq!(status, 500, "the store refused it");
@@ -221,10 +220,7 @@ async fn a_completion_sent_again_is_answered_as_the_first() {
     let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
 
     // The database is busy: the first copy waits in its store.
-    let blocker = rusqlite::Connection::open(&served.database).expect("second connection");
-    blocker
-        .execute_batch("BEGIN IMMEDIATE")
-        .expect("write lock");
+    let blocker = busy(&served.database);
     let sleep = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
     let request = || unix_request(socket, "POST", "/v1/complete", Some(token), &done);
     let (first, again, ()) = tokio::join!(
@@ -265,10 +261,7 @@ async fn a_completion_that_waited_past_the_revoke_is_not_stored() {
     let dir = tempfile::tempdir().expect("temp dir");
     let served = served(dir.path(), "j-00000000000000ce").await;
     let (socket, token) = (&served.socket, &served.token);
-    let blocker = rusqlite::Connection::open(&served.database).expect("second connection");
-    blocker
-        .execute_batch("BEGIN IMMEDIATE")
-        .expect("write lock");
+    let blocker = busy(&served.database);
     let batch = json!({"batch": 2, "events": [output("waits\n")]}).to_string();
     let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
     let sleep = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));

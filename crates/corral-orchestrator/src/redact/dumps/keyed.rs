@@ -27,14 +27,19 @@ pub(super) struct Bytes {
 }
 
 impl Bytes {
-    /// The length of keyed stream `run`.
-    pub(super) fn len(&self, run: usize) -> usize {
-        let run = if run % STREAMS == SWAPPED && !self.diverged[run / STREAMS] {
+    /// The stream that holds keyed stream `run`'s bytes: its data stream
+    /// for a swapped one that never diverged.
+    pub(super) fn stored(&self, run: usize) -> usize {
+        if run % STREAMS == SWAPPED && !self.diverged[run / STREAMS] {
             run - SWAPPED + DATA
         } else {
             run
-        };
-        self.runs[run].len()
+        }
+    }
+
+    /// The length of keyed stream `run`.
+    pub(super) fn len(&self, run: usize) -> usize {
+        self.runs[self.stored(run)].len()
     }
 }
 

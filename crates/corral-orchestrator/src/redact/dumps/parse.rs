@@ -220,14 +220,12 @@ pub fn same_offset(line: &[u8], head: &[u8]) -> bool {
     }
 }
 
-/// The digits of a line's offset column, when it has one.
+/// The digits of a line's offset column, when it has one and the
+/// column ends there.
 fn offset_digits(line: &[u8]) -> Option<&[u8]> {
-    let digits = line
-        .iter()
-        .take_while(|byte| byte.is_ascii_hexdigit())
-        .count();
-    ((4..=16).contains(&digits) && matches!(line.get(digits), Some(b' ' | b':')))
-        .then(|| &line[..digits])
+    let after = offset(line).filter(|&after| after > 0)?;
+    let digits = line[..after].strip_suffix(b":").unwrap_or(&line[..after]);
+    matches!(line.get(digits.len()), Some(b' ' | b':')).then_some(digits)
 }
 
 fn without_zeros(digits: &[u8]) -> &[u8] {

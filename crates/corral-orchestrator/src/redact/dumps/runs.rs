@@ -15,9 +15,7 @@
 use super::keyed::{Bytes, KEYED, MAX_GROUP, Ranges};
 
 mod alike;
-use super::parse::{
-    MAX_LINE_BYTES, STREAMS, SWAPPED, could_be_dump, parse, plausible, same_offset,
-};
+use super::parse::{MAX_LINE_BYTES, STREAMS, could_be_dump, parse, plausible, same_offset};
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
 
@@ -111,10 +109,8 @@ impl Runs {
 
     /// The streams worth reading: a swapped one only if it differs.
     fn streams(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.used).filter(|&run| {
-            let swapped_alike = run % STREAMS == SWAPPED && !self.bytes.diverged[run / STREAMS];
-            !swapped_alike && !self.bytes.runs[run].is_empty()
-        })
+        (0..self.used)
+            .filter(|&run| self.bytes.stored(run) == run && !self.bytes.runs[run].is_empty())
     }
 
     /// Where the group of line `index` starts and ends in the text, when

@@ -7,7 +7,7 @@
 //! byte twice, and a format between them (`od -An -b -x -c`) too.
 
 use super::super::keyed::keyed;
-use super::super::parse::{DATA, STREAMS, SWAPPED};
+use super::super::parse::STREAMS;
 use super::{KEYED, MAX_GROUP, Runs};
 
 /// The fewest bytes two lines print alike to be read as one line's bytes
@@ -75,15 +75,9 @@ impl Runs {
         (alike || (again && numbers())).then_some(above.group)
     }
 
-    /// Bytes `from..to` of keyed stream `run` (a swapped one that never
-    /// diverged is its data stream).
+    /// Bytes `from..to` of keyed stream `run`.
     fn printed(&self, run: usize, from: usize, to: usize) -> &[u8] {
-        let stored = if run % STREAMS == SWAPPED && !self.bytes.diverged[run / STREAMS] {
-            run - SWAPPED + DATA
-        } else {
-            run
-        };
-        let bytes = &self.bytes.runs[stored];
+        let bytes = &self.bytes.runs[self.bytes.stored(run)];
         let to = to.min(bytes.len());
         &bytes[from.min(to)..to]
     }
