@@ -228,3 +228,29 @@ fn the_last_dump_group_is_held_only_while_it_can_go_on() {
         "all of it, in clear"
     );
 }
+
+/// A dump's last line may hold one to three bytes: in two formats under
+/// no offset (`od -An -b -c`) or at the offset again (`hexdump -x -c`),
+/// the short line joins the group of the line above when it gives the
+/// same bytes (a word's zero pad aside: `0079` and `y`), and is redacted
+/// with it. Both lines of the last group were left in clear (`   X   y`,
+/// ` 130 171`), or the second format's (`hexdump -x -c`).
+#[test]
+fn a_dump_s_last_short_line_is_redacted_with_its_group() {
+    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
+    let redactor = Redactor::new([("S", secret)]);
+    let grouped = dumps(include_str!("testdata/dump_tails.txt"), "== ");
+    assert_eq!(grouped.len(), 36, "{grouped:?}");
+    for (what, dump) in &grouped {
+        // All but the line after a dump with offsets, its length alone.
+        let length = dump
+            .lines()
+            .last()
+            .filter(|line| line.bytes().all(|byte| byte.is_ascii_digit()));
+        let expected = match length {
+            Some(length) => format!("[REDACTED:S]\n{length}\n"),
+            None => "[REDACTED:S]\n".to_owned(),
+        };
+        redacts_whole_and_cut(&redactor, what, dump, &expected);
+    }
+}

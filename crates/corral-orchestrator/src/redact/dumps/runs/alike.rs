@@ -44,6 +44,13 @@ impl Runs {
             let run = keyed(format, 0);
             self.printed(run, first[run], self.bytes.len(run))
         });
+        // Fewer bytes than [`ALIKE_BYTES`] only at the offset again, or
+        // under no offset after a wider group: a dump's last, short line.
+        let least = if again || self.narrows(above.group, first) {
+            1
+        } else {
+            ALIKE_BYTES
+        };
         // What each line of the group above gave, each stream: a line is
         // the last its place's streams had.
         let alike = (above.group..=index).any(|line| {
@@ -57,7 +64,7 @@ impl Runs {
                     self.bytes.len(run)
                 };
                 let theirs = self.printed(run, self.lines[line].first(run), end);
-                theirs.len() >= ALIKE_BYTES && given.contains(&theirs)
+                theirs.len() >= least && given.iter().any(|given| same_bytes(given, theirs, again))
             })
         });
         let numbers = || {
@@ -75,6 +82,25 @@ impl Runs {
         (alike || (again && numbers())).then_some(above.group)
     }
 
+    /// Whether the group at `group` gave fewer bytes than the group above
+    /// it, in some format of their first lines: it is a dump's last, short
+    /// group (`first`: where the line being read starts each stream).
+    fn narrows(&self, group: usize, first: &[usize; KEYED]) -> bool {
+        let Some(above) = group.checked_sub(1).map(|line| self.lines[line].group) else {
+            return false;
+        };
+        (0..STREAMS).any(|format| {
+            let run = keyed(format, 0);
+            let (top, head) = (self.lines[above].first(run), self.lines[group].first(run));
+            let gave = self
+                .lines
+                .get(group + 1)
+                .map_or(first[run], |next| next.first(run))
+                - head;
+            gave > 0 && gave < head - top
+        })
+    }
+
     /// Bytes `from..to` of keyed stream `run`.
     fn printed(&self, run: usize, from: usize, to: usize) -> &[u8] {
         let bytes = &self.bytes.runs[self.bytes.stored(run)];
@@ -89,4 +115,35 @@ impl Runs {
             self.bytes.runs[run].truncate(first);
         }
     }
+}
+
+/// Whether two lines gave the same bytes: alike, or but for the zero a
+/// word of two bytes pads an odd count with (`od -x` of `Xy`, then `y`:
+/// `0079`); at the offset again, also but for the spaces `hexdump -c`
+/// pads its last line with, which read as cells of spaces.
+fn same_bytes(one: &[u8], other: &[u8], again: bool) -> bool {
+    let trimmed = |bytes: &[u8]| -> usize {
+        bytes
+            .iter()
+            .rposition(|&byte| byte != b' ')
+            .map_or(0, |last| last + 1)
+    };
+    padded_alike(one, other)
+        || (again && {
+            let (one, other) = (&one[..trimmed(one)], &other[..trimmed(other)]);
+            !one.is_empty() && padded_alike(one, other)
+        })
+}
+
+/// `one` and `other` alike, or but for a word's zero pad.
+fn padded_alike(one: &[u8], other: &[u8]) -> bool {
+    let (short, long) = if one.len() <= other.len() {
+        (one, other)
+    } else {
+        (other, one)
+    };
+    short == long
+        || (short.len() % 2 == 1
+            && long.len() == short.len() + 1
+            && long.strip_suffix(&[0]) == Some(short))
 }
