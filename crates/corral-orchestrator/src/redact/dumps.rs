@@ -8,8 +8,10 @@
 //! redacted from its first byte's column to its last's. Where `od` prints
 //! two or three formats under one offset (`od -xc`, `od -d -c`), the
 //! offset line and the lines under it are a group, and a find in a group
-//! covers all of it: a format not read back to bytes (decimal, octal
-//! words, `-t x8`, floats) goes with one that is. Only the bytes
+//! covers all of it: a format not read back to bytes (`-t x8`, floats,
+//! `-t u4`) goes with one that is. Lines of decimal or octal numbers
+//! alone (`od`, whose default is octal words, `od -d`, `od -t u1`) are
+//! read as bytes and as words (`numbers`). Only the bytes
 //! are kept as lines are read; where each was printed is read again from
 //! its line when something is found there.
 //!
@@ -17,12 +19,16 @@
 //! could still become one until it ends, so the text is only ever read in
 //! whole lines.
 //! # Layout
+//! - `streams`: the byte streams a line is read into
 //! - `parse`: reading one line as a dump line
+//! - `numbers`: lines of decimal or octal numbers alone
 //! - `keyed`: the streams a run keeps, by format and place in a group
 //! - `runs`: runs of dump lines, searched as byte streams
 
 mod keyed;
+mod numbers;
 mod parse;
 mod runs;
+mod streams;
 
 pub use runs::{MOST_TEXT_PER_BYTE, find};

@@ -254,3 +254,44 @@ fn a_dump_s_last_short_line_is_redacted_with_its_group() {
         redacts_whole_and_cut(&redactor, what, dump, &expected);
     }
 }
+
+/// `od` prints octal words when given no format (`od FILE`), and `od` and
+/// `hexdump` print decimal words or bytes when asked (`-d`, `-t u1`, `-t
+/// d1`, `-t d2`), alone or beside another format. Every line holding a
+/// byte of the secret (a line that differs in the dump of the masked
+/// bytes) is redacted, the first line is left as it was, and a stream cut
+/// anywhere emits the same. All of these were missed whole.
+#[test]
+fn dumps_in_decimal_or_octal_numbers_are_read() {
+    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
+    let redactor = Redactor::new([("S", secret)]);
+    let grouped = dumps(include_str!("testdata/dump_numbers.txt"), "== ");
+    assert_eq!(grouped.len(), 19, "{grouped:?}");
+    for (what, both) in &grouped {
+        let (dump, masked) = both.split_once("-- masked\n").expect("a masked dump");
+        let mut findings = Findings::default();
+        let whole = redactor
+            .redact_text(dump, &mut findings)
+            .unwrap_or_else(|| panic!("{what}: nothing found in\n{dump}"));
+        assert!(findings.names.iter().all(|name| name == "S"), "{what}");
+        let left: Vec<&str> = whole.lines().collect();
+        for (line, masked) in dump.lines().zip(masked.lines()) {
+            if line != masked {
+                assert!(!left.contains(&line), "{what}: {line:?} left in\n{whole}");
+            }
+        }
+        let first = dump.lines().next().expect("a line");
+        assert!(
+            whole.starts_with(first),
+            "{what}: the first line went\n{whole}"
+        );
+        redacts_whole_and_cut(&redactor, what, dump, &whole);
+    }
+    // A line of numbers alone may still have an ASCII column: the last
+    // line of `xxd -c 4` of digits.
+    let digits = Redactor::new([("D", "1234567890123456789012")]);
+    let xxd = "00000000: 3132 3334  1234\n00000004: 3536 3738  5678\n\
+               00000008: 3930 3132  9012\n0000000c: 3334 3536  3456\n\
+               00000010: 3738 3930  7890\n00000014: 3132       12\n";
+    redacts_whole_and_cut(&digits, "xxd -c 4", xxd, "00000000: [REDACTED:D]\n");
+}

@@ -1,7 +1,8 @@
 //! A granted secret printed by a real job through ordinary tools: cut
-//! across writes, wrapped by `base64`, laid out by `hexdump -C`, `od -c`
-//! and `xxd`, escaped into JSON. No streamed event, no stored event and no
-//! file of the server may hold any form of it, or any piece of it.
+//! across writes, wrapped by `base64`, laid out by `hexdump -C`, `od -c`,
+//! `od` (octal words) and `xxd`, escaped into JSON. No streamed event, no
+//! stored event and no file of the server may hold any form of it, or any
+//! piece of it.
 
 use corral_orchestrator::internals::{Findings, Redactor};
 use corral_proto::{Event, EventKind};
@@ -123,6 +124,8 @@ printf '%s' "$K" | od -An -tx1
 printf '%s' "$K" | hexdump -c
 printf '%s' "$K" | hexdump
 printf 'x%s' "$K" | od -x
+printf 'xy%s\n' "$K" | od
+printf '%s' "$K" | od -d
 printf 'half %s' "$K" | head -c 12; sleep 1; printf '%s\n' "$K" | tail -c 12
 printf '%s' "$K" | head -c 9; sleep 1; printf '%s\n' "$K" | tail -c 10 >&2
 printf '{"value":"%s"}\n' "$(printf '%s' "$J" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\//\\\//g')"
@@ -138,6 +141,15 @@ echo done
     );
     assert_no_trace(&streamed, "streamed");
     assert_no_trace(&stored, "stored");
+    // `od` prints words of two bytes, in octal by default: none of the
+    // secret's, checked apart from the detector (`xy` puts them in place).
+    let with_xy = format!("xy{SECRET}");
+    for word in with_xy.as_bytes()[2..].chunks_exact(2) {
+        let word = u16::from_le_bytes([word[0], word[1]]);
+        for printed in [format!(" {word:06o}"), format!(" {word}")] {
+            assert!(!text.contains(&printed), "{printed:?} in {text}");
+        }
+    }
     corral_testkit::assert_in_no_file(server.data_dir.path(), SECRET);
     assert_eq!(server.stop().await, 0);
 }

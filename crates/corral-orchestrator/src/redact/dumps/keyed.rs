@@ -2,7 +2,7 @@
 //! each place in a group, and the sinks a line is read into: its bytes,
 //! or where they were printed.
 
-use super::parse::{DATA, STREAMS, SWAPPED, Sink};
+use super::streams::{DATA, STREAMS, SWAPPED, Sink};
 
 /// Most lines in a group (`od` with eight formats under one offset):
 /// the last group is held while it may go on, and no longer than this.
@@ -18,12 +18,21 @@ pub(super) fn keyed(format: usize, place: usize) -> usize {
 
 /// The bytes alone, what the search reads. A swapped stream is its data
 /// stream again until it diverges (a swapped word): only then is it kept.
-#[derive(Default)]
 pub(super) struct Bytes {
     pub(super) runs: [Vec<u8>; KEYED],
     pub(super) diverged: [bool; MAX_GROUP],
     /// The place in its group of the line being read.
     pub(super) place: usize,
+}
+
+impl Default for Bytes {
+    fn default() -> Self {
+        Self {
+            runs: std::array::from_fn(|_| Vec::new()),
+            diverged: [false; MAX_GROUP],
+            place: 0,
+        }
+    }
 }
 
 impl Bytes {

@@ -2,32 +2,13 @@
 //! (bytes, or little-endian words), `od -c` cells, and an ASCII column,
 //! each byte handed to a [`Sink`] with where it was printed.
 
+use super::numbers;
+use super::streams::{ASCII, CELLS, DATA, SWAPPED, Sink};
+
 /// Longest dump line (`xxd -c 32` is 124 bytes).
 pub const MAX_LINE: usize = 200;
 /// Most bytes one dump line holds.
 pub const MAX_LINE_BYTES: usize = 32;
-
-/// The byte streams read back from a dump line: as written, with 16-bit
-/// words swapped (`hexdump` and `od -x` print little-endian words), the
-/// ASCII column, and `od -c` cells. Each format has its own, so where two
-/// share an offset (`od -xc`, `hexdump -C -c`) each reads the bytes once
-/// and in order, and each finds (and so redacts) its own lines.
-pub const DATA: usize = 0;
-pub const SWAPPED: usize = 1;
-pub const ASCII: usize = 2;
-pub const CELLS: usize = 3;
-/// How many streams a run keeps.
-pub const STREAMS: usize = 4;
-
-/// Where each byte read from a dump line goes.
-pub trait Sink {
-    /// Byte `byte` of stream `run`, printed at `range` of the text.
-    fn push(&mut self, run: usize, byte: u8, range: (usize, usize));
-
-    /// From here on the swapped stream is not the data stream again: a
-    /// word whose bytes are swapped comes next.
-    fn diverges(&mut self) {}
-}
 
 /// Whether an unfinished line may yet be a dump line: so far, an offset
 /// (or a space and hex) as [`parse`] wants it.
@@ -86,6 +67,7 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
     let Some(after_offset) = offset(line) else {
         return false;
     };
+    let numbers = numbers::read(line, after_offset, start, sink);
     if cells(line, after_offset, start, sink) {
         return true;
     }
@@ -155,34 +137,12 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
         }
     }
     if count == 0 {
-        return numbers(&line[after_offset..]);
+        return numbers || numbers::not_read(&line[after_offset..]);
     }
+    // Also after numbers: the last line of `xxd -c 4` of digits is
+    // numbers alone (`3738 3930  7890`).
     ascii_column(line, at, start, sink);
     true
-}
-
-/// Whether `rest` (a line after its offset) is numbers alone, as `od`
-/// prints the formats this reader does not turn back into bytes (`od -d`,
-/// `od -t x8`, `od -f`): such a line gives no byte, but it is a line of
-/// the dump, so the run goes on past it and a find in the group it
-/// belongs to covers it (see `runs`).
-fn numbers(rest: &[u8]) -> bool {
-    let mut tokens = 0;
-    for token in rest
-        .split(|&byte| byte == b' ')
-        .filter(|token| !token.is_empty())
-    {
-        let digits = token.strip_prefix(b"-").unwrap_or(token);
-        if digits.is_empty()
-            || !digits
-                .iter()
-                .all(|&byte| byte.is_ascii_hexdigit() || matches!(byte, b'.' | b'+' | b'-'))
-        {
-            return false;
-        }
-        tokens += 1;
-    }
-    tokens > 0
 }
 
 /// Where the data starts after an offset column (hex digits, `:` for

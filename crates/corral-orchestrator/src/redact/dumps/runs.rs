@@ -15,7 +15,8 @@
 use super::keyed::{Bytes, KEYED, MAX_GROUP, Ranges};
 
 mod alike;
-use super::parse::{MAX_LINE_BYTES, STREAMS, could_be_dump, parse, plausible, same_offset};
+use super::parse::{MAX_LINE_BYTES, could_be_dump, parse, plausible, same_offset};
+use super::streams::STREAMS;
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
 
@@ -68,7 +69,6 @@ pub const MOST_TEXT_PER_BYTE: usize = 2 * TEXT_PER_BYTE + LINE_SLACK;
 const MAX_GAP: usize = TEXT_PER_BYTE * MAX_LINE_BYTES + LINE_SLACK;
 
 /// The byte streams of consecutive dump lines.
-#[derive(Default)]
 struct Runs {
     bytes: Bytes,
     lines: Vec<Line>,
@@ -83,6 +83,19 @@ struct Runs {
     cuts: [Vec<usize>; KEYED],
     /// Streams past these are empty: those of places no line had.
     used: usize,
+}
+
+impl Default for Runs {
+    fn default() -> Self {
+        Self {
+            bytes: Bytes::default(),
+            lines: Vec::new(),
+            fed: [0; KEYED],
+            last_gave: [0; KEYED],
+            cuts: std::array::from_fn(|_| Vec::new()),
+            used: 0,
+        }
+    }
 }
 
 impl Runs {
@@ -176,7 +189,7 @@ impl Runs {
         self.lines.push(Line {
             start,
             end,
-            first: [first[0], first[1], first[2], first[3]],
+            first: std::array::from_fn(|run| first[run]),
             more: first[STREAMS..self.used.max(STREAMS)].into(),
             group,
         });

@@ -7,7 +7,7 @@
 //! byte twice, and a format between them (`od -An -b -x -c`) too.
 
 use super::super::keyed::keyed;
-use super::super::parse::STREAMS;
+use super::super::streams::STREAMS;
 use super::{KEYED, MAX_GROUP, Runs};
 
 /// The fewest bytes two lines print alike to be read as one line's bytes
