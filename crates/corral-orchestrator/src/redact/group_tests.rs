@@ -258,15 +258,38 @@ fn a_dump_s_last_short_line_is_redacted_with_its_group() {
 /// `od` prints octal words when given no format (`od FILE`), and `od` and
 /// `hexdump` print decimal words or bytes when asked (`-d`, `-t u1`, `-t
 /// d1`, `-t d2`), alone or beside another format. Every line holding a
-/// byte of the secret (a line that differs in the dump of the masked
-/// bytes) is redacted, the first line is left as it was, and a stream cut
-/// anywhere emits the same. All of these were missed whole.
+/// byte of the secret is redacted. All of these were missed whole.
 #[test]
 fn dumps_in_decimal_or_octal_numbers_are_read() {
+    every_line_holding_the_secret_goes(include_str!("testdata/dump_numbers.txt"), 19);
+    // A line of numbers alone may still have an ASCII column: the last
+    // line of `xxd -c 4` of digits.
+    let digits = Redactor::new([("D", "1234567890123456789012")]);
+    let xxd = "00000000: 3132 3334  1234\n00000004: 3536 3738  5678\n\
+               00000008: 3930 3132  9012\n0000000c: 3334 3536  3456\n\
+               00000010: 3738 3930  7890\n00000014: 3132       12\n";
+    redacts_whole_and_cut(&digits, "xxd -c 4", xxd, "00000000: [REDACTED:D]\n");
+}
+
+/// Words of five to eight bytes: `xxd -g 8` prints the bytes in order,
+/// `od -t x8` little-endian words, padded with zeros at the end. Every
+/// line holding a byte of the secret is redacted: `xxd -g 8` was missed
+/// whole (its ASCII column too), and `od -t x8` lines were left in clear.
+#[test]
+fn words_of_eight_bytes_are_read() {
+    every_line_holding_the_secret_goes(include_str!("testdata/dump_wide_words.txt"), 13);
+}
+
+/// Each dump in `data` (after its `== TOOL FLAGS` line, then `-- masked`
+/// and the dump of the same bytes with the secret masked): every line
+/// that differs from the masked dump's (it holds a byte of the secret)
+/// is redacted, the first line is left as it was, and a stream cut
+/// anywhere emits the same.
+fn every_line_holding_the_secret_goes(data: &'static str, count: usize) {
     let secret = "zq7-Correct-horse-battery-staple-42-Xy";
     let redactor = Redactor::new([("S", secret)]);
-    let grouped = dumps(include_str!("testdata/dump_numbers.txt"), "== ");
-    assert_eq!(grouped.len(), 19, "{grouped:?}");
+    let grouped = dumps(data, "== ");
+    assert_eq!(grouped.len(), count, "{grouped:?}");
     for (what, both) in &grouped {
         let (dump, masked) = both.split_once("-- masked\n").expect("a masked dump");
         let mut findings = Findings::default();
@@ -287,11 +310,4 @@ fn dumps_in_decimal_or_octal_numbers_are_read() {
         );
         redacts_whole_and_cut(&redactor, what, dump, &whole);
     }
-    // A line of numbers alone may still have an ASCII column: the last
-    // line of `xxd -c 4` of digits.
-    let digits = Redactor::new([("D", "1234567890123456789012")]);
-    let xxd = "00000000: 3132 3334  1234\n00000004: 3536 3738  5678\n\
-               00000008: 3930 3132  9012\n0000000c: 3334 3536  3456\n\
-               00000010: 3738 3930  7890\n00000014: 3132       12\n";
-    redacts_whole_and_cut(&digits, "xxd -c 4", xxd, "00000000: [REDACTED:D]\n");
 }

@@ -106,20 +106,21 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
             || (spaces >= 2 && (line_full || xxd))
             || digits == 0
             || digits % 2 != 0
-            || digits > 8
+            || digits > 16
             // Six digits are octal words (`hexdump -o`), but in `xxd -g 3`.
             || (digits == 6 && !xxd)
             || !ends_token
         {
             break;
         }
-        let mut token = [(0u8, (0usize, 0usize)); 4];
+        let mut token = [(0u8, (0usize, 0usize)); 8];
         for (slot, pair) in token.iter_mut().zip((token_start..token_end).step_by(2)) {
             let byte = hex_value(line[pair]) << 4 | hex_value(line[pair + 1]);
             *slot = (byte, (start + pair, start + pair + 2));
         }
         // A token of several bytes may be a little-endian word (`od -x`,
-        // `od -t x4`): the swapped stream reads it backwards.
+        // `od -t x4`, `-t x8`): the swapped stream reads it backwards;
+        // `xxd -g 8` prints eight bytes in order.
         let token = &token[..digits / 2];
         if token.len() > 1 {
             sink.diverges();

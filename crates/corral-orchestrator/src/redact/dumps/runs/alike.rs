@@ -117,9 +117,8 @@ impl Runs {
     }
 }
 
-/// Whether two lines gave the same bytes: alike, or but for the zero a
-/// word of two bytes pads an odd count with (`od -x` of `Xy`, then `y`:
-/// `0079`); at the offset again, also but for the spaces `hexdump -c`
+/// Whether two lines gave the same bytes: alike, or but for the zeros a
+/// word pads the last bytes with (`od -x` of `Xy`, then `y`: `0079`); at the offset again, also but for the spaces `hexdump -c`
 /// pads its last line with, which read as cells of spaces.
 fn same_bytes(one: &[u8], other: &[u8], again: bool) -> bool {
     let trimmed = |bytes: &[u8]| -> usize {
@@ -135,15 +134,17 @@ fn same_bytes(one: &[u8], other: &[u8], again: bool) -> bool {
         })
 }
 
-/// `one` and `other` alike, or but for a word's zero pad.
+/// `one` and `other` alike, or but for the zeros a word pads the last
+/// bytes of a dump with (one for `od -x`, up to seven for `od -t x8`).
 fn padded_alike(one: &[u8], other: &[u8]) -> bool {
     let (short, long) = if one.len() <= other.len() {
         (one, other)
     } else {
         (other, one)
     };
+    let padded = |word: usize| long.len().is_multiple_of(word) && long.len() - short.len() < word;
     short == long
-        || (short.len() % 2 == 1
-            && long.len() == short.len() + 1
-            && long.strip_suffix(&[0]) == Some(short))
+        || (long.starts_with(short)
+            && long[short.len()..].iter().all(|&byte| byte == 0)
+            && [2, 4, 8].into_iter().any(padded))
 }
