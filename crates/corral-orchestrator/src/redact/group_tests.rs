@@ -257,11 +257,12 @@ fn a_dump_s_last_short_line_is_redacted_with_its_group() {
 
 /// `od` prints octal words when given no format (`od FILE`), and `od` and
 /// `hexdump` print decimal words or bytes when asked (`-d`, `-t u1`, `-t
-/// d1`, `-t d2`), alone or beside another format. Every line holding a
-/// byte of the secret is redacted. All of these were missed whole.
+/// d1`, `-t d2`, `-i`, `-t u4`, `-t o4`), alone or beside another format.
+/// Every line holding a byte of the secret is redacted. All of these were
+/// missed whole.
 #[test]
 fn dumps_in_decimal_or_octal_numbers_are_read() {
-    every_line_holding_the_secret_goes(include_str!("testdata/dump_numbers.txt"), 19);
+    every_line_holding_the_secret_goes(include_str!("testdata/dump_numbers.txt"), 23);
     // A line of numbers alone may still have an ASCII column: the last
     // line of `xxd -c 4` of digits.
     let digits = Redactor::new([("D", "1234567890123456789012")]);

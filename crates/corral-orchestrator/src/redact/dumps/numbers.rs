@@ -5,16 +5,18 @@
 //! (the columns' width depends on the other formats beside it), so a line
 //! is read both ways that fit: a byte a number, and a little-endian word
 //! a number, each into a stream of its own. A stream read the wrong way
-//! holds bytes no needle matches. Numbers this reader does not turn back
-//! into bytes (`od -t x8`, `od -f`, `od -t u4`) still make a dump line:
+//! holds bytes no needle matches; a line of numbers too large for two
+//! bytes is read as words of four (`od -i`, `od -t u4`, `od -t o4`).
+//! Numbers this reader does not turn back into bytes (`od -f`, `od -t
+//! u8`) still make a dump line:
 //! it gives no byte, but a find in its group covers it (see `runs`).
 
 use super::streams::{BYTES, Sink, WORDS};
 
 /// Most numbers a line holds (`od -t u1 -w32`).
 const MAX_NUMBERS: usize = 32;
-/// Digits of an octal word (`050101`).
-const OCTAL_DIGITS: usize = 6;
+/// Most digits of a number: a word of four bytes in octal (`od -t o4`).
+const MOST_DIGITS: usize = 11;
 
 /// Reads `line[at..]` (the line after its offset, from `start` in the
 /// text) when it is decimal or octal numbers alone, into the streams
@@ -36,7 +38,7 @@ pub fn read(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) -> bool 
 /// the text.
 #[inline(never)]
 fn read_numbers(rest: &[u8], start: usize, sink: &mut impl Sink) -> bool {
-    // Each number: where it starts and ends in `rest`, and its sign.
+    // Each number: where its digits start and end in `rest`, and its sign.
     let mut numbers = [(0usize, 0usize, false); MAX_NUMBERS];
     let mut count = 0;
     let mut index = 0;
@@ -53,7 +55,7 @@ fn read_numbers(rest: &[u8], start: usize, sink: &mut impl Sink) -> bool {
         }
         let digits = index - digits_start;
         let ends = rest.get(index).is_none_or(|&byte| byte == b' ');
-        if digits == 0 || digits > OCTAL_DIGITS || !ends || count == MAX_NUMBERS {
+        if digits == 0 || digits > MOST_DIGITS || !ends || count == MAX_NUMBERS {
             return false;
         }
         numbers[count] = (digits_start, index, negative);
@@ -64,26 +66,16 @@ fn read_numbers(rest: &[u8], start: usize, sink: &mut impl Sink) -> bool {
     }
     let numbers = &numbers[..count];
     let range = |from: usize, to: usize| (start + from, start + to);
-    let octal = numbers.iter().all(|&(from, to, negative)| {
-        !negative && to - from == OCTAL_DIGITS && rest[from..to].iter().all(|&d| d <= b'7')
-    });
-    if octal {
-        let words: Option<Vec<u16>> = numbers
-            .iter()
-            .map(|&(from, to, _)| u16::try_from(value(&rest[from..to], 8)).ok())
-            .collect();
-        let Some(words) = words else {
-            return false;
-        };
-        for (&(from, to, _), word) in numbers.iter().zip(words) {
-            for byte in word.to_le_bytes() {
-                sink.push(WORDS, byte, range(from, to));
-            }
-        }
-        return true;
-    }
+    // `od` prints octal words zero-padded: six digits for two bytes,
+    // eleven for four. A decimal word of two bytes has five at most.
+    let octal = |digits: usize| {
+        numbers.iter().all(|&(from, to, negative)| {
+            !negative && to - from == digits && rest[from..to].iter().all(|&d| d <= b'7')
+        })
+    };
+    let base = if octal(6) || octal(11) { 8 } else { 10 };
     let signed = |(from, to, negative): (usize, usize, bool)| {
-        let magnitude = i64::from(value(&rest[from..to], 10));
+        let magnitude = i64::try_from(value(&rest[from..to], base)).unwrap_or(i64::MAX);
         if negative { -magnitude } else { magnitude }
     };
     let fit = |low: i64, high: i64| {
@@ -91,33 +83,40 @@ fn read_numbers(rest: &[u8], start: usize, sink: &mut impl Sink) -> bool {
             .iter()
             .all(|&number| (low..=high).contains(&signed(number)))
     };
-    let (bytes, words) = (fit(-128, 255), fit(-32768, 65535));
+    // A byte each only in decimal (`-t u1`, `-t d1`; `od -b` is cells).
+    let bytes = base == 10 && fit(-128, 255);
+    // A word each of two bytes, or else of four (`od -i`, `-t u4`, `-t o4`).
+    let word = if fit(-32768, 65535) {
+        2
+    } else if fit(-(1 << 31), (1 << 32) - 1) {
+        4
+    } else {
+        0
+    };
     for &number in numbers {
         let (from, to, _) = number;
         // Two's complement, as `od -t d1` and `-t d2` print them.
-        let value = signed(number);
+        let value = signed(number).to_le_bytes();
         if bytes {
-            sink.push(BYTES, value.to_le_bytes()[0], range(from, to));
+            sink.push(BYTES, value[0], range(from, to));
         }
-        if words {
-            for &byte in &value.to_le_bytes()[..2] {
-                sink.push(WORDS, byte, range(from, to));
-            }
+        for &byte in &value[..word] {
+            sink.push(WORDS, byte, range(from, to));
         }
     }
-    bytes || words
+    bytes || word > 0
 }
 
-/// The value of `digits` (at most six) in `base`.
-fn value(digits: &[u8], base: u32) -> u32 {
+/// The value of `digits` (at most [`MOST_DIGITS`]) in `base`.
+fn value(digits: &[u8], base: u64) -> u64 {
     digits
         .iter()
-        .fold(0, |value, &digit| value * base + u32::from(digit - b'0'))
+        .fold(0, |value, &digit| value * base + u64::from(digit - b'0'))
 }
 
 /// Whether `rest` (a line after its offset) is numbers alone, as `od`
-/// prints the formats this reader does not turn back into bytes (`od -t
-/// x8`, `od -f`, `od -t u4`).
+/// prints the formats this reader does not turn back into bytes (`od -f`,
+/// `od -t u8`).
 pub fn not_read(rest: &[u8]) -> bool {
     let mut tokens = 0;
     for token in rest
