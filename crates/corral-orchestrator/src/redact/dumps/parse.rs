@@ -19,7 +19,9 @@ pub fn could_be_dump(line: &[u8]) -> bool {
     // Every start [`plausible`] takes, cut anywhere.
     if let [b' ', rest @ ..] = line {
         return match rest {
-            [] | [b' '] | [b' ', b' ' | b'\\', ..] => true,
+            // Or a negative number first (`od -An -t d1`).
+            [] | [b' ' | b'-'] | [b' ', b' ' | b'\\', ..] | [b' ', b'-'] => true,
+            [b'-', digit, ..] | [b' ', b'-', digit, ..] => digit.is_ascii_digit(),
             [b' ', first, after @ ..] | [first, after @ ..] => {
                 first.is_ascii_hexdigit() && after.first().is_none_or(u8::is_ascii_hexdigit)
             }
@@ -42,6 +44,8 @@ pub fn plausible(line: &[u8]) -> bool {
         // `od -An -c` cells: a printable byte, or an escape (`  \n`); the
         // same under an offset's width of spaces (`od -xc`).
         [b' ', b' ', b' ' | b'\\', ..] => true,
+        // A negative number first, with no offset (`od -An -t d1`).
+        [b' ', b' ', b'-', digit, ..] | [b' ', b'-', digit, ..] => digit.is_ascii_digit(),
         // A byte in hex after a space, or two (`od -An -t x1 -c` lines its
         // bytes up with four-column cells).
         [b' ', b' ', first, second, ..] | [b' ', first, second, ..] => {
@@ -67,10 +71,19 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
     let Some(after_offset) = offset(line) else {
         return false;
     };
-    let numbers = numbers::read(line, after_offset, start, sink);
     if cells(line, after_offset, start, sink) {
+        // Cells of three digits may be `od -t u1` numbers too, not cells
+        // of one digit (`   4   2`: they would give the numbers junk).
+        let rest = &line[after_offset..];
+        if rest
+            .split(|&byte| byte == b' ')
+            .all(|token| token.is_empty() || token.len() == 3)
+        {
+            numbers::read(line, after_offset, start, sink);
+        }
         return true;
     }
+    let numbers = numbers::read(line, after_offset, start, sink);
     let mut count = 0;
     let mut at = after_offset;
     let xxd = at > 0 && line[at - 1] == b':';

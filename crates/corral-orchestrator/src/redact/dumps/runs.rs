@@ -137,20 +137,6 @@ impl Runs {
         (after - group > 1).then(|| (self.lines[group].start, self.lines[after - 1].end))
     }
 
-    /// Where the run's last group starts, while more lines under its
-    /// offset may yet come (a find in them covers it); `usize::MAX` when
-    /// none can: no run, a group with no offset line, a full group.
-    fn last_group_start(&self, text: &[u8]) -> usize {
-        let Some(last) = self.lines.last() else {
-            return usize::MAX;
-        };
-        let head = &self.lines[last.group];
-        if text[head.start] == b' ' || self.lines.len() - last.group >= MAX_GROUP {
-            return usize::MAX;
-        }
-        head.start
-    }
-
     /// Reads `text[start..end]` (`end` its line break, or the text's end)
     /// as a dump line onto the runs; false when it is none.
     fn push_line(&mut self, text: &[u8], start: usize, end: usize) -> bool {
@@ -364,7 +350,7 @@ pub fn find<'a>(
             live = live
                 .min(line_start)
                 .min(runs.live(from, finder))
-                .min(runs.last_group_start(text));
+                .min(runs.last_group_start(text, runs.reached(text, finder, names)));
         }
         if !runs.push_line(text, line_start, line_end) && !runs.lines.is_empty() {
             runs.search(text, finder, names, hits);
@@ -372,10 +358,12 @@ pub fn find<'a>(
         }
         line_start = line_end + 1;
     }
+    let before = hits.len();
     runs.search(text, finder, names, hits);
+    let reached = hits[before..].iter().map(|hit| hit.end).max().unwrap_or(0);
     // A run that reaches the end may go on in the next line, and its last
     // group too.
     live.min(runs.live(from, finder))
-        .min(runs.last_group_start(text))
+        .min(runs.last_group_start(text, reached))
         .max(from)
 }

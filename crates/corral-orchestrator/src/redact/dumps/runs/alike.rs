@@ -4,11 +4,14 @@
 //! bytes. It joins the group of the line above, so each has streams of its
 //! own, and a find in one covers all. Formats read alike (`od -An -b -c`:
 //! octal bytes and `od -c` cells) went into one stream, which held every
-//! byte twice, and a format between them (`od -An -b -x -c`) too.
+//! byte twice, and a format between them (`od -An -b -x -c`) too. So the
+//! last group of a run may still grow while lines come: what the stream
+//! holds for it is here too.
 
 use super::super::keyed::keyed;
 use super::super::streams::STREAMS;
 use super::{KEYED, MAX_GROUP, Runs};
+use crate::redact::exact::ExactFinder;
 
 /// The fewest bytes two lines print alike to be read as one line's bytes
 /// in two formats.
@@ -83,13 +86,17 @@ impl Runs {
     }
 
     /// Whether the group at `group` gave fewer bytes than the group above
-    /// it, in some format of their first lines: it is a dump's last, short
-    /// group (`first`: where the line being read starts each stream).
+    /// it, in the format of their first lines that gave the most: it is a
+    /// dump's last, short group (`first`: where the line being read
+    /// starts each stream). The most, since a line read another way than
+    /// it was printed gives a few bytes of junk (the hex in `od -t u1`'s
+    /// `  70 101`), more or fewer a line.
     fn narrows(&self, group: usize, first: &[usize; KEYED]) -> bool {
         let Some(above) = group.checked_sub(1).map(|line| self.lines[line].group) else {
             return false;
         };
-        (0..STREAMS).any(|format| {
+        let (mut widest_above, mut widest) = (0, 0);
+        for format in 0..STREAMS {
             let run = keyed(format, 0);
             let (top, head) = (self.lines[above].first(run), self.lines[group].first(run));
             let gave = self
@@ -97,8 +104,43 @@ impl Runs {
                 .get(group + 1)
                 .map_or(first[run], |next| next.first(run))
                 - head;
-            gave > 0 && gave < head - top
-        })
+            widest_above = widest_above.max(head - top);
+            widest = widest.max(gave);
+        }
+        widest > 0 && widest < widest_above
+    }
+
+    /// Where the run's last group starts, while more lines under its
+    /// offset may yet come (a find in them covers it); `usize::MAX` when
+    /// none can: no run, a full group, a group with no offset line unless
+    /// a find reaches it (`reached`: the end of the last find). Lines with
+    /// no offset join such a group by the bytes they give (see `alike`):
+    /// a dump's last, short line may still come to a find's group.
+    pub(super) fn last_group_start(&self, text: &[u8], reached: usize) -> usize {
+        let Some(last) = self.lines.last() else {
+            return usize::MAX;
+        };
+        let head = &self.lines[last.group];
+        let offset = text[head.start] != b' ' || reached > head.start;
+        if !offset || self.lines.len() - last.group >= MAX_GROUP {
+            return usize::MAX;
+        }
+        head.start
+    }
+
+    /// Where the last find in the run ends, when its last group has no
+    /// offset line and may go on (0 otherwise: only then is it asked).
+    pub(super) fn reached(&self, text: &[u8], finder: &ExactFinder, names: &[String]) -> usize {
+        let Some(last) = self.lines.last() else {
+            return 0;
+        };
+        let head = self.lines[last.group].start;
+        if text[head] != b' ' || self.lines.len() - last.group >= MAX_GROUP {
+            return 0;
+        }
+        let mut found = Vec::new();
+        self.search(text, finder, names, &mut found);
+        found.iter().map(|hit| hit.end).max().unwrap_or(0)
     }
 
     /// Bytes `from..to` of keyed stream `run`.
@@ -118,19 +160,21 @@ impl Runs {
 }
 
 /// Whether two lines gave the same bytes: alike, or but for the zeros a
-/// word pads the last bytes with (`od -x` of `Xy`, then `y`: `0079`); at the offset again, also but for the spaces `hexdump -c`
-/// pads its last line with, which read as cells of spaces.
+/// word pads the last bytes with (`od -x` of `Xy`, then `y`: `0079`); at
+/// the offset again, also but for the spaces `hexdump -c` pads its last
+/// line with, which read as cells of spaces (after a word's pad: `-Xy `
+/// of an odd length, `582d 0020`).
 fn same_bytes(one: &[u8], other: &[u8], again: bool) -> bool {
     let trimmed = |bytes: &[u8]| -> usize {
         bytes
             .iter()
-            .rposition(|&byte| byte != b' ')
+            .rposition(|&byte| byte != b' ' && byte != 0)
             .map_or(0, |last| last + 1)
     };
     padded_alike(one, other)
         || (again && {
             let (one, other) = (&one[..trimmed(one)], &other[..trimmed(other)]);
-            !one.is_empty() && padded_alike(one, other)
+            !one.is_empty() && one == other
         })
 }
 
