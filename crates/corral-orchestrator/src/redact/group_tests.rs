@@ -7,6 +7,9 @@ use corral_proto::event::OutputStream;
 use super::bounds_tests::{redactor, redacts_whole_and_cut, text};
 use super::{Findings, Redactor, StreamRedactor};
 
+/// The secret of the dumps' test data.
+const SECRET: &str = "zq7-Correct-horse-battery-staple-42-Xy";
+
 /// The dumps in `testdata/od_formats.txt`: (flags, what `od` printed).
 fn od_dumps() -> Vec<(&'static str, String)> {
     dumps(include_str!("testdata/od_formats.txt"), "== od ")
@@ -36,8 +39,7 @@ fn dumps(data: &'static str, heading: &str) -> Vec<(&'static str, String)> {
 /// lines in clear (`-b -c`, `-o -c`, `-t x4 -c`, `-t x1 -x -c`).
 #[test]
 fn every_format_of_a_dump_group_holding_a_secret_is_redacted() {
-    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
-    let redactor = Redactor::new([("S", secret)]);
+    let redactor = Redactor::new([("S", SECRET)]);
     let grouped: Vec<(&str, String)> = od_dumps()
         .into_iter()
         .filter(|(flags, _)| flags.contains("-c") || flags.contains("-d"))
@@ -66,8 +68,7 @@ fn every_format_of_a_dump_group_holding_a_secret_is_redacted() {
 /// in clear.
 #[test]
 fn every_format_of_a_hexdump_group_holding_a_secret_is_redacted() {
-    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
-    let redactor = Redactor::new([("S", secret)]);
+    let redactor = Redactor::new([("S", SECRET)]);
     let grouped = dumps(include_str!("testdata/hexdump_formats.txt"), "== hexdump ");
     assert_eq!(grouped.len(), 7, "{grouped:?}");
     for (flags, dump) in &grouped {
@@ -92,8 +93,7 @@ fn every_format_of_a_hexdump_group_holding_a_secret_is_redacted() {
 /// third format between them too (`-b -x -c`).
 #[test]
 fn a_dump_with_no_offsets_in_several_formats_is_read_by_groups() {
-    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
-    let redactor = Redactor::new([("S", secret)]);
+    let redactor = Redactor::new([("S", SECRET)]);
     let grouped = dumps(include_str!("testdata/od_no_offsets.txt"), "== od ");
     assert_eq!(grouped.len(), 8, "{grouped:?}");
     for (flags, dump) in &grouped {
@@ -116,8 +116,7 @@ fn a_dump_with_no_offsets_in_several_formats_is_read_by_groups() {
 /// missed.
 #[test]
 fn od_a_names_are_read_as_their_bytes() {
-    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
-    let redactor = Redactor::new([("S", secret)]);
+    let redactor = Redactor::new([("S", SECRET)]);
     for (flags, expected) in [
         (
             "-a",
@@ -148,8 +147,7 @@ fn od_a_names_are_read_as_their_bytes() {
 /// 2` of `zq7-` ends a line with `7-`, of `ec` with `ec`: both missed).
 #[test]
 fn dumps_in_a_row_and_short_xxd_lines_are_read() {
-    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
-    let redactor = Redactor::new([("S", secret)]);
+    let redactor = Redactor::new([("S", SECRET)]);
     let grouped = dumps(include_str!("testdata/dumps_in_a_row.txt"), "== ");
     assert_eq!(grouped.len(), 5, "{grouped:?}");
     for (commands, dump) in &grouped {
@@ -172,8 +170,7 @@ fn dumps_in_a_row_and_short_xxd_lines_are_read() {
 /// missed).
 #[test]
 fn four_byte_words_are_read_as_little_endian() {
-    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
-    let redactor = Redactor::new([("S", secret)]);
+    let redactor = Redactor::new([("S", SECRET)]);
     let (_, dump) = od_dumps()
         .into_iter()
         .find(|(flags, _)| *flags == "-t x4")
@@ -237,8 +234,7 @@ fn the_last_dump_group_is_held_only_while_it_can_go_on() {
 /// ` 130 171`), or the second format's (`hexdump -x -c`).
 #[test]
 fn a_dump_s_last_short_line_is_redacted_with_its_group() {
-    let secret = "zq7-Correct-horse-battery-staple-42-Xy";
-    let redactor = Redactor::new([("S", secret)]);
+    let redactor = Redactor::new([("S", SECRET)]);
     let grouped = dumps(include_str!("testdata/dump_tails.txt"), "== ");
     assert_eq!(grouped.len(), 36, "{grouped:?}");
     for (what, dump) in &grouped {
@@ -298,9 +294,6 @@ fn junk_from_a_line_read_the_wrong_way_splits_no_dump() {
         3,
     );
 }
-
-/// The secret of the dumps' test data.
-const SECRET: &str = "zq7-Correct-horse-battery-staple-42-Xy";
 
 /// Each dump in `data` (after its `== TOOL FLAGS` line, then `-- masked`
 /// and the dump of the same bytes with `secret` masked): every line
