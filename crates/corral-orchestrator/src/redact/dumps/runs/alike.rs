@@ -117,27 +117,26 @@ impl Runs {
     /// no offset join such a group by the bytes they give (see `alike`):
     /// a dump's last, short line may still come to a find's group.
     pub(super) fn last_group_start(&self, text: &[u8], reached: usize) -> usize {
-        let Some(last) = self.lines.last() else {
-            return usize::MAX;
-        };
-        let head = &self.lines[last.group];
-        let offset = text[head.start] != b' ' || reached > head.start;
-        if !offset || self.lines.len() - last.group >= MAX_GROUP {
-            return usize::MAX;
+        match self.open_group(text) {
+            Some((head, with_offset)) if with_offset || reached > head => head,
+            _ => usize::MAX,
         }
-        head.start
+    }
+
+    /// Where the run's last group starts, and whether it has an offset
+    /// line, while it is not full; `None` when there is none.
+    fn open_group(&self, text: &[u8]) -> Option<(usize, bool)> {
+        let last = self.lines.last()?;
+        let head = self.lines[last.group].start;
+        (self.lines.len() - last.group < MAX_GROUP).then_some((head, text[head] != b' '))
     }
 
     /// Where the last find in the run ends, when its last group has no
     /// offset line and may go on (0 otherwise: only then is it asked).
     pub(super) fn reached(&self, text: &[u8], finder: &ExactFinder, names: &[String]) -> usize {
-        let Some(last) = self.lines.last() else {
+        let Some((_, false)) = self.open_group(text) else {
             return 0;
         };
-        let head = self.lines[last.group].start;
-        if text[head] != b' ' || self.lines.len() - last.group >= MAX_GROUP {
-            return 0;
-        }
         let mut found = Vec::new();
         self.search(text, finder, names, &mut found);
         found.iter().map(|hit| hit.end).max().unwrap_or(0)
