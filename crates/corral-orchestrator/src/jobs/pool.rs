@@ -59,9 +59,9 @@ impl JobManager {
                 })
                 .map(|index| idle.remove(index))
         };
-        // A taken container is replaced once its job runs (`refill_pool`),
-        // so the replacement's creation does not compete with the job's
-        // start; a miss asks at once.
+        // A taken container is replaced once its job's worker first
+        // reported (`run::settle`), so the replacement's creation does not
+        // compete with the job's first steps; a miss asks at once.
         let Some(mut warm) = found else {
             pool.wake.notify_one();
             pool.missed.fetch_add(1, Ordering::Relaxed);
@@ -97,7 +97,7 @@ impl JobManager {
     }
 
     /// Asks the filler to replace a container a job took; called once the
-    /// job runs.
+    /// job's worker first reported.
     pub(super) fn refill_pool(&self) {
         if let Some(pool) = self.inner.pool.as_ref() {
             pool.wake.notify_one();

@@ -8,10 +8,12 @@
 //!   session set up, its socket opened and its container started cold, taken
 //!   warm from the pool, or re-adopted after a restart; recorded running
 //! - `watch`: the container's exit, the timeout, a cancel or shutdown, whichever comes first
+//! - `settle`: a warm start's pool refill and rename, put off until the worker first reported
 //! - `teardown`: the container removed and the socket closed, handing back the worker's report
 
 mod acquire;
 mod flow;
+mod settle;
 mod teardown;
 mod watch;
 

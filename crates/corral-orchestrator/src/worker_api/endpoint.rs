@@ -143,6 +143,18 @@ impl WorkerEndpoint {
         }
     }
 
+    /// Resolves once something the job's worker sent was stored, or the
+    /// job's session ended (at once on a socket no job is bound to).
+    pub fn first_report(&self) -> impl Future<Output = ()> + Send + use<> {
+        // The session itself is not held: it ends with the job.
+        let waiting = self.binding.session().map(|session| session.first_report());
+        async move {
+            if let Some(waiting) = waiting {
+                waiting.await;
+            }
+        }
+    }
+
     /// Revokes the token, waits for model calls still being recorded,
     /// releases held-back output, stops serving, and hands back what was
     /// reported before the token was revoked.

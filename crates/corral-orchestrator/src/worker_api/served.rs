@@ -79,6 +79,9 @@ pub(crate) struct ServedJob {
     /// events wait for it, so the stream never shows the job's own events
     /// before its `running` status.
     running: tokio::sync::watch::Sender<bool>,
+    /// Set once something the worker sent was stored, or the session
+    /// ended: what a warm start waits for before it asks Docker for more.
+    reported: tokio::sync::watch::Sender<bool>,
     /// The highest prompt number handed to the worker.
     delivered: AtomicU64,
     /// The `delivered` a waiting mark was last tried for (`u64::MAX`:
@@ -139,6 +142,7 @@ impl ServedJob {
             gate: Gate::default(),
             refused: Mutex::new(None),
             running: tokio::sync::watch::channel(running).0,
+            reported: tokio::sync::watch::channel(false).0,
             delivered: AtomicU64::new(0),
             wait_tried: AtomicU64::new(u64::MAX),
         }
@@ -192,7 +196,24 @@ impl ServedJob {
         let _ = tokio::time::timeout(RUNNING_WAIT, running.wait_for(|running| *running)).await;
     }
 
+    /// Notes that something the worker sent was stored.
+    pub(super) fn note_report(&self) {
+        self.reported
+            .send_if_modified(|reported| !std::mem::replace(reported, true));
+    }
+
+    /// Resolves once something the worker sent was stored, or the session
+    /// ended.
+    pub(super) fn first_report(&self) -> impl Future<Output = ()> + Send + use<> {
+        let mut reported = self.reported.subscribe();
+        async move {
+            // An error is the session gone: nothing more will be stored.
+            let _ = reported.wait_for(|reported| *reported).await;
+        }
+    }
+
     pub(super) fn revoke(&self) {
+        self.note_report();
         self.revoked.store(true, Ordering::SeqCst);
         if let Some(egress) = &self.egress {
             egress.stop.cancel();

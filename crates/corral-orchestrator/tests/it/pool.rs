@@ -9,6 +9,7 @@ use corral_runtime::{LABEL_INSTANCE, LABEL_JOB, LABEL_POOL};
 use corral_testkit::{TestServer, docker, eventually};
 use serde_json::{Value, json};
 
+mod first_report;
 mod profile;
 use profile::profile;
 

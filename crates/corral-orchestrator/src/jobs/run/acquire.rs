@@ -14,6 +14,7 @@ use corral_runtime::{JobUser, RuntimeError, SandboxRequest};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use super::settle::Deferred;
 use crate::jobs::JobManager;
 use crate::jobs::cancel::CANCELLED_REASON;
 use crate::jobs::outcome::{Outcome, failure};
@@ -50,6 +51,8 @@ pub(super) struct Sandbox {
     pub(super) pool_name: Option<String>,
     /// How long the job may still run.
     pub(super) time_left: Duration,
+    /// A warm start's refill and rename, until the worker first reported.
+    pub(super) deferred: Option<Deferred>,
 }
 
 impl JobManager {
@@ -125,6 +128,7 @@ impl JobManager {
                     container_id,
                     pool_name: None,
                     time_left: time_limit(job).saturating_sub(elapsed),
+                    deferred: None,
                 })
             }
             (Start::Fresh, Some(taken)) => {
@@ -134,6 +138,7 @@ impl JobManager {
                     container_id: taken.container_id,
                     pool_name: Some(taken.name),
                     time_left: time_limit(job),
+                    deferred: None,
                 };
                 self.start_warm(job, sandbox, taken.read_back, cancel, claimed)
                     .await
@@ -186,7 +191,7 @@ impl JobManager {
     async fn start_warm(
         &self,
         job: &Job,
-        sandbox: Sandbox,
+        mut sandbox: Sandbox,
         read_back: Option<ContainerProfile>,
         cancel: &CancellationToken,
         claimed: std::time::Instant,
@@ -200,13 +205,8 @@ impl JobManager {
             return Err(self.cancel_before_start(job, sandbox).await);
         }
         self.record_running(job, &sandbox, read_back, claimed).await;
-        self.refill_pool();
-        // `docker ps` shows the job's name, as for a cold job, once the
-        // job runs; nothing in the job depends on it.
-        let name = corral_runtime::container_name(&job.id);
-        if let Err(error) = self.inner.runtime.rename(container_id, &name).await {
-            warn!(job_id = %job.id, container_id, error = %error, "cannot rename the pool container");
-        }
+        sandbox.deferred =
+            Some(self.after_first_report(&job.id, &sandbox.container_id, &sandbox.endpoint));
         Ok(sandbox)
     }
 
@@ -256,6 +256,7 @@ impl JobManager {
             container_id: created,
             pool_name: None,
             time_left: time_limit(job),
+            deferred: None,
         };
         let id = sandbox.container_id.as_str();
         if let Err(error) = self.inner.store.set_container(&job.id, id).await {

@@ -14,7 +14,10 @@ use crate::worker_api::{WorkerEndpoint, WorkerReport};
 impl JobManager {
     /// Removes the sandbox's container and closes its socket; what the
     /// worker reported before its container stopped.
-    pub(super) async fn teardown(&self, job: &Job, sandbox: Sandbox) -> WorkerReport {
+    pub(super) async fn teardown(&self, job: &Job, mut sandbox: Sandbox) -> WorkerReport {
+        if let Some(deferred) = sandbox.deferred.take() {
+            deferred.finish().await;
+        }
         self.remove_container(job, &sandbox.container_id).await;
         if let Some(pool_name) = &sandbox.pool_name {
             self.unspare(pool_name);

@@ -276,6 +276,7 @@ impl ServedJob {
             if let Some(desk) = &self.desk {
                 desk.note_seq(last_seq);
             }
+            self.note_report();
         }
         // Audited once stored: a batch the store refused is sent again,
         // and its redactions are audited then.

@@ -1,0 +1,67 @@
+//! What a warm start puts off until the job's worker first reported: the
+//! pool's refill and the container's rename. Both are Docker work (a
+//! container created and started, a rename) that would otherwise take the
+//! CPU from the job's first steps on a small machine, at the moment a user
+//! waits for the job's first output. Nothing in the job depends on either.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use crate::jobs::JobManager;
+use crate::worker_api::WorkerEndpoint;
+
+/// Longest the refill and the rename wait for the worker's first report:
+/// a worker that stays silent (or is not corral's) holds them no longer.
+const REPORT_WAIT: Duration = Duration::from_millis(200);
+
+/// The refill and the rename, waiting for the worker's first report.
+pub(super) struct Deferred {
+    /// Sends them on at once.
+    now: CancellationToken,
+    done: JoinHandle<()>,
+}
+
+impl JobManager {
+    /// Refills the pool and renames `container_id` to the job's name once
+    /// `endpoint`'s worker first reported, [`REPORT_WAIT`] passed, or
+    /// [`Deferred::finish`] was called, whichever comes first.
+    pub(super) fn after_first_report(
+        &self,
+        job_id: &str,
+        container_id: &str,
+        endpoint: &WorkerEndpoint,
+    ) -> Deferred {
+        let now = CancellationToken::new();
+        let reported = endpoint.first_report();
+        let manager = self.clone();
+        let (job_id, container_id) = (job_id.to_owned(), container_id.to_owned());
+        let hurry = now.clone();
+        let done = self.inner.tasks.spawn(async move {
+            tokio::select! {
+                () = reported => {}
+                () = hurry.cancelled() => {}
+                () = tokio::time::sleep(REPORT_WAIT) => {}
+            }
+            manager.refill_pool();
+            // `docker ps` shows the job's name, as for a cold job.
+            let name = corral_runtime::container_name(&job_id);
+            if let Err(error) = manager.inner.runtime.rename(&container_id, &name).await {
+                warn!(job_id, container_id, error = %error, "cannot rename the pool container");
+            }
+        });
+        Deferred { now, done }
+    }
+}
+
+impl Deferred {
+    /// Sends the refill and the rename on at once and waits for them, so
+    /// the rename is done before the container is removed.
+    pub(super) async fn finish(self) {
+        self.now.cancel();
+        // A panic in it is the task's own; the teardown goes on.
+        let _ = self.done.await;
+    }
+}
