@@ -65,14 +65,17 @@ pub struct WorkerJob {
     /// unpacked into `workdir` before the job runs (`project_mode: copy`).
     #[serde(default)]
     pub project_copy: bool,
+    /// The credentials granted to the job's processes, given in the job's
+    /// answer so the job starts one round trip sooner. `Debug` hides
+    /// their values.
+    #[serde(default)]
+    pub credentials: Vec<Credential>,
 }
 
 /// Where a copy-mode job's worker fetches its project.
 pub const PROJECT_PATH: &str = "/v1/project";
 /// `GET`: the job ([`WorkerJob`]); held until a pool container is bound.
 pub const JOB_PATH: &str = "/v1/job";
-/// `GET`: the credentials granted to the job's processes ([`Credential`]s).
-pub const CREDENTIALS_PATH: &str = "/v1/credentials";
 /// `POST`: a batch of events ([`EventBatch`]).
 pub const EVENTS_PATH: &str = "/v1/events";
 /// `POST`: the worker's account of how the job ended ([`Completion`]).
@@ -148,7 +151,7 @@ pub struct EventsAck {
 /// `GET /v1/prompts?after=N`: waits up to this many seconds for a prompt.
 pub const PROMPT_POLL_SECS: u64 = 25;
 
-/// One granted credential, from `GET /v1/credentials`.
+/// One granted credential, in the job's answer ([`WorkerJob::credentials`]).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
     /// The environment variable the child process receives it in.

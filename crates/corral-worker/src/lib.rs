@@ -88,7 +88,7 @@ async fn run() -> u8 {
         }
     };
     let client = Client::new(SOCKET_PATH.into(), token);
-    let job: WorkerJob = match client.job().await {
+    let mut job: WorkerJob = match client.job().await {
         Ok(job) => job,
         Err(error) => {
             complain(&format!("cannot fetch the job: {error}"));
@@ -102,26 +102,12 @@ async fn run() -> u8 {
             return EXIT_WORKER_FAILED;
         }
     }
-    // Fetched once; they go to the job's child processes only, never into
-    // this process's own environment.
-    let credentials: Vec<Credential> = match client
-        .get_json(corral_proto::worker::CREDENTIALS_PATH)
-        .await
-    {
-        Ok(credentials) => credentials,
-        Err(error) => {
-            report_failure(
-                &client,
-                &format!("cannot fetch the job's credentials: {error}"),
-            )
-            .await;
-            return EXIT_WORKER_FAILED;
-        }
-    };
+    // Given with the job; they go to the job's child processes only, never
+    // into this process's own environment.
+    let mut credentials = std::mem::take(&mut job.credentials);
     // The proxy variables and CA bundle reach the job's processes the way
     // credentials do; the relay lives as long as the job.
     let mut egress_tasks = tokio::task::JoinSet::new();
-    let mut credentials = credentials;
     credentials.push(Credential {
         env_var: JOB_ID_ENV.to_owned(),
         value: job.id.clone(),

@@ -15,9 +15,8 @@ use corral_proto::event::StatusData;
 use corral_proto::llm::ChatRequest;
 use corral_proto::sandbox::order::{ORDERS_PATH, RESULT_PATH, UPLOAD_PATH};
 use corral_proto::worker::{
-    ANTHROPIC_PREFIX, CHAT_PATH, CLAUDE_SESSION_PATH, COMPLETE_PATH, CREDENTIALS_PATH,
-    ClaudeSession, Credential, EGRESS_PATH, EVENTS_PATH, JOB_PATH, MAX_CLAUDE_SESSION_BYTES,
-    PROJECT_PATH, PROMPT_POLL_SECS, PROMPTS_PATH,
+    ANTHROPIC_PREFIX, CHAT_PATH, CLAUDE_SESSION_PATH, COMPLETE_PATH, ClaudeSession, EGRESS_PATH,
+    EVENTS_PATH, JOB_PATH, MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, PROMPTS_PATH,
 };
 use corral_proto::{JobMode, NewEvent, Prompt};
 use serde::Deserialize;
@@ -39,7 +38,6 @@ const MAX_CHAT_BYTES: usize = 32 << 20;
 pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router {
     Router::new()
         .route(JOB_PATH, get(job))
-        .route(CREDENTIALS_PATH, get(credentials))
         .route(EVENTS_PATH, post(super::events_route::events))
         .route(COMPLETE_PATH, post(super::events_route::complete))
         .route(
@@ -134,20 +132,6 @@ async fn job(State(binding): State<Arc<SocketBinding>>) -> Result<Response, ApiE
         return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
     };
     Ok(Json(session.worker_job()).into_response())
-}
-
-/// This job's grants, and only this job's: the session holds nothing else.
-async fn credentials(Extension(session): Session) -> Json<Vec<Credential>> {
-    Json(
-        session
-            .credentials
-            .iter()
-            .map(|(env_var, value)| Credential {
-                env_var: env_var.clone(),
-                value: value.expose().to_owned(),
-            })
-            .collect(),
-    )
 }
 
 /// A model call, through the job's proxy. Jobs without a model (exec mode)

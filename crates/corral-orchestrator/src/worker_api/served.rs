@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use corral_proto::worker::{Completion, WORKSPACE, WorkerEgress, WorkerJob};
+use corral_proto::worker::{Completion, Credential, WORKSPACE, WorkerEgress, WorkerJob};
 use corral_proto::{Job, JobMode, ProjectMode};
 
 use super::gate::Gate;
@@ -168,6 +168,16 @@ impl ServedJob {
                 ca_pem: egress.ca_pem(),
             }),
             project_copy: job.project.is_some() && job.project_mode == ProjectMode::Copy,
+            // This job's grants, and only this job's: the session holds
+            // nothing else.
+            credentials: self
+                .credentials
+                .iter()
+                .map(|(env_var, value)| Credential {
+                    env_var: env_var.clone(),
+                    value: value.expose().to_owned(),
+                })
+                .collect(),
         }
     }
 

@@ -19,9 +19,9 @@ use crate::held_output::{served, served_with};
 /// Long enough for a request the socket takes to be answered.
 const ANSWERED: Duration = Duration::from_secs(2);
 
-/// Whether `GET /v1/credentials` is answered within [`ANSWERED`].
+/// Whether `GET /v1/job` is answered within [`ANSWERED`].
 async fn answered(socket: &std::path::Path, token: &str) -> bool {
-    let request = unix_request(socket, "GET", "/v1/credentials", Some(token), "");
+    let request = unix_request(socket, "GET", "/v1/job", Some(token), "");
     matches!(tokio::time::timeout(ANSWERED, request).await, Ok((200, _)))
 }
 
@@ -118,7 +118,7 @@ async fn a_request_head_that_never_ends_is_cut() {
     let served = served(dir.path(), "j-00000000000000c8").await;
     let mut stream = UnixStream::connect(&served.socket).await.expect("connect");
     stream
-        .write_all(b"GET /v1/credentials HTTP/1.1\r\nHost: corral\r\n")
+        .write_all(b"GET /v1/job HTTP/1.1\r\nHost: corral\r\n")
         .await
         .expect("send half a head");
     let mut answer = Vec::new();

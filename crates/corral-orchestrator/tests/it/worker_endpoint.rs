@@ -10,7 +10,7 @@ use corral_orchestrator::internals::TokenHash;
 use corral_orchestrator::internals::{EventRecords, JobRecords, SecretRecords, SqliteStore};
 use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
 use corral_proto::Job;
-use corral_proto::worker::Credential;
+use corral_proto::worker::WorkerJob;
 use corral_testkit::unix_request;
 use tokio_util::task::TaskTracker;
 
@@ -111,9 +111,11 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
     let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), phase).await;
     assert_eq!(status, 200, "a worker may report its phase: {body}");
     refuses_what_only_the_orchestrator_reports(&socket, &token).await;
-    let (status, body) = unix_request(&socket, "GET", "/v1/credentials", Some(&token), "").await;
+    let (status, body) = unix_request(&socket, "GET", "/v1/job", Some(&token), "").await;
     assert_eq!(status, 200, "{body}");
-    let credentials: Vec<Credential> = serde_json::from_str(&body).expect("credentials JSON");
+    let job: WorkerJob = serde_json::from_str(&body).expect("job JSON");
+    let credentials = job.credentials;
+    assert_eq!(credentials.len(), 1, "this job's grant and nothing else");
     assert_eq!(
         (
             credentials[0].env_var.as_str(),
@@ -123,7 +125,7 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
     );
 
     endpoint.revoke();
-    let (status, _) = unix_request(&socket, "GET", "/v1/credentials", Some(&token), "").await;
+    let (status, _) = unix_request(&socket, "GET", "/v1/job", Some(&token), "").await;
     assert_eq!(
         status, 401,
         "credentials are refused once the job has ended"
