@@ -26,8 +26,8 @@ pub(super) struct Deferred {
 
 impl JobManager {
     /// Refills the pool and renames `container_id` to the job's name once
-    /// `endpoint`'s worker first reported, [`REPORT_WAIT`] passed, or
-    /// [`Deferred::finish`] was called, whichever comes first.
+    /// `endpoint`'s worker first reported or [`REPORT_WAIT`] passed; the
+    /// refill alone when [`Deferred::finish`] comes first.
     pub(super) fn after_first_report(
         &self,
         job_id: &str,
@@ -46,7 +46,11 @@ impl JobManager {
                 () = tokio::time::sleep(REPORT_WAIT) => {}
             }
             manager.refill_pool();
-            // `docker ps` shows the job's name, as for a cold job.
+            // `docker ps` shows the job's name, as for a cold job; not
+            // worth a Docker call once the container is being removed.
+            if hurry.is_cancelled() {
+                return;
+            }
             let name = corral_runtime::container_name(&job_id);
             if let Err(error) = manager.inner.runtime.rename(&container_id, &name).await {
                 warn!(job_id, container_id, error = %error, "cannot rename the pool container");
@@ -57,8 +61,9 @@ impl JobManager {
 }
 
 impl Deferred {
-    /// Sends the refill and the rename on at once and waits for them, so
-    /// the rename is done before the container is removed.
+    /// Sends the refill on at once, and waits for a rename under way, so
+    /// it is done before the container is removed (one not begun is
+    /// dropped: the container goes).
     pub(super) async fn finish(self) {
         self.now.cancel();
         // A panic in it is the task's own; the teardown goes on.
