@@ -290,9 +290,28 @@ fn junk_from_a_line_read_the_wrong_way_splits_no_dump() {
     every_line_holding_the_secret_goes(include_str!("testdata/dump_junk.txt"), SECRET, 9);
     every_line_holding_the_secret_goes(
         include_str!("testdata/dump_negative.txt"),
-        "pässwörd-Ünïcødé-ÿ-secret",
-        3,
+        NEGATIVE_SECRET,
+        4,
     );
+}
+
+/// The secret of `testdata/dump_negative.txt`.
+const NEGATIVE_SECRET: &str = "pässwörd-Ünïcødé-ÿ-secret";
+
+#[test]
+fn a_negative_number_goes_with_its_sign() {
+    // Left outside, the sign of the secret's first word told one bit of it.
+    let redactor = Redactor::new([("S", NEGATIVE_SECRET)]);
+    for (what, both) in dumps(include_str!("testdata/dump_negative.txt"), "== ") {
+        let (dump, _) = both.split_once("-- masked\n").expect("a masked dump");
+        let whole = redactor
+            .redact_text(dump, &mut Findings::default())
+            .unwrap_or_else(|| panic!("{what}: nothing found in\n{dump}"));
+        assert!(
+            !whole.contains("-[REDACTED"),
+            "{what}: a sign left in\n{whole}"
+        );
+    }
 }
 
 /// Each dump in `data` (after its `== TOOL FLAGS` line, then `-- masked`

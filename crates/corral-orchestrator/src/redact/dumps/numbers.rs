@@ -94,14 +94,16 @@ fn read_numbers(rest: &[u8], start: usize, sink: &mut impl Sink) -> bool {
         0
     };
     for &number in numbers {
-        let (from, to, _) = number;
+        let (from, to, negative) = number;
         // Two's complement, as `od -t d1` and `-t d2` print them.
         let value = signed(number).to_le_bytes();
+        // Printed with its sign, which tells of the bytes too.
+        let printed = range(from - usize::from(negative), to);
         if bytes {
-            sink.push(BYTES, value[0], range(from, to));
+            sink.push(BYTES, value[0], printed);
         }
         for &byte in &value[..word] {
-            sink.push(WORDS, byte, range(from, to));
+            sink.push(WORDS, byte, printed);
         }
     }
     bytes || word > 0
