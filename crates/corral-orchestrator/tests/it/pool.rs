@@ -43,6 +43,14 @@ async fn inspect(container_id: &str) -> bollard::models::ContainerInspectRespons
         .expect("inspect")
 }
 
+/// Waits until `container` bears job `id`'s name (renamed after the job runs).
+async fn until_renamed(container: &str, id: &str) -> bool {
+    eventually(|| async {
+        inspect(container).await.name.as_deref() == Some(format!("/corral-{id}").as_str())
+    })
+    .await
+}
+
 /// Ids of the pool's containers now, by label.
 async fn pool_containers(server: &TestServer) -> Vec<String> {
     let filters = std::collections::HashMap::from([(
@@ -157,12 +165,10 @@ async fn a_pooled_job_behaves_exactly_like_a_cold_one() {
         "{evidence}"
     );
     // The rename comes after the job runs: wait for it.
-    let renamed = corral_testkit::eventually(|| async {
-        inspect(&warm_container).await.name.as_deref()
-            == Some(format!("/corral-{warm_long}").as_str())
-    })
-    .await;
-    assert!(renamed, "renamed for its job");
+    assert!(
+        until_renamed(&warm_container, &warm_long).await,
+        "renamed for its job"
+    );
     for (server, id) in [(&pooled, &warm_long), (&cold, &cold_long)] {
         let (status, _) = server.post(&format!("/v1/jobs/{id}/cancel"), "").await;
         assert_eq!(status, 200);

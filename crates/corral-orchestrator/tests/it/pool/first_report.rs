@@ -2,12 +2,10 @@
 //! refill (a container created and started) and the rename wait for the
 //! job's first output, or a moment when the job stays silent.
 
-use bollard::query_parameters::InspectContainerOptions;
 use corral_proto::JobState;
-use corral_testkit::{docker, eventually};
 use serde_json::json;
 
-use super::{pool_containers, pooled_server, until_idle};
+use super::{inspect, pool_containers, pooled_server, until_idle, until_renamed};
 
 /// When the job's first `output` event was stored, once it was.
 async fn first_output_ts(server: &corral_testkit::TestServer, id: &str) -> Option<String> {
@@ -49,29 +47,13 @@ async fn the_pool_refills_after_a_warm_job_s_first_output_not_before() {
         .filter(|pooled| !first.contains(pooled))
         .collect();
     assert_eq!(refill.len(), 1, "one replacement: {refill:?}");
-    let created = docker()
-        .await
-        .inspect_container(&refill[0], None::<InspectContainerOptions>)
-        .await
-        .expect("inspect")
-        .created
-        .expect("created");
+    let created = inspect(&refill[0]).await.created.expect("created");
     // The event's time is cut to the millisecond; Docker's is finer.
     assert!(
         instant(&created) > instant(&output),
         "the replacement was created at {created}, before the job's first output at {output}"
     );
-    let renamed = eventually(|| async {
-        docker()
-            .await
-            .inspect_container(&container, None::<InspectContainerOptions>)
-            .await
-            .ok()
-            .and_then(|inspected| inspected.name)
-            == Some(format!("/corral-{id}"))
-    })
-    .await;
-    assert!(renamed, "renamed for its job");
+    assert!(until_renamed(&container, &id).await, "renamed for its job");
     let (status, _) = server.post(&format!("/v1/jobs/{id}/cancel"), "").await;
     assert_eq!(status, 200);
     assert_eq!(server.follow(&id).await.job.state, JobState::Cancelled);
