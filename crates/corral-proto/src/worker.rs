@@ -25,9 +25,20 @@ pub const JOB_HOME: &str = "/home/corral";
 /// and its working directory unless it names another.
 pub const WORKSPACE: &str = "/workspace";
 
+/// The version of what the worker and the orchestrator say to each other
+/// over the job's socket, raised whenever either side would misread the
+/// other's (2: the credentials come in the job's answer). A worker runs a
+/// job only when the job's answer gives this number: a worker from another
+/// build must not run it half understood (without its credentials, say).
+pub const WORKER_PROTOCOL: u32 = 2;
+
 /// `GET /v1/job`: what the worker needs to run its job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerJob {
+    /// The orchestrator's [`WORKER_PROTOCOL`]; 0 from an orchestrator
+    /// older than the number.
+    #[serde(default)]
+    pub protocol: u32,
     /// The job's id.
     pub id: String,
     /// How to run it.

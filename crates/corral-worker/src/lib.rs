@@ -40,7 +40,9 @@ mod sandbox;
 mod tools;
 
 use corral_proto::JobMode;
-use corral_proto::worker::{Credential, SOCKET_PATH, TOKEN_PATH, WORKSPACE, WorkerJob};
+use corral_proto::worker::{
+    Credential, SOCKET_PATH, TOKEN_PATH, WORKER_PROTOCOL, WORKSPACE, WorkerJob,
+};
 
 pub use claude::map_line as map_claude_line;
 pub use client::{Client, ClientError};
@@ -95,6 +97,10 @@ async fn run() -> u8 {
             return EXIT_WORKER_FAILED;
         }
     };
+    if let Err(mismatch) = understood(&job) {
+        report_failure(&client, &mismatch).await;
+        return EXIT_WORKER_FAILED;
+    }
     if job.project_copy {
         let workdir = std::path::Path::new(job.workdir.as_deref().unwrap_or(WORKSPACE));
         if let Err(error) = project::fetch(&client, workdir).await {
@@ -126,5 +132,71 @@ async fn run() -> u8 {
         JobMode::Worker => agent::run(&client, &job, &credentials).await,
         JobMode::Claude => claude::run(&client, &job, &credentials).await,
         JobMode::Sandbox => sandbox::run(&client, &job, &credentials).await,
+    }
+}
+
+/// Whether this worker speaks the protocol of the orchestrator that sent
+/// `job`: else what to tell the user. Run anyway, a worker could miss what
+/// the other side sent (an older orchestrator sends no credentials with the
+/// job, so its processes would run without them, silently).
+fn understood(job: &WorkerJob) -> Result<(), String> {
+    match job.protocol {
+        WORKER_PROTOCOL => Ok(()),
+        0 => Err(format!(
+            "this worker speaks protocol {WORKER_PROTOCOL} and the orchestrator an older one (its \
+             job's answer has no protocol number): run the worker from the orchestrator's own \
+             build (`--worker-bin`)"
+        )),
+        other => Err(format!(
+            "this worker speaks protocol {WORKER_PROTOCOL} and the orchestrator {other}: run \
+             the worker from the orchestrator's own build (`--worker-bin`)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job_answer(protocol: Option<u32>) -> WorkerJob {
+        let mut answer = serde_json::json!({
+            "id": "j-1",
+            "mode": "exec",
+            "command": ["true"],
+            "limits": {"memory_bytes": 1, "cpu_shares": 2, "pids": 8,
+                "timeout_secs": 1, "tmpfs_bytes": 1},
+            "credentials": [],
+        });
+        if let Some(protocol) = protocol {
+            answer["protocol"] = protocol.into();
+        }
+        serde_json::from_value(answer).expect("a job answer")
+    }
+
+    #[test]
+    fn a_job_from_an_orchestrator_of_this_protocol_is_run() {
+        assert_eq!(understood(&job_answer(Some(WORKER_PROTOCOL))), Ok(()));
+    }
+
+    #[test]
+    fn a_job_from_an_older_orchestrator_is_refused_with_the_reason() {
+        // An orchestrator from before the number sends none.
+        let refused = understood(&job_answer(None)).expect_err("refused");
+        assert!(
+            refused.contains(&format!("protocol {WORKER_PROTOCOL}")),
+            "{refused}"
+        );
+        assert!(refused.contains("--worker-bin"), "{refused}");
+        let refused = understood(&job_answer(Some(1))).expect_err("refused");
+        assert!(refused.contains("the orchestrator 1"), "{refused}");
+    }
+
+    #[test]
+    fn a_job_from_a_newer_orchestrator_is_refused() {
+        let refused = understood(&job_answer(Some(WORKER_PROTOCOL + 1))).expect_err("refused");
+        assert!(
+            refused.contains(&format!("the orchestrator {}", WORKER_PROTOCOL + 1)),
+            "{refused}"
+        );
     }
 }

@@ -8,7 +8,9 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use corral_proto::worker::{Completion, Credential, WORKSPACE, WorkerEgress, WorkerJob};
+use corral_proto::worker::{
+    Completion, Credential, WORKER_PROTOCOL, WORKSPACE, WorkerEgress, WorkerJob,
+};
 use corral_proto::{Job, JobMode, ProjectMode};
 
 use super::gate::Gate;
@@ -154,6 +156,7 @@ impl ServedJob {
     pub(super) fn worker_job(&self) -> WorkerJob {
         let job = &self.job;
         WorkerJob {
+            protocol: WORKER_PROTOCOL,
             id: job.id.clone(),
             mode: job.mode,
             command: job.command.clone(),

@@ -10,7 +10,7 @@ use corral_orchestrator::internals::TokenHash;
 use corral_orchestrator::internals::{EventRecords, JobRecords, SecretRecords, SqliteStore};
 use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
 use corral_proto::Job;
-use corral_proto::worker::WorkerJob;
+use corral_proto::worker::{WORKER_PROTOCOL, WorkerJob};
 use corral_testkit::unix_request;
 use tokio_util::task::TaskTracker;
 
@@ -114,6 +114,10 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
     let (status, body) = unix_request(&socket, "GET", "/v1/job", Some(&token), "").await;
     assert_eq!(status, 200, "{body}");
     let job: WorkerJob = serde_json::from_str(&body).expect("job JSON");
+    assert_eq!(
+        job.protocol, WORKER_PROTOCOL,
+        "the answer names the protocol the worker must speak"
+    );
     let credentials = job.credentials;
     assert_eq!(credentials.len(), 1, "this job's grant and nothing else");
     assert_eq!(
