@@ -36,7 +36,24 @@ pub fn judge(exit: ContainerExit, report: WorkerReport) -> Outcome {
     let mut outcome = decide(exit, report.completion.as_ref());
     overrule(&mut outcome, report.failure);
     explain(&mut outcome, report.model_error);
+    if let Some(lost) = lost(report.lost_batches) {
+        outcome.add_warning(lost);
+    }
     outcome
+}
+
+/// What to tell of `batches` of the job's events never stored: its event
+/// log is not all the job said, whatever state it ended in.
+fn lost(batches: u64) -> Option<String> {
+    let batches = match batches {
+        0 => return None,
+        1 => "a batch".to_owned(),
+        more => format!("{more} batches"),
+    };
+    Some(format!(
+        "{batches} of the job's output and events could not be stored (the orchestrator's \
+         store refused them; its log says why) and are missing from the job's events"
+    ))
 }
 
 /// Decides the state from the container's own exit status. The worker's
@@ -213,6 +230,34 @@ mod tests {
     }
 
     #[test]
+    fn events_never_stored_are_told_whatever_the_job_s_end() {
+        let whole = judge(exit(0, false), report_of(done(0), 0));
+        assert_eq!(whole.warning, None);
+        let lost = judge(exit(0, false), report_of(done(0), 1));
+        assert_eq!(lost.finish.state, JobState::Succeeded);
+        let warning = lost.warning.expect("a warning");
+        assert!(
+            warning.starts_with("a batch of the job's output"),
+            "{warning}"
+        );
+        let lost = judge(exit(3, false), report_of(done(3), 2));
+        assert_eq!(lost.finish.state, JobState::Failed);
+        let warning = lost.warning.expect("a warning");
+        assert!(
+            warning.starts_with("2 batches of the job's output"),
+            "{warning}"
+        );
+    }
+
+    fn report_of(completion: Completion, lost_batches: u64) -> WorkerReport {
+        WorkerReport {
+            completion: Some(completion),
+            lost_batches,
+            ..WorkerReport::default()
+        }
+    }
+
+    #[test]
     fn a_worker_that_never_completed_fails_with_its_exit_code() {
         let outcome = decide(exit(0, false), None);
         assert_eq!(outcome.finish.state, JobState::Failed);
@@ -225,6 +270,7 @@ mod tests {
             completion: Some(done(0)),
             failure: Some("model provider failed".into()),
             model_error: Some("HTTP 401".into()),
+            lost_batches: 0,
         };
         let outcome = judge(exit(0, false), report);
         assert_eq!(outcome.finish.state, JobState::Failed);
@@ -237,6 +283,7 @@ mod tests {
             completion: Some(done(0)),
             failure: None,
             model_error: Some("HTTP 429".into()),
+            lost_batches: 0,
         };
         assert_eq!(
             judge(exit(0, false), report).finish.state,

@@ -182,7 +182,13 @@ impl WorkerEndpoint {
                 let _ = server.await;
             }
         }
-        self.report.into_inner().unwrap_or_default()
+        let mut report = self.report.into_inner().unwrap_or_default();
+        // Read once every request was served: a batch still being stored
+        // at the revoke may yet have been refused.
+        if let Some(session) = self.binding.session() {
+            report.lost_batches = session.lost_batches();
+        }
+        report
     }
 }
 

@@ -16,6 +16,7 @@ impl ServedJob {
             completion: self.completion(),
             failure: llm.and_then(|llm| llm.failure()),
             model_error: llm.and_then(|llm| llm.last_error()),
+            lost_batches: self.lost_batches(),
         }
     }
 
@@ -53,4 +54,7 @@ pub struct WorkerReport {
     pub failure: Option<String>,
     /// The last error the model's upstream answered with, if any.
     pub model_error: Option<String>,
+    /// Batches of the worker's events the store refused and that were
+    /// never stored (the worker gave up on them, or the job ended first).
+    pub lost_batches: u64,
 }

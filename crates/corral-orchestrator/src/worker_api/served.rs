@@ -77,6 +77,9 @@ pub(crate) struct ServedJob {
     /// The last numbered batch the store refused, and the streams it
     /// touched, until it is taken or a later one comes instead.
     pub(super) refused: Mutex<Option<(u64, Vec<Option<u64>>)>>,
+    /// Numbered batches the store refused and the worker gave up on (it
+    /// sent a later one): their output and events were never stored.
+    given_up: AtomicU64,
     /// Set once the orchestrator recorded the job `running`: the worker's
     /// events wait for it, so the stream never shows the job's own events
     /// before its `running` status.
@@ -143,6 +146,7 @@ impl ServedJob {
             rate: EventRate::default(),
             gate: Gate::default(),
             refused: Mutex::new(None),
+            given_up: AtomicU64::new(0),
             running: tokio::sync::watch::channel(running).0,
             reported: tokio::sync::watch::channel(false).0,
             delivered: AtomicU64::new(0),
@@ -236,6 +240,23 @@ impl ServedJob {
     /// Work in flight for a sandbox's idle timeout, while the guard lives.
     pub(super) fn busy(&self) -> Option<crate::sandbox::Busy> {
         self.desk.as_ref().map(|desk| desk.activity.busy())
+    }
+
+    /// Numbered batches never stored: those the worker gave up on, and a
+    /// refused one not sent again (yet; read once the session ended, it
+    /// never will be).
+    pub(super) fn lost_batches(&self) -> u64 {
+        let refused = self
+            .refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        self.given_up.load(Ordering::SeqCst) + u64::from(refused)
+    }
+
+    /// Counts a refused batch the worker gave up on.
+    pub(super) fn give_up(&self) {
+        self.given_up.fetch_add(1, Ordering::SeqCst);
     }
 
     pub(super) fn is_revoked(&self) -> bool {

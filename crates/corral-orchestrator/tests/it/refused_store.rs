@@ -168,6 +168,33 @@ async fn output_after_a_batch_given_up_on_is_covered() {
     assert_eq!(text, "plain [REDACTED:after-lost-output]");
 }
 
+/// The endpoint's report counts the numbered batches never stored: one
+/// the worker gave up on (it sent a later one) and one refused and not
+/// sent again before the job ended; a refused batch taken when sent again
+/// is not lost. The job's end tells of them (`outcome::judge`).
+#[tokio::test]
+async fn batches_never_stored_are_counted_and_one_taken_again_is_not() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sent_again = served(dir.path().join("taken").as_path(), "j-00000000000000cb").await;
+    let again = json!({"batch": 2, "events": [output("sent twice\n")]}).to_string();
+    refused_then_taken(&sent_again, "/v1/events", &again).await;
+    let report = sent_again.endpoint.close().await;
+    assert_eq!(report.lost_batches, 0, "taken when sent again");
+
+    let served = served(dir.path().join("lost").as_path(), "j-00000000000000cc").await;
+    let (database, socket, token) = (&served.database, &served.socket, &served.token);
+    let given_up = json!({"batch": 2, "events": [output("given up\n")]}).to_string();
+    refused(database, socket, token, "/v1/events", &given_up).await;
+    let later = json!({"batch": 3, "events": [output("later\n")]});
+    post(socket, token, "/v1/events", &later).await;
+    let last = json!({"batch": 4, "events": [output("never sent again\n")]}).to_string();
+    refused(database, socket, token, "/v1/events", &last).await;
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0});
+    post(socket, token, "/v1/complete", &done).await;
+    let report = served.endpoint.close().await;
+    assert_eq!(report.lost_batches, 2);
+}
+
 /// A completion is stored with the flush of what the detector held in
 /// one append, or neither is: stored apart, a flush taken and a
 /// completion refused left the job's output ended with no completion,

@@ -56,11 +56,13 @@ impl ServedJob {
     fn skip_lost(&self, number: u64) {
         let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
         match refused.take() {
-            Some((lost, touched)) if number > lost => self
-                .streams
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .lost(&touched, self.redactor.reach()),
+            Some((lost, touched)) if number > lost => {
+                self.give_up();
+                self.streams
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .lost(&touched, self.redactor.reach());
+            }
             // The refused batch sent again: it meets the streams as they were.
             Some((lost, _)) if number == lost => {}
             other => *refused = other,
