@@ -4,8 +4,11 @@
 //! both cases, bare or as space-separated bytes (`od -t x1`, `xxd -g1`),
 //! and JSON-escaped the ways common serializers do it (`\"`, `\\`, `\/`,
 //! `\u00xx`, HTML-safe, ASCII-only, and escaped twice for JSON inside
-//! JSON). Line-wrapped and dumped layouts are views, not forms: see
-//! `views` and `dumps`. Deliberate obfuscation is out of scope.
+//! JSON). And a value past ASCII with every byte's high bit cleared, as
+//! `od -a` prints it (it names a byte by its low seven bits: `ä`, bytes
+//! `c3 a4`, becomes `C` and `$`), read back from its cells by `dumps`.
+//! Line-wrapped and dumped layouts are views, not forms: see `views` and
+//! `dumps`. Deliberate obfuscation is out of scope.
 
 use std::fmt::Write as _;
 
@@ -17,7 +20,7 @@ const MIN_FORM_LEN: usize = super::exact::MIN_NEEDLE;
 
 /// Every distinct form of `value` worth searching for.
 pub fn all(value: &str) -> Vec<String> {
-    let mut forms = vec![value.to_owned()];
+    let mut forms = vec![value.to_owned(), low_seven_bits(value)];
     for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
         for offset in 0..3 {
             forms.push(base64_core(engine, value.as_bytes(), offset));
@@ -47,6 +50,12 @@ pub fn all(value: &str) -> Vec<String> {
         }
     }
     distinct
+}
+
+/// `value` with the high bit of each byte cleared, as `od -a` shows it
+/// (the same as `value` when it is ASCII).
+fn low_seven_bits(value: &str) -> String {
+    value.bytes().map(|byte| char::from(byte & 0x7f)).collect()
 }
 
 /// The base64 characters that depend only on `value` when it starts

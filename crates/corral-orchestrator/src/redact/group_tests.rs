@@ -138,6 +138,33 @@ fn od_a_names_are_read_as_their_bytes() {
     }
 }
 
+/// Without offsets (`od -An -a`), a line that starts with a named cell
+/// (`  sp`, ` del`: the text before the secret ended in a space or a
+/// control character) is a dump line too: it was taken for none, so the
+/// secret that started on it was read from the next line on, and missed.
+#[test]
+fn od_an_a_lines_may_start_with_a_name() {
+    let redactor = Redactor::new([("S", SECRET)]);
+    for (dump, expected) in [
+        (
+            // printf ' e\n\nDzq7-…-Xy\n' | od -An -a
+            "  sp   e  nl  nl   D   z   q   7   -   C   o   r   r   e   c   t\n\
+             \x20  -   h   o   r   s   e   -   b   a   t   t   e   r   y   -   s\n\
+             \x20  t   a   p   l   e   -   4   2   -   X   y  nl\n",
+            "  sp   e  nl  nl   D[REDACTED:S]  nl\n",
+        ),
+        (
+            // printf '\x7f\x01 zq7-…-Xy' | od -An -a
+            " del soh  sp   z   q   7   -   C   o   r   r   e   c   t   -   h\n\
+             \x20  o   r   s   e   -   b   a   t   t   e   r   y   -   s   t   a\n\
+             \x20  p   l   e   -   4   2   -   X   y\n",
+            " del soh  sp[REDACTED:S]\n",
+        ),
+    ] {
+        redacts_whole_and_cut(&redactor, "od -An -a", dump, expected);
+    }
+}
+
 /// Two dumps printed one after the other start at the same offset, and
 /// the first may be one line long (`xxd VERSION; xxd env`): the second
 /// dump's first line gives other bytes, so it starts a dump of its own
@@ -292,6 +319,47 @@ fn junk_from_a_line_read_the_wrong_way_splits_no_dump() {
         include_str!("testdata/dump_negative.txt"),
         NEGATIVE_SECRET,
         4,
+    );
+}
+
+/// A line under an offset line is blank where the offset was, and more
+/// (every format's column starts with a space): `od -An -c` cells after
+/// a line that only looks like an offset (hex bytes after four hex
+/// digits) are a dump of their own. They were taken for the formats
+/// under that offset, each line at another place, and the secret across
+/// them was missed.
+#[test]
+fn cells_after_a_line_like_an_offset_are_no_format_under_it() {
+    let redactor = Redactor::new([("S", SECRET)]);
+    // A line like the hex of a secret's form, then
+    // printf 'yzzq7-…-Xy' | od -An -c
+    let dump = "3b62 61 61 62 62 62 61\n\
+                \x20  y   z   z   q   7   -   C   o   r   r   e   c   t   -   h   o\n\
+                \x20  r   s   e   -   b   a   t   t   e   r   y   -   s   t   a   p\n\
+                \x20  l   e   -   4   2   -   X   y\n";
+    let expected = "3b62 61 61 62 62 62 61\n   y   z[REDACTED:S]\n";
+    redacts_whole_and_cut(
+        &redactor,
+        "a line like an offset, then od -An -c",
+        dump,
+        expected,
+    );
+}
+
+/// `od -a` names a byte past ASCII by its low seven bits (`ä`, `c3 a4`,
+/// is `C` and `$`): a secret past ASCII is searched that way too, so its
+/// cells are found alone and beside another format, with offsets or none
+/// (they were missed whole, and left beside the numbers of `od -An -o -a`).
+/// With no offsets, a line of such cells prints the bytes of the numbers
+/// above it, seven bits of each: it is the same bytes in another format
+/// (`alike`), so its group is redacted with it (it started a group of its
+/// own, and its cells were read apart from the other lines' cells).
+#[test]
+fn od_a_of_a_secret_past_ascii_is_read_by_its_low_seven_bits() {
+    every_line_holding_the_secret_goes(
+        include_str!("testdata/dump_seven_bits.txt"),
+        NEGATIVE_SECRET,
+        7,
     );
 }
 

@@ -25,6 +25,11 @@ pub struct Redactor {
     /// Whether a needle holds a byte past ASCII or `binary::OTHER`, so
     /// bytes must become text character by character (see `binary`).
     exact_text: bool,
+    /// Secrets that are numbers JSON cannot hold exactly (integers past
+    /// `u64`, more digits than an `f64` keeps), as the `f64` a JSON
+    /// reader makes of them, with their names: such a number in an
+    /// event's data no longer prints the secret's digits.
+    lossy_numbers: Vec<(f64, String)>,
 }
 
 impl Redactor {
@@ -33,7 +38,11 @@ impl Redactor {
         let mut needles: Vec<String> = Vec::new();
         let mut needle_names = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut lossy_numbers = Vec::new();
         for (name, value) in secrets {
+            if let Some(number) = lossy_number(value) {
+                lossy_numbers.push((number, name.to_owned()));
+            }
             for form in super::forms::all(value) {
                 if seen.insert(form.clone()) {
                     needles.push(form);
@@ -48,6 +57,7 @@ impl Redactor {
             exact: ExactFinder::new(&needles),
             needle_names,
             exact_text,
+            lossy_numbers,
         }
     }
 
@@ -175,13 +185,66 @@ impl Redactor {
             // A secret made of digits printed as a number (`{"pin":
             // 12345678}`): written as a string, redacted.
             Value::Number(number) => {
-                if let Some(clean) = self.redact_text(&number.to_string(), findings) {
+                if let Some(name) = self.lossy_number_named(number) {
+                    findings.names.push(name.to_owned());
+                    *value = Value::String(format!("[REDACTED:{name}]"));
+                } else if let Some(clean) = self.redact_text(&number.to_string(), findings) {
                     *value = Value::String(clean);
                 }
             }
             Value::Null | Value::Bool(_) => {}
         }
     }
+}
+
+/// The fewest digits of a secret matched as a number JSON cannot hold:
+/// an `f64` keeps fifteen to seventeen.
+const MIN_LOSSY_DIGITS: usize = 16;
+/// How far apart (in units of the last place) a number read from JSON and
+/// a secret's may be and still be taken for it: readers round the last
+/// digit their own ways.
+const MOST_ULPS_APART: u64 = 4;
+
+impl Redactor {
+    /// The name of the secret `number` is, read as a JSON reader read it,
+    /// when that secret is a number JSON cannot hold exactly (the digits
+    /// are gone: `3.1415926535897933e25` for 26 of them), either sign.
+    fn lossy_number_named(&self, number: &serde_json::Number) -> Option<&str> {
+        if !number.is_f64() {
+            return None;
+        }
+        let magnitude = number.as_f64()?.abs();
+        self.lossy_numbers
+            .iter()
+            .find(|(secret, _)| magnitude.to_bits().abs_diff(secret.to_bits()) <= MOST_ULPS_APART)
+            .map(|(_, name)| name.as_str())
+    }
+}
+
+/// `value` as the magnitude a JSON reader makes of it, when it is a
+/// decimal number (digits, a fraction, an exponent) of more digits than
+/// an `f64` keeps, that it does not print back as it is written, nor a
+/// `u64` holds: then the text of the number read from JSON no longer
+/// holds the secret's digits. (Fewer digits, and a number of that value
+/// could be any number's: `1.50` is `1.5`.)
+fn lossy_number(value: &str) -> Option<f64> {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    if digits.bytes().filter(u8::is_ascii_digit).count() < MIN_LOSSY_DIGITS
+        || !digits
+            .bytes()
+            .next()
+            .is_some_and(|byte| byte.is_ascii_digit())
+        || !digits
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || matches!(byte, b'.' | b'e' | b'E' | b'+' | b'-'))
+        || digits.parse::<u64>().is_ok()
+    {
+        return None;
+    }
+    // Read as event data is read (JSON readers round the last digit
+    // differently: `…26433` is `…e25` ending `33` one way, `35` another).
+    let number: f64 = serde_json::from_str(digits).ok()?;
+    (number.is_finite() && number.to_string() != digits).then_some(number)
 }
 
 /// Whether `map` holds `key` (counted in tests: renaming must stay linear).

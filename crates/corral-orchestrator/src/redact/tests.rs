@@ -203,6 +203,42 @@ fn json_numbers_holding_a_secret_are_redacted() {
     assert_eq!(findings.names.len(), 4, "{:?}", findings.names);
 }
 
+/// A secret of more digits than JSON numbers hold (past `u64`, past an
+/// `f64`'s seventeen) is no longer its digits once an event's data is
+/// read: `31415926535897932384626433` becomes `3.1415926535897933e25`,
+/// which still told seventeen of them. Such a number is redacted whole
+/// when it is the secret's, either sign; other numbers stay numbers.
+#[test]
+fn json_numbers_past_what_json_holds_are_redacted_when_they_are_the_secret() {
+    let redactor = Redactor::new([
+        ("DIGITS", "31415926535897932384626433"),
+        ("FRACTION", "0.1234567890123456789"),
+    ]);
+    let mut value: serde_json::Value = serde_json::from_str(
+        r#"{"pin": 31415926535897932384626433, "negative": -31415926535897932384626433,
+            "fraction": 0.1234567890123456789, "other": 31415926535897932384626434000,
+            "small": 3.5, "count": 7}"#,
+    )
+    .expect("JSON");
+    assert!(
+        !value["pin"]
+            .to_string()
+            .contains("31415926535897932384626433"),
+        "read from JSON, the number no longer holds the digits: {value}"
+    );
+    let mut findings = Findings::default();
+    redactor.redact_json(&mut value, &mut findings);
+    assert_eq!(value["pin"], json!("[REDACTED:DIGITS]"));
+    assert_eq!(value["negative"], json!("[REDACTED:DIGITS]"));
+    assert_eq!(value["fraction"], json!("[REDACTED:FRACTION]"));
+    assert!(value["other"].is_number(), "{value}");
+    assert_eq!((&value["small"], &value["count"]), (&json!(3.5), &json!(7)));
+    assert_eq!(
+        findings.names,
+        ["FRACTION", "DIGITS", "DIGITS"].map(str::to_owned)
+    );
+}
+
 /// A worker chooses the keys of an event's data too (`{"<secret>": 1}`),
 /// and they are stored and streamed like its values.
 #[test]

@@ -23,7 +23,8 @@ pub fn could_be_dump(line: &[u8]) -> bool {
             [] | [b' ' | b'-'] | [b' ', b' ' | b'\\', ..] | [b' ', b'-'] => true,
             [b'-', digit, ..] | [b' ', b'-', digit, ..] => digit.is_ascii_digit(),
             [b' ', first, after @ ..] | [first, after @ ..] => {
-                first.is_ascii_hexdigit() && after.first().is_none_or(u8::is_ascii_hexdigit)
+                (first.is_ascii_hexdigit() && after.first().is_none_or(u8::is_ascii_hexdigit))
+                    || could_be_name_cell(line)
             }
         };
     }
@@ -35,6 +36,31 @@ pub fn could_be_dump(line: &[u8]) -> bool {
         return digits <= 16;
     }
     (4..=16).contains(&digits) && matches!(line[digits], b':' | b' ')
+}
+
+/// Whether `line` starts with an `od -a` cell naming a byte (`  sp`,
+/// ` nul`, five wide `  nul`), one or two spaces before the name: so
+/// starts `od -An -a` of text after a space or a line break. (Three
+/// spaces or more start a line [`plausible`] takes anyway.)
+fn name_cell_first(line: &[u8]) -> bool {
+    let spaces = line.iter().take_while(|&&byte| byte == b' ').count();
+    let rest = &line[spaces..];
+    let name = rest.iter().take_while(|&&byte| byte != b' ').count();
+    (1..=2).contains(&spaces) && matches!(spaces + name, 4 | 5) && named(&rest[..name]).is_some()
+}
+
+/// Whether an unfinished `line` may yet start with a name cell
+/// ([`name_cell_first`]): its name so far begins one.
+fn could_be_name_cell(line: &[u8]) -> bool {
+    let spaces = line.iter().take_while(|&&byte| byte == b' ').count();
+    let rest = &line[spaces..];
+    let name = rest.iter().take_while(|&&byte| byte != b' ').count();
+    if name < rest.len() {
+        return name_cell_first(line);
+    }
+    (1..=2).contains(&spaces)
+        && name <= 3
+        && (NAMES.iter().any(|whole| whole.starts_with(rest)) || b"del".starts_with(rest))
 }
 
 /// Whether `line` (without its `\r`) may be a dump line: nearly every
@@ -49,7 +75,7 @@ pub fn plausible(line: &[u8]) -> bool {
         // A byte in hex after a space, or two (`od -An -t x1 -c` lines its
         // bytes up with four-column cells).
         [b' ', b' ', first, second, ..] | [b' ', first, second, ..] => {
-            first.is_ascii_hexdigit() && second.is_ascii_hexdigit()
+            (first.is_ascii_hexdigit() && second.is_ascii_hexdigit()) || name_cell_first(line)
         }
         [a, b, c, d, ..] => [a, b, c, d].iter().all(|byte| byte.is_ascii_hexdigit()),
         _ => false,

@@ -148,10 +148,19 @@ impl Runs {
             Some(above) if self.lines.len() - above.group < MAX_GROUP => {
                 let head = &self.lines[above.group];
                 let head = &text[head.start..head.end];
-                // Under the offset of the group above (`od`); at that
-                // offset again (`hexdump -b -c` prints it on every line),
-                // the bytes tell (see `alike`).
-                let under = line.first() == Some(&b' ') && head.first() != Some(&b' ');
+                // Under the offset of the group above (`od`): blank
+                // where the offset was, and the format's own columns,
+                // each of which starts with a space (a line with fewer
+                // spaces first is no format of the offset's bytes: `od
+                // -An -c` after a line that only looks like an offset);
+                // at that offset again (`hexdump -b -c` prints it on
+                // every line), the bytes tell (see `alike`).
+                let under = head.first() != Some(&b' ')
+                    && line.iter().take_while(|&&byte| byte == b' ').count()
+                        > head
+                            .iter()
+                            .take_while(|byte| byte.is_ascii_hexdigit())
+                            .count();
                 let group = if under { above.group } else { self.lines.len() };
                 (group, same_offset(line, head))
             }

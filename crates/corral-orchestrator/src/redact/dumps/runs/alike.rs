@@ -186,8 +186,19 @@ fn padded_alike(one: &[u8], other: &[u8]) -> bool {
         (other, one)
     };
     let padded = |word: usize| long.len().is_multiple_of(word) && long.len() - short.len() < word;
-    short == long
-        || (long.starts_with(short)
-            && long[short.len()..].iter().all(|&byte| byte == 0)
-            && [2, 4, 8].into_iter().any(padded))
+    let starts = long
+        .iter()
+        .zip(short)
+        .all(|(&one, &other)| same_byte(one, other));
+    starts
+        && (short.len() == long.len()
+            || (long[short.len()..].iter().all(|&byte| byte == 0)
+                && [2, 4, 8].into_iter().any(padded)))
+}
+
+/// The same byte, or one as `od -a` prints the other: by its low seven
+/// bits (`od -An -o -a` of a byte past ASCII gives its number, then a
+/// name or character of seven bits).
+fn same_byte(one: u8, other: u8) -> bool {
+    one == other || one & 0x7f == other || other & 0x7f == one
 }
