@@ -38,7 +38,11 @@ mod exact;
 mod forms;
 #[cfg(test)]
 mod group_tests;
+#[cfg(test)]
+mod json_tests;
 mod lines;
+#[cfg(test)]
+mod od_a_tests;
 mod pieces;
 #[cfg(test)]
 mod property;
