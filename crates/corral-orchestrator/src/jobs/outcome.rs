@@ -233,20 +233,18 @@ mod tests {
     fn events_never_stored_are_told_whatever_the_job_s_end() {
         let whole = judge(exit(0, false), report_of(done(0), 0));
         assert_eq!(whole.warning, None);
-        let lost = judge(exit(0, false), report_of(done(0), 1));
-        assert_eq!(lost.finish.state, JobState::Succeeded);
-        let warning = lost.warning.expect("a warning");
-        assert!(
-            warning.starts_with("a batch of the job's output"),
-            "{warning}"
-        );
-        let lost = judge(exit(3, false), report_of(done(3), 2));
-        assert_eq!(lost.finish.state, JobState::Failed);
-        let warning = lost.warning.expect("a warning");
-        assert!(
-            warning.starts_with("2 batches of the job's output"),
-            "{warning}"
-        );
+        for (exit_code, lost_batches, state, told) in [
+            (0, 1, JobState::Succeeded, "a batch of the job's output"),
+            (3, 2, JobState::Failed, "2 batches of the job's output"),
+        ] {
+            let lost = judge(
+                exit(exit_code, false),
+                report_of(done(exit_code), lost_batches),
+            );
+            assert_eq!(lost.finish.state, state);
+            let warning = lost.warning.expect("a warning");
+            assert!(warning.starts_with(told), "{warning}");
+        }
     }
 
     fn report_of(completion: Completion, lost_batches: u64) -> WorkerReport {

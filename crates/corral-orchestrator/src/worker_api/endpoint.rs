@@ -183,8 +183,8 @@ impl WorkerEndpoint {
             }
         }
         let mut report = self.report.into_inner().unwrap_or_default();
-        // Read once every request was served: a batch still being stored
-        // at the revoke may yet have been refused.
+        // Counted here, once every request was served, not at the revoke:
+        // a batch still being stored then may yet have been refused.
         if let Some(session) = self.binding.session() {
             report.lost_batches = session.lost_batches();
         }

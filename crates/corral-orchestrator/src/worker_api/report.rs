@@ -16,7 +16,10 @@ impl ServedJob {
             completion: self.completion(),
             failure: llm.and_then(|llm| llm.failure()),
             model_error: llm.and_then(|llm| llm.last_error()),
-            lost_batches: self.lost_batches(),
+            // Counted at close, once every request was served (see
+            // `WorkerEndpoint::close`): a batch being stored now may yet
+            // be refused.
+            lost_batches: 0,
         }
     }
 

@@ -43,24 +43,27 @@ pub fn could_be_dump(line: &[u8]) -> bool {
 /// starts `od -An -a` of text after a space or a line break. (Three
 /// spaces or more start a line [`plausible`] takes anyway.)
 fn name_cell_first(line: &[u8]) -> bool {
-    let spaces = line.iter().take_while(|&&byte| byte == b' ').count();
-    let rest = &line[spaces..];
-    let name = rest.iter().take_while(|&&byte| byte != b' ').count();
-    (1..=2).contains(&spaces) && matches!(spaces + name, 4 | 5) && named(&rest[..name]).is_some()
+    let (spaces, name) = first_token(line);
+    (1..=2).contains(&spaces) && matches!(spaces + name.len(), 4 | 5) && named(name).is_some()
 }
 
-/// Whether an unfinished `line` may yet start with a name cell
-/// ([`name_cell_first`]): its name so far begins one.
+/// Whether an unfinished `line` may yet start a [`name_cell_first`] cell.
 fn could_be_name_cell(line: &[u8]) -> bool {
-    let spaces = line.iter().take_while(|&&byte| byte == b' ').count();
-    let rest = &line[spaces..];
-    let name = rest.iter().take_while(|&&byte| byte != b' ').count();
-    if name < rest.len() {
+    let (spaces, name) = first_token(line);
+    if spaces + name.len() < line.len() {
         return name_cell_first(line);
     }
     (1..=2).contains(&spaces)
-        && name <= 3
-        && (NAMES.iter().any(|whole| whole.starts_with(rest)) || b"del".starts_with(rest))
+        && name.len() <= 3
+        && (NAMES.iter().any(|whole| whole.starts_with(name)) || b"del".starts_with(name))
+}
+
+/// The spaces `line` starts with, and the token after them (to a space).
+fn first_token(line: &[u8]) -> (usize, &[u8]) {
+    let spaces = line.iter().take_while(|&&byte| byte == b' ').count();
+    let rest = &line[spaces..];
+    let token = rest.iter().take_while(|&&byte| byte != b' ').count();
+    (spaces, &rest[..token])
 }
 
 /// Whether `line` (without its `\r`) may be a dump line: nearly every
