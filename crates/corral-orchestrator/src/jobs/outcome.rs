@@ -33,7 +33,7 @@ impl Outcome {
 /// The end of a job whose container exited: its exit status, what its
 /// worker reported, and the failures the orchestrator saw itself.
 pub fn judge(exit: ContainerExit, report: WorkerReport) -> Outcome {
-    let mut outcome = decide(exit, report.completion.as_ref());
+    let mut outcome = decide(exit, report.completion.as_ref(), report.completion_refused);
     overrule(&mut outcome, report.failure);
     explain(&mut outcome, report.model_error);
     if let Some(lost) = lost(report.lost_batches) {
@@ -58,8 +58,10 @@ fn lost(batches: u64) -> Option<String> {
 
 /// Decides the state from the container's own exit status. The worker's
 /// `completion` only tells whether it finished its protocol: a worker that
-/// died before completing fails the job whatever its exit code.
-fn decide(exit: ContainerExit, completion: Option<&Completion>) -> Outcome {
+/// died before completing fails the job whatever its exit code, and so
+/// does one whose completion the store `refused` (never stored, the job's
+/// events hold no end).
+fn decide(exit: ContainerExit, completion: Option<&Completion>, refused: bool) -> Outcome {
     let exit_code = Some(exit.exit_code);
     let failed = |reason: String| Finish {
         state: JobState::Failed,
@@ -76,6 +78,11 @@ fn decide(exit: ContainerExit, completion: Option<&Completion>) -> Outcome {
         "a process in the job was killed for exceeding the memory limit; the job went on".to_owned()
     });
     let finish = match completion {
+        None if refused => failed(format!(
+            "the orchestrator's store refused the worker's completion, so the job's end was \
+             never stored (its log says why; exit code {})",
+            exit.exit_code
+        )),
         None => failed(format!(
             "worker exited without completing (exit code {})",
             exit.exit_code
@@ -184,10 +191,10 @@ mod tests {
     #[test]
     fn a_clean_exit_succeeds_and_a_non_zero_one_fails() {
         assert_eq!(
-            decide(exit(0, false), Some(&done(0))).finish.state,
+            decide(exit(0, false), Some(&done(0)), false).finish.state,
             JobState::Succeeded
         );
-        let failed = decide(exit(3, false), Some(&done(3))).finish;
+        let failed = decide(exit(3, false), Some(&done(3)), false).finish;
         assert_eq!(
             (failed.state, failed.exit_code),
             (JobState::Failed, Some(3))
@@ -197,15 +204,15 @@ mod tests {
 
     #[test]
     fn the_container_wins_over_a_lying_worker() {
-        let outcome = decide(exit(1, false), Some(&done(0)));
+        let outcome = decide(exit(1, false), Some(&done(0)), false);
         assert_eq!(outcome.finish.state, JobState::Failed);
     }
 
     #[test]
     fn oom_with_a_failure_is_out_of_memory_but_a_killed_child_is_a_warning() {
-        let outcome = decide(exit(137, true), Some(&done(137)));
+        let outcome = decide(exit(137, true), Some(&done(137)), false);
         assert_eq!(outcome.finish.reason.as_deref(), Some(OUT_OF_MEMORY));
-        let outcome = decide(exit(0, true), Some(&done(0)));
+        let outcome = decide(exit(0, true), Some(&done(0)), false);
         assert_eq!(outcome.finish.state, JobState::Succeeded);
         assert!(outcome.warning.is_some());
     }
@@ -216,11 +223,11 @@ mod tests {
             reason: Some("iteration limit".into()),
             ..done(1)
         };
-        let outcome = decide(exit(0, false), Some(&reported));
+        let outcome = decide(exit(0, false), Some(&reported), false);
         assert_eq!(outcome.finish.state, JobState::Failed);
         assert_eq!(outcome.finish.reason.as_deref(), Some("iteration limit"));
 
-        let mut outcome = decide(exit(0, false), Some(&done(0)));
+        let mut outcome = decide(exit(0, false), Some(&done(0)), false);
         overrule(
             &mut outcome,
             Some("budget exceeded: all 2 model calls used".into()),
@@ -257,9 +264,12 @@ mod tests {
 
     #[test]
     fn a_worker_that_never_completed_fails_with_its_exit_code() {
-        let outcome = decide(exit(0, false), None);
+        let outcome = decide(exit(0, false), None, false);
         assert_eq!(outcome.finish.state, JobState::Failed);
-        assert!(reason(outcome).contains("exit code 0"));
+        assert!(reason(outcome).starts_with("worker exited without completing (exit code 0"));
+        let refused = decide(exit(0, false), None, true);
+        assert_eq!(refused.finish.state, JobState::Failed);
+        assert!(reason(refused).starts_with("the orchestrator's store refused"));
     }
 
     #[test]
@@ -268,7 +278,7 @@ mod tests {
             completion: Some(done(0)),
             failure: Some("model provider failed".into()),
             model_error: Some("HTTP 401".into()),
-            lost_batches: 0,
+            ..WorkerReport::default()
         };
         let outcome = judge(exit(0, false), report);
         assert_eq!(outcome.finish.state, JobState::Failed);
@@ -281,7 +291,7 @@ mod tests {
             completion: Some(done(0)),
             failure: None,
             model_error: Some("HTTP 429".into()),
-            lost_batches: 0,
+            ..WorkerReport::default()
         };
         assert_eq!(
             judge(exit(0, false), report).finish.state,

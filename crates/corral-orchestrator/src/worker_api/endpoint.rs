@@ -183,10 +183,15 @@ impl WorkerEndpoint {
             }
         }
         let mut report = self.report.into_inner().unwrap_or_default();
-        // Counted here, once every request was served, not at the revoke:
-        // a batch still being stored then may yet have been refused.
+        // Read here, once every request was served, not at the revoke: a
+        // batch or a completion being stored then may yet have been
+        // refused. No completion is claimed after the revoke, and the
+        // flush above waited for the one being stored (each is taken to
+        // its end, under the lock the flush takes).
         if let Some(session) = self.binding.session() {
             report.lost_batches = session.lost_batches();
+            report.completion = session.completion();
+            report.completion_refused = report.completion.is_none() && session.completion_refused();
         }
         report
     }

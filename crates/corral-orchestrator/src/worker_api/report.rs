@@ -20,6 +20,7 @@ impl ServedJob {
             // `WorkerEndpoint::close`): a batch being stored now may yet
             // be refused.
             lost_batches: 0,
+            completion_refused: false,
         }
     }
 
@@ -60,4 +61,7 @@ pub struct WorkerReport {
     /// Batches of the worker's events the store refused and that were
     /// never stored (the worker gave up on them, or the job ended first).
     pub lost_batches: u64,
+    /// Whether the worker's completion was refused by the store and never
+    /// stored (then `completion` is `None`).
+    pub completion_refused: bool,
 }

@@ -40,6 +40,9 @@ pub(crate) struct ServedJob {
     /// The worker's completion report, first one wins. Std mutexes here are
     /// never held across an `.await`.
     completion: Mutex<Option<Completion>>,
+    /// Set when the store refused a completion claimed here (its claim was
+    /// let go): what the job's end tells if none is stored after it.
+    completion_refused: AtomicBool,
     /// Zeroized when the session ends.
     pub(super) credentials: Vec<(String, SecretValue)>,
     /// The job's model proxy, in agent modes.
@@ -125,6 +128,7 @@ impl ServedJob {
             job: setup.job,
             revoked: AtomicBool::new(false),
             completion: Mutex::new(None),
+            completion_refused: AtomicBool::new(false),
             credentials: setup.credentials,
             llm: setup.llm,
             egress: setup.egress,
@@ -275,7 +279,8 @@ impl ServedJob {
     /// token was revoked (see [`ServedJob::accept_completion`]). Under the
     /// completion's lock, as [`ServedJob::report`] reads it after
     /// revoking: a completion is in the report exactly when it was
-    /// claimed before the token was revoked.
+    /// claimed before the token was revoked, and stored (the endpoint's
+    /// close reads it again, after one being stored was taken or let go).
     fn claim_completion(&self, completion: &Completion) -> Claimed {
         let mut slot = self
             .completion
@@ -298,6 +303,12 @@ impl ServedJob {
             .completion
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
+        self.completion_refused.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the store refused a completion the worker sent.
+    pub(super) fn completion_refused(&self) -> bool {
+        self.completion_refused.load(Ordering::SeqCst)
     }
 
     /// Takes up a completion stored before a restart: the job's output

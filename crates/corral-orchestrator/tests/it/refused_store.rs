@@ -319,3 +319,46 @@ async fn a_completion_that_waited_past_the_revoke_is_not_stored() {
         "{events:?}"
     );
 }
+
+/// A completion claimed before the job's token was revoked (its container
+/// stopped while the store was busy) and then refused by the store is not
+/// the job's end: the report has none, and says the store refused it. It
+/// had the claimed completion, so the job was judged by a result its
+/// events never held.
+#[tokio::test]
+async fn a_completion_refused_after_the_revoke_is_not_in_the_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000cf").await;
+    let (socket, token) = (&served.socket, &served.token);
+    let blocker = busy(&served.database);
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0}).to_string();
+    let sleep = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
+    let (completed, ()) = tokio::join!(
+        unix_request(socket, "POST", "/v1/complete", Some(token), &done),
+        async {
+            // The completion is claimed and waits in its store.
+            sleep(300).await;
+            served.endpoint.revoke();
+            blocker
+                .execute_batch(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON events \
+                     BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END; COMMIT",
+                )
+                .expect("refuse and unlock");
+        }
+    );
+    assert_eq!(completed.0, 500, "the store refused it: {}", completed.1);
+    take_events(blocker);
+    let report = served.endpoint.close().await;
+    assert!(report.completion.is_none(), "{report:?}");
+    assert!(report.completion_refused, "{report:?}");
+    let events = served
+        .store
+        .events_after(&served.job.id, 0, 100)
+        .await
+        .expect("events");
+    assert!(
+        events.iter().all(|event| event.kind != EventKind::Result),
+        "{events:?}"
+    );
+}
