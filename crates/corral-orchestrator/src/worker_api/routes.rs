@@ -17,6 +17,7 @@ use corral_proto::sandbox::order::{ORDERS_PATH, RESULT_PATH, UPLOAD_PATH};
 use corral_proto::worker::{
     ANTHROPIC_PREFIX, CHAT_PATH, CLAUDE_SESSION_PATH, COMPLETE_PATH, ClaudeSession, EGRESS_PATH,
     EVENTS_PATH, JOB_PATH, MAX_CLAUDE_SESSION_BYTES, PROJECT_PATH, PROMPT_POLL_SECS, PROMPTS_PATH,
+    WORKER_PROTOCOL,
 };
 use corral_proto::{JobMode, NewEvent, Prompt};
 use serde::Deserialize;
@@ -72,6 +73,8 @@ pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router 
             &format!("{ANTHROPIC_PREFIX}/{{*rest}}"),
             any(anthropic).layer(DefaultBodyLimit::max(MAX_CHAT_BYTES)),
         )
+        // Before the layers, so only an authenticated caller learns it.
+        .fallback(no_such_route)
         .layer(middleware::from_fn_with_state(
             super::admission::body_places(),
             super::admission::one_of_few,
@@ -83,6 +86,18 @@ pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router 
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(Extension(tasks))
         .with_state(binding)
+}
+
+/// A route this protocol does not have: most likely asked for by a worker
+/// of another build (an older one asks for `/v1/credentials`), so the
+/// answer says which protocol is spoken here and what to run instead.
+async fn no_such_route() -> ApiError {
+    ApiError::NotFound {
+        what: format!(
+            "this route (the orchestrator speaks worker protocol {WORKER_PROTOCOL}: is the \
+             worker of another build? Run the orchestrator's own, `--worker-bin`)"
+        ),
+    }
 }
 
 /// Checks the token, deletes the token file on first use, and puts the

@@ -111,6 +111,19 @@ async fn the_token_works_once_read_then_is_revoked_and_never_stored() {
     let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), phase).await;
     assert_eq!(status, 200, "a worker may report its phase: {body}");
     refuses_what_only_the_orchestrator_reports(&socket, &token).await;
+    // What a worker of an older build asks for: the answer says why.
+    let (status, body) = unix_request(&socket, "GET", "/v1/credentials", Some(&token), "").await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains(&format!("worker protocol {WORKER_PROTOCOL}"))
+            && body.contains("--worker-bin"),
+        "{body}"
+    );
+    let (status, body) = unix_request(&socket, "GET", "/v1/credentials", Some("nope"), "").await;
+    assert_eq!(
+        status, 401,
+        "only a caller with the token learns it: {body}"
+    );
     let (status, body) = unix_request(&socket, "GET", "/v1/job", Some(&token), "").await;
     assert_eq!(status, 200, "{body}");
     let job: WorkerJob = serde_json::from_str(&body).expect("job JSON");
