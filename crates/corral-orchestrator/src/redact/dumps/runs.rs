@@ -359,7 +359,7 @@ pub fn find<'a>(
             live = live
                 .min(line_start)
                 .min(runs.live(from, finder))
-                .min(runs.last_group_start());
+                .min(runs.last_group_start(text, runs.reached(text, finder, names)));
         }
         if !runs.push_line(text, line_start, line_end) && !runs.lines.is_empty() {
             runs.search(text, finder, names, hits);
@@ -367,10 +367,12 @@ pub fn find<'a>(
         }
         line_start = line_end + 1;
     }
+    let before = hits.len();
     runs.search(text, finder, names, hits);
+    let reached = hits[before..].iter().map(|hit| hit.end).max().unwrap_or(0);
     // A run that reaches the end may go on in the next line, and its last
     // group too.
     live.min(runs.live(from, finder))
-        .min(runs.last_group_start())
+        .min(runs.last_group_start(text, reached))
         .max(from)
 }

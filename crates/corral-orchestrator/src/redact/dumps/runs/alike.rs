@@ -11,6 +11,7 @@
 use super::super::keyed::keyed;
 use super::super::streams::STREAMS;
 use super::{KEYED, MAX_GROUP, Runs};
+use crate::redact::exact::ExactFinder;
 
 /// The fewest bytes two lines print alike to be read as one line's bytes
 /// in two formats.
@@ -109,22 +110,36 @@ impl Runs {
         widest > 0 && widest < widest_above
     }
 
-    /// Where the run's last group starts, while more lines may yet join
-    /// it (a find in them covers it); `usize::MAX` when none can: no run,
-    /// or a full group. A group with no offset line is held too: lines
-    /// join it by the bytes they give (see `joins_above`), and a find in
-    /// the line that joins covers the lines above, as in the whole text
-    /// (they were let go before a find reached them, and the stream
-    /// redacted less than the whole text did).
-    pub(super) fn last_group_start(&self) -> usize {
-        let Some(last) = self.lines.last() else {
-            return usize::MAX;
-        };
-        if self.lines.len() - last.group < MAX_GROUP {
-            self.lines[last.group].start
-        } else {
-            usize::MAX
+    /// Where the run's last group starts, while more lines under its
+    /// offset may yet come (a find in them covers it); `usize::MAX` when
+    /// none can: no run, a full group, a group with no offset line unless
+    /// a find reaches it (`reached`: the end of the last find). Lines with
+    /// no offset join such a group by the bytes they give (see `alike`):
+    /// a dump's last, short line may still come to a find's group.
+    pub(super) fn last_group_start(&self, text: &[u8], reached: usize) -> usize {
+        match self.open_group(text) {
+            Some((head, with_offset)) if with_offset || reached > head => head,
+            _ => usize::MAX,
         }
+    }
+
+    /// Where the run's last group starts, and whether it has an offset
+    /// line, while it is not full; `None` when there is none.
+    fn open_group(&self, text: &[u8]) -> Option<(usize, bool)> {
+        let last = self.lines.last()?;
+        let head = self.lines[last.group].start;
+        (self.lines.len() - last.group < MAX_GROUP).then_some((head, text[head] != b' '))
+    }
+
+    /// Where the last find in the run ends, when its last group has no
+    /// offset line and may go on (0 otherwise: only then is it asked).
+    pub(super) fn reached(&self, text: &[u8], finder: &ExactFinder, names: &[String]) -> usize {
+        let Some((_, false)) = self.open_group(text) else {
+            return 0;
+        };
+        let mut found = Vec::new();
+        self.search(text, finder, names, &mut found);
+        found.iter().map(|hit| hit.end).max().unwrap_or(0)
     }
 
     /// Bytes `from..to` of keyed stream `run`.
