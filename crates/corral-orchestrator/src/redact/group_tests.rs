@@ -291,6 +291,16 @@ fn cells_after_a_line_like_an_offset_are_no_format_under_it() {
     );
 }
 
+/// Past 2 MiB (octal), 16 MiB (`-A x`) or 10 MB (`-A d`), od prints an
+/// offset wider than the blank it puts under it (seven columns, six for
+/// `-A x`), so a line of cells three columns wide (`001`, `nul`) starts
+/// with no more spaces than the offset has digits. Such a line started a
+/// group of its own, and the secret was missed whole and streamed.
+#[test]
+fn formats_under_an_offset_wider_than_its_padding_stay_in_its_group() {
+    every_line_holding_the_secret_goes(include_str!("testdata/od_wide_offsets.txt"), SECRET, 24);
+}
+
 /// The secret of `testdata/dump_negative.txt`.
 pub(super) const NEGATIVE_SECRET: &str = "pässwörd-Ünïcødé-ÿ-secret";
 

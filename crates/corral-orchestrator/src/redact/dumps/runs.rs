@@ -64,6 +64,11 @@ const LINE_SLACK: usize = 8;
 /// The most text a byte of a part can take.
 pub const MOST_TEXT_PER_BYTE: usize = 2 * TEXT_PER_BYTE + LINE_SLACK;
 
+/// The blank `od` puts under its offset on the other formats' lines:
+/// seven columns (octal, decimal), six for `-A x`, however wide the offset
+/// itself grows (past 2 MiB in octal, 16 MiB in hex, 10 MB in decimal).
+const OFFSET_PAD: usize = 6;
+
 /// Most text a stream may go without a byte before its part ends: past
 /// it, any line that gave it bytes would start a new part anyway.
 const MAX_GAP: usize = TEXT_PER_BYTE * MAX_LINE_BYTES + LINE_SLACK;
@@ -160,7 +165,8 @@ impl Runs {
                         > head
                             .iter()
                             .take_while(|byte| byte.is_ascii_hexdigit())
-                            .count();
+                            .count()
+                            .min(OFFSET_PAD);
                 let group = if under { above.group } else { self.lines.len() };
                 (group, same_offset(line, head))
             }
