@@ -139,6 +139,8 @@ pub const ANTHROPIC_PREFIX: &str = "/v1/llm/anthropic";
 pub struct EventBatch {
     /// The worker's number for this batch, increasing from 1. A batch sent
     /// again after a lost answer carries the same number and is stored once.
+    /// At most `i64::MAX` (the store keeps it as a signed integer; a higher
+    /// one is refused with a 400 naming `batch`).
     #[serde(default)]
     pub batch: Option<u64>,
     /// The events, in order.

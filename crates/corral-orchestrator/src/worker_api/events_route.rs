@@ -27,6 +27,18 @@ pub(super) async fn events(
             format!("at most {MAX_BATCH_EVENTS} events a batch"),
         ));
     }
+    // The store keeps a batch's number as SQLite's signed integer: a
+    // higher one could never be stored, and each copy of it, refused,
+    // would give back what it took and be taken again without end.
+    if batch
+        .batch
+        .is_some_and(|number| i64::try_from(number).is_err())
+    {
+        return Err(ApiError::bad_field(
+            "batch",
+            format!("at most {} (a signed 64-bit integer)", i64::MAX),
+        ));
+    }
     super::intake::check(&batch.events)?;
     if session.desk.is_none() {
         super::intake::no_execs(&batch.events)?;

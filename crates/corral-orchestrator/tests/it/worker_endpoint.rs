@@ -234,7 +234,33 @@ async fn a_hostile_workers_events_are_redacted_and_retries_stored_once() {
     );
     let (status, _) = unix_request(&socket, "GET", "/v1/job", Some("wrong"), "").await;
     assert_eq!(status, 401, "the reopened socket still checks the token");
-    endpoint.close().await;
+
+    // A number the store cannot keep is refused before anything is taken:
+    // refused by the store instead, it gave back what it took, and each
+    // copy sent again was pushed through the leak detector again.
+    for number in [1u64 << 63, u64::MAX] {
+        let huge = format!(
+            r#"{{"batch": {number}, "events": [{{"kind": "output", "data": {{"stream": "stdout", "text": "huge\n"}}}}]}}"#
+        );
+        let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), &huge).await;
+        assert_eq!(status, 400, "{number}: {body}");
+        assert!(body.contains(r#""field":"batch""#), "{number}: {body}");
+    }
+    let highest = format!(
+        r#"{{"batch": {}, "events": [{{"kind": "output", "data": {{"stream": "stdout", "text": "highest\n"}}}}]}}"#,
+        i64::MAX
+    );
+    let (status, body) = unix_request(&socket, "POST", "/v1/events", Some(&token), &highest).await;
+    assert_eq!(status, 200, "the highest number the store keeps: {body}");
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let texts: Vec<&serde_json::Value> = stored.iter().map(|event| &event.data["text"]).collect();
+    assert!(!texts.contains(&&serde_json::json!("huge\n")), "{texts:?}");
+    assert!(
+        texts.contains(&&serde_json::json!("highest\n")),
+        "{texts:?}"
+    );
+    let report = endpoint.close().await;
+    assert_eq!(report.lost_batches, 0, "a refused number is no lost batch");
 }
 
 /// What only the orchestrator reports cannot come from a worker: a network
