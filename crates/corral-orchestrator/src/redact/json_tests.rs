@@ -82,6 +82,38 @@ fn json_numbers_past_what_json_holds_are_redacted_when_they_are_the_secret() {
     );
 }
 
+/// A secret of digits a `u64` holds is read back exactly when written as
+/// an integer, but not written with a fraction or an exponent, nor
+/// negative past an `i64`: a JSON reader makes an `f64` of those, whose
+/// text no longer holds the digits. They were left as they were.
+#[test]
+fn json_numbers_a_u64_holds_are_redacted_written_as_a_reader_loses_them() {
+    let redactor = Redactor::new([
+        ("LONG", "12345678901234567"),
+        ("HUGE", "18000000000000000001"),
+    ]);
+    let mut value: serde_json::Value = serde_json::from_str(
+        r#"{"integer": 12345678901234567, "fraction": 12345678901234567.0,
+            "exponent": 1.2345678901234567e16, "negative": -18000000000000000001,
+            "near": 12345678901234599.0}"#,
+    )
+    .expect("JSON");
+    assert!(
+        !value["fraction"].to_string().contains("12345678901234567")
+            && !value["negative"]
+                .to_string()
+                .contains("18000000000000000001"),
+        "read from JSON, the numbers no longer hold the digits: {value}"
+    );
+    let mut findings = Findings::default();
+    redactor.redact_json(&mut value, &mut findings);
+    for field in ["integer", "fraction", "exponent"] {
+        assert_eq!(value[field], json!("[REDACTED:LONG]"), "{field}: {value}");
+    }
+    assert_eq!(value["negative"], json!("[REDACTED:HUGE]"), "{value}");
+    assert!(value["near"].is_number(), "{value}");
+}
+
 /// A worker chooses the keys of an event's data too (`{"<secret>": 1}`),
 /// and they are stored and streamed like its values.
 #[test]

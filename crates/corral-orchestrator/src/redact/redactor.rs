@@ -25,8 +25,9 @@ pub struct Redactor {
     /// Whether a needle holds a byte past ASCII or `binary::OTHER`, so
     /// bytes must become text character by character (see `binary`).
     exact_text: bool,
-    /// Secrets that are numbers JSON cannot hold exactly (integers past
-    /// `u64`, more digits than an `f64` keeps), as the `f64` a JSON
+    /// Secrets that are numbers an `f64` cannot hold exactly (more digits
+    /// than it keeps, which a JSON reader makes one of past `u64`, or
+    /// written with a fraction or an exponent), as the `f64` a JSON
     /// reader makes of them, with their names: such a number in an
     /// event's data no longer prints the secret's digits.
     lossy_numbers: Vec<(f64, String)>,
@@ -223,10 +224,13 @@ impl Redactor {
 
 /// `value` as the magnitude a JSON reader makes of it, when it is a
 /// decimal number (digits, a fraction, an exponent) of more digits than
-/// an `f64` keeps, that it does not print back as it is written, nor a
-/// `u64` holds: then the text of the number read from JSON no longer
-/// holds the secret's digits. (Fewer digits, and a number of that value
-/// could be any number's: `1.50` is `1.5`.)
+/// an `f64` keeps, that it does not print back as it is written: then
+/// the text of such a number read from JSON no longer holds the secret's
+/// digits. One a `u64` holds too: written as an integer it is read back
+/// exactly (and found as text), but written with a fraction or an
+/// exponent, or negative past an `i64`, it becomes an `f64`. (Fewer
+/// digits, and a number of that value could be any number's: `1.50` is
+/// `1.5`.)
 fn lossy_number(value: &str) -> Option<f64> {
     let digits = value.strip_prefix('-').unwrap_or(value);
     if digits.bytes().filter(u8::is_ascii_digit).count() < MIN_LOSSY_DIGITS
@@ -237,7 +241,6 @@ fn lossy_number(value: &str) -> Option<f64> {
         || !digits
             .bytes()
             .all(|byte| byte.is_ascii_digit() || matches!(byte, b'.' | b'e' | b'E' | b'+' | b'-'))
-        || digits.parse::<u64>().is_ok()
     {
         return None;
     }
