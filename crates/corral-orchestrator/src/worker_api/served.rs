@@ -248,7 +248,9 @@ impl ServedJob {
 
     /// Numbered batches never stored: those the worker gave up on, and a
     /// refused one not sent again (yet; read once the session ended, it
-    /// never will be).
+    /// never will be). A refused batch with no number (our worker numbers
+    /// every one) is not counted: sent again, it cannot be told from a
+    /// new one.
     pub(super) fn lost_batches(&self) -> u64 {
         let refused = self
             .refused

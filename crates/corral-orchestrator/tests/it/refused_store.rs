@@ -193,6 +193,17 @@ async fn batches_never_stored_are_counted_and_one_taken_again_is_not() {
     post(socket, token, "/v1/complete", &done).await;
     let report = served.endpoint.close().await;
     assert_eq!(report.lost_batches, 2);
+
+    // Out of order (a worker that is not ours): a lower number refused
+    // after a higher one counts both, not the last alone.
+    let unordered = self::served(dir.path().join("order").as_path(), "j-00000000000000cd").await;
+    let (database, socket, token) = (&unordered.database, &unordered.socket, &unordered.token);
+    for number in [5, 4] {
+        let body = json!({"batch": number, "events": [output("refused\n")]}).to_string();
+        refused(database, socket, token, "/v1/events", &body).await;
+    }
+    let report = unordered.endpoint.close().await;
+    assert_eq!(report.lost_batches, 2, "both refused batches");
 }
 
 /// A completion is stored with the flush of what the detector held in

@@ -69,6 +69,27 @@ impl ServedJob {
         }
     }
 
+    /// Keeps refused batch `number` and the streams it `touched`, to be
+    /// sent again or given up. Another refused batch still kept (a worker
+    /// that sends out of order; ours sends one at a time) is counted as
+    /// given up and its streams are kept with these: should it come again
+    /// and be stored, a batch is counted lost that was not, and text is
+    /// redacted that need not be, never the other way.
+    fn refuse(&self, number: u64, mut touched: Vec<Option<u64>>) {
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((before, streams)) = refused.take()
+            && before != number
+        {
+            self.give_up();
+            for exec in streams {
+                if !touched.contains(&exec) {
+                    touched.push(exec);
+                }
+            }
+        }
+        *refused = Some((number, touched));
+    }
+
     /// Caps, redacts, audits and stores a batch from the worker; only
     /// under `last_batch` (see [`ServedJob::accept_batch`]).
     async fn accept(&self, events: Vec<NewEvent>, batch: Option<u64>) -> Result<u64, StoreError> {
@@ -159,8 +180,7 @@ impl ServedJob {
             .settle(stored.is_ok());
         if stored.is_err() {
             if let Some(number) = batch {
-                *self.refused.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some((number, touched));
+                self.refuse(number, touched);
             }
             // Sent again, its output and its events must not count twice.
             self.output_bytes.store(budget.0, Ordering::SeqCst);
