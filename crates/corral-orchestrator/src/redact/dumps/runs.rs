@@ -142,6 +142,16 @@ impl Runs {
         (after - group > 1).then(|| (self.lines[group].start, self.lines[after - 1].end))
     }
 
+    /// Whether a find from line `index` covers the lines of its group
+    /// above it: only when the group has an offset line. A group with
+    /// none is held while it is open only once a find reaches it, so a
+    /// stream had let those lines go before the line the find starts in
+    /// came; and every format with no offset is read back (a format that
+    /// is not is not promised), so each line's own find covers it.
+    fn reaches_up(&self, text: &[u8], index: usize) -> bool {
+        text[self.lines[self.lines[index].group].start] != b' '
+    }
+
     /// Reads `text[start..end]` (`end` its line break, or the text's end)
     /// as a dump line onto the runs; false when it is none.
     fn push_line(&mut self, text: &[u8], start: usize, end: usize) -> bool {
@@ -301,8 +311,11 @@ impl Runs {
                 }
                 // Every byte of a stream was printed somewhere: never empty.
                 if start < end {
-                    // The same bytes in the other formats of its groups.
-                    if let Some((top, _)) = self.several(first) {
+                    // The same bytes in the other formats of its groups;
+                    // above the find, only under an offset (see `reaches_up`).
+                    if let Some((top, _)) = self.several(first)
+                        && self.reaches_up(text, first)
+                    {
                         start = start.min(top);
                     }
                     if let Some((_, bottom)) = self.several(last) {
