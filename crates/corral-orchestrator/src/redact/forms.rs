@@ -4,7 +4,9 @@
 //! both cases, bare or as space-separated bytes (`od -t x1`, `xxd -g1`),
 //! and JSON-escaped the ways common serializers do it (`\"`, `\\`, `\/`,
 //! `\u00xx`, HTML-safe, ASCII-only, and escaped twice for JSON inside
-//! JSON). And a value past ASCII with every byte's high bit cleared, as
+//! JSON). Its bytes as programs print a byte array on one line (`[122,
+//! 113]`, Python's `b'p\xc3\xa4ss'`: see `byte_lists`). And a value past
+//! ASCII with every byte's high bit cleared, as
 //! `od -a` prints it (it names a byte by its low seven bits: `ä`, bytes
 //! `c3 a4`, becomes `C` and `$`), read back from its cells by `dumps`.
 //! Line-wrapped and dumped layouts are views, not forms: see `views` and
@@ -32,6 +34,7 @@ pub fn all(value: &str) -> Vec<String> {
     forms.push(hex::encode_upper(value));
     forms.push(spaced_hex(&hex::encode(value)));
     forms.push(spaced_hex(&hex::encode_upper(value)));
+    forms.extend(byte_lists(value.as_bytes()));
     for style in 0..16u8 {
         let style = JsonStyle {
             slash: style & 1 != 0,
@@ -92,6 +95,53 @@ fn spaced_hex(hex: &str) -> String {
         .filter_map(|pair| std::str::from_utf8(pair).ok())
         .collect();
     pairs.join(" ")
+}
+
+/// `value`'s bytes as programs print a byte array or string: numbers in
+/// a list (`[122, 113]`: Rust's `{:?}`, Python's `list()`, Java's
+/// `Arrays.toString`, signed past ASCII; `[122,113]`: JSON, JavaScript;
+/// `[122 113]`: Go), and Python's `repr` of bytes, which escapes what is
+/// not printable ASCII (`b'p\xc3\xa4ss'`). Not hex literals (`0x7a,
+/// 0x71`), `\x` escapes nor hex joined by `-` or `:`: each form is one
+/// more needle every byte of output is searched for, and those three
+/// cost the detector about a twentieth of its speed for what programs
+/// rarely print by accident.
+fn byte_lists(bytes: &[u8]) -> Vec<String> {
+    let joined = |separator: &str, each: &dyn Fn(u8) -> String| -> String {
+        bytes
+            .iter()
+            .map(|&byte| each(byte))
+            .collect::<Vec<_>>()
+            .join(separator)
+    };
+    let mut lists = Vec::new();
+    for separator in [", ", ",", " "] {
+        lists.push(joined(separator, &|byte| byte.to_string()));
+        lists.push(joined(separator, &|byte| {
+            i8::from_ne_bytes([byte]).to_string()
+        }));
+    }
+    lists.push(python_bytes(bytes));
+    lists
+}
+
+/// `bytes` inside Python's `repr` of them (`b'p\xc3\xa4ss'`): printable
+/// ASCII as is, `\\`, `\t`, `\n`, `\r`, and `\xNN` for every other byte.
+fn python_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        match byte {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(char::from(byte)),
+            _ => {
+                let _ = write!(out, "\\x{byte:02x}");
+            }
+        }
+    }
+    out
 }
 
 /// The choices JSON serializers make beyond the mandatory escapes.

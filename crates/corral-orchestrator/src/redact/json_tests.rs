@@ -171,3 +171,32 @@ fn many_keys_that_redact_alike_are_renamed_in_linear_steps() {
     );
     assert!(probes < 3 * KEYS as u64, "{probes} lookups for {KEYS} keys");
 }
+
+/// An array of a secret's bytes in an event's data (`{"key": [122, 113,
+/// …]}`, as serializers write bytes; signed, as Java's are) is redacted
+/// whole, as a number holding a secret is; other arrays of numbers stay.
+/// Each number was read alone, and the secret stayed.
+#[test]
+fn json_arrays_of_a_secrets_bytes_are_redacted() {
+    let past_ascii = "pässwörd-Ünïcødé-ÿ-secret";
+    let redactor = Redactor::new([("S", SECRET), ("HI", past_ascii)]);
+    let signed: Vec<i8> = past_ascii
+        .bytes()
+        .map(|byte| i8::from_ne_bytes([byte]))
+        .collect();
+    let mut inner = vec![1u8, 2];
+    inner.extend_from_slice(SECRET.as_bytes());
+    let mut value = json!({
+        "key": SECRET.as_bytes(),
+        "signed": signed,
+        "among": [{"bytes": inner}],
+        "other": [1, 2, 3, 300, 4, 5, 6, 7, 8, 9],
+    });
+    let mut findings = Findings::default();
+    redactor.redact_json(&mut value, &mut findings);
+    assert_eq!(value["key"], json!("[REDACTED:S]"), "{value}");
+    assert_eq!(value["signed"], json!("[REDACTED:HI]"), "{value}");
+    assert_eq!(value["among"][0]["bytes"], json!("[REDACTED:S]"), "{value}");
+    assert_eq!(value["other"], json!([1, 2, 3, 300, 4, 5, 6, 7, 8, 9]));
+    assert_eq!(findings.names.len(), 3, "{:?}", findings.names);
+}

@@ -2,6 +2,7 @@
 //! JSON and replaced by `[REDACTED:NAME]`.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 
@@ -158,9 +159,18 @@ impl Redactor {
                     *text = clean;
                 }
             }
-            Value::Array(items) => items
-                .iter_mut()
-                .for_each(|item| self.redact_json(item, findings)),
+            // A byte array holding a secret (`{"key": [122, 113, …]}`, as
+            // serializers write bytes): redacted whole, as a number is.
+            Value::Array(items) => {
+                if let Some(name) = self.byte_array_named(items) {
+                    findings.names.push(name.to_owned());
+                    *value = Value::String(format!("[REDACTED:{name}]"));
+                } else {
+                    for item in items {
+                        self.redact_json(item, findings);
+                    }
+                }
+            }
             Value::Object(map) => {
                 // The last suffix given to each key, so a thousand keys that
                 // redact alike cost a thousand steps, not half a million.
@@ -207,6 +217,27 @@ const MIN_LOSSY_DIGITS: usize = 16;
 const MOST_ULPS_APART: u64 = 4;
 
 impl Redactor {
+    /// The name of a secret `items` hold as bytes, when they are all
+    /// bytes (0 to 255, or -128 to -1 as Java's signed bytes): read as the
+    /// list a serializer prints (`122,113`), one of the secret's forms.
+    fn byte_array_named(&self, items: &[Value]) -> Option<&str> {
+        if items.len() < super::exact::MIN_NEEDLE {
+            return None;
+        }
+        let mut list = String::with_capacity(items.len() * 4);
+        for (index, item) in items.iter().enumerate() {
+            let byte = item.as_i64().filter(|byte| (-128..=255).contains(byte))?;
+            if index > 0 {
+                list.push(',');
+            }
+            let _ = write!(list, "{byte}");
+        }
+        let found = self.exact.find_all(list.as_bytes());
+        found
+            .first()
+            .map(|found| self.needle_names[found.needle].as_str())
+    }
+
     /// The name of the secret `number` is, read as a JSON reader read it,
     /// when that secret is a number JSON cannot hold exactly (the digits
     /// are gone: `3.1415926535897933e25` for 26 of them), either sign.

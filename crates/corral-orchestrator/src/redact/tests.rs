@@ -2,6 +2,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use corral_proto::event::OutputStream;
 
+use super::bounds_tests::redacts_whole_and_cut;
 use super::{Findings, OutputPiece, Redactor, StreamRedactor};
 
 pub(super) const SECRET: &str = "hunter2-but/longer+42";
@@ -266,5 +267,63 @@ fn od_c_cells_inside_a_hex_run_do_not_hide_a_secret() {
         let out = redactor.redact_text(&text, &mut findings);
         assert_eq!(findings.names, ["KEY"], "{text}");
         assert!(out.is_some_and(|out| !out.contains("65")), "{text}");
+    }
+}
+
+/// A secret's bytes as programs print a byte array or string (the
+/// programs' own output, in `testdata/byte_lists.txt`): Rust's `{:?}`,
+/// Python's `list()` and `repr()`, JavaScript and JSON arrays, Java's
+/// signed `Arrays.toString`. Each printed list is redacted whole, and a
+/// stream cut anywhere emits the same. All but the `repr` of an ASCII
+/// secret were left in clear.
+#[test]
+fn byte_arrays_as_programs_print_them_are_redacted() {
+    let plain = "zq7-Correct-horse-battery-staple-42-Xy";
+    let past_ascii = "pässwörd-Ünïcødé-ÿ-secret";
+    let redactor = Redactor::new([("S", plain), ("HI", past_ascii)]);
+    let mut printed: Vec<(String, String)> = Vec::new();
+    for line in include_str!("testdata/byte_lists.txt").lines() {
+        if let Some(what) = line.strip_prefix("== ") {
+            printed.push((what.to_owned(), String::new()));
+        } else if let Some((_, text)) = printed.last_mut().filter(|_| !line.starts_with('#')) {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    assert_eq!(printed.len(), 10, "{printed:?}");
+    for (name, value) in [("S", plain), ("HI", past_ascii)] {
+        let signed: Vec<i8> = value
+            .bytes()
+            .map(|byte| i8::from_ne_bytes([byte]))
+            .collect();
+        printed.push((
+            format!("{name}: Rust {{:?}}"),
+            format!("key: {:?}\n", value.as_bytes()),
+        ));
+        printed.push((
+            format!("{name}: Rust {{:?}} of i8"),
+            format!("{signed:?}\n"),
+        ));
+        // Go's `fmt.Println` of a `[]byte` (no Go here): `[122 113 …]`.
+        let go = format!("{:?}", value.as_bytes()).replace(", ", " ");
+        printed.push((format!("{name}: Go fmt.Println"), format!("key {go}\n")));
+    }
+    for (what, text) in &printed {
+        let name = what.split(':').next().unwrap_or_default();
+        let mut findings = Findings::default();
+        let whole = redactor
+            .redact_text(text, &mut findings)
+            .unwrap_or_else(|| panic!("{what}: nothing found in {text}"));
+        for line in whole.lines() {
+            // Nothing of a list left beside the redaction but its brackets,
+            // quotes and the label before it (no digit).
+            let left = line.replace(&format!("[REDACTED:{name}]"), "");
+            assert!(
+                left.len() < line.len() && !left.chars().any(|c| c.is_ascii_digit()),
+                "{what}: {line}"
+            );
+        }
+        assert!(findings.names.iter().all(|found| found == name), "{what}");
+        redacts_whole_and_cut(&redactor, what, text, &whole);
     }
 }
