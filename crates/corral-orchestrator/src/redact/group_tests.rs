@@ -314,6 +314,35 @@ fn formats_under_an_offset_wider_than_its_padding_stay_in_its_group() {
     every_line_holding_the_secret_goes(include_str!("testdata/od_wide_offsets.txt"), SECRET, 24);
 }
 
+/// A dump line after an offset line whose own line gave bytes (`xxd`, an
+/// `od -t x1` cut by `head`) joins its group only by giving its bytes
+/// again: `od -An -i` of a number then the secret (seven spaces first,
+/// as many as the offset's digits) was taken for another format under
+/// that offset, its bytes read apart from the next lines', and the secret
+/// was missed (helper-43; real `xxd` and `od` output).
+#[test]
+fn lines_of_no_offset_after_an_offset_that_gave_bytes_are_a_dump_of_their_own() {
+    let redactor = Redactor::new([("S", SECRET)]);
+    for (dump, expected) in [
+        (
+            "00000000: 6869 0a                                  hi.\n\
+             \x20      1000  758608250 1920102211  762602341\n\
+             \x201936879464 1633824101 1919251572 1953705337\n\
+             \x201701605473  758264877     686424\n",
+            "00000000: 6869 0a                                  hi.\n       1000  [REDACTED:S]\n",
+        ),
+        (
+            "0000000 6b 0d 5b 15 53 6c da 62 6c 05 8c 5d 25 d0 40 e9\n\
+             \x20      12345   758608250  1920102211   762602341\n\
+             \x20 1936879464  1633824101  1919251572  1953705337\n\
+             \x20 1701605473   758264877      686424\n",
+            "0000000 6b 0d 5b 15 53 6c da 62 6c 05 8c 5d 25 d0 40 e9\n       12345   [REDACTED:S]\n",
+        ),
+    ] {
+        redacts_whole_and_cut(&redactor, dump, dump, expected);
+    }
+}
+
 /// The secret of `testdata/dump_negative.txt`.
 pub(super) const NEGATIVE_SECRET: &str = "pässwörd-Ünïcødé-ÿ-secret";
 

@@ -64,9 +64,8 @@ const LINE_SLACK: usize = 8;
 /// The most text a byte of a part can take.
 pub const MOST_TEXT_PER_BYTE: usize = 2 * TEXT_PER_BYTE + LINE_SLACK;
 
-/// The blank `od` puts under its offset on the other formats' lines:
-/// seven columns (octal, decimal), six for `-A x`, however wide the offset
-/// itself grows (past 2 MiB in octal, 16 MiB in hex, 10 MB in decimal).
+/// The blank `od` puts under its offset on other formats' lines: 7 (6 for
+/// `-A x`), however wide the offset grows (past 2 MiB, 16 MiB, 10 MB).
 const OFFSET_PAD: usize = 6;
 
 /// Most text a stream may go without a byte before its part ends: past
@@ -169,14 +168,18 @@ impl Runs {
                 // spaces first is no format of the offset's bytes: `od
                 // -An -c` after a line that only looks like an offset);
                 // at that offset again (`hexdump -b -c` prints it on
-                // every line), the bytes tell (see `alike`).
+                // every line), the bytes tell (see `alike`). Past what od's
+                // blank holds ([`OFFSET_PAD`]) fewer spaces do, under a line
+                // that gave no bytes (`od -f -c`); after one that did, the
+                // bytes tell (`od -An -i` after `xxd` is a dump of its own).
+                let spaces = line.iter().take_while(|&&byte| byte == b' ').count();
+                let digits = head
+                    .iter()
+                    .take_while(|byte| byte.is_ascii_hexdigit())
+                    .count();
                 let under = head.first() != Some(&b' ')
-                    && line.iter().take_while(|&&byte| byte == b' ').count()
-                        > head
-                            .iter()
-                            .take_while(|byte| byte.is_ascii_hexdigit())
-                            .count()
-                            .min(OFFSET_PAD);
+                    && (spaces > digits
+                        || (spaces > digits.min(OFFSET_PAD) && !self.head_gave(above.group)));
                 let group = if under { above.group } else { self.lines.len() };
                 (group, same_offset(line, head))
             }

@@ -85,6 +85,19 @@ impl Runs {
         (alike || (again && numbers())).then_some(above.group)
     }
 
+    /// Whether the first line of the run's last group, at `group`, gave
+    /// any stream a byte.
+    pub(super) fn head_gave(&self, group: usize) -> bool {
+        (0..STREAMS).any(|format| {
+            let run = keyed(format, 0);
+            let end = self
+                .lines
+                .get(group + 1)
+                .map_or(self.bytes.len(run), |next| next.first(run));
+            end > self.lines[group].first(run)
+        })
+    }
+
     /// Whether the group at `group` gave fewer bytes than the group above
     /// it, in the format of their first lines that gave the most: it is a
     /// dump's last, short group (`first`: where the line being read
