@@ -242,10 +242,13 @@ impl Redactor {
     /// when that secret is a number JSON cannot hold exactly (the digits
     /// are gone: `3.1415926535897933e25` for 26 of them), either sign.
     fn lossy_number_named(&self, number: &serde_json::Number) -> Option<&str> {
-        if !number.is_f64() {
+        // An integer past 2^53 too: one a reader made an `f64` of and wrote
+        // back as an integer (JavaScript, jq, Go's `interface{}`) no longer
+        // holds the digits (`12345678901234567` comes back `…568`).
+        let magnitude = number.as_f64()?.abs();
+        if !number.is_f64() && magnitude < 9_007_199_254_740_992.0 {
             return None;
         }
-        let magnitude = number.as_f64()?.abs();
         self.lossy_numbers
             .iter()
             .find(|(secret, _)| magnitude.to_bits().abs_diff(secret.to_bits()) <= MOST_ULPS_APART)

@@ -2,8 +2,9 @@
 //! the copy the worker sends again is taken as if it were the first: the
 //! leak detector, the completion, the output budget and the audit.
 
+use corral_orchestrator::internals::SqliteStore;
 use corral_orchestrator::internals::{EventRecords, SecretRecords};
-use corral_proto::EventKind;
+use corral_proto::{EventKind, Job};
 use corral_testkit::unix_request;
 use serde_json::json;
 
@@ -320,15 +321,7 @@ async fn a_completion_that_waited_past_the_revoke_is_not_stored() {
     assert_eq!(completed.0, 401, "{}", completed.1);
     let report = served.endpoint.close().await;
     assert!(report.completion.is_none(), "{report:?}");
-    let events = served
-        .store
-        .events_after(&served.job.id, 0, 100)
-        .await
-        .expect("events");
-    assert!(
-        events.iter().all(|event| event.kind != EventKind::Result),
-        "{events:?}"
-    );
+    no_result_stored(&served.store, &served.job).await;
 }
 
 /// A completion claimed before the job's token was revoked (its container
@@ -363,11 +356,12 @@ async fn a_completion_refused_after_the_revoke_is_not_in_the_report() {
     let report = served.endpoint.close().await;
     assert!(report.completion.is_none(), "{report:?}");
     assert!(report.completion_refused, "{report:?}");
-    let events = served
-        .store
-        .events_after(&served.job.id, 0, 100)
-        .await
-        .expect("events");
+    no_result_stored(&served.store, &served.job).await;
+}
+
+/// Asserts that `store` holds no `result` event for `job`.
+async fn no_result_stored(store: &SqliteStore, job: &Job) {
+    let events = store.events_after(&job.id, 0, 100).await.expect("events");
     assert!(
         events.iter().all(|event| event.kind != EventKind::Result),
         "{events:?}"
