@@ -16,7 +16,7 @@ pub(super) fn od_dumps() -> Vec<(&'static str, String)> {
 }
 
 /// The dumps in `data`, each after a line `{heading}FLAGS`: (flags, dump).
-fn dumps(data: &'static str, heading: &str) -> Vec<(&'static str, String)> {
+pub(super) fn dumps(data: &'static str, heading: &str) -> Vec<(&'static str, String)> {
     let mut dumps: Vec<(&'static str, String)> = Vec::new();
     for line in data.lines().filter(|line| !line.starts_with('#')) {
         if let Some(flags) = line.strip_prefix(heading) {

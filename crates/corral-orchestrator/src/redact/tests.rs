@@ -3,6 +3,7 @@ use base64::engine::general_purpose::STANDARD;
 use corral_proto::event::OutputStream;
 
 use super::bounds_tests::redacts_whole_and_cut;
+use super::group_tests::dumps;
 use super::{Findings, OutputPiece, Redactor, StreamRedactor};
 
 pub(super) const SECRET: &str = "hunter2-but/longer+42";
@@ -281,15 +282,10 @@ fn byte_arrays_as_programs_print_them_are_redacted() {
     let plain = "zq7-Correct-horse-battery-staple-42-Xy";
     let past_ascii = "pässwörd-Ünïcødé-ÿ-secret";
     let redactor = Redactor::new([("S", plain), ("HI", past_ascii)]);
-    let mut printed: Vec<(String, String)> = Vec::new();
-    for line in include_str!("testdata/byte_lists.txt").lines() {
-        if let Some(what) = line.strip_prefix("== ") {
-            printed.push((what.to_owned(), String::new()));
-        } else if let Some((_, text)) = printed.last_mut().filter(|_| !line.starts_with('#')) {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
+    let mut printed: Vec<(String, String)> = dumps(include_str!("testdata/byte_lists.txt"), "== ")
+        .into_iter()
+        .map(|(what, text)| (what.to_owned(), text))
+        .collect();
     assert_eq!(printed.len(), 10, "{printed:?}");
     for (name, value) in [("S", plain), ("HI", past_ascii)] {
         let signed: Vec<i8> = value

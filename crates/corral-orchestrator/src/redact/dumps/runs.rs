@@ -141,13 +141,8 @@ impl Runs {
         (after - group > 1).then(|| (self.lines[group].start, self.lines[after - 1].end))
     }
 
-    /// Whether a find from line `index` covers the lines of its group
-    /// above it: only when the group has an offset line. A group with
-    /// none is held while it is open only once a find reaches it, so a
-    /// stream had let those lines go before the line the find starts in
-    /// came; and every format with no offset is read back (a format that
-    /// is not is not promised), so each line's own find covers it.
-    fn reaches_up(&self, text: &[u8], index: usize) -> bool {
+    /// Whether the group of line `index` starts with an offset line.
+    fn has_offset(&self, text: &[u8], index: usize) -> bool {
         text[self.lines[self.lines[index].group].start] != b' '
     }
 
@@ -179,7 +174,8 @@ impl Runs {
                     .count();
                 let under = head.first() != Some(&b' ')
                     && (spaces > digits
-                        || (spaces > digits.min(OFFSET_PAD) && !self.head_gave(above.group)));
+                        || (spaces > digits.min(OFFSET_PAD)
+                            && !self.head_gave(above.group, |run| self.bytes.len(run))));
                 let group = if under { above.group } else { self.lines.len() };
                 (group, same_offset(line, head))
             }
@@ -315,9 +311,13 @@ impl Runs {
                 // Every byte of a stream was printed somewhere: never empty.
                 if start < end {
                     // The same bytes in the other formats of its groups;
-                    // above the find, only under an offset (see `reaches_up`).
+                    // above the find, only under an offset. A group with
+                    // none is held while open only once a find reaches it,
+                    // so a stream let the lines above go before the find
+                    // came; and every format there is read back, so each
+                    // line's own find covers it.
                     if let Some((top, _)) = self.several(first)
-                        && self.reaches_up(text, first)
+                        && self.has_offset(text, first)
                     {
                         start = start.min(top);
                     }

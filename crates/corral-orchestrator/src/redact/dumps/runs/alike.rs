@@ -71,29 +71,23 @@ impl Runs {
             })
         });
         let numbers = || {
-            let head = &self.lines[above.group];
-            // The head's own bytes end where the next line's start.
-            let next = |run: usize| {
-                self.lines
-                    .get(above.group + 1)
-                    .map_or(first[run], |next| next.first(run))
-            };
-            let head_gave =
-                (0..STREAMS).any(|format| next(keyed(format, 0)) > head.first(keyed(format, 0)));
-            given.iter().all(|given| given.is_empty()) || !head_gave
+            given.iter().all(|given| given.is_empty())
+                || !self.head_gave(above.group, |run| first[run])
         };
         (alike || (again && numbers())).then_some(above.group)
     }
 
     /// Whether the first line of the run's last group, at `group`, gave
-    /// any stream a byte.
-    pub(super) fn head_gave(&self, group: usize) -> bool {
+    /// any stream a byte. Its bytes end where the next line's start, or,
+    /// when it is the last line read, at `read_to` (each stream's end
+    /// before the line being read).
+    pub(super) fn head_gave(&self, group: usize, read_to: impl Fn(usize) -> usize) -> bool {
         (0..STREAMS).any(|format| {
             let run = keyed(format, 0);
             let end = self
                 .lines
                 .get(group + 1)
-                .map_or(self.bytes.len(run), |next| next.first(run));
+                .map_or_else(|| read_to(run), |next| next.first(run));
             end > self.lines[group].first(run)
         })
     }
@@ -141,7 +135,8 @@ impl Runs {
     fn open_group(&self, text: &[u8]) -> Option<(usize, bool)> {
         let last = self.lines.last()?;
         let head = self.lines[last.group].start;
-        (self.lines.len() - last.group < MAX_GROUP).then_some((head, text[head] != b' '))
+        let with_offset = self.has_offset(text, self.lines.len() - 1);
+        (self.lines.len() - last.group < MAX_GROUP).then_some((head, with_offset))
     }
 
     /// Where the last find in the run ends, when its last group has no
