@@ -190,6 +190,50 @@ async fn host_tool_image(repository: &str, tool: &Path) -> String {
     .await
 }
 
+/// Runs `argv` in the running container of job `id` (found by its
+/// `corral.job` label) as the container's own user, to its end; panics
+/// unless exactly one container carries the label and `argv` exits 0. A
+/// test uses it to hold a job at a point and let it go on.
+pub async fn exec_in_job(id: &str, argv: &[&str]) {
+    use bollard::exec::{CreateExecOptions, StartExecResults};
+    use futures_util::StreamExt;
+    ensure_docker();
+    let runtime = DockerRuntime::connect().await.expect("connect to Docker");
+    let containers = runtime
+        .list_by_label(corral_runtime::LABEL_JOB, id)
+        .await
+        .expect("list containers");
+    let [container] = containers.as_slice() else {
+        panic!("job {id} has {} containers, not one", containers.len());
+    };
+    let docker = runtime.client();
+    let exec = docker
+        .create_exec(
+            &container.container_id,
+            CreateExecOptions::<String> {
+                cmd: Some(argv.iter().map(|arg| (*arg).to_owned()).collect()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..CreateExecOptions::default()
+            },
+        )
+        .await
+        .expect("create the exec");
+    if let StartExecResults::Attached { mut output, .. } = docker
+        .start_exec(&exec.id, None)
+        .await
+        .expect("start the exec")
+    {
+        while output.next().await.is_some() {}
+    }
+    let code = docker
+        .inspect_exec(&exec.id)
+        .await
+        .expect("inspect the exec")
+        .exit_code;
+    assert_eq!(code, Some(0), "{argv:?} in job {id}'s container");
+}
+
 /// Removes every container carrying `label=value`; returns how many there were.
 pub async fn remove_labelled(label: &str, value: &str) -> usize {
     ensure_docker();

@@ -6,14 +6,24 @@
 use std::time::Duration;
 
 use corral_orchestrator::ProviderKind;
-use corral_testkit::{TestServer, Upstream};
+use corral_testkit::{TestServer, Upstream, exec_in_job};
 use serde_json::json;
 
 use crate::webdriver::Session;
 use crate::worker_mode::server_for;
 
-/// Four hundred lines over a few seconds.
-const MANY_LINES: &str = "for i in $(seq 1 400); do echo line $i; sleep 0.01; done";
+/// Two hundred lines, then (once the test has seen what it looks for while
+/// the job runs, and lets it go on with [`go_on`]) two hundred more over a
+/// second or two: a loaded machine cannot make the job end before the page
+/// has shown it running.
+const MANY_LINES: &str = "for i in $(seq 1 200); do echo line $i; done; \
+     until [ -e /tmp/go-on ]; do sleep 0.05; done; \
+     for i in $(seq 201 400); do echo line $i; sleep 0.005; done";
+
+/// Lets job `id`, held in [`MANY_LINES`], go on.
+async fn go_on(id: &str) {
+    exec_in_job(id, &["touch", "/tmp/go-on"]).await;
+}
 
 /// The last output box on the page, as a script expression.
 const LAST_BOX: &str = "[...document.querySelectorAll('pre.term')].pop()";
@@ -29,6 +39,10 @@ async fn the_job_page_shows_the_state_the_job_is_in_while_it_streams() {
     session
         .until("return location.hash.startsWith('#/jobs/j-')")
         .await;
+    let id = session
+        .script("return location.hash.slice('#/jobs/'.length)")
+        .await;
+    let id = id.as_str().expect("the job's id in the address");
     session
         .until(&format!(
             "const box = {LAST_BOX}; return !!box && box.textContent.includes('line 60') \
@@ -36,6 +50,7 @@ async fn the_job_page_shows_the_state_the_job_is_in_while_it_streams() {
              && document.querySelector('h2 .state').textContent === 'running'"
         ))
         .await;
+    go_on(id).await;
     session
         .until("return document.querySelector('h2 .state').textContent === 'succeeded'")
         .await;
@@ -102,6 +117,7 @@ async fn the_output_box_follows_new_lines_until_the_reader_scrolls_up() {
     session
         .script(&format!("{LAST_BOX}.scrollTop = 0; return true"))
         .await;
+    go_on(&id).await;
     session
         .until(&format!(
             "return {LAST_BOX}.textContent.includes('line 400')"
