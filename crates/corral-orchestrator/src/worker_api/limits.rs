@@ -1,13 +1,15 @@
 //! Bounds on what one job's worker may send: output events are cut to a
-//! size (a longer line is split across events, never dropped), and events
-//! are admitted at a bounded rate: past it, the answer to the worker waits,
-//! so a flood slows its own job instead of the orchestrator.
+//! size (a longer line is split across events, never dropped), events are
+//! admitted at a bounded rate (past it, the answer to the worker waits, so
+//! a flood slows its own job instead of the orchestrator), and what they
+//! carry is held to the job's budget of bytes.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use corral_proto::NewEvent;
-use corral_proto::event::OutputData;
+use corral_proto::event::{ExecEndedData, OutputData};
+use corral_proto::{EventKind, NewEvent};
 
 /// Most text one stored output event carries.
 pub const MAX_EVENT_TEXT: usize = 64 << 10;
@@ -17,6 +19,95 @@ pub const EVENTS_PER_SECOND: f64 = 10_000.0;
 pub const EVENT_BURST: f64 = 20_000.0;
 /// The longest one batch is held back.
 const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// A job's budget of bytes (`max_output_bytes`) for what its worker sends:
+/// output by its text, every other event by its data as JSON (messages,
+/// tool calls and results of up to a request's size each would otherwise
+/// grow the store without bound).
+pub struct Budget {
+    max: u64,
+    spent: AtomicU64,
+    warned: AtomicBool,
+}
+
+/// What a [`Budget`] had spent, to give back what a batch not stored took.
+#[derive(Clone, Copy)]
+pub struct Spent(u64, bool);
+
+impl Budget {
+    pub fn new(max: u64) -> Self {
+        Self {
+            max,
+            spent: AtomicU64::new(0),
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// Drops what is past the budget, replacing it with one warning. An
+    /// exec's end is kept past it, bare (its numbers, no reason): a
+    /// sandbox's caller waits for it.
+    pub fn cap(&self, events: Vec<NewEvent>) -> Vec<NewEvent> {
+        let mut kept = Vec::with_capacity(events.len());
+        for event in events {
+            let size = match event.output() {
+                Some(output) => output.text.len() as u64,
+                None => json_size(&event.data),
+            };
+            let before = self.spent.fetch_add(size, Ordering::SeqCst);
+            if before.saturating_add(size) <= self.max {
+                kept.push(event);
+                continue;
+            }
+            if !self.warned.swap(true, Ordering::SeqCst) {
+                let message = format!("output and events past {} bytes were dropped", self.max);
+                kept.push(NewEvent::warning(message));
+            }
+            if let Some(ended) = (event.kind == EventKind::ExecEnded)
+                .then(|| event.payload::<ExecEndedData>())
+                .flatten()
+            {
+                kept.push(NewEvent::of(&ExecEndedData {
+                    reason: None,
+                    ..ended
+                }));
+            }
+        }
+        kept
+    }
+
+    /// What is spent now.
+    pub fn spent(&self) -> Spent {
+        Spent(
+            self.spent.load(Ordering::SeqCst),
+            self.warned.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Back to what was spent at `before`: a batch not stored is sent
+    /// again, and must not count twice.
+    pub fn give_back(&self, before: Spent) {
+        self.spent.store(before.0, Ordering::SeqCst);
+        self.warned.store(before.1, Ordering::SeqCst);
+    }
+}
+
+/// How many bytes `value` takes written as JSON, counted as it is written.
+fn json_size(value: &serde_json::Value) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len() as u64;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
 
 /// Splits output events whose text is over [`MAX_EVENT_TEXT`] into several,
 /// on character boundaries, in order.

@@ -27,7 +27,7 @@ pub struct JobProvisions {
     pub events: EventLog,
     /// Where redactions are audited.
     pub audit: Arc<dyn SecretRecords>,
-    /// Output bytes the job may store.
+    /// Bytes of output and event data the job's worker may store.
     pub max_output_bytes: u64,
     /// The job's model proxy, in agent modes.
     pub llm: Option<Arc<ModelProxy>>,

@@ -63,9 +63,8 @@ pub(crate) struct ServedJob {
     streams: Mutex<OutputStreams>,
     /// A sandbox's desk: its orders, answers and activity.
     pub(super) desk: Option<Arc<crate::sandbox::Desk>>,
-    output_bytes: AtomicU64,
-    max_output_bytes: u64,
-    output_capped: AtomicBool,
+    /// What the worker's events may carry.
+    budget: super::limits::Budget,
     /// The last numbered batch stored and the last sequence number it got,
     /// once known (read from the store on first use: a restart loses it),
     /// so a batch costs no read of the store. Held while a numbered batch
@@ -140,9 +139,7 @@ impl ServedJob {
             redactor: setup.redactor,
             streams: Mutex::new(OutputStreams::default()),
             desk: setup.desk,
-            output_bytes: AtomicU64::new(0),
-            max_output_bytes: setup.max_output_bytes,
-            output_capped: AtomicBool::new(false),
+            budget: super::limits::Budget::new(setup.max_output_bytes),
             // A new worker numbers its batches from 1, whatever an earlier
             // container of the job (a sandbox stopped and started) stored;
             // only a re-adopted worker goes on from the store's number.

@@ -21,6 +21,7 @@ mod claude_sessions;
 mod data_dir_lock;
 mod egress;
 mod engines;
+mod event_budget;
 mod faults;
 mod held_output;
 mod hostile;

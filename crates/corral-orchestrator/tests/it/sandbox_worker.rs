@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corral_orchestrator::internals::{Desk, EventRecords, Redactor, WorkerEndpoint};
-use corral_proto::JobMode;
 use corral_proto::sandbox::order::Order;
+use corral_proto::{EventKind, JobMode};
 use corral_testkit::unix_request;
+use serde_json::json;
 use tokio_util::task::TaskTracker;
 
 use crate::refused_store::refused;
@@ -282,5 +283,59 @@ async fn an_exec_end_the_store_refused_ends_the_exec_when_sent_again() {
         .map(|output| output.text)
         .collect();
     assert_eq!(text, format!("key={head}"), "let go at the exec's end");
+    sandbox.endpoint.close().await;
+}
+
+/// Past the sandbox's budget an exec's end is still taken (bare: its
+/// numbers, not its reason), so its caller learns it ended; its output and
+/// every other event past it are dropped.
+#[tokio::test]
+async fn an_exec_end_past_the_budget_still_ends_the_exec() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = sandbox(dir.path(), "j-00000000000000c9").await;
+    let (socket, token) = (&sandbox.socket, &sandbox.token);
+    let exec = true_exec(&sandbox.desk);
+    // The test budget is a MiB: this is past it.
+    let flood = "x".repeat(1 << 20);
+    let reason = "r".repeat(64 * 1024);
+    let batch = json!({"batch": 1, "events": [
+        {"kind": "output", "data": {"stream": "stdout", "text": "first\n", "exec": exec}},
+        {"kind": "output", "data": {"stream": "stdout", "text": flood, "exec": exec}},
+        {"kind": "message", "data": {"role": "assistant", "text": flood}},
+        {"kind": "exec_ended", "data": {"exec": exec, "exit_code": 3, "duration_ms": 9, "reason": reason}},
+    ]});
+    let (status, body) = unix_request(
+        socket,
+        "POST",
+        "/v1/events",
+        Some(token),
+        &batch.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sandbox.desk.execs_running(), 0, "the exec ended");
+    let stored = sandbox
+        .store
+        .events_after(&sandbox.job.id, 0, 100)
+        .await
+        .expect("events");
+    // The output up to the budget (split in parts of 64 KiB), then the
+    // one warning, nothing of the message, and the exec's end.
+    let others: Vec<_> = stored
+        .iter()
+        .filter(|event| event.kind != EventKind::Output)
+        .collect();
+    let kinds: Vec<_> = others.iter().map(|event| event.kind).collect();
+    assert_eq!(kinds, [EventKind::Warning, EventKind::ExecEnded]);
+    assert_eq!(
+        others[1].data,
+        json!({"exec": exec, "exit_code": 3, "duration_ms": 9, "timed_out": false})
+    );
+    let output: usize = stored
+        .iter()
+        .filter_map(corral_proto::Event::output)
+        .map(|output| output.text.len())
+        .sum();
+    assert!(output <= 1 << 20, "{output} bytes of output kept");
     sandbox.endpoint.close().await;
 }

@@ -2,7 +2,6 @@
 //! and the audit into the store, whole or not at all.
 
 use std::sync::PoisonError;
-use std::sync::atomic::Ordering;
 
 use corral_proto::event::ExecEndedData;
 use corral_proto::worker::Completion;
@@ -119,12 +118,9 @@ impl ServedJob {
         // Execs this batch ends, told to the desk once it is stored: the
         // batch sent again must find them running, to let go of their output.
         let mut ended_here: Vec<ExecEndedData> = Vec::new();
-        // The output budget as it was, for a batch not stored.
-        let budget = (
-            self.output_bytes.load(Ordering::SeqCst),
-            self.output_capped.load(Ordering::SeqCst),
-        );
-        for mut event in self.cap_output(events) {
+        // The budget as it was, for a batch not stored.
+        let budget = self.budget.spent();
+        for mut event in self.budget.cap(events) {
             let mut found = Findings::default();
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(output) = event.output() {
@@ -183,8 +179,7 @@ impl ServedJob {
                 self.refuse(number, touched);
             }
             // Sent again, its output and its events must not count twice.
-            self.output_bytes.store(budget.0, Ordering::SeqCst);
-            self.output_capped.store(budget.1, Ordering::SeqCst);
+            self.budget.give_back(budget);
             self.rate.give_back(counted);
         }
         armed.disarm();
@@ -313,27 +308,6 @@ impl ServedJob {
             }
         }
         Ok(last_seq)
-    }
-
-    /// Drops output past the job's budget, replacing it with one warning.
-    fn cap_output(&self, events: Vec<NewEvent>) -> Vec<NewEvent> {
-        let mut kept = Vec::with_capacity(events.len());
-        for event in events {
-            if let Some(output) = event.output() {
-                let size = output.text.len() as u64;
-                let before = self.output_bytes.fetch_add(size, Ordering::SeqCst);
-                if before + size > self.max_output_bytes {
-                    if !self.output_capped.swap(true, Ordering::SeqCst) {
-                        let message =
-                            format!("output past {} bytes was dropped", self.max_output_bytes);
-                        kept.push(NewEvent::warning(message));
-                    }
-                    continue;
-                }
-            }
-            kept.push(event);
-        }
-        kept
     }
 }
 
