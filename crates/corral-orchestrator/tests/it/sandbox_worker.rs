@@ -339,3 +339,55 @@ async fn an_exec_end_past_the_budget_still_ends_the_exec() {
     assert!(output <= 1 << 20, "{output} bytes of output kept");
     sandbox.endpoint.close().await;
 }
+
+/// A batch the store refused twice, each copy with output of another exec
+/// (a worker may resend other content under a number), then given up on:
+/// every stream either copy touched starts covered, so the rest of a
+/// secret the first copy began is not stored in clear (the second copy's
+/// streams replaced the first's).
+#[tokio::test]
+async fn a_batch_refused_twice_with_other_execs_covers_the_streams_of_both() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = sandbox(dir.path(), "j-00000000000000ce").await;
+    let (socket, token) = (&sandbox.socket, &sandbox.token);
+    let database = dir.path().join("corral.db");
+    let (first, other) = (true_exec(&sandbox.desk), true_exec(&sandbox.desk));
+    let (head, tail) = SECRET.split_at(10);
+    let tagged = |exec: u64, text: &str| json!({"kind": "output", "data": {"stream": "stdout", "text": text, "exec": exec}});
+    let copy = |exec: u64, text: &str| json!({"batch": 1, "events": [tagged(exec, text)]});
+    refused(
+        &database,
+        socket,
+        token,
+        "/v1/events",
+        &copy(first, head).to_string(),
+    )
+    .await;
+    refused(
+        &database,
+        socket,
+        token,
+        "/v1/events",
+        &copy(other, "x").to_string(),
+    )
+    .await;
+    let rest = json!({"batch": 2, "events": [tagged(first, &format!("{tail}\n"))]});
+    let (status, body) =
+        unix_request(socket, "POST", "/v1/events", Some(token), &rest.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    sandbox.endpoint.close().await;
+    let stored = sandbox
+        .store
+        .events_after(&sandbox.job.id, 0, 100)
+        .await
+        .expect("events");
+    let text: String = stored
+        .iter()
+        .filter_map(corral_proto::Event::output)
+        .map(|output| output.text)
+        .collect();
+    assert!(
+        !text.contains(tail),
+        "the rest of the secret in clear: {text:?}"
+    );
+}

@@ -45,6 +45,11 @@ impl ServedJob {
         self.skip_lost(number);
         self.accept(events, Some(number)).await?;
         *last_batch = Some(number);
+        // Taken at last: no longer one to give up on.
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        if refused.as_ref().is_some_and(|(lost, _)| *lost == number) {
+            *refused = None;
+        }
         Ok(())
     }
 
@@ -62,8 +67,9 @@ impl ServedJob {
                     .unwrap_or_else(PoisonError::into_inner)
                     .lost(&touched, self.redactor.reach());
             }
-            // The refused batch sent again: it meets the streams as they were.
-            Some((lost, _)) if number == lost => {}
+            // The refused batch sent again meets the streams as they were,
+            // and stays kept until it is stored (refused again, the streams
+            // this copy touches are kept with those of the last).
             other => *refused = other,
         }
     }
@@ -71,15 +77,17 @@ impl ServedJob {
     /// Keeps refused batch `number` and the streams it `touched`, to be
     /// sent again or given up. Another refused batch still kept (a worker
     /// that sends out of order; ours sends one at a time) is counted as
-    /// given up and its streams are kept with these: should it come again
-    /// and be stored, a batch is counted lost that was not, and text is
-    /// redacted that need not be, never the other way.
+    /// given up; its streams, or those of an earlier copy of this one
+    /// (which a worker may have sent with other output), are kept with
+    /// these: should it come again and be stored, a batch is counted lost
+    /// that was not, and text is redacted that need not be, never the other
+    /// way.
     fn refuse(&self, number: u64, mut touched: Vec<Option<u64>>) {
         let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((before, streams)) = refused.take()
-            && before != number
-        {
-            self.give_up();
+        if let Some((before, streams)) = refused.take() {
+            if before != number {
+                self.give_up();
+            }
             for exec in streams {
                 if !touched.contains(&exec) {
                     touched.push(exec);
