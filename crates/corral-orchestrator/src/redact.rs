@@ -42,6 +42,8 @@ mod group_tests;
 mod json_tests;
 mod lines;
 #[cfg(test)]
+mod narrow_tests;
+#[cfg(test)]
 mod od_a_tests;
 mod pieces;
 #[cfg(test)]

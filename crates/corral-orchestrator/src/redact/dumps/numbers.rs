@@ -17,6 +17,8 @@ use super::streams::{BYTES, Sink, WORDS};
 const MAX_NUMBERS: usize = 32;
 /// Most digits of a number: a word of four bytes in octal (`od -t o4`).
 const MOST_DIGITS: usize = 11;
+/// The fewest columns a word of two bytes takes (`od -d`: `   303`).
+const WORD_FIELD: usize = 6;
 
 /// Reads `line[at..]` (the line after its offset, from `start` in the
 /// text) when it is decimal or octal numbers alone, into the streams
@@ -85,9 +87,21 @@ fn read_numbers(rest: &[u8], start: usize, sink: &mut impl Sink) -> bool {
     };
     // A byte each only in decimal (`-t u1`, `-t d1`; `od -b` is cells).
     let bytes = base == 10 && fit(-128, 255);
+    // `od` and `hexdump` give a word of two bytes six columns at least
+    // (`   303`, a number's spaces, sign and digits): numbers closer are
+    // bytes (`od -t u1`, or `od -c`'s escapes, ` 303 244`, read as
+    // numbers), and read as words would put junk between a secret's bytes.
+    let wide = numbers
+        .iter()
+        .scan(0, |end, &(_, to, _)| {
+            let field = to - *end;
+            *end = to;
+            Some(field)
+        })
+        .all(|field| field >= WORD_FIELD);
     // A word each of two bytes, or else of four (`od -i`, `-t u4`, `-t o4`).
     let word = if fit(-32768, 65535) {
-        2
+        if wide { 2 } else { 0 }
     } else if fit(-(1 << 31), (1 << 32) - 1) {
         4
     } else {

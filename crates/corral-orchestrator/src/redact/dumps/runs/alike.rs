@@ -114,7 +114,7 @@ impl Runs {
             widest_above = widest_above.max(head - top);
             widest = widest.max(gave);
         }
-        widest > 0 && widest < widest_above
+        widest > 0 && widest < widest_above && widest_above >= ALIKE_BYTES
     }
 
     /// Where the run's last group starts, while more lines under its
