@@ -184,6 +184,9 @@ pub trait EventRecords: Send + Sync {
     async fn held_streams(&self, job_id: &str) -> Result<HeldStreams, StoreError>;
     /// The last worker batch stored for a job, and the sequence number it ended at.
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
+    /// How many bytes the data of a job's stored events of the kinds a
+    /// worker sends take (its budget, when a new session takes it up).
+    async fn worker_bytes(&self, job_id: &str) -> Result<u64, StoreError>;
     /// A job's last event of `kind`, if it has one.
     async fn last_of_kind(
         &self,

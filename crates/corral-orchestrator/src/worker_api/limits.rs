@@ -28,6 +28,9 @@ pub struct Budget {
     max: u64,
     spent: AtomicU64,
     warned: AtomicBool,
+    /// Whether what the job stored before this session (an orchestrator
+    /// restarted, a sandbox started again) was counted in.
+    counted_before: AtomicBool,
 }
 
 /// What a [`Budget`] had spent, to give back what a batch not stored took.
@@ -40,6 +43,25 @@ impl Budget {
             max,
             spent: AtomicU64::new(0),
             warned: AtomicBool::new(false),
+            counted_before: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether what the job stored before this session is counted in.
+    pub fn counted_before(&self) -> bool {
+        self.counted_before.load(Ordering::SeqCst)
+    }
+
+    /// Counts in `stored`, what the job's worker events stored before this
+    /// session took (its data as JSON, a little more than output's text):
+    /// the budget is the job's whole life's, not a session's.
+    pub fn count_before(&self, stored: u64) {
+        if !self.counted_before.swap(true, Ordering::SeqCst) {
+            let spent = self.spent.fetch_add(stored, Ordering::SeqCst) + stored;
+            if spent >= self.max {
+                // Its warning was stored then.
+                self.warned.store(true, Ordering::SeqCst);
+            }
         }
     }
 

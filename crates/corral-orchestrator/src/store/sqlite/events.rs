@@ -133,6 +133,21 @@ impl EventRecords for SqliteStore {
         })
         .await
     }
+
+    async fn worker_bytes(&self, job_id: &str) -> Result<u64, StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let bytes: i64 = connection.query_row(
+                "SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM events \
+                 WHERE job_id = ?1 AND kind IN ('output', 'message', 'tool_call', \
+                 'tool_result', 'error', 'warning', 'exec_started', 'exec_ended')",
+                [job_id],
+                |row| row.get(0),
+            )?;
+            Ok(u64::try_from(bytes).unwrap_or(0))
+        })
+        .await
+    }
 }
 
 /// Inserts `events` after the job's last, inside the caller's transaction,

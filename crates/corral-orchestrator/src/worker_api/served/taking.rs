@@ -101,6 +101,10 @@ impl ServedJob {
     /// under `last_batch` (see [`ServedJob::accept_batch`]).
     async fn accept(&self, events: Vec<NewEvent>, batch: Option<u64>) -> Result<u64, StoreError> {
         self.until_running().await;
+        if !self.budget.counted_before() {
+            let stored = self.events.store().worker_bytes(&self.job.id).await?;
+            self.budget.count_before(stored);
+        }
         let asked = batch.is_some() || !events.is_empty();
         let events = split_output(events);
         let counted = events.len();
