@@ -60,6 +60,8 @@ pub struct EgressProxy {
     pub(super) ca: Option<JobCa>,
     pub(super) net: Arc<EgressNet>,
     pub(super) attempts: AtomicU64,
+    /// Events recorded for the job (see [`EgressProxy::record_event`]).
+    recorded: AtomicU64,
     pub(super) budget: Arc<Budget>,
     pub(super) events: EventLog,
     pub(super) redactor: Arc<Redactor>,
@@ -149,6 +151,7 @@ impl EgressProxy {
             ca,
             net,
             attempts: AtomicU64::new(0),
+            recorded: AtomicU64::new(0),
             events,
             redactor,
             clients: Mutex::new(HashMap::new()),
@@ -261,13 +264,38 @@ impl EgressProxy {
         self.record_event(NewEvent::of(network)).await;
     }
 
+    /// Records `event` while the job has recorded fewer than
+    /// [`EgressProxy::event_limit`], then one warning, then nothing: a job
+    /// looping on refused connections, or on requests refused inside one
+    /// (an inject host's), would grow the store without bound. The limits
+    /// themselves hold whether they are recorded or not.
     pub(super) async fn record_event(&self, mut event: NewEvent) {
+        let limit = self.event_limit();
+        let count = self.recorded.fetch_add(1, Ordering::Relaxed);
+        if count > limit {
+            return;
+        }
+        if count == limit {
+            event = NewEvent::warning(format!(
+                "egress events past {limit} are not recorded (connections and their limits still hold)"
+            ));
+        }
         let mut findings = Findings::default();
         self.redactor.redact_json(&mut event.data, &mut findings);
         event.redacted = findings.any();
         if let Err(error) = self.events.append(&self.job_id, vec![event]).await {
             warn!(job_id = %self.job_id, error = %error, "cannot record an egress event");
         }
+    }
+
+    /// Most egress events a job records: four for each connection it may
+    /// open (its own event, and a few warnings: a request or answer
+    /// refused, an answer holding the credential), and 64 more.
+    fn event_limit(&self) -> u64 {
+        self.policy
+            .max_connections
+            .saturating_mul(4)
+            .saturating_add(64)
     }
 
     /// Records a `warning` event: something refused or changed on the way.

@@ -299,3 +299,40 @@ async fn the_server_default_policy_applies_to_jobs_that_name_none() {
     );
     assert_eq!(server.stop().await, 0);
 }
+
+/// A job looping on refused connections records a bounded number of
+/// events: four a connection it may open and 64 more, then one warning,
+/// then none (each refusal was an event, without end). The limit holds
+/// all the same.
+#[tokio::test]
+async fn a_job_looping_on_refused_connections_records_a_bounded_number_of_events() {
+    let upstream = TlsUpstream::start(&["allowed.test"]).await;
+    let server = egress_server(&upstream, &["allowed.test"]).await;
+    let script = format!(
+        "printf '%s' '{}' > /tmp/ca.pem\n\
+         for i in $(seq 1 120); do curl -s --max-time 5 --cacert /tmp/ca.pem https://allowed.test/ -o /dev/null; echo \"try $i: $?\"; done",
+        upstream.ca_pem
+    );
+    let id = server
+        .create(&json!({
+            "command": ["sh", "-c", script],
+            "egress": {"allow": ["allowed.test"], "max_connections": 1},
+        }))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    let stdout = followed.stdout();
+    assert!(stdout.contains("try 1: 0"), "{stdout}");
+    assert!(!stdout.contains("try 120: 0"), "the limit holds: {stdout}");
+    let events = network(&followed);
+    assert_eq!(events.len(), 4 + 64, "one connection: 68 events");
+    let warnings: Vec<&str> = followed
+        .events
+        .iter()
+        .filter(|event| event.kind == EventKind::Warning)
+        .filter_map(|event| event.data["message"].as_str())
+        .filter(|message| message.contains("egress events past"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(server.stop().await, 0);
+}
