@@ -109,6 +109,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             warn!(%error, socket = %config.engine_socket, "the engine does not say what it is");
         }
     }
+    // Listened for from here: a signal sent on reading "corral is
+    // serving" must not come between that line and the listeners.
+    let shutdown = shutdown_signal();
     let server = start(config, Arc::new(runtime)).await?;
     info!(
         addr = %server.addr,
@@ -116,7 +119,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         data_dir = %server.data_dir.display(),
         "corral is serving"
     );
-    shutdown_signal().await;
+    shutdown.await;
     info!("shutting down");
     server.stop(SHUTDOWN_GRACE).await;
     Ok(())
@@ -274,21 +277,30 @@ impl RunningServer {
     }
 }
 
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// SIGTERM or SIGINT, listened for from the call on. A listener made
+/// when first polled, as `tokio::signal::ctrl_c` is, missed a signal sent
+/// just before: a server stopped right after it said it serves (a test
+/// does) went on serving, and whoever stopped it waited for ever.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = signal(SignalKind::terminate());
+    let interrupt = signal(SignalKind::interrupt());
+    let wait = |listener: std::io::Result<tokio::signal::unix::Signal>, name: &'static str| async move {
+        match listener {
+            Ok(mut listener) => {
+                listener.recv().await;
             }
             Err(error) => {
-                warn!(error = %error, "cannot listen for SIGTERM");
+                warn!(error = %error, "cannot listen for {name}");
                 std::future::pending::<()>().await;
             }
         }
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
+    async move {
+        tokio::select! {
+            () = wait(terminate, "SIGTERM") => {}
+            () = wait(interrupt, "SIGINT") => {}
+        }
     }
 }
 

@@ -219,12 +219,25 @@ impl ServeProcess {
         corral_testkit::remove_labelled(LABEL_INSTANCE, &self.instance_id()).await
     }
 
+    /// SIGTERM, then 60 s for the server to end; past them it is killed
+    /// and the test fails (a server that missed the signal hung the run).
     fn terminate(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
                 .status();
+            for _ in 0..600 {
+                if !matches!(child.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = child.kill();
             let _ = child.wait();
+            assert!(
+                std::thread::panicking(),
+                "corral serve did not end within 60 s of SIGTERM"
+            );
         }
     }
 }
