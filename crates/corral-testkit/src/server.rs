@@ -20,7 +20,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 /// Longest a test waits for a job.
-const JOB_DEADLINE: Duration = Duration::from_mins(2);
+const JOB_DEADLINE: Duration = Duration::from_mins(4);
 
 /// A running orchestrator for one test.
 pub struct TestServer {
