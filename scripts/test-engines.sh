@@ -66,7 +66,7 @@ status=0
 matrix() {
     local name="$1" socket="$2"
     shift 2
-    echo "test-engines.sh: the engine matrix on $name ($socket)" >&2
+    echo "test-engines.sh: the engine matrix on $name ($socket) ($(date -u +%T))" >&2
     export DOCKER_HOST="unix://$socket"
     (cd crates/corral-orchestrator && "$orchestrator_it" --test-threads="$threads" \
         "${common[@]}" "$@") || status=$?
@@ -95,7 +95,7 @@ matrix "Docker with userns-remap" "$(bash scripts/ensure-docker-userns.sh)" "${o
 
 rootless() {
     local name="$1" socket="$2"
-    echo "test-engines.sh: $name ($socket)" >&2
+    echo "test-engines.sh: $name ($socket) ($(date -u +%T))" >&2
     (cd crates/corral-orchestrator && DOCKER_HOST="unix://$socket" CORRAL_EXPECT_ROOTLESS=1 \
         "$orchestrator_it" engines::a_rootless_engine_is_named_and_refused) || status=$?
 }

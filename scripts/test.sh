@@ -31,15 +31,21 @@ export CORRAL_WORKER_BIN
 # without starving the engine.
 threads="${CORRAL_TEST_THREADS:-4}"
 status=0
+# Each stage says when it began, so a slow run shows where its time went.
+stage() { printf '\ntest.sh: %s (%s)\n' "$*" "$(date -u +%T)" >&2; }
+stage "cargo test, the whole workspace"
 cargo test --workspace --all-targets -- --test-threads="$threads" || status=$?
 
 # The Python SDK against a real server (ruff, mypy --strict, pytest).
+stage "the Python SDK"
 bash scripts/test-python.sh || status=$?
 
 # The engine matrix: the profile, verify, life and hostile tests again on
 # rootful Podman and on Docker with userns-remap.
+stage "the engine matrix"
 bash scripts/test-engines.sh || status=$?
 
+stage "done"
 leftover="$(docker ps -aq --filter label=corral.job 2>/dev/null || true)"
 if [ -n "$leftover" ]; then
     echo "test.sh: containers with a corral.job label were left behind:" >&2
