@@ -77,7 +77,8 @@ pub mod internals {
     pub use crate::token::{TokenHash, random_hex};
     pub use crate::verify::{Expected, judge};
     pub use crate::worker_api::{
-        JobProvisions, MAX_BODIES, MAX_CONNECTIONS, WorkerEndpoint, WorkerReport,
+        JobProvisions, MAX_BODIES, MAX_CONNECTIONS, ROW_COST, WorkerEndpoint, WorkerReport,
+        event_cost,
     };
     pub use crate::workspace::REVIEW_CAP;
 

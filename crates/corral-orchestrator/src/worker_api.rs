@@ -47,5 +47,6 @@ mod streams;
 
 pub use admission::{MAX_BODIES, MAX_CONNECTIONS};
 pub use endpoint::{UnboundEndpoint, WorkerEndpoint};
+pub use limits::{ROW_COST, event_cost};
 pub use provisions::JobProvisions;
 pub use report::WorkerReport;

@@ -147,8 +147,8 @@ pub struct Config {
     pub oci_runtime: Option<String>,
     /// Limits for jobs that set none.
     pub default_limits: Limits,
-    /// Bytes of output and event data one job's worker may store (its
-    /// output's text, every other event's data as JSON).
+    /// Bytes of output and event data one job's worker may store (each
+    /// event's data as stored JSON, and `worker_api::ROW_COST` for its row).
     pub max_output_bytes: u64,
     /// Execs one sandbox runs at once; more are refused (429).
     pub sandbox_max_execs: usize,

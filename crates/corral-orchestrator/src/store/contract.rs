@@ -185,8 +185,9 @@ pub trait EventRecords: Send + Sync {
     /// The last worker batch stored for a job, and the sequence number it ended at.
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
     /// How many bytes the data of a job's stored events of the kinds a
-    /// worker sends take (its budget, when a new session takes it up).
-    async fn worker_bytes(&self, job_id: &str) -> Result<u64, StoreError>;
+    /// worker sends take, each row counted `per_row` more (its budget,
+    /// when a new session takes it up).
+    async fn worker_bytes(&self, job_id: &str, per_row: u64) -> Result<u64, StoreError>;
     /// A job's last event of `kind`, if it has one.
     async fn last_of_kind(
         &self,

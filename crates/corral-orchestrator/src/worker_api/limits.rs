@@ -20,9 +20,21 @@ pub const EVENT_BURST: f64 = 20_000.0;
 /// The longest one batch is held back.
 const MAX_WAIT: Duration = Duration::from_secs(2);
 
+/// What every event costs besides its data: about what a stored row takes
+/// beside it (its job, number, kind and time). Without it a flood of empty
+/// or one-byte events (output alternating between two streams is a row
+/// each) cost nothing and grew the store without bound.
+pub const ROW_COST: u64 = 32;
+
+/// What `event` costs against its job's budget: its data as JSON, as it is
+/// stored (a control byte of output is stored as six), and [`ROW_COST`].
+pub fn event_cost(event: &NewEvent) -> u64 {
+    ROW_COST + json_size(&event.data)
+}
+
 /// A job's budget of bytes (`max_output_bytes`) for what its worker sends:
-/// output by its text, every other event by its data as JSON (messages,
-/// tool calls and results of up to a request's size each would otherwise
+/// every event by its [`event_cost`] (messages, tool calls and results of
+/// up to a request's size each, or rows of empty output, would otherwise
 /// grow the store without bound).
 pub struct Budget {
     max: u64,
@@ -53,28 +65,26 @@ impl Budget {
     }
 
     /// Counts in `stored`, what the job's worker events stored before this
-    /// session took (its data as JSON, a little more than output's text):
-    /// the budget is the job's whole life's, not a session's.
+    /// session took, read back from the store by the same measure
+    /// (`EventRecords::worker_bytes`): the budget is the job's whole
+    /// life's, not a session's. Whether a warning was stored then is not
+    /// known, so this session stores one when it first drops something.
     pub fn count_before(&self, stored: u64) {
         if !self.counted_before.swap(true, Ordering::SeqCst) {
-            let spent = self.spent.fetch_add(stored, Ordering::SeqCst) + stored;
-            if spent >= self.max {
-                // Its warning was stored then.
-                self.warned.store(true, Ordering::SeqCst);
-            }
+            self.spent.fetch_add(stored, Ordering::SeqCst);
         }
     }
 
-    /// Drops what is past the budget, replacing it with one warning. An
-    /// exec's end is kept past it, bare (its numbers, no reason): a
-    /// sandbox's caller waits for it.
-    pub fn cap(&self, events: Vec<NewEvent>) -> Vec<NewEvent> {
+    /// Drops what is past the budget, replacing it with one warning. The
+    /// end of an exec that `runs` is kept past it, bare (its numbers, no
+    /// reason), once: a sandbox's caller waits for it. An end for no
+    /// running exec is dropped like any other event, else a worker past
+    /// its budget could store them without end.
+    pub fn cap(&self, events: Vec<NewEvent>, runs: impl Fn(u64) -> bool) -> Vec<NewEvent> {
         let mut kept = Vec::with_capacity(events.len());
+        let mut ended_past: Vec<u64> = Vec::new();
         for event in events {
-            let size = match event.output() {
-                Some(output) => output.text.len() as u64,
-                None => json_size(&event.data),
-            };
+            let size = event_cost(&event);
             let before = self.spent.fetch_add(size, Ordering::SeqCst);
             if before.saturating_add(size) <= self.max {
                 kept.push(event);
@@ -87,7 +97,9 @@ impl Budget {
             if let Some(ended) = (event.kind == EventKind::ExecEnded)
                 .then(|| event.payload::<ExecEndedData>())
                 .flatten()
+                .filter(|ended| runs(ended.exec) && !ended_past.contains(&ended.exec))
             {
+                ended_past.push(ended.exec);
                 kept.push(NewEvent::of(&ExecEndedData {
                     reason: None,
                     ..ended

@@ -3,12 +3,17 @@
 //! warnings of up to a request's size each were stored uncounted, so a
 //! hostile worker could grow the store without bound.
 
-use corral_orchestrator::internals::{EventRecords, JobProvisions, Redactor, WorkerEndpoint};
-use corral_proto::EventKind;
+use std::sync::Arc;
+
+use corral_orchestrator::internals::{
+    EventRecords, JobProvisions, ROW_COST, Redactor, SqliteStore, WorkerEndpoint, event_cost,
+};
+use corral_proto::{EventKind, Job, NewEvent};
 use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
 
 use crate::held_output::{closed, output, post, served_with};
+use crate::sandbox_worker::{sandbox, true_exec};
 
 /// The budget of the job under test.
 const BUDGET: u64 = 256 * 1024;
@@ -95,6 +100,26 @@ async fn every_kind_of_worker_event_counts_against_the_jobs_budget() {
     );
 }
 
+/// A new session of the job's socket (`again` under `dir`), with `budget`.
+async fn again(
+    dir: &std::path::Path,
+    store: &Arc<SqliteStore>,
+    job: &Job,
+    budget: u64,
+) -> (WorkerEndpoint, std::path::PathBuf, String) {
+    let socket_dir = dir.join("again");
+    let provisions = JobProvisions {
+        max_output_bytes: budget,
+        ..corral_testkit::provisions(store, job, Redactor::new([("S", "unused-secret-value")]))
+    };
+    let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())
+        .await
+        .expect("endpoint opens");
+    endpoint.mark_running();
+    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token file");
+    (endpoint, socket_dir.join("worker.sock"), token)
+}
+
 /// The budget is the job's whole life's: a new session of its socket (an
 /// orchestrator restarted and the job re-adopted, a sandbox started again)
 /// counts what the job stored before, which a fresh count gave it again.
@@ -112,17 +137,7 @@ async fn a_new_session_goes_on_from_what_the_job_stored() {
     post(&served.socket, &served.token, "/v1/events", &first).await;
     let (store, job) = closed(served).await;
 
-    let socket_dir = dir.path().join("again");
-    let provisions = JobProvisions {
-        max_output_bytes: BUDGET,
-        ..corral_testkit::provisions(&store, &job, Redactor::new([("S", "unused-secret-value")]))
-    };
-    let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())
-        .await
-        .expect("endpoint opens");
-    endpoint.mark_running();
-    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token file");
-    let socket = socket_dir.join("worker.sock");
+    let (endpoint, socket, token) = again(dir.path(), &store, &job, BUDGET).await;
     // As much again, from a new worker numbering from 1.
     let events: Vec<Value> = (0..12).map(|_| event("tool_result", &text)).collect();
     post(
@@ -152,4 +167,159 @@ async fn a_new_session_goes_on_from_what_the_job_stored() {
             .is_some_and(|message| message.contains("were dropped"))),
         "the warning"
     );
+}
+
+/// Past the budget only the end of an exec that runs is kept, once: ends
+/// of execs that never ran, or ran and ended, are dropped like any other
+/// event (kept, a worker past its budget stored them without end).
+#[tokio::test]
+async fn past_the_budget_only_a_running_execs_end_is_kept_and_only_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = sandbox(dir.path(), "j-00000000000000d3").await;
+    let (socket, token) = (&sandbox.socket, &sandbox.token);
+    let exec = true_exec(&sandbox.desk);
+    let end = |exec: u64| json!({"kind": "exec_ended", "data": {"exec": exec, "duration_ms": 1}});
+    // The test budget is a MiB: the flood spends it.
+    let mut events = vec![event("message", &"x".repeat(1 << 20))];
+    events.extend((0..200).map(|forged| end(exec + 1 + forged)));
+    events.extend([end(exec), end(exec), end(exec)]);
+    let first = json!({"batch": 1, "events": events});
+    post(socket, token, "/v1/events", &first).await;
+    assert_eq!(sandbox.desk.execs_running(), 0, "the exec ended");
+    let again: Vec<Value> = (0..50).map(|_| end(exec)).collect();
+    post(
+        socket,
+        token,
+        "/v1/events",
+        &json!({"batch": 2, "events": again}),
+    )
+    .await;
+
+    let stored = sandbox
+        .store
+        .events_after(&sandbox.job.id, 0, 10_000)
+        .await
+        .expect("events");
+    let ends: Vec<_> = stored
+        .iter()
+        .filter(|event| event.kind == EventKind::ExecEnded)
+        .map(|event| event.data["exec"].as_u64())
+        .collect();
+    assert_eq!(ends, [Some(exec)], "{} events stored", stored.len());
+    sandbox.endpoint.close().await;
+}
+
+/// Empty output costs a row: alternating between two streams, each event
+/// is a row of its own, and a worker sending them without end grew the
+/// store without bound while its budget stayed untouched.
+#[tokio::test]
+async fn rows_of_empty_output_count_against_the_budget() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let budget = 200 * ROW_COST;
+    let served = served_with(dir.path(), "j-00000000000000d4", |provisions| {
+        provisions.max_output_bytes = budget;
+    })
+    .await;
+    let (socket, token) = (&served.socket, &served.token);
+    for batch in 2..=5 {
+        let events: Vec<Value> = (0..500)
+            .map(|index| {
+                let stream = if index % 2 == 0 { "stdout" } else { "stderr" };
+                json!({"kind": "output", "data": {"stream": stream, "text": ""}})
+            })
+            .collect();
+        post(
+            socket,
+            token,
+            "/v1/events",
+            &json!({"batch": batch, "events": events}),
+        )
+        .await;
+    }
+    let (store, job) = closed(served).await;
+    let stored = store
+        .events_after(&job.id, 0, 10_000)
+        .await
+        .expect("events");
+    let outputs = stored
+        .iter()
+        .filter(|event| event.kind == EventKind::Output)
+        .count();
+    assert!(
+        (10..200).contains(&outputs),
+        "{outputs} rows of output stored for 2000 sent, against a budget of 200 rows"
+    );
+    assert!(
+        stored.iter().any(|event| event.data["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("were dropped"))),
+        "the warning"
+    );
+}
+
+/// A new session reads back what the job stored by the measure the old
+/// one counted it: a job that spent part of its budget in small output
+/// events (read back as stored JSON, each was counted more than its text)
+/// gets the rest, and nothing it sends within it is dropped.
+#[tokio::test]
+async fn a_new_session_reads_back_what_the_last_one_counted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let budget = 40_000;
+    let served = served_with(dir.path(), "j-00000000000000d5", |provisions| {
+        provisions.max_output_bytes = budget;
+    })
+    .await;
+    let cost = |event: &Value| {
+        let event: NewEvent = serde_json::from_value(event.clone()).expect("an event");
+        event_cost(&event)
+    };
+    let mut spent = cost(&output("plain "));
+    // A slow log: a byte at a time, on stdout and stderr by turns.
+    let events: Vec<Value> = (0..200)
+        .map(|index| {
+            let stream = if index % 2 == 0 { "stdout" } else { "stderr" };
+            json!({"kind": "output", "data": {"stream": stream, "text": "."}})
+        })
+        .collect();
+    spent += events.iter().map(cost).sum::<u64>();
+    assert!(
+        spent < budget / 2,
+        "{spent}: the first session spends under half"
+    );
+    post(
+        &served.socket,
+        &served.token,
+        "/v1/events",
+        &json!({"batch": 2, "events": events}),
+    )
+    .await;
+    let (store, job) = closed(served).await;
+
+    let (endpoint, socket, token) = again(dir.path(), &store, &job, budget).await;
+    // What is left, less a margin for the status events the store holds.
+    let mut events = Vec::new();
+    while spent + 600 < budget {
+        let message = event("message", "a message that the budget still has room for");
+        spent += cost(&message);
+        events.push(message);
+    }
+    let posted = events.len();
+    post(
+        &socket,
+        &token,
+        "/v1/events",
+        &json!({"batch": 1, "events": events}),
+    )
+    .await;
+    endpoint.close().await;
+
+    let stored = store
+        .events_after(&job.id, 0, 10_000)
+        .await
+        .expect("events");
+    let messages = stored
+        .iter()
+        .filter(|event| event.kind == EventKind::Message)
+        .count();
+    assert_eq!(messages, posted, "every message within the budget is kept");
 }

@@ -3,8 +3,8 @@
 //! leak detector, the completion, the output budget and the audit.
 
 use corral_orchestrator::internals::SqliteStore;
-use corral_orchestrator::internals::{EventRecords, SecretRecords};
-use corral_proto::{EventKind, Job};
+use corral_orchestrator::internals::{EventRecords, SecretRecords, event_cost};
+use corral_proto::{EventKind, Job, NewEvent};
 use corral_testkit::unix_request;
 use serde_json::json;
 
@@ -120,7 +120,11 @@ async fn a_batch_the_store_refused_does_not_spend_the_output_budget() {
     let dir = tempfile::tempdir().expect("temp dir");
     // "plain " (the first batch) and one more line fit; two would not.
     let line = "a line of output\n";
-    let budget = ("plain ".len() + line.len() + 4) as u64;
+    let cost = |text: &str| {
+        let event: NewEvent = serde_json::from_value(output(text)).expect("an event");
+        event_cost(&event)
+    };
+    let budget = cost("plain ") + cost(line) + 4;
     let served = served_with(dir.path(), "j-00000000000000c4", |provisions| {
         provisions.max_output_bytes = budget;
     })

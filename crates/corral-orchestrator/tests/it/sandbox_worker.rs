@@ -54,16 +54,16 @@ async fn a_job_that_is_not_a_sandbox_cannot_send_exec_events() {
 }
 
 /// A running sandbox job's worker API over a store of its own.
-struct Sandbox {
-    store: Arc<corral_orchestrator::internals::SqliteStore>,
-    job: corral_proto::Job,
-    desk: Arc<Desk>,
-    endpoint: WorkerEndpoint,
-    socket: std::path::PathBuf,
-    token: String,
+pub(crate) struct Sandbox {
+    pub(crate) store: Arc<corral_orchestrator::internals::SqliteStore>,
+    pub(crate) job: corral_proto::Job,
+    pub(crate) desk: Arc<Desk>,
+    pub(crate) endpoint: WorkerEndpoint,
+    pub(crate) socket: std::path::PathBuf,
+    pub(crate) token: String,
 }
 
-async fn sandbox(dir: &std::path::Path, id: &str) -> Sandbox {
+pub(crate) async fn sandbox(dir: &std::path::Path, id: &str) -> Sandbox {
     let store = Arc::new(
         corral_orchestrator::internals::SqliteStore::open(&dir.join("corral.db")).expect("store"),
     );
@@ -99,7 +99,7 @@ async fn sandbox(dir: &std::path::Path, id: &str) -> Sandbox {
 }
 
 /// A command for the desk to hand out: its exec number.
-fn true_exec(desk: &Desk) -> u64 {
+pub(crate) fn true_exec(desk: &Desk) -> u64 {
     desk.exec(|exec| corral_proto::sandbox::order::ExecOrder {
         exec,
         cmd: corral_proto::CommandSpec::Shell("true".into()),

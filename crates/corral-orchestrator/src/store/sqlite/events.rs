@@ -134,14 +134,15 @@ impl EventRecords for SqliteStore {
         .await
     }
 
-    async fn worker_bytes(&self, job_id: &str) -> Result<u64, StoreError> {
+    async fn worker_bytes(&self, job_id: &str, per_row: u64) -> Result<u64, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        // On a reader: a large job's scan must not hold every job's writes.
+        self.read(move |connection| {
             let bytes: i64 = connection.query_row(
-                "SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM events \
+                "SELECT COALESCE(SUM(?2 + LENGTH(CAST(data AS BLOB))), 0) FROM events \
                  WHERE job_id = ?1 AND kind IN ('output', 'message', 'tool_call', \
-                 'tool_result', 'error', 'warning', 'exec_started', 'exec_ended')",
-                [job_id],
+                 'tool_result', 'error', 'warning', 'status', 'exec_started', 'exec_ended')",
+                rusqlite::params![job_id, per_row],
                 |row| row.get(0),
             )?;
             Ok(u64::try_from(bytes).unwrap_or(0))

@@ -102,7 +102,11 @@ impl ServedJob {
     async fn accept(&self, events: Vec<NewEvent>, batch: Option<u64>) -> Result<u64, StoreError> {
         self.until_running().await;
         if !self.budget.counted_before() {
-            let stored = self.events.store().worker_bytes(&self.job.id).await?;
+            let stored = self
+                .events
+                .store()
+                .worker_bytes(&self.job.id, crate::worker_api::ROW_COST)
+                .await?;
             self.budget.count_before(stored);
         }
         let asked = batch.is_some() || !events.is_empty();
@@ -132,7 +136,8 @@ impl ServedJob {
         let mut ended_here: Vec<ExecEndedData> = Vec::new();
         // The budget as it was, for a batch not stored.
         let budget = self.budget.spent();
-        for mut event in self.budget.cap(events) {
+        let runs = |exec| self.desk.as_ref().is_some_and(|desk| desk.is_running(exec));
+        for mut event in self.budget.cap(events, runs) {
             let mut found = Findings::default();
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(output) = event.output() {
