@@ -290,7 +290,7 @@ fn report(egress: &Arc<EgressProxy>, target: &Target, found: usize) {
     let (owner, host) = (Arc::clone(egress), target.host.clone());
     egress.tasks.spawn(async move {
         owner
-            .warn(&format!(
+            .warn_credential(&format!(
                 "an answer of `{host}` held the credential corral adds to it \
                  ({found} times so far); it was blanked out before the job saw it"
             ))

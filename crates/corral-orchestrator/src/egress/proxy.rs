@@ -23,6 +23,10 @@ use crate::events::EventLog;
 use crate::redact::{Findings, Redactor};
 use crate::secrets::SecretValue;
 
+/// Answers holding the job's credential a job records (each is blanked
+/// out all the same); then one warning that more are not recorded.
+pub const CREDENTIAL_FINDS: u64 = 64;
+
 /// Server-wide egress settings.
 #[derive(Debug, Clone, Default)]
 pub struct EgressNet {
@@ -60,8 +64,10 @@ pub struct EgressProxy {
     pub(super) ca: Option<JobCa>,
     pub(super) net: Arc<EgressNet>,
     pub(super) attempts: AtomicU64,
-    /// Events recorded for the job (see [`EgressProxy::record_event`]).
-    recorded: AtomicU64,
+    /// Refusals and warnings recorded for the job, and answers that held
+    /// its credential (see [`EgressProxy::record_capped`]).
+    refusals: AtomicU64,
+    credential_finds: AtomicU64,
     pub(super) budget: Arc<Budget>,
     pub(super) events: EventLog,
     pub(super) redactor: Arc<Redactor>,
@@ -151,7 +157,8 @@ impl EgressProxy {
             ca,
             net,
             attempts: AtomicU64::new(0),
-            recorded: AtomicU64::new(0),
+            refusals: AtomicU64::new(0),
+            credential_finds: AtomicU64::new(0),
             events,
             redactor,
             clients: Mutex::new(HashMap::new()),
@@ -259,27 +266,43 @@ impl EgressProxy {
         Ok(client)
     }
 
-    /// Records a `network` event, redacted like everything a job says.
+    /// Records an admitted connection's `network` event, redacted like
+    /// everything a job says. Always: a job opens at most `max_connections`,
+    /// and what it was refused before must not hide one it made.
     pub(super) async fn record(&self, network: &NetworkData) {
-        self.record_event(NewEvent::of(network)).await;
+        self.store_event(NewEvent::of(network)).await;
     }
 
-    /// Records `event` while the job has recorded fewer than
+    /// Records a refusal or warning while the job has recorded fewer than
     /// [`EgressProxy::event_limit`], then one warning, then nothing: a job
-    /// looping on refused connections, or on requests refused inside one
-    /// (an inject host's), would grow the store without bound. The limits
-    /// themselves hold whether they are recorded or not.
-    pub(super) async fn record_event(&self, mut event: NewEvent) {
+    /// looping on refused connections, on requests refused inside one (an
+    /// inject host's) or on echo methods, which open no connection, would
+    /// grow the store without bound. The limits themselves hold whether
+    /// they are recorded or not.
+    async fn record_capped(&self, event: NewEvent) {
         let limit = self.event_limit();
-        let count = self.recorded.fetch_add(1, Ordering::Relaxed);
+        let count = self.refusals.fetch_add(1, Ordering::Relaxed);
+        self.store_capped(event, count, limit, "egress refusals and warnings")
+            .await;
+    }
+
+    /// Stores `event`, the `count`th of a kind capped at `limit`: past it
+    /// nothing, at it one warning instead.
+    async fn store_capped(&self, event: NewEvent, count: u64, limit: u64, what: &str) {
         if count > limit {
             return;
         }
-        if count == limit {
-            event = NewEvent::warning(format!(
-                "egress events past {limit} are not recorded (connections and their limits still hold)"
-            ));
-        }
+        let event = if count == limit {
+            NewEvent::warning(format!(
+                "{what} past {limit} are not recorded (connections and their limits still hold)"
+            ))
+        } else {
+            event
+        };
+        self.store_event(event).await;
+    }
+
+    async fn store_event(&self, mut event: NewEvent) {
         let mut findings = Findings::default();
         self.redactor.redact_json(&mut event.data, &mut findings);
         event.redacted = findings.any();
@@ -288,9 +311,9 @@ impl EgressProxy {
         }
     }
 
-    /// Most egress events a job records: four for each connection it may
-    /// open (its own event, and a few warnings: a request or answer
-    /// refused, an answer holding the credential), and 64 more.
+    /// Most refusals and warnings a job records: four for each connection
+    /// it may open (its refusal, a request or answer refused inside it),
+    /// and 64 more.
     fn event_limit(&self) -> u64 {
         self.policy
             .max_connections
@@ -300,12 +323,26 @@ impl EgressProxy {
 
     /// Records a `warning` event: something refused or changed on the way.
     pub(super) async fn warn(&self, message: &str) {
-        self.record_event(NewEvent::warning(message)).await;
+        self.record_capped(NewEvent::warning(message)).await;
+    }
+
+    /// Records that an answer held the job's credential: the first
+    /// [`CREDENTIAL_FINDS`] times, counted apart from refusals so that
+    /// these cannot hide it (each answer of a kept connection may hold it).
+    pub(super) async fn warn_credential(&self, message: &str) {
+        let count = self.credential_finds.fetch_add(1, Ordering::Relaxed);
+        self.store_capped(
+            NewEvent::warning(message),
+            count,
+            CREDENTIAL_FINDS,
+            "answers holding the credential",
+        )
+        .await;
     }
 
     /// Records a refused connection.
     pub(super) async fn deny(&self, host: &str, port: u16, reason: &str) {
-        self.record(&NetworkData {
+        let network = NetworkData {
             host: normalize(host),
             port,
             allowed: false,
@@ -314,7 +351,7 @@ impl EgressProxy {
             status: None,
             bytes_up: None,
             bytes_down: None,
-        })
-        .await;
+        };
+        self.record_capped(NewEvent::of(&network)).await;
     }
 }

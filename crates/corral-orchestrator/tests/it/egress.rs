@@ -301,9 +301,9 @@ async fn the_server_default_policy_applies_to_jobs_that_name_none() {
 }
 
 /// A job looping on refused connections records a bounded number of
-/// events: four a connection it may open and 64 more, then one warning,
+/// refusals: four a connection it may open and 64 more, then one warning,
 /// then none (each refusal was an event, without end). The limit holds
-/// all the same.
+/// all the same, and the connection it made is recorded besides.
 #[tokio::test]
 async fn a_job_looping_on_refused_connections_records_a_bounded_number_of_events() {
     let upstream = TlsUpstream::start(&["allowed.test"]).await;
@@ -325,14 +325,66 @@ async fn a_job_looping_on_refused_connections_records_a_bounded_number_of_events
     assert!(stdout.contains("try 1: 0"), "{stdout}");
     assert!(!stdout.contains("try 120: 0"), "the limit holds: {stdout}");
     let events = network(&followed);
-    assert_eq!(events.len(), 4 + 64, "one connection: 68 events");
-    let warnings: Vec<&str> = followed
+    assert_eq!(
+        events.len(),
+        1 + 4 + 64,
+        "one connection, and 68 refusals for it"
+    );
+    assert_eq!(past_the_cap(&followed).len(), 1);
+    assert_eq!(server.stop().await, 0);
+}
+
+/// The warnings that say refusals past the cap are not recorded.
+fn past_the_cap(followed: &Followed) -> Vec<&str> {
+    followed
         .events
         .iter()
         .filter(|event| event.kind == EventKind::Warning)
         .filter_map(|event| event.data["message"].as_str())
-        .filter(|message| message.contains("egress events past"))
+        .filter(|message| message.contains("refusals and warnings past"))
+        .collect()
+}
+
+/// A job cannot blind the egress record: refusals that open no connection
+/// (an echo method is refused before one is counted) fill only their own
+/// cap, and a connection made after them is recorded (it was not: one
+/// count held every egress event).
+#[tokio::test]
+async fn refusals_past_their_cap_do_not_hide_a_connection_made_after_them() {
+    let upstream = TlsUpstream::start(&["allowed.test"]).await;
+    let server = egress_server(&upstream, &["allowed.test"]).await;
+    let script = format!(
+        "printf '%s' '{}' > /tmp/ca.pem\n\
+         for i in $(seq 1 60); do curl -s --max-time 5 -X TRACE http://allowed.test/ -o /dev/null; done\n\
+         curl -s --max-time 5 --cacert /tmp/ca.pem https://allowed.test/ -o /dev/null; echo \"after: $?\"",
+        upstream.ca_pem
+    );
+    let id = server
+        .create(&json!({
+            "command": ["sh", "-c", script],
+            "egress": {"allow": ["allowed.test"], "max_connections": 1},
+        }))
+        .await;
+    let followed = server.follow(&id).await;
+    followed.assert_succeeded();
+    assert!(
+        followed.stdout().contains("after: 0"),
+        "{}",
+        followed.stdout()
+    );
+    let events = network(&followed);
+    let allowed: Vec<_> = events
+        .iter()
+        .filter(|data| data["allowed"] == true)
         .collect();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(allowed.len(), 1, "the connection is recorded: {events:#?}");
+    assert_eq!(past_the_cap(&followed).len(), 1, "the cap was reached");
+    // Each TRACE was a refusal and a warning: 68 of them, then one.
+    let recorded = followed
+        .events
+        .iter()
+        .filter(|event| matches!(event.kind, EventKind::Network | EventKind::Warning))
+        .count();
+    assert_eq!(recorded, 4 + 64 + 1 + 1, "{events:#?}");
     assert_eq!(server.stop().await, 0);
 }
