@@ -101,7 +101,8 @@ fn spaced_hex(hex: &str) -> String {
 /// a list (`[122, 113]`: Rust's `{:?}`, Python's `list()`, Java's
 /// `Arrays.toString`, signed past ASCII; `[122,113]`: JSON, JavaScript;
 /// `[122 113]`: Go), and Python's `repr` of bytes, which escapes what is
-/// not printable ASCII (`b'p\xc3\xa4ss'`). Not hex literals (`0x7a,
+/// not printable ASCII (`b'p\xc3\xa4ss'`), and `'` as `\'` when it quotes
+/// with `'` (so does its `repr` of a string). Not hex literals (`0x7a,
 /// 0x71`), `\x` escapes nor hex joined by `-` or `:`: each form is one
 /// more needle every byte of output is searched for, and those three
 /// cost the detector about a twentieth of its speed for what programs
@@ -122,6 +123,14 @@ fn byte_lists(bytes: &[u8]) -> Vec<String> {
         }));
     }
     lists.push(python_bytes(bytes));
+    if bytes.contains(&b'\'') {
+        // Python's `repr` of bytes or of a string holding both quotes
+        // (or beside a `"` elsewhere in it) quotes with `'` and escapes it.
+        lists.push(python_bytes(bytes).replace('\'', "\\'"));
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            lists.push(text.replace('\\', "\\\\").replace('\'', "\\'"));
+        }
+    }
     lists
 }
 

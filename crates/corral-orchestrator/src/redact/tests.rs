@@ -323,3 +323,28 @@ fn byte_arrays_as_programs_print_them_are_redacted() {
         redacts_whole_and_cut(&redactor, what, text, &whole);
     }
 }
+
+/// Python's `repr` of a secret holding both quotes (of bytes, of a string,
+/// in a dict) quotes it with `'` and escapes that as `\'`: nothing of the
+/// secret is left beside the redaction (stored in clear before; real
+/// Python output in `testdata/python_quotes.txt`).
+#[test]
+fn python_reprs_that_escape_a_quote_are_redacted() {
+    let plain = "it's-a \"quoted\" Secret-7Kq9";
+    let past_ascii = "pä'ss \"wörd\" Secret-7Kq9";
+    let redactor = Redactor::new([("Q", plain), ("QU", past_ascii)]);
+    let printed = dumps(include_str!("testdata/python_quotes.txt"), "== ");
+    assert_eq!(printed.len(), 6, "{printed:?}");
+    for (what, text) in &printed {
+        let name = what.split(':').next().unwrap_or_default();
+        let mut findings = Findings::default();
+        let whole = redactor
+            .redact_text(text, &mut findings)
+            .unwrap_or_else(|| panic!("{what}: nothing found in {text}"));
+        assert!(
+            whole.contains(&format!("[REDACTED:{name}]")) && !whole.contains("Secret-7Kq9"),
+            "{what}: {whole}"
+        );
+        redacts_whole_and_cut(&redactor, what, text, &whole);
+    }
+}
