@@ -55,7 +55,12 @@ cd fuzz
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    mapfile -t targets < <(cargo fuzz list)
+    listed="$(cargo fuzz list)"
+    mapfile -t targets <<<"$listed"
+fi
+if [ "${#targets[@]}" -eq 0 ] || [ -z "${targets[0]}" ]; then
+    echo "fuzz.sh: no fuzz target" >&2
+    exit 1
 fi
 # Sixteen codegen units instead of cargo-fuzz's one: the build (every
 # dependency instrumented, in release) takes a fraction of the time, for
@@ -116,7 +121,8 @@ failed=()
 summary=()
 for target in "${targets[@]}"; do
     summary+=("$(cat "$scratch/$target.summary" 2>/dev/null || echo "$target: no summary")")
-    if [ "$(cat "$scratch/$target.status" 2>/dev/null || echo 1)" -ne 0 ]; then
+    # Fails closed: a status file missing or empty is a failure.
+    if [ "$(cat "$scratch/$target.status" 2>/dev/null)" != 0 ]; then
         failed+=("$target")
         echo "--- $target failed; the end of its log:"
         tail -n 40 "$scratch/$target.log"
