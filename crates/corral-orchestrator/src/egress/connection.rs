@@ -72,6 +72,28 @@ async fn handle(
         Ok(target) => target,
         Err(refused) => return refused,
     };
+    // The exchange is a task of its own: a job that closes its side while
+    // its request is on the way drops this future, and the request it sent
+    // must still be recorded.
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let tasks = egress.tasks.clone();
+    tasks.spawn(async move {
+        let response = exchange(&egress, &counters, &target, request).await;
+        let _ = answer.send(response);
+    });
+    answered
+        .await
+        .unwrap_or_else(|_| text(StatusCode::BAD_GATEWAY, "the request was not answered"))
+}
+
+/// Sends an admitted plain-HTTP request to `target` and records it, however
+/// it ends (the job's end included).
+async fn exchange(
+    egress: &Arc<EgressProxy>,
+    counters: &Counters,
+    target: &Target,
+    request: Request<Incoming>,
+) -> Response<Body> {
     // No credential on plain HTTP, but what an inject host answers is
     // searched for it all the same.
     let inject = egress.credential(&target.host).is_some();
@@ -80,10 +102,14 @@ async fn handle(
     } else {
         end_to_end(request.headers())
     };
-    let response = match send(&egress, "http", &target, headers, request).await {
-        Ok(answer) if inject => scrubbed(&egress, &target, answer).await,
-        Ok(answer) => relay(answer),
-        Err(refused) => refused,
+    let stop = egress.stop.clone();
+    let response = tokio::select! {
+        sent = send(egress, "http", target, headers, request) => match sent {
+            Ok(answer) if inject => scrubbed(egress, target, answer).await,
+            Ok(answer) => relay(answer),
+            Err(refused) => refused,
+        },
+        () = stop.cancelled() => text(StatusCode::BAD_GATEWAY, "the job ended"),
     };
     egress
         .record(&NetworkData {

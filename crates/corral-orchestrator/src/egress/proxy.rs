@@ -340,6 +340,20 @@ impl EgressProxy {
         .await;
     }
 
+    /// Waits, up to `limit`, for the job's connections (cancelled by the
+    /// session's end) to be recorded, so their events come before the
+    /// job's end.
+    pub async fn settle(&self, limit: std::time::Duration) {
+        self.stop.cancel();
+        self.tasks.close();
+        if tokio::time::timeout(limit, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            warn!(job_id = %self.job_id, "an egress connection was still being recorded when the job ended");
+        }
+    }
+
     /// Records a refused connection.
     pub(super) async fn deny(&self, host: &str, port: u16, reason: &str) {
         let network = NetworkData {

@@ -155,7 +155,8 @@ impl WorkerEndpoint {
         }
     }
 
-    /// Revokes the token, waits for model calls still being recorded,
+    /// Revokes the token, waits for model calls and egress connections
+    /// still being recorded,
     /// releases held-back output, stops serving, and hands back what was
     /// reported before the token was revoked.
     pub async fn close(self) -> WorkerReport {
@@ -163,6 +164,9 @@ impl WorkerEndpoint {
         if let Some(session) = self.binding.session() {
             if let Some(llm) = &session.llm {
                 llm.settle(SETTLE_LIMIT).await;
+            }
+            if let Some(egress) = &session.egress {
+                egress.settle(SETTLE_LIMIT).await;
             }
             if let Err(error) = session.flush_streams().await {
                 error!(error = %error, "cannot store the last output");

@@ -4,6 +4,7 @@
 //! a flood slows its own job instead of the orchestrator), and what they
 //! carry is held to the job's budget of bytes.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -82,11 +83,18 @@ impl Budget {
     /// its budget could store them without end.
     pub fn cap(&self, events: Vec<NewEvent>, runs: impl Fn(u64) -> bool) -> Vec<NewEvent> {
         let mut kept = Vec::with_capacity(events.len());
-        let mut ended_past: Vec<u64> = Vec::new();
+        // Every exec this batch ends, within the budget or past it.
+        let mut ended_here: HashSet<u64> = HashSet::new();
         for event in events {
+            let ended = (event.kind == EventKind::ExecEnded)
+                .then(|| event.payload::<ExecEndedData>())
+                .flatten();
             let size = event_cost(&event);
             let before = self.spent.fetch_add(size, Ordering::SeqCst);
             if before.saturating_add(size) <= self.max {
+                if let Some(ended) = &ended {
+                    ended_here.insert(ended.exec);
+                }
                 kept.push(event);
                 continue;
             }
@@ -94,12 +102,9 @@ impl Budget {
                 let message = format!("output and events past {} bytes were dropped", self.max);
                 kept.push(NewEvent::warning(message));
             }
-            if let Some(ended) = (event.kind == EventKind::ExecEnded)
-                .then(|| event.payload::<ExecEndedData>())
-                .flatten()
-                .filter(|ended| runs(ended.exec) && !ended_past.contains(&ended.exec))
+            if let Some(ended) =
+                ended.filter(|ended| runs(ended.exec) && ended_here.insert(ended.exec))
             {
-                ended_past.push(ended.exec);
                 kept.push(NewEvent::of(&ExecEndedData {
                     reason: None,
                     ..ended

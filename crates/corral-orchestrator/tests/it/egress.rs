@@ -32,7 +32,7 @@ async fn egress_server(upstream: &TlsUpstream, names: &[&str]) -> TestServer {
     .await
 }
 
-fn network(followed: &Followed) -> Vec<&Value> {
+pub(crate) fn network(followed: &Followed) -> Vec<&Value> {
     followed
         .events
         .iter()

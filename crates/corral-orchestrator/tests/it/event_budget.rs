@@ -170,8 +170,9 @@ async fn a_new_session_goes_on_from_what_the_job_stored() {
 }
 
 /// Past the budget only the end of an exec that runs is kept, once: ends
-/// of execs that never ran, or ran and ended, are dropped like any other
-/// event (kept, a worker past its budget stored them without end).
+/// of execs that never ran, or ran and ended (within the budget earlier in
+/// the same batch too), are dropped like any other event (kept, a worker
+/// past its budget stored them without end).
 #[tokio::test]
 async fn past_the_budget_only_a_running_execs_end_is_kept_and_only_once() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -180,7 +181,8 @@ async fn past_the_budget_only_a_running_execs_end_is_kept_and_only_once() {
     let exec = true_exec(&sandbox.desk);
     let end = |exec: u64| json!({"kind": "exec_ended", "data": {"exec": exec, "duration_ms": 1}});
     // The test budget is a MiB: the flood spends it.
-    let mut events = vec![event("message", &"x".repeat(1 << 20))];
+    // One end within the budget, then the flood that spends it.
+    let mut events = vec![end(exec), event("message", &"x".repeat(1 << 20))];
     events.extend((0..200).map(|forged| end(exec + 1 + forged)));
     events.extend([end(exec), end(exec), end(exec)]);
     let first = json!({"batch": 1, "events": events});

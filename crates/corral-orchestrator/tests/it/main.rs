@@ -20,6 +20,7 @@ mod claude_mode;
 mod claude_sessions;
 mod data_dir_lock;
 mod egress;
+mod egress_record;
 mod engines;
 mod event_budget;
 mod faults;
