@@ -156,9 +156,8 @@ impl WorkerEndpoint {
     }
 
     /// Revokes the token, waits for model calls and egress connections
-    /// still being recorded,
-    /// releases held-back output, stops serving, and hands back what was
-    /// reported before the token was revoked.
+    /// still being recorded, releases held-back output, stops serving, and
+    /// hands back what was reported before the token was revoked.
     pub async fn close(self) -> WorkerReport {
         self.revoke();
         if let Some(session) = self.binding.session() {

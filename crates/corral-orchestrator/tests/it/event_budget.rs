@@ -100,6 +100,23 @@ async fn every_kind_of_worker_event_counts_against_the_jobs_budget() {
     );
 }
 
+/// What the event `event` (as a worker sends it) costs against its job's
+/// budget.
+pub(crate) fn cost(event: &Value) -> u64 {
+    let event: NewEvent = serde_json::from_value(event.clone()).expect("an event");
+    event_cost(&event)
+}
+
+/// Whether `stored` holds the warning that events past the budget were
+/// dropped.
+fn warned(stored: &[corral_proto::Event]) -> bool {
+    stored.iter().any(|event| {
+        event.data["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("were dropped"))
+    })
+}
+
 /// A new session of the job's socket (`again` under `dir`), with `budget`.
 async fn again(
     dir: &std::path::Path,
@@ -161,12 +178,7 @@ async fn a_new_session_goes_on_from_what_the_job_stored() {
         results < 6,
         "{results} of 12 tool results stored past the first session's 12 messages"
     );
-    assert!(
-        stored.iter().any(|event| event.data["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("were dropped"))),
-        "the warning"
-    );
+    assert!(warned(&stored), "the warning");
 }
 
 /// Past the budget only the end of an exec that runs is kept, once: ends
@@ -251,12 +263,7 @@ async fn rows_of_empty_output_count_against_the_budget() {
         (10..200).contains(&outputs),
         "{outputs} rows of output stored for 2000 sent, against a budget of 200 rows"
     );
-    assert!(
-        stored.iter().any(|event| event.data["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("were dropped"))),
-        "the warning"
-    );
+    assert!(warned(&stored), "the warning");
 }
 
 /// A new session reads back what the job stored by the measure the old
@@ -271,10 +278,6 @@ async fn a_new_session_reads_back_what_the_last_one_counted() {
         provisions.max_output_bytes = budget;
     })
     .await;
-    let cost = |event: &Value| {
-        let event: NewEvent = serde_json::from_value(event.clone()).expect("an event");
-        event_cost(&event)
-    };
     let mut spent = cost(&output("plain "));
     // A slow log: a byte at a time, on stdout and stderr by turns.
     let events: Vec<Value> = (0..200)

@@ -3,11 +3,12 @@
 //! leak detector, the completion, the output budget and the audit.
 
 use corral_orchestrator::internals::SqliteStore;
-use corral_orchestrator::internals::{EventRecords, SecretRecords, event_cost};
-use corral_proto::{EventKind, Job, NewEvent};
+use corral_orchestrator::internals::{EventRecords, SecretRecords};
+use corral_proto::{EventKind, Job};
 use corral_testkit::unix_request;
 use serde_json::json;
 
+use crate::event_budget::cost;
 use crate::held_output::{
     FIRST_HALF, SECOND_HALF, SECRET, Served, busy, closed, finish, output, post, served,
     served_with, stored_output,
@@ -120,11 +121,7 @@ async fn a_batch_the_store_refused_does_not_spend_the_output_budget() {
     let dir = tempfile::tempdir().expect("temp dir");
     // "plain " (the first batch) and one more line fit; two would not.
     let line = "a line of output\n";
-    let cost = |text: &str| {
-        let event: NewEvent = serde_json::from_value(output(text)).expect("an event");
-        event_cost(&event)
-    };
-    let budget = cost("plain ") + cost(line) + 4;
+    let budget = cost(&output("plain ")) + cost(&output(line)) + 4;
     let served = served_with(dir.path(), "j-00000000000000c4", |provisions| {
         provisions.max_output_bytes = budget;
     })
