@@ -41,6 +41,9 @@ pub(super) const MAX_HELD: usize = 1 << 20;
 pub const AFTER_RESTART: &str = "held-across-a-restart";
 /// The name of the redaction after output the stream never got.
 pub const LOST: &str = "after-lost-output";
+/// The name of the redaction of what a stream held when the output after
+/// it was dropped.
+pub const CUT: &str = "held-when-output-was-cut";
 /// The name of a redaction made because [`MAX_HELD`] was reached.
 pub(super) const TOO_LONG: &str = "held-too-long-to-scan";
 /// Text at which a push no longer rescans at once: past it, the text is
@@ -114,6 +117,20 @@ impl StreamRedactor {
             self.cover = Some(Cover {
                 end,
                 name: LOST.to_owned(),
+            });
+        }
+    }
+
+    /// The output that follows what the stream holds will never come (it
+    /// was dropped: its job's budget is spent): what it holds, which may
+    /// be the start of a secret, is redacted as one, named [`CUT`], when
+    /// it is let go, not scanned as a whole text's end.
+    pub fn cut_short(&mut self) {
+        let end = self.text.len();
+        if self.held() > 0 && self.cover.as_ref().is_none_or(|cover| cover.end < end) {
+            self.cover = Some(Cover {
+                end,
+                name: CUT.to_owned(),
             });
         }
     }

@@ -46,6 +46,18 @@ pub struct Budget {
     counted_before: AtomicBool,
 }
 
+/// An event of a batch as the budget leaves it.
+#[derive(Debug)]
+pub enum Capped {
+    /// Within the budget, or an exec's bare end past it: stored.
+    Kept(NewEvent),
+    /// Output of this stream (an exec's, or `None`: the job's own) was
+    /// dropped here: what its redactor holds may be the start of a secret
+    /// whose rest never comes, and must not be let go as a whole text's
+    /// end.
+    Cut(Option<u64>),
+}
+
 /// What a [`Budget`] had spent, to give back what a batch not stored took.
 #[derive(Clone, Copy)]
 pub struct Spent(u64, bool);
@@ -80,11 +92,14 @@ impl Budget {
     /// end of an exec that `runs` is kept past it, bare (its numbers, no
     /// reason), once: a sandbox's caller waits for it. An end for no
     /// running exec is dropped like any other event, else a worker past
-    /// its budget could store them without end.
-    pub fn cap(&self, events: Vec<NewEvent>, runs: impl Fn(u64) -> bool) -> Vec<NewEvent> {
+    /// its budget could store them without end. Where a stream's first
+    /// output is dropped, a [`Capped::Cut`] takes its place.
+    pub fn cap(&self, events: Vec<NewEvent>, runs: impl Fn(u64) -> bool) -> Vec<Capped> {
         let mut kept = Vec::with_capacity(events.len());
         // Every exec this batch ends, within the budget or past it.
         let mut ended_here: HashSet<u64> = HashSet::new();
+        // Every stream whose output this batch dropped.
+        let mut cut: HashSet<Option<u64>> = HashSet::new();
         for event in events {
             let ended = (event.kind == EventKind::ExecEnded)
                 .then(|| event.payload::<ExecEndedData>())
@@ -95,20 +110,25 @@ impl Budget {
                 if let Some(ended) = &ended {
                     ended_here.insert(ended.exec);
                 }
-                kept.push(event);
+                kept.push(Capped::Kept(event));
                 continue;
             }
             if !self.warned.swap(true, Ordering::SeqCst) {
                 let message = format!("output and events past {} bytes were dropped", self.max);
-                kept.push(NewEvent::warning(message));
+                kept.push(Capped::Kept(NewEvent::warning(message)));
+            }
+            if let Some(output) = event.output()
+                && cut.insert(output.exec)
+            {
+                kept.push(Capped::Cut(output.exec));
             }
             if let Some(ended) =
                 ended.filter(|ended| runs(ended.exec) && ended_here.insert(ended.exec))
             {
-                kept.push(NewEvent::of(&ExecEndedData {
+                kept.push(Capped::Kept(NewEvent::of(&ExecEndedData {
                     reason: None,
                     ..ended
-                }));
+                })));
             }
         }
         kept

@@ -85,6 +85,22 @@ impl OutputStreams {
         }
     }
 
+    /// `exec`'s output after what its stream holds will not be scanned with
+    /// it (dropped past the budget, or the stream let go to make room):
+    /// what it holds is redacted whole when it is let go.
+    pub(super) fn cut(&mut self, exec: Option<u64>) {
+        if self
+            .by_exec
+            .get(&exec)
+            .is_some_and(|stream| stream.held() > 0)
+        {
+            self.touch(exec);
+            if let Some(stream) = self.by_exec.get_mut(&exec) {
+                stream.cut_short();
+            }
+        }
+    }
+
     /// Keeps `exec`'s stream as it is now, once a batch, before it changes.
     fn touch(&mut self, exec: Option<u64>) {
         if let Some(journal) = &mut self.journal {
@@ -118,7 +134,10 @@ impl OutputStreams {
     ) -> Vec<Emitted> {
         let mut emitted = Vec::new();
         if !self.by_exec.contains_key(&exec) && self.by_exec.len() >= MAX_HELD_EXECS {
+            // What the oldest holds is let go before its output ended: it
+            // may be the start of a secret whose rest is still to come.
             let oldest = self.by_exec.keys().flatten().min().copied();
+            self.cut(oldest);
             emitted.extend(self.flush_exec(redactor, oldest, findings));
         }
         self.touch(exec);
@@ -174,4 +193,34 @@ pub(super) struct Emitted {
     pub(super) exec: Option<u64>,
     pub(super) pieces: Vec<OutputPiece>,
     pub(super) redacted: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An exec's stream let go to make room for another's holds the start
+    /// of a secret: it goes out redacted, not as the end of its text.
+    #[test]
+    fn a_stream_let_go_for_room_does_not_let_a_held_start_out() {
+        let redactor = Redactor::new([("KEY", "room-secret-5c1d0e")]);
+        let mut streams = OutputStreams::default();
+        let mut findings = Findings::default();
+        let mut text = String::new();
+        for exec in 1..=MAX_HELD_EXECS as u64 + 1 {
+            let chunk = if exec == 1 { "ok room-secret-5c" } else { "x" };
+            for emitted in streams.push(
+                &redactor,
+                Some(exec),
+                OutputStream::Stdout,
+                chunk,
+                &mut findings,
+            ) {
+                if emitted.exec == Some(1) {
+                    text.extend(emitted.pieces.iter().map(|piece| piece.text.as_str()));
+                }
+            }
+        }
+        assert_eq!(text, "ok [REDACTED:held-when-output-was-cut]");
+    }
 }

@@ -12,8 +12,11 @@ use corral_proto::{EventKind, Job, NewEvent};
 use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
 
-use crate::held_output::{closed, output, post, served_with};
-use crate::sandbox_worker::{sandbox, true_exec};
+use crate::held_output::{
+    FIRST_HALF, SECOND_HALF, closed, exec_output, output, post, served_with, stored_exec_output,
+    stored_output,
+};
+use crate::sandbox_worker::{SECRET as SANDBOX_SECRET, sandbox, true_exec};
 
 /// The budget of the job under test.
 const BUDGET: u64 = 256 * 1024;
@@ -327,4 +330,56 @@ async fn a_new_session_reads_back_what_the_last_one_counted() {
         .filter(|event| event.kind == EventKind::Message)
         .count();
     assert_eq!(messages, posted, "every message within the budget is kept");
+}
+
+/// The start of a secret a stream holds when its budget runs out is never
+/// let go in clear: the rest is dropped with the output past the budget,
+/// and the completion (or the exec's end) let go of what the redactor held
+/// as the end of the text, where half a secret is no secret.
+#[tokio::test]
+async fn a_secrets_start_held_when_the_budget_runs_out_is_not_let_go_in_clear() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let budget = 4096;
+    let served = served_with(dir.path(), "j-00000000000000d6", |provisions| {
+        provisions.max_output_bytes = budget;
+    })
+    .await;
+    let (socket, token) = (&served.socket, &served.token);
+    let start = json!({"batch": 2, "events": [output(FIRST_HALF)]});
+    post(socket, token, "/v1/events", &start).await;
+    let flood = format!("{SECOND_HALF}{}", "x".repeat(budget as usize));
+    let rest = json!({"batch": 3, "events": [output(&flood)]});
+    post(socket, token, "/v1/events", &rest).await;
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0});
+    post(socket, token, "/v1/complete", &done).await;
+    let (store, job) = closed(served).await;
+    let text = stored_output(&store, &job).await;
+    assert_eq!(text, "plain [REDACTED:held-when-output-was-cut]");
+
+    // A sandbox exec's stream, let go by the exec's end kept past the budget.
+    let sandbox = sandbox(dir.path().join("sandbox").as_path(), "j-00000000000000d7").await;
+    let exec = true_exec(&sandbox.desk);
+    let (head, tail) = SANDBOX_SECRET.split_at(10);
+    let events = json!({"batch": 1, "events": [exec_output(exec, &format!("ok {head}"))]});
+    post(&sandbox.socket, &sandbox.token, "/v1/events", &events).await;
+    // The test budget is a MiB: the message spends it.
+    let end = json!({"kind": "exec_ended", "data": {"exec": exec, "duration_ms": 1}});
+    let spend = event("message", &"x".repeat(1 << 20));
+    let events =
+        json!({"batch": 2, "events": [spend, exec_output(exec, &format!("{tail}.")), end]});
+    post(&sandbox.socket, &sandbox.token, "/v1/events", &events).await;
+    sandbox.endpoint.close().await;
+    let text = stored_exec_output(&sandbox.store, &sandbox.job, exec).await;
+    assert_eq!(text, "ok [REDACTED:held-when-output-was-cut]");
+    let stored = sandbox
+        .store
+        .events_after(&sandbox.job.id, 0, 100)
+        .await
+        .expect("events");
+    assert!(
+        stored
+            .iter()
+            .any(|event| event.kind == EventKind::ExecEnded),
+        "the exec's end is kept"
+    );
 }

@@ -323,3 +323,19 @@ async fn a_completion_stored_before_a_restart_is_taken_up_again() {
     assert_eq!(completion.exit_code, Some(0));
     assert_eq!(stored_output(&served.store, &served.job).await, "plain ");
 }
+
+/// An output event of sandbox exec `exec`, as a worker sends it.
+pub(crate) fn exec_output(exec: u64, text: &str) -> Value {
+    json!({"kind": "output", "data": {"stream": "stdout", "text": text, "exec": exec}})
+}
+
+/// The output of `exec` that `job` stored, joined.
+pub(crate) async fn stored_exec_output(store: &SqliteStore, job: &Job, exec: u64) -> String {
+    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    stored
+        .iter()
+        .filter_map(corral_proto::Event::output)
+        .filter(|output| output.exec == Some(exec))
+        .map(|output| output.text)
+        .collect()
+}

@@ -13,10 +13,11 @@ use corral_testkit::unix_request;
 use serde_json::json;
 use tokio_util::task::TaskTracker;
 
+use crate::held_output::{exec_output, stored_output};
 use crate::refused_store::refused;
 use crate::worker_endpoint::{Opened, open};
 
-const SECRET: &str = "sandbox-held-secret-9d2e";
+pub(crate) const SECRET: &str = "sandbox-held-secret-9d2e";
 
 #[tokio::test]
 async fn a_job_that_is_not_a_sandbox_cannot_send_exec_events() {
@@ -353,8 +354,7 @@ async fn a_batch_refused_twice_with_other_execs_covers_the_streams_of_both() {
     let database = dir.path().join("corral.db");
     let (first, other) = (true_exec(&sandbox.desk), true_exec(&sandbox.desk));
     let (head, tail) = SECRET.split_at(10);
-    let tagged = |exec: u64, text: &str| json!({"kind": "output", "data": {"stream": "stdout", "text": text, "exec": exec}});
-    let copy = |exec: u64, text: &str| json!({"batch": 1, "events": [tagged(exec, text)]});
+    let copy = |exec: u64, text: &str| json!({"batch": 1, "events": [exec_output(exec, text)]});
     refused(
         &database,
         socket,
@@ -371,21 +371,12 @@ async fn a_batch_refused_twice_with_other_execs_covers_the_streams_of_both() {
         &copy(other, "x").to_string(),
     )
     .await;
-    let rest = json!({"batch": 2, "events": [tagged(first, &format!("{tail}\n"))]});
+    let rest = json!({"batch": 2, "events": [exec_output(first, &format!("{tail}\n"))]});
     let (status, body) =
         unix_request(socket, "POST", "/v1/events", Some(token), &rest.to_string()).await;
     assert_eq!(status, 200, "{body}");
     sandbox.endpoint.close().await;
-    let stored = sandbox
-        .store
-        .events_after(&sandbox.job.id, 0, 100)
-        .await
-        .expect("events");
-    let text: String = stored
-        .iter()
-        .filter_map(corral_proto::Event::output)
-        .map(|output| output.text)
-        .collect();
+    let text = stored_output(&sandbox.store, &sandbox.job).await;
     assert!(
         !text.contains(tail),
         "the rest of the secret in clear: {text:?}"

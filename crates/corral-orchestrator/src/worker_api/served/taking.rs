@@ -8,7 +8,7 @@ use corral_proto::worker::Completion;
 use corral_proto::{EventKind, NewEvent};
 use tracing::{error, warn};
 
-use super::super::limits::split_output;
+use super::super::limits::{Capped, split_output};
 use super::super::rows::Rows;
 use super::{Claimed, ServedJob};
 use crate::redact::Findings;
@@ -137,9 +137,16 @@ impl ServedJob {
         // The budget as it was, for a batch not stored.
         let budget = self.budget.spent();
         let runs = |exec| self.desk.as_ref().is_some_and(|desk| desk.is_running(exec));
-        for mut event in self.budget.cap(events, runs) {
+        for capped in self.budget.cap(events, runs) {
             let mut found = Findings::default();
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut event = match capped {
+                Capped::Kept(event) => event,
+                Capped::Cut(exec) => {
+                    streams.cut(exec);
+                    continue;
+                }
+            };
             if let Some(output) = event.output() {
                 if finished {
                     // After the output's end: no stream to take it.
