@@ -35,6 +35,7 @@ pub fn all(value: &str) -> Vec<String> {
     forms.push(spaced_hex(&hex::encode(value)));
     forms.push(spaced_hex(&hex::encode_upper(value)));
     forms.extend(byte_lists(value.as_bytes()));
+    forms.extend(python_reprs(value));
     for style in 0..16u8 {
         let style = JsonStyle {
             slash: style & 1 != 0,
@@ -97,16 +98,13 @@ fn spaced_hex(hex: &str) -> String {
     pairs.join(" ")
 }
 
-/// `value`'s bytes as programs print a byte array or string: numbers in
-/// a list (`[122, 113]`: Rust's `{:?}`, Python's `list()`, Java's
+/// `value`'s bytes as programs print a byte array: numbers in a list
+/// (`[122, 113]`: Rust's `{:?}`, Python's `list()`, Java's
 /// `Arrays.toString`, signed past ASCII; `[122,113]`: JSON, JavaScript;
-/// `[122 113]`: Go), and Python's `repr` of bytes, which escapes what is
-/// not printable ASCII (`b'p\xc3\xa4ss'`), and `'` as `\'` when it quotes
-/// with `'` (so does its `repr` of a string). Not hex literals (`0x7a,
-/// 0x71`), `\x` escapes nor hex joined by `-` or `:`: each form is one
-/// more needle every byte of output is searched for, and those three
-/// cost the detector about a twentieth of its speed for what programs
-/// rarely print by accident.
+/// `[122 113]`: Go). Not hex literals (`0x7a, 0x71`), `\x` escapes nor
+/// hex joined by `-` or `:`: each form is one more needle every byte of
+/// output is searched for, and those three cost the detector about a
+/// twentieth of its speed for what programs rarely print by accident.
 fn byte_lists(bytes: &[u8]) -> Vec<String> {
     let joined = |separator: &str, each: &dyn Fn(u8) -> String| -> String {
         bytes
@@ -122,21 +120,78 @@ fn byte_lists(bytes: &[u8]) -> Vec<String> {
             i8::from_ne_bytes([byte]).to_string()
         }));
     }
-    lists.push(python_bytes(bytes));
-    if bytes.contains(&b'\'') {
-        // Python's `repr` of bytes or of a string holding both quotes
-        // (or beside a `"` elsewhere in it) quotes with `'` and escapes it.
-        lists.push(python_bytes(bytes).replace('\'', "\\'"));
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            lists.push(text.replace('\\', "\\\\").replace('\'', "\\'"));
-        }
-    }
     lists
 }
 
+/// `value` inside Python's `repr` of it as a string and of its bytes
+/// (`'p\\ss'`, `b'p\xc3\xa4ss'`), which is also how it prints in a dict,
+/// a list or an exception's text (`KeyError`), each with `'` escaped as
+/// `\'` and not (Python quotes with `"` a value holding `'` and no `"`,
+/// but the value may sit inside a longer string that decides), and each
+/// of those inside JSON the two ways serializers write it (as is, and
+/// ASCII-only as Python's `json.dumps` does): a `repr` in a logged error
+/// message.
+fn python_reprs(value: &str) -> Vec<String> {
+    let mut reprs = vec![
+        python_str(value, false),
+        python_bytes(value.as_bytes(), false),
+    ];
+    if value.contains('\'') {
+        reprs.push(python_str(value, true));
+        reprs.push(python_bytes(value.as_bytes(), true));
+    }
+    let mut forms = Vec::new();
+    for repr in reprs {
+        for ascii in [false, true] {
+            let style = JsonStyle {
+                ascii,
+                ..JsonStyle::default()
+            };
+            forms.push(json_escape(&repr, style));
+        }
+        forms.push(repr);
+    }
+    forms
+}
+
+/// `value` inside Python's `repr` of a string: `\\`, `\t`, `\n`, `\r`,
+/// `\'` when `quote_escaped`, and `\xNN`, `\uNNNN` or `\UNNNNNNNN` for
+/// every other character Python does not print (`str.isprintable`: the
+/// Unicode categories Other and Separator but the space).
+fn python_str(value: &str, quote_escaped: bool) -> String {
+    static NOT_PRINTED: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"^[\p{C}\p{Z}--\x20]$").ok());
+    let mut out = String::with_capacity(value.len() * 2);
+    let mut one = [0u8; 4];
+    for character in value.chars() {
+        match character {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\'' if quote_escaped => out.push_str("\\'"),
+            other
+                if NOT_PRINTED.as_ref().is_none_or(|not_printed| {
+                    not_printed.is_match(other.encode_utf8(&mut one))
+                }) =>
+            {
+                let code = u32::from(other);
+                let _ = match code {
+                    0..=0xff => write!(out, "\\x{code:02x}"),
+                    0x100..=0xffff => write!(out, "\\u{code:04x}"),
+                    _ => write!(out, "\\U{code:08x}"),
+                };
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// `bytes` inside Python's `repr` of them (`b'p\xc3\xa4ss'`): printable
-/// ASCII as is, `\\`, `\t`, `\n`, `\r`, and `\xNN` for every other byte.
-fn python_bytes(bytes: &[u8]) -> String {
+/// ASCII as is, `\\`, `\t`, `\n`, `\r`, `\'` when `quote_escaped`, and
+/// `\xNN` for every other byte.
+fn python_bytes(bytes: &[u8], quote_escaped: bool) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for &byte in bytes {
         match byte {
@@ -144,6 +199,7 @@ fn python_bytes(bytes: &[u8]) -> String {
             b'\t' => out.push_str("\\t"),
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
+            b'\'' if quote_escaped => out.push_str("\\'"),
             0x20..=0x7e => out.push(char::from(byte)),
             _ => {
                 let _ = write!(out, "\\x{byte:02x}");
@@ -154,7 +210,7 @@ fn python_bytes(bytes: &[u8]) -> String {
 }
 
 /// The choices JSON serializers make beyond the mandatory escapes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "four independent choices, each one serializer's habit"

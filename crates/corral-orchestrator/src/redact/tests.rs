@@ -335,16 +335,40 @@ fn python_reprs_that_escape_a_quote_are_redacted() {
     let redactor = Redactor::new([("Q", plain), ("QU", past_ascii)]);
     let printed = dumps(include_str!("testdata/python_quotes.txt"), "== ");
     assert_eq!(printed.len(), 6, "{printed:?}");
-    for (what, text) in &printed {
+    redacted_by_name(&redactor, &printed, "Secret-7Kq9");
+}
+
+/// Python's `repr` of a secret it must escape (a `\`, a tab, a character
+/// it does not print), as a string, in a dict, as an exception's text, and
+/// that text inside JSON (`json.dumps({"error": str(KeyError(v))})`): each
+/// is redacted with nothing of the secret beside it. Real Python 3.11
+/// output in `testdata/python_reprs.txt`, made by
+/// `print(f"== {name}: python3 {command}"); print(output)` for each.
+#[test]
+fn python_reprs_of_every_kind_are_redacted() {
+    let redactor = Redactor::new([
+        ("RB", "pä\\ss \"wörd\" Secret-8Zx3"),
+        ("RN", "pä's\tw\u{200b}ord\u{a0} Secret-8Zx3"),
+        ("RA", "it's\\new\nSecret-8Zx3"),
+    ]);
+    let printed = dumps(include_str!("testdata/python_reprs.txt"), "== ");
+    assert_eq!(printed.len(), 18, "{printed:?}");
+    redacted_by_name(&redactor, &printed, "Secret-8Zx3");
+}
+
+/// Each of `printed` (`NAME: how`, text) redacted whole and cut, under
+/// `NAME`, with no `rest` of a secret left beside the redaction.
+fn redacted_by_name(redactor: &Redactor, printed: &[(&str, String)], rest: &str) {
+    for (what, text) in printed {
         let name = what.split(':').next().unwrap_or_default();
         let mut findings = Findings::default();
         let whole = redactor
             .redact_text(text, &mut findings)
             .unwrap_or_else(|| panic!("{what}: nothing found in {text}"));
         assert!(
-            whole.contains(&format!("[REDACTED:{name}]")) && !whole.contains("Secret-7Kq9"),
+            whole.contains(&format!("[REDACTED:{name}]")) && !whole.contains(rest),
             "{what}: {whole}"
         );
-        redacts_whole_and_cut(&redactor, what, text, &whole);
+        redacts_whole_and_cut(redactor, what, text, &whole);
     }
 }
