@@ -123,22 +123,24 @@ fn byte_lists(bytes: &[u8]) -> Vec<String> {
     lists
 }
 
-/// `value` inside Python's `repr` of it as a string and of its bytes
-/// (`'p\\ss'`, `b'p\xc3\xa4ss'`), which is also how it prints in a dict,
-/// a list or an exception's text (`KeyError`), each with `'` escaped as
-/// `\'` and not (Python quotes with `"` a value holding `'` and no `"`,
-/// but the value may sit inside a longer string that decides), and each
-/// of those inside JSON the two ways serializers write it (as is, and
-/// ASCII-only as Python's `json.dumps` does): a `repr` in a logged error
-/// message.
+/// `value` inside Python's `repr` of it as a string (and its `ascii()`)
+/// and of its bytes (`'p\\ss'`, `b'p\xc3\xa4ss'`), which is also how it
+/// prints in a dict, a list or an exception's text (`KeyError`), each with
+/// `'` escaped as `\'` and not (Python quotes with `"` a value holding `'`
+/// and no `"`, but the value may sit inside a longer string that decides),
+/// and each of those inside JSON the two ways serializers write it (as is,
+/// and ASCII-only as Python's `json.dumps` does): a `repr` in a logged
+/// error message.
 fn python_reprs(value: &str) -> Vec<String> {
-    let mut reprs = vec![
-        python_str(value, false),
-        python_bytes(value.as_bytes(), false),
-    ];
-    if value.contains('\'') {
-        reprs.push(python_str(value, true));
-        reprs.push(python_bytes(value.as_bytes(), true));
+    let mut reprs = Vec::new();
+    for quote_escaped in [false, true] {
+        if quote_escaped && !value.contains('\'') {
+            break;
+        }
+        for ascii in [false, true] {
+            reprs.push(python_str(value, quote_escaped, ascii));
+        }
+        reprs.push(python_bytes(value.as_bytes(), quote_escaped));
     }
     let mut forms = Vec::new();
     for repr in reprs {
@@ -157,10 +159,16 @@ fn python_reprs(value: &str) -> Vec<String> {
 /// `value` inside Python's `repr` of a string: `\\`, `\t`, `\n`, `\r`,
 /// `\'` when `quote_escaped`, and `\xNN`, `\uNNNN` or `\UNNNNNNNN` for
 /// every other character Python does not print (`str.isprintable`: the
-/// Unicode categories Other and Separator but the space).
-fn python_str(value: &str, quote_escaped: bool) -> String {
-    static NOT_PRINTED: std::sync::LazyLock<Option<regex::Regex>> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"^[\p{C}\p{Z}--\x20]$").ok());
+/// Unicode categories Other and Separator but the space), or, when
+/// `ascii` (its `ascii()`, `%a`), past ASCII.
+fn python_str(value: &str, quote_escaped: bool, ascii: bool) -> String {
+    #[expect(
+        clippy::expect_used,
+        reason = "a constant pattern, compiled by the tests"
+    )]
+    static NOT_PRINTED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[\p{C}\p{Z}--\x20]$").expect("a valid pattern")
+    });
     let mut out = String::with_capacity(value.len() * 2);
     let mut one = [0u8; 4];
     for character in value.chars() {
@@ -171,9 +179,8 @@ fn python_str(value: &str, quote_escaped: bool) -> String {
             '\r' => out.push_str("\\r"),
             '\'' if quote_escaped => out.push_str("\\'"),
             other
-                if NOT_PRINTED.as_ref().is_none_or(|not_printed| {
-                    not_printed.is_match(other.encode_utf8(&mut one))
-                }) =>
+                if (ascii && !other.is_ascii())
+                    || NOT_PRINTED.is_match(other.encode_utf8(&mut one)) =>
             {
                 let code = u32::from(other);
                 let _ = match code {

@@ -335,14 +335,14 @@ fn python_reprs_that_escape_a_quote_are_redacted() {
     let redactor = Redactor::new([("Q", plain), ("QU", past_ascii)]);
     let printed = dumps(include_str!("testdata/python_quotes.txt"), "== ");
     assert_eq!(printed.len(), 6, "{printed:?}");
-    redacted_by_name(&redactor, &printed, "Secret-7Kq9");
+    redacted_by_name(&redactor, &printed, &["Secret-7Kq9", "quoted", "ss"]);
 }
 
 /// Python's `repr` of a secret it must escape (a `\`, a tab, a character
 /// it does not print), as a string, in a dict, as an exception's text, and
 /// that text inside JSON (`json.dumps({"error": str(KeyError(v))})`): each
-/// is redacted with nothing of the secret beside it. Real Python 3.11
-/// output in `testdata/python_reprs.txt`, made by
+/// is redacted with nothing of the secret beside it; and its `ascii()`.
+/// Real Python 3.11 output in `testdata/python_reprs.txt`, made by
 /// `print(f"== {name}: python3 {command}"); print(output)` for each.
 #[test]
 fn python_reprs_of_every_kind_are_redacted() {
@@ -350,15 +350,16 @@ fn python_reprs_of_every_kind_are_redacted() {
         ("RB", "pä\\ss \"wörd\" Secret-8Zx3"),
         ("RN", "pä's\tw\u{200b}ord\u{a0} Secret-8Zx3"),
         ("RA", "it's\\new\nSecret-8Zx3"),
+        ("RU", "pä'\"ss\u{2028}\u{e0001} Secret-8Zx3"),
     ]);
     let printed = dumps(include_str!("testdata/python_reprs.txt"), "== ");
-    assert_eq!(printed.len(), 18, "{printed:?}");
-    redacted_by_name(&redactor, &printed, "Secret-8Zx3");
+    assert_eq!(printed.len(), 28, "{printed:?}");
+    redacted_by_name(&redactor, &printed, &["Secret-8Zx3", "ss", "ord", "new"]);
 }
 
 /// Each of `printed` (`NAME: how`, text) redacted whole and cut, under
-/// `NAME`, with no `rest` of a secret left beside the redaction.
-fn redacted_by_name(redactor: &Redactor, printed: &[(&str, String)], rest: &str) {
+/// `NAME`, with none of the secrets' `parts` left beside the redaction.
+fn redacted_by_name(redactor: &Redactor, printed: &[(&str, String)], parts: &[&str]) {
     for (what, text) in printed {
         let name = what.split(':').next().unwrap_or_default();
         let mut findings = Findings::default();
@@ -366,7 +367,8 @@ fn redacted_by_name(redactor: &Redactor, printed: &[(&str, String)], rest: &str)
             .redact_text(text, &mut findings)
             .unwrap_or_else(|| panic!("{what}: nothing found in {text}"));
         assert!(
-            whole.contains(&format!("[REDACTED:{name}]")) && !whole.contains(rest),
+            whole.contains(&format!("[REDACTED:{name}]"))
+                && !parts.iter().any(|part| whole.contains(part)),
             "{what}: {whole}"
         );
         redacts_whole_and_cut(redactor, what, text, &whole);

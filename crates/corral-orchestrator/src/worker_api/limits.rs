@@ -125,6 +125,11 @@ impl Budget {
             if let Some(ended) =
                 ended.filter(|ended| runs(ended.exec) && ended_here.insert(ended.exec))
             {
+                // Its output past the budget may come after it in a batch
+                // out of order: its stream is cut before the end lets go.
+                if cut.insert(Some(ended.exec)) {
+                    kept.push(Capped::Cut(Some(ended.exec)));
+                }
                 kept.push(Capped::Kept(NewEvent::of(&ExecEndedData {
                     reason: None,
                     ..ended

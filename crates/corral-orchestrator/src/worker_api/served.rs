@@ -24,6 +24,7 @@ use crate::secrets::SecretValue;
 use crate::store::SecretRecords;
 use crate::token::TokenHash;
 
+mod redacting;
 mod taking;
 
 pub(super) use taking::Taken;

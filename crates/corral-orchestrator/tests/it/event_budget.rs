@@ -22,7 +22,7 @@ use crate::sandbox_worker::{SECRET as SANDBOX_SECRET, sandbox, true_exec};
 const BUDGET: u64 = 256 * 1024;
 
 /// An event of `kind` whose data carries `text` where that kind keeps it.
-fn event(kind: &str, text: &str) -> Value {
+pub(crate) fn event(kind: &str, text: &str) -> Value {
     let data = match kind {
         "message" => json!({"role": "assistant", "text": text}),
         "tool_call" => json!({"id": "1", "name": "shell", "arguments": {"command": text}}),

@@ -203,7 +203,10 @@ pub(crate) async fn closed(served: Served) -> (Arc<SqliteStore>, Job) {
 
 /// All output `job` stored, joined.
 pub(crate) async fn stored_output(store: &SqliteStore, job: &Job) -> String {
-    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let stored = store
+        .events_after(&job.id, 0, 10_000)
+        .await
+        .expect("events");
     stored
         .iter()
         .filter(|event| event.kind == EventKind::Output)
@@ -331,7 +334,10 @@ pub(crate) fn exec_output(exec: u64, text: &str) -> Value {
 
 /// The output of `exec` that `job` stored, joined.
 pub(crate) async fn stored_exec_output(store: &SqliteStore, job: &Job, exec: u64) -> String {
-    let stored = store.events_after(&job.id, 0, 100).await.expect("events");
+    let stored = store
+        .events_after(&job.id, 0, 10_000)
+        .await
+        .expect("events");
     stored
         .iter()
         .filter_map(corral_proto::Event::output)

@@ -18,6 +18,7 @@ mod browser_review;
 mod browser_sandboxes;
 mod claude_mode;
 mod claude_sessions;
+mod cut_streams;
 mod data_dir_lock;
 mod egress;
 mod egress_record;

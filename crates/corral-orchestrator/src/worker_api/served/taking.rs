@@ -3,13 +3,13 @@
 
 use std::sync::PoisonError;
 
-use corral_proto::event::ExecEndedData;
+use corral_proto::NewEvent;
 use corral_proto::worker::Completion;
-use corral_proto::{EventKind, NewEvent};
 use tracing::{error, warn};
 
-use super::super::limits::{Capped, split_output};
+use super::super::limits::split_output;
 use super::super::rows::Rows;
+use super::redacting::Redacted;
 use super::{Claimed, ServedJob};
 use crate::redact::Findings;
 use crate::store::{HeldStreams, StoreError};
@@ -74,6 +74,17 @@ impl ServedJob {
         }
     }
 
+    /// The refused batch still kept, given up on: the streams it touched.
+    fn abandon_refused(&self) -> Option<Vec<Option<u64>>> {
+        let (_, touched) = self
+            .refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        self.give_up();
+        Some(touched)
+    }
+
     /// Keeps refused batch `number` and the streams it `touched`, to be
     /// sent again or given up. Another refused batch still kept (a worker
     /// that sends out of order; ours sends one at a time) is counted as
@@ -116,8 +127,6 @@ impl ServedJob {
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        let mut rows = Rows::default();
-        let mut findings = Findings::default();
         if let Some(desk) = &self.desk {
             desk.activity.touch();
         }
@@ -130,60 +139,13 @@ impl ServedJob {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .begin();
-        let finished = self.gate.is_finished();
-        // Execs this batch ends, told to the desk once it is stored: the
-        // batch sent again must find them running, to let go of their output.
-        let mut ended_here: Vec<ExecEndedData> = Vec::new();
         // The budget as it was, for a batch not stored.
         let budget = self.budget.spent();
-        let runs = |exec| self.desk.as_ref().is_some_and(|desk| desk.is_running(exec));
-        for capped in self.budget.cap(events, runs) {
-            let mut found = Findings::default();
-            let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-            let mut event = match capped {
-                Capped::Kept(event) => event,
-                Capped::Cut(exec) => {
-                    streams.cut(exec);
-                    continue;
-                }
-            };
-            if let Some(output) = event.output() {
-                if finished {
-                    // After the output's end: no stream to take it.
-                    warn!(job_id = %self.job.id, "output after the job's output ended was dropped");
-                    continue;
-                }
-                rows.emitted(streams.push(
-                    &self.redactor,
-                    output.exec,
-                    output.stream,
-                    output.text,
-                    &mut found,
-                ));
-                rows.sent(output.exec, output.stream);
-            } else {
-                // An exec's end comes after all its output: what its
-                // redactor holds goes first.
-                // Only once, and only for an exec that runs: a forged end
-                // cannot make another exec's redactor let go early.
-                if let Some(ended) = (event.kind == EventKind::ExecEnded)
-                    .then(|| event.payload::<ExecEndedData>())
-                    .flatten()
-                    && self
-                        .desk
-                        .as_ref()
-                        .is_some_and(|desk| desk.is_running(ended.exec))
-                    && !ended_here.iter().any(|seen| seen.exec == ended.exec)
-                {
-                    rows.emitted(streams.flush_exec(&self.redactor, Some(ended.exec), &mut found));
-                    ended_here.push(ended);
-                }
-                self.redactor.redact_json(&mut event.data, &mut found);
-                event.redacted = found.any();
-                rows.other(event);
-            }
-            findings.names.extend(found.names);
-        }
+        let Redacted {
+            rows,
+            findings,
+            ended_here,
+        } = self.redact_batch(events, self.gate.is_finished());
         // Written with every append the worker asked for, whatever it
         // held: the work a request does must not tell it (see `held`).
         let held = asked.then(|| self.holding());
@@ -199,8 +161,14 @@ impl ServedJob {
             .unwrap_or_else(PoisonError::into_inner)
             .settle(stored.is_ok());
         if stored.is_err() {
-            if let Some(number) = batch {
-                self.refuse(number, touched);
+            match batch {
+                Some(number) => self.refuse(number, touched),
+                // No number to send it again under: given up now.
+                None => self
+                    .streams
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .lost(&touched, self.redactor.reach()),
             }
             // Sent again, its output and its events must not count twice.
             self.budget.give_back(budget);
@@ -278,6 +246,12 @@ impl ServedJob {
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
             // A batch stopped midway left its journal open: back to before it.
             streams.roll_back();
+            // A refused batch is not sent again after this: it is lost, and
+            // what the streams it touched hold may begin a secret its text
+            // went on with. Not undone should this flush not be stored.
+            if let Some(touched) = self.abandon_refused() {
+                streams.lost(&touched, self.redactor.reach());
+            }
             // Not stored, what was held is held again for the flush that
             // comes with the completion sent again.
             streams.begin();
