@@ -86,6 +86,8 @@ pub struct Desk {
     /// The highest event sequence number stored for the sandbox that the
     /// desk heard of: an exec queued after reading it has only later events.
     last_seq: AtomicU64,
+    /// The exec numbers at or below it were handed out before this desk.
+    execs_before: u64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -108,6 +110,7 @@ impl Desk {
             orders: Mutex::new(VecDeque::new()),
             order_ready: Notify::new(),
             next_exec: AtomicU64::new(execs_before),
+            execs_before,
             next_order: AtomicU64::new(0),
             running: Mutex::new(HashMap::new()),
             max_execs,
@@ -156,6 +159,12 @@ impl Desk {
     /// Whether exec `exec` was handed out and has not ended.
     pub fn is_running(&self, exec: u64) -> bool {
         lock(&self.running).contains_key(&exec)
+    }
+
+    /// Whether exec `exec` was handed out before this desk (the sandbox
+    /// was re-adopted): this desk cannot tell whether it still runs.
+    pub fn from_before(&self, exec: u64) -> bool {
+        exec <= self.execs_before
     }
 
     /// The last exec number handed out.

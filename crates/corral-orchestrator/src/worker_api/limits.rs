@@ -88,55 +88,26 @@ impl Budget {
         }
     }
 
-    /// Drops what is past the budget, replacing it with one warning. The
-    /// end of an exec that `runs` is kept past it, bare (its numbers, no
-    /// reason), once: a sandbox's caller waits for it. An end for no
-    /// running exec is dropped like any other event, else a worker past
-    /// its budget could store them without end. Where a stream's first
-    /// output is dropped, a [`Capped::Cut`] takes its place.
-    pub fn cap(&self, events: Vec<NewEvent>, runs: impl Fn(u64) -> bool) -> Vec<Capped> {
-        let mut kept = Vec::with_capacity(events.len());
-        // Every exec this batch ends, within the budget or past it.
-        let mut ended_here: HashSet<u64> = HashSet::new();
-        // Every stream whose output this batch dropped.
-        let mut cut: HashSet<Option<u64>> = HashSet::new();
-        for event in events {
-            let ended = (event.kind == EventKind::ExecEnded)
-                .then(|| event.payload::<ExecEndedData>())
-                .flatten();
-            let size = event_cost(&event);
-            let before = self.spent.fetch_add(size, Ordering::SeqCst);
-            if before.saturating_add(size) <= self.max {
-                if let Some(ended) = &ended {
-                    ended_here.insert(ended.exec);
-                }
-                kept.push(Capped::Kept(event));
-                continue;
-            }
-            if !self.warned.swap(true, Ordering::SeqCst) {
-                let message = format!("output and events past {} bytes were dropped", self.max);
-                kept.push(Capped::Kept(NewEvent::warning(message)));
-            }
-            if let Some(output) = event.output()
-                && cut.insert(output.exec)
-            {
-                kept.push(Capped::Cut(output.exec));
-            }
-            if let Some(ended) =
-                ended.filter(|ended| runs(ended.exec) && ended_here.insert(ended.exec))
-            {
-                // Its output past the budget may come after it in a batch
-                // out of order: its stream is cut before the end lets go.
-                if cut.insert(Some(ended.exec)) {
-                    kept.push(Capped::Cut(Some(ended.exec)));
-                }
-                kept.push(Capped::Kept(NewEvent::of(&ExecEndedData {
-                    reason: None,
-                    ..ended
-                })));
-            }
+    /// A gate for one batch's events, taken one at a time
+    /// ([`Gate::admit`]): between two, what the detector made of the last
+    /// is charged ([`Budget::charge_redactions`]), so a batch cannot
+    /// store more than its budget by what its redactions added.
+    pub fn gate(&self) -> Gate<'_> {
+        Gate {
+            budget: self,
+            ended_here: HashSet::new(),
+            cut: HashSet::new(),
         }
-        kept
+    }
+
+    /// Charges what redacting took beyond what the events were charged:
+    /// each of `names` replaced at least one byte with a marker of up to
+    /// its name and [`MARKER_COST`] (a secret shorter than its marker,
+    /// printed over and over, stored many times its budget).
+    pub fn charge_redactions(&self, names: &[String]) {
+        let added: usize = names.iter().map(|name| name.len() + MARKER_COST).sum();
+        self.spent
+            .fetch_add(u64::try_from(added).unwrap_or(u64::MAX), Ordering::SeqCst);
     }
 
     /// What is spent now.
@@ -152,6 +123,65 @@ impl Budget {
     pub fn give_back(&self, before: Spent) {
         self.spent.store(before.0, Ordering::SeqCst);
         self.warned.store(before.1, Ordering::SeqCst);
+    }
+}
+
+/// Bytes a `[REDACTED:NAME]` marker takes beside its name, as JSON.
+pub const MARKER_COST: usize = "[REDACTED:]".len();
+
+/// One batch's way past its job's [`Budget`].
+pub struct Gate<'b> {
+    budget: &'b Budget,
+    /// Every exec this batch ends, within the budget or past it.
+    ended_here: HashSet<u64>,
+    /// Every stream whose output this batch dropped.
+    cut: HashSet<Option<u64>>,
+}
+
+impl Gate<'_> {
+    /// Admits `event` to `kept`, or drops it past the budget, replacing
+    /// what is dropped with one warning. The end of an exec that `runs` is
+    /// kept past it, bare (its numbers, no reason), once: a sandbox's
+    /// caller waits for it. An end for no running exec is dropped like any
+    /// other event, else a worker past its budget could store them without
+    /// end. Where a stream's first output is dropped, a [`Capped::Cut`]
+    /// takes its place.
+    pub fn admit(&mut self, event: NewEvent, runs: impl Fn(u64) -> bool, kept: &mut Vec<Capped>) {
+        let budget = self.budget;
+        let ended = (event.kind == EventKind::ExecEnded)
+            .then(|| event.payload::<ExecEndedData>())
+            .flatten();
+        let size = event_cost(&event);
+        let before = budget.spent.fetch_add(size, Ordering::SeqCst);
+        if before.saturating_add(size) <= budget.max {
+            if let Some(ended) = &ended {
+                self.ended_here.insert(ended.exec);
+            }
+            kept.push(Capped::Kept(event));
+            return;
+        }
+        if !budget.warned.swap(true, Ordering::SeqCst) {
+            let message = format!("output and events past {} bytes were dropped", budget.max);
+            kept.push(Capped::Kept(NewEvent::warning(message)));
+        }
+        if let Some(output) = event.output()
+            && self.cut.insert(output.exec)
+        {
+            kept.push(Capped::Cut(output.exec));
+        }
+        if let Some(ended) =
+            ended.filter(|ended| runs(ended.exec) && self.ended_here.insert(ended.exec))
+        {
+            // Its output past the budget may come after it in a batch
+            // out of order: its stream is cut before the end lets go.
+            if self.cut.insert(Some(ended.exec)) {
+                kept.push(Capped::Cut(Some(ended.exec)));
+            }
+            kept.push(Capped::Kept(NewEvent::of(&ExecEndedData {
+                reason: None,
+                ..ended
+            })));
+        }
     }
 }
 

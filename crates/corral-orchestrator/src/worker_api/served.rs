@@ -83,6 +83,9 @@ pub(crate) struct ServedJob {
     /// Numbered batches the store refused and the worker gave up on (it
     /// sent a later one): their output and events were never stored.
     given_up: AtomicU64,
+    /// Output events no stream took (after the output's end, of no
+    /// running exec): warned of when the first is dropped, not each time.
+    pub(super) dropped_output: AtomicU64,
     /// Set once the orchestrator recorded the job `running`: the worker's
     /// events wait for it, so the stream never shows the job's own events
     /// before its `running` status.
@@ -149,6 +152,7 @@ impl ServedJob {
             gate: Gate::default(),
             refused: Mutex::new(None),
             given_up: AtomicU64::new(0),
+            dropped_output: AtomicU64::new(0),
             running: tokio::sync::watch::channel(running).0,
             reported: tokio::sync::watch::channel(false).0,
             delivered: AtomicU64::new(0),

@@ -123,7 +123,31 @@ impl OutputStreams {
         held
     }
 
-    /// Redacts `text` of `exec`'s `stream`; returns what may be stored now.
+    /// Whether output of `exec` can be taken: its stream is there, or
+    /// there is room for one, made if need be by letting go a stream that
+    /// holds nothing and owes nothing. A stream that holds something is
+    /// never let go before its output ends (what it holds may start a
+    /// secret whose rest is still to come), so past [`MAX_HELD_EXECS`]
+    /// streams that all do, a new exec's output is not taken.
+    pub(super) fn room_for(&mut self, exec: Option<u64>) -> bool {
+        if self.by_exec.contains_key(&exec) || self.by_exec.len() < MAX_HELD_EXECS {
+            return true;
+        }
+        let idle = self
+            .by_exec
+            .iter()
+            .find(|(_, stream)| !stream.holds())
+            .map(|(&idle, _)| idle);
+        let Some(idle) = idle else {
+            return false;
+        };
+        self.touch(idle);
+        self.by_exec.remove(&idle);
+        true
+    }
+
+    /// Redacts `text` of `exec`'s `stream`; returns what may be stored now
+    /// (see [`OutputStreams::room_for`] first).
     pub(super) fn push(
         &mut self,
         redactor: &Redactor,
@@ -133,13 +157,6 @@ impl OutputStreams {
         findings: &mut Findings,
     ) -> Vec<Emitted> {
         let mut emitted = Vec::new();
-        if !self.by_exec.contains_key(&exec) && self.by_exec.len() >= MAX_HELD_EXECS {
-            // What the oldest holds is let go before its output ended: it
-            // may be the start of a secret whose rest is still to come.
-            let oldest = self.by_exec.keys().flatten().min().copied();
-            self.cut(oldest);
-            emitted.extend(self.flush_exec(redactor, oldest, findings));
-        }
         self.touch(exec);
         let mut found = Findings::default();
         let pieces = self
@@ -199,16 +216,27 @@ pub(super) struct Emitted {
 mod tests {
     use super::*;
 
-    /// An exec's stream let go to make room for another's holds the start
-    /// of a secret: it goes out redacted, not as the end of its text.
+    /// Past [`MAX_HELD_EXECS`] streams, one that holds the start of a
+    /// secret is never let go to make room: a new exec's output is not
+    /// taken, and the secret, once whole, is redacted whole.
     #[test]
-    fn a_stream_let_go_for_room_does_not_let_a_held_start_out() {
+    fn a_stream_holding_something_is_never_let_go_for_room() {
         let redactor = Redactor::new([("KEY", "room-secret-5c1d0e")]);
         let mut streams = OutputStreams::default();
         let mut findings = Findings::default();
         let mut text = String::new();
-        for exec in 1..=MAX_HELD_EXECS as u64 + 1 {
-            let chunk = if exec == 1 { "ok room-secret-5c" } else { "x" };
+        let mut refused = 0;
+        for exec in 1..=MAX_HELD_EXECS as u64 + 2 {
+            // One idle stream, let go for the first newcomer.
+            let chunk = match exec {
+                1 => "ok room-secret-5c",
+                2 => "done\n",
+                _ => "x",
+            };
+            if !streams.room_for(Some(exec)) {
+                refused += 1;
+                continue;
+            }
             for emitted in streams.push(
                 &redactor,
                 Some(exec),
@@ -221,6 +249,17 @@ mod tests {
                 }
             }
         }
-        assert_eq!(text, "ok [REDACTED:held-when-output-was-cut]");
+        assert_eq!(refused, 1, "the second newcomer finds no room");
+        assert!(streams.room_for(Some(1)));
+        for emitted in streams.push(
+            &redactor,
+            Some(1),
+            OutputStream::Stdout,
+            "1d0e.",
+            &mut findings,
+        ) {
+            text.extend(emitted.pieces.iter().map(|piece| piece.text.as_str()));
+        }
+        assert_eq!(text, "ok [REDACTED:KEY].");
     }
 }

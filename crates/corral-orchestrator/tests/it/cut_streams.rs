@@ -3,15 +3,17 @@
 //! a stream go with the start of a secret in clear: what the stream holds
 //! is redacted whole, or the stream is left as it was.
 
+use corral_orchestrator::internals::EventRecords;
+use corral_proto::EventKind;
 use serde_json::{Value, json};
 
 use crate::event_budget::event;
 use crate::held_output::{
-    FIRST_HALF, SECOND_HALF, closed, exec_output, output, post, served, stored_exec_output,
-    stored_output,
+    FIRST_HALF, SECOND_HALF, closed, exec_output, output, post, served, served_with,
+    stored_exec_output, stored_output,
 };
 use crate::refused_store::refused;
-use crate::sandbox_worker::{SECRET, sandbox, true_exec};
+use crate::sandbox_worker::{SECRET, sandbox, sandbox_after, true_exec};
 
 /// The worker's completion, as it sends it.
 fn done() -> Value {
@@ -48,6 +50,31 @@ async fn output_of_an_exec_that_does_not_run_is_dropped() {
     assert_eq!(text, "ok [REDACTED:HELD].");
     let all = stored_output(&sandbox.store, &sandbox.job).await;
     assert_eq!(all, text, "no output of a forged exec is stored");
+}
+
+/// A re-adopted sandbox's execs from before the restart may still run,
+/// which its new desk cannot tell: their output is taken (it was dropped
+/// with the execs that never ran), and a secret in it redacted whole.
+#[tokio::test]
+async fn output_of_an_exec_from_before_a_restart_is_taken() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = sandbox_after(dir.path(), "j-00000000000000e5", 10).await;
+    let (socket, token) = (&sandbox.socket, &sandbox.token);
+    let (head, tail) = SECRET.split_at(10);
+    let batches = [
+        vec![exec_output(7, &format!("ok {head}"))],
+        vec![
+            exec_output(7, &format!("{tail}.")),
+            exec_output(11, "never ran"),
+        ],
+    ];
+    for (number, events) in (1..).zip(batches) {
+        let batch = json!({"batch": number, "events": events});
+        post(socket, token, "/v1/events", &batch).await;
+    }
+    sandbox.endpoint.close().await;
+    let text = stored_output(&sandbox.store, &sandbox.job).await;
+    assert_eq!(text, "ok [REDACTED:HELD].");
 }
 
 /// An exec's end kept past the budget lets go of its stream: output of
@@ -122,9 +149,62 @@ async fn a_completion_after_a_refused_batch_covers_what_it_touched() {
     )
     .await;
     post(socket, token, "/v1/complete", &done()).await;
-    let (store, job) = closed(served).await;
+    let report = served.endpoint.close().await;
+    assert_eq!(report.lost_batches, 1, "counted once");
     assert_eq!(
-        stored_output(&store, &job).await,
+        stored_output(&served.store, &served.job).await,
         "plain [REDACTED:after-lost-output]"
+    );
+}
+
+/// The start of a secret a stream holds when its budget runs out is never
+/// let go in clear: the rest is dropped with the output past the budget,
+/// and the completion (or the exec's end) let go of what the redactor held
+/// as the end of the text, where half a secret is no secret.
+#[tokio::test]
+async fn a_secrets_start_held_when_the_budget_runs_out_is_not_let_go_in_clear() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let budget = 4096;
+    let served = served_with(dir.path(), "j-00000000000000d6", |provisions| {
+        provisions.max_output_bytes = budget;
+    })
+    .await;
+    let (socket, token) = (&served.socket, &served.token);
+    let start = json!({"batch": 2, "events": [output(FIRST_HALF)]});
+    post(socket, token, "/v1/events", &start).await;
+    let flood = format!("{SECOND_HALF}{}", "x".repeat(budget as usize));
+    let rest = json!({"batch": 3, "events": [output(&flood)]});
+    post(socket, token, "/v1/events", &rest).await;
+    let done = json!({"status": "succeeded", "summary": "done", "exit_code": 0});
+    post(socket, token, "/v1/complete", &done).await;
+    let (store, job) = closed(served).await;
+    let text = stored_output(&store, &job).await;
+    assert_eq!(text, "plain [REDACTED:held-when-output-was-cut]");
+
+    // A sandbox exec's stream, let go by the exec's end kept past the budget.
+    let sandbox = sandbox(dir.path().join("sandbox").as_path(), "j-00000000000000d7").await;
+    let exec = true_exec(&sandbox.desk);
+    let (head, tail) = SECRET.split_at(10);
+    let events = json!({"batch": 1, "events": [exec_output(exec, &format!("ok {head}"))]});
+    post(&sandbox.socket, &sandbox.token, "/v1/events", &events).await;
+    // The test budget is a MiB: the message spends it.
+    let end = json!({"kind": "exec_ended", "data": {"exec": exec, "duration_ms": 1}});
+    let spend = event("message", &"x".repeat(1 << 20));
+    let events =
+        json!({"batch": 2, "events": [spend, exec_output(exec, &format!("{tail}.")), end]});
+    post(&sandbox.socket, &sandbox.token, "/v1/events", &events).await;
+    sandbox.endpoint.close().await;
+    let text = stored_exec_output(&sandbox.store, &sandbox.job, exec).await;
+    assert_eq!(text, "ok [REDACTED:held-when-output-was-cut]");
+    let stored = sandbox
+        .store
+        .events_after(&sandbox.job.id, 0, 100)
+        .await
+        .expect("events");
+    assert!(
+        stored
+            .iter()
+            .any(|event| event.kind == EventKind::ExecEnded),
+        "the exec's end is kept"
     );
 }

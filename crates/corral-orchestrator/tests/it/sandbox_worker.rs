@@ -65,6 +65,11 @@ pub(crate) struct Sandbox {
 }
 
 pub(crate) async fn sandbox(dir: &std::path::Path, id: &str) -> Sandbox {
+    sandbox_after(dir, id, 0).await
+}
+
+/// [`sandbox`], re-adopted: execs up to `execs_before` ran before.
+pub(crate) async fn sandbox_after(dir: &std::path::Path, id: &str, execs_before: u64) -> Sandbox {
     let store = Arc::new(
         corral_orchestrator::internals::SqliteStore::open(&dir.join("corral.db")).expect("store"),
     );
@@ -76,7 +81,12 @@ pub(crate) async fn sandbox(dir: &std::path::Path, id: &str) -> Sandbox {
         .await
         .expect("insert job");
     let redactor = Arc::new(Redactor::new([("HELD", SECRET)]));
-    let desk = Arc::new(Desk::new(4, 0, Arc::clone(&redactor), Arc::default()));
+    let desk = Arc::new(Desk::new(
+        4,
+        execs_before,
+        Arc::clone(&redactor),
+        Arc::default(),
+    ));
     let provisions = corral_orchestrator::internals::JobProvisions {
         desk: Some(Arc::clone(&desk)),
         redactor: Arc::clone(&redactor),

@@ -31,63 +31,90 @@ impl ServedJob {
         let mut findings = Findings::default();
         let mut ended_here: Vec<ExecEndedData> = Vec::new();
         let runs = |exec| self.desk.as_ref().is_some_and(|desk| desk.is_running(exec));
-        // Output no stream took (warned of once a batch, not once an event).
-        let mut dropped = 0_usize;
-        for capped in self.budget.cap(events, runs) {
-            let mut found = Findings::default();
-            let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-            let mut event = match capped {
-                Capped::Kept(event) => event,
-                Capped::Cut(exec) => {
-                    streams.cut(exec);
-                    continue;
+        // An exec of the sandbox before this session (re-adopted after a
+        // restart) may still run: the desk cannot tell.
+        let from_before = |exec| {
+            self.desk
+                .as_ref()
+                .is_some_and(|desk| desk.from_before(exec))
+        };
+        // Output no stream took in this batch.
+        let mut dropped = 0_u64;
+        let mut gate = self.budget.gate();
+        let mut admitted = Vec::new();
+        for event in events {
+            gate.admit(event, runs, &mut admitted);
+            for capped in admitted.drain(..) {
+                let mut found = Findings::default();
+                let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut event = match capped {
+                    Capped::Kept(event) => event,
+                    Capped::Cut(exec) => {
+                        streams.cut(exec);
+                        continue;
+                    }
+                };
+                if let Some(output) = event.output() {
+                    // After the output's end, of an exec that does not run
+                    // (never started, ended, forged), or past the streams
+                    // held at once: no stream takes it, and the dropped text
+                    // may be the rest of a secret what its stream holds began.
+                    let ended = |exec| ended_here.iter().any(|seen| seen.exec == exec);
+                    let open = |exec| (runs(exec) || from_before(exec)) && !ended(exec);
+                    if finished
+                        || output.exec.is_some_and(|exec| !open(exec))
+                        || !streams.room_for(output.exec)
+                    {
+                        streams.cut(output.exec);
+                        dropped += 1;
+                        continue;
+                    }
+                    rows.emitted(streams.push(
+                        &self.redactor,
+                        output.exec,
+                        output.stream,
+                        output.text,
+                        &mut found,
+                    ));
+                    rows.sent(output.exec, output.stream);
+                } else {
+                    // An exec's end comes after all its output: what its
+                    // redactor holds goes first.
+                    // Only once, and only for an exec that runs: a forged end
+                    // cannot make another exec's redactor let go early.
+                    if let Some(ended) = (event.kind == EventKind::ExecEnded)
+                        .then(|| event.payload::<ExecEndedData>())
+                        .flatten()
+                        && self
+                            .desk
+                            .as_ref()
+                            .is_some_and(|desk| desk.is_running(ended.exec))
+                        && !ended_here.iter().any(|seen| seen.exec == ended.exec)
+                    {
+                        rows.emitted(streams.flush_exec(
+                            &self.redactor,
+                            Some(ended.exec),
+                            &mut found,
+                        ));
+                        ended_here.push(ended);
+                    }
+                    self.redactor.redact_json(&mut event.data, &mut found);
+                    event.redacted = found.any();
+                    rows.other(event);
                 }
-            };
-            if let Some(output) = event.output() {
-                // After the output's end, or of an exec that does not run
-                // (never started, ended, forged): no stream takes it. A
-                // forged exec's stream would also push a running one's out
-                // ([`OutputStreams::push`]), and the dropped text may be
-                // the rest of a secret what its stream holds began.
-                let ended = |exec| ended_here.iter().any(|seen| seen.exec == exec);
-                if finished || output.exec.is_some_and(|exec| !runs(exec) || ended(exec)) {
-                    streams.cut(output.exec);
-                    dropped += 1;
-                    continue;
-                }
-                rows.emitted(streams.push(
-                    &self.redactor,
-                    output.exec,
-                    output.stream,
-                    output.text,
-                    &mut found,
-                ));
-                rows.sent(output.exec, output.stream);
-            } else {
-                // An exec's end comes after all its output: what its
-                // redactor holds goes first.
-                // Only once, and only for an exec that runs: a forged end
-                // cannot make another exec's redactor let go early.
-                if let Some(ended) = (event.kind == EventKind::ExecEnded)
-                    .then(|| event.payload::<ExecEndedData>())
-                    .flatten()
-                    && self
-                        .desk
-                        .as_ref()
-                        .is_some_and(|desk| desk.is_running(ended.exec))
-                    && !ended_here.iter().any(|seen| seen.exec == ended.exec)
-                {
-                    rows.emitted(streams.flush_exec(&self.redactor, Some(ended.exec), &mut found));
-                    ended_here.push(ended);
-                }
-                self.redactor.redact_json(&mut event.data, &mut found);
-                event.redacted = found.any();
-                rows.other(event);
+                // What the markers added counts before the next event is
+                // admitted.
+                self.budget.charge_redactions(&found.names);
+                findings.names.extend(found.names);
             }
-            findings.names.extend(found.names);
         }
-        if dropped > 0 {
-            warn!(job_id = %self.job.id, dropped, "output after its end or of no running exec was dropped");
+        if dropped > 0
+            && self
+                .dropped_output
+                .fetch_add(dropped, std::sync::atomic::Ordering::SeqCst)
+                == 0
+        {
+            warn!(job_id = %self.job.id, "output after its end, of no running exec or past the streams held at once was dropped (warned once a session)");
         }
         Redacted {
             rows,

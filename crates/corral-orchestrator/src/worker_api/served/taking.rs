@@ -242,14 +242,15 @@ impl ServedJob {
         // start a stream afresh, behind what the flush let go.
         self.gate.finish();
         let mut findings = Findings::default();
+        // A refused batch is not sent again after this: it is lost, and
+        // what the streams it touched hold may begin a secret its text went
+        // on with. Not undone should this flush not be stored.
+        let abandoned = self.abandon_refused();
         let emitted = {
             let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
             // A batch stopped midway left its journal open: back to before it.
             streams.roll_back();
-            // A refused batch is not sent again after this: it is lost, and
-            // what the streams it touched hold may begin a secret its text
-            // went on with. Not undone should this flush not be stored.
-            if let Some(touched) = self.abandon_refused() {
+            if let Some(touched) = abandoned {
                 streams.lost(&touched, self.redactor.reach());
             }
             // Not stored, what was held is held again for the flush that
