@@ -145,8 +145,13 @@ impl Gate<'_> {
     /// caller waits for it. An end for no running exec is dropped like any
     /// other event, else a worker past its budget could store them without
     /// end. Where a stream's first output is dropped, a [`Capped::Cut`]
-    /// takes its place.
-    pub fn admit(&mut self, event: NewEvent, runs: impl Fn(u64) -> bool, kept: &mut Vec<Capped>) {
+    /// takes its place. Whether `event` itself was kept.
+    pub fn admit(
+        &mut self,
+        event: NewEvent,
+        runs: impl Fn(u64) -> bool,
+        kept: &mut Vec<Capped>,
+    ) -> bool {
         let budget = self.budget;
         let ended = (event.kind == EventKind::ExecEnded)
             .then(|| event.payload::<ExecEndedData>())
@@ -158,7 +163,7 @@ impl Gate<'_> {
                 self.ended_here.insert(ended.exec);
             }
             kept.push(Capped::Kept(event));
-            return;
+            return true;
         }
         if !budget.warned.swap(true, Ordering::SeqCst) {
             let message = format!("output and events past {} bytes were dropped", budget.max);
@@ -182,6 +187,7 @@ impl Gate<'_> {
                 ..ended
             })));
         }
+        false
     }
 }
 

@@ -3,7 +3,7 @@
 //! output is redacted as a whole, as a job's is, and an exec's end lets
 //! go of its output alone, never of another exec's half-written secret.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use corral_proto::event::OutputStream;
 
@@ -12,6 +12,8 @@ use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 /// Most execs whose output is held at once; past it the oldest is let go
 /// (a sandbox bounds its execs far below this).
 const MAX_HELD_EXECS: usize = 256;
+/// Most execs remembered as having had output dropped for want of room.
+const MAX_STARVED: usize = 1024;
 
 /// The held-back output of one job, by exec (`None`: the job's own).
 #[derive(Debug, Default)]
@@ -21,6 +23,11 @@ pub(super) struct OutputStreams {
     /// (`None`: there was none), to go back to should the batch not be
     /// stored. Only what a batch touches is copied.
     journal: Option<HashMap<Option<u64>, Option<StreamRedactor>>>,
+    /// Execs whose output found no room ([`OutputStreams::room_for`]),
+    /// at most [`MAX_STARVED`]; past them, `all_starved`: every new
+    /// stream starts covered.
+    starved: HashSet<Option<u64>>,
+    all_starved: bool,
 }
 
 impl OutputStreams {
@@ -32,7 +39,7 @@ impl OutputStreams {
                 .iter()
                 .map(|&exec| (exec, StreamRedactor::after_restart(reach)))
                 .collect(),
-            journal: None,
+            ..Self::default()
         }
     }
 
@@ -129,20 +136,36 @@ impl OutputStreams {
     /// never let go before its output ends (what it holds may start a
     /// secret whose rest is still to come), so past [`MAX_HELD_EXECS`]
     /// streams that all do, a new exec's output is not taken.
-    pub(super) fn room_for(&mut self, exec: Option<u64>) -> bool {
-        if self.by_exec.contains_key(&exec) || self.by_exec.len() < MAX_HELD_EXECS {
+    /// An exec whose output was not taken so starts covered for `reach`
+    /// bytes when it is: what comes may be the rest of a secret it began.
+    pub(super) fn room_for(&mut self, exec: Option<u64>, reach: usize) -> bool {
+        if self.by_exec.contains_key(&exec) {
             return true;
         }
-        let idle = self
-            .by_exec
-            .iter()
-            .find(|(_, stream)| !stream.holds())
-            .map(|(&idle, _)| idle);
-        let Some(idle) = idle else {
-            return false;
-        };
-        self.touch(idle);
-        self.by_exec.remove(&idle);
+        if self.by_exec.len() >= MAX_HELD_EXECS {
+            let idle = self
+                .by_exec
+                .iter()
+                .find(|(_, stream)| !stream.holds())
+                .map(|(&idle, _)| idle);
+            let Some(idle) = idle else {
+                if self.starved.len() < MAX_STARVED {
+                    self.starved.insert(exec);
+                } else {
+                    self.all_starved = true;
+                }
+                return false;
+            };
+            self.touch(idle);
+            self.by_exec.remove(&idle);
+        }
+        if self.starved.remove(&exec) || self.all_starved {
+            self.touch(exec);
+            self.by_exec
+                .entry(exec)
+                .or_default()
+                .lost_before_next(reach);
+        }
         true
     }
 
@@ -233,7 +256,7 @@ mod tests {
                 2 => "done\n",
                 _ => "x",
             };
-            if !streams.room_for(Some(exec)) {
+            if !streams.room_for(Some(exec), 64) {
                 refused += 1;
                 continue;
             }
@@ -250,7 +273,7 @@ mod tests {
             }
         }
         assert_eq!(refused, 1, "the second newcomer finds no room");
-        assert!(streams.room_for(Some(1)));
+        assert!(streams.room_for(Some(1), 64));
         for emitted in streams.push(
             &redactor,
             Some(1),
@@ -261,5 +284,28 @@ mod tests {
             text.extend(emitted.pieces.iter().map(|piece| piece.text.as_str()));
         }
         assert_eq!(text, "ok [REDACTED:KEY].");
+        // Room made later, the exec whose output found none starts covered.
+        let starved = Some(MAX_HELD_EXECS as u64 + 2);
+        streams.push(
+            &redactor,
+            Some(3),
+            OutputStream::Stdout,
+            "\n",
+            &mut findings,
+        );
+        assert!(streams.room_for(starved, 64));
+        let pieces: Vec<String> = streams
+            .push(
+                &redactor,
+                starved,
+                OutputStream::Stdout,
+                "e5 rest\n",
+                &mut findings,
+            )
+            .into_iter()
+            .flat_map(|emitted| emitted.pieces)
+            .map(|piece| piece.text)
+            .collect();
+        assert_eq!(pieces, ["[REDACTED:after-lost-output]"]);
     }
 }

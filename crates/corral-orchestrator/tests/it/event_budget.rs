@@ -335,12 +335,7 @@ async fn a_new_session_reads_back_what_the_last_one_counted() {
 async fn what_redactions_add_counts_against_the_budget() {
     let dir = tempfile::tempdir().expect("temp dir");
     let budget = 64 * 1024;
-    let name = "A_RATHER_LONG_NAME_FOR_A_SHORT_SECRET";
-    let served = served_with(dir.path(), "j-00000000000000d8", |provisions| {
-        provisions.max_output_bytes = budget;
-        provisions.redactor = Arc::new(Redactor::new([(name, "q3y-9byte")]));
-    })
-    .await;
+    let served = short_secret(dir.path(), "j-00000000000000d8", budget).await;
     // Each event about 1,000 bytes as sent, 5,000 as stored; the 56 of them
     // fit the budget as sent.
     let text = "q3y-9byte\n".repeat(90);
@@ -351,10 +346,47 @@ async fn what_redactions_add_counts_against_the_budget() {
     let (store, job) = closed(served).await;
     let stored = stored_output(&store, &job).await;
     assert!(!stored.contains("q3y"), "redacted");
-    let one = text.replace("q3y-9byte", &format!("[REDACTED:{name}]"));
+    let one = text.replace("q3y-9byte", &format!("[REDACTED:{SHORT_NAME}]"));
     assert!(
         stored.len() as u64 <= budget + one.len() as u64,
         "{} bytes of output stored against a budget of {budget}",
         stored.len()
     );
+}
+
+/// The name of the short secret `q3y-9byte`, longer than it.
+const SHORT_NAME: &str = "A_RATHER_LONG_NAME_FOR_A_SHORT_SECRET";
+
+/// A job served with `budget` whose one secret is `q3y-9byte`, named
+/// [`SHORT_NAME`].
+async fn short_secret(dir: &std::path::Path, id: &str, budget: u64) -> crate::held_output::Served {
+    served_with(dir, id, |provisions| {
+        provisions.max_output_bytes = budget;
+        provisions.redactor = Arc::new(Redactor::new([(SHORT_NAME, "q3y-9byte")]));
+    })
+    .await
+}
+
+/// An event other than output is admitted at its size redacted: one
+/// message within the budget as sent, several times it as stored, is
+/// dropped.
+#[tokio::test]
+async fn a_message_is_admitted_at_its_size_redacted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let budget = 64 * 1024;
+    let served = short_secret(dir.path(), "j-00000000000000d9", budget).await;
+    let message = event("message", &"q3y-9byte ".repeat(6000));
+    assert!(cost(&message) < budget);
+    let batch = json!({"batch": 2, "events": [message]});
+    post(&served.socket, &served.token, "/v1/events", &batch).await;
+    let (store, job) = closed(served).await;
+    let stored = store
+        .events_after(&job.id, 0, 10_000)
+        .await
+        .expect("events");
+    assert!(
+        !stored.iter().any(|event| event.kind == EventKind::Message),
+        "the message is past the budget once redacted"
+    );
+    assert!(warned(&stored), "the warning");
 }

@@ -42,8 +42,18 @@ impl ServedJob {
         let mut dropped = 0_u64;
         let mut gate = self.budget.gate();
         let mut admitted = Vec::new();
-        for event in events {
-            gate.admit(event, runs, &mut admitted);
+        for mut event in events {
+            // Every event but output is redacted whole before the gate, so
+            // it is admitted at the size it is stored (an 8 MiB message of
+            // a short secret over and over stores several times that).
+            let mut whole = Findings::default();
+            if event.kind != EventKind::Output {
+                self.redactor.redact_json(&mut event.data, &mut whole);
+                event.redacted = whole.any();
+            }
+            if gate.admit(event, runs, &mut admitted) {
+                findings.names.extend(whole.names);
+            }
             for capped in admitted.drain(..) {
                 let mut found = Findings::default();
                 let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
@@ -63,7 +73,7 @@ impl ServedJob {
                     let open = |exec| (runs(exec) || from_before(exec)) && !ended(exec);
                     if finished
                         || output.exec.is_some_and(|exec| !open(exec))
-                        || !streams.room_for(output.exec)
+                        || !streams.room_for(output.exec, self.redactor.reach())
                     {
                         streams.cut(output.exec);
                         dropped += 1;
@@ -98,8 +108,7 @@ impl ServedJob {
                         ));
                         ended_here.push(ended);
                     }
-                    self.redactor.redact_json(&mut event.data, &mut found);
-                    event.redacted = found.any();
+                    event.redacted |= found.any();
                     rows.other(event);
                 }
                 // What the markers added counts before the next event is
