@@ -162,9 +162,10 @@ impl Desk {
     }
 
     /// Whether exec `exec` was handed out before this desk (the sandbox
-    /// was re-adopted): this desk cannot tell whether it still runs.
+    /// was re-adopted): this desk cannot tell whether it still runs. Exec
+    /// numbers start at 1.
     pub fn from_before(&self, exec: u64) -> bool {
-        exec <= self.execs_before
+        (1..=self.execs_before).contains(&exec)
     }
 
     /// The last exec number handed out.

@@ -66,6 +66,7 @@ async fn output_of_an_exec_from_before_a_restart_is_taken() {
         vec![
             exec_output(7, &format!("{tail}.")),
             exec_output(11, "never ran"),
+            exec_output(0, "never ran"),
         ],
     ];
     for (number, events) in (1..).zip(batches) {
