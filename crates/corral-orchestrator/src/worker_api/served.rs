@@ -84,7 +84,8 @@ pub(crate) struct ServedJob {
     /// sent a later one): their output and events were never stored.
     given_up: AtomicU64,
     /// Output events no stream took (after the output's end, of no
-    /// running exec): warned of when the first is dropped, not each time.
+    /// running exec, past the streams held at once): warned of when the
+    /// first is dropped, not each time.
     pub(super) dropped_output: AtomicU64,
     /// Set once the orchestrator recorded the job `running`: the worker's
     /// events wait for it, so the stream never shows the job's own events

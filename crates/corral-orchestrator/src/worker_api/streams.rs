@@ -9,8 +9,8 @@ use corral_proto::event::OutputStream;
 
 use crate::redact::{Findings, OutputPiece, Redactor, StreamRedactor};
 
-/// Most execs whose output is held at once; past it the oldest is let go
-/// (a sandbox bounds its execs far below this).
+/// Most execs whose output is held at once; past it only a stream that
+/// holds nothing is let go ([`OutputStreams::room_for`]).
 const MAX_HELD_EXECS: usize = 256;
 /// Most execs remembered as having had output dropped for want of room.
 const MAX_STARVED: usize = 1024;

@@ -10,7 +10,7 @@ use corral_orchestrator::internals::Redactor;
 use corral_orchestrator::internals::TokenHash;
 use corral_orchestrator::internals::{EventRecords, JobRecords, SqliteStore};
 use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
-use corral_proto::{EventKind, Job};
+use corral_proto::Job;
 use corral_testkit::unix_request;
 use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
@@ -203,14 +203,25 @@ pub(crate) async fn closed(served: Served) -> (Arc<SqliteStore>, Job) {
 
 /// All output `job` stored, joined.
 pub(crate) async fn stored_output(store: &SqliteStore, job: &Job) -> String {
+    stored_output_of(store, job, |_| true).await
+}
+
+/// The output `job` stored of the execs `of` holds for (`None`: the job's
+/// own), joined.
+async fn stored_output_of(
+    store: &SqliteStore,
+    job: &Job,
+    of: impl Fn(Option<u64>) -> bool,
+) -> String {
     let stored = store
         .events_after(&job.id, 0, 10_000)
         .await
         .expect("events");
     stored
         .iter()
-        .filter(|event| event.kind == EventKind::Output)
-        .filter_map(|event| event.data["text"].as_str())
+        .filter_map(corral_proto::Event::output)
+        .filter(|output| of(output.exec))
+        .map(|output| output.text)
         .collect()
 }
 
@@ -334,14 +345,5 @@ pub(crate) fn exec_output(exec: u64, text: &str) -> Value {
 
 /// The output of `exec` that `job` stored, joined.
 pub(crate) async fn stored_exec_output(store: &SqliteStore, job: &Job, exec: u64) -> String {
-    let stored = store
-        .events_after(&job.id, 0, 10_000)
-        .await
-        .expect("events");
-    stored
-        .iter()
-        .filter_map(corral_proto::Event::output)
-        .filter(|output| output.exec == Some(exec))
-        .map(|output| output.text)
-        .collect()
+    stored_output_of(store, job, |of| of == Some(exec)).await
 }

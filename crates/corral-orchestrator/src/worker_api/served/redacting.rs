@@ -95,10 +95,7 @@ impl ServedJob {
                     if let Some(ended) = (event.kind == EventKind::ExecEnded)
                         .then(|| event.payload::<ExecEndedData>())
                         .flatten()
-                        && self
-                            .desk
-                            .as_ref()
-                            .is_some_and(|desk| desk.is_running(ended.exec))
+                        && runs(ended.exec)
                         && !ended_here.iter().any(|seen| seen.exec == ended.exec)
                     {
                         rows.emitted(streams.flush_exec(
