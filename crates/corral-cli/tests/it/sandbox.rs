@@ -223,3 +223,81 @@ async fn a_stopped_and_started_sandbox_outlives_a_restart_and_still_ends_its_exe
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(server.stop().await, 0);
 }
+
+/// An exec that runs while the server is killed goes on. The new server
+/// reads from the store that it may still run: its output is taken, and
+/// its end lets go of all of it at once, while the sandbox still runs
+/// (before, the end of an exec from before the restart let go of nothing,
+/// and what the leak detector held of its output came only at the close).
+#[tokio::test]
+async fn an_exec_running_across_a_kill_9_has_all_its_output_when_it_ends() {
+    let server = ServeProcess::start().await;
+    let created = server.corral(&["sandbox", "create"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = stdout(&created).trim().to_owned();
+    let script = "echo begun; while [ ! -e /tmp/go ]; do sleep 0.1; done; \
+                  echo ended-after-the-restart";
+    let mut before = tokio::process::Command::new(crate::harness::CORRAL)
+        .arg("--data-dir")
+        .arg(server.data_dir.path())
+        .args(["exec", &id, "--", "sh", "-c", script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("corral exec");
+    // Its first line came back: its start and that line are stored.
+    let mut first = String::new();
+    let mut lines = tokio::io::BufReader::new(before.stdout.take().expect("stdout piped"));
+    let read = tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut first);
+    tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        .await
+        .expect("the first line within 30 s")
+        .expect("read");
+    assert_eq!(first, "begun\n");
+    let server = server.restart().await;
+    let _ = before.kill().await;
+    let go = server
+        .corral(&["exec", &id, "--", "touch", "/tmp/go"])
+        .await;
+    assert!(go.status.success(), "{}", stderr(&go));
+    let (exec, events) = ended_exec(&server, &id, "begun")
+        .await
+        .expect("the old exec ends within 30 s");
+    let printed: String = events
+        .iter()
+        .filter(|event| event["kind"] == "output" && event["data"]["exec"] == exec)
+        .filter_map(|event| event["data"]["text"].as_str())
+        .collect();
+    assert_eq!(printed, "begun\nended-after-the-restart\n");
+    let removed = server.corral(&["sandbox", "rm", &id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(server.stop().await, 0);
+}
+
+/// Waits (30 s at most) for the end of the exec whose command holds
+/// `marker`; its number and the sandbox's events then, or `None`.
+async fn ended_exec(
+    server: &ServeProcess,
+    id: &str,
+    marker: &str,
+) -> Option<(u64, Vec<serde_json::Value>)> {
+    for _ in 0..300 {
+        let events = crate::harness::events(&server.corral(&["logs", "--json", id]).await);
+        let exec = events
+            .iter()
+            .find(|event| {
+                event["kind"] == "exec_started" && event["data"]["cmd"].to_string().contains(marker)
+            })
+            .and_then(|event| event["data"]["exec"].as_u64());
+        if let Some(exec) = exec
+            && events
+                .iter()
+                .any(|event| event["kind"] == "exec_ended" && event["data"]["exec"] == exec)
+        {
+            return Some((exec, events));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}

@@ -127,6 +127,22 @@ impl JobManager {
             Arc::clone(&self.inner.sandbox_stats),
         ));
         desk.note_seq(before);
+        // Those of its execs that may still run: their output is taken,
+        // and their end lets go of what the detector holds of it.
+        let open = self
+            .inner
+            .store
+            .open_execs(
+                &job.id,
+                u32::try_from(self.inner.config.sandbox_max_execs).unwrap_or(u32::MAX),
+            )
+            .await
+            .map_err(|error| {
+                SetupError::Provider(format!("cannot read the sandbox's execs: {error}"))
+            })?;
+        for exec in open {
+            desk.open_before(exec);
+        }
         if self.has_snapshot(&job.id) {
             desk.set_restoring();
         }

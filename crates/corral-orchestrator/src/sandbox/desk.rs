@@ -18,6 +18,7 @@ use tokio::sync::{Notify, oneshot};
 
 use answer::Waiting;
 pub use answer::{Awaited, Claim, FileAnswer};
+use before::Before;
 use tokio_util::sync::CancellationToken;
 
 use super::activity::{Activity, Busy};
@@ -86,8 +87,8 @@ pub struct Desk {
     /// The highest event sequence number stored for the sandbox that the
     /// desk heard of: an exec queued after reading it has only later events.
     last_seq: AtomicU64,
-    /// The exec numbers at or below it were handed out before this desk.
-    execs_before: u64,
+    /// Execs handed out before this desk that may still run.
+    before: Mutex<Before>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -110,7 +111,7 @@ impl Desk {
             orders: Mutex::new(VecDeque::new()),
             order_ready: Notify::new(),
             next_exec: AtomicU64::new(execs_before),
-            execs_before,
+            before: Mutex::new(Before::new(execs_before, max_execs)),
             next_order: AtomicU64::new(0),
             running: Mutex::new(HashMap::new()),
             max_execs,
@@ -162,10 +163,18 @@ impl Desk {
     }
 
     /// Whether exec `exec` was handed out before this desk (the sandbox
-    /// was re-adopted): this desk cannot tell whether it still runs. Exec
-    /// numbers start at 1.
+    /// was re-adopted) and may still run: this desk cannot tell, so it
+    /// takes what [`Desk::open_before`] opened and has not ended.
     pub fn from_before(&self, exec: u64) -> bool {
-        (1..=self.execs_before).contains(&exec)
+        lock(&self.before).is_open(exec)
+    }
+
+    /// Takes exec `exec` as one from before this desk that may still run:
+    /// the store says it started and never ended, or the worker says it
+    /// starts. Refused (false) for an exec this desk hands out, and past as
+    /// many as the sandbox may run at once.
+    pub fn open_before(&self, exec: u64) -> bool {
+        lock(&self.before).open(exec)
     }
 
     /// The last exec number handed out.
@@ -174,8 +183,10 @@ impl Desk {
     }
 
     /// The worker said exec `exec` ended; true when it was running (an
-    /// exec ends once, and only one the desk handed out).
+    /// exec ends once, and only one the desk handed out). One from before
+    /// this desk is no longer open.
     pub fn exec_ended(&self, exec: u64, duration_ms: u64) -> bool {
+        lock(&self.before).end(exec);
         let was_running = lock(&self.running).remove(&exec).is_some();
         self.activity.touch();
         if was_running {
@@ -381,6 +392,7 @@ impl Desk {
 }
 
 mod answer;
+mod before;
 mod forget;
 #[cfg(test)]
 mod tests;

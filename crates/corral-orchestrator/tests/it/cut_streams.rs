@@ -13,7 +13,7 @@ use crate::held_output::{
     stored_exec_output, stored_output,
 };
 use crate::refused_store::refused;
-use crate::sandbox_worker::{SECRET, sandbox, sandbox_after, true_exec};
+use crate::sandbox_worker::{SECRET, sandbox, true_exec};
 
 /// The worker's completion, as it sends it.
 fn done() -> Value {
@@ -50,32 +50,6 @@ async fn output_of_an_exec_that_does_not_run_is_dropped() {
     assert_eq!(text, "ok [REDACTED:HELD].");
     let all = stored_output(&sandbox.store, &sandbox.job).await;
     assert_eq!(all, text, "no output of a forged exec is stored");
-}
-
-/// A re-adopted sandbox's execs from before the restart may still run,
-/// which its new desk cannot tell: their output is taken (it was dropped
-/// with the execs that never ran), and a secret in it redacted whole.
-#[tokio::test]
-async fn output_of_an_exec_from_before_a_restart_is_taken() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sandbox = sandbox_after(dir.path(), "j-00000000000000e5", 10).await;
-    let (socket, token) = (&sandbox.socket, &sandbox.token);
-    let (head, tail) = SECRET.split_at(10);
-    let batches = [
-        vec![exec_output(7, &format!("ok {head}"))],
-        vec![
-            exec_output(7, &format!("{tail}.")),
-            exec_output(11, "never ran"),
-            exec_output(0, "never ran"),
-        ],
-    ];
-    for (number, events) in (1..).zip(batches) {
-        let batch = json!({"batch": number, "events": events});
-        post(socket, token, "/v1/events", &batch).await;
-    }
-    sandbox.endpoint.close().await;
-    let text = stored_output(&sandbox.store, &sandbox.job).await;
-    assert_eq!(text, "ok [REDACTED:HELD].");
 }
 
 /// An exec's end kept past the budget lets go of its stream: output of

@@ -48,6 +48,7 @@ mod pool_socket;
 mod project_copy;
 mod project_permissions;
 mod queue;
+mod readopted_execs;
 mod reaper;
 mod refused_store;
 mod review;

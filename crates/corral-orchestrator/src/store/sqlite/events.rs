@@ -134,6 +134,29 @@ impl EventRecords for SqliteStore {
         .await
     }
 
+    async fn open_execs(&self, job_id: &str, limit: u32) -> Result<Vec<u64>, StoreError> {
+        let job_id = job_id.to_owned();
+        // On a reader, once a re-adoption: a long sandbox's scan must not
+        // hold every job's writes. A number that is no positive integer
+        // (a worker's, stored as it sent it) is no exec.
+        self.read(move |connection| {
+            let mut statement = connection.prepare(
+                "SELECT DISTINCT json_extract(data, '$.exec') AS exec FROM events \
+                 WHERE job_id = ?1 AND kind = 'exec_started' \
+                 AND json_type(data, '$.exec') = 'integer' AND exec > 0 \
+                 AND exec NOT IN (SELECT json_extract(data, '$.exec') FROM events \
+                 WHERE job_id = ?1 AND kind = 'exec_ended') \
+                 ORDER BY exec DESC LIMIT ?2",
+            )?;
+            let execs = statement
+                .query_map(params![job_id, limit], |row| row.get::<_, i64>(0))?
+                .map(|exec| Ok(u64::try_from(exec?).unwrap_or(0)))
+                .collect::<Result<Vec<u64>, rusqlite::Error>>()?;
+            Ok(execs)
+        })
+        .await
+    }
+
     async fn worker_bytes(&self, job_id: &str, per_row: u64) -> Result<u64, StoreError> {
         let job_id = job_id.to_owned();
         // On a reader: a large job's scan must not hold every job's writes.

@@ -167,6 +167,47 @@ async fn held_streams_are_written_with_their_append_and_kept_until_given_again()
 }
 
 #[tokio::test]
+async fn open_execs_are_those_started_and_not_ended_the_highest_first() {
+    let (_dir, store) = open();
+    store.insert_job(&job("j-1")).await.expect("insert");
+    store.insert_job(&job("j-2")).await.expect("insert");
+    let event = |kind, exec: serde_json::Value| NewEvent::new(kind, json!({"exec": exec}));
+    let events = vec![
+        event(EventKind::ExecStarted, json!(3)),
+        event(EventKind::ExecStarted, json!(5)),
+        event(EventKind::ExecStarted, json!(5)),
+        event(EventKind::ExecStarted, json!(8)),
+        event(EventKind::ExecStarted, json!(9)),
+        event(EventKind::ExecEnded, json!(8)),
+        event(EventKind::ExecStarted, json!(0)),
+        event(EventKind::ExecStarted, json!(-4)),
+        event(EventKind::ExecStarted, json!("6")),
+        event(EventKind::ExecStarted, json!(7.5)),
+        event(EventKind::Output, json!(4)),
+    ];
+    store
+        .append_events("j-1", events, None, None)
+        .await
+        .expect("append");
+    // Another job's end ends nothing of this one's.
+    store
+        .append_events(
+            "j-2",
+            vec![event(EventKind::ExecEnded, json!(9))],
+            None,
+            None,
+        )
+        .await
+        .expect("append");
+    assert_eq!(store.open_execs("j-1", 10).await.expect("read"), [9, 5, 3]);
+    assert_eq!(store.open_execs("j-1", 2).await.expect("read"), [9, 5]);
+    assert_eq!(
+        store.open_execs("j-2", 10).await.expect("read"),
+        Vec::<u64>::new()
+    );
+}
+
+#[tokio::test]
 async fn jobs_are_found_by_the_start_of_their_id_and_only_by_it() {
     let (_dir, store) = open();
     for id in ["j-00aa", "j-00ab", "j-01aa", "j-%_aa"] {

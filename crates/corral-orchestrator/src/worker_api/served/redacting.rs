@@ -4,7 +4,7 @@
 
 use std::sync::PoisonError;
 
-use corral_proto::event::ExecEndedData;
+use corral_proto::event::{ExecEndedData, ExecStartedData};
 use corral_proto::{EventKind, NewEvent};
 use tracing::warn;
 
@@ -30,13 +30,13 @@ impl ServedJob {
         let mut rows = Rows::default();
         let mut findings = Findings::default();
         let mut ended_here: Vec<ExecEndedData> = Vec::new();
-        let runs = |exec| self.desk.as_ref().is_some_and(|desk| desk.is_running(exec));
-        // An exec of the sandbox before this session (re-adopted after a
-        // restart) may still run: the desk cannot tell.
-        let from_before = |exec| {
+        // An exec this desk handed out and that has not ended, or one of
+        // the sandbox's from before this session (re-adopted after a
+        // restart) that the store or the worker says may still run.
+        let runs = |exec| {
             self.desk
                 .as_ref()
-                .is_some_and(|desk| desk.from_before(exec))
+                .is_some_and(|desk| desk.is_running(exec) || desk.from_before(exec))
         };
         // Output no stream took in this batch.
         let mut dropped = 0_u64;
@@ -50,6 +50,15 @@ impl ServedJob {
             if event.kind != EventKind::Output {
                 self.redactor.redact_json(&mut event.data, &mut whole);
                 event.redacted = whole.any();
+            }
+            if event.kind == EventKind::ExecStarted
+                && let (Some(desk), Some(started)) =
+                    (&self.desk, event.payload::<ExecStartedData>())
+                && !desk.is_running(started.exec)
+            {
+                // Sent again after a restart: the batch that said so
+                // first was never stored. Bounded by the desk.
+                desk.open_before(started.exec);
             }
             if gate.admit(event, runs, &mut admitted) {
                 findings.names.extend(whole.names);
@@ -70,7 +79,7 @@ impl ServedJob {
                     // held at once: no stream takes it, and the dropped text
                     // may be the rest of a secret what its stream holds began.
                     let ended = |exec| ended_here.iter().any(|seen| seen.exec == exec);
-                    let open = |exec| (runs(exec) || from_before(exec)) && !ended(exec);
+                    let open = |exec| runs(exec) && !ended(exec);
                     if finished
                         || output.exec.is_some_and(|exec| !open(exec))
                         || !streams.room_for(output.exec, self.redactor.reach())

@@ -1,0 +1,73 @@
+//! Execs a re-adopted sandbox handed out before its desk. The new desk
+//! cannot tell whether they still run: it takes those the store says were
+//! started and never ended, and those the worker says start (a batch the
+//! last orchestrator never stored, sent again). At most as many as the
+//! sandbox may run at once, so a hostile worker cannot name old execs
+//! until they take every output stream.
+
+use std::collections::HashSet;
+
+/// A re-adopted sandbox's execs from before its desk that may still run.
+#[derive(Debug)]
+pub(super) struct Before {
+    /// The exec numbers from 1 to it were handed out before the desk.
+    last: u64,
+    /// Those that may still run.
+    open: HashSet<u64>,
+    /// The most that may be open.
+    most: usize,
+}
+
+impl Before {
+    /// Execs 1 to `last` were handed out before; none open yet.
+    pub(super) fn new(last: u64, most: usize) -> Self {
+        Self {
+            last,
+            open: HashSet::new(),
+            most,
+        }
+    }
+
+    /// Whether `exec` is open.
+    pub(super) fn is_open(&self, exec: u64) -> bool {
+        self.open.contains(&exec)
+    }
+
+    /// Takes `exec` as open when it was handed out before and there is
+    /// room; whether it is open now.
+    pub(super) fn open(&mut self, exec: u64) -> bool {
+        if !(1..=self.last).contains(&exec) {
+            return false;
+        }
+        if self.open.contains(&exec) {
+            return true;
+        }
+        self.open.len() < self.most && self.open.insert(exec)
+    }
+
+    /// `exec` ended; whether it was open.
+    pub(super) fn end(&mut self, exec: u64) -> bool {
+        self.open.remove(&exec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_execs_from_before_open_and_no_more_than_the_most() {
+        let mut before = Before::new(10, 2);
+        assert!(!before.open(0), "exec numbers start at 1");
+        assert!(!before.open(11), "handed out by this desk, or never");
+        assert!(before.open(10));
+        assert!(before.open(10), "open already");
+        assert!(before.open(3));
+        assert!(!before.open(4), "two are open, the most");
+        assert!(before.is_open(3) && before.is_open(10) && !before.is_open(4));
+        assert!(before.end(3));
+        assert!(!before.end(3), "an exec ends once");
+        assert!(!before.is_open(3));
+        assert!(before.open(4), "room again");
+    }
+}
