@@ -130,15 +130,15 @@ fn byte_lists(bytes: &[u8]) -> Vec<String> {
 /// and no `"`, but the value may sit inside a longer string that decides),
 /// and each of those inside JSON the two ways serializers write it (as is,
 /// and ASCII-only as Python's `json.dumps` does): a `repr` in a logged
-/// error message.
+/// error message. And the `repr` of a string holding the value's JSON or
+/// its `repr` (a dict holding `json.dumps` of another, a list of an
+/// exception's text).
 fn python_reprs(value: &str) -> Vec<String> {
-    let mut reprs = Vec::new();
+    let strings = python_str_reprs(value);
+    let mut reprs = strings.clone();
     for quote_escaped in [false, true] {
         if quote_escaped && !value.contains('\'') {
             break;
-        }
-        for ascii in [false, true] {
-            reprs.push(python_str(value, quote_escaped, ascii));
         }
         reprs.push(python_bytes(value.as_bytes(), quote_escaped));
     }
@@ -153,7 +153,34 @@ fn python_reprs(value: &str) -> Vec<String> {
         }
         forms.push(repr);
     }
+    // A repr of a string that holds the value's JSON (`{'body':
+    // json.dumps({'k': v})}`) or its repr (`[str(KeyError(v))]`).
+    let json = [false, true].map(|ascii| {
+        let style = JsonStyle {
+            ascii,
+            ..JsonStyle::default()
+        };
+        json_escape(value, style)
+    });
+    for text in json.iter().chain(&strings) {
+        forms.extend(python_str_reprs(text));
+    }
     forms
+}
+
+/// `text` inside Python's `repr` and `ascii()` of it, `'` escaped and
+/// not.
+fn python_str_reprs(text: &str) -> Vec<String> {
+    let mut reprs = Vec::new();
+    for quote_escaped in [false, true] {
+        if quote_escaped && !text.contains('\'') {
+            break;
+        }
+        for ascii in [false, true] {
+            reprs.push(python_str(text, quote_escaped, ascii));
+        }
+    }
+    reprs
 }
 
 /// `value` inside Python's `repr` of a string: `\\`, `\t`, `\n`, `\r`,

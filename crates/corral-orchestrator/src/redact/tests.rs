@@ -340,8 +340,10 @@ fn python_reprs_that_escape_a_quote_are_redacted() {
 
 /// Python's `repr` of a secret it must escape (a `\`, a tab, a character
 /// it does not print), as a string, in a dict, as an exception's text, and
-/// that text inside JSON (`json.dumps({"error": str(KeyError(v))})`): each
-/// is redacted with nothing of the secret beside it; and its `ascii()`.
+/// that text inside JSON (`json.dumps({"error": str(KeyError(v))})`), and
+/// the `repr` of its JSON or of its `repr` (`{'body': json.dumps({'k': v})}`,
+/// `[str(KeyError(v))]`): each is redacted with nothing of the secret
+/// beside it; and its `ascii()`.
 /// Real Python 3.11 output in `testdata/python_reprs.txt`, made by
 /// `print(f"== {name}: python3 {command}"); print(output)` for each.
 #[test]
@@ -353,7 +355,7 @@ fn python_reprs_of_every_kind_are_redacted() {
         ("RU", "pä'\"ss\u{2028}\u{e0001} Secret-8Zx3"),
     ]);
     let printed = dumps(include_str!("testdata/python_reprs.txt"), "== ");
-    assert_eq!(printed.len(), 28, "{printed:?}");
+    assert_eq!(printed.len(), 40, "{printed:?}");
     redacted_by_name(&redactor, &printed, &["Secret-8Zx3", "ss", "ord", "new"]);
 }
 
