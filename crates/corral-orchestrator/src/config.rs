@@ -25,6 +25,7 @@ mod tests;
 
 pub use error::ConfigError;
 pub use limits::check_limits;
+pub(crate) use settings::MAX_SANDBOX_EXECS;
 pub use settings::{Config, ConfigOverrides, default_data_dir};
 /// The built-in defaults, for the fuzz target that validates job specs.
 #[cfg(fuzzing)]

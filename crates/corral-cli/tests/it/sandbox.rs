@@ -229,18 +229,34 @@ async fn a_stopped_and_started_sandbox_outlives_a_restart_and_still_ends_its_exe
 /// its end lets go of all of it at once, while the sandbox still runs
 /// (before, the end of an exec from before the restart let go of nothing,
 /// and what the leak detector held of its output came only at the close).
+/// The server is killed while the detector holds the first half of a
+/// secret: neither half is stored in clear.
 #[tokio::test]
 async fn an_exec_running_across_a_kill_9_has_all_its_output_when_it_ends() {
+    const FIRST_HALF: &str = "s3cr3t-pa";
+    const SECOND_HALF: &str = "ss-word-s";
     let server = ServeProcess::start().await;
+    let set = server
+        .corral_with_input(
+            &["secret", "set", "HALVED"],
+            &format!("{FIRST_HALF}{SECOND_HALF}\n"),
+        )
+        .await;
+    assert!(set.status.success(), "{}", stderr(&set));
     let created = server.corral(&["sandbox", "create"]).await;
     assert!(created.status.success(), "{}", stderr(&created));
     let id = stdout(&created).trim().to_owned();
-    let script = "echo begun; while [ ! -e /tmp/go ]; do sleep 0.1; done; \
-                  echo ended-after-the-restart";
+    // Past the half, as much as the rest of a secret could take is
+    // redacted after the restart: the filler lines come after.
+    let script = format!(
+        "echo begun; printf 'key={FIRST_HALF}'; while [ ! -e /tmp/go ]; do sleep 0.1; done; \
+         echo {SECOND_HALF}; i=0; while [ $i -lt 3000 ]; do echo filler-line; i=$((i+1)); done; \
+         echo ended-after-the-restart"
+    );
     let mut before = tokio::process::Command::new(crate::harness::CORRAL)
         .arg("--data-dir")
         .arg(server.data_dir.path())
-        .args(["exec", &id, "--", "sh", "-c", script])
+        .args(["exec", &id, "--", "sh", "-c", &script])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -269,7 +285,13 @@ async fn an_exec_running_across_a_kill_9_has_all_its_output_when_it_ends() {
         .filter(|event| event["kind"] == "output" && event["data"]["exec"] == exec)
         .filter_map(|event| event["data"]["text"].as_str())
         .collect();
-    assert_eq!(printed, "begun\nended-after-the-restart\n");
+    assert!(
+        printed.starts_with("begun\nkey=[REDACTED:")
+            && printed.ends_with("filler-line\nended-after-the-restart\n")
+            && !printed.contains(FIRST_HALF)
+            && !printed.contains(SECOND_HALF),
+        "{printed}"
+    );
     let removed = server.corral(&["sandbox", "rm", &id]).await;
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(server.stop().await, 0);

@@ -42,7 +42,7 @@ pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 64 << 20;
 /// cannot flood its worker with processes (its pids limit is the hard cap).
 pub const DEFAULT_SANDBOX_MAX_EXECS: usize = 16;
 /// Most execs a sandbox may be allowed at once.
-const MAX_SANDBOX_EXECS: usize = 256;
+pub(crate) const MAX_SANDBOX_EXECS: usize = 256;
 
 /// `sandbox_max_execs` as written, its default filled in and kept in bounds.
 fn sandbox_max_execs(written: Option<usize>) -> usize {

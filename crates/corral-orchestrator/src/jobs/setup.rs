@@ -35,6 +35,7 @@ impl JobManager {
         user: JobUser,
         project: Option<Arc<crate::project::PinnedDir>>,
         redactor: Arc<Redactor>,
+        adopting: bool,
     ) -> Result<JobProvisions, SetupError> {
         let secrets = &self.inner.secrets;
         let mut credentials = Vec::with_capacity(job.grants.len());
@@ -85,7 +86,7 @@ impl JobManager {
             }
             None => None,
         };
-        let desk = self.open_desk(job, &redactor).await?;
+        let desk = self.open_desk(job, &redactor, adopting).await?;
         Ok(JobProvisions {
             job: job.clone(),
             user,
@@ -102,46 +103,46 @@ impl JobManager {
     }
 
     /// A sandbox's desk, registered so the user API finds it; its execs
-    /// numbered on past whatever a re-adopted sandbox stored before.
+    /// numbered on past whatever it handed out before (`adopting`: its
+    /// container still runs, and so may execs of the last desk's).
     async fn open_desk(
         &self,
         job: &Job,
         redactor: &Arc<Redactor>,
+        adopting: bool,
     ) -> Result<Option<Arc<crate::sandbox::Desk>>, SetupError> {
         if job.mode != corral_proto::JobMode::Sandbox {
             return Ok(None);
         }
-        let before = self
+        let last_batch = self
             .inner
             .store
             .last_batch(&job.id)
             .await
             .map_err(|error| {
                 SetupError::Provider(format!("cannot read the sandbox's events: {error}"))
-            })?
-            .map_or(0, |(_, last_seq)| last_seq);
+            })?;
+        let stored = last_batch.map_or(0, |(_, last_seq)| last_seq);
+        // Every exec the last desk handed out whose start was not stored
+        // ran when the store last heard of it (an ended one's end was
+        // stored, after at least one event of its own): at most as many
+        // as a sandbox may run at once, numbered past what was stored.
+        // New execs are numbered past those, never reusing one that may
+        // still run.
+        let handed_out = if adopting || last_batch.is_some() {
+            stored + crate::config::MAX_SANDBOX_EXECS as u64
+        } else {
+            stored
+        };
         let desk = Arc::new(crate::sandbox::Desk::new(
             self.inner.config.sandbox_max_execs,
-            before,
+            handed_out,
             Arc::clone(redactor),
             Arc::clone(&self.inner.sandbox_stats),
         ));
-        desk.note_seq(before);
-        // Those of its execs that may still run: their output is taken,
-        // and their end lets go of what the detector holds of it.
-        let open = self
-            .inner
-            .store
-            .open_execs(
-                &job.id,
-                u32::try_from(self.inner.config.sandbox_max_execs).unwrap_or(u32::MAX),
-            )
-            .await
-            .map_err(|error| {
-                SetupError::Provider(format!("cannot read the sandbox's execs: {error}"))
-            })?;
-        for exec in open {
-            desk.open_before(exec);
+        desk.note_seq(stored);
+        if adopting {
+            self.open_before(job, &desk, handed_out).await;
         }
         if self.has_snapshot(&job.id) {
             desk.set_restoring();
@@ -156,6 +157,29 @@ impl JobManager {
             desk.close();
         }
         Ok(Some(desk))
+    }
+
+    /// Opens on `desk` those of a re-adopted sandbox's execs up to `last`
+    /// that may still run: started and not ended in the store, or holding
+    /// output in the leak detector when the last batch was stored. Their
+    /// output is taken, and their end lets go of what the detector holds
+    /// of it. Unreadable, none is: their output is dropped, never stored
+    /// unredacted.
+    async fn open_before(&self, job: &Job, desk: &crate::sandbox::Desk, last: u64) {
+        let store = &self.inner.store;
+        let most = u32::try_from(self.inner.config.sandbox_max_execs).unwrap_or(u32::MAX);
+        let held = store.held_streams(&job.id).await;
+        let started = store.open_execs(&job.id, last, most).await;
+        match held.and_then(|held| Ok((held, started?))) {
+            Ok((held, started)) => {
+                for exec in held.into_iter().flatten().chain(started) {
+                    desk.open_before(exec);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(job_id = %job.id, error = %error, "cannot read which of the sandbox's execs may still run: their output is dropped");
+            }
+        }
     }
 
     /// The job's leak detector: every stored secret, the provider's key,

@@ -171,8 +171,8 @@ impl Desk {
 
     /// Takes exec `exec` as one from before this desk that may still run:
     /// the store says it started and never ended, or the worker says it
-    /// starts. Refused (false) for an exec this desk hands out, and past as
-    /// many as the sandbox may run at once.
+    /// starts. Refused (false) for an exec this desk hands out, one opened
+    /// before, and past as many as the sandbox may run at once, ever.
     pub fn open_before(&self, exec: u64) -> bool {
         lock(&self.before).open(exec)
     }

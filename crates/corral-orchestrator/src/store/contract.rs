@@ -184,9 +184,11 @@ pub trait EventRecords: Send + Sync {
     async fn held_streams(&self, job_id: &str) -> Result<HeldStreams, StoreError>;
     /// The last worker batch stored for a job, and the sequence number it ended at.
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
-    /// A sandbox's execs with an `exec_started` event and no `exec_ended`
-    /// (those that may still run), the highest first, at most `limit`.
-    async fn open_execs(&self, job_id: &str, limit: u32) -> Result<Vec<u64>, StoreError>;
+    /// A sandbox's execs numbered 1 to `last` with an `exec_started`
+    /// event and no `exec_ended` (those that may still run), the highest
+    /// first, at most `limit`.
+    async fn open_execs(&self, job_id: &str, last: u64, limit: u32)
+    -> Result<Vec<u64>, StoreError>;
     /// How many bytes the data of a job's stored events of the kinds a
     /// worker sends take, each row counted `per_row` more (its budget,
     /// when a new session takes it up).

@@ -89,30 +89,53 @@ async fn the_end_of_an_exec_from_before_lets_go_of_its_output() {
 
 /// An exec from before that the worker says starts (the batch that said
 /// so first was lost with the last orchestrator) keeps its output, up to
-/// as many at once as the sandbox may run (4 here): a hostile worker
-/// cannot name old execs until they take every stream. A start of an
-/// exec never handed out opens nothing.
+/// as many as the sandbox may run at once (4 here), ever, and once: a
+/// hostile worker can neither name old execs until they take every
+/// stream, nor open and end them over and over. A start of an exec never
+/// handed out opens nothing.
 #[tokio::test]
-async fn execs_from_before_started_again_are_taken_up_to_the_most() {
+async fn execs_from_before_started_again_are_taken_once_up_to_the_most() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sandbox = sandbox_after(dir.path(), "j-00000000000000e7", 10).await;
     let mut events: Vec<Value> = [2, 3, 4, 5, 6, 12].into_iter().map(started).collect();
     events.extend([2, 3, 4, 5, 6, 12].map(|exec| exec_output(exec, &format!("<{exec}>"))));
-    // 2's end is told to the desk once its batch is stored: 6 opens after.
-    let batches = [
-        events,
-        vec![ended(2)],
-        vec![started(6), exec_output(6, "<6>")],
-    ];
+    let again = |exec| vec![started(exec), exec_output(exec, "again")];
+    let batches = [events, vec![ended(2)], again(6), again(2)];
     post_all(&sandbox.socket, &sandbox.token, batches).await;
     sandbox.endpoint.close().await;
     for exec in [2, 3, 4, 5, 6, 12] {
         let text = stored_exec_output(&sandbox.store, &sandbox.job, exec).await;
-        let expected = if exec == 12 {
+        let expected = if exec > 5 {
             String::new()
         } else {
             format!("<{exec}>")
         };
-        assert_eq!(text, expected, "exec {exec}: 6 only once 2 ended, 12 never");
+        assert_eq!(text, expected, "exec {exec}: 2 to 5 opened, then none");
     }
+}
+
+/// Past the output budget an exec's start is dropped, and opens nothing:
+/// else a worker could open old execs and end them, each end kept bare
+/// past the budget, and store rows without end.
+#[tokio::test]
+async fn a_start_past_the_budget_opens_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = sandbox_after(dir.path(), "j-00000000000000e8", 10).await;
+    // The test budget is a MiB: the message spends it.
+    let spend = crate::event_budget::event("message", &"x".repeat(1 << 20));
+    let batches = [vec![spend], vec![started(3), exec_output(3, "x"), ended(3)]];
+    post_all(&sandbox.socket, &sandbox.token, batches).await;
+    sandbox.endpoint.close().await;
+    let ends = corral_orchestrator::internals::EventRecords::events_after(
+        &*sandbox.store,
+        &sandbox.job.id,
+        0,
+        1000,
+    )
+    .await
+    .expect("events")
+    .into_iter()
+    .filter(|event| event.kind == corral_proto::EventKind::ExecEnded)
+    .count();
+    assert_eq!(ends, 0, "no end of an exec that never opened is stored");
 }

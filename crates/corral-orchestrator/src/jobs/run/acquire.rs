@@ -89,7 +89,13 @@ impl JobManager {
             }
         };
         let setup = self
-            .provisions(job, user, held.project.clone(), redactor)
+            .provisions(
+                job,
+                user,
+                held.project.clone(),
+                redactor,
+                matches!(start, Start::Adopt { .. }),
+            )
             .await;
         let opened = match setup {
             Ok(setup) => self.open_socket(job, &start, setup, &socket_dir).await,

@@ -2,8 +2,10 @@
 //! cannot tell whether they still run: it takes those the store says were
 //! started and never ended, and those the worker says start (a batch the
 //! last orchestrator never stored, sent again). At most as many as the
-//! sandbox may run at once, so a hostile worker cannot name old execs
-//! until they take every output stream.
+//! sandbox may run at once, ever, and none twice: a hostile worker can
+//! neither name old execs until they take every output stream nor open
+//! and end them over and over (an exec's end is kept past the output
+//! budget).
 
 use std::collections::HashSet;
 
@@ -14,7 +16,9 @@ pub(super) struct Before {
     last: u64,
     /// Those that may still run.
     open: HashSet<u64>,
-    /// The most that may be open.
+    /// Every one opened, ended or not.
+    opened: HashSet<u64>,
+    /// The most that may ever be opened.
     most: usize,
 }
 
@@ -24,6 +28,7 @@ impl Before {
         Self {
             last,
             open: HashSet::new(),
+            opened: HashSet::new(),
             most,
         }
     }
@@ -33,16 +38,20 @@ impl Before {
         self.open.contains(&exec)
     }
 
-    /// Takes `exec` as open when it was handed out before and there is
-    /// room; whether it is open now.
+    /// Takes `exec` as open when it was handed out before, never opened
+    /// before, and fewer than the most were; whether it is open now.
     pub(super) fn open(&mut self, exec: u64) -> bool {
-        if !(1..=self.last).contains(&exec) {
-            return false;
-        }
         if self.open.contains(&exec) {
             return true;
         }
-        self.open.len() < self.most && self.open.insert(exec)
+        if !(1..=self.last).contains(&exec)
+            || self.opened.contains(&exec)
+            || self.opened.len() >= self.most
+        {
+            return false;
+        }
+        self.opened.insert(exec);
+        self.open.insert(exec)
     }
 
     /// `exec` ended; whether it was open.
@@ -56,7 +65,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_execs_from_before_open_and_no_more_than_the_most() {
+    fn only_execs_from_before_open_once_and_no_more_than_the_most_ever() {
         let mut before = Before::new(10, 2);
         assert!(!before.open(0), "exec numbers start at 1");
         assert!(!before.open(11), "handed out by this desk, or never");
@@ -68,6 +77,8 @@ mod tests {
         assert!(before.end(3));
         assert!(!before.end(3), "an exec ends once");
         assert!(!before.is_open(3));
-        assert!(before.open(4), "room again");
+        assert!(!before.open(3), "none opens twice");
+        assert!(!before.open(4), "two were opened, the most ever");
+        assert!(before.open(10), "still open");
     }
 }

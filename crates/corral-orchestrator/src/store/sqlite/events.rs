@@ -134,24 +134,32 @@ impl EventRecords for SqliteStore {
         .await
     }
 
-    async fn open_execs(&self, job_id: &str, limit: u32) -> Result<Vec<u64>, StoreError> {
+    async fn open_execs(
+        &self,
+        job_id: &str,
+        last: u64,
+        limit: u32,
+    ) -> Result<Vec<u64>, StoreError> {
         let job_id = job_id.to_owned();
+        let last = i64::try_from(last).unwrap_or(i64::MAX);
         // On a reader, once a re-adoption: a long sandbox's scan must not
-        // hold every job's writes. A number that is no positive integer
-        // (a worker's, stored as it sent it) is no exec.
+        // hold every job's writes. A number a worker sent that SQLite does
+        // not read back as an integer (2^63 and past it read as a real) is
+        // no exec of this desk's.
         self.read(move |connection| {
             let mut statement = connection.prepare(
                 "SELECT DISTINCT json_extract(data, '$.exec') AS exec FROM events \
                  WHERE job_id = ?1 AND kind = 'exec_started' \
-                 AND json_type(data, '$.exec') = 'integer' AND exec > 0 \
+                 AND typeof(json_extract(data, '$.exec')) = 'integer' \
+                 AND exec BETWEEN 1 AND ?2 \
                  AND exec NOT IN (SELECT json_extract(data, '$.exec') FROM events \
                  WHERE job_id = ?1 AND kind = 'exec_ended') \
-                 ORDER BY exec DESC LIMIT ?2",
+                 ORDER BY exec DESC LIMIT ?3",
             )?;
             let execs = statement
-                .query_map(params![job_id, limit], |row| row.get::<_, i64>(0))?
-                .map(|exec| Ok(u64::try_from(exec?).unwrap_or(0)))
-                .collect::<Result<Vec<u64>, rusqlite::Error>>()?;
+                .query_map(params![job_id, last, limit], |row| row.get::<_, i64>(0))?
+                .filter_map(|exec| u64::try_from(exec.ok()?).ok())
+                .collect();
             Ok(execs)
         })
         .await

@@ -167,11 +167,13 @@ async fn held_streams_are_written_with_their_append_and_kept_until_given_again()
 }
 
 #[tokio::test]
-async fn open_execs_are_those_started_and_not_ended_the_highest_first() {
+async fn open_execs_are_those_started_and_not_ended_up_to_the_last_the_highest_first() {
     let (_dir, store) = open();
     store.insert_job(&job("j-1")).await.expect("insert");
     store.insert_job(&job("j-2")).await.expect("insert");
-    let event = |kind, exec: serde_json::Value| NewEvent::new(kind, json!({"exec": exec}));
+    let event = |kind, exec: serde_json::Value| {
+        NewEvent::new(kind, json!({"exec": exec, "cmd": "true", "cwd": "/"}))
+    };
     let events = vec![
         event(EventKind::ExecStarted, json!(3)),
         event(EventKind::ExecStarted, json!(5)),
@@ -183,6 +185,12 @@ async fn open_execs_are_those_started_and_not_ended_the_highest_first() {
         event(EventKind::ExecStarted, json!(-4)),
         event(EventKind::ExecStarted, json!("6")),
         event(EventKind::ExecStarted, json!(7.5)),
+        // Past the last this desk handed out, and past what SQLite reads
+        // as an integer (2^63): neither is one of its execs, and neither
+        // fills the limit ahead of them.
+        event(EventKind::ExecStarted, json!(40)),
+        event(EventKind::ExecStarted, json!(9_223_372_036_854_775_808_u64)),
+        event(EventKind::ExecStarted, json!(u64::MAX)),
         event(EventKind::Output, json!(4)),
     ];
     store
@@ -199,10 +207,13 @@ async fn open_execs_are_those_started_and_not_ended_the_highest_first() {
         )
         .await
         .expect("append");
-    assert_eq!(store.open_execs("j-1", 10).await.expect("read"), [9, 5, 3]);
-    assert_eq!(store.open_execs("j-1", 2).await.expect("read"), [9, 5]);
+    let open = |last, limit| store.open_execs("j-1", last, limit);
+    assert_eq!(open(20, 10).await.expect("read"), [9, 5, 3]);
+    assert_eq!(open(20, 2).await.expect("read"), [9, 5]);
+    assert_eq!(open(u64::MAX, 2).await.expect("read"), [40, 9]);
+    assert_eq!(open(8, 10).await.expect("read"), [5, 3]);
     assert_eq!(
-        store.open_execs("j-2", 10).await.expect("read"),
+        store.open_execs("j-2", 20, 10).await.expect("read"),
         Vec::<u64>::new()
     );
 }

@@ -51,15 +51,6 @@ impl ServedJob {
                 self.redactor.redact_json(&mut event.data, &mut whole);
                 event.redacted = whole.any();
             }
-            if event.kind == EventKind::ExecStarted
-                && let (Some(desk), Some(started)) =
-                    (&self.desk, event.payload::<ExecStartedData>())
-                && !desk.is_running(started.exec)
-            {
-                // Sent again after a restart: the batch that said so
-                // first was never stored. Bounded by the desk.
-                desk.open_before(started.exec);
-            }
             if gate.admit(event, runs, &mut admitted) {
                 findings.names.extend(whole.names);
             }
@@ -97,6 +88,7 @@ impl ServedJob {
                     ));
                     rows.sent(output.exec, output.stream);
                 } else {
+                    self.started_before(&event);
                     // An exec's end comes after all its output: what its
                     // redactor holds goes first.
                     // Only once, and only for an exec that runs: a forged end
@@ -135,6 +127,18 @@ impl ServedJob {
             rows,
             findings,
             ended_here,
+        }
+    }
+
+    /// A start kept of an exec the desk does not run: one from before a
+    /// restart, sent again (the batch that said so first was never
+    /// stored). The desk bounds what it opens.
+    fn started_before(&self, event: &NewEvent) {
+        if event.kind == EventKind::ExecStarted
+            && let (Some(desk), Some(started)) = (&self.desk, event.payload::<ExecStartedData>())
+            && !desk.is_running(started.exec)
+        {
+            desk.open_before(started.exec);
         }
     }
 }
