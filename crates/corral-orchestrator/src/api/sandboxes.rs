@@ -202,11 +202,36 @@ pub async fn put_file(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if let Some(size) = declared.filter(|size| *size > limit) {
+        drain(request.into_body()).await;
         return Err(too_large(&job, size).into());
     }
     let upload = Upload::new(request.into_body(), limit);
     state.jobs.write_file(&id, &query.path, upload, tar).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Most bytes of a refused upload read (and dropped) before its answer.
+const MOST_DRAINED: u64 = 64 << 20;
+/// Longest a refused upload is read before its answer.
+const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads and drops `body`, up to [`MOST_DRAINED`] bytes and [`DRAIN_WAIT`]:
+/// a client that writes its whole body before it reads (Python's httpx)
+/// saw the connection reset under it, not the answer, when the answer
+/// closed the connection with the body unread. Past the bounds it does.
+async fn drain(body: Body) {
+    use futures_util::StreamExt as _;
+    let mut data = body.into_data_stream();
+    let mut read = 0_u64;
+    let _ = tokio::time::timeout(DRAIN_WAIT, async {
+        while let Some(Ok(chunk)) = data.next().await {
+            read += chunk.len() as u64;
+            if read > MOST_DRAINED {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// `GET /v1/sandboxes/{id}/files?path=…`: a file's bytes, or a directory as a tar.
