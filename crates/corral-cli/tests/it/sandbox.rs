@@ -262,15 +262,26 @@ async fn an_exec_running_across_a_kill_9_has_all_its_output_when_it_ends() {
         .kill_on_drop(true)
         .spawn()
         .expect("corral exec");
-    // Its first line came back: its start and that line are stored.
-    let mut first = String::new();
-    let mut lines = tokio::io::BufReader::new(before.stdout.take().expect("stdout piped"));
-    let read = tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut first);
+    // `key=` came back: its start is stored, and the detector holds the
+    // half that follows it (it lets go of `key=` only with it in hand).
+    let mut shown = Vec::new();
+    let mut out = before.stdout.take().expect("stdout piped");
+    let read = async {
+        let mut chunk = [0u8; 256];
+        while !shown.ends_with(b"key=") {
+            let read = tokio::io::AsyncReadExt::read(&mut out, &mut chunk).await?;
+            if read == 0 {
+                break;
+            }
+            shown.extend_from_slice(&chunk[..read]);
+        }
+        std::io::Result::Ok(())
+    };
     tokio::time::timeout(std::time::Duration::from_secs(30), read)
         .await
-        .expect("the first line within 30 s")
+        .expect("`key=` within 30 s")
         .expect("read");
-    assert_eq!(first, "begun\n");
+    assert_eq!(shown, b"begun\nkey=");
     let server = server.restart().await;
     let _ = before.kill().await;
     let go = server
@@ -322,4 +333,35 @@ async fn ended_exec(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     None
+}
+
+/// Exec numbers are reserved in the store before they are handed out: a
+/// server started after a kill -9 numbers its execs past every number the
+/// last one reserved, however many restarts came between (a number handed
+/// out twice would give two processes one stream and one end).
+#[tokio::test]
+async fn exec_numbers_after_restarts_are_past_every_one_reserved() {
+    let mut server = ServeProcess::start().await;
+    let created = server.corral(&["sandbox", "create"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = stdout(&created).trim().to_owned();
+    let mut numbers = Vec::new();
+    for round in 0..3 {
+        let marker = format!("round-{round}");
+        let ran = server.corral(&["exec", &id, "--", "echo", &marker]).await;
+        assert!(ran.status.success(), "{}", stderr(&ran));
+        let (exec, _) = ended_exec(&server, &id, &marker)
+            .await
+            .expect("it ends within 30 s");
+        numbers.push(exec);
+        server = server.restart().await;
+    }
+    // 256 a block, reserved at a desk's first exec.
+    assert!(
+        numbers.windows(2).all(|pair| pair[1] > pair[0] + 255),
+        "{numbers:?}"
+    );
+    let removed = server.corral(&["sandbox", "rm", &id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(server.stop().await, 0);
 }

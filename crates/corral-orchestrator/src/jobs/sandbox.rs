@@ -225,6 +225,11 @@ impl JobManager {
                 ),
             ));
         }
+        if let Some(upto) = desk.to_reserve() {
+            // Reserved before it is handed out: see `sandbox::desk::numbers`.
+            self.inner.store.reserve_execs(id, upto).await?;
+            desk.reserved_up_to(upto);
+        }
         let after = desk.last_seq();
         let exec = desk
             .exec(|exec| ExecOrder { exec, ..order })

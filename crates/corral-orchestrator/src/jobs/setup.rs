@@ -114,35 +114,41 @@ impl JobManager {
         if job.mode != corral_proto::JobMode::Sandbox {
             return Ok(None);
         }
-        let last_batch = self
-            .inner
-            .store
-            .last_batch(&job.id)
-            .await
-            .map_err(|error| {
-                SetupError::Provider(format!("cannot read the sandbox's events: {error}"))
-            })?;
+        let store = &self.inner.store;
+        let read = |error: crate::store::StoreError| {
+            SetupError::Provider(format!("cannot read the sandbox's events: {error}"))
+        };
+        let last_batch = store.last_batch(&job.id).await.map_err(read)?;
+        let (first, reserved) = store.exec_numbers(&job.id).await.map_err(read)?;
         let stored = last_batch.map_or(0, |(_, last_seq)| last_seq);
-        // Every exec the last desk handed out whose start was not stored
-        // ran when the store last heard of it (an ended one's end was
-        // stored, after at least one event of its own): at most as many
-        // as a sandbox may run at once, numbered past what was stored.
-        // New execs are numbered past those, never reusing one that may
-        // still run.
-        let handed_out = if adopting || last_batch.is_some() {
+        // Past every number reserved before (see `sandbox::desk::numbers`);
+        // and, for a sandbox whose numbers were never reserved (stored by
+        // an older corral), past what was stored and as many as a sandbox
+        // may run at once: a handed out exec whose start was not stored
+        // was running, and the desk refuses more.
+        let unreserved = if adopting || last_batch.is_some() {
             stored + crate::config::MAX_SANDBOX_EXECS as u64
         } else {
             stored
         };
+        let handed_out = reserved.max(unreserved);
         let desk = Arc::new(crate::sandbox::Desk::new(
             self.inner.config.sandbox_max_execs,
             handed_out,
             Arc::clone(redactor),
             Arc::clone(&self.inner.sandbox_stats),
         ));
+        desk.limit_to_reserved(handed_out);
         desk.note_seq(stored);
         if adopting {
-            self.open_before(job, &desk, handed_out).await;
+            // Its execs from before, since its container started.
+            self.open_before(job, &desk, first..=handed_out).await;
+        } else {
+            // A new container: no exec before this one's first runs in it.
+            store
+                .set_execs_from(&job.id, handed_out + 1)
+                .await
+                .map_err(read)?;
         }
         if self.has_snapshot(&job.id) {
             desk.set_restoring();
@@ -159,21 +165,29 @@ impl JobManager {
         Ok(Some(desk))
     }
 
-    /// Opens on `desk` those of a re-adopted sandbox's execs up to `last`
-    /// that may still run: started and not ended in the store, or holding
-    /// output in the leak detector when the last batch was stored. Their
-    /// output is taken, and their end lets go of what the detector holds
-    /// of it. Unreadable, none is: their output is dropped, never stored
-    /// unredacted.
-    async fn open_before(&self, job: &Job, desk: &crate::sandbox::Desk, last: u64) {
+    /// Opens on `desk` those of a re-adopted sandbox's execs numbered
+    /// in `numbers` that may still run: started and not ended in the
+    /// store, or holding output in the leak detector when the last batch
+    /// was stored. Their output is taken, and their end lets go of what
+    /// the detector holds of it. Unreadable, none is: their output is
+    /// dropped, never stored unredacted.
+    async fn open_before(
+        &self,
+        job: &Job,
+        desk: &crate::sandbox::Desk,
+        numbers: std::ops::RangeInclusive<u64>,
+    ) {
         let store = &self.inner.store;
         let most = u32::try_from(self.inner.config.sandbox_max_execs).unwrap_or(u32::MAX);
         let held = store.held_streams(&job.id).await;
-        let started = store.open_execs(&job.id, last, most).await;
+        let started = store.open_execs(&job.id, numbers.clone(), most).await;
         match held.and_then(|held| Ok((held, started?))) {
             Ok((held, started)) => {
-                for exec in held.into_iter().flatten().chain(started) {
-                    desk.open_before(exec);
+                let held = held.into_iter().flatten();
+                for exec in started.into_iter().chain(held) {
+                    if numbers.contains(&exec) {
+                        desk.open_before(exec);
+                    }
                 }
             }
             Err(error) => {

@@ -43,6 +43,10 @@ pub enum DeskError {
     /// The sandbox ended while its answer was awaited.
     #[error("the sandbox ended before it answered")]
     Closed,
+    /// The next exec number was not reserved in the store yet (another
+    /// exec took the last one reserved meanwhile): try again.
+    #[error("no exec number is reserved for this sandbox yet; try again")]
+    NotReserved,
 }
 
 /// Downloads from one sandbox at once: each may hold up to twice its
@@ -89,6 +93,8 @@ pub struct Desk {
     last_seq: AtomicU64,
     /// Execs handed out before this desk that may still run.
     before: Mutex<Before>,
+    /// The highest exec number reserved in the store (see `numbers`).
+    reserved: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -112,6 +118,7 @@ impl Desk {
             order_ready: Notify::new(),
             next_exec: AtomicU64::new(execs_before),
             before: Mutex::new(Before::new(execs_before, max_execs)),
+            reserved: AtomicU64::new(u64::MAX),
             next_order: AtomicU64::new(0),
             running: Mutex::new(HashMap::new()),
             max_execs,
@@ -140,7 +147,11 @@ impl Desk {
                     running: running.len(),
                 });
             }
-            let exec = self.next_exec.fetch_add(1, Ordering::SeqCst) + 1;
+            let exec = self.next_exec.load(Ordering::SeqCst) + 1;
+            if exec > self.reserved.load(Ordering::SeqCst) {
+                return Err(DeskError::NotReserved);
+            }
+            self.next_exec.store(exec, Ordering::SeqCst);
             running.insert(exec, self.activity.busy());
             exec
         };
@@ -160,21 +171,6 @@ impl Desk {
     /// Whether exec `exec` was handed out and has not ended.
     pub fn is_running(&self, exec: u64) -> bool {
         lock(&self.running).contains_key(&exec)
-    }
-
-    /// Whether exec `exec` was handed out before this desk (the sandbox
-    /// was re-adopted) and may still run: this desk cannot tell, so it
-    /// takes what [`Desk::open_before`] opened and has not ended.
-    pub fn from_before(&self, exec: u64) -> bool {
-        lock(&self.before).is_open(exec)
-    }
-
-    /// Takes exec `exec` as one from before this desk that may still run:
-    /// the store says it started and never ended, or the worker says it
-    /// starts. Refused (false) for an exec this desk hands out, one opened
-    /// before, and past as many as the sandbox may run at once, ever.
-    pub fn open_before(&self, exec: u64) -> bool {
-        lock(&self.before).open(exec)
     }
 
     /// The last exec number handed out.
@@ -394,5 +390,6 @@ impl Desk {
 mod answer;
 mod before;
 mod forget;
+mod numbers;
 #[cfg(test)]
 mod tests;

@@ -81,7 +81,9 @@ pub enum SandboxError {
 impl From<DeskError> for SandboxError {
     fn from(error: DeskError) -> Self {
         match error {
-            DeskError::TooManyExecs { .. } | DeskError::TooManyDownloads => Self::Busy(error),
+            DeskError::TooManyExecs { .. }
+            | DeskError::TooManyDownloads
+            | DeskError::NotReserved => Self::Busy(error),
             DeskError::NoAnswer(_) => Self::NoAnswer(error),
             DeskError::Closed => Self::EndedDuringTransfer,
         }

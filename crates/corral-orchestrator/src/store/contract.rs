@@ -184,11 +184,22 @@ pub trait EventRecords: Send + Sync {
     async fn held_streams(&self, job_id: &str) -> Result<HeldStreams, StoreError>;
     /// The last worker batch stored for a job, and the sequence number it ended at.
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError>;
-    /// A sandbox's execs numbered 1 to `last` with an `exec_started`
-    /// event and no `exec_ended` (those that may still run), the highest
-    /// first, at most `limit`.
-    async fn open_execs(&self, job_id: &str, last: u64, limit: u32)
-    -> Result<Vec<u64>, StoreError>;
+    /// A sandbox's execs numbered `first` to `last` with an
+    /// `exec_started` event and no `exec_ended` (those that may still
+    /// run), the highest first, at most `limit`.
+    async fn open_execs(
+        &self,
+        job_id: &str,
+        numbers: std::ops::RangeInclusive<u64>,
+        limit: u32,
+    ) -> Result<Vec<u64>, StoreError>;
+    /// A sandbox's exec numbers: the first its current container's (0
+    /// when never said), and the highest reserved.
+    async fn exec_numbers(&self, job_id: &str) -> Result<(u64, u64), StoreError>;
+    /// Its current container's execs are numbered from `first`.
+    async fn set_execs_from(&self, job_id: &str, first: u64) -> Result<(), StoreError>;
+    /// Exec numbers up to `upto` are reserved (never fewer than before).
+    async fn reserve_execs(&self, job_id: &str, upto: u64) -> Result<(), StoreError>;
     /// How many bytes the data of a job's stored events of the kinds a
     /// worker sends take, each row counted `per_row` more (its budget,
     /// when a new session takes it up).

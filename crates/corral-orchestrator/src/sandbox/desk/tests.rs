@@ -2,7 +2,7 @@ use super::*;
 use crate::sandbox::Chunks;
 use corral_proto::CommandSpec;
 
-fn order(exec: u64) -> ExecOrder {
+pub(super) fn order(exec: u64) -> ExecOrder {
     ExecOrder {
         exec,
         cmd: CommandSpec::Shell("true".into()),

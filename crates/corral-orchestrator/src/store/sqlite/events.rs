@@ -137,11 +137,12 @@ impl EventRecords for SqliteStore {
     async fn open_execs(
         &self,
         job_id: &str,
-        last: u64,
+        numbers: std::ops::RangeInclusive<u64>,
         limit: u32,
     ) -> Result<Vec<u64>, StoreError> {
         let job_id = job_id.to_owned();
-        let last = i64::try_from(last).unwrap_or(i64::MAX);
+        let first = i64::try_from((*numbers.start()).max(1)).unwrap_or(i64::MAX);
+        let last = i64::try_from(*numbers.end()).unwrap_or(i64::MAX);
         // On a reader, once a re-adoption: a long sandbox's scan must not
         // hold every job's writes. A number a worker sent that SQLite does
         // not read back as an integer (2^63 and past it read as a real) is
@@ -151,16 +152,58 @@ impl EventRecords for SqliteStore {
                 "SELECT DISTINCT json_extract(data, '$.exec') AS exec FROM events \
                  WHERE job_id = ?1 AND kind = 'exec_started' \
                  AND typeof(json_extract(data, '$.exec')) = 'integer' \
-                 AND exec BETWEEN 1 AND ?2 \
+                 AND exec BETWEEN ?2 AND ?3 \
                  AND exec NOT IN (SELECT json_extract(data, '$.exec') FROM events \
                  WHERE job_id = ?1 AND kind = 'exec_ended') \
-                 ORDER BY exec DESC LIMIT ?3",
+                 ORDER BY exec DESC LIMIT ?4",
             )?;
             let execs = statement
-                .query_map(params![job_id, last, limit], |row| row.get::<_, i64>(0))?
-                .filter_map(|exec| u64::try_from(exec.ok()?).ok())
-                .collect();
+                .query_map(params![job_id, first, last, limit], |row| {
+                    row.get::<_, i64>(0)
+                })?
+                .map(|exec| Ok(u64::try_from(exec?).unwrap_or(0)))
+                .collect::<Result<Vec<u64>, rusqlite::Error>>()?;
             Ok(execs)
+        })
+        .await
+    }
+
+    async fn exec_numbers(&self, job_id: &str) -> Result<(u64, u64), StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            let numbers: Option<(u64, u64)> = connection
+                .query_row(
+                    "SELECT execs_from, execs_reserved FROM jobs WHERE id = ?1",
+                    [job_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            Ok(numbers.unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn set_execs_from(&self, job_id: &str, first: u64) -> Result<(), StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            connection.execute(
+                "UPDATE jobs SET execs_from = ?2 WHERE id = ?1",
+                params![job_id, first],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn reserve_execs(&self, job_id: &str, upto: u64) -> Result<(), StoreError> {
+        let job_id = job_id.to_owned();
+        self.call(move |connection| {
+            connection
+                .prepare_cached(
+                    "UPDATE jobs SET execs_reserved = MAX(execs_reserved, ?2) WHERE id = ?1",
+                )?
+                .execute(params![job_id, upto])?;
+            Ok(())
         })
         .await
     }

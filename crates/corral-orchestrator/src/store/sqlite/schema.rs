@@ -117,6 +117,10 @@ ALTER TABLE jobs ADD COLUMN held_output BLOB;
 ALTER TABLE jobs ADD COLUMN held_streams TEXT;
 UPDATE jobs SET held_output = NULL;
 ",
+    r"
+ALTER TABLE jobs ADD COLUMN execs_from INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN execs_reserved INTEGER NOT NULL DEFAULT 0;
+",
 ];
 
 /// Brings `connection`'s schema up to date, one transaction per step.

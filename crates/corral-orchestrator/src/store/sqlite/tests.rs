@@ -207,15 +207,32 @@ async fn open_execs_are_those_started_and_not_ended_up_to_the_last_the_highest_f
         )
         .await
         .expect("append");
-    let open = |last, limit| store.open_execs("j-1", last, limit);
-    assert_eq!(open(20, 10).await.expect("read"), [9, 5, 3]);
-    assert_eq!(open(20, 2).await.expect("read"), [9, 5]);
-    assert_eq!(open(u64::MAX, 2).await.expect("read"), [40, 9]);
-    assert_eq!(open(8, 10).await.expect("read"), [5, 3]);
+    let open = |numbers, limit| store.open_execs("j-1", numbers, limit);
+    assert_eq!(open(0..=20, 10).await.expect("read"), [9, 5, 3]);
+    assert_eq!(open(0..=20, 2).await.expect("read"), [9, 5]);
+    assert_eq!(open(0..=u64::MAX, 2).await.expect("read"), [40, 9]);
+    assert_eq!(open(0..=8, 10).await.expect("read"), [5, 3]);
+    assert_eq!(open(4..=20, 10).await.expect("read"), [9, 5], "from 4 on");
     assert_eq!(
-        store.open_execs("j-2", 20, 10).await.expect("read"),
+        store.open_execs("j-2", 0..=20, 10).await.expect("read"),
         Vec::<u64>::new()
     );
+}
+
+#[tokio::test]
+async fn exec_numbers_are_reserved_never_fewer_and_kept_across_a_reopening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("corral.db");
+    let store = SqliteStore::open(&path).expect("store opens");
+    store.insert_job(&job("j-1")).await.expect("insert");
+    assert_eq!(store.exec_numbers("j-1").await.expect("read"), (0, 0));
+    store.set_execs_from("j-1", 257).await.expect("from");
+    store.reserve_execs("j-1", 512).await.expect("reserve");
+    store.reserve_execs("j-1", 300).await.expect("reserve less");
+    drop(store);
+    let store = SqliteStore::open(&path).expect("store opens again");
+    assert_eq!(store.exec_numbers("j-1").await.expect("read"), (257, 512));
+    assert_eq!(store.exec_numbers("j-none").await.expect("read"), (0, 0));
 }
 
 #[tokio::test]
