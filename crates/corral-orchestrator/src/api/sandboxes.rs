@@ -202,7 +202,14 @@ pub async fn put_file(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if let Some(size) = declared.filter(|size| *size > limit) {
-        drain(request.into_body()).await;
+        // A client that waits to be asked for its body (`Expect:
+        // 100-continue`) is not asked: it sends none.
+        let waits = headers
+            .get(header::EXPECT)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        if !waits {
+            drain(request.into_body()).await;
+        }
         return Err(too_large(&job, size).into());
     }
     let upload = Upload::new(request.into_body(), limit);

@@ -225,15 +225,8 @@ impl JobManager {
                 ),
             ));
         }
-        if let Some(upto) = desk.to_reserve() {
-            // Reserved before it is handed out: see `sandbox::desk::numbers`.
-            self.inner.store.reserve_execs(id, upto).await?;
-            desk.reserved_up_to(upto);
-        }
         let after = desk.last_seq();
-        let exec = desk
-            .exec(|exec| ExecOrder { exec, ..order })
-            .map_err(SandboxError::from)?;
+        let exec = self.hand_out(id, &desk, order).await?;
         let Some(wait) = wait else {
             return Ok(ExecOutcome::Running(exec, after));
         };
@@ -252,6 +245,37 @@ impl JobManager {
         }
     }
 }
+
+impl JobManager {
+    /// Hands `order` to `desk` under a number reserved in the store first
+    /// (see `sandbox::desk::numbers`): when another exec took the last
+    /// one reserved meanwhile, more are reserved and it is tried again.
+    async fn hand_out(
+        &self,
+        id: &str,
+        desk: &crate::sandbox::Desk,
+        order: ExecOrder,
+    ) -> Result<u64, JobError> {
+        let mut tries = 0;
+        loop {
+            if let Some(upto) = desk.to_reserve() {
+                self.inner.store.reserve_execs(id, upto).await?;
+                desk.reserved_up_to(upto);
+            }
+            let attempt = order.clone();
+            match desk.exec(|exec| ExecOrder { exec, ..attempt }) {
+                Err(crate::sandbox::DeskError::NotReserved) if tries < MAX_RESERVE_TRIES => {
+                    tries += 1;
+                }
+                handed => return Ok(handed.map_err(SandboxError::from)?),
+            }
+        }
+    }
+}
+
+/// Times an exec is tried again when others took the numbers reserved
+/// for it: each try reserves a block of 256 more.
+const MAX_RESERVE_TRIES: u32 = 8;
 
 /// An exec spec checked: what the worker is handed, its number to come.
 fn check_exec(spec: ExecSpec) -> Result<ExecOrder, JobError> {

@@ -142,13 +142,19 @@ impl JobManager {
         desk.note_seq(stored);
         if adopting {
             // Its execs from before, since its container started.
+            desk.execs_from(first);
             self.open_before(job, &desk, first..=handed_out).await;
         } else {
             // A new container: no exec before this one's first runs in it.
+            desk.execs_from(handed_out + 1);
             store
                 .set_execs_from(&job.id, handed_out + 1)
                 .await
-                .map_err(read)?;
+                .map_err(|error| {
+                    SetupError::Provider(format!(
+                        "cannot record the sandbox's exec numbers: {error}"
+                    ))
+                })?;
         }
         if self.has_snapshot(&job.id) {
             desk.set_restoring();

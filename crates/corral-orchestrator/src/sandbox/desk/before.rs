@@ -12,8 +12,11 @@ use std::collections::HashSet;
 /// A re-adopted sandbox's execs from before its desk that may still run.
 #[derive(Debug)]
 pub(super) struct Before {
-    /// The exec numbers from 1 to it were handed out before the desk.
+    /// The exec numbers from `first` to it were handed out before the
+    /// desk, by desks of the sandbox's current container.
     last: u64,
+    /// The first exec number of the sandbox's current container.
+    first: u64,
     /// Those that may still run.
     open: HashSet<u64>,
     /// Every one opened, ended or not.
@@ -27,10 +30,17 @@ impl Before {
     pub(super) fn new(last: u64, most: usize) -> Self {
         Self {
             last,
+            first: 1,
             open: HashSet::new(),
             opened: HashSet::new(),
             most,
         }
+    }
+
+    /// The sandbox's current container numbers its execs from `first`: no
+    /// exec before it runs there.
+    pub(super) fn from(&mut self, first: u64) {
+        self.first = first.max(1);
     }
 
     /// Whether `exec` is open.
@@ -44,7 +54,7 @@ impl Before {
         if self.open.contains(&exec) {
             return true;
         }
-        if !(1..=self.last).contains(&exec)
+        if !(self.first..=self.last).contains(&exec)
             || self.opened.contains(&exec)
             || self.opened.len() >= self.most
         {
@@ -80,5 +90,11 @@ mod tests {
         assert!(!before.open(3), "none opens twice");
         assert!(!before.open(4), "two were opened, the most ever");
         assert!(before.open(10), "still open");
+        let mut fresh = Before::new(10, 2);
+        fresh.from(6);
+        assert!(!fresh.open(5), "before the current container's first");
+        assert!(fresh.open(6));
+        fresh.from(11);
+        assert!(!fresh.open(7), "a new container: none from before");
     }
 }

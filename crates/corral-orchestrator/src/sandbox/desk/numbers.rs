@@ -29,6 +29,12 @@ impl Desk {
         lock(&self.before).open(exec)
     }
 
+    /// The sandbox's current container numbers its execs from `first`:
+    /// no exec before it may be open (past the last handed out, none).
+    pub fn execs_from(&self, first: u64) {
+        lock(&self.before).from(first);
+    }
+
     /// From now on, hands out no exec number past `reserved` until more
     /// are (a desk not told so needs no reservation).
     pub fn limit_to_reserved(&self, reserved: u64) {
@@ -72,5 +78,20 @@ mod tests {
         assert_eq!(desk.to_reserve(), Some(12 + EXEC_BLOCK));
         desk.reserved_up_to(5);
         assert_eq!(desk.to_reserve(), Some(12 + EXEC_BLOCK), "never less");
+    }
+
+    /// Two callers find one number reserved: the second is refused, and
+    /// finds more to reserve (the manager then reserves and tries again).
+    #[test]
+    fn a_caller_beaten_to_the_last_number_reserved_is_told_to_reserve() {
+        let desk = Desk::new(4, 0, Arc::default(), Arc::default());
+        desk.limit_to_reserved(1);
+        assert_eq!(desk.to_reserve(), None, "A: one left");
+        assert_eq!(desk.to_reserve(), None, "B: one left");
+        assert_eq!(desk.exec(order).expect("A"), 1);
+        assert!(matches!(desk.exec(order), Err(DeskError::NotReserved)));
+        assert_eq!(desk.to_reserve(), Some(1 + EXEC_BLOCK), "B reserves");
+        desk.reserved_up_to(1 + EXEC_BLOCK);
+        assert_eq!(desk.exec(order).expect("B"), 2);
     }
 }
