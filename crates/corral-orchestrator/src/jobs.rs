@@ -54,4 +54,4 @@ pub use crate::metrics::PoolStats;
 pub use error::JobError;
 pub use list::{JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE};
 pub use manager::JobManager;
-pub use sandbox::{Download, ExecOutcome, Upload, too_large, upload_limit};
+pub use sandbox::{Download, ExecOutcome, Incoming};

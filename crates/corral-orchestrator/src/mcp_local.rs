@@ -12,8 +12,7 @@ use serde_json::Value;
 
 use crate::http::ApiError;
 use crate::jobs::{
-    Download, ExecOutcome, JobError, JobManager, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE, Upload,
-    too_large, upload_limit,
+    Download, ExecOutcome, Incoming, JobError, JobManager, JobQuery, MAX_EVENTS_PAGE, MAX_JOBS_PAGE,
 };
 use corral_client::mcp::{CorralTools, JobsBackend, still_running};
 
@@ -93,17 +92,9 @@ impl JobsBackend for LocalJobs {
     }
 
     async fn write_file(&self, id: &str, path: &str, bytes: Vec<u8>) -> Result<(), String> {
-        let job = self.0.sandbox(id).await.map_err(message)?.job;
-        if bytes.len() as u64 > upload_limit(&job) {
-            return Err(message(too_large(&job, bytes.len() as u64)));
-        }
+        let declared = Some(bytes.len() as u64);
         self.0
-            .write_file(
-                id,
-                path,
-                Upload::new(bytes.into(), upload_limit(&job)),
-                false,
-            )
+            .write_file(id, path, &Incoming::new(bytes.into()), declared, false)
             .await
             .map_err(message)
     }

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use corral_proto::sandbox::{
     ExecResult, ExecSpec, ExecStarted, FileEntry, Sandbox, SandboxSpec, SandboxState,
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use crate::http::{ApiError, ApiJson, ApiQuery};
-use crate::jobs::{Download, ExecOutcome, Upload, too_large, upload_limit};
+use crate::jobs::{Download, ExecOutcome, Incoming};
 use crate::sandbox::Chunks;
 
 /// `POST /v1/sandboxes`.
@@ -183,16 +183,38 @@ pub struct FileQuery {
     params(("id" = String, Path, description = "The sandbox id"), FileQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 204, description = "Written"), (status = 400, description = "A path outside the roots; `field` is `path`", body = corral_proto::ErrorBody),
+        (status = 404, description = "No such sandbox", body = corral_proto::ErrorBody),
+        (status = 409, description = "The sandbox is not running", body = corral_proto::ErrorBody),
         (status = 413, description = "Larger than the sandbox's `limits.tmpfs`; nothing was written", body = corral_proto::ErrorBody)))]
 pub async fn put_file(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiQuery(query): ApiQuery<FileQuery>,
+    query: Result<ApiQuery<FileQuery>, ApiError>,
     request: Request,
 ) -> Result<StatusCode, ApiError> {
-    let job = state.jobs.sandbox(&id).await?.job;
-    let limit = upload_limit(&job);
-    let headers = request.headers();
+    let (parts, body) = request.into_parts();
+    let incoming = Incoming::new(body);
+    let written = write_file(&state, &id, query, &parts.headers, &incoming).await;
+    if written.is_err() {
+        // Refused, for whatever reason: what the client still sends is
+        // read first (see `Incoming::drain`), unless it waits to be asked.
+        let waits = parts
+            .headers
+            .get(header::EXPECT)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        incoming.drain(waits).await;
+    }
+    written.map(|()| StatusCode::NO_CONTENT)
+}
+
+async fn write_file(
+    state: &AppState,
+    id: &str,
+    query: Result<ApiQuery<FileQuery>, ApiError>,
+    headers: &HeaderMap,
+    incoming: &Incoming,
+) -> Result<(), ApiError> {
+    let ApiQuery(query) = query?;
     let tar = query.tar
         || headers
             .get(header::CONTENT_TYPE)
@@ -201,44 +223,10 @@ pub async fn put_file(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if let Some(size) = declared.filter(|size| *size > limit) {
-        // A client that waits to be asked for its body (`Expect:
-        // 100-continue`) is not asked: it sends none.
-        let waits = headers
-            .get(header::EXPECT)
-            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-        if !waits {
-            drain(request.into_body()).await;
-        }
-        return Err(too_large(&job, size).into());
-    }
-    let upload = Upload::new(request.into_body(), limit);
-    state.jobs.write_file(&id, &query.path, upload, tar).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Most bytes of a refused upload read (and dropped) before its answer.
-const MOST_DRAINED: u64 = 64 << 20;
-/// Longest a refused upload is read before its answer.
-const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Reads and drops `body`, up to [`MOST_DRAINED`] bytes and [`DRAIN_WAIT`]:
-/// a client that writes its whole body before it reads (Python's httpx)
-/// saw the connection reset under it, not the answer, when the answer
-/// closed the connection with the body unread. Past the bounds it does.
-async fn drain(body: Body) {
-    use futures_util::StreamExt as _;
-    let mut data = body.into_data_stream();
-    let mut read = 0_u64;
-    let _ = tokio::time::timeout(DRAIN_WAIT, async {
-        while let Some(Ok(chunk)) = data.next().await {
-            read += chunk.len() as u64;
-            if read > MOST_DRAINED {
-                break;
-            }
-        }
-    })
-    .await;
+    Ok(state
+        .jobs
+        .write_file(id, &query.path, incoming, declared, tar)
+        .await?)
 }
 
 /// `GET /v1/sandboxes/{id}/files?path=…`: a file's bytes, or a directory as a tar.

@@ -27,7 +27,7 @@ use corral_proto::{Job, JobMode, JobState};
 use time::OffsetDateTime;
 
 pub use crate::sandbox::SandboxError;
-pub use files::{Download, Upload, too_large, upload_limit};
+pub use files::{Download, Incoming};
 
 use super::{JobError, JobManager, JobQuery};
 use crate::sandbox::{Collected, Desk, collect_exec};

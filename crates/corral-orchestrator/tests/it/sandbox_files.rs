@@ -21,35 +21,65 @@ async fn put(server: &TestServer, id: &str, query: &str, body: Vec<u8>) -> (Stat
     (status, response.text().await.expect("a body"))
 }
 
-/// A `size`-byte upload to `/tmp/big` as a client that writes its whole
-/// body before it reads the answer (Python's httpx does): the answer's
-/// head. Declared too large, the body is still read (up to a bound)
-/// before the 413: else the connection closed while the client wrote,
-/// and it saw a reset, not the answer.
-async fn put_whole_then_read(server: &TestServer, id: &str, size: usize) -> String {
+/// A `size`-byte upload to `target` (`{id}/files?path=…`) as a client
+/// that writes its whole body before it reads the answer (Python's httpx
+/// does), chunked or with a length: the answer's head. Refused, for
+/// whatever reason, the body is still read (up to a bound) before the
+/// answer: else the connection closed while the client wrote, and it saw
+/// a reset, not the answer.
+async fn put_whole_then_read(
+    server: &TestServer,
+    target: &str,
+    size: usize,
+    chunked: bool,
+) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = put_head(server, id, size, "").await;
-    stream
-        .write_all(&vec![7u8; size])
-        .await
-        .expect("the whole body is taken, not reset");
+    let mut stream = if chunked {
+        put_head(server, target, None, "Transfer-Encoding: chunked\r\n").await
+    } else {
+        put_head(server, target, Some(size), "").await
+    };
+    let body = vec![7u8; size];
+    if chunked {
+        for chunk in body.chunks(64 << 10) {
+            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+            framed.extend_from_slice(chunk);
+            framed.extend_from_slice(b"\r\n");
+            stream
+                .write_all(&framed)
+                .await
+                .expect("the whole body is taken, not reset");
+        }
+        stream.write_all(b"0\r\n\r\n").await.expect("the end");
+    } else {
+        stream
+            .write_all(&body)
+            .await
+            .expect("the whole body is taken, not reset");
+    }
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.expect("the answer");
     String::from_utf8_lossy(&answer).into_owned()
 }
 
-/// A `size`-byte upload's head to `/tmp/big`, with `more` headers, sent
-/// on a connection of its own.
-async fn put_head(server: &TestServer, id: &str, size: usize, more: &str) -> tokio::net::TcpStream {
+/// An upload's head to `target` (`{id}/files?path=…`), declaring `size`
+/// bytes (or none), with `more` headers, sent on a connection of its own.
+async fn put_head(
+    server: &TestServer,
+    target: &str,
+    size: Option<usize>,
+    more: &str,
+) -> tokio::net::TcpStream {
     use tokio::io::AsyncWriteExt;
     let address = server.url.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(address)
         .await
         .expect("connect");
+    let length = size.map_or(String::new(), |size| format!("Content-Length: {size}\r\n"));
     let head = format!(
-        "PUT /v1/sandboxes/{id}/files?path=/tmp/big HTTP/1.1\r\nHost: {address}\r\n\
+        "PUT /v1/sandboxes/{target} HTTP/1.1\r\nHost: {address}\r\n\
          Authorization: Bearer {}\r\nContent-Type: application/octet-stream\r\n\
-         Content-Length: {size}\r\nConnection: close\r\n{more}\r\n",
+         {length}Connection: close\r\n{more}\r\n",
         server.token
     );
     stream
@@ -64,7 +94,8 @@ async fn put_head(server: &TestServer, id: &str, size: usize, more: &str) -> tok
 /// 413 comes at once; the client is not asked for a body to be dropped.
 async fn put_expecting_continue(server: &TestServer, id: &str, size: usize) -> String {
     use tokio::io::AsyncReadExt;
-    let mut stream = put_head(server, id, size, "Expect: 100-continue\r\n").await;
+    let target = format!("{id}/files?path=/tmp/big");
+    let mut stream = put_head(server, &target, Some(size), "Expect: 100-continue\r\n").await;
     let mut answer = Vec::new();
     tokio::time::timeout(
         std::time::Duration::from_secs(10),
@@ -237,8 +268,25 @@ async fn paths_outside_the_roots_are_400s_and_an_oversized_upload_is_a_413_that_
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     let body: Value = serde_json::from_str(&body).expect("an error body");
     assert_eq!(body["field"], "limits.tmpfs");
-    let answer = put_whole_then_read(&server, &id, 16 << 20).await;
+    let big = format!("{id}/files?path=/tmp/big");
+    let answer = put_whole_then_read(&server, &big, 16 << 20, false).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // So is every other refusal's: cut off past the limit without a length,
+    // to a path outside the roots (checked before the size), with no path,
+    // to no such sandbox.
+    let answer = put_whole_then_read(&server, &big, 16 << 20, true).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    for (target, status) in [
+        (format!("{id}/files?path=/etc/passwd"), "400"),
+        (format!("{id}/files?nopath=1"), "400"),
+        ("sb-none/files?path=/tmp/big".to_owned(), "404"),
+    ] {
+        let answer = put_whole_then_read(&server, &target, 16 << 20, false).await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{target}: {answer}"
+        );
+    }
     let answer = put_expecting_continue(&server, &id, 16 << 20).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert_eq!(sh(&server, &id, "ls -A /tmp").await, "");

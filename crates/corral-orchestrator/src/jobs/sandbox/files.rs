@@ -5,20 +5,16 @@
 //! leak detector and refused when it holds a secret: a file's bytes cannot
 //! be redacted without breaking it, so they are not handed out at all.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::task::{Context, Poll};
+mod upload;
+
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::body::Body;
-use bytes::Bytes;
 use corral_proto::Job;
 use corral_proto::sandbox::order::{FailureKind, Order, OrderFailure};
 use corral_proto::sandbox::{FileEntry, allowed_path};
-use futures_util::{Stream, StreamExt};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+pub use upload::Incoming;
 
 use super::{JobError, JobManager, SandboxError};
 use crate::redact::{Findings, Redactor};
@@ -57,100 +53,33 @@ pub fn too_large(job: &Job, size: u64) -> JobError {
     .into()
 }
 
-/// An upload's body on its way to the worker, never held whole: it counts
-/// what passes and fails the stream past `limit` bytes, so a body without
-/// a length (or with a false one) cannot write more than the sandbox takes.
-/// Once the request that brought it is over (answered, timed out), the
-/// stream fails too: the worker then drops its half-written file rather
-/// than renaming it into place after the user was told it failed.
-pub struct Upload {
-    body: Body,
-    passed: Arc<AtomicU64>,
-    over: Arc<AtomicBool>,
-    done: CancellationToken,
-}
-
-impl Upload {
-    /// `body`, cut off with an error past `limit` bytes.
-    pub fn new(body: Body, limit: u64) -> Self {
-        let passed = Arc::new(AtomicU64::new(0));
-        let over = Arc::new(AtomicBool::new(false));
-        let done = CancellationToken::new();
-        let (counted, flagged) = (Arc::clone(&passed), Arc::clone(&over));
-        let data = body.into_data_stream().map(move |chunk| {
-            let chunk = chunk.map_err(std::io::Error::other)?;
-            let total =
-                counted.fetch_add(chunk.len() as u64, Ordering::AcqRel) + chunk.len() as u64;
-            if total > limit {
-                flagged.store(true, Ordering::Release);
-                return Err(std::io::Error::other(
-                    "the upload is larger than limits.tmpfs",
-                ));
-            }
-            Ok(chunk)
-        });
-        let stream = UntilDone {
-            data: Box::pin(data),
-            done: Box::pin(done.clone().cancelled_owned()),
-            ended: false,
-        };
-        Self {
-            body: Body::from_stream(stream),
-            passed,
-            over,
-            done,
-        }
-    }
-}
-
-/// A body stream that fails once its request is over, unless it ended first.
-struct UntilDone {
-    data: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
-    done: Pin<Box<WaitForCancellationFutureOwned>>,
-    ended: bool,
-}
-
-impl Stream for UntilDone {
-    type Item = std::io::Result<Bytes>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.ended {
-            return Poll::Ready(None);
-        }
-        if self.done.as_mut().poll(cx).is_ready() {
-            self.ended = true;
-            return Poll::Ready(Some(Err(std::io::Error::other(
-                "the upload's request is over",
-            ))));
-        }
-        let next = self.data.as_mut().poll_next(cx);
-        if matches!(next, Poll::Ready(None | Some(Err(_)))) {
-            self.ended = true;
-        }
-        next
-    }
-}
-
 fn checked(path: &str) -> Result<String, JobError> {
     allowed_path(path).map_err(|message| JobError::invalid("path", message))
 }
 
 impl JobManager {
-    /// Writes `upload` at `path` in sandbox `id` (a tar unpacked into the
+    /// Writes `incoming` at `path` in sandbox `id` (a tar unpacked into the
     /// directory at `path`, with `tar`), streamed to the worker as it comes;
     /// the worker writes a new file and renames it into place only once the
-    /// whole body came, so one cut off past the limit writes nothing.
+    /// whole body came, so one cut off past the limit writes nothing. A body
+    /// `declared` larger than the sandbox's `limits.tmpfs` is refused before
+    /// any of it is read; the path is checked before the size.
     pub async fn write_file(
         &self,
         id: &str,
         path: &str,
-        upload: Upload,
+        incoming: &Incoming,
+        declared: Option<u64>,
         tar: bool,
     ) -> Result<(), JobError> {
         let path = checked(path)?;
+        let (job, desk) = self.running_desk(id).await?;
+        if let Some(size) = declared.filter(|size| *size > upload_limit(&job)) {
+            return Err(too_large(&job, size));
+        }
+        let upload = incoming.upload(upload_limit(&job));
         // However this ends, the body stops here (see `Upload`).
         let _over = upload.done.clone().drop_guard();
-        let (job, desk) = self.running_desk(id).await?;
         let answer = desk
             .transfer(
                 |id| Order::Write { id, path, tar },
@@ -271,65 +200,4 @@ pub(super) fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Chunks
         FailureKind::Failed => SandboxError::Failed { message },
     }
     .into())
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::body::Body;
-    use bytes::Bytes;
-    use futures_util::StreamExt;
-
-    use super::Upload;
-
-    fn chunks(parts: &[&'static str], then_wait: bool) -> Body {
-        let items = futures_util::stream::iter(
-            parts
-                .iter()
-                .map(|part| Ok::<_, std::io::Error>(Bytes::from_static(part.as_bytes())))
-                .collect::<Vec<_>>(),
-        );
-        if then_wait {
-            Body::from_stream(items.chain(futures_util::stream::pending()))
-        } else {
-            Body::from_stream(items)
-        }
-    }
-
-    #[tokio::test]
-    async fn an_upload_fails_once_its_request_is_over_unless_it_ended_first() {
-        let stalled = Upload::new(chunks(&["ab"], true), 10);
-        let done = stalled.done.clone();
-        let mut data = stalled.body.into_data_stream();
-        assert_eq!(
-            &data.next().await.expect("a chunk").expect("data")[..],
-            b"ab"
-        );
-        done.cancel();
-        let after = tokio::time::timeout(std::time::Duration::from_secs(5), data.next())
-            .await
-            .expect("the stream ends at once, not when the client sends more");
-        assert!(after.expect("an item").is_err(), "a failure, not an end");
-        assert!(data.next().await.is_none());
-
-        let whole = Upload::new(chunks(&["ab", "cd"], false), 10);
-        let done = whole.done.clone();
-        let mut data = whole.body.into_data_stream();
-        assert!(data.next().await.expect("a chunk").is_ok());
-        assert!(data.next().await.expect("a chunk").is_ok());
-        assert!(data.next().await.is_none());
-        done.cancel();
-        assert!(data.next().await.is_none(), "an ended upload stays ended");
-    }
-
-    #[tokio::test]
-    async fn an_upload_past_its_limit_fails_and_says_so() {
-        let upload = Upload::new(chunks(&["abcd", "efgh", "ijkl"], false), 10);
-        let (over, passed) = (upload.over.clone(), upload.passed.clone());
-        let mut data = upload.body.into_data_stream();
-        assert!(data.next().await.expect("a chunk").is_ok());
-        assert!(data.next().await.expect("a chunk").is_ok());
-        assert!(data.next().await.expect("an item").is_err());
-        assert!(over.load(std::sync::atomic::Ordering::Acquire));
-        assert_eq!(passed.load(std::sync::atomic::Ordering::Acquire), 12);
-    }
 }
