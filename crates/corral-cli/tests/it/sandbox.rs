@@ -310,7 +310,7 @@ async fn an_exec_running_across_a_kill_9_has_all_its_output_when_it_ends() {
 
 /// Waits (30 s at most) for the end of the exec whose command holds
 /// `marker`; its number and the sandbox's events then, or `None`.
-async fn ended_exec(
+pub(crate) async fn ended_exec(
     server: &ServeProcess,
     id: &str,
     marker: &str,

@@ -13,6 +13,7 @@
 
 mod acquire;
 mod flow;
+mod retry;
 mod settle;
 mod teardown;
 mod watch;

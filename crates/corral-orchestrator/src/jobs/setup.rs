@@ -123,11 +123,13 @@ impl JobManager {
         let stored = last_batch.map_or(0, |(_, last_seq)| last_seq);
         // Past every number reserved before (see `sandbox::desk::numbers`);
         // and, for a sandbox whose numbers were never reserved (stored by
-        // an older corral), past what was stored and as many as a sandbox
-        // may run at once: a handed out exec whose start was not stored
-        // was running, and the desk refuses more.
-        let unreserved = if adopting || last_batch.is_some() {
-            stored + crate::config::MAX_SANDBOX_EXECS as u64
+        // an older corral), past what was stored, every number stored as
+        // started, and as many as a sandbox may run at once: a handed out
+        // exec whose start was not stored was running, and the desk
+        // refuses more.
+        let unreserved = if reserved == 0 && (adopting || last_batch.is_some()) {
+            let started = store.highest_started_exec(&job.id).await.map_err(read)?;
+            stored.max(started) + crate::config::MAX_SANDBOX_EXECS as u64
         } else {
             stored
         };

@@ -196,6 +196,9 @@ pub trait EventRecords: Send + Sync {
     /// A sandbox's exec numbers: the first its current container's (0
     /// when never said), and the highest reserved.
     async fn exec_numbers(&self, job_id: &str) -> Result<(u64, u64), StoreError>;
+    /// The highest exec number a sandbox's stored `exec_started` events
+    /// name (0 for none): for a sandbox whose numbers were never reserved.
+    async fn highest_started_exec(&self, job_id: &str) -> Result<u64, StoreError>;
     /// Its current container's execs are numbered from `first`.
     async fn set_execs_from(&self, job_id: &str, first: u64) -> Result<(), StoreError>;
     /// Exec numbers up to `upto` are reserved (never fewer than before).

@@ -14,6 +14,7 @@ use corral_runtime::{JobUser, RuntimeError, SandboxRequest};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use super::retry::{ADOPT_WAITS, retried};
 use super::settle::Deferred;
 use crate::jobs::JobManager;
 use crate::jobs::cancel::CANCELLED_REASON;
@@ -88,19 +89,25 @@ impl JobManager {
                 )));
             }
         };
-        let setup = self
-            .provisions(
-                job,
-                user,
-                held.project.clone(),
-                redactor,
-                matches!(start, Start::Adopt { .. }),
-            )
-            .await;
-        let opened = match setup {
-            Ok(setup) => self.open_socket(job, &start, setup, &socket_dir).await,
-            Err(error) => Err(error.to_string()),
-        };
+        // A re-adopted job's running container is given up only once its
+        // setup failed again and again (see `retry`).
+        let adopting = matches!(start, Start::Adopt { .. });
+        let waits: &[Duration] = if adopting { &ADOPT_WAITS } else { &[] };
+        let (start_ref, socket_ref, redactor_ref) = (&start, &socket_dir, &redactor);
+        let project = &held.project;
+        let opened = retried(
+            waits,
+            cancel,
+            move || async move {
+                let setup = self
+                    .provisions(job, user, project.clone(), Arc::clone(redactor_ref), adopting)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                self.open_socket(job, start_ref, setup, socket_ref).await
+            },
+            |error| warn!(job_id = %job.id, error = %error, "cannot set a re-adopted job up; trying again"),
+        )
+        .await;
         let (endpoint, warm) = match opened {
             Ok(opened) => opened,
             Err(reason) => {

@@ -183,6 +183,22 @@ impl EventRecords for SqliteStore {
         .await
     }
 
+    async fn highest_started_exec(&self, job_id: &str) -> Result<u64, StoreError> {
+        let job_id = job_id.to_owned();
+        // As in `open_execs`: on a reader, integers only.
+        self.read(move |connection| {
+            let highest: Option<i64> = connection.query_row(
+                "SELECT MAX(json_extract(data, '$.exec')) FROM events \
+                 WHERE job_id = ?1 AND kind = 'exec_started' \
+                 AND typeof(json_extract(data, '$.exec')) = 'integer'",
+                [job_id],
+                |row| row.get(0),
+            )?;
+            Ok(highest.map_or(0, |exec| u64::try_from(exec).unwrap_or(0)))
+        })
+        .await
+    }
+
     async fn set_execs_from(&self, job_id: &str, first: u64) -> Result<(), StoreError> {
         let job_id = job_id.to_owned();
         self.call(move |connection| {

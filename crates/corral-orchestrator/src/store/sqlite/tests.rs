@@ -213,6 +213,9 @@ async fn open_execs_are_those_started_and_not_ended_up_to_the_last_the_highest_f
     assert_eq!(open(0..=u64::MAX, 2).await.expect("read"), [40, 9]);
     assert_eq!(open(0..=8, 10).await.expect("read"), [5, 3]);
     assert_eq!(open(4..=20, 10).await.expect("read"), [9, 5], "from 4 on");
+    // The highest started, ended or not, integers only: 2^63 reads as a real.
+    assert_eq!(store.highest_started_exec("j-1").await.expect("read"), 40);
+    assert_eq!(store.highest_started_exec("j-2").await.expect("read"), 0);
     assert_eq!(
         store.open_execs("j-2", 0..=20, 10).await.expect("read"),
         Vec::<u64>::new()
