@@ -55,3 +55,65 @@ async fn the_first_server_after_an_upgrade_numbers_past_every_exec_stored_as_sta
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(server.stop().await, 0);
 }
+
+/// A sandbox of this version that never ran an exec has nothing reserved
+/// either, but it is no older corral's: an `exec_started` its worker forged
+/// with the highest number the store holds as an integer must not become the
+/// floor of its numbering (the reservation past it failed, and with it
+/// every exec; a stop and start failed the sandbox).
+#[tokio::test]
+async fn a_forged_start_in_a_sandbox_that_never_ran_an_exec_does_not_number_its_execs() {
+    let mut server = ServeProcess::start().await;
+    let created = server.corral(&["sandbox", "create"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = stdout(&created).trim().to_owned();
+    // Running: its desk numbered its container's first exec.
+    let mut running = false;
+    for _ in 0..300 {
+        let listed = stdout(&server.corral(&["sandbox", "ls"]).await);
+        if listed
+            .lines()
+            .any(|line| line.contains(&id) && line.contains("running"))
+        {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(running, "it runs within 30 s");
+    server.kill_hard();
+    let database = server
+        .data_dir
+        .path()
+        .join(corral_proto::local_server::DATABASE_FILE);
+    let connection = rusqlite::Connection::open(database).expect("the database opens");
+    let (first, reserved): (i64, i64) = connection
+        .query_row(
+            "SELECT execs_from, execs_reserved FROM jobs WHERE id = ?1",
+            [&id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("the row");
+    assert!(first > 0 && reserved == 0, "{first} {reserved}");
+    let forged = connection
+        .execute(
+            "INSERT INTO events (job_id, seq, ts, kind, data) \
+             SELECT ?1, MAX(seq) + 1, MAX(ts), 'exec_started', \
+             json_object('exec', 9223372036854775807, 'cmd', 'forged', 'cwd', '/') \
+             FROM events WHERE job_id = ?1",
+            [&id],
+        )
+        .expect("the forged start is stored");
+    assert_eq!(forged, 1);
+    drop(connection);
+    let server = server.restart().await;
+    let ran = server.corral(&["exec", &id, "--", "echo", "after"]).await;
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    let (exec, _) = ended_exec(&server, &id, "after")
+        .await
+        .expect("it ends within 30 s");
+    assert!(exec < 1 << 32, "numbered past the forged start: {exec}");
+    let removed = server.corral(&["sandbox", "rm", &id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(server.stop().await, 0);
+}

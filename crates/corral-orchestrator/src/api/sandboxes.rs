@@ -185,7 +185,9 @@ pub struct FileQuery {
     responses((status = 204, description = "Written"), (status = 400, description = "A path outside the roots; `field` is `path`", body = corral_proto::ErrorBody),
         (status = 404, description = "No such sandbox", body = corral_proto::ErrorBody),
         (status = 409, description = "The sandbox is not running", body = corral_proto::ErrorBody),
-        (status = 413, description = "Larger than the sandbox's `limits.tmpfs`; nothing was written", body = corral_proto::ErrorBody)))]
+        (status = 413, description = "Larger than the sandbox's `limits.tmpfs`; nothing was written", body = corral_proto::ErrorBody),
+        (status = 502, description = "The sandbox failed to write it", body = corral_proto::ErrorBody),
+        (status = 503, description = "The sandbox did not answer in time", body = corral_proto::ErrorBody)))]
 pub async fn put_file(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -202,7 +204,7 @@ pub async fn put_file(
             .headers
             .get(header::EXPECT)
             .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-        incoming.drain(waits).await;
+        incoming.drain(waits, declared_length(&parts.headers)).await;
     }
     written.map(|()| StatusCode::NO_CONTENT)
 }
@@ -219,14 +221,18 @@ async fn write_file(
         || headers
             .get(header::CONTENT_TYPE)
             .is_some_and(|value| value.as_bytes().starts_with(b"application/x-tar"));
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
     Ok(state
         .jobs
-        .write_file(id, &query.path, incoming, declared, tar)
+        .write_file(id, &query.path, incoming, declared_length(headers), tar)
         .await?)
+}
+
+/// The body's length as the request declares it, if it does.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
 }
 
 /// `GET /v1/sandboxes/{id}/files?path=…`: a file's bytes, or a directory as a tar.

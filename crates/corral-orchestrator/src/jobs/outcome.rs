@@ -160,6 +160,18 @@ pub(super) fn failure(reason: String) -> Outcome {
     }
 }
 
+/// The end of a job deleted before its container ran anything.
+pub(super) fn cancelled() -> Outcome {
+    Outcome {
+        finish: Finish {
+            state: JobState::Cancelled,
+            exit_code: None,
+            reason: Some(super::cancel::CANCELLED_REASON.to_owned()),
+        },
+        warning: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

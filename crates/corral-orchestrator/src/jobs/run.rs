@@ -13,7 +13,7 @@
 
 mod acquire;
 mod flow;
-mod retry;
+mod session;
 mod settle;
 mod teardown;
 mod watch;

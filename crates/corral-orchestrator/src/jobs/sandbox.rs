@@ -139,6 +139,18 @@ impl JobManager {
         self.lock_desks().get(id).cloned()
     }
 
+    /// Unregisters and closes `desk`, when it is still sandbox `id`'s
+    /// (a setup that failed after registering it: no worker takes its
+    /// orders, so what waits on it fails now).
+    pub(super) fn forget_desk(&self, id: &str, desk: &Arc<Desk>) {
+        let mut desks = self.lock_desks();
+        if desks.get(id).is_some_and(|held| Arc::ptr_eq(held, desk)) {
+            desks.remove(id);
+        }
+        drop(desks);
+        desk.close();
+    }
+
     pub(super) fn lock_desks(
         &self,
     ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<Desk>>> {

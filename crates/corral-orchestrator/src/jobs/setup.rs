@@ -121,19 +121,21 @@ impl JobManager {
         let last_batch = store.last_batch(&job.id).await.map_err(read)?;
         let (first, reserved) = store.exec_numbers(&job.id).await.map_err(read)?;
         let stored = last_batch.map_or(0, |(_, last_seq)| last_seq);
-        // Past every number reserved before (see `sandbox::desk::numbers`);
-        // and, for a sandbox whose numbers were never reserved (stored by
-        // an older corral), past what was stored, every number stored as
-        // started, and as many as a sandbox may run at once: a handed out
-        // exec whose start was not stored was running, and the desk
-        // refuses more.
-        let unreserved = if reserved == 0 && (adopting || last_batch.is_some()) {
+        // Past every number reserved before (see `sandbox::desk::numbers`)
+        // and every one of an earlier container (its first number is past
+        // them); and, for a sandbox an older corral stored (which set
+        // neither), past what was stored, every number stored as started,
+        // and as many as a sandbox may run at once: a handed out exec whose
+        // start was not stored was running, and the desk refuses more.
+        let older = reserved == 0 && first == 0;
+        let unreserved = if older && (adopting || last_batch.is_some()) {
             let started = store.highest_started_exec(&job.id).await.map_err(read)?;
-            stored.max(started) + crate::config::MAX_SANDBOX_EXECS as u64
+            legacy_floor(&job.id, stored, started)
+                .saturating_add(crate::config::MAX_SANDBOX_EXECS as u64)
         } else {
             stored
         };
-        let handed_out = reserved.max(unreserved);
+        let handed_out = reserved.max(unreserved).max(first.saturating_sub(1));
         let desk = Arc::new(crate::sandbox::Desk::new(
             self.inner.config.sandbox_max_execs,
             handed_out,
@@ -258,5 +260,40 @@ impl JobManager {
             })?;
         let key = self.provider_key(&llm.provider).await?;
         Ok((provider, key))
+    }
+}
+
+/// How far past the last sequence number an older corral numbered its
+/// execs, at most: a start stored further out was forged by its worker,
+/// and numbering past it would run the numbers past what the store holds.
+const LEGACY_GAP: u64 = 1 << 32;
+
+/// The highest exec number an older corral may have handed out, before
+/// the gap for those whose start was never stored: the last sequence
+/// number or the highest stored start, a forged one left out.
+fn legacy_floor(job_id: &str, stored: u64, started: u64) -> u64 {
+    if started > stored.saturating_add(LEGACY_GAP) {
+        tracing::warn!(
+            job_id,
+            started,
+            "an exec start stored far past the sandbox's events was left out of its numbering"
+        );
+        return stored;
+    }
+    stored.max(started)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LEGACY_GAP, legacy_floor};
+
+    #[test]
+    fn an_older_corrals_numbering_floor_leaves_out_a_start_forged_far_past_its_events() {
+        assert_eq!(legacy_floor("j-1", 10, 5000), 5000);
+        assert_eq!(legacy_floor("j-1", 7000, 5000), 7000);
+        assert_eq!(legacy_floor("j-1", 10, 10 + LEGACY_GAP), 10 + LEGACY_GAP);
+        assert_eq!(legacy_floor("j-1", 10, 11 + LEGACY_GAP), 10);
+        assert_eq!(legacy_floor("j-1", 10, i64::MAX as u64), 10);
+        assert_eq!(legacy_floor("j-1", u64::MAX, u64::MAX), u64::MAX);
     }
 }

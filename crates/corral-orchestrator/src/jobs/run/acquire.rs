@@ -14,16 +14,14 @@ use corral_runtime::{JobUser, RuntimeError, SandboxRequest};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::retry::{ADOPT_WAITS, retried};
 use super::settle::Deferred;
 use crate::jobs::JobManager;
 use crate::jobs::cancel::CANCELLED_REASON;
-use crate::jobs::outcome::{Outcome, failure};
-use crate::jobs::warm::Taken;
+use crate::jobs::outcome::{Outcome, cancelled, failure};
 use crate::project::PinnedDir;
 use crate::redact::Redactor;
 use crate::token::TokenHash;
-use crate::worker_api::{JobProvisions, WorkerEndpoint};
+use crate::worker_api::WorkerEndpoint;
 use std::sync::Arc;
 
 /// How a job task begins.
@@ -89,30 +87,24 @@ impl JobManager {
                 )));
             }
         };
-        // A re-adopted job's running container is given up only once its
-        // setup failed again and again (see `retry`).
-        let adopting = matches!(start, Start::Adopt { .. });
-        let waits: &[Duration] = if adopting { &ADOPT_WAITS } else { &[] };
-        let (start_ref, socket_ref, redactor_ref) = (&start, &socket_dir, &redactor);
-        let project = &held.project;
-        let opened = retried(
-            waits,
-            cancel,
-            move || async move {
-                let setup = self
-                    .provisions(job, user, project.clone(), Arc::clone(redactor_ref), adopting)
-                    .await
-                    .map_err(|error| error.to_string())?;
-                self.open_socket(job, start_ref, setup, socket_ref).await
-            },
-            |error| warn!(job_id = %job.id, error = %error, "cannot set a re-adopted job up; trying again"),
-        )
-        .await;
+        let adopt = match &start {
+            Start::Adopt { token, .. } => Some(token),
+            Start::Fresh => None,
+        };
+        let project = held.project.clone();
+        let opened = self
+            .open_session(job, adopt, user, project, &redactor, &socket_dir, cancel)
+            .await;
         let (endpoint, warm) = match opened {
             Ok(opened) => opened,
             Err(reason) => {
                 self.abandon(job, &start).await;
-                return Err(failure(reason));
+                // Deleted while its setup was tried again: cancelled.
+                return Err(if cancel.is_cancelled() {
+                    cancelled()
+                } else {
+                    failure(reason)
+                });
             }
         };
         if let Err(error) = self
@@ -171,33 +163,6 @@ impl JobManager {
     /// Where the job's socket lives: `<data-dir>/run/<job-id>/`.
     pub(super) fn socket_dir(&self, job: &Job) -> PathBuf {
         self.inner.config.data_dir.join("run").join(&job.id)
-    }
-
-    /// The job's socket: a pool container's, bound to the job, when one
-    /// fits; else a new one, or the re-adopted job's served again.
-    async fn open_socket(
-        &self,
-        job: &Job,
-        start: &Start,
-        setup: JobProvisions,
-        socket_dir: &std::path::Path,
-    ) -> Result<(WorkerEndpoint, Option<Taken>), String> {
-        let tasks = &self.inner.tasks;
-        let opened = match start {
-            Start::Fresh => match self.take_warm(job, socket_dir).await {
-                Some(warm) => {
-                    let (taken, endpoint) = warm.bind(setup);
-                    return Ok((endpoint, Some(taken)));
-                }
-                None => WorkerEndpoint::open(socket_dir, setup, tasks).await,
-            },
-            Start::Adopt { token, .. } => {
-                WorkerEndpoint::reopen(socket_dir, setup, token.clone(), tasks).await
-            }
-        };
-        opened
-            .map(|endpoint| (endpoint, None))
-            .map_err(|error| format!("cannot open the job socket: {error}"))
     }
 
     /// Runs the job in a pool container its session is already bound to.

@@ -63,7 +63,8 @@ impl JobManager {
     /// the worker writes a new file and renames it into place only once the
     /// whole body came, so one cut off past the limit writes nothing. A body
     /// `declared` larger than the sandbox's `limits.tmpfs` is refused before
-    /// any of it is read; the path is checked before the size.
+    /// any of it is read: after the path, before waiting for a starting
+    /// sandbox.
     pub async fn write_file(
         &self,
         id: &str,
@@ -73,10 +74,11 @@ impl JobManager {
         tar: bool,
     ) -> Result<(), JobError> {
         let path = checked(path)?;
-        let (job, desk) = self.running_desk(id).await?;
+        let job = self.sandbox(id).await?.job;
         if let Some(size) = declared.filter(|size| *size > upload_limit(&job)) {
             return Err(too_large(&job, size));
         }
+        let (job, desk) = self.running_desk(id).await?;
         let upload = incoming.upload(upload_limit(&job));
         // However this ends, the body stops here (see `Upload`).
         let _over = upload.done.clone().drop_guard();

@@ -22,17 +22,28 @@ const DRAIN_WAIT: Duration = Duration::from_secs(30);
 /// answer that, when the upload is refused, reads what is left of it.
 #[derive(Clone)]
 pub struct Incoming {
-    source: Arc<Mutex<BodyDataStream>>,
+    source: Arc<Mutex<Source>>,
     /// Whether the body was ever read: only then was a client that waits
     /// to be asked (`Expect: 100-continue`) asked for it.
     asked: Arc<AtomicBool>,
+}
+
+/// The body, and whether the drain took it over: the upload's stream
+/// (which a transfer may still poll) then fails rather than read a chunk
+/// the drain is owed or take the wake-up the drain waits for.
+struct Source {
+    data: BodyDataStream,
+    drained: bool,
 }
 
 impl Incoming {
     /// `body`, not read yet.
     pub fn new(body: Body) -> Self {
         Self {
-            source: Arc::new(Mutex::new(body.into_data_stream())),
+            source: Arc::new(Mutex::new(Source {
+                data: body.into_data_stream(),
+                drained: false,
+            })),
             asked: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -44,18 +55,21 @@ impl Incoming {
 
     /// Reads and drops what is left of the body, up to [`MOST_DRAINED`]
     /// bytes and [`DRAIN_WAIT`], unless the client `waits` to be asked for
-    /// it and never was. A client that writes its whole body before it
-    /// reads (Python's httpx) saw the connection reset under it, not the
-    /// answer, when the answer closed the connection with the body unread.
-    /// Past the bounds it still does.
-    pub async fn drain(self, waits: bool) {
-        if waits && !self.asked.load(Ordering::Acquire) {
+    /// it and never was, or `declared` more than that. A client that
+    /// writes its whole body before it reads (Python's httpx) saw the
+    /// connection reset under it, not the answer, when the answer closed
+    /// the connection with the body unread. Past the bounds it still does.
+    pub async fn drain(self, waits: bool, declared: Option<u64>) {
+        let asked = self.asked.load(Ordering::Acquire);
+        if (waits && !asked) || declared.is_some_and(|size| size > MOST_DRAINED) {
             return;
         }
+        self.lock().drained = true;
         let mut read = 0_u64;
-        let mut data = self;
         let _ = tokio::time::timeout(DRAIN_WAIT, async {
-            while let Some(Ok(chunk)) = data.next().await {
+            while let Some(Ok(chunk)) =
+                std::future::poll_fn(|cx| self.lock().data.poll_next_unpin(cx)).await
+            {
                 read += chunk.len() as u64;
                 if read > MOST_DRAINED {
                     break;
@@ -64,6 +78,10 @@ impl Incoming {
         })
         .await;
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Source> {
+        self.source.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Stream for Incoming {
@@ -71,12 +89,11 @@ impl Stream for Incoming {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.asked.store(true, Ordering::Release);
-        // Polled by one reader at a time: the upload's stream stops polling
-        // once its request is over (see `UntilDone`), before any drain.
-        self.source
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .poll_next_unpin(cx)
+        let mut source = self.lock();
+        if source.drained {
+            return Poll::Ready(Some(Err(axum::Error::new("the upload was refused"))));
+        }
+        source.data.poll_next_unpin(cx)
     }
 }
 
@@ -214,6 +231,11 @@ mod tests {
         assert_eq!(passed.load(std::sync::atomic::Ordering::Acquire), 12);
     }
 
+    /// The next chunk left in `incoming`'s body, whoever took it over.
+    async fn left(incoming: &Incoming) -> Option<Result<Bytes, axum::Error>> {
+        std::future::poll_fn(|cx| incoming.lock().data.poll_next_unpin(cx)).await
+    }
+
     #[tokio::test]
     async fn a_refused_upload_leaves_the_rest_of_its_body_to_the_drain() {
         let incoming = Incoming::new(chunks(&["abcd", "efgh", "ijkl", "mnop"], false));
@@ -222,22 +244,32 @@ mod tests {
         assert!(data.next().await.expect("a chunk").is_ok());
         assert!(data.next().await.expect("an item").is_err(), "past 6 bytes");
         let watcher = incoming.clone();
-        incoming.drain(true).await;
-        // Asked once, so drained even for a client that waits to be asked:
-        // nothing is left.
-        let mut rest = watcher;
-        assert!(rest.next().await.is_none(), "the drain read the rest");
+        let mut late = incoming.clone();
+        incoming.drain(true, None).await;
+        // Asked once, so drained even for a client that waits to be asked.
+        assert!(left(&watcher).await.is_none(), "the drain read the rest");
+        assert!(
+            late.next().await.expect("an item").is_err(),
+            "once drained, a reader of the upload fails and reads nothing"
+        );
 
         let unread = Incoming::new(chunks(&["abcd"], false));
-        let mut watcher = unread.clone();
-        unread.drain(true).await;
+        let watcher = unread.clone();
+        unread.drain(true, None).await;
         assert!(
-            watcher.next().await.is_some(),
+            left(&watcher).await.is_some(),
             "never asked, a waiting client's body is left unread"
         );
         let unread = Incoming::new(chunks(&["abcd"], false));
-        let mut watcher = unread.clone();
-        unread.drain(false).await;
-        assert!(watcher.next().await.is_none(), "read to its end");
+        let watcher = unread.clone();
+        unread.drain(false, Some(super::MOST_DRAINED + 1)).await;
+        assert!(
+            left(&watcher).await.is_some(),
+            "declared past what is drained, nothing is"
+        );
+        let unread = Incoming::new(chunks(&["abcd"], false));
+        let watcher = unread.clone();
+        unread.drain(false, Some(4)).await;
+        assert!(left(&watcher).await.is_none(), "read to its end");
     }
 }
