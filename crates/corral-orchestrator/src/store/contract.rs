@@ -145,7 +145,8 @@ pub trait JobRecords: Send + Sync {
     async fn set_isolation(&self, job_id: &str, isolation: &Isolation) -> Result<(), StoreError>;
     /// `starting` → `running`, stamping `started_at`; false when the job was no longer starting.
     async fn mark_running(&self, job_id: &str) -> Result<bool, StoreError>;
-    /// A sandbox `running` → `stopped`, its container forgotten; false when it was not running.
+    /// A sandbox `running` (or `starting`: its start failed) → `stopped`, its
+    /// container forgotten; false when it was neither.
     async fn mark_stopped(&self, job_id: &str) -> Result<bool, StoreError>;
     /// A sandbox `stopped` → `queued`, at the end of the queue; false when it was not stopped.
     async fn requeue_stopped(&self, job_id: &str) -> Result<bool, StoreError>;

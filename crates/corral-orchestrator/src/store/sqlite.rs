@@ -327,8 +327,10 @@ impl JobRecords for SqliteStore {
                 // the last container's number must not make them retries.
                 // The sequence number stays: the next execs are numbered
                 // past it, so none is taken for one of this container's.
+                // Starting too: a start that failed before its container
+                // ran leaves it stopped again.
                 "UPDATE jobs SET state = 'stopped', container_id = NULL, last_batch = 0 \
-                 WHERE id = ?1 AND state = 'running'",
+                 WHERE id = ?1 AND state IN ('running', 'starting')",
                 params![job_id],
             )?;
             Ok(changed == 1)

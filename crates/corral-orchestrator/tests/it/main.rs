@@ -56,6 +56,7 @@ mod review_record;
 mod sandbox;
 mod sandbox_files;
 mod sandbox_model;
+mod sandbox_restart_failure;
 mod sandbox_snapshots;
 mod sandbox_worker;
 mod sandboxes;

@@ -161,19 +161,19 @@ impl JobManager {
     ) -> Outcome {
         let sandbox = match self.acquire(job, start, cancel, claimed, redactor).await {
             Ok(sandbox) => sandbox,
+            // A stopped sandbox whose start failed (its image gone, Docker
+            // refusing): its files are still in its snapshot, and ending it
+            // would drop them.
+            Err(outcome)
+                if outcome.finish.state == JobState::Failed && self.has_snapshot(&job.id) =>
+            {
+                return stopped_again(outcome.finish.reason.as_deref().unwrap_or_default());
+            }
             Err(outcome) => return outcome,
         };
         if let Err(reason) = self.restore_files(job).await {
-            // Stopped again, its snapshot kept: a start may try once more.
             self.teardown(job, sandbox).await;
-            return Outcome {
-                finish: Finish {
-                    state: JobState::Stopped,
-                    exit_code: None,
-                    reason: None,
-                },
-                warning: Some(reason),
-            };
+            return stopped_again(&reason);
         }
         let watched = self.watch(job, &sandbox, cancel).await;
         let report = self.teardown(job, sandbox).await;
@@ -181,5 +181,20 @@ impl JobManager {
             Watched::Exited(exit) => judge(exit, report),
             Watched::Ended(outcome) => outcome,
         }
+    }
+}
+
+/// A sandbox stopped again, its snapshot kept, because its start failed
+/// for `reason`: a start may try once more.
+fn stopped_again(reason: &str) -> Outcome {
+    Outcome {
+        finish: Finish {
+            state: JobState::Stopped,
+            exit_code: None,
+            reason: None,
+        },
+        warning: Some(format!(
+            "the sandbox could not start again, and is stopped with its files kept: {reason}"
+        )),
     }
 }
