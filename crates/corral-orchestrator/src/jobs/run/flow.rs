@@ -42,6 +42,15 @@ impl JobManager {
                 (Arc::new(Redactor::default()), failure(reason))
             }
         };
+        // A sandbox whose start failed before its files were restored (its
+        // image gone, Docker refusing, its leak detector not set up): they
+        // are still in its snapshot, and ending it would drop them.
+        if outcome.finish.state == JobState::Failed
+            && job.mode == corral_proto::JobMode::Sandbox
+            && self.has_snapshot(&job_id)
+        {
+            outcome = stopped_again(outcome.finish.reason.as_deref().unwrap_or_default());
+        }
         redact(&mut outcome, &redactor);
         if let Some(warning) = &outcome.warning {
             let event = NewEvent::warning(warning.clone());
@@ -161,14 +170,6 @@ impl JobManager {
     ) -> Outcome {
         let sandbox = match self.acquire(job, start, cancel, claimed, redactor).await {
             Ok(sandbox) => sandbox,
-            // A stopped sandbox whose start failed (its image gone, Docker
-            // refusing): its files are still in its snapshot, and ending it
-            // would drop them.
-            Err(outcome)
-                if outcome.finish.state == JobState::Failed && self.has_snapshot(&job.id) =>
-            {
-                return stopped_again(outcome.finish.reason.as_deref().unwrap_or_default());
-            }
             Err(outcome) => return outcome,
         };
         if let Err(reason) = self.restore_files(job).await {
