@@ -21,6 +21,8 @@ pub use scale::scale_table;
 /// The machine the figures were taken on.
 pub struct Machine {
     cores: usize,
+    /// The CPU's model and clock, as the kernel reports them.
+    cpu: String,
     memory: String,
     docker: String,
 }
@@ -28,6 +30,10 @@ pub struct Machine {
 impl Machine {
     pub async fn read() -> Self {
         let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|text| cpu_of(&text))
+            .unwrap_or_else(|| "an unknown CPU".into());
         let memory = std::fs::read_to_string("/proc/meminfo")
             .ok()
             .and_then(|text| {
@@ -56,6 +62,7 @@ impl Machine {
             );
         Self {
             cores,
+            cpu,
             memory,
             docker,
         }
@@ -217,15 +224,35 @@ const READING: &str = "What each section compares:\n\n\
 - Scale: 100 corral jobs at once against 100 bare containers of the same image and command at\n  \
   once, in the same run (read the ratio); the memory figure has no baseline but the\n  \
   orchestrator's own, in a process of its own.\n\n\
-Absolute figures move with whatever else the machine is doing; same-run comparisons less so.\n";
+Absolute figures move with whatever else the machine is doing, and from one machine of the same\n\
+kind to another (the same code's detector figures have differed by 40% between two 2-core\n\
+machines): compare them only with figures taken on the CPU named above. Same-run comparisons\n\
+move less.\n";
+
+/// `/proc/cpuinfo`'s first model name and clock: `AMD EPYC at 1996 MHz`.
+fn cpu_of(cpuinfo: &str) -> Option<String> {
+    let field = |name: &str| {
+        cpuinfo.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            (key.trim() == name).then(|| value.trim().to_owned())
+        })
+    };
+    let model = field("model name")?;
+    Some(
+        match field("cpu MHz").and_then(|mhz| mhz.parse::<f64>().ok()) {
+            Some(mhz) => format!("{model} at {mhz:.0} MHz"),
+            None => model,
+        },
+    )
+}
 
 /// Rewrites `BENCHMARKS.md` at the repository root.
 pub fn write_benchmarks(machine: &Machine, table: &str) -> anyhow::Result<()> {
     let date = time::OffsetDateTime::now_utc().date();
     let text = format!(
         "# Benchmarks\n\nWritten on {date} by\n`CORRAL_WORKER_BIN=$(scripts/build-worker.sh --release) cargo run -p corral-bench --release`\n(the release worker; without the variable the debug worker is used).\n\n\
-         Machine: {} cores, {} memory, Docker engine {}.\n\n{table}\n{READING}",
-        machine.cores, machine.memory, machine.docker
+         Machine: {} cores of {}, {} memory, Docker engine {}.\n\n{table}\n{READING}",
+        machine.cores, machine.cpu, machine.memory, machine.docker
     );
     std::fs::write(corral_testkit::repo_root().join("BENCHMARKS.md"), text)?;
     Ok(())
@@ -234,4 +261,21 @@ pub fn write_benchmarks(machine: &Machine, table: &str) -> anyhow::Result<()> {
 /// A line on stdout.
 pub fn say(text: &str) {
     let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_of;
+
+    #[test]
+    fn the_cpu_is_named_by_its_first_model_and_clock() {
+        let cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\n\
+                       cpu MHz\t\t: 1996.249\n\nprocessor\t: 1\nmodel name\t: Other\n";
+        assert_eq!(cpu_of(cpuinfo).as_deref(), Some("AMD EPYC at 1996 MHz"));
+        assert_eq!(
+            cpu_of("model name : Arm Neoverse\n").as_deref(),
+            Some("Arm Neoverse")
+        );
+        assert_eq!(cpu_of("processor : 0\n"), None);
+    }
 }
