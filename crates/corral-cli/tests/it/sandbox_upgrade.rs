@@ -10,12 +10,41 @@ use crate::sandbox::ended_exec;
 /// far past the sandbox's last sequence number.
 const OLD_NUMBER: u64 = 5000;
 
+/// A new sandbox's id.
+async fn create(server: &ServeProcess) -> String {
+    let created = server.corral(&["sandbox", "create"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    stdout(&created).trim().to_owned()
+}
+
+/// The killed server's database, opened beside it.
+fn database(server: &ServeProcess) -> rusqlite::Connection {
+    let path = server
+        .data_dir
+        .path()
+        .join(corral_proto::local_server::DATABASE_FILE);
+    rusqlite::Connection::open(path).expect("the database opens")
+}
+
+/// Restarts `server`, runs an exec in sandbox `id` and returns its number;
+/// the sandbox is then removed and the server stopped.
+async fn exec_after_restart(server: ServeProcess, id: &str) -> u64 {
+    let server = server.restart().await;
+    let ran = server.corral(&["exec", id, "--", "echo", "after"]).await;
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    let (exec, _) = ended_exec(&server, id, "after")
+        .await
+        .expect("it ends within 30 s");
+    let removed = server.corral(&["sandbox", "rm", id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(server.stop().await, 0);
+    exec
+}
+
 #[tokio::test]
 async fn the_first_server_after_an_upgrade_numbers_past_every_exec_stored_as_started() {
     let mut server = ServeProcess::start().await;
-    let created = server.corral(&["sandbox", "create"]).await;
-    assert!(created.status.success(), "{}", stderr(&created));
-    let id = stdout(&created).trim().to_owned();
+    let id = create(&server).await;
     let ran = server.corral(&["exec", &id, "--", "echo", "before"]).await;
     assert!(ran.status.success(), "{}", stderr(&ran));
     ended_exec(&server, &id, "before")
@@ -24,11 +53,7 @@ async fn the_first_server_after_an_upgrade_numbers_past_every_exec_stored_as_sta
     server.kill_hard();
     // The row as an older corral left it: nothing reserved, no first
     // number, and a start stored of an exec numbered far past the rest.
-    let database = server
-        .data_dir
-        .path()
-        .join(corral_proto::local_server::DATABASE_FILE);
-    let connection = rusqlite::Connection::open(database).expect("the database opens");
+    let connection = database(&server);
     connection
         .execute(
             "UPDATE jobs SET execs_reserved = 0, execs_from = 0 WHERE id = ?1",
@@ -44,16 +69,8 @@ async fn the_first_server_after_an_upgrade_numbers_past_every_exec_stored_as_sta
         .expect("the start is renumbered");
     assert_eq!(changed, 1);
     drop(connection);
-    let server = server.restart().await;
-    let ran = server.corral(&["exec", &id, "--", "echo", "after"]).await;
-    assert!(ran.status.success(), "{}", stderr(&ran));
-    let (exec, _) = ended_exec(&server, &id, "after")
-        .await
-        .expect("it ends within 30 s");
+    let exec = exec_after_restart(server, &id).await;
     assert!(exec > OLD_NUMBER, "{exec} could be handed out twice");
-    let removed = server.corral(&["sandbox", "rm", &id]).await;
-    assert!(removed.status.success(), "{}", stderr(&removed));
-    assert_eq!(server.stop().await, 0);
 }
 
 /// A sandbox of this version that never ran an exec has nothing reserved
@@ -64,9 +81,7 @@ async fn the_first_server_after_an_upgrade_numbers_past_every_exec_stored_as_sta
 #[tokio::test]
 async fn a_forged_start_in_a_sandbox_that_never_ran_an_exec_does_not_number_its_execs() {
     let mut server = ServeProcess::start().await;
-    let created = server.corral(&["sandbox", "create"]).await;
-    assert!(created.status.success(), "{}", stderr(&created));
-    let id = stdout(&created).trim().to_owned();
+    let id = create(&server).await;
     // Running: its desk numbered its container's first exec.
     let mut running = false;
     for _ in 0..300 {
@@ -82,11 +97,7 @@ async fn a_forged_start_in_a_sandbox_that_never_ran_an_exec_does_not_number_its_
     }
     assert!(running, "it runs within 30 s");
     server.kill_hard();
-    let database = server
-        .data_dir
-        .path()
-        .join(corral_proto::local_server::DATABASE_FILE);
-    let connection = rusqlite::Connection::open(database).expect("the database opens");
+    let connection = database(&server);
     let (first, reserved): (i64, i64) = connection
         .query_row(
             "SELECT execs_from, execs_reserved FROM jobs WHERE id = ?1",
@@ -106,14 +117,6 @@ async fn a_forged_start_in_a_sandbox_that_never_ran_an_exec_does_not_number_its_
         .expect("the forged start is stored");
     assert_eq!(forged, 1);
     drop(connection);
-    let server = server.restart().await;
-    let ran = server.corral(&["exec", &id, "--", "echo", "after"]).await;
-    assert!(ran.status.success(), "{}", stderr(&ran));
-    let (exec, _) = ended_exec(&server, &id, "after")
-        .await
-        .expect("it ends within 30 s");
+    let exec = exec_after_restart(server, &id).await;
     assert!(exec < 1 << 32, "numbered past the forged start: {exec}");
-    let removed = server.corral(&["sandbox", "rm", &id]).await;
-    assert!(removed.status.success(), "{}", stderr(&removed));
-    assert_eq!(server.stop().await, 0);
 }

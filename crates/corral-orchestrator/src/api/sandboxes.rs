@@ -196,7 +196,8 @@ pub async fn put_file(
 ) -> Result<StatusCode, ApiError> {
     let (parts, body) = request.into_parts();
     let incoming = Incoming::new(body);
-    let written = write_file(&state, &id, query, &parts.headers, &incoming).await;
+    let declared = declared_length(&parts.headers);
+    let written = write_file(&state, &id, query, &parts.headers, declared, &incoming).await;
     if written.is_err() {
         // Refused, for whatever reason: what the client still sends is
         // read first (see `Incoming::drain`), unless it waits to be asked.
@@ -204,7 +205,7 @@ pub async fn put_file(
             .headers
             .get(header::EXPECT)
             .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-        incoming.drain(waits, declared_length(&parts.headers)).await;
+        incoming.drain(waits, declared).await;
     }
     written.map(|()| StatusCode::NO_CONTENT)
 }
@@ -214,6 +215,7 @@ async fn write_file(
     id: &str,
     query: Result<ApiQuery<FileQuery>, ApiError>,
     headers: &HeaderMap,
+    declared: Option<u64>,
     incoming: &Incoming,
 ) -> Result<(), ApiError> {
     let ApiQuery(query) = query?;
@@ -223,7 +225,7 @@ async fn write_file(
             .is_some_and(|value| value.as_bytes().starts_with(b"application/x-tar"));
     Ok(state
         .jobs
-        .write_file(id, &query.path, incoming, declared_length(headers), tar)
+        .write_file(id, &query.path, incoming, declared, tar)
         .await?)
 }
 

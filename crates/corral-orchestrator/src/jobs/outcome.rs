@@ -163,11 +163,7 @@ pub(super) fn failure(reason: String) -> Outcome {
 /// The end of a job deleted before its container ran anything.
 pub(super) fn cancelled() -> Outcome {
     Outcome {
-        finish: Finish {
-            state: JobState::Cancelled,
-            exit_code: None,
-            reason: Some(super::cancel::CANCELLED_REASON.to_owned()),
-        },
+        finish: super::cancel::cancelled(),
         warning: None,
     }
 }

@@ -3,14 +3,13 @@
 //! is back, a start brings them back.
 
 use std::process::Command;
-use std::time::Duration;
 
-use corral_proto::sandbox::{Sandbox, SandboxState};
+use corral_proto::sandbox::SandboxState;
 use corral_testkit::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::sandboxes::{create, delete, sh};
+use crate::sandboxes::{create, delete, sh, wait_until};
 
 /// Tags (or untags) `image` as `tag` with the Docker CLI.
 fn docker(args: &[&str]) {
@@ -23,21 +22,6 @@ fn docker(args: &[&str]) {
         "docker {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// Waits (60 s at most) until sandbox `id` is in `state`; returns it.
-async fn wait_for(server: &TestServer, id: &str, state: SandboxState) -> Sandbox {
-    let mut last = None;
-    for _ in 0..600 {
-        let (_, body) = server.get(&format!("/v1/sandboxes/{id}")).await;
-        let now: Sandbox = serde_json::from_value(body).expect("a sandbox");
-        if now.state == state {
-            return now;
-        }
-        last = Some(now);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    unreachable!("sandbox {id} never got to {state:?}: {last:?}");
 }
 
 #[tokio::test]
@@ -73,7 +57,7 @@ async fn a_stopped_sandbox_whose_start_fails_is_stopped_again_with_its_files() {
             .is_some_and(|event| event.kind == corral_proto::EventKind::Warning),
         "no warning of the failed start: {events:?}"
     );
-    wait_for(&server, &id, SandboxState::Stopped).await;
+    wait_until(&server, &id, |state| state == SandboxState::Stopped).await;
     assert!(
         server
             .data_dir

@@ -57,17 +57,29 @@ pub async fn delete(server: &TestServer, id: &str) {
 
 /// Waits until sandbox `id` is over; returns it.
 pub async fn wait_ended(server: &TestServer, id: &str) -> Sandbox {
+    wait_until(server, id, |state| {
+        matches!(state, SandboxState::Ended | SandboxState::Failed)
+    })
+    .await
+}
+
+/// Waits (60 s at most) until sandbox `id`'s state is `done`; returns it.
+pub async fn wait_until(
+    server: &TestServer,
+    id: &str,
+    done: impl Fn(SandboxState) -> bool,
+) -> Sandbox {
     let mut sandbox = None;
     for _ in 0..600 {
         let (_, body) = server.get(&format!("/v1/sandboxes/{id}")).await;
         let now: Sandbox = serde_json::from_value(body).expect("a sandbox");
-        if matches!(now.state, SandboxState::Ended | SandboxState::Failed) {
+        if done(now.state) {
             return now;
         }
         sandbox = Some(now);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    unreachable!("sandbox {id} did not end: {sandbox:?}");
+    unreachable!("sandbox {id} did not get there: {sandbox:?}");
 }
 
 #[tokio::test]

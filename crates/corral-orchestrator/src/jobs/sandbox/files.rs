@@ -74,9 +74,11 @@ impl JobManager {
         tar: bool,
     ) -> Result<(), JobError> {
         let path = checked(path)?;
-        let job = self.sandbox(id).await?.job;
-        if let Some(size) = declared.filter(|size| *size > upload_limit(&job)) {
-            return Err(too_large(&job, size));
+        if let Some(size) = declared {
+            let job = self.sandbox(id).await?.job;
+            if size > upload_limit(&job) {
+                return Err(too_large(&job, size));
+            }
         }
         let (job, desk) = self.running_desk(id).await?;
         let upload = incoming.upload(upload_limit(&job));
