@@ -34,8 +34,20 @@ async fn a_sandbox_is_listed_and_paused_stopped_started_and_deleted_from_the_web
         row.contains("128m memory") && row.contains("ttl 2h"),
         "{row}"
     );
+    // The view asks again every two seconds: a button found before two
+    // refreshes is still the row's button, so a click is never lost to a
+    // refresh replacing it under the pointer.
+    let pause = format!("tr.sandbox[data-id=\"{id}\"] button[data-action=pause]");
+    let button = session.find(&pause).await;
+    let refreshes = "Number(document.querySelector('table.sandboxes').dataset.refreshes)";
+    let seen = session.script(&format!("return {refreshes}")).await;
+    let seen = seen.as_u64().expect("a refresh count");
+    session
+        .until(&format!("return {refreshes} >= {}", seen + 2))
+        .await;
+    session.click_found(&button, &pause).await;
+    session.until(&shows(&id, "paused")).await;
     for (action, state) in [
-        ("pause", "paused"),
         ("resume", "running"),
         ("stop", "stopped"),
         ("start", "running"),

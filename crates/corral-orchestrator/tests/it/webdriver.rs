@@ -166,10 +166,20 @@ impl Session {
         .await;
     }
 
+    /// Clicks the element `css` finds; a click the browser refused (the
+    /// element replaced meanwhile, hidden, covered) fails the test here,
+    /// not as a later wait that never ends.
     pub(crate) async fn click(&self, css: &str) {
         let element = self.find(css).await;
-        self.call("POST", &format!("/element/{element}/click"), json!({}))
+        self.click_found(&element, css).await;
+    }
+
+    /// Clicks `element`, found before by `css`, as [`Session::click`] does.
+    pub(crate) async fn click_found(&self, element: &str, css: &str) {
+        let answer = self
+            .call("POST", &format!("/element/{element}/click"), json!({}))
             .await;
+        assert!(answer.get("error").is_none(), "click on {css}: {answer}");
     }
 
     pub(crate) async fn script(&self, script: &str) -> Value {

@@ -16,21 +16,29 @@ function showSandboxes() {
   const empty = el("p", { class: "dim", hidden: "" }, "no sandboxes: corral sandbox create, or POST /v1/sandboxes");
   main.replaceChildren(el("div", { class: "card" },
     el("div", { class: "toolbar" }, el("h2", {}, "Sandboxes")), error, table, empty));
+  const rows = new Map();
   let live = true;
+  let wake = null;
   stopFollowing = () => { live = false; };
+  // An action asks again at once, so its new state shows without the wait.
+  const refreshNow = () => { if (wake) wake(); };
   (async () => {
     let refreshes = 0;
     while (live) {
       try {
         const { sandboxes } = await api("GET", "/v1/sandboxes?limit=200");
         if (!live) return;
-        body.replaceChildren(...sandboxes.map((sandbox) => sandboxRow(sandbox, error)));
+        updateSandboxRows(body, rows, sandboxes, error, refreshNow);
         empty.hidden = sandboxes.length > 0;
         setText(error, "");
       } catch (failure) { setText(error, failure.message); }
       refreshes += 1;
       table.dataset.refreshes = String(refreshes);
-      await sleep(SANDBOX_REFRESH_MS);
+      await new Promise((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, SANDBOX_REFRESH_MS);
+      });
+      wake = null;
     }
   })();
 }
@@ -46,31 +54,69 @@ function sandboxActions(state) {
   }
 }
 
-function sandboxRow(sandbox, error) {
-  const job = sandbox.job;
+/**
+ * Brings `body`'s rows to `sandboxes`, keeping each listed sandbox's row and
+ * its cells: a refresh only changes text, and a row's buttons are made anew
+ * only when its state offers other actions, so a click is never lost to a
+ * refresh replacing the button under the pointer.
+ */
+function updateSandboxRows(body, rows, sandboxes, error, refreshNow) {
+  const listed = new Set(sandboxes.map((sandbox) => sandbox.id));
+  for (const [id, entry] of rows) {
+    if (!listed.has(id)) { entry.row.remove(); rows.delete(id); }
+  }
   const now = Date.now();
   const since = (when) => when ? duration((now - Date.parse(when)) / 1000) : "";
-  const limits = `${size(job.limits.memory_bytes)} memory, ${size(job.limits.tmpfs_bytes)} tmpfs, ` +
-    `ttl ${duration(sandbox.ttl_secs)}, idle ${duration(sandbox.idle_timeout_secs)}`;
-  const buttons = sandboxActions(sandbox.state).map((action) => {
+  sandboxes.forEach((sandbox, index) => {
+    let entry = rows.get(sandbox.id);
+    if (!entry) { entry = newSandboxRow(sandbox.id); rows.set(sandbox.id, entry); }
+    const at = body.children[index];
+    if (at !== entry.row) body.insertBefore(entry.row, at || null);
+    const job = sandbox.job;
+    const { cells } = entry;
+    setText(cells.state, sandbox.state);
+    if (cells.state.className !== "state " + sandbox.state) cells.state.className = "state " + sandbox.state;
+    setText(cells.age, since(job.created_at));
+    setText(cells.idle, sandbox.idle_since ? since(sandbox.idle_since) : "");
+    setText(cells.execs, String(sandbox.execs_running));
+    setText(cells.limits, `${size(job.limits.memory_bytes)} memory, ${size(job.limits.tmpfs_bytes)} tmpfs, ` +
+      `ttl ${duration(sandbox.ttl_secs)}, idle ${duration(sandbox.idle_timeout_secs)}`);
+    setText(cells.image, job.image);
+    const actions = sandboxActions(sandbox.state).join(" ");
+    if (entry.actions !== actions) {
+      entry.actions = actions;
+      fill(cells.actions, ...sandboxButtons(sandbox.id, sandbox.state, error, refreshNow));
+    }
+  });
+}
+
+function newSandboxRow(id) {
+  const cells = {
+    state: el("td", { class: "state" }), age: el("td", { class: "dim nowrap" }),
+    idle: el("td", { class: "dim nowrap" }), execs: el("td"), limits: el("td", { class: "dim" }),
+    image: el("td", { class: "dim" }), actions: el("td", { class: "nowrap" }),
+  };
+  const row = el("tr", { class: "sandbox", "data-id": id },
+    el("td", {}, el("a", { href: "#/jobs/" + id }, el("code", {}, id))),
+    cells.state, cells.age, cells.idle, cells.execs, cells.limits, cells.image, cells.actions);
+  return { row, cells, actions: null };
+}
+
+function sandboxButtons(id, state, error, refreshNow) {
+  return sandboxActions(state).map((action) => {
     const button = el("button", { class: "action", "data-action": action }, action);
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
-        if (action === "delete") await api("DELETE", "/v1/sandboxes/" + sandbox.id);
-        else await api("POST", `/v1/sandboxes/${sandbox.id}/${action}`);
+        if (action === "delete") await api("DELETE", "/v1/sandboxes/" + id);
+        else await api("POST", `/v1/sandboxes/${id}/${action}`);
         setText(error, "");
-      } catch (failure) { setText(error, failure.message); }
+      } catch (failure) {
+        setText(error, failure.message);
+        button.disabled = false;
+      }
+      refreshNow();
     });
     return button;
   });
-  return el("tr", { class: "sandbox", "data-id": sandbox.id },
-    el("td", {}, el("a", { href: "#/jobs/" + sandbox.id }, el("code", {}, sandbox.id))),
-    el("td", { class: "state " + sandbox.state }, sandbox.state),
-    el("td", { class: "dim nowrap" }, since(job.created_at)),
-    el("td", { class: "dim nowrap" }, sandbox.idle_since ? since(sandbox.idle_since) : ""),
-    el("td", {}, String(sandbox.execs_running)),
-    el("td", { class: "dim" }, limits),
-    el("td", { class: "dim" }, job.image),
-    el("td", { class: "nowrap" }, ...buttons));
 }
