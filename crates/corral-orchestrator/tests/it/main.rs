@@ -59,6 +59,7 @@ mod sandbox_model;
 mod sandbox_restart_failure;
 mod sandbox_snapshots;
 mod sandbox_worker;
+mod sandbox_worker_numbers;
 mod sandboxes;
 mod security_md;
 mod verify;

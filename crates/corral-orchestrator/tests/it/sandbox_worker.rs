@@ -18,6 +18,8 @@ use crate::refused_store::refused;
 use crate::worker_endpoint::{Opened, open};
 
 pub(crate) const SECRET: &str = "sandbox-held-secret-9d2e";
+/// A second secret of the test sandboxes, all digits (a PIN).
+pub(crate) const NUMERIC_SECRET: &str = "48151623";
 
 #[tokio::test]
 async fn a_job_that_is_not_a_sandbox_cannot_send_exec_events() {
@@ -80,7 +82,7 @@ pub(crate) async fn sandbox_after(dir: &std::path::Path, id: &str, execs_before:
     corral_orchestrator::internals::JobRecords::insert_job(&*store, &job)
         .await
         .expect("insert job");
-    let redactor = Arc::new(Redactor::new([("HELD", SECRET)]));
+    let redactor = Arc::new(Redactor::new([("HELD", SECRET), ("PIN", NUMERIC_SECRET)]));
     let desk = Arc::new(Desk::new(
         4,
         execs_before,
@@ -90,7 +92,11 @@ pub(crate) async fn sandbox_after(dir: &std::path::Path, id: &str, execs_before:
     let provisions = corral_orchestrator::internals::JobProvisions {
         desk: Some(Arc::clone(&desk)),
         redactor: Arc::clone(&redactor),
-        ..corral_testkit::provisions(&store, &job, Redactor::new([("HELD", SECRET)]))
+        ..corral_testkit::provisions(
+            &store,
+            &job,
+            Redactor::new([("HELD", SECRET), ("PIN", NUMERIC_SECRET)]),
+        )
     };
     let socket_dir = dir.join("run").join(&job.id);
     let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())

@@ -48,8 +48,14 @@ impl ServedJob {
             // a short secret over and over stores several times that).
             let mut whole = Findings::default();
             if event.kind != EventKind::Output {
+                let end = (event.kind == EventKind::ExecEnded)
+                    .then(|| event.payload::<ExecEndedData>())
+                    .flatten();
                 self.redactor.redact_json(&mut event.data, &mut whole);
                 event.redacted = whole.any();
+                if let Some(end) = end {
+                    still_an_end(&mut event, &end);
+                }
             }
             if gate.admit(event, runs, &mut admitted) {
                 findings.names.extend(whole.names);
@@ -141,4 +147,43 @@ impl ServedJob {
             desk.open_before(started.exec);
         }
     }
+}
+
+/// An exec's end (`end` as the worker sent it) whose exit code or
+/// duration the leak detector made a string (a number equal to a numeric
+/// secret): stored with that number left out, so it still reads as an
+/// end and the exec's caller learns it ended, while the secret's digits
+/// are stored nowhere. One whose exec number was redacted stays as it is:
+/// that number is the desk's own, so no running exec has it.
+fn still_an_end(event: &mut NewEvent, end: &ExecEndedData) {
+    if event.payload::<ExecEndedData>().is_some() {
+        return;
+    }
+    let data = &event.data;
+    if !data.get("exec").is_some_and(serde_json::Value::is_u64) {
+        return;
+    }
+    let kept = |field: &str| data.get(field).is_some_and(serde_json::Value::is_number);
+    let exit_code = end.exit_code.filter(|_| kept("exit_code"));
+    let duration_ms = if kept("duration_ms") {
+        end.duration_ms
+    } else {
+        0
+    };
+    let reason = match data.get("reason").and_then(serde_json::Value::as_str) {
+        Some(reason) => Some(reason.to_owned()),
+        None if exit_code.is_none() && end.exit_code.is_some() => {
+            Some("the exit code the worker reported was redacted".to_owned())
+        }
+        None => None,
+    };
+    let redacted = event.redacted;
+    *event = NewEvent::of(&ExecEndedData {
+        exec: end.exec,
+        exit_code,
+        duration_ms,
+        timed_out: end.timed_out,
+        reason,
+    });
+    event.redacted = redacted;
 }

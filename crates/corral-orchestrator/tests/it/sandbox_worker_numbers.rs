@@ -1,0 +1,75 @@
+//! An exec's end whose numbers equal a numeric secret: the leak detector
+//! makes such a number a string, and the end must still be taken (its
+//! caller learns the exec ended) with the secret's digits stored nowhere.
+
+use corral_orchestrator::internals::EventRecords;
+use corral_proto::EventKind;
+use corral_proto::event::ExecEndedData;
+use corral_testkit::unix_request;
+use serde_json::json;
+
+use crate::sandbox_worker::{NUMERIC_SECRET, sandbox, true_exec};
+
+#[tokio::test]
+async fn an_exec_end_whose_numbers_are_a_secret_still_ends_the_exec_and_stores_no_digits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = sandbox(dir.path(), "j-00000000000000d1").await;
+    let (socket, token) = (&sandbox.socket, &sandbox.token);
+    let pin: i64 = NUMERIC_SECRET.parse().expect("digits");
+    // A duration equal to the secret, then an exit code equal to it.
+    let cases = [
+        (json!(0), json!(pin), Some(0), 0),
+        (json!(pin), json!(7), None, 7),
+    ];
+    for (batch, (exit_code, duration_ms, kept_code, kept_duration)) in (1_u64..).zip(cases) {
+        let exec = true_exec(&sandbox.desk);
+        let events = json!({"batch": batch, "events": [
+            {"kind": "exec_ended", "data": {"exec": exec, "exit_code": exit_code, "duration_ms": duration_ms}},
+        ]});
+        let (status, body) = unix_request(
+            socket,
+            "POST",
+            "/v1/events",
+            Some(token),
+            &events.to_string(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(sandbox.desk.execs_running(), 0, "exec {exec} ended");
+        let stored = sandbox
+            .store
+            .events_after(&sandbox.job.id, 0, 100)
+            .await
+            .expect("events");
+        let end = stored
+            .iter()
+            .filter(|event| event.kind == EventKind::ExecEnded)
+            .find_map(|event| {
+                event
+                    .payload::<ExecEndedData>()
+                    .filter(|end| end.exec == exec)
+                    .map(|end| (end, event.redacted))
+            });
+        let (end, redacted) =
+            end.unwrap_or_else(|| panic!("exec {exec}'s end reads as one: {stored:?}"));
+        assert_eq!(
+            (end.exit_code, end.duration_ms),
+            (kept_code, kept_duration),
+            "{end:?}"
+        );
+        assert!(redacted, "the end is marked redacted");
+    }
+    let everything = serde_json::to_string(
+        &sandbox
+            .store
+            .events_after(&sandbox.job.id, 0, 1000)
+            .await
+            .expect("events"),
+    )
+    .expect("JSON");
+    assert!(
+        !everything.contains(NUMERIC_SECRET),
+        "the secret's digits are stored: {everything}"
+    );
+    sandbox.endpoint.close().await;
+}
