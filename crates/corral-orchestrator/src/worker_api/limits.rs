@@ -182,10 +182,14 @@ impl Gate<'_> {
             if self.cut.insert(Some(ended.exec)) {
                 kept.push(Capped::Cut(Some(ended.exec)));
             }
-            kept.push(Capped::Kept(NewEvent::of(&ExecEndedData {
+            // Still marked when the detector changed it (its numbers may
+            // be the ones left out).
+            let mut bare = NewEvent::of(&ExecEndedData {
                 reason: None,
                 ..ended
-            })));
+            });
+            bare.redacted = event.redacted;
+            kept.push(Capped::Kept(bare));
         }
         false
     }

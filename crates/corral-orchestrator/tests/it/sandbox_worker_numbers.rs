@@ -73,3 +73,48 @@ async fn an_exec_end_whose_numbers_are_a_secret_still_ends_the_exec_and_stores_n
     );
     sandbox.endpoint.close().await;
 }
+
+/// Past the sandbox's budget the end is kept bare (its numbers, no
+/// reason): still without the secret's digits, and still marked redacted.
+#[tokio::test]
+async fn a_bare_end_past_the_budget_keeps_its_redaction_mark() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sandbox = sandbox(dir.path(), "j-00000000000000d2").await;
+    let exec = true_exec(&sandbox.desk);
+    let pin: u64 = NUMERIC_SECRET.parse().expect("digits");
+    // The test budget is a MiB: this is past it.
+    let flood = "x".repeat(1 << 20);
+    let events = json!({"batch": 1, "events": [
+        {"kind": "message", "data": {"role": "assistant", "text": flood}},
+        {"kind": "exec_ended", "data": {"exec": exec, "exit_code": 0, "duration_ms": pin, "reason": "slow"}},
+    ]});
+    let (status, body) = unix_request(
+        &sandbox.socket,
+        "POST",
+        "/v1/events",
+        Some(&sandbox.token),
+        &events.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sandbox.desk.execs_running(), 0, "the exec ended");
+    let stored = sandbox
+        .store
+        .events_after(&sandbox.job.id, 0, 100)
+        .await
+        .expect("events");
+    let end = stored
+        .iter()
+        .find(|event| event.kind == EventKind::ExecEnded)
+        .expect("the end is stored");
+    assert_eq!(
+        end.payload::<ExecEndedData>()
+            .map(|end| (end.exec, end.exit_code, end.duration_ms)),
+        Some((exec, Some(0), 0)),
+        "{end:?}"
+    );
+    assert!(end.redacted, "the bare end is marked redacted: {end:?}");
+    let everything = serde_json::to_string(&stored).expect("JSON");
+    assert!(!everything.contains(NUMERIC_SECRET), "{everything}");
+    sandbox.endpoint.close().await;
+}

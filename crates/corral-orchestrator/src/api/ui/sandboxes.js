@@ -13,32 +13,40 @@ function showSandboxes() {
   const body = el("tbody");
   table.append(body);
   const error = el("p", { class: "error" });
+  // An action's failure stays until the next action: a refresh clears only
+  // its own.
+  const actionError = el("p", { class: "error" });
   const empty = el("p", { class: "dim", hidden: "" }, "no sandboxes: corral sandbox create, or POST /v1/sandboxes");
   main.replaceChildren(el("div", { class: "card" },
-    el("div", { class: "toolbar" }, el("h2", {}, "Sandboxes")), error, table, empty));
+    el("div", { class: "toolbar" }, el("h2", {}, "Sandboxes")), error, actionError, table, empty));
   const rows = new Map();
   let live = true;
   let wake = null;
-  stopFollowing = () => { live = false; };
-  // An action asks again at once, so its new state shows without the wait.
-  const refreshNow = () => { if (wake) wake(); };
+  let again = false;
+  stopFollowing = () => { live = false; if (wake) wake(); };
+  // An action asks again at once, so its new state shows without the wait
+  // (one ended while a request was out asks again right after it).
+  const refreshNow = () => { again = true; if (wake) wake(); };
   (async () => {
     let refreshes = 0;
     while (live) {
       try {
         const { sandboxes } = await api("GET", "/v1/sandboxes?limit=200");
         if (!live) return;
-        updateSandboxRows(body, rows, sandboxes, error, refreshNow);
+        updateSandboxRows(body, rows, sandboxes, actionError, refreshNow);
         empty.hidden = sandboxes.length > 0;
         setText(error, "");
       } catch (failure) { setText(error, failure.message); }
       refreshes += 1;
       table.dataset.refreshes = String(refreshes);
-      await new Promise((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, SANDBOX_REFRESH_MS);
-      });
-      wake = null;
+      if (!again) {
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, SANDBOX_REFRESH_MS);
+          wake = () => { clearTimeout(timer); resolve(); };
+        });
+        wake = null;
+      }
+      again = false;
     }
   })();
 }
@@ -108,11 +116,13 @@ function sandboxButtons(id, state, error, refreshNow) {
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
-        if (action === "delete") await api("DELETE", "/v1/sandboxes/" + id);
-        else await api("POST", `/v1/sandboxes/${id}/${action}`);
+        const path = "/v1/sandboxes/" + encodeURIComponent(id);
+        if (action === "delete") await api("DELETE", path);
+        else await api("POST", `${path}/${action}`);
         setText(error, "");
       } catch (failure) {
-        setText(error, failure.message);
+        setText(error, `${action} ${id}: ${failure.message}`);
+      } finally {
         button.disabled = false;
       }
       refreshNow();

@@ -57,7 +57,15 @@ impl ServedJob {
                     still_an_end(&mut event, &end);
                 }
             }
-            if gate.admit(event, runs, &mut admitted) {
+            let end = event.kind == EventKind::ExecEnded;
+            let kept = gate.admit(event, runs, &mut admitted);
+            // An end kept bare past the budget counts what was redacted too.
+            let bare_end = || {
+                admitted.iter().any(
+                    |capped| matches!(capped, Capped::Kept(kept) if kept.kind == EventKind::ExecEnded),
+                )
+            };
+            if kept || (end && bare_end()) {
                 findings.names.extend(whole.names);
             }
             for capped in admitted.drain(..) {
@@ -153,8 +161,9 @@ impl ServedJob {
 /// duration the leak detector made a string (a number equal to a numeric
 /// secret): stored with that number left out, so it still reads as an
 /// end and the exec's caller learns it ended, while the secret's digits
-/// are stored nowhere. One whose exec number was redacted stays as it is:
-/// that number is the desk's own, so no running exec has it.
+/// are stored nowhere. One whose exec number was redacted stays as it is
+/// (unread, so that exec waits for its sandbox's end): exec numbers count
+/// up from 1, so this takes ten million execs and a secret of their digits.
 fn still_an_end(event: &mut NewEvent, end: &ExecEndedData) {
     if event.payload::<ExecEndedData>().is_some() {
         return;
