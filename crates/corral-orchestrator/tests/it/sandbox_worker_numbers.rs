@@ -8,13 +8,32 @@ use corral_proto::event::ExecEndedData;
 use corral_testkit::unix_request;
 use serde_json::json;
 
-use crate::sandbox_worker::{NUMERIC_SECRET, sandbox, true_exec};
+use crate::sandbox_worker::{NUMERIC_SECRET, Sandbox, sandbox, true_exec};
+
+/// Posts `events` as the sandbox's worker; they must be taken and end
+/// every exec. What the store then holds.
+async fn post_ending(sandbox: &Sandbox, events: &serde_json::Value) -> Vec<corral_proto::Event> {
+    let (status, body) = unix_request(
+        &sandbox.socket,
+        "POST",
+        "/v1/events",
+        Some(&sandbox.token),
+        &events.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sandbox.desk.execs_running(), 0, "every exec ended");
+    sandbox
+        .store
+        .events_after(&sandbox.job.id, 0, 100)
+        .await
+        .expect("events")
+}
 
 #[tokio::test]
 async fn an_exec_end_whose_numbers_are_a_secret_still_ends_the_exec_and_stores_no_digits() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sandbox = sandbox(dir.path(), "j-00000000000000d1").await;
-    let (socket, token) = (&sandbox.socket, &sandbox.token);
     let pin: i64 = NUMERIC_SECRET.parse().expect("digits");
     // A duration equal to the secret, then an exit code equal to it.
     let cases = [
@@ -26,21 +45,7 @@ async fn an_exec_end_whose_numbers_are_a_secret_still_ends_the_exec_and_stores_n
         let events = json!({"batch": batch, "events": [
             {"kind": "exec_ended", "data": {"exec": exec, "exit_code": exit_code, "duration_ms": duration_ms}},
         ]});
-        let (status, body) = unix_request(
-            socket,
-            "POST",
-            "/v1/events",
-            Some(token),
-            &events.to_string(),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(sandbox.desk.execs_running(), 0, "exec {exec} ended");
-        let stored = sandbox
-            .store
-            .events_after(&sandbox.job.id, 0, 100)
-            .await
-            .expect("events");
+        let stored = post_ending(&sandbox, &events).await;
         let end = stored
             .iter()
             .filter(|event| event.kind == EventKind::ExecEnded)
@@ -88,21 +93,7 @@ async fn a_bare_end_past_the_budget_keeps_its_redaction_mark() {
         {"kind": "message", "data": {"role": "assistant", "text": flood}},
         {"kind": "exec_ended", "data": {"exec": exec, "exit_code": 0, "duration_ms": pin, "reason": "slow"}},
     ]});
-    let (status, body) = unix_request(
-        &sandbox.socket,
-        "POST",
-        "/v1/events",
-        Some(&sandbox.token),
-        &events.to_string(),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(sandbox.desk.execs_running(), 0, "the exec ended");
-    let stored = sandbox
-        .store
-        .events_after(&sandbox.job.id, 0, 100)
-        .await
-        .expect("events");
+    let stored = post_ending(&sandbox, &events).await;
     let end = stored
         .iter()
         .find(|event| event.kind == EventKind::ExecEnded)
