@@ -145,7 +145,8 @@ impl Gate<'_> {
     /// caller waits for it. An end for no running exec is dropped like any
     /// other event, else a worker past its budget could store them without
     /// end. Where a stream's first output is dropped, a [`Capped::Cut`]
-    /// takes its place. Whether `event` itself was kept.
+    /// takes its place. Whether `event` was kept, itself or as its bare
+    /// end: what was redacted in it counts either way.
     pub fn admit(
         &mut self,
         event: NewEvent,
@@ -190,6 +191,7 @@ impl Gate<'_> {
             });
             bare.redacted = event.redacted;
             kept.push(Capped::Kept(bare));
+            return true;
         }
         false
     }

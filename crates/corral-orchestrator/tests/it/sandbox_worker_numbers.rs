@@ -5,23 +5,15 @@
 use corral_orchestrator::internals::EventRecords;
 use corral_proto::EventKind;
 use corral_proto::event::ExecEndedData;
-use corral_testkit::unix_request;
 use serde_json::json;
 
+use crate::held_output::post;
 use crate::sandbox_worker::{NUMERIC_SECRET, Sandbox, sandbox, true_exec};
 
 /// Posts `events` as the sandbox's worker; they must be taken and end
 /// every exec. What the store then holds.
 async fn post_ending(sandbox: &Sandbox, events: &serde_json::Value) -> Vec<corral_proto::Event> {
-    let (status, body) = unix_request(
-        &sandbox.socket,
-        "POST",
-        "/v1/events",
-        Some(&sandbox.token),
-        &events.to_string(),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    post(&sandbox.socket, &sandbox.token, "/v1/events", events).await;
     assert_eq!(sandbox.desk.execs_running(), 0, "every exec ended");
     sandbox
         .store

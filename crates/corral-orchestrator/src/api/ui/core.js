@@ -57,6 +57,25 @@ function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+/**
+ * Brings `body`'s rows to `items` (each with an `id`), in their order: an
+ * item still listed keeps its row (made by `make` the first time), a row
+ * no longer listed goes unless `held` keeps it. Each item with its entry.
+ */
+function keyedRows(body, rows, items, make, held = () => false) {
+  const listed = new Set(items.map((item) => item.id));
+  for (const [id, entry] of rows) {
+    if (!listed.has(id) && !held(entry.row)) { entry.row.remove(); rows.delete(id); }
+  }
+  return items.map((item, index) => {
+    let entry = rows.get(item.id);
+    if (!entry) { entry = make(item); rows.set(item.id, entry); }
+    const at = body.children[index];
+    if (at !== entry.row) body.insertBefore(entry.row, at || null);
+    return [item, entry];
+  });
+}
+
 function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 
 // ---- one format for times and durations (as the CLI writes them) ----

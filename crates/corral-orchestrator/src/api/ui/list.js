@@ -87,17 +87,9 @@ function describeFull(job) {
 function updateRows(body, rows, jobs) {
   const selection = window.getSelection();
   const held = (row) => selection && !selection.isCollapsed && selection.containsNode(row, true);
-  const listed = new Set(jobs.map((job) => job.id));
-  for (const [id, entry] of rows) {
-    if (!listed.has(id) && !held(entry.row)) { entry.row.remove(); rows.delete(id); }
-  }
-  jobs.forEach((job, index) => {
-    let entry = rows.get(job.id);
-    if (!entry) { entry = newRow(job); rows.set(job.id, entry); }
+  for (const [job, entry] of keyedRows(body, rows, jobs, newRow, held)) {
     entry.job = job;
-    const at = body.children[index];
-    if (at !== entry.row) body.insertBefore(entry.row, at || null);
-    if (held(entry.row)) return;
+    if (held(entry.row)) continue;
     const { cells } = entry;
     setText(cells.mode, job.mode);
     const state = shownState(job);
@@ -107,7 +99,7 @@ function updateRows(body, rows, jobs) {
     setText(cells.created, utc(job.created_at));
     setText(cells.duration, jobDuration(job));
     setText(cells.reason, job.reason || "");
-  });
+  }
 }
 
 function newRow(job) {

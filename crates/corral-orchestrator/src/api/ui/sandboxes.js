@@ -69,17 +69,9 @@ function sandboxActions(state) {
  * refresh replacing the button under the pointer.
  */
 function updateSandboxRows(body, rows, sandboxes, error, refreshNow) {
-  const listed = new Set(sandboxes.map((sandbox) => sandbox.id));
-  for (const [id, entry] of rows) {
-    if (!listed.has(id)) { entry.row.remove(); rows.delete(id); }
-  }
   const now = Date.now();
   const since = (when) => when ? duration((now - Date.parse(when)) / 1000) : "";
-  sandboxes.forEach((sandbox, index) => {
-    let entry = rows.get(sandbox.id);
-    if (!entry) { entry = newSandboxRow(sandbox.id); rows.set(sandbox.id, entry); }
-    const at = body.children[index];
-    if (at !== entry.row) body.insertBefore(entry.row, at || null);
+  for (const [sandbox, entry] of keyedRows(body, rows, sandboxes, newSandboxRow)) {
     const job = sandbox.job;
     const { cells } = entry;
     setText(cells.state, sandbox.state);
@@ -90,15 +82,16 @@ function updateSandboxRows(body, rows, sandboxes, error, refreshNow) {
     setText(cells.limits, `${size(job.limits.memory_bytes)} memory, ${size(job.limits.tmpfs_bytes)} tmpfs, ` +
       `ttl ${duration(sandbox.ttl_secs)}, idle ${duration(sandbox.idle_timeout_secs)}`);
     setText(cells.image, job.image);
-    const actions = sandboxActions(sandbox.state).join(" ");
-    if (entry.actions !== actions) {
-      entry.actions = actions;
-      fill(cells.actions, ...sandboxButtons(sandbox.id, sandbox.state, error, refreshNow));
+    const actions = sandboxActions(sandbox.state);
+    const offered = actions.join(" ");
+    if (entry.actions !== offered) {
+      entry.actions = offered;
+      fill(cells.actions, ...sandboxButtons(sandbox.id, actions, error, refreshNow));
     }
-  });
+  }
 }
 
-function newSandboxRow(id) {
+function newSandboxRow({ id }) {
   const cells = {
     state: el("td", { class: "state" }), age: el("td", { class: "dim nowrap" }),
     idle: el("td", { class: "dim nowrap" }), execs: el("td"), limits: el("td", { class: "dim" }),
@@ -110,8 +103,8 @@ function newSandboxRow(id) {
   return { row, cells, actions: null };
 }
 
-function sandboxButtons(id, state, error, refreshNow) {
-  return sandboxActions(state).map((action) => {
+function sandboxButtons(id, actions, error, refreshNow) {
+  return actions.map((action) => {
     const button = el("button", { class: "action", "data-action": action }, action);
     button.addEventListener("click", async () => {
       button.disabled = true;

@@ -57,15 +57,7 @@ impl ServedJob {
                     still_an_end(&mut event, &end);
                 }
             }
-            let end = event.kind == EventKind::ExecEnded;
-            let kept = gate.admit(event, runs, &mut admitted);
-            // An end kept bare past the budget counts what was redacted too.
-            let bare_end = || {
-                admitted.iter().any(
-                    |capped| matches!(capped, Capped::Kept(kept) if kept.kind == EventKind::ExecEnded),
-                )
-            };
-            if kept || (end && bare_end()) {
+            if gate.admit(event, runs, &mut admitted) {
                 findings.names.extend(whole.names);
             }
             for capped in admitted.drain(..) {
