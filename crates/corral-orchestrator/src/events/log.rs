@@ -13,8 +13,17 @@ use crate::store::{HeldStreams, Store, StoreError};
 
 /// Wake-ups buffered per job before a reader counts as lagged (and re-reads).
 const WAKE_CAPACITY: usize = 16;
-/// Latest events kept in memory per followed job.
-pub const WINDOW: usize = 1024;
+/// Most events kept in memory per followed job...
+pub const WINDOW: usize = 8192;
+/// ...and the most memory they may take ([`SharedEvent::weight`]): a job
+/// whose events are each as large as an event may be (64 KiB of text)
+/// holds about sixty of them, one of small events thousands, so a
+/// follower that falls a few thousand small events behind still reads
+/// from memory, and no followed job holds more than this.
+pub const WINDOW_BYTES: usize = 8 << 20;
+/// What an event in the window takes beside its JSON and the data it was
+/// made from: the event's own fields, its `Arc` and its slot.
+const EVENT_OVERHEAD: usize = 160;
 
 /// Appends events and wakes followers.
 #[derive(Clone)]
@@ -56,6 +65,13 @@ impl SharedEvent {
         self.json
             .get_or_init(|| serde_json::to_vec(&self.event).unwrap_or_default())
     }
+
+    /// About the memory the event takes once its JSON is made: the JSON,
+    /// as much again for the data it was made from (a string's text, a
+    /// number's digits), and [`EVENT_OVERHEAD`].
+    pub fn weight(&self) -> usize {
+        2 * self.json().len() + EVENT_OVERHEAD
+    }
 }
 
 /// A followed job: its wake-up channel and its latest events, contiguous.
@@ -63,6 +79,8 @@ struct Followed {
     wake: broadcast::Sender<()>,
     /// Shared, not copied: a hundred followers of one event hold one copy.
     window: VecDeque<Arc<SharedEvent>>,
+    /// The window's [`SharedEvent::weight`], all told.
+    weight: usize,
     /// The highest sequence number any append returned: when the window
     /// ends below it (appends finishing out of order), it is not the latest.
     highest: u64,
@@ -187,6 +205,7 @@ impl EventLog {
             .or_insert_with(|| Followed {
                 wake: broadcast::channel(WAKE_CAPACITY).0,
                 window: VecDeque::new(),
+                weight: 0,
                 highest: 0,
             })
             .wake
@@ -215,107 +234,53 @@ impl EventLog {
 
     /// Adds `stored` to a followed job's window, then wakes its followers.
     fn keep_and_wake(&self, job_id: &str, stored: Vec<Event>) {
+        if !self.followed(job_id) {
+            return;
+        }
+        // Made before the lock is taken: the JSON weighs each event, and
+        // its followers would make it anyway.
+        let shared: Vec<Arc<SharedEvent>> = stored
+            .into_iter()
+            .map(|event| {
+                let event = Arc::new(SharedEvent::new(event));
+                event.json();
+                event
+            })
+            .collect();
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(followed) = channels.get_mut(job_id) else {
             return;
         };
-        if let Some(last) = stored.last() {
-            followed.highest = followed.highest.max(last.seq);
+        if let Some(last) = shared.last() {
+            followed.highest = followed.highest.max(last.event.seq);
         }
-        let window = &mut followed.window;
         // Contiguous or nothing: a gap (appends racing) restarts the window.
-        if let (Some(last), Some(next)) = (window.back(), stored.first())
-            && last.event.seq + 1 != next.seq
+        if let (Some(last), Some(next)) = (followed.window.back(), shared.first())
+            && last.event.seq + 1 != next.event.seq
         {
-            window.clear();
+            followed.window.clear();
+            followed.weight = 0;
         }
-        window.extend(
-            stored
-                .into_iter()
-                .map(|event| Arc::new(SharedEvent::new(event))),
-        );
-        while window.len() > WINDOW {
-            window.pop_front();
+        for event in shared {
+            followed.weight += event.weight();
+            followed.window.push_back(event);
+        }
+        while followed.window.len() > WINDOW || followed.weight > WINDOW_BYTES {
+            let Some(dropped) = followed.window.pop_front() else {
+                break;
+            };
+            followed.weight -= dropped.weight();
         }
         // No receiver is fine: nobody follows this job right now.
         let _ = followed.wake.send(());
     }
+
+    /// Whether `job_id` has a window (someone followed it).
+    fn followed(&self, job_id: &str) -> bool {
+        let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels.contains_key(job_id)
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use corral_proto::EventKind;
-    use serde_json::json;
-
-    use super::*;
-    use crate::store::SqliteStore;
-
-    fn output(n: usize) -> NewEvent {
-        NewEvent::new(
-            EventKind::Output,
-            json!({"stream": "stdout", "text": n.to_string()}),
-        )
-    }
-
-    async fn log_with_job() -> (tempfile::TempDir, EventLog, Arc<dyn Store>) {
-        let dir = tempfile::tempdir().expect("dir");
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&dir.path().join("events.db")).expect("store"));
-        let job = running_job("j-00000000000000e1");
-        store.insert_job(&job).await.expect("insert");
-        (dir, EventLog::new(Arc::clone(&store)), store)
-    }
-
-    /// A minimal running job (the testkit depends on this crate).
-    fn running_job(id: &str) -> corral_proto::Job {
-        serde_json::from_value(json!({
-            "id": id, "mode": "exec", "state": "running", "image": "i",
-            "command": "true", "prompt": null, "project": null, "isolation": null,
-            "grants": [], "limits": {"memory_bytes": 1, "cpu_shares": 2, "pids": 8,
-                "timeout_secs": 1, "tmpfs_bytes": 1},
-            "container_id": null, "exit_code": null, "reason": null,
-            "created_at": "2026-01-01T00:00:00Z", "started_at": null, "finished_at": null,
-        }))
-        .expect("job")
-    }
-
-    #[tokio::test]
-    async fn reads_from_the_window_match_the_store_at_every_point() {
-        let (_dir, log, store) = log_with_job().await;
-        let id = "j-00000000000000e1";
-        let _follower = log.subscribe(id);
-        let mut appended = 0;
-        while appended < WINDOW + 300 {
-            let batch = (appended..appended + 100).map(output).collect();
-            log.append(id, batch).await.expect("append");
-            appended += 100;
-        }
-        for after in [0, 1, 299, 300, 301, 700, 1299, 1300, 1399, 1400] {
-            let logged = log.events_after(id, after, 50).await.expect("log");
-            let stored = store.events_after(id, after, 50).await.expect("store");
-            let logged: Vec<Event> = logged.iter().map(|event| event.event().clone()).collect();
-            assert_eq!(logged, stored, "after {after}");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_window_behind_the_latest_append_sends_readers_to_the_store() {
-        let (_dir, log, store) = log_with_job().await;
-        let id = "j-00000000000000e1";
-        let _follower = log.subscribe(id);
-        let first = store
-            .append_events(id, (0..10).map(output).collect(), None, None)
-            .await
-            .expect("append");
-        let second = store
-            .append_events(id, (10..20).map(output).collect(), None, None)
-            .await
-            .expect("append");
-        // The second append's wake-up comes first, then the first's.
-        log.keep_and_wake(id, second);
-        log.keep_and_wake(id, first);
-        let read = log.events_after(id, 10, 100).await.expect("read");
-        assert_eq!(read.len(), 10, "events 11..=20 come from the store");
-        assert_eq!(read[0].event().seq, 11);
-    }
-}
+mod tests;
