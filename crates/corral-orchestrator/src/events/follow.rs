@@ -171,3 +171,13 @@ impl Follower {
         Step::Failed(error)
     }
 }
+
+impl Drop for Follower {
+    /// The last follower of a job to go lets its window go (a stream the
+    /// client closed, a sandbox's result collected).
+    fn drop(&mut self) {
+        if self.wake.take().is_some() {
+            self.log.release(&self.job_id);
+        }
+    }
+}

@@ -1,30 +1,18 @@
 //! The log itself: [`EventLog`] appends, stores first, then wakes the
-//! job's followers; [`SharedEvent`] is one stored event as its followers
-//! share it.
+//! job's followers.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use corral_proto::event::StatusData;
 use corral_proto::{Event, NewEvent};
 use tokio::sync::broadcast;
 
+use super::window::{self, PAGE_BYTES, SharedEvent, Window};
 use crate::store::{HeldStreams, Store, StoreError};
 
 /// Wake-ups buffered per job before a reader counts as lagged (and re-reads).
 const WAKE_CAPACITY: usize = 16;
-/// Most events kept in memory per followed job...
-pub const WINDOW: usize = 8192;
-/// ...and the most memory they may take ([`SharedEvent::weight`]): a job
-/// whose events are each as large as an event may be (64 KiB of text)
-/// holds about sixty of them, one of small events thousands, so a
-/// follower that falls a few thousand small events behind still reads
-/// from memory, and no followed job holds more than this.
-pub const WINDOW_BYTES: usize = 8 << 20;
-/// What an event in the window takes beside its JSON and the data it was
-/// made from: the event's own fields, its `Arc` and its slot.
-const EVENT_OVERHEAD: usize = 160;
-
 /// Appends events and wakes followers.
 #[derive(Clone)]
 pub struct EventLog {
@@ -36,51 +24,10 @@ pub struct EventLog {
     stored: Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// A stored event as its followers share it: one copy of it, and its JSON
-/// made on first use, once for all of them (a hundred followers of a job
-/// would otherwise serialise each of its events a hundred times).
-#[derive(Debug)]
-pub struct SharedEvent {
-    event: Event,
-    json: OnceLock<Vec<u8>>,
-}
-
-impl SharedEvent {
-    /// Shares `event`.
-    pub fn new(event: Event) -> Self {
-        Self {
-            event,
-            json: OnceLock::new(),
-        }
-    }
-
-    /// The event.
-    pub fn event(&self) -> &Event {
-        &self.event
-    }
-
-    /// The event as JSON, on one line (every control character in it is
-    /// escaped), as the API sends it.
-    pub fn json(&self) -> &[u8] {
-        self.json
-            .get_or_init(|| serde_json::to_vec(&self.event).unwrap_or_default())
-    }
-
-    /// About the memory the event takes once its JSON is made: the JSON,
-    /// as much again for the data it was made from (a string's text, a
-    /// number's digits), and [`EVENT_OVERHEAD`].
-    pub fn weight(&self) -> usize {
-        2 * self.json().len() + EVENT_OVERHEAD
-    }
-}
-
 /// A followed job: its wake-up channel and its latest events, contiguous.
 struct Followed {
     wake: broadcast::Sender<()>,
-    /// Shared, not copied: a hundred followers of one event hold one copy.
-    window: VecDeque<Arc<SharedEvent>>,
-    /// The window's [`SharedEvent::weight`], all told.
-    weight: usize,
+    window: Window,
     /// The highest sequence number any append returned: when the window
     /// ends below it (appends finishing out of order), it is not the latest.
     highest: u64,
@@ -133,32 +80,21 @@ impl EventLog {
         if let Some(events) = self.read_window(job_id, after, limit) {
             return Ok(events);
         }
-        let stored = self.store.events_after(job_id, after, limit).await?;
+        let stored = self
+            .store
+            .events_within(job_id, after, limit, PAGE_BYTES)
+            .await?;
         Ok(stored
             .into_iter()
             .map(|event| Arc::new(SharedEvent::new(event)))
             .collect())
     }
 
-    /// The window's events after `after`, when it holds `after + 1` (or
-    /// `after` is its last): `None` sends the reader to the store.
+    /// The window's events after `after` (see [`Window::read`]).
     fn read_window(&self, job_id: &str, after: u64, limit: u32) -> Option<Vec<Arc<SharedEvent>>> {
         let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let followed = channels.get(job_id)?;
-        let window = &followed.window;
-        let (first, last) = (window.front()?.event.seq, window.back()?.event.seq);
-        if after + 1 < first || after > last || (after == last && last < followed.highest) {
-            return None;
-        }
-        let skip = usize::try_from(after + 1 - first).ok()?;
-        Some(
-            window
-                .iter()
-                .skip(skip)
-                .take(limit as usize)
-                .cloned()
-                .collect(),
-        )
+        followed.window.read(after, limit, followed.highest)
     }
 
     /// The store behind the log.
@@ -204,8 +140,7 @@ impl EventLog {
             .entry(job_id.to_owned())
             .or_insert_with(|| Followed {
                 wake: broadcast::channel(WAKE_CAPACITY).0,
-                window: VecDeque::new(),
-                weight: 0,
+                window: Window::default(),
                 highest: 0,
             })
             .wake
@@ -237,48 +172,54 @@ impl EventLog {
         if !self.followed(job_id) {
             return;
         }
-        // Made before the lock is taken: the JSON weighs each event, and
-        // its followers would make it anyway.
-        let shared: Vec<Arc<SharedEvent>> = stored
-            .into_iter()
-            .map(|event| {
-                let event = Arc::new(SharedEvent::new(event));
-                event.json();
-                event
-            })
-            .collect();
+        // Before weighing: the window may take none of the batch.
+        let last = stored.last().map(|event| event.seq);
+        let batch = window::weigh(stored);
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(followed) = channels.get_mut(job_id) else {
             return;
         };
-        if let Some(last) = shared.last() {
-            followed.highest = followed.highest.max(last.event.seq);
+        if let Some(last) = last {
+            followed.highest = followed.highest.max(last);
         }
-        // Contiguous or nothing: a gap (appends racing) restarts the window.
-        if let (Some(last), Some(next)) = (followed.window.back(), shared.first())
-            && last.event.seq + 1 != next.event.seq
-        {
-            followed.window.clear();
-            followed.weight = 0;
-        }
-        for event in shared {
-            followed.weight += event.weight();
-            followed.window.push_back(event);
-        }
-        while followed.window.len() > WINDOW || followed.weight > WINDOW_BYTES {
-            let Some(dropped) = followed.window.pop_front() else {
-                break;
-            };
-            followed.weight -= dropped.weight();
-        }
+        let gone = followed.window.extend(batch);
         // No receiver is fine: nobody follows this job right now.
         let _ = followed.wake.send(());
+        drop(channels);
+        // Freed with no lock held: a large event's data takes a while.
+        drop(gone);
     }
 
-    /// Whether `job_id` has a window (someone followed it).
+    /// Whether someone follows `job_id`; when nobody does, its channel
+    /// and window go, under the same lock as the look: a window that
+    /// stays must see every append (a follower that came between the two
+    /// would read a window missing this one, and never be woken for it).
     fn followed(&self, job_id: &str) -> bool {
-        let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
-        channels.contains_key(job_id)
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let followers = channels
+            .get(job_id)
+            .map_or(0, |followed| followed.wake.receiver_count());
+        if followers > 0 {
+            return true;
+        }
+        let gone = channels.remove(job_id);
+        drop(channels);
+        drop(gone);
+        false
+    }
+
+    /// Lets go of `job_id`'s channel and window once nobody follows it
+    /// (its last follower left): the next to follow makes them again, and
+    /// reads from the store what came before.
+    pub(super) fn release(&self, job_id: &str) {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let gone = channels
+            .get(job_id)
+            .is_some_and(|followed| followed.wake.receiver_count() == 0)
+            .then(|| channels.remove(job_id))
+            .flatten();
+        drop(channels);
+        drop(gone);
     }
 }
 

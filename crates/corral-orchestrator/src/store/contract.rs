@@ -220,6 +220,18 @@ pub trait EventRecords: Send + Sync {
         job_id: &str,
         after: u64,
         limit: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.events_within(job_id, after, limit, usize::MAX).await
+    }
+    /// Like [`EventRecords::events_after`], ending once the events' data
+    /// as stored (JSON) comes to `max_bytes` (one event at least): what a
+    /// reader holds of a job whose events are large stays bounded.
+    async fn events_within(
+        &self,
+        job_id: &str,
+        after: u64,
+        limit: u32,
+        max_bytes: usize,
     ) -> Result<Vec<Event>, StoreError>;
 }
 

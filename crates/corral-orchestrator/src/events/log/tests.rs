@@ -3,7 +3,9 @@
 use corral_proto::EventKind;
 use serde_json::json;
 
+use super::super::window::{PAGE_BYTES, WINDOW, WINDOW_BYTES};
 use super::*;
+use crate::events::Step;
 use crate::store::SqliteStore;
 
 fn output(n: usize) -> NewEvent {
@@ -46,6 +48,11 @@ async fn reads_from_the_window_match_the_store_at_every_point() {
         log.append(id, batch).await.expect("append");
         appended += 100;
     }
+    assert_eq!(
+        window_weight(&log, id).0,
+        WINDOW,
+        "no more events than the count"
+    );
     let end = (WINDOW + 300) as u64;
     for after in [0, 1, 299, 300, 301, 700, end - 101, end - 100, end - 1, end] {
         let logged = log.events_after(id, after, 50).await.expect("log");
@@ -58,34 +65,54 @@ async fn reads_from_the_window_match_the_store_at_every_point() {
 /// The window's weight as kept, and as its events add up.
 fn window_weight(log: &EventLog, id: &str) -> (usize, usize, usize) {
     let channels = log.channels.lock().expect("lock");
-    let followed = &channels[id];
-    let sum = followed.window.iter().map(|event| event.weight()).sum();
-    (followed.window.len(), followed.weight, sum)
+    channels[id].window.weights()
+}
+
+/// Output events of 60 KiB of text each, `count` of them.
+fn large(count: usize, batch: usize) -> Vec<NewEvent> {
+    let text = "x".repeat(60 << 10);
+    (0..count)
+        .map(|n| {
+            NewEvent::new(
+                EventKind::Output,
+                json!({"stream": "stdout", "text": format!("{batch}.{n} {text}")}),
+            )
+        })
+        .collect()
+}
+
+/// A followed job that stored `batches` batches of ten [`large`] events.
+async fn followed_with_large(
+    batches: usize,
+) -> (
+    tempfile::TempDir,
+    EventLog,
+    Arc<dyn Store>,
+    broadcast::Receiver<()>,
+) {
+    let (dir, log, store) = log_with_job().await;
+    let follower = log.subscribe("j-00000000000000e1");
+    for batch in 0..batches {
+        log.append("j-00000000000000e1", large(10, batch))
+            .await
+            .expect("append");
+    }
+    (dir, log, store, follower)
 }
 
 #[tokio::test]
 async fn a_window_of_large_events_holds_no_more_than_its_bytes() {
-    let (_dir, log, store) = log_with_job().await;
+    let (_dir, log, store, _follower) = followed_with_large(30).await;
     let id = "j-00000000000000e1";
-    let _follower = log.subscribe(id);
-    let text = "x".repeat(60 << 10);
-    for batch in 0..30 {
-        let events = (0..10)
-            .map(|n| {
-                NewEvent::new(
-                    EventKind::Output,
-                    json!({"stream": "stdout", "text": format!("{batch}.{n} {text}")}),
-                )
-            })
-            .collect();
-        log.append(id, events).await.expect("append");
-    }
     let (kept, weight, sum) = window_weight(&log, id);
     assert_eq!(weight, sum, "the weight kept is its events' weight");
     assert!(weight <= WINDOW_BYTES, "{weight} bytes in {kept} events");
     assert!((60..300).contains(&kept), "{kept} events kept");
-    // Reads across where the window starts still match the store.
+    // The latest from memory, those before the window from the store.
     let first_kept = 300 - kept as u64;
+    assert!(log.read_window(id, first_kept, 1).is_some());
+    assert!(log.read_window(id, first_kept - 1, 1).is_none());
+    // Reads across where the window starts still match the store.
     for after in [0, first_kept - 1, first_kept, first_kept + 1, 299] {
         let logged = log.events_after(id, after, 5).await.expect("log");
         let stored = store.events_after(id, after, 5).await.expect("store");
@@ -131,4 +158,61 @@ async fn a_window_behind_the_latest_append_sends_readers_to_the_store() {
     let read = log.events_after(id, 10, 100).await.expect("read");
     assert_eq!(read.len(), 10, "events 11..=20 come from the store");
     assert_eq!(read[0].event().seq, 11);
+    let (kept, weight, sum) = window_weight(&log, id);
+    assert_eq!(
+        (kept, weight),
+        (10, sum),
+        "restarted at the gap, weighed anew"
+    );
+}
+
+#[tokio::test]
+async fn a_page_of_large_events_holds_about_its_bytes_from_memory_and_the_store() {
+    let (_dir, log, _store, _follower) = followed_with_large(20).await;
+    let id = "j-00000000000000e1";
+    let stored = log.events_after(id, 0, 1000).await.expect("from the store");
+    let in_memory = log.events_after(id, 199 - 20, 1000).await.expect("memory");
+    assert!(log.read_window(id, 199 - 20, 1000).is_some());
+    for page in [stored, in_memory] {
+        let bytes: usize = page.iter().map(|event| event.json().len()).sum();
+        // Counted as stored (the data), sent with its envelope.
+        let bound = PAGE_BYTES + (64 << 10);
+        assert!(
+            !page.is_empty() && bytes <= bound,
+            "{bytes} in {}",
+            page.len()
+        );
+        assert!(page.len() < 20, "{} events", page.len());
+    }
+    // One event however large: a page is never empty while more follow.
+    let one = log.store().events_within(id, 0, 10, 1).await.expect("one");
+    assert_eq!(one.len(), 1);
+}
+
+#[tokio::test]
+async fn a_window_nobody_follows_any_more_is_let_go() {
+    let (_dir, log, _store) = log_with_job().await;
+    let id = "j-00000000000000e1";
+    let held = |log: &EventLog| log.channels.lock().expect("lock").contains_key(id);
+    // A follower that read, then left (a stream the client closed).
+    let mut follower = log.follow(id, 0, std::time::Duration::from_mins(1));
+    log.append(id, large(5, 0)).await.expect("append");
+    assert!(matches!(follower.next().await, Some(Step::Events(_))));
+    log.append(id, large(5, 1)).await.expect("append");
+    assert!(held(&log));
+    drop(follower);
+    assert!(!held(&log), "the last follower's window stayed");
+    // Woken once and gone: the next append lets go of the window.
+    let wake = log.subscribe(id);
+    log.append(id, large(5, 2)).await.expect("append");
+    assert!(held(&log));
+    drop(wake);
+    log.append(id, large(5, 3)).await.expect("append");
+    assert!(!held(&log), "a window nobody follows is kept");
+    // A follower that comes later reads everything, from the store.
+    let mut late = log.follow(id, 0, std::time::Duration::from_mins(1));
+    let Some(Step::Events(page)) = late.next().await else {
+        panic!("no events");
+    };
+    assert_eq!(page.first().map(|event| event.event().seq), Some(1));
 }

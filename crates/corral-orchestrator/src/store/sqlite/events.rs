@@ -79,21 +79,30 @@ impl EventRecords for SqliteStore {
         .await
     }
 
-    async fn events_after(
+    async fn events_within(
         &self,
         job_id: &str,
         after: u64,
         limit: u32,
+        max_bytes: usize,
     ) -> Result<Vec<Event>, StoreError> {
         let job_id = job_id.to_owned();
         self.read(move |connection| {
             let mut statement = connection.prepare_cached(
-                "SELECT seq, ts, kind, data, redacted FROM events WHERE job_id = ?1 AND seq > ?2 \
-                 ORDER BY seq LIMIT ?3",
+                "SELECT seq, ts, kind, data, redacted, LENGTH(CAST(data AS BLOB)) FROM events \
+                 WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
             )?;
             let mut rows = statement.query(params![job_id, after, limit])?;
             let mut events = Vec::new();
+            let mut bytes: usize = 0;
             while let Some(row) = rows.next()? {
+                // Counted before the row is read: a large one past the
+                // bound is not parsed at all.
+                let size = usize::try_from(row.get::<_, i64>(5)?).unwrap_or(usize::MAX);
+                bytes = bytes.saturating_add(size);
+                if !events.is_empty() && bytes > max_bytes {
+                    break;
+                }
                 events.push(event_of(&job_id, row)?);
             }
             Ok(events)
