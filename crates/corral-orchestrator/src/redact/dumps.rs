@@ -15,18 +15,16 @@
 //! are kept as lines are read; where each was printed is read again from
 //! its line when something is found there.
 //!
-//! A dump line is at most `glance::MAX_LINE` bytes. A stream holds a line that
+//! A dump line is at most `parse::MAX_LINE` bytes. A stream holds a line that
 //! could still become one until it ends, so the text is only ever read in
 //! whole lines.
 //! # Layout
 //! - `streams`: the byte streams a line is read into
-//! - `glance`: which lines may be dump lines, at a glance
 //! - `parse`: reading one line as a dump line
 //! - `numbers`: lines of decimal or octal numbers alone
 //! - `keyed`: the streams a run keeps, by format and place in a group
 //! - `runs`: runs of dump lines, searched as byte streams
 
-mod glance;
 mod keyed;
 mod numbers;
 mod parse;

@@ -13,10 +13,10 @@ use super::dump_layouts::{hexdump, hexdump_words, od_c, od_words_and_cells, xxd}
 use super::{Findings, Redactor, StreamRedactor, forms};
 
 /// A xorshift generator: the same cases on every run.
-pub(super) struct Rng(pub(super) u64);
+struct Rng(u64);
 
 impl Rng {
-    pub(super) fn below(&mut self, bound: usize) -> usize {
+    fn below(&mut self, bound: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -27,7 +27,7 @@ impl Rng {
         self.below(one_in) == 0
     }
 
-    pub(super) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
     }
 

@@ -1,24 +1,24 @@
-//! Runs of consecutive dump lines, read as byte streams searched for needles.
+//! Runs of consecutive dump lines, kept as the byte streams they print
+//! and searched for every needle.
 //!
 //! Lines under another line's offset (`od`), or at the same offset again
 //! (`hexdump`), and that offset line make a group, the same bytes in
-//! several formats. Each format has a stream of its own at each place in
-//! a group (`od -b -c` and `od -d -t x1 -x` print two formats alike: they
-//! are read apart); a find in a group of several lines covers the whole
-//! group, so a format this reader cannot turn back into bytes (`od -d -c`,
-//! `od -t x8 -c`) goes with one it can. A stream's bytes are a line of a
-//! group apart, so with four formats or more, the lines between them take
-//! more text than a part allows (`TEXT_PER_BYTE`) and each line is
-//! searched alone.
+//! several formats. Each format has a stream of its own
+//! at each place in a group (`od -b -c` and `od -d -t x1 -x` print two
+//! formats alike: they are read apart); a find in a group of several lines
+//! covers the whole group, so a format this reader cannot turn back into
+//! bytes (`od -d -c`, `od -t x8 -c`) goes with one it can. A stream's
+//! bytes are a line of a group apart, so with four formats or more, the
+//! lines between them take more text than a part allows (`TEXT_PER_BYTE`)
+//! and each line is searched alone.
 
-use super::glance::{could_be_dump, plausible};
 use super::keyed::{Bytes, KEYED, MAX_GROUP, Ranges};
-use super::parse::{MAX_LINE_BYTES, parse, same_offset};
+
+mod alike;
+use super::parse::{MAX_LINE_BYTES, could_be_dump, parse, plausible, same_offset};
 use super::streams::STREAMS;
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
-
-mod alike;
 
 /// A dump line of a run: its place in the text, the index of its first
 /// byte in each stream, and the first line of its group: the line itself
