@@ -80,10 +80,16 @@ impl EventLog {
         if let Some(events) = self.read_window(job_id, after, limit) {
             return Ok(events);
         }
-        let stored = self
+        let (stored, more) = self
             .store
             .events_within(job_id, after, limit, PAGE_BYTES)
             .await?;
+        if more && let Some(last) = stored.last() {
+            // The window must not take this page's last event for the
+            // latest: an append it never saw (made before anyone followed)
+            // may come after it, and nothing would wake its reader for it.
+            self.stored_past(job_id, last.seq + 1);
+        }
         Ok(stored
             .into_iter()
             .map(|event| Arc::new(SharedEvent::new(event)))
@@ -188,6 +194,14 @@ impl EventLog {
         drop(channels);
         // Freed with no lock held: a large event's data takes a while.
         drop(gone);
+    }
+
+    /// Records that `job_id` stored event `seq` (read from the store).
+    fn stored_past(&self, job_id: &str, seq: u64) {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(followed) = channels.get_mut(job_id) {
+            followed.highest = followed.highest.max(seq);
+        }
     }
 
     /// Whether someone follows `job_id`; when nobody does, its channel

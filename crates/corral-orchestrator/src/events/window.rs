@@ -156,6 +156,10 @@ pub(super) fn weigh(stored: Vec<Event>) -> Vec<Kept> {
             break;
         }
         let weight = value_weight(&event.data) + EVENT_OVERHEAD;
+        // Its JSON is only made once the rest of it fits.
+        if total + weight > WINDOW_BYTES {
+            break;
+        }
         let event = Arc::new(SharedEvent::new(event));
         let weight = weight + event.json().len();
         total += weight;

@@ -221,18 +221,20 @@ pub trait EventRecords: Send + Sync {
         after: u64,
         limit: u32,
     ) -> Result<Vec<Event>, StoreError> {
-        self.events_within(job_id, after, limit, usize::MAX).await
+        let (events, _) = self.events_within(job_id, after, limit, usize::MAX).await?;
+        Ok(events)
     }
     /// Like [`EventRecords::events_after`], ending once the events' data
     /// as stored (JSON) comes to `max_bytes` (one event at least): what a
-    /// reader holds of a job whose events are large stays bounded.
+    /// reader holds of a job whose events are large stays bounded. Whether
+    /// it ended there with more events after them.
     async fn events_within(
         &self,
         job_id: &str,
         after: u64,
         limit: u32,
         max_bytes: usize,
-    ) -> Result<Vec<Event>, StoreError>;
+    ) -> Result<(Vec<Event>, bool), StoreError>;
 }
 
 /// What agent jobs add to a job: model usage, follow-up prompts, the

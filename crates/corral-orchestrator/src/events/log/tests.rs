@@ -185,8 +185,8 @@ async fn a_page_of_large_events_holds_about_its_bytes_from_memory_and_the_store(
         assert!(page.len() < 20, "{} events", page.len());
     }
     // One event however large: a page is never empty while more follow.
-    let one = log.store().events_within(id, 0, 10, 1).await.expect("one");
-    assert_eq!(one.len(), 1);
+    let (one, more) = log.store().events_within(id, 0, 10, 1).await.expect("one");
+    assert_eq!((one.len(), more), (1, true));
 }
 
 #[tokio::test]
@@ -215,4 +215,39 @@ async fn a_window_nobody_follows_any_more_is_let_go() {
         panic!("no events");
     };
     assert_eq!(page.first().map(|event| event.event().seq), Some(1));
+}
+
+#[tokio::test]
+async fn a_page_cut_short_never_makes_the_window_look_latest() {
+    let (_dir, log, store) = log_with_job().await;
+    let id = "j-00000000000000e1";
+    let heavy = |n: usize| {
+        vec![NewEvent::new(
+            EventKind::Output,
+            json!({"stream": "stdout", "text": format!("{n} {}", "x".repeat(800 << 10))}),
+        )]
+    };
+    let first = store
+        .append_events(id, heavy(1), None, None)
+        .await
+        .expect("append");
+    let second = store
+        .append_events(id, heavy(2), None, None)
+        .await
+        .expect("append");
+    // The second append's wake-up comes while nobody follows...
+    log.keep_and_wake(id, second);
+    // ...a follower comes, and its first page (from the store) is cut
+    // after the first event...
+    let _follower = log.subscribe(id);
+    let page = log.events_after(id, 0, 1000).await.expect("read");
+    assert_eq!(page.len(), 1, "cut at its bytes");
+    // ...then the first append's wake-up fills the window with it.
+    log.keep_and_wake(id, first);
+    let next = log.events_after(id, 1, 1000).await.expect("read");
+    assert_eq!(
+        next.first().map(|event| event.event().seq),
+        Some(2),
+        "the second event, from the store"
+    );
 }

@@ -85,7 +85,7 @@ impl EventRecords for SqliteStore {
         after: u64,
         limit: u32,
         max_bytes: usize,
-    ) -> Result<Vec<Event>, StoreError> {
+    ) -> Result<(Vec<Event>, bool), StoreError> {
         let job_id = job_id.to_owned();
         self.read(move |connection| {
             let mut statement = connection.prepare_cached(
@@ -101,11 +101,11 @@ impl EventRecords for SqliteStore {
                 let size = usize::try_from(row.get::<_, i64>(5)?).unwrap_or(usize::MAX);
                 bytes = bytes.saturating_add(size);
                 if !events.is_empty() && bytes > max_bytes {
-                    break;
+                    return Ok((events, true));
                 }
                 events.push(event_of(&job_id, row)?);
             }
-            Ok(events)
+            Ok((events, false))
         })
         .await
     }
