@@ -5,8 +5,8 @@
 //! reader that lags loses nothing and a reader that connects late sees
 //! everything. While a job has followers, its latest events are also kept
 //! in memory (a window bounded by count and by weight, see `window`,
-//! filled after the store commits), and reads that fall inside it are served from there: a
-//! hundred followers cost the store nothing. Each event there is one
+//! filled after the store commits), and reads that fall inside it are
+//! served from there: a hundred followers cost the store nothing. Each event there is one
 //! [`SharedEvent`], whose JSON is made once, for all its followers.
 
 mod follow;

@@ -177,7 +177,7 @@ impl Drop for Follower {
     /// client closed, a sandbox's result collected).
     fn drop(&mut self) {
         if self.wake.take().is_some() {
-            self.log.release(&self.job_id);
+            self.log.keep_if_followed(&self.job_id);
         }
     }
 }

@@ -175,7 +175,7 @@ impl EventLog {
 
     /// Adds `stored` to a followed job's window, then wakes its followers.
     fn keep_and_wake(&self, job_id: &str, stored: Vec<Event>) {
-        if !self.followed(job_id) {
+        if !self.keep_if_followed(job_id) {
             return;
         }
         // Before weighing: the window may take none of the batch.
@@ -204,11 +204,13 @@ impl EventLog {
         }
     }
 
-    /// Whether someone follows `job_id`; when nobody does, its channel
-    /// and window go, under the same lock as the look: a window that
-    /// stays must see every append (a follower that came between the two
-    /// would read a window missing this one, and never be woken for it).
-    fn followed(&self, job_id: &str) -> bool {
+    /// Whether someone follows `job_id`; when nobody does (its last
+    /// follower left), its channel and window go, under the same lock as
+    /// the look: a window that stays must see every append (a follower
+    /// that came between the two would read a window missing one, and
+    /// never be woken for it). The next to follow makes them again, and
+    /// reads from the store what came before.
+    pub(super) fn keep_if_followed(&self, job_id: &str) -> bool {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let followers = channels
             .get(job_id)
@@ -220,20 +222,6 @@ impl EventLog {
         drop(channels);
         drop(gone);
         false
-    }
-
-    /// Lets go of `job_id`'s channel and window once nobody follows it
-    /// (its last follower left): the next to follow makes them again, and
-    /// reads from the store what came before.
-    pub(super) fn release(&self, job_id: &str) {
-        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
-        let gone = channels
-            .get(job_id)
-            .is_some_and(|followed| followed.wake.receiver_count() == 0)
-            .then(|| channels.remove(job_id))
-            .flatten();
-        drop(channels);
-        drop(gone);
     }
 }
 

@@ -103,7 +103,7 @@ impl Window {
     }
 
     /// Empties the window; returns what it held.
-    pub(super) fn take(&mut self) -> VecDeque<Kept> {
+    fn take(&mut self) -> VecDeque<Kept> {
         self.weight = 0;
         std::mem::take(&mut self.kept)
     }
