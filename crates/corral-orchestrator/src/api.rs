@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
             }
         })
         .layer(middleware::from_fn(auth::log_server_errors))
+        .layer(middleware::from_fn(crate::http::close_if_body_unread))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

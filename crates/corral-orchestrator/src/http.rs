@@ -7,7 +7,9 @@
 mod error;
 mod json;
 mod tcp;
+mod unread;
 
 pub use error::{ApiError, InternalErrorCause};
 pub use json::{ApiJson, ApiQuery, parse as parse_json};
 pub use tcp::no_delay;
+pub use unread::close_if_body_unread;

@@ -84,6 +84,7 @@ pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router 
             authenticate,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(crate::http::close_if_body_unread))
         .layer(Extension(tasks))
         .with_state(binding)
 }

@@ -42,3 +42,103 @@ async fn the_api_token_file_is_private() {
     assert_eq!(stored.trim(), server.token);
     assert_eq!(server.stop().await, 0);
 }
+
+/// Sends `request` on `stream` and reads one answer's head (the bodies of
+/// these answers are small JSON with a length): its lowercased head, and
+/// whether the server then closed the connection.
+async fn one_answer(stream: &mut tokio::net::TcpStream, request: &str) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("the request is sent");
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let wait = std::time::Duration::from_secs(10);
+    let (head, length) = loop {
+        let read = tokio::time::timeout(wait, stream.read(&mut buffer))
+            .await
+            .expect("an answer within 10 s")
+            .expect("the answer");
+        assert!(read > 0, "closed before a whole answer: {answer:?}");
+        answer.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&answer).to_lowercase();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let head = text[..end].to_owned();
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|value| value.trim().parse().ok())
+                .expect("a length");
+            break (head, end + 4 + length);
+        }
+    };
+    while answer.len() < length {
+        let read = stream.read(&mut buffer).await.expect("the body");
+        assert!(read > 0, "closed within the body");
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    let after = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        stream.read(&mut buffer),
+    )
+    .await;
+    (head, matches!(after, Ok(Ok(0) | Err(_))))
+}
+
+/// A request refused before its body was read (a wrong token) is answered
+/// with `Connection: close`, and the connection closes: a client that kept
+/// it would send its next request into a closed socket (Python's httpx
+/// then reported "server disconnected"). Answers to a request without a
+/// body, or whose body was read, keep the connection.
+#[tokio::test]
+async fn a_body_left_unread_closes_the_connection_and_says_so() {
+    let server = TestServer::start().await;
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let connect = || async {
+        tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("connect")
+    };
+    let post = |token: &str, body: &str| {
+        format!(
+            "POST /v1/sandboxes HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let get = |path: &str, token: &str| {
+        format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n")
+    };
+
+    let mut stream = connect().await;
+    let (head, closed) = one_answer(&mut stream, &post("wrong", r#"{"image": "x"}"#)).await;
+    assert!(head.starts_with("http/1.1 401"), "{head}");
+    assert!(
+        head.contains("connection: close"),
+        "the answer says so: {head}"
+    );
+    assert!(closed, "the server closed the connection: {head}");
+
+    let mut stream = connect().await;
+    let (head, closed) = one_answer(&mut stream, &get("/v1/jobs", "wrong")).await;
+    assert!(head.starts_with("http/1.1 401"), "{head}");
+    assert!(!head.contains("connection: close"), "no body, kept: {head}");
+    assert!(!closed, "no body, kept");
+    let (head, _) = one_answer(&mut stream, &get("/v1/health", "none")).await;
+    assert!(
+        head.starts_with("http/1.1 200"),
+        "the kept connection serves: {head}"
+    );
+
+    let mut stream = connect().await;
+    let token = server.token.clone();
+    let (head, closed) = one_answer(&mut stream, &post(&token, r#"{"limits": 7}"#)).await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    assert!(
+        !head.contains("connection: close"),
+        "its body was read: {head}"
+    );
+    assert!(!closed, "its body was read, kept");
+    assert_eq!(server.stop().await, 0);
+}
