@@ -7,7 +7,9 @@
 //! in memory (a window bounded by count and by weight, see `window`,
 //! filled after the store commits), and reads that fall inside it are
 //! served from there: a hundred followers cost the store nothing. Each event there is one
-//! [`SharedEvent`], whose JSON is made once, for all its followers.
+//! [`SharedEvent`], whose JSON is made once, for all its followers. A
+//! receiver that only waits to be woken (`EventLog::subscribe`) keeps no
+//! window: the window goes with a job's last follower.
 
 mod follow;
 mod log;

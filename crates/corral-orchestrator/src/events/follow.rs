@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corral_proto::{EventKind, JobState};
-use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::log::Following;
 use super::{EventLog, SharedEvent};
 use crate::store::StoreError;
 
@@ -48,7 +48,7 @@ pub struct Follower {
     job_id: String,
     after: u64,
     idle: Duration,
-    wake: Option<Receiver<()>>,
+    wake: Option<Following>,
     /// The job may have ended since its row was last read.
     may_have_ended: bool,
     /// Whether the job's last event was read.
@@ -95,7 +95,9 @@ impl Follower {
                 return None;
             }
             let log = self.log.clone();
-            let wake = self.wake.get_or_insert_with(|| log.subscribe(&self.job_id));
+            let wake = self
+                .wake
+                .get_or_insert_with(|| log.subscribe_following(&self.job_id));
             let page = match log.events_after(&self.job_id, self.after, MAX_READ).await {
                 Ok(page) => page,
                 Err(error) => return Some(self.fail(error)),
@@ -140,7 +142,9 @@ impl Follower {
                 // a little (a stream resumed past it never sees it again).
                 self.last = LastEvent::Waited;
                 self.may_have_ended = true;
-                let wake = self.wake.get_or_insert_with(|| log.subscribe(&self.job_id));
+                let wake = self
+                    .wake
+                    .get_or_insert_with(|| log.subscribe_following(&self.job_id));
                 if let Ok(Err(RecvError::Closed)) =
                     tokio::time::timeout(FINAL_WAIT, wake.recv()).await
                 {
@@ -177,7 +181,7 @@ impl Drop for Follower {
     /// client closed, a sandbox's result collected).
     fn drop(&mut self) {
         if self.wake.take().is_some() {
-            self.log.keep_if_followed(&self.job_id);
+            self.log.watchers(&self.job_id);
         }
     }
 }

@@ -24,9 +24,15 @@ pub struct EventLog {
     stored: Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// A followed job: its wake-up channel and its latest events, contiguous.
+/// A watched job: its wake-up channel, and its latest events, contiguous,
+/// kept while a [`Follower`](super::Follower) follows it.
 struct Followed {
     wake: broadcast::Sender<()>,
+    /// A clone for each follower: only followers keep the window. A
+    /// receiver that only waits to be woken (a prompt's long poll, a
+    /// sandbox waiting for its exec's end) does not, and an idle job it
+    /// waits on holds no events in memory.
+    follows: Arc<()>,
     window: Window,
     /// The highest sequence number any append returned: when the window
     /// ends below it (appends finishing out of order), it is not the latest.
@@ -138,19 +144,23 @@ impl EventLog {
         self.append(job_id, vec![NewEvent::of(&status)]).await
     }
 
-    /// A receiver woken after each append for `job_id`. Subscribe *before*
-    /// reading the store so no append can slip between the two.
+    /// A receiver woken after each append for `job_id`, which keeps no
+    /// window. Subscribe *before* reading the store so no append can slip
+    /// between the two.
     pub fn subscribe(&self, job_id: &str) -> broadcast::Receiver<()> {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
-        channels
-            .entry(job_id.to_owned())
-            .or_insert_with(|| Followed {
-                wake: broadcast::channel(WAKE_CAPACITY).0,
-                window: Window::default(),
-                highest: 0,
-            })
-            .wake
-            .subscribe()
+        watched(&mut channels, job_id).wake.subscribe()
+    }
+
+    /// A follower's subscription to `job_id`: its wake-ups, and a share in
+    /// keeping the job's window.
+    pub(super) fn subscribe_following(&self, job_id: &str) -> Following {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let followed = watched(&mut channels, job_id);
+        Following {
+            wake: followed.wake.subscribe(),
+            _keeps: Arc::clone(&followed.follows),
+        }
     }
 
     /// Drops a finished job's channel; its followers see `Closed`, re-read and end.
@@ -173,14 +183,16 @@ impl EventLog {
             .sum()
     }
 
-    /// Adds `stored` to a followed job's window, then wakes its followers.
+    /// Adds `stored` to a followed job's window, then wakes whoever
+    /// watches it.
     fn keep_and_wake(&self, job_id: &str, stored: Vec<Event>) {
-        if !self.keep_if_followed(job_id) {
-            return;
-        }
         // Before weighing: the window may take none of the batch.
         let last = stored.last().map(|event| event.seq);
-        let batch = window::weigh(stored);
+        let batch = match self.watchers(job_id) {
+            Watchers::None => return,
+            Watchers::Waiting => Vec::new(),
+            Watchers::Following => window::weigh(stored),
+        };
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(followed) = channels.get_mut(job_id) else {
             return;
@@ -188,7 +200,14 @@ impl EventLog {
         if let Some(last) = last {
             followed.highest = followed.highest.max(last);
         }
-        let gone = followed.window.extend(batch);
+        // Its last follower may have left since the look (the window then
+        // went with it), or a first one come: the window skips this batch,
+        // and restarts at the gap.
+        let gone = if followers(followed) > 0 {
+            followed.window.extend(batch)
+        } else {
+            batch
+        };
         // No receiver is fine: nobody follows this job right now.
         let _ = followed.wake.send(());
         drop(channels);
@@ -204,25 +223,76 @@ impl EventLog {
         }
     }
 
-    /// Whether someone follows `job_id`; when nobody does (its last
-    /// follower left), its channel and window go, under the same lock as
-    /// the look: a window that stays must see every append (a follower
-    /// that came between the two would read a window missing one, and
-    /// never be woken for it). The next to follow makes them again, and
-    /// reads from the store what came before.
-    pub(super) fn keep_if_followed(&self, job_id: &str) -> bool {
+    /// Who watches `job_id`. When nobody does (the last receiver left),
+    /// its channel and window go; when only receivers that wait to be
+    /// woken do, its window goes. Under the same lock as the look: a
+    /// window that stays must see every append (a follower that came
+    /// between the two would read a window missing one, and never be woken
+    /// for it). The next to follow makes them again, and reads from the
+    /// store what came before.
+    pub(super) fn watchers(&self, job_id: &str) -> Watchers {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
-        let followers = channels
-            .get(job_id)
-            .map_or(0, |followed| followed.wake.receiver_count());
-        if followers > 0 {
-            return true;
+        let Some(followed) = channels.get_mut(job_id) else {
+            return Watchers::None;
+        };
+        if followed.wake.receiver_count() == 0 {
+            let gone = channels.remove(job_id);
+            drop(channels);
+            drop(gone);
+            return Watchers::None;
         }
-        let gone = channels.remove(job_id);
-        drop(channels);
-        drop(gone);
-        false
+        if followers(followed) == 0 {
+            let gone = followed.window.take();
+            drop(channels);
+            drop(gone);
+            return Watchers::Waiting;
+        }
+        Watchers::Following
     }
+}
+
+/// Who watches a job (see [`EventLog::watchers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Watchers {
+    /// Nobody.
+    None,
+    /// Only receivers that wait to be woken.
+    Waiting,
+    /// At least one follower.
+    Following,
+}
+
+/// A follower's subscription (see [`EventLog::subscribe_following`]).
+pub(super) struct Following {
+    wake: broadcast::Receiver<()>,
+    /// Counted by [`followers`] while held. Tied to the entry it was
+    /// taken from: one made after the job's channel was closed and made
+    /// again counts only in its own.
+    _keeps: Arc<()>,
+}
+
+impl Following {
+    /// The next wake-up (see [`broadcast::Receiver::recv`]).
+    pub(super) async fn recv(&mut self) -> Result<(), broadcast::error::RecvError> {
+        self.wake.recv().await
+    }
+}
+
+/// `job_id`'s entry, made when it has none.
+fn watched<'a>(channels: &'a mut HashMap<String, Followed>, job_id: &str) -> &'a mut Followed {
+    channels
+        .entry(job_id.to_owned())
+        .or_insert_with(|| Followed {
+            wake: broadcast::channel(WAKE_CAPACITY).0,
+            follows: Arc::new(()),
+            window: Window::default(),
+            highest: 0,
+        })
+}
+
+/// How many followers hold a share in `followed`'s window.
+fn followers(followed: &Followed) -> usize {
+    Arc::strong_count(&followed.follows) - 1
 }
 
 #[cfg(test)]

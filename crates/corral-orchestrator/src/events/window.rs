@@ -103,7 +103,7 @@ impl Window {
     }
 
     /// Empties the window; returns what it held.
-    fn take(&mut self) -> VecDeque<Kept> {
+    pub(super) fn take(&mut self) -> VecDeque<Kept> {
         self.weight = 0;
         std::mem::take(&mut self.kept)
     }

@@ -41,7 +41,7 @@ fn running_job(id: &str) -> corral_proto::Job {
 async fn reads_from_the_window_match_the_store_at_every_point() {
     let (_dir, log, store) = log_with_job().await;
     let id = "j-00000000000000e1";
-    let _follower = log.subscribe(id);
+    let _follower = log.subscribe_following(id);
     let mut appended = 0;
     while appended < WINDOW + 300 {
         let batch = (appended..appended + 100).map(output).collect();
@@ -84,14 +84,9 @@ fn large(count: usize, batch: usize) -> Vec<NewEvent> {
 /// A followed job that stored `batches` batches of ten [`large`] events.
 async fn followed_with_large(
     batches: usize,
-) -> (
-    tempfile::TempDir,
-    EventLog,
-    Arc<dyn Store>,
-    broadcast::Receiver<()>,
-) {
+) -> (tempfile::TempDir, EventLog, Arc<dyn Store>, Following) {
     let (dir, log, store) = log_with_job().await;
-    let follower = log.subscribe("j-00000000000000e1");
+    let follower = log.subscribe_following("j-00000000000000e1");
     for batch in 0..batches {
         log.append("j-00000000000000e1", large(10, batch))
             .await
@@ -125,7 +120,7 @@ async fn a_window_of_large_events_holds_no_more_than_its_bytes() {
 async fn thousands_of_small_events_are_read_from_memory() {
     let (_dir, log, _store) = log_with_job().await;
     let id = "j-00000000000000e1";
-    let _follower = log.subscribe(id);
+    let _follower = log.subscribe_following(id);
     for batch in 0..50 {
         log.append(id, (batch * 100..(batch + 1) * 100).map(output).collect())
             .await
@@ -143,7 +138,7 @@ async fn thousands_of_small_events_are_read_from_memory() {
 async fn a_window_behind_the_latest_append_sends_readers_to_the_store() {
     let (_dir, log, store) = log_with_job().await;
     let id = "j-00000000000000e1";
-    let _follower = log.subscribe(id);
+    let _follower = log.subscribe_following(id);
     let first = store
         .append_events(id, (0..10).map(output).collect(), None, None)
         .await
@@ -202,19 +197,24 @@ async fn a_window_nobody_follows_any_more_is_let_go() {
     assert!(held(&log));
     drop(follower);
     assert!(!held(&log), "the last follower's window stayed");
-    // Woken once and gone: the next append lets go of the window.
-    let wake = log.subscribe(id);
+    // Followed once and gone: the next append lets go of the window.
+    let wake = log.subscribe_following(id);
     log.append(id, large(5, 2)).await.expect("append");
     assert!(held(&log));
     drop(wake);
     log.append(id, large(5, 3)).await.expect("append");
     assert!(!held(&log), "a window nobody follows is kept");
-    // A follower that comes later reads everything, from the store.
+    // A follower that comes later reads everything, once and in order,
+    // from the store.
     let mut late = log.follow(id, 0, std::time::Duration::from_mins(1));
-    let Some(Step::Events(page)) = late.next().await else {
-        panic!("no events");
-    };
-    assert_eq!(page.first().map(|event| event.event().seq), Some(1));
+    let mut seqs = Vec::new();
+    while seqs.len() < 20 {
+        let Some(Step::Events(page)) = late.next().await else {
+            panic!("no events after {seqs:?}");
+        };
+        seqs.extend(page.iter().map(|event| event.event().seq));
+    }
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
 }
 
 #[tokio::test]
@@ -239,7 +239,7 @@ async fn a_page_cut_short_never_makes_the_window_look_latest() {
     log.keep_and_wake(id, second);
     // ...a follower comes, and its first page (from the store) is cut
     // after the first event...
-    let _follower = log.subscribe(id);
+    let _follower = log.subscribe_following(id);
     let page = log.events_after(id, 0, 1000).await.expect("read");
     assert_eq!(page.len(), 1, "cut at its bytes");
     // ...then the first append's wake-up fills the window with it.
@@ -249,5 +249,51 @@ async fn a_page_cut_short_never_makes_the_window_look_latest() {
         next.first().map(|event| event.event().seq),
         Some(2),
         "the second event, from the store"
+    );
+}
+
+/// A receiver that only waits to be woken (a prompt's long poll, a
+/// sandbox waiting for an exec's end) is woken by every append but keeps
+/// no events in memory; a follower that comes makes the window, and takes
+/// it along when it leaves, while the waiting receiver is still woken.
+#[tokio::test]
+async fn a_receiver_that_only_waits_keeps_no_window() {
+    let (_dir, log, _store) = log_with_job().await;
+    let id = "j-00000000000000e1";
+    let mut waiting = log.subscribe(id);
+    log.append(id, large(5, 0)).await.expect("append");
+    waiting.try_recv().expect("woken");
+    assert_eq!(window_weight(&log, id).0, 0, "no events kept for a waiter");
+    let mut follower = log.follow(id, 0, std::time::Duration::from_mins(1));
+    let Some(Step::Events(page)) = follower.next().await else {
+        panic!("no events");
+    };
+    assert_eq!(page.len(), 5, "what came before, from the store");
+    log.append(id, large(5, 1)).await.expect("append");
+    waiting.try_recv().expect("woken");
+    assert_eq!(window_weight(&log, id).0, 5, "the follower's window");
+    let Some(Step::Events(page)) = follower.next().await else {
+        panic!("no events");
+    };
+    let seqs: Vec<u64> = page.iter().map(|event| event.event().seq).collect();
+    assert_eq!(
+        seqs,
+        (6..=10).collect::<Vec<_>>(),
+        "from the window, in order"
+    );
+    drop(follower);
+    assert_eq!(window_weight(&log, id).0, 0, "went with its last follower");
+    log.append(id, large(5, 2)).await.expect("append");
+    waiting.try_recv().expect("still woken");
+    assert_eq!(
+        window_weight(&log, id).0,
+        0,
+        "none made again for the waiter"
+    );
+    drop(waiting);
+    log.append(id, large(5, 3)).await.expect("append");
+    assert!(
+        !log.channels.lock().expect("lock").contains_key(id),
+        "nobody watches: the channel goes"
     );
 }
