@@ -18,3 +18,4 @@ mod window;
 pub use follow::{Follower, Step};
 pub use log::EventLog;
 pub use window::SharedEvent;
+pub(crate) use window::value_weight;

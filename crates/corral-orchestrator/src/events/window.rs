@@ -174,7 +174,7 @@ pub(super) fn weigh(stored: Vec<Event>) -> Vec<Kept> {
 
 /// About the memory `value` takes: a slot for each value in it, and the
 /// text of its strings and keys.
-fn value_weight(value: &Value) -> usize {
+pub(crate) fn value_weight(value: &Value) -> usize {
     std::mem::size_of::<Value>()
         + match value {
             Value::String(text) => text.len(),

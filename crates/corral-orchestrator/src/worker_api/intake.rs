@@ -33,6 +33,13 @@ fn from_worker(kind: EventKind) -> bool {
 /// profile.
 const ORCHESTRATOR_STATUS_FIELDS: [&str; 3] = ["state", "reason", "profile"];
 
+/// Most memory an event other than output may take once read (see
+/// `events::value_weight`): twice the largest body a worker may send, so
+/// every event of strings passes, while one of many small values (a
+/// message's `raw` of 8 MiB of `[0,0,…]` weighs 128 MiB) is refused
+/// before it is stored and read again by every follower.
+const MAX_EVENT_WEIGHT: usize = 16 << 20;
+
 /// Checks a worker's batch; the first event at fault is named.
 pub(super) fn check(events: &[NewEvent]) -> Result<(), ApiError> {
     for (index, event) in events.iter().enumerate() {
@@ -80,6 +87,15 @@ fn check_event(event: &NewEvent) -> Result<(), (String, String)> {
     // one is parsed again below, to name its field.
     if event.kind == EventKind::Output && event.output().is_some() {
         return Ok(());
+    }
+    let weight = crate::events::value_weight(&event.data);
+    if weight > MAX_EVENT_WEIGHT {
+        return Err((
+            ".data".into(),
+            format!(
+                "weighs {weight} bytes once read, at most {MAX_EVENT_WEIGHT}: too many small values"
+            ),
+        ));
     }
     let data = EventData::parse(event.kind, &event.data).map_err(|error| {
         let field = error.field.trim_start_matches('.');
@@ -188,6 +204,19 @@ mod tests {
             ),
         ];
         check(&batch).expect("a worker's own kinds");
+    }
+
+    #[test]
+    fn an_event_of_many_small_values_is_refused_one_of_long_strings_is_not() {
+        // About 1.2 MB of JSON, some 19 MB once read.
+        let zeros = json!({"role": "assistant", "text": "hi", "raw": vec![0; 600_000]});
+        assert_eq!(refused(EventKind::Message, zeros), "events[1].data");
+        let long = "x".repeat(8 << 20);
+        check(&[NewEvent::new(
+            EventKind::ToolResult,
+            json!({"id": "1", "ok": true, "output": long}),
+        )])
+        .expect("8 MiB of text weighs about 8 MiB");
     }
 
     #[test]
