@@ -3,7 +3,9 @@
 //! the subscribers' runtime ([`SUBSCRIBER_THREAD`]) and everything else
 //! (the server: its runtime and blocking pool), and the whole machine's
 //! busy time (`/proc/stat`: the jobs' shells and workers, Docker, and
-//! whatever else runs on the machine).
+//! whatever else runs on the machine), and of that the jobs' containers'
+//! (Docker's cgroup, where a container's CPU stays counted once it is
+//! removed).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -19,6 +21,9 @@ pub struct Snapshot {
     threads: HashMap<u64, (bool, u64)>,
     /// The machine's busy ticks, all CPUs.
     machine: u64,
+    /// Nanoseconds on a CPU of every container Docker ran, when its
+    /// cgroup could be read.
+    containers: Option<u64>,
 }
 
 /// CPU used between two snapshots.
@@ -29,6 +34,9 @@ pub struct CpuSplit {
     pub subscribers: Duration,
     /// Every CPU of the machine, busy: the above, the jobs, and anything else.
     pub machine: Duration,
+    /// The jobs' containers (their shells and workers), when Docker's
+    /// cgroup could be read.
+    pub containers: Option<Duration>,
 }
 
 /// The CPU times now; `None` where `/proc` cannot be read.
@@ -64,7 +72,29 @@ pub fn snapshot() -> Option<Snapshot> {
         .collect();
     // user nice system idle iowait irq softirq steal: all but idle and iowait.
     let machine = ticks.iter().take(8).sum::<u64>() - ticks.get(3)? - ticks.get(4)?;
-    Some(Snapshot { threads, machine })
+    Some(Snapshot {
+        threads,
+        machine,
+        containers: containers_cpu(),
+    })
+}
+
+/// CPU used by every container under Docker's cgroup (the `cgroupfs`
+/// driver): cgroup v1's `cpuacct`, else v2's `cpu.stat`, in nanoseconds.
+/// Each counts a container's use in its parent too, and keeps it there
+/// once the container's own cgroup is gone.
+fn containers_cpu() -> Option<u64> {
+    if let Ok(usage) = std::fs::read_to_string("/sys/fs/cgroup/cpuacct/docker/cpuacct.usage") {
+        return usage.trim().parse().ok();
+    }
+    let stat = std::fs::read_to_string("/sys/fs/cgroup/docker/cpu.stat").ok()?;
+    let micros: u64 = stat
+        .lines()
+        .find_map(|line| line.strip_prefix("usage_usec "))?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(micros * 1000)
 }
 
 impl Snapshot {
@@ -87,6 +117,10 @@ impl Snapshot {
             server: Duration::from_nanos(server),
             subscribers: Duration::from_nanos(subscribers),
             machine: Duration::from_millis(machine_ticks * 1000 / TICKS_PER_S),
+            containers: self
+                .containers
+                .zip(later.containers)
+                .map(|(before, after)| Duration::from_nanos(after.saturating_sub(before))),
         }
     }
 }

@@ -52,10 +52,21 @@ fn cpu_rows(figures: &FanoutFigures) -> String {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let wall = figures.everyone_had_all.as_secs_f64();
     let per_event = |used: std::time::Duration| used.as_secs_f64() * 1e6 / figures.events as f64;
+    let containers = cpu.containers.map_or_else(
+        || "not measured (Docker's cgroup unreadable)".to_owned(),
+        |used| {
+            format!(
+                "{:.2} s, {:.1} µs an event",
+                used.as_secs_f64(),
+                per_event(used)
+            )
+        },
+    );
     format!(
         "| CPU, server (its runtime and blocking pool) | {:.2} s, {:.1} µs an event |\n\
          | CPU, the {SUBSCRIBERS} subscribers (a runtime of their own) | {:.2} s, {:.1} µs an event |\n\
-         | CPU, the whole machine (also the jobs' shells and workers, Docker, anything else running) | {:.2} s of {:.2} s ({cores} cores) |\n",
+         | CPU, the jobs' containers (their shells and workers, from Docker's cgroup) | {containers} |\n\
+         | CPU, the whole machine (the above, Docker, anything else running) | {:.2} s of {:.2} s ({cores} cores) |\n",
         cpu.server.as_secs_f64(),
         per_event(cpu.server),
         cpu.subscribers.as_secs_f64(),
