@@ -221,10 +221,10 @@ async fn all_events(server: &TestServer, id: &str) -> anyhow::Result<Vec<Event>>
     loop {
         let after = events.last().map_or(0, |event| event.seq);
         let page = server.client.events_page(id, after, 1000).await?;
-        if page.is_empty() {
+        if page.events.is_empty() {
             return Ok(events);
         }
-        events.extend(page);
+        events.extend(page.events);
     }
 }
 

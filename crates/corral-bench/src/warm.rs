@@ -128,7 +128,7 @@ async fn measure_with(
 /// events, by the server's clock.
 async fn server_times(server: &TestServer, id: &str) -> anyhow::Result<[Duration; 3]> {
     let created = server.job(id).await.created_at;
-    let events = server.client.events_page(id, 0, 1000).await?;
+    let events = server.client.events_page(id, 0, 1000).await?.events;
     let at = |wanted: &dyn Fn(&corral_proto::Event) -> bool| {
         events
             .iter()

@@ -40,9 +40,15 @@ pub struct JobList {
     pub next: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct EventPage {
-    events: Vec<Event>,
+/// A page of a job's events.
+#[derive(Debug, Deserialize)]
+pub struct EventPage {
+    /// In order.
+    pub events: Vec<Event>,
+    /// Whether the job had stored more after these (a page is cut at its
+    /// bytes too); an older server never says: read on until one is empty.
+    #[serde(default)]
+    pub more: bool,
 }
 
 /// How a followed stream ended.
@@ -156,21 +162,19 @@ impl ApiClient {
             .await
     }
 
-    /// One page of a job's events: up to `limit` after `after`.
+    /// One page of a job's events: up to `limit` after `after`, fewer when large.
     pub async fn events_page(
         &self,
         id: &str,
         after: u64,
         limit: u32,
-    ) -> Result<Vec<Event>, ClientError> {
+    ) -> Result<EventPage, ClientError> {
         let path = format!("/v1/jobs/{id}/events");
-        let page: EventPage = self
-            .json(
-                self.request(reqwest::Method::GET, &path)
-                    .query(&[("after", after), ("limit", u64::from(limit))]),
-            )
-            .await?;
-        Ok(page.events)
+        self.json(
+            self.request(reqwest::Method::GET, &path)
+                .query(&[("after", after), ("limit", u64::from(limit))]),
+        )
+        .await
     }
 
     /// `GET /v1/jobs/{id}`.

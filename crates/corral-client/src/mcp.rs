@@ -42,8 +42,9 @@ pub trait JobsBackend: Send + Sync {
     async fn job(&self, id: &str) -> Result<Job, String>;
     /// Jobs, newest first.
     async fn jobs(&self, state: Option<String>, limit: u32) -> Result<Vec<Job>, String>;
-    /// Up to `limit` events after `after`.
-    async fn events(&self, id: &str, after: u64, limit: u32) -> Result<Vec<Event>, String>;
+    /// Up to `limit` events after `after` (fewer when they are large), and
+    /// whether the job had stored more after them.
+    async fn events(&self, id: &str, after: u64, limit: u32) -> Result<(Vec<Event>, bool), String>;
     /// Queues a follow-up prompt.
     async fn prompt(&self, id: &str, text: &str) -> Result<Prompt, String>;
     /// Cancels a job.
@@ -136,8 +137,10 @@ impl CorralTools {
             .events(&args.id, args.after.unwrap_or(0), limit)
             .await
         {
-            Ok(found) => {
-                let more = found.len() == limit as usize;
+            Ok((found, more)) => {
+                // A full page may have more after it (a server of an older
+                // build never says so).
+                let more = more || found.len() == limit as usize;
                 let page = events::page(found, events::EVENTS_BUDGET, more);
                 let text = serde_json::to_string(&page).unwrap_or_else(|error| error.to_string());
                 CallToolResult::success(vec![ContentBlock::text(text)])
@@ -188,7 +191,9 @@ impl CorralTools {
         let mut events: Vec<Event> = Vec::new();
         loop {
             let after = events.last().map_or(0, |event| event.seq);
-            let page = self.api.events(&job.id, after, 1000).await?;
+            // Until a page is empty: a server of an older build never says
+            // that more follow.
+            let (page, _) = self.api.events(&job.id, after, 1000).await?;
             if page.is_empty() {
                 break;
             }

@@ -56,10 +56,11 @@ impl JobsBackend for LocalJobs {
             .map_err(listing_message)
     }
 
-    async fn events(&self, id: &str, after: u64, limit: u32) -> Result<Vec<Event>, String> {
+    async fn events(&self, id: &str, after: u64, limit: u32) -> Result<(Vec<Event>, bool), String> {
         self.0
             .events_page(id, after, Some(limit.clamp(1, MAX_EVENTS_PAGE)))
             .await
+            .map(|page| (page.events, page.more))
             .map_err(listing_message)
     }
 

@@ -33,9 +33,10 @@ impl JobsBackend for ApiClient {
             .map_err(|error| message(&error))
     }
 
-    async fn events(&self, id: &str, after: u64, limit: u32) -> Result<Vec<Event>, String> {
+    async fn events(&self, id: &str, after: u64, limit: u32) -> Result<(Vec<Event>, bool), String> {
         self.events_page(id, after, limit)
             .await
+            .map(|page| (page.events, page.more))
             .map_err(|error| message(&error))
     }
 

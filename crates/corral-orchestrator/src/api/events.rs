@@ -52,7 +52,14 @@ pub struct EventsQuery {
 /// A page of events.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventPage {
+    /// In order; fewer than `limit` when they are large (a page ends once
+    /// their data comes to 4 MiB, one event at least).
     events: Vec<Event>,
+    /// Whether the job had stored events after the last of these when the
+    /// page was read: ask again with `after` set to that event's `seq`.
+    /// Not required: a server of an older build does not say.
+    #[serde(default)]
+    more: bool,
 }
 
 /// `GET /v1/jobs/{id}/events?after=SEQ&limit=N`.
@@ -65,11 +72,14 @@ pub async fn list(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventPage>, ApiError> {
-    let events = state
+    let page = state
         .jobs
         .events_page(&id, query.after.unwrap_or(0), query.limit)
         .await?;
-    Ok(Json(EventPage { events }))
+    Ok(Json(EventPage {
+        events: page.events,
+        more: page.more,
+    }))
 }
 
 /// `GET /v1/jobs/{id}/events/stream`: SSE, `id:` = seq, resumes after

@@ -11,6 +11,10 @@ pub const MAX_JOBS_PAGE: u32 = 1000;
 pub const DEFAULT_JOBS_PAGE: u32 = 100;
 /// Most events one page holds (also the page a caller gets by default).
 pub const MAX_EVENTS_PAGE: u32 = 1000;
+/// A page of events ends once their data as stored comes to this (one
+/// event at least): a thousand output events of 64 KiB would be 64 MiB
+/// held for one answer.
+pub const EVENTS_PAGE_BYTES: usize = 4 << 20;
 
 /// Which jobs to list.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +39,16 @@ pub struct JobPage {
     pub jobs: Vec<Job>,
     /// The `before` that lists the next page; `None` on the last.
     pub next: Option<String>,
+}
+
+/// A page of a job's events.
+#[derive(Debug, Clone)]
+pub struct EventsPage {
+    /// In order.
+    pub events: Vec<Event>,
+    /// Whether the job had stored events after the last of these when the
+    /// page was read (it was cut at [`EVENTS_PAGE_BYTES`] or at its limit).
+    pub more: bool,
 }
 
 impl JobManager {
@@ -99,13 +113,14 @@ impl JobManager {
     }
 
     /// Up to `limit` ([`MAX_EVENTS_PAGE`] when absent) of the job's events
-    /// after the `after`th; 404 for a job that does not exist.
+    /// after the `after`th, and [`EVENTS_PAGE_BYTES`] of them; 404 for a
+    /// job that does not exist.
     pub async fn events_page(
         &self,
         job_id: &str,
         after: u64,
         limit: Option<u32>,
-    ) -> Result<Vec<Event>, JobError> {
+    ) -> Result<EventsPage, JobError> {
         self.get(job_id).await?;
         let limit = limit.unwrap_or(MAX_EVENTS_PAGE);
         if limit == 0 || limit > MAX_EVENTS_PAGE {
@@ -114,7 +129,11 @@ impl JobManager {
                 format!("must be within 1..={MAX_EVENTS_PAGE}"),
             ));
         }
-        Ok(self.store().events_after(job_id, after, limit).await?)
+        let (events, more) = self
+            .store()
+            .events_within(job_id, after, limit, EVENTS_PAGE_BYTES)
+            .await?;
+        Ok(EventsPage { events, more })
     }
 }
 

@@ -226,8 +226,9 @@ pub trait EventRecords: Send + Sync {
     }
     /// Like [`EventRecords::events_after`], ending once the events' data
     /// as stored (JSON) comes to `max_bytes` (one event at least): what a
-    /// reader holds of a job whose events are large stays bounded. Whether
-    /// it ended there with more events after them.
+    /// reader holds of a job whose events are large stays bounded. With
+    /// whether the job had stored events after the page's last (cut at
+    /// its bytes or at `limit`) when it was read.
     async fn events_within(
         &self,
         job_id: &str,

@@ -162,3 +162,49 @@ async fn a_late_reader_resumes_after_its_last_event() {
     assert_eq!(seqs, expected);
     assert_eq!(server.stop().await, 0);
 }
+
+/// A page of events ends at its bytes (4 MiB of data, one event at
+/// least) as well as at its limit, and says whether more follow: read on
+/// from its last, a reader gets every event once and in order.
+#[tokio::test]
+async fn a_page_of_large_events_is_cut_at_its_bytes_and_says_more_follow() {
+    let server = TestServer::start().await;
+    let id = server
+        .create(&json!({"command": "head -c 9000000 /dev/zero | tr '\\0' x"}))
+        .await;
+    let all: Vec<u64> = server
+        .follow(&id)
+        .await
+        .events
+        .iter()
+        .map(|event| event.seq)
+        .collect();
+    let mut read = Vec::new();
+    let mut pages = 0;
+    loop {
+        let after = read.last().copied().unwrap_or(0);
+        let (status, page) = server
+            .get(&format!("/v1/jobs/{id}/events?after={after}&limit=1000"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let events = page["events"].as_array().expect("events");
+        let bytes: usize = events
+            .iter()
+            .map(|event| event["data"].to_string().len())
+            .sum();
+        assert!(
+            bytes <= (4 << 20) + (64 << 10),
+            "{bytes} bytes in {} events",
+            events.len()
+        );
+        read.extend(events.iter().filter_map(|event| event["seq"].as_u64()));
+        pages += 1;
+        if page["more"] == json!(false) {
+            break;
+        }
+        assert_eq!(page["more"], json!(true), "{}", page["more"]);
+    }
+    assert!(pages >= 3, "9 MB of output came in {pages} pages");
+    assert_eq!(read, all, "every event once, in order");
+    assert_eq!(server.stop().await, 0);
+}

@@ -602,7 +602,14 @@ class EventData12(BaseModel):
 
 
 class EventPage(BaseModel):
-    events: list[Event]
+    events: list[Event] = Field(
+        ...,
+        description="In order; fewer than `limit` when they are large (a page ends once\ntheir data comes to 4 MiB, one event at least).",
+    )
+    more: bool | None = Field(
+        None,
+        description="Whether the job had stored events after the last of these when the\npage was read: ask again with `after` set to that event's `seq`.\nNot required: a server of an older build does not say.",
+    )
 
 
 class FileEntry(BaseModel):

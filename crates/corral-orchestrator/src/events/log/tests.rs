@@ -297,3 +297,45 @@ async fn a_receiver_that_only_waits_keeps_no_window() {
         "nobody watches: the channel goes"
     );
 }
+
+#[tokio::test]
+async fn a_page_says_whether_events_follow_it_whether_cut_at_its_limit_or_bytes() {
+    let (_dir, _log, store) = log_with_job().await;
+    let text = |n: usize| {
+        NewEvent::new(
+            EventKind::Output,
+            json!({"stream": "stdout", "text": "x".repeat(n)}),
+        )
+    };
+    store
+        .append_events(
+            "j-00000000000000e1",
+            (0..4).map(|_| text(100)).collect(),
+            None,
+            None,
+        )
+        .await
+        .expect("append");
+    let page = |after, limit, bytes| store.events_within("j-00000000000000e1", after, limit, bytes);
+    let seqs = |events: &[Event]| events.iter().map(|event| event.seq).collect::<Vec<_>>();
+    let (events, more) = page(0, 2, usize::MAX).await.expect("read");
+    assert_eq!(
+        (seqs(&events), more),
+        (vec![1, 2], true),
+        "cut at its limit"
+    );
+    let (events, more) = page(2, 2, usize::MAX).await.expect("read");
+    assert_eq!(
+        (seqs(&events), more),
+        (vec![3, 4], false),
+        "exactly the last two"
+    );
+    let (events, more) = page(0, 10, 300).await.expect("read");
+    assert_eq!(
+        (seqs(&events), more),
+        (vec![1, 2], true),
+        "cut at its bytes"
+    );
+    let (events, more) = page(4, 10, 300).await.expect("read");
+    assert_eq!((seqs(&events), more), (vec![], false));
+}

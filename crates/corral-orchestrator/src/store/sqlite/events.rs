@@ -92,10 +92,14 @@ impl EventRecords for SqliteStore {
                 "SELECT seq, ts, kind, data, redacted, LENGTH(CAST(data AS BLOB)) FROM events \
                  WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
             )?;
-            let mut rows = statement.query(params![job_id, after, limit])?;
+            // One row past the limit, never parsed: it tells whether more follow.
+            let mut rows = statement.query(params![job_id, after, limit.saturating_add(1)])?;
             let mut events = Vec::new();
             let mut bytes: usize = 0;
             while let Some(row) = rows.next()? {
+                if events.len() == limit as usize {
+                    return Ok((events, true));
+                }
                 // Counted before the row is read: a large one past the
                 // bound is not parsed at all.
                 let size = usize::try_from(row.get::<_, i64>(5)?).unwrap_or(usize::MAX);

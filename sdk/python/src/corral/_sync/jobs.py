@@ -57,7 +57,12 @@ class Job:
             yield event
 
     def history(self, after: int = 0, limit: int | None = None) -> list[models.Event]:
-        """A page of its stored events after ``after``, without waiting for more."""
+        """A page of its stored events after ``after``, without waiting for more.
+
+        A page holds up to ``limit`` events (1000 when absent), fewer when
+        they are large (about 4 MiB of data at most): read on from its last
+        event's ``seq`` until a page comes back empty.
+        """
         response = self._http.request(
             "GET", f"{self._path}/events", params={"after": after, "limit": limit}
         )
