@@ -2,7 +2,7 @@
 //! job's followers.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use corral_proto::event::StatusData;
 use corral_proto::{Event, NewEvent};
@@ -37,6 +37,11 @@ struct Followed {
     /// The highest sequence number any append returned: when the window
     /// ends below it (appends finishing out of order), it is not the latest.
     highest: u64,
+    /// Whether a store read begun once this entry was made has come back.
+    /// Until then the window never passes for the latest: an append that
+    /// found no entry left no trace here, and its events may come after
+    /// the window's last (a late wake-up of an older append fills it).
+    checked: bool,
 }
 
 impl EventLog {
@@ -86,16 +91,18 @@ impl EventLog {
         if let Some(events) = self.read_window(job_id, after, limit) {
             return Ok(events);
         }
+        let entry = self.entry(job_id);
         let (stored, more) = self
             .store
             .events_within(job_id, after, limit, PAGE_BYTES)
             .await?;
-        if more && let Some(last) = stored.last() {
-            // The window must not take this page's last event for the
-            // latest: an append it never saw (made before anyone followed)
-            // may come after it, and nothing would wake its reader for it.
-            self.stored_past(job_id, last.seq + 1);
-        }
+        // The window must not take an event before the store's last for
+        // the latest: an append it never saw (made before anyone followed)
+        // may come after it, and nothing would wake its reader for it.
+        let past = stored
+            .last()
+            .map(|last| if more { last.seq + 1 } else { last.seq });
+        self.stored_past(job_id, past, entry.as_ref());
         Ok(stored
             .into_iter()
             .map(|event| Arc::new(SharedEvent::new(event)))
@@ -106,7 +113,20 @@ impl EventLog {
     fn read_window(&self, job_id: &str, after: u64, limit: u32) -> Option<Vec<Arc<SharedEvent>>> {
         let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let followed = channels.get(job_id)?;
-        followed.window.read(after, limit, followed.highest)
+        let highest = if followed.checked {
+            followed.highest
+        } else {
+            u64::MAX
+        };
+        followed.window.read(after, limit, highest)
+    }
+
+    /// Which entry `job_id` has now, if any (see [`Followed::checked`]).
+    fn entry(&self, job_id: &str) -> Option<Weak<()>> {
+        let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels
+            .get(job_id)
+            .map(|followed| Arc::downgrade(&followed.follows))
     }
 
     /// The store behind the log.
@@ -174,13 +194,11 @@ impl EventLog {
         self.stored.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Current number of followers across all jobs.
+    /// Current number of followers across all jobs (not the receivers
+    /// that only wait to be woken).
     pub fn follower_count(&self) -> usize {
         let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
-        channels
-            .values()
-            .map(|followed| followed.wake.receiver_count())
-            .sum()
+        channels.values().map(followers).sum()
     }
 
     /// Adds `stored` to a followed job's window, then wakes whoever
@@ -215,11 +233,19 @@ impl EventLog {
         drop(gone);
     }
 
-    /// Records that `job_id` stored event `seq` (read from the store).
-    fn stored_past(&self, job_id: &str, seq: u64) {
+    /// Records that `job_id` stored event `seq` (read from the store by a
+    /// read begun while `entry` was its entry).
+    fn stored_past(&self, job_id: &str, seq: Option<u64>, entry: Option<&Weak<()>>) {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(followed) = channels.get_mut(job_id) {
-            followed.highest = followed.highest.max(seq);
+            if let Some(seq) = seq {
+                followed.highest = followed.highest.max(seq);
+            }
+            // The weak reference keeps the entry's allocation: no other
+            // entry can have its address meanwhile.
+            if entry.is_some_and(|entry| entry.as_ptr() == Arc::as_ptr(&followed.follows)) {
+                followed.checked = true;
+            }
         }
     }
 
@@ -287,6 +313,7 @@ fn watched<'a>(channels: &'a mut HashMap<String, Followed>, job_id: &str) -> &'a
             follows: Arc::new(()),
             window: Window::default(),
             highest: 0,
+            checked: false,
         })
 }
 

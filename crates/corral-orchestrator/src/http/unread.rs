@@ -28,7 +28,8 @@ use hyper::body::{Body as HttpBody, Frame, SizeHint};
 /// Middleware: the request's body is watched, and the answer closes the
 /// connection unless the body was read to its end.
 pub async fn close_if_body_unread(request: Request, next: Next) -> Response {
-    if !declares_body(request.headers()) {
+    // A body already at its end (`Content-Length: 00`) leaves nothing.
+    if !declares_body(request.headers()) || request.body().is_end_stream() {
         return next.run(request).await;
     }
     let ended = Arc::new(AtomicBool::new(false));
@@ -40,7 +41,9 @@ pub async fn close_if_body_unread(request: Request, next: Next) -> Response {
     let mut response = next
         .run(Request::from_parts(parts, Body::new(watched)))
         .await;
-    if !ended.load(Ordering::Acquire) {
+    // An interim answer (`101 Switching Protocols`) keeps its own
+    // `Connection`.
+    if !ended.load(Ordering::Acquire) && !response.status().is_informational() {
         response
             .headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));

@@ -339,3 +339,48 @@ async fn a_page_says_whether_events_follow_it_whether_cut_at_its_limit_or_bytes(
     let (events, more) = page(4, 10, 300).await.expect("read");
     assert_eq!((seqs(&events), more), (vec![], false));
 }
+
+/// Stores seqs 1 and 2; the wake-up of 2 comes while nobody watches (it
+/// leaves no trace), and 1's is held back: (log, 1's stored events).
+async fn a_late_wake_up_after_an_unseen_one() -> (tempfile::TempDir, EventLog, Vec<Event>) {
+    let (dir, log, store) = log_with_job().await;
+    let id = "j-00000000000000e1";
+    let first = store
+        .append_events(id, vec![output(1)], None, None)
+        .await
+        .expect("append");
+    let second = store
+        .append_events(id, vec![output(2)], None, None)
+        .await
+        .expect("append");
+    log.keep_and_wake(id, second);
+    (dir, log, first)
+}
+
+/// helper-57's case: a follower reads all from the store (no cut), then an
+/// older append's late wake-up starts the window at 1: a reader at 1 must
+/// not be told 1 is the latest while 2 is stored.
+#[tokio::test]
+async fn a_fresh_window_does_not_pass_for_the_latest_after_a_whole_page() {
+    let (_dir, log, first) = a_late_wake_up_after_an_unseen_one().await;
+    let id = "j-00000000000000e1";
+    let _follower = log.subscribe_following(id);
+    assert_eq!(log.events_after(id, 0, 1000).await.expect("read").len(), 2);
+    log.keep_and_wake(id, first);
+    let next = log.events_after(id, 1, 1000).await.expect("read");
+    assert_eq!(next.first().map(|event| event.event().seq), Some(2));
+}
+
+/// The same, with the late wake-up before the follower's first read: the
+/// window serves 1, and must not then say 1 is the latest.
+#[tokio::test]
+async fn a_window_filled_before_any_store_read_does_not_pass_for_the_latest() {
+    let (_dir, log, first) = a_late_wake_up_after_an_unseen_one().await;
+    let id = "j-00000000000000e1";
+    let _follower = log.subscribe_following(id);
+    log.keep_and_wake(id, first);
+    let page = log.events_after(id, 0, 1000).await.expect("read");
+    assert_eq!(page.first().map(|event| event.event().seq), Some(1));
+    let next = log.events_after(id, 1, 1000).await.expect("read");
+    assert_eq!(next.first().map(|event| event.event().seq), Some(2));
+}
