@@ -37,10 +37,11 @@ struct Followed {
     /// The highest sequence number any append returned: when the window
     /// ends below it (appends finishing out of order), it is not the latest.
     highest: u64,
-    /// Whether a store read begun once this entry was made has come back.
-    /// Until then the window never passes for the latest: an append that
-    /// found no entry left no trace here, and its events may come after
-    /// the window's last (a late wake-up of an older append fills it).
+    /// Whether a store read begun once this entry was made has come back
+    /// (and raised `highest` to the job's highest stored then). Until then
+    /// the window never passes for the latest: an append that found no
+    /// entry left no trace here, and its events may come after the
+    /// window's last (a late wake-up of an older append fills it).
     checked: bool,
 }
 
@@ -92,17 +93,14 @@ impl EventLog {
             return Ok(events);
         }
         let entry = self.entry(job_id);
-        let (stored, more) = self
+        let (stored, highest) = self
             .store
             .events_within(job_id, after, limit, PAGE_BYTES)
             .await?;
         // The window must not take an event before the store's last for
         // the latest: an append it never saw (made before anyone followed)
         // may come after it, and nothing would wake its reader for it.
-        let past = stored
-            .last()
-            .map(|last| if more { last.seq + 1 } else { last.seq });
-        self.stored_past(job_id, past, entry.as_ref());
+        self.stored_past(job_id, highest, entry.as_ref());
         Ok(stored
             .into_iter()
             .map(|event| Arc::new(SharedEvent::new(event)))
@@ -233,14 +231,12 @@ impl EventLog {
         drop(gone);
     }
 
-    /// Records that `job_id` stored event `seq` (read from the store by a
-    /// read begun while `entry` was its entry).
-    fn stored_past(&self, job_id: &str, seq: Option<u64>, entry: Option<&Weak<()>>) {
+    /// Records that `job_id` had stored up to event `seq` (its highest, as
+    /// a store read begun while `entry` was its entry found it).
+    fn stored_past(&self, job_id: &str, seq: u64, entry: Option<&Weak<()>>) {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(followed) = channels.get_mut(job_id) {
-            if let Some(seq) = seq {
-                followed.highest = followed.highest.max(seq);
-            }
+            followed.highest = followed.highest.max(seq);
             // The weak reference keeps the entry's allocation: no other
             // entry can have its address meanwhile.
             if entry.is_some_and(|entry| entry.as_ptr() == Arc::as_ptr(&followed.follows)) {

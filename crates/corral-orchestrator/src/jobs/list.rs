@@ -129,10 +129,11 @@ impl JobManager {
                 format!("must be within 1..={MAX_EVENTS_PAGE}"),
             ));
         }
-        let (events, more) = self
+        let (events, highest) = self
             .store()
             .events_within(job_id, after, limit, EVENTS_PAGE_BYTES)
             .await?;
+        let more = events.last().is_some_and(|last| last.seq < highest);
         Ok(EventsPage { events, more })
     }
 }

@@ -227,15 +227,15 @@ pub trait EventRecords: Send + Sync {
     /// Like [`EventRecords::events_after`], ending once the events' data
     /// as stored (JSON) comes to `max_bytes` (one event at least): what a
     /// reader holds of a job whose events are large stays bounded. With
-    /// whether the job had stored events after the page's last (cut at
-    /// its bytes or at `limit`) when it was read.
+    /// the highest sequence number the job had stored when it was read (at
+    /// least the page's last): events follow the page when it is higher.
     async fn events_within(
         &self,
         job_id: &str,
         after: u64,
         limit: u32,
         max_bytes: usize,
-    ) -> Result<(Vec<Event>, bool), StoreError>;
+    ) -> Result<(Vec<Event>, u64), StoreError>;
 }
 
 /// What agent jobs add to a job: model usage, follow-up prompts, the

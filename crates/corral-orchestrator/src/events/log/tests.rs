@@ -180,8 +180,9 @@ async fn a_page_of_large_events_holds_about_its_bytes_from_memory_and_the_store(
         assert!(page.len() < 20, "{} events", page.len());
     }
     // One event however large: a page is never empty while more follow.
-    let (one, more) = log.store().events_within(id, 0, 10, 1).await.expect("one");
-    assert_eq!((one.len(), more), (1, true));
+    let (one, highest) = log.store().events_within(id, 0, 10, 1).await.expect("one");
+    assert_eq!(one.len(), 1);
+    assert!(highest > one[0].seq, "{highest}: more follow");
 }
 
 #[tokio::test]
@@ -299,45 +300,30 @@ async fn a_receiver_that_only_waits_keeps_no_window() {
 }
 
 #[tokio::test]
-async fn a_page_says_whether_events_follow_it_whether_cut_at_its_limit_or_bytes() {
+async fn a_page_tells_the_highest_stored_whether_cut_at_its_limit_or_bytes() {
     let (_dir, _log, store) = log_with_job().await;
-    let text = |n: usize| {
-        NewEvent::new(
-            EventKind::Output,
-            json!({"stream": "stdout", "text": "x".repeat(n)}),
-        )
-    };
+    let id = "j-00000000000000e1";
+    let text = NewEvent::new(
+        EventKind::Output,
+        json!({"stream": "stdout", "text": "x".repeat(100)}),
+    );
     store
-        .append_events(
-            "j-00000000000000e1",
-            (0..4).map(|_| text(100)).collect(),
-            None,
-            None,
-        )
+        .append_events(id, vec![text; 4], None, None)
         .await
         .expect("append");
-    let page = |after, limit, bytes| store.events_within("j-00000000000000e1", after, limit, bytes);
     let seqs = |events: &[Event]| events.iter().map(|event| event.seq).collect::<Vec<_>>();
-    let (events, more) = page(0, 2, usize::MAX).await.expect("read");
-    assert_eq!(
-        (seqs(&events), more),
-        (vec![1, 2], true),
-        "cut at its limit"
-    );
-    let (events, more) = page(2, 2, usize::MAX).await.expect("read");
-    assert_eq!(
-        (seqs(&events), more),
-        (vec![3, 4], false),
-        "exactly the last two"
-    );
-    let (events, more) = page(0, 10, 300).await.expect("read");
-    assert_eq!(
-        (seqs(&events), more),
-        (vec![1, 2], true),
-        "cut at its bytes"
-    );
-    let (events, more) = page(4, 10, 300).await.expect("read");
-    assert_eq!((seqs(&events), more), (vec![], false));
+    for (after, limit, bytes, expected) in [
+        (0, 2, usize::MAX, vec![1, 2]),
+        (2, 2, usize::MAX, vec![3, 4]),
+        (0, 10, 300, vec![1, 2]),
+        (4, 10, 300, vec![]),
+    ] {
+        let (events, highest) = store
+            .events_within(id, after, limit, bytes)
+            .await
+            .expect("read");
+        assert_eq!((seqs(&events), highest), (expected, 4), "after {after}");
+    }
 }
 
 /// Stores seqs 1 and 2; the wake-up of 2 comes while nobody watches (it
@@ -383,4 +369,30 @@ async fn a_window_filled_before_any_store_read_does_not_pass_for_the_latest() {
     assert_eq!(page.first().map(|event| event.event().seq), Some(1));
     let next = log.events_after(id, 1, 1000).await.expect("read");
     assert_eq!(next.first().map(|event| event.event().seq), Some(2));
+}
+
+/// helper-58's case: a follower's first page from the store is cut (here
+/// at its limit) inside a late batch: it must still learn the job's
+/// highest, so that the window's last does not pass for the latest.
+#[tokio::test]
+async fn a_cut_page_still_tells_the_window_the_highest_stored() {
+    let (_dir, log, store) = log_with_job().await;
+    let id = "j-00000000000000e1";
+    let mut stored = Vec::new();
+    for n in 1..=3 {
+        stored.push(
+            store
+                .append_events(id, vec![output(n)], None, None)
+                .await
+                .expect("append"),
+        );
+    }
+    log.keep_and_wake(id, stored.pop().expect("third"));
+    let _follower = log.subscribe_following(id);
+    log.keep_and_wake(id, stored.pop().expect("second"));
+    assert_eq!(log.events_after(id, 0, 1).await.expect("read").len(), 1);
+    let page = log.events_after(id, 1, 1000).await.expect("read");
+    assert_eq!(page.first().map(|event| event.event().seq), Some(2));
+    let next = log.events_after(id, 2, 1000).await.expect("read");
+    assert_eq!(next.first().map(|event| event.event().seq), Some(3));
 }

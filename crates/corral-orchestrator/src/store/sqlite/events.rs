@@ -85,31 +85,34 @@ impl EventRecords for SqliteStore {
         after: u64,
         limit: u32,
         max_bytes: usize,
-    ) -> Result<(Vec<Event>, bool), StoreError> {
+    ) -> Result<(Vec<Event>, u64), StoreError> {
         let job_id = job_id.to_owned();
         self.read(move |connection| {
             let mut statement = connection.prepare_cached(
                 "SELECT seq, ts, kind, data, redacted, LENGTH(CAST(data AS BLOB)) FROM events \
                  WHERE job_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
             )?;
-            // One row past the limit, never parsed: it tells whether more follow.
-            let mut rows = statement.query(params![job_id, after, limit.saturating_add(1)])?;
+            let mut rows = statement.query(params![job_id, after, limit])?;
             let mut events = Vec::new();
             let mut bytes: usize = 0;
             while let Some(row) = rows.next()? {
-                if events.len() == limit as usize {
-                    return Ok((events, true));
-                }
                 // Counted before the row is read: a large one past the
                 // bound is not parsed at all.
                 let size = usize::try_from(row.get::<_, i64>(5)?).unwrap_or(usize::MAX);
                 bytes = bytes.saturating_add(size);
                 if !events.is_empty() && bytes > max_bytes {
-                    return Ok((events, true));
+                    break;
                 }
                 events.push(event_of(&job_id, row)?);
             }
-            Ok((events, false))
+            drop(rows);
+            // Read after the page: at least its last (the primary key's
+            // last entry, not a scan).
+            let highest: u64 = connection
+                .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1")?
+                .query_row([&job_id], |row| row.get(0))?;
+            let last = events.last().map_or(0, |event| event.seq);
+            Ok((events, highest.max(last)))
         })
         .await
     }
