@@ -12,4 +12,4 @@ mod unread;
 pub use error::{ApiError, InternalErrorCause};
 pub use json::{ApiJson, ApiQuery, parse as parse_json};
 pub use tcp::no_delay;
-pub use unread::close_if_body_unread;
+pub use unread::{close_if_body_unread, declares_body};

@@ -51,10 +51,11 @@ pub async fn close_if_body_unread(request: Request, next: Next) -> Response {
     response
 }
 
-/// Whether the request says a body follows its head: a length other than
-/// zero, or any transfer coding (a chunked body may be empty, but only
-/// reading it tells).
-fn declares_body(headers: &HeaderMap) -> bool {
+/// Whether the request says a body follows its head, whatever its method
+/// (a `GET` may carry one: the Anthropic passthrough takes any method): a
+/// length other than zero, or any transfer coding (a chunked body may be
+/// empty, but only reading it tells).
+pub fn declares_body(headers: &HeaderMap) -> bool {
     if headers.contains_key(TRANSFER_ENCODING) {
         return true;
     }
@@ -107,6 +108,7 @@ mod tests {
         assert!(!declares_body(&HeaderMap::new()));
         assert!(!declares_body(&with(CONTENT_LENGTH, "0")));
         assert!(declares_body(&with(CONTENT_LENGTH, "2")));
+        assert!(declares_body(&with(CONTENT_LENGTH, "8000000")));
         assert!(declares_body(&with(TRANSFER_ENCODING, "chunked")));
     }
 }

@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::serve::Listener;
@@ -168,15 +167,6 @@ impl AsyncWrite for Counted {
     }
 }
 
-/// Whether a request with `headers` has a body, whatever its method: a
-/// `GET` may carry one (the Anthropic passthrough takes any method).
-fn has_body(headers: &axum::http::HeaderMap) -> bool {
-    headers.contains_key(TRANSFER_ENCODING)
-        || headers
-            .get(CONTENT_LENGTH)
-            .is_some_and(|length| length.as_bytes() != b"0")
-}
-
 /// The places of a socket's requests with a body.
 pub(super) fn body_places() -> Arc<Semaphore> {
     Arc::new(Semaphore::new(MAX_BODIES))
@@ -190,7 +180,7 @@ pub(super) async fn one_of_few(
     request: Request,
     next: Next,
 ) -> Response {
-    if !has_body(request.headers()) {
+    if !crate::http::declares_body(request.headers()) {
         return next.run(request).await;
     }
     // Never closed, so a place always comes.
@@ -198,23 +188,4 @@ pub(super) async fn one_of_few(
         return std::future::pending().await;
     };
     next.run(request).await
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::http::HeaderMap;
-    use axum::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
-
-    #[test]
-    fn a_request_has_a_body_by_its_headers_not_its_method() {
-        let with = |name, value: &'static str| {
-            let mut headers = HeaderMap::new();
-            headers.insert(name, value.parse().expect("a header value"));
-            headers
-        };
-        assert!(!super::has_body(&HeaderMap::new()));
-        assert!(!super::has_body(&with(CONTENT_LENGTH, "0")));
-        assert!(super::has_body(&with(CONTENT_LENGTH, "8000000")));
-        assert!(super::has_body(&with(TRANSFER_ENCODING, "chunked")));
-    }
 }
