@@ -106,11 +106,8 @@ impl EventRecords for SqliteStore {
                 events.push(event_of(&job_id, row)?);
             }
             drop(rows);
-            // Read after the page: at least its last (the primary key's
-            // last entry, not a scan).
-            let highest: u64 = connection
-                .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1")?
-                .query_row([&job_id], |row| row.get(0))?;
+            // Read after the page: at least its last.
+            let highest = highest_seq(connection, &job_id)?;
             let last = events.last().map_or(0, |event| event.seq);
             Ok((events, highest.max(last)))
         })
@@ -267,9 +264,7 @@ fn append(
     events: Vec<NewEvent>,
     batch: Option<u64>,
 ) -> Result<Vec<Event>, StoreError> {
-    let mut seq: u64 = connection
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1")?
-        .query_row([job_id], |row| row.get(0))?;
+    let mut seq = highest_seq(connection, job_id)?;
     let mut stored = Vec::with_capacity(events.len());
     let mut insert = connection.prepare_cached(
         "INSERT INTO events (job_id, seq, ts, kind, data, redacted) \
@@ -300,6 +295,14 @@ fn append(
             .execute(params![job_id, batch, seq])?;
     }
     Ok(stored)
+}
+
+/// The highest sequence number `job_id` has stored (0 for none): the
+/// primary key's last entry, not a scan.
+fn highest_seq(connection: &rusqlite::Connection, job_id: &str) -> rusqlite::Result<u64> {
+    connection
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1")?
+        .query_row([job_id], |row| row.get(0))
 }
 
 /// An event read back: `seq, ts, kind, data, redacted`.
