@@ -29,6 +29,10 @@ async def test_an_exec_job_runs_and_its_events_and_record_say_so(aclient: AsyncC
     stored = await job.history()
     assert [event.seq for event in stored] == list(range(1, len(stored) + 1))
     assert (await job.history(after=stored[-2].seq)) == stored[-1:]
+    cut = await job.history_page(limit=1)
+    assert (cut.events, cut.more) == (stored[:1], True)
+    last = await job.history_page(after=stored[-2].seq, limit=1)
+    assert (last.events, last.more) == (stored[-1:], False)
 
 
 async def test_a_shell_line_runs_and_jobs_are_listed_and_found(aclient: AsyncCorral) -> None:

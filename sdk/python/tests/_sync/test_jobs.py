@@ -30,6 +30,10 @@ def test_an_exec_job_runs_and_its_events_and_record_say_so(client: Corral) -> No
     stored = job.history()
     assert [event.seq for event in stored] == list(range(1, len(stored) + 1))
     assert (job.history(after=stored[-2].seq)) == stored[-1:]
+    cut = job.history_page(limit=1)
+    assert (cut.events, cut.more) == (stored[:1], True)
+    last = job.history_page(after=stored[-2].seq, limit=1)
+    assert (last.events, last.more) == (stored[-1:], False)
 
 
 def test_a_shell_line_runs_and_jobs_are_listed_and_found(client: Corral) -> None:

@@ -60,12 +60,20 @@ class AsyncJob:
 
         A page holds up to ``limit`` events (1000 when absent), fewer when
         they are large (about 4 MiB of data at most): read on from its last
-        event's ``seq`` until a page comes back empty.
+        event's ``seq`` until a page comes back empty, or use
+        :meth:`history_page`, which says whether more follow.
+        """
+        return (await self.history_page(after, limit)).events
+
+    async def history_page(self, after: int = 0, limit: int | None = None) -> models.EventPage:
+        """The page :meth:`history` returns, with ``more``: whether the job had
+        stored events after its last when it was read (``None`` from a server
+        of an older build, which does not say).
         """
         response = await self._http.request(
             "GET", f"{self._path}/events", params={"after": after, "limit": limit}
         )
-        return models.EventPage.model_validate_json(response.content).events
+        return models.EventPage.model_validate_json(response.content)
 
     async def wait(self, timeout: float | None = None) -> models.Job:
         """Waits until it ends and returns its final record.
