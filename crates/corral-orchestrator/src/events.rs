@@ -18,4 +18,3 @@ mod window;
 pub use follow::{Follower, Step};
 pub use log::EventLog;
 pub use window::SharedEvent;
-pub(crate) use window::value_weight;

@@ -1,5 +1,6 @@
 //! HTTP plumbing every API of the server shares: the one error type, the
-//! JSON and query extractors that answer in its shape, and socket settings.
+//! JSON and query extractors that answer in its shape (and what JSON weighs
+//! once read), and socket settings.
 //!
 //! A leaf: it imports nothing of the crate, so the user API, the worker API
 //! and `/mcp` use it without reaching into one another.
@@ -8,6 +9,7 @@ mod error;
 mod json;
 mod tcp;
 mod unread;
+pub mod weight;
 
 pub use error::{ApiError, InternalErrorCause};
 pub use json::{ApiJson, ApiQuery, parse as parse_json};

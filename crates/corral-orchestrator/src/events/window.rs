@@ -10,7 +10,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 
 use corral_proto::Event;
-use serde_json::Value;
+
+use crate::http::weight::value_weight;
 
 /// Most events kept in memory per followed job...
 pub const WINDOW: usize = 8192;
@@ -27,9 +28,6 @@ pub const PAGE_BYTES: usize = 1 << 20;
 /// What an event takes beside its data and its JSON: its own fields, its
 /// `Arc` and its slot in the window.
 const EVENT_OVERHEAD: usize = 160;
-/// What a key of an object takes beside its text (its `String` and its
-/// place in the map).
-const ENTRY_OVERHEAD: usize = 48;
 
 /// An event in the window, and its weight.
 type Kept = (Arc<SharedEvent>, usize);
@@ -170,37 +168,4 @@ pub(super) fn weigh(stored: Vec<Event>) -> Vec<Kept> {
     }
     kept.reverse();
     kept
-}
-
-/// About the memory `value` takes: a slot for each value in it, and the
-/// text of its strings and keys.
-pub(crate) fn value_weight(value: &Value) -> usize {
-    std::mem::size_of::<Value>()
-        + match value {
-            Value::String(text) => text.len(),
-            Value::Array(items) => items.iter().map(value_weight).sum(),
-            Value::Object(map) => map
-                .iter()
-                .map(|(key, item)| ENTRY_OVERHEAD + key.len() + value_weight(item))
-                .sum(),
-            Value::Null | Value::Bool(_) | Value::Number(_) => 0,
-        }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::value_weight;
-
-    #[test]
-    fn many_small_values_weigh_more_than_their_json() {
-        let zeros = json!({ "arguments": vec![0; 100_000] });
-        let json = serde_json::to_vec(&zeros).expect("JSON").len();
-        let weight = value_weight(&zeros);
-        assert!(weight > 10 * json, "{weight} for {json} bytes of JSON");
-        let text = json!({ "text": "x".repeat(100_000) });
-        let weight = value_weight(&text);
-        assert!((100_000..101_000).contains(&weight), "{weight}");
-    }
 }

@@ -75,8 +75,11 @@ where
     }
 }
 
-/// Deserializes `bytes`, naming the failing field in the error.
+/// Deserializes `bytes`, naming the failing field in the error; refuses
+/// first JSON that would take far more memory once read than its length
+/// (see `weight`).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    super::weight::check(bytes)?;
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();

@@ -34,10 +34,12 @@ fn from_worker(kind: EventKind) -> bool {
 const ORCHESTRATOR_STATUS_FIELDS: [&str; 3] = ["state", "reason", "profile"];
 
 /// Most memory an event other than output may take once read (see
-/// `events::value_weight`): twice the largest body a worker may send, so
-/// every event of strings passes, while one of many small values (a
-/// message's `raw` of 8 MiB of `[0,0,…]` weighs 128 MiB) is refused
-/// before it is stored and read again by every follower.
+/// `http::weight`): twice the largest body a worker may send, so every
+/// event of strings passes, while one of many small values (a message's
+/// `raw` of `[0,0,…]`) is refused, naming it, before it is stored and read
+/// again by every follower. With bodies of at most 8 MiB, the body's own
+/// bound (read from its text before it is parsed) refuses such an event
+/// first; this one holds for one event whatever the body limit becomes.
 const MAX_EVENT_WEIGHT: usize = 16 << 20;
 
 /// Checks a worker's batch; the first event at fault is named.
@@ -88,7 +90,7 @@ fn check_event(event: &NewEvent) -> Result<(), (String, String)> {
     if event.kind == EventKind::Output && event.output().is_some() {
         return Ok(());
     }
-    let weight = crate::events::value_weight(&event.data);
+    let weight = crate::http::weight::value_weight(&event.data);
     if weight > MAX_EVENT_WEIGHT {
         return Err((
             ".data".into(),

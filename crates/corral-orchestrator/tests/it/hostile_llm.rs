@@ -148,6 +148,34 @@ async fn refusals_in_a_loop_store_a_bounded_number_of_warnings() {
     assert_eq!(usage.llm_calls, 0);
 }
 
+/// A passthrough body of many small values (a 6 MB list of zeros, some
+/// 100 MB once read as values) is refused from its text, before it is
+/// parsed: 403, a warning, and nothing sent upstream.
+#[tokio::test]
+async fn a_passthrough_body_of_small_values_is_refused_before_it_is_read() {
+    let proxied = proxied(JobMode::Claude, ProviderKind::Anthropic, 1).await;
+    let key = [format!("x-api-key: {}", proxied.placeholder().await)];
+    let target = format!("{ANTHROPIC_PREFIX}/v1/messages");
+    let body = json!({
+        "model": JOB_MODEL, "max_tokens": 64,
+        "messages": [{"role": "user", "content": "hello"}],
+        "metadata": {"zeros": vec![0; 3_000_000]},
+    });
+    let (status, answer) = proxied.send("POST", &target, &key, &body.to_string()).await;
+    assert_eq!(status, 403, "{answer}");
+    let Closed {
+        events, requests, ..
+    } = proxied.close().await;
+    assert!(requests.is_empty(), "{requests:#?}");
+    let warned = warnings(&events);
+    assert!(
+        warned
+            .iter()
+            .any(|text| text.contains("too many small values")),
+        "{warned:#?}"
+    );
+}
+
 #[tokio::test]
 async fn a_worker_mode_call_for_another_model_gets_the_jobs_and_a_warning() {
     let proxied = proxied(JobMode::Worker, ProviderKind::Openai, 5).await;

@@ -191,3 +191,45 @@ async fn a_body_a_job_may_not_send_is_refused_before_it_is_read() {
     }
     served.endpoint.close().await;
 }
+
+/// A batch of many small values (6 MB of JSON, about 100 MB once read as
+/// values) is refused from its text before it is parsed, naming the
+/// body; nothing of it is stored, and the job's next batch is taken.
+#[tokio::test]
+async fn a_body_of_small_values_is_refused_before_it_is_read_into_values() {
+    use corral_orchestrator::internals::EventRecords;
+    use serde_json::json;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served(dir.path(), "j-00000000000000ce").await;
+    let zeros = json!({"role": "assistant", "text": "heavy", "raw": vec![0; 3_000_000]});
+    let heavy = json!({"batch": 2, "events": [{"kind": "message", "data": zeros}]});
+    let (status, answer) = unix_request(
+        &served.socket,
+        "POST",
+        "/v1/events",
+        Some(&served.token),
+        &heavy.to_string(),
+    )
+    .await;
+    assert_eq!(status, 413, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("a JSON error");
+    assert_eq!(answer["field"], "body", "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|message| message.contains("too many small values")),
+        "{answer}"
+    );
+    let light = json!({"batch": 2, "events": [crate::held_output::output("light\n")]});
+    crate::held_output::post(&served.socket, &served.token, "/v1/events", &light).await;
+    let stored = served
+        .store
+        .events_after(&served.job.id, 0, 100)
+        .await
+        .expect("events");
+    let stored = serde_json::to_string(&stored).expect("JSON");
+    assert!(stored.contains("light"), "{stored}");
+    assert!(!stored.contains("heavy"), "{stored}");
+    served.endpoint.close().await;
+}
