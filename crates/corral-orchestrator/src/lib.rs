@@ -67,6 +67,7 @@ pub use verify::load as load_verify_report;
 pub mod internals {
     pub use crate::egress::EgressNet;
     pub use crate::events::EventLog;
+    pub use crate::http::weight::{text_weight, value_weight};
     pub use crate::llm::scripted::{RecordedRequest, Script, ScriptedServer};
     pub use crate::llm::{MAX_WARNINGS, ModelProxy, ProxyContext, Upstream};
     pub use crate::project::PinnedDir;

@@ -16,11 +16,12 @@ use crate::http::weight::value_weight;
 /// Most events kept in memory per followed job...
 pub const WINDOW: usize = 8192;
 /// ...and the most memory they may take ([`weigh`]): a job whose events
-/// are each as large as output gets (64 KiB of text) holds about sixty
-/// of them, one of small events thousands, so a follower that falls a few
-/// thousand small events behind still reads from memory, and no followed
-/// job holds more than this.
-pub const WINDOW_BYTES: usize = 8 << 20;
+/// are each as large as output gets (64 KiB of text) holds about 250 of
+/// them, one of small events (some 1.5 KiB each once read, their JSON
+/// beside) all [`WINDOW`], so a follower that falls a few thousand small
+/// events behind still reads from memory, and no followed job holds more
+/// than this.
+pub const WINDOW_BYTES: usize = 16 << 20;
 /// Most memory one page of events read for a follower takes, from the
 /// window or the store (one event at least, however large): a follower
 /// that holds what it read and does not send it holds no more.

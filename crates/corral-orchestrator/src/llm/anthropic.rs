@@ -18,6 +18,8 @@ use serde_json::{Map, Value, json};
 pub fn to_messages_request(request: &ChatRequest, model: &str, default_max_tokens: u64) -> Value {
     let mut system = Vec::new();
     let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    // What the tool calls' arguments may take once read, for the request.
+    let mut budget = crate::http::weight::MOST_WEIGHT;
     for message in &request.messages {
         let (role, blocks) = match message.role {
             Role::System | Role::Developer => {
@@ -25,7 +27,7 @@ pub fn to_messages_request(request: &ChatRequest, model: &str, default_max_token
                 continue;
             }
             Role::User => ("user", user_blocks(message)),
-            Role::Assistant => ("assistant", assistant_blocks(message)),
+            Role::Assistant => ("assistant", assistant_blocks(message, &mut budget)),
             Role::Tool => (
                 "user",
                 vec![json!({
@@ -113,7 +115,7 @@ fn user_blocks(message: &ChatMessage) -> Vec<Value> {
     vec![json!({"type": "text", "text": text})]
 }
 
-fn assistant_blocks(message: &ChatMessage) -> Vec<Value> {
+fn assistant_blocks(message: &ChatMessage, budget: &mut usize) -> Vec<Value> {
     let mut blocks = Vec::new();
     let text = message.text_content();
     if !text.is_empty() {
@@ -121,9 +123,9 @@ fn assistant_blocks(message: &ChatMessage) -> Vec<Value> {
     }
     for call in &message.tool_calls {
         // `input` must be an object; arguments the model got wrong are kept
-        // so it can see its mistake.
-        let input = match serde_json::from_str::<Value>(&call.function.arguments) {
-            Ok(object @ Value::Object(_)) => object,
+        // so it can see its mistake, and so are those past the budget.
+        let input = match read_arguments(&call.function.arguments, budget) {
+            Some(object @ Value::Object(_)) => object,
             _ => json!({ "_unparsed_arguments": call.function.arguments }),
         };
         blocks.push(json!({
@@ -134,6 +136,16 @@ fn assistant_blocks(message: &ChatMessage) -> Vec<Value> {
         }));
     }
     blocks
+}
+
+/// A tool call's `arguments` read as JSON, when what they would take once
+/// read fits what is left of the request's `budget` (taken from it): the
+/// request's text was weighed with them as strings, so a call of many
+/// small values is not read into values past the budget.
+fn read_arguments(arguments: &str, budget: &mut usize) -> Option<Value> {
+    let weight = crate::http::weight::text_weight(arguments.as_bytes()).ok()?;
+    *budget = budget.checked_sub(weight)?;
+    serde_json::from_str(arguments).ok()
 }
 
 fn tool_choice(choice: &Value) -> Option<Value> {

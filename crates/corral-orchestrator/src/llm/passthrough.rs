@@ -28,7 +28,6 @@ use super::proxy::Timing;
 use super::screen::{Refusal, screen_messages};
 use super::upstream::sensitive_header;
 use super::{ModelProxy, ProviderKind};
-use crate::http::weight::{most_weight, text_weight};
 
 /// Request headers forwarded: what the Messages API reads, and the SDK's
 /// own (`x-stainless-*`). Never an encoding the relay could not read the
@@ -133,10 +132,7 @@ impl ModelProxy {
         let screened = Endpoint::parse(method, target)
             .map_err(Refusal::from)
             .and_then(|endpoint| {
-                let (weight, most) = (text_weight(body), most_weight(body.len()));
-                if weight > most {
-                    return Err(Refusal::Heavy { weight, most });
-                }
+                crate::http::weight::refused(body)?;
                 let mut value: Value =
                     serde_json::from_slice(body).map_err(|_| Refusal::NotAnObject)?;
                 let screened =

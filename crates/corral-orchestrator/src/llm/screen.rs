@@ -64,18 +64,11 @@ pub enum Refusal {
     /// A body that is not a JSON object.
     #[error("the request body is not a JSON object")]
     NotAnObject,
-    /// A body of so many small values that it would take far more memory
-    /// once read than its length (see `http::weight`).
-    #[error(
-        "the request body would take {weight} bytes once read, at most {most} (8 MiB, or twice \
-         its length): too many small values"
-    )]
-    Heavy {
-        /// What it would take.
-        weight: usize,
-        /// The most it may.
-        most: usize,
-    },
+    /// A body that would take far more memory once read than its length,
+    /// or that holds a key the JSON reader keeps for itself (see
+    /// `http::weight`).
+    #[error(transparent)]
+    Body(#[from] crate::http::weight::Refused),
     /// A field the proxy does not forward.
     #[error("field `{field}` is not forwarded to the model provider")]
     Field {

@@ -34,12 +34,11 @@ fn from_worker(kind: EventKind) -> bool {
 const ORCHESTRATOR_STATUS_FIELDS: [&str; 3] = ["state", "reason", "profile"];
 
 /// Most memory an event other than output may take once read (see
-/// `http::weight`): twice the largest body a worker may send, so every
-/// event of strings passes, while one of many small values (a message's
-/// `raw` of `[0,0,…]`) is refused, naming it, before it is stored and read
-/// again by every follower. With bodies of at most 8 MiB, the body's own
-/// bound (read from its text before it is parsed) refuses such an event
-/// first; this one holds for one event whatever the body limit becomes.
+/// `http::weight`; a body's own bound, read from its text, allows eight
+/// times its length): every event of text passes, while one of many small
+/// values (a message's `raw` of `[0,0,…]`) is refused, naming it, before
+/// it is stored and read again by every follower (and it would never fit
+/// a follower's window).
 const MAX_EVENT_WEIGHT: usize = 16 << 20;
 
 /// Checks a worker's batch; the first event at fault is named.
@@ -210,7 +209,7 @@ mod tests {
 
     #[test]
     fn an_event_of_many_small_values_is_refused_one_of_long_strings_is_not() {
-        // About 1.2 MB of JSON, some 19 MB once read.
+        // About 1.2 MB of JSON, some 38 MB once read.
         let zeros = json!({"role": "assistant", "text": "hi", "raw": vec![0; 600_000]});
         assert_eq!(refused(EventKind::Message, zeros), "events[1].data");
         let long = "x".repeat(8 << 20);

@@ -54,6 +54,30 @@ fn a_conversation_with_tools_becomes_alternating_blocks() {
     assert_eq!(results[2], json!({"type": "text", "text": "thanks"}));
 }
 
+/// Arguments are read into values only within the request's budget:
+/// those of many small values (some 20 MB once read), or holding a key
+/// the reader keeps for itself, go as the text they are.
+#[test]
+fn arguments_past_the_budget_are_kept_as_text() {
+    let zeros = json!({"a": vec![0; 300_000]}).to_string();
+    let raw = r#"{"$serde_json::private::RawValue": "[0,0]"}"#;
+    let call = |id: &str, arguments: &str| json!({"id": id, "type": "function", "function": {"name": "f", "arguments": arguments}});
+    let body = to_messages_request(
+        &request(json!({"messages": [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "tool_calls": [
+                call("small", r#"{"x": 1}"#), call("zeros", &zeros), call("raw", raw)
+            ]}
+        ]})),
+        "claude-x",
+        1024,
+    );
+    let blocks = &body["messages"][1]["content"];
+    assert_eq!(blocks[0]["input"], json!({"x": 1}));
+    assert_eq!(blocks[1]["input"], json!({"_unparsed_arguments": zeros}));
+    assert_eq!(blocks[2]["input"], json!({"_unparsed_arguments": raw}));
+}
+
 #[test]
 fn a_whole_answer_maps_back_with_usage_and_stop_reason() {
     let answer = from_messages_response(&json!({
