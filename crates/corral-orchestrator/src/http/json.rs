@@ -77,10 +77,22 @@ where
 
 /// Deserializes `bytes`, naming the failing field in the error; refuses
 /// first JSON that would take far more memory once read than its length
-/// (see `weight`).
+/// (see `weight`), and anything but whitespace after the value.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     super::weight::check(bytes)?;
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = read(deserializer)?;
+    deserializer.end().map_err(|error| ApiError::BadRequest {
+        message: format!("malformed JSON: {error}"),
+        field: None,
+    })?;
+    Ok(value)
+}
+
+/// The value `deserializer` holds, naming the failing field in the error.
+fn read<'de, T: serde::Deserialize<'de>>(
+    deserializer: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
@@ -139,5 +151,12 @@ mod tests {
     #[test]
     fn malformed_json_has_no_field() {
         assert_eq!(field_of("{\"command\": "), None);
+    }
+
+    #[test]
+    fn only_whitespace_may_follow_the_value() {
+        assert_eq!(field_of(r#"{"command": "true"} junk"#), None);
+        assert_eq!(field_of(r#"{"command": "true"}{}"#), None);
+        parse::<JobSpec>(b"{\"command\": \"true\"}\r\n ").expect("whitespace after");
     }
 }

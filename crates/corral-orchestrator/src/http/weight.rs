@@ -356,6 +356,10 @@ mod tests {
                 other => panic!("expected a refusal, got {other:?}"),
             }
         }
+        // Not first when sent, it would be once the event is stored with
+        // its keys in order, and every read of it would fail.
+        let later = r#"{"role": "assistant", "$serde_json::private::RawValue": "[0]"}"#;
+        assert_eq!(text_weight(later.as_bytes()), Err(Refused::ReservedKey));
         // As a value, or a key of another name, it is text.
         let value = r#"{"$note": "$serde_json::private::RawValue", "\u0024x": 1}"#;
         assert!(text_weight(value.as_bytes()).is_ok());
