@@ -6,12 +6,14 @@
 //! and `/mcp` use it without reaching into one another.
 
 mod error;
+mod held;
 mod json;
 mod tcp;
 mod unread;
 pub mod weight;
 
 pub use error::{ApiError, InternalErrorCause};
+pub use held::{WeightBudget, take as take_weight, within_budget};
 pub use json::{ApiJson, ApiQuery, parse as parse_json};
 pub use tcp::no_delay;
 pub use unread::{close_if_body_unread, declares_body};

@@ -34,6 +34,7 @@ where
                 field: None,
             });
         }
+        let extensions = request.extensions().clone();
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
@@ -46,7 +47,9 @@ where
                     }
                 }
             })?;
-        parse(&bytes).map(ApiJson)
+        let weight = super::weight::check(&bytes)?;
+        super::held::take(&extensions, weight).await;
+        parse_weighed(&bytes).map(ApiJson)
     }
 }
 
@@ -80,6 +83,11 @@ where
 /// (see `weight`), and anything but whitespace after the value.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     super::weight::check(bytes)?;
+    parse_weighed(bytes)
+}
+
+/// [`parse`], its weight already checked.
+fn parse_weighed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     let value = read(deserializer)?;
     deserializer.end().map_err(|error| ApiError::BadRequest {

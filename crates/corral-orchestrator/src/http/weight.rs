@@ -8,7 +8,8 @@
 //! take a hundred times its length before any check on what it holds
 //! could run, and a job may have several bodies read at once. [`check`]
 //! reads the text once and refuses a body that would take more than
-//! [`MOST_WEIGHT`] or [`WEIGHT_PER_BYTE`] times its length, and any key
+//! [`MOST_WEIGHT`] or [`WEIGHT_PER_BYTE`] times its length, one nested
+//! deeper than any value read may be ([`MAX_DEPTH`]), and any key
 //! `serde_json` keeps for itself (`$serde_json::private::RawValue` first in
 //! an object makes it parse the string after it as JSON, which no count
 //! of the text would see).
@@ -30,18 +31,22 @@ const MAP_NODE: usize = 640;
 /// Each key's share of the nodes past the first (a node is at least half
 /// full) and of the nodes above them.
 const PER_KEY: usize = 160;
-/// The deepest `serde_json` reads (past it, it stops with an error).
-const MAX_DEPTH: usize = 128;
+/// Deeper than this a body is refused: `serde_json` reads a value 127
+/// deep at most, but skips a field its type does not have to any depth.
+const MAX_DEPTH: usize = 127;
 /// Keys `serde_json` keeps for itself.
 const RESERVED_KEY: &str = "$serde_json::private::";
 /// The weight any body may come to, however short: every request of a
 /// few small values passes.
 pub const MOST_WEIGHT: usize = 16 << 20;
-/// Past [`MOST_WEIGHT`], the weight a body may have per byte of its text:
-/// text in strings weighs little more than its length, and a request of
-/// many short parts (a conversation of short tool results) up to about
-/// six times it.
-const WEIGHT_PER_BYTE: usize = 8;
+/// Past [`MOST_WEIGHT`], the weight a body may have per byte of its text.
+/// Text in strings weighs little more than its length, but a model call
+/// of many short parts takes far more: a conversation of short tool
+/// results 10 to 27 times its length, text blocks marked for caching
+/// about 37, a list of small numbers 32. Objects of one key (`{"":0}`,
+/// 123) and objects in objects take more than any of those. (A job's
+/// bodies together are bounded by its budget: `held`.)
+const WEIGHT_PER_BYTE: usize = 48;
 
 /// About the memory `value` takes: its slot, and for a string, list or
 /// object what it allocates (see the constants).
@@ -105,6 +110,9 @@ pub enum Refused {
         /// The most it may.
         most: usize,
     },
+    /// It nests lists and objects deeper than any value read may be.
+    #[error("the body nests lists and objects more than {MAX_DEPTH} deep")]
+    Deep,
     /// It holds a key the JSON reader keeps for itself.
     #[error(
         "the body holds a key beginning `{RESERVED_KEY}`, which the JSON reader keeps for itself"
@@ -117,7 +125,9 @@ pub enum Refused {
 /// are counted as written, and a key given twice twice). Text that is not
 /// JSON gets a weight at least that of everything a parser builds before
 /// it finds the fault: every value or key it makes starts where this count
-/// starts one. `Err` for a key `serde_json` keeps for itself.
+/// starts one. `Err` for a key `serde_json` keeps for itself, and for
+/// lists and objects nested past [`MAX_DEPTH`] (which a type's skipped
+/// field would take uncounted).
 pub fn text_weight(json: &[u8]) -> Result<usize, Refused> {
     let mut weight = 0;
     let mut open: Vec<Open> = Vec::new();
@@ -148,8 +158,9 @@ pub fn text_weight(json: &[u8]) -> Result<usize, Refused> {
         expect = match byte {
             b'[' | b'{' => {
                 if open.len() == MAX_DEPTH {
-                    // The reader stops here with an error.
-                    return Ok(weight);
+                    // No value of the body's may be this deep, and a field a
+                    // type skips is skipped to any depth, past a count.
+                    return Err(Refused::Deep);
                 }
                 open.push(Open {
                     object: byte == b'{',
@@ -213,27 +224,27 @@ pub fn most_weight(length: usize) -> usize {
     MOST_WEIGHT.max(WEIGHT_PER_BYTE * length)
 }
 
-/// Refuses JSON that would take more memory once read than
-/// [`most_weight`] allows for its length, or that holds a key `serde_json`
+/// The weight of `json`, unless it would take more memory once read than
+/// [`most_weight`] allows for its length, or holds a key `serde_json`
 /// keeps for itself.
-pub fn refused(json: &[u8]) -> Result<(), Refused> {
+pub fn refused(json: &[u8]) -> Result<usize, Refused> {
     let weight = text_weight(json)?;
     let most = most_weight(json.len());
     if weight > most {
         return Err(Refused::Heavy { weight, most });
     }
-    Ok(())
+    Ok(weight)
 }
 
 /// [`refused`] as the API answers it: 413 naming `body` for its weight,
 /// 400 naming it for a reserved key.
-pub fn check(json: &[u8]) -> Result<(), ApiError> {
+pub fn check(json: &[u8]) -> Result<usize, ApiError> {
     refused(json).map_err(|refusal| match refusal {
         Refused::Heavy { .. } => ApiError::TooLarge {
             message: refusal.to_string(),
             field: "body".into(),
         },
-        Refused::ReservedKey => ApiError::BadRequest {
+        Refused::ReservedKey | Refused::Deep => ApiError::BadRequest {
             message: refusal.to_string(),
             field: Some("body".into()),
         },
@@ -241,145 +252,4 @@ pub fn check(json: &[u8]) -> Result<(), ApiError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn weight_of(json: &[u8]) -> usize {
-        text_weight(json).expect("no reserved key")
-    }
-
-    #[test]
-    fn many_small_values_weigh_more_than_their_json() {
-        let zeros = json!({ "arguments": vec![0; 100_000] });
-        let json = serde_json::to_vec(&zeros).expect("JSON").len();
-        let weight = value_weight(&zeros);
-        assert!(weight > 20 * json, "{weight} for {json} bytes of JSON");
-        let text = json!({ "text": "x".repeat(100_000) });
-        let weight = value_weight(&text);
-        assert!((100_000..101_000).contains(&weight), "{weight}");
-    }
-
-    #[test]
-    fn the_text_weighs_what_the_parsed_value_weighs() {
-        let documents = [
-            json!(null),
-            json!(12.5),
-            json!("text"),
-            json!(""),
-            json!([]),
-            json!({}),
-            json!([[], {}, [[]], {"a": {}}, [""]]),
-            json!({"kind": "output", "data": {"stream": "stdout", "text": "hi there"}}),
-            json!({"a": [1, 2, {"b": [true, false, null, "x y"]}], "": ""}),
-            json!(vec![0; 1000]),
-        ];
-        for document in documents {
-            let compact = serde_json::to_vec(&document).expect("JSON");
-            let pretty = serde_json::to_vec_pretty(&document).expect("JSON");
-            let weight = value_weight(&document);
-            assert_eq!(weight_of(&compact), weight, "{document}");
-            assert_eq!(weight_of(&pretty), weight, "{document} pretty");
-        }
-    }
-
-    #[test]
-    fn escapes_weigh_at_least_what_they_make() {
-        for text in [
-            r#""a\"b""#,
-            r#""\\""#,
-            r#"{"\"": "\u0000\n"}"#,
-            r#"["\\\"", 1]"#,
-        ] {
-            let value: Value = serde_json::from_str(text).expect(text);
-            let weight = weight_of(text.as_bytes());
-            assert!(weight >= value_weight(&value), "{text}: {weight}");
-            assert!(
-                weight <= value_weight(&value) + text.len(),
-                "{text}: {weight}"
-            );
-        }
-    }
-
-    fn heavy(json: &[u8]) -> bool {
-        match check(json) {
-            Err(ApiError::TooLarge { field, .. }) => field == "body",
-            Ok(()) => false,
-            other => panic!("expected a weight refusal, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_body_of_small_values_is_refused_one_of_text_is_not() {
-        let zeros = serde_json::to_vec(&json!({"raw": vec![0; 300_000]})).expect("JSON");
-        assert!(
-            zeros.len() < MOST_WEIGHT / WEIGHT_PER_BYTE,
-            "{} bytes",
-            zeros.len()
-        );
-        assert!(heavy(&zeros));
-        // Objects of one key, and objects within objects: hundreds of
-        // bytes each once read, a few as text.
-        let objects = serde_json::to_vec(&vec![json!({"": 0}); 40_000]).expect("JSON");
-        assert!(heavy(&objects), "{} bytes", objects.len());
-        let nested = format!("{}0{}", r#"{"":"#.repeat(120), "}".repeat(120));
-        let nests = format!("[{}]", vec![nested; 300].join(","));
-        assert!(heavy(nests.as_bytes()), "{} bytes", nests.len());
-        let text = serde_json::to_vec(&json!({"text": "x".repeat(32 << 20)})).expect("JSON");
-        assert!(!heavy(&text), "32 MiB of text weighs about 32 MiB");
-        // A batch of 4096 of the smallest output events a worker sends.
-        let event = json!({"kind": "output", "data": {"stream": "stdout", "text": "x"}});
-        let batch = serde_json::to_vec(&json!({"batch": 1, "events": vec![event; 4096]}));
-        assert!(!heavy(&batch.expect("JSON")), "a batch of small events");
-    }
-
-    #[test]
-    fn a_key_the_reader_keeps_for_itself_is_refused_however_written() {
-        // First in an object, serde_json would parse the string after it
-        // as JSON: a list of zeros weighed as text.
-        for key in [
-            r#""$serde_json::private::RawValue""#,
-            r#""\u0024serde_json::private::RawValue""#,
-            r#""$serde_json\u003a:private::Number""#,
-        ] {
-            let body = format!(r#"{{"events": [{{"data": {{{key}: "[0,0,0]"}}}}]}}"#);
-            assert_eq!(
-                text_weight(body.as_bytes()),
-                Err(Refused::ReservedKey),
-                "{body}"
-            );
-            match check(body.as_bytes()) {
-                Err(ApiError::BadRequest { field, .. }) => {
-                    assert_eq!(field.as_deref(), Some("body"));
-                }
-                other => panic!("expected a refusal, got {other:?}"),
-            }
-        }
-        // Not first when sent, it would be once the event is stored with
-        // its keys in order, and every read of it would fail.
-        let later = r#"{"role": "assistant", "$serde_json::private::RawValue": "[0]"}"#;
-        assert_eq!(text_weight(later.as_bytes()), Err(Refused::ReservedKey));
-        // As a value, or a key of another name, it is text.
-        let value = r#"{"$note": "$serde_json::private::RawValue", "\u0024x": 1}"#;
-        assert!(text_weight(value.as_bytes()).is_ok());
-    }
-
-    #[test]
-    fn text_that_is_not_json_weighs_at_least_what_is_built_of_it() {
-        // What a parser has built when it finds the fault: the list, its
-        // room for four, three numbers in it; the string's one byte.
-        assert_eq!(weight_of(b"[0,0,0"), SLOT + LIST_FIRST + 3 * 2 * SLOT);
-        assert_eq!(weight_of(br#""\"#), SLOT + text_bytes(1));
-        // Cut anywhere, even inside an escape, a text is read to its end.
-        let whole = br#"{"a": [1, 2, "th\"ree"], "b": {"c": null}}"#;
-        for end in 0..whole.len() {
-            assert!(weight_of(&whole[..end]) <= weight_of(whole), "{end}");
-        }
-        // Past the reader's depth only what it built before is counted,
-        // and the count keeps nothing for the levels past it.
-        let deep = "[".repeat(10_000);
-        let counted = weight_of(deep.as_bytes());
-        assert_eq!(counted, weight_of("[".repeat(MAX_DEPTH + 1).as_bytes()));
-    }
-}
+mod tests;

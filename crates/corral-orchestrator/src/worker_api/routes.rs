@@ -35,6 +35,10 @@ use crate::token::bearer;
 const MAX_BODY_BYTES: usize = 8 << 20;
 /// Largest model call: a long conversation with its tool results.
 const MAX_CHAT_BYTES: usize = 32 << 20;
+/// What a job's JSON bodies may take in all once read, while their
+/// requests are served (see `http::held`): four model calls of text at
+/// their largest, or a few of the heaviest a body may be.
+const JOB_BODY_WEIGHT: usize = 128 << 20;
 
 pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router {
     Router::new()
@@ -75,6 +79,10 @@ pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router 
         )
         // Before the layers, so only an authenticated caller learns it.
         .fallback(no_such_route)
+        .layer(middleware::from_fn_with_state(
+            crate::http::WeightBudget::new(JOB_BODY_WEIGHT),
+            crate::http::within_budget,
+        ))
         .layer(middleware::from_fn_with_state(
             super::admission::body_places(),
             super::admission::one_of_few,
@@ -258,6 +266,11 @@ async fn anthropic(Extension(session): Session, request: Request) -> Response {
     let Ok(body) = axum::body::to_bytes(body, MAX_CHAT_BYTES).await else {
         return ApiError::PayloadTooLarge.into_response();
     };
+    // A body refused for its weight is refused, as the passthrough's other
+    // refusals are, by the passthrough.
+    if let Ok(weight) = crate::http::weight::refused(&body) {
+        crate::http::take_weight(&parts.extensions, weight).await;
+    }
     let busy = session.busy();
     let answer = llm
         .passthrough(parts.method, &target, &parts.headers, body, placeholder)

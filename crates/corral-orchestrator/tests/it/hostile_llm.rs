@@ -148,8 +148,8 @@ async fn refusals_in_a_loop_store_a_bounded_number_of_warnings() {
     assert_eq!(usage.llm_calls, 0);
 }
 
-/// A passthrough body of many small values (a 6 MB list of zeros, some
-/// 100 MB once read as values) is refused from its text, before it is
+/// A passthrough body of many small objects (a 3 MB list of them, some
+/// 400 MB once read as values) is refused from its text, before it is
 /// parsed: 403, a warning, and nothing sent upstream.
 #[tokio::test]
 async fn a_passthrough_body_of_small_values_is_refused_before_it_is_read() {
@@ -159,7 +159,7 @@ async fn a_passthrough_body_of_small_values_is_refused_before_it_is_read() {
     let body = json!({
         "model": JOB_MODEL, "max_tokens": 64,
         "messages": [{"role": "user", "content": "hello"}],
-        "metadata": {"zeros": vec![0; 3_000_000]},
+        "metadata": {"objects": vec![json!({"": 0}); 450_000]},
     });
     let (status, answer) = proxied.send("POST", &target, &key, &body.to_string()).await;
     assert_eq!(status, 403, "{answer}");
