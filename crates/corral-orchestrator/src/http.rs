@@ -13,7 +13,7 @@ mod unread;
 pub mod weight;
 
 pub use error::{ApiError, InternalErrorCause};
-pub use held::{WeightBudget, take as take_weight, within_budget};
+pub use held::{HeldWeight, WeightBudget, take as take_weight, within_budget};
 pub use json::{ApiJson, ApiQuery, parse as parse_json};
 pub use tcp::no_delay;
 pub use unread::{close_if_body_unread, declares_body};

@@ -1,9 +1,11 @@
 //! What one caller's JSON bodies may take at once once read. A body is
-//! bounded on its own (`weight::check`), but a job may have several read
-//! at once (eight model calls of 32 MiB, each up to 48 times that once
-//! read): each body takes its weight from the job's budget before it is
-//! parsed and gives it back once its request is answered, so a job past
-//! its budget waits on its own requests, and no other job's.
+//! bounded on its own (`weight::check`: at most 256 MiB once read), but a
+//! job may have several read at once: each body takes its weight from the
+//! job's budget before it is parsed and gives it back once its request is
+//! answered (or once the work it was read for ends, where that outlives
+//! the request: [`HeldWeight`]), so a job past its budget waits on its own
+//! requests, and no other job's. The budget counts the values a body is
+//! read into, not copies a handler makes of them after.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -43,7 +45,8 @@ impl WeightBudget {
     }
 }
 
-/// A request's budget and what it took of it, kept until it is answered.
+/// A request's budget and what it took of it, kept until it is answered,
+/// and as long after as a handler keeps it (see [`HeldWeight`]).
 #[derive(Debug, Clone)]
 struct Taking {
     budget: WeightBudget,
@@ -63,9 +66,34 @@ pub async fn within_budget(
     };
     request.extensions_mut().insert(taking.clone());
     let response = next.run(request).await;
-    // The handler, and the value it read, are gone: the weight goes back.
+    // The handler, and the value it read, are gone (unless it holds them
+    // on: `HeldWeight`): the weight goes back.
     drop(taking);
     response
+}
+
+/// What a request took of its budget, for a handler whose work outlives
+/// the request (a batch stored to its end though its connection was
+/// cut): held, the weight is not given back. Nothing under no budget.
+#[derive(Debug, Clone, Default)]
+pub struct HeldWeight {
+    /// Kept, never read: dropped, the permits go back.
+    _taken: Option<Arc<Mutex<Vec<OwnedSemaphorePermit>>>>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for HeldWeight {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let taken = parts
+            .extensions
+            .get::<Taking>()
+            .map(|taking| Arc::clone(&taking.taken));
+        Ok(Self { _taken: taken })
+    }
 }
 
 /// Takes `weight` bytes from the budget of the request with `extensions`,
@@ -165,5 +193,36 @@ mod tests {
         second.await.expect("task").expect("answer");
         light.await.expect("task").expect("answer");
         assert_eq!(budget.available(), 1 << 20, "every weight given back");
+    }
+
+    /// Weight held by work that outlives its request (a batch stored to
+    /// its end) goes back when that work ends, not with the answer.
+    #[tokio::test]
+    async fn weight_held_past_the_answer_goes_back_when_it_is_let_go() {
+        let budget = WeightBudget::new(1 << 20);
+        let (keep, mut kept) = tokio::sync::mpsc::unbounded_channel::<HeldWeight>();
+        let router = Router::new()
+            .route(
+                "/",
+                post(move |held: HeldWeight, ApiJson(_): ApiJson<Value>| {
+                    let keep = keep.clone();
+                    async move {
+                        let _ = keep.send(held);
+                    }
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                budget.clone(),
+                within_budget,
+            ));
+        let request = axum::http::Request::post("/")
+            .header("content-type", "application/json")
+            .body(Body::from(json!(vec![0; 10_000]).to_string()))
+            .expect("request");
+        router.oneshot(request).await.expect("answer");
+        let held = kept.recv().await.expect("held");
+        assert!(budget.available() < 512 << 10, "{}", budget.available());
+        drop(held);
+        assert_eq!(budget.available(), 1 << 20);
     }
 }

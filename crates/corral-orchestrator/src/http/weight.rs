@@ -8,7 +8,8 @@
 //! take a hundred times its length before any check on what it holds
 //! could run, and a job may have several bodies read at once. [`check`]
 //! reads the text once and refuses a body that would take more than
-//! [`MOST_WEIGHT`] or [`WEIGHT_PER_BYTE`] times its length, one nested
+//! [`MOST_WEIGHT`] or [`WEIGHT_PER_BYTE`] times its length (and more than
+//! [`CEILING`] however long), one nested
 //! deeper than any value read may be ([`MAX_DEPTH`]), and any key
 //! `serde_json` keeps for itself (`$serde_json::private::RawValue` first in
 //! an object makes it parse the string after it as JSON, which no count
@@ -102,7 +103,7 @@ pub enum Refused {
     /// It would take too much memory once read.
     #[error(
         "the body would take {weight} bytes once read, at most {most} (16 MiB, or {WEIGHT_PER_BYTE} \
-         times its length): too many small values"
+         times its length, up to 256 MiB): too many small values"
     )]
     Heavy {
         /// What it would take.
@@ -219,9 +220,13 @@ fn string_length(text: &[u8]) -> usize {
     }
 }
 
+/// The most any body may weigh, however long: a model call of a
+/// million-token conversation of short tool results takes about half.
+pub const CEILING: usize = 256 << 20;
+
 /// The most a body of `length` bytes may weigh.
 pub fn most_weight(length: usize) -> usize {
-    MOST_WEIGHT.max(WEIGHT_PER_BYTE * length)
+    MOST_WEIGHT.max(WEIGHT_PER_BYTE * length).min(CEILING)
 }
 
 /// The weight of `json`, unless it would take more memory once read than

@@ -10,7 +10,7 @@ use tokio_util::task::TaskTracker;
 use tracing::info;
 
 use super::served::{ServedJob, Session, Taken};
-use crate::http::{ApiError, ApiJson};
+use crate::http::{ApiError, ApiJson, HeldWeight};
 use crate::store::StoreError;
 
 /// Most events in one batch.
@@ -19,6 +19,7 @@ const MAX_BATCH_EVENTS: usize = 4096;
 pub(super) async fn events(
     Extension(session): Session,
     Extension(tasks): Extension<TaskTracker>,
+    held: HeldWeight,
     ApiJson(batch): ApiJson<EventBatch>,
 ) -> Result<Json<EventsAck>, ApiError> {
     if batch.events.len() > MAX_BATCH_EVENTS {
@@ -45,7 +46,9 @@ pub(super) async fn events(
     }
     let number = batch.batch;
     let place = enter(&session).await?;
+    // The batch's weight stays taken while it is, even past its request.
     to_the_end(&tasks, place, async move {
+        let _held = held;
         session.accept_batch(number, batch.events).await
     })
     .await?;
@@ -55,6 +58,7 @@ pub(super) async fn events(
 pub(super) async fn complete(
     Extension(session): Session,
     Extension(tasks): Extension<TaskTracker>,
+    held: HeldWeight,
     ApiJson(completion): ApiJson<Completion>,
 ) -> Result<Json<EventsAck>, ApiError> {
     // Taken to its end, once it has a place, even when the request is
@@ -64,6 +68,7 @@ pub(super) async fn complete(
     let exit_code = completion.exit_code;
     let job_id = session.job.id.clone();
     let taken = to_the_end(&tasks, place, async move {
+        let _held = held;
         session.accept_completion(completion).await
     })
     .await?;

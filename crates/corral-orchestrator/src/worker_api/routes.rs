@@ -36,9 +36,9 @@ const MAX_BODY_BYTES: usize = 8 << 20;
 /// Largest model call: a long conversation with its tool results.
 const MAX_CHAT_BYTES: usize = 32 << 20;
 /// What a job's JSON bodies may take in all once read, while their
-/// requests are served (see `http::held`): four model calls of text at
-/// their largest, or a few of the heaviest a body may be.
-const JOB_BODY_WEIGHT: usize = 128 << 20;
+/// requests are served (see `http::held`): as much as the heaviest one
+/// body may be, so the most a job's bodies take at once is this.
+const JOB_BODY_WEIGHT: usize = crate::http::weight::CEILING;
 
 pub(super) fn router(binding: Arc<SocketBinding>, tasks: TaskTracker) -> Router {
     Router::new()

@@ -102,6 +102,11 @@ fn real_requests_pass_and_objects_of_one_key_do_not() {
     let weight = weight_of(&talk);
     assert!(weight > MOST_WEIGHT && weight > 20 * talk.len(), "{weight}");
     assert!(!heavy(&talk), "{} bytes weigh {weight}", talk.len());
+    assert_eq!(
+        most_weight(32 << 20),
+        CEILING,
+        "however long, 256 MiB at most"
+    );
     let text = serde_json::to_vec(&json!({"text": "x".repeat(32 << 20)})).expect("JSON");
     assert!(!heavy(&text), "32 MiB of text weighs about 32 MiB");
     let numbers = serde_json::to_vec(&json!({"raw": vec![0; 1_000_000]})).expect("JSON");
