@@ -242,7 +242,7 @@ pub fn refused(json: &[u8]) -> Result<usize, Refused> {
 }
 
 /// [`refused`] as the API answers it: 413 naming `body` for its weight,
-/// 400 naming it for a reserved key.
+/// 400 naming it for a reserved key or its depth.
 pub fn check(json: &[u8]) -> Result<usize, ApiError> {
     refused(json).map_err(|refusal| match refusal {
         Refused::Heavy { .. } => ApiError::TooLarge {

@@ -28,6 +28,7 @@ use super::proxy::Timing;
 use super::screen::{Refusal, screen_messages};
 use super::upstream::sensitive_header;
 use super::{ModelProxy, ProviderKind};
+use crate::http::weight::Refused;
 
 /// Request headers forwarded: what the Messages API reads, and the SDK's
 /// own (`x-stainless-*`). Never an encoding the relay could not read the
@@ -58,13 +59,16 @@ struct Admitted {
 impl ModelProxy {
     /// Forwards one request of the `claude` CLI; `target` is the path and
     /// query after the passthrough prefix, as sent (`/v1/messages?beta=true`),
-    /// `placeholder` the key this job's `claude` was given.
+    /// `weighed` what its body weighs or why it is refused (read once by
+    /// the caller, which takes that weight from the job's budget: see
+    /// `http::weight`), `placeholder` the key this job's `claude` was given.
     pub async fn passthrough(
         self: &Arc<Self>,
         method: Method,
         target: &str,
         headers: &HeaderMap,
         body: Bytes,
+        weighed: Result<usize, Refused>,
         placeholder: &str,
     ) -> Response {
         let presented = headers
@@ -85,7 +89,7 @@ impl ModelProxy {
             );
             return anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &message);
         }
-        let admitted = match self.admit(&method, target, &body).await {
+        let admitted = match self.admit(&method, target, &body, weighed).await {
             Ok(admitted) => admitted,
             Err(refused) => return refused,
         };
@@ -128,11 +132,12 @@ impl ModelProxy {
         method: &Method,
         target: &str,
         body: &[u8],
+        weighed: Result<usize, Refused>,
     ) -> Result<Admitted, Response> {
         let screened = Endpoint::parse(method, target)
             .map_err(Refusal::from)
             .and_then(|endpoint| {
-                crate::http::weight::refused(body)?;
+                weighed?;
                 let mut value: Value =
                     serde_json::from_slice(body).map_err(|_| Refusal::NotAnObject)?;
                 let screened =

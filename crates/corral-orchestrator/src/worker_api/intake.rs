@@ -34,8 +34,8 @@ fn from_worker(kind: EventKind) -> bool {
 const ORCHESTRATOR_STATUS_FIELDS: [&str; 3] = ["state", "reason", "profile"];
 
 /// Most memory an event other than output may take once read (see
-/// `http::weight`; a body's own bound, read from its text, allows eight
-/// times its length): every event of text passes, while one of many small
+/// `http::weight`; a body's own bound, read from its text, allows up to
+/// 48 times its length): every event of text passes, while one of many small
 /// values (a message's `raw` of `[0,0,…]`) is refused, naming it, before
 /// it is stored and read again by every follower (and it would never fit
 /// a follower's window).

@@ -268,12 +268,20 @@ async fn anthropic(Extension(session): Session, request: Request) -> Response {
     };
     // A body refused for its weight is refused, as the passthrough's other
     // refusals are, by the passthrough.
-    if let Ok(weight) = crate::http::weight::refused(&body) {
+    let weighed = crate::http::weight::refused(&body);
+    if let Ok(weight) = weighed {
         crate::http::take_weight(&parts.extensions, weight).await;
     }
     let busy = session.busy();
     let answer = llm
-        .passthrough(parts.method, &target, &parts.headers, body, placeholder)
+        .passthrough(
+            parts.method,
+            &target,
+            &parts.headers,
+            body,
+            weighed,
+            placeholder,
+        )
         .await;
     while_streamed(answer, busy)
 }
