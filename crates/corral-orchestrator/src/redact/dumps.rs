@@ -21,10 +21,16 @@
 //! # Layout
 //! - `streams`: the byte streams a line is read into
 //! - `parse`: reading one line as a dump line
+//! - `columns`: hex digits and the ASCII column, which every hex layout shares
+//! - `canonical`: a full `hexdump -C` line, read without trying each layout
 //! - `numbers`: lines of decimal or octal numbers alone
 //! - `keyed`: the streams a run keeps, by format and place in a group
 //! - `runs`: runs of dump lines, searched as byte streams
 
+mod canonical;
+#[cfg(test)]
+mod canonical_tests;
+mod columns;
 mod keyed;
 mod numbers;
 mod parse;

@@ -2,8 +2,9 @@
 //! (bytes, or little-endian words), `od -c` cells, and an ASCII column,
 //! each byte handed to a [`Sink`] with where it was printed.
 
+use super::columns::{ascii_column, hex_digit};
 use super::numbers;
-use super::streams::{ASCII, CELLS, DATA, SWAPPED, Sink};
+use super::streams::{CELLS, DATA, SWAPPED, Sink};
 
 /// Longest dump line (`xxd -c 32` is 124 bytes).
 pub const MAX_LINE: usize = 200;
@@ -94,6 +95,12 @@ pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> boo
         line_end -= 1;
     }
     let line = &text[start..line_end];
+    super::canonical::read(line, start, sink) || general(line, start, sink)
+}
+
+/// Reads `line` (from `start` in the text, without its line break) as a
+/// dump line of any layout.
+pub(super) fn general(line: &[u8], start: usize, sink: &mut impl Sink) -> bool {
     if !plausible(line) {
         return false;
     }
@@ -349,46 +356,6 @@ fn named(token: &[u8]) -> Option<u8> {
     }
     let index = NAMES.iter().position(|name| *name == token)?;
     u8::try_from(index).ok()
-}
-
-/// The ASCII column after the hex: between `|`s (`hexdump -C`), `>` and
-/// `<` (`od -t x1z`), or the rest of the line after two spaces (`xxd`).
-fn ascii_column(line: &[u8], at: usize, start: usize, sink: &mut impl Sink) {
-    let spaces = line[at..].iter().take_while(|&&byte| byte == b' ').count();
-    let column = at + spaces;
-    let (from, to) = match line.get(column) {
-        Some(b'|') => (column + 1, b'|'),
-        Some(b'>') => (column + 1, b'<'),
-        Some(_) if spaces >= 2 => (column, b'\n'),
-        _ => return,
-    };
-    for (index, &byte) in line[from..].iter().enumerate() {
-        if byte == to {
-            break;
-        }
-        let position = start + from + index;
-        sink.push(ASCII, byte, (position, position + 1));
-    }
-}
-
-/// The value of every hex digit; `NOT_HEX` for every other byte.
-const HEX_VALUES: [u8; 256] = {
-    let mut values = [NOT_HEX; 256];
-    let mut digit = 0;
-    while digit < 16 {
-        let value = digit as u8;
-        values[b"0123456789abcdef"[digit] as usize] = value;
-        values[b"0123456789ABCDEF"[digit] as usize] = value;
-        digit += 1;
-    }
-    values
-};
-const NOT_HEX: u8 = 0xff;
-
-/// The value of a hex digit.
-fn hex_digit(digit: u8) -> Option<u8> {
-    let value = HEX_VALUES[usize::from(digit)];
-    (value != NOT_HEX).then_some(value)
 }
 
 fn hex_value(digit: u8) -> u8 {

@@ -181,16 +181,16 @@ impl Runs {
             }
             _ => (self.lines.len(), false),
         };
-        let Some(mut first) = self.read(text, start, end, group) else {
+        let mut first = [0; KEYED];
+        if !self.read(text, start, end, group, &mut first) {
             return false;
-        };
+        }
         if let Some(above) = self.joins_above(line, group, again, &first) {
             self.take_back(&first);
             group = above;
-            first = match self.read(text, start, end, group) {
-                Some(first) => first,
-                None => return false,
-            };
+            if !self.read(text, start, end, group, &mut first) {
+                return false;
+            }
         }
         if self.lines.is_empty() {
             self.fed = [start; KEYED];
@@ -228,23 +228,23 @@ impl Runs {
         true
     }
 
-    /// Reads `text[start..end]` into the streams of its place in `group`;
-    /// the index each stream was at before it, or `None` when the line is
-    /// no dump line (then nothing went in).
+    /// Reads `text[start..end]` into the streams of its place in `group`,
+    /// and `first` the index each stream was at before it; false when the
+    /// line is no dump line (then nothing went in).
     fn read(
         &mut self,
         text: &[u8],
         start: usize,
         end: usize,
         group: usize,
-    ) -> Option<[usize; KEYED]> {
-        let mut first = [0; KEYED];
+        first: &mut [usize; KEYED],
+    ) -> bool {
         self.bytes.place = self.lines.len() - group;
         self.used = self.used.max(STREAMS * (self.bytes.place + 1));
         for (run, first) in first.iter_mut().enumerate().take(self.used) {
             *first = self.bytes.len(run);
         }
-        parse(text, start, end, &mut self.bytes).then_some(first)
+        parse(text, start, end, &mut self.bytes)
     }
 
     /// The index of the line holding byte `index` of stream `run`.
