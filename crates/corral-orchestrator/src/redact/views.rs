@@ -122,10 +122,11 @@ pub fn joined<'a>(
         if after == text.len() {
             continue; // nothing after it yet
         }
-        if nothing_spans(text, &breaks, index, finder) {
-            continue;
-        }
+        let spanning = may_span(text, &breaks, index, finder);
         for back in 1..GRAM {
+            if spanning & (1 << (back - 1)) == 0 {
+                continue;
+            }
             // `index` breaks end before the joint.
             let Some(start) = view.back_from(joint, back, index) else {
                 continue;
@@ -183,15 +184,13 @@ pub fn joined<'a>(
         .map_or(text.len(), |start| tail[start])
 }
 
-/// Whether, at a break with three bytes of text on each side before any
-/// other break (nearly every one), no window of any needle spans it: then
-/// no needle crosses it. Settled with three bitmap probes.
-fn nothing_spans(
-    text: &[u8],
-    breaks: &[(usize, usize)],
-    index: usize,
-    finder: &ExactFinder,
-) -> bool {
+/// Which of the three windows of four bytes that span the joint at break
+/// `index` may sit in some needle: bit `k` for the one starting `k + 1`
+/// bytes before the joint. Settled with three bitmap probes at a break
+/// with three bytes of text on each side before any other break (nearly
+/// every one); every bit elsewhere. A window with its bit clear is in no
+/// needle, so no needle is read from it.
+fn may_span(text: &[u8], breaks: &[(usize, usize)], index: usize, finder: &ExactFinder) -> u8 {
     let (joint, after) = breaks[index];
     let lone = joint >= GRAM - 1
         && index
@@ -202,13 +201,16 @@ fn nothing_spans(
             .get(index + 1)
             .is_none_or(|&(next, _)| next >= after + GRAM - 1);
     if !lone {
-        return false;
+        return 0b111;
     }
     let [b0, b1, b2] = [text[joint - 3], text[joint - 2], text[joint - 1]];
     let [a0, a1, a2] = [text[after], text[after + 1], text[after + 2]];
-    [[b0, b1, b2, a0], [b1, b2, a0, a1], [b2, a0, a1, a2]]
-        .into_iter()
-        .all(|window| !finder.may_hold_window(window))
+    [[b2, a0, a1, a2], [b1, b2, a0, a1], [b0, b1, b2, a0]]
+        .iter()
+        .enumerate()
+        .fold(0, |bits, (k, &window)| {
+            bits | u8::from(finder.may_hold_window(window)) << k
+        })
 }
 
 /// The text without its dropped breaks.
