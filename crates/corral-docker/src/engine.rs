@@ -191,10 +191,11 @@ impl Runtime for DockerRuntime {
             });
         }
         let id = inspected.id.as_deref().unwrap_or(container_id);
+        let exit_code = state.exit_code.unwrap_or(-1);
         Ok(ContainerExit {
-            exit_code: state.exit_code.unwrap_or(-1),
+            exit_code,
             oom_killed: state.oom_killed.unwrap_or(false)
-                || crate::kmsg::podman_oom(self.dialect, id).await,
+                || crate::kmsg::oom_in_kernel_log(self.dialect, id, exit_code).await,
         })
     }
 

@@ -51,8 +51,13 @@ async fn the_job_page_shows_the_state_the_job_is_in_while_it_streams() {
         ))
         .await;
     go_on(id).await;
+    // The state comes with the event; the finished time with the job the
+    // page asks for after it (up to half a second later).
     session
-        .until("return document.querySelector('h2 .state').textContent === 'succeeded'")
+        .until(
+            "return document.querySelector('h2 .state').textContent === 'succeeded' \
+             && document.querySelector(\"[data-fact='finished'] .value\").textContent !== '-'",
+        )
         .await;
     // Times in corral's one format: UTC in the header, a clock by each event.
     let facts = session
