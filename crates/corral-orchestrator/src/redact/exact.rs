@@ -105,12 +105,14 @@ impl ExactFinder {
             .find(u32::from_le_bytes(bytes))
     }
 
-    /// Whether `bytes` (4 of them) may sit in some needle: `false` is
-    /// certain, and costs one bitmap probe.
-    pub fn may_hold_window(&self, bytes: [u8; GRAM]) -> bool {
-        self.all_windows
-            .get_or_init(|| AllWindows::new(&self.needles))
-            .may_hold(u32::from_le_bytes(bytes))
+    /// Whether a window (4 bytes) may sit in some needle: `false` is
+    /// certain, and costs one bitmap probe. The table is found once, for
+    /// all the windows asked about.
+    pub fn window_filter(&self) -> impl Fn([u8; GRAM]) -> bool + '_ {
+        let all = self
+            .all_windows
+            .get_or_init(|| AllWindows::new(&self.needles));
+        move |bytes| all.may_hold(u32::from_le_bytes(bytes))
     }
 
     /// Longest needle, in bytes.
