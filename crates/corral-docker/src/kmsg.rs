@@ -116,82 +116,49 @@ mod tests {
 
     #[test]
     fn the_oom_killers_record_names_the_containers_memory_cgroup() {
+        let podman = |record: &str| names_an_oom_kill_in(record.as_bytes(), Dialect::Podman, ID);
         let v1 = format!(
             "6,52931,47500438640,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=libpod-{ID},mems_allowed=0,oom_memcg=/libpod_parent/libpod-{ID},task_memcg=/libpod_parent/libpod-{ID},task=sh,pid=31862,uid=0\n"
         );
-        assert!(names_an_oom_kill_in(v1.as_bytes(), Dialect::Podman, ID));
+        assert!(podman(&v1));
         let v2 = format!(
             "6,1,2,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/machine.slice/libpod-{ID}.scope,task=sh\n"
         );
-        assert!(names_an_oom_kill_in(v2.as_bytes(), Dialect::Podman, ID));
+        assert!(podman(&v2));
         // Another container, one whose id merely starts alike, a record
         // that is not the OOM killer's, the task's cgroup only.
         let other = v1.replace(ID, &ID.replace('5', "6"));
-        assert!(!names_an_oom_kill_in(other.as_bytes(), Dialect::Podman, ID));
+        assert!(!podman(&other));
         let longer = v1.replace(ID, &format!("{ID}0"));
-        assert!(!names_an_oom_kill_in(
-            longer.as_bytes(),
-            Dialect::Podman,
-            ID
-        ));
+        assert!(!podman(&longer));
         let elsewhere = v2.replace("/machine.slice/", "/user.slice/user-1000.slice/x/");
-        assert!(!names_an_oom_kill_in(
-            elsewhere.as_bytes(),
-            Dialect::Podman,
-            ID
-        ));
+        assert!(!podman(&elsewhere));
         let mention = format!("6,3,4,-;Memory cgroup out of memory: libpod-{ID}\n");
-        assert!(!names_an_oom_kill_in(
-            mention.as_bytes(),
-            Dialect::Podman,
-            ID
-        ));
+        assert!(!podman(&mention));
         let task_only = format!(
             "6,1,2,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/libpod_parent,task_memcg=/libpod_parent/libpod-{ID}\n"
         );
-        assert!(!names_an_oom_kill_in(
-            task_only.as_bytes(),
-            Dialect::Podman,
-            ID
-        ));
+        assert!(!podman(&task_only));
     }
 
     /// Docker's records (its two cgroup drivers), as this host's kernel
     /// writes them; each engine's cgroup names only its own containers.
     #[test]
     fn a_docker_containers_oom_kill_is_read_from_its_own_cgroup() {
+        let docker = |record: &str| names_an_oom_kill_in(record.as_bytes(), Dialect::Docker, ID);
+        let podman = |record: &str| names_an_oom_kill_in(record.as_bytes(), Dialect::Podman, ID);
         let cgroupfs = format!(
             "6,812,15160196959,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset={ID},mems_allowed=0,oom_memcg=/docker/{ID},task_memcg=/docker/{ID},task=tail,pid=7797,uid=110001\n"
         );
-        assert!(names_an_oom_kill_in(
-            cgroupfs.as_bytes(),
-            Dialect::Docker,
-            ID
-        ));
+        assert!(docker(&cgroupfs));
         let systemd = format!(
             "6,1,2,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/system.slice/docker-{ID}.scope,task=sh\n"
         );
-        assert!(names_an_oom_kill_in(
-            systemd.as_bytes(),
-            Dialect::Docker,
-            ID
-        ));
-        assert!(!names_an_oom_kill_in(
-            cgroupfs.as_bytes(),
-            Dialect::Podman,
-            ID
-        ));
-        let podman = format!("6,1,2,-;oom-kill:oom_memcg=/libpod_parent/libpod-{ID},task=sh\n");
-        assert!(!names_an_oom_kill_in(
-            podman.as_bytes(),
-            Dialect::Docker,
-            ID
-        ));
+        assert!(docker(&systemd));
+        assert!(!podman(&cgroupfs));
+        let libpod = format!("6,1,2,-;oom-kill:oom_memcg=/libpod_parent/libpod-{ID},task=sh\n");
+        assert!(!docker(&libpod));
         let nested = cgroupfs.replace("oom_memcg=/docker/", "oom_memcg=/user/docker/");
-        assert!(!names_an_oom_kill_in(
-            nested.as_bytes(),
-            Dialect::Docker,
-            ID
-        ));
+        assert!(!docker(&nested));
     }
 }

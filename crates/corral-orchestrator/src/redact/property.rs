@@ -13,14 +13,19 @@ use super::dump_layouts::{hexdump, hexdump_words, od_c, od_words_and_cells, xxd}
 use super::{Findings, Redactor, StreamRedactor, forms};
 
 /// A xorshift generator: the same cases on every run.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn below(&mut self, bound: usize) -> usize {
+    /// The next 64 random bits.
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        usize::try_from(self.0 % bound as u64).expect("small")
+        self.0
+    }
+
+    pub(super) fn below(&mut self, bound: usize) -> usize {
+        usize::try_from(self.next() % bound as u64).expect("small")
     }
 
     fn chance(&mut self, one_in: usize) -> bool {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::canonical::{LINE, read};
 use super::parse::general;
 use super::streams::Sink;
+use crate::redact::property::Rng;
 
 /// Every call a reading made.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -32,13 +33,8 @@ fn both(line: &[u8]) -> (bool, Calls, bool, Calls) {
 /// a column off are left to the general reading.
 #[test]
 fn a_full_line_is_read_as_the_general_reading_reads_it() {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut next = move || rng.next();
     for case in 0..20_000 {
         let bytes: Vec<u8> = (0..16)
             .map(|_| match case % 4 {
