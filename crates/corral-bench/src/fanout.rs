@@ -1,22 +1,23 @@
-//! Event ingest and fan-out, end to end: [`JOBS`] real exec jobs whose
-//! workers post their output over their sockets, while [`SUBSCRIBERS`]
-//! SSE connections to the user API (spread evenly over the jobs, opened
-//! before any job prints) read every event, serialised and sent over HTTP.
+//! Event ingest and fan-out, end to end: real exec jobs whose workers post
+//! their output over their sockets, while [`SUBSCRIBERS`] SSE connections
+//! to the user API (spread evenly over the jobs, opened before any job
+//! prints) read every event, serialised and sent over HTTP. It runs twice,
+//! on a fresh server each time: with a paced load and flat out ([`Load`]).
 //!
-//! Each job waits for a file in its project directory, then prints
-//! [`LINES`] lines to stdout and as many to stderr, alternating (the
+//! Each job waits for a file in its project directory, then prints (the
 //! worker merges what piles up on one stream into one event, and the
 //! server joins one stream's consecutive output within a batch, so events
-//! are counted as the store holds them, never as lines). The file is
-//! written for every job at once, once all jobs run and every subscriber
-//! is connected.
+//! are counted as the store holds them, and the lines in them too). The
+//! file is written for every job at once, once all jobs run and every
+//! subscriber is connected.
 //!
 //! Figures: `output` events ingested per second in all (from the first to
-//! the last stored, by the store's timestamps), delivered per second
-//! across all subscribers, and the time from the start until every
-//! subscriber had every event of its job. Every subscriber must receive
-//! every event of its job once and in order, and as many as the store
-//! holds; else the run fails.
+//! the last stored, by the store's timestamps), the lines they held,
+//! delivered per second across all subscribers, and the time from the
+//! start until every subscriber had every event of its job. Every
+//! subscriber must receive every event of its job once and in order, and
+//! as many as the store holds, and the store must hold every line printed;
+//! else the run fails.
 //!
 //! The subscribers run on a runtime of their own ([`READER_THREADS`]
 //! threads), so the CPU the server used and the CPU its readers used are
@@ -24,6 +25,7 @@
 
 mod cpu;
 mod follower;
+mod load;
 
 use std::time::{Duration, Instant};
 
@@ -35,20 +37,21 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use follower::Received;
+pub use load::Load;
 
-/// Jobs printing at once (each is admitted at most 10,000 events a second).
-pub const JOBS: usize = 10;
 /// SSE connections, spread evenly over the jobs.
 pub const SUBSCRIBERS: usize = 100;
-/// Lines each job prints to each of stdout and stderr.
-pub const LINES: usize = 20_000;
 /// Longest wait for jobs to start and subscribers to connect.
 const READY_DEADLINE: Duration = Duration::from_mins(1);
 /// Threads of the subscribers' runtime: one a core.
 const READER_THREADS: usize = 2;
 
-/// What the run measured.
+/// What one run measured.
 pub struct FanoutFigures {
+    /// How the jobs printed.
+    pub load: Load,
+    /// Lines in the stored `output` events, all jobs (every line printed).
+    pub lines: u64,
     /// `output` events stored, all jobs.
     pub outputs: u64,
     /// Events of every kind stored, all jobs.
@@ -76,30 +79,43 @@ impl FanoutFigures {
         self.outputs as f64 / self.ingest.as_secs_f64()
     }
 
+    #[expect(clippy::cast_precision_loss, reason = "line counts far below 2^52")]
+    pub fn lines_per_s(&self) -> f64 {
+        self.lines as f64 / self.ingest.as_secs_f64()
+    }
+
+    #[expect(clippy::cast_precision_loss, reason = "event counts far below 2^52")]
+    pub fn lines_per_event(&self) -> f64 {
+        self.lines as f64 / self.outputs as f64
+    }
+
     #[expect(clippy::cast_precision_loss, reason = "event counts far below 2^52")]
     pub fn delivered_per_s(&self) -> f64 {
         self.delivered as f64 / self.delivery.as_secs_f64()
     }
 }
 
-pub async fn measure() -> anyhow::Result<FanoutFigures> {
-    let server = TestServer::start_with(|config| config.max_concurrent_jobs = JOBS).await;
-    let figures = run(&server).await;
-    let leftover = server.stop().await;
-    let figures = figures?;
-    anyhow::ensure!(leftover == 0, "{leftover} containers were left behind");
-    Ok(figures)
+/// Both loads, each on a fresh server.
+pub async fn measure() -> anyhow::Result<Vec<FanoutFigures>> {
+    let mut all = Vec::with_capacity(Load::ALL.len());
+    for load in Load::ALL {
+        let server =
+            TestServer::start_with(|config| config.max_concurrent_jobs = load.jobs()).await;
+        let figures = run(&server, load).await;
+        let leftover = server.stop().await;
+        let figures = figures?;
+        anyhow::ensure!(leftover == 0, "{leftover} containers were left behind");
+        all.push(figures);
+    }
+    Ok(all)
 }
 
-async fn run(server: &TestServer) -> anyhow::Result<FanoutFigures> {
-    let script = format!(
-        "while [ ! -e /workspace/go ]; do sleep 0.05; done; i=0; \
-         while [ $i -lt {LINES} ]; do echo \"stdout line $i of a chatty job\"; \
-         echo \"stderr line $i\" >&2; i=$((i+1)); done"
-    );
+async fn run(server: &TestServer, load: Load) -> anyhow::Result<FanoutFigures> {
+    let jobs = load.jobs();
+    let script = load.script();
     let projects: Vec<tempfile::TempDir> =
-        (0..JOBS).map(|_| corral_testkit::job_project()).collect();
-    let mut ids = Vec::with_capacity(JOBS);
+        (0..jobs).map(|_| corral_testkit::job_project()).collect();
+    let mut ids = Vec::with_capacity(jobs);
     for project in &projects {
         let spec = json!({
             "command": ["sh", "-c", script],
@@ -116,7 +132,7 @@ async fn run(server: &TestServer) -> anyhow::Result<FanoutFigures> {
     let (connected, mut connections) = mpsc::channel(SUBSCRIBERS);
     let mut followers = JoinSet::new();
     for index in 0..SUBSCRIBERS {
-        let job = index % JOBS;
+        let job = index % jobs;
         let url = format!("{}/v1/jobs/{}/events/stream", server.url, ids[job]);
         followers.spawn_on(
             follower::follow(
@@ -133,7 +149,7 @@ async fn run(server: &TestServer) -> anyhow::Result<FanoutFigures> {
     let received = follow_all(server, &ids, &projects, &mut connections, &mut followers).await;
     readers.shutdown_background();
     let (received, started, started_wall, cpu) = received?;
-    let mut stored = Vec::with_capacity(JOBS);
+    let mut stored = Vec::with_capacity(jobs);
     for id in &ids {
         let job = server.job(id).await;
         anyhow::ensure!(
@@ -144,7 +160,7 @@ async fn run(server: &TestServer) -> anyhow::Result<FanoutFigures> {
         );
         stored.push(all_events(server, id).await?);
     }
-    let mut figures = figures(&stored, &received, started, started_wall)?;
+    let mut figures = figures(load, &stored, &received, started, started_wall)?;
     figures.cpu = cpu;
     Ok(figures)
 }
@@ -228,8 +244,10 @@ async fn all_events(server: &TestServer, id: &str) -> anyhow::Result<Vec<Event>>
     }
 }
 
-/// The figures; fails unless every subscriber received all its job stored.
+/// The figures; fails unless every subscriber received all its job
+/// stored, and the store holds every line printed.
 fn figures(
+    load: Load,
     stored: &[Vec<Event>],
     received: &[Received],
     started: Instant,
@@ -255,6 +273,16 @@ fn figures(
         .flatten()
         .filter(|event| event.kind == EventKind::Output)
         .collect();
+    let lines = outputs
+        .iter()
+        .filter_map(|event| event.output())
+        .map(|output| memchr::memchr_iter(b'\n', output.text.as_bytes()).count() as u64)
+        .sum::<u64>();
+    anyhow::ensure!(
+        lines == load.lines() as u64,
+        "the jobs printed {} lines, the store holds {lines}",
+        load.lines()
+    );
     let first_stored = outputs
         .iter()
         .map(|event| event.ts)
@@ -289,6 +317,8 @@ fn figures(
         anyhow::bail!("no subscriber received any output");
     };
     Ok(FanoutFigures {
+        load,
+        lines,
         outputs: outputs.len() as u64,
         events: stored.iter().map(|job| job.len() as u64).sum(),
         ingest: (last_stored - first_stored).try_into()?,
