@@ -52,11 +52,14 @@ function showJob(id) {
       refresh().catch(() => {});
     }, Math.max(0, 500 - (Date.now() - asked)));
   };
-  // A state change moves the header at once, then the job is asked again.
+  // A state change moves the header at once, then the job is asked again:
+  // at once for its end (stored before its last status event, so its times
+  // come with the badge), else within half a second.
   const onState = (state) => {
     const badge = header.querySelector("h2 .state");
     if (badge && state) { setText(badge, state); badge.className = "state " + state; }
-    refreshSoon();
+    if (ENDED.includes(state)) refresh().catch(() => {});
+    else refreshSoon();
   };
   refresh().catch((error) => fill(header, el("p", { class: "error" }, error.message)));
   follow(id, view, () => live, refresh, onState);
