@@ -199,14 +199,9 @@ fn a_long_hold_is_not_rescanned_for_every_small_chunk() {
 
 /// Random letters and digits, `len` of them.
 fn random_text(len: usize, seed: u64) -> String {
-    let mut state = seed;
+    let mut rng = super::property::Rng(seed);
     (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[(state % 36) as usize])
-        })
+        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.below(36)]))
         .collect()
 }
 

@@ -248,13 +248,8 @@ mod tests {
     /// often) against random texts, checked against Aho-Corasick.
     #[test]
     fn it_finds_what_aho_corasick_finds() {
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % below as u64).expect("small")
-        };
+        let mut rng = crate::redact::property::Rng(0x2545_F491_4F6C_DD1D);
+        let mut next = |below: usize| rng.below(below);
         let mut letters = |count: usize, alphabet: &[u8]| -> String {
             (0..count)
                 .map(|_| char::from(alphabet[next(alphabet.len())]))

@@ -164,7 +164,9 @@ pub(super) fn general(line: &[u8], start: usize, sink: &mut impl Sink) -> bool {
         }
         let mut token = [(0u8, (0usize, 0usize)); 8];
         for (slot, pair) in token.iter_mut().zip((token_start..token_end).step_by(2)) {
-            let byte = hex_value(line[pair]) << 4 | hex_value(line[pair + 1]);
+            // Every digit of the token was checked to be one.
+            let digit = |at: usize| hex_digit(line[at]).unwrap_or_default();
+            let byte = digit(pair) << 4 | digit(pair + 1);
             *slot = (byte, (start + pair, start + pair + 2));
         }
         // A token of several bytes may be a little-endian word (`od -x`,
@@ -356,12 +358,4 @@ fn named(token: &[u8]) -> Option<u8> {
     }
     let index = NAMES.iter().position(|name| *name == token)?;
     u8::try_from(index).ok()
-}
-
-fn hex_value(digit: u8) -> u8 {
-    match digit {
-        b'0'..=b'9' => digit - b'0',
-        b'a'..=b'f' => digit - b'a' + 10,
-        _ => digit.wrapping_sub(b'A').wrapping_add(10) & 15,
-    }
 }
