@@ -169,6 +169,8 @@ impl Runtime for DockerRuntime {
 
     #[instrument(name = "runtime.wait", skip(self))]
     async fn wait(&self, container_id: &str) -> Result<ContainerExit, RuntimeError> {
+        // An OOM kill while it runs is logged after this: read at its exit.
+        let log_since = crate::kmsg::Tail::now();
         let options = WaitContainerOptions {
             condition: "not-running".to_owned(),
         };
@@ -195,7 +197,7 @@ impl Runtime for DockerRuntime {
         Ok(ContainerExit {
             exit_code,
             oom_killed: state.oom_killed.unwrap_or(false)
-                || crate::kmsg::oom_in_kernel_log(self.dialect, id, exit_code).await,
+                || crate::kmsg::oom_in_kernel_log(self.dialect, id, exit_code, log_since).await,
         })
     }
 

@@ -6,17 +6,27 @@
 //!   `…/libpod-ID.scope` on v2.
 //! - Docker sets `OOMKilled` when it hears containerd's `oom` event, which
 //!   can come after the exit it answers a wait with: a container inspected
-//!   at once may be killed (exit 137) with the flag not yet set.
-//!   `oom_memcg=/docker/ID` (the cgroupfs driver) or
-//!   `/system.slice/docker-ID.scope` (systemd's).
+//!   at once may have been killed (exit 137), or have had a child killed
+//!   (any exit), with the flag not yet set. `oom_memcg=/docker/ID` (the
+//!   cgroupfs driver) or `/system.slice/docker-ID.scope` (systemd's).
+//!
+//! A wait takes the log's end as it begins ([`Tail::now`]); at the exit
+//! only the records since are read, whatever the exit code, so the look
+//! costs what the kernel logged meanwhile. Without a tail (the log could
+//! not be opened then) the whole log is read, and on Docker only for a
+//! killed container. An OOM kill logged before the wait began (a job
+//! re-adopted after a restart) is then Docker's flag's alone to tell.
 //!
 //! Only root may read `/dev/kmsg`; when it cannot be read the answer is
-//! "no", as before. A job cannot write there (containers get no
+//! "no", as before. Only the kernel's own records count: one written to
+//! `/dev/kmsg` from user space is filed under the user facility, whatever
+//! it claims. A job cannot write there anyway (containers get no
 //! `/dev/kmsg` and no `CAP_SYSLOG`), so it cannot make another job look
 //! killed; at most the ring buffer, overwritten by a flood of kernel
 //! messages, loses the record.
 
-use std::io::{ErrorKind, Read};
+use std::fs::File;
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 
 use crate::spec::Dialect;
@@ -31,36 +41,64 @@ const RECORD: usize = 8192;
 /// Exit code of a process killed by `SIGKILL`, as the OOM killer kills.
 const KILLED: i64 = 137;
 
-/// Whether the kernel log holds an OOM kill in the memory cgroup of the
-/// container `container_id` (its full id), which exited with `exit_code`
-/// and whose engine did not say it was killed: always asked on Podman,
-/// which never says so on cgroup v1; on Docker only for a killed
-/// container (the flag's race), so other exits cost no read of the log.
-pub async fn oom_in_kernel_log(dialect: Dialect, container_id: &str, exit_code: i64) -> bool {
-    if dialect == Dialect::Docker && exit_code != KILLED {
-        return false;
+/// The kernel log from where it ended when this was taken: only what is
+/// logged after is read through it.
+#[derive(Debug)]
+pub struct Tail(File);
+
+impl Tail {
+    /// The log's end now; `None` when the log cannot be read.
+    pub fn now() -> Option<Self> {
+        let mut log = open()?;
+        log.seek(SeekFrom::End(0)).ok()?;
+        Some(Self(log))
     }
-    let id = container_id.to_owned();
-    tokio::task::spawn_blocking(move || read_for(dialect, &id))
-        .await
-        .unwrap_or(false)
 }
 
-/// [`oom_in_kernel_log`], reading the log here.
-fn read_for(dialect: Dialect, container_id: &str) -> bool {
-    let Ok(mut log) = std::fs::OpenOptions::new()
+/// Whether the kernel log holds an OOM kill in the memory cgroup of the
+/// container `container_id` (its full id), which exited with `exit_code`
+/// and whose engine did not say it was killed: read from `since` when the
+/// wait took it, at any exit; else the whole log, always on Podman, which
+/// never says so on cgroup v1, and on Docker only for a killed container.
+pub async fn oom_in_kernel_log(
+    dialect: Dialect,
+    container_id: &str,
+    exit_code: i64,
+    since: Option<Tail>,
+) -> bool {
+    let log = match since {
+        Some(Tail(log)) => log,
+        None if dialect == Dialect::Docker && exit_code != KILLED => return false,
+        None => match open() {
+            Some(log) => log,
+            None => return false,
+        },
+    };
+    let id = container_id.to_owned();
+    tokio::task::spawn_blocking(move || {
+        any_record(log, |record| names_an_oom_kill_in(record, dialect, &id))
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// The kernel log, read without waiting, from its first record kept.
+fn open() -> Option<File> {
+    std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(O_NONBLOCK)
         .open("/dev/kmsg")
-    else {
-        return false;
-    };
+        .ok()
+}
+
+/// Whether a record of `log`, from where it stands to the end, `matches`.
+fn any_record(mut log: File, mut matches: impl FnMut(&[u8]) -> bool) -> bool {
     let mut record = vec![0; RECORD];
     loop {
         match log.read(&mut record) {
             Ok(0) => return false,
             Ok(read) => {
-                if names_an_oom_kill_in(&record[..read], dialect, container_id) {
+                if matches(&record[..read]) {
                     return true;
                 }
             }
@@ -82,8 +120,19 @@ fn names_an_oom_kill_in(record: &[u8], dialect: Dialect, id: &str) -> bool {
     let Ok(text) = std::str::from_utf8(record) else {
         return false;
     };
-    // `PRI,SEQ,TIME,FLAGS;MESSAGE`, then continuation lines.
-    let message = text.split_once(';').map_or("", |(_, message)| message);
+    // `PRI,SEQ,TIME,FLAGS;MESSAGE`, then continuation lines. PRI is the
+    // facility times 8 plus the level: the kernel's own are below 8.
+    let Some((prefix, message)) = text.split_once(';') else {
+        return false;
+    };
+    let from_the_kernel = prefix
+        .split(',')
+        .next()
+        .and_then(|priority| priority.parse::<u32>().ok())
+        .is_some_and(|priority| priority < 8);
+    if !from_the_kernel {
+        return false;
+    }
     let Some(fields) = message.strip_prefix("oom-kill:") else {
         return false;
     };
@@ -160,5 +209,37 @@ mod tests {
         assert!(!docker(&libpod));
         let nested = cgroupfs.replace("oom_memcg=/docker/", "oom_memcg=/user/docker/");
         assert!(!docker(&nested));
+        // Written to `/dev/kmsg` from user space: filed under the user
+        // facility (8 and up), whatever its text says.
+        assert!(!docker(&cgroupfs.replacen("6,", "14,", 1)));
+        assert!(!docker(&cgroupfs.replacen("6,", "8,", 1)));
+        assert!(docker(&cgroupfs.replacen("6,", "0,", 1)));
+        assert!(!docker(&cgroupfs.replacen("6,", ",", 1)));
+        assert!(!docker(&cgroupfs.replacen(';', ":", 1)));
+    }
+
+    /// A tail reads what is logged after it was taken, and nothing from
+    /// before. Two records are written to the kernel log (as root may).
+    #[test]
+    fn a_tail_reads_only_what_came_after_it() {
+        let marker = format!("corral kmsg test {}", std::process::id());
+        let write = |text: &str| {
+            std::fs::write("/dev/kmsg", format!("{text}\n"))
+                .expect("root writes to /dev/kmsg (the tests run as root)");
+        };
+        let before = format!("{marker}: before");
+        let after = format!("{marker}: after");
+        write(&before);
+        let tail = Tail::now().expect("root reads /dev/kmsg");
+        write(&after);
+        let holds = |log: File, text: &str| {
+            any_record(log, |record| String::from_utf8_lossy(record).contains(text))
+        };
+        assert!(holds(tail.0, &after));
+        let tail = Tail::now().expect("root reads /dev/kmsg");
+        write(&after);
+        assert!(!holds(tail.0, &before));
+        let whole = open().expect("root reads /dev/kmsg");
+        assert!(holds(whole, &before), "the whole log holds both");
     }
 }
