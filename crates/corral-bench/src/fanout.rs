@@ -16,8 +16,9 @@
 //! delivered per second across all subscribers, and the time from the
 //! start until every subscriber had every event of its job. Every
 //! subscriber must receive every event of its job once and in order, and
-//! as many as the store holds, and the store must hold every line printed;
-//! else the run fails.
+//! as many as the store holds, and each job's stored output must be
+//! exactly the lines it printed, stream by stream, in order; else the run
+//! fails.
 //!
 //! The subscribers run on a runtime of their own ([`READER_THREADS`]
 //! threads), so the CPU the server used and the CPU its readers used are
@@ -50,7 +51,8 @@ const READER_THREADS: usize = 2;
 pub struct FanoutFigures {
     /// How the jobs printed.
     pub load: Load,
-    /// Lines in the stored `output` events, all jobs (every line printed).
+    /// Lines in the stored `output` events, all jobs: every line printed,
+    /// each once and in order (checked).
     pub lines: u64,
     /// `output` events stored, all jobs.
     pub outputs: u64,
@@ -273,16 +275,12 @@ fn figures(
         .flatten()
         .filter(|event| event.kind == EventKind::Output)
         .collect();
-    let lines = outputs
-        .iter()
-        .filter_map(|event| event.output())
-        .map(|output| memchr::memchr_iter(b'\n', output.text.as_bytes()).count() as u64)
-        .sum::<u64>();
-    anyhow::ensure!(
-        lines == load.lines() as u64,
-        "the jobs printed {} lines, the store holds {lines}",
-        load.lines()
-    );
+    let mut lines = 0;
+    for (index, job) in stored.iter().enumerate() {
+        lines += load
+            .check(job)
+            .with_context(|| format!("job {index}'s stored output"))?;
+    }
     let first_stored = outputs
         .iter()
         .map(|event| event.ts)

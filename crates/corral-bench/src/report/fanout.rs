@@ -6,16 +6,18 @@ use crate::fanout::{FanoutFigures, Load, SUBSCRIBERS};
 const GOAL_EVENTS_PER_S: f64 = 50_000.0;
 
 /// The fan-out figures of both loads as Markdown: the goal's verdict on
-/// the paced load, whose events are each one write.
+/// the paced load, whose writes come one at a time.
 pub fn fanout_table(all: &[FanoutFigures]) -> String {
-    let mut text = String::from(
+    let mut text = format!(
         "\nEvents, end to end: exec jobs print through their workers and sockets while \
-         100 SSE connections to `GET /v1/jobs/{id}/events/stream` (spread evenly over the jobs, \
-         opened before any output) read everything over HTTP on loopback. Jobs, server and \
-         subscribers share the machine. A worker merges what piles up on a stream into one \
-         event, so events per second depend on how far the printing runs ahead: the paced load \
-         (one line a stream a tick) measures the goal, and the flat-out load, whose events hold \
-         many lines, lines per second. Each load runs on a fresh server.\n",
+         {SUBSCRIBERS} SSE connections to `GET /v1/jobs/{{id}}/events/stream` (spread evenly over \
+         the jobs, opened before any output) read everything over HTTP on loopback. Jobs, server \
+         and subscribers share the machine. A worker merges what piles up on a stream into one \
+         event, so events per second depend on how far the printing runs ahead of the reading: \
+         the paced load (one line a stream, then a tick) measures the goal, and the flat-out \
+         load, whose events hold many lines, lines per second. Lines an event above 1 on the \
+         paced load mean its writes came faster than they were read one at a time. Each load \
+         runs on a fresh server.\n",
     );
     for figures in all {
         text.push_str(&one_load(figures));
@@ -60,8 +62,14 @@ fn one_load(figures: &FanoutFigures) -> String {
         Load::Paced => "Paced",
         Load::FlatOut => "Flat out",
     };
+    let ceiling = load.ceiling().map_or_else(String::new, |most| {
+        format!(
+            " The jobs can offer at most {most} lines a second (every tick 1 ms, printing taking \
+             no time)."
+        )
+    });
     format!(
-        "\n**{title}**: {}; {SUBSCRIBERS} subscribers, {} a job.\n\n\
+        "\n**{title}**: {}; {SUBSCRIBERS} subscribers, {} a job.{ceiling}\n\n\
          | figure | value |\n|---|---:|\n\
          | lines printed and stored, all jobs | {} |\n\
          | `output` events stored, all jobs | {} ({:.2} lines an event) |\n\
@@ -73,8 +81,8 @@ fn one_load(figures: &FanoutFigures) -> String {
          | start → every subscriber had every event of its job | {:.2} s |\n\
          {}\n\
          Every subscriber received every event its job stored ({} events of all kinds in all \
-         jobs), each once and in order, and the store held every line printed (the run fails \
-         otherwise).\n",
+         jobs), each once and in order, and each job's stored output was exactly the lines it \
+         printed, stream by stream, in order (the run fails otherwise).\n",
         load.describe(),
         per_job(load.jobs()),
         figures.lines,
@@ -111,9 +119,9 @@ fn cpu_rows(figures: &FanoutFigures) -> String {
         },
     );
     format!(
-        "| CPU, server (its runtime and blocking pool) | {:.2} s, {:.1} µs an event |\n\
+        "| CPU, server (every thread of the bench's process but the subscribers': the server's runtime and blocking pool, and the bench driving it) | {:.2} s, {:.1} µs an event |\n\
          | CPU, the {SUBSCRIBERS} subscribers (a runtime of their own) | {:.2} s, {:.1} µs an event |\n\
-         | CPU, the jobs' containers (their shells and workers, from Docker's cgroup) | {containers} |\n\
+         | CPU, the jobs' containers (their shells and workers: Docker's cgroup, so any other container running too) | {containers} |\n\
          | CPU, the whole machine (the above, Docker, anything else running) | {:.2} s of {:.2} s ({cores} cores) |\n",
         cpu.server.as_secs_f64(),
         per_event(cpu.server),

@@ -24,9 +24,15 @@ function showJob(id) {
   let reviewed = false;
   const ticker = setInterval(() => { if (shown && !isEnded(shown)) updateDuration(header, shown); }, 1000);
   stopFollowing = () => { live = false; clearInterval(ticker); };
+  // Answers can come back out of order (a throttled ask still out when the
+  // job's end is asked at once): one older than the last shown is dropped.
+  let asks = 0;
+  let shownAsk = 0;
   const refresh = async () => {
+    const ask = ++asks;
     const job = await api("GET", "/v1/jobs/" + id);
-    if (!live) return job;
+    if (!live || ask < shownAsk) return job;
+    shownAsk = ask;
     if (JSON.stringify(job) !== JSON.stringify(shown)) renderHeader(header, job);
     // The server's account wins over a state an older event put up.
     const badge = header.querySelector("h2 .state");
