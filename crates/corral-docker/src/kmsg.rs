@@ -10,20 +10,24 @@
 //!   (any exit), with the flag not yet set. `oom_memcg=/docker/ID` (the
 //!   cgroupfs driver) or `/system.slice/docker-ID.scope` (systemd's).
 //!
-//! A wait takes the log's end as it begins ([`Tail::now`]); at the exit
-//! only the records since are read, whatever the exit code, so the look
-//! costs what the kernel logged meanwhile. Without a tail (the log could
-//! not be opened then) the whole log is read, and on Docker only for a
-//! killed container. An OOM kill logged before the wait began (a job
-//! re-adopted after a restart) is then Docker's flag's alone to tell.
+//! Where the engine may have said nothing (Podman always, a Docker
+//! container killed with exit 137), the whole log is read at the exit.
+//! Any other Docker exit (a child killed while the job went on) is looked
+//! up only in what was logged since its wait began ([`Tail::now`]), so
+//! the look costs what the kernel logged meanwhile; a kill before that
+//! (between the start and the wait, or before a restart) is then Docker's
+//! flag's alone to tell.
 //!
 //! Only root may read `/dev/kmsg`; when it cannot be read the answer is
 //! "no", as before. Only the kernel's own records count: one written to
 //! `/dev/kmsg` from user space is filed under the user facility, whatever
 //! it claims. A job cannot write there anyway (containers get no
 //! `/dev/kmsg` and no `CAP_SYSLOG`), so it cannot make another job look
-//! killed; at most the ring buffer, overwritten by a flood of kernel
-//! messages, loses the record.
+//! killed. It can keep the record from being written, though: the kernel
+//! writes its OOM report only ten times in five seconds, host-wide, so a
+//! job that has its own children killed in a loop silences the reports of
+//! other containers' kills meanwhile (they fall back on the engine's flag,
+//! on Podman none); a flood of kernel messages can also overwrite one.
 
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
@@ -57,22 +61,22 @@ impl Tail {
 
 /// Whether the kernel log holds an OOM kill in the memory cgroup of the
 /// container `container_id` (its full id), which exited with `exit_code`
-/// and whose engine did not say it was killed: read from `since` when the
-/// wait took it, at any exit; else the whole log, always on Podman, which
-/// never says so on cgroup v1, and on Docker only for a killed container.
+/// and whose engine did not say it was killed: the whole log on Podman,
+/// which never says so on cgroup v1, and for a killed Docker container;
+/// for any other Docker exit, what was logged `since` its wait began.
 pub async fn oom_in_kernel_log(
     dialect: Dialect,
     container_id: &str,
     exit_code: i64,
     since: Option<Tail>,
 ) -> bool {
-    let log = match since {
-        Some(Tail(log)) => log,
-        None if dialect == Dialect::Docker && exit_code != KILLED => return false,
-        None => match open() {
-            Some(log) => log,
-            None => return false,
-        },
+    let whole = dialect == Dialect::Podman || exit_code == KILLED;
+    let log = match (whole, since) {
+        (true, _) => open(),
+        (false, since) => since.map(|Tail(log)| log),
+    };
+    let Some(log) = log else {
+        return false;
     };
     let id = container_id.to_owned();
     tokio::task::spawn_blocking(move || {
@@ -133,7 +137,9 @@ fn names_an_oom_kill_in(record: &[u8], dialect: Dialect, id: &str) -> bool {
     if !from_the_kernel {
         return false;
     }
-    let Some(fields) = message.strip_prefix("oom-kill:") else {
+    // The kernel's line starts so (longer than a task's name, which some
+    // messages start with).
+    let Some(fields) = message.strip_prefix("oom-kill:constraint=") else {
         return false;
     };
     // Only the cgroups a rootful engine makes for the container: a user
@@ -148,10 +154,12 @@ fn names_an_oom_kill_in(record: &[u8], dialect: Dialect, id: &str) -> bool {
             format!("/system.slice/docker-{id}.scope"),
         ],
     };
+    // The first such field only: the kernel prints it before the task's
+    // own cgroup, whose path a nested cgroup's name could fill with one.
     fields
         .split(',')
-        .filter_map(|field| field.strip_prefix("oom_memcg="))
-        .any(|memcg| {
+        .find_map(|field| field.strip_prefix("oom_memcg="))
+        .is_some_and(|memcg| {
             let memcg = memcg.lines().next().unwrap_or_default().trim_end();
             made.iter().any(|path| memcg == path)
         })
@@ -205,7 +213,9 @@ mod tests {
         );
         assert!(docker(&systemd));
         assert!(!podman(&cgroupfs));
-        let libpod = format!("6,1,2,-;oom-kill:oom_memcg=/libpod_parent/libpod-{ID},task=sh\n");
+        let libpod = format!(
+            "6,1,2,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/libpod_parent/libpod-{ID},task=sh\n"
+        );
         assert!(!docker(&libpod));
         let nested = cgroupfs.replace("oom_memcg=/docker/", "oom_memcg=/user/docker/");
         assert!(!docker(&nested));
@@ -216,10 +226,23 @@ mod tests {
         assert!(docker(&cgroupfs.replacen("6,", "0,", 1)));
         assert!(!docker(&cgroupfs.replacen("6,", ",", 1)));
         assert!(!docker(&cgroupfs.replacen(';', ":", 1)));
+        // Only the first `oom_memcg`: a nested cgroup named to hold a
+        // second one in the task's path names no other container.
+        let other = ID.replace('5', "6");
+        let injected = format!(
+            "6,1,2,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/docker/{other},task_memcg=/docker/{other}/a,oom_memcg=/docker/{ID},task=sh\n"
+        );
+        assert!(!docker(&injected));
+        // A message that starts with a task's name (`oom-kill:` can be
+        // one) is not the OOM killer's line.
+        assert!(!docker(&format!(
+            "6,1,2,-;oom-kill: segfault at 0 in x,oom_memcg=/docker/{ID}\n"
+        )));
     }
 
     /// A tail reads what is logged after it was taken, and nothing from
-    /// before. Two records are written to the kernel log (as root may).
+    /// before. Two records are written to the kernel log: like the other
+    /// kernel-log test, this needs root (the tests run as root).
     #[test]
     fn a_tail_reads_only_what_came_after_it() {
         let marker = format!("corral kmsg test {}", std::process::id());
@@ -241,5 +264,33 @@ mod tests {
         assert!(!holds(tail.0, &before));
         let whole = open().expect("root reads /dev/kmsg");
         assert!(holds(whole, &before), "the whole log holds both");
+    }
+
+    /// An OOM killer's line written to `/dev/kmsg` from user space, at the
+    /// kernel's own priority, arrives under the user facility and counts
+    /// for nothing; the same text as the kernel files it would.
+    #[test]
+    fn an_oom_record_written_from_user_space_counts_for_nothing() {
+        let line = format!(
+            "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset={ID},mems_allowed=0,oom_memcg=/docker/{ID},task_memcg=/docker/{ID},task=tail,pid=1,uid=0"
+        );
+        let tail = Tail::now().expect("root reads /dev/kmsg");
+        std::fs::write("/dev/kmsg", format!("<6>{line}\n")).expect("root writes to /dev/kmsg");
+        let mut seen = Vec::new();
+        let found = any_record(tail.0, |record| {
+            if String::from_utf8_lossy(record).contains(&line) {
+                seen.push(String::from_utf8_lossy(record).into_owned());
+            }
+            names_an_oom_kill_in(record, Dialect::Docker, ID)
+        });
+        assert!(!found, "{seen:?}");
+        assert_eq!(seen.len(), 1, "the record was written and read back");
+        assert!(seen[0].starts_with("14,"), "{seen:?}");
+        let as_the_kernel_files_it = seen[0].replacen("14,", "6,", 1);
+        assert!(names_an_oom_kill_in(
+            as_the_kernel_files_it.as_bytes(),
+            Dialect::Docker,
+            ID
+        ));
     }
 }
