@@ -44,6 +44,10 @@ pub use load::Load;
 pub const SUBSCRIBERS: usize = 100;
 /// Longest wait for jobs to start and subscribers to connect.
 const READY_DEADLINE: Duration = Duration::from_mins(1);
+/// Longest wait, from the start signal, for every subscriber to reach its
+/// job's end: a job that hangs fails the run instead of stalling it until
+/// its own timeout.
+const RUN_DEADLINE: Duration = Duration::from_mins(2);
 /// Threads of the subscribers' runtime: one a core.
 const READER_THREADS: usize = 2;
 
@@ -193,7 +197,17 @@ async fn follow_all(
         std::fs::write(project.path().join("go"), b"")?;
     }
     let mut received = Vec::with_capacity(SUBSCRIBERS);
-    while let Some(done) = followers.join_next().await {
+    let deadline = started + RUN_DEADLINE;
+    while let Some(done) = tokio::time::timeout_at(deadline.into(), followers.join_next())
+        .await
+        .with_context(|| {
+            format!(
+                "{} of {SUBSCRIBERS} subscribers had not reached their job's end {}s after the start",
+                followers.len(),
+                RUN_DEADLINE.as_secs()
+            )
+        })?
+    {
         received.push(done??);
     }
     let cpu = before
