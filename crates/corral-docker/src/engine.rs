@@ -170,7 +170,10 @@ impl Runtime for DockerRuntime {
     #[instrument(name = "runtime.wait", skip(self))]
     async fn wait(&self, container_id: &str) -> Result<ContainerExit, RuntimeError> {
         // An OOM kill while it runs is logged after this: read at its exit.
-        let log_since = crate::kmsg::Tail::now();
+        // Podman's look reads the whole log, so it takes no tail to hold.
+        let log_since = (self.dialect == Dialect::Docker)
+            .then(crate::kmsg::Tail::now)
+            .flatten();
         let options = WaitContainerOptions {
             condition: "not-running".to_owned(),
         };
