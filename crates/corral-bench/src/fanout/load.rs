@@ -56,8 +56,8 @@ impl Load {
     }
 
     /// The `index`th line (from 0) a job prints to `stream`, without its
-    /// line feed.
-    pub fn line(stream: OutputStream, index: usize) -> String {
+    /// line feed (`$i` for the script's own).
+    pub fn line(stream: OutputStream, index: impl std::fmt::Display) -> String {
         match stream {
             OutputStream::Stdout => format!("stdout line {index} of a chatty job"),
             OutputStream::Stderr => format!("stderr line {index}"),
@@ -101,8 +101,11 @@ impl Load {
     /// What each job runs: it waits for `/workspace/go`, then prints.
     pub fn script(self) -> String {
         let rounds = self.rounds();
-        // As `Load::line` says.
-        let lines = "echo \"stdout line $i of a chatty job\"; echo \"stderr line $i\" >&2";
+        let lines = format!(
+            "echo \"{}\"; echo \"{}\" >&2",
+            Self::line(OutputStream::Stdout, "$i"),
+            Self::line(OutputStream::Stderr, "$i")
+        );
         match self {
             // `read -t` on a FIFO no one writes to is busybox sh's only
             // sleep that forks nothing; it rounds to whole milliseconds.
