@@ -52,7 +52,7 @@ async fn the_job_page_shows_the_state_the_job_is_in_while_it_streams() {
         .await;
     go_on(id).await;
     // The state comes with the event; the finished time with the job the
-    // page asks for after it (up to half a second later).
+    // page asks for at once on it.
     session
         .until(
             "return document.querySelector('h2 .state').textContent === 'succeeded' \
