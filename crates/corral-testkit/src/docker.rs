@@ -195,8 +195,6 @@ async fn host_tool_image(repository: &str, tool: &Path) -> String {
 /// unless exactly one container carries the label and `argv` exits 0. A
 /// test uses it to hold a job at a point and let it go on.
 pub async fn exec_in_job(id: &str, argv: &[&str]) {
-    use bollard::exec::{CreateExecOptions, StartExecResults};
-    use futures_util::StreamExt;
     ensure_docker();
     let runtime = DockerRuntime::connect().await.expect("connect to Docker");
     let containers = runtime
@@ -206,10 +204,18 @@ pub async fn exec_in_job(id: &str, argv: &[&str]) {
     let [container] = containers.as_slice() else {
         panic!("job {id} has {} containers, not one", containers.len());
     };
-    let docker = runtime.client();
+    exec_in_container(&container.container_id, argv).await;
+}
+
+/// Runs `argv` in container `container_id` as the container's own user, to
+/// its end; panics unless it exits 0.
+pub async fn exec_in_container(container_id: &str, argv: &[&str]) {
+    use bollard::exec::{CreateExecOptions, StartExecResults};
+    use futures_util::StreamExt;
+    let docker = docker().await;
     let exec = docker
         .create_exec(
-            &container.container_id,
+            container_id,
             CreateExecOptions::<String> {
                 cmd: Some(argv.iter().map(|arg| (*arg).to_owned()).collect()),
                 attach_stdout: Some(true),
@@ -231,7 +237,7 @@ pub async fn exec_in_job(id: &str, argv: &[&str]) {
         .await
         .expect("inspect the exec")
         .exit_code;
-    assert_eq!(code, Some(0), "{argv:?} in job {id}'s container");
+    assert_eq!(code, Some(0), "{argv:?} in container {container_id}");
 }
 
 /// Removes every container carrying `label=value`; returns how many there were.

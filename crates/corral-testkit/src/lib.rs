@@ -36,8 +36,8 @@ mod worker;
 
 pub use docker::{
     claude_image, curl_image, default_image, docker, engine, engine_ids, ensure_docker, eventually,
-    exec_in_job, git_image, job_project, plain_image, remove_instance_now, remove_labelled,
-    volume_image,
+    exec_in_container, exec_in_job, git_image, job_project, plain_image, remove_instance_now,
+    remove_labelled, volume_image,
 };
 pub use files::{assert_in_no_file, repo_root, running_job};
 pub use memory::{peak_rss_kib, reset_peak_rss};

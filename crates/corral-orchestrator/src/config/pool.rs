@@ -1,11 +1,18 @@
 //! `[pool]`: the warm pool's size and images.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use super::ConfigError;
 
 /// Pool containers per image: each is a started container kept in reserve.
 pub const MAX_POOL_SIZE: usize = 64;
+
+/// Longest a warm start's refill and rename wait for the job's worker to
+/// first report: a worker that stays silent (or is not corral's) holds
+/// them no longer.
+pub const FIRST_REPORT_WAIT: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -21,6 +28,10 @@ pub struct PoolSettings {
     pub size: usize,
     /// The images pooled (with the default limits and isolation).
     pub images: Vec<String>,
+    /// How long a warm start puts off the refill and the rename while its
+    /// worker is silent: [`FIRST_REPORT_WAIT`]. Not in the file; tests
+    /// lengthen it to see the order without racing the clock.
+    pub first_report_wait: Duration,
 }
 
 /// The pool settings: the flag beats the file; the server's default image
@@ -35,6 +46,7 @@ pub(super) fn settings(
         images: file
             .images
             .unwrap_or_else(|| vec![default_image.to_owned()]),
+        first_report_wait: FIRST_REPORT_WAIT,
     };
     if pool.size > MAX_POOL_SIZE {
         return Err(ConfigError::Invalid {

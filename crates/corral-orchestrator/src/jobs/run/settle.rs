@@ -4,18 +4,12 @@
 //! CPU from the job's first steps on a small machine, at the moment a user
 //! waits for the job's first output. Nothing in the job depends on either.
 
-use std::time::Duration;
-
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use crate::jobs::JobManager;
 use crate::worker_api::WorkerEndpoint;
-
-/// Longest the refill and the rename wait for the worker's first report:
-/// a worker that stays silent (or is not corral's) holds them no longer.
-const REPORT_WAIT: Duration = Duration::from_millis(200);
 
 /// The refill and the rename, waiting for the worker's first report.
 pub(super) struct Deferred {
@@ -26,8 +20,8 @@ pub(super) struct Deferred {
 
 impl JobManager {
     /// Refills the pool and renames `container_id` to the job's name once
-    /// `endpoint`'s worker first reported or [`REPORT_WAIT`] passed; the
-    /// refill alone when [`Deferred::finish`] comes first.
+    /// `endpoint`'s worker first reported or the pool's `first_report_wait`
+    /// passed; the refill alone when [`Deferred::finish`] comes first.
     pub(super) fn after_first_report(
         &self,
         job_id: &str,
@@ -39,11 +33,12 @@ impl JobManager {
         let manager = self.clone();
         let (job_id, container_id) = (job_id.to_owned(), container_id.to_owned());
         let hurry = now.clone();
+        let wait = self.inner.config.pool.first_report_wait;
         let done = self.inner.tasks.spawn(async move {
             tokio::select! {
                 () = reported => {}
                 () = hurry.cancelled() => {}
-                () = tokio::time::sleep(REPORT_WAIT) => {}
+                () = tokio::time::sleep(wait) => {}
             }
             manager.refill_pool();
             // `docker ps` shows the job's name, as for a cold job; not
