@@ -1,8 +1,8 @@
 //! Event ingest and fan-out, end to end: real exec jobs whose workers post
 //! their output over their sockets, while [`SUBSCRIBERS`] SSE connections
 //! to the user API (spread evenly over the jobs, opened before any job
-//! prints) read every event, serialised and sent over HTTP. It runs twice,
-//! on a fresh server each time: with a paced load and flat out ([`Load`]).
+//! prints) read every event, serialised and sent over HTTP. Each run has a
+//! fresh server: [`PACED_RUNS`] with a paced load, one flat out ([`Load`]).
 //!
 //! Each job waits for a file in its project directory, then prints (the
 //! worker merges what piles up on one stream into one event, and the
@@ -50,6 +50,10 @@ const READY_DEADLINE: Duration = Duration::from_mins(1);
 const RUN_DEADLINE: Duration = Duration::from_mins(2);
 /// Threads of the subscribers' runtime: one a core.
 const READER_THREADS: usize = 2;
+/// Runs of the paced load, whose figure the goal is judged on: one run's
+/// figure moved by a fifth between runs on a shared 2-core machine, so
+/// the verdict is on the median run.
+pub const PACED_RUNS: usize = 3;
 
 /// What one run measured.
 pub struct FanoutFigures {
@@ -101,10 +105,12 @@ impl FanoutFigures {
     }
 }
 
-/// Both loads, each on a fresh server.
+/// [`PACED_RUNS`] runs of the paced load, then one flat out, each on a
+/// fresh server.
 pub async fn measure() -> anyhow::Result<Vec<FanoutFigures>> {
-    let mut all = Vec::with_capacity(Load::ALL.len());
-    for load in Load::ALL {
+    let mut all = Vec::with_capacity(PACED_RUNS + 1);
+    let loads = std::iter::repeat_n(Load::Paced, PACED_RUNS).chain([Load::FlatOut]);
+    for load in loads {
         let server =
             TestServer::start_with(|config| config.max_concurrent_jobs = load.jobs()).await;
         let figures = run(&server, load).await;

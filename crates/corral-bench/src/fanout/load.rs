@@ -29,9 +29,6 @@ pub enum Load {
 }
 
 impl Load {
-    /// Both, in the order they run.
-    pub const ALL: [Self; 2] = [Self::Paced, Self::FlatOut];
-
     /// Jobs printing at once (each is admitted at most 10,000 events a
     /// second). Paced, they offer at most [`Load::ceiling`] lines a second.
     pub fn jobs(self) -> usize {
