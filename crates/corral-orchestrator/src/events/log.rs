@@ -165,9 +165,13 @@ impl EventLog {
     /// A receiver woken after each append for `job_id`, which keeps no
     /// window. Subscribe *before* reading the store so no append can slip
     /// between the two.
-    pub fn subscribe(&self, job_id: &str) -> broadcast::Receiver<()> {
+    pub fn subscribe(&self, job_id: &str) -> Waiter {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
-        watched(&mut channels, job_id).wake.subscribe()
+        Waiter {
+            wake: Some(watched(&mut channels, job_id).wake.subscribe()),
+            log: self.clone(),
+            job_id: job_id.to_owned(),
+        }
     }
 
     /// A follower's subscription to `job_id`: its wake-ups, and a share in
@@ -300,6 +304,44 @@ impl Following {
     }
 }
 
+/// A receiver that only waits to be woken after each append for a job
+/// (see [`EventLog::subscribe`]). The last to go of a job nobody follows
+/// takes the job's entry along, as a follower does: a finished job gets
+/// no more appends to let it go (a call on an ended sandbox, a probe job
+/// found ended), so it would stay until the server stops, one a job.
+pub struct Waiter {
+    wake: Option<broadcast::Receiver<()>>,
+    log: EventLog,
+    job_id: String,
+}
+
+impl Waiter {
+    /// The next wake-up (see [`broadcast::Receiver::recv`]).
+    pub async fn recv(&mut self) -> Result<(), broadcast::error::RecvError> {
+        match &mut self.wake {
+            Some(wake) => wake.recv().await,
+            None => Err(broadcast::error::RecvError::Closed),
+        }
+    }
+
+    /// A wake-up already sent, if any (see [`broadcast::Receiver::try_recv`]).
+    #[cfg(test)]
+    pub fn try_recv(&mut self) -> Result<(), broadcast::error::TryRecvError> {
+        match &mut self.wake {
+            Some(wake) => wake.try_recv(),
+            None => Err(broadcast::error::TryRecvError::Closed),
+        }
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        if self.wake.take().is_some() {
+            self.log.watchers(&self.job_id);
+        }
+    }
+}
+
 /// `job_id`'s entry, made when it has none.
 fn watched<'a>(channels: &'a mut HashMap<String, Followed>, job_id: &str) -> &'a mut Followed {
     channels
@@ -320,3 +362,5 @@ fn followers(followed: &Followed) -> usize {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod waiting_tests;

@@ -15,7 +15,7 @@ fn output(n: usize) -> NewEvent {
     )
 }
 
-async fn log_with_job() -> (tempfile::TempDir, EventLog, Arc<dyn Store>) {
+pub(super) async fn log_with_job() -> (tempfile::TempDir, EventLog, Arc<dyn Store>) {
     let dir = tempfile::tempdir().expect("dir");
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("events.db")).expect("store"));
@@ -63,13 +63,13 @@ async fn reads_from_the_window_match_the_store_at_every_point() {
 }
 
 /// The window's weight as kept, and as its events add up.
-fn window_weight(log: &EventLog, id: &str) -> (usize, usize, usize) {
+pub(super) fn window_weight(log: &EventLog, id: &str) -> (usize, usize, usize) {
     let channels = log.channels.lock().expect("lock");
     channels[id].window.weights()
 }
 
 /// Output events of 60 KiB of text each, `count` of them.
-fn large(count: usize, batch: usize) -> Vec<NewEvent> {
+pub(super) fn large(count: usize, batch: usize) -> Vec<NewEvent> {
     let text = "x".repeat(60 << 10);
     (0..count)
         .map(|n| {
@@ -250,52 +250,6 @@ async fn a_page_cut_short_never_makes_the_window_look_latest() {
         next.first().map(|event| event.event().seq),
         Some(2),
         "the second event, from the store"
-    );
-}
-
-/// A receiver that only waits to be woken (a prompt's long poll, a
-/// sandbox waiting for an exec's end) is woken by every append but keeps
-/// no events in memory; a follower that comes makes the window, and takes
-/// it along when it leaves, while the waiting receiver is still woken.
-#[tokio::test]
-async fn a_receiver_that_only_waits_keeps_no_window() {
-    let (_dir, log, _store) = log_with_job().await;
-    let id = "j-00000000000000e1";
-    let mut waiting = log.subscribe(id);
-    log.append(id, large(5, 0)).await.expect("append");
-    waiting.try_recv().expect("woken");
-    assert_eq!(window_weight(&log, id).0, 0, "no events kept for a waiter");
-    let mut follower = log.follow(id, 0, std::time::Duration::from_mins(1));
-    let Some(Step::Events(page)) = follower.next().await else {
-        panic!("no events");
-    };
-    assert_eq!(page.len(), 5, "what came before, from the store");
-    log.append(id, large(5, 1)).await.expect("append");
-    waiting.try_recv().expect("woken");
-    assert_eq!(window_weight(&log, id).0, 5, "the follower's window");
-    let Some(Step::Events(page)) = follower.next().await else {
-        panic!("no events");
-    };
-    let seqs: Vec<u64> = page.iter().map(|event| event.event().seq).collect();
-    assert_eq!(
-        seqs,
-        (6..=10).collect::<Vec<_>>(),
-        "from the window, in order"
-    );
-    drop(follower);
-    assert_eq!(window_weight(&log, id).0, 0, "went with its last follower");
-    log.append(id, large(5, 2)).await.expect("append");
-    waiting.try_recv().expect("still woken");
-    assert_eq!(
-        window_weight(&log, id).0,
-        0,
-        "none made again for the waiter"
-    );
-    drop(waiting);
-    log.append(id, large(5, 3)).await.expect("append");
-    assert!(
-        !log.channels.lock().expect("lock").contains_key(id),
-        "nobody watches: the channel goes"
     );
 }
 
