@@ -81,6 +81,11 @@ async fn the_pool_refills_after_a_warm_job_s_first_output_not_before() {
         Vec::<String>::new(),
         "no replacement while the job is silent"
     );
+    assert_ne!(
+        inspect(&container).await.name,
+        Some(format!("/corral-{id}")),
+        "not renamed while the job is silent"
+    );
     exec_in_container(&container, &["touch", "/tmp/go"]).await;
     assert!(until_idle(&server, 1).await, "the pool refilled");
     let output = first_output_ts(&server, &id).await.expect("its output");
@@ -98,7 +103,9 @@ async fn the_pool_refills_after_a_warm_job_s_first_output_not_before() {
 
 #[tokio::test]
 async fn a_silent_warm_job_holds_the_refill_and_the_rename_only_so_long() {
-    let server = pool_of_one(Duration::from_millis(300)).await;
+    // Five times the default, so a wait that ignored the setting shows.
+    let wait = Duration::from_secs(1);
+    let server = pool_of_one(wait).await;
     let (id, container) = held_job(&server).await;
     assert!(until_idle(&server, 1).await, "the pool refilled");
     assert!(until_renamed(&container, &id).await, "renamed for its job");
@@ -106,6 +113,15 @@ async fn a_silent_warm_job_holds_the_refill_and_the_rename_only_so_long() {
         first_output_ts(&server, &id).await,
         None,
         "the job is still silent"
+    );
+    // The wait begins once the job took the container, after it was created.
+    let refill = replacements(&server, &container).await;
+    assert_eq!(refill.len(), 1, "one replacement: {refill:?}");
+    let created = inspect(&refill[0]).await.created.expect("created");
+    let job_created = server.job(&id).await.created_at;
+    assert!(
+        instant(&created) - job_created >= wait,
+        "the replacement was created at {created}, less than {wait:?} after the job at {job_created}"
     );
     cancel(server, &id).await;
 }
