@@ -39,15 +39,7 @@ impl EventRecords for SqliteStore {
             // Immediate: the write lock is taken (or waited for) at once, so
             // another writer of the file makes this wait, never fail midway.
             connection.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-            let appended = append(connection, &job_id, ts, now, events, batch)
-                .and_then(|stored| {
-                    if let Some(held) = &held {
-                        connection
-                            .prepare_cached("UPDATE jobs SET held_streams = ?2 WHERE id = ?1")?
-                            .execute(params![job_id, held])?;
-                    }
-                    Ok(stored)
-                })
+            let appended = append(connection, &job_id, ts, now, events, batch, held.as_deref())
                 .and_then(|stored| {
                     connection.prepare_cached("COMMIT")?.execute([])?;
                     Ok(stored)
@@ -255,7 +247,8 @@ impl EventRecords for SqliteStore {
 }
 
 /// Inserts `events` after the job's last, inside the caller's transaction,
-/// and records `batch` with the last sequence number.
+/// and records `batch` with the last sequence number and `held` (JSON), in
+/// one update of the job's row.
 fn append(
     connection: &rusqlite::Connection,
     job_id: &str,
@@ -263,6 +256,7 @@ fn append(
     now: i64,
     events: Vec<NewEvent>,
     batch: Option<u64>,
+    held: Option<&str>,
 ) -> Result<Vec<Event>, StoreError> {
     let mut seq = highest_seq(connection, job_id)?;
     let mut stored = Vec::with_capacity(events.len());
@@ -289,11 +283,21 @@ fn append(
             redacted: event.redacted,
         });
     }
-    if let Some(batch) = batch {
-        connection
+    match (batch, held) {
+        (Some(batch), Some(held)) => connection
+            .prepare_cached(
+                "UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3, held_streams = ?4 \
+                 WHERE id = ?1",
+            )?
+            .execute(params![job_id, batch, seq, held])?,
+        (Some(batch), None) => connection
             .prepare_cached("UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3 WHERE id = ?1")?
-            .execute(params![job_id, batch, seq])?;
-    }
+            .execute(params![job_id, batch, seq])?,
+        (None, Some(held)) => connection
+            .prepare_cached("UPDATE jobs SET held_streams = ?2 WHERE id = ?1")?
+            .execute(params![job_id, held])?,
+        (None, None) => 0,
+    };
     Ok(stored)
 }
 

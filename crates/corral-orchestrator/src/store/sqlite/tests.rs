@@ -153,16 +153,22 @@ async fn held_streams_are_written_with_their_append_and_kept_until_given_again()
     store.insert_job(&job("j-1")).await.expect("insert");
     let output = NewEvent::new(EventKind::Output, json!({"stream": "stdout", "text": "a"}));
     assert_eq!(store.held_streams("j-1").await.expect("read"), Vec::new());
-    for (held, expected) in [
-        (Some(vec![None, Some(3)]), vec![None, Some(3)]),
-        (None, vec![None, Some(3)]),
-        (Some(Vec::new()), Vec::new()),
+    // Both in one update of the row; either alone leaves the other be.
+    for (seq, batch, held, expected) in [
+        (1, Some(1), Some(vec![None, Some(3)]), vec![None, Some(3)]),
+        (2, Some(2), None, vec![None, Some(3)]),
+        (3, Some(3), Some(Vec::new()), Vec::new()),
+        (4, None, Some(vec![Some(7)]), vec![Some(7)]),
+        (5, None, None, vec![Some(7)]),
     ] {
         store
-            .append_events("j-1", vec![output.clone()], Some(1), held)
+            .append_events("j-1", vec![output.clone()], batch, held)
             .await
             .expect("append");
         assert_eq!(store.held_streams("j-1").await.expect("read"), expected);
+        let last = batch.map_or((3, 3), |batch| (batch, seq));
+        let read = store.last_batch("j-1").await.expect("batch");
+        assert_eq!(read, Some(last), "after append {seq}");
     }
 }
 
