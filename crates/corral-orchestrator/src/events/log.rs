@@ -22,6 +22,9 @@ pub struct EventLog {
     channels: Arc<Mutex<HashMap<String, Followed>>>,
     /// Events stored since start.
     stored: Arc<std::sync::atomic::AtomicU64>,
+    /// What every window holds, all told, and the most it may.
+    windows: Arc<std::sync::atomic::AtomicUsize>,
+    windows_bytes: usize,
 }
 
 /// A watched job: its wake-up channel, and its latest events, contiguous,
@@ -48,10 +51,17 @@ struct Followed {
 impl EventLog {
     /// An event log over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
+        Self::with_windows_bytes(store, window::ALL_WINDOWS_BYTES)
+    }
+
+    /// An event log whose windows hold `bytes` at most, all told.
+    pub(super) fn with_windows_bytes(store: Arc<dyn Store>, bytes: usize) -> Self {
         Self {
             store,
             channels: Arc::default(),
             stored: Arc::default(),
+            windows: Arc::default(),
+            windows_bytes: bytes,
         }
     }
 
@@ -168,7 +178,7 @@ impl EventLog {
     pub fn subscribe(&self, job_id: &str) -> Waiter {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         Waiter {
-            wake: Some(watched(&mut channels, job_id).wake.subscribe()),
+            wake: Some(self.watched(&mut channels, job_id).wake.subscribe()),
             log: self.clone(),
             job_id: job_id.to_owned(),
         }
@@ -178,7 +188,7 @@ impl EventLog {
     /// keeping the job's window.
     pub(super) fn subscribe_following(&self, job_id: &str) -> Following {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
-        let followed = watched(&mut channels, job_id);
+        let followed = self.watched(&mut channels, job_id);
         Following {
             wake: followed.wake.subscribe(),
             _keeps: Arc::clone(&followed.follows),
@@ -224,7 +234,7 @@ impl EventLog {
         // went with it), or a first one come: the window skips this batch,
         // and restarts at the gap.
         let gone = if followers(followed) > 0 {
-            followed.window.extend(batch)
+            followed.window.extend(batch, self.windows_bytes)
         } else {
             batch
         };
@@ -274,6 +284,23 @@ impl EventLog {
             return Watchers::Waiting;
         }
         Watchers::Following
+    }
+
+    /// `job_id`'s entry, made when it has none.
+    fn watched<'a>(
+        &self,
+        channels: &'a mut HashMap<String, Followed>,
+        job_id: &str,
+    ) -> &'a mut Followed {
+        channels
+            .entry(job_id.to_owned())
+            .or_insert_with(|| Followed {
+                wake: broadcast::channel(WAKE_CAPACITY).0,
+                follows: Arc::new(()),
+                window: Window::new(Arc::clone(&self.windows)),
+                highest: 0,
+                checked: false,
+            })
     }
 }
 
@@ -342,19 +369,6 @@ impl Drop for Waiter {
     }
 }
 
-/// `job_id`'s entry, made when it has none.
-fn watched<'a>(channels: &'a mut HashMap<String, Followed>, job_id: &str) -> &'a mut Followed {
-    channels
-        .entry(job_id.to_owned())
-        .or_insert_with(|| Followed {
-            wake: broadcast::channel(WAKE_CAPACITY).0,
-            follows: Arc::new(()),
-            window: Window::default(),
-            highest: 0,
-            checked: false,
-        })
-}
-
 /// How many followers hold a share in `followed`'s window.
 fn followers(followed: &Followed) -> usize {
     Arc::strong_count(&followed.follows) - 1
@@ -364,3 +378,5 @@ fn followers(followed: &Followed) -> usize {
 mod tests;
 #[cfg(test)]
 mod waiting_tests;
+#[cfg(test)]
+mod windows_tests;

@@ -7,6 +7,7 @@
 //! event is weighed by walking its data, not by its JSON's length.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use corral_proto::Event;
@@ -22,6 +23,12 @@ pub const WINDOW: usize = 8192;
 /// events behind still reads from memory, and no followed job holds more
 /// than this.
 pub const WINDOW_BYTES: usize = 16 << 20;
+/// Most memory every followed job's window takes, all told: sixteen full
+/// ones. A window that grows past it lets go of its own oldest events
+/// until they fit (its readers read those from the store), so a server
+/// running many noisy jobs, each followed, does not hold
+/// [`WINDOW_BYTES`] for every one of them.
+pub const ALL_WINDOWS_BYTES: usize = 16 * WINDOW_BYTES;
 /// Most memory one page of events read for a follower takes, from the
 /// window or the store (one event at least, however large): a follower
 /// that holds what it read and does not send it holds no more.
@@ -68,19 +75,30 @@ impl SharedEvent {
 }
 
 /// The latest events of a followed job, contiguous.
-#[derive(Default)]
 pub(super) struct Window {
     /// Shared, not copied: a hundred followers of one event hold one copy.
     kept: VecDeque<Kept>,
     /// The weights of `kept`, all told.
     weight: usize,
+    /// What every window of the log holds, this one's `weight` included.
+    all: Arc<AtomicUsize>,
 }
 
 impl Window {
+    /// An empty window, counted in `all` (see [`ALL_WINDOWS_BYTES`]).
+    pub(super) fn new(all: Arc<AtomicUsize>) -> Self {
+        Self {
+            kept: VecDeque::new(),
+            weight: 0,
+            all,
+        }
+    }
+
     /// Adds a batch weighed by [`weigh`] after the window's last event
-    /// (a gap, appends racing, restarts it); returns the events let go,
-    /// to be dropped once no lock is held.
-    pub(super) fn extend(&mut self, batch: Vec<Kept>) -> Vec<Kept> {
+    /// (a gap, appends racing, restarts it), keeping every window of the
+    /// log within `all_bytes` in all; returns the events let go, to be
+    /// dropped once no lock is held.
+    pub(super) fn extend(&mut self, batch: Vec<Kept>, all_bytes: usize) -> Vec<Kept> {
         let mut gone = Vec::new();
         if let (Some((last, _)), Some((next, _))) = (self.kept.back(), batch.first())
             && last.event().seq + 1 != next.event().seq
@@ -89,13 +107,18 @@ impl Window {
         }
         for (event, weight) in batch {
             self.weight += weight;
+            self.all.fetch_add(weight, Ordering::Relaxed);
             self.kept.push_back((event, weight));
         }
-        while self.kept.len() > WINDOW || self.weight > WINDOW_BYTES {
+        while self.kept.len() > WINDOW
+            || self.weight > WINDOW_BYTES
+            || self.all.load(Ordering::Relaxed) > all_bytes
+        {
             let Some((event, weight)) = self.kept.pop_front() else {
                 break;
             };
             self.weight -= weight;
+            self.all.fetch_sub(weight, Ordering::Relaxed);
             gone.push((event, weight));
         }
         gone
@@ -103,6 +126,7 @@ impl Window {
 
     /// Empties the window; returns what it held.
     pub(super) fn take(&mut self) -> VecDeque<Kept> {
+        self.all.fetch_sub(self.weight, Ordering::Relaxed);
         self.weight = 0;
         std::mem::take(&mut self.kept)
     }
@@ -140,6 +164,12 @@ impl Window {
     pub(super) fn weights(&self) -> (usize, usize, usize) {
         let sum = self.kept.iter().map(|(_, weight)| weight).sum();
         (self.kept.len(), self.weight, sum)
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        self.all.fetch_sub(self.weight, Ordering::Relaxed);
     }
 }
 

@@ -25,7 +25,7 @@ pub(super) async fn log_with_job() -> (tempfile::TempDir, EventLog, Arc<dyn Stor
 }
 
 /// A minimal running job (the testkit depends on this crate).
-fn running_job(id: &str) -> corral_proto::Job {
+pub(super) fn running_job(id: &str) -> corral_proto::Job {
     serde_json::from_value(json!({
         "id": id, "mode": "exec", "state": "running", "image": "i",
         "command": "true", "prompt": null, "project": null, "isolation": null,
