@@ -233,13 +233,20 @@ impl EventLog {
         // Its last follower may have left since the look (the window then
         // went with it), or a first one come: the window skips this batch,
         // and restarts at the gap.
-        let gone = if followers(followed) > 0 {
-            followed.window.extend(batch, self.windows_bytes)
+        let mut gone = if followers(followed) > 0 {
+            followed.window.extend(batch)
         } else {
             batch
         };
         // No receiver is fine: nobody follows this job right now.
         let _ = followed.wake.send(());
+        if self.windows.load(std::sync::atomic::Ordering::Relaxed) > self.windows_bytes {
+            let mut windows: Vec<&mut Window> = channels
+                .values_mut()
+                .map(|followed| &mut followed.window)
+                .collect();
+            window::shed(&mut windows, &self.windows, self.windows_bytes, &mut gone);
+        }
         drop(channels);
         // Freed with no lock held: a large event's data takes a while.
         drop(gone);

@@ -24,10 +24,10 @@ pub const WINDOW: usize = 8192;
 /// than this.
 pub const WINDOW_BYTES: usize = 16 << 20;
 /// Most memory every followed job's window takes, all told: sixteen full
-/// ones. A window that grows past it lets go of its own oldest events
-/// until they fit (its readers read those from the store), so a server
-/// running many noisy jobs, each followed, does not hold
-/// [`WINDOW_BYTES`] for every one of them.
+/// ones. Past it the largest windows let go of their oldest events until
+/// all hold an eighth less (their readers read those from the store), so
+/// a server running many noisy jobs, each followed, does not hold
+/// [`WINDOW_BYTES`] for every one.
 pub const ALL_WINDOWS_BYTES: usize = 16 * WINDOW_BYTES;
 /// Most memory one page of events read for a follower takes, from the
 /// window or the store (one event at least, however large): a follower
@@ -38,7 +38,7 @@ pub const PAGE_BYTES: usize = 1 << 20;
 const EVENT_OVERHEAD: usize = 160;
 
 /// An event in the window, and its weight.
-type Kept = (Arc<SharedEvent>, usize);
+pub(super) type Kept = (Arc<SharedEvent>, usize);
 
 /// A stored event as its followers share it: one copy of it, and its JSON
 /// made on first use, once for all of them (a hundred followers of a job
@@ -95,10 +95,9 @@ impl Window {
     }
 
     /// Adds a batch weighed by [`weigh`] after the window's last event
-    /// (a gap, appends racing, restarts it), keeping every window of the
-    /// log within `all_bytes` in all; returns the events let go, to be
-    /// dropped once no lock is held.
-    pub(super) fn extend(&mut self, batch: Vec<Kept>, all_bytes: usize) -> Vec<Kept> {
+    /// (a gap, appends racing, restarts it); returns the events let go,
+    /// to be dropped once no lock is held.
+    pub(super) fn extend(&mut self, batch: Vec<Kept>) -> Vec<Kept> {
         let mut gone = Vec::new();
         if let (Some((last, _)), Some((next, _))) = (self.kept.back(), batch.first())
             && last.event().seq + 1 != next.event().seq
@@ -110,18 +109,22 @@ impl Window {
             self.all.fetch_add(weight, Ordering::Relaxed);
             self.kept.push_back((event, weight));
         }
-        while self.kept.len() > WINDOW
-            || self.weight > WINDOW_BYTES
-            || self.all.load(Ordering::Relaxed) > all_bytes
-        {
-            let Some((event, weight)) = self.kept.pop_front() else {
+        while self.kept.len() > WINDOW || self.weight > WINDOW_BYTES {
+            let Some(oldest) = self.pop_oldest() else {
                 break;
             };
-            self.weight -= weight;
-            self.all.fetch_sub(weight, Ordering::Relaxed);
-            gone.push((event, weight));
+            gone.push(oldest);
         }
         gone
+    }
+
+    /// Lets go of the oldest event, if any (its readers then read it from
+    /// the store).
+    fn pop_oldest(&mut self) -> Option<Kept> {
+        let (event, weight) = self.kept.pop_front()?;
+        self.weight -= weight;
+        self.all.fetch_sub(weight, Ordering::Relaxed);
+        Some((event, weight))
     }
 
     /// Empties the window; returns what it held.
@@ -164,6 +167,54 @@ impl Window {
     pub(super) fn weights(&self) -> (usize, usize, usize) {
         let sum = self.kept.iter().map(|(_, weight)| weight).sum();
         (self.kept.len(), self.weight, sum)
+    }
+}
+
+/// When `windows` together hold more than `bytes` (`held`, all told), the
+/// largest let go of their oldest events (into `gone`) until all hold an
+/// eighth less: a job that filled its window and went quiet gives way to
+/// one that prints now, no window is kept empty by the others, and the
+/// windows are not walked again for each append that follows. Their
+/// readers read what went from the store.
+pub(super) fn shed(
+    windows: &mut [&mut Window],
+    held: &AtomicUsize,
+    bytes: usize,
+    gone: &mut Vec<Kept>,
+) {
+    let held = || held.load(Ordering::Relaxed);
+    if held() <= bytes {
+        return;
+    }
+    let target = bytes - bytes / 8;
+    while held() > target {
+        // The largest window, and the weight of the next largest.
+        let mut largest: Option<usize> = None;
+        let mut next = 0;
+        for (index, window) in windows.iter().enumerate() {
+            match largest {
+                Some(top) if window.weight <= windows[top].weight => {
+                    next = next.max(window.weight);
+                }
+                _ => {
+                    next = next.max(largest.map_or(0, |top| windows[top].weight));
+                    largest = Some(index);
+                }
+            }
+        }
+        let Some(largest) = largest else {
+            return;
+        };
+        // One event at least, then down to the next largest.
+        loop {
+            let Some(oldest) = windows[largest].pop_oldest() else {
+                return;
+            };
+            gone.push(oldest);
+            if held() <= target || windows[largest].weight <= next {
+                break;
+            }
+        }
     }
 }
 

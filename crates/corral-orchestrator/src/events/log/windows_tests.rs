@@ -48,3 +48,49 @@ async fn every_window_together_holds_no_more_than_the_log_allows() {
     }
     assert_eq!(log.windows.load(Ordering::Relaxed), 0, "none held");
 }
+
+/// A job that filled its window and went quiet gives way to one that
+/// prints now: the largest window lets go, not the one that grows.
+#[tokio::test]
+async fn the_largest_window_gives_way_to_the_job_that_prints_now() {
+    let (_dir, _log, store) = log_with_job().await;
+    let (quiet, loud) = ("j-00000000000000e1", "j-00000000000000e2");
+    store.insert_job(&running_job(loud)).await.expect("insert");
+    let bytes = 2 << 20;
+    let log = EventLog::with_windows_bytes(Arc::clone(&store), bytes);
+    let _following = [quiet, loud].map(|id| log.subscribe_following(id));
+    log.append(quiet, large(20, 0)).await.expect("append");
+    let filled = window_weight(&log, quiet).1;
+    assert!(filled > bytes / 2, "{filled} bytes kept for the first job");
+    log.append(loud, large(10, 0)).await.expect("append");
+    let (quiet_held, loud_held) = (window_weight(&log, quiet).1, window_weight(&log, loud).1);
+    assert!(
+        quiet_held < filled,
+        "the quiet job's window kept {quiet_held}"
+    );
+    // Both largest in turn, they end about even (the loud one kept what
+    // the quiet one did); had the growing window let go, it would keep
+    // what the quiet one left it, an event or two.
+    assert!(
+        loud_held > bytes / 4,
+        "the job printing now keeps {loud_held} bytes, the quiet one {quiet_held}"
+    );
+    assert!(quiet_held + loud_held <= bytes);
+}
+
+/// A window let go while a receiver still only waits on its job (a
+/// follower's stream closed, a worker's prompt poll still open) is given
+/// back to the log's count.
+#[tokio::test]
+async fn a_window_let_go_under_a_waiting_receiver_is_given_back() {
+    let (_dir, log, _store) = log_with_job().await;
+    let id = "j-00000000000000e1";
+    let waiting = log.subscribe(id);
+    let following = log.subscribe_following(id);
+    log.append(id, large(5, 0)).await.expect("append");
+    assert!(log.windows.load(Ordering::Relaxed) > 0, "a window is held");
+    drop(following);
+    log.append(id, large(5, 1)).await.expect("append");
+    assert_eq!(log.windows.load(Ordering::Relaxed), 0, "none held");
+    drop(waiting);
+}
