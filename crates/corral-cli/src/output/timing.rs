@@ -32,7 +32,12 @@ pub fn job_duration(job: &Job, now: OffsetDateTime) -> Option<String> {
     let started = job.started_at?;
     let end = job.finished_at.unwrap_or(now);
     let took = end - started;
-    // Under ten seconds, tenths: a job that ran 0.9 s did not take "0s".
+    // Under a second, milliseconds: a job that ran 40 ms did not take
+    // "0.0s" (a scripted demo job does).
+    if took < time::Duration::seconds(1) {
+        return Some(format!("{}ms", took.whole_milliseconds().max(0)));
+    }
+    // Under ten seconds, tenths: a job that ran 1.9 s did not take "1s".
     if took < time::Duration::seconds(10) {
         let tenths = u64::try_from(took.whole_milliseconds() / 100).unwrap_or(0);
         return Some(format!("{}.{}s", tenths / 10, tenths % 10));
@@ -87,6 +92,16 @@ mod tests {
             finished_at: Some(datetime!(2026-12-01 17:58:55.94 UTC)),
             ..ended
         };
-        assert_eq!(job_duration(&quick, now).as_deref(), Some("0.9s"));
+        assert_eq!(job_duration(&quick, now).as_deref(), Some("940ms"));
+        let instant = Job {
+            finished_at: Some(datetime!(2026-12-01 17:58:55.04 UTC)),
+            ..quick.clone()
+        };
+        assert_eq!(job_duration(&instant, now).as_deref(), Some("40ms"));
+        let seconds = Job {
+            finished_at: Some(datetime!(2026-12-01 17:58:56.97 UTC)),
+            ..quick
+        };
+        assert_eq!(job_duration(&seconds, now).as_deref(), Some("1.9s"));
     }
 }

@@ -122,8 +122,10 @@ function jobDuration(job) {
   const end = job.finished_at ? new Date(job.finished_at) : (isEnded(job) ? null : new Date());
   if (!end) return "-";
   const seconds = (end - new Date(job.started_at)) / 1000;
-  // Under ten seconds, tenths: a job that ran 0.9 s did not take "0s".
-  return seconds < 10 ? (Math.max(0, Math.floor(seconds * 10)) / 10).toFixed(1) + "s" : duration(seconds);
+  // Under a second, milliseconds (a job that ran 40 ms did not take
+  // "0.0s"); under ten, tenths (1.9 s is not "1s"): as the CLI writes them.
+  if (seconds < 1) return Math.max(0, Math.floor(seconds * 1000)) + "ms";
+  return seconds < 10 ? (Math.floor(seconds * 10) / 10).toFixed(1) + "s" : duration(seconds);
 }
 
 /** A job's command or the first line of its prompt. */
