@@ -188,23 +188,21 @@ pub(super) fn shed(
     }
     let target = bytes - bytes / 8;
     while held() > target {
-        // The largest window, and the weight of the next largest.
-        let mut largest: Option<usize> = None;
-        let mut next = 0;
-        for (index, window) in windows.iter().enumerate() {
-            match largest {
-                Some(top) if window.weight <= windows[top].weight => {
-                    next = next.max(window.weight);
-                }
-                _ => {
-                    next = next.max(largest.map_or(0, |top| windows[top].weight));
-                    largest = Some(index);
-                }
-            }
-        }
-        let Some(largest) = largest else {
+        // The largest window (the first of equals), and the weight of the
+        // next largest.
+        let Some(largest) = (0..windows.len())
+            .rev()
+            .max_by_key(|&index| windows[index].weight)
+        else {
             return;
         };
+        let next = windows
+            .iter()
+            .enumerate()
+            .filter(|&(index, _)| index != largest)
+            .map(|(_, window)| window.weight)
+            .max()
+            .unwrap_or(0);
         // One event at least, then down to the next largest.
         loop {
             let Some(oldest) = windows[largest].pop_oldest() else {
