@@ -12,6 +12,7 @@
 //! - `upstream`: the HTTP call, retried with backoff
 //! - `proxy`: one job's [`ModelProxy`]: budget, usage, the call
 //! - `relay`: answers back to the worker, whole or streamed, usage counted
+//! - `order`: a call's usage stored before what the worker posts after it
 //! - `endpoint`: the Anthropic endpoints claude mode may reach
 //! - `screen`: what a request may ask for: the job's model, its budget, no
 //!   provider-side tools or fetches
@@ -27,6 +28,7 @@ mod anthropic;
 pub mod anthropic;
 pub mod discover;
 mod endpoint;
+mod order;
 mod passthrough;
 mod proxy;
 mod relay;

@@ -13,3 +13,16 @@ pub const LIMITS: corral_proto::Limits = corral_proto::Limits {
     max_iterations: 5,
     idle_timeout_secs: 60,
 };
+
+/// A minimal running job (the testkit depends on this crate).
+pub fn running_job(id: &str) -> corral_proto::Job {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "mode": "exec", "state": "running", "image": "i",
+        "command": "true", "prompt": null, "project": null, "isolation": null,
+        "grants": [], "limits": {"memory_bytes": 1, "cpu_shares": 2, "pids": 8,
+            "timeout_secs": 1, "tmpfs_bytes": 1},
+        "container_id": null, "exit_code": null, "reason": null,
+        "created_at": "2026-01-01T00:00:00Z", "started_at": null, "finished_at": null,
+    }))
+    .expect("job")
+}

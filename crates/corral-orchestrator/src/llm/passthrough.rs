@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 
 use super::anthropic::{StreamTranslator, error_message, input_tokens};
 use super::endpoint::Endpoint;
+use super::order::ends_answer;
 use super::proxy::Timing;
 use super::screen::{Refusal, screen_messages};
 use super::upstream::sensitive_header;
@@ -231,7 +232,8 @@ impl ModelProxy {
     }
 
     /// Streams the upstream's answer back as it comes, status and headers
-    /// included; a model call's usage is recorded when it ends. A caller
+    /// included; a model call's usage is recorded when it ends, held
+    /// (`order`) from before the caller can have read its end. A caller
     /// that goes away does not end the call: the answer is read to its end
     /// so its usage is counted all the same.
     fn relay_raw(
@@ -261,6 +263,10 @@ impl ModelProxy {
             let mut overflowed = false;
             let mut body = answer.bytes_stream();
             let mut reader = Some(sender);
+            // Only a successful call is recorded; a whole answer may end
+            // with any piece.
+            let recorded = is_call && status.is_success();
+            let mut unstored = (recorded && !timing.stream).then(|| session.order.hold());
             while let Some(piece) = body.next().await {
                 let Ok(bytes) = piece else { break };
                 timing
@@ -268,6 +274,9 @@ impl ModelProxy {
                     .get_or_insert_with(|| timing.started.elapsed());
                 if timing.stream {
                     for message in parser.feed(&bytes) {
+                        if recorded && unstored.is_none() && ends_answer(&message) {
+                            unstored = Some(session.order.hold());
+                        }
                         usage.push(&message);
                     }
                 } else if !overflowed && whole.len() + bytes.len() <= MAX_USAGE_BYTES {
@@ -282,6 +291,9 @@ impl ModelProxy {
                     reader = None;
                 }
             }
+            if recorded {
+                unstored.get_or_insert_with(|| session.order.hold());
+            }
             drop(reader);
             if is_call && !status.is_success() {
                 session.set_last_error(format!(
@@ -289,7 +301,7 @@ impl ModelProxy {
                     error_message(&whole)
                 ));
             }
-            if is_call && status.is_success() {
+            if recorded {
                 let read = if timing.stream {
                     Some(usage.usage()).filter(|usage| *usage != Usage::default())
                 } else {
@@ -299,6 +311,7 @@ impl ModelProxy {
                 session.count(counted);
                 session.record(counted, &timing).await;
             }
+            drop(unstored);
         });
         let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|piece| (piece, receiver))

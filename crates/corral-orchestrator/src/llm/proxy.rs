@@ -21,6 +21,7 @@ use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 use super::anthropic::to_messages_request;
+use super::order::{USAGE_WAIT, UsageOrder};
 use super::screen::{Refusal, screen_chat};
 use super::upstream::{Upstream, sensitive_header};
 use super::{ANTHROPIC_VERSION, Provider, ProviderKind};
@@ -86,6 +87,8 @@ pub struct ModelProxy {
     pub(super) pending: TaskTracker,
     /// Cancels them once the job has ended and the grace is over.
     pub(super) stop: CancellationToken,
+    /// Usages read and not yet stored, which the worker's events wait for.
+    pub(super) order: UsageOrder,
     pub(super) max_calls: u64,
     pub(super) max_tokens: u64,
     pub(super) calls: AtomicU64,
@@ -133,6 +136,7 @@ impl ModelProxy {
             tasks: context.tasks,
             pending: TaskTracker::new(),
             stop: CancellationToken::new(),
+            order: UsageOrder::default(),
             max_calls: limits.max_llm_calls,
             max_tokens: limits.max_tokens,
             calls: AtomicU64::new(0),
@@ -184,6 +188,15 @@ impl ModelProxy {
     /// The key's value, for the job's leak detector.
     pub fn key(&self) -> Option<&SecretValue> {
         self.key.as_ref()
+    }
+
+    /// Waits (up to [`USAGE_WAIT`]) until every model call whose answer
+    /// the worker may have read has its usage stored: the worker's events
+    /// wait for it, so a call's `llm_usage` comes before what it produced.
+    pub async fn usage_stored(&self) {
+        if !self.order.stored(USAGE_WAIT).await {
+            warn!(job_id = %self.job_id, "a model call's usage was not stored in time: the worker's events go first");
+        }
     }
 
     /// Waits (up to `limit`) for this job's relays and usage records, so

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tracing::error;
 
 use super::anthropic::{StreamTranslator, from_messages_response};
+use super::order::ends_answer;
 use super::proxy::{ModelProxy, Timing};
 use super::{ProviderKind, ProxyError};
 
@@ -60,15 +61,21 @@ impl ModelProxy {
             }
         };
         // Counted now (the next call is checked against it), stored after
-        // the answer is on its way: the store is not in the call's path.
+        // the answer is on its way: the store is not in the call's path,
+        // but the worker's next events wait for it (`order`).
         self.count(usage);
+        let held = self.order.hold();
         let session = Arc::clone(self);
-        self.spawn(async move { session.record(usage, &timing).await });
+        self.spawn(async move {
+            session.record(usage, &timing).await;
+            drop(held);
+        });
         Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
     }
 
     /// Streams the answer through as it arrives (translated for Anthropic),
-    /// reading usage on the way; the call is recorded when the stream ends.
+    /// reading usage on the way; the call is recorded when the stream ends,
+    /// held (`order`) from before the worker can have read its end.
     pub(super) fn relay_stream(
         self: &Arc<Self>,
         answer: reqwest::Response,
@@ -85,6 +92,7 @@ impl ModelProxy {
             // A worker that goes away does not end the call: the upstream
             // is read to its end, so its usage is counted all the same.
             let mut reader = Some(sender);
+            let mut held = None;
             while let Some(piece) = body.next().await {
                 let bytes = match piece {
                     Ok(bytes) => bytes,
@@ -92,6 +100,7 @@ impl ModelProxy {
                         let message = format!("the model's stream broke: {error}");
                         let frame =
                             json!({"error": {"type": "upstream_failed", "message": message}});
+                        held.get_or_insert_with(|| session.order.hold());
                         if let Some(sender) = &reader {
                             let _ = sender
                                 .send(Ok(Bytes::from(format!("data: {frame}\n\n"))))
@@ -104,6 +113,9 @@ impl ModelProxy {
                     .first_byte
                     .get_or_insert_with(|| timing.started.elapsed());
                 let messages = parser.feed(&bytes);
+                if held.is_none() && messages.iter().any(ends_answer) {
+                    held = Some(session.order.hold());
+                }
                 let out = match &mut translator {
                     None => {
                         for message in &messages {
@@ -131,6 +143,7 @@ impl ModelProxy {
                     reader = None; // the worker went away
                 }
             }
+            held.get_or_insert_with(|| session.order.hold());
             if let Some(translator) = &mut translator {
                 usage = translator.usage();
                 let tail: String = translator.finish().concat();
@@ -143,6 +156,7 @@ impl ModelProxy {
             drop(reader);
             session.count(usage);
             session.record(usage, &timing).await;
+            drop(held);
         });
         let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|piece| (piece, receiver))

@@ -210,7 +210,7 @@ async fn openai(State(state): State<Arc<ServerState>>, Recorded(request): Record
         frames.push(format!("data: {last}\n\n"));
     }
     frames.push("data: [DONE]\n\n".to_owned());
-    event_stream(frames, state.delay())
+    event_stream(frames, state.delays())
 }
 
 async fn anthropic(State(state): State<Arc<ServerState>>, Recorded(request): Recorded) -> Response {
@@ -275,7 +275,7 @@ async fn anthropic(State(state): State<Arc<ServerState>>, Recorded(request): Rec
                "usage": {"output_tokens": reply.usage.completion_tokens}}),
     ));
     frames.push(event("message_stop", json!({"type": "message_stop"})));
-    event_stream(frames, state.delay())
+    event_stream(frames, state.delays())
 }
 
 #[cfg(test)]

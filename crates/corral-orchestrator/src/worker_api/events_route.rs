@@ -45,6 +45,7 @@ pub(super) async fn events(
         super::intake::no_execs(&batch.events)?;
     }
     let number = batch.batch;
+    usage_first(&session).await;
     let place = enter(&session).await?;
     // The batch's weight stays taken while it is, even past its request.
     to_the_end(&tasks, place, async move {
@@ -64,6 +65,7 @@ pub(super) async fn complete(
     // Taken to its end, once it has a place, even when the request is
     // dropped: the completion must not be claimed with its event never
     // stored.
+    usage_first(&session).await;
     let place = enter(&session).await?;
     let exit_code = completion.exit_code;
     let job_id = session.job.id.clone();
@@ -115,4 +117,13 @@ async fn to_the_end<T: Send + 'static>(
             done
         })
         .await?
+}
+
+/// Waits until the usage of every model call whose answer the worker may
+/// have read is stored, so it comes before what the worker posts now (see
+/// `llm::order`). Before the intake: a waiting batch holds no place.
+async fn usage_first(session: &ServedJob) {
+    if let Some(llm) = &session.llm {
+        llm.usage_stored().await;
+    }
 }

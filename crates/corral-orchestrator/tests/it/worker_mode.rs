@@ -17,12 +17,7 @@ fn kinds(followed: &Followed) -> Vec<&'static str> {
     followed
         .events
         .iter()
-        .filter(|event| {
-            !matches!(
-                event.kind,
-                EventKind::Status | EventKind::LlmUsage | EventKind::Output
-            )
-        })
+        .filter(|event| !matches!(event.kind, EventKind::Status | EventKind::Output))
         .map(|event| event.kind.as_str())
         .collect()
 }
@@ -58,18 +53,6 @@ async fn an_agent_runs_its_tools_in_the_sandbox_and_its_file_lands_in_the_projec
         "written by the agent\n"
     );
     assert_eq!(
-        kinds(&followed),
-        [
-            "message",
-            "tool_call",
-            "tool_result",
-            "tool_call",
-            "tool_result",
-            "message",
-            "result"
-        ]
-    );
-    assert_eq!(
         followed.stdout(),
         "hello from the sandbox\n10001\n",
         "shell output streamed live"
@@ -86,6 +69,23 @@ async fn an_agent_runs_its_tools_in_the_sandbox_and_its_file_lands_in_the_projec
             .expect("output")
             .contains("hello from the sandbox"),
         "{result:?}"
+    );
+    // Each call's usage is stored before what the worker did with its
+    // answer (the proxy holds the worker's events until it is).
+    assert_eq!(
+        kinds(&followed),
+        [
+            "llm_usage",
+            "message",
+            "tool_call",
+            "tool_result",
+            "llm_usage",
+            "tool_call",
+            "tool_result",
+            "llm_usage",
+            "message",
+            "result"
+        ]
     );
     let usage: Vec<&Value> = followed
         .events

@@ -24,18 +24,7 @@ pub(super) async fn log_with_job() -> (tempfile::TempDir, EventLog, Arc<dyn Stor
     (dir, EventLog::new(Arc::clone(&store)), store)
 }
 
-/// A minimal running job (the testkit depends on this crate).
-pub(super) fn running_job(id: &str) -> corral_proto::Job {
-    serde_json::from_value(json!({
-        "id": id, "mode": "exec", "state": "running", "image": "i",
-        "command": "true", "prompt": null, "project": null, "isolation": null,
-        "grants": [], "limits": {"memory_bytes": 1, "cpu_shares": 2, "pids": 8,
-            "timeout_secs": 1, "tmpfs_bytes": 1},
-        "container_id": null, "exit_code": null, "reason": null,
-        "created_at": "2026-01-01T00:00:00Z", "started_at": null, "finished_at": null,
-    }))
-    .expect("job")
-}
+pub(super) use crate::testing::running_job;
 
 #[tokio::test]
 async fn reads_from_the_window_match_the_store_at_every_point() {

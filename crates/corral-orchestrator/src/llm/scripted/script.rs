@@ -22,6 +22,10 @@ pub struct Script {
     /// A pause between streamed pieces, in milliseconds.
     #[serde(default)]
     pub piece_delay_ms: u64,
+    /// A pause after a stream's last piece before it closes, in
+    /// milliseconds: a reader sees `[DONE]` well before the end.
+    #[serde(default)]
+    pub end_delay_ms: u64,
     /// What `GET /v1/models` lists; the script's model alone when empty.
     #[serde(default)]
     pub models: Vec<String>,

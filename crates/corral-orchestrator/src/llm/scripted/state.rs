@@ -115,8 +115,12 @@ impl ServerState {
             .unwrap_or_else(|| SCRIPTED_MODEL.to_owned())
     }
 
-    pub(super) fn delay(&self) -> Duration {
-        Duration::from_millis(self.script.piece_delay_ms)
+    /// The pause before each streamed piece, and after the last.
+    pub(super) fn delays(&self) -> (Duration, Duration) {
+        (
+            Duration::from_millis(self.script.piece_delay_ms),
+            Duration::from_millis(self.script.end_delay_ms),
+        )
     }
 }
 

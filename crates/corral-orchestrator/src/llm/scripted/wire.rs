@@ -60,13 +60,20 @@ pub(super) fn pieces(text: &str) -> Vec<String> {
 }
 
 /// A `text/event-stream` body from frames, paused between frames.
-pub(super) fn event_stream(frames: Vec<String>, delay: Duration) -> Response {
-    let stream = futures_util::stream::iter(frames).then(move |frame| async move {
+pub(super) fn event_stream(frames: Vec<String>, (delay, end): (Duration, Duration)) -> Response {
+    let pieces = futures_util::stream::iter(frames).then(move |frame| async move {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        Ok::<_, Infallible>(Bytes::from(frame))
+        Some(Ok::<_, Infallible>(Bytes::from(frame)))
     });
+    let close = futures_util::stream::once(async move {
+        if !end.is_zero() {
+            tokio::time::sleep(end).await;
+        }
+        None
+    });
+    let stream = pieces.chain(close).filter_map(std::future::ready);
     (
         [(header::CONTENT_TYPE, "text/event-stream")],
         Body::from_stream(stream),
