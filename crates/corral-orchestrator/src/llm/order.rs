@@ -14,10 +14,21 @@
 //! relay cancelled with its job releases its own.
 //!
 //! The wait is bounded ([`USAGE_WAIT`]): past it the worker's events go
-//! on, a usage still held by a store that slow or an upstream that has
-//! not closed after its last message comes after them, as before.
+//! on (logged once a job), and a usage still held comes after them, as
+//! before. A hold lasts from the answer's end to the store: a store that
+//! slow, or a worker that reads the end of its answer slowly (the relay
+//! waits to pass it on), keeps it; the relay stops reading at `[DONE]` or
+//! `message_stop`, so an upstream slow to close does not. A hold taken
+//! early (a finish reason on one of several choices) makes that job's
+//! events wait for the rest of its answer. Only the job's own events wait.
+//!
+//! In claude mode the `claude` CLI prints a content block as soon as it is
+//! whole, before the answer ends: such events come before the call's
+//! usage, which is only known at the end. What it prints after the end
+//! comes after.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use corral_proto::sse::SseMessage;
@@ -31,12 +42,15 @@ pub(crate) const USAGE_WAIT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub(super) struct UsageOrder {
     held: Arc<watch::Sender<usize>>,
+    /// Whether a wait ran out before (it is logged once a job).
+    late: AtomicBool,
 }
 
 impl Default for UsageOrder {
     fn default() -> Self {
         Self {
             held: Arc::new(watch::Sender::new(0)),
+            late: AtomicBool::new(false),
         }
     }
 }
@@ -65,20 +79,35 @@ impl UsageOrder {
             .await
             .is_ok_and(|seen| seen.is_ok())
     }
+
+    /// Whether this is the first wait that ran out.
+    pub(super) fn first_late(&self) -> bool {
+        !self.late.swap(true, Ordering::Relaxed)
+    }
 }
 
 /// Whether `message` can end a streamed answer, for a reader: OpenAI's
-/// `[DONE]`, a chunk with a finish reason or with the usage alone, or Anthropic's
-/// `message_delta`, `message_stop` or `error`. A reader may act on any of
-/// them before the stream closes.
+/// `[DONE]`, a chunk with a finish reason, with the usage alone or with an
+/// `error`, data that is not JSON (corral's worker stops on it), or
+/// Anthropic's `message_delta`, `message_stop` or `error`. A reader may
+/// act on any of them before the stream closes. A message is seen whole,
+/// at its blank line, as corral's worker and the SDKs read it: a reader
+/// that acts on a `data:` line before its blank line can be ahead of the
+/// hold.
 pub(super) fn ends_answer(message: &SseMessage) -> bool {
     const ENDING: [&str; 3] = ["message_delta", "message_stop", "error"];
     if message.data.trim() == "[DONE]" || ENDING.contains(&message.event.as_str()) {
         return true;
     }
-    let Ok(data) = serde_json::from_str::<Value>(&message.data) else {
+    if message.data.trim().is_empty() {
         return false;
+    }
+    let Ok(data) = serde_json::from_str::<Value>(&message.data) else {
+        return true;
     };
+    if !data["error"].is_null() {
+        return true;
+    }
     let choices = data["choices"].as_array();
     let finished = choices.is_some_and(|choices| {
         choices
@@ -93,6 +122,17 @@ pub(super) fn ends_answer(message: &SseMessage) -> bool {
         || data["type"]
             .as_str()
             .is_some_and(|kind| ENDING.contains(&kind))
+}
+
+/// Whether `message` is the last of a streamed answer (OpenAI's `[DONE]`,
+/// Anthropic's `message_stop`): the relay reads no further, so the usage is
+/// stored without waiting for the upstream to close.
+pub(super) fn closes_answer(message: &SseMessage) -> bool {
+    message.data.trim() == "[DONE]"
+        || message.event == "message_stop"
+        || message.data.contains("\"message_stop\"")
+            && serde_json::from_str::<Value>(&message.data)
+                .is_ok_and(|data| data["type"] == "message_stop")
 }
 
 #[cfg(test)]
@@ -121,6 +161,8 @@ mod tests {
             message("message_delta", r#"{"type":"message_delta"}"#),
             message("message", r#"{"type":"message_stop"}"#),
             message("error", r#"{"type":"error"}"#),
+            message("message", r#"{"error":{"message":"overloaded"}}"#),
+            message("message", "not json"),
         ];
         for ending in &ending {
             assert!(ends_answer(ending), "{ending:?}");
@@ -140,10 +182,35 @@ mod tests {
             ),
             message("content_block_delta", r#"{"type":"content_block_delta"}"#),
             message("ping", r#"{"type":"ping"}"#),
-            message("message", "not json"),
+            message("ping", ""),
         ];
         for going_on in &going_on {
             assert!(!ends_answer(going_on), "{going_on:?}");
+            assert!(!closes_answer(going_on), "{going_on:?}");
+        }
+    }
+
+    #[test]
+    fn only_done_and_message_stop_close_the_answer() {
+        assert!(closes_answer(&message("message", "[DONE]")));
+        assert!(closes_answer(&message("message_stop", "{}")));
+        assert!(closes_answer(&message(
+            "message",
+            r#"{"type": "message_stop"}"#
+        )));
+        let open = [
+            message("message_delta", r#"{"type":"message_delta"}"#),
+            message(
+                "message",
+                r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            ),
+            message(
+                "message",
+                r#"{"choices":[{"delta":{"content":"say \"message_stop\""}}]}"#,
+            ),
+        ];
+        for open in &open {
+            assert!(!closes_answer(open), "{open:?}");
         }
     }
 

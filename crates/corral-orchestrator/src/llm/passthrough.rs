@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 
 use super::anthropic::{StreamTranslator, error_message, input_tokens};
 use super::endpoint::Endpoint;
-use super::order::ends_answer;
+use super::order::{closes_answer, ends_answer};
 use super::proxy::Timing;
 use super::screen::{Refusal, screen_messages};
 use super::upstream::sensitive_header;
@@ -272,11 +272,13 @@ impl ModelProxy {
                 timing
                     .first_byte
                     .get_or_insert_with(|| timing.started.elapsed());
+                let mut closed = false;
                 if timing.stream {
                     for message in parser.feed(&bytes) {
                         if recorded && unstored.is_none() && ends_answer(&message) {
                             unstored = Some(session.order.hold());
                         }
+                        closed |= closes_answer(&message);
                         usage.push(&message);
                     }
                 } else if !overflowed && whole.len() + bytes.len() <= MAX_USAGE_BYTES {
@@ -289,6 +291,11 @@ impl ModelProxy {
                     && sender.send(Ok(bytes)).await.is_err()
                 {
                     reader = None;
+                }
+                // Nothing comes after `message_stop`: an upstream slow to
+                // close keeps nothing held.
+                if closed {
+                    break;
                 }
             }
             if recorded {

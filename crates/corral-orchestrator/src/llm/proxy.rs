@@ -194,7 +194,7 @@ impl ModelProxy {
     /// the worker may have read has its usage stored: the worker's events
     /// wait for it, so a call's `llm_usage` comes before what it produced.
     pub async fn usage_stored(&self) {
-        if !self.order.stored(USAGE_WAIT).await {
+        if !self.order.stored(USAGE_WAIT).await && self.order.first_late() {
             warn!(job_id = %self.job_id, "a model call's usage was not stored in time: the worker's events go first");
         }
     }

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tracing::error;
 
 use super::anthropic::{StreamTranslator, from_messages_response};
-use super::order::ends_answer;
+use super::order::{closes_answer, ends_answer};
 use super::proxy::{ModelProxy, Timing};
 use super::{ProviderKind, ProxyError};
 
@@ -90,7 +90,9 @@ impl ModelProxy {
             let mut usage = Usage::default();
             let mut body = answer.bytes_stream();
             // A worker that goes away does not end the call: the upstream
-            // is read to its end, so its usage is counted all the same.
+            // is read to its end (its `[DONE]` or `message_stop`: an
+            // upstream slow to close after it keeps nothing held), so its
+            // usage is counted all the same.
             let mut reader = Some(sender);
             let mut held = None;
             while let Some(piece) = body.next().await {
@@ -116,6 +118,7 @@ impl ModelProxy {
                 if held.is_none() && messages.iter().any(ends_answer) {
                     held = Some(session.order.hold());
                 }
+                let closed = messages.iter().any(closes_answer);
                 let out = match &mut translator {
                     None => {
                         for message in &messages {
@@ -141,6 +144,9 @@ impl ModelProxy {
                     && sender.send(Ok(out)).await.is_err()
                 {
                     reader = None; // the worker went away
+                }
+                if closed {
+                    break;
                 }
             }
             held.get_or_insert_with(|| session.order.hold());

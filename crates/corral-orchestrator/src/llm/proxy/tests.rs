@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::time::Duration;
 
 use corral_proto::JobUsage;
 use tokio_util::task::TaskTracker;
@@ -19,14 +20,14 @@ use serde_json::json;
 /// A proxy within `LIMITS` (10 calls, 1000 tokens) that has not called anything.
 fn proxy(dir: &tempfile::TempDir) -> ModelProxy {
     let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
-    proxy_to(store, "http://127.0.0.1:9/v1".into())
+    proxy_to(store, ProviderKind::Openai, "http://127.0.0.1:9/v1".into())
 }
 
-/// Job `j-1`'s proxy to the OpenAI-compatible `base_url`, storing in `store`.
-fn proxy_to(store: Arc<SqliteStore>, base_url: String) -> ModelProxy {
+/// Job `j-1`'s proxy to a `kind` provider at `base_url`, storing in `store`.
+fn proxy_to(store: Arc<SqliteStore>, kind: ProviderKind, base_url: String) -> ModelProxy {
     let provider = Provider {
         name: "up".into(),
-        kind: ProviderKind::Openai,
+        kind,
         base_url,
         key: ProviderKey::None,
         model: Some("m".into()),
@@ -82,11 +83,57 @@ fn a_re_adopted_job_s_budget_counts_on_from_what_it_used() {
     assert!(fresh.charge().is_err());
 }
 
-/// The worker's events wait for `usage_stored`: once it returns, the usage
-/// of a call whose answer was read to its end is in the store, whole or
-/// streamed (read up to its `[DONE]`, which comes 300 ms before the
-/// stream closes). (On this one-thread runtime, the proxy's own tasks run only
-/// when the test waits: without the hold, nothing is stored yet.)
+/// How a test calls the proxy.
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    /// Worker mode's chat call to a provider of this kind.
+    Chat(ProviderKind),
+    /// Claude mode's passthrough of `/v1/messages`.
+    Passthrough,
+}
+
+/// One call through `proxy`, whole or `stream`ed; its answer.
+async fn call(proxy: &Arc<ModelProxy>, how: Call, stream: bool) -> axum::response::Response {
+    match how {
+        Call::Chat(_) => {
+            let request: ChatRequest = serde_json::from_value(json!({
+                "messages": [{"role": "user", "content": "hi"}],
+                "stream": stream,
+            }))
+            .expect("request");
+            proxy.chat(request).await.expect("answered")
+        }
+        Call::Passthrough => {
+            let body = serde_json::to_vec(&json!({
+                "model": "m", "max_tokens": 100, "stream": stream,
+                "messages": [{"role": "user", "content": "hi"}],
+            }))
+            .expect("body");
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert("x-api-key", axum::http::HeaderValue::from_static("ph"));
+            let weight = body.len();
+            proxy
+                .passthrough(
+                    axum::http::Method::POST,
+                    "/v1/messages",
+                    &headers,
+                    body.into(),
+                    Ok(weight),
+                    "ph",
+                )
+                .await
+        }
+    }
+}
+
+/// The worker's events wait for `usage_stored`: once it returns, nothing
+/// is held and the call's usage is in the store, for every way a call is
+/// answered: worker mode's chat (OpenAI as is, Anthropic translated) and
+/// claude mode's passthrough, each whole and streamed. A stream is read
+/// only up to its last message (`[DONE]`, `message_stop`), as a reader may
+/// act on it before the stream closes; here the upstream closes 300 ms
+/// later. (On this one-thread runtime, the proxy's own tasks run only when
+/// the test waits: without the hold, nothing is stored yet.)
 #[tokio::test]
 async fn a_call_s_usage_is_stored_before_the_worker_s_next_events_go_on() {
     let upstream = ScriptedServer::start(
@@ -94,32 +141,47 @@ async fn a_call_s_usage_is_stored_before_the_worker_s_next_events_go_on() {
     )
     .await
     .expect("upstream");
-    for stream in [false, true] {
+    let calls = [
+        Call::Chat(ProviderKind::Openai),
+        Call::Chat(ProviderKind::Anthropic),
+        Call::Passthrough,
+    ];
+    for (how, stream) in calls
+        .into_iter()
+        .flat_map(|how| [(how, false), (how, true)])
+    {
         let dir = tempfile::tempdir().expect("dir");
         let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
         store
             .insert_job(&crate::testing::running_job("j-1"))
             .await
             .expect("job");
-        let proxy = Arc::new(proxy_to(Arc::clone(&store), upstream.openai_base_url()));
-        let request: ChatRequest = serde_json::from_value(json!({
-            "messages": [{"role": "user", "content": "hi"}],
-            "stream": stream,
-        }))
-        .expect("request");
-        let answer = proxy.chat(request).await.expect("answered");
-        // Read as a worker may: a stream up to its `[DONE]`, which can
-        // come before the stream closes; a whole answer to its end.
+        let (kind, base) = match how {
+            Call::Chat(ProviderKind::Openai) => (ProviderKind::Openai, upstream.openai_base_url()),
+            _ => (ProviderKind::Anthropic, upstream.anthropic_base_url()),
+        };
+        let proxy = Arc::new(proxy_to(Arc::clone(&store), kind, base));
+        let answer = call(&proxy, how, stream).await;
+        assert!(answer.status().is_success(), "{how:?}: {}", answer.status());
+        let last: &[u8] = match how {
+            Call::Passthrough => b"message_stop",
+            Call::Chat(_) => b"[DONE]",
+        };
         let mut body = answer.into_body().into_data_stream();
         let mut read = Vec::new();
         while let Some(piece) = body.next().await {
             read.extend_from_slice(&piece.expect("a piece"));
-            if stream && read.windows(6).any(|at| at == b"[DONE]") {
+            if stream && read.windows(last.len()).any(|at| at == last) {
                 break;
             }
         }
         assert!(!read.is_empty());
         proxy.usage_stored().await;
+        let case = format!("{how:?}, streamed: {stream}");
+        assert!(
+            proxy.order.stored(Duration::ZERO).await,
+            "{case}: still held"
+        );
         let (events, _) = store
             .events_within("j-1", 0, 100, 1 << 20)
             .await
@@ -128,6 +190,6 @@ async fn a_call_s_usage_is_stored_before_the_worker_s_next_events_go_on() {
             .iter()
             .filter(|event| event.kind == EventKind::LlmUsage)
             .count();
-        assert_eq!(usages, 1, "streamed: {stream}: {events:?}");
+        assert_eq!(usages, 1, "{case}: {events:?}");
     }
 }
