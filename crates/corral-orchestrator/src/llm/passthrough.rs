@@ -292,8 +292,8 @@ impl ModelProxy {
                 {
                     reader = None;
                 }
-                // Nothing comes after `message_stop`: an upstream slow to
-                // close keeps nothing held.
+                // Nothing comes after `message_stop`: the usage is stored
+                // then, and the rest only drained.
                 if closed {
                     break;
                 }
@@ -319,6 +319,7 @@ impl ModelProxy {
                 session.record(counted, &timing).await;
             }
             drop(unstored);
+            super::relay::drain(body).await;
         });
         let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|piece| (piece, receiver))

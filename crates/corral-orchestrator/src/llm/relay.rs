@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::header;
@@ -90,9 +91,9 @@ impl ModelProxy {
             let mut usage = Usage::default();
             let mut body = answer.bytes_stream();
             // A worker that goes away does not end the call: the upstream
-            // is read to its end (its `[DONE]` or `message_stop`: an
-            // upstream slow to close after it keeps nothing held), so its
-            // usage is counted all the same.
+            // is read to its end, so its usage is counted all the same.
+            // The end is its `[DONE]` or `message_stop`: the usage is
+            // stored then, and what follows is only drained (`drain`).
             let mut reader = Some(sender);
             let mut held = None;
             while let Some(piece) = body.next().await {
@@ -163,6 +164,7 @@ impl ModelProxy {
             session.count(usage);
             session.record(usage, &timing).await;
             drop(held);
+            drain(body).await;
         });
         let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|piece| (piece, receiver))
@@ -212,6 +214,22 @@ impl ModelProxy {
             error!(job_id = %self.job_id, error = %error, "cannot store llm_usage event");
         }
     }
+}
+
+/// The longest an answer's body is read past its last message.
+const DRAIN_WAIT: Duration = Duration::from_secs(1);
+
+/// Reads what is left of an answer past its last message, for at most
+/// [`DRAIN_WAIT`], and drops it: a body read to its end lets the client
+/// keep the connection for the next call (a new TLS handshake costs a
+/// provider's round trips), and an upstream slow to close is let go.
+pub(super) async fn drain(
+    mut body: impl futures_util::Stream<Item = reqwest::Result<Bytes>> + Unpin,
+) {
+    let _ = tokio::time::timeout(DRAIN_WAIT, async {
+        while let Some(Ok(_)) = body.next().await {}
+    })
+    .await;
 }
 
 async fn read_capped(mut answer: reqwest::Response) -> Result<Bytes, String> {

@@ -10,7 +10,7 @@
 //! script. Past the last turn, the last one repeats.
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
@@ -35,6 +35,8 @@ use wire::{event_stream, failure_response, pieces};
 pub struct ScriptedServer {
     addr: SocketAddr,
     state: Arc<ServerState>,
+    /// Connections accepted so far.
+    accepted: Arc<AtomicU64>,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
@@ -58,18 +60,25 @@ impl ScriptedServer {
             .with_state(Arc::clone(&state));
         let stop = CancellationToken::new();
         let stopped = stop.clone();
+        let accepted = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&accepted);
         #[expect(
             clippy::disallowed_methods,
             reason = "owned by the ScriptedServer, aborted when it is dropped"
         )]
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener.tap_io(crate::http::no_delay), app)
+            let listener = listener.tap_io(move |stream| {
+                counted.fetch_add(1, Ordering::Relaxed);
+                crate::http::no_delay(stream);
+            });
+            let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(stopped.cancelled_owned())
                 .await;
         });
         Ok(Self {
             addr,
             state,
+            accepted,
             stop,
             task,
         })
@@ -88,6 +97,11 @@ impl ScriptedServer {
     /// The base URL for an `anthropic` provider (`http://127.0.0.1:PORT`).
     pub fn anthropic_base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// How many connections it has accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     /// Every request so far, in arrival order.

@@ -193,3 +193,43 @@ async fn a_call_s_usage_is_stored_before_the_worker_s_next_events_go_on() {
         assert_eq!(usages, 1, "{case}: {events:?}");
     }
 }
+
+/// The relays stop at a stream's last message, but still read the rest of
+/// its body (for a while): a body read to its end leaves the connection to
+/// the next call. Here the upstream closes each stream 300 ms after its
+/// `[DONE]` (or `message_stop`), and two streamed calls share one
+/// connection, in worker mode's relay and claude mode's passthrough alike.
+#[tokio::test]
+async fn a_stream_s_connection_serves_the_next_call() {
+    for how in [Call::Chat(ProviderKind::Openai), Call::Passthrough] {
+        let upstream = ScriptedServer::start(
+            Script::parse(r#"{"turns": [{"text": "hello"}], "end_delay_ms": 300}"#)
+                .expect("script"),
+        )
+        .await
+        .expect("upstream");
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
+        store
+            .insert_job(&crate::testing::running_job("j-1"))
+            .await
+            .expect("job");
+        let (kind, base) = match how {
+            Call::Chat(_) => (ProviderKind::Openai, upstream.openai_base_url()),
+            Call::Passthrough => (ProviderKind::Anthropic, upstream.anthropic_base_url()),
+        };
+        let proxy = Arc::new(proxy_to(store, kind, base));
+        for _ in 0..2 {
+            let answer = call(&proxy, how, true).await;
+            let read = axum::body::to_bytes(answer.into_body(), 1 << 20)
+                .await
+                .expect("the answer");
+            assert!(!read.is_empty());
+            // The relay's task ends once the body is drained.
+            proxy.pending.close();
+            proxy.pending.wait().await;
+            proxy.pending.reopen();
+        }
+        assert_eq!(upstream.connections(), 1, "{how:?}");
+    }
+}
