@@ -76,6 +76,10 @@ async fn the_pool_refills_after_a_warm_job_s_first_output_not_before() {
     // can send the refill on, so no clock is raced.
     let server = pool_of_one(Duration::from_mins(10)).await;
     let (id, container) = held_job(&server).await;
+    // Five times the default wait: a refill or a rename that ignored the
+    // setting would have come by now. (That they come at all, once the job
+    // prints, is checked below.)
+    tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(
         replacements(&server, &container).await,
         Vec::<String>::new(),
