@@ -207,8 +207,9 @@ async fn prompts(
     let wait = query.wait.unwrap_or(PROMPT_POLL_SECS).min(PROMPT_POLL_SECS);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     let job_id = &session.job.id;
-    // Subscribed before reading, so no prompt slips between the two.
-    let mut wake = session.events.subscribe(job_id);
+    // Subscribed before reading, so no prompt slips between the two; a
+    // look without a wait (`wait=0`) needs no wake-up, and takes none.
+    let mut wake = (wait > 0).then(|| session.events.subscribe(job_id));
     let store = session.events.store();
     loop {
         let prompts = store.prompts_after(job_id, query.after).await?;
@@ -232,6 +233,9 @@ async fn prompts(
             });
             session.events.append(job_id, vec![event]).await?;
         }
+        let Some(wake) = wake.as_mut() else {
+            return Ok(Json(prompts));
+        };
         tokio::select! {
             woken = wake.recv() => {
                 if matches!(woken, Err(broadcast::error::RecvError::Closed)) {
