@@ -108,6 +108,31 @@ def test_a_device_is_refused(tmp_path: Path, victim: Path) -> None:
     assert_refused(tar_of((entry("dev", tarfile.CHRTYPE), None)), tmp_path, victim)
 
 
+def sparse_tar(size: int) -> bytes:
+    """One GNU sparse member (type ``S``) with no data and an empty map,
+    claiming ``size`` bytes (base-256 at header bytes 483..495): 1.5 KiB of
+    tar that ``tarfile`` reads as a regular file of ``size`` zeros."""
+    info = tarfile.TarInfo("zeros")
+    info.type = tarfile.GNUTYPE_SPARSE
+    info.size = 0
+    header = bytearray(info.tobuf(format=tarfile.GNU_FORMAT))
+    header[483:495] = bytes([0x80]) + size.to_bytes(11, "big")
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header[:512])
+    return bytes(header[:512]) + bytes(1024)
+
+
+def test_a_sparse_file_is_refused(tmp_path: Path, victim: Path) -> None:
+    # 64 MiB, so a regression writes 64 MiB and fails, not the disk full.
+    data = sparse_tar(1 << 26)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        member = tar.next()
+        assert member is not None
+        assert member.isreg()
+        assert member.size == 1 << 26
+    assert_refused(data, tmp_path, victim)
+
+
 def test_links_stay_links_and_set_id_bits_go(tmp_path: Path) -> None:
     tool = entry("tool")
     tool.mode = 0o4755

@@ -66,13 +66,24 @@ pub async fn run(global: &GlobalArgs, args: &CpArgs) -> anyhow::Result<ExitCode>
 
 /// Unpacks the tar `body` into `destination`, which must not exist yet: it
 /// is unpacked beside it first and renamed into place, so nothing already
-/// on this machine is overwritten or has its mode changed.
+/// on this machine is overwritten or has its mode changed. A sparse file
+/// is refused: a few bytes of tar from the sandbox would make a file of
+/// any size here (every other file's bytes are in the tar).
 fn unpack_new(body: &[u8], destination: &Path) -> anyhow::Result<()> {
     if destination.symlink_metadata().is_ok() {
         anyhow::bail!(
             "{} exists: a directory is copied to a new path, never over one",
             destination.display()
         );
+    }
+    for entry in tar::Archive::new(body).entries()? {
+        let entry = entry?;
+        if entry.header().entry_type().is_gnu_sparse() {
+            anyhow::bail!(
+                "{}: a sparse file, which corral cp does not copy",
+                String::from_utf8_lossy(&entry.path_bytes())
+            );
+        }
     }
     let parent = match destination.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -91,4 +102,49 @@ fn unpack_new(body: &[u8], destination: &Path) -> anyhow::Result<()> {
     std::fs::rename(staging.path(), destination)
         .map_err(|error| anyhow::anyhow!("{}: {error}", destination.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unpack_new;
+
+    /// A tar of one GNU sparse entry claiming `size` bytes: one data block
+    /// of one byte at its end.
+    fn sparse_tar(size: u64) -> Vec<u8> {
+        let mut header = tar::Header::new_gnu();
+        header.set_path("zeros").expect("path");
+        header.set_entry_type(tar::EntryType::GNUSparse);
+        header.set_mode(0o644);
+        header.set_size(1);
+        let gnu = header.as_gnu_mut().expect("a GNU header");
+        gnu.sparse[0].offset = octal(size - 1);
+        gnu.sparse[0].numbytes = octal(1);
+        gnu.realsize = octal(size);
+        header.set_cksum();
+        let mut tar = header.as_bytes().to_vec();
+        tar.extend_from_slice(&[b'x'; 1]);
+        tar.resize(tar.len() + 511, 0);
+        tar.extend_from_slice(&[0; 1024]);
+        tar
+    }
+
+    fn octal(value: u64) -> [u8; 12] {
+        let mut field = [0; 12];
+        field[..11].copy_from_slice(format!("{value:011o}").as_bytes());
+        field
+    }
+
+    #[test]
+    fn a_sparse_file_from_a_sandbox_is_refused_and_nothing_is_made() {
+        let dir = tempfile::tempdir().expect("dir");
+        let destination = dir.path().join("out");
+        let error = unpack_new(&sparse_tar(1 << 30), &destination).expect_err("refused");
+        assert!(
+            error.to_string().contains("zeros: a sparse file"),
+            "{error}"
+        );
+        assert!(destination.symlink_metadata().is_err(), "nothing made");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("list").collect();
+        assert!(left.is_empty(), "no staging left: {left:?}");
+    }
 }

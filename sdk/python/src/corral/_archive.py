@@ -41,7 +41,9 @@ def unpack_new(data: bytes, destination: str | os.PathLike[str]) -> Path:
     many Python versions). Names must be relative and free of ``..``; only
     directories, regular files and symbolic links are taken (hard links,
     devices and FIFOs are refused); every directory on the way to an entry
-    must be a real directory this unpacking made, never a link; files are
+    must be a real directory this unpacking made, never a link; sparse files
+    are refused (a few bytes of tar would write a file of any size, its
+    holes as real zeros; any other file's bytes are in the tar); files are
     created new (``O_EXCL``, ``O_NOFOLLOW``) with set-id bits and group and
     other write dropped; links are made last, as the sandbox had them,
     whatever they point at, so nothing is ever written through one. It
@@ -80,6 +82,8 @@ def _unpack_into(data: bytes, root: Path) -> None:
                     path.mkdir(0o700)
                 directories.append((path, member.mode & 0o755 | 0o700))
             elif member.isreg():
+                if member.type == tarfile.GNUTYPE_SPARSE or member.sparse is not None:
+                    raise tarfile.TarError(f"{member.name}: a sparse file")
                 try:
                     _write_file(tar, member, path)
                 except FileExistsError:
