@@ -216,3 +216,20 @@ pub fn ip_literal(host: &str) -> Option<IpAddr> {
 pub fn normalize(host: &str) -> String {
     host.trim().trim_end_matches('.').to_ascii_lowercase()
 }
+
+/// The longest host a refusal shows: the longest host name.
+const SHOWN_HOST: usize = 253;
+
+/// `host` as a refusal's event shows it: cut to [`SHOWN_HOST`] bytes (on
+/// a character boundary, marked with `…`), so a job's request line, which
+/// may be 64 KiB, is not stored in full with every refusal.
+pub fn shown(host: &str) -> String {
+    if host.len() <= SHOWN_HOST {
+        return host.to_owned();
+    }
+    let mut cut = SHOWN_HOST;
+    while !host.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &host[..cut])
+}

@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 use super::allow::{Access, AllowRule, Way};
-use super::allow::{ip_literal, normalize};
+use super::allow::{check_hostname, ip_literal, normalize, shown};
 use super::ca::JobCa;
 use super::meter::Budget;
 use super::policy::is_public;
@@ -190,6 +190,11 @@ impl EgressProxy {
             ));
         }
         let literal = ip_literal(&host);
+        // Before anything quotes it: a name no DNS could hold is refused
+        // here, however an allow pattern's suffix would cover it.
+        if literal.is_none() && check_hostname(&host).is_err() {
+            return Err(format!("`{}` is not a host name", shown(&host)));
+        }
         let covered = self.allow.iter().any(|rule| rule.covers(&host));
         if (literal.is_some() && !self.policy.allow_ip_literals) || !covered {
             return Err(format!("`{host}` is not on the job's egress allowlist"));
@@ -357,7 +362,7 @@ impl EgressProxy {
     /// Records a refused connection.
     pub(super) async fn deny(&self, host: &str, port: u16, reason: &str) {
         let network = NetworkData {
-            host: normalize(host),
+            host: shown(&normalize(host)),
             port,
             allowed: false,
             mode: None,
@@ -369,3 +374,6 @@ impl EgressProxy {
         self.record_capped(NewEvent::of(&network)).await;
     }
 }
+
+#[cfg(test)]
+mod tests;

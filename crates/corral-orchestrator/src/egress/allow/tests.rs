@@ -109,3 +109,13 @@ fn bad_entries_say_why() {
     assert!(AllowRule::parse("10.0.0.1:443", false).is_err());
     assert!(AllowRule::parse("[::1]:443", false).is_err());
 }
+
+#[test]
+fn a_shown_host_is_cut_on_a_character_boundary() {
+    assert_eq!(super::shown("api.example.com"), "api.example.com");
+    let exact = "a".repeat(253);
+    assert_eq!(super::shown(&exact), exact);
+    // 252 bytes, then a two-byte character across the cut.
+    let across = format!("{}é{}", "a".repeat(252), "b".repeat(10));
+    assert_eq!(super::shown(&across), format!("{}…", "a".repeat(252)));
+}

@@ -1,0 +1,74 @@
+//! What a refused connection stores, whatever host the job names.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use corral_proto::{EgressPolicy, EventKind};
+
+use super::{EgressNet, EgressProxy};
+use crate::egress::allow::Way;
+use crate::events::EventLog;
+use crate::redact::Redactor;
+use crate::store::{EventRecords as _, JobRecords as _, SqliteStore};
+
+/// A session allowing `*.example.com`, storing in a new store.
+async fn session() -> (tempfile::TempDir, Arc<SqliteStore>, EgressProxy) {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
+    store
+        .insert_job(&crate::testing::running_job("j-1"))
+        .await
+        .expect("job");
+    let policy = EgressPolicy {
+        allow: vec!["*.example.com".into()],
+        inject: Vec::new(),
+        allow_ip_literals: false,
+        max_connections: 16,
+        max_bytes: 1 << 20,
+    };
+    let proxy = EgressProxy::new(
+        "j-1",
+        policy,
+        &HashMap::new(),
+        Arc::new(EgressNet::default()),
+        EventLog::new(Arc::clone(&store) as _),
+        Arc::new(Redactor::default()),
+    )
+    .expect("session");
+    (dir, store, proxy)
+}
+
+/// A host of 64 KiB (as long as a request line may be) under the allowed
+/// suffix, and one with a space: neither is a host name, both are refused
+/// before any lookup, and what is stored of each is short.
+#[tokio::test]
+async fn a_refused_host_of_any_length_is_stored_short() {
+    let (_dir, store, proxy) = session().await;
+    let long = format!("{}.example.com", "a".repeat(64 << 10));
+    for host in [long.as_str(), "two words.example.com"] {
+        let refused = proxy
+            .admit(host, 8080, Way::Connect)
+            .await
+            .expect_err("refused");
+        assert!(refused.ends_with("is not a host name"), "{refused:.300}");
+        assert!(
+            refused.len() < 300,
+            "{} bytes: {refused:.300}",
+            refused.len()
+        );
+        proxy.deny(host, 8080, &refused).await;
+    }
+    let (events, _) = store
+        .events_within("j-1", 0, 100, 1 << 20)
+        .await
+        .expect("events");
+    let network: Vec<_> = events
+        .iter()
+        .filter(|event| event.kind == EventKind::Network)
+        .collect();
+    assert_eq!(network.len(), 2);
+    for event in network {
+        let stored = event.data.to_string().len();
+        assert!(stored < 1024, "{stored} bytes stored: {:.300}", event.data);
+    }
+}
