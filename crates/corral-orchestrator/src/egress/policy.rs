@@ -145,14 +145,22 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
+            let segments = v6.segments();
+            let (first, second) = (segments[0], segments[1]);
+            // `::/96` holds `::`, `::1` and the deprecated IPv4-compatible
+            // addresses (`::a9fe:a9fe` is 169.254.169.254); 6to4
+            // (`2002::/16`) and Teredo (`2001::/32`) carry an IPv4 address
+            // a relay would reach; site-local `fec0::/10` is deprecated
+            // local space; `100::/64` discards.
+            !(segments[..6] == [0; 6]
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8
-                || first == 0x0064 && v6.segments()[1] == 0xff9b)
+                || (first & 0xffc0) == 0xfec0
+                || first == 0x2002
+                || first == 0x2001 && (second == 0 || second == 0x0db8)
+                || first == 0x0064 && second == 0xff9b
+                || first == 0x0100 && segments[1..4] == [0; 3])
         }
     }
 }

@@ -109,10 +109,22 @@ fn only_public_addresses_are_reachable() {
         "::ffff:10.0.0.1",
         "::ffff:169.254.169.254",
         "64:ff9b::a00:1",
+        "::a9fe:a9fe",
+        "::7f00:1",
+        "2002:a9fe:a9fe::1",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "fec0::1",
+        "100::1",
     ] {
         assert!(!is_public(blocked.parse().expect("ip")), "{blocked}");
     }
-    for open in ["1.1.1.1", "151.101.0.223", "2606:4700::1111"] {
+    for open in [
+        "1.1.1.1",
+        "151.101.0.223",
+        "2606:4700::1111",
+        "2001:4860:4860::8888",
+        "2a00:1450:4001::1",
+    ] {
         assert!(is_public(open.parse().expect("ip")), "{open}");
     }
 }
