@@ -21,6 +21,7 @@
 //! - `scrub`: finding an injected credential, in its encoded forms, in answers
 //! - `tunnel`: a `CONNECT` tunnel relayed untouched, its ClientHello checked
 //! - `hello`: reading a TLS ClientHello's server name
+//! - `resolve`: name lookups, bounded for a job and for the server
 
 pub mod allow;
 pub mod ca;
@@ -31,6 +32,7 @@ mod inject;
 mod meter;
 pub mod policy;
 mod proxy;
+mod resolve;
 mod scrub;
 mod tunnel;
 

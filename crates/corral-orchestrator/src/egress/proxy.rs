@@ -64,6 +64,8 @@ pub struct EgressProxy {
     pub(super) ca: Option<JobCa>,
     pub(super) net: Arc<EgressNet>,
     pub(super) attempts: AtomicU64,
+    /// This job's name lookups running at once (`resolve`).
+    lookups: Arc<tokio::sync::Semaphore>,
     /// Refusals and warnings recorded for the job, and answers that held
     /// its credential (see [`EgressProxy::record_capped`]).
     refusals: AtomicU64,
@@ -157,6 +159,7 @@ impl EgressProxy {
             ca,
             net,
             attempts: AtomicU64::new(0),
+            lookups: Arc::new(tokio::sync::Semaphore::new(super::resolve::JOB_LOOKUPS)),
             refusals: AtomicU64::new(0),
             credential_finds: AtomicU64::new(0),
             events,
@@ -215,10 +218,7 @@ impl EgressProxy {
         }
         let addrs: Vec<SocketAddr> = match literal {
             Some(ip) => vec![SocketAddr::new(ip, port)],
-            None => tokio::net::lookup_host((host.as_str(), port))
-                .await
-                .map_err(|error| format!("cannot resolve `{host}`: {error}"))?
-                .collect(),
+            None => super::resolve::resolve(&self.lookups, &host, port).await?,
         };
         if let Some(private) = addrs.iter().find(|addr| !is_public(addr.ip())) {
             return Err(format!(
