@@ -133,6 +133,26 @@ def test_a_sparse_file_is_refused(tmp_path: Path, victim: Path) -> None:
     assert_refused(data, tmp_path, victim)
 
 
+def test_a_name_too_deep_is_refused(tmp_path: Path, victim: Path) -> None:
+    # 1,800 levels in 4 KiB of tar; left half made, it would outlast rmtree.
+    assert_refused(tar_of((entry("/".join(["d"] * 1800) + "/f"), b"x")), tmp_path, victim)
+
+
+def test_names_cannot_make_directories_without_end(tmp_path: Path, victim: Path) -> None:
+    # Each member makes 250 new directories for about 2.5 KiB of tar.
+    members = [(entry("/".join([f"m{index}"] * 250) + "/f"), b"x") for index in range(40)]
+    assert_refused(tar_of(*members), tmp_path, victim)
+
+
+def test_a_tree_of_many_directories_is_unpacked(tmp_path: Path) -> None:
+    members: list[tuple[tarfile.TarInfo, bytes | None]] = [
+        (entry(f"d{index}", tarfile.DIRTYPE), None) for index in range(300)
+    ]
+    members += [(entry(f"d{index}/sub/f"), b"x") for index in range(300)]
+    out = unpack_new(tar_of(*members), tmp_path / "out")
+    assert len(list(out.glob("d*/sub/f"))) == 300
+
+
 def test_links_stay_links_and_set_id_bits_go(tmp_path: Path) -> None:
     tool = entry("tool")
     tool.mode = 0o4755

@@ -191,6 +191,20 @@ pub fn check_hostname(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a host a job connects to may be a host name at all: 1 to 253
+/// bytes of dot-separated labels of 1 to 63 letters, digits, `-` or `_`.
+/// Looser than [`check_hostname`] (a label may start or end with `-`, as
+/// some real ones do); anything else no DNS could hold.
+pub fn plain_host(name: &str) -> bool {
+    (1..=253).contains(&name.len())
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+        })
+}
+
 /// Whether `host` matches `pattern`: equal, or under a `*.` suffix.
 fn matches(pattern: &str, host: &str) -> bool {
     match pattern.strip_prefix("*.") {

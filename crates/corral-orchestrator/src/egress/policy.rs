@@ -127,7 +127,7 @@ fn check_inject(rule: &InjectRule, rules: &[AllowRule]) -> Result<InjectRule, (S
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -137,7 +137,7 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
-                || (a == 192 && b == 0)
+                || (a == 192 && b == 0 && c == 0)
                 || (a == 198 && (b == 18 || b == 19))
                 || a >= 240)
         }
@@ -147,20 +147,17 @@ pub fn is_public(ip: IpAddr) -> bool {
             }
             let segments = v6.segments();
             let (first, second) = (segments[0], segments[1]);
-            // `::/96` holds `::`, `::1` and the deprecated IPv4-compatible
-            // addresses (`::a9fe:a9fe` is 169.254.169.254); 6to4
-            // (`2002::/16`) and Teredo (`2001::/32`) carry an IPv4 address
-            // a relay would reach; site-local `fec0::/10` is deprecated
-            // local space; `100::/64` discards.
-            !(segments[..6] == [0; 6]
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first & 0xffc0) == 0xfec0
-                || first == 0x2002
-                || first == 0x2001 && (second == 0 || second == 0x0db8)
-                || first == 0x0064 && second == 0xff9b
-                || first == 0x0100 && segments[1..4] == [0; 3])
+            // Global unicast (`2000::/3`) only: everything else is local,
+            // multicast, translated or carries an IPv4 address (`::/96`,
+            // SIIT's `::ffff:0:0/96`, NAT64's `64:ff9b::/32`). Within it:
+            // `2001::/23` is special-purpose (Teredo, which carries an
+            // IPv4 address, benchmarking, ORCHID), `2001:db8::/32` and
+            // `3fff::/20` documentation, and 6to4 (`2002::/16`) carries an
+            // IPv4 address a relay would reach.
+            (first & 0xe000) == 0x2000
+                && !(first == 0x2001 && (second < 0x0200 || second == 0x0db8)
+                    || first == 0x2002
+                    || first == 0x3fff && second < 0x1000)
         }
     }
 }

@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 use super::allow::{Access, AllowRule, Way};
-use super::allow::{check_hostname, ip_literal, normalize, shown};
+use super::allow::{ip_literal, normalize, plain_host, shown};
 use super::ca::JobCa;
 use super::meter::Budget;
 use super::policy::is_public;
@@ -195,7 +195,7 @@ impl EgressProxy {
         let literal = ip_literal(&host);
         // Before anything quotes it: a name no DNS could hold is refused
         // here, however an allow pattern's suffix would cover it.
-        if literal.is_none() && check_hostname(&host).is_err() {
+        if literal.is_none() && !plain_host(&host) {
             return Err(format!("`{}` is not a host name", shown(&host)));
         }
         let covered = self.allow.iter().any(|rule| rule.covers(&host));

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
-/// Lookups running at once in the whole server.
-const LOOKUPS: usize = 32;
+/// Lookups running at once in the whole server: 16 jobs' worth, well
+/// under tokio's 512 blocking threads, which the store's queries share.
+const LOOKUPS: usize = 64;
 /// Lookups running at once for one job.
 pub(super) const JOB_LOOKUPS: usize = 4;
 /// The longest a connection waits for its name.
@@ -38,7 +39,8 @@ pub(super) async fn resolve(
         Ok(Ok(addrs)) => Ok(addrs),
         Ok(Err(error)) => Err(format!("cannot resolve `{host}`: {error}")),
         Err(_) => Err(format!(
-            "cannot resolve `{host}`: no answer within {} s",
+            "cannot resolve `{host}` within {} s (its DNS did not answer, or the \
+             server's lookups were all busy)",
             LOOKUP_WAIT.as_secs()
         )),
     }

@@ -95,7 +95,8 @@ fn check_name(target: &Target, hello: &ClientHello) -> Result<(), Ended> {
             "the TLS ClientHello names no server (SNI): a tunnel to `{host}` must name it"
         ))),
         (_, Some(name)) => Err(Ended::Refused(format!(
-            "TLS SNI `{name}` does not match the CONNECT host `{host}`"
+            "TLS SNI `{}` does not match the CONNECT host `{host}`",
+            super::allow::shown(name)
         ))),
     }
 }

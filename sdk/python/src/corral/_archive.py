@@ -10,6 +10,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+MAX_DEPTH = 256
+"""The deepest name a downloaded tar may hold (a refused one's partial tree must
+still be removable: ``shutil.rmtree`` recurses once a level)."""
+
 
 def pack(directory: str | os.PathLike[str]) -> bytes:
     """The tree under ``directory`` as a tar: files, directories and links (kept as links,
@@ -43,7 +47,10 @@ def unpack_new(data: bytes, destination: str | os.PathLike[str]) -> Path:
     devices and FIFOs are refused); every directory on the way to an entry
     must be a real directory this unpacking made, never a link; sparse files
     are refused (a few bytes of tar would write a file of any size, its
-    holes as real zeros; any other file's bytes are in the tar); files are
+    holes as real zeros; any other file's bytes are in the tar), and so are
+    more directories than one a 512 bytes of tar and 1,024 more (a deep name
+    costs a few bytes of tar and an inode a level) and names deeper than
+    ``MAX_DEPTH``; files are
     created new (``O_EXCL``, ``O_NOFOLLOW``) with set-id bits and group and
     other write dropped; links are made last, as the sandbox had them,
     whatever they point at, so nothing is ever written through one. It
@@ -56,7 +63,11 @@ def unpack_new(data: bytes, destination: str | os.PathLike[str]) -> Path:
         raise FileExistsError(f"{target} exists: download a directory into a new path")
     staging = Path(tempfile.mkdtemp(prefix=".corral-download-", dir=target.parent))
     try:
-        _unpack_into(data, staging)
+        try:
+            _unpack_into(data, staging)
+        except (ValueError, IndexError, EOFError) as error:
+            # A malformed header (a sparse map cut short) is a bad tar too.
+            raise tarfile.TarError(f"a malformed tar: {error}") from error
         mask = os.umask(0)
         os.umask(mask)
         staging.chmod(0o777 & ~mask)
@@ -67,18 +78,34 @@ def unpack_new(data: bytes, destination: str | os.PathLike[str]) -> Path:
     return target
 
 
+class _Budget:
+    """How many more directories an unpacking may make: one a 512 bytes of
+    tar (a header's size), and 1,024 more. A name of a thousand levels costs
+    a few KiB of tar; made on disk it is a thousand inodes and blocks."""
+
+    def __init__(self, data: bytes) -> None:
+        self.left = len(data) // 512 + 1024
+
+    def take(self, path: Path) -> None:
+        if self.left == 0:
+            raise tarfile.TarError(f"{path.name}: more directories than the tar's size allows")
+        self.left -= 1
+
+
 def _unpack_into(data: bytes, root: Path) -> None:
     links: list[tuple[Path, str]] = []
     directories: list[tuple[Path, int]] = []
+    budget = _Budget(data)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
         for member in tar:
             parts = _parts(member.name)
             if not parts:
                 continue  # "." or "./": the root itself
-            parent = _real_directories(root, parts[:-1])
+            parent = _real_directories(root, parts[:-1], budget)
             path = parent / parts[-1]
             if member.isdir():
                 if not _is_real_directory(path):
+                    budget.take(path)
                     path.mkdir(0o700)
                 directories.append((path, member.mode & 0o755 | 0o700))
             elif member.isreg():
@@ -96,7 +123,7 @@ def _unpack_into(data: bytes, root: Path) -> None:
                 )
     for path, link in links:
         relative = path.relative_to(root)
-        _real_directories(root, list(relative.parts[:-1]))
+        _real_directories(root, list(relative.parts[:-1]), budget)
         try:
             os.symlink(link, path)
         except FileExistsError:
@@ -113,6 +140,8 @@ def _parts(name: str) -> list[str]:
     parts = [part for part in name.split("/") if part not in ("", ".")]
     if ".." in parts:
         raise tarfile.TarError(f"{name!r}: a name with ..")
+    if len(parts) > MAX_DEPTH:
+        raise tarfile.TarError(f"{name[:100]!r}…: deeper than {MAX_DEPTH} levels")
     return parts
 
 
@@ -123,15 +152,17 @@ def _is_real_directory(path: Path) -> bool:
         return False
 
 
-def _real_directories(root: Path, parts: list[str]) -> Path:
-    """``root`` joined with ``parts``, each made a directory when missing; one that is
-    anything but a real directory (a link above all) is refused."""
+def _real_directories(root: Path, parts: list[str], budget: _Budget) -> Path:
+    """``root`` joined with ``parts``, each made a directory when missing (within
+    ``budget``); one that is anything but a real directory (a link above all) is
+    refused."""
     path = root
     for part in parts:
         path = path / part
         if not _is_real_directory(path):
             if os.path.lexists(path):
                 raise tarfile.TarError(f"{path.relative_to(root)}: not a directory on the way")
+            budget.take(path)
             path.mkdir(0o700)
     return path
 

@@ -119,3 +119,26 @@ fn a_shown_host_is_cut_on_a_character_boundary() {
     let across = format!("{}é{}", "a".repeat(252), "b".repeat(10));
     assert_eq!(super::shown(&across), format!("{}…", "a".repeat(252)));
 }
+
+#[test]
+fn a_host_a_job_names_is_plain_or_refused() {
+    for plain in [
+        "api.example.com",
+        "-old-.blogspot.com",
+        "_dmarc.example.com",
+        "xn--bcher-kva.example",
+    ] {
+        assert!(super::plain_host(plain), "{plain}");
+    }
+    let long = format!("{}.com", "a".repeat(250));
+    for not in [
+        "",
+        "two words.example.com",
+        "a..b",
+        &long,
+        "é.example.com",
+        &format!("{}.com", "a".repeat(64)),
+    ] {
+        assert!(!super::plain_host(not), "{not:.80}");
+    }
+}

@@ -112,3 +112,20 @@ fn answer_headers_lose_every_form_of_the_credential_and_names_holding_it() {
     );
     assert_eq!(clean["content-type"], "application/json");
 }
+
+/// A method is bounded only by the request head (hundreds of KiB): the
+/// refusal, an event each time, quotes 32 bytes of it.
+#[test]
+fn a_long_method_is_refused_quoted_short() {
+    let method = Method::from_bytes("A".repeat(4000).as_bytes()).expect("a method");
+    let refused = guard(&method, &HeaderMap::new());
+    let Err((status, reason)) = refused else {
+        panic!("not refused");
+    };
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        reason.contains(&format!("`{}…`", "A".repeat(32))),
+        "{reason:.300}"
+    );
+    assert!(reason.len() < 200, "{} bytes", reason.len());
+}

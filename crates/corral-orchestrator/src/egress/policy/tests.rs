@@ -115,6 +115,12 @@ fn only_public_addresses_are_reachable() {
         "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         "fec0::1",
         "100::1",
+        "::ffff:0:a9fe:a9fe",
+        "2001:2::1",
+        "2001:10::1",
+        "3fff::1",
+        "5f00::1",
+        "192.0.0.8",
     ] {
         assert!(!is_public(blocked.parse().expect("ip")), "{blocked}");
     }
@@ -124,6 +130,9 @@ fn only_public_addresses_are_reachable() {
         "2606:4700::1111",
         "2001:4860:4860::8888",
         "2a00:1450:4001::1",
+        // 192.0.0.0/24 is special; the rest of 192.0/16 is not
+        // (WordPress.com).
+        "192.0.78.9",
     ] {
         assert!(is_public(open.parse().expect("ip")), "{open}");
     }

@@ -150,3 +150,14 @@ async fn a_raw_tcp_entry_carries_any_bytes_and_lets_the_server_speak_first() {
     let got = server.join_next().await.expect("server").expect("task");
     assert_eq!(got, b"SSH-2.0-client\r\n");
 }
+
+/// A hello may name a server of any length its record carries: the
+/// refusal quotes at most 253 bytes of it (each refusal is an event).
+#[tokio::test]
+async fn a_long_server_name_is_quoted_short() {
+    let target = target("api.example.com", nowhere().await, Access::Tls);
+    let name = "a".repeat(8000);
+    let reason = refusal(&target, hello(&[sni(&[name.as_bytes()])], 500)).await;
+    assert!(reason.contains("does not match"), "{reason:.300}");
+    assert!(reason.len() < 400, "{} bytes: {reason:.300}", reason.len());
+}
