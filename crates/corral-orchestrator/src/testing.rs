@@ -26,3 +26,17 @@ pub fn running_job(id: &str) -> corral_proto::Job {
     }))
     .expect("job")
 }
+
+/// A new store in a temporary directory (kept while the directory is),
+/// holding [`running_job`] `id`.
+pub async fn store_with_job(
+    id: &str,
+) -> (tempfile::TempDir, std::sync::Arc<crate::store::SqliteStore>) {
+    use crate::store::JobRecords as _;
+    let dir = tempfile::tempdir().expect("dir");
+    let store = std::sync::Arc::new(
+        crate::store::SqliteStore::open(&dir.path().join("corral.db")).expect("store"),
+    );
+    store.insert_job(&running_job(id)).await.expect("job");
+    (dir, store)
+}

@@ -171,22 +171,17 @@ fn check_pattern(pattern: &str) -> Result<(), String> {
     check_hostname(name)
 }
 
-/// Checks a host name: dot-separated labels of letters, digits, `-`, `_`.
+/// Checks a host name: dot-separated labels of letters, digits, `-`, `_`,
+/// none starting or ending with `-` ([`plain_host`], stricter).
 pub fn check_hostname(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 253 {
         return Err("must be a host name of 1 to 253 characters".into());
     }
-    for label in name.split('.') {
-        let plain = !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-        if !plain {
-            return Err(format!("`{name}` is not a host name"));
-        }
+    let hyphen_at_an_end = name
+        .split('.')
+        .any(|label| label.starts_with('-') || label.ends_with('-'));
+    if !plain_host(name) || hyphen_at_an_end {
+        return Err(format!("`{name}` is not a host name"));
     }
     Ok(())
 }
@@ -234,16 +229,23 @@ pub fn normalize(host: &str) -> String {
 /// The longest host a refusal shows: the longest host name.
 const SHOWN_HOST: usize = 253;
 
-/// `host` as a refusal's event shows it: cut to [`SHOWN_HOST`] bytes (on
-/// a character boundary, marked with `…`), so a job's request line, which
-/// may be 64 KiB, is not stored in full with every refusal.
+/// `host` as a refusal's event shows it: [`cut`] to [`SHOWN_HOST`] bytes,
+/// so a job's request line, which may be 64 KiB, is not stored in full
+/// with every refusal.
 pub fn shown(host: &str) -> String {
-    if host.len() <= SHOWN_HOST {
-        return host.to_owned();
+    cut(host, SHOWN_HOST)
+}
+
+/// `text` cut to at most `most` bytes, on a character boundary and marked
+/// with `…`; as it is when it fits. For what a job sent, quoted in an
+/// event: each refusal is one, so each must be short.
+pub fn cut(text: &str, most: usize) -> String {
+    if text.len() <= most {
+        return text.to_owned();
     }
-    let mut cut = SHOWN_HOST;
-    while !host.is_char_boundary(cut) {
-        cut -= 1;
+    let mut end = most;
+    while !text.is_char_boundary(end) {
+        end -= 1;
     }
-    format!("{}…", &host[..cut])
+    format!("{}…", &text[..end])
 }

@@ -161,16 +161,6 @@ pub(super) async fn scrubbed(
 /// the request head's (hundreds of KiB), and each refusal is an event.
 const SHOWN_METHOD: usize = 32;
 
-/// `method` as a refusal quotes it: cut to [`SHOWN_METHOD`] bytes (a
-/// method is ASCII), marked with `…`.
-fn shown_method(method: &Method) -> String {
-    let method = method.as_str();
-    match method.get(..SHOWN_METHOD) {
-        Some(cut) if cut.len() < method.len() => format!("{cut}…"),
-        _ => method.to_owned(),
-    }
-}
-
 /// Why the job may not send a request with `method` and `headers` to an
 /// inject host, if it may not.
 fn guard(method: &Method, headers: &HeaderMap) -> Result<(), (StatusCode, String)> {
@@ -179,7 +169,7 @@ fn guard(method: &Method, headers: &HeaderMap) -> Result<(), (StatusCode, String
             StatusCode::METHOD_NOT_ALLOWED,
             format!(
                 "the method `{}` is not sent to a host corral adds a credential to",
-                shown_method(method)
+                super::allow::cut(method.as_str(), SHOWN_METHOD)
             ),
         ));
     }

@@ -9,16 +9,11 @@ use super::{EgressNet, EgressProxy};
 use crate::egress::allow::Way;
 use crate::events::EventLog;
 use crate::redact::Redactor;
-use crate::store::{EventRecords as _, JobRecords as _, SqliteStore};
+use crate::store::{EventRecords as _, SqliteStore};
 
 /// A session allowing `*.example.com`, storing in a new store.
 async fn session() -> (tempfile::TempDir, Arc<SqliteStore>, EgressProxy) {
-    let dir = tempfile::tempdir().expect("dir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
-    store
-        .insert_job(&crate::testing::running_job("j-1"))
-        .await
-        .expect("job");
+    let (dir, store) = crate::testing::store_with_job("j-1").await;
     let policy = EgressPolicy {
         allow: vec!["*.example.com".into()],
         inject: Vec::new(),

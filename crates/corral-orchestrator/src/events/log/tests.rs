@@ -6,7 +6,6 @@ use serde_json::json;
 use super::super::window::{PAGE_BYTES, WINDOW, WINDOW_BYTES};
 use super::*;
 use crate::events::Step;
-use crate::store::SqliteStore;
 
 fn output(n: usize) -> NewEvent {
     NewEvent::new(
@@ -16,11 +15,8 @@ fn output(n: usize) -> NewEvent {
 }
 
 pub(super) async fn log_with_job() -> (tempfile::TempDir, EventLog, Arc<dyn Store>) {
-    let dir = tempfile::tempdir().expect("dir");
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("events.db")).expect("store"));
-    let job = running_job("j-00000000000000e1");
-    store.insert_job(&job).await.expect("insert");
+    let (dir, store) = crate::testing::store_with_job("j-00000000000000e1").await;
+    let store: Arc<dyn Store> = store;
     (dir, EventLog::new(Arc::clone(&store)), store)
 }
 

@@ -9,8 +9,8 @@ use crate::events::EventLog;
 use crate::llm::scripted::{Script, ScriptedServer};
 use crate::llm::{Provider, ProviderKey, ProviderKind, Upstream};
 use crate::redact::Redactor;
+use crate::store::EventRecords as _;
 use crate::store::SqliteStore;
-use crate::store::{EventRecords as _, JobRecords as _};
 use crate::testing::LIMITS;
 use corral_proto::EventKind;
 use corral_proto::llm::ChatRequest;
@@ -92,6 +92,23 @@ enum Call {
     Passthrough,
 }
 
+impl Call {
+    /// Job `j-1`'s proxy to `upstream` for this call: an OpenAI provider
+    /// for an OpenAI chat, an Anthropic one otherwise.
+    fn proxy_to(self, store: Arc<SqliteStore>, upstream: &ScriptedServer) -> ModelProxy {
+        match self {
+            Self::Chat(ProviderKind::Openai) => {
+                proxy_to(store, ProviderKind::Openai, upstream.openai_base_url())
+            }
+            Self::Chat(ProviderKind::Anthropic) | Self::Passthrough => proxy_to(
+                store,
+                ProviderKind::Anthropic,
+                upstream.anthropic_base_url(),
+            ),
+        }
+    }
+}
+
 /// One call through `proxy`, whole or `stream`ed; its answer.
 async fn call(proxy: &Arc<ModelProxy>, how: Call, stream: bool) -> axum::response::Response {
     match how {
@@ -150,17 +167,8 @@ async fn a_call_s_usage_is_stored_before_the_worker_s_next_events_go_on() {
         .into_iter()
         .flat_map(|how| [(how, false), (how, true)])
     {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
-        store
-            .insert_job(&crate::testing::running_job("j-1"))
-            .await
-            .expect("job");
-        let (kind, base) = match how {
-            Call::Chat(ProviderKind::Openai) => (ProviderKind::Openai, upstream.openai_base_url()),
-            _ => (ProviderKind::Anthropic, upstream.anthropic_base_url()),
-        };
-        let proxy = Arc::new(proxy_to(Arc::clone(&store), kind, base));
+        let (_dir, store) = crate::testing::store_with_job("j-1").await;
+        let proxy = Arc::new(how.proxy_to(Arc::clone(&store), &upstream));
         let answer = call(&proxy, how, stream).await;
         assert!(answer.status().is_success(), "{how:?}: {}", answer.status());
         let last: &[u8] = match how {
@@ -208,17 +216,8 @@ async fn a_stream_s_connection_serves_the_next_call() {
         )
         .await
         .expect("upstream");
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
-        store
-            .insert_job(&crate::testing::running_job("j-1"))
-            .await
-            .expect("job");
-        let (kind, base) = match how {
-            Call::Chat(_) => (ProviderKind::Openai, upstream.openai_base_url()),
-            Call::Passthrough => (ProviderKind::Anthropic, upstream.anthropic_base_url()),
-        };
-        let proxy = Arc::new(proxy_to(store, kind, base));
+        let (_dir, store) = crate::testing::store_with_job("j-1").await;
+        let proxy = Arc::new(how.proxy_to(store, &upstream));
         for _ in 0..2 {
             let answer = call(&proxy, how, true).await;
             let read = axum::body::to_bytes(answer.into_body(), 1 << 20)
