@@ -208,7 +208,17 @@ async fn a_stopped_and_started_sandbox_outlives_a_restart_and_still_ends_its_exe
             "cat /workspace/f; echo again",
         ])
         .await;
-    assert_eq!(stdout(&after), "kept\nagain\n", "{}", stderr(&after));
+    if stdout(&after) != "kept\nagain\n" {
+        // Why it did not run comes in its events (a warning when it stopped).
+        let events = server.corral(&["logs", &id]).await;
+        panic!(
+            "exec after the restart printed {:?}: {}\nthe sandbox's events:\n{}{}",
+            stdout(&after),
+            stderr(&after),
+            stdout(&events),
+            stderr(&events)
+        );
+    }
     // Stopped, the server restarted, started: its files come back.
     let stopped = server.corral(&["sandbox", "stop", &id]).await;
     assert!(stopped.status.success(), "{}", stderr(&stopped));

@@ -119,7 +119,7 @@ impl Desk {
             next_exec: AtomicU64::new(execs_before),
             before: Mutex::new(Before::new(execs_before, max_execs)),
             reserved: AtomicU64::new(u64::MAX),
-            next_order: AtomicU64::new(0),
+            next_order: AtomicU64::new(orders::first_number()),
             running: Mutex::new(HashMap::new()),
             max_execs,
             uploads: Mutex::new(HashMap::new()),
@@ -391,5 +391,6 @@ mod answer;
 mod before;
 mod forget;
 mod numbers;
+mod orders;
 #[cfg(test)]
 mod tests;

@@ -195,3 +195,48 @@ async fn at_most_max_downloads_wait_at_once() {
     let taken = download(Arc::clone(&desk), Duration::from_millis(50)).await;
     assert!(matches!(taken, Err(DeskError::NoAnswer(_))), "{taken:?}");
 }
+
+/// A sandbox re-adopted after a restart gets a new desk, while its worker
+/// may still answer an order of the desk before (a restore's upload whose
+/// fetch the killed server cut off). That late answer is not taken for
+/// the new desk's order: it would fail the restore and stop the sandbox.
+#[tokio::test]
+async fn a_new_desk_takes_no_answer_to_an_order_of_the_desk_before() {
+    let list = |id| Order::List {
+        id,
+        path: "/workspace".into(),
+    };
+    let answer = |body: &'static [u8]| FileAnswer {
+        failure: None,
+        content: None,
+        body: Chunks::from(bytes::Bytes::from_static(body)),
+        scanned: None,
+    };
+    let mut orders = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let desk = Arc::new(Desk::new(1, 0, Arc::default(), Arc::default()));
+        let waiting = Arc::clone(&desk);
+        tasks.spawn(async move {
+            waiting
+                .transfer(list, None, 1 << 10, Duration::from_secs(5))
+                .await
+        });
+        let Some(Order::List { id, .. }) = desk.next_order(Duration::from_secs(5)).await else {
+            panic!("a list order");
+        };
+        orders.push((desk, id));
+    }
+    let (before, late) = (&orders[0].0, orders[0].1);
+    let (desk, own) = (&orders[1].0, orders[1].1);
+    assert!(
+        !desk.answer(late, answer(b"late")),
+        "the desk before's order {late} taken by the new desk"
+    );
+    assert!(desk.answer(own, answer(b"[]")));
+    assert!(before.answer(late, answer(b"[]")));
+    while let Some(done) = tasks.join_next().await {
+        let got = done.expect("joined").expect("answered");
+        assert_eq!(&got.body.to_bytes()[..], b"[]");
+    }
+}
