@@ -24,6 +24,7 @@ mod readme_sandbox;
 mod readme_steps;
 mod run;
 mod sandbox;
+mod sandbox_cut_off;
 mod sandbox_upgrade;
 mod secrets;
 mod verify;

@@ -2,8 +2,12 @@
 //! containers that process left. A job whose container still runs, and whose
 //! token hash was stored, is re-adopted: its socket is served again at the
 //! same path and its worker (which retries while the orchestrator is away)
-//! carries on. Every other live job ends with a reason, and every container
-//! of this instance that no adopted job owns is removed.
+//! carries on. A sandbox whose files are in a snapshot is stopped instead
+//! of ended: one whose stop had kept its snapshot (its stop is finished,
+//! whatever its container did since), and one that was starting and not
+//! re-adopted (its files never reached a container). Every other live job
+//! ends with a reason, and every container of this instance that no
+//! adopted job owns is removed.
 
 use std::collections::HashSet;
 
@@ -23,7 +27,16 @@ impl JobManager {
     pub(super) async fn recover(&self) -> Result<(), JobError> {
         let mut adopted = HashSet::new();
         for job in self.inner.store.unfinished_jobs().await? {
-            if let Some(start) = self.adoption(&job).await {
+            let sandbox = job.mode == corral_proto::JobMode::Sandbox;
+            // Never re-adopted: its container may run with files newer
+            // than the stop's snapshot, which a restore would put over them.
+            let stop_cut_off = sandbox && self.stopped_snapshot(&job.id).await;
+            let adoption = if stop_cut_off {
+                None
+            } else {
+                self.adoption(&job).await
+            };
+            if let Some(start) = adoption {
                 // Its project is registered before the scheduler runs, so no
                 // queued job starts on a path it can write. A claim that
                 // fails is made again (and fails the job) when it runs.
@@ -36,6 +49,10 @@ impl JobManager {
                 self.lock_active().insert(job.id.clone(), cancel.clone());
                 adopted.insert(job.id.clone());
                 self.inner.tasks.spawn(self.clone().run(job, cancel, start));
+                continue;
+            }
+            if sandbox && self.has_snapshot(&job.id) {
+                self.stop_at_restart(&job.id, stop_cut_off).await?;
                 continue;
             }
             let reason = if self.container_gone(&job).await {
@@ -58,6 +75,37 @@ impl JobManager {
         self.reap().await;
         self.remove_stale_sockets(&adopted).await;
         self.remove_stale_stages();
+        Ok(())
+    }
+
+    /// Records sandbox `id` stopped, its snapshot kept for `start`: its
+    /// stop was cut off by the restart (`stop_cut_off`), or its start was.
+    async fn stop_at_restart(&self, id: &str, stop_cut_off: bool) -> Result<(), JobError> {
+        if !self.inner.store.mark_stopped(id).await? {
+            return Ok(());
+        }
+        info!(job_id = %id, "stopped a sandbox left stopping or starting by a previous run");
+        let warning = if stop_cut_off {
+            "the server restarted while the sandbox stopped: the stop is finished, its files kept"
+        } else {
+            "the server restarted while the sandbox started: it is stopped with its files kept, \
+             and may be started again"
+        };
+        let warned = self
+            .inner
+            .events
+            .append(
+                id,
+                vec![corral_proto::NewEvent::warning(warning.to_owned())],
+            )
+            .await;
+        if let Err(error) = warned {
+            warn!(job_id = %id, error = %error, "cannot store warning event");
+        }
+        self.inner
+            .events
+            .status(id, JobState::Stopped, None)
+            .await?;
         Ok(())
     }
 

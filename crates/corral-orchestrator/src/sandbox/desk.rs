@@ -135,16 +135,19 @@ impl Desk {
     }
 
     /// Queues a command built by `order` from its exec number; returns the
-    /// number. Refused when the sandbox runs as many as it may.
+    /// number. Refused when the sandbox runs as many as it may (its own
+    /// and those from before a restart that may still run).
     pub fn exec(&self, order: impl FnOnce(u64) -> ExecOrder) -> Result<u64, DeskError> {
         if self.is_closed() {
             return Err(DeskError::Closed);
         }
+        // Execs from before a restart that may still run count too.
+        let before = lock(&self.before).open_count();
         let exec = {
             let mut running = lock(&self.running);
-            if running.len() >= self.max_execs {
+            if running.len() + before >= self.max_execs {
                 return Err(DeskError::TooManyExecs {
-                    running: running.len(),
+                    running: running.len() + before,
                 });
             }
             let exec = self.next_exec.load(Ordering::SeqCst) + 1;

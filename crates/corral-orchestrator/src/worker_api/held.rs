@@ -14,7 +14,9 @@
 //! comes out in clear. The price: the held bytes and that much output after them are
 //! lost, only for a stream that held something when the orchestrator died.
 //!
-//! A completion stored before the restart is taken up again as well.
+//! A completion stored before the restart is taken up again as well; of a
+//! sandbox, only its current container's (one stored before the sandbox's
+//! last `running` status was an earlier container's).
 
 use corral_proto::worker::Completion;
 use corral_proto::{EventKind, Job};
@@ -41,6 +43,16 @@ pub(super) async fn completion(
     store: &dyn EventRecords,
     job: &Job,
 ) -> Result<Option<Completion>, StoreError> {
-    let result = store.last_of_kind(&job.id, EventKind::Result).await?;
-    Ok(result.and_then(|event| event.payload::<Completion>()))
+    let Some(result) = store.last_of_kind(&job.id, EventKind::Result).await? else {
+        return Ok(None);
+    };
+    if job.mode == corral_proto::JobMode::Sandbox {
+        // No status comes after a container's completion but from a later
+        // container: its `running`, and what its worker sends.
+        let status = store.last_of_kind(&job.id, EventKind::Status).await?;
+        if status.is_some_and(|status| status.seq > result.seq) {
+            return Ok(None);
+        }
+    }
+    Ok(result.payload::<Completion>())
 }

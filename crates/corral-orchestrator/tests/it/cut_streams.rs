@@ -13,7 +13,7 @@ use crate::held_output::{
     stored_exec_output, stored_output,
 };
 use crate::refused_store::refused;
-use crate::sandbox_worker::{SECRET, sandbox, true_exec};
+use crate::sandbox_fixture::{SECRET, sandbox, true_exec};
 
 /// The worker's completion, as it sends it.
 fn done() -> Value {

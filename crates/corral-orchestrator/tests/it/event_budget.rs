@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
 
 use crate::held_output::{closed, output, post, served_with, stored_output};
-use crate::sandbox_worker::{sandbox, true_exec};
+use crate::sandbox_fixture::{sandbox, true_exec};
 
 /// The budget of the job under test.
 const BUDGET: u64 = 256 * 1024;

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::held_output::{exec_output, post, stored_exec_output, stored_output};
-use crate::sandbox_worker::{SECRET, sandbox_after};
+use crate::sandbox_fixture::{SECRET, sandbox_after};
 
 fn started(exec: u64) -> Value {
     json!({"kind": "exec_started", "data": {"exec": exec, "cmd": "sleep 1", "cwd": "/"}})
@@ -32,7 +32,7 @@ async fn post_all(
 
 /// A sandbox re-adopted after execs 1 to 10, of which the store says 7
 /// may still run.
-async fn seven_open(dir: &std::path::Path, id: &str) -> crate::sandbox_worker::Sandbox {
+async fn seven_open(dir: &std::path::Path, id: &str) -> crate::sandbox_fixture::Sandbox {
     let sandbox = sandbox_after(dir, id, 10).await;
     assert!(sandbox.desk.open_before(7), "7 opens");
     sandbox

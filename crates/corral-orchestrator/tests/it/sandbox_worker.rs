@@ -6,20 +6,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use corral_orchestrator::internals::{Desk, EventRecords, Redactor, WorkerEndpoint};
+use corral_orchestrator::internals::{Desk, EventRecords};
+use corral_proto::EventKind;
 use corral_proto::sandbox::order::Order;
-use corral_proto::{EventKind, JobMode};
 use corral_testkit::unix_request;
 use serde_json::json;
-use tokio_util::task::TaskTracker;
 
 use crate::held_output::{exec_output, stored_output};
 use crate::refused_store::refused;
+use crate::sandbox_fixture::{SECRET, sandbox, true_exec};
 use crate::worker_endpoint::{Opened, open};
-
-pub(crate) const SECRET: &str = "sandbox-held-secret-9d2e";
-/// A second secret of the test sandboxes, all digits (a PIN).
-pub(crate) const NUMERIC_SECRET: &str = "48151623";
 
 #[tokio::test]
 async fn a_job_that_is_not_a_sandbox_cannot_send_exec_events() {
@@ -54,78 +50,6 @@ async fn a_job_that_is_not_a_sandbox_cannot_send_exec_events() {
     assert_eq!(status, 404, "{body}");
     let stored = store.events_after(&job.id, 0, 100).await.expect("events");
     assert!(stored.is_empty(), "nothing stored: {stored:?}");
-}
-
-/// A running sandbox job's worker API over a store of its own.
-pub(crate) struct Sandbox {
-    pub(crate) store: Arc<corral_orchestrator::internals::SqliteStore>,
-    pub(crate) job: corral_proto::Job,
-    pub(crate) desk: Arc<Desk>,
-    pub(crate) endpoint: WorkerEndpoint,
-    pub(crate) socket: std::path::PathBuf,
-    pub(crate) token: String,
-}
-
-pub(crate) async fn sandbox(dir: &std::path::Path, id: &str) -> Sandbox {
-    sandbox_after(dir, id, 0).await
-}
-
-/// [`sandbox`], re-adopted: execs up to `execs_before` ran before.
-pub(crate) async fn sandbox_after(dir: &std::path::Path, id: &str, execs_before: u64) -> Sandbox {
-    let store = Arc::new(
-        corral_orchestrator::internals::SqliteStore::open(&dir.join("corral.db")).expect("store"),
-    );
-    let job = corral_proto::Job {
-        mode: JobMode::Sandbox,
-        ..corral_testkit::running_job(id)
-    };
-    corral_orchestrator::internals::JobRecords::insert_job(&*store, &job)
-        .await
-        .expect("insert job");
-    let redactor = Arc::new(Redactor::new([("HELD", SECRET), ("PIN", NUMERIC_SECRET)]));
-    let desk = Arc::new(Desk::new(
-        4,
-        execs_before,
-        Arc::clone(&redactor),
-        Arc::default(),
-    ));
-    let provisions = corral_orchestrator::internals::JobProvisions {
-        desk: Some(Arc::clone(&desk)),
-        redactor: Arc::clone(&redactor),
-        ..corral_testkit::provisions(
-            &store,
-            &job,
-            Redactor::new([("HELD", SECRET), ("PIN", NUMERIC_SECRET)]),
-        )
-    };
-    let socket_dir = dir.join("run").join(&job.id);
-    let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())
-        .await
-        .expect("endpoint opens");
-    endpoint.mark_running();
-    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token");
-    let socket = socket_dir.join("worker.sock");
-    Sandbox {
-        store,
-        job,
-        desk,
-        endpoint,
-        socket,
-        token,
-    }
-}
-
-/// A command for the desk to hand out: its exec number.
-pub(crate) fn true_exec(desk: &Desk) -> u64 {
-    desk.exec(|exec| corral_proto::sandbox::order::ExecOrder {
-        exec,
-        cmd: corral_proto::CommandSpec::Shell("true".into()),
-        cwd: "/workspace".into(),
-        env: std::collections::BTreeMap::new(),
-        stdin_base64: None,
-        timeout_secs: 5,
-    })
-    .expect("an exec")
 }
 
 #[tokio::test]

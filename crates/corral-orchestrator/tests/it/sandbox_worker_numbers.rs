@@ -8,7 +8,7 @@ use corral_proto::event::ExecEndedData;
 use serde_json::json;
 
 use crate::held_output::post;
-use crate::sandbox_worker::{NUMERIC_SECRET, Sandbox, sandbox, true_exec};
+use crate::sandbox_fixture::{NUMERIC_SECRET, Sandbox, sandbox, true_exec};
 
 /// Posts `events` as the sandbox's worker; they must be taken and end
 /// every exec. What the store then holds.

@@ -44,12 +44,18 @@ impl JobManager {
         };
         // A sandbox whose start failed before its files were restored (its
         // image gone, Docker refusing, its leak detector not set up): they
-        // are still in its snapshot, and ending it would drop them.
-        if outcome.finish.state == JobState::Failed
-            && job.mode == corral_proto::JobMode::Sandbox
-            && self.has_snapshot(&job_id)
-        {
-            outcome = stopped_again(outcome.finish.reason.as_deref().unwrap_or_default());
+        // are still in its snapshot, and ending it would drop them. One
+        // that failed as it stopped has its files in its stop's snapshot.
+        if outcome.finish.state == JobState::Failed && job.mode == corral_proto::JobMode::Sandbox {
+            let reason = outcome.finish.reason.as_deref().unwrap_or_default();
+            if self.stopped_snapshot(&job_id).await {
+                outcome = stopped_with(format!(
+                    "the sandbox failed as it stopped, and is stopped with the files its stop \
+                     kept: {reason}"
+                ));
+            } else if self.has_snapshot(&job_id) {
+                outcome = stopped_again(reason);
+            }
         }
         redact(&mut outcome, &redactor);
         if let Some(warning) = &outcome.warning {
@@ -94,6 +100,8 @@ impl JobManager {
     /// A sandbox stopped by its user: recorded `stopped` (not ended), its
     /// slot and desk freed; its snapshot stays for `start`.
     async fn record_stop(&self, job_id: &str) {
+        // Its container is gone: the stop's snapshot is what a start restores.
+        self.stopped_snapshot(job_id).await;
         // Freed first: once it is recorded stopped, a `start` may claim it
         // and register a desk and a slot of its own.
         self.release_project(job_id);
@@ -188,14 +196,19 @@ impl JobManager {
 /// A sandbox stopped again, its snapshot kept, because its start failed
 /// for `reason`: a start may try once more.
 fn stopped_again(reason: &str) -> Outcome {
+    stopped_with(format!(
+        "the sandbox could not start again, and is stopped with its files kept: {reason}"
+    ))
+}
+
+/// A sandbox stopped, its snapshot kept, with `warning` saying why.
+fn stopped_with(warning: String) -> Outcome {
     Outcome {
         finish: Finish {
             state: JobState::Stopped,
             exit_code: None,
             reason: None,
         },
-        warning: Some(format!(
-            "the sandbox could not start again, and is stopped with its files kept: {reason}"
-        )),
+        warning: Some(warning),
     }
 }

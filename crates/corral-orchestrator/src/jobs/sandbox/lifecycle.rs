@@ -1,5 +1,6 @@
 //! Stopping, starting and forking a sandbox. `stop` snapshots its files
-//! and removes its container (the sandbox is `stopped`, not ended);
+//! and removes its container (the sandbox is `stopped`, not ended, and the
+//! snapshot its own once the container is gone);
 //! `start` queues it again, and its new container gets the snapshot back
 //! before it takes any exec; `fork` makes a new sandbox with the same
 //! settings from a snapshot of a running or stopped one.
@@ -29,7 +30,7 @@ impl JobManager {
             self.resume_sandbox(id).await?;
         }
         let snapshot = self.take_snapshot(&job, &desk).await?;
-        self.keep_snapshot(id, &snapshot).await?;
+        self.keep_snapshot(id, &snapshot, true).await?;
         if desk.is_closed() {
             // Deleted meanwhile: it ends, and its files go with it.
             self.drop_snapshot(id).await;
@@ -96,7 +97,7 @@ impl JobManager {
     async fn queue_fork(&self, source: &Job, deflated: &[u8]) -> Result<Sandbox, JobError> {
         let forked = source.requeued(super::super::create::new_job_id()?);
         let _claims_paused = self.inner.claim_lock.lock().await;
-        self.keep_snapshot(&forked.id, deflated).await?;
+        self.keep_snapshot(&forked.id, deflated, false).await?;
         if let Err(error) = self.queue(&forked).await {
             self.drop_snapshot(&forked.id).await;
             return Err(error);

@@ -5,6 +5,11 @@
 //! granted) in `<data-dir>/sandboxes/<id>.snapshot`, private to the server.
 //! A snapshot is sized by the sandbox's own `limits.tmpfs` and is restored
 //! into a new container before it takes any exec.
+//!
+//! A stop's snapshot is kept as `<id>.stopping` until the stop is recorded
+//! (its container gone), and only then becomes `<id>.snapshot`: a restart
+//! in between finds a container that may still run with newer files, and
+//! must not restore the stop's over them (see `jobs::recover`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,6 +55,11 @@ impl JobManager {
             .join(format!("{id}.snapshot"))
     }
 
+    /// Where a stop of sandbox `id` keeps its snapshot until it is recorded.
+    fn stopping_path(&self, id: &str) -> PathBuf {
+        self.snapshot_path(id).with_extension("stopping")
+    }
+
     /// The running sandbox's files, framed and deflated (not sealed).
     pub(super) async fn take_snapshot(
         &self,
@@ -92,8 +102,14 @@ impl JobManager {
     }
 
     /// Seals `snapshot` for sandbox `id` and keeps it (written whole, then
-    /// renamed over any earlier one).
-    pub(super) async fn keep_snapshot(&self, id: &str, snapshot: &[u8]) -> Result<(), JobError> {
+    /// renamed over any earlier one): as its snapshot, or as its stop's
+    /// (see [`JobManager::stopped_snapshot`]) when `stopping`.
+    pub(super) async fn keep_snapshot(
+        &self,
+        id: &str,
+        snapshot: &[u8],
+        stopping: bool,
+    ) -> Result<(), JobError> {
         let sealed = self
             .inner
             .secrets
@@ -104,7 +120,11 @@ impl JobManager {
             .sandbox_stats
             .snapshot_bytes
             .fetch_add(sealed.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        let path = self.snapshot_path(id);
+        let path = if stopping {
+            self.stopping_path(id)
+        } else {
+            self.snapshot_path(id)
+        };
         let unique = crate::token::random_hex(8)
             .map_err(|error| failed(format!("cannot keep the snapshot: {error}")))?;
         let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
@@ -162,9 +182,30 @@ impl JobManager {
         self.snapshot_path(id).is_file()
     }
 
-    /// Forgets sandbox `id`'s snapshot.
+    /// Forgets sandbox `id`'s snapshot, and its stop's.
     pub(in crate::jobs) async fn drop_snapshot(&self, id: &str) {
         let _ = tokio::fs::remove_file(self.snapshot_path(id)).await;
+        self.drop_stopping(id).await;
+    }
+
+    /// Forgets the snapshot of a stop of sandbox `id` that was not recorded.
+    pub(in crate::jobs) async fn drop_stopping(&self, id: &str) {
+        let _ = tokio::fs::remove_file(self.stopping_path(id)).await;
+    }
+
+    /// Makes a stop's snapshot sandbox `id`'s snapshot, once its container
+    /// is gone: what its next start restores. False when the stop kept
+    /// none (a start that failed stops the sandbox again with the snapshot
+    /// it had) or it cannot be moved.
+    pub(in crate::jobs) async fn stopped_snapshot(&self, id: &str) -> bool {
+        match tokio::fs::rename(self.stopping_path(id), self.snapshot_path(id)).await {
+            Ok(()) => true,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => false,
+            Err(error) => {
+                tracing::error!(job_id = id, error = %error, "cannot keep a stopped sandbox's snapshot");
+                false
+            }
+        }
     }
 
     /// A started sandbox's files put back from its snapshot, which is then
@@ -183,7 +224,7 @@ impl JobManager {
         };
         match restored {
             Ok(()) => {
-                self.drop_snapshot(&job.id).await;
+                let _ = tokio::fs::remove_file(self.snapshot_path(&job.id)).await;
                 desk.set_ready();
                 Ok(())
             }

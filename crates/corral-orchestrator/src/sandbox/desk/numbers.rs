@@ -26,7 +26,7 @@ impl Desk {
     /// starts. Refused (false) for an exec this desk hands out, one opened
     /// before, and past as many as the sandbox may run at once, ever.
     pub fn open_before(&self, exec: u64) -> bool {
-        lock(&self.before).open(exec)
+        lock(&self.before).open(exec, || self.activity.busy())
     }
 
     /// The sandbox's current container numbers its execs from `first`:

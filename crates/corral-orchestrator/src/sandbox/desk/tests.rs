@@ -240,3 +240,25 @@ async fn a_new_desk_takes_no_answer_to_an_order_of_the_desk_before() {
         assert_eq!(&got.body.to_bytes()[..], b"[]");
     }
 }
+
+/// A re-adopted sandbox's execs from before the restart that may still
+/// run keep it busy (its idle timer does not end it under them) and count
+/// among those it may run at once, until their end.
+#[test]
+fn execs_from_before_keep_the_sandbox_busy_and_count_until_they_end() {
+    let desk = Desk::new(2, 10, Arc::default(), Arc::default());
+    assert!(desk.open_before(9));
+    assert!(desk.open_before(10));
+    assert_eq!(desk.activity.in_flight(), 2);
+    assert!(desk.activity.idle_since().is_none(), "busy");
+    assert!(matches!(
+        desk.exec(order),
+        Err(DeskError::TooManyExecs { running: 2 })
+    ));
+    desk.exec_ended(9, 1);
+    assert_eq!(desk.exec(order).expect("one slot free"), 11);
+    desk.exec_ended(10, 1);
+    desk.exec_ended(11, 1);
+    assert_eq!(desk.activity.in_flight(), 0);
+    assert!(desk.activity.idle_since().is_some(), "idle once all ended");
+}

@@ -1,0 +1,123 @@
+//! A sandbox whose stop or start a killed server cut off keeps its files:
+//! the next server finds them in its snapshot and stops it, instead of
+//! ending it (which dropped them) or restoring a stop's snapshot over the
+//! newer files of a container that still ran. Each state a kill can leave
+//! is made from a real stop, the database and the snapshot file set as
+//! the server would have left them at that point.
+
+use std::path::PathBuf;
+
+use crate::harness::{ServeProcess, stderr, stdout};
+
+/// A new sandbox holding `/workspace/f` with `text`, stopped: its files
+/// are in its snapshot.
+async fn stopped_with(server: &ServeProcess, text: &str) -> String {
+    let created = server.corral(&["sandbox", "create"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = stdout(&created).trim().to_owned();
+    write(server, &id, text).await;
+    let stopped = server.corral(&["sandbox", "stop", &id]).await;
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    assert_eq!(state(server, &id).await, "stopped");
+    id
+}
+
+async fn write(server: &ServeProcess, id: &str, text: &str) {
+    let script = format!("echo {text} > /workspace/f");
+    let wrote = server
+        .corral(&["exec", id, "--", "sh", "-c", &script])
+        .await;
+    assert!(wrote.status.success(), "{}", stderr(&wrote));
+}
+
+async fn state(server: &ServeProcess, id: &str) -> String {
+    server.show(id).await["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Where the server keeps sandbox `id`'s snapshot (`snapshot`) or its
+/// stop's before the stop is recorded (`stopping`).
+fn kept(server: &ServeProcess, id: &str, extension: &str) -> PathBuf {
+    server
+        .data_dir
+        .path()
+        .join("sandboxes")
+        .join(format!("{id}.{extension}"))
+}
+
+fn set_row(server: &ServeProcess, id: &str, state: &str, container: Option<&str>) {
+    let path = server
+        .data_dir
+        .path()
+        .join(corral_proto::local_server::DATABASE_FILE);
+    let connection = rusqlite::Connection::open(path).expect("the database opens");
+    let changed = connection
+        .execute(
+            "UPDATE jobs SET state = ?2, container_id = ?3 WHERE id = ?1",
+            rusqlite::params![id, state, container],
+        )
+        .expect("the row is set");
+    assert_eq!(changed, 1);
+}
+
+/// What `/workspace/f` holds once sandbox `id` is started again.
+async fn started_file(server: &ServeProcess, id: &str) -> String {
+    let started = server.corral(&["sandbox", "start", id]).await;
+    assert!(started.status.success(), "{}", stderr(&started));
+    let read = server
+        .corral(&["exec", id, "--", "cat", "/workspace/f"])
+        .await;
+    assert!(read.status.success(), "{}", stderr(&read));
+    stdout(&read)
+}
+
+#[tokio::test]
+async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files() {
+    let mut server = ServeProcess::start().await;
+    // Killed after the stop kept its snapshot and its container went,
+    // before the stop was recorded.
+    let gone = stopped_with(&server, "gone-container").await;
+    // Killed after the stop kept its snapshot, its container still
+    // running (with a file written since).
+    let ran = stopped_with(&server, "as-stopped").await;
+    let snapshot = std::fs::read(kept(&server, &ran, "snapshot")).expect("its snapshot");
+    let started = server.corral(&["sandbox", "start", &ran]).await;
+    assert!(started.status.success(), "{}", stderr(&started));
+    write(&server, &ran, "written-after").await;
+    // Killed when its start was claimed, before its container ran.
+    let starting = stopped_with(&server, "was-starting").await;
+    server.kill_hard();
+
+    set_row(&server, &gone, "running", Some(&"0".repeat(64)));
+    std::fs::rename(
+        kept(&server, &gone, "snapshot"),
+        kept(&server, &gone, "stopping"),
+    )
+    .expect("the stop's snapshot");
+    std::fs::write(kept(&server, &ran, "stopping"), &snapshot).expect("the stop's snapshot");
+    set_row(&server, &starting, "starting", None);
+
+    let server = server.restart().await;
+    for id in [&gone, &ran, &starting] {
+        assert_eq!(state(&server, id).await, "stopped", "{id}");
+        assert!(!kept(&server, id, "stopping").exists(), "{id}");
+    }
+    // The stop is finished with the files it kept; nothing was restored
+    // over the container that ran.
+    assert_eq!(started_file(&server, &gone).await, "gone-container\n");
+    assert_eq!(started_file(&server, &ran).await, "as-stopped\n");
+    assert_eq!(started_file(&server, &starting).await, "was-starting\n");
+    // `logs` prints warnings on stderr.
+    let warned = stderr(&server.corral(&["logs", &starting]).await);
+    assert!(
+        warned.contains("restarted while the sandbox started"),
+        "{warned}"
+    );
+    for id in [&gone, &ran, &starting] {
+        let removed = server.corral(&["sandbox", "rm", id]).await;
+        assert!(removed.status.success(), "{}", stderr(&removed));
+    }
+    assert_eq!(server.stop().await, 0);
+}
