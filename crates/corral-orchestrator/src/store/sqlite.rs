@@ -2,7 +2,9 @@
 //!
 //! rusqlite is synchronous, so each call runs on the blocking pool holding
 //! a `std::sync::Mutex` over one connection: no `.await` happens while the
-//! lock is held, and `SQLite` serialises writers anyway.
+//! lock is held, and `SQLite` serialises writers anyway. Event appends,
+//! the hot path, go to one writer thread instead, which stores those that
+//! wait together (see `group`).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -26,6 +28,7 @@ pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
     readers: Arc<[Mutex<Connection>]>,
     next_reader: Arc<std::sync::atomic::AtomicUsize>,
+    appends: group::Appends,
 }
 
 impl SqliteStore {
@@ -54,10 +57,17 @@ impl SqliteStore {
                 Ok(Mutex::new(reader))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let connection = Arc::new(Mutex::new(connection));
+        let appends =
+            group::Appends::start(Arc::clone(&connection)).map_err(|source| StoreError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
         Ok(Self {
-            connection: Arc::new(Mutex::new(connection)),
+            connection,
             readers: readers.into(),
             next_reader: Arc::default(),
+            appends,
         })
     }
 
@@ -383,6 +393,7 @@ impl JobRecords for SqliteStore {
 }
 
 mod events;
+mod group;
 mod prompts;
 mod rows;
 mod schema;

@@ -2,7 +2,8 @@
 //!
 //! Appends come a thousand a second from one chatty job: every statement
 //! of theirs is prepared once and kept (`prepare_cached`), the
-//! transaction's `BEGIN` and `COMMIT` included, so no append parses SQL.
+//! transaction's `BEGIN` and `COMMIT` included, so no append parses SQL;
+//! and the appends of many jobs share transactions (see `group`).
 
 use corral_proto::{Event, EventKind, NewEvent};
 use rusqlite::params;
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use rusqlite::OptionalExtension;
 
 use super::SqliteStore;
-use super::rows::{from_json, from_millis, millis, to_json};
+use super::rows::{from_json, from_millis, highest_seq, millis, to_json};
 use crate::store::{EventRecords, HeldStreams, StoreError};
 
 #[async_trait]
@@ -31,27 +32,17 @@ impl EventRecords for SqliteStore {
         let now = millis(OffsetDateTime::now_utc());
         // As read back: the stored time has millisecond precision.
         let ts = from_millis("ts", now)?;
-        self.call(move |connection| {
-            if !connection.is_autocommit() {
-                // Left open by an append that panicked midway: undone.
-                connection.execute_batch("ROLLBACK")?;
-            }
-            // Immediate: the write lock is taken (or waited for) at once, so
-            // another writer of the file makes this wait, never fail midway.
-            connection.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-            let appended = append(connection, &job_id, ts, now, events, batch, held.as_deref())
-                .and_then(|stored| {
-                    connection.prepare_cached("COMMIT")?.execute([])?;
-                    Ok(stored)
-                });
-            if appended.is_err() && !connection.is_autocommit() {
-                // The error is the one to report; a failed rollback leaves
-                // the transaction to the next `BEGIN`, which then fails too.
-                let _ = connection.execute_batch("ROLLBACK");
-            }
-            appended
-        })
-        .await
+        self.appends
+            .append(|reply| super::group::Append {
+                job_id,
+                ts,
+                now,
+                events,
+                batch,
+                held,
+                reply,
+            })
+            .await
     }
 
     async fn last_of_kind(
@@ -244,69 +235,6 @@ impl EventRecords for SqliteStore {
         })
         .await
     }
-}
-
-/// Inserts `events` after the job's last, inside the caller's transaction,
-/// and records `batch` with the last sequence number and `held` (JSON), in
-/// one update of the job's row.
-fn append(
-    connection: &rusqlite::Connection,
-    job_id: &str,
-    ts: OffsetDateTime,
-    now: i64,
-    events: Vec<NewEvent>,
-    batch: Option<u64>,
-    held: Option<&str>,
-) -> Result<Vec<Event>, StoreError> {
-    let mut seq = highest_seq(connection, job_id)?;
-    let mut stored = Vec::with_capacity(events.len());
-    let mut insert = connection.prepare_cached(
-        "INSERT INTO events (job_id, seq, ts, kind, data, redacted) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for event in events {
-        seq += 1;
-        insert.execute(params![
-            job_id,
-            seq,
-            now,
-            event.kind.as_str(),
-            to_json("data", &event.data)?,
-            event.redacted,
-        ])?;
-        stored.push(Event {
-            job_id: job_id.to_owned(),
-            seq,
-            ts,
-            kind: event.kind,
-            data: event.data,
-            redacted: event.redacted,
-        });
-    }
-    match (batch, held) {
-        (Some(batch), Some(held)) => connection
-            .prepare_cached(
-                "UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3, held_streams = ?4 \
-                 WHERE id = ?1",
-            )?
-            .execute(params![job_id, batch, seq, held])?,
-        (Some(batch), None) => connection
-            .prepare_cached("UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3 WHERE id = ?1")?
-            .execute(params![job_id, batch, seq])?,
-        (None, Some(held)) => connection
-            .prepare_cached("UPDATE jobs SET held_streams = ?2 WHERE id = ?1")?
-            .execute(params![job_id, held])?,
-        (None, None) => 0,
-    };
-    Ok(stored)
-}
-
-/// The highest sequence number `job_id` has stored (0 for none): the
-/// primary key's last entry, not a scan.
-fn highest_seq(connection: &rusqlite::Connection, job_id: &str) -> rusqlite::Result<u64> {
-    connection
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1")?
-        .query_row([job_id], |row| row.get(0))
 }
 
 /// An event read back: `seq, ts, kind, data, redacted`.

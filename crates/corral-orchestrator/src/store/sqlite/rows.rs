@@ -123,3 +123,14 @@ pub(super) const JOB_COLUMNS: &str = "id, mode, state, image, command, prompt, p
      waiting_since";
 
 pub(super) const TERMINAL: &str = "('succeeded', 'failed', 'cancelled', 'timed_out')";
+
+/// The highest sequence number `job_id` has stored (0 for none): the
+/// primary key's last entry, not a scan.
+pub(super) fn highest_seq(
+    connection: &rusqlite::Connection,
+    job_id: &str,
+) -> rusqlite::Result<u64> {
+    connection
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE job_id = ?1")?
+        .query_row([job_id], |row| row.get(0))
+}

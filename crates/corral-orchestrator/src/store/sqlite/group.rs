@@ -1,0 +1,240 @@
+//! Appends stored together (group commit). Many jobs post their events at
+//! once; each append in a transaction of its own would write its pages to
+//! the WAL and take a thread of the blocking pool, which then waits on the
+//! connection's lock. Instead, one writer thread takes the appends that
+//! wait, up to [`MOST_TOGETHER`], and stores them in one transaction: each
+//! is answered once that transaction committed, as it was once its own did.
+//!
+//! One append's failure stays its own: when anything in a group fails (or
+//! the commit does), the group is rolled back and each append is stored
+//! alone, as before, and answered with its own outcome.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use corral_proto::{Event, NewEvent};
+
+use rusqlite::params;
+
+use super::rows::{highest_seq, to_json};
+use rusqlite::Connection;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+use crate::store::StoreError;
+
+/// Most appends in one transaction: a bound on how long the first waits
+/// for the commit of those taken after it.
+const MOST_TOGETHER: usize = 64;
+
+/// One job's events to append, and where its outcome goes.
+pub(super) struct Append {
+    pub(super) job_id: String,
+    pub(super) ts: OffsetDateTime,
+    pub(super) now: i64,
+    pub(super) events: Vec<NewEvent>,
+    pub(super) batch: Option<u64>,
+    pub(super) held: Option<String>,
+    pub(super) reply: oneshot::Sender<Result<Vec<Event>, StoreError>>,
+}
+
+/// The queue to the writer thread, which ends once the last store that
+/// shares it is dropped.
+#[derive(Clone)]
+pub(super) struct Appends {
+    queue: mpsc::Sender<Append>,
+}
+
+impl Appends {
+    /// Starts the writer thread over `connection` (shared with every other
+    /// write, under its lock).
+    pub(super) fn start(connection: Arc<Mutex<Connection>>) -> std::io::Result<Self> {
+        let (queue, waiting) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("corral-store-appends".into())
+            .spawn(move || write(&connection, &waiting))?;
+        Ok(Self { queue })
+    }
+
+    /// Stores `append` with whatever others wait; its events as stored.
+    pub(super) async fn append(
+        &self,
+        append: impl FnOnce(oneshot::Sender<Result<Vec<Event>, StoreError>>) -> Append,
+    ) -> Result<Vec<Event>, StoreError> {
+        let (reply, outcome) = oneshot::channel();
+        self.queue
+            .send(append(reply))
+            .map_err(|_| StoreError::WriterGone)?;
+        outcome.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+/// The writer thread: takes the appends that wait, stores them, answers.
+fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Append>) {
+    while let Ok(first) = waiting.recv() {
+        let mut group = vec![first];
+        while group.len() < MOST_TOGETHER {
+            match waiting.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        // A panic drops the group's answers (their appends fail) and
+        // leaves the thread to take the next; the transaction it left
+        // open is rolled back first.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            store_group(&mut connection, group);
+        }));
+    }
+}
+
+/// Stores `group` in one transaction; or, when any of it fails, each alone.
+fn store_group(connection: &mut Connection, group: Vec<Append>) {
+    if group.len() > 1 {
+        match together(connection, &group) {
+            Ok(before) => {
+                for (append, before) in group.into_iter().zip(before) {
+                    let stored = stored_events(&append.job_id, append.ts, before, append.events);
+                    let _ = append.reply.send(Ok(stored));
+                }
+                return;
+            }
+            Err(_) => rollback(connection),
+        }
+    }
+    for append in group {
+        let stored = alone(connection, &append)
+            .map(|before| stored_events(&append.job_id, append.ts, before, append.events));
+        let _ = append.reply.send(stored);
+    }
+}
+
+/// Every append of `group` in one transaction, committed; the sequence
+/// number before each one's first event.
+fn together(connection: &Connection, group: &[Append]) -> Result<Vec<u64>, StoreError> {
+    begin(connection)?;
+    let before = group
+        .iter()
+        .map(|append| rows(connection, append))
+        .collect::<Result<Vec<_>, _>>()?;
+    connection.prepare_cached("COMMIT")?.execute([])?;
+    Ok(before)
+}
+
+/// `append` in a transaction of its own; the sequence number before its
+/// first event.
+fn alone(connection: &Connection, append: &Append) -> Result<u64, StoreError> {
+    let before = begin(connection)
+        .and_then(|()| rows(connection, append))
+        .and_then(|before| {
+            connection.prepare_cached("COMMIT")?.execute([])?;
+            Ok(before)
+        });
+    if before.is_err() {
+        rollback(connection);
+    }
+    before
+}
+
+/// Begins a transaction, undoing one a panic left open.
+fn begin(connection: &Connection) -> Result<(), StoreError> {
+    if !connection.is_autocommit() {
+        connection.execute_batch("ROLLBACK")?;
+    }
+    // Immediate: the write lock is taken (or waited for) at once, so
+    // another writer of the file makes this wait, never fail midway.
+    connection.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    Ok(())
+}
+
+/// Undoes the open transaction, if any. The error that led here is the
+/// one to report; a failed rollback leaves the transaction to the next
+/// `begin`, which undoes it.
+fn rollback(connection: &Connection) {
+    if !connection.is_autocommit() {
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+}
+
+/// Inserts `append`'s rows in the open transaction.
+fn rows(connection: &Connection, append: &Append) -> Result<u64, StoreError> {
+    append_rows(
+        connection,
+        &append.job_id,
+        append.now,
+        &append.events,
+        append.batch,
+        append.held.as_deref(),
+    )
+}
+
+/// Inserts `events` after the job's last, inside the caller's transaction,
+/// and records `batch` with the last sequence number and `held` (JSON), in
+/// one update of the job's row. Returns the sequence number before the
+/// first (see [`stored_events`]).
+fn append_rows(
+    connection: &rusqlite::Connection,
+    job_id: &str,
+    now: i64,
+    events: &[NewEvent],
+    batch: Option<u64>,
+    held: Option<&str>,
+) -> Result<u64, StoreError> {
+    let before = highest_seq(connection, job_id)?;
+    let mut seq = before;
+    let mut insert = connection.prepare_cached(
+        "INSERT INTO events (job_id, seq, ts, kind, data, redacted) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for event in events {
+        seq += 1;
+        insert.execute(params![
+            job_id,
+            seq,
+            now,
+            event.kind.as_str(),
+            to_json("data", &event.data)?,
+            event.redacted,
+        ])?;
+    }
+    match (batch, held) {
+        (Some(batch), Some(held)) => connection
+            .prepare_cached(
+                "UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3, held_streams = ?4 \
+                 WHERE id = ?1",
+            )?
+            .execute(params![job_id, batch, seq, held])?,
+        (Some(batch), None) => connection
+            .prepare_cached("UPDATE jobs SET last_batch = ?2, last_batch_seq = ?3 WHERE id = ?1")?
+            .execute(params![job_id, batch, seq])?,
+        (None, Some(held)) => connection
+            .prepare_cached("UPDATE jobs SET held_streams = ?2 WHERE id = ?1")?
+            .execute(params![job_id, held])?,
+        (None, None) => 0,
+    };
+    Ok(before)
+}
+
+/// `events` as stored for `job_id` at `ts`, numbered on from `before`.
+fn stored_events(
+    job_id: &str,
+    ts: OffsetDateTime,
+    before: u64,
+    events: Vec<NewEvent>,
+) -> Vec<Event> {
+    (before + 1..)
+        .zip(events)
+        .map(|(seq, event)| Event {
+            job_id: job_id.to_owned(),
+            seq,
+            ts,
+            kind: event.kind,
+            data: event.data,
+            redacted: event.redacted,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,138 @@
+use corral_proto::{EventKind, NewEvent};
+use serde_json::json;
+
+use crate::store::sqlite::SqliteStore;
+use crate::store::{EventRecords, JobRecords};
+
+const JOBS: usize = 8;
+
+/// A store holding running jobs `j-0`… (as many as `JOBS`), its WAL empty.
+async fn store_with_jobs(dir: &std::path::Path) -> SqliteStore {
+    let store = SqliteStore::open(&dir.join("corral.db")).expect("store opens");
+    for index in 0..JOBS {
+        let job = crate::testing::running_job(&format!("j-{index}"));
+        store.insert_job(&job).await.expect("insert");
+    }
+    wal_frames(&store, "TRUNCATE");
+    store
+}
+
+/// Checkpoints the WAL in `mode`; the frames it held.
+fn wal_frames(store: &SqliteStore, mode: &str) -> i64 {
+    let connection = store.connection.lock().expect("the connection");
+    connection
+        .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+            row.get(1)
+        })
+        .expect("checkpoint")
+}
+
+fn two_events(index: usize) -> Vec<NewEvent> {
+    (0..2)
+        .map(|line| {
+            NewEvent::new(
+                EventKind::Output,
+                json!({"stream": "stdout", "text": format!("job {index} line {line}\n")}),
+            )
+        })
+        .collect()
+}
+
+/// Appends `j-0`… `j-{count - 1}` (two events each) while the writer
+/// waits for the connection, so they queue up; each one's outcome.
+async fn appended_while_busy(
+    store: &SqliteStore,
+    count: usize,
+) -> Vec<(
+    usize,
+    Result<Vec<corral_proto::Event>, crate::store::StoreError>,
+)> {
+    // The writer is kept waiting on the connection by another thread.
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let connection = std::sync::Arc::clone(&store.connection);
+    let busy = std::thread::spawn(move || {
+        let _held = connection.lock().expect("the connection");
+        locked.send(()).expect("told");
+        let _ = released.recv();
+    });
+    is_locked.recv().expect("locked");
+    let mut appends = tokio::task::JoinSet::new();
+    for index in 0..count {
+        let store = store.clone();
+        appends.spawn(async move {
+            let id = format!("j-{index}");
+            let stored = store
+                .append_events(&id, two_events(index), Some(1), None)
+                .await;
+            (index, stored)
+        });
+    }
+    // Each task queues its append and waits for the writer.
+    for _ in 0..4 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).expect("released");
+    busy.join().expect("the holder ends");
+    let mut outcomes = Vec::new();
+    while let Some(done) = appends.join_next().await {
+        outcomes.push(done.expect("joined"));
+    }
+    outcomes
+}
+
+/// Checks that job `index`'s two events were stored, numbered from 1.
+async fn stored_two(store: &SqliteStore, index: usize, stored: &[corral_proto::Event]) {
+    let numbered: Vec<u64> = stored.iter().map(|event| event.seq).collect();
+    assert_eq!(numbered, [1, 2], "job {index}");
+    let text = stored[1].data["text"].as_str().unwrap_or_default();
+    assert_eq!(text, format!("job {index} line 1\n"));
+    let (read, _) = store
+        .events_within(&format!("j-{index}"), 0, 10, 1 << 20)
+        .await
+        .expect("read back");
+    assert_eq!(read.len(), 2, "job {index} stored");
+}
+
+/// Appends that wait while the writer is busy are stored in shared
+/// transactions: fewer WAL frames than the same appends one by one, each
+/// numbered and answered as its own.
+#[tokio::test]
+async fn appends_that_wait_together_share_a_transaction() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let one_by_one = store_with_jobs(&dir.path().join("one-by-one")).await;
+    for index in 0..JOBS {
+        let id = format!("j-{index}");
+        one_by_one
+            .append_events(&id, two_events(index), Some(1), None)
+            .await
+            .expect("stored");
+    }
+    let alone = wal_frames(&one_by_one, "PASSIVE");
+
+    let store = store_with_jobs(&dir.path().join("together")).await;
+    for (index, stored) in appended_while_busy(&store, JOBS).await {
+        stored_two(&store, index, &stored.expect("stored")).await;
+    }
+    let together = wal_frames(&store, "PASSIVE");
+    assert!(
+        together < alone,
+        "{together} WAL frames together, {alone} one by one"
+    );
+}
+
+/// One append of a group that fails (its job does not exist) fails
+/// alone: every other is stored and answered with its events.
+#[tokio::test]
+async fn an_append_that_fails_among_others_fails_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = store_with_jobs(dir.path()).await;
+    // The one past the last names no job.
+    for (index, stored) in appended_while_busy(&store, JOBS + 1).await {
+        if index == JOBS {
+            assert!(stored.is_err(), "an append for no job is refused");
+        } else {
+            stored_two(&store, index, &stored.expect("stored")).await;
+        }
+    }
+}
