@@ -88,6 +88,9 @@ async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files(
     write(&server, &ran, "written-after").await;
     // Killed when its start was claimed, before its container ran.
     let starting = stopped_with(&server, "was-starting").await;
+    // Killed when a restart had recorded a cut-off stop, before it renamed
+    // the stop's snapshot.
+    let recorded = stopped_with(&server, "recorded-stop").await;
     server.kill_hard();
 
     set_row(&server, &gone, "running", Some(&"0".repeat(64)));
@@ -98,9 +101,14 @@ async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files(
     .expect("the stop's snapshot");
     std::fs::write(kept(&server, &ran, "stopping"), &snapshot).expect("the stop's snapshot");
     set_row(&server, &starting, "starting", None);
+    std::fs::rename(
+        kept(&server, &recorded, "snapshot"),
+        kept(&server, &recorded, "stopping"),
+    )
+    .expect("the stop's snapshot");
 
     let server = server.restart().await;
-    for id in [&gone, &ran, &starting] {
+    for id in [&gone, &ran, &starting, &recorded] {
         assert_eq!(state(&server, id).await, "stopped", "{id}");
         assert!(!kept(&server, id, "stopping").exists(), "{id}");
     }
@@ -109,13 +117,14 @@ async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files(
     assert_eq!(started_file(&server, &gone).await, "gone-container\n");
     assert_eq!(started_file(&server, &ran).await, "as-stopped\n");
     assert_eq!(started_file(&server, &starting).await, "was-starting\n");
+    assert_eq!(started_file(&server, &recorded).await, "recorded-stop\n");
     // `logs` prints warnings on stderr.
     let warned = stderr(&server.corral(&["logs", &starting]).await);
     assert!(
         warned.contains("restarted while the sandbox started"),
         "{warned}"
     );
-    for id in [&gone, &ran, &starting] {
+    for id in [&gone, &ran, &starting, &recorded] {
         let removed = server.corral(&["sandbox", "rm", id]).await;
         assert!(removed.status.success(), "{}", stderr(&removed));
     }

@@ -30,7 +30,7 @@ impl JobManager {
             let sandbox = job.mode == corral_proto::JobMode::Sandbox;
             // Never re-adopted: its container may run with files newer
             // than the stop's snapshot, which a restore would put over them.
-            let stop_cut_off = sandbox && self.stopped_snapshot(&job.id).await;
+            let stop_cut_off = sandbox && self.is_stopping(&job.id);
             let adoption = if stop_cut_off {
                 None
             } else {
@@ -51,7 +51,7 @@ impl JobManager {
                 self.inner.tasks.spawn(self.clone().run(job, cancel, start));
                 continue;
             }
-            if sandbox && self.has_snapshot(&job.id) {
+            if stop_cut_off || (sandbox && self.has_snapshot(&job.id)) {
                 self.stop_at_restart(&job.id, stop_cut_off).await?;
                 continue;
             }
@@ -70,6 +70,7 @@ impl JobManager {
                 self.record_end(&job.id, &finish).await;
             }
         }
+        self.settle_stray_stops().await;
         // Adopted jobs are registered as active, so the reaper spares exactly
         // their containers.
         self.reap().await;
@@ -79,9 +80,15 @@ impl JobManager {
     }
 
     /// Records sandbox `id` stopped, its snapshot kept for `start`: its
-    /// stop was cut off by the restart (`stop_cut_off`), or its start was.
+    /// stop was cut off by the restart (`stop_cut_off`: the stop's snapshot
+    /// becomes its snapshot once it is recorded stopped, so no later
+    /// restart re-adopts its container to restore it), or its start was.
     async fn stop_at_restart(&self, id: &str, stop_cut_off: bool) -> Result<(), JobError> {
-        if !self.inner.store.mark_stopped(id).await? {
+        let stopped = self.inner.store.mark_stopped(id).await?;
+        if stop_cut_off {
+            self.stopped_snapshot(id).await;
+        }
+        if !stopped {
             return Ok(());
         }
         info!(job_id = %id, "stopped a sandbox left stopping or starting by a previous run");
@@ -102,11 +109,42 @@ impl JobManager {
         if let Err(error) = warned {
             warn!(job_id = %id, error = %error, "cannot store warning event");
         }
-        self.inner
-            .events
-            .status(id, JobState::Stopped, None)
-            .await?;
+        if let Err(error) = self.inner.events.status(id, JobState::Stopped, None).await {
+            warn!(job_id = %id, error = %error, "cannot store status event");
+        }
         Ok(())
+    }
+
+    /// Gives a stopped sandbox the snapshot a stop left beside it (a kill
+    /// between recording the stop and renaming it), and drops one of a
+    /// sandbox that ended or is gone.
+    async fn settle_stray_stops(&self) {
+        let dir = self.inner.config.data_dir.join("sandboxes");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path
+                .extension()
+                .is_none_or(|extension| extension != "stopping")
+            {
+                continue;
+            }
+            let Some(id) = path.file_stem().and_then(|stem| stem.to_str()) else {
+                continue;
+            };
+            match self.inner.store.get_job(id).await {
+                Ok(Some(job)) if job.state == JobState::Stopped => {
+                    self.stopped_snapshot(id).await;
+                }
+                Ok(Some(job)) if !job.state.is_terminal() => {}
+                Ok(_) => self.drop_stopping(id).await,
+                Err(error) => {
+                    warn!(job_id = %id, error = %error, "cannot read a sandbox left stopping");
+                }
+            }
+        }
     }
 
     /// Undoes the private project mounts a killed run left between mounting

@@ -267,22 +267,6 @@ impl Desk {
         }
     }
 
-    /// Asks the sandbox's watcher to remove its container, the sandbox kept.
-    pub fn request_stop(&self) {
-        self.stop.cancel();
-    }
-
-    /// Marks the sandbox as stopping; false when it already was (a second
-    /// stop must not write the snapshot the first one writes).
-    pub fn begin_stop(&self) -> bool {
-        !self.stopping.swap(true, Ordering::SeqCst)
-    }
-
-    /// Returns once a stop is asked for.
-    pub async fn stop_requested(&self) {
-        self.stop.cancelled().await;
-    }
-
     /// Holds the user's work back until [`Desk::set_ready`]: the sandbox's
     /// files are being put back.
     pub fn set_restoring(&self) {
@@ -395,5 +379,6 @@ mod before;
 mod forget;
 mod numbers;
 mod orders;
+mod stopping;
 #[cfg(test)]
 mod tests;

@@ -212,6 +212,11 @@ pub trait EventRecords: Send + Sync {
     /// worker sends take, each row counted `per_row` more (its budget,
     /// when a new session takes it up).
     async fn worker_bytes(&self, job_id: &str, per_row: u64) -> Result<u64, StoreError>;
+    /// The sequence number of the job's last `status` event that changed
+    /// its state to anything but `running` (0 for none): a sandbox's last
+    /// stop or start, before which its current container reported nothing.
+    /// Workers cannot send a state.
+    async fn last_state_but_running(&self, job_id: &str) -> Result<u64, StoreError>;
     /// A job's last event of `kind`, if it has one.
     async fn last_of_kind(
         &self,

@@ -16,7 +16,7 @@
 //!
 //! A completion stored before the restart is taken up again as well; of a
 //! sandbox, only its current container's (one stored before the sandbox's
-//! last `running` status was an earlier container's).
+//! last stop or start was an earlier container's).
 
 use corral_proto::worker::Completion;
 use corral_proto::{EventKind, Job};
@@ -46,13 +46,13 @@ pub(super) async fn completion(
     let Some(result) = store.last_of_kind(&job.id, EventKind::Result).await? else {
         return Ok(None);
     };
-    if job.mode == corral_proto::JobMode::Sandbox {
-        // No status comes after a container's completion but from a later
-        // container: its `running`, and what its worker sends.
-        let status = store.last_of_kind(&job.id, EventKind::Status).await?;
-        if status.is_some_and(|status| status.seq > result.seq) {
-            return Ok(None);
-        }
+    // Reported before the sandbox's last stop or start: by an earlier
+    // container. A status a worker sends has no state, so it moves
+    // nothing; one stored after `running` (a slow start) is its own.
+    if job.mode == corral_proto::JobMode::Sandbox
+        && result.seq < store.last_state_but_running(&job.id).await?
+    {
+        return Ok(None);
     }
     Ok(result.payload::<Completion>())
 }

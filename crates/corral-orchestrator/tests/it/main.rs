@@ -60,6 +60,7 @@ mod sandbox_fixture;
 mod sandbox_model;
 mod sandbox_restart_failure;
 mod sandbox_snapshots;
+mod sandbox_stop_cut;
 mod sandbox_worker;
 mod sandbox_worker_numbers;
 mod sandboxes;

@@ -12,36 +12,28 @@ use corral_proto::{Job, JobState};
 
 use super::{JobError, JobManager, SandboxError};
 
+fn failed(message: String) -> JobError {
+    SandboxError::Failed { message }.into()
+}
+
 /// Longest `stop` waits for the container to be gone.
 const STOP_WAIT: Duration = Duration::from_mins(1);
 
 impl JobManager {
     /// Snapshots sandbox `id`'s files and removes its container.
     pub async fn stop_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
-        let (job, desk) = self.live_desk(id).await?;
-        if !desk.begin_stop() {
-            return Err(SandboxError::NotRunning {
-                id: id.to_owned(),
-                state: SandboxState::Stopped,
-            }
-            .into());
-        }
-        if desk.is_paused() {
-            self.resume_sandbox(id).await?;
-        }
-        let snapshot = self.take_snapshot(&job, &desk).await?;
-        self.keep_snapshot(id, &snapshot, true).await?;
-        if desk.is_closed() {
-            // Deleted meanwhile: it ends, and its files go with it.
-            self.drop_snapshot(id).await;
-            return Err(SandboxError::NotRunning {
-                id: id.to_owned(),
-                state: SandboxState::Ended,
-            }
-            .into());
-        }
         let mut wake = self.inner.events.subscribe(id);
-        desk.request_stop();
+        // Run to the stop's request even when the caller goes (its
+        // connection cut, a client's timeout): a stop's snapshot kept and
+        // no stop asked for would be found by the next restart, which
+        // finishes the stop with files older than the container's.
+        let manager = self.clone();
+        let stopped = id.to_owned();
+        self.inner
+            .tasks
+            .spawn(async move { manager.ask_stop(&stopped).await })
+            .await
+            .map_err(|error| failed(format!("the stop failed: {error}")))??;
         let deadline = tokio::time::Instant::now() + STOP_WAIT;
         loop {
             let sandbox = self.sandbox(id).await?;
@@ -54,6 +46,44 @@ impl JobManager {
                 () = tokio::time::sleep_until(deadline) => return Ok(sandbox),
             }
         }
+    }
+
+    /// Keeps a stop's snapshot of sandbox `id`'s files, then asks its
+    /// watcher to remove its container. When the snapshot cannot be kept,
+    /// nothing is left of it and the sandbox may be stopped again.
+    async fn ask_stop(&self, id: &str) -> Result<(), JobError> {
+        let (job, desk) = self.live_desk(id).await?;
+        if !desk.begin_stop() {
+            return Err(SandboxError::NotRunning {
+                id: id.to_owned(),
+                state: SandboxState::Stopped,
+            }
+            .into());
+        }
+        let kept = async {
+            if desk.is_paused() {
+                self.resume_sandbox(id).await?;
+            }
+            let snapshot = self.take_snapshot(&job, &desk).await?;
+            self.keep_snapshot(id, &snapshot, true).await
+        }
+        .await;
+        if let Err(error) = kept {
+            self.drop_stopping(id).await;
+            desk.end_stop();
+            return Err(error);
+        }
+        if desk.is_closed() {
+            // Deleted meanwhile: it ends, and its files go with it.
+            self.drop_snapshot(id).await;
+            return Err(SandboxError::NotRunning {
+                id: id.to_owned(),
+                state: SandboxState::Ended,
+            }
+            .into());
+        }
+        desk.request_stop();
+        Ok(())
     }
 
     /// Queues stopped sandbox `id` again; its files come back from its snapshot.

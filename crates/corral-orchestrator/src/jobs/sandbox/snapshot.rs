@@ -188,6 +188,11 @@ impl JobManager {
         self.drop_stopping(id).await;
     }
 
+    /// Whether a stop of sandbox `id` kept its snapshot and was not recorded.
+    pub(in crate::jobs) fn is_stopping(&self, id: &str) -> bool {
+        self.stopping_path(id).is_file()
+    }
+
     /// Forgets the snapshot of a stop of sandbox `id` that was not recorded.
     pub(in crate::jobs) async fn drop_stopping(&self, id: &str) {
         let _ = tokio::fs::remove_file(self.stopping_path(id)).await;

@@ -32,17 +32,43 @@ impl EventRecords for SqliteStore {
         let now = millis(OffsetDateTime::now_utc());
         // As read back: the stored time has millisecond precision.
         let ts = from_millis("ts", now)?;
+        // Written here, on the caller's thread, not the writer's: the
+        // writer only binds them, and groups appends by their size.
+        let data = events
+            .iter()
+            .map(|event| to_json("data", &event.data))
+            .collect::<Result<Vec<_>, _>>()?;
         self.appends
             .append(|reply| super::group::Append {
                 job_id,
                 ts,
                 now,
                 events,
+                data,
                 batch,
                 held,
                 reply,
             })
             .await
+    }
+
+    async fn last_state_but_running(&self, job_id: &str) -> Result<u64, StoreError> {
+        let job_id = job_id.to_owned();
+        // Read backwards from the last event: only the current container's
+        // are passed over.
+        self.read(move |connection| {
+            let seq: Option<u64> = connection
+                .prepare_cached(
+                    "SELECT seq FROM events WHERE job_id = ?1 AND kind = 'status' \
+                     AND json_extract(data, '$.state') IS NOT NULL \
+                     AND json_extract(data, '$.state') != 'running' \
+                     ORDER BY seq DESC LIMIT 1",
+                )?
+                .query_row([job_id], |row| row.get(0))
+                .optional()?;
+            Ok(seq.unwrap_or(0))
+        })
+        .await
     }
 
     async fn last_of_kind(

@@ -16,7 +16,7 @@ use corral_proto::{Event, NewEvent};
 
 use rusqlite::params;
 
-use super::rows::{highest_seq, to_json};
+use super::rows::highest_seq;
 use rusqlite::Connection;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
@@ -26,6 +26,10 @@ use crate::store::StoreError;
 /// Most appends in one transaction: a bound on how long the first waits
 /// for the commit of those taken after it.
 const MOST_TOGETHER: usize = 64;
+/// No append joins a group past this many bytes of events: one
+/// transaction writes about this much at most (and one append more), as
+/// the WAL cannot be checkpointed while it lasts.
+const MOST_BYTES_TOGETHER: usize = 4 << 20;
 
 /// One job's events to append, and where its outcome goes.
 pub(super) struct Append {
@@ -33,9 +37,18 @@ pub(super) struct Append {
     pub(super) ts: OffsetDateTime,
     pub(super) now: i64,
     pub(super) events: Vec<NewEvent>,
+    /// Each event's data, as JSON.
+    pub(super) data: Vec<String>,
     pub(super) batch: Option<u64>,
     pub(super) held: Option<String>,
     pub(super) reply: oneshot::Sender<Result<Vec<Event>, StoreError>>,
+}
+
+impl Append {
+    /// The bytes of its events' data.
+    fn bytes(&self) -> usize {
+        self.data.iter().map(String::len).sum()
+    }
 }
 
 /// The queue to the writer thread, which ends once the last store that
@@ -72,20 +85,27 @@ impl Appends {
 /// The writer thread: takes the appends that wait, stores them, answers.
 fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Append>) {
     while let Ok(first) = waiting.recv() {
+        let mut bytes = first.bytes();
         let mut group = vec![first];
-        while group.len() < MOST_TOGETHER {
+        while group.len() < MOST_TOGETHER && bytes < MOST_BYTES_TOGETHER {
             match waiting.try_recv() {
-                Ok(next) => group.push(next),
+                Ok(next) => {
+                    bytes += next.bytes();
+                    group.push(next);
+                }
                 Err(_) => break,
             }
         }
         // A panic drops the group's answers (their appends fail) and
-        // leaves the thread to take the next; the transaction it left
-        // open is rolled back first.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // leaves the thread to take the next, once the transaction it left
+        // open is rolled back (another write would run inside it).
+        let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
             store_group(&mut connection, group);
         }));
+        if stored.is_err() {
+            rollback(&connection.lock().unwrap_or_else(PoisonError::into_inner));
+        }
     }
 }
 
@@ -164,6 +184,7 @@ fn rows(connection: &Connection, append: &Append) -> Result<u64, StoreError> {
         &append.job_id,
         append.now,
         &append.events,
+        &append.data,
         append.batch,
         append.held.as_deref(),
     )
@@ -178,6 +199,7 @@ fn append_rows(
     job_id: &str,
     now: i64,
     events: &[NewEvent],
+    data: &[String],
     batch: Option<u64>,
     held: Option<&str>,
 ) -> Result<u64, StoreError> {
@@ -187,14 +209,14 @@ fn append_rows(
         "INSERT INTO events (job_id, seq, ts, kind, data, redacted) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for event in events {
+    for (event, data) in events.iter().zip(data) {
         seq += 1;
         insert.execute(params![
             job_id,
             seq,
             now,
             event.kind.as_str(),
-            to_json("data", &event.data)?,
+            data,
             event.redacted,
         ])?;
     }
