@@ -67,6 +67,15 @@ impl ServeProcess {
         Self::start_in(data_dir.expect("swap data dir"), &[], &[], false).await
     }
 
+    /// Stops the server with SIGTERM (see [`ServeProcess::stop`]) and
+    /// starts a new one on the same data directory.
+    pub async fn restart_gracefully(mut self) -> Self {
+        self.terminate();
+        let data_dir = tempfile::TempDir::new()
+            .map(|placeholder| std::mem::replace(&mut self.data_dir, placeholder));
+        Self::start_in(data_dir.expect("swap data dir"), &[], &[], false).await
+    }
+
     async fn start_in(
         data_dir: tempfile::TempDir,
         args: &[&str],

@@ -236,8 +236,16 @@ async fn a_job_that_cannot_be_re_adopted_has_its_container_removed_at_once() {
     std::fs::create_dir(&socket).expect("a directory in its place");
     std::fs::write(socket.join("keep"), "x").expect("a file in it");
     let server = server.restart().await;
-    let ended =
-        corral_testkit::eventually(|| async { server.show(&id).await["state"] == "failed" }).await;
+    // Its setup is tried five times in about 15 s (`jobs/run/session.rs`)
+    // before it ends: waited for up to 40 s.
+    let mut ended = false;
+    for _ in 0..400 {
+        if server.show(&id).await["state"] == "failed" {
+            ended = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let shown = server.show(&id).await;
     assert!(ended, "the job ends: {shown}");
     let reason = shown["reason"].as_str().unwrap_or_default();

@@ -1,9 +1,10 @@
-//! A sandbox whose stop or start a killed server cut off keeps its files:
-//! the next server finds them in its snapshot and stops it, instead of
-//! ending it (which dropped them) or restoring a stop's snapshot over the
-//! newer files of a container that still ran. Each state a kill can leave
-//! is made from a real stop, the database and the snapshot file set as
-//! the server would have left them at that point.
+//! A sandbox keeps its files when a killed server cut its stop or start
+//! short: the next server finds them in its snapshot and stops it, instead
+//! of ending it (which dropped them) or restoring a stop's snapshot over
+//! the newer files of a container that still ran. Each state a kill can
+//! leave is made from a real stop, the database and the snapshot file set
+//! as the server would have left them at that point. A sandbox running
+//! when the server shuts down is stopped with its files too.
 
 use std::path::PathBuf;
 
@@ -128,5 +129,25 @@ async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files(
         let removed = server.corral(&["sandbox", "rm", id]).await;
         assert!(removed.status.success(), "{}", stderr(&removed));
     }
+    assert_eq!(server.stop().await, 0);
+}
+
+/// A graceful shutdown (SIGTERM) stops a running sandbox with its files
+/// kept, saying so, and leaves no container; the next server starts it
+/// again. Before, the shutdown ended it failed and dropped its files.
+#[tokio::test]
+async fn a_graceful_shutdown_stops_a_running_sandbox_with_its_files() {
+    let server = ServeProcess::start().await;
+    let created = server.corral(&["sandbox", "create"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = stdout(&created).trim().to_owned();
+    write(&server, &id, "kept-at-shutdown").await;
+    let server = server.restart_gracefully().await;
+    assert_eq!(state(&server, &id).await, "stopped");
+    let warned = stderr(&server.corral(&["logs", &id]).await);
+    assert!(warned.contains("the server shut down"), "{warned}");
+    assert_eq!(started_file(&server, &id).await, "kept-at-shutdown\n");
+    let removed = server.corral(&["sandbox", "rm", &id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(server.stop().await, 0);
 }

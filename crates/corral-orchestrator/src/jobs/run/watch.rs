@@ -84,7 +84,24 @@ impl JobManager {
                 Watched::Ended(self.halt(desk.as_deref(), id, JobState::Cancelled, CANCELLED_REASON).await)
             }
             () = self.inner.shutdown.cancelled() => {
-                Watched::Ended(self.halt(desk.as_deref(), id, JobState::Failed, "orchestrator shut down").await)
+                // A sandbox is stopped with its files kept, when they can be
+                // in time; else it ends, as any job does.
+                let kept = match desk.as_deref() {
+                    Some(desk) => self.keep_at_shutdown(job, desk).await,
+                    None => false,
+                };
+                if kept {
+                    let mut outcome = self
+                        .halt(desk.as_deref(), id, JobState::Stopped, "stopped as the orchestrator shut down")
+                        .await;
+                    outcome.add_warning(
+                        "the server shut down: the sandbox is stopped with its files kept, and may be started again"
+                            .to_owned(),
+                    );
+                    Watched::Ended(outcome)
+                } else {
+                    Watched::Ended(self.halt(desk.as_deref(), id, JobState::Failed, "orchestrator shut down").await)
+                }
             }
         }
     }

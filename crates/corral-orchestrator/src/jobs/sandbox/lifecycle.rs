@@ -11,10 +11,15 @@ use corral_proto::sandbox::{Sandbox, SandboxState};
 use corral_proto::{Job, JobState};
 
 use super::{JobError, JobManager, SandboxError};
+use crate::sandbox::Desk;
 
 fn failed(message: String) -> JobError {
     SandboxError::Failed { message }.into()
 }
+
+/// Longest a sandbox's snapshot may take at the server's shutdown, within
+/// its grace (`server::SHUTDOWN_GRACE`) and with time left to remove it.
+const SHUTDOWN_SNAPSHOT: Duration = Duration::from_secs(15);
 
 /// Longest `stop` waits for the container to be gone.
 const STOP_WAIT: Duration = Duration::from_mins(1);
@@ -84,6 +89,37 @@ impl JobManager {
         }
         desk.request_stop();
         Ok(())
+    }
+
+    /// At the server's shutdown, keeps a stop's snapshot of `job`'s files
+    /// within [`SHUTDOWN_SNAPSHOT`]; whether it was kept (else the sandbox
+    /// ends with its files, as before). False too when a user's stop is
+    /// under way: its own snapshot, once kept, is what the sandbox stops with.
+    pub(in crate::jobs) async fn keep_at_shutdown(&self, job: &Job, desk: &Desk) -> bool {
+        if !desk.begin_stop() {
+            return false;
+        }
+        let kept = tokio::time::timeout(SHUTDOWN_SNAPSHOT, async {
+            if desk.is_paused() {
+                self.resume_sandbox(&job.id).await?;
+            }
+            let snapshot = self.take_snapshot(job, desk).await?;
+            self.keep_snapshot(&job.id, &snapshot, true).await
+        })
+        .await;
+        match kept {
+            Ok(Ok(())) => true,
+            Ok(Err(error)) => {
+                tracing::warn!(job_id = %job.id, error = %error, "cannot keep a sandbox's files at shutdown");
+                self.drop_stopping(&job.id).await;
+                false
+            }
+            Err(_) => {
+                tracing::warn!(job_id = %job.id, "a sandbox's files were not kept within the shutdown's time");
+                self.drop_stopping(&job.id).await;
+                false
+            }
+        }
     }
 
     /// Queues stopped sandbox `id` again; its files come back from its snapshot.
