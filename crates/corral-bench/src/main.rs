@@ -33,13 +33,6 @@ mod warm;
 
 use std::process::ExitCode;
 
-/// mimalloc rather than glibc's allocator: the server makes and drops many
-/// small values an event (JSON trees, strings, frames), and glibc's
-/// `malloc`, `free` and their consolidation took about a fifth of its time
-/// in the fan-out benchmark's profile.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Cold starts measured on each side.
 const DEFAULT_RUNS: usize = 20;
 /// Model calls measured on each side.

@@ -22,13 +22,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc rather than glibc's allocator: the server makes and drops many
-/// small values an event (JSON trees, strings, frames), and glibc's
-/// `malloc`, `free` and their consolidation took about a fifth of its time
-/// in the fan-out benchmark's profile.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let (log_format, serving, trace_spans) = cli.command.log();
