@@ -10,12 +10,17 @@ use std::path::PathBuf;
 
 use crate::harness::{ServeProcess, stderr, stdout};
 
+/// A new sandbox's id.
+async fn created(server: &ServeProcess) -> String {
+    let created = server.corral(&["sandbox", "create"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    stdout(&created).trim().to_owned()
+}
+
 /// A new sandbox holding `/workspace/f` with `text`, stopped: its files
 /// are in its snapshot.
 async fn stopped_with(server: &ServeProcess, text: &str) -> String {
-    let created = server.corral(&["sandbox", "create"]).await;
-    assert!(created.status.success(), "{}", stderr(&created));
-    let id = stdout(&created).trim().to_owned();
+    let id = created(server).await;
     write(server, &id, text).await;
     let stopped = server.corral(&["sandbox", "stop", &id]).await;
     assert!(stopped.status.success(), "{}", stderr(&stopped));
@@ -138,15 +143,45 @@ async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files(
 #[tokio::test]
 async fn a_graceful_shutdown_stops_a_running_sandbox_with_its_files() {
     let server = ServeProcess::start().await;
-    let created = server.corral(&["sandbox", "create"]).await;
-    assert!(created.status.success(), "{}", stderr(&created));
-    let id = stdout(&created).trim().to_owned();
+    let id = created(&server).await;
     write(&server, &id, "kept-at-shutdown").await;
     let server = server.restart_gracefully().await;
     assert_eq!(state(&server, &id).await, "stopped");
     let warned = stderr(&server.corral(&["logs", &id]).await);
     assert!(warned.contains("the server shut down"), "{warned}");
     assert_eq!(started_file(&server, &id).await, "kept-at-shutdown\n");
+    let removed = server.corral(&["sandbox", "rm", &id]).await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(server.stop().await, 0);
+}
+
+/// A user's stop under way when the server shuts down is waited for: the
+/// sandbox stops with the files that stop read. Before, the shutdown ended
+/// it failed at once and its files were dropped.
+#[tokio::test]
+async fn a_stop_under_way_at_a_shutdown_keeps_the_files() {
+    let server = ServeProcess::start().await;
+    let id = created(&server).await;
+    // 16 MiB that do not deflate: the stop's snapshot takes a while.
+    let script =
+        "echo kept-through-both > /workspace/f && head -c 16777216 /dev/urandom > /workspace/big";
+    let wrote = server
+        .corral(&["exec", &id, "--", "sh", "-c", script])
+        .await;
+    assert!(wrote.status.success(), "{}", stderr(&wrote));
+    let mut stopping = tokio::process::Command::new(crate::harness::CORRAL)
+        .arg("--data-dir")
+        .arg(server.data_dir.path())
+        .args(["sandbox", "stop", &id])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("corral sandbox stop");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let server = server.restart_gracefully().await;
+    let _ = stopping.wait().await;
+    assert_eq!(state(&server, &id).await, "stopped");
+    assert_eq!(started_file(&server, &id).await, "kept-through-both\n");
     let removed = server.corral(&["sandbox", "rm", &id]).await;
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(server.stop().await, 0);

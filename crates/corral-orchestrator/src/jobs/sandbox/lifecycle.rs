@@ -17,8 +17,9 @@ fn failed(message: String) -> JobError {
     SandboxError::Failed { message }.into()
 }
 
-/// Longest a sandbox's snapshot may take at the server's shutdown, within
-/// its grace (`server::SHUTDOWN_GRACE`) and with time left to remove it.
+/// Longest a sandbox's files may take to read at the server's shutdown,
+/// within its grace (`server::SHUTDOWN_GRACE`), with time left to keep
+/// them and remove the container.
 const SHUTDOWN_SNAPSHOT: Duration = Duration::from_secs(15);
 
 /// Longest `stop` waits for the container to be gone.
@@ -91,35 +92,39 @@ impl JobManager {
         Ok(())
     }
 
-    /// At the server's shutdown, keeps a stop's snapshot of `job`'s files
-    /// within [`SHUTDOWN_SNAPSHOT`]; whether it was kept (else the sandbox
-    /// ends with its files, as before). False too when a user's stop is
-    /// under way: its own snapshot, once kept, is what the sandbox stops with.
+    /// At the server's shutdown, keeps a stop's snapshot of `job`'s files,
+    /// read within [`SHUTDOWN_SNAPSHOT`]; whether it was kept (else the
+    /// sandbox ends with its files, as before). A user's stop under way is
+    /// waited for as long: its snapshot, once kept, is what it stops with.
     pub(in crate::jobs) async fn keep_at_shutdown(&self, job: &Job, desk: &Desk) -> bool {
+        let id = job.id.as_str();
         if !desk.begin_stop() {
-            return false;
+            let _ = tokio::time::timeout(SHUTDOWN_SNAPSHOT, desk.stop_requested()).await;
+            return self.is_stopping(id);
         }
-        let kept = tokio::time::timeout(SHUTDOWN_SNAPSHOT, async {
+        // Only the reading is bounded: a write cut off by the bound would
+        // still land after it, beside a sandbox recorded ended.
+        let read = tokio::time::timeout(SHUTDOWN_SNAPSHOT, async {
             if desk.is_paused() {
-                self.resume_sandbox(&job.id).await?;
+                self.resume_sandbox(id).await?;
             }
-            let snapshot = self.take_snapshot(job, desk).await?;
-            self.keep_snapshot(&job.id, &snapshot, true).await
+            self.take_snapshot(job, desk).await
         })
         .await;
-        match kept {
-            Ok(Ok(())) => true,
-            Ok(Err(error)) => {
-                tracing::warn!(job_id = %job.id, error = %error, "cannot keep a sandbox's files at shutdown");
-                self.drop_stopping(&job.id).await;
-                false
-            }
+        let kept = match read {
+            Ok(Ok(snapshot)) => self.keep_snapshot(id, &snapshot, true).await,
+            Ok(Err(error)) => Err(error),
             Err(_) => {
-                tracing::warn!(job_id = %job.id, "a sandbox's files were not kept within the shutdown's time");
-                self.drop_stopping(&job.id).await;
-                false
+                tracing::warn!(job_id = %id, "a sandbox's files were not read within the shutdown's time");
+                return false;
             }
+        };
+        if let Err(error) = kept {
+            tracing::warn!(job_id = %id, error = %error, "cannot keep a sandbox's files at shutdown");
+            self.drop_stopping(id).await;
+            return false;
         }
+        true
     }
 
     /// Queues stopped sandbox `id` again; its files come back from its snapshot.

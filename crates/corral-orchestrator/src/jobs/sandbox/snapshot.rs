@@ -96,9 +96,13 @@ impl JobManager {
             }
         }
         desk.stats.moved(framed.len(), false);
-        Ok(Zeroizing::new(miniz_oxide::deflate::compress_to_vec(
-            &framed, 6,
-        )))
+        // Deflating up to four times a tmpfs takes seconds: off the
+        // runtime's threads, which serve every other job meanwhile.
+        tokio::task::spawn_blocking(move || {
+            Zeroizing::new(miniz_oxide::deflate::compress_to_vec(&framed, 6))
+        })
+        .await
+        .map_err(|error| failed(format!("cannot deflate the snapshot: {error}")))
     }
 
     /// Seals `snapshot` for sandbox `id` and keeps it (written whole, then
