@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use corral_proto::sandbox::{Sandbox, SandboxState};
 use corral_proto::{Job, JobState};
+use zeroize::Zeroizing;
 
 use super::{JobError, JobManager, SandboxError};
 use crate::sandbox::Desk;
@@ -66,16 +67,11 @@ impl JobManager {
             }
             .into());
         }
-        let kept = async {
-            if desk.is_paused() {
-                self.resume_sandbox(id).await?;
-            }
-            let snapshot = self.take_snapshot(&job, &desk).await?;
-            self.keep_snapshot(id, &snapshot, true).await
-        }
-        .await;
+        let kept = match self.read_to_stop(&job, &desk).await {
+            Ok(snapshot) => self.keep_stopping(id, &snapshot).await,
+            Err(error) => Err(error),
+        };
         if let Err(error) = kept {
-            self.drop_stopping(id).await;
             desk.end_stop();
             return Err(error);
         }
@@ -104,15 +100,9 @@ impl JobManager {
         }
         // Only the reading is bounded: a write cut off by the bound would
         // still land after it, beside a sandbox recorded ended.
-        let read = tokio::time::timeout(SHUTDOWN_SNAPSHOT, async {
-            if desk.is_paused() {
-                self.resume_sandbox(id).await?;
-            }
-            self.take_snapshot(job, desk).await
-        })
-        .await;
+        let read = tokio::time::timeout(SHUTDOWN_SNAPSHOT, self.read_to_stop(job, desk)).await;
         let kept = match read {
-            Ok(Ok(snapshot)) => self.keep_snapshot(id, &snapshot, true).await,
+            Ok(Ok(snapshot)) => self.keep_stopping(id, &snapshot).await,
             Ok(Err(error)) => Err(error),
             Err(_) => {
                 tracing::warn!(job_id = %id, "a sandbox's files were not read within the shutdown's time");
@@ -121,10 +111,27 @@ impl JobManager {
         };
         if let Err(error) = kept {
             tracing::warn!(job_id = %id, error = %error, "cannot keep a sandbox's files at shutdown");
-            self.drop_stopping(id).await;
             return false;
         }
         true
+    }
+
+    /// A stop's snapshot of `job`'s files, the sandbox thawed first.
+    async fn read_to_stop(&self, job: &Job, desk: &Desk) -> Result<Zeroizing<Vec<u8>>, JobError> {
+        if desk.is_paused() {
+            self.resume_sandbox(&job.id).await?;
+        }
+        self.take_snapshot(job, desk).await
+    }
+
+    /// Keeps `snapshot` as sandbox `id`'s stop's; nothing of it is left
+    /// when that fails.
+    async fn keep_stopping(&self, id: &str, snapshot: &[u8]) -> Result<(), JobError> {
+        let kept = self.keep_snapshot(id, snapshot, true).await;
+        if kept.is_err() {
+            self.drop_stopping(id).await;
+        }
+        kept
     }
 
     /// Queues stopped sandbox `id` again; its files come back from its snapshot.

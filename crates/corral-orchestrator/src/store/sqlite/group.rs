@@ -111,46 +111,33 @@ fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Append>) {
 
 /// Stores `group` in one transaction; or, when any of it fails, each alone.
 fn store_group(connection: &mut Connection, group: Vec<Append>) {
-    if group.len() > 1 {
-        match together(connection, &group) {
-            Ok(before) => {
-                for (append, before) in group.into_iter().zip(before) {
-                    let stored = stored_events(&append.job_id, append.ts, before, append.events);
-                    let _ = append.reply.send(Ok(stored));
-                }
-                return;
-            }
-            Err(_) => rollback(connection),
+    if group.len() > 1
+        && let Ok(before) = together(connection, &group)
+    {
+        for (append, before) in group.into_iter().zip(before) {
+            let stored = stored_events(&append.job_id, append.ts, before, append.events);
+            let _ = append.reply.send(Ok(stored));
         }
+        return;
     }
     for append in group {
-        let stored = alone(connection, &append)
-            .map(|before| stored_events(&append.job_id, append.ts, before, append.events));
+        let stored = together(connection, std::slice::from_ref(&append))
+            .map(|before| stored_events(&append.job_id, append.ts, before[0], append.events));
         let _ = append.reply.send(stored);
     }
 }
 
-/// Every append of `group` in one transaction, committed; the sequence
-/// number before each one's first event.
+/// Every append of `group` in one transaction, committed (or none, rolled
+/// back); the sequence number before each one's first event.
 fn together(connection: &Connection, group: &[Append]) -> Result<Vec<u64>, StoreError> {
-    begin(connection)?;
-    let before = group
-        .iter()
-        .map(|append| rows(connection, append))
-        .collect::<Result<Vec<_>, _>>()?;
-    connection.prepare_cached("COMMIT")?.execute([])?;
-    Ok(before)
-}
-
-/// `append` in a transaction of its own; the sequence number before its
-/// first event.
-fn alone(connection: &Connection, append: &Append) -> Result<u64, StoreError> {
-    let before = begin(connection)
-        .and_then(|()| rows(connection, append))
-        .and_then(|before| {
-            connection.prepare_cached("COMMIT")?.execute([])?;
-            Ok(before)
-        });
+    let before = begin(connection).and_then(|()| {
+        let before = group
+            .iter()
+            .map(|append| rows(connection, append))
+            .collect::<Result<Vec<_>, _>>()?;
+        connection.prepare_cached("COMMIT")?.execute([])?;
+        Ok(before)
+    });
     if before.is_err() {
         rollback(connection);
     }
