@@ -68,6 +68,16 @@ fn set_row(server: &ServeProcess, id: &str, state: &str, container: Option<&str>
     assert_eq!(changed, 1);
 }
 
+/// Removes sandboxes `ids`, stops `server` and checks that no container
+/// of it is left.
+async fn removed_and_stopped(server: ServeProcess, ids: &[&str]) {
+    for id in ids {
+        let removed = server.corral(&["sandbox", "rm", id]).await;
+        assert!(removed.status.success(), "{}", stderr(&removed));
+    }
+    assert_eq!(server.stop().await, 0);
+}
+
 /// What `/workspace/f` holds once sandbox `id` is started again.
 async fn started_file(server: &ServeProcess, id: &str) -> String {
     let started = server.corral(&["sandbox", "start", id]).await;
@@ -130,11 +140,7 @@ async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files(
         warned.contains("restarted while the sandbox started"),
         "{warned}"
     );
-    for id in [&gone, &ran, &starting, &recorded] {
-        let removed = server.corral(&["sandbox", "rm", id]).await;
-        assert!(removed.status.success(), "{}", stderr(&removed));
-    }
-    assert_eq!(server.stop().await, 0);
+    removed_and_stopped(server, &[&gone, &ran, &starting, &recorded]).await;
 }
 
 /// A graceful shutdown (SIGTERM) stops a running sandbox with its files
@@ -150,9 +156,7 @@ async fn a_graceful_shutdown_stops_a_running_sandbox_with_its_files() {
     let warned = stderr(&server.corral(&["logs", &id]).await);
     assert!(warned.contains("the server shut down"), "{warned}");
     assert_eq!(started_file(&server, &id).await, "kept-at-shutdown\n");
-    let removed = server.corral(&["sandbox", "rm", &id]).await;
-    assert!(removed.status.success(), "{}", stderr(&removed));
-    assert_eq!(server.stop().await, 0);
+    removed_and_stopped(server, &[&id]).await;
 }
 
 /// A user's stop under way when the server shuts down is waited for: the
@@ -182,7 +186,5 @@ async fn a_stop_under_way_at_a_shutdown_keeps_the_files() {
     let _ = stopping.wait().await;
     assert_eq!(state(&server, &id).await, "stopped");
     assert_eq!(started_file(&server, &id).await, "kept-through-both\n");
-    let removed = server.corral(&["sandbox", "rm", &id]).await;
-    assert!(removed.status.success(), "{}", stderr(&removed));
-    assert_eq!(server.stop().await, 0);
+    removed_and_stopped(server, &[&id]).await;
 }

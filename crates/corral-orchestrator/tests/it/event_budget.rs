@@ -10,7 +10,6 @@ use corral_orchestrator::internals::{
 };
 use corral_proto::{EventKind, Job, NewEvent};
 use serde_json::{Value, json};
-use tokio_util::task::TaskTracker;
 
 use crate::held_output::{closed, output, post, served_with, stored_output};
 use crate::sandbox_fixture::{sandbox, true_exec};
@@ -129,12 +128,7 @@ async fn again(
         max_output_bytes: budget,
         ..corral_testkit::provisions(store, job, Redactor::new([("S", "unused-secret-value")]))
     };
-    let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())
-        .await
-        .expect("endpoint opens");
-    endpoint.mark_running();
-    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token file");
-    (endpoint, socket_dir.join("worker.sock"), token)
+    crate::worker_endpoint::running_endpoint(&socket_dir, provisions).await
 }
 
 /// The budget is the job's whole life's: a new session of its socket (an

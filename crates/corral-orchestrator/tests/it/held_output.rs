@@ -15,6 +15,8 @@ use corral_testkit::unix_request;
 use serde_json::{Value, json};
 use tokio_util::task::TaskTracker;
 
+use crate::worker_endpoint::running_endpoint;
+
 pub(crate) const SECRET: &str = "deploy-key-7f3a9c1e55";
 pub(crate) const FIRST_HALF: &str = "deploy-key-7f";
 pub(crate) const SECOND_HALF: &str = "3a9c1e55";
@@ -41,12 +43,7 @@ async fn a_restart_between_the_halves_of_a_secret_stores_neither_in_clear() {
     let job = corral_testkit::running_job("j-00000000000000bb");
     store.insert_job(&job).await.expect("insert job");
     let socket_dir = dir.path().join("run").join(&job.id);
-    let socket = socket_dir.join("worker.sock");
-    let endpoint = WorkerEndpoint::open(&socket_dir, setup(&store, &job), &TaskTracker::new())
-        .await
-        .expect("endpoint opens");
-    endpoint.mark_running();
-    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token file");
+    let (endpoint, socket, token) = running_endpoint(&socket_dir, setup(&store, &job)).await;
 
     // Held or not (one event stored, or none), the answer is the same.
     for (batch, text) in [(1, "plain ".to_owned()), (2, FIRST_HALF.to_owned())] {
@@ -144,12 +141,7 @@ pub(crate) async fn served_with(
     let socket_dir = dir.join("run").join(&job.id);
     let mut provisions = setup(&store, &job);
     adjust(&mut provisions);
-    let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())
-        .await
-        .expect("endpoint opens");
-    endpoint.mark_running();
-    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token file");
-    let socket = socket_dir.join("worker.sock");
+    let (endpoint, socket, token) = running_endpoint(&socket_dir, provisions).await;
     let first = json!({"batch": 1, "events": [output("plain ")]});
     post(&socket, &token, "/v1/events", &first).await;
     Served {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use corral_orchestrator::internals::{Desk, Redactor, WorkerEndpoint};
 use corral_proto::JobMode;
-use tokio_util::task::TaskTracker;
 
 pub(crate) const SECRET: &str = "sandbox-held-secret-9d2e";
 /// A second secret of the test sandboxes, all digits (a PIN).
@@ -39,12 +38,8 @@ pub(crate) async fn sandbox_after(dir: &std::path::Path, id: &str, execs_before:
         .expect("insert job");
     let (provisions, desk) = sandbox_provisions(&store, &job, execs_before);
     let socket_dir = dir.join("run").join(&job.id);
-    let endpoint = WorkerEndpoint::open(&socket_dir, provisions, &TaskTracker::new())
-        .await
-        .expect("endpoint opens");
-    endpoint.mark_running();
-    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token");
-    let socket = socket_dir.join("worker.sock");
+    let (endpoint, socket, token) =
+        crate::worker_endpoint::running_endpoint(&socket_dir, provisions).await;
     Sandbox {
         store,
         job,

@@ -16,6 +16,21 @@ use tokio_util::task::TaskTracker;
 
 const SECRET: &str = "deploy-key-7f3a9c1e55";
 
+/// An endpoint opened in `socket_dir` with `provisions` and marked running,
+/// as the job manager does once the job is recorded running; its socket,
+/// and the token its worker reads from the file.
+pub(crate) async fn running_endpoint(
+    socket_dir: &std::path::Path,
+    provisions: JobProvisions,
+) -> (WorkerEndpoint, std::path::PathBuf, String) {
+    let endpoint = WorkerEndpoint::open(socket_dir, provisions, &TaskTracker::new())
+        .await
+        .expect("endpoint opens");
+    endpoint.mark_running();
+    let token = std::fs::read_to_string(socket_dir.join("token")).expect("token file");
+    (endpoint, socket_dir.join("worker.sock"), token)
+}
+
 /// A job's endpoint over a fresh store, its token read from the file.
 pub(crate) struct Opened {
     pub(crate) dir: tempfile::TempDir,
@@ -44,20 +59,14 @@ pub(crate) async fn open_job(job: Job) -> Opened {
     let store = Arc::new(SqliteStore::open(&dir.path().join("corral.db")).expect("store"));
     store.insert_job(&job).await.expect("insert job");
     let socket_dir = dir.path().join("run").join(&job.id);
-    let endpoint = WorkerEndpoint::open(&socket_dir, setup(&store, &job), &TaskTracker::new())
-        .await
-        .expect("endpoint opens");
-    // As the job manager does once the job is recorded running.
-    endpoint.mark_running();
-    let token_file = socket_dir.join("token");
-    let token = std::fs::read_to_string(&token_file).expect("token file");
+    let (endpoint, socket, token) = running_endpoint(&socket_dir, setup(&store, &job)).await;
     Opened {
-        socket: socket_dir.join("worker.sock"),
+        token_file: socket_dir.join("token"),
+        socket,
         dir,
         store,
         job,
         endpoint,
-        token_file,
         token,
     }
 }
