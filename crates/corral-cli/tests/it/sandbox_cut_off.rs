@@ -9,18 +9,12 @@
 use std::path::PathBuf;
 
 use crate::harness::{ServeProcess, stderr, stdout};
-
-/// A new sandbox's id.
-async fn created(server: &ServeProcess) -> String {
-    let created = server.corral(&["sandbox", "create"]).await;
-    assert!(created.status.success(), "{}", stderr(&created));
-    stdout(&created).trim().to_owned()
-}
+use crate::sandbox_upgrade::create;
 
 /// A new sandbox holding `/workspace/f` with `text`, stopped: its files
 /// are in its snapshot.
 async fn stopped_with(server: &ServeProcess, text: &str) -> String {
-    let id = created(server).await;
+    let id = create(server).await;
     write(server, &id, text).await;
     let stopped = server.corral(&["sandbox", "stop", &id]).await;
     assert!(stopped.status.success(), "{}", stderr(&stopped));
@@ -149,7 +143,7 @@ async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files(
 #[tokio::test]
 async fn a_graceful_shutdown_stops_a_running_sandbox_with_its_files() {
     let server = ServeProcess::start().await;
-    let id = created(&server).await;
+    let id = create(&server).await;
     write(&server, &id, "kept-at-shutdown").await;
     let server = server.restart_gracefully().await;
     assert_eq!(state(&server, &id).await, "stopped");
@@ -165,7 +159,7 @@ async fn a_graceful_shutdown_stops_a_running_sandbox_with_its_files() {
 #[tokio::test]
 async fn a_stop_under_way_at_a_shutdown_keeps_the_files() {
     let server = ServeProcess::start().await;
-    let id = created(&server).await;
+    let id = create(&server).await;
     // 16 MiB that do not deflate: the stop's snapshot takes a while.
     let script =
         "echo kept-through-both > /workspace/f && head -c 16777216 /dev/urandom > /workspace/big";

@@ -11,7 +11,7 @@ use crate::sandbox::ended_exec;
 const OLD_NUMBER: u64 = 5000;
 
 /// A new sandbox's id.
-async fn create(server: &ServeProcess) -> String {
+pub(crate) async fn create(server: &ServeProcess) -> String {
     let created = server.corral(&["sandbox", "create"]).await;
     assert!(created.status.success(), "{}", stderr(&created));
     stdout(&created).trim().to_owned()
