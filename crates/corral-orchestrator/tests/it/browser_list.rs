@@ -19,6 +19,12 @@ async fn a_selected_job_id_survives_the_list_refresh() {
     let first = server.create(&json!({"command": "true"})).await;
     server.follow(&first).await.assert_succeeded();
     let session = Session::signed_in(&server).await;
+    // The table stands before its first rows come in: wait for the row.
+    session
+        .until(&format!(
+            "return [...document.querySelectorAll('tbody code')].some((node) => node.textContent === '{first}')"
+        ))
+        .await;
     let selected = session
         .script(&format!(
             "const code = [...document.querySelectorAll('tbody code')].find((node) => node.textContent === '{first}'); \
