@@ -137,6 +137,39 @@ async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files(
     removed_and_stopped(server, &[&gone, &ran, &starting, &recorded]).await;
 }
 
+/// A restart removes the snapshot files nothing would read: one a kill cut
+/// off while it was written, and the snapshots of a sandbox recorded ended
+/// (a kill before its snapshot was dropped) and of one the database does
+/// not hold. A stopped sandbox's snapshot stays.
+#[tokio::test]
+async fn a_restart_removes_half_written_snapshots_and_those_of_ended_sandboxes() {
+    let mut server = ServeProcess::start().await;
+    let stopped = stopped_with(&server, "kept").await;
+    let ended = stopped_with(&server, "ended").await;
+    server.kill_hard();
+    let snapshot = std::fs::read(kept(&server, &stopped, "snapshot")).expect("its snapshot");
+    set_row(&server, &ended, "cancelled", None);
+    let unknown = kept(&server, "j-00000000000000ff", "snapshot");
+    std::fs::write(&unknown, &snapshot).expect("a snapshot of no sandbox");
+    let partial = kept(&server, &stopped, "0123456789abcdef.partial");
+    std::fs::write(&partial, &snapshot[..snapshot.len() / 2]).expect("a half-written snapshot");
+    let half_stop = kept(&server, &ended, "fedcba9876543210.partial");
+    std::fs::write(&half_stop, &snapshot[..10]).expect("a half-written snapshot");
+
+    let server = server.restart().await;
+    for gone in [
+        &partial,
+        &half_stop,
+        &unknown,
+        &kept(&server, &ended, "snapshot"),
+    ] {
+        assert!(!gone.exists(), "{} is left", gone.display());
+    }
+    assert!(kept(&server, &stopped, "snapshot").exists());
+    assert_eq!(started_file(&server, &stopped).await, "kept\n");
+    removed_and_stopped(server, &[&stopped]).await;
+}
+
 /// A graceful shutdown (SIGTERM) stops a running sandbox with its files
 /// kept, saying so, and leaves no container; the next server starts it
 /// again. Before, the shutdown ended it failed and dropped its files.

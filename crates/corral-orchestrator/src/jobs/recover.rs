@@ -25,6 +25,8 @@ pub const RESTARTED_REASON: &str = "orchestrator restarted while the job was liv
 
 impl JobManager {
     pub(super) async fn recover(&self) -> Result<(), JobError> {
+        // Before any re-adopted sandbox could stop and write one.
+        self.remove_partial_snapshots();
         let mut adopted = HashSet::new();
         for job in self.inner.store.unfinished_jobs().await? {
             let sandbox = job.mode == corral_proto::JobMode::Sandbox;
@@ -116,35 +118,61 @@ impl JobManager {
     }
 
     /// Gives a stopped sandbox the snapshot a stop left beside it (a kill
-    /// between recording the stop and renaming it), and drops one of a
-    /// sandbox that ended or is gone.
+    /// between recording the stop and renaming it), and drops the
+    /// snapshots of sandboxes that ended or are gone (a kill between
+    /// recording the end and dropping them): sealed files of a sandbox's
+    /// grants that nothing would ever read or remove.
     async fn settle_stray_stops(&self) {
-        let dir = self.inner.config.data_dir.join("sandboxes");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path
+        for (path, id) in self.kept_snapshots(&["stopping", "snapshot"]) {
+            let stopping = path
                 .extension()
-                .is_none_or(|extension| extension != "stopping")
-            {
-                continue;
-            }
-            let Some(id) = path.file_stem().and_then(|stem| stem.to_str()) else {
-                continue;
-            };
-            match self.inner.store.get_job(id).await {
-                Ok(Some(job)) if job.state == JobState::Stopped => {
-                    self.stopped_snapshot(id).await;
+                .is_some_and(|extension| extension == "stopping");
+            match self.inner.store.get_job(&id).await {
+                Ok(Some(job)) if stopping && job.state == JobState::Stopped => {
+                    self.stopped_snapshot(&id).await;
                 }
                 Ok(Some(job)) if !job.state.is_terminal() => {}
-                Ok(_) => self.drop_stopping(id).await,
+                Ok(_) => {
+                    info!(job_id = %id, path = %path.display(), "removed the snapshot of a sandbox that ended");
+                    let _ = std::fs::remove_file(&path);
+                }
                 Err(error) => {
-                    warn!(job_id = %id, error = %error, "cannot read a sandbox left stopping");
+                    warn!(job_id = %id, error = %error, "cannot read the sandbox of a kept snapshot");
                 }
             }
         }
+    }
+
+    /// Removes the snapshots a killed run was still writing: no write is
+    /// under way before this run's sandboxes run.
+    fn remove_partial_snapshots(&self) {
+        for (path, _) in self.kept_snapshots(&["partial"]) {
+            if let Err(error) = std::fs::remove_file(&path) {
+                warn!(path = %path.display(), error = %error, "cannot remove a snapshot left half written");
+            }
+        }
+    }
+
+    /// The files in the snapshot directory whose last extension is one of
+    /// `extensions`, with the sandbox id their names start with.
+    fn kept_snapshots(&self, extensions: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+        let dir = self.inner.config.data_dir.join("sandboxes");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let path = entry.path();
+                let extension = path.extension()?.to_str()?;
+                if !extensions.contains(&extension) {
+                    return None;
+                }
+                let name = path.file_name()?.to_str()?;
+                let id = name.split('.').next()?.to_owned();
+                Some((path, id))
+            })
+            .collect()
     }
 
     /// Undoes the private project mounts a killed run left between mounting
