@@ -200,7 +200,11 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
     };
     data_dir::write_server_info(&data_dir, &info)?;
     let http_shutdown = CancellationToken::new();
-    let app = router(AppState::new(jobs.clone(), api_token.clone()));
+    let app = router(AppState::new(
+        jobs.clone(),
+        api_token.clone(),
+        http_shutdown.clone(),
+    ));
     let stop = http_shutdown.clone();
     #[expect(
         clippy::disallowed_methods,
@@ -268,7 +272,8 @@ impl RunningServer {
             warn!("some jobs did not end within the shutdown grace period");
         }
         self.http_shutdown.cancel();
-        // Open SSE streams end when their jobs do; do not wait forever for idle clients.
+        // Event streams end now (a reader resumes from its last event), and
+        // any other answer under way gets as long as the jobs had.
         if tokio::time::timeout(grace, self.http).await.is_err() {
             warn!("user API connections still open at shutdown");
         }

@@ -25,6 +25,7 @@ use corral_proto::Event;
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 use tracing::error;
 
 use super::AppState;
@@ -37,6 +38,9 @@ pub const STREAM_FAILED: &str = "stream_failed";
 /// A comment is sent after this long without an event, so proxies and
 /// clients that time out idle connections keep the stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Once the server stops serving, how long a stream still waits for an
+/// event stored already (its job's last, written at shutdown) to be read.
+const CLOSING_READ: Duration = Duration::from_millis(500);
 /// One body chunk stops taking events past this many bytes (output events
 /// are up to 64 KiB each: a page of them must not become one huge write).
 const MAX_CHUNK: usize = 256 << 10;
@@ -108,6 +112,7 @@ pub async fn stream(
     let follow = Follow {
         follower: state.jobs.events().follow(&id, after, KEEP_ALIVE),
         pending: VecDeque::new(),
+        closing: state.closing.clone(),
     };
     let body = Body::from_stream(stream::unfold(follow, Follow::next));
     Ok((
@@ -128,6 +133,10 @@ struct Follow {
     follower: Follower,
     /// Read, not yet sent: what did not fit in the last chunk.
     pending: VecDeque<Arc<SharedEvent>>,
+    /// The server stops serving: the stream ends once what is stored is
+    /// sent, without an `end` (the job has not ended: a sandbox stopped at
+    /// shutdown, a queued job). Else it held the shutdown for its grace.
+    closing: CancellationToken,
 }
 
 impl Follow {
@@ -139,7 +148,19 @@ impl Follow {
             return Some((Ok(chunk), self));
         }
         // After its end or a failure the follower has nothing more.
-        let chunk = match self.follower.next().await? {
+        let step = loop {
+            if self.closing.is_cancelled() {
+                match tokio::time::timeout(CLOSING_READ, self.follower.next()).await {
+                    Ok(Some(Step::Idle) | None) | Err(_) => return None,
+                    Ok(Some(step)) => break step,
+                }
+            }
+            tokio::select! {
+                step = self.follower.next() => break step?,
+                () = self.closing.cancelled() => {}
+            }
+        };
+        let chunk = match step {
             Step::Events(page) => {
                 self.pending.extend(page);
                 self.take_chunk()

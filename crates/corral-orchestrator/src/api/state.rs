@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::jobs::JobManager;
 use crate::token::Token;
 
@@ -12,14 +14,19 @@ pub struct AppState {
     pub jobs: JobManager,
     /// The token every protected request must present.
     pub api_token: Arc<Token>,
+    /// Cancelled when the server stops serving, once its jobs had their
+    /// end: long answers (event streams) end then, not when their jobs do.
+    pub closing: CancellationToken,
 }
 
 impl AppState {
-    /// State over a job manager, guarded by `api_token`.
-    pub fn new(jobs: JobManager, api_token: Token) -> Self {
+    /// State over a job manager, guarded by `api_token`, whose long
+    /// answers end when `closing` is cancelled.
+    pub fn new(jobs: JobManager, api_token: Token, closing: CancellationToken) -> Self {
         Self {
             jobs,
             api_token: Arc::new(api_token),
+            closing,
         }
     }
 }

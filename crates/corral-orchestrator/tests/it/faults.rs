@@ -1,5 +1,8 @@
 //! Faults the orchestrator must ride out: a worker killed by its own job,
-//! an SSE client that drops mid-stream and resumes.
+//! an SSE client that drops mid-stream and resumes, a stream open when
+//! the server shuts down.
+
+use std::time::Duration;
 
 use corral_proto::sse::SseParser;
 use corral_proto::{Event, JobState};
@@ -79,6 +82,10 @@ async fn a_dropped_stream_resumes_without_gap_or_duplicate() {
 
 /// Every SSE message of a job's stream until the server closes it, raw.
 async fn whole_stream(server: &TestServer, id: &str) -> Vec<(String, String)> {
+    messages(open_stream(server, id).await).await
+}
+
+async fn open_stream(server: &TestServer, id: &str) -> corral_testkit::reqwest::Response {
     let client = corral_testkit::reqwest::Client::new();
     let response = client
         .get(format!("{}/v1/jobs/{id}/events/stream", server.url))
@@ -87,6 +94,11 @@ async fn whole_stream(server: &TestServer, id: &str) -> Vec<(String, String)> {
         .await
         .expect("stream opens");
     assert_eq!(response.status(), 200);
+    response
+}
+
+/// Every SSE message of an open stream until the server closes it, raw.
+async fn messages(response: corral_testkit::reqwest::Response) -> Vec<(String, String)> {
     let mut body = response.bytes_stream();
     let mut parser = SseParser::default();
     let mut messages = Vec::new();
@@ -129,4 +141,35 @@ async fn a_job_s_stream_closes_with_an_end_message_after_its_last_event() {
     }
     assert_eq!(live, late, "a late reader reads the same stream");
     assert_eq!(server.stop().await, 0);
+}
+
+/// The stream of a job that has not ended (a sandbox, stopped at the
+/// shutdown) closes when the server stops serving, after that job's last
+/// events and without `end`. Before, it held the shutdown for its whole
+/// grace (30 s), and went on past it.
+#[tokio::test]
+async fn a_stream_of_a_job_that_has_not_ended_closes_when_the_server_stops() {
+    let server = TestServer::start().await;
+    let id = crate::sandboxes::create(&server, json!({})).await;
+    crate::sandboxes::sh(&server, &id, "echo ran").await;
+    let response = open_stream(&server, &id).await;
+    let (stopped, messages) = tokio::join!(
+        tokio::time::timeout(Duration::from_secs(20), server.stop()),
+        tokio::time::timeout(Duration::from_secs(25), messages(response)),
+    );
+    assert_eq!(
+        stopped.expect("the server stops well within its 30 s grace: no open stream holds it"),
+        0
+    );
+    let messages = messages.expect("the stream closed with the server");
+    assert!(
+        messages
+            .iter()
+            .any(|(event, data)| event == "status" && data.contains(r#""state":"stopped""#)),
+        "the sandbox's stop at shutdown was sent first: {messages:?}"
+    );
+    assert!(
+        messages.iter().all(|(event, _)| event != "end"),
+        "the sandbox did not end: {messages:?}"
+    );
 }
