@@ -170,6 +170,45 @@ async fn a_restart_removes_half_written_snapshots_and_those_of_ended_sandboxes()
     removed_and_stopped(server, &[&stopped]).await;
 }
 
+/// A stop whose snapshot could not be renamed into place leaves it as the
+/// stop's: a start moves it first, over an older snapshot too, or is
+/// refused while it cannot. Before, the start ran on the older snapshot
+/// (or none), and the next stop wrote over the files.
+#[tokio::test]
+async fn a_start_takes_the_files_of_a_stop_whose_snapshot_was_not_moved_into_place() {
+    let server = ServeProcess::start().await;
+    let id = stopped_with(&server, "older").await;
+    let older = std::fs::read(kept(&server, &id, "snapshot")).expect("its snapshot");
+    assert_eq!(started_file(&server, &id).await, "older\n");
+    write(&server, &id, "newer").await;
+    let stopped = server.corral(&["sandbox", "stop", &id]).await;
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    // As a failed rename leaves them: the stop's snapshot beside an older one.
+    std::fs::rename(
+        kept(&server, &id, "snapshot"),
+        kept(&server, &id, "stopping"),
+    )
+    .expect("the stop's snapshot");
+    std::fs::write(kept(&server, &id, "snapshot"), &older).expect("an older snapshot");
+    // While the rename still fails, the start is refused.
+    std::fs::remove_file(kept(&server, &id, "snapshot")).expect("the older snapshot");
+    std::fs::create_dir_all(kept(&server, &id, "snapshot").join("in-the-way"))
+        .expect("a directory where the snapshot goes");
+    let refused = server.corral(&["sandbox", "start", &id]).await;
+    assert!(!refused.status.success(), "{}", stdout(&refused));
+    assert!(
+        stderr(&refused).contains("cannot be moved into place"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(state(&server, &id).await, "stopped");
+    std::fs::remove_dir_all(kept(&server, &id, "snapshot")).expect("the directory");
+    std::fs::write(kept(&server, &id, "snapshot"), &older).expect("an older snapshot");
+    assert_eq!(started_file(&server, &id).await, "newer\n");
+    assert!(!kept(&server, &id, "stopping").exists());
+    removed_and_stopped(server, &[&id]).await;
+}
+
 /// A graceful shutdown (SIGTERM) stops a running sandbox with its files
 /// kept, saying so, and leaves no container; the next server starts it
 /// again. Before, the shutdown ended it failed and dropped its files.
