@@ -85,17 +85,7 @@ impl Appends {
 /// The writer thread: takes the appends that wait, stores them, answers.
 fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Append>) {
     while let Ok(first) = waiting.recv() {
-        let mut bytes = first.bytes();
-        let mut group = vec![first];
-        while group.len() < MOST_TOGETHER && bytes < MOST_BYTES_TOGETHER {
-            match waiting.try_recv() {
-                Ok(next) => {
-                    bytes += next.bytes();
-                    group.push(next);
-                }
-                Err(_) => break,
-            }
-        }
+        let group = take_group(first, waiting);
         // A panic drops the group's answers (their appends fail) and
         // leaves the thread to take the next, once the transaction it left
         // open is rolled back (another write would run inside it).
@@ -107,6 +97,23 @@ fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Append>) {
             rollback(&connection.lock().unwrap_or_else(PoisonError::into_inner));
         }
     }
+}
+
+/// `first` and the appends waiting after it, up to [`MOST_TOGETHER`] and
+/// while fewer than [`MOST_BYTES_TOGETHER`] bytes are taken.
+fn take_group(first: Append, waiting: &mpsc::Receiver<Append>) -> Vec<Append> {
+    let mut bytes = first.bytes();
+    let mut group = vec![first];
+    while group.len() < MOST_TOGETHER && bytes < MOST_BYTES_TOGETHER {
+        match waiting.try_recv() {
+            Ok(next) => {
+                bytes += next.bytes();
+                group.push(next);
+            }
+            Err(_) => break,
+        }
+    }
+    group
 }
 
 /// Stores `group` in one transaction; or, when any of it fails, each alone.

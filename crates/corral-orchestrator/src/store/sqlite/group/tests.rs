@@ -136,3 +136,45 @@ async fn an_append_that_fails_among_others_fails_alone() {
         }
     }
 }
+
+/// The sizes of the groups the writer takes from appends of `sizes`
+/// bytes of data each, all waiting.
+fn groups_of(sizes: &[usize]) -> Vec<usize> {
+    let (queue, waiting) = std::sync::mpsc::channel();
+    for &size in sizes {
+        let (reply, _) = tokio::sync::oneshot::channel();
+        queue
+            .send(super::Append {
+                job_id: "j-0".into(),
+                ts: time::OffsetDateTime::UNIX_EPOCH,
+                now: 0,
+                events: Vec::new(),
+                data: vec!["x".repeat(size)],
+                batch: None,
+                held: None,
+                reply,
+            })
+            .expect("queued");
+    }
+    drop(queue);
+    let mut groups = Vec::new();
+    while let Ok(first) = waiting.recv() {
+        groups.push(super::take_group(first, &waiting).len());
+    }
+    groups
+}
+
+/// A group takes no append once it holds 4 MiB of data, nor past 64
+/// appends; an append larger than that goes alone.
+#[test]
+fn a_group_ends_at_its_bytes_or_its_count() {
+    const MIB: usize = 1 << 20;
+    assert_eq!(groups_of(&[MIB; 10]), [4, 4, 2], "4 MiB a group");
+    assert_eq!(
+        groups_of(&[MIB - 1; 10]),
+        [5, 5],
+        "under 4 MiB, one more joins"
+    );
+    assert_eq!(groups_of(&[10; 150]), [64, 64, 22], "64 a group");
+    assert_eq!(groups_of(&[6 * MIB, 10, 10]), [1, 2], "a large one alone");
+}
