@@ -78,8 +78,8 @@ pub enum StoreError {
     /// The blocking database task died.
     #[error("database task failed")]
     Task(#[from] tokio::task::JoinError),
-    /// The thread that stores events stopped, or dropped this append (a
-    /// panic while storing it).
+    /// The thread that stores events stopped, or panicked storing this
+    /// append (and rolled it back).
     #[error("the database's event writer failed")]
     WriterGone,
     /// The database file or its directory could not be prepared.

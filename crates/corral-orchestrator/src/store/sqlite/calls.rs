@@ -36,11 +36,17 @@ impl SqliteStore {
     {
         let connection = Arc::clone(&self.connection);
         tokio::task::spawn_blocking(move || {
-            // A poisoned lock only means another call panicked mid-way; the
-            // connection itself is still consistent (SQLite rolled back).
+            // A poisoned lock only means another call panicked mid-way. Every
+            // transaction begins and ends under one hold of the lock, so one
+            // still open here was abandoned (a panic, a failed rollback):
+            // undone first, or this write would run inside it and be undone
+            // with it after it was answered.
             let mut guard = connection
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !guard.is_autocommit() {
+                guard.execute_batch("ROLLBACK")?;
+            }
             work(&mut guard)
         })
         .await?

@@ -83,19 +83,13 @@ impl Appends {
 }
 
 /// The writer thread: takes the appends that wait, stores them, answers.
+/// The connection's lock is held from a transaction's begin to its commit
+/// or rollback, a panic's included: no other write ever runs inside one.
 fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Append>) {
     while let Ok(first) = waiting.recv() {
         let group = take_group(first, waiting);
-        // A panic drops the group's answers (their appends fail) and
-        // leaves the thread to take the next, once the transaction it left
-        // open is rolled back (another write would run inside it).
-        let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-            store_group(&mut connection, group);
-        }));
-        if stored.is_err() {
-            rollback(&connection.lock().unwrap_or_else(PoisonError::into_inner));
-        }
+        let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+        store_group(&mut connection, group);
     }
 }
 
@@ -116,10 +110,11 @@ fn take_group(first: Append, waiting: &mpsc::Receiver<Append>) -> Vec<Append> {
     group
 }
 
-/// Stores `group` in one transaction; or, when any of it fails, each alone.
+/// Stores `group` in one transaction; or, when any of it fails (or
+/// panics), each alone: a panic storing one fails that one only.
 fn store_group(connection: &mut Connection, group: Vec<Append>) {
     if group.len() > 1
-        && let Ok(before) = together(connection, &group)
+        && let Ok(before) = guarded(connection, &group)
     {
         for (append, before) in group.into_iter().zip(before) {
             let stored = stored_events(&append.job_id, append.ts, before, append.events);
@@ -128,10 +123,19 @@ fn store_group(connection: &mut Connection, group: Vec<Append>) {
         return;
     }
     for append in group {
-        let stored = together(connection, std::slice::from_ref(&append))
+        let stored = guarded(connection, std::slice::from_ref(&append))
             .map(|before| stored_events(&append.job_id, append.ts, before[0], append.events));
         let _ = append.reply.send(stored);
     }
+}
+
+/// [`together`], a panic in it rolled back and failed.
+fn guarded(connection: &Connection, group: &[Append]) -> Result<Vec<u64>, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| together(connection, group)))
+        .unwrap_or_else(|_| {
+            rollback(connection);
+            Err(StoreError::WriterGone)
+        })
 }
 
 /// Every append of `group` in one transaction, committed (or none, rolled
@@ -171,8 +175,14 @@ fn rollback(connection: &Connection) {
     }
 }
 
+/// The job whose appends panic, in tests of what a panic breaks.
+#[cfg(test)]
+const PANICS: &str = "j-panics";
+
 /// Inserts `append`'s rows in the open transaction.
 fn rows(connection: &Connection, append: &Append) -> Result<u64, StoreError> {
+    #[cfg(test)]
+    assert_ne!(append.job_id, PANICS, "a test's panic while storing");
     append_rows(
         connection,
         &append.job_id,

@@ -47,6 +47,18 @@ async fn appended_while_busy(
     usize,
     Result<Vec<corral_proto::Event>, crate::store::StoreError>,
 )> {
+    let ids: Vec<String> = (0..count).map(|index| format!("j-{index}")).collect();
+    appended_to_while_busy(store, &ids).await
+}
+
+/// [`appended_while_busy`] for jobs `ids`, each by its index in them.
+async fn appended_to_while_busy(
+    store: &SqliteStore,
+    ids: &[String],
+) -> Vec<(
+    usize,
+    Result<Vec<corral_proto::Event>, crate::store::StoreError>,
+)> {
     // The writer is kept waiting on the connection by another thread.
     let (locked, is_locked) = std::sync::mpsc::channel();
     let (release, released) = std::sync::mpsc::channel::<()>();
@@ -58,12 +70,11 @@ async fn appended_while_busy(
     });
     is_locked.recv().expect("locked");
     let mut appends = tokio::task::JoinSet::new();
-    for index in 0..count {
+    for (index, id) in ids.iter().cloned().enumerate() {
         let store = store.clone();
         appends.spawn(async move {
-            let id = format!("j-{index}");
             let stored = store
-                .append_events(&id, two_events(index), Some(1), None)
+                .append_events(&id, two_events(job_number(&id)), Some(1), None)
                 .await;
             (index, stored)
         });
@@ -79,6 +90,13 @@ async fn appended_while_busy(
         outcomes.push(done.expect("joined"));
     }
     outcomes
+}
+
+/// The number of test job `id` (`j-3`: 3); 0 for another.
+fn job_number(id: &str) -> usize {
+    id.strip_prefix("j-")
+        .and_then(|number| number.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Checks that job `index`'s two events were stored, numbered from 1.
@@ -177,4 +195,53 @@ fn a_group_ends_at_its_bytes_or_its_count() {
     );
     assert_eq!(groups_of(&[10; 150]), [64, 64, 22], "64 a group");
     assert_eq!(groups_of(&[6 * MIB, 10, 10]), [1, 2], "a large one alone");
+}
+
+/// An append that panics among others fails alone, its transaction rolled
+/// back: the others are stored and answered, and the writer goes on.
+#[tokio::test]
+async fn an_append_that_panics_among_others_fails_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = store_with_jobs(dir.path()).await;
+    let mut ids: Vec<String> = (0..JOBS).map(|index| format!("j-{index}")).collect();
+    ids.insert(JOBS / 2, super::PANICS.to_owned());
+    for (index, stored) in appended_to_while_busy(&store, &ids).await {
+        if ids[index] == super::PANICS {
+            assert!(stored.is_err(), "the append that panicked fails");
+        } else {
+            stored_two(&store, job_number(&ids[index]), &stored.expect("stored")).await;
+        }
+    }
+    let later = store
+        .append_events("j-0", two_events(0), Some(2), None)
+        .await
+        .expect("the writer goes on");
+    assert_eq!(later[0].seq, 3);
+}
+
+/// A transaction left open on the write connection (a panic, a failed
+/// rollback) is undone before another write runs: that write is kept,
+/// not run inside it and undone with it by the next append.
+#[tokio::test]
+async fn a_write_after_an_abandoned_transaction_is_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = store_with_jobs(dir.path()).await;
+    store
+        .connection
+        .lock()
+        .expect("the connection")
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("a transaction left open");
+    store
+        .set_token_hash("j-0", "kept-hash")
+        .await
+        .expect("the write is answered");
+    store
+        .append_events("j-1", two_events(1), Some(1), None)
+        .await
+        .expect("stored");
+    assert_eq!(
+        store.token_hash("j-0").await.expect("read"),
+        Some("kept-hash".to_owned())
+    );
 }
