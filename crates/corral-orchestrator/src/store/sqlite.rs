@@ -21,6 +21,11 @@ use super::{Finish, JobRecords, StoreError};
 /// Read-only connections for the hot read path (event pages): in WAL mode
 /// they read while the writer writes, so followers never hold up ingest.
 const READERS: usize = 4;
+/// Bytes the WAL is cut back to once a checkpoint empties it: a reader
+/// that held an old snapshot through a flood of events let it grow past
+/// what one checkpoint interval writes, and the file otherwise stays at
+/// its largest.
+pub(super) const WAL_KEPT_BYTES: i64 = 32 << 20;
 
 /// SQLite-backed [`Store`](super::Store).
 #[derive(Clone)]
@@ -43,6 +48,7 @@ impl SqliteStore {
         let mut connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "journal_size_limit", WAL_KEPT_BYTES)?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut connection)?;

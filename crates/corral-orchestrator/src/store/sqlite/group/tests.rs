@@ -245,3 +245,38 @@ async fn a_write_after_an_abandoned_transaction_is_kept() {
         Some("kept-hash".to_owned())
     );
 }
+
+/// A WAL that grew past [`WAL_KEPT_BYTES`](super::super::WAL_KEPT_BYTES)
+/// while a reader held an old snapshot is cut back to it once a checkpoint
+/// empties it, not kept at its largest on disk.
+#[tokio::test]
+async fn a_wal_grown_under_a_long_read_is_cut_back_once_checkpointed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = store_with_jobs(dir.path()).await;
+    let reader = rusqlite::Connection::open(dir.path().join("corral.db")).expect("a reader");
+    reader.execute_batch("BEGIN").expect("begin");
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+        .expect("a snapshot held");
+    let line = "x".repeat(60_000);
+    let kept = usize::try_from(super::super::WAL_KEPT_BYTES).expect("a size");
+    let appends = kept * 3 / 2 / line.len();
+    for batch in 1..=appends as u64 {
+        let event = NewEvent::new(EventKind::Output, json!({"stream": "stdout", "text": line}));
+        store
+            .append_events("j-0", vec![event], Some(batch), None)
+            .await
+            .expect("stored");
+    }
+    let wal = dir.path().join("corral.db-wal");
+    let size = || std::fs::metadata(&wal).expect("the WAL").len();
+    assert!(size() > kept as u64, "the WAL grew: {} bytes", size());
+    reader.execute_batch("COMMIT").expect("the read ends");
+    drop(reader);
+    wal_frames(&store, "PASSIVE");
+    store
+        .append_events("j-1", two_events(1), Some(1), None)
+        .await
+        .expect("stored");
+    assert!(size() <= kept as u64, "{} bytes kept", size());
+}
