@@ -34,6 +34,8 @@ use corral_docker::DockerRuntime;
 use corral_docker::worker_binary::{self, WorkerBinaryError};
 use corral_runtime::{Runtime, RuntimeError};
 
+/// How long the user API's answers under way get to end once the jobs did.
+const HTTP_CLOSE: Duration = Duration::from_secs(5);
 /// How long running jobs get to end on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -273,9 +275,12 @@ impl RunningServer {
         }
         self.http_shutdown.cancel();
         // Event streams end now (a reader resumes from its last event), and
-        // any other answer under way gets as long as the jobs had.
-        if tokio::time::timeout(grace, self.http).await.is_err() {
-            warn!("user API connections still open at shutdown");
+        // any other answer under way gets a little longer. A reader that
+        // stopped reading leaves its stream unpolled: it is cut.
+        let mut http = self.http;
+        if tokio::time::timeout(HTTP_CLOSE, &mut http).await.is_err() {
+            warn!("user API connections still open at shutdown: cut");
+            http.abort();
         }
         let _ = std::fs::remove_file(self.data_dir.join(SERVER_FILE));
         drop(self.scripted);

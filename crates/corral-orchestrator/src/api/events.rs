@@ -38,8 +38,8 @@ pub const STREAM_FAILED: &str = "stream_failed";
 /// A comment is sent after this long without an event, so proxies and
 /// clients that time out idle connections keep the stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// Once the server stops serving, how long a stream still waits for an
-/// event stored already (its job's last, written at shutdown) to be read.
+/// Once the server stops serving, how long a stream still sends what is
+/// stored (its job's last events, written at shutdown), in all.
 const CLOSING_READ: Duration = Duration::from_millis(500);
 /// One body chunk stops taking events past this many bytes (output events
 /// are up to 64 KiB each: a page of them must not become one huge write).
@@ -113,6 +113,7 @@ pub async fn stream(
         follower: state.jobs.events().follow(&id, after, KEEP_ALIVE),
         pending: VecDeque::new(),
         closing: state.closing.clone(),
+        closing_by: None,
     };
     let body = Body::from_stream(stream::unfold(follow, Follow::next));
     Ok((
@@ -137,6 +138,9 @@ struct Follow {
     /// sent, without an `end` (the job has not ended: a sandbox stopped at
     /// shutdown, a queued job). Else it held the shutdown for its grace.
     closing: CancellationToken,
+    /// Once closing: when the stream ends, sent or not (a reader far
+    /// behind, or a job still writing, would keep it going).
+    closing_by: Option<tokio::time::Instant>,
 }
 
 impl Follow {
@@ -150,7 +154,10 @@ impl Follow {
         // After its end or a failure the follower has nothing more.
         let step = loop {
             if self.closing.is_cancelled() {
-                match tokio::time::timeout(CLOSING_READ, self.follower.next()).await {
+                let by = *self
+                    .closing_by
+                    .get_or_insert_with(|| tokio::time::Instant::now() + CLOSING_READ);
+                match tokio::time::timeout_at(by, self.follower.next()).await {
                     Ok(Some(Step::Idle) | None) | Err(_) => return None,
                     Ok(Some(step)) => break step,
                 }

@@ -173,3 +173,41 @@ async fn a_stream_of_a_job_that_has_not_ended_closes_when_the_server_stops() {
         "the sandbox did not end: {messages:?}"
     );
 }
+
+/// A reader that stopped reading leaves its stream unpolled (its socket
+/// full), so the stream never learns of the shutdown: the server cuts its
+/// connection a little after its jobs ended. Before, it waited the whole
+/// 30 s grace for it.
+#[tokio::test]
+async fn a_reader_that_stopped_reading_does_not_hold_the_shutdown() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::start().await;
+    let id = crate::sandboxes::create(&server, json!({})).await;
+    // More output than the loopback buffers hold between the two ends.
+    crate::sandboxes::sh(
+        &server,
+        &id,
+        "head -c 12000000 /dev/zero | tr '\\0' a; echo",
+    )
+    .await;
+    let address: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("the server's address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.set_recv_buffer_size(4096).expect("a small buffer");
+    let mut stalled = socket.connect(address).await.expect("connected");
+    let request = format!(
+        "GET /v1/jobs/{id}/events/stream HTTP/1.1\r\nHost: corral\r\nAuthorization: Bearer {}\r\n\r\n",
+        server.token
+    );
+    stalled.write_all(request.as_bytes()).await.expect("asked");
+    // Never read: the server fills what the connection holds, then waits.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stopped = tokio::time::timeout(Duration::from_secs(20), server.stop())
+        .await
+        .expect("the server stops well within its 30 s grace: a stalled reader does not hold it");
+    assert_eq!(stopped, 0);
+    drop(stalled);
+}
