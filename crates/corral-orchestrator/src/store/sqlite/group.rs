@@ -89,7 +89,14 @@ fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Append>) {
     while let Ok(first) = waiting.recv() {
         let group = take_group(first, waiting);
         let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        store_group(&mut connection, group);
+        // A panic past `guarded` drops the answers left (their appends
+        // fail), never the thread: every later append would fail too.
+        let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store_group(&mut connection, group);
+        }));
+        if stored.is_err() {
+            rollback(&connection);
+        }
     }
 }
 
