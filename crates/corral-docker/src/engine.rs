@@ -208,8 +208,14 @@ impl Runtime for DockerRuntime {
         Ok(self
             .state(container_id)
             .await?
-            .and_then(|state| state.running)
-            .unwrap_or(false))
+            .is_some_and(|state| state.running == Some(true)))
+    }
+
+    async fn is_paused(&self, container_id: &str) -> Result<bool, RuntimeError> {
+        Ok(self
+            .state(container_id)
+            .await?
+            .is_some_and(|state| state.paused == Some(true)))
     }
 
     #[instrument(name = "runtime.kill", skip(self))]

@@ -130,6 +130,8 @@ pub trait Runtime: Send + Sync {
     async fn wait(&self, container_id: &str) -> Result<ContainerExit, RuntimeError>;
     /// Whether the container exists and runs.
     async fn is_running(&self, container_id: &str) -> Result<bool, RuntimeError>;
+    /// Whether the container exists and is frozen by [`Runtime::pause`].
+    async fn is_paused(&self, container_id: &str) -> Result<bool, RuntimeError>;
     /// Freezes every process of a running container (a sandbox paused).
     async fn pause(&self, container_id: &str) -> Result<(), RuntimeError>;
     /// Thaws a paused container. Not paused is not an error.

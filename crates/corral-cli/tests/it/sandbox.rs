@@ -49,19 +49,7 @@ async fn a_sandbox_keeps_state_between_execs_and_copies_files_both_ways() {
         "{}",
         stderr(&paused)
     );
-    let refused = server.corral(&["exec", &id, "--", "true"]).await;
-    assert!(
-        stderr(&refused).contains("resume it first"),
-        "{}",
-        stderr(&refused)
-    );
-    let resumed = server.corral(&["sandbox", "resume", &id]).await;
-    assert_eq!(
-        stdout(&resumed),
-        format!("{id} running\n"),
-        "{}",
-        stderr(&resumed)
-    );
+    refused_until_resumed(&server, &id).await;
 
     let listed = server.corral(&["sandbox", "ls", "--json"]).await;
     assert!(stdout(&listed).contains(&id), "{}", stdout(&listed));
@@ -374,4 +362,22 @@ async fn exec_numbers_after_restarts_are_past_every_one_reserved() {
     let removed = server.corral(&["sandbox", "rm", &id]).await;
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(server.stop().await, 0);
+}
+
+/// Checks that paused sandbox `id` refuses an exec until it is resumed,
+/// then resumes it.
+pub(crate) async fn refused_until_resumed(server: &ServeProcess, id: &str) {
+    let refused = server.corral(&["exec", id, "--", "true"]).await;
+    assert!(
+        stderr(&refused).contains("resume it first"),
+        "{}",
+        stderr(&refused)
+    );
+    let resumed = server.corral(&["sandbox", "resume", id]).await;
+    assert_eq!(
+        stdout(&resumed),
+        format!("{id} running\n"),
+        "{}",
+        stderr(&resumed)
+    );
 }

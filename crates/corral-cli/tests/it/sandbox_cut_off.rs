@@ -138,9 +138,9 @@ async fn a_sandbox_whose_stop_or_start_a_kill_cut_off_is_stopped_with_its_files(
 }
 
 /// A restart removes the snapshot files nothing would read: one a kill cut
-/// off while it was written, and the snapshots of a sandbox recorded ended
-/// (a kill before its snapshot was dropped) and of one the database does
-/// not hold. A stopped sandbox's snapshot stays.
+/// off while it was written, and the snapshot of a sandbox recorded ended
+/// (a kill before its snapshot was dropped); it sets aside one of a
+/// sandbox the database does not hold. A stopped sandbox's snapshot stays.
 #[tokio::test]
 async fn a_restart_removes_half_written_snapshots_and_those_of_ended_sandboxes() {
     let mut server = ServeProcess::start().await;
@@ -165,15 +165,31 @@ async fn a_restart_removes_half_written_snapshots_and_those_of_ended_sandboxes()
     ] {
         assert!(!gone.exists(), "{} is left", gone.display());
     }
+    // The database may have been put back from a backup: set aside.
+    let aside = server
+        .data_dir
+        .path()
+        .join("sandboxes/orphaned/j-00000000000000ff.snapshot");
+    assert_eq!(std::fs::read(&aside).expect("set aside"), snapshot);
     assert!(kept(&server, &stopped, "snapshot").exists());
     assert_eq!(started_file(&server, &stopped).await, "kept\n");
     removed_and_stopped(server, &[&stopped]).await;
 }
 
+/// Stops sandbox `id` and leaves its files as a failed rename of its
+/// stop's snapshot does: as `.stopping`, beside the `older` snapshot.
+async fn stopped_not_moved(server: &ServeProcess, id: &str, older: &[u8]) {
+    let stopped = server.corral(&["sandbox", "stop", id]).await;
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    std::fs::rename(kept(server, id, "snapshot"), kept(server, id, "stopping"))
+        .expect("the stop's snapshot");
+    std::fs::write(kept(server, id, "snapshot"), older).expect("an older snapshot");
+}
+
 /// A stop whose snapshot could not be renamed into place leaves it as the
-/// stop's: a start moves it first, over an older snapshot too, or is
-/// refused while it cannot. Before, the start ran on the older snapshot
-/// (or none), and the next stop wrote over the files.
+/// stop's: a start or a fork moves it first, over an older snapshot too,
+/// or is refused while it cannot. Before, they took the older snapshot (or
+/// none), and the next stop wrote over the files.
 #[tokio::test]
 async fn a_start_takes_the_files_of_a_stop_whose_snapshot_was_not_moved_into_place() {
     let server = ServeProcess::start().await;
@@ -181,15 +197,7 @@ async fn a_start_takes_the_files_of_a_stop_whose_snapshot_was_not_moved_into_pla
     let older = std::fs::read(kept(&server, &id, "snapshot")).expect("its snapshot");
     assert_eq!(started_file(&server, &id).await, "older\n");
     write(&server, &id, "newer").await;
-    let stopped = server.corral(&["sandbox", "stop", &id]).await;
-    assert!(stopped.status.success(), "{}", stderr(&stopped));
-    // As a failed rename leaves them: the stop's snapshot beside an older one.
-    std::fs::rename(
-        kept(&server, &id, "snapshot"),
-        kept(&server, &id, "stopping"),
-    )
-    .expect("the stop's snapshot");
-    std::fs::write(kept(&server, &id, "snapshot"), &older).expect("an older snapshot");
+    stopped_not_moved(&server, &id, &older).await;
     // While the rename still fails, the start is refused.
     std::fs::remove_file(kept(&server, &id, "snapshot")).expect("the older snapshot");
     std::fs::create_dir_all(kept(&server, &id, "snapshot").join("in-the-way"))
@@ -206,6 +214,48 @@ async fn a_start_takes_the_files_of_a_stop_whose_snapshot_was_not_moved_into_pla
     std::fs::write(kept(&server, &id, "snapshot"), &older).expect("an older snapshot");
     assert_eq!(started_file(&server, &id).await, "newer\n");
     assert!(!kept(&server, &id, "stopping").exists());
+    // A fork takes the stop's files too.
+    write(&server, &id, "newest").await;
+    stopped_not_moved(&server, &id, &older).await;
+    let forked = server.corral(&["sandbox", "fork", &id]).await;
+    assert!(forked.status.success(), "{}", stderr(&forked));
+    let fork = stdout(&forked).trim().to_owned();
+    let read = server
+        .corral(&["exec", &fork, "--", "cat", "/workspace/f"])
+        .await;
+    assert_eq!(stdout(&read), "newest\n", "{}", stderr(&read));
+    removed_and_stopped(server, &[&id, &fork]).await;
+}
+
+/// A sandbox paused when the server is killed is re-adopted paused: it
+/// takes no exec until it is resumed, then runs on with its files. Before,
+/// the restart thawed it and it went on with what its user had frozen.
+#[tokio::test]
+async fn a_sandbox_paused_when_the_server_is_killed_stays_paused() {
+    let mut server = ServeProcess::start().await;
+    let id = create(&server).await;
+    write(&server, &id, "paused-through").await;
+    let paused = server.corral(&["sandbox", "pause", &id]).await;
+    assert!(paused.status.success(), "{}", stderr(&paused));
+    server.kill_hard();
+    let server = server.restart().await;
+    // Re-adopted in the background: its desk learns the pause then.
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..100 {
+        let shown = server.corral(&["sandbox", "ls", "--json"]).await;
+        listed = serde_json::from_str(&stdout(&shown)).expect("JSON");
+        if listed[0]["state"] == "paused" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["state"], "paused", "{listed}");
+    crate::sandbox::refused_until_resumed(&server, &id).await;
+    let read = server
+        .corral(&["exec", &id, "--", "cat", "/workspace/f"])
+        .await;
+    assert_eq!(stdout(&read), "paused-through\n", "{}", stderr(&read));
     removed_and_stopped(server, &[&id]).await;
 }
 

@@ -20,6 +20,10 @@ use super::{JobError, JobManager};
 use crate::store::Finish;
 use crate::token::TokenHash;
 
+/// Where snapshots of sandboxes the database does not hold are set aside,
+/// in the snapshot directory.
+const ORPHANED: &str = "orphaned";
+
 /// The reason recorded on jobs a restart found live and could not re-adopt.
 pub const RESTARTED_REASON: &str = "orchestrator restarted while the job was live";
 
@@ -119,9 +123,11 @@ impl JobManager {
 
     /// Gives a stopped sandbox the snapshot a stop left beside it (a kill
     /// between recording the stop and renaming it), and drops the
-    /// snapshots of sandboxes that ended or are gone (a kill between
-    /// recording the end and dropping them): sealed files of a sandbox's
-    /// grants that nothing would ever read or remove.
+    /// snapshots of sandboxes that ended (a kill between recording the end
+    /// and dropping them): sealed files of a sandbox's grants that nothing
+    /// would ever read or remove. One of a sandbox the database does not
+    /// hold (a database put back from a backup) is set aside in
+    /// [`ORPHANED`], for its user to judge.
     async fn settle_stray_stops(&self) {
         for (path, id) in self.kept_snapshots(&["stopping", "snapshot"]) {
             let stopping = path
@@ -132,10 +138,11 @@ impl JobManager {
                     self.stopped_snapshot(&id).await;
                 }
                 Ok(Some(job)) if !job.state.is_terminal() => {}
-                Ok(_) => {
+                Ok(Some(_)) => {
                     info!(job_id = %id, path = %path.display(), "removed the snapshot of a sandbox that ended");
                     let _ = std::fs::remove_file(&path);
                 }
+                Ok(None) => set_aside(&path),
                 Err(error) => {
                     warn!(job_id = %id, error = %error, "cannot read the sandbox of a kept snapshot");
                 }
@@ -227,6 +234,28 @@ impl JobManager {
             if let Err(error) = tokio::fs::remove_dir_all(entry.path()).await {
                 warn!(error = %error, "cannot clear an old job socket");
             }
+        }
+    }
+}
+
+/// Moves `path` (a snapshot of no known sandbox) into [`ORPHANED`] beside it.
+fn set_aside(path: &std::path::Path) {
+    use std::os::unix::fs::DirBuilderExt;
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let orphaned = dir.join(ORPHANED);
+    let moved = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&orphaned)
+        .and_then(|()| std::fs::rename(path, orphaned.join(name)));
+    match moved {
+        Ok(()) => {
+            warn!(path = %path.display(), "set aside the snapshot of a sandbox the database does not hold");
+        }
+        Err(error) => {
+            warn!(path = %path.display(), error = %error, "cannot set aside the snapshot of an unknown sandbox");
         }
     }
 }

@@ -119,10 +119,7 @@ impl JobManager {
             (Start::Adopt { container_id, .. }, _) => {
                 info!(job_id = %job.id, container_id = %container_id, "re-adopted a running job");
                 if job.mode == corral_proto::JobMode::Sandbox {
-                    // Its desk is new and not paused: neither is the container.
-                    if let Err(error) = self.inner.runtime.resume(&container_id).await {
-                        warn!(job_id = %job.id, error = %error, "cannot thaw a re-adopted sandbox");
-                    }
+                    self.adopt_pause(job, &container_id).await;
                 }
                 let elapsed = job.started_at.map_or(Duration::ZERO, |at| {
                     (time::OffsetDateTime::now_utc() - at).unsigned_abs()

@@ -137,21 +137,10 @@ impl JobManager {
     /// Queues stopped sandbox `id` again; its files come back from its snapshot.
     pub async fn start_sandbox(&self, id: &str) -> Result<Sandbox, JobError> {
         let job = self.sandbox(id).await?.job;
-        // A stop whose snapshot could not be moved into place left it as the
-        // stop's (`record_stop`): moved now, or the start is refused. Started
-        // without it, the sandbox ran empty (or on an older snapshot), and
-        // its next stop wrote over the files.
-        if job.state == JobState::Stopped
-            && self.is_stopping(id)
-            && !self.stopped_snapshot(id).await
-            && self.is_stopping(id)
-        {
-            return Err(SandboxError::Failed {
-                message: "its files, kept by its last stop, cannot be moved into place \
-                          (the server's log says why): it was not started"
-                    .into(),
-            }
-            .into());
+        // Started without the files its last stop kept, the sandbox ran
+        // empty (or on an older snapshot) and its next stop wrote over them.
+        if job.state == JobState::Stopped {
+            self.settle_stopping(id).await?;
         }
         if job.state != JobState::Stopped || !self.inner.store.requeue_stopped(id).await? {
             return Err(SandboxError::NotStopped {
@@ -177,6 +166,7 @@ impl JobManager {
         if source.state == JobState::Stopped {
             // Sealed again for the fork, as kept: a snapshot opens for its
             // own sandbox only.
+            self.settle_stopping(id).await?;
             let deflated = self.open_deflated(id).await?;
             return self.queue_fork(&source, &deflated).await;
         }

@@ -1,6 +1,7 @@
 //! Pausing a sandbox: its processes frozen by the engine (Docker pause),
 //! kept as they are, and thawed by `resume`. A paused sandbox takes no
 //! exec or file transfer (409) and does not idle; its `ttl` still runs.
+//! One re-adopted after a restart of the server stays paused.
 
 use corral_proto::sandbox::Sandbox;
 
@@ -23,6 +24,25 @@ impl JobManager {
             }
         }
         self.sandbox(id).await
+    }
+
+    /// Gives re-adopted sandbox `job` (in `container_id`) the pause its
+    /// container is in: one paused before the restart stays paused (a
+    /// user pauses a sandbox to stop what it does; a restart must not let
+    /// it go on). One whose files are still to be restored is thawed (the
+    /// restore needs its worker), as is one whose state cannot be read.
+    pub(in crate::jobs) async fn adopt_pause(&self, job: &corral_proto::Job, container_id: &str) {
+        let paused = matches!(self.inner.runtime.is_paused(container_id).await, Ok(true));
+        if paused
+            && !self.has_snapshot(&job.id)
+            && let Some(desk) = self.desk(&job.id)
+        {
+            desk.set_paused(true);
+            return;
+        }
+        if let Err(error) = self.inner.runtime.resume(container_id).await {
+            tracing::warn!(job_id = %job.id, error = %error, "cannot thaw a re-adopted sandbox");
+        }
     }
 
     /// Thaws sandbox `id`'s processes.

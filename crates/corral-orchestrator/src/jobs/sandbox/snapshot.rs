@@ -186,10 +186,28 @@ impl JobManager {
         self.snapshot_path(id).is_file()
     }
 
-    /// Forgets sandbox `id`'s snapshot, and its stop's.
+    /// Forgets sandbox `id`'s stop's snapshot, then its snapshot: a start
+    /// that moves the first into place meanwhile (see
+    /// [`JobManager::settle_stopping`]) either finds it gone or has moved
+    /// it where the second removal finds it.
     pub(in crate::jobs) async fn drop_snapshot(&self, id: &str) {
-        let _ = tokio::fs::remove_file(self.snapshot_path(id)).await;
         self.drop_stopping(id).await;
+        let _ = tokio::fs::remove_file(self.snapshot_path(id)).await;
+    }
+
+    /// Moves the snapshot a stop left as its own (its rename failed, see
+    /// `record_stop`) into place as stopped sandbox `id`'s, over any older
+    /// one; refused while it cannot be. What starts or forks it reads it.
+    pub(in crate::jobs) async fn settle_stopping(&self, id: &str) -> Result<(), JobError> {
+        if self.is_stopping(id) && !self.stopped_snapshot(id).await && self.is_stopping(id) {
+            return Err(SandboxError::Failed {
+                message: "its files, kept by its last stop, cannot be moved into place \
+                          (the server's log says why)"
+                    .into(),
+            }
+            .into());
+        }
+        Ok(())
     }
 
     /// Whether a stop of sandbox `id` kept its snapshot and was not recorded.
