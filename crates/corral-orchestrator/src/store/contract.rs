@@ -78,9 +78,9 @@ pub enum StoreError {
     /// The blocking database task died.
     #[error("database task failed")]
     Task(#[from] tokio::task::JoinError),
-    /// The thread that stores events stopped, or panicked storing this
-    /// append (and rolled it back).
-    #[error("the database's event writer failed")]
+    /// The thread that writes to the database stopped, or panicked on
+    /// this write (and rolled it back).
+    #[error("the database's writer failed")]
     WriterGone,
     /// The database file or its directory could not be prepared.
     #[error("cannot open database at {path}")]

@@ -1,10 +1,10 @@
 //! The embedded store: `SQLite` in WAL mode, migrated with `user_version`.
 //!
-//! rusqlite is synchronous, so each call runs on the blocking pool holding
-//! a `std::sync::Mutex` over one connection: no `.await` happens while the
-//! lock is held, and `SQLite` serialises writers anyway. Event appends,
-//! the hot path, go to one writer thread instead, which stores those that
-//! wait together (see `group`).
+//! rusqlite is synchronous, so every write runs on one writer thread over
+//! the one connection that writes (`SQLite` serialises writers anyway), in
+//! the order asked; event appends, the hot path, that wait there are
+//! stored together (see `group`). Reads run on the blocking pool, on
+//! read-only connections.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -30,10 +30,13 @@ pub(super) const WAL_KEPT_BYTES: i64 = 32 << 20;
 /// SQLite-backed [`Store`](super::Store).
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// The connection that writes, the writer thread's; tests hold it to
+    /// keep the writer waiting.
+    #[cfg(test)]
     connection: Arc<Mutex<Connection>>,
     readers: Arc<[Mutex<Connection>]>,
     next_reader: Arc<std::sync::atomic::AtomicUsize>,
-    appends: group::Appends,
+    writer: group::Writer,
 }
 
 impl SqliteStore {
@@ -64,16 +67,17 @@ impl SqliteStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let connection = Arc::new(Mutex::new(connection));
-        let appends =
-            group::Appends::start(Arc::clone(&connection)).map_err(|source| StoreError::Open {
+        let writer =
+            group::Writer::start(Arc::clone(&connection)).map_err(|source| StoreError::Open {
                 path: path.to_owned(),
                 source,
             })?;
         Ok(Self {
+            #[cfg(test)]
             connection,
             readers: readers.into(),
             next_reader: Arc::default(),
-            appends,
+            writer,
         })
     }
 }

@@ -1,5 +1,5 @@
-//! How work reaches the connections: a write on the blocking pool under
-//! the one connection's lock, a read on one of the read-only connections.
+//! How work reaches the connections: a write on the writer thread (see
+//! `group`), a read on one of the read-only connections.
 
 use std::sync::Arc;
 
@@ -29,26 +29,13 @@ impl SqliteStore {
         .await?
     }
 
+    /// Runs a write on the writer thread, in its turn with the appends
+    /// and every other write (see `group`).
     pub(super) async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let connection = Arc::clone(&self.connection);
-        tokio::task::spawn_blocking(move || {
-            // A poisoned lock only means another call panicked mid-way. Every
-            // transaction begins and ends under one hold of the lock, so one
-            // still open here was abandoned (a panic, a failed rollback):
-            // undone first, or this write would run inside it and be undone
-            // with it after it was answered.
-            let mut guard = connection
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if !guard.is_autocommit() {
-                guard.execute_batch("ROLLBACK")?;
-            }
-            work(&mut guard)
-        })
-        .await?
+        self.writer.call(work).await
     }
 }

@@ -38,7 +38,7 @@ impl EventRecords for SqliteStore {
             .iter()
             .map(|event| to_json("data", &event.data))
             .collect::<Result<Vec<_>, _>>()?;
-        self.appends
+        self.writer
             .append(|reply| super::group::Append {
                 job_id,
                 ts,

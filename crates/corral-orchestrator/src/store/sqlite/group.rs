@@ -8,6 +8,11 @@
 //! One append's failure stays its own: when anything in a group fails (or
 //! the commit does), the group is rolled back and each append is stored
 //! alone, as before, and answered with its own outcome.
+//!
+//! Every other write (a job's state, its token, a secret) goes through the
+//! same thread, alone and in its turn: first in, first out. Waiting on the
+//! connection's lock instead, it could lose it to the writer's next group
+//! again and again while jobs flood their events.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -51,20 +56,27 @@ impl Append {
     }
 }
 
+/// What the writer thread is given.
+pub(super) enum Work {
+    /// Events to append, with the appends waiting beside them.
+    Append(Append),
+    /// Any other write, run alone; it answers its caller itself.
+    Call(Box<dyn FnOnce(&mut Connection) + Send>),
+}
+
 /// The queue to the writer thread, which ends once the last store that
 /// shares it is dropped.
 #[derive(Clone)]
-pub(super) struct Appends {
-    queue: mpsc::Sender<Append>,
+pub(super) struct Writer {
+    queue: mpsc::Sender<Work>,
 }
 
-impl Appends {
-    /// Starts the writer thread over `connection` (shared with every other
-    /// write, under its lock).
+impl Writer {
+    /// Starts the writer thread over `connection`, the one that writes.
     pub(super) fn start(connection: Arc<Mutex<Connection>>) -> std::io::Result<Self> {
         let (queue, waiting) = mpsc::channel();
         std::thread::Builder::new()
-            .name("corral-store-appends".into())
+            .name("corral-store-writer".into())
             .spawn(move || write(&connection, &waiting))?;
         Ok(Self { queue })
     }
@@ -76,45 +88,73 @@ impl Appends {
     ) -> Result<Vec<Event>, StoreError> {
         let (reply, outcome) = oneshot::channel();
         self.queue
-            .send(append(reply))
+            .send(Work::Append(append(reply)))
+            .map_err(|_| StoreError::WriterGone)?;
+        outcome.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Runs `work` on the write connection in its turn; what it gave.
+    pub(super) async fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, outcome) = oneshot::channel();
+        let run = move |connection: &mut Connection| {
+            let _ = reply.send(work(connection));
+        };
+        self.queue
+            .send(Work::Call(Box::new(run)))
             .map_err(|_| StoreError::WriterGone)?;
         outcome.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 
-/// The writer thread: takes the appends that wait, stores them, answers.
+/// The writer thread: takes the work that waits, in order, and runs it.
 /// The connection's lock is held from a transaction's begin to its commit
 /// or rollback, a panic's included: no other write ever runs inside one.
-fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Append>) {
-    while let Ok(first) = waiting.recv() {
-        let group = take_group(first, waiting);
+fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Work>) {
+    let mut next = None;
+    while let Some(work) = next.take().or_else(|| waiting.recv().ok()) {
         let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        // A panic past `guarded` drops the answers left (their appends
-        // fail), never the thread: every later append would fail too.
-        let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            store_group(&mut connection, group);
+        // A panic drops the answers left (that work fails), never the
+        // thread: every later write would fail too.
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match work {
+            Work::Append(first) => {
+                let (group, after) = take_group(first, waiting);
+                next = after;
+                store_group(&mut connection, group);
+            }
+            Work::Call(run) => {
+                // Each transaction ends under one hold of the lock: one
+                // still open was abandoned (a failed rollback). Undone first,
+                // or this write would run inside it and be undone with it.
+                rollback(&connection);
+                run(&mut connection);
+            }
         }));
-        if stored.is_err() {
+        if done.is_err() {
             rollback(&connection);
         }
     }
 }
 
 /// `first` and the appends waiting after it, up to [`MOST_TOGETHER`] and
-/// while fewer than [`MOST_BYTES_TOGETHER`] bytes are taken.
-fn take_group(first: Append, waiting: &mpsc::Receiver<Append>) -> Vec<Append> {
+/// while fewer than [`MOST_BYTES_TOGETHER`] bytes are taken; and other
+/// work taken meanwhile, which comes next.
+fn take_group(first: Append, waiting: &mpsc::Receiver<Work>) -> (Vec<Append>, Option<Work>) {
     let mut bytes = first.bytes();
     let mut group = vec![first];
     while group.len() < MOST_TOGETHER && bytes < MOST_BYTES_TOGETHER {
         match waiting.try_recv() {
-            Ok(next) => {
+            Ok(Work::Append(next)) => {
                 bytes += next.bytes();
                 group.push(next);
             }
+            Ok(call) => return (group, Some(call)),
             Err(_) => break,
         }
     }
-    group
+    (group, None)
 }
 
 /// Stores `group` in one transaction; or, when any of it fails (or

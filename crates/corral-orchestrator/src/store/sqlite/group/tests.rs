@@ -59,16 +59,7 @@ async fn appended_to_while_busy(
     usize,
     Result<Vec<corral_proto::Event>, crate::store::StoreError>,
 )> {
-    // The writer is kept waiting on the connection by another thread.
-    let (locked, is_locked) = std::sync::mpsc::channel();
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let connection = std::sync::Arc::clone(&store.connection);
-    let busy = std::thread::spawn(move || {
-        let _held = connection.lock().expect("the connection");
-        locked.send(()).expect("told");
-        let _ = released.recv();
-    });
-    is_locked.recv().expect("locked");
+    let held = Held::connection(store);
     let mut appends = tokio::task::JoinSet::new();
     for (index, id) in ids.iter().cloned().enumerate() {
         let store = store.clone();
@@ -83,13 +74,38 @@ async fn appended_to_while_busy(
     for _ in 0..4 {
         tokio::task::yield_now().await;
     }
-    release.send(()).expect("released");
-    busy.join().expect("the holder ends");
+    held.release();
     let mut outcomes = Vec::new();
     while let Some(done) = appends.join_next().await {
         outcomes.push(done.expect("joined"));
     }
     outcomes
+}
+
+/// The write connection held by another thread, so the writer waits.
+struct Held {
+    release: std::sync::mpsc::Sender<()>,
+    holder: std::thread::JoinHandle<()>,
+}
+
+impl Held {
+    fn connection(store: &SqliteStore) -> Self {
+        let (locked, is_locked) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let connection = std::sync::Arc::clone(&store.connection);
+        let holder = std::thread::spawn(move || {
+            let _held = connection.lock().expect("the connection");
+            locked.send(()).expect("told");
+            let _ = released.recv();
+        });
+        is_locked.recv().expect("locked");
+        Self { release, holder }
+    }
+
+    fn release(self) {
+        self.release.send(()).expect("released");
+        self.holder.join().expect("the holder ends");
+    }
 }
 
 /// The number of test job `id` (`j-3`: 3); 0 for another.
@@ -162,7 +178,7 @@ fn groups_of(sizes: &[usize]) -> Vec<usize> {
     for &size in sizes {
         let (reply, _) = tokio::sync::oneshot::channel();
         queue
-            .send(super::Append {
+            .send(super::Work::Append(super::Append {
                 job_id: "j-0".into(),
                 ts: time::OffsetDateTime::UNIX_EPOCH,
                 now: 0,
@@ -171,13 +187,13 @@ fn groups_of(sizes: &[usize]) -> Vec<usize> {
                 batch: None,
                 held: None,
                 reply,
-            })
+            }))
             .expect("queued");
     }
     drop(queue);
     let mut groups = Vec::new();
-    while let Ok(first) = waiting.recv() {
-        groups.push(super::take_group(first, &waiting).len());
+    while let Ok(super::Work::Append(first)) = waiting.recv() {
+        groups.push(super::take_group(first, &waiting).0.len());
     }
     groups
 }
@@ -279,4 +295,64 @@ async fn a_wal_grown_under_a_long_read_is_cut_back_once_checkpointed() {
         .await
         .expect("stored");
     assert!(size() <= kept as u64, "{} bytes kept", size());
+}
+
+/// Another write goes in its turn: after the appends asked before it, and
+/// before those asked after it, however many come. (Waiting on the lock,
+/// it lost it to the writer's next group.)
+#[tokio::test]
+async fn another_write_goes_in_its_turn_between_appends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = store_with_jobs(dir.path()).await;
+    let held = Held::connection(&store);
+    let mut tasks = tokio::task::JoinSet::new();
+    let append = |index: usize| {
+        let store = store.clone();
+        async move {
+            let id = format!("j-{index}");
+            store
+                .append_events(&id, two_events(index), Some(1), None)
+                .await
+                .expect("stored");
+            None
+        }
+    };
+    for index in 0..JOBS / 2 {
+        tasks.spawn(append(index));
+    }
+    tokio::task::yield_now().await;
+    let counting = store.clone();
+    tasks.spawn(async move {
+        // The events stored when it runs, by the jobs asked before it.
+        let counted = counting
+            .call(|connection| {
+                Ok(connection.query_row(
+                    "SELECT count(*) FILTER (WHERE job_id < 'j-4'), count(*) FROM events",
+                    [],
+                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+                )?)
+            })
+            .await
+            .expect("the count");
+        Some(counted)
+    });
+    tokio::task::yield_now().await;
+    for index in JOBS / 2..JOBS {
+        tasks.spawn(append(index));
+    }
+    for _ in 0..4 {
+        tokio::task::yield_now().await;
+    }
+    held.release();
+    let mut counted = None;
+    while let Some(done) = tasks.join_next().await {
+        counted = counted.or(done.expect("joined"));
+    }
+    // Two events a job, of the half asked before it.
+    let before = i64::try_from(JOBS / 2 * 2).expect("a count");
+    assert_eq!(
+        counted,
+        Some((before, before)),
+        "(asked before, all) when it ran"
+    );
 }
