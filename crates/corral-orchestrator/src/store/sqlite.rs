@@ -141,7 +141,7 @@ impl JobRecords for SqliteStore {
 
     async fn get_job(&self, job_id: &str) -> Result<Option<Job>, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
             Ok(query_jobs(connection, &sql, [job_id])?.into_iter().next())
         })
@@ -155,7 +155,7 @@ impl JobRecords for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Job>, StoreError> {
         let before = before.map(str::to_owned);
-        self.call(move |connection| {
+        self.read(move |connection| {
             query_jobs(
                 connection,
                 &format!(
@@ -173,7 +173,7 @@ impl JobRecords for SqliteStore {
 
     async fn jobs_with_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Job>, StoreError> {
         let prefix = prefix.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             query_jobs(
                 connection,
                 &format!(
@@ -190,7 +190,7 @@ impl JobRecords for SqliteStore {
         &self,
         mode: Option<JobMode>,
     ) -> Result<Vec<(JobState, u64)>, StoreError> {
-        self.call(move |connection| {
+        self.read(move |connection| {
             let mut statement = connection.prepare_cached(
                 "SELECT state, COUNT(*) FROM jobs WHERE ?1 IS NULL OR mode = ?1 GROUP BY state",
             )?;
@@ -208,7 +208,7 @@ impl JobRecords for SqliteStore {
     }
 
     async fn unfinished_jobs(&self) -> Result<Vec<Job>, StoreError> {
-        self.call(|connection| {
+        self.read(|connection| {
             query_jobs(
                 connection,
                 &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('starting', 'running')"),
@@ -252,7 +252,7 @@ impl JobRecords for SqliteStore {
 
     async fn token_hash(&self, job_id: &str) -> Result<Option<String>, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             Ok(connection
                 .query_row(
                     "SELECT token_hash FROM jobs WHERE id = ?1",

@@ -125,7 +125,7 @@ impl EventRecords for SqliteStore {
 
     async fn held_streams(&self, job_id: &str) -> Result<HeldStreams, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             let held: Option<Option<String>> = connection
                 .query_row(
                     "SELECT held_streams FROM jobs WHERE id = ?1",
@@ -143,7 +143,7 @@ impl EventRecords for SqliteStore {
 
     async fn last_batch(&self, job_id: &str) -> Result<Option<(u64, u64)>, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             let row: Option<(Option<u64>, Option<u64>)> = connection
                 .query_row(
                     "SELECT last_batch, last_batch_seq FROM jobs WHERE id = ?1",
@@ -192,7 +192,7 @@ impl EventRecords for SqliteStore {
 
     async fn exec_numbers(&self, job_id: &str) -> Result<(u64, u64), StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             let numbers: Option<(u64, u64)> = connection
                 .query_row(
                     "SELECT execs_from, execs_reserved FROM jobs WHERE id = ?1",

@@ -64,21 +64,53 @@ pub(super) enum Work {
     Call(Box<dyn FnOnce(&mut Connection) + Send>),
 }
 
-/// The queue to the writer thread, which ends once the last store that
-/// shares it is dropped.
+/// The queue to the writer thread, shared by every clone of a store.
 #[derive(Clone)]
 pub(super) struct Writer {
-    queue: mpsc::Sender<Work>,
+    thread: Arc<Thread>,
+}
+
+/// The writer thread and its queue. The last store dropped closes the
+/// queue and waits for the thread: what was asked is written and the
+/// connection closed (its WAL checkpointed) before the drop returns, as
+/// when each write held the connection itself.
+struct Thread {
+    queue: Option<mpsc::Sender<Work>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        self.queue = None;
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
 }
 
 impl Writer {
     /// Starts the writer thread over `connection`, the one that writes.
     pub(super) fn start(connection: Arc<Mutex<Connection>>) -> std::io::Result<Self> {
         let (queue, waiting) = mpsc::channel();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("corral-store-writer".into())
             .spawn(move || write(&connection, &waiting))?;
-        Ok(Self { queue })
+        Ok(Self {
+            thread: Arc::new(Thread {
+                queue: Some(queue),
+                handle: Some(handle),
+            }),
+        })
+    }
+
+    /// Puts `work` on the queue.
+    fn send(&self, work: Work) -> Result<(), StoreError> {
+        self.thread
+            .queue
+            .as_ref()
+            .ok_or(StoreError::WriterGone)?
+            .send(work)
+            .map_err(|_| StoreError::WriterGone)
     }
 
     /// Stores `append` with whatever others wait; its events as stored.
@@ -87,9 +119,7 @@ impl Writer {
         append: impl FnOnce(oneshot::Sender<Result<Vec<Event>, StoreError>>) -> Append,
     ) -> Result<Vec<Event>, StoreError> {
         let (reply, outcome) = oneshot::channel();
-        self.queue
-            .send(Work::Append(append(reply)))
-            .map_err(|_| StoreError::WriterGone)?;
+        self.send(Work::Append(append(reply)))?;
         outcome.await.map_err(|_| StoreError::WriterGone)?
     }
 
@@ -102,9 +132,7 @@ impl Writer {
         let run = move |connection: &mut Connection| {
             let _ = reply.send(work(connection));
         };
-        self.queue
-            .send(Work::Call(Box::new(run)))
-            .map_err(|_| StoreError::WriterGone)?;
+        self.send(Work::Call(Box::new(run)))?;
         outcome.await.map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -127,9 +155,12 @@ fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Work>) {
             Work::Call(run) => {
                 // Each transaction ends under one hold of the lock: one
                 // still open was abandoned (a failed rollback). Undone first,
-                // or this write would run inside it and be undone with it.
+                // or this write would run inside it and be undone with it;
+                // while it cannot be, the write fails (its answer dropped).
                 rollback(&connection);
-                run(&mut connection);
+                if connection.is_autocommit() {
+                    run(&mut connection);
+                }
             }
         }));
         if done.is_err() {
@@ -311,3 +342,5 @@ fn stored_events(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod thread_tests;

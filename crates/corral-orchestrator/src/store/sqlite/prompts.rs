@@ -33,7 +33,7 @@ impl AgentRecords for SqliteStore {
     }
 
     async fn llm_totals(&self) -> Result<(u64, u64, u64, f64), StoreError> {
-        self.call(|connection| {
+        self.read(|connection| {
             Ok(connection.query_row(
                 "SELECT COALESCE(SUM(llm_calls), 0), COALESCE(SUM(input_tokens), 0), \
                  COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_usd), 0.0) FROM jobs",
@@ -77,7 +77,7 @@ impl AgentRecords for SqliteStore {
 
     async fn prompts_after(&self, job_id: &str, after: u64) -> Result<Vec<Prompt>, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             let mut statement = connection.prepare_cached(
                 "SELECT seq, text, ends FROM prompts WHERE job_id = ?1 AND seq > ?2 ORDER BY seq",
             )?;
@@ -102,7 +102,7 @@ impl AgentRecords for SqliteStore {
         limit: u32,
     ) -> Result<Vec<corral_proto::Job>, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             super::rows::query_jobs(
                 connection,
                 &format!(
@@ -152,7 +152,7 @@ impl AgentRecords for SqliteStore {
 
     async fn claude_session(&self, job_id: &str) -> Result<Option<ClaudeSession>, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             Ok(connection
                 .query_row(
                     "SELECT session_id, dir, transcript FROM claude_sessions WHERE job_id = ?1",

@@ -56,7 +56,7 @@ impl SecretRecords for SqliteStore {
 
     async fn secret(&self, name: &str) -> Result<Option<SecretRecord>, StoreError> {
         let name = name.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE name = ?1");
             let mut statement = connection.prepare_cached(&sql)?;
             let mut rows = statement.query([name])?;
@@ -66,7 +66,7 @@ impl SecretRecords for SqliteStore {
     }
 
     async fn secrets(&self) -> Result<Vec<SecretRecord>, StoreError> {
-        self.call(|connection| {
+        self.read(|connection| {
             let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets ORDER BY name");
             let mut statement = connection.prepare_cached(&sql)?;
             let mut rows = statement.query([])?;
@@ -102,7 +102,7 @@ impl SecretRecords for SqliteStore {
 
     async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let key = key.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             Ok(connection
                 .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
                     row.get(0)
@@ -144,7 +144,7 @@ impl SecretRecords for SqliteStore {
     }
 
     async fn redaction_count(&self) -> Result<u64, StoreError> {
-        self.call(|connection| {
+        self.read(|connection| {
             Ok(connection.query_row("SELECT COUNT(*) FROM redactions", [], |row| row.get(0))?)
         })
         .await
@@ -152,7 +152,7 @@ impl SecretRecords for SqliteStore {
 
     async fn redactions(&self, job_id: &str) -> Result<Vec<String>, StoreError> {
         let job_id = job_id.to_owned();
-        self.call(move |connection| {
+        self.read(move |connection| {
             let mut statement = connection.prepare_cached(
                 "SELECT name FROM redactions WHERE job_id = ?1 ORDER BY ts, rowid",
             )?;

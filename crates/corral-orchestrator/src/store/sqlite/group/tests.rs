@@ -4,10 +4,10 @@ use serde_json::json;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{EventRecords, JobRecords};
 
-const JOBS: usize = 8;
+pub(super) const JOBS: usize = 8;
 
 /// A store holding running jobs `j-0`… (as many as `JOBS`), its WAL empty.
-async fn store_with_jobs(dir: &std::path::Path) -> SqliteStore {
+pub(super) async fn store_with_jobs(dir: &std::path::Path) -> SqliteStore {
     let store = SqliteStore::open(&dir.join("corral.db")).expect("store opens");
     for index in 0..JOBS {
         let job = crate::testing::running_job(&format!("j-{index}"));
@@ -27,7 +27,7 @@ fn wal_frames(store: &SqliteStore, mode: &str) -> i64 {
         .expect("checkpoint")
 }
 
-fn two_events(index: usize) -> Vec<NewEvent> {
+pub(super) fn two_events(index: usize) -> Vec<NewEvent> {
     (0..2)
         .map(|line| {
             NewEvent::new(
@@ -83,13 +83,13 @@ async fn appended_to_while_busy(
 }
 
 /// The write connection held by another thread, so the writer waits.
-struct Held {
+pub(super) struct Held {
     release: std::sync::mpsc::Sender<()>,
     holder: std::thread::JoinHandle<()>,
 }
 
 impl Held {
-    fn connection(store: &SqliteStore) -> Self {
+    pub(super) fn connection(store: &SqliteStore) -> Self {
         let (locked, is_locked) = std::sync::mpsc::channel();
         let (release, released) = std::sync::mpsc::channel::<()>();
         let connection = std::sync::Arc::clone(&store.connection);
@@ -102,7 +102,7 @@ impl Held {
         Self { release, holder }
     }
 
-    fn release(self) {
+    pub(super) fn release(self) {
         self.release.send(()).expect("released");
         self.holder.join().expect("the holder ends");
     }
