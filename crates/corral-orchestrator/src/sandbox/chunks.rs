@@ -30,6 +30,9 @@ const PACK: usize = 64 << 10;
 pub struct Chunks {
     pieces: Vec<Bytes>,
     len: usize,
+    /// What these bytes are counted against (a sandbox's downloads at
+    /// once), let go when the last copy of them, or their HTTP body, goes.
+    held: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl Chunks {
@@ -57,12 +60,20 @@ impl Chunks {
         }
     }
 
-    /// An HTTP body sending the pieces as they are, its length known.
+    /// An HTTP body sending the pieces as they are, its length known; it
+    /// holds what they were counted against until it is sent or dropped.
     pub fn into_body(self) -> ChunksBody {
         ChunksBody {
             left: self.len as u64,
             pieces: self.pieces.into(),
+            _held: self.held,
         }
+    }
+
+    /// These bytes, counted against `permit` for as long as they are kept.
+    pub fn held_by(mut self, permit: tokio::sync::OwnedSemaphorePermit) -> Self {
+        self.held = Some(Arc::new(permit));
+        self
     }
 
     fn push(&mut self, piece: Bytes) {
@@ -86,6 +97,7 @@ impl From<Bytes> for Chunks {
 pub struct ChunksBody {
     pieces: VecDeque<Bytes>,
     left: u64,
+    _held: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl Body for ChunksBody {

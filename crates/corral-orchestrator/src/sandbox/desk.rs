@@ -75,7 +75,7 @@ pub struct Desk {
     /// Who waits for each order's answer, and what it takes.
     answers: Mutex<HashMap<u64, Waiting>>,
     /// A permit per download running.
-    downloads: tokio::sync::Semaphore,
+    downloads: Arc<tokio::sync::Semaphore>,
     /// Set while the sandbox is paused: it keeps the sandbox from idling
     /// (a pause is deliberate; its `ttl` still runs).
     paused: Mutex<Option<Busy>>,
@@ -124,7 +124,7 @@ impl Desk {
             max_execs,
             uploads: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
-            downloads: tokio::sync::Semaphore::new(MAX_DOWNLOADS),
+            downloads: Arc::new(tokio::sync::Semaphore::new(MAX_DOWNLOADS)),
             paused: Mutex::new(None),
             stop: CancellationToken::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
@@ -223,15 +223,19 @@ impl Desk {
         answer_cap: usize,
         timeout: Duration,
     ) -> Result<FileAnswer, DeskError> {
-        let _download = self
-            .downloads
-            .try_acquire()
+        // Held until the answer's bytes are handed out (their HTTP body
+        // sent or dropped), not only until they arrived: a client that
+        // does not read kept them in memory past the bound.
+        let download = Arc::clone(&self.downloads)
+            .try_acquire_owned()
             .map_err(|_| DeskError::TooManyDownloads)?;
         let awaited = Awaited {
             cap: answer_cap,
             scan: true,
         };
-        self.transfer_as(order, None, awaited, timeout).await
+        let mut answer = self.transfer_as(order, None, awaited, timeout).await?;
+        answer.body = std::mem::take(&mut answer.body).held_by(download);
+        Ok(answer)
     }
 
     async fn transfer_as(

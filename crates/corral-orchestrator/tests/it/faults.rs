@@ -180,7 +180,6 @@ async fn a_stream_of_a_job_that_has_not_ended_closes_when_the_server_stops() {
 /// 30 s grace for it.
 #[tokio::test]
 async fn a_reader_that_stopped_reading_does_not_hold_the_shutdown() {
-    use tokio::io::AsyncWriteExt;
     let server = TestServer::start().await;
     let id = crate::sandboxes::create(&server, json!({})).await;
     // More output than the loopback buffers hold between the two ends.
@@ -190,6 +189,21 @@ async fn a_reader_that_stopped_reading_does_not_hold_the_shutdown() {
         "head -c 12000000 /dev/zero | tr '\\0' a; echo",
     )
     .await;
+    let stalled = stalled_get(&server, &format!("/v1/jobs/{id}/events/stream")).await;
+    // Never read: the server fills what the connection holds, then waits.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stopped = tokio::time::timeout(Duration::from_secs(20), server.stop())
+        .await
+        .expect("the server stops well within its 30 s grace: a stalled reader does not hold it");
+    assert_eq!(stopped, 0);
+    drop(stalled);
+}
+
+/// A GET of `path` by a client that reads the answer's status line (a
+/// 200) and nothing more, on a 4 KiB receive buffer: the server fills
+/// what the connection holds, then waits.
+pub(crate) async fn stalled_get(server: &TestServer, path: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let address: std::net::SocketAddr = server
         .url
         .trim_start_matches("http://")
@@ -199,15 +213,20 @@ async fn a_reader_that_stopped_reading_does_not_hold_the_shutdown() {
     socket.set_recv_buffer_size(4096).expect("a small buffer");
     let mut stalled = socket.connect(address).await.expect("connected");
     let request = format!(
-        "GET /v1/jobs/{id}/events/stream HTTP/1.1\r\nHost: corral\r\nAuthorization: Bearer {}\r\n\r\n",
+        "GET {path} HTTP/1.1\r\nHost: corral\r\nAuthorization: Bearer {}\r\n\r\n",
         server.token
     );
     stalled.write_all(request.as_bytes()).await.expect("asked");
-    // Never read: the server fills what the connection holds, then waits.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let stopped = tokio::time::timeout(Duration::from_secs(20), server.stop())
+    let mut status = [0; 12];
+    stalled
+        .read_exact(&mut status)
         .await
-        .expect("the server stops well within its 30 s grace: a stalled reader does not hold it");
-    assert_eq!(stopped, 0);
-    drop(stalled);
+        .expect("a status line");
+    assert_eq!(
+        &status,
+        b"HTTP/1.1 200",
+        "{}",
+        String::from_utf8_lossy(&status)
+    );
+    stalled
 }

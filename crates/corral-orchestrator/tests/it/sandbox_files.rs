@@ -1,7 +1,8 @@
 //! A sandbox's files over the API: a binary file and a tree with links
 //! round-trip; links stay links and are never followed out of the roots;
 //! paths outside the roots are 400s naming `path`; an upload past
-//! `limits.tmpfs` is a 413 and writes nothing.
+//! `limits.tmpfs` is a 413 and writes nothing; a download counts against
+//! the sandbox's four until its response is sent.
 
 use corral_testkit::TestServer;
 use reqwest::StatusCode;
@@ -323,6 +324,43 @@ async fn paths_outside_the_roots_are_400s_and_an_oversized_upload_is_a_413_that_
     // A file where a directory must be.
     let (status, body) = put(&server, &id, "path=/tmp/plain/inner", b"x".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    delete(&server, &id).await;
+    assert_eq!(server.stop().await, 0);
+}
+
+/// A download counts against the sandbox's four at once until its
+/// response is sent: four clients that stop reading keep their slots and
+/// a fifth is refused (429); once they go, downloads run again. Before,
+/// a slot was let go when the bytes arrived, and unread responses held
+/// the memory of any number of downloads.
+#[tokio::test]
+async fn a_download_nobody_reads_keeps_its_slot() {
+    let server = TestServer::start().await;
+    let id = create(&server, json!({})).await;
+    // More than the loopback buffers hold between the two ends.
+    sh(&server, &id, "head -c 16000000 /dev/zero > /workspace/big").await;
+    let path = format!("/v1/sandboxes/{id}/files?path=/workspace/big");
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        stalled.push(crate::faults::stalled_get(&server, &path).await);
+    }
+    let (status, body) = get(&server, &id, "path=/workspace/big").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        String::from_utf8_lossy(&body[..body.len().min(200)])
+    );
+    drop(stalled);
+    let mut status = StatusCode::TOO_MANY_REQUESTS;
+    for _ in 0..50 {
+        status = get(&server, &id, "path=/workspace/big").await.0;
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, StatusCode::OK, "the slots came back");
     delete(&server, &id).await;
     assert_eq!(server.stop().await, 0);
 }

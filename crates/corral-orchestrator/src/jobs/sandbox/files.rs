@@ -162,10 +162,7 @@ impl JobManager {
             .await
             .map_err(SandboxError::from)?;
         let body = answered(answer, &desk.redactor)?;
-        let mut entries: Vec<FileEntry> =
-            serde_json::from_slice(&body.to_bytes()).map_err(|error| SandboxError::Failed {
-                message: format!("an unreadable listing: {error}"),
-            })?;
+        let mut entries = listing(&body.to_bytes())?;
         // Names and link targets come from the sandbox: redacted like its output.
         let mut findings = Findings::default();
         for entry in &mut entries {
@@ -180,6 +177,24 @@ impl JobManager {
         }
         Ok(entries)
     }
+}
+
+/// A listing's entries, as the sandbox sent them. When they do not read,
+/// the error says where, never what: a parser's message quotes the text
+/// it met, which comes from inside the sandbox (a secret sent as an
+/// entry's kind went out in the 502).
+fn listing(body: &[u8]) -> Result<Vec<FileEntry>, JobError> {
+    serde_json::from_slice(body).map_err(|error| {
+        SandboxError::Failed {
+            message: format!(
+                "an unreadable listing ({:?} error at line {}, column {})",
+                error.classify(),
+                error.line(),
+                error.column()
+            ),
+        }
+        .into()
+    })
 }
 
 /// The answer's body, or its failure as an error (its message redacted:
@@ -204,4 +219,24 @@ pub(super) fn answered(answer: FileAnswer, redactor: &Redactor) -> Result<Chunks
         FailureKind::Failed => SandboxError::Failed { message },
     }
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    /// A listing that does not read names no part of itself in the error.
+    #[test]
+    fn an_unreadable_listing_quotes_nothing_of_it() {
+        let secret = "sk-listing-secret-4b1d";
+        for body in [
+            format!(r#"[{{"name":"a","kind":"{secret}","size":0,"mode":0,"mtime":0}}]"#),
+            format!(r#"[{{"name":"a","kind":"file","size":"{secret}","mode":0,"mtime":0}}]"#),
+            format!(r#"{{"{secret}": 1}}"#),
+            format!("[{secret}"),
+        ] {
+            let error = super::listing(body.as_bytes()).expect_err("no listing");
+            let message = error.to_string();
+            assert!(!message.contains("sk-listing"), "{message}");
+            assert!(message.contains("unreadable listing"), "{message}");
+        }
+    }
 }
