@@ -135,8 +135,18 @@ pub fn redact(outcome: &mut Outcome, redactor: &crate::redact::Redactor) {
         if let Some(clean) = redactor.redact_text(text, &mut findings) {
             *text = clean;
         }
+        // Cut once redacted, never before: a cut through a secret would
+        // leave its start, which no redaction finds.
+        if let Some((at, _)) = text.char_indices().nth(MAX_REASON_CHARS) {
+            text.truncate(at);
+            text.push('…');
+        }
     }
 }
+
+/// Most characters of a job's reason or warning (an upstream's error
+/// message, claude's stderr), once redacted.
+const MAX_REASON_CHARS: usize = 2000;
 
 /// Adds the model API's last error to a failed job's reason, when the
 /// reason does not say it already (claude reports a 401 as "Invalid API key").

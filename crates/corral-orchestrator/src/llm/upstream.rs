@@ -17,8 +17,10 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Longest `retry-after` honoured; past it the call fails instead.
 const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
-/// Most of an error body kept in the message.
-const MAX_ERROR_CHARS: usize = 500;
+/// Most of an error body kept in the message: a bound on memory. A job's
+/// reason shows less, cut only once it is redacted (`jobs::outcome`): cut
+/// here, a secret across the cut left its start in the reason.
+const MAX_ERROR_CHARS: usize = 16 << 10;
 /// How long to wait for a connection to the upstream.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -288,7 +288,7 @@ async fn on_scan_thread<T: Send + 'static>(
 }
 
 fn scan_failed(error: &tokio::task::JoinError) -> String {
-    format!("the secret scan failed: {error}")
+    format!("the secret scan failed: {}", super::task_failure(error))
 }
 
 #[cfg(test)]

@@ -323,6 +323,14 @@ async fn keep_claude_session(
             "must be 1 to 128 letters, digits, `-` or `_`",
         ));
     }
+    // Kept as they are (the transcript is redacted): one that holds a
+    // secret is refused, never stored, and not quoted back.
+    for (field, text) in [("session_id", &claude.session_id), ("dir", &claude.dir)] {
+        let mut findings = crate::redact::Findings::default();
+        if session.redactor.redact_text(text, &mut findings).is_some() {
+            return Err(ApiError::bad_field(field, "holds a secret"));
+        }
+    }
     if claude.transcript.len() > MAX_CLAUDE_SESSION_BYTES {
         return Err(ApiError::bad_field(
             "transcript",

@@ -13,14 +13,19 @@ use crate::worker_mode::server_for;
 
 const SECRET: &str = "quoted-secret-value-0123456789";
 
-#[tokio::test]
-async fn a_secret_quoted_by_a_failing_upstream_never_reaches_the_reason() {
+/// A worker job whose upstream fails its first call with `message`, the
+/// secret `QUOTED` stored; the upstream, the server, the job and its end.
+async fn failed_by_upstream(
+    message: String,
+) -> (
+    Upstream,
+    corral_testkit::TestServer,
+    String,
+    corral_testkit::Followed,
+) {
     let upstream = Upstream::start(
         ProviderKind::Openai,
-        &json!({
-            "turns": [{"text": "never"}],
-            "failures": [{"status": 400, "message": format!("invalid request: the key {SECRET} is not allowed")}],
-        }),
+        &json!({"turns": [{"text": "never"}], "failures": [{"status": 400, "message": message}]}),
     )
     .await;
     let server = server_for(&upstream).await;
@@ -29,6 +34,13 @@ async fn a_secret_quoted_by_a_failing_upstream_never_reaches_the_reason() {
         .create(&json!({"mode": "worker", "prompt": "hi"}))
         .await;
     let followed = server.follow(&id).await;
+    (upstream, server, id, followed)
+}
+
+#[tokio::test]
+async fn a_secret_quoted_by_a_failing_upstream_never_reaches_the_reason() {
+    let (_upstream, server, id, followed) =
+        failed_by_upstream(format!("invalid request: the key {SECRET} is not allowed")).await;
     assert_eq!(followed.job.state, JobState::Failed);
     let reason = followed.job.reason.clone().expect("a reason");
     assert!(reason.contains("[REDACTED:QUOTED]"), "{reason}");
@@ -65,6 +77,19 @@ async fn a_secret_quoted_by_a_failing_upstream_never_reaches_the_reason() {
     // The database (and its write-ahead log) as the server left it. The
     // secret itself is sealed at rest, so its value appears nowhere.
     corral_testkit::assert_in_no_file(kept.path(), SECRET);
+}
+
+/// A secret the upstream quotes where its message was cut (500
+/// characters in) leaves nothing of itself in the reason: the message is
+/// cut once redacted. Before, its first characters stayed.
+#[tokio::test]
+async fn a_secret_quoted_across_the_cut_of_an_upstream_message_leaves_nothing() {
+    let message = format!("{} {SECRET} and more", "x".repeat(490));
+    let (_upstream, server, _, followed) = failed_by_upstream(message).await;
+    let reason = followed.job.reason.clone().expect("a reason");
+    assert!(!reason.contains(&SECRET[..8]), "{reason}");
+    assert!(reason.contains("[REDACTED:QUOTED]"), "{reason}");
+    assert_eq!(server.stop().await, 0);
 }
 
 #[tokio::test]

@@ -303,3 +303,52 @@ async fn refuses_what_only_the_orchestrator_reports(socket: &std::path::Path, to
         assert!(body.contains(field), "{forged}: {body}");
     }
 }
+
+/// A claude job's session id or directory that holds a granted secret is
+/// refused and stored nowhere (only the transcript is redacted: these two
+/// were stored as sent, and handed to the job that continues the session).
+#[tokio::test]
+async fn a_claude_session_naming_a_secret_is_refused_and_stored_nowhere() {
+    let opened = open_job(Job {
+        mode: corral_proto::JobMode::Claude,
+        ..corral_testkit::running_job("j-00000000000000ac")
+    })
+    .await;
+    for (field, body) in [
+        (
+            "session_id",
+            format!(r#"{{"session_id":"{SECRET}","dir":"work","transcript":""}}"#),
+        ),
+        (
+            "dir",
+            format!(r#"{{"session_id":"s-1","dir":"{SECRET}","transcript":""}}"#),
+        ),
+    ] {
+        let (status, answer) = unix_request(
+            &opened.socket,
+            "PUT",
+            "/v1/claude/session",
+            Some(&opened.token),
+            &body,
+        )
+        .await;
+        assert_eq!(status, 400, "{answer}");
+        assert!(
+            answer.contains(field) && !answer.contains(SECRET),
+            "{answer}"
+        );
+    }
+    let kept = r#"{"session_id":"s-1","dir":"work","transcript":"said deploy-key-7f3a9c1e55"}"#;
+    let (status, answer) = unix_request(
+        &opened.socket,
+        "PUT",
+        "/v1/claude/session",
+        Some(&opened.token),
+        kept,
+    )
+    .await;
+    assert_eq!(status, 204, "{answer}");
+    opened.endpoint.close().await;
+    drop(opened.store);
+    corral_testkit::assert_in_no_file(opened.dir.path(), SECRET);
+}

@@ -40,7 +40,10 @@ impl JobManager {
             .tasks
             .spawn(async move { manager.ask_stop(&stopped).await })
             .await
-            .map_err(|error| failed(format!("the stop failed: {error}")))??;
+            .map_err(|error| {
+                let why = crate::sandbox::task_failure(&error);
+                failed(format!("the stop failed: {why}"))
+            })??;
         let deadline = tokio::time::Instant::now() + STOP_WAIT;
         loop {
             let sandbox = self.sandbox(id).await?;

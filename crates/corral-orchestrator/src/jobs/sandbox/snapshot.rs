@@ -102,7 +102,10 @@ impl JobManager {
             Zeroizing::new(miniz_oxide::deflate::compress_to_vec(&framed, 6))
         })
         .await
-        .map_err(|error| failed(format!("cannot deflate the snapshot: {error}")))
+        .map_err(|error| {
+            let why = crate::sandbox::task_failure(&error);
+            failed(format!("cannot deflate the snapshot: {why}"))
+        })
     }
 
     /// Seals `snapshot` for sandbox `id` and keeps it (written whole, then
@@ -156,7 +159,10 @@ impl JobManager {
             kept
         })
         .await
-        .map_err(|error| failed(format!("cannot keep the snapshot: {error}")))?;
+        .map_err(|error| {
+            let why = crate::sandbox::task_failure(&error);
+            failed(format!("cannot keep the snapshot: {why}"))
+        })?;
         written.map_err(|error| failed(format!("cannot keep the snapshot: {error}")))
     }
 
