@@ -56,7 +56,7 @@ impl JobManager {
         let id = job.id.clone();
         let mut diff = blocking(move || workspace::diff(&data_dir, &id, &project, &isolation))
             .await
-            .map_err(|error| review_error(job_id, error))?;
+            .map_err(|error| redacted_review_error(job_id, error, &redactor))?;
         let mut findings = crate::redact::Findings::default();
         if let Some(clean) = redactor.redact_text(&diff.patch, &mut findings) {
             diff.patch = clean;
@@ -107,24 +107,7 @@ impl JobManager {
         let (id, applied) = (job.id.clone(), isolation.clone());
         blocking(move || workspace::apply(&data_dir, &id, &project, &applied))
             .await
-            .map_err(|error| {
-                // git's account names the job's files: redacted like them.
-                let mut findings = crate::redact::Findings::default();
-                let mut clean =
-                    |text: String| redactor.redact_text(&text, &mut findings).unwrap_or(text);
-                match review_error(job_id, error) {
-                    JobError::Review {
-                        job_id,
-                        message,
-                        conflicts,
-                    } => JobError::Review {
-                        job_id,
-                        message: clean(message),
-                        conflicts: conflicts.into_iter().map(&mut clean).collect(),
-                    },
-                    other => other,
-                }
-            })?;
+            .map_err(|error| redacted_review_error(job_id, error, &redactor))?;
         self.record_review(&job.id, isolation, ReviewOutcome::Applied)
             .await
     }
@@ -173,7 +156,9 @@ impl JobManager {
             .map_err(|error| review_error(&job.id, error))?;
         let data_dir = self.inner.config.data_dir.clone();
         let job_id = job.id.clone();
+        let scanning = Arc::clone(&redactor);
         let mut names = blocking(move || {
+            let redactor = scanning;
             let mut findings = crate::redact::Findings::default();
             let mut window: Vec<u8> = Vec::new();
             workspace::scan_change(&data_dir, &job_id, &project, &isolation, |chunk| {
@@ -195,7 +180,7 @@ impl JobManager {
             Ok(findings.names)
         })
         .await
-        .map_err(|error| review_error(&job.id, error))?;
+        .map_err(|error| redacted_review_error(&job.id, error, &redactor))?;
         names.sort();
         names.dedup();
         Ok(names)
@@ -219,11 +204,12 @@ impl JobManager {
         let _hold = self
             .hold_for_git(&project)
             .map_err(|error| review_error(job_id, error))?;
+        let redactor = self.review_redactor(&job).await?;
         let data_dir = self.inner.config.data_dir.clone();
         let (id, dropped) = (job.id.clone(), isolation.clone());
         blocking(move || workspace::discard(&data_dir, &id, &project, &dropped))
             .await
-            .map_err(|error| review_error(job_id, error))?;
+            .map_err(|error| redacted_review_error(job_id, error, &redactor))?;
         if isolation.reviewed.is_some() {
             return Ok(isolation.reviewed);
         }
@@ -293,6 +279,26 @@ fn already(job_id: &str, reviewed: Reviewed, consequence: &str) -> JobError {
             reviewed.outcome.as_str()
         ),
         conflicts: Vec::new(),
+    }
+}
+
+/// [`review_error`] for an error of git's run over the job's change: git's
+/// account names the job's files and quotes their lines, redacted like
+/// them.
+fn redacted_review_error(job_id: &str, error: WorkspaceError, redactor: &Redactor) -> JobError {
+    let mut findings = crate::redact::Findings::default();
+    let mut clean = |text: String| redactor.redact_text(&text, &mut findings).unwrap_or(text);
+    match review_error(job_id, error) {
+        JobError::Review {
+            job_id,
+            message,
+            conflicts,
+        } => JobError::Review {
+            job_id,
+            message: clean(message),
+            conflicts: conflicts.into_iter().map(&mut clean).collect(),
+        },
+        other => other,
     }
 }
 
