@@ -94,6 +94,12 @@ impl ModelProxy {
             Ok(admitted) => admitted,
             Err(refused) => return refused,
         };
+        // The job sets the headers forwarded: one holding a secret is
+        // refused, never sent (only the body is redacted).
+        if let Some(name) = self.header_with_secret(headers) {
+            let message = format!("the `{name}` header holds a secret: the call is not sent");
+            return anthropic_error(StatusCode::FORBIDDEN, "permission_error", &message);
+        }
         let forwarded = match self.forwarded_headers(headers) {
             Ok(forwarded) => forwarded,
             Err(message) => {
@@ -188,6 +194,18 @@ impl ModelProxy {
             ));
         }
         Ok(())
+    }
+
+    /// The name of an allow-listed header of the request whose value holds
+    /// one of the job's secrets.
+    fn header_with_secret<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        headers.iter().find_map(|(name, value)| {
+            let name = name.as_str();
+            let forwarded = FORWARDED.contains(&name) || name.starts_with(FORWARDED_PREFIX);
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let mut findings = crate::redact::Findings::default();
+            (forwarded && self.redactor.redact_text(&text, &mut findings).is_some()).then_some(name)
+        })
     }
 
     /// The allow-listed headers of the request, with the real credential.

@@ -148,6 +148,25 @@ async fn refusals_in_a_loop_store_a_bounded_number_of_warnings() {
     assert_eq!(usage.llm_calls, 0);
 }
 
+/// A header the passthrough forwards that holds a granted secret is
+/// refused (403), and nothing is sent upstream: only the body was
+/// redacted, and the header went to the model provider as set.
+#[tokio::test]
+async fn a_passthrough_header_holding_a_secret_is_refused_and_not_sent() {
+    let proxied = proxied(JobMode::Claude, ProviderKind::Anthropic, 1).await;
+    let headers = [
+        format!("x-api-key: {}", proxied.placeholder().await),
+        format!("x-stainless-note: {SECRET}"),
+    ];
+    let target = format!("{ANTHROPIC_PREFIX}/v1/messages");
+    let body = messages_body(JOB_MODEL);
+    let (status, answer) = proxied.send("POST", &target, &headers, &body).await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(!answer.to_string().contains(SECRET), "{answer}");
+    let Closed { requests, .. } = proxied.close().await;
+    assert!(requests.is_empty(), "{requests:#?}");
+}
+
 /// A passthrough body of many small objects (a 3 MB list of them, some
 /// 400 MB once read as values) is refused from its text, before it is
 /// parsed: 403, a warning, and nothing sent upstream.
