@@ -46,6 +46,7 @@ mod server;
 mod store;
 #[cfg(test)]
 mod testing;
+mod text;
 mod token;
 mod verify;
 mod worker_api;

@@ -135,11 +135,9 @@ pub fn redact(outcome: &mut Outcome, redactor: &crate::redact::Redactor) {
         if let Some(clean) = redactor.redact_text(text, &mut findings) {
             *text = clean;
         }
-        // Cut once redacted, never before: a cut through a secret would
-        // leave its start, which no redaction finds.
-        if let Some((at, _)) = text.char_indices().nth(MAX_REASON_CHARS) {
-            text.truncate(at);
-            text.push('…');
+        // Cut once redacted, never before.
+        if let std::borrow::Cow::Owned(cut) = crate::text::cut_chars(text, MAX_REASON_CHARS) {
+            *text = cut;
         }
     }
 }

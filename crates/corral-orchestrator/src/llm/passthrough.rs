@@ -57,6 +57,12 @@ struct Admitted {
     max_tokens: u64,
 }
 
+/// Whether the header `name` (lowercase) of a `claude` request goes on to
+/// the model provider.
+fn is_forwarded(name: &str) -> bool {
+    FORWARDED.contains(&name) || name.starts_with(FORWARDED_PREFIX)
+}
+
 impl ModelProxy {
     /// Forwards one request of the `claude` CLI; `target` is the path and
     /// query after the passthrough prefix, as sent (`/v1/messages?beta=true`),
@@ -201,10 +207,10 @@ impl ModelProxy {
     fn header_with_secret<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
         headers.iter().find_map(|(name, value)| {
             let name = name.as_str();
-            let forwarded = FORWARDED.contains(&name) || name.starts_with(FORWARDED_PREFIX);
             let text = String::from_utf8_lossy(value.as_bytes());
             let mut findings = crate::redact::Findings::default();
-            (forwarded && self.redactor.redact_text(&text, &mut findings).is_some()).then_some(name)
+            (is_forwarded(name) && self.redactor.redact_text(&text, &mut findings).is_some())
+                .then_some(name)
         })
     }
 
@@ -212,8 +218,7 @@ impl ModelProxy {
     fn forwarded_headers(&self, headers: &HeaderMap) -> Result<HeaderMap, String> {
         let mut forwarded = HeaderMap::new();
         for (name, value) in headers {
-            let name_text = name.as_str();
-            if FORWARDED.contains(&name_text) || name_text.starts_with(FORWARDED_PREFIX) {
+            if is_forwarded(name.as_str()) {
                 forwarded.append(name.clone(), value.clone());
             }
         }

@@ -154,11 +154,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 fn shorten(text: &str) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(MAX_ERROR_CHARS) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
+    crate::text::cut_chars(text.trim(), MAX_ERROR_CHARS).into_owned()
 }
 
 /// A transport error in words, with its causes but without the URL.

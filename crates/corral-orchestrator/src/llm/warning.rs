@@ -77,9 +77,6 @@ impl ModelProxy {
                 visible.push(char);
             }
         }
-        match visible.char_indices().nth(MAX_QUOTED_CHARS) {
-            Some((at, _)) => format!("{}…", &visible[..at]),
-            None => visible,
-        }
+        crate::text::cut_chars(&visible, MAX_QUOTED_CHARS).into_owned()
     }
 }

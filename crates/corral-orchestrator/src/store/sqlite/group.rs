@@ -103,14 +103,20 @@ impl Writer {
         })
     }
 
-    /// Puts `work` on the queue.
-    fn send(&self, work: Work) -> Result<(), StoreError> {
+    /// Queues the work `work` makes of where its answer goes, and waits
+    /// for that answer.
+    async fn ask<T>(
+        &self,
+        work: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Work,
+    ) -> Result<T, StoreError> {
+        let (reply, outcome) = oneshot::channel();
         self.thread
             .queue
             .as_ref()
             .ok_or(StoreError::WriterGone)?
-            .send(work)
-            .map_err(|_| StoreError::WriterGone)
+            .send(work(reply))
+            .map_err(|_| StoreError::WriterGone)?;
+        outcome.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Stores `append` with whatever others wait; its events as stored.
@@ -118,9 +124,7 @@ impl Writer {
         &self,
         append: impl FnOnce(oneshot::Sender<Result<Vec<Event>, StoreError>>) -> Append,
     ) -> Result<Vec<Event>, StoreError> {
-        let (reply, outcome) = oneshot::channel();
-        self.send(Work::Append(append(reply)))?;
-        outcome.await.map_err(|_| StoreError::WriterGone)?
+        self.ask(|reply| Work::Append(append(reply))).await
     }
 
     /// Runs `work` on the write connection in its turn; what it gave.
@@ -128,12 +132,12 @@ impl Writer {
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (reply, outcome) = oneshot::channel();
-        let run = move |connection: &mut Connection| {
-            let _ = reply.send(work(connection));
-        };
-        self.send(Work::Call(Box::new(run)))?;
-        outcome.await.map_err(|_| StoreError::WriterGone)?
+        self.ask(|reply| {
+            Work::Call(Box::new(move |connection: &mut Connection| {
+                let _ = reply.send(work(connection));
+            }))
+        })
+        .await
     }
 }
 
