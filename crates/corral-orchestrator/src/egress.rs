@@ -33,7 +33,7 @@ mod meter;
 pub mod policy;
 mod proxy;
 mod resolve;
-mod scrub;
+pub(crate) mod scrub;
 mod tunnel;
 
 pub use connection::serve;

@@ -12,6 +12,7 @@
 //! - `upstream`: the HTTP call, retried with backoff
 //! - `proxy`: one job's [`ModelProxy`]: budget, usage, the call
 //! - `relay`: answers back to the worker, whole or streamed, usage counted
+//! - `echo`: the provider's key blanked in whatever its answers quote back
 //! - `order`: a call's usage stored before what the worker posts after it
 //! - `endpoint`: the Anthropic endpoints claude mode may reach
 //! - `screen`: what a request may ask for: the job's model, its budget, no
@@ -27,6 +28,7 @@ mod anthropic;
 #[cfg(fuzzing)]
 pub mod anthropic;
 pub mod discover;
+mod echo;
 mod endpoint;
 mod order;
 mod passthrough;

@@ -40,3 +40,76 @@ pub async fn store_with_job(
     store.insert_job(&running_job(id)).await.expect("job");
     (dir, store)
 }
+
+/// Job `j-1`'s model proxy within [`LIMITS`] to a `kind` provider at
+/// `base_url` (model `m`, named `up`), with `key` if any, storing in
+/// `store`.
+pub fn model_proxy(
+    store: std::sync::Arc<crate::store::SqliteStore>,
+    kind: crate::llm::ProviderKind,
+    base_url: String,
+    key: Option<&str>,
+) -> crate::llm::ModelProxy {
+    use crate::llm::{ModelProxy, Provider, ProviderKey, ProxyContext, Upstream};
+    let provider = Provider {
+        name: "up".into(),
+        kind,
+        base_url,
+        key: ProviderKey::None,
+        model: Some("m".into()),
+        input_price: None,
+        output_price: None,
+        max_tokens: 1024,
+        oauth: false,
+    };
+    ModelProxy::new(
+        "j-1".into(),
+        provider,
+        key.map(|key| crate::secrets::SecretValue::new(key.into())),
+        "m".into(),
+        ProxyContext {
+            upstream: Upstream::new(30, 0).expect("client"),
+            events: crate::events::EventLog::new(store),
+            tasks: tokio_util::task::TaskTracker::new(),
+        },
+        &LIMITS,
+        std::sync::Arc::new(crate::redact::Redactor::default()),
+    )
+    .expect("proxy")
+}
+
+/// One call through `proxy` saying `prompt`: worker mode's `chat`, or
+/// claude's passthrough (placeholder key `ph`).
+pub async fn ask_proxy(
+    proxy: &std::sync::Arc<crate::llm::ModelProxy>,
+    chat: bool,
+    prompt: &str,
+    stream: bool,
+) -> Result<axum::response::Response, crate::llm::ProxyError> {
+    if chat {
+        let request: corral_proto::llm::ChatRequest = serde_json::from_value(serde_json::json!({
+            "messages": [{"role": "user", "content": prompt}],
+            "stream": stream,
+        }))
+        .expect("request");
+        return proxy.chat(request).await;
+    }
+    let body = serde_json::to_vec(&serde_json::json!({
+        "model": "m", "max_tokens": 100, "stream": stream,
+        "messages": [{"role": "user", "content": prompt}],
+    }))
+    .expect("body");
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("x-api-key", "ph".parse().expect("header"));
+    let weight = body.len();
+    Ok(proxy
+        .passthrough(
+            axum::http::Method::POST,
+            "/v1/messages",
+            &headers,
+            body.into(),
+            Ok(weight),
+            "ph",
+        )
+        .await)
+}

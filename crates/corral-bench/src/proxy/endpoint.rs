@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use corral_orchestrator::internals::EventLog;
 use corral_orchestrator::internals::Redactor;
+use corral_orchestrator::internals::SecretValue;
 use corral_orchestrator::internals::{JobProvisions, WorkerEndpoint};
 use corral_orchestrator::internals::{JobRecords, SqliteStore};
 use corral_orchestrator::internals::{ModelProxy, ProxyContext, Upstream};
@@ -36,7 +37,8 @@ impl JobSocket {
         let session = ModelProxy::new(
             job.id.clone(),
             bench_provider(base_url),
-            None,
+            // A key, as a real provider has: answers are searched for it.
+            Some(SecretValue::new("sk-bench-provider-key-0123456789".into())),
             "bench-model".into(),
             ProxyContext {
                 upstream: Upstream::new(60, 0).map_err(|error| anyhow::anyhow!(error))?,
@@ -45,7 +47,8 @@ impl JobSocket {
             },
             &job.limits,
             Arc::new(Redactor::new(std::iter::empty::<(&str, &str)>())),
-        );
+        )
+        .map_err(|error| anyhow::anyhow!(error))?;
         let socket_dir = dir.join("run");
         let endpoint = WorkerEndpoint::open(
             &socket_dir,

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -37,7 +37,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::forward::{Body, Ended, end_to_end, failed, is_echo_method, send, text};
-use super::scrub::{ScrubStream, Scrubber};
+use super::scrub::{ScrubStream, Scrubber, scrub_headers};
 use super::{EgressProxy, Target};
 
 /// Methods sent on to an inject host.
@@ -225,27 +225,6 @@ fn check_answer(answer: &reqwest::Response) -> Result<(), String> {
         );
     }
     Ok(())
-}
-
-/// `headers` with every credential form in a value blanked, and every
-/// header whose name holds one dropped; how many there were.
-fn scrub_headers(scrubber: &Scrubber, headers: &HeaderMap) -> (HeaderMap, usize) {
-    let mut clean = HeaderMap::with_capacity(headers.len());
-    let mut found = 0;
-    for (name, value) in headers {
-        let mut name_bytes = name.as_str().as_bytes().to_vec();
-        let in_name = scrubber.scrub(&mut name_bytes);
-        let mut value_bytes = value.as_bytes().to_vec();
-        let in_value = scrubber.scrub(&mut value_bytes);
-        found += in_name + in_value;
-        if in_name > 0 {
-            continue;
-        }
-        if let Ok(value) = HeaderValue::from_bytes(&value_bytes) {
-            clean.append(HeaderName::clone(name), value);
-        }
-    }
-    (clean, found)
 }
 
 /// The answer's body, scrubbed as it streams.

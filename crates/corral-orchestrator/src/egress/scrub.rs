@@ -22,6 +22,7 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// The shortest form searched for: shorter ones would match innocent text.
 /// Secrets shorter than this are refused for injection.
@@ -148,6 +149,27 @@ impl ScrubStream {
         // Held bytes were searched already and end in no whole match.
         Bytes::from(std::mem::take(&mut self.held))
     }
+}
+
+/// `headers` with every credential form in a value blanked, and every
+/// header whose name holds one dropped; how many there were.
+pub fn scrub_headers(scrubber: &Scrubber, headers: &HeaderMap) -> (HeaderMap, usize) {
+    let mut clean = HeaderMap::with_capacity(headers.len());
+    let mut found = 0;
+    for (name, value) in headers {
+        let mut name_bytes = name.as_str().as_bytes().to_vec();
+        let in_name = scrubber.scrub(&mut name_bytes);
+        let mut value_bytes = value.as_bytes().to_vec();
+        let in_value = scrubber.scrub(&mut value_bytes);
+        found += in_name + in_value;
+        if in_name > 0 {
+            continue;
+        }
+        if let Ok(value) = HeaderValue::from_bytes(&value_bytes) {
+            clean.append(HeaderName::clone(name), value);
+        }
+    }
+    (clean, found)
 }
 
 /// The forms of `value` searched for: as is, base64 and hex.

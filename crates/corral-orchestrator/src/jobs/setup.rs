@@ -51,24 +51,24 @@ impl JobManager {
             .as_ref()
             .zip(provider)
             .map(|(llm, (provider, key))| {
-                Arc::new(
-                    ModelProxy::new(
-                        job.id.clone(),
-                        provider,
-                        key,
-                        llm.model.clone(),
-                        ProxyContext {
-                            upstream: self.inner.upstream.clone(),
-                            events: self.inner.events.clone(),
-                            tasks: self.inner.tasks.clone(),
-                        },
-                        &job.limits,
-                        Arc::clone(&redactor),
-                    )
-                    // A re-adopted job's stored usage: its budget counts on.
-                    .resuming(&job.usage),
+                ModelProxy::new(
+                    job.id.clone(),
+                    provider,
+                    key,
+                    llm.model.clone(),
+                    ProxyContext {
+                        upstream: self.inner.upstream.clone(),
+                        events: self.inner.events.clone(),
+                        tasks: self.inner.tasks.clone(),
+                    },
+                    &job.limits,
+                    Arc::clone(&redactor),
                 )
-            });
+                // A re-adopted job's stored usage: its budget counts on.
+                .map(|proxy| Arc::new(proxy.resuming(&job.usage)))
+            })
+            .transpose()
+            .map_err(SetupError::Provider)?;
         let egress = match &job.egress {
             Some(policy) => {
                 let mut values = std::collections::HashMap::new();

@@ -5,7 +5,8 @@
 //! on the job's model (`screen`), within the job's budget, and a short
 //! list of headers. Anything else is a 403 in Anthropic's error shape and
 //! a `warning` event. Answers stream back byte for byte while their usage
-//! is read on the way.
+//! is read on the way, the provider's key blanked wherever they quote it
+//! (`echo`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -125,7 +126,11 @@ impl ModelProxy {
         {
             Ok(answer) => answer,
             Err(error) => {
-                let reason = format!("model provider `{}` failed: {error}", self.provider.name);
+                let (reason, found) = self.text_without_key(format!(
+                    "model provider `{}` failed: {error}",
+                    self.provider.name
+                ));
+                self.report_echo(found).await;
                 return anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &reason);
             }
         };
@@ -275,6 +280,7 @@ impl ModelProxy {
                 head.append(name.clone(), value.clone());
             }
         }
+        let (head, in_head) = self.headers_without_key(head);
         let is_call = admitted.endpoint.is_model_call();
         let estimate = estimate(admitted);
         let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
@@ -286,6 +292,8 @@ impl ModelProxy {
             let mut overflowed = false;
             let mut body = answer.bytes_stream();
             let mut reader = Some(sender);
+            let mut scrub = session.key_scrub();
+            scrub.found = in_head;
             // Only a successful call is recorded; a whole answer may end
             // with any piece.
             let recorded = is_call && status.is_success();
@@ -310,8 +318,10 @@ impl ModelProxy {
                     overflowed = true;
                     whole.clear();
                 }
+                let out = scrub.push(bytes);
                 if let Some(sender) = &reader
-                    && sender.send(Ok(bytes)).await.is_err()
+                    && !out.is_empty()
+                    && sender.send(Ok(out)).await.is_err()
                 {
                     reader = None;
                 }
@@ -323,6 +333,12 @@ impl ModelProxy {
             }
             if recorded {
                 unstored.get_or_insert_with(|| session.order.hold());
+            }
+            let tail = scrub.finish();
+            if let Some(sender) = &reader
+                && !tail.is_empty()
+            {
+                let _ = sender.send(Ok(tail)).await;
             }
             drop(reader);
             if is_call && !status.is_success() {
@@ -342,6 +358,7 @@ impl ModelProxy {
                 session.record(counted, &timing).await;
             }
             drop(unstored);
+            session.report_echo(scrub.found).await;
             super::relay::drain(body).await;
         });
         let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {

@@ -99,6 +99,8 @@ pub struct ModelProxy {
     pub(super) warnings: AtomicU64,
     /// The job's leak detector, for the job's text quoted in warnings.
     pub(super) redactor: Arc<Redactor>,
+    /// The search for the key in answers (`echo`).
+    pub(super) key_search: Option<Arc<crate::egress::scrub::Scrubber>>,
     /// Why the job must fail whatever its worker says: budget or upstream.
     failure: Mutex<Option<String>>,
     /// The last error the upstream answered a model call with.
@@ -116,7 +118,8 @@ pub(super) struct Timing {
 impl ModelProxy {
     /// A proxy for `job_id` on `provider`'s `model`, within `limits`;
     /// streamed answers are relayed by tasks on the context's tracker, and
-    /// warnings pass the job's `redactor`.
+    /// warnings pass the job's `redactor`. Fails when the search for the
+    /// key in answers cannot be built.
     pub fn new(
         job_id: String,
         provider: Provider,
@@ -125,8 +128,9 @@ impl ModelProxy {
         context: ProxyContext,
         limits: &Limits,
         redactor: Arc<Redactor>,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, String> {
+        let key_search = Self::key_search(key.as_ref())?;
+        Ok(Self {
             job_id,
             provider,
             key,
@@ -144,9 +148,10 @@ impl ModelProxy {
             token_counts: AtomicU64::new(0),
             warnings: AtomicU64::new(0),
             redactor,
+            key_search,
             failure: Mutex::new(None),
             last_error: Mutex::new(None),
-        }
+        })
     }
 
     /// The proxy of a job that already used `usage` (stored before an
@@ -258,10 +263,15 @@ impl ModelProxy {
         let (answer, attempts) = match self.upstream.post(&url, &headers, body).await {
             Ok(answer) => answer,
             Err(error) => {
-                let reason = format!("model provider `{}` failed: {error}", self.provider.name);
+                let (reason, found) = self.text_without_key(format!(
+                    "model provider `{}` failed: {error}",
+                    self.provider.name
+                ));
                 // The account may quote the upstream: it reaches the job's
-                // reason through its leak detector, never the log.
+                // reason through its leak detector, never the log; and the
+                // worker without the key.
                 warn!(job_id = %self.job_id, provider = %self.provider.name, "model call failed");
+                self.report_echo(found).await;
                 self.fail(&reason);
                 return Err(ProxyError::Upstream(reason));
             }

@@ -61,6 +61,8 @@ impl ModelProxy {
                 (translated.usage.unwrap_or_default(), Bytes::from(body))
             }
         };
+        let (body, found) = self.without_key(body.to_vec());
+        self.report_echo(found).await;
         // Counted now (the next call is checked against it), stored after
         // the answer is on its way: the store is not in the call's path,
         // but the worker's next events wait for it (`order`).
@@ -71,7 +73,11 @@ impl ModelProxy {
             session.record(usage, &timing).await;
             drop(held);
         });
-        Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+        Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            Bytes::from(body),
+        )
+            .into_response())
     }
 
     /// Streams the answer through as it arrives (translated for Anthropic),
@@ -96,6 +102,7 @@ impl ModelProxy {
             // stored then, and what follows is only drained (`drain`).
             let mut reader = Some(sender);
             let mut held = None;
+            let mut scrub = session.key_scrub();
             while let Some(piece) = body.next().await {
                 let bytes = match piece {
                     Ok(bytes) => bytes,
@@ -105,9 +112,9 @@ impl ModelProxy {
                             json!({"error": {"type": "upstream_failed", "message": message}});
                         held.get_or_insert_with(|| session.order.hold());
                         if let Some(sender) = &reader {
-                            let _ = sender
-                                .send(Ok(Bytes::from(format!("data: {frame}\n\n"))))
-                                .await;
+                            let mut tail = scrub.finish().to_vec();
+                            tail.extend_from_slice(format!("data: {frame}\n\n").as_bytes());
+                            let _ = sender.send(Ok(Bytes::from(tail))).await;
                         }
                         break;
                     }
@@ -140,6 +147,7 @@ impl ModelProxy {
                             .collect::<String>(),
                     ),
                 };
+                let out = scrub.push(out);
                 if let Some(sender) = &reader
                     && !out.is_empty()
                     && sender.send(Ok(out)).await.is_err()
@@ -151,19 +159,23 @@ impl ModelProxy {
                 }
             }
             held.get_or_insert_with(|| session.order.hold());
+            let mut tail = Vec::new();
             if let Some(translator) = &mut translator {
                 usage = translator.usage();
-                let tail: String = translator.finish().concat();
-                if let Some(sender) = &reader
-                    && !tail.is_empty()
-                {
-                    let _ = sender.send(Ok(Bytes::from(tail))).await;
-                }
+                let translated: String = translator.finish().concat();
+                tail.extend_from_slice(&scrub.push(Bytes::from(translated)));
+            }
+            tail.extend_from_slice(&scrub.finish());
+            if let Some(sender) = &reader
+                && !tail.is_empty()
+            {
+                let _ = sender.send(Ok(Bytes::from(tail))).await;
             }
             drop(reader);
             session.count(usage);
             session.record(usage, &timing).await;
             drop(held);
+            session.report_echo(scrub.found).await;
             drain(body).await;
         });
         let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {

@@ -26,7 +26,7 @@ impl ModelProxy {
         if number >= MAX_WARNINGS {
             return;
         }
-        warn!(job_id = %self.job_id, "model request refused or rewritten");
+        warn!(job_id = %self.job_id, "model proxy warning stored");
         let mut text = self.shown(message);
         if number + 1 == MAX_WARNINGS {
             text.push_str(

@@ -1,4 +1,5 @@
 use super::*;
+use hyper::header::HeaderName;
 
 fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     pairs

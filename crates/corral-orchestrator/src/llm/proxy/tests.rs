@@ -2,20 +2,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corral_proto::JobUsage;
-use tokio_util::task::TaskTracker;
 
-use super::{ModelProxy, ProxyContext, ProxyError};
-use crate::events::EventLog;
+use super::{ModelProxy, ProxyError};
+use crate::llm::ProviderKind;
 use crate::llm::scripted::{Script, ScriptedServer};
-use crate::llm::{Provider, ProviderKey, ProviderKind, Upstream};
-use crate::redact::Redactor;
 use crate::store::EventRecords as _;
 use crate::store::SqliteStore;
-use crate::testing::LIMITS;
 use corral_proto::EventKind;
-use corral_proto::llm::ChatRequest;
 use futures_util::StreamExt as _;
-use serde_json::json;
 
 /// A proxy within `LIMITS` (10 calls, 1000 tokens) that has not called anything.
 fn proxy(dir: &tempfile::TempDir) -> ModelProxy {
@@ -25,30 +19,7 @@ fn proxy(dir: &tempfile::TempDir) -> ModelProxy {
 
 /// Job `j-1`'s proxy to a `kind` provider at `base_url`, storing in `store`.
 fn proxy_to(store: Arc<SqliteStore>, kind: ProviderKind, base_url: String) -> ModelProxy {
-    let provider = Provider {
-        name: "up".into(),
-        kind,
-        base_url,
-        key: ProviderKey::None,
-        model: Some("m".into()),
-        input_price: None,
-        output_price: None,
-        max_tokens: 1024,
-        oauth: false,
-    };
-    ModelProxy::new(
-        "j-1".into(),
-        provider,
-        None,
-        "m".into(),
-        ProxyContext {
-            upstream: Upstream::new(30, 0).expect("client"),
-            events: EventLog::new(store),
-            tasks: TaskTracker::new(),
-        },
-        &LIMITS,
-        Arc::new(Redactor::default()),
-    )
+    crate::testing::model_proxy(store, kind, base_url, None)
 }
 
 fn usage(llm_calls: u64, tokens: u64) -> JobUsage {
@@ -111,36 +82,10 @@ impl Call {
 
 /// One call through `proxy`, whole or `stream`ed; its answer.
 async fn call(proxy: &Arc<ModelProxy>, how: Call, stream: bool) -> axum::response::Response {
-    match how {
-        Call::Chat(_) => {
-            let request: ChatRequest = serde_json::from_value(json!({
-                "messages": [{"role": "user", "content": "hi"}],
-                "stream": stream,
-            }))
-            .expect("request");
-            proxy.chat(request).await.expect("answered")
-        }
-        Call::Passthrough => {
-            let body = serde_json::to_vec(&json!({
-                "model": "m", "max_tokens": 100, "stream": stream,
-                "messages": [{"role": "user", "content": "hi"}],
-            }))
-            .expect("body");
-            let mut headers = axum::http::HeaderMap::new();
-            headers.insert("x-api-key", axum::http::HeaderValue::from_static("ph"));
-            let weight = body.len();
-            proxy
-                .passthrough(
-                    axum::http::Method::POST,
-                    "/v1/messages",
-                    &headers,
-                    body.into(),
-                    Ok(weight),
-                    "ph",
-                )
-                .await
-        }
-    }
+    let chat = matches!(how, Call::Chat(_));
+    crate::testing::ask_proxy(proxy, chat, "hi", stream)
+        .await
+        .expect("answered")
 }
 
 /// The worker's events wait for `usage_stored`: once it returns, nothing

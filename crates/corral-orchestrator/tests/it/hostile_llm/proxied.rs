@@ -90,7 +90,8 @@ pub(super) async fn proxied(mode: JobMode, kind: ProviderKind, max_llm_calls: u6
         },
         &job.limits,
         Arc::clone(&redactor),
-    );
+    )
+    .expect("proxy");
     let socket_dir = dir.path().join("run").join(&job.id);
     let setup = JobProvisions {
         credentials: vec![("DEPLOY_KEY".into(), SecretValue::new(SECRET.into()))],
