@@ -21,6 +21,7 @@
 //! - `scrub`: finding an injected credential, in its encoded forms, in answers
 //! - `tunnel`: a `CONNECT` tunnel relayed untouched, its ClientHello checked
 //! - `hello`: reading a TLS ClientHello's server name
+//! - `quote`: a host as events quote it, never with a secret in it
 //! - `resolve`: name lookups, bounded for a job and for the server
 
 pub mod allow;
@@ -32,6 +33,7 @@ mod inject;
 mod meter;
 pub mod policy;
 mod proxy;
+mod quote;
 mod resolve;
 pub(crate) mod scrub;
 mod tunnel;

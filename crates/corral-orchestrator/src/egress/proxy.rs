@@ -177,8 +177,8 @@ impl EgressProxy {
 
     /// Checks a connection to `host:port` asked for `way` and finds where
     /// it goes; the reason it is refused otherwise.
-    pub(super) async fn admit(&self, host: &str, port: u16, way: Way) -> Result<Target, String> {
-        let host = normalize(host);
+    pub(super) async fn admit(&self, asked: &str, port: u16, way: Way) -> Result<Target, String> {
+        let host = normalize(asked);
         let attempt = self.attempts.fetch_add(1, Ordering::Relaxed);
         if attempt >= self.policy.max_connections {
             return Err(format!(
@@ -190,6 +190,14 @@ impl EgressProxy {
             return Err(format!(
                 "the job's egress byte limit ({} bytes) is reached",
                 self.budget.max
+            ));
+        }
+        // A host is sent in clear to name servers and quoted in events:
+        // one holding a secret goes nowhere, and is quoted redacted.
+        if self.holds_secret(asked) || self.holds_secret(&host) {
+            return Err(format!(
+                "`{}` holds a secret: a host is sent in clear to name servers",
+                self.quoted(asked)
             ));
         }
         let literal = ip_literal(&host);
@@ -284,7 +292,7 @@ impl EgressProxy {
     /// inject host's) or on echo methods, which open no connection, would
     /// grow the store without bound. The limits themselves hold whether
     /// they are recorded or not.
-    async fn record_capped(&self, event: NewEvent) {
+    pub(super) async fn record_capped(&self, event: NewEvent) {
         let limit = self.event_limit();
         let count = self.refusals.fetch_add(1, Ordering::Relaxed);
         self.store_capped(event, count, limit, "egress refusals and warnings")
@@ -357,21 +365,6 @@ impl EgressProxy {
         {
             warn!(job_id = %self.job_id, "an egress connection was still being recorded when the job ended");
         }
-    }
-
-    /// Records a refused connection.
-    pub(super) async fn deny(&self, host: &str, port: u16, reason: &str) {
-        let network = NetworkData {
-            host: shown(&normalize(host)),
-            port,
-            allowed: false,
-            mode: None,
-            reason: Some(reason.to_owned()),
-            status: None,
-            bytes_up: None,
-            bytes_down: None,
-        };
-        self.record_capped(NewEvent::of(&network)).await;
     }
 }
 

@@ -13,6 +13,15 @@ use crate::store::{EventRecords as _, SqliteStore};
 
 /// A session allowing `*.example.com`, storing in a new store.
 async fn session() -> (tempfile::TempDir, Arc<SqliteStore>, EgressProxy) {
+    session_knowing(Redactor::default(), EgressNet::default()).await
+}
+
+/// A session allowing `*.example.com` whose leak detector is `redactor`,
+/// on `net`.
+async fn session_knowing(
+    redactor: Redactor,
+    net: EgressNet,
+) -> (tempfile::TempDir, Arc<SqliteStore>, EgressProxy) {
     let (dir, store) = crate::testing::store_with_job("j-1").await;
     let policy = EgressPolicy {
         allow: vec!["*.example.com".into()],
@@ -25,9 +34,9 @@ async fn session() -> (tempfile::TempDir, Arc<SqliteStore>, EgressProxy) {
         "j-1",
         policy,
         &HashMap::new(),
-        Arc::new(EgressNet::default()),
+        Arc::new(net),
         EventLog::new(Arc::clone(&store) as _),
-        Arc::new(Redactor::default()),
+        Arc::new(redactor),
     )
     .expect("session");
     (dir, store, proxy)
@@ -66,4 +75,49 @@ async fn a_refused_host_of_any_length_is_stored_short() {
         let stored = event.data.to_string().len();
         assert!(stored < 1024, "{stored} bytes stored: {:.300}", event.data);
     }
+}
+
+/// A host holding a secret is refused before any lookup (it would go to
+/// name servers in clear), and what is stored quotes it redacted: not
+/// lowercased (a mixed-case secret lowercased passes the leak detector)
+/// nor cut through the secret (a host past 253 bytes is cut when quoted).
+#[tokio::test]
+async fn a_host_holding_a_secret_is_refused_and_never_stored_in_part() {
+    const SECRET: &str = "Deploy-Key-7Qx2Vw9Rk";
+    // Pinned to loopback: were it admitted, nothing is looked up.
+    let mut net = EgressNet::default();
+    let pinned = format!("{SECRET}.example.com").to_ascii_lowercase();
+    net.pins
+        .insert(pinned, "127.0.0.1:9".parse().expect("addr"));
+    let (_dir, store, proxy) = session_knowing(Redactor::new([("TOKEN", SECRET)]), net).await;
+    let hosts = [
+        format!("{SECRET}.example.com"),
+        // The secret across byte 253, where a quoted host is cut.
+        format!("{}{SECRET}.example.com", "a".repeat(244)),
+    ];
+    for host in &hosts {
+        let refused = proxy
+            .admit(host, 443, Way::Connect)
+            .await
+            .expect_err("refused");
+        assert!(refused.contains("holds a secret"), "{refused}");
+        proxy.deny(host, 443, &refused).await;
+    }
+    let (events, _) = store
+        .events_within("j-1", 0, 100, 1 << 20)
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 2, "{events:?}");
+    let stored = serde_json::to_string(&events)
+        .expect("events")
+        .to_ascii_lowercase();
+    let secret = SECRET.to_ascii_lowercase();
+    for piece in secret.as_bytes().windows(6) {
+        let piece = std::str::from_utf8(piece).expect("ascii");
+        assert!(
+            !stored.contains(piece),
+            "`{piece}` of the secret in {stored}"
+        );
+    }
+    assert!(stored.contains("[redacted:token]"), "{stored}");
 }

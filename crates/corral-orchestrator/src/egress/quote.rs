@@ -1,0 +1,46 @@
+//! How a host a job named is quoted in its events: never with a secret
+//! in it, whole or in part.
+
+use corral_proto::NewEvent;
+use corral_proto::event::NetworkData;
+
+use super::EgressProxy;
+use super::allow::{normalize, shown};
+use crate::redact::Findings;
+
+impl EgressProxy {
+    /// Whether `text` holds one of the secrets the job's leak detector knows.
+    pub(super) fn holds_secret(&self, text: &str) -> bool {
+        let mut findings = Findings::default();
+        self.redactor.redact_text(text, &mut findings).is_some()
+    }
+
+    /// `host` as an event quotes it: normalized and [`shown`] short, or,
+    /// when it holds a secret, redacted as the job sent it before it is
+    /// cut or lowercased (a secret cut, or lowercased, would pass the
+    /// leak detector the event goes through).
+    pub(super) fn quoted(&self, host: &str) -> String {
+        let mut findings = Findings::default();
+        let normalized = normalize(host);
+        let redacted = self
+            .redactor
+            .redact_text(host, &mut findings)
+            .or_else(|| self.redactor.redact_text(&normalized, &mut findings));
+        shown(&redacted.unwrap_or(normalized))
+    }
+
+    /// Records a refused connection.
+    pub(super) async fn deny(&self, host: &str, port: u16, reason: &str) {
+        let network = NetworkData {
+            host: self.quoted(host),
+            port,
+            allowed: false,
+            mode: None,
+            reason: Some(reason.to_owned()),
+            status: None,
+            bytes_up: None,
+            bytes_down: None,
+        };
+        self.record_capped(NewEvent::of(&network)).await;
+    }
+}
