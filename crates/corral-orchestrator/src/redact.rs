@@ -56,7 +56,7 @@ mod stream;
 mod tests;
 mod views;
 
-pub(crate) use forms::base64_core;
+pub(crate) use forms::{all as all_forms, base64_core};
 pub use pieces::ByteScan;
 pub use redactor::Redactor;
 #[cfg(fuzzing)]

@@ -262,7 +262,12 @@ fn scrub_body(
             }
             None => {
                 ended = true;
-                Ok(Frame::data(stream.finish()))
+                let (out, found) = stream.finish();
+                if found > 0 && !reported {
+                    reported = true;
+                    report(&egress, &target, found);
+                }
+                Ok(Frame::data(out))
             }
         };
         std::task::Poll::Ready(Some(frame))

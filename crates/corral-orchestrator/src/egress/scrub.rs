@@ -10,6 +10,10 @@
 //! or HTML-encoded however its encoder likes is found too. A match is
 //! overwritten with `*`, byte for byte, so lengths and framing hold.
 //!
+//! Each run of 12 bytes of a value is searched for too: an echo cut short
+//! (an error message an upstream truncated) is blanked from its twelfth
+//! byte on.
+//!
 //! A body is searched as it streams: the tail of a chunk that could begin a
 //! match, or an escape, is held back and searched again with the next
 //! chunk, so a value cut across chunks is still found.
@@ -29,6 +33,10 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 pub const MIN_NEEDLE: usize = 8;
 /// What a match is overwritten with.
 const BLANK: u8 = b'*';
+/// The shortest run of a value searched for on its own: a value cut to
+/// fewer bytes leaves too little of it to matter, and shorter runs would
+/// match innocent text.
+pub const FRAGMENT: usize = 12;
 
 /// Why the search could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +49,12 @@ pub enum ScrubError {
 /// The search for every form of the injected values.
 #[derive(Debug)]
 pub struct Scrubber {
-    finder: AhoCorasick,
-    /// Every proper prefix of every form, lowercased: what a chunk's tail
-    /// may be the start of.
+    /// The whole forms, then the runs of [`FRAGMENT`] bytes: searched in
+    /// that order, so a whole form is blanked whole before a run of it
+    /// could break it up.
+    finders: [AhoCorasick; 2],
+    /// Every proper prefix of every form and run, lowercased: what a
+    /// chunk's tail may be the start of.
     prefixes: HashSet<Vec<u8>>,
     /// The longest form, in bytes.
     longest: usize,
@@ -52,26 +63,33 @@ pub struct Scrubber {
 impl Scrubber {
     /// A search for `values` in every form.
     pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Self, ScrubError> {
-        let mut needles: Vec<Vec<u8>> = Vec::new();
+        let mut whole: Vec<Vec<u8>> = Vec::new();
+        let mut runs: Vec<Vec<u8>> = Vec::new();
         for value in values {
-            for form in forms(value) {
-                let form = form.into_bytes();
-                if form.len() >= MIN_NEEDLE && !needles.contains(&form) {
-                    needles.push(form);
+            for (needles, found) in [(&mut whole, forms(value)), (&mut runs, fragments(value))] {
+                for form in found {
+                    let form = form.into_bytes();
+                    if form.len() >= MIN_NEEDLE && !needles.contains(&form) {
+                        needles.push(form);
+                    }
                 }
             }
         }
-        let finder = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(true)
-            .build(&needles)?;
+        let build = |needles: &[Vec<u8>]| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .ascii_case_insensitive(true)
+                .build(needles)
+        };
+        let finders = [build(&whole)?, build(&runs)?];
+        let needles = whole.iter().chain(&runs);
         let prefixes = needles
-            .iter()
+            .clone()
             .flat_map(|needle| (1..needle.len()).map(|end| needle[..end].to_ascii_lowercase()))
             .collect();
-        let longest = needles.iter().map(Vec::len).max().unwrap_or(0);
+        let longest = needles.map(Vec::len).max().unwrap_or(0);
         Ok(Self {
-            finder,
+            finders,
             prefixes,
             longest,
         })
@@ -79,33 +97,32 @@ impl Scrubber {
 
     /// Overwrites every match in `bytes`; how many there were.
     pub fn scrub(&self, bytes: &mut [u8]) -> usize {
-        self.scrub_held(bytes).0
+        self.scrub_held(bytes, true).0
     }
 
     /// Overwrites every match in `bytes`; how many there were, and how
-    /// long a tail could still begin one once more bytes come.
-    fn scrub_held(&self, bytes: &mut [u8]) -> (usize, usize) {
-        let exact: Vec<_> = self.finder.find_iter(&*bytes).map(|m| m.range()).collect();
-        for range in &exact {
-            bytes[range.clone()].fill(BLANK);
-        }
+    /// long a tail could still begin one once more bytes come (none at
+    /// the `end`). Runs of a value are searched for only before that
+    /// tail: searched early, a run of a whole value cut across chunks
+    /// would be blanked, the value's end then too short to be found.
+    fn scrub_held(&self, bytes: &mut [u8], end: bool) -> (usize, usize) {
+        let [whole, runs] = &self.finders;
+        let mut found = blank(whole, bytes);
+        let held = if end { 0 } else { self.held(bytes) };
+        let settled = bytes.len() - held;
+        found += blank(runs, &mut bytes[..settled]);
+        (found, held)
+    }
+
+    /// How long a tail of `bytes` could still begin a match in it or in
+    /// its view: the tail of its view's settled part, and anything after
+    /// (an escape cut short).
+    fn held(&self, bytes: &[u8]) -> usize {
         let view = unescape::View::of(bytes);
-        let escaped: Vec<_> = self
-            .finder
-            .find_iter(view.text())
-            .map(|m| view.origin(m.range()))
-            .collect();
-        for range in &escaped {
-            bytes[range.clone()].fill(BLANK);
-        }
-        // What could still begin a match in the view: the tail of its
-        // settled part, and anything after (an escape cut short).
         let settled = view.settled();
         let from = settled - self.hold_back(&view.text()[..settled]);
-        let held = self
-            .hold_back(bytes)
-            .max(bytes.len() - view.origin_of(from));
-        (exact.len() + escaped.len(), held)
+        self.hold_back(bytes)
+            .max(bytes.len() - view.origin_of(from))
     }
 
     /// Length of the longest tail of `bytes` that could begin a match.
@@ -117,6 +134,24 @@ impl Scrubber {
             .find(|length| self.prefixes.contains(&tail[most - length..]))
             .unwrap_or(0)
     }
+}
+
+/// Overwrites every match of `finder` in `bytes` and in their view
+/// through escapes; how many there were.
+fn blank(finder: &AhoCorasick, bytes: &mut [u8]) -> usize {
+    let exact: Vec<_> = finder.find_iter(&*bytes).map(|m| m.range()).collect();
+    for range in &exact {
+        bytes[range.clone()].fill(BLANK);
+    }
+    let view = unescape::View::of(bytes);
+    let escaped: Vec<_> = finder
+        .find_iter(view.text())
+        .map(|m| view.origin(m.range()))
+        .collect();
+    for range in &escaped {
+        bytes[range.clone()].fill(BLANK);
+    }
+    exact.len() + escaped.len()
 }
 
 /// A body being scrubbed as it streams.
@@ -139,15 +174,17 @@ impl ScrubStream {
     pub fn push(&mut self, chunk: &[u8]) -> (Bytes, usize) {
         let mut text = std::mem::take(&mut self.held);
         text.extend_from_slice(chunk);
-        let (found, held) = self.scrubber.scrub_held(&mut text);
+        let (found, held) = self.scrubber.scrub_held(&mut text, false);
         self.held = text.split_off(text.len() - held);
         (Bytes::from(text), found)
     }
 
-    /// The held tail, at the end of the body.
-    pub fn finish(&mut self) -> Bytes {
-        // Held bytes were searched already and end in no whole match.
-        Bytes::from(std::mem::take(&mut self.held))
+    /// The held tail, at the end of the body, and the matches it held:
+    /// it ends in no whole value, but may hold a run of one.
+    pub fn finish(&mut self) -> (Bytes, usize) {
+        let mut held = std::mem::take(&mut self.held);
+        let found = self.scrubber.scrub(&mut held);
+        (Bytes::from(held), found)
     }
 }
 
@@ -172,7 +209,9 @@ pub fn scrub_headers(scrubber: &Scrubber, headers: &HeaderMap) -> (HeaderMap, us
     (clean, found)
 }
 
-/// The forms of `value` searched for: as is, base64 and hex.
+/// The forms of `value` searched for: as is, base64 and hex, and every
+/// other form the leak detector knows (spaced hex, byte lists, escaped
+/// twice…: `redact::forms`).
 fn forms(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_owned(), hex::encode(value)];
     for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
@@ -180,7 +219,23 @@ fn forms(value: &str) -> Vec<String> {
             forms.push(crate::redact::base64_core(engine, value.as_bytes(), offset));
         }
     }
+    forms.extend(crate::redact::all_forms(value));
     forms
+}
+
+/// Each [`FRAGMENT`]-byte run of `value` as is, so an echo cut short (an
+/// upstream's error message, a body it truncated) does not hand on most
+/// of it.
+fn fragments(value: &str) -> Vec<String> {
+    if value.len() <= FRAGMENT {
+        return Vec::new();
+    }
+    value
+        .as_bytes()
+        .windows(FRAGMENT)
+        .filter_map(|run| std::str::from_utf8(run).ok())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]

@@ -12,13 +12,18 @@
 //! provider quotes its key in one piece, and a model never saw it.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::http::HeaderMap;
 use bytes::Bytes;
+use tracing::warn;
 
 use super::ModelProxy;
 use crate::egress::scrub::{ScrubStream, Scrubber, scrub_headers};
 use crate::secrets::SecretValue;
+
+/// Answers holding the key reported one by one in a job's events.
+const MAX_ECHO_REPORTS: u64 = 20;
 
 /// One answer's body, searched for the key as it streams.
 pub(super) struct KeyScrub {
@@ -42,10 +47,12 @@ impl KeyScrub {
 
     /// What was held back, at the end of the body.
     pub(super) fn finish(&mut self) -> Bytes {
-        self.stream
-            .as_mut()
-            .map(ScrubStream::finish)
-            .unwrap_or_default()
+        let Some(stream) = &mut self.stream else {
+            return Bytes::new();
+        };
+        let (out, found) = stream.finish();
+        self.found += found;
+        out
     }
 }
 
@@ -93,10 +100,17 @@ impl ModelProxy {
         }
     }
 
-    /// Stores that an answer held the key `found` times (when it did).
+    /// Stores that an answer held the key `found` times (when it did):
+    /// the first [`MAX_ECHO_REPORTS`] answers, counted apart from the
+    /// proxy's other warnings, which a job can use up on purpose first.
     pub(super) async fn report_echo(&self, found: usize) {
-        if found > 0 {
-            self.warn(&format!(
+        if found == 0 {
+            return;
+        }
+        let number = self.echoes.fetch_add(1, Ordering::SeqCst);
+        warn!(job_id = %self.job_id, provider = %self.provider.name, "a model provider's answer held its key: blanked");
+        if number < MAX_ECHO_REPORTS {
+            self.store_warning(format!(
                 "an answer of model provider `{}` held its key ({found} times); it was blanked \
                  out before the job saw it",
                 self.provider.name

@@ -97,6 +97,8 @@ pub struct ModelProxy {
     pub(super) token_counts: AtomicU64,
     /// Warnings of this job's proxy so far, stored or only counted.
     pub(super) warnings: AtomicU64,
+    /// Answers that held the key so far (`echo`), counted apart.
+    pub(super) echoes: AtomicU64,
     /// The job's leak detector, for the job's text quoted in warnings.
     pub(super) redactor: Arc<Redactor>,
     /// The search for the key in answers (`echo`).
@@ -147,6 +149,7 @@ impl ModelProxy {
             tokens: AtomicU64::new(0),
             token_counts: AtomicU64::new(0),
             warnings: AtomicU64::new(0),
+            echoes: AtomicU64::new(0),
             redactor,
             key_search,
             failure: Mutex::new(None),
@@ -184,6 +187,7 @@ impl ModelProxy {
     }
 
     pub(super) fn set_last_error(&self, error: String) {
+        let (error, _) = self.text_without_key(error);
         *self
             .last_error
             .lock()

@@ -107,7 +107,7 @@ impl ModelProxy {
                 let bytes = match piece {
                     Ok(bytes) => bytes,
                     Err(error) => {
-                        let message = format!("the model's stream broke: {error}");
+                        let message = format!("the model's stream broke: {}", error.without_url());
                         let frame =
                             json!({"error": {"type": "upstream_failed", "message": message}});
                         held.get_or_insert_with(|| session.order.hold());

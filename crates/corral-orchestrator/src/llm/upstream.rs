@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT_ENCODING, CONTENT_ENCODING, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
 use reqwest::{Response, StatusCode};
 
 use super::anthropic::error_message;
@@ -17,6 +19,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Longest `retry-after` honoured; past it the call fails instead.
 const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
+/// Most of an error body read.
+const MAX_ERROR_BYTES: usize = 64 << 10;
 /// Most of an error body kept in the message: a bound on memory. A job's
 /// reason shows less, cut only once it is redacted (`jobs::outcome`): cut
 /// here, a secret across the cut left its start in the reason.
@@ -38,6 +42,10 @@ pub enum UpstreamError {
     /// The upstream could not be reached or did not answer in time.
     #[error("cannot reach the upstream: {0}")]
     Unreachable(String),
+    /// The upstream answered compressed (`content-encoding`), though asked
+    /// for `identity`.
+    #[error("the upstream answered in the `{0}` encoding; corral reads only `identity`")]
+    Encoded(String),
 }
 
 /// The HTTP client every job's proxy shares (one connection pool).
@@ -54,6 +62,9 @@ impl Upstream {
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(Duration::from_secs(timeout_secs))
             .user_agent(concat!("corral/", env!("CARGO_PKG_VERSION")))
+            // A redirect would carry the key (`x-api-key` is no header
+            // reqwest drops across hosts) to wherever the answer names.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
         Ok(Self {
@@ -77,19 +88,23 @@ impl Upstream {
                 .client
                 .post(url)
                 .headers(headers.clone())
+                .header(ACCEPT_ENCODING, "identity")
                 .body(body.clone())
                 .send()
                 .await;
             let retries_left = attempt <= self.max_retries;
-            let wait = match sent {
-                Ok(response) if response.status().is_success() => return Ok((response, attempt)),
-                Ok(response) => {
+            let wait = match sent.map(plain) {
+                Ok(Err(encoded)) => return Err(encoded),
+                Ok(Ok(response)) if response.status().is_success() => {
+                    return Ok((response, attempt));
+                }
+                Ok(Ok(response)) => {
                     let status = response.status();
                     let retry_after = retry_after(response.headers());
                     let retryable =
                         status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
                     if !retryable || !retries_left || retry_after > Some(MAX_RETRY_AFTER) {
-                        let body = response.bytes().await.unwrap_or_default();
+                        let body = read_error(response).await;
                         return Err(UpstreamError::Status {
                             status,
                             message: shorten(&error_message(&body)),
@@ -119,14 +134,49 @@ impl Upstream {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<Response, UpstreamError> {
-        self.client
+        let answer = self
+            .client
             .request(method, url)
             .headers(headers.clone())
+            .header(ACCEPT_ENCODING, "identity")
             .body(body)
             .send()
             .await
-            .map_err(|error| UpstreamError::Unreachable(shorten(&without_url(&error))))
+            .map_err(|error| UpstreamError::Unreachable(shorten(&without_url(&error))))?;
+        plain(answer)
     }
+}
+
+/// `answer` when its body is sent as is (`identity` was asked for): a
+/// compressed one would pass the search for the key (`echo`) unread, so
+/// it is an error, not retried.
+fn plain(answer: Response) -> Result<Response, UpstreamError> {
+    match answer.headers().get(CONTENT_ENCODING) {
+        Some(coding)
+            if !coding
+                .as_bytes()
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"identity") =>
+        {
+            Err(UpstreamError::Encoded(shorten(&String::from_utf8_lossy(
+                coding.as_bytes(),
+            ))))
+        }
+        _ => Ok(answer),
+    }
+}
+
+/// An error answer's body, read up to [`MAX_ERROR_BYTES`].
+async fn read_error(mut response: Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(piece)) = response.chunk().await {
+        let room = MAX_ERROR_BYTES - body.len();
+        body.extend_from_slice(&piece[..piece.len().min(room)]);
+        if body.len() == MAX_ERROR_BYTES {
+            break;
+        }
+    }
+    body
 }
 
 /// A header holding a key: marked sensitive so no debug output shows it.

@@ -52,7 +52,7 @@ impl ModelProxy {
         }
     }
 
-    async fn store_warning(&self, text: String) {
+    pub(super) async fn store_warning(&self, text: String) {
         let event = NewEvent::warning(text);
         if let Err(error) = self.events.append(&self.job_id, vec![event]).await {
             error!(job_id = %self.job_id, error = %error, "cannot store warning event");

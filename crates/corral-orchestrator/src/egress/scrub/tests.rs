@@ -76,7 +76,11 @@ fn every_form_of_the_credential_is_blanked_and_lengths_hold() {
             "{echo}: {}",
             String::from_utf8_lossy(&bytes)
         );
-        assert!(bytes.starts_with(b"before ") && bytes.ends_with(b" after"));
+        assert!(
+            bytes.starts_with(b"before ") && bytes.ends_with(b" after"),
+            "{echo}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
     }
 }
 
@@ -91,12 +95,19 @@ fn a_value_cut_across_chunks_is_still_found() {
 }
 
 fn cut_everywhere(body: &str) {
+    // Streamed in any two pieces, the body comes out as scrubbed whole.
+    let mut whole = body.as_bytes().to_vec();
+    scrubber().scrub(&mut whole);
     for cut in 1..body.len() {
         let mut stream = ScrubStream::new(scrubber());
         let (first, _) = stream.push(&body.as_bytes()[..cut]);
         let (second, _) = stream.push(&body.as_bytes()[cut..]);
-        let out = [first, second, stream.finish()].concat();
-        assert_eq!(out.len(), body.len(), "cut at {cut}");
+        let out = [first, second, stream.finish().0].concat();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&whole),
+            "cut at {cut}"
+        );
         assert!(
             !leaks(&out),
             "cut at {cut}: {}",
@@ -111,7 +122,7 @@ fn cut_everywhere(body: &str) {
         out.extend_from_slice(&piece);
         found += count;
     }
-    out.extend_from_slice(&stream.finish());
+    out.extend_from_slice(&stream.finish().0);
     assert!(
         found > 0 && !leaks(&out),
         "{}",
@@ -129,7 +140,7 @@ fn innocent_bytes_pass_at_once_and_untouched() {
     assert_eq!(&out[..], b"token: ");
     let (out, found) = stream.push(b"ondary\n");
     assert_eq!((&out[..], found), (&b"Bearer s3condary\n"[..], 0));
-    assert!(stream.finish().is_empty());
+    assert!(stream.finish().0.is_empty());
     let mut binary = vec![0, 159, 146, 150, 255, 0x2a];
     assert_eq!(scrubber().scrub(&mut binary), 0);
     // An escape cut at the chunk's end waits too.
@@ -138,4 +149,31 @@ fn innocent_bytes_pass_at_once_and_untouched() {
     assert_eq!(&out[..], b"100");
     let (out, _) = stream.push(b" sure\n");
     assert_eq!(&out[..], b"% sure\n");
+}
+
+/// An echo an upstream cut short (an error message truncated) keeps no
+/// run of [`FRAGMENT`] bytes of the value, wherever it was cut.
+#[test]
+fn an_echo_cut_short_keeps_no_long_run_of_the_value() {
+    let scrubber = scrubber();
+    let secret = SECRET.as_bytes();
+    let runs: Vec<&[u8]> = secret.windows(FRAGMENT).collect();
+    for (start, end) in (0..secret.len())
+        .flat_map(|start| (start + FRAGMENT..secret.len()).map(move |end| (start, end)))
+    {
+        let mut bytes = [b"error: ".as_slice(), &secret[start..end], "…".as_bytes()].concat();
+        assert!(scrubber.scrub(&mut bytes) > 0, "{start}..{end}");
+        assert!(
+            !bytes.windows(FRAGMENT).any(|window| runs.contains(&window)),
+            "{start}..{end}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        // (A run of the header as set, "Bearer s3cret…", may take the
+        // space before the value.)
+        assert!(
+            bytes.starts_with(b"error:") && bytes.ends_with("…".as_bytes()),
+            "{start}..{end}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
 }

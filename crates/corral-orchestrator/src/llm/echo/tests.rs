@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -21,6 +22,8 @@ use crate::llm::{ModelProxy, ProviderKind};
 use crate::store::{EventRecords as _, SqliteStore};
 
 const KEY: &str = "sk-echo-4f1c9a7e2b3d8c60";
+/// Requests the upstream got at the place it redirects to.
+static ELSEWHERE: AtomicUsize = AtomicUsize::new(0);
 
 /// The key the upstream was sent, from whichever header carried it.
 fn sent_key(headers: &HeaderMap) -> String {
@@ -47,7 +50,27 @@ async fn echoing_upstream() -> (String, tokio::task::JoinHandle<()>) {
         let request: Value = serde_json::from_slice(body).unwrap_or_default();
         let prompt = request.to_string();
         let seen = base64::engine::general_purpose::STANDARD.encode(format!("key={key}"));
-        let mut response = if prompt.contains("fail") {
+        if headers
+            .get("accept-encoding")
+            .is_none_or(|coding| coding != "identity")
+        {
+            return (StatusCode::IM_A_TEAPOT, "identity was not asked for").into_response();
+        }
+        let mut response = if prompt.contains("redirect") {
+            let elsewhere = format!(
+                "http://{}/elsewhere",
+                headers["host"].to_str().unwrap_or("")
+            );
+            (StatusCode::TEMPORARY_REDIRECT, [("location", elsewhere)]).into_response()
+        } else if prompt.contains("gzip") {
+            let body = format!("compressed {key}");
+            (StatusCode::OK, [("content-encoding", "gzip")], body).into_response()
+        } else if prompt.contains("long") {
+            // The key across the cut of an upstream's message (16 Ki chars).
+            let message = format!("{}{key}", "x".repeat((16 << 10) - 16));
+            let body = json!({"error": {"message": message}}).to_string();
+            (StatusCode::BAD_REQUEST, body).into_response()
+        } else if prompt.contains("fail") {
             let body = format!(
                 r#"{{"error": {{"message": "invalid key {}"}}}}"#,
                 escaped(&key)
@@ -95,6 +118,13 @@ async fn echoing_upstream() -> (String, tokio::task::JoinHandle<()>) {
         response
     }
     let app = Router::new()
+        .route(
+            "/elsewhere",
+            post(|| async {
+                ELSEWHERE.fetch_add(1, Ordering::SeqCst);
+                "followed"
+            }),
+        )
         .route(
             "/v1/chat/completions",
             post(|headers: HeaderMap, body: Bytes| async move { answer(false, &headers, &body) }),
@@ -177,7 +207,11 @@ fn holds_key(seen: &str) -> bool {
             .decode(word)
             .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(KEY))
     });
-    seen.contains(KEY) || seen.contains(&escaped(KEY)) || decoded_headers
+    let run = KEY
+        .as_bytes()
+        .windows(crate::egress::scrub::FRAGMENT)
+        .any(|run| seen.contains(std::str::from_utf8(run).unwrap_or_default()));
+    run || seen.contains(&escaped(KEY)) || decoded_headers
 }
 
 #[tokio::test]
@@ -185,7 +219,12 @@ async fn a_provider_quoting_its_key_back_never_hands_it_to_the_job() {
     let (base_url, upstream) = echoing_upstream().await;
     let mut cases = Vec::new();
     for kind in [ProviderKind::Openai, ProviderKind::Anthropic] {
-        for (prompt, stream) in [("hi", false), ("hi", true), ("fail", false)] {
+        for (prompt, stream) in [
+            ("hi", false),
+            ("hi", true),
+            ("fail", false),
+            ("long", false),
+        ] {
             cases.push((Some(kind), prompt, stream));
         }
     }
@@ -216,5 +255,69 @@ async fn a_provider_quoting_its_key_back_never_hands_it_to_the_job() {
         let stored = serde_json::to_string(&events).expect("events");
         assert!(!stored.contains(KEY), "{case}: the key is in an event");
     }
+    upstream.abort();
+}
+
+/// The key never follows a redirect to where an answer points (reqwest
+/// drops `authorization` across hosts, not `x-api-key`), and an answer
+/// compressed though `identity` was asked for is refused, not passed on
+/// unsearched. And a job that used up the proxy's warnings first still
+/// gets the echo's.
+#[tokio::test]
+async fn the_key_follows_no_redirect_and_no_answer_passes_unsearched() {
+    let (base_url, upstream) = echoing_upstream().await;
+    for kind in [
+        None,
+        Some(ProviderKind::Openai),
+        Some(ProviderKind::Anthropic),
+    ] {
+        let (_dir, store) = crate::testing::store_with_job("j-1").await;
+        let proxy = proxy(
+            Arc::clone(&store),
+            kind.unwrap_or(ProviderKind::Anthropic),
+            &base_url,
+        );
+        for prompt in ["redirect", "gzip"] {
+            let answer = crate::testing::ask_proxy(&proxy, kind.is_some(), prompt, false).await;
+            let status = match &answer {
+                Ok(response) => response.status(),
+                Err(error) => error.clone().into_response().status(),
+            };
+            let seen = seen(answer).await;
+            let case = format!("{kind:?}, {prompt}: {status} {seen}");
+            assert!(!holds_key(&seen), "{case}");
+            if prompt == "gzip" {
+                assert_eq!(status, StatusCode::BAD_GATEWAY, "{case}");
+                assert!(seen.contains("`gzip` encoding"), "{case}");
+            } else {
+                assert_ne!(status, StatusCode::OK, "{case}");
+            }
+        }
+        for _ in 0..crate::llm::MAX_WARNINGS + 5 {
+            proxy.warn("a warning the job provoked").await;
+        }
+        let _ = seen(crate::testing::ask_proxy(&proxy, kind.is_some(), "fail", false).await).await;
+        proxy.settle(std::time::Duration::from_secs(10)).await;
+        let (events, _) = store
+            .events_within("j-1", 0, 100, 1 << 20)
+            .await
+            .expect("events");
+        let texts: Vec<String> = events.iter().map(|event| event.data.to_string()).collect();
+        let capped = texts
+            .iter()
+            .position(|text| text.contains("are counted and reported when the job ends"))
+            .expect("the warnings' cap reached");
+        assert!(
+            texts[capped..]
+                .iter()
+                .any(|text| text.contains("held its key")),
+            "{kind:?}: {texts:?}"
+        );
+    }
+    assert_eq!(
+        ELSEWHERE.load(Ordering::SeqCst),
+        0,
+        "a redirect was followed"
+    );
     upstream.abort();
 }
