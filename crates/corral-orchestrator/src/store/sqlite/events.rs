@@ -7,13 +7,12 @@
 
 use corral_proto::{Event, EventKind, NewEvent};
 use rusqlite::params;
-use time::OffsetDateTime;
 
 use async_trait::async_trait;
 use rusqlite::OptionalExtension;
 
 use super::SqliteStore;
-use super::rows::{from_json, from_millis, highest_seq, millis, to_json};
+use super::rows::{from_json, from_millis, highest_seq, to_json};
 use crate::store::{EventRecords, HeldStreams, StoreError};
 
 #[async_trait]
@@ -29,9 +28,6 @@ impl EventRecords for SqliteStore {
             .map(|held| to_json("held_streams", &held))
             .transpose()?;
         let job_id = job_id.to_owned();
-        let now = millis(OffsetDateTime::now_utc());
-        // As read back: the stored time has millisecond precision.
-        let ts = from_millis("ts", now)?;
         // Written here, on the caller's thread, not the writer's: the
         // writer only binds them, and groups appends by their size.
         let data = events
@@ -41,8 +37,6 @@ impl EventRecords for SqliteStore {
         self.writer
             .append(|reply| super::group::Append {
                 job_id,
-                ts,
-                now,
                 events,
                 data,
                 batch,

@@ -21,7 +21,7 @@ use corral_proto::{Event, NewEvent};
 
 use rusqlite::params;
 
-use super::rows::highest_seq;
+use super::rows::{from_millis, highest_seq, millis};
 use rusqlite::Connection;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
@@ -39,8 +39,6 @@ const MOST_BYTES_TOGETHER: usize = 4 << 20;
 /// One job's events to append, and where its outcome goes.
 pub(super) struct Append {
     pub(super) job_id: String,
-    pub(super) ts: OffsetDateTime,
-    pub(super) now: i64,
     pub(super) events: Vec<NewEvent>,
     /// Each event's data, as JSON.
     pub(super) data: Vec<String>,
@@ -146,6 +144,7 @@ impl Writer {
 /// or rollback, a panic's included: no other write ever runs inside one.
 fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Work>) {
     let mut next = None;
+    let mut clock = Clock::default();
     while let Some(work) = next.take().or_else(|| waiting.recv().ok()) {
         let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
         // A panic drops the answers left (that work fails), never the
@@ -154,7 +153,7 @@ fn write(connection: &Mutex<Connection>, waiting: &mpsc::Receiver<Work>) {
             Work::Append(first) => {
                 let (group, after) = take_group(first, waiting);
                 next = after;
-                store_group(&mut connection, group);
+                store_group(&mut connection, group, clock.now());
             }
             Work::Call(run) => {
                 // Each transaction ends under one hold of the lock: one
@@ -192,41 +191,60 @@ fn take_group(first: Append, waiting: &mpsc::Receiver<Work>) -> (Vec<Append>, Op
     (group, None)
 }
 
-/// Stores `group` in one transaction; or, when any of it fails (or
-/// panics), each alone: a panic storing one fails that one only.
-fn store_group(connection: &mut Connection, group: Vec<Append>) {
+/// When the writer stores: never earlier than what it stored before,
+/// whatever the wall clock does, so events' times follow their order.
+#[derive(Default)]
+struct Clock {
+    last: i64,
+}
+
+impl Clock {
+    /// Now, in milliseconds, and as read back.
+    fn now(&mut self) -> (i64, OffsetDateTime) {
+        self.last = self.last.max(millis(OffsetDateTime::now_utc()));
+        let ts = from_millis("ts", self.last).unwrap_or_else(|_| OffsetDateTime::now_utc());
+        (self.last, ts)
+    }
+}
+
+/// Stores `group` in one transaction at time `now`; or, when any of it
+/// fails (or panics), each alone: a panic storing one fails that one only.
+fn store_group(connection: &mut Connection, group: Vec<Append>, now: (i64, OffsetDateTime)) {
+    let (millis, ts) = now;
     if group.len() > 1
-        && let Ok(before) = guarded(connection, &group)
+        && let Ok(before) = guarded(connection, &group, millis)
     {
         for (append, before) in group.into_iter().zip(before) {
-            let stored = stored_events(&append.job_id, append.ts, before, append.events);
+            let stored = stored_events(&append.job_id, ts, before, append.events);
             let _ = append.reply.send(Ok(stored));
         }
         return;
     }
     for append in group {
-        let stored = guarded(connection, std::slice::from_ref(&append))
-            .map(|before| stored_events(&append.job_id, append.ts, before[0], append.events));
+        let stored = guarded(connection, std::slice::from_ref(&append), millis)
+            .map(|before| stored_events(&append.job_id, ts, before[0], append.events));
         let _ = append.reply.send(stored);
     }
 }
 
 /// [`together`], a panic in it rolled back and failed.
-fn guarded(connection: &Connection, group: &[Append]) -> Result<Vec<u64>, StoreError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| together(connection, group)))
-        .unwrap_or_else(|_| {
-            rollback(connection);
-            Err(StoreError::WriterGone)
-        })
+fn guarded(connection: &Connection, group: &[Append], now: i64) -> Result<Vec<u64>, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        together(connection, group, now)
+    }))
+    .unwrap_or_else(|_| {
+        rollback(connection);
+        Err(StoreError::WriterGone)
+    })
 }
 
-/// Every append of `group` in one transaction, committed (or none, rolled
-/// back); the sequence number before each one's first event.
-fn together(connection: &Connection, group: &[Append]) -> Result<Vec<u64>, StoreError> {
+/// Every append of `group` in one transaction at `now`, committed (or
+/// none, rolled back); the sequence number before each one's first event.
+fn together(connection: &Connection, group: &[Append], now: i64) -> Result<Vec<u64>, StoreError> {
     let before = begin(connection).and_then(|()| {
         let before = group
             .iter()
-            .map(|append| rows(connection, append))
+            .map(|append| rows(connection, append, now))
             .collect::<Result<Vec<_>, _>>()?;
         connection.prepare_cached("COMMIT")?.execute([])?;
         Ok(before)
@@ -261,14 +279,14 @@ fn rollback(connection: &Connection) {
 #[cfg(test)]
 const PANICS: &str = "j-panics";
 
-/// Inserts `append`'s rows in the open transaction.
-fn rows(connection: &Connection, append: &Append) -> Result<u64, StoreError> {
+/// Inserts `append`'s rows in the open transaction, stored at `now`.
+fn rows(connection: &Connection, append: &Append, now: i64) -> Result<u64, StoreError> {
     #[cfg(test)]
     assert_ne!(append.job_id, PANICS, "a test's panic while storing");
     append_rows(
         connection,
         &append.job_id,
-        append.now,
+        now,
         &append.events,
         &append.data,
         append.batch,

@@ -180,8 +180,6 @@ fn groups_of(sizes: &[usize]) -> Vec<usize> {
         queue
             .send(super::Work::Append(super::Append {
                 job_id: "j-0".into(),
-                ts: time::OffsetDateTime::UNIX_EPOCH,
-                now: 0,
                 events: Vec::new(),
                 data: vec!["x".repeat(size)],
                 batch: None,

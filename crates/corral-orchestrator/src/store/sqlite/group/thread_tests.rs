@@ -59,3 +59,49 @@ async fn the_last_store_dropped_waits_for_its_writer() {
         "the WAL is gone with the last connection"
     );
 }
+
+/// An event's time is when the writer stored it, not when it was asked
+/// for: appends queued behind a busy writer (here, a held connection) get
+/// the time they are stored, so times never go back as sequence numbers
+/// go up, whichever append was asked for first.
+#[tokio::test]
+async fn an_event_s_time_is_when_it_was_stored() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store_with_jobs(dir.path()).await;
+    let held = Held::connection(&store);
+    let mut appends = tokio::task::JoinSet::new();
+    for index in 0..4 {
+        let store = store.clone();
+        appends.spawn(async move {
+            store
+                .append_events("j-0", two_events(index), None, None)
+                .await
+        });
+    }
+    for _ in 0..4 {
+        tokio::task::yield_now().await;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let released = time::OffsetDateTime::now_utc();
+    held.release();
+    while let Some(done) = appends.join_next().await {
+        done.expect("joined").expect("stored");
+    }
+    let (events, _) = store
+        .events_within("j-0", 0, 100, 1 << 20)
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 8);
+    // Stored times keep milliseconds.
+    let floor = released - time::Duration::milliseconds(1);
+    for pair in events.windows(2) {
+        assert!(pair[0].ts <= pair[1].ts, "{pair:?}");
+    }
+    for event in &events {
+        assert!(
+            event.ts >= floor,
+            "stored at {}, released at {released}",
+            event.ts
+        );
+    }
+}
