@@ -95,6 +95,16 @@ impl AllowRule {
         }
     }
 
+    /// How many bytes at the end of `host` (which it covers) this entry
+    /// names itself: all of them for a name or an address, the suffix's
+    /// (and its dot) for a `*.` one.
+    pub fn named_tail(&self, host: &str) -> usize {
+        match self.host.strip_prefix("*.") {
+            Some(suffix) => suffix.len() + 1,
+            None => host.len(),
+        }
+    }
+
     /// What this entry lets through to `host:port` asked for `way`.
     pub fn access(&self, host: &str, port: u16, way: Way) -> Option<Access> {
         let port_ok = match (self.port, way) {

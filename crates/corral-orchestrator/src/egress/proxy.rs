@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 use super::allow::{Access, AllowRule, Way};
-use super::allow::{ip_literal, normalize, plain_host, shown};
+use super::allow::{ip_literal, normalize, plain_host};
 use super::ca::JobCa;
 use super::meter::Budget;
 use super::policy::is_public;
@@ -192,24 +192,21 @@ impl EgressProxy {
                 self.budget.max
             ));
         }
-        // A host is sent in clear to name servers and quoted in events:
-        // one holding a secret goes nowhere, and is quoted redacted.
-        if self.holds_secret(asked) || self.holds_secret(&host) {
-            return Err(format!(
-                "`{}` holds a secret: a host is sent in clear to name servers",
-                self.quoted(asked)
-            ));
-        }
         let literal = ip_literal(&host);
         // Before anything quotes it: a name no DNS could hold is refused
-        // here, however an allow pattern's suffix would cover it.
+        // here, however an allow pattern's suffix would cover it. Until
+        // the host is known to hold no secret, it is quoted redacted.
         if literal.is_none() && !plain_host(&host) {
-            return Err(format!("`{}` is not a host name", shown(&host)));
+            return Err(format!("`{}` is not a host name", self.quoted(asked)));
         }
         let covered = self.allow.iter().any(|rule| rule.covers(&host));
         if (literal.is_some() && !self.policy.allow_ip_literals) || !covered {
-            return Err(format!("`{host}` is not on the job's egress allowlist"));
+            return Err(format!(
+                "`{}` is not on the job's egress allowlist",
+                self.quoted(asked)
+            ));
         }
+        self.chose_no_secret(asked, &host)?;
         let access = super::allow::access(&self.allow, &host, port, way).ok_or_else(|| {
             format!(
                 "port {port} of `{host}` is not allowed: an entry `{host}` opens 443 \

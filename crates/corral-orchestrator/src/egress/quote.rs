@@ -9,8 +9,36 @@ use super::allow::{normalize, shown};
 use crate::redact::Findings;
 
 impl EgressProxy {
+    /// Refuses `host` (normalized from `asked`) when the part of it the
+    /// job chose, not named by the allow entry that covers it, holds a
+    /// secret: a host is sent in clear to name servers. What an entry
+    /// names is the operator's (an account number in a registry's host
+    /// may be a stored secret and still be allowed by name).
+    pub(super) fn chose_no_secret(&self, asked: &str, host: &str) -> Result<(), String> {
+        let named = self
+            .allow
+            .iter()
+            .filter(|rule| rule.covers(host))
+            .map(|rule| rule.named_tail(host))
+            .max()
+            .unwrap_or(0);
+        // Normalizing keeps the length: the same bytes of each.
+        let chosen = host.len().saturating_sub(named);
+        let asked = asked.trim().trim_end_matches('.');
+        let (Some(as_asked), Some(lowered)) = (asked.get(..chosen), host.get(..chosen)) else {
+            return Ok(());
+        };
+        if self.holds_secret(as_asked) || self.holds_secret(lowered) {
+            return Err(format!(
+                "`{}` holds a secret: a host is sent in clear to name servers",
+                self.quoted(asked)
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether `text` holds one of the secrets the job's leak detector knows.
-    pub(super) fn holds_secret(&self, text: &str) -> bool {
+    fn holds_secret(&self, text: &str) -> bool {
         let mut findings = Findings::default();
         self.redactor.redact_text(text, &mut findings).is_some()
     }

@@ -10,9 +10,10 @@
 //! or HTML-encoded however its encoder likes is found too. A match is
 //! overwritten with `*`, byte for byte, so lengths and framing hold.
 //!
-//! Each run of 12 bytes of a value is searched for too: an echo cut short
-//! (an error message an upstream truncated) is blanked from its twelfth
-//! byte on.
+//! Each run of 12 bytes of a value's own part (not a prefix every token of
+//! its kind shares, see `own_part`) is searched for too, overlapping ones
+//! all: an echo cut short (an error message an upstream truncated) keeps
+//! none of it but its first 11 bytes.
 //!
 //! A body is searched as it streams: the tail of a chunk that could begin a
 //! match, or an escape, is held back and searched again with the next
@@ -37,6 +38,9 @@ const BLANK: u8 = b'*';
 /// fewer bytes leaves too little of it to matter, and shorter runs would
 /// match innocent text.
 pub const FRAGMENT: usize = 12;
+/// How far into a value a prefix its kind shares may reach (see
+/// [`own_part`]).
+const OWN_FROM: usize = 16;
 
 /// Why the search could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -49,13 +53,18 @@ pub enum ScrubError {
 /// The search for every form of the injected values.
 #[derive(Debug)]
 pub struct Scrubber {
-    /// The whole forms, then the runs of [`FRAGMENT`] bytes: searched in
-    /// that order, so a whole form is blanked whole before a run of it
-    /// could break it up.
-    finders: [AhoCorasick; 2],
-    /// Every proper prefix of every form and run, lowercased: what a
-    /// chunk's tail may be the start of.
-    prefixes: HashSet<Vec<u8>>,
+    /// Every whole form, leftmost-longest.
+    whole: AhoCorasick,
+    /// Every [`FRAGMENT`]-byte run of each value's own part, overlapping:
+    /// searched after the whole forms, so a whole form is blanked whole
+    /// before a run of it could break it up, and all of them, so an echo
+    /// cut anywhere keeps no run of it.
+    runs: AhoCorasick,
+    /// The hash ([`extend`]) of every proper prefix of every form and run,
+    /// lowercased: what a chunk's tail may be the start of. Hashes, not
+    /// the prefixes, whose bytes grow with the square of a long value's
+    /// forms; a collision only holds a tail longer.
+    prefixes: HashSet<u64>,
     /// The longest form, in bytes.
     longest: usize,
 }
@@ -75,21 +84,27 @@ impl Scrubber {
                 }
             }
         }
-        let build = |needles: &[Vec<u8>]| {
-            AhoCorasick::builder()
+        let mut builder = AhoCorasick::builder();
+        builder.ascii_case_insensitive(true);
+        let finders = (
+            builder
                 .match_kind(MatchKind::LeftmostLongest)
-                .ascii_case_insensitive(true)
-                .build(needles)
-        };
-        let finders = [build(&whole)?, build(&runs)?];
+                .build(&whole)?,
+            builder.match_kind(MatchKind::Standard).build(&runs)?,
+        );
         let needles = whole.iter().chain(&runs);
-        let prefixes = needles
-            .clone()
-            .flat_map(|needle| (1..needle.len()).map(|end| needle[..end].to_ascii_lowercase()))
-            .collect();
+        let mut prefixes = HashSet::new();
+        for needle in needles.clone() {
+            let mut hash = 0;
+            for &byte in &needle[..needle.len() - 1] {
+                hash = extend(hash, byte);
+                prefixes.insert(hash);
+            }
+        }
         let longest = needles.map(Vec::len).max().unwrap_or(0);
         Ok(Self {
-            finders,
+            whole: finders.0,
+            runs: finders.1,
             prefixes,
             longest,
         })
@@ -97,21 +112,26 @@ impl Scrubber {
 
     /// Overwrites every match in `bytes`; how many there were.
     pub fn scrub(&self, bytes: &mut [u8]) -> usize {
-        self.scrub_held(bytes, true).0
+        self.scrub_held(bytes, true).found
     }
 
-    /// Overwrites every match in `bytes`; how many there were, and how
-    /// long a tail could still begin one once more bytes come (none at
-    /// the `end`). Runs of a value are searched for only before that
-    /// tail: searched early, a run of a whole value cut across chunks
-    /// would be blanked, the value's end then too short to be found.
-    fn scrub_held(&self, bytes: &mut [u8], end: bool) -> (usize, usize) {
-        let [whole, runs] = &self.finders;
-        let mut found = blank(whole, bytes);
+    /// Overwrites every match in `bytes` but in the tail that could still
+    /// begin one once more bytes come (none at the `end`). Runs are taken
+    /// only where they start before that tail (each such run is whole in
+    /// `bytes`: a longer tail would be held), and blanked up to it; the
+    /// rest of them is the held tail's start to blank once it was
+    /// searched again with what comes next. So what streams out is what
+    /// scrubbing the whole body gives.
+    fn scrub_held(&self, bytes: &mut [u8], end: bool) -> Scrubbed {
+        let mut found = blank(&self.whole, bytes);
         let held = if end { 0 } else { self.held(bytes) };
-        let settled = bytes.len() - held;
-        found += blank(runs, &mut bytes[..settled]);
-        (found, held)
+        let (runs, reach) = blank_runs(&self.runs, bytes, bytes.len() - held);
+        found += runs;
+        Scrubbed {
+            found,
+            held,
+            cover: reach.saturating_sub(bytes.len() - held),
+        }
     }
 
     /// How long a tail of `bytes` could still begin a match in it or in
@@ -125,15 +145,30 @@ impl Scrubber {
             .max(bytes.len() - view.origin_of(from))
     }
 
-    /// Length of the longest tail of `bytes` that could begin a match.
+    /// Length of the longest tail of `bytes` that could begin a match:
+    /// each tail's hash grows from the last byte back, one byte a step.
     fn hold_back(&self, bytes: &[u8]) -> usize {
         let most = self.longest.saturating_sub(1).min(bytes.len());
-        let tail = bytes[bytes.len() - most..].to_ascii_lowercase();
-        (1..=most)
-            .rev()
-            .find(|length| self.prefixes.contains(&tail[most - length..]))
-            .unwrap_or(0)
+        let (mut hash, mut power, mut longest) = (0u64, 1u64, 0);
+        for length in 1..=most {
+            let byte = bytes[bytes.len() - length].to_ascii_lowercase();
+            hash = hash.wrapping_add(u64::from(byte).wrapping_mul(power));
+            power = power.wrapping_mul(HASH_BASE);
+            if self.prefixes.contains(&hash) {
+                longest = length;
+            }
+        }
+        longest
     }
+}
+
+/// The multiplier of the prefixes' polynomial hash.
+const HASH_BASE: u64 = 0x100_0000_01b3;
+
+/// The hash of a text one byte longer, `byte` (lowercased) at its end.
+fn extend(hash: u64, byte: u8) -> u64 {
+    hash.wrapping_mul(HASH_BASE)
+        .wrapping_add(u64::from(byte.to_ascii_lowercase()))
 }
 
 /// Overwrites every match of `finder` in `bytes` and in their view
@@ -154,11 +189,49 @@ fn blank(finder: &AhoCorasick, bytes: &mut [u8]) -> usize {
     exact.len() + escaped.len()
 }
 
+/// What one search of a stream's text did.
+struct Scrubbed {
+    /// Matches blanked.
+    found: usize,
+    /// Bytes at the end held back, searched again with what comes next.
+    held: usize,
+    /// Bytes at the start of those that a run found reaches: blanked once
+    /// they were searched again.
+    cover: usize,
+}
+
+/// Overwrites every match of the runs `finder`, overlapping ones all, in
+/// `bytes` and in their view through escapes, that starts before
+/// `settled`, up to `settled`; how many there were, and where the
+/// furthest of them ends.
+fn blank_runs(finder: &AhoCorasick, bytes: &mut [u8], settled: usize) -> (usize, usize) {
+    let mut ranges: Vec<_> = finder
+        .find_overlapping_iter(&*bytes)
+        .map(|m| m.range())
+        .filter(|range| range.start < settled)
+        .collect();
+    let view = unescape::View::of(bytes);
+    ranges.extend(
+        finder
+            .find_overlapping_iter(view.text())
+            .map(|m| view.origin(m.range()))
+            .filter(|range| range.start < settled),
+    );
+    for range in &ranges {
+        bytes[range.start..range.end.min(settled)].fill(BLANK);
+    }
+    let reach = ranges.iter().map(|range| range.end).max().unwrap_or(0);
+    (ranges.len(), reach)
+}
+
 /// A body being scrubbed as it streams.
 #[derive(Debug)]
 pub struct ScrubStream {
     scrubber: Arc<Scrubber>,
     held: Vec<u8>,
+    /// Bytes at the start of `held` a run found before reaches: blanked
+    /// once they were searched again, as they go.
+    cover: usize,
 }
 
 impl ScrubStream {
@@ -167,6 +240,7 @@ impl ScrubStream {
         Self {
             scrubber,
             held: Vec::new(),
+            cover: 0,
         }
     }
 
@@ -174,9 +248,12 @@ impl ScrubStream {
     pub fn push(&mut self, chunk: &[u8]) -> (Bytes, usize) {
         let mut text = std::mem::take(&mut self.held);
         text.extend_from_slice(chunk);
-        let (found, held) = self.scrubber.scrub_held(&mut text, false);
-        self.held = text.split_off(text.len() - held);
-        (Bytes::from(text), found)
+        let scrubbed = self.scrubber.scrub_held(&mut text, false);
+        let released = text.len() - scrubbed.held;
+        text[..self.cover.min(released)].fill(BLANK);
+        self.cover = scrubbed.cover.max(self.cover.saturating_sub(released));
+        self.held = text.split_off(released);
+        (Bytes::from(text), scrubbed.found)
     }
 
     /// The held tail, at the end of the body, and the matches it held:
@@ -184,6 +261,8 @@ impl ScrubStream {
     pub fn finish(&mut self) -> (Bytes, usize) {
         let mut held = std::mem::take(&mut self.held);
         let found = self.scrubber.scrub(&mut held);
+        let cover = std::mem::take(&mut self.cover).min(held.len());
+        held[..cover].fill(BLANK);
         (Bytes::from(held), found)
     }
 }
@@ -223,19 +302,40 @@ fn forms(value: &str) -> Vec<String> {
     forms
 }
 
-/// Each [`FRAGMENT`]-byte run of `value` as is, so an echo cut short (an
-/// upstream's error message, a body it truncated) does not hand on most
-/// of it.
+/// Each [`FRAGMENT`]-byte run of `value`'s own part ([`own_part`]) as
+/// is, so an echo cut short (an upstream's error message, a body it
+/// truncated) hands on none of it.
 fn fragments(value: &str) -> Vec<String> {
-    if value.len() <= FRAGMENT {
-        return Vec::new();
-    }
-    value
+    own_part(value)
         .as_bytes()
         .windows(FRAGMENT)
         .filter_map(|run| std::str::from_utf8(run).ok())
         .map(str::to_owned)
         .collect()
+}
+
+/// The part of `value` that is its own, which runs are taken from: past
+/// an auth scheme (`Bearer `), and past what every token of its kind
+/// starts with: a JWT's header and claims (an issuer's other tokens share
+/// them), the prefix of a key up to its last `-` or `_` in its first
+/// [`OWN_FROM`] bytes (`sk-ant-api03-`, `github_pat_`). A run of those
+/// would blank every other token of the kind in the answers, and a model
+/// writing an example key.
+fn own_part(value: &str) -> &str {
+    let value = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.bytes().all(|byte| byte.is_ascii_alphabetic()) => rest,
+        _ => value,
+    };
+    if value.starts_with("eyJ") && value.bytes().filter(|&byte| byte == b'.').count() == 2 {
+        return value
+            .rsplit_once('.')
+            .map_or(value, |(_, signature)| signature);
+    }
+    let head = &value.as_bytes()[..value.len().min(OWN_FROM)];
+    match head.iter().rposition(|&byte| byte == b'-' || byte == b'_') {
+        Some(at) => &value[at + 1..],
+        None => value,
+    }
 }
 
 #[cfg(test)]

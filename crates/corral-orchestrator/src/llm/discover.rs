@@ -55,6 +55,8 @@ pub async fn default_models(settings: &mut LlmSettings, secrets: &Secrets) {
     let client = match reqwest::Client::builder()
         .timeout(DISCOVERY_TIMEOUT)
         .user_agent(concat!("corral/", env!("CARGO_PKG_VERSION")))
+        // The key goes with the request: not to wherever a redirect points.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
     {
         Ok(client) => client,

@@ -151,18 +151,19 @@ impl Upstream {
 /// compressed one would pass the search for the key (`echo`) unread, so
 /// it is an error, not retried.
 fn plain(answer: Response) -> Result<Response, UpstreamError> {
-    match answer.headers().get(CONTENT_ENCODING) {
-        Some(coding)
-            if !coding
-                .as_bytes()
-                .trim_ascii()
-                .eq_ignore_ascii_case(b"identity") =>
-        {
-            Err(UpstreamError::Encoded(shorten(&String::from_utf8_lossy(
-                coding.as_bytes(),
-            ))))
-        }
-        _ => Ok(answer),
+    // Every header of the name: `identity` then `gzip` is gzip.
+    let coded = answer
+        .headers()
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|&byte| byte == b','))
+        .map(<[u8]>::trim_ascii)
+        .find(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity"));
+    match coded {
+        Some(coding) => Err(UpstreamError::Encoded(shorten(&String::from_utf8_lossy(
+            coding,
+        )))),
+        None => Ok(answer),
     }
 }
 

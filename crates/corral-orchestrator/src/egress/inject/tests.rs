@@ -124,9 +124,9 @@ fn a_long_method_is_refused_quoted_short() {
         panic!("not refused");
     };
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    assert!(
-        reason.contains(&format!("`{}…`", "A".repeat(32))),
-        "{reason:.300}"
-    );
+    // Not even its start: cut, a secret sent as a method would leave part
+    // of itself that the leak detector cannot know.
+    assert!(reason.contains("a method of 4000 bytes"), "{reason:.300}");
+    assert!(!reason.contains("AAAA"), "{reason:.300}");
     assert!(reason.len() < 200, "{} bytes", reason.len());
 }

@@ -13,18 +13,21 @@ use crate::store::{EventRecords as _, SqliteStore};
 
 /// A session allowing `*.example.com`, storing in a new store.
 async fn session() -> (tempfile::TempDir, Arc<SqliteStore>, EgressProxy) {
-    session_knowing(Redactor::default(), EgressNet::default()).await
+    session_knowing(Redactor::default(), EgressNet::default(), &[]).await
 }
 
-/// A session allowing `*.example.com` whose leak detector is `redactor`,
-/// on `net`.
+/// A session allowing `*.example.com` and `extra` whose leak detector is
+/// `redactor`, on `net`.
 async fn session_knowing(
     redactor: Redactor,
     net: EgressNet,
+    extra: &[&str],
 ) -> (tempfile::TempDir, Arc<SqliteStore>, EgressProxy) {
     let (dir, store) = crate::testing::store_with_job("j-1").await;
+    let mut allow = vec!["*.example.com".to_owned()];
+    allow.extend(extra.iter().map(|entry| (*entry).to_owned()));
     let policy = EgressPolicy {
-        allow: vec!["*.example.com".into()],
+        allow,
         inject: Vec::new(),
         allow_ip_literals: false,
         max_connections: 16,
@@ -77,37 +80,53 @@ async fn a_refused_host_of_any_length_is_stored_short() {
     }
 }
 
-/// A host holding a secret is refused before any lookup (it would go to
-/// name servers in clear), and what is stored quotes it redacted: not
-/// lowercased (a mixed-case secret lowercased passes the leak detector)
-/// nor cut through the secret (a host past 253 bytes is cut when quoted).
+/// A host whose part the job chose holds a secret is refused before any
+/// lookup (it would go to name servers in clear), and what is stored of
+/// any host quotes it redacted: not lowercased (a mixed-case secret
+/// lowercased passes the leak detector) nor cut through the secret (a
+/// host past 253 bytes is cut when quoted). A secret in the part an
+/// allow entry names itself is the operator's: that host goes through.
 #[tokio::test]
 async fn a_host_holding_a_secret_is_refused_and_never_stored_in_part() {
     const SECRET: &str = "Deploy-Key-7Qx2Vw9Rk";
-    // Pinned to loopback: were it admitted, nothing is looked up.
+    const ACCOUNT: &str = "120034005600";
+    // Pinned to loopback: were they admitted, nothing is looked up.
     let mut net = EgressNet::default();
-    let pinned = format!("{SECRET}.example.com").to_ascii_lowercase();
-    net.pins
-        .insert(pinned, "127.0.0.1:9".parse().expect("addr"));
-    let (_dir, store, proxy) = session_knowing(Redactor::new([("TOKEN", SECRET)]), net).await;
+    let chosen = format!("{SECRET}.example.com").to_ascii_lowercase();
+    let named = format!("{ACCOUNT}.registry.test");
+    for host in [&chosen, &named] {
+        net.pins
+            .insert(host.clone(), "127.0.0.1:9".parse().expect("addr"));
+    }
+    let redactor = Redactor::new([("TOKEN", SECRET), ("ACCOUNT", ACCOUNT)]);
+    let (_dir, store, proxy) = session_knowing(redactor, net, &[&named]).await;
     let hosts = [
-        format!("{SECRET}.example.com"),
+        (format!("{SECRET}.example.com"), "holds a secret"),
         // The secret across byte 253, where a quoted host is cut.
-        format!("{}{SECRET}.example.com", "a".repeat(244)),
+        (
+            format!("{}{SECRET}.example.com", "a".repeat(244)),
+            "is not a host name",
+        ),
+        (
+            format!("{SECRET}.elsewhere.test"),
+            "not on the job's egress allowlist",
+        ),
     ];
-    for host in &hosts {
+    for (host, why) in &hosts {
         let refused = proxy
             .admit(host, 443, Way::Connect)
             .await
             .expect_err("refused");
-        assert!(refused.contains("holds a secret"), "{refused}");
+        assert!(refused.contains(why), "{refused}");
         proxy.deny(host, 443, &refused).await;
     }
+    let admitted = proxy.admit(&named, 443, Way::Connect).await;
+    assert!(admitted.is_ok(), "{admitted:?}");
     let (events, _) = store
         .events_within("j-1", 0, 100, 1 << 20)
         .await
         .expect("events");
-    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events.len(), 3, "{events:?}");
     let stored = serde_json::to_string(&events)
         .expect("events")
         .to_ascii_lowercase();

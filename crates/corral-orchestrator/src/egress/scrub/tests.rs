@@ -177,3 +177,69 @@ fn an_echo_cut_short_keeps_no_long_run_of_the_value() {
         );
     }
 }
+
+/// Runs are taken from a value's own part only: other tokens of its kind
+/// (an Anthropic key's `sk-ant-api03-`, a JWT of the same issuer) and a
+/// model's example key pass untouched, while the value itself, whole or
+/// cut, does not.
+#[test]
+fn other_tokens_of_the_same_kind_pass_untouched() {
+    let key = "sk-ant-api03-Zq8Vw2Lk9Rt4Yp6Nm3Bx7Hc1Jf5Gd0Sa";
+    let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.Qm9vazEyMzQ1Njc4OTBhYmNkZWZnaGlq";
+    let scrubber = Scrubber::new([key, &format!("Bearer {jwt}")]).expect("scrubber");
+    let other_jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.T3RoZXJTaWduYXR1cmVPZkFub3RoZXJUb2tlbg";
+    for innocent in [
+        "export ANTHROPIC_API_KEY=sk-ant-api03-your-key-here".to_owned(),
+        format!("{{\"access_token\": \"{other_jwt}\"}}"),
+        "Authorization: Bearer sk-ant-api03-EXAMPLE".to_owned(),
+    ] {
+        let mut bytes = innocent.clone().into_bytes();
+        assert_eq!(scrubber.scrub(&mut bytes), 0, "{innocent}");
+        assert_eq!(bytes, innocent.as_bytes());
+    }
+    for cut in [&key[..30], &jwt[..jwt.len() - 10], &jwt[jwt.len() - 20..]] {
+        let mut bytes = format!("echo: {cut}").into_bytes();
+        assert!(scrubber.scrub(&mut bytes) > 0, "{cut}");
+    }
+}
+
+/// Any echo of at least a run's length of a value's own part, cut at both
+/// ends anywhere, keeps no run of it, and streamed in two pieces cut
+/// anywhere, or a byte at a time, comes out as scrubbed whole.
+#[test]
+fn an_echo_cut_anywhere_keeps_no_run_and_streams_as_whole() {
+    let value = "k9Qz7Rw2Lx5Vt8Np3Hs6Jd1Fg4Bc0Mv";
+    let scrubber = Arc::new(Scrubber::new([value]).expect("scrubber"));
+    let runs: Vec<&[u8]> = value.as_bytes().windows(FRAGMENT).collect();
+    for start in 0..value.len() - FRAGMENT {
+        for end in start + FRAGMENT..=value.len() {
+            let body = format!("{{\"seen\": \"{}\", \"n\": 1}}", &value[start..end]);
+            let mut whole = body.clone().into_bytes();
+            scrubber.scrub(&mut whole);
+            let case = format!("{start}..{end}: {}", String::from_utf8_lossy(&whole));
+            assert!(
+                !whole.windows(FRAGMENT).any(|window| runs.contains(&window)),
+                "{case}"
+            );
+            // Nothing but the echo is blanked.
+            let blanked = whole
+                .iter()
+                .fold(0, |count, &byte| count + usize::from(byte == b'*'));
+            assert_eq!(blanked, end - start, "{case}");
+            for cut in 1..body.len() {
+                let mut stream = ScrubStream::new(Arc::clone(&scrubber));
+                let (first, _) = stream.push(&body.as_bytes()[..cut]);
+                let (second, _) = stream.push(&body.as_bytes()[cut..]);
+                let out = [first, second, stream.finish().0].concat();
+                assert_eq!(out, whole, "{case}, cut at {cut}");
+            }
+            let mut stream = ScrubStream::new(Arc::clone(&scrubber));
+            let mut out = Vec::new();
+            for byte in body.bytes() {
+                out.extend_from_slice(&stream.push(&[byte]).0);
+            }
+            out.extend_from_slice(&stream.finish().0);
+            assert_eq!(out, whole, "{case}, a byte at a time");
+        }
+    }
+}

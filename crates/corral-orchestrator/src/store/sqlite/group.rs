@@ -191,8 +191,13 @@ fn take_group(first: Append, waiting: &mpsc::Receiver<Work>) -> (Vec<Append>, Op
     (group, None)
 }
 
-/// When the writer stores: never earlier than what it stored before,
-/// whatever the wall clock does, so events' times follow their order.
+/// The longest step back of the wall clock the writer's times hide.
+const MOST_HIDDEN_STEP: i64 = 1000;
+
+/// When the writer stores: never earlier than what it stored before when
+/// the wall clock steps back a little (an adjustment), so events' times
+/// follow their order; a larger step back (a clock set right after a jump
+/// ahead) is followed, or every time would stay at the jump's.
 #[derive(Default)]
 struct Clock {
     last: i64,
@@ -201,7 +206,12 @@ struct Clock {
 impl Clock {
     /// Now, in milliseconds, and as read back.
     fn now(&mut self) -> (i64, OffsetDateTime) {
-        self.last = self.last.max(millis(OffsetDateTime::now_utc()));
+        let wall = millis(OffsetDateTime::now_utc());
+        self.last = if wall < self.last && self.last - wall <= MOST_HIDDEN_STEP {
+            self.last
+        } else {
+            wall
+        };
         let ts = from_millis("ts", self.last).unwrap_or_else(|_| OffsetDateTime::now_utc());
         (self.last, ts)
     }
