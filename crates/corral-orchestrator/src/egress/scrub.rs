@@ -11,7 +11,7 @@
 //! overwritten with `*`, byte for byte, so lengths and framing hold.
 //!
 //! Each run of 12 bytes of a value's own part (not a prefix every token of
-//! its kind shares, see `own_part`) is searched for too, overlapping ones
+//! its kind shares, see `own_from`) is searched for too, overlapping ones
 //! all: an echo cut short (an error message an upstream truncated) keeps
 //! none of it but its first 11 bytes.
 //!
@@ -39,8 +39,11 @@ const BLANK: u8 = b'*';
 /// match innocent text.
 pub const FRAGMENT: usize = 12;
 /// How far into a value a prefix its kind shares may reach (see
-/// [`own_part`]).
+/// [`own_from`]).
 const OWN_FROM: usize = 16;
+/// The fewest bytes of a value's own part in each run searched for: a
+/// run may start in the prefix its kind shares, but not hold it alone.
+const OWN_IN_RUN: usize = 6;
 
 /// Why the search could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -116,21 +119,23 @@ impl Scrubber {
     }
 
     /// Overwrites every match in `bytes` but in the tail that could still
-    /// begin one once more bytes come (none at the `end`). Runs are taken
-    /// only where they start before that tail (each such run is whole in
-    /// `bytes`: a longer tail would be held), and blanked up to it; the
-    /// rest of them is the held tail's start to blank once it was
+    /// begin one once more bytes come (none at the `end`), found before
+    /// anything is blanked: a match is taken only where it starts before
+    /// that tail (each such match is whole in `bytes`, and no longer one
+    /// can start there: a longer tail would be held), and blanked up to
+    /// it; the rest of it is the held tail's start to blank once it was
     /// searched again with what comes next. So what streams out is what
-    /// scrubbing the whole body gives.
+    /// scrubbing the whole body gives (but where matches overlap in the
+    /// held tail: then more may be blanked, never less).
     fn scrub_held(&self, bytes: &mut [u8], end: bool) -> Scrubbed {
-        let mut found = blank(&self.whole, bytes);
         let held = if end { 0 } else { self.held(bytes) };
-        let (runs, reach) = blank_runs(&self.runs, bytes, bytes.len() - held);
-        found += runs;
+        let settled = bytes.len() - held;
+        let (whole, whole_reach) = blank_found(&self.whole, false, bytes, settled);
+        let (runs, runs_reach) = blank_found(&self.runs, true, bytes, settled);
         Scrubbed {
-            found,
+            found: whole + runs,
             held,
-            cover: reach.saturating_sub(bytes.len() - held),
+            cover: whole_reach.max(runs_reach).saturating_sub(settled),
         }
     }
 
@@ -171,24 +176,6 @@ fn extend(hash: u64, byte: u8) -> u64 {
         .wrapping_add(u64::from(byte.to_ascii_lowercase()))
 }
 
-/// Overwrites every match of `finder` in `bytes` and in their view
-/// through escapes; how many there were.
-fn blank(finder: &AhoCorasick, bytes: &mut [u8]) -> usize {
-    let exact: Vec<_> = finder.find_iter(&*bytes).map(|m| m.range()).collect();
-    for range in &exact {
-        bytes[range.clone()].fill(BLANK);
-    }
-    let view = unescape::View::of(bytes);
-    let escaped: Vec<_> = finder
-        .find_iter(view.text())
-        .map(|m| view.origin(m.range()))
-        .collect();
-    for range in &escaped {
-        bytes[range.clone()].fill(BLANK);
-    }
-    exact.len() + escaped.len()
-}
-
 /// What one search of a stream's text did.
 struct Scrubbed {
     /// Matches blanked.
@@ -200,24 +187,45 @@ struct Scrubbed {
     cover: usize,
 }
 
-/// Overwrites every match of the runs `finder`, overlapping ones all, in
-/// `bytes` and in their view through escapes, that starts before
-/// `settled`, up to `settled`; how many there were, and where the
-/// furthest of them ends.
-fn blank_runs(finder: &AhoCorasick, bytes: &mut [u8], settled: usize) -> (usize, usize) {
-    let mut ranges: Vec<_> = finder
-        .find_overlapping_iter(&*bytes)
-        .map(|m| m.range())
+/// Overwrites every match of `finder` (all of them, overlapping ones
+/// too, when `overlapping`) that starts before `settled`, in `bytes` and
+/// then in their view through escapes, up to `settled`; how many there
+/// were, and where the furthest of them ends. In the view, only matches
+/// ending where it is settled count: an escape cut short at the end
+/// reads as its characters now, as an escape once the rest comes.
+fn blank_found(
+    finder: &AhoCorasick,
+    overlapping: bool,
+    bytes: &mut [u8],
+    settled: usize,
+) -> (usize, usize) {
+    let found = |text: &[u8]| -> Vec<std::ops::Range<usize>> {
+        if overlapping {
+            finder
+                .find_overlapping_iter(text)
+                .map(|m| m.range())
+                .collect()
+        } else {
+            finder.find_iter(text).map(|m| m.range()).collect()
+        }
+    };
+    let mut ranges: Vec<_> = found(bytes)
+        .into_iter()
         .filter(|range| range.start < settled)
         .collect();
+    for range in &ranges {
+        bytes[range.start..range.end.min(settled)].fill(BLANK);
+    }
+    let raw = ranges.len();
     let view = unescape::View::of(bytes);
     ranges.extend(
-        finder
-            .find_overlapping_iter(view.text())
-            .map(|m| view.origin(m.range()))
+        found(view.text())
+            .into_iter()
+            .filter(|range| range.end <= view.settled())
+            .map(|range| view.origin(range))
             .filter(|range| range.start < settled),
     );
-    for range in &ranges {
+    for range in &ranges[raw..] {
         bytes[range.start..range.end.min(settled)].fill(BLANK);
     }
     let reach = ranges.iter().map(|range| range.end).max().unwrap_or(0);
@@ -302,40 +310,59 @@ fn forms(value: &str) -> Vec<String> {
     forms
 }
 
-/// Each [`FRAGMENT`]-byte run of `value`'s own part ([`own_part`]) as
-/// is, so an echo cut short (an upstream's error message, a body it
-/// truncated) hands on none of it.
+/// Each [`FRAGMENT`]-byte run of `value` with at least [`OWN_IN_RUN`]
+/// bytes of its own part ([`own_from`]) as is, so an echo cut short (an
+/// upstream's error message, a body it truncated) hands on none of it.
 fn fragments(value: &str) -> Vec<String> {
-    own_part(value)
-        .as_bytes()
+    let first = own_from(value).saturating_sub(FRAGMENT - OWN_IN_RUN);
+    value.as_bytes()[first..]
         .windows(FRAGMENT)
         .filter_map(|run| std::str::from_utf8(run).ok())
         .map(str::to_owned)
         .collect()
 }
 
-/// The part of `value` that is its own, which runs are taken from: past
-/// an auth scheme (`Bearer `), and past what every token of its kind
-/// starts with: a JWT's header and claims (an issuer's other tokens share
-/// them), the prefix of a key up to its last `-` or `_` in its first
-/// [`OWN_FROM`] bytes (`sk-ant-api03-`, `github_pat_`). A run of those
-/// would blank every other token of the kind in the answers, and a model
-/// writing an example key.
-fn own_part(value: &str) -> &str {
-    let value = match value.split_once(' ') {
-        Some((scheme, rest)) if scheme.bytes().all(|byte| byte.is_ascii_alphabetic()) => rest,
-        _ => value,
+/// Where the part of `value` that is its own starts: past an auth scheme
+/// (`Bearer `), and past what every token of its kind starts with: a
+/// JWT's header and claims (an issuer's other tokens share them), a key's
+/// kind label (`sk-ant-api03-`, `github_pat_`, `xoxb-`: words of lowercase
+/// letters, each perhaps ending in digits, each followed by `-` or `_`,
+/// in its first [`OWN_FROM`] bytes). Runs of those would blank every other
+/// token of the kind in the answers, and a model writing an example key.
+/// A random token's start that only looks like one (`123e4567-`, mixed
+/// case) is its own.
+fn own_from(value: &str) -> usize {
+    let scheme = match value.split_once(' ') {
+        Some((scheme, _)) if scheme.bytes().all(|byte| byte.is_ascii_alphabetic()) => {
+            scheme.len() + 1
+        }
+        _ => 0,
     };
-    if value.starts_with("eyJ") && value.bytes().filter(|&byte| byte == b'.').count() == 2 {
-        return value
-            .rsplit_once('.')
-            .map_or(value, |(_, signature)| signature);
+    let token = &value[scheme..];
+    if token.starts_with("eyJ") && token.bytes().filter(|&byte| byte == b'.').count() == 2 {
+        return scheme + token.rfind('.').map_or(0, |dot| dot + 1);
     }
-    let head = &value.as_bytes()[..value.len().min(OWN_FROM)];
-    match head.iter().rposition(|&byte| byte == b'-' || byte == b'_') {
-        Some(at) => &value[at + 1..],
-        None => value,
+    let mut label = 0;
+    let head = &token.as_bytes()[..token.len().min(OWN_FROM)];
+    for (at, &byte) in head.iter().enumerate() {
+        if byte == b'-' || byte == b'_' {
+            if !is_label_word(&head[label..at]) {
+                break;
+            }
+            label = at + 1;
+        }
     }
+    scheme + label
+}
+
+/// Whether `word` may be part of a kind label: lowercase letters, then
+/// perhaps digits (`sk`, `ant`, `api03`, `pat`).
+fn is_label_word(word: &[u8]) -> bool {
+    let letters = word
+        .iter()
+        .take_while(|byte| byte.is_ascii_lowercase())
+        .count();
+    letters > 0 && word[letters..].iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]

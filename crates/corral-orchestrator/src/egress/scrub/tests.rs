@@ -214,8 +214,7 @@ fn an_echo_cut_anywhere_keeps_no_run_and_streams_as_whole() {
     for start in 0..value.len() - FRAGMENT {
         for end in start + FRAGMENT..=value.len() {
             let body = format!("{{\"seen\": \"{}\", \"n\": 1}}", &value[start..end]);
-            let mut whole = body.clone().into_bytes();
-            scrubber.scrub(&mut whole);
+            let whole = streams_as_whole(&scrubber, body.as_bytes());
             let case = format!("{start}..{end}: {}", String::from_utf8_lossy(&whole));
             assert!(
                 !whole.windows(FRAGMENT).any(|window| runs.contains(&window)),
@@ -226,20 +225,78 @@ fn an_echo_cut_anywhere_keeps_no_run_and_streams_as_whole() {
                 .iter()
                 .fold(0, |count, &byte| count + usize::from(byte == b'*'));
             assert_eq!(blanked, end - start, "{case}");
-            for cut in 1..body.len() {
-                let mut stream = ScrubStream::new(Arc::clone(&scrubber));
-                let (first, _) = stream.push(&body.as_bytes()[..cut]);
-                let (second, _) = stream.push(&body.as_bytes()[cut..]);
-                let out = [first, second, stream.finish().0].concat();
-                assert_eq!(out, whole, "{case}, cut at {cut}");
-            }
-            let mut stream = ScrubStream::new(Arc::clone(&scrubber));
-            let mut out = Vec::new();
-            for byte in body.bytes() {
-                out.extend_from_slice(&stream.push(&[byte]).0);
-            }
-            out.extend_from_slice(&stream.finish().0);
-            assert_eq!(out, whole, "{case}, a byte at a time");
         }
     }
+}
+
+/// Streamed in two pieces cut anywhere, or a byte at a time, `body`
+/// comes out as `scrubber` scrubs it whole; that whole.
+fn streams_as_whole(scrubber: &Arc<Scrubber>, body: &[u8]) -> Vec<u8> {
+    let mut whole = body.to_vec();
+    scrubber.scrub(&mut whole);
+    let shown = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    for cut in 1..body.len() {
+        let mut stream = ScrubStream::new(Arc::clone(scrubber));
+        let (first, _) = stream.push(&body[..cut]);
+        let (second, _) = stream.push(&body[cut..]);
+        let out = [first, second, stream.finish().0].concat();
+        assert_eq!(shown(&out), shown(&whole), "cut at {cut}");
+    }
+    let mut stream = ScrubStream::new(Arc::clone(scrubber));
+    let mut out = Vec::new();
+    for byte in body {
+        out.extend_from_slice(&stream.push(&[*byte]).0);
+    }
+    out.extend_from_slice(&stream.finish().0);
+    assert_eq!(shown(&out), shown(&whole), "a byte at a time");
+    whole
+}
+
+/// A value ending in a character that opens an escape, met through
+/// escapes with a chunk cut after that character (the view read the cut
+/// escape as the character itself); and a value whose header form is
+/// the value and more, cut where the value alone is complete (the shorter
+/// match was blanked before the longer could be seen): streamed, each is
+/// what it is whole.
+#[test]
+fn matches_at_a_chunk_s_end_are_taken_as_whole() {
+    let escaping = Arc::new(Scrubber::new(["Zq8Vw2Lk9Rt4Yp6%"]).expect("scrubber"));
+    streams_as_whole(
+        &escaping,
+        b"%5Aq8Vw2Lk9Rt4Yp%36%41 and Zq8Vw2Lk9Rt4Yp6% end",
+    );
+    let value = "k9Qz7Rw2Lx5Vt8Np3Hs6";
+    let longer = Arc::new(Scrubber::new([value, &format!("{value}:x")]).expect("scrubber"));
+    let whole = streams_as_whole(&longer, format!("a={value}:x;").as_bytes());
+    assert_eq!(
+        whole,
+        format!("a={};", "*".repeat(value.len() + 2)).as_bytes()
+    );
+}
+
+/// A random token whose start only looks like a kind's label (a UUID, a
+/// mixed-case base64url token) keeps no run of it, start included; a
+/// real label (`sk-ant-api03-`) is left out of the runs but for its last
+/// six bytes.
+#[test]
+fn a_random_token_s_start_is_its_own() {
+    for value in [
+        "123e4567-e89b-12d3-a456-426614174000",
+        "Zb3dE5gH7jK9mN-pQ2rS4tU6vW8x",
+    ] {
+        let scrubber = Arc::new(Scrubber::new([value]).expect("scrubber"));
+        let runs: Vec<&[u8]> = value.as_bytes().windows(FRAGMENT).collect();
+        for end in FRAGMENT..value.len() {
+            let whole = streams_as_whole(&scrubber, format!("err: {}", &value[..end]).as_bytes());
+            assert_eq!(
+                whole,
+                format!("err: {}", "*".repeat(end)).as_bytes(),
+                "{value}, {end}"
+            );
+            assert!(!whole.windows(FRAGMENT).any(|window| runs.contains(&window)));
+        }
+    }
+    assert_eq!(own_from("sk-ant-api03-Zq8Vw2Lk9Rt4Yp6Nm3Bx7Hc1"), 13);
+    assert_eq!(own_from("Bearer github_pat_11ABCDEFG0abcdefghij"), 18);
+    assert_eq!(own_from("123e4567-e89b-12d3-a456-426614174000"), 0);
 }
