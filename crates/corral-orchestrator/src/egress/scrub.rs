@@ -77,11 +77,13 @@ impl Scrubber {
     pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Self, ScrubError> {
         let mut whole: Vec<Vec<u8>> = Vec::new();
         let mut runs: Vec<Vec<u8>> = Vec::new();
+        // A long value has thousands of runs: kept once each by a set.
+        let mut seen = HashSet::new();
         for value in values {
             for (needles, found) in [(&mut whole, forms(value)), (&mut runs, fragments(value))] {
                 for form in found {
                     let form = form.into_bytes();
-                    if form.len() >= MIN_NEEDLE && !needles.contains(&form) {
+                    if form.len() >= MIN_NEEDLE && seen.insert(form.clone()) {
                         needles.push(form);
                     }
                 }
