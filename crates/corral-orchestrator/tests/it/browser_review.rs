@@ -82,6 +82,44 @@ async fn an_isolated_job_is_reviewed_applied_and_discarded_in_the_browser() {
     assert_eq!(server.stop().await, 0);
 }
 
+/// Text a job wrote shows its invisible and control characters, as the
+/// CLI shows them: a bidi override in a diff line ("Trojan Source": the
+/// line would read in another order than it applies) and in output, an
+/// escape sequence in output. None reaches the page as the character.
+#[tokio::test]
+async fn job_text_shows_its_hidden_characters_in_the_browser() {
+    let server = TestServer::start().await;
+    let repo = repository();
+    let project = json!({"path": repo.path(), "mode": "branch"});
+    let job = server
+        .create(&json!({
+            "command": "printf 'ok = 1 \\342\\200\\256 // hidden\\n' >> notes.txt; \
+                        printf 'out \\342\\200\\256 \\033[2J end\\n'",
+            "project": project,
+        }))
+        .await;
+    server.follow(&job).await.assert_succeeded();
+    let session = Session::signed_in(&server).await;
+    session.go(&format!("{}/#/jobs/{job}", server.url)).await;
+    session
+        .until("return !!document.querySelector('pre.diff') && document.querySelector('pre.diff').textContent.includes('ok = 1')")
+        .await;
+    session
+        .until("return [...document.querySelectorAll('pre.term')].some((term) => term.textContent.includes('out '))")
+        .await;
+    let shown = session
+        .script("return document.querySelector('pre.diff').textContent + ' | ' + [...document.querySelectorAll('pre.term')].map((term) => term.textContent).join(' | ')")
+        .await;
+    let shown = shown.as_str().unwrap_or_else(|| panic!("{shown}"));
+    assert!(shown.contains("ok = 1 <U+202E> // hidden"), "{shown}");
+    assert!(shown.contains("out <U+202E> ^[[2J end"), "{shown}");
+    let page = session.script("return document.body.textContent").await;
+    let page = page.as_str().unwrap_or_default();
+    assert!(!page.contains(['\u{202e}', '\u{1b}']), "{page}");
+    session.close().await;
+    assert_eq!(server.stop().await, 0);
+}
+
 #[tokio::test]
 async fn an_ended_claude_job_takes_a_follow_up_and_links_its_continuation() {
     let upstream = Upstream::start(

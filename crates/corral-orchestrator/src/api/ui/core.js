@@ -34,6 +34,29 @@ async function api(method, path, body) {
   return data;
 }
 
+/**
+ * Characters that make text read other than its code points, as the CLI
+ * finds them (`corral-client`'s `sanitize`): C0 controls but `\n` and
+ * `\t`, DEL, C1 controls, and invisible format characters: bidi
+ * overrides, isolates and marks ("Trojan Source"), zero-width characters,
+ * tags, the line and paragraph separators.
+ */
+const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0001}\u{e0020}-\u{e007f}]/gu;
+
+/**
+ * `text` with every `HIDDEN` character shown as the CLI shows it: C0
+ * controls and DEL in caret notation (`^[`, `^?`), the rest as `<U+XXXX>`.
+ * Every text a page shows goes through it: a job writes most of it.
+ */
+function visible(text) {
+  return String(text).replace(HIDDEN, (char) => {
+    const code = char.codePointAt(0);
+    if (code < 0x20) return "^" + String.fromCharCode(code + 0x40);
+    if (code === 0x7f) return "^?";
+    return "<U+" + code.toString(16).toUpperCase().padStart(4, "0") + ">";
+  });
+}
+
 /** An element; strings among `children` become text nodes, null and undefined are left out. */
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -48,13 +71,16 @@ function el(tag, attrs, ...children) {
 
 /** Appends `children` to `node` (replacing what it held), skipping null and undefined. */
 function fill(node, ...children) {
-  node.replaceChildren(...children.filter((child) => child !== null && child !== undefined && child !== false));
+  node.replaceChildren(...children
+    .filter((child) => child !== null && child !== undefined && child !== false)
+    .map((child) => typeof child === "string" ? visible(child) : child));
   return node;
 }
 
 /** Sets a node's text only when it changed, so a selection inside it survives. */
 function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
+  const shown = visible(text);
+  if (node.textContent !== shown) node.textContent = shown;
 }
 
 /**
@@ -149,7 +175,7 @@ function showSignIn() {
     event.preventDefault();
     localStorage.setItem(TOKEN_KEY, document.getElementById("token").value.trim());
     try { await api("GET", "/v1/jobs?limit=1"); route(); }
-    catch (error) { document.getElementById("signin-error").textContent = error.message; }
+    catch (error) { setText(document.getElementById("signin-error"), error.message); }
   });
 }
 

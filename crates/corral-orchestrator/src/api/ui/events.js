@@ -147,7 +147,7 @@ class EventView {
     const took = typeof data.duration_ms === "number" ? ", " + duration(data.duration_ms / 1000) : "";
     setText(tool.state, ` ${ok ? "ok" : "failed"}${took}`);
     if (!ok) tool.details.classList.add("failed");
-    tool.result.textContent = tool.terminal ? output.split("\n")[0] : output;
+    setText(tool.result, tool.terminal ? output.split("\n")[0] : output);
     tool.result.hidden = false;
   }
 }

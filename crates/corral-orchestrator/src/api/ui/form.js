@@ -41,7 +41,7 @@ function showNew() {
     try {
       const job = await api("POST", "/v1/jobs", spec);
       location.hash = "#/jobs/" + job.id;
-    } catch (error) { form.querySelector(".error").textContent = error.message; }
+    } catch (error) { setText(form.querySelector(".error"), error.message); }
   });
   main.replaceChildren(form);
 }

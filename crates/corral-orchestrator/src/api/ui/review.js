@@ -36,7 +36,7 @@ async function showReview(card, job) {
   }
   if (diff) {
     fill(stat, ...diffStat(diff));
-    patch.textContent = diff.patch || "";
+    setText(patch, diff.patch || "");
     patch.hidden = !diff.patch;
     if (diff.secrets && diff.secrets.length) {
       fill(secrets, el("p", { class: "ev-warning" },
