@@ -5,6 +5,7 @@
 //! A leaf: it imports nothing of the crate, so the user API, the worker API
 //! and `/mcp` use it without reaching into one another.
 
+pub mod admission;
 mod error;
 mod held;
 mod json;

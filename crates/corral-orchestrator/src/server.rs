@@ -36,6 +36,17 @@ use corral_runtime::{Runtime, RuntimeError};
 
 /// How long the user API's answers under way get to end once the jobs did.
 const HTTP_CLOSE: Duration = Duration::from_secs(5);
+/// What the user API takes in at once. Anyone who reaches its address may
+/// connect, token or not: without bounds, clients that never finish a
+/// request's head (hyper's own timeout needs a timer `axum::serve` does
+/// not give it) held a connection, its buffer and a file descriptor each
+/// for ever, and the jobs' sockets and the store share those descriptors.
+/// Event streams and browser tabs stay far below the count.
+const USER_API_LIMITS: crate::http::admission::Limits = crate::http::admission::Limits {
+    connections: 1024,
+    head_time: Duration::from_secs(30),
+    buffer: 256 << 10,
+};
 /// How long running jobs get to end on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -94,7 +105,7 @@ pub struct RunningServer {
     /// takes over).
     _lock: std::fs::File,
     http_shutdown: CancellationToken,
-    http: JoinHandle<io::Result<()>>,
+    http: JoinHandle<()>,
     /// The scripted model, when `--llm scripted:FILE` asked for one.
     scripted: Option<ScriptedServer>,
 }
@@ -212,11 +223,12 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         clippy::disallowed_methods,
         reason = "owned by RunningServer, awaited in stop()"
     )]
-    let http = tokio::spawn(async move {
-        axum::serve(listener.tap_io(crate::http::no_delay), app)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
-    });
+    let http = tokio::spawn(crate::http::admission::serve(
+        listener.tap_io(crate::http::no_delay),
+        app,
+        stop,
+        USER_API_LIMITS,
+    ));
     Ok(RunningServer {
         addr,
         api_token,
