@@ -19,11 +19,11 @@ mod args;
 mod remote;
 mod sandbox;
 mod sandbox_args;
+mod summary;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use corral_proto::event::{EventData, MessageRole};
 use corral_proto::sandbox::{ExecSpec, FileEntry, Sandbox};
 use corral_proto::{Event, Job, Prompt};
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -31,6 +31,7 @@ use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Map, Value, json};
 
 use args::{CommandArg, CreateJob, JobEvents, JobId, ListJobs, Parameters, SendPrompt};
+use summary::Summary;
 
 /// What the tools need from a corral server; errors are messages for the
 /// tool's caller, as the API words them.
@@ -72,9 +73,6 @@ pub trait JobsBackend: Send + Sync {
 const MAX_WAIT_SECS: u64 = 600;
 /// Most events one `get_job_events` call returns.
 const MAX_EVENTS: u32 = 500;
-/// Output kept in a job summary, from its end.
-const SUMMARY_OUTPUT_CHARS: usize = 4000;
-
 /// The MCP server over one backend.
 #[derive(Clone)]
 pub struct CorralTools {
@@ -188,19 +186,25 @@ impl CorralTools {
             tokio::time::sleep(Duration::from_millis(250)).await;
             job = self.api.job(&job.id).await?;
         }
-        let mut events: Vec<Event> = Vec::new();
+        // Page by page into a bounded summary: a job may have stored tens
+        // of MiB of events, and this runs in the server for `/mcp`.
+        let mut summary = Summary::default();
+        let mut after = 0;
         loop {
-            let after = events.last().map_or(0, |event| event.seq);
             // Until a page is empty: a server of an older build never says
             // that more follow.
             let (page, _) = self.api.events(&job.id, after, 1000).await?;
-            if page.is_empty() {
+            let Some(last) = page.last() else {
                 break;
+            };
+            after = last.seq;
+            for event in &page {
+                summary.add(event);
             }
-            events.extend(page);
         }
-        let mut summary = brief(&job);
-        summary["events"] = summarize(&events);
+        let mut answer = brief(&job);
+        answer["events"] = summary.finish();
+        let mut summary = answer;
         if !job.state.is_terminal() {
             summary["note"] = json!(format!(
                 "still {} after {wait}s; follow it with get_job and get_job_events",
@@ -296,41 +300,6 @@ fn brief(job: &Job) -> Value {
         brief["waiting_for_prompt_since"] = json!(corral_proto::timestamp::format(since));
     }
     brief
-}
-
-/// Counts of each kind, the final answer, errors, and the end of the output.
-fn summarize(events: &[Event]) -> Value {
-    let mut counts = Map::new();
-    let mut output = String::new();
-    let mut answer = Value::Null;
-    let mut errors = Vec::new();
-    let mut tools = Vec::new();
-    for event in events {
-        let count = counts.entry(event.kind.as_str()).or_insert(json!(0));
-        *count = json!(count.as_u64().unwrap_or(0) + 1);
-        match EventData::parse(event.kind, &event.data) {
-            Ok(EventData::Output(said)) => output.push_str(&said.text),
-            Ok(EventData::Message(message)) if message.role == MessageRole::Assistant => {
-                answer = json!(message.text);
-            }
-            Ok(EventData::Error(error)) => errors.push(json!(error.message)),
-            Ok(EventData::ToolCall(call)) => tools.push(json!(call.name)),
-            _ => {}
-        }
-    }
-    let start = output
-        .char_indices()
-        .rev()
-        .nth(SUMMARY_OUTPUT_CHARS)
-        .map_or(0, |(at, _)| at);
-    json!({
-        "count": events.len(),
-        "by_kind": counts,
-        "last_answer": answer,
-        "tools_called": tools,
-        "errors": errors,
-        "output_tail": &output[start..],
-    })
 }
 
 #[tool_handler(router = Self::tools())]

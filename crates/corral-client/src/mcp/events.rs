@@ -53,23 +53,41 @@ pub fn page(events: Vec<Event>, budget: usize, more: bool) -> EventsPage {
     }
 }
 
-/// Cuts an event's long strings (an output chunk, a tool result), saying so.
+/// Cuts an event's long strings (an output chunk, a tool result, a tool
+/// call's arguments however deep), saying so; and when that is not enough
+/// (many strings), puts a note in place of its data: a page's first event
+/// must fit in it, or a client asking for the next page got the same
+/// event again and again.
 fn cut_text(value: &mut Value) {
-    let Some(data) = value.get_mut("data").and_then(Value::as_object_mut) else {
+    let Some(data) = value.get_mut("data") else {
         return;
     };
-    for text in data.values_mut() {
-        if let Some(long) = text.as_str().filter(|text| text.len() > CUT_TEXT_CHARS) {
+    cut_strings(data);
+    let size = data.to_string().len();
+    if size > EVENTS_BUDGET - CUT_TEXT_CHARS {
+        *data = serde_json::json!({
+            "cut": format!("{size} bytes of data: read the job's events over the API")
+        });
+    }
+}
+
+/// Cuts every string in `value` longer than [`CUT_TEXT_CHARS`].
+fn cut_strings(value: &mut Value) {
+    match value {
+        Value::String(long) if long.len() > CUT_TEXT_CHARS => {
             let mut end = CUT_TEXT_CHARS;
             while !long.is_char_boundary(end) {
                 end -= 1;
             }
-            *text = Value::String(format!(
+            *long = format!(
                 "{}… [{} more bytes: read the job's events over the API]",
                 &long[..end],
                 long.len() - end
-            ));
+            );
         }
+        Value::Array(items) => items.iter_mut().for_each(cut_strings),
+        Value::Object(fields) => fields.values_mut().for_each(cut_strings),
+        _ => {}
     }
 }
 
@@ -103,6 +121,30 @@ mod tests {
             "the next page starts after the last given"
         );
         assert!(page.events.len() > 10);
+    }
+
+    /// A tool call's arguments hold the file it writes, however deep,
+    /// and an event may hold many long strings: the page's one event still
+    /// fits, so the next page moves on.
+    #[test]
+    fn an_event_with_deep_or_many_long_strings_still_fits_a_page() {
+        let deep = json!({"name": "Write", "arguments": {"file_path": "a", "content": "z".repeat(300_000)}});
+        let many: serde_json::Map<String, Value> = (0..10)
+            .map(|field| (format!("f{field}"), Value::String("w".repeat(20_000))))
+            .collect();
+        for data in [deep, Value::Object(many)] {
+            let event = Event {
+                data,
+                kind: EventKind::ToolCall,
+                ..output(7, "")
+            };
+            let page = page(vec![event, output(8, "next")], EVENTS_BUDGET, false);
+            let size = serde_json::to_string(&page).expect("JSON").len();
+            assert!(size <= EVENTS_BUDGET + 100, "{size}");
+            assert_eq!(page.events[0]["seq"], 7);
+            let moves_on = page.events.len() == 2 || page.next_after == Some(7);
+            assert!(moves_on, "the next page moves on: {:?}", page.next_after);
+        }
     }
 
     #[test]
