@@ -79,13 +79,26 @@ pub struct CorralTools {
     pub(crate) api: Arc<dyn JobsBackend>,
 }
 
+/// A tool's answer: its JSON, each invisible or control character a job
+/// wrote in it (a bidi override, a zero-width character, a Unicode tag:
+/// text the client's model reads and its user does not see) written as a
+/// `\u` escape, the same value, in sight.
 fn done(value: &impl serde::Serialize) -> CallToolResult {
     let text = serde_json::to_string_pretty(value).unwrap_or_else(|error| error.to_string());
+    shown_json(&text)
+}
+
+/// `json` as a successful tool result, its hidden characters escaped.
+fn shown_json(json: &str) -> CallToolResult {
+    let text = crate::sanitize::json_visible(json).into_owned();
     CallToolResult::success(vec![ContentBlock::text(text)])
 }
 
+/// A failed tool's message, which may quote a job: its hidden and
+/// control characters shown as the CLI shows them.
 pub(crate) fn failed(error: &str) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(error.to_owned())])
+    let text = crate::sanitize::visible(error).into_owned();
+    CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
 pub(crate) fn answer<T: serde::Serialize>(result: Result<T, String>) -> CallToolResult {
@@ -141,7 +154,7 @@ impl CorralTools {
                 let more = more || found.len() == limit as usize;
                 let page = events::page(found, events::EVENTS_BUDGET, more);
                 let text = serde_json::to_string(&page).unwrap_or_else(|error| error.to_string());
-                CallToolResult::success(vec![ContentBlock::text(text)])
+                shown_json(&text)
             }
             Err(error) => failed(&error),
         }

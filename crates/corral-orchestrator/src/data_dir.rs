@@ -101,7 +101,13 @@ pub fn read_or_create_private<E: std::fmt::Display>(
                 ));
             }
             let value = std::fs::read_to_string(path).map_err(|error| unusable(path, &error))?;
-            Ok(value.trim().to_owned())
+            let value = value.trim();
+            if value.is_empty() {
+                // An empty API token would match no request, or, in a
+                // check less careful than ours, every one.
+                return Err(unusable(path, &"empty; delete it and a new one is made"));
+            }
+            Ok(value.to_owned())
         }
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             let value = make().map_err(|error| unusable(path, &error))?;
@@ -116,5 +122,32 @@ pub fn read_or_create_private<E: std::fmt::Display>(
             Ok(value)
         }
         Err(error) => Err(unusable(path, &error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    /// A private file left empty (a crash while it was written, a user
+    /// emptying it) is refused, naming it, not taken as an empty secret;
+    /// one missing is made.
+    #[test]
+    fn an_empty_private_file_is_refused_and_a_missing_one_made() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("api-token");
+        let made = read_or_create_private(&path, || Ok::<_, String>("t0ken".into()));
+        assert_eq!(made.expect("made"), "t0ken");
+        std::fs::write(&path, " \n").expect("emptied");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("mode");
+        let error = read_or_create_private(&path, || Ok::<_, String>("unused".into()))
+            .expect_err("refused");
+        let message = error.to_string();
+        assert!(
+            message.contains("empty") && message.contains("api-token"),
+            "{message}"
+        );
     }
 }

@@ -74,3 +74,27 @@ fn a_misspelt_argument_is_refused_by_name_rather_than_ignored() {
         "the known names are listed: {error}"
     );
 }
+
+/// The text of a tool result's one block.
+fn text_of(result: &rmcp::model::CallToolResult) -> String {
+    result.content[0]
+        .as_text()
+        .map(|text| text.text.clone())
+        .unwrap_or_default()
+}
+
+/// A job's invisible characters reach the client's model in sight: a bidi
+/// override and a Unicode tag (an instruction no user sees) as `\u`
+/// escapes in a result's JSON, the same value read back; a failure's
+/// message with an escape sequence in caret notation.
+#[test]
+fn hidden_characters_of_a_job_reach_the_client_escaped() {
+    let value = json!({"output_tail": "ok \u{202e}gnp.exe\u{e0041}\u{e0042} done"});
+    let text = text_of(&super::done(&value));
+    assert!(!text.contains(['\u{202e}', '\u{e0041}']), "{text}");
+    assert!(text.contains("\\u202e"), "{text}");
+    let read: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(read, value, "the same value");
+    let text = text_of(&super::failed("job said \u{1b}[2J\u{202e}"));
+    assert_eq!(text, "job said ^[[2J<U+202E>");
+}
