@@ -40,12 +40,14 @@ const HTTP_CLOSE: Duration = Duration::from_secs(5);
 /// connect, token or not: without bounds, clients that never finish a
 /// request's head (hyper's own timeout needs a timer `axum::serve` does
 /// not give it) held a connection, its buffer and a file descriptor each
-/// for ever, and the jobs' sockets and the store share those descriptors.
-/// Event streams and browser tabs stay far below the count.
+/// for ever, as did one that stopped reading an answer; and the jobs'
+/// sockets and the store share those descriptors. Event streams and
+/// browser tabs stay far below the count.
 const USER_API_LIMITS: crate::http::admission::Limits = crate::http::admission::Limits {
     connections: 1024,
     head_time: Duration::from_secs(30),
     buffer: 256 << 10,
+    write_stall: Some(Duration::from_mins(1)),
 };
 /// How long running jobs get to end on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

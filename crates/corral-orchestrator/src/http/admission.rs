@@ -1,10 +1,13 @@
 //! Serving HTTP/1.1 to clients that may be hostile, within bounds: at
 //! most so many connections at once (past them the kernel queues further
 //! ones), a request's head within a time (a client dribbling its headers
-//! holds nothing for long), and so much buffered a connection. A job's
+//! holds nothing for long), a write that waits on the client within a time
+//! (a client that stops reading holds nothing for long either), and so
+//! much buffered a connection. A job's
 //! socket and the user API are both served this way, each with its own
 //! [`Limits`].
 
+use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,6 +34,10 @@ pub struct Limits {
     pub head_time: Duration,
     /// Most a connection buffers of what it reads.
     pub buffer: usize,
+    /// Longest a write may wait on the client (it reads nothing); then the
+    /// connection fails. Nothing is timed while there is nothing to write
+    /// (an event stream waiting for events). `None`: no bound.
+    pub write_stall: Option<Duration>,
 }
 
 /// Serves `app` on `listener` over HTTP/1.1 within `limits` until `stop`,
@@ -40,6 +47,7 @@ pub async fn serve<L: Listener>(listener: L, app: Router, stop: CancellationToke
     let mut listener = Bounded {
         listener,
         open: Arc::new(Semaphore::new(limits.connections)),
+        write_stall: limits.write_stall,
     };
     let mut connections = JoinSet::new();
     loop {
@@ -81,6 +89,7 @@ pub async fn serve<L: Listener>(listener: L, app: Router, stop: CancellationToke
 struct Bounded<L> {
     listener: L,
     open: Arc<Semaphore>,
+    write_stall: Option<Duration>,
 }
 
 impl<L: Listener> Listener for Bounded<L> {
@@ -97,6 +106,8 @@ impl<L: Listener> Listener for Bounded<L> {
             Counted {
                 stream,
                 _place: place,
+                stall: self.write_stall,
+                stalled: None,
             },
             address,
         )
@@ -111,6 +122,35 @@ impl<L: Listener> Listener for Bounded<L> {
 struct Counted<S> {
     stream: S,
     _place: OwnedSemaphorePermit,
+    /// Longest a write may wait on the client, if bounded.
+    stall: Option<Duration>,
+    /// Armed while a write waits; cleared when one goes through.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> Counted<S> {
+    /// `result` of a write or flush: as it is when the stream took it,
+    /// otherwise pending until the stall is over, then an error.
+    fn within_stall<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        result: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        let Some(stall) = self.stall.filter(|_| result.is_pending()) else {
+            self.stalled = None;
+            return result;
+        };
+        let timer = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client read nothing for too long",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
@@ -129,7 +169,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        let written = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.within_stall(cx, written)
     }
 
     fn poll_write_vectored(
@@ -137,7 +178,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        let written = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.within_stall(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -145,7 +187,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        let flushed = Pin::new(&mut self.stream).poll_flush(cx);
+        self.within_stall(cx, flushed)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -41,6 +41,10 @@ pub(super) async fn serve(listener: UnixListener, app: Router, stop: Cancellatio
         connections: MAX_CONNECTIONS,
         head_time: HEAD_TIME,
         buffer: MAX_BUFFER,
+        // None: a paused sandbox reads nothing for as long as it is
+        // paused, and its connections must outlive that; a job that stops
+        // reading holds only its own socket's places.
+        write_stall: None,
     };
     crate::http::admission::serve(listener, app, stop, limits).await;
 }
