@@ -250,30 +250,23 @@ fn scrub_body(
             std::task::Poll::Pending => return std::task::Poll::Pending,
             std::task::Poll::Ready(next) => next,
         };
-        let frame = match next {
-            Some(Ok(chunk)) => {
-                let (out, found) = stream.push(&chunk);
-                if found > 0 && !reported {
-                    reported = true;
-                    report(&egress, &target, found);
-                }
-                Ok(Frame::data(out))
-            }
+        let (out, found) = match next {
+            Some(Ok(chunk)) => stream.push(&chunk),
             Some(Err(error)) => {
                 ended = true;
-                Err(Box::new(error) as Box<dyn std::error::Error + Send + Sync>)
+                let error = Box::new(error) as Box<dyn std::error::Error + Send + Sync>;
+                return std::task::Poll::Ready(Some(Err(error)));
             }
             None => {
                 ended = true;
-                let (out, found) = stream.finish();
-                if found > 0 && !reported {
-                    reported = true;
-                    report(&egress, &target, found);
-                }
-                Ok(Frame::data(out))
+                stream.finish()
             }
         };
-        std::task::Poll::Ready(Some(frame))
+        if found > 0 && !reported {
+            reported = true;
+            report(&egress, &target, found);
+        }
+        std::task::Poll::Ready(Some(Ok(Frame::data(out))))
     });
     BodyExt::boxed(StreamBody::new(frames))
 }

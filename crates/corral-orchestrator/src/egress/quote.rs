@@ -28,19 +28,13 @@ impl EgressProxy {
         let (Some(as_asked), Some(lowered)) = (asked.get(..chosen), host.get(..chosen)) else {
             return Ok(());
         };
-        if self.holds_secret(as_asked) || self.holds_secret(lowered) {
+        if self.redactor.finds(as_asked) || self.redactor.finds(lowered) {
             return Err(format!(
                 "`{}` holds a secret: a host is sent in clear to name servers",
                 self.quoted(asked)
             ));
         }
         Ok(())
-    }
-
-    /// Whether `text` holds one of the secrets the job's leak detector knows.
-    fn holds_secret(&self, text: &str) -> bool {
-        let mut findings = Findings::default();
-        self.redactor.redact_text(text, &mut findings).is_some()
     }
 
     /// `host` as an event quotes it: normalized and [`shown`] short, or,

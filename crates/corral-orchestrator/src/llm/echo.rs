@@ -19,6 +19,7 @@ use bytes::Bytes;
 use tracing::warn;
 
 use super::ModelProxy;
+use super::upstream::UpstreamError;
 use crate::egress::scrub::{ScrubStream, Scrubber, scrub_headers};
 use crate::secrets::SecretValue;
 
@@ -98,6 +99,17 @@ impl ModelProxy {
             None => (headers, 0),
             Some(search) => scrub_headers(search, &headers),
         }
+    }
+
+    /// Why a call failed, as the worker (or `claude`) is told: `error`
+    /// may quote the upstream, so without the key (reported when held).
+    pub(super) async fn failure_without_key(&self, error: &UpstreamError) -> String {
+        let (reason, found) = self.text_without_key(format!(
+            "model provider `{}` failed: {error}",
+            self.provider.name
+        ));
+        self.report_echo(found).await;
+        reason
     }
 
     /// Stores that an answer held the key `found` times (when it did):

@@ -126,11 +126,7 @@ impl ModelProxy {
         {
             Ok(answer) => answer,
             Err(error) => {
-                let (reason, found) = self.text_without_key(format!(
-                    "model provider `{}` failed: {error}",
-                    self.provider.name
-                ));
-                self.report_echo(found).await;
+                let reason = self.failure_without_key(&error).await;
                 return anthropic_error(StatusCode::BAD_GATEWAY, "api_error", &reason);
             }
         };
@@ -213,9 +209,7 @@ impl ModelProxy {
         headers.iter().find_map(|(name, value)| {
             let name = name.as_str();
             let text = String::from_utf8_lossy(value.as_bytes());
-            let mut findings = crate::redact::Findings::default();
-            (is_forwarded(name) && self.redactor.redact_text(&text, &mut findings).is_some())
-                .then_some(name)
+            (is_forwarded(name) && self.redactor.finds(&text)).then_some(name)
         })
     }
 

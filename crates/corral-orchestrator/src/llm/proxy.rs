@@ -267,15 +267,11 @@ impl ModelProxy {
         let (answer, attempts) = match self.upstream.post(&url, &headers, body).await {
             Ok(answer) => answer,
             Err(error) => {
-                let (reason, found) = self.text_without_key(format!(
-                    "model provider `{}` failed: {error}",
-                    self.provider.name
-                ));
                 // The account may quote the upstream: it reaches the job's
                 // reason through its leak detector, never the log; and the
                 // worker without the key.
+                let reason = self.failure_without_key(&error).await;
                 warn!(job_id = %self.job_id, provider = %self.provider.name, "model call failed");
-                self.report_echo(found).await;
                 self.fail(&reason);
                 return Err(ProxyError::Upstream(reason));
             }

@@ -61,7 +61,7 @@ impl ModelProxy {
                 (translated.usage.unwrap_or_default(), Bytes::from(body))
             }
         };
-        let (body, found) = self.without_key(body.to_vec());
+        let (body, found) = self.without_key(Vec::from(body));
         self.report_echo(found).await;
         // Counted now (the next call is checked against it), stored after
         // the answer is on its way: the store is not in the call's path,

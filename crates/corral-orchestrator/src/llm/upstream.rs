@@ -62,6 +62,12 @@ impl Upstream {
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(Duration::from_secs(timeout_secs))
             .user_agent(concat!("corral/", env!("CARGO_PKG_VERSION")))
+            // Every answer as is: a compressed one would pass the search
+            // for the key unread (`plain` refuses any other).
+            .default_headers(HeaderMap::from_iter([(
+                ACCEPT_ENCODING,
+                HeaderValue::from_static("identity"),
+            )]))
             // A redirect would carry the key (`x-api-key` is no header
             // reqwest drops across hosts) to wherever the answer names.
             .redirect(reqwest::redirect::Policy::none())
@@ -88,7 +94,6 @@ impl Upstream {
                 .client
                 .post(url)
                 .headers(headers.clone())
-                .header(ACCEPT_ENCODING, "identity")
                 .body(body.clone())
                 .send()
                 .await;
@@ -138,7 +143,6 @@ impl Upstream {
             .client
             .request(method, url)
             .headers(headers.clone())
-            .header(ACCEPT_ENCODING, "identity")
             .body(body)
             .send()
             .await

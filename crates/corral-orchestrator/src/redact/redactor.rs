@@ -137,6 +137,13 @@ impl Redactor {
         Scan { hits, live }
     }
 
+    /// Whether `text` holds a secret or a token shape: what
+    /// [`Self::redact_text`] would replace, without writing the text
+    /// again (for text refused, not redacted, when it holds one).
+    pub fn finds(&self, text: &str) -> bool {
+        !self.scan(text, 0, true, false).hits.is_empty()
+    }
+
     /// Replaces every secret and token shape in `text`; `None` when there
     /// was none.
     pub fn redact_text(&self, text: &str, findings: &mut Findings) -> Option<String> {

@@ -326,8 +326,7 @@ async fn keep_claude_session(
     // Kept as they are (the transcript is redacted): one that holds a
     // secret is refused, never stored, and not quoted back.
     for (field, text) in [("session_id", &claude.session_id), ("dir", &claude.dir)] {
-        let mut findings = crate::redact::Findings::default();
-        if session.redactor.redact_text(text, &mut findings).is_some() {
+        if session.redactor.finds(text) {
             return Err(ApiError::bad_field(field, "holds a secret"));
         }
     }
