@@ -13,6 +13,8 @@
 //! - `start`: cold job start vs a bare create+start+wait of the same image, under runc and crun
 //! - `warm`: a job served by the warm pool vs the same bare container
 //! - `redact`: leak detector throughput on generated output with 100 secrets planted
+//! - `redact-profile`: only the detector's stream, RUNS times, for a profiler
+//!   (`redact-profile:hexdump` streams that filler kind alone)
 //! - `proxy`: LLM proxy overhead, direct vs through a job's socket, fresh or pooled connections
 //! - `fanout`: events from real jobs to 100 SSE subscribers, end to end
 //! - `sandbox`: a sandbox's create + first command (warm and cold), an exec round trip vs
@@ -86,6 +88,11 @@ async fn run_one(runs: usize, section: &str) -> anyhow::Result<()> {
             let figures = tokio::task::spawn_blocking(redact::measure).await?;
             report::say(&report::redact_table(&figures));
             return redact_verdict(&figures);
+        }
+        profile if profile.starts_with("redact-profile") => {
+            let kind = profile.strip_prefix("redact-profile:").map(str::to_owned);
+            return tokio::task::spawn_blocking(move || redact::profile(runs, kind.as_deref()))
+                .await?;
         }
         "proxy" => report::proxy_table(&proxy::measure(PROXY_CALLS).await?),
         "fanout" => report::fanout_table(&fanout::measure().await?),

@@ -105,6 +105,71 @@ pub fn measure() -> RedactFigures {
     }
 }
 
+/// For a profiler: the corpus (or, with `kind`, about 100 MiB of that
+/// filler kind alone: a name from the by-kind table, or its first word)
+/// streamed `rounds` times as [`measure`] streams it, with nothing else
+/// in the process worth sampling; prints MB/s of each round. Built for
+/// it: `RUSTFLAGS=-Cforce-frame-pointers=yes cargo build --profile
+/// profiling -p corral-bench`, then `perf record --call-graph=fp
+/// target/profiling/corral-bench 3 redact-profile:hexdump`.
+pub fn profile(rounds: usize, kind: Option<&str>) -> anyhow::Result<()> {
+    let corpus = Corpus::build(TEXTS, SECRETS, SHAPE_ROUNDS);
+    let redactor = Redactor::new(
+        corpus
+            .secrets
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    );
+    let all: String = match kind {
+        None => corpus.texts.iter().map(|text| text.body.as_str()).collect(),
+        Some(wanted) => {
+            let (kind, _) = filler::KINDS
+                .iter()
+                .find(|(kind, _)| {
+                    kind.name() == wanted || kind.name().trim_start_matches('`').starts_with(wanted)
+                })
+                .ok_or_else(|| anyhow::anyhow!("no filler kind `{wanted}`"))?;
+            let mut rng = Rng::new(0x5EED_C0A1_2026_0003);
+            let mut text = String::with_capacity(corpus.bytes() + (4 << 10));
+            while text.len() < corpus.bytes() {
+                kind.push(&mut rng, &mut text, &mut Vec::new());
+            }
+            text
+        }
+    };
+    for _ in 0..rounds {
+        let mut stream = StreamRedactor::default();
+        let mut findings = Findings::default();
+        let started = Instant::now();
+        let mut at = 0;
+        while at < all.len() {
+            let mut end = (at + CHUNK).min(all.len());
+            while !all.is_char_boundary(end) {
+                end -= 1;
+            }
+            drop(stream.push(
+                &redactor,
+                OutputStream::Stdout,
+                &all[at..end],
+                &mut findings,
+            ));
+            at = end;
+        }
+        drop(stream.flush(&redactor, &mut findings));
+        let mode = Mode {
+            time: started.elapsed(),
+            found: findings.names.len(),
+            problems: Vec::new(),
+        };
+        crate::report::say(&format!(
+            "{:.0} MB/s, {} redacted",
+            mode.mb_per_s(all.len()),
+            mode.found
+        ));
+    }
+    Ok(())
+}
+
 /// Whole texts of one build-log line repeated (what this benchmark
 /// measured before it had a corpus).
 fn one_line(redactor: &Redactor) -> f64 {
