@@ -91,8 +91,12 @@ async fn run_one(runs: usize, section: &str) -> anyhow::Result<()> {
         }
         profile if profile.starts_with("redact-profile") => {
             let kind = profile.strip_prefix("redact-profile:").map(str::to_owned);
-            return tokio::task::spawn_blocking(move || redact::profile(runs, kind.as_deref()))
-                .await?;
+            let lines = tokio::task::spawn_blocking(move || redact::profile(runs, kind.as_deref()))
+                .await??;
+            for line in &lines {
+                report::say(line);
+            }
+            return Ok(());
         }
         "proxy" => report::proxy_table(&proxy::measure(PROXY_CALLS).await?),
         "fanout" => report::fanout_table(&fanout::measure().await?),

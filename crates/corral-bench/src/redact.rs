@@ -108,11 +108,11 @@ pub fn measure() -> RedactFigures {
 /// For a profiler: the corpus (or, with `kind`, about 100 MiB of that
 /// filler kind alone: a name from the by-kind table, or its first word)
 /// streamed `rounds` times as [`measure`] streams it, with nothing else
-/// in the process worth sampling; prints MB/s of each round. Built for
+/// in the process worth sampling; returns a line for each round (its MB/s). Built for
 /// it: `RUSTFLAGS=-Cforce-frame-pointers=yes cargo build --profile
 /// profiling -p corral-bench`, then `perf record --call-graph=fp
 /// target/profiling/corral-bench 3 redact-profile:hexdump`.
-pub fn profile(rounds: usize, kind: Option<&str>) -> anyhow::Result<()> {
+pub fn profile(rounds: usize, kind: Option<&str>) -> anyhow::Result<Vec<String>> {
     let corpus = Corpus::build(TEXTS, SECRETS, SHAPE_ROUNDS);
     let redactor = Redactor::new(
         corpus
@@ -137,6 +137,7 @@ pub fn profile(rounds: usize, kind: Option<&str>) -> anyhow::Result<()> {
             text
         }
     };
+    let mut lines = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let mut stream = StreamRedactor::default();
         let mut findings = Findings::default();
@@ -161,13 +162,13 @@ pub fn profile(rounds: usize, kind: Option<&str>) -> anyhow::Result<()> {
             found: findings.names.len(),
             problems: Vec::new(),
         };
-        crate::report::say(&format!(
+        lines.push(format!(
             "{:.0} MB/s, {} redacted",
             mode.mb_per_s(all.len()),
             mode.found
         ));
     }
-    Ok(())
+    Ok(lines)
 }
 
 /// Whole texts of one build-log line repeated (what this benchmark
