@@ -17,7 +17,8 @@ pub use job_args::{
 };
 pub use sandbox_args::{CpArgs, ExecArgs, SandboxCommand, SandboxCreateArgs};
 pub use server_args::{
-    ConfigArgs, DoctorArgs, ImageBuildArgs, ImageCommand, SecretCommand, ServeArgs, VerifyArgs,
+    ConfigArgs, DoctorArgs, ImageBuildArgs, ImageCommand, McpArgs, SecretCommand, ServeArgs,
+    VerifyArgs,
 };
 
 /// corral runs AI-agent jobs and plain commands in locked-down Docker
@@ -110,8 +111,8 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Prove the sandbox on this host: a probe job checks each promise; non-zero if one fails
     Verify(VerifyArgs),
-    /// Serve corral's job tools to an MCP client over stdio (claude mcp add corral -- corral mcp)
-    Mcp,
+    /// Serve corral's job tools to an MCP client over stdio (claude mcp add corral -- corral mcp); tool calls grant no secret, open no egress and bind no directory unless allowed here
+    Mcp(McpArgs),
     /// Show the settings `corral serve` would use (file, environment, flags), keys hidden
     Config(ConfigArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)

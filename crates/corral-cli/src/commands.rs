@@ -46,7 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secret(command) => secret::run(global, command).await,
         Command::Doctor(args) => doctor::run(global, args).await,
         Command::Verify(args) => verify::run(global, &args).await,
-        Command::Mcp => mcp::run(global).await,
+        Command::Mcp(args) => mcp::run(global, args).await,
         Command::Config(args) => config::run(global, args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -14,8 +14,10 @@
 //! - `remote`: the backend over a server's user API ([`ApiClient`](crate::ApiClient)), for `corral mcp`
 //! - `events`: a job's events summarised for a model
 //! - `sandbox`, `sandbox_args`: the sandbox tools and their arguments
+//! - `policy`: what a tool call may grant, open and bind, set by the user
 
 mod args;
+mod policy;
 mod remote;
 mod sandbox;
 mod sandbox_args;
@@ -29,6 +31,8 @@ use corral_proto::{Event, Job, Prompt};
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Map, Value, json};
+
+pub use policy::{ANY, Policy};
 
 use args::{CommandArg, CreateJob, JobEvents, JobId, ListJobs, Parameters, SendPrompt};
 use summary::Summary;
@@ -77,6 +81,8 @@ const MAX_EVENTS: u32 = 500;
 #[derive(Clone)]
 pub struct CorralTools {
     pub(crate) api: Arc<dyn JobsBackend>,
+    /// What a tool call may grant, open and bind.
+    pub(crate) policy: Arc<Policy>,
 }
 
 /// A tool's answer: its JSON, each invisible or control character a job
@@ -110,9 +116,9 @@ pub(crate) fn answer<T: serde::Serialize>(result: Result<T, String>) -> CallTool
 
 #[tool_router]
 impl CorralTools {
-    /// Tools over `api`.
-    pub fn new(api: Arc<dyn JobsBackend>) -> Self {
-        Self { api }
+    /// Tools over `api`, their calls held to `policy`.
+    pub fn new(api: Arc<dyn JobsBackend>, policy: Arc<Policy>) -> Self {
+        Self { api, policy }
     }
 
     #[tool(
@@ -164,7 +170,10 @@ impl CorralTools {
         description = "Send a follow-up prompt to a running interactive corral agent job, or to an ended claude job: its Claude session then continues in a new job, whose id comes back as `continued_in`."
     )]
     async fn send_prompt(&self, Parameters(args): Parameters<SendPrompt>) -> CallToolResult {
-        answer(self.api.prompt(&args.id, &args.prompt).await)
+        answer(match self.steerable(&args.id).await {
+            Ok(()) => self.api.prompt(&args.id, &args.prompt).await,
+            Err(error) => Err(error),
+        })
     }
 
     #[tool(
@@ -186,9 +195,15 @@ impl CorralTools {
         Self::tool_router() + Self::sandbox_router()
     }
 
+    /// Whether the policy lets a tool call steer job or sandbox `id`.
+    pub(crate) async fn steerable(&self, id: &str) -> Result<(), String> {
+        self.policy.check_job(&self.api.job(id).await?)
+    }
+
     async fn create(&self, args: CreateJob) -> Result<Value, String> {
         let wait = args.wait_seconds.map(|secs| secs.min(MAX_WAIT_SECS));
         let spec = spec_of(args);
+        self.policy.check_spec(&spec)?;
         let job = self.api.create(spec).await?;
         let Some(wait) = wait else {
             return Ok(brief(&job));

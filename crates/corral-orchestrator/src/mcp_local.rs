@@ -124,9 +124,10 @@ impl JobsBackend for LocalJobs {
 
 /// The streamable HTTP MCP service over `jobs`, for `/mcp`.
 pub fn service(jobs: JobManager) -> StreamableHttpService<CorralTools, LocalSessionManager> {
+    let policy = Arc::clone(jobs.mcp_policy());
     let backend: Arc<dyn JobsBackend> = Arc::new(LocalJobs(jobs));
     StreamableHttpService::new(
-        move || Ok(CorralTools::new(Arc::clone(&backend))),
+        move || Ok(CorralTools::new(Arc::clone(&backend), Arc::clone(&policy))),
         Arc::default(),
         StreamableHttpServerConfig::default(),
     )

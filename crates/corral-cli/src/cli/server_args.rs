@@ -45,6 +45,31 @@ pub struct ServeArgs {
     /// The container engine's API socket, a path or a `unix://` URL, Docker's or that of `podman system service` [default: `DOCKER_HOST`, else `[runtime] socket` in corral.toml, else /var/run/docker.sock]
     #[arg(long, value_name = "SOCKET")]
     pub docker_host: Option<String>,
+    /// A secret MCP tool calls at /mcp may grant to a job or sandbox, or have the egress proxy inject; `*` for any (repeatable; none by default, also `[mcp] allow_grants`)
+    #[arg(long = "mcp-allow-grant", value_name = "SECRET")]
+    pub mcp_allow_grant: Vec<String>,
+    /// An `egress.allow` entry MCP tool calls at /mcp may give a job or sandbox, as written; `*` for any (repeatable; none by default, also `[mcp] allow_egress`)
+    #[arg(long = "mcp-allow-egress", value_name = "HOST")]
+    pub mcp_allow_egress: Vec<String>,
+    /// Let MCP tool calls at /mcp bind a host directory read-write (by default they get a copy only; also `[mcp] allow_bind`)
+    #[arg(long = "mcp-allow-bind")]
+    pub mcp_allow_bind: bool,
+}
+
+/// `corral mcp`: what tool calls may ask for beyond a locked-down job.
+/// A job's output reaches the client's model, and can steer it.
+#[derive(Debug, Args)]
+#[expect(clippy::struct_field_names, reason = "the flags they are")]
+pub struct McpArgs {
+    /// A secret tool calls may grant to a job or sandbox, or have the egress proxy inject; `*` for any (repeatable; none by default)
+    #[arg(long = "allow-grant", value_name = "SECRET")]
+    pub allow_grant: Vec<String>,
+    /// An `egress.allow` entry tool calls may give a job or sandbox, as written; `*` for any (repeatable; none by default)
+    #[arg(long = "allow-egress", value_name = "HOST")]
+    pub allow_egress: Vec<String>,
+    /// Let tool calls bind a host directory read-write (by default they get a copy only)
+    #[arg(long = "allow-bind")]
+    pub allow_bind: bool,
 }
 
 #[derive(Debug, Args)]

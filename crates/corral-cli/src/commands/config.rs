@@ -83,6 +83,11 @@ fn describe(config: &Config) -> Value {
         "runtime": {
             "socket": config.engine_socket.path.display().to_string(),
         },
+        "mcp": {
+            "allow_grants": config.mcp.grants,
+            "allow_egress": config.mcp.egress,
+            "allow_bind": config.mcp.bind,
+        },
         "pool": {
             "size": config.pool.size,
             "images": config.pool.images,

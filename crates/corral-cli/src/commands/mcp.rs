@@ -5,16 +5,21 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use corral_client::mcp::{CorralTools, JobsBackend};
+use corral_client::mcp::{CorralTools, JobsBackend, Policy};
 use rmcp::ServiceExt;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, McpArgs};
 use crate::client::api_client;
 
 /// Serves the tools on stdin/stdout until the client closes them.
-pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(global: &GlobalArgs, args: McpArgs) -> anyhow::Result<ExitCode> {
     let api: Arc<dyn JobsBackend> = Arc::new(api_client(global)?);
-    let service = CorralTools::new(api)
+    let policy = Policy {
+        grants: args.allow_grant,
+        egress: args.allow_egress,
+        bind: args.allow_bind,
+    };
+    let service = CorralTools::new(api, Arc::new(policy))
         .serve(rmcp::transport::stdio())
         .await
         .context("cannot start the MCP server")?;

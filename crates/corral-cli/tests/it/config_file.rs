@@ -56,3 +56,33 @@ fn a_type_error_in_the_file_names_its_line_and_key() {
     );
     assert!(said.contains("expected a size like \"2g\""), "{said}");
 }
+
+#[test]
+fn the_mcp_policy_comes_from_the_file_or_the_flags_and_nothing_by_default() {
+    let shown = |file: &str, args: &[&str]| {
+        let output = config(file, &[&["--json"], args].concat());
+        assert!(output.status.success(), "{}", stderr(&output));
+        let view: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        view["mcp"].clone()
+    };
+    assert_eq!(
+        shown("", &[]),
+        serde_json::json!({"allow_grants": [], "allow_egress": [], "allow_bind": false})
+    );
+    let file = "[mcp]\nallow_grants = [\"GH_TOKEN\"]\nallow_egress = [\"pypi.org\"]\n";
+    assert_eq!(
+        shown(file, &[]),
+        serde_json::json!({"allow_grants": ["GH_TOKEN"], "allow_egress": ["pypi.org"], "allow_bind": false})
+    );
+    // Flags replace the file's list and add what it left out.
+    assert_eq!(
+        shown(
+            file,
+            &["--mcp-allow-grant", "NPM_TOKEN", "--mcp-allow-bind"]
+        ),
+        serde_json::json!({"allow_grants": ["NPM_TOKEN"], "allow_egress": ["pypi.org"], "allow_bind": true})
+    );
+    let typo = config("[mcp]\nallow_grant = [\"X\"]\n", &[]);
+    assert!(!typo.status.success());
+    assert!(stderr(&typo).contains("allow_grant"), "{}", stderr(&typo));
+}

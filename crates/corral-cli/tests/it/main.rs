@@ -16,6 +16,7 @@ mod help;
 mod hostile_output;
 mod interrupt;
 mod mcp;
+mod mcp_policy;
 mod mcp_sandbox;
 mod papercuts;
 mod readme;

@@ -89,6 +89,7 @@ const LINES: &[&str] = &[
     "corral prompt ID \"now write the summary to NOTES.md\"",
     "corral end ID",
     "claude mcp add corral -- corral mcp",
+    "claude mcp add corral -- corral mcp --allow-grant GITHUB_TOKEN --allow-egress api.github.com",
     "claude mcp add --transport http corral http://127.0.0.1:7316/mcp --header \"Authorization: Bearer $(cat ~/.local/share/corral/api-token)\"",
     "corral image build --mode claude",
     "CORRAL_ANTHROPIC_API_KEY=sk-ant-… corral serve --llm anthropic &",
@@ -103,7 +104,7 @@ fn not_run(line: &str) -> Option<&'static str> {
             "installs the binaries under test; the test runs the ones cargo built"
         }
         l if l.starts_with("claude mcp add") => {
-            "registers corral with Claude Code; tests/it/mcp.rs drives `corral mcp` and /mcp with an MCP client"
+            "registers corral with Claude Code; tests/it/mcp.rs and mcp_policy.rs drive `corral mcp` (with its --allow flags) and /mcp with an MCP client"
         }
         _ => return None,
     })
@@ -185,7 +186,7 @@ async fn the_readme_s_using_it_commands_run_in_order() {
         crate::readme_steps::play(&mut smoke, line).await;
     }
     drop(toolchain);
-    assert_eq!(skipped.len(), 4, "{skipped:#?}");
+    assert_eq!(skipped.len(), 5, "{skipped:#?}");
     if let Some(agent) = smoke.agent.take() {
         assert_eq!(agent.stop().await, 0);
     }

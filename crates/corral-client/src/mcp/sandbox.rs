@@ -27,7 +27,11 @@ impl CorralTools {
         description = "Create a persistent corral sandbox: a locked-down container (no network unless `egress` allows hosts, read-only root, non-root, no capabilities, limits) whose files and background processes last across sandbox_exec calls until it is deleted, its `ttl` passes (default 2h) or it is idle for `idle_timeout` (default 15m). Returns its id."
     )]
     async fn sandbox_create(&self, Parameters(args): Parameters<CreateSandbox>) -> CallToolResult {
-        answer(self.api.create_sandbox(sandbox_spec(args)).await.map(|sandbox| {
+        let spec = sandbox_spec(args);
+        if let Err(error) = self.policy.check_spec(&spec) {
+            return failed(&error);
+        }
+        answer(self.api.create_sandbox(spec).await.map(|sandbox| {
             json!({"id": sandbox.id, "state": sandbox.state, "ttl_secs": sandbox.ttl_secs, "idle_timeout_secs": sandbox.idle_timeout_secs})
         }))
     }
@@ -36,6 +40,9 @@ impl CorralTools {
         description = "Run a command in a corral sandbox and wait for it (up to wait_seconds, default 60, at most 600). Returns {exit_code, stdout, stderr, truncated, duration_ms, timed_out}; each stream is cut to its first and last 6,000 characters past 12,000 (truncated is then true). Files, variables written to files and background processes persist between calls. Secrets in the output are redacted."
     )]
     async fn sandbox_exec(&self, Parameters(args): Parameters<SandboxExec>) -> CallToolResult {
+        if let Err(error) = self.steerable(&args.id).await {
+            return failed(&error);
+        }
         let wait = args.wait_seconds.unwrap_or(DEFAULT_WAIT_SECS).min(600);
         let spec = ExecSpec {
             cmd: match args.cmd {
@@ -66,6 +73,9 @@ impl CorralTools {
         description = "Write a text file in a corral sandbox, under /workspace, /tmp or /home/corral (missing directories are made). At most the sandbox's tmpfs limit."
     )]
     async fn sandbox_write_file(&self, Parameters(args): Parameters<WriteFile>) -> CallToolResult {
+        if let Err(error) = self.steerable(&args.id).await {
+            return failed(&error);
+        }
         answer(
             self.api
                 .write_file(&args.id, &args.path, args.content.into_bytes())

@@ -21,11 +21,14 @@ pub struct CreateSandbox {
     /// Limits: `memory` (`512m`), `cpu_shares`, `pids`, `tmpfs` (the size
     /// of `/tmp`, `$HOME` and `/workspace`, and the largest file upload).
     pub limits: Option<Map<String, Value>>,
-    /// Stored secrets its commands receive: `NAME` or `NAME=ENV_VAR`.
+    /// Stored secrets its commands receive: `NAME` or `NAME=ENV_VAR`; only
+    /// those the MCP server was started allowing.
     pub grants: Option<Vec<String>>,
     /// Egress: `{"allow": ["pypi.org"]}`; no network at all when left out.
+    /// Only hosts the MCP server was started allowing.
     pub egress: Option<Map<String, Value>>,
-    /// An absolute host directory for `/workspace`.
+    /// An absolute host directory for `/workspace`, bound read-write when
+    /// the MCP server allows binding; else set `copy`.
     pub project: Option<String>,
     /// Copy the project in instead of binding it.
     pub copy: Option<bool>,

@@ -166,6 +166,11 @@ impl JobManager {
         &self.inner.store
     }
 
+    /// What tool calls at `/mcp` may grant, open and bind.
+    pub fn mcp_policy(&self) -> &Arc<corral_client::mcp::Policy> {
+        &self.inner.config.mcp
+    }
+
     /// The event log.
     pub fn events(&self) -> &EventLog {
         &self.inner.events
