@@ -209,8 +209,16 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         addr: listen,
         source,
     })?;
+    if !addr.ip().is_loopback() {
+        warn!(
+            %addr,
+            "the user API listens beyond loopback and speaks plain HTTP: its token, every job's \
+             output and the web UI cross the network in clear; keep it on 127.0.0.1, or put a \
+             TLS proxy in front and let only that reach it"
+        );
+    }
     let info = ServerInfo {
-        url: format!("http://{addr}"),
+        url: format!("http://{}", local_address(addr)),
         pid: std::process::id(),
     };
     data_dir::write_server_info(&data_dir, &info)?;
@@ -328,9 +336,33 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
+/// Where a client on this host reaches a server bound to `addr`: an
+/// unspecified address (`0.0.0.0`, `::`) is reached on loopback.
+fn local_address(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
 #[cfg(test)]
 mod tests {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+
+    #[test]
+    fn clients_on_this_host_reach_an_unspecified_address_on_loopback() {
+        for (bound, reached) in [
+            ("0.0.0.0:7316", "127.0.0.1:7316"),
+            ("[::]:7316", "[::1]:7316"),
+            ("127.0.0.1:7316", "127.0.0.1:7316"),
+            ("192.0.2.7:80", "192.0.2.7:80"),
+        ] {
+            let bound = bound.parse().expect("an address");
+            assert_eq!(super::local_address(bound).to_string(), reached);
+        }
+    }
 
     #[test]
     fn the_open_file_limit_is_raised_to_its_hard_limit() {
