@@ -180,12 +180,18 @@ impl CorralTools {
         description = "End an interactive corral job once its current turn is done: it finishes as succeeded with its last answer (cancel_job stops it at once instead)."
     )]
     async fn end_job(&self, Parameters(JobId { id }): Parameters<JobId>) -> CallToolResult {
-        answer(self.api.end(&id).await.map(|job| brief(&job)))
+        answer(match self.steerable(&id).await {
+            Ok(()) => self.api.end(&id).await.map(|job| brief(&job)),
+            Err(error) => Err(error),
+        })
     }
 
     #[tool(description = "Cancel a queued or running corral job; its container is removed.")]
     async fn cancel_job(&self, Parameters(JobId { id }): Parameters<JobId>) -> CallToolResult {
-        answer(self.api.cancel(&id).await.map(|job| brief(&job)))
+        answer(match self.steerable(&id).await {
+            Ok(()) => self.api.cancel(&id).await.map(|job| brief(&job)),
+            Err(error) => Err(error),
+        })
     }
 }
 
@@ -195,7 +201,7 @@ impl CorralTools {
         Self::tool_router() + Self::sandbox_router()
     }
 
-    /// Whether the policy lets a tool call steer job or sandbox `id`.
+    /// Whether the policy lets a tool call steer or end job or sandbox `id`.
     pub(crate) async fn steerable(&self, id: &str) -> Result<(), String> {
         self.policy.check_job(&self.api.job(id).await?)
     }
@@ -263,7 +269,12 @@ fn spec_of(args: CreateJob) -> Value {
     put("image", args.image.map(Value::String));
     put("interactive", args.interactive.map(Value::Bool));
     put("limits", args.limits.map(Value::Object));
-    put("egress", args.egress.map(Value::Object));
+    // Stated even when empty: left out, the server's default egress
+    // would apply, which the policy does not see.
+    put(
+        "egress",
+        Some(Value::Object(args.egress.unwrap_or_default())),
+    );
     put(
         "project",
         args.project.map(|path| {

@@ -7,7 +7,7 @@
 //!
 //! # Layout
 //! - `settings`: [`Config`], [`ConfigOverrides`], the defaults, and `Config::load`
-//! - `egress`, `llm`, `pool`: their sections of the file
+//! - `egress`, `llm`, `mcp`, `pool`: their sections of the file
 //! - `limits`, [`bounds`]: a job's limits checked against what makes sense
 //! - `error`, `file_error`: [`ConfigError`], a file's error at its line
 
@@ -18,6 +18,7 @@ mod error;
 mod file_error;
 mod limits;
 mod llm;
+mod mcp;
 mod pool;
 mod settings;
 #[cfg(test)]

@@ -45,13 +45,19 @@ pub struct ServeArgs {
     /// The container engine's API socket, a path or a `unix://` URL, Docker's or that of `podman system service` [default: `DOCKER_HOST`, else `[runtime] socket` in corral.toml, else /var/run/docker.sock]
     #[arg(long, value_name = "SOCKET")]
     pub docker_host: Option<String>,
-    /// A secret MCP tool calls at /mcp may grant to a job or sandbox, or have the egress proxy inject; `*` for any (repeatable; none by default, also `[mcp] allow_grants`)
+    /// A secret MCP tool calls at /mcp may put in a job's environment; `*` for any (repeatable; none by default; also `[mcp] allow_grants`)
     #[arg(long = "mcp-allow-grant", value_name = "SECRET")]
     pub mcp_allow_grant: Vec<String>,
-    /// An `egress.allow` entry MCP tool calls at /mcp may give a job or sandbox, as written; `*` for any (repeatable; none by default, also `[mcp] allow_egress`)
+    /// SECRET@HOST: MCP tool calls at /mcp may have the egress proxy add SECRET to requests to HOST, which the job may then reach (repeatable; also `[mcp] allow_injects`)
+    #[arg(long = "mcp-allow-inject", value_name = "SECRET@HOST")]
+    pub mcp_allow_inject: Vec<String>,
+    /// An `egress.allow` entry MCP tool calls at /mcp may give a job, as written; `*` for any (repeatable; none by default; also `[mcp] allow_egress`)
     #[arg(long = "mcp-allow-egress", value_name = "HOST")]
     pub mcp_allow_egress: Vec<String>,
-    /// Let MCP tool calls at /mcp bind a host directory read-write (by default they get a copy only; also `[mcp] allow_bind`)
+    /// A directory under which MCP tool calls at /mcp may use a project, copied (repeatable; none by default; also `[mcp] allow_projects`)
+    #[arg(long = "mcp-allow-project", value_name = "DIR")]
+    pub mcp_allow_project: Vec<PathBuf>,
+    /// Let MCP tool calls at /mcp bind such a project read-write, not only copy it (also `[mcp] allow_bind`)
     #[arg(long = "mcp-allow-bind")]
     pub mcp_allow_bind: bool,
 }
@@ -61,13 +67,19 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 #[expect(clippy::struct_field_names, reason = "the flags they are")]
 pub struct McpArgs {
-    /// A secret tool calls may grant to a job or sandbox, or have the egress proxy inject; `*` for any (repeatable; none by default)
+    /// A secret tool calls may put in a job's environment; `*` for any (repeatable; none by default)
     #[arg(long = "allow-grant", value_name = "SECRET")]
     pub allow_grant: Vec<String>,
-    /// An `egress.allow` entry tool calls may give a job or sandbox, as written; `*` for any (repeatable; none by default)
+    /// SECRET@HOST: tool calls may have the egress proxy add SECRET to requests to HOST, which the job may then reach (repeatable; none by default)
+    #[arg(long = "allow-inject", value_name = "SECRET@HOST")]
+    pub allow_inject: Vec<String>,
+    /// An `egress.allow` entry tool calls may give a job, as written; `*` for any (repeatable; none by default): every host a job reaches can receive what it reads
     #[arg(long = "allow-egress", value_name = "HOST")]
     pub allow_egress: Vec<String>,
-    /// Let tool calls bind a host directory read-write (by default they get a copy only)
+    /// A directory under which tool calls may use a project, copied (repeatable; none by default)
+    #[arg(long = "allow-project", value_name = "DIR")]
+    pub allow_project: Vec<PathBuf>,
+    /// Let tool calls bind such a project read-write, not only copy it
     #[arg(long = "allow-bind")]
     pub allow_bind: bool,
 }

@@ -85,7 +85,9 @@ fn describe(config: &Config) -> Value {
         },
         "mcp": {
             "allow_grants": config.mcp.grants,
+            "allow_injects": config.mcp.injects,
             "allow_egress": config.mcp.egress,
+            "allow_projects": config.mcp.projects,
             "allow_bind": config.mcp.bind,
         },
         "pool": {

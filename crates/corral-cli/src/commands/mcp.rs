@@ -16,7 +16,9 @@ pub async fn run(global: &GlobalArgs, args: McpArgs) -> anyhow::Result<ExitCode>
     let api: Arc<dyn JobsBackend> = Arc::new(api_client(global)?);
     let policy = Policy {
         grants: args.allow_grant,
+        injects: args.allow_inject,
         egress: args.allow_egress,
+        projects: args.allow_project,
         bind: args.allow_bind,
     };
     let service = CorralTools::new(api, Arc::new(policy))

@@ -32,8 +32,12 @@ pub fn overrides(global: &GlobalArgs, args: ServeArgs) -> ConfigOverrides {
         pool_size: args.pool_size,
         no_verify: args.no_verify,
         docker_host: args.docker_host,
-        mcp_allow_grant: args.mcp_allow_grant,
-        mcp_allow_egress: args.mcp_allow_egress,
-        mcp_allow_bind: args.mcp_allow_bind,
+        mcp: corral_client::mcp::Policy {
+            grants: args.mcp_allow_grant,
+            injects: args.mcp_allow_inject,
+            egress: args.mcp_allow_egress,
+            projects: args.mcp_allow_project,
+            bind: args.mcp_allow_bind,
+        },
     }
 }

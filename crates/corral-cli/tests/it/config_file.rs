@@ -59,29 +59,39 @@ fn a_type_error_in_the_file_names_its_line_and_key() {
 
 #[test]
 fn the_mcp_policy_comes_from_the_file_or_the_flags_and_nothing_by_default() {
+    use serde_json::json;
     let shown = |file: &str, args: &[&str]| {
         let output = config(file, &[&["--json"], args].concat());
         assert!(output.status.success(), "{}", stderr(&output));
         let view: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
         view["mcp"].clone()
     };
-    assert_eq!(
-        shown("", &[]),
-        serde_json::json!({"allow_grants": [], "allow_egress": [], "allow_bind": false})
-    );
-    let file = "[mcp]\nallow_grants = [\"GH_TOKEN\"]\nallow_egress = [\"pypi.org\"]\n";
-    assert_eq!(
-        shown(file, &[]),
-        serde_json::json!({"allow_grants": ["GH_TOKEN"], "allow_egress": ["pypi.org"], "allow_bind": false})
-    );
+    let nothing = json!({"allow_grants": [], "allow_injects": [], "allow_egress": [],
+        "allow_projects": [], "allow_bind": false});
+    assert_eq!(shown("", &[]), nothing);
+    let file = r#"[mcp]
+allow_grants = ["GH_TOKEN"]
+allow_injects = ["GH_TOKEN@api.github.com"]
+allow_egress = ["pypi.org"]
+allow_projects = ["/srv/src"]
+"#;
+    let from_file = json!({"allow_grants": ["GH_TOKEN"],
+        "allow_injects": ["GH_TOKEN@api.github.com"], "allow_egress": ["pypi.org"],
+        "allow_projects": ["/srv/src"], "allow_bind": false});
+    assert_eq!(shown(file, &[]), from_file);
     // Flags replace the file's list and add what it left out.
-    assert_eq!(
-        shown(
-            file,
-            &["--mcp-allow-grant", "NPM_TOKEN", "--mcp-allow-bind"]
-        ),
-        serde_json::json!({"allow_grants": ["NPM_TOKEN"], "allow_egress": ["pypi.org"], "allow_bind": true})
-    );
+    let flags = [
+        "--mcp-allow-grant",
+        "NPM_TOKEN",
+        "--mcp-allow-project",
+        "/srv/other",
+        "--mcp-allow-bind",
+    ];
+    let mut expected = from_file;
+    expected["allow_grants"] = json!(["NPM_TOKEN"]);
+    expected["allow_projects"] = json!(["/srv/other"]);
+    expected["allow_bind"] = json!(true);
+    assert_eq!(shown(file, &flags), expected);
     let typo = config("[mcp]\nallow_grant = [\"X\"]\n", &[]);
     assert!(!typo.status.success());
     assert!(stderr(&typo).contains("allow_grant"), "{}", stderr(&typo));

@@ -1,7 +1,9 @@
 //! What an MCP tool call may ask of a job, against a real `corral serve`:
 //! by default no secret, no egress and no host directory bound
-//! read-write, and no steering of a job or sandbox made outside MCP with
-//! more; each refusal names its field and creates nothing. What the user
+//! read-write, no project outside the directories allowed, not the
+//! server's default egress, and no steering or ending of a job or sandbox
+//! made outside MCP with more; each refusal names its field and creates
+//! nothing. What the user
 //! allowed when starting `corral mcp` (or `corral serve` for `/mcp`)
 //! passes.
 
@@ -47,13 +49,22 @@ async fn refused(client: &Client, tool: &'static str, arguments: &Value, field: 
 
 #[tokio::test]
 async fn a_tool_call_gets_only_what_the_user_allowed() {
-    let server = ServeProcess::start().await;
+    // The server gives jobs that name no egress a default one, which an
+    // MCP job must not get behind the policy's back.
+    let config = tempfile::NamedTempFile::new().expect("config file");
+    std::fs::write(config.path(), "[egress.default]\nallow = [\"pypi.org\"]\n")
+        .expect("write config");
+    let config_path = config.path().to_str().expect("utf-8").to_owned();
+    let server = ServeProcess::start_with(&["--config", &config_path], &[]).await;
     let set = server
         .corral_with_input(&["secret", "set", "GH_TOKEN"], "policy-token-value\n")
         .await;
     assert!(set.status.success(), "{}", stderr(&set));
-    let project = tempfile::tempdir().expect("project dir");
-    let project = project.path().to_str().expect("utf-8 path").to_owned();
+    let projects = tempfile::tempdir().expect("projects");
+    let project = projects.path().join("app");
+    std::fs::create_dir(&project).expect("project dir");
+    let project = project.to_str().expect("utf-8 path").to_owned();
+    let root = projects.path().to_str().expect("utf-8 path").to_owned();
 
     let client = mcp(&server, &[]).await;
     let before = job_count(&client).await;
@@ -61,11 +72,12 @@ async fn a_tool_call_gets_only_what_the_user_allowed() {
     refused(&client, "create_job", &grant, "grants: ").await;
     let inject = json!({"command": "true", "egress": {"allow": ["api.github.com"], "inject": [
         {"host": "api.github.com", "header": "Authorization", "secret": "GH_TOKEN"}]}});
-    refused(&client, "create_job", &inject, "grants: ").await;
+    refused(&client, "create_job", &inject, "egress.inject: ").await;
     let egress = json!({"command": "true", "egress": {"allow": ["pypi.org"]}});
     refused(&client, "create_job", &egress, "egress.allow: ").await;
-    let bind = json!({"command": "true", "project": project});
-    refused(&client, "create_job", &bind, "project: ").await;
+    let copy =
+        json!({"command": "ls /workspace", "project": project, "copy": true, "wait_seconds": 60});
+    refused(&client, "create_job", &copy, "project: ").await;
     refused(
         &client,
         "sandbox_create",
@@ -76,17 +88,23 @@ async fn a_tool_call_gets_only_what_the_user_allowed() {
     refused(
         &client,
         "sandbox_create",
-        &json!({"project": project}),
+        &json!({"project": project, "copy": true}),
         "project: ",
     )
     .await;
     assert_eq!(job_count(&client).await, before, "nothing was created");
-    // A copy writes nothing of the host: no allowance needed.
-    let copy =
-        json!({"command": "ls /workspace", "project": project, "copy": true, "wait_seconds": 60});
-    assert_eq!(ok(&client, "create_job", &copy).await["state"], "succeeded");
+    // A job that names no egress gets none, not the server's default.
+    let plain = ok(
+        &client,
+        "create_job",
+        &json!({"command": "true", "wait_seconds": 60}),
+    )
+    .await;
+    assert_eq!(plain["state"], "succeeded", "{plain}");
+    let shown = server.show(plain["id"].as_str().expect("an id")).await;
+    assert!(shown["egress"].is_null(), "{shown}");
 
-    // A sandbox made outside MCP with a grant is not steered from it.
+    // A sandbox made outside MCP with a grant is not steered nor ended from it.
     let made = server
         .corral(&["sandbox", "create", "--grant", "GH_TOKEN", "--ttl", "5m"])
         .await;
@@ -95,11 +113,12 @@ async fn a_tool_call_gets_only_what_the_user_allowed() {
     let exec = json!({"id": sandbox, "cmd": "echo steered"});
     let text = text_of(&call(&client, "sandbox_exec", &exec).await);
     assert!(
-        text.starts_with(&format!("grants: {sandbox} was created outside MCP")),
+        text.starts_with(&format!("grants: {sandbox} was made outside MCP")),
         "{text}"
     );
     let write = json!({"id": sandbox, "path": "/tmp/x", "content": "y"});
     refused(&client, "sandbox_write_file", &write, "grants: ").await;
+    let id = json!({"id": sandbox});
     refused(
         &client,
         "send_prompt",
@@ -107,19 +126,35 @@ async fn a_tool_call_gets_only_what_the_user_allowed() {
         "grants: ",
     )
     .await;
+    for tool in ["cancel_job", "end_job", "sandbox_stop", "sandbox_delete"] {
+        refused(&client, tool, &id, "grants: ").await;
+    }
     client.cancel().await.expect("close the session");
 
-    // What the user allowed passes: the grant reaches the job.
-    let client = mcp(&server, &["--allow-grant", "GH_TOKEN", "--allow-bind"]).await;
+    // What the user allowed passes: the grant reaches the job, the
+    // project under the allowed directory is copied.
+    // (The sandbox got the server's default egress: allowed too.)
+    let flags = [
+        "--allow-grant",
+        "GH_TOKEN",
+        "--allow-project",
+        &root,
+        "--allow-egress",
+        "pypi.org",
+    ];
+    let client = mcp(&server, &flags).await;
     let granted = json!({"command": "test -n \"$GH_TOKEN\" && echo granted", "grants": ["GH_TOKEN"], "wait_seconds": 60});
     let done = ok(&client, "create_job", &granted).await;
     assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(ok(&client, "create_job", &copy).await["state"], "succeeded");
     let ran = ok(&client, "sandbox_exec", &exec).await;
     assert_eq!(ran["stdout"], "steered\n", "{ran}");
-    refused(&client, "create_job", &egress, "egress.allow: ").await;
+    let other = json!({"command": "true", "egress": {"allow": ["files.pythonhosted.org"]}});
+    refused(&client, "create_job", &other, "egress.allow: ").await;
+    let bind = json!({"command": "true", "project": project});
+    refused(&client, "create_job", &bind, "project: ").await;
+    ok(&client, "sandbox_delete", &id).await;
     client.cancel().await.expect("close the session");
-    let deleted = server.corral(&["sandbox", "rm", &sandbox]).await;
-    assert!(deleted.status.success(), "{}", stderr(&deleted));
     assert_eq!(server.stop().await, 0);
 }
 

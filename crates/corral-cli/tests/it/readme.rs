@@ -89,7 +89,7 @@ const LINES: &[&str] = &[
     "corral prompt ID \"now write the summary to NOTES.md\"",
     "corral end ID",
     "claude mcp add corral -- corral mcp",
-    "claude mcp add corral -- corral mcp --allow-grant GITHUB_TOKEN --allow-egress api.github.com",
+    "claude mcp add corral -- corral mcp --allow-project ~/src --allow-inject GITHUB_TOKEN@api.github.com",
     "claude mcp add --transport http corral http://127.0.0.1:7316/mcp --header \"Authorization: Bearer $(cat ~/.local/share/corral/api-token)\"",
     "corral image build --mode claude",
     "CORRAL_ANTHROPIC_API_KEY=sk-ant-… corral serve --llm anthropic &",

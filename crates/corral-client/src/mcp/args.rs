@@ -94,7 +94,7 @@ pub struct CreateJob {
     /// worker and claude modes: what the agent should do.
     #[serde(default)]
     pub(super) prompt: Option<String>,
-    /// An absolute host directory, bound read-write at /workspace when the MCP server allows binding; else set `copy` (or `isolate`).
+    /// An absolute host directory for /workspace, under one the MCP server allows; bound read-write only when it allows binding, else set `copy` (or `isolate`).
     #[serde(default)]
     pub(super) project: Option<String>,
     /// Work on a copy of `project` (a git branch `corral/<job-id>`) to review before applying.
@@ -106,10 +106,10 @@ pub struct CreateJob {
     /// The image; the server's default when left out.
     #[serde(default)]
     pub(super) image: Option<String>,
-    /// Stored secrets the job's processes get, as `NAME` or `NAME=ENV_VAR`: only those the MCP server was started allowing.
+    /// Stored secrets the job's processes get in their environment, as `NAME` or `NAME=ENV_VAR`: only those the MCP server allows.
     #[serde(default)]
     pub(super) grants: Option<Vec<String>>,
-    /// Hosts the job may reach through corral's egress proxy (none otherwise): `{"allow": ["pypi.org", "*.github.com", "git.example.com:8443", "tcp://db.example.com:5432"], "inject": [{"host", "header", "secret", "format": "Bearer {}"}], "max_connections", "max_bytes"}`. Only hosts and secrets the MCP server was started allowing.
+    /// Hosts the job may reach through corral's egress proxy (none otherwise): `{"allow": ["pypi.org", "*.github.com", "git.example.com:8443", "tcp://db.example.com:5432"], "inject": [{"host", "header", "secret", "format": "Bearer {}"}], "max_connections", "max_bytes"}`. Only hosts and `SECRET@HOST` injections the MCP server allows; none at all when left out.
     #[serde(default)]
     pub(super) egress: Option<Map<String, Value>>,
     /// Limits: `memory` ("512m"), `timeout` ("10m"), `pids`, `cpu_shares`, `tmpfs`, `max_llm_calls`, `max_tokens`, `max_iterations`, `idle_timeout`.

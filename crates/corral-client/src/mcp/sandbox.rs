@@ -117,6 +117,9 @@ impl CorralTools {
         &self,
         Parameters(SandboxId { id }): Parameters<SandboxId>,
     ) -> CallToolResult {
+        if let Err(error) = self.steerable(&id).await {
+            return failed(&error);
+        }
         answer(
             self.api
                 .stop_sandbox(&id)
@@ -132,6 +135,9 @@ impl CorralTools {
         &self,
         Parameters(SandboxId { id }): Parameters<SandboxId>,
     ) -> CallToolResult {
+        if let Err(error) = self.steerable(&id).await {
+            return failed(&error);
+        }
         answer(
             self.api
                 .delete_sandbox(&id)
@@ -153,7 +159,12 @@ fn sandbox_spec(args: CreateSandbox) -> Value {
     put("ttl", args.ttl.map(Value::String));
     put("idle_timeout", args.idle_timeout.map(Value::String));
     put("limits", args.limits.map(Value::Object));
-    put("egress", args.egress.map(Value::Object));
+    // Stated even when empty: left out, the server's default egress
+    // would apply, which the policy does not see.
+    put(
+        "egress",
+        Some(Value::Object(args.egress.unwrap_or_default())),
+    );
     put(
         "project",
         args.project.map(|path| {

@@ -21,14 +21,15 @@ pub struct CreateSandbox {
     /// Limits: `memory` (`512m`), `cpu_shares`, `pids`, `tmpfs` (the size
     /// of `/tmp`, `$HOME` and `/workspace`, and the largest file upload).
     pub limits: Option<Map<String, Value>>,
-    /// Stored secrets its commands receive: `NAME` or `NAME=ENV_VAR`; only
-    /// those the MCP server was started allowing.
+    /// Stored secrets its commands receive in their environment: `NAME`
+    /// or `NAME=ENV_VAR`; only those the MCP server allows.
     pub grants: Option<Vec<String>>,
     /// Egress: `{"allow": ["pypi.org"]}`; no network at all when left out.
-    /// Only hosts the MCP server was started allowing.
+    /// Only hosts and `SECRET@HOST` injections the MCP server allows.
     pub egress: Option<Map<String, Value>>,
-    /// An absolute host directory for `/workspace`, bound read-write when
-    /// the MCP server allows binding; else set `copy`.
+    /// An absolute host directory for `/workspace`, under one the MCP
+    /// server allows; bound read-write only when it allows binding, else
+    /// set `copy`.
     pub project: Option<String>,
     /// Copy the project in instead of binding it.
     pub copy: Option<bool>,

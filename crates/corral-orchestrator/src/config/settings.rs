@@ -44,24 +44,6 @@ pub const DEFAULT_SANDBOX_MAX_EXECS: usize = 16;
 /// Most execs a sandbox may be allowed at once.
 pub(crate) const MAX_SANDBOX_EXECS: usize = 256;
 
-/// The `/mcp` policy: the flags' lists when given, else the file's; a
-/// directory may be bound when either allows it.
-fn mcp_policy(
-    file: FileMcp,
-    grants: Vec<String>,
-    egress: Vec<String>,
-    bind: bool,
-) -> std::sync::Arc<corral_client::mcp::Policy> {
-    let or_file = |flags: Vec<String>, written: Vec<String>| {
-        if flags.is_empty() { written } else { flags }
-    };
-    std::sync::Arc::new(corral_client::mcp::Policy {
-        grants: or_file(grants, file.allow_grants),
-        egress: or_file(egress, file.allow_egress),
-        bind: bind || file.allow_bind,
-    })
-}
-
 /// `sandbox_max_execs` as written, its default filled in and kept in bounds.
 fn sandbox_max_execs(written: Option<usize>) -> usize {
     written
@@ -89,18 +71,7 @@ struct FileConfig {
     egress: super::egress::FileEgress,
     pool: super::pool::FilePool,
     runtime: FileRuntime,
-    mcp: FileMcp,
-}
-
-/// `[mcp]`: what tool calls at `/mcp` may ask of a job beyond a
-/// locked-down one (see `corral_client::mcp::Policy`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-#[expect(clippy::struct_field_names, reason = "the keys corral.toml takes")]
-struct FileMcp {
-    allow_grants: Vec<String>,
-    allow_egress: Vec<String>,
-    allow_bind: bool,
+    mcp: super::mcp::FileMcp,
 }
 
 /// `[runtime]`: the container engine.
@@ -154,12 +125,9 @@ pub struct ConfigOverrides {
     pub no_verify: bool,
     /// `--docker-host`: the engine's socket.
     pub docker_host: Option<String>,
-    /// `--mcp-allow-grant SECRET`, repeated.
-    pub mcp_allow_grant: Vec<String>,
-    /// `--mcp-allow-egress HOST`, repeated.
-    pub mcp_allow_egress: Vec<String>,
-    /// `--mcp-allow-bind`.
-    pub mcp_allow_bind: bool,
+    /// `--mcp-allow-…`: what tool calls at `/mcp` may ask for (each list
+    /// given replaces the file's).
+    pub mcp: corral_client::mcp::Policy,
 }
 
 /// The server's settings, complete and checked.
@@ -251,12 +219,7 @@ impl Config {
         let llm = super::llm::settings(file.llm, overrides.llm.as_deref(), &llm_env)?;
         let (egress, default_egress) =
             super::egress::settings(file.egress, &overrides.egress_resolve, overrides.egress_ca)?;
-        let mcp = mcp_policy(
-            file.mcp,
-            overrides.mcp_allow_grant,
-            overrides.mcp_allow_egress,
-            overrides.mcp_allow_bind,
-        );
+        let mcp = super::mcp::policy(file.mcp, overrides.mcp);
         Ok(Self {
             llm,
             mcp,
