@@ -10,6 +10,7 @@
 //! - [`client`]: [`ApiClient`], one method per API call, and the SSE follower
 //! - `sandboxes`: the sandbox calls: create, list, exec, files
 //! - `ids`: a job named by the start of its id
+//! - [`local`]: whether a server's address is on this host
 //! - `failure`: an API error, and the same in the command line's terms
 //! - [`sanitize`]: text made visible: terminal controls shown, never acted on
 //! - [`mcp`]: the job tools for MCP clients, over any [`mcp::JobsBackend`]
@@ -17,6 +18,7 @@
 pub mod client;
 mod failure;
 mod ids;
+pub mod local;
 pub mod mcp;
 mod sandboxes;
 pub mod sanitize;

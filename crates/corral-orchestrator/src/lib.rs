@@ -69,6 +69,7 @@ pub mod internals {
     pub use crate::egress::EgressNet;
     pub use crate::events::EventLog;
     pub use crate::http::weight::{text_weight, value_weight};
+    pub use crate::jobs::JobManager;
     pub use crate::llm::scripted::{RecordedRequest, Script, ScriptedServer};
     pub use crate::llm::{MAX_WARNINGS, ModelProxy, ProxyContext, Upstream};
     pub use crate::project::PinnedDir;

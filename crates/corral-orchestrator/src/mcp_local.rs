@@ -1,6 +1,8 @@
 //! The MCP job tools (`corral-client`'s) over this process's job manager,
 //! and the streamable HTTP service mounted at `/mcp` on the user API
-//! (behind its token).
+//! (behind its token). A project's directories are checked here a second
+//! time, on the directory pinned for the job (see
+//! [`JobManager::create_within`]).
 
 use std::sync::Arc;
 
@@ -36,7 +38,11 @@ impl JobsBackend for LocalJobs {
     async fn create(&self, spec: Value) -> Result<Job, String> {
         let bytes = serde_json::to_vec(&spec).map_err(|error| error.to_string())?;
         let spec: JobSpec = crate::http::parse_json(&bytes).map_err(|error| error.to_string())?;
-        self.0.create(spec).await.map_err(message)
+        let within = &self.0.mcp_policy().projects;
+        self.0
+            .create_within(spec, Some(within))
+            .await
+            .map_err(message)
     }
 
     async fn job(&self, id: &str) -> Result<Job, String> {
@@ -80,7 +86,11 @@ impl JobsBackend for LocalJobs {
         let bytes = serde_json::to_vec(&spec).map_err(|error| error.to_string())?;
         let spec: SandboxSpec =
             crate::http::parse_json(&bytes).map_err(|error| error.to_string())?;
-        self.0.create_sandbox(spec).await.map_err(message)
+        let within = &self.0.mcp_policy().projects;
+        self.0
+            .create_sandbox_within(spec, Some(within))
+            .await
+            .map_err(message)
     }
 
     async fn exec(&self, id: &str, spec: ExecSpec, wait: u64) -> Result<Value, String> {

@@ -265,6 +265,12 @@ impl TestServer {
         metric_value(page.as_str()?, series)
     }
 
+    /// The server's job manager, for what only the server's own callers
+    /// (`/mcp`) reach.
+    pub fn jobs(&self) -> &corral_orchestrator::internals::JobManager {
+        &self.server.as_ref().expect("the server runs").jobs
+    }
+
     /// Stops the server; returns how many of its containers were still there.
     pub async fn stop(mut self) -> usize {
         if let Some(server) = self.server.take() {

@@ -48,7 +48,7 @@ pub struct ServeArgs {
     /// A secret MCP tool calls at /mcp may put in a job's environment; `*` for any (repeatable; none by default; also `[mcp] allow_grants`)
     #[arg(long = "mcp-allow-grant", value_name = "SECRET")]
     pub mcp_allow_grant: Vec<String>,
-    /// SECRET@HOST: MCP tool calls at /mcp may have the egress proxy add SECRET to requests to HOST, which the job may then reach (repeatable; also `[mcp] allow_injects`)
+    /// SECRET@HOST: MCP tool calls at /mcp may have the egress proxy add SECRET to requests to HOST, which the job may then reach; `*` for any secret to any host (repeatable; also `[mcp] allow_injects`)
     #[arg(long = "mcp-allow-inject", value_name = "SECRET@HOST")]
     pub mcp_allow_inject: Vec<String>,
     /// An `egress.allow` entry MCP tool calls at /mcp may give a job, as written; `*` for any (repeatable; none by default; also `[mcp] allow_egress`)
@@ -70,7 +70,7 @@ pub struct McpArgs {
     /// A secret tool calls may put in a job's environment; `*` for any (repeatable; none by default)
     #[arg(long = "allow-grant", value_name = "SECRET")]
     pub allow_grant: Vec<String>,
-    /// SECRET@HOST: tool calls may have the egress proxy add SECRET to requests to HOST, which the job may then reach (repeatable; none by default)
+    /// SECRET@HOST: tool calls may have the egress proxy add SECRET to requests to HOST, which the job may then reach; `*` for any secret to any host (repeatable; none by default)
     #[arg(long = "allow-inject", value_name = "SECRET@HOST")]
     pub allow_inject: Vec<String>,
     /// An `egress.allow` entry tool calls may give a job, as written; `*` for any (repeatable; none by default): every host a job reaches can receive what it reads

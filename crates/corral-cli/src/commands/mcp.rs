@@ -13,7 +13,14 @@ use crate::client::api_client;
 
 /// Serves the tools on stdin/stdout until the client closes them.
 pub async fn run(global: &GlobalArgs, args: McpArgs) -> anyhow::Result<ExitCode> {
-    let api: Arc<dyn JobsBackend> = Arc::new(api_client(global)?);
+    let client = api_client(global)?;
+    if !args.allow_project.is_empty() && !corral_client::local::is_local(client.base()) {
+        anyhow::bail!(
+            "--allow-project: the server is not on this host, and project paths are checked \
+             here; run `corral mcp` on the server's host"
+        );
+    }
+    let api: Arc<dyn JobsBackend> = Arc::new(client);
     let policy = Policy {
         grants: args.allow_grant,
         injects: args.allow_inject,
@@ -21,6 +28,9 @@ pub async fn run(global: &GlobalArgs, args: McpArgs) -> anyhow::Result<ExitCode>
         projects: args.allow_project,
         bind: args.allow_bind,
     };
+    policy
+        .check_injects()
+        .map_err(|error| anyhow::anyhow!("--allow-inject: {error}"))?;
     let service = CorralTools::new(api, Arc::new(policy))
         .serve(rmcp::transport::stdio())
         .await

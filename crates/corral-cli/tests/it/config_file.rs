@@ -92,6 +92,16 @@ allow_projects = ["/srv/src"]
     expected["allow_projects"] = json!(["/srv/other"]);
     expected["allow_bind"] = json!(true);
     assert_eq!(shown(file, &flags), expected);
+    let bad = config("[mcp]\nallow_injects = [\"GH_TOKEN\"]\n", &[]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("mcp.allow_injects"),
+        "{}",
+        stderr(&bad)
+    );
+    let bad = config("", &["--mcp-allow-inject", "*@api.github.com"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("SECRET@HOST"), "{}", stderr(&bad));
     let typo = config("[mcp]\nallow_grant = [\"X\"]\n", &[]);
     assert!(!typo.status.success());
     assert!(stderr(&typo).contains("allow_grant"), "{}", stderr(&typo));

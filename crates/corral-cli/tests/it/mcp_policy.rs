@@ -104,31 +104,9 @@ async fn a_tool_call_gets_only_what_the_user_allowed() {
     let shown = server.show(plain["id"].as_str().expect("an id")).await;
     assert!(shown["egress"].is_null(), "{shown}");
 
-    // A sandbox made outside MCP with a grant is not steered nor ended from it.
-    let made = server
-        .corral(&["sandbox", "create", "--grant", "GH_TOKEN", "--ttl", "5m"])
-        .await;
-    assert!(made.status.success(), "{}", stderr(&made));
-    let sandbox = crate::harness::stdout(&made).trim().to_owned();
+    let sandbox = a_sandbox_made_outside_mcp_is_left_alone(&server, &client).await;
     let exec = json!({"id": sandbox, "cmd": "echo steered"});
-    let text = text_of(&call(&client, "sandbox_exec", &exec).await);
-    assert!(
-        text.starts_with(&format!("grants: {sandbox} was made outside MCP")),
-        "{text}"
-    );
-    let write = json!({"id": sandbox, "path": "/tmp/x", "content": "y"});
-    refused(&client, "sandbox_write_file", &write, "grants: ").await;
     let id = json!({"id": sandbox});
-    refused(
-        &client,
-        "send_prompt",
-        &json!({"id": sandbox, "prompt": "go"}),
-        "grants: ",
-    )
-    .await;
-    for tool in ["cancel_job", "end_job", "sandbox_stop", "sandbox_delete"] {
-        refused(&client, tool, &id, "grants: ").await;
-    }
     client.cancel().await.expect("close the session");
 
     // What the user allowed passes: the grant reaches the job, the
@@ -156,6 +134,43 @@ async fn a_tool_call_gets_only_what_the_user_allowed() {
     ok(&client, "sandbox_delete", &id).await;
     client.cancel().await.expect("close the session");
     assert_eq!(server.stop().await, 0);
+}
+
+/// A sandbox made outside MCP with a grant: no tool steers, reads, stops
+/// or ends it. Its id.
+async fn a_sandbox_made_outside_mcp_is_left_alone(
+    server: &ServeProcess,
+    client: &Client,
+) -> String {
+    let made = server
+        .corral(&["sandbox", "create", "--grant", "GH_TOKEN", "--ttl", "5m"])
+        .await;
+    assert!(made.status.success(), "{}", stderr(&made));
+    let sandbox = crate::harness::stdout(&made).trim().to_owned();
+    let exec = json!({"id": sandbox, "cmd": "echo steered"});
+    let text = text_of(&call(client, "sandbox_exec", &exec).await);
+    assert!(
+        text.starts_with(&format!("grants: {sandbox} was made outside MCP")),
+        "{text}"
+    );
+    let write = json!({"id": sandbox, "path": "/tmp/x", "content": "y"});
+    refused(client, "sandbox_write_file", &write, "grants: ").await;
+    let id = json!({"id": sandbox});
+    refused(
+        client,
+        "send_prompt",
+        &json!({"id": sandbox, "prompt": "go"}),
+        "grants: ",
+    )
+    .await;
+    for tool in ["cancel_job", "end_job", "sandbox_stop", "sandbox_delete"] {
+        refused(client, tool, &id, "grants: ").await;
+    }
+    let path = json!({"id": sandbox, "path": "/workspace"});
+    for tool in ["sandbox_read_file", "sandbox_list_files"] {
+        refused(client, tool, &path, "grants: ").await;
+    }
+    sandbox
 }
 
 /// An MCP client of the server's own `/mcp`.
@@ -193,4 +208,43 @@ async fn the_servers_own_mcp_holds_to_the_policy_it_was_started_with() {
     assert!(text.contains("NOT_STORED"), "{text}");
     client.cancel().await.expect("close the session");
     assert_eq!(server.stop().await, 0);
+}
+
+#[test]
+fn corral_mcp_refuses_settings_it_cannot_hold_to() {
+    let start = |args: &[&str]| {
+        std::process::Command::new(CORRAL)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run corral mcp")
+    };
+    // Project paths are checked where `corral mcp` runs: not the server's
+    // host here (a name never looked up: it fails before any request).
+    let remote = start(&[
+        "--server",
+        "http://corral.invalid:7316",
+        "mcp",
+        "--allow-project",
+        "/srv/src",
+    ]);
+    assert!(!remote.status.success());
+    assert!(
+        stderr(&remote).contains("--allow-project: the server is not on this host"),
+        "{}",
+        stderr(&remote)
+    );
+    let unpaired = start(&[
+        "--server",
+        "http://127.0.0.1:9",
+        "mcp",
+        "--allow-inject",
+        "GH_TOKEN",
+    ]);
+    assert!(!unpaired.status.success());
+    assert!(
+        stderr(&unpaired).contains("--allow-inject: "),
+        "{}",
+        stderr(&unpaired)
+    );
 }

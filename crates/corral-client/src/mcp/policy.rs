@@ -47,6 +47,9 @@ struct Asks {
     hosts: Vec<String>,
     /// The project, and whether it is bound read-write.
     project: Option<(String, bool)>,
+    /// Whether the project is the path the server resolved and stored
+    /// (compared as it is), not one asked for (resolved here first).
+    stored: bool,
 }
 
 impl Policy {
@@ -100,6 +103,7 @@ impl Policy {
             .project
             .clone()
             .map(|path| (path, job.project_mode == ProjectMode::Bind));
+        asks.stored = true;
         let whose = format!("{} was made outside MCP with more than it allows: ", job.id);
         self.allows(&asks, &whose)
     }
@@ -161,7 +165,7 @@ impl Policy {
             ));
         }
         if let Some((path, bound)) = &asks.project {
-            if !self.holds_project(path) {
+            if !self.holds_project(path, asks.stored) {
                 return Err(format!(
                     "project: {whose}tool calls may use no host directory {} unless it lies \
                      under one the user allowed (`corral mcp --allow-project DIR`, for /mcp \
@@ -182,16 +186,45 @@ impl Policy {
         Ok(())
     }
 
-    /// Whether `path`, resolved (symbolic links followed), lies in or
-    /// under an allowed directory, itself resolved. A path that cannot
-    /// be resolved here is not allowed.
-    fn holds_project(&self, path: &str) -> bool {
-        let Ok(resolved) = std::fs::canonicalize(path) else {
-            return false;
+    /// Whether `path` lies in or under an allowed directory (resolved,
+    /// links followed): `path` resolved here first, unless it is one the
+    /// server `stored` (already resolved there: resolving it again would
+    /// follow a link put there since). A path that cannot be resolved is
+    /// not allowed.
+    fn holds_project(&self, path: &str, stored: bool) -> bool {
+        let resolved = if stored {
+            PathBuf::from(path)
+        } else {
+            match std::fs::canonicalize(path) {
+                Ok(resolved) => resolved,
+                Err(_) => return false,
+            }
         };
         self.projects
             .iter()
             .any(|root| std::fs::canonicalize(root).is_ok_and(|root| resolved.starts_with(root)))
+    }
+
+    /// Whether every `injects` entry is `SECRET@HOST` or [`ANY`]; the
+    /// error names the entry (for the flag or key that set it).
+    pub fn check_injects(&self) -> Result<(), String> {
+        for entry in &self.injects {
+            let well_formed = entry == ANY
+                || entry.split_once('@').is_some_and(|(secret, host)| {
+                    !secret.is_empty()
+                        && !host.is_empty()
+                        && !host.contains('@')
+                        && secret != ANY
+                        && host != ANY
+                });
+            if !well_formed {
+                return Err(format!(
+                    "{entry:?} is not SECRET@HOST (a stored secret, the exact host it is added \
+                     for) nor `*` (any secret for any host, which may then all be reached)"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

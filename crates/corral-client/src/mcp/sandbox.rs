@@ -88,6 +88,11 @@ impl CorralTools {
         description = "Read a text file from a corral sandbox (under /workspace, /tmp or /home/corral); at most 48,000 characters are returned (its head and tail past that). A file holding a secret is refused."
     )]
     async fn sandbox_read_file(&self, Parameters(args): Parameters<SandboxPath>) -> CallToolResult {
+        // A sandbox made outside MCP may hold a host directory the
+        // policy keeps from the model.
+        if let Err(error) = self.steerable(&args.id).await {
+            return failed(&error);
+        }
         match self.api.read_file(&args.id, &args.path).await {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
@@ -107,6 +112,9 @@ impl CorralTools {
         &self,
         Parameters(args): Parameters<SandboxPath>,
     ) -> CallToolResult {
+        if let Err(error) = self.steerable(&args.id).await {
+            return failed(&error);
+        }
         answer(self.api.list_files(&args.id, &args.path).await)
     }
 

@@ -219,7 +219,7 @@ impl Config {
         let llm = super::llm::settings(file.llm, overrides.llm.as_deref(), &llm_env)?;
         let (egress, default_egress) =
             super::egress::settings(file.egress, &overrides.egress_resolve, overrides.egress_ca)?;
-        let mcp = super::mcp::policy(file.mcp, overrides.mcp);
+        let mcp = super::mcp::policy(file.mcp, overrides.mcp)?;
         Ok(Self {
             llm,
             mcp,

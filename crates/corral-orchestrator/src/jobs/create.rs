@@ -25,16 +25,32 @@ impl JobManager {
     /// check at start runs waits for it).
     #[instrument(name = "jobs.create", skip_all)]
     pub async fn create(&self, spec: JobSpec) -> Result<Job, JobError> {
+        self.create_within(spec, None).await
+    }
+
+    /// [`JobManager::create`], its project (if any) required to lie in or
+    /// under one of `within` (for `/mcp`: the directories the user let tool
+    /// calls use), checked on the directory pinned for the job, so no link
+    /// swapped in after the caller looked can move it out.
+    pub async fn create_within(
+        &self,
+        spec: JobSpec,
+        within: Option<&[std::path::PathBuf]>,
+    ) -> Result<Job, JobError> {
         self.inner
             .gate
             .admit(super::verify::PROBE_DEADLINE)
             .await
             .map_err(|message| JobError::Unverified { message })?;
-        self.create_job(spec).await
+        self.create_job(spec, within).await
     }
 
-    /// [`JobManager::create`] past the gate: the probe job's own way in.
-    pub(super) async fn create_job(&self, spec: JobSpec) -> Result<Job, JobError> {
+    /// [`JobManager::create_within`] past the gate: the probe job's own way in.
+    pub(super) async fn create_job(
+        &self,
+        spec: JobSpec,
+        within: Option<&[std::path::PathBuf]>,
+    ) -> Result<Job, JobError> {
         let config = &self.inner.config;
         if let Some(project) = &spec.project {
             self.check_links(Path::new(project.path()), project.allow_overlap())
@@ -79,6 +95,17 @@ impl JobManager {
                     Ok(pinned)
                 })
                 .map_err(|error| JobError::invalid("project", error.to_string()))?;
+            if let Some(roots) = within
+                && !roots.iter().any(|root| {
+                    crate::project::PinnedDir::open(root)
+                        .is_ok_and(|root| pinned.is_within(root.identity()))
+                })
+            {
+                return Err(JobError::invalid(
+                    "project",
+                    "the directory resolved here lies under none the MCP server allows",
+                ));
+            }
             self.check_overlap(&id, &pinned, check.allow_overlap)
                 .map_err(|error| JobError::invalid("project", error.to_string()))?;
         }

@@ -48,10 +48,20 @@ pub enum ExecOutcome {
 impl JobManager {
     /// Queues a new sandbox.
     pub async fn create_sandbox(&self, spec: SandboxSpec) -> Result<Sandbox, JobError> {
+        self.create_sandbox_within(spec, None).await
+    }
+
+    /// Queues a new sandbox, its project held to `within` as
+    /// [`JobManager::create_within`] holds a job's.
+    pub async fn create_sandbox_within(
+        &self,
+        spec: SandboxSpec,
+        within: Option<&[std::path::PathBuf]>,
+    ) -> Result<Sandbox, JobError> {
         let spec = spec
             .into_job_spec()
             .map_err(|error| JobError::invalid(error.field, error.message))?;
-        let job = self.create(spec).await?;
+        let job = self.create_within(spec, within).await?;
         Ok(self.sandbox_view(job))
     }
 

@@ -62,7 +62,7 @@ impl JobManager {
             egress: Some(EgressSpec::default()),
             ..JobSpec::default()
         };
-        let job = self.create_job(spec).await?;
+        let job = self.create_job(spec, None).await?;
         info!(job_id = %job.id, isolation = isolation.as_str(), "sandbox check started");
         let ended = self.wait_for_end(&job.id).await?;
         let events = self

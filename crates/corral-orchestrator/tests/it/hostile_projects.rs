@@ -293,3 +293,55 @@ async fn a_mount_inside_a_copied_project_is_not_entered() {
     drop(guard);
     assert_eq!(server.stop().await, 0);
 }
+
+/// `/mcp` holds a project to the directories its policy allows on the
+/// directory the server pinned, not on the path the tool call named: a
+/// link that leads out (swapped in after the tool's own check, say) is
+/// refused, and nothing is created.
+#[tokio::test]
+async fn a_project_held_to_allowed_directories_is_checked_where_it_is_pinned() {
+    let server = TestServer::start().await;
+    let root = tempfile::tempdir().expect("allowed root");
+    let outside = private_dir();
+    std::fs::create_dir(root.path().join("app")).expect("app");
+    std::os::unix::fs::symlink(outside.path(), root.path().join("link")).expect("a link out");
+    let roots = [root.path().to_owned()];
+    let spec = |dir: &str| -> corral_proto::JobSpec {
+        serde_json::from_value(json!({
+            "command": ["ls", "/workspace"],
+            "project": {"path": root.path().join(dir), "mode": "copy"},
+        }))
+        .expect("a spec")
+    };
+    let before = server
+        .client
+        .jobs(None, None, 1000)
+        .await
+        .expect("jobs")
+        .jobs
+        .len();
+    let error = server
+        .jobs()
+        .create_within(spec("link"), Some(&roots))
+        .await
+        .expect_err("a project resolved outside the roots");
+    assert!(
+        error.to_string().contains("none the MCP server allows"),
+        "{error}"
+    );
+    let after = server
+        .client
+        .jobs(None, None, 1000)
+        .await
+        .expect("jobs")
+        .jobs
+        .len();
+    assert_eq!(after, before, "nothing was created");
+    let inside = server
+        .jobs()
+        .create_within(spec("app"), Some(&roots))
+        .await
+        .expect("a project under the roots");
+    server.follow(&inside.id).await.assert_succeeded();
+    assert_eq!(server.stop().await, 0);
+}

@@ -12,6 +12,27 @@ fn allowing(grants: &[&str], injects: &[&str], egress: &[&str]) -> Policy {
     }
 }
 
+/// A job with nothing more than a locked-down one.
+fn queued() -> Job {
+    let limits = corral_proto::Limits {
+        memory_bytes: 1 << 30,
+        cpu_shares: 1024,
+        pids: 256,
+        timeout_secs: 600,
+        tmpfs_bytes: 1 << 28,
+        max_llm_calls: 1,
+        max_tokens: 1,
+        max_iterations: 1,
+        idle_timeout_secs: 1,
+    };
+    Job::queued(
+        "j-0123456789abcdef".into(),
+        corral_proto::JobMode::Exec,
+        "x".into(),
+        limits,
+    )
+}
+
 fn error_of(policy: &Policy, spec: &Value) -> String {
     policy.check_spec(spec).expect_err(&spec.to_string())
 }
@@ -158,23 +179,7 @@ fn a_name_that_is_not_a_plain_name_is_not_repeated() {
 
 #[test]
 fn a_job_made_outside_mcp_with_more_is_not_steered() {
-    let limits = corral_proto::Limits {
-        memory_bytes: 1 << 30,
-        cpu_shares: 1024,
-        pids: 256,
-        timeout_secs: 600,
-        tmpfs_bytes: 1 << 28,
-        max_llm_calls: 1,
-        max_tokens: 1,
-        max_iterations: 1,
-        idle_timeout_secs: 1,
-    };
-    let queued = Job::queued(
-        "j-0123456789abcdef".into(),
-        corral_proto::JobMode::Exec,
-        "x".into(),
-        limits,
-    );
+    let queued = queued();
     assert_eq!(
         Policy::default().check_job(&queued),
         Ok(()),
@@ -215,4 +220,52 @@ fn a_job_made_outside_mcp_with_more_is_not_steered() {
     assert!(policy.check_job(&job).unwrap_err().contains("read-write"));
     policy.bind = true;
     assert_eq!(policy.check_job(&job), Ok(()));
+}
+
+#[test]
+fn an_injection_is_a_secret_for_one_host_or_any() {
+    for good in ["GH_TOKEN@api.github.com", ANY] {
+        assert_eq!(
+            allowing(&[], &[good], &[]).check_injects(),
+            Ok(()),
+            "{good}"
+        );
+    }
+    for bad in [
+        "GH_TOKEN",
+        "@api.github.com",
+        "GH_TOKEN@",
+        "*@api.github.com",
+        "GH@*",
+        "A@b@c",
+    ] {
+        let error = allowing(&[], &[bad], &[]).check_injects().unwrap_err();
+        assert!(error.contains("SECRET@HOST"), "{bad}: {error}");
+    }
+}
+
+#[test]
+fn a_stored_project_is_compared_as_the_server_resolved_it() {
+    let home = tempfile::tempdir().expect("a directory");
+    let allowed = home.path().join("src");
+    let elsewhere = home.path().join("elsewhere");
+    std::fs::create_dir_all(&allowed).expect("src");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    let policy = Policy {
+        projects: vec![allowed.clone()],
+        ..Policy::default()
+    };
+    let job_in = |project: &std::path::Path| Job {
+        project: Some(project.to_str().expect("utf-8").to_owned()),
+        project_mode: ProjectMode::Copy,
+        ..queued()
+    };
+    // Its directory gone since: still the MCP's own job, to cancel.
+    assert_eq!(policy.check_job(&job_in(&allowed.join("removed"))), Ok(()));
+    // A link put there since into an allowed directory changes nothing.
+    std::os::unix::fs::symlink(&allowed, elsewhere.join("in")).expect("a link");
+    let error = policy
+        .check_job(&job_in(&elsewhere.join("in")))
+        .unwrap_err();
+    assert!(error.starts_with("project: "), "{error}");
 }
