@@ -313,13 +313,16 @@ async fn a_project_held_to_allowed_directories_is_checked_where_it_is_pinned() {
         }))
         .expect("a spec")
     };
-    let before = server
-        .client
-        .jobs(None, None, 1000)
-        .await
-        .expect("jobs")
-        .jobs
-        .len();
+    let count = async || {
+        server
+            .client
+            .jobs(None, None, 1000)
+            .await
+            .expect("jobs")
+            .jobs
+            .len()
+    };
+    let before = count().await;
     let error = server
         .jobs()
         .create_within(spec("link"), Some(&roots))
@@ -329,13 +332,7 @@ async fn a_project_held_to_allowed_directories_is_checked_where_it_is_pinned() {
         error.to_string().contains("none the MCP server allows"),
         "{error}"
     );
-    let after = server
-        .client
-        .jobs(None, None, 1000)
-        .await
-        .expect("jobs")
-        .jobs
-        .len();
+    let after = count().await;
     assert_eq!(after, before, "nothing was created");
     let inside = server
         .jobs()
