@@ -208,8 +208,9 @@ impl CorralTools {
 
     async fn create(&self, args: CreateJob) -> Result<Value, String> {
         let wait = args.wait_seconds.map(|secs| secs.min(MAX_WAIT_SECS));
-        let spec = spec_of(args);
+        let mut spec = spec_of(args);
         self.policy.check_spec(&spec)?;
+        self.policy.bound_within(&mut spec);
         let job = self.api.create(spec).await?;
         let Some(wait) = wait else {
             return Ok(brief(&job));

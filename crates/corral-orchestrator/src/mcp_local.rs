@@ -18,6 +18,17 @@ use crate::jobs::{
 };
 use corral_client::mcp::{CorralTools, JobsBackend, still_running};
 
+/// The directories the policy allows projects under, resolved (the pinned
+/// check opens each without following a link); one that cannot be is left
+/// out, which only refuses more.
+fn allowed_roots(policy: &corral_client::mcp::Policy) -> Vec<std::path::PathBuf> {
+    policy
+        .projects
+        .iter()
+        .filter_map(|root| std::fs::canonicalize(root).ok())
+        .collect()
+}
+
 /// The job manager as a backend.
 pub struct LocalJobs(pub JobManager);
 
@@ -38,9 +49,9 @@ impl JobsBackend for LocalJobs {
     async fn create(&self, spec: Value) -> Result<Job, String> {
         let bytes = serde_json::to_vec(&spec).map_err(|error| error.to_string())?;
         let spec: JobSpec = crate::http::parse_json(&bytes).map_err(|error| error.to_string())?;
-        let within = &self.0.mcp_policy().projects;
+        let within = allowed_roots(self.0.mcp_policy());
         self.0
-            .create_within(spec, Some(within))
+            .create_within(spec, Some(&within))
             .await
             .map_err(message)
     }
@@ -86,9 +97,9 @@ impl JobsBackend for LocalJobs {
         let bytes = serde_json::to_vec(&spec).map_err(|error| error.to_string())?;
         let spec: SandboxSpec =
             crate::http::parse_json(&bytes).map_err(|error| error.to_string())?;
-        let within = &self.0.mcp_policy().projects;
+        let within = allowed_roots(self.0.mcp_policy());
         self.0
-            .create_sandbox_within(spec, Some(within))
+            .create_sandbox_within(spec, Some(&within))
             .await
             .map_err(message)
     }

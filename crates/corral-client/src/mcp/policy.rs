@@ -205,6 +205,28 @@ impl Policy {
             .any(|root| std::fs::canonicalize(root).is_ok_and(|root| resolved.starts_with(root)))
     }
 
+    /// Has the server hold `spec`'s project (one [`Self::check_spec`]
+    /// passed) to the allowed directories itself, resolved here:
+    /// `project.within`, checked on the directory the server pins, so a
+    /// link swapped in after this process looked cannot move it out.
+    pub fn bound_within(&self, spec: &mut Value) {
+        let Some(project) = spec.get_mut("project") else {
+            return;
+        };
+        let within: Vec<String> = self
+            .projects
+            .iter()
+            .filter_map(|root| std::fs::canonicalize(root).ok())
+            .filter_map(|root| root.to_str().map(str::to_owned))
+            .collect();
+        if let Value::String(path) = project {
+            *project = serde_json::json!({"path": path, "mode": "bind"});
+        }
+        if let Some(options) = project.as_object_mut() {
+            options.insert("within".to_owned(), serde_json::json!(within));
+        }
+    }
+
     /// Whether every `injects` entry is `SECRET@HOST` or [`ANY`]; the
     /// error names the entry (for the flag or key that set it).
     pub fn check_injects(&self) -> Result<(), String> {

@@ -27,10 +27,11 @@ impl CorralTools {
         description = "Create a persistent corral sandbox: a locked-down container (no network unless `egress` allows hosts, read-only root, non-root, no capabilities, limits) whose files and background processes last across sandbox_exec calls until it is deleted, its `ttl` passes (default 2h) or it is idle for `idle_timeout` (default 15m). Returns its id."
     )]
     async fn sandbox_create(&self, Parameters(args): Parameters<CreateSandbox>) -> CallToolResult {
-        let spec = sandbox_spec(args);
+        let mut spec = sandbox_spec(args);
         if let Err(error) = self.policy.check_spec(&spec) {
             return failed(&error);
         }
+        self.policy.bound_within(&mut spec);
         answer(self.api.create_sandbox(spec).await.map(|sandbox| {
             json!({"id": sandbox.id, "state": sandbox.state, "ttl_secs": sandbox.ttl_secs, "idle_timeout_secs": sandbox.idle_timeout_secs})
         }))

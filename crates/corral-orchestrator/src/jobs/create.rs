@@ -52,6 +52,12 @@ impl JobManager {
         within: Option<&[std::path::PathBuf]>,
     ) -> Result<Job, JobError> {
         let config = &self.inner.config;
+        // The caller's own bound (`project.within`), beside the server's.
+        let asked: Vec<std::path::PathBuf> = spec
+            .project
+            .iter()
+            .flat_map(|project| project.within().iter().map(std::path::PathBuf::from))
+            .collect();
         if let Some(project) = &spec.project {
             self.check_links(Path::new(project.path()), project.allow_overlap())
                 .map_err(|error| JobError::invalid("project", error.to_string()))?;
@@ -95,15 +101,23 @@ impl JobManager {
                     Ok(pinned)
                 })
                 .map_err(|error| JobError::invalid("project", error.to_string()))?;
-            if let Some(roots) = within
-                && !roots.iter().any(|root| {
+            let lies_within = |roots: &[std::path::PathBuf]| {
+                roots.iter().any(|root| {
                     crate::project::PinnedDir::open(root)
                         .is_ok_and(|root| pinned.is_within(root.identity()))
                 })
-            {
+            };
+            if within.is_some_and(|roots| !lies_within(roots)) {
                 return Err(JobError::invalid(
                     "project",
                     "the directory resolved here lies under none the MCP server allows",
+                ));
+            }
+            if !asked.is_empty() && !lies_within(&asked) {
+                return Err(JobError::invalid(
+                    "project.within",
+                    "the directory resolved here lies under none of these (each absolute, \
+                     free of links)",
                 ));
             }
             self.check_overlap(&id, &pinned, check.allow_overlap)

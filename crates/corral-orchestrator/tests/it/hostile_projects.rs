@@ -340,5 +340,23 @@ async fn a_project_held_to_allowed_directories_is_checked_where_it_is_pinned() {
         .await
         .expect("a project under the roots");
     server.follow(&inside.id).await.assert_succeeded();
+    // The same bound asked for through the API (`corral mcp` over stdio).
+    let asked = |dir: &str| {
+        json!({
+            "command": ["ls", "/workspace"],
+            "project": {"path": root.path().join(dir), "mode": "copy", "within": [root.path()]},
+        })
+        .to_string()
+    };
+    let (status, body) = server.post("/v1/jobs", &asked("link")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "project.within", "{body}");
+    assert_eq!(count().await, before + 1, "nothing more was created");
+    let (status, body) = server.post("/v1/jobs", &asked("app")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    server
+        .follow(body["id"].as_str().expect("an id"))
+        .await
+        .assert_succeeded();
     assert_eq!(server.stop().await, 0);
 }

@@ -21,6 +21,13 @@ pub enum ProjectSpec {
         /// gets). Off by default: such a job waits for nothing, it is refused.
         #[serde(default)]
         allow_overlap: bool,
+        /// Directories the project must lie in or under, checked on the
+        /// directory the server resolves and pins for the job (an MCP
+        /// client's allowed directories: a link swapped in after its own
+        /// check cannot move the project out). Each absolute and free of
+        /// links. Any directory when left out.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        within: Vec<String>,
     },
 }
 
@@ -37,6 +44,14 @@ impl ProjectSpec {
         match self {
             Self::Path(_) => false,
             Self::Options { allow_overlap, .. } => *allow_overlap,
+        }
+    }
+
+    /// Directories it must lie in or under; empty for any.
+    pub fn within(&self) -> &[String] {
+        match self {
+            Self::Path(_) => &[],
+            Self::Options { within, .. } => within,
         }
     }
 

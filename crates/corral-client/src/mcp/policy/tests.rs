@@ -269,3 +269,29 @@ fn a_stored_project_is_compared_as_the_server_resolved_it() {
         .unwrap_err();
     assert!(error.starts_with("project: "), "{error}");
 }
+
+#[test]
+fn the_server_is_asked_to_hold_a_project_to_the_allowed_directories_resolved() {
+    let home = tempfile::tempdir().expect("a directory");
+    let real = home.path().join("real");
+    std::fs::create_dir(&real).expect("real");
+    std::os::unix::fs::symlink(&real, home.path().join("alias")).expect("a link");
+    let policy = Policy {
+        projects: vec![home.path().join("alias"), home.path().join("missing")],
+        ..Policy::default()
+    };
+    let resolved = std::fs::canonicalize(&real).expect("resolved");
+    let resolved = resolved.to_str().expect("utf-8");
+    let mut bound = json!({"project": "/p"});
+    policy.bound_within(&mut bound);
+    assert_eq!(
+        bound,
+        json!({"project": {"path": "/p", "mode": "bind", "within": [resolved]}})
+    );
+    let mut copied = json!({"project": {"path": "/p", "mode": "copy"}});
+    policy.bound_within(&mut copied);
+    assert_eq!(copied["project"]["within"], json!([resolved]));
+    let mut none = json!({"command": "true"});
+    policy.bound_within(&mut none);
+    assert_eq!(none, json!({"command": "true"}));
+}
