@@ -94,10 +94,7 @@ impl JobManager {
         if let (Some(project), Some(check)) = (&valid.project, valid.project_check) {
             let pinned = crate::project::PinnedDir::open(Path::new(project))
                 .and_then(|pinned| {
-                    pinned.expect_identity(crate::project::DirIdentity {
-                        dev: check.dev,
-                        ino: check.ino,
-                    })?;
+                    pinned.expect_identity(check.into())?;
                     Ok(pinned)
                 })
                 .map_err(|error| JobError::invalid("project", error.to_string()))?;
@@ -125,8 +122,13 @@ impl JobManager {
         }
         let isolation = match (&valid.project, valid.project_mode) {
             (Some(project), ProjectMode::Branch) => Some(
-                self.isolate(&id, Path::new(project), valid.limits.tmpfs_bytes)
-                    .await?,
+                self.isolate(
+                    &id,
+                    Path::new(project),
+                    valid.project_check.map(Into::into),
+                    valid.limits.tmpfs_bytes,
+                )
+                .await?,
             ),
             _ => None,
         };
@@ -196,12 +198,21 @@ impl JobManager {
         &self,
         job_id: &str,
         project: &Path,
+        expected: Option<crate::project::DirIdentity>,
         limit: u64,
     ) -> Result<Isolation, JobError> {
         let data_dir = self.inner.config.data_dir.clone();
         let (copy_id, project) = (job_id.to_owned(), project.to_owned());
         let invalid = |error: String| JobError::invalid("project", error);
+        // The directory checked when the job (or the one it continues) was
+        // made, not whatever the path leads to now.
         let pinned = crate::project::PinnedDir::open(&project)
+            .and_then(|pinned| {
+                if let Some(expected) = expected {
+                    pinned.expect_identity(expected)?;
+                }
+                Ok(pinned)
+            })
             .map_err(|error| invalid(error.to_string()))?;
         let hold = self
             .hold_for_git(&project)

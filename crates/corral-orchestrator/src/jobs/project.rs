@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use corral_proto::{Job, ProjectCheck, ProjectMode};
+use corral_proto::{Job, ProjectMode};
 
 use super::JobManager;
 use crate::project::{DirIdentity, PinnedDir, ProjectError};
@@ -20,13 +20,6 @@ pub(super) struct HeldProject {
     /// The directory bound at `/workspace`: the project in bind mode, the
     /// job's own copy in branch mode.
     pub source: Option<Arc<PinnedDir>>,
-}
-
-fn identity(check: Option<ProjectCheck>) -> Option<DirIdentity> {
-    check.map(|check| DirIdentity {
-        dev: check.dev,
-        ino: check.ino,
-    })
 }
 
 impl JobManager {
@@ -68,7 +61,7 @@ impl JobManager {
         let pinned = Arc::new(
             self.inner
                 .placement
-                .recheck(Path::new(path), identity(job.project_check))?,
+                .recheck(Path::new(path), job.project_check.map(DirIdentity::from))?,
         );
         let allow_overlap = job.project_check.is_some_and(|check| check.allow_overlap);
         let mut writable = self.lock_writable();

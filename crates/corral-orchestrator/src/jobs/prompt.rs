@@ -113,8 +113,13 @@ impl JobManager {
         // ended job's changes wait for review in its own copy.
         let isolation = match (&ended.isolation, &ended.project) {
             (Some(_), Some(project)) => Some(
-                self.isolate(&id, Path::new(project), ended.limits.tmpfs_bytes)
-                    .await?,
+                self.isolate(
+                    &id,
+                    Path::new(project),
+                    ended.project_check.map(Into::into),
+                    ended.limits.tmpfs_bytes,
+                )
+                .await?,
             ),
             _ => None,
         };

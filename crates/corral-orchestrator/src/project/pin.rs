@@ -27,6 +27,16 @@ pub struct DirIdentity {
     pub ino: u64,
 }
 
+impl From<corral_proto::ProjectCheck> for DirIdentity {
+    /// The identity a job's project had when it was checked at creation.
+    fn from(check: corral_proto::ProjectCheck) -> Self {
+        Self {
+            dev: check.dev,
+            ino: check.ino,
+        }
+    }
+}
+
 /// A directory held open by descriptor (`O_PATH`): it can be stated,
 /// walked beneath and bind-mounted, never swapped.
 #[derive(Debug)]

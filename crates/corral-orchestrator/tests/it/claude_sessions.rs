@@ -107,3 +107,37 @@ async fn a_prompt_to_an_ended_claude_job_resumes_its_session_in_a_new_job() {
     assert_eq!(status.as_u16(), 409, "{body}");
     assert_eq!(server.stop().await, 0);
 }
+
+/// A continuation of a branch-mode job copies the directory the job had,
+/// not whatever its path leads to by then.
+#[tokio::test]
+async fn a_branch_jobs_session_continues_only_on_the_directory_it_had() {
+    let upstream = Upstream::start(
+        ProviderKind::Anthropic,
+        &json!({"turns": [{"text": "first answer"}, {"text": "second answer"}]}),
+    )
+    .await;
+    let server = claude_server(&upstream).await;
+    let parent = tempfile::tempdir().expect("a parent");
+    let project = parent.path().join("app");
+    let kept = parent.path().join("app.kept");
+    std::fs::create_dir(&project).expect("project");
+    std::fs::write(project.join("README"), "the project\n").expect("a file");
+    let first = server
+        .create(&json!({"mode": "claude", "prompt": "opening question",
+            "project": {"path": project, "mode": "branch"}}))
+        .await;
+    server.follow(&first).await.assert_succeeded();
+    std::fs::rename(&project, &kept).expect("move the project away");
+    std::fs::create_dir(&project).expect("another directory at its path");
+    let (status, body) = server.prompt(&first, "and a follow-up").await;
+    assert_eq!(status.as_u16(), 400, "{body}");
+    assert_eq!(body["field"], "project", "{body}");
+    std::fs::remove_dir(&project).expect("remove the other");
+    std::fs::rename(&kept, &project).expect("the project back");
+    let (status, body) = server.prompt(&first, "and a follow-up").await;
+    assert_eq!(status.as_u16(), 202, "{body}");
+    let next = body["continued_in"].as_str().expect("continued_in");
+    server.follow(next).await.assert_succeeded();
+    assert_eq!(server.stop().await, 0);
+}
