@@ -70,7 +70,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/verify", post(verify::run).get(verify::last))
         .route("/metrics", get(metrics::metrics))
-        .nest_service("/mcp", crate::mcp_local::service(state.jobs.clone()))
         .route("/v1/secrets", get(secrets::list))
         .route(
             "/v1/secrets/{name}",
@@ -80,12 +79,20 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_token,
         ));
+    // The MCP tools: the MCP token (or the user API's), nothing else.
+    let mcp = Router::new()
+        .nest_service("/mcp", crate::mcp_local::service(state.jobs.clone()))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_mcp_token,
+        ));
     Router::new()
         .route("/v1/health", get(jobs::health))
         .route("/v1/openapi.json", get(openapi::openapi))
         .route("/", get(ui::index))
         .route("/ui/{name}", get(ui::file))
         .merge(protected)
+        .merge(mcp)
         .fallback(|| async {
             ApiError::NotFound {
                 what: "route".into(),

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use axum::serve::ListenerExt as _;
 use corral_proto::local_server::{
-    API_TOKEN_FILE, DATABASE_FILE, INSTANCE_FILE, MASTER_KEY_FILE, SERVER_FILE, ServerInfo,
+    API_TOKEN_FILE, DATABASE_FILE, INSTANCE_FILE, MASTER_KEY_FILE, MCP_TOKEN_FILE, SERVER_FILE,
+    ServerInfo,
 };
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -169,6 +170,10 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
         &data_dir.join(API_TOKEN_FILE),
         || Token::generate().map(|token| token.expose().to_owned()),
     )?);
+    let mcp_token = Token::from_secret(data_dir::read_or_create_private(
+        &data_dir.join(MCP_TOKEN_FILE),
+        || Token::generate().map(|token| token.expose().to_owned()),
+    )?);
     let instance_id =
         data_dir::read_or_create_private(&data_dir.join(INSTANCE_FILE), || random_hex(8))?;
     let sqlite = Arc::new(SqliteStore::open(&data_dir.join(DATABASE_FILE))?);
@@ -226,6 +231,7 @@ pub async fn start(config: Config, runtime: Arc<dyn Runtime>) -> Result<RunningS
     let app = router(AppState::new(
         jobs.clone(),
         api_token.clone(),
+        mcp_token,
         http_shutdown.clone(),
     ));
     let stop = http_shutdown.clone();

@@ -9,6 +9,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7316";
 
 /// The user API token (mode 0600).
 pub const API_TOKEN_FILE: &str = "api-token";
+/// The token `/mcp` takes besides the user API's (mode 0600): an MCP
+/// client given it reaches the tools, held to the server's MCP policy,
+/// and no other route.
+pub const MCP_TOKEN_FILE: &str = "mcp-token";
 /// Where the running server listens: a [`ServerInfo`] as JSON.
 pub const SERVER_FILE: &str = "server.json";
 /// The master key sealing stored secrets (mode 0600), unless

@@ -173,7 +173,7 @@ async fn a_sandbox_made_outside_mcp_is_left_alone(
     sandbox
 }
 
-/// An MCP client of the server's own `/mcp`.
+/// An MCP client of the server's own `/mcp`, with the MCP token.
 async fn over_http(server: &ServeProcess) -> Client {
     use rmcp::transport::StreamableHttpClientTransport;
     use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -186,7 +186,7 @@ async fn over_http(server: &ServeProcess) -> Client {
         .to_owned();
     let transport = StreamableHttpClientTransport::from_config(
         StreamableHttpClientTransportConfig::with_uri(format!("{url}/mcp"))
-            .auth_header(read("api-token").trim().to_owned()),
+            .auth_header(read("mcp-token").trim().to_owned()),
     );
     ().serve(transport).await.expect("MCP handshake over HTTP")
 }
@@ -197,6 +197,16 @@ async fn the_servers_own_mcp_holds_to_the_policy_it_was_started_with() {
     let server = ServeProcess::start().await;
     let client = over_http(&server).await;
     refused(&client, "create_job", &grant, "grants: ").await;
+    // The MCP token opens `/mcp` and no other route.
+    let mcp_token =
+        std::fs::read_to_string(server.data_dir.path().join("mcp-token")).expect("the MCP token");
+    let direct = server.corral(&["--token", mcp_token.trim(), "jobs"]).await;
+    assert!(!direct.status.success(), "the MCP token listed jobs");
+    assert!(
+        stderr(&direct).contains("401") || stderr(&direct).contains("token"),
+        "{}",
+        stderr(&direct)
+    );
     client.cancel().await.expect("close the session");
     assert_eq!(server.stop().await, 0);
 

@@ -90,7 +90,7 @@ const LINES: &[&str] = &[
     "corral end ID",
     "claude mcp add corral -- corral mcp",
     "claude mcp add corral -- corral mcp --allow-project ~/src --allow-inject GITHUB_TOKEN@api.github.com",
-    "claude mcp add --transport http corral http://127.0.0.1:7316/mcp --header \"Authorization: Bearer $(cat ~/.local/share/corral/api-token)\"",
+    "claude mcp add --transport http corral http://127.0.0.1:7316/mcp --header \"Authorization: Bearer $(cat ~/.local/share/corral/mcp-token)\"",
     "corral image build --mode claude",
     "CORRAL_ANTHROPIC_API_KEY=sk-ant-… corral serve --llm anthropic &",
     "corral run --mode claude --project ~/src/app --allowed-tools Read,Edit,Bash --max-turns 30 \"fix the build\"",

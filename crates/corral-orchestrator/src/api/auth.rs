@@ -23,6 +23,22 @@ pub async fn require_token(
     Ok(next.run(request).await)
 }
 
+/// Refuses a request to `/mcp` without the MCP token or the user API
+/// token (401, nothing done).
+pub async fn require_mcp_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let presented = bearer(request.headers().get(AUTHORIZATION));
+    if !presented
+        .is_some_and(|token| state.mcp_token.matches(token) || state.api_token.matches(token))
+    {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(next.run(request).await)
+}
+
 /// Logs the cause of every 5xx (never the request's headers or query).
 pub async fn log_server_errors(request: Request, next: Next) -> Response {
     let method = request.method().clone();

@@ -1,5 +1,6 @@
 use corral_testkit::TestServer;
 use corral_testkit::reqwest::{Method, StatusCode};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_wrong_or_missing_token_gets_401_and_changes_nothing() {
@@ -40,6 +41,39 @@ async fn the_api_token_file_is_private() {
     let stored =
         std::fs::read_to_string(server.data_dir.path().join("api-token")).expect("read token");
     assert_eq!(stored.trim(), server.token);
+    // The MCP token: private too, another value, and it opens `/mcp`
+    // alone (an MCP client configured with it cannot call the API).
+    let path = server.data_dir.path().join("mcp-token");
+    let metadata = std::fs::metadata(&path).expect("MCP token file");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    let mcp = std::fs::read_to_string(&path).expect("read MCP token");
+    assert_ne!(mcp.trim(), server.token);
+    let http = corral_testkit::reqwest::Client::new();
+    let list = http
+        .get(format!("{}/v1/jobs", server.url))
+        .bearer_auth(mcp.trim())
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(list.status(), StatusCode::UNAUTHORIZED);
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-03-26", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}});
+    for (token, opens) in [(mcp.trim(), true), ("not-a-token", false)] {
+        let answer = http
+            .post(format!("{}/mcp", server.url))
+            .bearer_auth(token)
+            .header("accept", "application/json, text/event-stream")
+            .json(&initialize)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(
+            answer.status() == StatusCode::OK,
+            opens,
+            "{token}: {answer:?}"
+        );
+    }
     assert_eq!(server.stop().await, 0);
 }
 
