@@ -8,7 +8,7 @@ use tracing::error;
 
 use super::AppState;
 use crate::http::{ApiError, InternalErrorCause};
-use crate::token::bearer;
+use crate::token::{Token, bearer};
 
 /// Refuses a request without the user API token (401, nothing done).
 pub async fn require_token(
@@ -16,10 +16,7 @@ pub async fn require_token(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let presented = bearer(request.headers().get(AUTHORIZATION));
-    if !presented.is_some_and(|token| state.api_token.matches(token)) {
-        return Err(ApiError::Unauthorized);
-    }
+    presents(&request, &[&state.api_token])?;
     Ok(next.run(request).await)
 }
 
@@ -30,13 +27,18 @@ pub async fn require_mcp_token(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let presented = bearer(request.headers().get(AUTHORIZATION));
-    if !presented
-        .is_some_and(|token| state.mcp_token.matches(token) || state.api_token.matches(token))
-    {
-        return Err(ApiError::Unauthorized);
-    }
+    presents(&request, &[&state.mcp_token, &state.api_token])?;
     Ok(next.run(request).await)
+}
+
+/// Whether `request` bears one of `tokens`.
+fn presents(request: &Request, tokens: &[&Token]) -> Result<(), ApiError> {
+    let presented = bearer(request.headers().get(AUTHORIZATION));
+    if presented.is_some_and(|token| tokens.iter().any(|known| known.matches(token))) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
 }
 
 /// Logs the cause of every 5xx (never the request's headers or query).
