@@ -210,7 +210,7 @@ impl CorralTools {
         let wait = args.wait_seconds.map(|secs| secs.min(MAX_WAIT_SECS));
         let mut spec = spec_of(args);
         self.policy.check_spec(&spec)?;
-        self.policy.bound_within(&mut spec);
+        self.policy.bound_within(&mut spec)?;
         let job = self.api.create(spec).await?;
         let Some(wait) = wait else {
             return Ok(brief(&job));

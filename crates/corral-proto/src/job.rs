@@ -15,8 +15,8 @@ pub use limits::{
     Limits, LimitsSpec,
 };
 pub use project::{
-    FileChange, Isolation, IsolationKind, JobDiff, ProjectCheck, ProjectMode, ProjectSpec,
-    ReviewOutcome, Reviewed,
+    FileChange, Isolation, IsolationKind, JobDiff, MAX_WITHIN, ProjectCheck, ProjectMode,
+    ProjectSpec, ReviewOutcome, Reviewed,
 };
 
 /// How a job runs inside its container.

@@ -203,7 +203,7 @@ pub(super) fn spec_from(fields: &RunArgs) -> anyhow::Result<JobSpec> {
                 path,
                 mode,
                 allow_overlap: fields.allow_project_overlap,
-                within: Vec::new(),
+                within: None,
             }
         }),
         grants: fields

@@ -208,10 +208,12 @@ impl Policy {
     /// Has the server hold `spec`'s project (one [`Self::check_spec`]
     /// passed) to the allowed directories itself, resolved here:
     /// `project.within`, checked on the directory the server pins, so a
-    /// link swapped in after this process looked cannot move it out.
-    pub fn bound_within(&self, spec: &mut Value) {
+    /// link swapped in after this process looked cannot move it out. An
+    /// error when none of them can be named (gone since, not UTF-8): an
+    /// empty list would be sent as "none", but is refused here first.
+    pub fn bound_within(&self, spec: &mut Value) -> Result<(), String> {
         let Some(project) = spec.get_mut("project") else {
-            return;
+            return Ok(());
         };
         let within: Vec<String> = self
             .projects
@@ -219,12 +221,20 @@ impl Policy {
             .filter_map(|root| std::fs::canonicalize(root).ok())
             .filter_map(|root| root.to_str().map(str::to_owned))
             .collect();
+        if within.is_empty() {
+            return Err(
+                "project: none of the directories the MCP server allows can be named here \
+                 (gone, or not UTF-8)"
+                    .to_owned(),
+            );
+        }
         if let Value::String(path) = project {
             *project = serde_json::json!({"path": path, "mode": "bind"});
         }
         if let Some(options) = project.as_object_mut() {
             options.insert("within".to_owned(), serde_json::json!(within));
         }
+        Ok(())
     }
 
     /// Whether every `injects` entry is `SECRET@HOST` or [`ANY`]; the

@@ -28,10 +28,13 @@ impl CorralTools {
     )]
     async fn sandbox_create(&self, Parameters(args): Parameters<CreateSandbox>) -> CallToolResult {
         let mut spec = sandbox_spec(args);
-        if let Err(error) = self.policy.check_spec(&spec) {
+        if let Err(error) = self
+            .policy
+            .check_spec(&spec)
+            .and_then(|()| self.policy.bound_within(&mut spec))
+        {
             return failed(&error);
         }
-        self.policy.bound_within(&mut spec);
         answer(self.api.create_sandbox(spec).await.map(|sandbox| {
             json!({"id": sandbox.id, "state": sandbox.state, "ttl_secs": sandbox.ttl_secs, "idle_timeout_secs": sandbox.idle_timeout_secs})
         }))

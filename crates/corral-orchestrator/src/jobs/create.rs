@@ -53,11 +53,20 @@ impl JobManager {
     ) -> Result<Job, JobError> {
         let config = &self.inner.config;
         // The caller's own bound (`project.within`), beside the server's.
-        let asked: Vec<std::path::PathBuf> = spec
+        let asked: Option<Vec<std::path::PathBuf>> = spec
             .project
-            .iter()
-            .flat_map(|project| project.within().iter().map(std::path::PathBuf::from))
-            .collect();
+            .as_ref()
+            .and_then(|project| project.within())
+            .map(|within| within.iter().map(std::path::PathBuf::from).collect());
+        if asked
+            .as_ref()
+            .is_some_and(|within| within.len() > corral_proto::job::MAX_WITHIN)
+        {
+            return Err(JobError::invalid(
+                "project.within",
+                format!("at most {} directories", corral_proto::job::MAX_WITHIN),
+            ));
+        }
         if let Some(project) = &spec.project {
             self.check_links(Path::new(project.path()), project.allow_overlap())
                 .map_err(|error| JobError::invalid("project", error.to_string()))?;
@@ -110,7 +119,7 @@ impl JobManager {
                     "the directory resolved here lies under none the MCP server allows",
                 ));
             }
-            if !asked.is_empty() && !lies_within(&asked) {
+            if asked.as_deref().is_some_and(|asked| !lies_within(asked)) {
                 return Err(JobError::invalid(
                     "project.within",
                     "the directory resolved here lies under none of these (each absolute, \

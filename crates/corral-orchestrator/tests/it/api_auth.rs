@@ -49,13 +49,29 @@ async fn the_api_token_file_is_private() {
     let mcp = std::fs::read_to_string(&path).expect("read MCP token");
     assert_ne!(mcp.trim(), server.token);
     let http = corral_testkit::reqwest::Client::new();
-    let list = http
-        .get(format!("{}/v1/jobs", server.url))
-        .bearer_auth(mcp.trim())
-        .send()
-        .await
-        .expect("an answer");
-    assert_eq!(list.status(), StatusCode::UNAUTHORIZED);
+    for path in ["/v1/jobs", "/v1/secrets", "/metrics", "/v1/sandboxes"] {
+        let answer = http
+            .get(format!("{}{path}", server.url))
+            .bearer_auth(mcp.trim())
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // Without a token, no way into `/mcp` by any method or sub-path.
+    for (method, path) in [
+        (Method::GET, "/mcp"),
+        (Method::DELETE, "/mcp"),
+        (Method::GET, "/mcp/"),
+        (Method::POST, "/mcp/x"),
+    ] {
+        let answer = http
+            .request(method.clone(), format!("{}{path}", server.url))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
     let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-03-26", "capabilities": {},
         "clientInfo": {"name": "t", "version": "1"}}});

@@ -352,6 +352,24 @@ async fn a_project_held_to_allowed_directories_is_checked_where_it_is_pinned() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["field"], "project.within", "{body}");
     assert_eq!(count().await, before + 1, "nothing more was created");
+    // An empty list allows none; a list past the bound is refused whole.
+    let bounds = [
+        json!([]),
+        json!(vec![
+            root.path().to_str().expect("utf-8");
+            corral_proto::job::MAX_WITHIN + 1
+        ]),
+    ];
+    for within in bounds {
+        let spec = json!({
+            "command": ["true"],
+            "project": {"path": root.path().join("app"), "mode": "copy", "within": within},
+        });
+        let (status, body) = server.post("/v1/jobs", &spec.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["field"], "project.within", "{body}");
+    }
+    assert_eq!(count().await, before + 1, "nothing more was created");
     let (status, body) = server.post("/v1/jobs", &asked("app")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     server

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Most directories a project's `within` may name.
+pub const MAX_WITHIN: usize = 64;
+
 /// A project as a user writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
@@ -25,9 +28,10 @@ pub enum ProjectSpec {
         /// directory the server resolves and pins for the job (an MCP
         /// client's allowed directories: a link swapped in after its own
         /// check cannot move the project out). Each absolute and free of
-        /// links. Any directory when left out.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        within: Vec<String>,
+        /// links, at most 64; an empty list allows none. Any
+        /// directory when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        within: Option<Vec<String>>,
     },
 }
 
@@ -47,11 +51,11 @@ impl ProjectSpec {
         }
     }
 
-    /// Directories it must lie in or under; empty for any.
-    pub fn within(&self) -> &[String] {
+    /// Directories it must lie in or under; `None` for any.
+    pub fn within(&self) -> Option<&[String]> {
         match self {
-            Self::Path(_) => &[],
-            Self::Options { within, .. } => within,
+            Self::Path(_) => None,
+            Self::Options { within, .. } => within.as_deref(),
         }
     }
 

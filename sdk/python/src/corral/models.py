@@ -352,6 +352,10 @@ class ProjectSpec1(BaseModel):
         None, description="`bind` (the default), `branch` or `copy`."
     )
     path: str = Field(..., description="The host directory.")
+    within: list[str] | None = Field(
+        None,
+        description="Directories the project must lie in or under, checked on the\ndirectory the server resolves and pins for the job (an MCP\nclient's allowed directories: a link swapped in after its own\ncheck cannot move the project out). Each absolute and free of\nlinks, at most 64; an empty list allows none. Any\ndirectory when left out.",
+    )
 
 
 class Prompt(BaseModel):

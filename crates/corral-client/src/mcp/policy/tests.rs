@@ -283,15 +283,23 @@ fn the_server_is_asked_to_hold_a_project_to_the_allowed_directories_resolved() {
     let resolved = std::fs::canonicalize(&real).expect("resolved");
     let resolved = resolved.to_str().expect("utf-8");
     let mut bound = json!({"project": "/p"});
-    policy.bound_within(&mut bound);
+    policy.bound_within(&mut bound).expect("a root to name");
     assert_eq!(
         bound,
         json!({"project": {"path": "/p", "mode": "bind", "within": [resolved]}})
     );
     let mut copied = json!({"project": {"path": "/p", "mode": "copy"}});
-    policy.bound_within(&mut copied);
+    policy.bound_within(&mut copied).expect("a root to name");
     assert_eq!(copied["project"]["within"], json!([resolved]));
     let mut none = json!({"command": "true"});
-    policy.bound_within(&mut none);
+    policy.bound_within(&mut none).expect("no project");
     assert_eq!(none, json!({"command": "true"}));
+    // No root left to name: refused, never sent as an empty list.
+    let gone = Policy {
+        projects: vec![home.path().join("missing")],
+        ..Policy::default()
+    };
+    let mut spec = json!({"project": {"path": "/p", "mode": "copy"}});
+    let error = gone.bound_within(&mut spec).unwrap_err();
+    assert!(error.starts_with("project: "), "{error}");
 }
