@@ -86,12 +86,7 @@ impl Mode {
 
 pub fn measure() -> RedactFigures {
     let corpus = Corpus::build(TEXTS, SECRETS, SHAPE_ROUNDS);
-    let redactor = Redactor::new(
-        corpus
-            .secrets
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str())),
-    );
+    let redactor = redactor_of(&corpus);
     let (whole, outputs) = whole_texts(&redactor, &corpus);
     let stream = streamed(&redactor, &corpus, &outputs);
     RedactFigures {
@@ -114,12 +109,7 @@ pub fn measure() -> RedactFigures {
 /// target/profiling/corral-bench 3 redact-profile:hexdump`.
 pub fn profile(rounds: usize, kind: Option<&str>) -> anyhow::Result<Vec<String>> {
     let corpus = Corpus::build(TEXTS, SECRETS, SHAPE_ROUNDS);
-    let redactor = Redactor::new(
-        corpus
-            .secrets
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str())),
-    );
+    let redactor = redactor_of(&corpus);
     let all: String = match kind {
         None => corpus.texts.iter().map(|text| text.body.as_str()).collect(),
         Some(wanted) => {
@@ -139,26 +129,9 @@ pub fn profile(rounds: usize, kind: Option<&str>) -> anyhow::Result<Vec<String>>
     };
     let mut lines = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        let mut stream = StreamRedactor::default();
-        let mut findings = Findings::default();
-        let started = Instant::now();
-        let mut at = 0;
-        while at < all.len() {
-            let mut end = (at + CHUNK).min(all.len());
-            while !all.is_char_boundary(end) {
-                end -= 1;
-            }
-            drop(stream.push(
-                &redactor,
-                OutputStream::Stdout,
-                &all[at..end],
-                &mut findings,
-            ));
-            at = end;
-        }
-        drop(stream.flush(&redactor, &mut findings));
+        let (time, findings, _) = stream_all(&redactor, &all);
         let mode = Mode {
-            time: started.elapsed(),
+            time,
             found: findings.names.len(),
             problems: Vec::new(),
         };
@@ -250,11 +223,26 @@ fn whole_texts(redactor: &Redactor, corpus: &Corpus) -> (Mode, Vec<String>) {
 
 /// All texts as one stream of chunks; what it emits must equal `outputs`.
 fn streamed(redactor: &Redactor, corpus: &Corpus, outputs: &[String]) -> Mode {
+    let all: String = corpus.texts.iter().map(|text| text.body.as_str()).collect();
+    let (time, findings, emitted) = stream_all(redactor, &all);
+    let mut problems = check("stream", &findings.names, corpus, &emitted);
+    if emitted != outputs.concat() {
+        problems.push("stream: it emitted other text than the whole texts redacted".into());
+    }
+    Mode {
+        time,
+        found: findings.names.len(),
+        problems,
+    }
+}
+
+/// `all` as one job's stream of [`CHUNK`]s: the time of the detector's
+/// calls alone, what it found, and what it emitted.
+fn stream_all(redactor: &Redactor, all: &str) -> (Duration, Findings, String) {
     let mut stream = StreamRedactor::default();
     let mut findings = Findings::default();
-    let mut emitted = String::with_capacity(corpus.bytes() + (1 << 20));
+    let mut emitted = String::with_capacity(all.len() + (1 << 20));
     let mut time = Duration::ZERO;
-    let all: String = corpus.texts.iter().map(|text| text.body.as_str()).collect();
     let mut at = 0;
     while at < all.len() {
         let mut end = (at + CHUNK).min(all.len());
@@ -275,15 +263,17 @@ fn streamed(redactor: &Redactor, corpus: &Corpus, outputs: &[String]) -> Mode {
     for piece in &pieces {
         emitted.push_str(&piece.text);
     }
-    let mut problems = check("stream", &findings.names, corpus, &emitted);
-    if emitted != outputs.concat() {
-        problems.push("stream: it emitted other text than the whole texts redacted".into());
-    }
-    Mode {
-        time,
-        found: findings.names.len(),
-        problems,
-    }
+    (time, findings, emitted)
+}
+
+/// The redactor of the corpus's secrets.
+fn redactor_of(corpus: &Corpus) -> Redactor {
+    Redactor::new(
+        corpus
+            .secrets
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    )
 }
 
 /// What is wrong with `names` (the redactions made, in order) against
