@@ -18,17 +18,6 @@ use crate::jobs::{
 };
 use corral_client::mcp::{CorralTools, JobsBackend, still_running};
 
-/// The directories the policy allows projects under, resolved (the pinned
-/// check opens each without following a link); one that cannot be is left
-/// out, which only refuses more.
-fn allowed_roots(policy: &corral_client::mcp::Policy) -> Vec<std::path::PathBuf> {
-    policy
-        .projects
-        .iter()
-        .filter_map(|root| std::fs::canonicalize(root).ok())
-        .collect()
-}
-
 /// The job manager as a backend.
 pub struct LocalJobs(pub JobManager);
 
@@ -49,7 +38,7 @@ impl JobsBackend for LocalJobs {
     async fn create(&self, spec: Value) -> Result<Job, String> {
         let bytes = serde_json::to_vec(&spec).map_err(|error| error.to_string())?;
         let spec: JobSpec = crate::http::parse_json(&bytes).map_err(|error| error.to_string())?;
-        let within = allowed_roots(self.0.mcp_policy());
+        let within = self.0.mcp_policy().resolved_projects();
         self.0
             .create_within(spec, Some(&within))
             .await
@@ -97,7 +86,7 @@ impl JobsBackend for LocalJobs {
         let bytes = serde_json::to_vec(&spec).map_err(|error| error.to_string())?;
         let spec: SandboxSpec =
             crate::http::parse_json(&bytes).map_err(|error| error.to_string())?;
-        let within = allowed_roots(self.0.mcp_policy());
+        let within = self.0.mcp_policy().resolved_projects();
         self.0
             .create_sandbox_within(spec, Some(&within))
             .await

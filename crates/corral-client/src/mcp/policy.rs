@@ -200,9 +200,9 @@ impl Policy {
                 Err(_) => return false,
             }
         };
-        self.projects
+        self.resolved_projects()
             .iter()
-            .any(|root| std::fs::canonicalize(root).is_ok_and(|root| resolved.starts_with(root)))
+            .any(|root| resolved.starts_with(root))
     }
 
     /// Has the server hold `spec`'s project (one [`Self::check_spec`]
@@ -216,9 +216,8 @@ impl Policy {
             return Ok(());
         };
         let within: Vec<String> = self
-            .projects
-            .iter()
-            .filter_map(|root| std::fs::canonicalize(root).ok())
+            .resolved_projects()
+            .into_iter()
             .filter_map(|root| root.to_str().map(str::to_owned))
             .collect();
         if within.is_empty() {
@@ -235,6 +234,15 @@ impl Policy {
             options.insert("within".to_owned(), serde_json::json!(within));
         }
         Ok(())
+    }
+
+    /// The allowed project directories, resolved (links followed); one
+    /// that cannot be resolved is left out, which only refuses more.
+    pub fn resolved_projects(&self) -> Vec<PathBuf> {
+        self.projects
+            .iter()
+            .filter_map(|root| std::fs::canonicalize(root).ok())
+            .collect()
     }
 
     /// Whether every `injects` entry is `SECRET@HOST` or [`ANY`]; the
