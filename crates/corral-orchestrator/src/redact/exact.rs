@@ -100,18 +100,14 @@ impl ExactFinder {
 
     /// Every (needle, offset) where `bytes` (4 of them) sit in a needle.
     pub fn windows_of(&self, bytes: [u8; GRAM]) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.all_windows
-            .get_or_init(|| AllWindows::new(&self.needles))
-            .find(u32::from_le_bytes(bytes))
+        self.all_windows().find(u32::from_le_bytes(bytes))
     }
 
     /// Whether a window (4 bytes) may sit in some needle: `false` is
     /// certain, and costs one bitmap probe. The table is found once, for
     /// all the windows asked about.
     pub fn window_filter(&self) -> impl Fn([u8; GRAM]) -> bool + '_ {
-        let all = self
-            .all_windows
-            .get_or_init(|| AllWindows::new(&self.needles));
+        let all = self.all_windows();
         move |bytes| all.may_hold(u32::from_le_bytes(bytes))
     }
 
@@ -123,25 +119,69 @@ impl ExactFinder {
     /// Where the longest suffix of `text` that is a proper prefix of some
     /// needle starts, at or after `from`: the earliest position from which
     /// a needle could still complete once more bytes come.
+    ///
+    /// A suffix of four bytes or more ends with the text's last window, so
+    /// it starts where that window sits in some needle: those places are
+    /// looked up at once instead of trying every start (one bitmap probe
+    /// settles nearly every text). A window that sits in more places than
+    /// there are starts to try is tried start by start.
     pub fn partial_start(&self, text: &[u8], from: usize) -> Option<usize> {
         let lowest = text
             .len()
             .saturating_sub(self.longest.saturating_sub(1))
             .max(from);
-        (lowest..text.len()).find(|&start| {
-            if !self.first_bytes[usize::from(text[start])] {
-                return false;
-            }
-            let suffix = &text[start..];
-            if suffix.len() >= GRAM && !self.first_windows.contains(window(suffix)) {
-                return false;
-            }
-            // Needles that extend `suffix` sort right after it.
-            let after = self.sorted.partition_point(|needle| **needle <= *suffix);
-            self.sorted
-                .get(after)
-                .is_some_and(|needle| needle.starts_with(suffix))
-        })
+        let short = text.len().saturating_sub(GRAM - 1).max(lowest);
+        let long = if lowest < short {
+            self.long_partial(text, lowest, short)
+        } else {
+            None
+        };
+        long.or_else(|| (short..text.len()).find(|&start| self.extends(text, start)))
+    }
+
+    /// [`Self::partial_start`] among the starts `lowest..short`, whose
+    /// suffixes hold the text's last window.
+    fn long_partial(&self, text: &[u8], lowest: usize, short: usize) -> Option<usize> {
+        let last_at = text.len() - GRAM;
+        let all = self.all_windows();
+        let last = window(&text[last_at..]);
+        if !all.may_hold(last) {
+            return None;
+        }
+        let places = all.find(last);
+        if places.clone().nth(short - lowest).is_some() {
+            return (lowest..short).find(|&start| self.extends(text, start));
+        }
+        places
+            .filter_map(|(needle, offset)| {
+                let start = last_at.checked_sub(offset)?;
+                let suffix = &text[start..];
+                let bytes = &self.needles[needle];
+                (start >= lowest && bytes.len() > suffix.len() && bytes.starts_with(suffix))
+                    .then_some(start)
+            })
+            .min()
+    }
+
+    /// Whether `text[start..]` is a proper prefix of some needle.
+    fn extends(&self, text: &[u8], start: usize) -> bool {
+        if !self.first_bytes[usize::from(text[start])] {
+            return false;
+        }
+        let suffix = &text[start..];
+        if suffix.len() >= GRAM && !self.first_windows.contains(window(suffix)) {
+            return false;
+        }
+        // Needles that extend `suffix` sort right after it.
+        let after = self.sorted.partition_point(|needle| **needle <= *suffix);
+        self.sorted
+            .get(after)
+            .is_some_and(|needle| needle.starts_with(suffix))
+    }
+
+    fn all_windows(&self) -> &AllWindows {
+        self.all_windows
+            .get_or_init(|| AllWindows::new(&self.needles))
     }
 
     /// Every needle occurrence in `text`, overlapping ones included, by
@@ -213,6 +253,19 @@ mod tests {
         found
     }
 
+    /// The earliest start at or after `from` whose suffix is a proper
+    /// prefix of a needle, trying every start.
+    fn partial_oracle(needles: &[String], text: &str, from: usize) -> Option<usize> {
+        (from..text.len()).find(|&start| {
+            let suffix = &text.as_bytes()[start..];
+            needles.iter().any(|needle| {
+                needle.len() >= MIN_NEEDLE
+                    && needle.len() > suffix.len()
+                    && needle.as_bytes().starts_with(suffix)
+            })
+        })
+    }
+
     #[test]
     fn needles_at_every_offset_and_overlapping_are_all_found() {
         let needles: Vec<String> = ["abcdefgh", "abcdefghij", "efghijklmn", "short", "zzzzzzzz"]
@@ -268,6 +321,12 @@ mod tests {
                 finder.find_all(text.as_bytes()),
                 oracle(&needles, &text),
                 "needles {needles:?} in {text:?}"
+            );
+            let from = case % 13;
+            assert_eq!(
+                finder.partial_start(text.as_bytes(), from),
+                partial_oracle(&needles, &text, from),
+                "needles {needles:?} after {from} in {text:?}"
             );
         }
     }

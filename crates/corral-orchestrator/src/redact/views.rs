@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 
-use super::exact::{ExactFinder, GRAM};
+use super::exact::{ExactFinder, GRAM, MIN_NEEDLE};
 use super::scan::Hit;
 
 /// Bytes of base64 (either alphabet, padding included) and hex.
@@ -103,10 +103,12 @@ fn dropped_breaks(text: &[u8], newlines: &[usize]) -> Vec<(usize, usize)> {
 /// position from which a needle could still complete across one.
 ///
 /// A needle that crosses a break holds the last byte before it and the
-/// first after it, so one of the three windows of four bytes that span
-/// that joint lies wholly inside it: each is looked up among every
-/// window of every needle, and each needle it sits in is read in the view
-/// from where it would start.
+/// first after it, and at least [`MIN_NEEDLE`] bytes in all: three of
+/// them on one side at least, so the window of four bytes that starts one
+/// byte before the joint, or the one that starts three before, lies
+/// wholly inside it. Those two are looked up among every window of every
+/// needle, and each needle one sits in is read in the view from where it
+/// would start.
 pub fn joined<'a>(
     text: &[u8],
     newlines: &[usize],
@@ -130,7 +132,7 @@ pub fn joined<'a>(
             continue; // nothing after it yet
         }
         let spanning = may_span(text, &breaks, index, &may_hold);
-        for back in 1..GRAM {
+        for back in SPANNING {
             if spanning & (1 << (back - 1)) == 0 {
                 continue;
             }
@@ -191,12 +193,23 @@ pub fn joined<'a>(
         .map_or(text.len(), |start| tail[start])
 }
 
-/// Which of the three windows of four bytes that span the joint at break
-/// `index` may sit in some needle: bit `k` for the one starting `k + 1`
-/// bytes before the joint. Settled with three bitmap probes at a break
-/// with three bytes of text on each side before any other break (nearly
-/// every one); every bit elsewhere. A window with its bit clear is in no
-/// needle, so no needle is read from it.
+/// How far before a joint the windows [`joined`] looks up start: one
+/// byte (three after it) and three (one after it). A needle crossing the
+/// joint with `k` bytes before it and `n` after, `k + n` at least
+/// [`MIN_NEEDLE`], holds the first when `n >= 3` and the second when
+/// `k >= 3`, and one of those holds. The window two before adds nothing.
+const SPANNING: [usize; 2] = [1, GRAM - 1];
+const _: () = assert!(
+    MIN_NEEDLE > 2 * (GRAM - 2),
+    "two windows cover every crossing"
+);
+
+/// Which of the [`SPANNING`] windows at the joint of break `index` may sit
+/// in some needle: bit `k` for the one starting `k + 1` bytes before the
+/// joint. Settled with two bitmap probes at a break with three bytes of
+/// text on each side before any other break (nearly every one); every bit
+/// elsewhere. A window with its bit clear is in no needle, so no needle is
+/// read from it.
 fn may_span(
     text: &[u8],
     breaks: &[(usize, usize)],
@@ -213,16 +226,11 @@ fn may_span(
             .get(index + 1)
             .is_none_or(|&(next, _)| next >= after + GRAM - 1);
     if !lone {
-        return 0b111;
+        return 0b101;
     }
     let [b0, b1, b2] = [text[joint - 3], text[joint - 2], text[joint - 1]];
     let [a0, a1, a2] = [text[after], text[after + 1], text[after + 2]];
-    [[b2, a0, a1, a2], [b1, b2, a0, a1], [b0, b1, b2, a0]]
-        .iter()
-        .enumerate()
-        .fold(0, |bits, (k, &window)| {
-            bits | u8::from(may_hold(window)) << k
-        })
+    u8::from(may_hold([b2, a0, a1, a2])) | u8::from(may_hold([b0, b1, b2, a0])) << 2
 }
 
 /// The text without its dropped breaks.

@@ -110,7 +110,7 @@ impl<V: Copy + Ord> Buckets<V> {
         self.entries.iter().map(|&(gram, _)| gram)
     }
 
-    fn find(&self, gram: u32) -> impl Iterator<Item = &V> + '_ {
+    fn find(&self, gram: u32) -> impl Iterator<Item = &V> + Clone + '_ {
         let bucket = hash(gram, self.shift);
         let range = self.starts[bucket] as usize..self.starts[bucket + 1] as usize;
         self.entries[range]
@@ -215,7 +215,7 @@ impl AllWindows {
     }
 
     /// Every (needle, offset) where `gram` sits.
-    pub fn find(&self, gram: u32) -> impl Iterator<Item = (usize, usize)> + '_ {
+    pub fn find(&self, gram: u32) -> impl Iterator<Item = (usize, usize)> + Clone + '_ {
         let found = if self.may_hold(gram) {
             Some(self.table.find(gram))
         } else {

@@ -38,3 +38,49 @@ fn a_long_needle_wrapped_a_character_a_line_is_read_a_bounded_number_of_times() 
         text.len()
     );
 }
+
+/// The hits `joined` adds for `needle` in `text`.
+fn joined_hits(needle: &str, text: &str) -> Vec<(usize, usize)> {
+    let finder = ExactFinder::new(&[needle.to_owned()]);
+    let names = ["KEY".to_owned()];
+    let bytes = text.as_bytes();
+    let mut hits = Vec::new();
+    joined(
+        bytes,
+        &crate::redact::lines::newlines(bytes),
+        0,
+        &finder,
+        &names,
+        &mut hits,
+    );
+    hits.iter().map(|hit| (hit.start, hit.end)).collect()
+}
+
+/// A needle cut by one break is found whatever the cut: one byte before
+/// it and the rest after, the rest before and one byte after, and every
+/// cut between; alone on its lines, and with other breaks near the cut
+/// (the view's windows then cross them too).
+#[test]
+fn a_needle_is_found_across_a_break_at_every_cut() {
+    let needle = "0123456789abcdef";
+    for cut in 1..needle.len() {
+        let (head, tail) = needle.split_at(cut);
+        for (before, after) in [("ab+", "/cd"), ("ab\n", "\ncd"), ("\n", "\n")] {
+            let text = format!("{before}{head}\n{tail}{after}");
+            let start = before.len();
+            assert_eq!(
+                joined_hits(needle, &text),
+                [(start, start + needle.len() + 1)],
+                "cut at {cut} in {text:?}"
+            );
+        }
+        // Each character on its own line: every break is near another.
+        let wrapped: String = needle.chars().flat_map(|c| [c, '\n']).collect();
+        let text = format!("x\n{wrapped}y");
+        assert_eq!(
+            joined_hits(needle, &text),
+            [(2, 2 + 2 * needle.len() - 1)],
+            "{text:?}"
+        );
+    }
+}
