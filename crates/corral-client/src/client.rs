@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::failure::{ApiFailure, ClientError};
 use crate::sanitize::visible_line;
+use crate::segment::segment;
 
 /// Reconnects of an event stream before giving up.
 const MAX_RECONNECTS: u32 = 20;
@@ -169,6 +170,7 @@ impl ApiClient {
         after: u64,
         limit: u32,
     ) -> Result<EventPage, ClientError> {
+        let id = segment(id)?;
         let path = format!("/v1/jobs/{id}/events");
         self.json(
             self.request(reqwest::Method::GET, &path)
@@ -179,6 +181,7 @@ impl ApiClient {
 
     /// `GET /v1/jobs/{id}`.
     pub async fn job(&self, id: &str) -> Result<Job, ClientError> {
+        let id = segment(id)?;
         self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}")))
             .await
     }
@@ -215,18 +218,21 @@ impl ApiClient {
 
     /// `POST /v1/jobs/{id}/cancel`.
     pub async fn cancel(&self, id: &str) -> Result<Job, ClientError> {
+        let id = segment(id)?;
         self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/cancel")))
             .await
     }
 
     /// `POST /v1/jobs/{id}/end`.
     pub async fn end(&self, id: &str) -> Result<Job, ClientError> {
+        let id = segment(id)?;
         self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/end")))
             .await
     }
 
     /// `POST /v1/jobs/{id}/prompts`.
     pub async fn prompt(&self, id: &str, text: &str) -> Result<corral_proto::Prompt, ClientError> {
+        let id = segment(id)?;
         let body = corral_proto::PromptSpec {
             prompt: text.to_owned(),
         };
@@ -237,40 +243,13 @@ impl ApiClient {
         .await
     }
 
-    /// `GET /v1/jobs/{id}/diff`.
-    pub async fn diff(&self, id: &str) -> Result<corral_proto::JobDiff, ClientError> {
-        self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}/diff")))
-            .await
-    }
-
-    /// `POST /v1/jobs/{id}/apply`, with `allow_secrets` when the user said so.
-    pub async fn apply(&self, id: &str, allow_secrets: bool) -> Result<(), ClientError> {
-        let query = if allow_secrets {
-            "?allow_secrets=true"
-        } else {
-            ""
-        };
-        self.send(self.request(
-            reqwest::Method::POST,
-            &format!("/v1/jobs/{id}/apply{query}"),
-        ))
-        .await?;
-        Ok(())
-    }
-
-    /// `POST /v1/jobs/{id}/discard`: the server's account (`review`:
-    /// `discarded`, or `applied` with `applied_at`).
-    pub async fn discard(&self, id: &str) -> Result<serde_json::Value, ClientError> {
-        self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/discard")))
-            .await
-    }
-
     /// `PUT /v1/secrets/{name}`.
     pub async fn put_secret(
         &self,
         name: &str,
         value: &str,
     ) -> Result<serde_json::Value, ClientError> {
+        let name = segment(name)?;
         let body = serde_json::json!({ "value": value });
         self.json(
             self.request(reqwest::Method::PUT, &format!("/v1/secrets/{name}"))
@@ -293,6 +272,7 @@ impl ApiClient {
 
     /// `DELETE /v1/secrets/{name}`.
     pub async fn delete_secret(&self, name: &str) -> Result<(), ClientError> {
+        let name = segment(name)?;
         self.send(self.request(reqwest::Method::DELETE, &format!("/v1/secrets/{name}")))
             .await?;
         Ok(())
@@ -304,6 +284,7 @@ impl ApiClient {
         id: &str,
         mut on_event: impl FnMut(&Event),
     ) -> Result<(), ClientError> {
+        let id = segment(id)?;
         let mut after = 0;
         loop {
             let path = format!("/v1/jobs/{id}/events");
@@ -343,6 +324,7 @@ impl ApiClient {
         mut after: u64,
         mut on_event: impl FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<StreamEnd, ClientError> {
+        let id = segment(id)?;
         let mut reconnects = 0;
         loop {
             let request = self

@@ -9,7 +9,9 @@
 //! # Layout
 //! - [`client`]: [`ApiClient`], one method per API call, and the SSE follower
 //! - `sandboxes`: the sandbox calls: create, list, exec, files
+//! - `review`: a job's review branch: diff, apply, discard
 //! - `ids`: a job named by the start of its id
+//! - `segment`: an id or a name as one segment of a path, nothing more
 //! - [`local`]: whether a server's address is on this host
 //! - `failure`: an API error, and the same in the command line's terms
 //! - [`sanitize`]: text made visible: terminal controls shown, never acted on
@@ -20,8 +22,10 @@ mod failure;
 mod ids;
 pub mod local;
 pub mod mcp;
+mod review;
 mod sandboxes;
 pub mod sanitize;
+mod segment;
 
 pub use client::{ApiClient, JobList, StreamEnd, exit_code_of};
 pub use failure::{ApiFailure, ClientError, error_chain, split_index};

@@ -149,6 +149,11 @@ impl CorralTools {
     )]
     async fn get_job_events(&self, Parameters(args): Parameters<JobEvents>) -> CallToolResult {
         let limit = args.limit.unwrap_or(100).clamp(1, MAX_EVENTS);
+        // A job made outside MCP with more than the policy allows may have
+        // printed what its grants or project hold: not for the model.
+        if let Err(error) = self.steerable(&args.id).await {
+            return failed(&error);
+        }
         match self
             .api
             .events(&args.id, args.after.unwrap_or(0), limit)
@@ -201,7 +206,8 @@ impl CorralTools {
         Self::tool_router() + Self::sandbox_router()
     }
 
-    /// Whether the policy lets a tool call steer or end job or sandbox `id`.
+    /// Whether the policy lets a tool call steer, read or end job or
+    /// sandbox `id`.
     pub(crate) async fn steerable(&self, id: &str) -> Result<(), String> {
         self.policy.check_job(&self.api.job(id).await?)
     }

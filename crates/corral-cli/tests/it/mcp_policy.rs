@@ -93,6 +93,12 @@ async fn a_tool_call_gets_only_what_the_user_allowed() {
     )
     .await;
     assert_eq!(job_count(&client).await, before, "nothing was created");
+    // An id that would name another route than the one checked.
+    for tool in ["get_job", "get_job_events", "cancel_job"] {
+        let hostile = json!({"id": "j-0/../../secrets"});
+        let text = text_of(&call(&client, tool, &hostile).await);
+        assert!(text.contains("is no id"), "{tool}: {text}");
+    }
     // A job that names no egress gets none, not the server's default.
     let plain = ok(
         &client,
@@ -136,8 +142,8 @@ async fn a_tool_call_gets_only_what_the_user_allowed() {
     assert_eq!(server.stop().await, 0);
 }
 
-/// A sandbox made outside MCP with a grant: no tool steers, reads, stops
-/// or ends it. Its id.
+/// A sandbox made outside MCP with a grant: no tool steers, reads (its
+/// files or its events), stops or ends it. Its id.
 async fn a_sandbox_made_outside_mcp_is_left_alone(
     server: &ServeProcess,
     client: &Client,
@@ -163,7 +169,13 @@ async fn a_sandbox_made_outside_mcp_is_left_alone(
         "grants: ",
     )
     .await;
-    for tool in ["cancel_job", "end_job", "sandbox_stop", "sandbox_delete"] {
+    for tool in [
+        "get_job_events",
+        "cancel_job",
+        "end_job",
+        "sandbox_stop",
+        "sandbox_delete",
+    ] {
         refused(client, tool, &id, "grants: ").await;
     }
     let path = json!({"id": sandbox, "path": "/workspace"});

@@ -67,6 +67,14 @@ impl JobManager {
                 format!("at most {} directories", corral_proto::job::MAX_WITHIN),
             ));
         }
+        // A relative entry would be read against the server's working
+        // directory: named, not skipped.
+        if let Some(index) = asked.iter().flatten().position(|root| !root.is_absolute()) {
+            return Err(JobError::invalid(
+                format!("project.within[{index}]"),
+                "must be an absolute path",
+            ));
+        }
         if let Some(project) = &spec.project {
             self.check_links(Path::new(project.path()), project.allow_overlap())
                 .map_err(|error| JobError::invalid("project", error.to_string()))?;

@@ -369,6 +369,17 @@ async fn a_project_held_to_allowed_directories_is_checked_where_it_is_pinned() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(body["field"], "project.within", "{body}");
     }
+    // Each entry absolute: a relative one (or an empty one) is named.
+    for relative in ["", "app"] {
+        let spec = json!({
+            "command": ["true"],
+            "project": {"path": root.path().join("app"), "mode": "copy",
+                "within": [root.path(), relative]},
+        });
+        let (status, body) = server.post("/v1/jobs", &spec.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["field"], "project.within[1]", "{body}");
+    }
     assert_eq!(count().await, before + 1, "nothing more was created");
     let (status, body) = server.post("/v1/jobs", &asked("app")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
