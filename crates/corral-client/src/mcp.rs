@@ -128,20 +128,32 @@ impl CorralTools {
         answer(self.create(args).await)
     }
 
-    #[tool(description = "A corral job: its state, exit code, reason, model usage and limits.")]
+    #[tool(
+        description = "A corral job: its state, exit code, reason, model usage and limits (of a job made outside MCP with more than tool calls may use, a brief without its reason)."
+    )]
     async fn get_job(&self, Parameters(JobId { id }): Parameters<JobId>) -> CallToolResult {
-        answer(self.api.job(&id).await)
+        answer(
+            self.api
+                .job(&id)
+                .await
+                .map(|job| match self.policy.check_job(&job) {
+                    Ok(()) => serde_json::to_value(&job).unwrap_or_default(),
+                    Err(_) => withheld(&job),
+                }),
+        )
     }
 
     #[tool(description = "corral jobs, newest first, optionally only those in one state.")]
     async fn list_jobs(&self, Parameters(args): Parameters<ListJobs>) -> CallToolResult {
         let limit = args.limit.unwrap_or(20).clamp(1, 1000);
-        answer(
-            self.api
-                .jobs(args.state, limit)
-                .await
-                .map(|jobs| jobs.iter().map(brief).collect::<Vec<_>>()),
-        )
+        answer(self.api.jobs(args.state, limit).await.map(|jobs| {
+            jobs.iter()
+                .map(|job| match self.policy.check_job(job) {
+                    Ok(()) => brief(job),
+                    Err(_) => withheld(job),
+                })
+                .collect::<Vec<_>>()
+        }))
     }
 
     #[tool(
@@ -345,6 +357,19 @@ fn brief(job: &Job) -> Value {
     if let Some(since) = job.waiting_since {
         brief["waiting_for_prompt_since"] = json!(corral_proto::timestamp::format(since));
     }
+    brief
+}
+
+/// [`brief`] of a job made outside MCP with more than the policy allows,
+/// without its reason: a job writes that (a failing agent's last words,
+/// the end of `claude`'s stderr) and it may hold what the job's grants or
+/// project held.
+fn withheld(job: &Job) -> Value {
+    let mut brief = brief(job);
+    brief["reason"] = Value::Null;
+    brief["withheld"] = json!(
+        "made outside MCP with more than tool calls may use: its reason and events are not shown"
+    );
     brief
 }
 

@@ -182,7 +182,42 @@ async fn a_sandbox_made_outside_mcp_is_left_alone(
     for tool in ["sandbox_read_file", "sandbox_list_files"] {
         refused(client, tool, &path, "grants: ").await;
     }
+    a_jobs_reason_is_withheld(server, client).await;
     sandbox
+}
+
+/// A job made outside MCP with a grant: `get_job` and `list_jobs` show
+/// it without its reason (which a job writes), the user's own view with.
+async fn a_jobs_reason_is_withheld(server: &ServeProcess, client: &Client) {
+    let run = server
+        .corral(&[
+            "run", "--detach", "--grant", "GH_TOKEN", "--", "sh", "-c", "exit 5",
+        ])
+        .await;
+    assert!(run.status.success(), "{}", stderr(&run));
+    let job = crate::harness::stdout(&run).trim().to_owned();
+    let mut shown = Value::Null;
+    for _ in 0..600 {
+        shown = ok(client, "get_job", &json!({"id": job})).await;
+        if shown["state"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown["state"], "failed", "{shown}");
+    assert!(shown["reason"].is_null(), "{shown}");
+    assert!(shown["withheld"].is_string(), "{shown}");
+    assert_eq!(server.show(&job).await["reason"], "exit code 5");
+    let listed = ok(client, "list_jobs", &json!({"limit": 1000})).await;
+    let entry = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|entry| entry["id"] == job.as_str())
+        .cloned()
+        .expect("the job is listed");
+    assert!(entry["reason"].is_null(), "{entry}");
+    assert!(entry["withheld"].is_string(), "{entry}");
 }
 
 /// An MCP client of the server's own `/mcp`, with the MCP token.
