@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::canonical::{LINE, read};
-use super::parse::general;
+use super::parse::{first_token_fits, general};
 use super::streams::Sink;
 use crate::redact::property::Rng;
 
@@ -85,4 +85,46 @@ fn a_full_line_is_read_as_the_general_reading_reads_it() {
             assert_eq!(fast, Calls::default(), "{shown}");
         }
     }
+}
+
+/// A line whose first token `first_token_fits` turns away is one the
+/// general reading takes nothing from: random lines after spaces, of
+/// tokens of cells, digits, hex, signs and letters.
+#[test]
+fn a_line_turned_away_by_its_first_token_gives_nothing() {
+    let mut rng = Rng(0x0DD_F00D_2026_1207);
+    let pieces: [&[u8]; 10] = [
+        b"Compiling",
+        b"-->",
+        b"1.5e+10",
+        b"inf",
+        b"\\n",
+        b"nul",
+        b"deadbeef",
+        b"-12",
+        b"ab",
+        b"x",
+    ];
+    let mut turned_away = 0;
+    for _ in 0..20_000 {
+        let mut line = vec![b' '; 1 + rng.below(8)];
+        for _ in 0..1 + rng.below(6) {
+            line.extend_from_slice(pieces[rng.below(pieces.len())]);
+            if rng.below(3) == 0 {
+                line.push(b"Zq.+-7"[rng.below(6)]);
+            }
+            line.extend(std::iter::repeat_n(b' ', 1 + rng.below(3)));
+        }
+        if !first_token_fits(&line) {
+            turned_away += 1;
+            let mut calls = Calls::default();
+            assert!(
+                !general(&line, 0, &mut calls),
+                "{:?}",
+                String::from_utf8_lossy(&line)
+            );
+            assert_eq!(calls, Calls::default());
+        }
+    }
+    assert!(turned_away > 1000, "only {turned_away} lines turned away");
 }

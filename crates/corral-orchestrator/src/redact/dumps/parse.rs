@@ -87,6 +87,23 @@ pub fn plausible(line: &[u8]) -> bool {
     start && line.len() <= MAX_LINE
 }
 
+/// Whether the first token of `line` may start a dump line, when `line`
+/// starts with a space (no offset): [`general`] takes such a line only
+/// as cells (every token three bytes at most), numbers (digits and `-`),
+/// hex, or numbers it does not read (hex digits, `.`, `+`, `-`). So a
+/// longer token with any other byte (`   Compiling`, `    Finished`, as
+/// build tools indent) is no dump line, known before it is read.
+pub fn first_token_fits(line: &[u8]) -> bool {
+    if line.first() != Some(&b' ') {
+        return true;
+    }
+    let (_, token) = first_token(line);
+    token.len() <= 3
+        || token
+            .iter()
+            .all(|&byte| byte.is_ascii_hexdigit() || matches!(byte, b'.' | b'+' | b'-'))
+}
+
 /// Reads `text[start..end]` as a dump line into `sink`; false when it is
 /// none (and then nothing went in).
 pub fn parse(text: &[u8], start: usize, end: usize, sink: &mut impl Sink) -> bool {
