@@ -108,7 +108,7 @@ fn a_line_turned_away_by_its_first_token_gives_nothing() {
     let mut turned_away = 0;
     for _ in 0..20_000 {
         let mut line = vec![b' '; 1 + rng.below(8)];
-        for _ in 0..1 + rng.below(6) {
+        for _ in 0..=rng.below(6) {
             line.extend_from_slice(pieces[rng.below(pieces.len())]);
             if rng.below(3) == 0 {
                 line.push(b"Zq.+-7"[rng.below(6)]);

@@ -87,6 +87,12 @@ pub fn plausible(line: &[u8]) -> bool {
     start && line.len() <= MAX_LINE
 }
 
+/// [`plausible`], and [`first_token_fits`]: whether a run of dump lines
+/// reads `line` (without its `\r`) at all.
+pub fn worth_reading(line: &[u8]) -> bool {
+    plausible(line) && first_token_fits(line)
+}
+
 /// Whether the first token of `line` may start a dump line, when `line`
 /// starts with a space (no offset): [`general`] takes such a line only
 /// as cells (every token three bytes at most), numbers (digits and `-`),

@@ -15,9 +15,7 @@
 use super::keyed::{Bytes, KEYED, MAX_GROUP, Ranges};
 
 mod alike;
-use super::parse::{
-    MAX_LINE_BYTES, could_be_dump, first_token_fits, parse, plausible, same_offset,
-};
+use super::parse::{MAX_LINE_BYTES, could_be_dump, parse, same_offset, worth_reading};
 use super::streams::STREAMS;
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
@@ -152,8 +150,7 @@ impl Runs {
     /// as a dump line onto the runs; false when it is none.
     fn push_line(&mut self, text: &[u8], start: usize, end: usize) -> bool {
         let line = &text[start..end];
-        let bare = line.strip_suffix(b"\r").unwrap_or(line);
-        if !plausible(bare) || !first_token_fits(bare) {
+        if !worth_reading(line.strip_suffix(b"\r").unwrap_or(line)) {
             return false;
         }
         let (mut group, again) = match self.lines.last() {
