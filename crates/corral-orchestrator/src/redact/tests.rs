@@ -187,6 +187,23 @@ fn dumps_and_wrapped_encodings_from_real_tools_are_redacted() {
         "0000000 377   s   3   c   r   3   t   -   p   a   s   s   -   w   o   r\n\
          0000020   d   -   s  \\n\n0000024\n",
         "  \\n   s   3   c   r   3   t   -   p   a   s   s   -   w   o   r\n   d   -   s\n",
+        // `od -t x1z -t f4` and `od -t f4 -t x1` of four bytes that make
+        // a float that is no number, then the secret: the float line is
+        // of the group, not the end of the dump (GNU od).
+        "0000000  00  00  c0  7f  73  33  63  72  33  74  2d  70  61  73  73  2d  >....s3cr3t-pass-<\n\
+         \x20                   nan    4.500179e+30   2.1472553e+29    1.383857e-11\n\
+         0000020  77  6f  72  64  2d  73                                          >word-s<\n\
+         \x20         1.7888576e+22      4.1317e-41\n0000026\n",
+        "0000000             nan    4.500179e+30   2.1472553e+29    1.383857e-11\n\
+         \x20        00  00  c0  7f  73  33  63  72  33  74  2d  70  61  73  73  2d\n\
+         0000020   1.7888576e+22      4.1317e-41\n\
+         \x20        77  6f  72  64  2d  73\n0000026\n",
+        // `od -An -t x1z -t f4`: a line of floats between the bytes,
+        // `-inf` its first number.
+        "\x20 00  00  80  ff  73  33  63  72  33  74  2d  70  61  73  73  2d  >....s3cr3t-pass-<\n\
+         \x20           -inf    4.500179e+30   2.1472553e+29    1.383857e-11\n\
+         \x20 77  6f  72  64  2d  73                                          >word-s<\n\
+         \x20  1.7888576e+22      4.1317e-41\n",
     ];
     for output in outputs {
         let (out, names) = {

@@ -89,21 +89,26 @@ fn a_full_line_is_read_as_the_general_reading_reads_it() {
 
 /// A line whose first token `first_token_fits` turns away is one the
 /// general reading takes nothing from: random lines after spaces, of
-/// tokens of cells, digits, hex, signs and letters.
+/// tokens of cells, digits, hex, signs, floats that are no number, tabs,
+/// bytes past ASCII and letters.
 #[test]
 fn a_line_turned_away_by_its_first_token_gives_nothing() {
     let mut rng = Rng(0x0DD_F00D_2026_1207);
-    let pieces: [&[u8]; 10] = [
+    let pieces: [&[u8]; 14] = [
         b"Compiling",
         b"-->",
         b"1.5e+10",
         b"inf",
+        b"-inf",
+        b"-nan",
+        b"nan",
         b"\\n",
         b"nul",
         b"deadbeef",
         b"-12",
         b"ab",
         b"x",
+        "\tw\u{e9}".as_bytes(),
     ];
     let mut turned_away = 0;
     for _ in 0..20_000 {

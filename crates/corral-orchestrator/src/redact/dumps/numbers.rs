@@ -139,15 +139,23 @@ pub fn not_read(rest: &[u8]) -> bool {
         .split(|&byte| byte == b' ')
         .filter(|token| !token.is_empty())
     {
-        let digits = token.strip_prefix(b"-").unwrap_or(token);
-        if digits.is_empty()
-            || !digits
-                .iter()
-                .all(|&byte| byte.is_ascii_hexdigit() || matches!(byte, b'.' | b'+' | b'-'))
-        {
+        if !unread_number(token) {
             return false;
         }
         tokens += 1;
     }
     tokens > 0
+}
+
+/// Whether `token` is a number as `od` prints one this reader does not
+/// turn back into bytes: hex digits, `.`, `+` and `-` (`-1.5e+10`,
+/// `ffffffffffffffff`), or a float that is no number (`nan`, `-inf`).
+/// A line of them under an offset goes with the group's other formats.
+pub fn unread_number(token: &[u8]) -> bool {
+    let digits = token.strip_prefix(b"-").unwrap_or(token);
+    matches!(digits, b"nan" | b"inf")
+        || (!digits.is_empty()
+            && digits
+                .iter()
+                .all(|&byte| byte.is_ascii_hexdigit() || matches!(byte, b'.' | b'+' | b'-')))
 }

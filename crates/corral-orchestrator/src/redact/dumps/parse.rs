@@ -96,18 +96,16 @@ pub fn worth_reading(line: &[u8]) -> bool {
 /// Whether the first token of `line` may start a dump line, when `line`
 /// starts with a space (no offset): [`general`] takes such a line only
 /// as cells (every token three bytes at most), numbers (digits and `-`),
-/// hex, or numbers it does not read (hex digits, `.`, `+`, `-`). So a
-/// longer token with any other byte (`   Compiling`, `    Finished`, as
-/// build tools indent) is no dump line, known before it is read.
+/// hex, or numbers it does not read ([`numbers::unread_number`], which
+/// holds for the other two). So a longer token of any other kind
+/// (`   Compiling`, `    Finished`, as build tools indent) is no dump
+/// line, known before it is read.
 pub fn first_token_fits(line: &[u8]) -> bool {
     if line.first() != Some(&b' ') {
         return true;
     }
     let (_, token) = first_token(line);
-    token.len() <= 3
-        || token
-            .iter()
-            .all(|&byte| byte.is_ascii_hexdigit() || matches!(byte, b'.' | b'+' | b'-'))
+    token.len() <= 3 || numbers::unread_number(token)
 }
 
 /// Reads `text[start..end]` as a dump line into `sink`; false when it is
