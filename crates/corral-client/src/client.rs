@@ -170,7 +170,7 @@ impl ApiClient {
         after: u64,
         limit: u32,
     ) -> Result<EventPage, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         let path = format!("/v1/jobs/{id}/events");
         self.json(
             self.request(reqwest::Method::GET, &path)
@@ -181,7 +181,7 @@ impl ApiClient {
 
     /// `GET /v1/jobs/{id}`.
     pub async fn job(&self, id: &str) -> Result<Job, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}")))
             .await
     }
@@ -218,21 +218,21 @@ impl ApiClient {
 
     /// `POST /v1/jobs/{id}/cancel`.
     pub async fn cancel(&self, id: &str) -> Result<Job, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/cancel")))
             .await
     }
 
     /// `POST /v1/jobs/{id}/end`.
     pub async fn end(&self, id: &str) -> Result<Job, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/end")))
             .await
     }
 
     /// `POST /v1/jobs/{id}/prompts`.
     pub async fn prompt(&self, id: &str, text: &str) -> Result<corral_proto::Prompt, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         let body = corral_proto::PromptSpec {
             prompt: text.to_owned(),
         };
@@ -249,7 +249,7 @@ impl ApiClient {
         name: &str,
         value: &str,
     ) -> Result<serde_json::Value, ClientError> {
-        let name = segment(name)?;
+        let name = segment(name, "secret name")?;
         let body = serde_json::json!({ "value": value });
         self.json(
             self.request(reqwest::Method::PUT, &format!("/v1/secrets/{name}"))
@@ -272,7 +272,7 @@ impl ApiClient {
 
     /// `DELETE /v1/secrets/{name}`.
     pub async fn delete_secret(&self, name: &str) -> Result<(), ClientError> {
-        let name = segment(name)?;
+        let name = segment(name, "secret name")?;
         self.send(self.request(reqwest::Method::DELETE, &format!("/v1/secrets/{name}")))
             .await?;
         Ok(())
@@ -284,7 +284,7 @@ impl ApiClient {
         id: &str,
         mut on_event: impl FnMut(&Event),
     ) -> Result<(), ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         let mut after = 0;
         loop {
             let path = format!("/v1/jobs/{id}/events");
@@ -324,7 +324,7 @@ impl ApiClient {
         mut after: u64,
         mut on_event: impl FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<StreamEnd, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         let mut reconnects = 0;
         loop {
             let request = self

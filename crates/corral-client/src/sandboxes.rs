@@ -44,21 +44,21 @@ impl ApiClient {
 
     /// `GET /v1/sandboxes/{id}`.
     pub async fn sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         self.json(self.request(reqwest::Method::GET, &format!("/v1/sandboxes/{id}")))
             .await
     }
 
     /// `DELETE /v1/sandboxes/{id}`.
     pub async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         self.json(self.request(reqwest::Method::DELETE, &format!("/v1/sandboxes/{id}")))
             .await
     }
 
     /// `POST /v1/sandboxes/{id}/stop|start|fork`: `action` one of those.
     pub async fn sandbox_action(&self, id: &str, action: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         self.json(self.request(
             reqwest::Method::POST,
             &format!("/v1/sandboxes/{id}/{action}"),
@@ -68,14 +68,14 @@ impl ApiClient {
 
     /// `POST /v1/sandboxes/{id}/pause`.
     pub async fn pause_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         self.json(self.request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/pause")))
             .await
     }
 
     /// `POST /v1/sandboxes/{id}/resume`.
     pub async fn resume_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         self.json(self.request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/resume")))
             .await
     }
@@ -87,7 +87,7 @@ impl ApiClient {
         spec: &ExecSpec,
         wait: Option<u64>,
     ) -> Result<ExecAnswer, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         let mut request = self
             .request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/exec"))
             .json(spec);
@@ -119,7 +119,7 @@ impl ApiClient {
         body: Vec<u8>,
         tar: bool,
     ) -> Result<(), ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         let mut request = self
             .request(reqwest::Method::PUT, &format!("/v1/sandboxes/{id}/files"))
             .query(&[("path", path)])
@@ -134,7 +134,7 @@ impl ApiClient {
     /// `GET /v1/sandboxes/{id}/files?path=…`: the bytes, and whether they
     /// are a tar (a directory).
     pub async fn get_file(&self, id: &str, path: &str) -> Result<(Vec<u8>, bool), ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         let response = self
             .send(
                 self.request(reqwest::Method::GET, &format!("/v1/sandboxes/{id}/files"))
@@ -151,7 +151,7 @@ impl ApiClient {
 
     /// `GET /v1/sandboxes/{id}/files/list?path=…`.
     pub async fn list_files(&self, id: &str, path: &str) -> Result<Vec<FileEntry>, ClientError> {
-        let id = segment(id)?;
+        let id = segment(id, "id")?;
         self.json(
             self.request(
                 reqwest::Method::GET,

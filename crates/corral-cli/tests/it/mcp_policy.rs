@@ -97,7 +97,7 @@ async fn a_tool_call_gets_only_what_the_user_allowed() {
     for tool in ["get_job", "get_job_events", "cancel_job"] {
         let hostile = json!({"id": "j-0/../../secrets"});
         let text = text_of(&call(&client, tool, &hostile).await);
-        assert!(text.contains("is no id"), "{tool}: {text}");
+        assert!(text.contains("invalid id `"), "{tool}: {text}");
     }
     // A job that names no egress gets none, not the server's default.
     let plain = ok(
