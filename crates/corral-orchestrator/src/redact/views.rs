@@ -173,21 +173,15 @@ pub fn joined<'a>(
     if last_end + reach < text.len() {
         return text.len();
     }
-    // The view's last bytes, for a needle that may yet complete.
-    let mut tail = Vec::with_capacity(reach);
-    let mut at = text.len();
-    while tail.len() < reach {
-        let Some(previous) = view.back(at, 1) else {
-            break;
-        };
-        if previous < from {
-            break;
-        }
-        tail.push(previous);
-        at = previous;
-    }
+    // The view's last bytes, for a needle that may yet complete: every
+    // break starts before the text's end.
+    let (mut tail, mut bytes): (Vec<usize>, Vec<u8>) = view
+        .bytes_before(text.len(), breaks.len())
+        .take_while(|&(position, _)| position >= from)
+        .take(reach)
+        .unzip();
     tail.reverse();
-    let bytes: Vec<u8> = tail.iter().map(|&position| text[position]).collect();
+    bytes.reverse();
     finder
         .partial_start(&bytes, 0)
         .map_or(text.len(), |start| tail[start])
@@ -259,13 +253,8 @@ impl<'t> View<'t> {
     }
 
     /// The position of the view byte `count` bytes before the one at
-    /// `at` (`at` itself when 0).
-    fn back(&self, at: usize, count: usize) -> Option<usize> {
-        let index = self.breaks.partition_point(|&(_, end)| end <= at);
-        self.back_from(at, count, index)
-    }
-
-    /// [`Self::back`], given the number of breaks that end at or before `at`.
+    /// `at` (`at` itself when 0), given the number of breaks that end at
+    /// or before `at`.
     fn back_from(&self, mut at: usize, count: usize, mut index: usize) -> Option<usize> {
         for _ in 0..count {
             if index > 0 && self.breaks[index - 1].1 == at {

@@ -73,3 +73,33 @@ fn a_needle_is_found_across_a_break_at_every_cut() {
         );
     }
 }
+
+/// A wrapped needle's start that ends the text is live however long the
+/// part already there, up to all but its last byte: the view's tail
+/// holds as many bytes as the longest needle less one, read back across
+/// every break.
+#[test]
+fn a_wrapped_needle_s_start_at_the_end_stays_live_whatever_its_length() {
+    let needle = "0123456789abcdefghijklmnopqrstuv";
+    let finder = ExactFinder::new(&[needle.to_owned()]);
+    let names = ["KEY".to_owned()];
+    for width in [1, 3, 7] {
+        for cut in width + 1..needle.len() {
+            let head: Vec<String> = needle.as_bytes()[..cut]
+                .chunks(width)
+                .map(|line| String::from_utf8_lossy(line).into_owned())
+                .collect();
+            let text = format!("key: {}", head.join("\n"));
+            let bytes = text.as_bytes();
+            let live = joined(
+                bytes,
+                &crate::redact::lines::newlines(bytes),
+                0,
+                &finder,
+                &names,
+                &mut Vec::new(),
+            );
+            assert_eq!(live, 5, "{cut} bytes {width} a line: {text:?}");
+        }
+    }
+}
