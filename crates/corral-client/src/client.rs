@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::failure::{ApiFailure, ClientError};
 use crate::sanitize::visible_line;
-use crate::segment::segment;
+use crate::segment::{Part, path};
 
 /// Reconnects of an event stream before giving up.
 const MAX_RECONNECTS: u32 = 20;
@@ -95,12 +95,20 @@ impl ApiClient {
         &self.base
     }
 
-    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+    /// A request to `route`, a constant path with `{}` for each of `parts`
+    /// in order, each checked ([`Part`]): no id is spliced in by hand.
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        route: &'static str,
+        parts: &[Part<'_>],
+    ) -> Result<RequestBuilder, ClientError> {
+        let path = path(route, parts)?;
         let builder = self.http.request(method, format!("{}{path}", self.base));
-        match &self.token {
+        Ok(match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
-        }
+        })
     }
 
     pub(crate) async fn send(&self, builder: RequestBuilder) -> Result<Response, ClientError> {
@@ -146,21 +154,27 @@ impl ApiClient {
 
     /// `GET /v1/health`.
     pub async fn health(&self) -> Result<serde_json::Value, ClientError> {
-        self.json(self.request(reqwest::Method::GET, "/v1/health"))
+        self.json(self.request(reqwest::Method::GET, "/v1/health", &[])?)
             .await
     }
 
     /// `POST /v1/jobs`.
     pub async fn create_job(&self, spec: &JobSpec) -> Result<Job, ClientError> {
-        self.json(self.request(reqwest::Method::POST, "/v1/jobs").json(spec))
-            .await
+        self.json(
+            self.request(reqwest::Method::POST, "/v1/jobs", &[])?
+                .json(spec),
+        )
+        .await
     }
 
     /// `POST /v1/jobs` with a spec as JSON, checked by the server alone (the
     /// MCP tool passes what its caller wrote).
     pub async fn create_raw(&self, spec: &serde_json::Value) -> Result<Job, ClientError> {
-        self.json(self.request(reqwest::Method::POST, "/v1/jobs").json(spec))
-            .await
+        self.json(
+            self.request(reqwest::Method::POST, "/v1/jobs", &[])?
+                .json(spec),
+        )
+        .await
     }
 
     /// One page of a job's events: up to `limit` after `after`, fewer when large.
@@ -170,10 +184,8 @@ impl ApiClient {
         after: u64,
         limit: u32,
     ) -> Result<EventPage, ClientError> {
-        let id = segment(id, "id")?;
-        let path = format!("/v1/jobs/{id}/events");
         self.json(
-            self.request(reqwest::Method::GET, &path)
+            self.request(reqwest::Method::GET, "/v1/jobs/{}/events", &[Part::Id(id)])?
                 .query(&[("after", after), ("limit", u64::from(limit))]),
         )
         .await
@@ -181,8 +193,7 @@ impl ApiClient {
 
     /// `GET /v1/jobs/{id}`.
     pub async fn job(&self, id: &str) -> Result<Job, ClientError> {
-        let id = segment(id, "id")?;
-        self.json(self.request(reqwest::Method::GET, &format!("/v1/jobs/{id}")))
+        self.json(self.request(reqwest::Method::GET, "/v1/jobs/{}", &[Part::Id(id)])?)
             .await
     }
 
@@ -200,8 +211,11 @@ impl ApiClient {
         if let Some(before) = before {
             query.push(("before", before.to_owned()));
         }
-        self.json(self.request(reqwest::Method::GET, "/v1/jobs").query(&query))
-            .await
+        self.json(
+            self.request(reqwest::Method::GET, "/v1/jobs", &[])?
+                .query(&query),
+        )
+        .await
     }
 
     /// `POST /v1/verify`: a probe job's report.
@@ -209,7 +223,7 @@ impl ApiClient {
         &self,
         isolation: Option<corral_proto::IsolationLevel>,
     ) -> Result<corral_proto::verify::VerifyReport, ClientError> {
-        let mut request = self.request(reqwest::Method::POST, "/v1/verify");
+        let mut request = self.request(reqwest::Method::POST, "/v1/verify", &[])?;
         if let Some(isolation) = isolation {
             request = request.query(&[("isolation", isolation.as_str())]);
         }
@@ -218,64 +232,30 @@ impl ApiClient {
 
     /// `POST /v1/jobs/{id}/cancel`.
     pub async fn cancel(&self, id: &str) -> Result<Job, ClientError> {
-        let id = segment(id, "id")?;
-        self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/cancel")))
+        self.json(self.request(reqwest::Method::POST, "/v1/jobs/{}/cancel", &[Part::Id(id)])?)
             .await
     }
 
     /// `POST /v1/jobs/{id}/end`.
     pub async fn end(&self, id: &str) -> Result<Job, ClientError> {
-        let id = segment(id, "id")?;
-        self.json(self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/end")))
+        self.json(self.request(reqwest::Method::POST, "/v1/jobs/{}/end", &[Part::Id(id)])?)
             .await
     }
 
     /// `POST /v1/jobs/{id}/prompts`.
     pub async fn prompt(&self, id: &str, text: &str) -> Result<corral_proto::Prompt, ClientError> {
-        let id = segment(id, "id")?;
         let body = corral_proto::PromptSpec {
             prompt: text.to_owned(),
         };
         self.json(
-            self.request(reqwest::Method::POST, &format!("/v1/jobs/{id}/prompts"))
-                .json(&body),
+            self.request(
+                reqwest::Method::POST,
+                "/v1/jobs/{}/prompts",
+                &[Part::Id(id)],
+            )?
+            .json(&body),
         )
         .await
-    }
-
-    /// `PUT /v1/secrets/{name}`.
-    pub async fn put_secret(
-        &self,
-        name: &str,
-        value: &str,
-    ) -> Result<serde_json::Value, ClientError> {
-        let name = segment(name, "secret name")?;
-        let body = serde_json::json!({ "value": value });
-        self.json(
-            self.request(reqwest::Method::PUT, &format!("/v1/secrets/{name}"))
-                .json(&body),
-        )
-        .await
-    }
-
-    /// `GET /v1/secrets`.
-    pub async fn secrets(&self) -> Result<Vec<serde_json::Value>, ClientError> {
-        #[derive(Deserialize)]
-        struct SecretList {
-            secrets: Vec<serde_json::Value>,
-        }
-        let list: SecretList = self
-            .json(self.request(reqwest::Method::GET, "/v1/secrets"))
-            .await?;
-        Ok(list.secrets)
-    }
-
-    /// `DELETE /v1/secrets/{name}`.
-    pub async fn delete_secret(&self, name: &str) -> Result<(), ClientError> {
-        let name = segment(name, "secret name")?;
-        self.send(self.request(reqwest::Method::DELETE, &format!("/v1/secrets/{name}")))
-            .await?;
-        Ok(())
     }
 
     /// Every stored event of a job, page by page.
@@ -284,13 +264,11 @@ impl ApiClient {
         id: &str,
         mut on_event: impl FnMut(&Event),
     ) -> Result<(), ClientError> {
-        let id = segment(id, "id")?;
         let mut after = 0;
         loop {
-            let path = format!("/v1/jobs/{id}/events");
             let page: EventPage = self
                 .json(
-                    self.request(reqwest::Method::GET, &path)
+                    self.request(reqwest::Method::GET, "/v1/jobs/{}/events", &[Part::Id(id)])?
                         .query(&[("after", after)]),
                 )
                 .await?;
@@ -324,14 +302,14 @@ impl ApiClient {
         mut after: u64,
         mut on_event: impl FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<StreamEnd, ClientError> {
-        let id = segment(id, "id")?;
         let mut reconnects = 0;
         loop {
             let request = self
                 .request(
                     reqwest::Method::GET,
-                    &format!("/v1/jobs/{id}/events/stream"),
-                )
+                    "/v1/jobs/{}/events/stream",
+                    &[Part::Id(id)],
+                )?
                 .header("last-event-id", after.to_string());
             let response = self.send(request).await?;
             let mut body = response.bytes_stream();

@@ -20,10 +20,13 @@ impl ApiClient {
             return Ok(prefix);
         }
         let list: JobList = self
-            .json(self.request(reqwest::Method::GET, "/v1/jobs").query(&[
-                ("id_prefix", prefix.as_str()),
-                ("limit", &MAX_CANDIDATES.to_string()),
-            ]))
+            .json(
+                self.request(reqwest::Method::GET, "/v1/jobs", &[])?
+                    .query(&[
+                        ("id_prefix", prefix.as_str()),
+                        ("limit", &MAX_CANDIDATES.to_string()),
+                    ]),
+            )
             .await?;
         // Filtered here too, so a server without `id_prefix` (which lists
         // every job) cannot make a prefix match the wrong one.

@@ -10,8 +10,10 @@
 //! - [`client`]: [`ApiClient`], one method per API call, and the SSE follower
 //! - `sandboxes`: the sandbox calls: create, list, exec, files
 //! - `review`: a job's review branch: diff, apply, discard
+//! - `secrets`: the secret store: put, list, delete
 //! - `ids`: a job named by the start of its id
-//! - `segment`: an id or a name as one segment of a path, nothing more
+//! - `segment`: routes filled with ids and names, each one path segment
+//!   and nothing more
 //! - [`local`]: whether a server's address is on this host
 //! - `failure`: an API error, and the same in the command line's terms
 //! - [`sanitize`]: text made visible: terminal controls shown, never acted on
@@ -25,6 +27,7 @@ pub mod mcp;
 mod review;
 mod sandboxes;
 pub mod sanitize;
+mod secrets;
 mod segment;
 
 pub use client::{ApiClient, JobList, StreamEnd, exit_code_of};

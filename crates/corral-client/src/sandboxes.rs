@@ -5,7 +5,7 @@ use corral_proto::sandbox::{ExecResult, ExecSpec, ExecStarted, FileEntry, Sandbo
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use crate::segment::segment;
+use crate::segment::Part;
 use crate::{ApiClient, ClientError};
 
 /// What an exec call answered.
@@ -21,7 +21,7 @@ impl ApiClient {
     /// `POST /v1/sandboxes`.
     pub async fn create_sandbox(&self, spec: &SandboxSpec) -> Result<Sandbox, ClientError> {
         self.json(
-            self.request(reqwest::Method::POST, "/v1/sandboxes")
+            self.request(reqwest::Method::POST, "/v1/sandboxes", &[])?
                 .json(spec),
         )
         .await
@@ -35,7 +35,7 @@ impl ApiClient {
         }
         let list: SandboxList = self
             .json(
-                self.request(reqwest::Method::GET, "/v1/sandboxes")
+                self.request(reqwest::Method::GET, "/v1/sandboxes", &[])?
                     .query(&[("limit", limit)]),
             )
             .await?;
@@ -44,40 +44,48 @@ impl ApiClient {
 
     /// `GET /v1/sandboxes/{id}`.
     pub async fn sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id, "id")?;
-        self.json(self.request(reqwest::Method::GET, &format!("/v1/sandboxes/{id}")))
+        self.json(self.request(reqwest::Method::GET, "/v1/sandboxes/{}", &[Part::Id(id)])?)
             .await
     }
 
     /// `DELETE /v1/sandboxes/{id}`.
     pub async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id, "id")?;
-        self.json(self.request(reqwest::Method::DELETE, &format!("/v1/sandboxes/{id}")))
+        self.json(self.request(reqwest::Method::DELETE, "/v1/sandboxes/{}", &[Part::Id(id)])?)
             .await
     }
 
     /// `POST /v1/sandboxes/{id}/stop|start|fork`: `action` one of those.
-    pub async fn sandbox_action(&self, id: &str, action: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id, "id")?;
+    pub async fn sandbox_action(
+        &self,
+        id: &str,
+        action: &'static str,
+    ) -> Result<Sandbox, ClientError> {
         self.json(self.request(
             reqwest::Method::POST,
-            &format!("/v1/sandboxes/{id}/{action}"),
-        ))
+            "/v1/sandboxes/{}/{}",
+            &[Part::Id(id), Part::Word(action)],
+        )?)
         .await
     }
 
     /// `POST /v1/sandboxes/{id}/pause`.
     pub async fn pause_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id, "id")?;
-        self.json(self.request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/pause")))
-            .await
+        self.json(self.request(
+            reqwest::Method::POST,
+            "/v1/sandboxes/{}/pause",
+            &[Part::Id(id)],
+        )?)
+        .await
     }
 
     /// `POST /v1/sandboxes/{id}/resume`.
     pub async fn resume_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        let id = segment(id, "id")?;
-        self.json(self.request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/resume")))
-            .await
+        self.json(self.request(
+            reqwest::Method::POST,
+            "/v1/sandboxes/{}/resume",
+            &[Part::Id(id)],
+        )?)
+        .await
     }
 
     /// `POST /v1/sandboxes/{id}/exec`, waiting up to `wait` seconds when given.
@@ -87,9 +95,12 @@ impl ApiClient {
         spec: &ExecSpec,
         wait: Option<u64>,
     ) -> Result<ExecAnswer, ClientError> {
-        let id = segment(id, "id")?;
         let mut request = self
-            .request(reqwest::Method::POST, &format!("/v1/sandboxes/{id}/exec"))
+            .request(
+                reqwest::Method::POST,
+                "/v1/sandboxes/{}/exec",
+                &[Part::Id(id)],
+            )?
             .json(spec);
         if let Some(wait) = wait {
             request = request.query(&[("wait", wait)]);
@@ -119,9 +130,12 @@ impl ApiClient {
         body: Vec<u8>,
         tar: bool,
     ) -> Result<(), ClientError> {
-        let id = segment(id, "id")?;
         let mut request = self
-            .request(reqwest::Method::PUT, &format!("/v1/sandboxes/{id}/files"))
+            .request(
+                reqwest::Method::PUT,
+                "/v1/sandboxes/{}/files",
+                &[Part::Id(id)],
+            )?
             .query(&[("path", path)])
             .body(body);
         if tar {
@@ -134,11 +148,14 @@ impl ApiClient {
     /// `GET /v1/sandboxes/{id}/files?path=…`: the bytes, and whether they
     /// are a tar (a directory).
     pub async fn get_file(&self, id: &str, path: &str) -> Result<(Vec<u8>, bool), ClientError> {
-        let id = segment(id, "id")?;
         let response = self
             .send(
-                self.request(reqwest::Method::GET, &format!("/v1/sandboxes/{id}/files"))
-                    .query(&[("path", path)]),
+                self.request(
+                    reqwest::Method::GET,
+                    "/v1/sandboxes/{}/files",
+                    &[Part::Id(id)],
+                )?
+                .query(&[("path", path)]),
             )
             .await?;
         let tar = response
@@ -151,12 +168,12 @@ impl ApiClient {
 
     /// `GET /v1/sandboxes/{id}/files/list?path=…`.
     pub async fn list_files(&self, id: &str, path: &str) -> Result<Vec<FileEntry>, ClientError> {
-        let id = segment(id, "id")?;
         self.json(
             self.request(
                 reqwest::Method::GET,
-                &format!("/v1/sandboxes/{id}/files/list"),
-            )
+                "/v1/sandboxes/{}/files/list",
+                &[Part::Id(id)],
+            )?
             .query(&[("path", path)]),
         )
         .await
