@@ -54,38 +54,35 @@ impl ApiClient {
             .await
     }
 
-    /// `POST /v1/sandboxes/{id}/stop|start|fork`: `action` one of those.
-    pub async fn sandbox_action(
-        &self,
-        id: &str,
-        action: &'static str,
-    ) -> Result<Sandbox, ClientError> {
-        self.json(self.request(
-            reqwest::Method::POST,
-            "/v1/sandboxes/{}/{}",
-            &[Part::Id(id), Part::Word(action)],
-        )?)
-        .await
+    /// `POST` to `route` of sandbox `id`: the sandbox as it is after.
+    async fn post_to_sandbox(&self, route: &'static str, id: &str) -> Result<Sandbox, ClientError> {
+        self.json(self.request(reqwest::Method::POST, route, &[Part::Id(id)])?)
+            .await
+    }
+
+    /// `POST /v1/sandboxes/{id}/stop`.
+    pub async fn stop_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
+        self.post_to_sandbox("/v1/sandboxes/{}/stop", id).await
+    }
+
+    /// `POST /v1/sandboxes/{id}/start`.
+    pub async fn start_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
+        self.post_to_sandbox("/v1/sandboxes/{}/start", id).await
+    }
+
+    /// `POST /v1/sandboxes/{id}/fork`: a new sandbox from this one's files.
+    pub async fn fork_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
+        self.post_to_sandbox("/v1/sandboxes/{}/fork", id).await
     }
 
     /// `POST /v1/sandboxes/{id}/pause`.
     pub async fn pause_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        self.json(self.request(
-            reqwest::Method::POST,
-            "/v1/sandboxes/{}/pause",
-            &[Part::Id(id)],
-        )?)
-        .await
+        self.post_to_sandbox("/v1/sandboxes/{}/pause", id).await
     }
 
     /// `POST /v1/sandboxes/{id}/resume`.
     pub async fn resume_sandbox(&self, id: &str) -> Result<Sandbox, ClientError> {
-        self.json(self.request(
-            reqwest::Method::POST,
-            "/v1/sandboxes/{}/resume",
-            &[Part::Id(id)],
-        )?)
-        .await
+        self.post_to_sandbox("/v1/sandboxes/{}/resume", id).await
     }
 
     /// `POST /v1/sandboxes/{id}/exec`, waiting up to `wait` seconds when given.

@@ -14,8 +14,6 @@ pub(crate) enum Part<'a> {
     Id(&'a str),
     /// A secret's name.
     SecretName(&'a str),
-    /// A word of the route its caller picks among constants (`stop`).
-    Word(&'static str),
 }
 
 impl<'a> Part<'a> {
@@ -23,7 +21,6 @@ impl<'a> Part<'a> {
         match self {
             Self::Id(id) => segment(id, "id"),
             Self::SecretName(name) => segment(name, "secret name"),
-            Self::Word(word) => segment(word, "route word"),
         }
     }
 }
@@ -77,11 +74,10 @@ mod tests {
 
     #[test]
     fn a_route_is_filled_in_order_and_only_with_checked_parts() {
-        let filled = path(
-            "/v1/sandboxes/{}/{}",
-            &[Part::Id("s-1"), Part::Word("stop")],
-        );
+        let filled = path("/v1/sandboxes/{}/stop", &[Part::Id("s-1")]);
         assert_eq!(filled.ok().as_deref(), Some("/v1/sandboxes/s-1/stop"));
+        let filled = path("/v1/{}/{}", &[Part::Id("a"), Part::SecretName("b")]);
+        assert_eq!(filled.ok().as_deref(), Some("/v1/a/b"), "in order");
         assert_eq!(
             path("/v1/secrets/{}", &[Part::SecretName("GH_TOKEN")])
                 .ok()

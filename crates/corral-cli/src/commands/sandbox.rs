@@ -41,17 +41,17 @@ pub async fn run(global: &GlobalArgs, command: SandboxCommand) -> anyhow::Result
         }
         SandboxCommand::Stop(args) => {
             let id = client.resolve_id(&args.id).await?;
-            let sandbox = client.sandbox_action(&id, "stop").await?;
+            let sandbox = client.stop_sandbox(&id).await?;
             output::line(&format!("{} {}", sandbox.id, sandbox.state.as_str()));
         }
         SandboxCommand::Start(args) => {
             let id = client.resolve_id(&args.id).await?;
-            let sandbox = client.sandbox_action(&id, "start").await?;
+            let sandbox = client.start_sandbox(&id).await?;
             output::line(&format!("{} {}", sandbox.id, sandbox.state.as_str()));
         }
         SandboxCommand::Fork(args) => {
             let id = client.resolve_id(&args.id).await?;
-            let sandbox = client.sandbox_action(&id, "fork").await?;
+            let sandbox = client.fork_sandbox(&id).await?;
             output::line(&sandbox.id);
         }
         SandboxCommand::Pause(args) => {

@@ -101,9 +101,7 @@ impl JobsBackend for ApiClient {
     }
 
     async fn stop_sandbox(&self, id: &str) -> Result<Sandbox, String> {
-        self.sandbox_action(id, "stop")
-            .await
-            .map_err(|error| message(&error))
+        self.stop_sandbox(id).await.map_err(|error| message(&error))
     }
 
     async fn delete_sandbox(&self, id: &str) -> Result<Sandbox, String> {

@@ -296,9 +296,10 @@ impl<'t> View<'t> {
         Some(window)
     }
 
-    /// The view's bytes before `at` (a byte of the view), nearest first,
-    /// and the position of each, given the number of breaks that start at
-    /// or before `at`.
+    /// The view's bytes before `at` (a byte of the view, or the text's
+    /// end), nearest first, and the position of each, given the number of
+    /// breaks that start at or before `at` (there the same as those that
+    /// end at or before it: `at` is inside none).
     fn bytes_before(&self, at: usize, mut index: usize) -> impl Iterator<Item = (usize, u8)> + '_ {
         let mut position = at;
         std::iter::from_fn(move || {
