@@ -251,3 +251,48 @@ fn the_rest_of_a_find_cut_by_a_forced_cut_is_redacted() {
     );
     assert!(out.ends_with("!\n"), "what follows is let go");
 }
+
+/// A forced cut inside the last of a chain of overlapping finds, each
+/// longer than the look-behind a forced cut keeps, a token glued to the
+/// last find's end: the scan after the cut no longer sees the find, but the part of
+/// it the cut left (`Cover`) reads as blank to the token shapes, so the
+/// token starts a word and is redacted, as in the whole text (helper-90:
+/// it went out in clear once the find was longer than the look-behind).
+#[test]
+fn a_token_glued_to_a_find_a_forced_cut_went_through_is_redacted() {
+    use super::stream::HOLD_CAP;
+    // No `a` or `b` in the body: occurrences of S overlap by "ab" only.
+    // Each is longer than the look-behind a forced cut keeps (PEM_MAX and
+    // 4 KiB), so the one the cut goes through starts before it.
+    let body: String = random_text(30 << 10, 0x9E37_79B9_7F4A_7C15)
+        .chars()
+        .filter(|&c| c != 'a' && c != 'b')
+        .take(24 << 10)
+        .collect();
+    let secret = format!("ab{body}ab");
+    let redactor = Redactor::new([("S", secret.as_str())]);
+    let chain = format!("{}ab", format!("ab{body}").repeat(3));
+    assert!(chain.len() > HOLD_CAP);
+    let token = format!("ghp_{}", "a1B2".repeat(9));
+    let rest = format!("{token} tail\n");
+    let mut findings = Findings::default();
+    let mut stream = StreamRedactor::default();
+    let mut out = text(stream.push(&redactor, OutputStream::Stdout, &chain, &mut findings));
+    // Forced: let go up to the live "ab" (it may start S again), the find
+    // crossing it redacted in parts.
+    assert_eq!(stream.held(), 2, "forced cut at the live position");
+    assert_eq!(out, "[REDACTED:S]");
+    out.push_str(&text(stream.push(
+        &redactor,
+        OutputStream::Stdout,
+        &rest,
+        &mut findings,
+    )));
+    out.push_str(&text(stream.flush(&redactor, &mut findings)));
+    let whole = redactor.redact_text(&format!("{chain}{rest}"), &mut Findings::default());
+    assert_eq!(
+        whole.as_deref(),
+        Some("[REDACTED:S][REDACTED:github-token] tail\n")
+    );
+    assert!(!out.contains("ghp_"), "token let go in clear: {out}");
+}

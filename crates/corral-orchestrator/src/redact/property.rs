@@ -219,7 +219,7 @@ fn a_stream_emits_what_the_whole_text_redacts_and_no_form_of_a_secret() {
             }
         }
         let left: Vec<&str> = redactor
-            .scan(&whole, 0, true, false)
+            .scan(&whole, 0, true, None)
             .hits
             .iter()
             .map(|hit| &whole[hit.start..hit.end])

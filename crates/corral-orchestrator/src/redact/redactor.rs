@@ -87,14 +87,15 @@ impl Redactor {
 
     /// Every range to redact in `text` that ends after `from` (the bytes
     /// before it are context a stream already emitted; `covered` when the
-    /// last of them was redacted), as if the text ended here, and from
-    /// where more text could still change that.
+    /// last of them was redacted: `Some` of where that redaction ends, at
+    /// `from` or past it), as if the text ended here, and from where more
+    /// text could still change that.
     pub(super) fn scan(
         &self,
         text: &str,
         from: usize,
         at_line_start: bool,
-        covered: bool,
+        covered: Option<usize>,
     ) -> Scan<'_> {
         let bytes = text.as_bytes();
         #[cfg(test)]
@@ -125,7 +126,8 @@ impl Redactor {
             names,
             &mut hits,
         ));
-        let masked = super::scan::Masked::new(text, &hits, covered.then_some(from));
+        let covered = covered.map(|end| (from, end.clamp(from, text.len())));
+        let masked = super::scan::Masked::new(text, &hits, covered);
         let known = super::scan::floor_boundary(text, live);
         live = live.min(super::shapes::live(&masked, from, known));
         super::shapes::find(&masked, from, &mut hits);
@@ -141,13 +143,13 @@ impl Redactor {
     /// [`Self::redact_text`] would replace, without writing the text
     /// again (for text refused, not redacted, when it holds one).
     pub fn finds(&self, text: &str) -> bool {
-        !self.scan(text, 0, true, false).hits.is_empty()
+        !self.scan(text, 0, true, None).hits.is_empty()
     }
 
     /// Replaces every secret and token shape in `text`; `None` when there
     /// was none.
     pub fn redact_text(&self, text: &str, findings: &mut Findings) -> Option<String> {
-        let merged = super::scan::merge(self.scan(text, 0, true, false).hits);
+        let merged = super::scan::merge(self.scan(text, 0, true, None).hits);
         if merged.is_empty() {
             return None;
         }

@@ -86,10 +86,11 @@ pub fn floor_boundary(text: &str, mut at: usize) -> usize {
     at
 }
 
-/// The text as the token shapes read it: every hit, and the character
-/// before `covered_end` when given, blanked to spaces, so a token glued
-/// to a redacted secret reads as it will once redacted. Only the windows
-/// the shapes look at are ever copied, and only when a blank falls in one.
+/// The text as the token shapes read it: every hit, and a covered range
+/// (the redaction a stream's look-behind ends in, and what of it goes on
+/// past: `Cover`), blanked to spaces, so a token glued to a redacted
+/// secret reads as it will once redacted. Only the windows the shapes
+/// look at are ever copied, and only when a blank falls in one.
 pub struct Masked<'t> {
     text: &'t [u8],
     /// Blanked ranges, sorted and disjoint.
@@ -97,11 +98,17 @@ pub struct Masked<'t> {
 }
 
 impl<'t> Masked<'t> {
-    /// `text` with `hits` (and the character before `covered_end`) blanked.
-    pub fn new(text: &'t str, hits: &[Hit<'_>], covered_end: Option<usize>) -> Self {
+    /// `text` with `hits` blanked, and with `covered` `(from, end)`: the
+    /// character before `from` and everything up to `end`.
+    pub fn new(text: &'t str, hits: &[Hit<'_>], covered: Option<(usize, usize)>) -> Self {
         let mut blanks: Vec<(usize, usize)> = hits.iter().map(|hit| (hit.start, hit.end)).collect();
-        if let Some(end) = covered_end.filter(|&end| end > 0) {
-            blanks.push((floor_boundary(text, end - 1), end));
+        if let Some((from, end)) = covered {
+            let start = from
+                .checked_sub(1)
+                .map_or(0, |before| floor_boundary(text, before));
+            if start < end {
+                blanks.push((start, end));
+            }
         }
         blanks.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::with_capacity(blanks.len());

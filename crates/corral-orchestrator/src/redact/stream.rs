@@ -53,8 +53,9 @@ const RESCAN_FLOOR: usize = 4 << 10;
 /// Look-behind kept after an ordinary cut: back to the line's start if it
 /// is at most this far (a dump line is shorter), else this much.
 const CONTEXT: usize = 256;
-/// Look-behind kept after a forced cut: enough to find again any hit that
-/// crosses it.
+/// Look-behind kept after a forced cut, for the scans after it. A find
+/// that crosses the cut is redacted to its end by its `Cover`, which the
+/// token shapes read as blank, whether or not its start is still held.
 const FORCED_CONTEXT: usize = PEM_MAX + (4 << 10);
 
 /// Emitted text of one stream.
@@ -171,7 +172,7 @@ impl StreamRedactor {
             return Vec::new();
         }
         self.unscanned = 0;
-        let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered);
+        let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered_to());
         let cover = self.cover.clone();
         let merged = self.merged(scan.hits, cover.as_ref());
         let mut cut = scan::floor_boundary(&self.text, scan.live);
@@ -250,7 +251,7 @@ impl StreamRedactor {
             return Vec::new();
         }
         self.unscanned = 0;
-        let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered);
+        let scan = redactor.scan(&self.text, self.emitted, !self.mid_line, self.covered_to());
         let cover = self.cover.clone();
         let merged = self.merged(scan.hits, cover.as_ref());
         let pieces = self.emit(self.text.len(), &merged, findings);
@@ -301,6 +302,13 @@ impl StreamRedactor {
         self.labels
             .get(index)
             .map_or(OutputStream::Stdout, |(_, stream)| *stream)
+    }
+
+    /// Where the redaction the emitted text ends in ends, when it does end
+    /// in one: at the end of what was emitted, or where its [`Cover`] ends.
+    fn covered_to(&self) -> Option<usize> {
+        self.covered
+            .then(|| self.cover.as_ref().map_or(self.emitted, |cover| cover.end))
     }
 
     /// Drops what no longer serves as look-behind; `cut` becomes the end
