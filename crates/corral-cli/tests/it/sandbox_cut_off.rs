@@ -282,9 +282,12 @@ async fn a_graceful_shutdown_stops_a_running_sandbox_with_its_files() {
 async fn a_stop_under_way_at_a_shutdown_keeps_the_files() {
     let server = ServeProcess::start().await;
     let id = create(&server).await;
-    // 16 MiB that do not deflate: the stop's snapshot takes a while.
+    // 4 MiB that do not deflate: the stop's snapshot takes a while (about
+    // 2 s in a debug build, so it is under way at the shutdown), and well
+    // under the 15 s a shutdown waits for it even on a loaded machine (16
+    // MiB took 8 s here alone, and failed a CI run).
     let script =
-        "echo kept-through-both > /workspace/f && head -c 16777216 /dev/urandom > /workspace/big";
+        "echo kept-through-both > /workspace/f && head -c 4194304 /dev/urandom > /workspace/big";
     let wrote = server
         .corral(&["exec", &id, "--", "sh", "-c", script])
         .await;
