@@ -304,6 +304,9 @@ async fn a_stop_under_way_at_a_shutdown_keeps_the_files() {
     let server = server.restart_gracefully().await;
     let _ = stopping.wait().await;
     assert_eq!(state(&server, &id).await, "stopped");
+    // Stopped at the shutdown, not by a stop that ended before it.
+    let warned = stderr(&server.corral(&["logs", &id]).await);
+    assert!(warned.contains("the server shut down"), "{warned}");
     assert_eq!(started_file(&server, &id).await, "kept-through-both\n");
     removed_and_stopped(server, &[&id]).await;
 }

@@ -296,3 +296,30 @@ fn a_token_glued_to_a_find_a_forced_cut_went_through_is_redacted() {
     );
     assert!(!out.contains("ghp_"), "token let go in clear: {out}");
 }
+
+/// A token that starts inside the redaction a restarted stream begins
+/// with, and runs past its end: read with the redaction blanked it would
+/// start nowhere, and its rest would go out in clear (helper-91, on the
+/// first form of the fix above); it is redacted to its end.
+#[test]
+fn a_token_starting_inside_a_restart_s_cover_is_redacted_to_its_end() {
+    let redactor = Redactor::new([("KEY", "secretvalue123")]);
+    let reach = redactor.reach();
+    let mut findings = Findings::default();
+    let mut stream = StreamRedactor::after_restart(reach);
+    let mut out = text(stream.push(&redactor, OutputStream::Stdout, "x\n", &mut findings));
+    let written = format!(
+        "{} ghp_{} tail\n",
+        "A".repeat(reach - 11),
+        "a1B2".repeat(20)
+    );
+    out.push_str(&text(stream.push(
+        &redactor,
+        OutputStream::Stdout,
+        &written,
+        &mut findings,
+    )));
+    out.push_str(&text(stream.flush(&redactor, &mut findings)));
+    assert!(!out.contains("a1B2"), "the token's rest went out: {out}");
+    assert!(out.ends_with(" tail\n"), "{out}");
+}

@@ -126,11 +126,28 @@ impl Redactor {
             names,
             &mut hits,
         ));
-        let covered = covered.map(|end| (from, end.clamp(from, text.len())));
-        let masked = super::scan::Masked::new(text, &hits, covered);
+        // The token shapes read the text with the secrets found blanked, and
+        // the character before `from` when the last one emitted was
+        // redacted. When that redaction goes on past `from` (a stream's
+        // `Cover`), they read it again with all of it blanked: a token glued
+        // to the end of a find the stream no longer sees is found then, and
+        // one that starts inside a cover running past what was seen still
+        // is by the first reading. Finds of both count.
         let known = super::scan::floor_boundary(text, live);
-        live = live.min(super::shapes::live(&masked, from, known));
-        super::shapes::find(&masked, from, &mut hits);
+        let mut readings = vec![covered.map(|_| (from, from))];
+        if let Some(end) = covered
+            .map(|end| end.min(text.len()))
+            .filter(|&end| end > from)
+        {
+            readings.push(Some((from, end)));
+        }
+        let mut shapes = Vec::new();
+        for blanked in readings {
+            let masked = super::scan::Masked::new(text, &hits, blanked);
+            live = live.min(super::shapes::live(&masked, from, known));
+            super::shapes::find(&masked, from, &mut shapes);
+        }
+        hits.append(&mut shapes);
         hits.retain(|hit| hit.end > from);
         for hit in &mut hits {
             // Only where a stream had to let go of a long hold.
