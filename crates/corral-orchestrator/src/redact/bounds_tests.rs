@@ -163,8 +163,14 @@ fn a_find_open_past_the_hold_limit_is_let_go_redacted() {
     // The rest of the secret comes without its start: the let-go
     // redaction goes on over it (`Redactor::reach`), as no scan could
     // find it now.
-    let mut after = text(stream.push(&redactor, OutputStream::Stdout, rest, &mut findings));
-    after.push_str(&text(stream.flush(&redactor, &mut findings)));
+    let after = pushed_in_chunks(
+        &mut stream,
+        &redactor,
+        rest,
+        rest.len(),
+        &mut findings,
+        |_| {},
+    );
     assert!(
         !after.contains(&rest[rest.len() - 64..]) && !after.contains(&rest[..64]),
         "the secret's end was let go: {}",
@@ -282,13 +288,14 @@ fn a_token_glued_to_a_find_a_forced_cut_went_through_is_redacted() {
     // crossing it redacted in parts.
     assert_eq!(stream.held(), 2, "forced cut at the live position");
     assert_eq!(out, "[REDACTED:S]");
-    out.push_str(&text(stream.push(
+    out.push_str(&pushed_in_chunks(
+        &mut stream,
         &redactor,
-        OutputStream::Stdout,
         &rest,
+        rest.len(),
         &mut findings,
-    )));
-    out.push_str(&text(stream.flush(&redactor, &mut findings)));
+        |_| {},
+    ));
     let whole = redactor.redact_text(&format!("{chain}{rest}"), &mut Findings::default());
     assert_eq!(
         whole.as_deref(),
@@ -313,13 +320,14 @@ fn a_token_starting_inside_a_restart_s_cover_is_redacted_to_its_end() {
         "A".repeat(reach - 11),
         "a1B2".repeat(20)
     );
-    out.push_str(&text(stream.push(
+    out.push_str(&pushed_in_chunks(
+        &mut stream,
         &redactor,
-        OutputStream::Stdout,
         &written,
+        written.len(),
         &mut findings,
-    )));
-    out.push_str(&text(stream.flush(&redactor, &mut findings)));
+        |_| {},
+    ));
     assert!(!out.contains("a1B2"), "the token's rest went out: {out}");
     assert!(out.ends_with(" tail\n"), "{out}");
 }

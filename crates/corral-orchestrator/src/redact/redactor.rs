@@ -134,13 +134,11 @@ impl Redactor {
         // one that starts inside a cover running past what was seen still
         // is by the first reading. Finds of both count.
         let known = super::scan::floor_boundary(text, live);
-        let mut readings = vec![covered.map(|_| (from, from))];
-        if let Some(end) = covered
+        let past_from = covered
             .map(|end| end.min(text.len()))
             .filter(|&end| end > from)
-        {
-            readings.push(Some((from, end)));
-        }
+            .map(|end| Some((from, end)));
+        let readings = std::iter::once(covered.map(|_| (from, from))).chain(past_from);
         let mut shapes = Vec::new();
         for blanked in readings {
             let masked = super::scan::Masked::new(text, &hits, blanked);
