@@ -214,7 +214,7 @@ fn a_long_hold_is_not_rescanned_for_every_small_chunk() {
 }
 
 /// Random letters and digits, `len` of them.
-fn random_text(len: usize, seed: u64) -> String {
+pub(super) fn random_text(len: usize, seed: u64) -> String {
     let mut rng = super::property::Rng(seed);
     (0..len)
         .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.below(36)]))
@@ -330,4 +330,49 @@ fn a_token_starting_inside_a_restart_s_cover_is_redacted_to_its_end() {
     ));
     assert!(!out.contains("a1B2"), "the token's rest went out: {out}");
     assert!(out.ends_with(" tail\n"), "{out}");
+}
+
+/// A token glued to the end of a cover, on the stream's first push after a
+/// restart, or after a lost batch that followed plain text: the cover is
+/// blanked for the token shapes whether the last byte emitted was
+/// redacted or not, so the token is found however the output was split
+/// into writes (it was let out in clear when the cover's first bytes came
+/// in the same write as the token).
+#[test]
+fn a_token_glued_to_a_cover_s_end_is_redacted_from_the_first_push() {
+    let redactor = Redactor::new([("KEY", "secretvalue123")]);
+    let reach = redactor.reach();
+    let written = format!("{}ghp_{} tail\n", "A".repeat(reach), "a1B2".repeat(20));
+    for (size, lost) in [
+        (written.len(), false),
+        (7, false),
+        (written.len(), true),
+        (7, true),
+    ] {
+        let mut findings = Findings::default();
+        let (mut stream, before) = if lost {
+            let mut stream = StreamRedactor::default();
+            let before = "plain line\n";
+            let out = text(stream.push(&redactor, OutputStream::Stdout, before, &mut findings));
+            assert_eq!(out, before);
+            stream.lost_before_next(reach);
+            (stream, before)
+        } else {
+            (StreamRedactor::after_restart(reach), "")
+        };
+        let out = pushed_in_chunks(
+            &mut stream,
+            &redactor,
+            &written,
+            size,
+            &mut findings,
+            |_| {},
+        );
+        let case = if lost { "a lost batch" } else { "a restart" };
+        assert!(
+            !out.contains("a1B2"),
+            "after {case}, writes of {size}: {before}{out}"
+        );
+        assert!(out.ends_with(" tail\n"), "{out}");
+    }
 }

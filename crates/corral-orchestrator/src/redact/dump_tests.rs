@@ -306,3 +306,68 @@ fn two_od_formats_cut_anywhere_are_redacted_as_whole() {
         .expect("found whole");
     redacts_whole_and_cut(&redactor, "the dump", &dump, &expected);
 }
+
+/// `od -c -f` of `data`: for each 16 bytes, a line of cells under the
+/// offset, then the same bytes as four floats (a format not read back to
+/// bytes, which goes with its group); then the final offset. Each line
+/// with its `\n`.
+fn od_c_f(data: &[u8]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (index, chunk) in data.chunks(16).enumerate() {
+        let mut cells = format!("{:07o}", index * 16);
+        for &byte in chunk {
+            let _ = write!(cells, "{:>4}", char::from(byte));
+        }
+        let mut floats = " ".repeat(7);
+        for word in chunk.chunks(4) {
+            let value = f32::from_le_bytes(word.try_into().expect("four bytes"));
+            let printed = format!("{value:e}");
+            let (mantissa, exponent) = printed.split_once('e').expect("an exponent");
+            let exponent: i32 = exponent.parse().expect("a number");
+            let _ = write!(floats, "{:>16}", format!("{mantissa}e{exponent:+03}"));
+        }
+        lines.push(cells + "\n");
+        lines.push(floats + "\n");
+    }
+    lines.push(format!("{:07o}\n", data.len()));
+    lines
+}
+
+/// A dump of a long secret in two formats, one not read back to bytes
+/// (`od -c -f`): its find covers its last group, which grows as that
+/// group's lines come. A forced cut went through the find (its text is
+/// past `HOLD_CAP`) when only the group's first line had come, and the
+/// scans after the cut no longer see the find's start: the group's float
+/// line went out in clear (helper-93). The find's `Cover` now goes on
+/// over what may yet join the group.
+#[test]
+fn a_dump_find_a_forced_cut_went_through_covers_the_lines_its_group_gains() {
+    use super::bounds_tests::random_text;
+    use super::stream::HOLD_CAP;
+    let secret = random_text(8 << 10, 14);
+    let redactor = Redactor::new([("S", secret.as_str())]);
+    let lines = od_c_f(secret.as_bytes());
+    let last_floats = lines[lines.len() - 2].trim().to_owned();
+    // Up to the last group's cells line, then the rest.
+    let first: String = lines[..lines.len() - 2].concat();
+    let rest: String = lines[lines.len() - 2..].concat();
+    assert!(first.len() > HOLD_CAP);
+    let whole = redactor.redact_text(&format!("{first}{rest}"), &mut Findings::default());
+    assert_eq!(whole.as_deref(), Some("[REDACTED:S]\n0020000\n"));
+    let mut findings = Findings::default();
+    let mut stream = StreamRedactor::default();
+    let mut out = text(stream.push(&redactor, OutputStream::Stdout, &first, &mut findings));
+    assert!(out.starts_with("[REDACTED:S]"), "{out}");
+    out.push_str(&text(stream.push(
+        &redactor,
+        OutputStream::Stdout,
+        &rest,
+        &mut findings,
+    )));
+    out.push_str(&text(stream.flush(&redactor, &mut findings)));
+    assert!(
+        !out.contains(&last_floats),
+        "the group's last line went out: {out}"
+    );
+    assert!(!out.contains(&secret[secret.len() - 16..]), "{out}");
+}

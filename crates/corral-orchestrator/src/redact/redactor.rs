@@ -87,9 +87,9 @@ impl Redactor {
 
     /// Every range to redact in `text` that ends after `from` (the bytes
     /// before it are context a stream already emitted; `covered` when the
-    /// last of them was redacted: `Some` of where that redaction ends, at
-    /// `from` or past it), as if the text ended here, and from where more
-    /// text could still change that.
+    /// last of them was redacted or a redaction starts at `from`: `Some` of
+    /// where that redaction ends, at `from` or past it), as if the text
+    /// ended here, and from where more text could still change that.
     pub(super) fn scan(
         &self,
         text: &str,
@@ -117,7 +117,7 @@ impl Redactor {
             names,
             &mut hits,
         ));
-        live = live.min(super::dumps::find(
+        let dumped = super::dumps::find(
             bytes,
             &newlines,
             from,
@@ -125,7 +125,8 @@ impl Redactor {
             &self.exact,
             names,
             &mut hits,
-        ));
+        );
+        live = live.min(dumped.live);
         // The token shapes read the text with the secrets found blanked, and
         // the character before `from` when the last one emitted was
         // redacted. When that redaction goes on past `from` (a stream's
@@ -151,7 +152,11 @@ impl Redactor {
             // Only where a stream had to let go of a long hold.
             hit.start = hit.start.max(from);
         }
-        Scan { hits, live }
+        Scan {
+            hits,
+            live,
+            grows: dumped.grows,
+        }
     }
 
     /// Whether `text` holds a secret or a token shape: what

@@ -14,9 +14,10 @@
 //! What is held is bounded by the longest find (a private key block,
 //! [`PEM_MAX`]) except when finds keep overlapping one another; past
 //! [`HOLD_CAP`] the held text is let go up to the live position, finds
-//! crossing it redacted in parts (the rest of such a find is redacted
-//! whether a later scan sees it whole or not: [`Cover`]): the output then
-//! redacts no less, but may differ from the whole text's. Should the live
+//! crossing it redacted in parts (the rest of such a find, and of a dump
+//! find what lines may still add to its group, is redacted whether a
+//! later scan sees it whole or not: [`Cover`]): the output then redacts no
+//! less, but may differ from the whole text's. Should the live
 //! position itself stay [`MAX_HELD`] behind the end (a needle longer than
 //! that), everything held is let go as one redaction named [`TOO_LONG`],
 //! which goes on over the next [`Redactor::reach`] bytes of output (the rest of whatever was open):
@@ -28,6 +29,7 @@
 //! scan (holding longer is always safe), so the scans of a stream cost
 //! time linear in its length, whatever its chunks.
 
+use super::dumps::GROUP_REST;
 use super::scan::{self, Hit};
 use super::shapes::PEM_MAX;
 use super::{Findings, Redactor};
@@ -53,9 +55,12 @@ const RESCAN_FLOOR: usize = 4 << 10;
 /// Look-behind kept after an ordinary cut: back to the line's start if it
 /// is at most this far (a dump line is shorter), else this much.
 const CONTEXT: usize = 256;
-/// Look-behind kept after a forced cut, for the scans after it. A find
-/// that crosses the cut is redacted to its end by its `Cover`, which the
-/// token shapes read as blank, whether or not its start is still held.
+/// Look-behind kept after a forced cut, for the scans after it: a find
+/// crossing the cut that starts within it is found again, so the output
+/// is more often the whole text's. Nothing relies on it: a find crossing
+/// the cut is redacted to its end by its `Cover` (and over what lines may
+/// still add to it, [`GROUP_REST`], when its dump group is open), which
+/// the token shapes read as blank, whether or not its start is still held.
 const FORCED_CONTEXT: usize = PEM_MAX + (4 << 10);
 
 /// Emitted text of one stream.
@@ -188,16 +193,21 @@ impl StreamRedactor {
             // Whatever the live position held open may go on past the end.
             return self.let_go_redacted(cut, merged, redactor.reach(), findings);
         }
-        if let Some(crossing) = merged.iter().find(|hit| hit.start < cut && cut < hit.end)
-            && self
-                .cover
-                .as_ref()
-                .is_none_or(|cover| cover.end < crossing.end)
-        {
-            self.cover = Some(Cover {
-                end: crossing.end,
-                name: crossing.name.to_owned(),
-            });
+        if let Some(crossing) = merged.iter().find(|hit| hit.start < cut && cut < hit.end) {
+            // A find that may still grow goes on over what may yet join it:
+            // the scans after the cut may no longer see its start.
+            let end = match scan.grows {
+                Some(grows) if crossing.start < grows && grows <= crossing.end => {
+                    crossing.end + GROUP_REST
+                }
+                _ => crossing.end,
+            };
+            if self.cover.as_ref().is_none_or(|cover| cover.end < end) {
+                self.cover = Some(Cover {
+                    end,
+                    name: crossing.name.to_owned(),
+                });
+            }
         }
         let pieces = self.emit(cut, &merged, findings);
         self.covered = merged.iter().any(|hit| hit.start < cut && cut <= hit.end)
@@ -304,11 +314,16 @@ impl StreamRedactor {
             .map_or(OutputStream::Stdout, |(_, stream)| *stream)
     }
 
-    /// Where the redaction the emitted text ends in ends, when it does end
-    /// in one: at the end of what was emitted, or where its [`Cover`] ends.
+    /// Where the redaction at the end of the emitted text ends: where its
+    /// [`Cover`] ends when there is one (a cover redacts from the end of
+    /// what was emitted on, whether the last byte emitted was redacted or
+    /// not, as on a stream's first push after a restart), else at the end
+    /// of what was emitted when its last byte was redacted.
     fn covered_to(&self) -> Option<usize> {
-        self.covered
-            .then(|| self.cover.as_ref().map_or(self.emitted, |cover| cover.end))
+        match &self.cover {
+            Some(cover) => Some(cover.end),
+            None => self.covered.then_some(self.emitted),
+        }
     }
 
     /// Drops what no longer serves as look-behind; `cut` becomes the end
