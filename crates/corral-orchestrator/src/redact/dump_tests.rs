@@ -338,8 +338,10 @@ fn od_c_f(data: &[u8]) -> Vec<String> {
 /// group's lines come. A forced cut went through the find (its text is
 /// past `HOLD_CAP`) when only the group's first line had come, and the
 /// scans after the cut no longer see the find's start: the group's float
-/// line went out in clear (helper-93). The find's `Cover` now goes on
-/// over what may yet join the group.
+/// line went out in clear (helper-93), also when the write ended inside
+/// it, after its first space (helper-94: a line that could still be a dump
+/// line but gives no byte yet). The find's `Cover` now goes on over what
+/// the group may yet gain.
 #[test]
 fn a_dump_find_a_forced_cut_went_through_covers_the_lines_its_group_gains() {
     use super::bounds_tests::random_text;
@@ -347,27 +349,30 @@ fn a_dump_find_a_forced_cut_went_through_covers_the_lines_its_group_gains() {
     let secret = random_text(8 << 10, 14);
     let redactor = Redactor::new([("S", secret.as_str())]);
     let lines = od_c_f(secret.as_bytes());
-    let last_floats = lines[lines.len() - 2].trim().to_owned();
-    // Up to the last group's cells line, then the rest.
-    let first: String = lines[..lines.len() - 2].concat();
-    let rest: String = lines[lines.len() - 2..].concat();
-    assert!(first.len() > HOLD_CAP);
-    let whole = redactor.redact_text(&format!("{first}{rest}"), &mut Findings::default());
+    let (floats, last) = (&lines[lines.len() - 2], &lines[lines.len() - 1]);
+    let whole = redactor.redact_text(&lines.concat(), &mut Findings::default());
     assert_eq!(whole.as_deref(), Some("[REDACTED:S]\n0020000\n"));
-    let mut findings = Findings::default();
-    let mut stream = StreamRedactor::default();
-    let mut out = text(stream.push(&redactor, OutputStream::Stdout, &first, &mut findings));
-    assert!(out.starts_with("[REDACTED:S]"), "{out}");
-    out.push_str(&text(stream.push(
-        &redactor,
-        OutputStream::Stdout,
-        &rest,
-        &mut findings,
-    )));
-    out.push_str(&text(stream.flush(&redactor, &mut findings)));
-    assert!(
-        !out.contains(&last_floats),
-        "the group's last line went out: {out}"
-    );
-    assert!(!out.contains(&secret[secret.len() - 16..]), "{out}");
+    // Up to the last group's cells line and `into` bytes of its float
+    // line, then the rest.
+    for into in [0, 1, 7] {
+        let first = lines[..lines.len() - 2].concat() + &floats[..into];
+        assert!(first.len() > HOLD_CAP);
+        let mut findings = Findings::default();
+        let mut stream = StreamRedactor::default();
+        let mut out = text(stream.push(&redactor, OutputStream::Stdout, &first, &mut findings));
+        assert!(out.starts_with("[REDACTED:S]"), "{out}");
+        let rest = format!("{}{last}", &floats[into..]);
+        out.push_str(&text(stream.push(
+            &redactor,
+            OutputStream::Stdout,
+            &rest,
+            &mut findings,
+        )));
+        out.push_str(&text(stream.flush(&redactor, &mut findings)));
+        assert!(
+            !out.contains(floats.trim()),
+            "cut {into} bytes into the group's last line, it went out: {out}"
+        );
+        assert!(!out.contains(&secret[secret.len() - 16..]), "{out}");
+    }
 }

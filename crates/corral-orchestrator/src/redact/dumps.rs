@@ -39,18 +39,9 @@ mod streams;
 
 pub use runs::{MOST_TEXT_PER_BYTE, find};
 
-/// Most text a dump find can still grow by once made: the lines that may
-/// yet join its group (a find covers its whole group, and a group is at
-/// most [`keyed::MAX_GROUP`] lines of at most [`parse::MAX_LINE`] bytes
+/// Most text a dump find can still gain once made: a find covers its whole
+/// group, and the last group may still be growing, by the rest of the
+/// line its find ends in and the lines that may yet join it (a group is
+/// at most [`keyed::MAX_GROUP`] lines of at most [`parse::MAX_LINE`] bytes
 /// and a `\r\n`).
-pub const GROUP_REST: usize = (keyed::MAX_GROUP - 1) * (parse::MAX_LINE + 2);
-
-/// What [`find`] returns besides its finds.
-pub struct Dumped {
-    /// The earliest position, at or after the scan's start, that more
-    /// text could still make part of a find.
-    pub live: usize,
-    /// The end of a find whose last group may still grow (lines that come
-    /// later may join it), when there is one.
-    pub grows: Option<usize>,
-}
+pub const GROUP_REST: usize = keyed::MAX_GROUP * (parse::MAX_LINE + 2);

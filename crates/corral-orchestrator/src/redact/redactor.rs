@@ -117,7 +117,7 @@ impl Redactor {
             names,
             &mut hits,
         ));
-        let dumped = super::dumps::find(
+        live = live.min(super::dumps::find(
             bytes,
             &newlines,
             from,
@@ -125,8 +125,7 @@ impl Redactor {
             &self.exact,
             names,
             &mut hits,
-        );
-        live = live.min(dumped.live);
+        ));
         // The token shapes read the text with the secrets found blanked, and
         // the character before `from` when the last one emitted was
         // redacted. When that redaction goes on past `from` (a stream's
@@ -152,11 +151,7 @@ impl Redactor {
             // Only where a stream had to let go of a long hold.
             hit.start = hit.start.max(from);
         }
-        Scan {
-            hits,
-            live,
-            grows: dumped.grows,
-        }
+        Scan { hits, live }
     }
 
     /// Whether `text` holds a secret or a token shape: what

@@ -37,9 +37,6 @@ pub struct Scan<'a> {
     /// hit could still start or grow once more text follows; the text's
     /// length when none.
     pub live: usize,
-    /// The end of a find more text could still make longer (a dump find
-    /// whose last group more lines may join), when there is one.
-    pub grows: Option<usize>,
 }
 
 /// Merges `hits` into disjoint ranges, in order, each named after its

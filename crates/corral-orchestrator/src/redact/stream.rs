@@ -14,10 +14,10 @@
 //! What is held is bounded by the longest find (a private key block,
 //! [`PEM_MAX`]) except when finds keep overlapping one another; past
 //! [`HOLD_CAP`] the held text is let go up to the live position, finds
-//! crossing it redacted in parts (the rest of such a find, and of a dump
-//! find what lines may still add to its group, is redacted whether a
-//! later scan sees it whole or not: [`Cover`]): the output then redacts no
-//! less, but may differ from the whole text's. Should the live
+//! crossing it redacted in parts (the rest of such a find, and the
+//! [`GROUP_REST`] bytes after it, which a dump find may still gain, are
+//! redacted whether a later scan sees it whole or not: [`Cover`]): the
+//! output then redacts no less, but may differ from the whole text's. Should the live
 //! position itself stay [`MAX_HELD`] behind the end (a needle longer than
 //! that), everything held is let go as one redaction named [`TOO_LONG`],
 //! which goes on over the next [`Redactor::reach`] bytes of output (the rest of whatever was open):
@@ -58,9 +58,9 @@ const CONTEXT: usize = 256;
 /// Look-behind kept after a forced cut, for the scans after it: a find
 /// crossing the cut that starts within it is found again, so the output
 /// is more often the whole text's. Nothing relies on it: a find crossing
-/// the cut is redacted to its end by its `Cover` (and over what lines may
-/// still add to it, [`GROUP_REST`], when its dump group is open), which
-/// the token shapes read as blank, whether or not its start is still held.
+/// the cut is redacted to its end and over what a dump's lines may still
+/// add to it ([`GROUP_REST`]) by its `Cover`, which the token shapes read
+/// as blank, whether or not its start is still held.
 const FORCED_CONTEXT: usize = PEM_MAX + (4 << 10);
 
 /// Emitted text of one stream.
@@ -194,14 +194,11 @@ impl StreamRedactor {
             return self.let_go_redacted(cut, merged, redactor.reach(), findings);
         }
         if let Some(crossing) = merged.iter().find(|hit| hit.start < cut && cut < hit.end) {
-            // A find that may still grow goes on over what may yet join it:
-            // the scans after the cut may no longer see its start.
-            let end = match scan.grows {
-                Some(grows) if crossing.start < grows && grows <= crossing.end => {
-                    crossing.end + GROUP_REST
-                }
-                _ => crossing.end,
-            };
+            // Only a forced cut goes through a find. The find may still grow
+            // (a dump's last group, as lines join it) where the scans after
+            // the cut no longer see its start: its cover goes on over all it
+            // could gain, whatever kind of find it is.
+            let end = crossing.end + GROUP_REST;
             if self.cover.as_ref().is_none_or(|cover| cover.end < end) {
                 self.cover = Some(Cover {
                     end,

@@ -12,11 +12,11 @@
 //! lines between them take more text than a part allows (`TEXT_PER_BYTE`)
 //! and each line is searched alone.
 
-mod alike;
-
 use super::keyed::{Bytes, KEYED, MAX_GROUP, Ranges};
+
+mod alike;
 use super::parse::{MAX_LINE_BYTES, could_be_dump, parse, same_offset, worth_reading};
-use super::{Dumped, streams::STREAMS};
+use super::streams::STREAMS;
 use crate::redact::exact::ExactFinder;
 use crate::redact::scan::Hit;
 
@@ -349,8 +349,8 @@ impl Runs {
 }
 
 /// Adds every needle found in the dumps of `text` (whose first line is
-/// whole when `at_line_start`); returns from where (at or after `from`)
-/// more text could still make part of a find, and a find it could grow.
+/// whole when `at_line_start`); returns the earliest position at or after
+/// `from` that more text could still make part of a find.
 pub fn find<'a>(
     text: &[u8],
     newlines: &[usize],
@@ -359,14 +359,14 @@ pub fn find<'a>(
     finder: &ExactFinder,
     names: &'a [String],
     hits: &mut Vec<Hit<'a>>,
-) -> Dumped {
+) -> usize {
     let mut live = text.len();
     let mut line_start = if at_line_start {
         0
     } else {
         match newlines.first() {
             Some(end) => end + 1,
-            None => return Dumped { live, grows: None },
+            None => return live,
         }
     };
     let mut runs = Runs::default();
@@ -392,9 +392,9 @@ pub fn find<'a>(
     let before = hits.len();
     runs.search(text, finder, names, hits);
     let reached = hits[before..].iter().map(|hit| hit.end).max().unwrap_or(0);
-    // A run reaching the end may go on: its last group, and a find in it.
-    let open = runs.last_group_start(text, reached);
-    let live = live.min(runs.live(from, finder)).min(open).max(from);
-    let grows = (open < reached).then_some(reached);
-    Dumped { live, grows }
+    // A run that reaches the end may go on in the next line, and its last
+    // group too.
+    live.min(runs.live(from, finder))
+        .min(runs.last_group_start(text, reached))
+        .max(from)
 }
