@@ -127,11 +127,16 @@ pub fn joined<'a>(
     // many joints it crosses.
     let mut tried: HashSet<(usize, usize)> = HashSet::new();
     let first_hit = hits.len();
+    // Probed for every break first: the probes, into a table larger than
+    // the cache, then overlap one another.
+    let spans: Vec<u8> = (0..breaks.len())
+        .map(|index| may_span(text, &breaks, index, &may_hold))
+        .collect();
     for (index, &(joint, after)) in breaks.iter().enumerate() {
-        if after == text.len() {
-            continue; // nothing after it yet
+        let spanning = spans[index];
+        if spanning == 0 || after == text.len() {
+            continue; // nothing after it yet, or no needle crosses it
         }
-        let spanning = may_span(text, &breaks, index, &may_hold);
         for back in SPANNING {
             if spanning & (1 << (back - 1)) == 0 {
                 continue;
