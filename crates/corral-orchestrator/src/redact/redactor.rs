@@ -128,11 +128,12 @@ impl Redactor {
         ));
         // The token shapes read the text with the secrets found blanked, and
         // the character before `from` when the last one emitted was
-        // redacted. When that redaction goes on past `from` (a stream's
-        // `Cover`), they read it again with all of it blanked: a token glued
-        // to the end of a find the stream no longer sees is found then, and
-        // one that starts inside a cover running past what was seen still
-        // is by the first reading. Finds of both count.
+        // redacted or a cover starts at `from`. When that redaction goes on
+        // past `from` (a stream's `Cover`), they read it again with all of
+        // it blanked: a token glued to the end of a find the stream no
+        // longer sees is found then, and one that starts inside a cover
+        // running past what was seen still is by the first reading. Finds
+        // of both count.
         let known = super::scan::floor_boundary(text, live);
         let past_from = covered
             .map(|end| end.min(text.len()))
