@@ -34,6 +34,41 @@ pub fn init(format: LogFormat, serving: bool, spans: bool) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+    log_panics();
+}
+
+/// Logs a panic as an error line, without the text a panic message
+/// quotes: a string slice out of bounds or off a character boundary
+/// quotes up to 256 bytes of the string, which may be a job's output
+/// holding a secret the leak detector was reading, and the default hook
+/// printed all of it on stderr.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|message| (*message).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info
+            .location()
+            .map(|at| format!("{}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        tracing::error!(%location, message = %unquoted(&message), "a thread panicked");
+    }));
+}
+
+/// `message` without the string a slicing panic quotes (`… of `TEXT``,
+/// `… when slicing `TEXT``), which runs to its end.
+fn unquoted(message: &str) -> String {
+    [" of `", "when slicing `"]
+        .iter()
+        .filter_map(|quote| message.find(quote).map(|at| at + quote.len() - 1))
+        .min()
+        .map_or_else(
+            || message.to_owned(),
+            |at| format!("{} (the text it quoted left out)", &message[..at]),
+        )
 }
 
 /// Stderr behind [`output::visible_log`](crate::output::visible_log): the
@@ -50,5 +85,44 @@ impl std::io::Write for VisibleStderr {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unquoted;
+
+    fn panic_message(work: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let payload = std::panic::catch_unwind(work).expect_err("a panic");
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| {
+                payload
+                    .downcast_ref::<&str>()
+                    .map(|text| (*text).to_owned())
+            })
+            .expect("a message")
+    }
+
+    /// The standard library's slicing panics quote the string: the log
+    /// line keeps what went wrong and where, not the text.
+    #[test]
+    fn a_slicing_panic_is_logged_without_the_text_it_quotes() {
+        let text = std::hint::black_box(String::from("key sk-live-4f2a9c1d7e é and more"));
+        for (from, to) in [(0, 24), (0, 400), (10, 2)] {
+            let message = panic_message(|| {
+                let _ = std::hint::black_box(&text[from..to]);
+            });
+            assert!(
+                message.contains("sk-live"),
+                "the standard message quotes it: {message}"
+            );
+            let logged = unquoted(&message);
+            assert!(!logged.contains("sk-live"), "{logged}");
+            assert!(logged.contains("text it quoted left out"), "{logged}");
+        }
+        let plain = "called `Option::unwrap()` on a `None` value";
+        assert_eq!(unquoted(plain), plain, "other messages are kept whole");
     }
 }
