@@ -21,10 +21,6 @@ pub const UPLOAD_PREFIX: &str = ".corral-upload-";
 pub fn pack<W: Write>(dir: &Path, sink: W) -> std::io::Result<W> {
     let mut builder = tar::Builder::new(sink);
     builder.follow_symlinks(false);
-    // A file with holes goes as its bytes, zeros and all: the CLI and the
-    // SDK refuse a sparse entry (a few bytes of tar that would unpack
-    // large), and the tar's size is bounded as any other's.
-    builder.sparse(false);
     add_tree(&mut builder, dir, Path::new("."), &mut HashMap::new())?;
     builder.into_inner()
 }
@@ -104,30 +100,6 @@ mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     use super::*;
-
-    /// A file with a hole (`truncate -s`, then a write at its end) was
-    /// packed as a GNU sparse entry, which `corral cp` and the SDK refuse
-    /// whole: the directory holding it could not be downloaded.
-    #[test]
-    fn a_file_with_holes_is_packed_as_its_bytes() {
-        let from = tempfile::tempdir().expect("a directory");
-        let file = std::fs::File::create(from.path().join("holes")).expect("a file");
-        file.set_len(1 << 20).expect("a hole");
-        std::os::unix::fs::FileExt::write_at(&file, b"end", (1 << 20) - 3).expect("written");
-        drop(file);
-        let tar = pack(from.path(), Vec::new()).expect("packed");
-        let mut archive = tar::Archive::new(tar.as_slice());
-        for entry in archive.entries().expect("a tar") {
-            let entry = entry.expect("an entry");
-            let kind = entry.header().entry_type();
-            assert!(!kind.is_gnu_sparse(), "{:?} packed sparse", entry.path());
-        }
-        let to = tempfile::tempdir().expect("a directory");
-        unpack(&tar, to.path()).expect("unpacked");
-        let data = std::fs::read(to.path().join("holes")).expect("the file");
-        assert_eq!(data.len(), 1 << 20);
-        assert!(data.ends_with(b"end") && data[..(1 << 20) - 3].iter().all(|&byte| byte == 0));
-    }
 
     #[test]
     fn a_file_with_several_names_is_packed_once_and_comes_back_one_file() {
