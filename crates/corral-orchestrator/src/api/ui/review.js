@@ -48,7 +48,21 @@ async function showReview(card, job) {
     patch.hidden = true;
   }
 
+  // A change the page does not show all of (a file git calls binary,
+  // which it also calls a text file past 1 MiB; a diff cut short; no diff
+  // at all) could hide what it writes: the first click says so, the
+  // second applies.
+  const files = diff ? diff.files || [] : [];
+  const unseen = !diff || files.some(notShown) || (diff.patch || "").includes("[corral: the diff is cut");
+  let warned = !unseen;
   apply.addEventListener("click", async () => {
+    if (!warned) {
+      warned = true;
+      setText(apply, "Apply all of it?");
+      say("Part of this change is not shown here (" + (diff ? "files marked not shown, or a diff cut short" : "the diff did not load")
+        + "): read it on the job's branch or in its patch first. Click again to apply all of it.", true);
+      return;
+    }
     const query = allow.checked ? "?allow_secrets=true" : "";
     try {
       await api("POST", `/v1/jobs/${job.id}/apply${query}`);
@@ -81,8 +95,13 @@ function diffStat(diff) {
   const removed = files.reduce((sum, file) => sum + (file.removed || 0), 0);
   const lines = files.map((file) => el("div", { class: "file" },
     el("code", {}, file.path), " ",
-    file.added === null || file.added === undefined
-      ? el("span", { class: "dim" }, "binary")
+    notShown(file)
+      ? el("span", { class: "dim" }, "not shown: binary, or text over 1 MiB")
       : el("span", {}, el("span", { class: "added" }, "+" + file.added), " ", el("span", { class: "removed" }, "−" + (file.removed || 0)))));
   return [el("p", { class: "summary" }, `${files.length} file${files.length === 1 ? "" : "s"} changed, +${added} −${removed}`), ...lines];
+}
+
+/** Whether git gave no line counts for a file: binary, or past 1 MiB. */
+function notShown(file) {
+  return file.added === null || file.added === undefined;
 }
