@@ -41,7 +41,9 @@ pub fn init(format: LogFormat, serving: bool, spans: bool) {
 /// quotes: a string slice out of bounds or off a character boundary
 /// quotes up to 256 bytes of the string, which may be a job's output
 /// holding a secret the leak detector was reading, and the default hook
-/// printed all of it on stderr.
+/// printed all of it on stderr. The thread and, with `RUST_BACKTRACE`,
+/// the backtrace (names of functions, never data) go with it; when the
+/// log filter keeps errors out, the line goes straight to stderr.
 fn log_panics() {
     std::panic::set_hook(Box::new(|info| {
         let payload = info.payload();
@@ -49,12 +51,29 @@ fn log_panics() {
             .downcast_ref::<&str>()
             .map(|message| (*message).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+            .unwrap_or_else(|| "(not a text)".to_owned());
+        let panic = unquoted(&message);
         let location = info
             .location()
             .map(|at| format!("{}:{}", at.file(), at.line()))
             .unwrap_or_default();
-        tracing::error!(%location, message = %unquoted(&message), "a thread panicked");
+        let current = std::thread::current();
+        let thread = current.name().unwrap_or("unnamed");
+        let backtrace = std::backtrace::Backtrace::capture();
+        let trace = match backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => format!("\n{backtrace}"),
+            _ => String::new(),
+        };
+        if tracing::enabled!(tracing::Level::ERROR) {
+            tracing::error!(%location, thread, %panic, "a thread panicked{trace}");
+        } else {
+            let line =
+                format!("corral: thread '{thread}' panicked at {location}: {panic}{trace}\n");
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                crate::output::visible_log(&line).as_bytes(),
+            );
+        }
     }));
 }
 

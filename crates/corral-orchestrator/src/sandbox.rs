@@ -52,5 +52,14 @@ mod tests {
             error.to_string().contains("sk-from-inside"),
             "what it replaces"
         );
+        // A database task's panic, as the store reports it, in words and
+        // in its debug form.
+        let error = tokio::task::spawn_blocking(|| panic!("sk-from-inside-the-sandbox"))
+            .await
+            .expect_err("it panicked");
+        let stored = crate::store::StoreError::from(error);
+        let told = format!("{stored} {stored:?}");
+        assert!(!told.contains("sk-from-inside"), "{told}");
+        assert!(told.contains("it panicked"), "{told}");
     }
 }

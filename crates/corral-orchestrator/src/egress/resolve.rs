@@ -62,7 +62,10 @@ async fn on_lookup_thread<T: Send + 'static>(
         work()
     })
     .await
-    .map_err(|error| std::io::Error::other(format!("the lookup failed: {error}")))?
+    .map_err(|error| {
+        let why = crate::sandbox::task_failure(&error);
+        std::io::Error::other(format!("the lookup failed: {why}"))
+    })?
 }
 
 #[cfg(test)]

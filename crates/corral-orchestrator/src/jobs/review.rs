@@ -264,9 +264,10 @@ fn isolated(job: &Job) -> Option<(PathBuf, Isolation)> {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, WorkspaceError> + Send + 'static,
 ) -> Result<T, WorkspaceError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| WorkspaceError::Io(std::io::Error::other(error.to_string())))?
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        let why = crate::sandbox::task_failure(&error);
+        WorkspaceError::Io(std::io::Error::other(format!("the git work failed: {why}")))
+    })?
 }
 
 /// A review refused because the change was already applied or discarded.

@@ -75,9 +75,10 @@ pub enum StoreError {
         /// What is wrong with it.
         message: String,
     },
-    /// The blocking database task died.
-    #[error("database task failed")]
-    Task(#[from] tokio::task::JoinError),
+    /// The blocking database task died: how, never its panic's message
+    /// (which may quote what was being stored).
+    #[error("database task failed: {0}")]
+    Task(&'static str),
     /// The thread that writes to the database stopped, or panicked on
     /// this write (and rolled it back).
     #[error("the database's writer failed")]
@@ -288,4 +289,10 @@ pub trait AgentRecords: Send + Sync {
     ) -> Result<(), StoreError>;
     /// A claude job's latest Claude session, if it reported one.
     async fn claude_session(&self, job_id: &str) -> Result<Option<ClaudeSession>, StoreError>;
+}
+
+impl From<tokio::task::JoinError> for StoreError {
+    fn from(error: tokio::task::JoinError) -> Self {
+        Self::Task(crate::sandbox::task_failure(&error))
+    }
 }

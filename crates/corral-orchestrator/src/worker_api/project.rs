@@ -88,7 +88,7 @@ pub(super) async fn archive(
     let measured = Arc::clone(&root);
     let size = tokio::task::spawn_blocking(move || measure(measured.fd(), 0))
         .await
-        .map_err(io::Error::other)??;
+        .map_err(|error| io::Error::other(crate::sandbox::task_failure(&error)))??;
     if size > limit {
         return Err(ProjectError::TooLarge { size, limit });
     }

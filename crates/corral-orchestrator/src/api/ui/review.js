@@ -55,8 +55,12 @@ async function showReview(card, job) {
   const files = diff ? diff.files || [] : [];
   const unseen = !diff || files.some(notShown) || (diff.patch || "").includes("[corral: the diff is cut");
   let warned = !unseen;
+  // The second click counts only after a pause, so a double click is not
+  // a yes.
+  let warnedAt = 0;
   apply.addEventListener("click", async () => {
-    if (!warned) {
+    if (!warned || Date.now() - warnedAt < 700) {
+      if (!warned) warnedAt = Date.now();
       warned = true;
       setText(apply, "Apply all of it?");
       say("Part of this change is not shown here (" + (diff ? "files marked not shown, or a diff cut short" : "the diff did not load")
@@ -66,6 +70,7 @@ async function showReview(card, job) {
     const query = allow.checked ? "?allow_secrets=true" : "";
     try {
       await api("POST", `/v1/jobs/${job.id}/apply${query}`);
+      setText(apply, "Apply");
       say("applied to " + (job.project || "the project"));
       apply.disabled = true;
       discard.disabled = true;
