@@ -63,7 +63,7 @@ async fn on_lookup_thread<T: Send + 'static>(
     })
     .await
     .map_err(|error| {
-        let why = crate::sandbox::task_failure(&error);
+        let why = crate::text::task_failure(&error);
         std::io::Error::other(format!("the lookup failed: {why}"))
     })?
 }

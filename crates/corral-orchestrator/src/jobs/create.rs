@@ -243,7 +243,7 @@ impl JobManager {
             workspace::prepare(&data_dir, &copy_id, &copy_of, user, limit)
         })
         .await
-        .map_err(|error| invalid(crate::sandbox::task_failure(&error).to_owned()))?
+        .map_err(|error| invalid(crate::text::task_failure(&error).to_owned()))?
         .map_err(|error| invalid(error.to_string()))?;
         // The copy was read by path: the path must still lead, link-free,
         // to the directory that was checked (the hold kept jobs that could

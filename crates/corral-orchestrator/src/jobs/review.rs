@@ -265,7 +265,7 @@ async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, WorkspaceError> + Send + 'static,
 ) -> Result<T, WorkspaceError> {
     tokio::task::spawn_blocking(work).await.map_err(|error| {
-        let why = crate::sandbox::task_failure(&error);
+        let why = crate::text::task_failure(&error);
         WorkspaceError::Io(std::io::Error::other(format!("the git work failed: {why}")))
     })?
 }

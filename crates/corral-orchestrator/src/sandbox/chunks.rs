@@ -288,7 +288,10 @@ async fn on_scan_thread<T: Send + 'static>(
 }
 
 fn scan_failed(error: &tokio::task::JoinError) -> String {
-    format!("the secret scan failed: {}", super::task_failure(error))
+    format!(
+        "the secret scan failed: {}",
+        crate::text::task_failure(error)
+    )
 }
 
 #[cfg(test)]

@@ -293,6 +293,23 @@ pub trait AgentRecords: Send + Sync {
 
 impl From<tokio::task::JoinError> for StoreError {
     fn from(error: tokio::task::JoinError) -> Self {
-        Self::Task(crate::sandbox::task_failure(&error))
+        Self::Task(crate::text::task_failure(&error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A database task's panic, as the store reports it, in words and in
+    /// its debug form: never its message (the `JoinError` it held quoted
+    /// it in its debug form).
+    #[tokio::test]
+    async fn a_database_task_s_panic_is_told_without_its_message() {
+        let error = tokio::task::spawn_blocking(|| panic!("sk-from-inside-the-job"))
+            .await
+            .expect_err("it panicked");
+        let stored = super::StoreError::from(error);
+        let told = format!("{stored} {stored:?}");
+        assert!(!told.contains("sk-from-inside"), "{told}");
+        assert!(told.contains("it panicked"), "{told}");
     }
 }

@@ -88,7 +88,7 @@ pub(super) async fn archive(
     let measured = Arc::clone(&root);
     let size = tokio::task::spawn_blocking(move || measure(measured.fd(), 0))
         .await
-        .map_err(|error| io::Error::other(crate::sandbox::task_failure(&error)))??;
+        .map_err(|error| io::Error::other(crate::text::task_failure(&error)))??;
     if size > limit {
         return Err(ProjectError::TooLarge { size, limit });
     }

@@ -41,7 +41,7 @@ impl JobManager {
             .spawn(async move { manager.ask_stop(&stopped).await })
             .await
             .map_err(|error| {
-                let why = crate::sandbox::task_failure(&error);
+                let why = crate::text::task_failure(&error);
                 failed(format!("the stop failed: {why}"))
             })??;
         let deadline = tokio::time::Instant::now() + STOP_WAIT;

@@ -103,7 +103,7 @@ impl JobManager {
         })
         .await
         .map_err(|error| {
-            let why = crate::sandbox::task_failure(&error);
+            let why = crate::text::task_failure(&error);
             failed(format!("cannot deflate the snapshot: {why}"))
         })
     }
@@ -160,7 +160,7 @@ impl JobManager {
         })
         .await
         .map_err(|error| {
-            let why = crate::sandbox::task_failure(&error);
+            let why = crate::text::task_failure(&error);
             failed(format!("cannot keep the snapshot: {why}"))
         })?;
         written.map_err(|error| failed(format!("cannot keep the snapshot: {error}")))
