@@ -46,12 +46,7 @@ pub fn init(format: LogFormat, serving: bool, spans: bool) {
 /// log filter keeps errors out, the line goes straight to stderr.
 fn log_panics() {
     std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|message| (*message).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(not a text)".to_owned());
+        let message = payload_text(info.payload()).unwrap_or_else(|| "(not a text)".to_owned());
         let panic = unquoted(&message);
         let location = info
             .location()
@@ -75,6 +70,15 @@ fn log_panics() {
             );
         }
     }));
+}
+
+/// A panic's message: `panic!` with a literal gives a `&str`, with
+/// arguments a `String`.
+fn payload_text(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    payload
+        .downcast_ref::<&str>()
+        .map(|message| (*message).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
 }
 
 /// `message` without the string a slicing panic quotes (`… of `TEXT``,
@@ -109,19 +113,11 @@ impl std::io::Write for VisibleStderr {
 
 #[cfg(test)]
 mod tests {
-    use super::unquoted;
+    use super::{payload_text, unquoted};
 
     fn panic_message(work: impl FnOnce() + std::panic::UnwindSafe) -> String {
         let payload = std::panic::catch_unwind(work).expect_err("a panic");
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| {
-                payload
-                    .downcast_ref::<&str>()
-                    .map(|text| (*text).to_owned())
-            })
-            .expect("a message")
+        payload_text(payload.as_ref()).expect("a message")
     }
 
     /// The standard library's slicing panics quote the string: the log

@@ -94,6 +94,12 @@ pub enum StoreError {
     },
 }
 
+impl From<tokio::task::JoinError> for StoreError {
+    fn from(error: tokio::task::JoinError) -> Self {
+        Self::Task(crate::text::task_failure(&error))
+    }
+}
+
 /// How a job ended, written once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finish {
@@ -289,12 +295,6 @@ pub trait AgentRecords: Send + Sync {
     ) -> Result<(), StoreError>;
     /// A claude job's latest Claude session, if it reported one.
     async fn claude_session(&self, job_id: &str) -> Result<Option<ClaudeSession>, StoreError>;
-}
-
-impl From<tokio::task::JoinError> for StoreError {
-    fn from(error: tokio::task::JoinError) -> Self {
-        Self::Task(crate::text::task_failure(&error))
-    }
 }
 
 #[cfg(test)]
